@@ -1,0 +1,163 @@
+use std::collections::HashMap;
+
+use aws_sdk_cloudwatch::error::DisplayErrorContext;
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use chrono::Duration;
+use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
+
+use crate::{AwsOptions, RuntimeError, load_config, runtime, to_chrono, to_smithy};
+
+/// CloudWatch accepts at most this many queries in one `GetMetricData` request.
+pub const MAX_QUERIES_PER_REQUEST: usize = 500;
+/// One `GetMetricData` request returns at most this many data points.
+pub const MAX_DATAPOINTS_PER_REQUEST: i64 = 100_800;
+
+/// One CloudWatch metric to ingest as a prescale series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudWatchQuery {
+    /// Where it is stored.
+    pub id: MetricId,
+    /// CloudWatch namespace (`AWS/EC2`, `AWS/ApplicationELB`, a custom one).
+    pub namespace: String,
+    /// Metric name (`CPUUtilization`, `RequestCount`, …).
+    pub metric_name: String,
+    /// Dimensions (`AutoScalingGroupName = web-prod`, `LoadBalancer = app/…`).
+    pub dimensions: Vec<(String, String)>,
+    /// Statistic (`Average`, `Sum`, `Maximum`, `p90`, …).
+    pub stat: String,
+}
+
+/// [`MetricSource`] over CloudWatch `GetMetricData`.
+#[derive(Debug)]
+pub struct CloudWatchSource {
+    rt: tokio::runtime::Runtime,
+    client: aws_sdk_cloudwatch::Client,
+    queries: Vec<CloudWatchQuery>,
+    region: String,
+}
+
+impl CloudWatchSource {
+    /// A source for `queries`, with the standard SDK configuration chain.
+    ///
+    /// # Errors
+    /// [`RuntimeError`] when no async runtime can be started.
+    pub fn new(queries: Vec<CloudWatchQuery>, opts: &AwsOptions) -> Result<Self, RuntimeError> {
+        let rt = runtime()?;
+        let config = load_config(&rt, opts);
+        let region = config.region().map_or_else(|| "(no region)".to_string(), ToString::to_string);
+        let client = aws_sdk_cloudwatch::Client::new(&config);
+        Ok(Self { rt, client, queries, region })
+    }
+}
+
+/// Splits `n_queries` metrics over `range` into requests `(query indices, window)` that respect
+/// CloudWatch's limits: at most [`MAX_QUERIES_PER_REQUEST`] queries, and at most
+/// [`MAX_DATAPOINTS_PER_REQUEST`] points (queries × steps of the window) per request.
+pub fn split_requests(n_queries: usize, range: TimeRange) -> Vec<(std::ops::Range<usize>, TimeRange)> {
+    let step = range.step_secs.max(1);
+    let mut out = Vec::new();
+    let mut q = 0;
+    while q < n_queries {
+        let batch = (n_queries - q).min(MAX_QUERIES_PER_REQUEST);
+        let steps_per_window = (MAX_DATAPOINTS_PER_REQUEST / batch as i64).max(1);
+        let window = Duration::seconds(steps_per_window * step);
+        let mut start = range.start;
+        while start < range.end {
+            let end = (start + window).min(range.end);
+            out.push((q..q + batch, TimeRange { start, end, step_secs: step }));
+            start = end;
+        }
+        q += batch;
+    }
+    out
+}
+
+impl MetricSource for CloudWatchSource {
+    fn describe(&self) -> String {
+        format!("cloudwatch {}", self.region)
+    }
+
+    fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
+        let range = range.ok_or_else(|| SourceError::Parse {
+            path: "cloudwatch".into(),
+            message: "CloudWatch needs a time range (set [ingest] lookback)".into(),
+        })?;
+        let mut samples: Vec<Vec<RawSample>> = vec![Vec::new(); self.queries.len()];
+        for (qs, window) in split_requests(self.queries.len(), range) {
+            let mut ids: HashMap<String, usize> = HashMap::new();
+            let mut request = self
+                .client
+                .get_metric_data()
+                .start_time(to_smithy(window.start))
+                .end_time(to_smithy(window.end))
+                .scan_by(ScanBy::TimestampAscending);
+            for i in qs {
+                let q = &self.queries[i];
+                let id = format!("m{i}");
+                ids.insert(id.clone(), i);
+                let metric = Metric::builder()
+                    .namespace(&q.namespace)
+                    .metric_name(&q.metric_name)
+                    .set_dimensions(Some(
+                        q.dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect(),
+                    ))
+                    .build();
+                let stat = MetricStat::builder().metric(metric).period(window.step_secs as i32).stat(&q.stat).build();
+                request = request
+                    .metric_data_queries(MetricDataQuery::builder().id(id).metric_stat(stat).return_data(true).build());
+            }
+            let mut token: Option<String> = None;
+            loop {
+                let out = self
+                    .rt
+                    .block_on(request.clone().set_next_token(token.clone()).send())
+                    .map_err(|e| SourceError::Api {
+                        operation: "GetMetricData".into(),
+                        message: format!(
+                            "{}\nhint: check credentials (the standard AWS chain), the region and permission cloudwatch:GetMetricData",
+                            DisplayErrorContext(&e)
+                        ),
+                        source: Box::new(e),
+                    })?;
+                for r in out.metric_data_results() {
+                    let Some(&i) = r.id().and_then(|id| ids.get(id)) else { continue };
+                    for (t, v) in r.timestamps().iter().zip(r.values()) {
+                        if let Some(ts) = to_chrono(t) {
+                            samples[i].push(RawSample::new(ts, *v));
+                        }
+                    }
+                }
+                match out.next_token() {
+                    Some(t) if !t.is_empty() && token.as_deref() != Some(t) => token = Some(t.to_string()),
+                    _ => break,
+                }
+            }
+        }
+        Ok(self.queries.iter().zip(samples).map(|(q, s)| (q.id.clone(), s)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn requests_respect_both_limits_and_cover_everything() {
+        let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let range = TimeRange { start, end: start + Duration::days(14), step_secs: 60 };
+        for n in [1, 3, 25, 499, 500, 501, 1200] {
+            let reqs = split_requests(n, range);
+            let mut covered = vec![Duration::zero(); n];
+            for (qs, w) in &reqs {
+                assert!(qs.len() <= MAX_QUERIES_PER_REQUEST);
+                let points = (w.end - w.start).num_seconds() / 60 * qs.len() as i64;
+                assert!(points <= MAX_DATAPOINTS_PER_REQUEST, "{n}: {points}");
+                for q in qs.clone() {
+                    covered[q] += w.end - w.start;
+                }
+            }
+            assert!(covered.iter().all(|c| *c == Duration::days(14)));
+        }
+    }
+}

@@ -1,0 +1,605 @@
+//! The subcommands. Each stage is a function that returns what it did, so `nightly` chains them
+//! and the printers in `output.rs` show them.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use prescale_aws::{AutoScalingSink, AwsOptions, CloudWatchQuery, CloudWatchSource};
+use prescale_core::{
+    ActionSink, ApplyReport, CapacityBounds, CapacityPlan, Change, Forecast, GridPolicy, GroupState, Level, MetricId,
+    MetricSource, PLAN_FORMAT, RawSample, Series, TimeRange, regularize,
+};
+use prescale_forecast::ModelSpec;
+use prescale_plan::{RecordingSink, diff, plan_group, plan_id};
+use prescale_store::{CsvSource, ForecastTable, IngestSummary, MetricStore, ParquetSource};
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::config::{Config, GroupConfig, SinkKind, SourceKind};
+use crate::{
+    ApplyArgs, Cli, Command, DemoCmd, ForecastCmd, Global, GroupFilter, NightlyArgs, PlanArgs, ShowArgs, output,
+};
+
+/// Everything a command needs, resolved once: flag > env > file > default.
+pub struct Ctx {
+    pub config: Config,
+    pub demo: bool,
+    pub store_dir: PathBuf,
+    pub out: PathBuf,
+    pub now: DateTime<Utc>,
+}
+
+fn context(g: &Global) -> Result<Ctx> {
+    let (config, demo) = match &g.config {
+        Some(p) => (Config::load(p)?, false),
+        None if Path::new("prescale.toml").exists() => (Config::load(Path::new("prescale.toml"))?, false),
+        None => (Config::demo()?, true),
+    };
+    let store_dir = match &g.store {
+        Some(s) => s.clone(),
+        None if demo => g.out.join(&config.store.dir),
+        None => config.resolve(&config.store.dir),
+    };
+    let now = match &g.now {
+        Some(s) => prescale_store::parse_timestamp(s)
+            .with_context(|| format!("--now {s:?} is not a timestamp (use RFC 3339, e.g. 2026-11-23T03:00:00Z)"))?,
+        None if demo => crate::demo::demo_now(),
+        None => Utc::now(),
+    };
+    if demo {
+        info!("no --config and no ./prescale.toml: running the built-in demo ({})", config.base_dir.display());
+    }
+    Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now })
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(DemoCmd::Generate { dir }) => {
+            for f in crate::demo::generate(&dir)? {
+                println!("wrote {f}");
+            }
+            Ok(())
+        }
+        Command::Forecast(ForecastCmd::Show(args)) if args.input.is_some() => show_input(&cli.global, &args),
+        Command::Forecast(ForecastCmd::Show(args)) => show_group(&context(&cli.global)?, &args),
+        Command::Ingest(f) => {
+            let ctx = context(&cli.global)?;
+            let done = ingest(&ctx, &f)?;
+            output::ingest(&mut std::io::stdout().lock(), &done)?;
+            Ok(())
+        }
+        Command::Forecast(ForecastCmd::Fit(f)) => {
+            let ctx = context(&cli.global)?;
+            let fits = fit(&ctx, &f)?;
+            output::fits(&mut std::io::stdout().lock(), &fits)?;
+            Ok(())
+        }
+        Command::Plan(args) => {
+            let ctx = context(&cli.global)?;
+            plan_cmd(&ctx, &args)
+        }
+        Command::Apply(args) => {
+            let ctx = context(&cli.global)?;
+            let path = args.plan.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
+            let plan = read_plan(&path)?;
+            let results = apply(&ctx, &plan, &args)?;
+            output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
+            fail_on_partial(&results)
+        }
+        Command::Nightly(args) => nightly(&context(&cli.global)?, &args),
+    }
+}
+
+fn selected<'a>(ctx: &'a Ctx, f: &GroupFilter) -> Result<Vec<&'a GroupConfig>> {
+    for name in &f.groups {
+        if !ctx.config.groups.iter().any(|g| &g.name == name) {
+            let known: Vec<&str> = ctx.config.groups.iter().map(|g| g.name.as_str()).collect();
+            bail!("no group {name:?} in {}; known groups: {}", ctx.config.origin, known.join(", "));
+        }
+    }
+    Ok(ctx.config.groups.iter().filter(|g| f.groups.is_empty() || f.groups.contains(&g.name)).collect())
+}
+
+// ---------------------------------------------------------------------------------------------
+// ingest
+
+fn source(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Box<dyn MetricSource>> {
+    let c = &ctx.config;
+    let files = || -> Vec<(MetricId, PathBuf)> {
+        groups
+            .iter()
+            .flat_map(|g| {
+                g.metrics
+                    .iter()
+                    .filter_map(move |m| m.file.as_ref().map(|f| (MetricId::new(&g.name, &m.name), c.resolve(f))))
+            })
+            .collect()
+    };
+    Ok(match c.ingest.source {
+        SourceKind::Csv => Box::new(CsvSource::new(files())),
+        SourceKind::Parquet => Box::new(ParquetSource::new(files())),
+        SourceKind::Cloudwatch => {
+            let queries = groups
+                .iter()
+                .flat_map(|g| {
+                    g.metrics.iter().map(move |m| CloudWatchQuery {
+                        id: MetricId::new(&g.name, &m.name),
+                        namespace: m.namespace.clone().unwrap_or_default(),
+                        metric_name: m.metric_name.clone().unwrap_or_default(),
+                        dimensions: m.dimensions.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        stat: m.stat.clone().unwrap_or_else(|| "Average".into()),
+                    })
+                })
+                .collect();
+            Box::new(CloudWatchSource::new(queries, &aws_options(c))?)
+        }
+    })
+}
+
+fn aws_options(c: &Config) -> AwsOptions {
+    AwsOptions { region: c.aws.region.clone(), max_attempts: c.aws.max_attempts }
+}
+
+pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<IngestSummary>> {
+    let groups = selected(ctx, f)?;
+    let c = &ctx.config;
+    let period = c.ingest.period_secs;
+    let mut src = source(ctx, &groups)?;
+    let range = match c.ingest.source {
+        SourceKind::Cloudwatch => {
+            let end = ctx.now.duration_trunc(Duration::seconds(period)).unwrap_or(ctx.now);
+            Some(TimeRange { start: end - Duration::days(c.ingest.lookback_days), end, step_secs: period })
+        }
+        _ => None,
+    };
+    info!("ingesting {} groups from {}", groups.len(), src.describe());
+    let fetched =
+        src.fetch(range).with_context(|| format!("ingest from {} failed; the store is unchanged", src.describe()))?;
+    let store = MetricStore::open(&ctx.store_dir)?;
+    let mut done = Vec::new();
+    for (id, raw) in fetched {
+        if raw.is_empty() {
+            warn!("{id}: the source returned no samples; nothing stored (check the metric's name and dimensions)");
+            continue;
+        }
+        let s = store
+            .ingest(&id, &raw, period, &c.ingest.grid, &src.describe())
+            .with_context(|| format!("cannot store {id}"))?;
+        info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
+        done.push(s);
+    }
+    Ok(done)
+}
+
+// ---------------------------------------------------------------------------------------------
+// forecast
+
+/// One fitted series.
+#[derive(Debug, Serialize)]
+pub struct Fit {
+    pub id: MetricId,
+    pub model: String,
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    pub forecast: Forecast,
+}
+
+/// The levels to forecast: the configured ones plus the interval whose upper bound is each
+/// environment's planning quantile, so the planner never extrapolates a tail.
+fn fit_levels(c: &Config) -> Vec<Level> {
+    let mut levels = c.levels();
+    for g in &c.groups {
+        let q = g.quantile.unwrap_or_else(|| c.environments.get(&g.environment).map_or(0.9, |e| e.quantile));
+        if let Ok(l) = Level::new(2.0 * q - 1.0)
+            && !levels.iter().any(|x| (x.value() - l.value()).abs() < 1e-9)
+        {
+            levels.push(l);
+        }
+    }
+    levels
+}
+
+fn fit_series(
+    model: &ModelSpec,
+    history: &Series,
+    horizon: usize,
+    levels: &[Level],
+) -> Result<(Forecast, Vec<String>)> {
+    let fitted = model.build().fit(history)?;
+    let f = fitted.predict(horizon, levels)?;
+    Ok((f, fitted.warnings()))
+}
+
+pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
+    let c = &ctx.config;
+    let store = MetricStore::open(&ctx.store_dir)?;
+    let table = ForecastTable::new(&ctx.store_dir);
+    let levels = fit_levels(c);
+    let mut out = Vec::new();
+    for g in selected(ctx, f)? {
+        for m in &g.metrics {
+            let id = MetricId::new(&g.name, &m.name);
+            let series = match store.read(&id) {
+                Ok(s) => s,
+                Err(e) => {
+                    warn!("{id}: {e}");
+                    continue;
+                }
+            };
+            let history = series.window(ctx.now - Duration::days(c.forecast.train_days), ctx.now);
+            let step = history.step_secs();
+            let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
+            match fit_series(&c.forecast.model, &history, horizon, &levels) {
+                Ok((forecast, warnings)) => {
+                    for w in &warnings {
+                        warn!("{id}: {w}");
+                    }
+                    table.write(&id, &forecast, ctx.now)?;
+                    out.push(Fit { id, model: forecast.model.clone(), warnings, forecast });
+                }
+                Err(e) => warn!("{id}: no forecast: {e:#}"),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a horizon such as `48h`, `2d`, `90m`, `1w` or `3600s`.
+pub fn parse_horizon(s: &str) -> Result<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().with_context(|| format!("horizon {s:?}: expected a number and a unit, e.g. 48h"))?;
+    let d = match unit {
+        "s" => Duration::seconds(n),
+        "m" | "min" => Duration::minutes(n),
+        "h" | "" => Duration::hours(n),
+        "d" => Duration::days(n),
+        "w" => Duration::weeks(n),
+        other => bail!("horizon {s:?}: unknown unit {other:?} (use s, m, h, d or w)"),
+    };
+    if d <= Duration::zero() {
+        bail!("horizon {s:?} must be positive");
+    }
+    Ok(d)
+}
+
+/// The grid step of raw samples: the median spacing of their distinct timestamps.
+fn infer_step(raw: &[RawSample]) -> Option<i64> {
+    let mut ts: Vec<i64> = raw.iter().map(|s| s.ts.timestamp()).collect();
+    ts.sort_unstable();
+    ts.dedup();
+    let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_unstable();
+    Some(d[d.len() / 2]).filter(|s| *s > 0)
+}
+
+fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
+    let path = args.input.as_deref().unwrap_or(Path::new("-"));
+    let raw = match path.extension().and_then(|e| e.to_str()) {
+        Some("parquet") => prescale_store::read_parquet_samples(path)?,
+        _ => prescale_store::read_csv_samples(path)?,
+    };
+    let step = infer_step(&raw)
+        .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
+    let (series, report) = regularize(&raw, step, &GridPolicy { max_interpolate_secs: i64::MAX / 4 })?;
+    if report.duplicates + report.non_finite + report.interpolated + report.out_of_order > 0 {
+        warn!(
+            "{}: repaired the input: {} duplicates averaged, {} non-finite dropped, {} out of order, {} slots interpolated",
+            path.display(),
+            report.duplicates,
+            report.non_finite,
+            report.out_of_order,
+            report.interpolated
+        );
+    }
+    let horizon = parse_horizon(&args.horizon)?;
+    let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
+    let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
+    let model = match &g.config {
+        Some(p) => Config::load(p)?.forecast.model,
+        None => ModelSpec::default(),
+    };
+    let (forecast, warnings) = fit_series(&model, &series, steps, &levels)?;
+    for w in warnings {
+        warn!("{}: {w}", path.display());
+    }
+    output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
+}
+
+fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
+    let name = args.group.as_deref().context("give --group NAME (a group of the config) or --input FILE")?;
+    let g = selected(ctx, &GroupFilter { groups: vec![name.to_string()] })?[0];
+    let id = MetricId::new(name, args.metric.clone().unwrap_or_else(|| g.load_metric.clone()));
+    let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).with_context(|| {
+        format!("no forecast for {id}\nhint: run `prescale forecast fit` (or `prescale nightly`) first")
+    })?;
+    info!("{id}: forecast issued {issued} by {}", forecast.model);
+    let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
+    output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
+}
+
+// ---------------------------------------------------------------------------------------------
+// plan
+
+/// The part of a forecast from `now` on, or why it cannot be used.
+fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast, String> {
+    let end = forecast.ts(forecast.len());
+    if end <= now {
+        return Err(format!(
+            "the latest forecast ended at {end}, before now: it is stale (run `prescale forecast fit`)"
+        ));
+    }
+    let skip = ((now - forecast.start).num_seconds().max(0) / forecast.step_secs.max(1)) as usize;
+    if skip == 0 {
+        return Ok(forecast);
+    }
+    let cut = |v: &Vec<f64>| v[skip..].to_vec();
+    let intervals = forecast
+        .intervals
+        .iter()
+        .map(|iv| prescale_core::Interval { level: iv.level, lower: cut(&iv.lower), upper: cut(&iv.upper) })
+        .collect();
+    Forecast::new(forecast.model.clone(), forecast.ts(skip), forecast.step_secs, cut(&forecast.point), intervals)
+        .map_err(|e| e.to_string())
+}
+
+pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<CapacityPlan> {
+    let table = ForecastTable::new(&ctx.store_dir);
+    let mut groups = Vec::new();
+    for g in selected(ctx, f)? {
+        let settings = ctx.config.plan_settings(g)?;
+        let id = Config::load_id(g);
+        let (forecast, why) = match table.read(&id) {
+            Ok((fc, _)) => match usable(fc, ctx.now) {
+                Ok(fc) => (Some(fc), None),
+                Err(why) => (None, Some(why)),
+            },
+            Err(e) => {
+                (None, Some(format!("no forecast for {id}: {}", e.to_string().lines().next().unwrap_or_default())))
+            }
+        };
+        let mut gp = plan_group(&g.name, &g.environment, forecast.as_ref(), &settings, ctx.now);
+        if let Some(s) = gp.forecast.as_mut() {
+            s.metric = g.load_metric.clone();
+        }
+        if let Some(why) = why {
+            warn!("{}: {why}; planning the reactive policy only", g.name);
+            gp.decisions.insert(0, prescale_core::PlanDecision { what: "forecast not used".into(), why });
+        }
+        groups.push(gp);
+    }
+    let content = serde_json::to_vec(&groups)?;
+    Ok(CapacityPlan { format: PLAN_FORMAT.into(), plan_id: plan_id(ctx.now, &content), created_at: ctx.now, groups })
+}
+
+fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn write_plan(plan: &CapacityPlan, path: &Path) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(plan)?;
+    bytes.push(b'\n');
+    write_file_atomic(path, &bytes)
+}
+
+fn read_plan(path: &Path) -> Result<CapacityPlan> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!("cannot read plan {}\nhint: run `prescale plan` first, or pass --plan FILE", path.display())
+    })?;
+    let plan: CapacityPlan =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a valid prescale plan", path.display()))?;
+    if plan.format != PLAN_FORMAT {
+        bail!("{} has format {:?}; this prescale reads {PLAN_FORMAT:?}", path.display(), plan.format);
+    }
+    for g in &plan.groups {
+        if g.scheduled_actions.len() > prescale_plan::MAX_ACTIONS_PER_GROUP {
+            bail!(
+                "plan for {} has {} scheduled actions; Auto Scaling allows {}",
+                g.group,
+                g.scheduled_actions.len(),
+                prescale_plan::MAX_ACTIONS_PER_GROUP
+            );
+        }
+    }
+    Ok(plan)
+}
+
+fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
+    let plan = make_plan(ctx, &args.filter)?;
+    let path = args.output.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
+    write_plan(&plan, &path)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &plan)?;
+        writeln!(out)?;
+    } else {
+        output::plan(&mut out, &plan)?;
+        writeln!(out, "plan written to {}", path.display())?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// apply
+
+/// The sink for a context: Auto Scaling, or the local stand-in groups saved in a JSON file.
+enum Sink {
+    Aws(AutoScalingSink),
+    Local { inner: RecordingSink, path: PathBuf },
+}
+
+impl Sink {
+    fn open(ctx: &Ctx) -> Result<Self> {
+        let c = &ctx.config;
+        Ok(match c.apply.sink {
+            SinkKind::Autoscaling => Sink::Aws(AutoScalingSink::new(&aws_options(c))?),
+            SinkKind::Local => {
+                let path = ctx.out.join(&c.apply.local_state);
+                let groups: Vec<GroupState> = if path.exists() {
+                    let text =
+                        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not a local group state file; move it aside", path.display()))?
+                } else {
+                    c.groups
+                        .iter()
+                        .map(|g| -> Result<GroupState> {
+                            Ok(GroupState {
+                                group: g.name.clone(),
+                                bounds: CapacityBounds::new(g.min_size, g.max_size)?,
+                                desired: g.min_size,
+                                scheduled_actions: Vec::new(),
+                                policies: Vec::new(),
+                            })
+                        })
+                        .collect::<Result<_>>()?
+                };
+                Sink::Local { inner: RecordingSink::new(groups), path }
+            }
+        })
+    }
+
+    fn sink(&mut self) -> &mut dyn ActionSink {
+        match self {
+            Sink::Aws(s) => s,
+            Sink::Local { inner, .. } => inner,
+        }
+    }
+
+    fn save(&self) -> Result<()> {
+        if let Sink::Local { inner, path } = self {
+            let groups: Vec<&GroupState> = inner.groups.values().collect();
+            write_file_atomic(path, &serde_json::to_vec_pretty(&groups)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// What apply did (or would do) for one group.
+#[derive(Debug, Serialize)]
+pub struct GroupApply {
+    pub group: String,
+    pub sink: String,
+    pub changes: Vec<Change>,
+    pub report: Option<ApplyReport>,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct AuditEntry<'a> {
+    at: DateTime<Utc>,
+    plan_id: &'a str,
+    group: &'a str,
+    sink: &'a str,
+    change: &'a Change,
+}
+
+pub fn apply(ctx: &Ctx, plan: &CapacityPlan, args: &ApplyArgs) -> Result<Vec<GroupApply>> {
+    let mut sink = Sink::open(ctx)?;
+    let name = sink.sink().describe();
+    let mut results = Vec::new();
+    for gp in &plan.groups {
+        let state = match sink.sink().read_state(&gp.group) {
+            Ok(s) => s,
+            Err(e) => {
+                results.push(GroupApply {
+                    group: gp.group.clone(),
+                    sink: name.clone(),
+                    changes: vec![],
+                    report: None,
+                    error: Some(e.to_string()),
+                });
+                continue;
+            }
+        };
+        let changes = diff(&state, gp);
+        let report = if args.execute && !changes.is_empty() {
+            let r = sink.sink().apply(&gp.group, &changes);
+            match r {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    results.push(GroupApply {
+                        group: gp.group.clone(),
+                        sink: name.clone(),
+                        changes,
+                        report: None,
+                        error: Some(e.to_string()),
+                    });
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        results.push(GroupApply { group: gp.group.clone(), sink: name.clone(), changes, report, error: None });
+    }
+    std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
+    if args.execute {
+        sink.save()?;
+        let path = ctx.out.join("audit.jsonl");
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open audit log {}", path.display()))?;
+        for r in &results {
+            for change in r.report.iter().flat_map(|rep| &rep.applied) {
+                let entry = AuditEntry { at: ctx.now, plan_id: &plan.plan_id, group: &r.group, sink: &r.sink, change };
+                writeln!(log, "{}", serde_json::to_string(&entry)?)?;
+            }
+        }
+    } else {
+        let path = ctx.out.join("dry-run-changes.json");
+        write_file_atomic(&path, &serde_json::to_vec_pretty(&results)?)?;
+    }
+    Ok(results)
+}
+
+fn fail_on_partial(results: &[GroupApply]) -> Result<()> {
+    let failed: usize = results
+        .iter()
+        .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len()) + usize::from(r.error.is_some()))
+        .sum();
+    if failed > 0 {
+        bail!("{failed} changes or groups failed (see above); the next run converges from what was applied");
+    }
+    Ok(())
+}
+
+fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if ctx.demo {
+        writeln!(
+            out,
+            "prescale demo: built-in configuration and data in {}, now = {}, outputs in {}\n",
+            ctx.config.base_dir.display(),
+            ctx.now.format("%Y-%m-%d %H:%M UTC"),
+            ctx.out.display()
+        )?;
+    }
+    let ingested = ingest(ctx, &args.filter)?;
+    output::ingest(&mut out, &ingested)?;
+    let fits = fit(ctx, &args.filter)?;
+    let plan = make_plan(ctx, &args.filter)?;
+    let path = ctx.out.join("plan.json");
+    write_plan(&plan, &path)?;
+    let results = apply(ctx, &plan, &ApplyArgs { plan: Some(path.clone()), execute: args.execute })?;
+    output::summary(&mut out, &plan, &fits, &results, args.execute)?;
+    writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
+    if args.execute {
+        writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
+    } else {
+        writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
+        writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
+    }
+    fail_on_partial(&results)
+}

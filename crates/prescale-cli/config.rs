@@ -1,0 +1,429 @@
+//! `prescale.toml`: one file, one section per stage. Precedence: flag > environment variable >
+//! file > default (flags and variables are resolved by clap in `main.rs`, the file here).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::Duration;
+use prescale_core::{CapacityBounds, GridPolicy, Level, MetricId};
+use prescale_forecast::ModelSpec;
+use prescale_plan::{PlanSettings, ReactiveSettings};
+use serde::Deserialize;
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where the metric store and forecasts live.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// AWS client settings.
+    #[serde(default)]
+    pub aws: AwsConfig,
+    /// Where metrics come from.
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    /// How forecasts are made.
+    #[serde(default)]
+    pub forecast: ForecastConfig,
+    /// How plans are made.
+    #[serde(default)]
+    pub plan: PlanConfig,
+    /// Where plans go.
+    #[serde(default)]
+    pub apply: ApplyConfig,
+    /// Per-environment planning settings (`prod`, `staging`, `dev`, …).
+    #[serde(default)]
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+    /// The Auto Scaling groups prescale manages.
+    #[serde(default)]
+    pub groups: Vec<GroupConfig>,
+    /// Directory of the file, to resolve relative paths in it.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+    /// Where the configuration came from, for messages.
+    #[serde(skip)]
+    pub origin: String,
+}
+
+/// `[store]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Directory of the metric store and the forecast table (relative to the config file).
+    pub dir: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self { dir: PathBuf::from("prescale-store") }
+    }
+}
+
+/// `[aws]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AwsConfig {
+    /// Region; unset uses the standard chain (`AWS_REGION`, profile).
+    pub region: Option<String>,
+    /// Attempts per API call, with backoff for throttling (default 5).
+    pub max_attempts: Option<u32>,
+}
+
+/// Kinds of metric source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// CloudWatch `GetMetricData`.
+    Cloudwatch,
+    /// CSV files (`file` per metric).
+    Csv,
+    /// Parquet files (`file` per metric).
+    Parquet,
+}
+
+/// `[ingest]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Where samples come from.
+    pub source: SourceKind,
+    /// How much history CloudWatch is asked for, in days.
+    pub lookback_days: i64,
+    /// Sample period in seconds (CloudWatch `Period`, and the grid of the store).
+    pub period_secs: i64,
+    /// How raw samples are put on the grid.
+    pub grid: GridPolicy,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self { source: SourceKind::Cloudwatch, lookback_days: 14, period_secs: 300, grid: GridPolicy::default() }
+    }
+}
+
+/// `[forecast]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ForecastConfig {
+    /// Forecast horizon in hours.
+    pub horizon_hours: i64,
+    /// Interval levels to forecast, in percent.
+    pub levels: Vec<f64>,
+    /// History used to fit, in days (the most recent part of the store).
+    pub train_days: i64,
+    /// The model.
+    pub model: ModelSpec,
+}
+
+impl Default for ForecastConfig {
+    fn default() -> Self {
+        Self { horizon_hours: 48, levels: vec![50.0, 80.0, 90.0, 95.0], train_days: 28, model: ModelSpec::default() }
+    }
+}
+
+/// `[plan]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PlanConfig {
+    /// Minutes before demand that capacity must be in place (instance boot + warm-up + buffer).
+    pub lead_time_mins: i64,
+    /// A floor that steps down must stay down at least this many minutes.
+    pub min_hold_mins: i64,
+    /// At most this many scheduled actions per group (Auto Scaling allows 125).
+    pub max_actions: usize,
+}
+
+impl Default for PlanConfig {
+    fn default() -> Self {
+        Self { lead_time_mins: 10, min_hold_mins: 60, max_actions: 48 }
+    }
+}
+
+/// Kinds of action sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SinkKind {
+    /// The Auto Scaling API.
+    Autoscaling,
+    /// A local JSON file that stands in for the groups (demo, offline trials).
+    Local,
+}
+
+/// `[apply]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ApplyConfig {
+    /// Where plans are applied.
+    pub sink: SinkKind,
+    /// For `sink = "local"`: the JSON file holding the stand-in groups (relative to the output dir).
+    pub local_state: PathBuf,
+}
+
+impl Default for ApplyConfig {
+    fn default() -> Self {
+        Self { sink: SinkKind::Autoscaling, local_state: PathBuf::from("local-asg-state.json") }
+    }
+}
+
+/// `[environments.NAME]`: what differs between prod, staging and dev.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnvironmentConfig {
+    /// Forecast quantile the floors are sized for (P90 = 0.9).
+    pub quantile: f64,
+    /// Utilization the floors are sized for, in (0, 1].
+    pub target_utilization: f64,
+    /// Extra capacity as a fraction (0.1 = 10 %).
+    pub headroom: f64,
+}
+
+impl Default for EnvironmentConfig {
+    fn default() -> Self {
+        Self { quantile: 0.9, target_utilization: 0.7, headroom: 0.0 }
+    }
+}
+
+/// `[[groups]]`: one Auto Scaling group.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    /// The Auto Scaling group name.
+    pub name: String,
+    /// Environment whose settings apply (a key of `[environments]`).
+    #[serde(default = "default_env")]
+    pub environment: String,
+    /// Smallest size prescale may plan.
+    pub min_size: u32,
+    /// Largest size prescale may plan.
+    pub max_size: u32,
+    /// The metric that sizes capacity (a `name` of this group's `[[groups.metrics]]`).
+    pub load_metric: String,
+    /// Load, in that metric's units per period, that one instance serves at 100 % utilization.
+    pub capacity_per_instance: f64,
+    /// Overrides the environment's quantile.
+    pub quantile: Option<f64>,
+    /// Overrides the environment's target utilization.
+    pub target_utilization: Option<f64>,
+    /// The reactive fallback policy.
+    #[serde(default)]
+    pub reactive: ReactiveSettings,
+    /// The metrics to ingest for this group.
+    pub metrics: Vec<MetricConfig>,
+}
+
+fn default_env() -> String {
+    "prod".into()
+}
+
+/// `[[groups.metrics]]`: one metric of a group.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricConfig {
+    /// prescale's name for it (`requests`, `cpu`, …): the series id in the store.
+    pub name: String,
+    /// CloudWatch namespace.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// CloudWatch metric name.
+    #[serde(default)]
+    pub metric_name: Option<String>,
+    /// CloudWatch statistic (default `Average`).
+    #[serde(default)]
+    pub stat: Option<String>,
+    /// CloudWatch dimensions.
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+    /// For CSV/Parquet sources: the file (relative to the config file).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+}
+
+/// The built-in demo configuration (its relative paths point into the demo data directory).
+pub const DEMO_CONFIG: &str = include_str!("../../data/demo/prescale.toml");
+
+/// Finds the demo data directory: `./data/demo` of the working directory, else the one of the
+/// source tree the binary was built from.
+pub fn demo_dir() -> Result<PathBuf> {
+    let local = PathBuf::from("data/demo");
+    if local.join("prescale.toml").exists() {
+        return Ok(local);
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    if built.join("prescale.toml").exists() {
+        return Ok(built);
+    }
+    bail!(
+        "the demo data (data/demo/) is not here\nhint: run prescale from its repository checkout, or give a configuration with --config"
+    )
+}
+
+impl Config {
+    /// Parses configuration text; `base_dir` resolves its relative paths.
+    pub fn parse(text: &str, base_dir: &Path, origin: &str) -> Result<Self> {
+        let mut c: Config = toml::from_str(text).with_context(|| format!("invalid configuration in {origin}"))?;
+        c.base_dir = base_dir.to_path_buf();
+        c.origin = origin.to_string();
+        c.validate().with_context(|| format!("invalid configuration in {origin}"))?;
+        Ok(c)
+    }
+
+    /// Reads a configuration file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read configuration {}\nhint: pass --config FILE, or run without one for the demo",
+                path.display()
+            )
+        })?;
+        let base = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        Self::parse(&text, base, &path.display().to_string())
+    }
+
+    /// The demo configuration.
+    pub fn demo() -> Result<Self> {
+        let dir = demo_dir()?;
+        Self::parse(DEMO_CONFIG, &dir, "the built-in demo configuration")
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.groups.is_empty() {
+            bail!("no [[groups]]: name at least one Auto Scaling group");
+        }
+        if self.ingest.period_secs <= 0 || 86_400 % self.ingest.period_secs != 0 {
+            bail!(
+                "[ingest] period_secs = {} must be positive and divide a day (60, 300, 3600, …)",
+                self.ingest.period_secs
+            );
+        }
+        if self.forecast.horizon_hours <= 0 {
+            bail!("[forecast] horizon_hours must be positive");
+        }
+        for l in &self.forecast.levels {
+            Level::new(*l).with_context(|| "[forecast] levels")?;
+        }
+        if self.plan.max_actions < 2 || self.plan.max_actions > prescale_plan::MAX_ACTIONS_PER_GROUP {
+            bail!(
+                "[plan] max_actions = {} must be between 2 and {}",
+                self.plan.max_actions,
+                prescale_plan::MAX_ACTIONS_PER_GROUP
+            );
+        }
+        for (name, e) in &self.environments {
+            if !(0.5..1.0).contains(&e.quantile) {
+                bail!(
+                    "[environments.{name}] quantile = {} must be in [0.5, 1) (0.9 plans for the P90 forecast)",
+                    e.quantile
+                );
+            }
+            if !(e.target_utilization > 0.0 && e.target_utilization <= 1.0) {
+                bail!("[environments.{name}] target_utilization = {} must be in (0, 1]", e.target_utilization);
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for g in &self.groups {
+            if !seen.insert(&g.name) {
+                bail!("group {:?} is listed twice", g.name);
+            }
+            CapacityBounds::new(g.min_size, g.max_size).with_context(|| format!("group {:?}", g.name))?;
+            if !self.environments.contains_key(&g.environment) && !self.environments.is_empty() {
+                bail!(
+                    "group {:?} names environment {:?}, which has no [environments.{}] section",
+                    g.name,
+                    g.environment,
+                    g.environment
+                );
+            }
+            if !(g.capacity_per_instance.is_finite() && g.capacity_per_instance > 0.0) {
+                bail!(
+                    "group {:?}: capacity_per_instance = {} must be a positive number",
+                    g.name,
+                    g.capacity_per_instance
+                );
+            }
+            if !g.metrics.iter().any(|m| m.name == g.load_metric) {
+                bail!("group {:?}: load_metric {:?} is not one of its [[groups.metrics]]", g.name, g.load_metric);
+            }
+            for m in &g.metrics {
+                match self.ingest.source {
+                    SourceKind::Cloudwatch if m.namespace.is_none() || m.metric_name.is_none() => {
+                        bail!("group {:?} metric {:?}: CloudWatch needs namespace and metric_name", g.name, m.name)
+                    }
+                    SourceKind::Csv | SourceKind::Parquet if m.file.is_none() => {
+                        bail!(
+                            "group {:?} metric {:?}: the {:?} source needs a file",
+                            g.name,
+                            m.name,
+                            self.ingest.source
+                        )
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A path from the file, resolved against the file's directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() { p.to_path_buf() } else { self.base_dir.join(p) }
+    }
+
+    /// Interval levels to forecast.
+    pub fn levels(&self) -> Vec<Level> {
+        self.forecast.levels.iter().filter_map(|l| Level::new(*l).ok()).collect()
+    }
+
+    /// The group's load series.
+    pub fn load_id(g: &GroupConfig) -> MetricId {
+        MetricId::new(&g.name, &g.load_metric)
+    }
+
+    /// Resolved planner settings for a group.
+    pub fn plan_settings(&self, g: &GroupConfig) -> Result<PlanSettings> {
+        let env = self.environments.get(&g.environment).cloned().unwrap_or_default();
+        Ok(PlanSettings {
+            bounds: CapacityBounds::new(g.min_size, g.max_size)?,
+            capacity_per_instance: g.capacity_per_instance,
+            target_utilization: g.target_utilization.unwrap_or(env.target_utilization),
+            quantile: g.quantile.unwrap_or(env.quantile),
+            headroom: env.headroom,
+            lead_time: Duration::minutes(self.plan.lead_time_mins),
+            min_hold: Duration::minutes(self.plan.min_hold_mins),
+            max_actions: self.plan.max_actions,
+            reactive: g.reactive.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_config_parses_and_bad_ones_say_why() {
+        let c = Config::demo().unwrap();
+        assert!(c.groups.len() >= 3);
+        let bad = DEMO_CONFIG.replacen("min_size = ", "min_size = 900 #", 1);
+        let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("min 900 > max"), "{e}");
+        let typo = format!("{DEMO_CONFIG}\n[plan]\nlead_time = 3\n");
+        assert!(Config::parse(&typo, Path::new("."), "x").is_err());
+    }
+
+    #[test]
+    fn example_config_parses_with_several_environments() {
+        let text = include_str!("../../prescale.example.toml");
+        let c = Config::parse(text, Path::new("."), "prescale.example.toml").unwrap();
+        assert_eq!(c.ingest.source, SourceKind::Cloudwatch);
+        assert_eq!(c.apply.sink, SinkKind::Autoscaling);
+        let envs: std::collections::BTreeSet<_> = c.groups.iter().map(|g| g.environment.as_str()).collect();
+        assert_eq!(envs.len(), 3, "{envs:?}");
+        let prod = c.plan_settings(&c.groups[0]).unwrap();
+        let dev = c.plan_settings(c.groups.iter().find(|g| g.environment == "dev").unwrap()).unwrap();
+        assert!(prod.quantile > dev.quantile && prod.bounds.max() > dev.bounds.max());
+        let api = c.plan_settings(c.groups.iter().find(|g| g.name == "api-prod").unwrap()).unwrap();
+        assert_eq!(api.quantile, 0.95, "the group's own quantile overrides its environment's");
+    }
+}

@@ -1,0 +1,192 @@
+//! `prescale`: predictive scaling for EC2 Auto Scaling groups.
+
+mod commands;
+mod config;
+mod demo;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Predictive scaling for AWS EC2 Auto Scaling groups: ingest metrics, forecast them with
+/// calibrated intervals, plan scheduled capacity floors plus a reactive fallback, and apply the
+/// plan idempotently (dry run unless --execute).
+///
+/// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
+/// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
+///
+/// Not built yet: the forecasting engine beyond the seasonal-naive baseline (MSTL/ETS/ML models,
+/// `backtest`), events (`event add`, `plan --what-if`), step-scaling fallback, guardrails and
+/// `apply --revert`, and the `simulate` replay. The commands below are what exists.
+#[derive(Debug, Parser)]
+#[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Configuration file [default: ./prescale.toml if present, else the built-in demo]
+    #[arg(long, global = true, env = "PRESCALE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Metric store and forecast directory [default: the config's [store] dir; OUT/store for the demo]
+    #[arg(long, global = true, env = "PRESCALE_STORE", value_name = "DIR")]
+    store: Option<PathBuf>,
+    /// Folder for outputs: plan.json, dry-run changes, the audit log
+    #[arg(long, global = true, env = "PRESCALE_OUT", value_name = "DIR", default_value = "prescale-out")]
+    out: PathBuf,
+    /// Run as if it were this instant (RFC 3339) [default: now; the end of the data for the demo]
+    #[arg(long, global = true, env = "PRESCALE_NOW", value_name = "TIME")]
+    now: Option<String>,
+    /// More log output on stderr (-v info, -vv debug)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Pull metrics (CloudWatch, CSV or Parquet, from the config) into the Parquet metric store.
+    Ingest(GroupFilter),
+    /// Fit forecasters and show forecasts.
+    #[command(subcommand)]
+    Forecast(ForecastCmd),
+    /// Turn forecasts into a capacity plan (scheduled floors + reactive policy), written as JSON.
+    Plan(PlanArgs),
+    /// Diff a plan against the groups and, with --execute, apply it. Dry run by default.
+    Apply(ApplyArgs),
+    /// The nightly job: ingest, forecast fit, plan and apply (dry run unless --execute).
+    Nightly(NightlyArgs),
+    /// The demo data.
+    #[command(subcommand)]
+    Demo(DemoCmd),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+struct GroupFilter {
+    /// Only these groups (repeatable) [default: all groups of the config]
+    #[arg(long = "group", value_name = "NAME")]
+    groups: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum ForecastCmd {
+    /// Fit the configured model to every group's stored series and write forecasts to Parquet.
+    Fit(GroupFilter),
+    /// Print a forecast: a group's latest (from `forecast fit`) or, with --input, an ad-hoc one.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+struct ShowArgs {
+    /// Group whose latest forecast to show
+    #[arg(long, conflicts_with = "input")]
+    group: Option<String>,
+    /// Metric of the group [default: the group's load metric]
+    #[arg(long, requires = "group")]
+    metric: Option<String>,
+    /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows instead
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Forecast horizon for --input, e.g. 48h, 2d, 90m
+    #[arg(long, default_value = "48h")]
+    horizon: String,
+    /// Interval levels in percent, comma-separated
+    #[arg(long, value_delimiter = ',', default_value = "80,95")]
+    levels: Vec<f64>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// A readable table
+    Table,
+    /// CSV: ts,mean,lo<L>,hi<L>,…
+    Csv,
+    /// JSON
+    Json,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    #[command(flatten)]
+    filter: GroupFilter,
+    /// Where to write the plan [default: OUT/plan.json]
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Also print the plan JSON to stdout
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct ApplyArgs {
+    /// The plan to apply [default: OUT/plan.json]
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// Make the changes. Without it, prints the diff and records it in OUT/dry-run-changes.json
+    #[arg(long)]
+    execute: bool,
+}
+
+#[derive(Debug, Args)]
+struct NightlyArgs {
+    #[command(flatten)]
+    filter: GroupFilter,
+    /// Apply the plan. Without it, the last step is a dry run that only prints the diff
+    #[arg(long)]
+    execute: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum DemoCmd {
+    /// Regenerate the demo CSV files (deterministic: the same bytes every time).
+    Generate {
+        /// Directory to write to
+        #[arg(long, default_value = "data/demo")]
+        dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    // A panic is a bug: exit code 2 (expected failures exit 1).
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        default_hook(info);
+        eprintln!("prescale hit a bug; please report it with the command line above.");
+        std::process::exit(2);
+    }));
+    let cli = Cli::parse();
+    let level = match cli.global.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PRESCALE_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("prescale={level},prescale_aws={level},prescale_store={level}"))
+    });
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

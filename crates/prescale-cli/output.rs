@@ -1,0 +1,378 @@
+//! Printers: data to stdout, readable without colour.
+
+use std::io::Write;
+
+use anyhow::Result;
+use comfy_table::presets::UTF8_BORDERS_ONLY;
+use comfy_table::{Cell, CellAlignment, Table};
+use prescale_core::{CapacityPlan, Change, Forecast, GroupPlan, Level, PolicyKind, ScheduledAction};
+use prescale_store::IngestSummary;
+
+use crate::Format;
+use crate::commands::{Fit, GroupApply};
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(UTF8_BORDERS_ONLY).set_header(header.iter().map(Cell::new));
+    t
+}
+
+fn right(t: &mut Table, from: usize) {
+    for i in from..t.column_count() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+/// A number for people: thousands separated, few decimals.
+pub fn num(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    let decimals = if v.abs() >= 100.0 {
+        0
+    } else if v.abs() >= 1.0 {
+        1
+    } else {
+        3
+    };
+    let s = format!("{:.*}", decimals, v.abs());
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if v < 0.0 { "-" } else { "" };
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
+    let mut t = table(&[
+        "series",
+        "samples",
+        "stored before",
+        "after",
+        "replaced",
+        "snapped",
+        "duplicates",
+        "NaN dropped",
+        "interpolated",
+        "missing",
+    ]);
+    for s in done {
+        let g = &s.grid;
+        t.add_row(vec![
+            s.id.to_string(),
+            g.samples.to_string(),
+            s.before.to_string(),
+            s.after.to_string(),
+            s.replaced.to_string(),
+            g.snapped.to_string(),
+            g.duplicates.to_string(),
+            g.non_finite.to_string(),
+            g.interpolated.to_string(),
+            g.missing.to_string(),
+        ]);
+    }
+    right(&mut t, 1);
+    writeln!(out, "Ingested into the metric store:\n{t}")?;
+    Ok(())
+}
+
+pub fn fits(out: &mut impl Write, fits: &[Fit]) -> Result<()> {
+    let mut t = table(&["series", "model", "from", "steps", "warnings"]);
+    for f in fits {
+        t.add_row(vec![
+            f.id.to_string(),
+            f.model.clone(),
+            f.forecast.start.format("%Y-%m-%d %H:%M").to_string(),
+            f.forecast.len().to_string(),
+            f.warnings.join("; "),
+        ]);
+    }
+    writeln!(out, "Forecasts written:\n{t}")?;
+    Ok(())
+}
+
+pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Format) -> Result<()> {
+    // Bounds for a requested level that was not forecast come from the quantile read-out.
+    let bounds: Vec<(Level, Vec<f64>, Vec<f64>)> = levels
+        .iter()
+        .map(|l| match f.interval(*l) {
+            Some(iv) => (*l, iv.lower.clone(), iv.upper.clone()),
+            None => {
+                let (ql, qu) = l.quantiles();
+                (*l, f.quantile(ql), f.quantile(qu))
+            }
+        })
+        .collect();
+    let mut header = vec!["ts".to_string(), "mean".to_string()];
+    for (l, _, _) in &bounds {
+        header.push(format!("lo{}", l.label()));
+        header.push(format!("hi{}", l.label()));
+    }
+    let row = |i: usize| -> Vec<f64> {
+        let mut r = vec![f.point[i]];
+        for (_, lo, hi) in &bounds {
+            r.push(lo[i]);
+            r.push(hi[i]);
+        }
+        r
+    };
+    match format {
+        Format::Csv => {
+            writeln!(out, "{}", header.join(","))?;
+            for i in 0..f.len() {
+                let vals: Vec<String> = row(i).iter().map(|v| v.to_string()).collect();
+                writeln!(out, "{},{}", f.ts(i).format("%Y-%m-%dT%H:%M:%SZ"), vals.join(","))?;
+            }
+        }
+        Format::Json => {
+            let rows: Vec<serde_json::Map<String, serde_json::Value>> = (0..f.len())
+                .map(|i| {
+                    let mut m = serde_json::Map::new();
+                    m.insert("ts".into(), f.ts(i).format("%Y-%m-%dT%H:%M:%SZ").to_string().into());
+                    for (k, v) in header[1..].iter().zip(row(i)) {
+                        m.insert(k.clone(), v.into());
+                    }
+                    m
+                })
+                .collect();
+            let doc = serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "rows": rows });
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+        }
+        Format::Table => {
+            let h: Vec<&str> = header.iter().map(String::as_str).collect();
+            let mut t = table(&h);
+            for i in 0..f.len() {
+                let mut cells = vec![f.ts(i).format("%Y-%m-%d %H:%M").to_string()];
+                cells.extend(row(i).into_iter().map(num));
+                t.add_row(cells);
+            }
+            right(&mut t, 1);
+            writeln!(out, "model {} · {} steps of {} s · times in UTC\n{t}", f.model, f.len(), f.step_secs)?;
+        }
+    }
+    Ok(())
+}
+
+fn action_line(a: &ScheduledAction) -> String {
+    let mut parts = Vec::new();
+    if let Some(v) = a.min_size {
+        parts.push(format!("MinSize {v}"));
+    }
+    if let Some(v) = a.max_size {
+        parts.push(format!("MaxSize {v}"));
+    }
+    if let Some(v) = a.desired_capacity {
+        parts.push(format!("Desired {v}"));
+    }
+    format!("{} at {}: {}", a.name, a.start_time.format("%Y-%m-%d %H:%M UTC"), parts.join(", "))
+}
+
+fn policy_line(p: &prescale_core::ReactivePolicy) -> String {
+    match &p.kind {
+        PolicyKind::TargetTracking { metric, target_value, estimated_instance_warmup_secs, .. } => format!(
+            "{}: target tracking {metric} = {target_value}, warm-up {} s",
+            p.name,
+            estimated_instance_warmup_secs.map_or("-".into(), |w| w.to_string())
+        ),
+        PolicyKind::Other { policy_type } => format!("{}: {policy_type}", p.name),
+        _ => p.name.clone(),
+    }
+}
+
+pub fn change_line(c: &Change) -> String {
+    match c {
+        Change::PutScheduledAction { new, old: None } => format!("+ action {}", action_line(new)),
+        Change::PutScheduledAction { new, old: Some(o) } => {
+            format!("~ action {}  (was {})", action_line(new), action_line(o))
+        }
+        Change::DeleteScheduledAction { old } => format!("- action {}", action_line(old)),
+        Change::PutPolicy { new, old: None } => format!("+ policy {}", policy_line(new)),
+        Change::PutPolicy { new, old: Some(_) } => format!("~ policy {}", policy_line(new)),
+        Change::DeletePolicy { old } => format!("- policy {}", policy_line(old)),
+    }
+}
+
+fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> {
+    writeln!(out, "\n{} ({}), bounds {}..{}", g.group, g.environment, g.bounds.min(), g.bounds.max())?;
+    if let Some(f) = &g.forecast {
+        writeln!(
+            out,
+            "  forecast {} of {}: peak {} at {}, P{:.0} peak {}",
+            f.model,
+            f.metric,
+            num(f.peak_point),
+            f.peak_at.format("%Y-%m-%d %H:%M UTC"),
+            f.quantile * 100.0,
+            num(f.peak_quantile)
+        )?;
+    }
+    if compact {
+        // One line per day: "Mon 11-23  07:50→12  20:10→4".
+        let mut day = None;
+        let mut line = String::new();
+        for a in &g.scheduled_actions {
+            let d = a.start_time.date_naive();
+            if day != Some(d) {
+                if !line.is_empty() {
+                    writeln!(out, "{line}")?;
+                }
+                line = format!("  floors {} ", a.start_time.format("%a %m-%d"));
+                day = Some(d);
+            }
+            let size = a.min_size.map_or("-".into(), |v| v.to_string());
+            line.push_str(&format!(" {}→{size}", a.start_time.format("%H:%M")));
+        }
+        if !line.is_empty() {
+            writeln!(out, "{line}")?;
+        }
+    } else {
+        for a in &g.scheduled_actions {
+            writeln!(out, "  floor  {}", action_line(a))?;
+        }
+    }
+    for p in &g.policies {
+        writeln!(out, "  policy {}", policy_line(p))?;
+    }
+    for d in &g.decisions {
+        writeln!(out, "  why    {}: {}", d.what, d.why)?;
+    }
+    Ok(())
+}
+
+pub fn plan(out: &mut impl Write, plan: &CapacityPlan) -> Result<()> {
+    writeln!(out, "Plan {} (made {})", plan.plan_id, plan.created_at.format("%Y-%m-%d %H:%M UTC"))?;
+    for g in &plan.groups {
+        group_plan(out, g, false)?;
+    }
+    Ok(())
+}
+
+/// The diff per group; with `limit`, at most that many changes per group and a count of the rest.
+pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limit: Option<usize>) -> Result<()> {
+    for r in results {
+        let verb = if execute { "applied to" } else { "dry run against" };
+        writeln!(out, "\n{} ({verb} {}):", r.group, r.sink)?;
+        if let Some(e) = &r.error {
+            writeln!(out, "  error: {e}")?;
+            continue;
+        }
+        if r.changes.is_empty() {
+            writeln!(out, "  no changes: the group already matches the plan")?;
+        }
+        // With a limit, policy changes are always shown and scheduled actions are capped.
+        let is_policy = |c: &&Change| matches!(c, Change::PutPolicy { .. } | Change::DeletePolicy { .. });
+        let mut listed: Vec<&Change> = r.changes.iter().filter(is_policy).collect();
+        let actions: Vec<&Change> = r.changes.iter().filter(|c| !is_policy(c)).collect();
+        let cap = limit.unwrap_or(usize::MAX).min(actions.len());
+        if limit.is_some() {
+            listed.extend(&actions[..cap]);
+        } else {
+            listed = r.changes.iter().collect();
+        }
+        let shown = listed.len();
+        for c in listed {
+            let failed =
+                r.report.as_ref().and_then(|rep| rep.failed.iter().find(|(f, _)| f == c).map(|(_, why)| why.clone()));
+            match failed {
+                Some(why) => writeln!(out, "  {}  FAILED: {why}", change_line(c))?,
+                None => writeln!(out, "  {}", change_line(c))?,
+            }
+        }
+        if shown < r.changes.len() {
+            writeln!(out, "  … and {} more", r.changes.len() - shown)?;
+        }
+        if let Some(rep) = &r.report
+            && !rep.failed.is_empty()
+        {
+            writeln!(out, "  {} of {} changes FAILED", rep.failed.len(), r.changes.len())?;
+        }
+    }
+    Ok(())
+}
+
+/// The nightly summary: per group the model, the forecast peak with its interval, the planned
+/// actions and the diff.
+pub fn summary(
+    out: &mut impl Write,
+    plan: &CapacityPlan,
+    fits: &[Fit],
+    results: &[GroupApply],
+    execute: bool,
+) -> Result<()> {
+    let mut t = table(&[
+        "group",
+        "env",
+        "model",
+        "forecast peak",
+        "80 % interval",
+        "95 % interval",
+        "floors",
+        "policy",
+        "changes",
+    ]);
+    for g in &plan.groups {
+        let fit =
+            fits.iter().find(|f| f.id.group == g.group && g.forecast.as_ref().is_some_and(|s| s.metric == f.id.metric));
+        let (peak, i80, i95) = match fit {
+            Some(f) => {
+                let fc = &f.forecast;
+                let i = fc.point.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+                let iv = |l: f64| {
+                    Level::new(l)
+                        .ok()
+                        .and_then(|l| fc.interval(l))
+                        .map_or("-".into(), |iv| format!("{} – {}", num(iv.lower[i]), num(iv.upper[i])))
+                };
+                (format!("{} at {}", num(fc.point[i]), fc.ts(i).format("%a %H:%M")), iv(0.8), iv(0.95))
+            }
+            None => ("no forecast".into(), "-".into(), "-".into()),
+        };
+        let floors = match (
+            g.scheduled_actions.iter().filter_map(|a| a.min_size).min(),
+            g.scheduled_actions.iter().filter_map(|a| a.min_size).max(),
+        ) {
+            (Some(lo), Some(hi)) => format!("{} actions, {lo}–{hi}", g.scheduled_actions.len()),
+            _ => "none (reactive only)".into(),
+        };
+        let policy = g.policies.first().map_or("-".into(), |p| match &p.kind {
+            PolicyKind::TargetTracking { metric, target_value, .. } => format!("{metric} {target_value}"),
+            _ => p.name.clone(),
+        });
+        let changes = results.iter().find(|r| r.group == g.group).map_or("-".into(), |r| match &r.error {
+            Some(_) => "error".into(),
+            None => r.changes.len().to_string(),
+        });
+        t.add_row(vec![
+            g.group.clone(),
+            g.environment.clone(),
+            g.forecast.as_ref().map_or("-".into(), |f| f.model.clone()),
+            peak,
+            i80,
+            i95,
+            floors,
+            policy,
+            changes,
+        ]);
+    }
+    right(&mut t, 3);
+    writeln!(out, "\nPlan {}:\n{t}", plan.plan_id)?;
+    for g in &plan.groups {
+        group_plan(out, g, true)?;
+    }
+    writeln!(out, "\n{}:", if execute { "Applied" } else { "Dry-run diff" })?;
+    applied(out, results, execute, Some(SUMMARY_CHANGES))
+}
+
+/// Changes per group the nightly summary prints; the full list is in the files it names.
+pub const SUMMARY_CHANGES: usize = 6;

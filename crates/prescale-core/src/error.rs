@@ -1,0 +1,34 @@
+use thiserror::Error;
+
+/// Errors from validating domain values.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// An interval level outside (0, 1).
+    #[error("interval level {0} is not inside (0, 1) (write 0.8 or 80 for an 80 % interval)")]
+    BadLevel(f64),
+    /// A grid step that is not a positive number of seconds.
+    #[error("grid step must be a positive number of seconds, got {0}")]
+    BadStep(i64),
+    /// Group bounds with min above max.
+    #[error("capacity bounds are contradictory: min {min} > max {max}")]
+    BadBounds {
+        /// Lower bound.
+        min: u32,
+        /// Upper bound.
+        max: u32,
+    },
+    /// No samples at all.
+    #[error("no finite samples to build a series from")]
+    Empty,
+    /// Lengths of parallel vectors disagree.
+    #[error("{what}: expected {expected} values, got {got}")]
+    Length {
+        /// Which vector.
+        what: &'static str,
+        /// Expected length.
+        expected: usize,
+        /// Actual length.
+        got: usize,
+    },
+}

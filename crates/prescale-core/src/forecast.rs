@@ -1,0 +1,217 @@
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::CoreError;
+
+/// The coverage of a central prediction interval, strictly inside (0, 1): 0.8 is the interval that
+/// should hold 80 % of future values, bounded by the 10 % and 90 % quantiles.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Level(f64);
+
+impl Level {
+    /// A level from a fraction (`0.8`) or a percentage (`80`).
+    ///
+    /// # Errors
+    /// [`CoreError::BadLevel`] outside (0, 1) after reading percentages.
+    pub fn new(v: f64) -> Result<Self, CoreError> {
+        let f = if (1.0..100.0).contains(&v) { v / 100.0 } else { v };
+        if f > 0.0 && f < 1.0 { Ok(Self(f)) } else { Err(CoreError::BadLevel(v)) }
+    }
+    /// The fraction, e.g. 0.8.
+    pub fn value(self) -> f64 {
+        self.0
+    }
+    /// The level as a whole percentage label, e.g. `80` (`97.5` stays `97.5`).
+    pub fn label(self) -> String {
+        let p = self.0 * 100.0;
+        if (p - p.round()).abs() < 1e-9 { format!("{}", p.round() as i64) } else { format!("{p}") }
+    }
+    /// Quantiles of the lower and upper bound: (1 - l) / 2 and (1 + l) / 2.
+    pub fn quantiles(self) -> (f64, f64) {
+        ((1.0 - self.0) / 2.0, (1.0 + self.0) / 2.0)
+    }
+}
+
+impl TryFrom<f64> for Level {
+    type Error = CoreError;
+    fn try_from(v: f64) -> Result<Self, CoreError> {
+        Level::new(v)
+    }
+}
+
+impl From<Level> for f64 {
+    fn from(l: Level) -> f64 {
+        l.0
+    }
+}
+
+/// A central prediction interval at one level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Its level.
+    pub level: Level,
+    /// Lower bound per step.
+    pub lower: Vec<f64>,
+    /// Upper bound per step.
+    pub upper: Vec<f64>,
+}
+
+/// A forecast on a regular grid: point forecast (the median) and intervals at several levels.
+///
+/// Invariants, enforced by [`Forecast::new`]: all values finite; per step,
+/// `lower(l) <= point <= upper(l)`, and a wider level never gives a narrower interval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Forecast {
+    /// Model that produced it (e.g. `seasonal-naive(week)`).
+    pub model: String,
+    /// Timestamp of the first step.
+    pub start: DateTime<Utc>,
+    /// Step in seconds.
+    pub step_secs: i64,
+    /// Point forecast per step.
+    pub point: Vec<f64>,
+    /// Intervals, sorted by level, narrowest first.
+    pub intervals: Vec<Interval>,
+}
+
+impl Forecast {
+    /// Builds a forecast and repairs what floating point can break: intervals are sorted by level,
+    /// bounds are widened where needed so they nest and contain the point.
+    ///
+    /// # Errors
+    /// [`CoreError::Length`] when a vector's length differs from the point forecast's.
+    pub fn new(
+        model: impl Into<String>,
+        start: DateTime<Utc>,
+        step_secs: i64,
+        point: Vec<f64>,
+        mut intervals: Vec<Interval>,
+    ) -> Result<Self, CoreError> {
+        let n = point.len();
+        for iv in &intervals {
+            for (what, v) in [("interval lower", &iv.lower), ("interval upper", &iv.upper)] {
+                if v.len() != n {
+                    return Err(CoreError::Length { what, expected: n, got: v.len() });
+                }
+            }
+        }
+        intervals.sort_by(|a, b| a.level.0.total_cmp(&b.level.0));
+        intervals.dedup_by(|a, b| a.level == b.level);
+        let mut point = point;
+        for (i, p) in point.iter_mut().enumerate() {
+            if !p.is_finite() {
+                *p = 0.0;
+            }
+            let (mut lo, mut hi) = (*p, *p);
+            for iv in &mut intervals {
+                let l = &mut iv.lower[i];
+                let u = &mut iv.upper[i];
+                if !l.is_finite() {
+                    *l = lo;
+                }
+                if !u.is_finite() {
+                    *u = hi;
+                }
+                *l = l.min(lo);
+                *u = u.max(hi);
+                lo = *l;
+                hi = *u;
+            }
+        }
+        Ok(Self { model: model.into(), start, step_secs, point, intervals })
+    }
+
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        self.point.len()
+    }
+    /// True for an empty forecast.
+    pub fn is_empty(&self) -> bool {
+        self.point.is_empty()
+    }
+    /// Timestamp of step `i`.
+    pub fn ts(&self, i: usize) -> DateTime<Utc> {
+        self.start + Duration::seconds(self.step_secs * i as i64)
+    }
+    /// The interval at `level`, if forecast.
+    pub fn interval(&self, level: Level) -> Option<&Interval> {
+        self.intervals.iter().find(|iv| (iv.level.0 - level.0).abs() < 1e-9)
+    }
+
+    /// The `q` quantile per step, read from the intervals: q = 0.5 is the point forecast, q = 0.9
+    /// the upper bound of the 80 % interval. Between the quantiles that were forecast, values are
+    /// interpolated linearly in q; beyond the widest interval the widest bound is used (so asking
+    /// for more than was forecast never invents a tail, and the caller should forecast the levels
+    /// it needs).
+    pub fn quantile(&self, q: f64) -> Vec<f64> {
+        let q = q.clamp(0.0, 1.0);
+        (0..self.len())
+            .map(|i| {
+                // Knots (quantile, value), ascending in both.
+                let mut knots: Vec<(f64, f64)> = Vec::with_capacity(2 * self.intervals.len() + 1);
+                for iv in self.intervals.iter().rev() {
+                    knots.push((iv.level.quantiles().0, iv.lower[i]));
+                }
+                knots.push((0.5, self.point[i]));
+                for iv in &self.intervals {
+                    knots.push((iv.level.quantiles().1, iv.upper[i]));
+                }
+                if q <= knots[0].0 {
+                    return knots[0].1;
+                }
+                for w in knots.windows(2) {
+                    let ((q0, v0), (q1, v1)) = (w[0], w[1]);
+                    if q <= q1 {
+                        return v0 + (v1 - v0) * (q - q0) / (q1 - q0);
+                    }
+                }
+                knots[knots.len() - 1].1
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn fc() -> Forecast {
+        let iv =
+            |l: f64, d: f64| Interval { level: Level::new(l).unwrap(), lower: vec![10.0 - d], upper: vec![10.0 + d] };
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        Forecast::new("m", t, 300, vec![10.0], vec![iv(0.95, 4.0), iv(0.8, 2.0)]).unwrap()
+    }
+
+    #[test]
+    fn quantiles_read_the_right_bounds() {
+        let f = fc();
+        assert_eq!(f.intervals[0].level.value(), 0.8);
+        assert_eq!(f.quantile(0.5), vec![10.0]);
+        assert_eq!(f.quantile(0.9), vec![12.0]);
+        assert_eq!(f.quantile(0.975), vec![14.0]);
+        assert_eq!(f.quantile(0.999), vec![14.0]);
+        assert!((f.quantile(0.7)[0] - 11.0).abs() < 1e-9);
+        assert_eq!(f.quantile(0.1), vec![8.0]);
+    }
+
+    #[test]
+    fn levels_accept_percent_and_reject_nonsense() {
+        assert_eq!(Level::new(80.0).unwrap().value(), 0.8);
+        assert_eq!(Level::new(0.95).unwrap().label(), "95");
+        assert!(Level::new(0.0).is_err());
+        assert!(Level::new(100.0).is_err());
+        assert!(Level::new(-3.0).is_err());
+    }
+
+    #[test]
+    fn broken_bounds_are_repaired_to_nest() {
+        let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let iv =
+            |l: f64, lo: f64, hi: f64| Interval { level: Level::new(l).unwrap(), lower: vec![lo], upper: vec![hi] };
+        let f = Forecast::new("m", t, 300, vec![5.0], vec![iv(0.8, 6.0, 4.0), iv(0.95, 5.5, f64::NAN)]).unwrap();
+        assert_eq!((f.intervals[0].lower[0], f.intervals[0].upper[0]), (5.0, 5.0));
+        assert_eq!((f.intervals[1].lower[0], f.intervals[1].upper[0]), (5.0, 5.0));
+    }
+}

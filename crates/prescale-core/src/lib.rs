@@ -1,0 +1,24 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod error;
+mod forecast;
+mod plan;
+mod series;
+mod sink;
+mod source;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::CoreError;
+pub use forecast::{Forecast, Interval, Level};
+pub use plan::{
+    CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, PLAN_FORMAT, PlanDecision, PolicyKind, ReactivePolicy,
+    ScheduledAction,
+};
+pub use series::{GridPolicy, GridReport, RawSample, Series, regularize};
+pub use sink::{ActionSink, ApplyReport, Change, GroupState, SinkError};
+pub use source::{MetricId, MetricSource, SourceError, TimeRange};
+
+/// Names of every object prescale creates in an Auto Scaling group start with this prefix.
+/// Objects without it are never read as ours, never changed and never deleted.
+pub const OWNED_PREFIX: &str = "prescale-";

@@ -1,0 +1,188 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::CoreError;
+
+/// Version tag of the plan document; readers refuse other versions.
+pub const PLAN_FORMAT: &str = "prescale.plan/v1";
+
+/// A group's size bounds, validated: `min <= max`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RawBounds")]
+pub struct CapacityBounds {
+    min: u32,
+    max: u32,
+}
+
+#[derive(Deserialize)]
+struct RawBounds {
+    min: u32,
+    max: u32,
+}
+
+impl TryFrom<RawBounds> for CapacityBounds {
+    type Error = CoreError;
+    fn try_from(r: RawBounds) -> Result<Self, CoreError> {
+        CapacityBounds::new(r.min, r.max)
+    }
+}
+
+impl CapacityBounds {
+    /// Bounds `[min, max]`.
+    ///
+    /// # Errors
+    /// [`CoreError::BadBounds`] when `min > max`.
+    pub fn new(min: u32, max: u32) -> Result<Self, CoreError> {
+        if min > max { Err(CoreError::BadBounds { min, max }) } else { Ok(Self { min, max }) }
+    }
+    /// Lower bound.
+    pub fn min(self) -> u32 {
+        self.min
+    }
+    /// Upper bound.
+    pub fn max(self) -> u32 {
+        self.max
+    }
+    /// `n` clamped into the bounds.
+    pub fn clamp(self, n: u32) -> u32 {
+        n.clamp(self.min, self.max)
+    }
+}
+
+/// One Auto Scaling scheduled action (a one-time action at `start_time`). prescale sets the floor
+/// (`min_size`) and leaves the reactive policy free to add capacity above it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduledAction {
+    /// Unique name within the group; prescale's start with [`crate::OWNED_PREFIX`].
+    pub name: String,
+    /// When it takes effect (UTC).
+    pub start_time: DateTime<Utc>,
+    /// New `MinSize`, if the action sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_size: Option<u32>,
+    /// New `MaxSize`, if the action sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_size: Option<u32>,
+    /// New `DesiredCapacity`, if the action sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired_capacity: Option<u32>,
+}
+
+/// A reactive scaling policy attached to the group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReactivePolicy {
+    /// Policy name; prescale's start with [`crate::OWNED_PREFIX`].
+    pub name: String,
+    /// What kind of policy, with its settings.
+    #[serde(flatten)]
+    pub kind: PolicyKind,
+}
+
+/// The kinds of reactive policy prescale writes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PolicyKind {
+    /// Target tracking on a predefined metric.
+    TargetTracking {
+        /// Predefined metric type, e.g. `ASGAverageCPUUtilization` or `ALBRequestCountPerTarget`.
+        metric: String,
+        /// Resource label, required by `ALBRequestCountPerTarget`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource_label: Option<String>,
+        /// Target value of the metric.
+        target_value: f64,
+        /// Seconds before a new instance counts in the group's metrics.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimated_instance_warmup_secs: Option<u32>,
+        /// Whether the policy may only scale out.
+        #[serde(default)]
+        disable_scale_in: bool,
+    },
+    /// A policy of a kind prescale does not write (step, simple, predictive scaling, or a target
+    /// tracking policy on a customized metric); read from a group so the diff can leave it alone.
+    Other {
+        /// The API's policy type, e.g. `StepScaling`.
+        policy_type: String,
+    },
+}
+
+/// One decision the planner made, with the reason it gives the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanDecision {
+    /// What was decided.
+    pub what: String,
+    /// Why.
+    pub why: String,
+}
+
+/// Summary of the forecast a group plan was made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastSummary {
+    /// Model id.
+    pub model: String,
+    /// Metric the capacity is sized on.
+    pub metric: String,
+    /// The quantile the floors are sized for (e.g. 0.9).
+    pub quantile: f64,
+    /// Forecast horizon covered by the plan.
+    pub from: DateTime<Utc>,
+    /// End of the horizon (exclusive).
+    pub to: DateTime<Utc>,
+    /// Peak of the point forecast, and when.
+    pub peak_point: f64,
+    /// When the point forecast peaks.
+    pub peak_at: DateTime<Utc>,
+    /// Peak of the planning quantile.
+    pub peak_quantile: f64,
+}
+
+/// The plan for one Auto Scaling group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupPlan {
+    /// Auto Scaling group name.
+    pub group: String,
+    /// Environment (prod, staging, dev, …) whose settings were used.
+    pub environment: String,
+    /// Bounds the floors were clamped to.
+    pub bounds: CapacityBounds,
+    /// The forecast behind the plan; absent when there was none to trust.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<ForecastSummary>,
+    /// Required capacity per forecast step (before the schedule's lead time and merging).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required: Vec<u32>,
+    /// The scheduled actions, in time order.
+    pub scheduled_actions: Vec<ScheduledAction>,
+    /// Reactive policies that cover what the forecast misses.
+    pub policies: Vec<ReactivePolicy>,
+    /// Every decision, with its reason.
+    pub decisions: Vec<PlanDecision>,
+}
+
+/// The plan document written by `prescale plan` and read by `prescale apply`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityPlan {
+    /// Always [`PLAN_FORMAT`].
+    pub format: String,
+    /// Identifies the plan in the audit trail.
+    pub plan_id: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// One entry per group.
+    pub groups: Vec<GroupPlan>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_refuse_min_above_max_even_from_json() {
+        assert!(CapacityBounds::new(3, 2).is_err());
+        let r: Result<CapacityBounds, _> = serde_json::from_str(r#"{"min":5,"max":1}"#);
+        assert!(r.is_err());
+        let b: CapacityBounds = serde_json::from_str(r#"{"min":1,"max":5}"#).unwrap();
+        assert_eq!(b.clamp(9), 5);
+    }
+}

@@ -1,0 +1,276 @@
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::CoreError;
+
+/// One observation as a source delivered it: any timestamp, any value (NaN and inf included).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RawSample {
+    /// When, in UTC.
+    pub ts: DateTime<Utc>,
+    /// What was measured.
+    pub value: f64,
+}
+
+impl RawSample {
+    /// A sample.
+    pub fn new(ts: DateTime<Utc>, value: f64) -> Self {
+        Self { ts, value }
+    }
+}
+
+/// Values on a regular UTC grid: `values[i]` belongs to `start + i * step`.
+/// A missing slot holds `NaN`; every other value is finite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    start: DateTime<Utc>,
+    step_secs: i64,
+    values: Vec<f64>,
+}
+
+impl Series {
+    /// A series on the grid `start + i * step_secs`. Non-finite values become missing (`NaN`).
+    ///
+    /// # Errors
+    /// [`CoreError::BadStep`] when `step_secs` is not positive.
+    pub fn new(start: DateTime<Utc>, step_secs: i64, mut values: Vec<f64>) -> Result<Self, CoreError> {
+        if step_secs <= 0 {
+            return Err(CoreError::BadStep(step_secs));
+        }
+        for v in &mut values {
+            if !v.is_finite() {
+                *v = f64::NAN;
+            }
+        }
+        Ok(Self { start, step_secs, values })
+    }
+
+    /// Timestamp of the first slot.
+    pub fn start(&self) -> DateTime<Utc> {
+        self.start
+    }
+    /// Grid step in seconds.
+    pub fn step_secs(&self) -> i64 {
+        self.step_secs
+    }
+    /// The values; `NaN` marks a missing slot.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    /// True when there are no slots.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+    /// Timestamp of slot `i`.
+    pub fn ts(&self, i: usize) -> DateTime<Utc> {
+        self.start + Duration::seconds(self.step_secs * i as i64)
+    }
+    /// Timestamp one step after the last slot: where a forecast starts.
+    pub fn end(&self) -> DateTime<Utc> {
+        self.ts(self.values.len())
+    }
+    /// Number of missing slots.
+    pub fn missing(&self) -> usize {
+        self.values.iter().filter(|v| v.is_nan()).count()
+    }
+    /// Slots per day at this step (0 when the step does not divide a day).
+    pub fn steps_per_day(&self) -> usize {
+        if 86_400 % self.step_secs == 0 { (86_400 / self.step_secs) as usize } else { 0 }
+    }
+    /// The last `n` slots (all of them when `n` exceeds the length).
+    pub fn tail(&self, n: usize) -> Series {
+        let skip = self.values.len().saturating_sub(n);
+        Series { start: self.ts(skip), step_secs: self.step_secs, values: self.values[skip..].to_vec() }
+    }
+    /// The slots with timestamps in `[from, to)`.
+    pub fn window(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Series {
+        let idx = |t: DateTime<Utc>| -> usize {
+            let d = (t - self.start).num_seconds();
+            if d <= 0 { 0 } else { (((d + self.step_secs - 1) / self.step_secs) as usize).min(self.values.len()) }
+        };
+        let (a, b) = (idx(from), idx(to).max(idx(from)));
+        Series { start: self.ts(a), step_secs: self.step_secs, values: self.values[a..b].to_vec() }
+    }
+    /// The series as `(timestamp, value)` pairs, missing slots included.
+    pub fn iter(&self) -> impl Iterator<Item = (DateTime<Utc>, f64)> + '_ {
+        self.values.iter().enumerate().map(|(i, v)| (self.ts(i), *v))
+    }
+}
+
+/// How [`regularize`] turns raw samples into a [`Series`]. It is written into the metric store
+/// with the data, so that every stored point says how it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GridPolicy {
+    /// Gaps up to this many seconds are filled by linear interpolation between their neighbours;
+    /// longer gaps stay missing (forecasters see them as missing, the planner never invents load).
+    pub max_interpolate_secs: i64,
+}
+
+impl Default for GridPolicy {
+    fn default() -> Self {
+        Self { max_interpolate_secs: 3600 }
+    }
+}
+
+impl GridPolicy {
+    /// A one-line description of the policy, stored beside the data.
+    pub fn describe(&self) -> String {
+        format!(
+            "snap=nearest-slot; duplicates=mean; non-finite=dropped; gaps<={}s=linear; longer gaps=missing",
+            self.max_interpolate_secs
+        )
+    }
+}
+
+/// What [`regularize`] did, for the log and for the store's metadata.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridReport {
+    /// Raw samples given.
+    pub samples: usize,
+    /// Samples whose timestamp was not on the grid and was moved to the nearest slot.
+    pub snapped: usize,
+    /// Samples merged into a slot that already had one (averaged).
+    pub duplicates: usize,
+    /// Samples dropped because the value was NaN or infinite.
+    pub non_finite: usize,
+    /// Samples that arrived out of time order (sorted; reported because a source should not do it).
+    pub out_of_order: usize,
+    /// Empty slots filled by linear interpolation.
+    pub interpolated: usize,
+    /// Empty slots left missing because their gap was too long.
+    pub missing: usize,
+}
+
+/// Snaps raw samples onto the grid of `step_secs` (multiples of the step since the Unix epoch):
+/// each sample goes to its nearest slot, samples sharing a slot are averaged, non-finite values are
+/// dropped, and empty slots are filled or left missing according to `policy`.
+///
+/// # Errors
+/// [`CoreError::BadStep`] for a non-positive step, [`CoreError::Empty`] when no finite sample remains.
+pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Result<(Series, GridReport), CoreError> {
+    if step_secs <= 0 {
+        return Err(CoreError::BadStep(step_secs));
+    }
+    let mut report = GridReport { samples: raw.len(), ..GridReport::default() };
+    report.out_of_order = raw.windows(2).filter(|w| w[1].ts < w[0].ts).count();
+    let step_ms = step_secs * 1000;
+    // (slot index since epoch, value)
+    let mut slots: Vec<(i64, f64)> = Vec::with_capacity(raw.len());
+    for s in raw {
+        if !s.value.is_finite() {
+            report.non_finite += 1;
+            continue;
+        }
+        let ms = s.ts.timestamp_millis();
+        let slot = (ms + step_ms / 2).div_euclid(step_ms);
+        if ms.rem_euclid(step_ms) != 0 {
+            report.snapped += 1;
+        }
+        slots.push((slot, s.value));
+    }
+    if slots.is_empty() {
+        return Err(CoreError::Empty);
+    }
+    slots.sort_by_key(|(slot, _)| *slot);
+    let first = slots[0].0;
+    let last = slots[slots.len() - 1].0;
+    let n = (last - first + 1) as usize;
+    let mut sum = vec![0.0; n];
+    let mut count = vec![0u32; n];
+    for (slot, v) in slots {
+        let i = (slot - first) as usize;
+        if count[i] > 0 {
+            report.duplicates += 1;
+        }
+        sum[i] += v;
+        count[i] += 1;
+    }
+    let mut values: Vec<f64> =
+        sum.iter().zip(&count).map(|(s, c)| if *c > 0 { s / f64::from(*c) } else { f64::NAN }).collect();
+    let max_gap_slots = (policy.max_interpolate_secs / step_secs).max(0) as usize;
+    let (filled, left) = fill_gaps(&mut values, max_gap_slots);
+    report.interpolated = filled;
+    report.missing = left;
+    let start = Utc.timestamp_millis_opt(first * step_ms).single().ok_or(CoreError::Empty)?;
+    Ok((Series { start, step_secs, values }, report))
+}
+
+/// Linear interpolation of interior runs of NaN no longer than `max_gap`; returns (filled, left).
+fn fill_gaps(values: &mut [f64], max_gap: usize) -> (usize, usize) {
+    let (mut filled, mut left) = (0, 0);
+    let mut i = 0;
+    while i < values.len() {
+        if !values[i].is_nan() {
+            i += 1;
+            continue;
+        }
+        let a = i;
+        while i < values.len() && values[i].is_nan() {
+            i += 1;
+        }
+        let len = i - a;
+        // Runs touching an end have only one neighbour; they cannot occur after regularize
+        // (first and last slots hold samples) but can in stored series.
+        if a > 0 && i < values.len() && len <= max_gap {
+            let (lo, hi) = (values[a - 1], values[i]);
+            for (k, v) in values[a..i].iter_mut().enumerate() {
+                let w = (k + 1) as f64 / (len + 1) as f64;
+                *v = lo + (hi - lo) * w;
+            }
+            filled += len;
+        } else {
+            left += len;
+        }
+    }
+    (filled, left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(min: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap() + Duration::minutes(min)
+    }
+
+    #[test]
+    fn duplicates_are_averaged_and_order_does_not_matter() {
+        let raw = [RawSample::new(t(5), 4.0), RawSample::new(t(0), 1.0), RawSample::new(t(5), 6.0)];
+        let (s, r) = regularize(&raw, 300, &GridPolicy::default()).unwrap();
+        assert_eq!(s.values(), &[1.0, 5.0]);
+        assert_eq!(s.start(), t(0));
+        assert_eq!((r.duplicates, r.out_of_order), (1, 1));
+    }
+
+    #[test]
+    fn long_gaps_stay_missing_and_nan_is_dropped() {
+        let mut raw = vec![RawSample::new(t(0), 1.0), RawSample::new(t(5), f64::NAN)];
+        raw.push(RawSample::new(t(120), 2.0));
+        let policy = GridPolicy { max_interpolate_secs: 600 };
+        let (s, r) = regularize(&raw, 300, &policy).unwrap();
+        assert_eq!(s.len(), 25);
+        assert_eq!(r.non_finite, 1);
+        assert_eq!(r.missing, 23);
+        assert_eq!(s.missing(), 23);
+    }
+
+    #[test]
+    fn all_nan_is_an_error() {
+        let raw = [RawSample::new(t(0), f64::NAN)];
+        assert_eq!(regularize(&raw, 300, &GridPolicy::default()), Err(CoreError::Empty));
+        assert_eq!(regularize(&[], 0, &GridPolicy::default()), Err(CoreError::BadStep(0)));
+    }
+
+    #[test]
+    fn window_and_tail() {
+        let s = Series::new(t(0), 300, (0..10).map(f64::from).collect()).unwrap();
+        assert_eq!(s.window(t(10), t(20)).values(), &[2.0, 3.0]);
+        assert_eq!(s.tail(3).start(), t(35));
+        assert_eq!(s.end(), t(50));
+    }
+}

@@ -1,0 +1,122 @@
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::source::BoxError;
+use crate::{CapacityBounds, ReactivePolicy, ScheduledAction};
+
+/// What an Auto Scaling group holds now, as far as planning cares: all of its scheduled actions
+/// and policies, prescale's and everybody else's (the diff decides what is prescale's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupState {
+    /// Group name.
+    pub group: String,
+    /// Current `MinSize` / `MaxSize`.
+    pub bounds: CapacityBounds,
+    /// Current `DesiredCapacity`.
+    pub desired: u32,
+    /// All scheduled actions of the group.
+    pub scheduled_actions: Vec<ScheduledAction>,
+    /// All scaling policies of the group.
+    pub policies: Vec<ReactivePolicy>,
+}
+
+/// One change to a group, as the diff of a plan against a [`GroupState`] produces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    /// Create a scheduled action, or replace the one with the same name.
+    PutScheduledAction {
+        /// The action as planned.
+        new: ScheduledAction,
+        /// The action it replaces, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<ScheduledAction>,
+    },
+    /// Delete a scheduled action prescale owns and no longer plans.
+    DeleteScheduledAction {
+        /// The action.
+        old: ScheduledAction,
+    },
+    /// Create or replace a scaling policy.
+    PutPolicy {
+        /// The policy as planned.
+        new: ReactivePolicy,
+        /// The policy it replaces, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<ReactivePolicy>,
+    },
+    /// Delete a scaling policy prescale owns and no longer plans.
+    DeletePolicy {
+        /// The policy.
+        old: ReactivePolicy,
+    },
+}
+
+impl Change {
+    /// The name of the object changed.
+    pub fn object_name(&self) -> &str {
+        match self {
+            Change::PutScheduledAction { new, .. } => &new.name,
+            Change::DeleteScheduledAction { old } => &old.name,
+            Change::PutPolicy { new, .. } => &new.name,
+            Change::DeletePolicy { old } => &old.name,
+        }
+    }
+}
+
+/// What an [`ActionSink`] did with a list of changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// Changes that took effect.
+    pub applied: Vec<Change>,
+    /// Changes that did not, with the reason. The next run's diff picks them up again.
+    pub failed: Vec<(Change, String)>,
+}
+
+/// Errors of an [`ActionSink`] that stop it from working on a group at all.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum SinkError {
+    /// The group does not exist.
+    #[error("Auto Scaling group {group:?} not found (check the name and the region)")]
+    GroupNotFound {
+        /// The group.
+        group: String,
+    },
+    /// An API call failed after the SDK's retries.
+    #[error("{operation} on group {group:?} failed: {message}")]
+    Api {
+        /// The group.
+        group: String,
+        /// Operation name.
+        operation: String,
+        /// Short description.
+        message: String,
+        /// The SDK's error.
+        #[source]
+        source: BoxError,
+    },
+    /// Local state could not be read or written (recording sinks).
+    #[error("{0}")]
+    Local(String),
+}
+
+/// Where a plan goes: Auto Scaling itself, or a recorder for dry runs, the demo and tests.
+pub trait ActionSink {
+    /// A short description for summaries (`autoscaling us-east-1`, `dry-run`).
+    fn describe(&self) -> String;
+
+    /// Reads the group's current state.
+    ///
+    /// # Errors
+    /// [`SinkError`] when the group cannot be read.
+    fn read_state(&mut self, group: &str) -> Result<GroupState, SinkError>;
+
+    /// Carries out `changes` in order. A change that fails is reported in
+    /// [`ApplyReport::failed`] and the rest still run, so that a failure half-way leaves a state
+    /// the next run converges from.
+    ///
+    /// # Errors
+    /// [`SinkError`] only when nothing could be attempted.
+    fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError>;
+}

@@ -1,0 +1,52 @@
+use std::collections::BTreeMap;
+
+use prescale_core::{ActionSink, ApplyReport, Change, GroupState, SinkError};
+
+/// An in-memory [`ActionSink`]: groups as plain data, and a record of every change applied. It is
+/// the reference behaviour the Auto Scaling sink is tested against, the offline target of the
+/// demo (the CLI saves its groups to a JSON file), and a test double that needs no server.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordingSink {
+    /// The groups and what they hold.
+    pub groups: BTreeMap<String, GroupState>,
+    /// Every change applied, with its group, in order.
+    pub recorded: Vec<(String, Change)>,
+}
+
+impl RecordingSink {
+    /// A sink holding `groups`.
+    pub fn new(groups: impl IntoIterator<Item = GroupState>) -> Self {
+        Self { groups: groups.into_iter().map(|g| (g.group.clone(), g)).collect(), recorded: Vec::new() }
+    }
+}
+
+impl ActionSink for RecordingSink {
+    fn describe(&self) -> String {
+        format!("local recording sink ({} groups)", self.groups.len())
+    }
+
+    fn read_state(&mut self, group: &str) -> Result<GroupState, SinkError> {
+        self.groups.get(group).cloned().ok_or_else(|| SinkError::GroupNotFound { group: group.into() })
+    }
+
+    fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError> {
+        let state = self.groups.get_mut(group).ok_or_else(|| SinkError::GroupNotFound { group: group.into() })?;
+        for c in changes {
+            match c {
+                Change::PutScheduledAction { new, .. } => {
+                    state.scheduled_actions.retain(|a| a.name != new.name);
+                    state.scheduled_actions.push(new.clone());
+                }
+                Change::DeleteScheduledAction { old } => state.scheduled_actions.retain(|a| a.name != old.name),
+                Change::PutPolicy { new, .. } => {
+                    state.policies.retain(|p| p.name != new.name);
+                    state.policies.push(new.clone());
+                }
+                Change::DeletePolicy { old } => state.policies.retain(|p| p.name != old.name),
+            }
+            self.recorded.push((group.to_string(), c.clone()));
+        }
+        state.scheduled_actions.sort_by(|a, b| a.start_time.cmp(&b.start_time).then(a.name.cmp(&b.name)));
+        Ok(ApplyReport { applied: changes.to_vec(), failed: Vec::new() })
+    }
+}

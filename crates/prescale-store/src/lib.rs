@@ -1,0 +1,34 @@
+#![doc = include_str!("../README.md")]
+
+mod atomic;
+mod error;
+mod forecasts;
+mod metrics;
+mod sources;
+
+pub use error::StoreError;
+pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
+pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore};
+pub use sources::{CsvSource, ParquetSource, parse_timestamp, read_csv_samples, read_parquet_samples};
+
+/// Percent-encodes a name so it is one safe path component on every file system.
+pub(crate) fn path_component(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || (b == b'.' && !out.is_empty()) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn path_components_are_safe() {
+        assert_eq!(super::path_component("web-prod"), "web-prod");
+        assert_eq!(super::path_component("../a/b c"), "%2E.%2Fa%2Fb%20c");
+    }
+}

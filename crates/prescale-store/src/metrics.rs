@@ -1,0 +1,368 @@
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMillisecondType;
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, TimestampMillisecondArray};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use chrono::{TimeZone, Utc};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use prescale_core::{GridPolicy, GridReport, MetricId, RawSample, Series, regularize};
+
+use crate::atomic::write_atomic;
+use crate::{StoreError, path_component};
+
+/// Schema tag of the metric store files.
+pub const METRICS_SCHEMA: &str = "metrics/v1";
+
+/// What one ingest did to one stored series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IngestSummary {
+    /// The series.
+    pub id: MetricId,
+    /// Slots stored before.
+    pub before: usize,
+    /// Slots stored after.
+    pub after: usize,
+    /// Stored slots whose value the new samples replaced.
+    pub replaced: usize,
+    /// How the new samples were regularised.
+    pub grid: GridReport,
+    /// The stored file.
+    pub path: PathBuf,
+}
+
+/// The Parquet metric store: one file per series under `ROOT/metrics/v1/`.
+#[derive(Debug, Clone)]
+pub struct MetricStore {
+    root: PathBuf,
+}
+
+pub(crate) fn writer_props(meta: HashMap<String, String>) -> WriterProperties {
+    let kv = meta.into_iter().map(|(k, v)| parquet::file::metadata::KeyValue::new(k, v)).collect();
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_key_value_metadata(Some(kv))
+        .build()
+}
+
+pub(crate) fn ts_field() -> Field {
+    Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false)
+}
+
+impl MetricStore {
+    /// Opens (creating if needed) a store rooted at `root`.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the directory cannot be created.
+    pub fn open(root: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let root = root.as_ref().to_path_buf();
+        let dir = root.join("metrics").join("v1");
+        std::fs::create_dir_all(&dir).map_err(|source| StoreError::Io {
+            action: "cannot create",
+            path: dir,
+            source,
+        })?;
+        Ok(Self { root })
+    }
+
+    /// The store's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file of a series.
+    pub fn path(&self, id: &MetricId) -> PathBuf {
+        self.root
+            .join("metrics")
+            .join("v1")
+            .join(path_component(&id.group))
+            .join(format!("{}.parquet", path_component(&id.metric)))
+    }
+
+    /// Every stored series, sorted.
+    ///
+    /// # Errors
+    /// [`StoreError`] when a stored file cannot be read.
+    pub fn list(&self) -> Result<Vec<MetricId>, StoreError> {
+        let dir = self.root.join("metrics").join("v1");
+        let mut out = Vec::new();
+        let groups = std::fs::read_dir(&dir).map_err(|source| StoreError::Io {
+            action: "cannot list",
+            path: dir.clone(),
+            source,
+        })?;
+        for g in groups.flatten() {
+            let Ok(files) = std::fs::read_dir(g.path()) else { continue };
+            for f in files.flatten() {
+                let p = f.path();
+                if p.extension().is_some_and(|e| e == "parquet") && !f.file_name().to_string_lossy().starts_with('.') {
+                    let (id, _, _, _) = read_file(&p)?;
+                    out.push(id);
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Reads a stored series.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] when it is not stored; other variants for unreadable files.
+    pub fn read(&self, id: &MetricId) -> Result<Series, StoreError> {
+        let path = self.path(id);
+        if !path.exists() {
+            return Err(StoreError::NotFound { id: id.to_string(), path });
+        }
+        let (_, series, _, _) = read_file(&path)?;
+        Ok(series)
+    }
+
+    /// Merges raw samples into the stored series and writes it back atomically.
+    ///
+    /// The stored measured points and the new samples are combined slot by slot (a new sample of a
+    /// slot replaces the stored value; duplicates within the new samples are averaged) and the
+    /// union is regularised again, so gaps between old and new data are filled or marked missing by
+    /// the same `policy`. Interpolated values are never carried over as if measured.
+    ///
+    /// # Errors
+    /// [`StoreError::StepMismatch`] when the series is stored at another step; I/O and Parquet errors.
+    pub fn ingest(
+        &self,
+        id: &MetricId,
+        raw: &[RawSample],
+        step_secs: i64,
+        policy: &GridPolicy,
+        source: &str,
+    ) -> Result<IngestSummary, StoreError> {
+        let path = self.path(id);
+        let (new_series, grid) = regularize(raw, step_secs, policy)?;
+        let mut slots: BTreeMap<i64, f64> = BTreeMap::new();
+        let mut before = 0;
+        if path.exists() {
+            let (_, old, observed, _) = read_file(&path)?;
+            if old.step_secs() != step_secs {
+                return Err(StoreError::StepMismatch {
+                    id: id.to_string(),
+                    stored: old.step_secs(),
+                    new: step_secs,
+                    path,
+                });
+            }
+            before = old.len();
+            for ((ts, v), obs) in old.iter().zip(observed) {
+                if obs && v.is_finite() {
+                    slots.insert(ts.timestamp_millis(), v);
+                }
+            }
+        }
+        let mut replaced = 0;
+        // Only the slots that held a measurement in the new data replace stored values.
+        let new_observed = observed_slots(raw, step_secs);
+        for (ts, v) in new_series.iter() {
+            let k = ts.timestamp_millis();
+            if v.is_finite() && new_observed.contains(&k) && slots.insert(k, v).is_some() {
+                replaced += 1;
+            }
+        }
+        let merged: Vec<RawSample> = slots
+            .iter()
+            .filter_map(|(ms, v)| Utc.timestamp_millis_opt(*ms).single().map(|t| RawSample::new(t, *v)))
+            .collect();
+        let (series, _) = regularize(&merged, step_secs, policy)?;
+        let observed: Vec<bool> = series.iter().map(|(t, _)| slots.contains_key(&t.timestamp_millis())).collect();
+        let meta = HashMap::from([
+            ("prescale.schema".to_string(), METRICS_SCHEMA.to_string()),
+            ("prescale.group".to_string(), id.group.clone()),
+            ("prescale.metric".to_string(), id.metric.clone()),
+            ("prescale.step_secs".to_string(), step_secs.to_string()),
+            ("prescale.grid_policy".to_string(), policy.describe()),
+            ("prescale.source".to_string(), source.to_string()),
+        ]);
+        write_series(&path, &series, &observed, meta)?;
+        Ok(IngestSummary { id: id.clone(), before, after: series.len(), replaced, grid, path })
+    }
+}
+
+/// Slots (ms since epoch) that received at least one finite raw sample.
+fn observed_slots(raw: &[RawSample], step_secs: i64) -> std::collections::HashSet<i64> {
+    let step_ms = step_secs * 1000;
+    raw.iter()
+        .filter(|s| s.value.is_finite())
+        .map(|s| (s.ts.timestamp_millis() + step_ms / 2).div_euclid(step_ms) * step_ms)
+        .collect()
+}
+
+fn write_series(
+    path: &Path,
+    series: &Series,
+    observed: &[bool],
+    meta: HashMap<String, String>,
+) -> Result<(), StoreError> {
+    let schema = Arc::new(Schema::new(vec![
+        ts_field(),
+        Field::new("value", DataType::Float64, true),
+        Field::new("observed", DataType::Boolean, false),
+    ]));
+    let ts: Vec<i64> = series.iter().map(|(t, _)| t.timestamp_millis()).collect();
+    let values: Vec<Option<f64>> = series.values().iter().map(|v| v.is_finite().then_some(*v)).collect();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
+        Arc::new(Float64Array::from(values)),
+        Arc::new(BooleanArray::from(observed.to_vec())),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|source| StoreError::Arrow { path: path.into(), source })?;
+    write_atomic(path, |f| {
+        let mut w = ArrowWriter::try_new(f, schema, Some(writer_props(meta)))
+            .map_err(|source| StoreError::Parquet { path: path.into(), source })?;
+        w.write(&batch).map_err(|source| StoreError::Parquet { path: path.into(), source })?;
+        w.close().map_err(|source| StoreError::Parquet { path: path.into(), source })?;
+        Ok(())
+    })
+}
+
+/// Reads the key-value metadata of a Parquet file, checking its schema tag.
+pub(crate) fn open_checked(
+    path: &Path,
+    expected: &'static str,
+) -> Result<(ParquetRecordBatchReaderBuilder<File>, HashMap<String, String>), StoreError> {
+    let f = File::open(path).map_err(|source| StoreError::Io { action: "cannot open", path: path.into(), source })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(f)
+        .map_err(|source| StoreError::Parquet { path: path.into(), source })?;
+    let meta: HashMap<String, String> = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| kv.iter().filter_map(|e| e.value.clone().map(|v| (e.key.clone(), v))).collect())
+        .unwrap_or_default();
+    let found = meta.get("prescale.schema").cloned().unwrap_or_default();
+    if found != expected {
+        return Err(StoreError::Schema { path: path.into(), found, expected });
+    }
+    Ok((builder, meta))
+}
+
+type Stored = (MetricId, Series, Vec<bool>, HashMap<String, String>);
+
+fn read_file(path: &Path) -> Result<Stored, StoreError> {
+    let (builder, meta) = open_checked(path, METRICS_SCHEMA)?;
+    let bad = |what: &str| StoreError::Schema {
+        path: path.into(),
+        found: format!("{METRICS_SCHEMA} with {what}"),
+        expected: METRICS_SCHEMA,
+    };
+    let step: i64 = meta.get("prescale.step_secs").and_then(|s| s.parse().ok()).ok_or_else(|| bad("no step"))?;
+    let id = MetricId::new(
+        meta.get("prescale.group").cloned().ok_or_else(|| bad("no group"))?,
+        meta.get("prescale.metric").cloned().ok_or_else(|| bad("no metric"))?,
+    );
+    let reader = builder.build().map_err(|source| StoreError::Parquet { path: path.into(), source })?;
+    let (mut ts, mut values, mut observed) = (Vec::new(), Vec::new(), Vec::new());
+    for batch in reader {
+        let batch = batch.map_err(|source| StoreError::Arrow { path: path.into(), source })?;
+        let t = batch.column_by_name("ts").ok_or_else(|| bad("no ts column"))?;
+        let v = batch.column_by_name("value").ok_or_else(|| bad("no value column"))?;
+        let o = batch.column_by_name("observed").ok_or_else(|| bad("no observed column"))?;
+        let t = t.as_primitive_opt::<TimestampMillisecondType>().ok_or_else(|| bad("ts of another type"))?;
+        let v = v.as_primitive_opt::<arrow_array::types::Float64Type>().ok_or_else(|| bad("value of another type"))?;
+        let o = o.as_boolean_opt().ok_or_else(|| bad("observed of another type"))?;
+        ts.extend(t.values().iter().copied());
+        values.extend(v.iter().map(|x| x.unwrap_or(f64::NAN)));
+        observed.extend(o.iter().map(|x| x.unwrap_or(false)));
+    }
+    let start_ms = *ts.first().ok_or_else(|| bad("no rows"))?;
+    if ts.windows(2).any(|w| w[1] - w[0] != step * 1000) {
+        return Err(bad("timestamps off the grid"));
+    }
+    let start = Utc.timestamp_millis_opt(start_ms).single().ok_or_else(|| bad("bad timestamp"))?;
+    let series = Series::new(start, step, values)?;
+    Ok((id, series, observed, meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    fn t(min: i64) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 2, 2, 0, 0, 0).unwrap() + Duration::minutes(min)
+    }
+
+    fn samples(range: std::ops::Range<i64>, offset: f64) -> Vec<RawSample> {
+        range.map(|i| RawSample::new(t(5 * i), i as f64 + offset)).collect()
+    }
+
+    #[test]
+    fn overlapping_ingest_keeps_every_slot_once_and_new_values_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("g", "m");
+        let p = GridPolicy::default();
+        let a = store.ingest(&id, &samples(0..100, 0.0), 300, &p, "test").unwrap();
+        assert_eq!((a.before, a.after, a.replaced), (0, 100, 0));
+        let b = store.ingest(&id, &samples(50..150, 0.5), 300, &p, "test").unwrap();
+        assert_eq!((b.before, b.after, b.replaced), (100, 150, 50));
+        let s = store.read(&id).unwrap();
+        assert_eq!(s.len(), 150);
+        assert_eq!(s.values()[49], 49.0);
+        assert_eq!(s.values()[50], 50.5);
+        assert_eq!(store.list().unwrap(), vec![id]);
+    }
+
+    #[test]
+    fn gap_between_ingests_is_filled_by_policy_and_not_stored_as_observed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("g", "m");
+        let p = GridPolicy { max_interpolate_secs: 900 };
+        store.ingest(&id, &samples(0..10, 0.0), 300, &p, "test").unwrap();
+        store.ingest(&id, &samples(12..20, 0.0), 300, &p, "test").unwrap();
+        let path = store.path(&id);
+        let (_, s, observed, meta) = read_file(&path).unwrap();
+        assert_eq!(s.values()[10], 10.0);
+        assert!(!observed[10] && !observed[11] && observed[12]);
+        assert!(meta["prescale.grid_policy"].contains("gaps<=900s"));
+        // A later ingest that measures slot 10 replaces the interpolated value.
+        store.ingest(&id, &[RawSample::new(t(50), 99.0)], 300, &p, "test").unwrap();
+        assert_eq!(store.read(&id).unwrap().values()[10], 99.0);
+    }
+
+    #[test]
+    fn step_mismatch_and_foreign_files_are_refused_without_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("g", "m");
+        store.ingest(&id, &samples(0..10, 0.0), 300, &GridPolicy::default(), "test").unwrap();
+        let before = std::fs::read(store.path(&id)).unwrap();
+        let err = store.ingest(&id, &samples(0..10, 0.0), 60, &GridPolicy::default(), "test").unwrap_err();
+        assert!(matches!(err, StoreError::StepMismatch { stored: 300, new: 60, .. }));
+        assert_eq!(std::fs::read(store.path(&id)).unwrap(), before);
+        std::fs::write(store.path(&MetricId::new("g", "junk")), b"not parquet").unwrap();
+        assert!(store.read(&MetricId::new("g", "junk")).is_err());
+    }
+
+    #[test]
+    fn a_crash_before_rename_leaves_the_previous_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("g", "m");
+        store.ingest(&id, &samples(0..10, 0.0), 300, &GridPolicy::default(), "test").unwrap();
+        let path = store.path(&id);
+        let r = write_atomic(&path, |f| {
+            use std::io::Write;
+            f.write_all(b"half a file").unwrap();
+            Err(StoreError::NotFound { id: "simulated crash".into(), path: path.clone() })
+        });
+        assert!(r.is_err());
+        assert_eq!(store.read(&id).unwrap().len(), 10);
+        let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
+        assert_eq!(leftovers, 1);
+    }
+}

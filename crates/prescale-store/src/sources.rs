@@ -1,0 +1,273 @@
+//! The CSV and Parquet metric sources.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::Array;
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Float32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType,
+};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
+
+const TS_NAMES: [&str; 4] = ["ts", "timestamp", "time", "date"];
+
+/// Parses a timestamp as metric exports write them: RFC 3339 with a zone or offset
+/// (`2026-01-05T10:00:00Z`, `…+01:00`), naive date-times taken as UTC (`2026-01-05 10:00:00`,
+/// `2026-01-05T10:00:00`, fractional seconds allowed), or Unix epoch seconds.
+pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(Utc.from_utc_datetime(&n));
+        }
+    }
+    if let Ok(d) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z") {
+        return Some(d.with_timezone(&Utc));
+    }
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse::<i64>().ok().and_then(|secs| Utc.timestamp_opt(secs, 0).single());
+    }
+    None
+}
+
+fn in_range(range: Option<TimeRange>, ts: DateTime<Utc>) -> bool {
+    range.is_none_or(|r| ts >= r.start && ts < r.end)
+}
+
+/// Reads a CSV file of `timestamp,value` rows (header required; the timestamp column may be named
+/// `ts`, `timestamp`, `time` or `date`, other columns are ignored). Empty values and `NaN` are
+/// kept as NaN samples, which [`prescale_core::regularize`] counts and drops. Any other unreadable
+/// row is an error that names its line: a half-read file is never stored.
+///
+/// # Errors
+/// [`SourceError::Io`] or [`SourceError::Parse`].
+pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
+    let parse_err = |line: u64, message: String| SourceError::Parse { path: format!("{shown}:{line}"), message };
+    let headers = rdr.headers().map_err(|e| parse_err(1, format!("cannot read the header: {e}")))?.clone();
+    let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+    let (Some(ti), Some(vi)) = (find(&TS_NAMES), find(&["value"])) else {
+        return Err(parse_err(
+            1,
+            format!(
+                "header {:?} lacks a timestamp column (ts, timestamp, time or date) and a value column\nhint: the file must start with a header such as `timestamp,value`",
+                headers.iter().collect::<Vec<_>>()
+            ),
+        ));
+    };
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| parse_err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        if rec.iter().all(str::is_empty) {
+            continue;
+        }
+        let ts_text = rec.get(ti).unwrap_or("");
+        let ts = parse_timestamp(ts_text).ok_or_else(|| {
+            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC) or epoch seconds"))
+        })?;
+        let v_text = rec.get(vi).unwrap_or("");
+        let value = if v_text.is_empty() || v_text.eq_ignore_ascii_case("nan") || v_text.eq_ignore_ascii_case("null") {
+            f64::NAN
+        } else {
+            v_text.parse::<f64>().map_err(|_| parse_err(line, format!("cannot read value {v_text:?} as a number")))?
+        };
+        out.push(RawSample::new(ts, value));
+    }
+    Ok(out)
+}
+
+/// Reads a Parquet file with a timestamp column (`ts`/`timestamp`/`time`/`date`, of any Arrow
+/// timestamp unit, or text as [`parse_timestamp`] reads it) and a numeric `value` column.
+/// Null values are read as NaN.
+///
+/// # Errors
+/// [`SourceError::Io`] or [`SourceError::Parse`].
+pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
+    let shown = path.display().to_string();
+    let err = |message: String| SourceError::Parse { path: shown.clone(), message };
+    let file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(format!("not a readable Parquet file: {e}")))?;
+    let reader = builder.build().map_err(|e| err(e.to_string()))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| err(e.to_string()))?;
+        let schema = batch.schema();
+        let find = |names: &[&str]| {
+            schema.fields().iter().position(|f| names.iter().any(|n| f.name().eq_ignore_ascii_case(n)))
+        };
+        let (Some(ti), Some(vi)) = (find(&TS_NAMES), find(&["value"])) else {
+            return Err(err("needs a timestamp column (ts, timestamp, time or date) and a value column".into()));
+        };
+        let tcol = batch.column(ti);
+        let ts: Vec<Option<DateTime<Utc>>> = match tcol.data_type() {
+            DataType::Timestamp(unit, _) => {
+                let (vals, nulls): (Vec<i64>, Vec<bool>) = match unit {
+                    TimeUnit::Second => collect_i64(tcol.as_primitive::<TimestampSecondType>()),
+                    TimeUnit::Millisecond => collect_i64(tcol.as_primitive::<TimestampMillisecondType>()),
+                    TimeUnit::Microsecond => collect_i64(tcol.as_primitive::<TimestampMicrosecondType>()),
+                    TimeUnit::Nanosecond => collect_i64(tcol.as_primitive::<TimestampNanosecondType>()),
+                };
+                let to_ms: fn(i64) -> i64 = match unit {
+                    TimeUnit::Second => |v| v * 1000,
+                    TimeUnit::Millisecond => |v| v,
+                    TimeUnit::Microsecond => |v| v / 1000,
+                    TimeUnit::Nanosecond => |v| v / 1_000_000,
+                };
+                vals.iter()
+                    .zip(nulls)
+                    .map(|(v, null)| if null { None } else { Utc.timestamp_millis_opt(to_ms(*v)).single() })
+                    .collect()
+            }
+            DataType::Utf8 => tcol.as_string::<i32>().iter().map(|s| s.and_then(parse_timestamp)).collect(),
+            DataType::LargeUtf8 => tcol.as_string::<i64>().iter().map(|s| s.and_then(parse_timestamp)).collect(),
+            other => return Err(err(format!("timestamp column has type {other}; expected a timestamp or text"))),
+        };
+        let vcol = batch.column(vi);
+        let values: Vec<f64> = match vcol.data_type() {
+            DataType::Float64 => vcol.as_primitive::<Float64Type>().iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+            DataType::Float32 => {
+                vcol.as_primitive::<Float32Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect()
+            }
+            DataType::Int64 => {
+                vcol.as_primitive::<Int64Type>().iter().map(|v| v.map_or(f64::NAN, |x| x as f64)).collect()
+            }
+            DataType::Int32 => vcol.as_primitive::<Int32Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
+            other => return Err(err(format!("value column has type {other}; expected a number"))),
+        };
+        for (row, (t, v)) in ts.into_iter().zip(values).enumerate() {
+            let t = t.ok_or_else(|| err(format!("row {row} of this batch has a null or unreadable timestamp")))?;
+            out.push(RawSample::new(t, v));
+        }
+    }
+    Ok(out)
+}
+
+fn collect_i64<T: arrow_array::ArrowPrimitiveType<Native = i64>>(
+    a: &arrow_array::PrimitiveArray<T>,
+) -> (Vec<i64>, Vec<bool>) {
+    (a.values().to_vec(), (0..a.len()).map(|i| a.is_null(i)).collect())
+}
+
+/// Metric files, one series per file, read by `read` (CSV or Parquet).
+#[derive(Debug, Clone)]
+struct Files {
+    files: Vec<(MetricId, PathBuf)>,
+}
+
+impl Files {
+    fn fetch(
+        &self,
+        range: Option<TimeRange>,
+        read: fn(&Path) -> Result<Vec<RawSample>, SourceError>,
+    ) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
+        self.files
+            .iter()
+            .map(|(id, path)| {
+                let mut raw = read(path)?;
+                raw.retain(|s| in_range(range, s.ts));
+                Ok((id.clone(), raw))
+            })
+            .collect()
+    }
+}
+
+/// CSV files as a [`MetricSource`], one series per file (see [`read_csv_samples`]).
+#[derive(Debug, Clone)]
+pub struct CsvSource(Files);
+
+impl CsvSource {
+    /// A source reading each `(series, file)`.
+    pub fn new(files: Vec<(MetricId, PathBuf)>) -> Self {
+        Self(Files { files })
+    }
+}
+
+impl MetricSource for CsvSource {
+    fn describe(&self) -> String {
+        format!("csv ({} files)", self.0.files.len())
+    }
+    fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
+        self.0.fetch(range, read_csv_samples)
+    }
+}
+
+/// Parquet files as a [`MetricSource`], one series per file (see [`read_parquet_samples`]).
+#[derive(Debug, Clone)]
+pub struct ParquetSource(Files);
+
+impl ParquetSource {
+    /// A source reading each `(series, file)`.
+    pub fn new(files: Vec<(MetricId, PathBuf)>) -> Self {
+        Self(Files { files })
+    }
+}
+
+impl MetricSource for ParquetSource {
+    fn describe(&self) -> String {
+        format!("parquet ({} files)", self.0.files.len())
+    }
+    fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
+        self.0.fetch(range, read_parquet_samples)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_in_the_forms_exports_use() {
+        let want = Utc.with_ymd_and_hms(2014, 2, 19, 15, 0, 0).unwrap();
+        for s in [
+            "2014-02-19T15:00:00Z",
+            "2014-02-19 15:00:00",
+            "2014-02-19T16:00:00+01:00",
+            "1392822000",
+            "2014-02-19T15:00:00.000",
+        ] {
+            assert_eq!(parse_timestamp(s), Some(want), "{s}");
+        }
+        assert_eq!(parse_timestamp("19/02/2014"), None);
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, "timestamp,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,abc\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("x.csv:3") && e.contains("abc"), "{e}");
+        std::fs::write(&p, "when,value\n2014-02-19 15:00:00,1\n").unwrap();
+        assert!(read_csv_samples(&p).unwrap_err().to_string().contains("lacks a timestamp column"));
+        std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,NaN\n2014-02-19 15:05:00,\n2014-02-19 15:10:00,2.5\n")
+            .unwrap();
+        let s = read_csv_samples(&p).unwrap();
+        assert_eq!(s.len(), 3);
+        assert!(s[0].value.is_nan() && s[1].value.is_nan());
+    }
+
+    #[test]
+    fn csv_source_filters_by_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, "ts,value\n2014-02-19T15:00:00Z,1\n2014-02-19T15:05:00Z,2\n2014-02-19T15:10:00Z,3\n")
+            .unwrap();
+        let mut src = CsvSource::new(vec![(MetricId::new("g", "m"), p)]);
+        let start = parse_timestamp("2014-02-19T15:05:00Z").unwrap();
+        let range = TimeRange { start, end: start + chrono::Duration::minutes(5), step_secs: 300 };
+        let got = src.fetch(Some(range)).unwrap();
+        assert_eq!(got[0].1, vec![RawSample::new(start, 2.0)]);
+    }
+}

@@ -1,0 +1,186 @@
+//! The `prescale` binary as users run it.
+
+use std::path::Path;
+
+use crate::common::{ok, prescale, run, shared_data};
+
+fn demo_plan_actions(out: &Path) -> usize {
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["format"], "prescale.plan/v1");
+    plan["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["scheduled_actions"].as_array().unwrap().len() + g["policies"].as_array().unwrap().len())
+        .sum()
+}
+
+#[test]
+fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let text = ok(prescale().args(["nightly", "--out"]).arg(&out));
+    for g in ["web-prod", "api-staging", "worker-dev"] {
+        assert!(text.contains(g), "{g} missing from the summary:\n{text}");
+    }
+    assert!(text.contains("Dry-run diff") && text.contains("+ action prescale-floor-"), "{text}");
+    assert!(text.contains("dry run: nothing was changed"));
+    let changes = demo_plan_actions(&out);
+    assert!(changes > 10);
+    // The dry run changed nothing: the stand-in groups were never written.
+    assert!(!out.join("demo-asg-state.json").exists());
+    let dry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("dry-run-changes.json")).unwrap()).unwrap();
+    let recorded: usize = dry.as_array().unwrap().iter().map(|g| g["changes"].as_array().unwrap().len()).sum();
+    assert_eq!(recorded, changes);
+
+    let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
+    assert!(text.contains("Applied"), "{text}");
+    let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
+    assert_eq!(audit.lines().count(), changes);
+    // Second run: the store already holds every point, the groups match the plan.
+    let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
+    assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
+    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), changes);
+    // The stored forecast can be shown per group.
+    let csv = ok(prescale().args(["forecast", "show", "--group", "web-prod", "--format", "csv", "--out"]).arg(&out));
+    assert_eq!(csv.lines().next(), Some("ts,mean,lo80,hi80,lo95,hi95"));
+    assert_eq!(csv.lines().count(), 1 + 48 * 12);
+}
+
+#[test]
+fn stages_run_one_by_one_with_a_config_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let cfg = std::fs::read_to_string(demo.join("prescale.toml"))
+        .unwrap()
+        .replace("file = \"", &format!("file = \"{}/", demo.display()));
+    let cfg_path = tmp.path().join("prescale.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let out = tmp.path().join("out");
+    let base = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+        c
+    };
+    let text = ok(&mut base(&["ingest", "--group", "web-prod"]));
+    assert!(text.contains("web-prod/requests") && !text.contains("api-staging"), "{text}");
+    // Relative store dir in the config resolves next to the config file.
+    assert!(tmp.path().join("store/metrics/v1/web-prod/requests.parquet").exists());
+    let text = ok(&mut base(&["ingest", "--group", "web-prod"]));
+    assert!(text.contains("8064"), "re-ingest keeps the slots once:\n{text}");
+    let text = ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    assert!(text.contains("seasonal-naive(week)"), "{text}");
+    let text = ok(&mut base(&["plan", "--group", "web-prod"]));
+    assert!(text.contains("why") && text.contains("plan written to"), "{text}");
+    let text = ok(&mut base(&["apply"]));
+    assert!(text.contains("dry run against"), "{text}");
+    // A group that was never ingested has no forecast: reactive only, with the reason.
+    let (code, text, err) = run(&mut base(&["plan", "--group", "api-staging"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("no forecast") && text.contains("reactive"), "{text}");
+    let (code, _, err) = run(&mut base(&["plan", "--group", "nope"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("no group \"nope\"") && err.contains("known groups"), "{err}");
+}
+
+#[test]
+fn bad_configuration_is_refused_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();
+    let cases = [
+        (demo.replacen("max_size = 60", "max_size = 2", 1), "min 4 > max 2"),
+        (demo.replacen("lead_time_mins = 10", "lead_time = 10", 1), "unknown field `lead_time`"),
+        (demo.replacen("quantile = 0.9", "quantile = 1.5", 1), "quantile = 1.5"),
+        (demo.replacen("load_metric = \"requests\"", "load_metric = \"cpu\"", 1), "load_metric \"cpu\""),
+        (demo.replacen("capacity_per_instance = 2500.0", "capacity_per_instance = 0.0", 1), "capacity_per_instance"),
+    ];
+    for (text, want) in cases {
+        let p = tmp.path().join("bad.toml");
+        std::fs::write(&p, text).unwrap();
+        let (code, _, err) = run(prescale().arg("--config").arg(&p).arg("plan"));
+        assert_eq!(code, 1, "{want}: {err}");
+        assert!(err.contains(want), "expected {want:?} in:\n{err}");
+    }
+    let (code, _, err) = run(prescale().args(["--config", "/nonexistent/prescale.toml", "plan"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("cannot read configuration"), "{err}");
+    let (code, _, err) = run(prescale().args(["apply", "--plan", "/nonexistent/plan.json"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("run `prescale plan` first"), "{err}");
+}
+
+#[test]
+fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("load.csv");
+    let mut text = String::from("timestamp,value\n");
+    for h in 0..(24 * 5) {
+        // One duplicate row, one NaN, one missing hour: repaired, with a warning.
+        if h == 30 {
+            continue;
+        }
+        let v = if h == 50 { "NaN".to_string() } else { format!("{}", 100 + (h % 24) * 10) };
+        text.push_str(&format!("2026-01-{:02} {:02}:00:00,{v}\n", 1 + h / 24, h % 24));
+        if h == 60 {
+            text.push_str(&format!("2026-01-{:02} {:02}:00:00,{v}\n", 1 + h / 24, h % 24));
+        }
+    }
+    std::fs::write(&p, text).unwrap();
+    let (code, out, err) = run(prescale()
+        .args(["forecast", "show", "--horizon", "48h", "--levels", "50,90", "--format", "csv", "--input"])
+        .arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("repaired the input"), "{err}");
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("ts,mean,lo50,hi50,lo90,hi90"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 48);
+    assert!(rows[0].starts_with("2026-01-06T00:00:00Z,"), "{}", rows[0]);
+    for r in &rows {
+        let v: Vec<f64> = r.split(',').skip(1).map(|x| x.parse().unwrap()).collect();
+        assert!(v.iter().all(|x| x.is_finite()));
+        assert!(v[3] <= v[1] && v[1] <= v[0] && v[0] <= v[2] && v[2] <= v[4], "{r}");
+    }
+    let (code, out, _) =
+        run(prescale().args(["forecast", "show", "--horizon", "3h", "--format", "table", "--input"]).arg(&p));
+    assert_eq!(code, 0);
+    assert!(out.contains("lo80") && out.contains("hi95") && out.contains("2026-01-06 02:00"), "{out}");
+    let bad = tmp.path().join("bad.csv");
+    std::fs::write(&bad, "ts,value\n2026-01-01 00:00:00,1\nyesterday,2\n").unwrap();
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&bad));
+    assert_eq!(code, 1);
+    assert!(err.contains("bad.csv:3") && err.contains("yesterday"), "{err}");
+}
+
+#[test]
+fn forecast_show_on_real_series_gives_finite_nested_intervals() {
+    let Some(shared) = shared_data() else { return };
+    for f in [
+        "nab/realTweets/Twitter_volume_AAPL.csv",
+        "nab/realKnownCause/cpu_utilization_asg_misconfiguration.csv",
+        "cloudmon/mongodb-application-rps/mongo-01.csv",
+    ] {
+        let out = ok(prescale()
+            .args(["forecast", "show", "--horizon", "48h", "--format", "csv", "--input"])
+            .arg(shared.join(f)));
+        let rows: Vec<Vec<f64>> =
+            out.lines().skip(1).map(|r| r.split(',').skip(1).map(|x| x.parse().unwrap()).collect()).collect();
+        assert!(rows.len() >= 48, "{f}");
+        for v in rows {
+            assert!(v.iter().all(|x| x.is_finite()), "{f}");
+            assert!(v[3] <= v[1] && v[1] <= v[0] && v[0] <= v[2] && v[2] <= v[4], "{f}: {v:?}");
+        }
+    }
+}
+
+#[test]
+fn help_names_every_stage() {
+    let out = ok(prescale().arg("--help"));
+    for cmd in ["ingest", "forecast", "plan", "apply", "nightly"] {
+        assert!(out.contains(cmd), "{out}");
+    }
+    let out = ok(prescale().args(["forecast", "--help"]));
+    assert!(out.contains("fit") && out.contains("show"));
+}

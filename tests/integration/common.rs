@@ -1,0 +1,44 @@
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The `prescale` binary built for these tests.
+pub fn prescale() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_prescale"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    // Tests pin their own inputs; nothing from the developer's environment leaks in.
+    for v in ["PRESCALE_CONFIG", "PRESCALE_STORE", "PRESCALE_OUT", "PRESCALE_NOW", "PRESCALE_LOG"] {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// Runs the binary and returns (exit code, stdout, stderr).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output { status, stdout, stderr } = cmd.output().expect("cannot run prescale");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+/// Runs and insists on success.
+pub fn ok(cmd: &mut Command) -> String {
+    let (code, out, err) = run(cmd);
+    assert_eq!(code, 0, "prescale failed\nstdout:\n{out}\nstderr:\n{err}");
+    out
+}
+
+/// The shared real data (`PRESCALE_SHARED_DATA`, default `../shared/data`), if present.
+/// Under `CI=true` its absence is a failure, not a skip.
+pub fn shared_data() -> Option<PathBuf> {
+    let p = std::env::var_os("PRESCALE_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    if p.join("nab").is_dir() {
+        return Some(p);
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but the shared data is not at {}", p.display());
+    eprintln!("skipping: no shared data at {} (set PRESCALE_SHARED_DATA)", p.display());
+    None
+}
