@@ -310,17 +310,8 @@ pub fn summary(
     results: &[GroupApply],
     execute: bool,
 ) -> Result<()> {
-    let mut t = table(&[
-        "group",
-        "env",
-        "model",
-        "forecast peak",
-        "80 % interval",
-        "95 % interval",
-        "floors",
-        "policy",
-        "changes",
-    ]);
+    let mut t =
+        table(&["group", "env", "model", "forecast peak", "80 % interval", "95 % interval", "floors", "changes"]);
     for g in &plan.groups {
         let fit =
             fits.iter().find(|f| f.id.group == g.group && g.forecast.as_ref().is_some_and(|s| s.metric == f.id.metric));
@@ -345,10 +336,6 @@ pub fn summary(
             (Some(lo), Some(hi)) => format!("{} actions, {lo}–{hi}", g.scheduled_actions.len()),
             _ => "none (reactive only)".into(),
         };
-        let policy = g.policies.first().map_or("-".into(), |p| match &p.kind {
-            PolicyKind::TargetTracking { metric, target_value, .. } => format!("{metric} {target_value}"),
-            _ => p.name.clone(),
-        });
         let changes = results.iter().find(|r| r.group == g.group).map_or("-".into(), |r| match &r.error {
             Some(_) => "error".into(),
             None => r.changes.len().to_string(),
@@ -361,7 +348,6 @@ pub fn summary(
             i80,
             i95,
             floors,
-            policy,
             changes,
         ]);
     }
