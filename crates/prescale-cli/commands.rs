@@ -19,7 +19,8 @@ use tracing::{info, warn};
 
 use crate::config::{Config, GroupConfig, SinkKind, SourceKind};
 use crate::{
-    ApplyArgs, Cli, Command, DemoCmd, ForecastCmd, Global, GroupFilter, NightlyArgs, PlanArgs, ShowArgs, output,
+    ApplyArgs, BacktestArgs, Cli, Command, DemoCmd, ForecastCmd, Global, GroupFilter, NightlyArgs, PlanArgs, ShowArgs,
+    output,
 };
 
 /// Everything a command needs, resolved once: flag > env > file > default.
@@ -89,6 +90,7 @@ pub fn run(cli: Cli) -> Result<()> {
             fail_on_partial(&results)
         }
         Command::Nightly(args) => nightly(&context(&cli.global)?, &args),
+        Command::Backtest(args) => backtest(&cli.global, &args),
     }
 }
 
@@ -209,6 +211,9 @@ fn fit_series(
 ) -> Result<(Forecast, Vec<String>)> {
     let fitted = model.build().fit(history)?;
     let f = fitted.predict(horizon, levels)?;
+    for sc in fitted.scores() {
+        info!("backtest {}: MASE {:.3} over {} origins, weight {:.2}", sc.model, sc.mase, sc.origins, sc.weight);
+    }
     Ok((f, fitted.warnings()))
 }
 
@@ -278,8 +283,9 @@ fn infer_step(raw: &[RawSample]) -> Option<i64> {
     Some(d[d.len() / 2]).filter(|s| *s > 0)
 }
 
-fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
-    let path = args.input.as_deref().unwrap_or(Path::new("-"));
+/// Reads a CSV or Parquet file of `ts,value` onto its own grid (the median spacing), repairing
+/// what it must and saying so.
+fn read_input(path: &Path) -> Result<Series> {
     let raw = match path.extension().and_then(|e| e.to_str()) {
         Some("parquet") => prescale_store::read_parquet_samples(path)?,
         _ => prescale_store::read_csv_samples(path)?,
@@ -297,6 +303,13 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
             report.interpolated
         );
     }
+    Ok(series)
+}
+
+fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
+    let path = args.input.as_deref().unwrap_or(Path::new("-"));
+    let series = read_input(path)?;
+    let step = series.step_secs();
     let horizon = parse_horizon(&args.horizon)?;
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
     let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
@@ -602,4 +615,61 @@ fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
     }
     fail_on_partial(&results)
+}
+
+// ---------------------------------------------------------------------------------------------
+// backtest
+
+fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<ModelSpec> {
+    if name == "config" {
+        return configured.cloned().context("--models config needs a configuration (--config FILE)");
+    }
+    serde_json::from_value(serde_json::json!({ "kind": name })).map_err(|_| {
+        anyhow::anyhow!("unknown model {name:?}: use auto, mstl, profile, median, seasonal-naive or config")
+    })
+}
+
+fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
+    use prescale_forecast::evaluate::{EvalSettings, evaluate};
+    let settings = EvalSettings {
+        origins: args.origins.max(1),
+        horizon: parse_horizon(&args.horizon)?,
+        train: parse_horizon(&args.train).context("--train")?,
+        levels: args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?,
+    };
+    let mut series: Vec<(String, Series)> = Vec::new();
+    let configured;
+    if let Some(path) = &args.input {
+        configured = g.config.as_deref().map(Config::load).transpose()?.map(|c| c.forecast.model);
+        series.push((path.display().to_string(), read_input(path)?));
+    } else {
+        let ctx = context(g)?;
+        configured = Some(ctx.config.forecast.model.clone());
+        let store = MetricStore::open(&ctx.store_dir)?;
+        for gc in selected(&ctx, &args.filter)? {
+            let id = Config::load_id(gc);
+            let s = store.read(&id).with_context(|| {
+                format!("no stored series {id}\nhint: run `prescale ingest` first, or pass --input FILE")
+            })?;
+            series.push((id.to_string(), s));
+        }
+    }
+    let specs: Vec<(String, ModelSpec)> =
+        args.models.iter().map(|m| Ok((m.clone(), model_spec(m, configured.as_ref())?))).collect::<Result<_>>()?;
+    let mut results = Vec::new();
+    for (name, s) in &series {
+        let mut rows = Vec::new();
+        eprintln!("backtesting {name} ({} models × {} origins) …", specs.len(), settings.origins);
+        for (m, spec) in &specs {
+            match evaluate(m, spec, s, &settings) {
+                Ok(sc) => rows.push(sc),
+                Err(e) => warn!("{name}: {m}: {e}"),
+            }
+        }
+        if rows.is_empty() {
+            bail!("{name}: no model could be backtested: the history needs {} plus two days", args.horizon);
+        }
+        results.push((name.clone(), rows));
+    }
+    output::backtest(&mut std::io::stdout().lock(), &results, args.format)
 }

@@ -17,8 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
-/// Not built yet: the forecasting engine beyond the seasonal-naive baseline (MSTL/ETS/ML models,
-/// `backtest`), events (`event add`, `plan --what-if`), step-scaling fallback, guardrails and
+/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, events (`event add`, `plan --what-if`), step-scaling fallback, guardrails and
 /// `apply --revert`, and the `simulate` replay. The commands below are what exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
@@ -55,6 +54,8 @@ enum Command {
     /// Fit forecasters and show forecasts.
     #[command(subcommand)]
     Forecast(ForecastCmd),
+    /// Score forecasting models by rolling-origin backtests on a group's history or a file.
+    Backtest(BacktestArgs),
     /// Turn forecasts into a capacity plan (scheduled floors + reactive policy), written as JSON.
     Plan(PlanArgs),
     /// Diff a plan against the groups and, with --execute, apply it. Dry run by default.
@@ -99,6 +100,33 @@ struct ShowArgs {
     #[arg(long, value_delimiter = ',', default_value = "80,95")]
     levels: Vec<f64>,
     /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+struct BacktestArgs {
+    #[command(flatten)]
+    filter: GroupFilter,
+    /// Backtest this CSV or Parquet file of `ts,value` rows instead of the groups' stored load
+    #[arg(long, value_name = "FILE", conflicts_with = "groups")]
+    input: Option<PathBuf>,
+    /// Models to score, comma-separated: auto, mstl, profile, median, seasonal-naive, config
+    #[arg(long, value_delimiter = ',', default_value = "auto,mstl,profile,median,seasonal-naive")]
+    models: Vec<String>,
+    /// Origins: the last N non-overlapping horizons of the history
+    #[arg(long, default_value_t = 3)]
+    origins: usize,
+    /// Forecast horizon from each origin, e.g. 48h
+    #[arg(long, default_value = "48h")]
+    horizon: String,
+    /// Training window before each origin, e.g. 14d
+    #[arg(long, default_value = "14d")]
+    train: String,
+    /// Interval levels scored, in percent
+    #[arg(long, value_delimiter = ',', default_value = "80,95")]
+    levels: Vec<f64>,
+    /// Output format (csv is not offered: use json)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
 }

@@ -145,7 +145,16 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                     m
                 })
                 .collect();
-            let doc = serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "rows": rows });
+            let scores: Vec<serde_json::Value> = f
+                .scores
+                .iter()
+                .map(|s| {
+                    serde_json::json!({ "model": s.model, "mase": s.mase.is_finite().then_some(s.mase),
+                                             "origins": s.origins, "weight": s.weight })
+                })
+                .collect();
+            let doc =
+                serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "backtest": scores, "rows": rows });
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }
@@ -158,7 +167,23 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                 t.add_row(cells);
             }
             right(&mut t, 1);
-            writeln!(out, "model {} · {} steps of {} s · times in UTC\n{t}", f.model, f.len(), f.step_secs)?;
+            writeln!(out, "model {} · {} steps of {} s · times in UTC", f.model, f.len(), f.step_secs)?;
+            if !f.scores.is_empty() {
+                let parts: Vec<String> = f
+                    .scores
+                    .iter()
+                    .map(|s| {
+                        let w = if s.weight > 0.0 { format!(" ×{:.2}", s.weight) } else { String::new() };
+                        format!(
+                            "{} {}{w}",
+                            s.model,
+                            if s.mase.is_finite() { format!("{:.2}", s.mase) } else { "-".into() }
+                        )
+                    })
+                    .collect();
+                writeln!(out, "backtest MASE on its own history (weight): {}", parts.join(" · "))?;
+            }
+            writeln!(out, "{t}")?;
         }
     }
     Ok(())
@@ -362,3 +387,50 @@ pub fn summary(
 
 /// Changes per group the nightly summary prints; the full list is in the files it names.
 pub const SUMMARY_CHANGES: usize = 6;
+
+/// `prescale backtest`: per series, one row per model; the lowest MASE is marked.
+pub fn backtest(
+    out: &mut impl Write,
+    results: &[(String, Vec<prescale_forecast::evaluate::Scores>)],
+    format: Format,
+) -> Result<()> {
+    if format != Format::Table {
+        let doc: Vec<_> = results.iter().map(|(s, rows)| serde_json::json!({ "series": s, "models": rows })).collect();
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for (name, rows) in results {
+        let levels: Vec<f64> = rows[0].coverage.iter().map(|(l, _)| *l).collect();
+        let mut header =
+            vec!["model".to_string(), "fit at the last origin".into(), "MASE".into(), "sMAPE %".into(), "WAPE".into()];
+        for l in &levels {
+            header.push(format!("cov{:.0}", l * 100.0));
+        }
+        for l in &levels {
+            header.push(format!("width{:.0}", l * 100.0));
+        }
+        header.push("pinball".into());
+        let h: Vec<&str> = header.iter().map(String::as_str).collect();
+        let mut t = table(&h);
+        let best = rows.iter().map(|r| r.mase).filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
+        for r in rows {
+            let fitted = r.fitted.first().cloned().unwrap_or_default();
+            let mark = if r.mase == best { " *" } else { "" };
+            let mut cells = vec![
+                format!("{}{mark}", r.model),
+                fitted,
+                format!("{:.3}", r.mase),
+                format!("{:.1}", r.smape),
+                format!("{:.3}", r.wape),
+            ];
+            cells.extend(r.coverage.iter().map(|(_, c)| format!("{c:.2}")));
+            cells.extend(r.width.iter().map(|(_, w)| format!("{w:.2}")));
+            cells.push(format!("{:.3}", r.pinball));
+            t.add_row(cells);
+        }
+        right(&mut t, 2);
+        writeln!(out, "{name}: {} origins · * = lowest MASE\n{t}", rows[0].origins)?;
+    }
+    Ok(())
+}

@@ -116,6 +116,9 @@ lookback_days = 5
 period_secs = 300
 [forecast]
 horizon_hours = 24
+# The noisy seasonal naive repeats every wiggle of the load: many floor changes, so more than one
+# batch of 50 actions (the engine's smoother forecast needs fewer).
+model = {{ kind = "seasonal-naive", season = "day" }}
 [plan]
 lead_time_mins = 10
 min_hold_mins = 0

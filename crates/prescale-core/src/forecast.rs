@@ -73,6 +73,24 @@ pub struct Forecast {
     pub point: Vec<f64>,
     /// Intervals, sorted by level, narrowest first.
     pub intervals: Vec<Interval>,
+    /// How the candidate models scored in the in-sample backtests behind this forecast, and
+    /// their weights in it (empty for a model fitted without backtests).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scores: Vec<ModelScore>,
+}
+
+/// One candidate model's rolling-origin backtest on the series' own history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelScore {
+    /// Model id.
+    pub model: String,
+    /// Mean absolute error / MASE scale (mean |y(t) − y(t − 1 day)| of the training window);
+    /// NaN when the model could not be backtested.
+    pub mase: f64,
+    /// Origins it was scored at.
+    pub origins: usize,
+    /// Weight in the forecast (0 = left out).
+    pub weight: f64,
 }
 
 impl Forecast {
@@ -119,7 +137,7 @@ impl Forecast {
                 hi = *u;
             }
         }
-        Ok(Self { model: model.into(), start, step_secs, point, intervals })
+        Ok(Self { model: model.into(), start, step_secs, point, intervals, scores: Vec::new() })
     }
 
     /// Number of steps.

@@ -10,7 +10,7 @@ mod source;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::CoreError;
-pub use forecast::{Forecast, Interval, Level};
+pub use forecast::{Forecast, Interval, Level, ModelScore};
 pub use plan::{
     CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, PLAN_FORMAT, PlanDecision, PolicyKind, ReactivePolicy,
     ScheduledAction,

@@ -17,6 +17,9 @@ pub enum ForecastError {
     /// Zero horizon.
     #[error("the forecast horizon must be at least one step")]
     ZeroHorizon,
+    /// An underlying model failed to fit or forecast.
+    #[error("model failed: {0}")]
+    Model(String),
     /// Domain validation failed.
     #[error(transparent)]
     Core(#[from] prescale_core::CoreError),

@@ -68,6 +68,19 @@ impl ForecastTable {
             ("prescale.step_secs".to_string(), forecast.step_secs.to_string()),
             ("prescale.issued_at".to_string(), issued_at.to_rfc3339()),
         ]);
+        let mut meta = meta;
+        if !forecast.scores.is_empty() {
+            // JSON has no NaN: a model that could not be backtested is written as null.
+            let scores: Vec<serde_json::Value> = forecast
+                .scores
+                .iter()
+                .map(|s| {
+                    serde_json::json!({ "model": s.model, "mase": s.mase.is_finite().then_some(s.mase),
+                                        "origins": s.origins, "weight": s.weight })
+                })
+                .collect();
+            meta.insert("prescale.scores".into(), serde_json::Value::Array(scores).to_string());
+        }
         write_atomic(&path, |f| {
             let mut w = ArrowWriter::try_new(f, schema, Some(writer_props(meta)))
                 .map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
@@ -132,7 +145,20 @@ impl ForecastTable {
             .zip(bounds)
             .map(|((_, level), (lower, upper))| Interval { level, lower, upper })
             .collect();
-        Ok((Forecast::new(model, start, step, point, intervals)?, issued))
+        let mut forecast = Forecast::new(model, start, step, point, intervals)?;
+        if let Some(text) = meta.get("prescale.scores") {
+            let rows: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|_| bad("unreadable scores"))?;
+            forecast.scores = rows
+                .iter()
+                .map(|r| prescale_core::ModelScore {
+                    model: r["model"].as_str().unwrap_or_default().to_string(),
+                    mase: r["mase"].as_f64().unwrap_or(f64::NAN),
+                    origins: r["origins"].as_u64().unwrap_or(0) as usize,
+                    weight: r["weight"].as_f64().unwrap_or(0.0),
+                })
+                .collect();
+        }
+        Ok((forecast, issued))
     }
 }
 
@@ -150,8 +176,9 @@ mod tests {
             lower: vec![1.0 - d, 2.0 - d],
             upper: vec![1.0 + d, 2.0 + d],
         };
-        let f =
+        let mut f =
             Forecast::new("seasonal-naive(day)", t0, 300, vec![1.0, 2.0], vec![iv(0.8, 0.5), iv(0.975, 1.0)]).unwrap();
+        f.scores = vec![prescale_core::ModelScore { model: "mstl(day)".into(), mase: 0.7, origins: 5, weight: 1.0 }];
         let id = MetricId::new("web prod", "requests");
         table.write(&id, &f, t0).unwrap();
         let (back, issued) = table.read(&id).unwrap();
