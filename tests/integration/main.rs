@@ -9,3 +9,4 @@ mod aws;
 mod cli;
 mod common;
 mod data;
+mod forecast;

@@ -44,8 +44,13 @@ pub struct Backtest {
 /// Runs `model` at every origin; an origin where the model fails is skipped (and reported by the
 /// returned origin list being shorter).
 pub fn run(model: &dyn PointModel, y: &[f64], cal: Calendar, o: &Origins) -> Backtest {
+    run_at(model, y, cal, o, 0)
+}
+
+/// [`run`], at the origins with at least `min_origin` steps of history before them.
+pub fn run_at(model: &dyn PointModel, y: &[f64], cal: Calendar, o: &Origins, min_origin: usize) -> Backtest {
     let mut bt = Backtest { origins: Vec::new(), forecasts: Vec::new(), errors: Vec::new() };
-    for origin in o.positions(y.len(), model.min_history(cal)) {
+    for origin in o.positions(y.len(), model.min_history(cal).max(min_origin)) {
         let start = origin.saturating_sub(o.max_train);
         let h = o.horizon.min(y.len() - origin);
         if let Ok(f) = model.forecast(&y[start..origin], cal, h) {

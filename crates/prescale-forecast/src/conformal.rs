@@ -94,6 +94,53 @@ pub fn calibrate(errors: &[OriginErrors], horizon: usize, levels: &[Level], floo
         .collect()
 }
 
+/// Symmetric interval offsets: for step `h`, the level-quantile of |error| over every origin's
+/// errors at the steps within ± `share` of the backtested horizon around `h` (all errors when
+/// fewer than five are there). Errors of neighbouring steps are alike, and pooling them gives
+/// enough of them for a 95 % quantile from a handful of origins. `floor` is the smallest
+/// half-width allowed.
+pub fn pooled_symmetric(errors: &[OriginErrors], horizon: usize, levels: &[Level], share: f64, floor: f64) -> Offsets {
+    let backtested = errors.iter().map(Vec::len).max().unwrap_or(0);
+    let k = ((share * backtested as f64).round() as usize).max(1);
+    let all: Vec<f64> = errors.iter().flatten().map(|v| v.abs()).filter(|v| v.is_finite()).collect();
+    let mut per_step: Vec<Vec<f64>> = Vec::with_capacity(horizon);
+    for h in 0..horizon {
+        let mut pool: Vec<f64> = errors
+            .iter()
+            .flat_map(|e| e.iter().enumerate().filter(|(i, _)| i.abs_diff(h) <= k).map(|(_, v)| v.abs()))
+            .filter(|v| v.is_finite())
+            .collect();
+        if pool.len() < 5 {
+            pool = all.clone();
+        }
+        pool.sort_by(f64::total_cmp);
+        per_step.push(pool);
+    }
+    levels
+        .iter()
+        .map(|&l| {
+            let half: Vec<f64> = per_step
+                .iter()
+                .map(|pool| {
+                    let q = if pool.is_empty() {
+                        floor * gaussian_z(l.value()) * 1.25
+                    } else {
+                        quantile_sorted(pool, l.value())
+                    };
+                    q.max(floor)
+                })
+                .collect();
+            (l, half.iter().map(|v| -v).collect(), half)
+        })
+        .collect()
+}
+
+fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
 /// The two-sided standard normal quantile for coverage `p` (Acklam-free rational approximation
 /// of Abramowitz–Stegun 26.2.23, error < 5e-4: plenty for a fallback width).
 fn gaussian_z(p: f64) -> f64 {

@@ -14,63 +14,60 @@ use crate::{FittedModel, ForecastError, Forecaster, prepare_history};
 /// How the engine backtests and combines.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineSettings {
-    /// Horizon the backtests score, in hours (the intervals are calibrated for it).
+    /// Horizon the backtests score, in hours.
     pub horizon_hours: f64,
     /// Hours between backtest origins.
     pub spacing_hours: f64,
     /// At most this many origins.
     pub origins: usize,
+    /// An origin needs this many days of history before it (one day when the history is short).
+    pub min_origin_days: f64,
     /// A fit sees at most this many days of history.
     pub train_days: f64,
+    /// How fast backtest evidence overrides the prior (weight ∝ prior · exp(−eta · S)).
+    pub eta: f64,
+    /// Intervals pool the backtest errors of the steps within ± this share of the horizon.
+    pub pool_share: f64,
 }
 
 impl Default for EngineSettings {
     fn default() -> Self {
-        Self { horizon_hours: 48.0, spacing_hours: 12.0, origins: 12, train_days: 28.0 }
+        Self {
+            horizon_hours: 48.0,
+            spacing_hours: 24.0,
+            origins: 5,
+            min_origin_days: 3.0,
+            train_days: 28.0,
+            eta: 1.0,
+            pool_share: 0.25,
+        }
     }
 }
 
 /// A score per candidate, as shown to users and stored with forecasts.
 pub type CandidateScore = prescale_core::ModelScore;
 
-/// Turns candidate backtest scores into combination weights (sum 1).
-pub trait Combiner: Send + Sync + std::fmt::Debug {
-    /// Weights for candidates with these scores (NaN = not backtested).
-    fn weights(&self, scores: &[f64], names: &[String]) -> Vec<f64>;
+/// A candidate model of the engine and its prior weight.
+#[derive(Debug)]
+pub struct Candidate {
+    /// The point model.
+    pub model: Box<dyn PointModel>,
+    /// Prior weight: the share it gets when the backtests cannot tell the candidates apart.
+    pub prior: f64,
 }
 
-/// Keeps the candidates within `ratio` of the best backtest score and weighs them by inverse
-/// score; candidates never backtested get no weight unless none was.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct InverseScore {
-    /// Candidates scoring more than `ratio` × the best are left out.
-    pub ratio: f64,
-}
-
-impl Combiner for InverseScore {
-    fn weights(&self, scores: &[f64], _names: &[String]) -> Vec<f64> {
-        let best = scores.iter().copied().filter(|s| s.is_finite()).fold(f64::INFINITY, f64::min);
-        if !best.is_finite() {
-            return vec![1.0 / scores.len().max(1) as f64; scores.len()];
-        }
-        let raw: Vec<f64> = scores
-            .iter()
-            .map(|&s| if s.is_finite() && s <= best * self.ratio + 1e-12 { 1.0 / s.max(1e-9) } else { 0.0 })
-            .collect();
-        let total: f64 = raw.iter().sum();
-        raw.iter().map(|w| w / total).collect()
-    }
-}
-
-/// The engine as a [`Forecaster`].
+/// The engine as a [`Forecaster`]: every candidate is backtested at rolling origins on the
+/// series' own history and compared, origin by origin, with the reference candidate; weights are
+/// `prior · exp(−eta · S)` with `S` the sum over origins of log(MAE / reference MAE) (so evidence
+/// grows with the number of origins and a short, noisy history leaves the prior in charge).
 #[derive(Debug)]
 pub struct Engine {
     /// Name shown for the engine, e.g. `auto`.
     pub name: String,
-    /// The candidate point models.
-    pub candidates: Arc<Vec<Box<dyn PointModel>>>,
-    /// How candidates are combined.
-    pub combiner: Box<dyn Combiner>,
+    /// The candidates.
+    pub candidates: Arc<Vec<Candidate>>,
+    /// Index of the reference candidate (always backtestable: e.g. the recent median).
+    pub reference: usize,
     /// Backtest settings.
     pub settings: EngineSettings,
 }
@@ -85,9 +82,10 @@ struct FittedEngine {
     non_negative: bool,
     warnings: Vec<String>,
     members: Vec<(usize, f64)>,
-    candidates: Arc<Vec<Box<dyn PointModel>>>,
+    candidates: Arc<Vec<Candidate>>,
     errors: Vec<OriginErrors>,
     floor: f64,
+    pool_share: f64,
     scores: Vec<CandidateScore>,
 }
 
@@ -108,111 +106,144 @@ impl Forecaster for Engine {
         let prepared = prepare_history(history, 2)?;
         let mut warnings = prepared.warnings;
         let cal = Calendar { steps_per_day: history.steps_per_day().max(1) };
+        let m = cal.steps_per_day;
         let max_train = steps(self.settings.train_days * 24.0, history.step_secs());
         let y = &prepared.values[prepared.values.len().saturating_sub(max_train)..];
+        let n = y.len();
         let o = Origins {
             horizon: steps(self.settings.horizon_hours, history.step_secs()),
             spacing: steps(self.settings.spacing_hours, history.step_secs()),
             count: self.settings.origins,
             max_train,
         };
-        let usable: Vec<usize> =
-            (0..self.candidates.len()).filter(|&i| self.candidates[i].min_history(cal) <= y.len()).collect();
+        let min_days = if (n as f64) < (self.settings.min_origin_days + 1.0) * m as f64 {
+            1.0
+        } else {
+            self.settings.min_origin_days
+        };
+        let min_origin = (min_days * m as f64).round() as usize;
+        let cands = &self.candidates;
+        let usable: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].model.min_history(cal) <= n).collect();
+        if n < 2 * m && cands.len() > 1 {
+            warnings.push(format!(
+                "history holds {:.1} days, less than two: no seasonal model can be checked, using {}",
+                n as f64 / m as f64,
+                usable.iter().map(|&i| cands[i].model.name()).collect::<Vec<_>>().join(" and ")
+            ));
+        } else if n < 14 * m && cands.len() > 1 {
+            warnings.push(format!(
+                "history holds {:.1} days, less than two weeks: daily seasonality only",
+                n as f64 / m as f64
+            ));
+        }
         if usable.is_empty() {
-            return Err(ForecastError::TooShort { needed: 2, got: y.len() });
+            return Err(ForecastError::TooShort {
+                needed: cands.iter().map(|c| c.model.min_history(cal)).min().unwrap_or(1),
+                got: n,
+            });
         }
         let runs: Vec<backtest::Backtest> =
-            usable.iter().map(|&i| backtest::run(self.candidates[i].as_ref(), y, cal, &o)).collect();
-        let mase: Vec<f64> = runs
+            usable.iter().map(|&i| backtest::run_at(cands[i].model.as_ref(), y, cal, &o, min_origin)).collect();
+        let reference = usable.iter().position(|&i| i == self.reference).unwrap_or(0);
+        // Evidence: sum over origins of log(MAE / reference MAE) at the same origin.
+        let evidence: Vec<f64> = runs
             .iter()
             .map(|bt| {
-                let per: Vec<f64> = bt
-                    .origins
+                bt.origins
                     .iter()
                     .zip(&bt.errors)
-                    .filter(|(_, e)| !e.is_empty())
-                    .map(|(&origin, e)| {
-                        let scale = mase_scale(&y[origin.saturating_sub(max_train)..origin], cal).max(1e-12);
-                        mae(e) / scale
+                    .filter_map(|(origin, e)| {
+                        let p = runs[reference].origins.iter().position(|x| x == origin)?;
+                        let (base, own) = (mae(&runs[reference].errors[p]), mae(e));
+                        (base > 0.0 && own.is_finite()).then(|| (own.max(base * 1e-9) / base).ln())
                     })
-                    .collect();
-                if per.is_empty() { f64::NAN } else { per.iter().sum::<f64>() / per.len() as f64 }
+                    .sum()
             })
             .collect();
-        // Candidates are compared origin by origin against the first one (the baseline, scored at
-        // the most origins): a model backtested only at the older origins is not judged on
-        // different weather. Score = geometric mean of MAE / baseline MAE at the same origins.
-        let scores: Vec<f64> = runs
+        let best = evidence.iter().copied().fold(f64::INFINITY, f64::min);
+        let raw: Vec<f64> = usable
             .iter()
-            .map(|bt| {
-                let logs: Vec<f64> = bt
-                    .origins
-                    .iter()
-                    .zip(&bt.errors)
-                    .filter_map(|(o, e)| {
-                        let p = runs[0].origins.iter().position(|x| x == o)?;
-                        let base = mae(&runs[0].errors[p]);
-                        let m = mae(e);
-                        (base > 0.0 && m.is_finite() && !e.is_empty()).then(|| (m.max(base * 1e-3) / base).ln())
-                    })
-                    .collect();
-                if logs.is_empty() { f64::NAN } else { (logs.iter().sum::<f64>() / logs.len() as f64).exp() }
-            })
+            .zip(&evidence)
+            .map(|(&i, s)| cands[i].prior * (-self.settings.eta * (s - best)).exp())
             .collect();
-        let names: Vec<String> = usable.iter().map(|&i| self.candidates[i].name()).collect();
-        let weights = self.combiner.weights(&scores, &names);
+        let total: f64 = raw.iter().sum();
+        let mut weights: Vec<f64> = raw
+            .iter()
+            .map(|w| if total > 0.0 { w / total } else { 0.0 })
+            .map(|w| if w > 1e-4 { w } else { 0.0 })
+            .collect();
+        let total: f64 = weights.iter().sum();
+        if total <= 0.0 {
+            weights = vec![0.0; usable.len()];
+            weights[reference] = 1.0;
+        } else {
+            weights.iter_mut().for_each(|w| *w /= total);
+        }
         let members: Vec<(usize, f64)> =
             usable.iter().zip(&weights).filter(|(_, w)| **w > 0.0).map(|(&i, &w)| (i, w)).collect();
-        // Errors of the combination at the origins every member was scored at.
+        // Errors of the combination at each origin: the members that forecast there, reweighted.
         let mut errors = Vec::new();
-        if let Some(first) = runs.first() {
-            for &origin in &first.origins {
-                let h = o.horizon.min(y.len() - origin);
-                let mut comb = vec![0.0; h];
-                let mut ok = true;
-                for (j, &w) in weights.iter().enumerate() {
-                    if w <= 0.0 {
-                        continue;
-                    }
-                    match runs[j].origins.iter().position(|&x| x == origin) {
-                        Some(p) => {
-                            for (c, v) in comb.iter_mut().zip(&runs[j].forecasts[p]) {
-                                *c += w * v;
-                            }
-                        }
-                        None => ok = false,
-                    }
+        for &origin in &runs[reference].origins {
+            let h = o.horizon.min(n - origin);
+            let mut comb = vec![0.0; h];
+            let mut wsum = 0.0;
+            for (j, &w) in weights.iter().enumerate() {
+                if w <= 0.0 {
+                    continue;
                 }
-                if ok {
-                    errors.push(y[origin..origin + h].iter().zip(&comb).map(|(a, p)| a - p).collect());
+                if let Some(p) = runs[j].origins.iter().position(|&x| x == origin) {
+                    for (c, v) in comb.iter_mut().zip(&runs[j].forecasts[p]) {
+                        *c += w * v;
+                    }
+                    wsum += w;
                 }
+            }
+            if wsum > 0.0 {
+                errors.push(y[origin..origin + h].iter().zip(&comb).map(|(a, p)| a - p / wsum).collect());
             }
         }
         if errors.len() < 2 {
             warnings.push(format!(
-                "only {} backtest origins fit in {} points of history: intervals are a rough guess",
+                "only {} backtest origins fit in {:.1} days of history: intervals are a rough guess",
                 errors.len(),
-                y.len()
+                n as f64 / m as f64
             ));
         }
         let id = if members.len() == 1 {
-            self.candidates[members[0].0].name()
+            cands[members[0].0].model.name()
         } else {
-            let parts: Vec<String> =
-                members.iter().map(|(i, w)| format!("{} {:.0}%", self.candidates[*i].name(), w * 100.0)).collect();
+            // The members that carry the forecast by name, the rest summed up.
+            let mut sorted = members.clone();
+            sorted.sort_by(|a, b| b.1.total_cmp(&a.1));
+            let mut parts: Vec<String> = sorted
+                .iter()
+                .filter(|(_, w)| *w >= 0.05)
+                .map(|(i, w)| format!("{} {:.0}%", cands[*i].model.name(), w * 100.0))
+                .collect();
+            let rest: f64 = sorted.iter().filter(|(_, w)| *w < 0.05).map(|(_, w)| w).sum();
+            if rest > 0.0 {
+                parts.push(format!("{} others {:.0}%", sorted.iter().filter(|(_, w)| *w < 0.05).count(), rest * 100.0));
+            }
             format!("{}[{}]", self.name, parts.join(" + "))
         };
-        let floor = mase_scale(y, cal) * 0.1;
-        let score_rows = usable
+        let scores = usable
             .iter()
-            .zip(&mase)
-            .zip(&weights)
             .zip(&runs)
-            .map(|(((&i, &s), &w), bt)| CandidateScore {
-                model: self.candidates[i].name(),
-                mase: s,
-                origins: bt.origins.len(),
-                weight: w,
+            .zip(&weights)
+            .map(|((&i, bt), &w)| {
+                let per: Vec<f64> = bt
+                    .origins
+                    .iter()
+                    .zip(&bt.errors)
+                    .map(|(&origin, e)| mae(e) / mase_scale(&y[..origin], cal).max(1e-12))
+                    .filter(|v| v.is_finite())
+                    .collect();
+                CandidateScore {
+                    model: cands[i].model.name(),
+                    mase: if per.is_empty() { f64::NAN } else { per.iter().sum::<f64>() / per.len() as f64 },
+                    origins: bt.origins.len(),
+                    weight: w,
+                }
             })
             .collect();
         Ok(Box::new(FittedEngine {
@@ -226,8 +257,9 @@ impl Forecaster for Engine {
             members,
             candidates: Arc::clone(&self.candidates),
             errors,
-            floor,
-            scores: score_rows,
+            floor: mase_scale(y, cal) * 0.05,
+            pool_share: self.settings.pool_share,
+            scores,
         }))
     }
 }
@@ -249,7 +281,7 @@ impl FittedModel for FittedEngine {
         let mut total = 0.0;
         let mut last_err = None;
         for &(i, w) in &self.members {
-            match self.candidates[i].forecast(&self.values, self.cal, horizon) {
+            match self.candidates[i].model.forecast(&self.values, self.cal, horizon) {
                 Ok(f) => {
                     for (p, v) in point.iter_mut().zip(&f) {
                         *p += w * v;
@@ -268,7 +300,7 @@ impl FittedModel for FittedEngine {
                 *p = p.max(0.0);
             }
         }
-        let offsets = conformal::calibrate(&self.errors, horizon, levels, self.floor);
+        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pool_share, self.floor);
         let intervals = offsets
             .into_iter()
             .map(|(level, lo, hi)| {

@@ -6,7 +6,7 @@ use prescale_core::{Level, Series};
 
 use crate::backtest::mase_scale;
 use crate::point::Calendar;
-use crate::{ForecastError, ModelSpec};
+use crate::{ForecastError, Forecaster, ModelSpec};
 
 /// How to backtest.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,10 +67,22 @@ pub fn origins(end: DateTime<Utc>, s: &EvalSettings) -> Vec<DateTime<Utc>> {
 /// # Errors
 /// [`ForecastError::TooShort`] when no origin has enough history.
 pub fn evaluate(name: &str, spec: &ModelSpec, series: &Series, s: &EvalSettings) -> Result<Scores, ForecastError> {
+    evaluate_forecaster(name, spec.build().as_ref(), series, s)
+}
+
+/// [`evaluate`] for any forecaster.
+///
+/// # Errors
+/// [`ForecastError::TooShort`] when no origin has enough history.
+pub fn evaluate_forecaster(
+    name: &str,
+    forecaster: &dyn Forecaster,
+    series: &Series,
+    s: &EvalSettings,
+) -> Result<Scores, ForecastError> {
     let cal = Calendar { steps_per_day: series.steps_per_day().max(1) };
     let step = series.step_secs();
     let h = (s.horizon.num_seconds() / step).max(1) as usize;
-    let forecaster = spec.build();
     let mut acc = Acc::default();
     let mut fitted = Vec::new();
     for origin in origins(series.end(), s) {

@@ -8,15 +8,16 @@ pub mod evaluate;
 mod naive;
 pub mod point;
 mod prepare;
+pub mod synthetic;
 
-pub use engine::{CandidateScore, Combiner, Engine, EngineSettings, InverseScore};
+pub use engine::{Candidate, CandidateScore, Engine, EngineSettings};
 pub use error::ForecastError;
 pub use naive::{Season, SeasonalNaive};
 pub use prepare::{Prepared, prepare_history};
 
 use std::sync::Arc;
 
-use point::{Mstl, PointModel, RecentMedian, SeasonalNaivePoint, SeasonalProfile};
+use point::{LevelModel, Mstl, PointModel, ProfileLevel, RecentMedian, SeasonalNaivePoint, SeasonalProfile};
 use prescale_core::{Forecast, Level, Series};
 use serde::{Deserialize, Serialize};
 
@@ -105,37 +106,50 @@ fn seven() -> usize {
     7
 }
 
-/// The candidates of [`ModelSpec::Auto`].
-pub fn auto_candidates() -> Vec<Box<dyn PointModel>> {
-    vec![
-        Box::new(SeasonalNaivePoint { days: 1 }),
-        Box::new(SeasonalNaivePoint { days: 7 }),
-        Box::new(RecentMedian { window_days: 1.0 }),
-        Box::new(SeasonalProfile { season_days: 1, seasons: 7 }),
-        Box::new(Mstl { weekly: true }),
-    ]
+/// The candidates of [`ModelSpec::Auto`] and their priors, and the index of the reference.
+///
+/// The two models that carry a daily cycle robustly (the shrunk profile with a smoothed level,
+/// and MSTL on the incident-cleaned history) share the prior; the simple models get a tenth each
+/// and win weight only by beating them in the series' own backtests.
+pub fn auto_candidates() -> (Vec<Candidate>, usize) {
+    let c = |model: Box<dyn PointModel>, prior: f64| Candidate { model, prior };
+    (
+        vec![
+            c(Box::new(RecentMedian { window_days: 1.0 }), 0.1),
+            c(Box::new(SeasonalNaivePoint { days: 1 }), 0.1),
+            c(Box::new(SeasonalNaivePoint { days: 7 }), 0.1),
+            c(Box::new(ProfileLevel { season_days: 1, days: 7, level: LevelModel::Median }), 0.1),
+            c(Box::new(ProfileLevel { season_days: 1, days: 7, level: LevelModel::Smoothed }), 1.0),
+            c(Box::new(ProfileLevel { season_days: 7, days: 28, level: LevelModel::Smoothed }), 1.0),
+            c(Box::new(Mstl { weekly: true, cleaned: true }), 1.0),
+        ],
+        0,
+    )
 }
 
 impl ModelSpec {
     /// The forecaster this spec describes.
     pub fn build(&self) -> Box<dyn Forecaster> {
-        let single = |name: String, m: Box<dyn PointModel>| -> Box<dyn Forecaster> {
+        let single = |name: String, model: Box<dyn PointModel>| -> Box<dyn Forecaster> {
             Box::new(Engine {
                 name,
-                candidates: Arc::new(vec![m]),
-                combiner: Box::new(InverseScore { ratio: f64::INFINITY }),
+                candidates: Arc::new(vec![Candidate { model, prior: 1.0 }]),
+                reference: 0,
                 settings: EngineSettings::default(),
             })
         };
         match self {
-            ModelSpec::Auto => Box::new(Engine {
-                name: "auto".into(),
-                candidates: Arc::new(auto_candidates()),
-                combiner: Box::new(InverseScore { ratio: 1.2 }),
-                settings: EngineSettings::default(),
-            }),
+            ModelSpec::Auto => {
+                let (candidates, reference) = auto_candidates();
+                Box::new(Engine {
+                    name: "auto".into(),
+                    candidates: Arc::new(candidates),
+                    reference,
+                    settings: EngineSettings::default(),
+                })
+            }
             ModelSpec::SeasonalNaive { season } => Box::new(SeasonalNaive { season: *season }),
-            ModelSpec::Mstl { weekly } => single("mstl".into(), Box::new(Mstl { weekly: *weekly })),
+            ModelSpec::Mstl { weekly } => single("mstl".into(), Box::new(Mstl { weekly: *weekly, cleaned: true })),
             ModelSpec::Median { window_days } => {
                 single("median".into(), Box::new(RecentMedian { window_days: *window_days }))
             }

@@ -61,12 +61,13 @@ impl PointModel for SeasonalNaivePoint {
             d => format!("seasonal-naive({d}d)"),
         }
     }
+    /// One season, or two weeks for a weekly season (below that a week is one noisy sample).
     fn min_history(&self, cal: Calendar) -> usize {
-        self.days * cal.steps_per_day
+        if self.days >= 7 { 2 * self.days * cal.steps_per_day } else { self.days * cal.steps_per_day }
     }
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
-        let m = self.min_history(cal).max(1);
-        check_len(y.len(), m)?;
+        check_len(y.len(), self.min_history(cal))?;
+        let m = (self.days * cal.steps_per_day).max(1);
         let n = y.len();
         Ok((0..horizon).map(|h| y[n + h - (h / m + 1) * m]).collect())
     }
@@ -140,6 +141,8 @@ impl PointModel for SeasonalProfile {
 pub struct Mstl {
     /// Also fit a weekly season when the history holds two full weeks.
     pub weekly: bool,
+    /// Fit to the incident-cleaned history ([`clean`]).
+    pub cleaned: bool,
 }
 
 impl Mstl {
@@ -158,7 +161,8 @@ impl Mstl {
 
 impl PointModel for Mstl {
     fn name(&self) -> String {
-        if self.weekly { "mstl(day,week)".into() } else { "mstl(day)".into() }
+        let c = if self.cleaned { ",cleaned" } else { "" };
+        if self.weekly { format!("mstl(day,week{c})") } else { format!("mstl(day{c})") }
     }
     fn min_history(&self, cal: Calendar) -> usize {
         2 * cal.steps_per_day
@@ -166,6 +170,13 @@ impl PointModel for Mstl {
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
         let periods = self.periods(y.len(), cal);
+        let cleaned;
+        let y = if self.cleaned {
+            cleaned = clean(y, cal.steps_per_day);
+            &cleaned[..]
+        } else {
+            y
+        };
         // augurs' STL works in f32: centre and scale first so large counts keep their precision.
         let centre = median(y);
         let scale = y.iter().map(|v| (v - centre).abs()).sum::<f64>() / y.len() as f64;
@@ -178,6 +189,194 @@ impl PointModel for Mstl {
             return Err(ForecastError::Model("MSTL returned a non-finite forecast".into()));
         }
         Ok(f.point.iter().map(|v| v * scale + centre).collect())
+    }
+}
+
+/// Circular moving average of odd width `k` (a profile wraps around midnight).
+fn smooth_circular(p: &[f64], k: usize) -> Vec<f64> {
+    let m = p.len();
+    if k <= 1 || m == 0 {
+        return p.to_vec();
+    }
+    let half = (k / 2).min(m / 2);
+    (0..m)
+        .map(|i| {
+            let sum: f64 = (0..=2 * half).map(|j| p[(i + m + j - half) % m]).sum();
+            sum / (2 * half + 1) as f64
+        })
+        .collect()
+}
+
+/// A daily profile aligned to the end of `z`: `p[i]` is the typical deviation from the day's
+/// median at positions `n − j·m + i`. The per-slot median over the last `days` whole days (all
+/// when `None`) of each day's values minus that day's median; zero with fewer than two days.
+fn robust_profile(z: &[f64], m: usize, days: Option<usize>) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let n = z.len();
+    let nd = days.map_or(n / m.max(1), |d| d.min(n / m.max(1)));
+    if m == 0 || nd < 2 {
+        return (vec![0.0; m], Vec::new());
+    }
+    let rows: Vec<Vec<f64>> = (0..nd)
+        .map(|d| {
+            let day = &z[n - (nd - d) * m..n - (nd - d - 1) * m];
+            let med = median(day);
+            day.iter().map(|v| v - med).collect()
+        })
+        .collect();
+    let p = (0..m).map(|i| median(&rows.iter().map(|r| r[i]).collect::<Vec<_>>())).collect();
+    (p, rows)
+}
+
+/// The end-aligned profile's value at absolute position `idx` of a history of length `n`.
+fn slot(p: &[f64], n: usize, idx: usize) -> f64 {
+    let m = p.len();
+    p[(idx + m - n % m) % m]
+}
+
+/// Centred rolling median over `w` points (fewer at the edges).
+fn rolling_median(x: &[f64], w: usize) -> Vec<f64> {
+    let half = w / 2;
+    (0..x.len()).map(|i| median(&x[i.saturating_sub(half)..(i + half + 1).min(x.len())])).collect()
+}
+
+/// Winsorises incidents out of a history: around a robust daily profile plus a rolling median of
+/// what remains (a quarter of a day wide), residuals beyond 4 robust standard deviations are
+/// clipped to ±4σ. Level shifts survive (the rolling median follows them); spikes do not.
+pub fn clean(z: &[f64], m: usize) -> Vec<f64> {
+    let n = z.len();
+    if m < 2 || n < 2 * m {
+        return z.to_vec();
+    }
+    let (p, _) = robust_profile(z, m, None);
+    let s: Vec<f64> = (0..n).map(|i| slot(&p, n, i)).collect();
+    let d: Vec<f64> = z.iter().zip(&s).map(|(a, b)| a - b).collect();
+    let lev = rolling_median(&d, (m / 4).max(3) | 1);
+    let r: Vec<f64> = d.iter().zip(&lev).map(|(a, b)| a - b).collect();
+    let mut sigma = 1.4826 * median(&r.iter().map(|v| v.abs()).collect::<Vec<_>>());
+    if !(sigma.is_finite() && sigma > 0.0) {
+        sigma = 1.4826 * r.iter().map(|v| v.abs()).sum::<f64>() / n as f64;
+        if !(sigma.is_finite() && sigma > 0.0) {
+            return z.to_vec();
+        }
+    }
+    (0..n).map(|i| s[i] + lev[i] + r[i].clamp(-4.0 * sigma, 4.0 * sigma)).collect()
+}
+
+/// A robust profile over the last `days` days, smoothed over `k` slots and shrunk towards zero by
+/// how much of it is sampling noise: `λ = max(0, 1 − noise / mean(p²))`, where
+/// `noise = (π/2)·σ² / (days·k)` is the variance of a median of `days` values averaged over `k`
+/// slots and `σ` the robust spread of the day-by-slot deviations around the profile. A series with
+/// no daily cycle gets a flat profile, not a copy of its noise.
+fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<f64> {
+    let (p, rows) = robust_profile(z, m, Some(days));
+    if rows.len() < 2 {
+        return p;
+    }
+    let dev: Vec<f64> = rows.iter().flat_map(|r| r.iter().zip(&p).map(|(v, q)| (v - q).abs())).collect();
+    let sigma = 1.4826 * median(&dev);
+    let mut p = smooth_circular(&p, k);
+    let mid = median(&p);
+    for v in &mut p {
+        *v -= mid;
+    }
+    let ms = p.iter().map(|v| v * v).sum::<f64>() / m as f64;
+    if ms <= 0.0 {
+        return p;
+    }
+    let noise = std::f64::consts::FRAC_PI_2 * sigma * sigma / (rows.len() * k) as f64;
+    let lambda = (1.0 - noise / ms).max(0.0);
+    p.iter().map(|v| v * lambda).collect()
+}
+
+/// Simple exponential smoothing: the final level, with the smoothing weight chosen by the
+/// smallest one-step squared error (golden-section search on (0, 1)) and the first value as the
+/// initial level.
+pub(crate) fn ses_level(x: &[f64]) -> f64 {
+    if x.is_empty() {
+        return 0.0;
+    }
+    let run = |alpha: f64| -> (f64, f64) {
+        let mut level = x[0];
+        let mut sse = 0.0;
+        for v in &x[1..] {
+            let e = v - level;
+            sse += e * e;
+            level += alpha * e;
+        }
+        (sse, level)
+    };
+    let (mut a, mut b) = (1e-4, 1.0 - 1e-4);
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    for _ in 0..40 {
+        if run(c).0 < run(d).0 {
+            b = d;
+        } else {
+            a = c;
+        }
+        c = b - g * (b - a);
+        d = a + g * (b - a);
+    }
+    run(0.5 * (a + b)).1
+}
+
+/// How [`ProfileLevel`] places the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelModel {
+    /// Median of the deseasonalised last day: robust, slow.
+    Median,
+    /// Exponential smoothing of the deseasonalised hourly means: follows level changes.
+    Smoothed,
+}
+
+/// A robust daily profile (shrunk by its noise, from an incident-cleaned history) on top of a
+/// level model of what remains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProfileLevel {
+    /// Season of the profile in days: 1 (a daily profile) or 7 (a weekly one).
+    pub season_days: usize,
+    /// Days the profile is taken over.
+    pub days: usize,
+    /// The level model.
+    pub level: LevelModel,
+}
+
+impl PointModel for ProfileLevel {
+    fn name(&self) -> String {
+        let season = if self.season_days >= 7 { "week" } else { "day" };
+        match self.level {
+            LevelModel::Median => format!("profile({season},{}d)+median", self.days),
+            LevelModel::Smoothed => format!("profile({season},{}d)+ses", self.days),
+        }
+    }
+    fn min_history(&self, cal: Calendar) -> usize {
+        2 * self.season_days.max(1) * cal.steps_per_day
+    }
+    fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
+        check_len(y.len(), self.min_history(cal))?;
+        let (n, m) = (y.len(), cal.steps_per_day);
+        let step_secs = 86_400 / m.max(1);
+        let x = clean(y, m);
+        let k = ((3600.0 / step_secs as f64).round() as usize).max(1) | 1;
+        let season = self.season_days.max(1);
+        let p = shrunk_profile(&x, season * m, self.days / season, k);
+        let d: Vec<f64> = x.iter().enumerate().map(|(i, v)| v - slot(&p, n, i)).collect();
+        let level = match self.level {
+            LevelModel::Median => median(&d[n - m..]),
+            LevelModel::Smoothed => {
+                // Hourly block means, aligned to the end, so the level has the same dynamics
+                // at every step.
+                let b = (3600 / step_secs).max(1);
+                let blocks: Vec<f64> = (0..n / b)
+                    .map(|j| {
+                        let end = n - (n / b - 1 - j) * b;
+                        d[end - b..end].iter().sum::<f64>() / b as f64
+                    })
+                    .collect();
+                ses_level(&blocks)
+            }
+        };
+        Ok((0..horizon).map(|h| level + slot(&p, n, n + h)).collect())
     }
 }
 
@@ -208,7 +407,7 @@ mod tests {
     #[test]
     fn mstl_follows_a_daily_cycle_at_large_magnitudes() {
         let y: Vec<f64> = daily(14).iter().map(|v| 1e9 + 1e6 * v).collect();
-        let f = Mstl { weekly: false }.forecast(&y, HOURLY, 48).unwrap();
+        let f = Mstl { weekly: false, cleaned: false }.forecast(&y, HOURLY, 48).unwrap();
         let truth: Vec<f64> = daily(2).iter().map(|v| 1e9 + 1e6 * v).collect();
         let mae = f.iter().zip(&truth).map(|(a, b)| (a - b).abs()).sum::<f64>() / 48.0;
         assert!(mae < 1e6, "MAE {mae}");
@@ -216,7 +415,7 @@ mod tests {
 
     #[test]
     fn short_histories_are_refused_with_the_numbers() {
-        let e = Mstl { weekly: true }.forecast(&[1.0; 30], HOURLY, 5).unwrap_err();
+        let e = Mstl { weekly: true, cleaned: false }.forecast(&[1.0; 30], HOURLY, 5).unwrap_err();
         assert_eq!(e, ForecastError::TooShort { needed: 48, got: 30 });
         assert_eq!(RecentMedian { window_days: 1.0 }.forecast(&[1.0, 5.0, 3.0], HOURLY, 2).unwrap(), vec![3.0; 2]);
     }
