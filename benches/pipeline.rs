@@ -39,9 +39,28 @@ fn bench(c: &mut Criterion) {
     let h = history();
     let lv = levels();
     let model = ModelSpec::SeasonalNaive { season: Season::Auto }.build();
+    // (the 28-day seasonal-naive bench below is the walking skeleton's baseline)
     c.bench_function("forecast/seasonal-naive fit+predict 28d→48h", |b| {
         b.iter(|| model.fit(black_box(&h)).and_then(|m| m.predict(576, &lv)).expect("forecast"))
     });
+
+    // The engine and each of its models on the workload: 14 days at 5 minutes, 48 h ahead.
+    let two_weeks = h.tail(14 * 288);
+    let mut group = c.benchmark_group("forecast 14d@5min→48h");
+    group.sample_size(10);
+    for (name, spec) in [
+        ("auto (full selection)", ModelSpec::Auto),
+        ("mstl", ModelSpec::Mstl { weekly: true }),
+        ("profile", ModelSpec::Profile { season: Season::Day, days: 7, level: Default::default() }),
+        ("median", ModelSpec::Median { window_days: 1.0 }),
+        ("seasonal-naive", ModelSpec::SeasonalNaive { season: Season::Auto }),
+    ] {
+        let m = spec.build();
+        group.bench_function(name, |b| {
+            b.iter(|| m.fit(black_box(&two_weeks)).and_then(|f| f.predict(576, &lv)).expect("forecast"))
+        });
+    }
+    group.finish();
 
     let f = model.fit(&h).and_then(|m| m.predict(576, &lv)).expect("forecast");
     let settings = PlanSettings {

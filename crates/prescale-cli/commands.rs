@@ -671,5 +671,24 @@ fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         }
         results.push((name.clone(), rows));
     }
-    output::backtest(&mut std::io::stdout().lock(), &results, args.format)
+    let path = args.output.clone().unwrap_or_else(|| g.out.join("backtest.parquet"));
+    let runs: Vec<prescale_store::BacktestRun<'_>> = results
+        .iter()
+        .flat_map(|(name, rows)| {
+            rows.iter().flat_map(move |sc| {
+                sc.runs.iter().zip(&sc.fitted).map(move |(r, fitted)| prescale_store::BacktestRun {
+                    series: name,
+                    model: &sc.model,
+                    fitted,
+                    origin: r.origin,
+                    forecast: &r.forecast,
+                    actual: &r.actual,
+                })
+            })
+        })
+        .collect();
+    prescale_store::write_backtests(&path, &runs, &settings.levels)?;
+    output::backtest(&mut std::io::stdout().lock(), &results, args.format)?;
+    eprintln!("forecasts beside actuals: {}", path.display());
+    Ok(())
 }

@@ -126,9 +126,12 @@ struct BacktestArgs {
     /// Interval levels scored, in percent
     #[arg(long, value_delimiter = ',', default_value = "80,95")]
     levels: Vec<f64>,
-    /// Output format (csv is not offered: use json)
+    /// Output format of the scores (csv is not offered: use json)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Every origin's forecast beside the actuals, as Parquet [default: OUT/backtest.parquet]
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -89,6 +89,19 @@ struct FittedEngine {
     scores: Vec<CandidateScore>,
 }
 
+/// ln(MAE of last week's values / MAE of the day before's) over the last week of history; 0 with
+/// less than two weeks.
+fn weekly_evidence(y: &[f64], cal: Calendar) -> f64 {
+    let (n, d) = (y.len(), cal.steps_per_day);
+    if n < 14 * d || d == 0 {
+        return 0.0;
+    }
+    let week: Vec<f64> = (n - 7 * d..n).map(|t| y[t] - y[t - 7 * d]).collect();
+    let day: Vec<f64> = (n - 7 * d..n).map(|t| y[t] - y[t - d]).collect();
+    let (w, dd) = (mae(&week), mae(&day));
+    if w > 0.0 && dd > 0.0 { (w / dd).ln() } else { 0.0 }
+}
+
 fn mae(e: &[f64]) -> f64 {
     if e.is_empty() { f64::NAN } else { e.iter().map(|v| v.abs()).sum::<f64>() / e.len() as f64 }
 }
@@ -158,6 +171,24 @@ impl Forecaster for Engine {
                         (base > 0.0 && own.is_finite()).then(|| (own.max(base * 1e-9) / base).ln())
                     })
                     .sum()
+            })
+            .collect();
+        // A weekly model fitted to two weeks or more cannot be backtested as such at origins with
+        // less: there it was scored in its daily form. The week's own evidence then comes from the
+        // last week of history: how much better last week predicted it than the day before did
+        // (ln r < 0 when the week repeats, > 0 when it does not), once per origin scored daily.
+        let week_log_ratio = weekly_evidence(y, cal);
+        let evidence: Vec<f64> = usable
+            .iter()
+            .zip(&runs)
+            .zip(evidence)
+            .map(|((&i, bt), s)| {
+                let model = cands[i].model.as_ref();
+                if !model.weekly_at(n, cal) {
+                    return s;
+                }
+                let daily_origins = bt.origins.iter().filter(|&&o| !model.weekly_at(o.min(max_train), cal)).count();
+                s + daily_origins as f64 * week_log_ratio
             })
             .collect();
         let best = evidence.iter().copied().fold(f64::INFINITY, f64::min);
@@ -319,5 +350,85 @@ impl FittedModel for FittedEngine {
 
     fn scores(&self) -> Vec<CandidateScore> {
         self.scores.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use prescale_core::{Level, Series};
+    use proptest::prelude::*;
+
+    use crate::ModelSpec;
+
+    fn hourly(values: Vec<f64>) -> Series {
+        Series::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(), 3600, values).unwrap()
+    }
+
+    fn levels() -> Vec<Level> {
+        [0.5, 0.8, 0.95].iter().map(|l| Level::new(*l).unwrap()).collect()
+    }
+
+    fn check(f: &prescale_core::Forecast, non_negative: bool) {
+        for i in 0..f.len() {
+            let (mut lo, mut hi) = (f.point[i], f.point[i]);
+            assert!(f.point[i].is_finite());
+            for iv in &f.intervals {
+                assert!(iv.lower[i].is_finite() && iv.upper[i].is_finite());
+                assert!(iv.lower[i] <= lo && iv.upper[i] >= hi, "intervals nest around the point");
+                if non_negative {
+                    assert!(iv.lower[i] >= 0.0);
+                }
+                (lo, hi) = (iv.lower[i], iv.upper[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn bad_inputs_give_a_forecast_with_a_warning_or_a_clear_error() {
+        let auto = ModelSpec::Auto.build();
+        let run = |v: Vec<f64>| auto.fit(&hourly(v)).and_then(|m| Ok((m.predict(48, &levels())?, m.warnings())));
+        // Constant and all-zero series: flat forecasts, no NaN from zero scales.
+        let (f, _) = run(vec![5.0; 24 * 14]).unwrap();
+        check(&f, true);
+        assert!(f.point.iter().all(|p| (p - 5.0).abs() < 1e-9));
+        let (f, _) = run(vec![0.0; 24 * 14]).unwrap();
+        check(&f, true);
+        // Very short: a forecast, and a warning that says why it is simple.
+        let (f, w) = run(vec![3.0, 4.0, 5.0]).unwrap();
+        check(&f, true);
+        assert!(w.iter().any(|w| w.contains("less than two")), "{w:?}");
+        // Nothing usable: an error with the numbers, not a panic.
+        let e = run(vec![f64::NAN; 10]).unwrap_err();
+        assert!(e.to_string().contains("history too short"), "{e}");
+        // A long gap, NaN and inf: repaired and reported.
+        let mut v: Vec<f64> = (0..24 * 14).map(|t| 100.0 + 50.0 * ((t % 24) as f64 / 3.8).sin()).collect();
+        for x in &mut v[100..172] {
+            *x = f64::NAN;
+        }
+        v[200] = f64::INFINITY;
+        let (f, w) = run(v.clone()).unwrap();
+        check(&f, true);
+        assert!(w.iter().any(|w| w.contains("filled")), "{w:?}");
+        // A 1000× spike does not become the forecast.
+        v[300] = 100_000.0;
+        let (f, _) = run(v).unwrap();
+        check(&f, true);
+        assert!(f.point.iter().all(|p| *p < 500.0), "the spike leaked into the forecast");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn engine_intervals_are_finite_and_nested(
+            values in proptest::collection::vec(prop_oneof![4 => 0.0..1e4f64, 1 => Just(f64::NAN), 1 => Just(0.0)], 30..24 * 9),
+            h in 1usize..60,
+        ) {
+            prop_assume!(values.iter().filter(|v| v.is_finite()).count() >= 2);
+            let m = ModelSpec::Auto.build().fit(&hourly(values)).unwrap();
+            let f = m.predict(h, &levels()).unwrap();
+            prop_assert_eq!(f.len(), h);
+            check(&f, true);
+        }
     }
 }

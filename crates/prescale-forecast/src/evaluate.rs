@@ -54,6 +54,20 @@ pub struct Scores {
     pub width: Vec<(f64, f64)>,
     /// Mean pinball loss over the interval bounds' quantiles and the median, / the MASE scale.
     pub pinball: f64,
+    /// Each origin's forecast beside what happened (for plots and the backtest Parquet file).
+    #[serde(skip)]
+    pub runs: Vec<OriginRun>,
+}
+
+/// One origin of a backtest: the forecast made there and the actuals after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OriginRun {
+    /// The origin (the first forecast step).
+    pub origin: DateTime<Utc>,
+    /// The forecast.
+    pub forecast: prescale_core::Forecast,
+    /// The actuals of the same steps (NaN where missing).
+    pub actual: Vec<f64>,
 }
 
 /// The origins of a history ending at `end`.
@@ -85,6 +99,7 @@ pub fn evaluate_forecaster(
     let h = (s.horizon.num_seconds() / step).max(1) as usize;
     let mut acc = Acc::default();
     let mut fitted = Vec::new();
+    let mut runs = Vec::new();
     for origin in origins(series.end(), s) {
         let train = series.window(origin - s.train, origin);
         let actual = series.window(origin, origin + s.horizon);
@@ -97,11 +112,14 @@ pub fn evaluate_forecaster(
         let scale = mase_scale(&y, cal).max(1e-12);
         fitted.push(model.model_id());
         acc.add(&f, actual.values(), scale, &s.levels);
+        runs.push(OriginRun { origin, actual: actual.values()[..f.len()].to_vec(), forecast: f });
     }
     if fitted.is_empty() {
         return Err(ForecastError::TooShort { needed: 2 * cal.steps_per_day + h, got: series.len() });
     }
-    Ok(acc.finish(name, fitted, &s.levels))
+    let mut scores = acc.finish(name, fitted, &s.levels);
+    scores.runs = runs;
+    Ok(scores)
 }
 
 #[derive(Debug, Default)]
@@ -177,6 +195,7 @@ impl Acc {
                 .map(|(l, w)| (l.value(), if mean_act > 0.0 { w / n / mean_act } else { f64::NAN }))
                 .collect(),
             pinball: mean(&self.pinball),
+            runs: Vec::new(),
         }
     }
 }

