@@ -28,6 +28,9 @@ pub struct EngineSettings {
     pub eta: f64,
     /// Intervals pool the backtest errors of the steps within ± this share of the horizon.
     pub pool_share: f64,
+    /// For non-negative series, errors are measured relative to `|forecast| + relative × the
+    /// typical level`, so intervals scale with the load; `None` measures them absolutely.
+    pub relative: Option<f64>,
 }
 
 impl Default for EngineSettings {
@@ -40,6 +43,7 @@ impl Default for EngineSettings {
             train_days: 28.0,
             eta: 1.0,
             pool_share: 0.25,
+            relative: Some(0.5),
         }
     }
 }
@@ -85,6 +89,8 @@ struct FittedEngine {
     candidates: Arc<Vec<Candidate>>,
     errors: Vec<OriginErrors>,
     floor: f64,
+    /// Errors are relative to `|forecast| + this` (None: absolute errors).
+    relative: Option<f64>,
     pool_share: f64,
     scores: Vec<CandidateScore>,
 }
@@ -213,6 +219,11 @@ impl Forecaster for Engine {
         let members: Vec<(usize, f64)> =
             usable.iter().zip(&weights).filter(|(_, w)| **w > 0.0).map(|(&i, &w)| (i, w)).collect();
         // Errors of the combination at each origin: the members that forecast there, reweighted.
+        // For a non-negative series they are relative to the forecast's size (plus a share of the
+        // typical level), so intervals are narrow in the night and wide at the peak.
+        let typical = y.iter().map(|v| v.abs()).sum::<f64>() / n.max(1) as f64;
+        let relative = self.settings.relative.filter(|_| prepared.non_negative && typical > 0.0);
+        let scale_of = move |p: f64| relative.map_or(1.0, |k| p.abs() + k * typical);
         let mut errors = Vec::new();
         for &origin in &runs[reference].origins {
             let h = o.horizon.min(n - origin);
@@ -230,7 +241,9 @@ impl Forecaster for Engine {
                 }
             }
             if wsum > 0.0 {
-                errors.push(y[origin..origin + h].iter().zip(&comb).map(|(a, p)| a - p / wsum).collect());
+                errors.push(
+                    y[origin..origin + h].iter().zip(&comb).map(|(a, p)| (a - p / wsum) / scale_of(p / wsum)).collect(),
+                );
             }
         }
         if errors.len() < 2 {
@@ -289,6 +302,7 @@ impl Forecaster for Engine {
             candidates: Arc::clone(&self.candidates),
             errors,
             floor: mase_scale(y, cal) * 0.05,
+            relative: relative.map(|k| k * typical),
             pool_share: self.settings.pool_share,
             scores,
         }))
@@ -331,15 +345,20 @@ impl FittedModel for FittedEngine {
                 *p = p.max(0.0);
             }
         }
-        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pool_share, self.floor);
+        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pool_share, 0.0);
+        let scale = |p: f64| self.relative.map_or(1.0, |c| p.abs() + c);
         let intervals = offsets
             .into_iter()
             .map(|(level, lo, hi)| {
                 let clip = |v: f64| if self.non_negative { v.max(0.0) } else { v };
+                let bound = |p: f64, d: f64| {
+                    let d = d * scale(p);
+                    clip(p + d.signum() * d.abs().max(self.floor))
+                };
                 Interval {
                     level,
-                    lower: point.iter().zip(&lo).map(|(p, d)| clip(p + d)).collect(),
-                    upper: point.iter().zip(&hi).map(|(p, d)| clip(p + d)).collect(),
+                    lower: point.iter().zip(&lo).map(|(p, d)| bound(*p, *d - f64::MIN_POSITIVE)).collect(),
+                    upper: point.iter().zip(&hi).map(|(p, d)| bound(*p, *d + f64::MIN_POSITIVE)).collect(),
                 }
             })
             .collect();
