@@ -8,19 +8,18 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use prescale_aws::{AutoScalingSink, AwsOptions, CloudWatchQuery, CloudWatchSource};
 use prescale_core::{
-    ActionSink, ApplyReport, CapacityBounds, CapacityPlan, Change, Forecast, GridPolicy, GroupState, Level, MetricId,
-    MetricSource, PLAN_FORMAT, RawSample, Series, TimeRange, regularize,
+    ActionSink, ApplyReport, CapacityBounds, CapacityPlan, Change, ChangedObject, Forecast, GridPolicy, GroupPlan,
+    GroupState, Level, MetricId, MetricSource, PLAN_FORMAT, RawSample, Series, TimeRange, regularize,
 };
 use prescale_forecast::ModelSpec;
-use prescale_plan::{RecordingSink, diff, plan_group, plan_id};
+use prescale_plan::{Breach, RecordingSink, diff, plan_group, plan_id};
 use prescale_store::{CsvSource, ForecastTable, IngestSummary, MetricStore, ParquetSource};
 use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::config::{Config, GroupConfig, SinkKind, SourceKind};
 use crate::{
-    ApplyArgs, BacktestArgs, Cli, Command, DemoCmd, ForecastCmd, Global, GroupFilter, NightlyArgs, PlanArgs, ShowArgs,
-    output,
+    BacktestArgs, Cli, Command, DemoCmd, ForecastCmd, Global, GroupFilter, NightlyArgs, PlanArgs, ShowArgs, output,
 };
 
 /// Everything a command needs, resolved once: flag > env > file > default.
@@ -81,11 +80,22 @@ pub fn run(cli: Cli) -> Result<()> {
             let ctx = context(&cli.global)?;
             plan_cmd(&ctx, &args)
         }
+        Command::Apply(args) if args.revert => {
+            let ctx = context(&cli.global)?;
+            let results = revert(&ctx, &args.groups, args.execute)?;
+            output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
+            if !args.execute {
+                eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
+            }
+            fail_on_partial(&results)
+        }
         Command::Apply(args) => {
             let ctx = context(&cli.global)?;
             let path = args.plan.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
-            let plan = read_plan(&path)?;
-            let results = apply(&ctx, &plan, &args)?;
+            let mut plan = read_plan(&path)?;
+            select_plan_groups(&mut plan, &args.groups, &path)?;
+            let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
+            let results = apply(&ctx, &plan, args.execute, &overrides)?;
             output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
             fail_on_partial(&results)
         }
@@ -430,6 +440,9 @@ fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     let plan = make_plan(ctx, &args.filter)?;
     let path = args.output.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
     write_plan(&plan, &path)?;
+    for b in breaches(ctx, &plan.groups)? {
+        warn!("guardrail: {b}; `prescale apply` will refuse this plan without --allow-guardrail-breach");
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &plan)?;
@@ -502,61 +515,180 @@ impl Sink {
 pub struct GroupApply {
     pub group: String,
     pub sink: String,
+    /// `apply` or `revert`.
+    pub run: &'static str,
     pub changes: Vec<Change>,
     pub report: Option<ApplyReport>,
     pub error: Option<String>,
+    /// Things the user should know that are not changes (e.g. a MaxSize a revert cannot restore).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
+/// One line of `OUT/audit.jsonl`: one change `--execute` attempted, with the object before and
+/// after it.
 #[derive(Serialize)]
 struct AuditEntry<'a> {
+    /// When the change was made (wall clock).
     at: DateTime<Utc>,
-    plan_id: &'a str,
+    /// The run's instant (`--now`), which the plan was made for.
+    as_of: DateTime<Utc>,
+    /// `apply` or `revert`.
+    run: &'a str,
+    /// The plan applied; absent for a revert.
+    plan_id: Option<&'a str>,
     group: &'a str,
     sink: &'a str,
-    change: &'a Change,
+    /// `create`, `replace` or `delete`.
+    op: &'static str,
+    /// `scheduled_action` or `policy`.
+    object: &'static str,
+    name: &'a str,
+    /// The object before the change; null when it was created.
+    before: Option<ChangedObject<'a>>,
+    /// The object after the change; null when it was deleted.
+    after: Option<ChangedObject<'a>>,
+    /// `applied` or `failed`.
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    /// Guardrail breaches this run was allowed to make (`--allow-guardrail-breach`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    guardrail_overrides: &'a [String],
 }
 
-pub fn apply(ctx: &Ctx, plan: &CapacityPlan, args: &ApplyArgs) -> Result<Vec<GroupApply>> {
+/// Keeps only the plan's groups named with `--group`.
+fn select_plan_groups(plan: &mut CapacityPlan, groups: &[String], path: &Path) -> Result<()> {
+    for name in groups {
+        if !plan.groups.iter().any(|g| &g.group == name) {
+            let known: Vec<&str> = plan.groups.iter().map(|g| g.group.as_str()).collect();
+            bail!("group {name:?} is not in the plan {}; it has: {}", path.display(), known.join(", "));
+        }
+    }
+    if !groups.is_empty() {
+        plan.groups.retain(|g| groups.contains(&g.group));
+    }
+    Ok(())
+}
+
+fn breaches(ctx: &Ctx, groups: &[GroupPlan]) -> Result<Vec<Breach>> {
+    Ok(prescale_plan::guardrails::check(groups, &ctx.config.guardrails, &ctx.config.ceilings()?))
+}
+
+/// Checks the plan against the configured guardrails: an error naming every breach, unless
+/// `allow` (then each is logged and returned, for the audit log).
+fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<String>> {
+    let found: Vec<String> = breaches(ctx, &plan.groups)?.iter().map(ToString::to_string).collect();
+    if found.is_empty() {
+        return Ok(found);
+    }
+    if allow {
+        for b in &found {
+            warn!("guardrail overridden (--allow-guardrail-breach): {b}");
+        }
+        return Ok(found);
+    }
+    bail!(
+        "plan {} breaks {} guardrail{} of {}; nothing was applied:\n  {}\nhint: check the forecast and the plan \
+         (`prescale plan`), raise the limit in [guardrails], or rerun with --allow-guardrail-breach to apply it anyway \
+         (with a dry run, to see the diff first)",
+        plan.plan_id,
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        ctx.config.origin,
+        found.join("\n  ")
+    )
+}
+
+/// Applies `plan` (dry run unless `execute`). `overrides` are the guardrail breaches the user
+/// allowed; they go into the audit log.
+pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
+    let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
+    let changes = |name: &str, state: &GroupState| {
+        plan.groups.iter().find(|g| g.group == name).map(|gp| diff(state, gp)).unwrap_or_default()
+    };
+    carry_out(ctx, Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides }, &groups, changes, execute)
+}
+
+/// Removes every object prescale owns from `groups` (all configured groups when empty).
+pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupApply>> {
+    let targets: Vec<String> =
+        if groups.is_empty() { ctx.config.groups.iter().map(|g| g.name.clone()).collect() } else { groups.to_vec() };
+    for name in &targets {
+        if !ctx.config.groups.iter().any(|g| &g.name == name) {
+            info!("{name} is not in {}: reverting it anyway, by name", ctx.config.origin);
+        }
+    }
+    carry_out(
+        ctx,
+        Run { kind: "revert", plan_id: None, overrides: &[] },
+        &targets,
+        |_, s| prescale_plan::revert(s),
+        execute,
+    )
+}
+
+struct Run<'a> {
+    kind: &'static str,
+    plan_id: Option<&'a str>,
+    overrides: &'a [String],
+}
+
+/// Reads each group, works out its changes, and (with `execute`) makes them and appends them to
+/// the audit log; without, records them in `OUT/dry-run-changes.json`.
+fn carry_out(
+    ctx: &Ctx,
+    run: Run<'_>,
+    groups: &[String],
+    changes_for: impl Fn(&str, &GroupState) -> Vec<Change>,
+    execute: bool,
+) -> Result<Vec<GroupApply>> {
     let mut sink = Sink::open(ctx)?;
     let name = sink.sink().describe();
     let mut results = Vec::new();
-    for gp in &plan.groups {
-        let state = match sink.sink().read_state(&gp.group) {
+    for group in groups {
+        let mut r = GroupApply {
+            group: group.clone(),
+            sink: name.clone(),
+            run: run.kind,
+            changes: vec![],
+            report: None,
+            error: None,
+            notes: vec![],
+        };
+        let state = match sink.sink().read_state(group) {
             Ok(s) => s,
             Err(e) => {
-                results.push(GroupApply {
-                    group: gp.group.clone(),
-                    sink: name.clone(),
-                    changes: vec![],
-                    report: None,
-                    error: Some(e.to_string()),
-                });
+                r.error = Some(e.to_string());
+                results.push(r);
                 continue;
             }
         };
-        let changes = diff(&state, gp);
-        let report = if args.execute && !changes.is_empty() {
-            let r = sink.sink().apply(&gp.group, &changes);
-            match r {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    results.push(GroupApply {
-                        group: gp.group.clone(),
-                        sink: name.clone(),
-                        changes,
-                        report: None,
-                        error: Some(e.to_string()),
-                    });
-                    continue;
-                }
+        r.changes = changes_for(group, &state);
+        if run.kind == "revert"
+            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
+            && state.bounds.max() > g.max_size
+        {
+            r.notes.push(format!(
+                "MaxSize is {}, above the configured max_size {}: a prescale action that raised it for a peak has \
+                 run, and revert removes the action that would have put it back. Revert changes no group setting; \
+                 restore it with `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} \
+                 --max-size {}`",
+                state.bounds.max(),
+                g.max_size,
+                g.max_size
+            ));
+        }
+        if execute && !r.changes.is_empty() {
+            match sink.sink().apply(group, &r.changes) {
+                Ok(rep) => r.report = Some(rep),
+                Err(e) => r.error = Some(e.to_string()),
             }
-        } else {
-            None
-        };
-        results.push(GroupApply { group: gp.group.clone(), sink: name.clone(), changes, report, error: None });
+        }
+        results.push(r);
     }
     std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
-    if args.execute {
+    if execute {
         sink.save()?;
         let path = ctx.out.join("audit.jsonl");
         let mut log = std::fs::OpenOptions::new()
@@ -564,12 +696,32 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, args: &ApplyArgs) -> Result<Vec<Gro
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open audit log {}", path.display()))?;
+        let at = Utc::now();
         for r in &results {
-            for change in r.report.iter().flat_map(|rep| &rep.applied) {
-                let entry = AuditEntry { at: ctx.now, plan_id: &plan.plan_id, group: &r.group, sink: &r.sink, change };
-                writeln!(log, "{}", serde_json::to_string(&entry)?)?;
+            let Some(rep) = &r.report else { continue };
+            let attempted = rep.applied.iter().map(|c| (c, None)).chain(rep.failed.iter().map(|(c, e)| (c, Some(e))));
+            for (change, error) in attempted {
+                let entry = AuditEntry {
+                    at,
+                    as_of: ctx.now,
+                    run: run.kind,
+                    plan_id: run.plan_id,
+                    group: &r.group,
+                    sink: &r.sink,
+                    op: change.verb(),
+                    object: change.object_kind(),
+                    name: change.object_name(),
+                    before: change.before(),
+                    after: change.after(),
+                    outcome: if error.is_some() { "failed" } else { "applied" },
+                    error: error.map(String::as_str),
+                    guardrail_overrides: run.overrides,
+                };
+                writeln!(log, "{}", serde_json::to_string(&entry)?)
+                    .with_context(|| format!("cannot write audit log {}", path.display()))?;
             }
         }
+        log.sync_all().with_context(|| format!("cannot write audit log {}", path.display()))?;
     } else {
         let path = ctx.out.join("dry-run-changes.json");
         write_file_atomic(&path, &serde_json::to_vec_pretty(&results)?)?;
@@ -605,7 +757,8 @@ fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let plan = make_plan(ctx, &args.filter)?;
     let path = ctx.out.join("plan.json");
     write_plan(&plan, &path)?;
-    let results = apply(ctx, &plan, &ApplyArgs { plan: Some(path.clone()), execute: args.execute })?;
+    let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
+    let results = apply(ctx, &plan, args.execute, &overrides)?;
     output::summary(&mut out, &plan, &fits, &results, args.execute)?;
     writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
     if args.execute {

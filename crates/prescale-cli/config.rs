@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Duration;
 use prescale_core::{CapacityBounds, GridPolicy, Level, MetricId};
 use prescale_forecast::ModelSpec;
-use prescale_plan::{PlanSettings, ReactiveSettings};
+use prescale_plan::{Guardrails, MaxBreach, PlanSettings, ReactiveSettings};
 use serde::Deserialize;
 
 /// The whole configuration file.
@@ -33,6 +33,9 @@ pub struct Config {
     /// Where plans go.
     #[serde(default)]
     pub apply: ApplyConfig,
+    /// Limits every plan must respect; `apply` refuses a plan that breaks one.
+    #[serde(default)]
+    pub guardrails: Guardrails,
     /// Per-environment planning settings (`prod`, `staging`, `dev`, …).
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentConfig>,
@@ -185,6 +188,17 @@ impl Default for EnvironmentConfig {
     }
 }
 
+/// What to do when the forecast needs more than `max_size` (`max_breach`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaxBreachMode {
+    /// Floors stop at `max_size`.
+    #[default]
+    Clamp,
+    /// Scheduled actions raise `MaxSize` by `max_breach_buffer` for the peak and restore it after.
+    Raise,
+}
+
 /// `[[groups]]`: one Auto Scaling group.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -209,6 +223,17 @@ pub struct GroupConfig {
     /// The reactive fallback policy.
     #[serde(default)]
     pub reactive: ReactiveSettings,
+    /// When the forecast needs more than `max_size`: `clamp` (default) or `raise`.
+    #[serde(default)]
+    pub max_breach: MaxBreachMode,
+    /// With `max_breach = "raise"`: how many instances above `max_size` the group may go; the
+    /// peak's actions set `MaxSize` to `max_size` + this, and the next action sets it back.
+    #[serde(default)]
+    pub max_breach_buffer: Option<u32>,
+    /// IANA time zone written with the group's scheduled actions (e.g. `Europe/Berlin`);
+    /// unset writes them in UTC. The actions' instants are the same either way.
+    #[serde(default)]
+    pub time_zone: Option<String>,
     /// The metrics to ingest for this group.
     pub metrics: Vec<MetricConfig>,
 }
@@ -321,6 +346,12 @@ impl Config {
                 bail!("[environments.{name}] target_utilization = {} must be in (0, 1]", e.target_utilization);
             }
         }
+        if self.guardrails.max_step_up == Some(0) {
+            bail!("[guardrails] max_step_up = 0 would forbid raising any floor: give at least 1, or leave it out");
+        }
+        if self.guardrails.max_fleet_size == Some(0) {
+            bail!("[guardrails] max_fleet_size must be at least 1 (instances), or left out for no limit");
+        }
         let mut seen = std::collections::HashSet::new();
         for g in &self.groups {
             if !seen.insert(&g.name) {
@@ -341,6 +372,23 @@ impl Config {
                     g.name,
                     g.capacity_per_instance
                 );
+            }
+            match (g.max_breach, g.max_breach_buffer) {
+                (MaxBreachMode::Raise, None | Some(0)) => bail!(
+                    "group {:?}: max_breach = \"raise\" needs max_breach_buffer = N (N >= 1): how many instances \
+                     above max_size = {} the scheduled actions may raise MaxSize",
+                    g.name,
+                    g.max_size
+                ),
+                (MaxBreachMode::Clamp, Some(_)) => bail!(
+                    "group {:?}: max_breach_buffer is only used with max_breach = \"raise\"; add that, or remove \
+                     max_breach_buffer",
+                    g.name
+                ),
+                _ => {}
+            }
+            if let Some(z) = &g.time_zone {
+                parse_time_zone(z).with_context(|| format!("group {:?}", g.name))?;
             }
             if !g.metrics.iter().any(|m| m.name == g.load_metric) {
                 bail!("group {:?}: load_metric {:?} is not one of its [[groups.metrics]]", g.name, g.load_metric);
@@ -393,8 +441,30 @@ impl Config {
             min_hold: Duration::minutes(self.plan.min_hold_mins),
             max_actions: self.plan.max_actions,
             reactive: g.reactive.clone(),
+            max_breach: match (g.max_breach, g.max_breach_buffer) {
+                (MaxBreachMode::Raise, Some(buffer)) => MaxBreach::Raise { buffer },
+                _ => MaxBreach::Clamp,
+            },
+            max_step_up: self.guardrails.max_step_up,
+            time_zone: g.time_zone.as_deref().map(parse_time_zone).transpose()?,
         })
     }
+
+    /// Per configured group, the highest floor a plan may set (`max_size`, plus
+    /// `max_breach_buffer` with `max_breach = "raise"`).
+    pub fn ceilings(&self) -> Result<BTreeMap<String, u32>> {
+        self.groups.iter().map(|g| Ok((g.name.clone(), self.plan_settings(g)?.ceiling()))).collect()
+    }
+}
+
+/// An IANA time zone name as Auto Scaling takes it (`Europe/Berlin`, `America/New_York`, `UTC`).
+pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        anyhow::anyhow!(
+            "time_zone = {name:?} is not an IANA time zone name; use a name such as \"Europe/Berlin\", \
+             \"America/New_York\" or \"UTC\" (the tz database's names, case as written there)"
+        )
+    })
 }
 
 #[cfg(test)]
@@ -425,5 +495,10 @@ mod tests {
         assert!(prod.quantile > dev.quantile && prod.bounds.max() > dev.bounds.max());
         let api = c.plan_settings(c.groups.iter().find(|g| g.name == "api-prod").unwrap()).unwrap();
         assert_eq!(api.quantile, 0.95, "the group's own quantile overrides its environment's");
+        assert_eq!(api.max_breach, MaxBreach::Raise { buffer: 30 });
+        assert_eq!(api.ceiling(), 150);
+        assert_eq!(prod.time_zone.map(|z| z.name()), Some("Europe/Dublin"));
+        assert_eq!(prod.max_step_up, Some(10));
+        assert_eq!(c.guardrails.max_fleet_size, Some(200));
     }
 }

@@ -17,8 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
-/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, events (`event add`, `plan --what-if`), step-scaling fallback, guardrails and
-/// `apply --revert`, and the `simulate` replay. The commands below are what exists.
+/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, events (`event add`, `plan
+/// --what-if`), step-scaling fallback, and the `simulate` replay. The commands below are what
+/// exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
@@ -58,7 +59,8 @@ enum Command {
     Backtest(BacktestArgs),
     /// Turn forecasts into a capacity plan (scheduled floors + reactive policy), written as JSON.
     Plan(PlanArgs),
-    /// Diff a plan against the groups and, with --execute, apply it. Dry run by default.
+    /// Diff a plan against the groups and, with --execute, apply it; or, with --revert, remove
+    /// everything prescale owns from them. Dry run by default.
     Apply(ApplyArgs),
     /// The nightly job: ingest, forecast fit, plan and apply (dry run unless --execute).
     Nightly(NightlyArgs),
@@ -156,14 +158,33 @@ struct PlanArgs {
     json: bool,
 }
 
+/// Every executed change is appended to OUT/audit.jsonl: when, the run (apply or revert), the
+/// plan id, the group, and the object before and after the change.
+///
+/// A plan that breaks a [guardrails] limit of the configuration (max_step_up, max_fleet_size, or a
+/// floor above a group's max_size and max_breach_buffer) is refused, naming the group, the action
+/// and the limit, unless --allow-guardrail-breach.
 #[derive(Debug, Args)]
 struct ApplyArgs {
     /// The plan to apply [default: OUT/plan.json]
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
+    /// Only these groups (repeatable) [default: every group of the plan; with --revert, of the
+    /// config]
+    #[arg(long = "group", value_name = "NAME")]
+    groups: Vec<String>,
     /// Make the changes. Without it, prints the diff and records it in OUT/dry-run-changes.json
     #[arg(long)]
     execute: bool,
+    /// Instead of applying a plan, remove every scheduled action and scaling policy prescale owns
+    /// (names starting with `prescale-`) from the groups; nothing else is touched. Dry run unless
+    /// --execute
+    #[arg(long, conflicts_with_all = ["plan", "allow_guardrail_breach"])]
+    revert: bool,
+    /// Apply a plan even though it breaks a [guardrails] limit (each breach is logged and
+    /// recorded with the changes in the audit log)
+    #[arg(long)]
+    allow_guardrail_breach: bool,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +194,9 @@ struct NightlyArgs {
     /// Apply the plan. Without it, the last step is a dry run that only prints the diff
     #[arg(long)]
     execute: bool,
+    /// Apply the plan even though it breaks a [guardrails] limit (see `prescale apply --help`)
+    #[arg(long)]
+    allow_guardrail_breach: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -200,7 +200,13 @@ fn action_line(a: &ScheduledAction) -> String {
     if let Some(v) = a.desired_capacity {
         parts.push(format!("Desired {v}"));
     }
-    format!("{} at {}: {}", a.name, a.start_time.format("%Y-%m-%d %H:%M UTC"), parts.join(", "))
+    // A zone Auto Scaling would refuse shows as its name; the config check refuses it earlier.
+    let tz = a.zone().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+    let zone = match (a.zone(), tz) {
+        (Some(z), None) => format!(" [TimeZone {z}]"),
+        _ => String::new(),
+    };
+    format!("{} at {}{zone}: {}", a.name, prescale_plan::local(a.start_time, tz), parts.join(", "))
 }
 
 fn policy_line(p: &prescale_core::ReactivePolicy) -> String {
@@ -229,7 +235,8 @@ pub fn change_line(c: &Change) -> String {
 }
 
 fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> {
-    writeln!(out, "\n{} ({}), bounds {}..{}", g.group, g.environment, g.bounds.min(), g.bounds.max())?;
+    let raised = g.raised_max.map_or(String::new(), |m| format!(" (MaxSize raised to {m} for the peak)"));
+    writeln!(out, "\n{} ({}), bounds {}..{}{raised}", g.group, g.environment, g.bounds.min(), g.bounds.max())?;
     if let Some(f) = &g.forecast {
         writeln!(
             out,
@@ -286,13 +293,23 @@ pub fn plan(out: &mut impl Write, plan: &CapacityPlan) -> Result<()> {
 /// The diff per group; with `limit`, at most that many changes per group and a count of the rest.
 pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limit: Option<usize>) -> Result<()> {
     for r in results {
-        let verb = if execute { "applied to" } else { "dry run against" };
+        let verb = match (r.run, execute) {
+            ("revert", true) => "reverted on",
+            ("revert", false) => "revert dry run against",
+            (_, true) => "applied to",
+            (_, false) => "dry run against",
+        };
         writeln!(out, "\n{} ({verb} {}):", r.group, r.sink)?;
         if let Some(e) = &r.error {
             writeln!(out, "  error: {e}")?;
             continue;
         }
-        if r.changes.is_empty() {
+        for n in &r.notes {
+            writeln!(out, "  note: {n}")?;
+        }
+        if r.changes.is_empty() && r.run == "revert" {
+            writeln!(out, "  no changes: the group holds nothing of prescale's")?;
+        } else if r.changes.is_empty() {
             writeln!(out, "  no changes: the group already matches the plan")?;
         }
         // With a limit, policy changes are always shown and scheduled actions are capped.

@@ -10,6 +10,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use crate::common::{ok, prescale, run};
 
 struct Aws {
+    region: &'static str,
     rt: tokio::runtime::Runtime,
     asg: aws_sdk_autoscaling::Client,
     cw: aws_sdk_cloudwatch::Client,
@@ -18,6 +19,13 @@ struct Aws {
 /// Clients for the test server, or `None` (a skip) outside `tests/run.sh`; under `CI=true` a
 /// missing server fails the test.
 fn aws() -> Option<Aws> {
+    aws_in("us-east-1")
+}
+
+/// Clients for one region of the test server. moto keeps scheduled actions and policies by name
+/// per region, not per group (Auto Scaling keeps them per group): tests that run at the same
+/// time and write objects of the same name (`prescale-target-tracking`) each take a region.
+fn aws_in(region: &'static str) -> Option<Aws> {
     let Ok(endpoint) = std::env::var("PRESCALE_TEST_AWS_ENDPOINT") else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
@@ -31,11 +39,16 @@ fn aws() -> Option<Aws> {
     let config = rt.block_on(
         aws_config::defaults(aws_config::BehaviorVersion::latest())
             .endpoint_url(endpoint)
-            .region(aws_config::Region::new("us-east-1"))
+            .region(aws_config::Region::new(region))
             .credentials_provider(creds)
             .load(),
     );
-    Some(Aws { asg: aws_sdk_autoscaling::Client::new(&config), cw: aws_sdk_cloudwatch::Client::new(&config), rt })
+    Some(Aws {
+        region,
+        asg: aws_sdk_autoscaling::Client::new(&config),
+        cw: aws_sdk_cloudwatch::Client::new(&config),
+        rt,
+    })
 }
 
 impl Aws {
@@ -60,7 +73,22 @@ impl Aws {
                     .min_size(min)
                     .max_size(max)
                     .desired_capacity(min)
-                    .availability_zones("us-east-1a")
+                    .availability_zones(format!("{}a", self.region))
+                    .send(),
+            )
+            .unwrap();
+    }
+
+    /// Somebody else's one-time scheduled action: prescale must never touch it.
+    fn put_foreign_action(&self, group: &str, name: &str, at: DateTime<Utc>, min_size: i32) {
+        self.rt
+            .block_on(
+                self.asg
+                    .put_scheduled_update_group_action()
+                    .auto_scaling_group_name(group)
+                    .scheduled_action_name(name)
+                    .start_time(aws_smithy_types::DateTime::from_secs(at.timestamp()))
+                    .min_size(min_size)
                     .send(),
             )
             .unwrap();
@@ -180,17 +208,7 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let cpu: Vec<f64> = load.iter().map(|l| 20.0 + l / 200.0).collect();
     aws.put_metric("AWS/EC2", "CPUUtilization", ("AutoScalingGroupName", group), now, &cpu);
     // Somebody else's scheduled action: prescale must never touch it.
-    aws.rt
-        .block_on(
-            aws.asg
-                .put_scheduled_update_group_action()
-                .auto_scaling_group_name(group)
-                .scheduled_action_name("team-batch-window")
-                .start_time(aws_smithy_types::DateTime::from_secs((now + Duration::hours(3)).timestamp()))
-                .min_size(2)
-                .send(),
-        )
-        .unwrap();
+    aws.put_foreign_action(group, "team-batch-window", now + Duration::hours(3), 2);
 
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), group, "");
@@ -269,4 +287,227 @@ fn a_missing_group_is_a_clear_error_and_changes_nothing_elsewhere() {
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("not found"), "{out}");
     assert!(err.contains("failed"), "{err}");
+}
+
+/// A configuration that reads the group's load from a CSV file (so the test picks the dates,
+/// daylight-saving changes included) and applies to Auto Scaling on the test server.
+fn csv_config(
+    dir: &Path,
+    region: &str,
+    group: &str,
+    load: &[(DateTime<Utc>, f64)],
+    group_extra: &str,
+) -> std::path::PathBuf {
+    let csv = dir.join("load.csv");
+    let mut text = String::from("ts,value\n");
+    for (t, v) in load {
+        text.push_str(&format!("{},{v}\n", t.format("%Y-%m-%dT%H:%M:%SZ")));
+    }
+    std::fs::write(&csv, text).unwrap();
+    let cfg = format!(
+        r#"
+[store]
+dir = "store"
+[ingest]
+source = "csv"
+period_secs = 300
+[forecast]
+horizon_hours = 48
+model = {{ kind = "seasonal-naive", season = "day" }}
+[plan]
+lead_time_mins = 0
+min_hold_mins = 0
+max_actions = 60
+[aws]
+region = "{region}"
+[apply]
+sink = "autoscaling"
+[environments.prod]
+quantile = 0.5
+target_utilization = 1.0
+[[groups]]
+name = "{group}"
+min_size = 1
+max_size = 20
+load_metric = "requests"
+capacity_per_instance = 500.0
+reactive = {{ metric = "ASGAverageCPUUtilization", target_value = 55.0, warmup_secs = 300 }}
+{group_extra}
+[[groups.metrics]]
+name = "requests"
+file = "{}"
+"#,
+        csv.display()
+    );
+    let p = dir.join("prescale.toml");
+    std::fs::write(&p, cfg).unwrap();
+    p
+}
+
+/// Three days of a clean daily step (UTC): 1,000 until 06:30, 3,000 until 07:30, 6,000 until
+/// 20:00, then 1,000: floors of 2, 6, 12 and 2 instances at 500 each.
+fn daily_steps(end: DateTime<Utc>) -> Vec<(DateTime<Utc>, f64)> {
+    (1..=3 * 288)
+        .rev()
+        .map(|k| {
+            let t = end - Duration::minutes(5 * k);
+            let m = (t.timestamp().rem_euclid(86_400) / 60) as i32;
+            let v = match m {
+                m if m < 6 * 60 + 30 => 1000.0,
+                m if m < 7 * 60 + 30 => 3000.0,
+                m if m < 20 * 60 => 6000.0,
+                _ => 1000.0,
+            };
+            (t, v)
+        })
+        .collect()
+}
+
+fn start_time(a: &ScheduledUpdateGroupAction) -> DateTime<Utc> {
+    let t = a.start_time().unwrap();
+    DateTime::from_timestamp(t.secs(), 0).unwrap()
+}
+
+#[test]
+fn time_zone_round_trip_across_new_york_spring_forward() {
+    let Some(aws) = aws_in("eu-west-1") else { return };
+    let group = "itest-tz";
+    aws.create_group(group, 1, 20);
+    // New York skips 02:00-03:00 local on Sunday 14 March 2027 at 07:00 UTC. The plan covers
+    // 13 March 12:00 UTC to 15 March 12:00 UTC.
+    let now = DateTime::parse_from_rfc3339("2027-03-13T12:00:00Z").unwrap().to_utc();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), r#"time_zone = "America/New_York""#);
+    let out = tmp.path().join("out");
+    let nightly = || {
+        ok(prescale().arg("--config").arg(&cfg).arg("--out").arg(&out).args([
+            "--now",
+            "2027-03-13T12:00:00Z",
+            "nightly",
+            "--execute",
+        ]))
+    };
+    let text = nightly();
+    assert!(text.contains("Applied"), "{text}");
+    let plan_text =
+        ok(prescale().arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-03-13T12:00:00Z", "plan"]));
+    // 06:30 UTC is 01:30 EST, before the change; 07:30 UTC is 03:30 EDT, after it.
+    assert!(
+        plan_text.contains("prescale-floor-20270314T0630Z at 2027-03-14 01:30 EST (06:30 UTC): MinSize 6"),
+        "{plan_text}"
+    );
+    assert!(
+        plan_text.contains("prescale-floor-20270314T0730Z at 2027-03-14 03:30 EDT (07:30 UTC): MinSize 12"),
+        "{plan_text}"
+    );
+    assert!(plan_text.contains("daylight-saving change in America/New_York at 2027-03-14 07:00 UTC (EST to EDT)"));
+    // What Auto Scaling holds: StartTime is the UTC instant, TimeZone the group's zone.
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let planned = plan["groups"][0]["scheduled_actions"].as_array().unwrap();
+    let held = aws.actions(group);
+    assert_eq!(held.len(), planned.len());
+    for p in planned {
+        let a = held.iter().find(|a| a.scheduled_action_name() == p["name"].as_str()).expect("planned action missing");
+        assert_eq!(
+            start_time(a).to_rfc3339(),
+            DateTime::parse_from_rfc3339(p["start_time"].as_str().unwrap()).unwrap().to_utc().to_rfc3339()
+        );
+        assert_eq!(a.time_zone(), Some("America/New_York"));
+        assert_eq!(a.min_size().map(i64::from), p["min_size"].as_i64());
+    }
+    let before = held.iter().find(|a| a.scheduled_action_name() == Some("prescale-floor-20270314T0630Z")).unwrap();
+    assert_eq!(start_time(before).to_rfc3339(), "2027-03-14T06:30:00+00:00");
+    let after = held.iter().find(|a| a.scheduled_action_name() == Some("prescale-floor-20270314T0730Z")).unwrap();
+    assert_eq!(start_time(after).to_rfc3339(), "2027-03-14T07:30:00+00:00");
+    // Read back with its zone, the group matches the plan: a second run changes nothing.
+    let text = nightly();
+    assert!(text.contains("no changes: the group already matches the plan"), "{text}");
+}
+
+#[test]
+fn revert_removes_only_what_prescale_owns_and_is_audited() {
+    let Some(aws) = aws_in("us-west-2") else { return };
+    let group = "itest-revert";
+    aws.create_group(group, 1, 20);
+    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    // Somebody else's scheduled action and policy.
+    aws.put_foreign_action(group, "team-batch-window", now + Duration::hours(3), 2);
+    let tt = aws_sdk_autoscaling::types::TargetTrackingConfiguration::builder()
+        .predefined_metric_specification(
+            aws_sdk_autoscaling::types::PredefinedMetricSpecification::builder()
+                .predefined_metric_type(aws_sdk_autoscaling::types::MetricType::AsgAverageNetworkIn)
+                .build(),
+        )
+        .target_value(1e6)
+        .build();
+    aws.rt
+        .block_on(
+            aws.asg
+                .put_scaling_policy()
+                .auto_scaling_group_name(group)
+                .policy_name("team-network")
+                .policy_type("TargetTrackingScaling")
+                .target_tracking_configuration(tt)
+                .send(),
+        )
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
+    let out = tmp.path().join("out");
+    let run_ = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]).args(args);
+        run(&mut c)
+    };
+    let (code, text, err) = run_(&["nightly", "--execute"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    let ours = |aws: &Aws| {
+        aws.actions(group).iter().filter(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-")).count()
+    };
+    let planned = ours(&aws);
+    assert!(planned >= 4, "{text}");
+    assert_eq!(aws.policies(group).len(), 2);
+    let applied_lines = std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count();
+    assert_eq!(applied_lines, planned + 1);
+    // A raised MaxSize (as a peak's action that ran would leave it) is reported, not changed.
+    aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).max_size(26).send()).unwrap();
+
+    // Dry run: lists every object of ours and only those, changes nothing.
+    let (code, text, err) = run_(&["apply", "--revert", "--group", group]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert_eq!(text.matches("  - action prescale-floor-").count(), planned, "{text}");
+    assert!(text.contains("  - policy prescale-target-tracking"), "{text}");
+    assert!(!text.contains("team-"), "{text}");
+    assert!(
+        text.contains("MaxSize is 26, above the configured max_size 20") && text.contains("--max-size 20"),
+        "{text}"
+    );
+    assert!(err.contains("dry run: nothing was changed"), "{err}");
+    assert_eq!(ours(&aws), planned);
+
+    // Execute: only the others' objects are left, and every removal is in the audit log.
+    let (code, text, err) = run_(&["apply", "--revert", "--execute"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    let left: Vec<String> =
+        aws.actions(group).iter().map(|a| a.scheduled_action_name().unwrap_or_default().to_string()).collect();
+    assert_eq!(left, ["team-batch-window"]);
+    assert_eq!(aws.policies(group), vec![("team-network".to_string(), "TargetTrackingScaling".to_string())]);
+    let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
+    let reverts: Vec<serde_json::Value> =
+        audit.lines().skip(applied_lines).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(reverts.len(), planned + 1);
+    for e in &reverts {
+        assert_eq!(e["run"], "revert");
+        assert_eq!(e["op"], "delete");
+        assert_eq!(e["outcome"], "applied");
+        assert!(e["plan_id"].is_null() && e["after"].is_null());
+        assert!(e["before"]["name"].as_str().unwrap().starts_with("prescale-"), "{e}");
+        assert_eq!(e["group"], group);
+    }
+    // Again: nothing of ours is left to remove.
+    let (code, text, _) = run_(&["apply", "--revert", "--execute"]);
+    assert_eq!(code, 0);
+    assert!(text.contains("no changes: the group holds nothing of prescale's"), "{text}");
+    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), applied_lines + planned + 1);
 }

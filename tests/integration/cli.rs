@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::common::{ok, prescale, run, shared_data};
+use crate::common::{assert_configs_refused, ok, prescale, run, shared_data};
 
 fn demo_plan_actions(out: &Path) -> usize {
     let plan: serde_json::Value =
@@ -96,13 +96,7 @@ fn bad_configuration_is_refused_with_a_reason() {
         (demo.replacen("load_metric = \"requests\"", "load_metric = \"cpu\"", 1), "load_metric \"cpu\""),
         (demo.replacen("capacity_per_instance = 2500.0", "capacity_per_instance = 0.0", 1), "capacity_per_instance"),
     ];
-    for (text, want) in cases {
-        let p = tmp.path().join("bad.toml");
-        std::fs::write(&p, text).unwrap();
-        let (code, _, err) = run(prescale().arg("--config").arg(&p).arg("plan"));
-        assert_eq!(code, 1, "{want}: {err}");
-        assert!(err.contains(want), "expected {want:?} in:\n{err}");
-    }
+    assert_configs_refused(tmp.path(), &cases);
     let (code, _, err) = run(prescale().args(["--config", "/nonexistent/prescale.toml", "plan"]));
     assert_eq!(code, 1);
     assert!(err.contains("cannot read configuration"), "{err}");

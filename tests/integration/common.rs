@@ -42,3 +42,14 @@ pub fn shared_data() -> Option<PathBuf> {
     eprintln!("skipping: no shared data at {} (set PRESCALE_SHARED_DATA)", p.display());
     None
 }
+
+/// For each (configuration text, expected message): `prescale plan` with it exits 1 and says so.
+pub fn assert_configs_refused(dir: &Path, cases: &[(String, &str)]) {
+    for (text, want) in cases {
+        let p = dir.join("bad.toml");
+        std::fs::write(&p, text).unwrap();
+        let (code, _, err) = run(prescale().arg("--config").arg(&p).arg("plan"));
+        assert_eq!(code, 1, "{want}: {err}");
+        assert!(err.contains(want), "expected {want:?} in:\n{err}");
+    }
+}

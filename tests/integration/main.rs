@@ -10,3 +10,4 @@ mod cli;
 mod common;
 mod data;
 mod forecast;
+mod safety;

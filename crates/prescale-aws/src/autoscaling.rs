@@ -70,6 +70,7 @@ impl AutoScalingSink {
                     min_size: size(a.min_size()),
                     max_size: size(a.max_size()),
                     desired_capacity: size(a.desired_capacity()),
+                    time_zone: a.time_zone().map(str::to_string),
                 });
             }
             match page.next_token() {
@@ -126,6 +127,9 @@ impl AutoScalingSink {
                     .set_min_size(new.min_size.map(|v| v as i32))
                     .set_max_size(new.max_size.map(|v| v as i32))
                     .set_desired_capacity(new.desired_capacity.map(|v| v as i32))
+                    // StartTime is always the UTC instant; TimeZone only says how to show it
+                    // (and would govern a recurrence, which prescale does not write).
+                    .set_time_zone(new.zone().map(str::to_string))
                     .build();
                 req = req.scheduled_update_group_actions(r);
             }

@@ -16,7 +16,7 @@ pub use plan::{
     ScheduledAction,
 };
 pub use series::{GridPolicy, GridReport, RawSample, Series, regularize};
-pub use sink::{ActionSink, ApplyReport, Change, GroupState, SinkError};
+pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, GroupState, SinkError};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};
 
 /// Names of every object prescale creates in an Auto Scaling group start with this prefix.

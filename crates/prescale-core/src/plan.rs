@@ -66,6 +66,34 @@ pub struct ScheduledAction {
     /// New `DesiredCapacity`, if the action sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_capacity: Option<u32>,
+    /// IANA time zone written with the action (Auto Scaling's `TimeZone`), e.g. `Europe/Berlin`;
+    /// absent means UTC. `start_time` is the same instant either way: Auto Scaling takes
+    /// `StartTime` in UTC and uses the zone for recurrences and to show the time in the console.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+}
+
+impl ScheduledAction {
+    /// A one-time action at `start_time` that sets only the floor (`MinSize`), in UTC.
+    pub fn floor(name: impl Into<String>, start_time: DateTime<Utc>, min_size: u32) -> Self {
+        Self {
+            name: name.into(),
+            start_time,
+            min_size: Some(min_size),
+            max_size: None,
+            desired_capacity: None,
+            time_zone: None,
+        }
+    }
+
+    /// The time zone as Auto Scaling treats it: `None` for UTC, however it was spelled
+    /// (`UTC`, `Etc/UTC`, absent), so that a group that reports `Etc/UTC` for an action written
+    /// without a zone does not look changed.
+    pub fn zone(&self) -> Option<&str> {
+        self.time_zone
+            .as_deref()
+            .filter(|z| !matches!(*z, "UTC" | "Etc/UTC" | "Etc/UCT" | "UCT" | "Universal" | "Zulu"))
+    }
 }
 
 /// A reactive scaling policy attached to the group.
@@ -144,8 +172,14 @@ pub struct GroupPlan {
     pub group: String,
     /// Environment (prod, staging, dev, …) whose settings were used.
     pub environment: String,
-    /// Bounds the floors were clamped to.
+    /// The group's configured bounds. Floors lie in `[min, max]`, or in `[min, raised_max]` when
+    /// `raised_max` is set.
     pub bounds: CapacityBounds,
+    /// With `max_breach = "raise"`: the `MaxSize` the actions of a peak above `bounds.max` set
+    /// (and the ceiling of their floors); the first action after the peak puts `MaxSize` back to
+    /// `bounds.max`. Absent when the plan never goes above `bounds.max`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised_max: Option<u32>,
     /// The forecast behind the plan; absent when there was none to trust.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forecast: Option<ForecastSummary>,

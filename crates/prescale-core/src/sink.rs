@@ -52,7 +52,53 @@ pub enum Change {
     },
 }
 
+/// The object a [`Change`] is about, as it was or as it will be.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ChangedObject<'a> {
+    /// A scheduled action.
+    ScheduledAction(&'a ScheduledAction),
+    /// A scaling policy.
+    Policy(&'a ReactivePolicy),
+}
+
 impl Change {
+    /// `"scheduled_action"` or `"policy"`.
+    pub fn object_kind(&self) -> &'static str {
+        match self {
+            Change::PutScheduledAction { .. } | Change::DeleteScheduledAction { .. } => "scheduled_action",
+            Change::PutPolicy { .. } | Change::DeletePolicy { .. } => "policy",
+        }
+    }
+
+    /// `"create"`, `"replace"` or `"delete"`.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Change::PutScheduledAction { old: None, .. } | Change::PutPolicy { old: None, .. } => "create",
+            Change::PutScheduledAction { old: Some(_), .. } | Change::PutPolicy { old: Some(_), .. } => "replace",
+            Change::DeleteScheduledAction { .. } | Change::DeletePolicy { .. } => "delete",
+        }
+    }
+
+    /// The object before the change (`None` when it is created).
+    pub fn before(&self) -> Option<ChangedObject<'_>> {
+        match self {
+            Change::PutScheduledAction { old, .. } => old.as_ref().map(ChangedObject::ScheduledAction),
+            Change::DeleteScheduledAction { old } => Some(ChangedObject::ScheduledAction(old)),
+            Change::PutPolicy { old, .. } => old.as_ref().map(ChangedObject::Policy),
+            Change::DeletePolicy { old } => Some(ChangedObject::Policy(old)),
+        }
+    }
+
+    /// The object after the change (`None` when it is deleted).
+    pub fn after(&self) -> Option<ChangedObject<'_>> {
+        match self {
+            Change::PutScheduledAction { new, .. } => Some(ChangedObject::ScheduledAction(new)),
+            Change::PutPolicy { new, .. } => Some(ChangedObject::Policy(new)),
+            Change::DeleteScheduledAction { .. } | Change::DeletePolicy { .. } => None,
+        }
+    }
+
     /// The name of the object changed.
     pub fn object_name(&self) -> &str {
         match self {

@@ -11,6 +11,7 @@ fn same_action(a: &ScheduledAction, b: &ScheduledAction) -> bool {
         && a.min_size == b.min_size
         && a.max_size == b.max_size
         && a.desired_capacity == b.desired_capacity
+        && a.zone() == b.zone()
 }
 
 fn same_policy(a: &ReactivePolicy, b: &ReactivePolicy) -> bool {
@@ -50,6 +51,17 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
     deletes
 }
 
+/// The changes that remove everything prescale owns from a group: every scheduled action and
+/// policy whose name starts with [`OWNED_PREFIX`], and nothing else.
+pub fn revert(state: &GroupState) -> Vec<Change> {
+    let actions = state.scheduled_actions.iter().filter(|a| is_owned(&a.name));
+    let policies = state.policies.iter().filter(|p| is_owned(&p.name));
+    actions
+        .map(|a| Change::DeleteScheduledAction { old: a.clone() })
+        .chain(policies.map(|p| Change::DeletePolicy { old: p.clone() }))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,20 +83,8 @@ mod tests {
             ..PlanSettings::default()
         };
         let plan = plan_group("g", "prod", Some(&f), &s, t0);
-        let foreign = ScheduledAction {
-            name: "team-nightly-batch".into(),
-            start_time: t0 + Duration::hours(3),
-            min_size: Some(7),
-            max_size: None,
-            desired_capacity: None,
-        };
-        let stale = ScheduledAction {
-            name: format!("{OWNED_PREFIX}floor-old"),
-            start_time: t0,
-            min_size: Some(4),
-            max_size: None,
-            desired_capacity: None,
-        };
+        let foreign = ScheduledAction::floor("team-nightly-batch", t0 + Duration::hours(3), 7);
+        let stale = ScheduledAction::floor(format!("{OWNED_PREFIX}floor-old"), t0, 4);
         let mut sink = RecordingSink::new([GroupState {
             group: "g".into(),
             bounds: s.bounds,
@@ -106,5 +106,112 @@ mod tests {
         let changes = diff(&state, &plan2);
         assert_eq!(changes.len(), 1);
         assert!(matches!(&changes[0], Change::PutScheduledAction { old: Some(_), .. }));
+    }
+
+    mod properties {
+        use super::*;
+        use crate::MaxBreach;
+        use prescale_core::{PolicyKind, ReactivePolicy};
+        use proptest::prelude::*;
+
+        fn t0() -> chrono::DateTime<Utc> {
+            Utc.with_ymd_and_hms(2026, 3, 27, 0, 0, 0).unwrap()
+        }
+
+        fn policy(name: &str, target: f64) -> ReactivePolicy {
+            ReactivePolicy {
+                name: name.into(),
+                kind: PolicyKind::TargetTracking {
+                    metric: "ASGAverageCPUUtilization".into(),
+                    resource_label: None,
+                    target_value: target,
+                    estimated_instance_warmup_secs: Some(60),
+                    disable_scale_in: false,
+                },
+            }
+        }
+
+        prop_compose! {
+            fn random_plan()(point in proptest::collection::vec(0.0..6000.0f64, 1..400),
+                             step_up in proptest::option::of(1u32..10), buffer in proptest::option::of(1u32..20),
+                             berlin in any::<bool>(), max_actions in 2usize..126) -> prescale_core::GroupPlan {
+                let f = Forecast::new("t", t0(), 300, point, vec![]).unwrap();
+                let s = PlanSettings {
+                    bounds: CapacityBounds::new(1, 30).unwrap(),
+                    capacity_per_instance: 100.0,
+                    quantile: 0.5,
+                    max_actions,
+                    max_step_up: step_up,
+                    max_breach: buffer.map_or(MaxBreach::Clamp, |buffer| MaxBreach::Raise { buffer }),
+                    time_zone: berlin.then_some(chrono_tz::Europe::Berlin),
+                    ..PlanSettings::default()
+                };
+                plan_group("g", "prod", Some(&f), &s, t0())
+            }
+        }
+
+        prop_compose! {
+            /// What a group may hold before: foreign objects, stale objects of ours, and objects
+            /// of ours that share a name with the plan's but differ.
+            fn random_state(plan: prescale_core::GroupPlan)(
+                foreign in proptest::collection::vec((0i64..3000, 0u32..20), 0..5),
+                stale in proptest::collection::vec((0i64..3000, 0u32..20), 0..5),
+                changed in proptest::collection::vec((any::<prop::sample::Index>(), 0u32..20), 0..5),
+                foreign_policy in any::<bool>(), stale_policy in any::<bool>(),
+            ) -> (prescale_core::GroupPlan, GroupState) {
+                let mut actions: Vec<ScheduledAction> = foreign.iter().enumerate()
+                    .map(|(i, (m, n))| ScheduledAction::floor(format!("team-{i}"), t0() + Duration::minutes(*m), *n)).collect();
+                actions.extend(stale.iter().enumerate()
+                    .map(|(i, (m, n))| ScheduledAction::floor(format!("{OWNED_PREFIX}old-{i}"), t0() + Duration::minutes(*m), *n)));
+                if !plan.scheduled_actions.is_empty() {
+                    for (ix, n) in &changed {
+                        let mut a = ix.get(&plan.scheduled_actions).clone();
+                        a.min_size = Some(*n);
+                        actions.retain(|x| x.name != a.name);
+                        actions.push(a);
+                    }
+                }
+                let mut policies = Vec::new();
+                if foreign_policy { policies.push(policy("team-cpu", 50.0)); }
+                if stale_policy { policies.push(policy(&format!("{OWNED_PREFIX}target-tracking"), 12.0)); }
+                let state = GroupState { group: "g".into(), bounds: plan.bounds, desired: 1, scheduled_actions: actions, policies };
+                (plan.clone(), state)
+            }
+        }
+
+        fn foreign(s: &GroupState) -> (Vec<ScheduledAction>, Vec<ReactivePolicy>) {
+            let mut a: Vec<_> = s.scheduled_actions.iter().filter(|a| !is_owned(&a.name)).cloned().collect();
+            a.sort_by(|x, y| x.name.cmp(&y.name));
+            (a, s.policies.iter().filter(|p| !is_owned(&p.name)).cloned().collect())
+        }
+
+        proptest! {
+            #[test]
+            fn applying_a_plan_twice_changes_nothing_the_second_time((plan, state) in random_plan().prop_flat_map(random_state)) {
+                let mut sink = RecordingSink::new([state.clone()]);
+                let first = diff(&state, &plan);
+                sink.apply("g", &first).unwrap();
+                let after = sink.read_state("g").unwrap();
+                prop_assert!(diff(&after, &plan).is_empty(), "{:?}", diff(&after, &plan));
+                // Auto Scaling reports `Etc/UTC` for an action written without a zone: still the same.
+                let mut reported = after.clone();
+                for a in &mut reported.scheduled_actions {
+                    a.time_zone.get_or_insert_with(|| "Etc/UTC".into());
+                }
+                prop_assert!(diff(&reported, &plan).is_empty());
+                // The group holds exactly the plan's objects of ours, and everybody else's untouched.
+                prop_assert_eq!(foreign(&after), foreign(&state));
+                let mut ours: Vec<_> = after.scheduled_actions.iter().filter(|a| is_owned(&a.name)).cloned().collect();
+                ours.sort_by_key(|a| a.start_time);
+                prop_assert_eq!(&ours, &plan.scheduled_actions);
+                // Revert leaves only the others' objects, and a second revert has nothing to do.
+                sink.apply("g", &revert(&after)).unwrap();
+                let reverted = sink.read_state("g").unwrap();
+                prop_assert_eq!(foreign(&reverted), foreign(&state));
+                prop_assert!(reverted.scheduled_actions.iter().all(|a| !is_owned(&a.name)));
+                prop_assert!(reverted.policies.iter().all(|p| !is_owned(&p.name)));
+                prop_assert!(revert(&reverted).is_empty());
+            }
+        }
     }
 }

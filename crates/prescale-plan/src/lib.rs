@@ -1,9 +1,13 @@
 #![doc = include_str!("../README.md")]
 
 mod diff;
+pub mod guardrails;
 mod recording;
 mod schedule;
 
-pub use diff::{diff, is_owned};
+pub use diff::{diff, is_owned, revert};
+pub use guardrails::{Breach, Guardrails};
 pub use recording::RecordingSink;
-pub use schedule::{MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, PlanSettings, ReactiveSettings, plan_group, plan_id};
+pub use schedule::{
+    MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, local, plan_group, plan_id,
+};

@@ -1,4 +1,5 @@
-use chrono::{DateTime, Duration, DurationRound, Utc};
+use chrono::{DateTime, Duration, DurationRound, Offset, Utc};
+use chrono_tz::Tz;
 use prescale_core::{
     CapacityBounds, Forecast, ForecastSummary, GroupPlan, OWNED_PREFIX, PlanDecision, PolicyKind, ReactivePolicy,
     ScheduledAction,
@@ -31,6 +32,20 @@ impl Default for ReactiveSettings {
     }
 }
 
+/// What the planner does when the forecast needs more instances than the group's `MaxSize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MaxBreach {
+    /// Floors stop at `MaxSize`; the plan says how many steps were cut and by how much.
+    #[default]
+    Clamp,
+    /// Floors may go up to `MaxSize + buffer`: the actions of such a peak also set `MaxSize` to
+    /// `MaxSize + buffer`, and the first action after it puts `MaxSize` back.
+    Raise {
+        /// How far above the configured `MaxSize` the group may go (at least 1).
+        buffer: u32,
+    },
+}
+
 /// Everything the planner needs to know about one group, resolved from configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanSettings {
@@ -52,6 +67,23 @@ pub struct PlanSettings {
     pub max_actions: usize,
     /// The reactive fallback policy.
     pub reactive: ReactiveSettings,
+    /// Clamp floors to `MaxSize`, or raise `MaxSize` for the peak.
+    pub max_breach: MaxBreach,
+    /// Guardrail: no action raises the floor by more than this many instances over the action
+    /// before it. The planner ramps up earlier instead (see [`plan_group`]).
+    pub max_step_up: Option<u32>,
+    /// Time zone written with every action (Auto Scaling's `TimeZone`); `None` is UTC.
+    pub time_zone: Option<Tz>,
+}
+
+impl PlanSettings {
+    /// The highest floor the plan may set: `MaxSize`, plus the buffer with [`MaxBreach::Raise`].
+    pub fn ceiling(&self) -> u32 {
+        match self.max_breach {
+            MaxBreach::Clamp => self.bounds.max(),
+            MaxBreach::Raise { buffer } => self.bounds.max().saturating_add(buffer),
+        }
+    }
 }
 
 impl Default for PlanSettings {
@@ -66,6 +98,9 @@ impl Default for PlanSettings {
             min_hold: Duration::hours(1),
             max_actions: 48,
             reactive: ReactiveSettings::default(),
+            max_breach: MaxBreach::Clamp,
+            max_step_up: None,
+            time_zone: None,
         }
     }
 }
@@ -139,6 +174,7 @@ pub fn plan_group(
             group: group.into(),
             environment: environment.into(),
             bounds: s.bounds,
+            raised_max: None,
             forecast: None,
             required: Vec::new(),
             scheduled_actions: Vec::new(),
@@ -148,25 +184,59 @@ pub fn plan_group(
     };
     let step = f.step_secs.max(1);
     let raw_required = required(f, s);
-    let clamped: Vec<u32> = raw_required.iter().map(|r| s.bounds.clamp(*r)).collect();
-    let over = raw_required.iter().filter(|r| **r > s.bounds.max()).count();
-    if over > 0 {
-        decide(
-            format!("clamped {over} steps to MaxSize {}", s.bounds.max()),
+    let (max, ceiling) = (s.bounds.max(), s.ceiling());
+    let clamped: Vec<u32> = raw_required.iter().map(|r| (*r).clamp(s.bounds.min(), ceiling)).collect();
+    let peak_need = raw_required.iter().max().copied().unwrap_or(0);
+    let pct = s.quantile * 100.0;
+    let above_max = raw_required.iter().filter(|r| **r > max).count();
+    let above_ceiling = raw_required.iter().filter(|r| **r > ceiling).count();
+    match s.max_breach {
+        MaxBreach::Clamp if above_max > 0 => decide(
+            format!("clamped {above_max} steps to MaxSize {max}"),
             format!(
-                "the P{:.0} forecast needs up to {} instances; raise max_size to plan for it",
-                s.quantile * 100.0,
-                raw_required.iter().max().copied().unwrap_or(0)
+                "the P{pct:.0} forecast needs up to {peak_need} instances; raise max_size, or set \
+                 max_breach = \"raise\" with a max_breach_buffer, to plan for it"
             ),
-        );
+        ),
+        MaxBreach::Raise { buffer } if above_max > 0 => {
+            decide(
+                format!("MaxSize raised from {max} to {ceiling} for the peak, and put back to {max} after it"),
+                format!(
+                    "the P{pct:.0} forecast needs up to {peak_need} instances for {above_max} steps, above max_size \
+                     {max}; max_breach = \"raise\" allows {buffer} more"
+                ),
+            );
+            if above_ceiling > 0 {
+                decide(
+                    format!("clamped {above_ceiling} steps to {ceiling} (max_size + max_breach_buffer)"),
+                    format!(
+                        "the P{pct:.0} forecast needs up to {peak_need} instances; raise max_breach_buffer to plan for it"
+                    ),
+                );
+            }
+        }
+        _ => {}
     }
     // Lead: the floor at step i covers the demand of steps i ..= i + lead, so capacity is in place
     // `lead_time` before the demand it serves.
     let lead_steps = (s.lead_time.num_seconds().max(0) + step - 1) / step;
     let lead_steps = lead_steps as usize;
     let n = clamped.len();
-    let floors: Vec<u32> =
+    let mut floors: Vec<u32> =
         (0..n).map(|i| clamped[i..(i + lead_steps + 1).min(n)].iter().copied().max().unwrap_or(0)).collect();
+    // Guardrail: a rise bigger than max_step_up is ramped, one step of the grid earlier per
+    // max_step_up instances, so capacity arrives in stages and still in time.
+    let step_up = s.max_step_up.map(|n| n.max(1));
+    let mut ramped = 0;
+    if let Some(up) = step_up {
+        for i in (1..n).rev() {
+            let need = floors[i].saturating_sub(up);
+            if floors[i - 1] < need {
+                floors[i - 1] = need;
+                ramped += 1;
+            }
+        }
+    }
     let mut segs = segments(&floors);
     // Hysteresis: a dip shorter than min_hold between two higher floors is filled, so the floor
     // never steps down and up again within the hold time.
@@ -204,6 +274,27 @@ pub fn plan_group(
         segs[k + 1].level = level;
         coalesce(&mut segs);
     }
+    // Merging raises the lower of two neighbours, which can open a rise above max_step_up again:
+    // raise the floors before it (this never adds an action).
+    if let Some(up) = step_up {
+        for k in (1..segs.len()).rev() {
+            let need = segs[k].level.saturating_sub(up);
+            if segs[k - 1].level < need {
+                segs[k - 1].level = need;
+                ramped += 1;
+            }
+        }
+        coalesce(&mut segs);
+    }
+    if ramped > 0 {
+        decide(
+            format!("ramped floor rises in steps of at most {} instances", step_up.unwrap_or(0)),
+            format!(
+                "guardrail max_step_up = {}: capacity rises earlier, in stages, instead of in one jump",
+                step_up.unwrap_or(0)
+            ),
+        );
+    }
     if segs.len() < before {
         decide(
             format!("merged {before} floor changes into {}", segs.len()),
@@ -220,15 +311,46 @@ pub fn plan_group(
             last.min_size = Some(seg.level);
             continue;
         }
-        actions.push(floor_action(at, seg.level));
+        actions.push(floor_action(at, seg.level, s.time_zone));
     }
     let end = f.ts(n);
     if actions.last().and_then(|a| a.min_size) != Some(s.bounds.min()) && end > earliest {
-        actions.push(floor_action(end, s.bounds.min()));
+        actions.push(floor_action(end, s.bounds.min(), s.time_zone));
         decide(
-            format!("floor back to MinSize {} at {}", s.bounds.min(), end.format("%Y-%m-%d %H:%M UTC")),
+            format!("floor back to MinSize {} at {}", s.bounds.min(), local(end, s.time_zone)),
             "the forecast ends there; if the next nightly run does not come, the group does not stay scaled up".into(),
         );
+    }
+    // Auto Scaling refuses MinSize above MaxSize, so every action of a peak above MaxSize carries
+    // the raised MaxSize, and the first one after it carries the configured MaxSize again.
+    let mut raised = false;
+    for a in &mut actions {
+        if a.min_size.unwrap_or(0) > max {
+            a.max_size = Some(ceiling);
+            raised = true;
+        } else if raised {
+            a.max_size = Some(max);
+            raised = false;
+        }
+    }
+    let raised_max = actions.iter().any(|a| a.max_size == Some(ceiling) && ceiling > max).then_some(ceiling);
+    if let Some(tz) = s.time_zone {
+        decide(
+            format!("actions written with TimeZone {}", tz.name()),
+            "StartTime stays the UTC instant (Auto Scaling takes it in UTC only); the zone is how the console \
+             shows it"
+                .into(),
+        );
+        if let (Some(first), Some(last)) = (actions.first(), actions.last())
+            && let Some(change) = offset_change(tz, first.start_time, last.start_time)
+        {
+            decide(
+                format!("the schedule crosses a daylight-saving change in {} at {change}", tz.name()),
+                "action times are UTC instants, so none moves, repeats or disappears with the local clock; names \
+                 stay in UTC so the repeated local hour cannot collide"
+                    .into(),
+            );
+        }
     }
     let peak_i = f.point.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
     let q = f.quantile(s.quantile);
@@ -251,6 +373,7 @@ pub fn plan_group(
         group: group.into(),
         environment: environment.into(),
         bounds: s.bounds,
+        raised_max,
         forecast: Some(ForecastSummary {
             model: f.model.clone(),
             metric: String::new(),
@@ -268,14 +391,41 @@ pub fn plan_group(
     }
 }
 
-fn floor_action(at: DateTime<Utc>, level: u32) -> ScheduledAction {
-    ScheduledAction {
-        name: format!("{OWNED_PREFIX}floor-{}", at.format("%Y%m%dT%H%MZ")),
-        start_time: at,
-        min_size: Some(level),
-        max_size: None,
-        desired_capacity: None,
+/// A floor action. Its name is made from the UTC instant, never the local time: in the hour a
+/// zone repeats when daylight saving ends, two actions have the same local time.
+fn floor_action(at: DateTime<Utc>, level: u32, tz: Option<Tz>) -> ScheduledAction {
+    let mut a = ScheduledAction::floor(format!("{OWNED_PREFIX}floor-{}", at.format("%Y%m%dT%H%MZ")), at, level);
+    a.time_zone = tz.map(|z| z.name().to_string());
+    a
+}
+
+/// `t` for people: UTC, or local time with its zone abbreviation and the UTC instant.
+pub fn local(t: DateTime<Utc>, tz: Option<Tz>) -> String {
+    match tz {
+        None => t.format("%Y-%m-%d %H:%M UTC").to_string(),
+        Some(z) => format!("{} ({} UTC)", t.with_timezone(&z).format("%Y-%m-%d %H:%M %Z"), t.format("%H:%M")),
     }
+}
+
+/// The first instant in `(from, to]` at which `tz`'s UTC offset changes, found by bisection
+/// (offsets change at most a few times a year; a 48 h horizon holds at most one change).
+fn offset_change(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<String> {
+    let off = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix();
+    if to <= from || off(from) == off(to) {
+        return None;
+    }
+    let (mut lo, mut hi) = (from, to);
+    while hi - lo > Duration::minutes(1) {
+        let mid = lo + (hi - lo) / 2;
+        if off(mid) == off(lo) { lo = mid } else { hi = mid }
+    }
+    let hi = hi.duration_trunc(Duration::minutes(1)).unwrap_or(hi);
+    Some(format!(
+        "{} ({} to {})",
+        hi.format("%Y-%m-%d %H:%M UTC"),
+        lo.with_timezone(&tz).format("%Z"),
+        hi.with_timezone(&tz).format("%Z")
+    ))
 }
 
 fn reactive_policy(s: &PlanSettings) -> ReactivePolicy {
@@ -368,6 +518,148 @@ mod tests {
         assert_eq!(plan.scheduled_actions[0].start_time, t0() + Duration::minutes(3));
     }
 
+    fn levels(plan: &GroupPlan) -> Vec<(Option<u32>, Option<u32>)> {
+        plan.scheduled_actions.iter().map(|a| (a.min_size, a.max_size)).collect()
+    }
+
+    #[test]
+    fn above_max_is_clamped_by_default_and_raised_then_restored_when_asked() {
+        // 2 h at 1,000, 1 h at 9,000 (90 instances at 100 each), 3 h at 1,000.
+        let mut p = vec![1000.0; 24];
+        p.extend(vec![9000.0; 12]);
+        p.extend(vec![1000.0; 36]);
+        let f = forecast(p, 0.0);
+        let base = PlanSettings { quantile: 0.5, lead_time: Duration::zero(), ..settings(2, 60) };
+        let clamp = plan_group("g", "prod", Some(&f), &base, t0());
+        assert_eq!(levels(&clamp), vec![(Some(10), None), (Some(60), None), (Some(10), None), (Some(2), None)]);
+        assert_eq!(clamp.raised_max, None);
+        assert!(clamp.decisions.iter().any(|d| d.what == "clamped 12 steps to MaxSize 60" && d.why.contains("90")));
+
+        let raise = PlanSettings { max_breach: MaxBreach::Raise { buffer: 40 }, ..base.clone() };
+        let plan = plan_group("g", "prod", Some(&f), &raise, t0());
+        // The peak's action raises MaxSize with MinSize (Auto Scaling refuses min > max); the
+        // next one restores it; the others leave MaxSize alone.
+        assert_eq!(levels(&plan), vec![(Some(10), None), (Some(90), Some(100)), (Some(10), Some(60)), (Some(2), None)]);
+        assert_eq!(plan.raised_max, Some(100));
+        assert!(
+            plan.decisions.iter().any(|d| d.what.contains("MaxSize raised from 60 to 100")),
+            "{:#?}",
+            plan.decisions
+        );
+        // A buffer too small for the peak clamps at max_size + buffer, and says so.
+        let small = PlanSettings { max_breach: MaxBreach::Raise { buffer: 5 }, ..base };
+        let plan = plan_group("g", "prod", Some(&f), &small, t0());
+        assert_eq!(plan.scheduled_actions[1].min_size, Some(65));
+        assert!(plan.decisions.iter().any(|d| d.what.contains("clamped 12 steps to 65")));
+    }
+
+    #[test]
+    fn max_step_up_ramps_the_rise_earlier_instead_of_jumping() {
+        let mut p = vec![200.0; 24];
+        p.extend(vec![2000.0; 24]);
+        let f = forecast(p, 0.0);
+        let s =
+            PlanSettings { quantile: 0.5, max_step_up: Some(5), lead_time: Duration::minutes(10), ..settings(2, 60) };
+        let plan = plan_group("g", "prod", Some(&f), &s, t0());
+        let floors: Vec<u32> = plan.scheduled_actions.iter().map(|a| a.min_size.unwrap()).collect();
+        assert_eq!(floors, vec![2, 5, 10, 15, 20, 2]);
+        // 20 is in place at 01:50, lead time before the demand at 02:00; the ramp is one grid
+        // step per 5 instances before it.
+        let at: Vec<i64> = plan.scheduled_actions.iter().map(|a| (a.start_time - t0()).num_minutes()).collect();
+        assert_eq!(at, vec![1, 95, 100, 105, 110, 240], "the first moves to the next minute after now");
+        assert!(plan.decisions.iter().any(|d| d.what.contains("ramped floor rises in steps of at most 5")));
+        assert!(
+            crate::guardrails::check(
+                std::slice::from_ref(&plan),
+                &crate::Guardrails { max_step_up: Some(5), max_fleet_size: None },
+                &Default::default()
+            )
+            .is_empty()
+        );
+    }
+
+    /// Settings that put an action exactly at each change of demand, in time zone `name`.
+    fn zoned(name: &str) -> (Tz, PlanSettings) {
+        let tz: Tz = name.parse().unwrap();
+        let s = PlanSettings {
+            quantile: 0.5,
+            lead_time: Duration::zero(),
+            min_hold: Duration::zero(),
+            time_zone: Some(tz),
+            ..settings(1, 60)
+        };
+        (tz, s)
+    }
+
+    #[test]
+    fn time_zone_keeps_utc_instants_across_the_autumn_change_in_berlin() {
+        // Berlin leaves summer time on Sunday 25 October 2026 at 01:00 UTC (03:00 CEST becomes
+        // 02:00 CET), so 00:30 UTC and 01:30 UTC are both 02:30 local.
+        let start = Utc.with_ymd_and_hms(2026, 10, 24, 23, 0, 0).unwrap();
+        let point: Vec<f64> = (0..48)
+            .map(|i| {
+                if (30..42).contains(&i) {
+                    3000.0
+                } else if i >= 18 {
+                    1500.0
+                } else {
+                    500.0
+                }
+            })
+            .collect();
+        let f = Forecast::new("t", start, 300, point, vec![]).unwrap();
+        let (tz, s) = zoned("Europe/Berlin");
+        let plan = plan_group("g", "prod", Some(&f), &s, start);
+        let at: Vec<String> =
+            plan.scheduled_actions.iter().map(|a| a.start_time.format("%d %H:%M").to_string()).collect();
+        assert_eq!(at, ["24 23:01", "25 00:30", "25 01:30", "25 02:30", "25 03:00"]);
+        assert_eq!(levels(&plan).iter().map(|l| l.0.unwrap()).collect::<Vec<_>>(), [5, 15, 30, 15, 1]);
+        // The two actions of the repeated hour have the same local wall time, different offsets
+        // and different names.
+        let local: Vec<String> = plan.scheduled_actions.iter().map(|a| super::local(a.start_time, Some(tz))).collect();
+        assert_eq!(local[1], "2026-10-25 02:30 CEST (00:30 UTC)");
+        assert_eq!(local[2], "2026-10-25 02:30 CET (01:30 UTC)");
+        assert_ne!(plan.scheduled_actions[1].name, plan.scheduled_actions[2].name);
+        assert!(plan.scheduled_actions.iter().all(|a| a.time_zone.as_deref() == Some("Europe/Berlin")));
+        assert!(
+            plan.decisions.iter().any(|d| d
+                .what
+                .contains("daylight-saving change in Europe/Berlin at 2026-10-25 01:00 UTC (CEST to CET)")),
+            "{:#?}",
+            plan.decisions
+        );
+        // Without a zone: the same instants, written in UTC.
+        let utc = plan_group("g", "prod", Some(&f), &PlanSettings { time_zone: None, ..s }, start);
+        assert!(utc.scheduled_actions.iter().all(|a| a.time_zone.is_none()));
+        let instants = |p: &GroupPlan| p.scheduled_actions.iter().map(|a| a.start_time).collect::<Vec<_>>();
+        assert_eq!(instants(&utc), instants(&plan));
+    }
+
+    #[test]
+    fn new_york_spring_forward_has_no_missing_or_doubled_action() {
+        // New York skips 02:00-03:00 local on Sunday 14 March 2027 (07:00 UTC).
+        let start = Utc.with_ymd_and_hms(2027, 3, 14, 5, 0, 0).unwrap();
+        let point: Vec<f64> = (0..48).map(|i| if (18..30).contains(&i) { 2000.0 } else { 500.0 }).collect();
+        let f = Forecast::new("t", start, 300, point, vec![]).unwrap();
+        let (tz, s) = zoned("America/New_York");
+        let plan = plan_group("g", "prod", Some(&f), &s, start);
+        let local: Vec<String> = plan.scheduled_actions.iter().map(|a| super::local(a.start_time, Some(tz))).collect();
+        // 06:30 UTC is 01:30 EST; 07:30 UTC is 03:30 EDT (02:30 never happens that night).
+        assert_eq!(
+            local[..3],
+            [
+                "2027-03-14 00:01 EST (05:01 UTC)",
+                "2027-03-14 01:30 EST (06:30 UTC)",
+                "2027-03-14 03:30 EDT (07:30 UTC)"
+            ]
+        );
+        assert!(
+            plan.decisions.iter().any(|d| d.what.contains("2027-03-14 07:00 UTC (EST to EDT)")),
+            "{:#?}",
+            plan.decisions
+        );
+    }
+
     proptest! {
         #[test]
         fn schedule_invariants(point in proptest::collection::vec(0.0..5000.0f64, 1..600), spread in 0.0..500.0f64,
@@ -397,6 +689,52 @@ mod tests {
             let higher = plan_group("g", "prod", Some(&f), &PlanSettings { quantile: (q + 0.05).min(0.999), ..s.clone() }, t0());
             for (a, b) in plan.required.iter().zip(&higher.required) {
                 prop_assert!(b >= a);
+            }
+        }
+
+        #[test]
+        fn guardrails_hold_on_random_inputs(point in proptest::collection::vec(0.0..8000.0f64, 1..600),
+                                            min in 0u32..5, extra in 0u32..40, step_up in proptest::option::of(1u32..12),
+                                            buffer in proptest::option::of(1u32..30), max_actions in 2usize..126,
+                                            lead in 0i64..40, hold in 0i64..120) {
+            let max_breach = buffer.map_or(MaxBreach::Clamp, |buffer| MaxBreach::Raise { buffer });
+            let s = PlanSettings {
+                quantile: 0.5, max_actions, max_step_up: step_up, max_breach,
+                lead_time: Duration::minutes(lead), min_hold: Duration::minutes(hold),
+                ..settings(min, min + extra)
+            };
+            let f = forecast(point, 0.0);
+            let plan = plan_group("g", "prod", Some(&f), &s, t0());
+            let (max, ceiling) = (s.bounds.max(), s.ceiling());
+            // The planner's own output never breaks a guardrail it was given.
+            let limits = crate::Guardrails { max_step_up: step_up, max_fleet_size: None };
+            let ceilings = std::collections::BTreeMap::from([("g".to_string(), ceiling)]);
+            let breaches = crate::guardrails::check(std::slice::from_ref(&plan), &limits, &ceilings);
+            prop_assert!(breaches.is_empty(), "{:?}", breaches);
+            prop_assert!(plan.scheduled_actions.len() <= max_actions);
+            let mut raised = false;
+            for a in &plan.scheduled_actions {
+                let m = a.min_size.unwrap();
+                prop_assert!(m >= min && m <= ceiling);
+                // Every action is valid for Auto Scaling on its own: MinSize never above the
+                // MaxSize in force, MaxSize raised only with raise, restored after the peak.
+                let max_in_force = a.max_size.unwrap_or(if raised { ceiling } else { max });
+                prop_assert!(m <= max_in_force, "{:?}", a);
+                match a.max_size {
+                    Some(x) if x == ceiling && ceiling > max => { prop_assert!(buffer.is_some()); raised = true }
+                    Some(x) => { prop_assert_eq!(x, max); prop_assert!(raised); raised = false }
+                    None => prop_assert!(!raised || m > max),
+                }
+            }
+            prop_assert!(!raised, "MaxSize is put back before the plan ends");
+            prop_assert_eq!(plan.raised_max.is_some(), plan.scheduled_actions.iter().any(|a| a.min_size.unwrap() > max));
+            // Ramping only adds capacity: the floor in force still covers each step's demand.
+            if let Some(first) = plan.scheduled_actions.first() {
+                for (i, r) in plan.required.iter().enumerate() {
+                    let by = (f.ts(i) - s.lead_time).max(first.start_time);
+                    let floor = plan.scheduled_actions.iter().rfind(|a| a.start_time <= by).and_then(|a| a.min_size).unwrap();
+                    prop_assert!(floor >= *r, "step {} needs {} but floor is {}", i, r, floor);
+                }
             }
         }
     }

@@ -1,0 +1,144 @@
+//! Guardrails, the audit log and revert through the `prescale` binary, on the demo's data and
+//! the local stand-in groups (the same commands against Auto Scaling are in `aws.rs`).
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{assert_configs_refused, ok, prescale, run};
+
+/// The demo configuration with absolute data paths and `extra` appended, in `dir`.
+fn demo_config(dir: &Path, extra: &str) -> PathBuf {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = std::fs::read_to_string(demo.join("prescale.toml"))
+        .unwrap()
+        .replace("file = \"", &format!("file = \"{}/", demo.display()));
+    let p = dir.join("prescale.toml");
+    std::fs::write(&p, format!("{text}\n{extra}\n")).unwrap();
+    p
+}
+
+fn cmd(cfg: &Path, out: &Path, args: &[&str]) -> std::process::Command {
+    let mut c = prescale();
+    c.arg("--config").arg(cfg).arg("--out").arg(out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+    c
+}
+
+#[test]
+fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_is_audited() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // A plan made without guardrails: web-prod's floor rises by up to 5 at once, to 37.
+    let free = demo_config(tmp.path(), "");
+    ok(&mut cmd(&free, &out, &["nightly"]));
+    let plan_before = std::fs::read_to_string(out.join("plan.json")).unwrap();
+
+    let guarded = demo_config(tmp.path(), "[guardrails]\nmax_step_up = 3\n");
+    let (code, text, err) = run(&mut cmd(&guarded, &out, &["apply", "--execute"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("breaks") && err.contains("nothing was applied"), "{err}");
+    assert!(err.contains("group web-prod: action prescale-floor-") && err.contains("max_step_up = 3"), "{err}");
+    assert!(err.contains("--allow-guardrail-breach"), "{err}");
+    assert!(!out.join("demo-asg-state.json").exists() && !out.join("audit.jsonl").exists());
+    // A dry run is refused the same way: it says what --execute would do.
+    let (code, _, _) = run(&mut cmd(&guarded, &out, &["apply"]));
+    assert_eq!(code, 1);
+
+    // Overridden: applied, each change's audit line names the breaches it was allowed.
+    let (code, text, err) = run(&mut cmd(&guarded, &out, &["apply", "--execute", "--allow-guardrail-breach"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("guardrail overridden"), "{err}");
+    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!audit.is_empty());
+    let plan: serde_json::Value = serde_json::from_str(&plan_before).unwrap();
+    for e in &audit {
+        assert_eq!(e["run"], "apply");
+        assert_eq!(e["plan_id"], plan["plan_id"]);
+        assert_eq!(e["op"], "create");
+        assert!(e["before"].is_null() && e["after"]["name"].as_str().unwrap().starts_with("prescale-"), "{e}");
+        assert!(e["guardrail_overrides"][0].as_str().unwrap().contains("max_step_up = 3"), "{e}");
+    }
+
+    // The planner keeps to the limit by itself: it ramps earlier, and apply accepts its plan.
+    let text = ok(&mut cmd(&guarded, &out, &["plan", "--group", "web-prod"]));
+    assert!(text.contains("ramped floor rises in steps of at most 3"), "{text}");
+    let (code, text, err) = run(&mut cmd(&guarded, &out, &["apply", "--execute"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    // Its changes replace the earlier floors: before and after both recorded.
+    let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
+    let replaced = audit
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|e| e["op"] == "replace")
+        .expect("a replaced floor");
+    assert_ne!(replaced["before"]["min_size"], replaced["after"]["min_size"]);
+    assert_eq!(replaced["before"]["name"], replaced["after"]["name"]);
+
+    // A plan file edited past a group's ceiling (max_size 60) and the fleet limit is refused too.
+    let edited = plan_before.replacen("\"min_size\": ", "\"min_size\": 9", 1);
+    let edited_path = tmp.path().join("edited.json");
+    std::fs::write(&edited_path, edited).unwrap();
+    let fleet = demo_config(tmp.path(), "[guardrails]\nmax_fleet_size = 40\n");
+    let (code, _, err) =
+        run(&mut cmd(&fleet, &out, &["apply", "--plan", edited_path.to_str().unwrap(), "--group", "web-prod"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("above its configured ceiling 60"), "{err}");
+    assert!(err.contains("more than [guardrails] max_fleet_size = 40: web-prod 9"), "{err}");
+    let (code, _, err) = run(&mut cmd(&fleet, &out, &["apply", "--group", "nope"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("group \"nope\" is not in the plan"), "{err}");
+}
+
+#[test]
+fn revert_on_the_local_groups_removes_prescales_objects_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cfg = demo_config(tmp.path(), "");
+    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    // Somebody else's action in the stand-in state.
+    let state_path = out.join("demo-asg-state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    state[0]["scheduled_actions"].as_array_mut().unwrap().push(serde_json::json!(
+        { "name": "team-batch", "start_time": "2026-11-23T05:00:00Z", "min_size": 3 }
+    ));
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let group = state[0]["group"].as_str().unwrap().to_string();
+
+    let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));
+    assert!(text.contains("revert dry run against") && text.contains("- action prescale-floor-"), "{text}");
+    assert!(!text.contains("team-batch"), "{text}");
+    let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--execute"]));
+    assert_eq!(text.matches("reverted on").count(), 3, "{text}");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    for g in state.as_array().unwrap() {
+        assert!(g["policies"].as_array().unwrap().is_empty());
+        let names: Vec<&str> =
+            g["scheduled_actions"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+        assert_eq!(names, if g["group"] == group.as_str() { vec!["team-batch"] } else { vec![] });
+    }
+    let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert"]));
+    assert_eq!(text.matches("no changes: the group holds nothing of prescale's").count(), 3, "{text}");
+    // --revert takes no plan.
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply", "--revert", "--plan", "x.json"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
+fn bad_safety_settings_are_refused_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();
+    let web = "name = \"web-prod\"\n";
+    let cases = [
+        (format!("{demo}\n[guardrails]\nmax_step = 3\n"), "unknown field `max_step`"),
+        (format!("{demo}\n[guardrails]\nmax_step_up = 0\n"), "max_step_up = 0"),
+        (format!("{demo}\n[guardrails]\nmax_fleet_size = 0\n"), "max_fleet_size must be at least 1"),
+        (demo.replacen(web, &format!("{web}max_breach = \"raise\"\n"), 1), "needs max_breach_buffer"),
+        (demo.replacen(web, &format!("{web}max_breach_buffer = 5\n"), 1), "only used with max_breach = \"raise\""),
+        (demo.replacen(web, &format!("{web}max_breach = \"grow\"\n"), 1), "unknown variant `grow`"),
+        (demo.replacen(web, &format!("{web}time_zone = \"Europe/Berln\"\n"), 1), "\"Europe/Berln\" is not an IANA"),
+    ];
+    assert_configs_refused(tmp.path(), &cases);
+}
