@@ -71,7 +71,13 @@ fn stages_run_one_by_one_with_a_config_file() {
     let text = ok(&mut base(&["ingest", "--group", "web-prod"]));
     assert!(text.contains("8064"), "re-ingest keeps the slots once:\n{text}");
     let text = ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
-    assert!(text.contains("seasonal-naive(week)"), "{text}");
+    // The engine picked its blend by backtests; the scores are stored with the forecast.
+    assert!(text.contains("auto[") || text.contains("mstl(") || text.contains("profile("), "{text}");
+    let (stored, _) = prescale_store::ForecastTable::new(tmp.path().join("store"))
+        .read(&prescale_core::MetricId::new("web-prod", "requests"))
+        .unwrap();
+    assert!(stored.scores.len() >= 5, "{:?}", stored.scores);
+    assert!((stored.scores.iter().map(|s| s.weight).sum::<f64>() - 1.0).abs() < 1e-6);
     let text = ok(&mut base(&["plan", "--group", "web-prod"]));
     assert!(text.contains("why") && text.contains("plan written to"), "{text}");
     let text = ok(&mut base(&["apply"]));
