@@ -367,18 +367,66 @@ fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast, String> {
         .iter()
         .map(|iv| prescale_core::Interval { level: iv.level, lower: cut(&iv.lower), upper: cut(&iv.upper) })
         .collect();
-    Forecast::new(forecast.model.clone(), forecast.ts(skip), forecast.step_secs, cut(&forecast.point), intervals)
-        .map_err(|e| e.to_string())
+    let mut cutted =
+        Forecast::new(forecast.model.clone(), forecast.ts(skip), forecast.step_secs, cut(&forecast.point), intervals)
+            .map_err(|e| e.to_string())?;
+    cutted.scores = forecast.scores;
+    Ok(cutted)
+}
+
+/// Whether a forecast may set floors: enough measured history, fresh data, and a backtest on its
+/// own history that is not worse than `[trust]` allows. The reason when not.
+fn trusted(
+    forecast: &Forecast,
+    history: Option<&Series>,
+    t: &crate::config::TrustConfig,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    let Some(h) = history else {
+        return Err("the load series is not in the store (run `prescale ingest`)".into());
+    };
+    let observed: Vec<DateTime<Utc>> = h.iter().filter(|(_, v)| v.is_finite()).map(|(ts, _)| ts).collect();
+    let (Some(first), Some(last)) = (observed.first(), observed.last()) else {
+        return Err("the load series holds no measured value".into());
+    };
+    let hours = (*last - *first).num_minutes() as f64 / 60.0;
+    if hours < t.min_history_hours {
+        return Err(format!(
+            "the load series holds {hours:.1} h of history, less than [trust] min_history_hours = {}",
+            t.min_history_hours
+        ));
+    }
+    let age = (now - *last).num_minutes();
+    if age > t.max_data_age_mins {
+        return Err(format!(
+            "the newest measured load is {} min old (at {last}), more than [trust] max_data_age_mins = {}: is ingest failing?",
+            age, t.max_data_age_mins
+        ));
+    }
+    let weighted: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight * s.mase).sum();
+    let weight: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight).sum();
+    if weight > 0.0 && weighted / weight > t.max_backtest_mase {
+        return Err(format!(
+            "its backtest MASE on the series' own history is {:.2}, above [trust] max_backtest_mase = {}",
+            weighted / weight,
+            t.max_backtest_mase
+        ));
+    }
+    Ok(())
 }
 
 pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<CapacityPlan> {
     let table = ForecastTable::new(&ctx.store_dir);
+    let store = MetricStore::open(&ctx.store_dir)?;
     let mut groups = Vec::new();
     for g in selected(ctx, f)? {
         let settings = ctx.config.plan_settings(g)?;
         let id = Config::load_id(g);
+        let history = store.read(&id).ok();
         let (forecast, why) = match table.read(&id) {
-            Ok((fc, _)) => match usable(fc, ctx.now) {
+            Ok((fc, _)) => match usable(fc, ctx.now)
+                .and_then(|fc| trusted(&fc, history.as_ref(), &ctx.config.trust, ctx.now).map(|()| fc))
+            {
                 Ok(fc) => (Some(fc), None),
                 Err(why) => (None, Some(why)),
             },

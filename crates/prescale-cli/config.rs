@@ -36,6 +36,9 @@ pub struct Config {
     /// Limits every plan must respect; `apply` refuses a plan that breaks one.
     #[serde(default)]
     pub guardrails: Guardrails,
+    /// When a forecast is trusted enough to write floors from it.
+    #[serde(default)]
+    pub trust: TrustConfig,
     /// Per-environment planning settings (`prod`, `staging`, `dev`, …).
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentConfig>,
@@ -141,6 +144,25 @@ pub struct PlanConfig {
 impl Default for PlanConfig {
     fn default() -> Self {
         Self { lead_time_mins: 10, min_hold_mins: 60, max_actions: 48 }
+    }
+}
+
+/// `[trust]`: below these, the plan writes no floors and relies on the reactive policy alone.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustConfig {
+    /// The load series must hold at least this many hours of measured data.
+    pub min_history_hours: f64,
+    /// Its newest measured point may be at most this many minutes older than now.
+    pub max_data_age_mins: i64,
+    /// The forecast's backtest MASE on its own history (weighted over its models) may be at most
+    /// this; 1 is the typical error of "same time yesterday".
+    pub max_backtest_mase: f64,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        Self { min_history_hours: 24.0, max_data_age_mins: 180, max_backtest_mase: 3.0 }
     }
 }
 
@@ -315,6 +337,15 @@ impl Config {
     fn validate(&self) -> Result<()> {
         if self.groups.is_empty() {
             bail!("no [[groups]]: name at least one Auto Scaling group");
+        }
+        let t = &self.trust;
+        if !(t.min_history_hours >= 0.0 && t.max_data_age_mins > 0 && t.max_backtest_mase > 0.0) {
+            bail!(
+                "[trust] needs min_history_hours >= 0, max_data_age_mins > 0 and max_backtest_mase > 0 (got {}, {}, {})",
+                t.min_history_hours,
+                t.max_data_age_mins,
+                t.max_backtest_mase
+            );
         }
         if self.ingest.period_secs <= 0 || 86_400 % self.ingest.period_secs != 0 {
             bail!(

@@ -385,7 +385,7 @@ pub fn summary(
         t.add_row(vec![
             g.group.clone(),
             g.environment.clone(),
-            g.forecast.as_ref().map_or("-".into(), |f| f.model.clone()),
+            g.forecast.as_ref().map_or("-".into(), |f| short_model(&f.model)),
             peak,
             i80,
             i95,
@@ -450,4 +450,12 @@ pub fn backtest(
         writeln!(out, "{name}: {} origins · * = lowest MASE\n{t}", rows[0].origins)?;
     }
     Ok(())
+}
+
+/// A blend's id cut to its leading member for tables: `auto[mstl(day) 80% + …]`.
+fn short_model(id: &str) -> String {
+    match id.split_once(" + ") {
+        Some((head, _)) if id.ends_with(']') => format!("{head} + …]"),
+        _ => id.to_string(),
+    }
 }

@@ -184,3 +184,33 @@ fn help_names_every_stage() {
     let out = ok(prescale().args(["forecast", "--help"]));
     assert!(out.contains("fit") && out.contains("show"));
 }
+
+#[test]
+fn stale_data_or_a_poor_backtest_means_no_floors_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    // The demo's data end at 2026-11-23 00:00; six hours later the newest point is too old.
+    let text = ok(prescale().args(["nightly", "--now", "2026-11-23T06:00:00Z", "--out"]).arg(&out));
+    assert!(text.contains("forecast not used: the newest measured load is 365 min old"), "{text}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    for g in plan["groups"].as_array().unwrap() {
+        assert!(g["scheduled_actions"].as_array().unwrap().is_empty(), "no floors from stale data: {g}");
+        assert!(!g["policies"].as_array().unwrap().is_empty(), "the reactive policy stays");
+    }
+    // A backtest threshold no forecast can meet: the same, with the backtest as the reason.
+    let cfg = tmp.path().join("strict.toml");
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = demo
+        .replace("file = \"", &format!("file = \"{}/", dir.display()))
+        .replace("dir = \"store\"", &format!("dir = \"{}\"", tmp.path().join("store").display()));
+    std::fs::write(&cfg, format!("{text}\n[trust]\nmax_backtest_mase = 0.01\n")).unwrap();
+    let text = ok(prescale()
+        .args(["--now", "2026-11-23T00:00:00Z", "--out"])
+        .arg(tmp.path().join("strict"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("nightly"));
+    assert!(text.contains("above [trust] max_backtest_mase = 0.01"), "{text}");
+}
