@@ -182,6 +182,33 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<IngestSummary>> {
         info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
         done.push(s);
     }
+    // Per-instance load × instances = the group's total load, stored as its own series.
+    for g in &groups {
+        let Some(inst) = &g.instances_metric else { continue };
+        let total = Config::load_id(g);
+        let (Ok(load), Ok(count)) =
+            (store.read(&MetricId::new(&g.name, &g.load_metric)), store.read(&MetricId::new(&g.name, inst)))
+        else {
+            warn!("{total}: needs both {} and {inst} in the store; not derived", g.load_metric);
+            continue;
+        };
+        let counts: std::collections::HashMap<DateTime<Utc>, f64> = count.iter().collect();
+        let raw: Vec<RawSample> = load
+            .iter()
+            .filter_map(|(ts, v)| counts.get(&ts).map(|n| RawSample::new(ts, v * n)))
+            .filter(|s| s.value.is_finite())
+            .collect();
+        if raw.is_empty() {
+            warn!("{total}: {} and {inst} share no measured slot; not derived", g.load_metric);
+            continue;
+        }
+        let source = format!("derived: {} x {inst}", g.load_metric);
+        done.push(
+            store
+                .ingest(&total, &raw, period, &c.ingest.grid, &source)
+                .with_context(|| format!("cannot store {total}"))?,
+        );
+    }
     Ok(done)
 }
 
@@ -234,8 +261,11 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
     let levels = fit_levels(c);
     let mut out = Vec::new();
     for g in selected(ctx, f)? {
-        for m in &g.metrics {
-            let id = MetricId::new(&g.name, &m.name);
+        let mut ids: Vec<MetricId> = g.metrics.iter().map(|m| MetricId::new(&g.name, &m.name)).collect();
+        if g.instances_metric.is_some() {
+            ids.push(Config::load_id(g));
+        }
+        for id in ids {
             let series = match store.read(&id) {
                 Ok(s) => s,
                 Err(e) => {
@@ -337,7 +367,10 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
 fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let name = args.group.as_deref().context("give --group NAME (a group of the config) or --input FILE")?;
     let g = selected(ctx, &GroupFilter { groups: vec![name.to_string()] })?[0];
-    let id = MetricId::new(name, args.metric.clone().unwrap_or_else(|| g.load_metric.clone()));
+    let id = match &args.metric {
+        Some(m) => MetricId::new(name, m),
+        None => Config::load_id(g),
+    };
     let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).with_context(|| {
         format!("no forecast for {id}\nhint: run `prescale forecast fit` (or `prescale nightly`) first")
     })?;
@@ -436,7 +469,7 @@ pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<CapacityPlan> {
         };
         let mut gp = plan_group(&g.name, &g.environment, forecast.as_ref(), &settings, ctx.now);
         if let Some(s) = gp.forecast.as_mut() {
-            s.metric = g.load_metric.clone();
+            s.metric = id.metric.clone();
         }
         if let Some(why) = why {
             warn!("{}: {why}; planning the reactive policy only", g.name);

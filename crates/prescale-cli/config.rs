@@ -236,7 +236,13 @@ pub struct GroupConfig {
     pub max_size: u32,
     /// The metric that sizes capacity (a `name` of this group's `[[groups.metrics]]`).
     pub load_metric: String,
-    /// Load, in that metric's units per period, that one instance serves at 100 % utilization.
+    /// When set, `load_metric` is a per-instance metric (average CPU %, ALB
+    /// `RequestCountPerTarget`) and this metric of the group (e.g. `GroupInServiceInstances`) counts
+    /// the instances: their product, the group's total load, is what is forecast and planned.
+    #[serde(default)]
+    pub instances_metric: Option<String>,
+    /// Load, in that metric's units per period, that one instance serves at 100 % utilization
+    /// (for a per-instance CPU metric: 100).
     pub capacity_per_instance: f64,
     /// Overrides the environment's quantile.
     pub quantile: Option<f64>,
@@ -424,6 +430,14 @@ impl Config {
             if !g.metrics.iter().any(|m| m.name == g.load_metric) {
                 bail!("group {:?}: load_metric {:?} is not one of its [[groups.metrics]]", g.name, g.load_metric);
             }
+            if let Some(inst) = &g.instances_metric
+                && (inst == &g.load_metric || !g.metrics.iter().any(|m| &m.name == inst))
+            {
+                bail!(
+                    "group {:?}: instances_metric {inst:?} must be another of its [[groups.metrics]] (the in-service instance count)",
+                    g.name
+                );
+            }
             for m in &g.metrics {
                 match self.ingest.source {
                     SourceKind::Cloudwatch if m.namespace.is_none() || m.metric_name.is_none() => {
@@ -454,9 +468,13 @@ impl Config {
         self.forecast.levels.iter().filter_map(|l| Level::new(*l).ok()).collect()
     }
 
-    /// The group's load series.
+    /// The group's load series: the load metric, or its total over the instances
+    /// (`<load>-total`, derived at ingest) when the load metric is per instance.
     pub fn load_id(g: &GroupConfig) -> MetricId {
-        MetricId::new(&g.name, &g.load_metric)
+        match &g.instances_metric {
+            Some(_) => MetricId::new(&g.name, format!("{}-total", g.load_metric)),
+            None => MetricId::new(&g.name, &g.load_metric),
+        }
     }
 
     /// Resolved planner settings for a group.
