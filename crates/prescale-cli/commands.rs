@@ -19,7 +19,8 @@ use tracing::{info, warn};
 
 use crate::config::{Config, GroupConfig, SinkKind, SourceKind};
 use crate::{
-    BacktestArgs, Cli, Command, DemoCmd, ForecastCmd, Global, GroupFilter, NightlyArgs, PlanArgs, ShowArgs, output,
+    BacktestArgs, Cli, Command, DemoCmd, ForecastCmd, Format, Global, GroupFilter, NightlyArgs, PlanArgs, ShowArgs,
+    SimulateArgs, output,
 };
 
 /// Everything a command needs, resolved once: flag > env > file > default.
@@ -101,6 +102,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Nightly(args) => nightly(&context(&cli.global)?, &args),
         Command::Backtest(args) => backtest(&cli.global, &args),
+        Command::Simulate(args) => simulate(&cli.global, &args),
     }
 }
 
@@ -925,4 +927,80 @@ fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     output::backtest(&mut std::io::stdout().lock(), &results, args.format)?;
     eprintln!("forecasts beside actuals: {}", path.display());
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// simulate
+
+fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
+    let mut s = prescale_sim::SimSettings {
+        capacity_per_instance: args.capacity,
+        target_utilization: args.target.unwrap_or(0.7),
+        min_size: args.min.unwrap_or(1),
+        max_size: args.max,
+        boot_mins: args.boot_mins,
+        price_per_hour: args.price,
+        quantile: args.quantile.unwrap_or(0.9),
+        lead_time_mins: args.lead_time_mins,
+        min_history_days: args.min_history_days,
+        scale_in_cooldown_mins: args.cooldown_mins,
+        policies: args.policies.clone(),
+        ..prescale_sim::SimSettings::default()
+    };
+    if let Some(p) = args.price
+        && !(p >= 0.0 && p.is_finite())
+    {
+        bail!("--price {p} must be a non-negative number of dollars per instance-hour");
+    }
+    let (trace, label) = match (&args.input, &args.group) {
+        (Some(path), _) => {
+            if let Some(p) = &g.config {
+                s.model = Config::load(p)?.forecast.model;
+            }
+            (read_input(path)?, path.display().to_string())
+        }
+        (None, Some(name)) => {
+            let ctx = context(g)?;
+            let gc = selected(&ctx, &GroupFilter { groups: vec![name.clone()] })?[0];
+            let id = Config::load_id(gc);
+            let series = MetricStore::open(&ctx.store_dir)?.read(&id).with_context(|| {
+                format!(
+                    "no stored load for {id}\nhint: run `prescale ingest --group {name}` (or `prescale nightly`) first"
+                )
+            })?;
+            let env = ctx.config.environments.get(&gc.environment).cloned().unwrap_or_default();
+            s.capacity_per_instance = args.capacity.or(Some(gc.capacity_per_instance));
+            s.target_utilization = args.target.or(gc.target_utilization).unwrap_or(env.target_utilization);
+            s.quantile = args.quantile.or(gc.quantile).unwrap_or(env.quantile);
+            s.min_size = args.min.unwrap_or(gc.min_size.max(1));
+            s.max_size = args.max.or(Some(gc.max_size));
+            s.model = ctx.config.forecast.model.clone();
+            (series, id.to_string())
+        }
+        (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),
+    };
+    let report = prescale_sim::simulate(&trace, &s).with_context(|| format!("cannot simulate {label}"))?;
+    for n in &report.nights {
+        match &n.error {
+            Some(e) => warn!("{}: no forecast at {}: {e}; the floors of the previous night stay", label, n.at),
+            None => info!(
+                "{} plan at {}: {} floors up to {} instances ({})",
+                label,
+                n.at,
+                n.prescale_actions,
+                n.prescale_peak_floor,
+                n.model.as_deref().unwrap_or("-")
+            ),
+        }
+    }
+    let out = &mut std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+            Ok(())
+        }
+        Format::Table => output::simulation(out, &label, &report),
+        Format::Csv => bail!("--format csv is not offered for simulate; use table or json"),
+    }
 }

@@ -18,8 +18,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
 /// Not built yet: ETS-only and ML (linfa) forecasters, season detection, events (`event add`, `plan
-/// --what-if`), step-scaling fallback, and the `simulate` replay. The commands below are what
-/// exists.
+/// --what-if`), the step-scaling fallback, and parts of `simulate` (see `prescale simulate --help`).
+/// The commands below are what exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
@@ -64,6 +64,10 @@ enum Command {
     Apply(ApplyArgs),
     /// The nightly job: ingest, forecast fit, plan and apply (dry run unless --execute).
     Nightly(NightlyArgs),
+    /// Replay a load trace minute by minute under reactive, static, scheduled, AWS-style,
+    /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare
+    /// them.
+    Simulate(SimulateArgs),
     /// The demo data.
     #[command(subcommand)]
     Demo(DemoCmd),
@@ -197,6 +201,69 @@ struct NightlyArgs {
     /// Apply the plan even though it breaks a [guardrails] limit (see `prescale apply --help`)
     #[arg(long)]
     allow_guardrail_breach: bool,
+}
+
+/// Replays a load trace (a file, or a group's stored load) minute by minute on a simulated clock.
+/// At every midnight (UTC) with enough history before it, the real forecast and the real planner
+/// run on the history known at that instant, with no look at what follows; before the first run
+/// the forecasting policies scale by target tracking alone. Every policy sees the same trace and
+/// capacity model; each starts warm. Same inputs, byte-identical output.
+///
+/// A minute takes the value of the trace's slot it falls in (held constant within a longer step,
+/// the mean of the slots within it for a shorter one). Missing slots are held at the last value
+/// before them and negative values read as 0 (the JSON counts both); the forecasts see missing
+/// slots as missing. Under-provisioned: demand above the serving instances' full capacity
+/// (capacity × serving instances). Instance-hours count booting instances too.
+///
+/// Not built yet (issue 7): step scaling, spot pricing, the Parquet time series of demand and
+/// capacity, the chart, the notebook, `--scenario` load tests, the NAB-wide figures and the bench.
+#[derive(Debug, Args)]
+struct SimulateArgs {
+    /// The trace: a CSV or Parquet file of `ts,value` (or `timestamp,value`) rows, any regular step
+    #[arg(long, value_name = "FILE", conflicts_with = "group", required_unless_present = "group")]
+    input: Option<PathBuf>,
+    /// Replay this group's stored load instead; its config gives the defaults of --capacity,
+    /// --target, --min, --max and --quantile
+    #[arg(long, value_name = "NAME")]
+    group: Option<String>,
+    /// Load one instance serves at 100 % utilization, in the trace's units per step [default:
+    /// sized so that the trace's 95th percentile needs 10 instances at the target]
+    #[arg(long, value_name = "LOAD")]
+    capacity: Option<f64>,
+    /// Target utilization of every policy, in (0, 1] [default: 0.7, or the group's]
+    #[arg(long, value_name = "FRACTION")]
+    target: Option<f64>,
+    /// The group's MinSize, at least 1 [default: 1, or the group's min_size]
+    #[arg(long)]
+    min: Option<u32>,
+    /// The group's MaxSize [default: 10 × the instances the trace's 95th percentile needs]
+    #[arg(long)]
+    max: Option<u32>,
+    /// Minutes from launch until an instance serves
+    #[arg(long, value_name = "MINUTES", default_value_t = 5)]
+    boot_mins: u32,
+    /// Price of one instance-hour, for a dollar column
+    #[arg(long, value_name = "DOLLARS")]
+    price: Option<f64>,
+    /// The forecast quantile prescale's floors are sized for, in [0.5, 1) [default: 0.9, or the
+    /// group's]
+    #[arg(long)]
+    quantile: Option<f64>,
+    /// Minutes before the demand the planned capacity is in place
+    #[arg(long, value_name = "MINUTES", default_value_t = 10)]
+    lead_time_mins: u32,
+    /// Days of history before the first nightly forecast
+    #[arg(long, value_name = "DAYS", default_value_t = 2)]
+    min_history_days: u32,
+    /// Minutes between two scale-ins of target tracking
+    #[arg(long, value_name = "MINUTES", default_value_t = 5)]
+    cooldown_mins: u32,
+    /// Policies to compare, comma-separated: reactive, static, scheduled, aws-style, prescale, oracle
+    #[arg(long, value_delimiter = ',', default_value = "reactive,static,scheduled,aws-style,prescale,oracle")]
+    policies: Vec<prescale_sim::Policy>,
+    /// Output format (csv is not offered: use json)
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
 }
 
 #[derive(Debug, Subcommand)]

@@ -459,3 +459,77 @@ fn short_model(id: &str) -> String {
         _ => id.to_string(),
     }
 }
+
+/// The simulator's comparison: a line on the trace and settings, one row per policy.
+pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport) -> Result<()> {
+    let (t, s) = (&r.trace, &r.settings);
+    writeln!(
+        out,
+        "{label}: {} to {}, step {} s, {} minutes replayed",
+        t.start.format("%Y-%m-%d %H:%M"),
+        t.end.format("%Y-%m-%d %H:%M UTC"),
+        t.step_secs,
+        t.minutes
+    )?;
+    writeln!(
+        out,
+        "capacity {} per instance ({}), target {:.0} %, instances {}..={}, boot {} min, prescale at P{:.0} with lead {} min",
+        num(s.capacity_per_instance),
+        s.capacity_source,
+        s.target_utilization * 100.0,
+        s.min_size,
+        s.max_size,
+        s.boot_mins,
+        s.quantile * 100.0,
+        s.lead_time_mins
+    )?;
+    if !r.nights.is_empty() {
+        let ok = r.nights.iter().filter(|n| n.error.is_none()).count();
+        writeln!(
+            out,
+            "nightly forecast and plan: {ok} of {} midnights from {} (after {} days of history)",
+            r.nights.len(),
+            r.nights[0].at.format("%Y-%m-%d"),
+            s.min_history_days
+        )?;
+    }
+    if t.repaired_missing + t.repaired_negative > 0 {
+        writeln!(
+            out,
+            "repaired: {} missing slots held at the value before, {} negative values read as 0",
+            t.repaired_missing, t.repaired_negative
+        )?;
+    }
+    let priced = s.price_per_hour.is_some();
+    let mut header = vec!["policy", "instance-h"];
+    if priced {
+        header.push("$");
+    }
+    header.extend([
+        "under-prov. min",
+        "peak util %",
+        "min > target %",
+        "actions",
+        "reversals < 1 h",
+        "worst shortfall (inst.)",
+    ]);
+    let mut tb = table(&header);
+    for p in &r.policies {
+        let mut row = vec![p.policy.to_string(), num(p.instance_hours)];
+        if let Some(d) = p.dollars {
+            row.push(num(d));
+        }
+        row.extend([
+            p.under_provisioned_minutes.to_string(),
+            num(p.peak_utilization * 100.0),
+            num(p.share_above_target * 100.0),
+            p.scaling_actions.to_string(),
+            p.reversals_within_hour.to_string(),
+            p.worst_shortfall_instances.to_string(),
+        ]);
+        tb.add_row(row);
+    }
+    right(&mut tb, 1);
+    writeln!(out, "{tb}")?;
+    Ok(())
+}

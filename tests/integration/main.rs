@@ -11,3 +11,4 @@ mod common;
 mod data;
 mod forecast;
 mod safety;
+mod simulate;

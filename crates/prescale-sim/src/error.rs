@@ -1,0 +1,52 @@
+use thiserror::Error;
+
+/// Why a simulation cannot run.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum SimError {
+    /// The trace holds no finite value.
+    #[error("the trace holds no measured value")]
+    Empty,
+    /// The trace's step is not a positive number of seconds.
+    #[error("the trace's step must be a positive number of seconds, got {0}")]
+    BadStep(i64),
+    /// `capacity_per_instance` is zero, negative or not a number.
+    #[error("capacity per instance must be a positive number, got {0}")]
+    BadCapacity(f64),
+    /// The trace's 95th percentile is zero, so no default capacity can be derived from it.
+    #[error(
+        "cannot size a default capacity per instance: the trace's 95th percentile is {0}\nhint: give one with --capacity"
+    )]
+    NoDefaultCapacity(f64),
+    /// `target_utilization` outside (0, 1].
+    #[error("target utilization must be in (0, 1], got {0}")]
+    BadTarget(f64),
+    /// `quantile` outside [0.5, 1).
+    #[error("the planning quantile must be in [0.5, 1), got {0}")]
+    BadQuantile(f64),
+    /// `min > max`, or a minimum of zero.
+    #[error("group bounds are contradictory: min {min}, max {max} (need 1 <= min <= max)")]
+    BadBounds {
+        /// Lower bound.
+        min: u32,
+        /// Upper bound.
+        max: u32,
+    },
+    /// A policy that forecasts was asked for, but the trace is too short for its first nightly run.
+    #[error(
+        "the trace covers {got_hours:.1} h; policies {policies} need {history_days} days of history before their \
+         first nightly forecast, plus a day to replay it\nhint: pass a longer trace, lower --min-history-days, or run \
+         only --policies reactive,static,scheduled,oracle"
+    )]
+    TooShortForForecast {
+        /// Hours the trace covers.
+        got_hours: f64,
+        /// Days of history before the first nightly run.
+        history_days: u32,
+        /// The forecasting policies asked for.
+        policies: String,
+    },
+    /// No policy to simulate.
+    #[error("no policy to simulate")]
+    NoPolicy,
+}

@@ -1,0 +1,782 @@
+#![doc = include_str!("../README.md")]
+
+mod error;
+pub mod group;
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, Duration, DurationRound, Timelike, Utc, Weekday};
+use prescale_core::{CapacityBounds, Level, Series};
+use prescale_forecast::ModelSpec;
+use prescale_plan::{MaxBreach, PlanSettings, ReactiveSettings, plan_group};
+use serde::Serialize;
+
+pub use error::SimError;
+use group::{Group, TargetTracking};
+
+/// A scaling policy the simulator replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Policy {
+    /// Target tracking alone, as Auto Scaling runs it (see [`group::TargetTracking`]).
+    Reactive,
+    /// A fixed capacity sized for the peak of the training history.
+    Static,
+    /// A fixed daily schedule: up at 08:00 UTC, down at 22:00 UTC.
+    Scheduled,
+    /// AWS-style predictive scaling: hourly floors from the point forecast, plus target tracking.
+    AwsStyle,
+    /// prescale: the real planner's floors from the real forecast, re-planned nightly, plus target tracking.
+    Prescale,
+    /// The minimum capacity that serves the true load at the target, launched a boot time ahead.
+    Oracle,
+}
+
+impl Policy {
+    /// Every policy, in the order they are reported.
+    pub const ALL: [Policy; 6] =
+        [Policy::Reactive, Policy::Static, Policy::Scheduled, Policy::AwsStyle, Policy::Prescale, Policy::Oracle];
+
+    /// The name used on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::Reactive => "reactive",
+            Policy::Static => "static",
+            Policy::Scheduled => "scheduled",
+            Policy::AwsStyle => "aws-style",
+            Policy::Prescale => "prescale",
+            Policy::Oracle => "oracle",
+        }
+    }
+
+    /// Whether the policy needs the nightly forecast.
+    pub fn forecasts(self) -> bool {
+        matches!(self, Policy::AwsStyle | Policy::Prescale)
+    }
+}
+
+impl fmt::Display for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Policy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Policy::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| {
+            let names: Vec<&str> = Policy::ALL.iter().map(|p| p.name()).collect();
+            format!("unknown policy {s:?}; choose from {}", names.join(", "))
+        })
+    }
+}
+
+/// What to simulate. [`SimSettings::default`] holds the documented defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimSettings {
+    /// Load (in the trace's units per step) one instance serves at 100 % utilization. `None`:
+    /// sized so that the trace's 95th percentile needs exactly 10 instances at the target.
+    pub capacity_per_instance: Option<f64>,
+    /// Utilization every policy sizes for, in (0, 1] (default 0.7).
+    pub target_utilization: f64,
+    /// The group's `MinSize` (default 1, at least 1).
+    pub min_size: u32,
+    /// The group's `MaxSize`. `None`: 10 × the instances the trace's 95th percentile needs.
+    pub max_size: Option<u32>,
+    /// Minutes from launch until an instance serves (default 5).
+    pub boot_mins: u32,
+    /// Price of one instance-hour, for the dollar column.
+    pub price_per_hour: Option<f64>,
+    /// The forecast quantile prescale's floors are sized for (default 0.9).
+    pub quantile: f64,
+    /// How long before the demand the planned capacity is in place (default 10 min).
+    pub lead_time_mins: u32,
+    /// The planner's minimum hold of a lower floor (default 60 min).
+    pub min_hold_mins: u32,
+    /// Days of history before the first nightly forecast (default 2); before it the forecasting
+    /// policies run their target tracking alone.
+    pub min_history_days: u32,
+    /// Days of history each nightly fit sees at most (default 28).
+    pub train_days: u32,
+    /// Forecast horizon of each nightly run in hours (default 48).
+    pub horizon_hours: u32,
+    /// Minutes between two scale-ins of target tracking (default 5, Auto Scaling's default).
+    pub scale_in_cooldown_mins: u32,
+    /// The forecasting model (default `auto`).
+    pub model: ModelSpec,
+    /// The policies to compare (default: all).
+    pub policies: Vec<Policy>,
+}
+
+impl Default for SimSettings {
+    fn default() -> Self {
+        Self {
+            capacity_per_instance: None,
+            target_utilization: 0.7,
+            min_size: 1,
+            max_size: None,
+            boot_mins: 5,
+            price_per_hour: None,
+            quantile: 0.9,
+            lead_time_mins: 10,
+            min_hold_mins: 60,
+            min_history_days: 2,
+            train_days: 28,
+            horizon_hours: 48,
+            scale_in_cooldown_mins: 5,
+            model: ModelSpec::Auto,
+            policies: Policy::ALL.to_vec(),
+        }
+    }
+}
+
+/// The settings a simulation ran with, defaults resolved.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Resolved {
+    /// Load one instance serves at 100 % utilization.
+    pub capacity_per_instance: f64,
+    /// `given` or `p95/10` (derived from the trace).
+    pub capacity_source: &'static str,
+    /// Target utilization.
+    pub target_utilization: f64,
+    /// `MinSize`.
+    pub min_size: u32,
+    /// `MaxSize`.
+    pub max_size: u32,
+    /// Boot time in minutes.
+    pub boot_mins: u32,
+    /// Price per instance-hour.
+    pub price_per_hour: Option<f64>,
+    /// prescale's forecast quantile.
+    pub quantile: f64,
+    /// Lead time in minutes.
+    pub lead_time_mins: u32,
+    /// Minimum history before the first nightly forecast, in days.
+    pub min_history_days: u32,
+    /// Training window of each nightly fit, in days.
+    pub train_days: u32,
+    /// Forecast horizon in hours.
+    pub horizon_hours: u32,
+    /// Scale-in cooldown in minutes.
+    pub scale_in_cooldown_mins: u32,
+    /// Model.
+    pub model: ModelSpec,
+}
+
+/// The trace as replayed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TraceInfo {
+    /// First instant.
+    pub start: DateTime<Utc>,
+    /// End of the replay (exclusive).
+    pub end: DateTime<Utc>,
+    /// The trace's step in seconds.
+    pub step_secs: i64,
+    /// Minutes replayed.
+    pub minutes: usize,
+    /// Missing slots replaced by the last value before them (the first value for leading ones).
+    pub repaired_missing: usize,
+    /// Negative values replaced by 0.
+    pub repaired_negative: usize,
+    /// The trace's 95th percentile.
+    pub p95: f64,
+}
+
+/// One nightly forecast and plan.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NightRun {
+    /// The instant of the run (midnight UTC, or the first minute after it).
+    pub at: DateTime<Utc>,
+    /// The fitted model, when the fit succeeded.
+    pub model: Option<String>,
+    /// prescale's scheduled actions from this run.
+    pub prescale_actions: usize,
+    /// The highest floor prescale planned.
+    pub prescale_peak_floor: u32,
+    /// aws-style's hourly floor actions from this run.
+    pub aws_actions: usize,
+    /// Why no plan came from this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What one policy did over the trace.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PolicyResult {
+    /// The policy.
+    pub policy: Policy,
+    /// Instance-hours paid (serving and booting instances).
+    pub instance_hours: f64,
+    /// Instance-hours × price, when a price was given.
+    pub dollars: Option<f64>,
+    /// Minutes in which demand exceeded the serving instances' full capacity.
+    pub under_provisioned_minutes: u64,
+    /// The highest utilization of the serving instances over a minute (above 1: demand not served).
+    pub peak_utilization: f64,
+    /// Share of minutes above the target utilization.
+    pub share_above_target: f64,
+    /// Changes of the desired capacity.
+    pub scaling_actions: u64,
+    /// Changes of direction less than an hour after the previous change (thrashing).
+    pub reversals_within_hour: u64,
+    /// The largest unserved load in one minute, in the trace's units.
+    pub worst_shortfall: f64,
+    /// The same in instances.
+    pub worst_shortfall_instances: u32,
+    /// Mean paid instances.
+    pub mean_instances: f64,
+}
+
+/// The outcome of [`simulate`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimReport {
+    /// The trace.
+    pub trace: TraceInfo,
+    /// The settings, defaults resolved.
+    pub settings: Resolved,
+    /// The nightly forecast runs (empty without a forecasting policy).
+    pub nights: Vec<NightRun>,
+    /// One result per policy, in the order asked.
+    pub policies: Vec<PolicyResult>,
+    /// Per policy, per minute: (serving, paid) instances. Not serialized.
+    #[serde(skip)]
+    pub timeline: Vec<Vec<(u32, u32)>>,
+    /// Demand per minute. Not serialized.
+    #[serde(skip)]
+    pub demand: Vec<f64>,
+}
+
+/// A scheduled floor: from minute `.0` on, at least `.1` instances.
+type Floors = Vec<(u64, u32)>;
+
+struct Night {
+    minute: u64,
+    prescale: Option<Floors>,
+    aws: Option<Floors>,
+}
+
+/// Replays `trace` minute by minute under every policy of `s` and measures each.
+///
+/// The trace is load per step on a regular grid. Each minute takes the value of the slot it falls
+/// in (held constant within a step longer than a minute; the mean of the slots within it for a
+/// shorter step). Missing slots are held at the last value before them, negative values read as 0;
+/// the report counts both. The forecasting policies see at each midnight (UTC) only the slots that
+/// ended by then, with missing slots left missing.
+///
+/// # Errors
+/// [`SimError`] for contradictory settings, an empty trace, or a trace too short for the first
+/// nightly forecast when a forecasting policy is asked for.
+pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> {
+    if s.policies.is_empty() {
+        return Err(SimError::NoPolicy);
+    }
+    if !(s.target_utilization > 0.0 && s.target_utilization <= 1.0) {
+        return Err(SimError::BadTarget(s.target_utilization));
+    }
+    if !(0.5..1.0).contains(&s.quantile) {
+        return Err(SimError::BadQuantile(s.quantile));
+    }
+    if let Some(c) = s.capacity_per_instance
+        && !(c > 0.0 && c.is_finite())
+    {
+        return Err(SimError::BadCapacity(c));
+    }
+    if let Some(max) = s.max_size
+        && (s.min_size == 0 || s.min_size > max)
+    {
+        return Err(SimError::BadBounds { min: s.min_size, max });
+    }
+    if s.min_size == 0 {
+        return Err(SimError::BadBounds { min: 0, max: s.max_size.unwrap_or(0) });
+    }
+    let step = trace.step_secs();
+    if step <= 0 {
+        return Err(SimError::BadStep(step));
+    }
+    // The forecasts' view: negative load is read as 0, missing slots stay missing.
+    let history: Vec<f64> = trace.values().iter().map(|v| if *v < 0.0 { 0.0 } else { *v }).collect();
+    let repaired_negative = trace.values().iter().filter(|v| **v < 0.0).count();
+    let first = history.iter().copied().find(|v| v.is_finite()).ok_or(SimError::Empty)?;
+    let mut last = first;
+    let mut repaired_missing = 0;
+    let slots: Vec<f64> = history
+        .iter()
+        .map(|v| {
+            if v.is_finite() {
+                last = *v;
+            } else {
+                repaired_missing += 1;
+            }
+            last
+        })
+        .collect();
+    let history = Series::new(trace.start(), step, history).map_err(|_| SimError::BadStep(step))?;
+    let demand = minutes(&slots, step);
+    if demand.is_empty() {
+        return Err(SimError::Empty);
+    }
+    let n = demand.len() as u64;
+    let p95 = percentile(&slots, 0.95);
+    let (cap, capacity_source) = match s.capacity_per_instance {
+        Some(c) => (c, "given"),
+        None if p95 > 0.0 => (p95 / (10.0 * s.target_utilization), "p95/10"),
+        None => return Err(SimError::NoDefaultCapacity(p95)),
+    };
+    let per = cap * s.target_utilization;
+    let instances = |load: f64| -> u32 { (load.max(0.0) / per - 1e-9).ceil().clamp(0.0, f64::from(u32::MAX)) as u32 };
+    let max = s.max_size.unwrap_or_else(|| instances(p95).saturating_mul(10).max(s.min_size));
+    let bounds = CapacityBounds::new(s.min_size, max).map_err(|_| SimError::BadBounds { min: s.min_size, max })?;
+    let settings = Resolved {
+        capacity_per_instance: cap,
+        capacity_source,
+        target_utilization: s.target_utilization,
+        min_size: s.min_size,
+        max_size: max,
+        boot_mins: s.boot_mins,
+        price_per_hour: s.price_per_hour,
+        quantile: s.quantile,
+        lead_time_mins: s.lead_time_mins,
+        min_history_days: s.min_history_days,
+        train_days: s.train_days,
+        horizon_hours: s.horizon_hours,
+        scale_in_cooldown_mins: s.scale_in_cooldown_mins,
+        model: s.model.clone(),
+    };
+    let start = trace.start();
+    let at = |m: u64| start + Duration::minutes(m as i64);
+    let forecasting: Vec<&str> = s.policies.iter().filter(|p| p.forecasts()).map(|p| p.name()).collect();
+    if !forecasting.is_empty() && n < u64::from(s.min_history_days + 1) * 1440 {
+        return Err(SimError::TooShortForForecast {
+            got_hours: n as f64 / 60.0,
+            history_days: s.min_history_days,
+            policies: forecasting.join(", "),
+        });
+    }
+    let ctx = Ctx { s, bounds, cap, per, boot: u64::from(s.boot_mins), start };
+    let (nights, night_runs): (Vec<Night>, Vec<NightRun>) =
+        if forecasting.is_empty() { (Vec::new(), Vec::new()) } else { nightly(&ctx, &history, n).into_iter().unzip() };
+    // Static and scheduled are sized on what the first nightly forecast sees: the first
+    // min_history_days of the trace.
+    let train_end = ((u64::from(s.min_history_days) * 1440).min(n)) as usize;
+    let train = &demand[..train_end.max(1)];
+    let need = |load: f64| bounds.clamp(instances(load));
+    let static_n = need(train.iter().copied().fold(0.0, f64::max));
+    let (day_n, night_n) = schedule_levels(train, start);
+    let (day_n, night_n) = (need(day_n), need(night_n));
+    let needs: Vec<u32> = demand.iter().map(|d| need(*d)).collect();
+    let mut policies = Vec::new();
+    let mut timeline = Vec::new();
+    for &p in &s.policies {
+        let (g, tl) = match p {
+            Policy::Reactive | Policy::Prescale | Policy::AwsStyle => {
+                let plans: Vec<(u64, &Floors)> = nights
+                    .iter()
+                    .filter_map(|nt| {
+                        let f = if p == Policy::Prescale { nt.prescale.as_ref() } else { nt.aws.as_ref() };
+                        if p == Policy::Reactive { None } else { f.map(|f| (nt.minute, f)) }
+                    })
+                    .collect();
+                tracked(&ctx, &demand, &needs, &plans)
+            }
+            Policy::Static => fixed(&demand, ctx.boot, |_| static_n),
+            Policy::Scheduled => {
+                fixed(&demand, ctx.boot, |m| if (8..22).contains(&at(m).hour()) { day_n } else { night_n })
+            }
+            Policy::Oracle => {
+                // The need of the next boot minutes, so what serves at t was launched by t − boot.
+                let w = ctx.boot as usize + 1;
+                let ahead: Vec<u32> = (0..needs.len())
+                    .map(|t| needs[t..(t + w).min(needs.len())].iter().copied().max().unwrap_or(0))
+                    .collect();
+                fixed(&demand, ctx.boot, |m| ahead[m as usize])
+            }
+        };
+        policies.push(measure(p, &demand, &tl, &g, &ctx));
+        timeline.push(tl);
+    }
+    Ok(SimReport {
+        trace: TraceInfo {
+            start,
+            end: at(n),
+            step_secs: step,
+            minutes: demand.len(),
+            repaired_missing,
+            repaired_negative,
+            p95,
+        },
+        settings,
+        nights: night_runs,
+        policies,
+        timeline,
+        demand,
+    })
+}
+
+struct Ctx<'a> {
+    s: &'a SimSettings,
+    bounds: CapacityBounds,
+    cap: f64,
+    per: f64,
+    boot: u64,
+    start: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    fn minute(&self, t: DateTime<Utc>) -> u64 {
+        ((t - self.start).num_seconds().max(0) as u64).div_ceil(60)
+    }
+}
+
+/// The trace's slot values per minute: held within longer steps, averaged within shorter ones.
+fn minutes(slots: &[f64], step: i64) -> Vec<f64> {
+    let step = step as u64;
+    let n = (slots.len() as u64 * step / 60) as usize;
+    (0..n)
+        .map(|m| {
+            let t = m as u64 * 60;
+            if step >= 60 {
+                slots[(t / step) as usize]
+            } else {
+                let (a, b) = (t.div_ceil(step) as usize, ((t + 60).div_ceil(step) as usize).min(slots.len()));
+                let w = &slots[a..b.max(a + 1)];
+                w.iter().sum::<f64>() / w.len() as f64
+            }
+        })
+        .collect()
+}
+
+/// The `q` quantile (nearest rank) of the finite values.
+fn percentile(v: &[f64], q: f64) -> f64 {
+    let mut x: Vec<f64> = v.iter().copied().filter(|v| v.is_finite()).collect();
+    if x.is_empty() {
+        return 0.0;
+    }
+    x.sort_by(f64::total_cmp);
+    x[((q * x.len() as f64).ceil() as usize).clamp(1, x.len()) - 1]
+}
+
+/// The scheduled policy's day and night load: the 95th percentile of the weekday daily peaks
+/// between 08:00 and 22:00 UTC (every day's when the window holds no weekday), and the 95th
+/// percentile of the load between 22:00 and 08:00.
+fn schedule_levels(train: &[f64], start: DateTime<Utc>) -> (f64, f64) {
+    let mut peaks: Vec<(bool, f64)> = Vec::new();
+    let mut nights = Vec::new();
+    let mut day = None;
+    for (m, d) in train.iter().enumerate() {
+        let t = start + Duration::minutes(m as i64);
+        if !(8..22).contains(&t.hour()) {
+            nights.push(*d);
+            continue;
+        }
+        let weekday = !matches!(t.weekday(), Weekday::Sat | Weekday::Sun);
+        if day != Some(t.date_naive()) {
+            day = Some(t.date_naive());
+            peaks.push((weekday, *d));
+        } else if let Some(p) = peaks.last_mut() {
+            p.1 = p.1.max(*d);
+        }
+    }
+    let week: Vec<f64> = peaks.iter().filter(|p| p.0).map(|p| p.1).collect();
+    let all: Vec<f64> = peaks.iter().map(|p| p.1).collect();
+    let day = percentile(if week.is_empty() { &all } else { &week }, 0.95);
+    let night = if nights.is_empty() { day } else { percentile(&nights, 0.95) };
+    (day, night)
+}
+
+/// Forecasts and plans at every midnight with enough history before it, on the history known then.
+fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
+    let s = ctx.s;
+    let step = history.step_secs();
+    let first = ctx.start + Duration::days(i64::from(s.min_history_days));
+    let mut night = first.duration_trunc(Duration::days(1)).unwrap_or(first);
+    if night < first {
+        night += Duration::days(1);
+    }
+    let mut q_levels = vec![Level::new(0.8).unwrap_or_else(|_| unreachable!())];
+    if let Ok(l) = Level::new(2.0 * s.quantile - 1.0)
+        && (l.value() - 0.8).abs() > 1e-9
+    {
+        q_levels.push(l);
+    }
+    let horizon = ((i64::from(s.horizon_hours) * 3600 + step - 1) / step).max(1) as usize;
+    let settings = PlanSettings {
+        bounds: ctx.bounds,
+        capacity_per_instance: ctx.cap,
+        target_utilization: s.target_utilization,
+        quantile: s.quantile,
+        headroom: 0.0,
+        lead_time: Duration::minutes(i64::from(s.lead_time_mins)),
+        min_hold: Duration::minutes(i64::from(s.min_hold_mins)),
+        max_actions: 48,
+        reactive: ReactiveSettings {
+            target_value: s.target_utilization * 100.0,
+            warmup_secs: s.boot_mins * 60,
+            ..ReactiveSettings::default()
+        },
+        max_breach: MaxBreach::Clamp,
+        max_step_up: None,
+        time_zone: None,
+    };
+    let model = s.model.build();
+    let mut out = Vec::new();
+    while ctx.minute(night) < n {
+        let minute = ctx.minute(night);
+        // Only slots that ended by now: ts + step <= now.
+        let known =
+            history.window(night - Duration::days(i64::from(s.train_days)), night - Duration::seconds(step - 1));
+        let forecast = model.fit(&known).and_then(|f| f.predict(horizon, &q_levels));
+        let (night_plan, run) = match forecast {
+            Ok(f) => {
+                let plan = plan_group("sim", "sim", Some(&f), &settings, night);
+                let floors: Floors = plan
+                    .scheduled_actions
+                    .iter()
+                    .filter_map(|a| a.min_size.map(|m| (ctx.minute(a.start_time), m)))
+                    .collect();
+                let aws = aws_floors(ctx, &f, night);
+                let run = NightRun {
+                    at: night,
+                    model: Some(f.model.clone()),
+                    prescale_actions: floors.len(),
+                    prescale_peak_floor: floors.iter().map(|f| f.1).max().unwrap_or(0),
+                    aws_actions: aws.len(),
+                    error: None,
+                };
+                (Night { minute, prescale: Some(floors), aws: Some(aws) }, run)
+            }
+            Err(e) => {
+                let run = NightRun {
+                    at: night,
+                    model: None,
+                    prescale_actions: 0,
+                    prescale_peak_floor: 0,
+                    aws_actions: 0,
+                    error: Some(e.to_string()),
+                };
+                (Night { minute, prescale: None, aws: None }, run)
+            }
+        };
+        out.push((night_plan, run));
+        night += Duration::days(1);
+    }
+    out
+}
+
+/// AWS predictive scaling as AWS describes it: the point forecast (no interval), the hour's
+/// highest need as that hour's minimum capacity, launched `lead_time` ahead; no smoothing, no hold.
+fn aws_floors(ctx: &Ctx, f: &prescale_core::Forecast, now: DateTime<Utc>) -> Floors {
+    let lead = Duration::minutes(i64::from(ctx.s.lead_time_mins));
+    let mut hours: Vec<(DateTime<Utc>, u32)> = Vec::new();
+    for (i, p) in f.point.iter().enumerate() {
+        let need = ctx.bounds.clamp((p.max(0.0) / ctx.per - 1e-9).ceil().clamp(0.0, f64::from(u32::MAX)) as u32);
+        let h = f.ts(i).duration_trunc(Duration::hours(1)).unwrap_or(f.ts(i));
+        match hours.last_mut() {
+            Some((t, n)) if *t == h => *n = (*n).max(need),
+            _ => hours.push((h, need)),
+        }
+    }
+    let mut floors: Floors = Vec::new();
+    let earliest = ctx.minute(now) + 1;
+    for (h, need) in hours {
+        let m = ctx.minute(h - lead).max(earliest);
+        match floors.last_mut() {
+            Some(l) if l.1 == need => {}
+            Some(l) if l.0 >= m => l.1 = need,
+            _ => floors.push((m, need)),
+        }
+    }
+    let end = ctx.minute(f.ts(f.len()));
+    if floors.last().is_some_and(|l| l.1 != ctx.bounds.min()) {
+        floors.push((end, ctx.bounds.min()));
+    }
+    floors
+}
+
+/// Target tracking above a floor; the floor comes from the nightly plans (none: `MinSize`). A new
+/// plan replaces the actions of the previous one that have not started; the floor in force stays
+/// until the first new action, as when `apply` replaces a group's scheduled actions.
+fn tracked(ctx: &Ctx, demand: &[f64], needs: &[u32], plans: &[(u64, &Floors)]) -> (Group, Vec<(u32, u32)>) {
+    let (min, max) = (ctx.bounds.min(), ctx.bounds.max());
+    let mut g = Group::warm(needs[0]);
+    let mut tt = TargetTracking::new(ctx.s.target_utilization, u64::from(ctx.s.scale_in_cooldown_mins));
+    let mut floor = min;
+    let mut pending: VecDeque<(u64, u32)> = VecDeque::new();
+    let mut plans = plans.iter().peekable();
+    let mut tl = Vec::with_capacity(demand.len());
+    for (t, d) in demand.iter().enumerate() {
+        let t = t as u64;
+        while let Some((_, f)) = plans.next_if(|(m, _)| *m <= t) {
+            pending = f.iter().copied().collect();
+        }
+        while let Some((_, f)) = pending.pop_front_if(|(m, _)| *m <= t) {
+            floor = f.clamp(min, max);
+        }
+        tt.act(&mut g, t, floor, max, ctx.boot);
+        if g.desired() < floor {
+            g.set_desired(floor, t, ctx.boot);
+        }
+        let serving = g.serving(t);
+        tl.push((serving, g.desired()));
+        tt.observe(utilization(*d, serving, ctx.cap), needs[t as usize]);
+    }
+    (g, tl)
+}
+
+/// A capacity set per minute with no feedback: the instances of minute 0 serve at once, later ones
+/// after the boot time.
+fn fixed(demand: &[f64], boot: u64, level: impl Fn(u64) -> u32) -> (Group, Vec<(u32, u32)>) {
+    let mut g = Group::warm(level(0));
+    let tl = (0..demand.len() as u64)
+        .map(|t| {
+            g.set_desired(level(t), t, boot);
+            (g.serving(t), g.desired())
+        })
+        .collect();
+    (g, tl)
+}
+
+fn utilization(demand: f64, serving: u32, cap: f64) -> f64 {
+    if serving == 0 { if demand > 0.0 { f64::MAX } else { 0.0 } } else { demand / (f64::from(serving) * cap) }
+}
+
+fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx) -> PolicyResult {
+    let cap = ctx.cap;
+    let minutes = demand.len().max(1) as f64;
+    let paid: u64 = tl.iter().map(|(_, d)| u64::from(*d)).sum();
+    let instance_hours = paid as f64 / 60.0;
+    let (mut under, mut above, mut peak, mut worst) = (0, 0, 0.0_f64, 0.0_f64);
+    for (d, (serving, _)) in demand.iter().zip(tl) {
+        let u = utilization(*d, *serving, cap);
+        let capacity = f64::from(*serving) * cap;
+        if *d > capacity * (1.0 + 1e-9) {
+            under += 1;
+            worst = worst.max(d - capacity);
+        }
+        if u > ctx.s.target_utilization * (1.0 + 1e-9) {
+            above += 1;
+        }
+        peak = peak.max(u);
+    }
+    let reversals = g.actions.windows(2).filter(|w| w[0].1 != w[1].1 && w[1].0 - w[0].0 < 60).count() as u64;
+    PolicyResult {
+        policy: p,
+        instance_hours,
+        dollars: ctx.s.price_per_hour.map(|pr| pr * instance_hours),
+        under_provisioned_minutes: under,
+        peak_utilization: peak,
+        share_above_target: f64::from(above) / minutes,
+        scaling_actions: g.actions.len() as u64,
+        reversals_within_hour: reversals,
+        worst_shortfall: worst,
+        worst_shortfall_instances: (worst / cap - 1e-9).ceil().max(0.0) as u32,
+        mean_instances: paid as f64 / minutes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()
+    }
+
+    fn settings(policies: &[Policy]) -> SimSettings {
+        SimSettings {
+            capacity_per_instance: Some(100.0),
+            max_size: Some(100),
+            policies: policies.to_vec(),
+            ..SimSettings::default()
+        }
+    }
+
+    /// A daily cycle with a sharp morning ramp, at a 5-minute step.
+    fn daily(days: usize) -> Series {
+        let v = (0..days * 288)
+            .map(|i| {
+                let h = (i % 288) as f64 / 12.0;
+                let noise = ((i * 7919) % 13) as f64 * 10.0;
+                if (9.0..18.0).contains(&h) { 3000.0 + noise } else { 300.0 + noise }
+            })
+            .collect();
+        Series::new(t0(), 300, v).unwrap()
+    }
+
+    #[test]
+    fn minutes_hold_long_steps_and_average_short_ones() {
+        assert_eq!(minutes(&[1.0, 2.0], 120), vec![1.0, 1.0, 2.0, 2.0]);
+        assert_eq!(minutes(&[1.0, 3.0, 5.0, 7.0], 30), vec![2.0, 6.0]);
+        assert_eq!(minutes(&[4.0], 90), vec![4.0]);
+    }
+
+    #[test]
+    fn percentile_is_nearest_rank() {
+        let v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.95), 95.0);
+        assert_eq!(percentile(&[f64::NAN, 3.0], 0.5), 3.0);
+    }
+
+    #[test]
+    fn the_oracle_never_under_provisions_and_pays_least() {
+        let r = simulate(&daily(4), &settings(&[Policy::Reactive, Policy::Static, Policy::Oracle])).unwrap();
+        let oracle = &r.policies[2];
+        assert_eq!(oracle.under_provisioned_minutes, 0);
+        assert_eq!(oracle.share_above_target, 0.0);
+        for p in &r.policies {
+            assert!(oracle.instance_hours <= p.instance_hours, "{oracle:?} vs {p:?}");
+        }
+        // The reactive policy lags every morning ramp by more than the boot time.
+        assert!(r.policies[0].under_provisioned_minutes >= 4 * 6, "{:?}", r.policies[0]);
+    }
+
+    #[test]
+    fn static_and_scheduled_are_sized_on_the_first_days_only() {
+        let mut s = daily(4);
+        // A day-3 surge that no training day saw.
+        let v: Vec<f64> = s.values().iter().enumerate().map(|(i, v)| if i / 288 == 3 { v * 2.0 } else { *v }).collect();
+        s = Series::new(t0(), 300, v).unwrap();
+        let r = simulate(&s, &settings(&[Policy::Static, Policy::Scheduled])).unwrap();
+        // Peak 3120 at 70 of 100 per instance: 45 instances, all trace long.
+        assert_eq!(r.timeline[0][0], (45, 45));
+        assert!(r.policies[0].under_provisioned_minutes > 0);
+        assert_eq!(r.policies[0].scaling_actions, 0);
+        // Scheduled: the night level at midnight, the day level from 08:05 (booted) to 22:00.
+        let sched = &r.timeline[1];
+        assert!(sched[0].0 < 10);
+        assert_eq!(sched[8 * 60 + 5].0, 45);
+        assert_eq!(r.policies[1].scaling_actions, 8);
+    }
+
+    #[test]
+    fn prescale_replans_nightly_and_beats_reactive_on_a_daily_cycle() {
+        let r = simulate(&daily(6), &settings(&[Policy::Reactive, Policy::Prescale, Policy::AwsStyle])).unwrap();
+        assert_eq!(r.nights.len(), 4, "{:?}", r.nights);
+        assert!(r.nights.iter().all(|n| n.error.is_none() && n.prescale_actions > 0), "{:?}", r.nights);
+        let (reactive, prescale) = (&r.policies[0], &r.policies[1]);
+        assert!(
+            prescale.under_provisioned_minutes < reactive.under_provisioned_minutes / 2,
+            "{prescale:?}\n{reactive:?}"
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let s = daily(1);
+        let bad = |f: fn(&mut SimSettings)| {
+            let mut x = settings(&[Policy::Reactive]);
+            f(&mut x);
+            simulate(&s, &x).unwrap_err()
+        };
+        assert_eq!(bad(|x| x.min_size = 0), SimError::BadBounds { min: 0, max: 100 });
+        assert_eq!(bad(|x| x.max_size = Some(0)), SimError::BadBounds { min: 1, max: 0 });
+        assert!(bad(|x| x.capacity_per_instance = Some(f64::NAN)).to_string().contains("positive"));
+        assert_eq!(bad(|x| x.quantile = 0.3), SimError::BadQuantile(0.3));
+        assert_eq!(bad(|x| x.policies.clear()), SimError::NoPolicy);
+        assert!(matches!(bad(|x| x.policies = vec![Policy::Prescale]), SimError::TooShortForForecast { .. }));
+        let empty = Series::new(t0(), 300, vec![f64::NAN; 10]).unwrap();
+        assert_eq!(simulate(&empty, &settings(&[Policy::Reactive])), Err(SimError::Empty));
+    }
+}
