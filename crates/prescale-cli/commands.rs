@@ -941,7 +941,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         boot_mins: args.boot_mins,
         price_per_hour: args.price,
         quantile: args.quantile.unwrap_or(0.9),
-        lead_time_mins: args.lead_time_mins,
+        lead_time_mins: args.lead_time_mins.unwrap_or(10),
         min_history_days: args.min_history_days,
         scale_in_cooldown_mins: args.cooldown_mins,
         policies: args.policies.clone(),
@@ -974,6 +974,12 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.quantile = args.quantile.or(gc.quantile).unwrap_or(env.quantile);
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
             s.max_size = args.max.or(Some(gc.max_size));
+            s.headroom = env.headroom;
+            let plan = &ctx.config.plan;
+            s.lead_time_mins = args.lead_time_mins.unwrap_or(u32::try_from(plan.lead_time_mins.max(0)).unwrap_or(10));
+            s.min_hold_mins = u32::try_from(plan.min_hold_mins.max(0)).unwrap_or(60);
+            s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
+            s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
             s.model = ctx.config.forecast.model.clone();
             (series, id.to_string())
         }

@@ -67,6 +67,20 @@ enum Command {
     /// Replay a load trace minute by minute under reactive, static, scheduled, AWS-style,
     /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare
     /// them.
+    ///
+    /// The trace is a file or a group's stored load; the clock is simulated. At every midnight (UTC) with enough history before it, the real forecast and the real planner
+    /// run on the history known at that instant, with no look at what follows; before the first run
+    /// the forecasting policies scale by target tracking alone. Every policy sees the same trace and
+    /// capacity model; each starts warm. Same inputs, byte-identical output.
+    ///
+    /// A minute takes the value of the trace's slot it falls in (held constant within a longer step,
+    /// the mean of the slots within it for a shorter one). Missing slots are held at the last value
+    /// before them and negative values read as 0 (the JSON counts both); the forecasts see missing
+    /// slots as missing. Under-provisioned: demand above the serving instances' full capacity
+    /// (capacity × serving instances). Instance-hours count booting instances too.
+    ///
+    /// Not built yet (issue 7): step scaling, spot pricing, the Parquet time series of demand and
+    /// capacity, the chart, the notebook, `--scenario` load tests, the NAB-wide figures and the bench.
     Simulate(SimulateArgs),
     /// The demo data.
     #[command(subcommand)]
@@ -203,27 +217,13 @@ struct NightlyArgs {
     allow_guardrail_breach: bool,
 }
 
-/// Replays a load trace (a file, or a group's stored load) minute by minute on a simulated clock.
-/// At every midnight (UTC) with enough history before it, the real forecast and the real planner
-/// run on the history known at that instant, with no look at what follows; before the first run
-/// the forecasting policies scale by target tracking alone. Every policy sees the same trace and
-/// capacity model; each starts warm. Same inputs, byte-identical output.
-///
-/// A minute takes the value of the trace's slot it falls in (held constant within a longer step,
-/// the mean of the slots within it for a shorter one). Missing slots are held at the last value
-/// before them and negative values read as 0 (the JSON counts both); the forecasts see missing
-/// slots as missing. Under-provisioned: demand above the serving instances' full capacity
-/// (capacity × serving instances). Instance-hours count booting instances too.
-///
-/// Not built yet (issue 7): step scaling, spot pricing, the Parquet time series of demand and
-/// capacity, the chart, the notebook, `--scenario` load tests, the NAB-wide figures and the bench.
 #[derive(Debug, Args)]
 struct SimulateArgs {
     /// The trace: a CSV or Parquet file of `ts,value` (or `timestamp,value`) rows, any regular step
     #[arg(long, value_name = "FILE", conflicts_with = "group", required_unless_present = "group")]
     input: Option<PathBuf>,
     /// Replay this group's stored load instead; its config gives the defaults of --capacity,
-    /// --target, --min, --max and --quantile
+    /// --target, --min, --max, --quantile and --lead-time-mins, and the headroom and model
     #[arg(long, value_name = "NAME")]
     group: Option<String>,
     /// Load one instance serves at 100 % utilization, in the trace's units per step [default:
@@ -249,9 +249,10 @@ struct SimulateArgs {
     /// group's]
     #[arg(long)]
     quantile: Option<f64>,
-    /// Minutes before the demand the planned capacity is in place
-    #[arg(long, value_name = "MINUTES", default_value_t = 10)]
-    lead_time_mins: u32,
+    /// Minutes before the demand the planned capacity is in place [default: 10, or the config's
+    /// [plan] lead_time_mins]
+    #[arg(long, value_name = "MINUTES")]
+    lead_time_mins: Option<u32>,
     /// Days of history before the first nightly forecast
     #[arg(long, value_name = "DAYS", default_value_t = 2)]
     min_history_days: u32,

@@ -522,7 +522,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         row.extend([
             p.under_provisioned_minutes.to_string(),
             num(p.peak_utilization * 100.0),
-            num(p.share_above_target * 100.0),
+            if p.share_above_target == 0.0 { "0".into() } else { num(p.share_above_target * 100.0) },
             p.scaling_actions.to_string(),
             p.reversals_within_hour.to_string(),
             p.worst_shortfall_instances.to_string(),

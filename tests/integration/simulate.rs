@@ -138,6 +138,8 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
         assert_eq!(code, 1, "{args:?}: {err}");
         assert!(err.contains(want), "{args:?}: expected {want:?} in:\n{err}");
     }
+    let help = ok(prescale().args(["simulate", "--help"]));
+    assert!(help.contains("Not built yet (issue 7)") && help.contains("--scenario"), "{help}");
     // Without the forecasting policies one day is enough.
     let json = ok(prescale()
         .args(["simulate", "--format", "json", "--policies", "reactive,static,oracle", "--input"])
@@ -151,4 +153,26 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     let json = ok(prescale().args(["simulate", "--format", "json", "--policies", "reactive", "--input"]).arg(&p));
     let v: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["trace"]["repaired_negative"], 1, "{json}");
+}
+
+#[test]
+fn a_group_replays_its_stored_load_with_its_configured_sizes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let (code, _, err) =
+        run(prescale().args(["simulate", "--group", "web-prod", "--policies", "reactive", "--out"]).arg(&out));
+    assert_eq!(code, 1);
+    assert!(err.contains("hint: run `prescale ingest --group web-prod`"), "{err}");
+    ok(prescale().args(["ingest", "--group", "web-prod", "--out"]).arg(&out));
+    let json = ok(prescale()
+        .args(["simulate", "--group", "web-prod", "--policies", "reactive,oracle", "--format", "json", "--out"])
+        .arg(&out));
+    let v: Value = serde_json::from_str(&json).unwrap();
+    // data/demo/prescale.toml: web-prod is prod (P90, 70 %, 10 % headroom), 4..=60, 2,500 per instance.
+    let s = &v["settings"];
+    assert_eq!((s["capacity_source"].as_str(), s["capacity_per_instance"].as_f64()), (Some("given"), Some(2500.0)));
+    assert_eq!((s["min_size"].as_u64(), s["max_size"].as_u64()), (Some(4), Some(60)));
+    assert_eq!((s["quantile"].as_f64(), s["headroom"].as_f64()), (Some(0.9), Some(0.1)));
+    assert_eq!(v["trace"]["minutes"], 28 * 1440);
+    assert_eq!(int(policy(&policies(&json), "oracle"), "under_provisioned_minutes"), 0);
 }

@@ -24,6 +24,9 @@ pub enum SimError {
     /// `quantile` outside [0.5, 1).
     #[error("the planning quantile must be in [0.5, 1), got {0}")]
     BadQuantile(f64),
+    /// A negative or non-finite headroom.
+    #[error("headroom must be a fraction >= 0, got {0}")]
+    BadHeadroom(f64),
     /// `min > max`, or a minimum of zero.
     #[error("group bounds are contradictory: min {min}, max {max} (need 1 <= min <= max)")]
     BadBounds {

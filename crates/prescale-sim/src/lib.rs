@@ -91,6 +91,8 @@ pub struct SimSettings {
     pub price_per_hour: Option<f64>,
     /// The forecast quantile prescale's floors are sized for (default 0.9).
     pub quantile: f64,
+    /// Extra capacity on prescale's floors, as a fraction (default 0; `[environments] headroom`).
+    pub headroom: f64,
     /// How long before the demand the planned capacity is in place (default 10 min).
     pub lead_time_mins: u32,
     /// The planner's minimum hold of a lower floor (default 60 min).
@@ -120,6 +122,7 @@ impl Default for SimSettings {
             boot_mins: 5,
             price_per_hour: None,
             quantile: 0.9,
+            headroom: 0.0,
             lead_time_mins: 10,
             min_hold_mins: 60,
             min_history_days: 2,
@@ -151,6 +154,8 @@ pub struct Resolved {
     pub price_per_hour: Option<f64>,
     /// prescale's forecast quantile.
     pub quantile: f64,
+    /// Headroom on prescale's floors.
+    pub headroom: f64,
     /// Lead time in minutes.
     pub lead_time_mins: u32,
     /// Minimum history before the first nightly forecast, in days.
@@ -278,6 +283,9 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     if !(0.5..1.0).contains(&s.quantile) {
         return Err(SimError::BadQuantile(s.quantile));
     }
+    if !(s.headroom >= 0.0 && s.headroom.is_finite()) {
+        return Err(SimError::BadHeadroom(s.headroom));
+    }
     if let Some(c) = s.capacity_per_instance
         && !(c > 0.0 && c.is_finite())
     {
@@ -337,6 +345,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         boot_mins: s.boot_mins,
         price_per_hour: s.price_per_hour,
         quantile: s.quantile,
+        headroom: s.headroom,
         lead_time_mins: s.lead_time_mins,
         min_history_days: s.min_history_days,
         train_days: s.train_days,
@@ -506,7 +515,7 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
         capacity_per_instance: ctx.cap,
         target_utilization: s.target_utilization,
         quantile: s.quantile,
-        headroom: 0.0,
+        headroom: s.headroom,
         lead_time: Duration::minutes(i64::from(s.lead_time_mins)),
         min_hold: Duration::minutes(i64::from(s.min_hold_mins)),
         max_actions: 48,
