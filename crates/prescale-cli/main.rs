@@ -64,7 +64,7 @@ enum Command {
     Apply(ApplyArgs),
     /// The nightly job: ingest, forecast fit, plan and apply (dry run unless --execute).
     Nightly(NightlyArgs),
-    /// Replay a load trace minute by minute under reactive, static, scheduled, AWS-style,
+    /// Replay a load trace minute by minute under reactive, step, static, scheduled, AWS-style,
     /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare
     /// them.
     ///
@@ -79,7 +79,7 @@ enum Command {
     /// slots as missing. Under-provisioned: demand above the serving instances' full capacity
     /// (capacity × serving instances). Instance-hours count booting instances too.
     ///
-    /// Not built yet (issue 7): step scaling, spot pricing, the Parquet time series of demand and
+    /// Not built yet (issue 7): spot pricing, the Parquet time series of demand and
     /// capacity, the chart, the notebook, `--scenario` load tests, the NAB-wide figures and the bench.
     Simulate(SimulateArgs),
     /// The demo data.
@@ -259,8 +259,9 @@ struct SimulateArgs {
     /// Minutes between two scale-ins of target tracking
     #[arg(long, value_name = "MINUTES", default_value_t = 5)]
     cooldown_mins: u32,
-    /// Policies to compare, comma-separated: reactive, static, scheduled, aws-style, prescale, oracle
-    #[arg(long, value_delimiter = ',', default_value = "reactive,static,scheduled,aws-style,prescale,oracle")]
+    /// Policies to compare, comma-separated: reactive, step, static, scheduled, aws-style, prescale,
+    /// oracle
+    #[arg(long, value_delimiter = ',', default_value = "reactive,step,static,scheduled,aws-style,prescale,oracle")]
     policies: Vec<prescale_sim::Policy>,
     /// Output format (csv is not offered: use json)
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -65,7 +65,7 @@ fn the_demo_trace_prescale_beats_reactive_and_the_oracle_bounds_everyone() {
     let (code, table, err) = run(prescale().args(["simulate", "--price", "0.1", "--input"]).arg(demo_trace()));
     assert_eq!(code, 0, "{err}");
     println!("{table}");
-    for name in ["reactive", "static", "scheduled", "aws-style", "prescale", "oracle", "instance-h", "$"] {
+    for name in ["reactive", "step", "static", "scheduled", "aws-style", "prescale", "oracle", "instance-h", "$"] {
         assert!(table.contains(name), "{name} missing:\n{table}");
     }
     let json = ok(prescale().args(["simulate", "--format", "json", "--input"]).arg(demo_trace()));

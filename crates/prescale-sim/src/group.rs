@@ -94,6 +94,67 @@ impl TargetTracking {
     }
 }
 
+/// Step scaling, aggressive out and conservative in, on the same 1-minute metric of the serving
+/// instances. Out: after 2 consecutive minutes above the target, add a share of the serving
+/// instances by how far above it the metric is: 20 % below +10 points, 50 % below +30 points, 100 %
+/// beyond (at least one instance). Instances still booting count against a further step, as Auto
+/// Scaling counts warming instances: the group grows to `serving + step` only where that exceeds
+/// what it has. In: after 15 consecutive minutes below 60 % of the target, remove 10 % (at least
+/// one), then wait for another 15 such minutes.
+#[derive(Debug, Clone)]
+pub struct StepScaling {
+    target: f64,
+    above: u32,
+    below: u32,
+    utilization: f64,
+}
+
+/// Consecutive breaching minutes before a step out.
+pub const STEP_OUT_PERIODS: u32 = 2;
+/// Consecutive low minutes before a step in.
+pub const STEP_IN_PERIODS: u32 = 15;
+
+impl StepScaling {
+    /// A policy stepping around `target` utilization.
+    pub fn new(target: f64) -> Self {
+        Self { target, above: 0, below: 0, utilization: 0.0 }
+    }
+
+    /// Feeds the utilization of the minute that just ended.
+    pub fn observe(&mut self, utilization: f64) {
+        self.above = if utilization > self.target { self.above + 1 } else { 0 };
+        self.below = if utilization < self.target * 0.6 { self.below + 1 } else { 0 };
+        self.utilization = utilization;
+    }
+
+    /// The action at the start of minute `t`, within `[floor, max]`.
+    pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
+        let serving = g.serving(t.saturating_sub(1));
+        if self.above >= STEP_OUT_PERIODS {
+            let over = self.utilization - self.target;
+            let share = if over < 0.1 {
+                0.2
+            } else if over < 0.3 {
+                0.5
+            } else {
+                1.0
+            };
+            let add = ((f64::from(serving) * share).ceil() as u32).max(1);
+            let want = serving.saturating_add(add).clamp(floor.min(max), max);
+            if want > g.desired() {
+                g.set_desired(want, t, boot);
+            }
+        } else if self.below >= STEP_IN_PERIODS {
+            let remove = ((f64::from(g.desired()) * 0.1).ceil() as u32).max(1);
+            let want = g.desired().saturating_sub(remove).max(floor);
+            if want < g.desired() {
+                g.set_desired(want, t, boot);
+            }
+            self.below = 0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +185,35 @@ mod tests {
         tt.observe(5.0, 50);
         tt.act(&mut g, 4, 1, 10, 5);
         assert_eq!(g.desired(), 10);
+    }
+
+    #[test]
+    fn step_scaling_steps_out_by_the_breach_and_in_by_a_tenth() {
+        let mut g = Group::warm(4);
+        let mut st = StepScaling::new(0.7);
+        st.observe(0.75);
+        st.act(&mut g, 1, 1, 100, 5);
+        assert_eq!(g.desired(), 4, "one breaching minute is not enough");
+        st.observe(0.75);
+        st.act(&mut g, 2, 1, 100, 5);
+        assert_eq!(g.desired(), 5, "+20 % of 4, rounded up");
+        // Still breaching while the new one boots: the booting instance counts against the step.
+        st.observe(0.75);
+        st.act(&mut g, 3, 1, 100, 5);
+        assert_eq!(g.desired(), 5);
+        st.observe(3.0);
+        st.act(&mut g, 4, 1, 100, 5);
+        assert_eq!(g.desired(), 8, "+100 % of the 4 serving");
+        let mut g = Group::warm(30);
+        let mut st = StepScaling::new(0.7);
+        for t in 0..15 {
+            st.observe(0.1);
+            st.act(&mut g, t + 1, 1, 100, 5);
+        }
+        assert_eq!(g.desired(), 27);
+        st.observe(0.1);
+        st.act(&mut g, 16, 1, 100, 5);
+        assert_eq!(g.desired(), 27, "another 15 minutes first");
     }
 
     #[test]

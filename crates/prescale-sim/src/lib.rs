@@ -14,7 +14,7 @@ use prescale_plan::{MaxBreach, PlanSettings, ReactiveSettings, plan_group};
 use serde::Serialize;
 
 pub use error::SimError;
-use group::{Group, TargetTracking};
+use group::{Group, StepScaling, TargetTracking};
 
 /// A scaling policy the simulator replays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -22,6 +22,8 @@ use group::{Group, TargetTracking};
 pub enum Policy {
     /// Target tracking alone, as Auto Scaling runs it (see [`group::TargetTracking`]).
     Reactive,
+    /// Step scaling alone, aggressive out and conservative in (see [`group::StepScaling`]).
+    Step,
     /// A fixed capacity sized for the peak of the training history.
     Static,
     /// A fixed daily schedule: up at 08:00 UTC, down at 22:00 UTC.
@@ -36,13 +38,21 @@ pub enum Policy {
 
 impl Policy {
     /// Every policy, in the order they are reported.
-    pub const ALL: [Policy; 6] =
-        [Policy::Reactive, Policy::Static, Policy::Scheduled, Policy::AwsStyle, Policy::Prescale, Policy::Oracle];
+    pub const ALL: [Policy; 7] = [
+        Policy::Reactive,
+        Policy::Step,
+        Policy::Static,
+        Policy::Scheduled,
+        Policy::AwsStyle,
+        Policy::Prescale,
+        Policy::Oracle,
+    ];
 
     /// The name used on the command line and in the report.
     pub fn name(self) -> &'static str {
         match self {
             Policy::Reactive => "reactive",
+            Policy::Step => "step",
             Policy::Static => "static",
             Policy::Scheduled => "scheduled",
             Policy::AwsStyle => "aws-style",
@@ -389,6 +399,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
                     .collect();
                 tracked(&ctx, &demand, &needs, &plans)
             }
+            Policy::Step => stepped(&ctx, &demand, &needs),
             Policy::Static => fixed(&demand, ctx.boot, |_| static_n),
             Policy::Scheduled => {
                 fixed(&demand, ctx.boot, |m| if (8..22).contains(&at(m).hour()) { day_n } else { night_n })
@@ -629,6 +640,22 @@ fn tracked(ctx: &Ctx, demand: &[f64], needs: &[u32], plans: &[(u64, &Floors)]) -
         let serving = g.serving(t);
         tl.push((serving, g.desired()));
         tt.observe(utilization(*d, serving, ctx.cap), needs[t as usize]);
+    }
+    (g, tl)
+}
+
+/// Step scaling alone, between `MinSize` and `MaxSize`.
+fn stepped(ctx: &Ctx, demand: &[f64], needs: &[u32]) -> (Group, Vec<(u32, u32)>) {
+    let (min, max) = (ctx.bounds.min(), ctx.bounds.max());
+    let mut g = Group::warm(needs[0]);
+    let mut st = StepScaling::new(ctx.s.target_utilization);
+    let mut tl = Vec::with_capacity(demand.len());
+    for (t, d) in demand.iter().enumerate() {
+        let t = t as u64;
+        st.act(&mut g, t, min, max, ctx.boot);
+        let serving = g.serving(t);
+        tl.push((serving, g.desired()));
+        st.observe(utilization(*d, serving, ctx.cap));
     }
     (g, tl)
 }
