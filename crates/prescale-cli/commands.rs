@@ -999,6 +999,22 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             ),
         }
     }
+    if let Some(path) = &args.timeseries {
+        let runs: Vec<prescale_store::SimulationRun> = report
+            .policies
+            .iter()
+            .zip(&report.timeline)
+            .map(|(p, tl)| prescale_store::SimulationRun { policy: p.policy.name(), instances: tl })
+            .collect();
+        prescale_store::write_simulations(
+            path,
+            report.trace.start,
+            &report.demand,
+            report.settings.capacity_per_instance,
+            &runs,
+        )?;
+        info!("wrote {} rows to {}", runs.len() * report.demand.len(), path.display());
+    }
     let out = &mut std::io::stdout().lock();
     match args.format {
         Format::Json => {

@@ -79,8 +79,8 @@ enum Command {
     /// slots as missing. Under-provisioned: demand above the serving instances' full capacity
     /// (capacity × serving instances). Instance-hours count booting instances too.
     ///
-    /// Not built yet (issue 7): spot pricing, the Parquet time series of demand and
-    /// capacity, the chart, the notebook, `--scenario` load tests, the NAB-wide figures and the bench.
+    /// Not built yet (issue 7): spot pricing, the chart, the notebook, `--scenario` load tests,
+    /// the NAB-wide figures and the replay bench.
     Simulate(SimulateArgs),
     /// The demo data.
     #[command(subcommand)]
@@ -266,6 +266,10 @@ struct SimulateArgs {
     /// Output format (csv is not offered: use json)
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Also write demand and capacity per policy and minute to this Parquet file (columns policy,
+    /// ts, demand, serving, instances, capacity)
+    #[arg(long, value_name = "FILE")]
+    timeseries: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -113,9 +113,37 @@ fn the_same_inputs_give_byte_identical_output() {
     let text = std::fs::read_to_string(demo_trace()).unwrap();
     let short = tmp.path().join("short.csv");
     std::fs::write(&short, text.lines().take(1 + 4 * 288).collect::<Vec<_>>().join("\n")).unwrap();
-    let once = ok(prescale().args(["simulate", "--format", "json", "--input"]).arg(&short));
-    let twice = ok(prescale().args(["simulate", "--format", "json", "--input"]).arg(&short));
+    let (a, b) = (tmp.path().join("a.parquet"), tmp.path().join("b.parquet"));
+    let once = ok(prescale().args(["simulate", "--format", "json", "--input"]).arg(&short).arg("--timeseries").arg(&a));
+    let twice =
+        ok(prescale().args(["simulate", "--format", "json", "--input"]).arg(&short).arg("--timeseries").arg(&b));
     assert_eq!(once, twice);
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    // The time series: one row per policy and minute, capacity = serving × capacity per instance.
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&a).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+    let cap = serde_json::from_str::<Value>(&once).unwrap()["settings"]["capacity_per_instance"].as_f64().unwrap();
+    let (mut rows, mut policies_seen) = (0, std::collections::BTreeSet::new());
+    for batch in reader {
+        let batch = batch.unwrap();
+        let col = |name: &str| batch.column_by_name(name).unwrap().clone();
+        let policy = col("policy");
+        let policy = policy.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+        let serving = col("serving");
+        let serving = serving.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
+        let capacity = col("capacity");
+        let capacity = capacity.as_any().downcast_ref::<arrow_array::Float64Array>().unwrap();
+        for i in 0..batch.num_rows() {
+            policies_seen.insert(policy.value(i).to_string());
+            assert_eq!(capacity.value(i), f64::from(serving.value(i)) * cap);
+        }
+        rows += batch.num_rows();
+    }
+    assert_eq!(rows, 7 * 4 * 1440);
+    assert_eq!(policies_seen.len(), 7);
     let v: Value = serde_json::from_str(&once).unwrap();
     assert_eq!(v["nights"].as_array().unwrap().len(), 2, "{once}");
     assert_eq!(v["settings"]["capacity_source"], "p95/10");

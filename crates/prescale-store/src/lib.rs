@@ -5,12 +5,14 @@ mod backtests;
 mod error;
 mod forecasts;
 mod metrics;
+mod simulations;
 mod sources;
 
 pub use backtests::{BACKTESTS_SCHEMA, BacktestRun, write_backtests};
 pub use error::StoreError;
 pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore};
+pub use simulations::{SIMULATIONS_SCHEMA, SimulationRun, write_simulations};
 pub use sources::{CsvSource, ParquetSource, parse_timestamp, read_csv_samples, read_parquet_samples};
 
 /// Percent-encodes a name so it is one safe path component on every file system.

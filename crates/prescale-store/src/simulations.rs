@@ -1,0 +1,81 @@
+//! The simulation table (`simulations/v1`): demand and capacity per policy and minute, for plots.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array};
+use arrow_schema::{DataType, Field, Schema, TimeUnit};
+use chrono::{DateTime, Duration, Utc};
+use parquet::arrow::ArrowWriter;
+
+use crate::StoreError;
+use crate::atomic::write_atomic;
+use crate::metrics::writer_props;
+
+/// Schema tag of simulation files.
+pub const SIMULATIONS_SCHEMA: &str = "simulations/v1";
+
+/// One policy's replay: per minute, (serving, paid) instances.
+#[derive(Debug, Clone, Copy)]
+pub struct SimulationRun<'a> {
+    /// The policy.
+    pub policy: &'a str,
+    /// Per minute from the start: instances serving, instances paid (serving and booting).
+    pub instances: &'a [(u32, u32)],
+}
+
+/// Writes the replays to one Parquet file (atomically), one row per policy and minute: `policy`,
+/// `ts`, `demand`, `serving`, `instances` (paid, booting included), `capacity` (serving ×
+/// `capacity_per_instance`, the load they serve at 100 %).
+///
+/// # Errors
+/// I/O, Arrow or Parquet errors.
+pub fn write_simulations(
+    path: &Path,
+    start: DateTime<Utc>,
+    demand: &[f64],
+    capacity_per_instance: f64,
+    runs: &[SimulationRun<'_>],
+) -> Result<(), StoreError> {
+    let ts_type = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
+    let fields = vec![
+        Field::new("policy", DataType::Utf8, false),
+        Field::new("ts", ts_type, false),
+        Field::new("demand", DataType::Float64, false),
+        Field::new("serving", DataType::UInt32, false),
+        Field::new("instances", DataType::UInt32, false),
+        Field::new("capacity", DataType::Float64, false),
+    ];
+    let (mut policy, mut ts, mut load, mut serving, mut paid, mut capacity) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    for r in runs {
+        for (m, (d, (s, p))) in demand.iter().zip(r.instances).enumerate() {
+            policy.push(r.policy);
+            ts.push((start + Duration::minutes(m as i64)).timestamp_millis());
+            load.push(*d);
+            serving.push(*s);
+            paid.push(*p);
+            capacity.push(f64::from(*s) * capacity_per_instance);
+        }
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from(policy)),
+        Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
+        Arc::new(Float64Array::from(load)),
+        Arc::new(UInt32Array::from(serving)),
+        Arc::new(UInt32Array::from(paid)),
+        Arc::new(Float64Array::from(capacity)),
+    ];
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })?;
+    let meta = HashMap::from([("prescale.schema".to_string(), SIMULATIONS_SCHEMA.to_string())]);
+    write_atomic(path, |file| {
+        let err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
+        let mut w = ArrowWriter::try_new(file, schema, Some(writer_props(meta))).map_err(err)?;
+        w.write(&batch).map_err(err)?;
+        w.close().map_err(err)?;
+        Ok(())
+    })
+}
