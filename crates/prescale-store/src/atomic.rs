@@ -41,3 +41,24 @@ pub(crate) fn write_atomic(
     }
     Ok(())
 }
+
+/// Writes one record batch of `columns` as a Parquet file (atomically), tagged with its schema.
+pub(crate) fn write_table(
+    path: &Path,
+    schema: arrow_schema::Schema,
+    columns: Vec<arrow_array::ArrayRef>,
+    tag: &str,
+) -> Result<(), StoreError> {
+    let schema = std::sync::Arc::new(schema);
+    let batch = arrow_array::RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })?;
+    let meta = std::collections::HashMap::from([("prescale.schema".to_string(), tag.to_string())]);
+    write_atomic(path, |file| {
+        let err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
+        let props = crate::metrics::writer_props(meta);
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, schema, Some(props)).map_err(err)?;
+        w.write(&batch).map_err(err)?;
+        w.close().map_err(err)?;
+        Ok(())
+    })
+}

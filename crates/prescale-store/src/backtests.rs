@@ -1,18 +1,15 @@
 //! The backtest table (`backtests/v1`): every origin's forecast beside the actuals, for plots.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
+use arrow_array::{ArrayRef, Float64Array, StringArray, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, Utc};
-use parquet::arrow::ArrowWriter;
 use prescale_core::{Forecast, Level};
 
 use crate::StoreError;
-use crate::atomic::write_atomic;
-use crate::metrics::writer_props;
+use crate::atomic::write_table;
 
 /// Schema tag of backtest files.
 pub const BACKTESTS_SCHEMA: &str = "backtests/v1";
@@ -87,15 +84,5 @@ pub fn write_backtests(path: &Path, runs: &[BacktestRun<'_>], levels: &[Level]) 
         columns.push(Arc::new(Float64Array::from(lo)));
         columns.push(Arc::new(Float64Array::from(hi)));
     }
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), columns)
-        .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })?;
-    let meta = HashMap::from([("prescale.schema".to_string(), BACKTESTS_SCHEMA.to_string())]);
-    write_atomic(path, |file| {
-        let err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
-        let mut w = ArrowWriter::try_new(file, schema, Some(writer_props(meta))).map_err(err)?;
-        w.write(&batch).map_err(err)?;
-        w.close().map_err(err)?;
-        Ok(())
-    })
+    write_table(path, Schema::new(fields), columns, BACKTESTS_SCHEMA)
 }

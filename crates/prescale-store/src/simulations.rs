@@ -1,17 +1,14 @@
 //! The simulation table (`simulations/v1`): demand and capacity per policy and minute, for plots.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt32Array};
+use arrow_array::{ArrayRef, Float64Array, StringArray, TimestampMillisecondArray, UInt32Array};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, Duration, Utc};
-use parquet::arrow::ArrowWriter;
 
 use crate::StoreError;
-use crate::atomic::write_atomic;
-use crate::metrics::writer_props;
+use crate::atomic::write_table;
 
 /// Schema tag of simulation files.
 pub const SIMULATIONS_SCHEMA: &str = "simulations/v1";
@@ -67,15 +64,5 @@ pub fn write_simulations(
         Arc::new(UInt32Array::from(paid)),
         Arc::new(Float64Array::from(capacity)),
     ];
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), columns)
-        .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })?;
-    let meta = HashMap::from([("prescale.schema".to_string(), SIMULATIONS_SCHEMA.to_string())]);
-    write_atomic(path, |file| {
-        let err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
-        let mut w = ArrowWriter::try_new(file, schema, Some(writer_props(meta))).map_err(err)?;
-        w.write(&batch).map_err(err)?;
-        w.close().map_err(err)?;
-        Ok(())
-    })
+    write_table(path, Schema::new(fields), columns, SIMULATIONS_SCHEMA)
 }
