@@ -145,16 +145,8 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                     m
                 })
                 .collect();
-            let scores: Vec<serde_json::Value> = f
-                .scores
-                .iter()
-                .map(|s| {
-                    serde_json::json!({ "model": s.model, "mase": s.mase.is_finite().then_some(s.mase),
-                                             "origins": s.origins, "weight": s.weight })
-                })
-                .collect();
             let doc =
-                serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "backtest": scores, "rows": rows });
+                serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "backtest": f.scores, "rows": rows });
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }

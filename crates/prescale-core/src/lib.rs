@@ -4,6 +4,7 @@ mod clock;
 mod error;
 mod forecast;
 mod plan;
+mod rng;
 mod series;
 mod sink;
 mod source;
@@ -15,6 +16,7 @@ pub use plan::{
     CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, PLAN_FORMAT, PlanDecision, PolicyKind, ReactivePolicy,
     ScheduledAction,
 };
+pub use rng::SplitMix64;
 pub use series::{GridPolicy, GridReport, RawSample, Series, regularize};
 pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, GroupState, SinkError};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};
