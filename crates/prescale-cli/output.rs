@@ -382,6 +382,14 @@ pub fn summary(
             i80,
             i95,
             floors,
+            prescale_plan::floor_hours(g).map_or("-".into(), |h| {
+                format!(
+                    "{} vs {} ({:+.0} %)",
+                    num(h.planned),
+                    num(h.static_peak),
+                    (h.planned / h.static_peak.max(1e-9) - 1.0) * 100.0
+                )
+            }),
             changes,
         ]);
     }

@@ -3,11 +3,13 @@
 mod diff;
 pub mod guardrails;
 mod recording;
+mod report;
 mod schedule;
 
 pub use diff::{diff, is_owned, revert};
 pub use guardrails::{Breach, Guardrails};
 pub use recording::RecordingSink;
+pub use report::{FloorHours, floor_hours};
 pub use schedule::{
     MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, local, plan_group, plan_id,
 };
