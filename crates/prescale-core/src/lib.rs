@@ -2,6 +2,7 @@
 
 mod clock;
 mod error;
+mod event;
 mod forecast;
 mod plan;
 mod series;
@@ -10,6 +11,7 @@ mod source;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::CoreError;
+pub use event::{Event, EventEffect};
 pub use forecast::{Forecast, Interval, Level, ModelScore};
 pub use plan::{
     CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, PLAN_FORMAT, PlanDecision, PolicyKind, ReactivePolicy,
