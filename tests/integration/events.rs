@@ -65,12 +65,9 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     assert!(text.contains("added event \"Black Friday\" (ev-") && text.contains("×3 from 2026-11-24 03:00"), "{text}");
     assert!(out.join("store/events/v1/events.json").exists());
     // One past, one beyond the horizon: stored, reported, not planned.
-    ok(&mut demo(
-        &out,
-        &["--now", "2026-11-20T00:00:00Z", "event", "add", "--group", "web-prod", "--name", "old sale"],
-    )
-    .args(["--start", "2026-11-21T10:00:00Z", "--end", "2026-11-21T12:00:00Z", "--peak", "90000"]));
-    ok(&mut demo(&out, &["event", "add", "--group", "web-prod", "--name", "Cyber Monday"]).args([
+    ok(demo(&out, &["--now", "2026-11-20T00:00:00Z", "event", "add", "--group", "web-prod", "--name", "old sale"])
+        .args(["--start", "2026-11-21T10:00:00Z", "--end", "2026-11-21T12:00:00Z", "--peak", "90000"]));
+    ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "Cyber Monday"]).args([
         "--start",
         "2026-11-30T08:00:00Z",
         "--end",
@@ -128,8 +125,14 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     let staging = doc.as_array().unwrap().iter().find(|g| g["group"] == "api-staging").unwrap();
     assert_eq!(staging["extra_instance_hours"].as_f64(), Some(0.0), "no event, no extra: {staging}");
     // A trial event on another group: shown, costed, not stored.
-    let json = ok(&mut demo(&out, &["plan", "--what-if", "--json", "--group", "api-staging", "--name", "launch"])
-        .args(["--start", "2026-11-23T20:00:00Z", "--end", "2026-11-23T23:00:00Z", "--peak", "20000"]));
+    let json = ok(demo(&out, &["plan", "--what-if", "--json", "--group", "api-staging", "--name", "launch"]).args([
+        "--start",
+        "2026-11-23T20:00:00Z",
+        "--end",
+        "2026-11-23T23:00:00Z",
+        "--peak",
+        "20000",
+    ]));
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc[0]["group"], "api-staging");
     assert!(
@@ -162,7 +165,7 @@ fn like_takes_a_past_window_of_the_stored_history() {
     ok(&mut demo(&out, &["nightly"]));
     let before = floors(&out, "worker-dev");
     // The workers' quiet Tuesday afternoon gets the shape of last Tuesday's busy night.
-    ok(&mut demo(&out, &["event", "add", "--group", "worker-dev", "--name", "replay"]).args([
+    ok(demo(&out, &["event", "add", "--group", "worker-dev", "--name", "replay"]).args([
         "--start",
         "2026-11-24T14:00:00Z",
         "--end",
@@ -223,12 +226,12 @@ fn bad_events_are_refused_with_a_reason() {
     assert_ne!(code, 0);
     assert!(err.contains("cannot be used with"), "{err}");
     let (code, _, err) =
-        run(&mut demo(&out, &["event", "add", "--group", "nope", "--name", "x"]).args(with(&["--peak", "5"])));
+        run(demo(&out, &["event", "add", "--group", "nope", "--name", "x"]).args(with(&["--peak", "5"])));
     assert_eq!(code, 1);
     assert!(err.contains("no group \"nope\"") && err.contains("known groups"), "{err}");
     // Nothing of the above was stored; a good one is, once.
     assert!(ok(&mut demo(&out, &["event", "list"])).contains("no events stored"));
-    ok(&mut demo(&out, &["event", "add", "--group", "web-prod", "--name", "x"]).args(with(&["--peak", "5"])));
+    ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "x"]).args(with(&["--peak", "5"])));
     let (code, _, err) = add(&with(&["--multiplier", "2"]));
     assert_eq!(code, 1);
     assert!(err.contains("already has an event \"x\"") && err.contains("event remove"), "{err}");
@@ -239,7 +242,7 @@ fn bad_events_are_refused_with_a_reason() {
     let (code, _, err) = run(&mut demo(&out, &["plan", "--multiplier", "2"]));
     assert_eq!(code, 1);
     assert!(err.contains("--what-if") && err.contains("event add"), "{err}");
-    let (code, _, err) = run(&mut demo(&out, &["plan", "--what-if"]).args(with(&["--multiplier", "2"])));
+    let (code, _, err) = run(demo(&out, &["plan", "--what-if"]).args(with(&["--multiplier", "2"])));
     assert_eq!(code, 1);
     assert!(err.contains("exactly one --group"), "{err}");
     // A broken events file stops planning with a message, and is not overwritten.
