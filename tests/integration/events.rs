@@ -255,3 +255,43 @@ fn bad_events_are_refused_with_a_reason() {
     assert_eq!(code, 1);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "{ not json");
 }
+
+#[test]
+fn what_if_prices_the_extra_instance_hours_with_a_cost_section() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = std::fs::read_to_string(demo_dir.join("prescale.toml"))
+        .unwrap()
+        .replace("file = \"", &format!("file = \"{}/", demo_dir.display()));
+    let cfg = tmp.path().join("prescale.toml");
+    std::fs::write(&cfg, format!("{text}\n[cost]\ninstance_hour_price = 0.5\ncurrency = \"EUR\"\n")).unwrap();
+    let out = tmp.path().join("out");
+    let base = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+        c
+    };
+    ok(&mut base(&["ingest", "--group", "web-prod"]));
+    ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    // Events live with the store, beside the configuration here.
+    ok(&mut base(&["event", "add", "--group", "web-prod", "--name", "sale", "--multiplier", "1.5"]).args([
+        "--start",
+        "2026-11-23T18:00:00Z",
+        "--end",
+        "2026-11-23T21:00:00Z",
+    ]));
+    assert!(tmp.path().join("store/events/v1/events.json").exists());
+    let table = ok(&mut base(&["plan", "--what-if", "--group", "web-prod"]));
+    assert!(table.contains("extra cost (EUR)") && !table.contains("set [cost]"), "{table}");
+    let json = ok(&mut base(&["plan", "--what-if", "--json", "--group", "web-prod"]));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let (extra, cost) = (doc[0]["extra_instance_hours"].as_f64().unwrap(), doc[0]["extra_cost"].as_f64().unwrap());
+    assert!(extra > 0.0 && (cost - extra * 0.5).abs() < 1e-9, "{doc}");
+    assert!(!out.join("plan.json").exists(), "--what-if writes no plan");
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, format!("{text}\n[cost]\ninstance_hour_price = -1.0\n")).unwrap();
+    let (code, _, err) = run(prescale().arg("--config").arg(&bad).args(["plan", "--what-if"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("[cost] instance_hour_price = -1"), "{err}");
+}

@@ -323,6 +323,7 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use prescale_core::{CapacityBounds, Level};
+    use proptest::prelude::*;
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
@@ -470,5 +471,62 @@ mod tests {
         let nf = plan_with_events("g", "prod", None, &[e], None, &s, t0());
         assert!(nf.plan.scheduled_actions.is_empty());
         assert!(nf.plan.decisions.iter().any(|d| d.what.contains("not yet planned") && d.why.contains("no forecast")));
+    }
+
+    proptest! {
+        /// An event changes the forecast inside its window only, keeps every interval invariant,
+        /// and a factor of at least 1 never plans less capacity than the plan without it, at any
+        /// step; with the lead time, the floor is raised ahead of the event's demand.
+        #[test]
+        fn events_change_only_their_window_and_never_plan_less(
+            point in proptest::collection::vec(0.0..5000.0f64, 12..300),
+            spread in 0.0..0.5f64,
+            from in 0i64..300, len in 1i64..300, factor in 1.0..5.0f64, peak_mode in any::<bool>(),
+            lead in 0i64..40,
+        ) {
+            let n = point.len();
+            let iv = Interval {
+                level: Level::new(0.8).unwrap(),
+                lower: point.iter().map(|p| p * (1.0 - spread)).collect(),
+                upper: point.iter().map(|p| p * (1.0 + spread)).collect(),
+            };
+            let f = Forecast::new("t", t0(), 300, point, vec![iv]).unwrap();
+            let (start, end) = (at(5 * from), at(5 * (from + len)));
+            let top = f.point[(from as usize).min(n)..((from + len) as usize).min(n)].iter().copied().fold(0.0, f64::max);
+            let effect = if peak_mode && top > 0.0 {
+                EventEffect::Peak { peak: top * factor }
+            } else {
+                EventEffect::Multiplier { factor }
+            };
+            let e = Event::new("g", "e", start, end, effect).unwrap();
+            let (shaped, _) = shape(&f, std::slice::from_ref(&e), None, t0());
+            for i in 0..n {
+                let inside = f.ts(i) >= start && f.ts(i) < end;
+                if !inside {
+                    prop_assert_eq!(shaped.point[i], f.point[i]);
+                    prop_assert_eq!(shaped.intervals[0].upper[i], f.intervals[0].upper[i]);
+                } else {
+                    prop_assert!(shaped.point[i] >= f.point[i] - 1e-9);
+                }
+                let iv = &shaped.intervals[0];
+                prop_assert!(iv.lower[i] <= shaped.point[i] && shaped.point[i] <= iv.upper[i]);
+            }
+            let s = PlanSettings {
+                bounds: CapacityBounds::new(1, 100).unwrap(),
+                capacity_per_instance: 100.0,
+                lead_time: Duration::minutes(lead),
+                ..PlanSettings::default()
+            };
+            let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
+            for (a, b) in p.baseline.required.iter().zip(&p.plan.required) {
+                prop_assert!(b >= a);
+            }
+            // The floor in force lead time before each step covers that step's shaped need.
+            let first = p.plan.scheduled_actions[0].start_time;
+            for (i, r) in p.plan.required.iter().enumerate() {
+                let by = (f.ts(i) - s.lead_time).max(first);
+                prop_assert!(floor_at(&p.plan, by) >= *r, "step {} needs {}", i, r);
+            }
+        }
     }
 }
