@@ -274,7 +274,7 @@ fn what_if_prices_the_extra_instance_hours_with_a_cost_section() {
     ok(&mut base(&["ingest", "--group", "web-prod"]));
     ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
     // Events live with the store, beside the configuration here.
-    ok(&mut base(&["event", "add", "--group", "web-prod", "--name", "sale", "--multiplier", "1.5"]).args([
+    ok(base(&["event", "add", "--group", "web-prod", "--name", "sale", "--multiplier", "1.5"]).args([
         "--start",
         "2026-11-23T18:00:00Z",
         "--end",
