@@ -185,6 +185,33 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<IngestSummary>> {
         info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
         done.push(s);
     }
+    // Per-instance load × instances = the group's total load, stored as its own series.
+    for g in &groups {
+        let Some(inst) = &g.instances_metric else { continue };
+        let total = Config::load_id(g);
+        let (Ok(load), Ok(count)) =
+            (store.read(&MetricId::new(&g.name, &g.load_metric)), store.read(&MetricId::new(&g.name, inst)))
+        else {
+            warn!("{total}: needs both {} and {inst} in the store; not derived", g.load_metric);
+            continue;
+        };
+        let counts: std::collections::HashMap<DateTime<Utc>, f64> = count.iter().collect();
+        let raw: Vec<RawSample> = load
+            .iter()
+            .filter_map(|(ts, v)| counts.get(&ts).map(|n| RawSample::new(ts, v * n)))
+            .filter(|s| s.value.is_finite())
+            .collect();
+        if raw.is_empty() {
+            warn!("{total}: {} and {inst} share no measured slot; not derived", g.load_metric);
+            continue;
+        }
+        let source = format!("derived: {} x {inst}", g.load_metric);
+        done.push(
+            store
+                .ingest(&total, &raw, period, &c.ingest.grid, &source)
+                .with_context(|| format!("cannot store {total}"))?,
+        );
+    }
     Ok(done)
 }
 
@@ -237,8 +264,11 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
     let levels = fit_levels(c);
     let mut out = Vec::new();
     for g in selected(ctx, f)? {
-        for m in &g.metrics {
-            let id = MetricId::new(&g.name, &m.name);
+        let mut ids: Vec<MetricId> = g.metrics.iter().map(|m| MetricId::new(&g.name, &m.name)).collect();
+        if g.instances_metric.is_some() {
+            ids.push(Config::load_id(g));
+        }
+        for id in ids {
             let series = match store.read(&id) {
                 Ok(s) => s,
                 Err(e) => {
@@ -340,7 +370,10 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
 fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let name = args.group.as_deref().context("give --group NAME (a group of the config) or --input FILE")?;
     let g = selected(ctx, &GroupFilter { groups: vec![name.to_string()] })?[0];
-    let id = MetricId::new(name, args.metric.clone().unwrap_or_else(|| g.load_metric.clone()));
+    let id = match &args.metric {
+        Some(m) => MetricId::new(name, m),
+        None => Config::load_id(g),
+    };
     let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).with_context(|| {
         format!("no forecast for {id}\nhint: run `prescale forecast fit` (or `prescale nightly`) first")
     })?;
@@ -370,8 +403,52 @@ fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast, String> {
         .iter()
         .map(|iv| prescale_core::Interval { level: iv.level, lower: cut(&iv.lower), upper: cut(&iv.upper) })
         .collect();
-    Forecast::new(forecast.model.clone(), forecast.ts(skip), forecast.step_secs, cut(&forecast.point), intervals)
-        .map_err(|e| e.to_string())
+    let mut cutted =
+        Forecast::new(forecast.model.clone(), forecast.ts(skip), forecast.step_secs, cut(&forecast.point), intervals)
+            .map_err(|e| e.to_string())?;
+    cutted.scores = forecast.scores;
+    Ok(cutted)
+}
+
+/// Whether a forecast may set floors: enough measured history, fresh data, and a backtest on its
+/// own history that is not worse than `[trust]` allows. The reason when not.
+fn trusted(
+    forecast: &Forecast,
+    history: Option<&Series>,
+    t: &crate::config::TrustConfig,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    let Some(h) = history else {
+        return Err("the load series is not in the store (run `prescale ingest`)".into());
+    };
+    let observed: Vec<DateTime<Utc>> = h.iter().filter(|(_, v)| v.is_finite()).map(|(ts, _)| ts).collect();
+    let (Some(first), Some(last)) = (observed.first(), observed.last()) else {
+        return Err("the load series holds no measured value".into());
+    };
+    let hours = (*last - *first).num_minutes() as f64 / 60.0;
+    if hours < t.min_history_hours {
+        return Err(format!(
+            "the load series holds {hours:.1} h of history, less than [trust] min_history_hours = {}",
+            t.min_history_hours
+        ));
+    }
+    let age = (now - *last).num_minutes();
+    if age > t.max_data_age_mins {
+        return Err(format!(
+            "the newest measured load is {} min old (at {last}), more than [trust] max_data_age_mins = {}: is ingest failing?",
+            age, t.max_data_age_mins
+        ));
+    }
+    let weighted: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight * s.mase).sum();
+    let weight: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight).sum();
+    if weight > 0.0 && weighted / weight > t.max_backtest_mase {
+        return Err(format!(
+            "its backtest MASE on the series' own history is {:.2}, above [trust] max_backtest_mase = {}",
+            weighted / weight,
+            t.max_backtest_mase
+        ));
+    }
+    Ok(())
 }
 
 pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<CapacityPlan> {
@@ -388,6 +465,7 @@ fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<CapacityPlan> {
 /// of the same group and name), keeping the plan without events beside each.
 fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<Vec<EventPlan>> {
     let table = ForecastTable::new(&ctx.store_dir);
+    let store = MetricStore::open(&ctx.store_dir)?;
     let mut events = EventStore::new(&ctx.store_dir).load()?;
     if let Some(t) = trial {
         events.retain(|e| !(e.group() == t.group() && e.id() == t.id()));
@@ -403,8 +481,11 @@ fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<Vec<
     for g in selected(ctx, f)? {
         let settings = ctx.config.plan_settings(g)?;
         let id = Config::load_id(g);
+        let history = store.read(&id).ok();
         let (forecast, why) = match table.read(&id) {
-            Ok((fc, _)) => match usable(fc, ctx.now) {
+            Ok((fc, _)) => match usable(fc, ctx.now)
+                .and_then(|fc| trusted(&fc, history.as_ref(), &ctx.config.trust, ctx.now).map(|()| fc))
+            {
                 Ok(fc) => (Some(fc), None),
                 Err(why) => (None, Some(why)),
             },
@@ -413,11 +494,6 @@ fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<Vec<
             }
         };
         let mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
-        let history = if mine.iter().any(|e| matches!(e.effect(), EventEffect::Like { .. })) {
-            MetricStore::open(&ctx.store_dir)?.read(&id).ok()
-        } else {
-            None
-        };
         let mut ep =
             plan_with_events(&g.name, &g.environment, forecast.as_ref(), &mine, history.as_ref(), &settings, ctx.now);
         for r in &ep.reports {
@@ -428,7 +504,7 @@ fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<Vec<
         }
         for gp in [&mut ep.plan, &mut ep.baseline] {
             if let Some(s) = gp.forecast.as_mut() {
-                s.metric = g.load_metric.clone();
+                s.metric = id.metric.clone();
             }
             if let Some(why) = &why {
                 gp.decisions

@@ -36,6 +36,9 @@ pub struct Config {
     /// Limits every plan must respect; `apply` refuses a plan that breaks one.
     #[serde(default)]
     pub guardrails: Guardrails,
+    /// When a forecast is trusted enough to write floors from it.
+    #[serde(default)]
+    pub trust: TrustConfig,
     /// Prices, for the cost column of `plan --what-if`.
     #[serde(default)]
     pub cost: CostConfig,
@@ -164,6 +167,25 @@ impl Default for CostConfig {
     }
 }
 
+/// `[trust]`: below these, the plan writes no floors and relies on the reactive policy alone.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustConfig {
+    /// The load series must hold at least this many hours of measured data.
+    pub min_history_hours: f64,
+    /// Its newest measured point may be at most this many minutes older than now.
+    pub max_data_age_mins: i64,
+    /// The forecast's backtest MASE on its own history (weighted over its models) may be at most
+    /// this; 1 is the typical error of "same time yesterday".
+    pub max_backtest_mase: f64,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        Self { min_history_hours: 24.0, max_data_age_mins: 180, max_backtest_mase: 3.0 }
+    }
+}
+
 /// Kinds of action sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -234,7 +256,13 @@ pub struct GroupConfig {
     pub max_size: u32,
     /// The metric that sizes capacity (a `name` of this group's `[[groups.metrics]]`).
     pub load_metric: String,
-    /// Load, in that metric's units per period, that one instance serves at 100 % utilization.
+    /// When set, `load_metric` is a per-instance metric (average CPU %, ALB
+    /// `RequestCountPerTarget`) and this metric of the group (e.g. `GroupInServiceInstances`) counts
+    /// the instances: their product, the group's total load, is what is forecast and planned.
+    #[serde(default)]
+    pub instances_metric: Option<String>,
+    /// Load, in that metric's units per period, that one instance serves at 100 % utilization
+    /// (for a per-instance CPU metric: 100).
     pub capacity_per_instance: f64,
     /// Overrides the environment's quantile.
     pub quantile: Option<f64>,
@@ -336,6 +364,15 @@ impl Config {
         if self.groups.is_empty() {
             bail!("no [[groups]]: name at least one Auto Scaling group");
         }
+        let t = &self.trust;
+        if !(t.min_history_hours >= 0.0 && t.max_data_age_mins > 0 && t.max_backtest_mase > 0.0) {
+            bail!(
+                "[trust] needs min_history_hours >= 0, max_data_age_mins > 0 and max_backtest_mase > 0 (got {}, {}, {})",
+                t.min_history_hours,
+                t.max_data_age_mins,
+                t.max_backtest_mase
+            );
+        }
         if self.ingest.period_secs <= 0 || 86_400 % self.ingest.period_secs != 0 {
             bail!(
                 "[ingest] period_secs = {} must be positive and divide a day (60, 300, 3600, …)",
@@ -418,6 +455,14 @@ impl Config {
             if !g.metrics.iter().any(|m| m.name == g.load_metric) {
                 bail!("group {:?}: load_metric {:?} is not one of its [[groups.metrics]]", g.name, g.load_metric);
             }
+            if let Some(inst) = &g.instances_metric
+                && (inst == &g.load_metric || !g.metrics.iter().any(|m| &m.name == inst))
+            {
+                bail!(
+                    "group {:?}: instances_metric {inst:?} must be another of its [[groups.metrics]] (the in-service instance count)",
+                    g.name
+                );
+            }
             for m in &g.metrics {
                 match self.ingest.source {
                     SourceKind::Cloudwatch if m.namespace.is_none() || m.metric_name.is_none() => {
@@ -448,9 +493,13 @@ impl Config {
         self.forecast.levels.iter().filter_map(|l| Level::new(*l).ok()).collect()
     }
 
-    /// The group's load series.
+    /// The group's load series: the load metric, or its total over the instances
+    /// (`<load>-total`, derived at ingest) when the load metric is per instance.
     pub fn load_id(g: &GroupConfig) -> MetricId {
-        MetricId::new(&g.name, &g.load_metric)
+        match &g.instances_metric {
+            Some(_) => MetricId::new(&g.name, format!("{}-total", g.load_metric)),
+            None => MetricId::new(&g.name, &g.load_metric),
+        }
     }
 
     /// Resolved planner settings for a group.

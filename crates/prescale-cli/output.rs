@@ -146,16 +146,8 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                     m
                 })
                 .collect();
-            let scores: Vec<serde_json::Value> = f
-                .scores
-                .iter()
-                .map(|s| {
-                    serde_json::json!({ "model": s.model, "mase": s.mase.is_finite().then_some(s.mase),
-                                             "origins": s.origins, "weight": s.weight })
-                })
-                .collect();
             let doc =
-                serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "backtest": scores, "rows": rows });
+                serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "backtest": f.scores, "rows": rows });
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }
@@ -386,7 +378,7 @@ pub fn summary(
         t.add_row(vec![
             g.group.clone(),
             g.environment.clone(),
-            g.forecast.as_ref().map_or("-".into(), |f| f.model.clone()),
+            g.forecast.as_ref().map_or("-".into(), |f| short_model(&f.model)),
             peak,
             i80,
             i95,
@@ -451,6 +443,14 @@ pub fn backtest(
         writeln!(out, "{name}: {} origins · * = lowest MASE\n{t}", rows[0].origins)?;
     }
     Ok(())
+}
+
+/// A blend's id cut to its leading member for tables: `auto[mstl(day) 80% + …]`.
+fn short_model(id: &str) -> String {
+    match id.split_once(" + ") {
+        Some((head, _)) if id.ends_with(']') => format!("{head} + …]"),
+        _ => id.to_string(),
+    }
 }
 
 /// `event list`: one row per event, with where it stands for the next plan.

@@ -71,7 +71,13 @@ fn stages_run_one_by_one_with_a_config_file() {
     let text = ok(&mut base(&["ingest", "--group", "web-prod"]));
     assert!(text.contains("8064"), "re-ingest keeps the slots once:\n{text}");
     let text = ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
-    assert!(text.contains("seasonal-naive(week)"), "{text}");
+    // The engine picked its blend by backtests; the scores are stored with the forecast.
+    assert!(text.contains("auto[") || text.contains("mstl(") || text.contains("profile("), "{text}");
+    let (stored, _) = prescale_store::ForecastTable::new(tmp.path().join("store"))
+        .read(&prescale_core::MetricId::new("web-prod", "requests"))
+        .unwrap();
+    assert!(stored.scores.len() >= 5, "{:?}", stored.scores);
+    assert!((stored.scores.iter().map(|s| s.weight).sum::<f64>() - 1.0).abs() < 1e-6);
     let text = ok(&mut base(&["plan", "--group", "web-prod"]));
     assert!(text.contains("why") && text.contains("plan written to"), "{text}");
     let text = ok(&mut base(&["apply"]));
@@ -177,4 +183,107 @@ fn help_names_every_stage() {
     }
     let out = ok(prescale().args(["forecast", "--help"]));
     assert!(out.contains("fit") && out.contains("show"));
+}
+
+#[test]
+fn stale_data_or_a_poor_backtest_means_no_floors_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    // The demo's data end at 2026-11-23 00:00; six hours later the newest point is too old.
+    let text = ok(prescale().args(["nightly", "--now", "2026-11-23T06:00:00Z", "--out"]).arg(&out));
+    assert!(text.contains("forecast not used: the newest measured load is 365 min old"), "{text}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    for g in plan["groups"].as_array().unwrap() {
+        assert!(g["scheduled_actions"].as_array().unwrap().is_empty(), "no floors from stale data: {g}");
+        assert!(!g["policies"].as_array().unwrap().is_empty(), "the reactive policy stays");
+    }
+    // A backtest threshold no forecast can meet: the same, with the backtest as the reason.
+    let cfg = tmp.path().join("strict.toml");
+    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = demo
+        .replace("file = \"", &format!("file = \"{}/", dir.display()))
+        .replace("dir = \"store\"", &format!("dir = \"{}\"", tmp.path().join("store").display()));
+    std::fs::write(&cfg, format!("{text}\n[trust]\nmax_backtest_mase = 0.01\n")).unwrap();
+    let text = ok(prescale()
+        .args(["--now", "2026-11-23T00:00:00Z", "--out"])
+        .arg(tmp.path().join("strict"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("nightly"));
+    assert!(text.contains("above [trust] max_backtest_mase = 0.01"), "{text}");
+}
+
+#[test]
+fn a_per_instance_metric_is_planned_on_the_groups_total_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-16T00:00:00Z").unwrap().to_utc();
+    let (mut cpu, mut inst) = (String::from("ts,value\n"), String::from("ts,value\n"));
+    let mut totals = Vec::new();
+    for i in 0..7 * 288 {
+        let t = start + chrono::Duration::minutes(5 * i);
+        let day = (i % 288) as f64 / 288.0;
+        let total = 400.0 + 300.0 * (std::f64::consts::TAU * (day - 0.25)).sin(); // CPU-% summed over instances
+        let n = (total / 60.0).ceil().max(2.0); // what a reactive policy at 60 % would have run
+        cpu.push_str(&format!("{},{}\n", t.to_rfc3339(), total / n));
+        inst.push_str(&format!("{},{n}\n", t.to_rfc3339()));
+        totals.push(total);
+    }
+    std::fs::write(tmp.path().join("cpu.csv"), cpu).unwrap();
+    std::fs::write(tmp.path().join("inst.csv"), inst).unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[store]
+dir = "store"
+[ingest]
+source = "csv"
+[apply]
+sink = "local"
+[[groups]]
+name = "cpu-group"
+min_size = 1
+max_size = 40
+load_metric = "cpu"
+instances_metric = "instances"
+capacity_per_instance = 100.0
+target_utilization = 0.7
+quantile = 0.9
+[[groups.metrics]]
+name = "cpu"
+file = "cpu.csv"
+[[groups.metrics]]
+name = "instances"
+file = "inst.csv"
+"#,
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let text = ok(prescale().arg("--config").arg(&cfg).arg("--out").arg(&out).args([
+        "--now",
+        "2026-11-23T00:00:00Z",
+        "nightly",
+    ]));
+    assert!(text.contains("cpu-group/cpu-total"), "the derived total is ingested:\n{text}");
+    let store = prescale_store::MetricStore::open(tmp.path().join("store")).unwrap();
+    let total = store.read(&prescale_core::MetricId::new("cpu-group", "cpu-total")).unwrap();
+    assert!((total.values()[100] - totals[100]).abs() < 1e-6, "{} vs {}", total.values()[100], totals[100]);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let g = &plan["groups"][0];
+    assert_eq!(g["forecast"]["metric"], "cpu-total");
+    let top = g["scheduled_actions"].as_array().unwrap().iter().filter_map(|a| a["min_size"].as_u64()).max().unwrap();
+    // 700 CPU-% at the peak needs 10 instances at 70 %; sizing on the 60 %-per-instance average
+    // instead would have asked for one.
+    assert!((10..=13).contains(&top), "peak floor {top}");
+    // Bad configuration: the instances metric must be another metric of the group.
+    let bad = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("instances_metric = \"instances\"", "instances_metric = \"cpu\"");
+    std::fs::write(&cfg, bad).unwrap();
+    let (code, _, err) = run(prescale().arg("--config").arg(&cfg).arg("plan"));
+    assert_eq!(code, 1);
+    assert!(err.contains("instances_metric \"cpu\" must be another"), "{err}");
 }

@@ -5,6 +5,7 @@ mod error;
 mod event;
 mod forecast;
 mod plan;
+mod rng;
 mod series;
 mod sink;
 mod source;
@@ -17,6 +18,7 @@ pub use plan::{
     CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, PLAN_FORMAT, PlanDecision, PolicyKind, ReactivePolicy,
     ScheduledAction,
 };
+pub use rng::SplitMix64;
 pub use series::{GridPolicy, GridReport, RawSample, Series, regularize};
 pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, GroupState, SinkError};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};
