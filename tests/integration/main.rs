@@ -9,5 +9,6 @@ mod aws;
 mod cli;
 mod common;
 mod data;
+mod events;
 mod forecast;
 mod safety;

@@ -2,6 +2,7 @@
 
 mod clock;
 mod error;
+mod event;
 mod forecast;
 mod plan;
 mod rng;
@@ -11,6 +12,7 @@ mod source;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::CoreError;
+pub use event::{Event, EventEffect};
 pub use forecast::{Forecast, Interval, Level, ModelScore};
 pub use plan::{
     CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, PLAN_FORMAT, PlanDecision, PolicyKind, ReactivePolicy,

@@ -1,12 +1,16 @@
 #![doc = include_str!("../README.md")]
 
 mod diff;
+mod events;
 pub mod guardrails;
 mod recording;
 mod report;
 mod schedule;
 
 pub use diff::{diff, is_owned, revert};
+pub use events::{
+    EventOutcome, EventPlan, EventReport, instance_hours, peak_floor, peak_floor_in, plan_with_events, shape,
+};
 pub use guardrails::{Breach, Guardrails};
 pub use recording::RecordingSink;
 pub use report::{FloorHours, floor_hours};

@@ -3,12 +3,14 @@
 mod atomic;
 mod backtests;
 mod error;
+mod events;
 mod forecasts;
 mod metrics;
 mod sources;
 
 pub use backtests::{BACKTESTS_SCHEMA, BacktestRun, write_backtests};
 pub use error::StoreError;
+pub use events::{EVENTS_FORMAT, EventStore};
 pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore};
 pub use sources::{CsvSource, ParquetSource, parse_timestamp, read_csv_samples, read_parquet_samples};
