@@ -303,19 +303,11 @@ pub fn peak_floor(plan: &GroupPlan) -> u32 {
     plan.scheduled_actions.iter().filter_map(|a| a.min_size).max().unwrap_or(plan.bounds.min())
 }
 
-/// Instance-hours the plan's floors hold from its first action to the end of its forecast
-/// horizon: each floor times the hours until the next action. The reactive policy may add more
-/// on top; this is what the schedule commits to.
+/// Instance-hours the plan's floors hold over its forecast horizon ([`crate::floor_hours`]; 0
+/// without a forecast). The reactive policy may add more on top; this is what the schedule
+/// commits to.
 pub fn instance_hours(plan: &GroupPlan) -> f64 {
-    let Some(end) = plan.forecast.as_ref().map(|f| f.to) else { return 0.0 };
-    let a = &plan.scheduled_actions;
-    (0..a.len())
-        .map(|k| {
-            let until = a.get(k + 1).map_or(end, |n| n.start_time).min(end);
-            let secs = (until - a[k].start_time).num_seconds().max(0) as f64;
-            f64::from(a[k].min_size.unwrap_or(0)) * secs / 3600.0
-        })
-        .sum()
+    crate::floor_hours(plan).map_or(0.0, |h| h.planned)
 }
 
 #[cfg(test)]
@@ -459,9 +451,10 @@ mod tests {
                 && d.what.contains("floors up to 30 instances from 2026-11-23 01:50 UTC (without it: 10)"),
             "{d:?}"
         );
-        // 10 instances for 8 h minus 1 min, plus 20 more for 130 min.
+        // The group's minimum (1) for the first minute, 10 instances for 8 h minus 1 min, plus 20
+        // more for 130 min.
         let base = instance_hours(&p.baseline);
-        assert!((base - 10.0 * 479.0 / 60.0).abs() < 1e-9, "{base}");
+        assert!((base - (1.0 + 10.0 * 479.0) / 60.0).abs() < 1e-9, "{base}");
         assert!((instance_hours(&p.plan) - base - 20.0 * 130.0 / 60.0).abs() < 1e-9);
         // Without events the plan is the plan.
         let none = plan_with_events("g", "prod", Some(&f), &[], None, &s, t0());
