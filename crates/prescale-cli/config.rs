@@ -39,6 +39,9 @@ pub struct Config {
     /// When a forecast is trusted enough to write floors from it.
     #[serde(default)]
     pub trust: TrustConfig,
+    /// Prices, for the cost column of `plan --what-if`.
+    #[serde(default)]
+    pub cost: CostConfig,
     /// Per-environment planning settings (`prod`, `staging`, `dev`, …).
     #[serde(default)]
     pub environments: BTreeMap<String, EnvironmentConfig>,
@@ -144,6 +147,23 @@ pub struct PlanConfig {
 impl Default for PlanConfig {
     fn default() -> Self {
         Self { lead_time_mins: 10, min_hold_mins: 60, max_actions: 48 }
+    }
+}
+
+/// `[cost]`: what an instance-hour costs, so `plan --what-if` can show the cost of an event.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostConfig {
+    /// Price of one instance-hour (e.g. 0.0832 for an m6i.large on demand); unset shows
+    /// instance-hours only.
+    pub instance_hour_price: Option<f64>,
+    /// Currency of the price, as shown (`USD`).
+    pub currency: String,
+}
+
+impl Default for CostConfig {
+    fn default() -> Self {
+        Self { instance_hour_price: None, currency: "USD".into() }
     }
 }
 
@@ -382,6 +402,11 @@ impl Config {
             if !(e.target_utilization > 0.0 && e.target_utilization <= 1.0) {
                 bail!("[environments.{name}] target_utilization = {} must be in (0, 1]", e.target_utilization);
             }
+        }
+        if let Some(p) = self.cost.instance_hour_price
+            && !(p.is_finite() && p >= 0.0)
+        {
+            bail!("[cost] instance_hour_price = {p} must be a price of zero or more per instance-hour, e.g. 0.0832");
         }
         if self.guardrails.max_step_up == Some(0) {
             bail!("[guardrails] max_step_up = 0 would forbid raising any floor: give at least 1, or leave it out");

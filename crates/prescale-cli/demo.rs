@@ -17,28 +17,7 @@ pub fn demo_now() -> DateTime<Utc> {
 const DAYS: i64 = 28;
 const STEP_MIN: i64 = 5;
 
-/// SplitMix64: a tiny, well-known generator with fixed output for a seed; the demo needs
-/// reproducible bytes across platforms and crate versions more than statistical quality.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    /// Standard normal by Box–Muller.
-    fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-12);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-}
+use prescale_core::SplitMix64 as Rng;
 
 struct Shape {
     file: &'static str,

@@ -17,9 +17,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
-/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, events (`event add`, `plan
-/// --what-if`), the step-scaling fallback, and parts of `simulate` (see `prescale simulate --help`).
-/// The commands below are what exists.
+/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, the step-scaling fallback,
+/// and parts of `simulate` (see `prescale simulate --help`). The commands below are what exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
@@ -59,6 +58,10 @@ enum Command {
     Backtest(BacktestArgs),
     /// Turn forecasts into a capacity plan (scheduled floors + reactive policy), written as JSON.
     Plan(PlanArgs),
+    /// Planned events (sales, launches, matches) that shape a group's forecast, so capacity rises
+    /// ahead of them and comes down after.
+    #[command(subcommand)]
+    Event(EventCmd),
     /// Diff a plan against the groups and, with --execute, apply it; or, with --revert, remove
     /// everything prescale owns from them. Dry run by default.
     Apply(ApplyArgs),
@@ -68,9 +71,10 @@ enum Command {
     /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare
     /// them.
     ///
-    /// The trace is a file or a group's stored load; the clock is simulated. At every midnight (UTC) with enough history before it, the real forecast and the real planner
-    /// run on the history known at that instant, with no look at what follows; before the first run
-    /// the forecasting policies scale by target tracking alone. Every policy sees the same trace and
+    /// The trace is a file or a group's stored load; the clock is simulated. At every midnight
+    /// (UTC) with enough history before it, the real forecast and the real planner run on the
+    /// history known at that instant, with no look at what follows; before the first run the
+    /// forecasting policies scale by target tracking alone. Every policy sees the same trace and
     /// capacity model; each starts warm. Same inputs, byte-identical output.
     ///
     /// A minute takes the value of the trace's slot it falls in (held constant within a longer step,
@@ -164,16 +168,96 @@ enum Format {
     Json,
 }
 
+/// Stored events (`prescale event add`) shape each group's forecast before it is planned; the
+/// plan's decisions name every event and what it did.
 #[derive(Debug, Args)]
 struct PlanArgs {
     #[command(flatten)]
     filter: GroupFilter,
     /// Where to write the plan [default: OUT/plan.json]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "what_if")]
     output: Option<PathBuf>,
     /// Also print the plan JSON to stdout
     #[arg(long)]
     json: bool,
+    /// Show, per group, the plan with and without the events: peak floor, instance-hours over the
+    /// horizon, the extra instance-hours the events cause (and their cost with [cost]
+    /// instance_hour_price). Writes nothing. With --start, --end and an effect, tries that event
+    /// (of the one --group) on top of the stored ones without storing it
+    #[arg(long)]
+    what_if: bool,
+    /// With --what-if: name of the event to try
+    #[arg(long, requires = "what_if", default_value = "what-if")]
+    name: String,
+    /// With --what-if: start of the event to try (RFC 3339)
+    #[arg(long, value_name = "TIME", requires_all = ["what_if", "end"])]
+    start: Option<String>,
+    /// With --what-if: end of the event to try (RFC 3339)
+    #[arg(long, value_name = "TIME", requires = "start")]
+    end: Option<String>,
+    /// With --what-if: what the event to try does
+    #[command(flatten)]
+    effect: EventEffectArgs,
+}
+
+/// When an event is and what it does to the forecast.
+#[derive(Debug, Args, Clone)]
+#[group(id = "effect_group", multiple = false)]
+struct EventEffectArgs {
+    /// Multiply the forecast (point and every interval bound) by this factor during the event
+    #[arg(long, value_name = "FACTOR", allow_negative_numbers = true)]
+    multiplier: Option<f64>,
+    /// Scale the forecast so that its peak during the event is this load (in the group's load
+    /// metric, per step)
+    #[arg(long, value_name = "LOAD", allow_negative_numbers = true)]
+    peak: Option<f64>,
+    /// Give the event the shape of a past window of the group's stored history, START..END (RFC
+    /// 3339), aligned by the offset from its start and repeated if the event is longer; the load is
+    /// taken as it was (add --multiplier in another event for growth)
+    #[arg(long, value_name = "START..END")]
+    like: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum EventCmd {
+    /// Store an event of a group. During [start, end) the forecast is multiplied (--multiplier),
+    /// scaled to a peak (--peak) or replaced by the shape of a past window (--like); `plan` then
+    /// raises the floors the lead time ahead of the start and lowers them after the end. Events
+    /// live in STORE/events/v1/events.json.
+    Add(EventAddArgs),
+    /// List the stored events, with whether the next plan covers them.
+    List {
+        /// Only this group's events
+        #[arg(long, value_name = "NAME")]
+        group: Option<String>,
+    },
+    /// Remove a stored event.
+    Remove {
+        /// The event's group
+        #[arg(long, value_name = "NAME")]
+        group: String,
+        /// The event's name or id (`prescale event list` shows both)
+        #[arg(long, value_name = "NAME|ID")]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+struct EventAddArgs {
+    /// The group the event concerns
+    #[arg(long, value_name = "NAME")]
+    group: String,
+    /// A name, unique within the group ("Black Friday")
+    #[arg(long)]
+    name: String,
+    /// Start of the event (RFC 3339, UTC or with an offset: 2026-11-27T06:00:00Z, 2026-11-27T07:00:00+01:00)
+    #[arg(long, value_name = "TIME")]
+    start: String,
+    /// End of the event, exclusive (RFC 3339)
+    #[arg(long, value_name = "TIME")]
+    end: String,
+    #[command(flatten)]
+    effect: EventEffectArgs,
 }
 
 /// Every executed change is appended to OUT/audit.jsonl: when, the run (apply or revert), the

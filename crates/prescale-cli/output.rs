@@ -9,7 +9,8 @@ use prescale_core::{CapacityPlan, Change, Forecast, GroupPlan, Level, PolicyKind
 use prescale_store::IngestSummary;
 
 use crate::Format;
-use crate::commands::{Fit, GroupApply};
+use crate::commands::{Fit, GroupApply, WhatIf};
+use crate::config::CostConfig;
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -145,16 +146,8 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                     m
                 })
                 .collect();
-            let scores: Vec<serde_json::Value> = f
-                .scores
-                .iter()
-                .map(|s| {
-                    serde_json::json!({ "model": s.model, "mase": s.mase.is_finite().then_some(s.mase),
-                                             "origins": s.origins, "weight": s.weight })
-                })
-                .collect();
             let doc =
-                serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "backtest": scores, "rows": rows });
+                serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "backtest": f.scores, "rows": rows });
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }
@@ -390,6 +383,14 @@ pub fn summary(
             i80,
             i95,
             floors,
+            prescale_plan::floor_hours(g).map_or("-".into(), |h| {
+                format!(
+                    "{} vs {} ({:+.0} %)",
+                    num(h.planned),
+                    num(h.static_peak),
+                    (h.planned / h.static_peak.max(1e-9) - 1.0) * 100.0
+                )
+            }),
             changes,
         ]);
     }
@@ -531,5 +532,79 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     }
     right(&mut tb, 1);
     writeln!(out, "{tb}")?;
+    Ok(())
+}
+
+/// `event list`: one row per event, with where it stands for the next plan.
+pub fn events(
+    out: &mut impl Write,
+    rows: &[(&prescale_core::Event, &str)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    if rows.is_empty() {
+        writeln!(out, "no events stored; add one with `prescale event add`")?;
+        return Ok(());
+    }
+    let mut t = table(&["group", "id", "name", "start (UTC)", "end (UTC)", "effect", "status"]);
+    for (e, status) in rows {
+        t.add_row(vec![
+            e.group().to_string(),
+            e.id().to_string(),
+            e.name().to_string(),
+            e.start().format("%Y-%m-%d %H:%M").to_string(),
+            e.end().format("%Y-%m-%d %H:%M").to_string(),
+            e.effect().describe(),
+            (*status).to_string(),
+        ]);
+    }
+    writeln!(out, "Events (as of {}):\n{t}", now.format("%Y-%m-%d %H:%M UTC"))?;
+    Ok(())
+}
+
+/// `plan --what-if`: per group, the plan with and without its events.
+pub fn what_if(
+    out: &mut impl Write,
+    rows: &[WhatIf],
+    cost: &CostConfig,
+    horizon_end: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    let mut header =
+        vec!["group", "events", "peak floor without", "with", "instance-hours without", "with", "extra instance-hours"];
+    let cost_header = cost.instance_hour_price.map(|_| format!("extra cost ({})", cost.currency));
+    if let Some(h) = &cost_header {
+        header.push(h);
+    }
+    let mut t = table(&header);
+    for r in rows {
+        let extra = r.hours_with - r.hours_without;
+        let mut cells = vec![
+            r.group.clone(),
+            r.events.len().to_string(),
+            r.peak_without.to_string(),
+            r.peak_with.to_string(),
+            format!("{:.1}", r.hours_without),
+            format!("{:.1}", r.hours_with),
+            format!("{extra:+.1}"),
+        ];
+        if let Some(p) = cost.instance_hour_price {
+            cells.push(format!("{:+.2}", extra * p));
+        }
+        t.add_row(cells);
+    }
+    right(&mut t, 1);
+    writeln!(
+        out,
+        "What if: the plan with and without the events, floors over the forecast horizon (to {}):\n{t}",
+        horizon_end.format("%Y-%m-%d %H:%M UTC")
+    )?;
+    if cost.instance_hour_price.is_none() {
+        writeln!(out, "(set [cost] instance_hour_price in the configuration to see the cost)")?;
+    }
+    for r in rows.iter().filter(|r| !r.decisions.is_empty()) {
+        writeln!(out, "\n{}:", r.group)?;
+        for d in &r.decisions {
+            writeln!(out, "  {}: {}", d.what, d.why)?;
+        }
+    }
     Ok(())
 }

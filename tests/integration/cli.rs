@@ -178,11 +178,15 @@ fn forecast_show_on_real_series_gives_finite_nested_intervals() {
 #[test]
 fn help_names_every_stage() {
     let out = ok(prescale().arg("--help"));
-    for cmd in ["ingest", "forecast", "plan", "apply", "nightly"] {
+    for cmd in ["ingest", "forecast", "plan", "event", "apply", "nightly"] {
         assert!(out.contains(cmd), "{out}");
     }
     let out = ok(prescale().args(["forecast", "--help"]));
     assert!(out.contains("fit") && out.contains("show"));
+    let out = ok(prescale().args(["event", "--help"]));
+    assert!(out.contains("add") && out.contains("list") && out.contains("remove"), "{out}");
+    let out = ok(prescale().args(["plan", "--help"]));
+    assert!(out.contains("--what-if") && out.contains("--multiplier"), "{out}");
 }
 
 #[test]

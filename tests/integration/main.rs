@@ -9,6 +9,7 @@ mod aws;
 mod cli;
 mod common;
 mod data;
+mod events;
 mod forecast;
 mod safety;
 mod simulate;

@@ -31,4 +31,12 @@ pub enum CoreError {
         /// Actual length.
         got: usize,
     },
+    /// An event that cannot be planned.
+    #[error("event {name:?}: {reason}")]
+    BadEvent {
+        /// The event's name.
+        name: String,
+        /// What is wrong and what to do.
+        reason: String,
+    },
 }

@@ -79,13 +79,26 @@ pub struct Forecast {
     pub scores: Vec<ModelScore>,
 }
 
+mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_finite() { s.serialize_f64(*v) } else { s.serialize_none() }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
 /// One candidate model's rolling-origin backtest on the series' own history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelScore {
     /// Model id.
     pub model: String,
     /// Mean absolute error / MASE scale (mean |y(t) − y(t − 1 day)| of the training window);
-    /// NaN when the model could not be backtested.
+    /// NaN when the model could not be backtested (`null` in JSON, which has no NaN).
+    #[serde(with = "nan_as_null")]
     pub mase: f64,
     /// Origins it was scored at.
     pub origins: usize,

@@ -2,19 +2,23 @@
 
 mod clock;
 mod error;
+mod event;
 mod forecast;
 mod plan;
+mod rng;
 mod series;
 mod sink;
 mod source;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::CoreError;
+pub use event::{Event, EventEffect};
 pub use forecast::{Forecast, Interval, Level, ModelScore};
 pub use plan::{
     CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, PLAN_FORMAT, PlanDecision, PolicyKind, ReactivePolicy,
     ScheduledAction,
 };
+pub use rng::SplitMix64;
 pub use series::{GridPolicy, GridReport, RawSample, Series, regularize};
 pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, GroupState, SinkError};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};

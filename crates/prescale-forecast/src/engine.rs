@@ -18,8 +18,10 @@ pub struct EngineSettings {
     pub horizon_hours: f64,
     /// Hours between backtest origins.
     pub spacing_hours: f64,
-    /// At most this many origins.
+    /// At most this many origins (all of them calibrate the intervals).
     pub origins: usize,
+    /// The most recent this-many origins weigh the candidates.
+    pub evidence_origins: usize,
     /// An origin needs this many days of history before it (one day when the history is short).
     pub min_origin_days: f64,
     /// A fit sees at most this many days of history.
@@ -38,7 +40,8 @@ impl Default for EngineSettings {
         Self {
             horizon_hours: 48.0,
             spacing_hours: 24.0,
-            origins: 5,
+            origins: 10,
+            evidence_origins: 5,
             min_origin_days: 3.0,
             train_days: 28.0,
             eta: 1.0,
@@ -164,13 +167,16 @@ impl Forecaster for Engine {
         let runs: Vec<backtest::Backtest> =
             usable.iter().map(|&i| backtest::run_at(cands[i].model.as_ref(), y, cal, &o, min_origin)).collect();
         let reference = usable.iter().position(|&i| i == self.reference).unwrap_or(0);
-        // Evidence: sum over origins of log(MAE / reference MAE) at the same origin.
+        // Evidence: sum over the most recent origins of log(MAE / reference MAE) at the same origin.
+        let oldest_evidence =
+            runs[reference].origins.iter().take(self.settings.evidence_origins.max(1)).min().copied().unwrap_or(0);
         let evidence: Vec<f64> = runs
             .iter()
             .map(|bt| {
                 bt.origins
                     .iter()
                     .zip(&bt.errors)
+                    .filter(|(origin, _)| **origin >= oldest_evidence)
                     .filter_map(|(origin, e)| {
                         let p = runs[reference].origins.iter().position(|x| x == origin)?;
                         let (base, own) = (mae(&runs[reference].errors[p]), mae(e));
@@ -193,7 +199,11 @@ impl Forecaster for Engine {
                 if !model.weekly_at(n, cal) {
                     return s;
                 }
-                let daily_origins = bt.origins.iter().filter(|&&o| !model.weekly_at(o.min(max_train), cal)).count();
+                let daily_origins = bt
+                    .origins
+                    .iter()
+                    .filter(|&&o| o >= oldest_evidence && !model.weekly_at(o.min(max_train), cal))
+                    .count();
                 s + daily_origins as f64 * week_log_ratio
             })
             .collect();

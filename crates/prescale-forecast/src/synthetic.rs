@@ -2,7 +2,7 @@
 //! holidays, incidents, a level shift and noise, as operational metrics have them.
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Timelike, Utc};
-use prescale_core::Series;
+use prescale_core::{Series, SplitMix64 as Rng};
 
 /// What to put into a synthetic series.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,19 +39,23 @@ impl Shape {
         Self {
             days,
             step_secs,
-            level: 500.0 + 5000.0 * r.unit(),
-            daily: 0.3 + 0.5 * r.unit(),
-            weekend: 0.4 + 0.5 * r.unit(),
-            trend_per_week: 0.06 * (r.unit() - 0.3),
-            noise: 0.03 + 0.08 * r.unit(),
-            holidays: vec![days / 3 + (r.unit() * 3.0) as usize],
+            level: 500.0 + 5000.0 * r.uniform(),
+            daily: 0.3 + 0.5 * r.uniform(),
+            weekend: 0.4 + 0.5 * r.uniform(),
+            trend_per_week: 0.06 * (r.uniform() - 0.3),
+            noise: 0.03 + 0.08 * r.uniform(),
+            holidays: vec![days / 3 + (r.uniform() * 3.0) as usize],
             incidents: (0..3)
                 .map(|_| {
-                    ((r.unit() * (hours - 72) as f64) as usize, 1 + (r.unit() * 4.0) as usize, 0.2 + 3.0 * r.unit())
+                    (
+                        (r.uniform() * (hours - 72) as f64) as usize,
+                        1 + (r.uniform() * 4.0) as usize,
+                        0.2 + 3.0 * r.uniform(),
+                    )
                 })
                 .collect(),
-            level_shift: (r.unit() < 0.5)
-                .then(|| ((hours as f64 * (0.5 + 0.3 * r.unit())) as usize, 0.7 + 0.6 * r.unit())),
+            level_shift: (r.uniform() < 0.5)
+                .then(|| ((hours as f64 * (0.5 + 0.3 * r.uniform())) as usize, 0.7 + 0.6 * r.uniform())),
             seed,
         }
     }
@@ -85,26 +89,5 @@ impl Shape {
             })
             .collect();
         Series::new(start, self.step_secs, values).unwrap_or_else(|_| unreachable!("a valid step"))
-    }
-}
-
-/// SplitMix64 with a Box–Muller normal.
-#[derive(Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let (u, v) = (self.unit().max(1e-12), self.unit());
-        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 }

@@ -1,13 +1,19 @@
 #![doc = include_str!("../README.md")]
 
 mod diff;
+mod events;
 pub mod guardrails;
 mod recording;
+mod report;
 mod schedule;
 
 pub use diff::{diff, is_owned, revert};
+pub use events::{
+    EventOutcome, EventPlan, EventReport, instance_hours, peak_floor, peak_floor_in, plan_with_events, shape,
+};
 pub use guardrails::{Breach, Guardrails};
 pub use recording::RecordingSink;
+pub use report::{FloorHours, floor_hours};
 pub use schedule::{
     MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, local, plan_group, plan_id,
 };

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-/// Errors of the metric store and the forecast table.
+/// Errors of the metric store, the forecast table and the events file.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum StoreError {
@@ -68,6 +68,53 @@ pub enum StoreError {
         id: String,
         /// Where it was looked for.
         path: PathBuf,
+    },
+    /// A JSON file of the store cannot be read or written.
+    #[error(
+        "{} is not a valid events file\nhint: fix it by hand (the error below says where) or move it aside; prescale never overwrites a file it cannot read",
+        path.display()
+    )]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A JSON file of the store has another format version.
+    #[error(
+        "{} has format {found:?}, this prescale reads {expected:?}\nhint: it was written by another prescale version; use that version or move the file aside",
+        path.display()
+    )]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// Format tag found (empty when absent).
+        found: String,
+        /// Format tag expected.
+        expected: &'static str,
+    },
+    /// The group already has an event of this name.
+    #[error(
+        "group {group} already has an event {name:?} ({id})\nhint: choose another --name, or `prescale event remove --group {group} --name {id}` first"
+    )]
+    DuplicateEvent {
+        /// The group.
+        group: String,
+        /// The stored event's name.
+        name: String,
+        /// Its id.
+        id: String,
+    },
+    /// No event of the group has this name or id.
+    #[error("no event {key:?} in group {group} (stored: {})\nhint: `prescale event list --group {group}` shows names and ids", if known.is_empty() { "none" } else { known })]
+    NoEvent {
+        /// The group.
+        group: String,
+        /// The name or id asked for.
+        key: String,
+        /// The group's events, as `"name" (id)`.
+        known: String,
     },
     /// Domain validation failed.
     #[error(transparent)]

@@ -70,16 +70,12 @@ impl ForecastTable {
         ]);
         let mut meta = meta;
         if !forecast.scores.is_empty() {
-            // JSON has no NaN: a model that could not be backtested is written as null.
-            let scores: Vec<serde_json::Value> = forecast
-                .scores
-                .iter()
-                .map(|s| {
-                    serde_json::json!({ "model": s.model, "mase": s.mase.is_finite().then_some(s.mase),
-                                        "origins": s.origins, "weight": s.weight })
-                })
-                .collect();
-            meta.insert("prescale.scores".into(), serde_json::Value::Array(scores).to_string());
+            let scores = serde_json::to_string(&forecast.scores).map_err(|_| StoreError::Schema {
+                path: path.clone(),
+                found: "unencodable backtest scores".into(),
+                expected: FORECASTS_SCHEMA,
+            })?;
+            meta.insert("prescale.scores".into(), scores);
         }
         write_atomic(&path, |f| {
             let mut w = ArrowWriter::try_new(f, schema, Some(writer_props(meta)))
@@ -147,16 +143,7 @@ impl ForecastTable {
             .collect();
         let mut forecast = Forecast::new(model, start, step, point, intervals)?;
         if let Some(text) = meta.get("prescale.scores") {
-            let rows: Vec<serde_json::Value> = serde_json::from_str(text).map_err(|_| bad("unreadable scores"))?;
-            forecast.scores = rows
-                .iter()
-                .map(|r| prescale_core::ModelScore {
-                    model: r["model"].as_str().unwrap_or_default().to_string(),
-                    mase: r["mase"].as_f64().unwrap_or(f64::NAN),
-                    origins: r["origins"].as_u64().unwrap_or(0) as usize,
-                    weight: r["weight"].as_f64().unwrap_or(0.0),
-                })
-                .collect();
+            forecast.scores = serde_json::from_str(text).map_err(|_| bad("unreadable scores"))?;
         }
         Ok((forecast, issued))
     }

@@ -3,6 +3,7 @@
 mod atomic;
 mod backtests;
 mod error;
+mod events;
 mod forecasts;
 mod metrics;
 mod simulations;
@@ -10,6 +11,7 @@ mod sources;
 
 pub use backtests::{BACKTESTS_SCHEMA, BacktestRun, write_backtests};
 pub use error::StoreError;
+pub use events::{EVENTS_FORMAT, EventStore};
 pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore};
 pub use simulations::{SIMULATIONS_SCHEMA, SimulationRun, write_simulations};

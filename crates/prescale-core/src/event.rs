@@ -1,0 +1,205 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::CoreError;
+
+/// How an event changes a group's forecast during its window `[start, end)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+// Exhaustive on purpose: a new kind changes the events file format, and every match should say
+// what it does with it.
+pub enum EventEffect {
+    /// The point forecast and every interval bound are multiplied by `factor` (> 0).
+    Multiplier {
+        /// The factor, e.g. 3.0.
+        factor: f64,
+    },
+    /// The forecast is scaled so that its point peak within the window equals `peak` (> 0), in
+    /// the load metric's units; the interval bounds are scaled by the same factor.
+    Peak {
+        /// The peak load, e.g. 150000 requests per step.
+        peak: f64,
+    },
+    /// The forecast takes the shape of a past window `[from, to)` of the same group's stored
+    /// history, aligned by the offset from each window's start (repeating when the event is
+    /// longer than the window), at the load the history had then.
+    Like {
+        /// Start of the past window.
+        from: DateTime<Utc>,
+        /// End of the past window (exclusive).
+        to: DateTime<Utc>,
+    },
+}
+
+impl EventEffect {
+    /// Short description for people: `×3`, `peak 150,000`, `like 2025-11-28 00:00..2025-11-29 00:00 UTC`.
+    pub fn describe(&self) -> String {
+        match self {
+            EventEffect::Multiplier { factor } => format!("×{factor}"),
+            EventEffect::Peak { peak } => format!("peak {peak}"),
+            EventEffect::Like { from, to } => {
+                format!("like {}..{}", from.format("%Y-%m-%d %H:%M"), to.format("%Y-%m-%d %H:%M UTC"))
+            }
+        }
+    }
+}
+
+/// A planned event of one group (a sale, a launch, a match): it shapes the forecast during
+/// `[start, end)`, so the planner raises the floors ahead of it (by the lead time) and lowers
+/// them after it.
+///
+/// Invariants, enforced by [`Event::new`] and on deserialization: `start < end`; a multiplier or
+/// peak is finite and positive; a `like` window has `from < to`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawEvent")]
+pub struct Event {
+    id: String,
+    group: String,
+    name: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    effect: EventEffect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEvent {
+    id: String,
+    group: String,
+    name: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    effect: EventEffect,
+}
+
+impl TryFrom<RawEvent> for Event {
+    type Error = CoreError;
+    fn try_from(r: RawEvent) -> Result<Self, CoreError> {
+        let mut e = Event::new(r.group, r.name, r.start, r.end, r.effect)?;
+        e.id = r.id;
+        Ok(e)
+    }
+}
+
+impl Event {
+    /// An event; its id is derived from the group and the name (`ev-` and 8 hex digits), so it is
+    /// stable and unique wherever names are unique per group.
+    ///
+    /// # Errors
+    /// [`CoreError::BadEvent`] for an empty name or group, an end not after the start, a factor
+    /// or peak that is not a positive number, or an empty `like` window.
+    pub fn new(
+        group: impl Into<String>,
+        name: impl Into<String>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        effect: EventEffect,
+    ) -> Result<Self, CoreError> {
+        let (group, name) = (group.into(), name.into());
+        let bad = |reason: String| Err(CoreError::BadEvent { name: name.clone(), reason });
+        if name.trim().is_empty() {
+            return bad("the name is empty: give the event a name, e.g. --name \"Black Friday\"".into());
+        }
+        if group.trim().is_empty() {
+            return bad("the group is empty".into());
+        }
+        if end <= start {
+            return bad(format!("its end {end} is not after its start {start}: the window is [start, end)"));
+        }
+        match effect {
+            EventEffect::Multiplier { factor } if !(factor.is_finite() && factor > 0.0) => {
+                return bad(format!("multiplier {factor} must be a positive number (3 triples the forecast)"));
+            }
+            EventEffect::Peak { peak } if !(peak.is_finite() && peak > 0.0) => {
+                return bad(format!("peak {peak} must be a positive load in the group's load metric"));
+            }
+            EventEffect::Like { from, to } if to <= from => {
+                return bad(format!("the --like window ends at {to}, not after its start {from}"));
+            }
+            _ => {}
+        }
+        let id = event_id(&group, &name);
+        Ok(Self { id, group, name, start, end, effect })
+    }
+
+    /// Stable id, `ev-` and 8 hex digits.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// The Auto Scaling group it concerns.
+    pub fn group(&self) -> &str {
+        &self.group
+    }
+    /// Its name, unique within the group.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// Start of the window (inclusive).
+    pub fn start(&self) -> DateTime<Utc> {
+        self.start
+    }
+    /// End of the window (exclusive).
+    pub fn end(&self) -> DateTime<Utc> {
+        self.end
+    }
+    /// What it does to the forecast.
+    pub fn effect(&self) -> &EventEffect {
+        &self.effect
+    }
+    /// True when `key` is its name or its id.
+    pub fn matches(&self, key: &str) -> bool {
+        self.name == key || self.id == key
+    }
+    /// `"Black Friday" (ev-1a2b3c4d)`, for messages.
+    pub fn label(&self) -> String {
+        format!("{:?} ({})", self.name, self.id)
+    }
+}
+
+/// FNV-1a over `group NUL name`: stable across platforms and Rust versions.
+fn event_id(group: &str, name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in group.bytes().chain([0u8]).chain(name.bytes()) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("ev-{:08x}", h as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 27, h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn events_are_validated_on_construction_and_from_json() {
+        let e = Event::new("web", "Black Friday", t(6), t(20), EventEffect::Multiplier { factor: 3.0 }).unwrap();
+        assert!(e.id().starts_with("ev-") && e.id().len() == 11);
+        assert!(e.matches("Black Friday") && e.matches(e.id()) && !e.matches("black friday"));
+        let same = Event::new("web", "Black Friday", t(1), t(2), EventEffect::Peak { peak: 1.0 }).unwrap();
+        assert_eq!(e.id(), same.id(), "the id depends on group and name only");
+        let other = Event::new("api", "Black Friday", t(6), t(20), EventEffect::Peak { peak: 1.0 }).unwrap();
+        assert_ne!(e.id(), other.id());
+
+        let err = |r: Result<Event, CoreError>| r.unwrap_err().to_string();
+        assert!(err(Event::new("web", "x", t(6), t(6), EventEffect::Multiplier { factor: 2.0 })).contains("not after"));
+        assert!(
+            err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: 0.0 })).contains("multiplier 0")
+        );
+        assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: f64::NAN })).contains("NaN"));
+        assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Peak { peak: -5.0 })).contains("peak -5"));
+        assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Like { from: t(3), to: t(2) })).contains("--like"));
+        assert!(err(Event::new("web", " ", t(6), t(7), EventEffect::Peak { peak: 5.0 })).contains("name is empty"));
+
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains(r#""effect":{"kind":"multiplier","factor":3.0}"#), "{json}");
+        let back: Event = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, e);
+        let broken = json.replace("\"factor\":3.0", "\"factor\":-1.0");
+        assert!(serde_json::from_str::<Event>(&broken).is_err(), "a hand-edited file cannot smuggle in nonsense");
+    }
+}

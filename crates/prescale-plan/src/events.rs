@@ -1,0 +1,525 @@
+//! Events: pre-event scale-up. A stored [`Event`] shapes the group's forecast during its window
+//! before the planner sees it, so the usual schedule (floors a lead time ahead of demand, hold
+//! time, limits) ramps capacity up before the event and brings it down after.
+
+use chrono::{DateTime, Duration, Utc};
+use prescale_core::{Event, EventEffect, Forecast, GroupPlan, Interval, PlanDecision, Series};
+
+use crate::schedule::{PlanSettings, plan_group};
+
+/// What an event did to a forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventOutcome {
+    /// It shaped `steps` steps of the forecast.
+    Applied {
+        /// Steps of the forecast inside the event's window.
+        steps: usize,
+        /// True when part of the window lies beyond the forecast's end.
+        partial: bool,
+        /// The factor applied (multiplier and peak events).
+        factor: Option<f64>,
+        /// Steps a `like` event had no history for (kept as forecast).
+        missing: usize,
+    },
+    /// It ended before now: ignored.
+    Past,
+    /// It starts at or after the forecast's end: not planned yet (a later run will).
+    BeyondHorizon,
+    /// There is no forecast to shape.
+    NoForecast,
+    /// A `like` event without the group's history, or whose window has no value in it.
+    NoHistory,
+}
+
+/// An event and what it did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventReport {
+    /// The event.
+    pub event: Event,
+    /// What it did.
+    pub outcome: EventOutcome,
+}
+
+impl EventReport {
+    /// The report as a plan decision naming the event and what it did.
+    pub fn decision(&self) -> PlanDecision {
+        let e = &self.event;
+        let window = format!("{} to {}", e.start().format("%Y-%m-%d %H:%M"), e.end().format("%Y-%m-%d %H:%M UTC"));
+        let what = match &self.outcome {
+            EventOutcome::Applied { steps, factor, .. } => {
+                let how = match (e.effect(), factor) {
+                    (EventEffect::Multiplier { factor }, _) => format!("forecast ×{factor}"),
+                    (EventEffect::Peak { peak }, Some(f)) => format!("forecast scaled ×{f:.3} to peak {peak}"),
+                    (EventEffect::Peak { peak }, None) => format!("forecast set to {peak}"),
+                    (EventEffect::Like { from, to }, _) => format!(
+                        "forecast replaced by the history of {} to {}",
+                        from.format("%Y-%m-%d %H:%M"),
+                        to.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                };
+                format!("event {}: {how} from {window} ({steps} steps)", e.label())
+            }
+            EventOutcome::Past => {
+                format!("event {} ignored: it ended at {}", e.label(), e.end().format("%Y-%m-%d %H:%M UTC"))
+            }
+            EventOutcome::BeyondHorizon | EventOutcome::NoForecast | EventOutcome::NoHistory => {
+                format!("event {} ({window}) not yet planned", e.label())
+            }
+        };
+        let why = match &self.outcome {
+            EventOutcome::Applied { partial, missing, .. } => {
+                let mut why = "stored event: the floors rise the lead time ahead of its start and come back down \
+                               after its end"
+                    .to_string();
+                if *partial {
+                    why.push_str("; only its part within the forecast horizon is planned, a later run plans the rest");
+                }
+                if *missing > 0 {
+                    why.push_str(&format!(
+                        "; {missing} steps had no history in the --like window and keep the forecast"
+                    ));
+                }
+                why
+            }
+            EventOutcome::Past => "it is over; remove it with `prescale event remove`".into(),
+            EventOutcome::BeyondHorizon => {
+                "it starts after the forecast horizon; a run closer to it (within the horizon) plans it".into()
+            }
+            EventOutcome::NoForecast => "there is no forecast to shape for this group".into(),
+            EventOutcome::NoHistory => {
+                "the --like window has no stored history of this group (ingest it, or re-add the event)".into()
+            }
+        };
+        PlanDecision { what, why }
+    }
+}
+
+/// Shapes `forecast` by `events` (those of one group), in the order given; `history` is the
+/// group's stored load, needed by `like` events only. Returns the shaped forecast (the input
+/// when no event applies) and one report per event.
+///
+/// During an event's window `[start, end)`:
+/// - multiplier `k`: the point forecast and every interval bound are multiplied by `k`;
+/// - peak `N`: likewise, with `k = N / (peak of the point forecast within the window)`; a window
+///   whose forecast is nowhere positive is set to `N`;
+/// - like `[from, to)`: each step takes the history value at the same offset from `from`
+///   (repeating the window if the event is longer), as it was then (no rescaling to today's level:
+///   add a multiplier event over the same window for growth); its interval bounds keep their
+///   ratio to the point forecast (their distance, where the point forecast is not positive).
+///
+/// Overlapping events compose in the given order, so a multiplier after a `like` scales the
+/// past shape.
+pub fn shape(
+    forecast: &Forecast,
+    events: &[Event],
+    history: Option<&Series>,
+    now: DateTime<Utc>,
+) -> (Forecast, Vec<EventReport>) {
+    let mut f = forecast.clone();
+    let mut reports = Vec::new();
+    let end = f.ts(f.len());
+    for e in events {
+        let outcome = if e.end() <= now {
+            EventOutcome::Past
+        } else if f.is_empty() {
+            EventOutcome::NoForecast
+        } else if e.start() >= end {
+            EventOutcome::BeyondHorizon
+        } else {
+            apply(&mut f, e, history)
+        };
+        reports.push(EventReport { event: e.clone(), outcome });
+    }
+    // Rebuild through the constructor, which keeps the interval invariants (nesting, point inside).
+    let shaped = Forecast::new(f.model.clone(), f.start, f.step_secs, f.point, f.intervals)
+        .map(|mut s| {
+            s.scores = f.scores;
+            s
+        })
+        .unwrap_or_else(|_| forecast.clone());
+    (shaped, reports)
+}
+
+/// Indices of the forecast steps whose start lies in `[from, to)`.
+fn steps_in(f: &Forecast, from: DateTime<Utc>, to: DateTime<Utc>) -> std::ops::Range<usize> {
+    let step = f.step_secs.max(1);
+    let idx = |t: DateTime<Utc>| -> usize {
+        let d = (t - f.start).num_seconds();
+        if d <= 0 { 0 } else { (((d + step - 1) / step) as usize).min(f.len()) }
+    };
+    let (a, b) = (idx(from), idx(to));
+    a..b.max(a)
+}
+
+fn scale(f: &mut Forecast, range: std::ops::Range<usize>, k: f64) {
+    for i in range {
+        f.point[i] *= k;
+        for iv in &mut f.intervals {
+            iv.lower[i] *= k;
+            iv.upper[i] *= k;
+        }
+    }
+}
+
+fn apply(f: &mut Forecast, e: &Event, history: Option<&Series>) -> EventOutcome {
+    let range = steps_in(f, e.start(), e.end());
+    let partial = e.end() > f.ts(f.len());
+    let steps = range.len();
+    match *e.effect() {
+        EventEffect::Multiplier { factor } => {
+            scale(f, range, factor);
+            EventOutcome::Applied { steps, partial, factor: Some(factor), missing: 0 }
+        }
+        EventEffect::Peak { peak } => {
+            let top = f.point[range.clone()].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            if top > 0.0 {
+                let k = peak / top;
+                scale(f, range, k);
+                EventOutcome::Applied { steps, partial, factor: Some(k), missing: 0 }
+            } else {
+                set(f, range, |_| Some(peak));
+                EventOutcome::Applied { steps, partial, factor: None, missing: 0 }
+            }
+        }
+        EventEffect::Like { from, to } => {
+            let Some(h) = history.map(|h| h.window(from, to)).filter(|w| w.values().iter().any(|v| v.is_finite()))
+            else {
+                return EventOutcome::NoHistory;
+            };
+            let period = (to - from).num_seconds().max(1);
+            let event_start = e.start();
+            let start = f.start;
+            let step = f.step_secs;
+            let missing = set(f, range, |i| {
+                let t = start + Duration::seconds(step * i as i64);
+                let offset = (t - event_start).num_seconds().rem_euclid(period);
+                let at = from + Duration::seconds(offset);
+                let j = (at - h.start()).num_seconds().div_euclid(h.step_secs().max(1));
+                usize::try_from(j).ok().and_then(|j| h.values().get(j)).copied().filter(|v| v.is_finite())
+            });
+            EventOutcome::Applied { steps, partial, factor: None, missing }
+        }
+    }
+}
+
+/// Sets the point forecast of each step of `range` to `value(i)`, moving the interval bounds with
+/// it (same ratio to the point where the point is positive, same distance otherwise); a step
+/// without a value keeps its forecast. Returns how many steps had none.
+fn set(f: &mut Forecast, range: std::ops::Range<usize>, value: impl Fn(usize) -> Option<f64>) -> usize {
+    let mut missing = 0;
+    for i in range {
+        let Some(v) = value(i) else {
+            missing += 1;
+            continue;
+        };
+        let p = f.point[i];
+        let moved = |b: f64| if p > 0.0 { b / p * v } else { b - p + v };
+        for iv in &mut f.intervals {
+            let Interval { lower, upper, .. } = iv;
+            lower[i] = moved(lower[i]).min(v);
+            upper[i] = moved(upper[i]).max(v);
+        }
+        f.point[i] = v;
+    }
+    missing
+}
+
+/// A group's plan with its events, and the plan without them (for `plan --what-if`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventPlan {
+    /// The plan from the shaped forecast; its decisions name every event and what it did.
+    pub plan: GroupPlan,
+    /// The plan from the forecast as it was.
+    pub baseline: GroupPlan,
+    /// What each event did.
+    pub reports: Vec<EventReport>,
+    /// One decision per event, as in the plan's decisions.
+    pub decisions: Vec<PlanDecision>,
+}
+
+/// Plans one group with its events: [`shape`], then [`plan_group`] on the shaped forecast, with a
+/// decision per event (what it did, and the highest floor during it against the plan without
+/// it).
+pub fn plan_with_events(
+    group: &str,
+    environment: &str,
+    forecast: Option<&Forecast>,
+    events: &[Event],
+    history: Option<&Series>,
+    s: &PlanSettings,
+    now: DateTime<Utc>,
+) -> EventPlan {
+    let baseline = plan_group(group, environment, forecast, s, now);
+    if events.is_empty() {
+        return EventPlan { plan: baseline.clone(), baseline, reports: Vec::new(), decisions: Vec::new() };
+    }
+    let empty;
+    let f = match forecast {
+        Some(f) => f,
+        None => {
+            empty = Forecast::new("none", now, 300, Vec::new(), Vec::new())
+                .unwrap_or_else(|_| unreachable!("an empty forecast has no lengths to disagree"));
+            &empty
+        }
+    };
+    let (shaped, reports) = shape(f, events, history, now);
+    let applied = reports.iter().any(|r| matches!(r.outcome, EventOutcome::Applied { .. }));
+    let mut plan = if applied { plan_group(group, environment, Some(&shaped), s, now) } else { baseline.clone() };
+    let mut notes = Vec::new();
+    for r in &reports {
+        let mut d = r.decision();
+        if matches!(r.outcome, EventOutcome::Applied { .. }) {
+            let from = r.event.start() - s.lead_time;
+            let (with, without) =
+                (peak_floor_in(&plan, from, r.event.end()), peak_floor_in(&baseline, from, r.event.end()));
+            d.what.push_str(&format!(
+                "; floors up to {with} instances from {} (without it: {without})",
+                from.format("%Y-%m-%d %H:%M UTC")
+            ));
+        }
+        notes.push(d);
+    }
+    // Event decisions first: they explain the rest of the plan.
+    let at = usize::from(!plan.decisions.is_empty());
+    plan.decisions.splice(at..at, notes.iter().cloned());
+    EventPlan { plan, baseline, reports, decisions: notes }
+}
+
+/// The floor in force at `t`: the last action at or before `t` (the first action before it).
+fn floor_at(plan: &GroupPlan, t: DateTime<Utc>) -> u32 {
+    let a = &plan.scheduled_actions;
+    a.iter().rfind(|x| x.start_time <= t).or(a.first()).and_then(|x| x.min_size).unwrap_or(plan.bounds.min())
+}
+
+/// The highest floor in force at any time in `[from, to)`.
+pub fn peak_floor_in(plan: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
+    let inside =
+        plan.scheduled_actions.iter().filter(|a| a.start_time > from && a.start_time < to).filter_map(|a| a.min_size);
+    inside.fold(floor_at(plan, from), u32::max)
+}
+
+/// The highest floor of the plan (its minimum size when it has no action).
+pub fn peak_floor(plan: &GroupPlan) -> u32 {
+    plan.scheduled_actions.iter().filter_map(|a| a.min_size).max().unwrap_or(plan.bounds.min())
+}
+
+/// Instance-hours the plan's floors hold over its forecast horizon ([`crate::floor_hours`]; 0
+/// without a forecast). The reactive policy may add more on top; this is what the schedule
+/// commits to.
+pub fn instance_hours(plan: &GroupPlan) -> f64 {
+    crate::floor_hours(plan).map_or(0.0, |h| h.planned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use prescale_core::{CapacityBounds, Level};
+    use proptest::prelude::*;
+
+    fn t0() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+    }
+    fn at(mins: i64) -> DateTime<Utc> {
+        t0() + Duration::minutes(mins)
+    }
+
+    /// 48 steps of 5 minutes (4 h): point 100 + i, 80 % interval ±10.
+    fn fc() -> Forecast {
+        let point: Vec<f64> = (0..48).map(|i| 100.0 + f64::from(i)).collect();
+        let iv = Interval {
+            level: Level::new(0.8).unwrap(),
+            lower: point.iter().map(|p| p - 10.0).collect(),
+            upper: point.iter().map(|p| p + 10.0).collect(),
+        };
+        Forecast::new("t", t0(), 300, point, vec![iv]).unwrap()
+    }
+
+    fn ev(name: &str, start: i64, end: i64, effect: EventEffect) -> Event {
+        Event::new("g", name, at(start), at(end), effect).unwrap()
+    }
+
+    #[test]
+    fn multiplier_scales_point_and_every_bound_inside_the_window_only() {
+        let f = fc();
+        let (s, r) = shape(&f, &[ev("x", 60, 120, EventEffect::Multiplier { factor: 3.0 })], None, t0());
+        assert_eq!(r[0].outcome, EventOutcome::Applied { steps: 12, partial: false, factor: Some(3.0), missing: 0 });
+        for i in 0..48 {
+            let k = if (12..24).contains(&i) { 3.0 } else { 1.0 };
+            assert_eq!(s.point[i], f.point[i] * k, "step {i}");
+            assert_eq!(s.intervals[0].lower[i], f.intervals[0].lower[i] * k);
+            assert_eq!(s.intervals[0].upper[i], f.intervals[0].upper[i] * k);
+        }
+        assert!(r[0].decision().what.contains("forecast ×3 from 2026-11-23 01:00 to 2026-11-23 02:00 UTC"));
+    }
+
+    #[test]
+    fn peak_scales_so_the_window_peaks_at_n() {
+        let f = fc();
+        let (s, r) = shape(&f, &[ev("x", 60, 120, EventEffect::Peak { peak: 246.0 })], None, t0());
+        // The window's point peak is 123 (step 23): ×2.
+        let EventOutcome::Applied { factor: Some(k), .. } = r[0].outcome else { panic!("{:?}", r[0]) };
+        assert!((k - 2.0).abs() < 1e-12);
+        let top = s.point[12..24].iter().copied().fold(0.0, f64::max);
+        assert!((top - 246.0).abs() < 1e-9);
+        assert!((s.intervals[0].upper[23] - 266.0).abs() < 1e-9, "bounds scale too");
+        assert_eq!(s.point[24], f.point[24]);
+        // A window with no positive forecast is set to N.
+        let zero = Forecast::new("t", t0(), 300, vec![0.0; 12], vec![]).unwrap();
+        let (s, _) = shape(&zero, &[ev("x", 0, 30, EventEffect::Peak { peak: 50.0 })], None, t0());
+        assert_eq!(&s.point[..7], &[50.0, 50.0, 50.0, 50.0, 50.0, 50.0, 0.0]);
+    }
+
+    #[test]
+    fn like_takes_the_past_shape_aligned_by_offset_and_repeats_it() {
+        let f = fc();
+        // History: one day at 5 minutes; 1,000 + slot index.
+        let hstart = t0() - Duration::days(7);
+        let h = Series::new(hstart, 300, (0..288).map(|i| 1000.0 + f64::from(i)).collect()).unwrap();
+        // Past window: 30 minutes from 02:00 a week ago (slots 24..30); event: 1 h from 01:00.
+        let e = ev(
+            "x",
+            60,
+            120,
+            EventEffect::Like { from: hstart + Duration::hours(2), to: hstart + Duration::minutes(150) },
+        );
+        let (s, r) = shape(&f, &[e], Some(&h), t0());
+        assert_eq!(r[0].outcome, EventOutcome::Applied { steps: 12, partial: false, factor: None, missing: 0 });
+        let want: Vec<f64> = (0..12).map(|k| 1024.0 + f64::from(k % 6)).collect();
+        assert_eq!(&s.point[12..24], want.as_slice());
+        // Bounds keep their ratio to the point: 10 / 112 of it at step 12.
+        let ratio = f.intervals[0].upper[12] / f.point[12];
+        assert!((s.intervals[0].upper[12] - 1024.0 * ratio).abs() < 1e-9);
+        assert!(s.intervals[0].lower[12] <= s.point[12] && s.point[12] <= s.intervals[0].upper[12]);
+        assert_eq!(s.point[11], f.point[11]);
+        // Without the history it is not planned, and says why.
+        let (s2, r2) = shape(&f, &[r[0].event.clone()], None, t0());
+        assert_eq!(r2[0].outcome, EventOutcome::NoHistory);
+        assert_eq!(s2, f);
+        // A gap in the window keeps the forecast for those steps, and counts them.
+        let mut vals: Vec<f64> = h.values().to_vec();
+        vals[25] = f64::NAN;
+        let gappy = Series::new(hstart, 300, vals).unwrap();
+        let (s3, r3) = shape(&f, &[r[0].event.clone()], Some(&gappy), t0());
+        assert!(matches!(r3[0].outcome, EventOutcome::Applied { missing: 2, .. }), "{:?}", r3[0]);
+        assert_eq!(s3.point[13], f.point[13]);
+    }
+
+    #[test]
+    fn past_and_far_events_are_reported_and_change_nothing() {
+        let f = fc();
+        let events = [
+            ev("old", -120, -60, EventEffect::Multiplier { factor: 3.0 }),
+            ev("far", 60 * 24, 60 * 26, EventEffect::Multiplier { factor: 3.0 }),
+            ev("edge", 200, 300, EventEffect::Multiplier { factor: 2.0 }),
+        ];
+        let (s, r) = shape(&f, &events, None, t0());
+        assert_eq!(r[0].outcome, EventOutcome::Past);
+        assert_eq!(r[1].outcome, EventOutcome::BeyondHorizon);
+        assert!(matches!(r[2].outcome, EventOutcome::Applied { steps: 8, partial: true, .. }));
+        assert_eq!(&s.point[..40], &f.point[..40]);
+        assert!(r[0].decision().what.contains("ignored"));
+        assert!(r[1].decision().what.contains("not yet planned") && r[1].decision().why.contains("horizon"));
+        assert!(r[2].decision().why.contains("only its part within the forecast horizon"));
+    }
+
+    #[test]
+    fn the_plan_ramps_up_lead_time_ahead_and_comes_down_after() {
+        let f = Forecast::new("t", t0(), 300, vec![1000.0; 96], vec![]).unwrap();
+        let s = PlanSettings {
+            bounds: CapacityBounds::new(1, 100).unwrap(),
+            capacity_per_instance: 100.0,
+            target_utilization: 1.0,
+            quantile: 0.5,
+            lead_time: Duration::minutes(10),
+            ..PlanSettings::default()
+        };
+        let e = ev("Black Friday", 120, 240, EventEffect::Multiplier { factor: 3.0 });
+        let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
+        let floors: Vec<(i64, u32)> = p
+            .plan
+            .scheduled_actions
+            .iter()
+            .map(|a| ((a.start_time - t0()).num_minutes(), a.min_size.unwrap()))
+            .collect();
+        assert_eq!(floors, [(1, 10), (110, 30), (240, 10), (480, 1)]);
+        assert_eq!(peak_floor(&p.baseline), 10);
+        assert_eq!(peak_floor(&p.plan), 30);
+        let d = &p.plan.decisions[1];
+        assert!(
+            d.what.starts_with("event \"Black Friday\" (ev-")
+                && d.what.contains("floors up to 30 instances from 2026-11-23 01:50 UTC (without it: 10)"),
+            "{d:?}"
+        );
+        // The group's minimum (1) for the first minute, 10 instances for 8 h minus 1 min, plus 20
+        // more for 130 min.
+        let base = instance_hours(&p.baseline);
+        assert!((base - (1.0 + 10.0 * 479.0) / 60.0).abs() < 1e-9, "{base}");
+        assert!((instance_hours(&p.plan) - base - 20.0 * 130.0 / 60.0).abs() < 1e-9);
+        // Without events the plan is the plan.
+        let none = plan_with_events("g", "prod", Some(&f), &[], None, &s, t0());
+        assert_eq!(none.plan, plan_group("g", "prod", Some(&f), &s, t0()));
+        // Without a forecast the event is reported, not planned.
+        let e = ev("x", 120, 240, EventEffect::Multiplier { factor: 3.0 });
+        let nf = plan_with_events("g", "prod", None, &[e], None, &s, t0());
+        assert!(nf.plan.scheduled_actions.is_empty());
+        assert!(nf.plan.decisions.iter().any(|d| d.what.contains("not yet planned") && d.why.contains("no forecast")));
+    }
+
+    proptest! {
+        /// An event changes the forecast inside its window only, keeps every interval invariant,
+        /// and a factor of at least 1 never plans less capacity than the plan without it, at any
+        /// step; with the lead time, the floor is raised ahead of the event's demand.
+        #[test]
+        fn events_change_only_their_window_and_never_plan_less(
+            point in proptest::collection::vec(0.0..5000.0f64, 12..300),
+            spread in 0.0..0.5f64,
+            from in 0i64..300, len in 1i64..300, factor in 1.0..5.0f64, peak_mode in any::<bool>(),
+            lead in 0i64..40,
+        ) {
+            let n = point.len();
+            let iv = Interval {
+                level: Level::new(0.8).unwrap(),
+                lower: point.iter().map(|p| p * (1.0 - spread)).collect(),
+                upper: point.iter().map(|p| p * (1.0 + spread)).collect(),
+            };
+            let f = Forecast::new("t", t0(), 300, point, vec![iv]).unwrap();
+            let (start, end) = (at(5 * from), at(5 * (from + len)));
+            let top = f.point[(from as usize).min(n)..((from + len) as usize).min(n)].iter().copied().fold(0.0, f64::max);
+            let effect = if peak_mode && top > 0.0 {
+                EventEffect::Peak { peak: top * factor }
+            } else {
+                EventEffect::Multiplier { factor }
+            };
+            let e = Event::new("g", "e", start, end, effect).unwrap();
+            let (shaped, _) = shape(&f, std::slice::from_ref(&e), None, t0());
+            for i in 0..n {
+                let inside = f.ts(i) >= start && f.ts(i) < end;
+                if !inside {
+                    prop_assert_eq!(shaped.point[i], f.point[i]);
+                    prop_assert_eq!(shaped.intervals[0].upper[i], f.intervals[0].upper[i]);
+                } else {
+                    prop_assert!(shaped.point[i] >= f.point[i] - 1e-9);
+                }
+                let iv = &shaped.intervals[0];
+                prop_assert!(iv.lower[i] <= shaped.point[i] && shaped.point[i] <= iv.upper[i]);
+            }
+            let s = PlanSettings {
+                bounds: CapacityBounds::new(1, 100).unwrap(),
+                capacity_per_instance: 100.0,
+                lead_time: Duration::minutes(lead),
+                ..PlanSettings::default()
+            };
+            let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
+            for (a, b) in p.baseline.required.iter().zip(&p.plan.required) {
+                prop_assert!(b >= a);
+            }
+            // The floor in force lead time before each step covers that step's shaped need.
+            let first = p.plan.scheduled_actions[0].start_time;
+            for (i, r) in p.plan.required.iter().enumerate() {
+                let by = (f.ts(i) - s.lead_time).max(first);
+                prop_assert!(floor_at(&p.plan, by) >= *r, "step {} needs {}", i, r);
+            }
+        }
+    }
+}

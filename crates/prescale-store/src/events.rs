@@ -1,0 +1,217 @@
+//! The events file (`prescale.events/v1`): every planned event of every group, one JSON document.
+
+use std::path::{Path, PathBuf};
+
+use prescale_core::Event;
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+use crate::atomic::write_atomic;
+
+/// Format tag of the events file; readers refuse other versions.
+pub const EVENTS_FORMAT: &str = "prescale.events/v1";
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsFile {
+    format: String,
+    events: Vec<Event>,
+}
+
+/// The events of a store, in `STORE/events/v1/events.json`.
+///
+/// Every change rewrites the whole file atomically (temporary file, sync, rename), so a crash
+/// mid-write leaves the previous file, and a leftover temporary file is never read. A file that
+/// cannot be read is an error, never an empty list: a later write would otherwise drop every
+/// stored event. Changes read, modify and write the file; run one `prescale event` at a time.
+#[derive(Debug, Clone)]
+pub struct EventStore {
+    path: PathBuf,
+}
+
+impl EventStore {
+    /// The events file of the store at `store_dir` (nothing is created until the first write).
+    pub fn new(store_dir: &Path) -> Self {
+        Self { path: store_dir.join("events").join("v1").join("events.json") }
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every stored event, ordered by group, start and name; none when there is no file yet.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the file exists but cannot be read, [`StoreError::Json`] when it is
+    /// not an events file (or holds an invalid event), [`StoreError::Format`] for another version.
+    pub fn load(&self) -> Result<Vec<Event>, StoreError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(StoreError::Io { action: "cannot read", path: self.path.clone(), source }),
+        };
+        // Read the tag first, so another version's file is named as such rather than as broken.
+        #[derive(Deserialize)]
+        struct Tag {
+            format: Option<String>,
+        }
+        let tag: Tag =
+            serde_json::from_str(&text).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
+        if tag.format.as_deref() != Some(EVENTS_FORMAT) {
+            return Err(StoreError::Format {
+                path: self.path.clone(),
+                found: tag.format.unwrap_or_default(),
+                expected: EVENTS_FORMAT,
+            });
+        }
+        let file: EventsFile =
+            serde_json::from_str(&text).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
+        let mut events = file.events;
+        sort(&mut events);
+        Ok(events)
+    }
+
+    /// Replaces the stored events with `events`, atomically.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the file cannot be written.
+    pub fn save(&self, events: &[Event]) -> Result<(), StoreError> {
+        let mut events = events.to_vec();
+        sort(&mut events);
+        let doc = EventsFile { format: EVENTS_FORMAT.into(), events };
+        let mut bytes =
+            serde_json::to_vec_pretty(&doc).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
+        bytes.push(b'\n');
+        write_atomic(&self.path, |f| {
+            std::io::Write::write_all(f, &bytes).map_err(|source| StoreError::Io {
+                action: "cannot write",
+                path: self.path.clone(),
+                source,
+            })
+        })
+    }
+
+    /// Adds an event.
+    ///
+    /// # Errors
+    /// [`StoreError::DuplicateEvent`] when the group already has an event of that name (or id);
+    /// read and write errors as [`EventStore::load`] and [`EventStore::save`].
+    pub fn add(&self, event: Event) -> Result<(), StoreError> {
+        let mut events = self.load()?;
+        if let Some(old) = events.iter().find(|e| e.group() == event.group() && e.id() == event.id()) {
+            return Err(StoreError::DuplicateEvent {
+                group: event.group().into(),
+                name: old.name().into(),
+                id: old.id().into(),
+            });
+        }
+        events.push(event);
+        self.save(&events)
+    }
+
+    /// Removes the group's event with this name or id and returns it.
+    ///
+    /// # Errors
+    /// [`StoreError::NoEvent`] when there is none; read and write errors as [`EventStore::load`]
+    /// and [`EventStore::save`].
+    pub fn remove(&self, group: &str, key: &str) -> Result<Event, StoreError> {
+        let mut events = self.load()?;
+        let Some(i) = events.iter().position(|e| e.group() == group && e.matches(key)) else {
+            let known: Vec<String> = events.iter().filter(|e| e.group() == group).map(Event::label).collect();
+            return Err(StoreError::NoEvent { group: group.into(), key: key.into(), known: known.join(", ") });
+        };
+        let gone = events.remove(i);
+        self.save(&events)?;
+        Ok(gone)
+    }
+}
+
+fn sort(events: &mut [Event]) {
+    events.sort_by(|a, b| (a.group(), a.start(), a.name()).cmp(&(b.group(), b.start(), b.name())));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use prescale_core::EventEffect;
+
+    fn ev(group: &str, name: &str, day: u32) -> Event {
+        let t = Utc.with_ymd_and_hms(2026, 11, day, 6, 0, 0).unwrap();
+        Event::new(group, name, t, t + chrono::Duration::hours(14), EventEffect::Multiplier { factor: 3.0 }).unwrap()
+    }
+
+    #[test]
+    fn events_round_trip_through_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::new(dir.path());
+        assert!(store.load().unwrap().is_empty(), "no file yet: no events");
+        store.add(ev("web", "Black Friday", 27)).unwrap();
+        store.add(ev("web", "Cyber Monday", 30)).unwrap();
+        let like = Event::new(
+            "api",
+            "launch",
+            Utc.with_ymd_and_hms(2026, 12, 1, 9, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2026, 12, 1, 18, 0, 0).unwrap(),
+            EventEffect::Like {
+                from: Utc.with_ymd_and_hms(2026, 11, 3, 9, 0, 0).unwrap(),
+                to: Utc.with_ymd_and_hms(2026, 11, 3, 18, 0, 0).unwrap(),
+            },
+        )
+        .unwrap();
+        store.add(like.clone()).unwrap();
+        assert!(dir.path().join("events/v1/events.json").exists());
+        let all = store.load().unwrap();
+        assert_eq!(all.iter().map(Event::name).collect::<Vec<_>>(), ["launch", "Black Friday", "Cyber Monday"]);
+        assert_eq!(all[0], like);
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        assert!(text.contains("\"format\": \"prescale.events/v1\""), "{text}");
+
+        let dup = store.add(ev("web", "Black Friday", 28)).unwrap_err().to_string();
+        assert!(dup.contains("already has an event \"Black Friday\""), "{dup}");
+        // The same name in another group is another event.
+        store.add(ev("api", "Black Friday", 27)).unwrap();
+
+        let id = all[1].id().to_string();
+        assert_eq!(store.remove("web", &id).unwrap().name(), "Black Friday");
+        assert_eq!(store.remove("web", "Cyber Monday").unwrap().name(), "Cyber Monday");
+        let missing = store.remove("web", "Cyber Monday").unwrap_err().to_string();
+        assert!(missing.contains("no event \"Cyber Monday\" in group web"), "{missing}");
+        assert_eq!(store.load().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_crash_mid_write_leaves_the_previous_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::new(dir.path());
+        store.add(ev("web", "Black Friday", 27)).unwrap();
+        let before = std::fs::read(store.path()).unwrap();
+        // What a crash between create and rename leaves: half a temporary file beside the real
+        // one, under this process's name and another's.
+        let events_dir = store.path().parent().unwrap();
+        for pid in [std::process::id(), 1] {
+            std::fs::write(events_dir.join(format!(".events.json.tmp-{pid}")), b"{\"format\": \"prescale.ev").unwrap();
+        }
+        assert_eq!(store.load().unwrap().len(), 1, "the temporary files are never read");
+        assert_eq!(std::fs::read(store.path()).unwrap(), before);
+        // The next write replaces our own leftover and succeeds.
+        store.add(ev("web", "Cyber Monday", 30)).unwrap();
+        assert_eq!(store.load().unwrap().len(), 2);
+        assert!(!events_dir.join(format!(".events.json.tmp-{}", std::process::id())).exists());
+    }
+
+    #[test]
+    fn a_broken_or_foreign_file_is_an_error_not_an_empty_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::new(dir.path());
+        std::fs::create_dir_all(store.path().parent().unwrap()).unwrap();
+        std::fs::write(store.path(), "{\"format\": \"prescale.events/v1\", \"events\": [").unwrap();
+        let e = store.load().unwrap_err().to_string();
+        assert!(e.contains("events.json is not a valid events file"), "{e}");
+        assert!(store.add(ev("web", "x", 27)).is_err(), "a write never replaces a file it could not read");
+        std::fs::write(store.path(), "{\"format\": \"prescale.events/v9\", \"events\": []}").unwrap();
+        let e = store.load().unwrap_err().to_string();
+        assert!(e.contains("prescale.events/v9") && e.contains("prescale.events/v1"), "{e}");
+    }
+}

@@ -1,0 +1,297 @@
+//! Events on the built-in demo: `event add/list/remove`, how they shape `plan`, `plan --what-if`,
+//! and the errors of bad events. The demo runs at 2026-11-23 00:00 UTC with a 48 h horizon and a
+//! 10 min lead time.
+
+use std::path::Path;
+use std::process::Command;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::common::{ok, prescale, run};
+
+fn demo(out: &Path, args: &[&str]) -> Command {
+    let mut c = prescale();
+    c.arg("--out").arg(out).args(args);
+    c
+}
+
+/// (start, MinSize) of a group's scheduled actions in OUT/plan.json.
+fn floors(out: &Path, group: &str) -> Vec<(DateTime<Utc>, u64)> {
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let g = plan["groups"].as_array().unwrap().iter().find(|g| g["group"] == group).unwrap();
+    g["scheduled_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["start_time"].as_str().unwrap().parse().unwrap(), a["min_size"].as_u64().unwrap()))
+        .collect()
+}
+
+/// The floor in force at `t`.
+fn floor_at(f: &[(DateTime<Utc>, u64)], t: DateTime<Utc>) -> u64 {
+    f.iter().rfind(|(at, _)| *at <= t).map_or(f[0].1, |(_, m)| *m)
+}
+
+fn t(s: &str) -> DateTime<Utc> {
+    s.parse().unwrap()
+}
+
+#[test]
+fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    ok(&mut demo(&out, &["nightly"]));
+    let before = floors(&out, "web-prod");
+
+    // Black Friday at night, when the demo's load is low: ×3 from 03:00 to 05:00 UTC.
+    let text = ok(&mut demo(
+        &out,
+        &[
+            "event",
+            "add",
+            "--group",
+            "web-prod",
+            "--name",
+            "Black Friday",
+            "--start",
+            "2026-11-24T04:00:00+01:00",
+            "--end",
+            "2026-11-24T05:00:00Z",
+            "--multiplier",
+            "3",
+        ],
+    ));
+    assert!(text.contains("added event \"Black Friday\" (ev-") && text.contains("×3 from 2026-11-24 03:00"), "{text}");
+    assert!(out.join("store/events/v1/events.json").exists());
+    // One past, one beyond the horizon: stored, reported, not planned.
+    ok(demo(&out, &["--now", "2026-11-20T00:00:00Z", "event", "add", "--group", "web-prod", "--name", "old sale"])
+        .args(["--start", "2026-11-21T10:00:00Z", "--end", "2026-11-21T12:00:00Z", "--peak", "90000"]));
+    ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "Cyber Monday"]).args([
+        "--start",
+        "2026-11-30T08:00:00Z",
+        "--end",
+        "2026-11-30T20:00:00Z",
+        "--multiplier",
+        "2",
+    ]));
+
+    let list = ok(&mut demo(&out, &["event", "list", "--group", "web-prod"]));
+    for want in ["Black Friday", "planned", "old sale", "past: ignored", "Cyber Monday", "beyond the horizon"] {
+        assert!(list.contains(want), "{want} missing:\n{list}");
+    }
+    let id =
+        list.lines().find(|l| l.contains("Black Friday")).unwrap().split_whitespace().find(|w| w.starts_with("ev-"));
+    let id = id.unwrap().to_string();
+
+    let text = ok(&mut demo(&out, &["plan", "--group", "web-prod"]));
+    assert!(
+        text.contains("event \"Black Friday\" (ev-") && text.contains("forecast ×3 from 2026-11-24 03:00"),
+        "{text}"
+    );
+    assert!(text.contains("event \"old sale\"") && text.contains("ignored"), "{text}");
+    assert!(text.contains("event \"Cyber Monday\"") && text.contains("not yet planned"), "{text}");
+    let after = floors(&out, "web-prod");
+    let lead = Duration::minutes(10);
+    let start = t("2026-11-24T03:00:00Z");
+    // In place lead time before the start, and higher than without the event all through it.
+    let mut at = start - lead;
+    while at < t("2026-11-24T05:00:00Z") {
+        assert!(floor_at(&after, at) > floor_at(&before, at), "at {at}: {after:?}\nwithout: {before:?}");
+        at += Duration::minutes(5);
+    }
+    // The action that raises it is at the lead time before the start (or earlier, if merged).
+    let rise = after.iter().rfind(|(at, _)| *at <= start - lead).unwrap();
+    assert!(rise.0 > start - lead - Duration::minutes(30), "{rise:?}\n{after:?}");
+    assert!(rise.1 > floor_at(&before, rise.0), "{rise:?}\n{after:?}");
+    // After the event it comes back down to what it was without.
+    let later = t("2026-11-24T07:00:00Z");
+    assert_eq!(floor_at(&after, later), floor_at(&before, later), "{after:?}\nwithout: {before:?}");
+    assert!(after.iter().any(|(at, _)| *at >= t("2026-11-24T05:00:00Z") && *at <= later));
+
+    // What if: the plan with and without, and nothing written.
+    let plan_json = std::fs::read(out.join("plan.json")).unwrap();
+    let events_json = std::fs::read(out.join("store/events/v1/events.json")).unwrap();
+    let text = ok(&mut demo(&out, &["plan", "--what-if"]));
+    let row = text.lines().find(|l| l.contains("web-prod")).unwrap();
+    assert!(row.contains('+'), "extra instance-hours: {text}");
+    assert!(text.contains("set [cost] instance_hour_price"), "{text}");
+    let json = ok(&mut demo(&out, &["plan", "--what-if", "--json"]));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let web = doc.as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap();
+    assert!(web["peak_floor_with"].as_u64() >= web["peak_floor_without"].as_u64());
+    let extra = web["extra_instance_hours"].as_f64().unwrap();
+    assert!(extra > 2.0 * 10.0 / 60.0, "at least a few instances for two hours: {web}");
+    let staging = doc.as_array().unwrap().iter().find(|g| g["group"] == "api-staging").unwrap();
+    assert_eq!(staging["extra_instance_hours"].as_f64(), Some(0.0), "no event, no extra: {staging}");
+    // A trial event on another group: shown, costed, not stored.
+    let json = ok(demo(&out, &["plan", "--what-if", "--json", "--group", "api-staging", "--name", "launch"]).args([
+        "--start",
+        "2026-11-23T20:00:00Z",
+        "--end",
+        "2026-11-23T23:00:00Z",
+        "--peak",
+        "20000",
+    ]));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc[0]["group"], "api-staging");
+    assert!(
+        doc[0]["events"][0].as_str().unwrap().contains("launch")
+            && doc[0]["events"][0].as_str().unwrap().contains("[trial]")
+    );
+    assert!(doc[0]["extra_instance_hours"].as_f64().unwrap() > 1.0, "{doc}");
+    assert_eq!(std::fs::read(out.join("plan.json")).unwrap(), plan_json, "--what-if wrote the plan");
+    assert_eq!(
+        std::fs::read(out.join("store/events/v1/events.json")).unwrap(),
+        events_json,
+        "--what-if stored the event"
+    );
+
+    // Remove by id and by name: the plan is the plan without events again.
+    let text = ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", &id]));
+    assert!(text.contains("removed event \"Black Friday\""), "{text}");
+    for name in ["old sale", "Cyber Monday"] {
+        ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", name]));
+    }
+    assert!(ok(&mut demo(&out, &["event", "list"])).contains("no events stored"));
+    ok(&mut demo(&out, &["plan"]));
+    assert_eq!(floors(&out, "web-prod"), before);
+}
+
+#[test]
+fn like_takes_a_past_window_of_the_stored_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    ok(&mut demo(&out, &["nightly"]));
+    let before = floors(&out, "worker-dev");
+    // The workers' quiet Tuesday afternoon gets the shape of last Tuesday's busy night.
+    ok(demo(&out, &["event", "add", "--group", "worker-dev", "--name", "replay"]).args([
+        "--start",
+        "2026-11-24T14:00:00Z",
+        "--end",
+        "2026-11-24T16:00:00Z",
+        "--like",
+        "2026-11-17T00:30:00Z..2026-11-17T02:30:00Z",
+    ]));
+    let text = ok(&mut demo(&out, &["plan", "--group", "worker-dev"]));
+    assert!(text.contains("forecast replaced by the history of 2026-11-17 00:30 to 2026-11-17 02:30 UTC"), "{text}");
+    let after = floors(&out, "worker-dev");
+    let at = t("2026-11-24T15:00:00Z");
+    assert!(floor_at(&after, at) > floor_at(&before, at), "{after:?}\nwithout: {before:?}");
+}
+
+#[test]
+fn bad_events_are_refused_with_a_reason() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    ok(&mut demo(&out, &["ingest"]));
+    let add = |extra: &[&str]| {
+        let mut c = demo(&out, &["event", "add", "--group", "web-prod", "--name", "x"]);
+        c.args(extra);
+        run(&mut c)
+    };
+    let window = ["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T12:00:00Z"];
+    let with = |fx: &[&'static str]| -> Vec<&'static str> { [&window[..], fx].concat() };
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--start", "2026-11-24T12:00:00Z", "--end", "2026-11-24T10:00:00Z", "--multiplier", "2"],
+            "is not after its start",
+        ),
+        (with(&["--multiplier", "0"]), "multiplier 0 must be a positive number"),
+        (with(&["--multiplier", "-2"]), "multiplier -2 must be a positive number"),
+        (with(&["--peak", "0"]), "peak 0 must be a positive load"),
+        (with(&[]), "say what the event does"),
+        (
+            vec!["--start", "tomorrow", "--end", "2026-11-24T12:00:00Z", "--peak", "5"],
+            "--start \"tomorrow\" is not an RFC 3339 time",
+        ),
+        (
+            vec!["--start", "2026-11-20T10:00:00Z", "--end", "2026-11-20T12:00:00Z", "--peak", "5"],
+            "there is nothing left to plan",
+        ),
+        (with(&["--like", "2026-11-23T10:00:00Z..2026-11-23T12:00:00Z"]), "after now"),
+        (
+            with(&["--like", "2026-10-01T10:00:00Z..2026-10-01T12:00:00Z"]),
+            "not inside the stored history of web-prod/requests",
+        ),
+        (with(&["--like", "2026-11-16T10:00:00Z"]), "START..END"),
+    ];
+    for (args, want) in &cases {
+        let (code, _, err) = add(args);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: expected {want:?} in:\n{err}");
+    }
+    // clap refuses two effects at once.
+    let (code, _, err) = add(&with(&["--multiplier", "2", "--peak", "5"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot be used with"), "{err}");
+    let (code, _, err) =
+        run(demo(&out, &["event", "add", "--group", "nope", "--name", "x"]).args(with(&["--peak", "5"])));
+    assert_eq!(code, 1);
+    assert!(err.contains("no group \"nope\"") && err.contains("known groups"), "{err}");
+    // Nothing of the above was stored; a good one is, once.
+    assert!(ok(&mut demo(&out, &["event", "list"])).contains("no events stored"));
+    ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "x"]).args(with(&["--peak", "5"])));
+    let (code, _, err) = add(&with(&["--multiplier", "2"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("already has an event \"x\"") && err.contains("event remove"), "{err}");
+    let (code, _, err) = run(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "y"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("no event \"y\" in group web-prod") && err.contains("\"x\" (ev-"), "{err}");
+    // Event flags without --what-if, and a trial without one group.
+    let (code, _, err) = run(&mut demo(&out, &["plan", "--multiplier", "2"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--what-if") && err.contains("event add"), "{err}");
+    let (code, _, err) = run(demo(&out, &["plan", "--what-if"]).args(with(&["--multiplier", "2"])));
+    assert_eq!(code, 1);
+    assert!(err.contains("exactly one --group"), "{err}");
+    // A broken events file stops planning with a message, and is not overwritten.
+    let file = out.join("store/events/v1/events.json");
+    std::fs::write(&file, "{ not json").unwrap();
+    let (code, _, err) = run(&mut demo(&out, &["plan"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("is not a valid events file") && err.contains("move it aside"), "{err}");
+    let (code, _, _) = add(&with(&["--multiplier", "2"]));
+    assert_eq!(code, 1);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{ not json");
+}
+
+#[test]
+fn what_if_prices_the_extra_instance_hours_with_a_cost_section() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let text = std::fs::read_to_string(demo_dir.join("prescale.toml"))
+        .unwrap()
+        .replace("file = \"", &format!("file = \"{}/", demo_dir.display()));
+    let cfg = tmp.path().join("prescale.toml");
+    std::fs::write(&cfg, format!("{text}\n[cost]\ninstance_hour_price = 0.5\ncurrency = \"EUR\"\n")).unwrap();
+    let out = tmp.path().join("out");
+    let base = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+        c
+    };
+    ok(&mut base(&["ingest", "--group", "web-prod"]));
+    ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    // Events live with the store, beside the configuration here.
+    ok(base(&["event", "add", "--group", "web-prod", "--name", "sale", "--multiplier", "1.5"]).args([
+        "--start",
+        "2026-11-23T18:00:00Z",
+        "--end",
+        "2026-11-23T21:00:00Z",
+    ]));
+    assert!(tmp.path().join("store/events/v1/events.json").exists());
+    let table = ok(&mut base(&["plan", "--what-if", "--group", "web-prod"]));
+    assert!(table.contains("extra cost (EUR)") && !table.contains("set [cost]"), "{table}");
+    let json = ok(&mut base(&["plan", "--what-if", "--json", "--group", "web-prod"]));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let (extra, cost) = (doc[0]["extra_instance_hours"].as_f64().unwrap(), doc[0]["extra_cost"].as_f64().unwrap());
+    assert!(extra > 0.0 && (cost - extra * 0.5).abs() < 1e-9, "{doc}");
+    assert!(!out.join("plan.json").exists(), "--what-if writes no plan");
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, format!("{text}\n[cost]\ninstance_hour_price = -1.0\n")).unwrap();
+    let (code, _, err) = run(prescale().arg("--config").arg(&bad).args(["plan", "--what-if"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("[cost] instance_hour_price = -1"), "{err}");
+}
