@@ -1211,16 +1211,16 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
                     "no stored load for {id}\nhint: run `prescale ingest --group {name}` (or `prescale nightly`) first"
                 )
             })?;
-            let env = ctx.config.environments.get(&gc.environment).cloned().unwrap_or_default();
-            s.capacity_per_instance = args.capacity.or(Some(gc.capacity_per_instance));
-            s.target_utilization = args.target.or(gc.target_utilization).unwrap_or(env.target_utilization);
-            s.quantile = args.quantile.or(gc.quantile).unwrap_or(env.quantile);
+            let ps = ctx.config.plan_settings(gc)?;
+            s.capacity_per_instance = args.capacity.or(Some(ps.capacity_per_instance));
+            s.target_utilization = args.target.unwrap_or(ps.target_utilization);
+            s.quantile = args.quantile.unwrap_or(ps.quantile);
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
-            s.max_size = args.max.or(Some(gc.max_size));
-            s.headroom = env.headroom;
-            let plan = &ctx.config.plan;
-            s.lead_time_mins = args.lead_time_mins.unwrap_or(u32::try_from(plan.lead_time_mins.max(0)).unwrap_or(10));
-            s.min_hold_mins = u32::try_from(plan.min_hold_mins.max(0)).unwrap_or(60);
+            s.max_size = args.max.or(Some(ps.bounds.max()));
+            s.headroom = ps.headroom;
+            s.lead_time_mins =
+                args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes().max(0)).unwrap_or(10));
+            s.min_hold_mins = u32::try_from(ps.min_hold.num_minutes().max(0)).unwrap_or(60);
             s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
             s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
             s.model = ctx.config.forecast.model.clone();

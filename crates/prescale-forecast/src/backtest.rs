@@ -43,11 +43,7 @@ pub struct Backtest {
 
 /// Runs `model` at every origin; an origin where the model fails is skipped (and reported by the
 /// returned origin list being shorter).
-pub fn run(model: &dyn PointModel, y: &[f64], cal: Calendar, o: &Origins) -> Backtest {
-    run_at(model, y, cal, o, 0)
-}
-
-/// [`run`], at the origins with at least `min_origin` steps of history before them.
+/// Only origins with at least `min_origin` steps of history before them are used.
 pub fn run_at(model: &dyn PointModel, y: &[f64], cal: Calendar, o: &Origins, min_origin: usize) -> Backtest {
     let mut bt = Backtest { origins: Vec::new(), forecasts: Vec::new(), errors: Vec::new() };
     for origin in o.positions(y.len(), model.min_history(cal).max(min_origin)) {
@@ -87,7 +83,7 @@ mod tests {
         assert_eq!(o.positions(30, 12), vec![25, 20, 15]);
         let y: Vec<f64> = (0..30).map(f64::from).collect();
         let cal = Calendar { steps_per_day: 4 };
-        let bt = run(&RecentMedian { window_days: 0.25 }, &y, cal, &o);
+        let bt = run_at(&RecentMedian { window_days: 0.25 }, &y, cal, &o, 0);
         // A one-step median forecasts the last value seen before the origin, never a later one.
         for (origin, f) in bt.origins.iter().zip(&bt.forecasts) {
             assert!(f.iter().all(|v| *v == (*origin - 1) as f64), "{origin}: {f:?}");

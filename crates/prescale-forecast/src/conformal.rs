@@ -1,11 +1,9 @@
 //! Prediction intervals from the series' own backtest errors (split-conformal style).
 //!
-//! The errors `actual − forecast` of rolling-origin backtests are the sample. Few origins fit in a
-//! training window, so the errors of one horizon step are too few for a 95 % quantile. They are
-//! pooled instead: each error is divided by the typical error size at its horizon step `s(h)` (a
-//! running mean of |error| over neighbouring steps, never decreasing with the horizon), the
-//! quantiles of all those normalised errors are taken once (lower and upper tail separately,
-//! skew is real for counts), and multiplied back by `s(h)`.
+//! The errors of rolling-origin backtests are the sample (relative to the forecast's size when the
+//! caller scales them). Few origins fit in a training window, so the errors of one horizon step are
+//! too few for a 95 % quantile: [`pooled_symmetric`] pools each step's neighbours over every origin
+//! and takes the level-quantile of |error| as a symmetric half-width.
 
 use prescale_core::Level;
 
@@ -15,84 +13,6 @@ pub type Offsets = Vec<(Level, Vec<f64>, Vec<f64>)>;
 /// Errors of one backtest origin: `errors[h]` = actual − forecast at step `h` (shorter than the
 /// horizon when the origin is near the end of the history).
 pub type OriginErrors = Vec<f64>;
-
-/// Empirical quantile with the split-conformal finite-sample correction: the
-/// `ceil((n + 1) q) / n` order statistic, interpolated.
-pub(crate) fn conformal_quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let n = sorted.len() as f64;
-    let adj = if q >= 0.5 { ((n + 1.0) * q / n).min(1.0) } else { 1.0 - ((n + 1.0) * (1.0 - q) / n).min(1.0) };
-    let pos = adj.clamp(0.0, 1.0) * (n - 1.0);
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-/// The typical |error| per horizon step: a centred running mean over `2w + 1` steps, carried
-/// forward where no origin reached, and made non-decreasing in the horizon.
-fn scale_per_step(errors: &[OriginErrors], horizon: usize) -> Vec<f64> {
-    let w = (horizon / 16).max(1);
-    let mut sum = vec![0.0; horizon];
-    let mut cnt = vec![0usize; horizon];
-    for e in errors {
-        for (h, v) in e.iter().take(horizon).enumerate() {
-            if v.is_finite() {
-                sum[h] += v.abs();
-                cnt[h] += 1;
-            }
-        }
-    }
-    let mut s = vec![f64::NAN; horizon];
-    for (h, v) in s.iter_mut().enumerate() {
-        let (a, b) = (h.saturating_sub(w), (h + w + 1).min(horizon));
-        let (ss, cc) = (sum[a..b].iter().sum::<f64>(), cnt[a..b].iter().sum::<usize>());
-        if cc > 0 {
-            *v = ss / cc as f64;
-        }
-    }
-    let mut last = f64::NAN;
-    for v in &mut s {
-        if v.is_finite() {
-            last = if last.is_finite() { v.max(last) } else { *v };
-        }
-        *v = last;
-    }
-    // Steps before the first observed one take its value.
-    let first = s.iter().copied().find(|v| v.is_finite()).unwrap_or(0.0);
-    for v in &mut s {
-        if !v.is_finite() {
-            *v = first;
-        }
-    }
-    s
-}
-
-/// Interval offsets for `horizon` steps from backtest errors. `floor` is the smallest scale an
-/// interval may have (a flat history would otherwise give zero-width intervals).
-pub fn calibrate(errors: &[OriginErrors], horizon: usize, levels: &[Level], floor: f64) -> Offsets {
-    let s: Vec<f64> = scale_per_step(errors, horizon).into_iter().map(|v| v.max(floor)).collect();
-    let mut z: Vec<f64> = errors
-        .iter()
-        .flat_map(|e| e.iter().take(horizon).enumerate().map(|(h, v)| v / s[h]))
-        .filter(|v| v.is_finite())
-        .collect();
-    z.sort_by(f64::total_cmp);
-    levels
-        .iter()
-        .map(|&l| {
-            let (ql, qu) = l.quantiles();
-            let (zl, zu) = if z.len() >= 10 {
-                (conformal_quantile(&z, ql).min(0.0), conformal_quantile(&z, qu).max(0.0))
-            } else {
-                // Too few errors to read a tail: a symmetric Gaussian-sized interval on the scale.
-                let k = gaussian_z(l.value()) * 1.25;
-                (-k, k)
-            };
-            (l, s.iter().map(|v| v * zl).collect(), s.iter().map(|v| v * zu).collect())
-        })
-        .collect()
-}
 
 /// Symmetric interval offsets: for step `h`, the level-quantile of |error| over every origin's
 /// errors at the steps within ± `share` of the backtested horizon around `h` (all errors when
@@ -177,7 +97,7 @@ mod tests {
         let h = 48;
         let make = |next: &mut dyn FnMut() -> f64| (0..h).map(|i| next() * (1.0 + i as f64 / 24.0)).collect::<Vec<_>>();
         let train: Vec<OriginErrors> = (0..8).map(|_| make(&mut next)).collect();
-        let off = calibrate(&train, h, &[lv(0.8), lv(0.95)], 0.0);
+        let off = pooled_symmetric(&train, h, &[lv(0.8), lv(0.95)], 0.25, 0.0);
         let test: Vec<OriginErrors> = (0..400).map(|_| make(&mut next)).collect();
         for (l, lo, hi) in &off {
             let inside = test.iter().flat_map(|e| e.iter().enumerate()).filter(|(i, v)| **v >= lo[*i] && **v <= hi[*i]);
@@ -192,7 +112,7 @@ mod tests {
 
     #[test]
     fn no_errors_still_gives_finite_intervals() {
-        let off = calibrate(&[], 5, &[lv(0.9)], 2.0);
+        let off = pooled_symmetric(&[], 5, &[lv(0.9)], 0.25, 2.0);
         assert!(off[0].1.iter().all(|v| v.is_finite() && *v < 0.0));
     }
 }

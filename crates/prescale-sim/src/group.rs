@@ -23,13 +23,17 @@ impl Group {
 
     /// Instances that serve at minute `t`.
     pub fn serving(&self, t: u64) -> u32 {
-        self.ready_at.iter().filter(|r| **r <= t).count() as u32
+        // `ready_at` is sorted (see `set_desired`), so the serving ones are a prefix.
+        self.ready_at.partition_point(|r| *r <= t) as u32
     }
 
     /// Sets the desired capacity at minute `t`: new instances serve `boot` minutes later; removed
     /// ones go at once, newest first.
     pub fn set_desired(&mut self, n: u32, t: u64, boot: u64) {
         let have = self.desired();
+        // Minutes only move forward and the boot time is fixed, so appending keeps `ready_at`
+        // sorted, which `serving` relies on.
+        debug_assert!(self.ready_at.last().is_none_or(|l| *l <= t + boot));
         if n > have {
             self.ready_at.extend(std::iter::repeat_n(t + boot, (n - have) as usize));
             self.actions.push((t, 1));

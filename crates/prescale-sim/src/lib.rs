@@ -343,7 +343,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         None => return Err(SimError::NoDefaultCapacity(p95)),
     };
     let per = cap * s.target_utilization;
-    let instances = |load: f64| -> u32 { (load.max(0.0) / per - 1e-9).ceil().clamp(0.0, f64::from(u32::MAX)) as u32 };
+    let instances = |load: f64| instances_for(load, per);
     let max = s.max_size.unwrap_or_else(|| instances(p95).saturating_mul(10).max(s.min_size));
     let bounds = CapacityBounds::new(s.min_size, max).map_err(|_| SimError::BadBounds { min: s.min_size, max })?;
     let settings = Resolved {
@@ -393,8 +393,12 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
                 let plans: Vec<(u64, &Floors)> = nights
                     .iter()
                     .filter_map(|nt| {
-                        let f = if p == Policy::Prescale { nt.prescale.as_ref() } else { nt.aws.as_ref() };
-                        if p == Policy::Reactive { None } else { f.map(|f| (nt.minute, f)) }
+                        let floors = match p {
+                            Policy::Prescale => nt.prescale.as_ref(),
+                            Policy::AwsStyle => nt.aws.as_ref(),
+                            _ => None,
+                        };
+                        floors.map(|f| (nt.minute, f))
                     })
                     .collect();
                 tracked(&ctx, &demand, &needs, &plans)
@@ -584,13 +588,18 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
     out
 }
 
+/// Instances that serve `load` when each serves `per` (rounded up, never negative).
+fn instances_for(load: f64, per: f64) -> u32 {
+    (load.max(0.0) / per - 1e-9).ceil().clamp(0.0, f64::from(u32::MAX)) as u32
+}
+
 /// AWS predictive scaling as AWS describes it: the point forecast (no interval), the hour's
 /// highest need as that hour's minimum capacity, launched `lead_time` ahead; no smoothing, no hold.
 fn aws_floors(ctx: &Ctx, f: &prescale_core::Forecast, now: DateTime<Utc>) -> Floors {
     let lead = Duration::minutes(i64::from(ctx.s.lead_time_mins));
     let mut hours: Vec<(DateTime<Utc>, u32)> = Vec::new();
     for (i, p) in f.point.iter().enumerate() {
-        let need = ctx.bounds.clamp((p.max(0.0) / ctx.per - 1e-9).ceil().clamp(0.0, f64::from(u32::MAX)) as u32);
+        let need = ctx.bounds.clamp(instances_for(*p, ctx.per));
         let h = f.ts(i).duration_trunc(Duration::hours(1)).unwrap_or(f.ts(i));
         match hours.last_mut() {
             Some((t, n)) if *t == h => *n = (*n).max(need),

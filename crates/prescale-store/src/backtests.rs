@@ -56,6 +56,13 @@ pub fn write_backtests(path: &Path, runs: &[BacktestRun<'_>], levels: &[Level]) 
     let mut bounds: Vec<(Vec<f64>, Vec<f64>)> = vec![(vec![], vec![]); levels.len()];
     for r in runs {
         let f = r.forecast;
+        let quantiles: Vec<(Vec<f64>, Vec<f64>)> = levels
+            .iter()
+            .map(|l| {
+                let (ql, qu) = l.quantiles();
+                (f.quantile(ql), f.quantile(qu))
+            })
+            .collect();
         for i in 0..f.len() {
             series.push(r.series);
             model.push(r.model);
@@ -64,10 +71,9 @@ pub fn write_backtests(path: &Path, runs: &[BacktestRun<'_>], levels: &[Level]) 
             ts.push(f.ts(i).timestamp_millis());
             actual.push(r.actual.get(i).copied().filter(|v| v.is_finite()));
             point.push(f.point[i]);
-            for (l, (lo, hi)) in levels.iter().zip(bounds.iter_mut()) {
-                let (ql, qu) = l.quantiles();
-                lo.push(f.quantile(ql)[i]);
-                hi.push(f.quantile(qu)[i]);
+            for ((ql, qu), (lo, hi)) in quantiles.iter().zip(bounds.iter_mut()) {
+                lo.push(ql[i]);
+                hi.push(qu[i]);
             }
         }
     }
