@@ -357,9 +357,10 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let horizon = parse_horizon(&args.horizon)?;
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
     let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
-    let model = match &g.config {
-        Some(p) => Config::load(p)?.forecast.model,
-        None => ModelSpec::default(),
+    let configured = g.config.as_deref().map(Config::load).transpose()?.map(|c| c.forecast.model);
+    let model = match args.model.as_deref() {
+        Some(name) => model_spec(name, configured.as_ref())?,
+        None => configured.unwrap_or_default(),
     };
     let (forecast, warnings) = fit_series(&model, &series, steps, &levels)?;
     for w in warnings {

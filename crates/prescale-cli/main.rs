@@ -126,6 +126,10 @@ struct ShowArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Model for --input: auto, mstl, profile, median, seasonal-naive, or config (the config's
+    /// [forecast] model) [default: config with --config, else auto]
+    #[arg(long, requires = "input")]
+    model: Option<String>,
 }
 
 #[derive(Debug, Args)]
