@@ -480,8 +480,19 @@ fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<Vec<
         }
     }
     let mut groups = Vec::new();
+    let mut sink = Sink::open(ctx)?;
     for g in selected(ctx, f)? {
-        let settings = ctx.config.plan_settings(g)?;
+        let mut settings = ctx.config.plan_settings(g)?;
+        settings.reactive.measured = Some(match sink.sink().recent_launches(&g.name) {
+            Ok(launches) => prescale_plan::measured_warmup(&launches, g.reactive.warmup_secs),
+            Err(e) => {
+                warn!("{}: cannot read its launches to measure the boot time: {e}", g.name);
+                prescale_plan::Warmup {
+                    secs: g.reactive.warmup_secs,
+                    why: "configured warmup_secs: the group's scaling activities could not be read".into(),
+                }
+            }
+        });
         let id = Config::load_id(g);
         let history = store.read(&id).ok();
         let (forecast, why) = match table.read(&id) {
@@ -655,6 +666,8 @@ pub struct WhatIf {
     pub peak_with: u32,
     pub hours_without: f64,
     pub hours_with: f64,
+    /// Price of one of the group's instance-hours (its own, else `[cost]`'s).
+    pub price: Option<f64>,
     pub decisions: Vec<prescale_core::PlanDecision>,
 }
 
@@ -690,6 +703,7 @@ fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             peak_with: prescale_plan::peak_floor(&p.plan),
             hours_without: prescale_plan::instance_hours(&p.baseline),
             hours_with: prescale_plan::instance_hours(&p.plan),
+            price: ctx.config.price(&p.plan.group),
             decisions: p.decisions.clone(),
         })
         .collect();
@@ -703,7 +717,8 @@ fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
                     "peak_floor_without": r.peak_without, "peak_floor_with": r.peak_with,
                     "instance_hours_without": r.hours_without, "instance_hours_with": r.hours_with,
                     "extra_instance_hours": r.hours_with - r.hours_without,
-                    "extra_cost": ctx.config.cost.instance_hour_price.map(|p| p * (r.hours_with - r.hours_without)),
+                    "instance_hour_price": r.price,
+                    "extra_cost": r.price.map(|p| p * (r.hours_with - r.hours_without)),
                 })
             })
             .collect();
@@ -812,6 +827,7 @@ impl Sink {
                                 desired: g.min_size,
                                 scheduled_actions: Vec::new(),
                                 policies: Vec::new(),
+                                alarms: Vec::new(),
                             })
                         })
                         .collect::<Result<_>>()?
@@ -1225,6 +1241,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
             s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
             s.model = ctx.config.forecast.model.clone();
+            s.price_per_hour = args.price.or(ctx.config.price(name));
             (series, id.to_string())
         }
         (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),

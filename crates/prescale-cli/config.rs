@@ -268,6 +268,9 @@ pub struct GroupConfig {
     pub quantile: Option<f64>,
     /// Overrides the environment's target utilization.
     pub target_utilization: Option<f64>,
+    /// Price of one of this group's instance-hours; overrides `[cost] instance_hour_price`.
+    #[serde(default)]
+    pub instance_hour_price: Option<f64>,
     /// The reactive fallback policy.
     #[serde(default)]
     pub reactive: ReactiveSettings,
@@ -449,6 +452,21 @@ impl Config {
                 ),
                 _ => {}
             }
+            if let Some(p) = g.instance_hour_price
+                && !(p.is_finite() && p >= 0.0)
+            {
+                bail!(
+                    "group {:?}: instance_hour_price = {p} must be a price of zero or more per instance-hour, e.g. 0.192",
+                    g.name
+                );
+            }
+            if let Err(e) = g.reactive.step.validate(
+                &g.reactive.metric,
+                g.reactive.resource_label.as_deref(),
+                g.reactive.target_value,
+            ) {
+                bail!("group {:?}: reactive.{e}", g.name);
+            }
             if let Some(z) = &g.time_zone {
                 parse_time_zone(z).with_context(|| format!("group {:?}", g.name))?;
             }
@@ -522,6 +540,16 @@ impl Config {
             max_step_up: self.guardrails.max_step_up,
             time_zone: g.time_zone.as_deref().map(parse_time_zone).transpose()?,
         })
+    }
+
+    /// The price of one of the group's instance-hours: its own, else `[cost]`'s; `None` when neither
+    /// is set.
+    pub fn price(&self, group: &str) -> Option<f64> {
+        self.groups
+            .iter()
+            .find(|g| g.name == group)
+            .and_then(|g| g.instance_hour_price)
+            .or(self.cost.instance_hour_price)
     }
 
     /// Per configured group, the highest floor a plan may set (`max_size`, plus

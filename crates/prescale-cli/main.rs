@@ -185,8 +185,8 @@ struct PlanArgs {
     #[arg(long)]
     json: bool,
     /// Show, per group, the plan with and without the events: peak floor, instance-hours over the
-    /// horizon, the extra instance-hours the events cause (and their cost with [cost]
-    /// instance_hour_price). Writes nothing. With --start, --end and an effect, tries that event
+    /// horizon, the extra instance-hours the events cause (and their cost with the group's
+    /// instance_hour_price, else [cost]'s). Writes nothing. With --start, --end and an effect, tries that event
     /// (of the one --group) on top of the stored ones without storing it
     #[arg(long)]
     what_if: bool,
@@ -330,7 +330,8 @@ struct SimulateArgs {
     /// Minutes from launch until an instance serves
     #[arg(long, value_name = "MINUTES", default_value_t = 5)]
     boot_mins: u32,
-    /// Price of one instance-hour, for a dollar column
+    /// Price of one instance-hour, for a dollar column [default with --group: the group's
+    /// instance_hour_price, else [cost]'s]
     #[arg(long, value_name = "DOLLARS")]
     price: Option<f64>,
     /// The forecast quantile prescale's floors are sized for, in [0.5, 1) [default: 0.9, or the

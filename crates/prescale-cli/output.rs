@@ -209,9 +209,44 @@ fn policy_line(p: &prescale_core::ReactivePolicy) -> String {
             p.name,
             estimated_instance_warmup_secs.map_or("-".into(), |w| w.to_string())
         ),
+        PolicyKind::StepScaling { adjustment_type, steps, estimated_instance_warmup_secs, .. } => {
+            let unit = if adjustment_type == "PercentChangeInCapacity" { " %" } else { "" };
+            let steps: Vec<String> = steps
+                .iter()
+                .map(|s| {
+                    let bound = |b: Option<f64>| b.map_or(String::new(), |v| format!("{v:+}"));
+                    format!("[{}, {}) {:+}{unit}", bound(s.lower), bound(s.upper), s.adjustment)
+                })
+                .collect();
+            let warm = estimated_instance_warmup_secs.map_or(String::new(), |w| format!(", warm-up {w} s"));
+            format!("{}: step scaling {}{warm}", p.name, steps.join(" "))
+        }
         PolicyKind::Other { policy_type } => format!("{}: {policy_type}", p.name),
         _ => p.name.clone(),
     }
+}
+
+fn alarm_line(a: &prescale_core::MetricAlarm) -> String {
+    let op = match a.comparison.as_str() {
+        "GreaterThanOrEqualToThreshold" => ">=",
+        "GreaterThanThreshold" => ">",
+        "LessThanThreshold" => "<",
+        "LessThanOrEqualToThreshold" => "<=",
+        other => other,
+    };
+    let dims: Vec<String> = a.dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(
+        "{}: {} {} {} [{}] {op} {} for {} × {} s → {}",
+        a.name,
+        a.namespace,
+        a.metric_name,
+        a.statistic,
+        dims.join(","),
+        a.threshold,
+        a.evaluation_periods,
+        a.period_secs,
+        if a.policy.is_empty() { "(no policy of the group)" } else { &a.policy }
+    )
 }
 
 pub fn change_line(c: &Change) -> String {
@@ -224,6 +259,9 @@ pub fn change_line(c: &Change) -> String {
         Change::PutPolicy { new, old: None } => format!("+ policy {}", policy_line(new)),
         Change::PutPolicy { new, old: Some(_) } => format!("~ policy {}", policy_line(new)),
         Change::DeletePolicy { old } => format!("- policy {}", policy_line(old)),
+        Change::PutAlarm { new, old: None } => format!("+ alarm {}", alarm_line(new)),
+        Change::PutAlarm { new, old: Some(_) } => format!("~ alarm {}", alarm_line(new)),
+        Change::DeleteAlarm { old } => format!("- alarm {}", alarm_line(old)),
     }
 }
 
@@ -269,6 +307,9 @@ fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> 
     for p in &g.policies {
         writeln!(out, "  policy {}", policy_line(p))?;
     }
+    for a in &g.alarms {
+        writeln!(out, "  alarm  {}", alarm_line(a))?;
+    }
     for d in &g.decisions {
         writeln!(out, "  why    {}: {}", d.what, d.why)?;
     }
@@ -305,8 +346,9 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         } else if r.changes.is_empty() {
             writeln!(out, "  no changes: the group already matches the plan")?;
         }
-        // With a limit, policy changes are always shown and scheduled actions are capped.
-        let is_policy = |c: &&Change| matches!(c, Change::PutPolicy { .. } | Change::DeletePolicy { .. });
+        // With a limit, policy and alarm changes are always shown and scheduled actions are capped.
+        let is_policy =
+            |c: &&Change| !matches!(c, Change::PutScheduledAction { .. } | Change::DeleteScheduledAction { .. });
         let mut listed: Vec<&Change> = r.changes.iter().filter(is_policy).collect();
         let actions: Vec<&Change> = r.changes.iter().filter(|c| !is_policy(c)).collect();
         let cap = limit.unwrap_or(usize::MAX).min(actions.len());
@@ -570,7 +612,9 @@ pub fn what_if(
 ) -> Result<()> {
     let mut header =
         vec!["group", "events", "peak floor without", "with", "instance-hours without", "with", "extra instance-hours"];
-    let cost_header = cost.instance_hour_price.map(|_| format!("extra cost ({})", cost.currency));
+    // Prices are per group (its own, else [cost]'s): the column shows when any group has one.
+    let priced = rows.iter().any(|r| r.price.is_some());
+    let cost_header = priced.then(|| format!("extra cost ({})", cost.currency));
     if let Some(h) = &cost_header {
         header.push(h);
     }
@@ -586,8 +630,8 @@ pub fn what_if(
             format!("{:.1}", r.hours_with),
             format!("{extra:+.1}"),
         ];
-        if let Some(p) = cost.instance_hour_price {
-            cells.push(format!("{:+.2}", extra * p));
+        if priced {
+            cells.push(r.price.map_or("-".into(), |p| format!("{:+.2}", extra * p)));
         }
         t.add_row(cells);
     }
@@ -597,8 +641,10 @@ pub fn what_if(
         "What if: the plan with and without the events, floors over the forecast horizon (to {}):\n{t}",
         horizon_end.format("%Y-%m-%d %H:%M UTC")
     )?;
-    if cost.instance_hour_price.is_none() {
-        writeln!(out, "(set [cost] instance_hour_price in the configuration to see the cost)")?;
+    if !priced {
+        writeln!(out, "(set [cost] instance_hour_price, or a group's instance_hour_price, to see the cost)")?;
+    } else if rows.iter().any(|r| r.price.is_none()) {
+        writeln!(out, "(-: the group has no instance_hour_price and [cost] sets none)")?;
     }
     for r in rows.iter().filter(|r| !r.decisions.is_empty()) {
         writeln!(out, "\n{}:", r.group)?;

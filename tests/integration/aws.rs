@@ -108,6 +108,50 @@ impl Aws {
             .collect()
     }
 
+    /// Every alarm of the region: name, metric, threshold, evaluation periods and actions.
+    fn alarms(&self) -> Vec<(String, String, f64, i32, Vec<String>)> {
+        let out = self.rt.block_on(self.cw.describe_alarms().send()).unwrap();
+        out.metric_alarms()
+            .iter()
+            .map(|a| {
+                (
+                    a.alarm_name().unwrap_or_default().to_string(),
+                    a.metric_name().unwrap_or_default().to_string(),
+                    a.threshold().unwrap_or(f64::NAN),
+                    a.evaluation_periods().unwrap_or(0),
+                    a.alarm_actions().to_vec(),
+                )
+            })
+            .collect()
+    }
+
+    /// Somebody else's alarm on the group's CPU: prescale must never touch it.
+    fn put_foreign_alarm(&self, group: &str, name: &str) {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+        self.rt
+            .block_on(
+                self.cw
+                    .put_metric_alarm()
+                    .alarm_name(name)
+                    .namespace("AWS/EC2")
+                    .metric_name("CPUUtilization")
+                    .dimensions(Dimension::builder().name("AutoScalingGroupName").value(group).build())
+                    .statistic(Statistic::Average)
+                    .period(300)
+                    .evaluation_periods(3)
+                    .threshold(95.0)
+                    .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+                    .send(),
+            )
+            .unwrap();
+    }
+
+    fn policy_arn(&self, group: &str, name: &str) -> String {
+        let out = self.rt.block_on(self.asg.describe_policies().auto_scaling_group_name(group).send()).unwrap();
+        let p = out.scaling_policies().iter().find(|p| p.policy_name() == Some(name)).expect("policy");
+        p.policy_arn().unwrap().to_string()
+    }
+
     /// Puts `values` (one per 5 minutes, ending just before `end`) as a metric.
     fn put_metric(&self, namespace: &str, name: &str, dim: (&str, &str), end: DateTime<Utc>, values: &[f64]) {
         let start = end - Duration::minutes(5 * values.len() as i64);
@@ -207,8 +251,9 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     );
     let cpu: Vec<f64> = load.iter().map(|l| 20.0 + l / 200.0).collect();
     aws.put_metric("AWS/EC2", "CPUUtilization", ("AutoScalingGroupName", group), now, &cpu);
-    // Somebody else's scheduled action: prescale must never touch it.
+    // Somebody else's scheduled action and alarm: prescale must never touch them.
     aws.put_foreign_action(group, "team-batch-window", now + Duration::hours(3), 2);
+    aws.put_foreign_alarm(group, "team-web-cpu-high");
 
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), group, "");
@@ -226,8 +271,11 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let text = nightly(false);
     assert!(text.contains(&format!("{group}/requests")) && text.contains(&format!("{group}/cpu")), "{text}");
     assert!(text.contains("+ action prescale-floor-") && text.contains("+ policy prescale-target-tracking"), "{text}");
+    assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +10) +20 %"), "{text}");
+    assert!(text.contains("+ alarm prescale-itest-web-step-out: AWS/EC2 CPUUtilization Average"), "{text}");
     assert_eq!(aws.actions(group).len(), 1);
     assert!(aws.policies(group).is_empty());
+    assert!(aws.alarms().iter().all(|a| !a.0.starts_with("prescale-itest-web")));
     // Both metrics landed in the store, on the grid, without gaps.
     let store = prescale_store::MetricStore::open(tmp.path().join("store")).unwrap();
     let req = store.read(&prescale_core::MetricId::new(group, "requests")).unwrap();
@@ -251,15 +299,60 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
         let a = ours.iter().find(|a| a.scheduled_action_name() == p["name"].as_str()).expect("planned action missing");
         assert_eq!(a.min_size().map(i64::from), p["min_size"].as_i64());
     }
+    let mut policies = aws.policies(group);
+    policies.sort();
+    assert_eq!(
+        policies,
+        [
+            ("prescale-step-in", "StepScaling"),
+            ("prescale-step-out", "StepScaling"),
+            ("prescale-target-tracking", "TargetTrackingScaling")
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    // Each step policy has its alarm, whose action is the policy's ARN; the warm-up was not
+    // measured (moto records no scaling activities), so the configured 300 s covers 5 periods,
+    // below the default 15 of the scale-in alarm.
+    let alarms = aws.alarms();
+    let alarm = |name: &str| alarms.iter().find(|a| a.0 == name).cloned().expect("alarm missing");
+    let out = alarm("prescale-itest-web-step-out");
+    assert_eq!((out.1.as_str(), out.2, out.3), ("CPUUtilization", 55.0, 2));
+    assert_eq!(out.4, vec![aws.policy_arn(group, "prescale-step-out")]);
+    let inn = alarm("prescale-itest-web-step-in");
+    assert_eq!((inn.2, inn.3), (55.0 * 0.6, 15));
+    assert_eq!(inn.4, vec![aws.policy_arn(group, "prescale-step-in")]);
+    assert!(
+        plan["groups"][0]["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["what"] == "warm-up 300 s" && d["why"] == "configured warmup_secs, no launches seen")
+    );
+    let foreign = alarm("team-web-cpu-high");
+
+    // 3. Again: nothing to do, and the foreign alarm is as it was.
+    let text = nightly(true);
+    assert!(text.contains("no changes: the group already matches the plan"), "{text}");
+    assert_eq!(aws.actions(group).len(), actions.len());
+    assert_eq!(alarm("team-web-cpu-high"), foreign);
+
+    // 4. Step scaling turned off: its policies and alarms go, target tracking and the others stay.
+    let off = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("warmup_secs = 300 }", "warmup_secs = 300, step = { enabled = false } }");
+    std::fs::write(&cfg, off).unwrap();
+    let text = nightly(true);
+    assert!(
+        text.contains("- alarm prescale-itest-web-step-out") && text.contains("- policy prescale-step-in"),
+        "{text}"
+    );
     assert_eq!(
         aws.policies(group),
         vec![("prescale-target-tracking".to_string(), "TargetTrackingScaling".to_string())]
     );
-
-    // 3. Again: nothing to do.
-    let text = nightly(true);
-    assert!(text.contains("no changes: the group already matches the plan"), "{text}");
-    assert_eq!(aws.actions(group).len(), actions.len());
+    let names: Vec<String> = aws.alarms().into_iter().map(|a| a.0).collect();
+    assert!(!names.iter().any(|n| n.starts_with("prescale-itest-web")), "{names:?}");
+    assert_eq!(alarm("team-web-cpu-high"), foreign);
 }
 
 #[test]
@@ -452,6 +545,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
                 .send(),
         )
         .unwrap();
+    aws.put_foreign_alarm(group, "team-revert-cpu-high");
     let tmp = tempfile::tempdir().unwrap();
     let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
     let out = tmp.path().join("out");
@@ -467,9 +561,14 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     };
     let planned = ours(&aws);
     assert!(planned >= 4, "{text}");
-    assert_eq!(aws.policies(group).len(), 2);
+    // Ours (target tracking, two step policies) and the team's.
+    assert_eq!(aws.policies(group).len(), 4);
+    let ours_alarms = |aws: &Aws| aws.alarms().into_iter().filter(|a| a.0.starts_with("prescale-itest-revert")).count();
+    assert_eq!(ours_alarms(&aws), 2);
+    // Objects of ours: the actions, three policies, two alarms.
+    let owned = planned + 3 + 2;
     let applied_lines = std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count();
-    assert_eq!(applied_lines, planned + 1);
+    assert_eq!(applied_lines, owned);
     // A raised MaxSize (as a peak's action that ran would leave it) is reported, not changed.
     aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).max_size(26).send()).unwrap();
 
@@ -478,6 +577,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(code, 0, "{text}\n{err}");
     assert_eq!(text.matches("  - action prescale-floor-").count(), planned, "{text}");
     assert!(text.contains("  - policy prescale-target-tracking"), "{text}");
+    assert!(text.contains("  - policy prescale-step-out") && text.contains("  - alarm prescale-itest-revert-step-in"));
     assert!(!text.contains("team-"), "{text}");
     assert!(
         text.contains("MaxSize is 26, above the configured max_size 20") && text.contains("--max-size 20"),
@@ -493,10 +593,13 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         aws.actions(group).iter().map(|a| a.scheduled_action_name().unwrap_or_default().to_string()).collect();
     assert_eq!(left, ["team-batch-window"]);
     assert_eq!(aws.policies(group), vec![("team-network".to_string(), "TargetTrackingScaling".to_string())]);
+    assert_eq!(ours_alarms(&aws), 0);
+    assert!(aws.alarms().iter().any(|a| a.0 == "team-revert-cpu-high"), "the foreign alarm survives");
     let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
     let reverts: Vec<serde_json::Value> =
         audit.lines().skip(applied_lines).map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(reverts.len(), planned + 1);
+    assert_eq!(reverts.len(), owned);
+    assert_eq!(reverts.iter().filter(|e| e["object"] == "alarm").count(), 2);
     for e in &reverts {
         assert_eq!(e["run"], "revert");
         assert_eq!(e["op"], "delete");
@@ -509,5 +612,5 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     let (code, text, _) = run_(&["apply", "--revert", "--execute"]);
     assert_eq!(code, 0);
     assert!(text.contains("no changes: the group holds nothing of prescale's"), "{text}");
-    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), applied_lines + planned + 1);
+    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), applied_lines + owned);
 }

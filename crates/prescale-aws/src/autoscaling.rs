@@ -1,21 +1,31 @@
 use aws_sdk_autoscaling::error::DisplayErrorContext;
 use aws_sdk_autoscaling::types::{
-    MetricType, PredefinedMetricSpecification, ScheduledUpdateGroupActionRequest, TargetTrackingConfiguration,
+    MetricType, PredefinedMetricSpecification, ScalingActivityStatusCode, ScheduledUpdateGroupActionRequest,
+    StepAdjustment as AwsStep, TargetTrackingConfiguration,
 };
+use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use prescale_core::{
-    ActionSink, ApplyReport, CapacityBounds, Change, GroupState, PolicyKind, ReactivePolicy, ScheduledAction, SinkError,
+    ActionSink, ApplyReport, CapacityBounds, Change, GroupState, Launch, MetricAlarm, OWNED_PREFIX, PolicyKind,
+    ReactivePolicy, ScheduledAction, SinkError, StepAdjustment,
 };
 
 use crate::{AwsOptions, RuntimeError, load_config, runtime, to_chrono, to_smithy};
 
 const BATCH: usize = 50;
 
-/// [`ActionSink`] over the Auto Scaling API.
+/// [`ActionSink`] over the Auto Scaling API, and CloudWatch for the step policies' alarms.
 #[derive(Debug)]
 pub struct AutoScalingSink {
     rt: tokio::runtime::Runtime,
     client: aws_sdk_autoscaling::Client,
+    cw: aws_sdk_cloudwatch::Client,
     region: String,
+}
+
+/// Whether an alarm action is the ARN of a scaling policy of `group`
+/// (`arn:…:scalingPolicy:<id>:autoScalingGroupName/<group>:policyName/<name>`).
+fn names_group(action: &str, group: &str) -> bool {
+    action.contains(&format!(":autoScalingGroupName/{group}:policyName/"))
 }
 
 fn api_err<E>(group: &str, operation: &str, e: E) -> SinkError
@@ -43,7 +53,12 @@ impl AutoScalingSink {
         let rt = runtime()?;
         let config = load_config(&rt, opts);
         let region = config.region().map_or_else(|| "(no region)".to_string(), ToString::to_string);
-        Ok(Self { client: aws_sdk_autoscaling::Client::new(&config), rt, region })
+        Ok(Self {
+            client: aws_sdk_autoscaling::Client::new(&config),
+            cw: aws_sdk_cloudwatch::Client::new(&config),
+            rt,
+            region,
+        })
     }
 
     fn read_actions(&self, group: &str) -> Result<Vec<ScheduledAction>, SinkError> {
@@ -80,7 +95,8 @@ impl AutoScalingSink {
         }
     }
 
-    fn read_policies(&self, group: &str) -> Result<Vec<ReactivePolicy>, SinkError> {
+    /// The group's policies, each with its ARN.
+    fn read_policies(&self, group: &str) -> Result<Vec<(ReactivePolicy, String)>, SinkError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
@@ -104,9 +120,24 @@ impl AutoScalingSink {
                         estimated_instance_warmup_secs: size(p.estimated_instance_warmup()),
                         disable_scale_in: t.disable_scale_in().unwrap_or(false),
                     },
+                    ("StepScaling", ..) => PolicyKind::StepScaling {
+                        adjustment_type: p.adjustment_type().unwrap_or("ChangeInCapacity").to_string(),
+                        steps: p
+                            .step_adjustments()
+                            .iter()
+                            .map(|s| StepAdjustment {
+                                lower: s.metric_interval_lower_bound(),
+                                upper: s.metric_interval_upper_bound(),
+                                adjustment: s.scaling_adjustment().unwrap_or(0),
+                            })
+                            .collect(),
+                        min_adjustment_magnitude: size(p.min_adjustment_magnitude()),
+                        estimated_instance_warmup_secs: size(p.estimated_instance_warmup()),
+                    },
                     _ => PolicyKind::Other { policy_type },
                 };
-                out.push(ReactivePolicy { name: name.to_string(), kind });
+                let arn = p.policy_arn().unwrap_or_default().to_string();
+                out.push((ReactivePolicy { name: name.to_string(), kind }, arn));
             }
             match page.next_token() {
                 Some(t) if !t.is_empty() => token = Some(t.to_string()),
@@ -183,7 +214,126 @@ impl AutoScalingSink {
         }
     }
 
+    /// prescale's alarms (named `prescale-…`) that belong to `group`: their action is one of its
+    /// policies, or they carry the names prescale gives the group's alarms. Nobody else's alarm
+    /// is read, so none can be changed.
+    fn read_alarms(&self, group: &str, policies: &[(ReactivePolicy, String)]) -> Result<Vec<MetricAlarm>, SinkError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .rt
+                .block_on(
+                    self.cw.describe_alarms().alarm_name_prefix(OWNED_PREFIX).set_next_token(token.clone()).send(),
+                )
+                .map_err(|e| api_err(group, "DescribeAlarms", e))?;
+            for a in page.metric_alarms() {
+                let Some(name) = a.alarm_name() else { continue };
+                let actions = a.alarm_actions();
+                let policy = actions
+                    .iter()
+                    .find_map(|act| policies.iter().find(|(_, arn)| arn == act).map(|(p, _)| p.name.clone()))
+                    .unwrap_or_default();
+                let ours = actions.iter().any(|act| names_group(act, group));
+                if !(ours || owned_alarm_name(group, name, &policy)) {
+                    continue;
+                }
+                out.push(MetricAlarm {
+                    name: name.to_string(),
+                    namespace: a.namespace().unwrap_or_default().to_string(),
+                    metric_name: a.metric_name().unwrap_or_default().to_string(),
+                    dimensions: a
+                        .dimensions()
+                        .iter()
+                        .map(|d| (d.name().unwrap_or_default().to_string(), d.value().unwrap_or_default().to_string()))
+                        .collect(),
+                    statistic: a.statistic().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    period_secs: size(a.period()).unwrap_or(0),
+                    evaluation_periods: size(a.evaluation_periods()).unwrap_or(0),
+                    threshold: a.threshold().unwrap_or(f64::NAN),
+                    comparison: a.comparison_operator().map(|c| c.as_str().to_string()).unwrap_or_default(),
+                    policy,
+                });
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    fn put_alarm(&self, group: &str, a: &MetricAlarm) -> Result<(), String> {
+        let out = self
+            .rt
+            .block_on(self.client.describe_policies().auto_scaling_group_name(group).policy_names(&a.policy).send())
+            .map_err(|e| format!("DescribePolicies: {}", DisplayErrorContext(&e)))?;
+        let arn = out
+            .scaling_policies()
+            .iter()
+            .find(|p| p.policy_name() == Some(a.policy.as_str()))
+            .and_then(|p| p.policy_arn())
+            .ok_or_else(|| format!("alarm {} triggers policy {}, which the group does not hold", a.name, a.policy))?;
+        let mut req = self
+            .cw
+            .put_metric_alarm()
+            .alarm_name(&a.name)
+            .alarm_description(format!("prescale: {} of Auto Scaling group {group}", a.policy))
+            .namespace(&a.namespace)
+            .metric_name(&a.metric_name)
+            .statistic(Statistic::from(a.statistic.as_str()))
+            .period(i32::try_from(a.period_secs).unwrap_or(i32::MAX))
+            .evaluation_periods(i32::try_from(a.evaluation_periods).unwrap_or(i32::MAX))
+            .threshold(a.threshold)
+            .comparison_operator(ComparisonOperator::from(a.comparison.as_str()))
+            .alarm_actions(arn);
+        for (k, v) in &a.dimensions {
+            req = req.dimensions(Dimension::builder().name(k).value(v).build());
+        }
+        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutMetricAlarm: {}", DisplayErrorContext(&e)))
+    }
+
+    fn delete_alarm(&self, name: &str) -> Result<(), String> {
+        self.rt
+            .block_on(self.cw.delete_alarms().alarm_names(name).send())
+            .map(|_| ())
+            .map_err(|e| format!("DeleteAlarms: {}", DisplayErrorContext(&e)))
+    }
+
     fn put_policy(&self, group: &str, p: &ReactivePolicy) -> Result<(), String> {
+        if let PolicyKind::StepScaling {
+            adjustment_type,
+            steps,
+            min_adjustment_magnitude,
+            estimated_instance_warmup_secs,
+        } = &p.kind
+        {
+            let steps = steps
+                .iter()
+                .map(|s| {
+                    AwsStep::builder()
+                        .set_metric_interval_lower_bound(s.lower)
+                        .set_metric_interval_upper_bound(s.upper)
+                        .scaling_adjustment(s.adjustment)
+                        .build()
+                })
+                .collect();
+            let req = self
+                .client
+                .put_scaling_policy()
+                .auto_scaling_group_name(group)
+                .policy_name(&p.name)
+                .policy_type("StepScaling")
+                .adjustment_type(adjustment_type)
+                .metric_aggregation_type("Average")
+                .set_step_adjustments(Some(steps))
+                .set_min_adjustment_magnitude(min_adjustment_magnitude.map(|v| v as i32))
+                .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(|v| v as i32));
+            return self
+                .rt
+                .block_on(req.send())
+                .map(|_| ())
+                .map_err(|e| format!("PutScalingPolicy: {}", DisplayErrorContext(&e)));
+        }
         let PolicyKind::TargetTracking {
             metric,
             resource_label,
@@ -232,13 +382,52 @@ impl ActionSink for AutoScalingSink {
             .ok_or_else(|| SinkError::GroupNotFound { group: group.into() })?;
         let (min, max) = (size(g.min_size()).unwrap_or(0), size(g.max_size()).unwrap_or(0));
         let bounds = CapacityBounds::new(min, max.max(min)).map_err(|e| SinkError::Local(e.to_string()))?;
+        let policies = self.read_policies(group)?;
+        let alarms = self.read_alarms(group, &policies)?;
         Ok(GroupState {
             group: group.into(),
             bounds,
             desired: size(g.desired_capacity()).unwrap_or(min),
             scheduled_actions: self.read_actions(group)?,
-            policies: self.read_policies(group)?,
+            policies: policies.into_iter().map(|(p, _)| p).collect(),
+            alarms,
         })
+    }
+
+    fn recent_launches(&mut self, group: &str) -> Result<Vec<Launch>, SinkError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        // Newest first; the first pages hold enough launches (at most 100 activities each).
+        for _ in 0..5 {
+            let page = self
+                .rt
+                .block_on(
+                    self.client
+                        .describe_scaling_activities()
+                        .auto_scaling_group_name(group)
+                        .max_records(100)
+                        .set_next_token(token.clone())
+                        .send(),
+                )
+                .map_err(|e| api_err(group, "DescribeScalingActivities", e))?;
+            for a in page.activities() {
+                let launch = a.description().is_some_and(|d| d.starts_with("Launching"));
+                let ok = a.status_code() == Some(&ScalingActivityStatusCode::Successful);
+                if let (true, true, Some(start), Some(end)) =
+                    (launch, ok, a.start_time().and_then(to_chrono), a.end_time().and_then(to_chrono))
+                {
+                    out.push(Launch { start, end });
+                }
+            }
+            if out.len() >= 20 {
+                break;
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => token = Some(t.to_string()),
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError> {
@@ -255,9 +444,14 @@ impl ActionSink for AutoScalingSink {
             match &changes[i] {
                 Change::PutScheduledAction { .. } => self.put_actions(group, &run, &mut report),
                 Change::DeleteScheduledAction { .. } => self.delete_actions(group, &run, &mut report),
-                Change::PutPolicy { .. } | Change::DeletePolicy { .. } => {
+                Change::PutPolicy { .. }
+                | Change::DeletePolicy { .. }
+                | Change::PutAlarm { .. }
+                | Change::DeleteAlarm { .. } => {
                     for c in run {
                         let r = match c {
+                            Change::PutAlarm { new, .. } => self.put_alarm(group, new),
+                            Change::DeleteAlarm { old } => self.delete_alarm(&old.name),
                             Change::PutPolicy { new, .. } => self.put_policy(group, new),
                             Change::DeletePolicy { old } => self
                                 .rt
@@ -283,4 +477,12 @@ impl ActionSink for AutoScalingSink {
         }
         Ok(report)
     }
+}
+
+/// An owned alarm whose action names none of the group's policies still belongs to it when it
+/// carries a name prescale gives the group's alarms (`prescale-<group>-step-…`): its policy may
+/// have been deleted by hand, which leaves the alarm without an action.
+fn owned_alarm_name(group: &str, name: &str, policy: &str) -> bool {
+    name.starts_with(OWNED_PREFIX)
+        && (!policy.is_empty() || prescale_core::step_alarm_names(group).iter().any(|n| n == name))
 }

@@ -15,12 +15,12 @@ pub use error::CoreError;
 pub use event::{Event, EventEffect};
 pub use forecast::{Forecast, Interval, Level, ModelScore};
 pub use plan::{
-    CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, PLAN_FORMAT, PlanDecision, PolicyKind, ReactivePolicy,
-    ScheduledAction,
+    CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, MetricAlarm, PLAN_FORMAT, PlanDecision, PolicyKind,
+    ReactivePolicy, ScheduledAction, StepAdjustment, step_alarm_names,
 };
 pub use rng::SplitMix64;
 pub use series::{GridPolicy, GridReport, RawSample, Series, regularize};
-pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, GroupState, SinkError};
+pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, GroupState, Launch, SinkError};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};
 
 /// Names of every object prescale creates in an Auto Scaling group start with this prefix.

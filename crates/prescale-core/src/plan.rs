@@ -127,12 +127,74 @@ pub enum PolicyKind {
         #[serde(default)]
         disable_scale_in: bool,
     },
-    /// A policy of a kind prescale does not write (step, simple, predictive scaling, or a target
+    /// Step scaling: a CloudWatch alarm ([`MetricAlarm`], whose action is this policy) triggers
+    /// it, and the step whose bounds hold the metric's breach of the alarm threshold applies.
+    StepScaling {
+        /// `ChangeInCapacity` (instances) or `PercentChangeInCapacity` (percent of the group).
+        adjustment_type: String,
+        /// The steps, by breach of the alarm threshold (metric value minus threshold).
+        steps: Vec<StepAdjustment>,
+        /// With `PercentChangeInCapacity`: change at least this many instances.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_adjustment_magnitude: Option<u32>,
+        /// Seconds before a new instance counts in the group's metrics (and against the next step).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimated_instance_warmup_secs: Option<u32>,
+    },
+    /// A policy of a kind prescale does not write (simple, predictive scaling, or a target
     /// tracking policy on a customized metric); read from a group so the diff can leave it alone.
     Other {
         /// The API's policy type, e.g. `StepScaling`.
         policy_type: String,
     },
+}
+
+/// One step of a step-scaling policy: when the metric's breach of the alarm threshold lies in
+/// `[lower, upper)` (unbounded where absent), change the capacity by `adjustment`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepAdjustment {
+    /// Lower bound of the breach (inclusive); absent is minus infinity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lower: Option<f64>,
+    /// Upper bound of the breach (exclusive); absent is infinity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upper: Option<f64>,
+    /// Change in instances or percent, by the policy's adjustment type (negative scales in).
+    pub adjustment: i32,
+}
+
+/// A CloudWatch metric alarm that triggers one of the group's step-scaling policies. Alarms live
+/// in CloudWatch, not in the group: prescale's are named `prescale-<group>-…`, and a group's are
+/// those whose action is one of its policies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricAlarm {
+    /// Alarm name (unique in the region); prescale's start with [`crate::OWNED_PREFIX`].
+    pub name: String,
+    /// CloudWatch namespace of the metric, e.g. `AWS/EC2`.
+    pub namespace: String,
+    /// Metric name, e.g. `CPUUtilization`.
+    pub metric_name: String,
+    /// Metric dimensions, e.g. `AutoScalingGroupName`.
+    pub dimensions: std::collections::BTreeMap<String, String>,
+    /// Statistic over each period: `Average`, `Sum`, `Maximum`, ….
+    pub statistic: String,
+    /// Period of the statistic, in seconds.
+    pub period_secs: u32,
+    /// How many consecutive periods must breach before the alarm fires.
+    pub evaluation_periods: u32,
+    /// Threshold, in the metric's units.
+    pub threshold: f64,
+    /// `GreaterThanOrEqualToThreshold`, `LessThanThreshold`, ….
+    pub comparison: String,
+    /// Name of the group's policy the alarm triggers (its ARN is the alarm action); empty when
+    /// the alarm's action is no policy of the group.
+    pub policy: String,
+}
+
+/// Names of the step-scaling alarms prescale writes for `group` (alarms are per region, not per
+/// group, so they carry the group's name): scale-out, then scale-in.
+pub fn step_alarm_names(group: &str) -> [String; 2] {
+    [format!("{}{group}-step-out", crate::OWNED_PREFIX), format!("{}{group}-step-in", crate::OWNED_PREFIX)]
 }
 
 /// One decision the planner made, with the reason it gives the user.
@@ -190,6 +252,9 @@ pub struct GroupPlan {
     pub scheduled_actions: Vec<ScheduledAction>,
     /// Reactive policies that cover what the forecast misses.
     pub policies: Vec<ReactivePolicy>,
+    /// The CloudWatch alarms that trigger the step-scaling policies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<MetricAlarm>,
     /// Every decision, with its reason.
     pub decisions: Vec<PlanDecision>,
 }

@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::source::BoxError;
-use crate::{CapacityBounds, ReactivePolicy, ScheduledAction};
+use crate::{CapacityBounds, MetricAlarm, ReactivePolicy, ScheduledAction};
 
 /// What an Auto Scaling group holds now, as far as planning cares: all of its scheduled actions
 /// and policies, prescale's and everybody else's (the diff decides what is prescale's).
@@ -18,6 +18,20 @@ pub struct GroupState {
     pub scheduled_actions: Vec<ScheduledAction>,
     /// All scaling policies of the group.
     pub policies: Vec<ReactivePolicy>,
+    /// The CloudWatch alarms prescale owns that belong to the group (those that trigger one of
+    /// its policies, or are named for it). Others' alarms are not read: they are never touched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<MetricAlarm>,
+}
+
+/// One instance launch of a group, as Auto Scaling's scaling activities record it: from the
+/// launch activity's start to its end (the instance in service, lifecycle hooks included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Launch {
+    /// When the launch started.
+    pub start: chrono::DateTime<chrono::Utc>,
+    /// When it ended successfully.
+    pub end: chrono::DateTime<chrono::Utc>,
 }
 
 /// One change to a group, as the diff of a plan against a [`GroupState`] produces it.
@@ -50,6 +64,19 @@ pub enum Change {
         /// The policy.
         old: ReactivePolicy,
     },
+    /// Create or replace a CloudWatch alarm (its action is the ARN of the policy it names).
+    PutAlarm {
+        /// The alarm as planned.
+        new: MetricAlarm,
+        /// The alarm it replaces, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        old: Option<MetricAlarm>,
+    },
+    /// Delete a CloudWatch alarm prescale owns and no longer plans.
+    DeleteAlarm {
+        /// The alarm.
+        old: MetricAlarm,
+    },
 }
 
 /// The object a [`Change`] is about, as it was or as it will be.
@@ -60,23 +87,30 @@ pub enum ChangedObject<'a> {
     ScheduledAction(&'a ScheduledAction),
     /// A scaling policy.
     Policy(&'a ReactivePolicy),
+    /// A CloudWatch alarm.
+    Alarm(&'a MetricAlarm),
 }
 
 impl Change {
-    /// `"scheduled_action"` or `"policy"`.
+    /// `"scheduled_action"`, `"policy"` or `"alarm"`.
     pub fn object_kind(&self) -> &'static str {
         match self {
             Change::PutScheduledAction { .. } | Change::DeleteScheduledAction { .. } => "scheduled_action",
             Change::PutPolicy { .. } | Change::DeletePolicy { .. } => "policy",
+            Change::PutAlarm { .. } | Change::DeleteAlarm { .. } => "alarm",
         }
     }
 
     /// `"create"`, `"replace"` or `"delete"`.
     pub fn verb(&self) -> &'static str {
         match self {
-            Change::PutScheduledAction { old: None, .. } | Change::PutPolicy { old: None, .. } => "create",
-            Change::PutScheduledAction { old: Some(_), .. } | Change::PutPolicy { old: Some(_), .. } => "replace",
-            Change::DeleteScheduledAction { .. } | Change::DeletePolicy { .. } => "delete",
+            Change::PutScheduledAction { old: None, .. }
+            | Change::PutPolicy { old: None, .. }
+            | Change::PutAlarm { old: None, .. } => "create",
+            Change::PutScheduledAction { old: Some(_), .. }
+            | Change::PutPolicy { old: Some(_), .. }
+            | Change::PutAlarm { old: Some(_), .. } => "replace",
+            Change::DeleteScheduledAction { .. } | Change::DeletePolicy { .. } | Change::DeleteAlarm { .. } => "delete",
         }
     }
 
@@ -87,6 +121,8 @@ impl Change {
             Change::DeleteScheduledAction { old } => Some(ChangedObject::ScheduledAction(old)),
             Change::PutPolicy { old, .. } => old.as_ref().map(ChangedObject::Policy),
             Change::DeletePolicy { old } => Some(ChangedObject::Policy(old)),
+            Change::PutAlarm { old, .. } => old.as_ref().map(ChangedObject::Alarm),
+            Change::DeleteAlarm { old } => Some(ChangedObject::Alarm(old)),
         }
     }
 
@@ -95,7 +131,8 @@ impl Change {
         match self {
             Change::PutScheduledAction { new, .. } => Some(ChangedObject::ScheduledAction(new)),
             Change::PutPolicy { new, .. } => Some(ChangedObject::Policy(new)),
-            Change::DeleteScheduledAction { .. } | Change::DeletePolicy { .. } => None,
+            Change::PutAlarm { new, .. } => Some(ChangedObject::Alarm(new)),
+            Change::DeleteScheduledAction { .. } | Change::DeletePolicy { .. } | Change::DeleteAlarm { .. } => None,
         }
     }
 
@@ -106,6 +143,8 @@ impl Change {
             Change::DeleteScheduledAction { old } => &old.name,
             Change::PutPolicy { new, .. } => &new.name,
             Change::DeletePolicy { old } => &old.name,
+            Change::PutAlarm { new, .. } => &new.name,
+            Change::DeleteAlarm { old } => &old.name,
         }
     }
 }
@@ -165,4 +204,14 @@ pub trait ActionSink {
     /// # Errors
     /// [`SinkError`] only when nothing could be attempted.
     fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError>;
+
+    /// The group's recent successful instance launches, newest first, to measure its boot time.
+    /// Sinks that keep no history have none.
+    ///
+    /// # Errors
+    /// [`SinkError`] when the history cannot be read.
+    fn recent_launches(&mut self, group: &str) -> Result<Vec<Launch>, SinkError> {
+        let _ = group;
+        Ok(Vec::new())
+    }
 }

@@ -21,10 +21,17 @@ fn same_policy(a: &ReactivePolicy, b: &ReactivePolicy) -> bool {
 /// The changes that make `state` match `plan`, for prescale's own objects only: planned objects
 /// that are missing or differ are put, owned objects the plan no longer has are deleted, and
 /// objects of anyone else are never touched. Deletions come first, so the group never holds more
-/// scheduled actions than the plan plus what others own.
+/// scheduled actions than the plan plus what others own; alarms are deleted before the policies
+/// they trigger and put after them (an alarm's action is its policy's ARN). An alarm whose policy
+/// is put again is put again too, so its action names the policy as it now is.
 pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
     let mut deletes = Vec::new();
     let mut puts = Vec::new();
+    for old in state.alarms.iter().filter(|a| is_owned(&a.name)) {
+        if !plan.alarms.iter().any(|a| a.name == old.name) {
+            deletes.push(Change::DeleteAlarm { old: old.clone() });
+        }
+    }
     for old in state.scheduled_actions.iter().filter(|a| is_owned(&a.name)) {
         if !plan.scheduled_actions.iter().any(|a| a.name == old.name) {
             deletes.push(Change::DeleteScheduledAction { old: old.clone() });
@@ -47,17 +54,27 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
             puts.push(Change::PutPolicy { new: new.clone(), old: old.cloned() });
         }
     }
+    for new in &plan.alarms {
+        let old = state.alarms.iter().find(|a| a.name == new.name);
+        let policy_put = puts.iter().any(|c| matches!(c, Change::PutPolicy { new: p, .. } if p.name == new.policy));
+        if policy_put || old != Some(new) {
+            puts.push(Change::PutAlarm { new: new.clone(), old: old.cloned() });
+        }
+    }
     deletes.extend(puts);
     deletes
 }
 
-/// The changes that remove everything prescale owns from a group: every scheduled action and
-/// policy whose name starts with [`OWNED_PREFIX`], and nothing else.
+/// The changes that remove everything prescale owns from a group: every alarm, scheduled action
+/// and policy whose name starts with [`OWNED_PREFIX`] (alarms first, before the policies they
+/// trigger), and nothing else.
 pub fn revert(state: &GroupState) -> Vec<Change> {
+    let alarms = state.alarms.iter().filter(|a| is_owned(&a.name));
     let actions = state.scheduled_actions.iter().filter(|a| is_owned(&a.name));
     let policies = state.policies.iter().filter(|p| is_owned(&p.name));
-    actions
-        .map(|a| Change::DeleteScheduledAction { old: a.clone() })
+    alarms
+        .map(|a| Change::DeleteAlarm { old: a.clone() })
+        .chain(actions.map(|a| Change::DeleteScheduledAction { old: a.clone() }))
         .chain(policies.map(|p| Change::DeletePolicy { old: p.clone() }))
         .collect()
 }
@@ -91,11 +108,12 @@ mod tests {
             desired: 1,
             scheduled_actions: vec![foreign.clone(), stale],
             policies: vec![],
+            alarms: vec![],
         }]);
         let state = sink.read_state("g").unwrap();
         let changes = diff(&state, &plan);
         assert!(matches!(changes[0], Change::DeleteScheduledAction { .. }));
-        assert_eq!(changes.len(), 1 + plan.scheduled_actions.len() + plan.policies.len());
+        assert_eq!(changes.len(), 1 + plan.scheduled_actions.len() + plan.policies.len() + plan.alarms.len());
         sink.apply("g", &changes).unwrap();
         let state = sink.read_state("g").unwrap();
         assert!(diff(&state, &plan).is_empty());
@@ -158,6 +176,7 @@ mod tests {
                 stale in proptest::collection::vec((0i64..3000, 0u32..20), 0..5),
                 changed in proptest::collection::vec((any::<prop::sample::Index>(), 0u32..20), 0..5),
                 foreign_policy in any::<bool>(), stale_policy in any::<bool>(),
+                foreign_alarm in any::<bool>(), stale_alarm in any::<bool>(), changed_alarm in any::<bool>(),
             ) -> (prescale_core::GroupPlan, GroupState) {
                 let mut actions: Vec<ScheduledAction> = foreign.iter().enumerate()
                     .map(|(i, (m, n))| ScheduledAction::floor(format!("team-{i}"), t0() + Duration::minutes(*m), *n)).collect();
@@ -174,15 +193,27 @@ mod tests {
                 let mut policies = Vec::new();
                 if foreign_policy { policies.push(policy("team-cpu", 50.0)); }
                 if stale_policy { policies.push(policy(&format!("{OWNED_PREFIX}target-tracking"), 12.0)); }
-                let state = GroupState { group: "g".into(), bounds: plan.bounds, desired: 1, scheduled_actions: actions, policies };
+                let mut alarms = Vec::new();
+                if let Some(a) = plan.alarms.first() {
+                    if foreign_alarm { alarms.push(prescale_core::MetricAlarm { name: "team-cpu-high".into(), ..a.clone() }); }
+                    if stale_alarm { alarms.push(prescale_core::MetricAlarm { name: format!("{OWNED_PREFIX}g-old"), ..a.clone() }); }
+                    if changed_alarm { alarms.push(prescale_core::MetricAlarm { threshold: a.threshold + 1.0, ..a.clone() }); }
+                }
+                let state = GroupState { group: "g".into(), bounds: plan.bounds, desired: 1, scheduled_actions: actions, policies, alarms };
                 (plan.clone(), state)
             }
         }
 
-        fn foreign(s: &GroupState) -> (Vec<ScheduledAction>, Vec<ReactivePolicy>) {
+        type Objects = (Vec<ScheduledAction>, Vec<ReactivePolicy>, Vec<prescale_core::MetricAlarm>);
+
+        fn foreign(s: &GroupState) -> Objects {
             let mut a: Vec<_> = s.scheduled_actions.iter().filter(|a| !is_owned(&a.name)).cloned().collect();
             a.sort_by(|x, y| x.name.cmp(&y.name));
-            (a, s.policies.iter().filter(|p| !is_owned(&p.name)).cloned().collect())
+            (
+                a,
+                s.policies.iter().filter(|p| !is_owned(&p.name)).cloned().collect(),
+                s.alarms.iter().filter(|p| !is_owned(&p.name)).cloned().collect(),
+            )
         }
 
         proptest! {
@@ -204,12 +235,18 @@ mod tests {
                 let mut ours: Vec<_> = after.scheduled_actions.iter().filter(|a| is_owned(&a.name)).cloned().collect();
                 ours.sort_by_key(|a| a.start_time);
                 prop_assert_eq!(&ours, &plan.scheduled_actions);
+                let mut alarms: Vec<_> = after.alarms.iter().filter(|a| is_owned(&a.name)).cloned().collect();
+                alarms.sort_by(|x, y| x.name.cmp(&y.name));
+                let mut planned = plan.alarms.clone();
+                planned.sort_by(|x, y| x.name.cmp(&y.name));
+                prop_assert_eq!(alarms, planned);
                 // Revert leaves only the others' objects, and a second revert has nothing to do.
                 sink.apply("g", &revert(&after)).unwrap();
                 let reverted = sink.read_state("g").unwrap();
                 prop_assert_eq!(foreign(&reverted), foreign(&state));
                 prop_assert!(reverted.scheduled_actions.iter().all(|a| !is_owned(&a.name)));
                 prop_assert!(reverted.policies.iter().all(|p| !is_owned(&p.name)));
+                prop_assert!(reverted.alarms.iter().all(|a| !is_owned(&a.name)));
                 prop_assert!(revert(&reverted).is_empty());
             }
         }

@@ -151,6 +151,7 @@ mod tests {
                 .map(|(i, f)| ScheduledAction::floor(format!("prescale-floor-{i}"), t0 + Duration::hours(i as i64), *f))
                 .collect(),
             policies: vec![],
+            alarms: vec![],
             decisions: vec![],
         }
     }

@@ -3,6 +3,7 @@
 mod diff;
 mod events;
 pub mod guardrails;
+mod reactive;
 mod recording;
 mod report;
 mod schedule;
@@ -12,6 +13,10 @@ pub use events::{
     EventOutcome, EventPlan, EventReport, instance_hours, peak_floor, peak_floor_in, plan_with_events, shape,
 };
 pub use guardrails::{Breach, Guardrails};
+pub use reactive::{
+    MAX_LAUNCHES, MIN_LAUNCHES, OutStep, STEP_IN_POLICY, STEP_OUT_POLICY, StepSettings, StepUnit, Warmup,
+    measured_warmup,
+};
 pub use recording::RecordingSink;
 pub use report::{FloorHours, floor_hours};
 pub use schedule::{

@@ -43,6 +43,11 @@ impl ActionSink for RecordingSink {
                     state.policies.push(new.clone());
                 }
                 Change::DeletePolicy { old } => state.policies.retain(|p| p.name != old.name),
+                Change::PutAlarm { new, .. } => {
+                    state.alarms.retain(|a| a.name != new.name);
+                    state.alarms.push(new.clone());
+                }
+                Change::DeleteAlarm { old } => state.alarms.retain(|a| a.name != old.name),
             }
             self.recorded.push((group.to_string(), c.clone()));
         }

@@ -70,6 +70,7 @@ mod tests {
             required: vec![],
             scheduled_actions: vec![action(2, 10), action(4, 4), action(10, 2)],
             policies: vec![],
+            alarms: vec![],
             decisions: vec![],
             raised_max: None,
         };

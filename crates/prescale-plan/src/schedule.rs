@@ -1,10 +1,11 @@
 use chrono::{DateTime, Duration, DurationRound, Offset, Utc};
 use chrono_tz::Tz;
 use prescale_core::{
-    CapacityBounds, Forecast, ForecastSummary, GroupPlan, OWNED_PREFIX, PlanDecision, PolicyKind, ReactivePolicy,
-    ScheduledAction,
+    CapacityBounds, Forecast, ForecastSummary, GroupPlan, OWNED_PREFIX, PlanDecision, ScheduledAction,
 };
 use serde::{Deserialize, Serialize};
+
+use crate::reactive::{StepSettings, Warmup, reactive};
 
 /// Auto Scaling allows at most this many scheduled actions per group.
 pub const MAX_ACTIONS_PER_GROUP: usize = 125;
@@ -22,13 +23,27 @@ pub struct ReactiveSettings {
     pub target_value: f64,
     /// ALB resource label (`app/<lb>/<id>/targetgroup/<tg>/<id>`), needed for `ALBRequestCountPerTarget`.
     pub resource_label: Option<String>,
-    /// Seconds a new instance needs before it serves (boot + warm-up).
+    /// Seconds a new instance needs before it serves (boot + warm-up), used when the group's
+    /// boot time cannot be measured from its recent launches.
     pub warmup_secs: u32,
+    /// Step scaling beside target tracking (on by default).
+    pub step: StepSettings,
+    /// The warm-up measured from the group's launches (see [`crate::measured_warmup`]), set by
+    /// the caller that can read them; `None` uses `warmup_secs`. Not a configuration key.
+    #[serde(skip)]
+    pub measured: Option<Warmup>,
 }
 
 impl Default for ReactiveSettings {
     fn default() -> Self {
-        Self { metric: "ASGAverageCPUUtilization".into(), target_value: 70.0, resource_label: None, warmup_secs: 300 }
+        Self {
+            metric: "ASGAverageCPUUtilization".into(),
+            target_value: 70.0,
+            resource_label: None,
+            warmup_secs: 300,
+            step: StepSettings::default(),
+            measured: None,
+        }
     }
 }
 
@@ -160,11 +175,15 @@ pub fn plan_group(
 ) -> GroupPlan {
     let mut decisions = Vec::new();
     let mut decide = |what: String, why: String| decisions.push(PlanDecision { what, why });
-    let policies = vec![reactive_policy(s)];
-    decide(
-        format!("reactive fallback: target tracking on {} at {}", s.reactive.metric, s.reactive.target_value),
-        format!("covers load the forecast did not see; instance warm-up {} s", s.reactive.warmup_secs),
-    );
+    let warmup = s
+        .reactive
+        .measured
+        .clone()
+        .unwrap_or_else(|| Warmup { secs: s.reactive.warmup_secs, why: "configured warmup_secs".into() });
+    let (policies, alarms, why) = reactive(group, &s.reactive, &warmup);
+    for d in why {
+        decide(d.what, d.why);
+    }
     let Some(f) = forecast.filter(|f| !f.is_empty()) else {
         decide(
             "no scheduled floors".into(),
@@ -179,6 +198,7 @@ pub fn plan_group(
             required: Vec::new(),
             scheduled_actions: Vec::new(),
             policies,
+            alarms,
             decisions,
         };
     };
@@ -387,6 +407,7 @@ pub fn plan_group(
         required: clamped,
         scheduled_actions: actions,
         policies,
+        alarms,
         decisions,
     }
 }
@@ -428,19 +449,6 @@ fn offset_change(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Strin
     ))
 }
 
-fn reactive_policy(s: &PlanSettings) -> ReactivePolicy {
-    ReactivePolicy {
-        name: format!("{OWNED_PREFIX}target-tracking"),
-        kind: PolicyKind::TargetTracking {
-            metric: s.reactive.metric.clone(),
-            resource_label: s.reactive.resource_label.clone(),
-            target_value: s.reactive.target_value,
-            estimated_instance_warmup_secs: Some(s.reactive.warmup_secs),
-            disable_scale_in: false,
-        },
-    }
-}
-
 /// A short, stable id for a plan: its creation time and a hash of its content, so the same input
 /// gives the same id and the audit trail can tell plans apart.
 pub fn plan_id(created_at: DateTime<Utc>, content: &[u8]) -> String {
@@ -457,7 +465,7 @@ pub fn plan_id(created_at: DateTime<Utc>, content: &[u8]) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use prescale_core::{Interval, Level};
+    use prescale_core::{Interval, Level, PolicyKind};
     use proptest::prelude::*;
 
     fn t0() -> DateTime<Utc> {
@@ -502,8 +510,23 @@ mod tests {
     fn no_forecast_means_reactive_only() {
         let plan = plan_group("g", "dev", None, &settings(1, 5), t0());
         assert!(plan.scheduled_actions.is_empty());
-        assert_eq!(plan.policies.len(), 1);
+        // Target tracking and the two step policies, each step policy with its alarm.
+        assert_eq!(plan.policies.len(), 3);
+        assert_eq!(plan.alarms.len(), 2);
+        assert!(plan.alarms.iter().all(|a| plan.policies.iter().any(|p| p.name == a.policy)));
         assert!(plan.decisions.iter().any(|d| d.why.contains("reactive policy alone")));
+        assert!(plan.decisions.iter().any(|d| d.what == "warm-up 300 s" && d.why == "configured warmup_secs"));
+        let mut measured = settings(1, 5);
+        measured.reactive.measured =
+            Some(crate::Warmup { secs: 240, why: "P90 boot time of the group's last 12 launches".into() });
+        let plan = plan_group("g", "dev", None, &measured, t0());
+        assert!(plan.decisions.iter().any(|d| d.what == "warm-up 240 s" && d.why.contains("12 launches")));
+        assert!(plan.policies.iter().all(|p| match &p.kind {
+            PolicyKind::TargetTracking { estimated_instance_warmup_secs: w, .. } => *w == Some(240),
+            PolicyKind::StepScaling { estimated_instance_warmup_secs: w, .. } =>
+                p.name.ends_with("-in") || *w == Some(240),
+            _ => false,
+        }));
     }
 
     #[test]

@@ -1,0 +1,418 @@
+//! The reactive fallback: target tracking plus step scaling (aggressive out, conservative in),
+//! with the instance warm-up taken from the group's measured boot time when there is one.
+
+use std::collections::BTreeMap;
+
+use prescale_core::{
+    Launch, MetricAlarm, OWNED_PREFIX, PlanDecision, PolicyKind, ReactivePolicy, StepAdjustment, step_alarm_names,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::ReactiveSettings;
+
+/// How a step changes the group's capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepUnit {
+    /// Percent of the group's current capacity (`PercentChangeInCapacity`), at least one instance.
+    #[default]
+    Percent,
+    /// Instances (`ChangeInCapacity`).
+    Instances,
+}
+
+/// One scale-out step: from `above` (metric units over the alarm threshold) on, add `add`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutStep {
+    /// The step applies from this breach of the threshold on (the first step starts at 0).
+    pub above: f64,
+    /// Percent of the group or instances to add, by `out_unit`.
+    pub add: u32,
+}
+
+/// Step-scaling settings of a group (`[groups.reactive.step]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StepSettings {
+    /// Write the step-scaling policies and their alarms (`false` keeps target tracking alone).
+    pub enabled: bool,
+    /// Period of the alarms' statistic in seconds (60 needs detailed monitoring; 300 otherwise).
+    pub period_secs: u32,
+    /// Scale-out alarm threshold in the metric's units; unset is the target value.
+    pub out_threshold: Option<f64>,
+    /// Periods above the threshold before scaling out.
+    pub out_evaluation_periods: u32,
+    /// `percent` (of the group, at least one instance) or `instances`.
+    pub out_unit: StepUnit,
+    /// The scale-out steps, by breach of the threshold, in increasing `above` from 0.
+    pub out_steps: Vec<OutStep>,
+    /// Scale-in alarm threshold; unset is 60 % of the target value.
+    pub in_threshold: Option<f64>,
+    /// Periods below the threshold before scaling in; raised to cover the warm-up when that is
+    /// longer (the scale-in cooldown).
+    pub in_evaluation_periods: u32,
+    /// Instances removed per scale-in.
+    pub in_remove: u32,
+}
+
+impl Default for StepSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            period_secs: 60,
+            out_threshold: None,
+            out_evaluation_periods: 2,
+            out_unit: StepUnit::Percent,
+            out_steps: vec![
+                OutStep { above: 0.0, add: 20 },
+                OutStep { above: 10.0, add: 50 },
+                OutStep { above: 30.0, add: 100 },
+            ],
+            in_threshold: None,
+            in_evaluation_periods: 15,
+            in_remove: 1,
+        }
+    }
+}
+
+impl StepSettings {
+    /// Checks the settings; the message names the key and what it must be.
+    ///
+    /// # Errors
+    /// A message when a value is out of range.
+    pub fn validate(&self, metric: &str, resource_label: Option<&str>, target: f64) -> Result<(), String> {
+        if !self.enabled {
+            return Ok(());
+        }
+        if alarm_metric("g", metric, resource_label).is_none_or(|(_, _, d, _)| d.values().any(String::is_empty)) {
+            return Err(format!(
+                "step.enabled: step scaling needs a CloudWatch metric to alarm on for metric {metric:?}; it knows \
+                 ASGAverageCPUUtilization, ASGAverageNetworkIn, ASGAverageNetworkOut and ALBRequestCountPerTarget \
+                 (with a resource_label naming the target group): use one of them, or set step = {{ enabled = false }}"
+            ));
+        }
+        if !matches!(self.period_secs, 10 | 30) && (self.period_secs == 0 || !self.period_secs.is_multiple_of(60)) {
+            return Err(format!(
+                "step.period_secs = {} must be 10, 30 or a multiple of 60 (CloudWatch alarm periods)",
+                self.period_secs
+            ));
+        }
+        if self.out_evaluation_periods == 0 || self.in_evaluation_periods == 0 {
+            return Err("step.out_evaluation_periods and step.in_evaluation_periods must be at least 1".into());
+        }
+        if self.out_steps.first().is_none_or(|s| s.above != 0.0) {
+            return Err("step.out_steps must start with a step at above = 0 (the alarm threshold)".into());
+        }
+        if self.out_steps.iter().any(|s| !s.above.is_finite())
+            || self.out_steps.windows(2).any(|w| w[1].above <= w[0].above)
+            || self.out_steps.iter().any(|s| s.add == 0)
+        {
+            return Err("step.out_steps need strictly increasing `above` values and `add` of at least 1".into());
+        }
+        if self.in_remove == 0 {
+            return Err("step.in_remove must be at least 1 (instances removed per scale-in)".into());
+        }
+        let (out, inn) = self.thresholds(target);
+        if !(out.is_finite() && inn.is_finite() && inn >= 0.0 && inn < out) {
+            return Err(format!(
+                "step.in_threshold: the scale-in threshold ({inn}) must lie below the scale-out threshold ({out}), \
+                 or the two alarms would fight"
+            ));
+        }
+        Ok(())
+    }
+
+    fn thresholds(&self, target: f64) -> (f64, f64) {
+        (self.out_threshold.unwrap_or(target), self.in_threshold.unwrap_or(0.6 * target))
+    }
+}
+
+/// The instance warm-up the policies use, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Warmup {
+    /// Seconds.
+    pub secs: u32,
+    /// Where the value comes from, for the plan's decision.
+    pub why: String,
+}
+
+/// Launches needed before the measured boot time replaces the configured one.
+pub const MIN_LAUNCHES: usize = 3;
+/// At most this many of the most recent launches are measured.
+pub const MAX_LAUNCHES: usize = 20;
+
+/// The warm-up from a group's recent launches: the 90th percentile (nearest rank) of the boot
+/// times of its latest [`MAX_LAUNCHES`] launches, when there are at least [`MIN_LAUNCHES`];
+/// otherwise the configured `warmup_secs`. The P90 rather than the mean: a policy that counts an
+/// instance before it serves scales too little, so the slow launches matter, while one outlier
+/// among twenty does not move it.
+pub fn measured_warmup(launches: &[Launch], configured: u32) -> Warmup {
+    let mut secs: Vec<i64> =
+        launches.iter().take(MAX_LAUNCHES).map(|l| (l.end - l.start).num_seconds()).filter(|s| *s >= 0).collect();
+    if secs.len() < MIN_LAUNCHES {
+        let seen = match secs.len() {
+            0 => "no launches seen".to_string(),
+            n => format!("only {n} launches seen, {MIN_LAUNCHES} needed to measure"),
+        };
+        return Warmup { secs: configured, why: format!("configured warmup_secs, {seen}") };
+    }
+    secs.sort_unstable();
+    // Nearest rank: the smallest value with at least 90 % of the launches at or below it.
+    let rank = (secs.len() * 9).div_ceil(10).max(1);
+    let p90 = secs[rank - 1];
+    Warmup {
+        secs: u32::try_from(p90).unwrap_or(u32::MAX),
+        why: format!("P90 boot time of the group's last {} launches", secs.len()),
+    }
+}
+
+/// The CloudWatch metric (namespace, name, dimensions, statistic) behind a predefined
+/// target-tracking metric, for the step policies' alarms.
+fn alarm_metric(
+    group: &str,
+    metric: &str,
+    resource_label: Option<&str>,
+) -> Option<(&'static str, &'static str, BTreeMap<String, String>, &'static str)> {
+    let asg = || BTreeMap::from([("AutoScalingGroupName".to_string(), group.to_string())]);
+    match metric {
+        "ASGAverageCPUUtilization" => Some(("AWS/EC2", "CPUUtilization", asg(), "Average")),
+        "ASGAverageNetworkIn" => Some(("AWS/EC2", "NetworkIn", asg(), "Average")),
+        "ASGAverageNetworkOut" => Some(("AWS/EC2", "NetworkOut", asg(), "Average")),
+        // The label is app/<lb>/<id>/targetgroup/<tg>/<id>; the metric's dimension is the part
+        // from `targetgroup/` on.
+        "ALBRequestCountPerTarget" => {
+            let tg = resource_label.and_then(|l| l.find("targetgroup/").map(|i| l[i..].to_string()))?;
+            Some(("AWS/ApplicationELB", "RequestCountPerTarget", BTreeMap::from([("TargetGroup".into(), tg)]), "Sum"))
+        }
+        _ => None,
+    }
+}
+
+/// Name of the scale-out step policy (policies are per group in Auto Scaling).
+pub const STEP_OUT_POLICY: &str = "prescale-step-out";
+/// Name of the scale-in step policy.
+pub const STEP_IN_POLICY: &str = "prescale-step-in";
+
+/// The reactive policies and alarms for a group, with the decisions that explain them.
+pub(crate) fn reactive(
+    group: &str,
+    r: &ReactiveSettings,
+    warmup: &Warmup,
+) -> (Vec<ReactivePolicy>, Vec<MetricAlarm>, Vec<PlanDecision>) {
+    let w = warmup.secs;
+    let mut decisions = vec![
+        PlanDecision {
+            what: format!("reactive fallback: target tracking on {} at {}", r.metric, r.target_value),
+            why: format!("covers load the forecast did not see; instance warm-up {w} s"),
+        },
+        PlanDecision { what: format!("warm-up {w} s"), why: warmup.why.clone() },
+    ];
+    let mut policies = vec![ReactivePolicy {
+        name: format!("{OWNED_PREFIX}target-tracking"),
+        kind: PolicyKind::TargetTracking {
+            metric: r.metric.clone(),
+            resource_label: r.resource_label.clone(),
+            target_value: r.target_value,
+            estimated_instance_warmup_secs: Some(w),
+            disable_scale_in: false,
+        },
+    }];
+    let s = &r.step;
+    if !s.enabled {
+        decisions.push(PlanDecision {
+            what: "no step scaling".into(),
+            why: "step.enabled = false: target tracking alone reacts".into(),
+        });
+        return (policies, Vec::new(), decisions);
+    }
+    let Some((namespace, metric_name, dimensions, statistic)) =
+        alarm_metric(group, &r.metric, r.resource_label.as_deref())
+    else {
+        decisions.push(PlanDecision {
+            what: "no step scaling".into(),
+            why: format!("no CloudWatch metric is known for {}; target tracking alone reacts", r.metric),
+        });
+        return (policies, Vec::new(), decisions);
+    };
+    let (out_threshold, in_threshold) = s.thresholds(r.target_value);
+    let steps: Vec<StepAdjustment> = s
+        .out_steps
+        .iter()
+        .enumerate()
+        .map(|(i, st)| StepAdjustment {
+            lower: Some(st.above),
+            upper: s.out_steps.get(i + 1).map(|n| n.above),
+            adjustment: i32::try_from(st.add).unwrap_or(i32::MAX),
+        })
+        .collect();
+    let percent = s.out_unit == StepUnit::Percent;
+    policies.push(ReactivePolicy {
+        name: STEP_OUT_POLICY.into(),
+        kind: PolicyKind::StepScaling {
+            adjustment_type: if percent { "PercentChangeInCapacity" } else { "ChangeInCapacity" }.into(),
+            steps,
+            min_adjustment_magnitude: percent.then_some(1),
+            estimated_instance_warmup_secs: Some(w),
+        },
+    });
+    policies.push(ReactivePolicy {
+        name: STEP_IN_POLICY.into(),
+        kind: PolicyKind::StepScaling {
+            adjustment_type: "ChangeInCapacity".into(),
+            steps: vec![StepAdjustment {
+                lower: None,
+                upper: Some(0.0),
+                adjustment: -i32::try_from(s.in_remove).unwrap_or(i32::MAX),
+            }],
+            min_adjustment_magnitude: None,
+            estimated_instance_warmup_secs: None,
+        },
+    });
+    // Step policies take no cooldown; the scale-in alarm's window is the cooldown instead: the
+    // metric must stay low for at least the warm-up, so instances launched by a scale-out serve
+    // (and lower the metric) before a scale-in can be judged.
+    let period = s.period_secs.max(1);
+    let cover = w.div_ceil(period);
+    let in_periods = s.in_evaluation_periods.max(cover);
+    let [out_name, in_name] = step_alarm_names(group);
+    let alarm = |name: String, periods: u32, threshold: f64, comparison: &str, policy: &str| MetricAlarm {
+        name,
+        namespace: namespace.into(),
+        metric_name: metric_name.into(),
+        dimensions: dimensions.clone(),
+        statistic: statistic.into(),
+        period_secs: period,
+        evaluation_periods: periods,
+        threshold,
+        comparison: comparison.into(),
+        policy: policy.into(),
+    };
+    let alarms = vec![
+        alarm(out_name, s.out_evaluation_periods, out_threshold, "GreaterThanOrEqualToThreshold", STEP_OUT_POLICY),
+        alarm(in_name, in_periods, in_threshold, "LessThanThreshold", STEP_IN_POLICY),
+    ];
+    let unit = if percent { " %" } else { "" };
+    let out_steps: Vec<String> = s.out_steps.iter().map(|st| format!("+{}{unit} from +{}", st.add, st.above)).collect();
+    decisions.push(PlanDecision {
+        what: format!(
+            "step scaling out: {metric_name} {statistic} >= {out_threshold} for {} × {period} s: {}",
+            s.out_evaluation_periods,
+            out_steps.join(", ")
+        ),
+        why: "aggressive out: scales by the size of the breach, faster than target tracking, for load the forecast \
+              missed"
+            .into(),
+    });
+    decisions.push(PlanDecision {
+        what: format!(
+            "step scaling in: {metric_name} {statistic} < {in_threshold} for {in_periods} × {period} s: -{} instance{}",
+            s.in_remove,
+            if s.in_remove == 1 { "" } else { "s" }
+        ),
+        why: if in_periods > s.in_evaluation_periods {
+            format!(
+                "conservative in; the window is raised from {} periods to cover the {w} s warm-up (the scale-in \
+                 cooldown)",
+                s.in_evaluation_periods
+            )
+        } else {
+            format!("conservative in; the window covers the {w} s warm-up (the scale-in cooldown)")
+        },
+    });
+    (policies, alarms, decisions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    fn launches(secs: &[i64]) -> Vec<Launch> {
+        let t = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+        secs.iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let start = t + Duration::hours(i as i64);
+                Launch { start, end: start + Duration::seconds(*s) }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn warmup_is_the_p90_of_recent_launches_or_the_configured_value() {
+        let w = measured_warmup(&[], 300);
+        assert_eq!((w.secs, w.why.as_str()), (300, "configured warmup_secs, no launches seen"));
+        let w = measured_warmup(&launches(&[100, 200]), 300);
+        assert_eq!(w.secs, 300);
+        assert!(w.why.contains("only 2 launches seen"), "{}", w.why);
+        // Ten launches: the 9th smallest is the P90; the one slow outlier does not set it.
+        let w = measured_warmup(&launches(&[90, 100, 110, 120, 130, 140, 150, 160, 170, 900]), 300);
+        assert_eq!(w.secs, 170);
+        assert_eq!(w.why, "P90 boot time of the group's last 10 launches");
+        // Only the newest 20 count.
+        let mut secs = vec![60; 20];
+        secs.extend([1000; 30]);
+        assert_eq!(measured_warmup(&launches(&secs), 300).secs, 60);
+        // Three launches are enough: the P90 is the largest.
+        assert_eq!(measured_warmup(&launches(&[200, 240, 220]), 300).secs, 240);
+    }
+
+    #[test]
+    fn step_policies_and_alarms_follow_the_settings() {
+        let r = ReactiveSettings::default();
+        let w = Warmup { secs: 1200, why: "test".into() };
+        let (policies, alarms, decisions) = reactive("web", &r, &w);
+        assert_eq!(policies.len(), 3);
+        assert_eq!(alarms.len(), 2);
+        let out = &alarms[0];
+        assert_eq!(out.name, "prescale-web-step-out");
+        assert_eq!((out.namespace.as_str(), out.metric_name.as_str()), ("AWS/EC2", "CPUUtilization"));
+        assert_eq!(out.dimensions.get("AutoScalingGroupName").map(String::as_str), Some("web"));
+        assert_eq!((out.threshold, out.evaluation_periods, out.policy.as_str()), (70.0, 2, STEP_OUT_POLICY));
+        // The scale-in window covers the 1,200 s warm-up: 20 periods of 60 s, not the configured 15.
+        let inn = &alarms[1];
+        assert_eq!((inn.threshold, inn.evaluation_periods, inn.comparison.as_str()), (42.0, 20, "LessThanThreshold"));
+        let PolicyKind::StepScaling { steps, adjustment_type, estimated_instance_warmup_secs, .. } = &policies[1].kind
+        else {
+            panic!("{:?}", policies[1])
+        };
+        assert_eq!(adjustment_type, "PercentChangeInCapacity");
+        assert_eq!(*estimated_instance_warmup_secs, Some(1200));
+        assert_eq!(steps.len(), 3);
+        assert_eq!((steps[0].lower, steps[0].upper, steps[0].adjustment), (Some(0.0), Some(10.0), 20));
+        assert_eq!((steps[2].lower, steps[2].upper), (Some(30.0), None));
+        assert!(decisions.iter().any(|d| d.why.contains("raised from 15 periods")), "{decisions:?}");
+
+        let off = ReactiveSettings { step: StepSettings { enabled: false, ..StepSettings::default() }, ..r.clone() };
+        let (policies, alarms, _) = reactive("web", &off, &w);
+        assert_eq!((policies.len(), alarms.len()), (1, 0));
+
+        let alb = ReactiveSettings {
+            metric: "ALBRequestCountPerTarget".into(),
+            resource_label: Some("app/lb/123/targetgroup/tg/456".into()),
+            target_value: 1000.0,
+            ..r
+        };
+        let (_, alarms, _) = reactive("web", &alb, &w);
+        assert_eq!(alarms[0].dimensions.get("TargetGroup").map(String::as_str), Some("targetgroup/tg/456"));
+        assert_eq!(alarms[0].statistic, "Sum");
+    }
+
+    #[test]
+    fn bad_step_settings_say_what_to_fix() {
+        let ok = StepSettings::default();
+        assert!(ok.validate("ASGAverageCPUUtilization", None, 70.0).is_ok());
+        assert!(ok.validate("Custom", None, 70.0).unwrap_err().contains("enabled = false"));
+        assert!(ok.validate("ALBRequestCountPerTarget", None, 900.0).unwrap_err().contains("resource_label"));
+        assert!(ok.validate("ALBRequestCountPerTarget", Some("app/a/1/targetgroup/t/2"), 900.0).is_ok());
+        let bad = StepSettings { in_threshold: Some(80.0), ..ok.clone() };
+        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("below the scale-out"));
+        let bad = StepSettings { out_steps: vec![OutStep { above: 5.0, add: 1 }], ..ok.clone() };
+        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("above = 0"));
+        let bad = StepSettings { period_secs: 45, ..ok.clone() };
+        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("period_secs = 45"));
+        let off = StepSettings { enabled: false, period_secs: 45, ..ok };
+        assert!(off.validate("Custom", None, 70.0).is_ok());
+    }
+}
