@@ -289,9 +289,67 @@ fn what_if_prices_the_extra_instance_hours_with_a_cost_section() {
     assert!(extra > 0.0 && (cost - extra * 0.5).abs() < 1e-9, "{doc}");
     assert!(!out.join("plan.json").exists(), "--what-if writes no plan");
 
+    // A group's own price overrides [cost]'s; groups without one keep [cost]'s, or show none.
+    let web = "name = \"web-prod\"\n";
+    let own = text.replacen(web, &format!("{web}instance_hour_price = 2.0\n"), 1);
+    std::fs::write(&cfg, format!("{own}\n[cost]\ninstance_hour_price = 0.5\ncurrency = \"EUR\"\n")).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&ok(&mut base(&["plan", "--what-if", "--json"]))).unwrap();
+    let row = |g: &str| doc.as_array().unwrap().iter().find(|r| r["group"] == g).unwrap().clone();
+    assert_eq!(row("web-prod")["instance_hour_price"], 2.0);
+    assert!((row("web-prod")["extra_cost"].as_f64().unwrap() - extra * 2.0).abs() < 1e-9, "{doc}");
+    assert_eq!(row("api-staging")["instance_hour_price"], 0.5);
+    std::fs::write(&cfg, &own).unwrap();
+    let table = ok(&mut base(&["plan", "--what-if"]));
+    assert!(table.contains("extra cost (USD)") && table.contains("the group has no instance_hour_price"), "{table}");
+    let doc: serde_json::Value = serde_json::from_str(&ok(&mut base(&["plan", "--what-if", "--json"]))).unwrap();
+    let dev = doc.as_array().unwrap().iter().find(|r| r["group"] == "worker-dev").unwrap();
+    assert!(dev["extra_cost"].is_null() && dev["instance_hour_price"].is_null(), "{doc}");
+
     let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, text.replacen(web, &format!("{web}instance_hour_price = -3.0\n"), 1)).unwrap();
+    let (code, _, err) = run(prescale().arg("--config").arg(&bad).args(["plan", "--what-if"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("group \"web-prod\": instance_hour_price = -3"), "{err}");
     std::fs::write(&bad, format!("{text}\n[cost]\ninstance_hour_price = -1.0\n")).unwrap();
     let (code, _, err) = run(prescale().arg("--config").arg(&bad).args(["plan", "--what-if"]));
     assert_eq!(code, 1);
     assert!(err.contains("[cost] instance_hour_price = -1"), "{err}");
+}
+
+#[test]
+fn event_adds_from_several_processes_at_once_are_all_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    // Six `prescale event add` processes started together: each reads, changes and writes the
+    // events file under its lock, so none overwrites another's event.
+    let children: Vec<_> = (0..6)
+        .map(|k| {
+            let name = format!("sale {k}");
+            let start = format!("2026-11-24T{:02}:00:00Z", 8 + k);
+            let end = format!("2026-11-24T{:02}:30:00Z", 8 + k);
+            let args = ["event", "add", "--group", "web-prod", "--name", &name, "--multiplier", "1.2"];
+            demo(&out, &args).args(["--start", &start, "--end", &end]).output_spawn()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let list = ok(&mut demo(&out, &["event", "list", "--group", "web-prod"]));
+    for k in 0..6 {
+        assert!(list.contains(&format!("sale {k}")), "sale {k} lost:\n{list}");
+    }
+    let events = out.join("store/events/v1/events.json");
+    assert!(events.exists() && !events.with_extension("json.lock").exists(), "every lock was released");
+}
+
+trait SpawnQuiet {
+    fn output_spawn(&mut self) -> std::process::Child;
+}
+
+impl SpawnQuiet for Command {
+    /// Starts the command with its output captured.
+    fn output_spawn(&mut self) -> std::process::Child {
+        self.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+    }
 }

@@ -116,6 +116,26 @@ pub enum StoreError {
         /// The group's events, as `"name" (id)`.
         known: String,
     },
+    /// Another process holds the events file's lock and did not let go in time.
+    #[error(
+        "the events file is locked: {path} exists ({holder}, {age_secs} s old){}",
+        if *stale {
+            "\nhint: no `prescale event` command takes that long: the lock was left by one that crashed or was \
+             killed. If no prescale event command is running, delete that file and retry"
+        } else {
+            "\nhint: another `prescale event` command is changing the events; retry when it has finished"
+        }
+    )]
+    Locked {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as its content says (`pid 1234 since …`).
+        holder: String,
+        /// How long ago it was created.
+        age_secs: u64,
+        /// Older than any change takes: left behind by a process that died.
+        stale: bool,
+    },
     /// Domain validation failed.
     #[error(transparent)]
     Core(#[from] prescale_core::CoreError),

@@ -1,6 +1,9 @@
 //! The events file (`prescale.events/v1`): every planned event of every group, one JSON document.
 
+use std::fs::OpenOptions;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
 
 use prescale_core::Event;
 use serde::{Deserialize, Serialize};
@@ -23,16 +26,89 @@ struct EventsFile {
 /// Every change rewrites the whole file atomically (temporary file, sync, rename), so a crash
 /// mid-write leaves the previous file, and a leftover temporary file is never read. A file that
 /// cannot be read is an error, never an empty list: a later write would otherwise drop every
-/// stored event. Changes read, modify and write the file; run one `prescale event` at a time.
+/// stored event. [`EventStore::add`] and [`EventStore::remove`] read, modify and write the file
+/// under an exclusive lock (`events.json.lock`, created with `create_new`), so two processes that
+/// change events at once never lose one: the second waits for the first.
 #[derive(Debug, Clone)]
 pub struct EventStore {
     path: PathBuf,
+    lock_wait: Duration,
+}
+
+/// How long a change waits for another process's lock before it gives up.
+pub const LOCK_WAIT: Duration = Duration::from_secs(10);
+/// A lock older than this was left by a process that died: a change takes milliseconds.
+pub const LOCK_STALE: Duration = Duration::from_secs(60);
+
+/// The held lock; dropping it removes the lock file.
+struct EventsLock {
+    path: PathBuf,
+}
+
+impl Drop for EventsLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 impl EventStore {
     /// The events file of the store at `store_dir` (nothing is created until the first write).
     pub fn new(store_dir: &Path) -> Self {
-        Self { path: store_dir.join("events").join("v1").join("events.json") }
+        Self { path: store_dir.join("events").join("v1").join("events.json"), lock_wait: LOCK_WAIT }
+    }
+
+    /// The same store, waiting at most `wait` for another process's lock.
+    pub fn with_lock_wait(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// The lock file beside the events file.
+    pub fn lock_path(&self) -> PathBuf {
+        self.path.with_extension("json.lock")
+    }
+
+    /// Takes the exclusive lock, waiting up to the lock wait for another holder to finish.
+    /// Waiting uses the wall clock: it is about other processes, not about the data.
+    fn lock(&self) -> Result<EventsLock, StoreError> {
+        let path = self.lock_path();
+        let dir = path.parent().unwrap_or_else(|| Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            action: "cannot create",
+            path: dir.into(),
+            source,
+        })?;
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    // Who holds it, for the message another process may print; best effort.
+                    let _ = writeln!(f, "pid {} since {since}", std::process::id());
+                    return Ok(EventsLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if started.elapsed() >= self.lock_wait {
+                        let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
+                        let age = std::fs::metadata(&path)
+                            .and_then(|m| m.modified())
+                            .ok()
+                            .and_then(|t| SystemTime::now().duration_since(t).ok())
+                            .unwrap_or_default();
+                        return Err(StoreError::Locked {
+                            path,
+                            holder: if holder.is_empty() { "holder unknown".into() } else { holder },
+                            age_secs: age.as_secs(),
+                            stale: age >= LOCK_STALE,
+                        });
+                    }
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(50));
+                }
+                Err(source) => return Err(StoreError::Io { action: "cannot create lock", path, source }),
+            }
+        }
     }
 
     /// Where the file is.
@@ -92,12 +168,14 @@ impl EventStore {
         })
     }
 
-    /// Adds an event.
+    /// Adds an event, under the lock.
     ///
     /// # Errors
+    /// [`StoreError::Locked`] when another process holds the lock longer than the lock wait;
     /// [`StoreError::DuplicateEvent`] when the group already has an event of that name (or id);
     /// read and write errors as [`EventStore::load`] and [`EventStore::save`].
     pub fn add(&self, event: Event) -> Result<(), StoreError> {
+        let _lock = self.lock()?;
         let mut events = self.load()?;
         if let Some(old) = events.iter().find(|e| e.group() == event.group() && e.id() == event.id()) {
             return Err(StoreError::DuplicateEvent {
@@ -110,12 +188,13 @@ impl EventStore {
         self.save(&events)
     }
 
-    /// Removes the group's event with this name or id and returns it.
+    /// Removes the group's event with this name or id and returns it, under the lock.
     ///
     /// # Errors
-    /// [`StoreError::NoEvent`] when there is none; read and write errors as [`EventStore::load`]
+    /// [`StoreError::Locked`] as [`EventStore::add`]; [`StoreError::NoEvent`] when there is none; read and write errors as [`EventStore::load`]
     /// and [`EventStore::save`].
     pub fn remove(&self, group: &str, key: &str) -> Result<Event, StoreError> {
+        let _lock = self.lock()?;
         let mut events = self.load()?;
         let Some(i) = events.iter().position(|e| e.group() == group && e.matches(key)) else {
             let known: Vec<String> = events.iter().filter(|e| e.group() == group).map(Event::label).collect();
@@ -199,6 +278,58 @@ mod tests {
         store.add(ev("web", "Cyber Monday", 30)).unwrap();
         assert_eq!(store.load().unwrap().len(), 2);
         assert!(!events_dir.join(format!(".events.json.tmp-{}", std::process::id())).exists());
+    }
+
+    #[test]
+    fn concurrent_adds_and_removes_lose_no_event() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::new(dir.path());
+        store.add(ev("web", "keep", 20)).unwrap();
+        store.add(ev("web", "drop", 21)).unwrap();
+        // Eight writers at once, each adding three events; one also removes an event.
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let store = store.clone();
+                s.spawn(move || {
+                    for k in 0..3 {
+                        store.add(ev(&format!("g{t}"), &format!("e{k}"), 22 + k)).unwrap();
+                    }
+                    if t == 3 {
+                        store.remove("web", "drop").unwrap();
+                    }
+                });
+            }
+        });
+        let all = store.load().unwrap();
+        assert_eq!(all.len(), 1 + 8 * 3, "{all:?}");
+        assert!(all.iter().any(|e| e.name() == "keep") && !all.iter().any(|e| e.name() == "drop"));
+        assert!(!store.lock_path().exists(), "the lock is released");
+    }
+
+    #[test]
+    fn a_lock_left_behind_is_a_clear_error_and_the_file_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::new(dir.path()).with_lock_wait(Duration::from_millis(20));
+        store.add(ev("web", "Black Friday", 27)).unwrap();
+        let before = std::fs::read(store.path()).unwrap();
+        // A lock another process holds (or left behind when it was killed).
+        std::fs::write(store.lock_path(), "pid 4242 since 2026-11-23T00:00:00Z\n").unwrap();
+        let e = store.add(ev("web", "Cyber Monday", 30)).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, StoreError::Locked { stale: false, .. }), "{msg}");
+        assert!(msg.contains("events.json.lock exists (pid 4242 since 2026-11-23T00:00:00Z"), "{msg}");
+        assert!(msg.contains("retry when it has finished"), "{msg}");
+        assert!(store.remove("web", "Black Friday").is_err());
+        assert_eq!(std::fs::read(store.path()).unwrap(), before, "nothing changed under someone else's lock");
+        // An old lock is called stale, and the message says what to do.
+        let old = std::fs::File::options().write(true).open(store.lock_path()).unwrap();
+        old.set_modified(SystemTime::now() - Duration::from_secs(3600)).unwrap();
+        let msg = store.add(ev("web", "Cyber Monday", 30)).unwrap_err().to_string();
+        assert!(msg.contains("crashed or was killed") && msg.contains("delete that file and retry"), "{msg}");
+        // Once it is gone, changes work again.
+        std::fs::remove_file(store.lock_path()).unwrap();
+        store.add(ev("web", "Cyber Monday", 30)).unwrap();
+        assert_eq!(store.load().unwrap().len(), 2);
     }
 
     #[test]
