@@ -602,5 +602,30 @@ mod tests {
         assert_eq!(prod.time_zone.map(|z| z.name()), Some("Europe/Dublin"));
         assert_eq!(prod.max_step_up, Some(10));
         assert_eq!(c.guardrails.max_fleet_size, Some(200));
+        // Step settings: the web tier's are written out (the defaults), dev turns them off.
+        assert_eq!(prod.reactive.step, prescale_plan::StepSettings::default());
+        assert_eq!(prod.reactive.metric, "ALBRequestCountPerTarget");
+        assert!(!c.groups.iter().find(|g| g.name == "worker-dev").unwrap().reactive.step.enabled);
+        // Prices: the group's own, else [cost]'s.
+        assert_eq!(c.price("api-prod"), Some(0.192));
+        assert_eq!(c.price("web-prod"), Some(0.0832));
+    }
+
+    #[test]
+    fn bad_step_settings_name_the_group_and_the_key() {
+        let web = "reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 60.0, warmup_secs = 300 }";
+        assert!(DEMO_CONFIG.contains(web));
+        for (extra, want) in [
+            ("reactive = { metric = \"Custom\", target_value = 5.0 }", "reactive.step.enabled"),
+            ("reactive = { target_value = 50.0, step = { period_secs = 45 } }", "step.period_secs = 45"),
+            ("reactive = { target_value = 50.0, step = { in_threshold = 60.0 } }", "below the scale-out threshold"),
+            ("reactive = { target_value = 50.0, step = { out_steps = [] } }", "above_pct = 0"),
+            ("reactive = { target_value = 50.0, step = { enable = false } }", "unknown field `enable`"),
+            (&format!("{web}\ninstance_hour_price = -1.0"), "instance_hour_price = -1"),
+        ] {
+            let text = DEMO_CONFIG.replacen(web, extra, 1);
+            let e = format!("{:#}", Config::parse(&text, Path::new("."), "x").unwrap_err());
+            assert!(e.contains(want) && (e.contains("web-prod") || e.contains("unknown")), "{want}: {e}");
+        }
     }
 }

@@ -214,8 +214,8 @@ fn policy_line(p: &prescale_core::ReactivePolicy) -> String {
             let steps: Vec<String> = steps
                 .iter()
                 .map(|s| {
-                    let bound = |b: Option<f64>| b.map_or(String::new(), |v| format!("{v:+}"));
-                    format!("[{}, {}) {:+}{unit}", bound(s.lower), bound(s.upper), s.adjustment)
+                    let bound = |b: Option<f64>, inf: &str| b.map_or(inf.to_string(), |v| format!("{v:+}"));
+                    format!("[{}, {}) {:+}{unit}", bound(s.lower, "-inf"), bound(s.upper, "+inf"), s.adjustment)
                 })
                 .collect();
             let warm = estimated_instance_warmup_secs.map_or(String::new(), |w| format!(", warm-up {w} s"));

@@ -271,7 +271,7 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let text = nightly(false);
     assert!(text.contains(&format!("{group}/requests")) && text.contains(&format!("{group}/cpu")), "{text}");
     assert!(text.contains("+ action prescale-floor-") && text.contains("+ policy prescale-target-tracking"), "{text}");
-    assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +10) +20 %"), "{text}");
+    assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +5.5) +20 % [+5.5, +16.5) +50 %"), "{text}");
     assert!(text.contains("+ alarm prescale-itest-web-step-out: AWS/EC2 CPUUtilization Average"), "{text}");
     assert_eq!(aws.actions(group).len(), 1);
     assert!(aws.policies(group).is_empty());

@@ -21,12 +21,15 @@ pub enum StepUnit {
     Instances,
 }
 
-/// One scale-out step: from `above` (metric units over the alarm threshold) on, add `add`.
+/// One scale-out step: from `above_pct` percent over the alarm threshold on, add `add`.
+/// Percent of the threshold rather than metric units, so the same steps fit CPU percent and
+/// requests per target alike.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutStep {
-    /// The step applies from this breach of the threshold on (the first step starts at 0).
-    pub above: f64,
+    /// The step applies from the metric this many percent above the threshold on (the first
+    /// step starts at 0).
+    pub above_pct: f64,
     /// Percent of the group or instances to add, by `out_unit`.
     pub add: u32,
 }
@@ -45,7 +48,8 @@ pub struct StepSettings {
     pub out_evaluation_periods: u32,
     /// `percent` (of the group, at least one instance) or `instances`.
     pub out_unit: StepUnit,
-    /// The scale-out steps, by breach of the threshold, in increasing `above` from 0.
+    /// The scale-out steps, by how far the metric is above the threshold, in increasing
+    /// `above_pct` from 0.
     pub out_steps: Vec<OutStep>,
     /// Scale-in alarm threshold; unset is 60 % of the target value.
     pub in_threshold: Option<f64>,
@@ -65,9 +69,9 @@ impl Default for StepSettings {
             out_evaluation_periods: 2,
             out_unit: StepUnit::Percent,
             out_steps: vec![
-                OutStep { above: 0.0, add: 20 },
-                OutStep { above: 10.0, add: 50 },
-                OutStep { above: 30.0, add: 100 },
+                OutStep { above_pct: 0.0, add: 20 },
+                OutStep { above_pct: 10.0, add: 50 },
+                OutStep { above_pct: 30.0, add: 100 },
             ],
             in_threshold: None,
             in_evaluation_periods: 15,
@@ -101,14 +105,14 @@ impl StepSettings {
         if self.out_evaluation_periods == 0 || self.in_evaluation_periods == 0 {
             return Err("step.out_evaluation_periods and step.in_evaluation_periods must be at least 1".into());
         }
-        if self.out_steps.first().is_none_or(|s| s.above != 0.0) {
-            return Err("step.out_steps must start with a step at above = 0 (the alarm threshold)".into());
+        if self.out_steps.first().is_none_or(|s| s.above_pct != 0.0) {
+            return Err("step.out_steps must start with a step at above_pct = 0 (the alarm threshold)".into());
         }
-        if self.out_steps.iter().any(|s| !s.above.is_finite())
-            || self.out_steps.windows(2).any(|w| w[1].above <= w[0].above)
+        if self.out_steps.iter().any(|s| !s.above_pct.is_finite())
+            || self.out_steps.windows(2).any(|w| w[1].above_pct <= w[0].above_pct)
             || self.out_steps.iter().any(|s| s.add == 0)
         {
-            return Err("step.out_steps need strictly increasing `above` values and `add` of at least 1".into());
+            return Err("step.out_steps need strictly increasing `above_pct` values and `add` of at least 1".into());
         }
         if self.in_remove == 0 {
             return Err("step.in_remove must be at least 1 (instances removed per scale-in)".into());
@@ -241,8 +245,8 @@ pub(crate) fn reactive(
         .iter()
         .enumerate()
         .map(|(i, st)| StepAdjustment {
-            lower: Some(st.above),
-            upper: s.out_steps.get(i + 1).map(|n| n.above),
+            lower: Some(out_threshold * st.above_pct / 100.0),
+            upper: s.out_steps.get(i + 1).map(|n| out_threshold * n.above_pct / 100.0),
             adjustment: i32::try_from(st.add).unwrap_or(i32::MAX),
         })
         .collect();
@@ -293,7 +297,8 @@ pub(crate) fn reactive(
         alarm(in_name, in_periods, in_threshold, "LessThanThreshold", STEP_IN_POLICY),
     ];
     let unit = if percent { " %" } else { "" };
-    let out_steps: Vec<String> = s.out_steps.iter().map(|st| format!("+{}{unit} from +{}", st.add, st.above)).collect();
+    let out_steps: Vec<String> =
+        s.out_steps.iter().map(|st| format!("+{}{unit} from {} % above", st.add, st.above_pct)).collect();
     decisions.push(PlanDecision {
         what: format!(
             "step scaling out: {metric_name} {statistic} >= {out_threshold} for {} × {period} s: {}",
@@ -380,8 +385,9 @@ mod tests {
         assert_eq!(adjustment_type, "PercentChangeInCapacity");
         assert_eq!(*estimated_instance_warmup_secs, Some(1200));
         assert_eq!(steps.len(), 3);
-        assert_eq!((steps[0].lower, steps[0].upper, steps[0].adjustment), (Some(0.0), Some(10.0), 20));
-        assert_eq!((steps[2].lower, steps[2].upper), (Some(30.0), None));
+        // 0 / 10 / 30 % above the threshold of 70: breaches from 0, 7 and 21 points.
+        assert_eq!((steps[0].lower, steps[0].upper, steps[0].adjustment), (Some(0.0), Some(7.0), 20));
+        assert_eq!((steps[2].lower, steps[2].upper, steps[2].adjustment), (Some(21.0), None, 100));
         assert!(decisions.iter().any(|d| d.why.contains("raised from 15 periods")), "{decisions:?}");
 
         let off = ReactiveSettings { step: StepSettings { enabled: false, ..StepSettings::default() }, ..r.clone() };
@@ -408,8 +414,8 @@ mod tests {
         assert!(ok.validate("ALBRequestCountPerTarget", Some("app/a/1/targetgroup/t/2"), 900.0).is_ok());
         let bad = StepSettings { in_threshold: Some(80.0), ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("below the scale-out"));
-        let bad = StepSettings { out_steps: vec![OutStep { above: 5.0, add: 1 }], ..ok.clone() };
-        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("above = 0"));
+        let bad = StepSettings { out_steps: vec![OutStep { above_pct: 5.0, add: 1 }], ..ok.clone() };
+        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("above_pct = 0"));
         let bad = StepSettings { period_secs: 45, ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("period_secs = 45"));
         let off = StepSettings { enabled: false, period_secs: 45, ..ok };
