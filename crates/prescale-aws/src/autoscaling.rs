@@ -486,3 +486,21 @@ fn owned_alarm_name(group: &str, name: &str, policy: &str) -> bool {
     name.starts_with(OWNED_PREFIX)
         && (!policy.is_empty() || prescale_core::step_alarm_names(group).iter().any(|n| n == name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alarm_belongs_to_a_group_by_its_policy_or_its_name_never_by_a_prefix() {
+        let arn = "arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:c322761b:autoScalingGroupName/web:policyName/prescale-step-out";
+        assert!(names_group(arn, "web"));
+        assert!(!names_group(arn, "we") && !names_group(arn, "web-2"));
+        assert!(owned_alarm_name("web", "prescale-x", "prescale-step-out"));
+        // Without a policy of the group, only prescale's own names for its alarms count: the
+        // group "web" never claims "web-step"'s alarms.
+        assert!(owned_alarm_name("web", "prescale-web-step-out", ""));
+        assert!(!owned_alarm_name("web", "prescale-web-step-step-out", ""));
+        assert!(!owned_alarm_name("web", "team-web-step-out", "prescale-step-out"));
+    }
+}

@@ -126,6 +126,40 @@ mod tests {
         assert!(matches!(&changes[0], Change::PutScheduledAction { old: Some(_), .. }));
     }
 
+    #[test]
+    fn alarms_follow_their_policies_in_the_diff_and_in_revert() {
+        let plan =
+            plan_group("g", "prod", None, &PlanSettings::default(), Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap());
+        assert_eq!(plan.alarms.len(), 2);
+        let mut sink = RecordingSink::new([GroupState {
+            group: "g".into(),
+            bounds: plan.bounds,
+            desired: 1,
+            scheduled_actions: vec![],
+            policies: vec![],
+            alarms: vec![],
+        }]);
+        let changes = diff(&sink.read_state("g").unwrap(), &plan);
+        let order: Vec<&str> = changes.iter().map(Change::object_kind).collect();
+        assert_eq!(order, ["policy", "policy", "policy", "alarm", "alarm"], "alarms after their policies");
+        sink.apply("g", &changes).unwrap();
+        let state = sink.read_state("g").unwrap();
+        assert!(diff(&state, &plan).is_empty());
+        // A changed step policy is put again, and so is its alarm (its action is the new ARN).
+        let mut changed = plan.clone();
+        if let prescale_core::PolicyKind::StepScaling { estimated_instance_warmup_secs, .. } =
+            &mut changed.policies[1].kind
+        {
+            *estimated_instance_warmup_secs = Some(999);
+        }
+        let changes = diff(&state, &changed);
+        let names: Vec<&str> = changes.iter().map(Change::object_name).collect();
+        assert_eq!(names, ["prescale-step-out", "prescale-g-step-out"]);
+        // Revert deletes the alarms before the policies they trigger.
+        let order: Vec<&str> = revert(&state).iter().map(Change::object_kind).collect();
+        assert_eq!(order, ["alarm", "alarm", "policy", "policy", "policy"]);
+    }
+
     mod properties {
         use super::*;
         use crate::MaxBreach;
