@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod chart;
 mod error;
 pub mod group;
+pub mod scenario;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -97,8 +99,13 @@ pub struct SimSettings {
     pub max_size: Option<u32>,
     /// Minutes from launch until an instance serves (default 5).
     pub boot_mins: u32,
-    /// Price of one instance-hour, for the dollar column.
+    /// Price of one on-demand instance-hour, for the dollar column.
     pub price_per_hour: Option<f64>,
+    /// Share of the instance-hours run on spot instances, in [0, 1], for a second dollar figure
+    /// (needs `price_per_hour` and `spot_price_per_hour`).
+    pub spot_share: Option<f64>,
+    /// Price of one spot instance-hour, at most the on-demand price.
+    pub spot_price_per_hour: Option<f64>,
     /// The forecast quantile prescale's floors are sized for (default 0.9).
     pub quantile: f64,
     /// Extra capacity on prescale's floors, as a fraction (default 0; `[environments] headroom`).
@@ -131,6 +138,8 @@ impl Default for SimSettings {
             max_size: None,
             boot_mins: 5,
             price_per_hour: None,
+            spot_share: None,
+            spot_price_per_hour: None,
             quantile: 0.9,
             headroom: 0.0,
             lead_time_mins: 10,
@@ -160,8 +169,12 @@ pub struct Resolved {
     pub max_size: u32,
     /// Boot time in minutes.
     pub boot_mins: u32,
-    /// Price per instance-hour.
+    /// Price per on-demand instance-hour.
     pub price_per_hour: Option<f64>,
+    /// Share of instance-hours on spot.
+    pub spot_share: Option<f64>,
+    /// Price per spot instance-hour.
+    pub spot_price_per_hour: Option<f64>,
     /// prescale's forecast quantile.
     pub quantile: f64,
     /// Headroom on prescale's floors.
@@ -224,8 +237,11 @@ pub struct PolicyResult {
     pub policy: Policy,
     /// Instance-hours paid (serving and booting instances).
     pub instance_hours: f64,
-    /// Instance-hours × price, when a price was given.
+    /// Instance-hours × the on-demand price, when a price was given.
     pub dollars: Option<f64>,
+    /// The same instance-hours with `spot_share` of them at the spot price and the rest on demand,
+    /// when a spot share was given.
+    pub dollars_spot_mix: Option<f64>,
     /// Minutes in which demand exceeded the serving instances' full capacity.
     pub under_provisioned_minutes: u64,
     /// The highest utilization of the serving instances over a minute (above 1: demand not served).
@@ -258,6 +274,9 @@ pub struct SimReport {
     /// Per policy, per minute: (serving, paid) instances. Not serialized.
     #[serde(skip)]
     pub timeline: Vec<Vec<(u32, u32)>>,
+    /// Per policy, every change of the desired capacity: (minute, +1 up / -1 down). Not serialized.
+    #[serde(skip)]
+    pub actions: Vec<Vec<(u64, i8)>>,
     /// Demand per minute. Not serialized.
     #[serde(skip)]
     pub demand: Vec<f64>,
@@ -309,6 +328,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     if s.min_size == 0 {
         return Err(SimError::BadBounds { min: 0, max: s.max_size.unwrap_or(0) });
     }
+    validate_prices(s)?;
     let step = trace.step_secs();
     if step <= 0 {
         return Err(SimError::BadStep(step));
@@ -354,6 +374,8 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         max_size: max,
         boot_mins: s.boot_mins,
         price_per_hour: s.price_per_hour,
+        spot_share: s.spot_share,
+        spot_price_per_hour: s.spot_price_per_hour,
         quantile: s.quantile,
         headroom: s.headroom,
         lead_time_mins: s.lead_time_mins,
@@ -387,6 +409,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     let needs: Vec<u32> = demand.iter().map(|d| need(*d)).collect();
     let mut policies = Vec::new();
     let mut timeline = Vec::new();
+    let mut actions = Vec::new();
     for &p in &s.policies {
         let (g, tl) = match p {
             Policy::Reactive | Policy::Prescale | Policy::AwsStyle => {
@@ -419,6 +442,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         };
         policies.push(measure(p, &demand, &tl, &g, &ctx));
         timeline.push(tl);
+        actions.push(g.actions);
     }
     Ok(SimReport {
         trace: TraceInfo {
@@ -434,6 +458,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         nights: night_runs,
         policies,
         timeline,
+        actions,
         demand,
     })
 }
@@ -588,6 +613,31 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
     out
 }
 
+/// Checks the prices: each a finite number >= 0; a spot share in [0, 1] comes with both prices,
+/// and the spot price is at most the on-demand one.
+fn validate_prices(s: &SimSettings) -> Result<(), SimError> {
+    for (what, p) in [("on-demand", s.price_per_hour), ("spot", s.spot_price_per_hour)] {
+        if let Some(p) = p
+            && !(p >= 0.0 && p.is_finite())
+        {
+            return Err(SimError::BadPrice { what, price: p });
+        }
+    }
+    match (s.spot_share, s.price_per_hour, s.spot_price_per_hour) {
+        (Some(f), _, _) if !(0.0..=1.0).contains(&f) => Err(SimError::BadSpotShare(f)),
+        (Some(_), None, _) | (Some(_), _, None) => Err(SimError::SpotWithoutPrices),
+        (None, _, Some(_)) => Err(SimError::SpotPriceWithoutShare),
+        (_, Some(od), Some(sp)) if sp > od => Err(SimError::SpotAboveOnDemand { spot: sp, on_demand: od }),
+        _ => Ok(()),
+    }
+}
+
+/// Dollars for `hours` instance-hours with the spot share at the spot price and the rest on demand.
+fn spot_mix_dollars(s: &SimSettings, hours: f64) -> Option<f64> {
+    let (share, od, sp) = (s.spot_share?, s.price_per_hour?, s.spot_price_per_hour?);
+    Some(hours * (share * sp + (1.0 - share) * od))
+}
+
 /// Instances that serve `load` when each serves `per` (rounded up, never negative).
 fn instances_for(load: f64, per: f64) -> u32 {
     (load.max(0.0) / per - 1e-9).ceil().clamp(0.0, f64::from(u32::MAX)) as u32
@@ -709,6 +759,7 @@ fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx) -
         policy: p,
         instance_hours,
         dollars: ctx.s.price_per_hour.map(|pr| pr * instance_hours),
+        dollars_spot_mix: spot_mix_dollars(ctx.s, instance_hours),
         under_provisioned_minutes: under,
         peak_utilization: peak,
         share_above_target: f64::from(above) / minutes,
