@@ -96,10 +96,13 @@ enum Command {
     /// 1,000 at 04:00 to 2,000 at 16:00 UTC, ±3 % noise), then on day five the load generator holds
     /// the base B = 1,750 from 11:45 and runs the test from 12:00 (the onset), exact and without noise:
     ///
-    ///   ramp        1× to 5× B over 60 min, 30 min at 5×, down to 1× over 30 min
-    ///   spike       10× B from one minute to the next, for 20 min
-    ///   sustained   up to 4× B in 5 min, held for 4 h
-    ///   scale-down  up to 5× B in 10 min, held 1 h, then 1× B at once for 3 h
+    /// - ramp: 1× to 5× B over 60 min, 30 min at 5×, down to 1× over 30 min;
+    ///
+    /// - spike: 10× B from one minute to the next, for 20 min;
+    ///
+    /// - sustained: up to 4× B in 5 min, held for 4 h;
+    ///
+    /// - scale-down: up to 5× B in 10 min, held 1 h, then 1× B at once for 3 h.
     ///
     /// Capacity defaults to 250 per instance (the ordinary peak needs 12 instances at 70 %), MaxSize
     /// to twice what the test's peak needs. The nightly forecasts see only ordinary days, so the
@@ -399,8 +402,7 @@ struct SimulateArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Also write demand and capacity per policy and minute to this Parquet file (columns policy,
-    /// ts, demand, serving, instances, capacity)
-    /// With --scenario all, one file per scenario (FILE with -ramp, -spike, … before the extension)
+    /// ts, demand, serving, instances, capacity). With --scenario all, one file per scenario (FILE with -ramp, -spike, … before the extension)
     #[arg(long, value_name = "FILE")]
     timeseries: Option<PathBuf>,
     /// Also draw demand against serving capacity per policy as an SVG chart (with --scenario, the

@@ -859,6 +859,40 @@ mod tests {
     }
 
     #[test]
+    fn a_spot_share_prices_its_part_of_the_hours_at_the_spot_price() {
+        let mut s = settings(&[Policy::Oracle]);
+        (s.price_per_hour, s.spot_share, s.spot_price_per_hour) = (Some(0.1), Some(0.25), Some(0.02));
+        let r = simulate(&daily(1), &s).unwrap();
+        let p = &r.policies[0];
+        let want = p.instance_hours * (0.25 * 0.02 + 0.75 * 0.1);
+        assert!((p.dollars_spot_mix.unwrap() - want).abs() < 1e-9, "{p:?}");
+        assert!(p.dollars_spot_mix < p.dollars);
+        // All on demand and all on spot are the two ends.
+        assert_eq!(spot_mix_dollars(&SimSettings { spot_share: Some(0.0), ..s.clone() }, 10.0), Some(1.0));
+        assert_eq!(spot_mix_dollars(&SimSettings { spot_share: Some(1.0), ..s.clone() }, 10.0), Some(0.2));
+        let bad = |f: fn(&mut SimSettings)| {
+            let mut x = s.clone();
+            f(&mut x);
+            validate_prices(&x).unwrap_err()
+        };
+        assert_eq!(
+            bad(|x| x.spot_share = Some(f64::NAN)).to_string().lines().next(),
+            Some("the spot share must be a fraction in [0, 1], got NaN")
+        );
+        assert_eq!(bad(|x| x.spot_price_per_hour = None), SimError::SpotWithoutPrices);
+        assert_eq!(bad(|x| x.price_per_hour = None), SimError::SpotWithoutPrices);
+        assert_eq!(bad(|x| x.spot_share = None), SimError::SpotPriceWithoutShare);
+        assert_eq!(
+            bad(|x| x.spot_price_per_hour = Some(0.5)),
+            SimError::SpotAboveOnDemand { spot: 0.5, on_demand: 0.1 }
+        );
+        assert!(matches!(
+            bad(|x| x.price_per_hour = Some(f64::INFINITY)),
+            SimError::BadPrice { what: "on-demand", .. }
+        ));
+    }
+
+    #[test]
     fn bad_settings_are_refused() {
         let s = daily(1);
         let bad = |f: fn(&mut SimSettings)| {
