@@ -65,7 +65,7 @@ fn nice(v: f64) -> f64 {
 fn label(v: f64) -> String {
     if v >= 1e6 {
         format!("{}M", v / 1e6)
-    } else if v >= 1e4 {
+    } else if v >= 1e3 {
         format!("{}k", v / 1e3)
     } else {
         format!("{v}")
