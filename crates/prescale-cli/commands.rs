@@ -1200,7 +1200,9 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         spot_share: args.spot_share,
         spot_price_per_hour: spot_price,
         quantile: args.quantile.unwrap_or(0.9),
+        quantile_utilization: args.quantile_utilization,
         lead_time_mins: args.lead_time_mins.unwrap_or(10),
+        min_hold_mins: args.min_hold_mins.unwrap_or(60),
         min_history_days: args.min_history_days,
         scale_in_cooldown_mins: args.cooldown_mins,
         policies: args.policies.clone(),
@@ -1232,12 +1234,14 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.capacity_per_instance = args.capacity.or(Some(ps.capacity_per_instance));
             s.target_utilization = args.target.unwrap_or(ps.target_utilization);
             s.quantile = args.quantile.unwrap_or(ps.quantile);
+            s.quantile_utilization = args.quantile_utilization.or(ps.quantile_utilization);
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
             s.lead_time_mins =
                 args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes().max(0)).unwrap_or(10));
-            s.min_hold_mins = u32::try_from(ps.min_hold.num_minutes().max(0)).unwrap_or(60);
+            s.min_hold_mins =
+                args.min_hold_mins.unwrap_or(u32::try_from(ps.min_hold.num_minutes().max(0)).unwrap_or(60));
             s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
             s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
             s.model = ctx.config.forecast.model.clone();

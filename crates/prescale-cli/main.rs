@@ -384,6 +384,14 @@ struct SimulateArgs {
     /// group's]
     #[arg(long)]
     quantile: Option<f64>,
+    /// Utilization the quantile's load may reach, in [target, 1]; the point forecast stays at the
+    /// target [default: the quantile at the target, or the environment's quantile_utilization]
+    #[arg(long, value_name = "FRACTION")]
+    quantile_utilization: Option<f64>,
+    /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
+    /// [plan] min_hold_mins]
+    #[arg(long, value_name = "MINUTES")]
+    min_hold_mins: Option<u32>,
     /// Minutes before the demand the planned capacity is in place [default: 10, or the config's
     /// [plan] lead_time_mins]
     #[arg(long, value_name = "MINUTES")]

@@ -474,7 +474,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     )?;
     writeln!(
         out,
-        "capacity {} per instance ({}), target {:.0} %, instances {}..={}, boot {} min, prescale at P{:.0} with lead {} min",
+        "capacity {} per instance ({}), target {:.0} %, instances {}..={}, boot {} min, prescale at P{:.0}{} with lead {} min",
         num(s.capacity_per_instance),
         s.capacity_source,
         s.target_utilization * 100.0,
@@ -482,6 +482,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         s.max_size,
         s.boot_mins,
         s.quantile * 100.0,
+        s.quantile_utilization.map(|u| format!(" ≤ {:.0} % (point at the target)", u * 100.0)).unwrap_or_default(),
         s.lead_time_mins
     )?;
     if !r.nights.is_empty() {

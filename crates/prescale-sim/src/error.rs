@@ -24,6 +24,14 @@ pub enum SimError {
     /// `quantile` outside [0.5, 1).
     #[error("the planning quantile must be in [0.5, 1), got {0}")]
     BadQuantile(f64),
+    /// `quantile_utilization` outside [target, 1].
+    #[error("the quantile's utilization must be in [target, 1] = [{target}, 1], got {got}")]
+    BadQuantileUtilization {
+        /// The given value.
+        got: f64,
+        /// The target utilization.
+        target: f64,
+    },
     /// A negative or non-finite headroom.
     #[error("headroom must be a fraction >= 0, got {0}")]
     BadHeadroom(f64),

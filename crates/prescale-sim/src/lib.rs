@@ -108,6 +108,9 @@ pub struct SimSettings {
     pub spot_price_per_hour: Option<f64>,
     /// The forecast quantile prescale's floors are sized for (default 0.9).
     pub quantile: f64,
+    /// Utilization the quantile's load may reach (see `PlanSettings::quantile_utilization`);
+    /// `None` sizes it at the target.
+    pub quantile_utilization: Option<f64>,
     /// Extra capacity on prescale's floors, as a fraction (default 0; `[environments] headroom`).
     pub headroom: f64,
     /// How long before the demand the planned capacity is in place (default 10 min).
@@ -141,6 +144,7 @@ impl Default for SimSettings {
             spot_share: None,
             spot_price_per_hour: None,
             quantile: 0.9,
+            quantile_utilization: None,
             headroom: 0.0,
             lead_time_mins: 10,
             min_hold_mins: 60,
@@ -177,6 +181,9 @@ pub struct Resolved {
     pub spot_price_per_hour: Option<f64>,
     /// prescale's forecast quantile.
     pub quantile: f64,
+    /// The utilization prescale's quantile is sized at (absent: the target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantile_utilization: Option<f64>,
     /// Headroom on prescale's floors.
     pub headroom: f64,
     /// Lead time in minutes.
@@ -312,6 +319,11 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     if !(0.5..1.0).contains(&s.quantile) {
         return Err(SimError::BadQuantile(s.quantile));
     }
+    if let Some(u) = s.quantile_utilization
+        && !(u >= s.target_utilization && u <= 1.0)
+    {
+        return Err(SimError::BadQuantileUtilization { got: u, target: s.target_utilization });
+    }
     if !(s.headroom >= 0.0 && s.headroom.is_finite()) {
         return Err(SimError::BadHeadroom(s.headroom));
     }
@@ -377,6 +389,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         spot_share: s.spot_share,
         spot_price_per_hour: s.spot_price_per_hour,
         quantile: s.quantile,
+        quantile_utilization: s.quantile_utilization,
         headroom: s.headroom,
         lead_time_mins: s.lead_time_mins,
         min_history_days: s.min_history_days,
@@ -555,6 +568,7 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
         capacity_per_instance: ctx.cap,
         target_utilization: s.target_utilization,
         quantile: s.quantile,
+        quantile_utilization: s.quantile_utilization,
         headroom: s.headroom,
         lead_time: Duration::minutes(i64::from(s.lead_time_mins)),
         min_hold: Duration::minutes(i64::from(s.min_hold_mins)),
@@ -904,6 +918,10 @@ mod tests {
         assert_eq!(bad(|x| x.max_size = Some(0)), SimError::BadBounds { min: 1, max: 0 });
         assert!(bad(|x| x.capacity_per_instance = Some(f64::NAN)).to_string().contains("positive"));
         assert_eq!(bad(|x| x.quantile = 0.3), SimError::BadQuantile(0.3));
+        assert_eq!(
+            bad(|x| x.quantile_utilization = Some(0.5)),
+            SimError::BadQuantileUtilization { got: 0.5, target: 0.7 }
+        );
         assert_eq!(bad(|x| x.policies.clear()), SimError::NoPolicy);
         assert!(matches!(bad(|x| x.policies = vec![Policy::Prescale]), SimError::TooShortForForecast { .. }));
         let empty = Series::new(t0(), 300, vec![f64::NAN; 10]).unwrap();
