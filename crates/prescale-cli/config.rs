@@ -218,6 +218,9 @@ impl Default for ApplyConfig {
 pub struct EnvironmentConfig {
     /// Forecast quantile the floors are sized for (P90 = 0.9).
     pub quantile: f64,
+    /// Utilization the quantile's load may reach, in [target_utilization, 1]; the point forecast
+    /// stays at the target. Absent: the quantile is sized at the target.
+    pub quantile_utilization: Option<f64>,
     /// Utilization the floors are sized for, in (0, 1].
     pub target_utilization: f64,
     /// Extra capacity as a fraction (0.1 = 10 %).
@@ -226,7 +229,7 @@ pub struct EnvironmentConfig {
 
 impl Default for EnvironmentConfig {
     fn default() -> Self {
-        Self { quantile: 0.9, target_utilization: 0.7, headroom: 0.0 }
+        Self { quantile: 0.9, quantile_utilization: None, target_utilization: 0.7, headroom: 0.0 }
     }
 }
 
@@ -405,6 +408,16 @@ impl Config {
             if !(e.target_utilization > 0.0 && e.target_utilization <= 1.0) {
                 bail!("[environments.{name}] target_utilization = {} must be in (0, 1]", e.target_utilization);
             }
+            if let Some(u) = e.quantile_utilization
+                && !(u >= e.target_utilization && u <= 1.0)
+            {
+                bail!(
+                    "[environments.{name}] quantile_utilization = {u} must be in [target_utilization, 1] = [{}, 1] \
+                     (1.0: the P{:.0} load may use the full capacity; leave it out to size it at the target)",
+                    e.target_utilization,
+                    e.quantile * 100.0
+                );
+            }
         }
         if let Some(p) = self.cost.instance_hour_price
             && !(p.is_finite() && p >= 0.0)
@@ -528,6 +541,7 @@ impl Config {
             capacity_per_instance: g.capacity_per_instance,
             target_utilization: g.target_utilization.unwrap_or(env.target_utilization),
             quantile: g.quantile.unwrap_or(env.quantile),
+            quantile_utilization: env.quantile_utilization,
             headroom: env.headroom,
             lead_time: Duration::minutes(self.plan.lead_time_mins),
             min_hold: Duration::minutes(self.plan.min_hold_mins),

@@ -17,8 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
-/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, and parts of `simulate`
-/// (see `prescale simulate --help`). The commands below are what exists.
+/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, and the NAB-wide figures
+/// and replay bench of `simulate` (see `prescale simulate --help`). The commands below are what
+/// exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
@@ -83,8 +84,37 @@ enum Command {
     /// slots as missing. Under-provisioned: demand above the serving instances' full capacity
     /// (capacity × serving instances). Instance-hours count booting instances too.
     ///
-    /// Not built yet (issue 7): spot pricing, the chart, the notebook, `--scenario` load tests,
-    /// the NAB-wide figures and the replay bench.
+    /// Costs: instance-hours, and with --price their on-demand dollars; with --spot-share also the
+    /// dollars when that share of the instance-hours runs on spot (at --spot-price, or --price less
+    /// --spot-discount). Spot interruptions are not modelled.
+    ///
+    /// --chart FILE.svg draws demand against each policy's serving capacity, one panel per policy on
+    /// a shared time axis (a long trace is drawn per pixel column with the column's highest demand
+    /// and capacity, so spikes stay visible; red marks: under-provisioned minutes).
+    ///
+    /// --scenario runs the standard load tests instead of a trace. Each generated trace (1-minute
+    /// step, from Monday 2026-01-05 00:00 UTC) has four days of ordinary traffic (a daily cycle from
+    /// 1,000 at 04:00 to 2,000 at 16:00 UTC, ±3 % noise), then on day five the load generator holds
+    /// the base B = 1,750 from 11:45 and runs the test from 12:00 (the onset), exact and without noise:
+    ///
+    /// - ramp: 1× to 5× B over 60 min, 30 min at 5×, down to 1× over 30 min;
+    ///
+    /// - spike: 10× B from one minute to the next, for 20 min;
+    ///
+    /// - sustained: up to 4× B in 5 min, held for 4 h;
+    ///
+    /// - scale-down: up to 5× B in 10 min, held 1 h, then 1× B at once for 3 h.
+    ///
+    /// Capacity defaults to 250 per instance (the ordinary peak needs 12 instances at 70 %), MaxSize
+    /// to twice what the test's peak needs. The nightly forecasts see only ordinary days, so the
+    /// forecasting policies meet the test with their reactive fallback. Per scenario and policy, from
+    /// the onset to an hour after the test: kept up (no under-provisioned minute), the worst
+    /// shortfall, the scale-out time (minutes from the onset until serving capacity covers demand for
+    /// the rest of the peak; target: at most 5), the scale-in time after the peak, and reversals
+    /// within an hour (thrashing). Target tracking acts after 3 breaching minutes and its instances
+    /// serve after the boot, so at a 5-minute boot it needs 8 minutes; --boot-mins 2 meets the target.
+    ///
+    /// Not built yet (issue 7): the NAB-wide figures and the replay bench.
     Simulate(SimulateArgs),
     /// The demo data.
     #[command(subcommand)]
@@ -308,8 +338,16 @@ struct NightlyArgs {
 #[derive(Debug, Args)]
 struct SimulateArgs {
     /// The trace: a CSV or Parquet file of `ts,value` (or `timestamp,value`) rows, any regular step
-    #[arg(long, value_name = "FILE", conflicts_with = "group", required_unless_present = "group")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["group", "scenario"],
+        required_unless_present_any = ["group", "scenario"]
+    )]
     input: Option<PathBuf>,
+    /// Run a generated load test instead of a trace (see above), or all four
+    #[arg(long, value_enum, value_name = "SHAPE", conflicts_with = "group")]
+    scenario: Option<ScenarioChoice>,
     /// Replay this group's stored load instead; its config gives the defaults of --capacity,
     /// --target, --min, --max, --quantile and --lead-time-mins, and the headroom and model
     #[arg(long, value_name = "NAME")]
@@ -330,14 +368,32 @@ struct SimulateArgs {
     /// Minutes from launch until an instance serves
     #[arg(long, value_name = "MINUTES", default_value_t = 5)]
     boot_mins: u32,
-    /// Price of one instance-hour, for a dollar column [default with --group: the group's
-    /// instance_hour_price, else [cost]'s]
+    /// Price of one on-demand instance-hour, for a dollar column [default with --group: the
+    /// group's instance_hour_price, else [cost]'s]
     #[arg(long, value_name = "DOLLARS")]
     price: Option<f64>,
+    /// Share of the instance-hours run on spot, in [0, 1], for a second dollar column (needs
+    /// --price and --spot-price or --spot-discount)
+    #[arg(long, value_name = "FRACTION")]
+    spot_share: Option<f64>,
+    /// Price of one spot instance-hour, at most --price
+    #[arg(long, value_name = "DOLLARS", conflicts_with = "spot_discount")]
+    spot_price: Option<f64>,
+    /// Spot price as a discount on --price, in [0, 1) (0.7: spot costs 30 % of on-demand)
+    #[arg(long, value_name = "FRACTION")]
+    spot_discount: Option<f64>,
     /// The forecast quantile prescale's floors are sized for, in [0.5, 1) [default: 0.9, or the
     /// group's]
     #[arg(long)]
     quantile: Option<f64>,
+    /// Utilization the quantile's load may reach, in [target, 1]; the point forecast stays at the
+    /// target [default: the quantile at the target, or the environment's quantile_utilization]
+    #[arg(long, value_name = "FRACTION")]
+    quantile_utilization: Option<f64>,
+    /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
+    /// [plan] min_hold_mins]
+    #[arg(long, value_name = "MINUTES")]
+    min_hold_mins: Option<u32>,
     /// Minutes before the demand the planned capacity is in place [default: 10, or the config's
     /// [plan] lead_time_mins]
     #[arg(long, value_name = "MINUTES")]
@@ -356,9 +412,41 @@ struct SimulateArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Also write demand and capacity per policy and minute to this Parquet file (columns policy,
-    /// ts, demand, serving, instances, capacity)
+    /// ts, demand, serving, instances, capacity). With --scenario all, one file per scenario (FILE with -ramp, -spike, … before the extension)
     #[arg(long, value_name = "FILE")]
     timeseries: Option<PathBuf>,
+    /// Also draw demand against serving capacity per policy as an SVG chart (with --scenario, the
+    /// test day around the test; with --scenario all, one file per scenario as for --timeseries)
+    #[arg(long, value_name = "FILE.svg")]
+    chart: Option<PathBuf>,
+}
+
+/// `--scenario` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ScenarioChoice {
+    /// A gradual ramp to 5× over an hour
+    Ramp,
+    /// 10× in one minute, for 20 minutes
+    Spike,
+    /// 4× for four hours
+    Sustained,
+    /// An hour at 5×, then back to 1× at once for three hours
+    ScaleDown,
+    /// All four, one after the other
+    All,
+}
+
+impl ScenarioChoice {
+    fn scenarios(self) -> Vec<prescale_sim::scenario::Scenario> {
+        use prescale_sim::scenario::Scenario;
+        match self {
+            ScenarioChoice::Ramp => vec![Scenario::Ramp],
+            ScenarioChoice::Spike => vec![Scenario::Spike],
+            ScenarioChoice::Sustained => vec![Scenario::Sustained],
+            ScenarioChoice::ScaleDown => vec![Scenario::ScaleDown],
+            ScenarioChoice::All => Scenario::ALL.to_vec(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

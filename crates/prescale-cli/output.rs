@@ -516,7 +516,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     )?;
     writeln!(
         out,
-        "capacity {} per instance ({}), target {:.0} %, instances {}..={}, boot {} min, prescale at P{:.0} with lead {} min",
+        "capacity {} per instance ({}), target {:.0} %, instances {}..={}, boot {} min, prescale at P{:.0}{} with lead {} min",
         num(s.capacity_per_instance),
         s.capacity_source,
         s.target_utilization * 100.0,
@@ -524,6 +524,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         s.max_size,
         s.boot_mins,
         s.quantile * 100.0,
+        s.quantile_utilization.map(|u| format!(" ≤ {:.0} % (point at the target)", u * 100.0)).unwrap_or_default(),
         s.lead_time_mins
     )?;
     if !r.nights.is_empty() {
@@ -544,9 +545,22 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         )?;
     }
     let priced = s.price_per_hour.is_some();
+    let spot = s.spot_share.is_some();
+    if let (Some(share), Some(od), Some(sp)) = (s.spot_share, s.price_per_hour, s.spot_price_per_hour) {
+        writeln!(
+            out,
+            "prices: on demand {} $/h; spot mix: {:.0} % of instance-hours on spot at {} $/h",
+            num(od),
+            share * 100.0,
+            num(sp)
+        )?;
+    }
     let mut header = vec!["policy", "instance-h"];
     if priced {
-        header.push("$");
+        header.push("$ on demand");
+    }
+    if spot {
+        header.push("$ spot mix");
     }
     header.extend([
         "under-prov. min",
@@ -559,9 +573,8 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     let mut tb = table(&header);
     for p in &r.policies {
         let mut row = vec![p.policy.to_string(), num(p.instance_hours)];
-        if let Some(d) = p.dollars {
-            row.push(num(d));
-        }
+        row.extend(p.dollars.map(num));
+        row.extend(p.dollars_spot_mix.map(num));
         row.extend([
             p.under_provisioned_minutes.to_string(),
             num(p.peak_utilization * 100.0),
@@ -574,6 +587,119 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     }
     right(&mut tb, 1);
     writeln!(out, "{tb}")?;
+    Ok(())
+}
+
+/// `simulate --scenario`: per load test, a line on the shape and one row per policy.
+pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::ScenarioReport]) -> Result<()> {
+    use prescale_sim::Policy;
+    use prescale_sim::scenario::SCALE_OUT_TARGET_MINS;
+    for (i, r) in reports.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let (sh, s) = (&r.shape, &r.replay.settings);
+        writeln!(out, "{}: {}", sh.scenario, sh.description)?;
+        writeln!(
+            out,
+            "base {}, peak {} (needs {} instances at {:.0} %); onset {}; figures from the onset to {} (an hour after the test)",
+            num(sh.base_load),
+            num(sh.peak_load),
+            r.peak_need,
+            s.target_utilization * 100.0,
+            sh.onset.format("%Y-%m-%d %H:%M UTC"),
+            (sh.end + chrono::Duration::minutes(prescale_sim::scenario::AFTER_MINS as i64)).format("%H:%M"),
+        )?;
+        writeln!(
+            out,
+            "capacity {} per instance ({}), instances {}..={}, boot {} min",
+            num(s.capacity_per_instance),
+            s.capacity_source,
+            s.min_size,
+            s.max_size,
+            s.boot_mins
+        )?;
+        if let Some(floor) = r.prescale_planned_peak {
+            writeln!(
+                out,
+                "prescale's plan for the test day (forecast on the ordinary days only) holds floors up to {floor} instances: \
+                 the test is met by its reactive fallback (target tracking)"
+            )?;
+        }
+        let priced = r.results.iter().any(|x| x.dollars.is_some());
+        let spot = r.results.iter().any(|x| x.dollars_spot_mix.is_some());
+        let mut header = vec![
+            "policy",
+            "kept up",
+            "under-prov. min",
+            "worst shortfall (inst.)",
+            "scale-out min",
+            "≤ 5 min",
+            "scale-in min",
+            "reversals < 1 h",
+            "thrashed",
+            "instance-h",
+        ];
+        if priced {
+            header.push("$ on demand");
+        }
+        if spot {
+            header.push("$ spot mix");
+        }
+        let mut tb = table(&header);
+        let yes = |b: bool| if b { "yes" } else { "no" }.to_string();
+        for x in &r.results {
+            let mut row = vec![
+                x.policy.to_string(),
+                yes(x.kept_up),
+                x.under_provisioned_minutes.to_string(),
+                x.worst_shortfall_instances.to_string(),
+                x.scale_out_mins.map_or("not in the peak".into(), |m| m.to_string()),
+                yes(x.scale_out_within_target),
+                x.scale_in_mins.map_or("-".into(), |m| m.to_string()),
+                x.reversals_within_hour.to_string(),
+                yes(x.thrashed),
+                num(x.instance_hours),
+            ];
+            row.extend(x.dollars.map(num));
+            row.extend(x.dollars_spot_mix.map(num));
+            tb.add_row(row);
+        }
+        right(&mut tb, 1);
+        writeln!(out, "{tb}")?;
+        if let Some(reactive) = r.results.iter().find(|x| x.policy == Policy::Reactive)
+            && let Some(m) = reactive.scale_out_mins
+            && m > SCALE_OUT_TARGET_MINS
+        {
+            let alarm = u64::from(prescale_sim::group::SCALE_OUT_PERIODS);
+            let best = SCALE_OUT_TARGET_MINS.saturating_sub(alarm);
+            let rise = (sh.rise_end - sh.onset).num_minutes();
+            if u64::from(s.boot_mins) > best {
+                writeln!(
+                    out,
+                    "target tracking took {m} min, over the {SCALE_OUT_TARGET_MINS}-minute target: it acts after {alarm} \
+                     breaching minutes and its instances serve {} min after launch; on a spike a boot of at most {best} \
+                     min (--boot-mins {best}) meets the target",
+                    s.boot_mins,
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "target tracking took {m} min, over the {SCALE_OUT_TARGET_MINS}-minute target: the load rises for \
+                     {rise} min and each step of the rise waits {alarm} breaching minutes and the {} min boot",
+                    s.boot_mins,
+                )?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "\nscale-out: minutes from the onset until serving capacity covers demand for the rest of the peak \
+         (target ≤ {SCALE_OUT_TARGET_MINS}); scale-in: minutes from the end of the peak until the paid instances are down \
+         to what the load needs at 90 % of the target; thrashed: more direction reversals less than an hour after \
+         the previous change than the oracle, which follows the load exactly (the oracle's own count: those the \
+         load forces)"
+    )?;
     Ok(())
 }
 

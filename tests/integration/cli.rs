@@ -102,6 +102,10 @@ fn bad_configuration_is_refused_with_a_reason() {
         (demo.replacen("max_size = 60", "max_size = 2", 1), "min 4 > max 2"),
         (demo.replacen("lead_time_mins = 10", "lead_time = 10", 1), "unknown field `lead_time`"),
         (demo.replacen("quantile = 0.9", "quantile = 1.5", 1), "quantile = 1.5"),
+        (
+            demo.replacen("quantile = 0.9", "quantile = 0.9\nquantile_utilization = 0.5", 1),
+            "quantile_utilization = 0.5 must be in [target_utilization, 1]",
+        ),
         (demo.replacen("load_metric = \"requests\"", "load_metric = \"cpu\"", 1), "load_metric \"cpu\""),
         (demo.replacen("capacity_per_instance = 2500.0", "capacity_per_instance = 0.0", 1), "capacity_per_instance"),
     ];

@@ -204,3 +204,347 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     assert_eq!(v["trace"]["minutes"], 28 * 1440);
     assert_eq!(int(policy(&policies(&json), "oracle"), "under_provisioned_minutes"), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Load-test scenarios and the chart
+
+/// Reads a `--timeseries` file: (policy, demand, serving, instances) per row, in file order.
+fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32)> {
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let col = |name: &str| batch.column_by_name(name).unwrap().clone();
+        let (policy, demand, serving, paid) = (col("policy"), col("demand"), col("serving"), col("instances"));
+        let policy = policy.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+        let demand = demand.as_any().downcast_ref::<arrow_array::Float64Array>().unwrap();
+        let serving = serving.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
+        let paid = paid.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
+        for i in 0..batch.num_rows() {
+            rows.push((policy.value(i).to_string(), demand.value(i), serving.value(i), paid.value(i)));
+        }
+    }
+    rows
+}
+
+/// Minutes from the trace start (2026-01-05 00:00 UTC) to an RFC 3339 instant in the JSON.
+fn minute_of(v: &Value) -> usize {
+    let t = chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    ((t.timestamp() - 1_767_571_200) / 60) as usize
+}
+
+#[test]
+fn each_scenario_has_its_defining_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ts = tmp.path().join("sc.parquet");
+    let json = ok(prescale()
+        .args(["simulate", "--scenario", "all", "--policies", "reactive", "--format", "json", "--timeseries"])
+        .arg(&ts));
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["target_scale_out_mins"], 5);
+    let scenarios = v["scenarios"].as_array().unwrap();
+    let names: Vec<&str> = scenarios.iter().map(|s| s["shape"]["scenario"].as_str().unwrap()).collect();
+    assert_eq!(names, ["ramp", "spike", "sustained", "scale-down"]);
+    for sc in scenarios {
+        let name = sc["shape"]["scenario"].as_str().unwrap();
+        // One file per scenario; the oracle is added as the yardstick of thrashing.
+        let rows = timeseries(&tmp.path().join(format!("sc-{name}.parquet")));
+        let d: Vec<f64> = rows.iter().filter(|r| r.0 == "reactive").map(|r| r.1).collect();
+        assert_eq!(rows.len(), 2 * d.len(), "{name}: reactive and oracle");
+        assert_eq!(d.len(), 5 * 1440, "{name}: four ordinary days and the test day");
+        let shape = &sc["shape"];
+        let (onset, rise, peak, end) = (
+            minute_of(&shape["onset"]),
+            minute_of(&shape["rise_end"]),
+            minute_of(&shape["peak_end"]),
+            minute_of(&shape["end"]),
+        );
+        let base = shape["base_load"].as_f64().unwrap();
+        assert_eq!(onset, 4 * 1440 + 12 * 60, "{name}: noon of the fifth day");
+        // The forecasts saw only ordinary days: nothing before the test day comes near its peak.
+        let ordinary_peak = d[..4 * 1440].iter().copied().fold(0.0, f64::max);
+        assert!(ordinary_peak < 1.1 * 2000.0 && shape["peak_load"].as_f64().unwrap() > 3.0 * ordinary_peak, "{name}");
+        assert!(d[onset - 15..onset].iter().all(|x| *x == base), "{name}: 15 minutes at the base before the onset");
+        match name {
+            "ramp" => {
+                // Up by the same step every minute for an hour, to 5×, held half an hour, then down.
+                assert_eq!(rise - onset, 60);
+                for t in onset..rise {
+                    assert!((d[t] - d[t - 1] - 4.0 * base / 60.0).abs() < 1e-6, "ramp at {t}: {} {}", d[t - 1], d[t]);
+                }
+                assert!(d[rise..peak].iter().all(|x| *x == 5.0 * base));
+                assert!(d[peak..end].windows(2).all(|w| w[1] < w[0]));
+            }
+            "spike" => {
+                // 10× from one minute to the next, held until the end, then ordinary traffic.
+                assert_eq!(d[onset], 10.0 * d[onset - 1]);
+                assert!(d[onset..end].iter().all(|x| *x == 10.0 * base));
+                assert!(d[end] < 2.0 * base);
+            }
+            "sustained" => {
+                assert!(end - rise >= 240);
+                assert!(d[rise..end].iter().all(|x| *x == 4.0 * base), "four hours at 4×");
+            }
+            "scale-down" => {
+                // An hour at 5×, then down to the base from one minute to the next, for three hours.
+                assert!(d[peak - 60..peak].iter().all(|x| *x == 5.0 * base));
+                assert_eq!(d[peak], base);
+                assert_eq!(end - peak, 180);
+                assert!(d[peak..end].iter().all(|x| *x == base));
+            }
+            other => panic!("unexpected scenario {other}"),
+        }
+    }
+}
+
+#[test]
+fn a_spike_is_met_after_the_alarm_and_the_boot_and_prescale_relies_on_its_fallback() {
+    let scenario = |boot: &str, policies: &str| -> Value {
+        let json = ok(prescale().args([
+            "simulate",
+            "--scenario",
+            "spike",
+            "--format",
+            "json",
+            "--boot-mins",
+            boot,
+            "--policies",
+            policies,
+        ]));
+        serde_json::from_str::<Value>(&json).unwrap()["scenarios"][0].clone()
+    };
+    let sc = scenario("5", "reactive,static,prescale");
+    let results = sc["results"].as_array().unwrap();
+    let reactive = policy(results, "reactive");
+    // By hand: 10 instances serve the base 1,750 at 70 % of 250. From 12:00 the 17,500 per minute
+    // breach the target; the alarm fires after 3 minutes (12:03) and sets 100 instances, which serve
+    // 5 minutes later (12:08). 12:00–12:07 are short, by 17,500 − 10 × 250 = 60 instances.
+    assert_eq!(sc["peak_need"], 100);
+    assert_eq!(int(reactive, "scale_out_mins"), 8, "{reactive}");
+    assert_eq!(int(reactive, "under_provisioned_minutes"), 8, "{reactive}");
+    assert_eq!(int(reactive, "worst_shortfall_instances"), 60, "{reactive}");
+    assert_eq!(float(reactive, "worst_shortfall"), 15_000.0);
+    assert_eq!(
+        (reactive["kept_up"].as_bool(), reactive["scale_out_within_target"].as_bool()),
+        (Some(false), Some(false))
+    );
+    // Static capacity never catches up with the peak.
+    let st = policy(results, "static");
+    assert!(st["scale_out_mins"].is_null() && int(st, "under_provisioned_minutes") == 20, "{st}");
+    // prescale's nightly forecast saw ordinary days only: its floors stay far below the test's need,
+    // and its reactive fallback scales out exactly as target tracking alone does.
+    let planned = int(&sc, "prescale_planned_peak");
+    assert!((10..=15).contains(&planned), "{sc}");
+    let pre = policy(results, "prescale");
+    assert_eq!(int(pre, "scale_out_mins"), 8, "{pre}");
+    // The oracle was added, launched ahead, and is never short.
+    assert_eq!(int(policy(results, "oracle"), "under_provisioned_minutes"), 0);
+    // A 2-minute boot: 3 + 2 = 5 minutes, within the target.
+    let sc = scenario("2", "reactive");
+    let reactive = policy(sc["results"].as_array().unwrap(), "reactive");
+    assert_eq!(int(reactive, "scale_out_mins"), 5, "{reactive}");
+    assert_eq!(reactive["scale_out_within_target"], true);
+    // The table says why 5 minutes are missed at a 5-minute boot, and what meets them.
+    let table = ok(prescale().args(["simulate", "--scenario", "spike", "--policies", "reactive"]));
+    println!("{table}");
+    assert!(table.contains("acts after 3 breaching minutes") && table.contains("--boot-mins 2"), "{table}");
+}
+
+#[test]
+fn scenarios_are_deterministic_to_the_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut outs = Vec::new();
+    for i in 0..2 {
+        let (ts, chart) = (tmp.path().join(format!("{i}.parquet")), tmp.path().join(format!("{i}.svg")));
+        let json = ok(prescale()
+            .args(["simulate", "--scenario", "scale-down", "--policies", "reactive,step,prescale", "--format", "json"])
+            .arg("--timeseries")
+            .arg(&ts)
+            .arg("--chart")
+            .arg(&chart));
+        outs.push((json, std::fs::read(&ts).unwrap(), std::fs::read(&chart).unwrap()));
+    }
+    assert!(outs[0] == outs[1], "two runs differ");
+    let v: Value = serde_json::from_str(&outs[0].0).unwrap();
+    // Three nightly plans (after 2, 3 and 4 days), all fitted.
+    let nights = v["scenarios"][0]["replay"]["nights"].as_array().unwrap();
+    assert_eq!(nights.len(), 3);
+    assert!(nights.iter().all(|n| n["error"].is_null()), "{nights:?}");
+    let svg = parse_svg(&String::from_utf8(outs[0].2.clone()).unwrap());
+    assert_eq!(svg.panels, ["reactive", "step", "prescale", "oracle"]);
+}
+
+/// What the chart tests look at in an SVG document.
+struct Svg {
+    width: f64,
+    height: f64,
+    panels: Vec<String>,
+    /// (class, every point of the path's d).
+    paths: Vec<(String, Vec<(f64, f64)>)>,
+    /// Panel frames: (y, height).
+    frames: Vec<(f64, f64)>,
+}
+
+/// Parses an SVG with a real XML tokenizer, insisting that every element closes in order.
+fn parse_svg(text: &str) -> Svg {
+    let mut stack: Vec<String> = Vec::new();
+    let mut attrs: Vec<(String, String)> = Vec::new();
+    let mut svg = Svg { width: 0.0, height: 0.0, panels: vec![], paths: vec![], frames: vec![] };
+    let mut element = String::new();
+    let mut roots = 0;
+    let finish = |name: &str, attrs: &[(String, String)], svg: &mut Svg| {
+        let get = |k: &str| attrs.iter().find(|a| a.0 == k).map(|a| a.1.clone());
+        match name {
+            "svg" => {
+                let vb: Vec<f64> = get("viewBox").unwrap().split(' ').map(|x| x.parse().unwrap()).collect();
+                assert_eq!(&vb[..2], [0.0, 0.0]);
+                (svg.width, svg.height) = (vb[2], vb[3]);
+            }
+            "g" if get("class").as_deref() == Some("panel") => svg.panels.push(get("data-policy").unwrap()),
+            "path" => svg.paths.push((get("class").unwrap_or_default(), path_points(&get("d").unwrap()))),
+            "rect" if get("stroke").as_deref() == Some("#999") => {
+                svg.frames.push((get("y").unwrap().parse().unwrap(), get("height").unwrap().parse().unwrap()))
+            }
+            _ => {}
+        }
+    };
+    for token in xmlparser::Tokenizer::from(text) {
+        match token.expect("well-formed XML") {
+            xmlparser::Token::ElementStart { local, .. } => {
+                if stack.is_empty() {
+                    roots += 1;
+                }
+                element = local.to_string();
+                attrs.clear();
+            }
+            xmlparser::Token::Attribute { local, value, .. } => attrs.push((local.to_string(), value.to_string())),
+            xmlparser::Token::ElementEnd { end, .. } => match end {
+                xmlparser::ElementEnd::Open => {
+                    finish(&element, &attrs, &mut svg);
+                    stack.push(element.clone());
+                }
+                xmlparser::ElementEnd::Empty => finish(&element, &attrs, &mut svg),
+                xmlparser::ElementEnd::Close(_, name) => {
+                    assert_eq!(stack.pop().as_deref(), Some(name.as_str()), "mismatched </{name}>")
+                }
+            },
+            _ => {}
+        }
+    }
+    assert!(stack.is_empty(), "unclosed {stack:?}");
+    assert_eq!(roots, 1);
+    svg
+}
+
+/// The points of a path's `d` (M x,y, L x,y, H x, V y, Z).
+fn path_points(d: &str) -> Vec<(f64, f64)> {
+    let (mut pts, mut cur) = (Vec::new(), (0.0, 0.0));
+    let mut rest = d;
+    while let Some(c) = rest.chars().next() {
+        let end = rest[1..].find(|ch: char| ch.is_ascii_alphabetic()).map_or(rest.len(), |i| i + 1);
+        let arg = &rest[1..end];
+        let nums: Vec<f64> = arg.split([',', ' ']).filter(|x| !x.is_empty()).map(|x| x.parse().unwrap()).collect();
+        cur = match c {
+            'M' | 'L' => (nums[0], nums[1]),
+            'H' => (nums[0], cur.1),
+            'V' => (cur.0, nums[0]),
+            'Z' => cur,
+            other => panic!("unexpected path command {other} in {d}"),
+        };
+        pts.push(cur);
+        rest = &rest[end..];
+    }
+    pts
+}
+
+#[test]
+fn the_chart_has_a_panel_per_policy_inside_its_view_box_and_keeps_a_one_minute_spike() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Four weeks at one minute, flat at 100 but for one minute at 1,000 in the middle.
+    let load: Vec<String> = (0..28 * 1440).map(|m| if m == 20_000 { "1000" } else { "100" }.to_string()).collect();
+    let p = trace(tmp.path(), "flat.csv", 60, &load);
+    let chart = tmp.path().join("out/chart.svg");
+    ok(prescale()
+        .args(["simulate", "--capacity", "100", "--policies", "reactive,static,oracle", "--input"])
+        .arg(&p)
+        .arg("--chart")
+        .arg(&chart));
+    let text = std::fs::read_to_string(&chart).unwrap();
+    let svg = parse_svg(&text);
+    assert_eq!(svg.panels, ["reactive", "static", "oracle"]);
+    assert_eq!(svg.frames.len(), 3);
+    for t in ["demand", "serving capacity", "time (UTC)", "load per minute", "2026-01-"] {
+        assert!(text.contains(t), "{t} missing");
+    }
+    assert_eq!(svg.paths.len(), 6, "demand and capacity per panel");
+    for (class, pts) in &svg.paths {
+        assert!(pts.len() > 100, "{class}: one column per pixel, not one point per minute or too few");
+        for (x, y) in pts {
+            assert!((0.0..=svg.width).contains(x) && (0.0..=svg.height).contains(y), "{class}: ({x}, {y}) outside");
+        }
+    }
+    // The scale's top is the oracle's 15 instances × 100 = 1,500 (a round figure already), so the
+    // one spike minute among 40,320 still reaches 1,000 / 1,500 of every panel's height.
+    for (i, (y0, h)) in svg.frames.iter().enumerate() {
+        let demand = &svg.paths[2 * i].1;
+        assert_eq!(svg.paths[2 * i].0, "demand");
+        let top = demand.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+        assert!((y0 + h - top - h * 1000.0 / 1500.0).abs() < 0.11, "panel {i}: spike drawn at {top}");
+    }
+}
+
+#[test]
+fn spot_share_prices_a_second_dollar_column_and_bad_prices_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let day: Vec<String> = (0..1440).map(|m| (100 + m % 60).to_string()).collect();
+    let p = trace(tmp.path(), "day.csv", 60, &day);
+    let base = ["simulate", "--policies", "reactive,oracle", "--format", "json", "--price", "0.1"];
+    let json = ok(prescale().args(base).args(["--spot-share", "0.6", "--spot-price", "0.03", "--input"]).arg(&p));
+    for r in policies(&json) {
+        let h = float(&r, "instance_hours");
+        assert!((float(&r, "dollars") - 0.1 * h).abs() < 1e-9, "{r}");
+        assert!((float(&r, "dollars_spot_mix") - h * (0.6 * 0.03 + 0.4 * 0.1)).abs() < 1e-9, "{r}");
+    }
+    // A discount gives the same figures as the price it implies.
+    let discounted =
+        ok(prescale().args(base).args(["--spot-share", "0.6", "--spot-discount", "0.7", "--input"]).arg(&p));
+    for (a, b) in policies(&json).iter().zip(&policies(&discounted)) {
+        assert!((float(a, "dollars_spot_mix") - float(b, "dollars_spot_mix")).abs() < 1e-9);
+    }
+    let table = ok(prescale()
+        .args(["simulate", "--policies", "reactive", "--price", "0.1", "--spot-share", "0.6", "--spot-discount", "0.7"])
+        .arg("--input")
+        .arg(&p));
+    assert!(
+        table.contains("$ on demand")
+            && table.contains("$ spot mix")
+            && table.contains("60 % of instance-hours on spot")
+    );
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["--spot-share", "1.5", "--price", "0.1", "--spot-price", "0.03"],
+            "spot share must be a fraction in [0, 1], got 1.5",
+        ),
+        (&["--spot-share", "0.5", "--price", "0.1"], "needs the on-demand price and the spot price"),
+        (&["--spot-share", "0.5", "--spot-discount", "0.7"], "--spot-discount needs --price"),
+        (
+            &["--price", "0.1", "--spot-discount", "1.2", "--spot-share", "0.5"],
+            "--spot-discount 1.2 must be a fraction in [0, 1)",
+        ),
+        (
+            &["--price", "0.1", "--spot-price", "0.2", "--spot-share", "0.5"],
+            "spot price 0.2 is above the on-demand price 0.1",
+        ),
+        (&["--price=-1"], "on-demand price must be a number of dollars per instance-hour >= 0, got -1"),
+    ];
+    for (args, want) in cases {
+        let (code, _, err) =
+            run(prescale().args(["simulate", "--policies", "reactive"]).args(args).arg("--input").arg(&p));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: expected {want:?} in:\n{err}");
+    }
+}

@@ -72,6 +72,12 @@ pub struct PlanSettings {
     pub target_utilization: f64,
     /// The forecast quantile the floors are sized for (0.9 = P90).
     pub quantile: f64,
+    /// Utilization the quantile's load may reach, in `[target_utilization, 1]`; the point
+    /// forecast is still sized at the target. `None` sizes the quantile at the target
+    /// (`ceil(q / (capacity × target))`). With `Some(1.0)`, a step's floor is the larger of "the
+    /// point forecast at the target" and "the P`q` load at full capacity": the floor expects to run
+    /// at the target and is under-provisioned only when the load is above its P`q`.
+    pub quantile_utilization: Option<f64>,
     /// Extra capacity on top, as a fraction (0.1 = 10 %).
     pub headroom: f64,
     /// How long before the demand its capacity must be in place (boot + warm-up + buffer).
@@ -108,6 +114,7 @@ impl Default for PlanSettings {
             capacity_per_instance: 1.0,
             target_utilization: 0.7,
             quantile: 0.9,
+            quantile_utilization: None,
             headroom: 0.0,
             lead_time: Duration::minutes(10),
             min_hold: Duration::hours(1),
@@ -150,17 +157,23 @@ fn coalesce(segs: &mut Vec<Segment>) {
     *segs = out;
 }
 
-/// Instances needed per step for the forecast quantile (unclamped).
+/// Instances needed per step for the forecast quantile (unclamped); see
+/// [`PlanSettings::quantile_utilization`].
 fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
-    let per = (s.capacity_per_instance * s.target_utilization).max(f64::MIN_POSITIVE);
-    forecast
-        .quantile(s.quantile)
-        .iter()
-        .map(|q| {
-            let need = (q.max(0.0) * (1.0 + s.headroom.max(0.0)) / per).ceil();
-            if need.is_finite() { need.min(f64::from(u32::MAX)) as u32 } else { u32::MAX }
-        })
-        .collect()
+    let need = |load: f64, utilization: f64| {
+        let per = (s.capacity_per_instance * utilization).max(f64::MIN_POSITIVE);
+        let n = (load.max(0.0) * (1.0 + s.headroom.max(0.0)) / per).ceil();
+        if n.is_finite() { n.min(f64::from(u32::MAX)) as u32 } else { u32::MAX }
+    };
+    let q = forecast.quantile(s.quantile);
+    match s.quantile_utilization.filter(|u| *u > s.target_utilization) {
+        None => q.iter().map(|v| need(*v, s.target_utilization)).collect(),
+        Some(u) => q
+            .iter()
+            .zip(&forecast.point)
+            .map(|(v, p)| need(*v, u.min(1.0)).max(need(*p, s.target_utilization)))
+            .collect(),
+    }
 }
 
 /// Makes the plan for one group. With no forecast (none made, or not trusted) the plan holds no
@@ -381,13 +394,24 @@ pub fn plan_group(
             floors.iter().min().copied().unwrap_or(0),
             floors.iter().max().copied().unwrap_or(0)
         ),
-        format!(
-            "sized for the P{:.0} forecast at {:.0} % of {} per instance, in place {} min ahead of demand",
-            s.quantile * 100.0,
-            s.target_utilization * 100.0,
-            s.capacity_per_instance,
-            s.lead_time.num_minutes()
-        ),
+        match s.quantile_utilization.filter(|u| *u > s.target_utilization) {
+            None => format!(
+                "sized for the P{:.0} forecast at {:.0} % of {} per instance, in place {} min ahead of demand",
+                s.quantile * 100.0,
+                s.target_utilization * 100.0,
+                s.capacity_per_instance,
+                s.lead_time.num_minutes()
+            ),
+            Some(u) => format!(
+                "sized for the point forecast at {:.0} % and the P{:.0} forecast at {:.0} % of {} per instance, \
+                 in place {} min ahead of demand",
+                s.target_utilization * 100.0,
+                s.quantile * 100.0,
+                u.min(1.0) * 100.0,
+                s.capacity_per_instance,
+                s.lead_time.num_minutes()
+            ),
+        },
     );
     GroupPlan {
         group: group.into(),
@@ -504,6 +528,30 @@ mod tests {
         let levels: Vec<u32> = plan.scheduled_actions.iter().map(|a| a.min_size.unwrap()).collect();
         assert_eq!(levels, vec![10, 2, 1]);
         assert!(plan.decisions.iter().any(|d| d.what.contains("filled 1 short dips")));
+    }
+
+    #[test]
+    fn the_quantile_may_use_the_full_capacity_while_the_point_stays_at_the_target() {
+        // Point 1,000, P90 1,200 (the 80 % interval's upper end),
+        // 100 per instance, target 0.5: the classic floor is ceil(1200 / 50) = 24; at full
+        // capacity the P90 needs 12 and the point at the target 20, so the floor is 20.
+        let f = forecast(vec![1000.0; 24], 200.0);
+        let classic = PlanSettings { target_utilization: 0.5, ..settings(1, 50) };
+        let split = PlanSettings { quantile_utilization: Some(1.0), ..classic.clone() };
+        // The first action sets the floor over the horizon (the last returns to MinSize after it).
+        let floors = |s: &PlanSettings| -> Vec<u32> {
+            plan_group("g", "prod", Some(&f), s, t0()).scheduled_actions.iter().filter_map(|a| a.min_size).collect()
+        };
+        assert_eq!(floors(&classic), vec![24, 1]);
+        assert_eq!(floors(&split), vec![20, 1]);
+        // A wide interval: the P90 at full capacity binds (3,000 / 100 = 30 > 1,000 / 50 = 20).
+        let wide = forecast(vec![1000.0; 24], 2000.0);
+        let plan = plan_group("g", "prod", Some(&wide), &split, t0());
+        assert_eq!(plan.scheduled_actions.iter().filter_map(|a| a.min_size).collect::<Vec<_>>(), vec![30, 1]);
+        assert!(plan.decisions.iter().any(|d| d.why.contains("point forecast at 50 % and the P90 forecast at 100 %")));
+        // Equal to the target, it is the classic formula.
+        let same = PlanSettings { quantile_utilization: Some(0.5), ..classic.clone() };
+        assert_eq!(floors(&same), floors(&classic));
     }
 
     #[test]

@@ -24,6 +24,14 @@ pub enum SimError {
     /// `quantile` outside [0.5, 1).
     #[error("the planning quantile must be in [0.5, 1), got {0}")]
     BadQuantile(f64),
+    /// `quantile_utilization` outside [target, 1].
+    #[error("the quantile's utilization must be in [target, 1] = [{target}, 1], got {got}")]
+    BadQuantileUtilization {
+        /// The given value.
+        got: f64,
+        /// The target utilization.
+        target: f64,
+    },
     /// A negative or non-finite headroom.
     #[error("headroom must be a fraction >= 0, got {0}")]
     BadHeadroom(f64),
@@ -48,6 +56,40 @@ pub enum SimError {
         history_days: u32,
         /// The forecasting policies asked for.
         policies: String,
+    },
+    /// A price that is negative or not a number.
+    #[error("the {what} price must be a number of dollars per instance-hour >= 0, got {price}")]
+    BadPrice {
+        /// `on-demand` or `spot`.
+        what: &'static str,
+        /// The price given.
+        price: f64,
+    },
+    /// A spot share outside [0, 1].
+    #[error(
+        "the spot share must be a fraction in [0, 1], got {0}\nhint: --spot-share 0.6 runs 60 % of the instance-hours on spot"
+    )]
+    BadSpotShare(f64),
+    /// A spot share without the two prices it needs.
+    #[error(
+        "a spot share needs the on-demand price and the spot price\nhint: add --price DOLLARS and --spot-price DOLLARS \
+         (or --spot-discount FRACTION)"
+    )]
+    SpotWithoutPrices,
+    /// A spot price without a spot share.
+    #[error(
+        "a spot price was given without a spot share\nhint: add --spot-share FRACTION (the share of instance-hours on spot)"
+    )]
+    SpotPriceWithoutShare,
+    /// A spot price above the on-demand price.
+    #[error(
+        "the spot price {spot} is above the on-demand price {on_demand}\nhint: spot is the cheaper market; check the two prices"
+    )]
+    SpotAboveOnDemand {
+        /// Spot price.
+        spot: f64,
+        /// On-demand price.
+        on_demand: f64,
     },
     /// No policy to simulate.
     #[error("no policy to simulate")]

@@ -1,7 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod chart;
 mod error;
 pub mod group;
+pub mod scenario;
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -97,10 +99,18 @@ pub struct SimSettings {
     pub max_size: Option<u32>,
     /// Minutes from launch until an instance serves (default 5).
     pub boot_mins: u32,
-    /// Price of one instance-hour, for the dollar column.
+    /// Price of one on-demand instance-hour, for the dollar column.
     pub price_per_hour: Option<f64>,
+    /// Share of the instance-hours run on spot instances, in [0, 1], for a second dollar figure
+    /// (needs `price_per_hour` and `spot_price_per_hour`).
+    pub spot_share: Option<f64>,
+    /// Price of one spot instance-hour, at most the on-demand price.
+    pub spot_price_per_hour: Option<f64>,
     /// The forecast quantile prescale's floors are sized for (default 0.9).
     pub quantile: f64,
+    /// Utilization the quantile's load may reach (see `PlanSettings::quantile_utilization`);
+    /// `None` sizes it at the target.
+    pub quantile_utilization: Option<f64>,
     /// Extra capacity on prescale's floors, as a fraction (default 0; `[environments] headroom`).
     pub headroom: f64,
     /// How long before the demand the planned capacity is in place (default 10 min).
@@ -131,7 +141,10 @@ impl Default for SimSettings {
             max_size: None,
             boot_mins: 5,
             price_per_hour: None,
+            spot_share: None,
+            spot_price_per_hour: None,
             quantile: 0.9,
+            quantile_utilization: None,
             headroom: 0.0,
             lead_time_mins: 10,
             min_hold_mins: 60,
@@ -160,10 +173,17 @@ pub struct Resolved {
     pub max_size: u32,
     /// Boot time in minutes.
     pub boot_mins: u32,
-    /// Price per instance-hour.
+    /// Price per on-demand instance-hour.
     pub price_per_hour: Option<f64>,
+    /// Share of instance-hours on spot.
+    pub spot_share: Option<f64>,
+    /// Price per spot instance-hour.
+    pub spot_price_per_hour: Option<f64>,
     /// prescale's forecast quantile.
     pub quantile: f64,
+    /// The utilization prescale's quantile is sized at (absent: the target).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quantile_utilization: Option<f64>,
     /// Headroom on prescale's floors.
     pub headroom: f64,
     /// Lead time in minutes.
@@ -224,8 +244,11 @@ pub struct PolicyResult {
     pub policy: Policy,
     /// Instance-hours paid (serving and booting instances).
     pub instance_hours: f64,
-    /// Instance-hours × price, when a price was given.
+    /// Instance-hours × the on-demand price, when a price was given.
     pub dollars: Option<f64>,
+    /// The same instance-hours with `spot_share` of them at the spot price and the rest on demand,
+    /// when a spot share was given.
+    pub dollars_spot_mix: Option<f64>,
     /// Minutes in which demand exceeded the serving instances' full capacity.
     pub under_provisioned_minutes: u64,
     /// The highest utilization of the serving instances over a minute (above 1: demand not served).
@@ -258,6 +281,9 @@ pub struct SimReport {
     /// Per policy, per minute: (serving, paid) instances. Not serialized.
     #[serde(skip)]
     pub timeline: Vec<Vec<(u32, u32)>>,
+    /// Per policy, every change of the desired capacity: (minute, +1 up / -1 down). Not serialized.
+    #[serde(skip)]
+    pub actions: Vec<Vec<(u64, i8)>>,
     /// Demand per minute. Not serialized.
     #[serde(skip)]
     pub demand: Vec<f64>,
@@ -293,6 +319,11 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     if !(0.5..1.0).contains(&s.quantile) {
         return Err(SimError::BadQuantile(s.quantile));
     }
+    if let Some(u) = s.quantile_utilization
+        && !(u >= s.target_utilization && u <= 1.0)
+    {
+        return Err(SimError::BadQuantileUtilization { got: u, target: s.target_utilization });
+    }
     if !(s.headroom >= 0.0 && s.headroom.is_finite()) {
         return Err(SimError::BadHeadroom(s.headroom));
     }
@@ -309,6 +340,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     if s.min_size == 0 {
         return Err(SimError::BadBounds { min: 0, max: s.max_size.unwrap_or(0) });
     }
+    validate_prices(s)?;
     let step = trace.step_secs();
     if step <= 0 {
         return Err(SimError::BadStep(step));
@@ -354,7 +386,10 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         max_size: max,
         boot_mins: s.boot_mins,
         price_per_hour: s.price_per_hour,
+        spot_share: s.spot_share,
+        spot_price_per_hour: s.spot_price_per_hour,
         quantile: s.quantile,
+        quantile_utilization: s.quantile_utilization,
         headroom: s.headroom,
         lead_time_mins: s.lead_time_mins,
         min_history_days: s.min_history_days,
@@ -387,6 +422,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     let needs: Vec<u32> = demand.iter().map(|d| need(*d)).collect();
     let mut policies = Vec::new();
     let mut timeline = Vec::new();
+    let mut actions = Vec::new();
     for &p in &s.policies {
         let (g, tl) = match p {
             Policy::Reactive | Policy::Prescale | Policy::AwsStyle => {
@@ -419,6 +455,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         };
         policies.push(measure(p, &demand, &tl, &g, &ctx));
         timeline.push(tl);
+        actions.push(g.actions);
     }
     Ok(SimReport {
         trace: TraceInfo {
@@ -434,6 +471,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         nights: night_runs,
         policies,
         timeline,
+        actions,
         demand,
     })
 }
@@ -530,6 +568,7 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
         capacity_per_instance: ctx.cap,
         target_utilization: s.target_utilization,
         quantile: s.quantile,
+        quantile_utilization: s.quantile_utilization,
         headroom: s.headroom,
         lead_time: Duration::minutes(i64::from(s.lead_time_mins)),
         min_hold: Duration::minutes(i64::from(s.min_hold_mins)),
@@ -586,6 +625,31 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
         night += Duration::days(1);
     }
     out
+}
+
+/// Checks the prices: each a finite number >= 0; a spot share in [0, 1] comes with both prices,
+/// and the spot price is at most the on-demand one.
+fn validate_prices(s: &SimSettings) -> Result<(), SimError> {
+    for (what, p) in [("on-demand", s.price_per_hour), ("spot", s.spot_price_per_hour)] {
+        if let Some(p) = p
+            && !(p >= 0.0 && p.is_finite())
+        {
+            return Err(SimError::BadPrice { what, price: p });
+        }
+    }
+    match (s.spot_share, s.price_per_hour, s.spot_price_per_hour) {
+        (Some(f), _, _) if !(0.0..=1.0).contains(&f) => Err(SimError::BadSpotShare(f)),
+        (Some(_), None, _) | (Some(_), _, None) => Err(SimError::SpotWithoutPrices),
+        (None, _, Some(_)) => Err(SimError::SpotPriceWithoutShare),
+        (_, Some(od), Some(sp)) if sp > od => Err(SimError::SpotAboveOnDemand { spot: sp, on_demand: od }),
+        _ => Ok(()),
+    }
+}
+
+/// Dollars for `hours` instance-hours with the spot share at the spot price and the rest on demand.
+fn spot_mix_dollars(s: &SimSettings, hours: f64) -> Option<f64> {
+    let (share, od, sp) = (s.spot_share?, s.price_per_hour?, s.spot_price_per_hour?);
+    Some(hours * (share * sp + (1.0 - share) * od))
 }
 
 /// Instances that serve `load` when each serves `per` (rounded up, never negative).
@@ -709,6 +773,7 @@ fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx) -
         policy: p,
         instance_hours,
         dollars: ctx.s.price_per_hour.map(|pr| pr * instance_hours),
+        dollars_spot_mix: spot_mix_dollars(ctx.s, instance_hours),
         under_provisioned_minutes: under,
         peak_utilization: peak,
         share_above_target: f64::from(above) / minutes,
@@ -808,6 +873,40 @@ mod tests {
     }
 
     #[test]
+    fn a_spot_share_prices_its_part_of_the_hours_at_the_spot_price() {
+        let mut s = settings(&[Policy::Oracle]);
+        (s.price_per_hour, s.spot_share, s.spot_price_per_hour) = (Some(0.1), Some(0.25), Some(0.02));
+        let r = simulate(&daily(1), &s).unwrap();
+        let p = &r.policies[0];
+        let want = p.instance_hours * (0.25 * 0.02 + 0.75 * 0.1);
+        assert!((p.dollars_spot_mix.unwrap() - want).abs() < 1e-9, "{p:?}");
+        assert!(p.dollars_spot_mix < p.dollars);
+        // All on demand and all on spot are the two ends.
+        assert_eq!(spot_mix_dollars(&SimSettings { spot_share: Some(0.0), ..s.clone() }, 10.0), Some(1.0));
+        assert_eq!(spot_mix_dollars(&SimSettings { spot_share: Some(1.0), ..s.clone() }, 10.0), Some(0.2));
+        let bad = |f: fn(&mut SimSettings)| {
+            let mut x = s.clone();
+            f(&mut x);
+            validate_prices(&x).unwrap_err()
+        };
+        assert_eq!(
+            bad(|x| x.spot_share = Some(f64::NAN)).to_string().lines().next(),
+            Some("the spot share must be a fraction in [0, 1], got NaN")
+        );
+        assert_eq!(bad(|x| x.spot_price_per_hour = None), SimError::SpotWithoutPrices);
+        assert_eq!(bad(|x| x.price_per_hour = None), SimError::SpotWithoutPrices);
+        assert_eq!(bad(|x| x.spot_share = None), SimError::SpotPriceWithoutShare);
+        assert_eq!(
+            bad(|x| x.spot_price_per_hour = Some(0.5)),
+            SimError::SpotAboveOnDemand { spot: 0.5, on_demand: 0.1 }
+        );
+        assert!(matches!(
+            bad(|x| x.price_per_hour = Some(f64::INFINITY)),
+            SimError::BadPrice { what: "on-demand", .. }
+        ));
+    }
+
+    #[test]
     fn bad_settings_are_refused() {
         let s = daily(1);
         let bad = |f: fn(&mut SimSettings)| {
@@ -819,6 +918,10 @@ mod tests {
         assert_eq!(bad(|x| x.max_size = Some(0)), SimError::BadBounds { min: 1, max: 0 });
         assert!(bad(|x| x.capacity_per_instance = Some(f64::NAN)).to_string().contains("positive"));
         assert_eq!(bad(|x| x.quantile = 0.3), SimError::BadQuantile(0.3));
+        assert_eq!(
+            bad(|x| x.quantile_utilization = Some(0.5)),
+            SimError::BadQuantileUtilization { got: 0.5, target: 0.7 }
+        );
         assert_eq!(bad(|x| x.policies.clear()), SimError::NoPolicy);
         assert!(matches!(bad(|x| x.policies = vec![Policy::Prescale]), SimError::TooShortForForecast { .. }));
         let empty = Series::new(t0(), 300, vec![f64::NAN; 10]).unwrap();

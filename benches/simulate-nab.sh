@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Replays every load-like NAB series (request counts, tweet volumes, network bytes, CPU) and the demo
+# groups under all seven policies with the same capacity settings, and checks issue 7's targets.
+#
+#   bash benches/simulate-nab.sh [--bin target/release/prescale] [--out DIR] [-- extra simulate flags]
+#
+# Needs PRESCALE_SHARED_DATA (default ../shared/data). Writes DIR/<series>.json (one `simulate
+# --format json` per trace) and prints a per-series table and the targets (python3, stdlib only).
+set -euo pipefail
+bin=target/release/prescale
+out=target/simulate-nab
+extra=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --bin) bin=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "unknown flag $1 (use --bin, --out, -- extra simulate flags)" >&2; exit 2 ;;
+  esac
+done
+data=${PRESCALE_SHARED_DATA:-../shared/data}
+nab=$data/nab
+[ -d "$nab" ] || { echo "no NAB data at $nab: set PRESCALE_SHARED_DATA" >&2; exit 1; }
+[ -x "$bin" ] || { echo "no binary at $bin: run cargo build --release --locked" >&2; exit 1; }
+mkdir -p "$out"
+# Load-like: CPU, network bytes, request counts, tweet volumes. Left out: disk write bytes and
+# request latency (not load a fleet is sized on).
+traces=(
+  "$nab"/realAWSCloudwatch/ec2_cpu_utilization_*.csv
+  "$nab"/realAWSCloudwatch/rds_cpu_utilization_*.csv
+  "$nab"/realAWSCloudwatch/grok_asg_anomaly.csv
+  "$nab"/realKnownCause/cpu_utilization_asg_misconfiguration.csv
+  "$nab"/realAWSCloudwatch/ec2_network_in_*.csv
+  "$nab"/realAWSCloudwatch/iio_us-east-1_i-a2eb1cd9_NetworkIn.csv
+  "$nab"/realAWSCloudwatch/elb_request_count_8c0756.csv
+  "$nab"/realTweets/Twitter_volume_*.csv
+  data/demo/web-prod-requests.csv data/demo/api-staging-requests.csv data/demo/worker-dev-jobs.csv
+)
+for t in "${traces[@]}"; do
+  name=$(basename "$t" .csv)
+  printf '%s … ' "$name" >&2
+  start=$(date +%s)
+  "$bin" simulate --input "$t" --format json "${extra[@]}" >"$out/$name.json"
+  echo "$(( $(date +%s) - start )) s" >&2
+done
+python3 - "$out" "${traces[@]}" <<'PY'
+import json, math, os, sys
+out, traces = sys.argv[1], sys.argv[2:]
+rows = []
+for t in traces:
+    name = os.path.basename(t)[:-4]
+    d = json.load(open(os.path.join(out, name + ".json")))
+    p = {x["policy"]: x for x in d["policies"]}
+    rows.append((name, p))
+def r(a, b):
+    return a / b if b else (1.0 if a == 0 else math.inf)
+print(f"{'series':42} {'under-prov min':>20} {'inst-h vs':>26} {'reversals':>12}  aws-style beaten")
+print(f"{'':42} {'reactive':>9} {'prescale':>10} {'reactive':>8} {'static':>8} {'oracle':>8} {'ratio':>12}  cost under-prov")
+tot = {}
+ok = dict(under=0, cost=0, static=0, rev=0, oracle=0, aws=0)
+for name, p in rows:
+    rc, ps, st, orc, aw = (p[k] for k in ("reactive", "prescale", "static", "oracle", "aws-style"))
+    u_r, u_p = rc["under_provisioned_minutes"], ps["under_provisioned_minutes"]
+    ih = lambda x: x["instance_hours"]
+    cost_r, cost_s, cost_o = r(ih(ps), ih(rc)), r(ih(ps), ih(st)), r(ih(ps), ih(orc))
+    rev = r(ps["reversals_within_hour"], rc["reversals_within_hour"])
+    aws_cost = ih(ps) <= ih(aw)
+    aws_under = u_p <= aw["under_provisioned_minutes"]
+    under_ok = u_p <= 0.64 * u_r if u_r > 0 else u_p == 0
+    ok["under"] += under_ok and cost_r <= 1.05
+    ok["cost"] += cost_r <= 1.05
+    ok["static"] += cost_s <= 0.80
+    ok["rev"] += rev <= 0.5
+    ok["oracle"] += cost_o <= 1.15
+    ok["aws"] += aws_cost and aws_under
+    for k, v in (("u_r", u_r), ("u_p", u_p), ("ih_p", ih(ps)), ("ih_r", ih(rc)), ("ih_s", ih(st)), ("ih_o", ih(orc)),
+                 ("ih_a", ih(aw)), ("u_a", aw["under_provisioned_minutes"]), ("rv_p", ps["reversals_within_hour"]),
+                 ("rv_r", rc["reversals_within_hour"])):
+        tot[k] = tot.get(k, 0) + v
+    print(f"{name:42} {u_r:>9} {u_p:>10} {cost_r:>8.3f} {cost_s:>8.3f} {cost_o:>8.3f} {rev:>12.3f}  "
+          f"{'yes' if aws_cost else 'no':>4} {'yes' if aws_under else 'no':>10}")
+n = len(rows)
+print()
+print(f"all {n} traces, summed: under-provisioned minutes reactive {tot['u_r']:,} prescale {tot['u_p']:,} "
+      f"({r(tot['u_p'], tot['u_r']) - 1:+.1%}; target ≤ -36%), aws-style {tot['u_a']:,}")
+print(f"  instance-hours prescale/reactive {r(tot['ih_p'], tot['ih_r']):.3f} (target ≤ 1.05), "
+      f"/static {r(tot['ih_p'], tot['ih_s']):.3f} (≤ 0.80), /oracle {r(tot['ih_p'], tot['ih_o']):.3f} (≤ 1.15), "
+      f"/aws-style {r(tot['ih_p'], tot['ih_a']):.3f} (< 1)")
+print(f"  reversals within an hour prescale/reactive {r(tot['rv_p'], tot['rv_r']):.3f} (≤ 0.5)")
+print(f"series meeting each target (of {n}): under-prov -36% at ≤ +5% cost {ok['under']}, cost ≤ +5% {ok['cost']}, "
+      f"≤ 0.8 static {ok['static']}, reversals ≤ ½ {ok['rev']}, ≤ 1.15 oracle {ok['oracle']}, beats aws-style {ok['aws']}")
+PY
