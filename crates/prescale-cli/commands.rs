@@ -277,7 +277,9 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
                     continue;
                 }
             };
-            let history = series.window(ctx.now - Duration::days(c.forecast.train_days), ctx.now);
+            let history = series
+                .window(ctx.now - Duration::days(c.forecast.train_days), ctx.now)
+                .coarsen(c.forecast.min_step_mins * 60);
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
             match fit_series(&c.forecast.model, &history, horizon, &levels) {
@@ -1260,6 +1262,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
                 args.min_hold_mins.unwrap_or(u32::try_from(ps.min_hold.num_minutes().max(0)).unwrap_or(60));
             s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
             s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
+            s.forecast_min_step_mins = u32::try_from(ctx.config.forecast.min_step_mins.max(1)).unwrap_or(5);
             s.model = ctx.config.forecast.model.clone();
             s.price_per_hour = args.price.or(ctx.config.price(name));
             (series, id.to_string())

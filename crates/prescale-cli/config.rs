@@ -124,11 +124,20 @@ pub struct ForecastConfig {
     pub train_days: i64,
     /// The model.
     pub model: ModelSpec,
+    /// A stored series at a finer step is averaged to this many minutes before it is fitted
+    /// (plans change capacity a few dozen times in 48 h; 1-minute fits cost 5× more for nothing).
+    pub min_step_mins: i64,
 }
 
 impl Default for ForecastConfig {
     fn default() -> Self {
-        Self { horizon_hours: 48, levels: vec![50.0, 80.0, 90.0, 95.0], train_days: 28, model: ModelSpec::default() }
+        Self {
+            horizon_hours: 48,
+            levels: vec![50.0, 80.0, 90.0, 95.0],
+            train_days: 28,
+            model: ModelSpec::default(),
+            min_step_mins: 5,
+        }
     }
 }
 
@@ -390,6 +399,12 @@ impl Config {
         }
         for l in &self.forecast.levels {
             Level::new(*l).with_context(|| "[forecast] levels")?;
+        }
+        if !(1..=1440).contains(&self.forecast.min_step_mins) {
+            bail!(
+                "[forecast] min_step_mins = {} must be between 1 and 1440 (5: finer series are averaged to 5 minutes)",
+                self.forecast.min_step_mins
+            );
         }
         if self.plan.max_actions < 2 || self.plan.max_actions > prescale_plan::MAX_ACTIONS_PER_GROUP {
             bail!(

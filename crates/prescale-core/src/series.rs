@@ -95,6 +95,42 @@ impl Series {
         let (a, b) = (idx(from), idx(to).max(idx(from)));
         Series { start: self.ts(a), step_secs: self.step_secs, values: self.values[a..b].to_vec() }
     }
+    /// The series averaged onto a coarser grid of `step_secs` (aligned to multiples of it since
+    /// the Unix epoch): each slot is the mean of the finite values in it (missing when there are
+    /// none), a partial last slot is left out. Unchanged when `step_secs` is not a larger
+    /// multiple of this series' step.
+    pub fn coarsen(&self, step_secs: i64) -> Series {
+        if step_secs <= self.step_secs || step_secs % self.step_secs != 0 || self.values.is_empty() {
+            return self.clone();
+        }
+        let block = |t: DateTime<Utc>| t.timestamp().div_euclid(step_secs);
+        let first = block(self.start);
+        let per = (step_secs / self.step_secs) as usize;
+        let mut sums: Vec<(f64, usize, usize)> = Vec::new(); // (sum, finite values, slots)
+        for (i, v) in self.values.iter().enumerate() {
+            let b = (block(self.ts(i)) - first) as usize;
+            if sums.len() <= b {
+                sums.resize(b + 1, (0.0, 0, 0));
+            }
+            let e = &mut sums[b];
+            e.2 += 1;
+            if v.is_finite() {
+                e.0 += v;
+                e.1 += 1;
+            }
+        }
+        // The last block is partial when it has fewer slots than a full one and the series ends
+        // before the block does.
+        if sums.last().is_some_and(|e| e.2 < per) && self.end().timestamp() % step_secs != 0 {
+            sums.pop();
+        }
+        let start = DateTime::<Utc>::from_timestamp(first * step_secs, 0).unwrap_or(self.start);
+        Series {
+            start,
+            step_secs,
+            values: sums.iter().map(|&(sum, n, _)| if n > 0 { sum / n as f64 } else { f64::NAN }).collect(),
+        }
+    }
     /// The series as `(timestamp, value)` pairs, missing slots included.
     pub fn iter(&self) -> impl Iterator<Item = (DateTime<Utc>, f64)> + '_ {
         self.values.iter().enumerate().map(|(i, v)| (self.ts(i), *v))
@@ -236,6 +272,26 @@ mod tests {
 
     fn t(min: i64) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap() + Duration::minutes(min)
+    }
+
+    #[test]
+    fn coarsen_averages_finite_values_per_aligned_block_and_drops_a_partial_last_one() {
+        // 1-minute slots from 00:02 to 00:14; 00:06 missing.
+        let mut v: Vec<f64> = (2..15).map(f64::from).collect();
+        v[4] = f64::NAN;
+        let s = Series::new(t(2), 60, v).unwrap();
+        let c = s.coarsen(300);
+        assert_eq!((c.start(), c.step_secs()), (t(0), 300));
+        // 00:00 block: 2, 3, 4; 00:05: 5, 7, 8, 9 (6 missing); 00:10: 10..=14.
+        assert_eq!(c.values(), &[3.0, 7.25, 12.0]);
+        // Ending at 00:12 the last block is partial and left out.
+        assert_eq!(s.window(t(0), t(12)).coarsen(300).values(), &[3.0, 7.25]);
+        // Not a larger multiple: unchanged (Debug, as NaN != NaN).
+        assert_eq!(format!("{:?}", s.coarsen(90)), format!("{s:?}"));
+        assert_eq!(format!("{:?}", s.coarsen(60)), format!("{s:?}"));
+        // A block with nothing finite is missing.
+        let gap = Series::new(t(0), 60, vec![f64::NAN; 5]).unwrap().coarsen(300);
+        assert!(gap.values()[0].is_nan());
     }
 
     #[test]

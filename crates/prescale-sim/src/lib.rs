@@ -124,6 +124,9 @@ pub struct SimSettings {
     pub train_days: u32,
     /// Forecast horizon of each nightly run in hours (default 48).
     pub horizon_hours: u32,
+    /// A trace at a finer step is averaged to this many minutes for the nightly fits (default
+    /// 5; `[forecast] min_step_mins`), as `prescale forecast fit` does.
+    pub forecast_min_step_mins: u32,
     /// Minutes between two scale-ins of target tracking (default 5, Auto Scaling's default).
     pub scale_in_cooldown_mins: u32,
     /// The forecasting model (default `auto`).
@@ -151,6 +154,7 @@ impl Default for SimSettings {
             min_history_days: 2,
             train_days: 28,
             horizon_hours: 48,
+            forecast_min_step_mins: 5,
             scale_in_cooldown_mins: 5,
             model: ModelSpec::Auto,
             policies: Policy::ALL.to_vec(),
@@ -194,6 +198,8 @@ pub struct Resolved {
     pub train_days: u32,
     /// Forecast horizon in hours.
     pub horizon_hours: u32,
+    /// Step the nightly fits see at the finest, in minutes.
+    pub forecast_min_step_mins: u32,
     /// Scale-in cooldown in minutes.
     pub scale_in_cooldown_mins: u32,
     /// Model.
@@ -395,6 +401,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         min_history_days: s.min_history_days,
         train_days: s.train_days,
         horizon_hours: s.horizon_hours,
+        forecast_min_step_mins: s.forecast_min_step_mins,
         scale_in_cooldown_mins: s.scale_in_cooldown_mins,
         model: s.model.clone(),
     };
@@ -562,7 +569,9 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
     {
         q_levels.push(l);
     }
-    let horizon = ((i64::from(s.horizon_hours) * 3600 + step - 1) / step).max(1) as usize;
+    let fit_step = (i64::from(s.forecast_min_step_mins) * 60).max(step);
+    let fit_step = if fit_step % step == 0 { fit_step } else { step };
+    let horizon = ((i64::from(s.horizon_hours) * 3600 + fit_step - 1) / fit_step).max(1) as usize;
     let settings = PlanSettings {
         bounds: ctx.bounds,
         capacity_per_instance: ctx.cap,
@@ -587,8 +596,9 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
     while ctx.minute(night) < n {
         let minute = ctx.minute(night);
         // Only slots that ended by now: ts + step <= now.
-        let known =
-            history.window(night - Duration::days(i64::from(s.train_days)), night - Duration::seconds(step - 1));
+        let known = history
+            .window(night - Duration::days(i64::from(s.train_days)), night - Duration::seconds(step - 1))
+            .coarsen(fit_step);
         let forecast = model.fit(&known).and_then(|f| f.predict(horizon, &q_levels));
         let (night_plan, run) = match forecast {
             Ok(f) => {
