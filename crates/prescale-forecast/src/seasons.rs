@@ -7,11 +7,9 @@
 
 use augurs::seasons::PeriodogramDetector;
 
-use crate::engine::Candidate;
-use crate::point::{
-    Calendar, PointModel, block_means, clean, mstl_forecast, ses_level, shrunk_profile, slot,
-};
 use crate::ForecastError;
+use crate::engine::Candidate;
+use crate::point::{Calendar, PointModel, block_means, clean, mstl_forecast, ses_level, shrunk_profile, slot};
 
 /// The shortest period looked for, in steps.
 const MIN_PERIOD: usize = 3;
@@ -80,13 +78,12 @@ pub fn detect_period(y: &[f64], cal: Calendar) -> Option<usize> {
     let peak = pg.periods.iter().zip(&pg.powers).filter(|(_, p)| p.is_finite()).max_by(|a, b| a.1.total_cmp(b.1))?;
     let p0 = *peak.0 as usize;
     let (lo, hi) = ((p0 * 2 / 3).max(MIN_PERIOD), (p0 * 3 / 2).min(max_period));
-    let (period, r) =
-        (lo..=hi).filter_map(|lag| acf(&x, lag).map(|r| (lag, r))).max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let (period, r) = (lo..=hi).filter_map(|lag| acf(&x, lag).map(|r| (lag, r))).max_by(|a, b| a.1.total_cmp(&b.1))?;
     // Within three hours of a day multiple is the day, with its jitter (a 23-hour "period" is
     // what the coarse periodogram and a noisy autocorrelation make of a daily cycle).
     let tolerance = (m / 8).max(1);
-    let off_day = period % m;
-    if off_day <= tolerance || m - off_day <= tolerance {
+    let days = ((period as f64 / m as f64).round() as usize).max(1);
+    if period.abs_diff(days * m) <= tolerance {
         return None;
     }
     let day = acf(&x, m).unwrap_or(0.0);
@@ -96,9 +93,9 @@ pub fn detect_period(y: &[f64], cal: Calendar) -> Option<usize> {
 /// A period as people say it: `12h`, `90m`, or `7x45s`.
 pub fn period_label(period: usize, step_secs: usize) -> String {
     let secs = period * step_secs;
-    if secs % 3600 == 0 {
+    if secs.is_multiple_of(3600) {
         format!("{}h", secs / 3600)
-    } else if secs % 60 == 0 {
+    } else if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
         format!("{period}x{step_secs}s")
@@ -166,7 +163,7 @@ impl PeriodMstl {
     fn periods(&self, n: usize, cal: Calendar) -> Vec<usize> {
         let (m, p) = (cal.steps_per_day, self.period.max(1));
         let mut periods = vec![p];
-        if m % p != 0 && n >= 2 * m {
+        if !m.is_multiple_of(p) && n >= 2 * m {
             periods.push(m);
         }
         periods
@@ -224,7 +221,9 @@ mod tests {
 
     #[test]
     fn a_six_hour_cycle_is_detected_and_forecast_better_than_by_the_daily_profile() {
-        for (seed, cal, hours, days) in [(1, HOURLY, 6.0, 14), (2, FIVE_MIN, 12.0, 10), (3, HOURLY, 10.0, 14)] {
+        for (seed, cal, hours, days) in
+            [(1, HOURLY, 6.0, 14), (2, FIVE_MIN, 12.0, 10), (3, HOURLY, 10.0, 14), (4, FIVE_MIN, 1.0, 7)]
+        {
             let (y, truth) = cycle_and_truth(days + 2, cal, hours, seed);
             let m = cal.steps_per_day;
             // Scored against the cycle itself: the noise is the same for every model.
@@ -284,7 +283,8 @@ mod tests {
         assert!(scores.iter().any(|c| c.model == "profile(8h)+ses" && c.weight > 0.0), "{scores:?}");
         // A plain web series: the candidate list of `auto` as it is.
         let web = Shape::web(3, 21, 3600).series();
-        let names: Vec<String> = crate::ModelSpec::Auto.build().fit(&web).unwrap().scores().into_iter().map(|c| c.model).collect();
+        let names: Vec<String> =
+            crate::ModelSpec::Auto.build().fit(&web).unwrap().scores().into_iter().map(|c| c.model).collect();
         let (base, _) = crate::auto_candidates();
         assert_eq!(names, base.iter().map(|c| c.model.name()).collect::<Vec<_>>());
     }
