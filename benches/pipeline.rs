@@ -52,6 +52,7 @@ fn bench(c: &mut Criterion) {
         ("auto (full selection)", ModelSpec::Auto),
         ("mstl", ModelSpec::Mstl { weekly: true }),
         ("profile", ModelSpec::Profile { season: Season::Day, days: 7, level: Default::default() }),
+        ("ets", ModelSpec::Ets),
         ("median", ModelSpec::Median { window_days: 1.0 }),
         ("seasonal-naive", ModelSpec::SeasonalNaive { season: Season::Auto }),
     ] {

@@ -17,9 +17,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
-/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, and the NAB-wide figures
-/// and replay bench of `simulate` (see `prescale simulate --help`). The commands below are what
-/// exists.
+/// Not built yet: the ML (linfa) forecaster. The commands below are what exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
@@ -114,7 +112,8 @@ enum Command {
     /// within an hour (thrashing). Target tracking acts after 3 breaching minutes and its instances
     /// serve after the boot, so at a 5-minute boot it needs 8 minutes; --boot-mins 2 meets the target.
     ///
-    /// Not built yet (issue 7): the NAB-wide figures and the replay bench.
+    /// Figures over the load-like NAB series: `bash benches/simulate-nab.sh`; the 4-week 1-minute
+    /// replay's speed: `cargo bench --bench pipeline -- simulate` (README, Simulator).
     Simulate(SimulateArgs),
     /// The demo data.
     #[command(subcommand)]
@@ -156,7 +155,7 @@ struct ShowArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Model for --input: auto, mstl, profile, median, seasonal-naive, or config (the config's
+    /// Model for --input: auto, mstl, profile, ets, median, seasonal-naive, or config (the config's
     /// [forecast] model) [default: config with --config, else auto]
     #[arg(long, requires = "input")]
     model: Option<String>,
@@ -169,7 +168,7 @@ struct BacktestArgs {
     /// Backtest this CSV or Parquet file of `ts,value` rows instead of the groups' stored load
     #[arg(long, value_name = "FILE", conflicts_with = "groups")]
     input: Option<PathBuf>,
-    /// Models to score, comma-separated: auto, mstl, profile, median, seasonal-naive, config
+    /// Models to score, comma-separated: auto, mstl, profile, ets, median, seasonal-naive, config
     #[arg(long, value_delimiter = ',', default_value = "auto,mstl,profile,median,seasonal-naive")]
     models: Vec<String>,
     /// Origins: the last N non-overlapping horizons of the history

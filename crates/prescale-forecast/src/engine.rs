@@ -33,6 +33,9 @@ pub struct EngineSettings {
     /// For non-negative series, errors are measured relative to `|forecast| + relative × the
     /// typical level`, so intervals scale with the load; `None` measures them absolutely.
     pub relative: Option<f64>,
+    /// Look for a dominant period other than the day ([`crate::seasons::detect_period`]) once
+    /// per fit, and add the profile and MSTL at that period to the candidates when found.
+    pub detect_period: bool,
 }
 
 impl Default for EngineSettings {
@@ -47,6 +50,7 @@ impl Default for EngineSettings {
             eta: 1.0,
             pool_share: 0.25,
             relative: Some(0.5),
+            detect_period: false,
         }
     }
 }
@@ -90,6 +94,8 @@ struct FittedEngine {
     warnings: Vec<String>,
     members: Vec<(usize, f64)>,
     candidates: Arc<Vec<Candidate>>,
+    /// Candidates added for this series (a detected period), indexed after `candidates`.
+    extra: Arc<Vec<Candidate>>,
     errors: Vec<OriginErrors>,
     floor: f64,
     /// Errors are relative to `|forecast| + this` (None: absolute errors).
@@ -144,7 +150,9 @@ impl Forecaster for Engine {
             self.settings.min_origin_days
         };
         let min_origin = (min_days * m as f64).round() as usize;
-        let cands = &self.candidates;
+        let period = if self.settings.detect_period { crate::seasons::detect_period(y, cal) } else { None };
+        let extra = Arc::new(period.map(|p| crate::seasons::period_candidates(p, cal)).unwrap_or_default());
+        let cands: &Vec<&Candidate> = &self.candidates.iter().chain(extra.iter()).collect();
         let usable: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].model.min_history(cal) <= n).collect();
         if n < 2 * m && cands.len() > 1 {
             warnings.push(format!(
@@ -278,7 +286,11 @@ impl Forecaster for Engine {
             if rest > 0.0 {
                 parts.push(format!("{} others {:.0}%", sorted.iter().filter(|(_, w)| *w < 0.05).count(), rest * 100.0));
             }
-            format!("{}[{}]", self.name, parts.join(" + "))
+            let name = match period {
+                Some(p) => format!("{}({})", self.name, crate::seasons::period_label(p, 86_400 / m)),
+                None => self.name.clone(),
+            };
+            format!("{name}[{}]", parts.join(" + "))
         };
         let scores = usable
             .iter()
@@ -310,6 +322,7 @@ impl Forecaster for Engine {
             warnings,
             members,
             candidates: Arc::clone(&self.candidates),
+            extra,
             errors,
             floor: mase_scale(y, cal) * 0.05,
             relative: relative.map(|k| k * typical),
@@ -336,7 +349,11 @@ impl FittedModel for FittedEngine {
         let mut total = 0.0;
         let mut last_err = None;
         for &(i, w) in &self.members {
-            match self.candidates[i].model.forecast(&self.values, self.cal, horizon) {
+            let model = match self.candidates.get(i) {
+                Some(c) => &c.model,
+                None => &self.extra[i - self.candidates.len()].model,
+            };
+            match model.forecast(&self.values, self.cal, horizon) {
                 Ok(f) => {
                     for (p, v) in point.iter_mut().zip(&f) {
                         *p += w * v;

@@ -4,10 +4,12 @@ pub mod backtest;
 pub mod conformal;
 mod engine;
 mod error;
+pub mod ets;
 pub mod evaluate;
 mod naive;
 pub mod point;
 mod prepare;
+pub mod seasons;
 pub mod synthetic;
 
 pub use engine::{Candidate, CandidateScore, Engine, EngineSettings};
@@ -17,6 +19,7 @@ pub use prepare::{Prepared, prepare_history};
 
 use std::sync::Arc;
 
+use ets::Ets;
 use point::{LevelModel, Mstl, PointModel, ProfileLevel, RecentMedian, SeasonalNaivePoint};
 use prescale_core::{Forecast, Series};
 use serde::{Deserialize, Serialize};
@@ -95,6 +98,9 @@ pub enum ModelSpec {
         #[serde(default)]
         level: LevelSpec,
     },
+    /// Exponential smoothing (augurs AutoETS, non-seasonal) of hourly means, on the raw series
+    /// and with its daily profile removed, the two weighed by their backtests on the series.
+    Ets,
 }
 
 /// The level model of [`ModelSpec::Profile`].
@@ -161,9 +167,18 @@ impl ModelSpec {
                     name: "auto".into(),
                     candidates: Arc::new(candidates),
                     reference,
-                    settings: EngineSettings::default(),
+                    settings: EngineSettings { detect_period: true, ..EngineSettings::default() },
                 })
             }
+            ModelSpec::Ets => Box::new(Engine {
+                name: "ets".into(),
+                candidates: Arc::new(vec![
+                    Candidate { model: Box::new(Ets { deseasonalised: false }), prior: 1.0 },
+                    Candidate { model: Box::new(Ets { deseasonalised: true }), prior: 1.0 },
+                ]),
+                reference: 0,
+                settings: EngineSettings::default(),
+            }),
             ModelSpec::SeasonalNaive { season } => Box::new(SeasonalNaive { season: *season }),
             ModelSpec::Mstl { weekly } => single("mstl".into(), Box::new(Mstl { weekly: *weekly, cleaned: true })),
             ModelSpec::Median { window_days } => {

@@ -144,26 +144,37 @@ impl PointModel for Mstl {
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
         let periods = self.periods(y.len(), cal);
-        let cleaned;
-        let y = if self.cleaned {
-            cleaned = clean(y, cal.steps_per_day);
-            &cleaned[..]
-        } else {
-            y
-        };
-        // augurs' STL works in f32: centre and scale first so large counts keep their precision.
-        let centre = median(y);
-        let scale = y.iter().map(|v| (v - centre).abs()).sum::<f64>() / y.len() as f64;
-        let scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
-        let z: Vec<f64> = y.iter().map(|v| (v - centre) / scale).collect();
-        let model = MSTLModel::new(periods, AutoETS::non_seasonal().into_trend_model());
-        let fitted = model.fit(&z).map_err(|e| ForecastError::Model(format!("MSTL: {e}")))?;
-        let f = fitted.predict(horizon, None).map_err(|e| ForecastError::Model(format!("MSTL: {e}")))?;
-        if f.point.len() != horizon || f.point.iter().any(|v| !v.is_finite()) {
-            return Err(ForecastError::Model("MSTL returned a non-finite forecast".into()));
-        }
-        Ok(f.point.iter().map(|v| v * scale + centre).collect())
+        mstl_forecast(y, periods, self.cleaned.then_some(cal.steps_per_day), horizon)
     }
+}
+
+/// MSTL with the given periods (none: ETS alone) and an ETS trend, on `y` cleaned of incidents
+/// around a profile of period `clean_period` (when given).
+pub(crate) fn mstl_forecast(
+    y: &[f64],
+    periods: Vec<usize>,
+    clean_period: Option<usize>,
+    horizon: usize,
+) -> Result<Vec<f64>, ForecastError> {
+    let cleaned;
+    let y = if let Some(m) = clean_period {
+        cleaned = clean(y, m);
+        &cleaned[..]
+    } else {
+        y
+    };
+    // augurs' STL works in f32: centre and scale first so large counts keep their precision.
+    let centre = median(y);
+    let scale = y.iter().map(|v| (v - centre).abs()).sum::<f64>() / y.len() as f64;
+    let scale = if scale > 0.0 && scale.is_finite() { scale } else { 1.0 };
+    let z: Vec<f64> = y.iter().map(|v| (v - centre) / scale).collect();
+    let model = MSTLModel::new(periods, AutoETS::non_seasonal().into_trend_model());
+    let fitted = model.fit(&z).map_err(|e| ForecastError::Model(format!("MSTL: {e}")))?;
+    let f = fitted.predict(horizon, None).map_err(|e| ForecastError::Model(format!("MSTL: {e}")))?;
+    if f.point.len() != horizon || f.point.iter().any(|v| !v.is_finite()) {
+        return Err(ForecastError::Model("MSTL returned a non-finite forecast".into()));
+    }
+    Ok(f.point.iter().map(|v| v * scale + centre).collect())
 }
 
 /// Circular moving average of odd width `k` (a profile wraps around midnight).
@@ -202,7 +213,7 @@ fn robust_profile(z: &[f64], m: usize, days: Option<usize>) -> (Vec<f64>, Vec<Ve
 }
 
 /// The end-aligned profile's value at absolute position `idx` of a history of length `n`.
-fn slot(p: &[f64], n: usize, idx: usize) -> f64 {
+pub(crate) fn slot(p: &[f64], n: usize, idx: usize) -> f64 {
     let m = p.len();
     p[(idx + m - n % m) % m]
 }
@@ -241,7 +252,7 @@ pub fn clean(z: &[f64], m: usize) -> Vec<f64> {
 /// `noise = (π/2)·σ² / (days·k)` is the variance of a median of `days` values averaged over `k`
 /// slots and `σ` the robust spread of the day-by-slot deviations around the profile. A series with
 /// no daily cycle gets a flat profile, not a copy of its noise.
-fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<f64> {
+pub(crate) fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<f64> {
     let (p, rows) = robust_profile(z, m, Some(days));
     if rows.len() < 2 {
         return p;
@@ -294,6 +305,18 @@ pub(crate) fn ses_level(x: &[f64]) -> f64 {
     run(0.5 * (a + b)).1
 }
 
+/// Means of consecutive blocks of `b` steps, aligned to the end of `d` (a partial block at the
+/// start is dropped).
+pub(crate) fn block_means(d: &[f64], b: usize) -> Vec<f64> {
+    let (n, b) = (d.len(), b.max(1));
+    (0..n / b)
+        .map(|j| {
+            let end = n - (n / b - 1 - j) * b;
+            d[end - b..end].iter().sum::<f64>() / b as f64
+        })
+        .collect()
+}
+
 /// How [`ProfileLevel`] places the profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LevelModel {
@@ -342,14 +365,7 @@ impl PointModel for ProfileLevel {
             LevelModel::Smoothed => {
                 // Hourly block means, aligned to the end, so the level has the same dynamics
                 // at every step.
-                let b = (3600 / step_secs).max(1);
-                let blocks: Vec<f64> = (0..n / b)
-                    .map(|j| {
-                        let end = n - (n / b - 1 - j) * b;
-                        d[end - b..end].iter().sum::<f64>() / b as f64
-                    })
-                    .collect();
-                ses_level(&blocks)
+                ses_level(&block_means(&d, (3600 / step_secs).max(1)))
             }
         };
         Ok((0..horizon).map(|h| level + slot(&p, n, n + h)).collect())
