@@ -53,6 +53,7 @@ fn bench(c: &mut Criterion) {
         ("mstl", ModelSpec::Mstl { weekly: true }),
         ("profile", ModelSpec::Profile { season: Season::Day, days: 7, level: Default::default() }),
         ("median", ModelSpec::Median { window_days: 1.0 }),
+        ("ridge", ModelSpec::Ridge),
         ("seasonal-naive", ModelSpec::SeasonalNaive { season: Season::Auto }),
     ] {
         let m = spec.build();

@@ -126,7 +126,7 @@ struct ShowArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Model for --input: auto, mstl, profile, median, seasonal-naive, or config (the config's
+    /// Model for --input: auto, mstl, profile, median, seasonal-naive, ridge, or config (the config's
     /// [forecast] model) [default: config with --config, else auto]
     #[arg(long, requires = "input")]
     model: Option<String>,
@@ -139,7 +139,7 @@ struct BacktestArgs {
     /// Backtest this CSV or Parquet file of `ts,value` rows instead of the groups' stored load
     #[arg(long, value_name = "FILE", conflicts_with = "groups")]
     input: Option<PathBuf>,
-    /// Models to score, comma-separated: auto, mstl, profile, median, seasonal-naive, config
+    /// Models to score, comma-separated: auto, mstl, profile, median, seasonal-naive, ridge, config
     #[arg(long, value_delimiter = ',', default_value = "auto,mstl,profile,median,seasonal-naive")]
     models: Vec<String>,
     /// Origins: the last N non-overlapping horizons of the history

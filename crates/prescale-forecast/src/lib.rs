@@ -8,6 +8,7 @@ pub mod evaluate;
 mod naive;
 pub mod point;
 mod prepare;
+pub mod ridge;
 pub mod synthetic;
 
 pub use engine::{Candidate, CandidateScore, Engine, EngineSettings};
@@ -95,6 +96,9 @@ pub enum ModelSpec {
         #[serde(default)]
         level: LevelSpec,
     },
+    /// Ridge regression on lags, rolling statistics and calendar terms, direct over the horizon
+    /// (see `models/README.md`).
+    Ridge,
 }
 
 /// The level model of [`ModelSpec::Profile`].
@@ -164,6 +168,7 @@ impl ModelSpec {
                     settings: EngineSettings::default(),
                 })
             }
+            ModelSpec::Ridge => single("ridge".into(), Box::<ridge::Ridge>::default()),
             ModelSpec::SeasonalNaive { season } => Box::new(SeasonalNaive { season: *season }),
             ModelSpec::Mstl { weekly } => single("mstl".into(), Box::new(Mstl { weekly: *weekly, cleaned: true })),
             ModelSpec::Median { window_days } => {
