@@ -17,8 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
-/// Not built yet: ETS-only and ML (linfa) forecasters, season detection, the step-scaling fallback,
-/// and parts of `simulate` (see `prescale simulate --help`). The commands below are what exists.
+/// Not built yet: the ETS-only forecaster, season detection, holiday/event flags as model features,
+/// the step-scaling fallback, and parts of `simulate` (see `prescale simulate --help`); the ML model
+/// (`--model ridge`) is built but not part of `auto`. The commands below are what exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
