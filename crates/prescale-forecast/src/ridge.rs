@@ -4,7 +4,7 @@
 //!
 //! Every training row is an (origin `t`, step ahead `h`) pair sampled from the history. Its
 //! features are computed at `t` only, its target is the value at `t + h`, and everything is
-//! measured from the level at `t` (the median of the day before it) in units of the series'
+//! measured from the level at `t` (the mean of the cleaned day before it) in units of the series'
 //! typical day-over-day change, so one set of coefficients serves every level and scale. The
 //! model learns corrections to a baseline, that level plus the daily shape at the target's time
 //! of day: the penalty shrinks it towards that robust forecast, not towards a flat line.
@@ -25,7 +25,7 @@ const PENALTIES: [f64; 3] = [0.01, 0.1, 1.0];
 /// Harmonics of the daily and the weekly cycle among the calendar terms.
 const DAY_HARMONICS: usize = 3;
 const WEEK_HARMONICS: usize = 2;
-/// Features besides the calendar terms (see [`Rows::features`]).
+/// Features besides the calendar terms (see [`History::features`]).
 const BASE_FEATURES: usize = 9;
 const FEATURES: usize = BASE_FEATURES + 2 * DAY_HARMONICS + 2 * WEEK_HARMONICS;
 /// Index of the daily shape among the features: the baseline the model corrects.
@@ -268,7 +268,8 @@ impl Ridge {
     fn sample(&self, hist: &History, lo: usize, hi: usize, rng: &mut SplitMix64) -> Rows {
         let n = hist.x.len();
         // Origins see three days of history, as the engine's backtest origins do, so that the
-        // rows look like the forecast's own (a shape over several days); one day on short series.
+        // rows look like the forecast's own (a shape over several days); fewer (at least one) when
+        // the history is under five days.
         let first = (3 * hist.m).min(n.saturating_sub(2 * hist.m)).max(hist.m);
         let mut rows = Rows { x: Vec::new(), y: Vec::new(), origins: Vec::new() };
         // The largest step that still leaves an origin with a target inside the history.
