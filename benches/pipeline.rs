@@ -54,6 +54,7 @@ fn bench(c: &mut Criterion) {
         ("profile", ModelSpec::Profile { season: Season::Day, days: 7, level: Default::default() }),
         ("ets", ModelSpec::Ets),
         ("median", ModelSpec::Median { window_days: 1.0 }),
+        ("ridge", ModelSpec::Ridge),
         ("seasonal-naive", ModelSpec::SeasonalNaive { season: Season::Auto }),
     ] {
         let m = spec.build();

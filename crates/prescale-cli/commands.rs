@@ -1123,7 +1123,7 @@ fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<ModelSpec> {
         return configured.cloned().context("--models config needs a configuration (--config FILE)");
     }
     serde_json::from_value(serde_json::json!({ "kind": name })).map_err(|_| {
-        anyhow::anyhow!("unknown model {name:?}: use auto, mstl, profile, ets, median, seasonal-naive or config")
+        anyhow::anyhow!("unknown model {name:?}: use auto, mstl, profile, ets, median, seasonal-naive, ridge or config")
     })
 }
 

@@ -17,7 +17,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
-/// Not built yet: the ML (linfa) forecaster. The commands below are what exists.
+/// Not built yet: holiday/event flags as model features; the ML model (`--model ridge`) is built
+/// but not part of `auto`. The commands below are what exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
@@ -155,7 +156,7 @@ struct ShowArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
-    /// Model for --input: auto, mstl, profile, ets, median, seasonal-naive, or config (the config's
+    /// Model for --input: auto, mstl, profile, ets, median, seasonal-naive, ridge, or config (the config's
     /// [forecast] model) [default: config with --config, else auto]
     #[arg(long, requires = "input")]
     model: Option<String>,
@@ -168,7 +169,7 @@ struct BacktestArgs {
     /// Backtest this CSV or Parquet file of `ts,value` rows instead of the groups' stored load
     #[arg(long, value_name = "FILE", conflicts_with = "groups")]
     input: Option<PathBuf>,
-    /// Models to score, comma-separated: auto, mstl, profile, ets, median, seasonal-naive, config
+    /// Models to score, comma-separated: auto, mstl, profile, ets, median, seasonal-naive, ridge, config
     #[arg(long, value_delimiter = ',', default_value = "auto,mstl,profile,median,seasonal-naive")]
     models: Vec<String>,
     /// Origins: the last N non-overlapping horizons of the history

@@ -162,6 +162,36 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
 }
 
 #[test]
+fn the_ridge_model_is_chosen_by_name_in_forecast_show_and_backtest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("load.csv");
+    let mut text = String::from("ts,value\n");
+    for h in 0..(24 * 9) {
+        text.push_str(&format!("2026-01-{:02}T{:02}:00:00Z,{}\n", 1 + h / 24, h % 24, 100 + (h % 24) * 10 + h % 7));
+    }
+    std::fs::write(&p, text).unwrap();
+    let (code, out, err) = run(prescale()
+        .args(["forecast", "show", "--model", "ridge", "--horizon", "24h", "--format", "table", "--input"])
+        .arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("model ridge"), "{out}");
+    let (code, out, err) = run(prescale()
+        .args(["backtest", "--models", "ridge,median", "--origins", "2", "--out"])
+        .arg(tmp.path().join("bt"))
+        .arg("--input")
+        .arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ridge") && out.contains("median"), "{out}");
+    let (code, _, err) = run(prescale()
+        .args(["backtest", "--models", "ridgee", "--out"])
+        .arg(tmp.path().join("bt"))
+        .arg("--input")
+        .arg(&p));
+    assert_eq!(code, 1);
+    assert!(err.contains("unknown model") && err.contains("ridge"), "{err}");
+}
+
+#[test]
 fn forecast_show_on_real_series_gives_finite_nested_intervals() {
     let Some(shared) = shared_data() else { return };
     for f in [

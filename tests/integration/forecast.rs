@@ -43,3 +43,21 @@ fn engine_beats_mstl_alone_on_synthetic_weekly_traffic() {
     let c = cov95.iter().sum::<f64>() / cov95.len() as f64;
     assert!((0.85..=1.0).contains(&c), "95 % coverage {c:.2}");
 }
+
+#[test]
+fn ridge_beats_seasonal_naive_on_synthetic_weekly_traffic() {
+    let settings = EvalSettings { train: Duration::days(28), ..EvalSettings::default() };
+    let mut ratios = Vec::new();
+    for seed in 0..6 {
+        let series = Shape::web(seed, 42, 3600).series();
+        let ridge = evaluate("ridge", &ModelSpec::Ridge, &series, &settings).unwrap();
+        let naive =
+            evaluate("sn", &ModelSpec::SeasonalNaive { season: prescale_forecast::Season::Day }, &series, &settings)
+                .unwrap();
+        println!("seed {seed}: ridge {:.3} naive {:.3} cov95 {:.2}", ridge.mase, naive.mase, ridge.coverage[1].1);
+        ratios.push(ridge.mase / naive.mase);
+    }
+    let r = geo_mean(&ratios);
+    println!("ridge / seasonal naive = {r:.3}");
+    assert!(r < 1.0, "ridge lost to seasonal naive: geometric mean MASE ratio {r:.3} ({ratios:?})");
+}

@@ -9,6 +9,7 @@ pub mod evaluate;
 mod naive;
 pub mod point;
 mod prepare;
+pub mod ridge;
 pub mod seasons;
 pub mod synthetic;
 
@@ -101,6 +102,9 @@ pub enum ModelSpec {
     /// Exponential smoothing (augurs AutoETS, non-seasonal) of hourly means, on the raw series
     /// and with its daily profile removed, the two weighed by their backtests on the series.
     Ets,
+    /// Ridge regression on lags, rolling statistics and calendar terms, direct over the horizon
+    /// (see `models/README.md`).
+    Ridge,
 }
 
 /// The level model of [`ModelSpec::Profile`].
@@ -179,6 +183,7 @@ impl ModelSpec {
                 reference: 0,
                 settings: EngineSettings::default(),
             }),
+            ModelSpec::Ridge => single("ridge".into(), Box::<ridge::Ridge>::default()),
             ModelSpec::SeasonalNaive { season } => Box::new(SeasonalNaive { season: *season }),
             ModelSpec::Mstl { weekly } => single("mstl".into(), Box::new(Mstl { weekly: *weekly, cleaned: true })),
             ModelSpec::Median { window_days } => {
