@@ -167,7 +167,7 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
         assert!(err.contains(want), "{args:?}: expected {want:?} in:\n{err}");
     }
     let help = ok(prescale().args(["simulate", "--help"]));
-    assert!(help.contains("Not built yet (issue 7)") && help.contains("--scenario"), "{help}");
+    assert!(help.contains("benches/simulate-nab.sh") && help.contains("--scenario"), "{help}");
     // Without the forecasting policies one day is enough.
     let json = ok(prescale()
         .args(["simulate", "--format", "json", "--policies", "reactive,static,oracle", "--input"])
