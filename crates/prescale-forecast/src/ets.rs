@@ -11,7 +11,7 @@ use augurs::ets::AutoETS;
 use augurs::prelude::{Fit, Predict};
 
 use crate::ForecastError;
-use crate::point::{Calendar, PointModel, block_means, clean, median, shrunk_profile, slot};
+use crate::point::{Calendar, PointModel, block_means, check_len, clean, median, shrunk_profile, slot};
 
 /// Non-seasonal AutoETS on hourly means (of the series, or of what remains after its daily
 /// profile is removed), spread back over the steps of each hour.
@@ -46,10 +46,7 @@ impl PointModel for Ets {
     }
 
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
-        let needed = self.min_history(cal);
-        if y.len() < needed {
-            return Err(ForecastError::TooShort { needed, got: y.len() });
-        }
+        check_len(y.len(), self.min_history(cal))?;
         let (n, m, b) = (y.len(), cal.steps_per_day, Self::block(cal));
         if self.deseasonalised {
             let x = clean(y, m);

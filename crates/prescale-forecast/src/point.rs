@@ -37,7 +37,7 @@ pub trait PointModel: Send + Sync + std::fmt::Debug {
     }
 }
 
-fn check_len(n: usize, needed: usize) -> Result<(), ForecastError> {
+pub(crate) fn check_len(n: usize, needed: usize) -> Result<(), ForecastError> {
     if n < needed.max(1) { Err(ForecastError::TooShort { needed: needed.max(1), got: n }) } else { Ok(()) }
 }
 

@@ -17,7 +17,7 @@ use ndarray::{Array1, Array2};
 use prescale_core::SplitMix64;
 
 use crate::ForecastError;
-use crate::point::{Calendar, PointModel, clean, median};
+use crate::point::{Calendar, PointModel, check_len, clean, median};
 
 /// Ridge penalties tried by the inner validation (on standardised features: `1.0` halves a
 /// coefficient that the data alone would set, `0.01` leaves it nearly as it is).
@@ -323,10 +323,7 @@ impl PointModel for Ridge {
     }
 
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
-        let needed = self.min_history(cal);
-        if y.len() < needed {
-            return Err(ForecastError::TooShort { needed, got: y.len() });
-        }
+        check_len(y.len(), self.min_history(cal))?;
         let hist = History::new(y, cal);
         let mut rng = SplitMix64(0x5EED ^ y.len() as u64);
         let buckets = Self::buckets(&hist);
@@ -365,7 +362,7 @@ impl PointModel for Ridge {
             })
             .collect();
         if models.iter().all(Option::is_none) {
-            return Err(ForecastError::TooShort { needed: needed + hist.m, got: y.len() });
+            return Err(ForecastError::TooShort { needed: self.min_history(cal) + hist.m, got: y.len() });
         }
         // Clip to the history's range widened by half its width on either side (and at zero for
         // a non-negative series): a linear model must not extrapolate without bound.

@@ -9,7 +9,9 @@ use augurs::seasons::PeriodogramDetector;
 
 use crate::ForecastError;
 use crate::engine::Candidate;
-use crate::point::{Calendar, PointModel, block_means, clean, mstl_forecast, ses_level, shrunk_profile, slot};
+use crate::point::{
+    Calendar, PointModel, block_means, check_len, clean, mstl_forecast, ses_level, shrunk_profile, slot,
+};
 
 /// The shortest period looked for, in steps.
 const MIN_PERIOD: usize = 3;
@@ -131,10 +133,7 @@ impl PointModel for PeriodProfile {
         (2 * self.period).max(cal.steps_per_day)
     }
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
-        let needed = self.min_history(cal);
-        if y.len() < needed {
-            return Err(ForecastError::TooShort { needed, got: y.len() });
-        }
+        check_len(y.len(), self.min_history(cal))?;
         let (n, m, p) = (y.len(), cal.steps_per_day, self.period.max(1));
         let step_secs = 86_400 / m.max(1);
         let per_hour = (3600 / step_secs).max(1);
@@ -178,10 +177,7 @@ impl PointModel for PeriodMstl {
         (2 * self.period).max(cal.steps_per_day)
     }
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
-        let needed = self.min_history(cal);
-        if y.len() < needed {
-            return Err(ForecastError::TooShort { needed, got: y.len() });
-        }
+        check_len(y.len(), self.min_history(cal))?;
         mstl_forecast(y, self.periods(y.len(), cal), Some(self.period.max(1)), horizon)
     }
 }

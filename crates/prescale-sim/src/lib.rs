@@ -569,9 +569,6 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
     {
         q_levels.push(l);
     }
-    let fit_step = (i64::from(s.forecast_min_step_mins) * 60).max(step);
-    let fit_step = if fit_step % step == 0 { fit_step } else { step };
-    let horizon = ((i64::from(s.horizon_hours) * 3600 + fit_step - 1) / fit_step).max(1) as usize;
     let settings = PlanSettings {
         bounds: ctx.bounds,
         capacity_per_instance: ctx.cap,
@@ -598,7 +595,9 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
         // Only slots that ended by now: ts + step <= now.
         let known = history
             .window(night - Duration::days(i64::from(s.train_days)), night - Duration::seconds(step - 1))
-            .coarsen(fit_step);
+            .coarsen(i64::from(s.forecast_min_step_mins) * 60);
+        let fit_step = known.step_secs();
+        let horizon = ((i64::from(s.horizon_hours) * 3600 + fit_step - 1) / fit_step).max(1) as usize;
         let forecast = model.fit(&known).and_then(|f| f.predict(horizon, &q_levels));
         let (night_plan, run) = match forecast {
             Ok(f) => {
