@@ -614,3 +614,40 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert!(text.contains("no changes: the group holds nothing of prescale's"), "{text}");
     assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), applied_lines + owned);
 }
+
+/// A run that fails part-way (the group is not there yet when apply reaches it) says so, exits 1
+/// and audits nothing as applied; once the group exists the next run applies the whole plan, and
+/// the one after finds nothing to do.
+#[test]
+fn a_failed_run_is_reported_and_the_next_run_converges() {
+    let Some(aws) = aws_in("ap-southeast-2") else { return };
+    let group = "itest-late";
+    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
+    let out = tmp.path().join("out");
+    let nightly = || {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
+        run(c.args(["nightly", "--execute"]))
+    };
+    let (code, text, err) = nightly();
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(text.contains("not found") && err.contains("failed"), "{text}\n{err}");
+    assert!(aws.actions(group).is_empty());
+
+    aws.create_group(group, 1, 20);
+    let (code, text, err) = nightly();
+    assert_eq!(code, 0, "{text}\n{err}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let planned = plan["groups"][0]["scheduled_actions"].as_array().unwrap().len();
+    assert!(planned > 0);
+    assert_eq!(aws.actions(group).len(), planned);
+    assert_eq!(aws.policies(group).len(), 3);
+
+    let (code, text, err) = nightly();
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(text.contains("no changes: the group already matches the plan"), "{text}");
+    assert_eq!(aws.actions(group).len(), planned);
+}
