@@ -18,10 +18,15 @@ pub struct EngineSettings {
     pub horizon_hours: f64,
     /// Hours between backtest origins.
     pub spacing_hours: f64,
-    /// At most this many origins (all of them calibrate the intervals).
+    /// At most this many origins (all of them weigh the candidates and calibrate the intervals).
     pub origins: usize,
     /// The most recent this-many origins weigh the candidates.
     pub evidence_origins: usize,
+    /// In the intervals, origin `i` (0 the most recent) weighs `interval_decay^i`.
+    pub interval_decay: f64,
+    /// Above 80 %, intervals are at least the 80 % one with an exponential tail
+    /// ([`conformal`] has the reasons).
+    pub laplace_tail: bool,
     /// An origin needs this many days of history before it (one day when the history is short).
     pub min_origin_days: f64,
     /// A fit sees at most this many days of history.
@@ -44,7 +49,9 @@ impl Default for EngineSettings {
             horizon_hours: 48.0,
             spacing_hours: 24.0,
             origins: 10,
-            evidence_origins: 5,
+            evidence_origins: 10,
+            interval_decay: 0.8,
+            laplace_tail: true,
             min_origin_days: 3.0,
             train_days: 28.0,
             eta: 1.0,
@@ -100,7 +107,7 @@ struct FittedEngine {
     floor: f64,
     /// Errors are relative to `|forecast| + this` (None: absolute errors).
     relative: Option<f64>,
-    pool_share: f64,
+    pooling: conformal::Pooling,
     scores: Vec<CandidateScore>,
 }
 
@@ -215,11 +222,32 @@ impl Forecaster for Engine {
                 s + daily_origins as f64 * week_log_ratio
             })
             .collect();
-        let best = evidence.iter().copied().fold(f64::INFINITY, f64::min);
+        // A candidate never scored where the reference was (too little history before every
+        // origin for it) has no evidence at all: it gets no weight while the reference has some,
+        // rather than a weight from its prior alone (a profile from two days of history is noise).
+        let tested: Vec<bool> = runs
+            .iter()
+            .map(|bt| bt.origins.iter().any(|o| *o >= oldest_evidence && runs[reference].origins.contains(o)))
+            .collect();
+        let gate = tested[reference];
+        let untested: Vec<String> =
+            usable.iter().zip(&tested).filter(|(_, t)| gate && !**t).map(|(&i, _)| cands[i].model.name()).collect();
+        if !untested.is_empty() {
+            warnings.push(format!(
+                "{} could not be backtested in {:.1} days of history: left out until they can",
+                untested.join(", "),
+                n as f64 / m as f64
+            ));
+        }
+        let best =
+            evidence.iter().zip(&tested).filter(|(_, t)| **t || !gate).map(|(s, _)| *s).fold(f64::INFINITY, f64::min);
         let raw: Vec<f64> = usable
             .iter()
             .zip(&evidence)
-            .map(|(&i, s)| cands[i].prior * (-self.settings.eta * (s - best)).exp())
+            .zip(&tested)
+            .map(
+                |((&i, s), &t)| if gate && !t { 0.0 } else { cands[i].prior * (-self.settings.eta * (s - best)).exp() },
+            )
             .collect();
         let total: f64 = raw.iter().sum();
         let mut weights: Vec<f64> = raw
@@ -326,7 +354,12 @@ impl Forecaster for Engine {
             errors,
             floor: mase_scale(y, cal) * 0.05,
             relative: relative.map(|k| k * typical),
-            pool_share: self.settings.pool_share,
+            pooling: conformal::Pooling {
+                share: self.settings.pool_share,
+                decay: self.settings.interval_decay,
+                laplace_tail: self.settings.laplace_tail,
+                floor: 0.0,
+            },
             scores,
         }))
     }
@@ -372,7 +405,7 @@ impl FittedModel for FittedEngine {
                 *p = p.max(0.0);
             }
         }
-        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pool_share, 0.0);
+        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pooling);
         let scale = |p: f64| self.relative.map_or(1.0, |c| p.abs() + c);
         let intervals = offsets
             .into_iter()

@@ -111,7 +111,7 @@ pub enum ModelSpec {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LevelSpec {
-    /// Exponential smoothing of hourly means.
+    /// Exponential smoothing of hourly medians.
     #[default]
     Ses,
     /// Median of the last day.

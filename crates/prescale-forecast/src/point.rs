@@ -305,16 +305,28 @@ pub(crate) fn ses_level(x: &[f64]) -> f64 {
     run(0.5 * (a + b)).1
 }
 
-/// Means of consecutive blocks of `b` steps, aligned to the end of `d` (a partial block at the
-/// start is dropped).
-pub(crate) fn block_means(d: &[f64], b: usize) -> Vec<f64> {
+/// `summary` of consecutive blocks of `b` steps, aligned to the end of `d` (a partial block at
+/// the start is dropped).
+fn blocks(d: &[f64], b: usize, summary: impl Fn(&[f64]) -> f64) -> Vec<f64> {
     let (n, b) = (d.len(), b.max(1));
     (0..n / b)
         .map(|j| {
             let end = n - (n / b - 1 - j) * b;
-            d[end - b..end].iter().sum::<f64>() / b as f64
+            summary(&d[end - b..end])
         })
         .collect()
+}
+
+/// Means of consecutive blocks of `b` steps, aligned to the end of `d`.
+pub(crate) fn block_means(d: &[f64], b: usize) -> Vec<f64> {
+    blocks(d, b, |w| w.iter().sum::<f64>() / w.len() as f64)
+}
+
+/// Medians of consecutive blocks of `b` steps, aligned to the end of `d`. A level smoothed from
+/// them estimates the typical value, which is what minimises absolute errors: on bursty series
+/// (a few very large values in every hour) the hourly mean sits far above almost every value.
+pub(crate) fn block_medians(d: &[f64], b: usize) -> Vec<f64> {
+    blocks(d, b, median)
 }
 
 /// How [`ProfileLevel`] places the profile.
@@ -322,7 +334,7 @@ pub(crate) fn block_means(d: &[f64], b: usize) -> Vec<f64> {
 pub enum LevelModel {
     /// Median of the deseasonalised last day: robust, slow.
     Median,
-    /// Exponential smoothing of the deseasonalised hourly means: follows level changes.
+    /// Exponential smoothing of the deseasonalised hourly medians: follows level changes.
     Smoothed,
 }
 
@@ -363,9 +375,9 @@ impl PointModel for ProfileLevel {
         let level = match self.level {
             LevelModel::Median => median(&d[n - m..]),
             LevelModel::Smoothed => {
-                // Hourly block means, aligned to the end, so the level has the same dynamics
-                // at every step.
-                ses_level(&block_means(&d, (3600 / step_secs).max(1)))
+                // Hourly block medians, aligned to the end, so the level has the same dynamics
+                // at every step (see `block_medians` for why not means).
+                ses_level(&block_medians(&d, (3600 / step_secs).max(1)))
             }
         };
         Ok((0..horizon).map(|h| level + slot(&p, n, n + h)).collect())

@@ -10,7 +10,7 @@ use augurs::seasons::PeriodogramDetector;
 use crate::ForecastError;
 use crate::engine::Candidate;
 use crate::point::{
-    Calendar, PointModel, block_means, check_len, clean, mstl_forecast, ses_level, shrunk_profile, slot,
+    Calendar, PointModel, block_medians, check_len, clean, mstl_forecast, ses_level, shrunk_profile, slot,
 };
 
 /// The shortest period looked for, in steps.
@@ -116,7 +116,7 @@ pub fn period_candidates(period: usize, cal: Calendar) -> Vec<Candidate> {
 
 /// The robust profile of [`crate::point::ProfileLevel`] at another period: per-slot medians
 /// over the cycles of the last week, cleaned of incidents, shrunk by their noise, on a level
-/// smoothed from hourly means.
+/// smoothed from hourly medians.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeriodProfile {
     /// Period in steps.
@@ -143,7 +143,7 @@ impl PointModel for PeriodProfile {
         let cycles = (7 * m / p).max(2);
         let profile = shrunk_profile(&x, p, cycles, k);
         let d: Vec<f64> = x.iter().enumerate().map(|(i, v)| v - slot(&profile, n, i)).collect();
-        let level = ses_level(&block_means(&d, per_hour));
+        let level = ses_level(&block_medians(&d, per_hour));
         Ok((0..horizon).map(|h| level + slot(&profile, n, n + h)).collect())
     }
 }
