@@ -3,6 +3,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, DurationRound, Utc};
@@ -13,6 +14,7 @@ use prescale_core::{
     regularize,
 };
 use prescale_forecast::ModelSpec;
+use prescale_forecast::flags::Flags;
 use prescale_plan::{Breach, EventPlan, RecordingSink, diff, plan_id, plan_with_events};
 use prescale_store::{CsvSource, EventStore, ForecastTable, IngestSummary, MetricStore, ParquetSource};
 use serde::Serialize;
@@ -244,13 +246,45 @@ fn fit_levels(c: &Config) -> Vec<Level> {
     levels
 }
 
+/// Holidays (whole local days in `tz`, UTC when `None`) and the windows of past events, as the
+/// models' flags. Events are cut at `now`: in the history they let a model tell their load from
+/// ordinary load; ahead, the planner applies them to the forecast (a flag there would count them
+/// twice).
+fn forecast_flags(
+    holidays: &[chrono::NaiveDate],
+    tz: Option<chrono_tz::Tz>,
+    events: &[&Event],
+    now: DateTime<Utc>,
+) -> Option<Arc<Flags>> {
+    use chrono::TimeZone as _;
+    let midnight = |d: chrono::NaiveDate| -> Option<i64> {
+        let local = d.and_hms_opt(0, 0, 0)?;
+        let at = |l: chrono::NaiveDateTime| match tz {
+            Some(z) => z.from_local_datetime(&l).earliest().map(|t| t.timestamp()),
+            None => Some(l.and_utc().timestamp()),
+        };
+        // A zone that skips midnight (a DST change at 00:00) starts the day an hour later.
+        at(local).or_else(|| at(local + Duration::hours(1)))
+    };
+    let days: Vec<(i64, i64)> =
+        holidays.iter().filter_map(|d| Some((midnight(*d)?, midnight(d.succ_opt()?)?))).collect();
+    let past: Vec<(i64, i64)> = events
+        .iter()
+        .filter(|e| e.start() < now)
+        .map(|e| (e.start().timestamp(), e.end().min(now).timestamp()))
+        .collect();
+    let flags = Flags::new(days, past);
+    (!flags.is_empty()).then(|| Arc::new(flags))
+}
+
 fn fit_series(
     model: &ModelSpec,
     history: &Series,
     horizon: usize,
     levels: &[Level],
+    flags: Option<Arc<Flags>>,
 ) -> Result<(Forecast, Vec<String>)> {
-    let fitted = model.build().fit(history)?;
+    let fitted = model.build_with(flags).fit(history)?;
     let f = fitted.predict(horizon, levels)?;
     for sc in fitted.scores() {
         info!("backtest {}: MASE {:.3} over {} origins, weight {:.2}", sc.model, sc.mase, sc.origins, sc.weight);
@@ -263,8 +297,18 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
     let store = MetricStore::open(&ctx.store_dir)?;
     let table = ForecastTable::new(&ctx.store_dir);
     let levels = fit_levels(c);
+    let holidays = c.forecast.holiday_dates()?;
+    // Events only sharpen the ridge model's view of the history: a store that cannot be read
+    // costs them, not the forecast.
+    let events = EventStore::new(&ctx.store_dir).load().unwrap_or_else(|e| {
+        warn!("events not used as forecast features: {e}");
+        Vec::new()
+    });
     let mut out = Vec::new();
     for g in selected(ctx, f)? {
+        let tz = g.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
+        let mine: Vec<&Event> = events.iter().filter(|e| e.group() == g.name).collect();
+        let flags = forecast_flags(&holidays, tz, &mine, ctx.now);
         let mut ids: Vec<MetricId> = g.metrics.iter().map(|m| MetricId::new(&g.name, &m.name)).collect();
         if g.instances_metric.is_some() {
             ids.push(Config::load_id(g));
@@ -282,7 +326,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
                 .coarsen(c.forecast.min_step_mins * 60);
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
-            match fit_series(&c.forecast.model, &history, horizon, &levels) {
+            match fit_series(&c.forecast.model, &history, horizon, &levels, flags.clone()) {
                 Ok((forecast, warnings)) => {
                     for w in &warnings {
                         warn!("{id}: {w}");
@@ -359,12 +403,18 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let horizon = parse_horizon(&args.horizon)?;
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
     let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
-    let configured = g.config.as_deref().map(Config::load).transpose()?.map(|c| c.forecast.model);
+    let config = g.config.as_deref().map(Config::load).transpose()?;
+    let configured = config.as_ref().map(|c| c.forecast.model.clone());
     let model = match args.model.as_deref() {
         Some(name) => model_spec(name, configured.as_ref())?,
         None => configured.unwrap_or_default(),
     };
-    let (forecast, warnings) = fit_series(&model, &series, steps, &levels)?;
+    let mut holidays = crate::config::parse_dates(&args.holidays).context("--holidays")?;
+    if let Some(c) = &config {
+        holidays.extend(c.forecast.holiday_dates()?);
+    }
+    let flags = forecast_flags(&holidays, None, &[], series.end());
+    let (forecast, warnings) = fit_series(&model, &series, steps, &levels, flags)?;
     for w in warnings {
         warn!("{}: {w}", path.display());
     }
@@ -1383,5 +1433,37 @@ fn scenarios(
         }
         Format::Table => output::scenarios(out, &reports),
         Format::Csv => bail!("--format csv is not offered for simulate; use table or json"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+    use prescale_core::EventEffect;
+
+    #[test]
+    fn holidays_are_local_days_and_events_stop_at_now() {
+        let utc = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap();
+        let christmas = chrono::NaiveDate::from_ymd_opt(2026, 12, 25).unwrap();
+        let sale = Event::new("web", "sale", utc(20, 6), utc(22, 6), EventEffect::Multiplier { factor: 2.0 }).unwrap();
+        let later =
+            Event::new("web", "launch", utc(28, 0), utc(29, 0), EventEffect::Multiplier { factor: 3.0 }).unwrap();
+        let now = utc(21, 6);
+        let f = forecast_flags(&[christmas], Some(chrono_tz::America::New_York), &[&sale, &later], now).unwrap();
+        // Christmas in New York is 05:00–05:00 UTC.
+        assert!(!f.at(utc(25, 4).timestamp()).holiday);
+        assert!(f.at(utc(25, 5).timestamp()).holiday);
+        assert!(f.at(utc(26, 4).timestamp()).holiday);
+        assert!(!f.at(utc(26, 5).timestamp()).holiday);
+        // The sale is flagged up to now only; the launch, ahead, not at all (the planner applies it).
+        assert!(f.at(utc(21, 5).timestamp()).event);
+        assert!(!f.at(utc(21, 7).timestamp()).event);
+        assert!(!f.at(utc(28, 12).timestamp()).event);
+        assert_eq!(f.counts(), (1, 1));
+        // In UTC the day is midnight to midnight; nothing at all gives no flags.
+        let f = forecast_flags(&[christmas], None, &[], now).unwrap();
+        assert!(f.at(utc(25, 0).timestamp()).holiday && !f.at(utc(26, 0).timestamp()).holiday);
+        assert!(forecast_flags(&[], None, &[&later], now).is_none());
     }
 }

@@ -127,6 +127,28 @@ pub struct ForecastConfig {
     /// A stored series at a finer step is averaged to this many minutes before it is fitted
     /// (plans change capacity a few dozen times in 48 h; 1-minute fits cost 5× more for nothing).
     pub min_step_mins: i64,
+    /// Holidays, as `"YYYY-MM-DD"` dates, each a whole day in the group's `time_zone` (UTC when
+    /// unset). With the events of the event store they are features of the `ridge` model
+    /// (learnt from the history, known ahead); the other models ignore them.
+    pub holidays: Vec<String>,
+}
+
+impl ForecastConfig {
+    /// The holidays as dates.
+    pub fn holiday_dates(&self) -> Result<Vec<chrono::NaiveDate>> {
+        parse_dates(&self.holidays).context("[forecast] holidays")
+    }
+}
+
+/// Dates written `YYYY-MM-DD`.
+pub fn parse_dates(dates: &[String]) -> Result<Vec<chrono::NaiveDate>> {
+    dates
+        .iter()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                .with_context(|| format!("{d:?} is not a date: write it as \"YYYY-MM-DD\", e.g. \"2026-12-25\""))
+        })
+        .collect()
 }
 
 impl Default for ForecastConfig {
@@ -137,6 +159,7 @@ impl Default for ForecastConfig {
             train_days: 28,
             model: ModelSpec::default(),
             min_step_mins: 5,
+            holidays: Vec::new(),
         }
     }
 }
@@ -400,6 +423,7 @@ impl Config {
         for l in &self.forecast.levels {
             Level::new(*l).with_context(|| "[forecast] levels")?;
         }
+        self.forecast.holiday_dates()?;
         if !(1..=1440).contains(&self.forecast.min_step_mins) {
             bail!(
                 "[forecast] min_step_mins = {} must be between 1 and 1440 (5: finer series are averaged to 5 minutes)",

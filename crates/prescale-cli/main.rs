@@ -160,6 +160,10 @@ struct ShowArgs {
     /// [forecast] model) [default: config with --config, else auto]
     #[arg(long, requires = "input")]
     model: Option<String>,
+    /// Holidays for --input, comma-separated YYYY-MM-DD (whole UTC days; added to the config's
+    /// [forecast] holidays). Features of the ridge model only: the other models ignore them
+    #[arg(long, requires = "input", value_delimiter = ',')]
+    holidays: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -108,6 +108,7 @@ fn bad_configuration_is_refused_with_a_reason() {
         ),
         (demo.replacen("load_metric = \"requests\"", "load_metric = \"cpu\"", 1), "load_metric \"cpu\""),
         (demo.replacen("capacity_per_instance = 2500.0", "capacity_per_instance = 0.0", 1), "capacity_per_instance"),
+        (demo.replacen("train_days = 28", "train_days = 28\nholidays = [\"25.12.2026\"]", 1), "YYYY-MM-DD"),
     ];
     assert_configs_refused(tmp.path(), &cases);
     let (code, _, err) = run(prescale().args(["--config", "/nonexistent/prescale.toml", "plan"]));
@@ -189,6 +190,41 @@ fn the_ridge_model_is_chosen_by_name_in_forecast_show_and_backtest() {
         .arg(&p));
     assert_eq!(code, 1);
     assert!(err.contains("unknown model") && err.contains("ridge"), "{err}");
+}
+
+#[test]
+fn holidays_reach_the_ridge_model_from_forecast_show() {
+    // Hourly traffic from Monday 2026-01-05 with weekend-like holidays on two weekdays of the
+    // history and on the first day ahead (2026-02-17, day 43).
+    let mut shape = prescale_forecast::synthetic::Shape::web(3, 43, 3600);
+    shape.incidents.clear();
+    shape.level_shift = None;
+    shape.holidays = vec![22, 31];
+    let series = shape.series();
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("load.csv");
+    let mut text = String::from("ts,value\n");
+    for (i, v) in series.values().iter().enumerate() {
+        text.push_str(&format!("{},{v}\n", series.ts(i).to_rfc3339()));
+    }
+    std::fs::write(&p, text).unwrap();
+    let first_day_mean = |extra: &[&str]| {
+        let out = ok(prescale()
+            .args(["forecast", "show", "--model", "ridge", "--horizon", "24h", "--format", "csv"])
+            .args(extra)
+            .arg("--input")
+            .arg(&p));
+        let means: Vec<f64> = out.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+        assert_eq!(means.len(), 24, "{out}");
+        means.iter().sum::<f64>() / 24.0
+    };
+    let plain = first_day_mean(&[]);
+    let holiday = first_day_mean(&["--holidays", "2026-01-27,2026-02-05,2026-02-17"]);
+    assert!(holiday < 0.9 * plain, "the holiday ahead was not forecast lower: {holiday} vs {plain}");
+    let (code, _, err) =
+        run(prescale().args(["forecast", "show", "--model", "ridge", "--holidays", "2026-02-30", "--input"]).arg(&p));
+    assert_eq!(code, 1);
+    assert!(err.contains("--holidays") && err.contains("YYYY-MM-DD"), "{err}");
 }
 
 #[test]

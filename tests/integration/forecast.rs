@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use prescale_core::Level;
 use prescale_forecast::evaluate::{EvalSettings, evaluate};
+use prescale_forecast::flags::Flags;
 use prescale_forecast::point::Mstl;
 use prescale_forecast::synthetic::Shape;
 use prescale_forecast::{Candidate, Engine, EngineSettings, ModelSpec};
@@ -60,4 +62,42 @@ fn ridge_beats_seasonal_naive_on_synthetic_weekly_traffic() {
     let r = geo_mean(&ratios);
     println!("ridge / seasonal naive = {r:.3}");
     assert!(r < 1.0, "ridge lost to seasonal naive: geometric mean MASE ratio {r:.3} ({ratios:?})");
+}
+
+#[test]
+fn ridge_learns_holidays_from_the_history_and_applies_them_ahead() {
+    // Hourly traffic, six and a half weeks from a Monday: holidays (weekend-like load) on two
+    // weekdays of the training window and on the first day of the forecast.
+    let mut shape = Shape::web(3, 45, 3600);
+    shape.incidents.clear();
+    shape.level_shift = None;
+    shape.holidays = vec![22, 31, 43];
+    let series = shape.series();
+    let day = |d: i64| series.start() + Duration::days(d);
+    let train = series.window(day(15), day(43));
+    let actual = series.window(day(43), day(45));
+    let span = |d: i64| (day(d).timestamp(), day(d + 1).timestamp());
+    let flags = Arc::new(Flags::new(shape.holidays.iter().map(|d| span(*d as i64)).collect(), Vec::new()));
+    let levels = [Level::new(0.8).unwrap()];
+    let forecast = |flags: Option<Arc<Flags>>| {
+        let f = ModelSpec::Ridge.build_with(flags).fit(&train).unwrap().predict(48, &levels).unwrap();
+        f.point
+    };
+    let (with, without) = (forecast(Some(flags)), forecast(None));
+    let mae = |f: &[f64], r: std::ops::Range<usize>| {
+        r.clone().map(|i| (f[i] - actual.values()[i]).abs()).sum::<f64>() / r.len() as f64
+    };
+    let (holiday_with, holiday_without) = (mae(&with, 0..24), mae(&without, 0..24));
+    let (next_with, next_without) = (mae(&with, 24..48), mae(&without, 24..48));
+    println!(
+        "holiday MAE {holiday_with:.1} with flags, {holiday_without:.1} without; next day {next_with:.1} / {next_without:.1}"
+    );
+    assert!(
+        holiday_with < 0.6 * holiday_without,
+        "flags did not help on the holiday: {holiday_with} vs {holiday_without}"
+    );
+    assert!(next_with < 1.15 * next_without, "flags spoilt the day after: {next_with} vs {next_without}");
+    // Without the flags the holiday looks like any Tuesday: the forecast is too high.
+    let mean = |f: &[f64]| f[..24].iter().sum::<f64>() / 24.0;
+    assert!(mean(&without) > mean(&with) * 1.1);
 }

@@ -49,7 +49,7 @@ pub fn run_at(model: &dyn PointModel, y: &[f64], cal: Calendar, o: &Origins, min
     for origin in o.positions(y.len(), model.min_history(cal).max(min_origin)) {
         let start = origin.saturating_sub(o.max_train);
         let h = o.horizon.min(y.len() - origin);
-        if let Ok(f) = model.forecast(&y[start..origin], cal, h) {
+        if let Ok(f) = model.forecast(&y[start..origin], cal.shifted(start), h) {
             let e: Vec<f64> = f.iter().zip(&y[origin..origin + h]).map(|(p, a)| a - p).collect();
             bt.origins.push(origin);
             bt.forecasts.push(f);
@@ -82,7 +82,7 @@ mod tests {
         let o = Origins { horizon: 10, spacing: 5, count: 4, max_train: 100 };
         assert_eq!(o.positions(30, 12), vec![25, 20, 15]);
         let y: Vec<f64> = (0..30).map(f64::from).collect();
-        let cal = Calendar { steps_per_day: 4 };
+        let cal = Calendar::new(4);
         let bt = run_at(&RecentMedian { window_days: 0.25 }, &y, cal, &o, 0);
         // A one-step median forecasts the last value seen before the origin, never a later one.
         for (origin, f) in bt.origins.iter().zip(&bt.forecasts) {
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn scale_is_the_daily_difference() {
-        let cal = Calendar { steps_per_day: 2 };
+        let cal = Calendar::new(2);
         assert_eq!(mase_scale(&[1.0, 5.0, 2.0, 7.0], cal), 1.5);
         assert_eq!(mase_scale(&[3.0, 3.0, 3.0, 4.0], cal), 0.5);
     }

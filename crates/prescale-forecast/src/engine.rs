@@ -8,7 +8,7 @@ use prescale_core::{Forecast, Interval, Level, Series};
 
 use crate::backtest::{self, Origins, mase_scale};
 use crate::conformal::{self, OriginErrors};
-use crate::point::{Calendar, PointModel};
+use crate::point::{Calendar, Clock, PointModel};
 use crate::{FittedModel, ForecastError, Forecaster, prepare_history};
 
 /// How the engine backtests and combines.
@@ -140,11 +140,17 @@ impl Forecaster for Engine {
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
         let prepared = prepare_history(history, 2)?;
         let mut warnings = prepared.warnings;
-        let cal = Calendar { steps_per_day: history.steps_per_day().max(1) };
+        let cal = Calendar::new(history.steps_per_day().max(1));
         let m = cal.steps_per_day;
         let max_train = steps(self.settings.train_days * 24.0, history.step_secs());
         let y = &prepared.values[prepared.values.len().saturating_sub(max_train)..];
         let n = y.len();
+        // The prepared values end where the history does.
+        let step = history.step_secs();
+        let cal = Calendar {
+            clock: Some(Clock { start_secs: history.end().timestamp() - n as i64 * step, step_secs: step }),
+            ..cal
+        };
         let o = Origins {
             horizon: steps(self.settings.horizon_hours, history.step_secs()),
             spacing: steps(self.settings.spacing_hours, history.step_secs()),

@@ -85,8 +85,8 @@ fn ets_forecast(x: &[f64], h: usize) -> Result<Vec<f64>, ForecastError> {
 mod tests {
     use super::*;
 
-    const HOURLY: Calendar = Calendar { steps_per_day: 24 };
-    const FIVE_MIN: Calendar = Calendar { steps_per_day: 288 };
+    const HOURLY: Calendar = Calendar::new(24);
+    const FIVE_MIN: Calendar = Calendar::new(288);
 
     fn noise(len: usize, seed: u64) -> Vec<f64> {
         let mut x = seed;

@@ -94,7 +94,7 @@ pub fn evaluate_forecaster(
     series: &Series,
     s: &EvalSettings,
 ) -> Result<Scores, ForecastError> {
-    let cal = Calendar { steps_per_day: series.steps_per_day().max(1) };
+    let cal = Calendar::new(series.steps_per_day().max(1));
     let step = series.step_secs();
     let h = (s.horizon.num_seconds() / step).max(1) as usize;
     let mut acc = Acc::default();

@@ -6,6 +6,7 @@ mod engine;
 mod error;
 pub mod ets;
 pub mod evaluate;
+pub mod flags;
 mod naive;
 pub mod point;
 mod prepare;
@@ -156,6 +157,13 @@ pub fn auto_candidates() -> (Vec<Candidate>, usize) {
 impl ModelSpec {
     /// The forecaster this spec describes.
     pub fn build(&self) -> Box<dyn Forecaster> {
+        self.build_with(None)
+    }
+
+    /// The forecaster this spec describes, with holidays and events for the models that use them
+    /// (`ridge`; the others ignore them).
+    pub fn build_with(&self, flags: Option<Arc<flags::Flags>>) -> Box<dyn Forecaster> {
+        let flags = flags.filter(|f| !f.is_empty());
         let single = |name: String, model: Box<dyn PointModel>| -> Box<dyn Forecaster> {
             Box::new(Engine {
                 name,
@@ -183,7 +191,7 @@ impl ModelSpec {
                 reference: 0,
                 settings: EngineSettings::default(),
             }),
-            ModelSpec::Ridge => single("ridge".into(), Box::<ridge::Ridge>::default()),
+            ModelSpec::Ridge => single("ridge".into(), Box::new(ridge::Ridge { flags, ..ridge::Ridge::default() })),
             ModelSpec::SeasonalNaive { season } => Box::new(SeasonalNaive { season: *season }),
             ModelSpec::Mstl { weekly } => single("mstl".into(), Box::new(Mstl { weekly: *weekly, cleaned: true })),
             ModelSpec::Median { window_days } => {

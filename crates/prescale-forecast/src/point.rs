@@ -13,6 +13,36 @@ use crate::ForecastError;
 pub struct Calendar {
     /// Steps per day (24 hourly, 288 at 5 minutes).
     pub steps_per_day: usize,
+    /// Where the history lies on the clock, when known. Only models with clock features
+    /// ([`crate::flags::Flags`]) use it.
+    pub clock: Option<Clock>,
+}
+
+/// The clock time of a history's first value and its step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clock {
+    /// Seconds since the Unix epoch of the first value's slot.
+    pub start_secs: i64,
+    /// Seconds per step.
+    pub step_secs: i64,
+}
+
+impl Calendar {
+    /// A calendar of `steps_per_day` steps a day, not placed on the clock.
+    pub const fn new(steps_per_day: usize) -> Self {
+        Self { steps_per_day, clock: None }
+    }
+
+    /// The calendar of the history from its `offset`-th value on.
+    pub fn shifted(self, offset: usize) -> Self {
+        let clock = self.clock.map(|c| Clock { start_secs: c.start_secs + offset as i64 * c.step_secs, ..c });
+        Self { clock, ..self }
+    }
+
+    /// The clock time (seconds since the epoch) of position `i` of the history, when known.
+    pub fn secs_at(self, i: usize) -> Option<i64> {
+        self.clock.map(|c| c.start_secs + i as i64 * c.step_secs)
+    }
 }
 
 /// A point forecaster over a gap-free, finite history.
@@ -391,7 +421,7 @@ impl PointModel for ProfileLevel {
 mod tests {
     use super::*;
 
-    const HOURLY: Calendar = Calendar { steps_per_day: 24 };
+    const HOURLY: Calendar = Calendar::new(24);
 
     fn daily(days: usize) -> Vec<f64> {
         (0..days * 24).map(|t| 100.0 + 50.0 * (std::f64::consts::TAU * (t % 24) as f64 / 24.0).sin()).collect()

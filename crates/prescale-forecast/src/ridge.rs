@@ -16,7 +16,10 @@ use linfa_elasticnet::ElasticNet;
 use ndarray::{Array1, Array2};
 use prescale_core::SplitMix64;
 
+use std::sync::Arc;
+
 use crate::ForecastError;
+use crate::flags::Flags;
 use crate::point::{Calendar, PointModel, check_len, clean, median};
 
 /// Ridge penalties tried by the inner validation (on standardised features: `1.0` halves a
@@ -26,7 +29,7 @@ const PENALTIES: [f64; 3] = [0.01, 0.1, 1.0];
 const DAY_HARMONICS: usize = 3;
 const WEEK_HARMONICS: usize = 2;
 /// Features besides the calendar terms (see [`History::features`]).
-const BASE_FEATURES: usize = 9;
+const BASE_FEATURES: usize = 13;
 const FEATURES: usize = BASE_FEATURES + 2 * DAY_HARMONICS + 2 * WEEK_HARMONICS;
 /// Index of the daily shape among the features: the baseline the model corrects.
 const SHAPE: usize = 7;
@@ -34,15 +37,20 @@ const SHAPE: usize = 7;
 /// Ridge regression on lagged values, rolling statistics and calendar terms, direct over the
 /// horizon: one model per horizon bucket (the next hour, up to 6 h, up to a day, beyond), each
 /// fitted to pairs sampled from the history, the penalty chosen on its most recent quarter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Ridge {
     /// Training rows per horizon bucket (sampled (origin, step) pairs).
     pub rows_per_bucket: usize,
+    /// Holidays and events: four features (a holiday at the target, at the slots its day-old and
+    /// week-old lags come from, an event at the target), learnt from the history like
+    /// any other, and known for the future. Used when the calendar places the history on the
+    /// clock; without a holiday or an event in the history they carry no weight.
+    pub flags: Option<Arc<Flags>>,
 }
 
 impl Default for Ridge {
     fn default() -> Self {
-        Self { rows_per_bucket: 400 }
+        Self { rows_per_bucket: 400, flags: None }
     }
 }
 
@@ -56,6 +64,10 @@ struct History {
     hour: usize,
     /// The unit of every value feature: the mean absolute day-over-day change.
     scale: f64,
+    /// The history's calendar (for the clock of the flags).
+    cal: Calendar,
+    /// Holidays and events, when known.
+    flags: Option<Arc<Flags>>,
     /// Whether the history is two weeks or longer (weekly terms are zero otherwise).
     weekly: bool,
 }
@@ -68,7 +80,7 @@ struct Origin {
 }
 
 impl History {
-    fn new(y: &[f64], cal: Calendar) -> Self {
+    fn new(y: &[f64], cal: Calendar, flags: Option<Arc<Flags>>) -> Self {
         let m = cal.steps_per_day.max(1);
         let x = clean(y, m);
         let mut prefix = Vec::with_capacity(x.len() + 1);
@@ -84,7 +96,7 @@ impl History {
             let typical = x.iter().map(|v| v.abs()).sum::<f64>() / x.len().max(1) as f64;
             scale = if typical.is_finite() && typical > 0.0 { typical } else { 1.0 };
         }
-        Self { weekly: x.len() >= 14 * m, hour: (m / 24).max(1), x, prefix, m, scale }
+        Self { weekly: x.len() >= 14 * m, hour: (m / 24).max(1), x, prefix, m, scale, cal, flags }
     }
 
     /// Mean of `x[a..b]` clipped to `[0, limit)`; `None` when that is empty.
@@ -146,7 +158,8 @@ impl History {
     /// The feature row of target `o.t + h`: the origin's statistics (last value, means of the
     /// last hour, 6 h and day, the day's standard deviation), the same slot a day before and a
     /// week before, the daily shape at the target's time of day ([`History::shape`]), the step
-    /// ahead in days, and Fourier terms of the target's time of day and of week.
+    /// ahead in days, the flags ([`Ridge::flags`]: zero without them), and Fourier terms of the
+    /// target's time of day and of week.
     fn features(&self, o: &Origin, h: usize, out: &mut Vec<f64>) {
         let tau = o.t + h;
         let z = |v: f64| (v - o.level) / self.scale;
@@ -160,6 +173,16 @@ impl History {
         out.push(week.map_or(0.0, z));
         out.push(self.shape(tau, o.t).map_or(0.0, |v| v / self.scale));
         out.push(h as f64 / self.m as f64);
+        let flag = |secs: Option<i64>| match (&self.flags, secs) {
+            (Some(f), Some(t)) => f.at(t),
+            _ => Default::default(),
+        };
+        // The lags' sources: a holiday there makes the lag a poor guide to an ordinary day.
+        let source = |period: usize| flag(self.slot_at(tau, o.t, period, 0).and_then(|c| self.cal.secs_at(c)));
+        let at = flag(self.cal.secs_at(tau));
+        let week_source = if self.weekly { source(7 * self.m) } else { source(self.m) };
+        let one = |b: bool| if b { 1.0 } else { 0.0 };
+        out.extend_from_slice(&[one(at.holiday), one(source(self.m).holiday), one(week_source.holiday), one(at.event)]);
         // The phase is counted from the start of this history: with whole harmonic pairs the
         // fit is the same whatever the clock time of that start (a shift rotates each pair).
         let phase = |period: usize| std::f64::consts::TAU * (tau % period) as f64 / period as f64;
@@ -324,7 +347,7 @@ impl PointModel for Ridge {
 
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
-        let hist = History::new(y, cal);
+        let hist = History::new(y, cal, self.flags.clone());
         let mut rng = SplitMix64(0x5EED ^ y.len() as u64);
         let buckets = Self::buckets(&hist);
         let sets: Vec<Rows> = buckets.iter().map(|&(lo, hi)| self.sample(&hist, lo, hi, &mut rng)).collect();
@@ -403,7 +426,7 @@ mod tests {
     use crate::point::RecentMedian;
     use crate::synthetic;
 
-    const HOURLY: Calendar = Calendar { steps_per_day: 24 };
+    const HOURLY: Calendar = Calendar::new(24);
 
     fn mae(a: &[f64], b: &[f64]) -> f64 {
         a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f64>() / a.len() as f64
@@ -425,7 +448,7 @@ mod tests {
         // Five-minute steps, negative values, a spike.
         let mut y: Vec<f64> = (0..288 * 9).map(|t| -50.0 + 10.0 * ((t % 288) as f64 / 40.0).sin()).collect();
         y[1000] = 1e6;
-        let f = r.forecast(&y, Calendar { steps_per_day: 288 }, 576).unwrap();
+        let f = r.forecast(&y, Calendar::new(288), 576).unwrap();
         assert!(f.iter().all(|p| p.is_finite() && *p < 0.0), "{f:?}");
     }
 

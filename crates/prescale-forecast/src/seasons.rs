@@ -190,8 +190,8 @@ mod tests {
     use crate::point::{LevelModel, ProfileLevel};
     use crate::synthetic::Shape;
 
-    const HOURLY: Calendar = Calendar { steps_per_day: 24 };
-    const FIVE_MIN: Calendar = Calendar { steps_per_day: 288 };
+    const HOURLY: Calendar = Calendar::new(24);
+    const FIVE_MIN: Calendar = Calendar::new(288);
 
     /// A cycle of `period_hours` (a sharp shift peak, not a sine) with noise, at `cal`'s step,
     /// and the cycle without the noise.
@@ -246,7 +246,7 @@ mod tests {
         for seed in 0..8 {
             for step in [3600, 300] {
                 let s = Shape::web(seed, 28, step).series();
-                let cal = Calendar { steps_per_day: (86_400 / step) as usize };
+                let cal = Calendar::new((86_400 / step) as usize);
                 assert_eq!(detect_period(s.values(), cal), None, "web seed {seed} at {step} s");
             }
         }
