@@ -62,88 +62,85 @@ impl AutoScalingSink {
     }
 
     fn read_actions(&self, group: &str) -> Result<Vec<ScheduledAction>, SinkError> {
-        let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .rt
-                .block_on(
-                    self.client
-                        .describe_scheduled_actions()
-                        .auto_scaling_group_name(group)
-                        .set_next_token(token.clone())
-                        .send(),
-                )
-                .map_err(|e| api_err(group, "DescribeScheduledActions", e))?;
-            for a in page.scheduled_update_group_actions() {
+        let all = self
+            .rt
+            .block_on(
+                self.client
+                    .describe_scheduled_actions()
+                    .auto_scaling_group_name(group)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<Result<Vec<_>, _>>(),
+            )
+            .map_err(|e| api_err(group, "DescribeScheduledActions", e))?;
+        Ok(all
+            .iter()
+            .filter_map(|a| {
                 let (Some(name), Some(start)) = (a.scheduled_action_name(), a.start_time().and_then(to_chrono)) else {
-                    continue;
+                    return None;
                 };
-                out.push(ScheduledAction {
+                Some(ScheduledAction {
                     name: name.to_string(),
                     start_time: start,
                     min_size: size(a.min_size()),
                     max_size: size(a.max_size()),
                     desired_capacity: size(a.desired_capacity()),
                     time_zone: a.time_zone().map(str::to_string),
-                });
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+                })
+            })
+            .collect())
     }
 
     /// The group's policies, each with its ARN.
     fn read_policies(&self, group: &str) -> Result<Vec<(ReactivePolicy, String)>, SinkError> {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .rt
-                .block_on(
-                    self.client.describe_policies().auto_scaling_group_name(group).set_next_token(token.clone()).send(),
-                )
-                .map_err(|e| api_err(group, "DescribePolicies", e))?;
-            for p in page.scaling_policies() {
-                let Some(name) = p.policy_name() else { continue };
-                let policy_type = p.policy_type().unwrap_or("SimpleScaling").to_string();
-                let tt = p.target_tracking_configuration();
-                let spec = tt.and_then(|t| t.predefined_metric_specification());
-                let metric = spec.and_then(|s| s.predefined_metric_type());
-                let kind = match (policy_type.as_str(), tt, spec, metric) {
-                    ("TargetTrackingScaling", Some(t), Some(s), Some(m)) => PolicyKind::TargetTracking {
-                        metric: m.as_str().to_string(),
-                        resource_label: s.resource_label().map(str::to_string),
-                        target_value: t.target_value().unwrap_or(0.0),
-                        estimated_instance_warmup_secs: size(p.estimated_instance_warmup()),
-                        disable_scale_in: t.disable_scale_in().unwrap_or(false),
-                    },
-                    ("StepScaling", ..) => PolicyKind::StepScaling {
-                        adjustment_type: p.adjustment_type().unwrap_or("ChangeInCapacity").to_string(),
-                        steps: p
-                            .step_adjustments()
-                            .iter()
-                            .map(|s| StepAdjustment {
-                                lower: s.metric_interval_lower_bound(),
-                                upper: s.metric_interval_upper_bound(),
-                                adjustment: s.scaling_adjustment().unwrap_or(0),
-                            })
-                            .collect(),
-                        min_adjustment_magnitude: size(p.min_adjustment_magnitude()),
-                        estimated_instance_warmup_secs: size(p.estimated_instance_warmup()),
-                    },
-                    _ => PolicyKind::Other { policy_type },
-                };
-                let arn = p.policy_arn().unwrap_or_default().to_string();
-                out.push((ReactivePolicy { name: name.to_string(), kind }, arn));
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
+        let all = self
+            .rt
+            .block_on(
+                self.client
+                    .describe_policies()
+                    .auto_scaling_group_name(group)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<Result<Vec<_>, _>>(),
+            )
+            .map_err(|e| api_err(group, "DescribePolicies", e))?;
+        for p in &all {
+            let Some(name) = p.policy_name() else { continue };
+            let policy_type = p.policy_type().unwrap_or("SimpleScaling").to_string();
+            let tt = p.target_tracking_configuration();
+            let spec = tt.and_then(|t| t.predefined_metric_specification());
+            let metric = spec.and_then(|s| s.predefined_metric_type());
+            let kind = match (policy_type.as_str(), tt, spec, metric) {
+                ("TargetTrackingScaling", Some(t), Some(s), Some(m)) => PolicyKind::TargetTracking {
+                    metric: m.as_str().to_string(),
+                    resource_label: s.resource_label().map(str::to_string),
+                    target_value: t.target_value().unwrap_or(0.0),
+                    estimated_instance_warmup_secs: size(p.estimated_instance_warmup()),
+                    disable_scale_in: t.disable_scale_in().unwrap_or(false),
+                },
+                ("StepScaling", ..) => PolicyKind::StepScaling {
+                    adjustment_type: p.adjustment_type().unwrap_or("ChangeInCapacity").to_string(),
+                    steps: p
+                        .step_adjustments()
+                        .iter()
+                        .map(|s| StepAdjustment {
+                            lower: s.metric_interval_lower_bound(),
+                            upper: s.metric_interval_upper_bound(),
+                            adjustment: s.scaling_adjustment().unwrap_or(0),
+                        })
+                        .collect(),
+                    min_adjustment_magnitude: size(p.min_adjustment_magnitude()),
+                    estimated_instance_warmup_secs: size(p.estimated_instance_warmup()),
+                },
+                _ => PolicyKind::Other { policy_type },
+            };
+            let arn = p.policy_arn().unwrap_or_default().to_string();
+            out.push((ReactivePolicy { name: name.to_string(), kind }, arn));
         }
+        Ok(out)
     }
 
     /// Puts a run of scheduled actions in batches of 50; returns (applied, failed) changes.
@@ -219,14 +216,18 @@ impl AutoScalingSink {
     /// is read, so none can be changed.
     fn read_alarms(&self, group: &str, policies: &[(ReactivePolicy, String)]) -> Result<Vec<MetricAlarm>, SinkError> {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = self
-                .rt
-                .block_on(
-                    self.cw.describe_alarms().alarm_name_prefix(OWNED_PREFIX).set_next_token(token.clone()).send(),
-                )
-                .map_err(|e| api_err(group, "DescribeAlarms", e))?;
+        let pages = self
+            .rt
+            .block_on(
+                self.cw
+                    .describe_alarms()
+                    .alarm_name_prefix(OWNED_PREFIX)
+                    .into_paginator()
+                    .send()
+                    .collect::<Result<Vec<_>, _>>(),
+            )
+            .map_err(|e| api_err(group, "DescribeAlarms", e))?;
+        for page in &pages {
             for a in page.metric_alarms() {
                 let Some(name) = a.alarm_name() else { continue };
                 let actions = a.alarm_actions();
@@ -255,11 +256,8 @@ impl AutoScalingSink {
                     policy,
                 });
             }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => return Ok(out),
-            }
         }
+        Ok(out)
     }
 
     fn put_alarm(&self, group: &str, a: &MetricAlarm) -> Result<(), String> {
@@ -396,35 +394,27 @@ impl ActionSink for AutoScalingSink {
 
     fn recent_launches(&mut self, group: &str) -> Result<Vec<Launch>, SinkError> {
         let mut out = Vec::new();
-        let mut token: Option<String> = None;
-        // Newest first; the first pages hold enough launches (at most 100 activities each).
-        for _ in 0..5 {
-            let page = self
-                .rt
-                .block_on(
-                    self.client
-                        .describe_scaling_activities()
-                        .auto_scaling_group_name(group)
-                        .max_records(100)
-                        .set_next_token(token.clone())
-                        .send(),
-                )
-                .map_err(|e| api_err(group, "DescribeScalingActivities", e))?;
-            for a in page.activities() {
-                let launch = a.description().is_some_and(|d| d.starts_with("Launching"));
-                let ok = a.status_code() == Some(&ScalingActivityStatusCode::Successful);
-                if let (true, true, Some(start), Some(end)) =
-                    (launch, ok, a.start_time().and_then(to_chrono), a.end_time().and_then(to_chrono))
-                {
-                    out.push(Launch { start, end });
+        // Newest first; the first few hundred activities hold enough launches.
+        let mut activities = self
+            .client
+            .describe_scaling_activities()
+            .auto_scaling_group_name(group)
+            .into_paginator()
+            .page_size(100)
+            .items()
+            .send();
+        for _ in 0..500 {
+            let Some(a) = self.rt.block_on(activities.next()) else { break };
+            let a = a.map_err(|e| api_err(group, "DescribeScalingActivities", e))?;
+            let launch = a.description().is_some_and(|d| d.starts_with("Launching"));
+            let ok = a.status_code() == Some(&ScalingActivityStatusCode::Successful);
+            if let (true, true, Some(start), Some(end)) =
+                (launch, ok, a.start_time().and_then(to_chrono), a.end_time().and_then(to_chrono))
+            {
+                out.push(Launch { start, end });
+                if out.len() >= 20 {
+                    break;
                 }
-            }
-            if out.len() >= 20 {
-                break;
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => token = Some(t.to_string()),
-                _ => break,
             }
         }
         Ok(out)

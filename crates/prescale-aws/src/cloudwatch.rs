@@ -106,19 +106,17 @@ impl MetricSource for CloudWatchSource {
                 request = request
                     .metric_data_queries(MetricDataQuery::builder().id(id).metric_stat(stat).return_data(true).build());
             }
-            let mut token: Option<String> = None;
-            loop {
-                let out = self
-                    .rt
-                    .block_on(request.clone().set_next_token(token.clone()).send())
-                    .map_err(|e| SourceError::Api {
-                        operation: "GetMetricData".into(),
-                        message: format!(
-                            "{}\nhint: check credentials (the standard AWS chain), the region and permission cloudwatch:GetMetricData",
-                            DisplayErrorContext(&e)
-                        ),
-                        source: Box::new(e),
-                    })?;
+            let pages = self.rt.block_on(request.into_paginator().send().collect::<Result<Vec<_>, _>>()).map_err(|e| {
+                SourceError::Api {
+                    operation: "GetMetricData".into(),
+                    message: format!(
+                        "{}\nhint: check credentials (the standard AWS chain), the region and permission cloudwatch:GetMetricData",
+                        DisplayErrorContext(&e)
+                    ),
+                    source: Box::new(e),
+                }
+            })?;
+            for out in &pages {
                 for r in out.metric_data_results() {
                     let Some(&i) = r.id().and_then(|id| ids.get(id)) else { continue };
                     for (t, v) in r.timestamps().iter().zip(r.values()) {
@@ -126,10 +124,6 @@ impl MetricSource for CloudWatchSource {
                             samples[i].push(RawSample::new(ts, *v));
                         }
                     }
-                }
-                match out.next_token() {
-                    Some(t) if !t.is_empty() && token.as_deref() != Some(t) => token = Some(t.to_string()),
-                    _ => break,
                 }
             }
         }
