@@ -13,8 +13,9 @@ use prescale_core::{
     GridPolicy, GroupPlan, GroupState, Level, MetricId, MetricSource, PLAN_FORMAT, RawSample, Series, TimeRange,
     regularize,
 };
-use prescale_forecast::ModelSpec;
 use prescale_forecast::flags::Flags;
+use prescale_forecast::transform::Bounds;
+use prescale_forecast::{BuildOptions, ModelSpec};
 use prescale_plan::{Breach, EventPlan, RecordingSink, diff, plan_id, plan_with_events};
 use prescale_store::{CsvSource, EventStore, ForecastTable, IngestSummary, MetricStore, ParquetSource};
 use serde::Serialize;
@@ -282,9 +283,9 @@ fn fit_series(
     history: &Series,
     horizon: usize,
     levels: &[Level],
-    flags: Option<Arc<Flags>>,
+    options: &BuildOptions,
 ) -> Result<(Forecast, Vec<String>)> {
-    let fitted = model.build_with(flags).fit(history)?;
+    let fitted = model.build_with(options).fit(history)?;
     let f = fitted.predict(horizon, levels)?;
     for sc in fitted.scores() {
         info!("backtest {}: MASE {:.3} over {} origins, weight {:.2}", sc.model, sc.mase, sc.origins, sc.weight);
@@ -326,7 +327,9 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
                 .coarsen(c.forecast.min_step_mins * 60);
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
-            match fit_series(&c.forecast.model, &history, horizon, &levels, flags.clone()) {
+            let options =
+                BuildOptions { flags: flags.clone(), transform: c.forecast.transform, bounds: c.bounds(g, &id.metric) };
+            match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
                 Ok((forecast, warnings)) => {
                     for w in &warnings {
                         warn!("{id}: {w}");
@@ -413,8 +416,14 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     if let Some(c) = &config {
         holidays.extend(c.forecast.holiday_dates()?);
     }
-    let flags = forecast_flags(&holidays, None, &[], series.end());
-    let (forecast, warnings) = fit_series(&model, &series, steps, &levels, flags)?;
+    let bounds = Bounds { min: args.min, max: args.max };
+    bounds.validate().map_err(|e| anyhow::anyhow!("--min/--max: {e}"))?;
+    let options = BuildOptions {
+        flags: forecast_flags(&holidays, None, &[], series.end()),
+        transform: args.transform.or(config.as_ref().map(|c| c.forecast.transform)).unwrap_or_default(),
+        bounds,
+    };
+    let (forecast, warnings) = fit_series(&model, &series, steps, &levels, &options)?;
     for w in warnings {
         warn!("{}: {w}", path.display());
     }

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Duration;
 use prescale_core::{CapacityBounds, GridPolicy, Level, MetricId};
 use prescale_forecast::ModelSpec;
+use prescale_forecast::transform::{Bounds, Transform};
 use prescale_plan::{Guardrails, MaxBreach, PlanSettings, ReactiveSettings};
 use serde::Deserialize;
 
@@ -131,6 +132,8 @@ pub struct ForecastConfig {
     /// unset). With the events of the event store they are features of the `ridge` model
     /// (learnt from the history, known ahead); the other models ignore them.
     pub holidays: Vec<String>,
+    /// Fit on the log or Box–Cox transform of each series (`none`, `log`, `box-cox`).
+    pub transform: Transform,
 }
 
 impl ForecastConfig {
@@ -160,6 +163,7 @@ impl Default for ForecastConfig {
             model: ModelSpec::default(),
             min_step_mins: 5,
             holidays: Vec::new(),
+            transform: Transform::None,
         }
     }
 }
@@ -349,6 +353,12 @@ pub struct MetricConfig {
     /// For CSV/Parquet sources: the file (relative to the config file).
     #[serde(default)]
     pub file: Option<PathBuf>,
+    /// The smallest value the metric can take (forecasts are clipped to it; e.g. 0).
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// The largest value the metric can take (e.g. 100 for a CPU percentage).
+    #[serde(default)]
+    pub max: Option<f64>,
 }
 
 /// The built-in demo configuration (its relative paths point into the demo data directory).
@@ -424,6 +434,13 @@ impl Config {
             Level::new(*l).with_context(|| "[forecast] levels")?;
         }
         self.forecast.holiday_dates()?;
+        for g in &self.groups {
+            for m in &g.metrics {
+                Bounds { min: m.min, max: m.max }
+                    .validate()
+                    .map_err(|e| anyhow::anyhow!("group {:?} metric {:?}: {e}", g.name, m.name))?;
+            }
+        }
         if !(1..=1440).contains(&self.forecast.min_step_mins) {
             bail!(
                 "[forecast] min_step_mins = {} must be between 1 and 1440 (5: finer series are averaged to 5 minutes)",
@@ -593,6 +610,12 @@ impl Config {
             max_step_up: self.guardrails.max_step_up,
             time_zone: g.time_zone.as_deref().map(parse_time_zone).transpose()?,
         })
+    }
+
+    /// The physical bounds of a group's metric (none for a derived series such as the load of a
+    /// per-instance metric times the instances).
+    pub fn bounds(&self, g: &GroupConfig, metric: &str) -> Bounds {
+        g.metrics.iter().find(|m| m.name == metric).map_or_else(Bounds::default, |m| Bounds { min: m.min, max: m.max })
     }
 
     /// The price of one of the group's instance-hours: its own, else `[cost]`'s; `None` when neither

@@ -164,6 +164,16 @@ struct ShowArgs {
     /// [forecast] holidays). Features of the ridge model only: the other models ignore them
     #[arg(long, requires = "input", value_delimiter = ',')]
     holidays: Vec<String>,
+    /// Fit on a transform of the series for --input: none, log or box-cox (λ by Guerrero's
+    /// method) [default: the config's [forecast] transform, else none]
+    #[arg(long, requires = "input", value_parser = parse_transform)]
+    transform: Option<prescale_forecast::transform::Transform>,
+    /// The smallest value the metric can take, for --input (forecasts are clipped to it)
+    #[arg(long, requires = "input", allow_negative_numbers = true)]
+    min: Option<f64>,
+    /// The largest value the metric can take, for --input (e.g. 100 for a CPU percentage)
+    #[arg(long, requires = "input", allow_negative_numbers = true)]
+    max: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -497,5 +507,15 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn parse_transform(s: &str) -> Result<prescale_forecast::transform::Transform, String> {
+    use prescale_forecast::transform::Transform;
+    match s {
+        "none" => Ok(Transform::None),
+        "log" => Ok(Transform::Log),
+        "box-cox" | "boxcox" => Ok(Transform::BoxCox),
+        other => Err(format!("unknown transform {other:?}: use none, log or box-cox")),
     }
 }

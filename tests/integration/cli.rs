@@ -109,6 +109,15 @@ fn bad_configuration_is_refused_with_a_reason() {
         (demo.replacen("load_metric = \"requests\"", "load_metric = \"cpu\"", 1), "load_metric \"cpu\""),
         (demo.replacen("capacity_per_instance = 2500.0", "capacity_per_instance = 0.0", 1), "capacity_per_instance"),
         (demo.replacen("train_days = 28", "train_days = 28\nholidays = [\"25.12.2026\"]", 1), "YYYY-MM-DD"),
+        (demo.replacen("train_days = 28", "train_days = 28\ntransform = \"sqrt\"", 1), "unknown variant `sqrt`"),
+        (
+            demo.replacen(
+                "file = \"web-prod-requests.csv\"",
+                "file = \"web-prod-requests.csv\"\nmin = 10.0\nmax = 1.0",
+                1,
+            ),
+            "min must be below max",
+        ),
     ];
     assert_configs_refused(tmp.path(), &cases);
     let (code, _, err) = run(prescale().args(["--config", "/nonexistent/prescale.toml", "plan"]));
@@ -190,6 +199,42 @@ fn the_ridge_model_is_chosen_by_name_in_forecast_show_and_backtest() {
         .arg(&p));
     assert_eq!(code, 1);
     assert!(err.contains("unknown model") && err.contains("ridge"), "{err}");
+}
+
+#[test]
+fn transforms_and_bounds_in_forecast_show() {
+    // A CPU-like percentage near its ceiling: a daily cycle peaking at 95 %.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("cpu.csv");
+    let mut text = String::from("ts,value\n");
+    for h in 0..(24 * 10) {
+        let v = 60.0 + 35.0 * (std::f64::consts::TAU * (h % 24) as f64 / 24.0).sin() + (h % 7) as f64 * 0.7;
+        text.push_str(&format!("2026-01-{:02}T{:02}:00:00Z,{v:.2}\n", 1 + h / 24, h % 24));
+    }
+    std::fs::write(&p, text).unwrap();
+    let rows = |extra: &[&str]| -> (String, Vec<Vec<f64>>) {
+        let (code, out, err) = run(prescale()
+            .args(["forecast", "show", "--horizon", "24h", "--format", "csv", "--levels", "80,99"])
+            .args(extra)
+            .arg("--input")
+            .arg(&p));
+        assert_eq!(code, 0, "{err}");
+        let rows = out.lines().skip(1).map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect()).collect();
+        (err, rows)
+    };
+    let (_, plain) = rows(&[]);
+    assert!(plain.iter().any(|r| r[4] > 100.0), "the 99 % interval should reach past 100 unbounded");
+    let (_, bounded) = rows(&["--transform", "box-cox", "--min", "0", "--max", "100"]);
+    for r in &bounded {
+        // mean, lo80, hi80, lo99, hi99: nested, inside [0, 100].
+        assert!(r[3] >= 0.0 && r[3] <= r[1] && r[1] <= r[0] && r[0] <= r[2] && r[2] <= r[4] && r[4] <= 100.0, "{r:?}");
+    }
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--transform", "sqrt", "--input"]).arg(&p));
+    assert_eq!(code, 2);
+    assert!(err.contains("none, log or box-cox"), "{err}");
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--min", "5", "--max", "1", "--input"]).arg(&p));
+    assert_eq!(code, 1);
+    assert!(err.contains("min must be below max"), "{err}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use prescale_forecast::evaluate::{EvalSettings, evaluate};
 use prescale_forecast::flags::Flags;
 use prescale_forecast::point::Mstl;
 use prescale_forecast::synthetic::Shape;
-use prescale_forecast::{Candidate, Engine, EngineSettings, ModelSpec};
+use prescale_forecast::{BuildOptions, Candidate, Engine, EngineSettings, ModelSpec};
 
 fn geo_mean(v: &[f64]) -> f64 {
     (v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp()
@@ -80,7 +80,8 @@ fn ridge_learns_holidays_from_the_history_and_applies_them_ahead() {
     let flags = Arc::new(Flags::new(shape.holidays.iter().map(|d| span(*d as i64)).collect(), Vec::new()));
     let levels = [Level::new(0.8).unwrap()];
     let forecast = |flags: Option<Arc<Flags>>| {
-        let f = ModelSpec::Ridge.build_with(flags).fit(&train).unwrap().predict(48, &levels).unwrap();
+        let options = BuildOptions { flags, ..BuildOptions::default() };
+        let f = ModelSpec::Ridge.build_with(&options).fit(&train).unwrap().predict(48, &levels).unwrap();
         f.point
     };
     let (with, without) = (forecast(Some(flags)), forecast(None));

@@ -13,6 +13,7 @@ mod prepare;
 pub mod ridge;
 pub mod seasons;
 pub mod synthetic;
+pub mod transform;
 
 pub use engine::{Candidate, CandidateScore, Engine, EngineSettings};
 pub use error::ForecastError;
@@ -108,6 +109,17 @@ pub enum ModelSpec {
     Ridge,
 }
 
+/// How [`ModelSpec::build_with`] builds a forecaster beyond its kind.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Holidays and events (features of `ridge`).
+    pub flags: Option<Arc<flags::Flags>>,
+    /// Fit on the log or Box–Cox transform of the series ([`transform`]).
+    pub transform: transform::Transform,
+    /// Clip forecasts and intervals to these.
+    pub bounds: transform::Bounds,
+}
+
 /// The level model of [`ModelSpec::Profile`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -157,13 +169,20 @@ pub fn auto_candidates() -> (Vec<Candidate>, usize) {
 impl ModelSpec {
     /// The forecaster this spec describes.
     pub fn build(&self) -> Box<dyn Forecaster> {
-        self.build_with(None)
+        self.build_model(None)
     }
 
-    /// The forecaster this spec describes, with holidays and events for the models that use them
-    /// (`ridge`; the others ignore them).
-    pub fn build_with(&self, flags: Option<Arc<flags::Flags>>) -> Box<dyn Forecaster> {
-        let flags = flags.filter(|f| !f.is_empty());
+    /// The forecaster this spec describes, with the options: holidays and events for the models
+    /// that use them (`ridge`; the others ignore them), a transform and physical bounds around it.
+    pub fn build_with(&self, options: &BuildOptions) -> Box<dyn Forecaster> {
+        let inner = self.build_model(options.flags.clone().filter(|f| !f.is_empty()));
+        if options.transform == transform::Transform::None && options.bounds == transform::Bounds::default() {
+            return inner;
+        }
+        Box::new(transform::Transformed { inner, transform: options.transform, bounds: options.bounds })
+    }
+
+    fn build_model(&self, flags: Option<Arc<flags::Flags>>) -> Box<dyn Forecaster> {
         let single = |name: String, model: Box<dyn PointModel>| -> Box<dyn Forecaster> {
             Box::new(Engine {
                 name,

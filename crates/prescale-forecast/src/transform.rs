@@ -1,0 +1,345 @@
+//! Transforms and physical bounds around any forecaster.
+//!
+//! [`Transformed`] fits its inner forecaster to `T(y)` and maps the forecast back with `T⁻¹`.
+//! `T` is increasing, so every quantile maps to the same quantile: the point (a median) stays a
+//! median, intervals stay nested with `lower ≤ point ≤ upper`, and they become asymmetric the way
+//! count data are (wider above than below). Then everything is clipped to the metric's physical
+//! bounds (a CPU percentage never exceeds 100, a count is never negative).
+//!
+//! - `log`: `T(y) = ln(y + c)`; multiplicative cycles and errors become additive.
+//! - `box-cox`: `T(y) = ((y + c)^λ − 1) / λ` with `λ ∈ [0, 1]` chosen by Guerrero's method on the
+//!   history (the `λ` that makes the spread of each day proportional to its level^(1−λ), i.e.
+//!   the coefficient of variation of `sd_d / mean_d^(1−λ)` over days `d` smallest); `λ = 0` is the
+//!   log, `λ = 1` no transform at all.
+//!
+//! `c` is 0 for a positive series and 1 % of the mean for one with zeros; a series with negative
+//! values is fitted untransformed, with a warning.
+
+use prescale_core::{Forecast, Interval, Level, Series};
+use serde::{Deserialize, Serialize};
+
+use crate::{CandidateScore, FittedModel, ForecastError, Forecaster};
+
+/// The transform of [`Transformed`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Transform {
+    /// The series as it is.
+    #[default]
+    None,
+    /// The natural log.
+    Log,
+    /// Box–Cox with `λ` by Guerrero's method.
+    BoxCox,
+}
+
+/// Physical bounds of a metric: forecasts and intervals are clipped to them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    /// The smallest possible value (e.g. 0 for a count).
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// The largest possible value (e.g. 100 for a CPU percentage).
+    #[serde(default)]
+    pub max: Option<f64>,
+}
+
+impl Bounds {
+    /// Checks that the bounds are finite and `min < max`.
+    ///
+    /// # Errors
+    /// A message saying which bound is wrong.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [("min", self.min), ("max", self.max)] {
+            if v.is_some_and(|v| !v.is_finite()) {
+                return Err(format!("bound {name} must be a finite number"));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.min, self.max)
+            && a >= b
+        {
+            return Err(format!("bounds min = {a} and max = {b}: min must be below max"));
+        }
+        Ok(())
+    }
+
+    fn clip(&self, v: f64) -> f64 {
+        let v = self.min.map_or(v, |m| v.max(m));
+        self.max.map_or(v, |m| v.min(m))
+    }
+
+    fn is_none(&self) -> bool {
+        self.min.is_none() && self.max.is_none()
+    }
+}
+
+/// A forecaster fitted on a transformed series, its forecast mapped back and clipped to bounds.
+#[derive(Debug)]
+pub struct Transformed {
+    /// The forecaster of the transformed series.
+    pub inner: Box<dyn Forecaster>,
+    /// The transform.
+    pub transform: Transform,
+    /// The metric's physical bounds.
+    pub bounds: Bounds,
+}
+
+/// A fitted transform: `T(y) = ((y + shift)^λ − 1) / λ`, or `ln(y + shift)` for `λ = 0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Fitted {
+    lambda: f64,
+    shift: f64,
+}
+
+impl Fitted {
+    fn forward(&self, y: f64) -> f64 {
+        let v = (y + self.shift).max(f64::MIN_POSITIVE);
+        if self.lambda == 0.0 { v.ln() } else { (v.powf(self.lambda) - 1.0) / self.lambda }
+    }
+
+    fn inverse(&self, z: f64) -> f64 {
+        let v = if self.lambda == 0.0 {
+            z.exp()
+        } else {
+            // Below −1/λ there is no preimage: the transform's floor, i.e. y + shift = 0.
+            (self.lambda * z + 1.0).max(0.0).powf(1.0 / self.lambda)
+        };
+        v - self.shift
+    }
+}
+
+/// Guerrero's `λ` in [0, 1] (steps of 0.05): blocks of `period` values, the `λ` whose
+/// `sd / mean^(1−λ)` varies least across blocks. 1 (no transform) with fewer than two blocks.
+pub fn guerrero_lambda(y: &[f64], period: usize) -> f64 {
+    let period = period.max(2);
+    let blocks: Vec<(f64, f64)> = y
+        .chunks_exact(period)
+        .filter_map(|b| {
+            let mean = b.iter().sum::<f64>() / b.len() as f64;
+            let sd = (b.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (b.len() - 1) as f64).sqrt();
+            (mean > 0.0 && sd.is_finite()).then_some((mean, sd))
+        })
+        .collect();
+    if blocks.len() < 2 {
+        return 1.0;
+    }
+    let cv = |lambda: f64| {
+        let r: Vec<f64> = blocks.iter().map(|(m, s)| s / m.powf(1.0 - lambda)).collect();
+        let mean = r.iter().sum::<f64>() / r.len() as f64;
+        let sd = (r.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (r.len() - 1) as f64).sqrt();
+        if mean > 0.0 { sd / mean } else { f64::INFINITY }
+    };
+    let mut best = (f64::INFINITY, 1.0);
+    for k in 0..=20 {
+        let lambda = f64::from(k) * 0.05;
+        let c = cv(lambda);
+        if c < best.0 - 1e-12 {
+            best = (c, lambda);
+        }
+    }
+    best.1
+}
+
+#[derive(Debug)]
+struct FittedTransformed {
+    inner: Box<dyn FittedModel>,
+    transform: Option<Fitted>,
+    bounds: Bounds,
+    warnings: Vec<String>,
+    id: String,
+}
+
+impl Forecaster for Transformed {
+    fn name(&self) -> String {
+        match self.transform {
+            Transform::None => self.inner.name(),
+            Transform::Log => format!("log({})", self.inner.name()),
+            Transform::BoxCox => format!("box-cox({})", self.inner.name()),
+        }
+    }
+
+    fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
+        let mut warnings = Vec::new();
+        let finite: Vec<f64> = history.values().iter().copied().filter(|v| v.is_finite()).collect();
+        let fitted = match self.transform {
+            Transform::None => None,
+            _ if finite.iter().any(|v| *v < 0.0) => {
+                warnings.push(format!(
+                    "the history has negative values: fitted without the {} transform",
+                    if self.transform == Transform::Log { "log" } else { "box-cox" }
+                ));
+                None
+            }
+            _ if finite.is_empty() => None,
+            t => {
+                let mean = finite.iter().sum::<f64>() / finite.len() as f64;
+                let shift = if finite.iter().any(|v| *v <= 0.0) { 0.01 * mean.max(f64::MIN_POSITIVE) } else { 0.0 };
+                let lambda = match t {
+                    Transform::BoxCox => {
+                        let shifted: Vec<f64> = finite.iter().map(|v| v + shift).collect();
+                        guerrero_lambda(&shifted, history.steps_per_day().max(2))
+                    }
+                    _ => 0.0,
+                };
+                Some(Fitted { lambda, shift })
+            }
+        };
+        let series = match fitted {
+            Some(f) => {
+                let z: Vec<f64> =
+                    history.values().iter().map(|v| if v.is_finite() { f.forward(*v) } else { f64::NAN }).collect();
+                Series::new(history.start(), history.step_secs(), z)
+                    .map_err(|e| ForecastError::Model(format!("transform: {e}")))?
+            }
+            None => history.clone(),
+        };
+        let inner = self.inner.fit(&series)?;
+        warnings.extend(inner.warnings());
+        let id = match fitted {
+            Some(f) if self.transform == Transform::BoxCox => format!("box-cox({:.2}):{}", f.lambda, inner.model_id()),
+            Some(_) => format!("log:{}", inner.model_id()),
+            None => inner.model_id(),
+        };
+        Ok(Box::new(FittedTransformed { inner, transform: fitted, bounds: self.bounds, warnings, id }))
+    }
+}
+
+impl FittedModel for FittedTransformed {
+    fn model_id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+
+    fn predict(&self, horizon: usize, levels: &[Level]) -> Result<Forecast, ForecastError> {
+        let f = self.inner.predict(horizon, levels)?;
+        if self.transform.is_none() && self.bounds.is_none() {
+            return Ok(f);
+        }
+        let back = |v: &f64| {
+            let y = self.transform.map_or(*v, |t| t.inverse(*v));
+            self.bounds.clip(y)
+        };
+        let point: Vec<f64> = f.point.iter().map(back).collect();
+        let intervals = f
+            .intervals
+            .iter()
+            .map(|iv| Interval {
+                level: iv.level,
+                lower: iv.lower.iter().map(back).collect(),
+                upper: iv.upper.iter().map(back).collect(),
+            })
+            .collect();
+        let mut out = Forecast::new(self.id.clone(), f.start, f.step_secs, point, intervals)?;
+        out.scores = f.scores;
+        Ok(out)
+    }
+
+    fn scores(&self) -> Vec<CandidateScore> {
+        self.inner.scores()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::ModelSpec;
+
+    fn lv(v: f64) -> Level {
+        Level::new(v).unwrap()
+    }
+
+    #[test]
+    fn transforms_round_trip() {
+        for f in [
+            Fitted { lambda: 0.0, shift: 0.0 },
+            Fitted { lambda: 0.35, shift: 2.0 },
+            Fitted { lambda: 1.0, shift: 0.0 },
+        ] {
+            for y in [0.5, 3.0, 1234.5] {
+                assert!((f.inverse(f.forward(y)) - y).abs() < 1e-9 * y.max(1.0), "{f:?} {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn guerrero_finds_the_log_for_multiplicative_noise_and_none_for_additive() {
+        // Days at very different levels; noise proportional to the level, or constant.
+        let mut x = 99u64;
+        let mut noise = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let levels = [10.0, 100.0, 1000.0, 50.0, 500.0, 20.0];
+        let mult: Vec<f64> =
+            levels.iter().flat_map(|l| (0..24).map(|_| l * (1.0 + 0.3 * noise())).collect::<Vec<_>>()).collect();
+        let add: Vec<f64> =
+            levels.iter().flat_map(|l| (0..24).map(|_| l + 5.0 * noise()).collect::<Vec<_>>()).collect();
+        assert!(guerrero_lambda(&mult, 24) <= 0.1, "{}", guerrero_lambda(&mult, 24));
+        assert!(guerrero_lambda(&add, 24) >= 0.9, "{}", guerrero_lambda(&add, 24));
+        assert_eq!(guerrero_lambda(&add[..24], 24), 1.0);
+    }
+
+    fn series(values: Vec<f64>) -> Series {
+        Series::new(Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(), 3600, values).unwrap()
+    }
+
+    #[test]
+    fn log_intervals_are_asymmetric_nested_and_bounded() {
+        // A daily cycle with multiplicative noise, a CPU-like metric bounded at 100.
+        let mut x = 7u64;
+        let mut noise = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
+        };
+        let y: Vec<f64> = (0..24 * 14)
+            .map(|i| {
+                let base = 40.0 + 35.0 * (std::f64::consts::TAU * (i % 24) as f64 / 24.0).sin();
+                (base * (1.0 + 0.6 * noise())).min(100.0)
+            })
+            .collect();
+        let t = Transformed {
+            inner: ModelSpec::Auto.build(),
+            transform: Transform::Log,
+            bounds: Bounds { min: Some(0.0), max: Some(100.0) },
+        };
+        let fitted = t.fit(&series(y)).unwrap();
+        assert!(fitted.model_id().starts_with("log:auto"), "{}", fitted.model_id());
+        let f = fitted.predict(48, &[lv(0.8), lv(0.95)]).unwrap();
+        let mut wider_above = 0;
+        for i in 0..48 {
+            let (p, lo, hi) = (f.point[i], f.intervals[1].lower[i], f.intervals[1].upper[i]);
+            assert!(lo >= 0.0 && hi <= 100.0 && lo <= p && p <= hi, "step {i}: {lo} {p} {hi}");
+            assert!(f.intervals[0].lower[i] >= lo && f.intervals[0].upper[i] <= hi);
+            if hi - p > p - lo || hi == 100.0 {
+                wider_above += 1;
+            }
+        }
+        assert!(wider_above >= 40, "log intervals should be wider above: {wider_above} of 48");
+    }
+
+    #[test]
+    fn negative_values_are_fitted_untransformed_with_a_warning() {
+        let y: Vec<f64> = (0..24 * 4).map(|i| (i % 24) as f64 - 5.0).collect();
+        let t = Transformed { inner: ModelSpec::Auto.build(), transform: Transform::BoxCox, bounds: Bounds::default() };
+        let fitted = t.fit(&series(y)).unwrap();
+        assert!(fitted.warnings().iter().any(|w| w.contains("negative values")), "{:?}", fitted.warnings());
+        assert!(!fitted.model_id().starts_with("box-cox"));
+    }
+
+    #[test]
+    fn bad_bounds_are_refused() {
+        assert!(Bounds { min: Some(5.0), max: Some(5.0) }.validate().is_err());
+        assert!(Bounds { min: None, max: Some(f64::NAN) }.validate().is_err());
+        assert!(Bounds { min: Some(0.0), max: Some(100.0) }.validate().is_ok());
+    }
+}
