@@ -17,8 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
-/// Not built yet: holiday/event flags as model features; the ML model (`--model ridge`) is built
-/// but not part of `auto`. The commands below are what exists.
+/// The ML model (`--model ridge`, with holiday and event flags) is built but not part of `auto`;
+/// log/Box-Cox transforms are available but off by default (`[forecast] transform`). The commands
+/// below are what exists.
 #[derive(Debug, Parser)]
 #[command(name = "prescale", version, propagate_version = true, max_term_width = 100)]
 struct Cli {
