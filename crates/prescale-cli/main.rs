@@ -386,10 +386,19 @@ struct SimulateArgs {
     /// group's]
     #[arg(long)]
     quantile: Option<f64>,
-    /// Utilization the quantile's load may reach, in [target, 1]; the point forecast stays at the
-    /// target [default: the quantile at the target, or the environment's quantile_utilization]
+    /// Utilization the quantile's load may reach, in [target, 1] [default: 1.0, or the
+    /// environment's quantile_utilization (absent there: the quantile at the target)]
     #[arg(long, value_name = "FRACTION")]
     quantile_utilization: Option<f64>,
+    /// With a quantile utilization: whether the floors also hold the point forecast at the
+    /// target (true) or leave the expected load to target tracking (false) [default: false, or the
+    /// environment's point_at_target]
+    #[arg(long, value_name = "BOOL")]
+    point_at_target: Option<bool>,
+    /// Write no floors from a forecast whose backtests did not beat the flat median of the last day
+    /// [default: true, or the config's [trust] beat_flat_median]
+    #[arg(long, value_name = "BOOL")]
+    beat_flat_median: Option<bool>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES")]

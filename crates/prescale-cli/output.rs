@@ -524,7 +524,14 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         s.max_size,
         s.boot_mins,
         s.quantile * 100.0,
-        s.quantile_utilization.map(|u| format!(" ≤ {:.0} % (point at the target)", u * 100.0)).unwrap_or_default(),
+        s.quantile_utilization
+            .map(|u| format!(
+                " ≤ {:.0} %{}",
+                u * 100.0,
+                if s.point_at_target { " (point at the target)" } else { " (point left to target tracking)" }
+            ))
+            .unwrap_or_default()
+            + if s.beat_flat_median { ", floors only from forecasts that beat the flat median" } else { "" },
         s.lead_time_mins
     )?;
     if !r.nights.is_empty() {
