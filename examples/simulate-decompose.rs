@@ -40,7 +40,13 @@ fn main() -> Result<()> {
             "quantile_utilization" => s.quantile_utilization = Some(f()?),
             "headroom" => s.headroom = f()?,
             "point_at_target" => s.point_at_target = v == "true",
-            "trust_skill" => s.trust_skill = v == "true",
+            "unskilled" => {
+                s.unskilled = match v {
+                    "median" => prescale_plan::Unskilled::Median,
+                    "none" => prescale_plan::Unskilled::None,
+                    _ => prescale_plan::Unskilled::Trust,
+                }
+            }
             "lead_time_mins" => s.lead_time_mins = u()?,
             "min_hold_mins" => s.min_hold_mins = u()?,
             "target_utilization" => s.target_utilization = f()?,

@@ -1220,7 +1220,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         quantile: args.quantile.unwrap_or(0.9),
         quantile_utilization: args.quantile_utilization.or(Some(1.0)),
         point_at_target: args.point_at_target.unwrap_or(false),
-        trust_skill: args.beat_flat_median.unwrap_or(true),
+        unskilled: args.unskilled.unwrap_or_default(),
         lead_time_mins: args.lead_time_mins.unwrap_or(10),
         min_hold_mins: args.min_hold_mins.unwrap_or(60),
         min_history_days: args.min_history_days,
@@ -1256,7 +1256,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.quantile = args.quantile.unwrap_or(ps.quantile);
             s.quantile_utilization = args.quantile_utilization.or(ps.quantile_utilization);
             s.point_at_target = args.point_at_target.unwrap_or(ps.point_at_target);
-            s.trust_skill = args.beat_flat_median.unwrap_or(ps.trust_skill);
+            s.unskilled = args.unskilled.unwrap_or(ps.unskilled);
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;

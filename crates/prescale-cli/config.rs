@@ -187,14 +187,20 @@ pub struct TrustConfig {
     /// The forecast's backtest MASE on its own history (weighted over its models) may be at most
     /// this; 1 is the typical error of "same time yesterday".
     pub max_backtest_mase: f64,
-    /// Write floors only from a forecast whose backtests beat the flat median of the last day
-    /// (its models' weighted MASE below the median's); otherwise the reactive policy alone.
-    pub beat_flat_median: bool,
+    /// A forecast whose models did no better in their backtests than the flat median of the last
+    /// day (weighted MASE at or above the median's): `trust` (plan from it), `median` (floors for
+    /// its P50), `none` (no floors).
+    pub unskilled: prescale_plan::Unskilled,
 }
 
 impl Default for TrustConfig {
     fn default() -> Self {
-        Self { min_history_hours: 24.0, max_data_age_mins: 180, max_backtest_mase: 3.0, beat_flat_median: false }
+        Self {
+            min_history_hours: 24.0,
+            max_data_age_mins: 180,
+            max_backtest_mase: 3.0,
+            unskilled: prescale_plan::Unskilled::Trust,
+        }
     }
 }
 
@@ -571,7 +577,7 @@ impl Config {
             quantile: g.quantile.unwrap_or(env.quantile),
             quantile_utilization: env.quantile_utilization,
             point_at_target: env.point_at_target,
-            trust_skill: self.trust.beat_flat_median,
+            unskilled: self.trust.unskilled,
             headroom: env.headroom,
             lead_time: Duration::minutes(self.plan.lead_time_mins),
             min_hold: Duration::minutes(self.plan.min_hold_mins),

@@ -395,10 +395,11 @@ struct SimulateArgs {
     /// environment's point_at_target]
     #[arg(long, value_name = "BOOL")]
     point_at_target: Option<bool>,
-    /// Write no floors from a forecast whose backtests did not beat the flat median of the last day
-    /// [default: true, or the config's [trust] beat_flat_median]
-    #[arg(long, value_name = "BOOL")]
-    beat_flat_median: Option<bool>,
+    /// What a forecast that did not beat the flat median of the last day in its own backtests
+    /// does: trust (plan from it), median (floors for its P50), none (no floors) [default: trust,
+    /// or the config's [trust] unskilled]
+    #[arg(long, value_name = "trust|median|none", value_parser = parse_unskilled)]
+    unskilled: Option<prescale_plan::Unskilled>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES")]
@@ -502,5 +503,14 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+fn parse_unskilled(s: &str) -> Result<prescale_plan::Unskilled, String> {
+    match s {
+        "trust" => Ok(prescale_plan::Unskilled::Trust),
+        "median" => Ok(prescale_plan::Unskilled::Median),
+        "none" => Ok(prescale_plan::Unskilled::None),
+        _ => Err(format!("{s:?}: choose trust, median or none")),
     }
 }

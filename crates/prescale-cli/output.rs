@@ -531,7 +531,11 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
                 if s.point_at_target { " (point at the target)" } else { " (point left to target tracking)" }
             ))
             .unwrap_or_default()
-            + if s.beat_flat_median { ", floors only from forecasts that beat the flat median" } else { "" },
+            + match s.unskilled {
+                prescale_plan::Unskilled::Trust => "",
+                prescale_plan::Unskilled::Median => ", P50 where the forecast did not beat the flat median",
+                prescale_plan::Unskilled::None => ", no floors where the forecast did not beat the flat median",
+            },
         s.lead_time_mins
     )?;
     if !r.nights.is_empty() {

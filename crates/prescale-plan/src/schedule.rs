@@ -47,6 +47,21 @@ impl Default for ReactiveSettings {
     }
 }
 
+/// What the planner does with a forecast that did no better than the flat median of the last day
+/// in its own backtests ([`skill`] at 1 or above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unskilled {
+    /// Plan from it as from any other.
+    #[default]
+    Trust,
+    /// Size its floors for the median (P50) instead of the configured quantile: its interval's
+    /// upper end is a guess about a shape it has not shown it knows.
+    Median,
+    /// Write no floors: the reactive policy alone.
+    None,
+}
+
 /// What the planner does when the forecast needs more instances than the group's `MaxSize`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MaxBreach {
@@ -84,9 +99,9 @@ pub struct PlanSettings {
     /// tracking keeps the expected load at the target above such a floor as it does without one;
     /// the floor then binds only where the forecast sees a rise faster than it can follow.
     pub point_at_target: bool,
-    /// Weigh the forecast by its own backtests (see [`skill`]): a forecast that did no better than
-    /// the flat median of the last day on the series' own history writes no floors.
-    pub trust_skill: bool,
+    /// What a forecast that did no better than the flat median of the last day in its own
+    /// backtests (see [`skill`]) does.
+    pub unskilled: Unskilled,
     /// Extra capacity on top, as a fraction (0.1 = 10 %).
     pub headroom: f64,
     /// How long before the demand its capacity must be in place (boot + warm-up + buffer).
@@ -125,7 +140,7 @@ impl Default for PlanSettings {
             quantile: 0.9,
             quantile_utilization: None,
             point_at_target: true,
-            trust_skill: false,
+            unskilled: Unskilled::Trust,
             headroom: 0.0,
             lead_time: Duration::minutes(10),
             min_hold: Duration::hours(1),
@@ -222,7 +237,8 @@ pub fn plan_group(
         decide(d.what, d.why);
     }
     let skill_ratio = forecast.and_then(skill);
-    let unskilled = s.trust_skill && skill_ratio.is_some_and(|r| r >= 1.0);
+    let no_skill = skill_ratio.is_some_and(|r| r >= 1.0);
+    let unskilled = no_skill && s.unskilled == Unskilled::None;
     let Some(f) = forecast.filter(|f| !f.is_empty() && !unskilled) else {
         let why = match skill_ratio.filter(|_| unskilled) {
             Some(r) => format!(
@@ -254,6 +270,22 @@ pub fn plan_group(
         };
     };
     let step = f.step_secs.max(1);
+    let median;
+    let s = match skill_ratio {
+        Some(r) if no_skill && s.unskilled == Unskilled::Median && s.quantile > 0.5 => {
+            decide(
+                "floors sized for the median (P50)".into(),
+                format!(
+                    "the forecast did no better than the flat median of the last day in its own backtests (MASE {r:.2} \
+                     × the median's): its P{:.0} is a guess about a shape it has not shown it knows",
+                    s.quantile * 100.0
+                ),
+            );
+            median = PlanSettings { quantile: 0.5, ..s.clone() };
+            &median
+        }
+        _ => s,
+    };
     let raw_required = required(f, s);
     let (max, ceiling) = (s.bounds.max(), s.ceiling());
     let clamped: Vec<u32> = raw_required.iter().map(|r| (*r).clamp(s.bounds.min(), ceiling)).collect();
@@ -650,8 +682,8 @@ mod tests {
     }
 
     #[test]
-    fn a_forecast_no_better_than_the_flat_median_writes_no_floors_when_skill_is_weighed() {
-        let s = PlanSettings { trust_skill: true, ..settings(1, 50) };
+    fn a_forecast_no_better_than_the_flat_median_writes_no_floors_or_median_ones_when_asked() {
+        let s = PlanSettings { unskilled: Unskilled::None, ..settings(1, 50) };
         let floors = |f: &Forecast, s: &PlanSettings| plan_group("g", "prod", Some(f), s, t0()).scheduled_actions.len();
         let good = scored(&[("median(1d)", 1.0, 0.2), ("profile", 0.8, 0.8)]);
         assert_eq!(floors(&good, &s), 2);
@@ -663,7 +695,15 @@ mod tests {
         assert_eq!(plan.policies.len(), 3, "the reactive policy stays");
         assert!(plan.decisions.iter().any(|d| d.why.contains("MASE 1.10 × the median's")), "{:#?}", plan.decisions);
         // Not weighed, or no scores to weigh: floors as before.
-        assert_eq!(floors(&flat, &PlanSettings { trust_skill: false, ..s.clone() }), 2);
+        assert_eq!(floors(&flat, &PlanSettings { unskilled: Unskilled::Trust, ..s.clone() }), 2);
+        // Or sized for the median: point 1,000 at 100 per instance is 10 instances, not the P90's 12.
+        let median =
+            plan_group("g", "prod", Some(&flat), &PlanSettings { unskilled: Unskilled::Median, ..s.clone() }, t0());
+        assert_eq!(levels(&median), vec![(Some(10), None), (Some(1), None)]);
+        assert!(median.decisions.iter().any(|d| d.what == "floors sized for the median (P50)"));
+        let good =
+            plan_group("g", "prod", Some(&good), &PlanSettings { unskilled: Unskilled::Median, ..s.clone() }, t0());
+        assert_eq!(levels(&good), vec![(Some(12), None), (Some(1), None)], "a skilled forecast keeps its P90");
         assert_eq!(floors(&scored(&[]), &s), 2);
     }
 

@@ -115,9 +115,9 @@ pub struct SimSettings {
     /// `PlanSettings::point_at_target`; default false: the expected load is left to target
     /// tracking).
     pub point_at_target: bool,
-    /// Whether a forecast that did not beat the flat median in its own backtests writes no floors
-    /// (see `PlanSettings::trust_skill`; default true).
-    pub trust_skill: bool,
+    /// What a forecast that did not beat the flat median in its own backtests does (see
+    /// `PlanSettings::unskilled`; default: trusted).
+    pub unskilled: prescale_plan::Unskilled,
     /// Extra capacity on prescale's floors, as a fraction (default 0; `[environments] headroom`).
     pub headroom: f64,
     /// How long before the demand the planned capacity is in place (default 10 min).
@@ -156,7 +156,7 @@ impl Default for SimSettings {
             quantile: 0.9,
             quantile_utilization: Some(1.0),
             point_at_target: false,
-            trust_skill: true,
+            unskilled: prescale_plan::Unskilled::Trust,
             headroom: 0.0,
             lead_time_mins: 10,
             min_hold_mins: 60,
@@ -199,8 +199,8 @@ pub struct Resolved {
     pub quantile_utilization: Option<f64>,
     /// Whether prescale's floors also hold the point forecast at the target.
     pub point_at_target: bool,
-    /// Whether a forecast that did not beat the flat median writes no floors.
-    pub beat_flat_median: bool,
+    /// What a forecast that did not beat the flat median does.
+    pub unskilled: prescale_plan::Unskilled,
     /// Headroom on prescale's floors.
     pub headroom: f64,
     /// Lead time in minutes.
@@ -418,7 +418,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         quantile: s.quantile,
         quantile_utilization: s.quantile_utilization,
         point_at_target: s.point_at_target,
-        beat_flat_median: s.trust_skill,
+        unskilled: s.unskilled,
         headroom: s.headroom,
         lead_time_mins: s.lead_time_mins,
         min_history_days: s.min_history_days,
@@ -608,7 +608,7 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
         quantile: s.quantile,
         quantile_utilization: s.quantile_utilization,
         point_at_target: s.point_at_target,
-        trust_skill: s.trust_skill,
+        unskilled: s.unskilled,
         headroom: s.headroom,
         lead_time: Duration::minutes(i64::from(s.lead_time_mins)),
         min_hold: Duration::minutes(i64::from(s.min_hold_mins)),
