@@ -216,7 +216,8 @@ pub fn skill(f: &Forecast) -> Option<f64> {
 }
 
 /// Makes the plan for one group. With no forecast (none made, or not trusted) the plan holds no
-/// scheduled actions and relies on the reactive policy alone; every choice is recorded in
+/// floors, only one action that puts `MinSize` back at once, and relies on the reactive policy
+/// alone; every choice is recorded in
 /// [`GroupPlan::decisions`].
 pub fn plan_group(
     group: &str,
