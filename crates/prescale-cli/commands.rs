@@ -1277,7 +1277,9 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         spot_share: args.spot_share,
         spot_price_per_hour: spot_price,
         quantile: args.quantile.unwrap_or(0.9),
-        quantile_utilization: args.quantile_utilization,
+        quantile_utilization: args.quantile_utilization.or(Some(1.0)),
+        point_at_target: args.point_at_target.unwrap_or(false),
+        unskilled: args.unskilled.unwrap_or_default(),
         lead_time_mins: args.lead_time_mins.unwrap_or(10),
         min_hold_mins: args.min_hold_mins.unwrap_or(60),
         min_history_days: args.min_history_days,
@@ -1312,6 +1314,8 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.target_utilization = args.target.unwrap_or(ps.target_utilization);
             s.quantile = args.quantile.unwrap_or(ps.quantile);
             s.quantile_utilization = args.quantile_utilization.or(ps.quantile_utilization);
+            s.point_at_target = args.point_at_target.unwrap_or(ps.point_at_target);
+            s.unskilled = args.unskilled.unwrap_or(ps.unskilled);
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;

@@ -214,11 +214,20 @@ pub struct TrustConfig {
     /// The forecast's backtest MASE on its own history (weighted over its models) may be at most
     /// this; 1 is the typical error of "same time yesterday".
     pub max_backtest_mase: f64,
+    /// A forecast whose models did no better in their backtests than the flat median of the last
+    /// day (weighted MASE at or above the median's): `trust` (plan from it), `median` (floors for
+    /// its P50), `none` (no floors).
+    pub unskilled: prescale_plan::Unskilled,
 }
 
 impl Default for TrustConfig {
     fn default() -> Self {
-        Self { min_history_hours: 24.0, max_data_age_mins: 180, max_backtest_mase: 3.0 }
+        Self {
+            min_history_hours: 24.0,
+            max_data_age_mins: 180,
+            max_backtest_mase: 3.0,
+            unskilled: prescale_plan::Unskilled::Trust,
+        }
     }
 }
 
@@ -257,6 +266,10 @@ pub struct EnvironmentConfig {
     /// Utilization the quantile's load may reach, in [target_utilization, 1]; the point forecast
     /// stays at the target. Absent: the quantile is sized at the target.
     pub quantile_utilization: Option<f64>,
+    /// With `quantile_utilization`: whether the floor also holds the point forecast at the target
+    /// (true), or leaves the expected load to target tracking (false: the floor binds only where
+    /// the P`quantile` load would not fit at `quantile_utilization`, i.e. ahead of rises).
+    pub point_at_target: bool,
     /// Utilization the floors are sized for, in (0, 1].
     pub target_utilization: f64,
     /// Extra capacity as a fraction (0.1 = 10 %).
@@ -265,7 +278,13 @@ pub struct EnvironmentConfig {
 
 impl Default for EnvironmentConfig {
     fn default() -> Self {
-        Self { quantile: 0.9, quantile_utilization: None, target_utilization: 0.7, headroom: 0.0 }
+        Self {
+            quantile: 0.9,
+            quantile_utilization: None,
+            point_at_target: true,
+            target_utilization: 0.7,
+            headroom: 0.0,
+        }
     }
 }
 
@@ -598,6 +617,8 @@ impl Config {
             target_utilization: g.target_utilization.unwrap_or(env.target_utilization),
             quantile: g.quantile.unwrap_or(env.quantile),
             quantile_utilization: env.quantile_utilization,
+            point_at_target: env.point_at_target,
+            unskilled: self.trust.unskilled,
             headroom: env.headroom,
             lead_time: Duration::minutes(self.plan.lead_time_mins),
             min_hold: Duration::minutes(self.plan.min_hold_mins),

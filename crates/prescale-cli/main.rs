@@ -401,10 +401,20 @@ struct SimulateArgs {
     /// group's]
     #[arg(long)]
     quantile: Option<f64>,
-    /// Utilization the quantile's load may reach, in [target, 1]; the point forecast stays at the
-    /// target [default: the quantile at the target, or the environment's quantile_utilization]
+    /// Utilization the quantile's load may reach, in [target, 1] [default: 1.0, or the
+    /// environment's quantile_utilization (absent there: the quantile at the target)]
     #[arg(long, value_name = "FRACTION")]
     quantile_utilization: Option<f64>,
+    /// With a quantile utilization: whether the floors also hold the point forecast at the
+    /// target (true) or leave the expected load to target tracking (false) [default: false, or the
+    /// environment's point_at_target]
+    #[arg(long, value_name = "BOOL")]
+    point_at_target: Option<bool>,
+    /// What a forecast that did not beat the flat median of the last day in its own backtests
+    /// does: trust (plan from it), median (floors for its P50), none (no floors) [default: trust,
+    /// or the config's [trust] unskilled]
+    #[arg(long, value_name = "trust|median|none", value_parser = parse_unskilled)]
+    unskilled: Option<prescale_plan::Unskilled>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES")]
@@ -518,5 +528,14 @@ fn parse_transform(s: &str) -> Result<prescale_forecast::transform::Transform, S
         "log" => Ok(Transform::Log),
         "box-cox" | "boxcox" => Ok(Transform::BoxCox),
         other => Err(format!("unknown transform {other:?}: use none, log or box-cox")),
+    }
+}
+
+fn parse_unskilled(s: &str) -> Result<prescale_plan::Unskilled, String> {
+    match s {
+        "trust" => Ok(prescale_plan::Unskilled::Trust),
+        "median" => Ok(prescale_plan::Unskilled::Median),
+        "none" => Ok(prescale_plan::Unskilled::None),
+        _ => Err(format!("{s:?}: choose trust, median or none")),
     }
 }

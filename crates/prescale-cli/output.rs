@@ -524,7 +524,18 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         s.max_size,
         s.boot_mins,
         s.quantile * 100.0,
-        s.quantile_utilization.map(|u| format!(" ≤ {:.0} % (point at the target)", u * 100.0)).unwrap_or_default(),
+        s.quantile_utilization
+            .map(|u| format!(
+                " ≤ {:.0} %{}",
+                u * 100.0,
+                if s.point_at_target { " (point at the target)" } else { " (point left to target tracking)" }
+            ))
+            .unwrap_or_default()
+            + match s.unskilled {
+                prescale_plan::Unskilled::Trust => "",
+                prescale_plan::Unskilled::Median => ", P50 where the forecast did not beat the flat median",
+                prescale_plan::Unskilled::None => ", no floors where the forecast did not beat the flat median",
+            },
         s.lead_time_mins
     )?;
     if !r.nights.is_empty() {

@@ -78,13 +78,26 @@ fn the_demo_trace_prescale_beats_reactive_and_the_oracle_bounds_everyone() {
     let ps = policies(&json);
     let (reactive, prescale_, oracle) = (policy(&ps, "reactive"), policy(&ps, "prescale"), policy(&ps, "oracle"));
     // At a 70 % target the 43 % spare capacity absorbs reactive's lag on this trace (both have no
-    // under-provisioned minute); prescale's floors show as far fewer minutes above the target and
-    // far less thrashing.
+    // under-provisioned minute). The default floors (the P90 at full capacity, the expected load
+    // left to target tracking) bind only ahead of rises: within 5 % of reactive's instance-hours,
+    // with fewer minutes above the target and fewer reversals.
+    let ih = |p: &Value| float(p, "instance_hours");
+    assert!(ih(prescale_) <= 1.05 * ih(reactive), "prescale {prescale_}\nreactive {reactive}");
+    assert!(float(prescale_, "share_above_target") < float(reactive, "share_above_target"), "{prescale_}");
+    assert!(int(prescale_, "reversals_within_hour") < int(reactive, "reversals_within_hour"), "{prescale_}");
+    // The P90 at the target (the floors also hold the expected load at the target) buys far fewer
+    // minutes above the target and far less thrashing, at more instance-hours.
+    let held = ok(prescale()
+        .args(["simulate", "--format", "json", "--quantile-utilization", "0.7", "--input"])
+        .arg(demo_trace()));
+    let held = policies(&held);
+    let held = policy(&held, "prescale");
     assert!(
-        float(prescale_, "share_above_target") < float(reactive, "share_above_target") / 2.0,
-        "prescale {prescale_}\nreactive {reactive}"
+        float(held, "share_above_target") < float(reactive, "share_above_target") / 2.0,
+        "prescale {held}\nreactive {reactive}"
     );
-    assert!(int(prescale_, "reversals_within_hour") < int(reactive, "reversals_within_hour") / 2);
+    assert!(int(held, "reversals_within_hour") < int(reactive, "reversals_within_hour") / 2);
+    assert!(ih(held) > ih(prescale_), "{held}\n{prescale_}");
     assert_eq!(int(oracle, "under_provisioned_minutes"), 0, "{oracle}");
     assert_eq!(float(oracle, "share_above_target"), 0.0, "{oracle}");
     for p in &ps {
@@ -337,8 +350,9 @@ fn a_spike_is_met_after_the_alarm_and_the_boot_and_prescale_relies_on_its_fallba
     assert!(st["scale_out_mins"].is_null() && int(st, "under_provisioned_minutes") == 20, "{st}");
     // prescale's nightly forecast saw ordinary days only: its floors stay far below the test's need,
     // and its reactive fallback scales out exactly as target tracking alone does.
+    // (The ordinary peak, 2,000, needs 12 instances at 70 %; its P90 at full capacity about 9.)
     let planned = int(&sc, "prescale_planned_peak");
-    assert!((10..=15).contains(&planned), "{sc}");
+    assert!((8..=15).contains(&planned), "{sc}");
     let pre = policy(results, "prescale");
     assert_eq!(int(pre, "scale_out_mins"), 8, "{pre}");
     // The oracle was added, launched ahead, and is never short.

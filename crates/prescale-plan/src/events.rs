@@ -462,7 +462,8 @@ mod tests {
         // Without a forecast the event is reported, not planned.
         let e = ev("x", 120, 240, EventEffect::Multiplier { factor: 3.0 });
         let nf = plan_with_events("g", "prod", None, &[e], None, &s, t0());
-        assert!(nf.plan.scheduled_actions.is_empty());
+        assert_eq!(nf.plan.scheduled_actions.len(), 1, "only MinSize back: {:?}", nf.plan.scheduled_actions);
+        assert_eq!(nf.plan.scheduled_actions[0].min_size, Some(s.bounds.min()));
         assert!(nf.plan.decisions.iter().any(|d| d.what.contains("not yet planned") && d.why.contains("no forecast")));
     }
 

@@ -47,6 +47,21 @@ impl Default for ReactiveSettings {
     }
 }
 
+/// What the planner does with a forecast that did no better than the flat median of the last day
+/// in its own backtests ([`skill`] at 1 or above).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unskilled {
+    /// Plan from it as from any other.
+    #[default]
+    Trust,
+    /// Size its floors for the median (P50) instead of the configured quantile: its interval's
+    /// upper end is a guess about a shape it has not shown it knows.
+    Median,
+    /// Write no floors: the reactive policy alone.
+    None,
+}
+
 /// What the planner does when the forecast needs more instances than the group's `MaxSize`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum MaxBreach {
@@ -78,6 +93,15 @@ pub struct PlanSettings {
     /// point forecast at the target" and "the P`q` load at full capacity": the floor expects to run
     /// at the target and is under-provisioned only when the load is above its P`q`.
     pub quantile_utilization: Option<f64>,
+    /// With `quantile_utilization` above the target: whether the floor also holds the point
+    /// forecast at the target (`true`), or leaves the expected load to the reactive policy and
+    /// only guarantees that the P`q` load fits at `quantile_utilization` (`false`). Target
+    /// tracking keeps the expected load at the target above such a floor as it does without one;
+    /// the floor then binds only where the forecast sees a rise faster than it can follow.
+    pub point_at_target: bool,
+    /// What a forecast that did no better than the flat median of the last day in its own
+    /// backtests (see [`skill`]) does.
+    pub unskilled: Unskilled,
     /// Extra capacity on top, as a fraction (0.1 = 10 %).
     pub headroom: f64,
     /// How long before the demand its capacity must be in place (boot + warm-up + buffer).
@@ -115,6 +139,8 @@ impl Default for PlanSettings {
             target_utilization: 0.7,
             quantile: 0.9,
             quantile_utilization: None,
+            point_at_target: true,
+            unskilled: Unskilled::Trust,
             headroom: 0.0,
             lead_time: Duration::minutes(10),
             min_hold: Duration::hours(1),
@@ -168,6 +194,7 @@ fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
     let q = forecast.quantile(s.quantile);
     match s.quantile_utilization.filter(|u| *u > s.target_utilization) {
         None => q.iter().map(|v| need(*v, s.target_utilization)).collect(),
+        Some(u) if !s.point_at_target => q.iter().map(|v| need(*v, u.min(1.0))).collect(),
         Some(u) => q
             .iter()
             .zip(&forecast.point)
@@ -176,8 +203,21 @@ fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
     }
 }
 
+/// How the forecast did in its own backtests against the flat median of the last day (the
+/// engine's reference candidate, `median(…)`): the weighted mean MASE of the candidates that make
+/// it up over that of the flat median. Below 1 the forecast's shape carried information the level
+/// alone did not; at 1 or above it did not. `None` when the forecast carries no scores (a single
+/// model fitted without backtests) or no flat median among them.
+pub fn skill(f: &Forecast) -> Option<f64> {
+    let scored = f.scores.iter().filter(|c| c.mase.is_finite());
+    let (sum, weight) = scored.clone().fold((0.0, 0.0), |(s, w), c| (s + c.weight * c.mase, w + c.weight));
+    let flat = scored.filter(|c| c.model.starts_with("median(")).map(|c| c.mase).next()?;
+    (weight > 0.0 && flat > 0.0).then(|| sum / weight / flat)
+}
+
 /// Makes the plan for one group. With no forecast (none made, or not trusted) the plan holds no
-/// scheduled actions and relies on the reactive policy alone; every choice is recorded in
+/// floors, only one action that puts `MinSize` back at once, and relies on the reactive policy
+/// alone; every choice is recorded in
 /// [`GroupPlan::decisions`].
 pub fn plan_group(
     group: &str,
@@ -197,10 +237,25 @@ pub fn plan_group(
     for d in why {
         decide(d.what, d.why);
     }
-    let Some(f) = forecast.filter(|f| !f.is_empty()) else {
+    let skill_ratio = forecast.and_then(skill);
+    let no_skill = skill_ratio.is_some_and(|r| r >= 1.0);
+    let unskilled = no_skill && s.unskilled == Unskilled::None;
+    let Some(f) = forecast.filter(|f| !f.is_empty() && !unskilled) else {
+        let why = match skill_ratio.filter(|_| unskilled) {
+            Some(r) => format!(
+                "the forecast did no better than the flat median of the last day in its own backtests (MASE \
+                 {r:.2} × the median's): floors from it would hold a level that target tracking follows as well; the \
+                 reactive policy alone scales it"
+            ),
+            None => "no forecast to trust for this group: the reactive policy alone scales it".into(),
+        };
+        decide("no scheduled floors".into(), why);
+        // An earlier plan's floor that already started stays in force until an action lowers it,
+        // and replacing that plan removes its closing action: put MinSize back now.
+        let earliest = (now + Duration::minutes(1)).duration_round_up(Duration::minutes(1)).unwrap_or(now);
         decide(
-            "no scheduled floors".into(),
-            "no forecast to trust for this group: the reactive policy alone scales it".into(),
+            format!("floor back to MinSize {} at {}", s.bounds.min(), local(earliest, s.time_zone)),
+            "a floor an earlier plan raised does not stay up without a forecast behind it".into(),
         );
         return GroupPlan {
             group: group.into(),
@@ -209,13 +264,29 @@ pub fn plan_group(
             raised_max: None,
             forecast: None,
             required: Vec::new(),
-            scheduled_actions: Vec::new(),
+            scheduled_actions: vec![floor_action(earliest, s.bounds.min(), s.time_zone)],
             policies,
             alarms,
             decisions,
         };
     };
     let step = f.step_secs.max(1);
+    let median;
+    let s = match skill_ratio {
+        Some(r) if no_skill && s.unskilled == Unskilled::Median && s.quantile > 0.5 => {
+            decide(
+                "floors sized for the median (P50)".into(),
+                format!(
+                    "the forecast did no better than the flat median of the last day in its own backtests (MASE {r:.2} \
+                     × the median's): its P{:.0} is a guess about a shape it has not shown it knows",
+                    s.quantile * 100.0
+                ),
+            );
+            median = PlanSettings { quantile: 0.5, ..s.clone() };
+            &median
+        }
+        _ => s,
+    };
     let raw_required = required(f, s);
     let (max, ceiling) = (s.bounds.max(), s.ceiling());
     let clamped: Vec<u32> = raw_required.iter().map(|r| (*r).clamp(s.bounds.min(), ceiling)).collect();
@@ -402,6 +473,14 @@ pub fn plan_group(
                 s.capacity_per_instance,
                 s.lead_time.num_minutes()
             ),
+            Some(u) if !s.point_at_target => format!(
+                "sized for the P{:.0} forecast at {:.0} % of {} per instance, in place {} min ahead of demand; the \
+                 expected load is left to target tracking",
+                s.quantile * 100.0,
+                u.min(1.0) * 100.0,
+                s.capacity_per_instance,
+                s.lead_time.num_minutes()
+            ),
             Some(u) => format!(
                 "sized for the point forecast at {:.0} % and the P{:.0} forecast at {:.0} % of {} per instance, \
                  in place {} min ahead of demand",
@@ -555,9 +634,88 @@ mod tests {
     }
 
     #[test]
+    fn leaving_the_point_to_tracking_sizes_the_quantile_alone_at_full_capacity() {
+        // Point 1,000, P90 1,200, 100 per instance, target 0.5: with the point at the target the
+        // floor is 20 (see above); left to target tracking, it is the P90 at full capacity, 12.
+        let f = forecast(vec![1000.0; 24], 200.0);
+        let s = PlanSettings {
+            target_utilization: 0.5,
+            quantile_utilization: Some(1.0),
+            point_at_target: false,
+            ..settings(1, 50)
+        };
+        let floors = |f: &Forecast| -> Vec<u32> {
+            plan_group("g", "prod", Some(f), &s, t0()).scheduled_actions.iter().filter_map(|a| a.min_size).collect()
+        };
+        assert_eq!(floors(&f), vec![12, 1]);
+        // A wide interval: 3,000 at full capacity, 30, as with the point at the target.
+        assert_eq!(floors(&forecast(vec![1000.0; 24], 2000.0)), vec![30, 1]);
+        // A rise the floor must lead: 1,000 for an hour, then 2,000 (P90 2,200: 22 instances),
+        // in place by the lead time (10 min = 2 steps) before it.
+        let mut p = vec![1000.0; 12];
+        p.extend(vec![2000.0; 12]);
+        let plan = plan_group("g", "prod", Some(&forecast(p, 200.0)), &s, t0());
+        let at: Vec<(i64, u32)> =
+            plan.scheduled_actions.iter().map(|a| ((a.start_time - t0()).num_minutes(), a.min_size.unwrap())).collect();
+        assert_eq!(at, vec![(1, 12), (50, 22), (120, 1)]);
+        assert!(plan.decisions.iter().any(|d| d.why.contains("expected load is left to target tracking")));
+    }
+
+    fn scored(scores: &[(&str, f64, f64)]) -> Forecast {
+        let mut f = forecast(vec![1000.0; 24], 200.0);
+        f.scores = scores
+            .iter()
+            .map(|(m, mase, w)| prescale_core::ModelScore { model: (*m).into(), mase: *mase, origins: 5, weight: *w })
+            .collect();
+        f
+    }
+
+    #[test]
+    fn skill_is_the_weighted_mase_over_the_flat_median() {
+        // (0.2 × 1.0 + 0.8 × 0.8) / 1.0
+        let good = scored(&[("median(1d)", 1.0, 0.2), ("profile", 0.8, 0.8)]);
+        assert!((skill(&good).unwrap() - 0.84).abs() < 1e-12);
+        // A candidate without a backtest (NaN) counts for nothing.
+        let nan = scored(&[("median(1d)", 2.0, 0.5), ("mstl", f64::NAN, 0.2), ("profile", 3.0, 0.3)]);
+        assert!((skill(&nan).unwrap() - (0.5 * 2.0 + 0.3 * 3.0) / 0.8 / 2.0).abs() < 1e-12);
+        assert_eq!(skill(&scored(&[])), None, "no backtests, no verdict");
+        assert_eq!(skill(&scored(&[("profile", 0.8, 1.0)])), None, "no flat median to compare with");
+    }
+
+    #[test]
+    fn a_forecast_no_better_than_the_flat_median_writes_no_floors_or_median_ones_when_asked() {
+        let s = PlanSettings { unskilled: Unskilled::None, ..settings(1, 50) };
+        let floors = |f: &Forecast, s: &PlanSettings| plan_group("g", "prod", Some(f), s, t0()).scheduled_actions.len();
+        let good = scored(&[("median(1d)", 1.0, 0.2), ("profile", 0.8, 0.8)]);
+        assert_eq!(floors(&good, &s), 2);
+        // (0.5 × 1.0 + 0.5 × 1.2) / 1.0 = 1.1: no better than the median.
+        let flat = scored(&[("median(1d)", 1.0, 0.5), ("profile", 1.2, 0.5)]);
+        let plan = plan_group("g", "prod", Some(&flat), &s, t0());
+        assert_eq!(levels(&plan), vec![(Some(1), None)], "only MinSize back, at once");
+        assert!(plan.forecast.is_none());
+        assert_eq!(plan.policies.len(), 3, "the reactive policy stays");
+        assert!(plan.decisions.iter().any(|d| d.why.contains("MASE 1.10 × the median's")), "{:#?}", plan.decisions);
+        // Not weighed, or no scores to weigh: floors as before.
+        assert_eq!(floors(&flat, &PlanSettings { unskilled: Unskilled::Trust, ..s.clone() }), 2);
+        // Or sized for the median: point 1,000 at 100 per instance is 10 instances, not the P90's 12.
+        let median =
+            plan_group("g", "prod", Some(&flat), &PlanSettings { unskilled: Unskilled::Median, ..s.clone() }, t0());
+        assert_eq!(levels(&median), vec![(Some(10), None), (Some(1), None)]);
+        assert!(median.decisions.iter().any(|d| d.what == "floors sized for the median (P50)"));
+        let good =
+            plan_group("g", "prod", Some(&good), &PlanSettings { unskilled: Unskilled::Median, ..s.clone() }, t0());
+        assert_eq!(levels(&good), vec![(Some(12), None), (Some(1), None)], "a skilled forecast keeps its P90");
+        assert_eq!(floors(&scored(&[]), &s), 2);
+    }
+
+    #[test]
     fn no_forecast_means_reactive_only() {
         let plan = plan_group("g", "dev", None, &settings(1, 5), t0());
-        assert!(plan.scheduled_actions.is_empty());
+        // One action only: MinSize back at the next minute, so a floor an earlier plan raised
+        // does not stay in force.
+        assert_eq!(levels(&plan), vec![(Some(1), None)]);
+        assert_eq!(plan.scheduled_actions[0].start_time, t0() + Duration::minutes(1));
+        assert!(plan.decisions.iter().any(|d| d.what.starts_with("floor back to MinSize 1")));
         // Target tracking and the two step policies, each step policy with its alarm.
         assert_eq!(plan.policies.len(), 3);
         assert_eq!(plan.alarms.len(), 2);
