@@ -246,6 +246,7 @@ impl FittedModel for FittedTransformed {
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
+    use prescale_core::SplitMix64;
 
     use super::*;
     use crate::ModelSpec;
@@ -270,13 +271,8 @@ mod tests {
     #[test]
     fn guerrero_finds_the_log_for_multiplicative_noise_and_none_for_additive() {
         // Days at very different levels; noise proportional to the level, or constant.
-        let mut x = 99u64;
-        let mut noise = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = SplitMix64(99);
+        let mut noise = || rng.uniform() - 0.5;
         let levels = [10.0, 100.0, 1000.0, 50.0, 500.0, 20.0];
         let mult: Vec<f64> =
             levels.iter().flat_map(|l| (0..24).map(|_| l * (1.0 + 0.3 * noise())).collect::<Vec<_>>()).collect();
@@ -294,13 +290,8 @@ mod tests {
     #[test]
     fn log_intervals_are_asymmetric_nested_and_bounded() {
         // A daily cycle with multiplicative noise, a CPU-like metric bounded at 100.
-        let mut x = 7u64;
-        let mut noise = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 11) as f64 / (1u64 << 53) as f64 - 0.5
-        };
+        let mut rng = SplitMix64(7);
+        let mut noise = || rng.uniform() - 0.5;
         let y: Vec<f64> = (0..24 * 14)
             .map(|i| {
                 let base = 40.0 + 35.0 * (std::f64::consts::TAU * (i % 24) as f64 / 24.0).sin();
