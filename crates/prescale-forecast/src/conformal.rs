@@ -48,14 +48,13 @@ pub fn pooled_symmetric(errors: &[OriginErrors], horizon: usize, levels: &[Level
     let backtested = errors.iter().map(Vec::len).max().unwrap_or(0);
     let k = ((pool.share * backtested as f64).round() as usize).max(1);
     let weight = |origin: usize| pool.decay.clamp(0.0, 1.0).powi(origin.min(i32::MAX as usize) as i32);
-    let all: Vec<(f64, f64)> = errors
+    let mut sorted_all: Vec<(f64, f64)> = errors
         .iter()
         .enumerate()
         .flat_map(|(o, e)| e.iter().map(move |v| (v.abs(), o)))
         .filter(|(v, _)| v.is_finite())
         .map(|(v, o)| (v, weight(o)))
         .collect();
-    let mut sorted_all = all.clone();
     sorted_all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut per_step: Vec<Vec<(f64, f64)>> = Vec::with_capacity(horizon);
     for h in 0..horizon {

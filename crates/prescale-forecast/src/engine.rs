@@ -152,8 +152,8 @@ impl Forecaster for Engine {
             ..cal
         };
         let o = Origins {
-            horizon: steps(self.settings.horizon_hours, history.step_secs()),
-            spacing: steps(self.settings.spacing_hours, history.step_secs()),
+            horizon: steps(self.settings.horizon_hours, step),
+            spacing: steps(self.settings.spacing_hours, step),
             count: self.settings.origins,
             max_train,
         };
@@ -235,9 +235,10 @@ impl Forecaster for Engine {
             .iter()
             .map(|bt| bt.origins.iter().any(|o| *o >= oldest_evidence && runs[reference].origins.contains(o)))
             .collect();
-        let gate = tested[reference];
+        // With no evidence for the reference either, the priors alone decide.
+        let eligible: Vec<bool> = tested.iter().map(|t| *t || !tested[reference]).collect();
         let untested: Vec<String> =
-            usable.iter().zip(&tested).filter(|(_, t)| gate && !**t).map(|(&i, _)| cands[i].model.name()).collect();
+            usable.iter().zip(&eligible).filter(|(_, e)| !**e).map(|(&i, _)| cands[i].model.name()).collect();
         if !untested.is_empty() {
             warnings.push(format!(
                 "{} could not be backtested in {:.1} days of history: left out until they can",
@@ -245,15 +246,12 @@ impl Forecaster for Engine {
                 n as f64 / m as f64
             ));
         }
-        let best =
-            evidence.iter().zip(&tested).filter(|(_, t)| **t || !gate).map(|(s, _)| *s).fold(f64::INFINITY, f64::min);
+        let best = evidence.iter().zip(&eligible).filter(|(_, e)| **e).map(|(s, _)| *s).fold(f64::INFINITY, f64::min);
         let raw: Vec<f64> = usable
             .iter()
             .zip(&evidence)
-            .zip(&tested)
-            .map(
-                |((&i, s), &t)| if gate && !t { 0.0 } else { cands[i].prior * (-self.settings.eta * (s - best)).exp() },
-            )
+            .zip(&eligible)
+            .map(|((&i, s), &e)| if e { cands[i].prior * (-self.settings.eta * (s - best)).exp() } else { 0.0 })
             .collect();
         let total: f64 = raw.iter().sum();
         let mut weights: Vec<f64> = raw

@@ -11,7 +11,9 @@ use augurs::ets::AutoETS;
 use augurs::prelude::{Fit, Predict};
 
 use crate::ForecastError;
-use crate::point::{Calendar, PointModel, block_means, check_len, clean, median, shrunk_profile, slot};
+use crate::point::{
+    Calendar, PointModel, block_means, check_len, clean, deseasonalise, hour_slots, median, shrunk_profile, slot,
+};
 
 /// Non-seasonal AutoETS on hourly means (of the series, or of what remains after its daily
 /// profile is removed), spread back over the steps of each hour.
@@ -50,11 +52,8 @@ impl PointModel for Ets {
         let (n, m, b) = (y.len(), cal.steps_per_day, Self::block(cal));
         if self.deseasonalised {
             let x = clean(y, m);
-            let step_secs = 86_400 / m.max(1);
-            let k = ((3600.0 / step_secs as f64).round() as usize).max(1) | 1;
-            let p = shrunk_profile(&x, m, 7, k);
-            let d: Vec<f64> = x.iter().enumerate().map(|(i, v)| v - slot(&p, n, i)).collect();
-            let level = ets_forecast(&block_means(&d, b), horizon.div_ceil(b))?;
+            let p = shrunk_profile(&x, m, 7, hour_slots(cal));
+            let level = ets_forecast(&block_means(&deseasonalise(&x, &p), b), horizon.div_ceil(b))?;
             return Ok((0..horizon).map(|h| level[h / b] + slot(&p, n, n + h)).collect());
         }
         let level = ets_forecast(&block_means(y, b), horizon.div_ceil(b))?;

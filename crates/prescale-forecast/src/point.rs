@@ -335,6 +335,26 @@ pub(crate) fn ses_level(x: &[f64]) -> f64 {
     run(0.5 * (a + b)).1
 }
 
+/// Steps in an hour, odd (a centred smoothing window), at least 1.
+pub(crate) fn hour_slots(cal: Calendar) -> usize {
+    let step_secs = 86_400 / cal.steps_per_day.max(1);
+    ((3600.0 / step_secs as f64).round() as usize).max(1) | 1
+}
+
+/// `x` less the profile `p` aligned to its end (see [`slot`]).
+pub(crate) fn deseasonalise(x: &[f64], p: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    x.iter().enumerate().map(|(i, v)| v - slot(p, n, i)).collect()
+}
+
+/// The level of a deseasonalised history: exponential smoothing of its hourly medians, aligned to
+/// the end so that the level has the same dynamics at every step (see [`block_medians`] for why
+/// not means).
+pub(crate) fn smoothed_level(d: &[f64], cal: Calendar) -> f64 {
+    let step_secs = 86_400 / cal.steps_per_day.max(1);
+    ses_level(&block_medians(d, (3600 / step_secs).max(1)))
+}
+
 /// `summary` of consecutive blocks of `b` steps, aligned to the end of `d` (a partial block at
 /// the start is dropped).
 fn blocks(d: &[f64], b: usize, summary: impl Fn(&[f64]) -> f64) -> Vec<f64> {
@@ -396,19 +416,13 @@ impl PointModel for ProfileLevel {
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
         let (n, m) = (y.len(), cal.steps_per_day);
-        let step_secs = 86_400 / m.max(1);
         let x = clean(y, m);
-        let k = ((3600.0 / step_secs as f64).round() as usize).max(1) | 1;
         let season = if self.weekly_at(n, cal) { 7 } else { 1 };
-        let p = shrunk_profile(&x, season * m, (self.days / season).max(2), k);
-        let d: Vec<f64> = x.iter().enumerate().map(|(i, v)| v - slot(&p, n, i)).collect();
+        let p = shrunk_profile(&x, season * m, (self.days / season).max(2), hour_slots(cal));
+        let d = deseasonalise(&x, &p);
         let level = match self.level {
             LevelModel::Median => median(&d[n - m..]),
-            LevelModel::Smoothed => {
-                // Hourly block medians, aligned to the end, so the level has the same dynamics
-                // at every step (see `block_medians` for why not means).
-                ses_level(&block_medians(&d, (3600 / step_secs).max(1)))
-            }
+            LevelModel::Smoothed => smoothed_level(&d, cal),
         };
         Ok((0..horizon).map(|h| level + slot(&p, n, n + h)).collect())
     }

@@ -10,7 +10,7 @@ use augurs::seasons::PeriodogramDetector;
 use crate::ForecastError;
 use crate::engine::Candidate;
 use crate::point::{
-    Calendar, PointModel, block_medians, check_len, clean, mstl_forecast, ses_level, shrunk_profile, slot,
+    Calendar, PointModel, check_len, clean, deseasonalise, mstl_forecast, shrunk_profile, slot, smoothed_level,
 };
 
 /// The shortest period looked for, in steps.
@@ -135,15 +135,13 @@ impl PointModel for PeriodProfile {
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
         let (n, m, p) = (y.len(), cal.steps_per_day, self.period.max(1));
-        let step_secs = 86_400 / m.max(1);
-        let per_hour = (3600 / step_secs).max(1);
+        let per_hour = (3600 / (86_400 / m.max(1))).max(1);
         let x = clean(y, p);
         // Smooth over an hour, but never over more than an eighth of the cycle.
         let k = per_hour.min(p / 8).max(1) | 1;
         let cycles = (7 * m / p).max(2);
         let profile = shrunk_profile(&x, p, cycles, k);
-        let d: Vec<f64> = x.iter().enumerate().map(|(i, v)| v - slot(&profile, n, i)).collect();
-        let level = ses_level(&block_medians(&d, per_hour));
+        let level = smoothed_level(&deseasonalise(&x, &profile), cal);
         Ok((0..horizon).map(|h| level + slot(&profile, n, n + h)).collect())
     }
 }
