@@ -1291,12 +1291,17 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         if let Some(p) = &g.config {
             s.model = Config::load(p)?.forecast.model;
         }
+        s.step.enabled = args.step_scaling.unwrap_or(true);
         return scenarios(args, &s, &choice.scenarios());
     }
     let (trace, label) = match (&args.input, &args.group) {
         (Some(path), _) => {
             if let Some(p) = &g.config {
-                s.model = Config::load(p)?.forecast.model;
+                let c = Config::load(p)?;
+                // Holidays in UTC: a trace belongs to no group and so to no time zone.
+                let flags = forecast_flags(&c.forecast.holiday_dates()?, None, &[], Utc::now());
+                s.forecast = BuildOptions { flags, transform: c.forecast.transform, ..BuildOptions::default() };
+                s.model = c.forecast.model;
             }
             (read_input(path)?, path.display().to_string())
         }
@@ -1319,6 +1324,14 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
+            // The group's step thresholds are in its metric's units; the simulator's are percent
+            // utilization, at the same ratio to the target.
+            let scale = s.target_utilization * 100.0 / ps.reactive.target_value;
+            s.step = prescale_plan::StepSettings {
+                out_threshold: ps.reactive.step.out_threshold.map(|x| x * scale),
+                in_threshold: ps.reactive.step.in_threshold.map(|x| x * scale),
+                ..ps.reactive.step.clone()
+            };
             s.lead_time_mins =
                 args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes().max(0)).unwrap_or(10));
             s.min_hold_mins =
@@ -1327,11 +1340,22 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
             s.forecast_min_step_mins = u32::try_from(ctx.config.forecast.min_step_mins.max(1)).unwrap_or(5);
             s.model = ctx.config.forecast.model.clone();
+            // As `forecast fit` builds the group's forecasts, less its events (the replay does not
+            // apply them ahead either).
+            let tz = gc.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
+            s.forecast = BuildOptions {
+                flags: forecast_flags(&ctx.config.forecast.holiday_dates()?, tz, &[], ctx.now),
+                transform: ctx.config.forecast.transform,
+                bounds: ctx.config.bounds(gc, &id.metric),
+            };
             s.price_per_hour = args.price.or(ctx.config.price(name));
             (series, id.to_string())
         }
         (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),
     };
+    if let Some(on) = args.step_scaling {
+        s.step.enabled = on;
+    }
     let report = prescale_sim::simulate(&trace, &s).with_context(|| format!("cannot simulate {label}"))?;
     for n in &report.nights {
         match &n.error {

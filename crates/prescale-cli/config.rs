@@ -683,7 +683,7 @@ mod tests {
 
     #[test]
     fn example_config_parses_with_several_environments() {
-        let text = include_str!("../../prescale.example.toml");
+        let text = include_str!("prescale.example.toml");
         let c = Config::parse(text, Path::new("."), "prescale.example.toml").unwrap();
         assert_eq!(c.ingest.source, SourceKind::Cloudwatch);
         assert_eq!(c.apply.sink, SinkKind::Autoscaling);

@@ -415,6 +415,10 @@ struct SimulateArgs {
     /// or the config's [trust] unskilled]
     #[arg(long, value_name = "trust|median|none", value_parser = parse_unskilled)]
     unskilled: Option<prescale_plan::Unskilled>,
+    /// Whether prescale's reactive fallback has the plan's step scaling beside target tracking
+    /// [default: true, or the group's [groups.reactive.step] enabled]
+    #[arg(long, value_name = "BOOL")]
+    step_scaling: Option<bool>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES")]

@@ -538,11 +538,29 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
             },
         s.lead_time_mins
     )?;
-    if !r.nights.is_empty() {
-        let ok = r.nights.iter().filter(|n| n.error.is_none()).count();
+    let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0);
+    if s.step.enabled {
         writeln!(
             out,
-            "nightly forecast and plan: {ok} of {} midnights from {} (after {} days of history)",
+            "prescale's fallback: target tracking and step scaling (out at {step_out:.0} %, in below {step_in:.0} %)"
+        )?;
+    } else {
+        writeln!(out, "prescale's fallback: target tracking alone (step scaling off)")?;
+    }
+    if !r.nights.is_empty() {
+        let ok = r.nights.iter().filter(|n| n.error.is_none()).count();
+        let mut extra = String::new();
+        match s.transform {
+            prescale_forecast::transform::Transform::None => {}
+            prescale_forecast::transform::Transform::Log => extra += ", fit on the log",
+            prescale_forecast::transform::Transform::BoxCox => extra += ", fit on the Box–Cox transform",
+        }
+        if s.holidays > 0 {
+            extra += &format!(", {} holidays flagged", s.holidays);
+        }
+        writeln!(
+            out,
+            "nightly forecast and plan: {ok} of {} midnights from {} (after {} days of history{extra})",
             r.nights.len(),
             r.nights[0].at.format("%Y-%m-%d"),
             s.min_history_days

@@ -271,7 +271,7 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let text = nightly(false);
     assert!(text.contains(&format!("{group}/requests")) && text.contains(&format!("{group}/cpu")), "{text}");
     assert!(text.contains("+ action prescale-floor-") && text.contains("+ policy prescale-target-tracking"), "{text}");
-    assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +5.5) +20 % [+5.5, +16.5) +50 %"), "{text}");
+    assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +3.3) +20 % [+3.3, +9.9) +50 %"), "{text}");
     assert!(text.contains("+ alarm prescale-itest-web-step-out: AWS/EC2 CPUUtilization Average"), "{text}");
     assert_eq!(aws.actions(group).len(), 1);
     assert!(aws.policies(group).is_empty());
@@ -316,10 +316,11 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let alarms = aws.alarms();
     let alarm = |name: &str| alarms.iter().find(|a| a.0 == name).cloned().expect("alarm missing");
     let out = alarm("prescale-itest-web-step-out");
-    assert_eq!((out.1.as_str(), out.2, out.3), ("CPUUtilization", 55.0, 2));
+    // Out at 1.2 × the target (66), in below 60 % of it (33).
+    assert_eq!((out.1.as_str(), out.2, out.3), ("CPUUtilization", 66.0, 2));
     assert_eq!(out.4, vec![aws.policy_arn(group, "prescale-step-out")]);
     let inn = alarm("prescale-itest-web-step-in");
-    assert_eq!((inn.2, inn.3), (55.0 * 0.6, 15));
+    assert_eq!((inn.2, inn.3), (33.0, 15));
     assert_eq!(inn.4, vec![aws.policy_arn(group, "prescale-step-in")]);
     assert!(
         plan["groups"][0]["decisions"]

@@ -216,6 +216,45 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     assert_eq!((s["quantile"].as_f64(), s["headroom"].as_f64()), (Some(0.9), Some(0.1)));
     assert_eq!(v["trace"]["minutes"], 28 * 1440);
     assert_eq!(int(policy(&policies(&json), "oracle"), "under_provisioned_minutes"), 0);
+    // The plan's step scaling is prescale's fallback by default; the forecasts fit on the series.
+    assert_eq!((s["step"]["enabled"].as_bool(), s["transform"].as_str()), (Some(true), Some("none")), "{s}");
+
+    // The group's forecast and fallback settings reach the replay: a log transform, holidays in
+    // the group's zone, step scaling off.
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let cfg = std::fs::read_to_string(demo.join("prescale.toml"))
+        .unwrap()
+        .replace("file = \"", &format!("file = \"{}/", demo.display()))
+        .replace("# holidays = [", "holidays = [")
+        .replace("# transform = \"box-cox\"", "transform = \"log\"")
+        .replace(
+            "target_value = 60.0, warmup_secs = 300 }",
+            "target_value = 60.0, warmup_secs = 300, step = { enabled = false } }",
+        );
+    let cfg_path = tmp.path().join("prescale.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    ok(prescale().arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["ingest", "--group", "web-prod"]));
+    let args = ["simulate", "--group", "web-prod", "--policies", "reactive,prescale", "--min-history-days", "26"];
+    let mut c = prescale();
+    c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(args).args(["--format", "json"]);
+    let json = ok(&mut c);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    let s = &v["settings"];
+    assert_eq!(
+        (s["step"]["enabled"].as_bool(), s["transform"].as_str(), s["holidays"].as_u64()),
+        (Some(false), Some("log"), Some(2)),
+        "{s}"
+    );
+    assert_eq!(v["nights"].as_array().map(Vec::len), Some(2), "{v}");
+    assert!(v["nights"].as_array().unwrap().iter().all(|n| n["error"].is_null()), "{v}");
+    let mut c = prescale();
+    c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(args).args(["--step-scaling", "true"]);
+    let table = ok(&mut c);
+    assert!(
+        table.contains("prescale's fallback: target tracking and step scaling (out at 84 %, in below 42 %)"),
+        "{table}"
+    );
+    assert!(table.contains("fit on the log, 2 holidays flagged"), "{table}");
 }
 
 // ---------------------------------------------------------------------------------------------

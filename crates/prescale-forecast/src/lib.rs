@@ -110,7 +110,7 @@ pub enum ModelSpec {
 }
 
 /// How [`ModelSpec::build_with`] builds a forecaster beyond its kind.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct BuildOptions {
     /// Holidays and events (features of `ridge`).
     pub flags: Option<Arc<flags::Flags>>,

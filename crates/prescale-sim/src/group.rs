@@ -1,4 +1,6 @@
-//! The simulated Auto Scaling group and the reactive target-tracking policy.
+//! The simulated Auto Scaling group and its reactive policies: target tracking and step scaling.
+
+use prescale_plan::{StepSettings, StepUnit};
 
 /// A group's instances, each with the minute from which it serves. Launch order is kept, and
 /// scale-in removes the newest instance first (booting ones before serving ones), which is what
@@ -82,79 +84,162 @@ impl TargetTracking {
         self.need = need;
     }
 
-    /// The policy's action at the start of minute `t`, on what it observed so far, applied to the
-    /// group within `[floor, max]` (the floor itself is applied by the caller).
-    pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
+    /// The capacity the policy would set at the start of minute `t` on what it observed so far,
+    /// within `[floor, max]` (the floor itself is applied by the caller), or `None` when it
+    /// would not act: a scale-out only adds, a scale-in only removes and waits out the cooldown.
+    pub fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32> {
         let need = self.need.clamp(floor.min(max), max);
-        if self.above >= SCALE_OUT_PERIODS && need > g.desired() {
-            g.set_desired(need, t, boot);
-        } else if self.below >= SCALE_IN_PERIODS
+        let out = self.above >= SCALE_OUT_PERIODS && need > g.desired();
+        let scale_in = self.below >= SCALE_IN_PERIODS
             && need < g.desired()
-            && self.last_scale_in.is_none_or(|l| t >= l + self.cooldown)
-        {
-            g.set_desired(need, t, boot);
-            self.last_scale_in = Some(t);
+            && self.last_scale_in.is_none_or(|l| t >= l + self.cooldown);
+        (out || scale_in).then_some(need)
+    }
+
+    /// Records that the group scaled in at minute `t` by this policy (starts the cooldown).
+    fn scaled_in(&mut self, t: u64) {
+        self.last_scale_in = Some(t);
+    }
+
+    /// The policy's action at the start of minute `t`, applied to the group (see [`Self::propose`]).
+    pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
+        let mut fallback = Fallback { tracking: Some(self.clone()), step: None };
+        fallback.act(g, t, floor, max, boot);
+        if let Some(tt) = fallback.tracking {
+            *self = tt;
         }
     }
 }
 
-/// Step scaling, aggressive out and conservative in, on the same 1-minute metric of the serving
-/// instances. Out: after 2 consecutive minutes above the target, add a share of the serving
-/// instances by how far above it the metric is: 20 % below +10 points, 50 % below +30 points, 100 %
-/// beyond (at least one instance). Instances still booting count against a further step, as Auto
-/// Scaling counts warming instances: the group grows to `serving + step` only where that exceeds
-/// what it has. In: after 15 consecutive minutes below 60 % of the target, remove 10 % (at least
-/// one), then wait for another 15 such minutes.
+/// Step scaling as prescale's plan writes it ([`StepSettings`]): a scale-out alarm after
+/// `out_evaluation_periods` periods at or above the out threshold adds a step by how far above it
+/// the metric is (percent of the serving instances, at least one, or instances), and a scale-in
+/// alarm after `in_evaluation_periods` periods below the in threshold (at least the warm-up)
+/// removes `in_remove` instances, then waits for as many low periods again. Thresholds are read
+/// as fractions of the target value, so the same settings fit CPU percent and requests per target;
+/// the metric is the 1-minute utilization of the serving instances, and a period of `p` seconds
+/// counts as `ceil(p / 60)` minutes. Instances still booting count against a further step, as
+/// Auto Scaling counts warming instances: the group grows to `serving + step` only where that
+/// exceeds what it has. Step policies take no cooldown.
 #[derive(Debug, Clone)]
 pub struct StepScaling {
-    target: f64,
+    out_at: f64,
+    in_at: f64,
+    out_minutes: u32,
+    in_minutes: u32,
+    percent: bool,
+    /// (fraction above `out_at` from which the step applies, add), increasing.
+    steps: Vec<(f64, u32)>,
+    in_remove: u32,
     above: u32,
     below: u32,
     utilization: f64,
 }
 
-/// Consecutive breaching minutes before a step out.
-pub const STEP_OUT_PERIODS: u32 = 2;
-/// Consecutive low minutes before a step in.
-pub const STEP_IN_PERIODS: u32 = 15;
-
 impl StepScaling {
-    /// A policy stepping around `target` utilization.
-    pub fn new(target: f64) -> Self {
-        Self { target, above: 0, below: 0, utilization: 0.0 }
+    /// Step scaling beside target tracking at `target` utilization, with thresholds in percent
+    /// utilization (the target's value is `target × 100`), new instances booting for `boot_mins`.
+    pub fn new(settings: &StepSettings, target: f64, boot_mins: u32) -> Self {
+        let (out, inn) = settings.thresholds(target * 100.0);
+        let minutes = |periods: u32| (u64::from(periods) * u64::from(settings.period_secs).max(1)).div_ceil(60).max(1);
+        let in_minutes = minutes(settings.in_evaluation_periods).max(u64::from(boot_mins));
+        Self {
+            out_at: out / 100.0,
+            in_at: inn / 100.0,
+            out_minutes: u32::try_from(minutes(settings.out_evaluation_periods)).unwrap_or(u32::MAX),
+            in_minutes: u32::try_from(in_minutes).unwrap_or(u32::MAX),
+            percent: settings.out_unit == StepUnit::Percent,
+            steps: settings.out_steps.iter().map(|s| (s.above_pct / 100.0, s.add)).collect(),
+            in_remove: settings.in_remove.max(1),
+            above: 0,
+            below: 0,
+            utilization: 0.0,
+        }
     }
 
     /// Feeds the utilization of the minute that just ended.
     pub fn observe(&mut self, utilization: f64) {
-        self.above = if utilization > self.target { self.above + 1 } else { 0 };
-        self.below = if utilization < self.target * 0.6 { self.below + 1 } else { 0 };
+        self.above = if utilization >= self.out_at { self.above + 1 } else { 0 };
+        self.below = if utilization < self.in_at { self.below + 1 } else { 0 };
         self.utilization = utilization;
     }
 
-    /// The action at the start of minute `t`, within `[floor, max]`.
-    pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
-        let serving = g.serving(t.saturating_sub(1));
-        if self.above >= STEP_OUT_PERIODS {
-            let over = self.utilization - self.target;
-            let share = if over < 0.1 {
-                0.2
-            } else if over < 0.3 {
-                0.5
-            } else {
-                1.0
-            };
-            let add = ((f64::from(serving) * share).ceil() as u32).max(1);
+    /// The capacity the policy would set at the start of minute `t`, within `[floor, max]`, or
+    /// `None` when it would not act.
+    pub fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32> {
+        if self.above >= self.out_minutes {
+            let serving = g.serving(t.saturating_sub(1));
+            let over = if self.out_at > 0.0 { (self.utilization - self.out_at) / self.out_at } else { f64::INFINITY };
+            let add = self.steps.iter().rev().find(|s| over >= s.0).or(self.steps.first()).map_or(1, |s| s.1);
+            let add =
+                if self.percent { (f64::from(serving) * f64::from(add) / 100.0).ceil().max(1.0) as u32 } else { add };
             let want = serving.saturating_add(add).clamp(floor.min(max), max);
-            if want > g.desired() {
-                g.set_desired(want, t, boot);
-            }
-        } else if self.below >= STEP_IN_PERIODS {
-            let remove = ((f64::from(g.desired()) * 0.1).ceil() as u32).max(1);
-            let want = g.desired().saturating_sub(remove).max(floor);
-            if want < g.desired() {
-                g.set_desired(want, t, boot);
-            }
-            self.below = 0;
+            (want > g.desired()).then_some(want)
+        } else if self.below >= self.in_minutes {
+            let want = g.desired().saturating_sub(self.in_remove).max(floor);
+            (want < g.desired()).then_some(want)
+        } else {
+            None
+        }
+    }
+
+    /// Records a scale-in by this policy: the alarm needs as many low minutes again.
+    fn scaled_in(&mut self) {
+        self.below = 0;
+    }
+
+    /// The action at the start of minute `t`, applied to the group (see [`Self::propose`]).
+    pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
+        let mut fallback = Fallback { tracking: None, step: Some(self.clone()) };
+        fallback.act(g, t, floor, max, boot);
+        if let Some(st) = fallback.step {
+            *self = st;
+        }
+    }
+}
+
+/// The reactive policies of a group together, as Auto Scaling runs several: when more than one
+/// would act in the same minute, the one that leaves the larger capacity wins, out and in alike.
+#[derive(Debug, Clone)]
+pub struct Fallback {
+    /// Target tracking, when the group has it.
+    pub tracking: Option<TargetTracking>,
+    /// Step scaling, when the group has it.
+    pub step: Option<StepScaling>,
+}
+
+impl Fallback {
+    /// Feeds the metric of the minute that just ended to every policy.
+    pub fn observe(&mut self, utilization: f64, need: u32) {
+        if let Some(tt) = &mut self.tracking {
+            tt.observe(utilization, need);
+        }
+        if let Some(st) = &mut self.step {
+            st.observe(utilization);
+        }
+    }
+
+    /// The policies' action at the start of minute `t`, within `[floor, max]`.
+    pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
+        let have = g.desired();
+        let tt = self.tracking.as_ref().and_then(|p| p.propose(g, t, floor, max));
+        let st = self.step.as_ref().and_then(|p| p.propose(g, t, floor, max));
+        let out = tt.into_iter().chain(st).filter(|n| *n > have).max();
+        if let Some(n) = out {
+            g.set_desired(n, t, boot);
+            return;
+        }
+        let Some(n) = tt.into_iter().chain(st).filter(|n| *n < have).max() else { return };
+        g.set_desired(n, t, boot);
+        if tt == Some(n)
+            && let Some(p) = &mut self.tracking
+        {
+            p.scaled_in(t);
+        }
+        if st == Some(n)
+            && let Some(p) = &mut self.step
+        {
+            p.scaled_in();
         }
     }
 }
@@ -192,32 +277,110 @@ mod tests {
     }
 
     #[test]
-    fn step_scaling_steps_out_by_the_breach_and_in_by_a_tenth() {
+    fn step_scaling_steps_out_by_the_breach_and_in_by_the_plans_settings() {
+        // The default thresholds: out at 1.2 × the target of 0.7, in below 60 % of it.
+        let st0 = StepScaling::new(&StepSettings::default(), 0.7, 5);
         let mut g = Group::warm(4);
-        let mut st = StepScaling::new(0.7);
-        st.observe(0.75);
+        let mut st = st0.clone();
+        st.observe(0.83);
         st.act(&mut g, 1, 1, 100, 5);
-        assert_eq!(g.desired(), 4, "one breaching minute is not enough");
-        st.observe(0.75);
+        st.observe(0.83);
         st.act(&mut g, 2, 1, 100, 5);
-        assert_eq!(g.desired(), 5, "+20 % of 4, rounded up");
-        // Still breaching while the new one boots: the booting instance counts against the step.
-        st.observe(0.75);
+        assert_eq!(g.desired(), 4, "below the threshold of 0.84, target tracking's business");
+        st.observe(0.86);
         st.act(&mut g, 3, 1, 100, 5);
-        assert_eq!(g.desired(), 5);
-        st.observe(3.0);
+        assert_eq!(g.desired(), 4, "one breaching minute is not enough");
+        st.observe(0.86);
         st.act(&mut g, 4, 1, 100, 5);
+        assert_eq!(g.desired(), 5, "+20 % of 4, rounded up: 0.86 is 2 % above the threshold");
+        // Still breaching while the new one boots: the booting instance counts against the step.
+        st.observe(0.86);
+        st.act(&mut g, 5, 1, 100, 5);
+        assert_eq!(g.desired(), 5);
+        st.observe(0.9);
+        st.act(&mut g, 6, 1, 100, 5);
+        assert_eq!(g.desired(), 6, "+50 % of the 4 serving from 5 % above");
+        st.observe(3.0);
+        st.act(&mut g, 7, 1, 100, 5);
         assert_eq!(g.desired(), 8, "+100 % of the 4 serving");
+        // In: one instance after 15 minutes below 60 % of the target, then 15 more minutes.
         let mut g = Group::warm(30);
-        let mut st = StepScaling::new(0.7);
+        let mut st = st0.clone();
         for t in 0..15 {
             st.observe(0.1);
             st.act(&mut g, t + 1, 1, 100, 5);
         }
-        assert_eq!(g.desired(), 27);
+        assert_eq!(g.desired(), 29);
         st.observe(0.1);
         st.act(&mut g, 16, 1, 100, 5);
-        assert_eq!(g.desired(), 27, "another 15 minutes first");
+        assert_eq!(g.desired(), 29, "another 15 minutes first");
+        // The plan's own settings: instances, 5-minute periods, a longer boot than the in window.
+        let s = StepSettings {
+            period_secs: 300,
+            out_unit: StepUnit::Instances,
+            out_evaluation_periods: 1,
+            in_evaluation_periods: 2,
+            in_remove: 3,
+            ..StepSettings::default()
+        };
+        let mut st = StepScaling::new(&s, 0.7, 20);
+        let mut g = Group::warm(10);
+        for t in 0..4 {
+            st.observe(0.86);
+            st.act(&mut g, t + 1, 1, 100, 5);
+        }
+        assert_eq!(g.desired(), 10, "a 5-minute period needs 5 breaching minutes");
+        st.observe(0.86);
+        st.act(&mut g, 5, 1, 100, 5);
+        assert_eq!(g.desired(), 30, "+20 instances");
+        let mut g = Group::warm(10);
+        for t in 0..19 {
+            st.observe(0.1);
+            st.act(&mut g, t + 1, 8, 100, 5);
+        }
+        assert_eq!(g.desired(), 10, "the in window covers the 20-minute boot");
+        st.observe(0.1);
+        st.act(&mut g, 20, 8, 100, 5);
+        assert_eq!(g.desired(), 8, "three removed, but not below the floor");
+    }
+
+    #[test]
+    fn with_both_policies_the_larger_capacity_wins() {
+        let mut f = Fallback {
+            tracking: Some(TargetTracking::new(0.7, 5)),
+            step: Some(StepScaling::new(&StepSettings::default(), 0.7, 5)),
+        };
+        let mut g = Group::warm(10);
+        // 3 minutes at 0.9: step (2 minutes, 7 % above 0.84: +50 %, 15) and target tracking (3
+        // minutes, need 13).
+        f.observe(0.9, 13);
+        f.act(&mut g, 1, 1, 100, 5);
+        assert_eq!(g.desired(), 10);
+        f.observe(0.9, 13);
+        f.act(&mut g, 2, 1, 100, 5);
+        assert_eq!(g.desired(), 15, "step first");
+        f.observe(0.9, 13);
+        f.act(&mut g, 3, 1, 100, 5);
+        assert_eq!(g.desired(), 15, "target tracking's 13 does not scale in");
+        // At 0.8 only target tracking acts.
+        let mut g = Group::warm(10);
+        for t in 0..3 {
+            f.observe(0.8, 12);
+            f.act(&mut g, 5 + t, 1, 100, 5);
+        }
+        assert_eq!((g.desired(), g.actions.len()), (12, 1));
+        // Low for 15 minutes: target tracking wants 3, step wants one fewer: the larger wins.
+        let mut g = Group::warm(12);
+        for t in 0..15 {
+            f.observe(0.1, 3);
+            f.act(&mut g, 10 + t, 1, 100, 5);
+        }
+        assert_eq!(g.desired(), 11);
+        assert_eq!(g.actions, vec![(24, -1)]);
+        // Next minute the step alarm waits again; target tracking, still in alarm, scales in.
+        f.observe(0.1, 3);
+        f.act(&mut g, 25, 1, 100, 5);
+        assert_eq!(g.desired(), 3);
     }
 
     #[test]
