@@ -1324,14 +1324,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
-            // The group's step thresholds are in its metric's units; the simulator's are percent
-            // utilization, at the same ratio to the target.
-            let scale = s.target_utilization * 100.0 / ps.reactive.target_value;
-            s.step = prescale_plan::StepSettings {
-                out_threshold: ps.reactive.step.out_threshold.map(|x| x * scale),
-                in_threshold: ps.reactive.step.in_threshold.map(|x| x * scale),
-                ..ps.reactive.step.clone()
-            };
+            s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
             s.lead_time_mins =
                 args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes().max(0)).unwrap_or(10));
             s.min_hold_mins =

@@ -698,6 +698,19 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
     out
 }
 
+/// A group's step scaling as the replay runs it at `target` utilization: the thresholds, in the
+/// group's metric units against its target-tracking `target_value`, become percent utilization at
+/// the same ratio to the target (the replay's metric is utilization, its target value
+/// `target × 100`).
+pub fn replayed_step(reactive: &ReactiveSettings, target: f64) -> StepSettings {
+    let scale = target * 100.0 / reactive.target_value;
+    StepSettings {
+        out_threshold: reactive.step.out_threshold.map(|x| x * scale),
+        in_threshold: reactive.step.in_threshold.map(|x| x * scale),
+        ..reactive.step.clone()
+    }
+}
+
 /// Checks the prices: each a finite number >= 0; a spot share in [0, 1] comes with both prices,
 /// and the spot price is at most the on-demand one.
 fn validate_prices(s: &SimSettings) -> Result<(), SimError> {
@@ -997,6 +1010,24 @@ mod tests {
             bad(|x| x.price_per_hour = Some(f64::INFINITY)),
             SimError::BadPrice { what: "on-demand", .. }
         ));
+    }
+
+    #[test]
+    fn a_groups_step_thresholds_keep_their_ratio_to_the_target() {
+        // Requests per target: out at 1,500 and in below 500 against a target of 1,000.
+        let alb = ReactiveSettings {
+            metric: "ALBRequestCountPerTarget".into(),
+            target_value: 1000.0,
+            step: StepSettings { out_threshold: Some(1500.0), in_threshold: Some(500.0), ..StepSettings::default() },
+            ..ReactiveSettings::default()
+        };
+        let s = replayed_step(&alb, 0.6);
+        let (out, inn) = s.thresholds(60.0);
+        assert!((out - 90.0).abs() < 1e-9 && (inn - 30.0).abs() < 1e-9, "{out} {inn}");
+        assert_eq!((s.enabled, s.in_remove), (true, 1));
+        // Unset thresholds stay unset: the defaults are relative to the target anyway.
+        let d = replayed_step(&ReactiveSettings { target_value: 50.0, ..ReactiveSettings::default() }, 0.7);
+        assert_eq!(d, StepSettings::default());
     }
 
     #[test]
