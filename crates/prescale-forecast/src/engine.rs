@@ -24,9 +24,9 @@ pub struct EngineSettings {
     pub evidence_origins: usize,
     /// In the intervals, origin `i` (0 the most recent) weighs `interval_decay^i`.
     pub interval_decay: f64,
-    /// Above 80 %, intervals are at least the 80 % one with an exponential tail
-    /// ([`conformal`] has the reasons).
-    pub laplace_tail: bool,
+    /// Above 80 %, intervals are at least the 80 % one extrapolated with the errors' own tail
+    /// shape, and add the level shifts of the training window ([`conformal`] has the reasons).
+    pub tail: bool,
     /// An origin needs this many days of history before it (one day when the history is short).
     pub min_origin_days: f64,
     /// A fit sees at most this many days of history.
@@ -51,7 +51,7 @@ impl Default for EngineSettings {
             origins: 10,
             evidence_origins: 10,
             interval_decay: 0.8,
-            laplace_tail: true,
+            tail: true,
             min_origin_days: 3.0,
             train_days: 28.0,
             eta: 1.0,
@@ -108,6 +108,8 @@ struct FittedEngine {
     /// Errors are relative to `|forecast| + this` (None: absolute errors).
     relative: Option<f64>,
     pooling: conformal::Pooling,
+    /// How far the level moved in the training window, in the units of `errors`.
+    shifts: conformal::LevelShifts,
     scores: Vec<CandidateScore>,
 }
 
@@ -361,9 +363,10 @@ impl Forecaster for Engine {
             pooling: conformal::Pooling {
                 share: self.settings.pool_share,
                 decay: self.settings.interval_decay,
-                laplace_tail: self.settings.laplace_tail,
+                tail: self.settings.tail,
                 floor: 0.0,
             },
+            shifts: conformal::LevelShifts::from_history(y, m, usize::MAX, scale_of),
             scores,
         }))
     }
@@ -409,7 +412,7 @@ impl FittedModel for FittedEngine {
                 *p = p.max(0.0);
             }
         }
-        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pooling);
+        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pooling, &self.shifts);
         let scale = |p: f64| self.relative.map_or(1.0, |c| p.abs() + c);
         let intervals = offsets
             .into_iter()
