@@ -503,6 +503,34 @@ mod tests {
         assert!(f.point.iter().all(|p| *p < 500.0), "the spike leaked into the forecast");
     }
 
+    #[test]
+    fn a_level_shift_in_the_history_widens_the_tail_only() {
+        // Two weeks of a daily cycle with noise; the second series moved its level up by half on
+        // day 2, before every backtest window: the backtest errors barely see it, the daily
+        // levels of the training window do, and its 95 % interval reaches further beyond its
+        // 80 % one.
+        let series = |shift: bool| {
+            let mut rng = prescale_core::SplitMix64(3);
+            let v: Vec<f64> = (0..24 * 14)
+                .map(|t| {
+                    let level = if shift && t >= 48 { 150.0 } else { 100.0 };
+                    level * (1.0 + 0.3 * ((t % 24) as f64 / 3.8).sin()) + 5.0 * (rng.uniform() - 0.5)
+                })
+                .collect();
+            v
+        };
+        let tail_over_body = |v: Vec<f64>| {
+            let f = ModelSpec::Auto.build().fit(&hourly(v)).unwrap().predict(48, &levels()).unwrap();
+            check(&f, true);
+            let width = |iv: &prescale_core::Interval| {
+                iv.upper.iter().zip(&iv.lower).map(|(u, l)| u - l).sum::<f64>() / iv.upper.len() as f64
+            };
+            width(&f.intervals[2]) / width(&f.intervals[1])
+        };
+        let (calm, shifted) = (tail_over_body(series(false)), tail_over_body(series(true)));
+        assert!(shifted > 1.3 * calm, "95 % / 80 % width: {shifted} after a shift, {calm} without");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
         #[test]
