@@ -5,14 +5,24 @@
 //! too few for a 95 % quantile: [`pooled_symmetric`] pools each step's neighbours over every origin
 //! and takes the level-quantile of |error| as a symmetric half-width.
 //!
-//! Two corrections make those quantiles hold on the future rather than on the past:
+//! Three corrections make those quantiles hold on the future rather than on the past:
 //! - **recency**: origin `i` (0 the most recent) weighs `decay^i`. Recent errors are the more
-//!   representative ones: the series drifts, and an old origin's model saw less history than the
-//!   forecast's will.
+//!   representative ones for the typical size of an error: the series drifts, and an old origin's
+//!   model saw less history than the forecast's will.
 //! - **tails**: errors within one origin move together (an incident or a level shift spoils a
 //!   whole window), so ten origins are about ten draws, too few for a tail quantile. Above 80 %, the
-//!   half-width is at least the 80 % one extrapolated with an exponential (Laplace) tail,
-//!   `q(L) ≥ q(0.8) · ln(1/(1−L)) / ln 5` (1.86 × at 95 %), the shape of operational errors.
+//!   half-width is at least the 80 % one extrapolated with the tail's own shape: a Weibull tail
+//!   whose shape is fitted to the 50 % and 80 % quantiles, `q(L) ≥ q(0.8) · (ln(1/(1−L)) / ln 5)^p`
+//!   with `p = ln(q(0.8)/q(0.5)) / ln(ln 5 / ln 2)`, never lighter than exponential (`p ≥ 1`, 1.86 ×
+//!   at 95 %) nor heavier than `p = 3`. Errors that are mostly small with the odd large window have
+//!   a large `p`, and their 95 % interval reaches further than their 80 % one suggests. Rare events
+//!   are no rarer for being old, so the tail is also taken with every origin alike, and the wider
+//!   of the two holds.
+//! - **level shifts**: a backtest sees the few days its origins cover; the whole training window
+//!   says how far the series' robust daily level moves in `k` days ([`LevelShifts`]). Above 80 %,
+//!   that level-quantile of the `k`-day changes (with the exponential tail above 80 %) for the `k`-th
+//!   day ahead is added in quadrature to the errors' half-width: a shift and the noise around the
+//!   level are independent risks.
 
 use prescale_core::Level;
 
@@ -23,8 +33,12 @@ pub type Offsets = Vec<(Level, Vec<f64>, Vec<f64>)>;
 /// horizon when the origin is near the end of the history).
 pub type OriginErrors = Vec<f64>;
 
-/// Where the Laplace tail takes over from the empirical quantile (see the module notes).
+/// Where the extrapolated tail takes over from the empirical quantile (see the module notes).
 const TAIL_FROM: f64 = 0.8;
+
+/// The heaviest tail shape the extrapolation assumes (a Weibull shape of 1/3): a shape fitted
+/// from two quantiles says "heavy", not how heavy without bound.
+const MAX_TAIL_POWER: f64 = 3.0;
 
 /// How the backtest errors are pooled.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -33,18 +47,129 @@ pub struct Pooling {
     pub share: f64,
     /// Origin `i` (0 = the first in the slice, the most recent) weighs `decay^i`; 1 weighs all alike.
     pub decay: f64,
-    /// Above [`TAIL_FROM`], extrapolate the tail from the 80 % quantile (see the module notes).
-    pub laplace_tail: bool,
+    /// Above [`TAIL_FROM`], extrapolate the tail and add the level-shift risk (see the module
+    /// notes); without it the half-widths are the plain weighted quantiles.
+    pub tail: bool,
     /// The smallest half-width allowed.
     pub floor: f64,
 }
 
+/// How far a series' robust level moved in its own history: `changes[k − 1]` holds
+/// `|L(i + k) − L(i)| / scale(L(i))` over its whole days, `L(i)` the median of day `i` (days
+/// counted back from the end of the history). Empty when the history holds fewer than two days.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LevelShifts {
+    /// Per number of days apart (1, 2, …), the changes, in the units of the errors.
+    pub changes: Vec<Vec<f64>>,
+    /// Steps per day: step `h` of a forecast is `h / steps_per_day + 1` days ahead.
+    pub steps_per_day: usize,
+}
+
+impl LevelShifts {
+    /// The changes of the daily medians of `values` (its last `n / steps_per_day` whole days),
+    /// `days` apart at most, each divided by `scale` of the earlier level (the caller's error
+    /// scale, e.g. `|level| + c` when errors are relative to the forecast).
+    pub fn from_history(values: &[f64], steps_per_day: usize, days: usize, scale: impl Fn(f64) -> f64) -> Self {
+        let m = steps_per_day.max(1);
+        let whole = values.len() / m;
+        let levels: Vec<f64> = (0..whole)
+            .rev()
+            .map(|d| {
+                let start = values.len() - (d + 1) * m;
+                let mut day: Vec<f64> = values[start..start + m].iter().copied().filter(|v| v.is_finite()).collect();
+                day.sort_by(f64::total_cmp);
+                median(&day)
+            })
+            .collect();
+        let changes = (1..=days.min(whole.saturating_sub(1)))
+            .map(|k| {
+                levels
+                    .windows(k + 1)
+                    .map(|w| ((w[k] - w[0]) / scale(w[0])).abs())
+                    .filter(|v| v.is_finite())
+                    .collect::<Vec<f64>>()
+            })
+            .collect();
+        Self { changes, steps_per_day: m }
+    }
+
+    /// Per day ahead (1, 2, …, `days`), the level-quantile of the changes that many days apart,
+    /// with the exponential tail above [`TAIL_FROM`]; a day with no changes in the history takes
+    /// the day before's, and the result never falls with the days: a level is no better known
+    /// further ahead.
+    fn quantiles(&self, days: usize, level: f64) -> Vec<f64> {
+        let mut out = Vec::with_capacity(days);
+        let mut last = 0.0f64;
+        for k in 0..days {
+            if let Some(c) = self.changes.get(k).filter(|c| !c.is_empty()) {
+                let mut sorted = c.clone();
+                sorted.sort_by(f64::total_cmp);
+                let q = |l: f64| quantile(&sorted, l);
+                last = last.max(tail_quantile(q, level, false));
+            }
+            out.push(last);
+        }
+        out
+    }
+}
+
+fn median(sorted: &[f64]) -> f64 {
+    if sorted.is_empty() { f64::NAN } else { quantile(sorted, 0.5) }
+}
+
+/// The plain `q`-quantile of values sorted ascending (linear interpolation, position `q·(n − 1)`).
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => 0.0,
+        1 => sorted[0],
+        n => {
+            let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
+            let i = (pos.floor() as usize).min(n - 2);
+            sorted[i] + (sorted[i + 1] - sorted[i]) * (pos - i as f64)
+        }
+    }
+}
+
+/// `ln(1/(1 − l))`: the quantile function of the unit exponential.
+fn exp_quantile(l: f64) -> f64 {
+    (1.0 / (1.0 - l)).ln()
+}
+
+/// A half-width at level `l` from the quantile function `q` of a sample of |errors|: the
+/// empirical quantile, and above [`TAIL_FROM`] at least the 80 % one extrapolated with a Weibull
+/// tail, its shape fitted to the 50 % and 80 % quantiles when `fit_shape` (between exponential
+/// and [`MAX_TAIL_POWER`]), else exponential (see the module notes).
+fn tail_quantile(q: impl Fn(f64) -> f64, l: f64, fit_shape: bool) -> f64 {
+    let empirical = q(l);
+    if l <= TAIL_FROM {
+        return empirical;
+    }
+    let q80 = q(TAIL_FROM);
+    let power = if !fit_shape {
+        1.0
+    } else {
+        let q50 = q(0.5);
+        if q50 > 0.0 {
+            ((q80 / q50).ln() / (exp_quantile(TAIL_FROM) / exp_quantile(0.5)).ln()).clamp(1.0, MAX_TAIL_POWER)
+        } else {
+            MAX_TAIL_POWER
+        }
+    };
+    empirical.max(q80 * (exp_quantile(l) / exp_quantile(TAIL_FROM)).powf(power))
+}
+
 /// Symmetric interval offsets: for step `h`, the level-quantile of |error| over every origin's
 /// errors at the steps within ± `share` of the backtested horizon around `h` (all errors when
-/// fewer than five are there), weighted by origin recency, with the tail correction above 80 %.
-/// Errors of neighbouring steps are alike, and pooling them gives enough of them for a quantile
-/// from a handful of origins. `errors` are ordered most recent first.
-pub fn pooled_symmetric(errors: &[OriginErrors], horizon: usize, levels: &[Level], pool: Pooling) -> Offsets {
+/// fewer than five are there), weighted by origin recency, with the tail and level-shift
+/// corrections above 80 %. Errors of neighbouring steps are alike, and pooling them gives enough
+/// of them for a quantile from a handful of origins. `errors` are ordered most recent first.
+pub fn pooled_symmetric(
+    errors: &[OriginErrors],
+    horizon: usize,
+    levels: &[Level],
+    pool: Pooling,
+    shifts: &LevelShifts,
+) -> Offsets {
     let backtested = errors.iter().map(Vec::len).max().unwrap_or(0);
     let k = ((pool.share * backtested as f64).round() as usize).max(1);
     let weight = |origin: usize| pool.decay.clamp(0.0, 1.0).powi(origin.min(i32::MAX as usize) as i32);
@@ -56,7 +181,13 @@ pub fn pooled_symmetric(errors: &[OriginErrors], horizon: usize, levels: &[Level
         .map(|(v, o)| (v, weight(o)))
         .collect();
     sorted_all.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut per_step: Vec<Vec<(f64, f64)>> = Vec::with_capacity(horizon);
+    let m = shifts.steps_per_day.max(1);
+    let days = horizon.div_ceil(m);
+    let shift_q: Vec<Vec<f64>> = levels
+        .iter()
+        .map(|l| if pool.tail && l.value() > TAIL_FROM { shifts.quantiles(days, l.value()) } else { vec![0.0; days] })
+        .collect();
+    let mut half: Vec<Vec<f64>> = vec![Vec::with_capacity(horizon); levels.len()];
     for h in 0..horizon {
         let lo = h.saturating_sub(k);
         let mut p: Vec<(f64, f64)> = errors
@@ -68,35 +199,26 @@ pub fn pooled_symmetric(errors: &[OriginErrors], horizon: usize, levels: &[Level
             .filter(|(v, _)| v.is_finite())
             .collect();
         if p.len() < 5 {
-            p = sorted_all.clone();
+            p.clone_from(&sorted_all);
         } else {
             p.sort_by(|a, b| a.0.total_cmp(&b.0));
         }
-        per_step.push(p);
+        let alike: Vec<f64> = p.iter().map(|v| v.0).collect();
+        for (i, l) in levels.iter().enumerate() {
+            let l = l.value();
+            let q = if p.is_empty() {
+                pool.floor * gaussian_z(l) * 1.25
+            } else if pool.tail && l > TAIL_FROM {
+                let recent = tail_quantile(|x| weighted_quantile(&p, x), l, true);
+                let all = tail_quantile(|x| quantile(&alike, x), l, true);
+                recent.max(all).hypot(shift_q[i][h / m])
+            } else {
+                weighted_quantile(&p, l)
+            };
+            half[i].push(q.max(pool.floor));
+        }
     }
-    levels
-        .iter()
-        .map(|&l| {
-            let half: Vec<f64> = per_step
-                .iter()
-                .map(|p| {
-                    let q = if p.is_empty() {
-                        pool.floor * gaussian_z(l.value()) * 1.25
-                    } else {
-                        let q = weighted_quantile(p, l.value());
-                        if pool.laplace_tail && l.value() > TAIL_FROM {
-                            let ratio = (1.0 / (1.0 - l.value())).ln() / (1.0 / (1.0 - TAIL_FROM)).ln();
-                            q.max(weighted_quantile(p, TAIL_FROM) * ratio)
-                        } else {
-                            q
-                        }
-                    };
-                    q.max(pool.floor)
-                })
-                .collect();
-            (l, half.iter().map(|v| -v).collect(), half)
-        })
-        .collect()
+    levels.iter().zip(half).map(|(&l, half)| (l, half.iter().map(|v| -v).collect(), half)).collect()
 }
 
 /// The `q`-quantile of values sorted ascending with weights: the smallest value whose cumulative
@@ -147,8 +269,8 @@ mod tests {
         assert!((gaussian_z(0.8) - 1.2816).abs() < 1e-2);
     }
 
-    fn pooling(decay: f64, laplace_tail: bool, floor: f64) -> Pooling {
-        Pooling { share: 0.25, decay, laplace_tail, floor }
+    fn pooling(decay: f64, tail: bool, floor: f64) -> Pooling {
+        Pooling { share: 0.25, decay, tail, floor }
     }
 
     /// Deterministic pseudo-random uniforms on (0, 1) (never 0: their logs are taken).
@@ -185,7 +307,7 @@ mod tests {
         };
         let train: Vec<OriginErrors> = (0..10).map(|_| make()).collect();
         let levels = [lv(0.5), lv(0.8), lv(0.9), lv(0.95)];
-        let off = pooled_symmetric(&train, h, &levels, pooling(1.0, true, 0.0));
+        let off = pooled_symmetric(&train, h, &levels, pooling(1.0, true, 0.0), &LevelShifts::default());
         let test: Vec<OriginErrors> = (0..400).map(|_| make()).collect();
         for ((l, lo, hi), cov) in off.iter().zip(coverage(&off, &test)) {
             assert!((cov - l.value()).abs() < 0.04, "level {} covered {cov}", l.value());
@@ -205,8 +327,8 @@ mod tests {
         let mut u = uniforms(7);
         let train: Vec<OriginErrors> = (0..10).map(|_| (0..200).map(|_| 2.0 * u() - 1.0).collect()).collect();
         let levels = [lv(0.8), lv(0.95)];
-        let plain = pooled_symmetric(&train, 10, &levels, pooling(1.0, false, 0.0));
-        let tail = pooled_symmetric(&train, 10, &levels, pooling(1.0, true, 0.0));
+        let plain = pooled_symmetric(&train, 10, &levels, pooling(1.0, false, 0.0), &LevelShifts::default());
+        let tail = pooled_symmetric(&train, 10, &levels, pooling(1.0, true, 0.0), &LevelShifts::default());
         assert!((plain[1].2[0] - 0.95).abs() < 0.05, "{}", plain[1].2[0]);
         let want = plain[0].2[0] * 20f64.ln() / 5f64.ln();
         assert!((tail[1].2[0] - want).abs() < 1e-9 && want > 1.45, "{} vs {want}", tail[1].2[0]);
@@ -218,8 +340,8 @@ mod tests {
         // The most recent origin's errors are 1, the nine older ones' 3: with equal weights the
         // median half-width is 3, with decay 0.5 the recent origin holds half the weight.
         let train: Vec<OriginErrors> = (0..10).map(|o| vec![if o == 0 { 1.0 } else { 3.0 }; 20]).collect();
-        let even = pooled_symmetric(&train, 1, &[lv(0.3)], pooling(1.0, false, 0.0));
-        let recent = pooled_symmetric(&train, 1, &[lv(0.3)], pooling(0.5, false, 0.0));
+        let even = pooled_symmetric(&train, 1, &[lv(0.3)], pooling(1.0, false, 0.0), &LevelShifts::default());
+        let recent = pooled_symmetric(&train, 1, &[lv(0.3)], pooling(0.5, false, 0.0), &LevelShifts::default());
         assert_eq!(even[0].2[0], 3.0);
         assert_eq!(recent[0].2[0], 1.0);
     }
@@ -234,8 +356,91 @@ mod tests {
     }
 
     #[test]
+    fn a_heavy_tail_is_extrapolated_with_its_own_shape() {
+        // |error| Weibull with shape 1/2 (mostly small, the odd large one), as backtests see it:
+        // the body in full, the tail not yet (the top 10 % censored at the 90 % quantile, as when
+        // ten origins missed the rare bad window). The 50 % and 80 % quantiles say p = 2, and the
+        // 95 % half-width then holds on new draws, where the exponential extrapolation (p = 1)
+        // and the empirical quantile fall well short.
+        let n = 1000;
+        let weibull = |l: f64| exp_quantile(l).powi(2);
+        // One step per origin, so that the pool is the whole sample.
+        let body: Vec<OriginErrors> = (0..n).map(|i| vec![weibull(((i as f64 + 0.5) / n as f64).min(0.9))]).collect();
+        let levels = [lv(0.8), lv(0.95)];
+        let fitted = pooled_symmetric(&body, 1, &levels, pooling(1.0, true, 0.0), &LevelShifts::default());
+        let (q80, q95) = (fitted[0].2[0], fitted[1].2[0]);
+        assert!((q80 / weibull(0.8) - 1.0).abs() < 0.01, "{q80}");
+        assert!((q95 / weibull(0.95) - 1.0).abs() < 0.02, "{q95} vs {}", weibull(0.95));
+        // New draws: the fitted tail covers 95 %, the exponential one about 91 %.
+        let mut u = uniforms(99);
+        let draws: Vec<f64> = (0..20_000).map(|_| (-u().ln()).powi(2)).collect();
+        let cov = |q: f64| draws.iter().filter(|v| **v <= q).count() as f64 / draws.len() as f64;
+        assert!((cov(q95) - 0.95).abs() < 0.01, "fitted covered {}", cov(q95));
+        assert!(cov(q80 * 20f64.ln() / 5f64.ln()) < 0.92, "exponential covered {}", cov(q80 * 20f64.ln() / 5f64.ln()));
+        assert!(cov(weibull(0.9)) < 0.91);
+    }
+
+    #[test]
+    fn an_old_bad_window_still_counts_in_the_tail() {
+        // Nine calm origins and one old one (the oldest) with errors 10 times as large: recency
+        // weighs it 0.8^9 ≈ 0.13, but rare events are no rarer for being old, so the 95 %
+        // half-width follows the tail of all origins alike; the 80 % one stays recency-weighted.
+        let mut train: Vec<OriginErrors> =
+            (0..9).map(|o| (0..48).map(|h| 1.0 + ((o * 48 + h) % 7) as f64 / 7.0).collect()).collect();
+        train.push(vec![10.0; 48]);
+        let levels = [lv(0.8), lv(0.95)];
+        let off = pooled_symmetric(&train, 48, &levels, pooling(0.8, true, 0.0), &LevelShifts::default());
+        let recent_only = pooled_symmetric(&train[..9], 48, &levels, pooling(0.8, true, 0.0), &LevelShifts::default());
+        let mut alike: Vec<f64> = train.iter().flat_map(|e| e[..13].iter().map(|v| v.abs())).collect();
+        alike.sort_by(f64::total_cmp);
+        assert!(off[1].2[0] >= quantile(&alike, 0.95) - 1e-12);
+        assert!(off[1].2[0] > 2.0 * recent_only[1].2[0], "{} vs {}", off[1].2[0], recent_only[1].2[0]);
+        // The 80 % quantile is still the recency-weighted one: the old window holds 3 % of the weight.
+        assert!(off[0].2[0] < 2.0, "{}", off[0].2[0]);
+    }
+
+    #[test]
+    fn level_changes_come_from_daily_medians() {
+        // Four days at 100 (with a spike that the median ignores), then three at 150, 4 steps a day.
+        let mut v: Vec<f64> = [100.0; 16].into_iter().chain([150.0; 12]).collect();
+        v[5] = 1e6;
+        let s = LevelShifts::from_history(&v, 4, usize::MAX, |l| l.abs());
+        assert_eq!(s.changes.len(), 6);
+        assert_eq!(s.changes[0], vec![0.0, 0.0, 0.0, 0.5, 0.0, 0.0]);
+        assert_eq!(s.changes[1], vec![0.0, 0.0, 0.5, 0.5, 0.0]);
+        assert_eq!(s.changes[5], vec![0.5]);
+        // At most `days` apart, and nothing from less than two whole days.
+        assert_eq!(LevelShifts::from_history(&v, 4, 2, |l| l.abs()).changes.len(), 2);
+        assert!(LevelShifts::from_history(&v[..7], 4, usize::MAX, |_| 1.0).changes.is_empty());
+        // Quantiles per day ahead never fall, and days beyond the history take the last one.
+        let q = s.quantiles(9, 0.95);
+        assert!(q.windows(2).all(|w| w[1] >= w[0]) && q[8] == q[5] && q[0] > 0.0, "{q:?}");
+    }
+
+    #[test]
+    fn level_shifts_widen_the_tail_only() {
+        // Errors of 1 everywhere; a history whose level moved by 3 (in error units) once.
+        let train: Vec<OriginErrors> = (0..6).map(|_| vec![1.0; 24]).collect();
+        let shifts = LevelShifts { changes: vec![vec![0.0, 0.0, 3.0, 0.0, 0.0]], steps_per_day: 24 };
+        let levels = [lv(0.8), lv(0.95)];
+        let without = pooled_symmetric(&train, 24, &levels, pooling(0.8, true, 0.0), &LevelShifts::default());
+        let with = pooled_symmetric(&train, 24, &levels, pooling(0.8, true, 0.0), &shifts);
+        assert_eq!(without[0], with[0]);
+        let mut c = shifts.changes[0].clone();
+        c.sort_by(f64::total_cmp);
+        let s = quantile(&c, 0.95).max(quantile(&c, 0.8) * 20f64.ln() / 5f64.ln());
+        assert!(s > 2.0);
+        for (a, b) in with[1].2.iter().zip(&without[1].2) {
+            assert!((a - b.hypot(s)).abs() < 1e-12, "{a} vs {b} ⊕ {s}");
+        }
+        // Without the tail correction, no shift either: the plain quantiles.
+        let plain = pooled_symmetric(&train, 24, &levels, pooling(0.8, false, 0.0), &shifts);
+        assert!(plain[1].2.iter().all(|v| *v == 1.0));
+    }
+
+    #[test]
     fn no_errors_still_gives_finite_intervals() {
-        let off = pooled_symmetric(&[], 5, &[lv(0.9)], pooling(0.8, true, 2.0));
+        let off = pooled_symmetric(&[], 5, &[lv(0.9)], pooling(0.8, true, 2.0), &LevelShifts::default());
         assert!(off[0].1.iter().all(|v| v.is_finite() && *v < 0.0));
     }
 }

@@ -24,9 +24,9 @@ pub struct EngineSettings {
     pub evidence_origins: usize,
     /// In the intervals, origin `i` (0 the most recent) weighs `interval_decay^i`.
     pub interval_decay: f64,
-    /// Above 80 %, intervals are at least the 80 % one with an exponential tail
-    /// ([`conformal`] has the reasons).
-    pub laplace_tail: bool,
+    /// Above 80 %, intervals are at least the 80 % one extrapolated with the errors' own tail
+    /// shape, and add the level shifts of the training window ([`conformal`] has the reasons).
+    pub tail: bool,
     /// An origin needs this many days of history before it (one day when the history is short).
     pub min_origin_days: f64,
     /// A fit sees at most this many days of history.
@@ -51,7 +51,7 @@ impl Default for EngineSettings {
             origins: 10,
             evidence_origins: 10,
             interval_decay: 0.8,
-            laplace_tail: true,
+            tail: true,
             min_origin_days: 3.0,
             train_days: 28.0,
             eta: 1.0,
@@ -108,6 +108,8 @@ struct FittedEngine {
     /// Errors are relative to `|forecast| + this` (None: absolute errors).
     relative: Option<f64>,
     pooling: conformal::Pooling,
+    /// How far the level moved in the training window, in the units of `errors`.
+    shifts: conformal::LevelShifts,
     scores: Vec<CandidateScore>,
 }
 
@@ -361,9 +363,10 @@ impl Forecaster for Engine {
             pooling: conformal::Pooling {
                 share: self.settings.pool_share,
                 decay: self.settings.interval_decay,
-                laplace_tail: self.settings.laplace_tail,
+                tail: self.settings.tail,
                 floor: 0.0,
             },
+            shifts: conformal::LevelShifts::from_history(y, m, usize::MAX, scale_of),
             scores,
         }))
     }
@@ -409,7 +412,7 @@ impl FittedModel for FittedEngine {
                 *p = p.max(0.0);
             }
         }
-        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pooling);
+        let offsets = conformal::pooled_symmetric(&self.errors, horizon, levels, self.pooling, &self.shifts);
         let scale = |p: f64| self.relative.map_or(1.0, |c| p.abs() + c);
         let intervals = offsets
             .into_iter()
@@ -498,6 +501,34 @@ mod tests {
         let (f, _) = run(v).unwrap();
         check(&f, true);
         assert!(f.point.iter().all(|p| *p < 500.0), "the spike leaked into the forecast");
+    }
+
+    #[test]
+    fn a_level_shift_in_the_history_widens_the_tail_only() {
+        // Two weeks of a daily cycle with noise; the second series moved its level up by half on
+        // day 2, before every backtest window: the backtest errors barely see it, the daily
+        // levels of the training window do, and its 95 % interval reaches further beyond its
+        // 80 % one.
+        let series = |shift: bool| {
+            let mut rng = prescale_core::SplitMix64(3);
+            let v: Vec<f64> = (0..24 * 14)
+                .map(|t| {
+                    let level = if shift && t >= 48 { 150.0 } else { 100.0 };
+                    level * (1.0 + 0.3 * ((t % 24) as f64 / 3.8).sin()) + 5.0 * (rng.uniform() - 0.5)
+                })
+                .collect();
+            v
+        };
+        let tail_over_body = |v: Vec<f64>| {
+            let f = ModelSpec::Auto.build().fit(&hourly(v)).unwrap().predict(48, &levels()).unwrap();
+            check(&f, true);
+            let width = |iv: &prescale_core::Interval| {
+                iv.upper.iter().zip(&iv.lower).map(|(u, l)| u - l).sum::<f64>() / iv.upper.len() as f64
+            };
+            width(&f.intervals[2]) / width(&f.intervals[1])
+        };
+        let (calm, shifted) = (tail_over_body(series(false)), tail_over_body(series(true)));
+        assert!(shifted > 1.3 * calm, "95 % / 80 % width: {shifted} after a shift, {calm} without");
     }
 
     proptest! {
