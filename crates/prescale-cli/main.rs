@@ -75,8 +75,11 @@ enum Command {
     /// The trace is a file or a group's stored load; the clock is simulated. At every midnight
     /// (UTC) with enough history before it, the real forecast and the real planner run on the
     /// history known at that instant, with no look at what follows; before the first run the
-    /// forecasting policies scale by target tracking alone. Every policy sees the same trace and
-    /// capacity model; each starts warm. Same inputs, byte-identical output.
+    /// forecasting policies scale by their reactive policies alone. prescale's reactive fallback is
+    /// what the plan writes: target tracking and step scaling (the larger capacity wins when both
+    /// act; --step-scaling false leaves target tracking alone); aws-style has target tracking.
+    /// Every policy sees the same trace and capacity model; each starts warm. Same inputs,
+    /// byte-identical output.
     ///
     /// A minute takes the value of the trace's slot it falls in (held constant within a longer step,
     /// the mean of the slots within it for a shorter one). Missing slots are held at the last value
