@@ -538,7 +538,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
             },
         s.lead_time_mins
     )?;
-    let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0);
+    let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));
     if s.step.enabled {
         writeln!(
             out,

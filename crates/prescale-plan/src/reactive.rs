@@ -39,8 +39,17 @@ pub struct OutStep {
 /// the target itself fires on the first two noisy minutes after every scale-in of target tracking,
 /// adds 20–50 %, which target tracking removes again 15 minutes later (the simulator counted 407
 /// direction reversals in six days of a daily cycle against 282 without step scaling; at 1.2,
-/// 287). Breaches smaller than 20 % are left to target tracking; a spike goes far beyond.
+/// 287). Breaches smaller than 20 % are left to target tracking; a spike goes far beyond. On a
+/// metric that cannot exceed a ceiling (CPU: 100 %, see [`metric_ceiling`]) the default is at most
+/// halfway from the target to the ceiling, so that a high target (80: 90, not 96) still leaves the
+/// steps room to fire before the metric saturates.
 pub const OUT_ABOVE_TARGET: f64 = 1.2;
+
+/// The highest value a target-tracking metric can take: 100 for CPU percent, none for counts and
+/// bytes.
+pub fn metric_ceiling(metric: &str) -> Option<f64> {
+    (metric == "ASGAverageCPUUtilization").then_some(100.0)
+}
 
 /// Step-scaling settings of a group (`[groups.reactive.step]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,7 +135,7 @@ impl StepSettings {
         if self.in_remove == 0 {
             return Err("step.in_remove must be at least 1 (instances removed per scale-in)".into());
         }
-        let (out, inn) = self.thresholds(target);
+        let (out, inn) = self.thresholds(target, metric_ceiling(metric));
         if !(out.is_finite() && inn.is_finite() && inn >= 0.0 && inn < out) {
             return Err(format!(
                 "step.in_threshold: the scale-in threshold ({inn}) must lie below the scale-out threshold ({out}), \
@@ -136,15 +145,17 @@ impl StepSettings {
         Ok(())
     }
 
-    /// The (scale-out, scale-in) alarm thresholds for a target-tracking `target` value: the
-    /// configured ones, else [`OUT_ABOVE_TARGET`] × the target and 60 % of it.
-    pub fn thresholds(&self, target: f64) -> (f64, f64) {
+    /// The (scale-out, scale-in) alarm thresholds for a target-tracking `target` value on a
+    /// metric bounded by `ceiling`: the configured ones, else [`OUT_ABOVE_TARGET`] × the target
+    /// (at most halfway to the ceiling) and 60 % of it.
+    pub fn thresholds(&self, target: f64, ceiling: Option<f64>) -> (f64, f64) {
         // Rounded to millionths, so that 1.2 × 70 reads 84 in alarms and diffs, not 84.00000000000001.
         let round = |x: f64| (x * 1e6).round() / 1e6;
-        (
-            self.out_threshold.unwrap_or_else(|| round(OUT_ABOVE_TARGET * target)),
-            self.in_threshold.unwrap_or_else(|| round(0.6 * target)),
-        )
+        let out = match ceiling {
+            Some(c) if c > target => (OUT_ABOVE_TARGET * target).min((target + c) / 2.0),
+            _ => OUT_ABOVE_TARGET * target,
+        };
+        (self.out_threshold.unwrap_or_else(|| round(out)), self.in_threshold.unwrap_or_else(|| round(0.6 * target)))
     }
 }
 
@@ -255,7 +266,7 @@ pub(crate) fn reactive(
         });
         return (policies, Vec::new(), decisions);
     };
-    let (out_threshold, in_threshold) = s.thresholds(r.target_value);
+    let (out_threshold, in_threshold) = s.thresholds(r.target_value, metric_ceiling(&r.metric));
     let steps: Vec<StepAdjustment> = s
         .out_steps
         .iter()
@@ -420,6 +431,19 @@ mod tests {
         let (_, alarms, _) = reactive("web", &alb, &w);
         assert_eq!(alarms[0].dimensions.get("TargetGroup").map(String::as_str), Some("targetgroup/tg/456"));
         assert_eq!(alarms[0].statistic, "Sum");
+    }
+
+    #[test]
+    fn the_default_step_out_threshold_leaves_room_below_a_ceiling() {
+        let s = StepSettings::default();
+        // CPU: 1.2 × the target, at most halfway to 100.
+        assert_eq!(s.thresholds(70.0, metric_ceiling("ASGAverageCPUUtilization")), (84.0, 42.0));
+        assert_eq!(s.thresholds(80.0, metric_ceiling("ASGAverageCPUUtilization")), (90.0, 48.0));
+        // Requests per target have no ceiling.
+        assert_eq!(s.thresholds(1000.0, metric_ceiling("ALBRequestCountPerTarget")), (1200.0, 600.0));
+        // A configured threshold is taken as it is.
+        let set = StepSettings { out_threshold: Some(97.0), ..s };
+        assert_eq!(set.thresholds(80.0, Some(100.0)).0, 97.0);
     }
 
     #[test]

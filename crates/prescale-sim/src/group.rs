@@ -140,7 +140,8 @@ impl StepScaling {
     /// Step scaling beside target tracking at `target` utilization, with thresholds in percent
     /// utilization (the target's value is `target × 100`), new instances booting for `boot_mins`.
     pub fn new(settings: &StepSettings, target: f64, boot_mins: u32) -> Self {
-        let (out, inn) = settings.thresholds(target * 100.0);
+        // Utilization in percent of the serving capacity: 100 is full.
+        let (out, inn) = settings.thresholds(target * 100.0, Some(100.0));
         let minutes = |periods: u32| (u64::from(periods) * u64::from(settings.period_secs).max(1)).div_ceil(60).max(1);
         let in_minutes = minutes(settings.in_evaluation_periods).max(u64::from(boot_mins));
         Self {

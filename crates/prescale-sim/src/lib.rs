@@ -1022,7 +1022,7 @@ mod tests {
             ..ReactiveSettings::default()
         };
         let s = replayed_step(&alb, 0.6);
-        let (out, inn) = s.thresholds(60.0);
+        let (out, inn) = s.thresholds(60.0, Some(100.0));
         assert!((out - 90.0).abs() < 1e-9 && (inn - 30.0).abs() < 1e-9, "{out} {inn}");
         assert_eq!((s.enabled, s.in_remove), (true, 1));
         // Unset thresholds stay unset: the defaults are relative to the target anyway.
