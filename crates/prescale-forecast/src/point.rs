@@ -280,8 +280,10 @@ pub fn clean(z: &[f64], m: usize) -> Vec<f64> {
 /// A robust profile over the last `days` days, smoothed over `k` slots and shrunk towards zero by
 /// how much of it is sampling noise: `λ = max(0, 1 − noise / mean(p²))`, where
 /// `noise = (π/2)·σ² / (days·k)` is the variance of a median of `days` values averaged over `k`
-/// slots and `σ` the robust spread of the day-by-slot deviations around the profile. A series with
-/// no daily cycle gets a flat profile, not a copy of its noise.
+/// slots and `σ` the robust spread of the day-by-slot deviations around the profile; and, when a
+/// test on held-out days leaves less than half of it ([`held_out_shrinkage`]: more noise than
+/// signal), at most that. A series with no daily cycle gets a flat profile, not a copy of its
+/// noise.
 pub(crate) fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<f64> {
     let (p, rows) = robust_profile(z, m, Some(days));
     if rows.len() < 2 {
@@ -299,8 +301,53 @@ pub(crate) fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<
         return p;
     }
     let noise = std::f64::consts::FRAC_PI_2 * sigma * sigma / (rows.len() * k) as f64;
-    let lambda = (1.0 - noise / ms).max(0.0);
+    let by_noise = (1.0 - noise / ms).max(0.0);
+    // A profile that held-out days show to be more noise than signal is cut down to what they
+    // leave of it. Above that the noise bound decides: a held-out test also shrinks a real cycle
+    // whose days differ (weekends, holidays), and a forecast of ordinary days needs it whole.
+    let held = held_out_shrinkage(&rows, k);
+    let lambda = if held < 0.5 { by_noise.min(held) } else { by_noise };
     p.iter().map(|v| v * lambda).collect()
+}
+
+/// How much of a profile survives a test on days it did not see: each day is predicted by the
+/// profile of the other days, and `λ` (in [0, 1], steps of 0.05) scales that held-out profile to
+/// leave the smallest absolute deviations, summed over the days. A held-out profile rests on one
+/// day fewer than the full one; with signal-to-noise ratio `s`, `λ = s / (s + 1/(r−1))` for `r`
+/// days, so the full profile's is `1 / (1 + (r−1)/r · (1/λ − 1))`, below ½ when `r·s < 1`.
+///
+/// The noise bound of [`shrunk_profile`] assumes independent deviations. Wandering levels and
+/// incidents that last hours are not independent, and a profile made of them predicts no other
+/// day: this cuts it down.
+fn held_out_shrinkage(rows: &[Vec<f64>], k: usize) -> f64 {
+    let (r, m) = (rows.len(), rows.first().map_or(0, Vec::len));
+    if r < 2 || m == 0 {
+        return 1.0;
+    }
+    let held_out: Vec<Vec<f64>> = (0..r)
+        .map(|d| {
+            let others = |i: usize| -> Vec<f64> {
+                rows.iter().enumerate().filter(|(e, _)| *e != d).map(|(_, row)| row[i]).collect()
+            };
+            let q: Vec<f64> = (0..m).map(|i| median(&others(i))).collect();
+            let mut q = smooth_circular(&q, k);
+            let mid = median(&q);
+            q.iter_mut().for_each(|v| *v -= mid);
+            q
+        })
+        .collect();
+    let loss = |lambda: f64| -> f64 {
+        rows.iter()
+            .zip(&held_out)
+            .map(|(row, q)| row.iter().zip(q).map(|(v, p)| (v - lambda * p).abs()).sum::<f64>())
+            .sum()
+    };
+    let held = (0..=20).map(|j| f64::from(j) / 20.0).min_by(|a, b| loss(*a).total_cmp(&loss(*b))).unwrap_or(1.0);
+    if held <= 0.0 {
+        return 0.0;
+    }
+    let r = r as f64;
+    1.0 / (1.0 + (r - 1.0) / r * (1.0 / held - 1.0))
 }
 
 /// Simple exponential smoothing: the final level, with the smoothing weight chosen by the
@@ -472,6 +519,29 @@ mod tests {
         let f = ProfileLevel { season_days: 1, days: 7, level: LevelModel::Median }.forecast(&y, HOURLY, 24).unwrap();
         let spread = f.iter().cloned().fold(f64::MIN, f64::max) - f.iter().cloned().fold(f64::MAX, f64::min);
         assert!(spread < 4.0, "noise (±10) copied into the profile: spread {spread}");
+    }
+
+    #[test]
+    fn a_profile_of_wandering_levels_is_shrunk_flat_and_a_real_cycle_kept() {
+        // Hours-long excursions at random times of day, no daily cycle: the deviations are
+        // correlated within a day, so the independent-noise bound alone keeps 69 % of them.
+        let mut rng = prescale_core::SplitMix64(11);
+        let mut level = 0.0;
+        let wander: Vec<f64> = (0..24 * 7)
+            .map(|_| {
+                level = 0.9 * level + 10.0 * (rng.uniform() - 0.5);
+                100.0 + level
+            })
+            .collect();
+        let spread =
+            |p: &[f64]| p.iter().cloned().fold(f64::MIN, f64::max) - p.iter().cloned().fold(f64::MAX, f64::min);
+        let p = shrunk_profile(&wander, 24, 7, 1);
+        let (raw, _) = robust_profile(&wander, 24, Some(7));
+        assert!(spread(&p) < 0.5 * spread(&raw), "profile {:.1} of raw {:.1}", spread(&p), spread(&raw));
+        // The same excursions on top of a daily cycle: the cycle stays.
+        let cycle: Vec<f64> = daily(7).iter().zip(&wander).map(|(c, w)| c + w - 100.0).collect();
+        let p = shrunk_profile(&cycle, 24, 7, 1);
+        assert!(spread(&p) > 80.0, "a ±50 cycle kept {:.1}", spread(&p));
     }
 
     #[test]
