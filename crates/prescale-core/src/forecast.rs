@@ -104,6 +104,10 @@ pub struct ModelScore {
     pub origins: usize,
     /// Weight in the forecast (0 = left out).
     pub weight: f64,
+    /// The candidate the others were compared with (the engine's flat median of the last day).
+    /// Absent in forecasts stored before it was recorded: read as false.
+    #[serde(default)]
+    pub reference: bool,
 }
 
 impl Forecast {

@@ -343,6 +343,7 @@ impl Forecaster for Engine {
                     mase: if per.is_empty() { f64::NAN } else { per.iter().sum::<f64>() / per.len() as f64 },
                     origins: bt.origins.len(),
                     weight: w,
+                    reference: i == self.reference,
                 }
             })
             .collect();

@@ -203,15 +203,18 @@ fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
     }
 }
 
-/// How the forecast did in its own backtests against the flat median of the last day (the
-/// engine's reference candidate, `median(…)`): the weighted mean MASE of the candidates that make
-/// it up over that of the flat median. Below 1 the forecast's shape carried information the level
-/// alone did not; at 1 or above it did not. `None` when the forecast carries no scores (a single
-/// model fitted without backtests) or no flat median among them.
+/// How the forecast did in its own backtests against the engine's reference candidate, the flat
+/// median of the last day: the weighted mean MASE of the candidates that make it up over the
+/// reference's. Below 1 the forecast's shape carried information the level alone did not; at 1 or
+/// above it did not. `None` when the forecast carries no scores (a single model fitted without
+/// backtests) or no reference among them. Forecasts stored before the reference was flagged name
+/// it `median(…)`.
 pub fn skill(f: &Forecast) -> Option<f64> {
     let scored = f.scores.iter().filter(|c| c.mase.is_finite());
     let (sum, weight) = scored.clone().fold((0.0, 0.0), |(s, w), c| (s + c.weight * c.mase, w + c.weight));
-    let flat = scored.filter(|c| c.model.starts_with("median(")).map(|c| c.mase).next()?;
+    let flagged = f.scores.iter().any(|c| c.reference);
+    let flat =
+        scored.filter(|c| if flagged { c.reference } else { c.model.starts_with("median(") }).map(|c| c.mase).next()?;
     (weight > 0.0 && flat > 0.0).then(|| sum / weight / flat)
 }
 
@@ -665,7 +668,13 @@ mod tests {
         let mut f = forecast(vec![1000.0; 24], 200.0);
         f.scores = scores
             .iter()
-            .map(|(m, mase, w)| prescale_core::ModelScore { model: (*m).into(), mase: *mase, origins: 5, weight: *w })
+            .map(|(m, mase, w)| prescale_core::ModelScore {
+                model: (*m).into(),
+                mase: *mase,
+                origins: 5,
+                weight: *w,
+                reference: *m == "median(1d)",
+            })
             .collect();
         f
     }
@@ -680,6 +689,12 @@ mod tests {
         assert!((skill(&nan).unwrap() - (0.5 * 2.0 + 0.3 * 3.0) / 0.8 / 2.0).abs() < 1e-12);
         assert_eq!(skill(&scored(&[])), None, "no backtests, no verdict");
         assert_eq!(skill(&scored(&[("profile", 0.8, 1.0)])), None, "no flat median to compare with");
+        // The flag decides, not the name; a forecast stored before the flag falls back to the name.
+        let mut renamed = scored(&[("median(1d)", 2.0, 0.5), ("median(3d)", 1.0, 0.5)]);
+        renamed.scores[0].model = "flat".into();
+        assert!((skill(&renamed).unwrap() - 0.75).abs() < 1e-12);
+        renamed.scores.iter_mut().for_each(|c| c.reference = false);
+        assert!((skill(&renamed).unwrap() - 1.5).abs() < 1e-12, "median(3d) by its name");
     }
 
     #[test]

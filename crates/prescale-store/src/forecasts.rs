@@ -165,7 +165,13 @@ mod tests {
         };
         let mut f =
             Forecast::new("seasonal-naive(day)", t0, 300, vec![1.0, 2.0], vec![iv(0.8, 0.5), iv(0.975, 1.0)]).unwrap();
-        f.scores = vec![prescale_core::ModelScore { model: "mstl(day)".into(), mase: 0.7, origins: 5, weight: 1.0 }];
+        f.scores = vec![prescale_core::ModelScore {
+            model: "mstl(day)".into(),
+            mase: 0.7,
+            origins: 5,
+            weight: 1.0,
+            reference: false,
+        }];
         let id = MetricId::new("web prod", "requests");
         table.write(&id, &f, t0).unwrap();
         let (back, issued) = table.read(&id).unwrap();
