@@ -299,6 +299,13 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
     let table = ForecastTable::new(&ctx.store_dir);
     let levels = fit_levels(c);
     let holidays = c.forecast.holiday_dates()?;
+    if !holidays.is_empty() && !c.forecast.model.uses_flags() {
+        warn!(
+            "[forecast] holidays: {} dates, ignored by the configured model; only model = {{ kind = \"ridge\" }} \
+             learns their effect (a known event ahead is planned with `prescale event add`)",
+            holidays.len()
+        );
+    }
     // Events only sharpen the ridge model's view of the history: a store that cannot be read
     // costs them, not the forecast.
     let events = EventStore::new(&ctx.store_dir).load().unwrap_or_else(|e| {
@@ -415,6 +422,9 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let mut holidays = crate::config::parse_dates(&args.holidays).context("--holidays")?;
     if let Some(c) = &config {
         holidays.extend(c.forecast.holiday_dates()?);
+    }
+    if !holidays.is_empty() && !model.uses_flags() {
+        warn!("{} holidays ignored: only --model ridge learns their effect", holidays.len());
     }
     let bounds = Bounds { min: args.min, max: args.max };
     bounds.validate().map_err(|e| anyhow::anyhow!("--min/--max: {e}"))?;

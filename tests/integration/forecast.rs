@@ -33,8 +33,8 @@ fn engine_beats_mstl_alone_on_synthetic_weekly_traffic() {
             evaluate("sn", &ModelSpec::SeasonalNaive { season: prescale_forecast::Season::Day }, &series, &settings)
                 .unwrap();
         println!(
-            "seed {seed}: auto {:.3} mstl {:.3} naive {:.3} cov95 {:.2} ({})",
-            auto.mase, alone.mase, naive.mase, auto.coverage[1].1, auto.fitted[0]
+            "seed {seed}: auto {:.3} mstl {:.3} naive {:.3} cov80 {:.2} cov95 {:.2} ({})",
+            auto.mase, alone.mase, naive.mase, auto.coverage[0].1, auto.coverage[1].1, auto.fitted[0]
         );
         ratios.push(auto.mase / alone.mase);
         cov95.push(auto.coverage[1].1);

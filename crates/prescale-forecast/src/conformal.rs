@@ -55,8 +55,10 @@ pub struct Pooling {
 }
 
 /// How far a series' robust level moved in its own history: `changes[k − 1]` holds
-/// `|L(i + k) − L(i)| / scale(L(i))` over its whole days, `L(i)` the median of day `i` (days
-/// counted back from the end of the history). Empty when the history holds fewer than two days.
+/// `|A(i + k) − A(i)| / scale(L(i))` over its whole days, `L(i)` the median of day `i` (days
+/// counted back from the end of the history) and `A(i)` that less its weekday's typical offset
+/// from the week around it when the history holds two weeks (a weekend is forecast, not a shift).
+/// Empty when the history holds fewer than two days.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LevelShifts {
     /// Per number of days apart (1, 2, …), the changes, in the units of the errors.
@@ -81,11 +83,15 @@ impl LevelShifts {
                 median(&day)
             })
             .collect();
+        // A weekly cycle moves the daily level too, but the models forecast it: only what it
+        // leaves is a shift no forecast sees coming.
+        let adjusted = weekday_adjusted(&levels);
         let changes = (1..=days.min(whole.saturating_sub(1)))
             .map(|k| {
-                levels
+                adjusted
                     .windows(k + 1)
-                    .map(|w| ((w[k] - w[0]) / scale(w[0])).abs())
+                    .zip(levels.windows(k + 1))
+                    .map(|(w, raw)| ((w[k] - w[0]) / scale(raw[0])).abs())
                     .filter(|v| v.is_finite())
                     .collect::<Vec<f64>>()
             })
@@ -111,6 +117,30 @@ impl LevelShifts {
         }
         out
     }
+}
+
+/// Daily levels less each weekday's typical offset from the week around it (the median over the
+/// history's weeks), when the history holds two weeks or more; otherwise as they are.
+fn weekday_adjusted(levels: &[f64]) -> Vec<f64> {
+    let n = levels.len();
+    if n < 14 {
+        return levels.to_vec();
+    }
+    let around = |i: usize| {
+        let lo = i.saturating_sub(3).min(n - 7);
+        let mut w: Vec<f64> = levels[lo..lo + 7].iter().copied().filter(|v| v.is_finite()).collect();
+        w.sort_by(f64::total_cmp);
+        median(&w)
+    };
+    let dev: Vec<f64> = (0..n).map(|i| levels[i] - around(i)).collect();
+    let offset: Vec<f64> = (0..7)
+        .map(|j| {
+            let mut d: Vec<f64> = dev.iter().skip(j).step_by(7).copied().filter(|v| v.is_finite()).collect();
+            d.sort_by(f64::total_cmp);
+            if d.is_empty() { 0.0 } else { median(&d) }
+        })
+        .collect();
+    levels.iter().enumerate().map(|(i, l)| l - offset[i % 7]).collect()
 }
 
 fn median(sorted: &[f64]) -> f64 {
@@ -415,6 +445,26 @@ mod tests {
         // Quantiles per day ahead never fall, and days beyond the history take the last one.
         let q = s.quantiles(9, 0.95);
         assert!(q.windows(2).all(|w| w[1] >= w[0]) && q[8] == q[5] && q[0] > 0.0, "{q:?}");
+    }
+
+    #[test]
+    fn a_weekly_cycle_is_not_a_level_shift_and_a_shift_still_is() {
+        // Four weeks of hourly load, weekends at half the weekday level, with a little noise.
+        let series = |shift: bool| -> Vec<f64> {
+            let mut rng = prescale_core::SplitMix64(5);
+            (0..28 * 24)
+                .map(|t| {
+                    let day = t / 24;
+                    let level = if day % 7 >= 5 { 50.0 } else { 100.0 } * if shift && day >= 20 { 1.5 } else { 1.0 };
+                    level + rng.uniform()
+                })
+                .collect()
+        };
+        let q95 = |v: &[f64]| LevelShifts::from_history(v, 24, 2, |_| 1.0).quantiles(2, 0.95);
+        let calm = q95(&series(false));
+        assert!(calm.iter().all(|q| *q < 3.0), "a weekend read as a shift: {calm:?}");
+        let shifted = q95(&series(true));
+        assert!(shifted[0] > 20.0, "a shift by half went unseen: {shifted:?}");
     }
 
     #[test]

@@ -167,6 +167,12 @@ pub fn auto_candidates() -> (Vec<Candidate>, usize) {
 }
 
 impl ModelSpec {
+    /// Whether the model uses holiday and event flags ([`BuildOptions::flags`]): only `ridge`
+    /// learns their effect; the others ignore them.
+    pub fn uses_flags(&self) -> bool {
+        matches!(self, ModelSpec::Ridge)
+    }
+
     /// The forecaster this spec describes.
     pub fn build(&self) -> Box<dyn Forecaster> {
         self.build_model(None)
