@@ -47,7 +47,7 @@ pub struct Pooling {
     pub share: f64,
     /// Origin `i` (0 = the first in the slice, the most recent) weighs `decay^i`; 1 weighs all alike.
     pub decay: f64,
-    /// Above [`TAIL_FROM`], extrapolate the tail and add the level-shift risk (see the module
+    /// Above 80 % (`TAIL_FROM`), extrapolate the tail and add the level-shift risk (see the module
     /// notes); without it the half-widths are the plain weighted quantiles.
     pub tail: bool,
     /// The smallest half-width allowed.
