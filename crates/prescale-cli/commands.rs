@@ -334,8 +334,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
                 .coarsen(c.forecast.min_step_mins * 60);
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
-            let options =
-                BuildOptions { flags: flags.clone(), transform: c.forecast.transform, bounds: c.bounds(g, &id.metric) };
+            let options = c.build_options(g, &id.metric, flags.clone());
             match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
                 Ok((forecast, warnings)) => {
                     for w in &warnings {
@@ -1345,12 +1344,8 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.model = ctx.config.forecast.model.clone();
             // As `forecast fit` builds the group's forecasts, less its events (the replay does not
             // apply them ahead either).
-            let tz = gc.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
-            s.forecast = BuildOptions {
-                flags: forecast_flags(&ctx.config.forecast.holiday_dates()?, tz, &[], ctx.now),
-                transform: ctx.config.forecast.transform,
-                bounds: ctx.config.bounds(gc, &id.metric),
-            };
+            let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);
+            s.forecast = ctx.config.build_options(gc, &id.metric, flags);
             s.price_per_hour = args.price.or(ctx.config.price(name));
             (series, id.to_string())
         }

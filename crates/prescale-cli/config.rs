@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use chrono::Duration;
 use prescale_core::{CapacityBounds, GridPolicy, Level, MetricId};
-use prescale_forecast::ModelSpec;
 use prescale_forecast::transform::{Bounds, Transform};
+use prescale_forecast::{BuildOptions, ModelSpec};
 use prescale_plan::{Guardrails, MaxBreach, PlanSettings, ReactiveSettings};
 use serde::Deserialize;
 
@@ -637,6 +637,17 @@ impl Config {
     /// per-instance metric times the instances).
     pub fn bounds(&self, g: &GroupConfig, metric: &str) -> Bounds {
         g.metrics.iter().find(|m| m.name == metric).map_or_else(Bounds::default, |m| Bounds { min: m.min, max: m.max })
+    }
+
+    /// How a group's metric is forecast beyond the model: `flags` (its holidays and events), the
+    /// configured transform and the metric's physical bounds.
+    pub fn build_options(
+        &self,
+        g: &GroupConfig,
+        metric: &str,
+        flags: Option<std::sync::Arc<prescale_forecast::flags::Flags>>,
+    ) -> BuildOptions {
+        BuildOptions { flags, transform: self.forecast.transform, bounds: self.bounds(g, metric) }
     }
 
     /// The price of one of the group's instance-hours: its own, else `[cost]`'s; `None` when neither

@@ -78,9 +78,7 @@ impl LevelShifts {
             .rev()
             .map(|d| {
                 let start = values.len() - (d + 1) * m;
-                let mut day: Vec<f64> = values[start..start + m].iter().copied().filter(|v| v.is_finite()).collect();
-                day.sort_by(f64::total_cmp);
-                median(&day)
+                finite_median(&values[start..start + m])
             })
             .collect();
         // A weekly cycle moves the daily level too, but the models forecast it: only what it
@@ -128,23 +126,24 @@ fn weekday_adjusted(levels: &[f64]) -> Vec<f64> {
     }
     let around = |i: usize| {
         let lo = i.saturating_sub(3).min(n - 7);
-        let mut w: Vec<f64> = levels[lo..lo + 7].iter().copied().filter(|v| v.is_finite()).collect();
-        w.sort_by(f64::total_cmp);
-        median(&w)
+        finite_median(&levels[lo..lo + 7])
     };
     let dev: Vec<f64> = (0..n).map(|i| levels[i] - around(i)).collect();
     let offset: Vec<f64> = (0..7)
         .map(|j| {
-            let mut d: Vec<f64> = dev.iter().skip(j).step_by(7).copied().filter(|v| v.is_finite()).collect();
-            d.sort_by(f64::total_cmp);
-            if d.is_empty() { 0.0 } else { median(&d) }
+            let d: Vec<f64> = dev.iter().skip(j).step_by(7).copied().collect();
+            let o = finite_median(&d);
+            if o.is_nan() { 0.0 } else { o }
         })
         .collect();
     levels.iter().enumerate().map(|(i, l)| l - offset[i % 7]).collect()
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    if sorted.is_empty() { f64::NAN } else { quantile(sorted, 0.5) }
+/// The median of the finite values of `values` (NaN when there are none).
+fn finite_median(values: &[f64]) -> f64 {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() { f64::NAN } else { quantile(&v, 0.5) }
 }
 
 /// The plain `q`-quantile of values sorted ascending (linear interpolation, position `q·(n − 1)`).
@@ -218,6 +217,7 @@ pub fn pooled_symmetric(
         .map(|l| if pool.tail && l.value() > TAIL_FROM { shifts.quantiles(days, l.value()) } else { vec![0.0; days] })
         .collect();
     let mut half: Vec<Vec<f64>> = vec![Vec::with_capacity(horizon); levels.len()];
+    let tails = pool.tail && levels.iter().any(|l| l.value() > TAIL_FROM);
     for h in 0..horizon {
         let lo = h.saturating_sub(k);
         let mut p: Vec<(f64, f64)> = errors
@@ -233,7 +233,8 @@ pub fn pooled_symmetric(
         } else {
             p.sort_by(|a, b| a.0.total_cmp(&b.0));
         }
-        let alike: Vec<f64> = p.iter().map(|v| v.0).collect();
+        // The unweighted sample, for the tail taken with every origin alike.
+        let alike: Vec<f64> = if tails { p.iter().map(|v| v.0).collect() } else { Vec::new() };
         for (i, l) in levels.iter().enumerate() {
             let l = l.value();
             let q = if p.is_empty() {

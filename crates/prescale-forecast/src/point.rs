@@ -305,7 +305,8 @@ pub(crate) fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<
     // A profile that held-out days show to be more noise than signal is cut down to what they
     // leave of it. Above that the noise bound decides: a held-out test also shrinks a real cycle
     // whose days differ (weekends, holidays), and a forecast of ordinary days needs it whole.
-    let held = held_out_shrinkage(&rows, k);
+    // (When the noise bound leaves nothing, there is nothing to test.)
+    let held = if by_noise > 0.0 { held_out_shrinkage(&rows, k) } else { 1.0 };
     let lambda = if held < 0.5 { by_noise.min(held) } else { by_noise };
     p.iter().map(|v| v * lambda).collect()
 }
@@ -342,7 +343,11 @@ fn held_out_shrinkage(rows: &[Vec<f64>], k: usize) -> f64 {
             .map(|(row, q)| row.iter().zip(q).map(|(v, p)| (v - lambda * p).abs()).sum::<f64>())
             .sum()
     };
-    let held = (0..=20).map(|j| f64::from(j) / 20.0).min_by(|a, b| loss(*a).total_cmp(&loss(*b))).unwrap_or(1.0);
+    let held = (0..=20)
+        .map(|j| f64::from(j) / 20.0)
+        .map(|lambda| (lambda, loss(lambda)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or(1.0, |(lambda, _)| lambda);
     if held <= 0.0 {
         return 0.0;
     }

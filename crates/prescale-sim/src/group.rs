@@ -103,10 +103,12 @@ impl TargetTracking {
 
     /// The policy's action at the start of minute `t`, applied to the group (see [`Self::propose`]).
     pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
-        let mut fallback = Fallback { tracking: Some(self.clone()), step: None };
-        fallback.act(g, t, floor, max, boot);
-        if let Some(tt) = fallback.tracking {
-            *self = tt;
+        let have = g.desired();
+        if let Some(n) = self.propose(g, t, floor, max) {
+            g.set_desired(n, t, boot);
+            if n < have {
+                self.scaled_in(t);
+            }
         }
     }
 }
@@ -191,10 +193,12 @@ impl StepScaling {
 
     /// The action at the start of minute `t`, applied to the group (see [`Self::propose`]).
     pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
-        let mut fallback = Fallback { tracking: None, step: Some(self.clone()) };
-        fallback.act(g, t, floor, max, boot);
-        if let Some(st) = fallback.step {
-            *self = st;
+        let have = g.desired();
+        if let Some(n) = self.propose(g, t, floor, max) {
+            g.set_desired(n, t, boot);
+            if n < have {
+                self.scaled_in();
+            }
         }
     }
 }
