@@ -70,12 +70,22 @@ def evidence(d: dict, ref: int = 0) -> tuple[list[float], list[bool]]:
     return S, tested
 
 
-def engine(d: dict, eta: float = 1.0) -> list[float]:
+def robust(c: dict) -> bool:
+    """The candidates whose level is a recent median (`PointModel::robust_level`)."""
+    return c["name"].startswith("median(") or c["name"].endswith("+median")
+
+
+def engine(d: dict, eta: float = 1.0, gate: int = 3) -> list[float]:
     """The engine's weights: prior · exp(−eta · (S − best S)) over the tested candidates of `auto`
-    (prior > 0), weights under 1e-4 dropped."""
+    (prior > 0), weights under 1e-4 dropped; with evidence from at least `gate` origins where no
+    candidate but the robust ones has S < 0, only the robust ones."""
     S, tested = evidence(d)
     cs = d["cands"]
     ok = [tested[i] and bool(cs[i]["forecast"]) and cs[i]["prior"] > 0 for i in range(len(cs))]
+    n = len(cs[0]["origins"])
+    if (gate and n >= gate and any(ok[i] and robust(cs[i]) for i in range(len(cs)))
+            and all(S[i] >= 0 for i in range(len(cs)) if ok[i] and not robust(cs[i]))):
+        ok = [ok[i] and robust(cs[i]) for i in range(len(cs))]
     best = min(S[i] for i in range(len(cs)) if ok[i])
     w = [cs[i]["prior"] * math.exp(-eta * (S[i] - best)) if ok[i] else 0.0 for i in range(len(cs))]
     total = sum(w)

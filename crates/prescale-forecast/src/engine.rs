@@ -38,6 +38,10 @@ pub struct EngineSettings {
     /// For non-negative series, errors are measured relative to `|forecast| + relative × the
     /// typical level`, so intervals scale with the load; `None` measures them absolutely.
     pub relative: Option<f64>,
+    /// With evidence from at least this many origins, where no candidate other than the robust
+    /// ones ([`PointModel::robust_level`]) beat the reference over them (`S < 0`), only the
+    /// robust candidates are weighed; 0 turns this off. See [`Engine`].
+    pub robust_gate_origins: usize,
     /// Look for a dominant period other than the day ([`crate::seasons::detect_period`]) once
     /// per fit, and add the profile and MSTL at that period to the candidates when found.
     pub detect_period: bool,
@@ -57,6 +61,7 @@ impl Default for EngineSettings {
             eta: 1.0,
             pool_share: 0.25,
             relative: Some(0.5),
+            robust_gate_origins: 3,
             detect_period: false,
         }
     }
@@ -78,6 +83,12 @@ pub struct Candidate {
 /// series' own history and compared, origin by origin, with the reference candidate; weights are
 /// `prior · exp(−eta · S)` with `S` the sum over origins of log(MAE / reference MAE) (so evidence
 /// grows with the number of origins and a short, noisy history leaves the prior in charge).
+///
+/// The priors favour the models that carry a cycle and follow the level; they must still show it.
+/// Where, over at least [`EngineSettings::robust_gate_origins`] origins, none of them did better
+/// than the reference (a recent median), the series has no cycle or level dynamics these models
+/// can use, only noise, bursts and shifts they chase: then only the robust candidates (medians,
+/// profiles on a median level) are weighed.
 #[derive(Debug)]
 pub struct Engine {
     /// Name shown for the engine, e.g. `auto`.
@@ -248,6 +259,19 @@ impl Forecaster for Engine {
                 n as f64 / m as f64
             ));
         }
+        // Nothing but the robust candidates beat the reference, over enough origins: keep those.
+        let evidence_origins = runs[reference].origins.iter().filter(|o| **o >= oldest_evidence).count();
+        let gate = self.settings.robust_gate_origins;
+        let robust_only = gate > 0
+            && evidence_origins >= gate
+            && usable.iter().zip(&eligible).any(|(&i, &e)| e && cands[i].model.robust_level())
+            && usable
+                .iter()
+                .zip(&evidence)
+                .zip(&eligible)
+                .all(|((&i, s), &e)| !e || cands[i].prior <= 0.0 || cands[i].model.robust_level() || *s >= 0.0);
+        let eligible: Vec<bool> =
+            usable.iter().zip(&eligible).map(|(&i, &e)| e && (!robust_only || cands[i].model.robust_level())).collect();
         let best = evidence.iter().zip(&eligible).filter(|(_, e)| **e).map(|(s, _)| *s).fold(f64::INFINITY, f64::min);
         let raw: Vec<f64> = usable
             .iter()
@@ -530,6 +554,41 @@ mod tests {
         };
         let (calm, shifted) = (tail_over_body(series(false)), tail_over_body(series(true)));
         assert!(shifted > 1.3 * calm, "95 % / 80 % width: {shifted} after a shift, {calm} without");
+    }
+
+    #[test]
+    fn where_nothing_beats_the_median_only_the_robust_models_are_weighed() {
+        // Two weeks of hourly load: noise around a steady level with excursions of a few hours
+        // that come back (no cycle), and the same with a daily cycle on top. Without the cycle
+        // the models that follow the level chase the excursions and none beats the recent
+        // median over the backtests: only the medians are left. With it the cycle's models carry
+        // the forecast.
+        let series = |cycle: f64| {
+            let mut rng = prescale_core::SplitMix64(11);
+            let mut excursion = 0usize;
+            (0..24 * 14)
+                .map(|t| {
+                    if excursion == 0 && rng.uniform() < 1.0 / 20.0 {
+                        excursion = 3 + (rng.uniform() * 6.0) as usize;
+                    }
+                    let bump = if excursion > 0 { 50.0 } else { 0.0 };
+                    excursion = excursion.saturating_sub(1);
+                    100.0 * (1.0 + cycle * ((t % 24) as f64 / 3.8).sin()) + 10.0 * (rng.uniform() - 0.5) + bump
+                })
+                .collect::<Vec<f64>>()
+        };
+        let weighed = |cycle: f64| {
+            let fitted = ModelSpec::Auto.build().fit(&hourly(series(cycle))).unwrap();
+            check(&fitted.predict(48, &levels()).unwrap(), true);
+            fitted.scores().into_iter().filter(|s| s.weight > 0.0).map(|s| s.model).collect::<Vec<String>>()
+        };
+        let flat = weighed(0.0);
+        assert!(
+            !flat.is_empty() && flat.iter().all(|m| m.starts_with("median(") || m.ends_with("+median")),
+            "no cycle: {flat:?}"
+        );
+        let daily = weighed(0.4);
+        assert!(daily.iter().any(|m| m.contains("+ses") || m.starts_with("mstl")), "a daily cycle: {daily:?}");
     }
 
     proptest! {

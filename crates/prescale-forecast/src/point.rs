@@ -65,6 +65,13 @@ pub trait PointModel: Send + Sync + std::fmt::Debug {
     fn weekly_at(&self, _n: usize, _cal: Calendar) -> bool {
         false
     }
+
+    /// Whether the model's level is a median of the recent past (a flat median, or a robust
+    /// profile on a median level): slow but robust to incidents, bursts and level shifts. The
+    /// engine keeps only these where nothing else beat its reference in the backtests.
+    fn robust_level(&self) -> bool {
+        false
+    }
 }
 
 pub(crate) fn check_len(n: usize, needed: usize) -> Result<(), ForecastError> {
@@ -133,6 +140,9 @@ impl PointModel for RecentMedian {
         check_len(y.len(), 1)?;
         let w = ((self.window_days * cal.steps_per_day as f64).round() as usize).clamp(1, y.len());
         Ok(vec![median(&y[y.len() - w..]); horizon])
+    }
+    fn robust_level(&self) -> bool {
+        true
     }
 }
 
@@ -480,6 +490,9 @@ impl PointModel for ProfileLevel {
     }
     fn weekly_at(&self, n: usize, cal: Calendar) -> bool {
         self.season_days >= 7 && n >= 14 * cal.steps_per_day
+    }
+    fn robust_level(&self) -> bool {
+        self.level == LevelModel::Median
     }
 }
 
