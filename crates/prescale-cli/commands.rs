@@ -301,8 +301,8 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
     let holidays = c.forecast.holiday_dates()?;
     if !holidays.is_empty() && !c.forecast.model.uses_flags() {
         warn!(
-            "[forecast] holidays: {} dates, ignored by the configured model; only model = {{ kind = \"ridge\" }} \
-             learns their effect (a known event ahead is planned with `prescale event add`)",
+            "[forecast] holidays: {} dates, ignored by the seasonal-naive model; every other model learns \
+             their effect (a known event ahead is planned with `prescale event add`)",
             holidays.len()
         );
     }
@@ -423,7 +423,7 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         holidays.extend(c.forecast.holiday_dates()?);
     }
     if !holidays.is_empty() && !model.uses_flags() {
-        warn!("{} holidays ignored: only --model ridge learns their effect", holidays.len());
+        warn!("{} holidays ignored by the seasonal-naive model; every other model learns their effect", holidays.len());
     }
     let bounds = Bounds { min: args.min, max: args.max };
     bounds.validate().map_err(|e| anyhow::anyhow!("--min/--max: {e}"))?;

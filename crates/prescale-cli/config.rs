@@ -129,8 +129,9 @@ pub struct ForecastConfig {
     /// (plans change capacity a few dozen times in 48 h; 1-minute fits cost 5× more for nothing).
     pub min_step_mins: i64,
     /// Holidays, as `"YYYY-MM-DD"` dates, each a whole day in the group's `time_zone` (UTC when
-    /// unset). With the events of the event store they are features of the `ridge` model
-    /// (learnt from the history, known ahead); the other models ignore them.
+    /// unset). The engine's models learn their effect from the history as a ratio to an ordinary
+    /// day; `ridge` takes them, with the events of the event store, as features; `seasonal-naive`
+    /// ignores them.
     pub holidays: Vec<String>,
     /// Fit on the log or Box–Cox transform of each series (`none`, `log`, `box-cox`).
     pub transform: Transform,

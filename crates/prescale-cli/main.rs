@@ -165,7 +165,7 @@ struct ShowArgs {
     #[arg(long, requires = "input")]
     model: Option<String>,
     /// Holidays for --input, comma-separated YYYY-MM-DD (whole UTC days; added to the config's
-    /// [forecast] holidays). Features of the ridge model only: the other models ignore them
+    /// [forecast] holidays). Every model but seasonal-naive learns their effect from the history
     #[arg(long, requires = "input", value_delimiter = ',')]
     holidays: Vec<String>,
     /// Fit on a transform of the series for --input: none, log or box-cox (λ by Guerrero's

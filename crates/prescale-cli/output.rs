@@ -556,9 +556,9 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
             prescale_forecast::transform::Transform::BoxCox => extra += ", fit on the Box–Cox transform",
         }
         if s.holidays > 0 && s.model.uses_flags() {
-            extra += &format!(", {} holidays flagged", s.holidays);
+            extra += &format!(", {} holidays", s.holidays);
         } else if s.holidays > 0 {
-            extra += &format!(", {} holidays ignored: only the ridge model uses them", s.holidays);
+            extra += &format!(", {} holidays ignored by seasonal-naive", s.holidays);
         }
         writeln!(
             out,

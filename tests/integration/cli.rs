@@ -238,7 +238,7 @@ fn transforms_and_bounds_in_forecast_show() {
 }
 
 #[test]
-fn holidays_reach_the_ridge_model_from_forecast_show() {
+fn holidays_reach_ridge_and_the_engine_from_forecast_show() {
     // Hourly traffic from Monday 2026-01-05 with weekend-like holidays on two weekdays of the
     // history and on the first day ahead (2026-02-17, day 43).
     let mut shape = prescale_forecast::synthetic::Shape::web(3, 43, 3600);
@@ -253,19 +253,32 @@ fn holidays_reach_the_ridge_model_from_forecast_show() {
         text.push_str(&format!("{},{v}\n", series.ts(i).to_rfc3339()));
     }
     std::fs::write(&p, text).unwrap();
-    let first_day_mean = |extra: &[&str]| {
-        let out = ok(prescale()
-            .args(["forecast", "show", "--model", "ridge", "--horizon", "24h", "--format", "csv"])
+    let first_day_mean = |model: &str, extra: &[&str]| {
+        let (code, out, err) = run(prescale()
+            .args(["forecast", "show", "--model", model, "--horizon", "24h", "--format", "csv"])
             .args(extra)
             .arg("--input")
             .arg(&p));
+        assert_eq!(code, 0, "{err}");
         let means: Vec<f64> = out.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
         assert_eq!(means.len(), 24, "{out}");
-        means.iter().sum::<f64>() / 24.0
+        (means.iter().sum::<f64>() / 24.0, err)
     };
-    let plain = first_day_mean(&[]);
-    let holiday = first_day_mean(&["--holidays", "2026-01-27,2026-02-05,2026-02-17"]);
-    assert!(holiday < 0.9 * plain, "the holiday ahead was not forecast lower: {holiday} vs {plain}");
+    // Ridge takes them as features, the engine (`auto`, the default) learns their ratio to an
+    // ordinary day, on the untransformed series when it fits a transform, and says so.
+    for (model, transform) in [("ridge", "none"), ("auto", "none"), ("auto", "log")] {
+        let t = ["--transform", transform];
+        let (plain, _) = first_day_mean(model, &t);
+        let (holiday, err) =
+            first_day_mean(model, &[&t[..], &["--holidays", "2026-01-27,2026-02-05,2026-02-17"]].concat());
+        assert!(
+            holiday < 0.9 * plain,
+            "{model}, {transform}: the holiday ahead was not forecast lower: {holiday} vs {plain}"
+        );
+        if model == "auto" {
+            assert!(err.contains("holiday ahead from 2026-02-17 00:00 UTC") && err.contains("2 holidays"), "{err}");
+        }
+    }
     let (code, _, err) =
         run(prescale().args(["forecast", "show", "--model", "ridge", "--holidays", "2026-02-30", "--input"]).arg(&p));
     assert_eq!(code, 1);

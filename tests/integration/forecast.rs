@@ -102,3 +102,59 @@ fn ridge_learns_holidays_from_the_history_and_applies_them_ahead() {
     let mean = |f: &[f64]| f[..24].iter().sum::<f64>() / 24.0;
     assert!(mean(&without) > mean(&with) * 1.1);
 }
+
+#[test]
+fn auto_learns_holidays_as_a_ratio_and_a_holiday_yesterday_does_not_drag_today_down() {
+    // Hourly traffic from a Monday, holidays (weekend-like load) on two weekdays of the 28-day
+    // training window; then either a holiday on the first forecast day, or one on the history's
+    // last day. The engine learns the holidays' ratio to an ordinary day from the history.
+    let run = |holidays: Vec<usize>| {
+        let mut shape = Shape::web(3, 45, 3600);
+        shape.incidents.clear();
+        shape.level_shift = None;
+        shape.holidays = holidays;
+        let series = shape.series();
+        let day = |d: i64| series.start() + Duration::days(d);
+        let train = series.window(day(15), day(43));
+        let actual = series.window(day(43), day(45));
+        let span = |d: i64| (day(d).timestamp(), day(d + 1).timestamp());
+        let flags = Arc::new(Flags::new(shape.holidays.iter().map(|d| span(*d as i64)).collect(), Vec::new()));
+        let levels = [Level::new(0.8).unwrap(), Level::new(0.95).unwrap()];
+        let forecast = |flags: Option<Arc<Flags>>| {
+            let options = BuildOptions { flags, ..BuildOptions::default() };
+            let fitted = ModelSpec::Auto.build_with(&options).fit(&train).unwrap();
+            (fitted.predict(48, &levels).unwrap(), fitted.warnings())
+        };
+        let ((with, notes), (without, _)) = (forecast(Some(flags)), forecast(None));
+        for f in [&with, &without] {
+            for iv in &f.intervals {
+                assert!((0..48).all(|i| iv.lower[i] <= f.point[i] && f.point[i] <= iv.upper[i]), "nested");
+            }
+        }
+        let mae = |f: &[f64], r: std::ops::Range<usize>| {
+            r.clone().map(|i| (f[i] - actual.values()[i]).abs()).sum::<f64>() / r.len() as f64
+        };
+        let days = [
+            (mae(&with.point, 0..24), mae(&without.point, 0..24)),
+            (mae(&with.point, 24..48), mae(&without.point, 24..48)),
+        ];
+        (days, notes)
+    };
+    let (ahead, notes) = run(vec![22, 31, 43]);
+    println!(
+        "holiday ahead: its MAE {:.1} with the holidays, {:.1} without; the next day {:.1} / {:.1}; {notes:?}",
+        ahead[0].0, ahead[0].1, ahead[1].0, ahead[1].1
+    );
+    assert!(ahead[0].0 < 0.6 * ahead[0].1, "the holidays did not help on the holiday: {ahead:?}");
+    assert!(ahead[1].0 < 1.1 * ahead[1].1, "the holidays spoilt the day after: {ahead:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("holiday ahead from") && n.contains("learnt from 2 holidays")),
+        "{notes:?}"
+    );
+    let (after, _) = run(vec![22, 31, 42]);
+    println!(
+        "holiday yesterday: the next two days' MAE {:.1} / {:.1} with the holidays, {:.1} / {:.1} without",
+        after[0].0, after[1].0, after[0].1, after[1].1
+    );
+    assert!(after[0].0 < 1.05 * after[0].1, "a holiday in the history dragged the day after it: {after:?}");
+}

@@ -254,8 +254,8 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
         table.contains("prescale's fallback: target tracking and step scaling (out at 84 %, in below 42 %)"),
         "{table}"
     );
-    // The demo forecasts with `auto`, which does not use holidays: the table says so.
-    assert!(table.contains("fit on the log, 2 holidays ignored: only the ridge model uses them"), "{table}");
+    // The demo forecasts with `auto`, which learns the holidays' effect: the table says how many.
+    assert!(table.contains("fit on the log, 2 holidays)"), "{table}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ mod error;
 pub mod ets;
 pub mod evaluate;
 pub mod flags;
+pub mod holiday;
 mod naive;
 pub mod point;
 mod prepare;
@@ -167,10 +168,11 @@ pub fn auto_candidates() -> (Vec<Candidate>, usize) {
 }
 
 impl ModelSpec {
-    /// Whether the model uses holiday and event flags ([`BuildOptions::flags`]): only `ridge`
-    /// learns their effect; the others ignore them.
+    /// Whether the model uses the holidays of [`BuildOptions::flags`]: `ridge` learns holidays
+    /// and events as features; the engine's models (`auto`, `mstl`, `profile`, `ets`, `median`)
+    /// learn a holiday's effect as a ratio ([`holiday::Holidays`]); `seasonal-naive` ignores them.
     pub fn uses_flags(&self) -> bool {
-        matches!(self, ModelSpec::Ridge)
+        !matches!(self, ModelSpec::SeasonalNaive { .. })
     }
 
     /// The forecaster this spec describes.
@@ -179,13 +181,25 @@ impl ModelSpec {
     }
 
     /// The forecaster this spec describes, with the options: holidays and events for the models
-    /// that use them (`ridge`; the others ignore them), a transform and physical bounds around it.
+    /// that use them ([`ModelSpec::uses_flags`]), a transform and physical bounds around it.
     pub fn build_with(&self, options: &BuildOptions) -> Box<dyn Forecaster> {
-        let inner = self.build_model(options.flags.clone().filter(|f| !f.is_empty()));
-        if options.transform == transform::Transform::None && options.bounds == transform::Bounds::default() {
-            return inner;
+        let flags = options.flags.clone().filter(|f| !f.is_empty());
+        let inner = self.build_model(flags.clone());
+        let model: Box<dyn Forecaster> =
+            if options.transform == transform::Transform::None && options.bounds == transform::Bounds::default() {
+                inner
+            } else {
+                Box::new(transform::Transformed { inner, transform: options.transform, bounds: options.bounds })
+            };
+        // The engine's models take holidays as a ratio to an ordinary day, on the untransformed
+        // series; ridge takes them (and events) as its own features; seasonal naive stays the
+        // plain baseline.
+        match flags.filter(|f| f.counts().0 > 0) {
+            Some(flags) if !matches!(self, ModelSpec::Ridge | ModelSpec::SeasonalNaive { .. }) => {
+                Box::new(holiday::Holidays { inner: model, flags, bounds: options.bounds })
+            }
+            _ => model,
         }
-        Box::new(transform::Transformed { inner, transform: options.transform, bounds: options.bounds })
     }
 
     fn build_model(&self, flags: Option<Arc<flags::Flags>>) -> Box<dyn Forecaster> {

@@ -64,7 +64,7 @@ impl Bounds {
         Ok(())
     }
 
-    fn clip(&self, v: f64) -> f64 {
+    pub(crate) fn clip(&self, v: f64) -> f64 {
         let v = self.min.map_or(v, |m| v.max(m));
         self.max.map_or(v, |m| v.min(m))
     }
