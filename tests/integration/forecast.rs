@@ -64,20 +64,26 @@ fn ridge_beats_seasonal_naive_on_synthetic_weekly_traffic() {
     assert!(r < 1.0, "ridge lost to seasonal naive: geometric mean MASE ratio {r:.3} ({ratios:?})");
 }
 
+/// Hourly traffic from a Monday, six and a half weeks, with `holidays` (day indices, weekend-like
+/// load) and neither incidents nor a level shift: the 28 days before day 43 (the training window),
+/// days 43 and 44 (the actuals ahead), and the holidays as flags.
+fn holiday_traffic(holidays: Vec<usize>) -> (prescale_core::Series, prescale_core::Series, Arc<Flags>) {
+    let mut shape = Shape::web(3, 45, 3600);
+    shape.incidents.clear();
+    shape.level_shift = None;
+    shape.holidays = holidays;
+    let series = shape.series();
+    let day = |d: i64| series.start() + Duration::days(d);
+    let span = |d: i64| (day(d).timestamp(), day(d + 1).timestamp());
+    let flags = Arc::new(Flags::new(shape.holidays.iter().map(|d| span(*d as i64)).collect(), Vec::new()));
+    (series.window(day(15), day(43)), series.window(day(43), day(45)), flags)
+}
+
 #[test]
 fn ridge_learns_holidays_from_the_history_and_applies_them_ahead() {
     // Hourly traffic, six and a half weeks from a Monday: holidays (weekend-like load) on two
     // weekdays of the training window and on the first day of the forecast.
-    let mut shape = Shape::web(3, 45, 3600);
-    shape.incidents.clear();
-    shape.level_shift = None;
-    shape.holidays = vec![22, 31, 43];
-    let series = shape.series();
-    let day = |d: i64| series.start() + Duration::days(d);
-    let train = series.window(day(15), day(43));
-    let actual = series.window(day(43), day(45));
-    let span = |d: i64| (day(d).timestamp(), day(d + 1).timestamp());
-    let flags = Arc::new(Flags::new(shape.holidays.iter().map(|d| span(*d as i64)).collect(), Vec::new()));
+    let (train, actual, flags) = holiday_traffic(vec![22, 31, 43]);
     let levels = [Level::new(0.8).unwrap()];
     let forecast = |flags: Option<Arc<Flags>>| {
         let options = BuildOptions { flags, ..BuildOptions::default() };
@@ -109,16 +115,7 @@ fn auto_learns_holidays_as_a_ratio_and_a_holiday_yesterday_does_not_drag_today_d
     // training window; then either a holiday on the first forecast day, or one on the history's
     // last day. The engine learns the holidays' ratio to an ordinary day from the history.
     let run = |holidays: Vec<usize>| {
-        let mut shape = Shape::web(3, 45, 3600);
-        shape.incidents.clear();
-        shape.level_shift = None;
-        shape.holidays = holidays;
-        let series = shape.series();
-        let day = |d: i64| series.start() + Duration::days(d);
-        let train = series.window(day(15), day(43));
-        let actual = series.window(day(43), day(45));
-        let span = |d: i64| (day(d).timestamp(), day(d + 1).timestamp());
-        let flags = Arc::new(Flags::new(shape.holidays.iter().map(|d| span(*d as i64)).collect(), Vec::new()));
+        let (train, actual, flags) = holiday_traffic(holidays);
         let levels = [Level::new(0.8).unwrap(), Level::new(0.95).unwrap()];
         let forecast = |flags: Option<Arc<Flags>>| {
             let options = BuildOptions { flags, ..BuildOptions::default() };
