@@ -276,7 +276,10 @@ fn holidays_reach_ridge_and_the_engine_from_forecast_show() {
             "{model}, {transform}: the holiday ahead was not forecast lower: {holiday} vs {plain}"
         );
         if model == "auto" {
-            assert!(err.contains("holiday ahead from 2026-02-17 00:00 UTC") && err.contains("2 holidays"), "{err}");
+            assert!(
+                err.contains("holiday ahead from 2026-02-17 00:00 UTC") && err.contains("2 weekday holidays"),
+                "{err}"
+            );
         }
     }
     let (code, _, err) =

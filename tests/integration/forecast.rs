@@ -145,7 +145,7 @@ fn auto_learns_holidays_as_a_ratio_and_a_holiday_yesterday_does_not_drag_today_d
     assert!(ahead[0].0 < 0.6 * ahead[0].1, "the holidays did not help on the holiday: {ahead:?}");
     assert!(ahead[1].0 < 1.1 * ahead[1].1, "the holidays spoilt the day after: {ahead:?}");
     assert!(
-        notes.iter().any(|n| n.contains("holiday ahead from") && n.contains("learnt from 2 holidays")),
+        notes.iter().any(|n| n.contains("holiday ahead from") && n.contains("learnt from 2 weekday holidays")),
         "{notes:?}"
     );
     let (after, _) = run(vec![22, 31, 42]);

@@ -43,6 +43,12 @@ impl Flags {
         (self.holidays.len(), self.events.len())
     }
 
+    /// The holiday span `[start, end)` that holds `secs`, if any (the earliest, when several do).
+    pub fn holiday_span(&self, secs: i64) -> Option<(i64, i64)> {
+        let k = self.holidays.partition_point(|(a, _)| *a <= secs);
+        self.holidays[..k].iter().find(|(_, b)| secs < *b).copied()
+    }
+
     /// The flags at `secs` (seconds since the epoch).
     pub fn at(&self, secs: i64) -> FlagsAt {
         FlagsAt { holiday: inside(&self.holidays, secs), event: inside(&self.events, secs) }
@@ -72,5 +78,7 @@ mod tests {
         assert!(!f.at(400).event);
         assert_eq!(f.at(7), FlagsAt::default());
         assert!(Flags::default().is_empty());
+        assert_eq!(f.holiday_span(150), Some((100, 200)));
+        assert_eq!(f.holiday_span(200), None);
     }
 }

@@ -13,7 +13,7 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{Datelike, Duration};
 use prescale_core::{Forecast, Interval, Level, Series};
 
 use crate::flags::Flags;
@@ -21,47 +21,94 @@ use crate::point::{Calendar, Clock, median};
 use crate::transform::Bounds;
 use crate::{FittedModel, ForecastError, Forecaster};
 
-/// What one fit learnt about holidays.
+/// A holiday on a weekday or on a weekend (Saturday or Sunday at the middle of its span, in UTC):
+/// a holiday changes a weekday's load far more than a Sunday's, so each kind has its own ratio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayKind {
+    /// Monday to Friday.
+    Weekday,
+    /// Saturday or Sunday.
+    Weekend,
+}
+
+impl DayKind {
+    fn label(self) -> &'static str {
+        match self {
+            DayKind::Weekday => "weekday",
+            DayKind::Weekend => "weekend",
+        }
+    }
+}
+
+/// The kind of the holiday at `secs`, if `secs` is in one.
+pub fn kind_at(flags: &Flags, secs: i64) -> Option<DayKind> {
+    let (a, b) = flags.holiday_span(secs)?;
+    let mid = chrono::DateTime::from_timestamp(a + (b - a) / 2, 0)?;
+    Some(if mid.weekday().num_days_from_monday() >= 5 { DayKind::Weekend } else { DayKind::Weekday })
+}
+
+/// One kind's learnt effect.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HolidayEffect {
-    /// A holiday's load over an ordinary day's.
+pub struct Ratio {
+    /// A holiday's load over an ordinary day's of the same weekday.
     pub ratio: f64,
     /// The holidays of the history it was learnt from.
     pub learnt_from: usize,
 }
 
+/// What one fit learnt about holidays, per kind of day.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HolidayEffect {
+    /// From holidays on weekdays.
+    pub weekday: Option<Ratio>,
+    /// From holidays on weekends.
+    pub weekend: Option<Ratio>,
+}
+
+impl HolidayEffect {
+    /// The effect for a holiday of `kind`, when the history held one to learn it from.
+    pub fn of(&self, kind: DayKind) -> Option<Ratio> {
+        match kind {
+            DayKind::Weekday => self.weekday,
+            DayKind::Weekend => self.weekend,
+        }
+    }
+}
+
 /// Bounds on the ratio: a "holiday" a fiftieth or fifty times an ordinary day is a data error.
 const RATIO_RANGE: (f64, f64) = (0.02, 50.0);
 
-/// Runs of consecutive holiday slots in `0..n` (each `(start, end)`, end exclusive).
-fn runs(n: usize, cal: Calendar, flags: &Flags) -> Vec<(usize, usize)> {
+/// Runs of consecutive holiday slots of one kind in `0..n` (each `(start, end, kind)`, end
+/// exclusive).
+fn runs(n: usize, cal: Calendar, flags: &Flags) -> Vec<(usize, usize, DayKind)> {
     let mut out = Vec::new();
-    let mut start = None;
+    let mut open: Option<(usize, DayKind)> = None;
     for i in 0..=n {
-        let h = i < n && cal.secs_at(i).is_some_and(|t| flags.at(t).holiday);
-        match (h, start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s, i));
-                start = None;
-            }
-            _ => {}
+        let kind = if i < n { cal.secs_at(i).and_then(|t| kind_at(flags, t)) } else { None };
+        if let Some((s, k0)) = open
+            && kind != Some(k0)
+        {
+            out.push((s, i, k0));
+            open = None;
+        }
+        if open.is_none() {
+            open = kind.map(|k| (i, k));
         }
     }
     out
 }
 
-/// Learns the holidays' effect from the history `y` (placed on the clock by `cal`): `None` when
-/// no holiday of at least half a day lies in it with ordinary days around it, or the series is
-/// not positive there.
+/// Learns the holidays' effect from the history `y` (placed on the clock by `cal`), per kind of
+/// day: `None` when no holiday of at least half a day lies in it with ordinary days around it, or
+/// the series is not positive there.
 pub fn learn(y: &[f64], cal: Calendar, flags: &Flags) -> Option<HolidayEffect> {
     let (n, m) = (y.len(), cal.steps_per_day.max(1));
     let holiday = |i: usize| cal.secs_at(i).is_some_and(|t| flags.at(t).holiday);
     let ordinary = |j: usize| j < n && !holiday(j) && y[j].is_finite();
-    let ratios: Vec<f64> = runs(n, cal, flags)
+    let ratios: Vec<(DayKind, f64)> = runs(n, cal, flags)
         .into_iter()
-        .filter(|(s, e)| e - s >= m.div_ceil(2))
-        .filter_map(|(s, e)| {
+        .filter(|(s, e, _)| e - s >= m.div_ceil(2))
+        .filter_map(|(s, e, kind)| {
             let own: Vec<f64> = y[s..e].iter().copied().filter(|v| v.is_finite()).collect();
             let around = |lag: usize| -> Vec<f64> {
                 (s..e)
@@ -79,25 +126,32 @@ pub fn learn(y: &[f64], cal: Calendar, flags: &Flags) -> Option<HolidayEffect> {
                 return None;
             }
             let (a, b) = (median(&own), median(&reference));
-            (a >= 0.0 && b > 0.0).then(|| (a / b).clamp(RATIO_RANGE.0, RATIO_RANGE.1))
+            (a >= 0.0 && b > 0.0).then(|| (kind, (a / b).clamp(RATIO_RANGE.0, RATIO_RANGE.1)))
         })
         .collect();
-    (!ratios.is_empty()).then(|| HolidayEffect { ratio: median(&ratios), learnt_from: ratios.len() })
+    let of = |kind: DayKind| {
+        let r: Vec<f64> = ratios.iter().filter(|(k, _)| *k == kind).map(|(_, r)| *r).collect();
+        (!r.is_empty()).then(|| Ratio { ratio: median(&r), learnt_from: r.len() })
+    };
+    let effect = HolidayEffect { weekday: of(DayKind::Weekday), weekend: of(DayKind::Weekend) };
+    (effect != HolidayEffect::default()).then_some(effect)
 }
 
-/// `y` with its holiday slots divided by the effect's ratio: ordinary days.
+/// `y` with its holiday slots divided by their kind's ratio (where one was learnt): ordinary days.
 pub fn remove(y: &[f64], cal: Calendar, flags: &Flags, effect: HolidayEffect) -> Vec<f64> {
     let mut out = y.to_vec();
-    for (s, e) in runs(y.len(), cal, flags) {
-        out[s..e].iter_mut().for_each(|v| *v /= effect.ratio);
+    for (s, e, kind) in runs(y.len(), cal, flags) {
+        if let Some(r) = effect.of(kind) {
+            out[s..e].iter_mut().for_each(|v| *v /= r.ratio);
+        }
     }
     out
 }
 
-/// The steps of a forecast starting at `start_secs` (step `h` at `start_secs + h · step_secs`)
-/// that fall on a holiday.
-pub fn ahead(start_secs: i64, step_secs: i64, horizon: usize, flags: &Flags) -> Vec<bool> {
-    (0..horizon).map(|h| flags.at(start_secs + h as i64 * step_secs).holiday).collect()
+/// For each step of a forecast starting at `start_secs` (step `h` at `start_secs + h ·
+/// step_secs`), the kind of the holiday it falls on, if any.
+pub fn ahead(start_secs: i64, step_secs: i64, horizon: usize, flags: &Flags) -> Vec<Option<DayKind>> {
+    (0..horizon).map(|h| kind_at(flags, start_secs + h as i64 * step_secs)).collect()
 }
 
 /// How far ahead of a fit a holiday is announced in its warnings: the default horizon.
@@ -154,23 +208,26 @@ impl Forecaster for Holidays {
         let mut warnings = inner.warnings();
         let step = history.step_secs().max(1);
         let next = ahead(history.end().timestamp(), step, (ANNOUNCE_HOURS * 3600 / step) as usize, &self.flags);
-        if let Some(first) = next.iter().position(|h| *h) {
+        if let Some((first, kind)) = next.iter().enumerate().find_map(|(h, k)| k.map(|k| (h, k))) {
             let when = (history.end() + Duration::seconds(first as i64 * step)).format("%Y-%m-%d %H:%M UTC");
-            warnings.push(match effect {
-                Some(e) => format!(
-                    "holiday ahead from {when}: forecast at {:.2} × an ordinary day's load, as learnt from {} \
+            warnings.push(match effect.and_then(|e| e.of(kind)) {
+                Some(r) => format!(
+                    "holiday ahead from {when}: forecast at {:.2} × an ordinary {}'s load, as learnt from {} {} \
                      holiday{} in the history",
-                    e.ratio,
-                    e.learnt_from,
-                    if e.learnt_from == 1 { "" } else { "s" }
+                    r.ratio,
+                    if kind == DayKind::Weekday { "weekday" } else { "weekend day" },
+                    r.learnt_from,
+                    kind.label(),
+                    if r.learnt_from == 1 { "" } else { "s" }
                 ),
                 None if !positive => format!(
                     "holiday ahead from {when}: forecast as an ordinary day (a series with negative values has no \
                      holiday ratio)"
                 ),
                 None => format!(
-                    "holiday ahead from {when}: forecast as an ordinary day, since the history holds no holiday to \
-                     learn its effect from (`prescale event add` shapes a known day)"
+                    "holiday ahead from {when}: forecast as an ordinary day, since the history holds no {} holiday \
+                     to learn its effect from (`prescale event add` shapes a known day)",
+                    kind.label()
                 ),
             });
         }
@@ -192,12 +249,15 @@ impl FittedModel for FittedHolidays {
         let Some(effect) = self.effect else { return Ok(f) };
         // A holiday's load is the ratio's share of an ordinary day's, and so are its interval
         // bounds (the engine's intervals are relative to the forecast's size).
-        let on = ahead(f.start.timestamp(), f.step_secs, f.point.len(), &self.flags);
-        if !on.iter().any(|h| *h) {
+        let on: Vec<Option<f64>> = ahead(f.start.timestamp(), f.step_secs, f.point.len(), &self.flags)
+            .into_iter()
+            .map(|k| k.and_then(|k| effect.of(k)).map(|r| r.ratio))
+            .collect();
+        if on.iter().all(Option::is_none) {
             return Ok(f);
         }
         let scale = |v: &[f64]| -> Vec<f64> {
-            v.iter().zip(&on).map(|(x, h)| if *h { self.bounds.clip(x * effect.ratio) } else { *x }).collect()
+            v.iter().zip(&on).map(|(x, r)| r.map_or(*x, |r| self.bounds.clip(x * r))).collect()
         };
         let intervals = f
             .intervals
@@ -220,56 +280,65 @@ mod tests {
     use crate::point::Clock;
 
     const DAY: i64 = 86_400;
+    /// 1970-01-05, a Monday, in days since the epoch.
+    const MONDAY: i64 = 4;
 
-    fn cal(n_days_before_epoch: i64) -> Calendar {
-        Calendar { steps_per_day: 24, clock: Some(Clock { start_secs: n_days_before_epoch * DAY, step_secs: 3600 }) }
+    fn cal(start_day: i64) -> Calendar {
+        Calendar { steps_per_day: 24, clock: Some(Clock { start_secs: start_day * DAY, step_secs: 3600 }) }
     }
 
-    /// Three weeks of hourly load, 100 on weekdays with a daily shape; `holidays` (day indices)
-    /// at `share` of it.
-    fn series(holidays: &[usize], share: f64) -> Vec<f64> {
+    /// Three weeks of hourly load from a Monday with a daily shape; `holidays` (day indices from
+    /// that Monday, with their share of an ordinary day's load).
+    fn series(holidays: &[(i64, f64)]) -> Vec<f64> {
         (0..21 * 24)
             .map(|t| {
-                let day = t / 24;
                 let base = 100.0 + 30.0 * ((t % 24) as f64 / 24.0 * std::f64::consts::TAU).sin();
-                if holidays.contains(&day) { base * share } else { base }
+                holidays.iter().find(|(d, _)| *d == (t / 24) as i64).map_or(base, |(_, share)| base * share)
             })
             .collect()
     }
 
     fn flags(days: &[i64]) -> Flags {
-        Flags::new(days.iter().map(|d| (d * DAY, (d + 1) * DAY)).collect(), vec![(0, 5 * DAY)])
+        let span = |d: &i64| ((MONDAY + d) * DAY, (MONDAY + d + 1) * DAY);
+        Flags::new(days.iter().map(span).collect(), vec![(0, 30 * DAY)])
     }
 
     #[test]
-    fn learns_the_ratio_and_removes_it_from_the_history() {
-        let y = series(&[9, 16], 0.4);
-        let f = flags(&[9, 16, 30]);
-        let effect = learn(&y, cal(0), &f).unwrap();
-        assert!((effect.ratio - 0.4).abs() < 1e-9, "{effect:?}");
-        assert_eq!(effect.learnt_from, 2);
-        let clean = remove(&y, cal(0), &f, effect);
-        let plain = series(&[], 1.0);
+    fn learns_a_ratio_per_kind_of_day_and_removes_it_from_the_history() {
+        // Two Wednesdays at 0.4 of a Wednesday, a Saturday at 0.9 of a Saturday.
+        let y = series(&[(2, 0.4), (9, 0.4), (12, 0.9)]);
+        let f = flags(&[2, 9, 12, 22, 26]);
+        let effect = learn(&y, cal(MONDAY), &f).unwrap();
+        let (wd, we) = (effect.weekday.unwrap(), effect.weekend.unwrap());
+        assert!((wd.ratio - 0.4).abs() < 1e-9 && wd.learnt_from == 2, "{effect:?}");
+        assert!((we.ratio - 0.9).abs() < 1e-9 && we.learnt_from == 1, "{effect:?}");
+        let clean = remove(&y, cal(MONDAY), &f, effect);
+        let plain = series(&[]);
         assert!(clean.iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-9), "ordinary days after removal");
-        // Events are not holidays; a holiday ahead is found at its steps.
-        let steps = ahead(30 * DAY - 3600, 3600, 26, &f);
-        assert_eq!(steps.iter().filter(|h| **h).count(), 24);
-        assert!(!steps[0] && steps[1] && steps[24] && !steps[25]);
+        // Ahead: Tuesday of the fourth week is a weekday holiday, the Saturday after a weekend one;
+        // events are not holidays.
+        let steps = ahead((MONDAY + 22) * DAY - 3600, 3600, 26, &f);
+        assert_eq!(steps.iter().filter(|k| **k == Some(DayKind::Weekday)).count(), 24);
+        assert!(steps[0].is_none() && steps[1].is_some() && steps[24].is_some() && steps[25].is_none());
+        assert_eq!(ahead((MONDAY + 26) * DAY, 3600, 1, &f), vec![Some(DayKind::Weekend)]);
     }
 
     #[test]
     fn nothing_to_learn_from_gives_none() {
-        let y = series(&[], 1.0);
+        let y = series(&[]);
         // No holiday in the history, one ahead only.
-        assert_eq!(learn(&y, cal(0), &flags(&[25])), None);
+        assert_eq!(learn(&y, cal(MONDAY), &flags(&[25])), None);
         // A history off the clock sees no holidays.
         assert_eq!(learn(&y, Calendar::new(24), &flags(&[3])), None);
         // A holiday in a series that is zero around it: no ratio.
         let zeros = vec![0.0; 21 * 24];
-        assert_eq!(learn(&zeros, cal(0), &flags(&[9])), None);
+        assert_eq!(learn(&zeros, cal(MONDAY), &flags(&[9])), None);
         // A few hours of a holiday at the end of the history are too little to learn from.
-        let y = series(&[20], 0.4);
-        let f = Flags::new(vec![(20 * DAY + 20 * 3600, 21 * DAY + 20 * 3600)], vec![]);
-        assert_eq!(learn(&y, cal(0), &f), None);
+        let y = series(&[(20, 0.4)]);
+        let f = Flags::new(vec![((MONDAY + 20) * DAY + 20 * 3600, (MONDAY + 21) * DAY + 20 * 3600)], vec![]);
+        assert_eq!(learn(&y, cal(MONDAY), &f), None);
+        // Weekday holidays say nothing about a weekend one.
+        let effect = learn(&series(&[(2, 0.4)]), cal(MONDAY), &flags(&[2])).unwrap();
+        assert!(effect.weekday.is_some() && effect.of(DayKind::Weekend).is_none());
     }
 }
