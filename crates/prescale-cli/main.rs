@@ -18,6 +18,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
 /// The ML model (`--model ridge`, with holiday and event flags) is built but not part of `auto`;
+/// `auto` learns configured holidays (`[forecast] holidays`) as a ratio to an ordinary day;
 /// log/Box-Cox transforms are available but off by default (`[forecast] transform`). The commands
 /// below are what exists.
 #[derive(Debug, Parser)]
