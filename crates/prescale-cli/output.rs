@@ -174,7 +174,16 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                         )
                     })
                     .collect();
-                writeln!(out, "backtest MASE on its own history (weight): {}", parts.join(" · "))?;
+                writeln!(out, "backtest MASE on its own history, mean over origins (weight): {}", parts.join(" · "))?;
+                // The weights weigh each origin's error against the reference's (a sum of log
+                // ratios), which a mean of MASEs dominated by one bad window can hide.
+                if f.scores.iter().any(|s| s.reference) {
+                    writeln!(
+                        out,
+                        "weights: prior × exp(−Σ over origins of ln(MAE / the median's MAE)); where nothing but the \
+                         medians beat the median, the medians alone"
+                    )?;
+                }
             }
             writeln!(out, "{t}")?;
         }

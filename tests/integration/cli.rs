@@ -164,6 +164,8 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
         run(prescale().args(["forecast", "show", "--horizon", "3h", "--format", "table", "--input"]).arg(&p));
     assert_eq!(code, 0);
     assert!(out.contains("lo80") && out.contains("hi95") && out.contains("2026-01-06 02:00"), "{out}");
+    // The engine's table says how its weights come about.
+    assert!(out.contains("mean over origins (weight)") && out.contains("weights: prior × exp"), "{out}");
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, "ts,value\n2026-01-01 00:00:00,1\nyesterday,2\n").unwrap();
     let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&bad));
