@@ -1301,6 +1301,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.model = Config::load(p)?.forecast.model;
         }
         s.step.enabled = args.step_scaling.unwrap_or(true);
+        s.step.owns_scale_in = args.step_owns_scale_in.unwrap_or(false);
         return scenarios(args, &s, &choice.scenarios());
     }
     let (trace, label) = match (&args.input, &args.group) {
@@ -1353,6 +1354,9 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     };
     if let Some(on) = args.step_scaling {
         s.step.enabled = on;
+    }
+    if let Some(on) = args.step_owns_scale_in {
+        s.step.owns_scale_in = on;
     }
     let report = prescale_sim::simulate(&trace, &s).with_context(|| format!("cannot simulate {label}"))?;
     for n in &report.nights {

@@ -423,6 +423,11 @@ struct SimulateArgs {
     /// [default: true, or the group's [groups.reactive.step] enabled]
     #[arg(long, value_name = "BOOL")]
     step_scaling: Option<bool>,
+    /// Whether the step policy alone scales prescale's fallback in, target tracking only out
+    /// (DisableScaleIn): fewer reversals, more instance-hours [default: false, or the group's
+    /// [groups.reactive.step] owns_scale_in]
+    #[arg(long, value_name = "BOOL")]
+    step_owns_scale_in: Option<bool>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES")]

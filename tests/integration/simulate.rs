@@ -602,3 +602,42 @@ fn spot_share_prices_a_second_dollar_column_and_bad_prices_are_refused() {
         assert!(err.contains(want), "{args:?}: expected {want:?} in:\n{err}");
     }
 }
+
+#[test]
+fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() {
+    // Three days of 1-minute load that hovers around the target with noise: target tracking
+    // scales in after 15 quiet minutes and out again, over and over.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut x: u64 = 7;
+    let load: Vec<String> = (0..3 * 1440)
+        .map(|_| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+            format!("{:.1}", 1000.0 * (0.75 + 0.5 * u))
+        })
+        .collect();
+    let p = trace(tmp.path(), "noisy.csv", 60, &load);
+    let run_with = |owns: &str| {
+        let json = ok(prescale()
+            .args(["simulate", "--capacity", "100", "--policies", "reactive,prescale", "--format", "json"])
+            .args(["--step-owns-scale-in", owns, "--input"])
+            .arg(&p));
+        let ps = policies(&json);
+        let p = policy(&ps, "prescale");
+        (
+            int(p, "reversals_within_hour"),
+            float(p, "instance_hours"),
+            int(policy(&ps, "reactive"), "reversals_within_hour"),
+        )
+    };
+    let (default, owned) = (run_with("false"), run_with("true"));
+    let table =
+        ok(prescale().args(["simulate", "--capacity", "100", "--step-owns-scale-in", "true", "--input"]).arg(&p));
+    assert!(table.contains("target tracking out only and step scaling"), "{table}");
+    println!(
+        "prescale reversals / instance-hours: target tracking scales in {default:?}, the step policy does {owned:?}"
+    );
+    assert_eq!(default.2, owned.2, "reactive is not affected");
+    assert!(default.0 > 0 && owned.0 * 2 <= default.0, "reversals {} vs {}", owned.0, default.0);
+    assert!(owned.1 >= default.1, "instance-hours {} vs {}", owned.1, default.1);
+}

@@ -76,6 +76,11 @@ pub struct StepSettings {
     pub in_evaluation_periods: u32,
     /// Instances removed per scale-in.
     pub in_remove: u32,
+    /// Scale-in is the step policy's alone: target tracking only scales out (`DisableScaleIn`).
+    /// Conservative in: fewer direction reversals (target tracking scales in after 15 minutes
+    /// below 90 % of the target, the step policy only below `in_threshold`), at the price of
+    /// capacity held longer. Off by default.
+    pub owns_scale_in: bool,
 }
 
 impl Default for StepSettings {
@@ -94,6 +99,7 @@ impl Default for StepSettings {
             in_threshold: None,
             in_evaluation_periods: 15,
             in_remove: 1,
+            owns_scale_in: false,
         }
     }
 }
@@ -105,7 +111,13 @@ impl StepSettings {
     /// A message when a value is out of range.
     pub fn validate(&self, metric: &str, resource_label: Option<&str>, target: f64) -> Result<(), String> {
         if !self.enabled {
-            return Ok(());
+            return if self.owns_scale_in {
+                Err("step.owns_scale_in = true needs step.enabled = true: with target tracking's scale-in \
+                     disabled and no step policy, nothing would scale the group in"
+                    .into())
+            } else {
+                Ok(())
+            };
         }
         if alarm_metric("g", metric, resource_label).is_none_or(|(_, _, d, _)| d.values().any(String::is_empty)) {
             return Err(format!(
@@ -246,10 +258,16 @@ pub(crate) fn reactive(
             resource_label: r.resource_label.clone(),
             target_value: r.target_value,
             estimated_instance_warmup_secs: Some(w),
-            disable_scale_in: false,
+            disable_scale_in: r.step.enabled && r.step.owns_scale_in,
         },
     }];
     let s = &r.step;
+    if s.enabled && s.owns_scale_in {
+        decisions.push(PlanDecision {
+            what: "target tracking scales out only (DisableScaleIn); the step policy scales in".into(),
+            why: "step.owns_scale_in = true: conservative in, fewer reversals for capacity held longer".into(),
+        });
+    }
     if !s.enabled {
         decisions.push(PlanDecision {
             what: "no step scaling".into(),
@@ -422,6 +440,16 @@ mod tests {
         let (policies, alarms, _) = reactive("web", &off, &w);
         assert_eq!((policies.len(), alarms.len()), (1, 0));
 
+        // Target tracking scales in by default; with the step policy owning scale-in it only
+        // scales out, and the plan says so.
+        let disabled = |p: &ReactivePolicy| matches!(p.kind, PolicyKind::TargetTracking { disable_scale_in: true, .. });
+        assert!(!disabled(&reactive("web", &r, &w).0[0]));
+        let owned =
+            ReactiveSettings { step: StepSettings { owns_scale_in: true, ..StepSettings::default() }, ..r.clone() };
+        let (policies, alarms, decisions) = reactive("web", &owned, &w);
+        assert!(disabled(&policies[0]) && alarms.len() == 2, "{policies:?}");
+        assert!(decisions.iter().any(|d| d.what.contains("DisableScaleIn")), "{decisions:?}");
+
         let alb = ReactiveSettings {
             metric: "ALBRequestCountPerTarget".into(),
             resource_label: Some("app/lb/123/targetgroup/tg/456".into()),
@@ -459,6 +487,8 @@ mod tests {
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("above_pct = 0"));
         let bad = StepSettings { period_secs: 45, ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("period_secs = 45"));
+        let orphan = StepSettings { enabled: false, owns_scale_in: true, ..ok.clone() };
+        assert!(orphan.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("nothing would scale"));
         let off = StepSettings { enabled: false, period_secs: 45, ..ok };
         assert!(off.validate("Custom", None, 70.0).is_ok());
     }

@@ -57,6 +57,8 @@ impl Group {
 pub struct TargetTracking {
     target: f64,
     cooldown: u64,
+    /// Whether it scales in at all (`DisableScaleIn` is its negation).
+    scale_in: bool,
     above: u32,
     below: u32,
     last_scale_in: Option<u64>,
@@ -73,7 +75,12 @@ pub const SCALE_IN_THRESHOLD: f64 = 0.9;
 impl TargetTracking {
     /// A policy tracking `target` utilization, with a scale-in cooldown of `cooldown` minutes.
     pub fn new(target: f64, cooldown: u64) -> Self {
-        Self { target, cooldown, above: 0, below: 0, last_scale_in: None, need: 0 }
+        Self { target, cooldown, scale_in: true, above: 0, below: 0, last_scale_in: None, need: 0 }
+    }
+
+    /// The same policy scaling out only (`DisableScaleIn`), when `scale_in` is false.
+    pub fn scaling_in(self, scale_in: bool) -> Self {
+        Self { scale_in, ..self }
     }
 
     /// Feeds the metric of the minute that just ended: `utilization` of the serving instances and
@@ -90,7 +97,8 @@ impl TargetTracking {
     pub fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32> {
         let need = self.need.clamp(floor.min(max), max);
         let out = self.above >= SCALE_OUT_PERIODS && need > g.desired();
-        let scale_in = self.below >= SCALE_IN_PERIODS
+        let scale_in = self.scale_in
+            && self.below >= SCALE_IN_PERIODS
             && need < g.desired()
             && self.last_scale_in.is_none_or(|l| t >= l + self.cooldown);
         (out || scale_in).then_some(need)
@@ -406,5 +414,17 @@ mod tests {
         tt.observe(0.1, 2);
         tt.act(&mut g, 20, 1, 10, 5);
         assert_eq!(g.desired(), 2);
+        // With scale-in disabled it never scales in, and still scales out.
+        let (mut g, mut tt) = (Group::warm(10), TargetTracking::new(0.7, 5).scaling_in(false));
+        for t in 0..30 {
+            tt.observe(0.1, 2);
+            tt.act(&mut g, t + 1, 1, 20, 5);
+        }
+        assert_eq!(g.desired(), 10, "DisableScaleIn");
+        for t in 30..33 {
+            tt.observe(0.95, 14);
+            tt.act(&mut g, t + 1, 1, 20, 5);
+        }
+        assert_eq!(g.desired(), 14, "scale-out still works");
     }
 }

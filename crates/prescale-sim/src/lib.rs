@@ -785,7 +785,11 @@ fn tracked(
     let (min, max) = (ctx.bounds.min(), ctx.bounds.max());
     let mut g = Group::warm(needs[0]);
     let mut tt = Fallback {
-        tracking: Some(TargetTracking::new(ctx.s.target_utilization, u64::from(ctx.s.scale_in_cooldown_mins))),
+        // With the step policy owning scale-in, target tracking only scales out (DisableScaleIn).
+        tracking: Some(
+            TargetTracking::new(ctx.s.target_utilization, u64::from(ctx.s.scale_in_cooldown_mins))
+                .scaling_in(!(step && ctx.s.step.owns_scale_in)),
+        ),
         step: step.then(|| StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins)),
     };
     let mut floor = min;
