@@ -1302,6 +1302,10 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         }
         s.step.enabled = args.step_scaling.unwrap_or(true);
         s.step.owns_scale_in = args.step_owns_scale_in.unwrap_or(false);
+        if let Some(pct) = args.step_in_percent {
+            s.step.in_unit = prescale_plan::StepUnit::Percent;
+            s.step.in_remove = pct;
+        }
         return scenarios(args, &s, &choice.scenarios());
     }
     let (trace, label) = match (&args.input, &args.group) {
@@ -1357,6 +1361,10 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     }
     if let Some(on) = args.step_owns_scale_in {
         s.step.owns_scale_in = on;
+    }
+    if let Some(pct) = args.step_in_percent {
+        s.step.in_unit = prescale_plan::StepUnit::Percent;
+        s.step.in_remove = pct;
     }
     let report = prescale_sim::simulate(&trace, &s).with_context(|| format!("cannot simulate {label}"))?;
     for n in &report.nights {

@@ -428,6 +428,11 @@ struct SimulateArgs {
     /// [groups.reactive.step] owns_scale_in]
     #[arg(long, value_name = "BOOL")]
     step_owns_scale_in: Option<bool>,
+    /// The step policy's scale-in removes this percent of the group (at least one instance)
+    /// instead of `in_remove` instances [default: the group's [groups.reactive.step] in_unit and
+    /// in_remove, else one instance]
+    #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=100))]
+    step_in_percent: Option<u32>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES")]

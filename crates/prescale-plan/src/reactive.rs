@@ -74,8 +74,11 @@ pub struct StepSettings {
     /// Periods below the threshold before scaling in; raised to cover the warm-up when that is
     /// longer (the scale-in cooldown).
     pub in_evaluation_periods: u32,
-    /// Instances removed per scale-in.
+    /// Removed per scale-in, by `in_unit`.
     pub in_remove: u32,
+    /// `instances` (the default) or `percent` (of the group's capacity, at least one instance,
+    /// rounded down otherwise, as Auto Scaling rounds a `PercentChangeInCapacity`).
+    pub in_unit: StepUnit,
     /// Scale-in is the step policy's alone: target tracking only scales out (`DisableScaleIn`).
     /// Conservative in: fewer direction reversals (target tracking scales in after 15 minutes
     /// below 90 % of the target, the step policy only below `in_threshold`), at the price of
@@ -99,6 +102,7 @@ impl Default for StepSettings {
             in_threshold: None,
             in_evaluation_periods: 15,
             in_remove: 1,
+            in_unit: StepUnit::Instances,
             owns_scale_in: false,
         }
     }
@@ -145,7 +149,13 @@ impl StepSettings {
             return Err("step.out_steps need strictly increasing `above_pct` values and `add` of at least 1".into());
         }
         if self.in_remove == 0 {
-            return Err("step.in_remove must be at least 1 (instances removed per scale-in)".into());
+            return Err("step.in_remove must be at least 1 (instances or percent removed per scale-in)".into());
+        }
+        if self.in_unit == StepUnit::Percent && self.in_remove > 100 {
+            return Err(format!(
+                "step.in_remove = {} with in_unit = \"percent\" would remove more than the group; use at most 100",
+                self.in_remove
+            ));
         }
         let (out, inn) = self.thresholds(target, metric_ceiling(metric));
         if !(out.is_finite() && inn.is_finite() && inn >= 0.0 && inn < out) {
@@ -305,16 +315,17 @@ pub(crate) fn reactive(
             estimated_instance_warmup_secs: Some(w),
         },
     });
+    let in_percent = s.in_unit == StepUnit::Percent;
     policies.push(ReactivePolicy {
         name: STEP_IN_POLICY.into(),
         kind: PolicyKind::StepScaling {
-            adjustment_type: "ChangeInCapacity".into(),
+            adjustment_type: if in_percent { "PercentChangeInCapacity" } else { "ChangeInCapacity" }.into(),
             steps: vec![StepAdjustment {
                 lower: None,
                 upper: Some(0.0),
                 adjustment: -i32::try_from(s.in_remove).unwrap_or(i32::MAX),
             }],
-            min_adjustment_magnitude: None,
+            min_adjustment_magnitude: in_percent.then_some(1),
             estimated_instance_warmup_secs: None,
         },
     });
@@ -356,9 +367,13 @@ pub(crate) fn reactive(
     });
     decisions.push(PlanDecision {
         what: format!(
-            "step scaling in: {metric_name} {statistic} < {in_threshold} for {in_periods} × {period} s: -{} instance{}",
+            "step scaling in: {metric_name} {statistic} < {in_threshold} for {in_periods} × {period} s: -{}{}",
             s.in_remove,
-            if s.in_remove == 1 { "" } else { "s" }
+            match (in_percent, s.in_remove) {
+                (true, _) => " % (at least 1 instance)",
+                (false, 1) => " instance",
+                (false, _) => " instances",
+            }
         ),
         why: if in_periods > s.in_evaluation_periods {
             format!(
@@ -449,6 +464,17 @@ mod tests {
         let (policies, alarms, decisions) = reactive("web", &owned, &w);
         assert!(disabled(&policies[0]) && alarms.len() == 2, "{policies:?}");
         assert!(decisions.iter().any(|d| d.what.contains("DisableScaleIn")), "{decisions:?}");
+        // A scale-in step in percent of the group, at least one instance.
+        let pct = StepSettings { in_unit: StepUnit::Percent, in_remove: 20, ..StepSettings::default() };
+        let (policies, _, decisions) = reactive("web", &ReactiveSettings { step: pct, ..r.clone() }, &w);
+        let PolicyKind::StepScaling { adjustment_type, steps, min_adjustment_magnitude, .. } = &policies[2].kind else {
+            panic!("{:?}", policies[2])
+        };
+        assert_eq!(
+            (adjustment_type.as_str(), steps[0].adjustment, *min_adjustment_magnitude),
+            ("PercentChangeInCapacity", -20, Some(1))
+        );
+        assert!(decisions.iter().any(|d| d.what.contains("-20 % (at least 1 instance)")), "{decisions:?}");
 
         let alb = ReactiveSettings {
             metric: "ALBRequestCountPerTarget".into(),
@@ -487,6 +513,8 @@ mod tests {
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("above_pct = 0"));
         let bad = StepSettings { period_secs: 45, ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("period_secs = 45"));
+        let bad = StepSettings { in_unit: StepUnit::Percent, in_remove: 150, ..ok.clone() };
+        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("at most 100"));
         let orphan = StepSettings { enabled: false, owns_scale_in: true, ..ok.clone() };
         assert!(orphan.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("nothing would scale"));
         let off = StepSettings { enabled: false, period_secs: 45, ..ok };

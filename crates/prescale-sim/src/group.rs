@@ -141,6 +141,8 @@ pub struct StepScaling {
     /// (fraction above `out_at` from which the step applies, add), increasing.
     steps: Vec<(f64, u32)>,
     in_remove: u32,
+    /// `in_remove` is percent of the group's capacity (at least one instance, rounded down).
+    in_percent: bool,
     above: u32,
     below: u32,
     utilization: f64,
@@ -162,6 +164,7 @@ impl StepScaling {
             percent: settings.out_unit == StepUnit::Percent,
             steps: settings.out_steps.iter().map(|s| (s.above_pct / 100.0, s.add)).collect(),
             in_remove: settings.in_remove.max(1),
+            in_percent: settings.in_unit == StepUnit::Percent,
             above: 0,
             below: 0,
             utilization: 0.0,
@@ -187,7 +190,13 @@ impl StepScaling {
             let want = serving.saturating_add(add).clamp(floor.min(max), max);
             (want > g.desired()).then_some(want)
         } else if self.below >= self.in_minutes {
-            let want = g.desired().saturating_sub(self.in_remove).max(floor);
+            // Auto Scaling rounds a percent change towards zero, and to at least one instance.
+            let remove = if self.in_percent {
+                ((f64::from(g.desired()) * f64::from(self.in_remove) / 100.0).floor() as u32).max(1)
+            } else {
+                self.in_remove
+            };
+            let want = g.desired().saturating_sub(remove).max(floor);
             (want < g.desired()).then_some(want)
         } else {
             None
@@ -355,6 +364,16 @@ mod tests {
         st.observe(0.1);
         st.act(&mut g, 20, 8, 100, 5);
         assert_eq!(g.desired(), 8, "three removed, but not below the floor");
+        // In percent of the group: 20 % of 30 is 6, of 4 is 0.8, rounded down but at least one.
+        let pct = StepSettings { in_unit: StepUnit::Percent, in_remove: 20, ..StepSettings::default() };
+        for (have, left) in [(30, 24), (4, 3)] {
+            let (mut g, mut st) = (Group::warm(have), StepScaling::new(&pct, 0.7, 5));
+            for t in 0..15 {
+                st.observe(0.1);
+                st.act(&mut g, t + 1, 1, 100, 5);
+            }
+            assert_eq!(g.desired(), left, "20 % of {have}");
+        }
     }
 
     #[test]
