@@ -213,11 +213,16 @@ fn action_line(a: &ScheduledAction) -> String {
 
 fn policy_line(p: &prescale_core::ReactivePolicy) -> String {
     match &p.kind {
-        PolicyKind::TargetTracking { metric, target_value, estimated_instance_warmup_secs, .. } => format!(
-            "{}: target tracking {metric} = {target_value}, warm-up {} s",
-            p.name,
-            estimated_instance_warmup_secs.map_or("-".into(), |w| w.to_string())
-        ),
+        PolicyKind::TargetTracking {
+            metric, target_value, estimated_instance_warmup_secs, disable_scale_in, ..
+        } => {
+            format!(
+                "{}: target tracking {metric} = {target_value}, warm-up {} s{}",
+                p.name,
+                estimated_instance_warmup_secs.map_or("-".into(), |w| w.to_string()),
+                if *disable_scale_in { ", scale-in disabled (the step policy scales in)" } else { "" }
+            )
+        }
         PolicyKind::StepScaling { adjustment_type, steps, estimated_instance_warmup_secs, .. } => {
             let unit = if adjustment_type == "PercentChangeInCapacity" { " %" } else { "" };
             let steps: Vec<String> = steps

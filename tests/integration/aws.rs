@@ -146,6 +146,13 @@ impl Aws {
             .unwrap();
     }
 
+    /// Whether the group's target-tracking policy `name` has scale-in disabled.
+    fn disables_scale_in(&self, group: &str, name: &str) -> bool {
+        let out = self.rt.block_on(self.asg.describe_policies().auto_scaling_group_name(group).send()).unwrap();
+        let p = out.scaling_policies().iter().find(|p| p.policy_name() == Some(name)).expect("policy");
+        p.target_tracking_configuration().and_then(|t| t.disable_scale_in()).unwrap_or(false)
+    }
+
     fn policy_arn(&self, group: &str, name: &str) -> String {
         let out = self.rt.block_on(self.asg.describe_policies().auto_scaling_group_name(group).send()).unwrap();
         let p = out.scaling_policies().iter().find(|p| p.policy_name() == Some(name)).expect("policy");
@@ -337,7 +344,28 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     assert_eq!(aws.actions(group).len(), actions.len());
     assert_eq!(alarm("team-web-cpu-high"), foreign);
 
-    // 4. Step scaling turned off: its policies and alarms go, target tracking and the others stay.
+    // 4. The step policy owns scale-in, 20 % of the group at a time: target tracking is rewritten
+    // with scale-in disabled and the scale-in step in percent; the run after finds both as planned.
+    let base = std::fs::read_to_string(&cfg).unwrap();
+    let owned = base.replace(
+        "warmup_secs = 300 }",
+        "warmup_secs = 300, step = { owns_scale_in = true, in_unit = \"percent\", in_remove = 20 } }",
+    );
+    std::fs::write(&cfg, owned).unwrap();
+    let text = nightly(true);
+    assert!(text.contains("~ policy prescale-target-tracking") && text.contains("scale-in disabled"), "{text}");
+    assert!(text.contains("~ policy prescale-step-in: step scaling [-inf, +0) -20 %"), "{text}");
+    assert!(aws.disables_scale_in(group, "prescale-target-tracking"));
+    let text = nightly(true);
+    assert!(text.contains("no changes: the group already matches the plan"), "{text}");
+    std::fs::write(&cfg, base).unwrap();
+    let text = nightly(true);
+    assert!(
+        text.contains("~ policy prescale-target-tracking") && !aws.disables_scale_in(group, "prescale-target-tracking"),
+        "{text}"
+    );
+
+    // 5. Step scaling turned off: its policies and alarms go, target tracking and the others stay.
     let off = std::fs::read_to_string(&cfg)
         .unwrap()
         .replace("warmup_secs = 300 }", "warmup_secs = 300, step = { enabled = false } }");
