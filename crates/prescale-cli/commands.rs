@@ -1262,6 +1262,21 @@ fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // simulate
 
+/// The simulate flags that override the step scaling prescale's fallback replays (the
+/// defaults, or the group's `[groups.reactive.step]`).
+fn step_flags(args: &SimulateArgs, step: &mut prescale_plan::StepSettings) {
+    if let Some(on) = args.step_scaling {
+        step.enabled = on;
+    }
+    if let Some(on) = args.step_owns_scale_in {
+        step.owns_scale_in = on;
+    }
+    if let Some(pct) = args.step_in_percent {
+        step.in_unit = prescale_plan::StepUnit::Percent;
+        step.in_remove = pct;
+    }
+}
+
 fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     let spot_price = match (args.spot_price, args.spot_discount) {
         (Some(p), _) => Some(p),
@@ -1300,12 +1315,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         if let Some(p) = &g.config {
             s.model = Config::load(p)?.forecast.model;
         }
-        s.step.enabled = args.step_scaling.unwrap_or(true);
-        s.step.owns_scale_in = args.step_owns_scale_in.unwrap_or(false);
-        if let Some(pct) = args.step_in_percent {
-            s.step.in_unit = prescale_plan::StepUnit::Percent;
-            s.step.in_remove = pct;
-        }
+        step_flags(args, &mut s.step);
         return scenarios(args, &s, &choice.scenarios());
     }
     let (trace, label) = match (&args.input, &args.group) {
@@ -1356,16 +1366,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         }
         (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),
     };
-    if let Some(on) = args.step_scaling {
-        s.step.enabled = on;
-    }
-    if let Some(on) = args.step_owns_scale_in {
-        s.step.owns_scale_in = on;
-    }
-    if let Some(pct) = args.step_in_percent {
-        s.step.in_unit = prescale_plan::StepUnit::Percent;
-        s.step.in_remove = pct;
-    }
+    step_flags(args, &mut s.step);
     let report = prescale_sim::simulate(&trace, &s).with_context(|| format!("cannot simulate {label}"))?;
     for n in &report.nights {
         match &n.error {

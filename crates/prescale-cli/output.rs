@@ -553,7 +553,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         s.lead_time_mins
     )?;
     let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));
-    if s.step.enabled && s.step.owns_scale_in {
+    if s.step.scales_in_alone() {
         writeln!(
             out,
             "prescale's fallback: target tracking out only and step scaling (out at {step_out:.0} %, the only \

@@ -157,6 +157,24 @@ impl Forecast {
         Ok(Self { model: model.into(), start, step_secs, point, intervals, scores: Vec::new() })
     }
 
+    /// The same forecast with `f(step, value)` applied to the point and to every interval bound
+    /// (a back-transform, a scaling of some steps); its model, clock and scores kept, its
+    /// invariants restored as [`Forecast::new`] does.
+    ///
+    /// # Errors
+    /// As [`Forecast::new`].
+    pub fn map_values(&self, f: impl Fn(usize, f64) -> f64) -> Result<Self, CoreError> {
+        let map = |v: &[f64]| -> Vec<f64> { v.iter().enumerate().map(|(i, x)| f(i, *x)).collect() };
+        let intervals = self
+            .intervals
+            .iter()
+            .map(|iv| Interval { level: iv.level, lower: map(&iv.lower), upper: map(&iv.upper) })
+            .collect();
+        let mut out = Self::new(self.model.clone(), self.start, self.step_secs, map(&self.point), intervals)?;
+        out.scores.clone_from(&self.scores);
+        Ok(out)
+    }
+
     /// Number of steps.
     pub fn len(&self) -> usize {
         self.point.len()

@@ -100,9 +100,10 @@ fn main() {
             let fc = if usable { model.forecast(y, cal, horizon).unwrap_or_default() } else { vec![] };
             let origins: Vec<f64> = bt.origins.iter().map(|&x| x as f64).collect();
             out.push(format!(
-                "{{\"k\":{k},\"name\":\"{}\",\"prior\":{},\"extra\":{},\"weekly_now\":{},\"origins\":{},\"mae\":{},\"daily\":{},\"forecast\":{}}}",
+                "{{\"k\":{k},\"name\":\"{}\",\"prior\":{},\"robust\":{},\"extra\":{},\"weekly_now\":{},\"origins\":{},\"mae\":{},\"daily\":{},\"forecast\":{}}}",
                 model.name(),
                 cand.prior,
+                model.robust_level(),
                 k >= cands.len(),
                 model.weekly_at(n, cal),
                 json_list(&origins),

@@ -71,8 +71,8 @@ def evidence(d: dict, ref: int = 0) -> tuple[list[float], list[bool]]:
 
 
 def robust(c: dict) -> bool:
-    """The candidates whose level is a recent median (`PointModel::robust_level`)."""
-    return c["name"].startswith("median(") or c["name"].endswith("+median")
+    """The candidates whose level is a recent median (`PointModel::robust_level`, dumped)."""
+    return c["robust"]
 
 
 def engine(d: dict, eta: float = 1.0, gate: int = 3) -> list[float]:

@@ -43,23 +43,23 @@ impl Flags {
         (self.holidays.len(), self.events.len())
     }
 
-    /// The holiday span `[start, end)` that holds `secs`, if any (the earliest, when several do).
+    /// The holiday span `[start, end)` that holds `secs`, if any (the latest-starting, when several do).
     pub fn holiday_span(&self, secs: i64) -> Option<(i64, i64)> {
-        let k = self.holidays.partition_point(|(a, _)| *a <= secs);
-        self.holidays[..k].iter().find(|(_, b)| secs < *b).copied()
+        span(&self.holidays, secs)
     }
 
     /// The flags at `secs` (seconds since the epoch).
     pub fn at(&self, secs: i64) -> FlagsAt {
-        FlagsAt { holiday: inside(&self.holidays, secs), event: inside(&self.events, secs) }
+        FlagsAt { holiday: span(&self.holidays, secs).is_some(), event: span(&self.events, secs).is_some() }
     }
 }
 
-/// Whether `t` lies in one of the sorted spans.
-fn inside(spans: &[(i64, i64)], t: i64) -> bool {
+/// The span of the sorted `spans` that holds `t`, if any: the latest-starting one when several
+/// overlap there.
+fn span(spans: &[(i64, i64)], t: i64) -> Option<(i64, i64)> {
     // Spans may overlap, so every span starting at or before t is a candidate; they are few.
     let k = spans.partition_point(|(a, _)| *a <= t);
-    spans[..k].iter().rev().any(|(_, b)| t < *b)
+    spans[..k].iter().rev().find(|(_, b)| t < *b).copied()
 }
 
 #[cfg(test)]

@@ -14,10 +14,10 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, Duration};
-use prescale_core::{Forecast, Interval, Level, Series};
+use prescale_core::{Forecast, Level, Series};
 
 use crate::flags::Flags;
-use crate::point::{Calendar, Clock, median};
+use crate::point::median;
 use crate::transform::Bounds;
 use crate::{FittedModel, ForecastError, Forecaster};
 
@@ -78,13 +78,12 @@ impl HolidayEffect {
 /// Bounds on the ratio: a "holiday" a fiftieth or fifty times an ordinary day is a data error.
 const RATIO_RANGE: (f64, f64) = (0.02, 50.0);
 
-/// Runs of consecutive holiday slots of one kind in `0..n` (each `(start, end, kind)`, end
-/// exclusive).
-fn runs(n: usize, cal: Calendar, flags: &Flags) -> Vec<(usize, usize, DayKind)> {
+/// Runs of consecutive holiday slots of one kind (each `(start, end, kind)`, end exclusive).
+fn runs(kinds: &[Option<DayKind>]) -> Vec<(usize, usize, DayKind)> {
     let mut out = Vec::new();
     let mut open: Option<(usize, DayKind)> = None;
-    for i in 0..=n {
-        let kind = if i < n { cal.secs_at(i).and_then(|t| kind_at(flags, t)) } else { None };
+    for i in 0..=kinds.len() {
+        let kind = kinds.get(i).copied().flatten();
         if let Some((s, k0)) = open
             && kind != Some(k0)
         {
@@ -98,14 +97,13 @@ fn runs(n: usize, cal: Calendar, flags: &Flags) -> Vec<(usize, usize, DayKind)> 
     out
 }
 
-/// Learns the holidays' effect from the history `y` (placed on the clock by `cal`), per kind of
-/// day: `None` when no holiday of at least half a day lies in it with ordinary days around it, or
-/// the series is not positive there.
-pub fn learn(y: &[f64], cal: Calendar, flags: &Flags) -> Option<HolidayEffect> {
-    let (n, m) = (y.len(), cal.steps_per_day.max(1));
-    let holiday = |i: usize| cal.secs_at(i).is_some_and(|t| flags.at(t).holiday);
-    let ordinary = |j: usize| j < n && !holiday(j) && y[j].is_finite();
-    let ratios: Vec<(DayKind, f64)> = runs(n, cal, flags)
+/// Learns the holidays' effect from the history `y` of `steps_per_day` steps a day, whose slots
+/// fall on the holidays `kinds` ([`ahead`] from its first slot), per kind of day: `None` when no holiday of at least
+/// half a day lies in it with ordinary days around it, or the series is not positive there.
+pub fn learn(y: &[f64], steps_per_day: usize, kinds: &[Option<DayKind>]) -> Option<HolidayEffect> {
+    let (n, m) = (y.len(), steps_per_day.max(1));
+    let ordinary = |j: usize| j < n && kinds.get(j).is_some_and(Option::is_none) && y[j].is_finite();
+    let ratios: Vec<(DayKind, f64)> = runs(kinds)
         .into_iter()
         .filter(|(s, e, _)| e - s >= m.div_ceil(2))
         .filter_map(|(s, e, kind)| {
@@ -137,10 +135,11 @@ pub fn learn(y: &[f64], cal: Calendar, flags: &Flags) -> Option<HolidayEffect> {
     (effect != HolidayEffect::default()).then_some(effect)
 }
 
-/// `y` with its holiday slots divided by their kind's ratio (where one was learnt): ordinary days.
-pub fn remove(y: &[f64], cal: Calendar, flags: &Flags, effect: HolidayEffect) -> Vec<f64> {
+/// `y` with its holiday slots (`kinds`, see [`learn`]) divided by their kind's ratio (where one was
+/// learnt): ordinary days.
+pub fn remove(y: &[f64], kinds: &[Option<DayKind>], effect: HolidayEffect) -> Vec<f64> {
     let mut out = y.to_vec();
-    for (s, e, kind) in runs(y.len(), cal, flags) {
+    for (s, e, kind) in runs(kinds) {
         if let Some(r) = effect.of(kind) {
             out[s..e].iter_mut().for_each(|v| *v /= r.ratio);
         }
@@ -180,26 +179,19 @@ struct FittedHolidays {
     warnings: Vec<String>,
 }
 
-fn calendar(history: &Series) -> Calendar {
-    Calendar {
-        steps_per_day: history.steps_per_day().max(1),
-        clock: Some(Clock { start_secs: history.start().timestamp(), step_secs: history.step_secs() }),
-    }
-}
-
 impl Forecaster for Holidays {
     fn name(&self) -> String {
         self.inner.name()
     }
 
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
-        let cal = calendar(history);
         let values = history.values();
         let positive = values.iter().filter(|v| v.is_finite()).all(|v| *v >= 0.0);
-        let effect = if positive { learn(values, cal, &self.flags) } else { None };
+        let kinds = ahead(history.start().timestamp(), history.step_secs(), values.len(), &self.flags);
+        let effect = if positive { learn(values, history.steps_per_day(), &kinds) } else { None };
         let inner = match effect {
             Some(e) => {
-                let series = Series::new(history.start(), history.step_secs(), remove(values, cal, &self.flags, e))
+                let series = Series::new(history.start(), history.step_secs(), remove(values, &kinds, e))
                     .map_err(|e| ForecastError::Model(format!("holidays: {e}")))?;
                 self.inner.fit(&series)?
             }
@@ -256,17 +248,7 @@ impl FittedModel for FittedHolidays {
         if on.iter().all(Option::is_none) {
             return Ok(f);
         }
-        let scale = |v: &[f64]| -> Vec<f64> {
-            v.iter().zip(&on).map(|(x, r)| r.map_or(*x, |r| self.bounds.clip(x * r))).collect()
-        };
-        let intervals = f
-            .intervals
-            .iter()
-            .map(|iv| Interval { level: iv.level, lower: scale(&iv.lower), upper: scale(&iv.upper) })
-            .collect();
-        let mut out = Forecast::new(f.model.clone(), f.start, f.step_secs, scale(&f.point), intervals)?;
-        out.scores = f.scores;
-        Ok(out)
+        Ok(f.map_values(|i, x| on[i].map_or(x, |r| self.bounds.clip(x * r)))?)
     }
 
     fn scores(&self) -> Vec<crate::CandidateScore> {
@@ -277,7 +259,7 @@ impl FittedModel for FittedHolidays {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::point::Clock;
+    use crate::point::{Calendar, Clock};
 
     const DAY: i64 = 86_400;
     /// 1970-01-05, a Monday, in days since the epoch.
@@ -298,6 +280,16 @@ mod tests {
             .collect()
     }
 
+    /// The holidays of the slots of `y` placed by `cal` (none off the clock).
+    fn slots(n: usize, cal: Calendar, flags: &Flags) -> Vec<Option<DayKind>> {
+        cal.clock.map_or_else(|| vec![None; n], |c| ahead(c.start_secs, c.step_secs, n, flags))
+    }
+
+    /// [`learn`] on the slots of `y` placed by `cal`.
+    fn learnt(y: &[f64], cal: Calendar, flags: &Flags) -> Option<HolidayEffect> {
+        learn(y, cal.steps_per_day, &slots(y.len(), cal, flags))
+    }
+
     fn flags(days: &[i64]) -> Flags {
         let span = |d: &i64| ((MONDAY + d) * DAY, (MONDAY + d + 1) * DAY);
         Flags::new(days.iter().map(span).collect(), vec![(0, 30 * DAY)])
@@ -308,11 +300,11 @@ mod tests {
         // Two Wednesdays at 0.4 of a Wednesday, a Saturday at 0.9 of a Saturday.
         let y = series(&[(2, 0.4), (9, 0.4), (12, 0.9)]);
         let f = flags(&[2, 9, 12, 22, 26]);
-        let effect = learn(&y, cal(MONDAY), &f).unwrap();
+        let effect = learnt(&y, cal(MONDAY), &f).unwrap();
         let (wd, we) = (effect.weekday.unwrap(), effect.weekend.unwrap());
         assert!((wd.ratio - 0.4).abs() < 1e-9 && wd.learnt_from == 2, "{effect:?}");
         assert!((we.ratio - 0.9).abs() < 1e-9 && we.learnt_from == 1, "{effect:?}");
-        let clean = remove(&y, cal(MONDAY), &f, effect);
+        let clean = remove(&y, &slots(y.len(), cal(MONDAY), &f), effect);
         let plain = series(&[]);
         assert!(clean.iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-9), "ordinary days after removal");
         // Ahead: Tuesday of the fourth week is a weekday holiday, the Saturday after a weekend one;
@@ -327,18 +319,18 @@ mod tests {
     fn nothing_to_learn_from_gives_none() {
         let y = series(&[]);
         // No holiday in the history, one ahead only.
-        assert_eq!(learn(&y, cal(MONDAY), &flags(&[25])), None);
+        assert_eq!(learnt(&y, cal(MONDAY), &flags(&[25])), None);
         // A history off the clock sees no holidays.
-        assert_eq!(learn(&y, Calendar::new(24), &flags(&[3])), None);
+        assert_eq!(learnt(&y, Calendar::new(24), &flags(&[3])), None);
         // A holiday in a series that is zero around it: no ratio.
         let zeros = vec![0.0; 21 * 24];
-        assert_eq!(learn(&zeros, cal(MONDAY), &flags(&[9])), None);
+        assert_eq!(learnt(&zeros, cal(MONDAY), &flags(&[9])), None);
         // A few hours of a holiday at the end of the history are too little to learn from.
         let y = series(&[(20, 0.4)]);
         let f = Flags::new(vec![((MONDAY + 20) * DAY + 20 * 3600, (MONDAY + 21) * DAY + 20 * 3600)], vec![]);
-        assert_eq!(learn(&y, cal(MONDAY), &f), None);
+        assert_eq!(learnt(&y, cal(MONDAY), &f), None);
         // Weekday holidays say nothing about a weekend one.
-        let effect = learn(&series(&[(2, 0.4)]), cal(MONDAY), &flags(&[2])).unwrap();
+        let effect = learnt(&series(&[(2, 0.4)]), cal(MONDAY), &flags(&[2])).unwrap();
         assert!(effect.weekday.is_some() && effect.of(DayKind::Weekend).is_none());
     }
 }

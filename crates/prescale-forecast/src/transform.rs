@@ -15,7 +15,7 @@
 //! `c` is 0 for a positive series and 1 % of the mean for one with zeros; a series with negative
 //! values is fitted untransformed, with a warning.
 
-use prescale_core::{Forecast, Interval, Level, Series};
+use prescale_core::{Forecast, Level, Series};
 use serde::{Deserialize, Serialize};
 
 use crate::{CandidateScore, FittedModel, ForecastError, Forecaster};
@@ -219,22 +219,8 @@ impl FittedModel for FittedTransformed {
         if self.transform.is_none() && self.bounds.is_none() {
             return Ok(f);
         }
-        let back = |v: &f64| {
-            let y = self.transform.map_or(*v, |t| t.inverse(*v));
-            self.bounds.clip(y)
-        };
-        let point: Vec<f64> = f.point.iter().map(back).collect();
-        let intervals = f
-            .intervals
-            .iter()
-            .map(|iv| Interval {
-                level: iv.level,
-                lower: iv.lower.iter().map(back).collect(),
-                upper: iv.upper.iter().map(back).collect(),
-            })
-            .collect();
-        let mut out = Forecast::new(self.id.clone(), f.start, f.step_secs, point, intervals)?;
-        out.scores = f.scores;
+        let mut out = f.map_values(|_, v| self.bounds.clip(self.transform.map_or(v, |t| t.inverse(v))))?;
+        out.model.clone_from(&self.id);
         Ok(out)
     }
 

@@ -109,6 +109,12 @@ impl Default for StepSettings {
 }
 
 impl StepSettings {
+    /// Whether the step policy alone scales in (written, and `owns_scale_in`): target tracking
+    /// then only scales out.
+    pub fn scales_in_alone(&self) -> bool {
+        self.enabled && self.owns_scale_in
+    }
+
     /// Checks the settings; the message names the key and what it must be.
     ///
     /// # Errors
@@ -268,11 +274,11 @@ pub(crate) fn reactive(
             resource_label: r.resource_label.clone(),
             target_value: r.target_value,
             estimated_instance_warmup_secs: Some(w),
-            disable_scale_in: r.step.enabled && r.step.owns_scale_in,
+            disable_scale_in: r.step.scales_in_alone(),
         },
     }];
     let s = &r.step;
-    if s.enabled && s.owns_scale_in {
+    if s.scales_in_alone() {
         decisions.push(PlanDecision {
             what: "target tracking scales out only (DisableScaleIn); the step policy scales in".into(),
             why: "step.owns_scale_in = true: conservative in, fewer reversals for capacity held longer".into(),

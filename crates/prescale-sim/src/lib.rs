@@ -788,7 +788,7 @@ fn tracked(
         // With the step policy owning scale-in, target tracking only scales out (DisableScaleIn).
         tracking: Some(
             TargetTracking::new(ctx.s.target_utilization, u64::from(ctx.s.scale_in_cooldown_mins))
-                .scaling_in(!(step && ctx.s.step.owns_scale_in)),
+                .scaling_in(!(step && ctx.s.step.scales_in_alone())),
         ),
         step: step.then(|| StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins)),
     };
