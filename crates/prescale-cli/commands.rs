@@ -431,6 +431,11 @@ fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         flags: forecast_flags(&holidays, None, &[], series.end()),
         transform: args.transform.or(config.as_ref().map(|c| c.forecast.transform)).unwrap_or_default(),
         bounds,
+        // A file belongs to no group and so to no time zone: weekends in UTC.
+        weekends: match args.weekends.or(config.as_ref().map(|c| c.forecast.weekends)) {
+            Some(false) => prescale_forecast::Weekends::Ignore,
+            _ => prescale_forecast::Weekends::default(),
+        },
     };
     let (forecast, warnings) = fit_series(&model, &series, steps, &levels, &options)?;
     for w in warnings {
@@ -1196,38 +1201,56 @@ fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<ModelSpec> {
 }
 
 fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
-    use prescale_forecast::evaluate::{EvalSettings, evaluate};
+    use prescale_forecast::evaluate::{EvalSettings, evaluate_with};
     let settings = EvalSettings {
         origins: args.origins.max(1),
         horizon: parse_horizon(&args.horizon)?,
         train: parse_horizon(&args.train).context("--train")?,
         levels: args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?,
     };
-    let mut series: Vec<(String, Series)> = Vec::new();
+    // Each series is backtested with the models built as `forecast fit` builds them: the
+    // configured holidays (events aside: they are not known at past origins), transform, bounds
+    // and weekends.
+    let mut series: Vec<(String, Series, BuildOptions)> = Vec::new();
     let configured;
     if let Some(path) = &args.input {
-        configured = g.config.as_deref().map(Config::load).transpose()?.map(|c| c.forecast.model);
-        series.push((path.display().to_string(), read_input(path)?));
+        let config = g.config.as_deref().map(Config::load).transpose()?;
+        let options = match &config {
+            // A file belongs to no group and so to no time zone: UTC.
+            Some(c) => BuildOptions {
+                flags: forecast_flags(&c.forecast.holiday_dates()?, None, &[], Utc::now()),
+                transform: c.forecast.transform,
+                weekends: c.forecast.weekends_in(0),
+                ..BuildOptions::default()
+            },
+            None => BuildOptions::default(),
+        };
+        configured = config.map(|c| c.forecast.model);
+        series.push((path.display().to_string(), read_input(path)?, options));
     } else {
         let ctx = context(g)?;
         configured = Some(ctx.config.forecast.model.clone());
         let store = MetricStore::open(&ctx.store_dir)?;
+        let holidays = ctx.config.forecast.holiday_dates()?;
         for gc in selected(&ctx, &args.filter)? {
             let id = Config::load_id(gc);
             let s = store.read(&id).with_context(|| {
                 format!("no stored series {id}\nhint: run `prescale ingest` first, or pass --input FILE")
             })?;
-            series.push((id.to_string(), s));
+            let tz = gc.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
+            let flags = forecast_flags(&holidays, tz, &[], ctx.now);
+            let options = ctx.config.build_options(gc, &id.metric, flags);
+            series.push((id.to_string(), s, options));
         }
     }
     let specs: Vec<(String, ModelSpec)> =
         args.models.iter().map(|m| Ok((m.clone(), model_spec(m, configured.as_ref())?))).collect::<Result<_>>()?;
     let mut results = Vec::new();
-    for (name, s) in &series {
+    for (name, s, options) in &series {
         let mut rows = Vec::new();
         eprintln!("backtesting {name} ({} models × {} origins) …", specs.len(), settings.origins);
         for (m, spec) in &specs {
-            match evaluate(m, spec, s, &settings) {
+            match evaluate_with(m, spec, options, s, &settings) {
                 Ok(sc) => rows.push(sc),
                 Err(e) => warn!("{name}: {m}: {e}"),
             }
@@ -1264,7 +1287,7 @@ fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
 
 /// The simulate flags that override the step scaling prescale's fallback replays (the
 /// defaults, or the group's `[groups.reactive.step]`).
-fn step_flags(args: &SimulateArgs, step: &mut prescale_plan::StepSettings) {
+fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_plan::StepSettings) -> Result<()> {
     if let Some(on) = args.step_scaling {
         step.enabled = on;
     }
@@ -1275,6 +1298,20 @@ fn step_flags(args: &SimulateArgs, step: &mut prescale_plan::StepSettings) {
         step.in_unit = prescale_plan::StepUnit::Percent;
         step.in_remove = pct;
     }
+    if let Some(f) = args.step_in_below {
+        // The simulator reads thresholds in percent of an instance's capacity.
+        let (out, _) = step.thresholds(target * 100.0, Some(100.0));
+        let below = out / (target * 100.0);
+        if !(f > 0.0 && f < below) {
+            bail!(
+                "--step-in-below {f} must lie between 0 and {below:.3}, where the step policy scales out \
+                 ({out:.1} % utilization at the {:.0} % target): e.g. 0.8 scales in below 80 % of the target",
+                target * 100.0
+            );
+        }
+        step.in_threshold = Some(f * target * 100.0);
+    }
+    Ok(())
 }
 
 fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
@@ -1315,7 +1352,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         if let Some(p) = &g.config {
             s.model = Config::load(p)?.forecast.model;
         }
-        step_flags(args, &mut s.step);
+        step_flags(args, s.target_utilization, &mut s.step)?;
         return scenarios(args, &s, &choice.scenarios());
     }
     let (trace, label) = match (&args.input, &args.group) {
@@ -1324,7 +1361,12 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
                 let c = Config::load(p)?;
                 // Holidays in UTC: a trace belongs to no group and so to no time zone.
                 let flags = forecast_flags(&c.forecast.holiday_dates()?, None, &[], Utc::now());
-                s.forecast = BuildOptions { flags, transform: c.forecast.transform, ..BuildOptions::default() };
+                s.forecast = BuildOptions {
+                    flags,
+                    transform: c.forecast.transform,
+                    weekends: c.forecast.weekends_in(0),
+                    ..BuildOptions::default()
+                };
                 s.model = c.forecast.model;
             }
             (read_input(path)?, path.display().to_string())
@@ -1366,7 +1408,7 @@ fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         }
         (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),
     };
-    step_flags(args, &mut s.step);
+    step_flags(args, s.target_utilization, &mut s.step)?;
     let report = prescale_sim::simulate(&trace, &s).with_context(|| format!("cannot simulate {label}"))?;
     for n in &report.nights {
         match &n.error {

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use chrono::Duration;
 use prescale_core::{CapacityBounds, GridPolicy, Level, MetricId};
 use prescale_forecast::transform::{Bounds, Transform};
-use prescale_forecast::{BuildOptions, ModelSpec};
+use prescale_forecast::{BuildOptions, ModelSpec, Weekends};
 use prescale_plan::{Guardrails, MaxBreach, PlanSettings, ReactiveSettings};
 use serde::Deserialize;
 
@@ -135,9 +135,17 @@ pub struct ForecastConfig {
     pub holidays: Vec<String>,
     /// Fit on the log or Box–Cox transform of each series (`none`, `log`, `box-cox`).
     pub transform: Transform,
+    /// Learn how weekends (Saturday and Sunday in the group's `time_zone`) differ from weekdays,
+    /// as a ratio, where two weekends of the history agree; `false` forecasts them as any day.
+    pub weekends: bool,
 }
 
 impl ForecastConfig {
+    /// Weekends as `weekends` says, at `utc_offset_secs`.
+    pub fn weekends_in(&self, utc_offset_secs: i64) -> Weekends {
+        if self.weekends { Weekends::Learn { utc_offset_secs } } else { Weekends::Ignore }
+    }
+
     /// The holidays as dates.
     pub fn holiday_dates(&self) -> Result<Vec<chrono::NaiveDate>> {
         parse_dates(&self.holidays).context("[forecast] holidays")
@@ -165,6 +173,7 @@ impl Default for ForecastConfig {
             min_step_mins: 5,
             holidays: Vec::new(),
             transform: Transform::None,
+            weekends: true,
         }
     }
 }
@@ -641,14 +650,31 @@ impl Config {
     }
 
     /// How a group's metric is forecast beyond the model: `flags` (its holidays and events), the
-    /// configured transform and the metric's physical bounds.
+    /// configured transform, the metric's physical bounds and the weekends in the group's zone.
     pub fn build_options(
         &self,
         g: &GroupConfig,
         metric: &str,
         flags: Option<std::sync::Arc<prescale_forecast::flags::Flags>>,
     ) -> BuildOptions {
-        BuildOptions { flags, transform: self.forecast.transform, bounds: self.bounds(g, metric) }
+        // The zone's winter offset (the smaller of mid-January's and mid-July's, whichever
+        // hemisphere): daylight saving time moves a weekend by an hour at most, and a fixed offset
+        // keeps fits reproducible.
+        let offset = g.time_zone.as_deref().and_then(|z| parse_time_zone(z).ok()).map_or(0, |tz| {
+            use chrono::{Offset, TimeZone};
+            [(1, 15), (7, 15)]
+                .iter()
+                .filter_map(|&(m, d)| chrono::NaiveDate::from_ymd_opt(2026, m, d)?.and_hms_opt(12, 0, 0))
+                .map(|t| i64::from(tz.offset_from_utc_datetime(&t).fix().local_minus_utc()))
+                .min()
+                .unwrap_or(0)
+        });
+        BuildOptions {
+            flags,
+            transform: self.forecast.transform,
+            bounds: self.bounds(g, metric),
+            weekends: self.forecast.weekends_in(offset),
+        }
     }
 
     /// The price of one of the group's instance-hours: its own, else `[cost]`'s; `None` when neither
@@ -718,6 +744,25 @@ mod tests {
         // Prices: the group's own, else [cost]'s.
         assert_eq!(c.price("api-prod"), Some(0.192));
         assert_eq!(c.price("web-prod"), Some(0.0832));
+    }
+
+    #[test]
+    fn weekends_are_learnt_in_the_groups_standard_time_unless_turned_off() {
+        let text = include_str!("prescale.example.toml");
+        let mut c = Config::parse(text, Path::new("."), "prescale.example.toml").unwrap();
+        let offset = |c: &Config, zone: Option<&str>| {
+            let mut g = c.groups[0].clone();
+            g.time_zone = zone.map(str::to_string);
+            c.build_options(&g, "cpu", None).weekends
+        };
+        let learn = |secs| Weekends::Learn { utc_offset_secs: secs };
+        assert_eq!(offset(&c, None), learn(0));
+        assert_eq!(offset(&c, Some("America/New_York")), learn(-5 * 3600), "EST, whatever the date");
+        assert_eq!(offset(&c, Some("Asia/Tokyo")), learn(9 * 3600));
+        assert_eq!(offset(&c, Some("Australia/Sydney")), learn(10 * 3600), "AEST, not summer's AEDT");
+        assert_eq!(offset(&c, Some("Europe/Dublin")), learn(0), "GMT, not summer's IST");
+        c.forecast.weekends = false;
+        assert_eq!(offset(&c, Some("Asia/Tokyo")), Weekends::Ignore);
     }
 
     #[test]

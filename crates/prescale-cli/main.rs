@@ -18,7 +18,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
 ///
 /// The ML model (`--model ridge`, with holiday and event flags) is built but not part of `auto`;
-/// `auto` learns configured holidays (`[forecast] holidays`) as a ratio to an ordinary day;
+/// `auto` learns configured holidays (`[forecast] holidays`) and weekends (`[forecast] weekends`)
+/// as a ratio to an ordinary day;
 /// log/Box-Cox transforms are available but off by default (`[forecast] transform`). The commands
 /// below are what exists.
 #[derive(Debug, Parser)]
@@ -173,6 +174,10 @@ struct ShowArgs {
     /// method) [default: the config's [forecast] transform, else none]
     #[arg(long, requires = "input", value_parser = parse_transform)]
     transform: Option<prescale_forecast::transform::Transform>,
+    /// Learn how weekends (Saturday and Sunday, UTC) differ from weekdays, for --input, where two
+    /// weekends of the history agree [default: the config's [forecast] weekends, else true]
+    #[arg(long, requires = "input")]
+    weekends: Option<bool>,
     /// The smallest value the metric can take, for --input (forecasts are clipped to it)
     #[arg(long, requires = "input", allow_negative_numbers = true)]
     min: Option<f64>,
@@ -433,6 +438,11 @@ struct SimulateArgs {
     /// in_remove, else one instance]
     #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u32).range(1..=100))]
     step_in_percent: Option<u32>,
+    /// The step policy scales in below this fraction of the target utilization, e.g. 0.8: the
+    /// dead band between it and the target is what stops thrashing, at the price of capacity
+    /// [default: 0.6, or the group's [groups.reactive.step] in_threshold]
+    #[arg(long, value_name = "FRACTION")]
+    step_in_below: Option<f64>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES")]

@@ -291,6 +291,47 @@ fn holidays_reach_ridge_and_the_engine_from_forecast_show() {
 }
 
 #[test]
+fn weekends_are_learnt_by_default_and_forecast_lower_unless_turned_off() {
+    // Hourly traffic with quiet weekends, from Sunday 2026-01-11 to the end of Friday 01-23: 13
+    // days, too few for a weekly season, with two weekends (one of them a lone Sunday); the 48 h
+    // ahead are a weekend.
+    let mut shape = prescale_forecast::synthetic::Shape::web(4, 21, 3600);
+    shape.incidents.clear();
+    shape.level_shift = None;
+    shape.holidays.clear();
+    let series = shape.series();
+    let (start, n) = (6 * 24, 19 * 24);
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("load.csv");
+    let mut text = String::from("ts,value\n");
+    for i in start..n {
+        text.push_str(&format!("{},{}\n", series.ts(i).to_rfc3339(), series.values()[i]));
+    }
+    std::fs::write(&p, text).unwrap();
+    let truth = &series.values()[n..];
+    let forecast = |extra: &[&str]| {
+        let out = ok(prescale()
+            .args(["forecast", "show", "--horizon", "48h", "--format", "csv"])
+            .args(extra)
+            .arg("--input")
+            .arg(&p));
+        let means: Vec<f64> = out.lines().skip(1).map(|l| l.split(',').nth(1).unwrap().parse().unwrap()).collect();
+        assert_eq!(means.len(), 48, "{out}");
+        means.iter().zip(truth).map(|(f, y)| (f - y).abs()).sum::<f64>() / 48.0
+    };
+    let (learnt, ignored) = (forecast(&[]), forecast(&["--weekends", "false"]));
+    assert!(
+        learnt < 0.6 * ignored,
+        "weekend at {:.2} of a weekday: MAE {learnt:.1} learnt vs {ignored:.1} ignored",
+        shape.weekend
+    );
+    let table = ok(prescale().args(["forecast", "show", "--horizon", "2h", "--input"]).arg(&p));
+    assert!(table.contains("weekends(0."), "the model id says what was learnt: {table}");
+    let table = ok(prescale().args(["forecast", "show", "--horizon", "2h", "--weekends", "false", "--input"]).arg(&p));
+    assert!(!table.contains("weekends("), "{table}");
+}
+
+#[test]
 fn forecast_show_on_real_series_gives_finite_nested_intervals() {
     let Some(shared) = shared_data() else { return };
     for f in [

@@ -617,10 +617,12 @@ fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() 
         })
         .collect();
     let p = trace(tmp.path(), "noisy.csv", 60, &load);
-    let run_with = |owns: &str| {
+    let run_with = |owns: &str, extra: &[&str]| {
         let json = ok(prescale()
             .args(["simulate", "--capacity", "100", "--policies", "reactive,prescale", "--format", "json"])
-            .args(["--step-owns-scale-in", owns, "--input"])
+            .args(["--step-owns-scale-in", owns])
+            .args(extra)
+            .arg("--input")
             .arg(&p));
         let ps = policies(&json);
         let p = policy(&ps, "prescale");
@@ -630,7 +632,9 @@ fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() 
             int(policy(&ps, "reactive"), "reversals_within_hour"),
         )
     };
-    let (default, owned) = (run_with("false"), run_with("true"));
+    let (default, owned) = (run_with("false", &[]), run_with("true", &[]));
+    // A narrower dead band: scale in below 85 % of the target instead of 60 %.
+    let narrow = run_with("true", &["--step-in-below", "0.85"]);
     let table =
         ok(prescale().args(["simulate", "--capacity", "100", "--step-owns-scale-in", "true", "--input"]).arg(&p));
     assert!(table.contains("target tracking out only and step scaling"), "{table}");
@@ -640,4 +644,13 @@ fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() 
     assert_eq!(default.2, owned.2, "reactive is not affected");
     assert!(default.0 > 0 && owned.0 * 2 <= default.0, "reversals {} vs {}", owned.0, default.0);
     assert!(owned.1 >= default.1, "instance-hours {} vs {}", owned.1, default.1);
+    println!("… scaling in below 85 % of the target {narrow:?}");
+    assert!(narrow.1 < owned.1, "a narrower dead band holds less: {} vs {}", narrow.1, owned.1);
+    let table = ok(prescale()
+        .args(["simulate", "--capacity", "100", "--step-owns-scale-in", "true", "--step-in-below", "0.85", "--input"])
+        .arg(&p));
+    assert!(table.contains("the only scale-in below 60 %"), "59.5 % shown rounded: {table}");
+    let (code, _, err) = run(prescale().args(["simulate", "--step-in-below", "1.5", "--input"]).arg(&p));
+    assert_eq!(code, 1);
+    assert!(err.contains("--step-in-below 1.5 must lie between 0 and 1.200"), "{err}");
 }

@@ -75,13 +75,29 @@ pub fn origins(end: DateTime<Utc>, s: &EvalSettings) -> Vec<DateTime<Utc>> {
     (1..=s.origins as i32).map(|k| end - s.horizon * k).collect()
 }
 
-/// Backtests `spec` on `series`. Origins without two days of training before them, or where the
-/// fit fails, are skipped; an error only when no origin could be scored.
+/// Backtests `spec` on `series`, built as `forecast show --input` builds it by default (no
+/// holidays or transform, weekends learnt in UTC). Origins without two days of training before
+/// them, or where the fit fails, are skipped; an error only when no origin could be scored.
 ///
 /// # Errors
 /// [`ForecastError::TooShort`] when no origin has enough history.
 pub fn evaluate(name: &str, spec: &ModelSpec, series: &Series, s: &EvalSettings) -> Result<Scores, ForecastError> {
-    evaluate_forecaster(name, spec.build().as_ref(), series, s)
+    evaluate_with(name, spec, &crate::BuildOptions::default(), series, s)
+}
+
+/// [`evaluate`] with the model built with `options` (a group's holidays, transform, bounds and
+/// weekends, as `forecast fit` builds it).
+///
+/// # Errors
+/// [`ForecastError::TooShort`] when no origin has enough history.
+pub fn evaluate_with(
+    name: &str,
+    spec: &ModelSpec,
+    options: &crate::BuildOptions,
+    series: &Series,
+    s: &EvalSettings,
+) -> Result<Scores, ForecastError> {
+    evaluate_forecaster(name, spec.build_with(options).as_ref(), series, s)
 }
 
 /// [`evaluate`] for any forecaster.

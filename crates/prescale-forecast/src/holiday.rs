@@ -10,6 +10,15 @@
 //! steps (and their interval bounds) by it forecasts the holiday. A ratio, not a difference:
 //! intervals are relative to the forecast's size, and a holiday's load is a share of a day's.
 //! Series that can go negative keep their holidays as they are (a ratio means nothing there).
+//!
+//! Weekends are handled the same way, as their own kind of day: each weekend of the history gives
+//! the ratio of its median load (Saturday and Sunday, in the group's zone) to the median load of
+//! the Friday and Monday beside it. Where at least two weekends are in the history and all of them
+//! lie on the same side of 1 (every weekend quieter than its weekdays, or every one busier), the
+//! median ratio is the weekend effect: the history's weekends are divided by it and the forecast's
+//! multiplied by it. A weekly profile needs two weeks and fits 7 × 24 slots to them; this is one
+//! number that two weekends can show, and that every model, the medians included, then respects.
+//! Where the weekends disagree (no weekly cycle, or an incident on one of them) nothing changes.
 
 use std::sync::Arc;
 
@@ -40,6 +49,15 @@ impl DayKind {
     }
 }
 
+/// What sets a day apart from an ordinary weekday: a holiday (of its kind), or a weekend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    /// A holiday of the calendar.
+    Holiday(DayKind),
+    /// A Saturday or Sunday that is no holiday.
+    Weekend,
+}
+
 /// The kind of the holiday at `secs`, if `secs` is in one.
 pub fn kind_at(flags: &Flags, secs: i64) -> Option<DayKind> {
     let (a, b) = flags.holiday_span(secs)?;
@@ -56,13 +74,15 @@ pub struct Ratio {
     pub learnt_from: usize,
 }
 
-/// What one fit learnt about holidays, per kind of day.
+/// What one fit learnt about holidays, per kind of day, and about weekends.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HolidayEffect {
     /// From holidays on weekdays.
     pub weekday: Option<Ratio>,
     /// From holidays on weekends.
     pub weekend: Option<Ratio>,
+    /// From ordinary weekends, against the weekdays beside them (when they agree, see the module).
+    pub weekends: Option<Ratio>,
 }
 
 impl HolidayEffect {
@@ -73,15 +93,23 @@ impl HolidayEffect {
             DayKind::Weekend => self.weekend,
         }
     }
+
+    /// The effect for a special day.
+    pub fn on(&self, day: Special) -> Option<Ratio> {
+        match day {
+            Special::Holiday(kind) => self.of(kind),
+            Special::Weekend => self.weekends,
+        }
+    }
 }
 
 /// Bounds on the ratio: a "holiday" a fiftieth or fifty times an ordinary day is a data error.
 const RATIO_RANGE: (f64, f64) = (0.02, 50.0);
 
-/// Runs of consecutive holiday slots of one kind (each `(start, end, kind)`, end exclusive).
-fn runs(kinds: &[Option<DayKind>]) -> Vec<(usize, usize, DayKind)> {
+/// Runs of consecutive special slots of one kind (each `(start, end, kind)`, end exclusive).
+fn runs(kinds: &[Option<Special>]) -> Vec<(usize, usize, Special)> {
     let mut out = Vec::new();
-    let mut open: Option<(usize, DayKind)> = None;
+    let mut open: Option<(usize, Special)> = None;
     for i in 0..=kinds.len() {
         let kind = kinds.get(i).copied().flatten();
         if let Some((s, k0)) = open
@@ -97,16 +125,58 @@ fn runs(kinds: &[Option<DayKind>]) -> Vec<(usize, usize, DayKind)> {
     out
 }
 
-/// Learns the holidays' effect from the history `y` of `steps_per_day` steps a day, whose slots
-/// fall on the holidays `kinds` ([`ahead`] from its first slot), per kind of day: `None` when no holiday of at least
-/// half a day lies in it with ordinary days around it, or the series is not positive there.
-pub fn learn(y: &[f64], steps_per_day: usize, kinds: &[Option<DayKind>]) -> Option<HolidayEffect> {
-    let (n, m) = (y.len(), steps_per_day.max(1));
-    let ordinary = |j: usize| j < n && kinds.get(j).is_some_and(Option::is_none) && y[j].is_finite();
-    let ratios: Vec<(DayKind, f64)> = runs(kinds)
+/// Learns the holidays' and weekends' effect from the history `y` of `steps_per_day` steps a day,
+/// whose slots fall on the special days `kinds` ([`SpecialDays::ahead`] from its first slot), per
+/// kind of day: `None` when no holiday of at least half a day lies in it with ordinary days around
+/// it, no two weekends agree (see the module), or the series is not positive there.
+///
+/// Weekends first, against the weekdays beside them. Holidays then on the history with the
+/// learnt weekends taken out, against ordinary days that may be weekends: with the weekends learnt
+/// a holiday's ratio is to a weekday's load (what the forecast is at before its ratio), without it
+/// a Saturday holiday's is to the Saturdays around it.
+pub fn learn(y: &[f64], steps_per_day: usize, kinds: &[Option<Special>]) -> Option<HolidayEffect> {
+    let m = steps_per_day.max(1);
+    let weekends = run_ratios(y, m, kinds, |k| k == Some(Special::Weekend), |k| k.is_none());
+    let agree = weekends.len() >= 2 && (weekends.iter().all(|r| *r < 1.0) || weekends.iter().all(|r| *r > 1.0));
+    let weekends = if agree { ratio(&weekends) } else { None };
+    let plain = HolidayEffect { weekends, ..HolidayEffect::default() };
+    let y = if weekends.is_some() { remove(y, kinds, plain) } else { y.to_vec() };
+    let holidays = |kind: DayKind| {
+        let r = run_ratios(
+            &y,
+            m,
+            kinds,
+            |k| k == Some(Special::Holiday(kind)),
+            |k| matches!(k, None | Some(Special::Weekend)),
+        );
+        ratio(&r)
+    };
+    let effect = HolidayEffect { weekday: holidays(DayKind::Weekday), weekend: holidays(DayKind::Weekend), weekends };
+    (effect != HolidayEffect::default()).then_some(effect)
+}
+
+/// The median of `r` and how many it holds, when there is one.
+fn ratio(r: &[f64]) -> Option<Ratio> {
+    (!r.is_empty()).then(|| Ratio { ratio: median(r), learnt_from: r.len() })
+}
+
+/// One ratio per run of the slots whose kind is `of` (at least half a day long): its median
+/// load over the median load of the `ordinary` slots around it, the same slots a week away, else
+/// a day away (a week away from a weekend is another weekend: its weekdays are the day before
+/// and after). None for a run with nothing around it, or where the loads are not positive.
+fn run_ratios(
+    y: &[f64],
+    m: usize,
+    kinds: &[Option<Special>],
+    of: impl Fn(Option<Special>) -> bool,
+    ordinary: impl Fn(Option<Special>) -> bool,
+) -> Vec<f64> {
+    let n = y.len();
+    let ordinary = |j: usize| j < n && kinds.get(j).is_some_and(|k| ordinary(*k)) && y[j].is_finite();
+    runs(kinds)
         .into_iter()
-        .filter(|(s, e, _)| e - s >= m.div_ceil(2))
-        .filter_map(|(s, e, kind)| {
+        .filter(|(s, e, kind)| of(Some(*kind)) && e - s >= m.div_ceil(2))
+        .filter_map(|(s, e, _)| {
             let own: Vec<f64> = y[s..e].iter().copied().filter(|v| v.is_finite()).collect();
             let around = |lag: usize| -> Vec<f64> {
                 (s..e)
@@ -124,59 +194,78 @@ pub fn learn(y: &[f64], steps_per_day: usize, kinds: &[Option<DayKind>]) -> Opti
                 return None;
             }
             let (a, b) = (median(&own), median(&reference));
-            (a >= 0.0 && b > 0.0).then(|| (kind, (a / b).clamp(RATIO_RANGE.0, RATIO_RANGE.1)))
+            (a >= 0.0 && b > 0.0).then(|| (a / b).clamp(RATIO_RANGE.0, RATIO_RANGE.1))
         })
-        .collect();
-    let of = |kind: DayKind| {
-        let r: Vec<f64> = ratios.iter().filter(|(k, _)| *k == kind).map(|(_, r)| *r).collect();
-        (!r.is_empty()).then(|| Ratio { ratio: median(&r), learnt_from: r.len() })
-    };
-    let effect = HolidayEffect { weekday: of(DayKind::Weekday), weekend: of(DayKind::Weekend) };
-    (effect != HolidayEffect::default()).then_some(effect)
+        .collect()
 }
 
-/// `y` with its holiday slots (`kinds`, see [`learn`]) divided by their kind's ratio (where one was
-/// learnt): ordinary days.
-pub fn remove(y: &[f64], kinds: &[Option<DayKind>], effect: HolidayEffect) -> Vec<f64> {
+/// `y` with its special slots (`kinds`, see [`learn`]) divided by their kind's ratio (where one
+/// was learnt): ordinary days.
+pub fn remove(y: &[f64], kinds: &[Option<Special>], effect: HolidayEffect) -> Vec<f64> {
     let mut out = y.to_vec();
     for (s, e, kind) in runs(kinds) {
-        if let Some(r) = effect.of(kind) {
+        if let Some(r) = effect.on(kind) {
             out[s..e].iter_mut().for_each(|v| *v /= r.ratio);
         }
     }
     out
 }
 
-/// For each step of a forecast starting at `start_secs` (step `h` at `start_secs + h ·
-/// step_secs`), the kind of the holiday it falls on, if any.
-pub fn ahead(start_secs: i64, step_secs: i64, horizon: usize, flags: &Flags) -> Vec<Option<DayKind>> {
-    (0..horizon).map(|h| kind_at(flags, start_secs + h as i64 * step_secs)).collect()
+/// Which days are special: the holidays of a calendar, and weekends (Saturday and Sunday at this
+/// offset from UTC in seconds, e.g. 3600 for UTC+1), each when given.
+#[derive(Debug, Clone, Default)]
+pub struct SpecialDays {
+    /// The holidays; events in them are ignored (the planner applies events).
+    pub flags: Option<Arc<Flags>>,
+    /// Weekends, at this offset from UTC.
+    pub weekends: Option<i64>,
+}
+
+impl SpecialDays {
+    /// What sets the slot at `secs` apart: a holiday first, then a weekend.
+    pub fn at(&self, secs: i64) -> Option<Special> {
+        if let Some(kind) = self.flags.as_deref().and_then(|f| kind_at(f, secs)) {
+            return Some(Special::Holiday(kind));
+        }
+        let offset = self.weekends?;
+        // Day 0, 1970-01-01, was a Thursday: five days after a Saturday.
+        let weekday_from_saturday = ((secs + offset).div_euclid(86_400) + 5).rem_euclid(7);
+        (weekday_from_saturday < 2).then_some(Special::Weekend)
+    }
+
+    /// For each step of a forecast starting at `start_secs` (step `h` at `start_secs + h ·
+    /// step_secs`), what sets it apart, if anything.
+    pub fn ahead(&self, start_secs: i64, step_secs: i64, horizon: usize) -> Vec<Option<Special>> {
+        (0..horizon).map(|h| self.at(start_secs + h as i64 * step_secs)).collect()
+    }
 }
 
 /// How far ahead of a fit a holiday is announced in its warnings: the default horizon.
 const ANNOUNCE_HOURS: i64 = 48;
 
-/// A forecaster with holidays: the history's holidays divided by their learnt ratio before
-/// `inner` fits it, the forecast's holiday steps multiplied by it (and clipped to `bounds`). A
-/// history with no holiday to learn from (or with negative values) is fitted as it is, and a
-/// holiday within the next 48 h is then forecast as an ordinary day, with a warning that says so.
+/// A forecaster with holidays and weekends: the history's special days divided by their learnt
+/// ratio before `inner` fits it, the forecast's special steps multiplied by it (and clipped to
+/// `bounds`). A history with nothing to learn from (or with negative values) is fitted as it is,
+/// and a holiday within the next 48 h is then forecast as an ordinary day, with a warning that
+/// says so.
 #[derive(Debug)]
 pub struct Holidays {
     /// The model (with its transform, if any).
     pub inner: Box<dyn Forecaster>,
-    /// The holidays; events in them are ignored (the planner applies events).
-    pub flags: Arc<Flags>,
-    /// Physical bounds, applied again after a holiday's ratio.
+    /// The holidays and the weekends' zone.
+    pub days: SpecialDays,
+    /// Physical bounds, applied again after a ratio.
     pub bounds: Bounds,
 }
 
 #[derive(Debug)]
 struct FittedHolidays {
     inner: Box<dyn FittedModel>,
-    flags: Arc<Flags>,
+    days: SpecialDays,
     effect: Option<HolidayEffect>,
     bounds: Bounds,
     warnings: Vec<String>,
+    id: String,
 }
 
 impl Forecaster for Holidays {
@@ -187,7 +276,7 @@ impl Forecaster for Holidays {
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
         let values = history.values();
         let positive = values.iter().filter(|v| v.is_finite()).all(|v| *v >= 0.0);
-        let kinds = ahead(history.start().timestamp(), history.step_secs(), values.len(), &self.flags);
+        let kinds = self.days.ahead(history.start().timestamp(), history.step_secs(), values.len());
         let effect = if positive { learn(values, history.steps_per_day(), &kinds) } else { None };
         let inner = match effect {
             Some(e) => {
@@ -199,8 +288,12 @@ impl Forecaster for Holidays {
         };
         let mut warnings = inner.warnings();
         let step = history.step_secs().max(1);
-        let next = ahead(history.end().timestamp(), step, (ANNOUNCE_HOURS * 3600 / step) as usize, &self.flags);
-        if let Some((first, kind)) = next.iter().enumerate().find_map(|(h, k)| k.map(|k| (h, k))) {
+        let next = self.days.ahead(history.end().timestamp(), step, (ANNOUNCE_HOURS * 3600 / step) as usize);
+        let holiday = |k: &Option<Special>| match k {
+            Some(Special::Holiday(kind)) => Some(*kind),
+            _ => None,
+        };
+        if let Some((first, kind)) = next.iter().enumerate().find_map(|(h, k)| holiday(k).map(|k| (h, k))) {
             let when = (history.end() + Duration::seconds(first as i64 * step)).format("%Y-%m-%d %H:%M UTC");
             warnings.push(match effect.and_then(|e| e.of(kind)) {
                 Some(r) => format!(
@@ -223,13 +316,17 @@ impl Forecaster for Holidays {
                 ),
             });
         }
-        Ok(Box::new(FittedHolidays { inner, flags: Arc::clone(&self.flags), effect, bounds: self.bounds, warnings }))
+        let id = match effect.and_then(|e| e.weekends) {
+            Some(r) => format!("weekends({:.2}):{}", r.ratio, inner.model_id()),
+            None => inner.model_id(),
+        };
+        Ok(Box::new(FittedHolidays { inner, days: self.days.clone(), effect, bounds: self.bounds, warnings, id }))
     }
 }
 
 impl FittedModel for FittedHolidays {
     fn model_id(&self) -> String {
-        self.inner.model_id()
+        self.id.clone()
     }
 
     fn warnings(&self) -> Vec<String> {
@@ -241,14 +338,19 @@ impl FittedModel for FittedHolidays {
         let Some(effect) = self.effect else { return Ok(f) };
         // A holiday's load is the ratio's share of an ordinary day's, and so are its interval
         // bounds (the engine's intervals are relative to the forecast's size).
-        let on: Vec<Option<f64>> = ahead(f.start.timestamp(), f.step_secs, f.point.len(), &self.flags)
+        let on: Vec<Option<f64>> = self
+            .days
+            .ahead(f.start.timestamp(), f.step_secs, f.point.len())
             .into_iter()
-            .map(|k| k.and_then(|k| effect.of(k)).map(|r| r.ratio))
+            .map(|k| k.and_then(|k| effect.on(k)).map(|r| r.ratio))
             .collect();
-        if on.iter().all(Option::is_none) {
-            return Ok(f);
-        }
-        Ok(f.map_values(|i, x| on[i].map_or(x, |r| self.bounds.clip(x * r)))?)
+        let mut out = if on.iter().all(Option::is_none) {
+            f
+        } else {
+            f.map_values(|i, x| on[i].map_or(x, |r| self.bounds.clip(x * r)))?
+        };
+        out.model.clone_from(&self.id);
+        Ok(out)
     }
 
     fn scores(&self) -> Vec<crate::CandidateScore> {
@@ -280,9 +382,14 @@ mod tests {
             .collect()
     }
 
+    /// The holidays of a calendar alone.
+    fn holidays(flags: &Flags) -> SpecialDays {
+        SpecialDays { flags: Some(Arc::new(flags.clone())), weekends: None }
+    }
+
     /// The holidays of the slots of `y` placed by `cal` (none off the clock).
-    fn slots(n: usize, cal: Calendar, flags: &Flags) -> Vec<Option<DayKind>> {
-        cal.clock.map_or_else(|| vec![None; n], |c| ahead(c.start_secs, c.step_secs, n, flags))
+    fn slots(n: usize, cal: Calendar, flags: &Flags) -> Vec<Option<Special>> {
+        cal.clock.map_or_else(|| vec![None; n], |c| holidays(flags).ahead(c.start_secs, c.step_secs, n))
     }
 
     /// [`learn`] on the slots of `y` placed by `cal`.
@@ -309,10 +416,75 @@ mod tests {
         assert!(clean.iter().zip(&plain).all(|(a, b)| (a - b).abs() < 1e-9), "ordinary days after removal");
         // Ahead: Tuesday of the fourth week is a weekday holiday, the Saturday after a weekend one;
         // events are not holidays.
-        let steps = ahead((MONDAY + 22) * DAY - 3600, 3600, 26, &f);
-        assert_eq!(steps.iter().filter(|k| **k == Some(DayKind::Weekday)).count(), 24);
+        let steps = holidays(&f).ahead((MONDAY + 22) * DAY - 3600, 3600, 26);
+        assert_eq!(steps.iter().filter(|k| **k == Some(Special::Holiday(DayKind::Weekday))).count(), 24);
         assert!(steps[0].is_none() && steps[1].is_some() && steps[24].is_some() && steps[25].is_none());
-        assert_eq!(ahead((MONDAY + 26) * DAY, 3600, 1, &f), vec![Some(DayKind::Weekend)]);
+        assert_eq!(holidays(&f).ahead((MONDAY + 26) * DAY, 3600, 1), vec![Some(Special::Holiday(DayKind::Weekend))]);
+    }
+
+    /// Weekends alone, at `offset` from UTC.
+    fn weekends(offset: i64) -> SpecialDays {
+        SpecialDays { flags: None, weekends: Some(offset) }
+    }
+
+    #[test]
+    fn weekends_that_agree_are_learnt_and_removed_and_others_are_left_alone() {
+        let quiet: Vec<(i64, f64)> = [5, 6, 12, 13, 19, 20].iter().map(|d| (*d, 0.6)).collect();
+        let y = series(&quiet);
+        let kinds = weekends(0).ahead(MONDAY * DAY, 3600, y.len());
+        assert_eq!(kinds.iter().filter(|k| k.is_some()).count(), 6 * 24);
+        let effect = learn(&y, 24, &kinds).unwrap();
+        let r = effect.weekends.unwrap();
+        assert!((r.ratio - 0.6).abs() < 1e-9 && r.learnt_from == 3, "{effect:?}");
+        assert!(effect.weekday.is_none() && effect.weekend.is_none());
+        let clean = remove(&y, &kinds, effect);
+        assert!(clean.iter().zip(&series(&[])).all(|(a, b)| (a - b).abs() < 1e-9), "ordinary days after removal");
+        // One weekend quieter, one busier: no weekly cycle to learn.
+        let y = series(&[(5, 0.6), (6, 0.6), (12, 1.3), (13, 1.3)]);
+        assert_eq!(learn(&y, 24, &kinds), None);
+        // A single weekend is not enough.
+        let y = series(&[(5, 0.6), (6, 0.6)]);
+        let short = &y[..10 * 24];
+        assert_eq!(learn(short, 24, &kinds[..10 * 24]), None);
+        // The ratio of a weekend needs weekdays beside it: a history of weekends alone has none.
+        let sat = (MONDAY + 5) * DAY;
+        assert_eq!(learn(&[50.0; 48], 24, &weekends(0).ahead(sat, 3600, 48)), None);
+    }
+
+    #[test]
+    fn a_weekend_holidays_ratio_is_to_a_weekday_once_weekends_are_learnt() {
+        // Weekends at 0.6 of a weekday; the second Saturday a holiday at 0.3 of a Saturday.
+        let mut days: Vec<(i64, f64)> = [5, 6, 13, 19, 20].iter().map(|d| (*d, 0.6)).collect();
+        days.push((12, 0.18));
+        let y = series(&days);
+        let special = SpecialDays { flags: Some(Arc::new(flags(&[12]))), weekends: Some(0) };
+        let kinds = special.ahead(MONDAY * DAY, 3600, y.len());
+        let effect = learn(&y, 24, &kinds).unwrap();
+        let (we, hol) = (effect.weekends.unwrap(), effect.weekend.unwrap());
+        assert!((we.ratio - 0.6).abs() < 1e-9 && we.learnt_from == 3, "{effect:?}");
+        assert!((hol.ratio - 0.18).abs() < 1e-9, "to a weekday's load: {effect:?}");
+        let clean = remove(&y, &kinds, effect);
+        assert!(clean.iter().zip(&series(&[])).all(|(a, b)| (a - b).abs() < 1e-9), "weekdays all through");
+        // Weekends that disagree are left as they are, and the holiday is then a share of the
+        // Saturdays around it.
+        let mut days: Vec<(i64, f64)> = [5, 6].iter().map(|d| (*d, 0.6)).collect();
+        days.extend([(13, 1.4), (19, 0.6), (20, 0.6), (12, 0.18)]);
+        let effect = learn(&series(&days), 24, &kinds).unwrap();
+        assert!(effect.weekends.is_none(), "{effect:?}");
+        assert!((effect.weekend.unwrap().ratio - 0.3).abs() < 1e-9, "{effect:?}");
+    }
+
+    #[test]
+    fn weekends_follow_the_zone_and_holidays_come_first() {
+        let sat = (MONDAY + 5) * DAY;
+        // Saturday 00:30 UTC is still Friday at UTC−1, and already Saturday at UTC+1 at 23:30 UTC.
+        assert_eq!(weekends(0).at(sat + 1800), Some(Special::Weekend));
+        assert_eq!(weekends(-3600).at(sat + 1800), None);
+        assert_eq!(weekends(3600).at(sat - 1800), Some(Special::Weekend));
+        assert_eq!(weekends(0).at(sat + 2 * DAY), None, "Monday");
+        let days = SpecialDays { flags: Some(Arc::new(flags(&[5]))), weekends: Some(0) };
+        assert_eq!(days.at(sat + 1800), Some(Special::Holiday(DayKind::Weekend)));
+        assert_eq!(days.at(sat + DAY), Some(Special::Weekend));
     }
 
     #[test]

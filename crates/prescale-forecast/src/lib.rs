@@ -119,6 +119,27 @@ pub struct BuildOptions {
     pub transform: transform::Transform,
     /// Clip forecasts and intervals to these.
     pub bounds: transform::Bounds,
+    /// Whether the engine's models learn a weekend effect ([`holiday`]), and in which zone.
+    pub weekends: Weekends,
+}
+
+/// Whether the engine's models learn how weekends differ from weekdays ([`holiday`] has how).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weekends {
+    /// Learn it where two weekends of the history agree; Saturday and Sunday at this offset from
+    /// UTC, in seconds (a group's zone; daylight saving time moves a weekend by an hour at most).
+    Learn {
+        /// Offset from UTC in seconds.
+        utc_offset_secs: i64,
+    },
+    /// Every day is an ordinary day (holidays aside).
+    Ignore,
+}
+
+impl Default for Weekends {
+    fn default() -> Self {
+        Weekends::Learn { utc_offset_secs: 0 }
+    }
 }
 
 /// The level model of [`ModelSpec::Profile`].
@@ -191,15 +212,23 @@ impl ModelSpec {
             } else {
                 Box::new(transform::Transformed { inner, transform: options.transform, bounds: options.bounds })
             };
-        // The engine's models take holidays as a ratio to an ordinary day, on the untransformed
-        // series; ridge takes them (and events) as its own features; seasonal naive stays the
-        // plain baseline.
-        match flags.filter(|f| f.counts().0 > 0) {
-            Some(flags) if !matches!(self, ModelSpec::Ridge | ModelSpec::SeasonalNaive { .. }) => {
-                Box::new(holiday::Holidays { inner: model, flags, bounds: options.bounds })
-            }
-            _ => model,
+        // The engine's models take holidays and weekends as a ratio to an ordinary day, on the
+        // untransformed series; ridge takes them (and events, and the day of the week) as its own
+        // features; seasonal naive stays the plain baseline.
+        if matches!(self, ModelSpec::Ridge | ModelSpec::SeasonalNaive { .. }) {
+            return model;
         }
+        let days = holiday::SpecialDays {
+            flags: flags.filter(|f| f.counts().0 > 0),
+            weekends: match options.weekends {
+                Weekends::Learn { utc_offset_secs } => Some(utc_offset_secs),
+                Weekends::Ignore => None,
+            },
+        };
+        if days.flags.is_none() && days.weekends.is_none() {
+            return model;
+        }
+        Box::new(holiday::Holidays { inner: model, days, bounds: options.bounds })
     }
 
     fn build_model(&self, flags: Option<Arc<flags::Flags>>) -> Box<dyn Forecaster> {

@@ -46,6 +46,28 @@ impl Group {
     }
 }
 
+/// A reactive scaling policy: what it would set in a minute, and what it does after a scale-in.
+pub trait Reactive {
+    /// The capacity the policy would set at the start of minute `t`, within `[floor, max]`, or
+    /// `None` when it would not act.
+    fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32>;
+
+    /// Records that the group scaled in at minute `t` by this policy.
+    fn scaled_in(&mut self, t: u64);
+
+    /// The policy's action at the start of minute `t`, applied to the group (see
+    /// [`Reactive::propose`]).
+    fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
+        let have = g.desired();
+        if let Some(n) = self.propose(g, t, floor, max) {
+            g.set_desired(n, t, boot);
+            if n < have {
+                self.scaled_in(t);
+            }
+        }
+    }
+}
+
 /// Target tracking as Auto Scaling runs it on a metric with 1-minute periods: the high alarm fires
 /// after 3 consecutive minutes above the target, the low alarm after 15 consecutive minutes below
 /// 90 % of it (Auto Scaling's own low-alarm threshold, which keeps a group sized exactly at the
@@ -90,11 +112,11 @@ impl TargetTracking {
         self.below = if utilization < self.target * SCALE_IN_THRESHOLD { self.below + 1 } else { 0 };
         self.need = need;
     }
+}
 
-    /// The capacity the policy would set at the start of minute `t` on what it observed so far,
-    /// within `[floor, max]` (the floor itself is applied by the caller), or `None` when it
-    /// would not act: a scale-out only adds, a scale-in only removes and waits out the cooldown.
-    pub fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32> {
+impl Reactive for TargetTracking {
+    /// A scale-out only adds; a scale-in only removes, and waits out the cooldown.
+    fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32> {
         let need = self.need.clamp(floor.min(max), max);
         let out = self.above >= SCALE_OUT_PERIODS && need > g.desired();
         let scale_in = self.scale_in
@@ -104,20 +126,9 @@ impl TargetTracking {
         (out || scale_in).then_some(need)
     }
 
-    /// Records that the group scaled in at minute `t` by this policy (starts the cooldown).
+    /// Starts the scale-in cooldown.
     fn scaled_in(&mut self, t: u64) {
         self.last_scale_in = Some(t);
-    }
-
-    /// The policy's action at the start of minute `t`, applied to the group (see [`Self::propose`]).
-    pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
-        let have = g.desired();
-        if let Some(n) = self.propose(g, t, floor, max) {
-            g.set_desired(n, t, boot);
-            if n < have {
-                self.scaled_in(t);
-            }
-        }
     }
 }
 
@@ -177,10 +188,10 @@ impl StepScaling {
         self.below = if utilization < self.in_at { self.below + 1 } else { 0 };
         self.utilization = utilization;
     }
+}
 
-    /// The capacity the policy would set at the start of minute `t`, within `[floor, max]`, or
-    /// `None` when it would not act.
-    pub fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32> {
+impl Reactive for StepScaling {
+    fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32> {
         if self.above >= self.out_minutes {
             let serving = g.serving(t.saturating_sub(1));
             let over = if self.out_at > 0.0 { (self.utilization - self.out_at) / self.out_at } else { f64::INFINITY };
@@ -203,20 +214,9 @@ impl StepScaling {
         }
     }
 
-    /// Records a scale-in by this policy: the alarm needs as many low minutes again.
-    fn scaled_in(&mut self) {
+    /// The alarm needs as many low minutes again.
+    fn scaled_in(&mut self, _t: u64) {
         self.below = 0;
-    }
-
-    /// The action at the start of minute `t`, applied to the group (see [`Self::propose`]).
-    pub fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
-        let have = g.desired();
-        if let Some(n) = self.propose(g, t, floor, max) {
-            g.set_desired(n, t, boot);
-            if n < have {
-                self.scaled_in();
-            }
-        }
     }
 }
 
@@ -261,7 +261,7 @@ impl Fallback {
         if st == Some(n)
             && let Some(p) = &mut self.step
         {
-            p.scaled_in();
+            p.scaled_in(t);
         }
     }
 }

@@ -17,7 +17,7 @@ use prescale_plan::{MaxBreach, PlanSettings, ReactiveSettings, StepSettings, pla
 use serde::Serialize;
 
 pub use error::SimError;
-use group::{Fallback, Group, StepScaling, TargetTracking};
+use group::{Fallback, Group, Reactive, StepScaling, TargetTracking};
 
 /// A scaling policy the simulator replays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
