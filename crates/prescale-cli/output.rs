@@ -161,6 +161,13 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
             }
             right(&mut t, 1);
             writeln!(out, "model {} · {} steps of {} s · times in UTC", f.model, f.len(), f.step_secs)?;
+            if let Some(r) = prescale_forecast::holiday::weekend_ratio(&f.model) {
+                writeln!(
+                    out,
+                    "weekends: forecast at {r:.2} × the load of the weekdays beside them, as the history's weekends \
+                     ran ([forecast] weekends = false, or --weekends false, forecasts them as any day)"
+                )?;
+            }
             if !f.scores.is_empty() {
                 let parts: Vec<String> = f
                     .scores

@@ -326,7 +326,10 @@ fn weekends_are_learnt_by_default_and_forecast_lower_unless_turned_off() {
         shape.weekend
     );
     let table = ok(prescale().args(["forecast", "show", "--horizon", "2h", "--input"]).arg(&p));
-    assert!(table.contains("weekends(0."), "the model id says what was learnt: {table}");
+    assert!(
+        table.contains("weekends(0.") && table.contains("weekends: forecast at 0."),
+        "the model id and the table say what was learnt: {table}"
+    );
     let table = ok(prescale().args(["forecast", "show", "--horizon", "2h", "--weekends", "false", "--input"]).arg(&p));
     assert!(!table.contains("weekends("), "{table}");
 }

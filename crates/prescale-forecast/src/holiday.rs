@@ -240,6 +240,15 @@ impl SpecialDays {
     }
 }
 
+/// The model id of a fit that learnt weekends begins `weekends(RATIO):`.
+const WEEKENDS_ID: &str = "weekends";
+
+/// The weekend ratio a model id says its fit learnt, if any (see [`Holidays`]).
+pub fn weekend_ratio(model_id: &str) -> Option<f64> {
+    let rest = model_id.strip_prefix(WEEKENDS_ID)?.strip_prefix('(')?;
+    rest.split_once("):")?.0.parse().ok()
+}
+
 /// How far ahead of a fit a holiday is announced in its warnings: the default horizon.
 const ANNOUNCE_HOURS: i64 = 48;
 
@@ -317,7 +326,7 @@ impl Forecaster for Holidays {
             });
         }
         let id = match effect.and_then(|e| e.weekends) {
-            Some(r) => format!("weekends({:.2}):{}", r.ratio, inner.model_id()),
+            Some(r) => format!("{WEEKENDS_ID}({:.2}):{}", r.ratio, inner.model_id()),
             None => inner.model_id(),
         };
         Ok(Box::new(FittedHolidays { inner, days: self.days.clone(), effect, bounds: self.bounds, warnings, id }))
@@ -420,6 +429,14 @@ mod tests {
         assert_eq!(steps.iter().filter(|k| **k == Some(Special::Holiday(DayKind::Weekday))).count(), 24);
         assert!(steps[0].is_none() && steps[1].is_some() && steps[24].is_some() && steps[25].is_none());
         assert_eq!(holidays(&f).ahead((MONDAY + 26) * DAY, 3600, 1), vec![Some(Special::Holiday(DayKind::Weekend))]);
+    }
+
+    #[test]
+    fn the_model_id_says_the_weekend_ratio() {
+        assert_eq!(weekend_ratio("weekends(0.61):auto[profile(day,7d)+ses 64%]"), Some(0.61));
+        assert_eq!(weekend_ratio("weekends(1.20):log:auto[median(1d) 100%]"), Some(1.2));
+        assert_eq!(weekend_ratio("auto[median(1d) 100%]"), None);
+        assert_eq!(weekend_ratio("weekends(x):auto"), None);
     }
 
     /// Weekends alone, at `offset` from UTC.
