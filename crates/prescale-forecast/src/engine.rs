@@ -604,5 +604,24 @@ mod tests {
             prop_assert_eq!(f.len(), h);
             check(&f, true);
         }
+
+        #[test]
+        fn engine_with_weekends_keeps_intervals_finite_and_nested(
+            values in proptest::collection::vec(prop_oneof![6 => 0.0..1e4f64, 1 => Just(f64::NAN), 1 => Just(0.0)], 24 * 4..24 * 17),
+            weekend in 0.05..3.0f64,
+            h in 1usize..60,
+        ) {
+            prop_assume!(values.iter().filter(|v| v.is_finite()).count() >= 2);
+            // From Monday 2026-01-05: slots 120–167 and 288–335 are weekends, scaled by `weekend`.
+            let values: Vec<f64> = values
+                .iter()
+                .enumerate()
+                .map(|(t, v)| if (t / 24) % 7 >= 5 { v * weekend } else { *v })
+                .collect();
+            let model = ModelSpec::Auto.build_with(&crate::BuildOptions::default());
+            let f = model.fit(&hourly(values)).unwrap().predict(h, &levels()).unwrap();
+            prop_assert_eq!(f.len(), h);
+            check(&f, true);
+        }
     }
 }
