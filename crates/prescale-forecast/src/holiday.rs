@@ -23,12 +23,12 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, Duration};
-use prescale_core::{Forecast, Level, Series};
+use prescale_core::{Forecast, Series};
 
 use crate::flags::Flags;
 use crate::point::median;
 use crate::transform::Bounds;
-use crate::{FittedModel, ForecastError, Forecaster};
+use crate::{FittedModel, ForecastError, Forecaster, Rewrite, Rewritten};
 
 /// A holiday on a weekday or on a weekend (Saturday or Sunday at the middle of its span, in UTC):
 /// a holiday changes a weekday's load far more than a Sunday's, so each kind has its own ratio.
@@ -267,14 +267,12 @@ pub struct Holidays {
     pub bounds: Bounds,
 }
 
+/// What a fit's holidays and weekends do to its inner model's forecasts.
 #[derive(Debug)]
-struct FittedHolidays {
-    inner: Box<dyn FittedModel>,
+struct PutBack {
     days: SpecialDays,
     effect: Option<HolidayEffect>,
     bounds: Bounds,
-    warnings: Vec<String>,
-    id: String,
 }
 
 impl Forecaster for Holidays {
@@ -329,41 +327,26 @@ impl Forecaster for Holidays {
             Some(r) => format!("{WEEKENDS_ID}({:.2}):{}", r.ratio, inner.model_id()),
             None => inner.model_id(),
         };
-        Ok(Box::new(FittedHolidays { inner, days: self.days.clone(), effect, bounds: self.bounds, warnings, id }))
+        let rewrite = PutBack { days: self.days.clone(), effect, bounds: self.bounds };
+        Ok(Box::new(Rewritten { inner, id, warnings, rewrite }))
     }
 }
 
-impl FittedModel for FittedHolidays {
-    fn model_id(&self) -> String {
-        self.id.clone()
-    }
-
-    fn warnings(&self) -> Vec<String> {
-        self.warnings.clone()
-    }
-
-    fn predict(&self, horizon: usize, levels: &[Level]) -> Result<Forecast, ForecastError> {
-        let f = self.inner.predict(horizon, levels)?;
+impl Rewrite for PutBack {
+    /// A holiday's load is the ratio's share of an ordinary day's, and so are its interval bounds
+    /// (the engine's intervals are relative to the forecast's size); a weekend's likewise.
+    fn rewrite(&self, f: Forecast) -> Result<Forecast, ForecastError> {
         let Some(effect) = self.effect else { return Ok(f) };
-        // A holiday's load is the ratio's share of an ordinary day's, and so are its interval
-        // bounds (the engine's intervals are relative to the forecast's size).
         let on: Vec<Option<f64>> = self
             .days
             .ahead(f.start.timestamp(), f.step_secs, f.point.len())
             .into_iter()
             .map(|k| k.and_then(|k| effect.on(k)).map(|r| r.ratio))
             .collect();
-        let mut out = if on.iter().all(Option::is_none) {
-            f
-        } else {
-            f.map_values(|i, x| on[i].map_or(x, |r| self.bounds.clip(x * r)))?
-        };
-        out.model.clone_from(&self.id);
-        Ok(out)
-    }
-
-    fn scores(&self) -> Vec<crate::CandidateScore> {
-        self.inner.scores()
+        if on.iter().all(Option::is_none) {
+            return Ok(f);
+        }
+        Ok(f.map_values(|i, x| on[i].map_or(x, |r| self.bounds.clip(x * r)))?)
     }
 }
 

@@ -61,6 +61,42 @@ pub trait FittedModel: Send + std::fmt::Debug {
     }
 }
 
+/// How a wrapper rewrites its inner model's forecast (a transform's inverse, a holiday's ratio).
+pub(crate) trait Rewrite: Send + std::fmt::Debug {
+    /// The forecast rewritten (its model id is set by [`Rewritten`]).
+    fn rewrite(&self, f: Forecast) -> Result<Forecast, ForecastError>;
+}
+
+/// A fitted wrapper: the inner model's forecast rewritten, under the wrapper's own id and
+/// warnings; the backtest scores are the inner model's.
+#[derive(Debug)]
+pub(crate) struct Rewritten<R> {
+    pub inner: Box<dyn FittedModel>,
+    pub id: String,
+    pub warnings: Vec<String>,
+    pub rewrite: R,
+}
+
+impl<R: Rewrite> FittedModel for Rewritten<R> {
+    fn model_id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
+
+    fn predict(&self, horizon: usize, levels: &[prescale_core::Level]) -> Result<Forecast, ForecastError> {
+        let mut f = self.rewrite.rewrite(self.inner.predict(horizon, levels)?)?;
+        f.model.clone_from(&self.id);
+        Ok(f)
+    }
+
+    fn scores(&self) -> Vec<CandidateScore> {
+        self.inner.scores()
+    }
+}
+
 /// A model chosen in configuration (`[forecast] model = { kind = "auto" }`). Every kind but
 /// `seasonal-naive` gets its intervals from its own rolling-origin backtest errors.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -15,10 +15,10 @@
 //! `c` is 0 for a positive series and 1 % of the mean for one with zeros; a series with negative
 //! values is fitted untransformed, with a warning.
 
-use prescale_core::{Forecast, Level, Series};
+use prescale_core::{Forecast, Series};
 use serde::{Deserialize, Serialize};
 
-use crate::{CandidateScore, FittedModel, ForecastError, Forecaster};
+use crate::{FittedModel, ForecastError, Forecaster, Rewrite, Rewritten};
 
 /// The transform of [`Transformed`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -141,13 +141,11 @@ pub fn guerrero_lambda(y: &[f64], period: usize) -> f64 {
     best.1
 }
 
+/// What a fitted transform does to its inner model's forecasts.
 #[derive(Debug)]
-struct FittedTransformed {
-    inner: Box<dyn FittedModel>,
+struct Inverse {
     transform: Option<Fitted>,
     bounds: Bounds,
-    warnings: Vec<String>,
-    id: String,
 }
 
 impl Forecaster for Transformed {
@@ -201,38 +199,25 @@ impl Forecaster for Transformed {
             Some(_) => format!("log:{}", inner.model_id()),
             None => inner.model_id(),
         };
-        Ok(Box::new(FittedTransformed { inner, transform: fitted, bounds: self.bounds, warnings, id }))
+        let rewrite = Inverse { transform: fitted, bounds: self.bounds };
+        Ok(Box::new(Rewritten { inner, id, warnings, rewrite }))
     }
 }
 
-impl FittedModel for FittedTransformed {
-    fn model_id(&self) -> String {
-        self.id.clone()
-    }
-
-    fn warnings(&self) -> Vec<String> {
-        self.warnings.clone()
-    }
-
-    fn predict(&self, horizon: usize, levels: &[Level]) -> Result<Forecast, ForecastError> {
-        let f = self.inner.predict(horizon, levels)?;
+impl Rewrite for Inverse {
+    /// Back to the series' units, clipped to its bounds.
+    fn rewrite(&self, f: Forecast) -> Result<Forecast, ForecastError> {
         if self.transform.is_none() && self.bounds.is_none() {
             return Ok(f);
         }
-        let mut out = f.map_values(|_, v| self.bounds.clip(self.transform.map_or(v, |t| t.inverse(v))))?;
-        out.model.clone_from(&self.id);
-        Ok(out)
-    }
-
-    fn scores(&self) -> Vec<CandidateScore> {
-        self.inner.scores()
+        Ok(f.map_values(|_, v| self.bounds.clip(self.transform.map_or(v, |t| t.inverse(v))))?)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use chrono::{TimeZone, Utc};
-    use prescale_core::SplitMix64;
+    use prescale_core::{Level, SplitMix64};
 
     use super::*;
     use crate::ModelSpec;
