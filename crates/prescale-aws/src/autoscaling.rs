@@ -1,7 +1,7 @@
 use aws_sdk_autoscaling::error::DisplayErrorContext;
 use aws_sdk_autoscaling::types::{
-    MetricType, PredefinedMetricSpecification, ScalingActivityStatusCode, ScheduledUpdateGroupActionRequest,
-    StepAdjustment as AwsStep, TargetTrackingConfiguration,
+    FailedScheduledUpdateGroupActionRequest, MetricType, PredefinedMetricSpecification, ScalingActivityStatusCode,
+    ScheduledUpdateGroupActionRequest, StepAdjustment as AwsStep, TargetTrackingConfiguration,
 };
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic};
 use prescale_core::{
@@ -42,6 +42,29 @@ where
 
 fn size(v: Option<i32>) -> Option<u32> {
     v.and_then(|x| u32::try_from(x).ok())
+}
+
+/// Records one batch call's outcome per change: applied, or failed with the item's own error (a
+/// batch call answers per item) or with the call's error for every change of the chunk.
+fn record_batch(
+    report: &mut ApplyReport,
+    chunk: &[&Change],
+    outcome: Result<&[FailedScheduledUpdateGroupActionRequest], String>,
+) {
+    match outcome {
+        Ok(failed) => {
+            for c in chunk {
+                match failed.iter().find(|f| f.scheduled_action_name() == Some(c.object_name())) {
+                    Some(f) => report.failed.push((
+                        (*c).clone(),
+                        format!("{}: {}", f.error_code().unwrap_or("error"), f.error_message().unwrap_or("")),
+                    )),
+                    None => report.applied.push((*c).clone()),
+                }
+            }
+        }
+        Err(msg) => report.failed.extend(chunk.iter().map(|c| ((*c).clone(), msg.clone()))),
+    }
 }
 
 impl AutoScalingSink {
@@ -161,24 +184,13 @@ impl AutoScalingSink {
                     .build();
                 req = req.scheduled_update_group_actions(r);
             }
-            match self.rt.block_on(req.send()) {
-                Ok(out) => {
-                    let failed = out.failed_scheduled_update_group_actions();
-                    for c in chunk {
-                        match failed.iter().find(|f| f.scheduled_action_name() == Some(c.object_name())) {
-                            Some(f) => report.failed.push((
-                                (*c).clone(),
-                                format!("{}: {}", f.error_code().unwrap_or("error"), f.error_message().unwrap_or("")),
-                            )),
-                            None => report.applied.push((*c).clone()),
-                        }
-                    }
-                }
-                Err(e) => {
-                    let msg = format!("BatchPutScheduledUpdateGroupAction: {}", DisplayErrorContext(&e));
-                    report.failed.extend(chunk.iter().map(|c| ((*c).clone(), msg.clone())));
-                }
-            }
+            let out = self.rt.block_on(req.send());
+            let failed = out.as_ref().map(|o| o.failed_scheduled_update_group_actions());
+            record_batch(
+                report,
+                chunk,
+                failed.map_err(|e| format!("BatchPutScheduledUpdateGroupAction: {}", DisplayErrorContext(e))),
+            );
         }
     }
 
@@ -190,24 +202,13 @@ impl AutoScalingSink {
                 .batch_delete_scheduled_action()
                 .auto_scaling_group_name(group)
                 .set_scheduled_action_names(Some(names));
-            match self.rt.block_on(req.send()) {
-                Ok(out) => {
-                    let failed = out.failed_scheduled_actions();
-                    for c in chunk {
-                        match failed.iter().find(|f| f.scheduled_action_name() == Some(c.object_name())) {
-                            Some(f) => report.failed.push((
-                                (*c).clone(),
-                                format!("{}: {}", f.error_code().unwrap_or("error"), f.error_message().unwrap_or("")),
-                            )),
-                            None => report.applied.push((*c).clone()),
-                        }
-                    }
-                }
-                Err(e) => {
-                    let msg = format!("BatchDeleteScheduledAction: {}", DisplayErrorContext(&e));
-                    report.failed.extend(chunk.iter().map(|c| ((*c).clone(), msg.clone())));
-                }
-            }
+            let out = self.rt.block_on(req.send());
+            let failed = out.as_ref().map(|o| o.failed_scheduled_actions());
+            record_batch(
+                report,
+                chunk,
+                failed.map_err(|e| format!("BatchDeleteScheduledAction: {}", DisplayErrorContext(e))),
+            );
         }
     }
 
