@@ -8,7 +8,7 @@
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, criterion_group, criterion_main};
 use prescale_core::{CapacityBounds, GridPolicy, Level, MetricId, RawSample, Series};
-use prescale_forecast::{ModelSpec, Season};
+use prescale_forecast::{BuildOptions, ModelSpec, Season};
 use prescale_plan::{PlanSettings, plan_group};
 use prescale_store::MetricStore;
 use std::hint::black_box;
@@ -57,7 +57,8 @@ fn bench(c: &mut Criterion) {
         ("ridge", ModelSpec::Ridge),
         ("seasonal-naive", ModelSpec::SeasonalNaive { season: Season::Auto }),
     ] {
-        let m = spec.build();
+        // As `forecast show --input` builds it: weekends learnt where two agree.
+        let m = spec.build_with(&BuildOptions::default());
         group.bench_function(name, |b| {
             b.iter(|| m.fit(black_box(&two_weeks)).and_then(|f| f.predict(576, &lv)).expect("forecast"))
         });
