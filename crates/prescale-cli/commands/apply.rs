@@ -1,0 +1,317 @@
+//! `apply`, `revert` and `nightly`: plans written to the groups, with an audit log.
+
+use super::*;
+
+/// The sink for a context: Auto Scaling, or the local stand-in groups saved in a JSON file.
+pub(crate) enum Sink {
+    Aws(AutoScalingSink),
+    Local { inner: RecordingSink, path: PathBuf },
+}
+
+impl Sink {
+    pub(crate) fn open(ctx: &Ctx) -> Result<Self> {
+        let c = &ctx.config;
+        Ok(match c.apply.sink {
+            SinkKind::Autoscaling => Sink::Aws(AutoScalingSink::new(&aws_options(c))?),
+            SinkKind::Local => {
+                let path = ctx.out.join(&c.apply.local_state);
+                let groups: Vec<GroupState> = if path.exists() {
+                    let text =
+                        std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                    serde_json::from_str(&text)
+                        .with_context(|| format!("{} is not a local group state file; move it aside", path.display()))?
+                } else {
+                    c.groups
+                        .iter()
+                        .map(|g| -> Result<GroupState> {
+                            Ok(GroupState {
+                                group: g.name.clone(),
+                                bounds: CapacityBounds::new(g.min_size, g.max_size)?,
+                                desired: g.min_size,
+                                scheduled_actions: Vec::new(),
+                                policies: Vec::new(),
+                                alarms: Vec::new(),
+                            })
+                        })
+                        .collect::<Result<_>>()?
+                };
+                Sink::Local { inner: RecordingSink::new(groups), path }
+            }
+        })
+    }
+
+    pub(crate) fn sink(&mut self) -> &mut dyn ActionSink {
+        match self {
+            Sink::Aws(s) => s,
+            Sink::Local { inner, .. } => inner,
+        }
+    }
+
+    pub(crate) fn save(&self) -> Result<()> {
+        if let Sink::Local { inner, path } = self {
+            let groups: Vec<&GroupState> = inner.groups.values().collect();
+            write_file_atomic(path, &serde_json::to_vec_pretty(&groups)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// What apply did (or would do) for one group.
+#[derive(Debug, Serialize)]
+pub struct GroupApply {
+    pub group: String,
+    pub sink: String,
+    /// `apply` or `revert`.
+    pub run: &'static str,
+    pub changes: Vec<Change>,
+    pub report: Option<ApplyReport>,
+    pub error: Option<String>,
+    /// Things the user should know that are not changes (e.g. a MaxSize a revert cannot restore).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// One line of `OUT/audit.jsonl`: one change `--execute` attempted, with the object before and
+/// after it.
+#[derive(Serialize)]
+pub(crate) struct AuditEntry<'a> {
+    /// When the change was made (wall clock).
+    at: DateTime<Utc>,
+    /// The run's instant (`--now`), which the plan was made for.
+    as_of: DateTime<Utc>,
+    /// `apply` or `revert`.
+    run: &'a str,
+    /// The plan applied; absent for a revert.
+    plan_id: Option<&'a str>,
+    group: &'a str,
+    sink: &'a str,
+    /// `create`, `replace` or `delete`.
+    op: &'static str,
+    /// `scheduled_action` or `policy`.
+    object: &'static str,
+    name: &'a str,
+    /// The object before the change; null when it was created.
+    before: Option<ChangedObject<'a>>,
+    /// The object after the change; null when it was deleted.
+    after: Option<ChangedObject<'a>>,
+    /// `applied` or `failed`.
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    /// Guardrail breaches this run was allowed to make (`--allow-guardrail-breach`).
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    guardrail_overrides: &'a [String],
+}
+
+/// Keeps only the plan's groups named with `--group`.
+pub(crate) fn select_plan_groups(plan: &mut CapacityPlan, groups: &[String], path: &Path) -> Result<()> {
+    for name in groups {
+        if !plan.groups.iter().any(|g| &g.group == name) {
+            let known: Vec<&str> = plan.groups.iter().map(|g| g.group.as_str()).collect();
+            bail!("group {name:?} is not in the plan {}; it has: {}", path.display(), known.join(", "));
+        }
+    }
+    if !groups.is_empty() {
+        plan.groups.retain(|g| groups.contains(&g.group));
+    }
+    Ok(())
+}
+
+pub(crate) fn breaches(ctx: &Ctx, groups: &[GroupPlan]) -> Result<Vec<Breach>> {
+    Ok(prescale_plan::guardrails::check(groups, &ctx.config.guardrails, &ctx.config.ceilings()?))
+}
+
+/// Checks the plan against the configured guardrails: an error naming every breach, unless
+/// `allow` (then each is logged and returned, for the audit log).
+pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<String>> {
+    let found: Vec<String> = breaches(ctx, &plan.groups)?.iter().map(ToString::to_string).collect();
+    if found.is_empty() {
+        return Ok(found);
+    }
+    if allow {
+        for b in &found {
+            warn!("guardrail overridden (--allow-guardrail-breach): {b}");
+        }
+        return Ok(found);
+    }
+    bail!(
+        "plan {} breaks {} guardrail{} of {}; nothing was applied:\n  {}\nhint: check the forecast and the plan \
+         (`prescale plan`), raise the limit in [guardrails], or rerun with --allow-guardrail-breach to apply it anyway \
+         (with a dry run, to see the diff first)",
+        plan.plan_id,
+        found.len(),
+        if found.len() == 1 { "" } else { "s" },
+        ctx.config.origin,
+        found.join("\n  ")
+    )
+}
+
+/// Applies `plan` (dry run unless `execute`). `overrides` are the guardrail breaches the user
+/// allowed; they go into the audit log.
+pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
+    let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
+    let changes = |name: &str, state: &GroupState| {
+        plan.groups.iter().find(|g| g.group == name).map(|gp| diff(state, gp)).unwrap_or_default()
+    };
+    carry_out(ctx, Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides }, &groups, changes, execute)
+}
+
+/// Removes every object prescale owns from `groups` (all configured groups when empty).
+pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupApply>> {
+    let targets: Vec<String> =
+        if groups.is_empty() { ctx.config.groups.iter().map(|g| g.name.clone()).collect() } else { groups.to_vec() };
+    for name in &targets {
+        if !ctx.config.groups.iter().any(|g| &g.name == name) {
+            info!("{name} is not in {}: reverting it anyway, by name", ctx.config.origin);
+        }
+    }
+    carry_out(
+        ctx,
+        Run { kind: "revert", plan_id: None, overrides: &[] },
+        &targets,
+        |_, s| prescale_plan::revert(s),
+        execute,
+    )
+}
+
+pub(crate) struct Run<'a> {
+    kind: &'static str,
+    plan_id: Option<&'a str>,
+    overrides: &'a [String],
+}
+
+/// Reads each group, works out its changes, and (with `execute`) makes them and appends them to
+/// the audit log; without, records them in `OUT/dry-run-changes.json`.
+pub(crate) fn carry_out(
+    ctx: &Ctx,
+    run: Run<'_>,
+    groups: &[String],
+    changes_for: impl Fn(&str, &GroupState) -> Vec<Change>,
+    execute: bool,
+) -> Result<Vec<GroupApply>> {
+    let mut sink = Sink::open(ctx)?;
+    let name = sink.sink().describe();
+    let mut results = Vec::new();
+    for group in groups {
+        let mut r = GroupApply {
+            group: group.clone(),
+            sink: name.clone(),
+            run: run.kind,
+            changes: vec![],
+            report: None,
+            error: None,
+            notes: vec![],
+        };
+        let state = match sink.sink().read_state(group) {
+            Ok(s) => s,
+            Err(e) => {
+                r.error = Some(e.to_string());
+                results.push(r);
+                continue;
+            }
+        };
+        r.changes = changes_for(group, &state);
+        if run.kind == "revert"
+            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
+            && state.bounds.max() > g.max_size
+        {
+            r.notes.push(format!(
+                "MaxSize is {}, above the configured max_size {}: a prescale action that raised it for a peak has \
+                 run, and revert removes the action that would have put it back. Revert changes no group setting; \
+                 restore it with `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} \
+                 --max-size {}`",
+                state.bounds.max(),
+                g.max_size,
+                g.max_size
+            ));
+        }
+        if execute && !r.changes.is_empty() {
+            match sink.sink().apply(group, &r.changes) {
+                Ok(rep) => r.report = Some(rep),
+                Err(e) => r.error = Some(e.to_string()),
+            }
+        }
+        results.push(r);
+    }
+    std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
+    if execute {
+        sink.save()?;
+        let path = ctx.out.join("audit.jsonl");
+        let mut log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open audit log {}", path.display()))?;
+        let at = Utc::now();
+        for r in &results {
+            let Some(rep) = &r.report else { continue };
+            let attempted = rep.applied.iter().map(|c| (c, None)).chain(rep.failed.iter().map(|(c, e)| (c, Some(e))));
+            for (change, error) in attempted {
+                let entry = AuditEntry {
+                    at,
+                    as_of: ctx.now,
+                    run: run.kind,
+                    plan_id: run.plan_id,
+                    group: &r.group,
+                    sink: &r.sink,
+                    op: change.verb(),
+                    object: change.object_kind(),
+                    name: change.object_name(),
+                    before: change.before(),
+                    after: change.after(),
+                    outcome: if error.is_some() { "failed" } else { "applied" },
+                    error: error.map(String::as_str),
+                    guardrail_overrides: run.overrides,
+                };
+                writeln!(log, "{}", serde_json::to_string(&entry)?)
+                    .with_context(|| format!("cannot write audit log {}", path.display()))?;
+            }
+        }
+        log.sync_all().with_context(|| format!("cannot write audit log {}", path.display()))?;
+    } else {
+        let path = ctx.out.join("dry-run-changes.json");
+        write_file_atomic(&path, &serde_json::to_vec_pretty(&results)?)?;
+    }
+    Ok(results)
+}
+
+pub(crate) fn fail_on_partial(results: &[GroupApply]) -> Result<()> {
+    let failed: usize = results
+        .iter()
+        .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len()) + usize::from(r.error.is_some()))
+        .sum();
+    if failed > 0 {
+        bail!("{failed} changes or groups failed (see above); the next run converges from what was applied");
+    }
+    Ok(())
+}
+
+pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if ctx.demo {
+        writeln!(
+            out,
+            "prescale demo: built-in configuration and data in {}, now = {}, outputs in {}\n",
+            ctx.config.base_dir.display(),
+            ctx.now.format("%Y-%m-%d %H:%M UTC"),
+            ctx.out.display()
+        )?;
+    }
+    let ingested = ingest(ctx, &args.filter)?;
+    output::ingest(&mut out, &ingested)?;
+    let fits = fit(ctx, &args.filter)?;
+    let plan = make_plan(ctx, &args.filter)?;
+    let path = ctx.out.join("plan.json");
+    write_plan(&plan, &path)?;
+    let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
+    let results = apply(ctx, &plan, args.execute, &overrides)?;
+    output::summary(&mut out, &plan, &fits, &results, args.execute)?;
+    writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
+    if args.execute {
+        writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
+    } else {
+        writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
+        writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
+    }
+    fail_on_partial(&results)
+}

@@ -1,0 +1,94 @@
+//! `backtest`: rolling-origin scores per model and series.
+
+use super::*;
+
+pub(crate) fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<ModelSpec> {
+    if name == "config" {
+        return configured.cloned().context("--models config needs a configuration (--config FILE)");
+    }
+    serde_json::from_value(serde_json::json!({ "kind": name })).map_err(|_| {
+        anyhow::anyhow!("unknown model {name:?}: use auto, mstl, profile, ets, median, seasonal-naive, ridge or config")
+    })
+}
+
+pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
+    use prescale_forecast::evaluate::{EvalSettings, evaluate_with};
+    let settings = EvalSettings {
+        origins: args.origins.max(1),
+        horizon: parse_horizon(&args.horizon)?,
+        train: parse_horizon(&args.train).context("--train")?,
+        levels: args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?,
+    };
+    // Each series is backtested with the models built as `forecast fit` builds them: the
+    // configured holidays (events aside: they are not known at past origins), transform, bounds
+    // and weekends.
+    let mut series: Vec<(String, Series, BuildOptions)> = Vec::new();
+    let configured;
+    if let Some(path) = &args.input {
+        let config = g.config.as_deref().map(Config::load).transpose()?;
+        let options = match &config {
+            // A file belongs to no group and so to no time zone: UTC.
+            Some(c) => BuildOptions {
+                flags: forecast_flags(&c.forecast.holiday_dates()?, None, &[], Utc::now()),
+                transform: c.forecast.transform,
+                weekends: c.forecast.weekends_in(0),
+                ..BuildOptions::default()
+            },
+            None => BuildOptions::default(),
+        };
+        configured = config.map(|c| c.forecast.model);
+        series.push((path.display().to_string(), read_input(path)?, options));
+    } else {
+        let ctx = context(g)?;
+        configured = Some(ctx.config.forecast.model.clone());
+        let store = MetricStore::open(&ctx.store_dir)?;
+        let holidays = ctx.config.forecast.holiday_dates()?;
+        for gc in selected(&ctx, &args.filter)? {
+            let id = Config::load_id(gc);
+            let s = store.read(&id).with_context(|| {
+                format!("no stored series {id}\nhint: run `prescale ingest` first, or pass --input FILE")
+            })?;
+            let tz = gc.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
+            let flags = forecast_flags(&holidays, tz, &[], ctx.now);
+            let options = ctx.config.build_options(gc, &id.metric, flags);
+            series.push((id.to_string(), s, options));
+        }
+    }
+    let specs: Vec<(String, ModelSpec)> =
+        args.models.iter().map(|m| Ok((m.clone(), model_spec(m, configured.as_ref())?))).collect::<Result<_>>()?;
+    let mut results = Vec::new();
+    for (name, s, options) in &series {
+        let mut rows = Vec::new();
+        eprintln!("backtesting {name} ({} models × {} origins) …", specs.len(), settings.origins);
+        for (m, spec) in &specs {
+            match evaluate_with(m, spec, options, s, &settings) {
+                Ok(sc) => rows.push(sc),
+                Err(e) => warn!("{name}: {m}: {e}"),
+            }
+        }
+        if rows.is_empty() {
+            bail!("{name}: no model could be backtested: the history needs {} plus two days", args.horizon);
+        }
+        results.push((name.clone(), rows));
+    }
+    let path = args.output.clone().unwrap_or_else(|| g.out.join("backtest.parquet"));
+    let runs: Vec<prescale_store::BacktestRun<'_>> = results
+        .iter()
+        .flat_map(|(name, rows)| {
+            rows.iter().flat_map(move |sc| {
+                sc.runs.iter().zip(&sc.fitted).map(move |(r, fitted)| prescale_store::BacktestRun {
+                    series: name,
+                    model: &sc.model,
+                    fitted,
+                    origin: r.origin,
+                    forecast: &r.forecast,
+                    actual: &r.actual,
+                })
+            })
+        })
+        .collect();
+    prescale_store::write_backtests(&path, &runs, &settings.levels)?;
+    output::backtest(&mut std::io::stdout().lock(), &results, args.format)?;
+    eprintln!("forecasts beside actuals: {}", path.display());
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! `forecast fit` and `forecast show`: the groups' forecasts, and ad-hoc ones for a file.
+
+use super::*;
+
+/// One fitted series.
+#[derive(Debug, Serialize)]
+pub struct Fit {
+    pub id: MetricId,
+    pub model: String,
+    pub warnings: Vec<String>,
+    #[serde(skip)]
+    pub forecast: Forecast,
+}
+
+/// The levels to forecast: the configured ones plus the interval whose upper bound is each
+/// environment's planning quantile, so the planner never extrapolates a tail.
+pub(crate) fn fit_levels(c: &Config) -> Vec<Level> {
+    let mut levels = c.levels();
+    for g in &c.groups {
+        let q = g.quantile.unwrap_or_else(|| c.environments.get(&g.environment).map_or(0.9, |e| e.quantile));
+        if let Ok(l) = Level::new(2.0 * q - 1.0)
+            && !levels.iter().any(|x| (x.value() - l.value()).abs() < 1e-9)
+        {
+            levels.push(l);
+        }
+    }
+    levels
+}
+
+/// Holidays (whole local days in `tz`, UTC when `None`) and the windows of past events, as the
+/// models' flags. Events are cut at `now`: in the history they let a model tell their load from
+/// ordinary load; ahead, the planner applies them to the forecast (a flag there would count them
+/// twice).
+pub(crate) fn forecast_flags(
+    holidays: &[chrono::NaiveDate],
+    tz: Option<chrono_tz::Tz>,
+    events: &[&Event],
+    now: DateTime<Utc>,
+) -> Option<Arc<Flags>> {
+    use chrono::TimeZone as _;
+    let midnight = |d: chrono::NaiveDate| -> Option<i64> {
+        let local = d.and_hms_opt(0, 0, 0)?;
+        let at = |l: chrono::NaiveDateTime| match tz {
+            Some(z) => z.from_local_datetime(&l).earliest().map(|t| t.timestamp()),
+            None => Some(l.and_utc().timestamp()),
+        };
+        // A zone that skips midnight (a DST change at 00:00) starts the day an hour later.
+        at(local).or_else(|| at(local + Duration::hours(1)))
+    };
+    let days: Vec<(i64, i64)> =
+        holidays.iter().filter_map(|d| Some((midnight(*d)?, midnight(d.succ_opt()?)?))).collect();
+    let past: Vec<(i64, i64)> = events
+        .iter()
+        .filter(|e| e.start() < now)
+        .map(|e| (e.start().timestamp(), e.end().min(now).timestamp()))
+        .collect();
+    let flags = Flags::new(days, past);
+    (!flags.is_empty()).then(|| Arc::new(flags))
+}
+
+pub(crate) fn fit_series(
+    model: &ModelSpec,
+    history: &Series,
+    horizon: usize,
+    levels: &[Level],
+    options: &BuildOptions,
+) -> Result<(Forecast, Vec<String>)> {
+    let fitted = model.build_with(options).fit(history)?;
+    let f = fitted.predict(horizon, levels)?;
+    for sc in fitted.scores() {
+        info!("backtest {}: MASE {:.3} over {} origins, weight {:.2}", sc.model, sc.mase, sc.origins, sc.weight);
+    }
+    Ok((f, fitted.warnings()))
+}
+
+pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
+    let c = &ctx.config;
+    let store = MetricStore::open(&ctx.store_dir)?;
+    let table = ForecastTable::new(&ctx.store_dir);
+    let levels = fit_levels(c);
+    let holidays = c.forecast.holiday_dates()?;
+    if !holidays.is_empty() && !c.forecast.model.uses_flags() {
+        warn!(
+            "[forecast] holidays: {} dates, ignored by the seasonal-naive model; every other model learns \
+             their effect (a known event ahead is planned with `prescale event add`)",
+            holidays.len()
+        );
+    }
+    // Events only sharpen the ridge model's view of the history: a store that cannot be read
+    // costs them, not the forecast.
+    let events = EventStore::new(&ctx.store_dir).load().unwrap_or_else(|e| {
+        warn!("events not used as forecast features: {e}");
+        Vec::new()
+    });
+    let mut out = Vec::new();
+    for g in selected(ctx, f)? {
+        let tz = g.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
+        let mine: Vec<&Event> = events.iter().filter(|e| e.group() == g.name).collect();
+        let flags = forecast_flags(&holidays, tz, &mine, ctx.now);
+        let mut ids: Vec<MetricId> = g.metrics.iter().map(|m| MetricId::new(&g.name, &m.name)).collect();
+        if g.instances_metric.is_some() {
+            ids.push(Config::load_id(g));
+        }
+        for id in ids {
+            let series = match store.read(&id) {
+                Ok(s) => s,
+                Err(e) => {
+                    warn!("{id}: {e}");
+                    continue;
+                }
+            };
+            let history = series
+                .window(ctx.now - Duration::days(c.forecast.train_days), ctx.now)
+                .coarsen(c.forecast.min_step_mins * 60);
+            let step = history.step_secs();
+            let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
+            let options = c.build_options(g, &id.metric, flags.clone());
+            match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
+                Ok((forecast, warnings)) => {
+                    for w in &warnings {
+                        warn!("{id}: {w}");
+                    }
+                    table.write(&id, &forecast, ctx.now)?;
+                    out.push(Fit { id, model: forecast.model.clone(), warnings, forecast });
+                }
+                Err(e) => warn!("{id}: no forecast: {e:#}"),
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a horizon such as `48h`, `2d`, `90m`, `1w` or `3600s`.
+pub fn parse_horizon(s: &str) -> Result<Duration> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: i64 = num.parse().with_context(|| format!("horizon {s:?}: expected a number and a unit, e.g. 48h"))?;
+    let d = match unit {
+        "s" => Duration::seconds(n),
+        "m" | "min" => Duration::minutes(n),
+        "h" | "" => Duration::hours(n),
+        "d" => Duration::days(n),
+        "w" => Duration::weeks(n),
+        other => bail!("horizon {s:?}: unknown unit {other:?} (use s, m, h, d or w)"),
+    };
+    if d <= Duration::zero() {
+        bail!("horizon {s:?} must be positive");
+    }
+    Ok(d)
+}
+
+/// The grid step of raw samples: the median spacing of their distinct timestamps.
+pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
+    let mut ts: Vec<i64> = raw.iter().map(|s| s.ts.timestamp()).collect();
+    ts.sort_unstable();
+    ts.dedup();
+    let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_unstable();
+    Some(d[d.len() / 2]).filter(|s| *s > 0)
+}
+
+/// Reads a CSV or Parquet file of `ts,value` onto its own grid (the median spacing), repairing
+/// what it must and saying so.
+pub(crate) fn read_input(path: &Path) -> Result<Series> {
+    let raw = match path.extension().and_then(|e| e.to_str()) {
+        Some("parquet") => prescale_store::read_parquet_samples(path)?,
+        _ => prescale_store::read_csv_samples(path)?,
+    };
+    let step = infer_step(&raw)
+        .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
+    let (series, report) = regularize(&raw, step, &GridPolicy { max_interpolate_secs: i64::MAX / 4 })?;
+    if report.duplicates + report.non_finite + report.interpolated + report.out_of_order > 0 {
+        warn!(
+            "{}: repaired the input: {} duplicates averaged, {} non-finite dropped, {} out of order, {} slots interpolated",
+            path.display(),
+            report.duplicates,
+            report.non_finite,
+            report.out_of_order,
+            report.interpolated
+        );
+    }
+    Ok(series)
+}
+
+pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
+    let path = args.input.as_deref().unwrap_or(Path::new("-"));
+    let series = read_input(path)?;
+    let step = series.step_secs();
+    let horizon = parse_horizon(&args.horizon)?;
+    let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
+    let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
+    let config = g.config.as_deref().map(Config::load).transpose()?;
+    let configured = config.as_ref().map(|c| c.forecast.model.clone());
+    let model = match args.model.as_deref() {
+        Some(name) => model_spec(name, configured.as_ref())?,
+        None => configured.unwrap_or_default(),
+    };
+    let mut holidays = crate::config::parse_dates(&args.holidays).context("--holidays")?;
+    if let Some(c) = &config {
+        holidays.extend(c.forecast.holiday_dates()?);
+    }
+    if !holidays.is_empty() && !model.uses_flags() {
+        warn!("{} holidays ignored by the seasonal-naive model; every other model learns their effect", holidays.len());
+    }
+    let bounds = Bounds { min: args.min, max: args.max };
+    bounds.validate().map_err(|e| anyhow::anyhow!("--min/--max: {e}"))?;
+    let options = BuildOptions {
+        flags: forecast_flags(&holidays, None, &[], series.end()),
+        transform: args.transform.or(config.as_ref().map(|c| c.forecast.transform)).unwrap_or_default(),
+        bounds,
+        // A file belongs to no group and so to no time zone: weekends in UTC.
+        weekends: match args.weekends.or(config.as_ref().map(|c| c.forecast.weekends)) {
+            Some(false) => prescale_forecast::Weekends::Ignore,
+            _ => prescale_forecast::Weekends::default(),
+        },
+    };
+    let (forecast, warnings) = fit_series(&model, &series, steps, &levels, &options)?;
+    for w in warnings {
+        warn!("{}: {w}", path.display());
+    }
+    output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
+}
+
+pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
+    let name = args.group.as_deref().context("give --group NAME (a group of the config) or --input FILE")?;
+    let g = selected(ctx, &GroupFilter { groups: vec![name.to_string()] })?[0];
+    let id = match &args.metric {
+        Some(m) => MetricId::new(name, m),
+        None => Config::load_id(g),
+    };
+    let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).with_context(|| {
+        format!("no forecast for {id}\nhint: run `prescale forecast fit` (or `prescale nightly`) first")
+    })?;
+    info!("{id}: forecast issued {issued} by {}", forecast.model);
+    let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
+    output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone as _;
+    use prescale_core::EventEffect;
+
+    #[test]
+    fn holidays_are_local_days_and_events_stop_at_now() {
+        let utc = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap();
+        let christmas = chrono::NaiveDate::from_ymd_opt(2026, 12, 25).unwrap();
+        let sale = Event::new("web", "sale", utc(20, 6), utc(22, 6), EventEffect::Multiplier { factor: 2.0 }).unwrap();
+        let later =
+            Event::new("web", "launch", utc(28, 0), utc(29, 0), EventEffect::Multiplier { factor: 3.0 }).unwrap();
+        let now = utc(21, 6);
+        let f = forecast_flags(&[christmas], Some(chrono_tz::America::New_York), &[&sale, &later], now).unwrap();
+        // Christmas in New York is 05:00–05:00 UTC.
+        assert!(!f.at(utc(25, 4).timestamp()).holiday);
+        assert!(f.at(utc(25, 5).timestamp()).holiday);
+        assert!(f.at(utc(26, 4).timestamp()).holiday);
+        assert!(!f.at(utc(26, 5).timestamp()).holiday);
+        // The sale is flagged up to now only; the launch, ahead, not at all (the planner applies it).
+        assert!(f.at(utc(21, 5).timestamp()).event);
+        assert!(!f.at(utc(21, 7).timestamp()).event);
+        assert!(!f.at(utc(28, 12).timestamp()).event);
+        assert_eq!(f.counts(), (1, 1));
+        // In UTC the day is midnight to midnight; nothing at all gives no flags.
+        let f = forecast_flags(&[christmas], None, &[], now).unwrap();
+        assert!(f.at(utc(25, 0).timestamp()).holiday && !f.at(utc(26, 0).timestamp()).holiday);
+        assert!(forecast_flags(&[], None, &[&later], now).is_none());
+    }
+}

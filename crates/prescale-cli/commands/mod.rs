@@ -1,0 +1,136 @@
+//! The subcommands. Each stage is a function that returns what it did, so `nightly` chains them
+//! and the printers in `output.rs` show them.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use prescale_aws::{AutoScalingSink, AwsOptions, CloudWatchQuery, CloudWatchSource};
+use prescale_core::{
+    ActionSink, ApplyReport, CapacityBounds, CapacityPlan, Change, ChangedObject, Event, EventEffect, Forecast,
+    GridPolicy, GroupPlan, GroupState, Level, MetricId, MetricSource, PLAN_FORMAT, RawSample, Series, TimeRange,
+    regularize,
+};
+use prescale_forecast::flags::Flags;
+use prescale_forecast::transform::Bounds;
+use prescale_forecast::{BuildOptions, ModelSpec};
+use prescale_plan::{Breach, EventPlan, RecordingSink, diff, plan_id, plan_with_events};
+use prescale_store::{CsvSource, EventStore, ForecastTable, IngestSummary, MetricStore, ParquetSource};
+use serde::Serialize;
+use tracing::{info, warn};
+
+use crate::config::{Config, GroupConfig, SinkKind, SourceKind};
+use crate::{
+    BacktestArgs, Cli, Command, DemoCmd, EventAddArgs, EventCmd, EventEffectArgs, ForecastCmd, Format, Global,
+    GroupFilter, NightlyArgs, PlanArgs, ShowArgs, SimulateArgs, output,
+};
+
+mod apply;
+mod backtest;
+mod forecast;
+mod ingest;
+mod plan;
+mod simulate;
+
+pub(crate) use apply::*;
+pub(crate) use backtest::*;
+pub(crate) use forecast::*;
+pub(crate) use ingest::*;
+pub(crate) use plan::*;
+pub(crate) use simulate::*;
+
+/// Everything a command needs, resolved once: flag > env > file > default.
+pub struct Ctx {
+    pub config: Config,
+    pub demo: bool,
+    pub store_dir: PathBuf,
+    pub out: PathBuf,
+    pub now: DateTime<Utc>,
+}
+
+pub(crate) fn context(g: &Global) -> Result<Ctx> {
+    let (config, demo) = match &g.config {
+        Some(p) => (Config::load(p)?, false),
+        None if Path::new("prescale.toml").exists() => (Config::load(Path::new("prescale.toml"))?, false),
+        None => (Config::demo()?, true),
+    };
+    let store_dir = match &g.store {
+        Some(s) => s.clone(),
+        None if demo => g.out.join(&config.store.dir),
+        None => config.resolve(&config.store.dir),
+    };
+    let now = match &g.now {
+        Some(s) => prescale_store::parse_timestamp(s)
+            .with_context(|| format!("--now {s:?} is not a timestamp (use RFC 3339, e.g. 2026-11-23T03:00:00Z)"))?,
+        None if demo => crate::demo::demo_now(),
+        None => Utc::now(),
+    };
+    if demo {
+        info!("no --config and no ./prescale.toml: running the built-in demo ({})", config.base_dir.display());
+    }
+    Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now })
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Demo(DemoCmd::Generate { dir }) => {
+            for f in crate::demo::generate(&dir)? {
+                println!("wrote {f}");
+            }
+            Ok(())
+        }
+        Command::Forecast(ForecastCmd::Show(args)) if args.input.is_some() => show_input(&cli.global, &args),
+        Command::Forecast(ForecastCmd::Show(args)) => show_group(&context(&cli.global)?, &args),
+        Command::Ingest(f) => {
+            let ctx = context(&cli.global)?;
+            let done = ingest(&ctx, &f)?;
+            output::ingest(&mut std::io::stdout().lock(), &done)?;
+            Ok(())
+        }
+        Command::Forecast(ForecastCmd::Fit(f)) => {
+            let ctx = context(&cli.global)?;
+            let fits = fit(&ctx, &f)?;
+            output::fits(&mut std::io::stdout().lock(), &fits)?;
+            Ok(())
+        }
+        Command::Plan(args) => {
+            let ctx = context(&cli.global)?;
+            if args.what_if { what_if(&ctx, &args) } else { plan_cmd(&ctx, &args) }
+        }
+        Command::Event(cmd) => event_cmd(&context(&cli.global)?, cmd),
+        Command::Apply(args) if args.revert => {
+            let ctx = context(&cli.global)?;
+            let results = revert(&ctx, &args.groups, args.execute)?;
+            output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
+            if !args.execute {
+                eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
+            }
+            fail_on_partial(&results)
+        }
+        Command::Apply(args) => {
+            let ctx = context(&cli.global)?;
+            let path = args.plan.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
+            let mut plan = read_plan(&path)?;
+            select_plan_groups(&mut plan, &args.groups, &path)?;
+            let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
+            let results = apply(&ctx, &plan, args.execute, &overrides)?;
+            output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
+            fail_on_partial(&results)
+        }
+        Command::Nightly(args) => nightly(&context(&cli.global)?, &args),
+        Command::Backtest(args) => backtest(&cli.global, &args),
+        Command::Simulate(args) => simulate(&cli.global, &args),
+    }
+}
+
+pub(crate) fn selected<'a>(ctx: &'a Ctx, f: &GroupFilter) -> Result<Vec<&'a GroupConfig>> {
+    for name in &f.groups {
+        if !ctx.config.groups.iter().any(|g| &g.name == name) {
+            let known: Vec<&str> = ctx.config.groups.iter().map(|g| g.name.as_str()).collect();
+            bail!("no group {name:?} in {}; known groups: {}", ctx.config.origin, known.join(", "));
+        }
+    }
+    Ok(ctx.config.groups.iter().filter(|g| f.groups.is_empty() || f.groups.contains(&g.name)).collect())
+}

@@ -1,0 +1,419 @@
+//! `plan` and `event`: forecasts (shaped by events) into capacity plans, and what-if trials.
+
+use super::*;
+
+/// The part of a forecast from `now` on, or why it cannot be used.
+pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast, String> {
+    let end = forecast.ts(forecast.len());
+    if end <= now {
+        return Err(format!(
+            "the latest forecast ended at {end}, before now: it is stale (run `prescale forecast fit`)"
+        ));
+    }
+    let skip = ((now - forecast.start).num_seconds().max(0) / forecast.step_secs.max(1)) as usize;
+    if skip == 0 {
+        return Ok(forecast);
+    }
+    let cut = |v: &Vec<f64>| v[skip..].to_vec();
+    let intervals = forecast
+        .intervals
+        .iter()
+        .map(|iv| prescale_core::Interval { level: iv.level, lower: cut(&iv.lower), upper: cut(&iv.upper) })
+        .collect();
+    let mut cutted =
+        Forecast::new(forecast.model.clone(), forecast.ts(skip), forecast.step_secs, cut(&forecast.point), intervals)
+            .map_err(|e| e.to_string())?;
+    cutted.scores = forecast.scores;
+    Ok(cutted)
+}
+
+/// Whether a forecast may set floors: enough measured history, fresh data, and a backtest on its
+/// own history that is not worse than `[trust]` allows. The reason when not.
+pub(crate) fn trusted(
+    forecast: &Forecast,
+    history: Option<&Series>,
+    t: &crate::config::TrustConfig,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    let Some(h) = history else {
+        return Err("the load series is not in the store (run `prescale ingest`)".into());
+    };
+    let observed: Vec<DateTime<Utc>> = h.iter().filter(|(_, v)| v.is_finite()).map(|(ts, _)| ts).collect();
+    let (Some(first), Some(last)) = (observed.first(), observed.last()) else {
+        return Err("the load series holds no measured value".into());
+    };
+    let hours = (*last - *first).num_minutes() as f64 / 60.0;
+    if hours < t.min_history_hours {
+        return Err(format!(
+            "the load series holds {hours:.1} h of history, less than [trust] min_history_hours = {}",
+            t.min_history_hours
+        ));
+    }
+    let age = (now - *last).num_minutes();
+    if age > t.max_data_age_mins {
+        return Err(format!(
+            "the newest measured load is {} min old (at {last}), more than [trust] max_data_age_mins = {}: is ingest failing?",
+            age, t.max_data_age_mins
+        ));
+    }
+    let weighted: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight * s.mase).sum();
+    let weight: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight).sum();
+    if weight > 0.0 && weighted / weight > t.max_backtest_mase {
+        return Err(format!(
+            "its backtest MASE on the series' own history is {:.2}, above [trust] max_backtest_mase = {}",
+            weighted / weight,
+            t.max_backtest_mase
+        ));
+    }
+    Ok(())
+}
+
+pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<CapacityPlan> {
+    let groups = plan_groups(ctx, f, None)?.into_iter().map(|p| p.plan).collect();
+    plan_document(ctx, groups)
+}
+
+pub(crate) fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<CapacityPlan> {
+    let content = serde_json::to_vec(&groups)?;
+    Ok(CapacityPlan { format: PLAN_FORMAT.into(), plan_id: plan_id(ctx.now, &content), created_at: ctx.now, groups })
+}
+
+/// Plans every selected group with its stored events (and `trial`, which replaces a stored event
+/// of the same group and name), keeping the plan without events beside each.
+pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<Vec<EventPlan>> {
+    let table = ForecastTable::new(&ctx.store_dir);
+    let store = MetricStore::open(&ctx.store_dir)?;
+    let mut events = EventStore::new(&ctx.store_dir).load()?;
+    if let Some(t) = trial {
+        events.retain(|e| !(e.group() == t.group() && e.id() == t.id()));
+        events.push(t.clone());
+        events.sort_by_key(Event::start);
+    }
+    if f.groups.is_empty() {
+        for e in events.iter().filter(|e| !ctx.config.groups.iter().any(|g| g.name == e.group())) {
+            warn!("event {} names group {}, which is not in {}: not planned", e.label(), e.group(), ctx.config.origin);
+        }
+    }
+    let mut groups = Vec::new();
+    let mut sink = Sink::open(ctx)?;
+    for g in selected(ctx, f)? {
+        let mut settings = ctx.config.plan_settings(g)?;
+        settings.reactive.measured = Some(match sink.sink().recent_launches(&g.name) {
+            Ok(launches) => prescale_plan::measured_warmup(&launches, g.reactive.warmup_secs),
+            Err(e) => {
+                warn!("{}: cannot read its launches to measure the boot time: {e}", g.name);
+                prescale_plan::Warmup {
+                    secs: g.reactive.warmup_secs,
+                    why: "configured warmup_secs: the group's scaling activities could not be read".into(),
+                }
+            }
+        });
+        let id = Config::load_id(g);
+        let history = store.read(&id).ok();
+        let (forecast, why) = match table.read(&id) {
+            Ok((fc, _)) => match usable(fc, ctx.now)
+                .and_then(|fc| trusted(&fc, history.as_ref(), &ctx.config.trust, ctx.now).map(|()| fc))
+            {
+                Ok(fc) => (Some(fc), None),
+                Err(why) => (None, Some(why)),
+            },
+            Err(e) => {
+                (None, Some(format!("no forecast for {id}: {}", e.to_string().lines().next().unwrap_or_default())))
+            }
+        };
+        let mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
+        let mut ep =
+            plan_with_events(&g.name, &g.environment, forecast.as_ref(), &mine, history.as_ref(), &settings, ctx.now);
+        for r in &ep.reports {
+            if !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }) {
+                let d = r.decision();
+                info!("{}: {}: {}", g.name, d.what, d.why);
+            }
+        }
+        for gp in [&mut ep.plan, &mut ep.baseline] {
+            if let Some(s) = gp.forecast.as_mut() {
+                s.metric = id.metric.clone();
+            }
+            if let Some(why) = &why {
+                gp.decisions
+                    .insert(0, prescale_core::PlanDecision { what: "forecast not used".into(), why: why.clone() });
+            }
+        }
+        if let Some(why) = why {
+            warn!("{}: {why}; planning the reactive policy only", g.name);
+        }
+        groups.push(ep);
+    }
+    Ok(groups)
+}
+
+// ---------------------------------------------------------------------------------------------
+// events
+
+/// An RFC 3339 time from a flag, in UTC.
+pub(crate) fn parse_time(flag: &str, s: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s.trim()).map(|t| t.with_timezone(&Utc)).with_context(|| {
+        format!(
+            "{flag} {s:?} is not an RFC 3339 time; write it as 2026-11-27T06:00:00Z (UTC) or \
+             2026-11-27T07:00:00+01:00 (with an offset)"
+        )
+    })
+}
+
+/// The effect the flags ask for, if any (clap lets at most one through).
+pub(crate) fn effect(a: &EventEffectArgs) -> Result<Option<EventEffect>> {
+    Ok(match (a.multiplier, a.peak, &a.like) {
+        (Some(factor), None, None) => Some(EventEffect::Multiplier { factor }),
+        (None, Some(peak), None) => Some(EventEffect::Peak { peak }),
+        (None, None, Some(w)) => {
+            let (from, to) = w.split_once("..").with_context(|| {
+                format!(
+                    "--like {w:?}: give a past window as START..END, e.g. 2025-11-28T00:00:00Z..2025-11-29T00:00:00Z"
+                )
+            })?;
+            Some(EventEffect::Like { from: parse_time("--like start", from)?, to: parse_time("--like end", to)? })
+        }
+        (None, None, None) => None,
+        _ => bail!("give only one of --multiplier, --peak and --like"),
+    })
+}
+
+/// Builds and checks an event against the configuration, the store and now.
+pub(crate) fn build_event(
+    ctx: &Ctx,
+    group: &str,
+    name: &str,
+    start: &str,
+    end: &str,
+    fx: Option<EventEffect>,
+) -> Result<Event> {
+    let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
+    let fx = fx.context(
+        "say what the event does: --multiplier FACTOR, --peak LOAD or --like START..END (a past window of the group)",
+    )?;
+    let (start, end) = (parse_time("--start", start)?, parse_time("--end", end)?);
+    let event = Event::new(group, name, start, end, fx)?;
+    if end <= ctx.now {
+        bail!(
+            "event {:?} ends at {}, which is not after now ({}): there is nothing left to plan\nhint: check the \
+             dates (RFC 3339; without an offset, Z is UTC)",
+            name,
+            end.format("%Y-%m-%d %H:%M UTC"),
+            ctx.now.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    if let EventEffect::Like { from, to } = *event.effect() {
+        let id = Config::load_id(g);
+        if to > ctx.now {
+            bail!(
+                "--like window ends at {}, after now ({}): it must be a past window of {id}'s stored history",
+                to.format("%Y-%m-%d %H:%M UTC"),
+                ctx.now.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        let history = MetricStore::open(&ctx.store_dir)?.read(&id).with_context(|| {
+            format!("--like needs the stored history of {id}\nhint: run `prescale ingest --group {group}` first")
+        })?;
+        if from < history.start() || to > history.end() {
+            bail!(
+                "--like window {} .. {} is not inside the stored history of {id}, which covers {} .. {}\nhint: \
+                 pick a window inside it, or ingest more history",
+                from.format("%Y-%m-%d %H:%M"),
+                to.format("%Y-%m-%d %H:%M UTC"),
+                history.start().format("%Y-%m-%d %H:%M"),
+                history.end().format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        if !history.window(from, to).values().iter().any(|v| v.is_finite()) {
+            bail!("--like window holds no stored value of {id} (a gap in the history); pick another window");
+        }
+    }
+    Ok(event)
+}
+
+/// Where an event stands for the next plan.
+pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
+    if !ctx.config.groups.iter().any(|g| g.name == e.group()) {
+        "group not configured"
+    } else if e.end() <= ctx.now {
+        "past: ignored"
+    } else if e.start() >= ctx.now + Duration::hours(ctx.config.forecast.horizon_hours) {
+        "beyond the horizon: not yet planned"
+    } else {
+        "planned"
+    }
+}
+
+pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
+    let store = EventStore::new(&ctx.store_dir);
+    let mut out = std::io::stdout().lock();
+    match cmd {
+        EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
+            let event = build_event(ctx, &group, &name, &start, &end, effect(&fx)?)?;
+            store.add(event.clone())?;
+            writeln!(
+                out,
+                "added event {} to {group}: {} from {} to {} ({})",
+                event.label(),
+                event.effect().describe(),
+                event.start().format("%Y-%m-%d %H:%M"),
+                event.end().format("%Y-%m-%d %H:%M UTC"),
+                event_status(ctx, &event)
+            )?;
+            writeln!(out, "stored in {}; `prescale plan` now plans it", store.path().display())?;
+        }
+        EventCmd::List { group } => {
+            if let Some(g) = &group {
+                selected(ctx, &GroupFilter { groups: vec![g.clone()] })?;
+            }
+            let events: Vec<Event> =
+                store.load()?.into_iter().filter(|e| group.as_deref().is_none_or(|g| e.group() == g)).collect();
+            let rows: Vec<(&Event, &str)> = events.iter().map(|e| (e, event_status(ctx, e))).collect();
+            output::events(&mut out, &rows, ctx.now)?;
+        }
+        EventCmd::Remove { group, name } => {
+            let gone = store.remove(&group, &name)?;
+            writeln!(out, "removed event {} from {group}", gone.label())?;
+        }
+    }
+    Ok(())
+}
+
+/// One group of `plan --what-if`: the plan with and without the events.
+#[derive(Debug)]
+pub struct WhatIf {
+    pub group: String,
+    pub events: Vec<String>,
+    pub peak_without: u32,
+    pub peak_with: u32,
+    pub hours_without: f64,
+    pub hours_with: f64,
+    /// Price of one of the group's instance-hours (its own, else `[cost]`'s).
+    pub price: Option<f64>,
+    pub decisions: Vec<prescale_core::PlanDecision>,
+}
+
+pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
+    let fx = effect(&args.effect)?;
+    let trial = match (&args.start, &args.end) {
+        (Some(start), Some(end)) => {
+            let [group] = args.filter.groups.as_slice() else {
+                bail!("--what-if with an event to try needs exactly one --group: the event's group");
+            };
+            Some(build_event(ctx, group, &args.name, start, end, fx)?)
+        }
+        _ if fx.is_some() => bail!("an event to try needs --start and --end as well"),
+        _ => None,
+    };
+    let plans = plan_groups(ctx, &args.filter, trial.as_ref())?;
+    let rows: Vec<WhatIf> = plans
+        .iter()
+        .map(|p| WhatIf {
+            group: p.plan.group.clone(),
+            events: p
+                .reports
+                .iter()
+                .map(|r| {
+                    let mut l = r.event.label();
+                    if trial.as_ref().is_some_and(|t| t.id() == r.event.id() && t.group() == r.event.group()) {
+                        l.push_str(" [trial]");
+                    }
+                    l
+                })
+                .collect(),
+            peak_without: prescale_plan::peak_floor(&p.baseline),
+            peak_with: prescale_plan::peak_floor(&p.plan),
+            hours_without: prescale_plan::instance_hours(&p.baseline),
+            hours_with: prescale_plan::instance_hours(&p.plan),
+            price: ctx.config.price(&p.plan.group),
+            decisions: p.decisions.clone(),
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let doc: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "group": r.group, "events": r.events,
+                    "peak_floor_without": r.peak_without, "peak_floor_with": r.peak_with,
+                    "instance_hours_without": r.hours_without, "instance_hours_with": r.hours_with,
+                    "extra_instance_hours": r.hours_with - r.hours_without,
+                    "instance_hour_price": r.price,
+                    "extra_cost": r.price.map(|p| p * (r.hours_with - r.hours_without)),
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+    } else {
+        output::what_if(
+            &mut out,
+            &rows,
+            &ctx.config.cost,
+            ctx.now + Duration::hours(ctx.config.forecast.horizon_hours),
+        )?;
+    }
+    eprintln!("what-if: nothing was written, no event was stored and no group was changed");
+    Ok(())
+}
+
+pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+pub(crate) fn write_plan(plan: &CapacityPlan, path: &Path) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(plan)?;
+    bytes.push(b'\n');
+    write_file_atomic(path, &bytes)
+}
+
+pub(crate) fn read_plan(path: &Path) -> Result<CapacityPlan> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!("cannot read plan {}\nhint: run `prescale plan` first, or pass --plan FILE", path.display())
+    })?;
+    let plan: CapacityPlan =
+        serde_json::from_str(&text).with_context(|| format!("{} is not a valid prescale plan", path.display()))?;
+    if plan.format != PLAN_FORMAT {
+        bail!("{} has format {:?}; this prescale reads {PLAN_FORMAT:?}", path.display(), plan.format);
+    }
+    for g in &plan.groups {
+        if g.scheduled_actions.len() > prescale_plan::MAX_ACTIONS_PER_GROUP {
+            bail!(
+                "plan for {} has {} scheduled actions; Auto Scaling allows {}",
+                g.group,
+                g.scheduled_actions.len(),
+                prescale_plan::MAX_ACTIONS_PER_GROUP
+            );
+        }
+    }
+    Ok(plan)
+}
+
+pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
+    if effect(&args.effect)?.is_some() {
+        bail!(
+            "--multiplier, --peak and --like try an event with `prescale plan --what-if`; to store one, use \
+             `prescale event add`"
+        );
+    }
+    let plan = make_plan(ctx, &args.filter)?;
+    let path = args.output.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
+    write_plan(&plan, &path)?;
+    for b in breaches(ctx, &plan.groups)? {
+        warn!("guardrail: {b}; `prescale apply` will refuse this plan without --allow-guardrail-breach");
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &plan)?;
+        writeln!(out)?;
+    } else {
+        output::plan(&mut out, &plan)?;
+        writeln!(out, "plan written to {}", path.display())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,244 @@
+//! `simulate`: traces and load tests replayed under every policy.
+
+use super::*;
+
+/// The simulate flags that override the step scaling prescale's fallback replays (the
+/// defaults, or the group's `[groups.reactive.step]`).
+pub(crate) fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_plan::StepSettings) -> Result<()> {
+    if let Some(on) = args.step_scaling {
+        step.enabled = on;
+    }
+    if let Some(on) = args.step_owns_scale_in {
+        step.owns_scale_in = on;
+    }
+    if let Some(pct) = args.step_in_percent {
+        step.in_unit = prescale_plan::StepUnit::Percent;
+        step.in_remove = pct;
+    }
+    if let Some(f) = args.step_in_below {
+        // The simulator reads thresholds in percent of an instance's capacity.
+        let (out, _) = step.thresholds(target * 100.0, Some(100.0));
+        let below = out / (target * 100.0);
+        if !(f > 0.0 && f < below) {
+            bail!(
+                "--step-in-below {f} must lie between 0 and {below:.3}, where the step policy scales out \
+                 ({out:.1} % utilization at the {:.0} % target): e.g. 0.8 scales in below 80 % of the target",
+                target * 100.0
+            );
+        }
+        step.in_threshold = Some(f * target * 100.0);
+    }
+    Ok(())
+}
+
+pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
+    let spot_price = match (args.spot_price, args.spot_discount) {
+        (Some(p), _) => Some(p),
+        (None, Some(d)) => {
+            if !(0.0..1.0).contains(&d) {
+                bail!("--spot-discount {d} must be a fraction in [0, 1) (0.7: spot costs 30 % of the on-demand price)");
+            }
+            let Some(price) = args.price else {
+                bail!("--spot-discount needs --price, the on-demand price it discounts");
+            };
+            Some(price * (1.0 - d))
+        }
+        (None, None) => None,
+    };
+    let mut s = prescale_sim::SimSettings {
+        capacity_per_instance: args.capacity,
+        target_utilization: args.target.unwrap_or(0.7),
+        min_size: args.min.unwrap_or(1),
+        max_size: args.max,
+        boot_mins: args.boot_mins,
+        price_per_hour: args.price,
+        spot_share: args.spot_share,
+        spot_price_per_hour: spot_price,
+        quantile: args.quantile.unwrap_or(0.9),
+        quantile_utilization: args.quantile_utilization.or(Some(1.0)),
+        point_at_target: args.point_at_target.unwrap_or(false),
+        unskilled: args.unskilled.unwrap_or_default(),
+        lead_time_mins: args.lead_time_mins.unwrap_or(10),
+        min_hold_mins: args.min_hold_mins.unwrap_or(60),
+        min_history_days: args.min_history_days,
+        scale_in_cooldown_mins: args.cooldown_mins,
+        policies: args.policies.clone(),
+        ..prescale_sim::SimSettings::default()
+    };
+    if let Some(choice) = args.scenario {
+        if let Some(p) = &g.config {
+            s.model = Config::load(p)?.forecast.model;
+        }
+        step_flags(args, s.target_utilization, &mut s.step)?;
+        return scenarios(args, &s, &choice.scenarios());
+    }
+    let (trace, label) = match (&args.input, &args.group) {
+        (Some(path), _) => {
+            if let Some(p) = &g.config {
+                let c = Config::load(p)?;
+                // Holidays in UTC: a trace belongs to no group and so to no time zone.
+                let flags = forecast_flags(&c.forecast.holiday_dates()?, None, &[], Utc::now());
+                s.forecast = BuildOptions {
+                    flags,
+                    transform: c.forecast.transform,
+                    weekends: c.forecast.weekends_in(0),
+                    ..BuildOptions::default()
+                };
+                s.model = c.forecast.model;
+            }
+            (read_input(path)?, path.display().to_string())
+        }
+        (None, Some(name)) => {
+            let ctx = context(g)?;
+            let gc = selected(&ctx, &GroupFilter { groups: vec![name.clone()] })?[0];
+            let id = Config::load_id(gc);
+            let series = MetricStore::open(&ctx.store_dir)?.read(&id).with_context(|| {
+                format!(
+                    "no stored load for {id}\nhint: run `prescale ingest --group {name}` (or `prescale nightly`) first"
+                )
+            })?;
+            let ps = ctx.config.plan_settings(gc)?;
+            s.capacity_per_instance = args.capacity.or(Some(ps.capacity_per_instance));
+            s.target_utilization = args.target.unwrap_or(ps.target_utilization);
+            s.quantile = args.quantile.unwrap_or(ps.quantile);
+            s.quantile_utilization = args.quantile_utilization.or(ps.quantile_utilization);
+            s.point_at_target = args.point_at_target.unwrap_or(ps.point_at_target);
+            s.unskilled = args.unskilled.unwrap_or(ps.unskilled);
+            s.min_size = args.min.unwrap_or(gc.min_size.max(1));
+            s.max_size = args.max.or(Some(ps.bounds.max()));
+            s.headroom = ps.headroom;
+            s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
+            s.lead_time_mins =
+                args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes().max(0)).unwrap_or(10));
+            s.min_hold_mins =
+                args.min_hold_mins.unwrap_or(u32::try_from(ps.min_hold.num_minutes().max(0)).unwrap_or(60));
+            s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
+            s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
+            s.forecast_min_step_mins = u32::try_from(ctx.config.forecast.min_step_mins.max(1)).unwrap_or(5);
+            s.model = ctx.config.forecast.model.clone();
+            // As `forecast fit` builds the group's forecasts, less its events (the replay does not
+            // apply them ahead either).
+            let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);
+            s.forecast = ctx.config.build_options(gc, &id.metric, flags);
+            s.price_per_hour = args.price.or(ctx.config.price(name));
+            (series, id.to_string())
+        }
+        (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),
+    };
+    step_flags(args, s.target_utilization, &mut s.step)?;
+    let report = prescale_sim::simulate(&trace, &s).with_context(|| format!("cannot simulate {label}"))?;
+    for n in &report.nights {
+        match &n.error {
+            Some(e) => warn!("{}: no forecast at {}: {e}; the floors of the previous night stay", label, n.at),
+            None => info!(
+                "{} plan at {}: {} floors up to {} instances ({})",
+                label,
+                n.at,
+                n.prescale_actions,
+                n.prescale_peak_floor,
+                n.model.as_deref().unwrap_or("-")
+            ),
+        }
+    }
+    if let Some(path) = &args.timeseries {
+        write_timeseries(path, &report)?;
+    }
+    if let Some(path) = &args.chart {
+        let o = prescale_sim::chart::ChartOptions { title: label.clone(), ..Default::default() };
+        write_file_atomic(path, prescale_sim::chart::svg(&report, &o).as_bytes())?;
+        eprintln!("chart: {}", path.display());
+    }
+    let out = &mut std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report)?;
+            writeln!(out)?;
+            Ok(())
+        }
+        Format::Table => output::simulation(out, &label, &report),
+        Format::Csv => bail!("--format csv is not offered for simulate; use table or json"),
+    }
+}
+
+pub(crate) fn write_timeseries(path: &Path, report: &prescale_sim::SimReport) -> Result<()> {
+    let runs: Vec<prescale_store::SimulationRun> = report
+        .policies
+        .iter()
+        .zip(&report.timeline)
+        .map(|(p, tl)| prescale_store::SimulationRun { policy: p.policy.name(), instances: tl })
+        .collect();
+    prescale_store::write_simulations(
+        path,
+        report.trace.start,
+        &report.demand,
+        report.settings.capacity_per_instance,
+        &runs,
+    )?;
+    info!("wrote {} rows to {}", runs.len() * report.demand.len(), path.display());
+    Ok(())
+}
+
+/// `path` itself for one scenario; `stem-NAME.ext` beside it for several.
+pub(crate) fn scenario_path(path: &Path, name: &str, several: bool) -> PathBuf {
+    if !several {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("simulation");
+    let file = match path.extension().and_then(|e| e.to_str()) {
+        Some(ext) => format!("{stem}-{name}.{ext}"),
+        None => format!("{stem}-{name}"),
+    };
+    path.with_file_name(file)
+}
+
+/// `simulate --scenario`: the load tests, one replay each.
+pub(crate) fn scenarios(
+    args: &SimulateArgs,
+    s: &prescale_sim::SimSettings,
+    which: &[prescale_sim::scenario::Scenario],
+) -> Result<()> {
+    use prescale_sim::scenario;
+    let several = which.len() > 1;
+    let mut reports = Vec::new();
+    for sc in which {
+        let r = scenario::run(*sc, s).with_context(|| format!("cannot run the {sc} scenario"))?;
+        if let Some(path) = &args.timeseries {
+            write_timeseries(&scenario_path(path, sc.name(), several), &r.replay)?;
+        }
+        if let Some(path) = &args.chart {
+            let path = scenario_path(path, sc.name(), several);
+            let start = r.replay.trace.start;
+            let minute = |t: DateTime<Utc>| (t - start).num_minutes().max(0) as usize;
+            let (onset, peak_end, end) = (minute(r.shape.onset), minute(r.shape.peak_end), minute(r.shape.end));
+            let mut markers = vec![(onset, "onset".to_string())];
+            if peak_end != end {
+                markers.push((peak_end, "peak ends".to_string()));
+            }
+            markers.push((end, "test ends".to_string()));
+            let o = prescale_sim::chart::ChartOptions {
+                title: format!("load test: {}", r.shape.description),
+                range: Some(onset.saturating_sub(120)..end + 180),
+                markers,
+            };
+            write_file_atomic(&path, prescale_sim::chart::svg(&r.replay, &o).as_bytes())?;
+            eprintln!("chart: {}", path.display());
+        }
+        reports.push(r);
+    }
+    let out = &mut std::io::stdout().lock();
+    match args.format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                target_scale_out_mins: u64,
+                scenarios: &'a [scenario::ScenarioReport],
+            }
+            let doc = Doc { target_scale_out_mins: scenario::SCALE_OUT_TARGET_MINS, scenarios: &reports };
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+            Ok(())
+        }
+        Format::Table => output::scenarios(out, &reports),
+        Format::Csv => bail!("--format csv is not offered for simulate; use table or json"),
+    }
+}
