@@ -325,7 +325,9 @@ fn weekends_are_learnt_by_default_and_forecast_lower_unless_turned_off() {
         "weekend at {:.2} of a weekday: MAE {learnt:.1} learnt vs {ignored:.1} ignored",
         shape.weekend
     );
-    let table = ok(prescale().args(["forecast", "show", "--horizon", "2h", "--input"]).arg(&p));
+    let (code, table, err) = run(prescale().args(["forecast", "show", "--horizon", "2h", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("daily seasonality only, and weekends at 0."), "13 days, two weekends: {err}");
     assert!(
         table.contains("weekends(0.") && table.contains("weekends: forecast at 0."),
         "the model id and the table say what was learnt: {table}"

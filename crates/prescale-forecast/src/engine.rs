@@ -67,6 +67,9 @@ impl Default for EngineSettings {
     }
 }
 
+/// How the warning for a history under two weeks ends (the weekend wrapper adds to it).
+pub(crate) const DAILY_ONLY: &str = "daily seasonality only";
+
 /// A score per candidate, as shown to users and stored with forecasts.
 pub type CandidateScore = prescale_core::ModelScore;
 
@@ -187,10 +190,7 @@ impl Forecaster for Engine {
                 usable.iter().map(|&i| cands[i].model.name()).collect::<Vec<_>>().join(" and ")
             ));
         } else if n < 14 * m && cands.len() > 1 {
-            warnings.push(format!(
-                "history holds {:.1} days, less than two weeks: daily seasonality only",
-                n as f64 / m as f64
-            ));
+            warnings.push(format!("history holds {:.1} days, less than two weeks: {DAILY_ONLY}", n as f64 / m as f64));
         }
         if usable.is_empty() {
             return Err(ForecastError::TooShort {

@@ -294,6 +294,16 @@ impl Forecaster for Holidays {
             None => self.inner.fit(history)?,
         };
         let mut warnings = inner.warnings();
+        // Under two weeks the engine fits no weekly season; a weekend ratio is still learnt where
+        // two weekends agree, and the warning says so.
+        if let Some(r) = effect.and_then(|e| e.weekends) {
+            for w in warnings.iter_mut().filter(|w| w.ends_with(crate::engine::DAILY_ONLY)) {
+                w.push_str(&format!(
+                    ", and weekends at {:.2} × the weekdays beside them, as {} weekends agreed",
+                    r.ratio, r.learnt_from
+                ));
+            }
+        }
         let step = history.step_secs().max(1);
         let next = self.days.ahead(history.end().timestamp(), step, (ANNOUNCE_HOURS * 3600 / step) as usize);
         let holiday = |k: &Option<Special>| match k {
