@@ -67,7 +67,12 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     };
     if let Some(choice) = args.scenario {
         if let Some(p) = &g.config {
-            s.model = Config::load(p)?.forecast.model;
+            let c = Config::load(p)?;
+            s.model = c.forecast.model.clone();
+            // A generated trace belongs to no group: its forecasts take the config's transform and
+            // weekends, in UTC.
+            s.forecast =
+                BuildOptions { transform: c.forecast.transform, weekends: c.forecast.weekends_in(0), ..s.forecast };
         }
         step_flags(args, s.target_utilization, &mut s.step)?;
         return scenarios(args, &s, &choice.scenarios());

@@ -19,6 +19,8 @@
 //! multiplied by it. A weekly profile needs two weeks and fits 7 × 24 slots to them; this is one
 //! number that two weekends can show, and that every model, the medians included, then respects.
 //! Where the weekends disagree (no weekly cycle, or an incident on one of them) nothing changes.
+//! A holiday on a weekend is both: the weekend's ratio times the holiday's, which is a share of
+//! an ordinary day of its own weekday.
 
 use std::sync::Arc;
 
@@ -49,13 +51,21 @@ impl DayKind {
     }
 }
 
-/// What sets a day apart from an ordinary weekday: a holiday (of its kind), or a weekend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Special {
-    /// A holiday of the calendar.
-    Holiday(DayKind),
-    /// A Saturday or Sunday that is no holiday.
-    Weekend,
+/// What sets a slot's day apart from an ordinary weekday: a holiday (of its kind), a weekend, or
+/// both (a holiday on a Saturday).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Day {
+    /// The holiday the slot is in, if any.
+    pub holiday: Option<DayKind>,
+    /// Whether the slot is on a Saturday or Sunday (when weekends are learnt at all).
+    pub weekend: bool,
+}
+
+impl Day {
+    /// Neither a holiday nor a weekend.
+    pub fn ordinary(self) -> bool {
+        self.holiday.is_none() && !self.weekend
+    }
 }
 
 /// The kind of the holiday at `secs`, if `secs` is in one.
@@ -68,9 +78,10 @@ pub fn kind_at(flags: &Flags, secs: i64) -> Option<DayKind> {
 /// One kind's learnt effect.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ratio {
-    /// A holiday's load over an ordinary day's of the same weekday.
+    /// A holiday's load over an ordinary day's of the same weekday; a weekend's over the weekdays
+    /// beside it.
     pub ratio: f64,
-    /// The holidays of the history it was learnt from.
+    /// The holidays (or weekends) of the history it was learnt from.
     pub learnt_from: usize,
 }
 
@@ -94,62 +105,59 @@ impl HolidayEffect {
         }
     }
 
-    /// The effect for a special day.
-    pub fn on(&self, day: Special) -> Option<Ratio> {
-        match day {
-            Special::Holiday(kind) => self.of(kind),
-            Special::Weekend => self.weekends,
-        }
+    /// A slot's load over an ordinary weekday's: the weekend's ratio (where learnt) times the
+    /// holiday's (where learnt; a holiday's ratio is to an ordinary day of its own weekday).
+    pub fn factor(&self, day: Day) -> f64 {
+        let weekend = if day.weekend { self.weekends.map_or(1.0, |r| r.ratio) } else { 1.0 };
+        let holiday = day.holiday.and_then(|k| self.of(k)).map_or(1.0, |r| r.ratio);
+        weekend * holiday
     }
 }
 
 /// Bounds on the ratio: a "holiday" a fiftieth or fifty times an ordinary day is a data error.
 const RATIO_RANGE: (f64, f64) = (0.02, 50.0);
 
-/// Runs of consecutive special slots of one kind (each `(start, end, kind)`, end exclusive).
-fn runs(kinds: &[Option<Special>]) -> Vec<(usize, usize, Special)> {
+/// Runs of consecutive slots with the same `Some` key (each `(start, end, key)`, end exclusive).
+fn runs<K: Copy + PartialEq>(keys: impl IntoIterator<Item = Option<K>>) -> Vec<(usize, usize, K)> {
+    let keys: Vec<Option<K>> = keys.into_iter().collect();
     let mut out = Vec::new();
-    let mut open: Option<(usize, Special)> = None;
-    for i in 0..=kinds.len() {
-        let kind = kinds.get(i).copied().flatten();
+    let mut open: Option<(usize, K)> = None;
+    for i in 0..=keys.len() {
+        let key = keys.get(i).copied().flatten();
         if let Some((s, k0)) = open
-            && kind != Some(k0)
+            && key != Some(k0)
         {
             out.push((s, i, k0));
             open = None;
         }
         if open.is_none() {
-            open = kind.map(|k| (i, k));
+            open = key.map(|k| (i, k));
         }
     }
     out
 }
 
 /// Learns the holidays' and weekends' effect from the history `y` of `steps_per_day` steps a day,
-/// whose slots fall on the special days `kinds` ([`SpecialDays::ahead`] from its first slot), per
-/// kind of day: `None` when no holiday of at least half a day lies in it with ordinary days around
-/// it, no two weekends agree (see the module), or the series is not positive there.
+/// whose slots fall on the days `days` ([`SpecialDays::ahead`] from its first slot), per kind of
+/// day: `None` when no holiday of at least half a day lies in it with ordinary days around it, no
+/// two weekends agree (see the module), or the series is not positive there.
 ///
-/// Weekends first, against the weekdays beside them. Holidays then on the history with the
-/// learnt weekends taken out, against ordinary days that may be weekends: with the weekends learnt
-/// a holiday's ratio is to a weekday's load (what the forecast is at before its ratio), without it
-/// a Saturday holiday's is to the Saturdays around it.
-pub fn learn(y: &[f64], steps_per_day: usize, kinds: &[Option<Special>]) -> Option<HolidayEffect> {
+/// Weekends first, each (holidays left out) against the ordinary weekdays beside it. Holidays then
+/// on the history with the learnt weekends taken out, each against the days around it that are no
+/// holidays: the same weekday a week away, so a Saturday holiday's ratio is to an ordinary
+/// Saturday's, whether the weekends were learnt or not.
+pub fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<HolidayEffect> {
     let m = steps_per_day.max(1);
-    let weekends = run_ratios(y, m, kinds, |k| k == Some(Special::Weekend), |k| k.is_none());
+    let weekend_runs = runs(days.iter().map(|d| (d.weekend && d.holiday.is_none()).then_some(())));
+    let weekends = run_ratios(y, m, &weekend_runs, |j| days[j].ordinary());
     let agree = weekends.len() >= 2 && (weekends.iter().all(|r| *r < 1.0) || weekends.iter().all(|r| *r > 1.0));
     let weekends = if agree { ratio(&weekends) } else { None };
     let plain = HolidayEffect { weekends, ..HolidayEffect::default() };
-    let y = if weekends.is_some() { remove(y, kinds, plain) } else { y.to_vec() };
+    let y = if weekends.is_some() { remove(y, days, plain) } else { y.to_vec() };
+    let holiday_runs = runs(days.iter().map(|d| d.holiday));
     let holidays = |kind: DayKind| {
-        let r = run_ratios(
-            &y,
-            m,
-            kinds,
-            |k| k == Some(Special::Holiday(kind)),
-            |k| matches!(k, None | Some(Special::Weekend)),
-        );
-        ratio(&r)
+        let of_kind: Vec<(usize, usize, DayKind)> = holiday_runs.iter().copied().filter(|r| r.2 == kind).collect();
+        ratio(&run_ratios(&y, m, &of_kind, |j| days[j].holiday.is_none()))
     };
     let effect = HolidayEffect { weekday: holidays(DayKind::Weekday), weekend: holidays(DayKind::Weekend), weekends };
     (effect != HolidayEffect::default()).then_some(effect)
@@ -160,23 +168,16 @@ fn ratio(r: &[f64]) -> Option<Ratio> {
     (!r.is_empty()).then(|| Ratio { ratio: median(r), learnt_from: r.len() })
 }
 
-/// One ratio per run of the slots whose kind is `of` (at least half a day long): its median
-/// load over the median load of the `ordinary` slots around it, the same slots a week away, else
-/// a day away (a week away from a weekend is another weekend: its weekdays are the day before
-/// and after). None for a run with nothing around it, or where the loads are not positive.
-fn run_ratios(
-    y: &[f64],
-    m: usize,
-    kinds: &[Option<Special>],
-    of: impl Fn(Option<Special>) -> bool,
-    ordinary: impl Fn(Option<Special>) -> bool,
-) -> Vec<f64> {
+/// One ratio per run (at least half a day long): its median load over the median load of the
+/// `ordinary` slots around it, the same slots a week away, else a day away (a week away from a
+/// weekend is another weekend: its weekdays are the day before and after). None for a run with
+/// nothing around it, or where the loads are not positive.
+fn run_ratios<K>(y: &[f64], m: usize, runs: &[(usize, usize, K)], ordinary: impl Fn(usize) -> bool) -> Vec<f64> {
     let n = y.len();
-    let ordinary = |j: usize| j < n && kinds.get(j).is_some_and(|k| ordinary(*k)) && y[j].is_finite();
-    runs(kinds)
-        .into_iter()
-        .filter(|(s, e, kind)| of(Some(*kind)) && e - s >= m.div_ceil(2))
-        .filter_map(|(s, e, _)| {
+    let ordinary = |j: usize| j < n && ordinary(j) && y[j].is_finite();
+    runs.iter()
+        .filter(|(s, e, _)| e - s >= m.div_ceil(2))
+        .filter_map(|&(s, e, _)| {
             let own: Vec<f64> = y[s..e].iter().copied().filter(|v| v.is_finite()).collect();
             let around = |lag: usize| -> Vec<f64> {
                 (s..e)
@@ -199,16 +200,9 @@ fn run_ratios(
         .collect()
 }
 
-/// `y` with its special slots (`kinds`, see [`learn`]) divided by their kind's ratio (where one
-/// was learnt): ordinary days.
-pub fn remove(y: &[f64], kinds: &[Option<Special>], effect: HolidayEffect) -> Vec<f64> {
-    let mut out = y.to_vec();
-    for (s, e, kind) in runs(kinds) {
-        if let Some(r) = effect.on(kind) {
-            out[s..e].iter_mut().for_each(|v| *v /= r.ratio);
-        }
-    }
-    out
+/// `y` with each slot divided by its day's factor ([`HolidayEffect::factor`]): ordinary weekdays.
+pub fn remove(y: &[f64], days: &[Day], effect: HolidayEffect) -> Vec<f64> {
+    y.iter().zip(days).map(|(v, d)| v / effect.factor(*d)).collect()
 }
 
 /// Which days are special: the holidays of a calendar, and weekends (Saturday and Sunday at this
@@ -222,21 +216,22 @@ pub struct SpecialDays {
 }
 
 impl SpecialDays {
-    /// What sets the slot at `secs` apart: a holiday first, then a weekend.
-    pub fn at(&self, secs: i64) -> Option<Special> {
-        if let Some(kind) = self.flags.as_deref().and_then(|f| kind_at(f, secs)) {
-            return Some(Special::Holiday(kind));
-        }
-        let offset = self.weekends?;
-        // Day 0, 1970-01-01, was a Thursday: five days after a Saturday.
-        let weekday_from_saturday = ((secs + offset).div_euclid(86_400) + 5).rem_euclid(7);
-        (weekday_from_saturday < 2).then_some(Special::Weekend)
+    /// The day of the slot starting at `secs`, `step_secs` long: its holiday (at its start), and
+    /// whether its middle falls on a weekend (a daily slot at a negative offset is the local day
+    /// it mostly covers).
+    pub fn at(&self, secs: i64, step_secs: i64) -> Day {
+        let holiday = self.flags.as_deref().and_then(|f| kind_at(f, secs));
+        let weekend = self.weekends.is_some_and(|offset| {
+            // Day 0, 1970-01-01, was a Thursday: five days after a Saturday.
+            let middle = secs + step_secs.max(0) / 2 + offset;
+            (middle.div_euclid(86_400) + 5).rem_euclid(7) < 2
+        });
+        Day { holiday, weekend }
     }
 
-    /// For each step of a forecast starting at `start_secs` (step `h` at `start_secs + h ·
-    /// step_secs`), what sets it apart, if anything.
-    pub fn ahead(&self, start_secs: i64, step_secs: i64, horizon: usize) -> Vec<Option<Special>> {
-        (0..horizon).map(|h| self.at(start_secs + h as i64 * step_secs)).collect()
+    /// The days of the slots of a series or forecast starting at `start_secs`, one per step.
+    pub fn ahead(&self, start_secs: i64, step_secs: i64, horizon: usize) -> Vec<Day> {
+        (0..horizon).map(|h| self.at(start_secs + h as i64 * step_secs, step_secs)).collect()
     }
 }
 
@@ -306,11 +301,7 @@ impl Forecaster for Holidays {
         }
         let step = history.step_secs().max(1);
         let next = self.days.ahead(history.end().timestamp(), step, (ANNOUNCE_HOURS * 3600 / step) as usize);
-        let holiday = |k: &Option<Special>| match k {
-            Some(Special::Holiday(kind)) => Some(*kind),
-            _ => None,
-        };
-        if let Some((first, kind)) = next.iter().enumerate().find_map(|(h, k)| holiday(k).map(|k| (h, k))) {
+        if let Some((first, kind)) = next.iter().enumerate().find_map(|(h, d)| d.holiday.map(|k| (h, k))) {
             let when = (history.end() + Duration::seconds(first as i64 * step)).format("%Y-%m-%d %H:%M UTC");
             warnings.push(match effect.and_then(|e| e.of(kind)) {
                 Some(r) => format!(
@@ -343,20 +334,20 @@ impl Forecaster for Holidays {
 }
 
 impl Rewrite for PutBack {
-    /// A holiday's load is the ratio's share of an ordinary day's, and so are its interval bounds
-    /// (the engine's intervals are relative to the forecast's size); a weekend's likewise.
+    /// A holiday's or weekend's load is its factor's share of an ordinary weekday's, and so are
+    /// its interval bounds (the engine's intervals are relative to the forecast's size).
     fn rewrite(&self, f: Forecast) -> Result<Forecast, ForecastError> {
         let Some(effect) = self.effect else { return Ok(f) };
-        let on: Vec<Option<f64>> = self
+        let factors: Vec<f64> = self
             .days
             .ahead(f.start.timestamp(), f.step_secs, f.point.len())
             .into_iter()
-            .map(|k| k.and_then(|k| effect.on(k)).map(|r| r.ratio))
+            .map(|d| effect.factor(d))
             .collect();
-        if on.iter().all(Option::is_none) {
+        if factors.iter().all(|r| *r == 1.0) {
             return Ok(f);
         }
-        Ok(f.map_values(|i, x| on[i].map_or(x, |r| self.bounds.clip(x * r)))?)
+        Ok(f.map_values(|i, x| if factors[i] == 1.0 { x } else { self.bounds.clip(x * factors[i]) })?)
     }
 }
 
@@ -390,8 +381,8 @@ mod tests {
     }
 
     /// The holidays of the slots of `y` placed by `cal` (none off the clock).
-    fn slots(n: usize, cal: Calendar, flags: &Flags) -> Vec<Option<Special>> {
-        cal.clock.map_or_else(|| vec![None; n], |c| holidays(flags).ahead(c.start_secs, c.step_secs, n))
+    fn slots(n: usize, cal: Calendar, flags: &Flags) -> Vec<Day> {
+        cal.clock.map_or_else(|| vec![Day::default(); n], |c| holidays(flags).ahead(c.start_secs, c.step_secs, n))
     }
 
     /// [`learn`] on the slots of `y` placed by `cal`.
@@ -419,9 +410,10 @@ mod tests {
         // Ahead: Tuesday of the fourth week is a weekday holiday, the Saturday after a weekend one;
         // events are not holidays.
         let steps = holidays(&f).ahead((MONDAY + 22) * DAY - 3600, 3600, 26);
-        assert_eq!(steps.iter().filter(|k| **k == Some(Special::Holiday(DayKind::Weekday))).count(), 24);
-        assert!(steps[0].is_none() && steps[1].is_some() && steps[24].is_some() && steps[25].is_none());
-        assert_eq!(holidays(&f).ahead((MONDAY + 26) * DAY, 3600, 1), vec![Some(Special::Holiday(DayKind::Weekend))]);
+        assert_eq!(steps.iter().filter(|d| d.holiday == Some(DayKind::Weekday)).count(), 24);
+        assert!(steps[0].ordinary() && !steps[1].ordinary() && !steps[24].ordinary() && steps[25].ordinary());
+        let weekend_holiday = Day { holiday: Some(DayKind::Weekend), weekend: false };
+        assert_eq!(holidays(&f).ahead((MONDAY + 26) * DAY, 3600, 1), vec![weekend_holiday]);
     }
 
     #[test]
@@ -442,7 +434,7 @@ mod tests {
         let quiet: Vec<(i64, f64)> = [5, 6, 12, 13, 19, 20].iter().map(|d| (*d, 0.6)).collect();
         let y = series(&quiet);
         let kinds = weekends(0).ahead(MONDAY * DAY, 3600, y.len());
-        assert_eq!(kinds.iter().filter(|k| k.is_some()).count(), 6 * 24);
+        assert_eq!(kinds.iter().filter(|d| d.weekend).count(), 6 * 24);
         let effect = learn(&y, 24, &kinds).unwrap();
         let r = effect.weekends.unwrap();
         assert!((r.ratio - 0.6).abs() < 1e-9 && r.learnt_from == 3, "{effect:?}");
@@ -462,7 +454,7 @@ mod tests {
     }
 
     #[test]
-    fn a_weekend_holidays_ratio_is_to_a_weekday_once_weekends_are_learnt() {
+    fn a_weekend_holiday_is_a_share_of_a_saturday_with_or_without_weekends_learnt() {
         // Weekends at 0.6 of a weekday; the second Saturday a holiday at 0.3 of a Saturday.
         let mut days: Vec<(i64, f64)> = [5, 6, 13, 19, 20].iter().map(|d| (*d, 0.6)).collect();
         days.push((12, 0.18));
@@ -472,10 +464,16 @@ mod tests {
         let effect = learn(&y, 24, &kinds).unwrap();
         let (we, hol) = (effect.weekends.unwrap(), effect.weekend.unwrap());
         assert!((we.ratio - 0.6).abs() < 1e-9 && we.learnt_from == 3, "{effect:?}");
-        assert!((hol.ratio - 0.18).abs() < 1e-9, "to a weekday's load: {effect:?}");
+        assert!((hol.ratio - 0.3).abs() < 1e-9, "to an ordinary Saturday's load: {effect:?}");
         let clean = remove(&y, &kinds, effect);
         assert!(clean.iter().zip(&series(&[])).all(|(a, b)| (a - b).abs() < 1e-9), "weekdays all through");
-        // Weekends that disagree are left as they are, and the holiday is then a share of the
+        // Put back: the holiday Saturday at 0.6 × 0.3 of a weekday; with no weekend holiday in
+        // the history, an ordinary Saturday's 0.6.
+        let saturday = Day { holiday: Some(DayKind::Weekend), weekend: true };
+        assert!((effect.factor(saturday) - 0.18).abs() < 1e-9);
+        let unlearnt = HolidayEffect { weekend: None, ..effect };
+        assert!((unlearnt.factor(saturday) - 0.6).abs() < 1e-9, "forecast as an ordinary Saturday");
+        // Weekends that disagree are left as they are, and the holiday is the same share of the
         // Saturdays around it.
         let mut days: Vec<(i64, f64)> = [5, 6].iter().map(|d| (*d, 0.6)).collect();
         days.extend([(13, 1.4), (19, 0.6), (20, 0.6), (12, 0.18)]);
@@ -485,16 +483,21 @@ mod tests {
     }
 
     #[test]
-    fn weekends_follow_the_zone_and_holidays_come_first() {
+    fn weekends_follow_the_zone_and_a_holiday_can_be_on_one() {
         let sat = (MONDAY + 5) * DAY;
+        let weekend = |d: Day| d.weekend;
         // Saturday 00:30 UTC is still Friday at UTC−1, and already Saturday at UTC+1 at 23:30 UTC.
-        assert_eq!(weekends(0).at(sat + 1800), Some(Special::Weekend));
-        assert_eq!(weekends(-3600).at(sat + 1800), None);
-        assert_eq!(weekends(3600).at(sat - 1800), Some(Special::Weekend));
-        assert_eq!(weekends(0).at(sat + 2 * DAY), None, "Monday");
+        assert!(weekend(weekends(0).at(sat + 1800, 60)));
+        assert!(!weekend(weekends(-3600).at(sat + 1800, 60)));
+        assert!(weekend(weekends(3600).at(sat - 1800, 60)));
+        assert!(!weekend(weekends(0).at(sat + 2 * DAY, 60)), "Monday");
+        // A daily slot counts by its middle: Saturday 00:00 UTC at UTC−5 is mostly Saturday.
+        assert!(weekend(weekends(-5 * 3600).at(sat, DAY)));
+        assert!(!weekend(weekends(-5 * 3600).at(sat, 3600)), "an hourly one is still Friday");
+        // A holiday on a weekend is both; a Sunday after it only a weekend.
         let days = SpecialDays { flags: Some(Arc::new(flags(&[5]))), weekends: Some(0) };
-        assert_eq!(days.at(sat + 1800), Some(Special::Holiday(DayKind::Weekend)));
-        assert_eq!(days.at(sat + DAY), Some(Special::Weekend));
+        assert_eq!(days.at(sat + 1800, 60), Day { holiday: Some(DayKind::Weekend), weekend: true });
+        assert_eq!(days.at(sat + DAY, 60), Day { holiday: None, weekend: true });
     }
 
     #[test]
