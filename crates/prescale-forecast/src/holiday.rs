@@ -24,7 +24,7 @@
 
 use std::sync::Arc;
 
-use chrono::{Datelike, Duration};
+use chrono::Duration;
 use prescale_core::{Forecast, Series};
 
 use crate::flags::Flags;
@@ -68,11 +68,17 @@ impl Day {
     }
 }
 
-/// The kind of the holiday at `secs`, if `secs` is in one.
-pub fn kind_at(flags: &Flags, secs: i64) -> Option<DayKind> {
+/// The kind of the holiday at `secs`, if `secs` is in one: by the local weekday (at `offset`
+/// seconds from UTC) of the holiday's middle.
+pub fn kind_at(flags: &Flags, secs: i64, offset: i64) -> Option<DayKind> {
     let (a, b) = flags.holiday_span(secs)?;
-    let mid = chrono::DateTime::from_timestamp(a + (b - a) / 2, 0)?;
-    Some(if mid.weekday().num_days_from_monday() >= 5 { DayKind::Weekend } else { DayKind::Weekday })
+    Some(if is_weekend(a + (b - a) / 2 + offset) { DayKind::Weekend } else { DayKind::Weekday })
+}
+
+/// Whether local time `secs` (seconds since the epoch, shifted by the zone's offset) is on a
+/// Saturday or Sunday. Day 0, 1970-01-01, was a Thursday: five days after a Saturday.
+fn is_weekend(secs: i64) -> bool {
+    (secs.div_euclid(86_400) + 5).rem_euclid(7) < 2
 }
 
 /// One kind's learnt effect.
@@ -144,12 +150,13 @@ fn runs<K: Copy + PartialEq>(keys: impl IntoIterator<Item = Option<K>>) -> Vec<(
 ///
 /// Weekends first, each (holidays left out) against the ordinary weekdays beside it. Holidays then
 /// on the history with the learnt weekends taken out, each against the days around it that are no
-/// holidays: the same weekday a week away, so a Saturday holiday's ratio is to an ordinary
-/// Saturday's, whether the weekends were learnt or not.
+/// holidays, the same weekday a week away where the history has it, else a day away; where no
+/// weekend ratio was learnt, only days of the same sort (weekend or weekday) count. So a Saturday
+/// holiday's ratio is to an ordinary Saturday's, whether the weekends were learnt or not.
 pub fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<HolidayEffect> {
     let m = steps_per_day.max(1);
     let weekend_runs = runs(days.iter().map(|d| (d.weekend && d.holiday.is_none()).then_some(())));
-    let weekends = run_ratios(y, m, &weekend_runs, |j| days[j].ordinary());
+    let weekends = run_ratios(y, m, &weekend_runs, |_, j| days[j].ordinary());
     let agree = weekends.len() >= 2 && (weekends.iter().all(|r| *r < 1.0) || weekends.iter().all(|r| *r > 1.0));
     let weekends = if agree { ratio(&weekends) } else { None };
     let plain = HolidayEffect { weekends, ..HolidayEffect::default() };
@@ -157,7 +164,10 @@ pub fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<HolidayEff
     let holiday_runs = runs(days.iter().map(|d| d.holiday));
     let holidays = |kind: DayKind| {
         let of_kind: Vec<(usize, usize, DayKind)> = holiday_runs.iter().copied().filter(|r| r.2 == kind).collect();
-        ratio(&run_ratios(&y, m, &of_kind, |j| days[j].holiday.is_none()))
+        let learnt = weekends.is_some();
+        ratio(&run_ratios(&y, m, &of_kind, |i, j| {
+            days[j].holiday.is_none() && (learnt || days[j].weekend == days[i].weekend)
+        }))
     };
     let effect = HolidayEffect { weekday: holidays(DayKind::Weekday), weekend: holidays(DayKind::Weekend), weekends };
     (effect != HolidayEffect::default()).then_some(effect)
@@ -169,21 +179,21 @@ fn ratio(r: &[f64]) -> Option<Ratio> {
 }
 
 /// One ratio per run (at least half a day long): its median load over the median load of the
-/// `ordinary` slots around it, the same slots a week away, else a day away (a week away from a
+/// slots `j` around it that are `ordinary(i, j)` for its slot `i`, the same slots a week away, else a day away (a week away from a
 /// weekend is another weekend: its weekdays are the day before and after). None for a run with
 /// nothing around it, or where the loads are not positive.
-fn run_ratios<K>(y: &[f64], m: usize, runs: &[(usize, usize, K)], ordinary: impl Fn(usize) -> bool) -> Vec<f64> {
+fn run_ratios<K>(y: &[f64], m: usize, runs: &[(usize, usize, K)], ordinary: impl Fn(usize, usize) -> bool) -> Vec<f64> {
     let n = y.len();
-    let ordinary = |j: usize| j < n && ordinary(j) && y[j].is_finite();
+    let ordinary = |i: usize, j: usize| j < n && ordinary(i, j) && y[j].is_finite();
     runs.iter()
         .filter(|(s, e, _)| e - s >= m.div_ceil(2))
         .filter_map(|&(s, e, _)| {
             let own: Vec<f64> = y[s..e].iter().copied().filter(|v| v.is_finite()).collect();
             let around = |lag: usize| -> Vec<f64> {
                 (s..e)
-                    .flat_map(|i| [i.checked_sub(lag), Some(i + lag)])
-                    .flatten()
-                    .filter(|&j| ordinary(j))
+                    .flat_map(|i| [i.checked_sub(lag), Some(i + lag)].into_iter().flatten().map(move |j| (i, j)))
+                    .filter(|&(i, j)| ordinary(i, j))
+                    .map(|(_, j)| j)
                     .map(|j| y[j])
                     .collect()
             };
@@ -216,17 +226,14 @@ pub struct SpecialDays {
 }
 
 impl SpecialDays {
-    /// The day of the slot starting at `secs`, `step_secs` long: its holiday (at its start), and
-    /// whether its middle falls on a weekend (a daily slot at a negative offset is the local day
-    /// it mostly covers).
+    /// The day of the slot starting at `secs`, `step_secs` long, judged by its middle (a daily
+    /// slot at a negative offset is the local day it mostly covers): its holiday, and whether it
+    /// is a weekend. Without weekends the holidays' kind is judged in UTC.
     pub fn at(&self, secs: i64, step_secs: i64) -> Day {
-        let holiday = self.flags.as_deref().and_then(|f| kind_at(f, secs));
-        let weekend = self.weekends.is_some_and(|offset| {
-            // Day 0, 1970-01-01, was a Thursday: five days after a Saturday.
-            let middle = secs + step_secs.max(0) / 2 + offset;
-            (middle.div_euclid(86_400) + 5).rem_euclid(7) < 2
-        });
-        Day { holiday, weekend }
+        let middle = secs + step_secs.max(0) / 2;
+        let offset = self.weekends.unwrap_or(0);
+        let holiday = self.flags.as_deref().and_then(|f| kind_at(f, middle, offset));
+        Day { holiday, weekend: self.weekends.is_some() && is_weekend(middle + offset) }
     }
 
     /// The days of the slots of a series or forecast starting at `start_secs`, one per step.
@@ -279,7 +286,9 @@ impl Forecaster for Holidays {
         let values = history.values();
         let positive = values.iter().filter(|v| v.is_finite()).all(|v| *v >= 0.0);
         let kinds = self.days.ahead(history.start().timestamp(), history.step_secs(), values.len());
-        let effect = if positive { learn(values, history.steps_per_day(), &kinds) } else { None };
+        // A step that does not divide the day has no days to compare.
+        let whole_days = history.steps_per_day() >= 1;
+        let effect = if positive && whole_days { learn(values, history.steps_per_day(), &kinds) } else { None };
         let inner = match effect {
             Some(e) => {
                 let series = Series::new(history.start(), history.step_secs(), remove(values, &kinds, e))
@@ -318,8 +327,9 @@ impl Forecaster for Holidays {
                      holiday ratio)"
                 ),
                 None => format!(
-                    "holiday ahead from {when}: forecast as an ordinary day, since the history holds no {} holiday \
+                    "holiday ahead from {when}: forecast as an ordinary {}, since the history holds no {} holiday \
                      to learn its effect from (`prescale event add` shapes a known day)",
+                    if kind == DayKind::Weekday { "weekday" } else { "weekend day" },
                     kind.label()
                 ),
             });
@@ -483,6 +493,18 @@ mod tests {
     }
 
     #[test]
+    fn without_weekends_learnt_a_saturday_holiday_is_compared_with_weekend_days_only() {
+        // Eight days from a Monday: the Saturday a holiday at half a Sunday's load, no Saturday a
+        // week away to compare with, one weekend (too few to learn): the Sunday is the reference,
+        // not the Friday.
+        let y: Vec<f64> = series(&[(5, 0.3), (6, 0.6)])[..8 * 24].to_vec();
+        let special = SpecialDays { flags: Some(Arc::new(flags(&[5]))), weekends: Some(0) };
+        let effect = learn(&y, 24, &special.ahead(MONDAY * DAY, 3600, y.len())).unwrap();
+        assert!(effect.weekends.is_none(), "{effect:?}");
+        assert!((effect.weekend.unwrap().ratio - 0.5).abs() < 1e-9, "{effect:?}");
+    }
+
+    #[test]
     fn weekends_follow_the_zone_and_a_holiday_can_be_on_one() {
         let sat = (MONDAY + 5) * DAY;
         let weekend = |d: Day| d.weekend;
@@ -498,6 +520,12 @@ mod tests {
         let days = SpecialDays { flags: Some(Arc::new(flags(&[5]))), weekends: Some(0) };
         assert_eq!(days.at(sat + 1800, 60), Day { holiday: Some(DayKind::Weekend), weekend: true });
         assert_eq!(days.at(sat + DAY, 60), Day { holiday: None, weekend: true });
+        // A Monday holiday at UTC+13 starts on Sunday in UTC, and is still a weekday holiday.
+        let nz = 13 * 3600;
+        let monday = (MONDAY + 7) * DAY - nz;
+        let f = Flags::new(vec![(monday, monday + DAY)], vec![]);
+        let days = SpecialDays { flags: Some(Arc::new(f)), weekends: Some(nz) };
+        assert_eq!(days.at(monday, 3600), Day { holiday: Some(DayKind::Weekday), weekend: false });
     }
 
     #[test]
