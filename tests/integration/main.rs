@@ -13,3 +13,4 @@ mod events;
 mod forecast;
 mod safety;
 mod simulate;
+mod snapshot;
