@@ -143,13 +143,26 @@ pub struct ForecastConfig {
 impl ForecastConfig {
     /// Weekends as `weekends` says, at `utc_offset_secs`.
     pub fn weekends_in(&self, utc_offset_secs: i64) -> Weekends {
-        if self.weekends { Weekends::Learn { utc_offset_secs } } else { Weekends::Ignore }
+        Weekends::learn_if(self.weekends, utc_offset_secs)
     }
 
     /// The holidays as dates.
     pub fn holiday_dates(&self) -> Result<Vec<chrono::NaiveDate>> {
         parse_dates(&self.holidays).context("[forecast] holidays")
     }
+}
+
+/// A zone's winter offset from UTC in seconds (the smaller of mid-January's and mid-July's,
+/// whichever hemisphere): daylight saving time moves a weekend by an hour at most, and a fixed
+/// offset keeps fits reproducible.
+fn winter_offset(tz: chrono_tz::Tz) -> i64 {
+    use chrono::{Offset, TimeZone};
+    [(1, 15), (7, 15)]
+        .iter()
+        .filter_map(|&(m, d)| chrono::NaiveDate::from_ymd_opt(2026, m, d)?.and_hms_opt(12, 0, 0))
+        .map(|t| i64::from(tz.offset_from_utc_datetime(&t).fix().local_minus_utc()))
+        .min()
+        .unwrap_or(0)
 }
 
 /// Dates written `YYYY-MM-DD`.
@@ -650,30 +663,20 @@ impl Config {
     }
 
     /// How a group's metric is forecast beyond the model: `flags` (its holidays and events), the
-    /// configured transform, the metric's physical bounds and the weekends in the group's zone.
+    /// configured transform, the metric's physical bounds and the weekends in the group's zone
+    /// `tz` (its parsed `time_zone`).
     pub fn build_options(
         &self,
         g: &GroupConfig,
         metric: &str,
         flags: Option<std::sync::Arc<prescale_forecast::flags::Flags>>,
+        tz: Option<chrono_tz::Tz>,
     ) -> BuildOptions {
-        // The zone's winter offset (the smaller of mid-January's and mid-July's, whichever
-        // hemisphere): daylight saving time moves a weekend by an hour at most, and a fixed offset
-        // keeps fits reproducible.
-        let offset = g.time_zone.as_deref().and_then(|z| parse_time_zone(z).ok()).map_or(0, |tz| {
-            use chrono::{Offset, TimeZone};
-            [(1, 15), (7, 15)]
-                .iter()
-                .filter_map(|&(m, d)| chrono::NaiveDate::from_ymd_opt(2026, m, d)?.and_hms_opt(12, 0, 0))
-                .map(|t| i64::from(tz.offset_from_utc_datetime(&t).fix().local_minus_utc()))
-                .min()
-                .unwrap_or(0)
-        });
         BuildOptions {
             flags,
             transform: self.forecast.transform,
             bounds: self.bounds(g, metric),
-            weekends: self.forecast.weekends_in(offset),
+            weekends: self.forecast.weekends_in(tz.map_or(0, winter_offset)),
         }
     }
 
@@ -753,7 +756,8 @@ mod tests {
         let offset = |c: &Config, zone: Option<&str>| {
             let mut g = c.groups[0].clone();
             g.time_zone = zone.map(str::to_string);
-            c.build_options(&g, "cpu", None).weekends
+            let tz = g.time_zone.as_deref().map(|z| parse_time_zone(z).unwrap());
+            c.build_options(&g, "cpu", None, tz).weekends
         };
         let learn = |secs| Weekends::Learn { utc_offset_secs: secs };
         assert_eq!(offset(&c, None), learn(0));

@@ -26,16 +26,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     let configured;
     if let Some(path) = &args.input {
         let config = g.config.as_deref().map(Config::load).transpose()?;
-        let options = match &config {
-            // A file belongs to no group and so to no time zone: UTC.
-            Some(c) => BuildOptions {
-                flags: forecast_flags(&c.forecast.holiday_dates()?, None, &[], Utc::now()),
-                transform: c.forecast.transform,
-                weekends: c.forecast.weekends_in(0),
-                ..BuildOptions::default()
-            },
-            None => BuildOptions::default(),
-        };
+        let options = config.as_ref().map(|c| file_options(c, Utc::now())).transpose()?.unwrap_or_default();
         configured = config.map(|c| c.forecast.model);
         series.push((path.display().to_string(), read_input(path)?, options));
     } else {
@@ -50,7 +41,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             })?;
             let tz = gc.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
             let flags = forecast_flags(&holidays, tz, &[], ctx.now);
-            let options = ctx.config.build_options(gc, &id.metric, flags);
+            let options = ctx.config.build_options(gc, &id.metric, flags, tz);
             series.push((id.to_string(), s, options));
         }
     }

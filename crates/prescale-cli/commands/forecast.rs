@@ -31,6 +31,17 @@ pub(crate) fn fit_levels(c: &Config) -> Vec<Level> {
 /// models' flags. Events are cut at `now`: in the history they let a model tell their load from
 /// ordinary load; ahead, the planner applies them to the forecast (a flag there would count them
 /// twice).
+/// How a file's series is forecast under a configuration: its holidays, transform and weekends,
+/// in UTC (a file belongs to no group and so to no time zone), no bounds.
+pub(crate) fn file_options(c: &Config, now: DateTime<Utc>) -> Result<BuildOptions> {
+    Ok(BuildOptions {
+        flags: forecast_flags(&c.forecast.holiday_dates()?, None, &[], now),
+        transform: c.forecast.transform,
+        weekends: c.forecast.weekends_in(0),
+        ..BuildOptions::default()
+    })
+}
+
 pub(crate) fn forecast_flags(
     holidays: &[chrono::NaiveDate],
     tz: Option<chrono_tz::Tz>,
@@ -114,7 +125,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
                 .coarsen(c.forecast.min_step_mins * 60);
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
-            let options = c.build_options(g, &id.metric, flags.clone());
+            let options = c.build_options(g, &id.metric, flags.clone(), tz);
             match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
                 Ok((forecast, warnings)) => {
                     for w in &warnings {
@@ -212,10 +223,10 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         transform: args.transform.or(config.as_ref().map(|c| c.forecast.transform)).unwrap_or_default(),
         bounds,
         // A file belongs to no group and so to no time zone: weekends in UTC.
-        weekends: match args.weekends.or(config.as_ref().map(|c| c.forecast.weekends)) {
-            Some(false) => prescale_forecast::Weekends::Ignore,
-            _ => prescale_forecast::Weekends::default(),
-        },
+        weekends: prescale_forecast::Weekends::learn_if(
+            args.weekends.or(config.as_ref().map(|c| c.forecast.weekends)).unwrap_or(true),
+            0,
+        ),
     };
     let (forecast, warnings) = fit_series(&model, &series, steps, &levels, &options)?;
     for w in warnings {

@@ -70,9 +70,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             let c = Config::load(p)?;
             s.model = c.forecast.model.clone();
             // A generated trace belongs to no group: its forecasts take the config's transform and
-            // weekends, in UTC.
-            s.forecast =
-                BuildOptions { transform: c.forecast.transform, weekends: c.forecast.weekends_in(0), ..s.forecast };
+            // weekends, in UTC, and no holidays.
+            s.forecast = BuildOptions { flags: None, ..file_options(&c, Utc::now())? };
         }
         step_flags(args, s.target_utilization, &mut s.step)?;
         return scenarios(args, &s, &choice.scenarios());
@@ -81,14 +80,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         (Some(path), _) => {
             if let Some(p) = &g.config {
                 let c = Config::load(p)?;
-                // Holidays in UTC: a trace belongs to no group and so to no time zone.
-                let flags = forecast_flags(&c.forecast.holiday_dates()?, None, &[], Utc::now());
-                s.forecast = BuildOptions {
-                    flags,
-                    transform: c.forecast.transform,
-                    weekends: c.forecast.weekends_in(0),
-                    ..BuildOptions::default()
-                };
+                s.forecast = file_options(&c, Utc::now())?;
                 s.model = c.forecast.model;
             }
             (read_input(path)?, path.display().to_string())
@@ -124,7 +116,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             // As `forecast fit` builds the group's forecasts, less its events (the replay does not
             // apply them ahead either).
             let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);
-            s.forecast = ctx.config.build_options(gc, &id.metric, flags);
+            s.forecast = ctx.config.build_options(gc, &id.metric, flags, ps.time_zone);
             s.price_per_hour = args.price.or(ctx.config.price(name));
             (series, id.to_string())
         }

@@ -262,16 +262,16 @@ impl Forecaster for Engine {
         // Nothing but the robust candidates beat the reference, over enough origins: keep those.
         let evidence_origins = runs[reference].origins.iter().filter(|o| **o >= oldest_evidence).count();
         let gate = self.settings.robust_gate_origins;
+        let robust: Vec<bool> = usable.iter().map(|&i| cands[i].model.robust_level()).collect();
         let robust_only = gate > 0
             && evidence_origins >= gate
-            && usable.iter().zip(&eligible).any(|(&i, &e)| e && cands[i].model.robust_level())
+            && eligible.iter().zip(&robust).any(|(&e, &r)| e && r)
             && usable
                 .iter()
                 .zip(&evidence)
-                .zip(&eligible)
-                .all(|((&i, s), &e)| !e || cands[i].prior <= 0.0 || cands[i].model.robust_level() || *s >= 0.0);
-        let eligible: Vec<bool> =
-            usable.iter().zip(&eligible).map(|(&i, &e)| e && (!robust_only || cands[i].model.robust_level())).collect();
+                .zip(eligible.iter().zip(&robust))
+                .all(|((&i, s), (&e, &r))| !e || cands[i].prior <= 0.0 || r || *s >= 0.0);
+        let eligible: Vec<bool> = eligible.iter().zip(&robust).map(|(&e, &r)| e && (!robust_only || r)).collect();
         let best = evidence.iter().zip(&eligible).filter(|(_, e)| **e).map(|(s, _)| *s).fold(f64::INFINITY, f64::min);
         let raw: Vec<f64> = usable
             .iter()

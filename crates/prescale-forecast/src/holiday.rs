@@ -32,10 +32,11 @@ use crate::point::median;
 use crate::transform::Bounds;
 use crate::{FittedModel, ForecastError, Forecaster, Rewrite, Rewritten};
 
-/// A holiday on a weekday or on a weekend (Saturday or Sunday at the middle of its span, in UTC):
+/// A holiday on a weekday or on a weekend (Saturday or Sunday at the middle of its span, in the
+/// zone of [`SpecialDays`]):
 /// a holiday changes a weekday's load far more than a Sunday's, so each kind has its own ratio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DayKind {
+pub(crate) enum DayKind {
     /// Monday to Friday.
     Weekday,
     /// Saturday or Sunday.
@@ -49,12 +50,20 @@ impl DayKind {
             DayKind::Weekend => "weekend",
         }
     }
+
+    /// The ordinary day a holiday of this kind is compared with.
+    fn ordinary_day(self) -> &'static str {
+        match self {
+            DayKind::Weekday => "weekday",
+            DayKind::Weekend => "weekend day",
+        }
+    }
 }
 
 /// What sets a slot's day apart from an ordinary weekday: a holiday (of its kind), a weekend, or
 /// both (a holiday on a Saturday).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Day {
+pub(crate) struct Day {
     /// The holiday the slot is in, if any.
     pub holiday: Option<DayKind>,
     /// Whether the slot is on a Saturday or Sunday (when weekends are learnt at all).
@@ -70,7 +79,7 @@ impl Day {
 
 /// The kind of the holiday at `secs`, if `secs` is in one: by the local weekday (at `offset`
 /// seconds from UTC) of the holiday's middle.
-pub fn kind_at(flags: &Flags, secs: i64, offset: i64) -> Option<DayKind> {
+pub(crate) fn kind_at(flags: &Flags, secs: i64, offset: i64) -> Option<DayKind> {
     let (a, b) = flags.holiday_span(secs)?;
     Some(if is_weekend(a + (b - a) / 2 + offset) { DayKind::Weekend } else { DayKind::Weekday })
 }
@@ -83,7 +92,7 @@ fn is_weekend(secs: i64) -> bool {
 
 /// One kind's learnt effect.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Ratio {
+pub(crate) struct Ratio {
     /// A holiday's load over an ordinary day's of the same weekday; a weekend's over the weekdays
     /// beside it.
     pub ratio: f64,
@@ -93,7 +102,7 @@ pub struct Ratio {
 
 /// What one fit learnt about holidays, per kind of day, and about weekends.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct HolidayEffect {
+pub(crate) struct HolidayEffect {
     /// From holidays on weekdays.
     pub weekday: Option<Ratio>,
     /// From holidays on weekends.
@@ -153,9 +162,9 @@ fn runs<K: Copy + PartialEq>(keys: impl IntoIterator<Item = Option<K>>) -> Vec<(
 /// holidays, the same weekday a week away where the history has it, else a day away; where no
 /// weekend ratio was learnt, only days of the same sort (weekend or weekday) count. So a Saturday
 /// holiday's ratio is to an ordinary Saturday's, whether the weekends were learnt or not.
-pub fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<HolidayEffect> {
+pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<HolidayEffect> {
     let m = steps_per_day.max(1);
-    let weekend_runs = runs(days.iter().map(|d| (d.weekend && d.holiday.is_none()).then_some(())));
+    let weekend_runs = spans(runs(days.iter().map(|d| (d.weekend && d.holiday.is_none()).then_some(()))));
     let weekends = run_ratios(y, m, &weekend_runs, |_, j| days[j].ordinary());
     let agree = weekends.len() >= 2 && (weekends.iter().all(|r| *r < 1.0) || weekends.iter().all(|r| *r > 1.0));
     let weekends = if agree { ratio(&weekends) } else { None };
@@ -163,7 +172,8 @@ pub fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<HolidayEff
     let y = if weekends.is_some() { remove(y, days, plain) } else { y.to_vec() };
     let holiday_runs = runs(days.iter().map(|d| d.holiday));
     let holidays = |kind: DayKind| {
-        let of_kind: Vec<(usize, usize, DayKind)> = holiday_runs.iter().copied().filter(|r| r.2 == kind).collect();
+        let of_kind: Vec<(usize, usize)> =
+            holiday_runs.iter().filter(|r| r.2 == kind).map(|&(s, e, _)| (s, e)).collect();
         let learnt = weekends.is_some();
         ratio(&run_ratios(&y, m, &of_kind, |i, j| {
             days[j].holiday.is_none() && (learnt || days[j].weekend == days[i].weekend)
@@ -171,6 +181,11 @@ pub fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<HolidayEff
     };
     let effect = HolidayEffect { weekday: holidays(DayKind::Weekday), weekend: holidays(DayKind::Weekend), weekends };
     (effect != HolidayEffect::default()).then_some(effect)
+}
+
+/// The `(start, end)` of each run.
+fn spans<K>(runs: Vec<(usize, usize, K)>) -> Vec<(usize, usize)> {
+    runs.into_iter().map(|(s, e, _)| (s, e)).collect()
 }
 
 /// The median of `r` and how many it holds, when there is one.
@@ -182,12 +197,12 @@ fn ratio(r: &[f64]) -> Option<Ratio> {
 /// slots `j` around it that are `ordinary(i, j)` for its slot `i`, the same slots a week away, else a day away (a week away from a
 /// weekend is another weekend: its weekdays are the day before and after). None for a run with
 /// nothing around it, or where the loads are not positive.
-fn run_ratios<K>(y: &[f64], m: usize, runs: &[(usize, usize, K)], ordinary: impl Fn(usize, usize) -> bool) -> Vec<f64> {
+fn run_ratios(y: &[f64], m: usize, runs: &[(usize, usize)], ordinary: impl Fn(usize, usize) -> bool) -> Vec<f64> {
     let n = y.len();
     let ordinary = |i: usize, j: usize| j < n && ordinary(i, j) && y[j].is_finite();
     runs.iter()
-        .filter(|(s, e, _)| e - s >= m.div_ceil(2))
-        .filter_map(|&(s, e, _)| {
+        .filter(|(s, e)| e - s >= m.div_ceil(2))
+        .filter_map(|&(s, e)| {
             let own: Vec<f64> = y[s..e].iter().copied().filter(|v| v.is_finite()).collect();
             let around = |lag: usize| -> Vec<f64> {
                 (s..e)
@@ -211,14 +226,14 @@ fn run_ratios<K>(y: &[f64], m: usize, runs: &[(usize, usize, K)], ordinary: impl
 }
 
 /// `y` with each slot divided by its day's factor ([`HolidayEffect::factor`]): ordinary weekdays.
-pub fn remove(y: &[f64], days: &[Day], effect: HolidayEffect) -> Vec<f64> {
+pub(crate) fn remove(y: &[f64], days: &[Day], effect: HolidayEffect) -> Vec<f64> {
     y.iter().zip(days).map(|(v, d)| v / effect.factor(*d)).collect()
 }
 
 /// Which days are special: the holidays of a calendar, and weekends (Saturday and Sunday at this
 /// offset from UTC in seconds, e.g. 3600 for UTC+1), each when given.
 #[derive(Debug, Clone, Default)]
-pub struct SpecialDays {
+pub(crate) struct SpecialDays {
     /// The holidays; events in them are ignored (the planner applies events).
     pub flags: Option<Arc<Flags>>,
     /// Weekends, at this offset from UTC.
@@ -245,7 +260,12 @@ impl SpecialDays {
 /// The model id of a fit that learnt weekends begins `weekends(RATIO):`.
 const WEEKENDS_ID: &str = "weekends";
 
-/// The weekend ratio a model id says its fit learnt, if any (see [`Holidays`]).
+/// The model id of a fit of `inner` that learnt the weekend ratio `r`.
+fn weekends_id(r: f64, inner: &str) -> String {
+    format!("{WEEKENDS_ID}({r:.2}):{inner}")
+}
+
+/// The weekend ratio a model id says its fit learnt, if any (see [`weekends_id`]).
 pub fn weekend_ratio(model_id: &str) -> Option<f64> {
     let rest = model_id.strip_prefix(WEEKENDS_ID)?.strip_prefix('(')?;
     rest.split_once("):")?.0.parse().ok()
@@ -260,7 +280,7 @@ const ANNOUNCE_HOURS: i64 = 48;
 /// and a holiday within the next 48 h is then forecast as an ordinary day, with a warning that
 /// says so.
 #[derive(Debug)]
-pub struct Holidays {
+pub(crate) struct Holidays {
     /// The model (with its transform, if any).
     pub inner: Box<dyn Forecaster>,
     /// The holidays and the weekends' zone.
@@ -285,13 +305,18 @@ impl Forecaster for Holidays {
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
         let values = history.values();
         let positive = values.iter().filter(|v| v.is_finite()).all(|v| *v >= 0.0);
-        let kinds = self.days.ahead(history.start().timestamp(), history.step_secs(), values.len());
         // A step that does not divide the day has no days to compare.
         let whole_days = history.steps_per_day() >= 1;
-        let effect = if positive && whole_days { learn(values, history.steps_per_day(), &kinds) } else { None };
-        let inner = match effect {
-            Some(e) => {
-                let series = Series::new(history.start(), history.step_secs(), remove(values, &kinds, e))
+        let learnt = (positive && whole_days)
+            .then(|| {
+                let days = self.days.ahead(history.start().timestamp(), history.step_secs(), values.len());
+                learn(values, history.steps_per_day(), &days).map(|e| (e, days))
+            })
+            .flatten();
+        let effect = learnt.as_ref().map(|(e, _)| *e);
+        let inner = match &learnt {
+            Some((e, days)) => {
+                let series = Series::new(history.start(), history.step_secs(), remove(values, days, *e))
                     .map_err(|e| ForecastError::Model(format!("holidays: {e}")))?;
                 self.inner.fit(&series)?
             }
@@ -317,7 +342,7 @@ impl Forecaster for Holidays {
                     "holiday ahead from {when}: forecast at {:.2} × an ordinary {}'s load, as learnt from {} {} \
                      holiday{} in the history",
                     r.ratio,
-                    if kind == DayKind::Weekday { "weekday" } else { "weekend day" },
+                    kind.ordinary_day(),
                     r.learnt_from,
                     kind.label(),
                     if r.learnt_from == 1 { "" } else { "s" }
@@ -329,13 +354,13 @@ impl Forecaster for Holidays {
                 None => format!(
                     "holiday ahead from {when}: forecast as an ordinary {}, since the history holds no {} holiday \
                      to learn its effect from (`prescale event add` shapes a known day)",
-                    if kind == DayKind::Weekday { "weekday" } else { "weekend day" },
+                    kind.ordinary_day(),
                     kind.label()
                 ),
             });
         }
         let id = match effect.and_then(|e| e.weekends) {
-            Some(r) => format!("{WEEKENDS_ID}({:.2}):{}", r.ratio, inner.model_id()),
+            Some(r) => weekends_id(r.ratio, &inner.model_id()),
             None => inner.model_id(),
         };
         let rewrite = PutBack { days: self.days.clone(), effect, bounds: self.bounds };

@@ -178,6 +178,21 @@ impl Default for Weekends {
     }
 }
 
+impl Weekends {
+    /// Learnt at `utc_offset_secs` when `learn`, else ignored.
+    pub fn learn_if(learn: bool, utc_offset_secs: i64) -> Self {
+        if learn { Weekends::Learn { utc_offset_secs } } else { Weekends::Ignore }
+    }
+
+    /// The offset weekends are learnt at, when they are.
+    pub fn offset(self) -> Option<i64> {
+        match self {
+            Weekends::Learn { utc_offset_secs } => Some(utc_offset_secs),
+            Weekends::Ignore => None,
+        }
+    }
+}
+
 /// The level model of [`ModelSpec::Profile`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -254,13 +269,8 @@ impl ModelSpec {
         if matches!(self, ModelSpec::Ridge | ModelSpec::SeasonalNaive { .. }) {
             return model;
         }
-        let days = holiday::SpecialDays {
-            flags: flags.filter(|f| f.counts().0 > 0),
-            weekends: match options.weekends {
-                Weekends::Learn { utc_offset_secs } => Some(utc_offset_secs),
-                Weekends::Ignore => None,
-            },
-        };
+        let days =
+            holiday::SpecialDays { flags: flags.filter(|f| f.counts().0 > 0), weekends: options.weekends.offset() };
         if days.flags.is_none() && days.weekends.is_none() {
             return model;
         }
