@@ -443,6 +443,12 @@ struct SimulateArgs {
     /// [default: 0.6, or the group's [groups.reactive.step] in_threshold]
     #[arg(long, value_name = "FRACTION")]
     step_in_below: Option<f64>,
+    /// The step policy scales in after this many alarm periods below its threshold (of the
+    /// step's period_secs, 60 by default; at least the boot time), e.g. 60: scale-in no sooner
+    /// than an hour after the load fell [default: the group's [groups.reactive.step]
+    /// in_evaluation_periods, else 15]
+    #[arg(long, value_name = "PERIODS", value_parser = clap::value_parser!(u32).range(1..=1440))]
+    step_in_periods: Option<u32>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES")]

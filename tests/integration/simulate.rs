@@ -251,7 +251,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(args).args(["--step-scaling", "true"]);
     let table = ok(&mut c);
     assert!(
-        table.contains("prescale's fallback: target tracking and step scaling (out at 84 %, in below 42 %)"),
+        table.contains("prescale's fallback: target tracking and step scaling (out at 84 %, in below 42 % for 15 min)"),
         "{table}"
     );
     // The demo forecasts with `auto`, which learns the holidays' effect: the table says how many.
@@ -608,14 +608,8 @@ fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() 
     // Three days of 1-minute load that hovers around the target with noise: target tracking
     // scales in after 15 quiet minutes and out again, over and over.
     let tmp = tempfile::tempdir().unwrap();
-    let mut x: u64 = 7;
-    let load: Vec<String> = (0..3 * 1440)
-        .map(|_| {
-            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            let u = (x >> 11) as f64 / (1u64 << 53) as f64;
-            format!("{:.1}", 1000.0 * (0.75 + 0.5 * u))
-        })
-        .collect();
+    let mut rng = prescale_core::SplitMix64(7);
+    let load: Vec<String> = (0..3 * 1440).map(|_| format!("{:.1}", 1000.0 * (0.75 + 0.5 * rng.uniform()))).collect();
     let p = trace(tmp.path(), "noisy.csv", 60, &load);
     let run_with = |owns: &str, extra: &[&str]| {
         let json = ok(prescale()
@@ -649,8 +643,43 @@ fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() 
     let table = ok(prescale()
         .args(["simulate", "--capacity", "100", "--step-owns-scale-in", "true", "--step-in-below", "0.85", "--input"])
         .arg(&p));
-    assert!(table.contains("the only scale-in below 60 %"), "59.5 % shown rounded: {table}");
+    assert!(table.contains("the only scale-in below 60 % for 15 min"), "59.5 % shown rounded: {table}");
+    let table = ok(prescale()
+        .args(["simulate", "--capacity", "100", "--step-in-periods", "60", "--policies", "prescale", "--input"])
+        .arg(&p));
+    assert!(table.contains("in below 42 % for 60 min"), "{table}");
     let (code, _, err) = run(prescale().args(["simulate", "--step-in-below", "1.5", "--input"]).arg(&p));
     assert_eq!(code, 1);
     assert!(err.contains("--step-in-below 1.5 must lie between 0 and 1.200"), "{err}");
+}
+
+#[test]
+fn a_longer_scale_in_window_skips_the_short_lulls_and_keeps_the_long_ones() {
+    // Three days of 1-minute load in blocks: 40 minutes high, a 40-minute lull, 40 high, a
+    // 90-minute lull. Scaling in after 15 low minutes follows every lull and scales out again
+    // after it; after 60, only the long lulls.
+    let tmp = tempfile::tempdir().unwrap();
+    let cycle: Vec<f64> = [(40, 1000.0), (40, 500.0), (40, 1000.0), (90, 500.0)]
+        .iter()
+        .flat_map(|(n, v)| std::iter::repeat_n(*v, *n))
+        .collect();
+    let load: Vec<String> = cycle.iter().cycle().take(3 * 1440).map(|v| format!("{v:.1}")).collect();
+    let p = trace(tmp.path(), "lulls.csv", 60, &load);
+    let run_with = |periods: &str| {
+        let json = ok(prescale()
+            .args(["simulate", "--capacity", "100", "--policies", "reactive,prescale", "--format", "json"])
+            .args(["--step-owns-scale-in", "true", "--step-in-below", "0.85", "--step-in-periods", periods])
+            .arg("--input")
+            .arg(&p));
+        let ps = policies(&json);
+        let p = policy(&ps, "prescale");
+        (int(p, "reversals_within_hour"), float(p, "instance_hours"), int(p, "scaling_actions"))
+    };
+    let (quick, slow) = (run_with("15"), run_with("60"));
+    println!("prescale reversals / instance-hours / actions: in after 15 low minutes {quick:?}, after 60 {slow:?}");
+    assert!(slow.0 < quick.0, "a longer window reverses less: {} vs {}", slow.0, quick.0);
+    assert!(slow.1 > quick.1, "and holds more: {} vs {}", slow.1, quick.1);
+    assert!(slow.2 < quick.2, "fewer actions: {} vs {}", slow.2, quick.2);
+    // The high load needs 15 instances at the 70 % target (1,000 / 70): held throughout, 15 × 72 h.
+    assert!(slow.1 < 15.0 * 72.0, "it still scales in, in the long lulls: {}", slow.1);
 }

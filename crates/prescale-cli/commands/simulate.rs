@@ -15,6 +15,9 @@ pub(crate) fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_p
         step.in_unit = prescale_plan::StepUnit::Percent;
         step.in_remove = pct;
     }
+    if let Some(n) = args.step_in_periods {
+        step.in_evaluation_periods = n;
+    }
     if let Some(f) = args.step_in_below {
         // The simulator reads thresholds in percent of an instance's capacity.
         let (out, _) = step.thresholds(target * 100.0, Some(100.0));

@@ -173,6 +173,12 @@ impl StepSettings {
         Ok(())
     }
 
+    /// Periods the scale-in alarm waits: `in_evaluation_periods`, raised to cover a warm-up of
+    /// `warmup_secs` (the window is the step policy's scale-in cooldown).
+    pub fn in_periods(&self, warmup_secs: u32) -> u32 {
+        self.in_evaluation_periods.max(warmup_secs.div_ceil(self.period_secs.max(1)))
+    }
+
     /// The (scale-out, scale-in) alarm thresholds for a target-tracking `target` value on a
     /// metric bounded by `ceiling`: the configured ones, else [`OUT_ABOVE_TARGET`] × the target
     /// (at most halfway to the ceiling) and 60 % of it.
@@ -339,8 +345,7 @@ pub(crate) fn reactive(
     // metric must stay low for at least the warm-up, so instances launched by a scale-out serve
     // (and lower the metric) before a scale-in can be judged.
     let period = s.period_secs.max(1);
-    let cover = w.div_ceil(period);
-    let in_periods = s.in_evaluation_periods.max(cover);
+    let in_periods = s.in_periods(w);
     let [out_name, in_name] = step_alarm_names(group);
     let alarm = |name: String, periods: u32, threshold: f64, comparison: &str, policy: &str| MetricAlarm {
         name,
