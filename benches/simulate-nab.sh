@@ -23,19 +23,13 @@ nab=$data/nab
 [ -d "$nab" ] || { echo "no NAB data at $nab: set PRESCALE_SHARED_DATA" >&2; exit 1; }
 [ -x "$bin" ] || { echo "no binary at $bin: run cargo build --release --locked" >&2; exit 1; }
 mkdir -p "$out"
-# Load-like: CPU, network bytes, request counts, tweet volumes. Left out: disk write bytes and
-# request latency (not load a fleet is sized on).
-traces=(
-  "$nab"/realAWSCloudwatch/ec2_cpu_utilization_*.csv
-  "$nab"/realAWSCloudwatch/rds_cpu_utilization_*.csv
-  "$nab"/realAWSCloudwatch/grok_asg_anomaly.csv
-  "$nab"/realKnownCause/cpu_utilization_asg_misconfiguration.csv
-  "$nab"/realAWSCloudwatch/ec2_network_in_*.csv
-  "$nab"/realAWSCloudwatch/iio_us-east-1_i-a2eb1cd9_NetworkIn.csv
-  "$nab"/realAWSCloudwatch/elb_request_count_8c0756.csv
-  "$nab"/realTweets/Twitter_volume_*.csv
-  data/demo/web-prod-requests.csv data/demo/api-staging-requests.csv data/demo/worker-dev-jobs.csv
-)
+# Load-like NAB series (benches/nab-traces.txt, globs under the NAB folder) and the demo groups.
+traces=()
+while read -r pattern; do
+  case $pattern in ''|'#'*) continue ;; esac
+  traces+=("$nab"/$pattern)
+done <"$(dirname "$0")/nab-traces.txt"
+traces+=(data/demo/web-prod-requests.csv data/demo/api-staging-requests.csv data/demo/worker-dev-jobs.csv)
 for t in "${traces[@]}"; do
   name=$(basename "$t" .csv)
   printf '%s … ' "$name" >&2

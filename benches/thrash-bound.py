@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """How much capacity halving the reversals costs on a trace, before any policy's lag.
 
-    python3 benches/thrash-bound.py TRACE.csv ...      (stdlib only; `bash benches/simulate-nab.sh`'s traces
-                                                         with no argument, from PRESCALE_SHARED_DATA)
+    python3 benches/thrash-bound.py [TRACE.csv ...]    (stdlib only; with no argument the NAB traces of
+                                                         benches/nab-traces.txt, from PRESCALE_SHARED_DATA)
 
 Each trace is sized as `prescale simulate` sizes it by default: one instance serves a tenth of the
 trace's 95th percentile at the target, so the need of a minute is ceil(load / that), at least 1, and
@@ -99,11 +99,9 @@ def main():
     traces = sys.argv[1:]
     if not traces:
         nab = os.path.join(os.environ.get("PRESCALE_SHARED_DATA", "../shared/data"), "nab")
-        pats = ["realAWSCloudwatch/ec2_cpu_utilization_*", "realAWSCloudwatch/rds_cpu_utilization_*",
-                "realAWSCloudwatch/grok_asg_anomaly", "realKnownCause/cpu_utilization_asg_misconfiguration",
-                "realAWSCloudwatch/ec2_network_in_*", "realAWSCloudwatch/iio_us-east-1_i-a2eb1cd9_NetworkIn",
-                "realAWSCloudwatch/elb_request_count_8c0756", "realTweets/Twitter_volume_*"]
-        traces = [f for p in pats for f in sorted(glob.glob(os.path.join(nab, p + ".csv")))]
+        listed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nab-traces.txt")
+        pats = [l.strip() for l in open(listed) if l.strip() and not l.startswith("#")]
+        traces = [f for p in pats for f in sorted(glob.glob(os.path.join(nab, p)))]
         if not traces:
             sys.exit(f"no NAB traces under {nab}: set PRESCALE_SHARED_DATA or name the traces")
     paths = {"hold 15 (reference)": lambda m: trailing_max(m, 15)}

@@ -560,18 +560,16 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         s.lead_time_mins
     )?;
     let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));
-    let in_mins = (u64::from(s.step.in_periods(s.boot_mins.saturating_mul(60))) * u64::from(s.step.period_secs.max(1)))
-        .div_ceil(60);
-    if s.step.scales_in_alone() {
+    let in_mins = s.step.in_window_mins(s.boot_mins.saturating_mul(60));
+    if s.step.enabled {
+        let (tracking, scale_in) = if s.step.scales_in_alone() {
+            ("target tracking out only", "the only scale-in")
+        } else {
+            ("target tracking", "in")
+        };
         writeln!(
             out,
-            "prescale's fallback: target tracking out only and step scaling (out at {step_out:.0} %, the only \
-             scale-in below {step_in:.0} % for {in_mins} min)"
-        )?;
-    } else if s.step.enabled {
-        writeln!(
-            out,
-            "prescale's fallback: target tracking and step scaling (out at {step_out:.0} %, in below {step_in:.0} % \
+            "prescale's fallback: {tracking} and step scaling (out at {step_out:.0} %, {scale_in} below {step_in:.0} % \
              for {in_mins} min)"
         )?;
     } else {

@@ -146,17 +146,19 @@ impl Aws {
             .unwrap();
     }
 
+    /// The group's scaling policy `name`, as Auto Scaling describes it.
+    fn policy(&self, group: &str, name: &str) -> aws_sdk_autoscaling::types::ScalingPolicy {
+        let out = self.rt.block_on(self.asg.describe_policies().auto_scaling_group_name(group).send()).unwrap();
+        out.scaling_policies().iter().find(|p| p.policy_name() == Some(name)).expect("policy").clone()
+    }
+
     /// Whether the group's target-tracking policy `name` has scale-in disabled.
     fn disables_scale_in(&self, group: &str, name: &str) -> bool {
-        let out = self.rt.block_on(self.asg.describe_policies().auto_scaling_group_name(group).send()).unwrap();
-        let p = out.scaling_policies().iter().find(|p| p.policy_name() == Some(name)).expect("policy");
-        p.target_tracking_configuration().and_then(|t| t.disable_scale_in()).unwrap_or(false)
+        self.policy(group, name).target_tracking_configuration().and_then(|t| t.disable_scale_in()).unwrap_or(false)
     }
 
     fn policy_arn(&self, group: &str, name: &str) -> String {
-        let out = self.rt.block_on(self.asg.describe_policies().auto_scaling_group_name(group).send()).unwrap();
-        let p = out.scaling_policies().iter().find(|p| p.policy_name() == Some(name)).expect("policy");
-        p.policy_arn().unwrap().to_string()
+        self.policy(group, name).policy_arn().unwrap().to_string()
     }
 
     /// Puts `values` (one per 5 minutes, ending just before `end`) as a metric.

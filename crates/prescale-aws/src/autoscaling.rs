@@ -45,13 +45,15 @@ fn size(v: Option<i32>) -> Option<u32> {
 }
 
 /// Records one batch call's outcome per change: applied, or failed with the item's own error (a
-/// batch call answers per item) or with the call's error for every change of the chunk.
-fn record_batch(
+/// batch call answers per item) or with the call's error, named by `op`, for every change of the
+/// chunk.
+fn record_batch<E: std::error::Error + 'static, R: std::fmt::Debug>(
     report: &mut ApplyReport,
     chunk: &[&Change],
-    outcome: Result<&[FailedScheduledUpdateGroupActionRequest], String>,
+    op: &str,
+    outcome: Result<&[FailedScheduledUpdateGroupActionRequest], &aws_sdk_autoscaling::error::SdkError<E, R>>,
 ) {
-    match outcome {
+    match outcome.map_err(|e| format!("{op}: {}", DisplayErrorContext(e))) {
         Ok(failed) => {
             for c in chunk {
                 match failed.iter().find(|f| f.scheduled_action_name() == Some(c.object_name())) {
@@ -186,11 +188,7 @@ impl AutoScalingSink {
             }
             let out = self.rt.block_on(req.send());
             let failed = out.as_ref().map(|o| o.failed_scheduled_update_group_actions());
-            record_batch(
-                report,
-                chunk,
-                failed.map_err(|e| format!("BatchPutScheduledUpdateGroupAction: {}", DisplayErrorContext(e))),
-            );
+            record_batch(report, chunk, "BatchPutScheduledUpdateGroupAction", failed);
         }
     }
 
@@ -204,11 +202,7 @@ impl AutoScalingSink {
                 .set_scheduled_action_names(Some(names));
             let out = self.rt.block_on(req.send());
             let failed = out.as_ref().map(|o| o.failed_scheduled_actions());
-            record_batch(
-                report,
-                chunk,
-                failed.map_err(|e| format!("BatchDeleteScheduledAction: {}", DisplayErrorContext(e))),
-            );
+            record_batch(report, chunk, "BatchDeleteScheduledAction", failed);
         }
     }
 

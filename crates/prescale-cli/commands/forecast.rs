@@ -27,21 +27,22 @@ pub(crate) fn fit_levels(c: &Config) -> Vec<Level> {
     levels
 }
 
+/// How a file's series is forecast under a configuration: its holidays, transform and weekends,
+/// in UTC (a file belongs to no group and so to no time zone), no bounds.
+pub(crate) fn file_options(c: &Config, now: DateTime<Utc>) -> Result<BuildOptions> {
+    Ok(BuildOptions { flags: forecast_flags(&c.forecast.holiday_dates()?, None, &[], now), ..generated_options(c) })
+}
+
+/// How a generated series (a load test's) is forecast under a configuration: as a file's, without
+/// holidays (its days are no calendar's).
+pub(crate) fn generated_options(c: &Config) -> BuildOptions {
+    BuildOptions { transform: c.forecast.transform, weekends: c.forecast.weekends_in(0), ..BuildOptions::default() }
+}
+
 /// Holidays (whole local days in `tz`, UTC when `None`) and the windows of past events, as the
 /// models' flags. Events are cut at `now`: in the history they let a model tell their load from
 /// ordinary load; ahead, the planner applies them to the forecast (a flag there would count them
 /// twice).
-/// How a file's series is forecast under a configuration: its holidays, transform and weekends,
-/// in UTC (a file belongs to no group and so to no time zone), no bounds.
-pub(crate) fn file_options(c: &Config, now: DateTime<Utc>) -> Result<BuildOptions> {
-    Ok(BuildOptions {
-        flags: forecast_flags(&c.forecast.holiday_dates()?, None, &[], now),
-        transform: c.forecast.transform,
-        weekends: c.forecast.weekends_in(0),
-        ..BuildOptions::default()
-    })
-}
-
 pub(crate) fn forecast_flags(
     holidays: &[chrono::NaiveDate],
     tz: Option<chrono_tz::Tz>,

@@ -72,9 +72,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         if let Some(p) = &g.config {
             let c = Config::load(p)?;
             s.model = c.forecast.model.clone();
-            // A generated trace belongs to no group: its forecasts take the config's transform and
-            // weekends, in UTC, and no holidays.
-            s.forecast = BuildOptions { flags: None, ..file_options(&c, Utc::now())? };
+            s.forecast = generated_options(&c);
         }
         step_flags(args, s.target_utilization, &mut s.step)?;
         return scenarios(args, &s, &choice.scenarios());

@@ -163,15 +163,15 @@ impl Forecast {
     ///
     /// # Errors
     /// As [`Forecast::new`].
-    pub fn map_values(&self, f: impl Fn(usize, f64) -> f64) -> Result<Self, CoreError> {
+    pub fn map_values(self, f: impl Fn(usize, f64) -> f64) -> Result<Self, CoreError> {
         let map = |v: &[f64]| -> Vec<f64> { v.iter().enumerate().map(|(i, x)| f(i, *x)).collect() };
         let intervals = self
             .intervals
             .iter()
             .map(|iv| Interval { level: iv.level, lower: map(&iv.lower), upper: map(&iv.upper) })
             .collect();
-        let mut out = Self::new(self.model.clone(), self.start, self.step_secs, map(&self.point), intervals)?;
-        out.scores.clone_from(&self.scores);
+        let mut out = Self::new(self.model, self.start, self.step_secs, map(&self.point), intervals)?;
+        out.scores = self.scores;
         Ok(out)
     }
 

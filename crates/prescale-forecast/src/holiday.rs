@@ -22,6 +22,7 @@
 //! A holiday on a weekend is both: the weekend's ratio times the holiday's, which is a share of
 //! an ordinary day of its own weekday.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::Duration;
@@ -79,7 +80,7 @@ impl Day {
 
 /// The kind of the holiday at `secs`, if `secs` is in one: by the local weekday (at `offset`
 /// seconds from UTC) of the holiday's middle.
-pub(crate) fn kind_at(flags: &Flags, secs: i64, offset: i64) -> Option<DayKind> {
+fn kind_at(flags: &Flags, secs: i64, offset: i64) -> Option<DayKind> {
     let (a, b) = flags.holiday_span(secs)?;
     Some(if is_weekend(a + (b - a) / 2 + offset) { DayKind::Weekend } else { DayKind::Weekday })
 }
@@ -134,11 +135,10 @@ const RATIO_RANGE: (f64, f64) = (0.02, 50.0);
 
 /// Runs of consecutive slots with the same `Some` key (each `(start, end, key)`, end exclusive).
 fn runs<K: Copy + PartialEq>(keys: impl IntoIterator<Item = Option<K>>) -> Vec<(usize, usize, K)> {
-    let keys: Vec<Option<K>> = keys.into_iter().collect();
     let mut out = Vec::new();
     let mut open: Option<(usize, K)> = None;
-    for i in 0..=keys.len() {
-        let key = keys.get(i).copied().flatten();
+    // A `None` after the last slot closes the last run.
+    for (i, key) in keys.into_iter().chain(std::iter::once(None)).enumerate() {
         if let Some((s, k0)) = open
             && key != Some(k0)
         {
@@ -169,12 +169,11 @@ pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<Hol
     let agree = weekends.len() >= 2 && (weekends.iter().all(|r| *r < 1.0) || weekends.iter().all(|r| *r > 1.0));
     let weekends = if agree { ratio(&weekends) } else { None };
     let plain = HolidayEffect { weekends, ..HolidayEffect::default() };
-    let y = if weekends.is_some() { remove(y, days, plain) } else { y.to_vec() };
+    let learnt = weekends.is_some();
+    let y: Cow<[f64]> = if learnt { Cow::Owned(remove(y, days, plain)) } else { Cow::Borrowed(y) };
     let holiday_runs = runs(days.iter().map(|d| d.holiday));
     let holidays = |kind: DayKind| {
-        let of_kind: Vec<(usize, usize)> =
-            holiday_runs.iter().filter(|r| r.2 == kind).map(|&(s, e, _)| (s, e)).collect();
-        let learnt = weekends.is_some();
+        let of_kind = spans(holiday_runs.iter().copied().filter(|r| r.2 == kind));
         ratio(&run_ratios(&y, m, &of_kind, |i, j| {
             days[j].holiday.is_none() && (learnt || days[j].weekend == days[i].weekend)
         }))
@@ -184,7 +183,7 @@ pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<Hol
 }
 
 /// The `(start, end)` of each run.
-fn spans<K>(runs: Vec<(usize, usize, K)>) -> Vec<(usize, usize)> {
+fn spans<K>(runs: impl IntoIterator<Item = (usize, usize, K)>) -> Vec<(usize, usize)> {
     runs.into_iter().map(|(s, e, _)| (s, e)).collect()
 }
 
@@ -194,9 +193,9 @@ fn ratio(r: &[f64]) -> Option<Ratio> {
 }
 
 /// One ratio per run (at least half a day long): its median load over the median load of the
-/// slots `j` around it that are `ordinary(i, j)` for its slot `i`, the same slots a week away, else a day away (a week away from a
-/// weekend is another weekend: its weekdays are the day before and after). None for a run with
-/// nothing around it, or where the loads are not positive.
+/// slots `j` around it that are `ordinary(i, j)` for its slot `i`, the same slots a week away,
+/// else a day away (a week away from a weekend is another weekend: its weekdays are the day
+/// before and after). None for a run with nothing around it, or where the loads are not positive.
 fn run_ratios(y: &[f64], m: usize, runs: &[(usize, usize)], ordinary: impl Fn(usize, usize) -> bool) -> Vec<f64> {
     let n = y.len();
     let ordinary = |i: usize, j: usize| j < n && ordinary(i, j) && y[j].is_finite();

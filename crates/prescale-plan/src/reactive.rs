@@ -21,6 +21,21 @@ pub enum StepUnit {
     Instances,
 }
 
+impl StepUnit {
+    /// Auto Scaling's `AdjustmentType` for the unit.
+    pub fn adjustment_type(self) -> &'static str {
+        match self {
+            Self::Percent => "PercentChangeInCapacity",
+            Self::Instances => "ChangeInCapacity",
+        }
+    }
+
+    /// The `MinAdjustmentMagnitude` written with it: at least one instance for a percent change.
+    pub fn min_adjustment_magnitude(self) -> Option<u32> {
+        (self == Self::Percent).then_some(1)
+    }
+}
+
 /// One scale-out step: from `above_pct` percent over the alarm threshold on, add `add`.
 /// Percent of the threshold rather than metric units, so the same steps fit CPU percent and
 /// requests per target alike.
@@ -179,6 +194,12 @@ impl StepSettings {
         self.in_evaluation_periods.max(warmup_secs.div_ceil(self.period_secs.max(1)))
     }
 
+    /// Minutes the scale-in alarm's window lasts with a warm-up of `warmup_secs` (see
+    /// [`StepSettings::in_periods`]), at least one.
+    pub fn in_window_mins(&self, warmup_secs: u32) -> u64 {
+        (u64::from(self.in_periods(warmup_secs)) * u64::from(self.period_secs.max(1))).div_ceil(60).max(1)
+    }
+
     /// The (scale-out, scale-in) alarm thresholds for a target-tracking `target` value on a
     /// metric bounded by `ceiling`: the configured ones, else [`OUT_ABOVE_TARGET`] × the target
     /// (at most halfway to the ceiling) and 60 % of it.
@@ -317,13 +338,12 @@ pub(crate) fn reactive(
             adjustment: i32::try_from(st.add).unwrap_or(i32::MAX),
         })
         .collect();
-    let percent = s.out_unit == StepUnit::Percent;
     policies.push(ReactivePolicy {
         name: STEP_OUT_POLICY.into(),
         kind: PolicyKind::StepScaling {
-            adjustment_type: if percent { "PercentChangeInCapacity" } else { "ChangeInCapacity" }.into(),
+            adjustment_type: s.out_unit.adjustment_type().into(),
             steps,
-            min_adjustment_magnitude: percent.then_some(1),
+            min_adjustment_magnitude: s.out_unit.min_adjustment_magnitude(),
             estimated_instance_warmup_secs: Some(w),
         },
     });
@@ -331,13 +351,13 @@ pub(crate) fn reactive(
     policies.push(ReactivePolicy {
         name: STEP_IN_POLICY.into(),
         kind: PolicyKind::StepScaling {
-            adjustment_type: if in_percent { "PercentChangeInCapacity" } else { "ChangeInCapacity" }.into(),
+            adjustment_type: s.in_unit.adjustment_type().into(),
             steps: vec![StepAdjustment {
                 lower: None,
                 upper: Some(0.0),
                 adjustment: -i32::try_from(s.in_remove).unwrap_or(i32::MAX),
             }],
-            min_adjustment_magnitude: in_percent.then_some(1),
+            min_adjustment_magnitude: s.in_unit.min_adjustment_magnitude(),
             estimated_instance_warmup_secs: None,
         },
     });
@@ -363,7 +383,7 @@ pub(crate) fn reactive(
         alarm(out_name, s.out_evaluation_periods, out_threshold, "GreaterThanOrEqualToThreshold", STEP_OUT_POLICY),
         alarm(in_name, in_periods, in_threshold, "LessThanThreshold", STEP_IN_POLICY),
     ];
-    let unit = if percent { " %" } else { "" };
+    let unit = if s.out_unit == StepUnit::Percent { " %" } else { "" };
     let out_steps: Vec<String> =
         s.out_steps.iter().map(|st| format!("+{}{unit} from {} % above", st.add, st.above_pct)).collect();
     decisions.push(PlanDecision {

@@ -166,7 +166,7 @@ impl StepScaling {
         // Utilization in percent of the serving capacity: 100 is full.
         let (out, inn) = settings.thresholds(target * 100.0, Some(100.0));
         let minutes = |periods: u32| (u64::from(periods) * u64::from(settings.period_secs).max(1)).div_ceil(60).max(1);
-        let in_minutes = minutes(settings.in_periods(boot_mins.saturating_mul(60)));
+        let in_minutes = settings.in_window_mins(boot_mins.saturating_mul(60));
         Self {
             out_at: out / 100.0,
             in_at: inn / 100.0,
