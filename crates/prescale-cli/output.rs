@@ -146,8 +146,13 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                     m
                 })
                 .collect();
-            let doc =
-                serde_json::json!({ "model": f.model, "step_secs": f.step_secs, "backtest": f.scores, "rows": rows });
+            let doc = serde_json::json!({
+                "model": f.model,
+                "step_secs": f.step_secs,
+                "weekend_ratio": f.weekend_ratio,
+                "backtest": f.scores,
+                "rows": rows
+            });
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }
@@ -161,7 +166,7 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
             }
             right(&mut t, 1);
             writeln!(out, "model {} · {} steps of {} s · times in UTC", f.model, f.len(), f.step_secs)?;
-            if let Some(r) = prescale_forecast::holiday::weekend_ratio(&f.model) {
+            if let Some(r) = f.weekend_ratio {
                 writeln!(
                     out,
                     "weekends: forecast at {r:.2} × the load of the weekdays beside them, as the history's weekends \

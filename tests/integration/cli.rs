@@ -332,6 +332,21 @@ fn weekends_are_learnt_by_default_and_forecast_lower_unless_turned_off() {
         table.contains("weekends(0.") && table.contains("weekends: forecast at 0."),
         "the model id and the table say what was learnt: {table}"
     );
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let out = ok(prescale()
+            .args(["forecast", "show", "--horizon", "2h", "--format", "json"])
+            .args(extra)
+            .arg("--input")
+            .arg(&p));
+        serde_json::from_str(&out).unwrap()
+    };
+    let ratio = json(&[])["weekend_ratio"].as_f64().expect("the JSON says the weekend ratio");
+    assert!(
+        table.contains(&format!("weekends: forecast at {ratio:.2} ×")) && (ratio - shape.weekend).abs() < 0.15,
+        "JSON {ratio}, shape {:.2}: {table}",
+        shape.weekend
+    );
+    assert!(json(&["--weekends", "false"])["weekend_ratio"].is_null());
     let table = ok(prescale().args(["forecast", "show", "--horizon", "2h", "--weekends", "false", "--input"]).arg(&p));
     assert!(!table.contains("weekends("), "{table}");
 }

@@ -24,6 +24,7 @@ pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast,
         Forecast::new(forecast.model.clone(), forecast.ts(skip), forecast.step_secs, cut(&forecast.point), intervals)
             .map_err(|e| e.to_string())?;
     cutted.scores = forecast.scores;
+    cutted.weekend_ratio = forecast.weekend_ratio;
     Ok(cutted)
 }
 

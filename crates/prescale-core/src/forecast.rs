@@ -77,6 +77,10 @@ pub struct Forecast {
     /// their weights in it (empty for a model fitted without backtests).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<ModelScore>,
+    /// The load of a weekend as a share of the weekdays' beside it, when the fit learnt one and
+    /// forecast weekends with it (None: weekends were forecast as any day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weekend_ratio: Option<f64>,
 }
 
 mod nan_as_null {
@@ -154,11 +158,11 @@ impl Forecast {
                 hi = *u;
             }
         }
-        Ok(Self { model: model.into(), start, step_secs, point, intervals, scores: Vec::new() })
+        Ok(Self { model: model.into(), start, step_secs, point, intervals, scores: Vec::new(), weekend_ratio: None })
     }
 
     /// The same forecast with `f(step, value)` applied to the point and to every interval bound
-    /// (a back-transform, a scaling of some steps); its model, clock and scores kept, its
+    /// (a back-transform, a scaling of some steps); its model, clock, scores and weekend ratio kept, its
     /// invariants restored as [`Forecast::new`] does.
     ///
     /// # Errors
@@ -172,6 +176,7 @@ impl Forecast {
             .collect();
         let mut out = Self::new(self.model, self.start, self.step_secs, map(&self.point), intervals)?;
         out.scores = self.scores;
+        out.weekend_ratio = self.weekend_ratio;
         Ok(out)
     }
 

@@ -256,18 +256,10 @@ impl SpecialDays {
     }
 }
 
-/// The model id of a fit that learnt weekends begins `weekends(RATIO):`.
-const WEEKENDS_ID: &str = "weekends";
-
-/// The model id of a fit of `inner` that learnt the weekend ratio `r`.
+/// The model id of a fit of `inner` that learnt the weekend ratio `r` (the ratio itself is
+/// [`Forecast::weekend_ratio`]).
 fn weekends_id(r: f64, inner: &str) -> String {
-    format!("{WEEKENDS_ID}({r:.2}):{inner}")
-}
-
-/// The weekend ratio a model id says its fit learnt, if any (see [`weekends_id`]).
-pub fn weekend_ratio(model_id: &str) -> Option<f64> {
-    let rest = model_id.strip_prefix(WEEKENDS_ID)?.strip_prefix('(')?;
-    rest.split_once("):")?.0.parse().ok()
+    format!("weekends({r:.2}):{inner}")
 }
 
 /// How far ahead of a fit a holiday is announced in its warnings: the default horizon.
@@ -372,6 +364,8 @@ impl Rewrite for PutBack {
     /// its interval bounds (the engine's intervals are relative to the forecast's size).
     fn rewrite(&self, f: Forecast) -> Result<Forecast, ForecastError> {
         let Some(effect) = self.effect else { return Ok(f) };
+        let mut f = f;
+        f.weekend_ratio = effect.weekends.map(|r| r.ratio);
         let factors: Vec<f64> = self
             .days
             .ahead(f.start.timestamp(), f.step_secs, f.point.len())
@@ -451,11 +445,26 @@ mod tests {
     }
 
     #[test]
-    fn the_model_id_says_the_weekend_ratio() {
-        assert_eq!(weekend_ratio("weekends(0.61):auto[profile(day,7d)+ses 64%]"), Some(0.61));
-        assert_eq!(weekend_ratio("weekends(1.20):log:auto[median(1d) 100%]"), Some(1.2));
-        assert_eq!(weekend_ratio("auto[median(1d) 100%]"), None);
-        assert_eq!(weekend_ratio("weekends(x):auto"), None);
+    fn a_forecast_says_the_weekend_ratio_its_fit_learnt() {
+        let quiet: Vec<(i64, f64)> = [5, 6, 12, 13, 19, 20].iter().map(|d| (*d, 0.6)).collect();
+        let start = chrono::DateTime::from_timestamp(MONDAY * DAY, 0).unwrap();
+        let fit = |y: Vec<f64>| {
+            let model = Holidays {
+                inner: crate::ModelSpec::Median { window_days: 1.0 }.build(),
+                days: weekends(0),
+                bounds: Bounds::default(),
+            };
+            let history = Series::new(start, 3600, y).unwrap();
+            model.fit(&history).unwrap().predict(48, &[prescale_core::Level::new(0.8).unwrap()]).unwrap()
+        };
+        let f = fit(series(&quiet));
+        assert!(f.weekend_ratio.is_some_and(|r| (r - 0.6).abs() < 1e-9), "{:?}", f.weekend_ratio);
+        assert!(f.model.starts_with("weekends(0.60):"), "{}", f.model);
+        // The history ends on a Sunday, so the two days ahead are weekdays: the forecast still
+        // says the ratio its fit learnt. Without weekends to learn, it says none.
+        let plain = fit(series(&[]));
+        assert_eq!(plain.weekend_ratio, None);
+        assert!(!plain.model.contains("weekends"), "{}", plain.model);
     }
 
     /// Weekends alone, at `offset` from UTC.

@@ -134,6 +134,7 @@ pub fn shape(
     let shaped = Forecast::new(f.model.clone(), f.start, f.step_secs, f.point, f.intervals)
         .map(|mut s| {
             s.scores = f.scores;
+            s.weekend_ratio = f.weekend_ratio;
             s
         })
         .unwrap_or_else(|_| forecast.clone());

@@ -77,6 +77,9 @@ impl ForecastTable {
             })?;
             meta.insert("prescale.scores".into(), scores);
         }
+        if let Some(r) = forecast.weekend_ratio {
+            meta.insert("prescale.weekend_ratio".into(), r.to_string());
+        }
         write_atomic(&path, |f| {
             let mut w = ArrowWriter::try_new(f, schema, Some(writer_props(meta)))
                 .map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
@@ -145,6 +148,14 @@ impl ForecastTable {
         if let Some(text) = meta.get("prescale.scores") {
             forecast.scores = serde_json::from_str(text).map_err(|_| bad("unreadable scores"))?;
         }
+        if let Some(text) = meta.get("prescale.weekend_ratio") {
+            forecast.weekend_ratio = Some(
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|r| r.is_finite() && *r > 0.0)
+                    .ok_or_else(|| bad("unreadable weekend ratio"))?,
+            );
+        }
         Ok((forecast, issued))
     }
 }
@@ -172,6 +183,7 @@ mod tests {
             weight: 1.0,
             reference: false,
         }];
+        f.weekend_ratio = Some(0.61);
         let id = MetricId::new("web prod", "requests");
         table.write(&id, &f, t0).unwrap();
         let (back, issued) = table.read(&id).unwrap();
