@@ -469,8 +469,31 @@ impl Config {
                 self.ingest.period_secs
             );
         }
+        if self.ingest.grid.max_interpolate_secs < 0 {
+            bail!(
+                "[ingest] grid.max_interpolate_secs = {} must be 0 or more (seconds of gap filled by interpolation; \
+                 0 fills none)",
+                self.ingest.grid.max_interpolate_secs
+            );
+        }
         if self.forecast.horizon_hours <= 0 {
             bail!("[forecast] horizon_hours must be positive");
+        }
+        if self.forecast.train_days < 2 {
+            bail!(
+                "[forecast] train_days = {} must be at least 2 (the days of history a fit sees; 28 by default)",
+                self.forecast.train_days
+            );
+        }
+        if self.forecast.levels.is_empty() {
+            bail!("[forecast] levels is empty: give the interval levels to forecast, e.g. [50, 80, 90, 95]");
+        }
+        if self.plan.lead_time_mins < 0 || self.plan.min_hold_mins < 0 {
+            bail!(
+                "[plan] lead_time_mins = {} and min_hold_mins = {} must be 0 or more (minutes)",
+                self.plan.lead_time_mins,
+                self.plan.min_hold_mins
+            );
         }
         for l in &self.forecast.levels {
             Level::new(*l).with_context(|| "[forecast] levels")?;
@@ -506,6 +529,12 @@ impl Config {
             if !(e.target_utilization > 0.0 && e.target_utilization <= 1.0) {
                 bail!("[environments.{name}] target_utilization = {} must be in (0, 1]", e.target_utilization);
             }
+            if !(e.headroom >= 0.0 && e.headroom.is_finite()) {
+                bail!(
+                    "[environments.{name}] headroom = {} must be a fraction of 0 or more (0.1 adds 10 %)",
+                    e.headroom
+                );
+            }
             if let Some(u) = e.quantile_utilization
                 && !(u >= e.target_utilization && u <= 1.0)
             {
@@ -534,6 +563,9 @@ impl Config {
                 bail!("group {:?} is listed twice", g.name);
             }
             CapacityBounds::new(g.min_size, g.max_size).with_context(|| format!("group {:?}", g.name))?;
+            if g.max_size == 0 {
+                bail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
+            }
             if !self.environments.contains_key(&g.environment) && !self.environments.is_empty() {
                 bail!(
                     "group {:?} names environment {:?}, which has no [environments.{}] section",
@@ -720,6 +752,20 @@ mod tests {
         assert!(e.contains("min 900 > max"), "{e}");
         let typo = format!("{DEMO_CONFIG}\n[plan]\nlead_time = 3\n");
         assert!(Config::parse(&typo, Path::new("."), "x").is_err());
+        // Values out of range are refused by name, not planned with.
+        for (from, to, says) in [
+            ("lead_time_mins = 10", "lead_time_mins = -10", "lead_time_mins = -10"),
+            ("headroom = 0.1", "headroom = -0.5", "headroom = -0.5"),
+            ("headroom = 0.1", "headroom = inf", "headroom = inf"),
+            ("max_interpolate_secs = 3600", "max_interpolate_secs = -1", "max_interpolate_secs = -1"),
+            ("train_days = 28", "train_days = 0", "train_days = 0"),
+            ("levels = [50, 80, 90, 95]", "levels = []", "levels is empty"),
+        ] {
+            let bad = DEMO_CONFIG.replacen(from, to, 1);
+            assert_ne!(bad, DEMO_CONFIG, "{from}");
+            let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
+            assert!(e.contains(says), "{to}: {e}");
+        }
     }
 
     #[test]

@@ -154,10 +154,10 @@ struct ShowArgs {
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Forecast horizon for --input, e.g. 48h, 2d, 90m
-    #[arg(long, default_value = "48h")]
+    #[arg(long, default_value = "48h", allow_hyphen_values = true)]
     horizon: String,
     /// Interval levels in percent, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "80,95")]
+    #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true)]
     levels: Vec<f64>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -200,13 +200,13 @@ struct BacktestArgs {
     #[arg(long, default_value_t = 3)]
     origins: usize,
     /// Forecast horizon from each origin, e.g. 48h
-    #[arg(long, default_value = "48h")]
+    #[arg(long, default_value = "48h", allow_hyphen_values = true)]
     horizon: String,
     /// Training window before each origin, e.g. 14d
     #[arg(long, default_value = "14d")]
     train: String,
     /// Interval levels scored, in percent
-    #[arg(long, value_delimiter = ',', default_value = "80,95")]
+    #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true)]
     levels: Vec<f64>,
     /// Output format of the scores (csv is not offered: use json)
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -457,8 +457,9 @@ struct SimulateArgs {
     /// [plan] lead_time_mins]
     #[arg(long, value_name = "MINUTES")]
     lead_time_mins: Option<u32>,
-    /// Days of history before the first nightly forecast
-    #[arg(long, value_name = "DAYS", default_value_t = 2)]
+    /// Days of history before the first nightly forecast (at least 1; the forecast needs two days to
+    /// fit more than a median)
+    #[arg(long, value_name = "DAYS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
     min_history_days: u32,
     /// Minutes between two scale-ins of target tracking
     #[arg(long, value_name = "MINUTES", default_value_t = 5)]
@@ -526,7 +527,16 @@ fn main() -> ExitCode {
         eprintln!("prescale hit a bug; please report it with the command line above.");
         std::process::exit(2);
     }));
-    let cli = Cli::parse();
+    // A usage error (an unknown flag, a value out of range) is an expected failure like any
+    // other: exit 1, keeping 2 for bugs. Help and version exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     let level = match cli.global.verbose {
         0 => "warn",
         1 => "info",

@@ -500,19 +500,16 @@ pub fn backtest(
         let h: Vec<&str> = header.iter().map(String::as_str).collect();
         let mut t = table(&h);
         let best = rows.iter().map(|r| r.mase).filter(|v| v.is_finite()).fold(f64::INFINITY, f64::min);
+        // A score that is undefined on this series (a WAPE of an all-zero one: 0 / 0) is a dash.
+        let fixed = |v: f64, decimals: usize| if v.is_finite() { format!("{v:.decimals$}") } else { "-".into() };
         for r in rows {
             let fitted = r.fitted.first().cloned().unwrap_or_default();
             let mark = if r.mase == best { " *" } else { "" };
-            let mut cells = vec![
-                format!("{}{mark}", r.model),
-                fitted,
-                format!("{:.3}", r.mase),
-                format!("{:.1}", r.smape),
-                format!("{:.3}", r.wape),
-            ];
-            cells.extend(r.coverage.iter().map(|(_, c)| format!("{c:.2}")));
-            cells.extend(r.width.iter().map(|(_, w)| format!("{w:.2}")));
-            cells.push(format!("{:.3}", r.pinball));
+            let mut cells =
+                vec![format!("{}{mark}", r.model), fitted, fixed(r.mase, 3), fixed(r.smape, 1), fixed(r.wape, 3)];
+            cells.extend(r.coverage.iter().map(|(_, c)| fixed(*c, 2)));
+            cells.extend(r.width.iter().map(|(_, w)| fixed(*w, 2)));
+            cells.push(fixed(r.pinball, 3));
             t.add_row(cells);
         }
         right(&mut t, 2);

@@ -492,3 +492,114 @@ file = "inst.csv"
     assert_eq!(code, 1);
     assert!(err.contains("instances_metric \"cpu\" must be another"), "{err}");
 }
+
+/// Four days of 5-minute load with a daily cycle, as `ts,value` rows (timestamps by `stamp`).
+fn four_days(stamp: impl Fn(i64) -> String, value: impl Fn(usize) -> String) -> String {
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-10-26T00:00:00Z").unwrap().timestamp();
+    let mut text = String::from("ts,value\n");
+    for i in 0..4 * 288 {
+        text.push_str(&format!("{},{}\n", stamp(t0 + 300 * i as i64), value(i)));
+    }
+    text
+}
+
+fn daily_load(i: usize) -> f64 {
+    10_000.0 + 5_000.0 * (std::f64::consts::TAU * (i % 288) as f64 / 288.0).sin() + (i % 7) as f64 * 100.0
+}
+
+fn csv_rows(out: &str) -> Vec<Vec<f64>> {
+    out.lines().skip(1).map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect()).collect()
+}
+
+#[test]
+fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let rfc = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339();
+    let good = write("good.csv", four_days(rfc, |i| daily_load(i).to_string()));
+    let show = |p: &Path, extra: &[&str]| {
+        run(prescale()
+            .args(["forecast", "show", "--horizon", "48h", "--format", "csv"])
+            .args(extra)
+            .arg("--input")
+            .arg(p))
+    };
+
+    // Epoch milliseconds are read as such (not as seconds 50,000 years ahead).
+    let ms = write("ms.csv", four_days(|t| (t * 1000).to_string(), |i| daily_load(i).to_string()));
+    let (code, out, err) = show(&ms, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().nth(1).unwrap().starts_with("2026-10-30T00:00:00Z"), "{out}");
+
+    // A value near f64::MAX is a unit error, refused with its line.
+    let huge =
+        write("huge.csv", four_days(rfc, |i| if i == 500 { "1.7e308".into() } else { daily_load(i).to_string() }));
+    let (code, _, err) = show(&huge, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("huge.csv:502") && err.contains("1e100"), "{err}");
+
+    // A 1000× spike in the last slot is not forecast to come back the next two nights.
+    let spike = write(
+        "spike.csv",
+        four_days(
+            rfc,
+            |i| if i == 4 * 288 - 1 { (daily_load(i) * 1000.0).to_string() } else { daily_load(i).to_string() },
+        ),
+    );
+    let (code, out, err) = show(&spike, &[]);
+    assert_eq!(code, 0, "{err}");
+    let rows = csv_rows(&out);
+    let worst = rows.iter().map(|r| r[4]).fold(0.0f64, f64::max);
+    assert!(worst < 3.0 * 15_700.0, "a hi95 of {worst} after a one-slot spike: {out}");
+
+    // A day-long gap is left missing on the grid, then filled by the forecast, each said.
+    let gap = write(
+        "gap.csv",
+        four_days(rfc, |i| if (288..576).contains(&i) { String::new() } else { daily_load(i).to_string() })
+            .lines()
+            .filter(|l| !l.ends_with(','))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    let (code, _, err) = show(&gap, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("288 slots missing") && err.contains("filled 288 missing slots"), "{err}");
+
+    // Stamps a little off a 5-minute grid are snapped to it, and the user is told.
+    let jitter = write(
+        "jitter.csv",
+        four_days(|t| rfc(t + [0, 40, -35, 20][(t / 300 % 4) as usize]), |i| daily_load(i).to_string()),
+    );
+    let (code, out, err) = show(&jitter, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("onto a 300 s grid") && err.contains("snapped"), "{err}");
+    assert_eq!(csv_rows(&out).len(), 576);
+
+    // Two rows: a median with honest (not zero-width) intervals, nested.
+    let two = write("two.csv", "ts,value\n2026-10-26T00:00:00Z,8584\n2026-10-26T00:05:00Z,8870\n".into());
+    let (code, out, err) = show(&two, &[]);
+    assert_eq!(code, 0, "{err}");
+    let r = &csv_rows(&out)[0];
+    assert!(r[3] < r[1] && r[1] < r[0] && r[0] < r[2] && r[2] < r[4] && r[4] - r[3] > 286.0, "{out}");
+
+    // Usage errors exit 1 (2 is for bugs), and say what is wrong.
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "bogus", "--input"]).arg(&good));
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--levels", "-5", "--input"]).arg(&good));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("interval level -5"), "{err}");
+
+    // Settings a replay cannot honour are refused before any work.
+    let (code, _, err) = run(prescale().args(["simulate", "--capacity", "1e-6", "--input"]).arg(&good));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("at most 100000 instances"), "{err}");
+    let (code, _, err) = run(prescale()
+        .args(["simulate", "--step-owns-scale-in", "true", "--step-scaling", "false", "--input"])
+        .arg(&good));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("needs step scaling"), "{err}");
+}

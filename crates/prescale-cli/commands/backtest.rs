@@ -17,7 +17,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         origins: args.origins.max(1),
         horizon: parse_horizon(&args.horizon)?,
         train: parse_horizon(&args.train).context("--train")?,
-        levels: args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?,
+        levels: cli_levels(&args.levels)?,
     };
     // Each series is backtested with the models built as `forecast fit` builds them: the
     // configured holidays (events aside: they are not known at past origins), transform, bounds

@@ -161,17 +161,23 @@ pub fn parse_horizon(s: &str) -> Result<Duration> {
     Ok(d)
 }
 
-/// The grid step of raw samples: the median spacing of their distinct timestamps.
+/// The grid step of raw samples: the median over their distinct timestamps of the spacing across
+/// ten of them (a tenth of it: one stamp's jitter counts a tenth), rounded to whole minutes from a
+/// minute up, so stamps up to a minute off a 5-minute grid are on that grid. Gaps move only the
+/// few spans that cross them.
 pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
     let mut ts: Vec<i64> = raw.iter().map(|s| s.ts.timestamp()).collect();
     ts.sort_unstable();
     ts.dedup();
-    let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
-    if d.is_empty() {
+    let k = ts.len().saturating_sub(1).min(10);
+    if k == 0 {
         return None;
     }
-    d.sort_unstable();
-    Some(d[d.len() / 2]).filter(|s| *s > 0)
+    let mut d: Vec<f64> = ts.windows(k + 1).map(|w| (w[k] - w[0]) as f64 / k as f64).collect();
+    d.sort_by(f64::total_cmp);
+    let median = d[d.len() / 2].round() as i64;
+    let step = if median >= 60 { (median + 30) / 60 * 60 } else { median };
+    Some(step).filter(|s| *s > 0)
 }
 
 /// Reads a CSV or Parquet file of `ts,value` onto its own grid (the median spacing), repairing
@@ -183,16 +189,25 @@ pub(crate) fn read_input(path: &Path) -> Result<Series> {
     };
     let step = infer_step(&raw)
         .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
-    let (series, report) = regularize(&raw, step, &GridPolicy { max_interpolate_secs: i64::MAX / 4 })?;
-    if report.duplicates + report.non_finite + report.interpolated + report.out_of_order > 0 {
-        warn!(
-            "{}: repaired the input: {} duplicates averaged, {} non-finite dropped, {} out of order, {} slots interpolated",
-            path.display(),
-            report.duplicates,
-            report.non_finite,
-            report.out_of_order,
-            report.interpolated
-        );
+    // The grid policy of ingest: gaps up to an hour interpolated, longer ones left missing (each
+    // command then says what it does with them).
+    let (series, report) =
+        regularize(&raw, step, &GridPolicy::default()).with_context(|| path.display().to_string())?;
+    let r = &report;
+    let repairs: Vec<String> = [
+        (r.snapped, "off the grid snapped to it"),
+        (r.duplicates, "duplicates averaged"),
+        (r.non_finite, "non-finite dropped"),
+        (r.out_of_order, "out of order sorted"),
+        (r.interpolated, "slots interpolated"),
+        (r.missing, "slots missing (gaps over an hour)"),
+    ]
+    .iter()
+    .filter(|(count, _)| *count > 0)
+    .map(|(count, what)| format!("{count} {what}"))
+    .collect();
+    if !repairs.is_empty() {
+        warn!("{}: repaired the input onto a {step} s grid: {}", path.display(), repairs.join(", "));
     }
     Ok(series)
 }
@@ -203,7 +218,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let step = series.step_secs();
     let horizon = parse_horizon(&args.horizon)?;
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
-    let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
+    let levels = cli_levels(&args.levels)?;
     let config = g.config.as_deref().map(Config::load).transpose()?;
     let configured = config.as_ref().map(|c| c.forecast.model.clone());
     let model = match args.model.as_deref() {
@@ -219,6 +234,19 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     }
     let bounds = Bounds { min: args.min, max: args.max };
     bounds.validate().map_err(|e| anyhow::anyhow!("--min/--max: {e}"))?;
+    let outside = series
+        .values()
+        .iter()
+        .filter(|v| v.is_finite() && (args.min.is_some_and(|m| **v < m) || args.max.is_some_and(|m| **v > m)))
+        .count();
+    if outside > 0 {
+        warn!(
+            "{}: {outside} of {} values of the history lie outside --min/--max, which clip the forecast: check the \
+             bounds against the metric's unit",
+            path.display(),
+            series.len()
+        );
+    }
     let options = BuildOptions {
         flags: forecast_flags(&holidays, None, &[], series.end()),
         transform: args.transform.or(config.as_ref().map(|c| c.forecast.transform)).unwrap_or_default(),
@@ -247,7 +275,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         format!("no forecast for {id}\nhint: run `prescale forecast fit` (or `prescale nightly`) first")
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
-    let levels: Vec<Level> = args.levels.iter().map(|l| Level::new(*l)).collect::<Result<_, _>>()?;
+    let levels = cli_levels(&args.levels)?;
     output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
 }
 
@@ -256,6 +284,19 @@ mod tests {
     use super::*;
     use chrono::TimeZone as _;
     use prescale_core::EventEffect;
+
+    #[test]
+    fn the_step_is_the_median_spacing_in_whole_minutes() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+        let at = |secs: &[i64]| -> Vec<RawSample> {
+            secs.iter().map(|s| RawSample::new(t0 + Duration::seconds(*s), 1.0)).collect()
+        };
+        // Stamps up to 40 s off a 5-minute grid: 300 s, not their median spacing of 299 s.
+        assert_eq!(infer_step(&at(&[30, 289, 604, 889, 1210, 1499])), Some(300));
+        assert_eq!(infer_step(&at(&[0, 10, 20, 30])), Some(10), "under a minute, seconds stand");
+        assert_eq!(infer_step(&at(&[0, 3600, 7200])), Some(3600));
+        assert_eq!(infer_step(&at(&[0])), None);
+    }
 
     #[test]
     fn holidays_are_local_days_and_events_stop_at_now() {

@@ -50,6 +50,18 @@ pub struct Ctx {
     pub now: DateTime<Utc>,
 }
 
+/// The interval levels of `--levels` (percent or fraction), in the order given, each once.
+pub(crate) fn cli_levels(given: &[f64]) -> Result<Vec<Level>> {
+    let mut levels: Vec<Level> = Vec::with_capacity(given.len());
+    for l in given {
+        let level = Level::new(*l)?;
+        if !levels.iter().any(|x| (x.value() - level.value()).abs() < 1e-12) {
+            levels.push(level);
+        }
+    }
+    Ok(levels)
+}
+
 pub(crate) fn context(g: &Global) -> Result<Ctx> {
     let (config, demo) = match &g.config {
         Some(p) => (Config::load(p)?, false),

@@ -11,6 +11,12 @@ pub(crate) fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_p
     if let Some(on) = args.step_owns_scale_in {
         step.owns_scale_in = on;
     }
+    if step.owns_scale_in && !step.enabled {
+        bail!(
+            "--step-owns-scale-in true needs step scaling (--step-scaling true): with target tracking's scale-in \
+             disabled and no step policy, nothing would scale the group in"
+        );
+    }
     if let Some(pct) = args.step_in_percent {
         step.in_unit = prescale_plan::StepUnit::Percent;
         step.in_remove = pct;

@@ -189,7 +189,7 @@ fn tail_quantile(q: impl Fn(f64) -> f64, l: f64, fit_shape: bool) -> f64 {
 
 /// Symmetric interval offsets: for step `h`, the level-quantile of |error| over every origin's
 /// errors at the steps within ± `share` of the backtested horizon around `h` (all errors when
-/// fewer than five are there), weighted by origin recency, with the tail and level-shift
+/// fewer than that share of the horizon, or five, are there), weighted by origin recency, with the tail and level-shift
 /// corrections above 80 %. Errors of neighbouring steps are alike, and pooling them gives enough
 /// of them for a quantile from a handful of origins. `errors` are ordered most recent first.
 pub fn pooled_symmetric(
@@ -228,7 +228,9 @@ pub fn pooled_symmetric(
             })
             .filter(|(v, _)| v.is_finite())
             .collect();
-        if p.len() < 5 {
+        // Beyond the backtested steps a window holds only the few errors at its edge, where one
+        // bad value is the quantile: fewer than a half-window's worth, and all errors are pooled.
+        if p.len() < k.max(5) {
             p.clone_from(&sorted_all);
         } else {
             p.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -279,7 +281,7 @@ fn weighted_quantile(sorted: &[(f64, f64)], q: f64) -> f64 {
 
 /// The two-sided standard normal quantile for coverage `p` (Acklam-free rational approximation
 /// of Abramowitz–Stegun 26.2.23, error < 5e-4: plenty for a fallback width).
-fn gaussian_z(p: f64) -> f64 {
+pub(crate) fn gaussian_z(p: f64) -> f64 {
     let q = (1.0 - p) / 2.0;
     let t = (-2.0 * q.max(1e-12).ln()).sqrt();
     t - (2.515_517 + 0.802_853 * t + 0.010_328 * t * t)

@@ -119,6 +119,10 @@ struct FittedEngine {
     extra: Arc<Vec<Candidate>>,
     errors: Vec<OriginErrors>,
     floor: f64,
+    /// With no backtest origin at all, the history's own robust spread (1.4826 × its median
+    /// absolute deviation): each interval is at least the normal one of that spread, since there
+    /// are no errors to say how far the future may stray.
+    spread: Option<f64>,
     /// Errors are relative to `|forecast| + this` (None: absolute errors).
     relative: Option<f64>,
     pooling: conformal::Pooling,
@@ -179,6 +183,14 @@ impl Forecaster for Engine {
             self.settings.min_origin_days
         };
         let min_origin = (min_days * m as f64).round() as usize;
+        // Days the history covers (not `n / m`: a step that does not divide a day has `m` = 1).
+        let days_held = n as f64 * step as f64 / 86_400.0;
+        if history.steps_per_day() == 0 {
+            warnings.push(format!(
+                "the step of {step} s does not divide a day: the models see no daily or weekly season (resample to \
+                 1, 5, 10, 15, 30 or 60 minutes for them)"
+            ));
+        }
         let period = if self.settings.detect_period { crate::seasons::detect_period(y, cal) } else { None };
         let extra = Arc::new(period.map(|p| crate::seasons::period_candidates(p, cal)).unwrap_or_default());
         let cands: &Vec<&Candidate> = &self.candidates.iter().chain(extra.iter()).collect();
@@ -186,11 +198,11 @@ impl Forecaster for Engine {
         if n < 2 * m && cands.len() > 1 {
             warnings.push(format!(
                 "history holds {:.1} days, less than two: no seasonal model can be checked, using {}",
-                n as f64 / m as f64,
+                days_held,
                 usable.iter().map(|&i| cands[i].model.name()).collect::<Vec<_>>().join(" and ")
             ));
         } else if n < 14 * m && cands.len() > 1 {
-            warnings.push(format!("history holds {:.1} days, less than two weeks: {DAILY_ONLY}", n as f64 / m as f64));
+            warnings.push(format!("history holds {:.1} days, less than two weeks: {DAILY_ONLY}", days_held));
         }
         if usable.is_empty() {
             return Err(ForecastError::TooShort {
@@ -256,7 +268,7 @@ impl Forecaster for Engine {
             warnings.push(format!(
                 "{} could not be backtested in {:.1} days of history: left out until they can",
                 untested.join(", "),
-                n as f64 / m as f64
+                days_held
             ));
         }
         // Nothing but the robust candidates beat the reference, over enough origins: keep those.
@@ -326,7 +338,7 @@ impl Forecaster for Engine {
             warnings.push(format!(
                 "only {} backtest origins fit in {:.1} days of history: intervals are a rough guess",
                 errors.len(),
-                n as f64 / m as f64
+                days_held
             ));
         }
         let id = if members.len() == 1 {
@@ -371,6 +383,10 @@ impl Forecaster for Engine {
                 }
             })
             .collect();
+        let spread = errors.is_empty().then(|| {
+            let mid = crate::point::median(y);
+            1.4826 * crate::point::median(&y.iter().map(|v| (v - mid).abs()).collect::<Vec<_>>())
+        });
         Ok(Box::new(FittedEngine {
             id,
             values: y.to_vec(),
@@ -383,7 +399,9 @@ impl Forecaster for Engine {
             candidates: Arc::clone(&self.candidates),
             extra,
             errors,
-            floor: mase_scale(y, cal) * 0.05,
+            // Of the incident-cleaned history: one 1000× spike must not set every interval's width.
+            floor: mase_scale(&crate::point::clean(y, m), cal) * 0.05,
+            spread,
             relative: relative.map(|k| k * typical),
             pooling: conformal::Pooling {
                 share: self.settings.pool_share,
@@ -443,9 +461,11 @@ impl FittedModel for FittedEngine {
             .into_iter()
             .map(|(level, lo, hi)| {
                 let clip = |v: f64| if self.non_negative { v.max(0.0) } else { v };
+                let least =
+                    self.spread.map_or(self.floor, |s| self.floor.max(conformal::gaussian_z(level.value()) * s));
                 let bound = |p: f64, d: f64| {
                     let d = d * scale(p);
-                    clip(p + d.signum() * d.abs().max(self.floor))
+                    clip(p + d.signum() * d.abs().max(least))
                 };
                 Interval {
                     level,

@@ -228,8 +228,8 @@ pub fn auto_candidates() -> (Vec<Candidate>, usize) {
     (
         vec![
             c(Box::new(RecentMedian { window_days: 1.0 }), 0.1),
-            c(Box::new(SeasonalNaivePoint { days: 1 }), 0.1),
-            c(Box::new(SeasonalNaivePoint { days: 7 }), 0.1),
+            c(Box::new(SeasonalNaivePoint { days: 1, cleaned: true }), 0.1),
+            c(Box::new(SeasonalNaivePoint { days: 7, cleaned: true }), 0.1),
             c(Box::new(ProfileLevel { season_days: 1, days: 7, level: LevelModel::Median }), 0.1),
             c(Box::new(ProfileLevel { season_days: 1, days: 7, level: LevelModel::Smoothed }), 1.0),
             c(Box::new(ProfileLevel { season_days: 7, days: 28, level: LevelModel::Smoothed }), 1.0),

@@ -2,6 +2,8 @@
 //! returns point forecasts only; intervals come from the series' own backtest residuals
 //! ([`crate::conformal`]), the same way for every model.
 
+use std::borrow::Cow;
+
 use augurs::ets::AutoETS;
 use augurs::mstl::MSTLModel;
 use augurs::prelude::{Fit, Predict};
@@ -94,15 +96,19 @@ pub(crate) fn median(v: &[f64]) -> f64 {
 pub struct SeasonalNaivePoint {
     /// Season length in days.
     pub days: usize,
+    /// Repeat the incident-cleaned history ([`clean`]) rather than the raw one: a spike of the
+    /// last season is not forecast to come back.
+    pub cleaned: bool,
 }
 
 impl PointModel for SeasonalNaivePoint {
     fn name(&self) -> String {
-        match self.days {
-            1 => "seasonal-naive(day)".into(),
-            7 => "seasonal-naive(week)".into(),
-            d => format!("seasonal-naive({d}d)"),
-        }
+        let season = match self.days {
+            1 => "day".into(),
+            7 => "week".into(),
+            d => format!("{d}d"),
+        };
+        if self.cleaned { format!("seasonal-naive({season},cleaned)") } else { format!("seasonal-naive({season})") }
     }
     /// One day: a weekly season with less than two weeks of history falls back to the day.
     fn min_history(&self, cal: Calendar) -> usize {
@@ -114,7 +120,8 @@ impl PointModel for SeasonalNaivePoint {
         let m = (days * cal.steps_per_day).max(1);
         check_len(y.len(), m)?;
         let n = y.len();
-        Ok((0..horizon).map(|h| y[n + h - (h / m + 1) * m]).collect())
+        let x = if self.cleaned { Cow::Owned(clean(y, cal.steps_per_day)) } else { Cow::Borrowed(y) };
+        Ok((0..horizon).map(|h| x[n + h - (h / m + 1) * m]).collect())
     }
     fn weekly_at(&self, n: usize, cal: Calendar) -> bool {
         self.days >= 7 && n >= 14 * cal.steps_per_day

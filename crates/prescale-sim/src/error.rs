@@ -43,6 +43,25 @@ pub enum SimError {
         /// Upper bound.
         max: u32,
     },
+    /// A minimum of zero with no maximum given.
+    #[error("the group's minimum must be at least 1 instance, got 0")]
+    ZeroMinimum,
+    /// The group the settings describe is larger than the replay models.
+    #[error(
+        "at a capacity of {capacity} per instance the trace's peak needs {need} instances at the target, and the \
+         group may reach {max}; the replay models groups of at most {limit} instances\nhint: --capacity is the load \
+         one instance serves at full utilization, in the trace's units per step: check its scale (and --max)"
+    )]
+    TooLarge {
+        /// Instances the trace's peak needs at the target utilization (`> 1e15` when more).
+        need: String,
+        /// The capacity per instance, as given.
+        capacity: String,
+        /// The group's maximum.
+        max: u64,
+        /// [`crate::MAX_INSTANCES`].
+        limit: u32,
+    },
     /// A policy that forecasts was asked for, but the trace is too short for its first nightly run.
     #[error(
         "the trace covers {got_hours:.1} h; policies {policies} need {history_days} days of history before their \

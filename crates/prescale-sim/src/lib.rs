@@ -345,6 +345,11 @@ struct Night {
     aws: Option<Floors>,
 }
 
+/// The largest group the replay models: each policy's group is replayed minute by minute with
+/// its instances' launch times, so a group of billions (a `--capacity` in the wrong units) would
+/// exhaust memory rather than say so.
+pub const MAX_INSTANCES: u32 = 100_000;
+
 /// Replays `trace` minute by minute under every policy of `s` and measures each.
 ///
 /// The trace is load per step on a regular grid. Each minute takes the value of the slot it falls
@@ -385,7 +390,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         return Err(SimError::BadBounds { min: s.min_size, max });
     }
     if s.min_size == 0 {
-        return Err(SimError::BadBounds { min: 0, max: s.max_size.unwrap_or(0) });
+        return Err(SimError::ZeroMinimum);
     }
     validate_prices(s)?;
     let step = trace.step_secs();
@@ -424,6 +429,17 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     let per = cap * s.target_utilization;
     let instances = |load: f64| instances_for(load, per);
     let max = s.max_size.unwrap_or_else(|| instances(p95).saturating_mul(10).max(s.min_size));
+    let peak = slots.iter().copied().fold(0.0f64, f64::max);
+    let need = (peak / per).ceil();
+    if max > MAX_INSTANCES || s.min_size > MAX_INSTANCES || need.is_nan() || need > f64::from(MAX_INSTANCES) {
+        let short = |v: f64| if (1e-3..1e9).contains(&v.abs()) { format!("{v}") } else { format!("{v:.3e}") };
+        return Err(SimError::TooLarge {
+            need: if need <= 1e15 { format!("{need}") } else { "more than 1e15".into() },
+            capacity: short(cap),
+            max: u64::from(max),
+            limit: MAX_INSTANCES,
+        });
+    }
     let bounds = CapacityBounds::new(s.min_size, max).map_err(|_| SimError::BadBounds { min: s.min_size, max })?;
     let settings = Resolved {
         capacity_per_instance: cap,
@@ -1052,6 +1068,15 @@ mod tests {
         );
         assert_eq!(bad(|x| x.policies.clear()), SimError::NoPolicy);
         assert!(matches!(bad(|x| x.policies = vec![Policy::Prescale]), SimError::TooShortForForecast { .. }));
+        assert!(matches!(bad(|x| x.capacity_per_instance = Some(1e-6)), SimError::TooLarge { .. }));
+        assert!(matches!(bad(|x| x.max_size = Some(MAX_INSTANCES + 1)), SimError::TooLarge { .. }));
+        assert_eq!(
+            bad(|x| {
+                x.min_size = 0;
+                x.max_size = None;
+            }),
+            SimError::ZeroMinimum
+        );
         let empty = Series::new(t0(), 300, vec![f64::NAN; 10]).unwrap();
         assert_eq!(simulate(&empty, &settings(&[Policy::Reactive])), Err(SimError::Empty));
     }

@@ -16,9 +16,39 @@ use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
 const TS_NAMES: [&str; 4] = ["ts", "timestamp", "time", "date"];
 
+/// The largest magnitude a metric value may have. Real metrics stay far below it; a value near
+/// `f64::MAX` is a unit or export error, and sums and squares of it overflow to infinity.
+pub const MAX_ABS_VALUE: f64 = 1e100;
+
+/// The error for a finite value beyond [`MAX_ABS_VALUE`], if `v` is one.
+fn too_large(v: f64) -> Option<String> {
+    (v.is_finite() && v.abs() >= MAX_ABS_VALUE).then(|| {
+        format!(
+            "value {v:e} is beyond what prescale computes with (|value| < 1e100)\nhint: check the metric's unit and \
+             export, or rescale it (bytes as GB, say)"
+        )
+    })
+}
+
+/// Epoch time in seconds, or in milliseconds, microseconds or nanoseconds as their size says:
+/// below 1e11 (the year 5138) seconds, below 1e14 milliseconds, below 1e17 microseconds, else
+/// nanoseconds.
+fn from_epoch(n: i64) -> Option<DateTime<Utc>> {
+    if n < 100_000_000_000 {
+        Utc.timestamp_opt(n, 0).single()
+    } else if n < 100_000_000_000_000 {
+        Utc.timestamp_millis_opt(n).single()
+    } else if n < 100_000_000_000_000_000 {
+        Utc.timestamp_micros(n).single()
+    } else {
+        Some(Utc.timestamp_nanos(n))
+    }
+}
+
 /// Parses a timestamp as metric exports write them: RFC 3339 with a zone or offset
 /// (`2026-01-05T10:00:00Z`, `…+01:00`), naive date-times taken as UTC (`2026-01-05 10:00:00`,
-/// `2026-01-05T10:00:00`, fractional seconds allowed), or Unix epoch seconds.
+/// `2026-01-05T10:00:00`, fractional seconds allowed), or Unix epoch time: seconds, or milliseconds,
+/// microseconds or nanoseconds as their size says (13, 16 or 19 digits for today's dates).
 pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
@@ -33,7 +63,7 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
         return Some(d.with_timezone(&Utc));
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<i64>().ok().and_then(|secs| Utc.timestamp_opt(secs, 0).single());
+        return s.parse::<i64>().ok().and_then(from_epoch);
     }
     None
 }
@@ -56,11 +86,17 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
     let parse_err = |line: u64, message: String| SourceError::Parse { path: format!("{shown}:{line}"), message };
     let headers = rdr.headers().map_err(|e| parse_err(1, format!("cannot read the header: {e}")))?.clone();
     let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
-    let (Some(ti), Some(vi)) = (find(&TS_NAMES), find(&["value"])) else {
+    let (ti, vi) = (find(&TS_NAMES), find(&["value"]));
+    let (Some(ti), Some(vi)) = (ti, vi) else {
+        let lacks = match (ti, vi) {
+            (None, None) => "a timestamp column (ts, timestamp, time or date) and a value column (value)",
+            (None, _) => "a timestamp column (ts, timestamp, time or date)",
+            _ => "a value column (value)",
+        };
         return Err(parse_err(
             1,
             format!(
-                "header {:?} lacks a timestamp column (ts, timestamp, time or date) and a value column\nhint: the file must start with a header such as `timestamp,value`",
+                "header {:?} lacks {lacks}\nhint: the file must start with a header such as `timestamp,value`",
                 headers.iter().collect::<Vec<_>>()
             ),
         ));
@@ -74,7 +110,7 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
         }
         let ts_text = rec.get(ti).unwrap_or("");
         let ts = parse_timestamp(ts_text).ok_or_else(|| {
-            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC) or epoch seconds"))
+            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC) or epoch seconds (or milliseconds)"))
         })?;
         let v_text = rec.get(vi).unwrap_or("");
         let value = if v_text.is_empty() || v_text.eq_ignore_ascii_case("nan") || v_text.eq_ignore_ascii_case("null") {
@@ -82,6 +118,9 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
         } else {
             v_text.parse::<f64>().map_err(|_| parse_err(line, format!("cannot read value {v_text:?} as a number")))?
         };
+        if let Some(message) = too_large(value) {
+            return Err(parse_err(line, message));
+        }
         out.push(RawSample::new(ts, value));
     }
     Ok(out)
@@ -148,6 +187,9 @@ pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> 
         };
         for (row, (t, v)) in ts.into_iter().zip(values).enumerate() {
             let t = t.ok_or_else(|| err(format!("row {row} of this batch has a null or unreadable timestamp")))?;
+            if let Some(message) = too_large(v) {
+                return Err(err(format!("row {row} of this batch: {message}")));
+            }
             out.push(RawSample::new(t, v));
         }
     }
@@ -235,6 +277,9 @@ mod tests {
             "2014-02-19 15:00:00",
             "2014-02-19T16:00:00+01:00",
             "1392822000",
+            "1392822000000",
+            "1392822000000000",
+            "1392822000000000000",
             "2014-02-19T15:00:00.000",
         ] {
             assert_eq!(parse_timestamp(s), Some(want), "{s}");
@@ -251,6 +296,12 @@ mod tests {
         assert!(e.contains("x.csv:3") && e.contains("abc"), "{e}");
         std::fs::write(&p, "when,value\n2014-02-19 15:00:00,1\n").unwrap();
         assert!(read_csv_samples(&p).unwrap_err().to_string().contains("lacks a timestamp column"));
+        std::fs::write(&p, "time,load\n2014-02-19 15:00:00,1\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("lacks a value column") && !e.contains("timestamp column"), "{e}");
+        std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,1.7e308\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("x.csv:3") && e.contains("1.7e308"), "{e}");
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,NaN\n2014-02-19 15:05:00,\n2014-02-19 15:10:00,2.5\n")
             .unwrap();
         let s = read_csv_samples(&p).unwrap();
