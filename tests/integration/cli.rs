@@ -569,11 +569,8 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("288 slots missing") && err.contains("filled 288 missing slots"), "{err}");
 
-    // Stamps a little off a 5-minute grid are snapped to it, and the user is told.
-    let jitter = write(
-        "jitter.csv",
-        four_days(|t| rfc(t + [0, 40, -35, 20][(t / 300 % 4) as usize]), |i| daily_load(i).to_string()),
-    );
+    // Stamps up to 20 s off a 5-minute grid are snapped to it, and the user is told.
+    let jitter = write("jitter.csv", four_days(|t| rfc(t + (t / 300 * 7919) % 41 - 20), |i| daily_load(i).to_string()));
     let (code, out, err) = show(&jitter, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("onto a 300 s grid") && err.contains("snapped"), "{err}");
@@ -589,6 +586,10 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     // Usage errors exit 1 (2 is for bugs), and say what is wrong.
     let (code, _, err) = run(prescale().args(["simulate", "--policies", "bogus", "--input"]).arg(&good));
     assert_eq!(code, 1, "{err}");
+    assert!(err.contains("bogus") && err.contains("reactive"), "names the value and the valid ones: {err}");
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--horizon", "-1h", "--input"]).arg(&good));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("positive duration"), "{err}");
     let (code, _, err) = run(prescale().args(["forecast", "show", "--levels", "-5", "--input"]).arg(&good));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("interval level -5"), "{err}");

@@ -145,6 +145,9 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
 /// Parses a horizon such as `48h`, `2d`, `90m`, `1w` or `3600s`.
 pub fn parse_horizon(s: &str) -> Result<Duration> {
     let s = s.trim();
+    if s.starts_with('-') {
+        bail!("horizon {s:?} must be a positive duration such as 48h, 2d or 90m");
+    }
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num.parse().with_context(|| format!("horizon {s:?}: expected a number and a unit, e.g. 48h"))?;
     let d = match unit {
@@ -161,38 +164,37 @@ pub fn parse_horizon(s: &str) -> Result<Duration> {
     Ok(d)
 }
 
-/// The grid step of raw samples: the median over their distinct timestamps of the spacing across
-/// ten of them (a tenth of it: one stamp's jitter counts a tenth), rounded to whole minutes from a
-/// minute up, so stamps up to a minute off a 5-minute grid are on that grid. Gaps move only the
-/// few spans that cross them.
+/// The grid step of raw samples: the median spacing of their distinct timestamps (missing samples
+/// lengthen only the spacings they sit in), taken to the nearest whole minute when it lies within
+/// 5 % of one, so stamps a few seconds off a 5-minute grid are on that grid while a 90-second
+/// step stays 90 seconds.
 pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
     let mut ts: Vec<i64> = raw.iter().map(|s| s.ts.timestamp()).collect();
     ts.sort_unstable();
     ts.dedup();
-    let k = ts.len().saturating_sub(1).min(10);
-    if k == 0 {
+    let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
+    if d.is_empty() {
         return None;
     }
-    let mut d: Vec<f64> = ts.windows(k + 1).map(|w| (w[k] - w[0]) as f64 / k as f64).collect();
-    d.sort_by(f64::total_cmp);
-    let median = d[d.len() / 2].round() as i64;
-    let step = if median >= 60 { (median + 30) / 60 * 60 } else { median };
+    d.sort_unstable();
+    let median = d[d.len() / 2];
+    let minute = (median + 30) / 60 * 60;
+    let step = if minute > 0 && (median - minute).abs() * 20 <= minute { minute } else { median };
     Some(step).filter(|s| *s > 0)
 }
 
-/// Reads a CSV or Parquet file of `ts,value` onto its own grid (the median spacing), repairing
-/// what it must and saying so.
-pub(crate) fn read_input(path: &Path) -> Result<Series> {
+/// Reads a CSV or Parquet file of `ts,value` onto its own grid ([`infer_step`]) under `grid` (the
+/// configuration's `[ingest] grid`, or ingest's default), repairing what it must and saying so.
+pub(crate) fn read_input(path: &Path, grid: &GridPolicy) -> Result<Series> {
     let raw = match path.extension().and_then(|e| e.to_str()) {
         Some("parquet") => prescale_store::read_parquet_samples(path)?,
         _ => prescale_store::read_csv_samples(path)?,
     };
     let step = infer_step(&raw)
         .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
-    // The grid policy of ingest: gaps up to an hour interpolated, longer ones left missing (each
-    // command then says what it does with them).
-    let (series, report) =
-        regularize(&raw, step, &GridPolicy::default()).with_context(|| path.display().to_string())?;
+    // Longer gaps than the policy fills stay missing: each command then says what it does with them.
+    let (series, report) = regularize(&raw, step, grid).with_context(|| path.display().to_string())?;
+    let missing = format!("slots missing (gaps over {} s)", grid.max_interpolate_secs);
     let r = &report;
     let repairs: Vec<String> = [
         (r.snapped, "off the grid snapped to it"),
@@ -200,7 +202,7 @@ pub(crate) fn read_input(path: &Path) -> Result<Series> {
         (r.non_finite, "non-finite dropped"),
         (r.out_of_order, "out of order sorted"),
         (r.interpolated, "slots interpolated"),
-        (r.missing, "slots missing (gaps over an hour)"),
+        (r.missing, missing.as_str()),
     ]
     .iter()
     .filter(|(count, _)| *count > 0)
@@ -214,12 +216,12 @@ pub(crate) fn read_input(path: &Path) -> Result<Series> {
 
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
-    let series = read_input(path)?;
+    let config = g.config.as_deref().map(Config::load).transpose()?;
+    let series = read_input(path, &config.as_ref().map(|c| c.ingest.grid.clone()).unwrap_or_default())?;
     let step = series.step_secs();
     let horizon = parse_horizon(&args.horizon)?;
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
     let levels = cli_levels(&args.levels)?;
-    let config = g.config.as_deref().map(Config::load).transpose()?;
     let configured = config.as_ref().map(|c| c.forecast.model.clone());
     let model = match args.model.as_deref() {
         Some(name) => model_spec(name, configured.as_ref())?,
@@ -286,13 +288,18 @@ mod tests {
     use prescale_core::EventEffect;
 
     #[test]
-    fn the_step_is_the_median_spacing_in_whole_minutes() {
+    fn the_step_is_the_median_spacing_near_whole_minutes_taken_to_them() {
         let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
         let at = |secs: &[i64]| -> Vec<RawSample> {
             secs.iter().map(|s| RawSample::new(t0 + Duration::seconds(*s), 1.0)).collect()
         };
-        // Stamps up to 40 s off a 5-minute grid: 300 s, not their median spacing of 299 s.
+        // Stamps up to 30 s off a 5-minute grid (median spacing 289 s): 300 s.
         assert_eq!(infer_step(&at(&[30, 289, 604, 889, 1210, 1499])), Some(300));
+        // Every 10th sample missing: still 300 s.
+        let sparse: Vec<i64> = (0..100).filter(|i| i % 10 != 9).map(|i| 300 * i).collect();
+        assert_eq!(infer_step(&at(&sparse)), Some(300));
+        assert_eq!(infer_step(&at(&[0, 300, 600, 1200])), Some(300));
+        assert_eq!(infer_step(&at(&[0, 90, 180, 270])), Some(90), "not a whole minute, and not near one");
         assert_eq!(infer_step(&at(&[0, 10, 20, 30])), Some(10), "under a minute, seconds stand");
         assert_eq!(infer_step(&at(&[0, 3600, 7200])), Some(3600));
         assert_eq!(infer_step(&at(&[0])), None);

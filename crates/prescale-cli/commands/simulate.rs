@@ -12,9 +12,15 @@ pub(crate) fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_p
         step.owns_scale_in = on;
     }
     if step.owns_scale_in && !step.enabled {
+        let by = if args.step_owns_scale_in == Some(true) {
+            "--step-owns-scale-in true"
+        } else {
+            "the group's [groups.reactive.step] owns_scale_in = true"
+        };
         bail!(
-            "--step-owns-scale-in true needs step scaling (--step-scaling true): with target tracking's scale-in \
-             disabled and no step policy, nothing would scale the group in"
+            "{by} needs step scaling, which {} turns off: with target tracking's scale-in disabled and no step \
+             policy, nothing would scale the group in\nhint: drop one of the two",
+            if args.step_scaling == Some(false) { "--step-scaling false" } else { "the group's configuration" }
         );
     }
     if let Some(pct) = args.step_in_percent {
@@ -85,12 +91,14 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     }
     let (trace, label) = match (&args.input, &args.group) {
         (Some(path), _) => {
+            let mut grid = prescale_core::GridPolicy::default();
             if let Some(p) = &g.config {
                 let c = Config::load(p)?;
                 s.forecast = file_options(&c, Utc::now())?;
                 s.model = c.forecast.model;
+                grid = c.ingest.grid;
             }
-            (read_input(path)?, path.display().to_string())
+            (read_input(path, &grid)?, path.display().to_string())
         }
         (None, Some(name)) => {
             let ctx = context(g)?;

@@ -189,9 +189,10 @@ fn tail_quantile(q: impl Fn(f64) -> f64, l: f64, fit_shape: bool) -> f64 {
 
 /// Symmetric interval offsets: for step `h`, the level-quantile of |error| over every origin's
 /// errors at the steps within ± `share` of the backtested horizon around `h` (all errors when
-/// fewer than that share of the horizon, or five, are there), weighted by origin recency, with the tail and level-shift
-/// corrections above 80 %. Errors of neighbouring steps are alike, and pooling them gives enough
-/// of them for a quantile from a handful of origins. `errors` are ordered most recent first.
+/// fewer than that share of the horizon, or five, are there), weighted by origin recency, with
+/// the tail and level-shift corrections above 80 %. Errors of neighbouring steps are alike, and
+/// pooling them gives enough of them for a quantile from a handful of origins. `errors` are
+/// ordered most recent first.
 pub fn pooled_symmetric(
     errors: &[OriginErrors],
     horizon: usize,

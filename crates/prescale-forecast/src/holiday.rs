@@ -362,9 +362,8 @@ impl Forecaster for Holidays {
 impl Rewrite for PutBack {
     /// A holiday's or weekend's load is its factor's share of an ordinary weekday's, and so are
     /// its interval bounds (the engine's intervals are relative to the forecast's size).
-    fn rewrite(&self, f: Forecast) -> Result<Forecast, ForecastError> {
+    fn rewrite(&self, mut f: Forecast) -> Result<Forecast, ForecastError> {
         let Some(effect) = self.effect else { return Ok(f) };
-        let mut f = f;
         f.weekend_ratio = effect.weekends.map(|r| r.ratio);
         let factors: Vec<f64> = self
             .days

@@ -46,19 +46,25 @@ pub enum SimError {
     /// A minimum of zero with no maximum given.
     #[error("the group's minimum must be at least 1 instance, got 0")]
     ZeroMinimum,
-    /// The group the settings describe is larger than the replay models.
+    /// The trace's peak needs more instances than the replay models (no maximum was given).
     #[error(
-        "at a capacity of {capacity} per instance the trace's peak needs {need} instances at the target, and the \
-         group may reach {max}; the replay models groups of at most {limit} instances\nhint: --capacity is the load \
-         one instance serves at full utilization, in the trace's units per step: check its scale (and --max)"
+        "at a capacity of {capacity} per instance the trace's peak needs {need} instances at the target; the \
+         replay models groups of at most {limit} instances\nhint: --capacity is the load one instance serves at \
+         full utilization, in the trace's units per step: check its scale (or bound the group with --max)"
     )]
     TooLarge {
-        /// Instances the trace's peak needs at the target utilization (`> 1e15` when more).
+        /// Instances the trace's peak needs at the target utilization (`more than 1e15` when so).
         need: String,
-        /// The capacity per instance, as given.
+        /// The capacity per instance.
         capacity: String,
-        /// The group's maximum.
-        max: u64,
+        /// [`crate::MAX_INSTANCES`].
+        limit: u32,
+    },
+    /// A maximum above what the replay models.
+    #[error("--max {max}: the replay models groups of at most {limit} instances")]
+    MaxTooLarge {
+        /// The maximum given.
+        max: u32,
         /// [`crate::MAX_INSTANCES`].
         limit: u32,
     },

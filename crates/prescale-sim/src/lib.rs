@@ -428,18 +428,22 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     };
     let per = cap * s.target_utilization;
     let instances = |load: f64| instances_for(load, per);
-    let max = s.max_size.unwrap_or_else(|| instances(p95).saturating_mul(10).max(s.min_size));
+    // A group's instances are replayed one by one: its maximum bounds the work. Without a given
+    // maximum, a peak that needs more than the replay models means a capacity in the wrong units.
+    if let Some(max) = s.max_size.filter(|m| *m > MAX_INSTANCES) {
+        return Err(SimError::MaxTooLarge { max, limit: MAX_INSTANCES });
+    }
     let peak = slots.iter().copied().fold(0.0f64, f64::max);
-    let need = (peak / per).ceil();
-    if max > MAX_INSTANCES || s.min_size > MAX_INSTANCES || need.is_nan() || need > f64::from(MAX_INSTANCES) {
+    if s.max_size.is_none() && instances(peak) >= MAX_INSTANCES {
         let short = |v: f64| if (1e-3..1e9).contains(&v.abs()) { format!("{v}") } else { format!("{v:.3e}") };
+        let need = (peak / per).ceil();
         return Err(SimError::TooLarge {
             need: if need <= 1e15 { format!("{need}") } else { "more than 1e15".into() },
             capacity: short(cap),
-            max: u64::from(max),
             limit: MAX_INSTANCES,
         });
     }
+    let max = s.max_size.unwrap_or_else(|| instances(p95).saturating_mul(10).clamp(s.min_size, MAX_INSTANCES));
     let bounds = CapacityBounds::new(s.min_size, max).map_err(|_| SimError::BadBounds { min: s.min_size, max })?;
     let settings = Resolved {
         capacity_per_instance: cap,
@@ -1068,8 +1072,19 @@ mod tests {
         );
         assert_eq!(bad(|x| x.policies.clear()), SimError::NoPolicy);
         assert!(matches!(bad(|x| x.policies = vec![Policy::Prescale]), SimError::TooShortForForecast { .. }));
-        assert!(matches!(bad(|x| x.capacity_per_instance = Some(1e-6)), SimError::TooLarge { .. }));
-        assert!(matches!(bad(|x| x.max_size = Some(MAX_INSTANCES + 1)), SimError::TooLarge { .. }));
+        let tiny = |x: &mut SimSettings| {
+            x.capacity_per_instance = Some(1e-6);
+            x.max_size = None;
+        };
+        assert!(matches!(bad(tiny), SimError::TooLarge { .. }));
+        // With a maximum given, the group is bounded and the replay runs (under-provisioned).
+        let mut bounded = settings(&[Policy::Reactive]);
+        bounded.capacity_per_instance = Some(1e-6);
+        assert!(simulate(&s, &bounded).is_ok());
+        assert_eq!(
+            bad(|x| x.max_size = Some(MAX_INSTANCES + 1)),
+            SimError::MaxTooLarge { max: MAX_INSTANCES + 1, limit: MAX_INSTANCES }
+        );
         assert_eq!(
             bad(|x| {
                 x.min_size = 0;

@@ -16,8 +16,8 @@ use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
 const TS_NAMES: [&str; 4] = ["ts", "timestamp", "time", "date"];
 
-/// The largest magnitude a metric value may have. Real metrics stay far below it; a value near
-/// `f64::MAX` is a unit or export error, and sums and squares of it overflow to infinity.
+/// Metric values must stay below this magnitude (exclusive). Real metrics stay far below it; a
+/// value near `f64::MAX` is a unit or export error, and sums and squares of it overflow.
 pub const MAX_ABS_VALUE: f64 = 1e100;
 
 /// The error for a finite value beyond [`MAX_ABS_VALUE`], if `v` is one.
@@ -32,7 +32,8 @@ fn too_large(v: f64) -> Option<String> {
 
 /// Epoch time in seconds, or in milliseconds, microseconds or nanoseconds as their size says:
 /// below 1e11 (the year 5138) seconds, below 1e14 milliseconds, below 1e17 microseconds, else
-/// nanoseconds.
+/// nanoseconds. So milliseconds before 1973-03-03 (below 1e11) would read as seconds: real
+/// metric exports are not that old.
 fn from_epoch(n: i64) -> Option<DateTime<Utc>> {
     if n < 100_000_000_000 {
         Utc.timestamp_opt(n, 0).single()
@@ -110,7 +111,7 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
         }
         let ts_text = rec.get(ti).unwrap_or("");
         let ts = parse_timestamp(ts_text).ok_or_else(|| {
-            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC) or epoch seconds (or milliseconds)"))
+            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC) or epoch seconds, milliseconds, microseconds or nanoseconds"))
         })?;
         let v_text = rec.get(vi).unwrap_or("");
         let value = if v_text.is_empty() || v_text.eq_ignore_ascii_case("nan") || v_text.eq_ignore_ascii_case("null") {
@@ -140,6 +141,7 @@ pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> 
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(format!("not a readable Parquet file: {e}")))?;
     let reader = builder.build().map_err(|e| err(e.to_string()))?;
     let mut out = Vec::new();
+    let mut rows_before = 0;
     for batch in reader {
         let batch = batch.map_err(|e| err(e.to_string()))?;
         let schema = batch.schema();
@@ -185,13 +187,16 @@ pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> 
             DataType::Int32 => vcol.as_primitive::<Int32Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
             other => return Err(err(format!("value column has type {other}; expected a number"))),
         };
-        for (row, (t, v)) in ts.into_iter().zip(values).enumerate() {
-            let t = t.ok_or_else(|| err(format!("row {row} of this batch has a null or unreadable timestamp")))?;
+        for (i, (t, v)) in ts.into_iter().zip(values).enumerate() {
+            // Rows counted from 1 over the whole file, as a reader of the file would count them.
+            let row = rows_before + i + 1;
+            let t = t.ok_or_else(|| err(format!("row {row} has a null or unreadable timestamp")))?;
             if let Some(message) = too_large(v) {
-                return Err(err(format!("row {row} of this batch: {message}")));
+                return Err(err(format!("row {row}: {message}")));
             }
             out.push(RawSample::new(t, v));
         }
+        rows_before += batch.num_rows();
     }
     Ok(out)
 }
