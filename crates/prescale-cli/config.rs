@@ -476,8 +476,13 @@ impl Config {
                 self.ingest.grid.max_interpolate_secs
             );
         }
-        if self.forecast.horizon_hours <= 0 {
-            bail!("[forecast] horizon_hours must be positive");
+        if !(1..=336).contains(&self.forecast.horizon_hours) {
+            bail!(
+                "[forecast] horizon_hours = {} must be between 1 and 336 (two weeks; a plan holds at most {} \
+                 scheduled actions per group, and nightly runs replace it; 48 by default)",
+                self.forecast.horizon_hours,
+                prescale_plan::MAX_ACTIONS_PER_GROUP
+            );
         }
         if self.forecast.train_days < 2 {
             bail!(
@@ -760,6 +765,7 @@ mod tests {
             ("max_interpolate_secs = 3600", "max_interpolate_secs = -1", "max_interpolate_secs = -1"),
             ("train_days = 28", "train_days = 0", "train_days = 0"),
             ("levels = [50, 80, 90, 95]", "levels = []", "levels is empty"),
+            ("horizon_hours = 48", "horizon_hours = 100000", "horizon_hours = 100000"),
         ] {
             let bad = DEMO_CONFIG.replacen(from, to, 1);
             assert_ne!(bad, DEMO_CONFIG, "{from}");

@@ -604,3 +604,63 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("needs step scaling"), "{err}");
 }
+
+#[test]
+fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    ok(prescale().args(["nightly", "--out"]).arg(&out));
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let web = plan["groups"].as_array().unwrap().iter().position(|g| g["group"] == "web-prod").unwrap();
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
+        ("stale", Box::new(|p| p["created_at"] = "2026-11-20T00:00:00Z".into()), "h before now"),
+        ("unknown group", Box::new(move |p| p["groups"][web]["group"] = "legacy".into()), "is not in"),
+        (
+            "bounds of another group",
+            Box::new(move |p| p["groups"][web]["bounds"] = serde_json::json!({"min": 0, "max": 6})),
+            "the plan was made for min 0 and max 6",
+        ),
+        (
+            "floor below min_size",
+            Box::new(move |p| p["groups"][web]["scheduled_actions"][0]["min_size"] = 0.into()),
+            "below the group's min_size 4",
+        ),
+        (
+            "someone else's action",
+            Box::new(move |p| p["groups"][web]["scheduled_actions"][0]["name"] = "team-batch".into()),
+            "is not named prescale-",
+        ),
+        (
+            "an alarm on another group",
+            Box::new(move |p| {
+                p["groups"][web]["alarms"][0]["dimensions"]["AutoScalingGroupName"] = "worker-dev".into();
+            }),
+            "watches group \"worker-dev\"",
+        ),
+        (
+            "a duplicated group",
+            Box::new(move |p| {
+                let g = p["groups"][web].clone();
+                p["groups"].as_array_mut().unwrap().push(g);
+            }),
+            "twice",
+        ),
+    ];
+    let before = std::fs::read_dir(&out).unwrap().count();
+    for (what, edit, says) in cases {
+        let mut p = plan.clone();
+        edit(&mut p);
+        let path = tmp.path().join("edited.json");
+        std::fs::write(&path, serde_json::to_string(&p).unwrap()).unwrap();
+        let (code, _, err) = run(prescale().args(["apply", "--execute", "--out"]).arg(&out).arg("--plan").arg(&path));
+        assert_eq!(code, 1, "{what}: {err}");
+        assert!(err.contains(says) && err.contains("run `prescale plan` again"), "{what}: {err}");
+    }
+    // Nothing was applied: no stand-in state, no audit log.
+    assert!(!out.join("demo-asg-state.json").exists() && !out.join("audit.jsonl").exists());
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), before);
+    // The plan as written applies.
+    ok(prescale().args(["apply", "--out"]).arg(&out));
+}

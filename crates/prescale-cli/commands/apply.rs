@@ -117,6 +117,118 @@ pub(crate) fn select_plan_groups(plan: &mut CapacityPlan, groups: &[String], pat
     Ok(())
 }
 
+/// How old a plan may be when it is applied: a nightly plan is replaced the next night, and an
+/// older one's floors are for hours that have passed (applying it would delete today's).
+const MAX_PLAN_AGE_HOURS: i64 = 24;
+
+/// Checks that a plan file is one `prescale plan` could have written for this configuration
+/// before anything is applied: a plan is a file, and files get edited, copied between groups and
+/// left lying around. The error names the group and object, and nothing is applied.
+pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
+    let hint = "hint: run `prescale plan` again (plans are not edited by hand)";
+    let age = ctx.now - plan.created_at;
+    if age > Duration::hours(MAX_PLAN_AGE_HOURS) {
+        bail!(
+            "plan {} was made at {}, {} h before now ({}): its floors are for hours that have passed, and applying it \
+             would delete today's\n{hint}",
+            plan.plan_id,
+            plan.created_at.format("%Y-%m-%d %H:%M UTC"),
+            age.num_hours(),
+            ctx.now.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    if plan.groups.is_empty() {
+        bail!("plan {} holds no group\n{hint}", plan.plan_id);
+    }
+    let mut seen = std::collections::HashSet::new();
+    for g in &plan.groups {
+        let name = &g.group;
+        if !seen.insert(name) {
+            bail!("plan {} lists group {name:?} twice\n{hint}", plan.plan_id);
+        }
+        let Some(c) = ctx.config.groups.iter().find(|c| &c.name == name) else {
+            bail!(
+                "group {name:?} of plan {} is not in {}: prescale applies plans only to the groups it is configured \
+                 for, within their bounds and guardrails\n{hint}",
+                plan.plan_id,
+                ctx.config.origin
+            );
+        };
+        if (g.bounds.min(), g.bounds.max()) != (c.min_size, c.max_size) {
+            bail!(
+                "group {name:?}: the plan was made for min {} and max {}, {} says min_size = {} and max_size = {}\n{hint}",
+                g.bounds.min(),
+                g.bounds.max(),
+                ctx.config.origin,
+                c.min_size,
+                c.max_size
+            );
+        }
+        let owned = |kind: &str, object: &str| -> Result<()> {
+            if !object.starts_with(prescale_core::OWNED_PREFIX) {
+                bail!(
+                    "group {name:?}: {kind} {object:?} is not named {}…: prescale writes only its own objects and \
+                     leaves everyone else's alone\n{hint}",
+                    prescale_core::OWNED_PREFIX
+                );
+            }
+            Ok(())
+        };
+        let mut names = std::collections::HashSet::new();
+        for a in &g.scheduled_actions {
+            owned("scheduled action", &a.name)?;
+            if !names.insert(&a.name) {
+                bail!("group {name:?}: scheduled action {:?} appears twice\n{hint}", a.name);
+            }
+            if a.start_time < plan.created_at {
+                bail!(
+                    "group {name:?}: scheduled action {:?} starts at {}, before the plan was made\n{hint}",
+                    a.name,
+                    a.start_time.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+            if let Some(floor) = a.min_size.filter(|m| *m < c.min_size) {
+                bail!(
+                    "group {name:?}: scheduled action {:?} sets MinSize {floor}, below the group's min_size {}\n{hint}",
+                    a.name,
+                    c.min_size
+                );
+            }
+            if let (Some(lo), Some(hi)) = (a.min_size, a.max_size)
+                && hi < lo
+            {
+                bail!("group {name:?}: scheduled action {:?} sets MaxSize {hi} below MinSize {lo}\n{hint}", a.name);
+            }
+        }
+        for p in &g.policies {
+            owned("policy", &p.name)?;
+            if let prescale_core::PolicyKind::TargetTracking { target_value, .. } = &p.kind
+                && !(target_value.is_finite() && *target_value > 0.0)
+            {
+                bail!("group {name:?}: policy {:?} tracks a target of {target_value}\n{hint}", p.name);
+            }
+        }
+        for a in &g.alarms {
+            owned("alarm", &a.name)?;
+            if a.dimensions.get("AutoScalingGroupName").is_some_and(|d| d != name) {
+                bail!(
+                    "group {name:?}: alarm {:?} watches group {:?}\n{hint}",
+                    a.name,
+                    a.dimensions["AutoScalingGroupName"]
+                );
+            }
+            if !g.policies.iter().any(|p| p.name == a.policy) {
+                bail!(
+                    "group {name:?}: alarm {:?} triggers policy {:?}, which the plan does not hold\n{hint}",
+                    a.name,
+                    a.policy
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn breaches(ctx: &Ctx, groups: &[GroupPlan]) -> Result<Vec<Breach>> {
     Ok(prescale_plan::guardrails::check(groups, &ctx.config.guardrails, &ctx.config.ceilings()?))
 }
@@ -299,10 +411,12 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     }
     let ingested = ingest(ctx, &args.filter)?;
     output::ingest(&mut out, &ingested)?;
-    let fits = fit(ctx, &args.filter)?;
+    // A series without a forecast is planned with its reactive policy alone, and the summary says so.
+    let (fits, _) = fit(ctx, &args.filter)?;
     let plan = make_plan(ctx, &args.filter)?;
     let path = ctx.out.join("plan.json");
     write_plan(&plan, &path)?;
+    check_plan(ctx, &plan)?;
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
     let results = apply(ctx, &plan, args.execute, &overrides)?;
     output::summary(&mut out, &plan, &fits, &results, args.execute)?;

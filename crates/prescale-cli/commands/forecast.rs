@@ -85,7 +85,9 @@ pub(crate) fn fit_series(
     Ok((f, fitted.warnings()))
 }
 
-pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
+/// Fits and stores a forecast for every metric of the selected groups. A series that cannot be
+/// read or fitted is warned about and counted: the second value is how many got no forecast.
+pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
     let c = &ctx.config;
     let store = MetricStore::open(&ctx.store_dir)?;
     let table = ForecastTable::new(&ctx.store_dir);
@@ -105,6 +107,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
         Vec::new()
     });
     let mut out = Vec::new();
+    let mut failed = 0;
     for g in selected(ctx, f)? {
         let tz = g.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
         let mine: Vec<&Event> = events.iter().filter(|e| e.group() == g.name).collect();
@@ -116,8 +119,17 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
         for id in ids {
             let series = match store.read(&id) {
                 Ok(s) => s,
-                Err(e) => {
+                Err(e @ prescale_store::StoreError::NotFound { .. }) => {
                     warn!("{id}: {e}");
+                    continue;
+                }
+                Err(e) => {
+                    warn!(
+                        "{id}: no forecast: {:#}\nhint: a damaged file can be moved aside; `prescale ingest` then \
+                         rebuilds the series from its source",
+                        anyhow::Error::from(e)
+                    );
+                    failed += 1;
                     continue;
                 }
             };
@@ -135,11 +147,14 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Fit>> {
                     table.write(&id, &forecast, ctx.now)?;
                     out.push(Fit { id, model: forecast.model.clone(), warnings, forecast });
                 }
-                Err(e) => warn!("{id}: no forecast: {e:#}"),
+                Err(e) => {
+                    warn!("{id}: no forecast: {e:#}");
+                    failed += 1;
+                }
             }
         }
     }
-    Ok(out)
+    Ok((out, failed))
 }
 
 /// Parses a horizon such as `48h`, `2d`, `90m`, `1w` or `3600s`.

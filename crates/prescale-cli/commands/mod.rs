@@ -103,8 +103,11 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Forecast(ForecastCmd::Fit(f)) => {
             let ctx = context(&cli.global)?;
-            let fits = fit(&ctx, &f)?;
+            let (fits, failed) = fit(&ctx, &f)?;
             output::fits(&mut std::io::stdout().lock(), &fits)?;
+            if failed > 0 {
+                bail!("{failed} series got no forecast (see the warnings above); the others were stored");
+            }
             Ok(())
         }
         Command::Plan(args) => {
@@ -126,6 +129,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let path = args.plan.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
             let mut plan = read_plan(&path)?;
             select_plan_groups(&mut plan, &args.groups, &path)?;
+            check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
             let results = apply(&ctx, &plan, args.execute, &overrides)?;
             output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;

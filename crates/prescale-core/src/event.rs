@@ -31,6 +31,13 @@ pub enum EventEffect {
     },
 }
 
+/// The largest event multiplier: an event a thousand times the forecast is a typo (and products
+/// of larger ones overflow).
+pub const MAX_MULTIPLIER: f64 = 1000.0;
+
+/// Event peaks must stay below this load (as metric values stay below 1e100 elsewhere).
+pub const MAX_PEAK: f64 = 1e100;
+
 impl EventEffect {
     /// Short description for people: `×3`, `peak 150,000`, `like 2025-11-28 00:00..2025-11-29 00:00 UTC`.
     pub fn describe(&self) -> String {
@@ -107,11 +114,16 @@ impl Event {
             return bad(format!("its end {end} is not after its start {start}: the window is [start, end)"));
         }
         match effect {
-            EventEffect::Multiplier { factor } if !(factor.is_finite() && factor > 0.0) => {
-                return bad(format!("multiplier {factor} must be a positive number (3 triples the forecast)"));
+            EventEffect::Multiplier { factor } if !(factor.is_finite() && factor > 0.0 && factor <= MAX_MULTIPLIER) => {
+                return bad(format!(
+                    "multiplier {factor} must be a positive number up to {MAX_MULTIPLIER} (3 triples the forecast; \
+                     for a load beyond that, give the peak itself)"
+                ));
             }
-            EventEffect::Peak { peak } if !(peak.is_finite() && peak > 0.0) => {
-                return bad(format!("peak {peak} must be a positive load in the group's load metric"));
+            EventEffect::Peak { peak } if !(peak.is_finite() && peak > 0.0 && peak < MAX_PEAK) => {
+                return bad(format!(
+                    "peak {peak} must be a positive load in the group's load metric, below {MAX_PEAK:e}"
+                ));
             }
             EventEffect::Like { from, to } if to <= from => {
                 return bad(format!("the --like window ends at {to}, not after its start {from}"));
@@ -191,6 +203,10 @@ mod tests {
             err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: 0.0 })).contains("multiplier 0")
         );
         assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: f64::NAN })).contains("NaN"));
+        assert!(
+            err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: 1e308 })).contains("up to 1000")
+        );
+        assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Peak { peak: 1e308 })).contains("below 1e100"));
         assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Peak { peak: -5.0 })).contains("peak -5"));
         assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Like { from: t(3), to: t(2) })).contains("--like"));
         assert!(err(Event::new("web", " ", t(6), t(7), EventEffect::Peak { peak: 5.0 })).contains("name is empty"));
