@@ -7,7 +7,15 @@ pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast,
     let end = forecast.ts(forecast.len());
     if end <= now {
         return Err(format!(
-            "the latest forecast ended at {end}, before now: it is stale (run `prescale forecast fit`)"
+            "the latest forecast ended at {end}, before now: it is stale (it starts where its history ended: \
+             ingest newer data, then run `prescale forecast fit`)"
+        ));
+    }
+    if forecast.start > now + Duration::seconds(forecast.step_secs.max(1)) {
+        return Err(format!(
+            "the stored forecast starts at {}, after now ({now}): it was fitted on data from after now (run \
+             `prescale forecast fit` with the same --now)",
+            forecast.start
         ));
     }
     let skip = ((now - forecast.start).num_seconds().max(0) / forecast.step_secs.max(1)) as usize;
@@ -32,13 +40,11 @@ pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast,
 /// own history that is not worse than `[trust]` allows. The reason when not.
 pub(crate) fn trusted(
     forecast: &Forecast,
-    history: Option<&Series>,
+    history: Result<&Series, &str>,
     t: &crate::config::TrustConfig,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
-    let Some(h) = history else {
-        return Err("the load series is not in the store (run `prescale ingest`)".into());
-    };
+    let h = history.map_err(|why| format!("its load series cannot be read: {why}"))?;
     let observed: Vec<DateTime<Utc>> = h.iter().filter(|(_, v)| v.is_finite()).map(|(ts, _)| ts).collect();
     let (Some(first), Some(last)) = (observed.first(), observed.last()) else {
         return Err("the load series holds no measured value".into());
@@ -110,11 +116,12 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             }
         });
         let id = Config::load_id(g);
-        let history = store.read(&id).ok();
+        // The first line of why the series cannot be read: not ingested, or a damaged file.
+        let history = store.read(&id).map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
         let (forecast, why) = match table.read(&id) {
-            Ok((fc, _)) => match usable(fc, ctx.now)
-                .and_then(|fc| trusted(&fc, history.as_ref(), &ctx.config.trust, ctx.now).map(|()| fc))
-            {
+            Ok((fc, _)) => match usable(fc, ctx.now).and_then(|fc| {
+                trusted(&fc, history.as_ref().map_err(String::as_str), &ctx.config.trust, ctx.now).map(|()| fc)
+            }) {
                 Ok(fc) => (Some(fc), None),
                 Err(why) => (None, Some(why)),
             },
@@ -123,8 +130,15 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             }
         };
         let mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
-        let mut ep =
-            plan_with_events(&g.name, &g.environment, forecast.as_ref(), &mine, history.as_ref(), &settings, ctx.now);
+        let mut ep = plan_with_events(
+            &g.name,
+            &g.environment,
+            forecast.as_ref(),
+            &mine,
+            history.as_ref().ok(),
+            &settings,
+            ctx.now,
+        );
         for r in &ep.reports {
             if !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }) {
                 let d = r.decision();

@@ -47,6 +47,19 @@ pub enum StoreError {
         /// Schema tag expected.
         expected: &'static str,
     },
+    /// A series' file holds another series (copied or moved by hand).
+    #[error(
+        "{path} holds the series {found}, not {expected}\nhint: it was copied or moved there by hand; move it back \
+         (or aside) and re-ingest"
+    )]
+    WrongSeries {
+        /// The file.
+        path: PathBuf,
+        /// The series its metadata names.
+        found: String,
+        /// The series its place in the store names.
+        expected: String,
+    },
     /// New samples have another step than the stored series.
     #[error(
         "{id}: stored at a {stored}s step, new samples are at {new}s\nhint: ingest with the stored period, or remove {path} to start the series anew"
@@ -93,6 +106,18 @@ pub enum StoreError {
         found: String,
         /// Format tag expected.
         expected: &'static str,
+    },
+    /// A hand-edited events file names an event twice.
+    #[error(
+        "{} holds two events {what}\nhint: it was edited by hand; remove one of them (event names are unique per \
+         group, ids unique)",
+        path.display()
+    )]
+    EventTwiceInFile {
+        /// The file.
+        path: PathBuf,
+        /// Which: `named "sale" in group web` or `with id …`.
+        what: String,
     },
     /// The group already has an event of this name.
     #[error(

@@ -144,6 +144,16 @@ impl EventStore {
         let file: EventsFile =
             serde_json::from_str(&text).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
         let mut events = file.events;
+        let (mut names, mut ids) = (std::collections::HashSet::new(), std::collections::HashSet::new());
+        for e in &events {
+            let dup = |what: String| StoreError::EventTwiceInFile { path: self.path.clone(), what };
+            if !names.insert((e.group(), e.name())) {
+                return Err(dup(format!("named {:?} in group {}", e.name(), e.group())));
+            }
+            if !ids.insert(e.id()) {
+                return Err(dup(format!("with id {}", e.id())));
+            }
+        }
         sort(&mut events);
         Ok(events)
     }
@@ -258,6 +268,26 @@ mod tests {
         let missing = store.remove("web", "Cyber Monday").unwrap_err().to_string();
         assert!(missing.contains("no event \"Cyber Monday\" in group web"), "{missing}");
         assert_eq!(store.load().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_hand_edited_file_naming_an_event_twice_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::new(dir.path());
+        store.add(ev("web", "sale", 27)).unwrap();
+        let text = std::fs::read_to_string(store.path()).unwrap();
+        let file: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let mut twice = file.clone();
+        let e = twice["events"][0].clone();
+        twice["events"].as_array_mut().unwrap().push(e);
+        std::fs::write(store.path(), serde_json::to_string(&twice).unwrap()).unwrap();
+        let err = store.load().unwrap_err().to_string();
+        assert!(err.contains("two events named \"sale\" in group web"), "{err}");
+        assert!(store.add(ev("web", "other", 28)).is_err(), "nothing is written over it");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(store.path()).unwrap()).unwrap(),
+            twice
+        );
     }
 
     #[test]

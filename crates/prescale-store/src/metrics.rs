@@ -44,7 +44,9 @@ pub struct MetricStore {
 }
 
 pub(crate) fn writer_props(meta: HashMap<String, String>) -> WriterProperties {
-    let kv = meta.into_iter().map(|(k, v)| parquet::file::metadata::KeyValue::new(k, v)).collect();
+    // In key order, so the same data writes the same bytes.
+    let sorted: std::collections::BTreeMap<String, String> = meta.into_iter().collect();
+    let kv = sorted.into_iter().map(|(k, v)| parquet::file::metadata::KeyValue::new(k, v)).collect();
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
         .set_key_value_metadata(Some(kv))
@@ -120,7 +122,7 @@ impl MetricStore {
         if !path.exists() {
             return Err(StoreError::NotFound { id: id.to_string(), path });
         }
-        let (_, series, _, _) = read_file(&path)?;
+        let (_, series, _, _) = read_own(&path, id)?;
         Ok(series)
     }
 
@@ -146,7 +148,7 @@ impl MetricStore {
         let mut slots: BTreeMap<i64, f64> = BTreeMap::new();
         let mut before = 0;
         if path.exists() {
-            let (_, old, observed, _) = read_file(&path)?;
+            let (_, old, observed, _) = read_own(&path, id)?;
             if old.step_secs() != step_secs {
                 return Err(StoreError::StepMismatch {
                     id: id.to_string(),
@@ -251,6 +253,19 @@ pub(crate) fn open_checked(
 
 type Stored = (MetricId, Series, Vec<bool>, HashMap<String, String>);
 
+/// [`read_file`], checking that the file holds the series `id` its place in the store names.
+fn read_own(path: &Path, id: &MetricId) -> Result<Stored, StoreError> {
+    let stored = read_file(path)?;
+    if &stored.0 != id {
+        return Err(StoreError::WrongSeries {
+            path: path.into(),
+            found: stored.0.to_string(),
+            expected: id.to_string(),
+        });
+    }
+    Ok(stored)
+}
+
 fn read_file(path: &Path) -> Result<Stored, StoreError> {
     let (builder, meta) = open_checked(path, METRICS_SCHEMA)?;
     let bad = |what: &str| StoreError::Schema {
@@ -314,6 +329,23 @@ mod tests {
         assert_eq!(s.values()[49], 49.0);
         assert_eq!(s.values()[50], 50.5);
         assert_eq!(store.list().unwrap(), vec![id]);
+    }
+
+    #[test]
+    fn a_file_copied_onto_another_series_is_refused_and_left_as_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let (web, jobs) = (MetricId::new("web", "requests"), MetricId::new("worker", "jobs"));
+        let p = GridPolicy::default();
+        store.ingest(&web, &samples(0..10, 0.0), 300, &p, "test").unwrap();
+        store.ingest(&jobs, &samples(0..10, 100.0), 300, &p, "test").unwrap();
+        std::fs::copy(store.path(&jobs), store.path(&web)).unwrap();
+        let bytes = std::fs::read(store.path(&web)).unwrap();
+        let e = store.read(&web).unwrap_err().to_string();
+        assert!(e.contains("holds the series") && e.contains("worker"), "{e}");
+        assert!(matches!(store.read(&web), Err(StoreError::WrongSeries { .. })));
+        assert!(store.ingest(&web, &samples(10..12, 0.0), 300, &p, "test").is_err(), "nothing merged into it");
+        assert_eq!(std::fs::read(store.path(&web)).unwrap(), bytes);
     }
 
     #[test]
