@@ -287,7 +287,13 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             output::events(&mut out, &rows, ctx.now)?;
         }
         EventCmd::Remove { group, name } => {
-            let gone = store.remove(&group, &name)?;
+            // An event of a group no longer configured can still be removed; an unknown group
+            // with no event at all is most likely a typo, and the error says which groups exist.
+            let removed = store.remove(&group, &name);
+            if removed.is_err() && !ctx.config.groups.iter().any(|g| g.name == group) {
+                selected(ctx, &GroupFilter { groups: vec![group.clone()] })?;
+            }
+            let gone = removed?;
             writeln!(out, "removed event {} from {group}", gone.label())?;
         }
     }
@@ -388,8 +394,8 @@ pub(crate) fn write_plan(plan: &CapacityPlan, path: &Path) -> Result<()> {
 }
 
 pub(crate) fn read_plan(path: &Path) -> Result<CapacityPlan> {
-    let text = std::fs::read_to_string(path).with_context(|| {
-        format!("cannot read plan {}\nhint: run `prescale plan` first, or pass --plan FILE", path.display())
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow::anyhow!("cannot read plan {}: {e}\nhint: run `prescale plan` first, or pass --plan FILE", path.display())
     })?;
     let plan: CapacityPlan =
         serde_json::from_str(&text).with_context(|| format!("{} is not a valid prescale plan", path.display()))?;
