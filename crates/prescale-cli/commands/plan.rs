@@ -395,7 +395,10 @@ pub(crate) fn write_plan(plan: &CapacityPlan, path: &Path) -> Result<()> {
 
 pub(crate) fn read_plan(path: &Path) -> Result<CapacityPlan> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        anyhow::anyhow!("cannot read plan {}: {e}\nhint: run `prescale plan` first, or pass --plan FILE", path.display())
+        anyhow::anyhow!(
+            "cannot read plan {}: {e}\nhint: run `prescale plan` first, or pass --plan FILE",
+            path.display()
+        )
     })?;
     let plan: CapacityPlan =
         serde_json::from_str(&text).with_context(|| format!("{} is not a valid prescale plan", path.display()))?;

@@ -23,6 +23,13 @@
 //!   that level-quantile of the `k`-day changes (with the exponential tail above 80 %) for the `k`-th
 //!   day ahead is added in quadrature to the errors' half-width: a shift and the noise around the
 //!   level are independent risks.
+//!
+//! The tail and level-shift corrections hedge against windows unlike the ones the backtests saw.
+//! Where the backtest windows show that they are alike at a level ([`windows_agree`]: each
+//! window's errors are held by the others' quantile as often as promised), that level takes the
+//! plain quantile. On synthetic weekly traffic with no incidents the corrections held 0.997 of
+//! the actuals in the 95 % interval, and 0.978 with this test; NAB's hourly 95 % coverage went
+//! 0.931 → 0.929 and its Winkler score improved.
 
 use prescale_core::Level;
 
@@ -213,12 +220,17 @@ pub fn pooled_symmetric(
     sorted_all.sort_by(|a, b| a.0.total_cmp(&b.0));
     let m = shifts.steps_per_day.max(1);
     let days = horizon.div_ceil(m);
+    // Per level: whether it takes the tail and level-shift corrections, i.e. whether the
+    // backtest windows disagree at that level (see the module notes).
+    let corrected: Vec<bool> =
+        levels.iter().map(|l| pool.tail && l.value() > TAIL_FROM && !windows_agree(errors, l.value())).collect();
     let shift_q: Vec<Vec<f64>> = levels
         .iter()
-        .map(|l| if pool.tail && l.value() > TAIL_FROM { shifts.quantiles(days, l.value()) } else { vec![0.0; days] })
+        .zip(&corrected)
+        .map(|(l, &c)| if c { shifts.quantiles(days, l.value()) } else { vec![0.0; days] })
         .collect();
     let mut half: Vec<Vec<f64>> = vec![Vec::with_capacity(horizon); levels.len()];
-    let tails = pool.tail && levels.iter().any(|l| l.value() > TAIL_FROM);
+    let tails = corrected.iter().any(|c| *c);
     for h in 0..horizon {
         let lo = h.saturating_sub(k);
         let mut p: Vec<(f64, f64)> = errors
@@ -242,7 +254,7 @@ pub fn pooled_symmetric(
             let l = l.value();
             let q = if p.is_empty() {
                 pool.floor * gaussian_z(l) * 1.25
-            } else if pool.tail && l > TAIL_FROM {
+            } else if corrected[i] {
                 let recent = tail_quantile(|x| weighted_quantile(&p, x), l, true);
                 let all = tail_quantile(|x| quantile(&alike, x), l, true);
                 recent.max(all).hypot(shift_q[i][h / m])
@@ -253,6 +265,34 @@ pub fn pooled_symmetric(
         }
     }
     levels.iter().zip(half).map(|(&l, half)| (l, half.iter().map(|v| -v).collect(), half)).collect()
+}
+
+/// Whether the backtest windows agree at `level`: with each origin left out in turn, the
+/// `level`-quantile of the other origins' |errors| misses that origin's errors, on average over
+/// the origins, at most as often as it promises (`1 − level`). Then one window's errors say what
+/// the next window's will be, and the tail and level-shift corrections (a hedge against windows
+/// unlike the ones seen) are not needed. Fewer than three origins cannot show it. The test has no
+/// slack: windows that are alike only by chance miss a little more often than promised about half
+/// the time, and keep the corrections (a slack of half again let NAB's hourly 95 % intervals fall
+/// to 0.889 of the actuals).
+fn windows_agree(errors: &[OriginErrors], level: f64) -> bool {
+    let usable: Vec<Vec<f64>> = errors
+        .iter()
+        .map(|e| e.iter().filter(|v| v.is_finite()).map(|v| v.abs()).collect::<Vec<f64>>())
+        .filter(|e| !e.is_empty())
+        .collect();
+    if usable.len() < 3 {
+        return false;
+    }
+    let mut missed = 0.0;
+    for (i, own) in usable.iter().enumerate() {
+        let mut others: Vec<f64> =
+            usable.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, e)| e.iter().copied()).collect();
+        others.sort_by(f64::total_cmp);
+        let q = quantile(&others, level);
+        missed += own.iter().filter(|v| **v > q).count() as f64 / own.len() as f64;
+    }
+    missed / usable.len() as f64 <= 1.0 - level
 }
 
 /// The `q`-quantile of values sorted ascending with weights: the smallest value whose cumulative
@@ -356,17 +396,39 @@ mod tests {
 
     #[test]
     fn a_tail_seen_in_too_few_origins_is_extrapolated() {
-        // Uniform errors on (−1, 1) have no tail: the empirical 95 % half-width is 0.95, the
-        // extrapolated one 0.8 · ln 20 / ln 5 ≈ 1.49; the 80 % half-width is left alone.
+        // Uniform errors whose width differs from window to window (0.5 to 1.5): the windows
+        // disagree, and a short-tailed sample is extrapolated as exponential above 80 %,
+        // q(80 %) · ln 20 / ln 5, beyond its empirical 95 % quantile; the 80 % half-width is left alone.
         let mut u = uniforms(7);
-        let train: Vec<OriginErrors> = (0..10).map(|_| (0..200).map(|_| 2.0 * u() - 1.0).collect()).collect();
+        let train: Vec<OriginErrors> =
+            (0..10).map(|o| (0..200).map(|_| (0.5 + o as f64 / 9.0) * (2.0 * u() - 1.0)).collect()).collect();
         let levels = [lv(0.8), lv(0.95)];
+        assert!(!windows_agree(&train, 0.95));
         let plain = pooled_symmetric(&train, 10, &levels, pooling(1.0, false, 0.0), &LevelShifts::default());
         let tail = pooled_symmetric(&train, 10, &levels, pooling(1.0, true, 0.0), &LevelShifts::default());
-        assert!((plain[1].2[0] - 0.95).abs() < 0.05, "{}", plain[1].2[0]);
         let want = plain[0].2[0] * 20f64.ln() / 5f64.ln();
-        assert!((tail[1].2[0] - want).abs() < 1e-9 && want > 1.45, "{} vs {want}", tail[1].2[0]);
+        assert!(want > plain[1].2[0] * 1.1, "{want} vs the empirical {}", plain[1].2[0]);
+        assert!((tail[1].2[0] - want).abs() < 1e-9, "{} vs {want}", tail[1].2[0]);
         assert_eq!(plain[0], tail[0]);
+    }
+
+    #[test]
+    fn windows_that_agree_take_neither_the_tail_nor_the_shifts() {
+        // Ten windows of errors bounded alike (uniform on (−1, 1), a tenth of them at the bound):
+        // each one's errors are held by the others' 95 % quantile, so the plain quantiles stand,
+        // whatever the history's level did.
+        let mut u = uniforms(8);
+        let train: Vec<OriginErrors> =
+            (0..10).map(|_| (0..200).map(|i| if i % 10 == 0 { 1.0 } else { 2.0 * u() - 1.0 }).collect()).collect();
+        assert!(windows_agree(&train, 0.95));
+        let shifts = LevelShifts { changes: vec![vec![0.0, 0.0, 3.0, 0.0, 0.0]], steps_per_day: 24 };
+        let levels = [lv(0.8), lv(0.95)];
+        let plain = pooled_symmetric(&train, 10, &levels, pooling(1.0, false, 0.0), &shifts);
+        let tail = pooled_symmetric(&train, 10, &levels, pooling(1.0, true, 0.0), &shifts);
+        assert_eq!(plain, tail);
+        assert!(plain[1].2[0] <= 1.0, "{}", plain[1].2[0]);
+        // Two windows cannot show that they agree.
+        assert!(!windows_agree(&train[..2], 0.95));
     }
 
     #[test]
@@ -398,11 +460,9 @@ mod tests {
         // and the empirical quantile fall well short.
         let n = 1000;
         let weibull = |l: f64| exp_quantile(l).powi(2);
-        // One step per origin, so that the pool is the whole sample.
-        let body: Vec<OriginErrors> = (0..n).map(|i| vec![weibull(((i as f64 + 0.5) / n as f64).min(0.9))]).collect();
-        let levels = [lv(0.8), lv(0.95)];
-        let fitted = pooled_symmetric(&body, 1, &levels, pooling(1.0, true, 0.0), &LevelShifts::default());
-        let (q80, q95) = (fitted[0].2[0], fitted[1].2[0]);
+        let body: Vec<f64> = (0..n).map(|i| weibull(((i as f64 + 0.5) / n as f64).min(0.9))).collect();
+        let q = |l: f64| quantile(&body, l);
+        let (q80, q95) = (q(0.8), tail_quantile(q, 0.95, true));
         assert!((q80 / weibull(0.8) - 1.0).abs() < 0.01, "{q80}");
         assert!((q95 / weibull(0.95) - 1.0).abs() < 0.02, "{q95} vs {}", weibull(0.95));
         // New draws: the fitted tail covers 95 %, the exponential one about 91 %.
@@ -473,8 +533,9 @@ mod tests {
 
     #[test]
     fn level_shifts_widen_the_tail_only() {
-        // Errors of 1 everywhere; a history whose level moved by 3 (in error units) once.
-        let train: Vec<OriginErrors> = (0..6).map(|_| vec![1.0; 24]).collect();
+        // Windows whose errors differ (1, 1.5, …, 3.5: they disagree); a history whose level
+        // moved by 3 (in error units) once.
+        let train: Vec<OriginErrors> = (0..6).map(|o| vec![1.0 + 0.5 * o as f64; 24]).collect();
         let shifts = LevelShifts { changes: vec![vec![0.0, 0.0, 3.0, 0.0, 0.0]], steps_per_day: 24 };
         let levels = [lv(0.8), lv(0.95)];
         let without = pooled_symmetric(&train, 24, &levels, pooling(0.8, true, 0.0), &LevelShifts::default());
@@ -489,7 +550,8 @@ mod tests {
         }
         // Without the tail correction, no shift either: the plain quantiles.
         let plain = pooled_symmetric(&train, 24, &levels, pooling(0.8, false, 0.0), &shifts);
-        assert!(plain[1].2.iter().all(|v| *v == 1.0));
+        assert_eq!(plain, pooled_symmetric(&train, 24, &levels, pooling(0.8, false, 0.0), &LevelShifts::default()));
+        assert!(plain[1].2[0] < with[1].2[0]);
     }
 
     #[test]
