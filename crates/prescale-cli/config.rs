@@ -463,10 +463,11 @@ impl Config {
                 t.max_backtest_mase
             );
         }
-        if self.ingest.period_secs <= 0 || 86_400 % self.ingest.period_secs != 0 {
+        let p = self.ingest.period_secs;
+        if p <= 0 || 86_400 % p != 0 || (p % 60 != 0 && 60 % p != 0) {
             bail!(
-                "[ingest] period_secs = {} must be positive and divide a day (60, 300, 3600, …)",
-                self.ingest.period_secs
+                "[ingest] period_secs = {p} must be a CloudWatch period: 1, 5, 10, 30 or a multiple of 60 that divides \
+                 a day (60, 300, 3600, …)"
             );
         }
         if self.ingest.grid.max_interpolate_secs < 0 {
@@ -606,6 +607,14 @@ impl Config {
                 bail!(
                     "group {:?}: instance_hour_price = {p} must be a price of zero or more per instance-hour, e.g. 0.192",
                     g.name
+                );
+            }
+            if !(g.reactive.target_value.is_finite() && g.reactive.target_value > 0.0) {
+                bail!(
+                    "group {:?}: reactive.target_value = {} must be a positive number (the metric's value target \
+                     tracking holds, e.g. 60 for 60 % CPU)",
+                    g.name,
+                    g.reactive.target_value
                 );
             }
             if let Err(e) = g.reactive.step.validate(

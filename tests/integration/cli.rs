@@ -664,3 +664,36 @@ fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
     // The plan as written applies.
     ok(prescale().args(["apply", "--out"]).arg(&out));
 }
+
+#[test]
+fn a_plan_that_raises_max_size_for_a_peak_is_applied_and_converges() {
+    // web-prod's peak needs about 31 instances; with max_size 20 and max_breach = "raise", its
+    // plan raises MaxSize for the peak and puts it back: apply's plan checks accept what the
+    // planner writes, and a second run changes nothing.
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let cfg = std::fs::read_to_string(demo.join("prescale.toml"))
+        .unwrap()
+        .replace("file = \"", &format!("file = \"{}/", demo.display()))
+        .replacen("max_size = 60", "max_size = 20\nmax_breach = \"raise\"\nmax_breach_buffer = 20", 1);
+    let cfg_path = tmp.path().join("prescale.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let out = tmp.path().join("out");
+    let nightly = || {
+        ok(prescale().arg("--config").arg(&cfg_path).arg("--out").arg(&out).args([
+            "--now",
+            "2026-11-23T00:00:00Z",
+            "nightly",
+            "--execute",
+        ]))
+    };
+    let text = nightly();
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let web = plan["groups"].as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap();
+    assert_eq!(web["raised_max"], 40, "{text}");
+    let raised = web["scheduled_actions"].as_array().unwrap().iter().filter(|a| a["max_size"] == 40).count();
+    assert!(raised > 0, "{web}");
+    let text = nightly();
+    assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
+}

@@ -127,16 +127,27 @@ const MAX_PLAN_AGE_HOURS: i64 = 24;
 pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
     let hint = "hint: run `prescale plan` again (plans are not edited by hand)";
     let age = ctx.now - plan.created_at;
+    let at = |t: DateTime<Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
     if age > Duration::hours(MAX_PLAN_AGE_HOURS) {
         bail!(
-            "plan {} was made at {}, {} h before now ({}): its floors are for hours that have passed, and applying it \
-             would delete today's\n{hint}",
+            "plan {} was made at {}, {:.1} h before now ({}): its floors are for hours that have passed, and \
+             applying it would delete today's\n{hint}",
             plan.plan_id,
-            plan.created_at.format("%Y-%m-%d %H:%M UTC"),
-            age.num_hours(),
-            ctx.now.format("%Y-%m-%d %H:%M UTC")
+            at(plan.created_at),
+            age.num_minutes() as f64 / 60.0,
+            at(ctx.now)
         );
     }
+    if age < -Duration::minutes(5) {
+        bail!(
+            "plan {} was made for {}, after now ({}): it was planned with a later --now (or PRESCALE_NOW) than this \
+             run's, and its floors would replace today's\nhint: apply with the --now it was planned for, or plan again",
+            plan.plan_id,
+            at(plan.created_at),
+            at(ctx.now)
+        );
+    }
+    let ceilings = ctx.config.ceilings()?;
     if plan.groups.is_empty() {
         bail!("plan {} holds no group\n{hint}", plan.plan_id);
     }
@@ -199,6 +210,23 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
             {
                 bail!("group {name:?}: scheduled action {:?} sets MaxSize {hi} below MinSize {lo}\n{hint}", a.name);
             }
+            // prescale sets MaxSize only to raise it for a peak (max_breach = "raise") and to put
+            // it back; never the desired capacity.
+            let ceiling = ceilings.get(name).copied().unwrap_or(c.max_size);
+            if let Some(hi) = a.max_size.filter(|m| *m != c.max_size && *m != ceiling) {
+                bail!(
+                    "group {name:?}: scheduled action {:?} sets MaxSize {hi}; prescale sets it only to max_size = {} \
+                     or, with max_breach = \"raise\", to {ceiling}\n{hint}",
+                    a.name,
+                    c.max_size
+                );
+            }
+            if a.desired_capacity.is_some() {
+                bail!(
+                    "group {name:?}: scheduled action {:?} sets a desired capacity, which prescale never does\n{hint}",
+                    a.name
+                );
+            }
         }
         for p in &g.policies {
             owned("policy", &p.name)?;
@@ -208,8 +236,19 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
                 bail!("group {name:?}: policy {:?} tracks a target of {target_value}\n{hint}", p.name);
             }
         }
+        if let Some(raised) = g.raised_max.filter(|m| Some(m) != ceilings.get(name)) {
+            bail!("group {name:?}: the plan raises MaxSize to {raised}, not to the configured ceiling\n{hint}");
+        }
+        let alarm_names = prescale_core::step_alarm_names(name);
         for a in &g.alarms {
             owned("alarm", &a.name)?;
+            if !alarm_names.contains(&a.name) {
+                bail!(
+                    "group {name:?}: alarm {:?} is not one of the group's ({})\n{hint}",
+                    a.name,
+                    alarm_names.join(", ")
+                );
+            }
             if a.dimensions.get("AutoScalingGroupName").is_some_and(|d| d != name) {
                 bail!(
                     "group {name:?}: alarm {:?} watches group {:?}\n{hint}",

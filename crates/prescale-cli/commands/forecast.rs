@@ -124,11 +124,23 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     continue;
                 }
                 Err(e) => {
-                    warn!(
-                        "{id}: no forecast: {:#}\nhint: a damaged file can be moved aside; `prescale ingest` then \
-                         rebuilds the series from its source",
-                        anyhow::Error::from(e)
+                    // Errors that carry their own hint (another schema, another series) say it.
+                    let damaged = matches!(
+                        e,
+                        prescale_store::StoreError::Parquet { .. }
+                            | prescale_store::StoreError::Arrow { .. }
+                            | prescale_store::StoreError::Io { .. }
                     );
+                    let hint = if damaged {
+                        format!(
+                            "\nhint: a damaged file can be moved aside; `prescale ingest` then rebuilds the series from \
+                             its source (its last [ingest] lookback_days = {} days)",
+                            c.ingest.lookback_days
+                        )
+                    } else {
+                        String::new()
+                    };
+                    warn!("{id}: no forecast: {:#}{hint}", anyhow::Error::from(e));
                     failed += 1;
                     continue;
                 }

@@ -116,8 +116,11 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             }
         });
         let id = Config::load_id(g);
-        // The first line of why the series cannot be read: not ingested, or a damaged file.
-        let history = store.read(&id).map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
+        // Why the series cannot be read, on one line: not ingested, or a damaged file.
+        let history = store.read(&id).map_err(|e| match e {
+            prescale_store::StoreError::NotFound { .. } => "it is not in the store (run `prescale ingest`)".to_string(),
+            e => format!("{:#}", anyhow::Error::from(e)).replace('\n', " "),
+        });
         let (forecast, why) = match table.read(&id) {
             Ok((fc, _)) => match usable(fc, ctx.now).and_then(|fc| {
                 trusted(&fc, history.as_ref().map_err(String::as_str), &ctx.config.trust, ctx.now).map(|()| fc)
@@ -290,7 +293,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             // An event of a group no longer configured can still be removed; an unknown group
             // with no event at all is most likely a typo, and the error says which groups exist.
             let removed = store.remove(&group, &name);
-            if removed.is_err() && !ctx.config.groups.iter().any(|g| g.name == group) {
+            if matches!(&removed, Err(prescale_store::StoreError::NoEvent { known, .. }) if known.is_empty())
+                && !ctx.config.groups.iter().any(|g| g.name == group)
+            {
                 selected(ctx, &GroupFilter { groups: vec![group.clone()] })?;
             }
             let gone = removed?;

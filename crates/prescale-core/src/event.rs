@@ -81,8 +81,11 @@ struct RawEvent {
 
 impl TryFrom<RawEvent> for Event {
     type Error = CoreError;
+    /// A stored event is read with the checks of its time (a factor or peak only positive and
+    /// finite), so that an event stored before the limits of [`Event::new`] still loads and can
+    /// be removed.
     fn try_from(r: RawEvent) -> Result<Self, CoreError> {
-        let mut e = Event::new(r.group, r.name, r.start, r.end, r.effect)?;
+        let mut e = Event::checked(r.group, r.name, r.start, r.end, r.effect, false)?;
         e.id = r.id;
         Ok(e)
     }
@@ -94,7 +97,8 @@ impl Event {
     ///
     /// # Errors
     /// [`CoreError::BadEvent`] for an empty name or group, an end not after the start, a factor
-    /// or peak that is not a positive number, or an empty `like` window.
+    /// that is not a positive number up to [`MAX_MULTIPLIER`], a peak that is not a positive
+    /// number below [`MAX_PEAK`], or an empty `like` window.
     pub fn new(
         group: impl Into<String>,
         name: impl Into<String>,
@@ -102,6 +106,18 @@ impl Event {
         end: DateTime<Utc>,
         effect: EventEffect,
     ) -> Result<Self, CoreError> {
+        Self::checked(group, name, start, end, effect, true)
+    }
+
+    fn checked(
+        group: impl Into<String>,
+        name: impl Into<String>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        effect: EventEffect,
+        limits: bool,
+    ) -> Result<Self, CoreError> {
+        let (max_factor, max_peak) = if limits { (MAX_MULTIPLIER, MAX_PEAK) } else { (f64::MAX, f64::INFINITY) };
         let (group, name) = (group.into(), name.into());
         let bad = |reason: String| Err(CoreError::BadEvent { name: name.clone(), reason });
         if name.trim().is_empty() {
@@ -114,13 +130,13 @@ impl Event {
             return bad(format!("its end {end} is not after its start {start}: the window is [start, end)"));
         }
         match effect {
-            EventEffect::Multiplier { factor } if !(factor.is_finite() && factor > 0.0 && factor <= MAX_MULTIPLIER) => {
+            EventEffect::Multiplier { factor } if !(factor.is_finite() && factor > 0.0 && factor <= max_factor) => {
                 return bad(format!(
                     "multiplier {factor} must be a positive number up to {MAX_MULTIPLIER} (3 triples the forecast; \
                      for a load beyond that, give the peak itself)"
                 ));
             }
-            EventEffect::Peak { peak } if !(peak.is_finite() && peak > 0.0 && peak < MAX_PEAK) => {
+            EventEffect::Peak { peak } if !(peak.is_finite() && peak > 0.0 && peak < max_peak) => {
                 return bad(format!(
                     "peak {peak} must be a positive load in the group's load metric, below {MAX_PEAK:e}"
                 ));
@@ -217,5 +233,8 @@ mod tests {
         assert_eq!(back, e);
         let broken = json.replace("\"factor\":3.0", "\"factor\":-1.0");
         assert!(serde_json::from_str::<Event>(&broken).is_err(), "a hand-edited file cannot smuggle in nonsense");
+        // An event stored before the multiplier's limit still loads (and so can be removed).
+        let old = json.replace("\"factor\":3.0", "\"factor\":5000.0");
+        assert!(serde_json::from_str::<Event>(&old).is_ok());
     }
 }

@@ -404,6 +404,7 @@ impl Forecaster for Engine {
             spread,
             relative: relative.map(|k| k * typical),
             pooling: conformal::Pooling {
+                spacing: o.spacing,
                 share: self.settings.pool_share,
                 decay: self.settings.interval_decay,
                 tail: self.settings.tail,

@@ -49,8 +49,9 @@ pub enum StoreError {
     },
     /// A series' file holds another series (copied or moved by hand).
     #[error(
-        "{path} holds the series {found}, not {expected}\nhint: it was copied or moved there by hand; move it back \
-         (or aside) and re-ingest"
+        "{path} holds the series {found}, not {expected}\nhint: it was copied or moved there by hand (or, on a \
+         file system that ignores case, two names differ only in case: rename one in the configuration); move it \
+         back (or aside) and re-ingest"
     )]
     WrongSeries {
         /// The file.
@@ -110,7 +111,7 @@ pub enum StoreError {
     /// A hand-edited events file names an event twice.
     #[error(
         "{} holds two events {what}\nhint: it was edited by hand; remove one of them (event names are unique per \
-         group, ids unique)",
+         group, and so are ids)",
         path.display()
     )]
     EventTwiceInFile {

@@ -150,7 +150,7 @@ impl EventStore {
             if !names.insert((e.group(), e.name())) {
                 return Err(dup(format!("named {:?} in group {}", e.name(), e.group())));
             }
-            if !ids.insert(e.id()) {
+            if !ids.insert((e.group(), e.id())) {
                 return Err(dup(format!("with id {}", e.id())));
             }
         }
