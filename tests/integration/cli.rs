@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::common::{assert_configs_refused, ok, prescale, run, shared_data};
+use crate::common::{assert_configs_refused, demo_config_text, ok, prescale, run, shared_data};
 
 fn demo_plan_actions(out: &Path) -> usize {
     let plan: serde_json::Value =
@@ -55,12 +55,8 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
 #[test]
 fn stages_run_one_by_one_with_a_config_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let cfg = std::fs::read_to_string(demo.join("prescale.toml"))
-        .unwrap()
-        .replace("file = \"", &format!("file = \"{}/", demo.display()));
     let cfg_path = tmp.path().join("prescale.toml");
-    std::fs::write(&cfg_path, cfg).unwrap();
+    std::fs::write(&cfg_path, demo_config_text()).unwrap();
     let out = tmp.path().join("out");
     let base = |args: &[&str]| {
         let mut c = prescale();
@@ -405,11 +401,8 @@ fn stale_data_or_a_poor_backtest_means_no_floors_and_says_why() {
     }
     // A backtest threshold no forecast can meet: the same, with the backtest as the reason.
     let cfg = tmp.path().join("strict.toml");
-    let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let text = demo
-        .replace("file = \"", &format!("file = \"{}/", dir.display()))
-        .replace("dir = \"store\"", &format!("dir = \"{}\"", tmp.path().join("store").display()));
+    let text =
+        demo_config_text().replace("dir = \"store\"", &format!("dir = \"{}\"", tmp.path().join("store").display()));
     std::fs::write(&cfg, format!("{text}\n[trust]\nmax_backtest_mase = 0.01\n")).unwrap();
     let text = ok(prescale()
         .args(["--now", "2026-11-23T00:00:00Z", "--out"])
@@ -671,11 +664,11 @@ fn a_plan_that_raises_max_size_for_a_peak_is_applied_and_converges() {
     // plan raises MaxSize for the peak and puts it back: apply's plan checks accept what the
     // planner writes, and a second run changes nothing.
     let tmp = tempfile::tempdir().unwrap();
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let cfg = std::fs::read_to_string(demo.join("prescale.toml"))
-        .unwrap()
-        .replace("file = \"", &format!("file = \"{}/", demo.display()))
-        .replacen("max_size = 60", "max_size = 20\nmax_breach = \"raise\"\nmax_breach_buffer = 20", 1);
+    let cfg = demo_config_text().replacen(
+        "max_size = 60",
+        "max_size = 20\nmax_breach = \"raise\"\nmax_breach_buffer = 20",
+        1,
+    );
     let cfg_path = tmp.path().join("prescale.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
     let out = tmp.path().join("out");

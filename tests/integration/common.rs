@@ -53,3 +53,12 @@ pub fn assert_configs_refused(dir: &Path, cases: &[(String, &str)]) {
         assert!(err.contains(want), "expected {want:?} in:\n{err}");
     }
 }
+
+/// The demo configuration (`data/demo/prescale.toml`) with its data files' paths made absolute,
+/// so that a copy of it works from any folder.
+pub fn demo_config_text() -> String {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    std::fs::read_to_string(demo.join("prescale.toml"))
+        .unwrap()
+        .replace("file = \"", &format!("file = \"{}/", demo.display()))
+}

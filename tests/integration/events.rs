@@ -259,10 +259,7 @@ fn bad_events_are_refused_with_a_reason() {
 #[test]
 fn what_if_prices_the_extra_instance_hours_with_a_cost_section() {
     let tmp = tempfile::tempdir().unwrap();
-    let demo_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let text = std::fs::read_to_string(demo_dir.join("prescale.toml"))
-        .unwrap()
-        .replace("file = \"", &format!("file = \"{}/", demo_dir.display()));
+    let text = crate::common::demo_config_text();
     let cfg = tmp.path().join("prescale.toml");
     std::fs::write(&cfg, format!("{text}\n[cost]\ninstance_hour_price = 0.5\ncurrency = \"EUR\"\n")).unwrap();
     let out = tmp.path().join("out");

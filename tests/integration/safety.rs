@@ -7,10 +7,7 @@ use crate::common::{assert_configs_refused, ok, prescale, run};
 
 /// The demo configuration with absolute data paths and `extra` appended, in `dir`.
 fn demo_config(dir: &Path, extra: &str) -> PathBuf {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let text = std::fs::read_to_string(demo.join("prescale.toml"))
-        .unwrap()
-        .replace("file = \"", &format!("file = \"{}/", demo.display()));
+    let text = crate::common::demo_config_text();
     let p = dir.join("prescale.toml");
     std::fs::write(&p, format!("{text}\n{extra}\n")).unwrap();
     p

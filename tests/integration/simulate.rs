@@ -221,10 +221,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
 
     // The group's forecast and fallback settings reach the replay: a log transform, holidays in
     // the group's zone, step scaling off.
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
-    let cfg = std::fs::read_to_string(demo.join("prescale.toml"))
-        .unwrap()
-        .replace("file = \"", &format!("file = \"{}/", demo.display()))
+    let cfg = crate::common::demo_config_text()
         .replace("# holidays = [", "holidays = [")
         .replace("# transform = \"box-cox\"", "transform = \"log\"")
         .replace(
