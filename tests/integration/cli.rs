@@ -23,6 +23,13 @@ fn demo_plan_actions(out: &Path) -> usize {
 fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
+    // Before any run there is no forecast to show, and the error says which command makes one.
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--group", "web-prod", "--out"]).arg(&out));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no forecast for web-prod") && err.contains("prescale forecast fit") && !err.contains("ingest"),
+        "{err}"
+    );
     let text = ok(prescale().args(["nightly", "--out"]).arg(&out));
     for g in ["web-prod", "api-staging", "worker-dev"] {
         assert!(text.contains(g), "{g} missing from the summary:\n{text}");

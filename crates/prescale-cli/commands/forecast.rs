@@ -300,8 +300,12 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         Some(m) => MetricId::new(name, m),
         None => Config::load_id(g),
     };
-    let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).with_context(|| {
-        format!("no forecast for {id}\nhint: run `prescale forecast fit` (or `prescale nightly`) first")
+    let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).map_err(|e| match e {
+        prescale_store::StoreError::NotFound { path, .. } => anyhow::anyhow!(
+            "no forecast for {id} (looked for {})\nhint: run `prescale forecast fit` (or `prescale nightly`) first",
+            path.display()
+        ),
+        e => anyhow::Error::from(e).context(format!("cannot read the forecast for {id}")),
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
     let levels = cli_levels(&args.levels)?;
