@@ -27,9 +27,8 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     if let Some(path) = &args.input {
         let config = g.config.as_deref().map(Config::load).transpose()?;
         let options = config.as_ref().map(|c| file_options(c, Utc::now())).transpose()?.unwrap_or_default();
-        let grid = config.as_ref().map(|c| c.ingest.grid.clone()).unwrap_or_default();
+        series.push((path.display().to_string(), read_input(path, config.as_ref())?, options));
         configured = config.map(|c| c.forecast.model);
-        series.push((path.display().to_string(), read_input(path, &grid)?, options));
     } else {
         let ctx = context(g)?;
         configured = Some(ctx.config.forecast.model.clone());

@@ -210,9 +210,12 @@ pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
     Some(step).filter(|s| *s > 0)
 }
 
-/// Reads a CSV or Parquet file of `ts,value` onto its own grid ([`infer_step`]) under `grid` (the
-/// configuration's `[ingest] grid`, or ingest's default), repairing what it must and saying so.
-pub(crate) fn read_input(path: &Path, grid: &GridPolicy) -> Result<Series> {
+/// Reads a CSV or Parquet file of `ts,value` onto its own grid ([`infer_step`]) under ingest's
+/// grid policy (the configuration's `[ingest] grid`, or the default without one), repairing what it
+/// must and saying so.
+pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series> {
+    let default = GridPolicy::default();
+    let grid = config.map_or(&default, |c| &c.ingest.grid);
     let raw = match path.extension().and_then(|e| e.to_str()) {
         Some("parquet") => prescale_store::read_parquet_samples(path)?,
         _ => prescale_store::read_csv_samples(path)?,
@@ -244,7 +247,7 @@ pub(crate) fn read_input(path: &Path, grid: &GridPolicy) -> Result<Series> {
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
     let config = g.config.as_deref().map(Config::load).transpose()?;
-    let series = read_input(path, &config.as_ref().map(|c| c.ingest.grid.clone()).unwrap_or_default())?;
+    let series = read_input(path, config.as_ref())?;
     let step = series.step_secs();
     let horizon = parse_horizon(&args.horizon)?;
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;

@@ -91,14 +91,12 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     }
     let (trace, label) = match (&args.input, &args.group) {
         (Some(path), _) => {
-            let mut grid = prescale_core::GridPolicy::default();
-            if let Some(p) = &g.config {
-                let c = Config::load(p)?;
-                s.forecast = file_options(&c, Utc::now())?;
-                s.model = c.forecast.model;
-                grid = c.ingest.grid;
+            let config = g.config.as_deref().map(Config::load).transpose()?;
+            if let Some(c) = &config {
+                s.forecast = file_options(c, Utc::now())?;
+                s.model = c.forecast.model.clone();
             }
-            (read_input(path, &grid)?, path.display().to_string())
+            (read_input(path, config.as_ref())?, path.display().to_string())
         }
         (None, Some(name)) => {
             let ctx = context(g)?;

@@ -25,7 +25,7 @@
 //!   level are independent risks.
 //!
 //! The tail and level-shift corrections hedge against windows unlike the ones the backtests saw.
-//! Where the backtest windows show that they are alike at a level ([`windows_agree`]: each
+//! Where the backtest windows show that they are alike at a level ([`LeftOut::agree`]: each
 //! window's errors are held by the others' quantile as often as promised), that level takes the
 //! plain quantile. On synthetic weekly traffic with no incidents the corrections held 0.997 of
 //! the actuals in the 95 % interval, and 0.978 with this test; NAB's 95 % coverage went 0.931 /
@@ -59,7 +59,7 @@ pub struct Pooling {
     pub tail: bool,
     /// The smallest half-width allowed.
     pub floor: f64,
-    /// Steps between backtest origins: whether the windows agree ([`windows_agree`]) is judged on
+    /// Steps between backtest origins: whether the windows agree ([`LeftOut::agree`]) is judged on
     /// each origin's first this-many steps, which no other origin's window covers and which
     /// every origin has (0: all of each origin's errors).
     pub spacing: usize,
@@ -201,7 +201,8 @@ fn tail_quantile(q: impl Fn(f64) -> f64, l: f64, fit_shape: bool) -> f64 {
 /// Symmetric interval offsets: for step `h`, the level-quantile of |error| over every origin's
 /// errors at the steps within ± `share` of the backtested horizon around `h` (all errors when
 /// fewer than that share of the horizon, or five, are there), weighted by origin recency, with
-/// the tail and level-shift corrections above 80 % where the windows disagree ([`windows_agree`]). Errors of neighbouring steps are alike, and
+/// the tail and level-shift corrections above 80 % where the windows disagree ([`LeftOut::agree`]).
+/// Errors of neighbouring steps are alike, and
 /// pooling them gives enough of them for a quantile from a handful of origins. `errors` are
 /// ordered most recent first.
 pub fn pooled_symmetric(
@@ -227,12 +228,14 @@ pub fn pooled_symmetric(
     // Per level: whether it takes the tail and level-shift corrections, i.e. whether the
     // backtest windows disagree at that level (see the module notes), judged on the lead times
     // that no two origins share.
-    let leading: Vec<OriginErrors> = errors
-        .iter()
-        .map(|e| if pool.spacing > 0 { e[..e.len().min(pool.spacing)].to_vec() } else { e.clone() })
-        .collect();
+    let wants_tail = |l: &Level| pool.tail && l.value() > TAIL_FROM;
+    let left_out = levels.iter().any(wants_tail).then(|| {
+        let leading: Vec<&[f64]> =
+            errors.iter().map(|e| if pool.spacing > 0 { &e[..e.len().min(pool.spacing)] } else { &e[..] }).collect();
+        LeftOut::new(&leading)
+    });
     let corrected: Vec<bool> =
-        levels.iter().map(|l| pool.tail && l.value() > TAIL_FROM && !windows_agree(&leading, l.value())).collect();
+        levels.iter().map(|l| wants_tail(l) && !left_out.as_ref().is_some_and(|lo| lo.agree(l.value()))).collect();
     let shift_q: Vec<Vec<f64>> = levels
         .iter()
         .zip(&corrected)
@@ -276,33 +279,51 @@ pub fn pooled_symmetric(
     levels.iter().zip(half).map(|(&l, half)| (l, half.iter().map(|v| -v).collect(), half)).collect()
 }
 
-/// Whether the backtest windows agree at `level` (each origin's errors cut by the caller to the
-/// lead times no other origin covers): with each origin left out in turn, the
-/// `level`-quantile of the other origins' |errors| misses that origin's errors, on average over
-/// the origins, at most as often as it promises (`1 − level`). Then one window's errors say what
-/// the next window's will be, and the tail and level-shift corrections (a hedge against windows
-/// unlike the ones seen) are not needed. Fewer than three origins cannot show it. The test has no
-/// slack: windows that are alike only by chance miss a little more often than promised about half
-/// the time, and keep the corrections (a slack of half again let NAB's hourly 95 % intervals fall
-/// to 0.889 of the actuals).
-fn windows_agree(errors: &[OriginErrors], level: f64) -> bool {
-    let usable: Vec<Vec<f64>> = errors
-        .iter()
-        .map(|e| e.iter().filter(|v| v.is_finite()).map(|v| v.abs()).collect::<Vec<f64>>())
-        .filter(|e| !e.is_empty())
-        .collect();
-    if usable.len() < 3 {
-        return false;
+/// The backtest windows with each origin left out in turn: per origin, its finite |errors| and
+/// the other origins' sorted, built once for every level [`LeftOut::agree`] is asked about.
+struct LeftOut(Vec<(Vec<f64>, Vec<f64>)>);
+
+impl LeftOut {
+    /// From each origin's errors, cut by the caller to the lead times no other origin covers.
+    fn new(errors: &[&[f64]]) -> Self {
+        let usable: Vec<Vec<f64>> = errors
+            .iter()
+            .map(|e| e.iter().filter(|v| v.is_finite()).map(|v| v.abs()).collect::<Vec<f64>>())
+            .filter(|e| !e.is_empty())
+            .collect();
+        let pairs = (0..usable.len())
+            .map(|i| {
+                let mut others: Vec<f64> =
+                    usable.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, e)| e.iter().copied()).collect();
+                others.sort_by(f64::total_cmp);
+                (usable[i].clone(), others)
+            })
+            .collect();
+        Self(pairs)
     }
-    let mut missed = 0.0;
-    for (i, own) in usable.iter().enumerate() {
-        let mut others: Vec<f64> =
-            usable.iter().enumerate().filter(|(j, _)| *j != i).flat_map(|(_, e)| e.iter().copied()).collect();
-        others.sort_by(f64::total_cmp);
-        let q = quantile(&others, level);
-        missed += own.iter().filter(|v| **v > q).count() as f64 / own.len() as f64;
+
+    /// Whether the windows agree at `level`: the `level`-quantile of the other origins' |errors|
+    /// misses each origin's errors, on average over the origins, at most as often as it promises
+    /// (`1 − level`). Then one window's errors say what the next window's will be, and the tail and
+    /// level-shift corrections (a hedge against windows unlike the ones seen) are not needed.
+    /// Fewer than three origins cannot show it. The test has no slack: windows that are alike only
+    /// by chance miss a little more often than promised about half the time, and keep the
+    /// corrections (a slack of half again let NAB's hourly 95 % intervals fall to 0.889 of the
+    /// actuals).
+    fn agree(&self, level: f64) -> bool {
+        if self.0.len() < 3 {
+            return false;
+        }
+        let missed: f64 = self
+            .0
+            .iter()
+            .map(|(own, others)| {
+                let q = quantile(others, level);
+                own.iter().filter(|v| **v > q).count() as f64 / own.len() as f64
+            })
+            .sum();
+        missed / self.0.len() as f64 <= 1.0 - level
     }
-    missed / usable.len() as f64 <= 1.0 - level
 }
 
 /// The `q`-quantile of values sorted ascending with weights: the smallest value whose cumulative
@@ -351,6 +372,10 @@ mod tests {
     fn gaussian_quantiles_are_close() {
         assert!((gaussian_z(0.95) - 1.96).abs() < 1e-2);
         assert!((gaussian_z(0.8) - 1.2816).abs() < 1e-2);
+    }
+
+    fn windows_agree(errors: &[OriginErrors], level: f64) -> bool {
+        LeftOut::new(&errors.iter().map(Vec::as_slice).collect::<Vec<_>>()).agree(level)
     }
 
     fn pooling(decay: f64, tail: bool, floor: f64) -> Pooling {

@@ -383,10 +383,7 @@ impl Forecaster for Engine {
                 }
             })
             .collect();
-        let spread = errors.is_empty().then(|| {
-            let mid = crate::point::median(y);
-            1.4826 * crate::point::median(&y.iter().map(|v| (v - mid).abs()).collect::<Vec<_>>())
-        });
+        let spread = errors.is_empty().then(|| crate::point::median_and_spread(y).1);
         Ok(Box::new(FittedEngine {
             id,
             values: y.to_vec(),

@@ -265,6 +265,13 @@ pub(crate) fn slot(p: &[f64], n: usize, idx: usize) -> f64 {
     p[(idx + m - n % m) % m]
 }
 
+/// The median of `v` and its robust spread around it: 1.4826 × the median absolute deviation, the
+/// standard deviation for normal data that outliers do not move.
+pub(crate) fn median_and_spread(v: &[f64]) -> (f64, f64) {
+    let centre = median(v);
+    (centre, 1.4826 * median(&v.iter().map(|x| (x - centre).abs()).collect::<Vec<_>>()))
+}
+
 /// Centred rolling median over `w` points (fewer at the edges).
 fn rolling_median(x: &[f64], w: usize) -> Vec<f64> {
     let half = w / 2;

@@ -324,8 +324,7 @@ impl Ridge {
         // Winsorise the targets: a pair whose origin lies before a level shift or an incident and
         // whose target after it is unpredictable from the features, and under a squared loss a
         // few of them would steer every coefficient.
-        let centre = median(&rows.y);
-        let spread = 1.4826 * median(&rows.y.iter().map(|v| (v - centre).abs()).collect::<Vec<_>>());
+        let (centre, spread) = crate::point::median_and_spread(&rows.y);
         if spread > 0.0 {
             for v in &mut rows.y {
                 *v = v.clamp(centre - 4.0 * spread, centre + 4.0 * spread);
