@@ -53,6 +53,9 @@ struct Global {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Pull metrics (CloudWatch, CSV or Parquet, from the config) into the Parquet metric store.
+    ///
+    /// A series that cannot be stored (a damaged stored file, another step) is named with what to
+    /// do and left as it was; the others are stored, and the run exits 1.
     Ingest(GroupFilter),
     /// Fit forecasters and show forecasts.
     #[command(subcommand)]
@@ -69,6 +72,10 @@ enum Command {
     /// everything prescale owns from them. Dry run by default.
     Apply(ApplyArgs),
     /// The nightly job: ingest, forecast fit, plan and apply (dry run unless --execute).
+    ///
+    /// A series that cannot be stored keeps what the store held, and a group without a forecast
+    /// is planned with its reactive policy alone: every group is still planned (and applied), and
+    /// the run then exits 1 so that the job's monitoring sees it.
     Nightly(NightlyArgs),
     /// Replay a load trace minute by minute under reactive, step, static, scheduled, AWS-style,
     /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare

@@ -165,7 +165,14 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                 t.add_row(cells);
             }
             right(&mut t, 1);
-            writeln!(out, "model {} · {} steps of {} s · times in UTC", f.model, f.len(), f.step_secs)?;
+            writeln!(
+                out,
+                "model {} · {} step{} of {} s · times in UTC",
+                f.model,
+                f.len(),
+                if f.len() == 1 { "" } else { "s" },
+                f.step_secs
+            )?;
             if let Some(r) = f.weekend_ratio {
                 writeln!(
                     out,
@@ -436,7 +443,10 @@ pub fn summary(
             g.scheduled_actions.iter().filter_map(|a| a.min_size).min(),
             g.scheduled_actions.iter().filter_map(|a| a.min_size).max(),
         ) {
-            (Some(lo), Some(hi)) => format!("{} actions, {lo}–{hi}", g.scheduled_actions.len()),
+            (Some(lo), Some(hi)) => {
+                let n = g.scheduled_actions.len();
+                format!("{n} action{}, {lo}–{hi}", if n == 1 { "" } else { "s" })
+            }
             _ => "none (reactive only)".into(),
         };
         let changes = results.iter().find(|r| r.group == g.group).map_or("-".into(), |r| match &r.error {

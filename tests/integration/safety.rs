@@ -139,3 +139,46 @@ fn bad_safety_settings_are_refused_with_a_reason() {
     ];
     assert_configs_refused(tmp.path(), &cases);
 }
+
+#[test]
+fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cfg = demo_config(tmp.path(), "");
+    ok(&mut cmd(&cfg, &out, &["nightly"]));
+    // The configuration's store is relative to its own folder.
+    let store = tmp.path().join("store/metrics/v1");
+    let damaged = store.join("web-prod/requests.parquet");
+    // A crash or a disk fault cut the file short.
+    let bytes = std::fs::read(&damaged).unwrap();
+    std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();
+    let others: Vec<(PathBuf, std::time::SystemTime)> = ["api-staging/requests.parquet", "worker-dev/jobs.parquet"]
+        .iter()
+        .map(|f| (store.join(f), std::fs::metadata(store.join(f)).unwrap().modified().unwrap()))
+        .collect();
+
+    // ingest: the other series are stored, this one is named with what to do, and the run fails.
+    let (code, text, err) = run(&mut cmd(&cfg, &out, &["ingest"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("web-prod/requests: not stored, its stored data is unchanged"), "{err}");
+    assert!(err.contains("move it aside (`mv ") && err.contains("requests.parquet.damaged`)"), "{err}");
+    assert!(err.contains("1 series could not be stored"), "{err}");
+    assert!(text.contains("api-staging/requests") && text.contains("worker-dev/jobs"), "{text}");
+    for (f, before) in &others {
+        assert!(std::fs::metadata(f).unwrap().modified().unwrap() >= *before, "{} stored again", f.display());
+    }
+    assert_eq!(std::fs::read(&damaged).unwrap(), &bytes[..bytes.len() / 2], "the damaged file is left for a person");
+
+    // nightly: every group is still planned (this one with its reactive policy), and the run fails.
+    let (code, text, err) = run(&mut cmd(&cfg, &out, &["nightly"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("1 series could not be stored and 1 got no forecast"), "{err}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["groups"].as_array().unwrap().len(), 3, "{plan}");
+
+    // Moved aside as the hint says, the next ingest rebuilds it and the run succeeds again.
+    std::fs::rename(&damaged, damaged.with_extension("parquet.damaged")).unwrap();
+    ok(&mut cmd(&cfg, &out, &["nightly"]));
+    assert!(std::fs::metadata(&damaged).unwrap().len() > 0);
+}

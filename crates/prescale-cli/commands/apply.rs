@@ -448,10 +448,12 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
             ctx.out.display()
         )?;
     }
-    let ingested = ingest(ctx, &args.filter)?;
+    // A series that could not be stored keeps what the store held; one without a forecast is
+    // planned with its reactive policy alone, and the summary says so. Either makes the run exit
+    // 1 once everything else is done, so a batch job's monitoring sees it.
+    let (ingested, not_stored) = ingest(ctx, &args.filter)?;
     output::ingest(&mut out, &ingested)?;
-    // A series without a forecast is planned with its reactive policy alone, and the summary says so.
-    let (fits, _) = fit(ctx, &args.filter)?;
+    let (fits, not_fitted) = fit(ctx, &args.filter)?;
     let plan = make_plan(ctx, &args.filter)?;
     let path = ctx.out.join("plan.json");
     write_plan(&plan, &path)?;
@@ -466,5 +468,12 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
         writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
     }
-    fail_on_partial(&results)
+    fail_on_partial(&results)?;
+    if not_stored + not_fitted > 0 {
+        bail!(
+            "{not_stored} series could not be stored and {not_fitted} got no forecast (see the warnings above); \
+             the plan covers every group, those from what the store held or with their reactive policy alone"
+        );
+    }
+    Ok(())
 }

@@ -39,7 +39,34 @@ pub(crate) fn aws_options(c: &Config) -> AwsOptions {
     AwsOptions { region: c.aws.region.clone(), max_attempts: c.aws.max_attempts }
 }
 
-pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<IngestSummary>> {
+/// Why a series could not be stored, with what to do about a damaged file.
+fn store_failed(c: &Config, id: &MetricId, e: prescale_store::StoreError) {
+    let damaged = match &e {
+        prescale_store::StoreError::Parquet { path, .. } | prescale_store::StoreError::Arrow { path, .. } => {
+            Some(path.clone())
+        }
+        _ => None,
+    };
+    let hint = match damaged {
+        Some(path) => {
+            let from = match c.ingest.source {
+                SourceKind::Cloudwatch => format!("its last [ingest] lookback_days = {} days", c.ingest.lookback_days),
+                _ => "its source file".to_string(),
+            };
+            format!(
+                "\nhint: if the stored file is damaged (a crash, a disk fault), move it aside (`mv {0} {0}.damaged`); \
+                 the next ingest rebuilds the series from {from}",
+                path.display()
+            )
+        }
+        None => String::new(),
+    };
+    warn!("{id}: not stored, its stored data is unchanged: {:#}{hint}", anyhow::Error::from(e));
+}
+
+/// Ingests the selected groups' series; a series that cannot be stored is reported and the others
+/// go on. Returns what was stored and how many series failed.
+pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<IngestSummary>, usize)> {
     let groups = selected(ctx, f)?;
     let c = &ctx.config;
     let period = c.ingest.period_secs;
@@ -56,16 +83,22 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<IngestSummary>> {
         src.fetch(range).with_context(|| format!("ingest from {} failed; the store is unchanged", src.describe()))?;
     let store = MetricStore::open(&ctx.store_dir)?;
     let mut done = Vec::new();
+    let mut failed = 0;
     for (id, raw) in fetched {
         if raw.is_empty() {
             warn!("{id}: the source returned no samples; nothing stored (check the metric's name and dimensions)");
             continue;
         }
-        let s = store
-            .ingest(&id, &raw, period, &c.ingest.grid, &src.describe())
-            .with_context(|| format!("cannot store {id}"))?;
-        info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
-        done.push(s);
+        match store.ingest(&id, &raw, period, &c.ingest.grid, &src.describe()) {
+            Ok(s) => {
+                info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
+                done.push(s);
+            }
+            Err(e) => {
+                store_failed(c, &id, e);
+                failed += 1;
+            }
+        }
     }
     // Per-instance load × instances = the group's total load, stored as its own series.
     for g in &groups {
@@ -88,11 +121,13 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<IngestSummary>> {
             continue;
         }
         let source = format!("derived: {} x {inst}", g.load_metric);
-        done.push(
-            store
-                .ingest(&total, &raw, period, &c.ingest.grid, &source)
-                .with_context(|| format!("cannot store {total}"))?,
-        );
+        match store.ingest(&total, &raw, period, &c.ingest.grid, &source) {
+            Ok(s) => done.push(s),
+            Err(e) => {
+                store_failed(c, &total, e);
+                failed += 1;
+            }
+        }
     }
-    Ok(done)
+    Ok((done, failed))
 }

@@ -97,8 +97,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Forecast(ForecastCmd::Show(args)) => show_group(&context(&cli.global)?, &args),
         Command::Ingest(f) => {
             let ctx = context(&cli.global)?;
-            let done = ingest(&ctx, &f)?;
+            let (done, failed) = ingest(&ctx, &f)?;
             output::ingest(&mut std::io::stdout().lock(), &done)?;
+            if failed > 0 {
+                bail!("{failed} series could not be stored (see the warnings above); the others were");
+            }
             Ok(())
         }
         Command::Forecast(ForecastCmd::Fit(f)) => {

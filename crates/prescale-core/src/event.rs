@@ -38,6 +38,9 @@ pub const MAX_MULTIPLIER: f64 = 1000.0;
 /// Event peaks must stay below this load (as metric values stay below 1e100 elsewhere).
 pub const MAX_PEAK: f64 = 1e100;
 
+/// The longest event name, in characters (names are shown in tables, plans and logs).
+pub const MAX_NAME_CHARS: usize = 200;
+
 impl EventEffect {
     /// Short description for people: `×3`, `peak 150,000`, `like 2025-11-28 00:00..2025-11-29 00:00 UTC`.
     pub fn describe(&self) -> String {
@@ -98,7 +101,8 @@ impl Event {
     /// # Errors
     /// [`CoreError::BadEvent`] for an empty name or group, an end not after the start, a factor
     /// that is not a positive number up to [`MAX_MULTIPLIER`], a peak that is not a positive
-    /// number below [`MAX_PEAK`], or an empty `like` window.
+    /// number below [`MAX_PEAK`], a name with control characters (a newline, a tab) or over
+    /// [`MAX_NAME_CHARS`], or an empty `like` window.
     pub fn new(
         group: impl Into<String>,
         name: impl Into<String>,
@@ -122,6 +126,19 @@ impl Event {
         let bad = |reason: String| Err(CoreError::BadEvent { name: name.clone(), reason });
         if name.trim().is_empty() {
             return bad("the name is empty: give the event a name, e.g. --name \"Black Friday\"".into());
+        }
+        if limits && name.chars().any(char::is_control) {
+            return bad(
+                "the name holds a control character (a newline, a tab, an escape): names are shown in tables, plans \
+                 and logs, so give one line of printable text"
+                    .into(),
+            );
+        }
+        if limits && name.chars().count() > MAX_NAME_CHARS {
+            return bad(format!(
+                "the name has {} characters, more than {MAX_NAME_CHARS}: give a short name",
+                name.chars().count()
+            ));
         }
         if group.trim().is_empty() {
             return bad("the group is empty".into());
@@ -226,6 +243,10 @@ mod tests {
         assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Peak { peak: -5.0 })).contains("peak -5"));
         assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Like { from: t(3), to: t(2) })).contains("--like"));
         assert!(err(Event::new("web", " ", t(6), t(7), EventEffect::Peak { peak: 5.0 })).contains("name is empty"));
+        let peak = EventEffect::Peak { peak: 5.0 };
+        assert!(err(Event::new("web", "Launch\n\u{1b}[2J", t(6), t(7), peak.clone())).contains("control character"));
+        assert!(err(Event::new("web", "x".repeat(201), t(6), t(7), peak.clone())).contains("201 characters"));
+        assert!(Event::new("web", "Lancement d'été — ☀", t(6), t(7), peak).is_ok(), "printable Unicode is welcome");
 
         let json = serde_json::to_string(&e).unwrap();
         assert!(json.contains(r#""effect":{"kind":"multiplier","factor":3.0}"#), "{json}");
@@ -236,5 +257,7 @@ mod tests {
         // An event stored before the multiplier's limit still loads (and so can be removed).
         let old = json.replace("\"factor\":3.0", "\"factor\":5000.0");
         assert!(serde_json::from_str::<Event>(&old).is_ok());
+        let tabbed = json.replace("Black Friday", "Black\\tFriday");
+        assert!(serde_json::from_str::<Event>(&tabbed).is_ok(), "a stored name with a tab still loads");
     }
 }

@@ -461,14 +461,12 @@ impl FittedModel for FittedEngine {
                 let clip = |v: f64| if self.non_negative { v.max(0.0) } else { v };
                 let least =
                     self.spread.map_or(self.floor, |s| self.floor.max(conformal::gaussian_z(level.value()) * s));
-                let bound = |p: f64, d: f64| {
-                    let d = d * scale(p);
-                    clip(p + d.signum() * d.abs().max(least))
-                };
+                // How far below (`lo` ≤ 0) and above (`hi` ≥ 0) the point, in the errors' units.
+                let reach = |p: f64, d: f64| (d.abs() * scale(p)).max(least);
                 Interval {
                     level,
-                    lower: point.iter().zip(&lo).map(|(p, d)| bound(*p, *d - f64::MIN_POSITIVE)).collect(),
-                    upper: point.iter().zip(&hi).map(|(p, d)| bound(*p, *d + f64::MIN_POSITIVE)).collect(),
+                    lower: point.iter().zip(&lo).map(|(p, d)| clip(p - reach(*p, d.min(0.0)))).collect(),
+                    upper: point.iter().zip(&hi).map(|(p, d)| clip(p + reach(*p, d.max(0.0)))).collect(),
                 }
             })
             .collect();
@@ -517,12 +515,19 @@ mod tests {
     fn bad_inputs_give_a_forecast_with_a_warning_or_a_clear_error() {
         let auto = ModelSpec::Auto.build();
         let run = |v: Vec<f64>| auto.fit(&hourly(v)).and_then(|m| Ok((m.predict(48, &levels())?, m.warnings())));
-        // Constant and all-zero series: flat forecasts, no NaN from zero scales.
-        let (f, _) = run(vec![5.0; 24 * 14]).unwrap();
-        check(&f, true);
-        assert!(f.point.iter().all(|p| (p - 5.0).abs() < 1e-9));
-        let (f, _) = run(vec![0.0; 24 * 14]).unwrap();
-        check(&f, true);
+        // Constant and all-zero series: exactly flat forecasts and zero-width intervals, with a
+        // warning, for every model (no NaN from zero scales, no rounding noise from MSTL).
+        for v in [5.0, 0.0] {
+            for spec in [ModelSpec::Auto, ModelSpec::Mstl { weekly: true }, ModelSpec::Ets, ModelSpec::Ridge] {
+                let fitted = spec.build().fit(&hourly(vec![v; 24 * 14])).unwrap();
+                let f = fitted.predict(48, &levels()).unwrap();
+                check(&f, true);
+                let exact = |x: &[f64]| x.iter().all(|p| *p == v);
+                assert!(exact(&f.point), "{spec:?} on {v}: {:?}", f.point);
+                assert!(f.intervals.iter().all(|iv| exact(&iv.lower) && exact(&iv.upper)), "{spec:?} on {v}: {f:?}");
+                assert!(fitted.warnings().iter().any(|w| w.contains(&format!("every value of the history is {v}"))));
+            }
+        }
         // Very short: a forecast, and a warning that says why it is simple.
         let (f, w) = run(vec![3.0, 4.0, 5.0]).unwrap();
         check(&f, true);

@@ -210,6 +210,10 @@ pub(crate) fn mstl_forecast(
     } else {
         y
     };
+    // A constant history has nothing to decompose (STL and ETS would return rounding noise).
+    if y.iter().all(|v| *v == y[0]) {
+        return Ok(vec![y.first().copied().unwrap_or(0.0); horizon]);
+    }
     // augurs' STL works in f32: centre and scale first so large counts keep their precision.
     let centre = median(y);
     let scale = y.iter().map(|v| (v - centre).abs()).sum::<f64>() / y.len() as f64;

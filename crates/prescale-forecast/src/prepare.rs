@@ -55,5 +55,12 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
         }
     }
     let non_negative = values.iter().all(|x| *x >= 0.0);
+    if values.iter().all(|x| *x == values[0]) {
+        warnings.push(format!(
+            "every value of the history is {}: the forecast repeats it with zero-width intervals (an idle group, or a \
+             metric that stopped changing? check it is the load you mean)",
+            values[0]
+        ));
+    }
     Ok(Prepared { values, non_negative, warnings })
 }

@@ -89,13 +89,14 @@ impl EventStore {
                     return Ok(EventsLock { path });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    if started.elapsed() >= self.lock_wait {
+                    let age = std::fs::metadata(&path)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| SystemTime::now().duration_since(t).ok())
+                        .unwrap_or_default();
+                    // A stale lock will not go away by waiting: say so at once.
+                    if started.elapsed() >= self.lock_wait || age >= LOCK_STALE {
                         let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
-                        let age = std::fs::metadata(&path)
-                            .and_then(|m| m.modified())
-                            .ok()
-                            .and_then(|t| SystemTime::now().duration_since(t).ok())
-                            .unwrap_or_default();
                         return Err(StoreError::Locked {
                             path,
                             holder: if holder.is_empty() { "holder unknown".into() } else { holder },
@@ -356,6 +357,9 @@ mod tests {
         old.set_modified(SystemTime::now() - Duration::from_secs(3600)).unwrap();
         let msg = store.add(ev("web", "Cyber Monday", 30)).unwrap_err().to_string();
         assert!(msg.contains("crashed or was killed") && msg.contains("delete that file and retry"), "{msg}");
+        // … and is reported at once, without the wait for a live holder.
+        let patient = EventStore::new(dir.path()).with_lock_wait(Duration::from_secs(3600));
+        assert!(matches!(patient.add(ev("web", "Cyber Monday", 30)), Err(StoreError::Locked { stale: true, .. })));
         // Once it is gone, changes work again.
         std::fs::remove_file(store.lock_path()).unwrap();
         store.add(ev("web", "Cyber Monday", 30)).unwrap();
