@@ -136,7 +136,8 @@ pub struct ForecastConfig {
     /// Fit on the log or Box–Cox transform of each series (`none`, `log`, `box-cox`).
     pub transform: Transform,
     /// Learn how weekends (Saturday and Sunday in the group's `time_zone`) differ from weekdays,
-    /// as a ratio, where two weekends of the history agree; `false` forecasts them as any day.
+    /// as a ratio, where two weekends of the history agree (a single one halfway, where it stands out);
+    /// `false` forecasts them as any day.
     pub weekends: bool,
 }
 

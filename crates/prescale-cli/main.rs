@@ -182,7 +182,8 @@ struct ShowArgs {
     #[arg(long, requires = "input", value_parser = parse_transform)]
     transform: Option<prescale_forecast::transform::Transform>,
     /// Learn how weekends (Saturday and Sunday, UTC) differ from weekdays, for --input, where two
-    /// weekends of the history agree [default: the config's [forecast] weekends, else true]
+    /// weekends of the history agree, or halfway from a single one that stands out [default: the
+    /// config's [forecast] weekends, else true]
     #[arg(long, requires = "input")]
     weekends: Option<bool>,
     /// The smallest value the metric can take, for --input (forecasts are clipped to it)

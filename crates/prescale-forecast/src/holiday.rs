@@ -19,6 +19,12 @@
 //! multiplied by it. A weekly profile needs two weeks and fits 7 × 24 slots to them; this is one
 //! number that two weekends can show, and that every model, the medians included, then respects.
 //! Where the weekends disagree (no weekly cycle, or an incident on one of them) nothing changes.
+//! A history with a single weekend (five days to under two weeks) cannot show agreement: its one
+//! ratio is taken halfway, as its square root (half the effect in log terms: one weekend is as
+//! much evidence as the prior of no weekend effect at all). A weekend's median against one
+//! Friday, or a Monday after a holiday, is a rough measure, and the level of the next week
+//! rests on it: taken whole it made forecasts after a weekend far worse on real traffic, while
+//! ignoring it leaves every Monday forecast at Sunday's level.
 //! A holiday on a weekend is both: the weekend's ratio times the holiday's, which is a share of
 //! an ordinary day of its own weekday.
 
@@ -155,7 +161,7 @@ fn runs<K: Copy + PartialEq>(keys: impl IntoIterator<Item = Option<K>>) -> Vec<(
 /// Learns the holidays' and weekends' effect from the history `y` of `steps_per_day` steps a day,
 /// whose slots fall on the days `days` ([`SpecialDays::ahead`] from its first slot), per kind of
 /// day: `None` when no holiday of at least half a day lies in it with ordinary days around it, no
-/// two weekends agree (see the module), or the series is not positive there.
+/// two weekends agree and there is more than one (see the module), or the series is not positive there.
 ///
 /// Weekends first, each (holidays left out) against the ordinary weekdays beside it. Holidays then
 /// on the history with the learnt weekends taken out, each against the days around it that are no
@@ -167,7 +173,12 @@ pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<Hol
     let weekend_runs = spans(runs(days.iter().map(|d| (d.weekend && d.holiday.is_none()).then_some(()))));
     let weekends = run_ratios(y, m, &weekend_runs, |_, j| days[j].ordinary());
     let agree = weekends.len() >= 2 && (weekends.iter().all(|r| *r < 1.0) || weekends.iter().all(|r| *r > 1.0));
-    let weekends = if agree { ratio(&weekends) } else { None };
+    let weekends = match weekends.as_slice() {
+        [one] if single_weekend_stands_out(y, m, days, &weekend_runs, *one) => ratio(&[one.sqrt()]),
+        [_] => None,
+        _ if agree => ratio(&weekends),
+        _ => None,
+    };
     let plain = HolidayEffect { weekends, ..HolidayEffect::default() };
     let learnt = weekends.is_some();
     let y: Cow<[f64]> = if learnt { Cow::Owned(remove(y, days, plain)) } else { Cow::Borrowed(y) };
@@ -180,6 +191,37 @@ pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<Hol
     };
     let effect = HolidayEffect { weekday: holidays(DayKind::Weekday), weekend: holidays(DayKind::Weekend), weekends };
     (effect != HolidayEffect::default()).then_some(effect)
+}
+
+/// Whether the history's one weekend (ratio `one` to the weekdays beside it) differs from them
+/// as a weekend would: against the weekday before it and against the one after it (each where
+/// the history has it) it lies on the same side as `one`, and further than any two successive
+/// weekdays lie apart ([`weekday_swing`]). A level shift on the weekend is higher than the
+/// Friday and lower than the Monday: no weekend effect.
+fn single_weekend_stands_out(y: &[f64], m: usize, days: &[Day], runs: &[(usize, usize)], one: f64) -> bool {
+    let swing = weekday_swing(y, m, days);
+    let before = run_ratios(y, m, runs, |i, j| j < i && days[j].ordinary());
+    let after = run_ratios(y, m, runs, |i, j| j > i && days[j].ordinary());
+    before.iter().chain(&after).all(|r| (r.ln() * one.ln()) > 0.0 && r.ln().abs() > swing) && one.ln().abs() > swing
+}
+
+/// How far apart two successive ordinary weekdays' loads lie at most, as |ln| of the ratio of
+/// their medians (each day the `m` slots from the start of a run of ordinary days): a single
+/// weekend's ratio is believed only beyond it. Infinite with no two such days.
+fn weekday_swing(y: &[f64], m: usize, days: &[Day]) -> f64 {
+    let mut swing = f64::INFINITY;
+    for (s, e) in spans(runs(days.iter().map(|d| d.ordinary().then_some(())))) {
+        let medians: Vec<f64> = (s..e)
+            .step_by(m)
+            .filter(|a| a + m <= e)
+            .map(|a| median(&y[a..a + m].iter().copied().filter(|v| v.is_finite()).collect::<Vec<_>>()))
+            .collect();
+        for w in medians.windows(2).filter(|w| w[0] > 0.0 && w[1] > 0.0) {
+            let r = (w[1] / w[0]).ln().abs();
+            swing = if swing.is_finite() { swing.max(r) } else { r };
+        }
+    }
+    swing
 }
 
 /// The `(start, end)` of each run.
@@ -315,13 +357,22 @@ impl Forecaster for Holidays {
         };
         let mut warnings = inner.warnings();
         // Under two weeks the engine fits no weekly season; a weekend ratio is still learnt where
-        // two weekends agree, and the warning says so.
+        // two weekends agree (or from one, halfway), and the warning says so.
         if let Some(r) = effect.and_then(|e| e.weekends) {
             for w in warnings.iter_mut().filter(|w| w.ends_with(crate::engine::DAILY_ONLY)) {
-                w.push_str(&format!(
-                    ", and weekends at {:.2} × the weekdays beside them, as {} weekends agreed",
-                    r.ratio, r.learnt_from
-                ));
+                w.push_str(&if r.learnt_from == 1 {
+                    format!(
+                        ", and weekends at {:.2} × the weekdays beside them, half the effect of the history's one \
+                         weekend ({:.2})",
+                        r.ratio,
+                        r.ratio * r.ratio
+                    )
+                } else {
+                    format!(
+                        ", and weekends at {:.2} × the weekdays beside them, as {} weekends agreed",
+                        r.ratio, r.learnt_from
+                    )
+                });
             }
         }
         let step = history.step_secs().max(1);
@@ -486,10 +537,19 @@ mod tests {
         // One weekend quieter, one busier: no weekly cycle to learn.
         let y = series(&[(5, 0.6), (6, 0.6), (12, 1.3), (13, 1.3)]);
         assert_eq!(learn(&y, 24, &kinds), None);
-        // A single weekend is not enough.
+        // A single weekend counts halfway: the square root of its ratio.
         let y = series(&[(5, 0.6), (6, 0.6)]);
         let short = &y[..10 * 24];
-        assert_eq!(learn(short, 24, &kinds[..10 * 24]), None);
+        let one = learn(short, 24, &kinds[..10 * 24]).and_then(|e| e.weekends).unwrap();
+        assert!((one.ratio - 0.6f64.sqrt()).abs() < 1e-9 && one.learnt_from == 1, "{one:?}");
+        // … but not a level shift on the weekend (above the Friday, below the Monday) …
+        let shift: Vec<(i64, f64)> = (5..10).map(|d| (d, if d < 7 { 1.15 } else { 1.3 })).collect();
+        assert_eq!(learn(&series(&shift)[..10 * 24], 24, &kinds[..10 * 24]), None);
+        // … nor a weekend no further from its weekdays than they lie from each other.
+        let wander = series(&[(1, 1.2), (5, 0.9), (6, 0.9)]);
+        assert_eq!(learn(&wander[..10 * 24], 24, &kinds[..10 * 24]), None);
+        let clear = series(&[(1, 1.2), (5, 0.7), (6, 0.7)]);
+        assert!(learn(&clear[..10 * 24], 24, &kinds[..10 * 24]).is_some_and(|e| e.weekends.is_some()));
         // The ratio of a weekend needs weekdays beside it: a history of weekends alone has none.
         let sat = (MONDAY + 5) * DAY;
         assert_eq!(learn(&[50.0; 48], 24, &weekends(0).ahead(sat, 3600, 48)), None);
@@ -525,15 +585,19 @@ mod tests {
     }
 
     #[test]
-    fn without_weekends_learnt_a_saturday_holiday_is_compared_with_weekend_days_only() {
+    fn a_short_history_learns_its_one_weekend_halfway_even_beside_a_holiday() {
         // Eight days from a Monday: the Saturday a holiday at half a Sunday's load, no Saturday a
-        // week away to compare with, one weekend (too few to learn): the Sunday is the reference,
-        // not the Friday.
+        // week away to compare with. The weekend's ratio comes from its Sunday alone, halfway
+        // (√0.6); the holiday Saturday is then forecast near its true 0.3 of a weekday. (Where
+        // weekends are not learnt, a holiday is compared with weekend days only: see the test
+        // above with weekends that disagree.)
         let y: Vec<f64> = series(&[(5, 0.3), (6, 0.6)])[..8 * 24].to_vec();
         let special = SpecialDays { flags: Some(Arc::new(flags(&[5]))), weekends: Some(0) };
         let effect = learn(&y, 24, &special.ahead(MONDAY * DAY, 3600, y.len())).unwrap();
-        assert!(effect.weekends.is_none(), "{effect:?}");
-        assert!((effect.weekend.unwrap().ratio - 0.5).abs() < 1e-9, "{effect:?}");
+        let weekends = effect.weekends.unwrap();
+        assert!((weekends.ratio - 0.6f64.sqrt()).abs() < 1e-9 && weekends.learnt_from == 1, "{effect:?}");
+        let saturday = Day { holiday: Some(DayKind::Weekend), weekend: true };
+        assert!((effect.factor(saturday) - 0.3).abs() < 0.06, "{}: {effect:?}", effect.factor(saturday));
     }
 
     #[test]

@@ -162,7 +162,8 @@ pub struct BuildOptions {
 /// Whether the engine's models learn how weekends differ from weekdays ([`holiday`] has how).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Weekends {
-    /// Learn it where two weekends of the history agree; Saturday and Sunday at this offset from
+    /// Learn it where two weekends of the history agree (a single one halfway, where it stands
+    /// out); Saturday and Sunday at this offset from
     /// UTC, in seconds (a group's zone; daylight saving time moves a weekend by an hour at most).
     Learn {
         /// Offset from UTC in seconds.
