@@ -71,6 +71,17 @@ impl Default for StoreConfig {
     }
 }
 
+/// Whether `s` names a CloudWatch statistic: the five basic ones, a percentile `pNN` / `pNN.N…`
+/// (0–100), or an extended one (`tm`, `wm`, `tc`, `ts`, `PR`, e.g. `tm99` or `TM(10%:90%)`).
+fn cloudwatch_statistic(s: &str) -> bool {
+    let extended = ["tm", "wm", "tc", "ts", "pr"]
+        .iter()
+        .any(|p| s.len() > 2 && s.get(..2).is_some_and(|head| head.eq_ignore_ascii_case(p)));
+    matches!(s, "Average" | "Sum" | "Minimum" | "Maximum" | "SampleCount")
+        || s.strip_prefix('p').and_then(|p| p.parse::<f64>().ok()).is_some_and(|p| (0.0..=100.0).contains(&p))
+        || extended
+}
+
 /// `[aws]`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -79,6 +90,8 @@ pub struct AwsConfig {
     pub region: Option<String>,
     /// Attempts per API call, with backoff for throttling (default 5).
     pub max_attempts: Option<u32>,
+    /// Seconds one attempt at an API call may take before it is abandoned and retried (default 60).
+    pub timeout_secs: Option<u64>,
 }
 
 /// Kinds of metric source.
@@ -464,6 +477,28 @@ impl Config {
                 t.max_backtest_mase
             );
         }
+        if self.aws.max_attempts == Some(0) || !(1..=3600).contains(&self.aws.timeout_secs.unwrap_or(60)) {
+            bail!(
+                "[aws] max_attempts = {:?} must be at least 1 and timeout_secs = {:?} between 1 and 3600 (seconds one \
+                 attempt at an API call may take; 60 by default)",
+                self.aws.max_attempts,
+                self.aws.timeout_secs
+            );
+        }
+        for g in &self.groups {
+            for m in &g.metrics {
+                if let Some(stat) = &m.stat
+                    && !cloudwatch_statistic(stat)
+                {
+                    bail!(
+                        "group {:?} metric {:?}: stat = {stat:?} is not a CloudWatch statistic (Average, Sum, \
+                         Minimum, Maximum, SampleCount, a percentile such as p90 or p99.9, or tm99 and the like)",
+                        g.name,
+                        m.name
+                    );
+                }
+            }
+        }
         let p = self.ingest.period_secs;
         if p <= 0 || 86_400 % p != 0 || (p % 60 != 0 && 60 % p != 0) {
             bail!(
@@ -809,6 +844,22 @@ mod tests {
         // Prices: the group's own, else [cost]'s.
         assert_eq!(c.price("api-prod"), Some(0.192));
         assert_eq!(c.price("web-prod"), Some(0.0832));
+        // A statistic CloudWatch does not know, and [aws] settings out of range, are refused by name.
+        let parse = |t: &str| Config::parse(t, Path::new("."), "x").map_err(|e| format!("{e:#}"));
+        for stat in ["p99.9", "Sum", "tm99", "TM(10%:90%)"] {
+            assert!(parse(&text.replace("stat = \"Sum\"", &format!("stat = {stat:?}"))).is_ok(), "{stat}");
+        }
+        for (from, to, says) in [
+            ("stat = \"Sum\"", "stat = \"Bogus\"", "stat = \"Bogus\" is not a CloudWatch statistic"),
+            ("stat = \"Sum\"", "stat = \"p101\"", "stat = \"p101\""),
+            ("max_attempts = 5", "max_attempts = 0", "max_attempts = Some(0) must be at least 1"),
+            ("timeout_secs = 60", "timeout_secs = 0", "timeout_secs = Some(0)"),
+        ] {
+            let bad = text.replacen(from, to, 1);
+            assert_ne!(bad, text, "{from}");
+            let e = parse(&bad).unwrap_err();
+            assert!(e.contains(says), "{to}: {e}");
+        }
     }
 
     #[test]

@@ -411,6 +411,9 @@ fn a_missing_group_is_a_clear_error_and_changes_nothing_elsewhere() {
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("not found"), "{out}");
     assert!(err.contains("failed"), "{err}");
+    // Its CPU metric has no data in CloudWatch: named, and counted as not stored.
+    assert!(err.contains(&format!("{group}/cpu: the source returned no samples")), "{err}");
+    assert!(err.contains("1 series could not be stored"), "{err}");
 }
 
 /// A configuration that reads the group's load from a CSV file (so the test picks the dates,
@@ -598,8 +601,9 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(ours_alarms(&aws), 2);
     // Objects of ours: the actions, three policies, two alarms.
     let owned = planned + 3 + 2;
+    // Two lines per change: `attempting` before the call, then its outcome.
     let applied_lines = std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count();
-    assert_eq!(applied_lines, owned);
+    assert_eq!(applied_lines, 2 * owned);
     // A raised MaxSize (as a peak's action that ran would leave it) is reported, not changed.
     aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).max_size(26).send()).unwrap();
 
@@ -627,8 +631,10 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(ours_alarms(&aws), 0);
     assert!(aws.alarms().iter().any(|a| a.0 == "team-revert-cpu-high"), "the foreign alarm survives");
     let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
-    let reverts: Vec<serde_json::Value> =
+    let lines: Vec<serde_json::Value> =
         audit.lines().skip(applied_lines).map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.iter().filter(|e| e["outcome"] == "attempting").count(), owned);
+    let reverts: Vec<&serde_json::Value> = lines.iter().filter(|e| e["outcome"] != "attempting").collect();
     assert_eq!(reverts.len(), owned);
     assert_eq!(reverts.iter().filter(|e| e["object"] == "alarm").count(), 2);
     for e in &reverts {
@@ -643,7 +649,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     let (code, text, _) = run_(&["apply", "--revert", "--execute"]);
     assert_eq!(code, 0);
     assert!(text.contains("no changes: the group holds nothing of prescale's"), "{text}");
-    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), applied_lines + owned);
+    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), applied_lines + 2 * owned);
 }
 
 /// A run that fails part-way (the group is not there yet when apply reaches it) says so, exits 1
@@ -681,4 +687,35 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains("no changes: the group already matches the plan"), "{text}");
     assert_eq!(aws.actions(group).len(), planned);
+}
+
+#[test]
+fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
+    // A server that accepts connections and holds them open without a byte of answer.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            held.push(conn);
+        }
+    });
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), "itest-silent", "[aws]\nmax_attempts = 2\ntimeout_secs = 2");
+    let started = std::time::Instant::now();
+    let (code, out, err) = run(prescale()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--now", "2026-11-23T00:00:00Z", "ingest"])
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true"));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("GetMetricData failed") && err.contains("did not answer in time"), "{err}");
+    assert!(err.contains("the store is unchanged"), "{err}");
+    assert!(!tmp.path().join("store/metrics").exists(), "nothing stored");
+    // Two attempts of two seconds, with backoff: nowhere near a hang (a bound, not a benchmark).
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
 }

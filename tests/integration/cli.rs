@@ -47,12 +47,16 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
 
     let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
     assert!(text.contains("Applied"), "{text}");
+    // Each change is logged (and synced) as `attempting` before the call, then with its outcome.
     let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
-    assert_eq!(audit.lines().count(), changes);
+    assert_eq!(audit.lines().count(), 2 * changes);
+    let outcomes: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let count = |o: &str| outcomes.iter().filter(|e| e["outcome"] == o).count();
+    assert_eq!((count("attempting"), count("applied")), (changes, changes), "{audit}");
     // Second run: the store already holds every point, the groups match the plan.
     let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
-    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), changes);
+    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), 2 * changes);
     // The stored forecast can be shown per group.
     let csv = ok(prescale().args(["forecast", "show", "--group", "web-prod", "--format", "csv", "--out"]).arg(&out));
     assert_eq!(csv.lines().next(), Some("ts,mean,lo80,hi80,lo95,hi95"));

@@ -182,3 +182,17 @@ fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
     ok(&mut cmd(&cfg, &out, &["nightly"]));
     assert!(std::fs::metadata(&damaged).unwrap().len() > 0);
 }
+
+#[test]
+fn a_run_that_cannot_write_its_audit_log_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cfg = demo_config(tmp.path(), "");
+    ok(&mut cmd(&cfg, &out, &["nightly"]));
+    // Something else sits where the log goes.
+    std::fs::create_dir_all(out.join("audit.jsonl")).unwrap();
+    let (code, text, err) = run(&mut cmd(&cfg, &out, &["apply", "--execute"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("cannot open audit log") && err.contains("nothing was changed"), "{err}");
+    assert!(!out.join("demo-asg-state.json").exists(), "the groups were not touched");
+}

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 
-use aws_sdk_cloudwatch::error::DisplayErrorContext;
+use aws_sdk_cloudwatch::error::{DisplayErrorContext, SdkError};
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use chrono::Duration;
 use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
@@ -107,12 +107,19 @@ impl MetricSource for CloudWatchSource {
                     .metric_data_queries(MetricDataQuery::builder().id(id).metric_stat(stat).return_data(true).build());
             }
             let pages = self.rt.block_on(request.into_paginator().send().collect::<Result<Vec<_>, _>>()).map_err(|e| {
+                let hint = match &e {
+                    SdkError::TimeoutError(_) => {
+                        "hint: the endpoint accepted the call but did not answer in time ([aws] timeout_secs per attempt, \
+                         max_attempts attempts): check the network path to CloudWatch (AWS_ENDPOINT_URL if set) and retry"
+                    }
+                    SdkError::DispatchFailure(_) => {
+                        "hint: the endpoint could not be reached: check the network, the region and AWS_ENDPOINT_URL if set"
+                    }
+                    _ => "hint: check credentials (the standard AWS chain), the region and permission cloudwatch:GetMetricData",
+                };
                 SourceError::Api {
                     operation: "GetMetricData".into(),
-                    message: format!(
-                        "{}\nhint: check credentials (the standard AWS chain), the region and permission cloudwatch:GetMetricData",
-                        DisplayErrorContext(&e)
-                    ),
+                    message: format!("{}\n{hint}", DisplayErrorContext(&e)),
                     source: Box::new(e),
                 }
             })?;

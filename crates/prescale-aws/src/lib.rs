@@ -9,6 +9,7 @@ pub use cloudwatch::{
 };
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 
 /// Settings for the AWS clients.
@@ -18,6 +19,25 @@ pub struct AwsOptions {
     pub region: Option<String>,
     /// Attempts per call, retries with exponential backoff included (default 5).
     pub max_attempts: Option<u32>,
+    /// Seconds one attempt may take, answer included, before it is abandoned (and retried);
+    /// default [`DEFAULT_TIMEOUT_SECS`]. A call as a whole may take `max_attempts` times this.
+    pub timeout_secs: Option<u64>,
+}
+
+/// Seconds an attempt at an AWS call may take by default: CloudWatch and Auto Scaling answer in
+/// seconds, so a minute means an endpoint that accepted the connection and went silent.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
+
+/// Seconds to wait for a connection to the endpoint.
+const CONNECT_TIMEOUT_SECS: u64 = 10;
+
+impl AwsOptions {
+    fn attempts(&self) -> u32 {
+        self.max_attempts.unwrap_or(5).max(1)
+    }
+    fn attempt_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS).max(1))
+    }
 }
 
 /// Error building a runtime for the AWS clients.
@@ -30,8 +50,18 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, RuntimeError> {
 }
 
 pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> SdkConfig {
+    let attempt = opts.attempt_timeout();
+    // Without these only the connection is bounded: an endpoint that accepts and never answers
+    // would hold a nightly run forever.
+    let timeouts = TimeoutConfig::builder()
+        .connect_timeout(attempt.min(std::time::Duration::from_secs(CONNECT_TIMEOUT_SECS)))
+        .read_timeout(attempt)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(attempt * opts.attempts() + std::time::Duration::from_secs(30))
+        .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(opts.max_attempts.unwrap_or(5)));
+        .retry_config(RetryConfig::standard().with_max_attempts(opts.attempts()))
+        .timeout_config(timeouts);
     if let Some(r) = &opts.region {
         loader = loader.region(Region::new(r.clone()));
     }

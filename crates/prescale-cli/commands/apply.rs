@@ -71,8 +71,9 @@ pub struct GroupApply {
     pub notes: Vec<String>,
 }
 
-/// One line of `OUT/audit.jsonl`: one change `--execute` attempted, with the object before and
-/// after it.
+/// One line of `OUT/audit.jsonl`: one change `--execute` is about to make (`attempting`, written
+/// and synced before the call) or made (`applied` or `failed`), with the object before and after
+/// it. An `attempting` line with no outcome after it is a change a crash interrupted.
 #[derive(Serialize)]
 pub(crate) struct AuditEntry<'a> {
     /// When the change was made (wall clock).
@@ -94,7 +95,7 @@ pub(crate) struct AuditEntry<'a> {
     before: Option<ChangedObject<'a>>,
     /// The object after the change; null when it was deleted.
     after: Option<ChangedObject<'a>>,
-    /// `applied` or `failed`.
+    /// `attempting`, then `applied`, `failed`, or `unknown` (the group's call failed as a whole).
     outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
@@ -325,6 +326,7 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupAp
     )
 }
 
+#[derive(Clone, Copy)]
 pub(crate) struct Run<'a> {
     kind: &'static str,
     plan_id: Option<&'a str>,
@@ -342,6 +344,8 @@ pub(crate) fn carry_out(
 ) -> Result<Vec<GroupApply>> {
     let mut sink = Sink::open(ctx)?;
     let name = sink.sink().describe();
+    // The audit log is opened before the first change: a run that cannot log changes nothing.
+    let mut audit = if execute { Some(AuditLog::open(ctx, run)?) } else { None };
     let mut results = Vec::new();
     for group in groups {
         let mut r = GroupApply {
@@ -376,49 +380,34 @@ pub(crate) fn carry_out(
                 g.max_size
             ));
         }
-        if execute && !r.changes.is_empty() {
+        if let Some(log) = audit.as_mut()
+            && !r.changes.is_empty()
+        {
+            // Written and synced before the call: a crash during it leaves the intent on record.
+            log.write(&r.group, &r.sink, r.changes.iter().map(|c| (c, "attempting", None)))?;
             match sink.sink().apply(group, &r.changes) {
                 Ok(rep) => r.report = Some(rep),
                 Err(e) => r.error = Some(e.to_string()),
             }
+            let error = r.error.clone();
+            let outcomes: Vec<(&Change, &'static str, Option<&str>)> = match &r.report {
+                Some(rep) => rep
+                    .applied
+                    .iter()
+                    .map(|c| (c, "applied", None))
+                    .chain(rep.failed.iter().map(|(c, e)| (c, "failed", Some(e.as_str()))))
+                    .collect(),
+                // The group's changes failed as a whole, possibly part-way: the next dry run shows
+                // which of them took effect.
+                None => r.changes.iter().map(|c| (c, "unknown", error.as_deref())).collect(),
+            };
+            log.write(&r.group, &r.sink, outcomes.into_iter())?;
         }
         results.push(r);
     }
     std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
     if execute {
         sink.save()?;
-        let path = ctx.out.join("audit.jsonl");
-        let mut log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("cannot open audit log {}", path.display()))?;
-        let at = Utc::now();
-        for r in &results {
-            let Some(rep) = &r.report else { continue };
-            let attempted = rep.applied.iter().map(|c| (c, None)).chain(rep.failed.iter().map(|(c, e)| (c, Some(e))));
-            for (change, error) in attempted {
-                let entry = AuditEntry {
-                    at,
-                    as_of: ctx.now,
-                    run: run.kind,
-                    plan_id: run.plan_id,
-                    group: &r.group,
-                    sink: &r.sink,
-                    op: change.verb(),
-                    object: change.object_kind(),
-                    name: change.object_name(),
-                    before: change.before(),
-                    after: change.after(),
-                    outcome: if error.is_some() { "failed" } else { "applied" },
-                    error: error.map(String::as_str),
-                    guardrail_overrides: run.overrides,
-                };
-                writeln!(log, "{}", serde_json::to_string(&entry)?)
-                    .with_context(|| format!("cannot write audit log {}", path.display()))?;
-            }
-        }
-        log.sync_all().with_context(|| format!("cannot write audit log {}", path.display()))?;
     } else {
         let path = ctx.out.join("dry-run-changes.json");
         write_file_atomic(&path, &serde_json::to_vec_pretty(&results)?)?;
@@ -426,13 +415,71 @@ pub(crate) fn carry_out(
     Ok(results)
 }
 
-pub(crate) fn fail_on_partial(results: &[GroupApply]) -> Result<()> {
+/// `OUT/audit.jsonl`, open for appending, with what every line of the run shares.
+struct AuditLog<'a> {
+    file: std::fs::File,
+    path: PathBuf,
+    as_of: DateTime<Utc>,
+    run: Run<'a>,
+}
+
+impl<'a> AuditLog<'a> {
+    fn open(ctx: &Ctx, run: Run<'a>) -> Result<Self> {
+        std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
+        let path = ctx.out.join("audit.jsonl");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open audit log {}; nothing was changed", path.display()))?;
+        Ok(Self { file, path, as_of: ctx.now, run })
+    }
+
+    /// Appends one line per change with its outcome, then syncs.
+    fn write<'c>(
+        &mut self,
+        group: &str,
+        sink: &str,
+        lines: impl Iterator<Item = (&'c Change, &'static str, Option<&'c str>)>,
+    ) -> Result<()> {
+        let at = Utc::now();
+        let mut text = String::new();
+        for (change, outcome, error) in lines {
+            let entry = AuditEntry {
+                at,
+                as_of: self.as_of,
+                run: self.run.kind,
+                plan_id: self.run.plan_id,
+                group,
+                sink,
+                op: change.verb(),
+                object: change.object_kind(),
+                name: change.object_name(),
+                before: change.before(),
+                after: change.after(),
+                outcome,
+                error,
+                guardrail_overrides: self.run.overrides,
+            };
+            text.push_str(&serde_json::to_string(&entry)?);
+            text.push('\n');
+        }
+        let what = || format!("cannot write audit log {}", self.path.display());
+        self.file.write_all(text.as_bytes()).with_context(what)?;
+        self.file.sync_all().with_context(what)
+    }
+}
+
+pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<()> {
     let failed: usize = results
         .iter()
         .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len()) + usize::from(r.error.is_some()))
         .sum();
-    if failed > 0 {
+    if failed > 0 && execute {
         bail!("{failed} changes or groups failed (see above); the next run converges from what was applied");
+    }
+    if failed > 0 {
+        bail!("{failed} groups could not be read (see above); nothing was changed");
     }
     Ok(())
 }
@@ -468,12 +515,16 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
         writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
     }
-    fail_on_partial(&results)?;
+    let mut problems: Vec<String> =
+        fail_on_partial(&results, args.execute).err().map(|e| e.to_string()).into_iter().collect();
     if not_stored + not_fitted > 0 {
-        bail!(
+        problems.push(format!(
             "{not_stored} series could not be stored and {not_fitted} got no forecast (see the warnings above); \
              the plan covers every group, those from what the store held or with their reactive policy alone"
-        );
+        ));
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
     }
     Ok(())
 }

@@ -120,7 +120,8 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let series = match store.read(&id) {
                 Ok(s) => s,
                 Err(e @ prescale_store::StoreError::NotFound { .. }) => {
-                    warn!("{id}: {e}");
+                    warn!("{id}: no forecast: {e}");
+                    failed += 1;
                     continue;
                 }
                 Err(e) => {

@@ -36,7 +36,7 @@ pub(crate) fn source(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Box<dyn Metri
 }
 
 pub(crate) fn aws_options(c: &Config) -> AwsOptions {
-    AwsOptions { region: c.aws.region.clone(), max_attempts: c.aws.max_attempts }
+    AwsOptions { region: c.aws.region.clone(), max_attempts: c.aws.max_attempts, timeout_secs: c.aws.timeout_secs }
 }
 
 /// Why a series could not be stored, with what to do about a damaged file.
@@ -82,11 +82,17 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<IngestSummary>, usize)>
     let fetched =
         src.fetch(range).with_context(|| format!("ingest from {} failed; the store is unchanged", src.describe()))?;
     let store = MetricStore::open(&ctx.store_dir)?;
+    // One writer at a time: a manual ingest beside the nightly job would otherwise lose rows.
+    let _lock = store.lock_for_writing(std::time::Duration::from_secs(120))?;
     let mut done = Vec::new();
     let mut failed = 0;
     for (id, raw) in fetched {
         if raw.is_empty() {
-            warn!("{id}: the source returned no samples; nothing stored (check the metric's name and dimensions)");
+            warn!(
+                "{id}: the source returned no samples; nothing stored (check the metric's name, dimensions and \
+                 statistic, and the region)"
+            );
+            failed += 1;
             continue;
         }
         match store.ingest(&id, &raw, period, &c.ingest.grid, &src.describe()) {

@@ -125,7 +125,7 @@ pub fn run(cli: Cli) -> Result<()> {
             if !args.execute {
                 eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
             }
-            fail_on_partial(&results)
+            fail_on_partial(&results, args.execute)
         }
         Command::Apply(args) => {
             let ctx = context(&cli.global)?;
@@ -136,7 +136,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
             let results = apply(&ctx, &plan, args.execute, &overrides)?;
             output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
-            fail_on_partial(&results)
+            fail_on_partial(&results, args.execute)
         }
         Command::Nightly(args) => nightly(&context(&cli.global)?, &args),
         Command::Backtest(args) => backtest(&cli.global, &args),

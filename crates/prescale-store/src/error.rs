@@ -162,6 +162,17 @@ pub enum StoreError {
         /// Older than any change takes: left behind by a process that died.
         stale: bool,
     },
+    /// Another process is writing the metric store and did not finish in time.
+    #[error(
+        "another prescale process is writing the metric store ({holder}): {path} exists\nhint: wait for it (a \
+         nightly run or a manual ingest) and retry; if no prescale process is running, delete that file"
+    )]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as its content says (`pid 1234 since …`).
+        holder: String,
+    },
     /// Domain validation failed.
     #[error(transparent)]
     Core(#[from] prescale_core::CoreError),

@@ -57,6 +57,18 @@ pub(crate) fn ts_field() -> Field {
     Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false)
 }
 
+/// The metric store's write lock ([`MetricStore::lock_for_writing`]); dropping it releases it.
+#[derive(Debug)]
+pub struct WriteLock {
+    path: PathBuf,
+}
+
+impl Drop for WriteLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 impl MetricStore {
     /// Opens (creating if needed) a store rooted at `root`.
     ///
@@ -71,6 +83,52 @@ impl MetricStore {
             source,
         })?;
         Ok(Self { root })
+    }
+
+    /// Takes the store's write lock (`metrics/v1/.write.lock`), waiting up to `wait` for another
+    /// process to let go: each series is read, merged and replaced whole, so two writers at once
+    /// would each drop the other's new rows. A lock whose process no longer runs on this machine
+    /// (its pid gone from `/proc`) is taken over. Dropping the lock releases it.
+    ///
+    /// # Errors
+    /// [`StoreError::Busy`] when another live process holds it longer than `wait`.
+    pub fn lock_for_writing(&self, wait: std::time::Duration) -> Result<WriteLock, StoreError> {
+        use std::io::Write as _;
+        let path = self.root.join("metrics").join("v1").join(".write.lock");
+        let started = std::time::Instant::now();
+        loop {
+            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let _ = writeln!(f, "pid {} since {since}", std::process::id());
+                    return Ok(WriteLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
+                    let pid = holder
+                        .strip_prefix("pid ")
+                        .and_then(|r| r.split(' ').next())
+                        .and_then(|p| p.parse::<u32>().ok());
+                    let proc_fs = Path::new("/proc/self").exists();
+                    if let Some(pid) = pid
+                        && proc_fs
+                        && !Path::new("/proc").join(pid.to_string()).exists()
+                    {
+                        // Left by a process that died: take it over.
+                        let _ = std::fs::remove_file(&path);
+                        continue;
+                    }
+                    if started.elapsed() >= wait {
+                        return Err(StoreError::Busy {
+                            path,
+                            holder: if holder.is_empty() { "holder unknown".into() } else { holder },
+                        });
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(source) => return Err(StoreError::Io { action: "cannot create lock", path, source }),
+            }
+        }
     }
 
     /// The store's root directory.
@@ -396,5 +454,29 @@ mod tests {
         assert_eq!(store.read(&id).unwrap().len(), 10);
         let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 1);
+    }
+
+    #[test]
+    fn one_writer_at_a_time_and_a_dead_writers_lock_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let wait = std::time::Duration::from_millis(100);
+        let held = store.lock_for_writing(wait).unwrap();
+        let e = store.lock_for_writing(wait).unwrap_err();
+        let msg = e.to_string();
+        assert!(matches!(e, StoreError::Busy { .. }), "{msg}");
+        assert!(msg.contains(&format!("pid {}", std::process::id())) && msg.contains("delete that file"), "{msg}");
+        drop(held);
+        let again = store.lock_for_writing(wait).unwrap();
+        drop(again);
+        // A lock left by a process that is gone (no such pid) is taken over at once.
+        let path = dir.path().join("metrics/v1/.write.lock");
+        std::fs::write(&path, "pid 4294967294 since 2026-11-23T00:00:00Z\n").unwrap();
+        let taken = store.lock_for_writing(std::time::Duration::ZERO).unwrap();
+        assert!(std::fs::read_to_string(&path).unwrap().starts_with(&format!("pid {} ", std::process::id())));
+        drop(taken);
+        assert!(!path.exists());
+        // The lock file is not a series.
+        assert!(store.list().unwrap().is_empty());
     }
 }
