@@ -106,23 +106,29 @@ impl MetricSource for CloudWatchSource {
                 request = request
                     .metric_data_queries(MetricDataQuery::builder().id(id).metric_stat(stat).return_data(true).build());
             }
-            let pages = self.rt.block_on(request.into_paginator().send().collect::<Result<Vec<_>, _>>()).map_err(|e| {
-                let hint = match &e {
-                    SdkError::TimeoutError(_) => {
-                        "hint: the endpoint accepted the call but did not answer in time ([aws] timeout_secs per attempt, \
-                         max_attempts attempts): check the network path to CloudWatch (AWS_ENDPOINT_URL if set) and retry"
-                    }
-                    SdkError::DispatchFailure(_) => {
-                        "hint: the endpoint could not be reached: check the network, the region and AWS_ENDPOINT_URL if set"
-                    }
-                    _ => "hint: check credentials (the standard AWS chain), the region and permission cloudwatch:GetMetricData",
-                };
-                SourceError::Api {
-                    operation: "GetMetricData".into(),
-                    message: format!("{}\n{hint}", DisplayErrorContext(&e)),
-                    source: Box::new(e),
-                }
-            })?;
+            let pages =
+                self.rt.block_on(request.into_paginator().send().collect::<Result<Vec<_>, _>>()).map_err(|e| {
+                    // The SDK's error follows as the cause; the message says what it means and what to do.
+                    let message = match &e {
+                        SdkError::TimeoutError(_) => {
+                            "no answer in time\nhint: the endpoint accepted the call but did not \
+                         answer ([aws] timeout_secs per attempt, max_attempts attempts): check the network path to \
+                         CloudWatch (AWS_ENDPOINT_URL if set) and retry"
+                                .to_string()
+                        }
+                        SdkError::DispatchFailure(_) => {
+                            "the endpoint could not be reached\nhint: check the network, the \
+                         region and AWS_ENDPOINT_URL if set"
+                                .to_string()
+                        }
+                        _ => format!(
+                            "{}\nhint: check credentials (the standard AWS chain), the region and permission \
+                         cloudwatch:GetMetricData",
+                            DisplayErrorContext(&e)
+                        ),
+                    };
+                    SourceError::Api { operation: "GetMetricData".into(), message, source: Box::new(e) }
+                })?;
             for out in &pages {
                 for r in out.metric_data_results() {
                     let Some(&i) = r.id().and_then(|id| ids.get(id)) else { continue };

@@ -55,7 +55,6 @@ pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> Sd
     // would hold a nightly run forever.
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(attempt.min(std::time::Duration::from_secs(CONNECT_TIMEOUT_SECS)))
-        .read_timeout(attempt)
         .operation_attempt_timeout(attempt)
         .operation_timeout(attempt * opts.attempts() + std::time::Duration::from_secs(30))
         .build();

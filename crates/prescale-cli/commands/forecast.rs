@@ -108,7 +108,10 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
     });
     let mut out = Vec::new();
     let mut failed = 0;
-    for g in selected(ctx, f)? {
+    let groups = selected(ctx, f)?;
+    let total: usize = groups.iter().map(|g| g.metrics.len() + usize::from(g.instances_metric.is_some())).sum();
+    let mut progress = Progress::new("fitting", total);
+    for g in groups {
         let tz = g.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
         let mine: Vec<&Event> = events.iter().filter(|e| e.group() == g.name).collect();
         let flags = forecast_flags(&holidays, tz, &mine, ctx.now);
@@ -117,6 +120,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             ids.push(Config::load_id(g));
         }
         for id in ids {
+            progress.step(&id);
             let series = match store.read(&id) {
                 Ok(s) => s,
                 Err(e @ prescale_store::StoreError::NotFound { .. }) => {
@@ -167,7 +171,48 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             }
         }
     }
+    progress.finish();
     Ok((out, failed))
+}
+
+/// Progress through a long loop on stderr: a line rewritten in place on a terminal (cleared at
+/// the end, so tables and warnings stay clean), an `info` log line per step otherwise (`-v`).
+pub(crate) struct Progress {
+    what: &'static str,
+    total: usize,
+    done: usize,
+    started: std::time::Instant,
+    tty: bool,
+}
+
+impl Progress {
+    pub(crate) fn new(what: &'static str, total: usize) -> Self {
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        Self { what, total, done: 0, started: std::time::Instant::now(), tty }
+    }
+
+    pub(crate) fn step(&mut self, item: &dyn std::fmt::Display) {
+        self.done += 1;
+        let line = format!(
+            "{} {}/{} {item} ({:.0} s so far)",
+            self.what,
+            self.done,
+            self.total,
+            self.started.elapsed().as_secs_f64()
+        );
+        if self.tty {
+            // Cursor back to the start: a warning printed next overwrites the line.
+            eprint!("\x1b[2K{line}\r");
+        } else {
+            info!("{line}");
+        }
+    }
+
+    pub(crate) fn finish(&mut self) {
+        if self.tty && self.done > 0 {
+            eprint!("\x1b[2K");
+        }
+    }
 }
 
 /// Parses a horizon such as `48h`, `2d`, `90m`, `1w` or `3600s`.

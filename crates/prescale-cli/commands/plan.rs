@@ -128,9 +128,18 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 Ok(fc) => (Some(fc), None),
                 Err(why) => (None, Some(why)),
             },
-            Err(e) => {
+            Err(e @ prescale_store::StoreError::NotFound { .. }) => {
                 (None, Some(format!("no forecast for {id}: {}", e.to_string().lines().next().unwrap_or_default())))
             }
+            // Unreadable (a crash, a disk fault, another version): the cause, and the remedy.
+            Err(e) => (
+                None,
+                Some(format!(
+                    "the forecast for {id} cannot be read: {} (`prescale forecast fit --group {}` writes it anew)",
+                    format!("{:#}", anyhow::Error::from(e)).replace('\n', " "),
+                    g.name
+                )),
+            ),
         };
         let mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
         let mut ep = plan_with_events(

@@ -7,7 +7,8 @@ use crate::StoreError;
 /// Writes a file so that readers only ever see the old or the new content: the bytes go to a
 /// temporary file in the same directory, which is synced and then renamed over the target; the
 /// directory is synced so the rename survives a power cut. A crash before the rename leaves the
-/// previous file untouched and a `.tmp-*` file that the next write replaces.
+/// previous file untouched and a `.tmp-<pid>` file, which the next write of the same file removes
+/// once no process of that pid runs on this machine.
 pub(crate) fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut File) -> Result<(), StoreError>,
@@ -16,6 +17,7 @@ pub(crate) fn write_atomic(
     fs::create_dir_all(dir).map_err(|source| StoreError::Io { action: "cannot create", path: dir.into(), source })?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    remove_dead_temporaries(dir, &name);
     let result = (|| {
         let mut f = File::create(&tmp).map_err(|source| StoreError::Io {
             action: "cannot create",
@@ -40,6 +42,23 @@ pub(crate) fn write_atomic(
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Removes `.{name}.tmp-<pid>` files left in `dir` by writers that died: their pid no longer runs
+/// here (`/proc`; where there is no `/proc`, nothing is removed). Best effort.
+fn remove_dead_temporaries(dir: &Path, name: &str) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+            let _ = fs::remove_file(e.path());
+        }
+    }
 }
 
 /// Writes one record batch of `columns` as a Parquet file (atomically), tagged with its schema.

@@ -454,6 +454,17 @@ mod tests {
         assert_eq!(store.read(&id).unwrap().len(), 10);
         let leftovers = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
         assert_eq!(leftovers, 1);
+        // A writer killed before its rename leaves its temporary file: the next write of that
+        // file removes it once its process is gone, and leaves a live writer's alone.
+        let dead = path.with_file_name(".m.parquet.tmp-4294967294");
+        // The test runner's parent process: alive while the test runs.
+        let live = path.with_file_name(format!(".m.parquet.tmp-{}", std::os::unix::process::parent_id()));
+        std::fs::write(&dead, b"half").unwrap();
+        std::fs::write(&live, b"being written").unwrap();
+        store.ingest(&id, &samples(10..12, 0.0), 300, &GridPolicy::default(), "test").unwrap();
+        assert!(!dead.exists(), "a dead writer's temporary file is removed");
+        assert!(live.exists(), "a live writer's is left alone");
+        assert_eq!(store.read(&id).unwrap().len(), 12);
     }
 
     #[test]
