@@ -71,14 +71,26 @@ impl Default for StoreConfig {
     }
 }
 
-/// Whether `s` names a CloudWatch statistic: the five basic ones, a percentile `pNN` / `pNN.N…`
-/// (0–100), or an extended one (`tm`, `wm`, `tc`, `ts`, `PR`, e.g. `tm99` or `TM(10%:90%)`).
+/// Whether `s` names a CloudWatch statistic: the five basic ones, `IQM`, a percentile `pNN` /
+/// `pNN.N…` (0–100), or an extended one (`tm`, `wm`, `tc`, `ts`, `pr`, either case) followed by a
+/// percentile number or a bracketed range such as `TM(10%:90%)`.
 fn cloudwatch_statistic(s: &str) -> bool {
+    // Digits with at most one decimal point, between 0 and 100.
+    let number = |n: &str| {
+        let (int, frac) = n.split_once('.').unwrap_or((n, "0"));
+        !int.is_empty()
+            && int.len() <= 3
+            && !frac.is_empty()
+            && frac.len() <= 10
+            && (int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit())
+            && n.parse::<f64>().is_ok_and(|v| (0.0..=100.0).contains(&v))
+    };
+    let range = |r: &str| r.len() > 2 && r.starts_with('(') && r.ends_with(')') && r[1..r.len() - 1].contains(':');
     let extended = ["tm", "wm", "tc", "ts", "pr"]
         .iter()
-        .any(|p| s.len() > 2 && s.get(..2).is_some_and(|head| head.eq_ignore_ascii_case(p)));
-    matches!(s, "Average" | "Sum" | "Minimum" | "Maximum" | "SampleCount")
-        || s.strip_prefix('p').and_then(|p| p.parse::<f64>().ok()).is_some_and(|p| (0.0..=100.0).contains(&p))
+        .any(|p| s.get(..2).is_some_and(|head| head.eq_ignore_ascii_case(p)) && (number(&s[2..]) || range(&s[2..])));
+    matches!(s, "Average" | "Sum" | "Minimum" | "Maximum" | "SampleCount" | "IQM")
+        || s.strip_prefix('p').is_some_and(number)
         || extended
 }
 
@@ -477,12 +489,14 @@ impl Config {
                 t.max_backtest_mase
             );
         }
-        if self.aws.max_attempts == Some(0) || !(1..=3600).contains(&self.aws.timeout_secs.unwrap_or(60)) {
+        if self.aws.max_attempts == Some(0) {
+            bail!("[aws] max_attempts = 0 must be at least 1 (attempts per API call, retries included; 5 by default)");
+        }
+        if let Some(t) = self.aws.timeout_secs
+            && !(1..=3600).contains(&t)
+        {
             bail!(
-                "[aws] max_attempts = {:?} must be at least 1 and timeout_secs = {:?} between 1 and 3600 (seconds one \
-                 attempt at an API call may take; 60 by default)",
-                self.aws.max_attempts,
-                self.aws.timeout_secs
+                "[aws] timeout_secs = {t} must be between 1 and 3600 (seconds one attempt at an API call may take; 60 by default)"
             );
         }
         for g in &self.groups {
@@ -846,14 +860,17 @@ mod tests {
         assert_eq!(c.price("web-prod"), Some(0.0832));
         // A statistic CloudWatch does not know, and [aws] settings out of range, are refused by name.
         let parse = |t: &str| Config::parse(t, Path::new("."), "x").map_err(|e| format!("{e:#}"));
-        for stat in ["p99.9", "Sum", "tm99", "TM(10%:90%)"] {
+        for stat in ["p99.9", "Sum", "tm99", "TM(10%:90%)", "IQM", "p0", "wm99.5"] {
             assert!(parse(&text.replace("stat = \"Sum\"", &format!("stat = {stat:?}"))).is_ok(), "{stat}");
         }
         for (from, to, says) in [
             ("stat = \"Sum\"", "stat = \"Bogus\"", "stat = \"Bogus\" is not a CloudWatch statistic"),
             ("stat = \"Sum\"", "stat = \"p101\"", "stat = \"p101\""),
-            ("max_attempts = 5", "max_attempts = 0", "max_attempts = Some(0) must be at least 1"),
-            ("timeout_secs = 60", "timeout_secs = 0", "timeout_secs = Some(0)"),
+            ("stat = \"Sum\"", "stat = \"prank\"", "stat = \"prank\""),
+            ("stat = \"Sum\"", "stat = \"p1e1\"", "stat = \"p1e1\""),
+            ("stat = \"Sum\"", "stat = \"wm(1:2\"", "stat = \"wm(1:2\""),
+            ("max_attempts = 5", "max_attempts = 0", "max_attempts = 0 must be at least 1"),
+            ("timeout_secs = 60", "timeout_secs = 0", "timeout_secs = 0 must be between 1 and 3600"),
         ] {
             let bad = text.replacen(from, to, 1);
             assert_ne!(bad, text, "{from}");

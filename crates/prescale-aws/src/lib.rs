@@ -56,7 +56,8 @@ pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> Sd
     let timeouts = TimeoutConfig::builder()
         .connect_timeout(attempt.min(std::time::Duration::from_secs(CONNECT_TIMEOUT_SECS)))
         .operation_attempt_timeout(attempt)
-        .operation_timeout(attempt * opts.attempts() + std::time::Duration::from_secs(30))
+        // Every attempt, and the standard retry's backoff (at most 20 s) before each retry.
+        .operation_timeout((attempt + std::time::Duration::from_secs(20)) * opts.attempts())
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(opts.attempts()))

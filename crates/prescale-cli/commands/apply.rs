@@ -346,6 +346,7 @@ pub(crate) fn carry_out(
     let name = sink.sink().describe();
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run)?) } else { None };
+    let mut log_error: Option<anyhow::Error> = None;
     let mut results = Vec::new();
     for group in groups {
         let mut r = GroupApply {
@@ -384,7 +385,11 @@ pub(crate) fn carry_out(
             && !r.changes.is_empty()
         {
             // Written and synced before the call: a crash during it leaves the intent on record.
-            log.write(&r.group, &r.sink, r.changes.iter().map(|c| (c, "attempting", None)))?;
+            // A log that cannot be written stops the run before the next change.
+            if let Err(e) = log.write(&r.group, &r.sink, r.changes.iter().map(|c| (c, "attempting", None))) {
+                log_error = Some(e);
+                break;
+            }
             match sink.sink().apply(group, &r.changes) {
                 Ok(rep) => r.report = Some(rep),
                 Err(e) => r.error = Some(e.to_string()),
@@ -401,13 +406,23 @@ pub(crate) fn carry_out(
                 // which of them took effect.
                 None => r.changes.iter().map(|c| (c, "unknown", error.as_deref())).collect(),
             };
-            log.write(&r.group, &r.sink, outcomes.into_iter())?;
+            if let Err(e) = log.write(&r.group, &r.sink, outcomes.into_iter()) {
+                log_error = Some(e);
+                results.push(r);
+                break;
+            }
         }
         results.push(r);
     }
     std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
     if execute {
+        // What was changed is kept even when the log failed part-way.
         sink.save()?;
+        if let Some(e) = log_error {
+            return Err(e.context(
+                "the run stopped: the changes made so far are in the groups, and the next dry run lists what is left",
+            ));
+        }
     } else {
         let path = ctx.out.join("dry-run-changes.json");
         write_file_atomic(&path, &serde_json::to_vec_pretty(&results)?)?;
@@ -498,7 +513,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     // A series that could not be stored keeps what the store held; one without a forecast is
     // planned with its reactive policy alone, and the summary says so. Either makes the run exit
     // 1 once everything else is done, so a batch job's monitoring sees it.
-    let (ingested, not_stored) = ingest(ctx, &args.filter)?;
+    let (ingested, not_stored, _) = ingest(ctx, &args.filter, true)?;
     output::ingest(&mut out, &ingested)?;
     let (fits, not_fitted) = fit(ctx, &args.filter)?;
     let plan = make_plan(ctx, &args.filter)?;

@@ -124,27 +124,15 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let series = match store.read(&id) {
                 Ok(s) => s,
                 Err(e @ prescale_store::StoreError::NotFound { .. }) => {
+                    progress.clear();
                     warn!("{id}: no forecast: {e}");
                     failed += 1;
                     continue;
                 }
                 Err(e) => {
                     // Errors that carry their own hint (another schema, another series) say it.
-                    let damaged = matches!(
-                        e,
-                        prescale_store::StoreError::Parquet { .. }
-                            | prescale_store::StoreError::Arrow { .. }
-                            | prescale_store::StoreError::Io { .. }
-                    );
-                    let hint = if damaged {
-                        format!(
-                            "\nhint: a damaged file can be moved aside; `prescale ingest` then rebuilds the series from \
-                             its source (its last [ingest] lookback_days = {} days)",
-                            c.ingest.lookback_days
-                        )
-                    } else {
-                        String::new()
-                    };
+                    let hint = super::ingest::damaged_hint(c, &e).unwrap_or_default();
+                    progress.clear();
                     warn!("{id}: no forecast: {:#}{hint}", anyhow::Error::from(e));
                     failed += 1;
                     continue;
@@ -158,6 +146,9 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let options = c.build_options(g, &id.metric, flags.clone(), tz);
             match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
                 Ok((forecast, warnings)) => {
+                    if !warnings.is_empty() {
+                        progress.clear();
+                    }
                     for w in &warnings {
                         warn!("{id}: {w}");
                     }
@@ -165,6 +156,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     out.push(Fit { id, model: forecast.model.clone(), warnings, forecast });
                 }
                 Err(e) => {
+                    progress.clear();
                     warn!("{id}: no forecast: {e:#}");
                     failed += 1;
                 }
@@ -201,17 +193,22 @@ impl Progress {
             self.started.elapsed().as_secs_f64()
         );
         if self.tty {
-            // Cursor back to the start: a warning printed next overwrites the line.
+            // Cursor back to the start, so that [`Progress::clear`] can wipe it before a warning.
             eprint!("\x1b[2K{line}\r");
         } else {
             info!("{line}");
         }
     }
 
-    pub(crate) fn finish(&mut self) {
+    /// Wipes the line (on a terminal), before a warning or at the end.
+    pub(crate) fn clear(&mut self) {
         if self.tty && self.done > 0 {
             eprint!("\x1b[2K");
         }
+    }
+
+    pub(crate) fn finish(&mut self) {
+        self.clear();
     }
 }
 

@@ -39,34 +39,35 @@ pub(crate) fn aws_options(c: &Config) -> AwsOptions {
     AwsOptions { region: c.aws.region.clone(), max_attempts: c.aws.max_attempts, timeout_secs: c.aws.timeout_secs }
 }
 
+/// What to do about a stored file that cannot be read: move it aside, and the next ingest rebuilds
+/// the series from its source. `None` for errors that are not a damaged file (they carry their own
+/// hint, or none helps).
+pub(crate) fn damaged_hint(c: &Config, e: &prescale_store::StoreError) -> Option<String> {
+    let (prescale_store::StoreError::Parquet { path, .. } | prescale_store::StoreError::Arrow { path, .. }) = e else {
+        return None;
+    };
+    let from = match c.ingest.source {
+        SourceKind::Cloudwatch => format!("its last [ingest] lookback_days = {} days", c.ingest.lookback_days),
+        _ => "its source file".to_string(),
+    };
+    Some(format!(
+        "\nhint: if the stored file is damaged (a crash, a disk fault), move it aside (`mv {0} {0}.damaged`); the next \
+         ingest rebuilds the series from {from}",
+        path.display()
+    ))
+}
+
 /// Why a series could not be stored, with what to do about a damaged file.
 fn store_failed(c: &Config, id: &MetricId, e: prescale_store::StoreError) {
-    let damaged = match &e {
-        prescale_store::StoreError::Parquet { path, .. } | prescale_store::StoreError::Arrow { path, .. } => {
-            Some(path.clone())
-        }
-        _ => None,
-    };
-    let hint = match damaged {
-        Some(path) => {
-            let from = match c.ingest.source {
-                SourceKind::Cloudwatch => format!("its last [ingest] lookback_days = {} days", c.ingest.lookback_days),
-                _ => "its source file".to_string(),
-            };
-            format!(
-                "\nhint: if the stored file is damaged (a crash, a disk fault), move it aside (`mv {0} {0}.damaged`); \
-                 the next ingest rebuilds the series from {from}",
-                path.display()
-            )
-        }
-        None => String::new(),
-    };
+    let hint = damaged_hint(c, &e).unwrap_or_default();
     warn!("{id}: not stored, its stored data is unchanged: {:#}{hint}", anyhow::Error::from(e));
 }
 
 /// Ingests the selected groups' series; a series that cannot be stored is reported and the others
-/// go on. Returns what was stored and how many series failed.
-pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<IngestSummary>, usize)> {
+/// go on. Returns what was stored, how many series failed and how many were asked for. With
+/// `carry_on` (the nightly job), a source that cannot be read at all is reported and every series
+/// counts as failed, so the run goes on from what the store holds; without, it is the error.
+pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestSummary>, usize, usize)> {
     let groups = selected(ctx, f)?;
     let c = &ctx.config;
     let period = c.ingest.period_secs;
@@ -79,8 +80,18 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<IngestSummary>, usize)>
         _ => None,
     };
     info!("ingesting {} groups from {}", groups.len(), src.describe());
-    let fetched =
-        src.fetch(range).with_context(|| format!("ingest from {} failed; the store is unchanged", src.describe()))?;
+    let asked: usize = groups.iter().map(|g| g.metrics.len() + usize::from(g.instances_metric.is_some())).sum();
+    let fetched = match src
+        .fetch(range)
+        .with_context(|| format!("ingest from {} failed; the store is unchanged", src.describe()))
+    {
+        Ok(f) => f,
+        Err(e) if carry_on => {
+            warn!("{e:#}\n(going on with what the store holds)");
+            return Ok((Vec::new(), asked, asked));
+        }
+        Err(e) => return Err(e),
+    };
     let store = MetricStore::open(&ctx.store_dir)?;
     // One writer at a time: a manual ingest beside the nightly job would otherwise lose rows.
     let _lock = store.lock_for_writing(std::time::Duration::from_secs(120))?;
@@ -110,12 +121,15 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<IngestSummary>, usize)>
     for g in &groups {
         let Some(inst) = &g.instances_metric else { continue };
         let total = Config::load_id(g);
-        let (Ok(load), Ok(count)) =
-            (store.read(&MetricId::new(&g.name, &g.load_metric)), store.read(&MetricId::new(&g.name, inst)))
-        else {
-            warn!("{total}: needs both {} and {inst} in the store; not derived", g.load_metric);
-            continue;
-        };
+        let (load, count) =
+            match (store.read(&MetricId::new(&g.name, &g.load_metric)), store.read(&MetricId::new(&g.name, inst))) {
+                (Ok(load), Ok(count)) => (load, count),
+                (Err(e), _) | (_, Err(e)) => {
+                    warn!("{total}: not derived from {} and {inst}: {:#}", g.load_metric, anyhow::Error::from(e));
+                    failed += 1;
+                    continue;
+                }
+            };
         let counts: std::collections::HashMap<DateTime<Utc>, f64> = count.iter().collect();
         let raw: Vec<RawSample> = load
             .iter()
@@ -124,6 +138,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<IngestSummary>, usize)>
             .collect();
         if raw.is_empty() {
             warn!("{total}: {} and {inst} share no measured slot; not derived", g.load_metric);
+            failed += 1;
             continue;
         }
         let source = format!("derived: {} x {inst}", g.load_metric);
@@ -135,5 +150,5 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<IngestSummary>, usize)>
             }
         }
     }
-    Ok((done, failed))
+    Ok((done, failed, asked))
 }

@@ -97,10 +97,10 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Forecast(ForecastCmd::Show(args)) => show_group(&context(&cli.global)?, &args),
         Command::Ingest(f) => {
             let ctx = context(&cli.global)?;
-            let (done, failed) = ingest(&ctx, &f)?;
+            let (done, failed, asked) = ingest(&ctx, &f, false)?;
             output::ingest(&mut std::io::stdout().lock(), &done)?;
             if failed > 0 {
-                bail!("{failed} series could not be stored (see the warnings above); the others were");
+                bail!("{failed} of {asked} series could not be stored (see the warnings above)");
             }
             Ok(())
         }

@@ -19,7 +19,8 @@
 //! multiplied by it. A weekly profile needs two weeks and fits 7 × 24 slots to them; this is one
 //! number that two weekends can show, and that every model, the medians included, then respects.
 //! Where the weekends disagree (no weekly cycle, or an incident on one of them) nothing changes.
-//! A history with a single weekend (five days to under two weeks) cannot show agreement: its one
+//! A history with a single weekend that gives a ratio (five days to under two weeks, or a longer
+//! one whose other weekends were holidays) cannot show agreement: its one
 //! ratio is taken halfway, as its square root (half the effect in log terms: one weekend is as
 //! much evidence as the prior of no weekend effect at all). A weekend's median against one
 //! Friday, or a Monday after a holiday, is a rough measure, and the level of the next week

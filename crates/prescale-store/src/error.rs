@@ -164,8 +164,8 @@ pub enum StoreError {
     },
     /// Another process is writing the metric store and did not finish in time.
     #[error(
-        "another prescale process is writing the metric store ({holder}): {path} exists\nhint: wait for it (a \
-         nightly run or a manual ingest) and retry; if no prescale process is running, delete that file"
+        "another prescale process is writing the metric store: it holds the lock on {path} ({holder})\nhint: wait \
+         for it (a nightly run or a manual ingest) to finish and retry; the lock is released when that process ends"
     )]
     Busy {
         /// The lock file.

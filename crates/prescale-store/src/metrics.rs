@@ -57,16 +57,11 @@ pub(crate) fn ts_field() -> Field {
     Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false)
 }
 
-/// The metric store's write lock ([`MetricStore::lock_for_writing`]); dropping it releases it.
+/// The metric store's write lock ([`MetricStore::lock_for_writing`]); dropping it (or the
+/// process ending) releases it.
 #[derive(Debug)]
 pub struct WriteLock {
-    path: PathBuf,
-}
-
-impl Drop for WriteLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+    _file: File,
 }
 
 impl MetricStore {
@@ -85,50 +80,54 @@ impl MetricStore {
         Ok(Self { root })
     }
 
-    /// Takes the store's write lock (`metrics/v1/.write.lock`), waiting up to `wait` for another
-    /// process to let go: each series is read, merged and replaced whole, so two writers at once
-    /// would each drop the other's new rows. A lock whose process no longer runs on this machine
-    /// (its pid gone from `/proc`) is taken over. Dropping the lock releases it.
+    /// Takes the store's write lock (an exclusive lock held by the operating system on
+    /// `metrics/v1/.write.lock`), waiting up to `wait` for another process to let go: each series
+    /// is read, merged and replaced whole, so two writers at once would each drop the other's new
+    /// rows. The lock goes with the process: one that is killed releases it. The file stays, and
+    /// says who took the lock last. Dropping the returned guard releases it.
     ///
     /// # Errors
-    /// [`StoreError::Busy`] when another live process holds it longer than `wait`.
+    /// [`StoreError::Busy`] when another process holds it longer than `wait`.
     pub fn lock_for_writing(&self, wait: std::time::Duration) -> Result<WriteLock, StoreError> {
-        use std::io::Write as _;
+        use std::io::{Seek as _, Write as _};
         let path = self.root.join("metrics").join("v1").join(".write.lock");
+        let io = |action: &'static str, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| StoreError::Io { action, path, source }
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io("cannot create lock", &path))?;
         let started = std::time::Instant::now();
         loop {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                    let _ = writeln!(f, "pid {} since {since}", std::process::id());
-                    return Ok(WriteLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
-                    let pid = holder
-                        .strip_prefix("pid ")
-                        .and_then(|r| r.split(' ').next())
-                        .and_then(|p| p.parse::<u32>().ok());
-                    let proc_fs = Path::new("/proc/self").exists();
-                    if let Some(pid) = pid
-                        && proc_fs
-                        && !Path::new("/proc").join(pid.to_string()).exists()
-                    {
-                        // Left by a process that died: take it over.
-                        let _ = std::fs::remove_file(&path);
-                        continue;
-                    }
-                    if started.elapsed() >= wait {
-                        return Err(StoreError::Busy {
-                            path,
-                            holder: if holder.is_empty() { "holder unknown".into() } else { holder },
-                        });
-                    }
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }
-                Err(source) => return Err(StoreError::Io { action: "cannot create lock", path, source }),
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
+                    return Err(StoreError::Busy {
+                        path,
+                        holder: if holder.is_empty() { "holder unknown".into() } else { holder },
+                    });
+                }
+                Err(std::fs::TryLockError::Error(source)) => {
+                    return Err(StoreError::Io { action: "cannot lock", path, source });
+                }
             }
         }
+        // Who holds it, for the message another process may print; best effort.
+        let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| writeln!(file, "pid {} since {since}", std::process::id()));
+        Ok(WriteLock { _file: file })
     }
 
     /// The store's root directory.
@@ -473,20 +472,25 @@ mod tests {
         let store = MetricStore::open(dir.path()).unwrap();
         let wait = std::time::Duration::from_millis(100);
         let held = store.lock_for_writing(wait).unwrap();
+        // The lock is the operating system's, per open file: a second one waits, then says who holds it.
         let e = store.lock_for_writing(wait).unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, StoreError::Busy { .. }), "{msg}");
-        assert!(msg.contains(&format!("pid {}", std::process::id())) && msg.contains("delete that file"), "{msg}");
+        assert!(
+            msg.contains(&format!("pid {}", std::process::id())) && msg.contains("released when that process ends"),
+            "{msg}"
+        );
         drop(held);
         let again = store.lock_for_writing(wait).unwrap();
         drop(again);
-        // A lock left by a process that is gone (no such pid) is taken over at once.
+        // A lock file left by a process that died (whatever it says, even nothing) holds nothing.
         let path = dir.path().join("metrics/v1/.write.lock");
-        std::fs::write(&path, "pid 4294967294 since 2026-11-23T00:00:00Z\n").unwrap();
-        let taken = store.lock_for_writing(std::time::Duration::ZERO).unwrap();
-        assert!(std::fs::read_to_string(&path).unwrap().starts_with(&format!("pid {} ", std::process::id())));
-        drop(taken);
-        assert!(!path.exists());
+        for left in ["pid 1 since 2026-11-23T00:00:00Z\n", ""] {
+            std::fs::write(&path, left).unwrap();
+            let taken = store.lock_for_writing(std::time::Duration::ZERO).unwrap();
+            assert!(std::fs::read_to_string(&path).unwrap().starts_with(&format!("pid {} ", std::process::id())));
+            drop(taken);
+        }
         // The lock file is not a series.
         assert!(store.list().unwrap().is_empty());
     }
