@@ -1,4 +1,4 @@
-use aws_sdk_autoscaling::error::DisplayErrorContext;
+use aws_sdk_autoscaling::error::SdkError;
 use aws_sdk_autoscaling::types::{
     FailedScheduledUpdateGroupActionRequest, MetricType, PredefinedMetricSpecification, ScalingActivityStatusCode,
     ScheduledUpdateGroupActionRequest, StepAdjustment as AwsStep, TargetTrackingConfiguration,
@@ -9,7 +9,7 @@ use prescale_core::{
     ReactivePolicy, ScheduledAction, SinkError, StepAdjustment,
 };
 
-use crate::{AwsOptions, RuntimeError, load_config, runtime, to_chrono, to_smithy};
+use crate::{AwsOptions, RuntimeError, describe, load_config, runtime, to_chrono, to_smithy};
 
 const BATCH: usize = 50;
 
@@ -28,16 +28,12 @@ fn names_group(action: &str, group: &str) -> bool {
     action.contains(&format!(":autoScalingGroupName/{group}:policyName/"))
 }
 
-fn api_err<E>(group: &str, operation: &str, e: E) -> SinkError
+fn api_err<E, R>(group: &str, operation: &str, e: SdkError<E, R>) -> SinkError
 where
     E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    SinkError::Api {
-        group: group.into(),
-        operation: operation.into(),
-        message: DisplayErrorContext(&e).to_string(),
-        source: Box::new(e),
-    }
+    SinkError::Api { group: group.into(), operation: operation.into(), message: describe(&e), source: Box::new(e) }
 }
 
 fn size(v: Option<i32>) -> Option<u32> {
@@ -53,7 +49,7 @@ fn record_batch<E: std::error::Error + 'static, R: std::fmt::Debug>(
     op: &str,
     outcome: Result<&[FailedScheduledUpdateGroupActionRequest], &aws_sdk_autoscaling::error::SdkError<E, R>>,
 ) {
-    match outcome.map_err(|e| format!("{op}: {}", DisplayErrorContext(e))) {
+    match outcome.map_err(|e| format!("{op}: {}", describe(e))) {
         Ok(failed) => {
             for c in chunk {
                 match failed.iter().find(|f| f.scheduled_action_name() == Some(c.object_name())) {
@@ -259,7 +255,7 @@ impl AutoScalingSink {
         let out = self
             .rt
             .block_on(self.client.describe_policies().auto_scaling_group_name(group).policy_names(&a.policy).send())
-            .map_err(|e| format!("DescribePolicies: {}", DisplayErrorContext(&e)))?;
+            .map_err(|e| format!("DescribePolicies: {}", describe(&e)))?;
         let arn = out
             .scaling_policies()
             .iter()
@@ -282,14 +278,14 @@ impl AutoScalingSink {
         for (k, v) in &a.dimensions {
             req = req.dimensions(Dimension::builder().name(k).value(v).build());
         }
-        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutMetricAlarm: {}", DisplayErrorContext(&e)))
+        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutMetricAlarm: {}", describe(&e)))
     }
 
     fn delete_alarm(&self, name: &str) -> Result<(), String> {
         self.rt
             .block_on(self.cw.delete_alarms().alarm_names(name).send())
             .map(|_| ())
-            .map_err(|e| format!("DeleteAlarms: {}", DisplayErrorContext(&e)))
+            .map_err(|e| format!("DeleteAlarms: {}", describe(&e)))
     }
 
     fn put_policy(&self, group: &str, p: &ReactivePolicy) -> Result<(), String> {
@@ -321,11 +317,7 @@ impl AutoScalingSink {
                 .set_step_adjustments(Some(steps))
                 .set_min_adjustment_magnitude(min_adjustment_magnitude.map(|v| v as i32))
                 .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(|v| v as i32));
-            return self
-                .rt
-                .block_on(req.send())
-                .map(|_| ())
-                .map_err(|e| format!("PutScalingPolicy: {}", DisplayErrorContext(&e)));
+            return self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutScalingPolicy: {}", describe(&e)));
         }
         let PolicyKind::TargetTracking {
             metric,
@@ -354,7 +346,7 @@ impl AutoScalingSink {
             .policy_type("TargetTrackingScaling")
             .target_tracking_configuration(tt)
             .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(|v| v as i32));
-        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutScalingPolicy: {}", DisplayErrorContext(&e)))
+        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutScalingPolicy: {}", describe(&e)))
     }
 }
 
@@ -448,7 +440,7 @@ impl ActionSink for AutoScalingSink {
                                         .send(),
                                 )
                                 .map(|_| ())
-                                .map_err(|e| format!("DeletePolicy: {}", DisplayErrorContext(&e))),
+                                .map_err(|e| format!("DeletePolicy: {}", describe(&e))),
                             _ => Ok(()),
                         };
                         match r {

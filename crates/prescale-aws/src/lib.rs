@@ -11,6 +11,7 @@ pub use cloudwatch::{
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_autoscaling::error::{DisplayErrorContext, SdkError};
 
 /// Settings for the AWS clients.
 #[derive(Debug, Clone, Default)]
@@ -66,6 +67,21 @@ pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> Sd
         loader = loader.region(Region::new(r.clone()));
     }
     rt.block_on(loader.load())
+}
+
+/// What an SDK error means, for people: a timeout and an unreachable endpoint in a sentence with
+/// what to check; any other error (the service's answer) in the SDK's own words.
+pub(crate) fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(e: &SdkError<E, R>) -> String {
+    match e {
+        SdkError::TimeoutError(_) => "no answer in time: the endpoint accepted the call but did not answer ([aws] \
+                                      timeout_secs per attempt, max_attempts attempts); check the network path to \
+                                      it (AWS_ENDPOINT_URL if set)"
+            .into(),
+        SdkError::DispatchFailure(_) => {
+            "the endpoint could not be reached: check the network, the region and AWS_ENDPOINT_URL if set".into()
+        }
+        _ => DisplayErrorContext(e).to_string(),
+    }
 }
 
 pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
