@@ -718,4 +718,31 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
     assert!(!tmp.path().join("store/metrics").exists(), "nothing stored");
     // Two attempts of two seconds, with backoff: nowhere near a hang (a bound, not a benchmark).
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+
+    // The nightly job against it, with a second group: it goes on from the (empty) store, plans
+    // both groups on their reactive policy, asks the silent service once rather than per group,
+    // and exits 1.
+    let second = "[[groups]]\nname = \"itest-silent-2\"\nenvironment = \"prod\"\nmin_size = 1\nmax_size = 30\n\
+                  load_metric = \"requests\"\ncapacity_per_instance = 500.0\n\
+                  reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 55.0 }\n\
+                  [[groups.metrics]]\nname = \"requests\"\nnamespace = \"AWS/EC2\"\nmetric_name = \"NetworkIn\"\n";
+    let cfg = config(tmp.path(), "itest-silent", &format!("[aws]\nmax_attempts = 1\ntimeout_secs = 2\n{second}"));
+    let (code, out, err) = run(prescale()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .args(["--now", "2026-11-23T00:00:00Z", "nightly"])
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true"));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("going on with what the store holds"), "{err}");
+    assert!(err.contains("not asked: the service did not answer for an earlier group"), "{err}");
+    assert!(out.contains("not attempted: the service did not answer for group"), "{out}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("out/plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["groups"].as_array().unwrap().len(), 2, "{plan}");
 }

@@ -33,7 +33,13 @@ where
     E: std::error::Error + Send + Sync + 'static,
     R: std::fmt::Debug + Send + Sync + 'static,
 {
-    SinkError::Api { group: group.into(), operation: operation.into(), message: describe(&e), source: Box::new(e) }
+    let (group, operation, message) = (group.into(), operation.into(), describe(&e));
+    match e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            SinkError::Unreachable { group, operation, message, source: Box::new(e) }
+        }
+        _ => SinkError::Api { group, operation, message, source: Box::new(e) },
+    }
 }
 
 fn size(v: Option<i32>) -> Option<u32> {

@@ -347,6 +347,8 @@ pub(crate) fn carry_out(
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run)?) } else { None };
     let mut log_error: Option<anyhow::Error> = None;
+    // Once the service did not answer, the other groups are not tried: each would wait as long.
+    let mut unreachable: Option<String> = None;
     let mut results = Vec::new();
     for group in groups {
         let mut r = GroupApply {
@@ -358,9 +360,18 @@ pub(crate) fn carry_out(
             error: None,
             notes: vec![],
         };
+        if let Some(first) = &unreachable {
+            r.error =
+                Some(format!("not attempted: the service did not answer for group {first}; the next run tries again"));
+            results.push(r);
+            continue;
+        }
         let state = match sink.sink().read_state(group) {
             Ok(s) => s,
             Err(e) => {
+                if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
+                    unreachable = Some(group.clone());
+                }
                 r.error = Some(e.to_string());
                 results.push(r);
                 continue;

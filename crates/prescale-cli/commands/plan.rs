@@ -103,9 +103,19 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     }
     let mut groups = Vec::new();
     let mut sink = Sink::open(ctx)?;
+    // Once the service did not answer, the other groups' launches are not asked for.
+    let mut unreachable = false;
     for g in selected(ctx, f)? {
         let mut settings = ctx.config.plan_settings(g)?;
-        settings.reactive.measured = Some(match sink.sink().recent_launches(&g.name) {
+        let launches = if unreachable {
+            Err("not asked: the service did not answer for an earlier group".to_string())
+        } else {
+            sink.sink().recent_launches(&g.name).map_err(|e| {
+                unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
+                e.to_string()
+            })
+        };
+        settings.reactive.measured = Some(match launches {
             Ok(launches) => prescale_plan::measured_warmup(&launches, g.reactive.warmup_secs),
             Err(e) => {
                 warn!("{}: cannot read its launches to measure the boot time: {e}", g.name);

@@ -181,6 +181,20 @@ pub enum SinkError {
         #[source]
         source: BoxError,
     },
+    /// The service did not answer in time or could not be reached, after the SDK's retries: every
+    /// other group would wait as long.
+    #[error("{operation} on group {group:?} failed: {message}")]
+    Unreachable {
+        /// The group.
+        group: String,
+        /// Operation name.
+        operation: String,
+        /// Short description, with what to check.
+        message: String,
+        /// The SDK's error.
+        #[source]
+        source: BoxError,
+    },
     /// Local state could not be read or written (recording sinks).
     #[error("{0}")]
     Local(String),
