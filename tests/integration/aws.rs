@@ -701,17 +701,20 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
         }
     });
     let tmp = tempfile::tempdir().unwrap();
+    // prescale with `cfg`, talking to the silent server.
+    let silent = |cfg: &Path, args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(cfg).arg("--out").arg(tmp.path().join("out"));
+        c.args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+        c.env("AWS_ENDPOINT_URL", &endpoint)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+        c.env("AWS_REGION", "us-east-1").env("AWS_EC2_METADATA_DISABLED", "true");
+        run(&mut c)
+    };
     let cfg = config(tmp.path(), "itest-silent", "[aws]\nmax_attempts = 2\ntimeout_secs = 2");
     let started = std::time::Instant::now();
-    let (code, out, err) = run(prescale()
-        .arg("--config")
-        .arg(&cfg)
-        .args(["--now", "2026-11-23T00:00:00Z", "ingest"])
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true"));
+    let (code, out, err) = silent(&cfg, &["ingest"]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains("GetMetricData failed: no answer in time") && err.contains("timeout_secs"), "{err}");
     assert!(err.contains("the store is unchanged"), "{err}");
@@ -727,17 +730,7 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
                   reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 55.0 }\n\
                   [[groups.metrics]]\nname = \"requests\"\nnamespace = \"AWS/EC2\"\nmetric_name = \"NetworkIn\"\n";
     let cfg = config(tmp.path(), "itest-silent", &format!("[aws]\nmax_attempts = 1\ntimeout_secs = 2\n{second}"));
-    let (code, out, err) = run(prescale()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(tmp.path().join("out"))
-        .args(["--now", "2026-11-23T00:00:00Z", "nightly"])
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true"));
+    let (code, out, err) = silent(&cfg, &["nightly"]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains("going on with what the store holds"), "{err}");
     assert!(err.contains("not asked: the service did not answer for an earlier group"), "{err}");
