@@ -20,6 +20,9 @@ pub struct AutoScalingSink {
     client: aws_sdk_autoscaling::Client,
     cw: aws_sdk_cloudwatch::Client,
     region: String,
+    /// The first call the service did not answer (timed out or unreachable): later changes are
+    /// not attempted, since each would wait as long.
+    stalled: std::cell::RefCell<Option<String>>,
 }
 
 /// Whether an alarm action is the ARN of a scaling policy of `group`
@@ -85,7 +88,23 @@ impl AutoScalingSink {
             cw: aws_sdk_cloudwatch::Client::new(&config),
             rt,
             region,
+            stalled: std::cell::RefCell::new(None),
         })
+    }
+
+    /// The failure of call `op`, for the report; a timeout or an unreachable endpoint is
+    /// remembered, and no later change is attempted.
+    fn fail<E: std::error::Error + 'static, R: std::fmt::Debug>(&self, op: &str, e: &SdkError<E, R>) -> String {
+        let m = format!("{op}: {}", describe(e));
+        if matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)) {
+            self.stalled.borrow_mut().get_or_insert_with(|| m.clone());
+        }
+        m
+    }
+
+    /// Why a change is not attempted, once the service stopped answering.
+    fn not_attempted(&self) -> Option<String> {
+        self.stalled.borrow().as_ref().map(|first| format!("not attempted: the service did not answer ({first})"))
     }
 
     fn read_actions(&self, group: &str) -> Result<Vec<ScheduledAction>, SinkError> {
@@ -173,6 +192,10 @@ impl AutoScalingSink {
     /// Puts a run of scheduled actions in batches of 50; returns (applied, failed) changes.
     fn put_actions(&self, group: &str, changes: &[&Change], report: &mut ApplyReport) {
         for chunk in changes.chunks(BATCH) {
+            if let Some(why) = self.not_attempted() {
+                report.failed.extend(chunk.iter().map(|c| ((*c).clone(), why.clone())));
+                continue;
+            }
             let mut req = self.client.batch_put_scheduled_update_group_action().auto_scaling_group_name(group);
             for c in chunk {
                 let Change::PutScheduledAction { new, .. } = c else { continue };
@@ -189,6 +212,9 @@ impl AutoScalingSink {
                 req = req.scheduled_update_group_actions(r);
             }
             let out = self.rt.block_on(req.send());
+            if let Err(e) = &out {
+                self.fail("BatchPutScheduledUpdateGroupAction", e);
+            }
             let failed = out.as_ref().map(|o| o.failed_scheduled_update_group_actions());
             record_batch(report, chunk, "BatchPutScheduledUpdateGroupAction", failed);
         }
@@ -196,6 +222,10 @@ impl AutoScalingSink {
 
     fn delete_actions(&self, group: &str, changes: &[&Change], report: &mut ApplyReport) {
         for chunk in changes.chunks(BATCH) {
+            if let Some(why) = self.not_attempted() {
+                report.failed.extend(chunk.iter().map(|c| ((*c).clone(), why.clone())));
+                continue;
+            }
             let names: Vec<String> = chunk.iter().map(|c| c.object_name().to_string()).collect();
             let req = self
                 .client
@@ -203,6 +233,9 @@ impl AutoScalingSink {
                 .auto_scaling_group_name(group)
                 .set_scheduled_action_names(Some(names));
             let out = self.rt.block_on(req.send());
+            if let Err(e) = &out {
+                self.fail("BatchDeleteScheduledAction", e);
+            }
             let failed = out.as_ref().map(|o| o.failed_scheduled_actions());
             record_batch(report, chunk, "BatchDeleteScheduledAction", failed);
         }
@@ -261,7 +294,7 @@ impl AutoScalingSink {
         let out = self
             .rt
             .block_on(self.client.describe_policies().auto_scaling_group_name(group).policy_names(&a.policy).send())
-            .map_err(|e| format!("DescribePolicies: {}", describe(&e)))?;
+            .map_err(|e| self.fail("DescribePolicies", &e))?;
         let arn = out
             .scaling_policies()
             .iter()
@@ -284,14 +317,14 @@ impl AutoScalingSink {
         for (k, v) in &a.dimensions {
             req = req.dimensions(Dimension::builder().name(k).value(v).build());
         }
-        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutMetricAlarm: {}", describe(&e)))
+        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutMetricAlarm", &e))
     }
 
     fn delete_alarm(&self, name: &str) -> Result<(), String> {
         self.rt
             .block_on(self.cw.delete_alarms().alarm_names(name).send())
             .map(|_| ())
-            .map_err(|e| format!("DeleteAlarms: {}", describe(&e)))
+            .map_err(|e| self.fail("DeleteAlarms", &e))
     }
 
     fn put_policy(&self, group: &str, p: &ReactivePolicy) -> Result<(), String> {
@@ -323,7 +356,7 @@ impl AutoScalingSink {
                 .set_step_adjustments(Some(steps))
                 .set_min_adjustment_magnitude(min_adjustment_magnitude.map(|v| v as i32))
                 .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(|v| v as i32));
-            return self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutScalingPolicy: {}", describe(&e)));
+            return self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutScalingPolicy", &e));
         }
         let PolicyKind::TargetTracking {
             metric,
@@ -352,7 +385,7 @@ impl AutoScalingSink {
             .policy_type("TargetTrackingScaling")
             .target_tracking_configuration(tt)
             .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(|v| v as i32));
-        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| format!("PutScalingPolicy: {}", describe(&e)))
+        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutScalingPolicy", &e))
     }
 }
 
@@ -432,6 +465,10 @@ impl ActionSink for AutoScalingSink {
                 | Change::PutAlarm { .. }
                 | Change::DeleteAlarm { .. } => {
                     for c in run {
+                        if let Some(why) = self.not_attempted() {
+                            report.failed.push((c.clone(), why));
+                            continue;
+                        }
                         let r = match c {
                             Change::PutAlarm { new, .. } => self.put_alarm(group, new),
                             Change::DeleteAlarm { old } => self.delete_alarm(&old.name),
@@ -446,7 +483,7 @@ impl ActionSink for AutoScalingSink {
                                         .send(),
                                 )
                                 .map(|_| ())
-                                .map_err(|e| format!("DeletePolicy: {}", describe(&e))),
+                                .map_err(|e| self.fail("DeletePolicy", &e)),
                             _ => Ok(()),
                         };
                         match r {
