@@ -727,6 +727,16 @@ impl Config {
         }
     }
 
+    /// Every series stored for the group: its metrics, and the derived total ([`Config::load_id`])
+    /// when its load is per instance.
+    pub fn series_ids(g: &GroupConfig) -> Vec<MetricId> {
+        let mut ids: Vec<MetricId> = g.metrics.iter().map(|m| MetricId::new(&g.name, &m.name)).collect();
+        if g.instances_metric.is_some() {
+            ids.push(Config::load_id(g));
+        }
+        ids
+    }
+
     /// Resolved planner settings for a group.
     pub fn plan_settings(&self, g: &GroupConfig) -> Result<PlanSettings> {
         let env = self.environments.get(&g.environment).cloned().unwrap_or_default();

@@ -109,17 +109,13 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
     let mut out = Vec::new();
     let mut failed = 0;
     let groups = selected(ctx, f)?;
-    let total: usize = groups.iter().map(|g| g.metrics.len() + usize::from(g.instances_metric.is_some())).sum();
+    let total: usize = groups.iter().map(|g| Config::series_ids(g).len()).sum();
     let mut progress = Progress::new("fitting", total);
     for g in groups {
         let tz = g.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
         let mine: Vec<&Event> = events.iter().filter(|e| e.group() == g.name).collect();
         let flags = forecast_flags(&holidays, tz, &mine, ctx.now);
-        let mut ids: Vec<MetricId> = g.metrics.iter().map(|m| MetricId::new(&g.name, &m.name)).collect();
-        if g.instances_metric.is_some() {
-            ids.push(Config::load_id(g));
-        }
-        for id in ids {
+        for id in Config::series_ids(g) {
             progress.step(&id);
             let series = match store.read(&id) {
                 Ok(s) => s,
@@ -163,7 +159,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             }
         }
     }
-    progress.finish();
+    progress.clear();
     Ok((out, failed))
 }
 
@@ -205,10 +201,6 @@ impl Progress {
         if self.tty && self.done > 0 {
             eprint!("\x1b[2K");
         }
-    }
-
-    pub(crate) fn finish(&mut self) {
-        self.clear();
     }
 }
 

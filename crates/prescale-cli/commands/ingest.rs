@@ -80,7 +80,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         _ => None,
     };
     info!("ingesting {} groups from {}", groups.len(), src.describe());
-    let asked: usize = groups.iter().map(|g| g.metrics.len() + usize::from(g.instances_metric.is_some())).sum();
+    let asked: usize = groups.iter().map(|g| Config::series_ids(g).len()).sum();
     let fetched = match src
         .fetch(range)
         .with_context(|| format!("ingest from {} failed; the store is unchanged", src.describe()))

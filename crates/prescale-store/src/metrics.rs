@@ -91,17 +91,11 @@ impl MetricStore {
     pub fn lock_for_writing(&self, wait: std::time::Duration) -> Result<WriteLock, StoreError> {
         use std::io::{Seek as _, Write as _};
         let path = self.root.join("metrics").join("v1").join(".write.lock");
-        let io = |action: &'static str, path: &Path| {
-            let path = path.to_path_buf();
-            move |source| StoreError::Io { action, path, source }
+        let mut file = match std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)
+        {
+            Ok(f) => f,
+            Err(source) => return Err(StoreError::Io { action: "cannot create lock", path, source }),
         };
-        let mut file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io("cannot create lock", &path))?;
         let started = std::time::Instant::now();
         loop {
             match file.try_lock() {
