@@ -567,7 +567,7 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", commands::explain(&e));
             ExitCode::from(1)
         }
     }

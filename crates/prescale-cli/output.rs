@@ -55,6 +55,10 @@ pub fn num(v: f64) -> String {
 }
 
 pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
+    if done.is_empty() {
+        writeln!(out, "Ingested into the metric store: nothing (the warnings above say why)")?;
+        return Ok(());
+    }
     let mut t = table(&[
         "series",
         "samples",

@@ -739,3 +739,157 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("out/plan.json")).unwrap()).unwrap();
     assert_eq!(plan["groups"].as_array().unwrap().len(), 2, "{plan}");
 }
+
+/// A loopback proxy to the test server at `upstream` that forwards every request but those of
+/// the API action `stall` (named in the request's form body): those it holds open, unanswered,
+/// until the client gives up. A service that answers reads and stalls on writes.
+fn stalling_proxy(upstream: &str, stall: &'static str) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let upstream = upstream.clone();
+            std::thread::spawn(move || {
+                let _ = relay(conn, &upstream, stall);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// Serves one client connection of [`stalling_proxy`]: each request goes to the upstream over a
+/// connection of its own (`Connection: close`), and the answer back.
+fn relay(client: std::net::TcpStream, upstream: &str, stall: &str) -> std::io::Result<()> {
+    use std::io::{BufRead, Read, Write};
+    let mut reader = std::io::BufReader::new(client.try_clone()?);
+    let mut client = client;
+    loop {
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            if reader.read_line(&mut line)? == 0 {
+                return Ok(());
+            }
+            if line == "\r\n" {
+                break;
+            }
+            head.push(line);
+        }
+        let len = head
+            .iter()
+            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body)?;
+        if String::from_utf8_lossy(&body).contains(&format!("Action={stall}&")) {
+            // Hold the connection without a byte of answer until the client closes it.
+            let mut rest = Vec::new();
+            let _ = reader.read_to_end(&mut rest);
+            return Ok(());
+        }
+        let mut up = std::net::TcpStream::connect(upstream)?;
+        for l in head.iter().filter(|l| !l.to_ascii_lowercase().starts_with("connection:")) {
+            up.write_all(l.as_bytes())?;
+        }
+        up.write_all(b"Connection: close\r\n\r\n")?;
+        up.write_all(&body)?;
+        let mut answer = Vec::new();
+        up.read_to_end(&mut answer)?;
+        client.write_all(&answer)?;
+    }
+}
+
+/// A service that answers reads but never answers a write: the run stops writing at the first
+/// unanswered call (the group's other changes and the next group's are not attempted, rather than
+/// each waiting the whole retry budget), exits 1 in bounded time with every change audited, and
+/// the next run against a service that answers converges.
+#[test]
+fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_next_run_converges() {
+    let Some(aws) = aws_in("ca-central-1") else { return };
+    let (first, second) = ("itest-stall-a", "itest-stall-b");
+    aws.create_group(first, 1, 20);
+    aws.create_group(second, 1, 20);
+    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = csv_config(tmp.path(), aws.region, first, &daily_steps(now), "");
+    // One attempt of two seconds per call, and a second group on the same load.
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("region = \"ca-central-1\"", "region = \"ca-central-1\"\nmax_attempts = 1\ntimeout_secs = 2");
+    let load = tmp.path().join("load.csv");
+    let text = format!(
+        "{text}\n[[groups]]\nname = \"{second}\"\nmin_size = 1\nmax_size = 20\nload_metric = \"requests\"\n\
+         capacity_per_instance = 500.0\n\
+         reactive = {{ metric = \"ASGAverageCPUUtilization\", target_value = 55.0, warmup_secs = 300 }}\n\
+         [[groups.metrics]]\nname = \"requests\"\nfile = \"{}\"\n",
+        load.display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let out = tmp.path().join("out");
+    let nightly = |endpoint: &str| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
+        c.env("AWS_ENDPOINT_URL", endpoint);
+        run(c.args(["nightly", "--execute"]))
+    };
+    let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
+    let proxy = stalling_proxy(&endpoint, "BatchPutScheduledUpdateGroupAction");
+    let started = std::time::Instant::now();
+    let (code, text, err) = nightly(&proxy);
+    let took = started.elapsed();
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(text.contains("BatchPutScheduledUpdateGroupAction: no answer in time"), "{text}");
+    assert!(text.contains("not attempted: the service did not answer"), "{text}");
+    // Nothing reached the groups' schedules.
+    assert!(aws.actions(first).is_empty() && aws.actions(second).is_empty());
+    // Every change of the run is on record: intended, then failed, and none as applied past the
+    // stall.
+    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcome = |group: &str, o: &str| audit.iter().filter(|e| e["group"] == group && e["outcome"] == o).count();
+    for group in [first, second] {
+        let attempted = outcome(group, "attempting");
+        assert!(attempted > 0, "{group}: {audit:?}");
+        assert_eq!(outcome(group, "applied") + outcome(group, "failed"), attempted, "{group}: {audit:?}");
+        let actions = audit
+            .iter()
+            .filter(|e| e["group"] == group && e["object"] == "scheduled_action" && e["outcome"] == "failed");
+        assert!(actions.count() > 0, "{group}: {audit:?}");
+    }
+    let not_attempted = audit
+        .iter()
+        .filter(|e| e["outcome"] == "failed" && e["error"].as_str().unwrap_or("").starts_with("not attempted"))
+        .count();
+    assert!(not_attempted >= outcome(second, "attempting"), "{audit:?}");
+    // One unanswered call of two seconds, not one per batch, group and policy (a bound, not a
+    // benchmark: each of the dozen calls waiting would take far longer).
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+
+    // The service answers again: the next run applies every change of both groups. (moto keeps
+    // scheduled actions and policies by name per region, not per group, so the two groups' objects
+    // of the same name are one there: the store's state is checked for the group written last,
+    // and the audit for both.)
+    let before = audit.len();
+    let (code, text, err) = nightly(&endpoint);
+    assert_eq!(code, 0, "{text}\n{err}");
+    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .skip(before)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for group in [first, second] {
+        let count = |o: &str| audit.iter().filter(|e| e["group"] == group && e["outcome"] == o).count();
+        assert!(count("attempting") > 0 && count("applied") == count("attempting"), "{group}: {audit:?}");
+    }
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let planned = plan["groups"][1]["scheduled_actions"].as_array().unwrap().len();
+    assert!(planned > 0);
+    assert_eq!(aws.actions(second).len(), planned);
+    assert_eq!(aws.policies(second).len(), 3);
+}

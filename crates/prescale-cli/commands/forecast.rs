@@ -129,7 +129,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     // Errors that carry their own hint (another schema, another series) say it.
                     let hint = super::ingest::damaged_hint(c, &e).unwrap_or_default();
                     progress.clear();
-                    warn!("{id}: no forecast: {:#}{hint}", anyhow::Error::from(e));
+                    warn!("{id}: no forecast: {}{hint}", explain(&anyhow::Error::from(e)));
                     failed += 1;
                     continue;
                 }
@@ -153,7 +153,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                 }
                 Err(e) => {
                     progress.clear();
-                    warn!("{id}: no forecast: {e:#}");
+                    warn!("{id}: no forecast: {}", explain(&e));
                     failed += 1;
                 }
             }

@@ -60,7 +60,7 @@ pub(crate) fn damaged_hint(c: &Config, e: &prescale_store::StoreError) -> Option
 /// Why a series could not be stored, with what to do about a damaged file.
 fn store_failed(c: &Config, id: &MetricId, e: prescale_store::StoreError) {
     let hint = damaged_hint(c, &e).unwrap_or_default();
-    warn!("{id}: not stored, its stored data is unchanged: {:#}{hint}", anyhow::Error::from(e));
+    warn!("{id}: not stored, its stored data is unchanged: {}{hint}", explain(&anyhow::Error::from(e)));
 }
 
 /// Ingests the selected groups' series; a series that cannot be stored is reported and the others
@@ -87,7 +87,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     {
         Ok(f) => f,
         Err(e) if carry_on => {
-            warn!("{e:#}\n(going on with what the store holds)");
+            warn!("{}\n(going on with what the store holds)", explain(&e));
             return Ok((Vec::new(), asked, asked));
         }
         Err(e) => return Err(e),
@@ -125,7 +125,11 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             match (store.read(&MetricId::new(&g.name, &g.load_metric)), store.read(&MetricId::new(&g.name, inst))) {
                 (Ok(load), Ok(count)) => (load, count),
                 (Err(e), _) | (_, Err(e)) => {
-                    warn!("{total}: not derived from {} and {inst}: {:#}", g.load_metric, anyhow::Error::from(e));
+                    warn!(
+                        "{total}: not derived from {} and {inst}: {}",
+                        g.load_metric,
+                        explain(&anyhow::Error::from(e))
+                    );
                     failed += 1;
                     continue;
                 }

@@ -50,6 +50,29 @@ pub struct Ctx {
     pub now: DateTime<Utc>,
 }
 
+/// An error and its causes on one line, as `{:#}` joins them, with the `hint:` a cause carries
+/// moved after the last cause: the causes say what happened, the hint what to do about it, and
+/// the reader should not find a hint followed by more of the failure.
+pub(crate) fn explain(e: &anyhow::Error) -> String {
+    let (mut what, mut hints) = (Vec::new(), Vec::new());
+    for cause in e.chain() {
+        let text = cause.to_string();
+        match text.split_once("\nhint: ") {
+            Some((w, h)) => {
+                what.push(w.to_string());
+                hints.push(h.to_string());
+            }
+            None => what.push(text),
+        }
+    }
+    let mut out = what.join(": ");
+    for h in hints {
+        out.push_str("\nhint: ");
+        out.push_str(&h);
+    }
+    out
+}
+
 /// The interval levels of `--levels` (percent or fraction), in the order given, each once.
 pub(crate) fn cli_levels(given: &[f64]) -> Result<Vec<Level>> {
     let mut levels: Vec<Level> = Vec::with_capacity(given.len());

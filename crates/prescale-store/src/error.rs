@@ -144,23 +144,15 @@ pub enum StoreError {
     },
     /// Another process holds the events file's lock and did not let go in time.
     #[error(
-        "the events file is locked: {path} exists ({holder}, {age_secs} s old){}",
-        if *stale {
-            "\nhint: no `prescale event` command takes that long: the lock was left by one that crashed or was \
-             killed. If no prescale event command is running, delete that file and retry"
-        } else {
-            "\nhint: another `prescale event` command is changing the events; retry when it has finished"
-        }
+        "another prescale process is changing the events: it holds the lock on {path} ({holder})\nhint: no \
+         `prescale event` change takes more than a moment, so look for a prescale process that is stuck (`ps`) and \
+         retry; the lock is released when that process ends"
     )]
     Locked {
         /// The lock file.
         path: PathBuf,
         /// Who holds it, as its content says (`pid 1234 since …`).
         holder: String,
-        /// How long ago it was created.
-        age_secs: u64,
-        /// Older than any change takes: left behind by a process that died.
-        stale: bool,
     },
     /// Another process is writing the metric store and did not finish in time.
     #[error(

@@ -1,15 +1,14 @@
 //! The events file (`prescale.events/v1`): every planned event of every group, one JSON document.
 
-use std::fs::OpenOptions;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use prescale_core::Event;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 use crate::atomic::write_atomic;
+use crate::lock::{FileLock, NotTaken};
 
 /// Format tag of the events file; readers refuse other versions.
 pub const EVENTS_FORMAT: &str = "prescale.events/v1";
@@ -27,8 +26,9 @@ struct EventsFile {
 /// mid-write leaves the previous file, and a leftover temporary file is never read. A file that
 /// cannot be read is an error, never an empty list: a later write would otherwise drop every
 /// stored event. [`EventStore::add`] and [`EventStore::remove`] read, modify and write the file
-/// under an exclusive lock (`events.json.lock`, created with `create_new`), so two processes that
-/// change events at once never lose one: the second waits for the first.
+/// under an exclusive lock of the operating system on `events.json.lock` (see [`crate::lock`]), so
+/// two processes that change events at once never lose one: the second waits for the first, and a
+/// process killed while it held the lock leaves nothing behind that stops the next.
 #[derive(Debug, Clone)]
 pub struct EventStore {
     path: PathBuf,
@@ -37,20 +37,6 @@ pub struct EventStore {
 
 /// How long a change waits for another process's lock before it gives up.
 pub const LOCK_WAIT: Duration = Duration::from_secs(10);
-/// A lock older than this was left by a process that died: a change takes milliseconds.
-pub const LOCK_STALE: Duration = Duration::from_secs(60);
-
-/// The held lock; dropping it removes the lock file.
-struct EventsLock {
-    path: PathBuf,
-}
-
-impl Drop for EventsLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
 impl EventStore {
     /// The events file of the store at `store_dir` (nothing is created until the first write).
     pub fn new(store_dir: &Path) -> Self {
@@ -68,48 +54,13 @@ impl EventStore {
         self.path.with_extension("json.lock")
     }
 
-    /// Takes the exclusive lock, waiting up to the lock wait for another holder to finish.
-    /// Waiting uses the wall clock: it is about other processes, not about the data.
-    fn lock(&self) -> Result<EventsLock, StoreError> {
-        let path = self.lock_path();
-        let dir = path.parent().unwrap_or_else(|| Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            action: "cannot create",
-            path: dir.into(),
-            source,
-        })?;
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(2);
-        loop {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                    // Who holds it, for the message another process may print; best effort.
-                    let _ = writeln!(f, "pid {} since {since}", std::process::id());
-                    return Ok(EventsLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let age = std::fs::metadata(&path)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| SystemTime::now().duration_since(t).ok())
-                        .unwrap_or_default();
-                    // A stale lock will not go away by waiting: say so at once.
-                    if started.elapsed() >= self.lock_wait || age >= LOCK_STALE {
-                        let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
-                        return Err(StoreError::Locked {
-                            path,
-                            holder: if holder.is_empty() { "holder unknown".into() } else { holder },
-                            age_secs: age.as_secs(),
-                            stale: age >= LOCK_STALE,
-                        });
-                    }
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(50));
-                }
-                Err(source) => return Err(StoreError::Io { action: "cannot create lock", path, source }),
-            }
-        }
+    /// Takes the exclusive lock (the operating system's, see [`crate::lock`]), waiting up to the
+    /// lock wait for another holder to finish.
+    fn lock(&self) -> Result<FileLock, StoreError> {
+        crate::lock::exclusive(&self.lock_path(), self.lock_wait).map_err(|e| match e {
+            NotTaken::Held { path, holder } => StoreError::Locked { path, holder },
+            NotTaken::Io(e) => e,
+        })
     }
 
     /// Where the file is.
@@ -334,34 +285,30 @@ mod tests {
         let all = store.load().unwrap();
         assert_eq!(all.len(), 1 + 8 * 3, "{all:?}");
         assert!(all.iter().any(|e| e.name() == "keep") && !all.iter().any(|e| e.name() == "drop"));
-        assert!(!store.lock_path().exists(), "the lock is released");
+        assert!(crate::lock::exclusive(&store.lock_path(), Duration::ZERO).is_ok(), "the lock is released");
     }
 
     #[test]
-    fn a_lock_left_behind_is_a_clear_error_and_the_file_is_unchanged() {
+    fn a_held_lock_is_a_clear_error_and_one_left_behind_holds_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = EventStore::new(dir.path()).with_lock_wait(Duration::from_millis(20));
         store.add(ev("web", "Black Friday", 27)).unwrap();
         let before = std::fs::read(store.path()).unwrap();
-        // A lock another process holds (or left behind when it was killed).
-        std::fs::write(store.lock_path(), "pid 4242 since 2026-11-23T00:00:00Z\n").unwrap();
+        // Another process's lock (the lock is per open file, so a second open stands for one).
+        let held = crate::lock::exclusive(&store.lock_path(), Duration::ZERO).ok().unwrap();
         let e = store.add(ev("web", "Cyber Monday", 30)).unwrap_err();
         let msg = e.to_string();
-        assert!(matches!(e, StoreError::Locked { stale: false, .. }), "{msg}");
-        assert!(msg.contains("events.json.lock exists (pid 4242 since 2026-11-23T00:00:00Z"), "{msg}");
-        assert!(msg.contains("retry when it has finished"), "{msg}");
+        assert!(matches!(e, StoreError::Locked { .. }), "{msg}");
+        assert!(msg.contains(&format!("events.json.lock (pid {} since ", std::process::id())), "{msg}");
+        assert!(msg.contains("released when that process ends"), "{msg}");
         assert!(store.remove("web", "Black Friday").is_err());
         assert_eq!(std::fs::read(store.path()).unwrap(), before, "nothing changed under someone else's lock");
-        // An old lock is called stale, and the message says what to do.
+        drop(held);
+        // A lock file left by a process that was killed, however old and whatever it says, holds
+        // nothing: the operating system released the lock with that process.
+        std::fs::write(store.lock_path(), "pid 4242 since 2026-11-23T00:00:00Z\n").unwrap();
         let old = std::fs::File::options().write(true).open(store.lock_path()).unwrap();
-        old.set_modified(SystemTime::now() - Duration::from_secs(3600)).unwrap();
-        let msg = store.add(ev("web", "Cyber Monday", 30)).unwrap_err().to_string();
-        assert!(msg.contains("crashed or was killed") && msg.contains("delete that file and retry"), "{msg}");
-        // … and is reported at once, without the wait for a live holder.
-        let patient = EventStore::new(dir.path()).with_lock_wait(Duration::from_secs(3600));
-        assert!(matches!(patient.add(ev("web", "Cyber Monday", 30)), Err(StoreError::Locked { stale: true, .. })));
-        // Once it is gone, changes work again.
-        std::fs::remove_file(store.lock_path()).unwrap();
+        old.set_modified(std::time::SystemTime::now() - Duration::from_secs(3600)).unwrap();
         store.add(ev("web", "Cyber Monday", 30)).unwrap();
         assert_eq!(store.load().unwrap().len(), 2);
     }

@@ -5,6 +5,7 @@ mod backtests;
 mod error;
 mod events;
 mod forecasts;
+mod lock;
 mod metrics;
 mod simulations;
 mod sources;

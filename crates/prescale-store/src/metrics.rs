@@ -61,7 +61,7 @@ pub(crate) fn ts_field() -> Field {
 /// process ending) releases it.
 #[derive(Debug)]
 pub struct WriteLock {
-    _file: File,
+    _lock: crate::lock::FileLock,
 }
 
 impl MetricStore {
@@ -89,39 +89,11 @@ impl MetricStore {
     /// # Errors
     /// [`StoreError::Busy`] when another process holds it longer than `wait`.
     pub fn lock_for_writing(&self, wait: std::time::Duration) -> Result<WriteLock, StoreError> {
-        use std::io::{Seek as _, Write as _};
-        let path = self.root.join("metrics").join("v1").join(".write.lock");
-        let mut file = match std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).open(&path)
-        {
-            Ok(f) => f,
-            Err(source) => return Err(StoreError::Io { action: "cannot create lock", path, source }),
-        };
-        let started = std::time::Instant::now();
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
-                    return Err(StoreError::Busy {
-                        path,
-                        holder: if holder.is_empty() { "holder unknown".into() } else { holder },
-                    });
-                }
-                Err(std::fs::TryLockError::Error(source)) => {
-                    return Err(StoreError::Io { action: "cannot lock", path, source });
-                }
-            }
+        match crate::lock::exclusive(&self.root.join("metrics").join("v1").join(".write.lock"), wait) {
+            Ok(lock) => Ok(WriteLock { _lock: lock }),
+            Err(crate::lock::NotTaken::Held { path, holder }) => Err(StoreError::Busy { path, holder }),
+            Err(crate::lock::NotTaken::Io(e)) => Err(e),
         }
-        // Who holds it, for the message another process may print; best effort.
-        let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let _ = file
-            .set_len(0)
-            .and_then(|()| file.rewind())
-            .and_then(|()| writeln!(file, "pid {} since {since}", std::process::id()));
-        Ok(WriteLock { _file: file })
     }
 
     /// The store's root directory.

@@ -1,0 +1,66 @@
+//! Exclusive locks between prescale processes: the operating system's lock on a file (`flock` on
+//! Unix), which a process holds for as long as it lives. A killed process releases its lock with
+//! its life, so there is no stale lock to judge by age or pid (a pid is reused, pid 1 in every
+//! container), and the lock file itself stays where it is: removing it would let two processes
+//! lock two different files of the same name.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Seek as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::StoreError;
+
+/// A held lock; dropping it (or the process ending) releases it.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: File,
+}
+
+/// Why [`exclusive`] returned without the lock.
+pub(crate) enum NotTaken {
+    /// Another process held it for the whole wait; `holder` is what the lock file says about it
+    /// (`pid 1234 since …`), or `holder unknown`.
+    Held { path: PathBuf, holder: String },
+    /// The lock file could not be created or locked.
+    Io(StoreError),
+}
+
+/// Takes the exclusive lock on `path` (created, with its directory, if absent), waiting up to
+/// `wait` for another holder to let go. The holder then writes its pid and the time into the
+/// file, for the message a waiting process prints (best effort). Waiting uses the wall clock: it is
+/// about other processes, not about the data.
+pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTaken> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir)
+        .map_err(|source| NotTaken::Io(StoreError::Io { action: "cannot create", path: dir.into(), source }))?;
+    let mut file =
+        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(|source| {
+            NotTaken::Io(StoreError::Io { action: "cannot create lock", path: path.into(), source })
+        })?;
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        match file.try_lock() {
+            Ok(()) => break,
+            Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let holder = std::fs::read_to_string(path).unwrap_or_default().trim().to_string();
+                let holder = if holder.is_empty() { "holder unknown".into() } else { holder };
+                return Err(NotTaken::Held { path: path.into(), holder });
+            }
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(NotTaken::Io(StoreError::Io { action: "cannot lock", path: path.into(), source }));
+            }
+        }
+    }
+    let since = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let _ = file
+        .set_len(0)
+        .and_then(|()| file.rewind())
+        .and_then(|()| writeln!(file, "pid {} since {since}", std::process::id()));
+    Ok(FileLock { _file: file })
+}
