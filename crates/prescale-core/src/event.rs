@@ -100,9 +100,9 @@ impl Event {
     ///
     /// # Errors
     /// [`CoreError::BadEvent`] for an empty name or group, an end not after the start, a factor
-    /// that is not a positive number up to [`MAX_MULTIPLIER`], a peak that is not a positive
-    /// number below [`MAX_PEAK`], a name with control characters (a newline, a tab) or over
-    /// [`MAX_NAME_CHARS`], or an empty `like` window.
+    /// that is not a positive number up to `MAX_MULTIPLIER` (1000), a peak that is not a positive
+    /// number below `MAX_PEAK` (1e100), a name with control characters (a newline, a tab) or over
+    /// `MAX_NAME_CHARS` (200), or an empty `like` window.
     pub fn new(
         group: impl Into<String>,
         name: impl Into<String>,

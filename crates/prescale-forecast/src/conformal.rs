@@ -25,7 +25,7 @@
 //!   level are independent risks.
 //!
 //! The tail and level-shift corrections hedge against windows unlike the ones the backtests saw.
-//! Where the backtest windows show that they are alike at a level ([`LeftOut::agree`]: each
+//! Where the backtest windows show that they are alike at a level (`LeftOut::agree`: each
 //! window's errors are held by the others' quantile as often as promised), that level takes the
 //! plain quantile. On synthetic weekly traffic with no incidents the corrections held 0.997 of
 //! the actuals in the 95 % interval, and 0.978 with this test; NAB's 95 % coverage went 0.931 /
@@ -59,7 +59,7 @@ pub struct Pooling {
     pub tail: bool,
     /// The smallest half-width allowed.
     pub floor: f64,
-    /// Steps between backtest origins: whether the windows agree ([`LeftOut::agree`]) is judged on
+    /// Steps between backtest origins: whether the windows agree (`LeftOut::agree`) is judged on
     /// each origin's first this-many steps, which no other origin's window covers and which
     /// every origin has (0: all of each origin's errors).
     pub spacing: usize,
@@ -201,7 +201,7 @@ fn tail_quantile(q: impl Fn(f64) -> f64, l: f64, fit_shape: bool) -> f64 {
 /// Symmetric interval offsets: for step `h`, the level-quantile of |error| over every origin's
 /// errors at the steps within ± `share` of the backtested horizon around `h` (all errors when
 /// fewer than that share of the horizon, or five, are there), weighted by origin recency, with
-/// the tail and level-shift corrections above 80 % where the windows disagree ([`LeftOut::agree`]).
+/// the tail and level-shift corrections above 80 % where the windows disagree (`LeftOut::agree`).
 /// Errors of neighbouring steps are alike, and
 /// pooling them gives enough of them for a quantile from a handful of origins. `errors` are
 /// ordered most recent first.
@@ -280,7 +280,7 @@ pub fn pooled_symmetric(
 }
 
 /// The backtest windows with each origin left out in turn: per origin, its finite |errors| and
-/// the other origins' sorted, built once for every level [`LeftOut::agree`] is asked about.
+/// the other origins' sorted, built once for every level `LeftOut::agree` is asked about.
 struct LeftOut(Vec<(Vec<f64>, Vec<f64>)>);
 
 impl LeftOut {

@@ -1,4 +1,4 @@
-//! Holidays for the engine's models ([`Holidays`] wraps any forecaster): their effect learnt from
+//! Holidays for the engine's models (`Holidays` wraps any forecaster): their effect learnt from
 //! the history, taken out of it before the model sees it, and put back into the forecast of the
 //! holidays ahead.
 //!

@@ -243,7 +243,7 @@ pub fn auto_candidates() -> (Vec<Candidate>, usize) {
 impl ModelSpec {
     /// Whether the model uses the holidays of [`BuildOptions::flags`]: `ridge` learns holidays
     /// and events as features; the engine's models (`auto`, `mstl`, `profile`, `ets`, `median`)
-    /// learn a holiday's effect as a ratio ([`holiday::Holidays`]); `seasonal-naive` ignores them.
+    /// learn a holiday's effect as a ratio (`holiday::Holidays`); `seasonal-naive` ignores them.
     pub fn uses_flags(&self) -> bool {
         !matches!(self, ModelSpec::SeasonalNaive { .. })
     }

@@ -26,8 +26,8 @@ struct EventsFile {
 /// mid-write leaves the previous file, and a leftover temporary file is never read. A file that
 /// cannot be read is an error, never an empty list: a later write would otherwise drop every
 /// stored event. [`EventStore::add`] and [`EventStore::remove`] read, modify and write the file
-/// under an exclusive lock of the operating system on `events.json.lock` (see [`crate::lock`]), so
-/// two processes that change events at once never lose one: the second waits for the first, and a
+/// under an exclusive lock of the operating system on `events.json.lock` (as the metric store's
+/// writers, [`crate::MetricStore::lock_for_writing`]), so two processes that change events at once never lose one: the second waits for the first, and a
 /// process killed while it held the lock leaves nothing behind that stops the next.
 #[derive(Debug, Clone)]
 pub struct EventStore {
@@ -54,7 +54,7 @@ impl EventStore {
         self.path.with_extension("json.lock")
     }
 
-    /// Takes the exclusive lock (the operating system's, see [`crate::lock`]), waiting up to the
+    /// Takes the exclusive lock (the operating system's, see `lock.rs`), waiting up to the
     /// lock wait for another holder to finish.
     fn lock(&self) -> Result<FileLock, StoreError> {
         crate::lock::exclusive(&self.lock_path(), self.lock_wait).map_err(|e| match e {
