@@ -637,6 +637,30 @@ impl Config {
                     g.capacity_per_instance
                 );
             }
+            if let Some(q) = g.quantile
+                && !(0.5..1.0).contains(&q)
+            {
+                bail!("group {:?}: quantile = {q} must be in [0.5, 1) (0.9 plans for the P90 forecast)", g.name);
+            }
+            if let Some(t) = g.target_utilization
+                && !(t > 0.0 && t <= 1.0)
+            {
+                bail!("group {:?}: target_utilization = {t} must be in (0, 1] (0.7: instances run at 70 %)", g.name);
+            }
+            // The environment's quantile utilization is checked against its own target; a group's
+            // own target must not lie above it either.
+            let env = self.environments.get(&g.environment);
+            if let (Some(t), Some(u)) = (g.target_utilization, env.and_then(|e| e.quantile_utilization))
+                && u < t
+            {
+                bail!(
+                    "group {:?}: target_utilization = {t} is above its environment's quantile_utilization = {u}: \
+                     the quantile's load would be allowed less of an instance than the expected load; lower the \
+                     group's target or raise [environments.{}] quantile_utilization",
+                    g.name,
+                    g.environment
+                );
+            }
             match (g.max_breach, g.max_breach_buffer) {
                 (MaxBreachMode::Raise, None | Some(0)) => bail!(
                     "group {:?}: max_breach = \"raise\" needs max_breach_buffer = N (N >= 1): how many instances \
@@ -835,6 +859,8 @@ mod tests {
             ("train_days = 28", "train_days = 0", "train_days = 0"),
             ("levels = [50, 80, 90, 95]", "levels = []", "levels is empty"),
             ("horizon_hours = 48", "horizon_hours = 100000", "horizon_hours = 100000"),
+            ("name = \"web-prod\"", "name = \"web-prod\"\nquantile = 1.5", "quantile = 1.5 must be in [0.5, 1)"),
+            ("name = \"web-prod\"", "name = \"web-prod\"\ntarget_utilization = 3.0", "target_utilization = 3 must be"),
         ] {
             let bad = DEMO_CONFIG.replacen(from, to, 1);
             assert_ne!(bad, DEMO_CONFIG, "{from}");

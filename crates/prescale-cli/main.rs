@@ -160,7 +160,7 @@ struct ShowArgs {
     /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows instead
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
-    /// Forecast horizon for --input, e.g. 48h, 2d, 90m
+    /// Forecast horizon for --input, e.g. 48h, 2d, 90m (at most 14d)
     #[arg(long, default_value = "48h", allow_hyphen_values = true)]
     horizon: String,
     /// Interval levels in percent, comma-separated
@@ -216,7 +216,7 @@ struct BacktestArgs {
     /// Interval levels scored, in percent
     #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true)]
     levels: Vec<f64>,
-    /// Output format of the scores (csv is not offered: use json)
+    /// Output format of the scores
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Every origin's forecast beside the actuals, as Parquet [default: OUT/backtest.parquet]
@@ -228,9 +228,18 @@ struct BacktestArgs {
 enum Format {
     /// A readable table
     Table,
-    /// CSV: ts,mean,lo<L>,hi<L>,…
+    /// CSV (forecast show: ts,mean,lo<L>,hi<L>,…; backtest: one row per series and model)
     Csv,
     /// JSON
+    Json,
+}
+
+/// How a report that is not a table of rows (a simulation) is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    /// A readable table
+    Table,
+    /// JSON: one object per policy (the Parquet time series has the rows: --timeseries)
     Json,
 }
 
@@ -344,9 +353,9 @@ struct ApplyArgs {
     /// Make the changes. Without it, prints the diff and records it in OUT/dry-run-changes.json
     #[arg(long)]
     execute: bool,
-    /// Instead of applying a plan, remove every scheduled action and scaling policy prescale owns
-    /// (names starting with `prescale-`) from the groups; nothing else is touched. Dry run unless
-    /// --execute
+    /// Instead of applying a plan, remove every scheduled action, scaling policy and alarm
+    /// prescale owns (names starting with `prescale-`) from the groups; nothing else is touched.
+    /// Dry run unless --execute
     #[arg(long, conflicts_with_all = ["plan", "allow_guardrail_breach"])]
     revert: bool,
     /// Apply a plan even though it breaks a [guardrails] limit (each breach is logged and
@@ -476,9 +485,9 @@ struct SimulateArgs {
     /// oracle
     #[arg(long, value_delimiter = ',', default_value = "reactive,step,static,scheduled,aws-style,prescale,oracle")]
     policies: Vec<prescale_sim::Policy>,
-    /// Output format (csv is not offered: use json)
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
     /// Also write demand and capacity per policy and minute to this Parquet file (columns policy,
     /// ts, demand, serving, instances, capacity). With --scenario all, one file per scenario (FILE with -ramp, -spike, … before the extension)
     #[arg(long, value_name = "FILE")]

@@ -31,6 +31,13 @@ pub fn num(v: f64) -> String {
     if !v.is_finite() {
         return "-".into();
     }
+    // Tiny and huge magnitudes in three significant digits: a series in the thousandths would
+    // read as all zeros, one near 1e97 as a hundred digits.
+    if v != 0.0 && (v.abs() < 0.01 || v.abs() >= 1e15) {
+        return format!("{v:.2e}");
+    }
+    // A value that rounds to zero has no sign.
+    let v = if v.abs() < 0.0005 { 0.0 } else { v };
     let decimals = if v.abs() >= 100.0 {
         0
     } else if v.abs() >= 1.0 {
@@ -197,7 +204,12 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                         )
                     })
                     .collect();
-                writeln!(out, "backtest MASE on its own history, mean over origins (weight): {}", parts.join(" · "))?;
+                writeln!(
+                    out,
+                    "backtest MASE on its own history, learnt weekends and holidays taken out (1 = the error of \
+                     same time yesterday there), mean over origins (weight): {}",
+                    parts.join(" · ")
+                )?;
                 // The weights weigh each origin's error against the reference's (a sum of log
                 // ratios), which a mean of MASEs dominated by one bad window can hide.
                 if f.scores.iter().any(|s| s.reference) {
@@ -494,11 +506,16 @@ pub fn backtest(
     results: &[(String, Vec<prescale_forecast::evaluate::Scores>)],
     format: Format,
 ) -> Result<()> {
-    if format != Format::Table {
-        let doc: Vec<_> = results.iter().map(|(s, rows)| serde_json::json!({ "series": s, "models": rows })).collect();
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        writeln!(out)?;
-        return Ok(());
+    match format {
+        Format::Table => {}
+        Format::Json => {
+            let doc: Vec<_> =
+                results.iter().map(|(s, rows)| serde_json::json!({ "series": s, "models": rows })).collect();
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+            writeln!(out)?;
+            return Ok(());
+        }
+        Format::Csv => return backtest_csv(out, results),
     }
     for (name, rows) in results {
         let levels: Vec<f64> = rows[0].coverage.iter().map(|(l, _)| *l).collect();
@@ -527,7 +544,47 @@ pub fn backtest(
             t.add_row(cells);
         }
         right(&mut t, 2);
-        writeln!(out, "{name}: {} origins · * = lowest MASE\n{t}", rows[0].origins)?;
+        writeln!(
+            out,
+            "{name}: {} origins · MASE = MAE / mean |y(t) − y(t − 1 day)| of each origin's training window · * = \
+             lowest\n{t}",
+            rows[0].origins
+        )?;
+    }
+    Ok(())
+}
+
+/// `prescale backtest --format csv`: one row per series and model, the table's columns (every
+/// level's coverage and width), the model fitted at the last origin in full; undefined scores empty.
+fn backtest_csv(out: &mut impl Write, results: &[(String, Vec<prescale_forecast::evaluate::Scores>)]) -> Result<()> {
+    let levels: Vec<f64> =
+        results.first().map(|(_, rows)| rows[0].coverage.iter().map(|(l, _)| *l).collect()).unwrap_or_default();
+    let mut header = ["series", "model", "fitted", "origins", "mase", "smape", "wape"].join(",");
+    for kind in ["cov", "width"] {
+        for l in &levels {
+            header.push_str(&format!(",{kind}{}", Level::new(*l).map_or_else(|_| l.to_string(), |l| l.label())));
+        }
+    }
+    writeln!(out, "{header},pinball")?;
+    let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
+    let quoted =
+        |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
+    for (series, rows) in results {
+        for r in rows {
+            let mut cells = vec![
+                quoted(series),
+                quoted(&r.model),
+                quoted(r.fitted.first().map_or("", String::as_str)),
+                r.origins.to_string(),
+                num(r.mase),
+                num(r.smape),
+                num(r.wape),
+            ];
+            cells.extend(r.coverage.iter().map(|(_, c)| num(*c)));
+            cells.extend(r.width.iter().map(|(_, w)| num(*w)));
+            cells.push(num(r.pinball));
+            writeln!(out, "{}", cells.join(","))?;
+        }
     }
     Ok(())
 }
@@ -583,10 +640,13 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         } else {
             ("target tracking", "in")
         };
+        // Utilization is demand over the serving capacity: above 100 % only while demand exceeds
+        // it (a CPU alarm could never reach that).
+        let over = if step_out > 100.0 { ": demand above the serving capacity" } else { "" };
         writeln!(
             out,
-            "prescale's fallback: {tracking} and step scaling (out at {step_out:.0} %, {scale_in} below {step_in:.0} % \
-             for {in_mins} min)"
+            "prescale's fallback: {tracking} and step scaling (out at {step_out:.0} %{over}, {scale_in} below \
+             {step_in:.0} % for {in_mins} min)"
         )?;
     } else {
         writeln!(out, "prescale's fallback: target tracking alone (step scaling off)")?;
@@ -782,10 +842,18 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
 pub fn events(
     out: &mut impl Write,
     rows: &[(&prescale_core::Event, &str)],
+    group: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
     if rows.is_empty() {
-        writeln!(out, "no events stored; add one with `prescale event add`")?;
+        writeln!(
+            out,
+            "no events stored{}; add one with `prescale event add`",
+            match group {
+                Some(g) => format!(" for {g}"),
+                None => String::new(),
+            }
+        )?;
         return Ok(());
     }
     let mut t = table(&["group", "id", "name", "start (UTC)", "end (UTC)", "effect", "status"]);
@@ -854,4 +922,19 @@ pub fn what_if(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_read_at_every_magnitude() {
+        use super::num;
+        assert_eq!(num(1234.4), "1,234");
+        assert_eq!(num(12.345), "12.3");
+        assert_eq!(num(0.1234), "0.123");
+        assert_eq!(num(0.000_46), "4.60e-4", "not 0.000");
+        assert_eq!(num(-0.0), "0.000", "no sign on zero");
+        assert_eq!(num(1.3e97), "1.30e97");
+        assert_eq!(num(f64::NAN), "-");
+    }
 }

@@ -61,6 +61,17 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let csv = ok(prescale().args(["forecast", "show", "--group", "web-prod", "--format", "csv", "--out"]).arg(&out));
     assert_eq!(csv.lines().next(), Some("ts,mean,lo80,hi80,lo95,hi95"));
     assert_eq!(csv.lines().count(), 1 + 48 * 12);
+    // A level wider than the stored ones has no bounds in the file: refused, not the widest's
+    // bounds under its label; one between two stored levels is read between them, with a warning.
+    let (code, _, err) =
+        run(prescale().args(["forecast", "show", "--group", "web-prod", "--levels", "99", "--out"]).arg(&out));
+    assert_eq!(code, 1);
+    assert!(err.contains("95 % intervals: 99 % is wider") && err.contains("[forecast] levels"), "{err}");
+    let (code, text, err) = run(prescale()
+        .args(["forecast", "show", "--group", "web-prod", "--levels", "85", "--format", "csv", "--out"])
+        .arg(&out));
+    assert_eq!(code, 0, "{err}");
+    assert!(text.starts_with("ts,mean,lo85,hi85") && err.contains("85 % bounds are read between"), "{err}");
 }
 
 #[test]
@@ -201,6 +212,20 @@ fn the_ridge_model_is_chosen_by_name_in_forecast_show_and_backtest() {
         .arg(&p));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("ridge") && out.contains("median"), "{out}");
+    // The same scores as CSV: a header, then one row per model, numbers that parse.
+    let csv = ok(prescale()
+        .args(["backtest", "--models", "ridge,median", "--origins", "2", "--format", "csv", "--out"])
+        .arg(tmp.path().join("bt"))
+        .arg("--input")
+        .arg(&p));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "series,model,fitted,origins,mase,smape,wape,cov80,cov95,width80,width95,pinball", "{csv}");
+    assert_eq!(lines.len(), 3, "{csv}");
+    for (row, model) in lines[1..].iter().zip(["ridge", "median"]) {
+        let cells: Vec<&str> = row.split(',').collect();
+        assert_eq!((cells.len(), cells[1], cells[3]), (12, model, "2"), "{row}");
+        assert!(cells[4..].iter().all(|c| c.parse::<f64>().is_ok()), "{row}");
+    }
     let (code, _, err) = run(prescale()
         .args(["backtest", "--models", "ridgee", "--out"])
         .arg(tmp.path().join("bt"))

@@ -4,7 +4,7 @@ use super::*;
 
 pub(crate) fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<ModelSpec> {
     if name == "config" {
-        return configured.cloned().context("--models config needs a configuration (--config FILE)");
+        return configured.cloned().context("the model `config` is the configuration's [forecast] model, and there is no configuration: give --config FILE, or name a model");
     }
     serde_json::from_value(serde_json::json!({ "kind": name })).map_err(|_| {
         anyhow::anyhow!("unknown model {name:?}: use auto, mstl, profile, ets, median, seasonal-naive, ridge or config")
@@ -51,11 +51,27 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     for (name, s, options) in &series {
         let mut rows = Vec::new();
         eprintln!("backtesting {name} ({} models × {} origins) …", specs.len(), settings.origins);
+        let mut failed = Vec::new();
         for (m, spec) in &specs {
             match evaluate_with(m, spec, options, s, &settings) {
                 Ok(sc) => rows.push(sc),
-                Err(e) => warn!("{name}: {m}: {e}"),
+                Err(e) => failed.push((m, e.to_string())),
             }
+        }
+        // One message for what every model met (a short history), else each model's own.
+        if rows.is_empty() && failed.windows(2).all(|w| w[0].1 == w[1].1) {
+            let why =
+                failed.first().map_or(String::new(), |(_, e)| format!(" ({})", e.split("\nhint:").next().unwrap_or(e)));
+            bail!(
+                "{name}: no model could be backtested{why}: the history holds {:.1} days, and each origin needs two \
+                 days of training before it and --horizon {} after it\nhint: backtest a shorter horizon from fewer \
+                 origins (e.g. --horizon 12h --origins 1), or ingest more history",
+                s.len() as f64 * s.step_secs() as f64 / 86_400.0,
+                args.horizon
+            );
+        }
+        for (m, e) in &failed {
+            warn!("{name}: {m}: {e}");
         }
         if rows.is_empty() {
             bail!("{name}: no model could be backtested: the history needs {} plus two days", args.horizon);

@@ -285,6 +285,14 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let series = read_input(path, config.as_ref())?;
     let step = series.step_secs();
     let horizon = parse_horizon(&args.horizon)?;
+    if horizon > Duration::days(14) {
+        bail!(
+            "--horizon {} is beyond two weeks: the intervals are calibrated on 48 h backtests and carried out from \
+             there, and the training window is two weeks; a forecast further out would repeat its last weeks with \
+             intervals that mean little\nhint: forecast at most 14d (336h), as [forecast] horizon_hours allows",
+            args.horizon
+        );
+    }
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
     let levels = cli_levels(&args.levels)?;
     let configured = config.as_ref().map(|c| c.forecast.model.clone());
@@ -347,7 +355,38 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
     let levels = cli_levels(&args.levels)?;
+    stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
     output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
+}
+
+/// A stored forecast holds the intervals it was fitted with: a level beyond the widest of them has
+/// no bounds to read (they would be the widest's under another label), and one between two of them
+/// is read between their bounds, which the user is told.
+fn stored_levels_hold(id: &MetricId, f: &prescale_core::Forecast, asked: &[Level], origin: &str) -> Result<()> {
+    let stored: Vec<Level> = f.intervals.iter().map(|iv| iv.level).collect();
+    let list = stored.iter().map(|l| l.label()).collect::<Vec<_>>().join(", ");
+    let widest = stored.iter().map(|l| l.value()).fold(0.0, f64::max);
+    for l in asked {
+        if f.interval(*l).is_some() {
+            continue;
+        }
+        if l.value() > widest + 1e-9 {
+            bail!(
+                "the stored forecast for {id} holds the {list} % intervals: {} % is wider than any of them, and its \
+                 bounds cannot be read from it\nhint: add {} to [forecast] levels in {origin} and run `prescale \
+                 forecast fit` (or `prescale nightly`), or ask for {} % or less",
+                l.label(),
+                l.label(),
+                Level::new(widest).map_or_else(|_| "a stored level".to_string(), |w| w.label())
+            );
+        }
+        warn!(
+            "{id}: the {} % bounds are read between the stored {list} % intervals (linear in the quantile); fit \
+             with it in [forecast] levels for its own",
+            l.label()
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,8 +23,8 @@ use tracing::{info, warn};
 
 use crate::config::{Config, GroupConfig, SinkKind, SourceKind};
 use crate::{
-    BacktestArgs, Cli, Command, DemoCmd, EventAddArgs, EventCmd, EventEffectArgs, ForecastCmd, Format, Global,
-    GroupFilter, NightlyArgs, PlanArgs, ShowArgs, SimulateArgs, output,
+    BacktestArgs, Cli, Command, DemoCmd, EventAddArgs, EventCmd, EventEffectArgs, ForecastCmd, Global, GroupFilter,
+    NightlyArgs, PlanArgs, ReportFormat, ShowArgs, SimulateArgs, output,
 };
 
 mod apply;

@@ -8,7 +8,8 @@ pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast,
     if end <= now {
         return Err(format!(
             "the latest forecast ended at {end}, before now: it is stale (it starts where its history ended: \
-             ingest newer data, then run `prescale forecast fit`)"
+             ingest newer data, then run `prescale forecast fit`; replaying past data, pass --now with a time \
+             inside it to every command)"
         ));
     }
     if forecast.start > now + Duration::seconds(forecast.step_secs.max(1)) {
@@ -297,7 +298,34 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 event.end().format("%Y-%m-%d %H:%M UTC"),
                 event_status(ctx, &event)
             )?;
-            writeln!(out, "stored in {}; `prescale plan` now plans it", store.path().display())?;
+            let next = match event_status(ctx, &event) {
+                "planned" => "`prescale plan` (and the nightly run) now plans it",
+                _ => "the nightly run plans it once it starts within the forecast horizon",
+            };
+            writeln!(out, "stored in {}; {next}", store.path().display())?;
+            let overlapping: Vec<String> = store
+                .load()?
+                .iter()
+                .filter(|o| {
+                    o.group() == group && o.id() != event.id() && o.start() < event.end() && event.start() < o.end()
+                })
+                .map(Event::label)
+                .collect();
+            let step = ctx.config.ingest.period_secs;
+            if (event.end() - event.start()).num_seconds() < step {
+                writeln!(
+                    out,
+                    "note: it lasts less than the group's {step} s step: the forecast is shaped by whole steps, so it \
+                     applies to every step it touches"
+                )?;
+            }
+            if !overlapping.is_empty() {
+                writeln!(
+                    out,
+                    "note: it overlaps {}; where they overlap their effects compound, in the order of their starts",
+                    overlapping.join(", ")
+                )?;
+            }
         }
         EventCmd::List { group } => {
             if let Some(g) = &group {
@@ -306,7 +334,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             let events: Vec<Event> =
                 store.load()?.into_iter().filter(|e| group.as_deref().is_none_or(|g| e.group() == g)).collect();
             let rows: Vec<(&Event, &str)> = events.iter().map(|e| (e, event_status(ctx, e))).collect();
-            output::events(&mut out, &rows, ctx.now)?;
+            output::events(&mut out, &rows, group.as_deref(), ctx.now)?;
         }
         EventCmd::Remove { group, name } => {
             // An event of a group no longer configured can still be removed; an unknown group

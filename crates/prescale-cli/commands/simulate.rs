@@ -47,6 +47,15 @@ pub(crate) fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_p
 }
 
 pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
+    if let Some(path) = &args.chart
+        && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
+    {
+        bail!(
+            "--chart {}: the chart is drawn as SVG, and the file should say so\nhint: name it FILE.svg (convert it \
+             with any SVG tool, e.g. `rsvg-convert -o chart.png chart.svg`, for a PNG)",
+            path.display()
+        );
+    }
     let spot_price = match (args.spot_price, args.spot_discount) {
         (Some(p), _) => Some(p),
         (None, Some(d)) => {
@@ -115,6 +124,12 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.point_at_target = args.point_at_target.unwrap_or(ps.point_at_target);
             s.unskilled = args.unskilled.unwrap_or(ps.unskilled);
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
+            if args.min.is_none() && gc.min_size == 0 {
+                warn!(
+                    "group {name}: min_size = 0 is replayed with a minimum of 1 instance (the simulator's groups \
+                     always serve; a group scaled to zero would fail every request until one boots)"
+                );
+            }
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
@@ -160,13 +175,12 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     }
     let out = &mut std::io::stdout().lock();
     match args.format {
-        Format::Json => {
+        ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
             Ok(())
         }
-        Format::Table => output::simulation(out, &label, &report),
-        Format::Csv => bail!("--format csv is not offered for simulate; use table or json"),
+        ReportFormat::Table => output::simulation(out, &label, &report),
     }
 }
 
@@ -237,7 +251,7 @@ pub(crate) fn scenarios(
     }
     let out = &mut std::io::stdout().lock();
     match args.format {
-        Format::Json => {
+        ReportFormat::Json => {
             #[derive(Serialize)]
             struct Doc<'a> {
                 target_scale_out_mins: u64,
@@ -248,7 +262,6 @@ pub(crate) fn scenarios(
             writeln!(out)?;
             Ok(())
         }
-        Format::Table => output::scenarios(out, &reports),
-        Format::Csv => bail!("--format csv is not offered for simulate; use table or json"),
+        ReportFormat::Table => output::scenarios(out, &reports),
     }
 }

@@ -336,8 +336,9 @@ impl Forecaster for Engine {
         }
         if errors.len() < 2 {
             warnings.push(format!(
-                "only {} backtest origins fit in {:.1} days of history: intervals are a rough guess",
+                "only {} backtest origin{} fit in {:.1} days of history: intervals are a rough guess",
                 errors.len(),
+                if errors.len() == 1 { "" } else { "s" },
                 days_held
             ));
         }

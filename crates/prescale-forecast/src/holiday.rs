@@ -323,6 +323,35 @@ pub(crate) struct Holidays {
     pub bounds: Bounds,
 }
 
+/// The ratio of the history's last whole day (no holiday) to the same weekday one, two and three
+/// weeks before it (those of them in the history and not holidays, two at least), when it stands
+/// out as an unannounced holiday or an incident day would: below ⅔ or above 1½ of their median,
+/// and further from every one of them than a quarter. A week's ordinary wander stays inside.
+fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
+    let n = y.len();
+    if m == 0 || n < 15 * m || days.len() != n {
+        return None;
+    }
+    let level = |end: usize| -> Option<f64> {
+        let span = end - m..end;
+        if days[span.clone()].iter().any(|d| d.holiday.is_some()) {
+            return None;
+        }
+        let v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
+        (v.len() * 2 > m).then(|| crate::point::median(&v))
+    };
+    let last = level(n)?;
+    let before: Vec<f64> =
+        (1..=3).filter_map(|w| n.checked_sub(7 * w * m).filter(|e| *e >= m)).filter_map(level).collect();
+    if before.len() < 2 || last <= 0.0 || before.iter().any(|b| *b <= 0.0) {
+        return None;
+    }
+    let r = last / crate::point::median(&before);
+    let low = r < 2.0 / 3.0 && before.iter().all(|b| last * 1.25 < *b);
+    let high = r > 1.5 && before.iter().all(|b| *b * 1.25 < last);
+    (low || high).then_some(r)
+}
+
 /// What a fit's holidays and weekends do to its inner model's forecasts.
 #[derive(Debug)]
 struct PutBack {
@@ -377,6 +406,22 @@ impl Forecaster for Holidays {
             }
         }
         let step = history.step_secs().max(1);
+        if positive && whole_days {
+            let days = match &learnt {
+                Some((_, days)) => std::borrow::Cow::Borrowed(days),
+                None => std::borrow::Cow::Owned(self.days.ahead(history.start().timestamp(), step, values.len())),
+            };
+            if let Some(r) = last_day_stands_out(values, history.steps_per_day(), &days) {
+                let day = history.end() - Duration::hours(12);
+                warnings.push(format!(
+                    "the history's last day ({}) ran at {r:.2} × the load of the same weekday in the weeks before: \
+                     the forecast follows it as a change of level. If it was a holiday, add it to [forecast] \
+                     holidays (forecast show: --holidays {}) and the days after it are forecast as ordinary ones",
+                    day.format("%A %Y-%m-%d"),
+                    day.format("%Y-%m-%d")
+                ));
+            }
+        }
         let next = self.days.ahead(history.end().timestamp(), step, (ANNOUNCE_HOURS * 3600 / step) as usize);
         if let Some((first, kind)) = next.iter().enumerate().find_map(|(h, d)| d.holiday.map(|k| (h, k))) {
             let when = (history.end() + Duration::seconds(first as i64 * step)).format("%Y-%m-%d %H:%M UTC");
@@ -623,6 +668,29 @@ mod tests {
         let f = Flags::new(vec![(monday, monday + DAY)], vec![]);
         let days = SpecialDays { flags: Some(Arc::new(f)), weekends: Some(nz) };
         assert_eq!(days.at(monday, 3600), Day { holiday: Some(DayKind::Weekday), weekend: false });
+    }
+
+    #[test]
+    fn a_last_day_unlike_its_weekday_is_found_unless_it_is_a_holiday() {
+        let c = cal(MONDAY);
+        let none = flags(&[]);
+        // Three weeks: day 20 (a Sunday) at half its load; day 13 and 6 ordinary.
+        let y = series(&[(20, 0.5)]);
+        let r = last_day_stands_out(&y, 24, &slots(y.len(), c, &none)).unwrap();
+        assert!((r - 0.5).abs() < 0.02, "{r}");
+        assert_eq!(
+            last_day_stands_out(&series(&[(20, 1.6)]), 24, &slots(y.len(), c, &none)).map(|r| r > 1.5),
+            Some(true)
+        );
+        // An ordinary last day, a dip within a week's wander, or a configured holiday: nothing.
+        for (y, f) in [(series(&[]), &none), (series(&[(20, 0.8)]), &none), (y.clone(), &flags(&[20]))] {
+            assert_eq!(last_day_stands_out(&y, 24, &slots(y.len(), c, f)), None);
+        }
+        // One earlier week like it (an incident then too): not unlike its weekday.
+        let y = series(&[(13, 0.5), (20, 0.5)]);
+        assert_eq!(last_day_stands_out(&y, 24, &slots(y.len(), c, &none)), None);
+        // Under 15 days there are not two earlier weeks to compare with.
+        assert_eq!(last_day_stands_out(&y[7 * 24..], 24, &slots(14 * 24, c, &none)), None);
     }
 
     #[test]

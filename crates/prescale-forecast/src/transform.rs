@@ -170,6 +170,9 @@ impl Forecaster for Transformed {
                 None
             }
             _ if finite.is_empty() => None,
+            // A constant history (all zero, an idle group) has no spread to stabilise: fitted as
+            // it is, so its forecast and warnings speak of its own value.
+            _ if finite.iter().all(|v| *v == finite[0]) => None,
             t => {
                 let mean = finite.iter().sum::<f64>() / finite.len() as f64;
                 let shift = if finite.iter().any(|v| *v <= 0.0) { 0.01 * mean.max(f64::MIN_POSITIVE) } else { 0.0 };

@@ -57,7 +57,7 @@ impl EventReport {
                         to.format("%Y-%m-%d %H:%M UTC")
                     ),
                 };
-                format!("event {}: {how} from {window} ({steps} steps)", e.label())
+                format!("event {}: {how} from {window} ({steps} step{})", e.label(), if *steps == 1 { "" } else { "s" })
             }
             EventOutcome::Past => {
                 format!("event {} ignored: it ended at {}", e.label(), e.end().format("%Y-%m-%d %H:%M UTC"))
@@ -68,9 +68,8 @@ impl EventReport {
         };
         let why = match &self.outcome {
             EventOutcome::Applied { partial, missing, .. } => {
-                let mut why = "stored event: the floors rise the lead time ahead of its start and come back down \
-                               after its end"
-                    .to_string();
+                let mut why =
+                    "the floors rise the lead time ahead of its start and come back down after its end".to_string();
                 if *partial {
                     why.push_str("; only its part within the forecast horizon is planned, a later run plans the rest");
                 }
@@ -267,15 +266,33 @@ pub fn plan_with_events(
     let applied = reports.iter().any(|r| matches!(r.outcome, EventOutcome::Applied { .. }));
     let mut plan = if applied { plan_group(group, environment, Some(&shaped), s, now) } else { baseline.clone() };
     let mut notes = Vec::new();
+    let is_applied = |r: &EventReport| matches!(r.outcome, EventOutcome::Applied { .. });
     for r in &reports {
         let mut d = r.decision();
-        if matches!(r.outcome, EventOutcome::Applied { .. }) {
-            let from = r.event.start() - s.lead_time;
-            let (with, without) =
-                (peak_floor_in(&plan, from, r.event.end()), peak_floor_in(&baseline, from, r.event.end()));
+        if is_applied(r) {
+            // Floors can rise from now at the earliest: an event under way is planned from now.
+            let from = (r.event.start() - s.lead_time).max(now);
+            let with = peak_floor_in(&plan, from, r.event.end());
+            // Against the plan with the other events only, where another applied event overlaps
+            // this one's window (their effects compound there); else against no events at all.
+            let overlaps = reports.iter().any(|o| {
+                is_applied(o)
+                    && o.event.id() != r.event.id()
+                    && o.event.start() < r.event.end()
+                    && r.event.start() < o.event.end()
+            });
+            let without = if overlaps {
+                let others: Vec<Event> =
+                    events.iter().filter(|e| e.id() != r.event.id() || e.group() != r.event.group()).cloned().collect();
+                let (f, _) = shape(f, &others, history, now);
+                peak_floor_in(&plan_group(group, environment, Some(&f), s, now), from, r.event.end())
+            } else {
+                peak_floor_in(&baseline, from, r.event.end())
+            };
             d.what.push_str(&format!(
-                "; floors up to {with} instances from {} (without it: {without})",
-                from.format("%Y-%m-%d %H:%M UTC")
+                "; floors up to {with} instances from {} (without it: {without}{})",
+                from.format("%Y-%m-%d %H:%M UTC"),
+                if overlaps { ", with the events it overlaps" } else { "" }
             ));
         }
         notes.push(d);
@@ -466,6 +483,26 @@ mod tests {
         assert_eq!(nf.plan.scheduled_actions.len(), 1, "only MinSize back: {:?}", nf.plan.scheduled_actions);
         assert_eq!(nf.plan.scheduled_actions[0].min_size, Some(s.bounds.min()));
         assert!(nf.plan.decisions.iter().any(|d| d.what.contains("not yet planned") && d.why.contains("no forecast")));
+
+        // Two overlapping events compound: each is measured against the plan with the other alone.
+        let (a, b) = (
+            ev("sale", 120, 240, EventEffect::Multiplier { factor: 3.0 }),
+            ev("launch", 180, 300, EventEffect::Multiplier { factor: 2.0 }),
+        );
+        let p = plan_with_events("g", "prod", Some(&f), &[a, b], None, &s, t0());
+        assert_eq!(peak_floor(&p.plan), 60);
+        let what = |name: &str| p.decisions.iter().find(|d| d.what.contains(name)).unwrap().what.clone();
+        assert!(
+            what("sale").contains("floors up to 60 instances")
+                && what("sale").contains("(without it: 20, with the events it overlaps)"),
+            "{}",
+            what("sale")
+        );
+        assert!(what("launch").contains("(without it: 30, with the events it overlaps)"), "{}", what("launch"));
+        // An event under way is planned from now, not from before it.
+        let e = ev("now", -30, 60, EventEffect::Multiplier { factor: 3.0 });
+        let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
+        assert!(p.decisions[0].what.contains("from 2026-11-23 00:00 UTC (without it: 10)"), "{:?}", p.decisions[0]);
     }
 
     proptest! {

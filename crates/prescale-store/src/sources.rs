@@ -94,13 +94,26 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
             (None, _) => "a timestamp column (ts, timestamp, time or date)",
             _ => "a value column (value)",
         };
-        return Err(parse_err(
-            1,
+        let names: Vec<&str> = headers.iter().collect();
+        let hint = if names.iter().all(|n| n.is_empty()) {
+            return Err(parse_err(
+                1,
+                "the file is empty\nhint: it needs a header such as `timestamp,value`, then one row per sample".into(),
+            ));
+        } else if let [one] = names.as_slice()
+            && let Some(sep) = [';', '\t', '|'].into_iter().find(|c| one.contains(*c))
+        {
             format!(
-                "header {:?} lacks {lacks}\nhint: the file must start with a header such as `timestamp,value`",
-                headers.iter().collect::<Vec<_>>()
-            ),
-        ));
+                "the fields are separated by {sep:?}: prescale reads comma-separated files (convert it, e.g. `tr \
+                 {:?} ',' < FILE`, where no value holds a comma)",
+                sep.to_string()
+            )
+        } else if let (Some(ti), None, 2) = (ti, vi, names.len()) {
+            format!("rename the column `{}` to `value` (the load of each row)", names[1 - ti])
+        } else {
+            "the file must start with a header such as `timestamp,value`".into()
+        };
+        return Err(parse_err(1, format!("header {names:?} lacks {lacks}\nhint: {hint}")));
     };
     let mut out = Vec::new();
     for rec in rdr.records() {
@@ -149,7 +162,12 @@ pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> 
             schema.fields().iter().position(|f| names.iter().any(|n| f.name().eq_ignore_ascii_case(n)))
         };
         let (Some(ti), Some(vi)) = (find(&TS_NAMES), find(&["value"])) else {
-            return Err(err("needs a timestamp column (ts, timestamp, time or date) and a value column".into()));
+            let found: Vec<String> =
+                schema.fields().iter().map(|f| format!("{} ({})", f.name(), f.data_type())).collect();
+            return Err(err(format!(
+                "needs a timestamp column (ts, timestamp, time or date) and a value column (value); it has {}",
+                if found.is_empty() { "no column".to_string() } else { found.join(", ") }
+            )));
         };
         let tcol = batch.column(ti);
         let ts: Vec<Option<DateTime<Utc>>> = match tcol.data_type() {
@@ -304,6 +322,16 @@ mod tests {
         std::fs::write(&p, "time,load\n2014-02-19 15:00:00,1\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("lacks a value column") && !e.contains("timestamp column"), "{e}");
+        // What is wrong with a header says how to mend it.
+        for (text, says) in [
+            ("", "the file is empty"),
+            ("ts;value\n2014-02-19 15:00:00;1\n", "separated by ';'"),
+            ("date,requests\n2014-02-19 15:00:00,1\n", "rename the column `requests` to `value`"),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            let e = read_csv_samples(&p).unwrap_err().to_string();
+            assert!(e.contains(says), "{text:?}: {e}");
+        }
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,1.7e308\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:3") && e.contains("1.7e308"), "{e}");
