@@ -576,15 +576,8 @@ impl Config {
             );
         }
         for (name, e) in &self.environments {
-            if !(0.5..1.0).contains(&e.quantile) {
-                bail!(
-                    "[environments.{name}] quantile = {} must be in [0.5, 1) (0.9 plans for the P90 forecast)",
-                    e.quantile
-                );
-            }
-            if !(e.target_utilization > 0.0 && e.target_utilization <= 1.0) {
-                bail!("[environments.{name}] target_utilization = {} must be in (0, 1]", e.target_utilization);
-            }
+            check_quantile(&format!("[environments.{name}]"), e.quantile)?;
+            check_target(&format!("[environments.{name}]"), e.target_utilization)?;
             if !(e.headroom >= 0.0 && e.headroom.is_finite()) {
                 bail!(
                     "[environments.{name}] headroom = {} must be a fraction of 0 or more (0.1 adds 10 %)",
@@ -637,15 +630,11 @@ impl Config {
                     g.capacity_per_instance
                 );
             }
-            if let Some(q) = g.quantile
-                && !(0.5..1.0).contains(&q)
-            {
-                bail!("group {:?}: quantile = {q} must be in [0.5, 1) (0.9 plans for the P90 forecast)", g.name);
+            if let Some(q) = g.quantile {
+                check_quantile(&format!("group {:?}:", g.name), q)?;
             }
-            if let Some(t) = g.target_utilization
-                && !(t > 0.0 && t <= 1.0)
-            {
-                bail!("group {:?}: target_utilization = {t} must be in (0, 1] (0.7: instances run at 70 %)", g.name);
+            if let Some(t) = g.target_utilization {
+                check_target(&format!("group {:?}:", g.name), t)?;
             }
             // The environment's quantile utilization is checked against its own target; a group's
             // own target must not lie above it either.
@@ -655,8 +644,8 @@ impl Config {
             {
                 bail!(
                     "group {:?}: target_utilization = {t} is above its environment's quantile_utilization = {u}: \
-                     the quantile's load would be allowed less of an instance than the expected load; lower the \
-                     group's target or raise [environments.{}] quantile_utilization",
+                     the quantile's load would be allowed less of an instance than the expected load\nhint: lower \
+                     the group's target or raise [environments.{}] quantile_utilization",
                     g.name,
                     g.environment
                 );
@@ -825,6 +814,22 @@ impl Config {
     pub fn ceilings(&self) -> Result<BTreeMap<String, u32>> {
         self.groups.iter().map(|g| Ok((g.name.clone(), self.plan_settings(g)?.ceiling()))).collect()
     }
+}
+
+/// A forecast quantile the floors are sized for, where `at` names the setting's place.
+fn check_quantile(at: &str, q: f64) -> Result<()> {
+    if !(0.5..1.0).contains(&q) {
+        bail!("{at} quantile = {q} must be in [0.5, 1) (0.9 plans for the P90 forecast)");
+    }
+    Ok(())
+}
+
+/// A target utilization, where `at` names the setting's place.
+fn check_target(at: &str, t: f64) -> Result<()> {
+    if !(t > 0.0 && t <= 1.0) {
+        bail!("{at} target_utilization = {t} must be in (0, 1] (0.7: instances run at 70 %)");
+    }
+    Ok(())
 }
 
 /// An IANA time zone name as Auto Scaling takes it (`Europe/Berlin`, `America/New_York`, `UTC`).

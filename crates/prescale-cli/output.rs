@@ -36,8 +36,8 @@ pub fn num(v: f64) -> String {
     if v != 0.0 && (v.abs() < 0.01 || v.abs() >= 1e15) {
         return format!("{v:.2e}");
     }
-    // A value that rounds to zero has no sign.
-    let v = if v.abs() < 0.0005 { 0.0 } else { v };
+    // Zero has no sign (-0.0 prints as 0.000; other tiny values took the branch above).
+    let v = if v == 0.0 { 0.0 } else { v };
     let decimals = if v.abs() >= 100.0 {
         0
     } else if v.abs() >= 1.0 {
@@ -555,7 +555,7 @@ pub fn backtest(
 }
 
 /// `prescale backtest --format csv`: one row per series and model, the table's columns (every
-/// level's coverage and width), the model fitted at the last origin in full; undefined scores empty.
+/// level's coverage and width), the model fitted at the last origin in full; undefined scores NaN.
 fn backtest_csv(out: &mut impl Write, results: &[(String, Vec<prescale_forecast::evaluate::Scores>)]) -> Result<()> {
     let levels: Vec<f64> =
         results.first().map(|(_, rows)| rows[0].coverage.iter().map(|(l, _)| *l).collect()).unwrap_or_default();
@@ -566,7 +566,8 @@ fn backtest_csv(out: &mut impl Write, results: &[(String, Vec<prescale_forecast:
         }
     }
     writeln!(out, "{header},pinball")?;
-    let num = |v: f64| if v.is_finite() { v.to_string() } else { String::new() };
+    // Undefined scores as `forecast show --format csv` writes a missing value: NaN.
+    let num = |v: f64| if v.is_finite() { v.to_string() } else { "NaN".into() };
     let quoted =
         |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
     for (series, rows) in results {

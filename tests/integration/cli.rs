@@ -71,7 +71,7 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
         .args(["forecast", "show", "--group", "web-prod", "--levels", "85", "--format", "csv", "--out"])
         .arg(&out));
     assert_eq!(code, 0, "{err}");
-    assert!(text.starts_with("ts,mean,lo85,hi85") && err.contains("85 % bounds are read between"), "{err}");
+    assert!(text.starts_with("ts,mean,lo85,hi85") && err.contains("85 % bounds are read by interpolation"), "{err}");
 }
 
 #[test]

@@ -19,6 +19,13 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         train: parse_horizon(&args.train).context("--train")?,
         levels: cli_levels(&args.levels)?,
     };
+    if settings.train < Duration::days(2) {
+        bail!(
+            "--train {} is under two days: every model needs two days of history before an origin\nhint: give --train \
+             2d or more (the default, 14d, is what the engine fits on)",
+            args.train
+        );
+    }
     // Each series is backtested with the models built as `forecast fit` builds them: the
     // configured holidays (events aside: they are not known at past origins), transform, bounds
     // and weekends.
@@ -51,6 +58,14 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     for (name, s, options) in &series {
         let mut rows = Vec::new();
         eprintln!("backtesting {name} ({} models × {} origins) …", specs.len(), settings.origins);
+        if settings.horizon.num_seconds() < s.step_secs() {
+            bail!(
+                "{name}: --horizon {} is shorter than the series' step ({} s): no step to forecast\nhint: give a \
+                 horizon of one step or more, e.g. --horizon 48h",
+                args.horizon,
+                s.step_secs()
+            );
+        }
         let mut failed = Vec::new();
         for (m, spec) in &specs {
             match evaluate_with(m, spec, options, s, &settings) {
@@ -58,15 +73,14 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                 Err(e) => failed.push((m, e.to_string())),
             }
         }
-        // One message for what every model met (a short history), else each model's own.
-        if rows.is_empty() && failed.windows(2).all(|w| w[0].1 == w[1].1) {
-            let why =
-                failed.first().map_or(String::new(), |(_, e)| format!(" ({})", e.split("\nhint:").next().unwrap_or(e)));
+        // A history too short for one origin fails every model alike: said once, with what to try.
+        let held = Duration::seconds(s.len() as i64 * s.step_secs());
+        if rows.is_empty() && held < settings.horizon + Duration::days(2) {
             bail!(
-                "{name}: no model could be backtested{why}: the history holds {:.1} days, and each origin needs two \
-                 days of training before it and --horizon {} after it\nhint: backtest a shorter horizon from fewer \
-                 origins (e.g. --horizon 12h --origins 1), or ingest more history",
-                s.len() as f64 * s.step_secs() as f64 / 86_400.0,
+                "{name}: no model could be backtested: the history holds {:.1} days, and an origin needs two days of \
+                 history before it and --horizon {} after it\nhint: backtest a shorter horizon from fewer origins \
+                 (e.g. --horizon 12h --origins 1), or ingest more history",
+                held.num_seconds() as f64 / 86_400.0,
                 args.horizon
             );
         }
@@ -74,7 +88,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             warn!("{name}: {m}: {e}");
         }
         if rows.is_empty() {
-            bail!("{name}: no model could be backtested: the history needs {} plus two days", args.horizon);
+            bail!("{name}: no model could be backtested at any origin (the warnings above say why)");
         }
         results.push((name.clone(), rows));
     }

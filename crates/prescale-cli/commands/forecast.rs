@@ -288,8 +288,8 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     if horizon > Duration::days(14) {
         bail!(
             "--horizon {} is beyond two weeks: the intervals are calibrated on 48 h backtests and carried out from \
-             there, and the training window is two weeks; a forecast further out would repeat its last weeks with \
-             intervals that mean little\nhint: forecast at most 14d (336h), as [forecast] horizon_hours allows",
+             there, so further out they would mean little\nhint: forecast at most 14d (336h), as [forecast] \
+             horizon_hours allows",
             args.horizon
         );
     }
@@ -360,8 +360,8 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
 }
 
 /// A stored forecast holds the intervals it was fitted with: a level beyond the widest of them has
-/// no bounds to read (they would be the widest's under another label), and one between two of them
-/// is read between their bounds, which the user is told.
+/// no bounds to read (they would be the widest's under another label), and one narrower is read by
+/// interpolation between the stored quantiles, which the user is told.
 fn stored_levels_hold(id: &MetricId, f: &prescale_core::Forecast, asked: &[Level], origin: &str) -> Result<()> {
     let stored: Vec<Level> = f.intervals.iter().map(|iv| iv.level).collect();
     let list = stored.iter().map(|l| l.label()).collect::<Vec<_>>().join(", ");
@@ -381,8 +381,8 @@ fn stored_levels_hold(id: &MetricId, f: &prescale_core::Forecast, asked: &[Level
             );
         }
         warn!(
-            "{id}: the {} % bounds are read between the stored {list} % intervals (linear in the quantile); fit \
-             with it in [forecast] levels for its own",
+            "{id}: the {} % bounds are read by interpolation from the stored point forecast and {list} % \
+             intervals (linear in the quantile); fit with it in [forecast] levels for its own",
             l.label()
         );
     }

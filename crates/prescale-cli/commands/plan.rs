@@ -130,7 +130,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
         let history = store.read(&id).map_err(|e| match e {
             prescale_store::StoreError::NotFound { .. } => "it is not in the store (run `prescale ingest`)".to_string(),
-            e => format!("{:#}", anyhow::Error::from(e)).replace('\n', " "),
+            e => explain(&anyhow::Error::from(e)).replace('\n', " "),
         });
         let (forecast, why) = match table.read(&id) {
             Ok((fc, _)) => match usable(fc, ctx.now).and_then(|fc| {
@@ -147,7 +147,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 None,
                 Some(format!(
                     "the forecast for {id} cannot be read: {} (`prescale forecast fit --group {}` writes it anew)",
-                    format!("{:#}", anyhow::Error::from(e)).replace('\n', " "),
+                    explain(&anyhow::Error::from(e)).replace('\n', " "),
                     g.name
                 )),
             ),
@@ -311,12 +311,13 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 })
                 .map(Event::label)
                 .collect();
-            let step = ctx.config.ingest.period_secs;
+            // The forecast's step: the ingest period, coarsened to [forecast] min_step_mins.
+            let step = ctx.config.ingest.period_secs.max(ctx.config.forecast.min_step_mins * 60);
             if (event.end() - event.start()).num_seconds() < step {
                 writeln!(
                     out,
-                    "note: it lasts less than the group's {step} s step: the forecast is shaped by whole steps, so it \
-                     applies to every step it touches"
+                    "note: it lasts less than the forecast's {step} s step: the forecast is shaped by whole steps, so \
+                     it applies to the whole of every step it touches"
                 )?;
             }
             if !overlapping.is_empty() {

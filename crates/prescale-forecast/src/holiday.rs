@@ -323,10 +323,12 @@ pub(crate) struct Holidays {
     pub bounds: Bounds,
 }
 
-/// The ratio of the history's last whole day (no holiday) to the same weekday one, two and three
-/// weeks before it (those of them in the history and not holidays, two at least), when it stands
-/// out as an unannounced holiday or an incident day would: below ⅔ or above 1½ of their median,
-/// and further from every one of them than a quarter. A week's ordinary wander stays inside.
+/// The ratio of the last day of `y` (its last `m` steps, no holiday) to the same weekday one, two
+/// and three weeks before it (those of them in the history and not holidays, two at least), when
+/// it stands out as an unannounced holiday or an incident day would: below ⅔ or above 1½ of their
+/// median, and further from every one of them than a quarter. A week's ordinary wander stays
+/// inside. Days are compared by their mean load (a median of a day idle half the time is any value
+/// of its ramp).
 fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
     let n = y.len();
     if m == 0 || n < 15 * m || days.len() != n {
@@ -338,7 +340,7 @@ fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
             return None;
         }
         let v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
-        (v.len() * 2 > m).then(|| crate::point::median(&v))
+        (v.len() * 2 > m).then(|| v.iter().sum::<f64>() / v.len() as f64)
     };
     let last = level(n)?;
     let before: Vec<f64> =
@@ -411,8 +413,13 @@ impl Forecaster for Holidays {
                 Some((_, days)) => std::borrow::Cow::Borrowed(days),
                 None => std::borrow::Cow::Owned(self.days.ahead(history.start().timestamp(), step, values.len())),
             };
-            if let Some(r) = last_day_stands_out(values, history.steps_per_day(), &days) {
-                let day = history.end() - Duration::hours(12);
+            // The last whole day in the group's zone (the holidays' and weekends' days).
+            let (m, offset) = (history.steps_per_day(), self.days.weekends.unwrap_or(0));
+            let local = (history.start().timestamp() + offset).div_euclid(step);
+            let first = usize::try_from((-local).rem_euclid(m as i64)).unwrap_or(0);
+            let end = first + values.len().saturating_sub(first) / m.max(1) * m;
+            if let Some(r) = last_day_stands_out(&values[..end], m, &days[..end]) {
+                let day = history.start() + Duration::seconds((end - m) as i64 * step + offset);
                 warnings.push(format!(
                     "the history's last day ({}) ran at {r:.2} × the load of the same weekday in the weeks before: \
                      the forecast follows it as a change of level. If it was a holiday, add it to [forecast] \

@@ -97,7 +97,7 @@ impl EventReport {
 /// group's stored load, needed by `like` events only. Returns the shaped forecast (the input
 /// when no event applies) and one report per event.
 ///
-/// During an event's window `[start, end)`:
+/// During an event's window `[start, end)`, taken to whole steps outward (every step it touches):
 /// - multiplier `k`: the point forecast and every interval bound are multiplied by `k`;
 /// - peak `N`: likewise, with `k = N / (peak of the point forecast within the window)`; a window
 ///   whose forecast is nowhere positive is set to `N`;
@@ -143,11 +143,14 @@ pub fn shape(
 /// Indices of the forecast steps whose start lies in `[from, to)`.
 fn steps_in(f: &Forecast, from: DateTime<Utc>, to: DateTime<Utc>) -> std::ops::Range<usize> {
     let step = f.step_secs.max(1);
-    let idx = |t: DateTime<Utc>| -> usize {
+    // Outward: every step the window touches, the step it starts in included (a window shorter
+    // than a step shapes that step rather than none).
+    let idx = |t: DateTime<Utc>, up: bool| -> usize {
         let d = (t - f.start).num_seconds();
-        if d <= 0 { 0 } else { (((d + step - 1) / step) as usize).min(f.len()) }
+        let k = if up { d + step - 1 } else { d }.div_euclid(step);
+        usize::try_from(k).unwrap_or(0).min(f.len())
     };
-    let (a, b) = (idx(from), idx(to));
+    let (a, b) = (idx(from, false), idx(to, true));
     a..b.max(a)
 }
 
@@ -266,24 +269,18 @@ pub fn plan_with_events(
     let applied = reports.iter().any(|r| matches!(r.outcome, EventOutcome::Applied { .. }));
     let mut plan = if applied { plan_group(group, environment, Some(&shaped), s, now) } else { baseline.clone() };
     let mut notes = Vec::new();
-    let is_applied = |r: &EventReport| matches!(r.outcome, EventOutcome::Applied { .. });
+    let applied_count = reports.iter().filter(|r| matches!(r.outcome, EventOutcome::Applied { .. })).count();
     for r in &reports {
         let mut d = r.decision();
-        if is_applied(r) {
+        if matches!(r.outcome, EventOutcome::Applied { .. }) {
             // Floors can rise from now at the earliest: an event under way is planned from now.
             let from = (r.event.start() - s.lead_time).max(now);
             let with = peak_floor_in(&plan, from, r.event.end());
-            // Against the plan with the other events only, where another applied event overlaps
-            // this one's window (their effects compound there); else against no events at all.
-            let overlaps = reports.iter().any(|o| {
-                is_applied(o)
-                    && o.event.id() != r.event.id()
-                    && o.event.start() < r.event.end()
-                    && r.event.start() < o.event.end()
-            });
-            let without = if overlaps {
-                let others: Vec<Event> =
-                    events.iter().filter(|e| e.id() != r.event.id() || e.group() != r.event.group()).cloned().collect();
+            // With other events applied, against the plan with them alone: theirs may be the
+            // floors in this one's window (they overlap it, or their floors are held or raised
+            // ahead into it). With none, the plan without events is that plan.
+            let without = if applied_count > 1 {
+                let others: Vec<Event> = events.iter().filter(|e| e.id() != r.event.id()).cloned().collect();
                 let (f, _) = shape(f, &others, history, now);
                 peak_floor_in(&plan_group(group, environment, Some(&f), s, now), from, r.event.end())
             } else {
@@ -292,7 +289,7 @@ pub fn plan_with_events(
             d.what.push_str(&format!(
                 "; floors up to {with} instances from {} (without it: {without}{})",
                 from.format("%Y-%m-%d %H:%M UTC"),
-                if overlaps { ", with the events it overlaps" } else { "" }
+                if applied_count > 1 { ", with the other events" } else { "" }
             ));
         }
         notes.push(d);
@@ -494,11 +491,30 @@ mod tests {
         let what = |name: &str| p.decisions.iter().find(|d| d.what.contains(name)).unwrap().what.clone();
         assert!(
             what("sale").contains("floors up to 60 instances")
-                && what("sale").contains("(without it: 20, with the events it overlaps)"),
+                && what("sale").contains("(without it: 20, with the other events)"),
             "{}",
             what("sale")
         );
-        assert!(what("launch").contains("(without it: 30, with the events it overlaps)"), "{}", what("launch"));
+        assert!(what("launch").contains("(without it: 30, with the other events)"), "{}", what("launch"));
+        // An event right after another is measured against the plan with that one: the floors
+        // raised ahead of it (its lead time) or held after the other are the other's.
+        let (a, b) = (
+            ev("first", 120, 180, EventEffect::Multiplier { factor: 3.0 }),
+            ev("next", 180, 210, EventEffect::Multiplier { factor: 1.5 }),
+        );
+        let p = plan_with_events("g", "prod", Some(&f), &[a, b], None, &s, t0());
+        let what = |name: &str| p.decisions.iter().find(|d| d.what.contains(name)).unwrap().what.clone();
+        assert!(
+            what("next").contains("floors up to 30 instances")
+                && what("next").contains("(without it: 30, with the other events)"),
+            "{}",
+            what("next")
+        );
+        // A window shorter than a step shapes the step it falls in.
+        let e = ev("blip", 121, 122, EventEffect::Multiplier { factor: 2.0 });
+        let (shaped, r) = shape(&f, &[e], None, t0());
+        assert!(matches!(r[0].outcome, EventOutcome::Applied { steps: 1, .. }), "{:?}", r[0]);
+        assert_eq!((shaped.point[23], shaped.point[24], shaped.point[25]), (1000.0, 2000.0, 1000.0));
         // An event under way is planned from now, not from before it.
         let e = ev("now", -30, 60, EventEffect::Multiplier { factor: 3.0 });
         let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());

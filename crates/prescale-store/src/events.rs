@@ -114,7 +114,7 @@ impl EventStore {
     ///
     /// # Errors
     /// [`StoreError::Io`] when the file cannot be written.
-    pub fn save(&self, events: &[Event]) -> Result<(), StoreError> {
+    fn save(&self, events: &[Event]) -> Result<(), StoreError> {
         let mut events = events.to_vec();
         sort(&mut events);
         let doc = EventsFile { format: EVENTS_FORMAT.into(), events };
@@ -135,7 +135,7 @@ impl EventStore {
     /// # Errors
     /// [`StoreError::Locked`] when another process holds the lock longer than the lock wait;
     /// [`StoreError::DuplicateEvent`] when the group already has an event of that name (or id);
-    /// read and write errors as [`EventStore::load`] and [`EventStore::save`].
+    /// read and write errors as [`EventStore::load`], and [`StoreError::Io`] when the file cannot be written.
     pub fn add(&self, event: Event) -> Result<(), StoreError> {
         let _lock = self.lock()?;
         let mut events = self.load()?;
@@ -153,8 +153,8 @@ impl EventStore {
     /// Removes the group's event with this name or id and returns it, under the lock.
     ///
     /// # Errors
-    /// [`StoreError::Locked`] as [`EventStore::add`]; [`StoreError::NoEvent`] when there is none; read and write errors as [`EventStore::load`]
-    /// and [`EventStore::save`].
+    /// [`StoreError::Locked`] as [`EventStore::add`]; [`StoreError::NoEvent`] when there is none; read errors as [`EventStore::load`],
+    /// and [`StoreError::Io`] when the file cannot be written.
     pub fn remove(&self, group: &str, key: &str) -> Result<Event, StoreError> {
         let _lock = self.lock()?;
         let mut events = self.load()?;
@@ -295,7 +295,7 @@ mod tests {
         store.add(ev("web", "Black Friday", 27)).unwrap();
         let before = std::fs::read(store.path()).unwrap();
         // Another process's lock (the lock is per open file, so a second open stands for one).
-        let held = crate::lock::exclusive(&store.lock_path(), Duration::ZERO).ok().unwrap();
+        let held = crate::lock::exclusive(&store.lock_path(), Duration::ZERO).unwrap();
         let e = store.add(ev("web", "Cyber Monday", 30)).unwrap_err();
         let msg = e.to_string();
         assert!(matches!(e, StoreError::Locked { .. }), "{msg}");

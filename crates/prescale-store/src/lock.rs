@@ -18,6 +18,7 @@ pub struct FileLock {
 }
 
 /// Why [`exclusive`] returned without the lock.
+#[derive(Debug)]
 pub(crate) enum NotTaken {
     /// Another process held it for the whole wait; `holder` is what the lock file says about it
     /// (`pid 1234 since …`), or `holder unknown`.

@@ -95,11 +95,13 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
             _ => "a value column (value)",
         };
         let names: Vec<&str> = headers.iter().collect();
-        let hint = if names.iter().all(|n| n.is_empty()) {
+        let hint = if names.is_empty() {
             return Err(parse_err(
                 1,
                 "the file is empty\nhint: it needs a header such as `timestamp,value`, then one row per sample".into(),
             ));
+        } else if names.iter().all(|n| n.is_empty()) {
+            "the first line names no column: it must be a header such as `timestamp,value`".into()
         } else if let [one] = names.as_slice()
             && let Some(sep) = [';', '\t', '|'].into_iter().find(|c| one.contains(*c))
         {
