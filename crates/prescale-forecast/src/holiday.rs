@@ -570,6 +570,32 @@ mod tests {
         assert!(!plain.model.contains("weekends"), "{}", plain.model);
     }
 
+    #[test]
+    fn a_fit_names_its_last_local_day_when_it_stands_out() {
+        // Three weeks from a Monday, the last day (Sunday, day 20) at half its load, and the
+        // history cut ten hours into the next day: the last whole day is still day 20.
+        let mut y = series(&[(20, 0.5)]);
+        y.extend(series(&[])[..10].iter().copied());
+        let start = chrono::DateTime::from_timestamp(MONDAY * DAY, 0).unwrap();
+        let fit = |y: &[f64], days: SpecialDays| {
+            let model = Holidays {
+                inner: crate::ModelSpec::Median { window_days: 1.0 }.build(),
+                days,
+                bounds: Bounds::default(),
+            };
+            model.fit(&Series::new(start, 3600, y.to_vec()).unwrap()).unwrap().warnings()
+        };
+        let w = fit(&y, SpecialDays::default());
+        assert!(
+            w.iter()
+                .any(|w| w.contains("last day (Sunday 1970-01-25) ran at 0.50") && w.contains("--holidays 1970-01-25")),
+            "{w:?}"
+        );
+        // Configured as a holiday, it is no longer news.
+        let w = fit(&y, holidays(&flags(&[20])));
+        assert!(!w.iter().any(|w| w.contains("last day")), "{w:?}");
+    }
+
     /// Weekends alone, at `offset` from UTC.
     fn weekends(offset: i64) -> SpecialDays {
         SpecialDays { flags: None, weekends: Some(offset) }
