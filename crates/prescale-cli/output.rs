@@ -567,7 +567,7 @@ fn backtest_csv(out: &mut impl Write, results: &[(String, Vec<prescale_forecast:
     }
     writeln!(out, "{header},pinball")?;
     // Undefined scores as `forecast show --format csv` writes a missing value: NaN.
-    let num = |v: f64| if v.is_finite() { v.to_string() } else { "NaN".into() };
+    let cell = |v: f64| if v.is_finite() { v.to_string() } else { "NaN".into() };
     let quoted =
         |s: &str| if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() };
     for (series, rows) in results {
@@ -577,13 +577,13 @@ fn backtest_csv(out: &mut impl Write, results: &[(String, Vec<prescale_forecast:
                 quoted(&r.model),
                 quoted(r.fitted.first().map_or("", String::as_str)),
                 r.origins.to_string(),
-                num(r.mase),
-                num(r.smape),
-                num(r.wape),
+                cell(r.mase),
+                cell(r.smape),
+                cell(r.wape),
             ];
-            cells.extend(r.coverage.iter().map(|(_, c)| num(*c)));
-            cells.extend(r.width.iter().map(|(_, w)| num(*w)));
-            cells.push(num(r.pinball));
+            cells.extend(r.coverage.iter().map(|(_, c)| cell(*c)));
+            cells.extend(r.width.iter().map(|(_, w)| cell(*w)));
+            cells.push(cell(r.pinball));
             writeln!(out, "{}", cells.join(","))?;
         }
     }

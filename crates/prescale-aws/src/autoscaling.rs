@@ -9,7 +9,7 @@ use prescale_core::{
     ReactivePolicy, ScheduledAction, SinkError, StepAdjustment,
 };
 
-use crate::{AwsOptions, RuntimeError, describe, load_config, runtime, to_chrono, to_smithy};
+use crate::{AwsOptions, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy};
 
 const BATCH: usize = 50;
 
@@ -37,11 +37,10 @@ where
     R: std::fmt::Debug + Send + Sync + 'static,
 {
     let (group, operation, message) = (group.into(), operation.into(), describe(&e));
-    match e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            SinkError::Unreachable { group, operation, message, source: Box::new(e) }
-        }
-        _ => SinkError::Api { group, operation, message, source: Box::new(e) },
+    if no_answer(&e).is_some() {
+        SinkError::Unreachable { group, operation, message, source: Box::new(e) }
+    } else {
+        SinkError::Api { group, operation, message, source: Box::new(e) }
     }
 }
 
@@ -50,15 +49,14 @@ fn size(v: Option<i32>) -> Option<u32> {
 }
 
 /// Records one batch call's outcome per change: applied, or failed with the item's own error (a
-/// batch call answers per item) or with the call's error, named by `op`, for every change of the
-/// chunk.
-fn record_batch<E: std::error::Error + 'static, R: std::fmt::Debug>(
+/// batch call answers per item) or with the call's error (as [`AutoScalingSink::fail`] words it)
+/// for every change of the chunk.
+fn record_batch(
     report: &mut ApplyReport,
     chunk: &[&Change],
-    op: &str,
-    outcome: Result<&[FailedScheduledUpdateGroupActionRequest], &aws_sdk_autoscaling::error::SdkError<E, R>>,
+    outcome: Result<&[FailedScheduledUpdateGroupActionRequest], String>,
 ) {
-    match outcome.map_err(|e| format!("{op}: {}", describe(e))) {
+    match outcome {
         Ok(failed) => {
             for c in chunk {
                 match failed.iter().find(|f| f.scheduled_action_name() == Some(c.object_name())) {
@@ -96,7 +94,7 @@ impl AutoScalingSink {
     /// remembered, and no later change is attempted.
     fn fail<E: std::error::Error + 'static, R: std::fmt::Debug>(&self, op: &str, e: &SdkError<E, R>) -> String {
         let m = format!("{op}: {}", describe(e));
-        if matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_)) {
+        if no_answer(e).is_some() {
             self.stalled.borrow_mut().get_or_insert_with(|| m.clone());
         }
         m
@@ -212,11 +210,11 @@ impl AutoScalingSink {
                 req = req.scheduled_update_group_actions(r);
             }
             let out = self.rt.block_on(req.send());
-            if let Err(e) = &out {
-                self.fail("BatchPutScheduledUpdateGroupAction", e);
-            }
-            let failed = out.as_ref().map(|o| o.failed_scheduled_update_group_actions());
-            record_batch(report, chunk, "BatchPutScheduledUpdateGroupAction", failed);
+            let failed = out
+                .as_ref()
+                .map(|o| o.failed_scheduled_update_group_actions())
+                .map_err(|e| self.fail("BatchPutScheduledUpdateGroupAction", e));
+            record_batch(report, chunk, failed);
         }
     }
 
@@ -233,11 +231,11 @@ impl AutoScalingSink {
                 .auto_scaling_group_name(group)
                 .set_scheduled_action_names(Some(names));
             let out = self.rt.block_on(req.send());
-            if let Err(e) = &out {
-                self.fail("BatchDeleteScheduledAction", e);
-            }
-            let failed = out.as_ref().map(|o| o.failed_scheduled_actions());
-            record_batch(report, chunk, "BatchDeleteScheduledAction", failed);
+            let failed = out
+                .as_ref()
+                .map(|o| o.failed_scheduled_actions())
+                .map_err(|e| self.fail("BatchDeleteScheduledAction", e));
+            record_batch(report, chunk, failed);
         }
     }
 

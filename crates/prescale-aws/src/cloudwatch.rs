@@ -1,11 +1,11 @@
 use std::collections::HashMap;
 
-use aws_sdk_cloudwatch::error::{DisplayErrorContext, SdkError};
+use aws_sdk_cloudwatch::error::DisplayErrorContext;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use chrono::Duration;
 use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
-use crate::{AwsOptions, RuntimeError, load_config, runtime, to_chrono, to_smithy};
+use crate::{AwsOptions, RuntimeError, load_config, no_answer, runtime, to_chrono, to_smithy};
 
 /// CloudWatch accepts at most this many queries in one `GetMetricData` request.
 pub const MAX_QUERIES_PER_REQUEST: usize = 500;
@@ -109,21 +109,11 @@ impl MetricSource for CloudWatchSource {
             let pages =
                 self.rt.block_on(request.into_paginator().send().collect::<Result<Vec<_>, _>>()).map_err(|e| {
                     // The SDK's error follows as the cause; the message says what it means and what to do.
-                    let message = match &e {
-                        SdkError::TimeoutError(_) => {
-                            "no answer in time\nhint: the endpoint accepted the call but did not \
-                         answer ([aws] timeout_secs per attempt, max_attempts attempts): check the network path to \
-                         CloudWatch (AWS_ENDPOINT_URL if set) and retry"
-                                .to_string()
-                        }
-                        SdkError::DispatchFailure(_) => {
-                            "the endpoint could not be reached\nhint: check the network, the \
-                         region and AWS_ENDPOINT_URL if set"
-                                .to_string()
-                        }
-                        _ => format!(
+                    let message = match no_answer(&e) {
+                        Some((what, check)) => format!("{what}\nhint: {check}, and retry"),
+                        None => format!(
                             "{}\nhint: check credentials (the standard AWS chain), the region and permission \
-                         cloudwatch:GetMetricData",
+                             cloudwatch:GetMetricData",
                             DisplayErrorContext(&e)
                         ),
                     };

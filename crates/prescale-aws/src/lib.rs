@@ -69,18 +69,28 @@ pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> Sd
     rt.block_on(loader.load())
 }
 
-/// What an SDK error means, for people: a timeout and an unreachable endpoint in a sentence with
-/// what to check; any other error (the service's answer) in the SDK's own words.
-pub(crate) fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(e: &SdkError<E, R>) -> String {
+/// For a call the service did not answer (a timeout, an unreachable endpoint): what happened, and
+/// what to check. `None` for an answer (an error the service gave).
+pub(crate) fn no_answer<E, R>(e: &SdkError<E, R>) -> Option<(&'static str, &'static str)> {
     match e {
-        SdkError::TimeoutError(_) => "no answer in time: the endpoint accepted the call but did not answer ([aws] \
-                                      timeout_secs per attempt, max_attempts attempts); check the network path to \
-                                      it (AWS_ENDPOINT_URL if set)"
-            .into(),
+        SdkError::TimeoutError(_) => Some((
+            "no answer in time",
+            "the endpoint accepted the call but did not answer ([aws] timeout_secs per attempt, max_attempts \
+             attempts); check the network path to it (AWS_ENDPOINT_URL if set)",
+        )),
         SdkError::DispatchFailure(_) => {
-            "the endpoint could not be reached: check the network, the region and AWS_ENDPOINT_URL if set".into()
+            Some(("the endpoint could not be reached", "check the network, the region and AWS_ENDPOINT_URL if set"))
         }
-        _ => DisplayErrorContext(e).to_string(),
+        _ => None,
+    }
+}
+
+/// What an SDK error means, for people, on one line: a call not answered as [`no_answer`] says,
+/// an error the service gave in the SDK's own words.
+pub(crate) fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(e: &SdkError<E, R>) -> String {
+    match no_answer(e) {
+        Some((what, check)) => format!("{what}: {check}"),
+        None => DisplayErrorContext(e).to_string(),
     }
 }
 

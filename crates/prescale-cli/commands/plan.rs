@@ -289,6 +289,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
         EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
             let event = build_event(ctx, &group, &name, &start, &end, effect(&fx)?)?;
             store.add(event.clone())?;
+            let status = event_status(ctx, &event);
             writeln!(
                 out,
                 "added event {} to {group}: {} from {} to {} ({})",
@@ -296,9 +297,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 event.effect().describe(),
                 event.start().format("%Y-%m-%d %H:%M"),
                 event.end().format("%Y-%m-%d %H:%M UTC"),
-                event_status(ctx, &event)
+                status
             )?;
-            let next = match event_status(ctx, &event) {
+            let next = match status {
                 "planned" => "`prescale plan` (and the nightly run) now plans it",
                 _ => "the nightly run plans it once it starts within the forecast horizon",
             };
@@ -312,7 +313,8 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 .map(Event::label)
                 .collect();
             // The forecast's step: the ingest period, coarsened to [forecast] min_step_mins.
-            let step = ctx.config.ingest.period_secs.max(ctx.config.forecast.min_step_mins * 60);
+            let step =
+                prescale_core::coarsened_step(ctx.config.ingest.period_secs, ctx.config.forecast.min_step_mins * 60);
             if (event.end() - event.start()).num_seconds() < step {
                 writeln!(
                     out,

@@ -28,6 +28,12 @@ pub struct Series {
     values: Vec<f64>,
 }
 
+/// The step of a series of step `from` after [`Series::coarsen`] to `to`: `to` when it is a larger
+/// multiple of `from`, else `from` (the series stays as it is).
+pub fn coarsened_step(from: i64, to: i64) -> i64 {
+    if to > from && from > 0 && to % from == 0 { to } else { from }
+}
+
 impl Series {
     /// A series on the grid `start + i * step_secs`. Non-finite values become missing (`NaN`).
     ///
@@ -100,7 +106,7 @@ impl Series {
     /// none), a partial last slot is left out. Unchanged when `step_secs` is not a larger
     /// multiple of this series' step.
     pub fn coarsen(&self, step_secs: i64) -> Series {
-        if step_secs <= self.step_secs || step_secs % self.step_secs != 0 || self.values.is_empty() {
+        if coarsened_step(self.step_secs, step_secs) == self.step_secs || self.values.is_empty() {
             return self.clone();
         }
         let block = |t: DateTime<Utc>| t.timestamp().div_euclid(step_secs);

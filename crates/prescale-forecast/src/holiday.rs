@@ -372,20 +372,17 @@ impl Forecaster for Holidays {
         let positive = values.iter().filter(|v| v.is_finite()).all(|v| *v >= 0.0);
         // A step that does not divide the day has no days to compare.
         let whole_days = history.steps_per_day() >= 1;
-        let learnt = (positive && whole_days)
-            .then(|| {
-                let days = self.days.ahead(history.start().timestamp(), history.step_secs(), values.len());
-                learn(values, history.steps_per_day(), &days).map(|e| (e, days))
-            })
-            .flatten();
-        let effect = learnt.as_ref().map(|(e, _)| *e);
-        let inner = match &learnt {
-            Some((e, days)) => {
-                let series = Series::new(history.start(), history.step_secs(), remove(values, days, *e))
+        // The history's days, where they can tell anything: for the effects and the last day.
+        let days = (positive && whole_days)
+            .then(|| self.days.ahead(history.start().timestamp(), history.step_secs(), values.len()));
+        let effect = days.as_deref().and_then(|days| learn(values, history.steps_per_day(), days));
+        let inner = match (effect, &days) {
+            (Some(e), Some(days)) => {
+                let series = Series::new(history.start(), history.step_secs(), remove(values, days, e))
                     .map_err(|e| ForecastError::Model(format!("holidays: {e}")))?;
                 self.inner.fit(&series)?
             }
-            None => self.inner.fit(history)?,
+            _ => self.inner.fit(history)?,
         };
         let mut warnings = inner.warnings();
         // Under two weeks the engine fits no weekly season; a weekend ratio is still learnt where
@@ -408,11 +405,7 @@ impl Forecaster for Holidays {
             }
         }
         let step = history.step_secs().max(1);
-        if positive && whole_days {
-            let days = match &learnt {
-                Some((_, days)) => std::borrow::Cow::Borrowed(days),
-                None => std::borrow::Cow::Owned(self.days.ahead(history.start().timestamp(), step, values.len())),
-            };
+        if let Some(days) = &days {
             // The last whole day in the group's zone (the holidays' and weekends' days).
             let (m, offset) = (history.steps_per_day(), self.days.weekends.unwrap_or(0));
             let local = (history.start().timestamp() + offset).div_euclid(step);
