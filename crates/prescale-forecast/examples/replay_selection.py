@@ -50,23 +50,32 @@ def load(work: str, suite: str, dump: str = "cands.jsonl") -> list[dict]:
     return out
 
 
-def evidence(d: dict, ref: int = 0) -> tuple[list[float], list[bool]]:
-    """S per candidate: sum over origins of ln(MAE / reference MAE), plus the week's evidence once
-    per origin where a weekly model was scored in its daily form; and whether it was scored."""
+def significant(r: list[float], significance: float = 2.0) -> float:
+    """`engine::significant_evidence`: the sum of the per-origin log ratios, scaled by
+    min(1, |t| / significance), t the mean over its standard error; one origin counts in full."""
+    k, s = len(r), sum(r)
+    if k < 2 or significance <= 0:
+        return s
+    mean = s / k
+    se = math.sqrt(sum((v - mean) ** 2 for v in r) / (k - 1) / k)
+    return s if se <= 0 else s * min(1.0, abs(mean) / se / significance)
+
+
+def evidence(d: dict, ref: int = 0, significance: float = 2.0) -> tuple[list[float], list[bool]]:
+    """S per candidate: per origin ln(MAE / reference MAE), plus the week's evidence at each
+    origin where a weekly model was scored in its daily form, summed and scaled by how much the
+    origins agree (`significant`); and whether it was scored."""
     ref_mae = dict(zip(d["cands"][ref]["origins"], d["cands"][ref]["mae"]))
     S, tested = [], []
     for c in d["cands"]:
-        s, t = 0.0, False
+        r = []
         for o, e, daily in zip(c["origins"], c["mae"], c["daily"]):
             b = ref_mae.get(o)
             if b is None or e is None or not b > 0:
                 continue
-            t = True
-            s += math.log(max(e, b * 1e-9) / b)
-            if c["weekly_now"] and daily:
-                s += d["week"]
-        S.append(s)
-        tested.append(t)
+            r.append(math.log(max(e, b * 1e-9) / b) + (d["week"] if c["weekly_now"] and daily else 0.0))
+        S.append(significant(r, significance))
+        tested.append(bool(r))
     return S, tested
 
 
@@ -75,12 +84,16 @@ def robust(c: dict) -> bool:
     return c["robust"]
 
 
-def engine(d: dict, eta: float = 1.0, gate: int = 3) -> list[float]:
+def engine(d: dict, eta: float = 1.0, gate: int = 3, significance: float = 2.0,
+           cycle: tuple[float, float] = (0.25, 0.5)) -> list[float]:
     """The engine's weights: prior · exp(−eta · (S − best S)) over the tested candidates of `auto`
     (prior > 0), weights under 1e-4 dropped; with evidence from at least `gate` origins where no
     candidate but the robust ones has S < 0, only the robust ones."""
-    S, tested = evidence(d)
-    cs = d["cands"]
+    S, tested = evidence(d, significance=significance)
+    # Priors level out where the history shows little daily cycle (`EngineSettings::cycle_priors`).
+    lowest = min(c["prior"] for c in d["cands"] if c["prior"] > 0)
+    g = min(1.0, max(0.0, (d.get("cycle", 1.0) - cycle[0]) / (cycle[1] - cycle[0])))
+    cs = [dict(c, prior=lowest + (c["prior"] - lowest) * g if c["prior"] > lowest else c["prior"]) for c in d["cands"]]
     ok = [tested[i] and bool(cs[i]["forecast"]) and cs[i]["prior"] > 0 for i in range(len(cs))]
     n = len(cs[0]["origins"])
     if (gate and n >= gate and any(ok[i] and robust(cs[i]) for i in range(len(cs)))
