@@ -216,8 +216,7 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                     writeln!(
                         out,
                         "weights: prior × exp(−Σ over origins of ln(MAE / the median's MAE)), the sum scaled down where \
-                         the origins disagree, the priors evened out where the history shows little daily cycle; where \
-                         nothing but the medians beat the median, the medians alone"
+                         the origins disagree; where nothing but the medians beat the median, the medians alone"
                     )?;
                 }
             }

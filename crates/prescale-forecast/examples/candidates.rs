@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use prescale_core::Series;
 use prescale_forecast::backtest::{self, Origins};
 use prescale_forecast::point::{Calendar, Clock, LevelModel, PointModel, ProfileLevel, RecentMedian};
-use prescale_forecast::{Candidate, EngineSettings, auto_candidates, cycle_strength, prepare_history, seasons};
+use prescale_forecast::{Candidate, EngineSettings, auto_candidates, prepare_history, seasons};
 
 fn parse_ts(s: &str) -> DateTime<Utc> {
     let s = s.trim();
@@ -113,8 +113,7 @@ fn main() {
             ));
         }
         println!(
-            "{{\"path\":\"{path}\",\"n\":{n},\"m\":{m},\"week\":{week},\"cycle\":{},\"non_negative\":{},\"cands\":[{}]}}",
-            cycle_strength(y, cal),
+            "{{\"path\":\"{path}\",\"n\":{n},\"m\":{m},\"week\":{week},\"non_negative\":{},\"cands\":[{}]}}",
             prepared.non_negative,
             out.join(",")
         );

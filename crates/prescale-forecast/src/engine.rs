@@ -33,10 +33,6 @@ pub struct EngineSettings {
     pub train_days: f64,
     /// How fast backtest evidence overrides the prior (weight ∝ prior · exp(−eta · S)).
     pub eta: f64,
-    /// Priors by how much daily cycle the history shows ([`cycle_strength`]): at or below the first
-    /// strength every candidate has the smallest prior, from the second on each its own, linear
-    /// between. `None` keeps the priors as they are.
-    pub cycle_priors: Option<(f64, f64)>,
     /// Evidence counts in full once its mean over the origins is this many standard errors from
     /// zero, and in proportion below (see [`significant_evidence`]); 0 counts it always in full.
     pub evidence_significance: f64,
@@ -67,7 +63,6 @@ impl Default for EngineSettings {
             train_days: 28.0,
             eta: 1.0,
             evidence_significance: 2.0,
-            cycle_priors: Some((0.25, 0.5)),
             pool_share: 0.25,
             relative: Some(0.5),
             robust_gate_origins: 3,
@@ -151,39 +146,6 @@ fn weekly_evidence(y: &[f64], cal: Calendar) -> f64 {
     let day: Vec<f64> = (n - 7 * d..n).map(|t| y[t] - y[t - d]).collect();
     let (w, dd) = (mae(&week), mae(&day));
     if w > 0.0 && dd > 0.0 { (w / dd).ln() } else { 0.0 }
-}
-
-/// How much of the history's variation its daily cycle carries, from 0 (none) to 1: one minus the
-/// ratio of the squared median absolute deviations of the remainder and of the detrended series,
-/// on hourly means (so that a 5-minute series and its hourly means agree), with the trend a
-/// centred rolling median over a day and the cycle the median of each hour of the day. Robust, so
-/// that a few incidents neither make nor hide a cycle; 0 under two days or with no spread.
-pub fn cycle_strength(y: &[f64], cal: Calendar) -> f64 {
-    let per_hour =
-        if cal.steps_per_day >= 24 && cal.steps_per_day.is_multiple_of(24) { cal.steps_per_day / 24 } else { 1 };
-    let x = crate::point::block_means(y, per_hour);
-    let m = cal.steps_per_day / per_hour;
-    let n = x.len();
-    if m < 2 || n < 2 * m || x.iter().any(|v| !v.is_finite()) {
-        return 0.0;
-    }
-    let half = m / 2;
-    let detrended: Vec<f64> = (0..n)
-        .map(|i| {
-            let window = &x[i.saturating_sub(half)..(i + m - half).min(n)];
-            x[i] - crate::point::median(window)
-        })
-        .collect();
-    let d = &detrended[n % m..];
-    let profile: Vec<f64> =
-        (0..m).map(|k| crate::point::median(&d.iter().skip(k).step_by(m).copied().collect::<Vec<f64>>())).collect();
-    let remainder: Vec<f64> = d.iter().enumerate().map(|(i, v)| v - profile[i % m]).collect();
-    let mad = |v: &[f64]| {
-        let c = crate::point::median(v);
-        crate::point::median(&v.iter().map(|x| (x - c).abs()).collect::<Vec<f64>>())
-    };
-    let (r, t) = (mad(&remainder), mad(d));
-    if t > 0.0 { (1.0 - (r / t).powi(2)).max(0.0) } else { 0.0 }
 }
 
 /// A candidate's evidence `S` from its per-origin log ratios `r` (log of its MAE over the
@@ -341,21 +303,11 @@ impl Forecaster for Engine {
                 .all(|((&i, s), (&e, &r))| !e || cands[i].prior <= 0.0 || r || *s >= 0.0);
         let eligible: Vec<bool> = eligible.iter().zip(&robust).map(|(&e, &r)| e && (!robust_only || r)).collect();
         let best = evidence.iter().zip(&eligible).filter(|(_, e)| **e).map(|(s, _)| *s).fold(f64::INFINITY, f64::min);
-        // The priors favour the cycle's models as far as the history shows a cycle.
-        let lowest = usable.iter().map(|&i| cands[i].prior).filter(|p| *p > 0.0).fold(f64::INFINITY, f64::min);
-        let cycle = self.settings.cycle_priors.map(|(none, full)| {
-            let f = cycle_strength(y, cal);
-            ((f - none) / (full - none).max(1e-9)).clamp(0.0, 1.0)
-        });
-        let prior = |p: f64| match cycle {
-            Some(g) if p > lowest => lowest + (p - lowest) * g,
-            _ => p,
-        };
         let raw: Vec<f64> = usable
             .iter()
             .zip(&evidence)
             .zip(&eligible)
-            .map(|((&i, s), &e)| if e { prior(cands[i].prior) * (-self.settings.eta * (s - best)).exp() } else { 0.0 })
+            .map(|((&i, s), &e)| if e { cands[i].prior * (-self.settings.eta * (s - best)).exp() } else { 0.0 })
             .collect();
         let total: f64 = raw.iter().sum();
         let mut weights: Vec<f64> = raw
@@ -699,39 +651,6 @@ mod tests {
         assert_eq!(s(&one_window, 0.0), one_window.iter().sum::<f64>());
         assert_eq!(s(&[0.7], 2.0), 0.7);
         assert_eq!(s(&[], 2.0), 0.0);
-    }
-
-    #[test]
-    fn cycle_strength_tells_a_daily_cycle_from_noise_and_incidents() {
-        use super::cycle_strength;
-        use crate::point::Calendar;
-        let mut rng = prescale_core::SplitMix64(5);
-        let noise: Vec<f64> = (0..24 * 12).map(|_| 100.0 + 20.0 * (rng.uniform() - 0.5)).collect();
-        let cycle: Vec<f64> = noise
-            .iter()
-            .enumerate()
-            .map(|(t, v)| v + 40.0 * (std::f64::consts::TAU * (t % 24) as f64 / 24.0).sin())
-            .collect();
-        let hourly = Calendar::new(24);
-        let (flat, daily) = (cycle_strength(&noise, hourly), cycle_strength(&cycle, hourly));
-        assert!(flat < 0.25 && daily > 0.8, "noise {flat:.2}, cycle {daily:.2}");
-        // Incidents on two afternoons neither make a cycle of noise nor hide a real one.
-        let mut incidents = noise.clone();
-        let mut cycle_with = cycle.clone();
-        for d in [3, 8] {
-            for t in d * 24 + 14..d * 24 + 18 {
-                incidents[t] *= 10.0;
-                cycle_with[t] *= 10.0;
-            }
-        }
-        assert!(cycle_strength(&incidents, hourly) < 0.25);
-        assert!(cycle_strength(&cycle_with, hourly) > 0.8);
-        // A 5-minute series is judged on its hourly means: the same cycle, the same verdict.
-        let five: Vec<f64> = cycle.iter().flat_map(|v| std::iter::repeat_n(*v, 12)).collect();
-        assert!((cycle_strength(&five, Calendar::new(288)) - daily).abs() < 1e-9);
-        // Under two days, or no spread: no cycle.
-        assert_eq!(cycle_strength(&cycle[..30], hourly), 0.0);
-        assert_eq!(cycle_strength(&[5.0; 96], hourly), 0.0);
     }
 
     proptest! {

@@ -16,7 +16,7 @@ pub mod seasons;
 pub mod synthetic;
 pub mod transform;
 
-pub use engine::{Candidate, CandidateScore, Engine, EngineSettings, cycle_strength, significant_evidence};
+pub use engine::{Candidate, CandidateScore, Engine, EngineSettings, significant_evidence};
 pub use error::ForecastError;
 pub use naive::{Season, SeasonalNaive};
 pub use prepare::{Prepared, prepare_history};
