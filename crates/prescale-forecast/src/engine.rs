@@ -88,8 +88,9 @@ pub struct Candidate {
 
 /// The engine as a [`Forecaster`]: every candidate is backtested at rolling origins on the
 /// series' own history and compared, origin by origin, with the reference candidate; weights are
-/// `prior · exp(−eta · S)` with `S` the sum over origins of log(MAE / reference MAE) (so evidence
-/// grows with the number of origins and a short, noisy history leaves the prior in charge).
+/// `prior · exp(−eta · S)` with `S` the sum over origins of log(MAE / reference MAE), scaled down
+/// where the origins disagree ([`significant_evidence`]): evidence grows with the number of
+/// origins and with their agreement, and a short, noisy history leaves the prior in charge.
 ///
 /// The priors favour the models that carry a cycle and follow the level; they must still show it.
 /// Where, over at least [`EngineSettings::robust_gate_origins`] origins, none of them did better
@@ -645,7 +646,7 @@ mod tests {
         // mean −0.1, standard error 0.2: half a standard error, a quarter of the way to 2.
         assert!((noisy - -0.5 * 0.25).abs() < 1e-12, "{noisy}");
         assert!(noisy < 0.0, "the sign stays");
-        // A lead of 3 standard errors counts in full; 0 turns the scaling off; one origin has no spread.
+        // A lead 7 standard errors from zero counts in full; 0 turns the scaling off; one origin has no spread.
         let clear = [-0.3, -0.2, -0.4, -0.3];
         assert_eq!(s(&clear, 2.0), clear.iter().sum::<f64>());
         assert_eq!(s(&one_window, 0.0), one_window.iter().sum::<f64>());
