@@ -247,6 +247,8 @@ impl Forecaster for Engine {
         // last week of history: how much better last week predicted it than the day before did
         // (ln r < 0 when the week repeats, > 0 when it does not), added at each origin scored daily.
         let week_log_ratio = weekly_evidence(y, cal);
+        let reference_mae: Vec<(usize, f64)> =
+            runs[reference].origins.iter().zip(&runs[reference].errors).map(|(&o, e)| (o, mae(e))).collect();
         let log_ratios: Vec<Vec<f64>> = usable
             .iter()
             .zip(&runs)
@@ -258,8 +260,8 @@ impl Forecaster for Engine {
                     .zip(&bt.errors)
                     .filter(|(origin, _)| **origin >= oldest_evidence)
                     .filter_map(|(&origin, e)| {
-                        let p = runs[reference].origins.iter().position(|&x| x == origin)?;
-                        let (base, own) = (mae(&runs[reference].errors[p]), mae(e));
+                        let &(_, base) = reference_mae.iter().find(|(o, _)| *o == origin)?;
+                        let own = mae(e);
                         let week = if weekly_now && !model.weekly_at(origin.min(max_train), cal) {
                             week_log_ratio
                         } else {
