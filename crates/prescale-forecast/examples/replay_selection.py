@@ -4,7 +4,9 @@ over series of MASE relative to seasonal naive). It scores the replayed engine, 
 alone, and the per-task hindsight best, the bound that no selection among these candidates can
 pass. The replay has no weekend or holiday wrapper around the engine, so its figures sit above the
 scorer's (2026-12-03: NAB hourly 0.865 replayed against the scorer's 0.848, cloudmon hourly 0.672
-against 0.619): compare rules with each other here, and confirm a rule with the scorer.
+against 0.619): compare rules with each other here, and confirm a rule with the scorer. Two more
+bounds are printed: the best single candidate per series, chosen knowing all its test windows, and
+a flat forecast at each test window's own median (the future's level known, no shape).
 
     bash ../shared/eval/score-nab.sh --prescale target/release/prescale --resolutions hourly,native --work /tmp/nab
     awk -F, 'NR>1 {print "/tmp/nab/tasks/"$13, $8}' /tmp/nab/tasks/manifest.csv \
@@ -133,12 +135,43 @@ def hindsight(tasks: list[dict], res: str) -> float:
     return headline(per)
 
 
+def hindsight_per_series(tasks: list[dict], res: str) -> float:
+    """The best single candidate per series over all its tasks, chosen knowing their test windows:
+    what picking one model per series can reach at best."""
+    per = {}
+    for t in tasks:
+        if t["res"] == res:
+            per.setdefault(t["series"], []).append(t)
+    logs = []
+    for ts in per.values():
+        mases = {}
+        for t in ts:
+            for c in t["dump"]["cands"]:
+                if c["forecast"]:
+                    mases.setdefault(c["name"], []).append(np.abs(t["y"] - np.array(c["forecast"])).mean() / t["scale"])
+        best = min(np.mean(v) for v in mases.values() if len(v) == len(ts))
+        logs.append(math.log(best / np.mean([t["naive"] for t in ts])))
+    return math.exp(np.mean(logs))
+
+
+def oracle_flat(tasks: list[dict], res: str) -> float:
+    """A flat forecast at the median of each test window: the best any forecast without a shape
+    can do, knowing the future's level."""
+    per = {}
+    for t in tasks:
+        if t["res"] == res:
+            per.setdefault(t["series"], []).append((np.abs(t["y"] - np.median(t["y"])).mean() / t["scale"], t["naive"]))
+    return headline(per)
+
+
 def main() -> None:
     work, suite = sys.argv[1], sys.argv[2]
     tasks = load(work, suite)
     names = [c["name"] for c in tasks[0]["dump"]["cands"] if not c["extra"]]
     for res in sorted({t["res"] for t in tasks}):
-        print(f"{suite} {res}: engine {score(tasks, engine, res):.3f}, hindsight best per task {hindsight(tasks, res):.3f}")
+        print(f"{suite} {res}: engine {score(tasks, engine, res):.3f}, hindsight best per task {hindsight(tasks, res):.3f}, "
+              f"best single candidate per series {hindsight_per_series(tasks, res):.3f}, "
+              f"flat at each test window's median {oracle_flat(tasks, res):.3f}")
         for name in names:
             alone = score(tasks, lambda d, n=name: [1.0 if c["name"] == n else 0.0 for c in d["cands"]], res)
             print(f"    {name:32s} alone {alone:.3f}")
