@@ -473,7 +473,11 @@ impl Config {
     /// The demo configuration.
     pub fn demo() -> Result<Self> {
         let dir = demo_dir()?;
-        Self::parse(DEMO_CONFIG, &dir, "the built-in demo configuration")
+        let origin = format!(
+            "the built-in demo configuration (a copy of {}: edit that and pass it with --config)",
+            dir.join("prescale.toml").display()
+        );
+        Self::parse(DEMO_CONFIG, &dir, &origin)
     }
 
     fn validate(&self) -> Result<()> {
@@ -544,12 +548,10 @@ impl Config {
         if self.forecast.levels.is_empty() {
             bail!("[forecast] levels is empty: give the interval levels to forecast, e.g. [50, 80, 90, 95]");
         }
-        if self.plan.lead_time_mins < 0 || self.plan.min_hold_mins < 0 {
-            bail!(
-                "[plan] lead_time_mins = {} and min_hold_mins = {} must be 0 or more (minutes)",
-                self.plan.lead_time_mins,
-                self.plan.min_hold_mins
-            );
+        for (key, v) in [("lead_time_mins", self.plan.lead_time_mins), ("min_hold_mins", self.plan.min_hold_mins)] {
+            if !(0..=1440).contains(&v) {
+                bail!("[plan] {key} = {v} must be between 0 and 1440 minutes (a day)");
+            }
         }
         for l in &self.forecast.levels {
             Level::new(*l).with_context(|| "[forecast] levels")?;

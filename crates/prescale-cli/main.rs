@@ -160,9 +160,10 @@ struct ShowArgs {
     /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows instead
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
-    /// Forecast horizon for --input, e.g. 48h, 2d, 90m (at most 14d)
-    #[arg(long, default_value = "48h", allow_hyphen_values = true)]
-    horizon: String,
+    /// Forecast horizon, e.g. 48h, 2d, 90m (at most 14d) [default: 48h for --input; all the
+    /// stored forecast holds for --group, which this shortens]
+    #[arg(long, allow_hyphen_values = true)]
+    horizon: Option<String>,
     /// Interval levels in percent, comma-separated
     #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true)]
     levels: Vec<f64>,
@@ -204,9 +205,10 @@ struct BacktestArgs {
     /// Models to score, comma-separated: auto, mstl, profile, ets, median, seasonal-naive, ridge, config
     #[arg(long, value_delimiter = ',', default_value = "auto,mstl,profile,median,seasonal-naive")]
     models: Vec<String>,
-    /// Origins: the last N non-overlapping horizons of the history
-    #[arg(long, default_value_t = 3)]
-    origins: usize,
+    /// Origins: the last N non-overlapping horizons of the history (fewer where the history is
+    /// too short for N, with a warning)
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    origins: u16,
     /// Forecast horizon from each origin, e.g. 48h
     #[arg(long, default_value = "48h", allow_hyphen_values = true)]
     horizon: String,
@@ -407,7 +409,7 @@ struct SimulateArgs {
     #[arg(long)]
     max: Option<u32>,
     /// Minutes from launch until an instance serves
-    #[arg(long, value_name = "MINUTES", default_value_t = 5)]
+    #[arg(long, value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1440))]
     boot_mins: u32,
     /// Price of one on-demand instance-hour, for a dollar column [default with --group: the
     /// group's instance_hour_price, else [cost]'s]
@@ -468,18 +470,18 @@ struct SimulateArgs {
     step_in_periods: Option<u32>,
     /// Minutes a lowered floor must stay down, else the dip is filled [default: 60, or the config's
     /// [plan] min_hold_mins]
-    #[arg(long, value_name = "MINUTES")]
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]
     min_hold_mins: Option<u32>,
     /// Minutes before the demand the planned capacity is in place [default: 10, or the config's
     /// [plan] lead_time_mins]
-    #[arg(long, value_name = "MINUTES")]
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]
     lead_time_mins: Option<u32>,
     /// Days of history before the first nightly forecast (at least 1; the forecast needs two days to
     /// fit more than a median)
-    #[arg(long, value_name = "DAYS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "DAYS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=3650))]
     min_history_days: u32,
     /// Minutes between two scale-ins of target tracking
-    #[arg(long, value_name = "MINUTES", default_value_t = 5)]
+    #[arg(long, value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1440))]
     cooldown_mins: u32,
     /// Policies to compare, comma-separated: reactive, step, static, scheduled, aws-style, prescale,
     /// oracle

@@ -316,7 +316,7 @@ pub fn change_line(c: &Change) -> String {
 
 fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> {
     let raised = g.raised_max.map_or(String::new(), |m| format!(" (MaxSize raised to {m} for the peak)"));
-    writeln!(out, "\n{} ({}), bounds {}..{}{raised}", g.group, g.environment, g.bounds.min(), g.bounds.max())?;
+    writeln!(out, "\n{} ({}), bounds {}–{}{raised}", g.group, g.environment, g.bounds.min(), g.bounds.max())?;
     if let Some(f) = &g.forecast {
         writeln!(
             out,
@@ -428,7 +428,7 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
 }
 
 /// The nightly summary: per group the model, the forecast peak with its interval, the planned
-/// actions and the diff.
+/// actions, the instance-hours their floors hold against a fleet fixed at the peak's floor, and the diff.
 pub fn summary(
     out: &mut impl Write,
     plan: &CapacityPlan,
@@ -436,8 +436,17 @@ pub fn summary(
     results: &[GroupApply],
     execute: bool,
 ) -> Result<()> {
-    let mut t =
-        table(&["group", "env", "model", "forecast peak", "80 % interval", "95 % interval", "floors", "changes"]);
+    let mut t = table(&[
+        "group",
+        "env",
+        "model",
+        "forecast peak",
+        "80 % interval",
+        "95 % interval",
+        "floors",
+        "floor inst-h vs fixed at peak",
+        "changes",
+    ]);
     for g in &plan.groups {
         let fit =
             fits.iter().find(|f| f.id.group == g.group && g.forecast.as_ref().is_some_and(|s| s.metric == f.id.metric));
@@ -611,7 +620,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     )?;
     writeln!(
         out,
-        "capacity {} per instance ({}), target {:.0} %, instances {}..={}, boot {} min, prescale at P{:.0}{} with lead {} min",
+        "capacity {} per instance ({}), target {:.0} %, instances {}–{}, boot {} min, prescale at P{:.0}{} with lead {} min",
         num(s.capacity_per_instance),
         s.capacity_source,
         s.target_utilization * 100.0,
@@ -748,7 +757,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
         )?;
         writeln!(
             out,
-            "capacity {} per instance ({}), instances {}..={}, boot {} min",
+            "capacity {} per instance ({}), instances {}–{}, boot {} min",
             num(s.capacity_per_instance),
             s.capacity_source,
             s.min_size,
@@ -792,7 +801,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
                 x.worst_shortfall_instances.to_string(),
                 x.scale_out_mins.map_or("not in the peak".into(), |m| m.to_string()),
                 yes(x.scale_out_within_target),
-                x.scale_in_mins.map_or("-".into(), |m| m.to_string()),
+                x.scale_in_mins.map_or("never".into(), |m| m.to_string()),
                 x.reversals_within_hour.to_string(),
                 yes(x.thrashed),
                 num(x.instance_hours),
@@ -832,7 +841,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
         out,
         "\nscale-out: minutes from the onset until serving capacity covers demand for the rest of the peak \
          (target ≤ {SCALE_OUT_TARGET_MINS}); scale-in: minutes from the end of the peak until the paid instances are down \
-         to what the load needs at 90 % of the target; thrashed: more direction reversals less than an hour after \
+         to what the load needs at 90 % of the target (never: not by the end of the figures); thrashed: more direction reversals less than an hour after \
          the previous change than the oracle, which follows the load exactly (the oracle's own count: those the \
          load forces)"
     )?;

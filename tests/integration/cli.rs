@@ -113,6 +113,35 @@ fn stages_run_one_by_one_with_a_config_file() {
 }
 
 #[test]
+fn a_file_that_cannot_be_read_costs_its_series_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg_path = tmp.path().join("prescale.toml");
+    let good = demo_config_text();
+    std::fs::write(&cfg_path, &good).unwrap();
+    let out = tmp.path().join("out");
+    let ingest = || {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z", "ingest"]);
+        run(&mut c)
+    };
+    let (code, _, err) = ingest();
+    assert_eq!(code, 0, "{err}");
+    let stored = tmp.path().join("store/metrics/v1/web-prod/requests.parquet");
+    let before = std::fs::read(&stored).unwrap();
+    // web-prod's file goes missing: it is named, keeps what the store holds, and the other
+    // groups are ingested; exit 1.
+    let moved = good.replacen("web-prod-requests.csv", "web-prod-requests-gone.csv", 1);
+    assert_ne!(moved, good, "the demo config names web-prod's file");
+    std::fs::write(&cfg_path, moved).unwrap();
+    let (code, text, err) = ingest();
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("web-prod/requests: not stored") && err.contains("web-prod-requests-gone.csv"), "{err}");
+    assert!(err.contains("1 of 3 series could not be stored"), "{err}");
+    assert!(text.contains("api-staging/requests") && text.contains("worker-dev/jobs"), "{text}");
+    assert_eq!(std::fs::read(&stored).unwrap(), before, "the stored series is unchanged");
+}
+
+#[test]
 fn bad_configuration_is_refused_with_a_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();
@@ -557,6 +586,20 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
             .arg("--input")
             .arg(p))
     };
+
+    // Durations past what a clock can hold are refused, not a panic.
+    for args in [
+        &["forecast", "show", "--horizon", "9999999999999d"][..],
+        &["backtest", "--horizon", "9999999999999d"],
+        &["backtest", "--train", "9999999999999d"],
+    ] {
+        let (code, _, err) = run(prescale().args(args).arg("--input").arg(&good));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains("longer than ten years") && !err.contains("panicked"), "{args:?}: {err}");
+    }
+    let (code, _, err) = run(prescale().args(["simulate", "--min-history-days", "4294967295", "--input"]).arg(&good));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--min-history-days") && !err.contains("panicked"), "{err}");
 
     // Epoch milliseconds are read as such (not as seconds 50,000 years ahead).
     let ms = write("ms.csv", four_days(|t| (t * 1000).to_string(), |i| daily_load(i).to_string()));

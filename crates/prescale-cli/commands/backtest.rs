@@ -14,7 +14,7 @@ pub(crate) fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<M
 pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     use prescale_forecast::evaluate::{EvalSettings, evaluate_with};
     let settings = EvalSettings {
-        origins: args.origins.max(1),
+        origins: usize::from(args.origins),
         horizon: parse_horizon(&args.horizon)?,
         train: parse_horizon(&args.train).context("--train")?,
         levels: cli_levels(&args.levels)?,
@@ -68,18 +68,36 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         }
         let mut failed = Vec::new();
         for (m, spec) in &specs {
+            let started = std::time::Instant::now();
             match evaluate_with(m, spec, options, s, &settings) {
-                Ok(sc) => rows.push(sc),
+                Ok(sc) => {
+                    eprintln!("  {m}: {} origins in {:.1} s", sc.runs.len(), started.elapsed().as_secs_f64());
+                    rows.push(sc);
+                }
                 Err(e) => failed.push((m, e.to_string())),
             }
         }
         // A history too short for one origin fails every model alike: said once, with what to try.
         let held = Duration::seconds(s.len() as i64 * s.step_secs());
         if rows.is_empty() && held < settings.horizon + Duration::days(2) {
+            let hint = if held > Duration::days(2) + Duration::hours(1) {
+                "backtest a shorter horizon from fewer origins (e.g. --horizon 12h --origins 1), or ingest more history"
+            } else {
+                "ingest more history: two days and some hours at the least"
+            };
             bail!(
                 "{name}: no model could be backtested: the history holds {:.1} days, and an origin needs two days of \
-                 history before it and --horizon {} after it\nhint: backtest a shorter horizon from fewer origins \
-                 (e.g. --horizon 12h --origins 1), or ingest more history",
+                 history before it and --horizon {} after it\nhint: {hint}",
+                held.num_seconds() as f64 / 86_400.0,
+                args.horizon
+            );
+        }
+        let fitted = rows.iter().map(|r| r.runs.len()).max().unwrap_or(0);
+        if !rows.is_empty() && fitted < settings.origins {
+            warn!(
+                "{name}: {fitted} of the {} origins asked for fit in {:.1} days of history (each needs two days \
+                 before it and --horizon {} after it, and a separate stretch of the history to score)",
+                settings.origins,
                 held.num_seconds() as f64 / 86_400.0,
                 args.horizon
             );

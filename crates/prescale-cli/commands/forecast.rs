@@ -213,17 +213,18 @@ pub fn parse_horizon(s: &str) -> Result<Duration> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
     let n: i64 = num.parse().with_context(|| format!("horizon {s:?}: expected a number and a unit, e.g. 48h"))?;
     let d = match unit {
-        "s" => Duration::seconds(n),
-        "m" | "min" => Duration::minutes(n),
-        "h" | "" => Duration::hours(n),
-        "d" => Duration::days(n),
-        "w" => Duration::weeks(n),
+        "s" => Duration::try_seconds(n),
+        "m" | "min" => Duration::try_minutes(n),
+        "h" | "" => Duration::try_hours(n),
+        "d" => Duration::try_days(n),
+        "w" => Duration::try_weeks(n),
         other => bail!("horizon {s:?}: unknown unit {other:?} (use s, m, h, d or w)"),
     };
-    if d <= Duration::zero() {
-        bail!("horizon {s:?} must be positive");
+    match d {
+        Some(d) if d <= Duration::zero() => bail!("horizon {s:?} must be positive"),
+        Some(d) if d <= Duration::days(3650) => Ok(d),
+        _ => bail!("horizon {s:?} is longer than ten years"),
     }
-    Ok(d)
 }
 
 /// The grid step of raw samples: the median spacing of their distinct timestamps (missing samples
@@ -261,8 +262,16 @@ pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series>
     let (series, report) = regularize(&raw, step, grid).with_context(|| path.display().to_string())?;
     let missing = format!("slots missing (gaps over {} s)", grid.max_interpolate_secs);
     let r = &report;
+    // Regular stamps a fixed offset past the grid (a clock at :02, :07, …) are one repair, said once.
+    let mut phases = raw.iter().map(|s| s.ts.timestamp().rem_euclid(step));
+    let first = phases.next().unwrap_or(0);
+    let offset = (first != 0 && phases.all(|p| p == first)).then_some(first);
+    let snapped = match offset {
+        Some(o) => format!("every stamp {o} s past it, moved onto it"),
+        None => "off the grid snapped to it".to_string(),
+    };
     let repairs: Vec<String> = [
-        (r.snapped, "off the grid snapped to it"),
+        (if offset.is_some() { 0 } else { r.snapped }, snapped.as_str()),
         (r.duplicates, "duplicates averaged"),
         (r.non_finite, "non-finite dropped"),
         (r.out_of_order, "out of order sorted"),
@@ -272,6 +281,7 @@ pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series>
     .iter()
     .filter(|(count, _)| *count > 0)
     .map(|(count, what)| format!("{count} {what}"))
+    .chain(offset.map(|_| snapped.clone()))
     .collect();
     if !repairs.is_empty() {
         warn!("{}: repaired the input onto a {step} s grid: {}", path.display(), repairs.join(", "));
@@ -284,13 +294,13 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let config = g.config.as_deref().map(Config::load).transpose()?;
     let series = read_input(path, config.as_ref())?;
     let step = series.step_secs();
-    let horizon = parse_horizon(&args.horizon)?;
+    let text = args.horizon.as_deref().unwrap_or("48h");
+    let horizon = parse_horizon(text)?;
     if horizon > Duration::days(14) {
         bail!(
-            "--horizon {} is beyond two weeks: the intervals are calibrated on 48 h backtests and carried out from \
+            "--horizon {text} is beyond two weeks: the intervals are calibrated on 48 h backtests and carried out from \
              there, so further out they would mean little\nhint: forecast at most 14d (336h), as [forecast] \
-             horizon_hours allows",
-            args.horizon
+             horizon_hours allows"
         );
     }
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
@@ -354,6 +364,25 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         e => anyhow::Error::from(e).context(format!("cannot read the forecast for {id}")),
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
+    let mut forecast = forecast;
+    if let Some(text) = &args.horizon {
+        let step = forecast.step_secs.max(1);
+        let steps = usize::try_from((parse_horizon(text)?.num_seconds() + step - 1) / step).unwrap_or(usize::MAX);
+        if steps > forecast.len() {
+            bail!(
+                "the stored forecast for {id} covers {} steps of {step} s ({:.0} h), less than --horizon {text}\nhint: \
+                 ask for that or less, or raise [forecast] horizon_hours in {} and run `prescale forecast fit`",
+                forecast.len(),
+                forecast.len() as f64 * step as f64 / 3600.0,
+                ctx.config.origin
+            );
+        }
+        forecast.point.truncate(steps);
+        for iv in &mut forecast.intervals {
+            iv.lower.truncate(steps);
+            iv.upper.truncate(steps);
+        }
+    }
     let levels = cli_levels(&args.levels)?;
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
     output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)

@@ -2,7 +2,13 @@
 
 use super::*;
 
-pub(crate) fn source(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Box<dyn MetricSource>> {
+/// A source and the one series it holds (`None`: every series asked for).
+pub(crate) type Source = (Option<MetricId>, Box<dyn MetricSource>);
+
+/// The sources to ingest the groups from: one per file for CSV and Parquet, each with the series
+/// it holds (so that a file that cannot be read costs that series alone), and one for CloudWatch
+/// serving them all (`None`: a failed request fails every series).
+pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>> {
     let c = &ctx.config;
     let files = || -> Vec<(MetricId, PathBuf)> {
         groups
@@ -14,9 +20,15 @@ pub(crate) fn source(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Box<dyn Metri
             })
             .collect()
     };
+    let one = |id: MetricId, src: Box<dyn MetricSource>| (Some(id), src);
     Ok(match c.ingest.source {
-        SourceKind::Csv => Box::new(CsvSource::new(files())),
-        SourceKind::Parquet => Box::new(ParquetSource::new(files())),
+        SourceKind::Csv => {
+            files().into_iter().map(|(id, path)| one(id.clone(), Box::new(CsvSource::new(vec![(id, path)])))).collect()
+        }
+        SourceKind::Parquet => files()
+            .into_iter()
+            .map(|(id, path)| one(id.clone(), Box::new(ParquetSource::new(vec![(id, path)]))))
+            .collect(),
         SourceKind::Cloudwatch => {
             let queries = groups
                 .iter()
@@ -30,7 +42,7 @@ pub(crate) fn source(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Box<dyn Metri
                     })
                 })
                 .collect();
-            Box::new(CloudWatchSource::new(queries, &aws_options(c))?)
+            vec![(None, Box::new(CloudWatchSource::new(queries, &aws_options(c))?) as Box<dyn MetricSource>)]
         }
     })
 }
@@ -71,7 +83,12 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let groups = selected(ctx, f)?;
     let c = &ctx.config;
     let period = c.ingest.period_secs;
-    let mut src = source(ctx, &groups)?;
+    let srcs = sources(ctx, &groups)?;
+    let what = match c.ingest.source {
+        SourceKind::Csv => format!("csv ({} files)", srcs.len()),
+        SourceKind::Parquet => format!("parquet ({} files)", srcs.len()),
+        SourceKind::Cloudwatch => srcs.first().map(|(_, s)| s.describe()).unwrap_or_default(),
+    };
     let range = match c.ingest.source {
         SourceKind::Cloudwatch => {
             let end = ctx.now.duration_trunc(Duration::seconds(period)).unwrap_or(ctx.now);
@@ -79,24 +96,32 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         }
         _ => None,
     };
-    info!("ingesting {} groups from {}", groups.len(), src.describe());
+    info!("ingesting {} groups from {what}", groups.len());
     let asked: usize = groups.iter().map(|g| Config::series_ids(g).len()).sum();
-    let fetched = match src
-        .fetch(range)
-        .with_context(|| format!("ingest from {} failed; the store is unchanged", src.describe()))
-    {
-        Ok(f) => f,
-        Err(e) if carry_on => {
-            warn!("{}\n(going on with what the store holds)", explain(&e));
-            return Ok((Vec::new(), asked, asked));
+    let mut fetched = Vec::new();
+    let mut failed = 0;
+    for (series, mut src) in srcs {
+        match (src.fetch(range), series) {
+            (Ok(f), _) => fetched.extend(f),
+            // A file that cannot be read: that series is named and left as stored, the others go on.
+            (Err(e), Some(id)) => {
+                warn!("{id}: not stored, its stored data is unchanged: {}", explain(&anyhow::Error::from(e)));
+                failed += 1;
+            }
+            (Err(e), None) => {
+                let e = anyhow::Error::from(e).context(format!("ingest from {what} failed; the store is unchanged"));
+                if !carry_on {
+                    return Err(e);
+                }
+                warn!("{}\n(going on with what the store holds)", explain(&e));
+                return Ok((Vec::new(), asked, asked));
+            }
         }
-        Err(e) => return Err(e),
-    };
+    }
     let store = MetricStore::open(&ctx.store_dir)?;
     // One writer at a time: a manual ingest beside the nightly job would otherwise lose rows.
     let _lock = store.lock_for_writing(std::time::Duration::from_secs(120))?;
     let mut done = Vec::new();
-    let mut failed = 0;
     for (id, raw) in fetched {
         if raw.is_empty() {
             warn!(
@@ -106,7 +131,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             failed += 1;
             continue;
         }
-        match store.ingest(&id, &raw, period, &c.ingest.grid, &src.describe()) {
+        match store.ingest(&id, &raw, period, &c.ingest.grid, &what) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
                 done.push(s);

@@ -146,7 +146,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let results = revert(&ctx, &args.groups, args.execute)?;
             output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
             if !args.execute {
-                eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
+                if results.iter().all(|r| r.changes.is_empty() && r.error.is_none()) {
+                    eprintln!("dry run: prescale has nothing in these groups to remove");
+                } else {
+                    eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
+                }
             }
             fail_on_partial(&results, args.execute)
         }
@@ -159,6 +163,19 @@ pub fn run(cli: Cli) -> Result<()> {
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
             let results = apply(&ctx, &plan, args.execute, &overrides)?;
             output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
+            let made: usize = results
+                .iter()
+                .map(|r| r.changes.len().saturating_sub(r.report.as_ref().map_or(0, |p| p.failed.len())))
+                .sum();
+            if args.execute {
+                eprintln!(
+                    "{made} change{} made in {} group{}; each is in {}",
+                    if made == 1 { "" } else { "s" },
+                    results.len(),
+                    if results.len() == 1 { "" } else { "s" },
+                    ctx.out.join("audit.jsonl").display()
+                );
+            }
             fail_on_partial(&results, args.execute)
         }
         Command::Nightly(args) => nightly(&context(&cli.global)?, &args),

@@ -402,7 +402,17 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             hours_without: prescale_plan::instance_hours(&p.baseline),
             hours_with: prescale_plan::instance_hours(&p.plan),
             price: ctx.config.price(&p.plan.group),
-            decisions: p.decisions.clone(),
+            // The events' decisions, and the plan's own where MaxSize cut the floors (the group
+            // cannot follow the forecast there, events or not).
+            decisions: p.decisions.iter().chain(p.plan.decisions.iter().filter(|d| d.what.contains("MaxSize"))).fold(
+                Vec::new(),
+                |mut v: Vec<prescale_core::PlanDecision>, d| {
+                    if !v.iter().any(|x| x.what == d.what) {
+                        v.push(d.clone());
+                    }
+                    v
+                },
+            ),
         })
         .collect();
     let mut out = std::io::stdout().lock();
@@ -417,6 +427,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
                     "extra_instance_hours": r.hours_with - r.hours_without,
                     "instance_hour_price": r.price,
                     "extra_cost": r.price.map(|p| p * (r.hours_with - r.hours_without)),
+                    "decisions": r.decisions.iter().map(|d| serde_json::json!({"what": d.what, "why": d.why})).collect::<Vec<_>>(),
                 })
             })
             .collect();

@@ -133,6 +133,15 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
+            // The replay's metric is the load over the serving capacity, not the group's own.
+            eprintln!(
+                "note: utilization here is {id} over {} per instance; the plan's target tracking on {} = {} is \
+                 replayed as {:.0} % of it (the group's target_utilization), its step alarms at the same ratio",
+                crate::output::num(ps.capacity_per_instance),
+                ps.reactive.metric,
+                ps.reactive.target_value,
+                s.target_utilization * 100.0
+            );
             s.lead_time_mins =
                 args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes().max(0)).unwrap_or(10));
             s.min_hold_mins =

@@ -5,7 +5,9 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum CoreError {
     /// An interval level outside (0, 1).
-    #[error("interval level {0} is not inside (0, 1) (write 0.8 or 80 for an 80 % interval)")]
+    #[error(
+        "interval level {0} is neither a percentage in [1, 100) nor a fraction in (0, 1): write 80 (or 0.8) for an 80 % interval"
+    )]
     BadLevel(f64),
     /// A grid step that is not a positive number of seconds.
     #[error("grid step must be a positive number of seconds, got {0}")]

@@ -227,7 +227,7 @@ impl Forecaster for Engine {
                 usable.iter().map(|&i| cands[i].model.name()).collect::<Vec<_>>().join(" and ")
             ));
         } else if n < 14 * m && cands.len() > 1 {
-            warnings.push(format!("history holds {:.1} days, less than two weeks: {DAILY_ONLY}", days_held));
+            warnings.push(format!("history holds {:.1} days, less than two weeks: the weekly models run in their daily form, {DAILY_ONLY}", days_held));
         }
         if usable.is_empty() {
             return Err(ForecastError::TooShort {

@@ -410,8 +410,10 @@ impl Forecaster for Holidays {
             let (m, offset) = (history.steps_per_day(), self.days.weekends.unwrap_or(0));
             let local = (history.start().timestamp() + offset).div_euclid(step);
             let first = usize::try_from((-local).rem_euclid(m as i64)).unwrap_or(0);
-            let end = first + values.len().saturating_sub(first) / m.max(1) * m;
-            if let Some(r) = last_day_stands_out(&values[..end], m, &days[..end]) {
+            // No whole day (a history under a day, or one that does not reach a midnight): nothing to compare.
+            let whole = values.len().saturating_sub(first) / m.max(1) * m;
+            let end = first + whole;
+            if let Some(r) = (whole > 0).then(|| last_day_stands_out(&values[..end], m, &days[..end])).flatten() {
                 let day = history.start() + Duration::seconds((end - m) as i64 * step + offset);
                 warnings.push(format!(
                     "the history's last day ({}) ran at {r:.2} × the load of the same weekday in the weeks before: \
@@ -587,6 +589,21 @@ mod tests {
         // Configured as a holiday, it is no longer news.
         let w = fit(&y, holidays(&flags(&[20])));
         assert!(!w.iter().any(|w| w.contains("last day")), "{w:?}");
+    }
+
+    #[test]
+    fn a_history_that_reaches_no_midnight_is_forecast() {
+        // Under a day of 5-minute points from 11:15 (a group added that morning): no whole local
+        // day to compare, a forecast all the same (it once sliced past the history's end).
+        let start = chrono::DateTime::from_timestamp(MONDAY * DAY + 11 * 3600 + 900, 0).unwrap();
+        for n in [2, 20, 114, 150] {
+            let model =
+                Holidays { inner: crate::ModelSpec::Auto.build(), days: weekends(0), bounds: Bounds::default() };
+            let y: Vec<f64> = (0..n).map(|t| 50.0 + (t % 7) as f64).collect();
+            let fitted = model.fit(&Series::new(start, 300, y).unwrap()).unwrap();
+            let f = fitted.predict(24, &[prescale_core::Level::new(0.8).unwrap()]).unwrap();
+            assert!(f.point.iter().all(|p| p.is_finite()), "{n} points: {f:?}");
+        }
     }
 
     /// Weekends alone, at `offset` from UTC.

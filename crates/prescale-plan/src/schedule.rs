@@ -360,7 +360,7 @@ pub fn plan_group(
     }
     if filled > 0 {
         decide(
-            format!("filled {filled} short dips"),
+            format!("filled {filled} short dip{}", if filled == 1 { "" } else { "s" }),
             format!("a floor only steps down when it can stay down for {} min", s.min_hold.num_minutes()),
         );
     }
@@ -609,7 +609,7 @@ mod tests {
         let plan = plan_group("g", "prod", Some(&forecast(p, 0.0)), &s, t0());
         let levels: Vec<u32> = plan.scheduled_actions.iter().map(|a| a.min_size.unwrap()).collect();
         assert_eq!(levels, vec![10, 2, 1]);
-        assert!(plan.decisions.iter().any(|d| d.what.contains("filled 1 short dips")));
+        assert!(plan.decisions.iter().any(|d| d.what.contains("filled 1 short dip")));
     }
 
     #[test]

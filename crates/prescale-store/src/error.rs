@@ -85,7 +85,7 @@ pub enum StoreError {
     },
     /// A JSON file of the store cannot be read or written.
     #[error(
-        "{} is not a valid events file\nhint: fix it by hand (the error below says where) or move it aside; prescale never overwrites a file it cannot read",
+        "{} is not a valid events file\nhint: fix it by hand (the line and column are on the line above) or move it aside; prescale never overwrites a file it cannot read",
         path.display()
     )]
     Json {

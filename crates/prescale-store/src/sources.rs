@@ -124,6 +124,21 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
         if rec.iter().all(str::is_empty) {
             continue;
         }
+        // More fields than the header names (empty ones after a trailing comma aside): a value
+        // written with a decimal comma (`1,2`) or an unquoted field would be read wrong, so the row
+        // is refused rather than guessed at.
+        if rec.iter().skip(headers.len()).any(|f| !f.is_empty()) {
+            return Err(parse_err(
+                line,
+                format!(
+                    "{} fields where the header names {}: {:?}\nhint: write decimals with a point (1.2, not 1,2) and \
+                     quote any field that holds a comma",
+                    rec.len(),
+                    headers.len(),
+                    rec.iter().collect::<Vec<_>>().join(",")
+                ),
+            ));
+        }
         let ts_text = rec.get(ti).unwrap_or("");
         let ts = parse_timestamp(ts_text).ok_or_else(|| {
             parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC) or epoch seconds, milliseconds, microseconds or nanoseconds"))
@@ -334,6 +349,10 @@ mod tests {
             let e = read_csv_samples(&p).unwrap_err().to_string();
             assert!(e.contains(says), "{text:?}: {e}");
         }
+        // A decimal comma makes a third field: refused with its line, not read as 1.
+        std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,1,2\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("x.csv:3") && e.contains("3 fields where the header names 2"), "{e}");
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,1.7e308\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:3") && e.contains("1.7e308"), "{e}");
