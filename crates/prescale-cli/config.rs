@@ -134,7 +134,7 @@ pub struct IngestConfig {
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        Self { source: SourceKind::Cloudwatch, lookback_days: 14, period_secs: 300, grid: GridPolicy::default() }
+        Self { source: SourceKind::Cloudwatch, lookback_days: 15, period_secs: 300, grid: GridPolicy::default() }
     }
 }
 
@@ -682,6 +682,27 @@ impl Config {
                     g.reactive.target_value
                 );
             }
+            let target = g.reactive.target_value;
+            if g.reactive.metric == "ASGAverageCPUUtilization" && !(1.0..100.0).contains(&target) {
+                bail!(
+                    "group {:?}: reactive.target_value = {target} for ASGAverageCPUUtilization must be a percent from 1 \
+                     to under 100 ({})",
+                    g.name,
+                    if target < 1.0 {
+                        format!("{:.0} for {:.0} %, not the fraction", target * 100.0, target * 100.0)
+                    } else {
+                        "CPU never goes above 100 %: target tracking could not scale out, nor a step alarm above it fire"
+                            .to_string()
+                    }
+                );
+            }
+            if g.reactive.metric == "ALBRequestCountPerTarget" && g.reactive.resource_label.is_none() {
+                bail!(
+                    "group {:?}: reactive.metric = \"ALBRequestCountPerTarget\" needs reactive.resource_label, the \
+                     target group's label: \"app/<load-balancer>/<id>/targetgroup/<target-group>/<id>\"",
+                    g.name
+                );
+            }
             if let Err(e) = g.reactive.step.validate(
                 &g.reactive.metric,
                 g.reactive.resource_label.as_deref(),
@@ -948,6 +969,12 @@ mod tests {
         assert!(DEMO_CONFIG.contains(web));
         for (extra, want) in [
             ("reactive = { metric = \"Custom\", target_value = 5.0 }", "reactive.step.enabled"),
+            ("reactive = { target_value = 0.7 }", "70 for 70 %, not the fraction"),
+            ("reactive = { target_value = 150.0 }", "CPU never goes above 100 %"),
+            (
+                "reactive = { metric = \"ALBRequestCountPerTarget\", target_value = 60.0, step = { enabled = false } }",
+                "needs reactive.resource_label",
+            ),
             ("reactive = { target_value = 50.0, step = { period_secs = 45 } }", "step.period_secs = 45"),
             ("reactive = { target_value = 50.0, step = { in_threshold = 60.0 } }", "below the scale-out threshold"),
             ("reactive = { target_value = 50.0, step = { out_steps = [] } }", "above_pct = 0"),

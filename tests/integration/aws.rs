@@ -604,8 +604,11 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     // Two lines per change: `attempting` before the call, then its outcome.
     let applied_lines = std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count();
     assert_eq!(applied_lines, 2 * owned);
-    // A raised MaxSize (as a peak's action that ran would leave it) is reported, not changed.
-    aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).max_size(26).send()).unwrap();
+    // A raised MaxSize and MinSize (as a peak's action and a floor that ran would leave them) are
+    // reported, not changed.
+    aws.rt
+        .block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).max_size(26).min_size(6).send())
+        .unwrap();
 
     // Dry run: lists every object of ours and only those, changes nothing.
     let (code, text, err) = run_(&["apply", "--revert", "--group", group]);
@@ -618,6 +621,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         text.contains("MaxSize is 26, above the configured max_size 20") && text.contains("--max-size 20"),
         "{text}"
     );
+    assert!(text.contains("MinSize is 6, above the configured min_size 1") && text.contains("--min-size 1"), "{text}");
     assert!(err.contains("dry run: nothing was changed"), "{err}");
     assert_eq!(ours(&aws), planned);
 

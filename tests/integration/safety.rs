@@ -145,7 +145,15 @@ fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let cfg = demo_config(tmp.path(), "");
-    ok(&mut cmd(&cfg, &out, &["nightly"]));
+    // Floors in place for every group.
+    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    let floors_of = |group: &str| -> serde_json::Value {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap()).unwrap();
+        state.as_array().unwrap().iter().find(|g| g["group"] == group).unwrap()["scheduled_actions"].clone()
+    };
+    let in_place = floors_of("web-prod");
+    assert!(in_place.as_array().unwrap().len() > 2, "{in_place}");
     // The configuration's store is relative to its own folder.
     let store = tmp.path().join("store/metrics/v1");
     let damaged = store.join("web-prod/requests.parquet");
@@ -164,13 +172,21 @@ fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
     assert!(!text.contains("web-prod/requests"), "{text}");
     assert_eq!(std::fs::read(&damaged).unwrap(), &bytes[..bytes.len() / 2], "the damaged file is left for a person");
 
-    // nightly: every group is still planned (this one with its reactive policy), and the run fails.
-    let (code, text, err) = run(&mut cmd(&cfg, &out, &["nightly"]));
+    // nightly --execute: the other groups are planned and applied; this one is left out of the
+    // plan, so the floors in place stay (a plan without its load would take them down), and the
+    // run fails. `plan` alone says the same and fails too.
+    let (code, text, err) = run(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(err.contains("1 series could not be stored and 1 got no forecast"), "{err}");
+    assert!(err.contains("1 group not planned, its floors in place left as they are: web-prod"), "{err}");
     let plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
-    assert_eq!(plan["groups"].as_array().unwrap().len(), 3, "{plan}");
+    let planned: Vec<&str> = plan["groups"].as_array().unwrap().iter().map(|g| g["group"].as_str().unwrap()).collect();
+    assert_eq!(planned, ["api-staging", "worker-dev"], "{plan}");
+    assert_eq!(floors_of("web-prod"), in_place, "the floors in place are untouched");
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["plan"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("web-prod: not planned, the floors in place stay"), "{err}");
 
     // Moved aside as the hint says, the next ingest rebuilds it and the run succeeds again.
     std::fs::rename(&damaged, damaged.with_extension("parquet.damaged")).unwrap();

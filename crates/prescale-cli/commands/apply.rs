@@ -303,7 +303,13 @@ pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<S
 pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
     let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
     let changes = |name: &str, state: &GroupState| {
-        plan.groups.iter().find(|g| g.group == name).map(|gp| diff(state, gp)).unwrap_or_default()
+        // Actions whose time has passed are not written again (see `due_now`).
+        let now = ctx.now;
+        plan.groups
+            .iter()
+            .find(|g| g.group == name)
+            .map(|gp| diff(state, &prescale_plan::due_now(gp, state, now)))
+            .unwrap_or_default()
     };
     carry_out(ctx, Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides }, &groups, changes, execute)
 }
@@ -378,6 +384,39 @@ pub(crate) fn carry_out(
             }
         };
         r.changes = changes_for(group, &state);
+        // Floors are planned within the configured bounds: a group whose MaxSize is lower cannot
+        // take the higher ones (Auto Scaling fails such an action when it runs).
+        let top = r
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::PutScheduledAction { new, .. } if new.max_size.is_none() => new.min_size,
+                _ => None,
+            })
+            .max();
+        if run.kind == "apply"
+            && let Some(top) = top
+            && top > state.bounds.max()
+        {
+            r.notes.push(format!(
+                "the group's MaxSize is {}, below floors of up to {top} in this plan: those actions will fail when \
+                 they run. Set max_size in the configuration to the group's, or raise the group's MaxSize",
+                state.bounds.max()
+            ));
+        }
+        if run.kind == "revert"
+            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
+            && state.bounds.min() > g.min_size
+        {
+            r.notes.push(format!(
+                "MinSize is {}, above the configured min_size {}: a prescale floor has run, and revert removes the \
+                 action that would have lowered it. Revert changes no group setting; lower it with `aws autoscaling \
+                 update-auto-scaling-group --auto-scaling-group-name {group} --min-size {}`",
+                state.bounds.min(),
+                g.min_size,
+                g.min_size
+            ));
+        }
         if run.kind == "revert"
             && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
             && state.bounds.max() > g.max_size
@@ -527,8 +566,12 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let (ingested, not_stored, _) = ingest(ctx, &args.filter, true)?;
     output::ingest(&mut out, &ingested)?;
     let (fits, not_fitted) = fit(ctx, &args.filter)?;
-    let plan = make_plan(ctx, &args.filter)?;
+    let (plan, held) = make_plan(ctx, &args.filter)?;
     let path = ctx.out.join("plan.json");
+    // Every group left out (a damaged store file): nothing to write or apply, the floors stay.
+    if plan.groups.is_empty() && !held.is_empty() {
+        bail!("{}", held_error(&held));
+    }
     write_plan(&plan, &path)?;
     check_plan(ctx, &plan)?;
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
@@ -548,6 +591,9 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
             "{not_stored} series could not be stored and {not_fitted} got no forecast (see the warnings above); \
              the plan covers every group, those from what the store held or with their reactive policy alone"
         ));
+    }
+    if !held.is_empty() {
+        problems.push(held_error(&held));
     }
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));

@@ -76,9 +76,24 @@ pub(crate) fn trusted(
     Ok(())
 }
 
-pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<CapacityPlan> {
-    let groups = plan_groups(ctx, f, None)?.into_iter().map(|p| p.plan).collect();
-    plan_document(ctx, groups)
+/// The plan of the selected groups, and the groups left out of it (`group: why`): those whose
+/// stored load or forecast is there but cannot be read (a damaged file). A plan for them would
+/// have no floors and take down the ones in place, at the hour they may be needed; left out,
+/// `apply` does not touch them and the floors an earlier plan wrote stay.
+pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<String>)> {
+    let (plans, held) = plan_groups(ctx, f, None)?;
+    Ok((plan_document(ctx, plans.into_iter().map(|p| p.plan).collect())?, held))
+}
+
+/// The error that ends a run that left groups out of its plan ([`make_plan`]).
+pub(crate) fn held_error(held: &[String]) -> String {
+    format!(
+        "{} group{} not planned, its floors in place left as they are: {}\nhint: move the damaged file aside (the \
+         warning names it), then `prescale ingest` and `prescale forecast fit` rebuild it",
+        held.len(),
+        if held.len() == 1 { "" } else { "s" },
+        held.join("; ")
+    )
 }
 
 pub(crate) fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<CapacityPlan> {
@@ -88,7 +103,7 @@ pub(crate) fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<Capacit
 
 /// Plans every selected group with its stored events (and `trial`, which replaces a stored event
 /// of the same group and name), keeping the plan without events beside each.
-pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<Vec<EventPlan>> {
+pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<(Vec<EventPlan>, Vec<String>)> {
     let table = ForecastTable::new(&ctx.store_dir);
     let store = MetricStore::open(&ctx.store_dir)?;
     let mut events = EventStore::new(&ctx.store_dir).load()?;
@@ -103,6 +118,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         }
     }
     let mut groups = Vec::new();
+    let mut held = Vec::new();
     let mut sink = Sink::open(ctx)?;
     // Once the service did not answer, the other groups' launches are not asked for.
     let mut unreachable = false;
@@ -128,10 +144,16 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         });
         let id = Config::load_id(g);
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
-        let history = store.read(&id).map_err(|e| match e {
-            prescale_store::StoreError::NotFound { .. } => "it is not in the store (run `prescale ingest`)".to_string(),
-            e => explain(&anyhow::Error::from(e)).replace('\n', " "),
-        });
+        let (history, mut damaged) = match store.read(&id) {
+            Ok(series) => (Ok(series), None),
+            Err(prescale_store::StoreError::NotFound { .. }) => {
+                (Err("it is not in the store (run `prescale ingest`)".to_string()), None)
+            }
+            Err(e) => {
+                let why = explain(&anyhow::Error::from(e)).replace('\n', " ");
+                (Err(why.clone()), Some(format!("its load {id}: {why}")))
+            }
+        };
         let (forecast, why) = match table.read(&id) {
             Ok((fc, _)) => match usable(fc, ctx.now).and_then(|fc| {
                 trusted(&fc, history.as_ref().map_err(String::as_str), &ctx.config.trust, ctx.now).map(|()| fc)
@@ -143,15 +165,17 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 (None, Some(format!("no forecast for {id}: {}", e.to_string().lines().next().unwrap_or_default())))
             }
             // Unreadable (a crash, a disk fault, another version): the cause, and the remedy.
-            Err(e) => (
-                None,
-                Some(format!(
-                    "the forecast for {id} cannot be read: {} (`prescale forecast fit --group {}` writes it anew)",
-                    explain(&anyhow::Error::from(e)).replace('\n', " "),
-                    g.name
-                )),
-            ),
+            Err(e) => {
+                let why = explain(&anyhow::Error::from(e)).replace('\n', " ");
+                damaged.get_or_insert_with(|| format!("its forecast for {id}: {why}"));
+                (None, Some(why))
+            }
         };
+        if let Some(why) = damaged {
+            warn!("{}: not planned, the floors in place stay: {why}", g.name);
+            held.push(format!("{} ({why})", g.name));
+            continue;
+        }
         let mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
         let mut ep = plan_with_events(
             &g.name,
@@ -182,7 +206,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         }
         groups.push(ep);
     }
-    Ok(groups)
+    Ok((groups, held))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -381,7 +405,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         _ if fx.is_some() => bail!("an event to try needs --start and --end as well"),
         _ => None,
     };
-    let plans = plan_groups(ctx, &args.filter, trial.as_ref())?;
+    let (plans, _) = plan_groups(ctx, &args.filter, trial.as_ref())?;
     let rows: Vec<WhatIf> = plans
         .iter()
         .map(|p| WhatIf {
@@ -491,8 +515,11 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
              `prescale event add`"
         );
     }
-    let plan = make_plan(ctx, &args.filter)?;
+    let (plan, held) = make_plan(ctx, &args.filter)?;
     let path = args.output.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
+    if plan.groups.is_empty() && !held.is_empty() {
+        bail!("{}\n(no plan written: {} is left as it was)", held_error(&held), path.display());
+    }
     write_plan(&plan, &path)?;
     for b in breaches(ctx, &plan.groups)? {
         warn!("guardrail: {b}; `prescale apply` will refuse this plan without --allow-guardrail-breach");
@@ -504,6 +531,9 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     } else {
         output::plan(&mut out, &plan)?;
         writeln!(out, "plan written to {}", path.display())?;
+    }
+    if !held.is_empty() {
+        bail!("{}", held_error(&held));
     }
     Ok(())
 }

@@ -1,3 +1,4 @@
+use chrono::{DateTime, Duration, Utc};
 use prescale_core::{Change, GroupPlan, GroupState, OWNED_PREFIX, ReactivePolicy, ScheduledAction};
 
 /// True for objects prescale created (and so may change or delete).
@@ -65,6 +66,36 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
     deletes
 }
 
+/// The plan's scheduled actions as they can be written at `now`. Auto Scaling refuses a start time
+/// in the past, and runs each action at its time and then deletes it: so the actions of a plan
+/// whose times have passed (applied some minutes or hours after it was made) are not written
+/// again. Of those, only the last one matters, the floor that should hold now: it is left as it
+/// is while the group still has it pending, dropped when the group's bounds already are what it
+/// sets (it ran), and otherwise written to start a minute from now.
+pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> GroupPlan {
+    let soon = now + Duration::minutes(1);
+    let (past, future): (Vec<&ScheduledAction>, Vec<&ScheduledAction>) =
+        plan.scheduled_actions.iter().partition(|a| a.start_time < soon);
+    let mut actions = Vec::with_capacity(future.len() + 1);
+    if let Some(current) = past.iter().max_by_key(|a| a.start_time) {
+        let sizes = |a: &ScheduledAction| (a.min_size, a.max_size, a.desired_capacity, a.zone().map(str::to_string));
+        let pending = state
+            .scheduled_actions
+            .iter()
+            .find(|o| o.name == current.name && o.start_time >= now && sizes(o) == sizes(current));
+        let in_force = current.min_size.is_none_or(|m| m == state.bounds.min())
+            && current.max_size.is_none_or(|m| m == state.bounds.max())
+            && current.desired_capacity.is_none();
+        match pending {
+            Some(old) => actions.push(old.clone()),
+            None if in_force => {}
+            None => actions.push(ScheduledAction { start_time: soon, ..(*current).clone() }),
+        }
+    }
+    actions.extend(future.into_iter().cloned());
+    GroupPlan { scheduled_actions: actions, ..plan.clone() }
+}
+
 /// The changes that remove everything prescale owns from a group: every alarm, scheduled action
 /// and policy whose name starts with [`OWNED_PREFIX`] (alarms first, before the policies they
 /// trigger), and nothing else.
@@ -87,6 +118,53 @@ mod tests {
 
     use crate::{PlanSettings, RecordingSink, plan_group};
     use prescale_core::ActionSink;
+
+    #[test]
+    fn actions_whose_time_passed_are_not_written_again() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 12, 0, 0).unwrap();
+        let name = |h: i64| format!("{OWNED_PREFIX}floor-{h}");
+        let plan = GroupPlan {
+            group: "g".into(),
+            environment: "prod".into(),
+            bounds: CapacityBounds::new(2, 40).unwrap(),
+            raised_max: None,
+            forecast: None,
+            required: vec![],
+            scheduled_actions: [(-3, 5), (-1, 8), (2, 12)]
+                .iter()
+                .map(|&(h, n)| ScheduledAction::floor(name(h), t0 + Duration::hours(h), n))
+                .collect(),
+            policies: vec![],
+            alarms: vec![],
+            decisions: vec![],
+        };
+        let state = |min: u32, actions: Vec<ScheduledAction>| GroupState {
+            group: "g".into(),
+            bounds: CapacityBounds::new(min, 40).unwrap(),
+            desired: min,
+            scheduled_actions: actions,
+            policies: vec![],
+            alarms: vec![],
+        };
+        let times = |p: &GroupPlan| -> Vec<(String, DateTime<Utc>, Option<u32>)> {
+            p.scheduled_actions.iter().map(|a| (a.name.clone(), a.start_time, a.min_size)).collect()
+        };
+        // Applied three hours late to a group at MinSize 2: the floor that should hold now (8, an
+        // hour ago) starts a minute from now; the one before it is gone; the future one stays.
+        let late = due_now(&plan, &state(2, vec![]), t0);
+        assert_eq!(
+            times(&late),
+            [(name(-1), t0 + Duration::minutes(1), Some(8)), (name(2), t0 + Duration::hours(2), Some(12))]
+        );
+        // It ran (the group is at 8 and Auto Scaling deleted it): not written again.
+        assert_eq!(times(&due_now(&plan, &state(8, vec![]), t0)), [(name(2), t0 + Duration::hours(2), Some(12))]);
+        // Written a minute ahead and still pending: left as it is, so a second apply changes nothing.
+        let after = state(2, late.scheduled_actions.clone());
+        assert!(diff(&after, &due_now(&plan, &after, t0 + Duration::seconds(20))).is_empty());
+        // Applied on time, nothing moves.
+        let on_time = due_now(&plan, &state(2, vec![]), t0 - Duration::hours(4));
+        assert_eq!(on_time.scheduled_actions, plan.scheduled_actions);
+    }
 
     #[test]
     fn second_apply_is_a_no_op_and_foreign_objects_survive() {

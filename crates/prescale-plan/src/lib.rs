@@ -8,7 +8,7 @@ mod recording;
 mod report;
 mod schedule;
 
-pub use diff::{diff, is_owned, revert};
+pub use diff::{diff, due_now, is_owned, revert};
 pub use events::{
     EventOutcome, EventPlan, EventReport, instance_hours, peak_floor, peak_floor_in, plan_with_events, shape,
 };
