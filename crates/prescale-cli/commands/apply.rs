@@ -341,6 +341,9 @@ pub(crate) struct Run<'a> {
 
 /// Reads each group, works out its changes, and (with `execute`) makes them and appends them to
 /// the audit log; without, records them in `OUT/dry-run-changes.json`.
+/// How long `apply --execute` waits for another run applying changes to finish.
+const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub(crate) fn carry_out(
     ctx: &Ctx,
     run: Run<'_>,
@@ -351,6 +354,9 @@ pub(crate) fn carry_out(
     let mut sink = Sink::open(ctx)?;
     let name = sink.sink().describe();
     // The audit log is opened before the first change: a run that cannot log changes nothing.
+    // One run changing the groups at a time: two would each make (and log) the same changes.
+    let _running =
+        if execute { Some(prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), APPLY_WAIT)?) } else { None };
     let mut audit = if execute { Some(AuditLog::open(ctx, run)?) } else { None };
     let mut log_error: Option<anyhow::Error> = None;
     // Once the service did not answer, the other groups are not tried: each would wait as long.

@@ -55,7 +55,10 @@ pub(crate) fn aws_options(c: &Config) -> AwsOptions {
 /// the series from its source. `None` for errors that are not a damaged file (they carry their own
 /// hint, or none helps).
 pub(crate) fn damaged_hint(c: &Config, e: &prescale_store::StoreError) -> Option<String> {
-    let (prescale_store::StoreError::Parquet { path, .. } | prescale_store::StoreError::Arrow { path, .. }) = e else {
+    let (prescale_store::StoreError::Parquet { path, .. }
+    | prescale_store::StoreError::Arrow { path, .. }
+    | prescale_store::StoreError::Damaged { path, .. }) = e
+    else {
         return None;
     };
     let from = match c.ingest.source {

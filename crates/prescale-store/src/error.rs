@@ -47,6 +47,16 @@ pub enum StoreError {
         /// Schema tag expected.
         expected: &'static str,
     },
+    /// A prescale file whose content is damaged: it decodes, but what it holds cannot be what was
+    /// written (rows that do not match the checksum written with them, timestamps off the grid,
+    /// metadata missing).
+    #[error("{path} is damaged: {what}")]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        what: String,
+    },
     /// A series' file holds another series (copied or moved by hand).
     #[error(
         "{path} holds the series {found}, not {expected}\nhint: it was copied or moved there by hand (or, on a \
@@ -160,6 +170,18 @@ pub enum StoreError {
          for it (a nightly run or a manual ingest) to finish and retry; the lock is released when that process ends"
     )]
     Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, as its content says (`pid 1234 since …`).
+        holder: String,
+    },
+    /// Another process is applying a plan to the groups.
+    #[error(
+        "another prescale process is applying changes to the groups: it holds the lock on {path} ({holder})\nhint: \
+         wait for it to finish and retry (its changes are in its audit log); the lock is released when that process \
+         ends"
+    )]
+    Applying {
         /// The lock file.
         path: PathBuf,
         /// Who holds it, as its content says (`pid 1234 since …`).

@@ -11,7 +11,7 @@ use parquet::arrow::ArrowWriter;
 use prescale_core::{Forecast, Interval, Level, MetricId};
 
 use crate::atomic::write_atomic;
-use crate::metrics::{open_checked, ts_field, writer_props};
+use crate::metrics::{RowHash, open_checked, ts_field, writer_props};
 use crate::{StoreError, path_component};
 
 /// Schema tag of forecast files.
@@ -80,6 +80,7 @@ impl ForecastTable {
         if let Some(r) = forecast.weekend_ratio {
             meta.insert("prescale.weekend_ratio".into(), r.to_string());
         }
+        meta.insert(RowHash::KEY.into(), forecast_rows_hash(forecast).hex());
         write_atomic(&path, |f| {
             let mut w = ArrowWriter::try_new(f, schema, Some(writer_props(meta)))
                 .map_err(|source| StoreError::Parquet { path: path.clone(), source })?;
@@ -100,11 +101,7 @@ impl ForecastTable {
             return Err(StoreError::NotFound { id: id.to_string(), path });
         }
         let (builder, meta) = open_checked(&path, FORECASTS_SCHEMA)?;
-        let bad = |what: &str| StoreError::Schema {
-            path: path.clone(),
-            found: format!("{FORECASTS_SCHEMA} with {what}"),
-            expected: FORECASTS_SCHEMA,
-        };
+        let bad = |what: &str| StoreError::Damaged { path: path.clone(), what: what.to_string() };
         let step: i64 = meta.get("prescale.step_secs").and_then(|s| s.parse().ok()).ok_or_else(|| bad("no step"))?;
         let model = meta.get("prescale.model").cloned().unwrap_or_default();
         let issued = meta
@@ -144,7 +141,11 @@ impl ForecastTable {
             .zip(bounds)
             .map(|((_, level), (lower, upper))| Interval { level, lower, upper })
             .collect();
+        if ts.windows(2).any(|w| w[1] - w[0] != step * 1000) {
+            return Err(bad("its timestamps are off the grid"));
+        }
         let mut forecast = Forecast::new(model, start, step, point, intervals)?;
+        forecast_rows_hash(&forecast).check(&path, &meta)?;
         if let Some(text) = meta.get("prescale.scores") {
             forecast.scores = serde_json::from_str(text).map_err(|_| bad("unreadable scores"))?;
         }
@@ -158,6 +159,20 @@ impl ForecastTable {
         }
         Ok((forecast, issued))
     }
+}
+
+/// The checksum of a forecast's rows ([`RowHash`]): each step's time, point and bounds.
+fn forecast_rows_hash(f: &Forecast) -> RowHash {
+    let mut h = RowHash::new();
+    for i in 0..f.len() {
+        h.word(f.ts(i).timestamp_millis().cast_unsigned());
+        h.value(f.point[i]);
+        for iv in &f.intervals {
+            h.value(iv.lower[i]);
+            h.value(iv.upper[i]);
+        }
+    }
+    h
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub use backtests::{BACKTESTS_SCHEMA, BacktestRun, write_backtests};
 pub use error::StoreError;
 pub use events::{EVENTS_FORMAT, EventStore};
 pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
+pub use lock::{FileLock, lock_run};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore, WriteLock};
 pub use simulations::{SIMULATIONS_SCHEMA, SimulationRun, write_simulations};
 pub use sources::{CsvSource, ParquetSource, parse_timestamp, read_csv_samples, read_parquet_samples};

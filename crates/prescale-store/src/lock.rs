@@ -65,3 +65,32 @@ pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTake
         .and_then(|()| writeln!(file, "pid {} since {since}", std::process::id()));
     Ok(FileLock { _file: file })
 }
+
+/// Takes the exclusive lock on `path` for a run that changes something outside the store (the
+/// groups, on `apply --execute`), waiting up to `wait` for another holder.
+///
+/// # Errors
+/// [`StoreError::Applying`] when another process held it for the whole wait; I/O errors.
+pub fn lock_run(path: &Path, wait: Duration) -> Result<FileLock, StoreError> {
+    exclusive(path, wait).map_err(|e| match e {
+        NotTaken::Held { path, holder } => StoreError::Applying { path, holder },
+        NotTaken::Io(e) => e,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_run_waits_then_is_told_who_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store/apply.lock");
+        let held = lock_run(&path, Duration::ZERO).unwrap();
+        let e = lock_run(&path, Duration::from_millis(30)).unwrap_err();
+        assert!(matches!(e, StoreError::Applying { .. }), "{e}");
+        assert!(e.to_string().contains(&format!("pid {}", std::process::id())), "{e}");
+        drop(held);
+        lock_run(&path, Duration::ZERO).expect("released with its holder");
+    }
+}

@@ -53,6 +53,58 @@ pub(crate) fn writer_props(meta: HashMap<String, String>) -> WriterProperties {
         .build()
 }
 
+/// FNV-1a over the words of the stored rows, written with a file as `prescale.checksum` and
+/// compared on reading: a byte changed in the data pages (a disk fault) can still decode, to other
+/// values, and this writer puts no checksums of its own in the pages.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RowHash(u64);
+
+impl RowHash {
+    pub(crate) const KEY: &'static str = "prescale.checksum";
+
+    pub(crate) fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    pub(crate) fn word(&mut self, w: u64) {
+        for b in w.to_le_bytes() {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    /// A value, with every NaN (a missing slot) the same.
+    pub(crate) fn value(&mut self, v: f64) {
+        self.word(if v.is_nan() { f64::NAN.to_bits() } else { v.to_bits() });
+    }
+
+    pub(crate) fn hex(self) -> String {
+        format!("{:016x}", self.0)
+    }
+
+    /// Checks the file's rows against the checksum in its metadata (files written before it was
+    /// kept have none, and are read as they are).
+    pub(crate) fn check(self, path: &Path, meta: &HashMap<String, String>) -> Result<(), StoreError> {
+        match meta.get(Self::KEY) {
+            Some(written) if *written != self.hex() => Err(StoreError::Damaged {
+                path: path.into(),
+                what: "its rows do not match the checksum written with them (a disk fault or an edit)".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn metric_rows_hash(series: &Series, observed: &[bool]) -> RowHash {
+    let mut h = RowHash::new();
+    for ((t, v), o) in series.iter().zip(observed) {
+        h.word(t.timestamp_millis().cast_unsigned());
+        h.value(v);
+        h.word(u64::from(*o));
+    }
+    h
+}
+
 pub(crate) fn ts_field() -> Field {
     Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())), false)
 }
@@ -228,6 +280,17 @@ fn write_series(
     path: &Path,
     series: &Series,
     observed: &[bool],
+    mut meta: HashMap<String, String>,
+) -> Result<(), StoreError> {
+    meta.insert(RowHash::KEY.into(), metric_rows_hash(series, observed).hex());
+    write_rows(path, series, observed, meta)
+}
+
+/// Writes the rows with `meta` as it is.
+fn write_rows(
+    path: &Path,
+    series: &Series,
+    observed: &[bool],
     meta: HashMap<String, String>,
 ) -> Result<(), StoreError> {
     let schema = Arc::new(Schema::new(vec![
@@ -291,11 +354,7 @@ fn read_own(path: &Path, id: &MetricId) -> Result<Stored, StoreError> {
 
 fn read_file(path: &Path) -> Result<Stored, StoreError> {
     let (builder, meta) = open_checked(path, METRICS_SCHEMA)?;
-    let bad = |what: &str| StoreError::Schema {
-        path: path.into(),
-        found: format!("{METRICS_SCHEMA} with {what}"),
-        expected: METRICS_SCHEMA,
-    };
+    let bad = |what: &str| StoreError::Damaged { path: path.into(), what: what.to_string() };
     let step: i64 = meta.get("prescale.step_secs").and_then(|s| s.parse().ok()).ok_or_else(|| bad("no step"))?;
     let id = MetricId::new(
         meta.get("prescale.group").cloned().ok_or_else(|| bad("no group"))?,
@@ -317,10 +376,14 @@ fn read_file(path: &Path) -> Result<Stored, StoreError> {
     }
     let start_ms = *ts.first().ok_or_else(|| bad("no rows"))?;
     if ts.windows(2).any(|w| w[1] - w[0] != step * 1000) {
-        return Err(bad("timestamps off the grid"));
+        return Err(bad("its timestamps are off the grid"));
     }
     let start = Utc.timestamp_millis_opt(start_ms).single().ok_or_else(|| bad("bad timestamp"))?;
+    if observed.len() != values.len() {
+        return Err(bad("columns of different lengths"));
+    }
     let series = Series::new(start, step, values)?;
+    metric_rows_hash(&series, &observed).check(path, &meta)?;
     Ok((id, series, observed, meta))
 }
 
@@ -352,6 +415,30 @@ mod tests {
         assert_eq!(s.values()[49], 49.0);
         assert_eq!(s.values()[50], 50.5);
         assert_eq!(store.list().unwrap(), vec![id]);
+    }
+
+    #[test]
+    fn rows_that_do_not_match_their_checksum_are_refused_as_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("g", "m");
+        store.ingest(&id, &samples(0..20, 0.0), 300, &GridPolicy::default(), "test").unwrap();
+        let path = store.path(&id);
+        let (_, series, observed, meta) = read_own(&path, &id).unwrap();
+        assert!(meta.contains_key(RowHash::KEY));
+        // One value changed under the same metadata, as a flipped byte that still decodes leaves it.
+        let mut values = series.values().to_vec();
+        values[7] = 1e300;
+        let changed = Series::new(series.start(), series.step_secs(), values).unwrap();
+        write_rows(&path, &changed, &observed, meta.clone()).unwrap();
+        let e = store.read(&id).unwrap_err();
+        assert!(matches!(e, StoreError::Damaged { .. }), "{e}");
+        assert!(e.to_string().contains("do not match the checksum"), "{e}");
+        // A file written before the checksum was kept is read as it is.
+        let mut old = meta;
+        old.remove(RowHash::KEY);
+        write_rows(&path, &series, &observed, old).unwrap();
+        assert_eq!(store.read(&id).unwrap().values(), series.values());
     }
 
     #[test]
