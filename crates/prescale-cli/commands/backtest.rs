@@ -43,8 +43,15 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         let holidays = ctx.config.forecast.holiday_dates()?;
         for gc in selected(&ctx, &args.filter)? {
             let id = Config::load_id(gc);
-            let s = store.read(&id).with_context(|| {
-                format!("no stored series {id}\nhint: run `prescale ingest` first, or pass --input FILE")
+            let s = store.read(&id).map_err(|e| match e {
+                prescale_store::StoreError::NotFound { path, .. } => anyhow::anyhow!(
+                    "no stored series {id} (looked for {})\nhint: run `prescale ingest` first, or pass --input FILE",
+                    path.display()
+                ),
+                e => {
+                    let hint = super::ingest::damaged_hint(&ctx.config, &e).unwrap_or_default();
+                    anyhow::Error::from(e).context(format!("cannot read the stored series {id}{hint}"))
+                }
             })?;
             let tz = gc.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
             let flags = forecast_flags(&holidays, tz, &[], ctx.now);

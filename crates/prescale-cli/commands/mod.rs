@@ -146,10 +146,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let results = revert(&ctx, &args.groups, args.execute)?;
             output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
             if !args.execute {
-                if results.iter().all(|r| r.changes.is_empty() && r.error.is_none()) {
-                    eprintln!("dry run: prescale has nothing in these groups to remove");
-                } else {
+                if results.iter().any(|r| !r.changes.is_empty()) {
                     eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
+                } else if results.iter().all(|r| r.error.is_none()) {
+                    eprintln!("dry run: prescale has nothing in these groups to remove");
                 }
             }
             fail_on_partial(&results, args.execute)

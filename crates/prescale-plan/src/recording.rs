@@ -22,7 +22,7 @@ impl RecordingSink {
 
 impl ActionSink for RecordingSink {
     fn describe(&self) -> String {
-        format!("local recording sink ({} groups)", self.groups.len())
+        format!("local recording sink ({} group{})", self.groups.len(), if self.groups.len() == 1 { "" } else { "s" })
     }
 
     fn read_state(&mut self, group: &str) -> Result<GroupState, SinkError> {
