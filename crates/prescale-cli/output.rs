@@ -732,6 +732,18 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     }
     right(&mut tb, 1);
     writeln!(out, "{tb}")?;
+    // The oracle holds the target wherever the group's bounds let it.
+    if let Some(o) = r.policies.iter().find(|p| p.policy == prescale_sim::Policy::Oracle)
+        && o.share_above_target > 0.0
+    {
+        writeln!(
+            out,
+            "oracle above the target for {} % of the minutes: there the load needs more than MaxSize {} instances at \
+             the target",
+            num(o.share_above_target * 100.0),
+            s.max_size
+        )?;
+    }
     Ok(())
 }
 
