@@ -87,7 +87,11 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
             s.after.to_string(),
             s.replaced.to_string(),
             g.snapped.to_string(),
-            g.duplicates.to_string(),
+            if g.conflicting > 0 {
+                format!("{} ({} slots disagree)", g.duplicates, g.conflicting)
+            } else {
+                g.duplicates.to_string()
+            },
             g.non_finite.to_string(),
             g.interpolated.to_string(),
             g.missing.to_string(),
@@ -95,6 +99,13 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
     }
     right(&mut t, 1);
     writeln!(out, "Ingested into the metric store:\n{t}")?;
+    if done.iter().any(|s| s.grid.conflicting > 0) {
+        writeln!(
+            out,
+            "slots disagree: readings of one time slot that differ by more than half the larger one were averaged; \
+             two series written as one source (two hosts, two dimensions) look like this"
+        )?;
+    }
     Ok(())
 }
 

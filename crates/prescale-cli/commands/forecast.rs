@@ -273,6 +273,7 @@ pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series>
     let repairs: Vec<String> = [
         (if offset.is_some() { 0 } else { r.snapped }, snapped.as_str()),
         (r.duplicates, "duplicates averaged"),
+        (r.conflicting, "slots whose duplicates disagreed by more than half (two series in one file?)"),
         (r.non_finite, "non-finite dropped"),
         (r.out_of_order, "out of order sorted"),
         (r.interpolated, "slots interpolated"),

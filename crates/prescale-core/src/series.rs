@@ -178,6 +178,10 @@ pub struct GridReport {
     pub snapped: usize,
     /// Samples merged into a slot that already had one (averaged).
     pub duplicates: usize,
+    /// Slots whose samples disagreed by more than half the larger one (e.g. 10 and 100): averaged
+    /// like any duplicates, but more likely two series written as one than a repeated reading.
+    #[serde(default)]
+    pub conflicting: usize,
     /// Samples dropped because the value was NaN or infinite.
     pub non_finite: usize,
     /// Samples that arrived out of time order (sorted; reported because a source should not do it).
@@ -224,6 +228,7 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
     let n = (last - first + 1) as usize;
     let mut sum = vec![0.0; n];
     let mut count = vec![0u32; n];
+    let (mut lo, mut hi) = (vec![f64::INFINITY; n], vec![f64::NEG_INFINITY; n]);
     for (slot, v) in slots {
         let i = (slot - first) as usize;
         if count[i] > 0 {
@@ -231,7 +236,10 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
         }
         sum[i] += v;
         count[i] += 1;
+        lo[i] = lo[i].min(v);
+        hi[i] = hi[i].max(v);
     }
+    report.conflicting = (0..n).filter(|&i| count[i] > 1 && hi[i] - lo[i] > 0.5 * hi[i].abs().max(lo[i].abs())).count();
     let mut values: Vec<f64> =
         sum.iter().zip(&count).map(|(s, c)| if *c > 0 { s / f64::from(*c) } else { f64::NAN }).collect();
     let max_gap_slots = (policy.max_interpolate_secs / step_secs).max(0) as usize;
@@ -307,6 +315,12 @@ mod tests {
         assert_eq!(s.values(), &[1.0, 5.0]);
         assert_eq!(s.start(), t(0));
         assert_eq!((r.duplicates, r.out_of_order), (1, 1));
+        // 4 and 6 are one reading twice; 10 and 100 in one slot are two series.
+        assert_eq!(r.conflicting, 0);
+        let raw = [RawSample::new(t(0), 10.0), RawSample::new(t(0), 100.0), RawSample::new(t(5), 7.0)];
+        let (s, r) = regularize(&raw, 300, &GridPolicy::default()).unwrap();
+        assert_eq!(s.values(), &[55.0, 7.0]);
+        assert_eq!((r.duplicates, r.conflicting), (1, 1));
     }
 
     #[test]
