@@ -339,11 +339,11 @@ pub(crate) struct Run<'a> {
     overrides: &'a [String],
 }
 
-/// Reads each group, works out its changes, and (with `execute`) makes them and appends them to
-/// the audit log; without, records them in `OUT/dry-run-changes.json`.
 /// How long `apply --execute` waits for another run applying changes to finish.
 const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// Reads each group, works out its changes, and (with `execute`) makes them and appends them to
+/// the audit log; without, records them in `OUT/dry-run-changes.json`.
 pub(crate) fn carry_out(
     ctx: &Ctx,
     run: Run<'_>,
@@ -353,10 +353,10 @@ pub(crate) fn carry_out(
 ) -> Result<Vec<GroupApply>> {
     let mut sink = Sink::open(ctx)?;
     let name = sink.sink().describe();
-    // The audit log is opened before the first change: a run that cannot log changes nothing.
     // One run changing the groups at a time: two would each make (and log) the same changes.
     let _running =
         if execute { Some(prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), APPLY_WAIT)?) } else { None };
+    // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run)?) } else { None };
     let mut log_error: Option<anyhow::Error> = None;
     // Once the service did not answer, the other groups are not tried: each would wait as long.
@@ -593,9 +593,14 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let mut problems: Vec<String> =
         fail_on_partial(&results, args.execute).err().map(|e| e.to_string()).into_iter().collect();
     if not_stored + not_fitted > 0 {
+        let covered = if held.is_empty() {
+            "the plan covers every group"
+        } else {
+            "the plan covers every group it could read (below)"
+        };
         problems.push(format!(
             "{not_stored} series could not be stored and {not_fitted} got no forecast (see the warnings above); \
-             the plan covers every group, those from what the store held or with their reactive policy alone"
+             {covered}, those from what the store held or with their reactive policy alone"
         ));
     }
     if !held.is_empty() {
