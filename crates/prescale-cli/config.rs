@@ -674,40 +674,7 @@ impl Config {
                     g.name
                 );
             }
-            if !(g.reactive.target_value.is_finite() && g.reactive.target_value > 0.0) {
-                bail!(
-                    "group {:?}: reactive.target_value = {} must be a positive number (the metric's value target \
-                     tracking holds, e.g. 60 for 60 % CPU)",
-                    g.name,
-                    g.reactive.target_value
-                );
-            }
-            let target = g.reactive.target_value;
-            if g.reactive.metric == "ASGAverageCPUUtilization" && !(1.0..100.0).contains(&target) {
-                bail!(
-                    "group {:?}: reactive.target_value = {target} for ASGAverageCPUUtilization must be a percent from 1 \
-                     to under 100 ({})",
-                    g.name,
-                    if target < 1.0 {
-                        format!("{:.0} for {:.0} %, not the fraction", target * 100.0, target * 100.0)
-                    } else {
-                        "CPU never goes above 100 %: target tracking could not scale out, nor a step alarm above it fire"
-                            .to_string()
-                    }
-                );
-            }
-            if g.reactive.metric == "ALBRequestCountPerTarget" && g.reactive.resource_label.is_none() {
-                bail!(
-                    "group {:?}: reactive.metric = \"ALBRequestCountPerTarget\" needs reactive.resource_label, the \
-                     target group's label: \"app/<load-balancer>/<id>/targetgroup/<target-group>/<id>\"",
-                    g.name
-                );
-            }
-            if let Err(e) = g.reactive.step.validate(
-                &g.reactive.metric,
-                g.reactive.resource_label.as_deref(),
-                g.reactive.target_value,
-            ) {
+            if let Err(e) = g.reactive.validate() {
                 bail!("group {:?}: reactive.{e}", g.name);
             }
             if let Some(z) = &g.time_zone {

@@ -86,7 +86,10 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
             s.before.to_string(),
             s.after.to_string(),
             s.replaced.to_string(),
-            g.snapped.to_string(),
+            match g.offset_ms {
+                Some(ms) => format!("{} (all +{} s)", g.snapped, ms as f64 / 1000.0),
+                None => g.snapped.to_string(),
+            },
             if g.conflicting > 0 {
                 format!("{} ({} slots disagree)", g.duplicates, g.conflicting)
             } else {

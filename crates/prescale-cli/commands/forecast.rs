@@ -263,15 +263,12 @@ pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series>
     let missing = format!("slots missing (gaps over {} s)", grid.max_interpolate_secs);
     let r = &report;
     // Regular stamps a fixed offset past the grid (a clock at :02, :07, …) are one repair, said once.
-    let mut phases = raw.iter().map(|s| s.ts.timestamp().rem_euclid(step));
-    let first = phases.next().unwrap_or(0);
-    let offset = (first != 0 && phases.all(|p| p == first)).then_some(first);
-    let snapped = match offset {
-        Some(o) => format!("every stamp {o} s past it, moved onto it"),
+    let snapped = match r.offset_ms {
+        Some(ms) => format!("(every one {} s past it, moved onto it)", ms as f64 / 1000.0),
         None => "off the grid snapped to it".to_string(),
     };
     let repairs: Vec<String> = [
-        (if offset.is_some() { 0 } else { r.snapped }, snapped.as_str()),
+        (r.snapped, snapped.as_str()),
         (r.duplicates, "duplicates averaged"),
         (r.conflicting, "slots whose duplicates disagreed by more than half (two series in one file?)"),
         (r.non_finite, "non-finite dropped"),
@@ -282,7 +279,6 @@ pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series>
     .iter()
     .filter(|(count, _)| *count > 0)
     .map(|(count, what)| format!("{count} {what}"))
-    .chain(offset.map(|_| snapped.clone()))
     .collect();
     if !repairs.is_empty() {
         warn!("{}: repaired the input onto a {step} s grid: {}", path.display(), repairs.join(", "));
@@ -378,11 +374,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
                 ctx.config.origin
             );
         }
-        forecast.point.truncate(steps);
-        for iv in &mut forecast.intervals {
-            iv.lower.truncate(steps);
-            iv.upper.truncate(steps);
-        }
+        forecast.truncate(steps);
     }
     let levels = cli_levels(&args.levels)?;
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;

@@ -123,25 +123,6 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     // Once the service did not answer, the other groups' launches are not asked for.
     let mut unreachable = false;
     for g in selected(ctx, f)? {
-        let mut settings = ctx.config.plan_settings(g)?;
-        let launches = if unreachable {
-            Err("not asked: the service did not answer for an earlier group".to_string())
-        } else {
-            sink.sink().recent_launches(&g.name).map_err(|e| {
-                unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
-                e.to_string()
-            })
-        };
-        settings.reactive.measured = Some(match launches {
-            Ok(launches) => prescale_plan::measured_warmup(&launches, g.reactive.warmup_secs),
-            Err(e) => {
-                warn!("{}: cannot read its launches to measure the boot time: {e}", g.name);
-                prescale_plan::Warmup {
-                    secs: g.reactive.warmup_secs,
-                    why: "configured warmup_secs: the group's scaling activities could not be read".into(),
-                }
-            }
-        });
         let id = Config::load_id(g);
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
         let (history, mut damaged) = match store.read(&id) {
@@ -171,11 +152,31 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 (None, Some(why))
             }
         };
+        // Before anything is asked of the service for it: a group left out needs nothing more.
         if let Some(why) = damaged {
             warn!("{}: not planned, the floors in place stay: {why}", g.name);
             held.push(format!("{} ({why})", g.name));
             continue;
         }
+        let mut settings = ctx.config.plan_settings(g)?;
+        let launches = if unreachable {
+            Err("not asked: the service did not answer for an earlier group".to_string())
+        } else {
+            sink.sink().recent_launches(&g.name).map_err(|e| {
+                unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
+                e.to_string()
+            })
+        };
+        settings.reactive.measured = Some(match launches {
+            Ok(launches) => prescale_plan::measured_warmup(&launches, g.reactive.warmup_secs),
+            Err(e) => {
+                warn!("{}: cannot read its launches to measure the boot time: {e}", g.name);
+                prescale_plan::Warmup {
+                    secs: g.reactive.warmup_secs,
+                    why: "configured warmup_secs: the group's scaling activities could not be read".into(),
+                }
+            }
+        });
         let mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
         let mut ep = plan_with_events(
             &g.name,

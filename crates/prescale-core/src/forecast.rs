@@ -180,6 +180,15 @@ impl Forecast {
         Ok(out)
     }
 
+    /// Keeps the first `len` steps, point and bounds alike (all of them when there are fewer).
+    pub fn truncate(&mut self, len: usize) {
+        self.point.truncate(len);
+        for iv in &mut self.intervals {
+            iv.lower.truncate(len);
+            iv.upper.truncate(len);
+        }
+    }
+
     /// Number of steps.
     pub fn len(&self) -> usize {
         self.point.len()

@@ -176,6 +176,10 @@ pub struct GridReport {
     pub samples: usize,
     /// Samples whose timestamp was not on the grid and was moved to the nearest slot.
     pub snapped: usize,
+    /// When every sample was off the grid by the same amount (a clock at :02, :07, …), that
+    /// offset in milliseconds: the snapping is one shift of the whole series, not a repair of each.
+    #[serde(default)]
+    pub offset_ms: Option<i64>,
     /// Samples merged into a slot that already had one (averaged).
     pub duplicates: usize,
     /// Slots whose samples disagreed by more than half the larger one (e.g. 10 and 100): averaged
@@ -207,6 +211,8 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
     let step_ms = step_secs * 1000;
     // (slot index since epoch, value)
     let mut slots: Vec<(i64, f64)> = Vec::with_capacity(raw.len());
+    // The one offset every sample shares, `Some(0)` while none is off the grid, `None` once two differ.
+    let mut offset: Option<Option<i64>> = None;
     for s in raw {
         if !s.value.is_finite() {
             report.non_finite += 1;
@@ -214,14 +220,21 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
         }
         let ms = s.ts.timestamp_millis();
         let slot = (ms + step_ms / 2).div_euclid(step_ms);
-        if ms.rem_euclid(step_ms) != 0 {
+        let off = ms.rem_euclid(step_ms);
+        if off != 0 {
             report.snapped += 1;
         }
+        offset = match offset {
+            None => Some(Some(off)),
+            Some(Some(o)) if o == off => Some(Some(o)),
+            _ => Some(None),
+        };
         slots.push((slot, s.value));
     }
     if slots.is_empty() {
         return Err(CoreError::Empty);
     }
+    report.offset_ms = offset.flatten().filter(|o| *o != 0);
     slots.sort_by_key(|(slot, _)| *slot);
     let first = slots[0].0;
     let last = slots[slots.len() - 1].0;
@@ -314,7 +327,11 @@ mod tests {
         let (s, r) = regularize(&raw, 300, &GridPolicy::default()).unwrap();
         assert_eq!(s.values(), &[1.0, 5.0]);
         assert_eq!(s.start(), t(0));
-        assert_eq!((r.duplicates, r.out_of_order), (1, 1));
+        assert_eq!((r.duplicates, r.out_of_order, r.offset_ms), (1, 1, None));
+        // Every stamp two minutes past the grid: one offset, each sample snapped.
+        let shifted: Vec<RawSample> = (0..4).map(|i| RawSample::new(t(5 * i + 2), 1.0)).collect();
+        let (_, r) = regularize(&shifted, 300, &GridPolicy::default()).unwrap();
+        assert_eq!((r.snapped, r.offset_ms), (4, Some(120_000)));
         // 4 and 6 are one reading twice; 10 and 100 in one slot are two series.
         assert_eq!(r.conflicting, 0);
         let raw = [RawSample::new(t(0), 10.0), RawSample::new(t(0), 100.0), RawSample::new(t(5), 7.0)];

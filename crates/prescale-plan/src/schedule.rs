@@ -47,6 +47,43 @@ impl Default for ReactiveSettings {
     }
 }
 
+impl ReactiveSettings {
+    /// Checks that the policies these settings write can work: a positive target (for CPU a percent
+    /// from 1 to under 100, so that target tracking can scale out and a step alarm above it can
+    /// fire), the target group's label with `ALBRequestCountPerTarget` (Auto Scaling refuses the
+    /// policy without it), and the step settings ([`StepSettings::validate`]). The error names the
+    /// key under `reactive.`.
+    ///
+    /// # Errors
+    /// What is wrong, and what to write instead.
+    pub fn validate(&self) -> Result<(), String> {
+        let target = self.target_value;
+        if !(target.is_finite() && target > 0.0) {
+            return Err(format!(
+                "target_value = {target} must be a positive number (the metric's value target tracking holds, e.g. \
+                 60 for 60 % CPU)"
+            ));
+        }
+        if self.metric == "ASGAverageCPUUtilization" && !(1.0..100.0).contains(&target) {
+            return Err(format!(
+                "target_value = {target} for ASGAverageCPUUtilization must be a percent from 1 to under 100 ({})",
+                if target < 1.0 {
+                    format!("{:.0} for {:.0} %, not the fraction", target * 100.0, target * 100.0)
+                } else {
+                    "CPU never goes above 100 %: target tracking could not scale out, nor a step alarm above it fire"
+                        .to_string()
+                }
+            ));
+        }
+        if self.metric == "ALBRequestCountPerTarget" && self.resource_label.is_none() {
+            return Err("metric = \"ALBRequestCountPerTarget\" needs reactive.resource_label, the target group's \
+                        label: \"app/<load-balancer>/<id>/targetgroup/<target-group>/<id>\""
+                .into());
+        }
+        self.step.validate(&self.metric, self.resource_label.as_deref(), target)
+    }
+}
+
 /// What the planner does with a forecast that did no better than the flat median of the last day
 /// in its own backtests ([`skill`] at 1 or above).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
