@@ -459,7 +459,8 @@ struct SimulateArgs {
     step_in_percent: Option<u32>,
     /// The step policy scales in below this fraction of the target utilization, e.g. 0.8: the
     /// dead band between it and the target is what stops thrashing, at the price of capacity
-    /// [default: 0.6, or the group's [groups.reactive.step] in_threshold]
+    /// (above 0.5, removing one of two instances runs the other above the target)
+    /// [default: 0.5, or the group's [groups.reactive.step] in_threshold]
     #[arg(long, value_name = "FRACTION")]
     step_in_below: Option<f64>,
     /// The step policy scales in after this many alarm periods below its threshold (of the

@@ -325,11 +325,11 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let alarms = aws.alarms();
     let alarm = |name: &str| alarms.iter().find(|a| a.0 == name).cloned().expect("alarm missing");
     let out = alarm("prescale-itest-web-step-out");
-    // Out at 1.2 × the target (66), in below 60 % of it (33).
+    // Out at 1.2 × the target (66), in below half of it (27.5).
     assert_eq!((out.1.as_str(), out.2, out.3), ("CPUUtilization", 66.0, 2));
     assert_eq!(out.4, vec![aws.policy_arn(group, "prescale-step-out")]);
     let inn = alarm("prescale-itest-web-step-in");
-    assert_eq!((inn.2, inn.3), (33.0, 15));
+    assert_eq!((inn.2, inn.3), (27.5, 15));
     assert_eq!(inn.4, vec![aws.policy_arn(group, "prescale-step-in")]);
     assert!(
         plan["groups"][0]["decisions"]

@@ -251,7 +251,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(args).args(["--step-scaling", "true"]);
     let table = ok(&mut c);
     assert!(
-        table.contains("prescale's fallback: target tracking and step scaling (out at 84 %, in below 42 % for 15 min)"),
+        table.contains("prescale's fallback: target tracking and step scaling (out at 84 %, in below 35 % for 15 min)"),
         "{table}"
     );
     // The demo forecasts with `auto`, which learns the holidays' effect: the table says how many.
@@ -654,7 +654,7 @@ fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() 
     let table = ok(prescale()
         .args(["simulate", "--capacity", "100", "--step-in-periods", "60", "--policies", "prescale", "--input"])
         .arg(&p));
-    assert!(table.contains("in below 42 % for 60 min"), "{table}");
+    assert!(table.contains("in below 35 % for 60 min"), "{table}");
     let (code, _, err) = run(prescale().args(["simulate", "--step-in-below", "1.5", "--input"]).arg(&p));
     assert_eq!(code, 1);
     assert!(err.contains("--step-in-below 1.5 must lie between 0 and 1.200"), "{err}");

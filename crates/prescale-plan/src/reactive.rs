@@ -60,6 +60,15 @@ pub struct OutStep {
 /// steps room to fire before the metric saturates.
 pub const OUT_ABOVE_TARGET: f64 = 1.2;
 
+/// The step policy's default scale-in threshold, as a share of the target value: half. Removing
+/// one of `n` instances raises the others' load by `n / (n − 1)`, twice for a group of two, so
+/// below half the target every group of two or more stays below the target after the step
+/// removes one, and target tracking has nothing to scale out again. At 60 % a group of two at
+/// 35–42 % lost one instance, ran the other at 70–84 %, and target tracking added it back three
+/// minutes later: a reversal every twenty minutes all night (`prescale simulate` on hourly
+/// freeway traffic whose nights need one or two instances: 63 reversals against 15).
+pub const IN_BELOW_TARGET: f64 = 0.5;
+
 /// The highest value a target-tracking metric can take: 100 for CPU percent, none for counts and
 /// bytes.
 pub fn metric_ceiling(metric: &str) -> Option<f64> {
@@ -84,7 +93,7 @@ pub struct StepSettings {
     /// The scale-out steps, by how far the metric is above the threshold, in increasing
     /// `above_pct` from 0.
     pub out_steps: Vec<OutStep>,
-    /// Scale-in alarm threshold; unset is 60 % of the target value.
+    /// Scale-in alarm threshold; unset is half the target value ([`IN_BELOW_TARGET`]).
     pub in_threshold: Option<f64>,
     /// Periods below the threshold before scaling in; raised to cover the warm-up when that is
     /// longer (the scale-in cooldown).
@@ -202,7 +211,7 @@ impl StepSettings {
 
     /// The (scale-out, scale-in) alarm thresholds for a target-tracking `target` value on a
     /// metric bounded by `ceiling`: the configured ones, else [`OUT_ABOVE_TARGET`] × the target
-    /// (at most halfway to the ceiling) and 60 % of it.
+    /// (at most halfway to the ceiling) and [`IN_BELOW_TARGET`] × the target.
     pub fn thresholds(&self, target: f64, ceiling: Option<f64>) -> (f64, f64) {
         // Rounded to millionths, so that 1.2 × 70 reads 84 in alarms and diffs, not 84.00000000000001.
         let round = |x: f64| (x * 1e6).round() / 1e6;
@@ -210,7 +219,10 @@ impl StepSettings {
             Some(c) if c > target => (OUT_ABOVE_TARGET * target).min((target + c) / 2.0),
             _ => OUT_ABOVE_TARGET * target,
         };
-        (self.out_threshold.unwrap_or_else(|| round(out)), self.in_threshold.unwrap_or_else(|| round(0.6 * target)))
+        (
+            self.out_threshold.unwrap_or_else(|| round(out)),
+            self.in_threshold.unwrap_or_else(|| round(IN_BELOW_TARGET * target)),
+        )
     }
 }
 
@@ -468,7 +480,7 @@ mod tests {
         assert_eq!((out.threshold, out.evaluation_periods, out.policy.as_str()), (84.0, 2, STEP_OUT_POLICY));
         // The scale-in window covers the 1,200 s warm-up: 20 periods of 60 s, not the configured 15.
         let inn = &alarms[1];
-        assert_eq!((inn.threshold, inn.evaluation_periods, inn.comparison.as_str()), (42.0, 20, "LessThanThreshold"));
+        assert_eq!((inn.threshold, inn.evaluation_periods, inn.comparison.as_str()), (35.0, 20, "LessThanThreshold"));
         let PolicyKind::StepScaling { steps, adjustment_type, estimated_instance_warmup_secs, .. } = &policies[1].kind
         else {
             panic!("{:?}", policies[1])
@@ -522,10 +534,10 @@ mod tests {
     fn the_default_step_out_threshold_leaves_room_below_a_ceiling() {
         let s = StepSettings::default();
         // CPU: 1.2 × the target, at most halfway to 100.
-        assert_eq!(s.thresholds(70.0, metric_ceiling("ASGAverageCPUUtilization")), (84.0, 42.0));
-        assert_eq!(s.thresholds(80.0, metric_ceiling("ASGAverageCPUUtilization")), (90.0, 48.0));
+        assert_eq!(s.thresholds(70.0, metric_ceiling("ASGAverageCPUUtilization")), (84.0, 35.0));
+        assert_eq!(s.thresholds(80.0, metric_ceiling("ASGAverageCPUUtilization")), (90.0, 40.0));
         // Requests per target have no ceiling.
-        assert_eq!(s.thresholds(1000.0, metric_ceiling("ALBRequestCountPerTarget")), (1200.0, 600.0));
+        assert_eq!(s.thresholds(1000.0, metric_ceiling("ALBRequestCountPerTarget")), (1200.0, 500.0));
         // A configured threshold is taken as it is.
         let set = StepSettings { out_threshold: Some(97.0), ..s };
         assert_eq!(set.thresholds(80.0, Some(100.0)).0, 97.0);

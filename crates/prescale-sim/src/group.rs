@@ -196,8 +196,10 @@ impl Reactive for StepScaling {
             let serving = g.serving(t.saturating_sub(1));
             let over = if self.out_at > 0.0 { (self.utilization - self.out_at) / self.out_at } else { f64::INFINITY };
             let add = self.steps.iter().rev().find(|s| over >= s.0).or(self.steps.first()).map_or(1, |s| s.1);
+            // Auto Scaling rounds a percent change of more than one instance down (12.7 adds 12),
+            // and one under one up to the `MinAdjustmentMagnitude` of one the plan writes.
             let add =
-                if self.percent { (f64::from(serving) * f64::from(add) / 100.0).ceil().max(1.0) as u32 } else { add };
+                if self.percent { (f64::from(serving) * f64::from(add) / 100.0).floor().max(1.0) as u32 } else { add };
             let want = serving.saturating_add(add).clamp(floor.min(max), max);
             (want > g.desired()).then_some(want)
         } else if self.below >= self.in_minutes {
@@ -300,7 +302,7 @@ mod tests {
 
     #[test]
     fn step_scaling_steps_out_by_the_breach_and_in_by_the_plans_settings() {
-        // The default thresholds: out at 1.2 × the target of 0.7, in below 60 % of it.
+        // The default thresholds: out at 1.2 × the target of 0.7, in below half of it.
         let st0 = StepScaling::new(&StepSettings::default(), 0.7, 5);
         let mut g = Group::warm(4);
         let mut st = st0.clone();
@@ -314,7 +316,7 @@ mod tests {
         assert_eq!(g.desired(), 4, "one breaching minute is not enough");
         st.observe(0.86);
         st.act(&mut g, 4, 1, 100, 5);
-        assert_eq!(g.desired(), 5, "+20 % of 4, rounded up: 0.86 is 2 % above the threshold");
+        assert_eq!(g.desired(), 5, "+20 % of 4 is under one instance: one; 0.86 is 2 % above the threshold");
         // Still breaching while the new one boots: the booting instance counts against the step.
         st.observe(0.86);
         st.act(&mut g, 5, 1, 100, 5);
@@ -325,7 +327,14 @@ mod tests {
         st.observe(3.0);
         st.act(&mut g, 7, 1, 100, 5);
         assert_eq!(g.desired(), 8, "+100 % of the 4 serving");
-        // In: one instance after 15 minutes below 60 % of the target, then 15 more minutes.
+        // Over one instance, a percent change is rounded down, as Auto Scaling does: 50 % of 5 adds 2.
+        let (mut g, mut st) = (Group::warm(5), st0.clone());
+        for t in 0..2 {
+            st.observe(0.9);
+            st.act(&mut g, t + 1, 1, 100, 5);
+        }
+        assert_eq!(g.desired(), 7, "+2.5 rounded down");
+        // In: one instance after 15 minutes below half the target, then 15 more minutes.
         let mut g = Group::warm(30);
         let mut st = st0.clone();
         for t in 0..15 {
