@@ -67,9 +67,23 @@ impl EventReport {
             }
         };
         let why = match &self.outcome {
-            EventOutcome::Applied { partial, missing, .. } => {
-                let mut why =
-                    "the floors rise the lead time ahead of its start and come back down after its end".to_string();
+            EventOutcome::Applied { partial, missing, factor, .. } => {
+                let mut why = match (e.effect(), factor) {
+                    // A peak below what the forecast already holds there lowers it: said, since
+                    // an event is usually planned to raise capacity.
+                    (EventEffect::Peak { peak }, Some(f)) if *f < 1.0 => format!(
+                        "the forecast already peaked at {:.0} in its window, above the event's {peak}, so the event \
+                         lowers the floors during it (raise --peak, or remove the event, if the load will reach the \
+                         forecast anyway)",
+                        peak / f
+                    ),
+                    (_, Some(f)) if *f < 1.0 => {
+                        "the floors come down for its window (a factor under 1) and back up after its end".to_string()
+                    }
+                    _ => {
+                        "the floors rise the lead time ahead of its start and come back down after its end".to_string()
+                    }
+                };
                 if *partial {
                     why.push_str("; only its part within the forecast horizon is planned, a later run plans the rest");
                 }
@@ -379,6 +393,15 @@ mod tests {
         assert!((top - 246.0).abs() < 1e-9);
         assert!((s.intervals[0].upper[23] - 266.0).abs() < 1e-9, "bounds scale too");
         assert_eq!(s.point[24], f.point[24]);
+        assert!(r[0].decision().why.starts_with("the floors rise"), "{:?}", r[0].decision());
+        // A peak below the forecast's lowers it, and the decision says so.
+        let (s, r) = shape(&f, &[ev("x", 60, 120, EventEffect::Peak { peak: 61.5 })], None, t0());
+        assert!((s.point[23] - 61.5).abs() < 1e-9);
+        let why = r[0].decision().why;
+        assert!(why.contains("already peaked at 123 in its window, above the event's 61.5"), "{why}");
+        assert!(why.contains("lowers the floors"), "{why}");
+        let (_, r) = shape(&f, &[ev("x", 60, 120, EventEffect::Multiplier { factor: 0.5 })], None, t0());
+        assert!(r[0].decision().why.starts_with("the floors come down"), "{:?}", r[0].decision());
         // A window with no positive forecast is set to N.
         let zero = Forecast::new("t", t0(), 300, vec![0.0; 12], vec![]).unwrap();
         let (s, _) = shape(&zero, &[ev("x", 0, 30, EventEffect::Peak { peak: 50.0 })], None, t0());
