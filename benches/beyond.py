@@ -294,7 +294,13 @@ def main():
         y = t["test"]
         snaive = [t["train"][len(t["train"]) - m_day + (h % m_day)] for h in range(len(y))]
         base = sum(abs(a - b) for a, b in zip(y, snaive)) / len(y) / scale
-        rec = dict(task=t["task"], series=t["series"], res=t["res"], origin=t["origin"], snaive=base)
+        # The week's seasonal naive (last week's same slot), where the train window holds a week.
+        m_week = 7 * m_day
+        week = None
+        if len(t["train"]) >= m_week:
+            wn = [t["train"][len(t["train"]) - m_week + (h % m_week)] for h in range(len(y))]
+            week = sum(abs(a - b) for a, b in zip(y, wn)) / len(y) / scale
+        rec = dict(task=t["task"], series=t["series"], res=t["res"], origin=t["origin"], snaive=base, week=week)
         for m in models:
             path, secs, err = results[(m, t["task"])]
             if path is None:
@@ -323,8 +329,9 @@ def main():
         names = sorted({r["series"] for r in rs}, key=list(SERIES).index)
         print(f"\n{res}: MASE relative to seasonal naive per series (mean over origins), "
               f"{args.origins} origins, {args.train_days}-day train")
-        print(f"{'series':16} {'origins':>7} {'snaive':>7} " + " ".join(f"{m:>8}" for m in models))
+        print(f"{'series':16} {'origins':>7} {'snaive':>7} " + " ".join(f"{m:>8}" for m in models) + "  naive(week)")
         logs = {m: [] for m in models}
+        logs_week = []
         for s in names:
             sr = [r for r in rs if r["series"] == s]
             b = sum(r["snaive"] for r in sr) / len(sr)
@@ -337,9 +344,15 @@ def main():
                 rel = (sum(ok) / len(ok)) / b
                 logs[m].append(math.log(rel))
                 cells.append(f"{rel:8.3f}")
+            weeks = [r["week"] for r in sr if r["week"] is not None]
+            if len(weeks) == len(sr) and b > 0:
+                logs_week.append(math.log(sum(weeks) / len(weeks) / b))
+                cells.append(f"{sum(weeks) / len(weeks) / b:11.3f}")
+            else:
+                cells.append(f"{'-':>11}")
             print(f"{s:16} {len(sr):7d} {b:7.3f} " + " ".join(cells))
         print(f"{'gmean relMASE':32} " + " ".join(
-            f"{math.exp(sum(v) / len(v)) if v else float('nan'):8.3f}" for v in logs.values()))
+            f"{math.exp(sum(v) / len(v)) if v else float('nan'):8.3f}" for v in [*logs.values(), logs_week]))
         for lvl in ("80", "95"):
             cov = []
             for m in models:

@@ -165,7 +165,7 @@ struct ShowArgs {
     #[arg(long, allow_hyphen_values = true)]
     horizon: Option<String>,
     /// Interval levels in percent, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true, value_parser = level_number)]
     levels: Vec<f64>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -216,7 +216,7 @@ struct BacktestArgs {
     #[arg(long, default_value = "14d")]
     train: String,
     /// Interval levels scored, in percent
-    #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true, value_parser = level_number)]
     levels: Vec<f64>,
     /// Output format of the scores
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -602,4 +602,9 @@ fn parse_unskilled(s: &str) -> Result<prescale_plan::Unskilled, String> {
         "none" => Ok(prescale_plan::Unskilled::None),
         _ => Err(format!("{s:?}: choose trust, median or none")),
     }
+}
+
+/// One interval level of `--levels`, spaces around it allowed (`--levels "80, 95"`).
+fn level_number(s: &str) -> Result<f64, String> {
+    s.trim().parse::<f64>().map_err(|e| format!("{s:?} is not a number ({e}); write levels like 80,95"))
 }

@@ -478,6 +478,18 @@ pub fn summary(
             }
             None => ("no forecast".into(), "-".into(), "-".into()),
         };
+        // Events shaped the forecast the plan used (its peak over the plan's horizon is not the
+        // fit's): the plan's peak is shown (the fit's intervals belong to the forecast before them).
+        let fit_peak = |f: &Fit, from| {
+            let fc = &f.forecast;
+            (0..fc.len()).filter(|&i| fc.ts(i) >= from).map(|i| fc.point[i]).fold(f64::NEG_INFINITY, f64::max)
+        };
+        let (peak, i80, i95) = match (fit, &g.forecast) {
+            (Some(f), Some(s)) if (s.peak_point - fit_peak(f, s.from)).abs() > 1e-9 * s.peak_point.abs().max(1.0) => {
+                (format!("{} at {} (events)", num(s.peak_point), s.peak_at.format("%a %H:%M")), "-".into(), "-".into())
+            }
+            _ => (peak, i80, i95),
+        };
         let floors = match (
             g.scheduled_actions.iter().filter_map(|a| a.min_size).min(),
             g.scheduled_actions.iter().filter_map(|a| a.min_size).max(),

@@ -352,3 +352,30 @@ impl SpawnQuiet for Command {
         self.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
     }
 }
+
+#[test]
+fn the_nightly_summary_shows_the_peak_the_events_shaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let row = |text: &str| text.lines().find(|l| l.contains("│ web-prod ")).unwrap().to_string();
+    let before = row(&ok(&mut demo(&out, &["nightly"])));
+    assert!(!before.contains("(events)"), "{before}");
+    // Twice the load over Tuesday's midday peak.
+    ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "launch"]).args([
+        "--start",
+        "2026-11-24T12:00:00Z",
+        "--end",
+        "2026-11-24T16:00:00Z",
+        "--multiplier",
+        "2",
+    ]));
+    let text = ok(&mut demo(&out, &["nightly"]));
+    let after = row(&text);
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let web = plan["groups"].as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap();
+    let peak = web["forecast"]["peak_point"].as_f64().unwrap();
+    // The table's peak is the plan's (the details and plan.json), not the forecast before the event.
+    let shown = format!("{} at", peak.round());
+    assert!(after.contains("(events)") && after.replace(',', "").contains(&shown), "{shown}: {after}");
+}

@@ -195,6 +195,30 @@ fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
 }
 
 #[test]
+fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cfg = demo_config(tmp.path(), "");
+    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    let state = || std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap();
+    let in_place = state();
+    // The same store, judged with data allowed to be a minute old: the last 5-minute slot began
+    // at 23:55, so every group's load is stale, as when ingest has stopped.
+    let stale = tmp.path().join("stale.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&stale, format!("{text}\n[trust]\nmax_data_age_mins = 1\n")).unwrap();
+    let (code, text, err) = run(&mut cmd(&stale, &out, &["nightly", "--execute"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("3 groups not planned, its floors in place left as they are"), "{err}");
+    assert!(err.contains("is ingest failing?") && err.contains("find why ingest stopped"), "{err}");
+    assert!(!err.contains("move the damaged file aside"), "{err}");
+    assert_eq!(state(), in_place, "a plan from stale load would have taken the floors down");
+    let (code, _, err) = run(&mut cmd(&stale, &out, &["plan"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("web-prod: not planned, the floors in place stay"), "{err}");
+}
+
+#[test]
 fn a_run_that_cannot_write_its_audit_log_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

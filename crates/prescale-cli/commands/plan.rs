@@ -57,15 +57,19 @@ pub(crate) fn trusted(
             t.min_history_hours
         ));
     }
-    let age = (now - *last).num_minutes();
-    if age > t.max_data_age_mins {
-        return Err(format!(
-            "the newest measured load is {} min old (at {last}), more than [trust] max_data_age_mins = {}: is ingest failing?",
-            age, t.max_data_age_mins
-        ));
+    if let Some(why) = stale(h, t, now) {
+        return Err(why);
     }
     let weighted: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight * s.mase).sum();
     let weight: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight).sum();
+    // Scores with no backtest behind them (no origin fitted in the history): the error is unknown,
+    // and floors from it would be a guess held all night.
+    if !forecast.scores.is_empty() && weight <= 0.0 {
+        return Err(format!(
+            "its models could not be backtested on the {hours:.1} h of history (no origin fits in it), so its error \
+             is unknown; floors are planned once a backtest can check them (about two days of history)"
+        ));
+    }
     if weight > 0.0 && weighted / weight > t.max_backtest_mase {
         return Err(format!(
             "its backtest MASE on the series' own history is {:.2}, above [trust] max_backtest_mase = {}",
@@ -74,6 +78,23 @@ pub(crate) fn trusted(
         ));
     }
     Ok(())
+}
+
+/// What ends a group's stale-data reason: [`held_error`] gives its remedy.
+const INGEST_FAILING: &str = "is ingest failing?";
+
+/// Why the load series' newest measured value is too old to plan from (`[trust]
+/// max_data_age_mins`), if it is.
+fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Option<String> {
+    let last = h.iter().filter(|(_, v)| v.is_finite()).map(|(ts, _)| ts).last()?;
+    let age = (now - last).num_minutes();
+    (age > t.max_data_age_mins).then(|| {
+        format!(
+            "the newest measured load is {age} min old (at {last}), more than [trust] max_data_age_mins = {}: \
+             {INGEST_FAILING}",
+            t.max_data_age_mins
+        )
+    })
 }
 
 /// The plan of the selected groups, and the groups left out of it (`group: why`): those whose
@@ -87,12 +108,26 @@ pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<String
 
 /// The error that ends a run that left groups out of its plan ([`make_plan`]).
 pub(crate) fn held_error(held: &[String]) -> String {
+    let stale = held.iter().filter(|h| h.contains(INGEST_FAILING)).count();
+    let mut hints = Vec::new();
+    if stale < held.len() {
+        hints.push(
+            "move the damaged file aside (the warning names it), then `prescale ingest` and `prescale forecast fit` \
+             rebuild it",
+        );
+    }
+    if stale > 0 {
+        hints.push(
+            "for stale load, find why ingest stopped (`prescale ingest` names the source that fails), then run again; \
+             the floors in place cover the hours their last plan did",
+        );
+    }
     format!(
-        "{} group{} not planned, its floors in place left as they are: {}\nhint: move the damaged file aside (the \
-         warning names it), then `prescale ingest` and `prescale forecast fit` rebuild it",
+        "{} group{} not planned, its floors in place left as they are: {}\nhint: {}",
         held.len(),
         if held.len() == 1 { "" } else { "s" },
-        held.join("; ")
+        held.join("; "),
+        hints.join("; ")
     )
 }
 
@@ -152,6 +187,14 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 (None, Some(why))
             }
         };
+        // Load that stopped coming (ingest failing): a plan from it would take the floors in place
+        // down; left out, they stay, and the run says why.
+        if damaged.is_none()
+            && let Ok(h) = &history
+            && let Some(why) = stale(h, &ctx.config.trust, ctx.now)
+        {
+            damaged = Some(why);
+        }
         // Before anything is asked of the service for it: a group left out needs nothing more.
         if let Some(why) = damaged {
             warn!("{}: not planned, the floors in place stay: {why}", g.name);
@@ -537,4 +580,29 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         bail!("{}", held_error(&held));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use prescale_core::ModelScore;
+
+    #[test]
+    fn a_forecast_no_backtest_could_check_sets_no_floors() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap();
+        // 26 hours of history, ending now: enough for [trust] min_history_hours, too little for an origin.
+        let history = Series::new(now - chrono::Duration::hours(26), 300, vec![10.0; 26 * 12]).unwrap();
+        let score = |mase: f64| ModelScore { model: "m".into(), mase, origins: 0, weight: 1.0, reference: false };
+        let mut fc = Forecast::new("auto", now, 300, vec![10.0; 12], vec![]).unwrap();
+        let t = crate::config::TrustConfig::default();
+        fc.scores = vec![score(f64::NAN)];
+        let why = trusted(&fc, Ok(&history), &t, now).unwrap_err();
+        assert!(why.contains("could not be backtested on the 25.9 h of history"), "{why}");
+        fc.scores = vec![score(1.0)];
+        assert_eq!(trusted(&fc, Ok(&history), &t, now), Ok(()));
+        // A forecast that carries no scores at all (a single model's, stored by an older version) is judged as before.
+        fc.scores = vec![];
+        assert_eq!(trusted(&fc, Ok(&history), &t, now), Ok(()));
+    }
 }

@@ -86,7 +86,8 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
     let parse_err = |line: u64, message: String| SourceError::Parse { path: format!("{shown}:{line}"), message };
     let headers = rdr.headers().map_err(|e| parse_err(1, format!("cannot read the header: {e}")))?.clone();
-    let find = |names: &[&str]| headers.iter().position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)));
+    // The names in their order of preference: `ts` wins over a `date` column before it.
+    let find = |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h.eq_ignore_ascii_case(n)));
     let (ti, vi) = (find(&TS_NAMES), find(&["value"]));
     let (Some(ti), Some(vi)) = (ti, vi) else {
         let lacks = match (ti, vi) {
@@ -176,7 +177,7 @@ pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> 
         let batch = batch.map_err(|e| err(e.to_string()))?;
         let schema = batch.schema();
         let find = |names: &[&str]| {
-            schema.fields().iter().position(|f| names.iter().any(|n| f.name().eq_ignore_ascii_case(n)))
+            names.iter().find_map(|n| schema.fields().iter().position(|f| f.name().eq_ignore_ascii_case(n)))
         };
         let (Some(ti), Some(vi)) = (find(&TS_NAMES), find(&["value"])) else {
             let found: Vec<String> =
@@ -361,6 +362,10 @@ mod tests {
         let s = read_csv_samples(&p).unwrap();
         assert_eq!(s.len(), 3);
         assert!(s[0].value.is_nan() && s[1].value.is_nan());
+        // An export with a `date` column before its `ts` one: `ts` is the timestamp.
+        std::fs::write(&p, "date,ts,value\n2014-02-19,2014-02-19 15:00:00,1\n").unwrap();
+        let s = read_csv_samples(&p).unwrap();
+        assert_eq!(s[0].ts, Utc.with_ymd_and_hms(2014, 2, 19, 15, 0, 0).unwrap());
     }
 
     #[test]
