@@ -28,6 +28,11 @@
 //! ignoring it leaves every Monday forecast at Sunday's level.
 //! A holiday on a weekend is both: the weekend's ratio times the holiday's, which is a share of
 //! an ordinary day of its own weekday.
+//!
+//! Where two weekends or more agree, the weekend also gets a shape over the day: per local hour,
+//! its load over the weekdays' beside it, relative to the ratio (pooled with the hour either side,
+//! shrunk towards 1 by the weekends' number, see `weekend_shape`). Traffic with commute peaks on
+//! weekdays and a flat weekend is then forecast as a flat weekend, not a weekday scaled down.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -76,6 +81,8 @@ pub(crate) struct Day {
     pub holiday: Option<DayKind>,
     /// Whether the slot is on a Saturday or Sunday (when weekends are learnt at all).
     pub weekend: bool,
+    /// The local hour (0–23) of the slot's middle, for the weekend's shape over the day.
+    pub hour: u8,
 }
 
 impl Day {
@@ -117,6 +124,9 @@ pub(crate) struct HolidayEffect {
     pub weekend: Option<Ratio>,
     /// From ordinary weekends, against the weekdays beside them (when they agree, see the module).
     pub weekends: Option<Ratio>,
+    /// Per local hour, the weekend's load over the weekdays' beside it, relative to `weekends`'
+    /// ratio: a weekend whose day runs another shape (no commute peaks) is not a weekday scaled.
+    pub weekend_shape: Option<[f64; 24]>,
 }
 
 impl HolidayEffect {
@@ -131,7 +141,8 @@ impl HolidayEffect {
     /// A slot's load over an ordinary weekday's: the weekend's ratio (where learnt) times the
     /// holiday's (where learnt; a holiday's ratio is to an ordinary day of its own weekday).
     pub fn factor(&self, day: Day) -> f64 {
-        let weekend = if day.weekend { self.weekends.map_or(1.0, |r| r.ratio) } else { 1.0 };
+        let shape = self.weekend_shape.map_or(1.0, |s| s[usize::from(day.hour) % 24]);
+        let weekend = if day.weekend { self.weekends.map_or(1.0, |r| r.ratio * shape) } else { 1.0 };
         let holiday = day.holiday.and_then(|k| self.of(k)).map_or(1.0, |r| r.ratio);
         weekend * holiday
     }
@@ -180,7 +191,8 @@ pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<Hol
         _ if agree => ratio(&weekends),
         _ => None,
     };
-    let plain = HolidayEffect { weekends, ..HolidayEffect::default() };
+    let weekend_shape = weekends.filter(|r| r.learnt_from >= 2).and_then(|r| weekend_shape(y, m, days, r));
+    let plain = HolidayEffect { weekends, weekend_shape, ..HolidayEffect::default() };
     let learnt = weekends.is_some();
     let y: Cow<[f64]> = if learnt { Cow::Owned(remove(y, days, plain)) } else { Cow::Borrowed(y) };
     let holiday_runs = runs(days.iter().map(|d| d.holiday));
@@ -190,8 +202,52 @@ pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<Hol
             days[j].holiday.is_none() && (learnt || days[j].weekend == days[i].weekend)
         }))
     };
-    let effect = HolidayEffect { weekday: holidays(DayKind::Weekday), weekend: holidays(DayKind::Weekend), weekends };
+    let effect = HolidayEffect {
+        weekday: holidays(DayKind::Weekday),
+        weekend: holidays(DayKind::Weekend),
+        weekends,
+        weekend_shape,
+    };
     (effect != HolidayEffect::default()).then_some(effect)
+}
+
+/// The weekend's shape over the day ([`HolidayEffect::weekend_shape`]) from `r.learnt_from`
+/// agreeing weekends: per local hour (pooled with the hour either side), the mean load of the
+/// ordinary weekend slots over that of the ordinary weekday slots a day before or after them,
+/// over `r`'s ratio, shrunk towards 1 by the weekends' number (`n` weekends: the power
+/// `(n − 1) / n`, half the shape from two) and held within ¼–4. None where an hour has no
+/// weekday load to compare with, or the series steps by more than an hour.
+fn weekend_shape(y: &[f64], m: usize, days: &[Day], r: Ratio) -> Option<[f64; 24]> {
+    if m < 24 || r.ratio <= 0.0 {
+        return None;
+    }
+    let (mut own, mut other) = ([(0.0, 0usize); 24], [(0.0, 0usize); 24]);
+    for i in 0..y.len().min(days.len()) {
+        if !(days[i].weekend && days[i].holiday.is_none() && y[i].is_finite()) {
+            continue;
+        }
+        let h = usize::from(days[i].hour) % 24;
+        own[h] = (own[h].0 + y[i], own[h].1 + 1);
+        for j in [i.checked_sub(m), Some(i + m)].into_iter().flatten() {
+            if j < y.len() && j < days.len() && days[j].ordinary() && y[j].is_finite() {
+                other[h] = (other[h].0 + y[j], other[h].1 + 1);
+            }
+        }
+    }
+    let mean = |a: &[(f64, usize); 24], h: usize| {
+        let (s, n) = [23, 0, 1].iter().map(|d| a[(h + d) % 24]).fold((0.0, 0), |(s, n), (x, k)| (s + x, n + k));
+        (n > 0).then(|| s / n as f64)
+    };
+    let power = (r.learnt_from as f64 - 1.0) / r.learnt_from as f64;
+    let mut shape = [1.0; 24];
+    for (h, v) in shape.iter_mut().enumerate() {
+        let (a, b) = (mean(&own, h)?, mean(&other, h)?);
+        if !(b > 0.0 && a >= 0.0) {
+            return None;
+        }
+        *v = ((a / b / r.ratio).max(1e-9).powf(power)).clamp(0.25, 4.0);
+    }
+    Some(shape)
 }
 
 /// Whether the history's one weekend (ratio `one` to the weekdays beside it) differs from them
@@ -290,7 +346,8 @@ impl SpecialDays {
         let middle = secs + step_secs.max(0) / 2;
         let offset = self.weekends.unwrap_or(0);
         let holiday = self.flags.as_deref().and_then(|f| kind_at(f, middle, offset));
-        Day { holiday, weekend: self.weekends.is_some() && is_weekend(middle + offset) }
+        let hour = u8::try_from((middle + offset).rem_euclid(86_400) / 3600).unwrap_or(0);
+        Day { holiday, weekend: self.weekends.is_some() && is_weekend(middle + offset), hour }
     }
 
     /// The days of the slots of a series or forecast starting at `start_secs`, one per step.
@@ -538,7 +595,7 @@ mod tests {
         let steps = holidays(&f).ahead((MONDAY + 22) * DAY - 3600, 3600, 26);
         assert_eq!(steps.iter().filter(|d| d.holiday == Some(DayKind::Weekday)).count(), 24);
         assert!(steps[0].ordinary() && !steps[1].ordinary() && !steps[24].ordinary() && steps[25].ordinary());
-        let weekend_holiday = Day { holiday: Some(DayKind::Weekend), weekend: false };
+        let weekend_holiday = Day { holiday: Some(DayKind::Weekend), weekend: false, hour: 0 };
         assert_eq!(holidays(&f).ahead((MONDAY + 26) * DAY, 3600, 1), vec![weekend_holiday]);
     }
 
@@ -660,7 +717,7 @@ mod tests {
         assert!(clean.iter().zip(&series(&[])).all(|(a, b)| (a - b).abs() < 1e-9), "weekdays all through");
         // Put back: the holiday Saturday at 0.6 × 0.3 of a weekday; with no weekend holiday in
         // the history, an ordinary Saturday's 0.6.
-        let saturday = Day { holiday: Some(DayKind::Weekend), weekend: true };
+        let saturday = Day { holiday: Some(DayKind::Weekend), weekend: true, hour: 0 };
         assert!((effect.factor(saturday) - 0.18).abs() < 1e-9);
         let unlearnt = HolidayEffect { weekend: None, ..effect };
         assert!((unlearnt.factor(saturday) - 0.6).abs() < 1e-9, "forecast as an ordinary Saturday");
@@ -685,7 +742,7 @@ mod tests {
         let effect = learn(&y, 24, &special.ahead(MONDAY * DAY, 3600, y.len())).unwrap();
         let weekends = effect.weekends.unwrap();
         assert!((weekends.ratio - 0.6f64.sqrt()).abs() < 1e-9 && weekends.learnt_from == 1, "{effect:?}");
-        let saturday = Day { holiday: Some(DayKind::Weekend), weekend: true };
+        let saturday = Day { holiday: Some(DayKind::Weekend), weekend: true, hour: 0 };
         assert!((effect.factor(saturday) - 0.3).abs() < 0.06, "{}: {effect:?}", effect.factor(saturday));
     }
 
@@ -703,14 +760,14 @@ mod tests {
         assert!(!weekend(weekends(-5 * 3600).at(sat, 3600)), "an hourly one is still Friday");
         // A holiday on a weekend is both; a Sunday after it only a weekend.
         let days = SpecialDays { flags: Some(Arc::new(flags(&[5]))), weekends: Some(0) };
-        assert_eq!(days.at(sat + 1800, 60), Day { holiday: Some(DayKind::Weekend), weekend: true });
-        assert_eq!(days.at(sat + DAY, 60), Day { holiday: None, weekend: true });
+        assert_eq!(days.at(sat + 1800, 60), Day { holiday: Some(DayKind::Weekend), weekend: true, hour: 0 });
+        assert_eq!(days.at(sat + DAY, 60), Day { holiday: None, weekend: true, hour: 0 });
         // A Monday holiday at UTC+13 starts on Sunday in UTC, and is still a weekday holiday.
         let nz = 13 * 3600;
         let monday = (MONDAY + 7) * DAY - nz;
         let f = Flags::new(vec![(monday, monday + DAY)], vec![]);
         let days = SpecialDays { flags: Some(Arc::new(f)), weekends: Some(nz) };
-        assert_eq!(days.at(monday, 3600), Day { holiday: Some(DayKind::Weekday), weekend: false });
+        assert_eq!(days.at(monday, 3600), Day { holiday: Some(DayKind::Weekday), weekend: false, hour: 0 });
     }
 
     #[test]
@@ -734,6 +791,31 @@ mod tests {
         assert_eq!(last_day_stands_out(&y, 24, &slots(y.len(), c, &none)), None);
         // Under 15 days there are not two earlier weeks to compare with.
         assert_eq!(last_day_stands_out(&y[7 * 24..], 24, &slots(14 * 24, c, &none)), None);
+    }
+
+    #[test]
+    fn a_weekend_of_another_shape_is_learnt_by_the_hour() {
+        // Three weeks from a Monday: weekdays at 100 with commute peaks of 300 (07–09, 16–18),
+        // weekends flat at 60.
+        let y: Vec<f64> = (0..21 * 24)
+            .map(|t| match (t / 24 % 7 >= 5, t % 24) {
+                (true, _) => 60.0,
+                (false, 7..=9 | 16..=18) => 300.0,
+                _ => 100.0,
+            })
+            .collect();
+        let days = weekends(0).ahead(MONDAY * DAY, 3600, y.len());
+        let effect = learn(&y, 24, &days).unwrap();
+        assert!(effect.weekend_shape.is_some(), "{effect:?}");
+        let sat = |hour: u8| effect.factor(Day { holiday: None, weekend: true, hour });
+        let r = effect.weekends.unwrap().ratio;
+        // At night a weekend runs at the weekdays' 60 %; at the commute peak far below it.
+        assert!((sat(3) - 0.6).abs() < 0.05, "{} (ratio {r})", sat(3));
+        assert!(sat(8) < 0.6 * r && sat(8) > 60.0 / 300.0, "{} (ratio {r})", sat(8));
+        // A weekend of the weekdays' shape keeps the one ratio.
+        let flat: Vec<f64> = (0..21 * 24).map(|t| if t / 24 % 7 >= 5 { 60.0 } else { 100.0 }).collect();
+        let effect = learn(&flat, 24, &days).unwrap();
+        assert!(effect.weekend_shape.unwrap().iter().all(|v| (v - 1.0).abs() < 1e-9), "{effect:?}");
     }
 
     #[test]
