@@ -172,26 +172,26 @@ struct ShowArgs {
     format: Format,
     /// Model for --input: auto, mstl, profile, ets, median, seasonal-naive, ridge, or config (the config's
     /// [forecast] model) [default: config with --config, else auto]
-    #[arg(long, requires = "input")]
+    #[arg(long, requires = "input", conflicts_with = "group")]
     model: Option<String>,
     /// Holidays for --input, comma-separated YYYY-MM-DD (whole UTC days; added to the config's
     /// [forecast] holidays). Every model but seasonal-naive learns their effect from the history
-    #[arg(long, requires = "input", value_delimiter = ',')]
+    #[arg(long, requires = "input", conflicts_with = "group", value_delimiter = ',')]
     holidays: Vec<String>,
     /// Fit on a transform of the series for --input: none, log or box-cox (λ by Guerrero's
     /// method) [default: the config's [forecast] transform, else none]
-    #[arg(long, requires = "input", value_parser = parse_transform)]
+    #[arg(long, requires = "input", conflicts_with = "group", value_parser = parse_transform)]
     transform: Option<prescale_forecast::transform::Transform>,
     /// Learn how weekends (Saturday and Sunday, UTC) differ from weekdays, for --input, where two
     /// weekends of the history agree, or halfway from a single one that stands out [default: the
     /// config's [forecast] weekends, else true]
-    #[arg(long, requires = "input")]
+    #[arg(long, requires = "input", conflicts_with = "group")]
     weekends: Option<bool>,
     /// The smallest value the metric can take, for --input (forecasts are clipped to it)
-    #[arg(long, requires = "input", allow_negative_numbers = true)]
+    #[arg(long, requires = "input", conflicts_with = "group", allow_negative_numbers = true)]
     min: Option<f64>,
     /// The largest value the metric can take, for --input (e.g. 100 for a CPU percentage)
-    #[arg(long, requires = "input", allow_negative_numbers = true)]
+    #[arg(long, requires = "input", conflicts_with = "group", allow_negative_numbers = true)]
     max: Option<f64>,
 }
 

@@ -72,6 +72,16 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
         .arg(&out));
     assert_eq!(code, 0, "{err}");
     assert!(text.starts_with("ts,mean,lo85,hi85") && err.contains("85 % bounds are read by interpolation"), "{err}");
+    // The fitting flags are --input's: with --group they are refused, not ignored (levels, the
+    // horizon and the format apply to both).
+    for flag in [&["--model", "mstl"][..], &["--max", "5"], &["--holidays", "2026-11-24"], &["--weekends", "false"]] {
+        let (code, _, err) =
+            run(prescale().args(["forecast", "show", "--group", "web-prod"]).args(flag).arg("--out").arg(&out));
+        assert_eq!(code, 1, "{flag:?}: {err}");
+        assert!(err.contains("cannot be used with"), "{flag:?}: {err}");
+    }
+    // Levels with spaces after their commas, as people type them.
+    ok(prescale().args(["forecast", "show", "--group", "web-prod", "--levels", "80, 95", "--out"]).arg(&out));
 }
 
 #[test]
