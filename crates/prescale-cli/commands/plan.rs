@@ -37,13 +37,13 @@ pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast,
     Ok(cutted)
 }
 
-/// Whether a forecast may set floors: enough measured history, fresh data, and a backtest on its
-/// own history that is not worse than `[trust]` allows. The reason when not.
+/// Whether a forecast may set floors: enough measured history and a backtest on its own history
+/// that is not worse than `[trust]` allows. The reason when not. (Stale load is not judged here:
+/// its group is left out of the plan before its forecast is read, see [`plan_groups`].)
 pub(crate) fn trusted(
     forecast: &Forecast,
     history: Result<&Series, &str>,
     t: &crate::config::TrustConfig,
-    now: DateTime<Utc>,
 ) -> Result<(), String> {
     let h = history.map_err(|why| format!("its load series cannot be read: {why}"))?;
     let observed: Vec<DateTime<Utc>> = h.iter().filter(|(_, v)| v.is_finite()).map(|(ts, _)| ts).collect();
@@ -56,9 +56,6 @@ pub(crate) fn trusted(
             "the load series holds {hours:.1} h of history, less than [trust] min_history_hours = {}",
             t.min_history_hours
         ));
-    }
-    if let Some(why) = stale(h, t, now) {
-        return Err(why);
     }
     let weighted: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight * s.mase).sum();
     let weight: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight).sum();
@@ -80,9 +77,6 @@ pub(crate) fn trusted(
     Ok(())
 }
 
-/// What ends a group's stale-data reason: [`held_error`] gives its remedy.
-const INGEST_FAILING: &str = "is ingest failing?";
-
 /// Why the load series' newest measured value is too old to plan from (`[trust]
 /// max_data_age_mins`), if it is.
 fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Option<String> {
@@ -91,24 +85,33 @@ fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Opti
     (age > t.max_data_age_mins).then(|| {
         format!(
             "the newest measured load is {age} min old (at {last}), more than [trust] max_data_age_mins = {}: \
-             {INGEST_FAILING}",
+             is ingest failing?",
             t.max_data_age_mins
         )
     })
 }
 
-/// The plan of the selected groups, and the groups left out of it (`group: why`): those whose
-/// stored load or forecast is there but cannot be read (a damaged file). A plan for them would
+/// The plan of the selected groups, and the groups left out of it ([`Held`]): those whose stored
+/// load or forecast is there but cannot be read (a damaged file), or whose load stopped coming
+/// (older than `[trust] max_data_age_mins`). A plan for them would
 /// have no floors and take down the ones in place, at the hour they may be needed; left out,
 /// `apply` does not touch them and the floors an earlier plan wrote stay.
-pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<String>)> {
+pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>)> {
     let (plans, held) = plan_groups(ctx, f, None)?;
     Ok((plan_document(ctx, plans.into_iter().map(|p| p.plan).collect())?, held))
 }
 
+/// A group left out of the plan ([`make_plan`]): `group (why)`, and whether for stale load (else
+/// for a damaged file), which decides the remedy [`held_error`] gives.
+#[derive(Debug, Clone)]
+pub struct Held {
+    what: String,
+    stale: bool,
+}
+
 /// The error that ends a run that left groups out of its plan ([`make_plan`]).
-pub(crate) fn held_error(held: &[String]) -> String {
-    let stale = held.iter().filter(|h| h.contains(INGEST_FAILING)).count();
+pub(crate) fn held_error(held: &[Held]) -> String {
+    let stale = held.iter().filter(|h| h.stale).count();
     let mut hints = Vec::new();
     if stale < held.len() {
         hints.push(
@@ -126,7 +129,7 @@ pub(crate) fn held_error(held: &[String]) -> String {
         "{} group{} not planned, its floors in place left as they are: {}\nhint: {}",
         held.len(),
         if held.len() == 1 { "" } else { "s" },
-        held.join("; "),
+        held.iter().map(|h| h.what.as_str()).collect::<Vec<_>>().join("; "),
         hints.join("; ")
     )
 }
@@ -138,7 +141,7 @@ pub(crate) fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<Capacit
 
 /// Plans every selected group with its stored events (and `trial`, which replaces a stored event
 /// of the same group and name), keeping the plan without events beside each.
-pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<(Vec<EventPlan>, Vec<String>)> {
+pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<(Vec<EventPlan>, Vec<Held>)> {
     let table = ForecastTable::new(&ctx.store_dir);
     let store = MetricStore::open(&ctx.store_dir)?;
     let mut events = EventStore::new(&ctx.store_dir).load()?;
@@ -170,10 +173,20 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 (Err(why.clone()), Some(format!("its load {id}: {why}")))
             }
         };
+        // Load that stopped coming (ingest failing): a plan from it would take the floors in place
+        // down; left out, they stay, and the run says why. Its forecast is not read.
+        if damaged.is_none()
+            && let Ok(h) = &history
+            && let Some(why) = stale(h, &ctx.config.trust, ctx.now)
+        {
+            warn!("{}: not planned, the floors in place stay: {why}", g.name);
+            held.push(Held { what: format!("{} ({why})", g.name), stale: true });
+            continue;
+        }
         let (forecast, why) = match table.read(&id) {
-            Ok((fc, _)) => match usable(fc, ctx.now).and_then(|fc| {
-                trusted(&fc, history.as_ref().map_err(String::as_str), &ctx.config.trust, ctx.now).map(|()| fc)
-            }) {
+            Ok((fc, _)) => match usable(fc, ctx.now)
+                .and_then(|fc| trusted(&fc, history.as_ref().map_err(String::as_str), &ctx.config.trust).map(|()| fc))
+            {
                 Ok(fc) => (Some(fc), None),
                 Err(why) => (None, Some(why)),
             },
@@ -187,18 +200,10 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 (None, Some(why))
             }
         };
-        // Load that stopped coming (ingest failing): a plan from it would take the floors in place
-        // down; left out, they stay, and the run says why.
-        if damaged.is_none()
-            && let Ok(h) = &history
-            && let Some(why) = stale(h, &ctx.config.trust, ctx.now)
-        {
-            damaged = Some(why);
-        }
         // Before anything is asked of the service for it: a group left out needs nothing more.
         if let Some(why) = damaged {
             warn!("{}: not planned, the floors in place stay: {why}", g.name);
-            held.push(format!("{} ({why})", g.name));
+            held.push(Held { what: format!("{} ({why})", g.name), stale: false });
             continue;
         }
         let mut settings = ctx.config.plan_settings(g)?;
@@ -597,12 +602,12 @@ mod tests {
         let mut fc = Forecast::new("auto", now, 300, vec![10.0; 12], vec![]).unwrap();
         let t = crate::config::TrustConfig::default();
         fc.scores = vec![score(f64::NAN)];
-        let why = trusted(&fc, Ok(&history), &t, now).unwrap_err();
+        let why = trusted(&fc, Ok(&history), &t).unwrap_err();
         assert!(why.contains("could not be backtested on the 25.9 h of history"), "{why}");
         fc.scores = vec![score(1.0)];
-        assert_eq!(trusted(&fc, Ok(&history), &t, now), Ok(()));
+        assert_eq!(trusted(&fc, Ok(&history), &t), Ok(()));
         // A forecast that carries no scores at all (a single model's, stored by an older version) is judged as before.
         fc.scores = vec![];
-        assert_eq!(trusted(&fc, Ok(&history), &t, now), Ok(()));
+        assert_eq!(trusted(&fc, Ok(&history), &t), Ok(()));
     }
 }

@@ -141,8 +141,12 @@ impl HolidayEffect {
     /// A slot's load over an ordinary weekday's: the weekend's ratio (where learnt) times the
     /// holiday's (where learnt; a holiday's ratio is to an ordinary day of its own weekday).
     pub fn factor(&self, day: Day) -> f64 {
-        let shape = self.weekend_shape.map_or(1.0, |s| s[usize::from(day.hour) % 24]);
-        let weekend = if day.weekend { self.weekends.map_or(1.0, |r| r.ratio * shape) } else { 1.0 };
+        let shape = |s: [f64; 24]| s[usize::from(day.hour) % 24];
+        let weekend = if day.weekend {
+            self.weekends.map_or(1.0, |r| r.ratio * self.weekend_shape.map_or(1.0, shape))
+        } else {
+            1.0
+        };
         let holiday = day.holiday.and_then(|k| self.of(k)).map_or(1.0, |r| r.ratio);
         weekend * holiday
     }

@@ -196,19 +196,11 @@ impl Reactive for StepScaling {
             let serving = g.serving(t.saturating_sub(1));
             let over = if self.out_at > 0.0 { (self.utilization - self.out_at) / self.out_at } else { f64::INFINITY };
             let add = self.steps.iter().rev().find(|s| over >= s.0).or(self.steps.first()).map_or(1, |s| s.1);
-            // Auto Scaling rounds a percent change of more than one instance down (12.7 adds 12),
-            // and one under one up to the `MinAdjustmentMagnitude` of one the plan writes.
-            let add =
-                if self.percent { (f64::from(serving) * f64::from(add) / 100.0).floor().max(1.0) as u32 } else { add };
+            let add = if self.percent { percent_change(serving, add) } else { add };
             let want = serving.saturating_add(add).clamp(floor.min(max), max);
             (want > g.desired()).then_some(want)
         } else if self.below >= self.in_minutes {
-            // Auto Scaling rounds a percent change towards zero, and to at least one instance.
-            let remove = if self.in_percent {
-                ((f64::from(g.desired()) * f64::from(self.in_remove) / 100.0).floor() as u32).max(1)
-            } else {
-                self.in_remove
-            };
+            let remove = if self.in_percent { percent_change(g.desired(), self.in_remove) } else { self.in_remove };
             let want = g.desired().saturating_sub(remove).max(floor);
             (want < g.desired()).then_some(want)
         } else {
@@ -220,6 +212,12 @@ impl Reactive for StepScaling {
     fn scaled_in(&mut self, _t: u64) {
         self.below = 0;
     }
+}
+
+/// `percent` % of `n` instances as Auto Scaling applies a `PercentChangeInCapacity`: rounded
+/// towards zero (12.7 is 12), and at least one (the `MinAdjustmentMagnitude` the plan writes).
+fn percent_change(n: u32, percent: u32) -> u32 {
+    ((f64::from(n) * f64::from(percent) / 100.0).floor() as u32).max(1)
 }
 
 /// The reactive policies of a group together, as Auto Scaling runs several: when more than one
