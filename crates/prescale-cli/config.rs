@@ -11,6 +11,7 @@ use prescale_forecast::transform::{Bounds, Transform};
 use prescale_forecast::{BuildOptions, ModelSpec, Weekends};
 use prescale_plan::{Guardrails, MaxBreach, PlanSettings, ReactiveSettings};
 use serde::Deserialize;
+use tracing::warn;
 
 /// The whole configuration file.
 #[derive(Debug, Clone, Deserialize)]
@@ -493,6 +494,9 @@ impl Config {
                 t.max_backtest_mase
             );
         }
+        if let Some(r) = &self.aws.region {
+            check_region(r)?;
+        }
         if self.aws.max_attempts == Some(0) {
             bail!("[aws] max_attempts = 0 must be at least 1 (attempts per API call, retries included; 5 by default)");
         }
@@ -832,9 +836,113 @@ pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz> {
     })
 }
 
+/// AWS regions as of 2026 (commercial, GovCloud and China): a region outside this list is
+/// warned about, not refused, since AWS opens new ones.
+const KNOWN_REGIONS: &[&str] = &[
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "ca-central-1",
+    "ca-west-1",
+    "mx-central-1",
+    "sa-east-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-north-1",
+    "il-central-1",
+    "me-south-1",
+    "me-central-1",
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "cn-north-1",
+    "cn-northwest-1",
+];
+
+/// `[aws] region`: a name that cannot be a region (`US-EAST-1`, `us-east`, `useast1`) is refused;
+/// a well-formed one that is not a known region (`us-eats-1`) is warned about with the nearest
+/// known one: with a typo every call fails to reach an endpoint, which says little of why.
+fn check_region(r: &str) -> Result<()> {
+    let parts: Vec<&str> = r.split('-').collect();
+    let shaped = parts.len() >= 3
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u32>().is_ok()
+        && parts[0].len() == 2;
+    let nearest = nearest_region(r);
+    if !shaped {
+        bail!(
+            "[aws] region = {r:?} is not an AWS region name (such as us-east-1 or eu-west-2; nearest known: {nearest})"
+        );
+    }
+    if !KNOWN_REGIONS.contains(&r) {
+        warn!(
+            "[aws] region = {r:?} is not a region prescale knows; if it is a typo for {nearest}, every AWS call will \
+             fail to reach an endpoint"
+        );
+    }
+    Ok(())
+}
+
+/// The known region nearest to `r` by edit distance, case aside.
+fn nearest_region(r: &str) -> &'static str {
+    let r = r.to_ascii_lowercase();
+    KNOWN_REGIONS.iter().min_by_key(|k| edit_distance(&r, k)).copied().unwrap_or("us-east-1")
+}
+
+/// Levenshtein distance in bytes (region names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diag = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (diag + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diag = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_region_that_cannot_be_one_is_refused_and_an_unknown_one_gets_the_nearest() {
+        for ok in ["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-7", "xx-middle-9"] {
+            assert!(check_region(ok).is_ok(), "{ok}");
+        }
+        for (bad, nearest) in [("US-EAST-1", "us-east-1"), ("us-east", "us-east-1"), ("euwest1", "eu-west-1"), ("", "")]
+        {
+            let e = check_region(bad).unwrap_err().to_string();
+            assert!(e.contains("is not an AWS region name") && e.contains(nearest), "{bad}: {e}");
+        }
+        assert_eq!(nearest_region("us-eats-1"), "us-east-1");
+        assert_eq!(nearest_region("eu-centrl-1"), "eu-central-1");
+        assert_eq!(nearest_region("ap-northeast-4"), "ap-northeast-1");
+    }
 
     #[test]
     fn demo_config_parses_and_bad_ones_say_why() {

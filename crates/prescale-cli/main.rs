@@ -157,7 +157,8 @@ struct ShowArgs {
     /// Metric of the group [default: the group's load metric]
     #[arg(long, requires = "group")]
     metric: Option<String>,
-    /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows instead
+    /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows instead;
+    /// with --now, only its rows before that instant (a forecast as it would have been made then)
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Forecast horizon, e.g. 48h, 2d, 90m (at most 14d) [default: 48h for --input; all the
@@ -327,10 +328,11 @@ struct EventAddArgs {
     /// A name, unique within the group ("Black Friday")
     #[arg(long)]
     name: String,
-    /// Start of the event (RFC 3339, UTC or with an offset: 2026-11-27T06:00:00Z, 2026-11-27T07:00:00+01:00)
+    /// Start of the event (RFC 3339, UTC or with an offset: 2026-11-27T06:00:00Z, 2026-11-27T07:00:00+01:00;
+    /// without an offset, 2026-11-27T06:00, in the group's time_zone when it has one)
     #[arg(long, value_name = "TIME")]
     start: String,
-    /// End of the event, exclusive (RFC 3339)
+    /// End of the event, exclusive (as --start)
     #[arg(long, value_name = "TIME")]
     end: String,
     #[command(flatten)]

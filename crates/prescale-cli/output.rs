@@ -109,6 +109,15 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
              two series written as one source (two hosts, two dimensions) look like this"
         )?;
     }
+    let averaged: Vec<String> = done.iter().filter(|s| s.grid.aggregated > 0).map(|s| s.id.to_string()).collect();
+    if !averaged.is_empty() {
+        writeln!(
+            out,
+            "averaged: {} came at least twice as dense as [ingest] period_secs; each slot holds the mean of the samples \
+             of its period [T, T + period), as CloudWatch aggregates (not counted as duplicates)",
+            averaged.join(", ")
+        )?;
+    }
     Ok(())
 }
 
@@ -344,7 +353,7 @@ fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> 
         )?;
     }
     if compact {
-        // One line per day: "Mon 11-23  07:50→12  20:10→4".
+        // One line per day: "Mon 11-23 UTC  07:50→12  20:10→4".
         let mut day = None;
         let mut line = String::new();
         for a in &g.scheduled_actions {
@@ -353,7 +362,7 @@ fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> 
                 if !line.is_empty() {
                     writeln!(out, "{line}")?;
                 }
-                line = format!("  floors {} ", a.start_time.format("%a %m-%d"));
+                line = format!("  floors {} UTC ", a.start_time.format("%a %m-%d"));
                 day = Some(d);
             }
             let size = a.min_size.map_or("-".into(), |v| v.to_string());

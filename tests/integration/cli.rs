@@ -302,6 +302,14 @@ fn transforms_and_bounds_in_forecast_show() {
         // mean, lo80, hi80, lo99, hi99: nested, inside [0, 100].
         assert!(r[3] >= 0.0 && r[3] <= r[1] && r[1] <= r[0] && r[0] <= r[2] && r[2] <= r[4] && r[4] <= 100.0, "{r:?}");
     }
+    // A ceiling the history crosses (a unit error, or a CPU read past 100 %) is said, and the
+    // models see the history at the bound: the forecast is no lower than at a ceiling of 100.
+    let (err, tight) = rows(&["--max", "80"]);
+    assert!(
+        err.contains("values of the history lie outside the metric's bounds, max 80: fitted at the bound"),
+        "{err}"
+    );
+    assert!(tight.iter().all(|r| r[4] <= 80.0) && tight.iter().any(|r| r[0] > 75.0), "{tight:?}");
     let (code, _, err) = run(prescale().args(["forecast", "show", "--transform", "sqrt", "--input"]).arg(&p));
     assert_eq!(code, 1, "a usage error is an expected failure, not a bug");
     assert!(err.contains("none, log or box-cox"), "{err}");
@@ -556,6 +564,59 @@ file = "inst.csv"
     assert!(err.contains("instances_metric \"cpu\" must be another"), "{err}");
 }
 
+#[test]
+fn ingest_averages_dense_samples_over_their_periods_and_warns_of_sparse_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-16T00:00:00Z").unwrap().to_utc();
+    // One-minute requests valued by their minute of the hour; hourly CPU.
+    let minute: String = std::iter::once("ts,value\n".to_string())
+        .chain((0..3 * 1440).map(|i| format!("{},{}\n", (t0 + chrono::Duration::minutes(i)).to_rfc3339(), i % 60)))
+        .collect();
+    let hourly: String = std::iter::once("ts,value\n".to_string())
+        .chain((0..3 * 24).map(|i| format!("{},{}\n", (t0 + chrono::Duration::hours(i)).to_rfc3339(), 40 + i % 24)))
+        .collect();
+    std::fs::write(tmp.path().join("minute.csv"), minute).unwrap();
+    std::fs::write(tmp.path().join("hourly.csv"), hourly).unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[store]
+dir = "store"
+[ingest]
+source = "csv"
+period_secs = 300
+[[groups]]
+name = "web"
+min_size = 1
+max_size = 10
+load_metric = "requests"
+capacity_per_instance = 100.0
+[[groups.metrics]]
+name = "requests"
+file = "minute.csv"
+[[groups.metrics]]
+name = "cpu"
+file = "hourly.csv"
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(prescale().arg("--config").arg(&cfg).arg("ingest"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("averaged: web/requests came at least twice as dense"), "{out}");
+    assert!(
+        err.contains("web/cpu: the samples are 3600 s apart and [ingest] period_secs is 300")
+            && err.contains("set [ingest] period_secs = 3600"),
+        "{err}"
+    );
+    assert!(!err.contains("web/requests:"), "no warning for the dense series: {err}");
+    // The slot of 00:00 holds minutes 0–4 (mean 2), as CloudWatch's 5-minute datapoint does.
+    let store = prescale_store::MetricStore::open(tmp.path().join("store")).unwrap();
+    let s = store.read(&prescale_core::MetricId::new("web", "requests")).unwrap();
+    assert_eq!((s.start(), s.step_secs()), (t0, 300));
+    assert_eq!(&s.values()[..3], &[2.0, 7.0, 12.0]);
+}
+
 /// Four days of 5-minute load with a daily cycle, as `ts,value` rows (timestamps by `stamp`).
 fn four_days(stamp: impl Fn(i64) -> String, value: impl Fn(usize) -> String) -> String {
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-10-26T00:00:00Z").unwrap().timestamp();
@@ -645,6 +706,31 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     let (code, _, err) = show(&gap, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("288 slots missing") && err.contains("filled 288 missing slots"), "{err}");
+
+    // Two weeks missing between two runs of four days: the days before the gap are not used.
+    let restart = write(
+        "restart.csv",
+        four_days(rfc, |i| daily_load(i).to_string())
+            + &four_days(|t| rfc(t + 18 * 86_400), |i| (3.0 * daily_load(i)).to_string()).replacen("ts,value\n", "", 1),
+    );
+    let (code, out, err) = show(&restart, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("breaks off for 14 days") && err.contains("only the 4.0 days after the gap"), "{err}");
+    let low = csv_rows(&out).iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
+    assert!(low > 2.0 * 5_000.0, "forecast from the days after the gap, at three times the load: {low}");
+
+    // --now forecasts as of an instant inside the file: the rows after it are left out.
+    let (code, out, err) = show(&good, &["--now", "2026-10-29T00:00:00Z"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().nth(1).unwrap().starts_with("2026-10-29T00:00:00Z"), "{out}");
+    let (code, _, err) = show(&good, &["--now", "2026-10-20T00:00:00Z"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nothing was known then") && err.contains("2026-10-26T00:00:00Z"), "{err}");
+    let (code, out, err) = show(&good, &["--now", "2026-11-20T00:00:00Z"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("after the file's last row") && out.lines().nth(1).unwrap().starts_with("2026-10-30T00:00:00Z")
+    );
 
     // Stamps up to 20 s off a 5-minute grid are snapped to it, and the user is told.
     let jitter = write("jitter.csv", four_days(|t| rfc(t + (t / 300 * 7919) % 41 - 20), |i| daily_load(i).to_string()));

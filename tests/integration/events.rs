@@ -7,7 +7,7 @@ use std::process::Command;
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::common::{ok, prescale, run};
+use crate::common::{demo_config_text, ok, prescale, run};
 
 fn demo(out: &Path, args: &[&str]) -> Command {
     let mut c = prescale();
@@ -181,6 +181,74 @@ fn like_takes_a_past_window_of_the_stored_history() {
 }
 
 #[test]
+fn an_event_without_an_offset_is_read_in_the_groups_time_zone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    let text =
+        demo_config_text().replacen("name = \"web-prod\"", "name = \"web-prod\"\ntime_zone = \"Europe/Berlin\"", 1);
+    std::fs::write(&cfg, text).unwrap();
+    let base = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(tmp.path().join("out"));
+        c.args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+        c
+    };
+    ok(&mut base(&["ingest", "--group", "web-prod"]));
+    // 07:00 to 09:00 in Berlin (UTC+1 in November) is 06:00 to 08:00 UTC.
+    let text = ok(&mut base(&[
+        "event",
+        "add",
+        "--group",
+        "web-prod",
+        "--name",
+        "launch",
+        "--start",
+        "2026-11-27T07:00",
+        "--end",
+        "2026-11-27 09:00",
+        "--multiplier",
+        "2",
+    ]));
+    assert!(text.contains("from 2026-11-27 06:00 to 2026-11-27 08:00 UTC"), "{text}");
+    assert!(
+        text.contains("in Europe/Berlin, the group's time_zone: from 2026-11-27 07:00 CET to 2026-11-27 09:00 CET")
+    );
+    // 02:30 on the last Sunday of March does not exist in Berlin; 02:30 in October happens twice.
+    let (code, _, err) = run(&mut base(&[
+        "event",
+        "add",
+        "--group",
+        "web-prod",
+        "--name",
+        "x",
+        "--start",
+        "2027-03-28T02:30",
+        "--end",
+        "2027-03-28T05:00:00Z",
+        "--multiplier",
+        "2",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("does not exist in Europe/Berlin"), "{err}");
+    let (code, _, err) = run(&mut base(&[
+        "event",
+        "add",
+        "--group",
+        "web-prod",
+        "--name",
+        "x",
+        "--start",
+        "2027-10-31T02:30",
+        "--end",
+        "2027-10-31T05:00:00Z",
+        "--multiplier",
+        "2",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("happens twice") && err.contains("00:30 UTC") && err.contains("01:30 UTC"), "{err}");
+}
+
+#[test]
 fn bad_events_are_refused_with_a_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
@@ -215,6 +283,10 @@ fn bad_events_are_refused_with_a_reason() {
             "not inside the stored history of web-prod/requests",
         ),
         (with(&["--like", "2026-11-16T10:00:00Z"]), "START..END"),
+        (
+            vec!["--start", "2026-11-24T10:00", "--end", "2026-11-24T12:00:00Z", "--peak", "5"],
+            "has no offset and the group has no time_zone",
+        ),
     ];
     for (args, want) in &cases {
         let (code, _, err) = add(args);

@@ -286,10 +286,47 @@ pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series>
     Ok(series)
 }
 
+/// The part of a file's series known at `--now`: its slots before that instant, so that a forecast
+/// can be made as it would have been then. Without `--now`, the whole file.
+fn as_of(series: Series, now: Option<&str>, path: &Path) -> Result<Series> {
+    let Some(text) = now else { return Ok(series) };
+    let now = super::parse_now(text)?;
+    let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    if now <= series.start() {
+        bail!(
+            "--now {text} is not after the first row of {} ({}): nothing was known then\nhint: give an instant \
+             between {} and {}, or leave --now out to forecast from the file's end",
+            path.display(),
+            fmt(series.start()),
+            fmt(series.start()),
+            fmt(series.end())
+        );
+    }
+    if now >= series.end() {
+        if now > series.end() {
+            warn!(
+                "{}: --now {text} is after the file's last row; the forecast starts where the file ends, at {}",
+                path.display(),
+                fmt(series.end())
+            );
+        }
+        return Ok(series);
+    }
+    let known = series.window(series.start(), now);
+    info!(
+        "{}: forecasting as of {}: {} of its {} rows known then, the later ones left out",
+        path.display(),
+        fmt(now),
+        known.len(),
+        series.len()
+    );
+    Ok(known)
+}
+
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
     let config = g.config.as_deref().map(Config::load).transpose()?;
-    let series = read_input(path, config.as_ref())?;
+    let series = as_of(read_input(path, config.as_ref())?, g.now.as_deref(), path)?;
     let step = series.step_secs();
     let text = args.horizon.as_deref().unwrap_or("48h");
     let horizon = parse_horizon(text)?;
@@ -316,19 +353,6 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     }
     let bounds = Bounds { min: args.min, max: args.max };
     bounds.validate().map_err(|e| anyhow::anyhow!("--min/--max: {e}"))?;
-    let outside = series
-        .values()
-        .iter()
-        .filter(|v| v.is_finite() && (args.min.is_some_and(|m| **v < m) || args.max.is_some_and(|m| **v > m)))
-        .count();
-    if outside > 0 {
-        warn!(
-            "{}: {outside} of {} values of the history lie outside --min/--max, which clip the forecast: check the \
-             bounds against the metric's unit",
-            path.display(),
-            series.len()
-        );
-    }
     let options = BuildOptions {
         flags: forecast_flags(&holidays, None, &[], series.end()),
         transform: args.transform.or(config.as_ref().map(|c| c.forecast.transform)).unwrap_or_default(),

@@ -134,6 +134,15 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             failed += 1;
             continue;
         }
+        if let Some(apart) = super::forecast::infer_step(&raw).filter(|s| *s * 2 > period * 3) {
+            warn!(
+                "{id}: the samples are {apart} s apart and [ingest] period_secs is {period}: each is stored in its \
+                 {period} s slot and the slots between them are interpolated up to [ingest] grid.max_interpolate_secs \
+                 ({} s) or left missing, not measured\nhint: set [ingest] period_secs = {apart} to store the series \
+                 at its own step (a series stored at another step must be moved aside first)",
+                c.ingest.grid.max_interpolate_secs
+            );
+        }
         match store.ingest(&id, &raw, period, &c.ingest.grid, &what) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);

@@ -97,8 +97,7 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
         None => config.resolve(&config.store.dir),
     };
     let now = match &g.now {
-        Some(s) => prescale_store::parse_timestamp(s)
-            .with_context(|| format!("--now {s:?} is not a timestamp (use RFC 3339, e.g. 2026-11-23T03:00:00Z)"))?,
+        Some(s) => parse_now(s)?,
         None if demo => crate::demo::demo_now(),
         None => Utc::now(),
     };
@@ -106,6 +105,12 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
         info!("no --config and no ./prescale.toml: running the built-in demo ({})", config.base_dir.display());
     }
     Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now })
+}
+
+/// The instant `--now` names.
+pub(crate) fn parse_now(s: &str) -> Result<DateTime<Utc>> {
+    prescale_store::parse_timestamp(s)
+        .with_context(|| format!("--now {s:?} is not a timestamp (use RFC 3339, e.g. 2026-11-23T03:00:00Z)"))
 }
 
 pub fn run(cli: Cli) -> Result<()> {

@@ -263,12 +263,46 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
 
 /// An RFC 3339 time from a flag, in UTC.
 pub(crate) fn parse_time(flag: &str, s: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(s.trim()).map(|t| t.with_timezone(&Utc)).with_context(|| {
-        format!(
+    parse_time_in(flag, s, None)
+}
+
+/// An RFC 3339 time from a flag, in UTC; with the group's time zone, a time without an offset
+/// (`2026-11-27T06:00`, `2026-11-27 06:00:00`) is read as that zone's wall clock.
+pub(crate) fn parse_time_in(flag: &str, s: &str, tz: Option<(&str, chrono_tz::Tz)>) -> Result<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let local = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(s.trim(), f).ok());
+    match (local, tz) {
+        (Some(n), Some((group, zone))) => {
+            use chrono::TimeZone as _;
+            match zone.from_local_datetime(&n) {
+                chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+                chrono::LocalResult::Ambiguous(a, b) => bail!(
+                    "{flag} {s:?} happens twice in {zone} (group {group:?}'s time_zone), when the clocks go back: at \
+                     {} and at {}\nhint: give the offset, e.g. {}",
+                    a.with_timezone(&Utc).format("%H:%M UTC"),
+                    b.with_timezone(&Utc).format("%H:%M UTC"),
+                    a.to_rfc3339()
+                ),
+                chrono::LocalResult::None => bail!(
+                    "{flag} {s:?} does not exist in {zone} (group {group:?}'s time_zone): the clocks skip it\nhint: \
+                     give a time an hour later, or the offset"
+                ),
+            }
+        }
+        (Some(_), None) => bail!(
+            "{flag} {s:?} has no offset and the group has no time_zone to read it in\nhint: write it as \
+             2026-11-27T06:00:00Z (UTC) or 2026-11-27T07:00:00+01:00, or set time_zone on the group (e.g. \
+             \"Europe/Berlin\") to give local times"
+        ),
+        (None, _) => bail!(
             "{flag} {s:?} is not an RFC 3339 time; write it as 2026-11-27T06:00:00Z (UTC) or \
              2026-11-27T07:00:00+01:00 (with an offset)"
-        )
-    })
+        ),
+    }
 }
 
 /// The effect the flags ask for, if any (clap lets at most one through).
@@ -302,7 +336,11 @@ pub(crate) fn build_event(
     let fx = fx.context(
         "say what the event does: --multiplier FACTOR, --peak LOAD or --like START..END (a past window of the group)",
     )?;
-    let (start, end) = (parse_time("--start", start)?, parse_time("--end", end)?);
+    let tz = match g.time_zone.as_deref() {
+        Some(z) => Some((g.name.as_str(), crate::config::parse_time_zone(z)?)),
+        None => None,
+    };
+    let (start, end) = (parse_time_in("--start", start, tz)?, parse_time_in("--end", end, tz)?);
     let event = Event::new(group, name, start, end, fx)?;
     if end <= ctx.now {
         bail!(
@@ -376,6 +414,19 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 "planned" => "`prescale plan` (and the nightly run) now plans it",
                 _ => "the nightly run plans it once it starts within the forecast horizon",
             };
+            let zone = selected(ctx, &GroupFilter { groups: vec![group.clone()] })?[0]
+                .time_zone
+                .as_deref()
+                .map(crate::config::parse_time_zone)
+                .transpose()?;
+            if let Some(z) = zone {
+                writeln!(
+                    out,
+                    "in {z}, the group's time_zone: from {} to {}",
+                    event.start().with_timezone(&z).format("%Y-%m-%d %H:%M %Z"),
+                    event.end().with_timezone(&z).format("%Y-%m-%d %H:%M %Z")
+                )?;
+            }
             writeln!(out, "stored in {}; {next}", store.path().display())?;
             let overlapping: Vec<String> = store
                 .load()?

@@ -182,6 +182,10 @@ pub struct GridReport {
     pub offset_ms: Option<i64>,
     /// Samples merged into a slot that already had one (averaged).
     pub duplicates: usize,
+    /// Samples averaged over the slot whose period holds them, when they are at least twice as
+    /// dense as the grid ([`Binning::Period`]); 0 when they are snapped instead.
+    #[serde(default)]
+    pub aggregated: usize,
     /// Slots whose samples disagreed by more than half the larger one (e.g. 10 and 100): averaged
     /// like any duplicates, but more likely two series written as one than a repeated reading.
     #[serde(default)]
@@ -196,9 +200,47 @@ pub struct GridReport {
     pub missing: usize,
 }
 
-/// Snaps raw samples onto the grid of `step_secs` (multiples of the step since the Unix epoch):
-/// each sample goes to its nearest slot, samples sharing a slot are averaged, non-finite values are
-/// dropped, and empty slots are filled or left missing according to `policy`.
+/// How raw samples map onto a grid: snapped to the nearest slot, or averaged over periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binning {
+    /// Each sample to its nearest slot: samples about a step apart, whose stamps jitter around
+    /// the grid (a clock a few seconds late).
+    Nearest,
+    /// Each sample to the slot whose period `[T, T + step)` holds it, as CloudWatch aggregates:
+    /// samples at least twice as dense as the grid (1-minute data stored at 5 minutes). Nearest
+    /// slots would centre each slot on its stamp, half a period early.
+    Period,
+}
+
+impl Binning {
+    /// [`Binning::Period`] when the samples' median spacing (of distinct stamps) is at most half
+    /// of `step_secs`, else [`Binning::Nearest`].
+    pub fn for_samples(raw: &[RawSample], step_secs: i64) -> Self {
+        let mut ms: Vec<i64> = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts.timestamp_millis()).collect();
+        ms.sort_unstable();
+        ms.dedup();
+        let mut d: Vec<i64> = ms.windows(2).map(|w| w[1] - w[0]).collect();
+        if d.is_empty() {
+            return Self::Nearest;
+        }
+        let mid = d.len() / 2;
+        let median = *d.select_nth_unstable(mid).1;
+        if median * 2 <= step_secs * 1000 { Self::Period } else { Self::Nearest }
+    }
+
+    /// The slot (index since the Unix epoch) of an instant in milliseconds, on a grid of `step_ms`.
+    pub fn slot(self, ms: i64, step_ms: i64) -> i64 {
+        match self {
+            Self::Nearest => (ms + step_ms / 2).div_euclid(step_ms),
+            Self::Period => ms.div_euclid(step_ms),
+        }
+    }
+}
+
+/// Puts raw samples onto the grid of `step_secs` (multiples of the step since the Unix epoch):
+/// each sample goes to its nearest slot, or, when the samples are at least twice as dense as the
+/// grid, to the slot whose period holds it ([`Binning`]); samples sharing a slot are averaged,
+/// non-finite values are dropped, and empty slots are filled or left missing according to `policy`.
 ///
 /// # Errors
 /// [`CoreError::BadStep`] for a non-positive step, [`CoreError::Empty`] when no finite sample remains.
@@ -209,6 +251,7 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
     let mut report = GridReport { samples: raw.len(), ..GridReport::default() };
     report.out_of_order = raw.windows(2).filter(|w| w[1].ts < w[0].ts).count();
     let step_ms = step_secs * 1000;
+    let binning = Binning::for_samples(raw, step_secs);
     // (slot index since epoch, value)
     let mut slots: Vec<(i64, f64)> = Vec::with_capacity(raw.len());
     // The one offset every sample shares, `Some(0)` while none is off the grid, `None` once two differ.
@@ -219,9 +262,9 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
             continue;
         }
         let ms = s.ts.timestamp_millis();
-        let slot = (ms + step_ms / 2).div_euclid(step_ms);
+        let slot = binning.slot(ms, step_ms);
         let off = ms.rem_euclid(step_ms);
-        if off != 0 {
+        if off != 0 && binning == Binning::Nearest {
             report.snapped += 1;
         }
         offset = match offset {
@@ -234,7 +277,7 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
     if slots.is_empty() {
         return Err(CoreError::Empty);
     }
-    report.offset_ms = offset.flatten().filter(|o| *o != 0);
+    report.offset_ms = offset.flatten().filter(|o| *o != 0 && binning == Binning::Nearest);
     slots.sort_by_key(|(slot, _)| *slot);
     let first = slots[0].0;
     let last = slots[slots.len() - 1].0;
@@ -244,7 +287,9 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
     let (mut lo, mut hi) = (vec![f64::INFINITY; n], vec![f64::NEG_INFINITY; n]);
     for (slot, v) in slots {
         let i = (slot - first) as usize;
-        if count[i] > 0 {
+        if binning == Binning::Period {
+            report.aggregated += 1;
+        } else if count[i] > 0 {
             report.duplicates += 1;
         }
         sum[i] += v;
@@ -252,7 +297,12 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
         lo[i] = lo[i].min(v);
         hi[i] = hi[i].max(v);
     }
-    report.conflicting = (0..n).filter(|&i| count[i] > 1 && hi[i] - lo[i] > 0.5 * hi[i].abs().max(lo[i].abs())).count();
+    // Samples of one period differ as load does; only a slot's repeated readings can disagree.
+    report.conflicting = if binning == Binning::Period {
+        0
+    } else {
+        (0..n).filter(|&i| count[i] > 1 && hi[i] - lo[i] > 0.5 * hi[i].abs().max(lo[i].abs())).count()
+    };
     let mut values: Vec<f64> =
         sum.iter().zip(&count).map(|(s, c)| if *c > 0 { s / f64::from(*c) } else { f64::NAN }).collect();
     let max_gap_slots = (policy.max_interpolate_secs / step_secs).max(0) as usize;
@@ -338,6 +388,25 @@ mod tests {
         let (s, r) = regularize(&raw, 300, &GridPolicy::default()).unwrap();
         assert_eq!(s.values(), &[55.0, 7.0]);
         assert_eq!((r.duplicates, r.conflicting), (1, 1));
+    }
+
+    #[test]
+    fn dense_samples_are_averaged_over_the_period_each_slot_begins() {
+        // 1-minute samples 00:00..00:14 valued by their minute, onto a 5-minute grid: the slot of
+        // 00:00 holds minutes 0–4 (as CloudWatch's 5-minute datapoint at 00:00 does), not 58–2.
+        let raw: Vec<RawSample> = (0..15).map(|m| RawSample::new(t(m), m as f64)).collect();
+        assert_eq!(Binning::for_samples(&raw, 300), Binning::Period);
+        let (s, r) = regularize(&raw, 300, &GridPolicy::default()).unwrap();
+        assert_eq!((s.start(), s.values()), (t(0), &[2.0, 7.0, 12.0][..]));
+        assert_eq!((r.aggregated, r.duplicates, r.snapped, r.offset_ms), (15, 0, 0, None));
+        // Stamps 20 s late still belong to their minute's period.
+        let late: Vec<RawSample> = raw.iter().map(|x| RawSample::new(x.ts + Duration::seconds(20), x.value)).collect();
+        assert_eq!(regularize(&late, 300, &GridPolicy::default()).unwrap().0.values(), &[2.0, 7.0, 12.0]);
+        // At their own step, or a step apart with jitter, samples snap to the nearest slot.
+        let jitter = [RawSample::new(t(4), 1.0), RawSample::new(t(10) + Duration::seconds(20), 2.0)];
+        assert_eq!(Binning::for_samples(&jitter, 300), Binning::Nearest);
+        let (s, r) = regularize(&jitter, 300, &GridPolicy::default()).unwrap();
+        assert_eq!((s.start(), s.len(), r.snapped, r.aggregated), (t(5), 2, 2, 0));
     }
 
     #[test]

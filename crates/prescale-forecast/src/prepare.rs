@@ -2,6 +2,16 @@ use prescale_core::Series;
 
 use crate::ForecastError;
 
+/// A gap longer than this (in seconds) breaks the history: what lies before it is not used.
+/// Neither a line nor a repeated day can stand for more than a week of load, and a series that
+/// comes back after that long (a group recreated, a metric renamed back) is often another load.
+pub(crate) const BREAK_SECS: i64 = 7 * 86_400;
+
+/// Gaps longer than this (in seconds) are filled from the day before rather than by a straight
+/// line, where the history holds a day before them: a line across a night and a morning would
+/// teach the models a day without its cycle.
+pub(crate) const SEASONAL_FILL_SECS: i64 = 2 * 3600;
+
 /// A history made ready for a model: every slot finite.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -13,48 +23,94 @@ pub struct Prepared {
     pub warnings: Vec<String>,
 }
 
-/// Fills the missing slots that the store left (long gaps) so models see a gap-free history:
-/// interior gaps are interpolated linearly, missing slots at the start are dropped, and missing
-/// slots at the end are carried forward from the last value. Each repair is reported.
+/// Fills the missing slots that the store left (long gaps) so models see a gap-free history.
+/// Missing slots at the start are dropped; so is everything before a gap longer than
+/// `BREAK_SECS` (a week). Interior gaps up to `SEASONAL_FILL_SECS` (two hours) are
+/// interpolated linearly; longer ones take the same slots a day before, tilted so that they meet
+/// the values on both sides of the gap (linearly where no day precedes the gap, or the step does
+/// not divide a day). Missing slots at the end are carried forward from the last value. Each
+/// repair is reported.
 ///
 /// # Errors
-/// [`ForecastError::TooShort`] when the history has fewer than `min_len` observed points.
+/// [`ForecastError::TooShort`] when the history has fewer than `min_len` observed points (after
+/// a break, after it).
 pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, ForecastError> {
     let v = history.values();
-    let observed = v.iter().filter(|x| x.is_finite()).count();
-    if observed < min_len.max(1) {
-        return Err(ForecastError::TooShort { needed: min_len.max(1), got: observed });
-    }
+    let step = history.step_secs().max(1);
     let mut warnings = Vec::new();
-    let first = v.iter().position(|x| x.is_finite()).unwrap_or(0);
-    let mut values: Vec<f64> = v[first..].to_vec();
+    let mut first = v.iter().position(|x| x.is_finite()).unwrap_or(0);
     if first > 0 {
         warnings.push(format!("dropped {first} missing slots at the start of the history"));
     }
-    let missing = values.iter().filter(|x| !x.is_finite()).count();
-    if missing > 0 {
-        warnings.push(format!("filled {missing} missing slots of the history by interpolation"));
-        let mut last = 0usize;
-        let mut i = 0;
-        while i < values.len() {
-            if values[i].is_finite() {
-                last = i;
-                i += 1;
-                continue;
+    // The last gap longer than a week, if any, with observed values on both sides.
+    let break_slots = (BREAK_SECS / step).max(1) as usize;
+    let last_observed = v.iter().rposition(|x| x.is_finite()).unwrap_or(0);
+    let mut run = 0usize;
+    let mut cut = None;
+    for (i, x) in v.iter().enumerate().take(last_observed + 1).skip(first) {
+        if x.is_finite() {
+            if run > break_slots {
+                cut = Some((i - run, i));
             }
-            let a = i;
-            while i < values.len() && !values[i].is_finite() {
-                i += 1;
-            }
-            let lo = values[last];
-            let hi = if i < values.len() { values[i] } else { lo };
-            let len = i - a;
-            for k in 0..len {
-                values[a + k] = lo + (hi - lo) * (k + 1) as f64 / (len + 1) as f64;
-            }
+            run = 0;
+        } else {
+            run += 1;
         }
     }
-    let non_negative = values.iter().all(|x| *x >= 0.0);
+    if let Some((a, b)) = cut {
+        let days = |slots: usize| slots as f64 * step as f64 / 86_400.0;
+        warnings.push(format!(
+            "the history breaks off for {:.0} days ({} to {}): only the {:.1} days after the gap are used, the {:.1} \
+             before it are not (a gap that long cannot be filled in; if the series is another load since, that is \
+             right; if not, ingest the missing days)",
+            days(b - a),
+            history.ts(a).format("%Y-%m-%d %H:%M"),
+            history.ts(b).format("%Y-%m-%d %H:%M"),
+            days(v.len() - b),
+            days(a - first)
+        ));
+        first = b;
+    }
+    let observed = v[first..].iter().filter(|x| x.is_finite()).count();
+    if observed < min_len.max(1) {
+        return Err(ForecastError::TooShort { needed: min_len.max(1), got: observed });
+    }
+    let mut values: Vec<f64> = v[first..].to_vec();
+    let non_negative = values.iter().filter(|x| x.is_finite()).all(|x| *x >= 0.0);
+    let missing = values.iter().filter(|x| !x.is_finite()).count();
+    if missing > 0 {
+        // Missing slots at the end: the series stopped reporting before the history ends.
+        let tail = values.iter().rev().take_while(|x| !x.is_finite()).count();
+        let (linear, seasonal) = fill(&mut values, history.steps_per_day(), (SEASONAL_FILL_SECS / step) as usize);
+        let mut how = Vec::new();
+        if linear > tail {
+            how.push(format!("{} by interpolation", linear - tail));
+        }
+        if seasonal > 0 {
+            how.push(format!("{seasonal} from the day before (gaps over {} h)", SEASONAL_FILL_SECS / 3600));
+        }
+        if tail > 0 {
+            how.push(format!(
+                "the last {tail} carried forward from the last value, at {} (the series stopped reporting then: \
+                 is its source still up?)",
+                history.ts(first + values.len() - tail - 1).format("%Y-%m-%d %H:%M UTC")
+            ));
+        }
+        warnings.push(format!("filled {missing} missing slots of the history: {}", how.join(", ")));
+        if non_negative {
+            // A tilted day can dip below zero where the history cannot.
+            values.iter_mut().for_each(|x| *x = x.max(0.0));
+        }
+    }
+    let negative = v[first..].iter().filter(|x| **x < 0.0).count();
+    let finite = v[first..].iter().filter(|x| x.is_finite()).count();
+    if negative > 0 && negative * 20 <= finite {
+        warnings.push(format!(
+            "{negative} of {finite} values are below zero in a series otherwise at zero or above (a counter reset, \
+             a difference of a rate, a unit error?): the forecast is not clipped at zero; if the metric cannot \
+             be negative, say so (--min 0, or min = 0 in its [[groups.metrics]])"
+        ));
+    }
     if values.iter().all(|x| *x == values[0]) {
         warnings.push(format!(
             "every value of the history is {}: the forecast repeats it with zero-width intervals (an idle group, or a \
@@ -63,4 +119,166 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
         ));
     }
     Ok(Prepared { values, non_negative, warnings })
+}
+
+/// Fills every run of non-finite values after the first finite one; returns how many slots were
+/// filled linearly and how many from the day before. A run longer than `seasonal_over` slots with
+/// a whole day of slots before it takes `y[t − day]` plus a correction that goes linearly from
+/// the offset at its start to the offset at its end, so it meets its neighbours; a run at the end
+/// has no neighbour after it and is carried forward.
+fn fill(values: &mut [f64], day: usize, seasonal_over: usize) -> (usize, usize) {
+    let (mut linear, mut seasonal) = (0, 0);
+    let mut last = 0usize;
+    let mut i = 0;
+    while i < values.len() {
+        if values[i].is_finite() {
+            last = i;
+            i += 1;
+            continue;
+        }
+        let a = i;
+        while i < values.len() && !values[i].is_finite() {
+            i += 1;
+        }
+        let len = i - a;
+        let lo = values[last];
+        let hi = if i < values.len() { values[i] } else { lo };
+        let w = |k: usize| (k + 1) as f64 / (len + 1) as f64;
+        if day > 0 && len > seasonal_over && a > day && i < values.len() {
+            // The day before, repeated across the run (a run longer than a day repeats its own
+            // first day), then tilted from the offset at its start to the offset at its end.
+            let mut base = Vec::with_capacity(len);
+            for k in 0..len {
+                base.push(if k >= day { base[k - day] } else { values[a + k - day] });
+            }
+            let start_off = lo - values[a - 1 - day];
+            let end_off = hi - if i - day >= a { base[i - day - a] } else { values[i - day] };
+            for (k, b) in base.iter().enumerate() {
+                values[a + k] = b + start_off * (1.0 - w(k)) + end_off * w(k);
+            }
+            seasonal += len;
+        } else {
+            for k in 0..len {
+                values[a + k] = lo + (hi - lo) * w(k);
+            }
+            linear += len;
+        }
+    }
+    (linear, seasonal)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+
+    /// Hourly load with a daily cycle between 20 and 100 (non-negative, like a request count).
+    fn cycle(days: usize) -> Vec<f64> {
+        (0..days * 24).map(|h| 60.0 - 40.0 * ((h % 24) as f64 / 24.0 * std::f64::consts::TAU).cos()).collect()
+    }
+
+    fn series(values: Vec<f64>) -> Series {
+        Series::new(Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap(), 3600, values).unwrap()
+    }
+
+    #[test]
+    fn a_gap_of_hours_takes_the_day_before_and_meets_both_sides() {
+        let truth = cycle(10);
+        let mut v = truth.clone();
+        // Twelve hours missing, from 06:00 to 17:00 on the sixth day: a line would join 05:00 and
+        // 18:00 straight across the day's peak.
+        let gap = 5 * 24 + 6..5 * 24 + 18;
+        v[gap.clone()].iter_mut().for_each(|x| *x = f64::NAN);
+        let p = prepare_history(&series(v.clone()), 2).unwrap();
+        assert!(p.warnings.iter().any(|w| w.contains("12 from the day before")), "{:?}", p.warnings);
+        let worst = gap.clone().map(|i| (p.values[i] - truth[i]).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-9, "a repeating day is filled exactly, off by {worst}");
+        // The same gap filled by a line is far off at the peak: the test can tell the two apart.
+        let (lo, hi) = (truth[gap.start - 1], truth[gap.end]);
+        let line = |k: usize| lo + (hi - lo) * (k + 1) as f64 / 13.0;
+        let line_worst = gap.clone().enumerate().map(|(k, i)| (line(k) - truth[i]).abs()).fold(0.0, f64::max);
+        assert!(line_worst > 30.0, "{line_worst}");
+        // On a day at a higher level the fill is tilted to meet both neighbours.
+        let mut up = truth.clone();
+        up.iter_mut().skip(5 * 24).for_each(|x| *x += 10.0);
+        up[gap.clone()].iter_mut().for_each(|x| *x = f64::NAN);
+        let p = prepare_history(&series(up), 2).unwrap();
+        let worst = gap.map(|i| (p.values[i] - truth[i] - 10.0).abs()).fold(0.0, f64::max);
+        assert!(worst < 1e-9, "{worst}");
+        assert!(p.non_negative);
+    }
+
+    #[test]
+    fn short_gaps_and_gaps_without_a_day_before_are_interpolated() {
+        let truth = cycle(4);
+        let mut v = truth.clone();
+        v[30] = f64::NAN; // one hour, day two
+        v[5..11].iter_mut().for_each(|x| *x = f64::NAN); // six hours on the first day: no day before
+        let p = prepare_history(&series(v), 2).unwrap();
+        assert!(
+            p.warnings.iter().any(|w| w.contains("7 by interpolation") && !w.contains("day before")),
+            "{:?}",
+            p.warnings
+        );
+        assert!((p.values[30] - (truth[29] + truth[31]) / 2.0).abs() < 1e-9);
+        assert!((p.values[8] - (truth[4] + (truth[11] - truth[4]) * 4.0 / 7.0)).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_series_that_stopped_reporting_and_stray_negatives_are_named() {
+        let mut v = cycle(4);
+        let n = v.len();
+        v[n - 5..].iter_mut().for_each(|x| *x = f64::NAN);
+        v[10] = -3.0;
+        let p = prepare_history(&series(v.clone()), 2).unwrap();
+        let w = p.warnings.join("\n");
+        assert!(w.contains("filled 5 missing slots of the history: the last 5 carried forward"), "{w}");
+        assert!(w.contains("at 2026-03-05 18:00 UTC") && !w.contains("by interpolation"), "{w}");
+        assert!(w.contains("1 of 91 values are below zero"), "{w}");
+        assert!(!p.non_negative && p.values[n - 1] == v[n - 6]);
+        // A series that is often negative (a balance, a temperature) is not questioned.
+        let swing: Vec<f64> = cycle(4).iter().map(|x| x - 60.0).collect();
+        assert!(!prepare_history(&series(swing), 2).unwrap().warnings.join(" ").contains("below zero"));
+    }
+
+    #[test]
+    fn a_fill_never_goes_below_zero_on_a_series_that_never_does() {
+        // The neighbour's own day before far above it: tilted down by that much, the day before
+        // the gap would cross zero.
+        let mut v = cycle(3);
+        v[48..58].iter_mut().for_each(|x| *x = f64::NAN);
+        v[23] = 500.0;
+        v[47] = 0.0;
+        let p = prepare_history(&series(v), 2).unwrap();
+        assert!(p.values.iter().all(|x| x.is_finite() && *x >= 0.0), "{:?}", &p.values[44..60]);
+    }
+
+    #[test]
+    fn a_gap_of_more_than_a_week_breaks_the_history_there() {
+        // Ten days, 300 days missing, then five days at another level.
+        let mut v = cycle(10);
+        v.extend(std::iter::repeat_n(f64::NAN, 300 * 24));
+        v.extend(cycle(5).iter().map(|x| x * 3.0));
+        let p = prepare_history(&series(v.clone()), 2).unwrap();
+        assert_eq!(p.values.len(), 5 * 24, "only the days after the gap");
+        assert!(p.values.iter().all(|x| *x >= 60.0 - 40.0 * 3.0 - 1e-9));
+        let w = p.warnings.join("\n");
+        assert!(
+            w.contains("breaks off for 300 days") && w.contains("5.0 days after") && w.contains("10.0 before"),
+            "{w}"
+        );
+        // A gap of six days is filled, not cut.
+        let mut v = cycle(10);
+        v[3 * 24..9 * 24].iter_mut().for_each(|x| *x = f64::NAN);
+        let p = prepare_history(&series(v), 2).unwrap();
+        assert_eq!(p.values.len(), 10 * 24);
+        assert!(!p.warnings.join(" ").contains("breaks off"));
+        // Too little after the break is too short, not a forecast from the old days.
+        let mut v = cycle(10);
+        v.extend(std::iter::repeat_n(f64::NAN, 8 * 24));
+        v.push(50.0);
+        let e = prepare_history(&series(v), 2).unwrap_err();
+        assert!(matches!(e, ForecastError::TooShort { needed: 2, got: 1 }), "{e}");
+    }
 }

@@ -159,6 +159,25 @@ impl Forecaster for Transformed {
 
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
         let mut warnings = Vec::new();
+        // Values beyond the metric's physical bounds are errors of the source (a counter reset, a
+        // CPU of 104 %): the models see them at the bound, as the forecast is clipped.
+        let outside = history.values().iter().filter(|v| v.is_finite() && self.bounds.clip(**v) != **v).count();
+        let clipped;
+        let history = if outside > 0 {
+            warnings.push(format!(
+                "{outside} of {} values of the history lie outside the metric's bounds{}{}: fitted at the bound, as \
+                 the forecast is clipped (check the bounds against the metric's unit)",
+                history.len(),
+                self.bounds.min.map(|m| format!(", min {m}")).unwrap_or_default(),
+                self.bounds.max.map(|m| format!(", max {m}")).unwrap_or_default()
+            ));
+            let v = history.values().iter().map(|v| if v.is_finite() { self.bounds.clip(*v) } else { *v }).collect();
+            clipped = Series::new(history.start(), history.step_secs(), v)
+                .map_err(|e| ForecastError::Model(format!("bounds: {e}")))?;
+            &clipped
+        } else {
+            history
+        };
         let finite: Vec<f64> = history.values().iter().copied().filter(|v| v.is_finite()).collect();
         let fitted = match self.transform {
             Transform::None => None,

@@ -270,9 +270,11 @@ impl MetricStore {
 /// Slots (ms since epoch) that received at least one finite raw sample.
 fn observed_slots(raw: &[RawSample], step_secs: i64) -> std::collections::HashSet<i64> {
     let step_ms = step_secs * 1000;
+    // The slots `regularize` put them in.
+    let binning = prescale_core::Binning::for_samples(raw, step_secs);
     raw.iter()
         .filter(|s| s.value.is_finite())
-        .map(|s| (s.ts.timestamp_millis() + step_ms / 2).div_euclid(step_ms) * step_ms)
+        .map(|s| binning.slot(s.ts.timestamp_millis(), step_ms) * step_ms)
         .collect()
 }
 
