@@ -84,11 +84,15 @@ fn bench(c: &mut Criterion) {
             || {
                 let dir = tempfile::tempdir().expect("tempdir");
                 let store = MetricStore::open(dir.path()).expect("store");
-                store.ingest(&id, &raw, STEP, &GridPolicy::default(), "bench").expect("ingest");
+                store
+                    .ingest(&id, &raw, STEP, &GridPolicy::default(), prescale_core::Aggregate::Mean, "bench")
+                    .expect("ingest");
                 (dir, store)
             },
             |(dir, store)| {
-                store.ingest(&id, tail, STEP, &GridPolicy::default(), "bench").expect("re-ingest");
+                store
+                    .ingest(&id, tail, STEP, &GridPolicy::default(), prescale_core::Aggregate::Mean, "bench")
+                    .expect("re-ingest");
                 drop(dir);
             },
             criterion::BatchSize::PerIteration,

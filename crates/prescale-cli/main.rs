@@ -42,7 +42,8 @@ struct Global {
     /// Folder for outputs: plan.json, dry-run changes, the audit log
     #[arg(long, global = true, env = "PRESCALE_OUT", value_name = "DIR", default_value = "prescale-out")]
     out: PathBuf,
-    /// Run as if it were this instant (RFC 3339) [default: now; the end of the data for the demo]
+    /// Run as if it were this instant (RFC 3339; a time without an offset is UTC) [default: now; the
+    /// end of the data for the demo]
     #[arg(long, global = true, env = "PRESCALE_NOW", value_name = "TIME")]
     now: Option<String>,
     /// More log output on stderr (-v info, -vv debug)
@@ -165,8 +166,9 @@ struct ShowArgs {
     /// stored forecast holds for --group, which this shortens]
     #[arg(long, allow_hyphen_values = true)]
     horizon: Option<String>,
-    /// Interval levels in percent, comma-separated
-    #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true, value_parser = level_number)]
+    /// Interval levels in percent, comma-separated [default: 80,95 for --input; the stored
+    /// forecast's levels for --group]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = level_number)]
     levels: Vec<f64>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]

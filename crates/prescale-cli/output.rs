@@ -113,8 +113,9 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
     if !averaged.is_empty() {
         writeln!(
             out,
-            "averaged: {} came at least twice as dense as [ingest] period_secs; each slot holds the mean of the samples \
-             of its period [T, T + period), as CloudWatch aggregates (not counted as duplicates)",
+            "gathered: {} came denser than [ingest] period_secs; each slot holds the samples of its period \
+             [T, T + period), as CloudWatch aggregates: their mean, or as the metric's stat says (Sum: the period's \
+             total; Maximum, Minimum) (not counted as duplicates)",
             averaged.join(", ")
         )?;
     }

@@ -57,9 +57,9 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
     assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), 2 * changes);
-    // The stored forecast can be shown per group.
+    // The stored forecast can be shown per group, at the levels it was fitted with.
     let csv = ok(prescale().args(["forecast", "show", "--group", "web-prod", "--format", "csv", "--out"]).arg(&out));
-    assert_eq!(csv.lines().next(), Some("ts,mean,lo80,hi80,lo95,hi95"));
+    assert_eq!(csv.lines().next(), Some("ts,mean,lo50,hi50,lo80,hi80,lo90,hi90,lo95,hi95"));
     assert_eq!(csv.lines().count(), 1 + 48 * 12);
     // A level wider than the stored ones has no bounds in the file: refused, not the widest's
     // bounds under its label; one between two stored levels is read between them, with a warning.
@@ -313,6 +313,10 @@ fn transforms_and_bounds_in_forecast_show() {
     let (code, _, err) = run(prescale().args(["forecast", "show", "--transform", "sqrt", "--input"]).arg(&p));
     assert_eq!(code, 1, "a usage error is an expected failure, not a bug");
     assert!(err.contains("none, log or box-cox"), "{err}");
+    // Bounds that most of the history lies outside are a unit mistake, refused.
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--min", "2000", "--input"]).arg(&p));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("240 of 240 values of the history lie outside the metric's bounds, min 2000"), "{err}");
     let (code, _, err) = run(prescale().args(["forecast", "show", "--min", "5", "--max", "1", "--input"]).arg(&p));
     assert_eq!(code, 1);
     assert!(err.contains("min must be below max"), "{err}");
@@ -475,6 +479,7 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     let (code, text, err) = run(prescale().args(["nightly", "--now", "2026-11-23T06:00:00Z", "--out"]).arg(&out));
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(err.contains("the newest measured load is 365 min old"), "{err}");
+    assert!(err.contains("web-prod/requests: its newest data ends at 2026-11-23 00:00 UTC, 6.0 h before now"), "{err}");
     assert!(err.contains("3 groups not planned, its floors in place left as they are"), "{err}");
     assert!(!out.join("plan.json").exists(), "no plan from stale load");
     // A backtest threshold no forecast can meet: the same, with the backtest as the reason.
@@ -603,7 +608,7 @@ file = "hourly.csv"
     .unwrap();
     let (code, out, err) = run(prescale().arg("--config").arg(&cfg).arg("ingest"));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("averaged: web/requests came at least twice as dense"), "{out}");
+    assert!(out.contains("gathered: web/requests came denser than"), "{out}");
     assert!(
         err.contains("web/cpu: the samples are 3600 s apart and [ingest] period_secs is 300")
             && err.contains("set [ingest] period_secs = 3600"),

@@ -38,7 +38,9 @@ fn parquet_files_are_a_metric_source() {
     let fetched = src.fetch(None).unwrap();
     assert_eq!(fetched[0].1.len(), 100);
     let store = MetricStore::open(tmp.path().join("store")).unwrap();
-    let s = store.ingest(&id, &fetched[0].1, 60, &GridPolicy::default(), "parquet").unwrap();
+    let s = store
+        .ingest(&id, &fetched[0].1, 60, &GridPolicy::default(), prescale_core::Aggregate::Mean, "parquet")
+        .unwrap();
     assert_eq!((s.grid.non_finite, s.grid.interpolated, s.after), (1, 1, 100));
     assert_eq!(store.read(&id).unwrap().values()[7], 7.0);
 }
@@ -73,13 +75,15 @@ fn every_shared_series_ingests_and_reingests_without_duplicates() {
         } else {
             300
         };
-        let first = store.ingest(&id, &raw, step, &GridPolicy::default(), "shared").unwrap();
+        let first =
+            store.ingest(&id, &raw, step, &GridPolicy::default(), prescale_core::Aggregate::Mean, "shared").unwrap();
         snapped += first.grid.snapped;
         let span =
             (raw.iter().map(|s| s.ts).max().unwrap() - raw.iter().map(|s| s.ts).min().unwrap()).num_seconds() / step;
         assert!((first.after as i64 - span).abs() <= 1, "{id}: {} slots for a span of {span}", first.after);
         // Ingesting the same export again changes nothing.
-        let again = store.ingest(&id, &raw, step, &GridPolicy::default(), "shared").unwrap();
+        let again =
+            store.ingest(&id, &raw, step, &GridPolicy::default(), prescale_core::Aggregate::Mean, "shared").unwrap();
         assert_eq!(again.after, first.after, "{id}");
         let s = store.read(&id).unwrap();
         assert!(s.values().iter().filter(|v| v.is_finite()).count() + s.missing() == s.len());

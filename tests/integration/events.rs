@@ -193,59 +193,39 @@ fn an_event_without_an_offset_is_read_in_the_groups_time_zone() {
         c.args(["--now", "2026-11-23T00:00:00Z"]).args(args);
         c
     };
+    // `event add` of web-prod: name, start, end, then the effect's flags.
+    let add = |name: &str, start: &str, end: &str, fx: &[&str]| {
+        let mut c = base(&["event", "add", "--group", "web-prod", "--name", name, "--start", start, "--end", end]);
+        c.args(fx);
+        run(&mut c)
+    };
     ok(&mut base(&["ingest", "--group", "web-prod"]));
     // 07:00 to 09:00 in Berlin (UTC+1 in November) is 06:00 to 08:00 UTC.
-    let text = ok(&mut base(&[
-        "event",
-        "add",
-        "--group",
-        "web-prod",
-        "--name",
-        "launch",
-        "--start",
-        "2026-11-27T07:00",
-        "--end",
-        "2026-11-27 09:00",
-        "--multiplier",
-        "2",
-    ]));
+    let (code, text, err) = add("launch", "2026-11-27T07:00", "2026-11-27 09:00", &["--multiplier", "2"]);
+    assert_eq!(code, 0, "{err}");
     assert!(text.contains("from 2026-11-27 06:00 to 2026-11-27 08:00 UTC"), "{text}");
     assert!(
         text.contains("in Europe/Berlin, the group's time_zone: from 2026-11-27 07:00 CET to 2026-11-27 09:00 CET")
     );
-    // 02:30 on the last Sunday of March does not exist in Berlin; 02:30 in October happens twice.
-    let (code, _, err) = run(&mut base(&[
-        "event",
-        "add",
-        "--group",
-        "web-prod",
-        "--name",
-        "x",
-        "--start",
-        "2027-03-28T02:30",
-        "--end",
-        "2027-03-28T05:00:00Z",
-        "--multiplier",
-        "2",
-    ]));
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("does not exist in Europe/Berlin"), "{err}");
-    let (code, _, err) = run(&mut base(&[
-        "event",
-        "add",
-        "--group",
-        "web-prod",
-        "--name",
-        "x",
-        "--start",
-        "2027-10-31T02:30",
-        "--end",
-        "2027-10-31T05:00:00Z",
-        "--multiplier",
-        "2",
-    ]));
-    assert_eq!(code, 1, "{err}");
-    assert!(err.contains("happens twice") && err.contains("00:30 UTC") && err.contains("01:30 UTC"), "{err}");
+    // --like reads its window the same way; an offset without seconds is taken as given.
+    let like = ["--like", "2026-11-20T11:00..2026-11-20T13:00"];
+    let (code, text, err) = add("replay", "2026-11-24T06:00Z", "2026-11-24 09:00+01:00", &like);
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("from 2026-11-24 06:00 to 2026-11-24 08:00 UTC"), "{text}");
+    let events = std::fs::read_to_string(tmp.path().join("store/events/v1/events.json")).unwrap();
+    assert!(events.contains("2026-11-20T10:00:00Z") && events.contains("2026-11-20T12:00:00Z"), "{events}");
+    // Refused, each with the reason: an event in the past says how its times were read; 02:30 on
+    // the last Sunday of March does not exist in Berlin; 02:30 in October happens twice.
+    let double = ["happens twice", "00:30 UTC", "01:30 UTC"];
+    for (start, end, want) in [
+        ("2026-11-20T07:00", "2026-11-20T09:00", &["read in the group's time_zone, Europe/Berlin"][..]),
+        ("2027-03-28T02:30", "2027-03-28T05:00:00Z", &["does not exist in Europe/Berlin"]),
+        ("2027-10-31T02:30", "2027-10-31T05:00:00Z", &double),
+    ] {
+        let (code, _, err) = add("x", start, end, &["--multiplier", "2"]);
+        assert_eq!(code, 1, "{start}: {err}");
+        assert!(want.iter().all(|w| err.contains(w)), "{start}: {err}");
+    }
 }
 
 #[test]

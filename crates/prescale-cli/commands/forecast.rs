@@ -137,6 +137,17 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let history = series
                 .window(ctx.now - Duration::days(c.forecast.train_days), ctx.now)
                 .coarsen(c.forecast.min_step_mins * 60);
+            let age = ctx.now - history.end();
+            if age > Duration::minutes(c.trust.max_data_age_mins) {
+                progress.clear();
+                warn!(
+                    "{id}: its newest data ends at {}, {:.1} h before now: the forecast starts there, in the past \
+                     (is ingest running? `prescale plan` leaves such a group's floors as they are until its data is \
+                     fresh again)",
+                    history.end().format("%Y-%m-%d %H:%M UTC"),
+                    age.num_minutes() as f64 / 60.0
+                );
+            }
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
             let options = c.build_options(g, &id.metric, flags.clone(), tz);
@@ -250,17 +261,29 @@ pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
 /// grid policy (the configuration's `[ingest] grid`, or the default without one), repairing what it
 /// must and saying so.
 pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series> {
+    read_input_as_of(path, config, None)
+}
+
+/// [`read_input`], keeping only the rows stamped before `now` (`--now` given as the text after
+/// the flag): the file as it stood then, so that no later row fills or shapes its end.
+fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>) -> Result<Series> {
     let default = GridPolicy::default();
     let grid = config.map_or(&default, |c| &c.ingest.grid);
-    let raw = match path.extension().and_then(|e| e.to_str()) {
+    let mut raw = match path.extension().and_then(|e| e.to_str()) {
         Some("parquet") => prescale_store::read_parquet_samples(path)?,
         _ => prescale_store::read_csv_samples(path)?,
     };
+    if let Some(text) = now {
+        raw = as_of(raw, text, path)?;
+    }
     let step = infer_step(&raw)
         .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
     // Longer gaps than the policy fills stay missing: each command then says what it does with them.
     let (series, report) = regularize(&raw, step, grid).with_context(|| path.display().to_string())?;
-    let missing = format!("slots missing (gaps over {} s)", grid.max_interpolate_secs);
+    let missing = format!(
+        "slots missing (gaps over {} s, [ingest] grid.max_interpolate_secs: filled below or held, as each command says)",
+        grid.max_interpolate_secs
+    );
     let r = &report;
     // Regular stamps a fixed offset past the grid (a clock at :02, :07, …) are one repair, said once.
     let snapped = match r.offset_ms {
@@ -286,47 +309,56 @@ pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series>
     Ok(series)
 }
 
-/// The part of a file's series known at `--now`: its slots before that instant, so that a forecast
-/// can be made as it would have been then. Without `--now`, the whole file.
-fn as_of(series: Series, now: Option<&str>, path: &Path) -> Result<Series> {
-    let Some(text) = now else { return Ok(series) };
+/// The rows of a file known at `--now`: those stamped before it, so that a forecast can be made
+/// as it would have been then (the forecast starts after the last of them).
+fn as_of(raw: Vec<RawSample>, text: &str, path: &Path) -> Result<Vec<RawSample>> {
     let now = super::parse_now(text)?;
     let fmt = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    if now <= series.start() {
+    let (first, last) = match (raw.iter().map(|s| s.ts).min(), raw.iter().map(|s| s.ts).max()) {
+        (Some(a), Some(b)) => (a, b),
+        _ => return Ok(raw),
+    };
+    if now <= first {
         bail!(
             "--now {text} is not after the first row of {} ({}): nothing was known then\nhint: give an instant \
-             between {} and {}, or leave --now out to forecast from the file's end",
+             after it (the file's rows run to {}), or leave --now out to forecast from the file's end",
             path.display(),
-            fmt(series.start()),
-            fmt(series.start()),
-            fmt(series.end())
+            fmt(first),
+            fmt(last)
         );
     }
-    if now >= series.end() {
-        if now > series.end() {
-            warn!(
-                "{}: --now {text} is after the file's last row; the forecast starts where the file ends, at {}",
-                path.display(),
-                fmt(series.end())
-            );
-        }
-        return Ok(series);
+    let total = raw.len();
+    let known: Vec<RawSample> = raw.into_iter().filter(|s| s.ts < now).collect();
+    let newest = known.iter().map(|s| s.ts).max().unwrap_or(first);
+    if known.len() == total {
+        warn!(
+            "{}: --now {text} is after the file's last row ({}); the forecast starts after it",
+            path.display(),
+            fmt(last)
+        );
+    } else {
+        info!(
+            "{}: forecasting as of {}: {} of its {total} rows known then, the later ones left out",
+            path.display(),
+            fmt(now),
+            known.len()
+        );
     }
-    let known = series.window(series.start(), now);
-    info!(
-        "{}: forecasting as of {}: {} of its {} rows known then, the later ones left out",
-        path.display(),
-        fmt(now),
-        known.len(),
-        series.len()
-    );
+    if now - newest > Duration::hours(1) && known.len() < total {
+        warn!(
+            "{}: the last row before --now {text} is at {} (a gap in the file): the forecast starts after it, as a \
+             forecast made then would have",
+            path.display(),
+            fmt(newest)
+        );
+    }
     Ok(known)
 }
 
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
     let config = g.config.as_deref().map(Config::load).transpose()?;
-    let series = as_of(read_input(path, config.as_ref())?, g.now.as_deref(), path)?;
+    let series = read_input_as_of(path, config.as_ref(), g.now.as_deref())?;
     let step = series.step_secs();
     let text = args.horizon.as_deref().unwrap_or("48h");
     let horizon = parse_horizon(text)?;
@@ -338,7 +370,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         );
     }
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
-    let levels = cli_levels(&args.levels)?;
+    let levels = if args.levels.is_empty() { cli_levels(&[80.0, 95.0])? } else { cli_levels(&args.levels)? };
     let configured = config.as_ref().map(|c| c.forecast.model.clone());
     let model = match args.model.as_deref() {
         Some(name) => model_spec(name, configured.as_ref())?,
@@ -400,7 +432,18 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         }
         forecast.truncate(steps);
     }
-    let levels = cli_levels(&args.levels)?;
+    // Without --levels, the configured [forecast] levels the forecast holds (it also holds the
+    // planning quantiles' own), or all it holds when it holds none of them.
+    let levels = if args.levels.is_empty() {
+        let stored: Vec<Level> = forecast.intervals.iter().map(|iv| iv.level).collect();
+        let configured: Vec<Level> = cli_levels(&ctx.config.forecast.levels)?
+            .into_iter()
+            .filter(|l| stored.iter().any(|s| (s.value() - l.value()).abs() < 1e-9))
+            .collect();
+        if configured.is_empty() { stored } else { configured }
+    } else {
+        cli_levels(&args.levels)?
+    };
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
     output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
 }

@@ -143,7 +143,17 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 c.ingest.grid.max_interpolate_secs
             );
         }
-        match store.ingest(&id, &raw, period, &c.ingest.grid, &what) {
+        // Samples denser than the period are gathered as the metric's statistic says (a count
+        // per minute adds up to a count per period).
+        let stat = groups
+            .iter()
+            .filter(|g| g.name == id.group)
+            .flat_map(|g| &g.metrics)
+            .find(|m| m.name == id.metric)
+            .and_then(|m| m.stat.as_deref())
+            .unwrap_or("Average");
+        let aggregate = prescale_core::Aggregate::of_statistic(stat);
+        match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, &what) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
                 done.push(s);
@@ -183,7 +193,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             continue;
         }
         let source = format!("derived: {} x {inst}", g.load_metric);
-        match store.ingest(&total, &raw, period, &c.ingest.grid, &source) {
+        match store.ingest(&total, &raw, period, &c.ingest.grid, prescale_core::Aggregate::Mean, &source) {
             Ok(s) => done.push(s),
             Err(e) => {
                 store_failed(c, &total, e);

@@ -261,15 +261,16 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
 // ---------------------------------------------------------------------------------------------
 // events
 
-/// An RFC 3339 time from a flag, in UTC.
-pub(crate) fn parse_time(flag: &str, s: &str) -> Result<DateTime<Utc>> {
-    parse_time_in(flag, s, None)
-}
-
 /// An RFC 3339 time from a flag, in UTC; with the group's time zone, a time without an offset
 /// (`2026-11-27T06:00`, `2026-11-27 06:00:00`) is read as that zone's wall clock.
 pub(crate) fn parse_time_in(flag: &str, s: &str, tz: Option<(&str, chrono_tz::Tz)>) -> Result<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    // With an offset but without seconds (2026-11-27T06:00Z, 2026-11-27 07:00+01:00).
+    let t = s.trim().replacen(' ', "T", 1);
+    let t = t.strip_suffix('Z').map_or(t.clone(), |u| format!("{u}+00:00"));
+    if let Ok(t) = DateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M%:z") {
         return Ok(t.with_timezone(&Utc));
     }
     let local = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -305,8 +306,14 @@ pub(crate) fn parse_time_in(flag: &str, s: &str, tz: Option<(&str, chrono_tz::Tz
     }
 }
 
-/// The effect the flags ask for, if any (clap lets at most one through).
-pub(crate) fn effect(a: &EventEffectArgs) -> Result<Option<EventEffect>> {
+/// Whether the flags ask for an effect.
+fn has_effect(a: &EventEffectArgs) -> bool {
+    a.multiplier.is_some() || a.peak.is_some() || a.like.is_some()
+}
+
+/// The effect the flags ask for, if any (clap lets at most one through); `--like` times without
+/// an offset are read in `tz`, the group's zone.
+pub(crate) fn effect(a: &EventEffectArgs, tz: Option<(&str, chrono_tz::Tz)>) -> Result<Option<EventEffect>> {
     Ok(match (a.multiplier, a.peak, &a.like) {
         (Some(factor), None, None) => Some(EventEffect::Multiplier { factor }),
         (None, Some(peak), None) => Some(EventEffect::Peak { peak }),
@@ -316,7 +323,10 @@ pub(crate) fn effect(a: &EventEffectArgs) -> Result<Option<EventEffect>> {
                     "--like {w:?}: give a past window as START..END, e.g. 2025-11-28T00:00:00Z..2025-11-29T00:00:00Z"
                 )
             })?;
-            Some(EventEffect::Like { from: parse_time("--like start", from)?, to: parse_time("--like end", to)? })
+            Some(EventEffect::Like {
+                from: parse_time_in("--like start", from, tz)?,
+                to: parse_time_in("--like end", to, tz)?,
+            })
         }
         (None, None, None) => None,
         _ => bail!("give only one of --multiplier, --peak and --like"),
@@ -330,25 +340,29 @@ pub(crate) fn build_event(
     name: &str,
     start: &str,
     end: &str,
-    fx: Option<EventEffect>,
+    fx: &EventEffectArgs,
 ) -> Result<Event> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
-    let fx = fx.context(
-        "say what the event does: --multiplier FACTOR, --peak LOAD or --like START..END (a past window of the group)",
-    )?;
     let tz = match g.time_zone.as_deref() {
         Some(z) => Some((g.name.as_str(), crate::config::parse_time_zone(z)?)),
         None => None,
     };
+    let fx = effect(fx, tz)?.context(
+        "say what the event does: --multiplier FACTOR, --peak LOAD or --like START..END (a past window of the group)",
+    )?;
     let (start, end) = (parse_time_in("--start", start, tz)?, parse_time_in("--end", end, tz)?);
     let event = Event::new(group, name, start, end, fx)?;
     if end <= ctx.now {
         bail!(
             "event {:?} ends at {}, which is not after now ({}): there is nothing left to plan\nhint: check the \
-             dates (RFC 3339; without an offset, Z is UTC)",
+             dates ({})",
             name,
             end.format("%Y-%m-%d %H:%M UTC"),
-            ctx.now.format("%Y-%m-%d %H:%M UTC")
+            ctx.now.format("%Y-%m-%d %H:%M UTC"),
+            match tz {
+                Some((_, z)) => format!("a time without an offset is read in the group's time_zone, {z}"),
+                None => "RFC 3339; Z is UTC".to_string(),
+            }
         );
     }
     if let EventEffect::Like { from, to } = *event.effect() {
@@ -398,7 +412,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match cmd {
         EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
-            let event = build_event(ctx, &group, &name, &start, &end, effect(&fx)?)?;
+            let event = build_event(ctx, &group, &name, &start, &end, &fx)?;
             store.add(event.clone())?;
             let status = event_status(ctx, &event);
             writeln!(
@@ -494,15 +508,14 @@ pub struct WhatIf {
 }
 
 pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
-    let fx = effect(&args.effect)?;
     let trial = match (&args.start, &args.end) {
         (Some(start), Some(end)) => {
             let [group] = args.filter.groups.as_slice() else {
                 bail!("--what-if with an event to try needs exactly one --group: the event's group");
             };
-            Some(build_event(ctx, group, &args.name, start, end, fx)?)
+            Some(build_event(ctx, group, &args.name, start, end, &args.effect)?)
         }
-        _ if fx.is_some() => bail!("an event to try needs --start and --end as well"),
+        _ if has_effect(&args.effect) => bail!("an event to try needs --start and --end as well"),
         _ => None,
     };
     let (plans, _) = plan_groups(ctx, &args.filter, trial.as_ref())?;
@@ -609,7 +622,7 @@ pub(crate) fn read_plan(path: &Path) -> Result<CapacityPlan> {
 }
 
 pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
-    if effect(&args.effect)?.is_some() {
+    if has_effect(&args.effect) {
         bail!(
             "--multiplier, --peak and --like try an event with `prescale plan --what-if`; to store one, use \
              `prescale event add`"

@@ -19,7 +19,9 @@ pub use plan::{
     ReactivePolicy, ScheduledAction, StepAdjustment, step_alarm_names,
 };
 pub use rng::SplitMix64;
-pub use series::{Binning, GridPolicy, GridReport, RawSample, Series, coarsened_step, regularize};
+pub use series::{
+    Aggregate, Binning, GridPolicy, GridReport, RawSample, Series, coarsened_step, regularize, regularize_as,
+};
 pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, GroupState, Launch, SinkError};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};
 

@@ -182,8 +182,8 @@ pub struct GridReport {
     pub offset_ms: Option<i64>,
     /// Samples merged into a slot that already had one (averaged).
     pub duplicates: usize,
-    /// Samples averaged over the slot whose period holds them, when they are at least twice as
-    /// dense as the grid ([`Binning::Period`]); 0 when they are snapped instead.
+    /// Samples gathered into the slot whose period holds them, when they are denser than the
+    /// grid ([`Binning::Period`]); 0 when they are snapped instead.
     #[serde(default)]
     pub aggregated: usize,
     /// Slots whose samples disagreed by more than half the larger one (e.g. 10 and 100): averaged
@@ -200,21 +200,54 @@ pub struct GridReport {
     pub missing: usize,
 }
 
-/// How raw samples map onto a grid: snapped to the nearest slot, or averaged over periods.
+/// How raw samples map onto a grid: snapped to the nearest slot, or gathered over periods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Binning {
     /// Each sample to its nearest slot: samples about a step apart, whose stamps jitter around
     /// the grid (a clock a few seconds late).
     Nearest,
     /// Each sample to the slot whose period `[T, T + step)` holds it, as CloudWatch aggregates:
-    /// samples at least twice as dense as the grid (1-minute data stored at 5 minutes). Nearest
-    /// slots would centre each slot on its stamp, half a period early.
-    Period,
+    /// samples denser than the grid (1-minute data stored at 5 minutes). Nearest slots would
+    /// centre each slot on its stamp, half a period early. `spacing_ms` is the samples' median
+    /// spacing.
+    Period {
+        /// Median spacing of the samples' distinct stamps, in milliseconds.
+        spacing_ms: i64,
+    },
+}
+
+/// How the samples of one period make its slot's value, when samples are denser than the grid
+/// ([`Binning::Period`]); the metric's statistic says which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Aggregate {
+    /// The mean of the samples (an average, a rate, a percentile's best stand-in).
+    #[default]
+    Mean,
+    /// The period's total (a count per period, CloudWatch's `Sum`): the samples' mean times the
+    /// samples a whole period holds, so a period with a sample missing is not undercounted.
+    Sum,
+    /// The largest sample.
+    Max,
+    /// The smallest sample.
+    Min,
+}
+
+impl Aggregate {
+    /// The aggregate of a CloudWatch statistic: `Sum` and `SampleCount` add up, `Maximum` and
+    /// `Minimum` take the extreme, anything else (`Average`, percentiles) the mean.
+    pub fn of_statistic(stat: &str) -> Self {
+        match stat {
+            "Sum" | "SampleCount" => Self::Sum,
+            "Maximum" => Self::Max,
+            "Minimum" => Self::Min,
+            _ => Self::Mean,
+        }
+    }
 }
 
 impl Binning {
-    /// [`Binning::Period`] when the samples' median spacing (of distinct stamps) is at most half
-    /// of `step_secs`, else [`Binning::Nearest`].
+    /// [`Binning::Period`] when the samples' median spacing (of distinct stamps) is under 90 % of
+    /// `step_secs` (samples at the step with jittering stamps stay [`Binning::Nearest`]).
     pub fn for_samples(raw: &[RawSample], step_secs: i64) -> Self {
         let mut ms: Vec<i64> = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts.timestamp_millis()).collect();
         ms.sort_unstable();
@@ -225,26 +258,59 @@ impl Binning {
         }
         let mid = d.len() / 2;
         let median = *d.select_nth_unstable(mid).1;
-        if median * 2 <= step_secs * 1000 { Self::Period } else { Self::Nearest }
+        if median * 10 < step_secs * 1000 * 9 { Self::Period { spacing_ms: median } } else { Self::Nearest }
     }
 
     /// The slot (index since the Unix epoch) of an instant in milliseconds, on a grid of `step_ms`.
     pub fn slot(self, ms: i64, step_ms: i64) -> i64 {
         match self {
             Self::Nearest => (ms + step_ms / 2).div_euclid(step_ms),
-            Self::Period => ms.div_euclid(step_ms),
+            Self::Period { .. } => ms.div_euclid(step_ms),
         }
+    }
+
+    /// With [`Binning::Period`], the slots (ms since the epoch) at either end of the samples
+    /// whose period they cover only in part: the first sample is a spacing or more after its
+    /// slot's start, or the last a spacing or more before its slot's end (a file that starts or
+    /// stops mid-period). Their value rests on part of the period only.
+    pub fn partial_ends(self, raw: &[RawSample], step_secs: i64) -> Vec<i64> {
+        let Self::Period { spacing_ms } = self else { return Vec::new() };
+        let step_ms = step_secs * 1000;
+        let finite = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts.timestamp_millis());
+        let (Some(first), Some(last)) = (finite.clone().min(), finite.max()) else { return Vec::new() };
+        let mut out = Vec::new();
+        if first.rem_euclid(step_ms) >= spacing_ms {
+            out.push(first.div_euclid(step_ms) * step_ms);
+        }
+        if last.div_euclid(step_ms) * step_ms + step_ms - last > spacing_ms {
+            out.push(last.div_euclid(step_ms) * step_ms);
+        }
+        out
     }
 }
 
 /// Puts raw samples onto the grid of `step_secs` (multiples of the step since the Unix epoch):
-/// each sample goes to its nearest slot, or, when the samples are at least twice as dense as the
-/// grid, to the slot whose period holds it ([`Binning`]); samples sharing a slot are averaged,
+/// each sample goes to its nearest slot, or, when the samples are denser than the grid, to the
+/// slot whose period holds it ([`Binning`]); samples sharing a slot are averaged,
 /// non-finite values are dropped, and empty slots are filled or left missing according to `policy`.
 ///
 /// # Errors
 /// [`CoreError::BadStep`] for a non-positive step, [`CoreError::Empty`] when no finite sample remains.
 pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Result<(Series, GridReport), CoreError> {
+    regularize_as(raw, step_secs, policy, Aggregate::Mean)
+}
+
+/// [`regularize`], with samples denser than the grid made into each slot's value by `aggregate`
+/// (the metric's statistic: a count per period adds up) instead of their mean.
+///
+/// # Errors
+/// As [`regularize`].
+pub fn regularize_as(
+    raw: &[RawSample],
+    step_secs: i64,
+    policy: &GridPolicy,
+    aggregate: Aggregate,
+) -> Result<(Series, GridReport), CoreError> {
     if step_secs <= 0 {
         return Err(CoreError::BadStep(step_secs));
     }
@@ -287,7 +353,7 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
     let (mut lo, mut hi) = (vec![f64::INFINITY; n], vec![f64::NEG_INFINITY; n]);
     for (slot, v) in slots {
         let i = (slot - first) as usize;
-        if binning == Binning::Period {
+        if binning != Binning::Nearest {
             report.aggregated += 1;
         } else if count[i] > 0 {
             report.duplicates += 1;
@@ -298,13 +364,24 @@ pub fn regularize(raw: &[RawSample], step_secs: i64, policy: &GridPolicy) -> Res
         hi[i] = hi[i].max(v);
     }
     // Samples of one period differ as load does; only a slot's repeated readings can disagree.
-    report.conflicting = if binning == Binning::Period {
+    report.conflicting = if binning != Binning::Nearest {
         0
     } else {
         (0..n).filter(|&i| count[i] > 1 && hi[i] - lo[i] > 0.5 * hi[i].abs().max(lo[i].abs())).count()
     };
-    let mut values: Vec<f64> =
-        sum.iter().zip(&count).map(|(s, c)| if *c > 0 { s / f64::from(*c) } else { f64::NAN }).collect();
+    let per_period = match binning {
+        Binning::Period { spacing_ms } => step_ms as f64 / spacing_ms.max(1) as f64,
+        Binning::Nearest => 1.0,
+    };
+    let mut values: Vec<f64> = (0..n)
+        .map(|i| match (count[i], aggregate, binning) {
+            (0, ..) => f64::NAN,
+            (_, _, Binning::Nearest) | (_, Aggregate::Mean, _) => sum[i] / f64::from(count[i]),
+            (_, Aggregate::Sum, _) => sum[i] / f64::from(count[i]) * per_period,
+            (_, Aggregate::Max, _) => hi[i],
+            (_, Aggregate::Min, _) => lo[i],
+        })
+        .collect();
     let max_gap_slots = (policy.max_interpolate_secs / step_secs).max(0) as usize;
     let (filled, left) = fill_gaps(&mut values, max_gap_slots);
     report.interpolated = filled;
@@ -395,13 +472,31 @@ mod tests {
         // 1-minute samples 00:00..00:14 valued by their minute, onto a 5-minute grid: the slot of
         // 00:00 holds minutes 0–4 (as CloudWatch's 5-minute datapoint at 00:00 does), not 58–2.
         let raw: Vec<RawSample> = (0..15).map(|m| RawSample::new(t(m), m as f64)).collect();
-        assert_eq!(Binning::for_samples(&raw, 300), Binning::Period);
+        assert_eq!(Binning::for_samples(&raw, 300), Binning::Period { spacing_ms: 60_000 });
         let (s, r) = regularize(&raw, 300, &GridPolicy::default()).unwrap();
         assert_eq!((s.start(), s.values()), (t(0), &[2.0, 7.0, 12.0][..]));
         assert_eq!((r.aggregated, r.duplicates, r.snapped, r.offset_ms), (15, 0, 0, None));
         // Stamps 20 s late still belong to their minute's period.
         let late: Vec<RawSample> = raw.iter().map(|x| RawSample::new(x.ts + Duration::seconds(20), x.value)).collect();
         assert_eq!(regularize(&late, 300, &GridPolicy::default()).unwrap().0.values(), &[2.0, 7.0, 12.0]);
+        // A count per minute adds up over the period (minutes 0–4 of slot 0 sum to 10); with the
+        // last minute of the file's last period missing, the mean of the four stands for it.
+        let (s, _) = regularize_as(&raw[..14], 300, &GridPolicy::default(), Aggregate::Sum).unwrap();
+        assert_eq!(s.values(), &[10.0, 35.0, 57.5]);
+        let (s, _) = regularize_as(&raw, 300, &GridPolicy::default(), Aggregate::Max).unwrap();
+        assert_eq!(s.values(), &[4.0, 9.0, 14.0]);
+        assert_eq!(Aggregate::of_statistic("SampleCount"), Aggregate::Sum);
+        assert_eq!(Aggregate::of_statistic("p99"), Aggregate::Mean);
+        // Starting at minute 2 and ending at minute 12: both end slots hold part of their period.
+        let part = &raw[2..13];
+        assert_eq!(
+            Binning::for_samples(part, 300).partial_ends(part, 300),
+            [t(0), t(10)].map(|x| x.timestamp_millis())
+        );
+        assert!(Binning::for_samples(&raw, 300).partial_ends(&raw, 300).is_empty());
+        // Three-minute samples are denser than a 5-minute grid too: gathered over periods.
+        let three: Vec<RawSample> = (0..10).map(|m| RawSample::new(t(3 * m), 1.0)).collect();
+        assert_eq!(Binning::for_samples(&three, 300), Binning::Period { spacing_ms: 180_000 });
         // At their own step, or a step apart with jitter, samples snap to the nearest slot.
         let jitter = [RawSample::new(t(4), 1.0), RawSample::new(t(10) + Duration::seconds(20), 2.0)];
         assert_eq!(Binning::for_samples(&jitter, 300), Binning::Nearest);

@@ -45,6 +45,10 @@ pub struct EngineSettings {
     /// ones ([`PointModel::robust_level`]) beat the reference over them (`S < 0`), only the
     /// robust candidates are weighed; 0 turns this off. See [`Engine`].
     pub robust_gate_origins: usize,
+    /// Where the whole last day of the history lies at a level the earlier days never reached (a
+    /// lasting level shift, [`Engine`]), only the robust candidates are weighed: the backtests
+    /// saw the old level, and the models that carry its cycle and smoothed level carry it on.
+    pub level_shift_gate: bool,
     /// Look for a dominant period other than the day ([`crate::seasons::detect_period`]) once
     /// per fit, and add the profile and MSTL at that period to the candidates when found.
     pub detect_period: bool,
@@ -66,6 +70,7 @@ impl Default for EngineSettings {
             pool_share: 0.25,
             relative: Some(0.5),
             robust_gate_origins: 3,
+            level_shift_gate: true,
             detect_period: false,
         }
     }
@@ -96,7 +101,9 @@ pub struct Candidate {
 /// Where, over at least [`EngineSettings::robust_gate_origins`] origins, none of them did better
 /// than the reference (a recent median), the series has no cycle or level dynamics these models
 /// can use, only noise, bursts and shifts they chase: then only the robust candidates (medians,
-/// profiles on a median level) are weighed.
+/// profiles on a median level) are weighed. So they are where the whole last day lies at a level
+/// the earlier days never reached ([`EngineSettings::level_shift_gate`]): after a lasting shift the
+/// backtests speak of the old level, and the smoothed levels and cycles fitted to it carry it on.
 #[derive(Debug)]
 pub struct Engine {
     /// Name shown for the engine, e.g. `auto`.
@@ -173,11 +180,67 @@ fn mae(e: &[f64]) -> f64 {
     if e.is_empty() { f64::NAN } else { e.iter().map(|v| v.abs()).sum::<f64>() / e.len() as f64 }
 }
 
+/// A lasting level shift at the end of the history: the median of the last day, and those of
+/// both its halves, lie outside the range of the days before the day before it (that one may hold
+/// the shift itself): their daily medians and the 10th to 90th percentile of their values, on the
+/// same side, by more than three times the typical change between those daily medians: the whole
+/// last day is at a level the earlier days never reached. Returns that distance in those changes. Not judged on a last day that lies mostly on
+/// a weekend (Saturday and Sunday, UTC): a first weekend looks like a shift.
+fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
+    let m = cal.steps_per_day;
+    let n = y.len();
+    if m < 2 || n < 4 * m {
+        return None;
+    }
+    if let Some(c) = cal.clock {
+        let weekend = (n - m..n)
+            .filter(|i| {
+                let day = (c.start_secs + *i as i64 * c.step_secs).div_euclid(86_400);
+                // 1970-01-01 was a Thursday: days 2 and 3 of each week are Saturday and Sunday.
+                matches!(day.rem_euclid(7), 2 | 3)
+            })
+            .count();
+        if weekend * 2 >= m {
+            return None;
+        }
+    }
+    let median = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let days: Vec<f64> = (0..n / m).map(|d| median(&y[n - (d + 1) * m..n - d * m])).collect();
+    let before = &days[2..];
+    let changes: Vec<f64> = before.windows(2).map(|w| (w[0] - w[1]).abs()).collect();
+    let typical = median(&changes);
+    // The range of those days' medians and of the bulk of their values (10th to 90th
+    // percentile): a rise within a daily cycle's usual span (a busy Monday after a weekend) is
+    // not a new level.
+    let mut earlier: Vec<f64> = y[..n - 2 * m].to_vec();
+    earlier.sort_by(f64::total_cmp);
+    let q = |p: f64| earlier[((earlier.len() - 1) as f64 * p).round() as usize];
+    let (lo, hi) = before.iter().fold((q(0.1), q(0.9)), |(a, b), x| (a.min(*x), b.max(*x)));
+    let outside = |x: f64| {
+        if x > hi {
+            x - hi
+        } else if x < lo {
+            x - lo
+        } else {
+            0.0
+        }
+    };
+    // The whole day: its median and that of each half, beyond the range on the same side.
+    let parts = [outside(days[0]), outside(median(&y[n - m..n - m / 2])), outside(median(&y[n - m / 2..]))];
+    let day = parts[0];
+    (day != 0.0 && parts.iter().all(|p| p.signum() == day.signum() && p.abs() > 3.0 * typical))
+        .then(|| day.abs() / typical.max(f64::MIN_POSITIVE))
+}
+
 /// Hours at the end of the history compared with the same hours of the days before.
 const RECENT_HOURS: f64 = 3.0;
 
 /// A warning when the last [`RECENT_HOURS`] of the history sit far below the same hours of the
-/// days before (under a third of their median, over at least three such days, at hours whose
+/// days before (under half their median, over at least three such days, at hours whose
 /// usual load is at least half the history's median): the models start from where the series is
 /// now, so an outage, a failing agent or a deploy that is still under way pulls the whole
 /// forecast, and the floors planned from it, down. Low hours that are low every day (nights) are
@@ -201,7 +264,7 @@ fn recent_drop(y: &[f64], step_secs: i64) -> Option<String> {
     };
     let usual = median(&days);
     let last = mean(n - k);
-    (usual > 0.0 && last < usual / 3.0 && usual >= 0.5 * median(y)).then(|| {
+    (usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * median(y)).then(|| {
         format!(
             "the last {RECENT_HOURS} h of the history average {}, {:.0} % of the same hours' median over the {} days \
              before ({}): the forecast starts from there (an outage, a stopped agent, a deploy under way? if the load \
@@ -357,6 +420,15 @@ impl Forecaster for Engine {
                 .zip(&evidence)
                 .zip(eligible.iter().zip(&robust))
                 .all(|((&i, s), (&e, &r))| !e || cands[i].prior <= 0.0 || r || *s >= 0.0);
+        let shift = if self.settings.level_shift_gate { level_shift(y, cal) } else { None };
+        if let Some(k) = shift {
+            warnings.push(format!(
+                "the whole last day lies at a level the earlier days never reached ({k:.0} times their typical \
+                 day-to-day change): a level shift, so only the median-level models are weighed"
+            ));
+        }
+        let shifted = shift.is_some();
+        let robust_only = robust_only || (shifted && eligible.iter().zip(&robust).any(|(&e, &r)| e && r));
         let eligible: Vec<bool> = eligible.iter().zip(&robust).map(|(&e, &r)| e && (!robust_only || r)).collect();
         let best = evidence.iter().zip(&eligible).filter(|(_, e)| **e).map(|(s, _)| *s).fold(f64::INFINITY, f64::min);
         let raw: Vec<f64> = usable
@@ -646,6 +718,43 @@ mod tests {
         assert_eq!(warned(&night), None);
         // Under three days before the last hours, nothing to compare with.
         assert_eq!(warned(&v[n - 60..]), None);
+    }
+
+    #[test]
+    fn a_whole_last_day_at_a_new_level_is_a_shift_and_the_median_models_take_it() {
+        // Hourly load from Monday 2026-01-05 00:00 (the test calendar): a daily cycle around 100
+        // with a little noise, the last `after` hours at `level`.
+        let series = |days: usize, after: usize, level: f64| -> Vec<f64> {
+            (0..days * 24)
+                .map(|h| {
+                    let base = if h + after >= days * 24 { level } else { 100.0 };
+                    base + 10.0 * ((h % 24) as f64 / 24.0 * std::f64::consts::TAU).sin()
+                        + ((h * 7919) % 13) as f64 * 0.3
+                })
+                .collect()
+        };
+        let cal = super::Calendar {
+            steps_per_day: 24,
+            clock: Some(super::Clock { start_secs: hourly(vec![0.0]).start().timestamp(), step_secs: 3600 }),
+        };
+        // Ten days ending on a Thursday; the last 30 hours at a third of the load: a shift.
+        let shifted = series(10, 30, 33.0);
+        assert!(super::level_shift(&shifted, cal).is_some_and(|k| k > 3.0));
+        // The same drop 13 hours before the end: half the last day is still at the old level.
+        assert_eq!(super::level_shift(&series(10, 13, 33.0), cal), None);
+        // A rise within the cycle's usual span is not a shift.
+        assert_eq!(super::level_shift(&series(10, 30, 105.0), cal), None);
+        // A last day on a weekend is not judged: eleven days from a Monday end with a Thursday,
+        // thirteen with a Saturday.
+        assert!(super::level_shift(&series(11, 30, 33.0), cal).is_some());
+        assert_eq!(super::level_shift(&series(13, 30, 33.0), cal), None);
+        // The engine then weighs the median-level models only, and says why.
+        let fitted = ModelSpec::Auto.build().fit(&hourly(shifted)).unwrap();
+        assert!(fitted.warnings().iter().any(|w| w.contains("a level shift")), "{:?}", fitted.warnings());
+        let id = fitted.model_id();
+        assert!(!id.contains("ses") && !id.contains("mstl") && id.contains("median"), "{id}");
+        let f = fitted.predict(24, &levels()).unwrap();
+        assert!(f.point.iter().all(|p| (p - 33.0).abs() < 15.0), "{:?}", f.point);
     }
 
     #[test]

@@ -14,6 +14,21 @@ pub enum ForecastError {
         /// Points available.
         got: usize,
     },
+    /// A history that breaks off for more than a week and holds too little after the gap.
+    #[error(
+        "the history breaks off for {gap_days:.0} days and holds only {after_hours:.1} h since: too little to \
+         forecast from, and the days before the gap are too old to stand for now\nhint: wait until two days have \
+         come in since the gap (a plan meanwhile leaves the group to its reactive policy), or ingest the missing days"
+    )]
+    BrokenHistory {
+        /// Length of the gap, in days.
+        gap_days: f64,
+        /// History after the gap, in hours.
+        after_hours: f64,
+    },
+    /// The history contradicts the settings it is fitted with (bounds it mostly lies outside).
+    #[error("{0}")]
+    BadInput(String),
     /// Zero horizon.
     #[error("the forecast horizon must be at least one step")]
     ZeroHorizon,

@@ -32,8 +32,9 @@ pub struct Prepared {
 /// repair is reported.
 ///
 /// # Errors
-/// [`ForecastError::TooShort`] when the history has fewer than `min_len` observed points (after
-/// a break, after it).
+/// [`ForecastError::TooShort`] when the history has fewer than `min_len` observed points;
+/// [`ForecastError::BrokenHistory`] when it breaks off for more than a week and holds under two
+/// days after the gap.
 pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, ForecastError> {
     let v = history.values();
     let step = history.step_secs().max(1);
@@ -59,6 +60,9 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
     }
     if let Some((a, b)) = cut {
         let days = |slots: usize| slots as f64 * step as f64 / 86_400.0;
+        if days(v.len() - b) < 2.0 {
+            return Err(ForecastError::BrokenHistory { gap_days: days(b - a), after_hours: days(v.len() - b) * 24.0 });
+        }
         warnings.push(format!(
             "the history breaks off for {:.0} days ({} to {}): only the {:.1} days after the gap are used, the {:.1} \
              before it are not (a gap that long cannot be filled in; if the series is another load since, that is \
@@ -274,11 +278,13 @@ mod tests {
         let p = prepare_history(&series(v), 2).unwrap();
         assert_eq!(p.values.len(), 10 * 24);
         assert!(!p.warnings.join(" ").contains("breaks off"));
-        // Too little after the break is too short, not a forecast from the old days.
+        // Under two days after the break: an error that says why, not a forecast from the old
+        // days nor from a few hours.
         let mut v = cycle(10);
         v.extend(std::iter::repeat_n(f64::NAN, 8 * 24));
-        v.push(50.0);
+        v.extend(cycle(2)[..40].iter());
         let e = prepare_history(&series(v), 2).unwrap_err();
-        assert!(matches!(e, ForecastError::TooShort { needed: 2, got: 1 }), "{e}");
+        assert!(matches!(e, ForecastError::BrokenHistory { after_hours: 40.0, .. }), "{e}");
+        assert!(e.to_string().contains("breaks off for 8 days and holds only 40.0 h since"), "{e}");
     }
 }

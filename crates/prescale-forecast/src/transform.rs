@@ -162,14 +162,24 @@ impl Forecaster for Transformed {
         // Values beyond the metric's physical bounds are errors of the source (a counter reset, a
         // CPU of 104 %): the models see them at the bound, as the forecast is clipped.
         let outside = history.values().iter().filter(|v| v.is_finite() && self.bounds.clip(**v) != **v).count();
+        let finite_count = history.values().iter().filter(|v| v.is_finite()).count();
+        let bounds_text = format!(
+            "{}{}",
+            self.bounds.min.map(|m| format!(", min {m}")).unwrap_or_default(),
+            self.bounds.max.map(|m| format!(", max {m}")).unwrap_or_default()
+        );
+        if outside * 2 > finite_count {
+            return Err(ForecastError::BadInput(format!(
+                "{outside} of {finite_count} values of the history lie outside the metric's bounds{bounds_text}: the \
+                 bounds do not fit this metric\nhint: check them against its unit (a CPU fraction of 0–1 is not a \
+                 percentage; --min/--max, or min/max of its [[groups.metrics]])"
+            )));
+        }
         let clipped;
         let history = if outside > 0 {
             warnings.push(format!(
-                "{outside} of {} values of the history lie outside the metric's bounds{}{}: fitted at the bound, as \
-                 the forecast is clipped (check the bounds against the metric's unit)",
-                history.len(),
-                self.bounds.min.map(|m| format!(", min {m}")).unwrap_or_default(),
-                self.bounds.max.map(|m| format!(", max {m}")).unwrap_or_default()
+                "{outside} of {finite_count} values of the history lie outside the metric's bounds{bounds_text}: \
+                 fitted at the bound, as the forecast is clipped (check the bounds against the metric's unit)"
             ));
             let v = history.values().iter().map(|v| if v.is_finite() { self.bounds.clip(*v) } else { *v }).collect();
             clipped = Series::new(history.start(), history.step_secs(), v)

@@ -208,6 +208,11 @@ impl MetricStore {
     /// union is regularised again, so gaps between old and new data are filled or marked missing by
     /// the same `policy`. Interpolated values are never carried over as if measured.
     ///
+    /// Samples denser than the step are gathered over each slot's period by `aggregate` (the
+    /// metric's statistic); a slot at either end of them that they cover only in part
+    /// ([`prescale_core::Binning::partial_ends`]) is stored where the slot was empty but never
+    /// replaces a stored measurement, which rests on the whole period.
+    ///
     /// # Errors
     /// [`StoreError::StepMismatch`] when the series is stored at another step; I/O and Parquet errors.
     pub fn ingest(
@@ -216,10 +221,12 @@ impl MetricStore {
         raw: &[RawSample],
         step_secs: i64,
         policy: &GridPolicy,
+        aggregate: prescale_core::Aggregate,
         source: &str,
     ) -> Result<IngestSummary, StoreError> {
         let path = self.path(id);
-        let (new_series, grid) = regularize(raw, step_secs, policy)?;
+        let (new_series, grid) = prescale_core::regularize_as(raw, step_secs, policy, aggregate)?;
+        let partial = prescale_core::Binning::for_samples(raw, step_secs).partial_ends(raw, step_secs);
         let mut slots: BTreeMap<i64, f64> = BTreeMap::new();
         let mut before = 0;
         if path.exists() {
@@ -244,7 +251,10 @@ impl MetricStore {
         let new_observed = observed_slots(raw, step_secs);
         for (ts, v) in new_series.iter() {
             let k = ts.timestamp_millis();
-            if v.is_finite() && new_observed.contains(&k) && slots.insert(k, v).is_some() {
+            if !v.is_finite() || !new_observed.contains(&k) || (partial.contains(&k) && slots.contains_key(&k)) {
+                continue;
+            }
+            if slots.insert(k, v).is_some() {
                 replaced += 1;
             }
         }
@@ -408,9 +418,9 @@ mod tests {
         let store = MetricStore::open(dir.path()).unwrap();
         let id = MetricId::new("g", "m");
         let p = GridPolicy::default();
-        let a = store.ingest(&id, &samples(0..100, 0.0), 300, &p, "test").unwrap();
+        let a = store.ingest(&id, &samples(0..100, 0.0), 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
         assert_eq!((a.before, a.after, a.replaced), (0, 100, 0));
-        let b = store.ingest(&id, &samples(50..150, 0.5), 300, &p, "test").unwrap();
+        let b = store.ingest(&id, &samples(50..150, 0.5), 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
         assert_eq!((b.before, b.after, b.replaced), (100, 150, 50));
         let s = store.read(&id).unwrap();
         assert_eq!(s.len(), 150);
@@ -424,7 +434,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = MetricStore::open(dir.path()).unwrap();
         let id = MetricId::new("g", "m");
-        store.ingest(&id, &samples(0..20, 0.0), 300, &GridPolicy::default(), "test").unwrap();
+        store
+            .ingest(&id, &samples(0..20, 0.0), 300, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
+            .unwrap();
         let path = store.path(&id);
         let (_, series, observed, meta) = read_own(&path, &id).unwrap();
         assert!(meta.contains_key(RowHash::KEY));
@@ -449,15 +461,43 @@ mod tests {
         let store = MetricStore::open(dir.path()).unwrap();
         let (web, jobs) = (MetricId::new("web", "requests"), MetricId::new("worker", "jobs"));
         let p = GridPolicy::default();
-        store.ingest(&web, &samples(0..10, 0.0), 300, &p, "test").unwrap();
-        store.ingest(&jobs, &samples(0..10, 100.0), 300, &p, "test").unwrap();
+        store.ingest(&web, &samples(0..10, 0.0), 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
+        store.ingest(&jobs, &samples(0..10, 100.0), 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
         std::fs::copy(store.path(&jobs), store.path(&web)).unwrap();
         let bytes = std::fs::read(store.path(&web)).unwrap();
         let e = store.read(&web).unwrap_err().to_string();
         assert!(e.contains("holds the series") && e.contains("worker"), "{e}");
         assert!(matches!(store.read(&web), Err(StoreError::WrongSeries { .. })));
-        assert!(store.ingest(&web, &samples(10..12, 0.0), 300, &p, "test").is_err(), "nothing merged into it");
+        assert!(
+            store.ingest(&web, &samples(10..12, 0.0), 300, &p, prescale_core::Aggregate::Mean, "test").is_err(),
+            "nothing merged into it"
+        );
         assert_eq!(std::fs::read(store.path(&web)).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_period_covered_in_part_never_replaces_a_whole_one_and_counts_add_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("web", "requests");
+        let minutes = |r: std::ops::Range<i64>| -> Vec<RawSample> {
+            r.map(|m| RawSample::new(t(0) + Duration::minutes(m), 10.0 * m as f64)).collect()
+        };
+        let ingest = |raw: &[RawSample]| {
+            store.ingest(&id, raw, 300, &GridPolicy::default(), prescale_core::Aggregate::Sum, "test").unwrap()
+        };
+        // Minutes 0–14: three whole periods, each the sum of its five minutes.
+        ingest(&minutes(0..15));
+        assert_eq!(store.read(&id).unwrap().values(), &[100.0, 350.0, 600.0]);
+        // A later file from minute 13: the period 10–14 it covers in part keeps its whole sum;
+        // the periods after it are new and stored, the last one (minute 20 only) as an estimate.
+        let s = ingest(&minutes(13..21));
+        assert_eq!(s.replaced, 0);
+        assert_eq!(store.read(&id).unwrap().values(), &[100.0, 350.0, 600.0, 850.0, 1000.0]);
+        // The whole period again replaces the estimate.
+        let s = ingest(&minutes(20..25));
+        assert_eq!(s.replaced, 1);
+        assert_eq!(store.read(&id).unwrap().values()[4], 1100.0);
     }
 
     #[test]
@@ -466,15 +506,15 @@ mod tests {
         let store = MetricStore::open(dir.path()).unwrap();
         let id = MetricId::new("g", "m");
         let p = GridPolicy { max_interpolate_secs: 900 };
-        store.ingest(&id, &samples(0..10, 0.0), 300, &p, "test").unwrap();
-        store.ingest(&id, &samples(12..20, 0.0), 300, &p, "test").unwrap();
+        store.ingest(&id, &samples(0..10, 0.0), 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
+        store.ingest(&id, &samples(12..20, 0.0), 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
         let path = store.path(&id);
         let (_, s, observed, meta) = read_file(&path).unwrap();
         assert_eq!(s.values()[10], 10.0);
         assert!(!observed[10] && !observed[11] && observed[12]);
         assert!(meta["prescale.grid_policy"].contains("gaps<=900s"));
         // A later ingest that measures slot 10 replaces the interpolated value.
-        store.ingest(&id, &[RawSample::new(t(50), 99.0)], 300, &p, "test").unwrap();
+        store.ingest(&id, &[RawSample::new(t(50), 99.0)], 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
         assert_eq!(store.read(&id).unwrap().values()[10], 99.0);
     }
 
@@ -483,9 +523,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = MetricStore::open(dir.path()).unwrap();
         let id = MetricId::new("g", "m");
-        store.ingest(&id, &samples(0..10, 0.0), 300, &GridPolicy::default(), "test").unwrap();
+        store
+            .ingest(&id, &samples(0..10, 0.0), 300, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
+            .unwrap();
         let before = std::fs::read(store.path(&id)).unwrap();
-        let err = store.ingest(&id, &samples(0..10, 0.0), 60, &GridPolicy::default(), "test").unwrap_err();
+        let err = store
+            .ingest(&id, &samples(0..10, 0.0), 60, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
+            .unwrap_err();
         assert!(matches!(err, StoreError::StepMismatch { stored: 300, new: 60, .. }));
         assert_eq!(std::fs::read(store.path(&id)).unwrap(), before);
         std::fs::write(store.path(&MetricId::new("g", "junk")), b"not parquet").unwrap();
@@ -497,7 +541,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = MetricStore::open(dir.path()).unwrap();
         let id = MetricId::new("g", "m");
-        store.ingest(&id, &samples(0..10, 0.0), 300, &GridPolicy::default(), "test").unwrap();
+        store
+            .ingest(&id, &samples(0..10, 0.0), 300, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
+            .unwrap();
         let path = store.path(&id);
         let r = write_atomic(&path, |f| {
             use std::io::Write;
@@ -515,7 +561,9 @@ mod tests {
         let live = path.with_file_name(format!(".m.parquet.tmp-{}", std::os::unix::process::parent_id()));
         std::fs::write(&dead, b"half").unwrap();
         std::fs::write(&live, b"being written").unwrap();
-        store.ingest(&id, &samples(10..12, 0.0), 300, &GridPolicy::default(), "test").unwrap();
+        store
+            .ingest(&id, &samples(10..12, 0.0), 300, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
+            .unwrap();
         assert!(!dead.exists(), "a dead writer's temporary file is removed");
         assert!(live.exists(), "a live writer's is left alone");
         assert_eq!(store.read(&id).unwrap().len(), 12);
