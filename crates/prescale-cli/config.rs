@@ -836,7 +836,7 @@ pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz> {
     })
 }
 
-/// AWS regions as of 2026 (commercial, GovCloud and China): a region outside this list is
+/// AWS regions as of 2026 (commercial, GovCloud, China and the European Sovereign Cloud): a region outside this list is
 /// warned about, not refused, since AWS opens new ones.
 const KNOWN_REGIONS: &[&str] = &[
     "us-east-1",
@@ -886,8 +886,7 @@ fn check_region(r: &str) -> Result<()> {
     let parts: Vec<&str> = r.split('-').collect();
     let shaped = parts.len() >= 3
         && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-        && parts[parts.len() - 1].parse::<u32>().is_ok()
-        && parts[0].len() == 2;
+        && parts[parts.len() - 1].parse::<u32>().is_ok();
     let nearest = nearest_region(r);
     if !shaped {
         bail!(
@@ -931,7 +930,7 @@ mod tests {
 
     #[test]
     fn a_region_that_cannot_be_one_is_refused_and_an_unknown_one_gets_the_nearest() {
-        for ok in ["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-7", "xx-middle-9"] {
+        for ok in ["us-east-1", "eu-west-2", "us-gov-west-1", "ap-southeast-7", "eusc-de-east-1", "xx-middle-9"] {
             assert!(check_region(ok).is_ok(), "{ok}");
         }
         for (bad, nearest) in [("US-EAST-1", "us-east-1"), ("us-east", "us-east-1"), ("euwest1", "eu-west-1"), ("", "")]

@@ -82,7 +82,10 @@ pub(crate) fn fit_series(
     for sc in fitted.scores() {
         info!("backtest {}: MASE {:.3} over {} origins, weight {:.2}", sc.model, sc.mase, sc.origins, sc.weight);
     }
-    Ok((f, fitted.warnings()))
+    // What the values themselves say, in the metric's units (a transform's are not).
+    let mut warnings = prescale_forecast::history_warnings(history, &options.bounds);
+    warnings.extend(fitted.warnings());
+    Ok((f, warnings))
 }
 
 /// Fits and stores a forecast for every metric of the selected groups. A series that cannot be

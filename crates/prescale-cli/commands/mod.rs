@@ -110,7 +110,15 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
 /// The instant `--now` names.
 pub(crate) fn parse_now(s: &str) -> Result<DateTime<Utc>> {
     prescale_store::parse_timestamp(s)
+        .or_else(|| offset_without_seconds(s))
         .with_context(|| format!("--now {s:?} is not a timestamp (use RFC 3339, e.g. 2026-11-23T03:00:00Z)"))
+}
+
+/// A time with an offset but without seconds (`2026-11-27T06:00Z`, `2026-11-27 07:00+01:00`).
+pub(crate) fn offset_without_seconds(s: &str) -> Option<DateTime<Utc>> {
+    let t = s.trim().replacen(' ', "T", 1);
+    let t = t.strip_suffix('Z').map_or(t.clone(), |u| format!("{u}+00:00"));
+    DateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M%:z").ok().map(|t| t.with_timezone(&Utc))
 }
 
 pub fn run(cli: Cli) -> Result<()> {

@@ -267,11 +267,8 @@ pub(crate) fn parse_time_in(flag: &str, s: &str, tz: Option<(&str, chrono_tz::Tz
     if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
         return Ok(t.with_timezone(&Utc));
     }
-    // With an offset but without seconds (2026-11-27T06:00Z, 2026-11-27 07:00+01:00).
-    let t = s.trim().replacen(' ', "T", 1);
-    let t = t.strip_suffix('Z').map_or(t.clone(), |u| format!("{u}+00:00"));
-    if let Ok(t) = DateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M%:z") {
-        return Ok(t.with_timezone(&Utc));
+    if let Some(t) = super::offset_without_seconds(s) {
+        return Ok(t);
     }
     let local = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"]
         .iter()

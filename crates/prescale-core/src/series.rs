@@ -163,7 +163,8 @@ impl GridPolicy {
     /// A one-line description of the policy, stored beside the data.
     pub fn describe(&self) -> String {
         format!(
-            "snap=nearest-slot; duplicates=mean; non-finite=dropped; gaps<={}s=linear; longer gaps=missing",
+            "snap=nearest-slot, denser samples per period [T,T+step) by the metric's stat (mean by default); \
+             duplicates=mean; non-finite=dropped; gaps<={}s=linear; longer gaps=missing",
             self.max_interpolate_secs
         )
     }
@@ -223,8 +224,8 @@ pub enum Aggregate {
     /// The mean of the samples (an average, a rate, a percentile's best stand-in).
     #[default]
     Mean,
-    /// The period's total (a count per period, CloudWatch's `Sum`): the samples' mean times the
-    /// samples a whole period holds, so a period with a sample missing is not undercounted.
+    /// The period's total (a count per period, CloudWatch's `Sum`): the sum of its samples (a
+    /// source that sends nothing for a minute without requests counts it as none).
     Sum,
     /// The largest sample.
     Max,
@@ -363,21 +364,30 @@ pub fn regularize_as(
         lo[i] = lo[i].min(v);
         hi[i] = hi[i].max(v);
     }
-    // Samples of one period differ as load does; only a slot's repeated readings can disagree.
+    // Samples of one period differ as load does; only repeated readings of one instant can
+    // disagree (two series written as one source).
     report.conflicting = if binning != Binning::Nearest {
-        0
+        let mut stamps: Vec<(i64, f64)> =
+            raw.iter().filter(|s| s.value.is_finite()).map(|s| (s.ts.timestamp_millis(), s.value)).collect();
+        stamps.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let groups = stamps.chunk_by(|a, b| a.0 == b.0).filter(|g| g.len() > 1);
+        let mut conflicting = 0;
+        for g in groups {
+            report.duplicates += g.len() - 1;
+            let (lo, hi) = (g[0].1, g[g.len() - 1].1);
+            if hi - lo > 0.5 * hi.abs().max(lo.abs()) {
+                conflicting += 1;
+            }
+        }
+        conflicting
     } else {
         (0..n).filter(|&i| count[i] > 1 && hi[i] - lo[i] > 0.5 * hi[i].abs().max(lo[i].abs())).count()
-    };
-    let per_period = match binning {
-        Binning::Period { spacing_ms } => step_ms as f64 / spacing_ms.max(1) as f64,
-        Binning::Nearest => 1.0,
     };
     let mut values: Vec<f64> = (0..n)
         .map(|i| match (count[i], aggregate, binning) {
             (0, ..) => f64::NAN,
             (_, _, Binning::Nearest) | (_, Aggregate::Mean, _) => sum[i] / f64::from(count[i]),
-            (_, Aggregate::Sum, _) => sum[i] / f64::from(count[i]) * per_period,
+            (_, Aggregate::Sum, _) => sum[i],
             (_, Aggregate::Max, _) => hi[i],
             (_, Aggregate::Min, _) => lo[i],
         })
@@ -479,10 +489,17 @@ mod tests {
         // Stamps 20 s late still belong to their minute's period.
         let late: Vec<RawSample> = raw.iter().map(|x| RawSample::new(x.ts + Duration::seconds(20), x.value)).collect();
         assert_eq!(regularize(&late, 300, &GridPolicy::default()).unwrap().0.values(), &[2.0, 7.0, 12.0]);
-        // A count per minute adds up over the period (minutes 0–4 of slot 0 sum to 10); with the
-        // last minute of the file's last period missing, the mean of the four stands for it.
+        // A count per minute adds up over the period (minutes 0–4 of slot 0 sum to 10); a minute
+        // without a sample counts as none (sources send nothing for a minute without requests).
         let (s, _) = regularize_as(&raw[..14], 300, &GridPolicy::default(), Aggregate::Sum).unwrap();
-        assert_eq!(s.values(), &[10.0, 35.0, 57.5]);
+        assert_eq!(s.values(), &[10.0, 35.0, 46.0]);
+        // Two hosts written as one file, both every minute: their counts add up too, and
+        // readings of one instant that disagree are counted as such.
+        let two: Vec<RawSample> =
+            raw.iter().flat_map(|x| [RawSample::new(x.ts, 10.0), RawSample::new(x.ts, 100.0)]).collect();
+        let (s, r) = regularize_as(&two, 300, &GridPolicy::default(), Aggregate::Sum).unwrap();
+        assert_eq!(s.values(), &[550.0, 550.0, 550.0]);
+        assert_eq!((r.duplicates, r.conflicting), (15, 15));
         let (s, _) = regularize_as(&raw, 300, &GridPolicy::default(), Aggregate::Max).unwrap();
         assert_eq!(s.values(), &[4.0, 9.0, 14.0]);
         assert_eq!(Aggregate::of_statistic("SampleCount"), Aggregate::Sum);

@@ -233,57 +233,7 @@ fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
     let parts = [outside(days[0]), outside(median(&y[n - m..n - m / 2])), outside(median(&y[n - m / 2..]))];
     let day = parts[0];
     (day != 0.0 && parts.iter().all(|p| p.signum() == day.signum() && p.abs() > 3.0 * typical))
-        .then(|| day.abs() / typical.max(f64::MIN_POSITIVE))
-}
-
-/// Hours at the end of the history compared with the same hours of the days before.
-const RECENT_HOURS: f64 = 3.0;
-
-/// A warning when the last [`RECENT_HOURS`] of the history sit far below the same hours of the
-/// days before (under half their median, over at least three such days, at hours whose
-/// usual load is at least half the history's median): the models start from where the series is
-/// now, so an outage, a failing agent or a deploy that is still under way pulls the whole
-/// forecast, and the floors planned from it, down. Low hours that are low every day (nights) are
-/// not a drop.
-fn recent_drop(y: &[f64], step_secs: i64) -> Option<String> {
-    if 86_400 % step_secs != 0 {
-        return None;
-    }
-    let m = (86_400 / step_secs) as usize;
-    let k = steps(RECENT_HOURS, step_secs);
-    let n = y.len();
-    let mean = |a: usize| y[a..a + k].iter().sum::<f64>() / k as f64;
-    let days: Vec<f64> = (1..=7).take_while(|d| n >= k + d * m).map(|d| mean(n - k - d * m)).collect();
-    if days.len() < 3 || k > m {
-        return None;
-    }
-    let median = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        if v.is_empty() { 0.0 } else { v[v.len() / 2] }
-    };
-    let usual = median(&days);
-    let last = mean(n - k);
-    (usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * median(y)).then(|| {
-        format!(
-            "the last {RECENT_HOURS} h of the history average {}, {:.0} % of the same hours' median over the {} days \
-             before ({}): the forecast starts from there (an outage, a stopped agent, a deploy under way? if the load \
-             comes back, this forecast and its floors are too low; check the source, or set a floor with `prescale \
-             event add`)",
-            fmt_value(last),
-            100.0 * last / usual,
-            days.len(),
-            fmt_value(usual)
-        )
-    })
-}
-
-fn fmt_value(v: f64) -> String {
-    if v.abs() >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
-    }
+        .then(|| if typical > 0.0 { day.abs() / typical } else { f64::INFINITY })
 }
 
 fn steps(hours: f64, step_secs: i64) -> usize {
@@ -341,9 +291,6 @@ impl Forecaster for Engine {
             ));
         } else if n < 14 * m && cands.len() > 1 {
             warnings.push(format!("history holds {:.1} days, less than two weeks: the weekly models run in their daily form, {DAILY_ONLY}", days_held));
-        }
-        if let Some(w) = recent_drop(y, step) {
-            warnings.push(w);
         }
         if usable.is_empty() {
             return Err(ForecastError::TooShort {
@@ -422,9 +369,14 @@ impl Forecaster for Engine {
                 .all(|((&i, s), (&e, &r))| !e || cands[i].prior <= 0.0 || r || *s >= 0.0);
         let shift = if self.settings.level_shift_gate { level_shift(y, cal) } else { None };
         if let Some(k) = shift {
+            let by = if k.is_finite() {
+                format!("{k:.0} times their typical day-to-day change")
+            } else {
+                "their daily medians never changed".to_string()
+            };
             warnings.push(format!(
-                "the whole last day lies at a level the earlier days never reached ({k:.0} times their typical \
-                 day-to-day change): a level shift, so only the median-level models are weighed"
+                "the whole last day lies at a level the earlier days never reached ({by}): a level shift, so only \
+                 the median-level models are weighed"
             ));
         }
         let shifted = shift.is_some();
@@ -696,28 +648,6 @@ mod tests {
         let (f, _) = run(v).unwrap();
         check(&f, true);
         assert!(f.point.iter().all(|p| *p < 500.0), "the spike leaked into the forecast");
-    }
-
-    #[test]
-    fn a_drop_at_the_end_of_the_history_is_warned_about_and_quiet_nights_are_not() {
-        // Ten days of a daily cycle from 10 (03:00) to 190 (15:00), the history ending at 18:00.
-        let day = |h: usize| 100.0 - 90.0 * ((h % 24) as f64 / 24.0 * std::f64::consts::TAU).cos();
-        let mut v: Vec<f64> = (0..24 * 10 - 6).map(day).collect();
-        let n = v.len();
-        let warned = |v: &[f64]| super::recent_drop(v, 3600);
-        assert_eq!(warned(&v), None, "an ordinary afternoon");
-        // An outage over the last three hours: a twentieth of the load.
-        v[n - 3..].iter_mut().for_each(|x| *x *= 0.05);
-        let w = warned(&v).expect("a drop");
-        assert!(w.contains("5 % of the same hours' median over the 7 days"), "{w}");
-        // The same warning reaches the fit's warnings.
-        let fitted = ModelSpec::Auto.build().fit(&hourly(v.clone())).unwrap();
-        assert!(fitted.warnings().iter().any(|x| x.contains("the last 3 h of the history")), "{:?}", fitted.warnings());
-        // Ending at 05:00, the quietest hours are low every day: no warning.
-        let night: Vec<f64> = (0..24 * 10 - 19).map(day).collect();
-        assert_eq!(warned(&night), None);
-        // Under three days before the last hours, nothing to compare with.
-        assert_eq!(warned(&v[n - 60..]), None);
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod transform;
 pub use engine::{Candidate, CandidateScore, Engine, EngineSettings, significant_evidence};
 pub use error::ForecastError;
 pub use naive::{Season, SeasonalNaive};
-pub use prepare::{Prepared, prepare_history};
+pub use prepare::{Prepared, history_warnings, prepare_history};
 
 use std::sync::Arc;
 

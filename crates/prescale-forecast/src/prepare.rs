@@ -60,8 +60,11 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
     }
     if let Some((a, b)) = cut {
         let days = |slots: usize| slots as f64 * step as f64 / 86_400.0;
-        if days(v.len() - b) < 2.0 {
-            return Err(ForecastError::BrokenHistory { gap_days: days(b - a), after_hours: days(v.len() - b) * 24.0 });
+        if days(last_observed + 1 - b) < 2.0 {
+            return Err(ForecastError::BrokenHistory {
+                gap_days: days(b - a),
+                after_hours: days(last_observed + 1 - b) * 24.0,
+            });
         }
         warnings.push(format!(
             "the history breaks off for {:.0} days ({} to {}): only the {:.1} days after the gap are used, the {:.1} \
@@ -106,15 +109,6 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
             values.iter_mut().for_each(|x| *x = x.max(0.0));
         }
     }
-    let negative = v[first..].iter().filter(|x| **x < 0.0).count();
-    let finite = v[first..].iter().filter(|x| x.is_finite()).count();
-    if negative > 0 && negative * 20 <= finite {
-        warnings.push(format!(
-            "{negative} of {finite} values are below zero in a series otherwise at zero or above (a counter reset, \
-             a difference of a rate, a unit error?): the forecast is not clipped at zero; if the metric cannot \
-             be negative, say so (--min 0, or min = 0 in its [[groups.metrics]])"
-        ));
-    }
     if values.iter().all(|x| *x == values[0]) {
         warnings.push(format!(
             "every value of the history is {}: the forecast repeats it with zero-width intervals (an idle group, or a \
@@ -123,6 +117,91 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
         ));
     }
     Ok(Prepared { values, non_negative, warnings })
+}
+
+/// Hours at the end of the history compared with the same hours of the days before.
+const RECENT_HOURS: f64 = 3.0;
+
+/// What the history's values say that a user should hear before trusting a forecast from it, in
+/// the metric's own units (before any transform): a few negative values in a series otherwise at
+/// zero or above (a counter reset, a unit error), and a drop at the end of the history. The drop:
+/// the mean of the last three hours under half the median of the same hours over the previous
+/// days of the same kind (weekdays, or Saturday and Sunday, UTC; at least three of them, up to
+/// seven, within two weeks), at hours whose usual load is at least half the history's median. The
+/// models start from where the series is now, so an outage, a stopped agent or a deploy under way
+/// pulls the forecast, and the floors planned from it, down. Hours that are low every such day
+/// (nights, weekends) are no drop.
+///
+/// With a lower bound given (`bounds.min`) the negatives are the bound's to handle, not warned of.
+pub fn history_warnings(history: &Series, bounds: &crate::transform::Bounds) -> Vec<String> {
+    let v = history.values();
+    let mut out = Vec::new();
+    let negative = if bounds.min.is_some() { 0 } else { v.iter().filter(|x| **x < 0.0).count() };
+    let finite = v.iter().filter(|x| x.is_finite()).count();
+    if negative > 0 && negative * 20 <= finite {
+        out.push(format!(
+            "{negative} of {finite} values are below zero in a series otherwise at zero or above (a counter reset, \
+             a difference of a rate, a unit error?): the forecast is not clipped at zero; if the metric cannot be \
+             negative, say so (--min 0, or min = 0 in its [[groups.metrics]])"
+        ));
+    }
+    out.extend(recent_drop(history));
+    out
+}
+
+fn recent_drop(history: &Series) -> Option<String> {
+    let (m, step) = (history.steps_per_day(), history.step_secs());
+    let k = ((RECENT_HOURS * 3600.0 / step as f64).round() as usize).max(1);
+    let v = history.values();
+    let n = v.len();
+    if m == 0 || k > m || n < k + m {
+        return None;
+    }
+    let mean = |a: usize| {
+        let x: Vec<f64> = v[a..a + k].iter().copied().filter(|x| x.is_finite()).collect();
+        (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
+    };
+    // Saturday and Sunday, UTC (day 0 of the epoch was a Thursday).
+    let weekend = |i: usize| matches!(history.ts(i).timestamp().div_euclid(86_400).rem_euclid(7), 2 | 3);
+    let kind = weekend(n - 1);
+    let days: Vec<f64> = (1..=14)
+        .take_while(|d| n >= k + d * m)
+        .filter(|d| weekend(n - 1 - d * m) == kind)
+        .filter_map(|d| mean(n - k - d * m))
+        .take(7)
+        .collect();
+    let last = mean(n - k)?;
+    if days.len() < 3 {
+        return None;
+    }
+    let median = |x: &[f64]| {
+        let mut x = x.to_vec();
+        x.sort_by(f64::total_cmp);
+        x[x.len() / 2]
+    };
+    let usual = median(&days);
+    let all: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    (usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * median(&all)).then(|| {
+        format!(
+            "the last {RECENT_HOURS} h of the history average {}, {:.0} % of the same hours' median over the {} {} \
+             before ({}): the forecast starts from there (an outage, a stopped agent, a deploy under way? if the load \
+             comes back, this forecast and its floors are too low; check the source, or set a floor with `prescale \
+             event add`)",
+            fmt_value(last),
+            100.0 * last / usual,
+            days.len(),
+            if kind { "weekend days" } else { "weekdays" },
+            fmt_value(usual)
+        )
+    })
+}
+
+fn fmt_value(v: f64) -> String {
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
+    }
 }
 
 /// Fills every run of non-finite values after the first finite one; returns how many slots were
@@ -239,11 +318,36 @@ mod tests {
         let w = p.warnings.join("\n");
         assert!(w.contains("filled 5 missing slots of the history: the last 5 carried forward"), "{w}");
         assert!(w.contains("at 2026-03-05 18:00 UTC") && !w.contains("by interpolation"), "{w}");
-        assert!(w.contains("1 of 91 values are below zero"), "{w}");
         assert!(!p.non_negative && p.values[n - 1] == v[n - 6]);
+        let w = history_warnings(&series(v), &Default::default()).join("\n");
+        assert!(w.contains("1 of 91 values are below zero"), "{w}");
         // A series that is often negative (a balance, a temperature) is not questioned.
         let swing: Vec<f64> = cycle(4).iter().map(|x| x - 60.0).collect();
-        assert!(!prepare_history(&series(swing), 2).unwrap().warnings.join(" ").contains("below zero"));
+        assert!(!history_warnings(&series(swing), &Default::default()).join(" ").contains("below zero"));
+    }
+
+    #[test]
+    fn a_drop_at_the_end_of_the_history_is_warned_about_and_quiet_nights_and_weekends_are_not() {
+        // From Monday 2026-03-02: weekdays cycle between 10 (03:00) and 190 (15:00), weekends at a
+        // fifth of that; three weeks and two days, the history ending on a Tuesday at 18:00.
+        let load = |h: usize| {
+            let day = 100.0 - 90.0 * ((h % 24) as f64 / 24.0 * std::f64::consts::TAU).cos();
+            if (h / 24) % 7 >= 5 { day / 5.0 } else { day }
+        };
+        let mut v: Vec<f64> = (0..24 * 23 - 6).map(load).collect();
+        let n = v.len();
+        let warned = |v: &[f64]| history_warnings(&series(v.to_vec()), &Default::default()).join("\n");
+        assert_eq!(warned(&v), "", "an ordinary afternoon");
+        // An outage over the last three hours: a twentieth of the load.
+        v[n - 3..].iter_mut().for_each(|x| *x *= 0.05);
+        let w = warned(&v);
+        assert!(w.contains("5 % of the same hours' median over the 7 weekdays before"), "{w}");
+        // Ending at 05:00 the quietest hours are low every day; a Saturday afternoon is quiet
+        // every Saturday: neither is a drop.
+        assert_eq!(warned(&(0..24 * 22 + 5).map(load).collect::<Vec<_>>()), "");
+        assert_eq!(warned(&(0..24 * 19 + 15).map(load).collect::<Vec<_>>()), "");
+        // Under three days of the same kind before, nothing to compare with.
+        assert_eq!(warned(&v[n - 60..]), "");
     }
 
     #[test]

@@ -29,7 +29,8 @@ pub struct IngestSummary {
     pub before: usize,
     /// Slots stored after.
     pub after: usize,
-    /// Stored slots whose value the new samples replaced.
+    /// Stored slots whose value the new samples replaced by another (a slot measured again at
+    /// the same value is not counted).
     pub replaced: usize,
     /// How the new samples were regularised.
     pub grid: GridReport,
@@ -254,7 +255,8 @@ impl MetricStore {
             if !v.is_finite() || !new_observed.contains(&k) || (partial.contains(&k) && slots.contains_key(&k)) {
                 continue;
             }
-            if slots.insert(k, v).is_some() {
+            // A slot measured again at the same value is not a change.
+            if slots.insert(k, v).is_some_and(|old| old != v) {
                 replaced += 1;
             }
         }
@@ -422,6 +424,9 @@ mod tests {
         assert_eq!((a.before, a.after, a.replaced), (0, 100, 0));
         let b = store.ingest(&id, &samples(50..150, 0.5), 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
         assert_eq!((b.before, b.after, b.replaced), (100, 150, 50));
+        // The same samples again change nothing.
+        let c = store.ingest(&id, &samples(50..150, 0.5), 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
+        assert_eq!((c.before, c.after, c.replaced), (150, 150, 0));
         let s = store.read(&id).unwrap();
         assert_eq!(s.len(), 150);
         assert_eq!(s.values()[49], 49.0);
@@ -490,11 +495,11 @@ mod tests {
         ingest(&minutes(0..15));
         assert_eq!(store.read(&id).unwrap().values(), &[100.0, 350.0, 600.0]);
         // A later file from minute 13: the period 10–14 it covers in part keeps its whole sum;
-        // the periods after it are new and stored, the last one (minute 20 only) as an estimate.
+        // the periods after it are new and stored, the last one with the one minute it holds.
         let s = ingest(&minutes(13..21));
         assert_eq!(s.replaced, 0);
-        assert_eq!(store.read(&id).unwrap().values(), &[100.0, 350.0, 600.0, 850.0, 1000.0]);
-        // The whole period again replaces the estimate.
+        assert_eq!(store.read(&id).unwrap().values(), &[100.0, 350.0, 600.0, 850.0, 200.0]);
+        // The whole period again replaces it.
         let s = ingest(&minutes(20..25));
         assert_eq!(s.replaced, 1);
         assert_eq!(store.read(&id).unwrap().values()[4], 1100.0);
