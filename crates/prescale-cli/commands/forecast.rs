@@ -439,7 +439,9 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     // planning quantiles' own), or all it holds when it holds none of them.
     let levels = if args.levels.is_empty() {
         let stored: Vec<Level> = forecast.intervals.iter().map(|iv| iv.level).collect();
-        let configured: Vec<Level> = cli_levels(&ctx.config.forecast.levels)?
+        let configured: Vec<Level> = ctx
+            .config
+            .levels()
             .into_iter()
             .filter(|l| stored.iter().any(|s| (s.value() - l.value()).abs() < 1e-9))
             .collect();

@@ -330,7 +330,8 @@ pub(crate) fn effect(a: &EventEffectArgs, tz: Option<(&str, chrono_tz::Tz)>) -> 
     })
 }
 
-/// Builds and checks an event against the configuration, the store and now.
+/// Builds and checks an event against the configuration, the store and now; with the group's
+/// time zone, in which times without an offset were read.
 pub(crate) fn build_event(
     ctx: &Ctx,
     group: &str,
@@ -338,7 +339,7 @@ pub(crate) fn build_event(
     start: &str,
     end: &str,
     fx: &EventEffectArgs,
-) -> Result<Event> {
+) -> Result<(Event, Option<chrono_tz::Tz>)> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let tz = match g.time_zone.as_deref() {
         Some(z) => Some((g.name.as_str(), crate::config::parse_time_zone(z)?)),
@@ -388,7 +389,7 @@ pub(crate) fn build_event(
             bail!("--like window holds no stored value of {id} (a gap in the history); pick another window");
         }
     }
-    Ok(event)
+    Ok((event, tz.map(|(_, z)| z)))
 }
 
 /// Where an event stands for the next plan.
@@ -409,7 +410,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match cmd {
         EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
-            let event = build_event(ctx, &group, &name, &start, &end, &fx)?;
+            let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx)?;
             store.add(event.clone())?;
             let status = event_status(ctx, &event);
             writeln!(
@@ -425,11 +426,6 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 "planned" => "`prescale plan` (and the nightly run) now plans it",
                 _ => "the nightly run plans it once it starts within the forecast horizon",
             };
-            let zone = selected(ctx, &GroupFilter { groups: vec![group.clone()] })?[0]
-                .time_zone
-                .as_deref()
-                .map(crate::config::parse_time_zone)
-                .transpose()?;
             if let Some(z) = zone {
                 writeln!(
                     out,
@@ -510,7 +506,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             let [group] = args.filter.groups.as_slice() else {
                 bail!("--what-if with an event to try needs exactly one --group: the event's group");
             };
-            Some(build_event(ctx, group, &args.name, start, end, &args.effect)?)
+            Some(build_event(ctx, group, &args.name, start, end, &args.effect)?.0)
         }
         _ if has_effect(&args.effect) => bail!("an event to try needs --start and --end as well"),
         _ => None,

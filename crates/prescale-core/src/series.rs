@@ -312,13 +312,27 @@ pub fn regularize_as(
     policy: &GridPolicy,
     aggregate: Aggregate,
 ) -> Result<(Series, GridReport), CoreError> {
+    regularize_binned(raw, step_secs, policy, aggregate, Binning::for_samples(raw, step_secs))
+}
+
+/// [`regularize_as`] with the samples' [`Binning`] given (by a caller that needs it too, e.g.
+/// for [`Binning::partial_ends`]): it must be `Binning::for_samples(raw, step_secs)`.
+///
+/// # Errors
+/// As [`regularize`].
+pub fn regularize_binned(
+    raw: &[RawSample],
+    step_secs: i64,
+    policy: &GridPolicy,
+    aggregate: Aggregate,
+    binning: Binning,
+) -> Result<(Series, GridReport), CoreError> {
     if step_secs <= 0 {
         return Err(CoreError::BadStep(step_secs));
     }
     let mut report = GridReport { samples: raw.len(), ..GridReport::default() };
     report.out_of_order = raw.windows(2).filter(|w| w[1].ts < w[0].ts).count();
     let step_ms = step_secs * 1000;
-    let binning = Binning::for_samples(raw, step_secs);
     // (slot index since epoch, value)
     let mut slots: Vec<(i64, f64)> = Vec::with_capacity(raw.len());
     // The one offset every sample shares, `Some(0)` while none is off the grid, `None` once two differ.

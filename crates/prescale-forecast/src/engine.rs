@@ -184,8 +184,9 @@ fn mae(e: &[f64]) -> f64 {
 /// both its halves, lie outside the range of the days before the day before it (that one may hold
 /// the shift itself): their daily medians and the 10th to 90th percentile of their values, on the
 /// same side, by more than three times the typical change between those daily medians: the whole
-/// last day is at a level the earlier days never reached. Returns that distance in those changes. Not judged on a last day that lies mostly on
-/// a weekend (Saturday and Sunday, UTC): a first weekend looks like a shift.
+/// last day is at a level the earlier days never reached. Returns that distance in those changes.
+/// Not judged on a last day that lies mostly on a weekend (Saturday and Sunday, UTC): a first
+/// weekend looks like a shift.
 fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
     let m = cal.steps_per_day;
     let n = y.len();
@@ -193,22 +194,12 @@ fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
         return None;
     }
     if let Some(c) = cal.clock {
-        let weekend = (n - m..n)
-            .filter(|i| {
-                let day = (c.start_secs + *i as i64 * c.step_secs).div_euclid(86_400);
-                // 1970-01-01 was a Thursday: days 2 and 3 of each week are Saturday and Sunday.
-                matches!(day.rem_euclid(7), 2 | 3)
-            })
-            .count();
+        let weekend = (n - m..n).filter(|i| crate::holiday::is_weekend(c.start_secs + *i as i64 * c.step_secs)).count();
         if weekend * 2 >= m {
             return None;
         }
     }
-    let median = |v: &[f64]| {
-        let mut v = v.to_vec();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
+    let median = crate::point::upper_median;
     let days: Vec<f64> = (0..n / m).map(|d| median(&y[n - (d + 1) * m..n - d * m])).collect();
     let before = &days[2..];
     let changes: Vec<f64> = before.windows(2).map(|w| (w[0] - w[1]).abs()).collect();

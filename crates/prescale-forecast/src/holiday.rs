@@ -101,7 +101,7 @@ fn kind_at(flags: &Flags, secs: i64, offset: i64) -> Option<DayKind> {
 
 /// Whether local time `secs` (seconds since the epoch, shifted by the zone's offset) is on a
 /// Saturday or Sunday. Day 0, 1970-01-01, was a Thursday: five days after a Saturday.
-fn is_weekend(secs: i64) -> bool {
+pub(crate) fn is_weekend(secs: i64) -> bool {
     (secs.div_euclid(86_400) + 5).rem_euclid(7) < 2
 }
 

@@ -91,6 +91,14 @@ pub(crate) fn median(v: &[f64]) -> f64 {
     if s.len() % 2 == 1 { s[m] } else { 0.5 * (s[m - 1] + s[m]) }
 }
 
+/// The upper of the two middle values of a slice (its median when its length is odd), NaN-free
+/// and not empty: a value of the slice itself, for rules that compare against observed levels.
+pub(crate) fn upper_median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s[s.len() / 2]
+}
+
 /// Repeats the last `days` days (1 = yesterday, 7 = last week).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SeasonalNaivePoint {

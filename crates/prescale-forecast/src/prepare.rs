@@ -60,11 +60,9 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
     }
     if let Some((a, b)) = cut {
         let days = |slots: usize| slots as f64 * step as f64 / 86_400.0;
-        if days(last_observed + 1 - b) < 2.0 {
-            return Err(ForecastError::BrokenHistory {
-                gap_days: days(b - a),
-                after_hours: days(last_observed + 1 - b) * 24.0,
-            });
+        let after = days(last_observed + 1 - b);
+        if after < 2.0 {
+            return Err(ForecastError::BrokenHistory { gap_days: days(b - a), after_hours: after * 24.0 });
         }
         warnings.push(format!(
             "the history breaks off for {:.0} days ({} to {}): only the {:.1} days after the gap are used, the {:.1} \
@@ -73,7 +71,7 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
             days(b - a),
             history.ts(a).format("%Y-%m-%d %H:%M"),
             history.ts(b).format("%Y-%m-%d %H:%M"),
-            days(v.len() - b),
+            after,
             days(a - first)
         ));
         first = b;
@@ -161,8 +159,8 @@ fn recent_drop(history: &Series) -> Option<String> {
         let x: Vec<f64> = v[a..a + k].iter().copied().filter(|x| x.is_finite()).collect();
         (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
     };
-    // Saturday and Sunday, UTC (day 0 of the epoch was a Thursday).
-    let weekend = |i: usize| matches!(history.ts(i).timestamp().div_euclid(86_400).rem_euclid(7), 2 | 3);
+    // Saturday and Sunday, UTC.
+    let weekend = |i: usize| crate::holiday::is_weekend(history.ts(i).timestamp());
     let kind = weekend(n - 1);
     let days: Vec<f64> = (1..=14)
         .take_while(|d| n >= k + d * m)
@@ -174,11 +172,7 @@ fn recent_drop(history: &Series) -> Option<String> {
     if days.len() < 3 {
         return None;
     }
-    let median = |x: &[f64]| {
-        let mut x = x.to_vec();
-        x.sort_by(f64::total_cmp);
-        x[x.len() / 2]
-    };
+    let median = crate::point::upper_median;
     let usual = median(&days);
     let all: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     (usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * median(&all)).then(|| {

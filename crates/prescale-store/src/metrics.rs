@@ -226,8 +226,9 @@ impl MetricStore {
         source: &str,
     ) -> Result<IngestSummary, StoreError> {
         let path = self.path(id);
-        let (new_series, grid) = prescale_core::regularize_as(raw, step_secs, policy, aggregate)?;
-        let partial = prescale_core::Binning::for_samples(raw, step_secs).partial_ends(raw, step_secs);
+        let binning = prescale_core::Binning::for_samples(raw, step_secs);
+        let (new_series, grid) = prescale_core::regularize_binned(raw, step_secs, policy, aggregate, binning)?;
+        let partial = binning.partial_ends(raw, step_secs);
         let mut slots: BTreeMap<i64, f64> = BTreeMap::new();
         let mut before = 0;
         if path.exists() {
@@ -249,7 +250,7 @@ impl MetricStore {
         }
         let mut replaced = 0;
         // Only the slots that held a measurement in the new data replace stored values.
-        let new_observed = observed_slots(raw, step_secs);
+        let new_observed = observed_slots(raw, step_secs, binning);
         for (ts, v) in new_series.iter() {
             let k = ts.timestamp_millis();
             if !v.is_finite() || !new_observed.contains(&k) || (partial.contains(&k) && slots.contains_key(&k)) {
@@ -279,11 +280,14 @@ impl MetricStore {
     }
 }
 
-/// Slots (ms since epoch) that received at least one finite raw sample.
-fn observed_slots(raw: &[RawSample], step_secs: i64) -> std::collections::HashSet<i64> {
+/// Slots (ms since epoch) that received at least one finite raw sample, under the `binning` that
+/// regularised them.
+fn observed_slots(
+    raw: &[RawSample],
+    step_secs: i64,
+    binning: prescale_core::Binning,
+) -> std::collections::HashSet<i64> {
     let step_ms = step_secs * 1000;
-    // The slots `regularize` put them in.
-    let binning = prescale_core::Binning::for_samples(raw, step_secs);
     raw.iter()
         .filter(|s| s.value.is_finite())
         .map(|s| binning.slot(s.ts.timestamp_millis(), step_ms) * step_ms)
