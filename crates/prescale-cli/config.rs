@@ -561,8 +561,24 @@ impl Config {
             Level::new(*l).with_context(|| "[forecast] levels")?;
         }
         self.forecast.holiday_dates()?;
+        if !(1..=455).contains(&self.ingest.lookback_days) {
+            bail!(
+                "[ingest] lookback_days = {} must be between 1 and 455 (CloudWatch keeps 5-minute data 63 days and \
+                 hourly data 455; 15 by default, two whole weeks for the weekly models)",
+                self.ingest.lookback_days
+            );
+        }
         for g in &self.groups {
+            let mut names = std::collections::HashSet::new();
             for m in &g.metrics {
+                if !names.insert(m.name.as_str()) {
+                    bail!(
+                        "group {:?} lists metric {:?} twice: each metric of a group is stored under its name, so \
+                         the second would overwrite the first; give each [[groups.metrics]] its own name",
+                        g.name,
+                        m.name
+                    );
+                }
                 Bounds { min: m.min, max: m.max }
                     .validate()
                     .map_err(|e| anyhow::anyhow!("group {:?} metric {:?}: {e}", g.name, m.name))?;
@@ -963,6 +979,12 @@ mod tests {
             ("horizon_hours = 48", "horizon_hours = 100000", "horizon_hours = 100000"),
             ("name = \"web-prod\"", "name = \"web-prod\"\nquantile = 1.5", "quantile = 1.5 must be in [0.5, 1)"),
             ("name = \"web-prod\"", "name = \"web-prod\"\ntarget_utilization = 3.0", "target_utilization = 3 must be"),
+            ("period_secs = 300", "period_secs = 300\nlookback_days = 0", "lookback_days = 0 must be"),
+            (
+                "file = \"web-prod-requests.csv\"",
+                "file = \"web-prod-requests.csv\"\n[[groups.metrics]]\nname = \"requests\"\nfile = \"x.csv\"",
+                "lists metric \"requests\" twice",
+            ),
         ] {
             let bad = DEMO_CONFIG.replacen(from, to, 1);
             assert_ne!(bad, DEMO_CONFIG, "{from}");

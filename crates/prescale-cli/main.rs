@@ -75,8 +75,10 @@ enum Command {
     /// The nightly job: ingest, forecast fit, plan and apply (dry run unless --execute).
     ///
     /// A series that cannot be stored keeps what the store held, and a group without a forecast
-    /// is planned with its reactive policy alone: every group is still planned (and applied), and
-    /// the run then exits 1 so that the job's monitoring sees it.
+    /// is planned with its reactive policy alone; a group whose load stopped coming
+    /// (`[trust] max_data_age_mins`) or whose stored file is damaged is left out of the plan, so
+    /// the floors in place stay. The other groups are planned (and applied), and the run then
+    /// exits 1 so that the job's monitoring sees it.
     Nightly(NightlyArgs),
     /// Replay a load trace minute by minute under reactive, step, static, scheduled, AWS-style,
     /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare

@@ -123,6 +123,10 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
 }
 
 pub fn fits(out: &mut impl Write, fits: &[Fit]) -> Result<()> {
+    if fits.is_empty() {
+        writeln!(out, "No forecast written.")?;
+        return Ok(());
+    }
     let mut t = table(&["series", "model", "from", "steps", "warnings"]);
     for f in fits {
         t.add_row(vec![
@@ -322,6 +326,12 @@ fn alarm_line(a: &prescale_core::MetricAlarm) -> String {
     )
 }
 
+/// `~ what new  (was old)`, the old one where it reads differently (an alarm is put again with
+/// its policy even when it did not change).
+fn changed(what: &str, new: String, old: String) -> String {
+    if new == old { format!("~ {what} {new}") } else { format!("~ {what} {new}  (was {old})") }
+}
+
 pub fn change_line(c: &Change) -> String {
     match c {
         Change::PutScheduledAction { new, old: None } => format!("+ action {}", action_line(new)),
@@ -330,10 +340,10 @@ pub fn change_line(c: &Change) -> String {
         }
         Change::DeleteScheduledAction { old } => format!("- action {}", action_line(old)),
         Change::PutPolicy { new, old: None } => format!("+ policy {}", policy_line(new)),
-        Change::PutPolicy { new, old: Some(_) } => format!("~ policy {}", policy_line(new)),
+        Change::PutPolicy { new, old: Some(o) } => changed("policy", policy_line(new), policy_line(o)),
         Change::DeletePolicy { old } => format!("- policy {}", policy_line(old)),
         Change::PutAlarm { new, old: None } => format!("+ alarm {}", alarm_line(new)),
-        Change::PutAlarm { new, old: Some(_) } => format!("~ alarm {}", alarm_line(new)),
+        Change::PutAlarm { new, old: Some(o) } => changed("alarm", alarm_line(new), alarm_line(o)),
         Change::DeleteAlarm { old } => format!("- alarm {}", alarm_line(old)),
     }
 }
@@ -950,7 +960,11 @@ pub fn what_if(
         let extra = r.hours_with - r.hours_without;
         let mut cells = vec![
             r.group.clone(),
-            r.events.len().to_string(),
+            if r.applied == r.events.len() {
+                r.events.len().to_string()
+            } else {
+                format!("{} of {}", r.applied, r.events.len())
+            },
             r.peak_without.to_string(),
             r.peak_with.to_string(),
             format!("{:.1}", r.hours_without),
@@ -968,6 +982,13 @@ pub fn what_if(
         "What if: the plan with and without the events, floors over the forecast horizon (to {}):\n{t}",
         horizon_end.format("%Y-%m-%d %H:%M UTC")
     )?;
+    if rows.iter().any(|r| r.applied != r.events.len()) {
+        writeln!(
+            out,
+            "(n of m events: only n shaped this forecast; the others are past, start beyond the horizon or \
+             found nothing to shape, as said below)"
+        )?;
+    }
     if !priced {
         writeln!(out, "(set [cost] instance_hour_price, or a group's instance_hour_price, to see the cost)")?;
     } else if rows.iter().any(|r| r.price.is_none()) {

@@ -251,13 +251,13 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
                 + 400.0 * ((i * 7919 % 13) as f64 - 6.0) / 6.0
         })
         .collect();
-    aws.put_metric(
-        "AWS/ApplicationELB",
-        "RequestCount",
-        ("LoadBalancer", &format!("app/{group}/0123456789abcdef")),
-        now,
-        &load,
-    );
+    // Two hours without a request (no datapoint at all, as CloudWatch publishes for an idle
+    // load balancer): stored as zeros, not as a gap the forecast would fill with load.
+    let idle = 500..524;
+    let lb = format!("app/{group}/0123456789abcdef");
+    let before_idle = now - Duration::minutes(5 * (load.len() - idle.start) as i64);
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), before_idle, &load[..idle.start]);
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &load[idle.end..]);
     let cpu: Vec<f64> = load.iter().map(|l| 20.0 + l / 200.0).collect();
     aws.put_metric("AWS/EC2", "CPUUtilization", ("AutoScalingGroupName", group), now, &cpu);
     // Somebody else's scheduled action and alarm: prescale must never touch them.
@@ -291,6 +291,8 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     assert_eq!(req.len(), 4 * 288);
     assert_eq!(req.missing(), 0);
     assert!((req.values()[100] - load[100]).abs() < 1e-6);
+    assert!(req.values()[idle.clone()].iter().all(|v| *v == 0.0), "idle periods of a Sum are zeros");
+    assert!((req.values()[idle.end] - load[idle.end]).abs() < 1e-6);
 
     // 2. Execute: the group holds the plan, the foreign action survives.
     let text = nightly(true);
@@ -357,6 +359,10 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let text = nightly(true);
     assert!(text.contains("~ policy prescale-target-tracking") && text.contains("scale-in disabled"), "{text}");
     assert!(text.contains("~ policy prescale-step-in: step scaling [-inf, +0) -20 %"), "{text}");
+    assert!(
+        text.contains("(was prescale-step-in: step scaling [-inf, +0) -1"),
+        "the old policy beside the new: {text}"
+    );
     assert!(aws.disables_scale_in(group, "prescale-target-tracking"));
     let text = nightly(true);
     assert!(text.contains("no changes: the group already matches the plan"), "{text}");
@@ -518,13 +524,14 @@ fn time_zone_round_trip_across_new_york_spring_forward() {
     assert!(text.contains("Applied"), "{text}");
     let plan_text =
         ok(prescale().arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-03-13T12:00:00Z", "plan"]));
-    // 06:30 UTC is 01:30 EST, before the change; 07:30 UTC is 03:30 EDT, after it.
+    // The floors run the 300 s warm-up ahead of the demand at 06:30 and 07:30 UTC: 06:25 UTC is
+    // 01:25 EST, before the change; 07:25 UTC is 03:25 EDT, after it.
     assert!(
-        plan_text.contains("prescale-floor-20270314T0630Z at 2027-03-14 01:30 EST (06:30 UTC): MinSize 6"),
+        plan_text.contains("prescale-floor-20270314T0625Z at 2027-03-14 01:25 EST (06:25 UTC): MinSize 6"),
         "{plan_text}"
     );
     assert!(
-        plan_text.contains("prescale-floor-20270314T0730Z at 2027-03-14 03:30 EDT (07:30 UTC): MinSize 12"),
+        plan_text.contains("prescale-floor-20270314T0725Z at 2027-03-14 03:25 EDT (07:25 UTC): MinSize 12"),
         "{plan_text}"
     );
     assert!(plan_text.contains("daylight-saving change in America/New_York at 2027-03-14 07:00 UTC (EST to EDT)"));
@@ -543,10 +550,10 @@ fn time_zone_round_trip_across_new_york_spring_forward() {
         assert_eq!(a.time_zone(), Some("America/New_York"));
         assert_eq!(a.min_size().map(i64::from), p["min_size"].as_i64());
     }
-    let before = held.iter().find(|a| a.scheduled_action_name() == Some("prescale-floor-20270314T0630Z")).unwrap();
-    assert_eq!(start_time(before).to_rfc3339(), "2027-03-14T06:30:00+00:00");
-    let after = held.iter().find(|a| a.scheduled_action_name() == Some("prescale-floor-20270314T0730Z")).unwrap();
-    assert_eq!(start_time(after).to_rfc3339(), "2027-03-14T07:30:00+00:00");
+    let before = held.iter().find(|a| a.scheduled_action_name() == Some("prescale-floor-20270314T0625Z")).unwrap();
+    assert_eq!(start_time(before).to_rfc3339(), "2027-03-14T06:25:00+00:00");
+    let after = held.iter().find(|a| a.scheduled_action_name() == Some("prescale-floor-20270314T0725Z")).unwrap();
+    assert_eq!(start_time(after).to_rfc3339(), "2027-03-14T07:25:00+00:00");
     // Read back with its zone, the group matches the plan: a second run changes nothing.
     let text = nightly();
     assert!(text.contains("no changes: the group already matches the plan"), "{text}");
@@ -588,8 +595,20 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]).args(args);
         run(&mut c)
     };
+    // A group whose own MinSize is above the configured min_size, which prescale never managed:
+    // the dry run says the plan lowers it.
+    aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).min_size(3).send()).unwrap();
+    let (code, text, err) = run_(&["nightly"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        text.contains("the group's MinSize is 3, above the configured min_size 1, and prescale has nothing on it yet"),
+        "{text}"
+    );
     let (code, text, err) = run_(&["nightly", "--execute"]);
     assert_eq!(code, 0, "{text}\n{err}");
+    // The others' objects are kept, and said to act beside prescale's.
+    assert!(text.contains("1 scheduled action of others runs within this plan's hours: team-batch-window"), "{text}");
+    assert!(text.contains("scaling policies of others (team-network)"), "{text}");
     let ours = |aws: &Aws| {
         aws.actions(group).iter().filter(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-")).count()
     };
@@ -852,7 +871,12 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     let took = started.elapsed();
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(text.contains("BatchPutScheduledUpdateGroupAction: no answer in time"), "{text}");
-    assert!(text.contains("not attempted: the service did not answer"), "{text}");
+    assert!(
+        text.contains(
+            "not attempted: every call fails alike since BatchPutScheduledUpdateGroupAction: no answer in time"
+        ),
+        "{text}"
+    );
     // Nothing reached the groups' schedules.
     assert!(aws.actions(first).is_empty() && aws.actions(second).is_empty());
     // Every change of the run is on record: intended, then failed, and none as applied past the
@@ -904,4 +928,34 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     assert!(planned > 0);
     assert_eq!(aws.actions(second).len(), planned);
     assert_eq!(aws.policies(second).len(), 3);
+}
+
+#[test]
+fn a_plan_that_would_pass_the_groups_action_limit_changes_nothing_and_says_why() {
+    // Auto Scaling holds at most 125 scheduled actions per group, its owners' included; moto does
+    // not enforce it, so this is prescale's own check, made before any write.
+    let Some(aws) = aws_in("sa-east-1") else { return };
+    let group = "itest-limit";
+    aws.create_group(group, 1, 20);
+    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    for k in 0..120 {
+        aws.put_foreign_action(group, &format!("team-{k}"), now + Duration::days(3) + Duration::minutes(k), 2);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
+    let out = tmp.path().join("out");
+    let mut c = prescale();
+    c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z", "nightly", "--execute"]);
+    let (code, text, err) = run(&mut c);
+    assert_eq!(code, 1, "{text}\n{err}");
+    let all = format!("{text}\n{err}");
+    assert!(
+        all.contains("and the 120 others already on the group make") && all.contains("over Auto Scaling's 125"),
+        "{all}"
+    );
+    assert!(all.contains("set [plan] max_actions to at most 5"), "{all}");
+    let ours =
+        aws.actions(group).iter().filter(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-")).count();
+    assert_eq!(ours, 0, "nothing written");
+    assert_eq!(aws.policies(group).len(), 0, "nor the policies: the group's changes are not started");
 }

@@ -480,7 +480,7 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(err.contains("the newest measured load is 365 min old"), "{err}");
     assert!(err.contains("web-prod/requests: its newest data ends at 2026-11-23 00:00 UTC, 6.0 h before now"), "{err}");
-    assert!(err.contains("3 groups not planned, its floors in place left as they are"), "{err}");
+    assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(!out.join("plan.json").exists(), "no plan from stale load");
     // A backtest threshold no forecast can meet: the same, with the backtest as the reason.
     let cfg = tmp.path().join("strict.toml");

@@ -115,11 +115,15 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     let text = ok(&mut demo(&out, &["plan", "--what-if"]));
     let row = text.lines().find(|l| l.contains("web-prod")).unwrap();
     assert!(row.contains('+'), "extra instance-hours: {text}");
+    // Three events stored, one of them shaping this horizon (one is past, one beyond it).
+    assert!(row.contains("1 of 3"), "events counted as stored, not as applied: {text}");
+    assert!(text.contains("only n shaped this forecast"), "{text}");
     assert!(text.contains("set [cost] instance_hour_price"), "{text}");
     let json = ok(&mut demo(&out, &["plan", "--what-if", "--json"]));
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     let web = doc.as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap();
     assert!(web["peak_floor_with"].as_u64() >= web["peak_floor_without"].as_u64());
+    assert_eq!((web["events_applied"].as_u64(), web["events"].as_array().map(Vec::len)), (Some(1), Some(3)), "{web}");
     let extra = web["extra_instance_hours"].as_f64().unwrap();
     assert!(extra > 2.0 * 10.0 / 60.0, "at least a few instances for two hours: {web}");
     let staging = doc.as_array().unwrap().iter().find(|g| g["group"] == "api-staging").unwrap();

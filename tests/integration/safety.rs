@@ -209,7 +209,7 @@ fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
     std::fs::write(&stale, format!("{text}\n[trust]\nmax_data_age_mins = 1\n")).unwrap();
     let (code, text, err) = run(&mut cmd(&stale, &out, &["nightly", "--execute"]));
     assert_eq!(code, 1, "{text}\n{err}");
-    assert!(err.contains("3 groups not planned, its floors in place left as they are"), "{err}");
+    assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(err.contains("is ingest failing?") && err.contains("find why ingest stopped"), "{err}");
     assert!(!err.contains("move the damaged file aside"), "{err}");
     assert_eq!(state(), in_place, "a plan from stale load would have taken the floors down");

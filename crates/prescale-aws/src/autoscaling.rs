@@ -1,4 +1,4 @@
-use aws_sdk_autoscaling::error::SdkError;
+use aws_sdk_autoscaling::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_autoscaling::types::{
     FailedScheduledUpdateGroupActionRequest, MetricType, PredefinedMetricSpecification, ScalingActivityStatusCode,
     ScheduledUpdateGroupActionRequest, StepAdjustment as AwsStep, TargetTrackingConfiguration,
@@ -9,7 +9,7 @@ use prescale_core::{
     ReactivePolicy, ScheduledAction, SinkError, StepAdjustment,
 };
 
-use crate::{AwsOptions, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy};
+use crate::{AwsOptions, HttpResponse, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy};
 
 const BATCH: usize = 50;
 
@@ -31,10 +31,9 @@ fn names_group(action: &str, group: &str) -> bool {
     action.contains(&format!(":autoScalingGroupName/{group}:policyName/"))
 }
 
-fn api_err<E, R>(group: &str, operation: &str, e: SdkError<E, R>) -> SinkError
+fn api_err<E>(group: &str, operation: &str, e: SdkError<E, HttpResponse>) -> SinkError
 where
-    E: std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
+    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
 {
     let (group, operation, message) = (group.into(), operation.into(), describe(&e));
     if no_answer(&e).is_some() {
@@ -92,7 +91,11 @@ impl AutoScalingSink {
 
     /// The failure of call `op`, for the report; a timeout or an unreachable endpoint is
     /// remembered, and no later change is attempted.
-    fn fail<E: std::error::Error + 'static, R: std::fmt::Debug>(&self, op: &str, e: &SdkError<E, R>) -> String {
+    fn fail<E: std::error::Error + ProvideErrorMetadata + 'static>(
+        &self,
+        op: &str,
+        e: &SdkError<E, HttpResponse>,
+    ) -> String {
         let m = format!("{op}: {}", describe(e));
         if no_answer(e).is_some() {
             self.stalled.borrow_mut().get_or_insert_with(|| m.clone());
@@ -102,7 +105,7 @@ impl AutoScalingSink {
 
     /// Why a change is not attempted, once the service stopped answering.
     fn not_attempted(&self) -> Option<String> {
-        self.stalled.borrow().as_ref().map(|first| format!("not attempted: the service did not answer ({first})"))
+        self.stalled.borrow().as_ref().map(|first| format!("not attempted: every call fails alike since {first}"))
     }
 
     fn read_actions(&self, group: &str) -> Result<Vec<ScheduledAction>, SinkError> {

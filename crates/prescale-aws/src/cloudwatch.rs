@@ -1,11 +1,11 @@
 use std::collections::HashMap;
 
-use aws_sdk_cloudwatch::error::DisplayErrorContext;
+use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
 use chrono::Duration;
 use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
-use crate::{AwsOptions, RuntimeError, load_config, no_answer, runtime, to_chrono, to_smithy};
+use crate::{AwsOptions, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy};
 
 /// CloudWatch accepts at most this many queries in one `GetMetricData` request.
 pub const MAX_QUERIES_PER_REQUEST: usize = 500;
@@ -111,10 +111,11 @@ impl MetricSource for CloudWatchSource {
                     // The SDK's error follows as the cause; the message says what it means and what to do.
                     let message = match no_answer(&e) {
                         Some((what, check)) => format!("{what}\nhint: {check}, and retry"),
+                        None if e.as_service_error().is_some_and(|s| s.code().is_none()) => describe(&e),
                         None => format!(
                             "{}\nhint: check credentials (the standard AWS chain), the region and permission \
                              cloudwatch:GetMetricData",
-                            DisplayErrorContext(&e)
+                            describe(&e)
                         ),
                     };
                     SourceError::Api { operation: "GetMetricData".into(), message, source: Box::new(e) }
@@ -130,14 +131,85 @@ impl MetricSource for CloudWatchSource {
                 }
             }
         }
+        for (q, s) in self.queries.iter().zip(samples.iter_mut()) {
+            if counts_events(&q.stat) {
+                let filled = fill_empty_periods(s, range.step_secs, range.end - PUBLISH_LAG);
+                if filled > 0 {
+                    tracing::info!(
+                        "{}: {filled} periods without a datapoint stored as 0 ({} of {}: CloudWatch sends no \
+                         datapoint for a period in which nothing was counted)",
+                        q.id,
+                        q.stat,
+                        q.metric_name
+                    );
+                }
+            }
+        }
         Ok(self.queries.iter().zip(samples).map(|(q, s)| (q.id.clone(), s)).collect())
     }
+}
+
+/// How long after a period ends CloudWatch may still be publishing it: a period that ended
+/// less than this before the query's end is not taken as empty.
+pub const PUBLISH_LAG: Duration = Duration::minutes(15);
+
+/// Whether a statistic counts events (`Sum`, `SampleCount`), for which a period with no datapoint
+/// holds none: CloudWatch publishes no datapoint for an ALB that served no request.
+pub fn counts_events(stat: &str) -> bool {
+    stat.eq_ignore_ascii_case("Sum") || stat.eq_ignore_ascii_case("SampleCount")
+}
+
+/// Adds a 0 for every period of `step_secs` without a sample, from the first sample (before it
+/// the metric may not have existed) to the last period that ended by `until`; returns how many.
+/// The samples are sorted by time.
+pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64, until: chrono::DateTime<chrono::Utc>) -> usize {
+    samples.sort_by_key(|s| s.ts);
+    let (Some(first), true) = (samples.first().map(|s| s.ts), step_secs > 0) else { return 0 };
+    let step = Duration::seconds(step_secs);
+    let mut zeros = Vec::new();
+    let mut next = samples.iter().map(|s| s.ts).peekable();
+    let mut t = first;
+    while t + step <= until {
+        while next.peek().is_some_and(|&u| u < t) {
+            next.next();
+        }
+        if next.peek().is_none_or(|&u| u >= t + step) {
+            zeros.push(RawSample::new(t, 0.0));
+        }
+        t += step;
+    }
+    let n = zeros.len();
+    if n > 0 {
+        samples.extend(zeros);
+        samples.sort_by_key(|s| s.ts);
+    }
+    n
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::{TimeZone, Utc};
+
+    #[test]
+    fn periods_without_a_count_are_zero_between_the_first_sample_and_the_publishing_lag() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let at = |m: i64| t0 + Duration::minutes(m);
+        // 5-minute sums at 00:00, 00:05, then nothing until 00:30; the query ends at 01:00.
+        let mut s = vec![RawSample::new(at(30), 7.0), RawSample::new(at(0), 3.0), RawSample::new(at(5), 4.0)];
+        let n = fill_empty_periods(&mut s, 300, at(60) - PUBLISH_LAG);
+        // 00:10–00:25 are empty, and 00:35, 00:40 ended by 00:45; 00:45 may still be published.
+        assert_eq!(n, 6);
+        let got: Vec<(i64, f64)> = s.iter().map(|x| ((x.ts - t0).num_minutes(), x.value)).collect();
+        assert_eq!(
+            got,
+            [(0, 3.0), (5, 4.0), (10, 0.0), (15, 0.0), (20, 0.0), (25, 0.0), (30, 7.0), (35, 0.0), (40, 0.0)]
+        );
+        // Nothing before the first sample (the metric may be new), nothing for no samples.
+        let mut none = Vec::new();
+        assert_eq!(fill_empty_periods(&mut none, 300, at(60)), 0);
+        assert!(counts_events("Sum") && counts_events("SampleCount") && !counts_events("Average"));
+    }
 
     #[test]
     fn requests_respect_both_limits_and_cover_everything() {

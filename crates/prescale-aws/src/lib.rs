@@ -11,7 +11,7 @@ pub use cloudwatch::{
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_autoscaling::error::{DisplayErrorContext, SdkError};
+use aws_sdk_autoscaling::error::{ProvideErrorMetadata, SdkError};
 
 /// Settings for the AWS clients.
 #[derive(Debug, Clone, Default)]
@@ -69,28 +69,82 @@ pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> Sd
     rt.block_on(loader.load())
 }
 
-/// For a call the service did not answer (a timeout, an unreachable endpoint): what happened, and
-/// what to check. `None` for an answer (an error the service gave).
-pub(crate) fn no_answer<E, R>(e: &SdkError<E, R>) -> Option<(&'static str, &'static str)> {
+/// The HTTP answer behind an SDK error (both SDKs use the same type).
+pub(crate) type HttpResponse = aws_sdk_autoscaling::config::http::HttpResponse;
+
+/// The texts of an error and its causes, each once (the SDK repeats itself down the chain).
+fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut next = Some(e);
+    while let Some(err) = next {
+        let text = err.to_string();
+        if !out.iter().any(|o| o.contains(&text)) {
+            out.push(text);
+        }
+        next = err.source();
+    }
+    out
+}
+
+/// For a call that never got an answer from the service: what happened, and what to check.
+/// Every other call would fail alike (no credentials, no region, an unreachable or silent
+/// endpoint). `None` for an answer (an error the service gave).
+pub(crate) fn no_answer<E, R>(e: &SdkError<E, R>) -> Option<(String, &'static str)>
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let causes = || chain(e).join(": ").to_lowercase();
     match e {
         SdkError::TimeoutError(_) => Some((
-            "no answer in time",
+            "no answer in time".into(),
             "the endpoint accepted the call but did not answer ([aws] timeout_secs per attempt, max_attempts \
              attempts); check the network path to it (AWS_ENDPOINT_URL if set)",
         )),
-        SdkError::DispatchFailure(_) => {
-            Some(("the endpoint could not be reached", "check the network, the region and AWS_ENDPOINT_URL if set"))
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("credential") => Some((
+            "no AWS credentials were found".into(),
+            "set AWS_PROFILE (a profile of ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
+             where an instance or task role applies",
+        )),
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("region") => {
+            Some(("no AWS region is set".into(), "set [aws] region in the configuration, or AWS_REGION"))
         }
+        SdkError::DispatchFailure(_) => Some((
+            format!("the endpoint could not be reached ({})", chain(e).last().map_or("", String::as_str)),
+            "check the network, the region and AWS_ENDPOINT_URL if set",
+        )),
         _ => None,
     }
 }
 
-/// What an SDK error means, for people, on one line: a call not answered as [`no_answer`] says,
-/// an error the service gave in the SDK's own words.
-pub(crate) fn describe<E: std::error::Error + 'static, R: std::fmt::Debug>(e: &SdkError<E, R>) -> String {
-    match no_answer(e) {
-        Some((what, check)) => format!("{what}: {check}"),
-        None => DisplayErrorContext(e).to_string(),
+/// What an SDK error means, for people, on one line: a call not answered as [`no_answer`] says;
+/// an error the service gave by its code and message; an answer that is not an AWS one by its
+/// HTTP status (never the SDK's debug dump of the response).
+pub(crate) fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    if let Some((what, check)) = no_answer(e) {
+        return format!("{what}: {check}");
+    }
+    match e {
+        SdkError::ServiceError(se) => {
+            let status = se.raw().status().as_u16();
+            match (se.err().code(), se.err().message()) {
+                (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
+                (Some(code), None) => format!("{code} (HTTP {status})"),
+                _ => {
+                    // The parser's complaint, where it says more than "Error".
+                    let why =
+                        chain(se.err()).pop().filter(|w| w.len() > 8).map(|w| format!(" ({w})")).unwrap_or_default();
+                    format!(
+                        "HTTP {status} with an answer that is not an AWS error{why}; is the endpoint (AWS_ENDPOINT_URL \
+                         if set) an AWS one?"
+                    )
+                }
+            }
+        }
+        _ => chain(e).join(": "),
     }
 }
 

@@ -302,9 +302,21 @@ pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<S
 /// allowed; they go into the audit log.
 pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
     let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
+    let off = ctx.now - Utc::now();
+    if execute && !ctx.clock && ctx.config.apply.sink == SinkKind::Autoscaling && off.num_minutes().abs() > 5 {
+        warn!(
+            "--now (or PRESCALE_NOW) is {:.1} h {} the clock: the actions are timed from it, and Auto Scaling refuses \
+             start times in the past and runs the others at their real time; drop --now for a run that writes to the \
+             groups",
+            off.num_minutes().abs() as f64 / 60.0,
+            if off < Duration::zero() { "behind" } else { "ahead of" }
+        );
+    }
     let changes = |name: &str, state: &GroupState| {
-        // Actions whose time has passed are not written again (see `due_now`).
-        let now = ctx.now;
+        // Actions whose time has passed are not written again (see `due_now`). Judged by the
+        // clock as the group is read: a nightly run's ingest and fit take minutes, and Auto
+        // Scaling refuses a start time in the past.
+        let now = ctx.write_now();
         plan.groups
             .iter()
             .find(|g| g.group == name)
@@ -410,12 +422,117 @@ pub(crate) fn carry_out(
                 state.bounds.max()
             ));
         }
+        // Auto Scaling holds at most 125 scheduled actions per group, its owners' included: a plan
+        // that would pass that fails part-way, so it is not started.
+        if run.kind == "apply" {
+            let (mut ours, theirs) = state.scheduled_actions.iter().fold((0usize, 0usize), |(o, t), a| {
+                if prescale_plan::is_owned(&a.name) { (o + 1, t) } else { (o, t + 1) }
+            });
+            for c in &r.changes {
+                match c {
+                    Change::PutScheduledAction { old: None, .. } => ours += 1,
+                    Change::DeleteScheduledAction { .. } => ours = ours.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            let limit = prescale_plan::MAX_ACTIONS_PER_GROUP;
+            if ours + theirs > limit {
+                r.error = Some(format!(
+                    "the plan's {ours} scheduled actions and the {theirs} others already on the group make {}, over \
+                     Auto Scaling's {limit} per group: nothing was changed on it\nhint: set [plan] max_actions to at \
+                     most {} (or remove scheduled actions the group no longer needs)",
+                    ours + theirs,
+                    limit.saturating_sub(theirs).max(2)
+                ));
+                r.changes.clear();
+                results.push(r);
+                continue;
+            }
+        }
+        // Others' scheduled actions within the plan's hours change MinSize under prescale's floors
+        // (the later action wins until the next one), and others' policies scale beside its own.
+        if run.kind == "apply" {
+            let last = r
+                .changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::PutScheduledAction { new, .. } => Some(new.start_time),
+                    _ => None,
+                })
+                .chain(
+                    state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).map(|a| a.start_time),
+                )
+                .max();
+            let within: Vec<String> = state
+                .scheduled_actions
+                .iter()
+                .filter(|a| !prescale_plan::is_owned(&a.name) && last.is_some_and(|l| a.start_time <= l))
+                .map(|a| {
+                    let sizes: Vec<String> =
+                        [("MinSize", a.min_size), ("MaxSize", a.max_size), ("desired", a.desired_capacity)]
+                            .iter()
+                            .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
+                            .collect();
+                    format!("{} at {} ({})", a.name, a.start_time.format("%Y-%m-%d %H:%M UTC"), sizes.join(", "))
+                })
+                .collect();
+            if !within.is_empty() {
+                r.notes.push(format!(
+                    "{} scheduled action{} of others run{} within this plan's hours: {}. Auto Scaling keeps the last \
+                     one that ran, so until prescale's next action it sets the group, floor or not",
+                    within.len(),
+                    if within.len() == 1 { "" } else { "s" },
+                    if within.len() == 1 { "s" } else { "" },
+                    within.join("; ")
+                ));
+            }
+            let policies: Vec<&str> =
+                state.policies.iter().filter(|p| !prescale_plan::is_owned(&p.name)).map(|p| p.name.as_str()).collect();
+            if !policies.is_empty() {
+                r.notes.push(format!(
+                    "the group also has scaling policies of others ({}): Auto Scaling scales out on whichever asks \
+                     for the most capacity and in only when all of them agree",
+                    policies.join(", ")
+                ));
+            }
+        }
+        // Whether prescale has anything on the group: a group it never managed has bounds that
+        // are its owners', not a floor's.
+        let owned = state.policies.iter().any(|p| prescale_plan::is_owned(&p.name))
+            || state.scheduled_actions.iter().any(|a| prescale_plan::is_owned(&a.name))
+            || state.alarms.iter().any(|a| prescale_plan::is_owned(&a.name));
+        let lowest = r
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::PutScheduledAction { new, .. } => new.min_size,
+                _ => None,
+            })
+            .min();
+        if run.kind == "apply"
+            && !owned
+            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
+            && let Some(lowest) = lowest
+            && state.bounds.min() > g.min_size
+            && lowest < state.bounds.min()
+        {
+            r.notes.push(format!(
+                "the group's MinSize is {}, above the configured min_size {}, and prescale has nothing on it yet: \
+                 this plan lowers it (to {lowest}). If {} is a floor the group must keep, set min_size = {} in the \
+                 configuration",
+                state.bounds.min(),
+                g.min_size,
+                state.bounds.min(),
+                state.bounds.min()
+            ));
+        }
         if run.kind == "revert"
+            && owned
             && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
             && state.bounds.min() > g.min_size
         {
             r.notes.push(format!(
-                "MinSize is {}, above the configured min_size {}: a prescale floor has run, and revert removes the \
+                "MinSize is {}, above the configured min_size {}: if a prescale floor set it, revert removes the \
                  action that would have lowered it. Revert changes no group setting; lower it with `aws autoscaling \
                  update-auto-scaling-group --auto-scaling-group-name {group} --min-size {}`",
                 state.bounds.min(),
@@ -424,12 +541,13 @@ pub(crate) fn carry_out(
             ));
         }
         if run.kind == "revert"
+            && owned
             && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
             && state.bounds.max() > g.max_size
         {
             r.notes.push(format!(
-                "MaxSize is {}, above the configured max_size {}: a prescale action that raised it for a peak has \
-                 run, and revert removes the action that would have put it back. Revert changes no group setting; \
+                "MaxSize is {}, above the configured max_size {}: if a prescale action raised it for a peak, \
+                 revert removes the action that would have put it back. Revert changes no group setting; \
                  restore it with `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} \
                  --max-size {}`",
                 state.bounds.max(),
@@ -547,10 +665,13 @@ pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<(
         .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len()) + usize::from(r.error.is_some()))
         .sum();
     if failed > 0 && execute {
-        bail!("{failed} changes or groups failed (see above); the next run converges from what was applied");
+        bail!(
+            "{failed} {} failed (see above); the next run converges from what was applied",
+            if failed == 1 { "change or group" } else { "changes or groups" }
+        );
     }
     if failed > 0 {
-        bail!("{failed} groups could not be read (see above); nothing was changed");
+        bail!("{failed} {} failed (see above); nothing was changed", if failed == 1 { "group" } else { "groups" });
     }
     Ok(())
 }

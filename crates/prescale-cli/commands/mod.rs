@@ -48,7 +48,31 @@ pub struct Ctx {
     pub store_dir: PathBuf,
     pub out: PathBuf,
     pub now: DateTime<Utc>,
+    /// `now` is the wall clock at start (no `--now`, not the demo): instants that must lie in
+    /// the future when written (scheduled actions' start times) are then taken from the clock
+    /// at the time of writing, minutes of ingest and fitting later.
+    pub clock: bool,
 }
+
+impl Ctx {
+    /// The instant a write to a group is judged against: the clock now, when the run follows
+    /// it, else the run's fixed `now`.
+    pub fn write_now(&self) -> DateTime<Utc> {
+        if self.clock { Utc::now().max(self.now) } else { self.now }
+    }
+}
+
+/// The AWS SDK's error kinds, shown as causes of their own.
+const SDK_WRAPPERS: [&str; 8] = [
+    "service error",
+    "dispatch failure",
+    "unhandled error",
+    "other",
+    "io error",
+    "response error",
+    "construction failure",
+    "timeout error",
+];
 
 /// An error and its causes on one line, as `{:#}` joins them, with the `hint:` a cause carries
 /// moved after the last cause: the causes say what happened, the hint what to do about it, and
@@ -57,6 +81,11 @@ pub(crate) fn explain(e: &anyhow::Error) -> String {
     let (mut what, mut hints) = (Vec::new(), Vec::new());
     for cause in e.chain() {
         let text = cause.to_string();
+        // The AWS SDK's wrappers name a kind, not a cause; and a cause the message before it
+        // already quotes is said once.
+        if SDK_WRAPPERS.contains(&text.as_str()) || what.iter().any(|w: &String| w.contains(&text)) {
+            continue;
+        }
         match text.split_once("\nhint: ") {
             Some((w, h)) => {
                 what.push(w.to_string());
@@ -96,15 +125,15 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
         None if demo => g.out.join(&config.store.dir),
         None => config.resolve(&config.store.dir),
     };
-    let now = match &g.now {
-        Some(s) => parse_now(s)?,
-        None if demo => crate::demo::demo_now(),
-        None => Utc::now(),
+    let (now, clock) = match &g.now {
+        Some(s) => (parse_now(s)?, false),
+        None if demo => (crate::demo::demo_now(), false),
+        None => (Utc::now(), true),
     };
     if demo {
         info!("no --config and no ./prescale.toml: running the built-in demo ({})", config.base_dir.display());
     }
-    Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now })
+    Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now, clock })
 }
 
 /// The instant `--now` names.
@@ -145,7 +174,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let (fits, failed) = fit(&ctx, &f)?;
             output::fits(&mut std::io::stdout().lock(), &fits)?;
             if failed > 0 {
-                bail!("{failed} series got no forecast (see the warnings above); the others were stored");
+                bail!(
+                    "{failed} series got no forecast (see the warnings above){}",
+                    if fits.is_empty() { "" } else { "; the others were stored" }
+                );
             }
             Ok(())
         }
@@ -180,14 +212,16 @@ pub fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|r| r.changes.len().saturating_sub(r.report.as_ref().map_or(0, |p| p.failed.len())))
                 .sum();
-            if args.execute {
+            let changed = results.iter().filter(|r| !r.changes.is_empty()).count();
+            if args.execute && made > 0 {
                 eprintln!(
-                    "{made} change{} made in {} group{}; each is in {}",
+                    "{made} change{} made in {changed} group{}; each is in {}",
                     if made == 1 { "" } else { "s" },
-                    results.len(),
-                    if results.len() == 1 { "" } else { "s" },
+                    if changed == 1 { "" } else { "s" },
                     ctx.out.join("audit.jsonl").display()
                 );
+            } else if args.execute {
+                eprintln!("no change made");
             }
             fail_on_partial(&results, args.execute)
         }

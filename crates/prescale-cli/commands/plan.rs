@@ -126,9 +126,10 @@ pub(crate) fn held_error(held: &[Held]) -> String {
         );
     }
     format!(
-        "{} group{} not planned, its floors in place left as they are: {}\nhint: {}",
+        "{} group{} not planned, {} floors in place left as they are: {}\nhint: {}",
         held.len(),
         if held.len() == 1 { "" } else { "s" },
+        if held.len() == 1 { "its" } else { "their" },
         held.iter().map(|h| h.what.as_str()).collect::<Vec<_>>().join("; "),
         hints.join("; ")
     )
@@ -491,6 +492,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
 pub struct WhatIf {
     pub group: String,
     pub events: Vec<String>,
+    /// How many of `events` shaped the forecast (the others are past, beyond the horizon, or
+    /// found nothing to shape).
+    pub applied: usize,
     pub peak_without: u32,
     pub peak_with: u32,
     pub hours_without: f64,
@@ -527,6 +531,11 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
                     l
                 })
                 .collect(),
+            applied: p
+                .reports
+                .iter()
+                .filter(|r| matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }))
+                .count(),
             peak_without: prescale_plan::peak_floor(&p.baseline),
             peak_with: prescale_plan::peak_floor(&p.plan),
             hours_without: prescale_plan::instance_hours(&p.baseline),
@@ -551,7 +560,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             .iter()
             .map(|r| {
                 serde_json::json!({
-                    "group": r.group, "events": r.events,
+                    "group": r.group, "events": r.events, "events_applied": r.applied,
                     "peak_floor_without": r.peak_without, "peak_floor_with": r.peak_with,
                     "instance_hours_without": r.hours_without, "instance_hours_with": r.hours_with,
                     "extra_instance_hours": r.hours_with - r.hours_without,

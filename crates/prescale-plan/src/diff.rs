@@ -86,9 +86,11 @@ pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> Grou
         let in_force = current.min_size.is_none_or(|m| m == state.bounds.min())
             && current.max_size.is_none_or(|m| m == state.bounds.max())
             && current.desired_capacity.is_none();
+        // A future action at `soon` itself takes over there: one action per start time.
+        let taken = future.iter().any(|a| a.start_time <= soon);
         match pending {
             Some(old) => actions.push(old.clone()),
-            None if in_force => {}
+            None if in_force || taken => {}
             None => actions.push(ScheduledAction { start_time: soon, ..(*current).clone() }),
         }
     }
@@ -164,6 +166,10 @@ mod tests {
         // Applied on time, nothing moves.
         let on_time = due_now(&plan, &state(2, vec![]), t0 - Duration::hours(4));
         assert_eq!(on_time.scheduled_actions, plan.scheduled_actions);
+        // Applied a minute before the next action: it takes over there, and the passed one is
+        // not moved onto the same instant.
+        let at = t0 + Duration::hours(2) - Duration::minutes(1);
+        assert_eq!(times(&due_now(&plan, &state(2, vec![]), at)), [(name(2), t0 + Duration::hours(2), Some(12))]);
     }
 
     #[test]

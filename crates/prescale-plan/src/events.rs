@@ -288,7 +288,7 @@ pub fn plan_with_events(
         let mut d = r.decision();
         if matches!(r.outcome, EventOutcome::Applied { .. }) {
             // Floors can rise from now at the earliest: an event under way is planned from now.
-            let from = (r.event.start() - s.lead_time).max(now);
+            let from = (r.event.start() - s.lead()).max(now);
             let with = peak_floor_in(&plan, from, r.event.end());
             // With other events applied, against the plan with them alone: theirs may be the
             // floors in this one's window (they overlap it, or their floors are held or raised
@@ -595,7 +595,7 @@ mod tests {
             // The floor in force lead time before each step covers that step's shaped need.
             let first = p.plan.scheduled_actions[0].start_time;
             for (i, r) in p.plan.required.iter().enumerate() {
-                let by = (f.ts(i) - s.lead_time).max(first);
+                let by = (f.ts(i) - s.lead()).max(first);
                 prop_assert!(floor_at(&p.plan, by) >= *r, "step {} needs {}", i, r);
             }
         }

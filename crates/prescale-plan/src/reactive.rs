@@ -160,14 +160,27 @@ impl StepSettings {
                  (with a resource_label naming the target group): use one of them, or set step = {{ enabled = false }}"
             ));
         }
-        if !matches!(self.period_secs, 10 | 30) && (self.period_secs == 0 || !self.period_secs.is_multiple_of(60)) {
+        if self.period_secs == 0 || !self.period_secs.is_multiple_of(60) {
             return Err(format!(
-                "step.period_secs = {} must be 10, 30 or a multiple of 60 (CloudWatch alarm periods)",
+                "step.period_secs = {} must be a multiple of 60: the metrics the alarms watch (EC2, ALB) are published \
+                 per minute at best (60 with detailed monitoring, 300 with basic)",
                 self.period_secs
             ));
         }
         if self.out_evaluation_periods == 0 || self.in_evaluation_periods == 0 {
             return Err("step.out_evaluation_periods and step.in_evaluation_periods must be at least 1".into());
+        }
+        for (key, periods) in [
+            ("out_evaluation_periods", self.out_evaluation_periods),
+            ("in_evaluation_periods", self.in_evaluation_periods),
+        ] {
+            if u64::from(periods) * u64::from(self.period_secs) > MAX_ALARM_WINDOW_SECS {
+                return Err(format!(
+                    "step.{key} = {periods} × period_secs = {} is over a day; CloudWatch refuses alarms that look \
+                     back further than {MAX_ALARM_WINDOW_SECS} s",
+                    self.period_secs
+                ));
+            }
         }
         if self.out_steps.first().is_none_or(|s| s.above_pct != 0.0) {
             return Err("step.out_steps must start with a step at above_pct = 0 (the alarm threshold)".into());
@@ -200,7 +213,9 @@ impl StepSettings {
     /// Periods the scale-in alarm waits: `in_evaluation_periods`, raised to cover a warm-up of
     /// `warmup_secs` (the window is the step policy's scale-in cooldown).
     pub fn in_periods(&self, warmup_secs: u32) -> u32 {
-        self.in_evaluation_periods.max(warmup_secs.div_ceil(self.period_secs.max(1)))
+        let period = self.period_secs.max(1);
+        let longest = u32::try_from(MAX_ALARM_WINDOW_SECS / u64::from(period)).unwrap_or(u32::MAX).max(1);
+        self.in_evaluation_periods.max(warmup_secs.div_ceil(period).min(longest))
     }
 
     /// Minutes the scale-in alarm's window lasts with a warm-up of `warmup_secs` (see
@@ -287,6 +302,9 @@ fn alarm_metric(
     }
 }
 
+/// The longest window a CloudWatch alarm may evaluate (`EvaluationPeriods × Period`): a day.
+pub const MAX_ALARM_WINDOW_SECS: u64 = 86_400;
+
 /// Name of the scale-out step policy (policies are per group in Auto Scaling).
 pub const STEP_OUT_POLICY: &str = "prescale-step-out";
 /// Name of the scale-in step policy.
@@ -339,7 +357,20 @@ pub(crate) fn reactive(
         });
         return (policies, Vec::new(), decisions);
     };
-    let (out_threshold, in_threshold) = s.thresholds(r.target_value, metric_ceiling(&r.metric));
+    // A Sum alarm (ALB requests per target) counts over its period, while target tracking's
+    // target for that metric is per minute: over a 5-minute period the thresholds are five times
+    // the per-minute ones, or scale-out would fire at a fifth of the target.
+    let per_period = if statistic == "Sum" { f64::from(s.period_secs.max(1)) / 60.0 } else { 1.0 };
+    let (out_threshold, in_threshold) = {
+        let (o, i) = s.thresholds(r.target_value, metric_ceiling(&r.metric));
+        (o * per_period, i * per_period)
+    };
+    if per_period != 1.0 {
+        decisions.push(PlanDecision {
+            what: format!("step alarms' thresholds × {per_period} for {}-s periods", s.period_secs),
+            why: format!("{metric_name} is summed over each alarm period; the target value is per minute"),
+        });
+    }
     let steps: Vec<StepAdjustment> = s
         .out_steps
         .iter()
@@ -523,11 +554,22 @@ mod tests {
             metric: "ALBRequestCountPerTarget".into(),
             resource_label: Some("app/lb/123/targetgroup/tg/456".into()),
             target_value: 1000.0,
-            ..r
+            ..r.clone()
         };
         let (_, alarms, _) = reactive("web", &alb, &w);
         assert_eq!(alarms[0].dimensions.get("TargetGroup").map(String::as_str), Some("targetgroup/tg/456"));
         assert_eq!(alarms[0].statistic, "Sum");
+        assert_eq!((alarms[0].threshold, alarms[1].threshold), (1200.0, 500.0), "per minute, as the target");
+        // Over 5-minute periods the Sum alarms count five minutes of requests, and so do the
+        // steps' bounds (relative to the threshold); an Average alarm is not scaled.
+        let five = ReactiveSettings { step: StepSettings { period_secs: 300, ..alb.step.clone() }, ..alb.clone() };
+        let (policies, alarms, decisions) = reactive("web", &five, &w);
+        assert_eq!((alarms[0].threshold, alarms[1].threshold), (6000.0, 2500.0));
+        let PolicyKind::StepScaling { steps, .. } = &policies[1].kind else { panic!("{:?}", policies[1]) };
+        assert_eq!(steps[1].lower, Some(300.0), "5 % above 6000");
+        assert!(decisions.iter().any(|d| d.what.contains("× 5 for 300-s periods")), "{decisions:?}");
+        let cpu = ReactiveSettings { step: StepSettings { period_secs: 300, ..StepSettings::default() }, ..r.clone() };
+        assert_eq!(reactive("web", &cpu, &w).1[0].threshold, 84.0);
     }
 
     #[test]
@@ -556,6 +598,14 @@ mod tests {
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("above_pct = 0"));
         let bad = StepSettings { period_secs: 45, ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("period_secs = 45"));
+        let bad = StepSettings { period_secs: 30, ..ok.clone() };
+        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("per minute at best"));
+        let bad = StepSettings { period_secs: 300, in_evaluation_periods: 400, ..ok.clone() };
+        assert!(
+            bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("in_evaluation_periods = 400")
+        );
+        // A warm-up over a day does not stretch the scale-in window past what CloudWatch takes.
+        assert_eq!(StepSettings { period_secs: 300, ..ok.clone() }.in_periods(200_000), 288);
         let bad = StepSettings { in_unit: StepUnit::Percent, in_remove: 150, ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("at most 100"));
         let orphan = StepSettings { enabled: false, owns_scale_in: true, ..ok.clone() };

@@ -159,6 +159,21 @@ pub struct PlanSettings {
 }
 
 impl PlanSettings {
+    /// The instances' boot and warm-up time the plan uses: measured from the group's launches
+    /// where known, else `warmup_secs`.
+    pub fn warmup(&self) -> Warmup {
+        self.reactive
+            .measured
+            .clone()
+            .unwrap_or_else(|| Warmup { secs: self.reactive.warmup_secs, why: "configured warmup_secs".into() })
+    }
+
+    /// How long before the demand a floor's action runs: `lead_time`, or the warm-up where that
+    /// is longer (instances launched at the action serve only after it).
+    pub fn lead(&self) -> Duration {
+        self.lead_time.max(Duration::seconds(i64::from(self.warmup().secs)))
+    }
+
     /// The highest floor the plan may set: `MaxSize`, plus the buffer with [`MaxBreach::Raise`].
     pub fn ceiling(&self) -> u32 {
         match self.max_breach {
@@ -225,7 +240,9 @@ fn coalesce(segs: &mut Vec<Segment>) {
 fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
     let need = |load: f64, utilization: f64| {
         let per = (s.capacity_per_instance * utilization).max(f64::MIN_POSITIVE);
-        let n = (load.max(0.0) * (1.0 + s.headroom.max(0.0)) / per).ceil();
+        // Less a hair before the ceiling: 700 × 1.1 / 70 is 11.000000000000002 in floating point,
+        // and exact multiples must not buy a whole instance more.
+        let n = (load.max(0.0) * (1.0 + s.headroom.max(0.0)) / per * (1.0 - 1e-12)).ceil();
         if n.is_finite() { n.min(f64::from(u32::MAX)) as u32 } else { u32::MAX }
     };
     let q = forecast.quantile(s.quantile);
@@ -268,14 +285,27 @@ pub fn plan_group(
 ) -> GroupPlan {
     let mut decisions = Vec::new();
     let mut decide = |what: String, why: String| decisions.push(PlanDecision { what, why });
-    let warmup = s
-        .reactive
-        .measured
-        .clone()
-        .unwrap_or_else(|| Warmup { secs: s.reactive.warmup_secs, why: "configured warmup_secs".into() });
+    let warmup = s.warmup();
     let (policies, alarms, why) = reactive(group, &s.reactive, &warmup);
     for d in why {
         decide(d.what, d.why);
+    }
+    let lead = s.lead();
+    if lead > s.lead_time {
+        decide(
+            format!(
+                "floors in place {} min ahead of demand, not lead_time_mins = {}",
+                lead.num_minutes(),
+                s.lead_time.num_minutes()
+            ),
+            format!(
+                "the instances take {} s to boot and warm up ({}): an action {} min ahead would have them serve after \
+                 the demand came; raise [plan] lead_time_mins to at least the warm-up",
+                warmup.secs,
+                warmup.why,
+                s.lead_time.num_minutes()
+            ),
+        );
     }
     let skill_ratio = forecast.and_then(skill);
     let no_skill = skill_ratio.is_some_and(|r| r >= 1.0);
@@ -297,6 +327,11 @@ pub fn plan_group(
             format!("floor back to MinSize {} at {}", s.bounds.min(), local(earliest, s.time_zone)),
             "a floor an earlier plan raised does not stay up without a forecast behind it".into(),
         );
+        let mut back = floor_action(earliest, s.bounds.min(), s.time_zone);
+        if s.ceiling() > s.bounds.max() {
+            // A MaxSize an earlier plan raised goes back too (see below).
+            back.max_size = Some(s.bounds.max());
+        }
         return GroupPlan {
             group: group.into(),
             environment: environment.into(),
@@ -304,7 +339,7 @@ pub fn plan_group(
             raised_max: None,
             forecast: None,
             required: Vec::new(),
-            scheduled_actions: vec![floor_action(earliest, s.bounds.min(), s.time_zone)],
+            scheduled_actions: vec![back],
             policies,
             alarms,
             decisions,
@@ -363,7 +398,7 @@ pub fn plan_group(
     }
     // Lead: the floor at step i covers the demand of steps i ..= i + lead, so capacity is in place
     // `lead_time` before the demand it serves.
-    let lead_steps = (s.lead_time.num_seconds().max(0) + step - 1) / step;
+    let lead_steps = (lead.num_seconds().max(0) + step - 1) / step;
     let lead_steps = lead_steps as usize;
     let n = clamped.len();
     let mut floors: Vec<u32> =
@@ -457,8 +492,13 @@ pub fn plan_group(
         }
         actions.push(floor_action(at, seg.level, s.time_zone));
     }
-    let end = f.ts(n);
-    if actions.last().and_then(|a| a.min_size) != Some(s.bounds.min()) && end > earliest {
+    // The forecast's end, or a minute after the last action where it ends sooner (a forecast
+    // that ends within the minute still gets its floor back).
+    let end = match actions.last() {
+        Some(last) if f.ts(n) <= last.start_time => last.start_time + Duration::minutes(1),
+        _ => f.ts(n).max(earliest),
+    };
+    if actions.last().and_then(|a| a.min_size) != Some(s.bounds.min()) {
         actions.push(floor_action(end, s.bounds.min(), s.time_zone));
         decide(
             format!("floor back to MinSize {} at {}", s.bounds.min(), local(end, s.time_zone)),
@@ -476,6 +516,21 @@ pub fn plan_group(
             a.max_size = Some(max);
             raised = false;
         }
+    }
+    // An earlier plan may have raised MaxSize for a peak this one no longer sees (a lower
+    // forecast, an event removed): replacing that plan deletes its pending restoring action. So
+    // where raising is allowed, a plan that does not start raised sets the configured MaxSize
+    // with its first action; where the group already has it, that action changes nothing.
+    if ceiling > max
+        && let Some(first) = actions.first_mut().filter(|a| a.max_size.is_none())
+    {
+        first.max_size = Some(max);
+        decide(
+            format!("MaxSize {max} with the first action ({})", local(first.start_time, s.time_zone)),
+            "max_breach = \"raise\": a MaxSize an earlier plan raised for a peak is put back, even where this plan \
+             raises none"
+                .into(),
+        );
     }
     let raised_max = actions.iter().any(|a| a.max_size == Some(ceiling) && ceiling > max).then_some(ceiling);
     if let Some(tz) = s.time_zone {
@@ -499,19 +554,23 @@ pub fn plan_group(
     let peak_i = f.point.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
     let q = f.quantile(s.quantile);
     decide(
-        format!(
-            "{} scheduled floors between {} and {} instances",
-            actions.len(),
-            floors.iter().min().copied().unwrap_or(0),
-            floors.iter().max().copied().unwrap_or(0)
-        ),
+        {
+            let (lo, hi) = (floors.iter().min().copied().unwrap_or(0), floors.iter().max().copied().unwrap_or(0));
+            let n = actions.len();
+            let floors = if n == 1 { "scheduled floor" } else { "scheduled floors" };
+            if lo == hi {
+                format!("{n} {floors} of {lo} instance{}", if lo == 1 { "" } else { "s" })
+            } else {
+                format!("{n} {floors} between {lo} and {hi} instances")
+            }
+        },
         match s.quantile_utilization.filter(|u| *u > s.target_utilization) {
             None => format!(
                 "sized for the P{:.0} forecast at {:.0} % of {} per instance, in place {} min ahead of demand",
                 s.quantile * 100.0,
                 s.target_utilization * 100.0,
                 s.capacity_per_instance,
-                s.lead_time.num_minutes()
+                lead.num_minutes()
             ),
             Some(u) if !s.point_at_target => format!(
                 "sized for the P{:.0} forecast at {:.0} % of {} per instance, in place {} min ahead of demand; the \
@@ -519,7 +578,7 @@ pub fn plan_group(
                 s.quantile * 100.0,
                 u.min(1.0) * 100.0,
                 s.capacity_per_instance,
-                s.lead_time.num_minutes()
+                lead.num_minutes()
             ),
             Some(u) => format!(
                 "sized for the point forecast at {:.0} % and the P{:.0} forecast at {:.0} % of {} per instance, \
@@ -528,7 +587,7 @@ pub fn plan_group(
                 s.quantile * 100.0,
                 u.min(1.0) * 100.0,
                 s.capacity_per_instance,
-                s.lead_time.num_minutes()
+                lead.num_minutes()
             ),
         },
     );
@@ -820,7 +879,11 @@ mod tests {
         let plan = plan_group("g", "prod", Some(&f), &raise, t0());
         // The peak's action raises MaxSize with MinSize (Auto Scaling refuses min > max); the
         // next one restores it; the others leave MaxSize alone.
-        assert_eq!(levels(&plan), vec![(Some(10), None), (Some(90), Some(100)), (Some(10), Some(60)), (Some(2), None)]);
+        // The first action also sets the configured MaxSize: an earlier plan may have raised it.
+        assert_eq!(
+            levels(&plan),
+            vec![(Some(10), Some(60)), (Some(90), Some(100)), (Some(10), Some(60)), (Some(2), None)]
+        );
         assert_eq!(plan.raised_max, Some(100));
         assert!(
             plan.decisions.iter().any(|d| d.what.contains("MaxSize raised from 60 to 100")),
@@ -832,6 +895,65 @@ mod tests {
         let plan = plan_group("g", "prod", Some(&f), &small, t0());
         assert_eq!(plan.scheduled_actions[1].min_size, Some(65));
         assert!(plan.decisions.iter().any(|d| d.what.contains("clamped 12 steps to 65")));
+    }
+
+    #[test]
+    fn a_forecast_ending_within_the_minute_still_brings_the_floor_back() {
+        let f = forecast(vec![1000.0; 12], 0.0);
+        let s = PlanSettings { quantile: 0.5, ..settings(2, 60) };
+        // Planned 30 s before the forecast ends: the floor starts at the first whole minute a
+        // minute from now, and the action that puts MinSize back follows a minute later.
+        let now = f.ts(12) - Duration::seconds(30);
+        let plan = plan_group("g", "prod", Some(&f), &s, now);
+        let at: Vec<i64> = plan.scheduled_actions.iter().map(|a| (a.start_time - f.ts(12)).num_seconds()).collect();
+        assert_eq!((levels(&plan), at), (vec![(Some(10), None), (Some(2), None)], vec![60, 120]));
+    }
+
+    #[test]
+    fn exact_multiples_buy_no_extra_instance() {
+        // 700 × 1.1 / (100 × 0.7) is 11 exactly, 11.000000000000002 in floating point.
+        let f = forecast(vec![700.0; 12], 0.0);
+        let s = PlanSettings { quantile: 0.5, headroom: 0.1, target_utilization: 0.7, ..settings(1, 60) };
+        assert_eq!(plan_group("g", "prod", Some(&f), &s, t0()).required, vec![11; 12]);
+    }
+
+    #[test]
+    fn floors_run_the_warm_up_ahead_where_it_is_longer_than_the_lead_time() {
+        // Demand rises at 02:00 (step 24 of 5 minutes); instances need 20 minutes to serve.
+        let mut p = vec![500.0; 24];
+        p.extend(vec![2000.0; 24]);
+        let f = forecast(p, 0.0);
+        let mut s = PlanSettings { quantile: 0.5, lead_time: Duration::minutes(10), ..settings(2, 60) };
+        let rise = |s: &PlanSettings| {
+            let plan = plan_group("g", "prod", Some(&f), s, t0());
+            let a = plan.scheduled_actions.iter().find(|a| a.min_size == Some(20)).unwrap().start_time;
+            ((a - t0()).num_minutes(), plan.decisions)
+        };
+        assert_eq!(rise(&s).0, 110, "lead_time (10 min) covers the configured 300 s warm-up");
+        s.reactive.warmup_secs = 1200;
+        let (at, decisions) = rise(&s);
+        assert_eq!(at, 100, "20 min ahead: in service when the demand comes");
+        assert!(decisions.iter().any(|d| d.what == "floors in place 20 min ahead of demand, not lead_time_mins = 10"));
+        s.reactive.measured = Some(crate::Warmup { secs: 1800, why: "P90 boot time".into() });
+        assert_eq!(rise(&s).0, 90, "a measured warm-up counts as the configured one does");
+    }
+
+    #[test]
+    fn a_plan_without_a_peak_above_max_size_puts_a_raised_max_size_back() {
+        // Last night's plan raised MaxSize for a peak; tonight's forecast has none, and replacing
+        // that plan deletes its restoring action. With raising allowed, tonight's first action
+        // sets the configured MaxSize (a no-op where the group has it); with clamping, none does.
+        let f = forecast(vec![1000.0; 48], 0.0);
+        let clamp = PlanSettings { quantile: 0.5, lead_time: Duration::zero(), ..settings(2, 60) };
+        let raise = PlanSettings { max_breach: MaxBreach::Raise { buffer: 40 }, ..clamp.clone() };
+        let plan = plan_group("g", "prod", Some(&f), &raise, t0());
+        assert_eq!(levels(&plan), vec![(Some(10), Some(60)), (Some(2), None)]);
+        assert_eq!(plan.raised_max, None);
+        assert!(plan.decisions.iter().any(|d| d.what.starts_with("MaxSize 60 with the first action")));
+        assert_eq!(levels(&plan_group("g", "prod", Some(&f), &clamp, t0())), vec![(Some(10), None), (Some(2), None)]);
+        // No forecast to trust: the one action that puts MinSize back puts MaxSize back too.
+        assert_eq!(levels(&plan_group("g", "prod", None, &raise, t0())), vec![(Some(2), Some(60))]);
+        assert_eq!(levels(&plan_group("g", "prod", None, &clamp, t0())), vec![(Some(2), None)]);
     }
 
     #[test]
@@ -859,16 +981,18 @@ mod tests {
         );
     }
 
-    /// Settings that put an action exactly at each change of demand, in time zone `name`.
+    /// Settings that put an action exactly at each change of demand, in time zone `name` (no
+    /// lead time, and instances that serve at once).
     fn zoned(name: &str) -> (Tz, PlanSettings) {
         let tz: Tz = name.parse().unwrap();
-        let s = PlanSettings {
+        let mut s = PlanSettings {
             quantile: 0.5,
             lead_time: Duration::zero(),
             min_hold: Duration::zero(),
             time_zone: Some(tz),
             ..settings(1, 60)
         };
+        s.reactive.warmup_secs = 0;
         (tz, s)
     }
 
@@ -962,7 +1086,7 @@ mod tests {
             let req = &plan.required;
             for (i, r) in req.iter().enumerate() {
                 let demand_at = f.ts(i);
-                let in_place_by = demand_at - s.lead_time;
+                let in_place_by = demand_at - s.lead();
                 let floor = plan.scheduled_actions.iter().rfind(|a| a.start_time <= in_place_by.max(plan.scheduled_actions[0].start_time)).and_then(|a| a.min_size).unwrap();
                 prop_assert!(floor >= *r, "step {} needs {} but floor is {}", i, r, floor);
             }
@@ -994,7 +1118,7 @@ mod tests {
             prop_assert!(breaches.is_empty(), "{:?}", breaches);
             prop_assert!(plan.scheduled_actions.len() <= max_actions);
             let mut raised = false;
-            for a in &plan.scheduled_actions {
+            for (i, a) in plan.scheduled_actions.iter().enumerate() {
                 let m = a.min_size.unwrap();
                 prop_assert!(m >= min && m <= ceiling);
                 // Every action is valid for Auto Scaling on its own: MinSize never above the
@@ -1003,7 +1127,9 @@ mod tests {
                 prop_assert!(m <= max_in_force, "{:?}", a);
                 match a.max_size {
                     Some(x) if x == ceiling && ceiling > max => { prop_assert!(buffer.is_some()); raised = true }
-                    Some(x) => { prop_assert_eq!(x, max); prop_assert!(raised); raised = false }
+                    // … or reasserted by the first action where raising is allowed (an earlier
+                    // plan may have raised it).
+                    Some(x) => { prop_assert_eq!(x, max); prop_assert!(raised || (i == 0 && ceiling > max)); raised = false }
                     None => prop_assert!(!raised || m > max),
                 }
             }
@@ -1012,7 +1138,7 @@ mod tests {
             // Ramping only adds capacity: the floor in force still covers each step's demand.
             if let Some(first) = plan.scheduled_actions.first() {
                 for (i, r) in plan.required.iter().enumerate() {
-                    let by = (f.ts(i) - s.lead_time).max(first.start_time);
+                    let by = (f.ts(i) - s.lead()).max(first.start_time);
                     let floor = plan.scheduled_actions.iter().rfind(|a| a.start_time <= by).and_then(|a| a.min_size).unwrap();
                     prop_assert!(floor >= *r, "step {} needs {} but floor is {}", i, r, floor);
                 }

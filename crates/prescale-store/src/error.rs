@@ -73,7 +73,7 @@ pub enum StoreError {
     },
     /// New samples have another step than the stored series.
     #[error(
-        "{id}: stored at a {stored}s step, new samples are at {new}s\nhint: ingest with the stored period, or remove {path} to start the series anew"
+        "{id}: stored at a {stored}s step, this ingest asks for {new}s (period_secs)\nhint: ingest with the stored period, or remove {path} to start the series anew"
     )]
     StepMismatch {
         /// Series.
