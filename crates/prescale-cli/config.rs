@@ -579,6 +579,15 @@ impl Config {
                         m.name
                     );
                 }
+                if g.instances_metric.is_some() && m.name == format!("{}-total", g.load_metric) {
+                    bail!(
+                        "group {:?}: metric {:?} has the name of the total prescale derives from load_metric {:?} \
+                         and instances_metric, and the two would overwrite each other; rename the metric",
+                        g.name,
+                        m.name,
+                        g.load_metric
+                    );
+                }
                 Bounds { min: m.min, max: m.max }
                     .validate()
                     .map_err(|e| anyhow::anyhow!("group {:?} metric {:?}: {e}", g.name, m.name))?;
@@ -991,6 +1000,20 @@ mod tests {
             let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
             assert!(e.contains(says), "{to}: {e}");
         }
+    }
+
+    #[test]
+    fn a_metric_named_as_the_derived_total_is_refused() {
+        let bad = DEMO_CONFIG
+            .replacen("name = \"web-prod\"", "name = \"web-prod\"\ninstances_metric = \"inst\"", 1)
+            .replacen(
+                "file = \"web-prod-requests.csv\"",
+                "file = \"web-prod-requests.csv\"\n[[groups.metrics]]\nname = \"inst\"\nfile = \"i.csv\"\n\
+             [[groups.metrics]]\nname = \"requests-total\"\nfile = \"t.csv\"",
+                1,
+            );
+        let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("has the name of the total prescale derives"), "{e}");
     }
 
     #[test]

@@ -133,11 +133,11 @@ impl MetricSource for CloudWatchSource {
         }
         for (q, s) in self.queries.iter().zip(samples.iter_mut()) {
             if counts_events(&q.stat) {
-                let filled = fill_empty_periods(s, range.step_secs, range.end - PUBLISH_LAG);
+                let filled = fill_empty_periods(s, range.step_secs);
                 if filled > 0 {
                     tracing::info!(
-                        "{}: {filled} periods without a datapoint stored as 0 ({} of {}: CloudWatch sends no \
-                         datapoint for a period in which nothing was counted)",
+                        "{}: {filled} periods without a datapoint between two that have one stored as 0 ({} of {}: \
+                         CloudWatch sends no datapoint for a period in which nothing was counted)",
                         q.id,
                         q.stat,
                         q.metric_name
@@ -149,34 +149,35 @@ impl MetricSource for CloudWatchSource {
     }
 }
 
-/// How long after a period ends CloudWatch may still be publishing it: a period that ended
-/// less than this before the query's end is not taken as empty.
-pub const PUBLISH_LAG: Duration = Duration::minutes(15);
-
 /// Whether a statistic counts events (`Sum`, `SampleCount`), for which a period with no datapoint
 /// holds none: CloudWatch publishes no datapoint for an ALB that served no request.
 pub fn counts_events(stat: &str) -> bool {
     stat.eq_ignore_ascii_case("Sum") || stat.eq_ignore_ascii_case("SampleCount")
 }
 
-/// Adds a 0 for every period of `step_secs` without a sample, from the first sample (before it
-/// the metric may not have existed) to the last period that ended by `until`; returns how many.
-/// The samples are sorted by time.
-pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64, until: chrono::DateTime<chrono::Utc>) -> usize {
+/// Adds a 0 for every period of `step_secs` without a sample between two samples, and returns
+/// how many; the samples end sorted by time. Only between samples: after the last one the feed
+/// may have stopped (the stale-data check must see that), before the first the metric may not
+/// have existed. And only where most samples are a period apart: samples further apart (5-minute
+/// data asked for at 1 minute) are not zeros in between, and ingest warns of the period.
+pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64) -> usize {
     samples.sort_by_key(|s| s.ts);
-    let (Some(first), true) = (samples.first().map(|s| s.ts), step_secs > 0) else { return 0 };
+    if samples.len() < 2 || step_secs <= 0 {
+        return 0;
+    }
+    let mut gaps: Vec<i64> = samples.windows(2).map(|w| (w[1].ts - w[0].ts).num_seconds()).collect();
+    gaps.sort_unstable();
+    if gaps[gaps.len() / 2] * 2 > step_secs * 3 {
+        return 0;
+    }
     let step = Duration::seconds(step_secs);
     let mut zeros = Vec::new();
-    let mut next = samples.iter().map(|s| s.ts).peekable();
-    let mut t = first;
-    while t + step <= until {
-        while next.peek().is_some_and(|&u| u < t) {
-            next.next();
-        }
-        if next.peek().is_none_or(|&u| u >= t + step) {
+    for w in samples.windows(2) {
+        let mut t = w[0].ts + step;
+        while t + step <= w[1].ts + Duration::seconds(step_secs / 2) && t < w[1].ts {
             zeros.push(RawSample::new(t, 0.0));
+            t += step;
         }
-        t += step;
     }
     let n = zeros.len();
     if n > 0 {
@@ -192,22 +193,26 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     #[test]
-    fn periods_without_a_count_are_zero_between_the_first_sample_and_the_publishing_lag() {
+    fn periods_without_a_count_between_two_that_have_one_are_zero() {
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
         let at = |m: i64| t0 + Duration::minutes(m);
-        // 5-minute sums at 00:00, 00:05, then nothing until 00:30; the query ends at 01:00.
-        let mut s = vec![RawSample::new(at(30), 7.0), RawSample::new(at(0), 3.0), RawSample::new(at(5), 4.0)];
-        let n = fill_empty_periods(&mut s, 300, at(60) - PUBLISH_LAG);
-        // 00:10–00:25 are empty, and 00:35, 00:40 ended by 00:45; 00:45 may still be published.
-        assert_eq!(n, 6);
+        let sample = |m: i64, v: f64| RawSample::new(at(m), v);
+        // 5-minute sums at 00:00, 00:05, nothing until 00:30, then 00:35 and 00:40.
+        let mut s = vec![sample(30, 7.0), sample(0, 3.0), sample(5, 4.0), sample(35, 1.0), sample(40, 2.0)];
+        assert_eq!(fill_empty_periods(&mut s, 300), 4);
         let got: Vec<(i64, f64)> = s.iter().map(|x| ((x.ts - t0).num_minutes(), x.value)).collect();
         assert_eq!(
             got,
-            [(0, 3.0), (5, 4.0), (10, 0.0), (15, 0.0), (20, 0.0), (25, 0.0), (30, 7.0), (35, 0.0), (40, 0.0)]
+            [(0, 3.0), (5, 4.0), (10, 0.0), (15, 0.0), (20, 0.0), (25, 0.0), (30, 7.0), (35, 1.0), (40, 2.0)]
         );
-        // Nothing before the first sample (the metric may be new), nothing for no samples.
-        let mut none = Vec::new();
-        assert_eq!(fill_empty_periods(&mut none, 300, at(60)), 0);
+        // Nothing after the last sample (a feed that stopped is not a quiet night), nothing for
+        // fewer than two samples.
+        let mut one = vec![sample(0, 1.0)];
+        assert_eq!(fill_empty_periods(&mut one, 300), 0);
+        // 5-minute data asked for at 1 minute: the four minutes between are not zeros.
+        let mut coarse: Vec<RawSample> = (0..12).map(|k| sample(5 * k, 9.0)).collect();
+        assert_eq!(fill_empty_periods(&mut coarse, 60), 0);
+        assert_eq!(coarse.len(), 12);
         assert!(counts_events("Sum") && counts_events("SampleCount") && !counts_events("Average"));
     }
 

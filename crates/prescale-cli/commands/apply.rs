@@ -303,12 +303,13 @@ pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<S
 pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
     let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
     let off = ctx.now - Utc::now();
-    if execute && !ctx.clock && ctx.config.apply.sink == SinkKind::Autoscaling && off.num_minutes().abs() > 5 {
+    // Behind the clock by a minute, the first action (a minute after --now) is already past.
+    if execute && !ctx.clock && ctx.config.apply.sink == SinkKind::Autoscaling && off.num_seconds().abs() >= 60 {
         warn!(
-            "--now (or PRESCALE_NOW) is {:.1} h {} the clock: the actions are timed from it, and Auto Scaling refuses \
+            "--now (or PRESCALE_NOW) is {} min {} the clock: the actions are timed from it, and Auto Scaling refuses \
              start times in the past and runs the others at their real time; drop --now for a run that writes to the \
              groups",
-            off.num_minutes().abs() as f64 / 60.0,
+            off.num_minutes().abs(),
             if off < Duration::zero() { "behind" } else { "ahead of" }
         );
     }
@@ -385,8 +386,10 @@ pub(crate) fn carry_out(
             notes: vec![],
         };
         if let Some(first) = &unreachable {
-            r.error =
-                Some(format!("not attempted: the service did not answer for group {first}; the next run tries again"));
+            r.error = Some(format!(
+                "not attempted: the calls for group {first} failed as every call would (see there); the next run \
+                 tries again"
+            ));
             results.push(r);
             continue;
         }
@@ -437,12 +440,18 @@ pub(crate) fn carry_out(
             }
             let limit = prescale_plan::MAX_ACTIONS_PER_GROUP;
             if ours + theirs > limit {
+                let room = limit.saturating_sub(theirs);
+                let hint = if room >= 2 {
+                    format!(
+                        "set [plan] max_actions to at most {room} (or remove scheduled actions the group no longer needs)"
+                    )
+                } else {
+                    "remove scheduled actions the group no longer needs: a plan needs room for at least 2".to_string()
+                };
                 r.error = Some(format!(
                     "the plan's {ours} scheduled actions and the {theirs} others already on the group make {}, over \
-                     Auto Scaling's {limit} per group: nothing was changed on it\nhint: set [plan] max_actions to at \
-                     most {} (or remove scheduled actions the group no longer needs)",
-                    ours + theirs,
-                    limit.saturating_sub(theirs).max(2)
+                     Auto Scaling's {limit} per group: nothing was changed on it\nhint: {hint}",
+                    ours + theirs
                 ));
                 r.changes.clear();
                 results.push(r);
@@ -524,6 +533,33 @@ pub(crate) fn carry_out(
                 g.min_size,
                 state.bounds.min(),
                 state.bounds.min()
+            ));
+        }
+        // With max_breach = "raise" every plan sets the configured MaxSize: a group whose own
+        // MaxSize lies above anything prescale sets is lowered, which the owners should know.
+        let sets_max = r
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::PutScheduledAction { new, .. } => new.max_size,
+                _ => None,
+            })
+            .min();
+        if run.kind == "apply"
+            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
+            && let Ok(ps) = ctx.config.plan_settings(g)
+            && let Some(sets) = sets_max
+            && state.bounds.max() > ps.ceiling()
+        {
+            r.notes.push(format!(
+                "the group's MaxSize is {}, above anything prescale sets (max_size {}, {} for a peak): this plan sets it \
+                 to {sets}, which also caps the reactive policies. If {} is the group's limit, set max_size = {} in the \
+                 configuration",
+                state.bounds.max(),
+                g.max_size,
+                ps.ceiling(),
+                state.bounds.max(),
+                state.bounds.max()
             ));
         }
         if run.kind == "revert"

@@ -212,7 +212,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 .iter()
                 .map(|r| r.changes.len().saturating_sub(r.report.as_ref().map_or(0, |p| p.failed.len())))
                 .sum();
-            let changed = results.iter().filter(|r| !r.changes.is_empty()).count();
+            let changed =
+                results.iter().filter(|r| r.changes.len() > r.report.as_ref().map_or(0, |p| p.failed.len())).count();
             if args.execute && made > 0 {
                 eprintln!(
                     "{made} change{} made in {changed} group{}; each is in {}",

@@ -77,7 +77,14 @@ pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> Grou
     let (past, future): (Vec<&ScheduledAction>, Vec<&ScheduledAction>) =
         plan.scheduled_actions.iter().partition(|a| a.start_time < soon);
     let mut actions = Vec::with_capacity(future.len() + 1);
+    // The MaxSize the passed actions leave in force (the last one that set it): it goes with the
+    // floor that is written now, else with the next action, or it would be lost with the actions
+    // not written again (a plan's first action may put back a MaxSize an earlier plan raised).
+    let max_in_force =
+        past.iter().filter(|a| a.max_size.is_some()).max_by_key(|a| a.start_time).and_then(|a| a.max_size);
+    let mut future: Vec<ScheduledAction> = future.into_iter().cloned().collect();
     if let Some(current) = past.iter().max_by_key(|a| a.start_time) {
+        let current = &ScheduledAction { max_size: current.max_size.or(max_in_force), ..(*current).clone() };
         let sizes = |a: &ScheduledAction| (a.min_size, a.max_size, a.desired_capacity, a.zone().map(str::to_string));
         let pending = state
             .scheduled_actions
@@ -86,15 +93,21 @@ pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> Grou
         let in_force = current.min_size.is_none_or(|m| m == state.bounds.min())
             && current.max_size.is_none_or(|m| m == state.bounds.max())
             && current.desired_capacity.is_none();
-        // A future action at `soon` itself takes over there: one action per start time.
+        // A future action at `soon` itself takes over there (one action per start time), with
+        // the MaxSize in force where it sets none.
         let taken = future.iter().any(|a| a.start_time <= soon);
         match pending {
             Some(old) => actions.push(old.clone()),
-            None if in_force || taken => {}
-            None => actions.push(ScheduledAction { start_time: soon, ..(*current).clone() }),
+            None if in_force => {}
+            None if taken => {
+                if let Some(next) = future.first_mut().filter(|a| a.max_size.is_none()) {
+                    next.max_size = current.max_size;
+                }
+            }
+            None => actions.push(ScheduledAction { start_time: soon, ..current.clone() }),
         }
     }
-    actions.extend(future.into_iter().cloned());
+    actions.extend(future);
     GroupPlan { scheduled_actions: actions, ..plan.clone() }
 }
 
@@ -166,10 +179,18 @@ mod tests {
         // Applied on time, nothing moves.
         let on_time = due_now(&plan, &state(2, vec![]), t0 - Duration::hours(4));
         assert_eq!(on_time.scheduled_actions, plan.scheduled_actions);
+        // A MaxSize set by a passed action that is not written again goes with the one that is.
+        let mut raised = plan.clone();
+        raised.scheduled_actions[0].max_size = Some(40);
+        let late = due_now(&raised, &state(2, vec![]), t0);
+        assert_eq!(late.scheduled_actions[0].max_size, Some(40), "{late:?}");
+        assert_eq!(late.scheduled_actions[0].min_size, Some(8));
         // Applied a minute before the next action: it takes over there, and the passed one is
         // not moved onto the same instant.
         let at = t0 + Duration::hours(2) - Duration::minutes(1);
         assert_eq!(times(&due_now(&plan, &state(2, vec![]), at)), [(name(2), t0 + Duration::hours(2), Some(12))]);
+        // … taking the MaxSize in force with it.
+        assert_eq!(due_now(&raised, &state(2, vec![]), at).scheduled_actions[0].max_size, Some(40));
     }
 
     #[test]

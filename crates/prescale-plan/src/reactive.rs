@@ -174,10 +174,11 @@ impl StepSettings {
             ("out_evaluation_periods", self.out_evaluation_periods),
             ("in_evaluation_periods", self.in_evaluation_periods),
         ] {
-            if u64::from(periods) * u64::from(self.period_secs) > MAX_ALARM_WINDOW_SECS {
+            let longest = max_alarm_window_secs(self.period_secs);
+            if u64::from(periods) * u64::from(self.period_secs) > longest {
                 return Err(format!(
-                    "step.{key} = {periods} × period_secs = {} is over a day; CloudWatch refuses alarms that look \
-                     back further than {MAX_ALARM_WINDOW_SECS} s",
+                    "step.{key} = {periods} × period_secs = {} looks back further than CloudWatch lets an alarm with \
+                     that period ({longest} s)",
                     self.period_secs
                 ));
             }
@@ -214,7 +215,7 @@ impl StepSettings {
     /// `warmup_secs` (the window is the step policy's scale-in cooldown).
     pub fn in_periods(&self, warmup_secs: u32) -> u32 {
         let period = self.period_secs.max(1);
-        let longest = u32::try_from(MAX_ALARM_WINDOW_SECS / u64::from(period)).unwrap_or(u32::MAX).max(1);
+        let longest = u32::try_from(max_alarm_window_secs(period) / u64::from(period)).unwrap_or(u32::MAX).max(1);
         self.in_evaluation_periods.max(warmup_secs.div_ceil(period).min(longest))
     }
 
@@ -302,8 +303,11 @@ fn alarm_metric(
     }
 }
 
-/// The longest window a CloudWatch alarm may evaluate (`EvaluationPeriods × Period`): a day.
-pub const MAX_ALARM_WINDOW_SECS: u64 = 86_400;
+/// The longest window a CloudWatch alarm may evaluate (`EvaluationPeriods × Period`) with a
+/// period of `period_secs`: a day for periods under an hour, seven days for longer ones.
+pub fn max_alarm_window_secs(period_secs: u32) -> u64 {
+    if period_secs >= 3600 { 7 * 86_400 } else { 86_400 }
+}
 
 /// Name of the scale-out step policy (policies are per group in Auto Scaling).
 pub const STEP_OUT_POLICY: &str = "prescale-step-out";
@@ -606,6 +610,10 @@ mod tests {
         );
         // A warm-up over a day does not stretch the scale-in window past what CloudWatch takes.
         assert_eq!(StepSettings { period_secs: 300, ..ok.clone() }.in_periods(200_000), 288);
+        // Hourly periods may look back a week.
+        let hourly = StepSettings { period_secs: 3600, in_evaluation_periods: 48, ..ok.clone() };
+        assert!(hourly.validate("ASGAverageCPUUtilization", None, 70.0).is_ok());
+        assert_eq!(hourly.in_periods(1_000_000), 168);
         let bad = StepSettings { in_unit: StepUnit::Percent, in_remove: 150, ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("at most 100"));
         let orphan = StepSettings { enabled: false, owns_scale_in: true, ..ok.clone() };

@@ -171,7 +171,7 @@ impl PlanSettings {
     /// How long before the demand a floor's action runs: `lead_time`, or the warm-up where that
     /// is longer (instances launched at the action serve only after it).
     pub fn lead(&self) -> Duration {
-        self.lead_time.max(Duration::seconds(i64::from(self.warmup().secs)))
+        self.lead_time.max(Duration::minutes(i64::from(self.warmup().secs.div_ceil(60))))
     }
 
     /// The highest floor the plan may set: `MaxSize`, plus the buffer with [`MaxBreach::Raise`].
@@ -400,6 +400,8 @@ pub fn plan_group(
     // `lead_time` before the demand it serves.
     let lead_steps = (lead.num_seconds().max(0) + step - 1) / step;
     let lead_steps = lead_steps as usize;
+    // What that is in minutes: the lead rounded up to whole steps of the forecast.
+    let ahead_mins = lead_steps as i64 * step / 60;
     let n = clamped.len();
     let mut floors: Vec<u32> =
         (0..n).map(|i| clamped[i..(i + lead_steps + 1).min(n)].iter().copied().max().unwrap_or(0)).collect();
@@ -570,7 +572,7 @@ pub fn plan_group(
                 s.quantile * 100.0,
                 s.target_utilization * 100.0,
                 s.capacity_per_instance,
-                lead.num_minutes()
+                ahead_mins
             ),
             Some(u) if !s.point_at_target => format!(
                 "sized for the P{:.0} forecast at {:.0} % of {} per instance, in place {} min ahead of demand; the \
@@ -578,7 +580,7 @@ pub fn plan_group(
                 s.quantile * 100.0,
                 u.min(1.0) * 100.0,
                 s.capacity_per_instance,
-                lead.num_minutes()
+                ahead_mins
             ),
             Some(u) => format!(
                 "sized for the point forecast at {:.0} % and the P{:.0} forecast at {:.0} % of {} per instance, \
@@ -587,7 +589,7 @@ pub fn plan_group(
                 s.quantile * 100.0,
                 u.min(1.0) * 100.0,
                 s.capacity_per_instance,
-                lead.num_minutes()
+                ahead_mins
             ),
         },
     );
