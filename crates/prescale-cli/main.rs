@@ -385,6 +385,8 @@ struct NightlyArgs {
 }
 
 #[derive(Debug, Args)]
+// A negative number is a value to refuse with its reason (`--capacity -5`), not a flag.
+#[command(allow_negative_numbers = true)]
 struct SimulateArgs {
     /// The trace: a CSV or Parquet file of `ts,value` (or `timestamp,value`) rows, any regular step
     #[arg(

@@ -606,6 +606,18 @@ pub fn backtest(
             rows[0].origins
         )?;
     }
+    if let Some((_, rows)) = results.first() {
+        let levels: Vec<String> = rows[0].coverage.iter().map(|(l, _)| format!("{:.0}", l * 100.0)).collect();
+        writeln!(
+            out,
+            "cov{L}: share of actuals inside the {L} % interval (calibrated: close to {L} %) · width{L}: its mean width \
+             / the mean actual · pinball: mean quantile loss of the intervals' bounds and the point, on the MASE's \
+             scale (lower is better, width and coverage in one number). A model that is lowest on a group's series \
+             over many origins can be set as [forecast] model; auto, the default, weighs them all on each series' \
+             own backtests every fit, and a single model ahead of it over a few origins may be ahead by chance",
+            L = levels.last().map_or("95", String::as_str)
+        )?;
+    }
     Ok(())
 }
 

@@ -641,6 +641,25 @@ fn csv_rows(out: &str) -> Vec<Vec<f64>> {
 }
 
 #[test]
+fn rows_without_a_value_at_the_end_are_slots_the_series_missed() {
+    // The last three hours are NaN: the forecast starts after the file's last row, not three
+    // hours in the past, and the fill says when the series stopped reporting.
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("tail.csv");
+    let rfc = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339();
+    std::fs::write(
+        &p,
+        four_days(rfc, |i| if i >= 4 * 288 - 36 { "NaN".to_string() } else { daily_load(i).to_string() }),
+    )
+    .unwrap();
+    let (code, out, err) =
+        run(prescale().args(["forecast", "show", "--horizon", "1h", "--format", "csv", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().nth(1).unwrap().starts_with("2026-10-30T00:00:00"), "{out}");
+    assert!(err.contains("carried forward") && err.contains("the series stopped reporting then"), "{err}");
+}
+
+#[test]
 fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     let tmp = tempfile::tempdir().unwrap();
     let write = |name: &str, text: String| {
@@ -736,6 +755,18 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     assert!(
         err.contains("after the file's last row") && out.lines().nth(1).unwrap().starts_with("2026-10-30T00:00:00Z")
     );
+
+    // --now just after the last row is the nightly case: nothing to warn about.
+    let (code, _, err) = show(&good, &["--now", "2026-10-30T00:00:00Z"]);
+    assert!(code == 0 && !err.contains("after the file's last row"), "{err}");
+
+    // Stamps that all lie two minutes past the grid keep their phase: no repair, and the
+    // forecast's rows two minutes past too.
+    let phase = write("phase.csv", four_days(|t| rfc(t + 120), |i| daily_load(i).to_string()));
+    let (code, out, err) = show(&phase, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("snapped") && !err.contains("moved onto it"), "{err}");
+    assert!(out.lines().nth(1).unwrap().starts_with("2026-10-30T00:02:00Z"), "{out}");
 
     // Stamps up to 20 s off a 5-minute grid are snapped to it, and the user is told.
     let jitter = write("jitter.csv", four_days(|t| rfc(t + (t / 300 * 7919) % 41 - 20), |i| daily_load(i).to_string()));

@@ -535,6 +535,13 @@ fn the_chart_has_a_panel_per_policy_inside_its_view_box_and_keeps_a_one_minute_s
         .arg("--chart")
         .arg(tmp.path().join("c.png")));
     assert!(code == 1 && err.contains("name it FILE.svg") && !tmp.path().join("c.png").exists(), "{err}");
+    // So is a time series named as CSV: it would be Parquet under a .csv name.
+    let (code, _, err) = run(prescale()
+        .args(["simulate", "--capacity", "100", "--input"])
+        .arg(&p)
+        .arg("--timeseries")
+        .arg(tmp.path().join("t.csv")));
+    assert!(code == 1 && err.contains("name it FILE.parquet") && !tmp.path().join("t.csv").exists(), "{err}");
     let svg = parse_svg(&text);
     assert_eq!(svg.panels, ["reactive", "static", "oracle"]);
     assert_eq!(svg.frames.len(), 3);

@@ -59,8 +59,14 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             series.push((id.to_string(), s, options));
         }
     }
-    let specs: Vec<(String, ModelSpec)> =
-        args.models.iter().map(|m| Ok((m.clone(), model_spec(m, configured.as_ref())?))).collect::<Result<_>>()?;
+    let specs: Vec<(String, ModelSpec)> = args
+        .models
+        .iter()
+        .enumerate()
+        // A model named twice is backtested once.
+        .filter(|(i, m)| !args.models[..*i].contains(m))
+        .map(|(_, m)| Ok((m.clone(), model_spec(m, configured.as_ref())?)))
+        .collect::<Result<_>>()?;
     let mut results = Vec::new();
     for (name, s, options) in &series {
         let mut rows = Vec::new();
@@ -89,8 +95,12 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         if rows.is_empty() && held < settings.horizon + Duration::days(2) {
             let hint = if held > Duration::days(2) + Duration::hours(1) {
                 "backtest a shorter horizon from fewer origins (e.g. --horizon 12h --origins 1), or ingest more history"
+            } else if args.input.is_some() {
+                "a file with more history: two days plus the horizon at the least (two days and some hours with a \
+                 short --horizon)"
             } else {
-                "ingest more history: two days and some hours at the least"
+                "ingest more history: two days plus the horizon at the least (two days and some hours with a short \
+                 --horizon)"
             };
             bail!(
                 "{name}: no model could be backtested: the history holds {:.1} days, and an origin needs two days of \

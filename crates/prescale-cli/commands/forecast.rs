@@ -283,6 +283,31 @@ fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>) -> 
         .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
     // Longer gaps than the policy fills stay missing: each command then says what it does with them.
     let (series, report) = regularize(&raw, step, grid).with_context(|| path.display().to_string())?;
+    // Rows at the end without a value (NaN, empty) are slots the series missed, not slots that
+    // never came: the grid runs to the last stamp, so the forecast starts after it and the fill
+    // names when the series stopped reporting (it started after the last finite row before).
+    let series = match raw.iter().map(|s| s.ts).max() {
+        Some(last) => {
+            // The last stamp's slot, rounded as the grid rounds (to the nearest, a tie up).
+            let slots = ((last - series.start()).num_seconds() + step / 2).div_euclid(step) + 1;
+            let mut values = series.values().to_vec();
+            if slots > values.len() as i64 {
+                values.resize(slots as usize, f64::NAN);
+            }
+            Series::new(series.start(), step, values)?
+        }
+        None => series,
+    };
+    // Stamps that all lie the same offset off the epoch's grid (hourly at :30) keep their phase:
+    // the forecast's rows then follow the file's, not the grid's half a step later.
+    let first_finite = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts).min();
+    let (series, kept_phase) = match (report.offset_ms, first_finite) {
+        (Some(_), Some(first)) if (first - series.start()).num_seconds().abs() < step => {
+            let shift = first - series.start();
+            (Series::new(series.start() + shift, step, series.values().to_vec())?, true)
+        }
+        _ => (series, false),
+    };
     let missing = format!(
         "slots missing (gaps over {} s, [ingest] grid.max_interpolate_secs: filled below or held, as each command says)",
         grid.max_interpolate_secs
@@ -294,7 +319,7 @@ fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>) -> 
         None => "off the grid snapped to it".to_string(),
     };
     let repairs: Vec<String> = [
-        (r.snapped, snapped.as_str()),
+        (if kept_phase { 0 } else { r.snapped }, snapped.as_str()),
         (r.duplicates, "duplicates averaged"),
         (r.conflicting, "slots whose duplicates disagreed by more than half (two series in one file?)"),
         (r.non_finite, "non-finite dropped"),
@@ -331,14 +356,20 @@ fn as_of(raw: Vec<RawSample>, text: &str, path: &Path) -> Result<Vec<RawSample>>
         );
     }
     let total = raw.len();
+    let step = infer_step(&raw).unwrap_or(0);
     let known: Vec<RawSample> = raw.into_iter().filter(|s| s.ts < now).collect();
     let newest = known.iter().map(|s| s.ts).max().unwrap_or(first);
     if known.len() == total {
-        warn!(
-            "{}: --now {text} is after the file's last row ({}); the forecast starts after it",
-            path.display(),
-            fmt(last)
-        );
+        // The row of the last slot before --now is the usual case (a nightly run just after it).
+        if (now - last).num_seconds() > 2 * step {
+            warn!(
+                "{}: --now {text} is {} min after the file's last row ({}): the forecast starts at the file's end, \
+                 not at --now, so its first hours are already past",
+                path.display(),
+                (now - last).num_minutes(),
+                fmt(last)
+            );
+        }
     } else {
         info!(
             "{}: forecasting as of {}: {} of its {total} rows known then, the later ones left out",
@@ -412,6 +443,14 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         Some(m) => MetricId::new(name, m),
         None => Config::load_id(g),
     };
+    let known = Config::series_ids(g);
+    if !known.contains(&id) {
+        bail!(
+            "group {name} has no metric {:?}\nhint: its metrics are {}",
+            args.metric.as_deref().unwrap_or_default(),
+            known.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
     let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).map_err(|e| match e {
         prescale_store::StoreError::NotFound { path, .. } => anyhow::anyhow!(
             "no forecast for {id} (looked for {})\nhint: run `prescale forecast fit` (or `prescale nightly`) first",

@@ -515,7 +515,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         _ if has_effect(&args.effect) => bail!("an event to try needs --start and --end as well"),
         _ => None,
     };
-    let (plans, _) = plan_groups(ctx, &args.filter, trial.as_ref())?;
+    let (plans, held) = plan_groups(ctx, &args.filter, trial.as_ref())?;
     let rows: Vec<WhatIf> = plans
         .iter()
         .map(|p| WhatIf {
@@ -581,6 +581,10 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         )?;
     }
     eprintln!("what-if: nothing was written, no event was stored and no group was changed");
+    if !held.is_empty() {
+        // As `plan`: the groups left out are not in the table, and the run says so.
+        bail!("{}", held_error(&held));
+    }
     Ok(())
 }
 

@@ -56,6 +56,15 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             path.display()
         );
     }
+    if let Some(path) = &args.timeseries
+        && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        bail!(
+            "--timeseries {}: the time series is written as Parquet, and the file should say so\nhint: name it \
+             FILE.parquet (notebooks/simulate.ipynb reads it; for CSV, read it with pandas or duckdb and write it out)",
+            path.display()
+        );
+    }
     let spot_price = match (args.spot_price, args.spot_discount) {
         (Some(p), _) => Some(p),
         (None, Some(d)) => {

@@ -116,6 +116,13 @@ pub struct Engine {
     pub settings: EngineSettings,
 }
 
+/// An interval reaches at most this many times the history's span from the point. One span
+/// cost the shared NAB series' hourly 95 % intervals 0.923 → 0.909 of their actuals (test
+/// windows that shift further than the history did); one and a half leaves every coverage as
+/// it was and still bounds the intervals after a shift (a CPU series at 99 % whose 95 %
+/// interval reached 1,021 reaches 249, `--max 100` clipping the rest).
+const SPAN_REACH: f64 = 1.5;
+
 #[derive(Debug)]
 struct FittedEngine {
     id: String,
@@ -137,6 +144,11 @@ struct FittedEngine {
     spread: Option<f64>,
     /// Errors are relative to `|forecast| + this` (None: absolute errors).
     relative: Option<f64>,
+    /// How far an interval may reach from the point on either side: [`SPAN_REACH`] times the
+    /// history's span (its largest value less its smallest). Relative errors learnt at a low
+    /// level would otherwise be scaled up by a forecast at a high one, after a shift, far past
+    /// anything the series ever did.
+    reach_cap: f64,
     pooling: conformal::Pooling,
     /// How far the level moved in the training window, in the units of `errors`.
     shifts: conformal::LevelShifts,
@@ -281,7 +293,7 @@ impl Forecaster for Engine {
                 usable.iter().map(|&i| cands[i].model.name()).collect::<Vec<_>>().join(" and ")
             ));
         } else if n < 14 * m && cands.len() > 1 {
-            warnings.push(format!("history holds {:.1} days, less than two weeks: the weekly models run in their daily form, {DAILY_ONLY}", days_held));
+            warnings.push(format!("history holds {:.1} days, less than two weeks: the weekly models run in their daily form, {DAILY_ONLY}", (days_held * 10.0).floor() / 10.0));
         }
         if usable.is_empty() {
             return Err(ForecastError::TooShort {
@@ -490,6 +502,10 @@ impl Forecaster for Engine {
             floor: mase_scale(&crate::point::clean(y, m), cal) * 0.05,
             spread,
             relative: relative.map(|k| k * typical),
+            reach_cap: {
+                let finite = || y.iter().copied().filter(|v| v.is_finite());
+                SPAN_REACH * (finite().fold(f64::NEG_INFINITY, f64::max) - finite().fold(f64::INFINITY, f64::min))
+            },
             pooling: conformal::Pooling {
                 spacing: o.spacing,
                 share: self.settings.pool_share,
@@ -552,7 +568,7 @@ impl FittedModel for FittedEngine {
                 let least =
                     self.spread.map_or(self.floor, |s| self.floor.max(conformal::gaussian_z(level.value()) * s));
                 // How far below (`lo` ≤ 0) and above (`hi` ≥ 0) the point, in the errors' units.
-                let reach = |p: f64, d: f64| (d.abs() * scale(p)).max(least);
+                let reach = |p: f64, d: f64| (d.abs() * scale(p)).min(self.reach_cap.max(least)).max(least);
                 Interval {
                     level,
                     lower: point.iter().zip(&lo).map(|(p, d)| clip(p - reach(*p, d.min(0.0)))).collect(),

@@ -178,9 +178,9 @@ fn recent_drop(history: &Series) -> Option<String> {
     (usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * median(&all)).then(|| {
         format!(
             "the last {RECENT_HOURS} h of the history average {}, {:.0} % of the same hours' median over the {} {} \
-             before ({}): the forecast starts from there (an outage, a stopped agent, a deploy under way? if the load \
-             comes back, this forecast and its floors are too low; check the source, or set a floor with `prescale \
-             event add`)",
+             before ({}): an outage, a stopped agent, a deploy under way? Models that follow the last hours \
+             take it for the new level; check the source, and if the load comes back while the forecast and its \
+             floors stay low, set a floor with `prescale event add`)",
             fmt_value(last),
             100.0 * last / usual,
             days.len(),

@@ -286,22 +286,28 @@ pub fn plan_with_events(
     let applied_count = reports.iter().filter(|r| matches!(r.outcome, EventOutcome::Applied { .. })).count();
     for r in &reports {
         let mut d = r.decision();
-        if matches!(r.outcome, EventOutcome::Applied { .. }) {
+        if let EventOutcome::Applied { factor, .. } = r.outcome {
+            // An event that lowers the forecast: the lowest floor during it, with and without.
+            let lowers = factor.is_some_and(|f| f < 1.0);
             // Floors can rise from now at the earliest: an event under way is planned from now.
-            let from = (r.event.start() - s.lead()).max(now);
-            let with = peak_floor_in(&plan, from, r.event.end());
+            let from = if lowers { r.event.start().max(now) } else { (r.event.start() - s.lead()).max(now) };
+            let floor_in = |p: &GroupPlan| {
+                if lowers { low_floor_in(p, from, r.event.end()) } else { peak_floor_in(p, from, r.event.end()) }
+            };
+            let with = floor_in(&plan);
             // With other events applied, against the plan with them alone: theirs may be the
             // floors in this one's window (they overlap it, or their floors are held or raised
             // ahead into it). With none, the plan without events is that plan.
             let without = if applied_count > 1 {
                 let others: Vec<Event> = events.iter().filter(|e| e.id() != r.event.id()).cloned().collect();
                 let (f, _) = shape(f, &others, history, now);
-                peak_floor_in(&plan_group(group, environment, Some(&f), s, now), from, r.event.end())
+                floor_in(&plan_group(group, environment, Some(&f), s, now))
             } else {
-                peak_floor_in(&baseline, from, r.event.end())
+                floor_in(&baseline)
             };
             d.what.push_str(&format!(
-                "; floors up to {with} instances from {} (without it: {without}{})",
+                "; floors {} {with} instances from {} (without it: {without}{})",
+                if lowers { "down to" } else { "up to" },
                 from.format("%Y-%m-%d %H:%M UTC"),
                 if applied_count > 1 { ", with the other events" } else { "" }
             ));
@@ -325,6 +331,13 @@ pub fn peak_floor_in(plan: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>) -
     let inside =
         plan.scheduled_actions.iter().filter(|a| a.start_time > from && a.start_time < to).filter_map(|a| a.min_size);
     inside.fold(floor_at(plan, from), u32::max)
+}
+
+/// The lowest floor in force at any time in `[from, to)`.
+pub fn low_floor_in(plan: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
+    let inside =
+        plan.scheduled_actions.iter().filter(|a| a.start_time > from && a.start_time < to).filter_map(|a| a.min_size);
+    inside.fold(floor_at(plan, from), u32::min)
 }
 
 /// The highest floor of the plan (its minimum size when it has no action).
@@ -459,6 +472,24 @@ mod tests {
         assert!(r[0].decision().what.contains("ignored"));
         assert!(r[1].decision().what.contains("not yet planned") && r[1].decision().why.contains("horizon"));
         assert!(r[2].decision().why.contains("only its part within the forecast horizon"));
+    }
+
+    #[test]
+    fn an_event_that_lowers_the_forecast_says_how_low_the_floors_go() {
+        let f = Forecast::new("t", t0(), 300, vec![1000.0; 96], vec![]).unwrap();
+        let s = PlanSettings {
+            bounds: CapacityBounds::new(1, 100).unwrap(),
+            capacity_per_instance: 100.0,
+            target_utilization: 1.0,
+            quantile: 0.5,
+            lead_time: Duration::minutes(10),
+            min_hold: Duration::zero(),
+            ..PlanSettings::default()
+        };
+        let e = ev("maintenance", 120, 240, EventEffect::Multiplier { factor: 0.4 });
+        let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
+        let d = &p.plan.decisions[1];
+        assert!(d.what.contains("floors down to 4 instances from 2026-11-23 02:00 UTC (without it: 10)"), "{d:?}");
     }
 
     #[test]
