@@ -345,6 +345,165 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupAp
     )
 }
 
+/// The scheduled actions `changes` put.
+fn put_actions(changes: &[Change]) -> impl Iterator<Item = &prescale_core::ScheduledAction> {
+    changes.iter().filter_map(|c| match c {
+        Change::PutScheduledAction { new, .. } => Some(new),
+        _ => None,
+    })
+}
+
+/// Why `changes` cannot start on a group: Auto Scaling holds at most 125 scheduled actions per
+/// group, its owners' included, and a plan that would pass that fails part-way.
+fn over_action_limit(state: &GroupState, changes: &[Change]) -> Option<String> {
+    let (mut ours, theirs) = state
+        .scheduled_actions
+        .iter()
+        .fold((0usize, 0usize), |(o, t), a| if prescale_plan::is_owned(&a.name) { (o + 1, t) } else { (o, t + 1) });
+    for c in changes {
+        match c {
+            Change::PutScheduledAction { old: None, .. } => ours += 1,
+            Change::DeleteScheduledAction { .. } => ours = ours.saturating_sub(1),
+            _ => {}
+        }
+    }
+    let limit = prescale_plan::MAX_ACTIONS_PER_GROUP;
+    if ours + theirs <= limit {
+        return None;
+    }
+    let room = limit.saturating_sub(theirs);
+    let hint = if room >= 2 {
+        format!("set [plan] max_actions to at most {room} (or remove scheduled actions the group no longer needs)")
+    } else {
+        "remove scheduled actions the group no longer needs: a plan needs room for at least 2".to_string()
+    };
+    Some(format!(
+        "the plan's {ours} scheduled actions and the {theirs} others already on the group make {}, over Auto \
+         Scaling's {limit} per group: nothing was changed on it\nhint: {hint}",
+        ours + theirs
+    ))
+}
+
+/// What the diff of a group should say beside its changes (`kind`: `apply` or `revert`): bounds
+/// of the group that the plan or a revert leaves at odds with the configuration, and others'
+/// objects that act beside prescale's.
+fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: &[Change]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let g = ctx.config.groups.iter().find(|g| g.name == group);
+    // Whether prescale has anything on the group: a group it never managed has bounds that are
+    // its owners', not a floor's.
+    let owned = state.policies.iter().any(|p| prescale_plan::is_owned(&p.name))
+        || state.scheduled_actions.iter().any(|a| prescale_plan::is_owned(&a.name))
+        || state.alarms.iter().any(|a| prescale_plan::is_owned(&a.name));
+    if kind == "apply" {
+        // Floors are planned within the configured bounds: a group whose MaxSize is lower cannot
+        // take the higher ones (Auto Scaling fails such an action when it runs).
+        if let Some(top) = put_actions(changes).filter(|a| a.max_size.is_none()).filter_map(|a| a.min_size).max()
+            && top > state.bounds.max()
+        {
+            notes.push(format!(
+                "the group's MaxSize is {}, below floors of up to {top} in this plan: those actions will fail when \
+                 they run. Set max_size in the configuration to the group's, or raise the group's MaxSize",
+                state.bounds.max()
+            ));
+        }
+        // Others' scheduled actions within the plan's hours change MinSize under prescale's
+        // floors (the later action wins until the next one), and others' policies scale beside.
+        let last = put_actions(changes)
+            .map(|a| a.start_time)
+            .chain(state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).map(|a| a.start_time))
+            .max();
+        let within: Vec<String> = state
+            .scheduled_actions
+            .iter()
+            .filter(|a| !prescale_plan::is_owned(&a.name) && last.is_some_and(|l| a.start_time <= l))
+            .map(|a| {
+                let sizes: Vec<String> =
+                    [("MinSize", a.min_size), ("MaxSize", a.max_size), ("desired", a.desired_capacity)]
+                        .iter()
+                        .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
+                        .collect();
+                format!("{} at {} ({})", a.name, a.start_time.format("%Y-%m-%d %H:%M UTC"), sizes.join(", "))
+            })
+            .collect();
+        if !within.is_empty() {
+            notes.push(format!(
+                "{} scheduled action{} of others run{} within this plan's hours: {}. Auto Scaling keeps the last one \
+                 that ran, so until prescale's next action it sets the group, floor or not",
+                within.len(),
+                if within.len() == 1 { "" } else { "s" },
+                if within.len() == 1 { "s" } else { "" },
+                within.join("; ")
+            ));
+        }
+        let policies: Vec<&str> =
+            state.policies.iter().filter(|p| !prescale_plan::is_owned(&p.name)).map(|p| p.name.as_str()).collect();
+        if !policies.is_empty() {
+            notes.push(format!(
+                "the group also has scaling policies of others ({}): Auto Scaling scales out on whichever asks for \
+                 the most capacity and in only when all of them agree",
+                policies.join(", ")
+            ));
+        }
+        if let Some(g) = g
+            && !owned
+            && let Some(lowest) = put_actions(changes).filter_map(|a| a.min_size).min()
+            && state.bounds.min() > g.min_size
+            && lowest < state.bounds.min()
+        {
+            let min = state.bounds.min();
+            notes.push(format!(
+                "the group's MinSize is {min}, above the configured min_size {}, and prescale has nothing on it yet: \
+                 this plan lowers it (to {lowest}). If {min} is a floor the group must keep, set min_size = {min} in \
+                 the configuration",
+                g.min_size
+            ));
+        }
+        // With max_breach = "raise" every plan sets the configured MaxSize: a group whose own
+        // MaxSize lies above anything prescale sets is lowered, which the owners should know.
+        if let Some(g) = g
+            && let Ok(ps) = ctx.config.plan_settings(g)
+            && let Some(sets) = put_actions(changes).filter_map(|a| a.max_size).min()
+            && state.bounds.max() > ps.ceiling()
+        {
+            let max = state.bounds.max();
+            notes.push(format!(
+                "the group's MaxSize is {max}, above anything prescale sets (max_size {}, {} for a peak): this plan \
+                 sets it to {sets}, which also caps the reactive policies. If {max} is the group's limit, set \
+                 max_size = {max} in the configuration",
+                g.max_size,
+                ps.ceiling()
+            ));
+        }
+    }
+    if kind == "revert"
+        && owned
+        && let Some(g) = g
+    {
+        if state.bounds.min() > g.min_size {
+            notes.push(format!(
+                "MinSize is {}, above the configured min_size {}: if a prescale floor set it, revert removes the \
+                 action that would have lowered it. Revert changes no group setting; lower it with `aws autoscaling \
+                 update-auto-scaling-group --auto-scaling-group-name {group} --min-size {}`",
+                state.bounds.min(),
+                g.min_size,
+                g.min_size
+            ));
+        }
+        if state.bounds.max() > g.max_size {
+            notes.push(format!(
+                "MaxSize is {}, above the configured max_size {}: if a prescale action raised it for a peak, revert \
+                 removes the action that would have put it back. Revert changes no group setting; restore it with \
+                 `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} --max-size {}`",
+                state.bounds.max(),
+                g.max_size,
+                g.max_size
+            ));
+        }
+    }
+    notes
+}
+
 #[derive(Clone, Copy)]
 pub(crate) struct Run<'a> {
     kind: &'static str,
@@ -405,192 +564,15 @@ pub(crate) fn carry_out(
             }
         };
         r.changes = changes_for(group, &state);
-        // Floors are planned within the configured bounds: a group whose MaxSize is lower cannot
-        // take the higher ones (Auto Scaling fails such an action when it runs).
-        let top = r
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::PutScheduledAction { new, .. } if new.max_size.is_none() => new.min_size,
-                _ => None,
-            })
-            .max();
         if run.kind == "apply"
-            && let Some(top) = top
-            && top > state.bounds.max()
+            && let Some(error) = over_action_limit(&state, &r.changes)
         {
-            r.notes.push(format!(
-                "the group's MaxSize is {}, below floors of up to {top} in this plan: those actions will fail when \
-                 they run. Set max_size in the configuration to the group's, or raise the group's MaxSize",
-                state.bounds.max()
-            ));
+            r.error = Some(error);
+            r.changes.clear();
+            results.push(r);
+            continue;
         }
-        // Auto Scaling holds at most 125 scheduled actions per group, its owners' included: a plan
-        // that would pass that fails part-way, so it is not started.
-        if run.kind == "apply" {
-            let (mut ours, theirs) = state.scheduled_actions.iter().fold((0usize, 0usize), |(o, t), a| {
-                if prescale_plan::is_owned(&a.name) { (o + 1, t) } else { (o, t + 1) }
-            });
-            for c in &r.changes {
-                match c {
-                    Change::PutScheduledAction { old: None, .. } => ours += 1,
-                    Change::DeleteScheduledAction { .. } => ours = ours.saturating_sub(1),
-                    _ => {}
-                }
-            }
-            let limit = prescale_plan::MAX_ACTIONS_PER_GROUP;
-            if ours + theirs > limit {
-                let room = limit.saturating_sub(theirs);
-                let hint = if room >= 2 {
-                    format!(
-                        "set [plan] max_actions to at most {room} (or remove scheduled actions the group no longer needs)"
-                    )
-                } else {
-                    "remove scheduled actions the group no longer needs: a plan needs room for at least 2".to_string()
-                };
-                r.error = Some(format!(
-                    "the plan's {ours} scheduled actions and the {theirs} others already on the group make {}, over \
-                     Auto Scaling's {limit} per group: nothing was changed on it\nhint: {hint}",
-                    ours + theirs
-                ));
-                r.changes.clear();
-                results.push(r);
-                continue;
-            }
-        }
-        // Others' scheduled actions within the plan's hours change MinSize under prescale's floors
-        // (the later action wins until the next one), and others' policies scale beside its own.
-        if run.kind == "apply" {
-            let last = r
-                .changes
-                .iter()
-                .filter_map(|c| match c {
-                    Change::PutScheduledAction { new, .. } => Some(new.start_time),
-                    _ => None,
-                })
-                .chain(
-                    state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).map(|a| a.start_time),
-                )
-                .max();
-            let within: Vec<String> = state
-                .scheduled_actions
-                .iter()
-                .filter(|a| !prescale_plan::is_owned(&a.name) && last.is_some_and(|l| a.start_time <= l))
-                .map(|a| {
-                    let sizes: Vec<String> =
-                        [("MinSize", a.min_size), ("MaxSize", a.max_size), ("desired", a.desired_capacity)]
-                            .iter()
-                            .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
-                            .collect();
-                    format!("{} at {} ({})", a.name, a.start_time.format("%Y-%m-%d %H:%M UTC"), sizes.join(", "))
-                })
-                .collect();
-            if !within.is_empty() {
-                r.notes.push(format!(
-                    "{} scheduled action{} of others run{} within this plan's hours: {}. Auto Scaling keeps the last \
-                     one that ran, so until prescale's next action it sets the group, floor or not",
-                    within.len(),
-                    if within.len() == 1 { "" } else { "s" },
-                    if within.len() == 1 { "s" } else { "" },
-                    within.join("; ")
-                ));
-            }
-            let policies: Vec<&str> =
-                state.policies.iter().filter(|p| !prescale_plan::is_owned(&p.name)).map(|p| p.name.as_str()).collect();
-            if !policies.is_empty() {
-                r.notes.push(format!(
-                    "the group also has scaling policies of others ({}): Auto Scaling scales out on whichever asks \
-                     for the most capacity and in only when all of them agree",
-                    policies.join(", ")
-                ));
-            }
-        }
-        // Whether prescale has anything on the group: a group it never managed has bounds that
-        // are its owners', not a floor's.
-        let owned = state.policies.iter().any(|p| prescale_plan::is_owned(&p.name))
-            || state.scheduled_actions.iter().any(|a| prescale_plan::is_owned(&a.name))
-            || state.alarms.iter().any(|a| prescale_plan::is_owned(&a.name));
-        let lowest = r
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::PutScheduledAction { new, .. } => new.min_size,
-                _ => None,
-            })
-            .min();
-        if run.kind == "apply"
-            && !owned
-            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
-            && let Some(lowest) = lowest
-            && state.bounds.min() > g.min_size
-            && lowest < state.bounds.min()
-        {
-            r.notes.push(format!(
-                "the group's MinSize is {}, above the configured min_size {}, and prescale has nothing on it yet: \
-                 this plan lowers it (to {lowest}). If {} is a floor the group must keep, set min_size = {} in the \
-                 configuration",
-                state.bounds.min(),
-                g.min_size,
-                state.bounds.min(),
-                state.bounds.min()
-            ));
-        }
-        // With max_breach = "raise" every plan sets the configured MaxSize: a group whose own
-        // MaxSize lies above anything prescale sets is lowered, which the owners should know.
-        let sets_max = r
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::PutScheduledAction { new, .. } => new.max_size,
-                _ => None,
-            })
-            .min();
-        if run.kind == "apply"
-            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
-            && let Ok(ps) = ctx.config.plan_settings(g)
-            && let Some(sets) = sets_max
-            && state.bounds.max() > ps.ceiling()
-        {
-            r.notes.push(format!(
-                "the group's MaxSize is {}, above anything prescale sets (max_size {}, {} for a peak): this plan sets it \
-                 to {sets}, which also caps the reactive policies. If {} is the group's limit, set max_size = {} in the \
-                 configuration",
-                state.bounds.max(),
-                g.max_size,
-                ps.ceiling(),
-                state.bounds.max(),
-                state.bounds.max()
-            ));
-        }
-        if run.kind == "revert"
-            && owned
-            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
-            && state.bounds.min() > g.min_size
-        {
-            r.notes.push(format!(
-                "MinSize is {}, above the configured min_size {}: if a prescale floor set it, revert removes the \
-                 action that would have lowered it. Revert changes no group setting; lower it with `aws autoscaling \
-                 update-auto-scaling-group --auto-scaling-group-name {group} --min-size {}`",
-                state.bounds.min(),
-                g.min_size,
-                g.min_size
-            ));
-        }
-        if run.kind == "revert"
-            && owned
-            && let Some(g) = ctx.config.groups.iter().find(|g| &g.name == group)
-            && state.bounds.max() > g.max_size
-        {
-            r.notes.push(format!(
-                "MaxSize is {}, above the configured max_size {}: if a prescale action raised it for a peak, \
-                 revert removes the action that would have put it back. Revert changes no group setting; \
-                 restore it with `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} \
-                 --max-size {}`",
-                state.bounds.max(),
-                g.max_size,
-                g.max_size
-            ));
-        }
+        r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
         if let Some(log) = audit.as_mut()
             && !r.changes.is_empty()
         {

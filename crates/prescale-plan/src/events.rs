@@ -474,8 +474,8 @@ mod tests {
         assert!(r[2].decision().why.contains("only its part within the forecast horizon"));
     }
 
-    #[test]
-    fn an_event_that_lowers_the_forecast_says_how_low_the_floors_go() {
+    /// A flat load of 1,000 for 8 h, at 100 per instance (10 instances).
+    fn flat_and_settings() -> (Forecast, PlanSettings) {
         let f = Forecast::new("t", t0(), 300, vec![1000.0; 96], vec![]).unwrap();
         let s = PlanSettings {
             bounds: CapacityBounds::new(1, 100).unwrap(),
@@ -483,9 +483,15 @@ mod tests {
             target_utilization: 1.0,
             quantile: 0.5,
             lead_time: Duration::minutes(10),
-            min_hold: Duration::zero(),
             ..PlanSettings::default()
         };
+        (f, s)
+    }
+
+    #[test]
+    fn an_event_that_lowers_the_forecast_says_how_low_the_floors_go() {
+        let (f, s) = flat_and_settings();
+        let s = PlanSettings { min_hold: Duration::zero(), ..s };
         let e = ev("maintenance", 120, 240, EventEffect::Multiplier { factor: 0.4 });
         let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
         let d = &p.plan.decisions[1];
@@ -494,15 +500,7 @@ mod tests {
 
     #[test]
     fn the_plan_ramps_up_lead_time_ahead_and_comes_down_after() {
-        let f = Forecast::new("t", t0(), 300, vec![1000.0; 96], vec![]).unwrap();
-        let s = PlanSettings {
-            bounds: CapacityBounds::new(1, 100).unwrap(),
-            capacity_per_instance: 100.0,
-            target_utilization: 1.0,
-            quantile: 0.5,
-            lead_time: Duration::minutes(10),
-            ..PlanSettings::default()
-        };
+        let (f, s) = flat_and_settings();
         let e = ev("Black Friday", 120, 240, EventEffect::Multiplier { factor: 3.0 });
         let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
         let floors: Vec<(i64, u32)> = p
