@@ -838,7 +838,8 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             writeln!(
                 out,
                 "prescale's plan for the test day (forecast on the ordinary days only) holds floors up to {floor} instances: \
-                 the test is met by its reactive fallback (target tracking)"
+                 the test is met by its reactive fallback ({})",
+                if s.step.enabled { "target tracking and step scaling" } else { "target tracking" }
             )?;
         }
         let priced = r.results.iter().any(|x| x.dollars.is_some());
@@ -970,6 +971,9 @@ pub fn what_if(
     let mut t = table(&header);
     for r in rows {
         let extra = r.hours_with - r.hours_without;
+        // The difference of the two columns as shown, so that the row adds up.
+        let tenth = |v: f64| (v * 10.0).round() / 10.0;
+        let shown = tenth(r.hours_with) - tenth(r.hours_without);
         let mut cells = vec![
             r.group.clone(),
             if r.applied == r.events.len() {
@@ -981,7 +985,7 @@ pub fn what_if(
             r.peak_with.to_string(),
             format!("{:.1}", r.hours_without),
             format!("{:.1}", r.hours_with),
-            format!("{extra:+.1}"),
+            format!("{shown:+.1}"),
         ];
         if priced {
             cells.push(r.price.map_or("-".into(), |p| format!("{:+.2}", extra * p)));

@@ -482,6 +482,17 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     assert!(err.contains("web-prod/requests: its newest data ends at 2026-11-23 00:00 UTC, 6.0 h before now"), "{err}");
     assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(!out.join("plan.json").exists(), "no plan from stale load");
+    // A what-if trial at that hour leaves the same groups out, and fails the same way.
+    let (code, text, err) =
+        run(prescale().args(["--now", "2026-11-23T06:00:00Z", "--out"]).arg(&out).args(["plan", "--what-if"]));
+    assert!(code == 1 && err.contains("3 groups not planned"), "{text}\n{err}");
+    // The forecasts were made: a metric the group does not have is named as such, with its own.
+    let (code, _, err) =
+        run(prescale().arg("--out").arg(&out).args(["forecast", "show", "--group", "web-prod", "--metric", "nope"]));
+    assert!(
+        code == 1 && err.contains("group web-prod has no metric \"nope\"") && err.contains("are requests"),
+        "{err}"
+    );
     // A backtest threshold no forecast can meet: the same, with the backtest as the reason.
     let cfg = tmp.path().join("strict.toml");
     let text =
@@ -641,9 +652,9 @@ fn csv_rows(out: &str) -> Vec<Vec<f64>> {
 }
 
 #[test]
-fn rows_without_a_value_at_the_end_are_slots_the_series_missed() {
-    // The last three hours are NaN: the forecast starts after the file's last row, not three
-    // hours in the past, and the fill says when the series stopped reporting.
+fn rows_without_a_value_at_the_end_are_said_not_filled() {
+    // The last three hours are NaN: the series ends at its last value, the forecast starts
+    // after it, and the user is told that this is three hours before the file's last row.
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("tail.csv");
     let rfc = |t: i64| chrono::DateTime::from_timestamp(t, 0).unwrap().to_rfc3339();
@@ -655,8 +666,13 @@ fn rows_without_a_value_at_the_end_are_slots_the_series_missed() {
     let (code, out, err) =
         run(prescale().args(["forecast", "show", "--horizon", "1h", "--format", "csv", "--input"]).arg(&p));
     assert_eq!(code, 0, "{err}");
-    assert!(out.lines().nth(1).unwrap().starts_with("2026-10-30T00:00:00"), "{out}");
-    assert!(err.contains("carried forward") && err.contains("the series stopped reporting then"), "{err}");
+    assert!(out.lines().nth(1).unwrap().starts_with("2026-10-29T21:00:00"), "{out}");
+    assert!(
+        err.contains("its rows after 2026-10-29T20:55:00Z have no value (up to 2026-10-29T23:55:00Z)")
+            && err.contains("starts 3.0 h before the file's last row"),
+        "{err}"
+    );
+    assert!(!err.contains("carried forward"), "nothing invented: {err}");
 }
 
 #[test]

@@ -545,7 +545,7 @@ fn the_chart_has_a_panel_per_policy_inside_its_view_box_and_keeps_a_one_minute_s
     let svg = parse_svg(&text);
     assert_eq!(svg.panels, ["reactive", "static", "oracle"]);
     assert_eq!(svg.frames.len(), 3);
-    for t in ["demand", "serving capacity", "time (UTC)", "load per minute", "2026-01-"] {
+    for t in ["demand", "serving capacity", "time (UTC)", "load (the trace's units per step)", "2026-01-"] {
         assert!(text.contains(t), "{t} missing");
     }
     assert_eq!(svg.paths.len(), 6, "demand and capacity per panel");

@@ -564,6 +564,7 @@ pub(crate) fn carry_out(
             }
         };
         r.changes = changes_for(group, &state);
+        r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
         if run.kind == "apply"
             && let Some(error) = over_action_limit(&state, &r.changes)
         {
@@ -572,7 +573,6 @@ pub(crate) fn carry_out(
             results.push(r);
             continue;
         }
-        r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
         if let Some(log) = audit.as_mut()
             && !r.changes.is_empty()
         {

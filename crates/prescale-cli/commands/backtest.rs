@@ -94,7 +94,13 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         let held = Duration::seconds(s.len() as i64 * s.step_secs());
         if rows.is_empty() && held < settings.horizon + Duration::days(2) {
             let hint = if held > Duration::days(2) + Duration::hours(1) {
-                "backtest a shorter horizon from fewer origins (e.g. --horizon 12h --origins 1), or ingest more history"
+                if args.input.is_some() {
+                    "backtest a shorter horizon from fewer origins (e.g. --horizon 12h --origins 1), or give a file \
+                     with more history"
+                } else {
+                    "backtest a shorter horizon from fewer origins (e.g. --horizon 12h --origins 1), or ingest more \
+                     history"
+                }
             } else if args.input.is_some() {
                 "a file with more history: two days plus the horizon at the least (two days and some hours with a \
                  short --horizon)"

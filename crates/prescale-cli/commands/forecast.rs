@@ -264,12 +264,15 @@ pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
 /// grid policy (the configuration's `[ingest] grid`, or the default without one), repairing what it
 /// must and saying so.
 pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series> {
-    read_input_as_of(path, config, None)
+    read_input_as_of(path, config, None, false)
 }
 
 /// [`read_input`], keeping only the rows stamped before `now` (`--now` given as the text after
-/// the flag): the file as it stood then, so that no later row fills or shapes its end.
-fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>) -> Result<Series> {
+/// the flag): the file as it stood then, so that no later row fills or shapes its end. With
+/// `keep_phase`, stamps that all lie one offset off the epoch's grid (hourly at :30) keep their
+/// phase, so that a forecast's rows follow the file's (`forecast show`; a replay keeps the grid,
+/// whose midnights its nightly plans run at).
+fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>, keep_phase: bool) -> Result<Series> {
     let default = GridPolicy::default();
     let grid = config.map_or(&default, |c| &c.ingest.grid);
     let mut raw = match path.extension().and_then(|e| e.to_str()) {
@@ -283,26 +286,26 @@ fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>) -> 
         .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
     // Longer gaps than the policy fills stay missing: each command then says what it does with them.
     let (series, report) = regularize(&raw, step, grid).with_context(|| path.display().to_string())?;
-    // Rows at the end without a value (NaN, empty) are slots the series missed, not slots that
-    // never came: the grid runs to the last stamp, so the forecast starts after it and the fill
-    // names when the series stopped reporting (it started after the last finite row before).
-    let series = match raw.iter().map(|s| s.ts).max() {
-        Some(last) => {
-            // The last stamp's slot, rounded as the grid rounds (to the nearest, a tie up).
-            let slots = ((last - series.start()).num_seconds() + step / 2).div_euclid(step) + 1;
-            let mut values = series.values().to_vec();
-            if slots > values.len() as i64 {
-                values.resize(slots as usize, f64::NAN);
-            }
-            Series::new(series.start(), step, values)?
-        }
-        None => series,
-    };
+    // Rows at the end without a value (NaN, empty): the series ends at its last value, and the
+    // forecast starts after it, before the file's last row. Said, not filled: how long the
+    // source has been silent is the user's to judge, and a stray row a year on must not become
+    // a year of invented load.
+    let last_row = raw.iter().map(|s| s.ts).max();
+    if let Some(last) = last_row.filter(|l| *l >= series.end()) {
+        warn!(
+            "{}: its rows after {} have no value (up to {}): the series ends there, and a forecast from it starts \
+             {:.1} h before the file's last row",
+            path.display(),
+            (series.end() - chrono::Duration::seconds(step)).format("%Y-%m-%dT%H:%M:%SZ"),
+            last.format("%Y-%m-%dT%H:%M:%SZ"),
+            (last - series.end()).num_minutes() as f64 / 60.0 + step as f64 / 3600.0
+        );
+    }
     // Stamps that all lie the same offset off the epoch's grid (hourly at :30) keep their phase:
     // the forecast's rows then follow the file's, not the grid's half a step later.
     let first_finite = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts).min();
     let (series, kept_phase) = match (report.offset_ms, first_finite) {
-        (Some(_), Some(first)) if (first - series.start()).num_seconds().abs() < step => {
+        (Some(_), Some(first)) if keep_phase && (first - series.start()).num_seconds().abs() < step => {
             let shift = first - series.start();
             (Series::new(series.start() + shift, step, series.values().to_vec())?, true)
         }
@@ -392,7 +395,7 @@ fn as_of(raw: Vec<RawSample>, text: &str, path: &Path) -> Result<Vec<RawSample>>
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
     let config = g.config.as_deref().map(Config::load).transpose()?;
-    let series = read_input_as_of(path, config.as_ref(), g.now.as_deref())?;
+    let series = read_input_as_of(path, config.as_ref(), g.now.as_deref(), true)?;
     let step = series.step_secs();
     let text = args.horizon.as_deref().unwrap_or("48h");
     let horizon = parse_horizon(text)?;
@@ -448,7 +451,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         bail!(
             "group {name} has no metric {:?}\nhint: its metrics are {}",
             args.metric.as_deref().unwrap_or_default(),
-            known.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(", ")
+            known.iter().map(|k| k.metric.clone()).collect::<Vec<_>>().join(", ")
         );
     }
     let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).map_err(|e| match e {

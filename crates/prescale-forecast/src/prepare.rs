@@ -143,8 +143,35 @@ pub fn history_warnings(history: &Series, bounds: &crate::transform::Bounds) -> 
              negative, say so (--min 0, or min = 0 in its [[groups.metrics]])"
         ));
     }
+    out.extend(spikes(v));
     out.extend(recent_drop(history));
     out
+}
+
+/// A few values a thousand times the series' typical size or more (its median absolute value):
+/// a unit mistake or a glitch more often than load. The engine's models see them clipped as incidents,
+/// but the user should hear of them.
+fn spikes(v: &[f64]) -> Option<String> {
+    let abs: Vec<f64> = v.iter().filter(|x| x.is_finite()).map(|x| x.abs()).collect();
+    let typical = crate::point::upper_median(&abs);
+    if typical.is_nan() || typical <= 0.0 {
+        return None;
+    }
+    let big: Vec<f64> = abs.iter().copied().filter(|x| *x >= 1000.0 * typical).collect();
+    let top = big.iter().copied().fold(0.0, f64::max);
+    // Rare ones only: where more than 1 % of the values are that high, the series is bursty by
+    // nature (network bytes at a tiny median), not glitched.
+    (!big.is_empty() && big.len() * 100 <= abs.len()).then(|| {
+        format!(
+            "{} value{} of the history at 1000 × its median size ({}) or more, up to {}: a unit mistake or a glitch? \
+             The engine's models treat them as incidents (they do not come back in the forecast); a single model \
+             (--model) may not",
+            big.len(),
+            if big.len() == 1 { "" } else { "s" },
+            fmt_value(typical),
+            fmt_value(top)
+        )
+    })
 }
 
 fn recent_drop(history: &Series) -> Option<String> {
@@ -318,6 +345,22 @@ mod tests {
         // A series that is often negative (a balance, a temperature) is not questioned.
         let swing: Vec<f64> = cycle(4).iter().map(|x| x - 60.0).collect();
         assert!(!history_warnings(&series(swing), &Default::default()).join(" ").contains("below zero"));
+    }
+
+    #[test]
+    fn a_rare_value_a_thousand_times_the_median_is_named_and_bursty_series_are_not() {
+        let mut v = cycle(14);
+        v[100] = 1e9;
+        let w = history_warnings(&series(v.clone()), &Default::default()).join("\n");
+        assert!(
+            w.contains("1 value of the history at 1000 × its median size") && w.contains("up to 1000000000"),
+            "{w}"
+        );
+        // One value in twenty that high is the series' nature (bursts on a tiny median), not a glitch.
+        for x in v.iter_mut().step_by(20) {
+            *x = 1e9;
+        }
+        assert!(!history_warnings(&series(v), &Default::default()).join(" ").contains("median size"));
     }
 
     #[test]

@@ -72,6 +72,19 @@ fn label(v: f64) -> String {
     }
 }
 
+/// A whole number with thousands separators (`6,492`).
+fn thousands(v: f64) -> String {
+    let digits = format!("{:.0}", v.abs());
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if v < 0.0 { format!("-{out}") } else { out }
+}
+
 /// The time-axis tick interval in minutes: the smallest that gives at most 8 ticks.
 fn tick_minutes(span: usize) -> i64 {
     [10, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080, 20160, 40320]
@@ -133,7 +146,7 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
         "{} to {} UTC · capacity {} per instance · target {:.0} % · boot {} min",
         t_of(range.start).format("%Y-%m-%d %H:%M"),
         t_of(range.end).format("%Y-%m-%d %H:%M"),
-        label((cap * 100.0).round() / 100.0),
+        if cap >= 100.0 { thousands(cap.round()) } else { format!("{:.2}", cap) },
         r.settings.target_utilization * 100.0,
         r.settings.boot_mins
     );
@@ -273,7 +286,7 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
     let mid = TOP + (height - TOP - BOTTOM) / 2.0;
     let _ = writeln!(
         w,
-        r#"<text x="16" y="{mid:.1}" text-anchor="middle" transform="rotate(-90 16 {mid:.1})">load per minute (trace units)</text>"#
+        r#"<text x="16" y="{mid:.1}" text-anchor="middle" transform="rotate(-90 16 {mid:.1})">load (the trace's units per step)</text>"#
     );
     let _ = writeln!(w, "</svg>");
     s
@@ -282,6 +295,14 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_numbers_read_with_thousands_separators() {
+        assert_eq!(thousands(6492.0), "6,492");
+        assert_eq!(thousands(1_234_567.0), "1,234,567");
+        assert_eq!(thousands(100.0), "100");
+        assert_eq!(thousands(-2500.0), "-2,500");
+    }
 
     #[test]
     fn nice_rounds_up_to_a_readable_scale() {
