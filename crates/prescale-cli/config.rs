@@ -445,7 +445,8 @@ pub fn demo_dir() -> Result<PathBuf> {
         return Ok(built);
     }
     bail!(
-        "the demo data (data/demo/) is not here\nhint: run prescale from its repository checkout, or give a configuration with --config"
+        "the demo data (data/demo/) is not here\nhint: `prescale demo generate` writes it into ./data/demo, where \
+         the demo then runs from; or run prescale from its repository checkout, or give a configuration with --config"
     )
 }
 

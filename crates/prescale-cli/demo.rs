@@ -122,7 +122,9 @@ fn render(shape: &Shape) -> String {
     out
 }
 
-/// Writes the demo CSV files into `dir`.
+/// Writes the demo CSV files into `dir`, and the demo's configuration where `dir` has none (so
+/// that `data/demo` made in any folder is a demo the binary finds there, away from its checkout;
+/// an edited configuration is kept).
 pub fn generate(dir: &Path) -> Result<Vec<String>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut written = Vec::new();
@@ -131,12 +133,30 @@ pub fn generate(dir: &Path) -> Result<Vec<String>> {
         std::fs::write(&p, render(&s)).with_context(|| format!("cannot write {}", p.display()))?;
         written.push(p.display().to_string());
     }
+    let config = dir.join("prescale.toml");
+    if !config.exists() {
+        std::fs::write(&config, crate::config::DEMO_CONFIG)
+            .with_context(|| format!("cannot write {}", config.display()))?;
+        written.push(config.display().to_string());
+    }
     Ok(written)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generate_makes_a_whole_demo_and_keeps_an_edited_configuration() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data/demo");
+        let written = generate(&dir).unwrap();
+        assert_eq!(written.len(), shapes().len() + 1, "{written:?}");
+        assert_eq!(std::fs::read_to_string(dir.join("prescale.toml")).unwrap(), crate::config::DEMO_CONFIG);
+        std::fs::write(dir.join("prescale.toml"), "# edited").unwrap();
+        assert_eq!(generate(&dir).unwrap().len(), shapes().len());
+        assert_eq!(std::fs::read_to_string(dir.join("prescale.toml")).unwrap(), "# edited");
+    }
 
     #[test]
     fn committed_demo_data_is_what_the_generator_makes() {
