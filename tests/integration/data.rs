@@ -43,6 +43,25 @@ fn parquet_files_are_a_metric_source() {
         .unwrap();
     assert_eq!((s.grid.non_finite, s.grid.interpolated, s.after), (1, 1, 100));
     assert_eq!(store.read(&id).unwrap().values()[7], 7.0);
+
+    // The same stamps as epoch milliseconds in an Int64 column: read as a CSV's epoch numbers.
+    let epoch = tmp.path().join("epoch.parquet");
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("ts", DataType::Int64, false),
+        Field::new("value", DataType::Float64, true),
+    ]));
+    let ms: Vec<i64> = (0..100).map(|i| (t0 + i * 60) * 1000).collect();
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(ms)), Arc::new(Float64Array::from((0..100).map(f64::from).collect::<Vec<_>>()))],
+    )
+    .unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(std::fs::File::create(&epoch).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let raw = prescale_store::read_parquet_samples(&epoch).unwrap();
+    assert_eq!(raw.len(), 100);
+    assert_eq!((raw[0].ts.timestamp(), raw[99].ts.timestamp()), (t0, t0 + 99 * 60));
 }
 
 #[test]

@@ -209,7 +209,13 @@ pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> 
             }
             DataType::Utf8 => tcol.as_string::<i32>().iter().map(|s| s.and_then(parse_timestamp)).collect(),
             DataType::LargeUtf8 => tcol.as_string::<i64>().iter().map(|s| s.and_then(parse_timestamp)).collect(),
-            other => return Err(err(format!("timestamp column has type {other}; expected a timestamp or text"))),
+            // Epoch numbers, read as a CSV's are: seconds, milliseconds, micro- or nanoseconds by size.
+            DataType::Int64 => tcol.as_primitive::<Int64Type>().iter().map(|v| v.and_then(from_epoch)).collect(),
+            other => {
+                return Err(err(format!(
+                    "timestamp column has type {other}; expected a timestamp, text or epoch numbers (Int64)"
+                )));
+            }
         };
         let vcol = batch.column(vi);
         let values: Vec<f64> = match vcol.data_type() {
