@@ -152,7 +152,7 @@ impl MetricSource for CloudWatchSource {
 /// Whether a statistic counts events (`Sum`, `SampleCount`), for which a period with no datapoint
 /// holds none: CloudWatch publishes no datapoint for an ALB that served no request.
 pub fn counts_events(stat: &str) -> bool {
-    stat.eq_ignore_ascii_case("Sum") || stat.eq_ignore_ascii_case("SampleCount")
+    prescale_core::Aggregate::of_statistic(stat) == prescale_core::Aggregate::Sum
 }
 
 /// Adds a 0 for every period of `step_secs` without a sample between two samples, and returns
@@ -162,19 +162,15 @@ pub fn counts_events(stat: &str) -> bool {
 /// data asked for at 1 minute) are not zeros in between, and ingest warns of the period.
 pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64) -> usize {
     samples.sort_by_key(|s| s.ts);
-    if samples.len() < 2 || step_secs <= 0 {
-        return 0;
-    }
-    let mut gaps: Vec<i64> = samples.windows(2).map(|w| (w[1].ts - w[0].ts).num_seconds()).collect();
-    gaps.sort_unstable();
-    if gaps[gaps.len() / 2] * 2 > step_secs * 3 {
+    if step_secs <= 0 || prescale_core::median_spacing_ms(samples).is_none_or(|ms| ms * 2 > step_secs * 3000) {
         return 0;
     }
     let step = Duration::seconds(step_secs);
     let mut zeros = Vec::new();
     for w in samples.windows(2) {
         let mut t = w[0].ts + step;
-        while t + step <= w[1].ts + Duration::seconds(step_secs / 2) && t < w[1].ts {
+        // Up to half a period before the next sample (whose own period that is).
+        while t + step <= w[1].ts + Duration::seconds(step_secs / 2) {
             zeros.push(RawSample::new(t, 0.0));
             t += step;
         }

@@ -390,11 +390,9 @@ fn over_action_limit(state: &GroupState, changes: &[Change]) -> Option<String> {
 fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: &[Change]) -> Vec<String> {
     let mut notes = Vec::new();
     let g = ctx.config.groups.iter().find(|g| g.name == group);
-    // Whether prescale has anything on the group: a group it never managed has bounds that are
-    // its owners', not a floor's.
-    let owned = state.policies.iter().any(|p| prescale_plan::is_owned(&p.name))
-        || state.scheduled_actions.iter().any(|a| prescale_plan::is_owned(&a.name))
-        || state.alarms.iter().any(|a| prescale_plan::is_owned(&a.name));
+    // Whether prescale has anything on the group (what a revert would remove): a group it never
+    // managed has bounds that are its owners', not a floor's.
+    let owned = !prescale_plan::revert(state).is_empty();
     if kind == "apply" {
         // Floors are planned within the configured bounds: a group whose MaxSize is lower cannot
         // take the higher ones (Auto Scaling fails such an action when it runs).

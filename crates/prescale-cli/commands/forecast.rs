@@ -296,9 +296,9 @@ fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>, kee
             "{}: its rows after {} have no value (up to {}): the series ends there, and a forecast from it starts \
              {:.1} h before the file's last row",
             path.display(),
-            (series.end() - chrono::Duration::seconds(step)).format("%Y-%m-%dT%H:%M:%SZ"),
+            series.ts(series.len() - 1).format("%Y-%m-%dT%H:%M:%SZ"),
             last.format("%Y-%m-%dT%H:%M:%SZ"),
-            (last - series.end()).num_minutes() as f64 / 60.0 + step as f64 / 3600.0
+            (last + chrono::Duration::seconds(step) - series.end()).num_minutes() as f64 / 60.0
         );
     }
     // Stamps that all lie the same offset off the epoch's grid (hourly at :30) keep their phase:
@@ -306,8 +306,7 @@ fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>, kee
     let first_finite = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts).min();
     let (series, kept_phase) = match (report.offset_ms, first_finite) {
         (Some(_), Some(first)) if keep_phase && (first - series.start()).num_seconds().abs() < step => {
-            let shift = first - series.start();
-            (Series::new(series.start() + shift, step, series.values().to_vec())?, true)
+            (Series::new(first, step, series.values().to_vec())?, true)
         }
         _ => (series, false),
     };

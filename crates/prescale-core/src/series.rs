@@ -246,20 +246,28 @@ impl Aggregate {
     }
 }
 
+/// The median spacing in milliseconds of the distinct stamps of the samples with a finite value
+/// (`None` under two of them): how far apart a source sends its samples.
+pub fn median_spacing_ms(raw: &[RawSample]) -> Option<i64> {
+    let mut ms: Vec<i64> = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts.timestamp_millis()).collect();
+    ms.sort_unstable();
+    ms.dedup();
+    let mut d: Vec<i64> = ms.windows(2).map(|w| w[1] - w[0]).collect();
+    if d.is_empty() {
+        return None;
+    }
+    let mid = d.len() / 2;
+    Some(*d.select_nth_unstable(mid).1)
+}
+
 impl Binning {
     /// [`Binning::Period`] when the samples' median spacing (of distinct stamps) is under 90 % of
     /// `step_secs` (samples at the step with jittering stamps stay [`Binning::Nearest`]).
     pub fn for_samples(raw: &[RawSample], step_secs: i64) -> Self {
-        let mut ms: Vec<i64> = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts.timestamp_millis()).collect();
-        ms.sort_unstable();
-        ms.dedup();
-        let mut d: Vec<i64> = ms.windows(2).map(|w| w[1] - w[0]).collect();
-        if d.is_empty() {
-            return Self::Nearest;
+        match median_spacing_ms(raw) {
+            Some(median) if median * 10 < step_secs * 1000 * 9 => Self::Period { spacing_ms: median },
+            _ => Self::Nearest,
         }
-        let mid = d.len() / 2;
-        let median = *d.select_nth_unstable(mid).1;
-        if median * 10 < step_secs * 1000 * 9 { Self::Period { spacing_ms: median } } else { Self::Nearest }
     }
 
     /// The slot (index since the Unix epoch) of an instant in milliseconds, on a grid of `step_ms`.
