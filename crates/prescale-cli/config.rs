@@ -430,6 +430,18 @@ pub struct MetricConfig {
     pub max: Option<f64>,
 }
 
+impl MetricConfig {
+    /// The metric's physical bounds: `min` and `max` as configured, and for CloudWatch's
+    /// `CPUUtilization` in an `AWS/` namespace (a percentage in each that has it) `max` 100 unless set, for
+    /// every statistic but the ones that add samples up (`Sum`, `SampleCount`).
+    pub fn bounds(&self) -> Bounds {
+        let percent = self.metric_name.as_deref() == Some("CPUUtilization")
+            && self.namespace.as_deref().is_some_and(|n| n.starts_with("AWS/"))
+            && !matches!(self.stat.as_deref(), Some("Sum" | "SampleCount"));
+        Bounds { min: self.min, max: self.max.or(percent.then_some(100.0)) }
+    }
+}
+
 /// The built-in demo configuration (its relative paths point into the demo data directory).
 pub const DEMO_CONFIG: &str = include_str!("../../data/demo/prescale.toml");
 
@@ -589,9 +601,7 @@ impl Config {
                         g.load_metric
                     );
                 }
-                Bounds { min: m.min, max: m.max }
-                    .validate()
-                    .map_err(|e| anyhow::anyhow!("group {:?} metric {:?}: {e}", g.name, m.name))?;
+                m.bounds().validate().map_err(|e| anyhow::anyhow!("group {:?} metric {:?}: {e}", g.name, m.name))?;
             }
         }
         if !(1..=1440).contains(&self.forecast.min_step_mins) {
@@ -643,6 +653,7 @@ impl Config {
             if !seen.insert(&g.name) {
                 bail!("group {:?} is listed twice", g.name);
             }
+            check_group_name(&g.name, g.reactive.step.enabled)?;
             CapacityBounds::new(g.min_size, g.max_size).with_context(|| format!("group {:?}", g.name))?;
             if g.max_size == 0 {
                 bail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
@@ -798,7 +809,7 @@ impl Config {
     /// The physical bounds of a group's metric (none for a derived series such as the load of a
     /// per-instance metric times the instances).
     pub fn bounds(&self, g: &GroupConfig, metric: &str) -> Bounds {
-        g.metrics.iter().find(|m| m.name == metric).map_or_else(Bounds::default, |m| Bounds { min: m.min, max: m.max })
+        g.metrics.iter().find(|m| m.name == metric).map_or_else(Bounds::default, MetricConfig::bounds)
     }
 
     /// How a group's metric is forecast beyond the model: `flags` (its holidays and events), the
@@ -905,6 +916,34 @@ const KNOWN_REGIONS: &[&str] = &[
     "cn-northwest-1",
 ];
 
+/// A group's name is its Auto Scaling group's (1 to 255 characters), and with step scaling on it
+/// is part of the names of prescale's two CloudWatch alarms, which may hold 255 characters too:
+/// refused here rather than by the API halfway through an apply.
+fn check_group_name(name: &str, step_alarms: bool) -> Result<()> {
+    let len = name.chars().count();
+    if name.trim().is_empty() || len > 255 {
+        bail!(
+            "group name {name:?} must be the Auto Scaling group's name: 1 to 255 characters, not blank (it has {len})"
+        );
+    }
+    if name.chars().any(char::is_control) {
+        bail!("group name {name:?} holds a control character, which no Auto Scaling group name can");
+    }
+    if step_alarms {
+        let longest = prescale_core::step_alarm_names(name).into_iter().map(|a| a.chars().count()).max().unwrap_or(0);
+        if longest > 255 {
+            bail!(
+                "group {:?}…: the names of its step-scaling alarms ({}<group>-step-out) would be {longest} \
+                 characters, over CloudWatch's 255\nhint: set [groups.reactive.step] enabled = false for this group \
+                 (target tracking alone), or use a shorter group name",
+                name.chars().take(40).collect::<String>(),
+                prescale_core::OWNED_PREFIX
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `[aws] region`: a name that cannot be a region (`US-EAST-1`, `us-east`, `useast1`) is refused;
 /// a well-formed one that is not a known region (`us-eats-1`) is warned about with the nearest
 /// known one: with a typo every call fails to reach an endpoint, which says little of why.
@@ -969,6 +1008,10 @@ mod tests {
         assert_eq!(nearest_region("ap-northeast-4"), "ap-northeast-1");
     }
 
+    fn long_name(n: usize) -> String {
+        format!("name = \"{}\"", "w".repeat(n))
+    }
+
     #[test]
     fn demo_config_parses_and_bad_ones_say_why() {
         let c = Config::demo().unwrap();
@@ -990,6 +1033,10 @@ mod tests {
             ("name = \"web-prod\"", "name = \"web-prod\"\nquantile = 1.5", "quantile = 1.5 must be in [0.5, 1)"),
             ("name = \"web-prod\"", "name = \"web-prod\"\ntarget_utilization = 3.0", "target_utilization = 3 must be"),
             ("period_secs = 300", "period_secs = 300\nlookback_days = 0", "lookback_days = 0 must be"),
+            ("name = \"web-prod\"", "name = \" \"", "1 to 255 characters, not blank"),
+            ("name = \"web-prod\"", "name = \"web\\nprod\"", "control character"),
+            ("name = \"web-prod\"", &long_name(240), "would be 258 characters, over CloudWatch's 255"),
+            ("name = \"web-prod\"", &long_name(256), "(it has 256)"),
             (
                 "file = \"web-prod-requests.csv\"",
                 "file = \"web-prod-requests.csv\"\n[[groups.metrics]]\nname = \"requests\"\nfile = \"x.csv\"",
@@ -1042,6 +1089,18 @@ mod tests {
         // Prices: the group's own, else [cost]'s.
         assert_eq!(c.price("api-prod"), Some(0.192));
         assert_eq!(c.price("web-prod"), Some(0.0832));
+        // CloudWatch's CPUUtilization is a percentage: bounded at 100 unless set; the request
+        // count is not bounded, and a CPU summed over samples is not a percentage.
+        let web = &c.groups[0];
+        assert_eq!(c.bounds(web, "cpu").max, Some(100.0));
+        assert_eq!(c.bounds(web, "requests").max, None);
+        let summed = text.replacen(
+            "metric_name = \"CPUUtilization\"\nstat = \"Average\"",
+            "metric_name = \"CPUUtilization\"\nstat = \"Sum\"",
+            1,
+        );
+        let c2 = Config::parse(&summed, Path::new("."), "x").unwrap();
+        assert_eq!(c2.bounds(&c2.groups[0], "cpu").max, None);
         // A statistic CloudWatch does not know, and [aws] settings out of range, are refused by name.
         let parse = |t: &str| Config::parse(t, Path::new("."), "x").map_err(|e| format!("{e:#}"));
         for stat in ["p99.9", "Sum", "tm99", "TM(10%:90%)", "IQM", "p0", "wm99.5"] {

@@ -348,6 +348,31 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     assert_eq!(aws.actions(group).len(), actions.len());
     assert_eq!(alarm("team-web-cpu-high"), foreign);
 
+    // 3b. The step-out policy's aggregation edited by hand: the next apply says so and puts it back.
+    let edited = aws.policy(group, "prescale-step-out");
+    aws.rt
+        .block_on(
+            aws.asg
+                .put_scaling_policy()
+                .auto_scaling_group_name(group)
+                .policy_name("prescale-step-out")
+                .policy_type("StepScaling")
+                .adjustment_type(edited.adjustment_type().unwrap())
+                .metric_aggregation_type("Maximum")
+                .set_step_adjustments(Some(edited.step_adjustments().to_vec()))
+                .set_min_adjustment_magnitude(edited.min_adjustment_magnitude())
+                .set_estimated_instance_warmup(edited.estimated_instance_warmup())
+                .send(),
+        )
+        .unwrap();
+    let text = nightly(true);
+    assert!(
+        text.contains("~ policy prescale-step-out: step scaling")
+            && text.contains("(was prescale-step-out: StepScaling with MetricAggregationType Maximum)"),
+        "{text}"
+    );
+    assert_eq!(aws.policy(group, "prescale-step-out").metric_aggregation_type(), Some("Average"));
+
     // 4. The step policy owns scale-in, 20 % of the group at a time: target tracking is rewritten
     // with scale-in disabled and the scale-in step in percent; the run after finds both as planned.
     let base = std::fs::read_to_string(&cfg).unwrap();

@@ -168,6 +168,16 @@ impl AutoScalingSink {
                     estimated_instance_warmup_secs: size(p.estimated_instance_warmup()),
                     disable_scale_in: t.disable_scale_in().unwrap_or(false),
                 },
+                // prescale writes its step policies with the Average; one edited to another
+                // aggregation by hand reads as a different kind, which the next apply puts back.
+                ("StepScaling", ..) if p.metric_aggregation_type().is_some_and(|a| a != "Average") => {
+                    PolicyKind::Other {
+                        policy_type: format!(
+                            "StepScaling with MetricAggregationType {}",
+                            p.metric_aggregation_type().unwrap_or_default()
+                        ),
+                    }
+                }
                 ("StepScaling", ..) => PolicyKind::StepScaling {
                     adjustment_type: p.adjustment_type().unwrap_or("ChangeInCapacity").to_string(),
                     steps: p
