@@ -249,8 +249,9 @@ fn bad_events_are_refused_with_a_reason() {
             vec!["--start", "2026-11-24T12:00:00Z", "--end", "2026-11-24T10:00:00Z", "--multiplier", "2"],
             "is not after its start",
         ),
-        (with(&["--multiplier", "0"]), "multiplier 0 must be a positive number"),
-        (with(&["--multiplier", "-2"]), "multiplier -2 must be a positive number"),
+        (with(&["--multiplier", "0"]), "multiplier 0 must be a number from 0.001 to 1000"),
+        (with(&["--multiplier", "-2"]), "multiplier -2 must be a number from"),
+        (with(&["--multiplier", "1e-300"]), "must be a number from 0.001"),
         (with(&["--peak", "0"]), "peak 0 must be a positive load"),
         (with(&[]), "say what the event does"),
         (
@@ -291,6 +292,19 @@ fn bad_events_are_refused_with_a_reason() {
     let (code, _, err) = add(&with(&["--multiplier", "2"]));
     assert_eq!(code, 1);
     assert!(err.contains("already has an event \"x\"") && err.contains("event remove"), "{err}");
+    // The same name retyped, other case and a space around it, is the same event.
+    let (code, _, err) =
+        run(demo(&out, &["event", "add", "--group", "web-prod", "--name", " X "]).args(with(&["--peak", "5"])));
+    assert_eq!(code, 1);
+    assert!(err.contains("already has an event \"x\""), "{err}");
+    // A what-if of that name replaces the stored one, and says so; a peak no group could serve
+    // (in other units) leaves the group out of the plan, and says why.
+    ok(&mut demo(&out, &["forecast", "fit", "--group", "web-prod"]));
+    let (code, _, err) =
+        run(demo(&out, &["plan", "--what-if", "--group", "web-prod", "--name", "X"]).args(with(&["--peak", "1e12"])));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("replaces the stored \"x\""), "{err}");
+    assert!(err.contains("an event's --peak in other units") && err.contains("check capacity_per_instance"), "{err}");
     let (code, _, err) = run(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "y"]));
     assert_eq!(code, 1);
     assert!(err.contains("no event \"y\" in group web-prod") && err.contains("\"x\" (ev-"), "{err}");
@@ -434,4 +448,36 @@ fn the_nightly_summary_shows_the_peak_the_events_shaped() {
     // The table's peak is the plan's (the details and plan.json), not the forecast before the event.
     let shown = format!("{} at", peak.round());
     assert!(after.contains("(events)") && after.replace(',', "").contains(&shown), "{shown}: {after}");
+}
+
+#[test]
+fn events_that_give_their_load_are_planned_without_a_forecast_to_trust() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    // No forecast passes this trust: the group gets the reactive policy only, but its events.
+    std::fs::write(&cfg, format!("{}\n[trust]\nmax_backtest_mase = 0.01\n", demo_config_text())).unwrap();
+    let out = tmp.path().join("out");
+    let base = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+        c
+    };
+    ok(&mut base(&["ingest", "--group", "web-prod"]));
+    ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    let add = |name: &str, fx: &[&str]| {
+        ok(base(&["event", "add", "--group", "web-prod", "--name", name])
+            .args(["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z"])
+            .args(fx));
+    };
+    add("peak", &["--peak", "90000"]);
+    add("growth", &["--multiplier", "2"]);
+    let (code, text, err) = run(&mut base(&["plan", "--group", "web-prod"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(text.contains("floors for its events only"), "{text}");
+    assert!(err.contains("event \"growth\"") && err.contains("not planned: a multiplier scales the forecast"), "{err}");
+    // 90,000 per 5 min at 2,500 × 70 % per instance, with 10 % headroom: 57, ahead of the start.
+    let f = floors(&out, "web-prod");
+    assert_eq!(floor_at(&f, t("2026-11-24T09:55:00Z")), 57, "{f:?}");
+    assert_eq!(floor_at(&f, t("2026-11-24T08:00:00Z")), 4, "{f:?}");
+    assert_eq!(floor_at(&f, t("2026-11-24T14:30:00Z")), 4, "{f:?}");
 }

@@ -101,22 +101,43 @@ pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>)
     Ok((plan_document(ctx, plans.into_iter().map(|p| p.plan).collect())?, held))
 }
 
-/// A group left out of the plan ([`make_plan`]): `group (why)`, and whether for stale load (else
-/// for a damaged file), which decides the remedy [`held_error`] gives.
+/// A group left out of the plan ([`make_plan`]): `group (why)`, and why, which decides the remedy
+/// [`held_error`] gives.
 #[derive(Debug, Clone)]
 pub struct Held {
     what: String,
-    stale: bool,
+    why: HeldFor,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeldFor {
+    /// The load stopped coming.
+    Stale,
+    /// Its metric or forecast file cannot be read.
+    Damaged,
+    /// The plan would need more instances than any group has: a unit mistake.
+    Implausible,
+}
+
+/// More instances than a plan for one group can mean: the load and `capacity_per_instance` are
+/// in different units (per minute and per period, requests and thousands), or an event's peak is.
+const IMPLAUSIBLE_INSTANCES: f64 = 100_000.0;
 
 /// The error that ends a run that left groups out of its plan ([`make_plan`]).
 pub(crate) fn held_error(held: &[Held]) -> String {
-    let stale = held.iter().filter(|h| h.stale).count();
+    let count = |k: HeldFor| held.iter().filter(|h| h.why == k).count();
+    let stale = count(HeldFor::Stale);
     let mut hints = Vec::new();
-    if stale < held.len() {
+    if count(HeldFor::Damaged) > 0 {
         hints.push(
             "move the damaged file aside (the warning names it), then `prescale ingest` and `prescale forecast fit` \
              rebuild it",
+        );
+    }
+    if count(HeldFor::Implausible) > 0 {
+        hints.push(
+            "check capacity_per_instance: the load one instance serves per period of the load metric, in its units \
+             (and the events' --peak, `prescale event list`)",
         );
     }
     if stale > 0 {
@@ -147,9 +168,10 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     let store = MetricStore::open(&ctx.store_dir)?;
     let mut events = EventStore::new(&ctx.store_dir).load()?;
     if let Some(t) = trial {
-        events.retain(|e| !(e.group() == t.group() && e.id() == t.id()));
+        events.retain(|e| !(e.group() == t.group() && (e.id() == t.id() || e.same_name(t.name()))));
         events.push(t.clone());
-        events.sort_by_key(Event::start);
+        // As the store keeps them, so the what-if plans what `plan` will once it is added.
+        events.sort_by(|a, b| (a.start(), a.name()).cmp(&(b.start(), b.name())));
     }
     if f.groups.is_empty() {
         for e in events.iter().filter(|e| !ctx.config.groups.iter().any(|g| g.name == e.group())) {
@@ -181,7 +203,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             && let Some(why) = stale(h, &ctx.config.trust, ctx.now)
         {
             warn!("{}: not planned, the floors in place stay: {why}", g.name);
-            held.push(Held { what: format!("{} ({why})", g.name), stale: true });
+            held.push(Held { what: format!("{} ({why})", g.name), why: HeldFor::Stale });
             continue;
         }
         let (forecast, why) = match table.read(&id) {
@@ -204,7 +226,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // Before anything is asked of the service for it: a group left out needs nothing more.
         if let Some(why) = damaged {
             warn!("{}: not planned, the floors in place stay: {why}", g.name);
-            held.push(Held { what: format!("{} ({why})", g.name), stale: false });
+            held.push(Held { what: format!("{} ({why})", g.name), why: HeldFor::Damaged });
             continue;
         }
         let mut settings = ctx.config.plan_settings(g)?;
@@ -226,16 +248,85 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 }
             }
         });
-        let mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
+        let mut mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
+        // Without a forecast to trust, the events that give their own load (a peak, a past
+        // window) are still planned, on a forecast of nothing but them; a multiplier has nothing
+        // to scale and is said to be left out.
+        let horizon_end = ctx.now + Duration::hours(ctx.config.forecast.horizon_hours);
+        let in_horizon = |e: &Event| e.end() > ctx.now && e.start() < horizon_end;
+        let events_only = match &forecast {
+            Some(_) => None,
+            None if mine.iter().any(|e| in_horizon(e) && !matches!(e.effect(), EventEffect::Multiplier { .. })) => {
+                for e in mine.iter().filter(|e| in_horizon(e) && matches!(e.effect(), EventEffect::Multiplier { .. })) {
+                    warn!(
+                        "{}: event {} not planned: a multiplier scales the forecast, and there is none to trust ({})",
+                        g.name,
+                        e.label(),
+                        why.as_deref().unwrap_or("no forecast")
+                    );
+                }
+                mine.retain(|e| !matches!(e.effect(), EventEffect::Multiplier { .. }));
+                let step = prescale_core::coarsened_step(
+                    ctx.config.ingest.period_secs,
+                    ctx.config.forecast.min_step_mins * 60,
+                );
+                let start = ctx.now.duration_trunc(Duration::seconds(step)).unwrap_or(ctx.now);
+                let n = ((horizon_end - start).num_seconds() / step.max(1)).max(1) as usize;
+                prescale_core::Forecast::new("events-only", start, step, vec![0.0; n], Vec::new()).ok()
+            }
+            None => None,
+        };
         let mut ep = plan_with_events(
             &g.name,
             &g.environment,
-            forecast.as_ref(),
+            forecast.as_ref().or(events_only.as_ref()),
             &mine,
             history.as_ref().ok(),
             &settings,
             ctx.now,
         );
+        if events_only.is_some() {
+            ep.baseline = plan_with_events(&g.name, &g.environment, None, &[], None, &settings, ctx.now).plan;
+            ep.plan.decisions.insert(
+                0,
+                prescale_core::PlanDecision {
+                    what: "floors for its events only".into(),
+                    why: "the events that give their load (--peak, --like) are planned without a forecast; the \
+                          reactive policy scales the rest"
+                        .into(),
+                },
+            );
+        }
+        // A plan that would need more instances than any group holds is a unit mistake (a
+        // capacity per minute against a load per five, an event's peak in other units): the
+        // floors in place stay, and the run says which.
+        let need = |p: &GroupPlan| {
+            p.forecast.as_ref().map_or(0.0, |f| {
+                f.peak_quantile.max(f.peak_point) * (1.0 + settings.headroom.max(0.0))
+                    / (settings.capacity_per_instance * settings.target_utilization)
+            })
+        };
+        let (with, without) = (need(&ep.plan), need(&ep.baseline));
+        if with.max(without) > IMPLAUSIBLE_INSTANCES {
+            let why = if without > IMPLAUSIBLE_INSTANCES {
+                format!(
+                    "its forecast peaks at {:.0} and would need {without:.0} instances at capacity_per_instance = {}: a \
+                     unit mistake?",
+                    ep.baseline.forecast.as_ref().map_or(0.0, |f| f.peak_quantile),
+                    settings.capacity_per_instance
+                )
+            } else {
+                format!(
+                    "its events raise the forecast to {:.0}, which would need {with:.0} instances at \
+                     capacity_per_instance = {}: an event's --peak in other units?",
+                    ep.plan.forecast.as_ref().map_or(0.0, |f| f.peak_quantile),
+                    settings.capacity_per_instance
+                )
+            };
+            warn!("{}: not planned, the floors in place stay: {why}", g.name);
+            held.push(Held { what: format!("{} ({why})", g.name), why: HeldFor::Implausible });
+            continue;
+        }
         for r in &ep.reports {
             if !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }) {
                 let d = r.decision();
@@ -252,7 +343,12 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             }
         }
         if let Some(why) = why {
-            warn!("{}: {why}; planning the reactive policy only", g.name);
+            let what = if events_only.is_some() {
+                "its events' floors and the reactive policy"
+            } else {
+                "the reactive policy"
+            };
+            warn!("{}: {why}; planning {what} only", g.name);
         }
         groups.push(ep);
     }
@@ -457,7 +553,8 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             if !overlapping.is_empty() {
                 writeln!(
                     out,
-                    "note: it overlaps {}; where they overlap their effects compound, in the order of their starts",
+                    "note: it overlaps {}; where they overlap their effects compound: a --like's window first, then \
+                     multipliers scale it, then a --peak sets its top",
                     overlapping.join(", ")
                 )?;
             }
@@ -515,6 +612,19 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         _ if has_effect(&args.effect) => bail!("an event to try needs --start and --end as well"),
         _ => None,
     };
+    if let Some(t) = &trial
+        && let Some(old) = EventStore::new(&ctx.store_dir)
+            .load()?
+            .into_iter()
+            .find(|e| e.group() == t.group() && (e.id() == t.id() || e.same_name(t.name())))
+    {
+        eprintln!(
+            "note: the event tried replaces the stored {} ({} to {}) in this what-if; the store keeps it",
+            old.label(),
+            old.start().format("%Y-%m-%d %H:%M"),
+            old.end().format("%Y-%m-%d %H:%M UTC")
+        );
+    }
     let (plans, held) = plan_groups(ctx, &args.filter, trial.as_ref())?;
     let rows: Vec<WhatIf> = plans
         .iter()

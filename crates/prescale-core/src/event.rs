@@ -100,7 +100,7 @@ impl Event {
     ///
     /// # Errors
     /// [`CoreError::BadEvent`] for an empty name or group, an end not after the start, a factor
-    /// that is not a positive number up to `MAX_MULTIPLIER` (1000), a peak that is not a positive
+    /// outside `1 / MAX_MULTIPLIER` to `MAX_MULTIPLIER` (0.001 to 1000), a peak that is not a positive
     /// number below `MAX_PEAK` (1e100), a name with control characters (a newline, a tab) or over
     /// `MAX_NAME_CHARS` (200), or an empty `like` window.
     pub fn new(
@@ -122,7 +122,12 @@ impl Event {
         limits: bool,
     ) -> Result<Self, CoreError> {
         let (max_factor, max_peak) = if limits { (MAX_MULTIPLIER, MAX_PEAK) } else { (f64::MAX, f64::INFINITY) };
-        let (group, name) = (group.into(), name.into());
+        let (group, mut name): (String, String) = (group.into(), name.into());
+        // New names lose the spaces around them ("Email " is "Email"); stored ones are read as
+        // they were written.
+        if limits && name.trim() != name {
+            name = name.trim().to_string();
+        }
         let bad = |reason: String| Err(CoreError::BadEvent { name: name.clone(), reason });
         if name.trim().is_empty() {
             return bad("the name is empty: give the event a name, e.g. --name \"Black Friday\"".into());
@@ -147,10 +152,13 @@ impl Event {
             return bad(format!("its end {end} is not after its start {start}: the window is [start, end)"));
         }
         match effect {
-            EventEffect::Multiplier { factor } if !(factor.is_finite() && factor > 0.0 && factor <= max_factor) => {
+            EventEffect::Multiplier { factor }
+                if !(factor.is_finite() && factor > 0.0 && factor <= max_factor && factor >= 1.0 / max_factor) =>
+            {
                 return bad(format!(
-                    "multiplier {factor} must be a positive number up to {MAX_MULTIPLIER} (3 triples the forecast; \
-                     for a load beyond that, give the peak itself)"
+                    "multiplier {factor} must be a number from {} to {MAX_MULTIPLIER} (3 triples the forecast, 0.5 \
+                     halves it; for a load beyond that, give the peak itself)",
+                    1.0 / MAX_MULTIPLIER
                 ));
             }
             EventEffect::Peak { peak } if !(peak.is_finite() && peak > 0.0 && peak < max_peak) => {
@@ -193,7 +201,12 @@ impl Event {
     }
     /// True when `key` is its name or its id.
     pub fn matches(&self, key: &str) -> bool {
-        self.name == key || self.id == key
+        self.same_name(key) || self.id == key
+    }
+    /// Whether `name` names this event: the same but for case and the spaces around it, as
+    /// people retype a name ("email" for "Email ").
+    pub fn same_name(&self, name: &str) -> bool {
+        self.name.trim().to_lowercase() == name.trim().to_lowercase()
     }
     /// `"Black Friday" (ev-1a2b3c4d)`, for messages.
     pub fn label(&self) -> String {
@@ -224,7 +237,7 @@ mod tests {
     fn events_are_validated_on_construction_and_from_json() {
         let e = Event::new("web", "Black Friday", t(6), t(20), EventEffect::Multiplier { factor: 3.0 }).unwrap();
         assert!(e.id().starts_with("ev-") && e.id().len() == 11);
-        assert!(e.matches("Black Friday") && e.matches(e.id()) && !e.matches("black friday"));
+        assert!(e.matches("Black Friday") && e.matches(e.id()) && e.matches(" black friday") && !e.matches("Black"));
         let same = Event::new("web", "Black Friday", t(1), t(2), EventEffect::Peak { peak: 1.0 }).unwrap();
         assert_eq!(e.id(), same.id(), "the id depends on group and name only");
         let other = Event::new("api", "Black Friday", t(6), t(20), EventEffect::Peak { peak: 1.0 }).unwrap();
@@ -236,8 +249,9 @@ mod tests {
             err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: 0.0 })).contains("multiplier 0")
         );
         assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: f64::NAN })).contains("NaN"));
+        assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: 1e308 })).contains("to 1000"));
         assert!(
-            err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: 1e308 })).contains("up to 1000")
+            err(Event::new("web", "x", t(6), t(7), EventEffect::Multiplier { factor: 1e-300 })).contains("from 0.001")
         );
         assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Peak { peak: 1e308 })).contains("below 1e100"));
         assert!(err(Event::new("web", "x", t(6), t(7), EventEffect::Peak { peak: -5.0 })).contains("peak -5"));

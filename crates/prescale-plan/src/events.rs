@@ -107,7 +107,7 @@ impl EventReport {
     }
 }
 
-/// Shapes `forecast` by `events` (those of one group), in the order given; `history` is the
+/// Shapes `forecast` by `events` (those of one group); `history` is the
 /// group's stored load, needed by `like` events only. Returns the shaped forecast (the input
 /// when no event applies) and one report per event.
 ///
@@ -120,8 +120,9 @@ impl EventReport {
 ///   add a multiplier event over the same window for growth); its interval bounds keep their
 ///   ratio to the point forecast (their distance, where the point forecast is not positive).
 ///
-/// Overlapping events compose in the given order, so a multiplier after a `like` scales the
-/// past shape.
+/// Overlapping events compose by kind, whatever their order or names: every `like` first (in the
+/// given order), then the multipliers, then the peaks; so a multiplier over a `like`'s window
+/// scales the past shape, and a peak sets the top of what the others made.
 pub fn shape(
     forecast: &Forecast,
     events: &[Event],
@@ -129,10 +130,20 @@ pub fn shape(
     now: DateTime<Utc>,
 ) -> (Forecast, Vec<EventReport>) {
     let mut f = forecast.clone();
-    let mut reports = Vec::new();
     let end = f.ts(f.len());
-    for e in events {
-        let outcome = if e.end() <= now {
+    // By kind, then as given: a `like` sets the window's shape, multipliers scale it, a peak sets
+    // its top; so the effect of overlapping events does not hang on their names or starts.
+    let rank = |e: &Event| match e.effect() {
+        EventEffect::Like { .. } => 0,
+        EventEffect::Multiplier { .. } => 1,
+        EventEffect::Peak { .. } => 2,
+    };
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| rank(&events[i]));
+    let mut outcomes = vec![EventOutcome::Past; events.len()];
+    for i in order {
+        let e = &events[i];
+        outcomes[i] = if e.end() <= now {
             EventOutcome::Past
         } else if f.is_empty() {
             EventOutcome::NoForecast
@@ -141,8 +152,9 @@ pub fn shape(
         } else {
             apply(&mut f, e, history)
         };
-        reports.push(EventReport { event: e.clone(), outcome });
     }
+    let reports: Vec<EventReport> =
+        events.iter().zip(outcomes).map(|(e, outcome)| EventReport { event: e.clone(), outcome }).collect();
     // Rebuild through the constructor, which keeps the interval invariants (nesting, point inside).
     let shaped = Forecast::new(f.model.clone(), f.start, f.step_secs, f.point, f.intervals)
         .map(|mut s| {
@@ -454,6 +466,27 @@ mod tests {
         let (s3, r3) = shape(&f, &[r[0].event.clone()], Some(&gappy), t0());
         assert!(matches!(r3[0].outcome, EventOutcome::Applied { missing: 2, .. }), "{:?}", r3[0]);
         assert_eq!(s3.point[13], f.point[13]);
+    }
+
+    #[test]
+    fn overlapping_events_compose_by_kind_whatever_their_order() {
+        let f = fc();
+        let hstart = t0() - Duration::days(7);
+        let h = Series::new(hstart, 300, vec![1000.0; 288]).unwrap();
+        let like = ev("b like", 60, 120, EventEffect::Like { from: hstart, to: hstart + Duration::hours(1) });
+        let grow = ev("a growth", 60, 120, EventEffect::Multiplier { factor: 1.5 });
+        let top = ev("c top", 60, 120, EventEffect::Peak { peak: 3000.0 });
+        // The growth scales the replayed window, in either order; reports stay in the given order.
+        for events in [vec![grow.clone(), like.clone()], vec![like.clone(), grow.clone()]] {
+            let (s, r) = shape(&f, &events, Some(&h), t0());
+            assert_eq!(s.point[12], 1500.0, "{events:?}");
+            assert_eq!(r[0].event, events[0]);
+        }
+        // A peak sets the top of what the others made, before or after them in the list.
+        for events in [vec![top.clone(), grow.clone(), like.clone()], vec![like, grow, top]] {
+            let (s, _) = shape(&f, &events, Some(&h), t0());
+            assert!((s.point[12] - 3000.0).abs() < 1e-9, "{events:?}");
+        }
     }
 
     #[test]

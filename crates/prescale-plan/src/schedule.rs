@@ -235,6 +235,44 @@ fn coalesce(segs: &mut Vec<Segment>) {
     *segs = out;
 }
 
+/// Merges the cheapest neighbouring pair of segments (fewest extra instance-steps when the lower
+/// is raised to the higher) until at most `budget` are left.
+fn merge_to(segs: &mut Vec<Segment>, budget: usize) {
+    while segs.len() > budget.max(1) {
+        let Some(k) = (0..segs.len() - 1).min_by_key(|&k| {
+            let (a, b) = (segs[k], segs[k + 1]);
+            let lower = if a.level < b.level { a } else { b };
+            u64::from(a.level.abs_diff(b.level)) * lower.len as u64
+        }) else {
+            break;
+        };
+        let level = segs[k].level.max(segs[k + 1].level);
+        segs[k].level = level;
+        segs[k + 1].level = level;
+        coalesce(segs);
+    }
+}
+
+/// The per-step levels of `segs`.
+fn expand(segs: &[Segment]) -> Vec<u32> {
+    segs.iter().flat_map(|s| std::iter::repeat_n(s.level, s.len)).collect()
+}
+
+/// Guardrail `max_step_up`: a rise of more than `up` instances from one step to the next is
+/// ramped, each step before it at most `up` below the next, so capacity arrives in stages and
+/// still in time. Returns how many steps were raised.
+fn ramp(levels: &mut [u32], up: u32) -> usize {
+    let mut raised = 0;
+    for i in (1..levels.len()).rev() {
+        let need = levels[i].saturating_sub(up);
+        if levels[i - 1] < need {
+            levels[i - 1] = need;
+            raised += 1;
+        }
+    }
+    raised
+}
+
 /// Instances needed per step for the forecast quantile (unclamped); see
 /// [`PlanSettings::quantile_utilization`].
 fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
@@ -408,16 +446,7 @@ pub fn plan_group(
     // Guardrail: a rise bigger than max_step_up is ramped, one step of the grid earlier per
     // max_step_up instances, so capacity arrives in stages and still in time.
     let step_up = s.max_step_up.map(|n| n.max(1));
-    let mut ramped = 0;
-    if let Some(up) = step_up {
-        for i in (1..n).rev() {
-            let need = floors[i].saturating_sub(up);
-            if floors[i - 1] < need {
-                floors[i - 1] = need;
-                ramped += 1;
-            }
-        }
-    }
+    let ramped = step_up.map_or(0, |up| ramp(&mut floors, up));
     let mut segs = segments(&floors);
     // Hysteresis: a dip shorter than min_hold between two higher floors is filled, so the floor
     // never steps down and up again within the hold time.
@@ -440,33 +469,66 @@ pub fn plan_group(
     }
     // Limits: merge the cheapest neighbouring pair (fewest extra instance-steps when the lower
     // segment is raised to the higher) until the schedule, plus its closing action, fits.
+    // Merging raises the lower of two neighbours, which can open a rise above max_step_up again:
+    // that rise is ramped step by step just before it, as above (not by raising the whole
+    // segment before it, hours of capacity for a rise at its end), and where the ramp's actions
+    // no longer fit, the merge runs again to fewer segments.
     let budget = s.max_actions.clamp(2, MAX_ACTIONS_PER_GROUP) - 1;
     let before = segs.len();
-    while segs.len() > budget {
-        let Some(k) = (0..segs.len() - 1).min_by_key(|&k| {
-            let (a, b) = (segs[k], segs[k + 1]);
-            let lower = if a.level < b.level { a } else { b };
-            u64::from(a.level.abs_diff(b.level)) * lower.len as u64
-        }) else {
-            break;
-        };
-        let level = segs[k].level.max(segs[k + 1].level);
-        segs[k].level = level;
-        segs[k + 1].level = level;
-        coalesce(&mut segs);
-    }
-    // Merging raises the lower of two neighbours, which can open a rise above max_step_up again:
-    // raise the floors before it (this never adds an action).
-    if let Some(up) = step_up {
-        for k in (1..segs.len()).rev() {
-            let need = segs[k].level.saturating_sub(up);
-            if segs[k - 1].level < need {
-                segs[k - 1].level = need;
-                ramped += 1;
+    let mut merged = segs.clone();
+    merge_to(&mut merged, budget);
+    segs = match step_up {
+        None => merged,
+        Some(up) => {
+            // Where the ramps cannot all fit (more rises than actions to ramp them), raising the
+            // segments before a rise is what is left; of the two, the one with fewer instance-steps.
+            let mut coarse = merged;
+            for k in (1..coarse.len()).rev() {
+                let need = coarse[k].level.saturating_sub(up);
+                if coarse[k - 1].level < need {
+                    coarse[k - 1].level = need;
+                }
+            }
+            coalesce(&mut coarse);
+            let mut fine = None;
+            let mut fit = budget;
+            while fit >= 1 {
+                let mut m = segs.clone();
+                merge_to(&mut m, fit);
+                let mut levels = expand(&m);
+                ramp(&mut levels, up);
+                let r = segments(&levels);
+                if r.len() <= budget {
+                    fine = Some(r);
+                    break;
+                }
+                fit = fit.saturating_sub(r.len() - budget);
+            }
+            let cost = |v: &[Segment]| v.iter().map(|s| u64::from(s.level) * s.len as u64).sum::<u64>();
+            match fine {
+                Some(f) if cost(&f) <= cost(&coarse) => f,
+                _ => {
+                    let extra = cost(&coarse).saturating_sub(cost(&segs)) as f64 * step as f64 / 3600.0;
+                    let enough = (segs.len() + 1).min(MAX_ACTIONS_PER_GROUP);
+                    decide(
+                        format!("floors before rises raised by {extra:.0} instance-hours for max_step_up = {up}"),
+                        format!(
+                            "ramping every rise in steps of {up} needs {} actions, more than max_actions = {}: the \
+                             floors before the rises are raised instead{}",
+                            segs.len() + 1,
+                            budget + 1,
+                            if enough > budget + 1 {
+                                format!("; [plan] max_actions = {enough} fits the ramps")
+                            } else {
+                                String::new()
+                            }
+                        ),
+                    );
+                    coarse
+                }
             }
         }
-        coalesce(&mut segs);
-    }
+    };
     if ramped > 0 {
         decide(
             format!("ramped floor rises in steps of at most {} instances", step_up.unwrap_or(0)),
@@ -557,7 +619,9 @@ pub fn plan_group(
     let q = f.quantile(s.quantile);
     decide(
         {
-            let (lo, hi) = (floors.iter().min().copied().unwrap_or(0), floors.iter().max().copied().unwrap_or(0));
+            // The floors as written (merged, ramped, the closing one included), as the diff shows them.
+            let levels = || actions.iter().filter_map(|a| a.min_size);
+            let (lo, hi) = (levels().min().unwrap_or(0), levels().max().unwrap_or(0));
             let n = actions.len();
             let floors = if n == 1 { "scheduled floor" } else { "scheduled floors" };
             if lo == hi {
@@ -981,6 +1045,46 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn a_merged_schedule_ramps_its_rises_just_before_them_not_over_the_night() {
+        // A night at 300 (3 instances), a day at 2600–3400 (26–34) whose jagged top needs merging
+        // to fit 20 actions, and max_step_up 3: the morning's ramp takes 9 actions, which fit.
+        let p: Vec<f64> =
+            (0..288).map(|i| if (96..228).contains(&i) { 2600.0 + 400.0 * (i % 3) as f64 } else { 300.0 }).collect();
+        let f = forecast(p, 0.0);
+        let s = PlanSettings {
+            quantile: 0.5,
+            max_step_up: Some(3),
+            max_actions: 20,
+            lead_time: Duration::minutes(5),
+            ..settings(1, 60)
+        };
+        let plan = plan_group("g", "prod", Some(&f), &s, t0());
+        assert!(plan.scheduled_actions.len() <= 20);
+        let limits = crate::Guardrails { max_step_up: Some(3), max_fleet_size: None };
+        assert!(crate::guardrails::check(std::slice::from_ref(&plan), &limits, &Default::default()).is_empty());
+        // The night stays at its 3 until the ramp, which starts at most 10 steps before the rise
+        // (27 instances by 3, and the lead), not hours earlier with the whole night raised.
+        let at = |t: DateTime<Utc>| {
+            plan.scheduled_actions.iter().rfind(|a| a.start_time <= t).and_then(|a| a.min_size).unwrap_or(0)
+        };
+        assert_eq!(at(t0() + Duration::hours(7)), 3, "{:?}", plan.scheduled_actions);
+        assert!(at(t0() + Duration::hours(8) - Duration::minutes(5)) >= 26);
+        assert!(!plan.decisions.iter().any(|d| d.what.contains("floors before rises raised")));
+        // The summary names the floors as written.
+        let summary = plan.decisions.iter().find(|d| d.what.contains("scheduled floors")).unwrap();
+        let top = plan.scheduled_actions.iter().filter_map(|a| a.min_size).max().unwrap();
+        assert!(summary.what.contains(&format!("between 1 and {top}")), "{}", summary.what);
+        // With too few actions for the ramp, the night before the rise is raised, and said with
+        // the max_actions that fits.
+        let tight = PlanSettings { max_actions: 6, ..s };
+        let plan = plan_group("g", "prod", Some(&f), &tight, t0());
+        assert!(plan.scheduled_actions.len() <= 6);
+        assert!(crate::guardrails::check(std::slice::from_ref(&plan), &limits, &Default::default()).is_empty());
+        let d = plan.decisions.iter().find(|d| d.what.contains("floors before rises raised")).expect("said");
+        assert!(d.why.contains("max_actions = 6") && d.why.contains("fits the ramps"), "{}", d.why);
     }
 
     /// Settings that put an action exactly at each change of demand, in time zone `name` (no

@@ -139,7 +139,9 @@ impl EventStore {
     pub fn add(&self, event: Event) -> Result<(), StoreError> {
         let _lock = self.lock()?;
         let mut events = self.load()?;
-        if let Some(old) = events.iter().find(|e| e.group() == event.group() && e.id() == event.id()) {
+        if let Some(old) =
+            events.iter().find(|e| e.group() == event.group() && (e.id() == event.id() || e.same_name(event.name())))
+        {
             return Err(StoreError::DuplicateEvent {
                 group: event.group().into(),
                 name: old.name().into(),
@@ -211,12 +213,16 @@ mod tests {
 
         let dup = store.add(ev("web", "Black Friday", 28)).unwrap_err().to_string();
         assert!(dup.contains("already has an event \"Black Friday\""), "{dup}");
+        // A retyped name, other case and spaces around it, is the same event.
+        let dup = store.add(ev("web", "black friday ", 28)).unwrap_err().to_string();
+        assert!(dup.contains("already has an event \"Black Friday\""), "{dup}");
+        assert_eq!(ev("web", " Email ", 28).name(), "Email");
         // The same name in another group is another event.
         store.add(ev("api", "Black Friday", 27)).unwrap();
 
         let id = all[1].id().to_string();
         assert_eq!(store.remove("web", &id).unwrap().name(), "Black Friday");
-        assert_eq!(store.remove("web", "Cyber Monday").unwrap().name(), "Cyber Monday");
+        assert_eq!(store.remove("web", "cyber monday").unwrap().name(), "Cyber Monday");
         let missing = store.remove("web", "Cyber Monday").unwrap_err().to_string();
         assert!(missing.contains("no event \"Cyber Monday\" in group web"), "{missing}");
         assert_eq!(store.load().unwrap().len(), 2);
