@@ -721,6 +721,8 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
     let (code, text, err) = nightly();
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(text.contains("not found") && err.contains("failed"), "{text}\n{err}");
+    // stderr names the group and why, not only "see above": a cron mail may hold stderr alone.
+    assert!(err.contains(&format!("\n  {group}: ")) && err.contains("not found"), "{err}");
     assert!(aws.actions(group).is_empty());
 
     aws.create_group(group, 1, 20);

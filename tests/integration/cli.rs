@@ -482,6 +482,29 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     assert!(err.contains("web-prod/requests: its newest data ends at 2026-11-23 00:00 UTC, 6.0 h before now"), "{err}");
     assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(!out.join("plan.json").exists(), "no plan from stale load");
+    // A reader that goes away at once (`prescale nightly | head -1` in a cron job) does not turn
+    // the run into a success, nor stop it halfway.
+    let mut child = prescale()
+        .args(["nightly", "--now", "2026-11-23T06:00:00Z", "--out"])
+        .arg(&out)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(1), "{err}");
+    assert!(err.contains("3 groups not planned"), "{err}");
+    let mut child = prescale()
+        .args(["nightly", "--now", "2026-11-23T00:00:00Z", "--out"])
+        .arg(tmp.path().join("piped"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(tmp.path().join("piped/dry-run-changes.json").exists(), "the run went on to its end");
     // A what-if trial at that hour leaves the same groups out, and fails the same way.
     let (code, text, err) =
         run(prescale().args(["--now", "2026-11-23T06:00:00Z", "--out"]).arg(&out).args(["plan", "--what-if"]));
@@ -781,8 +804,17 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     let phase = write("phase.csv", four_days(|t| rfc(t + 120), |i| daily_load(i).to_string()));
     let (code, out, err) = show(&phase, &[]);
     assert_eq!(code, 0, "{err}");
-    assert!(!err.contains("snapped") && !err.contains("moved onto it"), "{err}");
+    assert!(!err.contains("snapped") && !err.contains("onto it"), "{err}");
     assert!(out.lines().nth(1).unwrap().starts_with("2026-10-30T00:02:00Z"), "{out}");
+    // Elsewhere they are moved to the nearest slot, and the warning says which way.
+    let late = write("late.csv", four_days(|t| rfc(t + 240), |i| daily_load(i).to_string()));
+    let (code, _, err) = run(prescale()
+        .args(["backtest", "--origins", "2", "--out"])
+        .arg(tmp.path().join("bt"))
+        .arg("--input")
+        .arg(&late));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("every one 60 s before a slot, moved forward onto it"), "{err}");
 
     // Stamps up to 20 s off a 5-minute grid are snapped to it, and the user is told.
     let jitter = write("jitter.csv", four_days(|t| rfc(t + (t / 300 * 7919) % 41 - 20), |i| daily_load(i).to_string()));

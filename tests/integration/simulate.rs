@@ -664,7 +664,7 @@ fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() 
     assert!(table.contains("in below 35 % for 60 min"), "{table}");
     let (code, _, err) = run(prescale().args(["simulate", "--step-in-below", "1.5", "--input"]).arg(&p));
     assert_eq!(code, 1);
-    assert!(err.contains("--step-in-below 1.5 must lie between 0 and 1.200"), "{err}");
+    assert!(err.contains("--step-in-below 1.5 must lie between 0 and 1.000"), "{err}");
 }
 
 #[test]

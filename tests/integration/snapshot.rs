@@ -27,9 +27,9 @@ fn the_spike_load_test_table() {
 }
 
 #[test]
-fn a_scale_in_threshold_above_the_scale_out_one_is_refused_with_the_bound() {
+fn a_scale_in_threshold_at_or_above_the_target_is_refused_with_the_bound() {
     let (code, out, err) =
-        run(prescale().args(["simulate", "--input", "data/demo/web-prod-requests.csv", "--step-in-below", "1.5"]));
+        run(prescale().args(["simulate", "--input", "data/demo/web-prod-requests.csv", "--step-in-below", "1.1"]));
     assert_eq!((code, out.as_str()), (1, ""));
     insta::assert_snapshot!(err);
 }

@@ -680,20 +680,42 @@ pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<(
         .iter()
         .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len()) + usize::from(r.error.is_some()))
         .sum();
-    if failed > 0 && execute {
+    if failed == 0 {
+        return Ok(());
+    }
+    // What failed, here too: a cron job's mail may hold stderr only.
+    let mut why: Vec<String> = Vec::new();
+    for r in results {
+        if let Some(e) = &r.error {
+            why.push(format!("{}: {}", r.group, e.lines().next().unwrap_or_default()));
+        }
+        if let Some((change, e)) = r.report.as_ref().and_then(|rep| rep.failed.first()) {
+            let n = r.report.as_ref().map_or(0, |rep| rep.failed.len());
+            why.push(format!(
+                "{}: {n} change{} failed, the first {} {}: {}",
+                r.group,
+                if n == 1 { "" } else { "s" },
+                change.object_kind(),
+                change.object_name(),
+                e.lines().next().unwrap_or_default()
+            ));
+        }
+    }
+    let shown = why.len().min(5);
+    let more =
+        if why.len() > shown { format!("\n  … and {} more (see above)", why.len() - shown) } else { String::new() };
+    let list = format!("\n  {}{more}", why[..shown].join("\n  "));
+    if execute {
         bail!(
-            "{failed} {} failed (see above); the next run converges from what was applied",
+            "{failed} {} failed; the next run converges from what was applied:{list}",
             if failed == 1 { "change or group" } else { "changes or groups" }
         );
     }
-    if failed > 0 {
-        bail!("{failed} {} failed (see above); nothing was changed", if failed == 1 { "group" } else { "groups" });
-    }
-    Ok(())
+    bail!("{failed} {} failed; nothing was changed:{list}", if failed == 1 { "group" } else { "groups" })
 }
 
 pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     if ctx.demo {
         writeln!(
             out,

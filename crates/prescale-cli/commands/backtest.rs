@@ -150,7 +150,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         })
         .collect();
     prescale_store::write_backtests(&path, &runs, &settings.levels)?;
-    output::backtest(&mut std::io::stdout().lock(), &results, args.format)?;
+    output::backtest(&mut crate::output::stdout(), &results, args.format)?;
     eprintln!("forecasts beside actuals: {}", path.display());
     Ok(())
 }

@@ -317,7 +317,11 @@ fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>, kee
     let r = &report;
     // Regular stamps a fixed offset past the grid (a clock at :02, :07, …) are one repair, said once.
     let snapped = match r.offset_ms {
-        Some(ms) => format!("(every one {} s past it, moved onto it)", ms as f64 / 1000.0),
+        // Stamps go to the nearest slot: past its middle, to the next one.
+        Some(ms) if 2 * ms >= step * 1000 => {
+            format!("(every one {} s before a slot, moved forward onto it)", (step * 1000 - ms) as f64 / 1000.0)
+        }
+        Some(ms) => format!("(every one {} s past a slot, moved back onto it)", ms as f64 / 1000.0),
         None => "off the grid snapped to it".to_string(),
     };
     let repairs: Vec<String> = [
@@ -435,7 +439,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     for w in warnings {
         warn!("{}: {w}", path.display());
     }
-    output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
+    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format)
 }
 
 pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
@@ -491,7 +495,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         cli_levels(&args.levels)?
     };
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
-    output::forecast(&mut std::io::stdout().lock(), &forecast, &levels, args.format)
+    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format)
 }
 
 /// A stored forecast holds the intervals it was fitted with: a level beyond the widest of them has

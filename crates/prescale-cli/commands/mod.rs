@@ -131,7 +131,13 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
         None => (Utc::now(), true),
     };
     if demo {
-        info!("no --config and no ./prescale.toml: running the built-in demo ({})", config.base_dir.display());
+        // Said at every level: a cron job started in a folder without its configuration would
+        // otherwise run the demo, touch nothing of the user's, and succeed.
+        warn!(
+            "no --config, no PRESCALE_CONFIG and no ./prescale.toml here: running the built-in demo ({}), whose groups \
+             are a local stand-in, not yours",
+            config.base_dir.display()
+        );
     }
     Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now, clock })
 }
@@ -153,8 +159,9 @@ pub(crate) fn offset_without_seconds(s: &str) -> Option<DateTime<Utc>> {
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(DemoCmd::Generate { dir }) => {
+            let mut out = crate::output::stdout();
             for f in crate::demo::generate(&dir)? {
-                println!("wrote {f}");
+                writeln!(out, "wrote {f}")?;
             }
             Ok(())
         }
@@ -163,7 +170,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Ingest(f) => {
             let ctx = context(&cli.global)?;
             let (done, failed, asked) = ingest(&ctx, &f, false)?;
-            output::ingest(&mut std::io::stdout().lock(), &done)?;
+            output::ingest(&mut crate::output::stdout(), &done)?;
             if failed > 0 {
                 bail!("{failed} of {asked} series could not be stored (see the warnings above)");
             }
@@ -172,7 +179,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Forecast(ForecastCmd::Fit(f)) => {
             let ctx = context(&cli.global)?;
             let (fits, failed) = fit(&ctx, &f)?;
-            output::fits(&mut std::io::stdout().lock(), &fits)?;
+            output::fits(&mut crate::output::stdout(), &fits)?;
             if failed > 0 {
                 bail!(
                     "{failed} series got no forecast (see the warnings above){}",
@@ -189,7 +196,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Apply(args) if args.revert => {
             let ctx = context(&cli.global)?;
             let results = revert(&ctx, &args.groups, args.execute)?;
-            output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
+            output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if !args.execute {
                 if results.iter().any(|r| !r.changes.is_empty()) {
                     eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
@@ -207,7 +214,7 @@ pub fn run(cli: Cli) -> Result<()> {
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
             let results = apply(&ctx, &plan, args.execute, &overrides)?;
-            output::applied(&mut std::io::stdout().lock(), &results, args.execute, None)?;
+            output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             let made: usize = results
                 .iter()
                 .map(|r| r.changes.len().saturating_sub(r.report.as_ref().map_or(0, |p| p.failed.len())))

@@ -504,7 +504,7 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
 
 pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
     let store = EventStore::new(&ctx.store_dir);
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     match cmd {
         EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
             let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx)?;
@@ -664,7 +664,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             ),
         })
         .collect();
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     if args.json {
         let doc: Vec<serde_json::Value> = rows
             .iter()
@@ -753,7 +753,7 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     for b in breaches(ctx, &plan.groups)? {
         warn!("guardrail: {b}; `prescale apply` will refuse this plan without --allow-guardrail-breach");
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::output::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &plan)?;
         writeln!(out)?;

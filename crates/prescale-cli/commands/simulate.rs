@@ -33,11 +33,12 @@ pub(crate) fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_p
     if let Some(f) = args.step_in_below {
         // The simulator reads thresholds in percent of an instance's capacity.
         let (out, _) = step.thresholds(target * 100.0, Some(100.0));
-        let below = out / (target * 100.0);
+        let below = (out / (target * 100.0)).min(1.0);
         if !(f > 0.0 && f < below) {
             bail!(
-                "--step-in-below {f} must lie between 0 and {below:.3}, where the step policy scales out \
-                 ({out:.1} % utilization at the {:.0} % target): e.g. 0.8 scales in below 80 % of the target",
+                "--step-in-below {f} must lie between 0 and {below:.3} (a share of the {:.0} % target, below which \
+                 the step policy scales in; at or above 1 it would scale in while target tracking scales out): e.g. \
+                 0.8 scales in below 80 % of the target",
                 target * 100.0
             );
         }
@@ -191,7 +192,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         write_file_atomic(path, prescale_sim::chart::svg(&report, &o).as_bytes())?;
         eprintln!("chart: {}", path.display());
     }
-    let out = &mut std::io::stdout().lock();
+    let out = &mut crate::output::stdout();
     match args.format {
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -267,7 +268,7 @@ pub(crate) fn scenarios(
         }
         reports.push(r);
     }
-    let out = &mut std::io::stdout().lock();
+    let out = &mut crate::output::stdout();
     match args.format {
         ReportFormat::Json => {
             #[derive(Serialize)]

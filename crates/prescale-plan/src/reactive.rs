@@ -208,6 +208,12 @@ impl StepSettings {
                  or the two alarms would fight"
             ));
         }
+        if inn >= target {
+            return Err(format!(
+                "step.in_threshold: the scale-in threshold ({inn}) must lie below the target ({target}): above it \
+                 target tracking scales out while the step policy scales in"
+            ));
+        }
         Ok(())
     }
 
@@ -598,6 +604,8 @@ mod tests {
         assert!(ok.validate("ALBRequestCountPerTarget", Some("app/a/1/targetgroup/t/2"), 900.0).is_ok());
         let bad = StepSettings { in_threshold: Some(85.0), ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("below the scale-out"));
+        let bad = StepSettings { in_threshold: Some(75.0), ..ok.clone() };
+        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("below the target (70)"));
         let bad = StepSettings { out_steps: vec![OutStep { above_pct: 5.0, add: 1 }], ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("above_pct = 0"));
         let bad = StepSettings { period_secs: 45, ..ok.clone() };

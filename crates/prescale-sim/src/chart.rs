@@ -64,12 +64,23 @@ fn nice(v: f64) -> f64 {
 
 fn label(v: f64) -> String {
     if v >= 1e6 {
-        format!("{}M", v / 1e6)
+        format!("{}M", significant(v / 1e6, 6))
     } else if v >= 1e3 {
-        format!("{}k", v / 1e3)
+        format!("{}k", significant(v / 1e3, 6))
     } else {
-        format!("{v}")
+        significant(v, 6)
     }
+}
+
+/// `v` to `digits` significant digits, without trailing zeros: `0.30000000000000004` is `0.3`,
+/// a capacity of 0.00756 stays `0.00756`.
+fn significant(v: f64, digits: i32) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return if v.is_finite() { "0".into() } else { format!("{v}") };
+    }
+    let decimals = (digits - 1 - v.abs().log10().floor() as i32).clamp(0, 15) as usize;
+    let s = format!("{v:.decimals$}");
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
 }
 
 /// A whole number with thousands separators (`6,492`).
@@ -146,7 +157,7 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
         "{} to {} UTC · capacity {} per instance · target {:.0} % · boot {} min",
         t_of(range.start).format("%Y-%m-%d %H:%M"),
         t_of(range.end).format("%Y-%m-%d %H:%M"),
-        if cap >= 100.0 { thousands(cap.round()) } else { format!("{:.2}", cap) },
+        if cap >= 100.0 { thousands(cap.round()) } else { significant(cap, 3) },
         r.settings.target_utilization * 100.0,
         r.settings.boot_mins
     );
@@ -302,6 +313,17 @@ mod tests {
         assert_eq!(thousands(1_234_567.0), "1,234,567");
         assert_eq!(thousands(100.0), "100");
         assert_eq!(thousands(-2500.0), "-2,500");
+    }
+
+    #[test]
+    fn labels_carry_no_floating_point_noise() {
+        assert_eq!(label(0.1 * 3.0), "0.3");
+        assert_eq!(label(0.15000000000000002), "0.15");
+        assert_eq!(label(2_500.0), "2.5k");
+        assert_eq!(label(1_500_000.0), "1.5M");
+        assert_eq!(label(40.0), "40");
+        assert_eq!(significant(0.00756, 3), "0.00756");
+        assert_eq!(significant(12.345, 3), "12.3");
     }
 
     #[test]

@@ -429,12 +429,14 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
     let per = cap * s.target_utilization;
     let instances = |load: f64| instances_for(load, per);
     // A group's instances are replayed one by one: its maximum bounds the work. Without a given
-    // maximum, a peak that needs more than the replay models means a capacity in the wrong units.
+    // maximum, a peak that needs more than the replay models at a given capacity means a capacity
+    // in the wrong units; at the derived one (a tenth of the 95th percentile) it is an outlier of
+    // the trace, and the default maximum (ten times the 95th percentile's need) bounds the group.
     if let Some(max) = s.max_size.filter(|m| *m > MAX_INSTANCES) {
         return Err(SimError::MaxTooLarge { max, limit: MAX_INSTANCES });
     }
     let peak = slots.iter().copied().fold(0.0f64, f64::max);
-    if s.max_size.is_none() && instances(peak) >= MAX_INSTANCES {
+    if s.max_size.is_none() && s.capacity_per_instance.is_some() && instances(peak) >= MAX_INSTANCES {
         let short = |v: f64| if (1e-3..1e9).contains(&v.abs()) { format!("{v}") } else { format!("{v:.3e}") };
         let need = (peak / per).ceil();
         return Err(SimError::TooLarge {
@@ -1077,6 +1079,14 @@ mod tests {
             x.max_size = None;
         };
         assert!(matches!(bad(tiny), SimError::TooLarge { .. }));
+        // At the derived capacity, one outlier a million times the load is a glitch of the trace:
+        // the default maximum bounds the group and the replay runs.
+        let mut glitch = s.values().to_vec();
+        glitch[100] = 1e12;
+        let glitchy = Series::new(s.start(), s.step_secs(), glitch).unwrap();
+        let derived = SimSettings { capacity_per_instance: None, max_size: None, ..settings(&[Policy::Reactive]) };
+        let r = simulate(&glitchy, &derived).unwrap();
+        assert!(r.settings.max_size <= 100, "{:?}", r.settings);
         // With a maximum given, the group is bounded and the replay runs (under-provisioned).
         let mut bounded = settings(&[Policy::Reactive]);
         bounded.capacity_per_instance = Some(1e-6);

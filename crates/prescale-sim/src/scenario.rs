@@ -237,8 +237,9 @@ pub struct TestResult {
     pub scale_out_mins: Option<u64>,
     /// Whether `scale_out_mins` is within [`SCALE_OUT_TARGET_MINS`].
     pub scale_out_within_target: bool,
-    /// Minutes from the end of the peak until the paid instances are down to what the load needs at
-    /// the scale-in threshold (90 % of the target); `None`: not within the window.
+    /// Minutes from the end of the peak until the paid instances are down, for the rest of the
+    /// window, to what the load needs at the scale-in threshold (90 % of the target); `None`: still
+    /// above it at the window's end.
     pub scale_in_mins: Option<u64>,
     /// Direction reversals less than an hour after the previous change, from the onset to an hour
     /// after the test.
@@ -321,12 +322,16 @@ pub fn measure(shape: Shape, s: &SimSettings, replay: SimReport) -> ScenarioRepo
                 Some(last) if last + 1 < peak_end.max(onset + 1) => Some((last + 1 - onset) as u64),
                 Some(_) => None,
             };
-            let scale_in = (peak_end..window_end)
-                .find(|t| {
-                    let low = instances_for(replay.demand[*t], cap * target * SCALE_IN_THRESHOLD);
-                    tl[*t].1 <= low.max(r.min_size)
-                })
-                .map(|t| (t - peak_end) as u64);
+            // Down for good: from the minute after the last one above what the load needs.
+            let high = |t: usize| {
+                let low = instances_for(replay.demand[t], cap * target * SCALE_IN_THRESHOLD);
+                tl[t].1 > low.max(r.min_size)
+            };
+            let scale_in = match (peak_end..window_end).rev().find(|t| high(*t)) {
+                None => Some(0),
+                Some(last) if last + 1 < window_end => Some((last + 1 - peak_end) as u64),
+                Some(_) => None,
+            };
             let reversals = reversals_of(actions);
             let paid: u64 = tl[onset..window_end].iter().map(|x| u64::from(x.1)).sum();
             let hours = paid as f64 / 60.0;
@@ -376,5 +381,27 @@ mod tests {
         assert_eq!(Scenario::Spike.shape().peak_load, 17_500.0);
         assert_eq!("scale-down".parse(), Ok(Scenario::ScaleDown));
         assert!("burst".parse::<Scenario>().unwrap_err().contains("ramp, spike, sustained, scale-down or all"));
+    }
+
+    #[test]
+    fn scale_in_counts_until_the_group_is_down_for_good() {
+        let s = SimSettings { policies: vec![Policy::Reactive, Policy::Step], ..SimSettings::default() };
+        let r = run(Scenario::Ramp, &s).unwrap();
+        let at = |p: Policy| r.results.iter().find(|x| x.policy == p).unwrap().scale_in_mins;
+        // The ramp's load is still 5× at the peak's end: the group is not down at once.
+        let reactive = at(Policy::Reactive).expect("target tracking scales in within the hour");
+        assert!(reactive > 0);
+        // From then on, no minute of the window holds more than the load needs at 90 % of the target.
+        let k = r.replay.policies.iter().position(|p| p.policy == Policy::Reactive).unwrap();
+        let start = r.replay.trace.start;
+        let minute = |t: DateTime<Utc>| (t - start).num_minutes() as usize;
+        let (from, to) = (minute(r.shape.peak_end) + reactive as usize, minute(r.shape.end) + AFTER_MINS as usize);
+        let (cap, target) = (r.replay.settings.capacity_per_instance, r.replay.settings.target_utilization);
+        for t in from..to {
+            let need = instances_for(r.replay.demand[t], cap * target * SCALE_IN_THRESHOLD).max(1);
+            assert!(r.replay.timeline[k][t].1 <= need, "minute {t}");
+        }
+        // The step policy alone removes one instance a quarter of an hour: still above it.
+        assert_eq!(at(Policy::Step), None);
     }
 }
