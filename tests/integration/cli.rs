@@ -53,6 +53,13 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let outcomes: Vec<serde_json::Value> = audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let count = |o: &str| outcomes.iter().filter(|e| e["outcome"] == o).count();
     assert_eq!((count("attempting"), count("applied")), (changes, changes), "{audit}");
+    assert!(!out.join("dry-run-changes.json").exists(), "the dry run's list is no longer what is left to do");
+    // An output folder that cannot be written fails at once, before ingest and fitting.
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let (code, text, err) = run(prescale().args(["nightly", "--out"]).arg(&file));
+    assert_eq!((code, text.as_str()), (1, ""), "{err}");
+    assert!(err.contains("--out folder") && err.contains("is a file, not a folder"), "{err}");
     // Second run: the store already holds every point, the groups match the plan.
     let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
@@ -481,7 +488,12 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     assert!(err.contains("the newest measured load is 365 min old"), "{err}");
     assert!(err.contains("web-prod/requests: its newest data ends at 2026-11-23 00:00 UTC, 6.0 h before now"), "{err}");
     assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
+    assert!(err.contains("web-prod/requests: the source's newest sample is from 2026-11-22 23:55 UTC"), "{err}");
     assert!(!out.join("plan.json").exists(), "no plan from stale load");
+    // Rows after now (local time written without an offset?) are said where the source is read.
+    let (_, _, err) =
+        run(prescale().args(["ingest", "--now", "2026-11-22T21:00:00Z", "--out"]).arg(tmp.path().join("early")));
+    assert!(err.contains("web-prod/requests: 34 samples lie after now") && err.contains("time zone right?"), "{err}");
     // A reader that goes away at once (`prescale nightly | head -1` in a cron job) does not turn
     // the run into a success, nor stop it halfway.
     let mut child = prescale()
@@ -943,4 +955,25 @@ fn a_plan_that_raises_max_size_for_a_peak_is_applied_and_converges() {
     assert!(raised > 0, "{web}");
     let text = nightly();
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
+}
+
+#[test]
+fn a_group_maxsize_below_the_floors_is_said_on_stderr_every_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
+    // Someone lowers web-prod's MaxSize by hand, under the floors prescale scheduled.
+    let path = out.join("demo-asg-state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for g in state.as_array_mut().unwrap() {
+        if g["group"] == "web-prod" {
+            g["bounds"]["max"] = serde_json::json!(10);
+        }
+    }
+    std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    for _ in 0..2 {
+        let (code, _, err) = run(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("web-prod: the group's MaxSize is 10, below floors of up to"), "{err}");
+    }
 }

@@ -396,14 +396,26 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
     if kind == "apply" {
         // Floors are planned within the configured bounds: a group whose MaxSize is lower cannot
         // take the higher ones (Auto Scaling fails such an action when it runs).
-        if let Some(top) = put_actions(changes).filter(|a| a.max_size.is_none()).filter_map(|a| a.min_size).max()
+        // Said on every run while it holds (also a run with nothing to change), and on stderr:
+        // it needs someone to act.
+        // The group's actions once the changes are made: its own that no change touches, and the
+        // ones put.
+        let touched: std::collections::HashSet<&str> = changes.iter().map(Change::object_name).collect();
+        let scheduled = state
+            .scheduled_actions
+            .iter()
+            .filter(|a| prescale_plan::is_owned(&a.name) && !touched.contains(a.name.as_str()));
+        if let Some(top) =
+            put_actions(changes).chain(scheduled).filter(|a| a.max_size.is_none()).filter_map(|a| a.min_size).max()
             && top > state.bounds.max()
         {
-            notes.push(format!(
+            let note = format!(
                 "the group's MaxSize is {}, below floors of up to {top} in this plan: those actions will fail when \
                  they run. Set max_size in the configuration to the group's, or raise the group's MaxSize",
                 state.bounds.max()
-            ));
+            );
+            warn!("{group}: {note}");
+            notes.push(note);
         }
         // Others' scheduled actions within the plan's hours change MinSize under prescale's
         // floors (the later action wins until the next one), and others' policies scale beside.
@@ -584,6 +596,12 @@ pub(crate) fn carry_out(
                 Ok(rep) => r.report = Some(rep),
                 Err(e) => r.error = Some(e.to_string()),
             }
+            // The local stand-in keeps its groups in a file: saved before the log says
+            // "applied", so a run killed after this group has its changes in both or neither.
+            if let Err(e) = sink.save() {
+                r.error = Some(format!("{e:#}"));
+                r.report = None;
+            }
             let error = r.error.clone();
             let outcomes: Vec<(&Change, &'static str, Option<&str>)> = match &r.report {
                 Some(rep) => rep
@@ -612,6 +630,11 @@ pub(crate) fn carry_out(
             return Err(e.context(
                 "the run stopped: the changes made so far are in the groups, and the next dry run lists what is left",
             ));
+        }
+        // An earlier dry run's list of changes no longer says what is left to do.
+        let stale = ctx.out.join("dry-run-changes.json");
+        if stale.exists() {
+            let _ = std::fs::remove_file(&stale);
         }
     } else {
         let path = ctx.out.join("dry-run-changes.json");
@@ -715,6 +738,8 @@ pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<(
 }
 
 pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
+    // Before minutes of ingest and fitting: an output folder that cannot be written fails now.
+    super::writable_dir(&ctx.out, "--out")?;
     let mut out = crate::output::stdout();
     if ctx.demo {
         writeln!(

@@ -127,12 +127,38 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let mut done = Vec::new();
     for (id, raw) in fetched {
         if raw.is_empty() {
-            warn!(
-                "{id}: the source returned no samples; nothing stored (check the metric's name, dimensions and \
-                 statistic, and the region)"
-            );
+            let check = match c.ingest.source {
+                SourceKind::Cloudwatch => "check the metric's name, dimensions and statistic, and the region",
+                SourceKind::Csv | SourceKind::Parquet => "the file holds no row with a value",
+            };
+            warn!("{id}: the source returned no samples; nothing stored ({check})");
             failed += 1;
             continue;
+        }
+        // Stamps after now are mostly a clock mistake (local time written without an offset, read
+        // as UTC); a newest stamp long before now is a feed that stopped. Both are said here, where
+        // the source is read, not only when a plan leaves the group out.
+        let newest = raw.iter().filter(|r| r.value.is_finite()).map(|r| r.ts).max();
+        if let Some(newest) = newest {
+            let ahead = raw.iter().filter(|r| r.ts > ctx.now + Duration::seconds(period)).count();
+            if ahead > 0 {
+                warn!(
+                    "{id}: {ahead} sample{} lie after now ({}), the newest at {} ({:.1} h ahead): is the source's time \
+                     zone right? (stamps without an offset are read as UTC)",
+                    if ahead == 1 { "" } else { "s" },
+                    ctx.now.format("%Y-%m-%d %H:%M UTC"),
+                    newest.format("%Y-%m-%d %H:%M UTC"),
+                    (newest - ctx.now).num_minutes() as f64 / 60.0
+                );
+            } else if (ctx.now - newest).num_minutes() > c.trust.max_data_age_mins {
+                warn!(
+                    "{id}: the source's newest sample is from {} ({:.1} h before now, over [trust] max_data_age_mins = \
+                     {}): has it stopped updating?",
+                    newest.format("%Y-%m-%d %H:%M UTC"),
+                    (ctx.now - newest).num_minutes() as f64 / 60.0,
+                    c.trust.max_data_age_mins
+                );
+            }
         }
         if let Some(apart) = super::forecast::infer_step(&raw).filter(|s| *s * 2 > period * 3) {
             warn!(

@@ -142,6 +142,22 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
     Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now, clock })
 }
 
+/// Creates `dir` if need be and checks that a file can be written in it (a probe, removed again),
+/// so that a run that writes its results there at the end does not fail only then.
+pub(crate) fn writable_dir(dir: &Path, what: &str) -> Result<()> {
+    let hint = "hint: give a folder this user can write (--out DIR, or PRESCALE_OUT)";
+    if dir.exists() && !dir.is_dir() {
+        bail!("{what} folder {} is a file, not a folder\n{hint}", dir.display());
+    }
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the {what} folder {}\n{hint}", dir.display()))?;
+    let probe = dir.join(format!(".prescale-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .with_context(|| format!("cannot write in the {what} folder {}\n{hint}", dir.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 /// The instant `--now` names.
 pub(crate) fn parse_now(s: &str) -> Result<DateTime<Utc>> {
     prescale_store::parse_timestamp(s)

@@ -327,6 +327,10 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             held.push(Held { what: format!("{} ({why})", g.name), why: HeldFor::Implausible });
             continue;
         }
+        // Floors cut at the group's maximum leave load the plan saw unserved: someone should know.
+        for d in ep.plan.decisions.iter().filter(|d| d.what.starts_with("clamped")) {
+            warn!("{}: {}: {}", g.name, d.what, d.why);
+        }
         for r in &ep.reports {
             if !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }) {
                 let d = r.decision();
@@ -698,12 +702,10 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     Ok(())
 }
 
+/// Writes an output file whole (a temporary file of this process, synced, renamed into place):
+/// two runs on one `--out` or a power cut leave the old file or the new one.
 pub(crate) fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(".{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("out")));
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+    Ok(prescale_store::write_file_atomic(path, bytes)?)
 }
 
 pub(crate) fn write_plan(plan: &CapacityPlan, path: &Path) -> Result<()> {
@@ -744,8 +746,9 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
              `prescale event add`"
         );
     }
-    let (plan, held) = make_plan(ctx, &args.filter)?;
     let path = args.output.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
+    super::writable_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")), "the plan's")?;
+    let (plan, held) = make_plan(ctx, &args.filter)?;
     if plan.groups.is_empty() && !held.is_empty() {
         bail!("{}\n(no plan written: {} is left as it was)", held_error(&held), path.display());
     }

@@ -207,7 +207,7 @@ fn recent_drop(history: &Series) -> Option<String> {
             "the last {RECENT_HOURS} h of the history average {}, {:.0} % of the same hours' median over the {} {} \
              before ({}): an outage, a stopped agent, a deploy under way? Models that follow the last hours \
              take it for the new level; check the source, and if the load comes back while the forecast and its \
-             floors stay low, set a floor with `prescale event add`)",
+             floors stay low, set a floor with `prescale event add`",
             fmt_value(last),
             100.0 * last / usual,
             days.len(),

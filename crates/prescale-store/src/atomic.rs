@@ -44,6 +44,17 @@ pub(crate) fn write_atomic(
     Ok(())
 }
 
+/// [`write_atomic`] of whole bytes, for files outside the store (a plan, a sink's state, a chart):
+/// a reader, another run or a power cut sees the old file or the new one, never half of one.
+///
+/// # Errors
+/// [`StoreError::Io`] naming the file and what could not be done to it.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    write_atomic(path, |f| {
+        f.write_all(bytes).map_err(|source| StoreError::Io { action: "cannot write", path: path.into(), source })
+    })
+}
+
 /// Removes `.{name}.tmp-<pid>` files left in `dir` by writers that died: their pid no longer runs
 /// here (`/proc`; where there is no `/proc`, nothing is removed). Best effort.
 fn remove_dead_temporaries(dir: &Path, name: &str) {
