@@ -94,9 +94,11 @@ enum Command {
     /// byte-identical output.
     ///
     /// A minute takes the value of the trace's slot it falls in (held constant within a longer step,
-    /// the mean of the slots within it for a shorter one). Missing slots are held at the last value
-    /// before them and negative values read as 0 (the JSON counts both); the forecasts see missing
-    /// slots as missing. Under-provisioned: demand above the serving instances' full capacity
+    /// the mean of the slots within it for a shorter one). A file's gaps up to [ingest]
+    /// grid.max_interpolate_secs (1 h) are interpolated as it is read (the table's "read:" line and
+    /// the JSON's input_repairs say so, with duplicates averaged and the like); slots still missing
+    /// are held at the last value before them and negative values read as 0 (the JSON counts both);
+    /// the forecasts see missing slots as missing. Under-provisioned: demand above the serving instances' full capacity
     /// (capacity × serving instances). Instance-hours count booting instances too.
     ///
     /// Costs: instance-hours, and with --price their on-demand dollars; with --spot-share also the

@@ -713,33 +713,44 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         t.step_secs,
         t.minutes
     )?;
-    writeln!(
+    let has = |p: prescale_sim::Policy| r.policies.iter().any(|x| x.policy == p);
+    write!(
         out,
-        "capacity {} per instance ({}), target {:.0} %, instances {}–{}, boot {} min, prescale at P{:.0}{} with lead {} min",
+        "capacity {} per instance ({}), target {:.0} %, instances {}–{}, boot {} min",
         num(s.capacity_per_instance),
         s.capacity_source,
         s.target_utilization * 100.0,
         s.min_size,
         s.max_size,
         s.boot_mins,
-        s.quantile * 100.0,
-        s.quantile_utilization
-            .map(|u| format!(
-                " ≤ {:.0} %{}",
-                u * 100.0,
-                if s.point_at_target { " (point at the target)" } else { " (point left to target tracking)" }
-            ))
-            .unwrap_or_default()
-            + match s.unskilled {
-                prescale_plan::Unskilled::Trust => "",
-                prescale_plan::Unskilled::Median => ", P50 where the forecast did not beat the flat median",
-                prescale_plan::Unskilled::None => ", no floors where the forecast did not beat the flat median",
-            },
-        s.lead_time_mins
     )?;
+    if !has(prescale_sim::Policy::Prescale) {
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            ", prescale at P{:.0}{} with lead {} min",
+            s.quantile * 100.0,
+            s.quantile_utilization
+                .map(|u| format!(
+                    " ≤ {:.0} %{}",
+                    u * 100.0,
+                    if s.point_at_target { " (point at the target)" } else { " (point left to target tracking)" }
+                ))
+                .unwrap_or_default()
+                + match s.unskilled {
+                    prescale_plan::Unskilled::Trust => "",
+                    prescale_plan::Unskilled::Median => ", P50 where the forecast did not beat the flat median",
+                    prescale_plan::Unskilled::None => ", no floors where the forecast did not beat the flat median",
+                },
+            s.lead_time_mins
+        )?;
+    }
     let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));
     let in_mins = s.step.in_window_mins(s.boot_mins.saturating_mul(60));
-    if s.step.enabled {
+    if !(has(prescale_sim::Policy::Prescale) || has(prescale_sim::Policy::Step)) {
+        // No policy here has the fallback the next line describes.
+    } else if s.step.enabled {
         let (tracking, scale_in) = if s.step.scales_in_alone() {
             ("target tracking out only", "the only scale-in")
         } else {
@@ -771,11 +782,15 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         }
         writeln!(
             out,
-            "nightly forecast and plan: {ok} of {} midnights from {} (after {} days of history{extra})",
+            "nightly forecast and plan: {ok} of {} midnights from {} (after {} day{} of history{extra})",
             r.nights.len(),
             r.nights[0].at.format("%Y-%m-%d"),
-            s.min_history_days
+            s.min_history_days,
+            if s.min_history_days == 1 { "" } else { "s" }
         )?;
+    }
+    if !t.input_repairs.is_empty() {
+        writeln!(out, "read: {}", t.input_repairs.join(", "))?;
     }
     if t.repaired_missing + t.repaired_negative > 0 {
         writeln!(

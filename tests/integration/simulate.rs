@@ -423,6 +423,19 @@ fn scenarios_are_deterministic_to_the_byte() {
         outs.push((json, std::fs::read(&ts).unwrap(), std::fs::read(&chart).unwrap()));
     }
     assert!(outs[0] == outs[1], "two runs differ");
+    // The replay's settings travel with its time series, for the notebook to recompute the table.
+    let file = std::fs::File::open(tmp.path().join("0.parquet")).unwrap();
+    let builder = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+    let kv: std::collections::HashMap<String, String> = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .unwrap()
+        .iter()
+        .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+        .collect();
+    assert_eq!(kv.get("prescale.target_utilization").map(String::as_str), Some("0.7"), "{kv:?}");
+    assert_eq!(kv.get("prescale.boot_mins").map(String::as_str), Some("5"), "{kv:?}");
     let v: Value = serde_json::from_str(&outs[0].0).unwrap();
     // Three nightly plans (after 2, 3 and 4 days), all fitted.
     let nights = v["scenarios"][0]["replay"]["nights"].as_array().unwrap();

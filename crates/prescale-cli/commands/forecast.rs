@@ -264,6 +264,12 @@ pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
 /// grid policy (the configuration's `[ingest] grid`, or the default without one), repairing what it
 /// must and saying so.
 pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series> {
+    Ok(read_input_as_of(path, config, None, false)?.0)
+}
+
+/// [`read_input`] with the repairs it made, as warned (`7 slots interpolated`, …), for reports
+/// that carry them.
+pub(crate) fn read_input_repaired(path: &Path, config: Option<&Config>) -> Result<(Series, Vec<String>)> {
     read_input_as_of(path, config, None, false)
 }
 
@@ -272,7 +278,12 @@ pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series>
 /// `keep_phase`, stamps that all lie one offset off the epoch's grid (hourly at :30) keep their
 /// phase, so that a forecast's rows follow the file's (`forecast show`; a replay keeps the grid,
 /// whose midnights its nightly plans run at).
-fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>, keep_phase: bool) -> Result<Series> {
+fn read_input_as_of(
+    path: &Path,
+    config: Option<&Config>,
+    now: Option<&str>,
+    keep_phase: bool,
+) -> Result<(Series, Vec<String>)> {
     let default = GridPolicy::default();
     let grid = config.map_or(&default, |c| &c.ingest.grid);
     let mut raw = match path.extension().and_then(|e| e.to_str()) {
@@ -340,7 +351,7 @@ fn read_input_as_of(path: &Path, config: Option<&Config>, now: Option<&str>, kee
     if !repairs.is_empty() {
         warn!("{}: repaired the input onto a {step} s grid: {}", path.display(), repairs.join(", "));
     }
-    Ok(series)
+    Ok((series, repairs))
 }
 
 /// The rows of a file known at `--now`: those stamped before it, so that a forecast can be made
@@ -398,7 +409,7 @@ fn as_of(raw: Vec<RawSample>, text: &str, path: &Path) -> Result<Vec<RawSample>>
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
     let config = g.config.as_deref().map(Config::load).transpose()?;
-    let series = read_input_as_of(path, config.as_ref(), g.now.as_deref(), true)?;
+    let (series, _) = read_input_as_of(path, config.as_ref(), g.now.as_deref(), true)?;
     let step = series.step_secs();
     let text = args.horizon.as_deref().unwrap_or("48h");
     let horizon = parse_horizon(text)?;

@@ -96,7 +96,13 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         min_hold_mins: args.min_hold_mins.unwrap_or(60),
         min_history_days: args.min_history_days,
         scale_in_cooldown_mins: args.cooldown_mins,
-        policies: args.policies.clone(),
+        // Each once, in the order given (`reactive,reactive` is one row).
+        policies: args.policies.iter().fold(Vec::new(), |mut v, p| {
+            if !v.contains(p) {
+                v.push(*p);
+            }
+            v
+        }),
         ..prescale_sim::SimSettings::default()
     };
     if let Some(choice) = args.scenario {
@@ -108,6 +114,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         step_flags(args, s.target_utilization, &mut s.step)?;
         return scenarios(args, &s, &choice.scenarios());
     }
+    let mut input_repairs = Vec::new();
     let (trace, label) = match (&args.input, &args.group) {
         (Some(path), _) => {
             let config = g.config.as_deref().map(Config::load).transpose()?;
@@ -115,7 +122,9 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
                 s.forecast = file_options(c, Utc::now())?;
                 s.model = c.forecast.model.clone();
             }
-            (read_input(path, config.as_ref())?, path.display().to_string())
+            let (series, repairs) = super::forecast::read_input_repaired(path, config.as_ref())?;
+            input_repairs = repairs;
+            (series, path.display().to_string())
         }
         (None, Some(name)) => {
             let ctx = context(g)?;
@@ -170,8 +179,13 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),
     };
     step_flags(args, s.target_utilization, &mut s.step)?;
-    let report = prescale_sim::simulate(&trace, &s).with_context(|| format!("cannot simulate {label}"))?;
-    for n in &report.nights {
+    // Each night's forecast and plan is the long part: said as it happens (-v), and on a terminal
+    // as a progress line that the table then replaces.
+    let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut progress = |n: &prescale_sim::NightRun, done: usize, total: usize| {
+        if tty {
+            eprint!("\r\x1b[K");
+        }
         match &n.error {
             Some(e) => warn!("{}: no forecast at {}: {e}; the floors of the previous night stay", label, n.at),
             None => info!(
@@ -183,7 +197,13 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
                 n.model.as_deref().unwrap_or("-")
             ),
         }
-    }
+        if tty && done < total {
+            eprint!("replaying {label}: night {done} of {total} ({})", n.at.format("%Y-%m-%d"));
+        }
+    };
+    let mut report = prescale_sim::simulate_with_progress(&trace, &s, &mut progress)
+        .with_context(|| format!("cannot simulate {label}"))?;
+    report.trace.input_repairs = input_repairs;
     if let Some(path) = &args.timeseries {
         write_timeseries(path, &report)?;
     }
@@ -216,6 +236,13 @@ pub(crate) fn write_timeseries(path: &Path, report: &prescale_sim::SimReport) ->
         &report.demand,
         report.settings.capacity_per_instance,
         &runs,
+        &[
+            ("capacity_per_instance", report.settings.capacity_per_instance.to_string()),
+            ("target_utilization", report.settings.target_utilization.to_string()),
+            ("min_size", report.settings.min_size.to_string()),
+            ("max_size", report.settings.max_size.to_string()),
+            ("boot_mins", report.settings.boot_mins.to_string()),
+        ],
     )?;
     info!("wrote {} rows to {}", runs.len() * report.demand.len(), path.display());
     Ok(())

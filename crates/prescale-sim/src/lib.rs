@@ -254,6 +254,10 @@ pub struct TraceInfo {
     pub repaired_missing: usize,
     /// Negative values replaced by 0.
     pub repaired_negative: usize,
+    /// What reading the file repaired before the replay saw it (`7 slots interpolated`, `2
+    /// duplicates averaged`, …): set by the caller that read it; empty from [`simulate`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub input_repairs: Vec<String>,
     /// The trace's 95th percentile.
     pub p95: f64,
 }
@@ -354,7 +358,9 @@ pub const MAX_INSTANCES: u32 = 100_000;
 ///
 /// The trace is load per step on a regular grid. Each minute takes the value of the slot it falls
 /// in (held constant within a step longer than a minute; the mean of the slots within it for a
-/// shorter step). Missing slots are held at the last value before them, negative values read as 0;
+/// shorter step). Missing slots (those the caller's reading left missing: the CLI interpolates
+/// gaps up to `[ingest] grid.max_interpolate_secs` first) are held at the last value before them,
+/// negative values read as 0;
 /// the report counts both. The forecasting policies see at each midnight (UTC) only the slots that
 /// ended by then, with missing slots left missing.
 ///
@@ -362,6 +368,19 @@ pub const MAX_INSTANCES: u32 = 100_000;
 /// [`SimError`] for contradictory settings, an empty trace, or a trace too short for the first
 /// nightly forecast when a forecasting policy is asked for.
 pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> {
+    simulate_with_progress(trace, s, &mut |_, _, _| {})
+}
+
+/// [`simulate`], calling `progress(night, done, total)` after each nightly forecast and plan (the
+/// long part of a replay): for a progress line on long traces.
+///
+/// # Errors
+/// As [`simulate`].
+pub fn simulate_with_progress(
+    trace: &Series,
+    s: &SimSettings,
+    progress: &mut dyn FnMut(&NightRun, usize, usize),
+) -> Result<SimReport, SimError> {
     if s.policies.is_empty() {
         return Err(SimError::NoPolicy);
     }
@@ -485,8 +504,11 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
         });
     }
     let ctx = Ctx { s, bounds, cap, per, boot: u64::from(s.boot_mins), start };
-    let (nights, night_runs): (Vec<Night>, Vec<NightRun>) =
-        if forecasting.is_empty() { (Vec::new(), Vec::new()) } else { nightly(&ctx, &history, n).into_iter().unzip() };
+    let (nights, night_runs): (Vec<Night>, Vec<NightRun>) = if forecasting.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        nightly(&ctx, &history, n, progress).into_iter().unzip()
+    };
     // Static and scheduled are sized on what the first nightly forecast sees: the first
     // min_history_days of the trace.
     let train_end = ((u64::from(s.min_history_days) * 1440).min(n)) as usize;
@@ -550,6 +572,7 @@ pub fn simulate(trace: &Series, s: &SimSettings) -> Result<SimReport, SimError> 
             minutes: demand.len(),
             repaired_missing,
             repaired_negative,
+            input_repairs: Vec::new(),
             p95,
         },
         settings,
@@ -634,7 +657,12 @@ fn schedule_levels(train: &[f64], start: DateTime<Utc>) -> (f64, f64) {
 }
 
 /// Forecasts and plans at every midnight with enough history before it, on the history known then.
-fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
+fn nightly(
+    ctx: &Ctx,
+    history: &Series,
+    n: u64,
+    progress: &mut dyn FnMut(&NightRun, usize, usize),
+) -> Vec<(Night, NightRun)> {
     let s = ctx.s;
     let step = history.step_secs();
     let first = ctx.start + Duration::days(i64::from(s.min_history_days));
@@ -672,6 +700,15 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
     };
     let model = s.model.build_with(&s.forecast);
     let mut out = Vec::new();
+    let total = {
+        let mut t = night;
+        let mut k = 0;
+        while ctx.minute(t) < n {
+            k += 1;
+            t += Duration::days(1);
+        }
+        k
+    };
     while ctx.minute(night) < n {
         let minute = ctx.minute(night);
         // Only slots that ended by now: ts + step <= now.
@@ -714,6 +751,7 @@ fn nightly(ctx: &Ctx, history: &Series, n: u64) -> Vec<(Night, NightRun)> {
                 (Night { minute, prescale: None, aws: None }, run)
             }
         };
+        progress(&run, out.len() + 1, total);
         out.push((night_plan, run));
         night += Duration::days(1);
     }

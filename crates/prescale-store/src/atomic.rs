@@ -44,8 +44,9 @@ pub(crate) fn write_atomic(
     Ok(())
 }
 
-/// [`write_atomic`] of whole bytes, for files outside the store (a plan, a sink's state, a chart):
-/// a reader, another run or a power cut sees the old file or the new one, never half of one.
+/// Writes `bytes` as the store writes its own files, for files outside it (a plan, a sink's state,
+/// a chart): to a temporary file of this process, synced, then renamed over `path`; a reader,
+/// another run or a power cut sees the old file or the new one, never half of one.
 ///
 /// # Errors
 /// [`StoreError::Io`] naming the file and what could not be done to it.
@@ -78,11 +79,13 @@ pub(crate) fn write_table(
     schema: arrow_schema::Schema,
     columns: Vec<arrow_array::ArrayRef>,
     tag: &str,
+    extra: &[(&str, String)],
 ) -> Result<(), StoreError> {
     let schema = std::sync::Arc::new(schema);
     let batch = arrow_array::RecordBatch::try_new(schema.clone(), columns)
         .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })?;
-    let meta = std::collections::HashMap::from([("prescale.schema".to_string(), tag.to_string())]);
+    let mut meta = std::collections::HashMap::from([("prescale.schema".to_string(), tag.to_string())]);
+    meta.extend(extra.iter().map(|(k, v)| (format!("prescale.{k}"), v.clone())));
     write_atomic(path, |file| {
         let err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
         let props = crate::metrics::writer_props(meta);

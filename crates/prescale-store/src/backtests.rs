@@ -90,5 +90,5 @@ pub fn write_backtests(path: &Path, runs: &[BacktestRun<'_>], levels: &[Level]) 
         columns.push(Arc::new(Float64Array::from(lo)));
         columns.push(Arc::new(Float64Array::from(hi)));
     }
-    write_table(path, Schema::new(fields), columns, BACKTESTS_SCHEMA)
+    write_table(path, Schema::new(fields), columns, BACKTESTS_SCHEMA, &[])
 }

@@ -24,7 +24,9 @@ pub struct SimulationRun<'a> {
 
 /// Writes the replays to one Parquet file (atomically), one row per policy and minute: `policy`,
 /// `ts`, `demand`, `serving`, `instances` (paid, booting included), `capacity` (serving ×
-/// `capacity_per_instance`, the load they serve at 100 %).
+/// `capacity_per_instance`, the load they serve at 100 %). `settings` (name, value) go to the
+/// file's key-value metadata as `prescale.NAME` (the replay's target, bounds, boot time), for
+/// readers that recompute its figures.
 ///
 /// # Errors
 /// I/O, Arrow or Parquet errors.
@@ -34,6 +36,7 @@ pub fn write_simulations(
     demand: &[f64],
     capacity_per_instance: f64,
     runs: &[SimulationRun<'_>],
+    settings: &[(&str, String)],
 ) -> Result<(), StoreError> {
     let ts_type = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
     let fields = vec![
@@ -64,5 +67,5 @@ pub fn write_simulations(
         Arc::new(UInt32Array::from(paid)),
         Arc::new(Float64Array::from(capacity)),
     ];
-    write_table(path, Schema::new(fields), columns, SIMULATIONS_SCHEMA)
+    write_table(path, Schema::new(fields), columns, SIMULATIONS_SCHEMA, settings)
 }
