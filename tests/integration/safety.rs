@@ -89,6 +89,27 @@ fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_
 }
 
 #[test]
+fn the_fleet_limit_holds_when_groups_are_applied_one_at_a_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // The three demo groups plan 31 + 7 + 5 = 43 instances at their peaks.
+    let fleet = demo_config(tmp.path(), "[guardrails]\nmax_fleet_size = 40\n");
+    let (code, _, err) = run(&mut cmd(&fleet, &out, &["nightly", "--execute"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("max_fleet_size = 40"), "{err}");
+    // One group a run: each run counts the others as they stand, so the last one is refused.
+    let mut codes = Vec::new();
+    let mut last = String::new();
+    for g in ["web-prod", "api-staging", "worker-dev"] {
+        let (code, _, err) = run(&mut cmd(&fleet, &out, &["nightly", "--execute", "--group", g]));
+        codes.push(code);
+        last = err;
+    }
+    assert_eq!(codes, [0, 0, 1], "{last}");
+    assert!(last.contains("max_fleet_size = 40") && last.contains("web-prod (in place) 31"), "{last}");
+}
+
+#[test]
 fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");

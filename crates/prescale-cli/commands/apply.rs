@@ -276,7 +276,9 @@ pub(crate) fn breaches(ctx: &Ctx, groups: &[GroupPlan]) -> Result<Vec<Breach>> {
 /// Checks the plan against the configured guardrails: an error naming every breach, unless
 /// `allow` (then each is logged and returned, for the audit log).
 pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<String>> {
-    let found: Vec<String> = breaches(ctx, &plan.groups)?.iter().map(ToString::to_string).collect();
+    let mut groups = plan.groups.clone();
+    groups.extend(others_in_place(ctx, plan)?);
+    let found: Vec<String> = breaches(ctx, &groups)?.iter().map(ToString::to_string).collect();
     if found.is_empty() {
         return Ok(found);
     }
@@ -296,6 +298,56 @@ pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<S
         ctx.config.origin,
         found.join("\n  ")
     )
+}
+
+/// For `max_fleet_size`: the configured groups this run does not plan or apply (`--group`), as
+/// they stand: their MinSize and prescale's floors still to come. Applying groups one at a time
+/// would otherwise let each run see only its own part of the fleet. A group that cannot be read is
+/// warned about and left out of the sum.
+fn others_in_place(ctx: &Ctx, plan: &CapacityPlan) -> Result<Vec<GroupPlan>> {
+    if ctx.config.guardrails.max_fleet_size.is_none() {
+        return Ok(Vec::new());
+    }
+    let others: Vec<&str> = ctx
+        .config
+        .groups
+        .iter()
+        .map(|g| g.name.as_str())
+        .filter(|n| !plan.groups.iter().any(|p| p.group == *n))
+        .collect();
+    if others.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sink = Sink::open(ctx)?;
+    let mut out = Vec::new();
+    for name in others {
+        match sink.sink().read_state(name) {
+            Ok(state) => out.push(GroupPlan {
+                group: format!("{name} (in place)"),
+                environment: String::new(),
+                bounds: state.bounds,
+                raised_max: None,
+                forecast: None,
+                required: Vec::new(),
+                // Its highest floor to come is all the fleet's sum needs (and one action has no
+                // rise for max_step_up to judge: that group's schedule is not this run's).
+                scheduled_actions: state
+                    .scheduled_actions
+                    .into_iter()
+                    .filter(|a| prescale_plan::is_owned(&a.name) && a.start_time > ctx.now)
+                    .max_by_key(|a| a.min_size)
+                    .into_iter()
+                    .collect(),
+                policies: Vec::new(),
+                alarms: Vec::new(),
+                decisions: Vec::new(),
+            }),
+            Err(e) => warn!(
+                "max_fleet_size: group {name} (not in this run) cannot be read, so its floors are not counted: {e}"
+            ),
+        }
+    }
+    Ok(out)
 }
 
 /// Applies `plan` (dry run unless `execute`). `overrides` are the guardrail breaches the user

@@ -501,6 +501,8 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
         "past: ignored"
     } else if e.start() >= ctx.now + Duration::hours(ctx.config.forecast.horizon_hours) {
         "beyond the horizon: not yet planned"
+    } else if e.end() > ctx.now + Duration::hours(ctx.config.forecast.horizon_hours) {
+        "partly planned: its hours within the horizon, their floor held to its end"
     } else {
         "planned"
     }

@@ -294,6 +294,7 @@ pub fn plan_with_events(
     let (shaped, reports) = shape(f, events, history, now);
     let applied = reports.iter().any(|r| matches!(r.outcome, EventOutcome::Applied { .. }));
     let mut plan = if applied { plan_group(group, environment, Some(&shaped), s, now) } else { baseline.clone() };
+    hold_through_events(&mut plan, &reports, s);
     let mut notes = Vec::new();
     let applied_count = reports.iter().filter(|r| matches!(r.outcome, EventOutcome::Applied { .. })).count();
     for r in &reports {
@@ -330,6 +331,38 @@ pub fn plan_with_events(
     let at = usize::from(!plan.decisions.is_empty());
     plan.decisions.splice(at..at, notes.iter().cloned());
     EventPlan { plan, baseline, reports, decisions: notes }
+}
+
+/// An event that runs past the forecast's end would have the plan's closing action (MinSize back
+/// to the minimum at the horizon's end) fall inside it: if the next run does not come, the group
+/// would sit at its minimum through a known event. The floor at the horizon's end is held to the
+/// end of such an event instead (one that raises the forecast), and the closing action moves there.
+fn hold_through_events(plan: &mut GroupPlan, reports: &[EventReport], s: &PlanSettings) {
+    let Some(horizon) = plan.forecast.as_ref().map(|f| f.to) else { return };
+    let until = reports
+        .iter()
+        .filter(|r| {
+            matches!(r.outcome, EventOutcome::Applied { partial: true, factor, .. } if factor.is_none_or(|f| f >= 1.0))
+        })
+        .map(|r| r.event.end())
+        .max();
+    let Some(until) = until.filter(|u| *u > horizon) else { return };
+    let Some(close) = plan.scheduled_actions.last_mut() else { return };
+    if close.start_time != horizon || close.min_size != Some(s.bounds.min()) {
+        return;
+    }
+    let prefix = format!("{}floor-", prescale_core::OWNED_PREFIX);
+    close.start_time = until;
+    if close.name.starts_with(&prefix) {
+        close.name = format!("{prefix}{}", until.format("%Y%m%dT%H%MZ"));
+    }
+    let when = crate::schedule::local(until, s.time_zone);
+    for d in plan.decisions.iter_mut().filter(|d| d.what.starts_with("floor back to MinSize")) {
+        d.what = format!("floor back to MinSize {} at {when}", s.bounds.min());
+        d.why = "the end of an event that runs past the forecast's end: its last floor holds until then, so a \
+                 nightly run that does not come leaves the group ready for it; the next run plans the rest"
+            .into();
+    }
 }
 
 /// The floor in force at `t`: the last action at or before `t` (the first action before it).
@@ -529,6 +562,25 @@ mod tests {
         let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
         let d = &p.plan.decisions[1];
         assert!(d.what.contains("floors down to 4 instances from 2026-11-23 02:00 UTC (without it: 10)"), "{d:?}");
+    }
+
+    #[test]
+    fn an_event_past_the_horizon_holds_its_floor_to_its_end() {
+        let (f, s) = flat_and_settings();
+        // The forecast ends at 08:00; the sale runs from 06:00 to 11:00.
+        let e = ev("sale", 360, 660, EventEffect::Multiplier { factor: 3.0 });
+        let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
+        let last = p.plan.scheduled_actions.last().unwrap();
+        assert_eq!((last.start_time, last.min_size), (at(660), Some(s.bounds.min())), "{:?}", p.plan.scheduled_actions);
+        assert_eq!(last.name, "prescale-floor-20261123T1100Z");
+        let before = &p.plan.scheduled_actions[p.plan.scheduled_actions.len() - 2];
+        assert_eq!(before.min_size, Some(30), "the event's floor holds until then");
+        let d = p.plan.decisions.iter().find(|d| d.what.starts_with("floor back to MinSize")).unwrap();
+        assert!(d.what.contains("2026-11-23 11:00 UTC") && d.why.contains("runs past the forecast's end"), "{d:?}");
+        // A lowering event past the horizon does not hold anything.
+        let low = ev("quiet", 360, 660, EventEffect::Multiplier { factor: 0.5 });
+        let p = plan_with_events("g", "prod", Some(&f), &[low], None, &s, t0());
+        assert_eq!(p.plan.scheduled_actions.last().unwrap().start_time, at(480));
     }
 
     #[test]

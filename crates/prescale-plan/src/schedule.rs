@@ -446,7 +446,7 @@ pub fn plan_group(
     // Guardrail: a rise bigger than max_step_up is ramped, one step of the grid earlier per
     // max_step_up instances, so capacity arrives in stages and still in time.
     let step_up = s.max_step_up.map(|n| n.max(1));
-    let ramped = step_up.map_or(0, |up| ramp(&mut floors, up));
+    let mut ramped = step_up.map_or(0, |up| ramp(&mut floors, up));
     let mut segs = segments(&floors);
     // Hysteresis: a dip shorter than min_hold between two higher floors is filled, so the floor
     // never steps down and up again within the hold time.
@@ -477,6 +477,9 @@ pub fn plan_group(
     let before = segs.len();
     let mut merged = segs.clone();
     merge_to(&mut merged, budget);
+    let merged_levels = expand(&merged);
+    let cost = |v: &[Segment]| v.iter().map(|s| u64::from(s.level) * s.len as u64).sum::<u64>();
+    let unmerged = segs.clone();
     segs = match step_up {
         None => merged,
         Some(up) => {
@@ -504,29 +507,12 @@ pub fn plan_group(
                 }
                 fit = fit.saturating_sub(r.len() - budget);
             }
-            let cost = |v: &[Segment]| v.iter().map(|s| u64::from(s.level) * s.len as u64).sum::<u64>();
-            match fine {
+            let chosen = match fine {
                 Some(f) if cost(&f) <= cost(&coarse) => f,
-                _ => {
-                    let extra = cost(&coarse).saturating_sub(cost(&segs)) as f64 * step as f64 / 3600.0;
-                    let enough = (segs.len() + 1).min(MAX_ACTIONS_PER_GROUP);
-                    decide(
-                        format!("floors before rises raised by {extra:.0} instance-hours for max_step_up = {up}"),
-                        format!(
-                            "ramping every rise in steps of {up} needs {} actions, more than max_actions = {}: the \
-                             floors before the rises are raised instead{}",
-                            segs.len() + 1,
-                            budget + 1,
-                            if enough > budget + 1 {
-                                format!("; [plan] max_actions = {enough} fits the ramps")
-                            } else {
-                                String::new()
-                            }
-                        ),
-                    );
-                    coarse
-                }
-            }
+                _ => coarse,
+            };
+            ramped += usize::from(expand(&chosen) != merged_levels);
+            chosen
         }
     };
     if ramped > 0 {
@@ -539,9 +525,20 @@ pub fn plan_group(
         );
     }
     if segs.len() < before {
+        // What merging costs: the floors raised over the unmerged schedule's, in instance-hours.
+        let extra = cost(&segs).saturating_sub(cost(&unmerged)) as f64 * step as f64 / 3600.0;
+        let all = before + 1;
         decide(
-            format!("merged {before} floor changes into {}", segs.len()),
-            format!("at most {} scheduled actions per group (Auto Scaling allows {MAX_ACTIONS_PER_GROUP})", budget + 1),
+            format!("merged {before} floor changes into {} (+{extra:.0} instance-hours)", segs.len()),
+            format!(
+                "at most {} scheduled actions per group (Auto Scaling allows {MAX_ACTIONS_PER_GROUP}); {}",
+                budget + 1,
+                if all <= MAX_ACTIONS_PER_GROUP {
+                    format!("[plan] max_actions = {all} keeps every change")
+                } else {
+                    "the floors that differ least were joined".to_string()
+                }
+            ),
         );
     }
     // Actions: Auto Scaling refuses start times in the past, so a floor already due starts at the
@@ -1072,19 +1069,19 @@ mod tests {
         };
         assert_eq!(at(t0() + Duration::hours(7)), 3, "{:?}", plan.scheduled_actions);
         assert!(at(t0() + Duration::hours(8) - Duration::minutes(5)) >= 26);
-        assert!(!plan.decisions.iter().any(|d| d.what.contains("floors before rises raised")));
         // The summary names the floors as written.
         let summary = plan.decisions.iter().find(|d| d.what.contains("scheduled floors")).unwrap();
         let top = plan.scheduled_actions.iter().filter_map(|a| a.min_size).max().unwrap();
         assert!(summary.what.contains(&format!("between 1 and {top}")), "{}", summary.what);
-        // With too few actions for the ramp, the night before the rise is raised, and said with
-        // the max_actions that fits.
+        // With too few actions for the ramp, the night before the rise is raised, and the merge
+        // says what it costs and the max_actions that keeps every change.
         let tight = PlanSettings { max_actions: 6, ..s };
         let plan = plan_group("g", "prod", Some(&f), &tight, t0());
         assert!(plan.scheduled_actions.len() <= 6);
         assert!(crate::guardrails::check(std::slice::from_ref(&plan), &limits, &Default::default()).is_empty());
-        let d = plan.decisions.iter().find(|d| d.what.contains("floors before rises raised")).expect("said");
-        assert!(d.why.contains("max_actions = 6") && d.why.contains("fits the ramps"), "{}", d.why);
+        let d = plan.decisions.iter().find(|d| d.what.starts_with("merged ")).expect("said");
+        assert!(d.what.contains(" instance-hours)") && d.why.contains("keeps every change"), "{d:?}");
+        assert!(plan.decisions.iter().any(|d| d.what.starts_with("ramped floor rises")));
     }
 
     /// Settings that put an action exactly at each change of demand, in time zone `name` (no
