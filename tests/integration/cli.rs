@@ -652,7 +652,7 @@ file = "hourly.csv"
 "#,
     )
     .unwrap();
-    let (code, out, err) = run(prescale().arg("--config").arg(&cfg).arg("ingest"));
+    let (code, out, err) = run(prescale().arg("--config").arg(&cfg).args(["--now", "2026-11-19T00:05:00Z", "ingest"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("gathered: web/requests came denser than"), "{out}");
     assert!(

@@ -286,9 +286,10 @@ fn read_input_as_of(
 ) -> Result<(Series, Vec<String>)> {
     let default = GridPolicy::default();
     let grid = config.map_or(&default, |c| &c.ingest.grid);
-    let mut raw = match path.extension().and_then(|e| e.to_str()) {
-        Some("parquet") => prescale_store::read_parquet_samples(path)?,
-        _ => prescale_store::read_csv_samples(path)?,
+    let mut raw = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+        prescale_store::read_parquet_samples(path)?
+    } else {
+        prescale_store::read_csv_samples(path)?
     };
     if let Some(text) = now {
         raw = as_of(raw, text, path)?;

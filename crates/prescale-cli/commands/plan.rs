@@ -696,6 +696,12 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             ctx.now + Duration::hours(ctx.config.forecast.horizon_hours),
         )?;
     }
+    // The limits `apply` holds the plan to, with the events tried: said here, before anyone
+    // stores the event and finds the nightly run refused.
+    let shaped: Vec<GroupPlan> = plans.iter().map(|p| p.plan.clone()).collect();
+    for b in breaches(ctx, &shaped)? {
+        eprintln!("note: guardrail: {b}; `prescale apply` would refuse this plan without --allow-guardrail-breach");
+    }
     eprintln!("what-if: nothing was written, no event was stored and no group was changed");
     if !held.is_empty() {
         // As `plan`: the groups left out are not in the table, and the run says so.

@@ -311,19 +311,33 @@ pub fn plan_with_events(
             // With other events applied, against the plan with them alone: theirs may be the
             // floors in this one's window (they overlap it, or their floors are held or raised
             // ahead into it). With none, the plan without events is that plan.
-            let without = if applied_count > 1 {
+            let other_plan;
+            let without_plan = if applied_count > 1 {
                 let others: Vec<Event> = events.iter().filter(|e| e.id() != r.event.id()).cloned().collect();
                 let (f, _) = shape(f, &others, history, now);
-                floor_in(&plan_group(group, environment, Some(&f), s, now))
+                other_plan = plan_group(group, environment, Some(&f), s, now);
+                &other_plan
             } else {
-                floor_in(&baseline)
+                &baseline
             };
+            let without = floor_in(without_plan);
+            // From when the floors differ from the plan without it, as written (a ramp, a merge or
+            // an event starting within the lead time moves that from `start − lead`).
+            let since = first_difference(&plan, without_plan, now, r.event.end()).unwrap_or(from);
             d.what.push_str(&format!(
                 "; floors {} {with} instances from {} (without it: {without}{})",
                 if lowers { "down to" } else { "up to" },
-                from.format("%Y-%m-%d %H:%M UTC"),
+                since.format("%Y-%m-%d %H:%M UTC"),
                 if applied_count > 1 { ", with the other events" } else { "" }
             ));
+            if !lowers && r.event.start() > now && since > r.event.start() - s.lead() {
+                d.why.push_str(&format!(
+                    "; in place {} min before its start, not the {} min lead time ahead: it starts too soon after \
+                     now for more",
+                    (r.event.start() - since).num_minutes().max(0),
+                    s.lead().num_minutes()
+                ));
+            }
         }
         notes.push(d);
     }
@@ -363,6 +377,20 @@ fn hold_through_events(plan: &mut GroupPlan, reports: &[EventReport], s: &PlanSe
                  nightly run that does not come leaves the group ready for it; the next run plans the rest"
             .into();
     }
+}
+
+/// The first instant in `[from, to)` at which `a` and `b` hold different floors: at one of their
+/// actions' times.
+fn first_difference(a: &GroupPlan, b: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut times: Vec<DateTime<Utc>> = a
+        .scheduled_actions
+        .iter()
+        .chain(&b.scheduled_actions)
+        .map(|x| x.start_time)
+        .filter(|t| *t >= from && *t < to)
+        .collect();
+    times.sort();
+    times.into_iter().find(|t| floor_at(a, *t) != floor_at(b, *t))
 }
 
 /// The floor in force at `t`: the last action at or before `t` (the first action before it).
@@ -655,7 +683,15 @@ mod tests {
         // An event under way is planned from now, not from before it.
         let e = ev("now", -30, 60, EventEffect::Multiplier { factor: 3.0 });
         let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
-        assert!(p.decisions[0].what.contains("from 2026-11-23 00:00 UTC (without it: 10)"), "{:?}", p.decisions[0]);
+        assert!(p.decisions[0].what.contains("from 2026-11-23 00:01 UTC (without it: 10)"), "{:?}", p.decisions[0]);
+        // One that starts within the lead time of now is said to have less.
+        let e = ev("soon", 5, 60, EventEffect::Multiplier { factor: 3.0 });
+        let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
+        assert!(
+            p.decisions[0].why.contains("in place 4 min before its start, not the 10 min lead"),
+            "{:?}",
+            p.decisions[0]
+        );
     }
 
     proptest! {

@@ -601,6 +601,17 @@ pub fn plan_group(
              shows it"
                 .into(),
         );
+        // The forecast learns the daily cycle on the UTC clock: after a change of the zone's
+        // offset, load that follows the local clock comes an hour off the days before it.
+        if let Some(change) = offset_change(tz, f.start - Duration::days(7), f.start) {
+            decide(
+                format!("the last week of history crosses a daylight-saving change in {} at {change}", tz.name()),
+                "the forecast learns the daily cycle in UTC: where the load follows local clocks (office hours), \
+                 its rise comes an hour off the days before the change, so for up to a week the floors may be an \
+                 hour late or early; target tracking and the step policy cover the difference"
+                    .into(),
+            );
+        }
         if let (Some(first), Some(last)) = (actions.first(), actions.last())
             && let Some(change) = offset_change(tz, first.start_time, last.start_time)
         {
@@ -1135,6 +1146,17 @@ mod tests {
                 .contains("daylight-saving change in Europe/Berlin at 2026-10-25 01:00 UTC (CEST to CET)")),
             "{:#?}",
             plan.decisions
+        );
+        // That change is not in the last week before the forecast: nothing said of the history.
+        assert!(!plan.decisions.iter().any(|d| d.what.contains("last week of history")));
+        // Three days after it, it is: the daily cycle learnt in UTC may be an hour off.
+        let later = Forecast::new("t", start + Duration::days(3), 300, f.point.clone(), vec![]).unwrap();
+        let after = plan_group("g", "prod", Some(&later), &s, start + Duration::days(3));
+        assert!(
+            after.decisions.iter().any(|d| d.what.contains("last week of history crosses a daylight-saving change")
+                && d.why.contains("an hour late or early")),
+            "{:#?}",
+            after.decisions
         );
         // Without a zone: the same instants, written in UTC.
         let utc = plan_group("g", "prod", Some(&f), &PlanSettings { time_zone: None, ..s }, start);
