@@ -720,6 +720,21 @@ impl Config {
             }
             if let Some(z) = &g.time_zone {
                 parse_time_zone(z).with_context(|| format!("group {:?}", g.name))?;
+                // The tz database keeps these as fixed offsets: no daylight saving, a trap for
+                // the zones people mean by them.
+                let meant = match z.as_str() {
+                    "EST" => Some("America/New_York"),
+                    "MST" => Some("America/Denver (or America/Phoenix, which keeps no summer time)"),
+                    "HST" => Some("Pacific/Honolulu"),
+                    _ => None,
+                };
+                if let Some(meant) = meant {
+                    warn!(
+                        "group {:?}: time_zone = {z:?} is a fixed offset all year, without daylight saving; for the \
+                         local clocks there use {meant}",
+                        g.name
+                    );
+                }
             }
             if !g.metrics.iter().any(|m| m.name == g.load_metric) {
                 bail!("group {:?}: load_metric {:?} is not one of its [[groups.metrics]]", g.name, g.load_metric);

@@ -570,12 +570,9 @@ pub fn summary(
             i95,
             floors,
             prescale_plan::floor_hours(g).map_or("-".into(), |h| {
-                format!(
-                    "{} vs {} ({:+.0} %)",
-                    num(h.planned),
-                    num(h.static_peak),
-                    (h.planned / h.static_peak.max(1e-9) - 1.0) * 100.0
-                )
+                // Rounded first: a change under half a percent reads "+0 %", not "-0 %".
+                let pct = ((h.planned / h.static_peak.max(1e-9) - 1.0) * 100.0).round();
+                format!("{} vs {} ({:+.0} %)", num(h.planned), num(h.static_peak), pct + 0.0)
             }),
             changes,
         ]);

@@ -448,6 +448,10 @@ fn the_nightly_summary_shows_the_peak_the_events_shaped() {
     // The table's peak is the plan's (the details and plan.json), not the forecast before the event.
     let shown = format!("{} at", peak.round());
     assert!(after.contains("(events)") && after.replace(',', "").contains(&shown), "{shown}: {after}");
+    // The stored forecast is the model's: showing it says the plan shapes it by the event.
+    let (code, _, err) = run(&mut demo(&out, &["forecast", "show", "--group", "web-prod"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("note: this is the model's forecast") && err.contains("\"launch\""), "{err}");
 }
 
 #[test]

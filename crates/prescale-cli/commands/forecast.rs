@@ -477,6 +477,24 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         e => anyhow::Error::from(e).context(format!("cannot read the forecast for {id}")),
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
+    // The stored forecast is the model's; the plan shapes it by the group's events first.
+    if id == Config::load_id(g) {
+        let end = forecast.ts(forecast.len());
+        let shaping: Vec<String> = EventStore::new(&ctx.store_dir)
+            .load()
+            .unwrap_or_default()
+            .iter()
+            .filter(|e| e.group() == name && e.end() > forecast.start && e.start() < end)
+            .map(Event::label)
+            .collect();
+        if !shaping.is_empty() {
+            eprintln!(
+                "note: this is the model's forecast; the plan shapes it by the group's events within it first ({}): \
+                 `prescale plan --what-if --group {name}` shows their effect",
+                shaping.join(", ")
+            );
+        }
+    }
     let mut forecast = forecast;
     if let Some(text) = &args.horizon {
         let step = forecast.step_secs.max(1);
