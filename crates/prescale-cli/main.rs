@@ -97,7 +97,7 @@ enum Command {
     /// the mean of the slots within it for a shorter one). A file's gaps up to [ingest]
     /// grid.max_interpolate_secs (1 h) are interpolated as it is read (the table's "read:" line and
     /// the JSON's input_repairs say so, with duplicates averaged and the like); slots still missing
-    /// are held at the last value before them and negative values read as 0 (the JSON counts both);
+    /// and negative values (glitches: load is not negative) are held at the last value before them (the JSON counts both);
     /// the forecasts see missing slots as missing. Under-provisioned: demand above the serving instances' full capacity
     /// (capacity × serving instances). Instance-hours count booting instances too.
     ///

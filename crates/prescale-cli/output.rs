@@ -792,7 +792,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     if t.repaired_missing + t.repaired_negative > 0 {
         writeln!(
             out,
-            "repaired: {} missing slots held at the value before, {} negative values read as 0",
+            "repaired: {} missing slots and {} negative values held at the value before",
             t.repaired_missing, t.repaired_negative
         )?;
     }

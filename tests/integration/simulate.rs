@@ -197,6 +197,19 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     let json = ok(prescale().args(["simulate", "--format", "json", "--policies", "reactive", "--input"]).arg(&p));
     let v: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["trace"]["repaired_negative"], 1, "{json}");
+    // The NaN row was dropped and its slot interpolated as the file was read: said too.
+    let read = v["trace"]["input_repairs"].to_string();
+    assert!(read.contains("1 non-finite dropped") && read.contains("1 slots interpolated"), "{json}");
+    // The negative value is held at the value before it, not read as a minute without load.
+    let demand: Vec<f64> =
+        timeseries_demand(&tmp.path().join("bad.parquet"), &p, &["--policies", "reactive", "--input"]);
+    assert_eq!(demand[20], demand[19], "{:?}", &demand[18..22]);
+}
+
+/// The demand column of the `--timeseries` file a run of `args` and `input` writes to `path`.
+fn timeseries_demand(path: &Path, input: &Path, args: &[&str]) -> Vec<f64> {
+    ok(prescale().arg("simulate").args(args).arg(input).arg("--timeseries").arg(path));
+    timeseries(path).into_iter().map(|r| r.1).collect()
 }
 
 #[test]

@@ -252,7 +252,8 @@ pub struct TraceInfo {
     pub minutes: usize,
     /// Missing slots replaced by the last value before them (the first value for leading ones).
     pub repaired_missing: usize,
-    /// Negative values replaced by 0.
+    /// Negative values (a glitch: load is not negative) held at the value before them, as missing
+    /// slots are.
     pub repaired_negative: usize,
     /// What reading the file repaired before the replay saw it (`7 slots interpolated`, `2
     /// duplicates averaged`, …): set by the caller that read it; empty from [`simulate`].
@@ -359,8 +360,8 @@ pub const MAX_INSTANCES: u32 = 100_000;
 /// The trace is load per step on a regular grid. Each minute takes the value of the slot it falls
 /// in (held constant within a step longer than a minute; the mean of the slots within it for a
 /// shorter step). Missing slots (those the caller's reading left missing: the CLI interpolates
-/// gaps up to `[ingest] grid.max_interpolate_secs` first) are held at the last value before them,
-/// negative values read as 0;
+/// gaps up to `[ingest] grid.max_interpolate_secs` first) and negative values (glitches) are held
+/// at the last value before them, and missing for the forecasts;
 /// the report counts both. The forecasting policies see at each midnight (UTC) only the slots that
 /// ended by then, with missing slots left missing.
 ///
@@ -416,18 +417,23 @@ pub fn simulate_with_progress(
     if step <= 0 {
         return Err(SimError::BadStep(step));
     }
-    // The forecasts' view: negative load is read as 0, missing slots stay missing.
-    let history: Vec<f64> = trace.values().iter().map(|v| if *v < 0.0 { 0.0 } else { *v }).collect();
+    // Load cannot be negative: such a value is a glitch of the source (a counter reset), not a
+    // moment without load. Read as 0 it would drain the replayed groups to their minimum for a
+    // step and count the load's return as under-provisioned minutes; so it is missing, for the
+    // forecasts as for the replay, which holds the value before it.
+    let history: Vec<f64> = trace.values().iter().map(|v| if *v < 0.0 { f64::NAN } else { *v }).collect();
     let repaired_negative = trace.values().iter().filter(|v| **v < 0.0).count();
     let first = history.iter().copied().find(|v| v.is_finite()).ok_or(SimError::Empty)?;
     let mut last = first;
     let mut repaired_missing = 0;
-    let slots: Vec<f64> = history
+    let slots: Vec<f64> = trace
+        .values()
         .iter()
-        .map(|v| {
+        .zip(&history)
+        .map(|(raw, v)| {
             if v.is_finite() {
                 last = *v;
-            } else {
+            } else if !(*raw < 0.0) {
                 repaired_missing += 1;
             }
             last
