@@ -433,7 +433,7 @@ pub fn simulate_with_progress(
         .map(|(raw, v)| {
             if v.is_finite() {
                 last = *v;
-            } else if !(*raw < 0.0) {
+            } else if raw.is_nan() || *raw >= 0.0 {
                 repaired_missing += 1;
             }
             last
