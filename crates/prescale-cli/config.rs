@@ -432,11 +432,11 @@ pub struct MetricConfig {
 
 impl MetricConfig {
     /// The metric's physical bounds: `min` and `max` as configured, and for CloudWatch's
-    /// `CPUUtilization` in an `AWS/` namespace (a percentage in each that has it) `max` 100 unless set, for
+    /// `CPUUtilization` of `AWS/EC2` and `AWS/RDS` (a percentage of the instance; an ECS service's can pass 100) `max` 100 unless set, for
     /// every statistic but the ones that add samples up (`Sum`, `SampleCount`).
     pub fn bounds(&self) -> Bounds {
         let percent = self.metric_name.as_deref() == Some("CPUUtilization")
-            && self.namespace.as_deref().is_some_and(|n| n.starts_with("AWS/"))
+            && matches!(self.namespace.as_deref(), Some("AWS/EC2" | "AWS/RDS"))
             && !matches!(self.stat.as_deref(), Some("Sum" | "SampleCount"));
         Bounds { min: self.min, max: self.max.or(percent.then_some(100.0)) }
     }

@@ -59,7 +59,7 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     std::fs::write(&file, "").unwrap();
     let (code, text, err) = run(prescale().args(["nightly", "--out"]).arg(&file));
     assert_eq!((code, text.as_str()), (1, ""), "{err}");
-    assert!(err.contains("--out folder") && err.contains("is a file, not a folder"), "{err}");
+    assert!(err.contains("the output folder") && err.contains("is a file, not a folder"), "{err}");
     // Second run: the store already holds every point, the groups match the plan.
     let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");

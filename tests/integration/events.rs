@@ -484,4 +484,11 @@ fn events_that_give_their_load_are_planned_without_a_forecast_to_trust() {
     assert_eq!(floor_at(&f, t("2026-11-24T09:55:00Z")), 57, "{f:?}");
     assert_eq!(floor_at(&f, t("2026-11-24T08:00:00Z")), 4, "{f:?}");
     assert_eq!(floor_at(&f, t("2026-11-24T14:30:00Z")), 4, "{f:?}");
+    // The what-if prices the event against the group at its minimum all along, not against nothing.
+    let doc: serde_json::Value =
+        serde_json::from_str(&ok(&mut base(&["plan", "--what-if", "--json", "--group", "web-prod"]))).unwrap();
+    let (without, extra) =
+        (doc[0]["instance_hours_without"].as_f64().unwrap(), doc[0]["extra_instance_hours"].as_f64().unwrap());
+    assert!((without - 4.0 * 48.0).abs() < 1.0, "{doc}");
+    assert!(extra > 0.0 && extra < 53.0 * 4.5, "{doc}");
 }

@@ -107,9 +107,12 @@ fn the_fleet_limit_holds_when_groups_are_applied_one_at_a_time() {
     }
     assert_eq!(codes, [0, 0, 1], "{last}");
     assert!(last.contains("max_fleet_size = 40") && last.contains("web-prod (in place) 31"), "{last}");
-    // The what-if says it too, before anyone stores an event that the nightly run would refuse.
-    let (_, _, err) = run(&mut cmd(&fleet, &out, &["plan", "--what-if"]));
-    assert!(err.contains("note: guardrail") && err.contains("would refuse this plan"), "{err}");
+    // The what-if says it too, before anyone stores an event that the nightly run would refuse,
+    // also for one group, counting the others as they stand.
+    for args in [&["plan", "--what-if"][..], &["plan", "--what-if", "--group", "worker-dev"]] {
+        let (_, _, err) = run(&mut cmd(&fleet, &out, args));
+        assert!(err.contains("note: guardrail") && err.contains("would refuse this plan"), "{args:?}: {err}");
+    }
 }
 
 #[test]

@@ -277,7 +277,7 @@ pub(crate) fn breaches(ctx: &Ctx, groups: &[GroupPlan]) -> Result<Vec<Breach>> {
 /// `allow` (then each is logged and returned, for the audit log).
 pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<String>> {
     let mut groups = plan.groups.clone();
-    groups.extend(others_in_place(ctx, plan)?);
+    groups.extend(others_in_place(ctx, &plan.groups)?);
     let found: Vec<String> = breaches(ctx, &groups)?.iter().map(ToString::to_string).collect();
     if found.is_empty() {
         return Ok(found);
@@ -304,17 +304,12 @@ pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<S
 /// they stand: their MinSize and prescale's floors still to come. Applying groups one at a time
 /// would otherwise let each run see only its own part of the fleet. A group that cannot be read is
 /// warned about and left out of the sum.
-fn others_in_place(ctx: &Ctx, plan: &CapacityPlan) -> Result<Vec<GroupPlan>> {
+pub(crate) fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
     if ctx.config.guardrails.max_fleet_size.is_none() {
         return Ok(Vec::new());
     }
-    let others: Vec<&str> = ctx
-        .config
-        .groups
-        .iter()
-        .map(|g| g.name.as_str())
-        .filter(|n| !plan.groups.iter().any(|p| p.group == *n))
-        .collect();
+    let others: Vec<&str> =
+        ctx.config.groups.iter().map(|g| g.name.as_str()).filter(|n| !planned.iter().any(|p| p.group == *n)).collect();
     if others.is_empty() {
         return Ok(Vec::new());
     }
@@ -791,7 +786,7 @@ pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<(
 
 pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     // Before minutes of ingest and fitting: an output folder that cannot be written fails now.
-    super::writable_dir(&ctx.out, "--out")?;
+    super::writable_dir(&ctx.out, "output", "--out DIR, or PRESCALE_OUT")?;
     let mut out = crate::output::stdout();
     if ctx.demo {
         writeln!(

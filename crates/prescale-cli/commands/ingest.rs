@@ -140,7 +140,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         // the source is read, not only when a plan leaves the group out.
         let newest = raw.iter().filter(|r| r.value.is_finite()).map(|r| r.ts).max();
         if let Some(newest) = newest {
-            let ahead = raw.iter().filter(|r| r.ts > ctx.now + Duration::seconds(period)).count();
+            let ahead =
+                raw.iter().filter(|r| r.value.is_finite() && r.ts > ctx.now + Duration::seconds(period)).count();
             if ahead > 0 {
                 warn!(
                     "{id}: {ahead} sample{} lie after now ({}), the newest at {} ({:.1} h ahead): is the source's time \

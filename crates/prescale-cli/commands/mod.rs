@@ -144,10 +144,10 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
 
 /// Creates `dir` if need be and checks that a file can be written in it (a probe, removed again),
 /// so that a run that writes its results there at the end does not fail only then.
-pub(crate) fn writable_dir(dir: &Path, what: &str) -> Result<()> {
-    let hint = "hint: give a folder this user can write (--out DIR, or PRESCALE_OUT)";
+pub(crate) fn writable_dir(dir: &Path, what: &str, flag: &str) -> Result<()> {
+    let hint = format!("hint: give a folder this user can write ({flag})");
     if dir.exists() && !dir.is_dir() {
-        bail!("{what} folder {} is a file, not a folder\n{hint}", dir.display());
+        bail!("the {what} folder {} is a file, not a folder\n{hint}", dir.display());
     }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the {what} folder {}\n{hint}", dir.display()))?;

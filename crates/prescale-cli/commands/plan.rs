@@ -254,15 +254,23 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // to scale and is said to be left out.
         let horizon_end = ctx.now + Duration::hours(ctx.config.forecast.horizon_hours);
         let in_horizon = |e: &Event| e.end() > ctx.now && e.start() < horizon_end;
+        // A forecast that did no better than the flat median sets no floors with `[trust] unskilled =
+        // "none"`: for the events it is as good as none.
+        let unskilled = forecast.as_ref().and_then(prescale_plan::skill).is_some_and(|r| r >= 1.0)
+            && settings.unskilled == prescale_plan::Unskilled::None;
         let events_only = match &forecast {
-            Some(_) => None,
-            None if mine.iter().any(|e| in_horizon(e) && !matches!(e.effect(), EventEffect::Multiplier { .. })) => {
+            Some(_) if !unskilled => None,
+            _ if mine.iter().any(|e| in_horizon(e) && !matches!(e.effect(), EventEffect::Multiplier { .. })) => {
                 for e in mine.iter().filter(|e| in_horizon(e) && matches!(e.effect(), EventEffect::Multiplier { .. })) {
                     warn!(
                         "{}: event {} not planned: a multiplier scales the forecast, and there is none to trust ({})",
                         g.name,
                         e.label(),
-                        why.as_deref().unwrap_or("no forecast")
+                        why.as_deref().unwrap_or(if unskilled {
+                            "it did no better than the flat median, and [trust] unskilled = \"none\""
+                        } else {
+                            "no forecast"
+                        })
                     );
                 }
                 mine.retain(|e| !matches!(e.effect(), EventEffect::Multiplier { .. }));
@@ -274,19 +282,18 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 let n = ((horizon_end - start).num_seconds() / step.max(1)).max(1) as usize;
                 prescale_core::Forecast::new("events-only", start, step, vec![0.0; n], Vec::new()).ok()
             }
-            None => None,
+            _ => None,
         };
         let mut ep = plan_with_events(
             &g.name,
             &g.environment,
-            forecast.as_ref().or(events_only.as_ref()),
+            events_only.as_ref().or(forecast.as_ref()),
             &mine,
             history.as_ref().ok(),
             &settings,
             ctx.now,
         );
         if events_only.is_some() {
-            ep.baseline = plan_with_events(&g.name, &g.environment, None, &[], None, &settings, ctx.now).plan;
             ep.plan.decisions.insert(
                 0,
                 prescale_core::PlanDecision {
@@ -502,7 +509,7 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
     } else if e.start() >= ctx.now + Duration::hours(ctx.config.forecast.horizon_hours) {
         "beyond the horizon: not yet planned"
     } else if e.end() > ctx.now + Duration::hours(ctx.config.forecast.horizon_hours) {
-        "partly planned: its hours within the horizon, their floor held to its end"
+        "partly planned: its hours within the horizon, a later run plans the rest"
     } else {
         "planned"
     }
@@ -698,7 +705,8 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     }
     // The limits `apply` holds the plan to, with the events tried: said here, before anyone
     // stores the event and finds the nightly run refused.
-    let shaped: Vec<GroupPlan> = plans.iter().map(|p| p.plan.clone()).collect();
+    let mut shaped: Vec<GroupPlan> = plans.iter().map(|p| p.plan.clone()).collect();
+    shaped.extend(super::apply::others_in_place(ctx, &shaped)?);
     for b in breaches(ctx, &shaped)? {
         eprintln!("note: guardrail: {b}; `prescale apply` would refuse this plan without --allow-guardrail-breach");
     }
@@ -755,13 +763,19 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         );
     }
     let path = args.output.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
-    super::writable_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")), "the plan's")?;
+    super::writable_dir(
+        path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+        "plan's",
+        if args.output.is_some() { "--output FILE" } else { "--out DIR, or PRESCALE_OUT" },
+    )?;
     let (plan, held) = make_plan(ctx, &args.filter)?;
     if plan.groups.is_empty() && !held.is_empty() {
         bail!("{}\n(no plan written: {} is left as it was)", held_error(&held), path.display());
     }
     write_plan(&plan, &path)?;
-    for b in breaches(ctx, &plan.groups)? {
+    let mut checked = plan.groups.clone();
+    checked.extend(super::apply::others_in_place(ctx, &plan.groups)?);
+    for b in breaches(ctx, &checked)? {
         warn!("guardrail: {b}; `prescale apply` will refuse this plan without --allow-guardrail-breach");
     }
     let mut out = crate::output::stdout();

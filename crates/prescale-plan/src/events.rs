@@ -323,14 +323,22 @@ pub fn plan_with_events(
             let without = floor_in(without_plan);
             // From when the floors differ from the plan without it, as written (a ramp, a merge or
             // an event starting within the lead time moves that from `start − lead`).
-            let since = first_difference(&plan, without_plan, now, r.event.end()).unwrap_or(from);
+            // Looked for from six hours before the lead: a ramp starts there at the earliest, and a
+            // merge elsewhere in the horizon is not this event's doing.
+            let search = (from - Duration::hours(6)).max(now);
+            let since = first_difference(&plan, without_plan, search, r.event.end()).unwrap_or(from);
             d.what.push_str(&format!(
                 "; floors {} {with} instances from {} (without it: {without}{})",
                 if lowers { "down to" } else { "up to" },
                 since.format("%Y-%m-%d %H:%M UTC"),
                 if applied_count > 1 { ", with the other events" } else { "" }
             ));
-            if !lowers && r.event.start() > now && since > r.event.start() - s.lead() {
+            // Said only where now leaves less than the lead before the start.
+            if !lowers
+                && r.event.start() > now
+                && r.event.start() - s.lead() < now + Duration::minutes(1)
+                && since > r.event.start() - s.lead()
+            {
                 d.why.push_str(&format!(
                     "; in place {} min before its start, not the {} min lead time ahead: it starts too soon after \
                      now for more",

@@ -477,7 +477,6 @@ pub fn plan_group(
     let before = segs.len();
     let mut merged = segs.clone();
     merge_to(&mut merged, budget);
-    let merged_levels = expand(&merged);
     let cost = |v: &[Segment]| v.iter().map(|s| u64::from(s.level) * s.len as u64).sum::<u64>();
     let unmerged = segs.clone();
     segs = match step_up {
@@ -486,32 +485,33 @@ pub fn plan_group(
             // Where the ramps cannot all fit (more rises than actions to ramp them), raising the
             // segments before a rise is what is left; of the two, the one with fewer instance-steps.
             let mut coarse = merged;
+            let mut coarse_ramped = 0;
             for k in (1..coarse.len()).rev() {
                 let need = coarse[k].level.saturating_sub(up);
                 if coarse[k - 1].level < need {
                     coarse[k - 1].level = need;
+                    coarse_ramped += 1;
                 }
             }
             coalesce(&mut coarse);
-            let mut fine = None;
+            // Fewer merged segments until their ramps fit too; one segment always does.
             let mut fit = budget;
-            while fit >= 1 {
+            let fine = loop {
                 let mut m = segs.clone();
                 merge_to(&mut m, fit);
                 let mut levels = expand(&m);
-                ramp(&mut levels, up);
+                let k = ramp(&mut levels, up);
                 let r = segments(&levels);
-                if r.len() <= budget {
-                    fine = Some(r);
-                    break;
+                if r.len() <= budget || fit <= 1 {
+                    break Some((r, k)).filter(|(r, _)| r.len() <= budget);
                 }
-                fit = fit.saturating_sub(r.len() - budget);
-            }
-            let chosen = match fine {
-                Some(f) if cost(&f) <= cost(&coarse) => f,
-                _ => coarse,
+                fit = fit.saturating_sub(r.len() - budget).max(1);
             };
-            ramped += usize::from(expand(&chosen) != merged_levels);
+            let (chosen, k) = match fine {
+                Some((f, k)) if cost(&f) <= cost(&coarse) => (f, k),
+                _ => (coarse, coarse_ramped),
+            };
+            ramped += k;
             chosen
         }
     };
@@ -603,12 +603,13 @@ pub fn plan_group(
         );
         // The forecast learns the daily cycle on the UTC clock: after a change of the zone's
         // offset, load that follows the local clock comes an hour off the days before it.
-        if let Some(change) = offset_change(tz, f.start - Duration::days(7), f.start) {
+        if let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start) {
             decide(
-                format!("the last week of history crosses a daylight-saving change in {} at {change}", tz.name()),
+                format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name()),
                 "the forecast learns the daily cycle in UTC: where the load follows local clocks (office hours), \
-                 its rise comes an hour off the days before the change, so for up to a week the floors may be an \
-                 hour late or early; target tracking and the step policy cover the difference"
+                 its rise comes an hour off the days before the change, and the profiles that look back weeks keep \
+                 some of the old timing, so for some weeks the floors may be an hour late or early; target \
+                 tracking and the step policy cover the difference"
                     .into(),
             );
         }
@@ -1147,14 +1148,17 @@ mod tests {
             "{:#?}",
             plan.decisions
         );
-        // That change is not in the last week before the forecast: nothing said of the history.
-        assert!(!plan.decisions.iter().any(|d| d.what.contains("last week of history")));
+        // That change is not in the history before the forecast: nothing said of it.
+        assert!(!plan.decisions.iter().any(|d| d.what.contains("weeks of history")));
         // Three days after it, it is: the daily cycle learnt in UTC may be an hour off.
         let later = Forecast::new("t", start + Duration::days(3), 300, f.point.clone(), vec![]).unwrap();
         let after = plan_group("g", "prod", Some(&later), &s, start + Duration::days(3));
         assert!(
-            after.decisions.iter().any(|d| d.what.contains("last week of history crosses a daylight-saving change")
-                && d.why.contains("an hour late or early")),
+            after
+                .decisions
+                .iter()
+                .any(|d| d.what.contains("last four weeks of history cross a daylight-saving change")
+                    && d.why.contains("an hour late or early")),
             "{:#?}",
             after.decisions
         );

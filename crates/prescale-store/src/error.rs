@@ -86,7 +86,10 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// The series is not in the store.
-    #[error("no stored series {id} (looked for {path})\nhint: run `prescale ingest` first")]
+    #[error(
+        "no stored series {id} (looked for {path})\nhint: `prescale ingest` stores it; where it just ran (as in \
+         `prescale nightly`), its warning for {id} says why it could not"
+    )]
     NotFound {
         /// Series.
         id: String,
