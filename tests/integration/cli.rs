@@ -485,8 +485,8 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     // the groups are left out (their floors stay) and the run fails, for monitoring to see.
     let (code, text, err) = run(prescale().args(["nightly", "--now", "2026-11-23T06:00:00Z", "--out"]).arg(&out));
     assert_eq!(code, 1, "{text}\n{err}");
-    assert!(err.contains("the newest measured load is 365 min old"), "{err}");
-    assert!(err.contains("web-prod/requests: its newest data ends at 2026-11-23 00:00 UTC, 6.0 h before now"), "{err}");
+    assert!(err.contains("the newest measured load is from 2026-11-22 23:55 UTC (6.1 h before now)"), "{err}");
+    assert!(err.contains("web-prod/requests: its newest data is from 2026-11-22 23:55 UTC, 6.1 h before now"), "{err}");
     assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(err.contains("web-prod/requests: the source's newest sample is from 2026-11-22 23:55 UTC"), "{err}");
     assert!(!out.join("plan.json").exists(), "no plan from stale load");

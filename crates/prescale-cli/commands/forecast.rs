@@ -140,14 +140,15 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let history = series
                 .window(ctx.now - Duration::days(c.forecast.train_days), ctx.now)
                 .coarsen(c.forecast.min_step_mins * 60);
-            let age = ctx.now - history.end();
+            // From the newest slot's stamp, as ingest and plan judge it.
+            let age = ctx.now - history.ts(history.len().saturating_sub(1));
             if age > Duration::minutes(c.trust.max_data_age_mins) {
                 progress.clear();
                 warn!(
-                    "{id}: its newest data ends at {}, {:.1} h before now: the forecast starts there, in the past \
-                     (is ingest running? `prescale plan` leaves such a group's floors as they are until its data is \
-                     fresh again)",
-                    history.end().format("%Y-%m-%d %H:%M UTC"),
+                    "{id}: its newest data is from {}, {:.1} h before now: the forecast starts after it, in the \
+                     past (is ingest running? `prescale plan` leaves such a group's floors as they are until its data \
+                     is fresh again)",
+                    history.ts(history.len().saturating_sub(1)).format("%Y-%m-%d %H:%M UTC"),
                     age.num_minutes() as f64 / 60.0
                 );
             }

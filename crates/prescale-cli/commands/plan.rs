@@ -84,8 +84,10 @@ fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Opti
     let age = (now - last).num_minutes();
     (age > t.max_data_age_mins).then(|| {
         format!(
-            "the newest measured load is {age} min old (at {last}), more than [trust] max_data_age_mins = {}: \
+            "the newest measured load is from {} ({:.1} h before now), more than [trust] max_data_age_mins = {}: \
              is ingest failing?",
+            last.format("%Y-%m-%d %H:%M UTC"),
+            age as f64 / 60.0,
             t.max_data_age_mins
         )
     })
@@ -146,12 +148,13 @@ pub(crate) fn held_error(held: &[Held]) -> String {
              the floors in place cover the hours their last plan did",
         );
     }
+    // One line a group: said once, here (the run's last word), not also as it goes.
     format!(
-        "{} group{} not planned, {} floors in place left as they are: {}\nhint: {}",
+        "{} group{} not planned, {} floors in place left as they are:\n  {}\nhint: {}",
         held.len(),
         if held.len() == 1 { "" } else { "s" },
         if held.len() == 1 { "its" } else { "their" },
-        held.iter().map(|h| h.what.as_str()).collect::<Vec<_>>().join("; "),
+        held.iter().map(|h| h.what.as_str()).collect::<Vec<_>>().join("\n  "),
         hints.join("; ")
     )
 }
@@ -202,8 +205,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             && let Ok(h) = &history
             && let Some(why) = stale(h, &ctx.config.trust, ctx.now)
         {
-            warn!("{}: not planned, the floors in place stay: {why}", g.name);
-            held.push(Held { what: format!("{} ({why})", g.name), why: HeldFor::Stale });
+            held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::Stale });
             continue;
         }
         let (forecast, why) = match table.read(&id) {
@@ -225,8 +227,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         };
         // Before anything is asked of the service for it: a group left out needs nothing more.
         if let Some(why) = damaged {
-            warn!("{}: not planned, the floors in place stay: {why}", g.name);
-            held.push(Held { what: format!("{} ({why})", g.name), why: HeldFor::Damaged });
+            held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::Damaged });
             continue;
         }
         let mut settings = ctx.config.plan_settings(g)?;
@@ -330,8 +331,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                     settings.capacity_per_instance
                 )
             };
-            warn!("{}: not planned, the floors in place stay: {why}", g.name);
-            held.push(Held { what: format!("{} ({why})", g.name), why: HeldFor::Implausible });
+            held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::Implausible });
             continue;
         }
         // Floors cut at the group's maximum leave load the plan saw unserved: someone should know.
