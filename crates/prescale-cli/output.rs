@@ -511,7 +511,7 @@ pub fn summary(
         "group",
         "env",
         "model",
-        "forecast peak",
+        "forecast peak (UTC)",
         "80 % interval",
         "95 % interval",
         "floors",
