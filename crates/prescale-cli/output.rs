@@ -869,7 +869,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             "base {}, peak {} (needs {} instances at {:.0} %); onset {}; figures from the onset to {} (an hour after the test)",
             num(sh.base_load),
             num(sh.peak_load),
-            r.peak_need,
+            num(f64::from(r.peak_need)),
             s.target_utilization * 100.0,
             sh.onset.format("%Y-%m-%d %H:%M UTC"),
             (sh.end + chrono::Duration::minutes(prescale_sim::scenario::AFTER_MINS as i64)).format("%H:%M"),
@@ -932,6 +932,24 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
         }
         right(&mut tb, 1);
         writeln!(out, "{tb}")?;
+        // The group's maximum, not the policies, decides a test whose peak needs more.
+        if sh.peak_load > f64::from(s.max_size) * s.capacity_per_instance * (1.0 + 1e-9) {
+            writeln!(
+                out,
+                "the peak needs {} instances at the target and MaxSize {} cannot serve it even at full capacity: no \
+                 policy, the oracle included, keeps up; raise --max to test scaling rather than the maximum",
+                num(f64::from(r.peak_need)),
+                s.max_size
+            )?;
+        } else if r.peak_need > s.max_size {
+            writeln!(
+                out,
+                "the peak needs {} instances at the target and MaxSize is {}: at the peak every policy runs above the \
+                 target",
+                num(f64::from(r.peak_need)),
+                s.max_size
+            )?;
+        }
         if let Some(reactive) = r.results.iter().find(|x| x.policy == Policy::Reactive)
             && let Some(m) = reactive.scale_out_mins
             && m > SCALE_OUT_TARGET_MINS
@@ -960,7 +978,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
     writeln!(
         out,
         "\nscale-out: minutes from the onset until serving capacity covers demand for the rest of the peak \
-         (target ≤ {SCALE_OUT_TARGET_MINS}); scale-in: minutes from the end of the peak until the paid instances are down \
+         (target ≤ {SCALE_OUT_TARGET_MINS}); scale-in: minutes from the end of the peak until the paid instances are down for good \
          to what the load needs at 90 % of the target (never: not by the end of the figures); thrashed: more direction reversals less than an hour after \
          the previous change than the oracle, which follows the load exactly (the oracle's own count: those the \
          load forces)"

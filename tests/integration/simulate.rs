@@ -419,6 +419,9 @@ fn a_spike_is_met_after_the_alarm_and_the_boot_and_prescale_relies_on_its_fallba
     let table = ok(prescale().args(["simulate", "--scenario", "spike", "--policies", "reactive"]));
     println!("{table}");
     assert!(table.contains("acts after 3 breaching minutes") && table.contains("--boot-mins 2"), "{table}");
+    // A maximum below the test's peak is named as what decides it, not the policies.
+    let capped = ok(prescale().args(["simulate", "--scenario", "spike", "--policies", "reactive", "--max", "20"]));
+    assert!(capped.contains("MaxSize 20 cannot serve it even at full capacity"), "{capped}");
 }
 
 #[test]
