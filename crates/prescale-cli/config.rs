@@ -182,6 +182,13 @@ impl ForecastConfig {
 /// A zone's winter offset from UTC in seconds (the smaller of mid-January's and mid-July's,
 /// whichever hemisphere): daylight saving time moves a weekend by an hour at most, and a fixed
 /// offset keeps fits reproducible.
+/// Seconds the zone's clock runs ahead of its standard time at `t` (its daylight saving): the
+/// shift of [`prescale_forecast::clock`].
+pub fn summer_shift(tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>) -> i64 {
+    use chrono::{Offset, TimeZone};
+    i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()) - winter_offset(tz)
+}
+
 fn winter_offset(tz: chrono_tz::Tz) -> i64 {
     use chrono::{Offset, TimeZone};
     [(1, 15), (7, 15)]
@@ -393,6 +400,12 @@ pub struct GroupConfig {
     /// unset writes them in UTC. The actions' instants are the same either way.
     #[serde(default)]
     pub time_zone: Option<String>,
+    /// The clock the forecast learns the daily cycle on: `utc` (the default: load from everywhere,
+    /// or machines' schedules in UTC) or `local`, the `time_zone`'s standard time, for load that
+    /// follows its local clocks (office hours), whose rise moves by an hour in UTC with daylight
+    /// saving.
+    #[serde(default)]
+    pub daily_clock: DailyClock,
     /// The metrics to ingest for this group.
     pub metrics: Vec<MetricConfig>,
 }
@@ -402,6 +415,17 @@ fn default_env() -> String {
 }
 
 /// `[[groups.metrics]]`: one metric of a group.
+/// See [`GroupConfig::daily_clock`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DailyClock {
+    /// The daily cycle on UTC.
+    #[default]
+    Utc,
+    /// The daily cycle on the group's `time_zone`, in its standard time.
+    Local,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricConfig {
@@ -717,6 +741,13 @@ impl Config {
             }
             if let Err(e) = g.reactive.validate() {
                 bail!("group {:?}: reactive.{e}", g.name);
+            }
+            if g.daily_clock == DailyClock::Local && g.time_zone.is_none() {
+                bail!(
+                    "group {:?}: daily_clock = \"local\" needs time_zone = \"…\" (the zone whose clocks the load \
+                     follows, e.g. \"America/New_York\")",
+                    g.name
+                );
             }
             if let Some(z) = &g.time_zone {
                 parse_time_zone(z).with_context(|| format!("group {:?}", g.name))?;
@@ -1049,6 +1080,11 @@ mod tests {
             ("name = \"web-prod\"", "name = \"web-prod\"\ntarget_utilization = 3.0", "target_utilization = 3 must be"),
             ("period_secs = 300", "period_secs = 300\nlookback_days = 0", "lookback_days = 0 must be"),
             ("name = \"web-prod\"", "name = \" \"", "1 to 255 characters, not blank"),
+            (
+                "name = \"web-prod\"",
+                "name = \"web-prod\"\ndaily_clock = \"local\"",
+                "daily_clock = \"local\" needs time_zone",
+            ),
             ("name = \"web-prod\"", "name = \"web\\nprod\"", "control character"),
             ("name = \"web-prod\"", &long_name(240), "would be 258 characters, over CloudWatch's 255"),
             ("name = \"web-prod\"", &long_name(256), "(it has 256)"),

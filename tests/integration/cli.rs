@@ -977,3 +977,61 @@ fn a_group_maxsize_below_the_floors_is_said_on_stderr_every_run() {
         assert!(err.contains("web-prod: the group's MaxSize is 10, below floors of up to"), "{err}");
     }
 }
+
+#[test]
+fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_with_the_local_clock() {
+    use chrono::{Duration, TimeZone, Timelike, Utc};
+    let tmp = tempfile::tempdir().unwrap();
+    // Five weeks of 5-minute load, 20,000 from 07:30 to 18:00 New York time and 2,000 otherwise;
+    // New York's summer time begins on 2027-03-14, so the rise moves from 12:30 to 11:30 UTC.
+    let zone: chrono_tz::Tz = "America/New_York".parse().unwrap();
+    let start = Utc.with_ymd_and_hms(2027, 2, 10, 0, 0, 0).unwrap();
+    let now = Utc.with_ymd_and_hms(2027, 3, 17, 0, 0, 0).unwrap();
+    let mut csv = String::from("ts,value\n");
+    let mut t = start;
+    let mut i = 0u64;
+    while t < now {
+        let local = t.with_timezone(&zone);
+        let mins = local.hour() * 60 + local.minute();
+        let base = if (450..1080).contains(&mins) { 20_000.0 } else { 2_000.0 };
+        csv.push_str(&format!("{},{}\n", t.to_rfc3339(), base + ((i * 7919) % 200) as f64));
+        t += Duration::minutes(5);
+        i += 1;
+    }
+    std::fs::write(tmp.path().join("load.csv"), csv).unwrap();
+    let floor_at = |clock: &str, at: chrono::DateTime<Utc>| -> u64 {
+        let dir = tmp.path().join(clock);
+        std::fs::create_dir_all(&dir).unwrap();
+        let cfg = dir.join("prescale.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "[store]\ndir = \"store\"\n[ingest]\nsource = \"csv\"\nperiod_secs = 300\n[forecast]\nweekends = false\n\
+                 [apply]\nsink = \"local\"\n[environments.prod]\nquantile = 0.9\ntarget_utilization = 0.7\n\
+                 [[groups]]\nname = \"ny\"\nenvironment = \"prod\"\ntime_zone = \"America/New_York\"\n\
+                 daily_clock = \"{clock}\"\nmin_size = 1\nmax_size = 100\nload_metric = \"requests\"\n\
+                 capacity_per_instance = 1000.0\n[[groups.metrics]]\nname = \"requests\"\nfile = \"../load.csv\"\n"
+            ),
+        )
+        .unwrap();
+        ok(prescale().arg("--config").arg(&cfg).arg("--out").arg(dir.join("out")).args([
+            "--now",
+            &now.to_rfc3339(),
+            "nightly",
+        ]));
+        let plan: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("out/plan.json")).unwrap()).unwrap();
+        plan["groups"][0]["scheduled_actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .rfind(|a| a["start_time"].as_str().unwrap().parse::<chrono::DateTime<Utc>>().unwrap() <= at)
+            .and_then(|a| a["min_size"].as_u64())
+            .unwrap_or(1)
+    };
+    // 11:50 UTC on the third day of summer time: the office is 20 minutes in.
+    let at = Utc.with_ymd_and_hms(2027, 3, 17, 11, 50, 0).unwrap();
+    let (utc, local) = (floor_at("utc", at), floor_at("local", at));
+    assert!(local >= 25, "on the local clock the floor is up for the office: {local}");
+    assert!(utc < local, "on UTC the rise is still learnt an hour later: {utc} against {local}");
+}

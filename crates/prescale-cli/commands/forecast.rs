@@ -70,6 +70,28 @@ pub(crate) fn forecast_flags(
     (!flags.is_empty()).then(|| Arc::new(flags))
 }
 
+/// [`fit_series`] with the daily cycle on the zone's standard-time clock (`daily_clock =
+/// "local"`): the history moved to it, the forecast made there and moved back to UTC
+/// ([`prescale_forecast::clock`]). A series whose step is longer than the shift is fitted as it is.
+pub(crate) fn fit_on_local_clock(
+    model: &ModelSpec,
+    history: &Series,
+    horizon: usize,
+    levels: &[Level],
+    options: &BuildOptions,
+    shift: &dyn Fn(DateTime<Utc>) -> i64,
+) -> Result<(Forecast, Vec<String>)> {
+    let Some(local) = prescale_forecast::clock::to_standard_clock(history, shift) else {
+        return fit_series(model, history, horizon, levels, options);
+    };
+    // An hour more on that clock: the UTC horizon's last steps lie up to an hour ahead on it.
+    let extra = (3600 / history.step_secs().max(1)) as usize + 1;
+    let (on_clock, warnings) = fit_series(model, &local, horizon + extra, levels, options)?;
+    let f = prescale_forecast::clock::from_standard_clock(&on_clock, history.end(), horizon, shift)
+        .context("the forecast on the local clock could not be moved back to UTC")?;
+    Ok((Forecast { model: format!("local:{}", f.model), ..f }, warnings))
+}
+
 pub(crate) fn fit_series(
     model: &ModelSpec,
     history: &Series,
@@ -155,7 +177,15 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
             let options = c.build_options(g, &id.metric, flags.clone(), tz);
-            match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
+            let fitted = match (g.daily_clock, tz) {
+                (crate::config::DailyClock::Local, Some(zone)) => {
+                    fit_on_local_clock(&c.forecast.model, &history, horizon, &levels, &options, &|t| {
+                        crate::config::summer_shift(zone, t)
+                    })
+                }
+                _ => fit_series(&c.forecast.model, &history, horizon, &levels, &options),
+            };
+            match fitted {
                 Ok((forecast, warnings)) => {
                     if !warnings.is_empty() {
                         progress.clear();

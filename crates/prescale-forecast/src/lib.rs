@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod backtest;
+pub mod clock;
 pub mod conformal;
 mod engine;
 mod error;

@@ -603,13 +603,18 @@ pub fn plan_group(
         );
         // The forecast learns the daily cycle on the UTC clock: after a change of the zone's
         // offset, load that follows the local clock comes an hour off the days before it.
-        if let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start) {
+        // (A forecast made on the local clock, `daily_clock = "local"`, has its model id start with
+        // `local:`: it learnt the cycle where the load keeps it.)
+        if !f.model.starts_with("local:")
+            && let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start)
+        {
             decide(
                 format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name()),
                 "the forecast learns the daily cycle in UTC: where the load follows local clocks (office hours), \
                  its rise comes an hour off the days before the change, and the profiles that look back weeks keep \
                  some of the old timing, so for some weeks the floors may be an hour late or early; target \
-                 tracking and the step policy cover the difference"
+                 tracking and the step policy cover the difference (daily_clock = \"local\" on the group learns the \
+                 cycle on its local clock)"
                     .into(),
             );
         }

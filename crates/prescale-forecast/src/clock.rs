@@ -1,0 +1,131 @@
+//! Fitting on a local clock. The models learn the daily cycle by the slot of the day on the
+//! series' grid, which is UTC: for load that follows a zone's local clocks (office hours), the
+//! days after a daylight-saving change have their rise an hour off the days before it. Moved to
+//! the zone's standard-time clock first (each slot shifted by the hour its local clock runs
+//! ahead of standard time), every day has its rise in the same slot; the forecast is made on that
+//! clock and moved back to UTC.
+//!
+//! `shift(t)` is the seconds the local clock runs ahead of the zone's standard time at `t` (0 in
+//! winter, 3,600 in summer time), which the caller knows from the zone.
+
+use chrono::{DateTime, Duration, Utc};
+use prescale_core::{Forecast, Interval, Series};
+
+/// `series` on the standard-time clock: the value of UTC slot `t` moves to slot `t + shift(t)`.
+/// The hour the clocks skip is left missing, the hour they repeat holds the mean of its two
+/// readings. `None` where a shift is not a whole number of steps (a step longer than the shift):
+/// such a series has no hour to move, and is fitted as it is.
+pub fn to_standard_clock(series: &Series, shift: &dyn Fn(DateTime<Utc>) -> i64) -> Option<Series> {
+    let step = series.step_secs();
+    if series.is_empty() || step <= 0 {
+        return None;
+    }
+    let shifts: Vec<i64> = (0..series.len()).map(|i| shift(series.ts(i))).collect();
+    if shifts.iter().any(|s| s % step != 0) {
+        return None;
+    }
+    let start = series.start() + Duration::seconds(shifts[0]);
+    let slot = |i: usize| -> i64 { (series.ts(i) + Duration::seconds(shifts[i]) - start).num_seconds() / step };
+    let n = (0..series.len()).map(slot).max().unwrap_or(0).max(0) as usize + 1;
+    let (mut sum, mut count) = (vec![0.0; n], vec![0u32; n]);
+    for (i, v) in series.values().iter().enumerate() {
+        let k = slot(i);
+        if v.is_finite() && k >= 0 {
+            sum[k as usize] += v;
+            count[k as usize] += 1;
+        }
+    }
+    let values = sum.iter().zip(&count).map(|(s, c)| if *c > 0 { s / f64::from(*c) } else { f64::NAN }).collect();
+    Series::new(start, step, values).ok()
+}
+
+/// A forecast made on the standard-time clock (`on_clock`, which follows the series
+/// [`to_standard_clock`] made), as `len` steps from `start` on UTC: UTC step `t` takes the
+/// standard-clock step `t + shift(t)`. Steps before the first one it holds (the hour repeated
+/// after the clocks go back, right at the start) take its first.
+pub fn from_standard_clock(
+    on_clock: &Forecast,
+    start: DateTime<Utc>,
+    len: usize,
+    shift: &dyn Fn(DateTime<Utc>) -> i64,
+) -> Option<Forecast> {
+    let step = on_clock.step_secs.max(1);
+    if on_clock.is_empty() {
+        return None;
+    }
+    let last = on_clock.len() - 1;
+    let index: Vec<usize> = (0..len)
+        .map(|i| {
+            let t = start + Duration::seconds(step * i as i64);
+            let k = (t + Duration::seconds(shift(t)) - on_clock.start).num_seconds().div_euclid(step);
+            k.clamp(0, last as i64) as usize
+        })
+        .collect();
+    let pick = |v: &[f64]| index.iter().map(|&k| v[k]).collect::<Vec<f64>>();
+    let intervals = on_clock
+        .intervals
+        .iter()
+        .map(|iv| Interval { level: iv.level, lower: pick(&iv.lower), upper: pick(&iv.upper) })
+        .collect();
+    let mut f = Forecast::new(on_clock.model.clone(), start, step, pick(&on_clock.point), intervals).ok()?;
+    f.scores = on_clock.scores.clone();
+    f.weekend_ratio = on_clock.weekend_ratio;
+    Some(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// New York's summer time from 2027-03-14 07:00 UTC.
+    fn ny(t: DateTime<Utc>) -> i64 {
+        if t >= Utc.with_ymd_and_hms(2027, 3, 14, 7, 0, 0).unwrap() { 3600 } else { 0 }
+    }
+
+    #[test]
+    fn office_hours_keep_their_slot_across_the_change_and_come_back_on_utc() {
+        // Hourly load, 1,000 from 08:00 to 18:00 New York time (13:00–23:00 UTC in winter,
+        // 12:00–22:00 in summer), 100 otherwise, ten days around the change.
+        let start = Utc.with_ymd_and_hms(2027, 3, 9, 5, 0, 0).unwrap();
+        let values: Vec<f64> = (0..240)
+            .map(|i| {
+                let t = start + Duration::hours(i);
+                let local = (t + Duration::seconds(ny(t)) - Duration::hours(5)).format("%H").to_string();
+                let h: u32 = local.parse().unwrap();
+                if (8..18).contains(&h) { 1000.0 } else { 100.0 }
+            })
+            .collect();
+        let s = Series::new(start, 3600, values).unwrap();
+        let clock = to_standard_clock(&s, &ny).unwrap();
+        // On the standard clock every rise is in the same slot: 13:00 "UTC" (08:00 EST).
+        let rises: Vec<String> = (1..clock.len())
+            .filter(|&i| clock.values()[i] == 1000.0 && clock.values()[i - 1] == 100.0)
+            .map(|i| clock.ts(i).format("%H").to_string())
+            .collect();
+        assert_eq!(rises.len(), 10, "{rises:?}");
+        assert!(rises.iter().all(|h| h == "13"), "{rises:?}");
+        // The skipped hour is missing; nothing else is.
+        assert_eq!(clock.values().iter().filter(|v| v.is_nan()).count(), 1);
+        // A forecast on that clock, moved back, rises at 12:00 UTC in summer.
+        let f_start = clock.end();
+        let point: Vec<f64> = (0..30)
+            .map(|i| {
+                if (13..23).contains(&((f_start + Duration::hours(i)).format("%H").to_string().parse::<i64>().unwrap()))
+                {
+                    1000.0
+                } else {
+                    100.0
+                }
+            })
+            .collect();
+        let on_clock = Forecast::new("m", f_start, 3600, point, Vec::new()).unwrap();
+        let back = from_standard_clock(&on_clock, s.end(), 24, &ny).unwrap();
+        assert_eq!(back.start, s.end());
+        let rise = (0..24).find(|&i| back.point[i] == 1000.0).map(|i| back.ts(i).format("%H").to_string());
+        assert_eq!(rise.as_deref(), Some("12"));
+        // A shift that is not a whole number of steps (a daily series): nothing to move.
+        let daily = Series::new(start, 86_400, vec![1.0; 10]).unwrap();
+        assert!(to_standard_clock(&daily, &ny).is_none());
+    }
+}
