@@ -2,7 +2,7 @@
 //! and the errors of bad events. The demo runs at 2026-11-23 00:00 UTC with a 48 h horizon and a
 //! 10 min lead time.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use chrono::{DateTime, Duration, Utc};
@@ -31,6 +31,23 @@ fn floors(out: &Path, group: &str) -> Vec<(DateTime<Utc>, u64)> {
 /// The floor in force at `t`.
 fn floor_at(f: &[(DateTime<Utc>, u64)], t: DateTime<Utc>) -> u64 {
     f.iter().rfind(|(at, _)| *at <= t).map_or(f[0].1, |(_, m)| *m)
+}
+
+/// The demo's configuration with `extra` appended, in `dir`, and web-prod ingested and fitted at
+/// the demo's now: (config, output folder, a command with both and that now).
+fn fitted_web_prod(dir: &Path, extra: &str) -> (PathBuf, PathBuf, impl Fn(&[&str]) -> Command) {
+    let cfg = dir.join("prescale.toml");
+    std::fs::write(&cfg, format!("{}\n{extra}\n", demo_config_text())).unwrap();
+    let out = dir.join("out");
+    let (c, o) = (cfg.clone(), out.clone());
+    let base = move |args: &[&str]| {
+        let mut cmd = prescale();
+        cmd.arg("--config").arg(&c).arg("--out").arg(&o).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+        cmd
+    };
+    ok(&mut base(&["ingest", "--group", "web-prod"]));
+    ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    (cfg, out, base)
 }
 
 fn t(s: &str) -> DateTime<Utc> {
@@ -330,16 +347,7 @@ fn bad_events_are_refused_with_a_reason() {
 fn what_if_prices_the_extra_instance_hours_with_a_cost_section() {
     let tmp = tempfile::tempdir().unwrap();
     let text = crate::common::demo_config_text();
-    let cfg = tmp.path().join("prescale.toml");
-    std::fs::write(&cfg, format!("{text}\n[cost]\ninstance_hour_price = 0.5\ncurrency = \"EUR\"\n")).unwrap();
-    let out = tmp.path().join("out");
-    let base = |args: &[&str]| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
-        c
-    };
-    ok(&mut base(&["ingest", "--group", "web-prod"]));
-    ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    let (cfg, out, base) = fitted_web_prod(tmp.path(), "[cost]\ninstance_hour_price = 0.5\ncurrency = \"EUR\"");
     // Events live with the store, beside the configuration here.
     ok(base(&["event", "add", "--group", "web-prod", "--name", "sale", "--multiplier", "1.5"]).args([
         "--start",
@@ -457,17 +465,8 @@ fn the_nightly_summary_shows_the_peak_the_events_shaped() {
 #[test]
 fn events_that_give_their_load_are_planned_without_a_forecast_to_trust() {
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = tmp.path().join("prescale.toml");
     // No forecast passes this trust: the group gets the reactive policy only, but its events.
-    std::fs::write(&cfg, format!("{}\n[trust]\nmax_backtest_mase = 0.01\n", demo_config_text())).unwrap();
-    let out = tmp.path().join("out");
-    let base = |args: &[&str]| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
-        c
-    };
-    ok(&mut base(&["ingest", "--group", "web-prod"]));
-    ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    let (_, out, base) = fitted_web_prod(tmp.path(), "[trust]\nmax_backtest_mase = 0.01");
     let add = |name: &str, fx: &[&str]| {
         ok(base(&["event", "add", "--group", "web-prod", "--name", name])
             .args(["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z"])
