@@ -326,7 +326,7 @@ pub fn plan_with_events(
             // Looked for from six hours before the lead: a ramp starts there at the earliest, and a
             // merge elsewhere in the horizon is not this event's doing.
             let search = (from - Duration::hours(6)).max(now);
-            let since = first_difference(&plan, without_plan, search, r.event.end()).unwrap_or(from);
+            let since = first_difference(&plan, without_plan, search, r.event.end(), lowers).unwrap_or(from);
             d.what.push_str(&format!(
                 "; floors {} {with} instances from {} (without it: {without}{})",
                 if lowers { "down to" } else { "up to" },
@@ -387,9 +387,16 @@ fn hold_through_events(plan: &mut GroupPlan, reports: &[EventReport], s: &PlanSe
     }
 }
 
-/// The first instant in `[from, to)` at which `a` and `b` hold different floors: at one of their
-/// actions' times.
-fn first_difference(a: &GroupPlan, b: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// The first instant in `[from, to)` at which `a` holds a higher floor than `b` (a lower one, with
+/// `lower`): at one of their actions' times. (A merge elsewhere can leave `a` a little lower
+/// before an event that raises it: not where the event's floors begin.)
+fn first_difference(
+    a: &GroupPlan,
+    b: &GroupPlan,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    lower: bool,
+) -> Option<DateTime<Utc>> {
     let mut times: Vec<DateTime<Utc>> = a
         .scheduled_actions
         .iter()
@@ -398,7 +405,9 @@ fn first_difference(a: &GroupPlan, b: &GroupPlan, from: DateTime<Utc>, to: DateT
         .filter(|t| *t >= from && *t < to)
         .collect();
     times.sort();
-    times.into_iter().find(|t| floor_at(a, *t) != floor_at(b, *t))
+    times
+        .into_iter()
+        .find(|t| if lower { floor_at(a, *t) < floor_at(b, *t) } else { floor_at(a, *t) > floor_at(b, *t) })
 }
 
 /// The floor in force at `t`: the last action at or before `t` (the first action before it).
@@ -437,7 +446,7 @@ pub fn instance_hours(plan: &GroupPlan) -> f64 {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use prescale_core::{CapacityBounds, Level};
+    use prescale_core::{CapacityBounds, Level, ScheduledAction};
     use proptest::prelude::*;
 
     fn t0() -> DateTime<Utc> {
@@ -598,6 +607,24 @@ mod tests {
         let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
         let d = &p.plan.decisions[1];
         assert!(d.what.contains("floors down to 4 instances from 2026-11-23 02:00 UTC (without it: 10)"), "{d:?}");
+    }
+
+    #[test]
+    fn an_event_is_said_to_begin_where_it_raises_the_floors_not_where_a_merge_lowered_them() {
+        let (f, s) = flat_and_settings();
+        let without = plan_group("g", "prod", Some(&f), &s, t0());
+        let mut with = without.clone();
+        // A merge left the plan with the event one lower at 01:00, and the event raises it at 02:00.
+        let at = |m: i64, n: u32| ScheduledAction::floor(format!("prescale-floor-{m}"), t0() + Duration::minutes(m), n);
+        with.scheduled_actions = vec![at(1, 10), at(60, 9), at(120, 30), at(240, 10)];
+        assert_eq!(
+            first_difference(&with, &without, t0(), at(300, 0).start_time, false),
+            Some(t0() + Duration::minutes(120))
+        );
+        assert_eq!(
+            first_difference(&with, &without, t0(), at(300, 0).start_time, true),
+            Some(t0() + Duration::minutes(60))
+        );
     }
 
     #[test]
