@@ -384,6 +384,11 @@ struct NightlyArgs {
     /// Apply the plan even though it breaks a [guardrails] limit (see `prescale apply --help`)
     #[arg(long)]
     allow_guardrail_breach: bool,
+    /// One line per group on stdout (its floors, model and changes) instead of the tables, the
+    /// details and the diff: for a cron job's mail. Warnings and errors on stderr are the same;
+    /// everything is in OUT/plan.json and the audit log
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Debug, Args)]

@@ -586,6 +586,40 @@ pub fn summary(
     applied(out, results, execute, Some(SUMMARY_CHANGES))
 }
 
+/// `nightly --quiet`: a line per group, for a cron job's mail.
+pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[GroupApply], execute: bool) -> Result<()> {
+    for g in &plan.groups {
+        let levels = || g.scheduled_actions.iter().filter_map(|a| a.min_size);
+        let floors = match (levels().min(), levels().max()) {
+            (Some(lo), Some(hi)) if g.forecast.is_some() => {
+                format!("{} floors {lo}–{hi}", g.scheduled_actions.len())
+            }
+            _ => "no floors (reactive only)".into(),
+        };
+        let model = g.forecast.as_ref().map_or(String::new(), |f| format!(" ({})", short_model(&f.model)));
+        let changes = match results.iter().find(|r| r.group == g.group) {
+            Some(r) if r.error.is_some() => "failed (see stderr)".to_string(),
+            Some(r) => {
+                let failed = r.report.as_ref().map_or(0, |rep| rep.failed.len());
+                let n = r.changes.len() - failed.min(r.changes.len());
+                let verb = if execute { "applied" } else { "to apply (dry run)" };
+                let mut text = if n == 0 {
+                    "no changes".into()
+                } else {
+                    format!("{n} change{} {verb}", if n == 1 { "" } else { "s" })
+                };
+                if failed > 0 {
+                    text.push_str(&format!(", {failed} failed (see stderr)"));
+                }
+                text
+            }
+            None => "-".into(),
+        };
+        writeln!(out, "{}: {floors}{model}; {changes}", g.group)?;
+    }
+    Ok(())
+}
+
 /// Changes per group the nightly summary prints; the full list is in the files it names.
 pub const SUMMARY_CHANGES: usize = 6;
 

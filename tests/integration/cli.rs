@@ -1035,3 +1035,18 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_with_the_l
     assert!(local >= 25, "on the local clock the floor is up for the office: {local}");
     assert!(utc < local, "on UTC the rise is still learnt an hour later: {utc} against {local}");
 }
+
+#[test]
+fn nightly_quiet_prints_a_line_per_group_for_a_cron_mail() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let text = ok(prescale().args(["nightly", "--quiet", "--out"]).arg(&out));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(lines[0].starts_with("web-prod: 48 floors ") && lines[0].ends_with("changes to apply (dry run)"), "{text}");
+    assert_eq!(lines[3], "dry run: nothing was changed; rerun with --execute to apply");
+    assert!(out.join("plan.json").exists() && out.join("dry-run-changes.json").exists());
+    ok(prescale().args(["nightly", "-q", "--execute", "--out"]).arg(&out));
+    let again = ok(prescale().args(["nightly", "-q", "--execute", "--out"]).arg(&out));
+    assert_eq!(again.lines().filter(|l| l.ends_with("; no changes")).count(), 3, "{again}");
+}

@@ -788,7 +788,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     // Before minutes of ingest and fitting: an output folder that cannot be written fails now.
     super::writable_dir(&ctx.out, "output", "--out DIR, or PRESCALE_OUT")?;
     let mut out = crate::output::stdout();
-    if ctx.demo {
+    if ctx.demo && !args.quiet {
         writeln!(
             out,
             "prescale demo: built-in configuration and data in {}, now = {}, outputs in {}\n",
@@ -801,7 +801,9 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     // planned with its reactive policy alone, and the summary says so. Either makes the run exit
     // 1 once everything else is done, so a batch job's monitoring sees it.
     let (ingested, not_stored, _) = ingest(ctx, &args.filter, true)?;
-    output::ingest(&mut out, &ingested)?;
+    if !args.quiet {
+        output::ingest(&mut out, &ingested)?;
+    }
     let (fits, not_fitted) = fit(ctx, &args.filter)?;
     let (plan, held) = make_plan(ctx, &args.filter)?;
     let path = ctx.out.join("plan.json");
@@ -813,9 +815,18 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     check_plan(ctx, &plan)?;
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
     let results = apply(ctx, &plan, args.execute, &overrides)?;
-    output::summary(&mut out, &plan, &fits, &results, args.execute)?;
-    writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
-    if args.execute {
+    if args.quiet {
+        output::summary_lines(&mut out, &plan, &results, args.execute)?;
+    } else {
+        output::summary(&mut out, &plan, &fits, &results, args.execute)?;
+        writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
+    }
+    if args.quiet {
+        // The files hold the rest; the dry run still says it changed nothing.
+        if !args.execute {
+            writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
+        }
+    } else if args.execute {
         writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
     } else {
         writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
