@@ -557,20 +557,18 @@ fn the_chart_has_a_panel_per_policy_inside_its_view_box_and_keeps_a_one_minute_s
         .arg("--chart")
         .arg(&chart));
     let text = std::fs::read_to_string(&chart).unwrap();
-    // A chart named as another format is refused, not SVG under a .png name.
-    let (code, _, err) = run(prescale()
-        .args(["simulate", "--capacity", "100", "--input"])
-        .arg(&p)
-        .arg("--chart")
-        .arg(tmp.path().join("c.png")));
-    assert!(code == 1 && err.contains("name it FILE.svg") && !tmp.path().join("c.png").exists(), "{err}");
-    // So is a time series named as CSV: it would be Parquet under a .csv name.
-    let (code, _, err) = run(prescale()
-        .args(["simulate", "--capacity", "100", "--input"])
-        .arg(&p)
-        .arg("--timeseries")
-        .arg(tmp.path().join("t.csv")));
-    assert!(code == 1 && err.contains("name it FILE.parquet") && !tmp.path().join("t.csv").exists(), "{err}");
+    // A chart named as another format is refused, not SVG under a .png name; so is a time series
+    // named as CSV: it would be Parquet under a .csv name.
+    for (flag, name, want) in
+        [("--chart", "c.png", "name it FILE.svg"), ("--timeseries", "t.csv", "name it FILE.parquet")]
+    {
+        let (code, _, err) = run(prescale()
+            .args(["simulate", "--capacity", "100", "--input"])
+            .arg(&p)
+            .arg(flag)
+            .arg(tmp.path().join(name)));
+        assert!(code == 1 && err.contains(want) && !tmp.path().join(name).exists(), "{flag}: {err}");
+    }
     let svg = parse_svg(&text);
     assert_eq!(svg.panels, ["reactive", "static", "oracle"]);
     assert_eq!(svg.frames.len(), 3);

@@ -269,16 +269,18 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
     Ok(())
 }
 
+/// The guardrail breaches of `groups`, with the configured groups they leave out counted as they
+/// stand for `max_fleet_size` ([`others_in_place`]).
 pub(crate) fn breaches(ctx: &Ctx, groups: &[GroupPlan]) -> Result<Vec<Breach>> {
-    Ok(prescale_plan::guardrails::check(groups, &ctx.config.guardrails, &ctx.config.ceilings()?))
+    let mut all = groups.to_vec();
+    all.extend(others_in_place(ctx, groups)?);
+    Ok(prescale_plan::guardrails::check(&all, &ctx.config.guardrails, &ctx.config.ceilings()?))
 }
 
 /// Checks the plan against the configured guardrails: an error naming every breach, unless
 /// `allow` (then each is logged and returned, for the audit log).
 pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<String>> {
-    let mut groups = plan.groups.clone();
-    groups.extend(others_in_place(ctx, &plan.groups)?);
-    let found: Vec<String> = breaches(ctx, &groups)?.iter().map(ToString::to_string).collect();
+    let found: Vec<String> = breaches(ctx, &plan.groups)?.iter().map(ToString::to_string).collect();
     if found.is_empty() {
         return Ok(found);
     }
@@ -304,7 +306,7 @@ pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<S
 /// they stand: their MinSize and prescale's floors still to come. Applying groups one at a time
 /// would otherwise let each run see only its own part of the fleet. A group that cannot be read is
 /// warned about and left out of the sum.
-pub(crate) fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
+fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
     if ctx.config.guardrails.max_fleet_size.is_none() {
         return Ok(Vec::new());
     }

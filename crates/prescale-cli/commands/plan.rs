@@ -309,10 +309,9 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // capacity per minute against a load per five, an event's peak in other units): the
         // floors in place stay, and the run says which.
         let need = |p: &GroupPlan| {
-            p.forecast.as_ref().map_or(0.0, |f| {
-                f.peak_quantile.max(f.peak_point) * (1.0 + settings.headroom.max(0.0))
-                    / (settings.capacity_per_instance * settings.target_utilization)
-            })
+            p.forecast
+                .as_ref()
+                .map_or(0.0, |f| settings.instances(f.peak_quantile.max(f.peak_point), settings.target_utilization))
         };
         let (with, without) = (need(&ep.plan), need(&ep.baseline));
         if with.max(without) > IMPLAUSIBLE_INSTANCES {
@@ -705,8 +704,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     }
     // The limits `apply` holds the plan to, with the events tried: said here, before anyone
     // stores the event and finds the nightly run refused.
-    let mut shaped: Vec<GroupPlan> = plans.iter().map(|p| p.plan.clone()).collect();
-    shaped.extend(super::apply::others_in_place(ctx, &shaped)?);
+    let shaped: Vec<GroupPlan> = plans.iter().map(|p| p.plan.clone()).collect();
     for b in breaches(ctx, &shaped)? {
         eprintln!("note: guardrail: {b}; `prescale apply` would refuse this plan without --allow-guardrail-breach");
     }
@@ -773,9 +771,7 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         bail!("{}\n(no plan written: {} is left as it was)", held_error(&held), path.display());
     }
     write_plan(&plan, &path)?;
-    let mut checked = plan.groups.clone();
-    checked.extend(super::apply::others_in_place(ctx, &plan.groups)?);
-    for b in breaches(ctx, &checked)? {
+    for b in breaches(ctx, &plan.groups)? {
         warn!("guardrail: {b}; `prescale apply` will refuse this plan without --allow-guardrail-breach");
     }
     let mut out = crate::output::stdout();

@@ -3,9 +3,9 @@
 //! time, limits) ramps capacity up before the event and brings it down after.
 
 use chrono::{DateTime, Duration, Utc};
-use prescale_core::{Event, EventEffect, Forecast, GroupPlan, Interval, PlanDecision, Series};
+use prescale_core::{Event, EventEffect, Forecast, GroupPlan, Interval, PlanDecision, ScheduledAction, Series};
 
-use crate::schedule::{PlanSettings, plan_group};
+use crate::schedule::{PlanSettings, floor_action, plan_group};
 
 /// What an event did to a forecast.
 #[derive(Debug, Clone, PartialEq)]
@@ -373,11 +373,7 @@ fn hold_through_events(plan: &mut GroupPlan, reports: &[EventReport], s: &PlanSe
     if close.start_time != horizon || close.min_size != Some(s.bounds.min()) {
         return;
     }
-    let prefix = format!("{}floor-", prescale_core::OWNED_PREFIX);
-    close.start_time = until;
-    if close.name.starts_with(&prefix) {
-        close.name = format!("{prefix}{}", until.format("%Y%m%dT%H%MZ"));
-    }
+    *close = ScheduledAction { max_size: close.max_size, ..floor_action(until, s.bounds.min(), s.time_zone) };
     let when = crate::schedule::local(until, s.time_zone);
     for d in plan.decisions.iter_mut().filter(|d| d.what.starts_with("floor back to MinSize")) {
         d.what = format!("floor back to MinSize {} at {when}", s.bounds.min());
@@ -446,7 +442,7 @@ pub fn instance_hours(plan: &GroupPlan) -> f64 {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-    use prescale_core::{CapacityBounds, Level, ScheduledAction};
+    use prescale_core::{CapacityBounds, Level};
     use proptest::prelude::*;
 
     fn t0() -> DateTime<Utc> {

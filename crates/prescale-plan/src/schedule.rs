@@ -156,6 +156,9 @@ pub struct PlanSettings {
     pub max_step_up: Option<u32>,
     /// Time zone written with every action (Auto Scaling's `TimeZone`); `None` is UTC.
     pub time_zone: Option<Tz>,
+    /// Whether the forecast learnt the daily cycle on the zone's clock (`daily_clock = "local"`),
+    /// where a daylight-saving change does not move it.
+    pub local_clock: bool,
 }
 
 impl PlanSettings {
@@ -172,6 +175,15 @@ impl PlanSettings {
     /// is longer (instances launched at the action serve only after it).
     pub fn lead(&self) -> Duration {
         self.lead_time.max(Duration::minutes(i64::from(self.warmup().secs.div_ceil(60))))
+    }
+
+    /// Instances that serve `load` at `utilization` with the headroom, whole (unbounded: a
+    /// capacity in the wrong units makes this huge, which is how callers tell).
+    pub fn instances(&self, load: f64, utilization: f64) -> f64 {
+        let per = (self.capacity_per_instance * utilization).max(f64::MIN_POSITIVE);
+        // Less a hair before the ceiling: 700 × 1.1 / 70 is 11.000000000000002 in floating point,
+        // and exact multiples must not buy a whole instance more.
+        (load.max(0.0) * (1.0 + self.headroom.max(0.0)) / per * (1.0 - 1e-12)).ceil()
     }
 
     /// The highest floor the plan may set: `MaxSize`, plus the buffer with [`MaxBreach::Raise`].
@@ -201,6 +213,7 @@ impl Default for PlanSettings {
             max_breach: MaxBreach::Clamp,
             max_step_up: None,
             time_zone: None,
+            local_clock: false,
         }
     }
 }
@@ -277,10 +290,7 @@ fn ramp(levels: &mut [u32], up: u32) -> usize {
 /// [`PlanSettings::quantile_utilization`].
 fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
     let need = |load: f64, utilization: f64| {
-        let per = (s.capacity_per_instance * utilization).max(f64::MIN_POSITIVE);
-        // Less a hair before the ceiling: 700 × 1.1 / 70 is 11.000000000000002 in floating point,
-        // and exact multiples must not buy a whole instance more.
-        let n = (load.max(0.0) * (1.0 + s.headroom.max(0.0)) / per * (1.0 - 1e-12)).ceil();
+        let n = s.instances(load, utilization);
         if n.is_finite() { n.min(f64::from(u32::MAX)) as u32 } else { u32::MAX }
     };
     let q = forecast.quantile(s.quantile);
@@ -478,34 +488,36 @@ pub fn plan_group(
     let mut merged = segs.clone();
     merge_to(&mut merged, budget);
     let cost = |v: &[Segment]| v.iter().map(|s| u64::from(s.level) * s.len as u64).sum::<u64>();
-    let unmerged = segs.clone();
+    let unmerged_cost = cost(&segs);
     segs = match step_up {
         None => merged,
         Some(up) => {
             // Where the ramps cannot all fit (more rises than actions to ramp them), raising the
             // segments before a rise is what is left; of the two, the one with fewer instance-steps.
             let mut coarse = merged;
-            let mut coarse_ramped = 0;
-            for k in (1..coarse.len()).rev() {
-                let need = coarse[k].level.saturating_sub(up);
-                if coarse[k - 1].level < need {
-                    coarse[k - 1].level = need;
-                    coarse_ramped += 1;
-                }
+            let mut levels: Vec<u32> = coarse.iter().map(|s| s.level).collect();
+            let coarse_ramped = ramp(&mut levels, up);
+            for (seg, level) in coarse.iter_mut().zip(levels) {
+                seg.level = level;
             }
             coalesce(&mut coarse);
-            // Fewer merged segments until their ramps fit too; one segment always does.
+            // Fewer merged segments until their ramps fit too; one segment always does. (Where
+            // the merge opened no rise above the limit there is nothing to ramp.)
             let mut fit = budget;
-            let fine = loop {
-                let mut m = segs.clone();
-                merge_to(&mut m, fit);
-                let mut levels = expand(&m);
-                let k = ramp(&mut levels, up);
-                let r = segments(&levels);
-                if r.len() <= budget || fit <= 1 {
-                    break Some((r, k)).filter(|(r, _)| r.len() <= budget);
+            let fine = if coarse_ramped == 0 {
+                None
+            } else {
+                loop {
+                    let mut m = segs.clone();
+                    merge_to(&mut m, fit);
+                    let mut levels = expand(&m);
+                    let k = ramp(&mut levels, up);
+                    let r = segments(&levels);
+                    if r.len() <= budget || fit <= 1 {
+                        break Some((r, k)).filter(|(r, _)| r.len() <= budget);
+                    }
+                    fit = fit.saturating_sub(r.len() - budget).max(1);
                 }
-                fit = fit.saturating_sub(r.len() - budget).max(1);
             };
             let (chosen, k) = match fine {
                 Some((f, k)) if cost(&f) <= cost(&coarse) => (f, k),
@@ -526,7 +538,7 @@ pub fn plan_group(
     }
     if segs.len() < before {
         // What merging costs: the floors raised over the unmerged schedule's, in instance-hours.
-        let extra = cost(&segs).saturating_sub(cost(&unmerged)) as f64 * step as f64 / 3600.0;
+        let extra = cost(&segs).saturating_sub(unmerged_cost) as f64 * step as f64 / 3600.0;
         let all = before + 1;
         decide(
             format!("merged {before} floor changes into {} (+{extra:.0} instance-hours)", segs.len()),
@@ -601,11 +613,10 @@ pub fn plan_group(
              shows it"
                 .into(),
         );
-        // The forecast learns the daily cycle on the UTC clock: after a change of the zone's
-        // offset, load that follows the local clock comes an hour off the days before it.
-        // (A forecast made on the local clock, `daily_clock = "local"`, has its model id start with
-        // `local:`: it learnt the cycle where the load keeps it.)
-        if !f.model.starts_with("local:")
+        // The forecast learns the daily cycle on the UTC clock (unless made on the local one):
+        // after a change of the zone's offset, load that follows the local clock comes an hour off
+        // the days before it.
+        if !s.local_clock
             && let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start)
         {
             decide(
@@ -696,7 +707,7 @@ pub fn plan_group(
 
 /// A floor action. Its name is made from the UTC instant, never the local time: in the hour a
 /// zone repeats when daylight saving ends, two actions have the same local time.
-fn floor_action(at: DateTime<Utc>, level: u32, tz: Option<Tz>) -> ScheduledAction {
+pub(crate) fn floor_action(at: DateTime<Utc>, level: u32, tz: Option<Tz>) -> ScheduledAction {
     let mut a = ScheduledAction::floor(format!("{OWNED_PREFIX}floor-{}", at.format("%Y%m%dT%H%MZ")), at, level);
     a.time_zone = tz.map(|z| z.name().to_string());
     a

@@ -703,6 +703,7 @@ fn nightly(
         max_breach: MaxBreach::Clamp,
         max_step_up: None,
         time_zone: None,
+        local_clock: false,
     };
     let model = s.model.build_with(&s.forecast);
     let mut out = Vec::new();
