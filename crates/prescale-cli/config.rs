@@ -179,9 +179,6 @@ impl ForecastConfig {
     }
 }
 
-/// A zone's winter offset from UTC in seconds (the smaller of mid-January's and mid-July's,
-/// whichever hemisphere): daylight saving time moves a weekend by an hour at most, and a fixed
-/// offset keeps fits reproducible.
 /// Seconds the zone's clock runs ahead of its standard time at `t` (its daylight saving): the
 /// shift of [`prescale_forecast::clock`].
 pub fn summer_shift(tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>) -> i64 {
@@ -189,7 +186,15 @@ pub fn summer_shift(tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>) -> i64 
     i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()) - winter_offset(tz)
 }
 
-fn winter_offset(tz: chrono_tz::Tz) -> i64 {
+/// The zone's clock for fitting on its standard time ([`BuildOptions::clock`]).
+pub fn local_clock(tz: chrono_tz::Tz) -> prescale_forecast::clock::LocalClock {
+    prescale_forecast::clock::LocalClock::new(tz.name(), move |t| summer_shift(tz, t))
+}
+
+/// A zone's winter offset from UTC in seconds (the smaller of mid-January's and mid-July's,
+/// whichever hemisphere): daylight saving time moves a weekend by an hour at most, and a fixed
+/// offset keeps fits reproducible.
+pub fn winter_offset(tz: chrono_tz::Tz) -> i64 {
     use chrono::{Offset, TimeZone};
     [(1, 15), (7, 15)]
         .iter()
@@ -197,6 +202,40 @@ fn winter_offset(tz: chrono_tz::Tz) -> i64 {
         .map(|t| i64::from(tz.offset_from_utc_datetime(&t).fix().local_minus_utc()))
         .min()
         .unwrap_or(0)
+}
+
+/// The most instances a group's configuration may allow (`max_size`, and `max_breach_buffer` on
+/// top): more is a typo, and Auto Scaling's sizes are 32-bit.
+const MAX_GROUP_SIZE: u64 = 100_000;
+
+/// `[forecast] model`'s keys beyond those of its kind: serde's `deny_unknown_fields` does not reach
+/// the kinds without settings (`{ kind = "auto", transform = "log" }` would drop the transform
+/// without a word). The kind's keys are those the parsed model writes back.
+fn check_model_keys(text: &str, model: &ModelSpec) -> Result<()> {
+    let raw: toml::Table = text.parse().context("the configuration is not TOML")?;
+    let Some(toml::Value::Table(given)) = raw.get("forecast").and_then(|f| f.get("model")) else {
+        return Ok(());
+    };
+    let known = toml::Value::try_from(model).context("the model cannot be written back")?;
+    let known = known.as_table().context("the model is not a table")?;
+    if let Some(key) = given.keys().find(|k| !known.contains_key(*k)) {
+        let others: Vec<&str> = known.keys().map(String::as_str).filter(|k| *k != "kind").collect();
+        bail!(
+            "[forecast] model: unknown key `{key}` for kind = {}: {}{}",
+            known.get("kind").map_or_else(String::new, ToString::to_string),
+            if others.is_empty() {
+                "it takes no other key".to_string()
+            } else {
+                format!("it takes {}", others.join(", "))
+            },
+            if ["transform", "weekends", "holidays"].contains(&key.as_str()) {
+                format!("; `{key}` is a key of [forecast] itself")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
 }
 
 /// Dates written `YYYY-MM-DD`.
@@ -414,9 +453,8 @@ fn default_env() -> String {
     "prod".into()
 }
 
-/// `[[groups.metrics]]`: one metric of a group.
-/// See [`GroupConfig::daily_clock`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+/// See [`GroupConfig::daily_clock`] (and `--daily-clock` of a file's forecast, backtest and replay).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DailyClock {
     /// The daily cycle on UTC.
@@ -426,6 +464,7 @@ pub enum DailyClock {
     Local,
 }
 
+/// `[[groups.metrics]]`: one metric of a group.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricConfig {
@@ -492,6 +531,7 @@ impl Config {
         let mut c: Config = toml::from_str(text).with_context(|| format!("invalid configuration in {origin}"))?;
         c.base_dir = base_dir.to_path_buf();
         c.origin = origin.to_string();
+        check_model_keys(text, &c.forecast.model).with_context(|| format!("invalid configuration in {origin}"))?;
         c.validate().with_context(|| format!("invalid configuration in {origin}"))?;
         Ok(c)
     }
@@ -521,6 +561,15 @@ impl Config {
     fn validate(&self) -> Result<()> {
         if self.groups.is_empty() {
             bail!("no [[groups]]: name at least one Auto Scaling group");
+        }
+        for (key, empty) in [
+            ("[store] dir", self.store.dir.as_os_str().is_empty()),
+            ("[apply] local_state", self.apply.local_state.as_os_str().is_empty()),
+            ("[cost] currency", self.cost.currency.trim().is_empty()),
+        ] {
+            if empty {
+                bail!("{key} is empty: give a value, or leave the key out for its default");
+            }
         }
         let t = &self.trust;
         if !(t.min_history_hours >= 0.0 && t.max_data_age_mins > 0 && t.max_backtest_mase > 0.0) {
@@ -608,6 +657,14 @@ impl Config {
         for g in &self.groups {
             let mut names = std::collections::HashSet::new();
             for m in &g.metrics {
+                if m.name.trim().is_empty() || m.name.chars().any(char::is_control) {
+                    bail!(
+                        "group {:?}: a [[groups.metrics]] name is {:?}: give each metric a name (requests, cpu, …), \
+                         its series' name in the store",
+                        g.name,
+                        m.name
+                    );
+                }
                 if !names.insert(m.name.as_str()) {
                     bail!(
                         "group {:?} lists metric {:?} twice: each metric of a group is stored under its name, so \
@@ -628,12 +685,14 @@ impl Config {
                 m.bounds().validate().map_err(|e| anyhow::anyhow!("group {:?} metric {:?}: {e}", g.name, m.name))?;
             }
         }
-        if !(1..=1440).contains(&self.forecast.min_step_mins) {
+        if !(1..=1440).contains(&self.forecast.min_step_mins) || 1440 % self.forecast.min_step_mins != 0 {
             bail!(
-                "[forecast] min_step_mins = {} must be between 1 and 1440 (5: finer series are averaged to 5 minutes)",
+                "[forecast] min_step_mins = {} must divide a day (1, 2, 3, 5, 10, 15, 30, 60, …, 1440 minutes): the \
+                 models learn the daily cycle by the slot of the day (5: finer series are averaged to 5 minutes)",
                 self.forecast.min_step_mins
             );
         }
+        self.forecast.model.validate().map_err(|e| anyhow::anyhow!("[forecast] model: {e}"))?;
         if self.plan.max_actions < 2 || self.plan.max_actions > prescale_plan::MAX_ACTIONS_PER_GROUP {
             bail!(
                 "[plan] max_actions = {} must be between 2 and {}",
@@ -644,10 +703,23 @@ impl Config {
         for (name, e) in &self.environments {
             check_quantile(&format!("[environments.{name}]"), e.quantile)?;
             check_target(&format!("[environments.{name}]"), e.target_utilization)?;
-            if !(e.headroom >= 0.0 && e.headroom.is_finite()) {
+            if !(e.headroom >= 0.0 && e.headroom <= 1.0) {
                 bail!(
-                    "[environments.{name}] headroom = {} must be a fraction of 0 or more (0.1 adds 10 %)",
-                    e.headroom
+                    "[environments.{name}] headroom = {} must be a fraction from 0 to 1 (0.1 adds 10 %, 1 doubles the \
+                     capacity){}",
+                    e.headroom,
+                    if e.headroom > 1.0 && e.headroom <= 100.0 {
+                        format!("; for {} % write {}", e.headroom, e.headroom / 100.0)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            if !e.point_at_target && e.quantile_utilization.is_none() {
+                bail!(
+                    "[environments.{name}] point_at_target = false is used only with quantile_utilization (the \
+                     floor then leaves the expected load to target tracking); without it the quantile is sized at \
+                     the target and the point with it\nhint: add quantile_utilization = 1.0, or remove point_at_target"
                 );
             }
             if let Some(u) = e.quantile_utilization
@@ -682,12 +754,28 @@ impl Config {
             if g.max_size == 0 {
                 bail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
             }
+            let most = u64::from(g.max_size) + u64::from(g.max_breach_buffer.unwrap_or(0));
+            if most > MAX_GROUP_SIZE {
+                bail!(
+                    "group {:?}: max_size = {}{} allows {most} instances, more than prescale plans for one group \
+                     ({MAX_GROUP_SIZE}): is it a typo?",
+                    g.name,
+                    g.max_size,
+                    g.max_breach_buffer.map(|b| format!(" plus max_breach_buffer = {b}")).unwrap_or_default()
+                );
+            }
             if !self.environments.contains_key(&g.environment) && !self.environments.is_empty() {
                 bail!(
-                    "group {:?} names environment {:?}, which has no [environments.{}] section",
+                    "group {:?} names environment {:?}, which has no [environments.{}] section{}",
                     g.name,
                     g.environment,
-                    g.environment
+                    g.environment,
+                    if g.environment == default_env() {
+                        " (a group without `environment` is in \"prod\"): add environment = \"…\" to the group, or \
+                         an [environments.prod] section"
+                    } else {
+                        ""
+                    }
                 );
             }
             if !(g.capacity_per_instance.is_finite() && g.capacity_per_instance > 0.0) {
@@ -860,8 +948,9 @@ impl Config {
     }
 
     /// How a group's metric is forecast beyond the model: `flags` (its holidays and events), the
-    /// configured transform, the metric's physical bounds and the weekends in the group's zone
-    /// `tz` (its parsed `time_zone`).
+    /// configured transform, the metric's physical bounds, the weekends in the group's zone `tz`
+    /// (its parsed `time_zone`) and, with `daily_clock = "local"`, the daily cycle on that zone's
+    /// clock.
     pub fn build_options(
         &self,
         g: &GroupConfig,
@@ -874,6 +963,7 @@ impl Config {
             transform: self.forecast.transform,
             bounds: self.bounds(g, metric),
             weekends: self.forecast.weekends_in(tz.map_or(0, winter_offset)),
+            clock: tz.filter(|_| g.daily_clock == DailyClock::Local).map(local_clock),
         }
     }
 
@@ -1094,6 +1184,41 @@ mod tests {
                 "file = \"web-prod-requests.csv\"\n[[groups.metrics]]\nname = \"requests\"\nfile = \"x.csv\"",
                 "lists metric \"requests\" twice",
             ),
+            // Settings that were taken without a word and planned with.
+            (
+                "model = { kind = \"auto\" }",
+                "model = { kind = \"auto\", transform = \"log\" }",
+                "unknown key `transform` for kind = \"auto\": it takes no other key; `transform` is a key of [forecast] itself",
+            ),
+            ("model = { kind = \"auto\" }", "model = { kind = \"median\", window = 2 }", "unknown field `window`"),
+            (
+                "model = { kind = \"auto\" }",
+                "model = { kind = \"median\", window_days = -2 }",
+                "window_days = -2 must be",
+            ),
+            ("model = { kind = \"auto\" }", "model = { kind = \"profile\", days = 0 }", "days = 0 must be from 1"),
+            (
+                "model = { kind = \"auto\" }",
+                "model = { kind = \"profile\", season = \"week\", days = 3 }",
+                "days = 3 must be from 7",
+            ),
+            ("train_days = 28", "train_days = 28\nmin_step_mins = 7", "min_step_mins = 7 must divide a day"),
+            (
+                "max_size = 60",
+                "max_size = 60\nmax_breach = \"raise\"\nmax_breach_buffer = 4294967295",
+                "allows 4294967355 instances",
+            ),
+            ("max_size = 60", "max_size = 4000000", "max_size = 4000000 allows 4000000 instances"),
+            ("headroom = 0.1", "headroom = 5", "for 5 % write 0.05"),
+            (
+                "headroom = 0.1",
+                "headroom = 0.1\npoint_at_target = false",
+                "point_at_target = false is used only with quantile_utilization",
+            ),
+            ("dir = \"store\"", "dir = \"\"", "[store] dir is empty"),
+            ("local_state = \"demo-asg-state.json\"", "local_state = \"\"", "[apply] local_state is empty"),
+            ("[plan]", "[cost]\ncurrency = \" \"\n[plan]", "[cost] currency is empty"),
+            ("name = \"requests\"", "name = \"\"", "a [[groups.metrics]] name is \"\""),
         ] {
             let bad = DEMO_CONFIG.replacen(from, to, 1);
             assert_ne!(bad, DEMO_CONFIG, "{from}");
@@ -1199,7 +1324,25 @@ mod tests {
         let web = "reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 60.0, warmup_secs = 300 }";
         assert!(DEMO_CONFIG.contains(web));
         for (extra, want) in [
-            ("reactive = { metric = \"Custom\", target_value = 5.0 }", "reactive.step.enabled"),
+            ("reactive = { metric = \"Custom\", target_value = 5.0 }", "is not a predefined metric of target tracking"),
+            (
+                "reactive = { metric = \"ASGAverageCPUUtilisation\", target_value = 60.0, step = { enabled = false } }",
+                "is not a predefined metric of target tracking",
+            ),
+            (
+                "reactive = { metric = \"ALBRequestCountPerTarget\", target_value = 400.0, resource_label = \"web-prod\" }",
+                "<target-group>/<id>\", not \"web-prod\"",
+            ),
+            (
+                "reactive = { target_value = 60.0, resource_label = \"app/lb/1/targetgroup/tg/2\" }",
+                "for metric = \"ALBRequestCountPerTarget\" only",
+            ),
+            (
+                "reactive = { target_value = 60.0, step = { owns_scale_in = true, in_threshold = 0.0 } }",
+                "with owns_scale_in nothing else does",
+            ),
+            ("reactive = { target_value = 60.0, step = { out_threshold = 150.0 } }", "the alarm would never fire"),
+            ("reactive = { target_value = 60.0, step = { out_threshold = 40.0 } }", "must lie above the target (60)"),
             ("reactive = { target_value = 0.7 }", "70 for 70 %, not the fraction"),
             ("reactive = { target_value = 150.0 }", "CPU never goes above 100 %"),
             (

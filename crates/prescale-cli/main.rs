@@ -151,7 +151,21 @@ enum ForecastCmd {
     /// Fit the configured model to every group's stored series and write forecasts to Parquet.
     Fit(GroupFilter),
     /// Print a forecast: a group's latest (from `forecast fit`) or, with --input, an ad-hoc one.
-    Show(ShowArgs),
+    Show(Box<ShowArgs>),
+}
+
+/// The zone of a file's load (`--input`), as a group's `time_zone` and `daily_clock` say it.
+#[derive(Debug, Args)]
+struct ZoneArgs {
+    /// For --input: the IANA zone the load lives in (e.g. America/New_York): holidays are its whole
+    /// local days and weekends its Saturdays and Sundays, as with a group's time_zone [default: UTC]
+    #[arg(long, value_name = "ZONE", requires = "input")]
+    time_zone: Option<String>,
+    /// For --input: learn the daily cycle on --time-zone's standard-time clock (local: for load that
+    /// follows its office hours, whose rise moves by an hour in UTC with daylight saving) or on UTC
+    /// (utc), as a group's daily_clock [default: utc]
+    #[arg(long, value_enum, value_name = "CLOCK", requires = "time_zone")]
+    daily_clock: Option<config::DailyClock>,
 }
 
 #[derive(Debug, Args)]
@@ -181,15 +195,15 @@ struct ShowArgs {
     /// [forecast] model) [default: config with --config, else auto]
     #[arg(long, requires = "input", conflicts_with = "group")]
     model: Option<String>,
-    /// Holidays for --input, comma-separated YYYY-MM-DD (whole UTC days; added to the config's
-    /// [forecast] holidays). Every model but seasonal-naive learns their effect from the history
+    /// Holidays for --input, comma-separated YYYY-MM-DD (whole days in --time-zone, UTC without it;
+    /// added to the config's [forecast] holidays). Every model but seasonal-naive learns their effect from the history
     #[arg(long, requires = "input", conflicts_with = "group", value_delimiter = ',')]
     holidays: Vec<String>,
     /// Fit on a transform of the series for --input: none, log or box-cox (λ by Guerrero's
     /// method) [default: the config's [forecast] transform, else none]
     #[arg(long, requires = "input", conflicts_with = "group", value_parser = parse_transform)]
     transform: Option<prescale_forecast::transform::Transform>,
-    /// Learn how weekends (Saturday and Sunday, UTC) differ from weekdays, for --input, where two
+    /// Learn how weekends (Saturday and Sunday, UTC or --time-zone) differ from weekdays, for --input, where two
     /// weekends of the history agree, or halfway from a single one that stands out [default: the
     /// config's [forecast] weekends, else true]
     #[arg(long, requires = "input", conflicts_with = "group")]
@@ -200,6 +214,8 @@ struct ShowArgs {
     /// The largest value the metric can take, for --input (e.g. 100 for a CPU percentage)
     #[arg(long, requires = "input", conflicts_with = "group", allow_negative_numbers = true)]
     max: Option<f64>,
+    #[command(flatten)]
+    zone: ZoneArgs,
 }
 
 #[derive(Debug, Args)]
@@ -231,6 +247,8 @@ struct BacktestArgs {
     /// Every origin's forecast beside the actuals, as Parquet [default: OUT/backtest.parquet]
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    zone: ZoneArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -514,6 +532,8 @@ struct SimulateArgs {
     /// test day around the test; with --scenario all, one file per scenario as for --timeseries)
     #[arg(long, value_name = "FILE.svg")]
     chart: Option<PathBuf>,
+    #[command(flatten)]
+    zone: ZoneArgs,
 }
 
 /// `--scenario` values.

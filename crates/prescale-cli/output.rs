@@ -832,21 +832,23 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     }
     let priced = s.price_per_hour.is_some();
     let spot = s.spot_share.is_some();
+    let cur = s.currency.as_deref().unwrap_or("$");
     if let (Some(share), Some(od), Some(sp)) = (s.spot_share, s.price_per_hour, s.spot_price_per_hour) {
         writeln!(
             out,
-            "prices: on demand {} $/h; spot mix: {:.0} % of instance-hours on spot at {} $/h",
+            "prices: on demand {} {cur}/h; spot mix: {:.0} % of instance-hours on spot at {} {cur}/h",
             num(od),
             share * 100.0,
             num(sp)
         )?;
     }
+    let (on_demand, spot_mix) = (format!("{cur} on demand"), format!("{cur} spot mix"));
     let mut header = vec!["policy", "instance-h"];
     if priced {
-        header.push("$ on demand");
+        header.push(&on_demand);
     }
     if spot {
-        header.push("$ spot mix");
+        header.push(&spot_mix);
     }
     header.extend([
         "under-prov. min",
@@ -939,11 +941,13 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             "thrashed",
             "instance-h",
         ];
+        let cur = s.currency.as_deref().unwrap_or("$");
+        let (on_demand, spot_mix) = (format!("{cur} on demand"), format!("{cur} spot mix"));
         if priced {
-            header.push("$ on demand");
+            header.push(&on_demand);
         }
         if spot {
-            header.push("$ spot mix");
+            header.push(&spot_mix);
         }
         let mut tb = table(&header);
         let yes = |b: bool| if b { "yes" } else { "no" }.to_string();

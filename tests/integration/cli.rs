@@ -979,7 +979,8 @@ fn a_group_maxsize_below_the_floors_is_said_on_stderr_every_run() {
 }
 
 #[test]
-fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_with_the_local_clock() {
+fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_on_the_local_clock_in_plans_forecasts_and_backtests()
+ {
     use chrono::{Duration, TimeZone, Timelike, Utc};
     let tmp = tempfile::tempdir().unwrap();
     // Five weeks of 5-minute load, 20,000 from 07:30 to 18:00 New York time and 2,000 otherwise;
@@ -1034,6 +1035,35 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_with_the_l
     let (utc, local) = (floor_at("utc", at), floor_at("local", at));
     assert!(local >= 25, "on the local clock the floor is up for the office: {local}");
     assert!(utc < local, "on UTC the rise is still learnt an hour later: {utc} against {local}");
+    // The same file forecast and backtested ad hoc, in the zone and on its clock.
+    let file = tmp.path().join("load.csv");
+    let zone_args = ["--time-zone", "America/New_York", "--daily-clock", "local"];
+    let mean_at = |extra: &[&str]| -> f64 {
+        let csv = ok(prescale().args(["forecast", "show", "--input"]).arg(&file).args(["--format", "csv"]).args(extra));
+        let row = csv.lines().find(|l| l.starts_with("2027-03-17T11:50:00Z,")).unwrap_or_else(|| panic!("{csv}"));
+        row.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    let (utc, local) = (mean_at(&[]), mean_at(&zone_args));
+    assert!(local > 15_000.0 && utc < 5_000.0, "forecast show at 11:50 UTC: {utc} on UTC, {local} on the local clock");
+    let mase = |extra: &[&str]| -> (f64, String) {
+        let json = ok(prescale()
+            .arg("--out")
+            .arg(tmp.path().join("bt"))
+            .args(["backtest", "--models", "profile", "--origins", "2", "--format", "json", "--input"])
+            .arg(&file)
+            .args(extra));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let m = &v[0]["models"][0];
+        (m["mase"].as_f64().unwrap(), m["fitted"][0].as_str().unwrap().to_string())
+    };
+    let ((utc, utc_id), (local, local_id)) = (mase(&[]), mase(&zone_args));
+    assert!(local_id.starts_with("local:") && !utc_id.starts_with("local:"), "{utc_id} / {local_id}");
+    assert!(local < 0.6 * utc, "backtest MASE across the change: {utc} on UTC, {local} on the local clock");
+    let (code, _, err) =
+        run(prescale().args(["forecast", "show", "--input"]).arg(&file).args(["--daily-clock", "local"]));
+    assert!(code == 1 && err.contains("the following required arguments were not provided:\n  --time-zone"), "{err}");
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&file).args(["--time-zone", "EDT"]));
+    assert!(code == 1 && err.contains("--time-zone \"EDT\" is not an IANA time zone name"), "{err}");
 }
 
 #[test]

@@ -236,14 +236,17 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     assert_eq!((s["step"]["enabled"].as_bool(), s["transform"].as_str()), (Some(true), Some("none")), "{s}");
 
     // The group's forecast and fallback settings reach the replay: a log transform, holidays in
-    // the group's zone, step scaling off.
+    // the group's zone, its daily cycle on that zone's clock, step scaling off, prices in its
+    // currency.
     let cfg = crate::common::demo_config_text()
         .replace("# holidays = [", "holidays = [")
         .replace("# transform = \"box-cox\"", "transform = \"log\"")
         .replace(
             "target_value = 60.0, warmup_secs = 300 }",
-            "target_value = 60.0, warmup_secs = 300, step = { enabled = false } }",
-        );
+            "target_value = 60.0, warmup_secs = 300, step = { enabled = false } }\ntime_zone = \"Europe/Berlin\"\n\
+             daily_clock = \"local\"",
+        )
+        .replace("[plan]", "[cost]\ninstance_hour_price = 0.1\ncurrency = \"EUR\"\n\n[plan]");
     let cfg_path = tmp.path().join("prescale.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
     ok(prescale().arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["ingest", "--group", "web-prod"]));
@@ -260,6 +263,11 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     );
     assert_eq!(v["nights"].as_array().map(Vec::len), Some(2), "{v}");
     assert!(v["nights"].as_array().unwrap().iter().all(|n| n["error"].is_null()), "{v}");
+    assert!(
+        v["nights"].as_array().unwrap().iter().all(|n| n["model"].as_str().is_some_and(|m| m.starts_with("local:"))),
+        "{v}"
+    );
+    assert_eq!(s["currency"].as_str(), Some("EUR"), "{s}");
     let mut c = prescale();
     c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(args).args(["--step-scaling", "true"]);
     let table = ok(&mut c);
@@ -269,6 +277,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     );
     // The demo forecasts with `auto`, which learns the holidays' effect: the table says how many.
     assert!(table.contains("fit on the log, 2 holidays)"), "{table}");
+    assert!(table.contains("EUR on demand") && !table.contains("$ on demand"), "{table}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -213,9 +213,9 @@ impl AutoScalingSink {
                 let r = ScheduledUpdateGroupActionRequest::builder()
                     .scheduled_action_name(&new.name)
                     .start_time(to_smithy(new.start_time))
-                    .set_min_size(new.min_size.map(|v| v as i32))
-                    .set_max_size(new.max_size.map(|v| v as i32))
-                    .set_desired_capacity(new.desired_capacity.map(|v| v as i32))
+                    .set_min_size(new.min_size.map(aws_int))
+                    .set_max_size(new.max_size.map(aws_int))
+                    .set_desired_capacity(new.desired_capacity.map(aws_int))
                     // StartTime is always the UTC instant; TimeZone only says how to show it
                     // (and would govern a recurrence, which prescale does not write).
                     .set_time_zone(new.zone().map(str::to_string))
@@ -320,8 +320,8 @@ impl AutoScalingSink {
             .namespace(&a.namespace)
             .metric_name(&a.metric_name)
             .statistic(Statistic::from(a.statistic.as_str()))
-            .period(i32::try_from(a.period_secs).unwrap_or(i32::MAX))
-            .evaluation_periods(i32::try_from(a.evaluation_periods).unwrap_or(i32::MAX))
+            .period(aws_int(a.period_secs))
+            .evaluation_periods(aws_int(a.evaluation_periods))
             .threshold(a.threshold)
             .comparison_operator(ComparisonOperator::from(a.comparison.as_str()))
             .alarm_actions(arn);
@@ -365,8 +365,8 @@ impl AutoScalingSink {
                 .adjustment_type(adjustment_type)
                 .metric_aggregation_type("Average")
                 .set_step_adjustments(Some(steps))
-                .set_min_adjustment_magnitude(min_adjustment_magnitude.map(|v| v as i32))
-                .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(|v| v as i32));
+                .set_min_adjustment_magnitude(min_adjustment_magnitude.map(aws_int))
+                .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(aws_int));
             return self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutScalingPolicy", &e));
         }
         let PolicyKind::TargetTracking {
@@ -395,7 +395,7 @@ impl AutoScalingSink {
             .policy_name(&p.name)
             .policy_type("TargetTrackingScaling")
             .target_tracking_configuration(tt)
-            .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(|v| v as i32));
+            .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(aws_int));
         self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutScalingPolicy", &e))
     }
 }
@@ -516,6 +516,12 @@ impl ActionSink for AutoScalingSink {
 fn owned_alarm_name(group: &str, name: &str, policy: &str) -> bool {
     name.starts_with(OWNED_PREFIX)
         && (!policy.is_empty() || prescale_core::step_alarm_names(group).iter().any(|n| n == name))
+}
+
+/// A count as the SDK's `i32`; beyond its range (no configuration gets there: sizes are checked
+/// far below it) the largest, which Auto Scaling refuses, rather than a wrapped negative.
+fn aws_int(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
 }
 
 #[cfg(test)]

@@ -27,10 +27,40 @@ pub(crate) fn fit_levels(c: &Config) -> Vec<Level> {
     levels
 }
 
-/// How a file's series is forecast under a configuration: its holidays, transform and weekends,
-/// in UTC (a file belongs to no group and so to no time zone), no bounds.
-pub(crate) fn file_options(c: &Config, now: DateTime<Utc>) -> Result<BuildOptions> {
-    Ok(BuildOptions { flags: forecast_flags(&c.forecast.holiday_dates()?, None, &[], now), ..generated_options(c) })
+/// How a file's series is forecast: the configuration's holidays, transform and weekends (the
+/// defaults without one), no bounds; in the zone of `--time-zone` (UTC without it, a file belonging
+/// to no group), on its clock with `--daily-clock local`. `holidays` are added to the
+/// configuration's; `weekends` overrides its `[forecast] weekends`.
+pub(crate) fn file_options(
+    c: Option<&Config>,
+    zone: &ZoneArgs,
+    holidays: &[chrono::NaiveDate],
+    weekends: Option<bool>,
+    now: DateTime<Utc>,
+) -> Result<BuildOptions> {
+    let tz = match zone.time_zone.as_deref() {
+        Some(z) => Some(crate::config::parse_time_zone(z).map_err(|_| {
+            anyhow::anyhow!(
+                "--time-zone {z:?} is not an IANA time zone name\nhint: use a name such as America/New_York, \
+                 Europe/Berlin or UTC (the tz database's names, case as written there)"
+            )
+        })?),
+        None => None,
+    };
+    let mut days = holidays.to_vec();
+    if let Some(c) = c {
+        days.extend(c.forecast.holiday_dates()?);
+    }
+    let local = zone.daily_clock == Some(crate::config::DailyClock::Local);
+    Ok(BuildOptions {
+        flags: forecast_flags(&days, tz, &[], now),
+        weekends: prescale_forecast::Weekends::learn_if(
+            weekends.unwrap_or(c.is_none_or(|c| c.forecast.weekends)),
+            tz.map_or(0, crate::config::winter_offset),
+        ),
+        clock: tz.filter(|_| local).map(crate::config::local_clock),
+        ..c.map(generated_options).unwrap_or_default()
+    })
 }
 
 /// How a generated series (a load test's) is forecast under a configuration: as a file's, without
@@ -68,28 +98,6 @@ pub(crate) fn forecast_flags(
         .collect();
     let flags = Flags::new(days, past);
     (!flags.is_empty()).then(|| Arc::new(flags))
-}
-
-/// [`fit_series`] with the daily cycle on the zone's standard-time clock (`daily_clock =
-/// "local"`): the history moved to it, the forecast made there and moved back to UTC
-/// ([`prescale_forecast::clock`]). A series whose step is longer than the shift is fitted as it is.
-pub(crate) fn fit_on_local_clock(
-    model: &ModelSpec,
-    history: &Series,
-    horizon: usize,
-    levels: &[Level],
-    options: &BuildOptions,
-    shift: &dyn Fn(DateTime<Utc>) -> i64,
-) -> Result<(Forecast, Vec<String>)> {
-    let Some(local) = prescale_forecast::clock::to_standard_clock(history, shift) else {
-        return fit_series(model, history, horizon, levels, options);
-    };
-    // An hour more on that clock: the UTC horizon's last steps lie up to an hour ahead on it.
-    let extra = (3600 / history.step_secs().max(1)) as usize + 1;
-    let (on_clock, warnings) = fit_series(model, &local, horizon + extra, levels, options)?;
-    let f = prescale_forecast::clock::from_standard_clock(&on_clock, history.end(), horizon, shift)
-        .context("the forecast on the local clock could not be moved back to UTC")?;
-    Ok((Forecast { model: format!("local:{}", f.model), ..f }, warnings))
 }
 
 pub(crate) fn fit_series(
@@ -177,15 +185,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
             let options = c.build_options(g, &id.metric, flags.clone(), tz);
-            let fitted = match (g.daily_clock, tz) {
-                (crate::config::DailyClock::Local, Some(zone)) => {
-                    fit_on_local_clock(&c.forecast.model, &history, horizon, &levels, &options, &|t| {
-                        crate::config::summer_shift(zone, t)
-                    })
-                }
-                _ => fit_series(&c.forecast.model, &history, horizon, &levels, &options),
-            };
-            match fitted {
+            match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
                 Ok((forecast, warnings)) => {
                     if !warnings.is_empty() {
                         progress.clear();
@@ -459,25 +459,19 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         Some(name) => model_spec(name, configured.as_ref())?,
         None => configured.unwrap_or_default(),
     };
-    let mut holidays = crate::config::parse_dates(&args.holidays).context("--holidays")?;
-    if let Some(c) = &config {
-        holidays.extend(c.forecast.holiday_dates()?);
-    }
-    if !holidays.is_empty() && !model.uses_flags() {
-        warn!("{} holidays ignored by the seasonal-naive model; every other model learns their effect", holidays.len());
+    let holidays = crate::config::parse_dates(&args.holidays).context("--holidays")?;
+    let mut options = file_options(config.as_ref(), &args.zone, &holidays, args.weekends, series.end())?;
+    let (days, _) = options.flags.as_ref().map_or((0, 0), |f| f.counts());
+    if days > 0 && !model.uses_flags() {
+        warn!("{days} holidays ignored by the seasonal-naive model; every other model learns their effect");
     }
     let bounds = Bounds { min: args.min, max: args.max };
     bounds.validate().map_err(|e| anyhow::anyhow!("--min/--max: {e}"))?;
-    let options = BuildOptions {
-        flags: forecast_flags(&holidays, None, &[], series.end()),
-        transform: args.transform.or(config.as_ref().map(|c| c.forecast.transform)).unwrap_or_default(),
-        bounds,
-        // A file belongs to no group and so to no time zone: weekends in UTC.
-        weekends: prescale_forecast::Weekends::learn_if(
-            args.weekends.or(config.as_ref().map(|c| c.forecast.weekends)).unwrap_or(true),
-            0,
-        ),
-    };
+    options.bounds = bounds;
+    if let Some(t) = args.transform {
+        options.transform = t;
+    }
+
     let (forecast, warnings) = fit_series(&model, &series, steps, &levels, &options)?;
     for w in warnings {
         warn!("{}: {w}", path.display());

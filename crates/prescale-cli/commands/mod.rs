@@ -24,7 +24,7 @@ use tracing::{info, warn};
 use crate::config::{Config, GroupConfig, SinkKind, SourceKind};
 use crate::{
     BacktestArgs, Cli, Command, DemoCmd, EventAddArgs, EventCmd, EventEffectArgs, ForecastCmd, Global, GroupFilter,
-    NightlyArgs, PlanArgs, ReportFormat, ShowArgs, SimulateArgs, output,
+    NightlyArgs, PlanArgs, ReportFormat, ShowArgs, SimulateArgs, ZoneArgs, output,
 };
 
 mod apply;

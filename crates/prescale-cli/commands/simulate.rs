@@ -118,8 +118,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     let (trace, label) = match (&args.input, &args.group) {
         (Some(path), _) => {
             let config = g.config.as_deref().map(Config::load).transpose()?;
+            s.forecast = file_options(config.as_ref(), &args.zone, &[], None, Utc::now())?;
             if let Some(c) = &config {
-                s.forecast = file_options(c, Utc::now())?;
                 s.model = c.forecast.model.clone();
             }
             let (series, repairs) = super::forecast::read_input_repaired(path, config.as_ref())?;
@@ -174,6 +174,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);
             s.forecast = ctx.config.build_options(gc, &id.metric, flags, ps.time_zone);
             s.price_per_hour = args.price.or(ctx.config.price(name));
+            s.currency = Some(ctx.config.cost.currency.clone()).filter(|c| c != "USD");
             (series, id.to_string())
         }
         (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),

@@ -6,10 +6,123 @@
 //! clock and moved back to UTC.
 //!
 //! `shift(t)` is the seconds the local clock runs ahead of the zone's standard time at `t` (0 in
-//! winter, 3,600 in summer time), which the caller knows from the zone.
+//! winter, 3,600 in summer time), which the caller knows from the zone. [`LocalClock`] carries it
+//! in [`crate::BuildOptions::clock`], and [`crate::ModelSpec::build_with`] then wraps the model in
+//! [`OnLocalClock`], so `forecast fit`, `backtest` and the simulator's nightly fits all move the
+//! history the same way; the holidays (UTC spans of local days) move with it.
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use prescale_core::{Forecast, Interval, Series};
+use prescale_core::{Forecast, Interval, Level, Series};
+
+use crate::{CandidateScore, FittedModel, ForecastError, Forecaster};
+
+/// A zone's daylight saving, as the shift of its clock ahead of its standard time at each
+/// instant, in seconds. Named for messages; two clocks are equal when their names are.
+#[derive(Clone)]
+pub struct LocalClock {
+    name: String,
+    shift: Arc<dyn Fn(DateTime<Utc>) -> i64 + Send + Sync>,
+}
+
+impl LocalClock {
+    /// The clock called `name` (a zone, e.g. `America/New_York`) whose summer time runs `shift(t)`
+    /// seconds ahead of its standard time at `t`.
+    pub fn new(name: impl Into<String>, shift: impl Fn(DateTime<Utc>) -> i64 + Send + Sync + 'static) -> Self {
+        Self { name: name.into(), shift: Arc::new(shift) }
+    }
+
+    /// The clock's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Seconds the clock runs ahead of its standard time at `t`.
+    pub fn shift(&self, t: DateTime<Utc>) -> i64 {
+        (self.shift)(t)
+    }
+
+    /// Seconds since the epoch `secs` as they read on the standard-time clock the history is
+    /// moved to (`secs + shift`): where a UTC span's ends lie there.
+    pub fn on_standard_clock(&self, secs: i64) -> i64 {
+        DateTime::from_timestamp(secs, 0).map_or(secs, |t| secs + self.shift(t))
+    }
+}
+
+impl std::fmt::Debug for LocalClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LocalClock({})", self.name)
+    }
+}
+
+impl PartialEq for LocalClock {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// A forecaster fitted on the standard-time clock of [`LocalClock`] and forecasting on UTC: the
+/// inner model sees the history moved by [`to_standard_clock`] (its holidays moved alike by
+/// [`crate::ModelSpec::build_with`]), its forecast comes back by [`from_standard_clock`]. Its id
+/// is the inner one's behind `local:`. A series whose step is longer than the shift is fitted as
+/// it is, under the inner id.
+#[derive(Debug)]
+pub struct OnLocalClock {
+    /// The model, built with holidays on the standard-time clock.
+    pub inner: Box<dyn Forecaster>,
+    /// The zone's clock.
+    pub clock: LocalClock,
+}
+
+impl Forecaster for OnLocalClock {
+    fn name(&self) -> String {
+        format!("local:{}", self.inner.name())
+    }
+
+    fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
+        let clock = self.clock.clone();
+        let Some(moved) = to_standard_clock(history, &|t| clock.shift(t)) else {
+            return self.inner.fit(history);
+        };
+        let inner = self.inner.fit(&moved)?;
+        Ok(Box::new(FittedOnLocalClock { inner, clock, start: history.end(), step: history.step_secs() }))
+    }
+}
+
+#[derive(Debug)]
+struct FittedOnLocalClock {
+    inner: Box<dyn FittedModel>,
+    clock: LocalClock,
+    /// Where the UTC forecast starts: the end of the UTC history.
+    start: DateTime<Utc>,
+    step: i64,
+}
+
+impl FittedModel for FittedOnLocalClock {
+    fn model_id(&self) -> String {
+        format!("local:{}", self.inner.model_id())
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.inner.warnings()
+    }
+
+    fn predict(&self, horizon: usize, levels: &[Level]) -> Result<Forecast, ForecastError> {
+        // Steps enough for the largest shift more on that clock: the UTC horizon's last steps lie
+        // up to an hour (two, for a double summer time) ahead of it there.
+        let extra = (7200 / self.step.max(1)) as usize + 1;
+        let on_clock = self.inner.predict(horizon + extra, levels)?;
+        let f = from_standard_clock(&on_clock, self.start, horizon, &|t| self.clock.shift(t)).ok_or_else(|| {
+            ForecastError::BadInput("the forecast on the local clock could not be moved back to UTC".into())
+        })?;
+        Ok(Forecast { model: self.model_id(), ..f })
+    }
+
+    fn scores(&self) -> Vec<CandidateScore> {
+        self.inner.scores()
+    }
+}
 
 /// `series` on the standard-time clock: the value of UTC slot `t` moves to slot `t + shift(t)`.
 /// The hour the clocks skip is left missing, the hour they repeat holds the mean of its two
@@ -127,5 +240,41 @@ mod tests {
         // A shift that is not a whole number of steps (a daily series): nothing to move.
         let daily = Series::new(start, 86_400, vec![1.0; 10]).unwrap();
         assert!(to_standard_clock(&daily, &ny).is_none());
+    }
+
+    #[test]
+    fn a_model_built_on_a_local_clock_keeps_holidays_on_their_local_days() {
+        use crate::flags::Flags;
+        use crate::{BuildOptions, ModelSpec, Weekends};
+        use std::sync::Arc;
+        // Hourly load at about 100, 10 on holidays: whole New York days in summer time, from
+        // 04:00 UTC to 04:00 UTC. One in the history, one ahead.
+        let day = |d: u32| Utc.with_ymd_and_hms(2027, 5, d, 4, 0, 0).unwrap();
+        let holidays = [(day(3), day(4)), (day(21), day(22))];
+        let start = Utc.with_ymd_and_hms(2027, 4, 1, 4, 0, 0).unwrap();
+        let values: Vec<f64> = (0..49 * 24)
+            .map(|i| {
+                let t = start + Duration::hours(i);
+                if holidays.iter().any(|(a, b)| *a <= t && t < *b) { 10.0 } else { 100.0 + (i % 7) as f64 * 0.5 }
+            })
+            .collect();
+        let s = Series::new(start, 3600, values).unwrap();
+        let options = BuildOptions {
+            flags: Some(Arc::new(Flags::new(
+                holidays.iter().map(|(a, b)| (a.timestamp(), b.timestamp())).collect(),
+                Vec::new(),
+            ))),
+            weekends: Weekends::Ignore,
+            clock: Some(LocalClock::new("test/New_York", ny)),
+            ..BuildOptions::default()
+        };
+        let fitted = ModelSpec::Median { window_days: 1.0 }.build_with(&options).fit(&s).unwrap();
+        let f = fitted.predict(48, &[]).unwrap();
+        assert!(f.model.starts_with("local:"), "{}", f.model);
+        assert_eq!(f.start, day(20));
+        // The holiday ahead starts at its local midnight, 04:00 UTC (step 24), not an hour before:
+        // the holidays moved to the standard-time clock with the history.
+        assert!(f.point[23] > 90.0, "23:00 the evening before: {}", f.point[23]);
+        assert!(f.point[24] < 20.0 && f.point[47] < 20.0, "on the holiday: {} {}", f.point[24], f.point[47]);
     }
 }

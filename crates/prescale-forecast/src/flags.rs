@@ -48,6 +48,13 @@ impl Flags {
         span(&self.holidays, secs)
     }
 
+    /// The same spans with each end moved by `to` (a history moved to another clock, such as a
+    /// zone's standard time: [`crate::clock`]).
+    pub fn moved(&self, to: impl Fn(i64) -> i64) -> Self {
+        let m = |v: &[(i64, i64)]| v.iter().map(|&(a, b)| (to(a), to(b))).collect();
+        Self::new(m(&self.holidays), m(&self.events))
+    }
+
     /// The flags at `secs` (seconds since the epoch).
     pub fn at(&self, secs: i64) -> FlagsAt {
         FlagsAt { holiday: span(&self.holidays, secs).is_some(), event: span(&self.events, secs).is_some() }
@@ -80,5 +87,8 @@ mod tests {
         assert!(Flags::default().is_empty());
         assert_eq!(f.holiday_span(150), Some((100, 200)));
         assert_eq!(f.holiday_span(200), None);
+        let later = f.moved(|t| if t >= 150 { t + 3600 } else { t });
+        assert_eq!(later.holiday_span(3_750), Some((100, 3_800)));
+        assert!(later.at(399).event && later.at(3_999).event && !later.at(3_999).holiday && !later.at(4_000).event);
     }
 }

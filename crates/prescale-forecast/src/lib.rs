@@ -158,6 +158,8 @@ pub struct BuildOptions {
     pub bounds: transform::Bounds,
     /// Whether the engine's models learn a weekend effect ([`holiday`]), and in which zone.
     pub weekends: Weekends,
+    /// Learn the daily cycle on this zone's standard-time clock ([`clock`]); `None`: on UTC.
+    pub clock: Option<clock::LocalClock>,
 }
 
 /// Whether the engine's models learn how weekends differ from weekdays ([`holiday`] has how).
@@ -249,14 +251,53 @@ impl ModelSpec {
         !matches!(self, ModelSpec::SeasonalNaive { .. })
     }
 
+    /// Checks the model's settings; the message names the key and its range.
+    ///
+    /// # Errors
+    /// What is out of range, and what to give instead.
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            ModelSpec::Median { window_days } if !(window_days.is_finite() && (0.01..=365.0).contains(window_days)) => {
+                Err(format!(
+                    "window_days = {window_days} must be a number of days from 0.01 to 365 (1: the median of the last \
+                     day)"
+                ))
+            }
+            ModelSpec::Profile { season, days, .. } => {
+                let least = if *season == Season::Week { 7 } else { 1 };
+                if (least..=365).contains(days) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "days = {days} must be from {least} (one {} season) to 365: the profile is taken over that many \
+                         days (7 for a daily profile, 28 for a weekly one)",
+                        if *season == Season::Week { "weekly" } else { "daily" }
+                    ))
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// The forecaster this spec describes.
     pub fn build(&self) -> Box<dyn Forecaster> {
         self.build_model(None)
     }
 
     /// The forecaster this spec describes, with the options: holidays and events for the models
-    /// that use them ([`ModelSpec::uses_flags`]), a transform and physical bounds around it.
+    /// that use them ([`ModelSpec::uses_flags`]), a transform and physical bounds around it, on a
+    /// zone's standard-time clock when [`BuildOptions::clock`] is set.
     pub fn build_with(&self, options: &BuildOptions) -> Box<dyn Forecaster> {
+        if let Some(clock) = &options.clock {
+            // The model sees the history on the standard-time clock: its holidays (local days as
+            // UTC spans) move with it.
+            let moved = BuildOptions {
+                flags: options.flags.as_ref().map(|f| Arc::new(f.moved(|t| clock.on_standard_clock(t)))),
+                clock: None,
+                ..options.clone()
+            };
+            return Box::new(clock::OnLocalClock { inner: self.build_with(&moved), clock: clock.clone() });
+        }
         let flags = options.flags.clone().filter(|f| !f.is_empty());
         let inner = self.build_model(flags.clone());
         let model: Box<dyn Forecaster> =

@@ -69,6 +69,11 @@ pub const OUT_ABOVE_TARGET: f64 = 1.2;
 /// freeway traffic whose nights need one or two instances: 63 reversals against 15).
 pub const IN_BELOW_TARGET: f64 = 0.5;
 
+/// The predefined metrics of target tracking (`PredefinedMetricType`), the only ones the plan
+/// writes it with.
+pub const PREDEFINED_METRICS: [&str; 4] =
+    ["ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"];
+
 /// The highest value a target-tracking metric can take: 100 for CPU percent, none for counts and
 /// bytes.
 pub fn metric_ceiling(metric: &str) -> Option<f64> {
@@ -155,9 +160,9 @@ impl StepSettings {
         }
         if alarm_metric("g", metric, resource_label).is_none_or(|(_, _, d, _)| d.values().any(String::is_empty)) {
             return Err(format!(
-                "step.enabled: step scaling needs a CloudWatch metric to alarm on for metric {metric:?}; it knows \
+                "step scaling needs a CloudWatch metric to alarm on for metric {metric:?}; it knows \
                  ASGAverageCPUUtilization, ASGAverageNetworkIn, ASGAverageNetworkOut and ALBRequestCountPerTarget \
-                 (with a resource_label naming the target group): use one of them, or set step = {{ enabled = false }}"
+                 (with a resource_label naming the target group)"
             ));
         }
         if self.period_secs == 0 || !self.period_secs.is_multiple_of(60) {
@@ -212,6 +217,29 @@ impl StepSettings {
             return Err(format!(
                 "step.in_threshold: the scale-in threshold ({inn}) must lie below the target ({target}): above it \
                  target tracking scales out while the step policy scales in"
+            ));
+        }
+        if inn <= 0.0 {
+            return Err(format!(
+                "step.in_threshold = {inn}: the metric never falls below it, so the step policy would never scale in{}; \
+                 give a value above 0 (the default is half the target, {})",
+                if self.owns_scale_in { ", and with owns_scale_in nothing else does" } else { "" },
+                target * IN_BELOW_TARGET
+            ));
+        }
+        if out <= target {
+            return Err(format!(
+                "step.out_threshold = {out} must lie above the target ({target}): at or below it the alarm fires while \
+                 target tracking holds the group at its target, and every step it adds is scaled in again (the \
+                 default is 20 % above the target)"
+            ));
+        }
+        if let Some(c) = metric_ceiling(metric)
+            && out >= c
+        {
+            return Err(format!(
+                "step.out_threshold = {out} is at or above what {metric} can reach ({c}): the alarm would never fire; \
+                 give a value between the target ({target}) and {c}"
             ));
         }
         Ok(())
@@ -599,7 +627,7 @@ mod tests {
     fn bad_step_settings_say_what_to_fix() {
         let ok = StepSettings::default();
         assert!(ok.validate("ASGAverageCPUUtilization", None, 70.0).is_ok());
-        assert!(ok.validate("Custom", None, 70.0).unwrap_err().contains("enabled = false"));
+        assert!(ok.validate("Custom", None, 70.0).unwrap_err().contains("a CloudWatch metric to alarm on"));
         assert!(ok.validate("ALBRequestCountPerTarget", None, 900.0).unwrap_err().contains("resource_label"));
         assert!(ok.validate("ALBRequestCountPerTarget", Some("app/a/1/targetgroup/t/2"), 900.0).is_ok());
         let bad = StepSettings { in_threshold: Some(85.0), ..ok.clone() };

@@ -5,7 +5,7 @@ use prescale_core::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::reactive::{StepSettings, Warmup, reactive};
+use crate::reactive::{PREDEFINED_METRICS, StepSettings, Warmup, reactive};
 
 /// Auto Scaling allows at most this many scheduled actions per group.
 pub const MAX_ACTIONS_PER_GROUP: usize = 125;
@@ -75,10 +75,33 @@ impl ReactiveSettings {
                 }
             ));
         }
-        if self.metric == "ALBRequestCountPerTarget" && self.resource_label.is_none() {
-            return Err("metric = \"ALBRequestCountPerTarget\" needs reactive.resource_label, the target group's \
-                        label: \"app/<load-balancer>/<id>/targetgroup/<target-group>/<id>\""
-                .into());
+        // Target tracking is written with a predefined metric: Auto Scaling knows these four.
+        if !PREDEFINED_METRICS.contains(&self.metric.as_str()) {
+            return Err(format!(
+                "metric = {:?} is not a predefined metric of target tracking: use one of {} (a step policy alone \
+                 cannot stand in for it: target tracking is always written)",
+                self.metric,
+                PREDEFINED_METRICS.join(", ")
+            ));
+        }
+        if self.metric == "ALBRequestCountPerTarget" {
+            let label = self.resource_label.as_deref().unwrap_or_default();
+            // app/<load-balancer>/<id>/targetgroup/<target-group>/<id>
+            let parts: Vec<&str> = label.split('/').collect();
+            if parts.len() != 6 || parts[0] != "app" || parts[3] != "targetgroup" || parts.iter().any(|p| p.is_empty())
+            {
+                return Err(format!(
+                    "metric = \"ALBRequestCountPerTarget\" needs reactive.resource_label, the target group's label \
+                     \"app/<load-balancer>/<id>/targetgroup/<target-group>/<id>\"{}",
+                    if self.resource_label.is_some() { format!(", not {label:?}") } else { String::new() }
+                ));
+            }
+        } else if self.resource_label.is_some() {
+            return Err(format!(
+                "reactive.resource_label names an ALB target group, for metric = \"ALBRequestCountPerTarget\" only; \
+                 remove it for metric = {:?}",
+                self.metric
+            ));
         }
         self.step.validate(&self.metric, self.resource_label.as_deref(), target)
     }

@@ -104,6 +104,8 @@ pub struct SimSettings {
     pub boot_mins: u32,
     /// Price of one on-demand instance-hour, for the dollar column.
     pub price_per_hour: Option<f64>,
+    /// The currency of the prices (a configuration's `[cost] currency`), for labels; `None`: `$`.
+    pub currency: Option<String>,
     /// Share of the instance-hours run on spot instances, in [0, 1], for a second dollar figure
     /// (needs `price_per_hour` and `spot_price_per_hour`).
     pub spot_share: Option<f64>,
@@ -161,6 +163,7 @@ impl Default for SimSettings {
             max_size: None,
             boot_mins: 5,
             price_per_hour: None,
+            currency: None,
             spot_share: None,
             spot_price_per_hour: None,
             quantile: 0.9,
@@ -200,6 +203,9 @@ pub struct Resolved {
     pub boot_mins: u32,
     /// Price per on-demand instance-hour.
     pub price_per_hour: Option<f64>,
+    /// The prices' currency, when it is not dollars (`dollars` in the results is then in it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
     /// Share of instance-hours on spot.
     pub spot_share: Option<f64>,
     /// Price per spot instance-hour.
@@ -480,6 +486,7 @@ pub fn simulate_with_progress(
         max_size: max,
         boot_mins: s.boot_mins,
         price_per_hour: s.price_per_hour,
+        currency: s.currency.clone(),
         spot_share: s.spot_share,
         spot_price_per_hour: s.spot_price_per_hour,
         quantile: s.quantile,
@@ -703,7 +710,7 @@ fn nightly(
         max_breach: MaxBreach::Clamp,
         max_step_up: None,
         time_zone: None,
-        local_clock: false,
+        local_clock: s.forecast.clock.is_some(),
     };
     let model = s.model.build_with(&s.forecast);
     let mut out = Vec::new();
