@@ -438,7 +438,8 @@ struct SimulateArgs {
     /// The group's MinSize, at least 1 [default: 1, or the group's min_size]
     #[arg(long)]
     min: Option<u32>,
-    /// The group's MaxSize [default: 10 × the instances the trace's 95th percentile needs]
+    /// The group's MaxSize [default: the group's max_size; for a file, 10 × the instances the trace's 95th
+    /// percentile needs]
     #[arg(long)]
     max: Option<u32>,
     /// Minutes from launch until an instance serves

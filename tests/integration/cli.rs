@@ -826,7 +826,7 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
         .arg("--input")
         .arg(&late));
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("every one 60 s before a slot, moved forward onto it"), "{err}");
+    assert!(err.contains("stamps snapped (every one 60 s before a slot, moved forward onto it)"), "{err}");
 
     // Stamps up to 20 s off a 5-minute grid are snapped to it, and the user is told.
     let jitter = write("jitter.csv", four_days(|t| rfc(t + (t / 300 * 7919) % 41 - 20), |i| daily_load(i).to_string()));

@@ -362,9 +362,12 @@ fn read_input_as_of(
     let snapped = match r.offset_ms {
         // Stamps go to the nearest slot: past its middle, to the next one.
         Some(ms) if 2 * ms >= step * 1000 => {
-            format!("(every one {} s before a slot, moved forward onto it)", (step * 1000 - ms) as f64 / 1000.0)
+            format!(
+                "stamps snapped (every one {} s before a slot, moved forward onto it)",
+                (step * 1000 - ms) as f64 / 1000.0
+            )
         }
-        Some(ms) => format!("(every one {} s past a slot, moved back onto it)", ms as f64 / 1000.0),
+        Some(ms) => format!("stamps snapped (every one {} s past a slot, moved back onto it)", ms as f64 / 1000.0),
         None => "off the grid snapped to it".to_string(),
     };
     let repairs: Vec<String> = [

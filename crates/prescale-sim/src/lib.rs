@@ -772,17 +772,17 @@ fn nightly(
     out
 }
 
-/// A group's step scaling as the replay runs it at `target` utilization: the thresholds, in the
-/// group's metric units against its target-tracking `target_value`, become percent utilization at
-/// the same ratio to the target (the replay's metric is utilization, its target value
-/// `target × 100`).
+/// A group's step scaling as the replay runs it at `target` utilization: the thresholds the plan
+/// writes (the configured ones, else its defaults for the group's metric, CPU's bound at 100
+/// included), in the group's metric units against its target-tracking `target_value`, become
+/// percent utilization at the same ratio to the target (the replay's metric is utilization, its
+/// target value `target × 100`).
 pub fn replayed_step(reactive: &ReactiveSettings, target: f64) -> StepSettings {
     let scale = target * 100.0 / reactive.target_value;
-    StepSettings {
-        out_threshold: reactive.step.out_threshold.map(|x| x * scale),
-        in_threshold: reactive.step.in_threshold.map(|x| x * scale),
-        ..reactive.step.clone()
-    }
+    let (out, inn) = reactive.step.thresholds(reactive.target_value, prescale_plan::metric_ceiling(&reactive.metric));
+    // Rounded to millionths, so that 84 × 75 / 70 reads 90.
+    let at = |x: f64| (x * scale * 1e6).round() / 1e6;
+    StepSettings { out_threshold: Some(at(out)), in_threshold: Some(at(inn)), ..reactive.step.clone() }
 }
 
 /// Checks the prices: each a finite number >= 0; a spot share in [0, 1] comes with both prices,
@@ -1103,9 +1103,15 @@ mod tests {
         let (out, inn) = s.thresholds(60.0, Some(100.0));
         assert!((out - 90.0).abs() < 1e-9 && (inn - 30.0).abs() < 1e-9, "{out} {inn}");
         assert_eq!((s.enabled, s.in_remove), (true, 1));
-        // Unset thresholds stay unset: the defaults are relative to the target anyway.
-        let d = replayed_step(&ReactiveSettings { target_value: 50.0, ..ReactiveSettings::default() }, 0.7);
-        assert_eq!(d, StepSettings::default());
+        // Unset thresholds are the plan's defaults for the group's metric, at the same ratio: CPU at
+        // a target of 70 alarms at 84 (1.2 ×) and 35, so a replay at 75 % at 90 and 37.5; at a
+        // target of 80 at 90 (halfway to 100, not 96), so a replay at 85 % at 95.625.
+        let cpu = |target_value: f64, at: f64| {
+            let d = replayed_step(&ReactiveSettings { target_value, ..ReactiveSettings::default() }, at);
+            (d.out_threshold, d.in_threshold, StepSettings { out_threshold: None, in_threshold: None, ..d })
+        };
+        assert_eq!(cpu(70.0, 0.75), (Some(90.0), Some(37.5), StepSettings::default()));
+        assert_eq!(cpu(80.0, 0.85).0, Some(95.625));
     }
 
     #[test]
