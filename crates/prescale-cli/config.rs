@@ -186,6 +186,28 @@ pub fn summer_shift(tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>) -> i64 
     i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()) - winter_offset(tz)
 }
 
+/// Seconds the zone's clocks move for summer time (0 for a zone without it): the larger of
+/// mid-January's and mid-July's shift ahead of standard time.
+pub fn summer_shift_size(tz: chrono_tz::Tz) -> i64 {
+    [(1, 15), (7, 15)]
+        .iter()
+        .filter_map(|&(m, d)| chrono::NaiveDate::from_ymd_opt(2026, m, d)?.and_hms_opt(12, 0, 0))
+        .map(|t| summer_shift(tz, t.and_utc()))
+        .max()
+        .unwrap_or(0)
+}
+
+/// The weekends and the clock of a series in `tz` (UTC when `None`), for [`BuildOptions`]: its
+/// Saturdays and Sundays at the zone's winter offset when `weekends`, its daily cycle on the
+/// zone's standard-time clock with `DailyClock::Local`; the rest default.
+pub fn zone_options(tz: Option<chrono_tz::Tz>, weekends: bool, clock: DailyClock) -> BuildOptions {
+    BuildOptions {
+        weekends: Weekends::learn_if(weekends, tz.map_or(0, winter_offset)),
+        clock: tz.filter(|_| clock == DailyClock::Local).map(local_clock),
+        ..BuildOptions::default()
+    }
+}
+
 /// The zone's clock for fitting on its standard time ([`BuildOptions::clock`]).
 pub fn local_clock(tz: chrono_tz::Tz) -> prescale_forecast::clock::LocalClock {
     prescale_forecast::clock::LocalClock::new(tz.name(), move |t| summer_shift(tz, t))
@@ -194,7 +216,7 @@ pub fn local_clock(tz: chrono_tz::Tz) -> prescale_forecast::clock::LocalClock {
 /// A zone's winter offset from UTC in seconds (the smaller of mid-January's and mid-July's,
 /// whichever hemisphere): daylight saving time moves a weekend by an hour at most, and a fixed
 /// offset keeps fits reproducible.
-pub fn winter_offset(tz: chrono_tz::Tz) -> i64 {
+fn winter_offset(tz: chrono_tz::Tz) -> i64 {
     use chrono::{Offset, TimeZone};
     [(1, 15), (7, 15)]
         .iter()
@@ -291,6 +313,13 @@ pub struct CostConfig {
     pub instance_hour_price: Option<f64>,
     /// Currency of the price, as shown (`USD`).
     pub currency: String,
+}
+
+impl CostConfig {
+    /// The currency when it is not dollars (`USD` in any case), for labels that say `$` otherwise.
+    pub fn non_dollar_currency(&self) -> Option<String> {
+        (!self.currency.trim().eq_ignore_ascii_case("usd")).then(|| self.currency.trim().to_string())
+    }
 }
 
 impl Default for CostConfig {
@@ -460,7 +489,8 @@ pub enum DailyClock {
     /// The daily cycle on UTC.
     #[default]
     Utc,
-    /// The daily cycle on the group's `time_zone`, in its standard time.
+    /// The daily cycle on the zone's standard-time clock (a group's `time_zone`, a file's
+    /// `--time-zone`).
     Local,
 }
 
@@ -708,7 +738,7 @@ impl Config {
                     "[environments.{name}] headroom = {} must be a fraction from 0 to 1 (0.1 adds 10 %, 1 doubles the \
                      capacity){}",
                     e.headroom,
-                    if e.headroom > 1.0 && e.headroom <= 100.0 {
+                    if e.headroom >= 2.0 && e.headroom <= 100.0 {
                         format!("; for {} % write {}", e.headroom, e.headroom / 100.0)
                     } else {
                         String::new()
@@ -838,7 +868,22 @@ impl Config {
                 );
             }
             if let Some(z) = &g.time_zone {
-                parse_time_zone(z).with_context(|| format!("group {:?}", g.name))?;
+                let zone = parse_time_zone(z).with_context(|| format!("group {:?}", g.name))?;
+                // The local clock moves whole slots: the forecast's step must divide the hour (or
+                // the half hour) the zone's clocks move.
+                let step = prescale_core::coarsened_step(self.ingest.period_secs, self.forecast.min_step_mins * 60);
+                let moves = summer_shift_size(zone);
+                if g.daily_clock == DailyClock::Local && moves > 0 && moves % step != 0 {
+                    bail!(
+                        "group {:?}: daily_clock = \"local\" moves the history by the {} minutes {z}'s clocks move, \
+                         in whole steps, and the forecast's step is {} minutes ([ingest] period_secs, [forecast] \
+                         min_step_mins)\nhint: a step that divides {} minutes, or daily_clock = \"utc\"",
+                        g.name,
+                        moves / 60,
+                        step / 60,
+                        moves / 60
+                    );
+                }
                 // The tz database keeps these as fixed offsets: no daylight saving, a trap for
                 // the zones people mean by them.
                 let meant = match z.as_str() {
@@ -962,8 +1007,7 @@ impl Config {
             flags,
             transform: self.forecast.transform,
             bounds: self.bounds(g, metric),
-            weekends: self.forecast.weekends_in(tz.map_or(0, winter_offset)),
-            clock: tz.filter(|_| g.daily_clock == DailyClock::Local).map(local_clock),
+            ..zone_options(tz, self.forecast.weekends, g.daily_clock)
         }
     }
 
@@ -1225,6 +1269,30 @@ mod tests {
             let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
             assert!(e.contains(says), "{to}: {e}");
         }
+    }
+
+    #[test]
+    fn a_local_clock_needs_a_step_that_divides_the_shift() {
+        let local = DEMO_CONFIG.replacen(
+            "name = \"web-prod\"",
+            "name = \"web-prod\"\ntime_zone = \"America/New_York\"\ndaily_clock = \"local\"",
+            1,
+        );
+        assert!(Config::parse(&local, Path::new("."), "x").is_ok());
+        let coarse = local.replacen("train_days = 28", "train_days = 28\nmin_step_mins = 180", 1);
+        let e = format!("{:#}", Config::parse(&coarse, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("moves the history by the 60 minutes America/New_York's clocks move"), "{e}");
+        assert!(e.contains("the forecast's step is 180 minutes"), "{e}");
+        // A zone without summer time has nothing to move; Lord Howe moves by half an hour.
+        let tokyo = coarse.replacen("America/New_York", "Asia/Tokyo", 1);
+        assert!(Config::parse(&tokyo, Path::new("."), "x").is_ok());
+        let lord_howe = local.replacen("America/New_York", "Australia/Lord_Howe", 1).replacen(
+            "train_days = 28",
+            "train_days = 28\nmin_step_mins = 60",
+            1,
+        );
+        let e = format!("{:#}", Config::parse(&lord_howe, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("by the 30 minutes"), "{e}");
     }
 
     #[test]

@@ -811,6 +811,9 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         } else if s.holidays > 0 {
             extra += &format!(", {} holidays ignored by seasonal-naive", s.holidays);
         }
+        if let Some(zone) = &s.local_clock {
+            extra += &format!(", the daily cycle on {zone}'s clock");
+        }
         writeln!(
             out,
             "nightly forecast and plan: {ok} of {} midnights from {} (after {} day{} of history{extra})",

@@ -267,7 +267,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
         v["nights"].as_array().unwrap().iter().all(|n| n["model"].as_str().is_some_and(|m| m.starts_with("local:"))),
         "{v}"
     );
-    assert_eq!(s["currency"].as_str(), Some("EUR"), "{s}");
+    assert_eq!((s["currency"].as_str(), s["local_clock"].as_str()), (Some("EUR"), Some("Europe/Berlin")), "{s}");
     let mut c = prescale();
     c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(args).args(["--step-scaling", "true"]);
     let table = ok(&mut c);
@@ -276,7 +276,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
         "{table}"
     );
     // The demo forecasts with `auto`, which learns the holidays' effect: the table says how many.
-    assert!(table.contains("fit on the log, 2 holidays)"), "{table}");
+    assert!(table.contains("fit on the log, 2 holidays, the daily cycle on Europe/Berlin's clock)"), "{table}");
     assert!(table.contains("EUR on demand") && !table.contains("$ on demand"), "{table}");
 }
 

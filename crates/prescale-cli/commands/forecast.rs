@@ -51,14 +51,15 @@ pub(crate) fn file_options(
     if let Some(c) = c {
         days.extend(c.forecast.holiday_dates()?);
     }
-    let local = zone.daily_clock == Some(crate::config::DailyClock::Local);
+    let zoned = crate::config::zone_options(
+        tz,
+        weekends.unwrap_or(c.is_none_or(|c| c.forecast.weekends)),
+        zone.daily_clock.unwrap_or_default(),
+    );
     Ok(BuildOptions {
         flags: forecast_flags(&days, tz, &[], now),
-        weekends: prescale_forecast::Weekends::learn_if(
-            weekends.unwrap_or(c.is_none_or(|c| c.forecast.weekends)),
-            tz.map_or(0, crate::config::winter_offset),
-        ),
-        clock: tz.filter(|_| local).map(crate::config::local_clock),
+        weekends: zoned.weekends,
+        clock: zoned.clock,
         ..c.map(generated_options).unwrap_or_default()
     })
 }

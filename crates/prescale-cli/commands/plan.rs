@@ -145,8 +145,8 @@ pub(crate) fn held_error(held: &[Held]) -> String {
     if stale > 0 {
         hints.push(
             "for stale load, find why ingest stopped (`prescale ingest` names the source that fails), then run again; \
-             the floors in place cover the hours their last plan did (replaying recorded files, such as `prescale \
-             demo generate`'s? give --now at their end, e.g. --now 2026-11-23T00:00:00Z for the demo's)",
+             the floors in place cover the hours their last plan did; for recorded files (such as those of `prescale \
+             demo generate`), give --now at their end (--now 2026-11-23T00:00:00Z for the demo's)",
         );
     }
     // One line a group: said once, here (the run's last word), not also as it goes.

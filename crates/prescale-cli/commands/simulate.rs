@@ -121,6 +121,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.forecast = file_options(config.as_ref(), &args.zone, &[], None, Utc::now())?;
             if let Some(c) = &config {
                 s.model = c.forecast.model.clone();
+                s.currency = c.cost.non_dollar_currency();
             }
             let (series, repairs) = super::forecast::read_input_repaired(path, config.as_ref())?;
             input_repairs = repairs;
@@ -174,7 +175,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);
             s.forecast = ctx.config.build_options(gc, &id.metric, flags, ps.time_zone);
             s.price_per_hour = args.price.or(ctx.config.price(name));
-            s.currency = Some(ctx.config.cost.currency.clone()).filter(|c| c != "USD");
+            s.currency = ctx.config.cost.non_dollar_currency();
             (series, id.to_string())
         }
         (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),

@@ -65,12 +65,16 @@ impl PartialEq for LocalClock {
 /// A forecaster fitted on the standard-time clock of [`LocalClock`] and forecasting on UTC: the
 /// inner model sees the history moved by [`to_standard_clock`] (its holidays moved alike by
 /// [`crate::ModelSpec::build_with`]), its forecast comes back by [`from_standard_clock`]. Its id
-/// is the inner one's behind `local:`. A series whose step is longer than the shift is fitted as
-/// it is, under the inner id.
+/// is the inner one's behind `local:`. A series whose step does not divide the clock's shift (a
+/// 3-hour step, or hourly data in a zone that moves by 30 minutes) has no whole slots to move: it
+/// is fitted on UTC by `on_utc` (the same model with its holidays where they are), under its own
+/// id, with a warning.
 #[derive(Debug)]
 pub struct OnLocalClock {
     /// The model, built with holidays on the standard-time clock.
     pub inner: Box<dyn Forecaster>,
+    /// The same model with its holidays on UTC, for a series that cannot be moved.
+    pub on_utc: Box<dyn Forecaster>,
     /// The zone's clock.
     pub clock: LocalClock,
 }
@@ -83,10 +87,43 @@ impl Forecaster for OnLocalClock {
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
         let clock = self.clock.clone();
         let Some(moved) = to_standard_clock(history, &|t| clock.shift(t)) else {
-            return self.inner.fit(history);
+            let warning = format!(
+                "the daily cycle is learnt on UTC, not on {}'s clock: its step of {} s does not divide the time its \
+                 clocks move, so its slots cannot be moved (a step of an hour or less can)",
+                clock.name(),
+                history.step_secs()
+            );
+            return Ok(Box::new(Warned { inner: self.on_utc.fit(history)?, warning }));
         };
         let inner = self.inner.fit(&moved)?;
         Ok(Box::new(FittedOnLocalClock { inner, clock, start: history.end(), step: history.step_secs() }))
+    }
+}
+
+/// A fitted model with one warning more.
+#[derive(Debug)]
+struct Warned {
+    inner: Box<dyn FittedModel>,
+    warning: String,
+}
+
+impl FittedModel for Warned {
+    fn model_id(&self) -> String {
+        self.inner.model_id()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let mut w = self.inner.warnings();
+        w.push(self.warning.clone());
+        w
+    }
+
+    fn predict(&self, horizon: usize, levels: &[Level]) -> Result<Forecast, ForecastError> {
+        self.inner.predict(horizon, levels)
+    }
+
+    fn scores(&self) -> Vec<CandidateScore> {
+        self.inner.scores()
     }
 }
 
@@ -125,8 +162,10 @@ impl FittedModel for FittedOnLocalClock {
 }
 
 /// `series` on the standard-time clock: the value of UTC slot `t` moves to slot `t + shift(t)`.
-/// The hour the clocks skip is left missing, the hour they repeat holds the mean of its two
-/// readings. `None` where a shift is not a whole number of steps (a step longer than the shift):
+/// The hour the clocks skip, which no reading lands in, is drawn straight between its neighbours
+/// (it is the clock's gap, not the data's: a model would fill it alike, and warn of missing
+/// data); the hour they repeat holds the mean of its two readings; a missing reading stays
+/// missing. `None` where a shift is not a whole number of steps (a step longer than the shift):
 /// such a series has no hour to move, and is fitted as it is.
 pub fn to_standard_clock(series: &Series, shift: &dyn Fn(DateTime<Utc>) -> i64) -> Option<Series> {
     let step = series.step_secs();
@@ -148,7 +187,34 @@ pub fn to_standard_clock(series: &Series, shift: &dyn Fn(DateTime<Utc>) -> i64) 
             count[k as usize] += 1;
         }
     }
-    let values = sum.iter().zip(&count).map(|(s, c)| if *c > 0 { s / f64::from(*c) } else { f64::NAN }).collect();
+    let mut landed = vec![false; n];
+    for i in 0..series.len() {
+        if let Ok(k) = usize::try_from(slot(i)) {
+            landed[k] = true;
+        }
+    }
+    let mut values: Vec<f64> =
+        sum.iter().zip(&count).map(|(s, c)| if *c > 0 { s / f64::from(*c) } else { f64::NAN }).collect();
+    // The skipped hour: between the last value before it and the first after it.
+    let mut k = 0;
+    while k < n {
+        if landed[k] {
+            k += 1;
+            continue;
+        }
+        let end = (k..n).find(|&j| landed[j]).unwrap_or(n);
+        let before = values[..k].iter().rev().find(|v| v.is_finite()).copied();
+        let after = values[end..].iter().find(|v| v.is_finite()).copied();
+        let gap = (end - k + 1) as f64;
+        for (j, v) in values[k..end].iter_mut().enumerate() {
+            *v = match (before, after) {
+                (Some(a), Some(b)) => a + (b - a) * (j + 1) as f64 / gap,
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => f64::NAN,
+            };
+        }
+        k = end;
+    }
     Series::new(start, step, values).ok()
 }
 
@@ -218,8 +284,14 @@ mod tests {
             .collect();
         assert_eq!(rises.len(), 10, "{rises:?}");
         assert!(rises.iter().all(|h| h == "13"), "{rises:?}");
-        // The skipped hour is missing; nothing else is.
-        assert_eq!(clock.values().iter().filter(|v| v.is_nan()).count(), 1);
+        // The skipped hour is drawn between its neighbours (100 at night on both sides): nothing is
+        // missing, so no model warns of a gap in the data.
+        assert!(clock.values().iter().all(|v| v.is_finite()));
+        assert_eq!(clock.len(), 241, "the skipped hour is a slot more");
+        let mut gappy = s.values().to_vec();
+        gappy[3] = f64::NAN;
+        let with_gap = to_standard_clock(&Series::new(start, 3600, gappy).unwrap(), &ny).unwrap();
+        assert_eq!(with_gap.values().iter().filter(|v| v.is_nan()).count(), 1, "the data's own gap stays");
         // A forecast on that clock, moved back, rises at 12:00 UTC in summer.
         let f_start = clock.end();
         let point: Vec<f64> = (0..30)
@@ -276,5 +348,41 @@ mod tests {
         // the holidays moved to the standard-time clock with the history.
         assert!(f.point[23] > 90.0, "23:00 the evening before: {}", f.point[23]);
         assert!(f.point[24] < 20.0 && f.point[47] < 20.0, "on the holiday: {} {}", f.point[24], f.point[47]);
+    }
+
+    #[test]
+    fn a_step_the_clock_cannot_move_is_fitted_on_utc_with_its_holidays_and_a_warning() {
+        use crate::flags::Flags;
+        use crate::{BuildOptions, ModelSpec, Weekends};
+        use std::sync::Arc;
+        // Three-hour load: no slot can move by New York's hour. Holidays as whole New York days.
+        let day = |d: u32| Utc.with_ymd_and_hms(2027, 5, d, 4, 0, 0).unwrap();
+        let holidays = [(day(3), day(4)), (day(21), day(22))];
+        let start = Utc.with_ymd_and_hms(2027, 4, 1, 0, 0, 0).unwrap();
+        let values: Vec<f64> = (0..49 * 8)
+            .map(|i| {
+                // A slot is the holiday's when its middle is.
+                let t = start + Duration::hours(3 * i) + Duration::minutes(90);
+                if holidays.iter().any(|(a, b)| *a <= t && t < *b) { 10.0 } else { 100.0 + (i % 5) as f64 }
+            })
+            .collect();
+        let s = Series::new(start, 3 * 3600, values).unwrap();
+        let options = BuildOptions {
+            flags: Some(Arc::new(Flags::new(
+                holidays.iter().map(|(a, b)| (a.timestamp(), b.timestamp())).collect(),
+                Vec::new(),
+            ))),
+            weekends: Weekends::Ignore,
+            clock: Some(LocalClock::new("test/New_York", ny)),
+            ..BuildOptions::default()
+        };
+        let fitted = ModelSpec::Median { window_days: 1.0 }.build_with(&options).fit(&s).unwrap();
+        assert!(fitted.warnings().iter().any(|w| w.contains("learnt on UTC, not on test/New_York's clock")));
+        let f = fitted.predict(16, &[]).unwrap();
+        assert!(!f.model.starts_with("local:"), "{}", f.model);
+        // The holiday ahead on its UTC span: the slot from 00:00 ordinary, the one from 03:00 (its
+        // middle at 04:30) on the holiday; moved by the clock's hour, 04:30 would read 03:30.
+        assert_eq!(f.ts(9), Utc.with_ymd_and_hms(2027, 5, 21, 3, 0, 0).unwrap());
+        assert!(f.point[8] > 90.0 && f.point[9] < 20.0, "{} {}", f.point[8], f.point[9]);
     }
 }

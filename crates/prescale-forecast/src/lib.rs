@@ -296,7 +296,12 @@ impl ModelSpec {
                 clock: None,
                 ..options.clone()
             };
-            return Box::new(clock::OnLocalClock { inner: self.build_with(&moved), clock: clock.clone() });
+            let on_utc = BuildOptions { clock: None, ..options.clone() };
+            return Box::new(clock::OnLocalClock {
+                inner: self.build_with(&moved),
+                on_utc: self.build_with(&on_utc),
+                clock: clock.clone(),
+            });
         }
         let flags = options.flags.clone().filter(|f| !f.is_empty());
         let inner = self.build_model(flags.clone());

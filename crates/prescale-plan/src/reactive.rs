@@ -235,11 +235,11 @@ impl StepSettings {
             ));
         }
         if let Some(c) = metric_ceiling(metric)
-            && out >= c
+            && out > c
         {
             return Err(format!(
-                "step.out_threshold = {out} is at or above what {metric} can reach ({c}): the alarm would never fire; \
-                 give a value between the target ({target}) and {c}"
+                "step.out_threshold = {out} is above what {metric} can reach ({c}): the alarm would never fire; give \
+                 a value between the target ({target}) and {c}"
             ));
         }
         Ok(())

@@ -243,6 +243,9 @@ pub struct Resolved {
     pub bounds: Bounds,
     /// Holidays flagged for the nightly forecasts.
     pub holidays: usize,
+    /// The zone on whose standard-time clock the nightly forecasts learn the daily cycle, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_clock: Option<String>,
 }
 
 /// The trace as replayed.
@@ -505,6 +508,7 @@ pub fn simulate_with_progress(
         transform: s.forecast.transform,
         bounds: s.forecast.bounds,
         holidays: s.forecast.flags.as_ref().map_or(0, |f| f.counts().0),
+        local_clock: s.forecast.clock.as_ref().map(|c| c.name().to_string()),
     };
     let start = trace.start();
     let at = |m: u64| start + Duration::minutes(m as i64);
