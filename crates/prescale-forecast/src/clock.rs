@@ -314,15 +314,31 @@ mod tests {
         assert!(to_standard_clock(&daily, &ny).is_none());
     }
 
-    #[test]
-    fn a_model_built_on_a_local_clock_keeps_holidays_on_their_local_days() {
-        use crate::flags::Flags;
-        use crate::{BuildOptions, ModelSpec, Weekends};
-        use std::sync::Arc;
-        // Hourly load at about 100, 10 on holidays: whole New York days in summer time, from
-        // 04:00 UTC to 04:00 UTC. One in the history, one ahead.
+    type Span = (DateTime<Utc>, DateTime<Utc>);
+
+    /// Two holidays as whole New York days in summer time (04:00 to 04:00 UTC), one in May's
+    /// history and one ahead, and options on New York's clock with them (weekends ignored).
+    fn ny_holidays() -> ([Span; 2], crate::BuildOptions) {
         let day = |d: u32| Utc.with_ymd_and_hms(2027, 5, d, 4, 0, 0).unwrap();
         let holidays = [(day(3), day(4)), (day(21), day(22))];
+        let options = crate::BuildOptions {
+            flags: Some(std::sync::Arc::new(crate::flags::Flags::new(
+                holidays.iter().map(|(a, b)| (a.timestamp(), b.timestamp())).collect(),
+                Vec::new(),
+            ))),
+            weekends: crate::Weekends::Ignore,
+            clock: Some(LocalClock::new("test/New_York", ny)),
+            ..crate::BuildOptions::default()
+        };
+        (holidays, options)
+    }
+
+    #[test]
+    fn a_model_built_on_a_local_clock_keeps_holidays_on_their_local_days() {
+        use crate::ModelSpec;
+        // Hourly load at about 100, 10 on the holidays.
+        let (holidays, options) = ny_holidays();
+        let day = |d: u32| Utc.with_ymd_and_hms(2027, 5, d, 4, 0, 0).unwrap();
         let start = Utc.with_ymd_and_hms(2027, 4, 1, 4, 0, 0).unwrap();
         let values: Vec<f64> = (0..49 * 24)
             .map(|i| {
@@ -331,15 +347,6 @@ mod tests {
             })
             .collect();
         let s = Series::new(start, 3600, values).unwrap();
-        let options = BuildOptions {
-            flags: Some(Arc::new(Flags::new(
-                holidays.iter().map(|(a, b)| (a.timestamp(), b.timestamp())).collect(),
-                Vec::new(),
-            ))),
-            weekends: Weekends::Ignore,
-            clock: Some(LocalClock::new("test/New_York", ny)),
-            ..BuildOptions::default()
-        };
         let fitted = ModelSpec::Median { window_days: 1.0 }.build_with(&options).fit(&s).unwrap();
         let f = fitted.predict(48, &[]).unwrap();
         assert!(f.model.starts_with("local:"), "{}", f.model);
@@ -352,12 +359,9 @@ mod tests {
 
     #[test]
     fn a_step_the_clock_cannot_move_is_fitted_on_utc_with_its_holidays_and_a_warning() {
-        use crate::flags::Flags;
-        use crate::{BuildOptions, ModelSpec, Weekends};
-        use std::sync::Arc;
-        // Three-hour load: no slot can move by New York's hour. Holidays as whole New York days.
-        let day = |d: u32| Utc.with_ymd_and_hms(2027, 5, d, 4, 0, 0).unwrap();
-        let holidays = [(day(3), day(4)), (day(21), day(22))];
+        use crate::ModelSpec;
+        // Three-hour load: no slot can move by New York's hour.
+        let (holidays, options) = ny_holidays();
         let start = Utc.with_ymd_and_hms(2027, 4, 1, 0, 0, 0).unwrap();
         let values: Vec<f64> = (0..49 * 8)
             .map(|i| {
@@ -367,15 +371,6 @@ mod tests {
             })
             .collect();
         let s = Series::new(start, 3 * 3600, values).unwrap();
-        let options = BuildOptions {
-            flags: Some(Arc::new(Flags::new(
-                holidays.iter().map(|(a, b)| (a.timestamp(), b.timestamp())).collect(),
-                Vec::new(),
-            ))),
-            weekends: Weekends::Ignore,
-            clock: Some(LocalClock::new("test/New_York", ny)),
-            ..BuildOptions::default()
-        };
         let fitted = ModelSpec::Median { window_days: 1.0 }.build_with(&options).fit(&s).unwrap();
         assert!(fitted.warnings().iter().any(|w| w.contains("learnt on UTC, not on test/New_York's clock")));
         let f = fitted.predict(16, &[]).unwrap();
