@@ -168,33 +168,17 @@ pub struct ForecastConfig {
 }
 
 impl ForecastConfig {
-    /// Weekends as `weekends` says, at `utc_offset_secs`.
-    pub fn weekends_in(&self, utc_offset_secs: i64) -> Weekends {
-        Weekends::learn_if(self.weekends, utc_offset_secs)
-    }
-
     /// The holidays as dates.
     pub fn holiday_dates(&self) -> Result<Vec<chrono::NaiveDate>> {
         parse_dates(&self.holidays).context("[forecast] holidays")
     }
 }
 
-/// Seconds the zone's clock runs ahead of its standard time at `t` (its daylight saving): the
-/// shift of [`prescale_forecast::clock`].
-pub fn summer_shift(tz: chrono_tz::Tz, t: chrono::DateTime<chrono::Utc>) -> i64 {
-    use chrono::{Offset, TimeZone};
-    i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()) - winter_offset(tz)
-}
-
-/// Seconds the zone's clocks move for summer time (0 for a zone without it): the larger of
-/// mid-January's and mid-July's shift ahead of standard time.
+/// Seconds the zone's clocks move for summer time (0 for a zone without it): its mid-January and
+/// mid-July offsets apart.
 pub fn summer_shift_size(tz: chrono_tz::Tz) -> i64 {
-    [(1, 15), (7, 15)]
-        .iter()
-        .filter_map(|&(m, d)| chrono::NaiveDate::from_ymd_opt(2026, m, d)?.and_hms_opt(12, 0, 0))
-        .map(|t| summer_shift(tz, t.and_utc()))
-        .max()
-        .unwrap_or(0)
+    let [a, b] = midwinter_midsummer_offsets(tz);
+    (a - b).abs()
 }
 
 /// The weekends and the clock of a series in `tz` (UTC when `None`), for [`BuildOptions`]: its
@@ -208,22 +192,33 @@ pub fn zone_options(tz: Option<chrono_tz::Tz>, weekends: bool, clock: DailyClock
     }
 }
 
-/// The zone's clock for fitting on its standard time ([`BuildOptions::clock`]).
+/// The zone's clock for fitting on its standard time ([`BuildOptions::clock`]): at each instant,
+/// the seconds its clock runs ahead of its standard (winter) offset, which is found once.
 pub fn local_clock(tz: chrono_tz::Tz) -> prescale_forecast::clock::LocalClock {
-    prescale_forecast::clock::LocalClock::new(tz.name(), move |t| summer_shift(tz, t))
+    use chrono::{Offset, TimeZone};
+    let winter = winter_offset(tz);
+    prescale_forecast::clock::LocalClock::new(tz.name(), move |t| {
+        i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc()) - winter
+    })
 }
 
 /// A zone's winter offset from UTC in seconds (the smaller of mid-January's and mid-July's,
 /// whichever hemisphere): daylight saving time moves a weekend by an hour at most, and a fixed
 /// offset keeps fits reproducible.
 fn winter_offset(tz: chrono_tz::Tz) -> i64 {
+    let [a, b] = midwinter_midsummer_offsets(tz);
+    a.min(b)
+}
+
+/// The zone's offsets from UTC in seconds on 15 January and 15 July (2026, at noon UTC): in one
+/// of them it keeps standard time, whichever hemisphere it is in.
+fn midwinter_midsummer_offsets(tz: chrono_tz::Tz) -> [i64; 2] {
     use chrono::{Offset, TimeZone};
-    [(1, 15), (7, 15)]
-        .iter()
-        .filter_map(|&(m, d)| chrono::NaiveDate::from_ymd_opt(2026, m, d)?.and_hms_opt(12, 0, 0))
-        .map(|t| i64::from(tz.offset_from_utc_datetime(&t).fix().local_minus_utc()))
-        .min()
-        .unwrap_or(0)
+    [1, 7].map(|m| {
+        chrono::NaiveDate::from_ymd_opt(2026, m, 15)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .map_or(0, |t| i64::from(tz.offset_from_utc_datetime(&t).fix().local_minus_utc()))
+    })
 }
 
 /// The most instances a group's configuration may allow (`max_size`, and `max_breach_buffer` on
@@ -1046,9 +1041,15 @@ fn check_target(at: &str, t: f64) -> Result<()> {
 
 /// An IANA time zone name as Auto Scaling takes it (`Europe/Berlin`, `America/New_York`, `UTC`).
 pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz> {
+    zone_named(name, "time_zone =")
+}
+
+/// [`parse_time_zone`] for a value given as `key` (`time_zone =`, `--time-zone`), which the
+/// error names.
+pub fn zone_named(name: &str, key: &str) -> Result<chrono_tz::Tz> {
     name.parse::<chrono_tz::Tz>().map_err(|_| {
         anyhow::anyhow!(
-            "time_zone = {name:?} is not an IANA time zone name; use a name such as \"Europe/Berlin\", \
+            "{key} {name:?} is not an IANA time zone name; use a name such as \"Europe/Berlin\", \
              \"America/New_York\" or \"UTC\" (the tz database's names, case as written there)"
         )
     })

@@ -818,20 +818,18 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
     let results = apply(ctx, &plan, args.execute, &overrides)?;
     if args.quiet {
+        // The files hold the rest.
         output::summary_lines(&mut out, &plan, &results, args.execute)?;
     } else {
         output::summary(&mut out, &plan, &fits, &results, args.execute)?;
         writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
-    }
-    if args.quiet {
-        // The files hold the rest; the dry run still says it changed nothing.
-        if !args.execute {
-            writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
+        if args.execute {
+            writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
+        } else {
+            writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
         }
-    } else if args.execute {
-        writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
-    } else {
-        writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
+    }
+    if !args.execute {
         writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
     }
     let mut problems: Vec<String> =

@@ -38,15 +38,7 @@ pub(crate) fn file_options(
     weekends: Option<bool>,
     now: DateTime<Utc>,
 ) -> Result<BuildOptions> {
-    let tz = match zone.time_zone.as_deref() {
-        Some(z) => Some(crate::config::parse_time_zone(z).map_err(|_| {
-            anyhow::anyhow!(
-                "--time-zone {z:?} is not an IANA time zone name\nhint: use a name such as America/New_York, \
-                 Europe/Berlin or UTC (the tz database's names, case as written there)"
-            )
-        })?),
-        None => None,
-    };
+    let tz = zone.time_zone.as_deref().map(|z| crate::config::zone_named(z, "--time-zone")).transpose()?;
     let mut days = holidays.to_vec();
     if let Some(c) = c {
         days.extend(c.forecast.holiday_dates()?);
@@ -67,7 +59,10 @@ pub(crate) fn file_options(
 /// How a generated series (a load test's) is forecast under a configuration: as a file's, without
 /// holidays (its days are no calendar's).
 pub(crate) fn generated_options(c: &Config) -> BuildOptions {
-    BuildOptions { transform: c.forecast.transform, weekends: c.forecast.weekends_in(0), ..BuildOptions::default() }
+    BuildOptions {
+        transform: c.forecast.transform,
+        ..crate::config::zone_options(None, c.forecast.weekends, crate::config::DailyClock::Utc)
+    }
 }
 
 /// Holidays (whole local days in `tz`, UTC when `None`) and the windows of past events, as the

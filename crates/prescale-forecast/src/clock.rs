@@ -16,7 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use prescale_core::{Forecast, Interval, Level, Series};
 
-use crate::{CandidateScore, FittedModel, ForecastError, Forecaster};
+use crate::{CandidateScore, FittedModel, ForecastError, Forecaster, Rewrite, Rewritten};
 
 /// A zone's daylight saving, as the shift of its clock ahead of its standard time at each
 /// instant, in seconds. Named for messages; two clocks are equal when their names are.
@@ -93,37 +93,23 @@ impl Forecaster for OnLocalClock {
                 clock.name(),
                 history.step_secs()
             );
-            return Ok(Box::new(Warned { inner: self.on_utc.fit(history)?, warning }));
+            let inner = self.on_utc.fit(history)?;
+            let (id, mut warnings) = (inner.model_id(), inner.warnings());
+            warnings.push(warning);
+            return Ok(Box::new(Rewritten { inner, id, warnings, rewrite: AsItIs }));
         };
         let inner = self.inner.fit(&moved)?;
         Ok(Box::new(FittedOnLocalClock { inner, clock, start: history.end(), step: history.step_secs() }))
     }
 }
 
-/// A fitted model with one warning more.
+/// A forecast left as it is (a fit on UTC that only adds a warning).
 #[derive(Debug)]
-struct Warned {
-    inner: Box<dyn FittedModel>,
-    warning: String,
-}
+struct AsItIs;
 
-impl FittedModel for Warned {
-    fn model_id(&self) -> String {
-        self.inner.model_id()
-    }
-
-    fn warnings(&self) -> Vec<String> {
-        let mut w = self.inner.warnings();
-        w.push(self.warning.clone());
-        w
-    }
-
-    fn predict(&self, horizon: usize, levels: &[Level]) -> Result<Forecast, ForecastError> {
-        self.inner.predict(horizon, levels)
-    }
-
-    fn scores(&self) -> Vec<CandidateScore> {
-        self.inner.scores()
+impl Rewrite for AsItIs {
+    fn rewrite(&self, f: Forecast) -> Result<Forecast, ForecastError> {
+        Ok(f)
     }
 }
 
@@ -179,18 +165,15 @@ pub fn to_standard_clock(series: &Series, shift: &dyn Fn(DateTime<Utc>) -> i64) 
     let start = series.start() + Duration::seconds(shifts[0]);
     let slot = |i: usize| -> i64 { (series.ts(i) + Duration::seconds(shifts[i]) - start).num_seconds() / step };
     let n = (0..series.len()).map(slot).max().unwrap_or(0).max(0) as usize + 1;
-    let (mut sum, mut count) = (vec![0.0; n], vec![0u32; n]);
+    // Per slot on that clock: the sum and count of its finite readings, and whether any reading
+    // (missing ones too) lands in it.
+    let (mut sum, mut count, mut landed) = (vec![0.0; n], vec![0u32; n], vec![false; n]);
     for (i, v) in series.values().iter().enumerate() {
-        let k = slot(i);
-        if v.is_finite() && k >= 0 {
-            sum[k as usize] += v;
-            count[k as usize] += 1;
-        }
-    }
-    let mut landed = vec![false; n];
-    for i in 0..series.len() {
-        if let Ok(k) = usize::try_from(slot(i)) {
-            landed[k] = true;
+        let Ok(k) = usize::try_from(slot(i)) else { continue };
+        landed[k] = true;
+        if v.is_finite() {
+            sum[k] += v;
+            count[k] += 1;
         }
     }
     let mut values: Vec<f64> =

@@ -15,7 +15,7 @@ pub use events::{
 pub use guardrails::{Breach, Guardrails};
 pub use reactive::{
     IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, OUT_ABOVE_TARGET, OutStep, STEP_IN_POLICY, STEP_OUT_POLICY,
-    StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling,
+    StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths,
 };
 pub use recording::RecordingSink;
 pub use report::{FloorHours, floor_hours};

@@ -74,6 +74,12 @@ pub const IN_BELOW_TARGET: f64 = 0.5;
 pub const PREDEFINED_METRICS: [&str; 4] =
     ["ASGAverageCPUUtilization", "ASGAverageNetworkIn", "ASGAverageNetworkOut", "ALBRequestCountPerTarget"];
 
+/// A threshold rounded to millionths, so that 1.2 × 70 reads 84 in alarms and diffs, not
+/// 84.00000000000001.
+pub fn millionths(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 /// The highest value a target-tracking metric can take: 100 for CPU percent, none for counts and
 /// bytes.
 pub fn metric_ceiling(metric: &str) -> Option<f64> {
@@ -160,9 +166,9 @@ impl StepSettings {
         }
         if alarm_metric("g", metric, resource_label).is_none_or(|(_, _, d, _)| d.values().any(String::is_empty)) {
             return Err(format!(
-                "step scaling needs a CloudWatch metric to alarm on for metric {metric:?}; it knows \
-                 ASGAverageCPUUtilization, ASGAverageNetworkIn, ASGAverageNetworkOut and ALBRequestCountPerTarget \
-                 (with a resource_label naming the target group)"
+                "step scaling needs a CloudWatch metric to alarm on for metric {metric:?}; it knows {} (the last \
+                 with a resource_label naming the target group)",
+                PREDEFINED_METRICS.join(", ")
             ));
         }
         if self.period_secs == 0 || !self.period_secs.is_multiple_of(60) {
@@ -263,15 +269,13 @@ impl StepSettings {
     /// metric bounded by `ceiling`: the configured ones, else [`OUT_ABOVE_TARGET`] × the target
     /// (at most halfway to the ceiling) and [`IN_BELOW_TARGET`] × the target.
     pub fn thresholds(&self, target: f64, ceiling: Option<f64>) -> (f64, f64) {
-        // Rounded to millionths, so that 1.2 × 70 reads 84 in alarms and diffs, not 84.00000000000001.
-        let round = |x: f64| (x * 1e6).round() / 1e6;
         let out = match ceiling {
             Some(c) if c > target => (OUT_ABOVE_TARGET * target).min((target + c) / 2.0),
             _ => OUT_ABOVE_TARGET * target,
         };
         (
-            self.out_threshold.unwrap_or_else(|| round(out)),
-            self.in_threshold.unwrap_or_else(|| round(IN_BELOW_TARGET * target)),
+            self.out_threshold.unwrap_or_else(|| millionths(out)),
+            self.in_threshold.unwrap_or_else(|| millionths(IN_BELOW_TARGET * target)),
         )
     }
 }

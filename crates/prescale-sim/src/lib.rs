@@ -784,8 +784,8 @@ fn nightly(
 pub fn replayed_step(reactive: &ReactiveSettings, target: f64) -> StepSettings {
     let scale = target * 100.0 / reactive.target_value;
     let (out, inn) = reactive.step.thresholds(reactive.target_value, prescale_plan::metric_ceiling(&reactive.metric));
-    // Rounded to millionths, so that 84 × 75 / 70 reads 90.
-    let at = |x: f64| (x * scale * 1e6).round() / 1e6;
+    // 84 × 75 / 70 reads 90.
+    let at = |x: f64| prescale_plan::millionths(x * scale);
     StepSettings { out_threshold: Some(at(out)), in_threshold: Some(at(inn)), ..reactive.step.clone() }
 }
 
