@@ -204,6 +204,34 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     let demand: Vec<f64> =
         timeseries_demand(&tmp.path().join("bad.parquet"), &p, &["--policies", "reactive", "--input"]);
     assert_eq!(demand[20], demand[19], "{:?}", &demand[18..22]);
+    // A gap longer than the reading interpolates (an hour by default) is held too; the file marks
+    // every held minute, and only those.
+    let mut gappy = day.clone();
+    gappy[20] = "-50".into();
+    gappy[600..690].iter_mut().for_each(|v| *v = "NaN".into());
+    let p = trace(tmp.path(), "gappy.csv", 60, &gappy);
+    let path = tmp.path().join("gappy.parquet");
+    let json = ok(prescale()
+        .args(["simulate", "--format", "json", "--policies", "reactive", "--timeseries"])
+        .arg(&path)
+        .arg("--chart")
+        .arg(tmp.path().join("gappy.svg"))
+        .arg("--input")
+        .arg(&p));
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (v["trace"]["repaired_missing"].as_u64(), v["trace"]["repaired_negative"].as_u64()),
+        (Some(90), Some(1))
+    );
+    let rows = timeseries(&path);
+    let held: Vec<usize> = rows.iter().enumerate().filter(|(_, r)| r.4).map(|(m, _)| m).collect();
+    let want: Vec<usize> = std::iter::once(20).chain(600..690).collect();
+    assert_eq!(held, want);
+    assert!(rows[600..690].iter().all(|r| r.1 == rows[599].1), "held at the value before the gap");
+    // The chart marks them too: two runs (the glitch, the gap) in the one panel, and says how many.
+    let svg = std::fs::read_to_string(tmp.path().join("gappy.svg")).unwrap();
+    assert_eq!(svg.matches(r#"class="held""#).count(), 2, "{svg}");
+    assert!(svg.contains("grey on top: 91 min held (missing in the trace)"), "{svg}");
 }
 
 /// The demand column of the `--timeseries` file a run of `args` and `input` writes to `path`.
@@ -283,8 +311,8 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
 // ---------------------------------------------------------------------------------------------
 // Load-test scenarios and the chart
 
-/// Reads a `--timeseries` file: (policy, demand, serving, instances) per row, in file order.
-fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32)> {
+/// Reads a `--timeseries` file: (policy, demand, serving, instances, held) per row, in file order.
+fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32, bool)> {
     let reader =
         parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
             .unwrap()
@@ -299,8 +327,10 @@ fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32)> {
         let demand = demand.as_any().downcast_ref::<arrow_array::Float64Array>().unwrap();
         let serving = serving.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
         let paid = paid.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
+        let held = col("held");
+        let held = held.as_any().downcast_ref::<arrow_array::BooleanArray>().unwrap();
         for i in 0..batch.num_rows() {
-            rows.push((policy.value(i).to_string(), demand.value(i), serving.value(i), paid.value(i)));
+            rows.push((policy.value(i).to_string(), demand.value(i), serving.value(i), paid.value(i), held.value(i)));
         }
     }
     rows
@@ -462,6 +492,23 @@ fn scenarios_are_deterministic_to_the_byte() {
     assert_eq!(kv.get("prescale.target_utilization").map(String::as_str), Some("0.7"), "{kv:?}");
     assert_eq!(kv.get("prescale.boot_mins").map(String::as_str), Some("5"), "{kv:?}");
     let v: Value = serde_json::from_str(&outs[0].0).unwrap();
+    // And the load test's window, for its kept-up and scale-out columns: from the onset to an
+    // hour after the test.
+    let shape = &v["scenarios"][0]["shape"];
+    let end = chrono::DateTime::parse_from_rfc3339(shape["end"].as_str().unwrap()).unwrap();
+    let window_end = (end + chrono::Duration::hours(1)).to_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let meta = |k: &str| kv.get(&format!("prescale.{k}")).cloned();
+    assert_eq!(
+        (meta("scenario"), meta("onset"), meta("peak_end"), meta("window_end"), meta("scale_out_target_mins")),
+        (
+            Some("scale-down".into()),
+            shape["onset"].as_str().map(Into::into),
+            shape["peak_end"].as_str().map(Into::into),
+            Some(window_end),
+            Some("5".into())
+        ),
+        "{kv:?}"
+    );
     // Three nightly plans (after 2, 3 and 4 days), all fitted.
     let nights = v["scenarios"][0]["replay"]["nights"].as_array().unwrap();
     assert_eq!(nights.len(), 3);

@@ -207,7 +207,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         .with_context(|| format!("cannot simulate {label}"))?;
     report.trace.input_repairs = input_repairs;
     if let Some(path) = &args.timeseries {
-        write_timeseries(path, &report)?;
+        write_timeseries(path, &report, &[])?;
     }
     if let Some(path) = &args.chart {
         let o = prescale_sim::chart::ChartOptions { title: label.clone(), ..Default::default() };
@@ -225,7 +225,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     }
 }
 
-pub(crate) fn write_timeseries(path: &Path, report: &prescale_sim::SimReport) -> Result<()> {
+/// Writes `report`'s `simulations/v1` file; `more` metadata (name, value) beside the replay's settings.
+pub(crate) fn write_timeseries(path: &Path, report: &prescale_sim::SimReport, more: &[(&str, String)]) -> Result<()> {
     let runs: Vec<prescale_store::SimulationRun> = report
         .policies
         .iter()
@@ -236,6 +237,7 @@ pub(crate) fn write_timeseries(path: &Path, report: &prescale_sim::SimReport) ->
         path,
         report.trace.start,
         &report.demand,
+        &report.held,
         report.settings.capacity_per_instance,
         &runs,
         &[
@@ -244,7 +246,10 @@ pub(crate) fn write_timeseries(path: &Path, report: &prescale_sim::SimReport) ->
             ("min_size", report.settings.min_size.to_string()),
             ("max_size", report.settings.max_size.to_string()),
             ("boot_mins", report.settings.boot_mins.to_string()),
-        ],
+        ]
+        .into_iter()
+        .chain(more.iter().cloned())
+        .collect::<Vec<_>>(),
     )?;
     info!("wrote {} rows to {}", runs.len() * report.demand.len(), path.display());
     Ok(())
@@ -275,7 +280,19 @@ pub(crate) fn scenarios(
     for sc in which {
         let r = scenario::run(*sc, s).with_context(|| format!("cannot run the {sc} scenario"))?;
         if let Some(path) = &args.timeseries {
-            write_timeseries(&scenario_path(path, sc.name(), several), &r.replay)?;
+            // The test's window, for readers that recompute the table's kept-up and scale-out columns.
+            let at = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let window_end = r.shape.end + chrono::Duration::minutes(scenario::AFTER_MINS as i64);
+            let more = [
+                ("scenario", sc.name().to_string()),
+                ("onset", at(r.shape.onset)),
+                ("peak_end", at(r.shape.peak_end)),
+                ("test_end", at(r.shape.end)),
+                ("window_end", at(window_end)),
+                ("scale_out_target_mins", scenario::SCALE_OUT_TARGET_MINS.to_string()),
+                ("scale_in_threshold", prescale_sim::group::SCALE_IN_THRESHOLD.to_string()),
+            ];
+            write_timeseries(&scenario_path(path, sc.name(), several), &r.replay, &more)?;
         }
         if let Some(path) = &args.chart {
             let path = scenario_path(path, sc.name(), several);

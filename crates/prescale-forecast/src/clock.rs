@@ -16,6 +16,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 use prescale_core::{Forecast, Interval, Level, Series};
 
+use crate::transform::Bounds;
 use crate::{CandidateScore, FittedModel, ForecastError, Forecaster, Rewrite, Rewritten};
 
 /// A zone's daylight saving, as the shift of its clock ahead of its standard time at each
@@ -77,6 +78,9 @@ pub struct OnLocalClock {
     pub on_utc: Box<dyn Forecaster>,
     /// The zone's clock.
     pub clock: LocalClock,
+    /// The series' physical bounds, for the steps a forecast takes from the history (see
+    /// [`from_standard_clock`]).
+    pub bounds: Bounds,
 }
 
 impl Forecaster for OnLocalClock {
@@ -99,7 +103,14 @@ impl Forecaster for OnLocalClock {
             return Ok(Box::new(Rewritten { inner, id, warnings, rewrite: AsItIs }));
         };
         let inner = self.inner.fit(&moved)?;
-        Ok(Box::new(FittedOnLocalClock { inner, clock, start: history.end(), step: history.step_secs() }))
+        // The moved history's last two hours: after the clocks go back, its end lies up to an hour
+        // past the UTC history's, and a forecast starting there takes those steps from it.
+        let step = history.step_secs();
+        let keep = ((7200 / step.max(1)) as usize).clamp(1, moved.len());
+        let first = moved.len() - keep;
+        let tail = Series::new(moved.ts(first), step, moved.values()[first..].to_vec())
+            .map_err(|e| ForecastError::BadInput(format!("the history on the local clock: {e}")))?;
+        Ok(Box::new(FittedOnLocalClock { inner, clock, start: history.end(), step, tail, bounds: self.bounds }))
     }
 }
 
@@ -120,6 +131,9 @@ struct FittedOnLocalClock {
     /// Where the UTC forecast starts: the end of the UTC history.
     start: DateTime<Utc>,
     step: i64,
+    /// The last two hours of the history on the standard clock.
+    tail: Series,
+    bounds: Bounds,
 }
 
 impl FittedModel for FittedOnLocalClock {
@@ -136,9 +150,18 @@ impl FittedModel for FittedOnLocalClock {
         // up to an hour (two, for a double summer time) ahead of it there.
         let extra = (7200 / self.step.max(1)) as usize + 1;
         let on_clock = self.inner.predict(horizon + extra, levels)?;
-        let f = from_standard_clock(&on_clock, self.start, horizon, &|t| self.clock.shift(t)).ok_or_else(|| {
-            ForecastError::BadInput("the forecast on the local clock could not be moved back to UTC".into())
-        })?;
+        let mut f = from_standard_clock(&on_clock, self.start, horizon, &|t| self.clock.shift(t), Some(&self.tail))
+            .ok_or_else(|| {
+                ForecastError::BadInput("the forecast on the local clock could not be moved back to UTC".into())
+            })?;
+        // Steps taken from the history carry the first step's interval around a reading: within
+        // the bounds again (the forecast's own steps are already).
+        let clip = |v: &mut Vec<f64>| v.iter_mut().for_each(|x| *x = self.bounds.clip(*x));
+        clip(&mut f.point);
+        for iv in &mut f.intervals {
+            clip(&mut iv.lower);
+            clip(&mut iv.upper);
+        }
         Ok(Forecast { model: self.model_id(), ..f })
     }
 
@@ -203,33 +226,48 @@ pub fn to_standard_clock(series: &Series, shift: &dyn Fn(DateTime<Utc>) -> i64) 
 
 /// A forecast made on the standard-time clock (`on_clock`, which follows the series
 /// [`to_standard_clock`] made), as `len` steps from `start` on UTC: UTC step `t` takes the
-/// standard-clock step `t + shift(t)`. Steps before the first one it holds (the hour repeated
-/// after the clocks go back, right at the start) take its first.
+/// standard-clock step `t + shift(t)`.
+///
+/// A forecast that starts within the hour the clocks repeat in autumn has UTC steps before the
+/// first one `on_clock` holds: their standard-clock steps are in the history already, read in
+/// the hour's first pass (the same wall-clock time an hour before). Those steps take that reading
+/// from `known` (the history on the standard clock), with the first step's interval around it;
+/// without it, or where it is missing, they take `on_clock`'s first step.
 pub fn from_standard_clock(
     on_clock: &Forecast,
     start: DateTime<Utc>,
     len: usize,
     shift: &dyn Fn(DateTime<Utc>) -> i64,
+    known: Option<&Series>,
 ) -> Option<Forecast> {
     let step = on_clock.step_secs.max(1);
     if on_clock.is_empty() {
         return None;
     }
     let last = on_clock.len() - 1;
-    let index: Vec<usize> = (0..len)
+    // Per UTC step: the forecast step it takes, and the known reading it takes instead, if any.
+    let index: Vec<(usize, Option<f64>)> = (0..len)
         .map(|i| {
             let t = start + Duration::seconds(step * i as i64);
-            let k = (t + Duration::seconds(shift(t)) - on_clock.start).num_seconds().div_euclid(step);
-            k.clamp(0, last as i64) as usize
+            let on = t + Duration::seconds(shift(t));
+            let k = (on - on_clock.start).num_seconds().div_euclid(step);
+            let reading = known.filter(|_| k < 0).and_then(|h| {
+                let j = usize::try_from((on - h.start()).num_seconds().div_euclid(step)).ok()?;
+                h.values().get(j).copied().filter(|v| v.is_finite())
+            });
+            (k.clamp(0, last as i64) as usize, reading)
         })
         .collect();
-    let pick = |v: &[f64]| index.iter().map(|&k| v[k]).collect::<Vec<f64>>();
+    let point: Vec<f64> = index.iter().map(|&(k, r)| r.unwrap_or(on_clock.point[k])).collect();
+    // An interval keeps its distance from the point: around a known reading, the first step's.
+    let pick =
+        |v: &[f64]| index.iter().map(|&(k, r)| r.map_or(v[k], |r| r + v[k] - on_clock.point[k])).collect::<Vec<f64>>();
     let intervals = on_clock
         .intervals
         .iter()
         .map(|iv| Interval { level: iv.level, lower: pick(&iv.lower), upper: pick(&iv.upper) })
         .collect();
-    let mut f = Forecast::new(on_clock.model.clone(), start, step, pick(&on_clock.point), intervals).ok()?;
+    let mut f = Forecast::new(on_clock.model.clone(), start, step, point, intervals).ok()?;
     f.scores = on_clock.scores.clone();
     f.weekend_ratio = on_clock.weekend_ratio;
     Some(f)
@@ -238,7 +276,7 @@ pub fn from_standard_clock(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Timelike};
 
     /// New York's summer time from 2027-03-14 07:00 UTC.
     fn ny(t: DateTime<Utc>) -> i64 {
@@ -288,13 +326,50 @@ mod tests {
             })
             .collect();
         let on_clock = Forecast::new("m", f_start, 3600, point, Vec::new()).unwrap();
-        let back = from_standard_clock(&on_clock, s.end(), 24, &ny).unwrap();
+        let back = from_standard_clock(&on_clock, s.end(), 24, &ny, None).unwrap();
         assert_eq!(back.start, s.end());
         let rise = (0..24).find(|&i| back.point[i] == 1000.0).map(|i| back.ts(i).format("%H").to_string());
         assert_eq!(rise.as_deref(), Some("12"));
         // A shift that is not a whole number of steps (a daily series): nothing to move.
         let daily = Series::new(start, 86_400, vec![1.0; 10]).unwrap();
         assert!(to_standard_clock(&daily, &ny).is_none());
+    }
+
+    #[test]
+    fn a_forecast_starting_in_the_repeated_autumn_hour_takes_its_first_pass_from_the_history() {
+        // New York's clocks go back at 2027-11-07 06:00 UTC (02:00 EDT → 01:00 EST): 01:00–02:00
+        // is lived twice. Load at 15 minutes equal to the local minute of the day, history to
+        // 06:30 UTC, half an hour into the second pass.
+        let back_at = Utc.with_ymd_and_hms(2027, 11, 7, 6, 0, 0).unwrap();
+        let ny_autumn = |t: DateTime<Utc>| if t < back_at { 3600 } else { 0 };
+        let local_minute = |t: DateTime<Utc>| {
+            let l = t + Duration::seconds(ny_autumn(t)) - Duration::hours(5);
+            f64::from(l.hour() * 60 + l.minute())
+        };
+        let start = back_at - Duration::hours(24);
+        let history: Vec<f64> = (0..98).map(|i| local_minute(start + Duration::minutes(15 * i))).collect();
+        let s = Series::new(start, 900, history).unwrap();
+        assert_eq!(s.end(), back_at + Duration::minutes(30));
+        let moved = to_standard_clock(&s, &ny_autumn).unwrap();
+        // The moved history runs to the end of the repeated hour: its last half hour was read once.
+        assert_eq!(moved.end(), back_at + Duration::hours(1));
+        // A forecast on that clock from there: the local minute again, with an interval of ±10.
+        let point: Vec<f64> = (0..12).map(|i| local_minute(moved.end() + Duration::minutes(15 * i))).collect();
+        let iv = Interval {
+            level: Level::new(80.0).unwrap(),
+            lower: point.iter().map(|v| v - 10.0).collect(),
+            upper: point.iter().map(|v| v + 10.0).collect(),
+        };
+        let on_clock = Forecast::new("m", moved.end(), 900, point, vec![iv]).unwrap();
+        let f = from_standard_clock(&on_clock, s.end(), 6, &ny_autumn, Some(&moved)).unwrap();
+        // 06:30 and 06:45 UTC are 01:30 and 01:45 EST: the first pass's readings at that wall-clock
+        // time, with the first step's interval around them; then the forecast from 02:00 on.
+        assert_eq!(f.point, [90.0, 105.0, 120.0, 135.0, 150.0, 165.0]);
+        assert_eq!(f.intervals[0].lower[..2], [80.0, 95.0]);
+        assert_eq!(f.intervals[0].upper[..2], [100.0, 115.0]);
+        // Without the history, those steps hold the forecast's first (02:00), as before.
+        let held = from_standard_clock(&on_clock, s.end(), 6, &ny_autumn, None).unwrap();
+        assert_eq!(held.point[..3], [120.0, 120.0, 120.0]);
     }
 
     type Span = (DateTime<Utc>, DateTime<Utc>);

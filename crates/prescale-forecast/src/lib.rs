@@ -301,6 +301,7 @@ impl ModelSpec {
                 inner: self.build_with(&moved),
                 on_utc: self.build_with(&on_utc),
                 clock: clock.clone(),
+                bounds: options.bounds,
             });
         }
         let flags = options.flags.clone().filter(|f| !f.is_empty());

@@ -1,6 +1,7 @@
 //! The comparison as an SVG chart, written as plain text: one panel per policy on a shared time
 //! axis and a shared load scale, demand as a grey area, the policy's serving capacity as a line,
-//! and the under-provisioned stretches as red marks under each panel.
+//! the under-provisioned stretches as red marks under each panel, and the minutes the trace was
+//! missing (replayed at the value before them) as grey marks along its top.
 //!
 //! A trace longer than the plot is wide is drawn one pixel column per run of minutes, with the
 //! highest demand and the highest capacity of the column, so a one-minute spike in a four-week
@@ -111,6 +112,22 @@ fn columns(range: &Range<usize>, width: usize) -> Vec<(usize, usize)> {
     (0..c).map(|i| (range.start + i * n / c, range.start + (i + 1) * n / c)).filter(|(a, b)| b > a).collect()
 }
 
+/// The maximal runs `[i, j)` of `true` in `flags`.
+fn runs(flags: &[bool]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < flags.len() {
+        if flags[i] {
+            let j = (i..flags.len()).find(|j| !flags[*j]).unwrap_or(flags.len());
+            out.push((i, j));
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
 /// The chart of `r` as an SVG document.
 pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
     let len = r.demand.len();
@@ -136,6 +153,8 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
             cols.iter().map(|(a, b)| (*a..*b).any(|t| r.demand[t] > f64::from(tl[t].0) * cap * (1.0 + 1e-9))).collect()
         })
         .collect();
+    // Minutes the trace was missing, replayed at the value before: marked along each panel's top.
+    let held: Vec<bool> = cols.iter().map(|(a, b)| (*a..*b).any(|t| r.held.get(t).copied().unwrap_or(false))).collect();
     let top = capacity.iter().flatten().chain(&demand).copied().fold(0.0, f64::max);
     let y_max = nice(top);
     let k = r.policies.len();
@@ -161,6 +180,12 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
         r.settings.target_utilization * 100.0,
         r.settings.boot_mins
     );
+    let held_minutes = r.held.get(range.clone()).map_or(0, |h| h.iter().filter(|x| **x).count());
+    let sub = if held_minutes > 0 {
+        format!("{sub} · grey on top: {held_minutes} min held (missing in the trace)")
+    } else {
+        sub
+    };
     let _ = writeln!(w, r##"<text x="{LEFT}" y="36" fill="#444">{}</text>"##, escape(&sub));
     // Legend.
     let lx = WIDTH - RIGHT - 420.0;
@@ -245,21 +270,23 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
             r#"<path class="capacity" d="{c}" fill="none" stroke="{}" stroke-width="1.2"/>"#,
             colour(result.policy)
         );
-        let mut i = 0;
-        while i < short[p].len() {
-            if short[p][i] {
-                let j = (i..short[p].len()).find(|j| !short[p][*j]).unwrap_or(short[p].len());
-                let _ = writeln!(
-                    w,
-                    r##"<rect class="under" x="{:.1}" y="{:.1}" width="{:.1}" height="5" fill="#d62728"/>"##,
-                    x_of(i),
-                    y0 + PANEL - 5.0,
-                    (x_of(j) - x_of(i)).max(1.0).min(LEFT + plot_w - x_of(i))
-                );
-                i = j;
-            } else {
-                i += 1;
-            }
+        let width = |i: usize, j: usize| (x_of(j) - x_of(i)).max(1.0).min(LEFT + plot_w - x_of(i));
+        for (i, j) in runs(&short[p]) {
+            let _ = writeln!(
+                w,
+                r##"<rect class="under" x="{:.1}" y="{:.1}" width="{:.1}" height="5" fill="#d62728"/>"##,
+                x_of(i),
+                y0 + PANEL - 5.0,
+                width(i, j)
+            );
+        }
+        for (i, j) in runs(&held) {
+            let _ = writeln!(
+                w,
+                r##"<rect class="held" x="{:.1}" y="{y0:.1}" width="{:.1}" height="4" fill="#777777"/>"##,
+                x_of(i),
+                width(i, j)
+            );
         }
         for (m, text) in &o.markers {
             if range.contains(m) {

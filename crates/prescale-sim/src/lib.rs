@@ -348,6 +348,10 @@ pub struct SimReport {
     /// Demand per minute. Not serialized.
     #[serde(skip)]
     pub demand: Vec<f64>,
+    /// Per minute: whether its demand was held (a slot of the minute was missing or negative in
+    /// the trace, replayed at the value before it). Not serialized.
+    #[serde(skip)]
+    pub held: Vec<bool>,
 }
 
 /// A scheduled floor: from minute `.0` on, at least `.1` instances.
@@ -448,8 +452,11 @@ pub fn simulate_with_progress(
             last
         })
         .collect();
+    let held_slots: Vec<f64> = history.iter().map(|v| if v.is_finite() { 0.0 } else { 1.0 }).collect();
     let history = Series::new(trace.start(), step, history).map_err(|_| SimError::BadStep(step))?;
     let demand = minutes(&slots, step);
+    // A minute is held when any slot it averages was: a minute's mean of slots is its `minutes` value.
+    let held: Vec<bool> = minutes(&held_slots, step).into_iter().map(|h| h > 0.0).collect();
     if demand.is_empty() {
         return Err(SimError::Empty);
     }
@@ -599,6 +606,7 @@ pub fn simulate_with_progress(
         actions,
         floors,
         demand,
+        held,
     })
 }
 

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, Float64Array, StringArray, TimestampMillisecondArray, UInt32Array};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, StringArray, TimestampMillisecondArray, UInt32Array};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, Duration, Utc};
 
@@ -23,7 +23,8 @@ pub struct SimulationRun<'a> {
 }
 
 /// Writes the replays to one Parquet file (atomically), one row per policy and minute: `policy`,
-/// `ts`, `demand`, `serving`, `instances` (paid, booting included), `capacity` (serving ×
+/// `ts`, `demand`, `held` (the trace was missing or negative there: `demand` is the value before,
+/// held), `serving`, `instances` (paid, booting included), `capacity` (serving ×
 /// `capacity_per_instance`, the load they serve at 100 %). `settings` (name, value) go to the
 /// file's key-value metadata as `prescale.NAME` (the replay's target, bounds, boot time), for
 /// readers that recompute its figures.
@@ -34,6 +35,7 @@ pub fn write_simulations(
     path: &Path,
     start: DateTime<Utc>,
     demand: &[f64],
+    held: &[bool],
     capacity_per_instance: f64,
     runs: &[SimulationRun<'_>],
     settings: &[(&str, String)],
@@ -43,17 +45,19 @@ pub fn write_simulations(
         Field::new("policy", DataType::Utf8, false),
         Field::new("ts", ts_type, false),
         Field::new("demand", DataType::Float64, false),
+        Field::new("held", DataType::Boolean, false),
         Field::new("serving", DataType::UInt32, false),
         Field::new("instances", DataType::UInt32, false),
         Field::new("capacity", DataType::Float64, false),
     ];
-    let (mut policy, mut ts, mut load, mut serving, mut paid, mut capacity) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut policy, mut ts, mut load, mut kept, mut serving, mut paid, mut capacity) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for r in runs {
         for (m, (d, (s, p))) in demand.iter().zip(r.instances).enumerate() {
             policy.push(r.policy);
             ts.push((start + Duration::minutes(m as i64)).timestamp_millis());
             load.push(*d);
+            kept.push(held.get(m).copied().unwrap_or(false));
             serving.push(*s);
             paid.push(*p);
             capacity.push(f64::from(*s) * capacity_per_instance);
@@ -63,6 +67,7 @@ pub fn write_simulations(
         Arc::new(StringArray::from(policy)),
         Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
         Arc::new(Float64Array::from(load)),
+        Arc::new(BooleanArray::from(kept)),
         Arc::new(UInt32Array::from(serving)),
         Arc::new(UInt32Array::from(paid)),
         Arc::new(Float64Array::from(capacity)),
