@@ -472,8 +472,10 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         let mut listed: Vec<&Change> = r.changes.iter().filter(is_policy).collect();
         let actions: Vec<&Change> = r.changes.iter().filter(|c| !is_policy(c)).collect();
         let cap = limit.unwrap_or(usize::MAX).min(actions.len());
+        // A failed change is listed whatever the cap: it is what someone has to look at.
+        let is_failed = |c: &Change| r.report.as_ref().is_some_and(|rep| rep.failed.iter().any(|(f, _)| f == c));
         if limit.is_some() {
-            listed.extend(&actions[..cap]);
+            listed.extend(actions.iter().enumerate().filter(|(i, c)| *i < cap || is_failed(c)).map(|(_, c)| *c));
         } else {
             listed = r.changes.iter().collect();
         }

@@ -45,7 +45,13 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let recorded: usize = dry.as_array().unwrap().iter().map(|g| g["changes"].as_array().unwrap().len()).sum();
     assert_eq!(recorded, changes);
 
-    let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
+    // --execute on the demo that runs for want of a configuration is refused (a cron job in the
+    // wrong folder would apply the stand-ins and succeed); `--config demo` asks for it.
+    let (code, text, err) = run(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("--execute without a configuration") && err.contains("`--config demo`"), "{err}");
+    assert!(text.is_empty(), "nothing was run: {text}");
+    let text = ok(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
     assert!(text.contains("Applied"), "{text}");
     // Each change is logged (and synced) as `attempting` before the call, then with its outcome.
     let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
@@ -61,7 +67,7 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     assert_eq!((code, text.as_str()), (1, ""), "{err}");
     assert!(err.contains("the output folder") && err.contains("is a file, not a folder"), "{err}");
     // Second run: the store already holds every point, the groups match the plan.
-    let text = ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
+    let text = ok(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
     assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), 2 * changes);
     // The stored forecast can be shown per group, at the levels it was fitted with.
@@ -913,7 +919,11 @@ fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
         edit(&mut p);
         let path = tmp.path().join("edited.json");
         std::fs::write(&path, serde_json::to_string(&p).unwrap()).unwrap();
-        let (code, _, err) = run(prescale().args(["apply", "--execute", "--out"]).arg(&out).arg("--plan").arg(&path));
+        let (code, _, err) = run(prescale()
+            .args(["--config", "demo", "apply", "--execute", "--out"])
+            .arg(&out)
+            .arg("--plan")
+            .arg(&path));
         assert_eq!(code, 1, "{what}: {err}");
         assert!(err.contains(says) && err.contains("run `prescale plan` again"), "{what}: {err}");
     }
@@ -961,7 +971,7 @@ fn a_plan_that_raises_max_size_for_a_peak_is_applied_and_converges() {
 fn a_group_maxsize_below_the_floors_is_said_on_stderr_every_run() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
-    ok(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
+    ok(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
     // Someone lowers web-prod's MaxSize by hand, under the floors prescale scheduled.
     let path = out.join("demo-asg-state.json");
     let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -971,10 +981,12 @@ fn a_group_maxsize_below_the_floors_is_said_on_stderr_every_run() {
         }
     }
     std::fs::write(&path, serde_json::to_vec(&state).unwrap()).unwrap();
+    // The plan cannot work on it as written: every run says so and fails, the others applied.
     for _ in 0..2 {
-        let (code, _, err) = run(prescale().args(["nightly", "--execute", "--out"]).arg(&out));
-        assert_eq!(code, 0, "{err}");
+        let (code, _, err) = run(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
+        assert_eq!(code, 1, "{err}");
         assert!(err.contains("web-prod: the group's MaxSize is 10, below floors of up to"), "{err}");
+        assert!(err.contains("1 group cannot take its plan as written:\n  web-prod: the group's MaxSize"), "{err}");
     }
 }
 
@@ -1079,7 +1091,7 @@ fn nightly_quiet_prints_a_line_per_group_for_a_cron_mail() {
     assert!(lines[0].starts_with("web-prod: 48 floors ") && lines[0].ends_with("changes to apply (dry run)"), "{text}");
     assert_eq!(lines[3], "dry run: nothing was changed; rerun with --execute to apply");
     assert!(out.join("plan.json").exists() && out.join("dry-run-changes.json").exists());
-    ok(prescale().args(["nightly", "-q", "--execute", "--out"]).arg(&out));
-    let again = ok(prescale().args(["nightly", "-q", "--execute", "--out"]).arg(&out));
+    ok(prescale().args(["--config", "demo", "nightly", "-q", "--execute", "--out"]).arg(&out));
+    let again = ok(prescale().args(["--config", "demo", "nightly", "-q", "--execute", "--out"]).arg(&out));
     assert_eq!(again.lines().filter(|l| l.ends_with("; no changes")).count(), 3, "{again}");
 }

@@ -243,6 +243,23 @@ fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
     let (code, _, err) = run(&mut cmd(&stale, &out, &["plan"]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("left as they are:\n  web-prod: "), "{err}");
+
+    // A load that is not in the store at all (a store moved or wiped): the same, with its remedy.
+    let load = tmp.path().join("store/metrics/v1/web-prod/requests.parquet");
+    std::fs::rename(&load, load.with_extension("parquet.away")).unwrap();
+    let (code, text, err) = run(&mut cmd(&cfg, &out, &["plan"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("1 group not planned, its floors in place left as they are:\n  web-prod: its load"), "{err}");
+    assert!(err.contains("is not in the store") && err.contains("run `prescale ingest`"), "{err}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert!(plan["groups"].as_array().unwrap().iter().all(|g| g["group"] != "web-prod"), "{plan}");
+    let floors = |text: &str| -> serde_json::Value {
+        let groups: serde_json::Value = serde_json::from_str(text).unwrap();
+        groups.as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap()["scheduled_actions"].clone()
+    };
+    run(&mut cmd(&cfg, &out, &["apply", "--execute"]));
+    assert_eq!(floors(&state()), floors(&in_place), "a plan without its load would have taken the floors down");
 }
 
 #[test]

@@ -295,6 +295,7 @@ impl AutoScalingSink {
                     threshold: a.threshold().unwrap_or(f64::NAN),
                     comparison: a.comparison_operator().map(|c| c.as_str().to_string()).unwrap_or_default(),
                     policy,
+                    treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_string(),
                 });
             }
         }
@@ -324,6 +325,7 @@ impl AutoScalingSink {
             .evaluation_periods(aws_int(a.evaluation_periods))
             .threshold(a.threshold)
             .comparison_operator(ComparisonOperator::from(a.comparison.as_str()))
+            .treat_missing_data(&a.treat_missing_data)
             .alarm_actions(arn);
         for (k, v) in &a.dimensions {
             req = req.dimensions(Dimension::builder().name(k).value(v).build());
@@ -470,7 +472,10 @@ impl ActionSink for AutoScalingSink {
             let run: Vec<&Change> = changes[i..j].iter().collect();
             match &changes[i] {
                 Change::PutScheduledAction { .. } => self.put_actions(group, &run, &mut report),
-                Change::DeleteScheduledAction { .. } => self.delete_actions(group, &run, &mut report),
+                Change::DeleteScheduledAction { .. } => match held_back(&report) {
+                    Some(why) => report.failed.extend(run.iter().map(|c| ((*c).clone(), why.clone()))),
+                    None => self.delete_actions(group, &run, &mut report),
+                },
                 Change::PutPolicy { .. }
                 | Change::DeletePolicy { .. }
                 | Change::PutAlarm { .. }
@@ -510,6 +515,18 @@ impl ActionSink for AutoScalingSink {
     }
 }
 
+/// Why the stale scheduled actions are kept: some of the plan's own did not go in, and the old
+/// floors are better than none until a run puts the new ones.
+fn held_back(report: &ApplyReport) -> Option<String> {
+    let failed = report.failed.iter().filter(|(c, _)| matches!(c, Change::PutScheduledAction { .. })).count();
+    (failed > 0).then(|| {
+        format!(
+            "not attempted: {failed} of the plan's scheduled actions did not go in, so the ones they replace stay \
+             until a run puts them"
+        )
+    })
+}
+
 /// An owned alarm whose action names none of the group's policies still belongs to it when it
 /// carries a name prescale gives the group's alarms (`prescale-<group>-step-…`): its policy may
 /// have been deleted by hand, which leaves the alarm without an action.
@@ -527,6 +544,18 @@ fn aws_int(v: u32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_actions_stay_when_a_new_one_failed() {
+        let t = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let put = Change::PutScheduledAction { new: ScheduledAction::floor("prescale-floor-a", t, 3), old: None };
+        let mut report = ApplyReport::default();
+        report.applied.push(put.clone());
+        assert_eq!(held_back(&report), None);
+        report.failed.push((put, "Throttling: Rate exceeded".into()));
+        let why = held_back(&report).unwrap();
+        assert!(why.contains("1 of the plan's scheduled actions"), "{why}");
+    }
 
     #[test]
     fn an_alarm_belongs_to_a_group_by_its_policy_or_its_name_never_by_a_prefix() {

@@ -69,6 +69,10 @@ pub struct GroupApply {
     /// Things the user should know that are not changes (e.g. a MaxSize a revert cannot restore).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Why the group's plan cannot work as written even once applied (its MaxSize below the
+    /// floors: those actions fail when they run). Among the notes too; it fails the run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unworkable: Option<String>,
 }
 
 /// One line of `OUT/audit.jsonl`: one change `--execute` is about to make (`attempting`, written
@@ -433,6 +437,26 @@ fn over_action_limit(state: &GroupState, changes: &[Change]) -> Option<String> {
     ))
 }
 
+/// Floors are planned within the configured bounds: a group whose MaxSize is lower cannot take
+/// the higher ones (Auto Scaling fails such an action when it runs). Judged on the group's
+/// actions once the changes are made: its own that no change touches, and the ones put.
+fn max_below_floors(state: &GroupState, changes: &[Change]) -> Option<String> {
+    let touched: std::collections::HashSet<&str> = changes.iter().map(Change::object_name).collect();
+    let scheduled = state
+        .scheduled_actions
+        .iter()
+        .filter(|a| prescale_plan::is_owned(&a.name) && !touched.contains(a.name.as_str()));
+    let top =
+        put_actions(changes).chain(scheduled).filter(|a| a.max_size.is_none()).filter_map(|a| a.min_size).max()?;
+    (top > state.bounds.max()).then(|| {
+        format!(
+            "the group's MaxSize is {}, below floors of up to {top} in this plan: those actions will fail when they \
+             run. Set max_size in the configuration to the group's, or raise the group's MaxSize",
+            state.bounds.max()
+        )
+    })
+}
+
 /// What the diff of a group should say beside its changes (`kind`: `apply` or `revert`): bounds
 /// of the group that the plan or a revert leaves at odds with the configuration, and others'
 /// objects that act beside prescale's.
@@ -443,29 +467,6 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
     // managed has bounds that are its owners', not a floor's.
     let owned = !prescale_plan::revert(state).is_empty();
     if kind == "apply" {
-        // Floors are planned within the configured bounds: a group whose MaxSize is lower cannot
-        // take the higher ones (Auto Scaling fails such an action when it runs).
-        // Said on every run while it holds (also a run with nothing to change), and on stderr:
-        // it needs someone to act.
-        // The group's actions once the changes are made: its own that no change touches, and the
-        // ones put.
-        let touched: std::collections::HashSet<&str> = changes.iter().map(Change::object_name).collect();
-        let scheduled = state
-            .scheduled_actions
-            .iter()
-            .filter(|a| prescale_plan::is_owned(&a.name) && !touched.contains(a.name.as_str()));
-        if let Some(top) =
-            put_actions(changes).chain(scheduled).filter(|a| a.max_size.is_none()).filter_map(|a| a.min_size).max()
-            && top > state.bounds.max()
-        {
-            let note = format!(
-                "the group's MaxSize is {}, below floors of up to {top} in this plan: those actions will fail when \
-                 they run. Set max_size in the configuration to the group's, or raise the group's MaxSize",
-                state.bounds.max()
-            );
-            warn!("{group}: {note}");
-            notes.push(note);
-        }
         // Others' scheduled actions within the plan's hours change MinSize under prescale's
         // floors (the later action wins until the next one), and others' policies scale beside.
         let last = put_actions(changes)
@@ -602,6 +603,7 @@ pub(crate) fn carry_out(
             report: None,
             error: None,
             notes: vec![],
+            unworkable: None,
         };
         if let Some(first) = &unreachable {
             r.error = Some(format!(
@@ -624,6 +626,15 @@ pub(crate) fn carry_out(
         };
         r.changes = changes_for(group, &state);
         r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
+        if run.kind == "apply" {
+            r.unworkable = max_below_floors(&state, &r.changes);
+            if let Some(note) = &r.unworkable {
+                // Said on every run while it holds (also a run with nothing to change), and on
+                // stderr: it needs someone to act.
+                warn!("{group}: {note}");
+                r.notes.insert(0, note.clone());
+            }
+        }
         if run.kind == "apply"
             && let Some(error) = over_action_limit(&state, &r.changes)
         {
@@ -748,12 +759,32 @@ impl<'a> AuditLog<'a> {
 }
 
 pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<()> {
+    let unworkable: Vec<String> =
+        results.iter().filter_map(|r| r.unworkable.as_ref().map(|u| format!("{}: {u}", r.group))).collect();
+    let mut text = failed_changes(results, execute).unwrap_or_default();
+    if !unworkable.is_empty() {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        text.push_str(&format!(
+            "{} group{} cannot take {} plan as written:\n  {}",
+            unworkable.len(),
+            if unworkable.len() == 1 { "" } else { "s" },
+            if unworkable.len() == 1 { "its" } else { "their" },
+            unworkable.join("\n  ")
+        ));
+    }
+    if text.is_empty() { Ok(()) } else { bail!("{text}") }
+}
+
+/// What failed, when anything did: a line a group or change, at most five.
+fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
     let failed: usize = results
         .iter()
         .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len()) + usize::from(r.error.is_some()))
         .sum();
     if failed == 0 {
-        return Ok(());
+        return None;
     }
     // What failed, here too: a cron job's mail may hold stderr only.
     let mut why: Vec<String> = Vec::new();
@@ -777,13 +808,14 @@ pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<(
     let more =
         if why.len() > shown { format!("\n  … and {} more (see above)", why.len() - shown) } else { String::new() };
     let list = format!("\n  {}{more}", why[..shown].join("\n  "));
-    if execute {
-        bail!(
+    Some(if execute {
+        format!(
             "{failed} {} failed; the next run converges from what was applied:{list}",
             if failed == 1 { "change or group" } else { "changes or groups" }
-        );
-    }
-    bail!("{failed} {} failed; nothing was changed:{list}", if failed == 1 { "group" } else { "groups" })
+        )
+    } else {
+        format!("{failed} {} failed; nothing was changed:{list}", if failed == 1 { "group" } else { "groups" })
+    })
 }
 
 pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {

@@ -33,7 +33,8 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     let configured;
     if let Some(path) = &args.input {
         let config = g.config.as_deref().map(Config::load).transpose()?;
-        let options = file_options(config.as_ref(), &args.zone, &[], None, Utc::now())?;
+        let now = g.now.as_deref().map(parse_now).transpose()?.unwrap_or_else(Utc::now);
+        let options = file_options(config.as_ref(), &args.zone, &[], None, now)?;
         series.push((path.display().to_string(), read_input(path, config.as_ref())?, options));
         configured = config.map(|c| c.forecast.model);
     } else {

@@ -114,8 +114,31 @@ pub(crate) fn cli_levels(given: &[f64]) -> Result<Vec<Level>> {
     Ok(levels)
 }
 
+/// The context of a command that changes groups with `--execute`: refused on the demo that runs
+/// for want of a configuration (a cron job started in a folder without its own would apply the
+/// demo's stand-ins, succeed, and never plan the user's groups). `--config demo` asks for it.
+pub(crate) fn context_to_change(g: &Global, execute: bool) -> Result<Ctx> {
+    if execute && g.config.is_none() && !Path::new("prescale.toml").exists() {
+        bail!(
+            "--execute without a configuration: no --config, no PRESCALE_CONFIG and no ./prescale.toml in {};              nothing was run
+hint: give --config FILE (or PRESCALE_CONFIG) for your groups; `--config demo` applies              the built-in demo's stand-in groups",
+            std::env::current_dir().map_or_else(|_| "this folder".to_string(), |d| d.display().to_string())
+        );
+    }
+    context(g)
+}
+
+/// `--config demo`: the built-in demo, asked for by name (a file of that name is read instead).
+fn names_the_demo(p: &Path) -> bool {
+    p == Path::new(DEMO_CONFIG_NAME) && !p.exists()
+}
+
+/// The name `--config` gives the built-in demo.
+pub(crate) const DEMO_CONFIG_NAME: &str = "demo";
+
 pub(crate) fn context(g: &Global) -> Result<Ctx> {
     let (config, demo) = match &g.config {
+        Some(p) if names_the_demo(p) => (Config::demo()?, true),
         Some(p) => (Config::load(p)?, false),
         None if Path::new("prescale.toml").exists() => (Config::load(Path::new("prescale.toml"))?, false),
         None => (Config::demo()?, true),
@@ -130,7 +153,7 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
         None if demo => (crate::demo::demo_now(), false),
         None => (Utc::now(), true),
     };
-    if demo {
+    if demo && g.config.is_none() {
         // Said at every level: a cron job started in a folder without its configuration would
         // otherwise run the demo, touch nothing of the user's, and succeed.
         warn!(
@@ -210,7 +233,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Event(cmd) => event_cmd(&context(&cli.global)?, cmd),
         Command::Apply(args) if args.revert => {
-            let ctx = context(&cli.global)?;
+            let ctx = context_to_change(&cli.global, args.execute)?;
             let results = revert(&ctx, &args.groups, args.execute)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if !args.execute {
@@ -223,7 +246,7 @@ pub fn run(cli: Cli) -> Result<()> {
             fail_on_partial(&results, args.execute)
         }
         Command::Apply(args) => {
-            let ctx = context(&cli.global)?;
+            let ctx = context_to_change(&cli.global, args.execute)?;
             let path = args.plan.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
             let mut plan = read_plan(&path)?;
             select_plan_groups(&mut plan, &args.groups, &path)?;
@@ -249,7 +272,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             fail_on_partial(&results, args.execute)
         }
-        Command::Nightly(args) => nightly(&context(&cli.global)?, &args),
+        Command::Nightly(args) => nightly(&context_to_change(&cli.global, args.execute)?, &args),
         Command::Backtest(args) => backtest(&cli.global, &args),
         Command::Simulate(args) => simulate(&cli.global, &args),
     }

@@ -117,6 +117,8 @@ enum HeldFor {
     Stale,
     /// Its metric or forecast file cannot be read.
     Damaged,
+    /// Its load is not in the store while floors of an earlier plan are on the group.
+    Missing,
     /// The plan would need more instances than any group has: a unit mistake.
     Implausible,
 }
@@ -134,6 +136,12 @@ pub(crate) fn held_error(held: &[Held]) -> String {
         hints.push(
             "move the damaged file aside (the warning names it), then `prescale ingest` and `prescale forecast fit` \
              rebuild it",
+        );
+    }
+    if count(HeldFor::Missing) > 0 {
+        hints.push(
+            "for load not in the store, run `prescale ingest` (`--group NAME` for one), or give --store the \
+             store that holds it",
         );
     }
     if count(HeldFor::Implausible) > 0 {
@@ -192,7 +200,38 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
         let (history, mut damaged) = match store.read(&id) {
             Ok(series) => (Ok(series), None),
+            // No load at all. A group never ingested is planned on its reactive policy alone;
+            // one that holds floors of an earlier plan (a store moved or wiped, a --store that
+            // names another) is left out, or its plan without floors would take them down.
             Err(prescale_store::StoreError::NotFound { .. }) => {
+                let floors = if unreachable {
+                    0
+                } else {
+                    match sink.sink().read_state(&g.name) {
+                        Ok(state) => {
+                            state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).count()
+                        }
+                        Err(e) => {
+                            // The apply that follows cannot reach it either: planned as before.
+                            unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
+                            0
+                        }
+                    }
+                };
+                if floors > 0 {
+                    held.push(Held {
+                        what: format!(
+                            "{}: its load {id} is not in the store {}, and {floors} scheduled action{} of an earlier \
+                             plan {} on it",
+                            g.name,
+                            ctx.store_dir.display(),
+                            if floors == 1 { "" } else { "s" },
+                            if floors == 1 { "is" } else { "are" }
+                        ),
+                        why: HeldFor::Missing,
+                    });
+                    continue;
+                }
                 (Err("it is not in the store (run `prescale ingest`)".to_string()), None)
             }
             Err(e) => {

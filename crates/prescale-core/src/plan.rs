@@ -189,6 +189,14 @@ pub struct MetricAlarm {
     /// Name of the group's policy the alarm triggers (its ARN is the alarm action); empty when
     /// the alarm's action is no policy of the group.
     pub policy: String,
+    /// How periods without data count: `missing` (CloudWatch's default: they are skipped),
+    /// `notBreaching`, `breaching` or `ignore`.
+    #[serde(default = "missing_data_default")]
+    pub treat_missing_data: String,
+}
+
+fn missing_data_default() -> String {
+    "missing".into()
 }
 
 /// Names of the step-scaling alarms prescale writes for `group` (alarms are per region, not per

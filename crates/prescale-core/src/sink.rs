@@ -37,6 +37,10 @@ pub struct Launch {
 /// One change to a group, as the diff of a plan against a [`GroupState`] produces it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "a run holds a few hundred changes at most: boxing the alarms would save nothing that counts"
+)]
 pub enum Change {
     /// Create a scheduled action, or replace the one with the same name.
     PutScheduledAction {

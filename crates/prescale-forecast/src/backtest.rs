@@ -60,13 +60,18 @@ pub fn run_at(model: &dyn PointModel, y: &[f64], cal: Calendar, o: &Origins, min
 }
 
 /// The MASE scale of a training window: mean |y(t) − y(t − 1 day)|, or of lag 1 when that is 0
-/// or the window is shorter than a day and a step.
+/// or the window is shorter than a day and a step. Pairs with a missing (non-finite) value are
+/// skipped, never closed up: a gap must not pair a value with another time of day.
 pub fn mase_scale(y: &[f64], cal: Calendar) -> f64 {
     let mean_abs_diff = |lag: usize| -> f64 {
         if y.len() <= lag || lag == 0 {
             return 0.0;
         }
-        (lag..y.len()).map(|t| (y[t] - y[t - lag]).abs()).sum::<f64>() / (y.len() - lag) as f64
+        let (sum, n) = (lag..y.len())
+            .map(|t| (y[t] - y[t - lag]).abs())
+            .filter(|d| d.is_finite())
+            .fold((0.0, 0usize), |(s, n), d| (s + d, n + 1));
+        if n == 0 { 0.0 } else { sum / n as f64 }
     };
     let d = mean_abs_diff(cal.steps_per_day);
     if d > 0.0 && d.is_finite() { d } else { mean_abs_diff(1) }
@@ -96,5 +101,7 @@ mod tests {
         let cal = Calendar::new(2);
         assert_eq!(mase_scale(&[1.0, 5.0, 2.0, 7.0], cal), 1.5);
         assert_eq!(mase_scale(&[3.0, 3.0, 3.0, 4.0], cal), 0.5);
+        // A gap is skipped where it is: 1→2, 5→7 and 7→8, not 7→8 and 2→8 of the gap closed up.
+        assert_eq!(mase_scale(&[1.0, 5.0, 2.0, 7.0, f64::NAN, 8.0], cal), 4.0 / 3.0);
     }
 }

@@ -124,8 +124,7 @@ pub fn evaluate_forecaster(
         }
         let Ok(model) = forecaster.fit(&train) else { continue };
         let Ok(f) = model.predict(h.min(actual.len()), &s.levels) else { continue };
-        let y: Vec<f64> = train.values().iter().copied().filter(|v| v.is_finite()).collect();
-        let scale = mase_scale(&y, cal).max(1e-12);
+        let scale = mase_scale(train.values(), cal).max(1e-12);
         fitted.push(model.model_id());
         acc.add(&f, actual.values(), scale, &s.levels);
         runs.push(OriginRun { origin, actual: actual.values()[..f.len()].to_vec(), forecast: f });

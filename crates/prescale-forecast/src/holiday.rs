@@ -219,22 +219,25 @@ pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<Hol
 /// agreeing weekends: per local hour (pooled with the hour either side), the mean load of the
 /// ordinary weekend slots over that of the ordinary weekday slots a day before or after them,
 /// over `r`'s ratio, shrunk towards 1 by the weekends' number (`n` weekends: the power
-/// `(n − 1) / n`, half the shape from two) and held within ¼–4. None where an hour has no
-/// weekday load to compare with, or the series steps by more than an hour.
+/// `(n − 1) / n`, half the shape from two) and held within ¼–4. Values beyond the series' own
+/// extremes ([`incident_bounds`]) count at those bounds: one incident on a Saturday night (a
+/// 500× spike) is no shape of the weekend's. None where an hour has no weekday load to compare
+/// with, or the series steps by more than an hour.
 fn weekend_shape(y: &[f64], m: usize, days: &[Day], r: Ratio) -> Option<[f64; 24]> {
     if m < 24 || r.ratio <= 0.0 {
         return None;
     }
+    let (lo, hi) = incident_bounds(y)?;
     let (mut own, mut other) = ([(0.0, 0usize); 24], [(0.0, 0usize); 24]);
     for i in 0..y.len().min(days.len()) {
         if !(days[i].weekend && days[i].holiday.is_none() && y[i].is_finite()) {
             continue;
         }
         let h = usize::from(days[i].hour) % 24;
-        own[h] = (own[h].0 + y[i], own[h].1 + 1);
+        own[h] = (own[h].0 + y[i].clamp(lo, hi), own[h].1 + 1);
         for j in [i.checked_sub(m), Some(i + m)].into_iter().flatten() {
             if j < y.len() && j < days.len() && days[j].ordinary() && y[j].is_finite() {
-                other[h] = (other[h].0 + y[j], other[h].1 + 1);
+                other[h] = (other[h].0 + y[j].clamp(lo, hi), other[h].1 + 1);
             }
         }
     }
@@ -252,6 +255,20 @@ fn weekend_shape(y: &[f64], m: usize, days: &[Day], r: Ratio) -> Option<[f64; 24
         *v = ((a / b / r.ratio).max(1e-9).powf(power)).clamp(0.25, 4.0);
     }
     Some(shape)
+}
+
+/// Where a value of `y` stops being load and becomes an incident: beyond the 1st and 99th
+/// percentiles by twice their distance from the median. A bursty series keeps its bursts (they
+/// make its 99th percentile); a one-off spike hundreds of times the load does not count as such.
+fn incident_bounds(y: &[f64]) -> Option<(f64, f64)> {
+    let mut v: Vec<f64> = y.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    let (low, mid, high) = (q(0.01), q(0.5), q(0.99));
+    Some((low - 2.0 * (mid - low), high + 2.0 * (high - mid)))
 }
 
 /// Whether the history's one weekend (ratio `one` to the weekdays beside it) differs from them
@@ -820,6 +837,13 @@ mod tests {
         let flat: Vec<f64> = (0..21 * 24).map(|t| if t / 24 % 7 >= 5 { 60.0 } else { 100.0 }).collect();
         let effect = learn(&flat, 24, &days).unwrap();
         assert!(effect.weekend_shape.unwrap().iter().all(|v| (v - 1.0).abs() < 1e-9), "{effect:?}");
+        // One incident on a Saturday night (500 times the load for an hour) is no shape of the
+        // weekend's: Sunday's first hours are not forecast four times higher.
+        let mut spiked = flat.clone();
+        spiked[(7 + 5) * 24 + 23] *= 500.0;
+        let effect = learn(&spiked, 24, &days).unwrap();
+        assert!(effect.weekend_shape.unwrap().iter().all(|v| (v - 1.0).abs() < 0.05), "{effect:?}");
+        assert_eq!(incident_bounds(&spiked), Some((-20.0, 100.0)), "the 1st, 50th and 99th percentiles: 60, 100, 100");
     }
 
     #[test]

@@ -105,7 +105,9 @@ impl Fitted {
             // Below −1/λ there is no preimage: the transform's floor, i.e. y + shift = 0.
             (self.lambda * z + 1.0).max(0.0).powf(1.0 / self.lambda)
         };
-        v - self.shift
+        // The transform is fitted on non-negative histories only; the shift that lets it take
+        // their zeros is no licence to go below them.
+        (v - self.shift).max(0.0)
     }
 }
 
@@ -319,6 +321,23 @@ mod tests {
             }
         }
         assert!(wider_above >= 40, "log intervals should be wider above: {wider_above} of 48");
+    }
+
+    #[test]
+    fn a_count_with_zeros_is_forecast_at_zero_or_above_without_bounds() {
+        // Requests per hour, idle at night (zeros: the transform shifts them), no bounds given.
+        let mut rng = SplitMix64(3);
+        let y: Vec<f64> = (0..24 * 14)
+            .map(|i| if (i % 24) < 7 { 0.0 } else { (200.0 * (1.0 + 0.8 * (rng.uniform() - 0.5))).round() })
+            .collect();
+        for transform in [Transform::Log, Transform::BoxCox] {
+            let t = Transformed { inner: ModelSpec::Auto.build(), transform, bounds: Bounds::default() };
+            let fitted = t.fit(&series(y.clone())).unwrap();
+            let f = fitted.predict(48, &[lv(0.8), lv(0.95)]).unwrap();
+            let lowest = f.intervals[1].lower.iter().chain(&f.point).fold(f64::INFINITY, |a, b| a.min(*b));
+            assert!(lowest >= 0.0, "{transform:?}: {lowest} below the count's zero");
+        }
+        assert_eq!(Fitted { lambda: 0.0, shift: 2.0 }.inverse(f64::NEG_INFINITY), 0.0);
     }
 
     #[test]

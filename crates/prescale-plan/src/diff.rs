@@ -1,6 +1,8 @@
 use chrono::{DateTime, Duration, Utc};
 use prescale_core::{Change, GroupPlan, GroupState, OWNED_PREFIX, ReactivePolicy, ScheduledAction};
 
+use crate::MAX_ACTIONS_PER_GROUP;
+
 /// True for objects prescale created (and so may change or delete).
 pub fn is_owned(name: &str) -> bool {
     name.starts_with(OWNED_PREFIX)
@@ -21,10 +23,13 @@ fn same_policy(a: &ReactivePolicy, b: &ReactivePolicy) -> bool {
 
 /// The changes that make `state` match `plan`, for prescale's own objects only: planned objects
 /// that are missing or differ are put, owned objects the plan no longer has are deleted, and
-/// objects of anyone else are never touched. Deletions come first, so the group never holds more
-/// scheduled actions than the plan plus what others own; alarms are deleted before the policies
-/// they trigger and put after them (an alarm's action is its policy's ARN). An alarm whose policy
-/// is put again is put again too, so its action names the policy as it now is.
+/// objects of anyone else are never touched. Puts come first and deletions after, so a run that
+/// stops part-way (killed, throttled, out of time) leaves the old floors in place rather than
+/// none: only when the new actions and the old would pass Auto Scaling's
+/// [`MAX_ACTIONS_PER_GROUP`] at once do that many stale actions go first, those starting last.
+/// Alarms are put after the policies they trigger and deleted before them (an alarm's action is
+/// its policy's ARN). An alarm whose policy is put again is put again too, so its action names
+/// the policy as it now is.
 pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
     let mut deletes = Vec::new();
     let mut puts = Vec::new();
@@ -62,8 +67,28 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
             puts.push(Change::PutAlarm { new: new.clone(), old: old.cloned() });
         }
     }
-    deletes.extend(puts);
-    deletes
+    // Room for the new actions beside the old: the stale actions that start last make it, the
+    // ones furthest off, whose loss matters least should the run stop before its puts.
+    let added = puts.iter().filter(|c| matches!(c, Change::PutScheduledAction { old: None, .. })).count();
+    let over = (state.scheduled_actions.len() + added).saturating_sub(MAX_ACTIONS_PER_GROUP);
+    let mut first: Vec<Change> = Vec::new();
+    if over > 0 {
+        let mut stale: Vec<usize> =
+            (0..deletes.len()).filter(|&i| matches!(deletes[i], Change::DeleteScheduledAction { .. })).collect();
+        stale.sort_by_key(|&i| match &deletes[i] {
+            Change::DeleteScheduledAction { old } => std::cmp::Reverse(old.start_time),
+            _ => unreachable!("only deletions of scheduled actions were kept"),
+        });
+        let mut early: Vec<usize> = stale.into_iter().take(over).collect();
+        early.sort_unstable();
+        for i in early.into_iter().rev() {
+            first.push(deletes.remove(i));
+        }
+        first.reverse();
+    }
+    first.extend(puts);
+    first.extend(deletes);
+    first
 }
 
 /// The plan's scheduled actions as they can be written at `now`. Auto Scaling refuses a start time
@@ -73,7 +98,8 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
 /// is while the group still has it pending, dropped when the group's bounds already are what it
 /// sets (it ran), and otherwise written to start a minute from now.
 pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> GroupPlan {
-    let soon = now + Duration::minutes(1);
+    // A minute on, in whole seconds (as Auto Scaling keeps start times, and as the files show them).
+    let soon = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now) + Duration::minutes(1);
     let (past, future): (Vec<&ScheduledAction>, Vec<&ScheduledAction>) =
         plan.scheduled_actions.iter().partition(|a| a.start_time < soon);
     let mut actions = Vec::with_capacity(future.len() + 1);
@@ -217,7 +243,8 @@ mod tests {
         }]);
         let state = sink.read_state("g").unwrap();
         let changes = diff(&state, &plan);
-        assert!(matches!(changes[0], Change::DeleteScheduledAction { .. }));
+        // The stale floor goes last, once the new ones are in.
+        assert!(matches!(changes.last(), Some(Change::DeleteScheduledAction { .. })), "{changes:?}");
         assert_eq!(changes.len(), 1 + plan.scheduled_actions.len() + plan.policies.len() + plan.alarms.len());
         sink.apply("g", &changes).unwrap();
         let state = sink.read_state("g").unwrap();
@@ -229,6 +256,54 @@ mod tests {
         let changes = diff(&state, &plan2);
         assert_eq!(changes.len(), 1);
         assert!(matches!(&changes[0], Change::PutScheduledAction { old: Some(_), .. }));
+    }
+
+    #[test]
+    fn stale_actions_go_after_the_new_ones_unless_the_group_would_pass_its_limit() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+        let at = |m: i64, n: u32, name: &str| {
+            ScheduledAction::floor(format!("{OWNED_PREFIX}{name}"), t0 + Duration::minutes(m), n)
+        };
+        let plan = GroupPlan {
+            scheduled_actions: (0..48).map(|i| at(30 * i + 7, 3, &format!("new-{i}"))).collect(),
+            ..plan_group("g", "prod", None, &PlanSettings::default(), t0)
+        };
+        let group = |stale: usize| GroupState {
+            group: "g".into(),
+            bounds: plan.bounds,
+            desired: 1,
+            scheduled_actions: (0..stale).map(|i| at(10 * i as i64, 2, &format!("old-{i:03}"))).collect(),
+            policies: plan.policies.clone(),
+            alarms: plan.alarms.clone(),
+        };
+        let kinds = |c: &[Change]| -> Vec<&'static str> {
+            c.iter()
+                .map(|c| match c {
+                    Change::PutScheduledAction { .. } => "put",
+                    Change::DeleteScheduledAction { .. } => "delete",
+                    _ => "other",
+                })
+                .collect()
+        };
+        // Room for both: every put, then every delete.
+        let changes = diff(&group(20), &plan);
+        assert_eq!(kinds(&changes), [vec!["put"; 48], vec!["delete"; 20]].concat());
+        // 100 old and 48 new would make 148: 23 stale actions go first, the 23 that start last.
+        let state = group(100);
+        let changes = diff(&state, &plan);
+        assert_eq!(kinds(&changes), [vec!["delete"; 23], vec!["put"; 48], vec!["delete"; 77]].concat());
+        let early: Vec<&str> = changes[..23].iter().map(Change::object_name).collect();
+        let latest: Vec<String> = (77..100).map(|i| format!("{OWNED_PREFIX}old-{i:03}")).collect();
+        assert_eq!(early, latest);
+        let mut sink = RecordingSink::new([state]);
+        let report = sink.apply("g", &changes).unwrap();
+        assert!(report.failed.is_empty(), "{:?}", report.failed);
+        assert!(diff(&sink.read_state("g").unwrap(), &plan).is_empty());
+        // Deletions first would have had the same end; puts first without room would not.
+        let mut sink = RecordingSink::new([group(100)]);
+        let mut puts_first = changes.clone();
+        puts_first.sort_by_key(|c| matches!(c, Change::DeleteScheduledAction { .. }));
+        assert!(!sink.apply("g", &puts_first).unwrap().failed.is_empty(), "the recording sink keeps the limit");
     }
 
     #[test]

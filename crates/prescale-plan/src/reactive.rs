@@ -452,6 +452,10 @@ pub(crate) fn reactive(
     let period = s.period_secs.max(1);
     let in_periods = s.in_periods(w);
     let [out_name, in_name] = step_alarm_names(group);
+    // A period without data: never a reason to scale out; for a count (`Sum`, `SampleCount`:
+    // a load balancer publishes no point for a minute without requests) a low one, so the
+    // scale-in alarm counts it as breaching; for an average (CPU) it tells nothing and is skipped.
+    let counted = matches!(statistic, "Sum" | "SampleCount");
     let alarm = |name: String, periods: u32, threshold: f64, comparison: &str, policy: &str| MetricAlarm {
         name,
         namespace: namespace.into(),
@@ -463,6 +467,12 @@ pub(crate) fn reactive(
         threshold,
         comparison: comparison.into(),
         policy: policy.into(),
+        treat_missing_data: match (policy, counted) {
+            (STEP_IN_POLICY, true) => "breaching",
+            (STEP_IN_POLICY, false) => "missing",
+            _ => "notBreaching",
+        }
+        .into(),
     };
     let alarms = vec![
         alarm(out_name, s.out_evaluation_periods, out_threshold, "GreaterThanOrEqualToThreshold", STEP_OUT_POLICY),
@@ -554,6 +564,8 @@ mod tests {
         // The scale-in window covers the 1,200 s warm-up: 20 periods of 60 s, not the configured 15.
         let inn = &alarms[1];
         assert_eq!((inn.threshold, inn.evaluation_periods, inn.comparison.as_str()), (35.0, 20, "LessThanThreshold"));
+        // No CPU data tells nothing: neither alarm acts on it.
+        assert_eq!((out.treat_missing_data.as_str(), inn.treat_missing_data.as_str()), ("notBreaching", "missing"));
         let PolicyKind::StepScaling { steps, adjustment_type, estimated_instance_warmup_secs, .. } = &policies[1].kind
         else {
             panic!("{:?}", policies[1])
@@ -602,6 +614,11 @@ mod tests {
         assert_eq!(alarms[0].dimensions.get("TargetGroup").map(String::as_str), Some("targetgroup/tg/456"));
         assert_eq!(alarms[0].statistic, "Sum");
         assert_eq!((alarms[0].threshold, alarms[1].threshold), (1200.0, 500.0), "per minute, as the target");
+        // A minute without requests publishes no point: it is low load, the scale-in alarm's breach.
+        assert_eq!(
+            (alarms[0].treat_missing_data.as_str(), alarms[1].treat_missing_data.as_str()),
+            ("notBreaching", "breaching")
+        );
         // Over 5-minute periods the Sum alarms count five minutes of requests, and so do the
         // steps' bounds (relative to the threshold); an Average alarm is not scaled.
         let five = ReactiveSettings { step: StepSettings { period_secs: 300, ..alb.step.clone() }, ..alb.clone() };

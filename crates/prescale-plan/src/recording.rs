@@ -31,8 +31,17 @@ impl ActionSink for RecordingSink {
 
     fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError> {
         let state = self.groups.get_mut(group).ok_or_else(|| SinkError::GroupNotFound { group: group.into() })?;
+        let mut report = ApplyReport::default();
         for c in changes {
             match c {
+                // Auto Scaling refuses a new action beyond its limit per group.
+                Change::PutScheduledAction { new, .. }
+                    if state.scheduled_actions.len() >= crate::MAX_ACTIONS_PER_GROUP
+                        && !state.scheduled_actions.iter().any(|a| a.name == new.name) =>
+                {
+                    report.failed.push((c.clone(), "LimitExceeded: too many scheduled actions".into()));
+                    continue;
+                }
                 Change::PutScheduledAction { new, .. } => {
                     state.scheduled_actions.retain(|a| a.name != new.name);
                     state.scheduled_actions.push(new.clone());
@@ -50,8 +59,9 @@ impl ActionSink for RecordingSink {
                 Change::DeleteAlarm { old } => state.alarms.retain(|a| a.name != old.name),
             }
             self.recorded.push((group.to_string(), c.clone()));
+            report.applied.push(c.clone());
         }
         state.scheduled_actions.sort_by(|a, b| a.start_time.cmp(&b.start_time).then(a.name.cmp(&b.name)));
-        Ok(ApplyReport { applied: changes.to_vec(), failed: Vec::new() })
+        Ok(report)
     }
 }

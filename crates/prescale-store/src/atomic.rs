@@ -9,11 +9,39 @@ use crate::StoreError;
 /// directory is synced so the rename survives a power cut. A crash before the rename leaves the
 /// previous file untouched and a `.tmp-<pid>` file, which the next write of the same file removes
 /// once no process of that pid runs on this machine.
+///
+/// A path that names something other than a regular file is not replaced: a symbolic link is
+/// followed and its target written as above (the link stays); a device, pipe or socket
+/// (`/dev/null`, `/dev/stdout`, a FIFO) is written straight into, as a shell redirection would,
+/// since renaming over it would swap the device for a plain file; a directory is refused.
 pub(crate) fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut File) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            resolved = resolve_link(path)?;
+            resolved.as_path()
+        }
+        _ => path,
+    };
+    if let Ok(m) = fs::metadata(path) {
+        if m.is_dir() {
+            return Err(StoreError::Io {
+                action: "cannot replace a directory with a file at",
+                path: path.into(),
+                source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "name a file, not a directory"),
+            });
+        }
+        if !m.is_file() {
+            return write_in_place(path, write);
+        }
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     fs::create_dir_all(dir).map_err(|source| StoreError::Io { action: "cannot create", path: dir.into(), source })?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -42,6 +70,44 @@ pub(crate) fn write_atomic(
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The file a symbolic link points to, through any chain of links; a dangling link gives the
+/// path its last link names, so the write creates it.
+fn resolve_link(path: &Path) -> Result<std::path::PathBuf, StoreError> {
+    let mut at = path.to_path_buf();
+    for _ in 0..40 {
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = fs::read_link(&at).map_err(|source| StoreError::Io {
+                    action: "cannot read the link",
+                    path: at.clone(),
+                    source,
+                })?;
+                at = match at.parent() {
+                    Some(dir) if to.is_relative() => dir.join(to),
+                    _ => to,
+                };
+            }
+            _ => return Ok(at),
+        }
+    }
+    Err(StoreError::Io {
+        action: "cannot follow the links of",
+        path: path.into(),
+        source: std::io::Error::other("more than 40 symbolic links in a row (a loop?)"),
+    })
+}
+
+/// Writes into a device, pipe or socket as it is: no temporary file, no rename.
+fn write_in_place(path: &Path, write: impl FnOnce(&mut File) -> Result<(), StoreError>) -> Result<(), StoreError> {
+    let mut f = fs::OpenOptions::new().write(true).open(path).map_err(|source| StoreError::Io {
+        action: "cannot open for writing",
+        path: path.into(),
+        source,
+    })?;
+    write(&mut f)?;
+    f.flush().map_err(|source| StoreError::Io { action: "cannot write", path: path.into(), source })
 }
 
 /// Writes `bytes` as the store writes its own files, for files outside it (a plan, a sink's state,
@@ -94,4 +160,57 @@ pub(crate) fn write_table(
         w.close().map_err(err)?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_symbolic_link_is_followed_and_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("plan.json");
+        fs::write(&target, b"old").unwrap();
+        let link = dir.path().join("latest.json");
+        std::os::unix::fs::symlink("plan.json", &link).unwrap();
+        write_file_atomic(&link, b"new").unwrap();
+        assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link was replaced");
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        // A dangling link creates the file it names.
+        let dangling = dir.path().join("next.json");
+        std::os::unix::fs::symlink("sub/next-target.json", &dangling).unwrap();
+        write_file_atomic(&dangling, b"x").unwrap();
+        assert_eq!(fs::read(dir.path().join("sub/next-target.json")).unwrap(), b"x");
+        assert!(fs::symlink_metadata(&dangling).unwrap().file_type().is_symlink());
+    }
+
+    #[test]
+    fn a_pipe_is_written_into_not_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+        assert!(made.success());
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::read(fifo).unwrap())
+        };
+        write_file_atomic(&fifo, b"through the pipe").unwrap();
+        // Checked before joining: a reader of a pipe swapped away would wait forever.
+        let m = fs::symlink_metadata(&fifo).unwrap();
+        assert!(!m.is_file(), "the pipe was swapped for a plain file");
+        assert_eq!(reader.join().unwrap(), b"through the pipe");
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left.len(), 1, "no temporary left beside the pipe: {left:?}");
+    }
+
+    #[test]
+    fn a_directory_is_refused_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("out");
+        fs::create_dir(&sub).unwrap();
+        fs::write(sub.join("kept"), b"1").unwrap();
+        let e = write_file_atomic(&sub, b"x").unwrap_err().to_string();
+        assert!(e.contains("directory"), "{e}");
+        assert_eq!(fs::read(sub.join("kept")).unwrap(), b"1");
+    }
 }

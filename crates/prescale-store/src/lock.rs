@@ -41,10 +41,22 @@ pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTake
         })?;
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
+    let mut said = false;
     loop {
         match file.try_lock() {
             Ok(()) => break,
             Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                // Said once a wait is more than a blink, so a run that sits still says on what.
+                if !said && started.elapsed() >= Duration::from_secs(1) {
+                    said = true;
+                    let holder = std::fs::read_to_string(path).unwrap_or_default().trim().to_string();
+                    tracing::warn!(
+                        "waiting up to {} s for another run to release {} ({})",
+                        wait.as_secs(),
+                        path.display(),
+                        if holder.is_empty() { "holder unknown" } else { holder.as_str() }
+                    );
+                }
                 std::thread::sleep(pause);
                 pause = (pause * 2).min(Duration::from_millis(50));
             }
