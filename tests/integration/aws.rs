@@ -769,6 +769,7 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
     let (code, out, err) = silent(&cfg, &["ingest"]);
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(err.contains("GetMetricData failed: no answer in time") && err.contains("timeout_secs"), "{err}");
+    assert!(err.contains("2 attempts of 2 s: [aws] max_attempts and timeout_secs"), "the limits in force: {err}");
     assert!(err.contains("the store is unchanged"), "{err}");
     assert!(!tmp.path().join("store/metrics").exists(), "nothing stored");
     // Two attempts of two seconds, with backoff: nowhere near a hang (a bound, not a benchmark).

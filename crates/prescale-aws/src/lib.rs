@@ -50,8 +50,15 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, RuntimeError> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(RuntimeError)
 }
 
+/// The limits of the clients last configured (seconds per attempt, attempts), for the hint of a
+/// call that got no answer: one run configures its clients once, from one `[aws]` section.
+static LIMITS: std::sync::Mutex<Option<(u64, u32)>> = std::sync::Mutex::new(None);
+
 pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> SdkConfig {
     let attempt = opts.attempt_timeout();
+    if let Ok(mut l) = LIMITS.lock() {
+        *l = Some((attempt.as_secs(), opts.attempts()));
+    }
     // Without these only the connection is bounded: an endpoint that accepts and never answers
     // would hold a nightly run forever.
     let timeouts = TimeoutConfig::builder()
@@ -89,29 +96,41 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
 /// For a call that never got an answer from the service: what happened, and what to check.
 /// Every other call would fail alike (no credentials, no region, an unreachable or silent
 /// endpoint). `None` for an answer (an error the service gave).
-pub(crate) fn no_answer<E, R>(e: &SdkError<E, R>) -> Option<(String, &'static str)>
+pub(crate) fn no_answer<E, R>(e: &SdkError<E, R>) -> Option<(String, String)>
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
     let causes = || chain(e).join(": ").to_lowercase();
     match e {
-        SdkError::TimeoutError(_) => Some((
-            "no answer in time".into(),
-            "the endpoint accepted the call but did not answer ([aws] timeout_secs per attempt, max_attempts \
-             attempts); check the network path to it (AWS_ENDPOINT_URL if set)",
-        )),
+        SdkError::TimeoutError(_) => {
+            let limits = match LIMITS.lock().ok().and_then(|l| *l) {
+                Some((secs, n)) => format!(
+                    "{n} attempt{} of {secs} s: [aws] max_attempts and timeout_secs",
+                    if n == 1 { "" } else { "s" }
+                ),
+                None => "[aws] timeout_secs per attempt, max_attempts attempts".into(),
+            };
+            Some((
+                "no answer in time".into(),
+                format!(
+                    "the endpoint accepted the call but did not answer ({limits}); check the network path to it \
+                     (AWS_ENDPOINT_URL if set)"
+                ),
+            ))
+        }
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("credential") => Some((
             "no AWS credentials were found".into(),
             "set AWS_PROFILE (a profile of ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
-             where an instance or task role applies",
+             where an instance or task role applies"
+                .into(),
         )),
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("region") => {
-            Some(("no AWS region is set".into(), "set [aws] region in the configuration, or AWS_REGION"))
+            Some(("no AWS region is set".into(), "set [aws] region in the configuration, or AWS_REGION".into()))
         }
         SdkError::DispatchFailure(_) => Some((
             format!("the endpoint could not be reached ({})", chain(e).last().map_or("", String::as_str)),
-            "check the network, the region and AWS_ENDPOINT_URL if set",
+            "check the network, the region and AWS_ENDPOINT_URL if set".into(),
         )),
         _ => None,
     }

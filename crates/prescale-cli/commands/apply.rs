@@ -808,14 +808,44 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
     let more =
         if why.len() > shown { format!("\n  … and {} more (see above)", why.len() - shown) } else { String::new() };
     let list = format!("\n  {}{more}", why[..shown].join("\n  "));
+    // A busy or silent service passes; a change it refused for what it is does not, by itself.
+    let refused = results
+        .iter()
+        .flat_map(|r| {
+            r.report.iter().flat_map(|rep| rep.failed.iter().map(|(_, e)| e.as_str())).chain(r.error.as_deref())
+        })
+        .any(|e| !passes(e));
     Some(if execute {
         format!(
-            "{failed} {} failed; the next run converges from what was applied:{list}",
-            if failed == 1 { "change or group" } else { "changes or groups" }
+            "{failed} {} failed; {}:{list}",
+            if failed == 1 { "change or group" } else { "changes or groups" },
+            if refused {
+                "the next run tries again from what was applied, and what the service refused needs its cause (below) \
+                 mended first"
+            } else {
+                "the next run converges from what was applied"
+            }
         )
     } else {
         format!("{failed} {} failed; nothing was changed:{list}", if failed == 1 { "group" } else { "groups" })
     })
+}
+
+/// Whether a failure passes by itself on a later run: the service was busy (throttled, a 5xx),
+/// did not answer, or the change was not attempted after such a failure.
+fn passes(error: &str) -> bool {
+    const TRANSIENT: [&str; 9] = [
+        "Throttl",
+        "RequestLimitExceeded",
+        "Rate exceeded",
+        "ServiceUnavailable",
+        "InternalFailure",
+        "(HTTP 5",
+        "no answer in time",
+        "could not be reached",
+        "not attempted",
+    ];
+    TRANSIENT.iter().any(|t| error.contains(t))
 }
 
 pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
@@ -884,4 +914,19 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         bail!("{}", problems.join("\n"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::passes;
+
+    #[test]
+    fn a_busy_or_silent_service_passes_a_refusal_does_not() {
+        assert!(passes("BatchPutScheduledUpdateGroupAction: Throttling: Rate exceeded (HTTP 400)"));
+        assert!(passes("PutMetricAlarm: no answer in time: the endpoint accepted the call but did not answer"));
+        assert!(passes("not attempted: every call fails alike since DescribePolicies: …"));
+        assert!(passes("PutScalingPolicy: InternalFailure (HTTP 500)"));
+        assert!(!passes("LimitExceeded: too many scheduled actions"));
+        assert!(!passes("PutScalingPolicy: ValidationError: TargetValue must be positive (HTTP 400)"));
+    }
 }

@@ -124,7 +124,9 @@ pub fn evaluate_forecaster(
         }
         let Ok(model) = forecaster.fit(&train) else { continue };
         let Ok(f) = model.predict(h.min(actual.len()), &s.levels) else { continue };
-        let scale = mase_scale(train.values(), cal).max(1e-12);
+        // A training window that never changed has no scale: its origin gets no MASE (nor a
+        // scaled pinball loss) rather than one of 10¹² (shown as "-" when no origin has one).
+        let scale = mase_scale(train.values(), cal);
         fitted.push(model.model_id());
         acc.add(&f, actual.values(), scale, &s.levels);
         runs.push(OriginRun { origin, actual: actual.values()[..f.len()].to_vec(), forecast: f });
@@ -185,9 +187,11 @@ impl Acc {
             k += 1;
         }
         if k > 0 {
-            self.mase.push(ae / k as f64 / scale);
+            if scale > 0.0 && scale.is_finite() {
+                self.mase.push(ae / k as f64 / scale);
+                self.pinball.push(pb / k as f64 / scale);
+            }
             self.smape.push(sm / k as f64);
-            self.pinball.push(pb / k as f64 / scale);
             self.n += k;
         }
     }
@@ -236,5 +240,17 @@ mod tests {
         let med = evaluate("median", &ModelSpec::Median { window_days: 1.0 }, &series, &s).unwrap();
         assert!(med.mase > 0.3, "a flat forecast of a cycle has errors: {med:?}");
         assert!(med.coverage.iter().all(|(_, c)| (0.0..=1.0).contains(c)));
+    }
+
+    #[test]
+    fn a_constant_training_window_has_no_mase_rather_than_a_huge_one() {
+        // Idle (constant) for two weeks, then a step: no origin's training window ever changed.
+        let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+        let v: Vec<f64> = (0..24 * 21).map(|t| if t < 24 * 19 { 5.0 } else { 9.0 }).collect();
+        let s = EvalSettings::default();
+        let sc = evaluate("median", &ModelSpec::Median { window_days: 1.0 }, &Series::new(start, 3600, v).unwrap(), &s)
+            .unwrap();
+        assert!(sc.mase.is_nan() && sc.pinball.is_nan(), "{sc:?}");
+        assert!(sc.smape > 0.0 && sc.wape > 0.0, "the unscaled scores still say it missed: {sc:?}");
     }
 }

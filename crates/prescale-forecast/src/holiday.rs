@@ -446,6 +446,12 @@ impl Forecaster for Holidays {
     }
 
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
+        // The bounds are judged on the history as measured: a weekend divided by its ratio may
+        // pass the metric's maximum without any value having done so (the inner model is built
+        // without that maximum; the forecast is clipped to it once the ratio is put back).
+        let mut bounds_warnings = Vec::new();
+        let clipped = crate::transform::within_bounds(history, &self.bounds, &mut bounds_warnings)?;
+        let history = clipped.as_ref().unwrap_or(history);
         let values = history.values();
         let positive = values.iter().filter(|v| v.is_finite()).all(|v| *v >= 0.0);
         // A step that does not divide the day has no days to compare.
@@ -462,7 +468,8 @@ impl Forecaster for Holidays {
             }
             _ => self.inner.fit(history)?,
         };
-        let mut warnings = inner.warnings();
+        let mut warnings = bounds_warnings;
+        warnings.extend(inner.warnings());
         // Under two weeks the engine fits no weekly season; a weekend ratio is still learnt where
         // two weekends agree (or from one, halfway), and the warning says so.
         if let Some(r) = effect.and_then(|e| e.weekends) {
@@ -539,8 +546,12 @@ impl Forecaster for Holidays {
 impl Rewrite for PutBack {
     /// A holiday's or weekend's load is its factor's share of an ordinary weekday's, and so are
     /// its interval bounds (the engine's intervals are relative to the forecast's size).
+    /// Every step is clipped to the bounds: the inner model was fitted without the maximum.
     fn rewrite(&self, mut f: Forecast) -> Result<Forecast, ForecastError> {
-        let Some(effect) = self.effect else { return Ok(f) };
+        let clip = |f: Forecast| -> Result<Forecast, ForecastError> {
+            if self.bounds == Bounds::default() { Ok(f) } else { Ok(f.map_values(|_, x| self.bounds.clip(x))?) }
+        };
+        let Some(effect) = self.effect else { return clip(f) };
         f.weekend_ratio = effect.weekends.map(|r| r.ratio);
         let factors: Vec<f64> = self
             .days
@@ -549,9 +560,9 @@ impl Rewrite for PutBack {
             .map(|d| effect.factor(d))
             .collect();
         if factors.iter().all(|r| *r == 1.0) {
-            return Ok(f);
+            return clip(f);
         }
-        Ok(f.map_values(|i, x| if factors[i] == 1.0 { x } else { self.bounds.clip(x * factors[i]) })?)
+        Ok(f.map_values(|i, x| self.bounds.clip(x * factors[i]))?)
     }
 }
 
@@ -812,6 +823,49 @@ mod tests {
         assert_eq!(last_day_stands_out(&y, 24, &slots(y.len(), c, &none)), None);
         // Under 15 days there are not two earlier weeks to compare with.
         assert_eq!(last_day_stands_out(&y[7 * 24..], 24, &slots(14 * 24, c, &none)), None);
+    }
+
+    #[test]
+    fn a_weekend_divided_by_its_ratio_may_pass_the_maximum_without_a_warning() {
+        // A CPU at 90 % on weekdays and 45–65 % at weekends (ratio about 0.6): divided by it, the
+        // weekends' 60s read beyond 100, though no value ever passed it.
+        let mut rng = prescale_core::SplitMix64(5);
+        let y: Vec<f64> = (0..21 * 24)
+            .map(|t| if t / 24 % 7 >= 5 { 55.0 + 20.0 * (rng.uniform() - 0.5) } else { 88.0 + 4.0 * rng.uniform() })
+            .collect();
+        assert!(y.iter().all(|v| *v <= 100.0));
+        let y_max_weekend = (0..y.len()).filter(|t| t / 24 % 7 >= 5).map(|t| y[t]).fold(0.0, f64::max);
+        let options = crate::BuildOptions {
+            bounds: Bounds { min: Some(0.0), max: Some(100.0) },
+            weekends: crate::Weekends::Learn { utc_offset_secs: 0 },
+            ..crate::BuildOptions::default()
+        };
+        let start = chrono::DateTime::from_timestamp(MONDAY * DAY, 0).unwrap();
+        let fitted = crate::ModelSpec::Auto
+            .build_with(&options)
+            .fit(&prescale_core::Series::new(start, 3600, y).unwrap())
+            .unwrap();
+        let id = fitted.model_id();
+        let ratio: f64 = id.strip_prefix("weekends(").and_then(|r| r.split(')').next()).unwrap().parse().unwrap();
+        assert!(y_max_weekend / ratio > 100.0, "{id}: the weekends divided stay below 100");
+        assert!(
+            !fitted.warnings().iter().any(|w| w.contains("outside the metric's bounds")),
+            "{:?}",
+            fitted.warnings()
+        );
+        let f = fitted.predict(7 * 24, &[prescale_core::Level::new(0.95).unwrap()]).unwrap();
+        assert!(f.intervals[0].upper.iter().chain(&f.point).all(|v| *v <= 100.0), "clipped to the maximum");
+        // A value that did pass it is still said, once.
+        let mut over = (0..21 * 24).map(|t| if t / 24 % 7 >= 5 { 65.0 } else { 90.0 }).collect::<Vec<f64>>();
+        over[30] = 104.0;
+        let fitted = crate::ModelSpec::Auto
+            .build_with(&options)
+            .fit(&prescale_core::Series::new(start, 3600, over).unwrap())
+            .unwrap();
+        let warnings = fitted.warnings();
+        let said: Vec<&String> = warnings.iter().filter(|w| w.contains("outside the metric's bounds")).collect();
+        assert_eq!(said.len(), 1, "{:?}", fitted.warnings());
+        assert!(said[0].starts_with("1 of 504 values"), "{said:?}");
     }
 
     #[test]

@@ -305,22 +305,27 @@ impl ModelSpec {
             });
         }
         let flags = options.flags.clone().filter(|f| !f.is_empty());
-        let inner = self.build_model(flags.clone());
-        let model: Box<dyn Forecaster> =
-            if options.transform == transform::Transform::None && options.bounds == transform::Bounds::default() {
-                inner
-            } else {
-                Box::new(transform::Transformed { inner, transform: options.transform, bounds: options.bounds })
-            };
         // The engine's models take holidays and weekends as a ratio to an ordinary day, on the
         // untransformed series; ridge takes them (and events, and the day of the week) as its own
         // features; seasonal naive stays the plain baseline.
-        if matches!(self, ModelSpec::Ridge | ModelSpec::SeasonalNaive { .. }) {
-            return model;
-        }
-        let days =
-            holiday::SpecialDays { flags: flags.filter(|f| f.counts().0 > 0), weekends: options.weekends.offset() };
-        if days.flags.is_none() && days.weekends.is_none() {
+        let days = holiday::SpecialDays {
+            flags: flags.clone().filter(|f| f.counts().0 > 0),
+            weekends: options.weekends.offset(),
+        };
+        let special = !matches!(self, ModelSpec::Ridge | ModelSpec::SeasonalNaive { .. })
+            && (days.flags.is_some() || days.weekends.is_some());
+        // Under the special days' wrapper, which checks the bounds on the history as measured and
+        // clips the forecast to them, the inner model sees the history with those days divided by
+        // their ratio: no maximum of the metric holds there, the minimum (a ratio keeps the sign) does.
+        let bounds = if special { transform::Bounds { max: None, ..options.bounds } } else { options.bounds };
+        let inner = self.build_model(flags);
+        let model: Box<dyn Forecaster> =
+            if options.transform == transform::Transform::None && bounds == transform::Bounds::default() {
+                inner
+            } else {
+                Box::new(transform::Transformed { inner, transform: options.transform, bounds })
+            };
+        if !special {
             return model;
         }
         Box::new(holiday::Holidays { inner: model, days, bounds: options.bounds })

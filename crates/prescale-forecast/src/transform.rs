@@ -85,6 +85,41 @@ pub struct Transformed {
     pub bounds: Bounds,
 }
 
+/// The history with values beyond the metric's physical bounds taken to the bound (errors of the
+/// source: a counter reset, a CPU of 104 %), and a warning; `None` when every value is within.
+/// More than half of them outside means the bounds do not fit the metric: an error that says so.
+pub(crate) fn within_bounds(
+    history: &Series,
+    bounds: &Bounds,
+    warnings: &mut Vec<String>,
+) -> Result<Option<Series>, ForecastError> {
+    let outside = history.values().iter().filter(|v| v.is_finite() && bounds.clip(**v) != **v).count();
+    if outside == 0 {
+        return Ok(None);
+    }
+    let finite_count = history.values().iter().filter(|v| v.is_finite()).count();
+    let bounds_text = format!(
+        "{}{}",
+        bounds.min.map(|m| format!(", min {m}")).unwrap_or_default(),
+        bounds.max.map(|m| format!(", max {m}")).unwrap_or_default()
+    );
+    if outside * 2 > finite_count {
+        return Err(ForecastError::BadInput(format!(
+            "{outside} of {finite_count} values of the history lie outside the metric's bounds{bounds_text}: the \
+             bounds do not fit this metric\nhint: check them against its unit (a CPU fraction of 0–1 is not a \
+             percentage; --min/--max, or min/max of its [[groups.metrics]])"
+        )));
+    }
+    warnings.push(format!(
+        "{outside} of {finite_count} values of the history lie outside the metric's bounds{bounds_text}: fitted at \
+         the bound, as the forecast is clipped (check the bounds against the metric's unit)"
+    ));
+    let v = history.values().iter().map(|v| if v.is_finite() { bounds.clip(*v) } else { *v }).collect();
+    Series::new(history.start(), history.step_secs(), v)
+        .map(Some)
+        .map_err(|e| ForecastError::Model(format!("bounds: {e}")))
+}
+
 /// A fitted transform: `T(y) = ((y + shift)^λ − 1) / λ`, or `ln(y + shift)` for `λ = 0`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Fitted {
@@ -161,35 +196,8 @@ impl Forecaster for Transformed {
 
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
         let mut warnings = Vec::new();
-        // Values beyond the metric's physical bounds are errors of the source (a counter reset, a
-        // CPU of 104 %): the models see them at the bound, as the forecast is clipped.
-        let outside = history.values().iter().filter(|v| v.is_finite() && self.bounds.clip(**v) != **v).count();
-        let finite_count = history.values().iter().filter(|v| v.is_finite()).count();
-        let bounds_text = format!(
-            "{}{}",
-            self.bounds.min.map(|m| format!(", min {m}")).unwrap_or_default(),
-            self.bounds.max.map(|m| format!(", max {m}")).unwrap_or_default()
-        );
-        if outside * 2 > finite_count {
-            return Err(ForecastError::BadInput(format!(
-                "{outside} of {finite_count} values of the history lie outside the metric's bounds{bounds_text}: the \
-                 bounds do not fit this metric\nhint: check them against its unit (a CPU fraction of 0–1 is not a \
-                 percentage; --min/--max, or min/max of its [[groups.metrics]])"
-            )));
-        }
-        let clipped;
-        let history = if outside > 0 {
-            warnings.push(format!(
-                "{outside} of {finite_count} values of the history lie outside the metric's bounds{bounds_text}: \
-                 fitted at the bound, as the forecast is clipped (check the bounds against the metric's unit)"
-            ));
-            let v = history.values().iter().map(|v| if v.is_finite() { self.bounds.clip(*v) } else { *v }).collect();
-            clipped = Series::new(history.start(), history.step_secs(), v)
-                .map_err(|e| ForecastError::Model(format!("bounds: {e}")))?;
-            &clipped
-        } else {
-            history
-        };
+        let clipped = within_bounds(history, &self.bounds, &mut warnings)?;
+        let history = clipped.as_ref().unwrap_or(history);
         let finite: Vec<f64> = history.values().iter().copied().filter(|v| v.is_finite()).collect();
         let fitted = match self.transform {
             Transform::None => None,
