@@ -780,3 +780,32 @@ fn a_longer_scale_in_window_skips_the_short_lulls_and_keeps_the_long_ones() {
     // The high load needs 15 instances at the 70 % target (1,000 / 70): held throughout, 15 × 72 h.
     assert!(slow.1 < 15.0 * 72.0, "it still scales in, in the long lulls: {}", slow.1);
 }
+
+#[test]
+fn a_chart_to_dev_stdout_goes_down_the_pipe_or_into_the_file_and_replaces_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let values: Vec<String> = (0..1440).map(|m| format!("{}", 100 + (m / 60) * 10)).collect();
+    let p = trace(tmp.path(), "day.csv", 60, &values);
+    let args = |c: &mut std::process::Command| {
+        c.args(["simulate", "--policies", "reactive", "--chart", "/dev/stdout", "--input"]).arg(&p);
+    };
+    // Down a pipe (the test reads stdout through one): the chart, whole, and the table.
+    let mut c = prescale();
+    args(&mut c);
+    let text = ok(&mut c);
+    assert!(text.contains("reactive") && text.contains("<svg") && text.contains("</svg>"), "{text}");
+    // Into a file the shell opened (`> out.txt`): the file keeps the table, the chart is appended,
+    // and the file is the same file (not renamed over).
+    let out = tmp.path().join("out.txt");
+    std::fs::write(&out, "before\n").unwrap();
+    let file = std::fs::OpenOptions::new().append(true).open(&out).unwrap();
+    let inode = |p: &std::path::Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let before = inode(&out);
+    let mut c = prescale();
+    args(&mut c);
+    let status = c.stdout(file).status().unwrap();
+    assert!(status.success());
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.starts_with("before\n") && written.contains("reactive") && written.contains("<svg"), "{written}");
+    assert_eq!(inode(&out), before, "the file was replaced");
+}

@@ -120,8 +120,9 @@ pub(crate) fn cli_levels(given: &[f64]) -> Result<Vec<Level>> {
 pub(crate) fn context_to_change(g: &Global, execute: bool) -> Result<Ctx> {
     if execute && g.config.is_none() && !Path::new("prescale.toml").exists() {
         bail!(
-            "--execute without a configuration: no --config, no PRESCALE_CONFIG and no ./prescale.toml in {};              nothing was run
-hint: give --config FILE (or PRESCALE_CONFIG) for your groups; `--config demo` applies              the built-in demo's stand-in groups",
+            "--execute without a configuration: no --config, no PRESCALE_CONFIG and no ./prescale.toml in {}; \
+             nothing was run\nhint: give --config FILE (or PRESCALE_CONFIG) for your groups; `--config demo` applies \
+             the built-in demo's stand-in groups",
             std::env::current_dir().map_or_else(|_| "this folder".to_string(), |d| d.display().to_string())
         );
     }

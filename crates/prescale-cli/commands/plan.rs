@@ -200,33 +200,43 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
         let (history, mut damaged) = match store.read(&id) {
             Ok(series) => (Ok(series), None),
-            // No load at all. A group never ingested is planned on its reactive policy alone;
-            // one that holds floors of an earlier plan (a store moved or wiped, a --store that
-            // names another) is left out, or its plan without floors would take them down.
+            // No load at all. A group never ingested is planned on its reactive policy alone (and
+            // its events' own floors); one that holds floors of an earlier plan (a store moved or
+            // wiped, a --store that names another) is left out, or its plan without floors would
+            // take them down: so is one that cannot be read to tell. A store that holds events
+            // of the group still to come is no wiped one: the floors are theirs.
             Err(prescale_store::StoreError::NotFound { .. }) => {
-                let floors = if unreachable {
-                    0
+                let own_events = events.iter().any(|e| e.group() == g.name && e.end() > ctx.now);
+                let floors = if own_events {
+                    Ok(0)
+                } else if unreachable {
+                    Err("the service did not answer for an earlier group".to_string())
                 } else {
-                    match sink.sink().read_state(&g.name) {
-                        Ok(state) => {
+                    sink.sink()
+                        .read_state(&g.name)
+                        .map(|state| {
                             state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).count()
-                        }
-                        Err(e) => {
-                            // The apply that follows cannot reach it either: planned as before.
+                        })
+                        .map_err(|e| {
                             unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
-                            0
-                        }
-                    }
+                            e.to_string().lines().next().unwrap_or_default().to_string()
+                        })
                 };
-                if floors > 0 {
+                let on_it = match floors {
+                    Ok(0) => None,
+                    Ok(n) => Some(format!(
+                        "{n} scheduled action{} of an earlier plan {} on it",
+                        if n == 1 { "" } else { "s" },
+                        if n == 1 { "is" } else { "are" }
+                    )),
+                    Err(why) => Some(format!("the group cannot be read to see whether floors are on it ({why})")),
+                };
+                if let Some(on_it) = on_it {
                     held.push(Held {
                         what: format!(
-                            "{}: its load {id} is not in the store {}, and {floors} scheduled action{} of an earlier \
-                             plan {} on it",
+                            "{}: its load {id} is not in the store {}, and {on_it}",
                             g.name,
-                            ctx.store_dir.display(),
-                            if floors == 1 { "" } else { "s" },
-                            if floors == 1 { "is" } else { "are" }
+                            ctx.store_dir.display()
                         ),
                         why: HeldFor::Missing,
                     });

@@ -47,8 +47,17 @@ pub(crate) fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_p
     Ok(())
 }
 
+/// A stream rather than a file (`/dev/stdout`, a pipe, a device): its name says nothing of its
+/// format, so the extension checks leave it alone.
+fn is_stream(path: &Path) -> bool {
+    path.starts_with("/dev")
+        || path.starts_with("/proc")
+        || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
 pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     if let Some(path) = &args.chart
+        && !is_stream(path)
         && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"))
     {
         bail!(
@@ -58,6 +67,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         );
     }
     if let Some(path) = &args.timeseries
+        && !is_stream(path)
         && !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
     {
         bail!(

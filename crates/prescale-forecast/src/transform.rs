@@ -142,7 +142,9 @@ impl Fitted {
         };
         // The transform is fitted on non-negative histories only; the shift that lets it take
         // their zeros is no licence to go below them.
-        (v - self.shift).max(0.0)
+        let y = v - self.shift;
+        // A NaN stays one (`max` would make it a zero forecast).
+        if y < 0.0 { 0.0 } else { y }
     }
 }
 

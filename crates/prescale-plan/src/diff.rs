@@ -72,6 +72,21 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
     let added = puts.iter().filter(|c| matches!(c, Change::PutScheduledAction { old: None, .. })).count();
     let over = (state.scheduled_actions.len() + added).saturating_sub(MAX_ACTIONS_PER_GROUP);
     let mut first: Vec<Change> = Vec::new();
+    // One action per start time, as the planner keeps its own: a stale one at a new one's second
+    // goes first (were both held at once, Auto Scaling could refuse the new one and run the old).
+    let put_at: std::collections::HashSet<i64> = puts
+        .iter()
+        .filter_map(|c| match c {
+            Change::PutScheduledAction { new, .. } => Some(new.start_time.timestamp()),
+            _ => None,
+        })
+        .collect();
+    let (collide, rest): (Vec<Change>, Vec<Change>) = deletes.into_iter().partition(
+        |c| matches!(c, Change::DeleteScheduledAction { old } if put_at.contains(&old.start_time.timestamp())),
+    );
+    first.extend(collide);
+    let mut deletes = rest;
+    let over = over.saturating_sub(first.len());
     if over > 0 {
         let mut stale: Vec<usize> =
             (0..deletes.len()).filter(|&i| matches!(deletes[i], Change::DeleteScheduledAction { .. })).collect();
@@ -81,10 +96,9 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
         });
         let mut early: Vec<usize> = stale.into_iter().take(over).collect();
         early.sort_unstable();
-        for i in early.into_iter().rev() {
-            first.push(deletes.remove(i));
-        }
-        first.reverse();
+        let mut taken: Vec<Change> = early.into_iter().rev().map(|i| deletes.remove(i)).collect();
+        taken.reverse();
+        first.extend(taken);
     }
     first.extend(puts);
     first.extend(deletes);
@@ -299,6 +313,12 @@ mod tests {
         let report = sink.apply("g", &changes).unwrap();
         assert!(report.failed.is_empty(), "{:?}", report.failed);
         assert!(diff(&sink.read_state("g").unwrap(), &plan).is_empty());
+        // A stale action at a new one's very second goes first: one action per start time.
+        let mut clash = group(3);
+        clash.scheduled_actions[1].start_time = plan.scheduled_actions[5].start_time;
+        let changes = diff(&clash, &plan);
+        assert_eq!(kinds(&changes), [vec!["delete"], vec!["put"; 48], vec!["delete"; 2]].concat());
+        assert_eq!(changes[0].object_name(), format!("{OWNED_PREFIX}old-001"));
         // Deletions first would have had the same end; puts first without room would not.
         let mut sink = RecordingSink::new([group(100)]);
         let mut puts_first = changes.clone();

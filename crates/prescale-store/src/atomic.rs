@@ -10,34 +10,39 @@ use crate::StoreError;
 /// previous file untouched and a `.tmp-<pid>` file, which the next write of the same file removes
 /// once no process of that pid runs on this machine.
 ///
-/// A path that names something other than a regular file is not replaced: a symbolic link is
-/// followed and its target written as above (the link stays); a device, pipe or socket
-/// (`/dev/null`, `/dev/stdout`, a FIFO) is written straight into, as a shell redirection would,
-/// since renaming over it would swap the device for a plain file; a directory is refused.
+/// A path that names something other than a regular file is not replaced: a device or pipe
+/// (`/dev/null`, a FIFO, `/dev/stdout` on a pipe or a terminal) is written straight into, as a
+/// shell redirection would, since renaming over it would swap the device for a plain file; so is
+/// a file reached through a process's open descriptors (`/dev/stdout`, `/dev/fd/N` redirected to
+/// a file: appended to, as the shell's `>>` would, never renamed over); another symbolic link is
+/// followed and its target written as above (the link stays); a directory is refused.
 pub(crate) fn write_atomic(
     path: &Path,
     write: impl FnOnce(&mut File) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let resolved;
-    let path = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => {
-            resolved = resolve_link(path)?;
-            resolved.as_path()
-        }
-        _ => path,
-    };
-    if let Ok(m) = fs::metadata(path) {
-        if m.is_dir() {
+    // What the path leads to, every link followed by the kernel (a `/proc/self/fd/1` included).
+    match fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
             return Err(StoreError::Io {
                 action: "cannot replace a directory with a file at",
                 path: path.into(),
                 source: std::io::Error::new(std::io::ErrorKind::IsADirectory, "name a file, not a directory"),
             });
         }
-        if !m.is_file() {
-            return write_in_place(path, write);
-        }
+        Ok(m) if !m.is_file() => return write_in_place(path, write),
+        _ => {}
     }
+    let resolved;
+    let path = match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => match resolve_link(path)? {
+            Link::Descriptor => return write_in_place(path, write),
+            Link::To(p) => {
+                resolved = p;
+                resolved.as_path()
+            }
+        },
+        _ => path,
+    };
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -72,11 +77,26 @@ pub(crate) fn write_atomic(
     Ok(())
 }
 
-/// The file a symbolic link points to, through any chain of links; a dangling link gives the
-/// path its last link names, so the write creates it.
-fn resolve_link(path: &Path) -> Result<std::path::PathBuf, StoreError> {
+/// Where a chain of symbolic links leads.
+enum Link {
+    /// The path its last link names (a dangling link: the write creates it).
+    To(std::path::PathBuf),
+    /// Through a process's open descriptors (`/proc/…/fd/N`, `/dev/fd/N`): whatever it names is
+    /// that process's, to be written into, never replaced.
+    Descriptor,
+}
+
+/// Follows a chain of symbolic links by hand (at most 40).
+fn resolve_link(path: &Path) -> Result<Link, StoreError> {
+    let through_fd = |p: &Path| {
+        let s = p.to_string_lossy();
+        (s.starts_with("/proc/") && s.contains("/fd/")) || s.starts_with("/dev/fd/")
+    };
     let mut at = path.to_path_buf();
     for _ in 0..40 {
+        if through_fd(&at) {
+            return Ok(Link::Descriptor);
+        }
         match fs::symlink_metadata(&at) {
             Ok(m) if m.file_type().is_symlink() => {
                 let to = fs::read_link(&at).map_err(|source| StoreError::Io {
@@ -89,7 +109,7 @@ fn resolve_link(path: &Path) -> Result<std::path::PathBuf, StoreError> {
                     _ => to,
                 };
             }
-            _ => return Ok(at),
+            _ => return Ok(Link::To(at)),
         }
     }
     Err(StoreError::Io {
@@ -99,9 +119,10 @@ fn resolve_link(path: &Path) -> Result<std::path::PathBuf, StoreError> {
     })
 }
 
-/// Writes into a device, pipe or socket as it is: no temporary file, no rename.
+/// Writes into a device, a pipe or a descriptor's file as it is: no temporary file, no rename;
+/// appended (a file behind `/dev/stdout` keeps what the shell or the run wrote before).
 fn write_in_place(path: &Path, write: impl FnOnce(&mut File) -> Result<(), StoreError>) -> Result<(), StoreError> {
-    let mut f = fs::OpenOptions::new().write(true).open(path).map_err(|source| StoreError::Io {
+    let mut f = fs::OpenOptions::new().append(true).open(path).map_err(|source| StoreError::Io {
         action: "cannot open for writing",
         path: path.into(),
         source,
