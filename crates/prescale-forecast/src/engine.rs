@@ -138,10 +138,10 @@ struct FittedEngine {
     extra: Arc<Vec<Candidate>>,
     errors: Vec<OriginErrors>,
     floor: f64,
-    /// With no backtest origin at all, the history's own robust spread (1.4826 × its median
-    /// absolute deviation): each interval is at least the normal one of that spread, since there
-    /// are no errors to say how far the future may stray.
-    spread: Option<f64>,
+    /// With no backtest origin at all, the history's own spread and its degrees of freedom: each
+    /// interval is at least Student's t one of that spread, since there are no errors to say how
+    /// far the future may stray (see `history_spread`).
+    spread: Option<(f64, f64)>,
     /// Errors are relative to `|forecast| + this` (None: absolute errors).
     relative: Option<f64>,
     /// How far an interval may reach from the point on either side: [`SPAN_REACH`] times the
@@ -486,7 +486,7 @@ impl Forecaster for Engine {
                 }
             })
             .collect();
-        let spread = errors.is_empty().then(|| crate::point::median_and_spread(y).1);
+        let spread = errors.is_empty().then(|| history_spread(y));
         Ok(Box::new(FittedEngine {
             id,
             values: y.to_vec(),
@@ -518,6 +518,23 @@ impl Forecaster for Engine {
             scores,
         }))
     }
+}
+
+/// The spread of a history too short for a backtest, as a prediction interval of one more value
+/// wants it: the robust spread (1.4826 × the median absolute deviation), or under 30 values the
+/// standard deviation where larger (three values' MAD may be a tenth of their range), times
+/// `√(1 + 1/n)`; and its `n − 1` degrees of freedom.
+fn history_spread(y: &[f64]) -> (f64, f64) {
+    let finite: Vec<f64> = y.iter().copied().filter(|v| v.is_finite()).collect();
+    let n = finite.len() as f64;
+    if finite.is_empty() {
+        return (0.0, 1.0);
+    }
+    let (_, robust) = crate::point::median_and_spread(&finite);
+    let mean = finite.iter().sum::<f64>() / n;
+    let sd = if n > 1.0 { (finite.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { 0.0 };
+    let s = if n < 30.0 { robust.max(sd) } else { robust };
+    (s * (1.0 + 1.0 / n).sqrt(), n - 1.0)
 }
 
 impl FittedModel for FittedEngine {
@@ -566,8 +583,9 @@ impl FittedModel for FittedEngine {
             .into_iter()
             .map(|(level, lo, hi)| {
                 let clip = |v: f64| if self.non_negative { v.max(0.0) } else { v };
-                let least =
-                    self.spread.map_or(self.floor, |s| self.floor.max(conformal::gaussian_z(level.value()) * s));
+                let least = self
+                    .spread
+                    .map_or(self.floor, |(s, df)| self.floor.max(conformal::student_t(level.value(), df) * s));
                 // How far below (`lo` ≤ 0) and above (`hi` ≥ 0) the point, in the errors' units.
                 let reach = |p: f64, d: f64| (d.abs() * scale(p)).min(self.reach_cap.max(least)).max(least);
                 Interval {
@@ -601,6 +619,19 @@ mod tests {
 
     fn levels() -> Vec<Level> {
         [0.5, 0.8, 0.95].iter().map(|l| Level::new(*l).unwrap()).collect()
+    }
+
+    #[test]
+    fn three_values_give_an_interval_as_wide_as_three_values_say() {
+        // Their median absolute deviation is 0.21 where they span 2.5: a normal interval of it
+        // held ±0.6 (a review's three rows); a t interval of their deviation, 48 steps ahead, more.
+        let fitted = ModelSpec::Auto.build().fit(&hourly(vec![55.363, 57.669, 55.152])).unwrap();
+        assert!(fitted.warnings().iter().any(|w| w.contains("rough guess")), "{:?}", fitted.warnings());
+        let f = fitted.predict(48, &levels()).unwrap();
+        let (lo, hi) = (f.intervals[2].lower[0], f.intervals[2].upper[0]);
+        assert!(lo < 55.152 - 2.0 && hi > 57.669 + 2.0, "95 %: {lo} .. {hi}");
+        assert!(f.intervals[1].upper[0] < hi && f.intervals[0].upper[0] < f.intervals[1].upper[0], "nested");
+        assert_eq!(super::history_spread(&[5.0; 400]), (0.0, 399.0));
     }
 
     fn check(f: &prescale_core::Forecast, non_negative: bool) {
