@@ -308,9 +308,12 @@ fn transforms_and_bounds_in_forecast_show() {
         let rows = out.lines().skip(1).map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect()).collect();
         (err, rows)
     };
-    let (_, plain) = rows(&[]);
+    let (err, plain) = rows(&[]);
     assert!(plain.iter().any(|r| r[4] > 100.0), "the 99 % interval should reach past 100 unbounded");
-    let (_, bounded) = rows(&["--transform", "box-cox", "--min", "0", "--max", "100"]);
+    // Which is said, with how to clip it; with a maximum it is not.
+    assert!(err.contains("above 100, on a history that never left 0–") && err.contains("--max 100"), "{err}");
+    let (err, bounded) = rows(&["--transform", "box-cox", "--min", "0", "--max", "100"]);
+    assert!(!err.contains("above 100, on a history"), "{err}");
     for r in &bounded {
         // mean, lo80, hi80, lo99, hi99: nested, inside [0, 100].
         assert!(r[3] >= 0.0 && r[3] <= r[1] && r[1] <= r[0] && r[0] <= r[2] && r[2] <= r[4] && r[4] <= 100.0, "{r:?}");

@@ -111,7 +111,26 @@ pub(crate) fn fit_series(
     // What the values themselves say, in the metric's units (a transform's are not).
     let mut warnings = prescale_forecast::history_warnings(history, &options.bounds);
     warnings.extend(fitted.warnings());
+    warnings.extend(percent_hint(history, &f, &options.bounds));
     Ok((f, warnings))
+}
+
+/// A forecast without a maximum whose intervals pass 100 on a history that never left 0–100 and
+/// reached past half of it (a CPU percentage, most likely): said, with how to clip it. Never
+/// assumed: a count may be small too.
+fn percent_hint(history: &Series, f: &Forecast, bounds: &Bounds) -> Option<String> {
+    if bounds.max.is_some() {
+        return None;
+    }
+    let finite = || history.values().iter().copied().filter(|v| v.is_finite());
+    let (lo, hi) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+    let reach = f.intervals.iter().flat_map(|iv| iv.upper.iter().copied()).fold(f64::NEG_INFINITY, f64::max);
+    (lo >= 0.0 && hi <= 100.0 && hi > 50.0 && reach > 100.0).then(|| {
+        format!(
+            "the intervals reach {reach:.0}, above 100, on a history that never left 0–{hi:.0}: if the metric is a \
+             percentage (CPU), say so (--max 100, or max = 100 in its [[groups.metrics]]) and they are clipped there"
+        )
+    })
 }
 
 /// Fits and stores a forecast for every metric of the selected groups. A series that cannot be
