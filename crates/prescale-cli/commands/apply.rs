@@ -634,14 +634,12 @@ pub(crate) fn carry_out(
                 warn!("{group}: {note}");
                 r.notes.insert(0, note.clone());
             }
-        }
-        if run.kind == "apply"
-            && let Some(error) = over_action_limit(&state, &r.changes)
-        {
-            r.error = Some(error);
-            r.changes.clear();
-            results.push(r);
-            continue;
+            if let Some(error) = over_action_limit(&state, &r.changes) {
+                r.error = Some(error);
+                r.changes.clear();
+                results.push(r);
+                continue;
+            }
         }
         if let Some(log) = audit.as_mut()
             && !r.changes.is_empty()

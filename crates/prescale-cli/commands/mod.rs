@@ -118,7 +118,7 @@ pub(crate) fn cli_levels(given: &[f64]) -> Result<Vec<Level>> {
 /// for want of a configuration (a cron job started in a folder without its own would apply the
 /// demo's stand-ins, succeed, and never plan the user's groups). `--config demo` asks for it.
 pub(crate) fn context_to_change(g: &Global, execute: bool) -> Result<Ctx> {
-    if execute && g.config.is_none() && !Path::new("prescale.toml").exists() {
+    if execute && implicit_demo(g) {
         bail!(
             "--execute without a configuration: no --config, no PRESCALE_CONFIG and no ./prescale.toml in {}; \
              nothing was run\nhint: give --config FILE (or PRESCALE_CONFIG) for your groups; `--config demo` applies \
@@ -127,6 +127,12 @@ pub(crate) fn context_to_change(g: &Global, execute: bool) -> Result<Ctx> {
         );
     }
     context(g)
+}
+
+/// The demo runs for want of a configuration: no --config (nor PRESCALE_CONFIG) and no
+/// ./prescale.toml.
+fn implicit_demo(g: &Global) -> bool {
+    g.config.is_none() && !Path::new("prescale.toml").exists()
 }
 
 /// `--config demo`: the built-in demo, asked for by name (a file of that name is read instead).
@@ -141,8 +147,8 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
     let (config, demo) = match &g.config {
         Some(p) if names_the_demo(p) => (Config::demo()?, true),
         Some(p) => (Config::load(p)?, false),
-        None if Path::new("prescale.toml").exists() => (Config::load(Path::new("prescale.toml"))?, false),
-        None => (Config::demo()?, true),
+        None if implicit_demo(g) => (Config::demo()?, true),
+        None => (Config::load(Path::new("prescale.toml"))?, false),
     };
     let store_dir = match &g.store {
         Some(s) => s.clone(),
@@ -154,7 +160,7 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
         None if demo => (crate::demo::demo_now(), false),
         None => (Utc::now(), true),
     };
-    if demo && g.config.is_none() {
+    if implicit_demo(g) {
         // Said at every level: a cron job started in a folder without its configuration would
         // otherwise run the demo, touch nothing of the user's, and succeed.
         warn!(

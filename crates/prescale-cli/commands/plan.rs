@@ -168,6 +168,33 @@ pub(crate) fn held_error(held: &[Held]) -> String {
     )
 }
 
+/// What of an earlier plan is on `group`, for one whose load is missing: its scheduled actions,
+/// or why the group cannot be read to tell (a silent service is asked once: `unreachable`).
+/// `None` when nothing of prescale's is scheduled on it.
+fn floors_in_place(sink: &mut dyn prescale_core::ActionSink, group: &str, unreachable: &mut bool) -> Option<String> {
+    if *unreachable {
+        return Some(
+            "the group cannot be read to see whether floors are on it (the service did not answer for an earlier \
+             group)"
+                .into(),
+        );
+    }
+    match sink.read_state(group) {
+        Ok(state) => match state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).count() {
+            0 => None,
+            1 => Some("1 scheduled action of an earlier plan is on it".into()),
+            n => Some(format!("{n} scheduled actions of an earlier plan are on it")),
+        },
+        Err(e) => {
+            *unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
+            Some(format!(
+                "the group cannot be read to see whether floors are on it ({})",
+                e.to_string().lines().next().unwrap_or_default()
+            ))
+        }
+    }
+}
+
 pub(crate) fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<CapacityPlan> {
     let content = serde_json::to_vec(&groups)?;
     Ok(CapacityPlan { format: PLAN_FORMAT.into(), plan_id: plan_id(ctx.now, &content), created_at: ctx.now, groups })
@@ -207,30 +234,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             // of the group still to come is no wiped one: the floors are theirs.
             Err(prescale_store::StoreError::NotFound { .. }) => {
                 let own_events = events.iter().any(|e| e.group() == g.name && e.end() > ctx.now);
-                let floors = if own_events {
-                    Ok(0)
-                } else if unreachable {
-                    Err("the service did not answer for an earlier group".to_string())
-                } else {
-                    sink.sink()
-                        .read_state(&g.name)
-                        .map(|state| {
-                            state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).count()
-                        })
-                        .map_err(|e| {
-                            unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
-                            e.to_string().lines().next().unwrap_or_default().to_string()
-                        })
-                };
-                let on_it = match floors {
-                    Ok(0) => None,
-                    Ok(n) => Some(format!(
-                        "{n} scheduled action{} of an earlier plan {} on it",
-                        if n == 1 { "" } else { "s" },
-                        if n == 1 { "is" } else { "are" }
-                    )),
-                    Err(why) => Some(format!("the group cannot be read to see whether floors are on it ({why})")),
-                };
+                let on_it = if own_events { None } else { floors_in_place(sink.sink(), &g.name, &mut unreachable) };
                 if let Some(on_it) = on_it {
                     held.push(Held {
                         what: format!(

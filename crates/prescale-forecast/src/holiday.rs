@@ -551,7 +551,7 @@ impl Rewrite for PutBack {
     /// Every step is clipped to the bounds: the inner model was fitted without the maximum.
     fn rewrite(&self, mut f: Forecast) -> Result<Forecast, ForecastError> {
         let clip = |f: Forecast| -> Result<Forecast, ForecastError> {
-            if self.bounds == Bounds::default() { Ok(f) } else { Ok(f.map_values(|_, x| self.bounds.clip(x))?) }
+            if self.bounds.is_none() { Ok(f) } else { Ok(f.map_values(|_, x| self.bounds.clip(x))?) }
         };
         let Some(effect) = self.effect else { return clip(f) };
         f.weekend_ratio = effect.weekends.map(|r| r.ratio);

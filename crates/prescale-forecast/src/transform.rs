@@ -69,7 +69,7 @@ impl Bounds {
         self.max.map_or(v, |m| v.min(m))
     }
 
-    fn is_none(&self) -> bool {
+    pub(crate) fn is_none(&self) -> bool {
         self.min.is_none() && self.max.is_none()
     }
 }

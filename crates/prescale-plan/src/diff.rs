@@ -67,13 +67,11 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
             puts.push(Change::PutAlarm { new: new.clone(), old: old.cloned() });
         }
     }
-    // Room for the new actions beside the old: the stale actions that start last make it, the
-    // ones furthest off, whose loss matters least should the run stop before its puts.
-    let added = puts.iter().filter(|c| matches!(c, Change::PutScheduledAction { old: None, .. })).count();
-    let over = (state.scheduled_actions.len() + added).saturating_sub(MAX_ACTIONS_PER_GROUP);
-    let mut first: Vec<Change> = Vec::new();
-    // One action per start time, as the planner keeps its own: a stale one at a new one's second
-    // goes first (were both held at once, Auto Scaling could refuse the new one and run the old).
+    // Stale actions that go before the puts: one at a new action's very second (one action per
+    // start time, as the planner keeps its own: were both held at once, Auto Scaling could refuse
+    // the new one and run the old), then, where the new actions and the old would pass the limit
+    // at once, as many as make room, those that start last (whose loss matters least should the
+    // run stop before its puts).
     let put_at: std::collections::HashSet<i64> = puts
         .iter()
         .filter_map(|c| match c {
@@ -81,25 +79,21 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
             _ => None,
         })
         .collect();
-    let (collide, rest): (Vec<Change>, Vec<Change>) = deletes.into_iter().partition(
-        |c| matches!(c, Change::DeleteScheduledAction { old } if put_at.contains(&old.start_time.timestamp())),
-    );
-    first.extend(collide);
-    let mut deletes = rest;
-    let over = over.saturating_sub(first.len());
-    if over > 0 {
-        let mut stale: Vec<usize> =
-            (0..deletes.len()).filter(|&i| matches!(deletes[i], Change::DeleteScheduledAction { .. })).collect();
-        stale.sort_by_key(|&i| match &deletes[i] {
-            Change::DeleteScheduledAction { old } => std::cmp::Reverse(old.start_time),
-            _ => unreachable!("only deletions of scheduled actions were kept"),
-        });
-        let mut early: Vec<usize> = stale.into_iter().take(over).collect();
-        early.sort_unstable();
-        let mut taken: Vec<Change> = early.into_iter().rev().map(|i| deletes.remove(i)).collect();
-        taken.reverse();
-        first.extend(taken);
+    fn stale(c: &Change) -> Option<&ScheduledAction> {
+        match c {
+            Change::DeleteScheduledAction { old } => Some(old),
+            _ => None,
+        }
     }
+    let (collide, mut room): (Vec<&ScheduledAction>, Vec<&ScheduledAction>) =
+        deletes.iter().filter_map(stale).partition(|a| put_at.contains(&a.start_time.timestamp()));
+    let added = puts.iter().filter(|c| matches!(c, Change::PutScheduledAction { old: None, .. })).count();
+    let over = (state.scheduled_actions.len() + added).saturating_sub(MAX_ACTIONS_PER_GROUP + collide.len());
+    room.sort_by_key(|a| std::cmp::Reverse(a.start_time));
+    let early: std::collections::HashSet<String> =
+        collide.into_iter().chain(room.into_iter().take(over)).map(|a| a.name.clone()).collect();
+    let (mut first, deletes): (Vec<Change>, Vec<Change>) =
+        deletes.into_iter().partition(|c| stale(c).is_some_and(|a| early.contains(&a.name)));
     first.extend(puts);
     first.extend(deletes);
     first
