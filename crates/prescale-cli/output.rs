@@ -473,7 +473,7 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         let actions: Vec<&Change> = r.changes.iter().filter(|c| !is_policy(c)).collect();
         let cap = limit.unwrap_or(usize::MAX).min(actions.len());
         // A failed change is listed whatever the cap: it is what someone has to look at.
-        let is_failed = |c: &Change| r.report.as_ref().is_some_and(|rep| rep.failed.iter().any(|(f, _)| f == c));
+        let is_failed = |c: &Change| r.report.as_ref().is_some_and(|rep| rep.failed.iter().any(|f| f.change == *c));
         if limit.is_some() {
             listed.extend(actions.iter().enumerate().filter(|(i, c)| *i < cap || is_failed(c)).map(|(_, c)| *c));
         } else {
@@ -482,7 +482,7 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         let shown = listed.len();
         for c in listed {
             let failed =
-                r.report.as_ref().and_then(|rep| rep.failed.iter().find(|(f, _)| f == c).map(|(_, why)| why.clone()));
+                r.report.as_ref().and_then(|rep| rep.failed.iter().find(|f| f.change == *c).map(|f| f.error.clone()));
             match failed {
                 Some(why) => writeln!(out, "  {}  FAILED: {why}", change_line(c))?,
                 None => writeln!(out, "  {}", change_line(c))?,

@@ -9,7 +9,10 @@ use prescale_core::{
     ReactivePolicy, ScheduledAction, SinkError, StepAdjustment,
 };
 
-use crate::{AwsOptions, HttpResponse, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy};
+use crate::{
+    AwsOptions, HttpResponse, Limits, RuntimeError, busy, describe, load_config, no_answer, runtime, to_chrono,
+    to_smithy, transient,
+};
 
 const BATCH: usize = 50;
 
@@ -20,6 +23,7 @@ pub struct AutoScalingSink {
     client: aws_sdk_autoscaling::Client,
     cw: aws_sdk_cloudwatch::Client,
     region: String,
+    limits: Limits,
     /// The first call the service did not answer (timed out or unreachable): later changes are
     /// not attempted, since each would wait as long.
     stalled: std::cell::RefCell<Option<String>>,
@@ -31,20 +35,22 @@ fn names_group(action: &str, group: &str) -> bool {
     action.contains(&format!(":autoScalingGroupName/{group}:policyName/"))
 }
 
-fn api_err<E>(group: &str, operation: &str, e: SdkError<E, HttpResponse>) -> SinkError
-where
-    E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
-{
-    let (group, operation, message) = (group.into(), operation.into(), describe(&e));
-    if no_answer(&e).is_some() {
-        SinkError::Unreachable { group, operation, message, source: Box::new(e) }
-    } else {
-        SinkError::Api { group, operation, message, source: Box::new(e) }
-    }
-}
-
 fn size(v: Option<i32>) -> Option<u32> {
     v.and_then(|x| u32::try_from(x).ok())
+}
+
+/// Why a call failed, for the report: the words, and whether it passes by itself.
+#[derive(Debug, Clone)]
+struct Why {
+    text: String,
+    transient: bool,
+}
+
+impl Why {
+    /// A failure that needs its cause mended.
+    fn refused(text: String) -> Self {
+        Self { text, transient: false }
+    }
 }
 
 /// Records one batch call's outcome per change: applied, or failed with the item's own error (a
@@ -53,21 +59,29 @@ fn size(v: Option<i32>) -> Option<u32> {
 fn record_batch(
     report: &mut ApplyReport,
     chunk: &[&Change],
-    outcome: Result<&[FailedScheduledUpdateGroupActionRequest], String>,
+    outcome: Result<&[FailedScheduledUpdateGroupActionRequest], Why>,
 ) {
     match outcome {
         Ok(failed) => {
             for c in chunk {
                 match failed.iter().find(|f| f.scheduled_action_name() == Some(c.object_name())) {
-                    Some(f) => report.failed.push((
+                    Some(f) => report.fail(
                         (*c).clone(),
                         format!("{}: {}", f.error_code().unwrap_or("error"), f.error_message().unwrap_or("")),
-                    )),
+                        f.error_code().is_some_and(busy),
+                    ),
                     None => report.applied.push((*c).clone()),
                 }
             }
         }
-        Err(msg) => report.failed.extend(chunk.iter().map(|c| ((*c).clone(), msg.clone()))),
+        Err(why) => fail_all(report, chunk, &why),
+    }
+}
+
+/// Records every change of `changes` as failed for the same reason.
+fn fail_all(report: &mut ApplyReport, changes: &[&Change], why: &Why) {
+    for c in changes {
+        report.fail((*c).clone(), why.text.clone(), why.transient);
     }
 }
 
@@ -78,15 +92,31 @@ impl AutoScalingSink {
     /// [`RuntimeError`] when no async runtime can be started.
     pub fn new(opts: &AwsOptions) -> Result<Self, RuntimeError> {
         let rt = runtime()?;
-        let config = load_config(&rt, opts);
+        let (config, limits) = load_config(&rt, opts);
         let region = config.region().map_or_else(|| "(no region)".to_string(), ToString::to_string);
         Ok(Self {
             client: aws_sdk_autoscaling::Client::new(&config),
             cw: aws_sdk_cloudwatch::Client::new(&config),
             rt,
             region,
+            limits,
             stalled: std::cell::RefCell::new(None),
         })
+    }
+
+    /// The error of call `operation` on `group` that stops work on the group: [`SinkError::Unreachable`]
+    /// where the service gave no answer.
+    fn api_err<E>(&self, group: &str, operation: &str, e: SdkError<E, HttpResponse>) -> SinkError
+    where
+        E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
+    {
+        let (group, operation, message) = (group.into(), operation.into(), describe(&e, self.limits));
+        if no_answer(&e, self.limits).is_some() {
+            SinkError::Unreachable { group, operation, message, source: Box::new(e) }
+        } else {
+            let transient = transient(&e, self.limits);
+            SinkError::Api { group, operation, message, transient, source: Box::new(e) }
+        }
     }
 
     /// The failure of call `op`, for the report; a timeout or an unreachable endpoint is
@@ -95,17 +125,20 @@ impl AutoScalingSink {
         &self,
         op: &str,
         e: &SdkError<E, HttpResponse>,
-    ) -> String {
-        let m = format!("{op}: {}", describe(e));
-        if no_answer(e).is_some() {
-            self.stalled.borrow_mut().get_or_insert_with(|| m.clone());
+    ) -> Why {
+        let text = format!("{op}: {}", describe(e, self.limits));
+        if no_answer(e, self.limits).is_some() {
+            self.stalled.borrow_mut().get_or_insert_with(|| text.clone());
         }
-        m
+        Why { text, transient: transient(e, self.limits) }
     }
 
     /// Why a change is not attempted, once the service stopped answering.
-    fn not_attempted(&self) -> Option<String> {
-        self.stalled.borrow().as_ref().map(|first| format!("not attempted: every call fails alike since {first}"))
+    fn not_attempted(&self) -> Option<Why> {
+        self.stalled
+            .borrow()
+            .as_ref()
+            .map(|first| Why { text: format!("not attempted: every call fails alike since {first}"), transient: true })
     }
 
     fn read_actions(&self, group: &str) -> Result<Vec<ScheduledAction>, SinkError> {
@@ -120,7 +153,7 @@ impl AutoScalingSink {
                     .send()
                     .collect::<Result<Vec<_>, _>>(),
             )
-            .map_err(|e| api_err(group, "DescribeScheduledActions", e))?;
+            .map_err(|e| self.api_err(group, "DescribeScheduledActions", e))?;
         Ok(all
             .iter()
             .filter_map(|a| {
@@ -153,7 +186,7 @@ impl AutoScalingSink {
                     .send()
                     .collect::<Result<Vec<_>, _>>(),
             )
-            .map_err(|e| api_err(group, "DescribePolicies", e))?;
+            .map_err(|e| self.api_err(group, "DescribePolicies", e))?;
         for p in &all {
             let Some(name) = p.policy_name() else { continue };
             let policy_type = p.policy_type().unwrap_or("SimpleScaling").to_string();
@@ -204,7 +237,7 @@ impl AutoScalingSink {
     fn put_actions(&self, group: &str, changes: &[&Change], report: &mut ApplyReport) {
         for chunk in changes.chunks(BATCH) {
             if let Some(why) = self.not_attempted() {
-                report.failed.extend(chunk.iter().map(|c| ((*c).clone(), why.clone())));
+                fail_all(report, chunk, &why);
                 continue;
             }
             let mut req = self.client.batch_put_scheduled_update_group_action().auto_scaling_group_name(group);
@@ -234,7 +267,7 @@ impl AutoScalingSink {
     fn delete_actions(&self, group: &str, changes: &[&Change], report: &mut ApplyReport) {
         for chunk in changes.chunks(BATCH) {
             if let Some(why) = self.not_attempted() {
-                report.failed.extend(chunk.iter().map(|c| ((*c).clone(), why.clone())));
+                fail_all(report, chunk, &why);
                 continue;
             }
             let names: Vec<String> = chunk.iter().map(|c| c.object_name().to_string()).collect();
@@ -267,7 +300,7 @@ impl AutoScalingSink {
                     .send()
                     .collect::<Result<Vec<_>, _>>(),
             )
-            .map_err(|e| api_err(group, "DescribeAlarms", e))?;
+            .map_err(|e| self.api_err(group, "DescribeAlarms", e))?;
         for page in &pages {
             for a in page.metric_alarms() {
                 let Some(name) = a.alarm_name() else { continue };
@@ -302,7 +335,7 @@ impl AutoScalingSink {
         Ok(out)
     }
 
-    fn put_alarm(&self, group: &str, a: &MetricAlarm) -> Result<(), String> {
+    fn put_alarm(&self, group: &str, a: &MetricAlarm) -> Result<(), Why> {
         let out = self
             .rt
             .block_on(self.client.describe_policies().auto_scaling_group_name(group).policy_names(&a.policy).send())
@@ -312,7 +345,9 @@ impl AutoScalingSink {
             .iter()
             .find(|p| p.policy_name() == Some(a.policy.as_str()))
             .and_then(|p| p.policy_arn())
-            .ok_or_else(|| format!("alarm {} triggers policy {}, which the group does not hold", a.name, a.policy))?;
+            .ok_or_else(|| {
+                Why::refused(format!("alarm {} triggers policy {}, which the group does not hold", a.name, a.policy))
+            })?;
         let mut req = self
             .cw
             .put_metric_alarm()
@@ -333,14 +368,14 @@ impl AutoScalingSink {
         self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutMetricAlarm", &e))
     }
 
-    fn delete_alarm(&self, name: &str) -> Result<(), String> {
+    fn delete_alarm(&self, name: &str) -> Result<(), Why> {
         self.rt
             .block_on(self.cw.delete_alarms().alarm_names(name).send())
             .map(|_| ())
             .map_err(|e| self.fail("DeleteAlarms", &e))
     }
 
-    fn put_policy(&self, group: &str, p: &ReactivePolicy) -> Result<(), String> {
+    fn put_policy(&self, group: &str, p: &ReactivePolicy) -> Result<(), Why> {
         if let PolicyKind::StepScaling {
             adjustment_type,
             steps,
@@ -379,7 +414,7 @@ impl AutoScalingSink {
             disable_scale_in,
         } = &p.kind
         else {
-            return Err(format!("prescale does not write policies of kind {:?}", p.kind));
+            return Err(Why::refused(format!("prescale does not write policies of kind {:?}", p.kind)));
         };
         let spec = PredefinedMetricSpecification::builder()
             .predefined_metric_type(MetricType::from(metric.as_str()))
@@ -411,7 +446,7 @@ impl ActionSink for AutoScalingSink {
         let out = self
             .rt
             .block_on(self.client.describe_auto_scaling_groups().auto_scaling_group_names(group).send())
-            .map_err(|e| api_err(group, "DescribeAutoScalingGroups", e))?;
+            .map_err(|e| self.api_err(group, "DescribeAutoScalingGroups", e))?;
         let g = out
             .auto_scaling_groups()
             .iter()
@@ -444,7 +479,7 @@ impl ActionSink for AutoScalingSink {
             .send();
         for _ in 0..500 {
             let Some(a) = self.rt.block_on(activities.next()) else { break };
-            let a = a.map_err(|e| api_err(group, "DescribeScalingActivities", e))?;
+            let a = a.map_err(|e| self.api_err(group, "DescribeScalingActivities", e))?;
             let launch = a.description().is_some_and(|d| d.starts_with("Launching"));
             let ok = a.status_code() == Some(&ScalingActivityStatusCode::Successful);
             if let (true, true, Some(start), Some(end)) =
@@ -473,7 +508,7 @@ impl ActionSink for AutoScalingSink {
             match &changes[i] {
                 Change::PutScheduledAction { .. } => self.put_actions(group, &run, &mut report),
                 Change::DeleteScheduledAction { .. } => match held_back(&report) {
-                    Some(why) => report.failed.extend(run.iter().map(|c| ((*c).clone(), why.clone()))),
+                    Some(why) => fail_all(&mut report, &run, &why),
                     None => self.delete_actions(group, &run, &mut report),
                 },
                 Change::PutPolicy { .. }
@@ -482,7 +517,7 @@ impl ActionSink for AutoScalingSink {
                 | Change::DeleteAlarm { .. } => {
                     for c in run {
                         if let Some(why) = self.not_attempted() {
-                            report.failed.push((c.clone(), why));
+                            report.fail(c.clone(), why.text, why.transient);
                             continue;
                         }
                         let r = match c {
@@ -504,7 +539,7 @@ impl ActionSink for AutoScalingSink {
                         };
                         match r {
                             Ok(()) => report.applied.push(c.clone()),
-                            Err(m) => report.failed.push((c.clone(), m)),
+                            Err(why) => report.fail(c.clone(), why.text, why.transient),
                         }
                     }
                 }
@@ -516,14 +551,16 @@ impl ActionSink for AutoScalingSink {
 }
 
 /// Why the stale scheduled actions are kept: some of the plan's own did not go in, and the old
-/// floors are better than none until a run puts the new ones.
-fn held_back(report: &ApplyReport) -> Option<String> {
-    let failed = report.failed.iter().filter(|(c, _)| matches!(c, Change::PutScheduledAction { .. })).count();
-    (failed > 0).then(|| {
-        format!(
-            "not attempted: {failed} of the plan's scheduled actions did not go in, so the ones they replace stay \
-             until a run puts them"
-        )
+/// floors are better than none until a run puts the new ones. They pass when those failures do.
+fn held_back(report: &ApplyReport) -> Option<Why> {
+    let puts: Vec<_> = report.failed.iter().filter(|f| matches!(f.change, Change::PutScheduledAction { .. })).collect();
+    (!puts.is_empty()).then(|| Why {
+        text: format!(
+            "not attempted: {} of the plan's scheduled actions did not go in, so the ones they replace stay until a \
+             run puts them",
+            puts.len()
+        ),
+        transient: puts.iter().all(|f| f.transient),
     })
 }
 
@@ -551,10 +588,13 @@ mod tests {
         let put = Change::PutScheduledAction { new: ScheduledAction::floor("prescale-floor-a", t, 3), old: None };
         let mut report = ApplyReport::default();
         report.applied.push(put.clone());
-        assert_eq!(held_back(&report), None);
-        report.failed.push((put, "Throttling: Rate exceeded".into()));
+        assert!(held_back(&report).is_none());
+        report.fail(put.clone(), "Throttling: Rate exceeded", true);
         let why = held_back(&report).unwrap();
-        assert!(why.contains("1 of the plan's scheduled actions"), "{why}");
+        assert!(why.text.contains("1 of the plan's scheduled actions"), "{why:?}");
+        assert!(why.transient, "held back behind a throttled put: passes when it does");
+        report.fail(put, "ValidationError: MinSize above MaxSize", false);
+        assert!(!held_back(&report).unwrap().transient, "held back behind a refused put: needs it mended");
     }
 
     #[test]

@@ -5,7 +5,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 use chrono::Duration;
 use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
-use crate::{AwsOptions, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy};
+use crate::{AwsOptions, Limits, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy};
 
 /// CloudWatch accepts at most this many queries in one `GetMetricData` request.
 pub const MAX_QUERIES_PER_REQUEST: usize = 500;
@@ -34,6 +34,7 @@ pub struct CloudWatchSource {
     client: aws_sdk_cloudwatch::Client,
     queries: Vec<CloudWatchQuery>,
     region: String,
+    limits: Limits,
 }
 
 impl CloudWatchSource {
@@ -43,10 +44,10 @@ impl CloudWatchSource {
     /// [`RuntimeError`] when no async runtime can be started.
     pub fn new(queries: Vec<CloudWatchQuery>, opts: &AwsOptions) -> Result<Self, RuntimeError> {
         let rt = runtime()?;
-        let config = load_config(&rt, opts);
+        let (config, limits) = load_config(&rt, opts);
         let region = config.region().map_or_else(|| "(no region)".to_string(), ToString::to_string);
         let client = aws_sdk_cloudwatch::Client::new(&config);
-        Ok(Self { rt, client, queries, region })
+        Ok(Self { rt, client, queries, region, limits })
     }
 }
 
@@ -109,13 +110,13 @@ impl MetricSource for CloudWatchSource {
             let pages =
                 self.rt.block_on(request.into_paginator().send().collect::<Result<Vec<_>, _>>()).map_err(|e| {
                     // The SDK's error follows as the cause; the message says what it means and what to do.
-                    let message = match no_answer(&e) {
+                    let message = match no_answer(&e, self.limits) {
                         Some((what, check)) => format!("{what}\nhint: {check}, and retry"),
-                        None if e.as_service_error().is_some_and(|s| s.code().is_none()) => describe(&e),
+                        None if e.as_service_error().is_some_and(|s| s.code().is_none()) => describe(&e, self.limits),
                         None => format!(
                             "{}\nhint: check credentials (the standard AWS chain), the region and permission \
                              cloudwatch:GetMetricData",
-                            describe(&e)
+                            describe(&e, self.limits)
                         ),
                     };
                     SourceError::Api { operation: "GetMetricData".into(), message, source: Box::new(e) }

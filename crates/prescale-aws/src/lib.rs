@@ -50,15 +50,25 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, RuntimeError> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(RuntimeError)
 }
 
-/// The limits of the clients last configured (seconds per attempt, attempts), for the hint of a
-/// call that got no answer: one run configures its clients once, from one `[aws]` section.
-static LIMITS: std::sync::Mutex<Option<(u64, u32)>> = std::sync::Mutex::new(None);
+/// The attempts and the time per attempt a client was configured with, kept beside it for the
+/// hint of a call that got no answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    attempt: std::time::Duration,
+    attempts: u32,
+}
 
-pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> SdkConfig {
-    let attempt = opts.attempt_timeout();
-    if let Ok(mut l) = LIMITS.lock() {
-        *l = Some((attempt.as_secs(), opts.attempts()));
+impl Limits {
+    /// What the hint of a call that got no answer says of the limits in force.
+    fn hint(self) -> String {
+        let (n, secs) = (self.attempts, self.attempt.as_secs());
+        format!("{n} attempt{} of {secs} s: [aws] max_attempts and timeout_secs", if n == 1 { "" } else { "s" })
     }
+}
+
+/// The SDK configuration for `opts`, and the limits it sets.
+pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> (SdkConfig, Limits) {
+    let attempt = opts.attempt_timeout();
     // Without these only the connection is bounded: an endpoint that accepts and never answers
     // would hold a nightly run forever.
     let timeouts = TimeoutConfig::builder()
@@ -73,7 +83,7 @@ pub(crate) fn load_config(rt: &tokio::runtime::Runtime, opts: &AwsOptions) -> Sd
     if let Some(r) = &opts.region {
         loader = loader.region(Region::new(r.clone()));
     }
-    rt.block_on(loader.load())
+    (rt.block_on(loader.load()), Limits { attempt, attempts: opts.attempts() })
 }
 
 /// The HTTP answer behind an SDK error (both SDKs use the same type).
@@ -95,30 +105,23 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
 
 /// For a call that never got an answer from the service: what happened, and what to check.
 /// Every other call would fail alike (no credentials, no region, an unreachable or silent
-/// endpoint). `None` for an answer (an error the service gave).
-pub(crate) fn no_answer<E, R>(e: &SdkError<E, R>) -> Option<(String, String)>
+/// endpoint). `None` for an answer (an error the service gave). `limits` are the client's, named
+/// in the hint of a timeout.
+pub(crate) fn no_answer<E, R>(e: &SdkError<E, R>, limits: Limits) -> Option<(String, String)>
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
     let causes = || chain(e).join(": ").to_lowercase();
     match e {
-        SdkError::TimeoutError(_) => {
-            let limits = match LIMITS.lock().ok().and_then(|l| *l) {
-                Some((secs, n)) => format!(
-                    "{n} attempt{} of {secs} s: [aws] max_attempts and timeout_secs",
-                    if n == 1 { "" } else { "s" }
-                ),
-                None => "[aws] timeout_secs per attempt, max_attempts attempts".into(),
-            };
-            Some((
-                "no answer in time".into(),
-                format!(
-                    "the endpoint accepted the call but did not answer ({limits}); check the network path to it \
-                     (AWS_ENDPOINT_URL if set)"
-                ),
-            ))
-        }
+        SdkError::TimeoutError(_) => Some((
+            "no answer in time".into(),
+            format!(
+                "the endpoint accepted the call but did not answer ({}); check the network path to it \
+                 (AWS_ENDPOINT_URL if set)",
+                limits.hint()
+            ),
+        )),
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("credential") => Some((
             "no AWS credentials were found".into(),
             "set AWS_PROFILE (a profile of ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
@@ -139,11 +142,11 @@ where
 /// What an SDK error means, for people, on one line: a call not answered as [`no_answer`] says;
 /// an error the service gave by its code and message; an answer that is not an AWS one by its
 /// HTTP status (never the SDK's debug dump of the response).
-pub(crate) fn describe<E>(e: &SdkError<E, HttpResponse>) -> String
+pub(crate) fn describe<E>(e: &SdkError<E, HttpResponse>, limits: Limits) -> String
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
-    if let Some((what, check)) = no_answer(e) {
+    if let Some((what, check)) = no_answer(e, limits) {
         return format!("{what}: {check}");
     }
     match e {
@@ -167,10 +170,66 @@ where
     }
 }
 
+/// Whether a call's failure passes by itself: the service did not answer, answered with a server
+/// error, or said it is busy ([`busy`]).
+pub(crate) fn transient<E>(e: &SdkError<E, HttpResponse>, limits: Limits) -> bool
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+{
+    no_answer(e, limits).is_some()
+        || matches!(e, SdkError::ServiceError(se)
+            if se.raw().status().is_server_error() || se.err().code().is_some_and(busy))
+}
+
+/// Whether an AWS error code says the service is busy or the resource is in the middle of another
+/// change: the same call passes later. (Throttling left after the SDK's own retries, Auto Scaling's
+/// contention and activity in progress, a server-side failure.)
+pub(crate) fn busy(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "RequestThrottled"
+            | "RequestThrottledException"
+            | "TooManyRequestsException"
+            | "ResourceContention"
+            | "ScalingActivityInProgress"
+            | "ServiceUnavailable"
+            | "InternalFailure"
+            | "InternalError"
+    )
+}
+
 pub(crate) fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
 }
 
 pub(crate) fn to_smithy(t: chrono::DateTime<chrono::Utc>) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs(t.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{HttpResponse, Limits, SdkError, transient};
+    use aws_sdk_autoscaling::error::ErrorMetadata;
+    use aws_sdk_autoscaling::operation::put_scaling_policy::PutScalingPolicyError;
+    use aws_smithy_types::body::SdkBody;
+
+    fn answer(status: u16, code: &str) -> SdkError<PutScalingPolicyError, HttpResponse> {
+        let err = PutScalingPolicyError::generic(ErrorMetadata::builder().code(code).message("…").build());
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn a_busy_service_passes_by_itself_a_refusal_does_not() {
+        let limits = Limits { attempt: std::time::Duration::from_secs(60), attempts: 5 };
+        assert!(transient(&answer(400, "Throttling"), limits));
+        assert!(transient(&answer(400, "ResourceContention"), limits));
+        assert!(transient(&answer(503, "SomethingNew"), limits), "a server error, whatever its code");
+        assert!(!transient(&answer(400, "ValidationError"), limits));
+        assert!(!transient(&answer(400, "LimitExceeded"), limits), "a limit of the account is not a busy service");
+        assert!(!transient(&answer(403, "AccessDenied"), limits));
+    }
 }

@@ -66,6 +66,9 @@ pub struct GroupApply {
     pub changes: Vec<Change>,
     pub report: Option<ApplyReport>,
     pub error: Option<String>,
+    /// Whether `error` passes by itself (the service was busy or did not answer).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub error_transient: bool,
     /// Things the user should know that are not changes (e.g. a MaxSize a revert cannot restore).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -602,6 +605,7 @@ pub(crate) fn carry_out(
             changes: vec![],
             report: None,
             error: None,
+            error_transient: false,
             notes: vec![],
             unworkable: None,
         };
@@ -610,6 +614,7 @@ pub(crate) fn carry_out(
                 "not attempted: the calls for group {first} failed as every call would (see there); the next run \
                  tries again"
             ));
+            r.error_transient = true;
             results.push(r);
             continue;
         }
@@ -619,6 +624,7 @@ pub(crate) fn carry_out(
                 if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
                     unreachable = Some(group.clone());
                 }
+                r.error_transient = e.is_transient();
                 r.error = Some(e.to_string());
                 results.push(r);
                 continue;
@@ -652,12 +658,16 @@ pub(crate) fn carry_out(
             }
             match sink.sink().apply(group, &r.changes) {
                 Ok(rep) => r.report = Some(rep),
-                Err(e) => r.error = Some(e.to_string()),
+                Err(e) => {
+                    r.error_transient = e.is_transient();
+                    r.error = Some(e.to_string());
+                }
             }
             // The local stand-in keeps its groups in a file: saved before the log says
             // "applied", so a run killed after this group has its changes in both or neither.
             if let Err(e) = sink.save() {
                 r.error = Some(format!("{e:#}"));
+                r.error_transient = false;
                 r.report = None;
             }
             let error = r.error.clone();
@@ -666,7 +676,7 @@ pub(crate) fn carry_out(
                     .applied
                     .iter()
                     .map(|c| (c, "applied", None))
-                    .chain(rep.failed.iter().map(|(c, e)| (c, "failed", Some(e.as_str()))))
+                    .chain(rep.failed.iter().map(|f| (&f.change, "failed", Some(f.error.as_str()))))
                     .collect(),
                 // The group's changes failed as a whole, possibly part-way: the next dry run shows
                 // which of them took effect.
@@ -790,7 +800,9 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
         if let Some(e) = &r.error {
             why.push(format!("{}: {}", r.group, e.lines().next().unwrap_or_default()));
         }
-        if let Some((change, e)) = r.report.as_ref().and_then(|rep| rep.failed.first()) {
+        if let Some(prescale_core::Failed { change, error: e, .. }) =
+            r.report.as_ref().and_then(|rep| rep.failed.first())
+        {
             let n = r.report.as_ref().map_or(0, |rep| rep.failed.len());
             why.push(format!(
                 "{}: {n} change{} failed, the first {} {}: {}",
@@ -807,12 +819,10 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
         if why.len() > shown { format!("\n  … and {} more (see above)", why.len() - shown) } else { String::new() };
     let list = format!("\n  {}{more}", why[..shown].join("\n  "));
     // A busy or silent service passes; a change it refused for what it is does not, by itself.
-    let refused = results
-        .iter()
-        .flat_map(|r| {
-            r.report.iter().flat_map(|rep| rep.failed.iter().map(|(_, e)| e.as_str())).chain(r.error.as_deref())
-        })
-        .any(|e| !passes(e));
+    let refused = results.iter().any(|r| {
+        (r.error.is_some() && !r.error_transient)
+            || r.report.as_ref().is_some_and(|rep| rep.failed.iter().any(|f| !f.transient))
+    });
     Some(if execute {
         format!(
             "{failed} {} failed; {}:{list}",
@@ -827,23 +837,6 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
     } else {
         format!("{failed} {} failed; nothing was changed:{list}", if failed == 1 { "group" } else { "groups" })
     })
-}
-
-/// Whether a failure passes by itself on a later run: the service was busy (throttled, a 5xx),
-/// did not answer, or the change was not attempted after such a failure.
-fn passes(error: &str) -> bool {
-    const TRANSIENT: [&str; 9] = [
-        "Throttl",
-        "RequestLimitExceeded",
-        "Rate exceeded",
-        "ServiceUnavailable",
-        "InternalFailure",
-        "(HTTP 5",
-        "no answer in time",
-        "could not be reached",
-        "not attempted",
-    ];
-    TRANSIENT.iter().any(|t| error.contains(t))
 }
 
 pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
@@ -916,15 +909,48 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::passes;
+    use super::{GroupApply, failed_changes};
+    use prescale_core::{ApplyReport, Change, ScheduledAction};
+
+    fn group(failures: &[(&str, bool)], error: Option<(&str, bool)>) -> GroupApply {
+        let t = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let mut report = ApplyReport::default();
+        let mut changes = vec![];
+        for (i, (why, transient)) in failures.iter().enumerate() {
+            let c = Change::PutScheduledAction {
+                new: ScheduledAction::floor(format!("prescale-floor-{i}"), t, 3),
+                old: None,
+            };
+            changes.push(c.clone());
+            report.fail(c, *why, *transient);
+        }
+        GroupApply {
+            group: "web".into(),
+            sink: "autoscaling".into(),
+            run: "apply",
+            changes,
+            report: error.is_none().then_some(report),
+            error: error.map(|(e, _)| e.to_string()),
+            error_transient: error.is_some_and(|(_, t)| t),
+            notes: vec![],
+            unworkable: None,
+        }
+    }
 
     #[test]
     fn a_busy_or_silent_service_passes_a_refusal_does_not() {
-        assert!(passes("BatchPutScheduledUpdateGroupAction: Throttling: Rate exceeded (HTTP 400)"));
-        assert!(passes("PutMetricAlarm: no answer in time: the endpoint accepted the call but did not answer"));
-        assert!(passes("not attempted: every call fails alike since DescribePolicies: …"));
-        assert!(passes("PutScalingPolicy: InternalFailure (HTTP 500)"));
-        assert!(!passes("LimitExceeded: too many scheduled actions"));
-        assert!(!passes("PutScalingPolicy: ValidationError: TargetValue must be positive (HTTP 400)"));
+        let converges = "the next run converges";
+        let busy = group(&[("Throttling: Rate exceeded (HTTP 400)", true), ("not attempted: …", true)], None);
+        assert!(failed_changes(&[busy], true).unwrap().contains(converges));
+        let silent = group(&[], Some(("DescribeAutoScalingGroups on group \"web\" failed: no answer in time", true)));
+        assert!(failed_changes(&[silent], true).unwrap().contains(converges));
+        // One refusal among busy failures, in any group, needs its cause mended.
+        let refused =
+            group(&[("Throttling", true), ("ValidationError: MinSize above MaxSize (HTTP 400)", false)], None);
+        let message = failed_changes(&[group(&[("Throttling", true)], None), refused], true).unwrap();
+        assert!(message.contains("needs its cause") && !message.contains(converges), "{message}");
+        let missing = group(&[], Some(("Auto Scaling group \"web\" not found", false)));
+        assert!(!failed_changes(&[missing], true).unwrap().contains(converges));
+        assert_eq!(failed_changes(&[group(&[], None)], true), None);
     }
 }

@@ -159,7 +159,27 @@ pub struct ApplyReport {
     /// Changes that took effect.
     pub applied: Vec<Change>,
     /// Changes that did not, with the reason. The next run's diff picks them up again.
-    pub failed: Vec<(Change, String)>,
+    pub failed: Vec<Failed>,
+}
+
+/// A change an [`ActionSink`] did not make, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Failed {
+    /// The change.
+    pub change: Change,
+    /// Why, in the service's words where it gave them.
+    pub error: String,
+    /// Whether it passes by itself: the service was busy (throttled, a server error) or did not
+    /// answer, or the change was not attempted after such a failure. Otherwise what refused the
+    /// change needs its cause mended before a later run can make it.
+    pub transient: bool,
+}
+
+impl ApplyReport {
+    /// Records `change` as failed.
+    pub fn fail(&mut self, change: Change, error: impl Into<String>, transient: bool) {
+        self.failed.push(Failed { change, error: error.into(), transient });
+    }
 }
 
 /// Errors of an [`ActionSink`] that stop it from working on a group at all.
@@ -181,6 +201,8 @@ pub enum SinkError {
         operation: String,
         /// Short description.
         message: String,
+        /// Whether the service was busy (throttled, a server error): a later run may pass.
+        transient: bool,
         /// The SDK's error.
         #[source]
         source: BoxError,
@@ -202,6 +224,18 @@ pub enum SinkError {
     /// Local state could not be read or written (recording sinks).
     #[error("{0}")]
     Local(String),
+}
+
+impl SinkError {
+    /// Whether a later run may pass with nothing mended: the service was busy or did not answer.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Unreachable { .. } => true,
+            Self::Api { transient, .. } => *transient,
+            Self::GroupNotFound { .. } | Self::Local(_) => false,
+        }
+    }
 }
 
 /// Where a plan goes: Auto Scaling itself, or a recorder for dry runs, the demo and tests.

@@ -33,6 +33,8 @@
 
 use prescale_core::Level;
 
+use crate::point::quantile_sorted;
+
 /// Offsets to add to the point forecast, per level: `(level, lower, upper)`, `lower ≤ 0 ≤ upper`.
 pub type Offsets = Vec<(Level, Vec<f64>, Vec<f64>)>;
 
@@ -119,7 +121,7 @@ impl LevelShifts {
             if let Some(c) = self.changes.get(k).filter(|c| !c.is_empty()) {
                 let mut sorted = c.clone();
                 sorted.sort_by(f64::total_cmp);
-                let q = |l: f64| quantile(&sorted, l);
+                let q = |l: f64| quantile_sorted(&sorted, l);
                 last = last.max(tail_quantile(q, level, false));
             }
             out.push(last);
@@ -154,20 +156,7 @@ fn weekday_adjusted(levels: &[f64]) -> Vec<f64> {
 fn finite_median(values: &[f64]) -> f64 {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
     v.sort_by(f64::total_cmp);
-    if v.is_empty() { f64::NAN } else { quantile(&v, 0.5) }
-}
-
-/// The plain `q`-quantile of values sorted ascending (linear interpolation, position `q·(n − 1)`).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        1 => sorted[0],
-        n => {
-            let pos = q.clamp(0.0, 1.0) * (n - 1) as f64;
-            let i = (pos.floor() as usize).min(n - 2);
-            sorted[i] + (sorted[i + 1] - sorted[i]) * (pos - i as f64)
-        }
-    }
+    if v.is_empty() { f64::NAN } else { quantile_sorted(&v, 0.5) }
 }
 
 /// `ln(1/(1 − l))`: the quantile function of the unit exponential.
@@ -268,7 +257,7 @@ pub fn pooled_symmetric(
                 pool.floor * gaussian_z(l) * 1.25
             } else if corrected[i] {
                 let recent = tail_quantile(|x| weighted_quantile(&p, x), l, true);
-                let all = tail_quantile(|x| quantile(&alike, x), l, true);
+                let all = tail_quantile(|x| quantile_sorted(&alike, x), l, true);
                 recent.max(all).hypot(shift_q[i][h / m])
             } else {
                 weighted_quantile(&p, l)
@@ -318,7 +307,7 @@ impl LeftOut {
             .0
             .iter()
             .map(|(own, others)| {
-                let q = quantile(others, level);
+                let q = quantile_sorted(others, level);
                 own.iter().filter(|v| **v > q).count() as f64 / own.len() as f64
             })
             .sum();
@@ -531,7 +520,7 @@ mod tests {
         let n = 1000;
         let weibull = |l: f64| exp_quantile(l).powi(2);
         let body: Vec<f64> = (0..n).map(|i| weibull(((i as f64 + 0.5) / n as f64).min(0.9))).collect();
-        let q = |l: f64| quantile(&body, l);
+        let q = |l: f64| quantile_sorted(&body, l);
         let (q80, q95) = (q(0.8), tail_quantile(q, 0.95, true));
         assert!((q80 / weibull(0.8) - 1.0).abs() < 0.01, "{q80}");
         assert!((q95 / weibull(0.95) - 1.0).abs() < 0.02, "{q95} vs {}", weibull(0.95));
@@ -557,7 +546,7 @@ mod tests {
         let recent_only = pooled_symmetric(&train[..9], 48, &levels, pooling(0.8, true, 0.0), &LevelShifts::default());
         let mut alike: Vec<f64> = train.iter().flat_map(|e| e[..13].iter().map(|v| v.abs())).collect();
         alike.sort_by(f64::total_cmp);
-        assert!(off[1].2[0] >= quantile(&alike, 0.95) - 1e-12);
+        assert!(off[1].2[0] >= quantile_sorted(&alike, 0.95) - 1e-12);
         assert!(off[1].2[0] > 2.0 * recent_only[1].2[0], "{} vs {}", off[1].2[0], recent_only[1].2[0]);
         // The 80 % quantile is still the recency-weighted one: the old window holds 3 % of the weight.
         assert!(off[0].2[0] < 2.0, "{}", off[0].2[0]);
@@ -613,7 +602,7 @@ mod tests {
         assert_eq!(without[0], with[0]);
         let mut c = shifts.changes[0].clone();
         c.sort_by(f64::total_cmp);
-        let s = quantile(&c, 0.95).max(quantile(&c, 0.8) * 20f64.ln() / 5f64.ln());
+        let s = quantile_sorted(&c, 0.95).max(quantile_sorted(&c, 0.8) * 20f64.ln() / 5f64.ln());
         assert!(s > 2.0);
         for (a, b) in with[1].2.iter().zip(&without[1].2) {
             assert!((a - b.hypot(s)).abs() < 1e-12, "{a} vs {b} ⊕ {s}");

@@ -267,7 +267,7 @@ fn incident_bounds(y: &[f64]) -> Option<(f64, f64)> {
         return None;
     }
     v.sort_by(f64::total_cmp);
-    let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+    let q = |p: f64| crate::point::quantile_sorted(&v, p);
     let (low, mid, high) = (q(0.01), q(0.5), q(0.99));
     let floor = mid.abs();
     Some((low - (2.0 * (mid - low)).max(floor), high + (2.0 * (high - mid)).max(floor)))

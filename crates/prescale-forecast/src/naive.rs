@@ -1,6 +1,7 @@
 use prescale_core::{Forecast, Interval, Level, Series};
 use serde::{Deserialize, Serialize};
 
+use crate::point::quantile_sorted;
 use crate::{FittedModel, ForecastError, Forecaster, prepare_history};
 
 /// Season length of [`SeasonalNaive`].
@@ -82,16 +83,6 @@ fn season_name(s: Season) -> &'static str {
         Season::Day => "day",
         Season::Week => "week",
     }
-}
-
-/// Empirical quantile (linear interpolation between order statistics) of sorted data.
-fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
 }
 
 impl FittedModel for FittedNaive {

@@ -91,6 +91,17 @@ pub(crate) fn median(v: &[f64]) -> f64 {
     if s.len() % 2 == 1 { s[m] } else { 0.5 * (s[m - 1] + s[m]) }
 }
 
+/// The `q`-quantile of values sorted ascending, by linear interpolation at position `q·(n − 1)`;
+/// 0 for no values.
+pub(crate) fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let pos = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
+}
+
 /// The upper of the two middle values of a slice (its median when its length is odd), NaN-free
 /// and not empty: a value of the slice itself, for rules that compare against observed levels.
 pub(crate) fn upper_median(v: &[f64]) -> f64 {

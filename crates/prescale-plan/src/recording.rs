@@ -39,7 +39,7 @@ impl ActionSink for RecordingSink {
                     if state.scheduled_actions.len() >= crate::MAX_ACTIONS_PER_GROUP
                         && !state.scheduled_actions.iter().any(|a| a.name == new.name) =>
                 {
-                    report.failed.push((c.clone(), "LimitExceeded: too many scheduled actions".into()));
+                    report.fail(c.clone(), "LimitExceeded: too many scheduled actions", false);
                     continue;
                 }
                 Change::PutScheduledAction { new, .. } => {
