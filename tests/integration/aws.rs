@@ -723,6 +723,8 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
     assert!(text.contains("not found") && err.contains("failed"), "{text}\n{err}");
     // stderr names the group and why, not only "see above": a cron mail may hold stderr alone.
     assert!(err.contains(&format!("\n  {group}: ")) && err.contains("not found"), "{err}");
+    // A missing group does not pass by itself: the error says its cause needs mending.
+    assert!(err.contains("needs its cause") && !err.contains("converges"), "{err}");
     assert!(aws.actions(group).is_empty());
 
     aws.create_group(group, 1, 20);
@@ -934,6 +936,9 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
         audit.iter().filter(|e| e["group"] == second && e["outcome"] == "failed").collect();
     assert_eq!(second_failed.len(), outcome(second, "attempting"), "{audit:?}");
     assert!(second_failed.iter().all(|e| e["error"].as_str().unwrap_or("").starts_with("not attempted")), "{audit:?}");
+    // A silent service passes by itself: every failure says so, and so does the run's closing error.
+    assert!(audit.iter().filter(|e| e["outcome"] == "failed").all(|e| e["transient"] == true), "{audit:?}");
+    assert!(err.contains("the next run converges"), "{err}");
     // One unanswered call of two seconds, not one per batch and policy of each group (a bound,
     // not a benchmark: the eight stalled calls of the two groups would wait 16 s).
     assert!(took < std::time::Duration::from_secs(12), "{took:?}");

@@ -106,6 +106,10 @@ pub(crate) struct AuditEntry<'a> {
     outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    /// With an error: whether it passes by itself (the service was busy or silent), or what it
+    /// refused needs its cause mended first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    transient: Option<bool>,
     /// Guardrail breaches this run was allowed to make (`--allow-guardrail-breach`).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     guardrail_overrides: &'a [String],
@@ -671,16 +675,18 @@ pub(crate) fn carry_out(
                 r.report = None;
             }
             let error = r.error.clone();
-            let outcomes: Vec<(&Change, &'static str, Option<&str>)> = match &r.report {
+            let outcomes: Vec<Outcome> = match &r.report {
                 Some(rep) => rep
                     .applied
                     .iter()
                     .map(|c| (c, "applied", None))
-                    .chain(rep.failed.iter().map(|f| (&f.change, "failed", Some(f.error.as_str()))))
+                    .chain(rep.failed.iter().map(|f| (&f.change, "failed", Some((f.error.as_str(), f.transient)))))
                     .collect(),
                 // The group's changes failed as a whole, possibly part-way: the next dry run shows
                 // which of them took effect.
-                None => r.changes.iter().map(|c| (c, "unknown", error.as_deref())).collect(),
+                None => {
+                    r.changes.iter().map(|c| (c, "unknown", error.as_deref().map(|e| (e, r.error_transient)))).collect()
+                }
             };
             if let Err(e) = log.write(&r.group, &r.sink, outcomes.into_iter()) {
                 log_error = Some(e);
@@ -711,6 +717,10 @@ pub(crate) fn carry_out(
     Ok(results)
 }
 
+/// One change's line of the audit log: the change, its outcome, and with an error whether it is
+/// transient.
+type Outcome<'c> = (&'c Change, &'static str, Option<(&'c str, bool)>);
+
 /// `OUT/audit.jsonl`, open for appending, with what every line of the run shares.
 struct AuditLog<'a> {
     file: std::fs::File,
@@ -732,15 +742,11 @@ impl<'a> AuditLog<'a> {
     }
 
     /// Appends one line per change with its outcome, then syncs.
-    fn write<'c>(
-        &mut self,
-        group: &str,
-        sink: &str,
-        lines: impl Iterator<Item = (&'c Change, &'static str, Option<&'c str>)>,
-    ) -> Result<()> {
+    fn write<'c>(&mut self, group: &str, sink: &str, lines: impl Iterator<Item = Outcome<'c>>) -> Result<()> {
         let at = Utc::now();
         let mut text = String::new();
         for (change, outcome, error) in lines {
+            let (error, transient) = (error.map(|e| e.0), error.map(|e| e.1));
             let entry = AuditEntry {
                 at,
                 as_of: self.as_of,
@@ -755,6 +761,7 @@ impl<'a> AuditLog<'a> {
                 after: change.after(),
                 outcome,
                 error,
+                transient,
                 guardrail_overrides: self.run.overrides,
             };
             text.push_str(&serde_json::to_string(&entry)?);
