@@ -913,10 +913,11 @@ impl Config {
                     }
                     SourceKind::Csv | SourceKind::Parquet if m.file.is_none() => {
                         bail!(
-                            "group {:?} metric {:?}: the {:?} source needs a file",
+                            "group {:?} metric {:?}: [ingest] source = \"{}\" reads each metric from a file: set its \
+                             `file` (a path relative to this configuration's folder)",
                             g.name,
                             m.name,
-                            self.ingest.source
+                            if self.ingest.source == SourceKind::Csv { "csv" } else { "parquet" }
                         )
                     }
                     _ => {}

@@ -140,10 +140,15 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
     right(&mut t, 1);
     writeln!(out, "Ingested into the metric store:\n{t}")?;
     if done.iter().any(|s| s.grid.conflicting > 0) {
+        let first: Vec<String> = done
+            .iter()
+            .filter_map(|s| s.grid.first_conflict.map(|t| format!("{} at {}", s.id, t.format("%Y-%m-%d %H:%M:%S UTC"))))
+            .collect();
         writeln!(
             out,
             "slots disagree: readings of one time slot that differ by more than half the larger one were averaged; \
-             two series written as one source (two hosts, two dimensions) look like this"
+             two series written as one source (two hosts, two dimensions) look like this (the first: {})",
+            first.join(", ")
         )?;
     }
     let averaged: Vec<String> = done.iter().filter(|s| s.grid.aggregated > 0).map(|s| s.id.to_string()).collect();

@@ -162,6 +162,23 @@ fn a_file_that_cannot_be_read_costs_its_series_alone() {
     assert!(err.contains("1 of 3 series could not be stored"), "{err}");
     assert!(text.contains("api-staging/requests") && text.contains("worker-dev/jobs"), "{text}");
     assert_eq!(std::fs::read(&stored).unwrap(), before, "the stored series is unchanged");
+
+    // The store's write lock cannot be taken (here its file cannot be opened): ingest alone fails
+    // with a hint; the nightly job plans from what the store holds.
+    std::fs::write(&cfg_path, &good).unwrap();
+    let lock = tmp.path().join("store/metrics/v1/.write.lock");
+    let _ = std::fs::remove_file(&lock);
+    std::fs::create_dir(&lock).unwrap();
+    let (code, _, err) = ingest();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("nothing was stored; the store is unchanged") && err.contains("can be written"), "{err}");
+    let mut c = prescale();
+    c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z", "nightly"]);
+    let (code, text, err) = run(&mut c);
+    assert_eq!(code, 1, "the series not stored fail the run: {text}\n{err}");
+    assert!(err.contains("going on with what the store holds"), "{err}");
+    assert!(out.join("plan.json").exists() && text.contains("web-prod"), "{text}\n{err}");
+    assert_eq!(std::fs::read(&stored).unwrap(), before, "the stored series is unchanged");
 }
 
 #[test]
@@ -499,10 +516,17 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(err.contains("web-prod/requests: the source's newest sample is from 2026-11-22 23:55 UTC"), "{err}");
     assert!(!out.join("plan.json").exists(), "no plan from stale load");
-    // Rows after now (local time written without an offset?) are said where the source is read.
-    let (_, _, err) =
-        run(prescale().args(["ingest", "--now", "2026-11-22T21:00:00Z", "--out"]).arg(tmp.path().join("early")));
-    assert!(err.contains("web-prod/requests: 34 samples lie after now") && err.contains("time zone right?"), "{err}");
+    // Rows after now (local time written without an offset?) are said where the source is read,
+    // and the series is not stored: shifted stamps would replace good slots.
+    let early = tmp.path().join("early");
+    let (code, _, err) = run(prescale().args(["ingest", "--now", "2026-11-22T21:00:00Z", "--out"]).arg(&early));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("web-prod/requests: not stored, its stored data is unchanged: 34 samples lie after now"),
+        "{err}"
+    );
+    assert!(err.contains("time zone right?"), "{err}");
+    assert!(!early.join("store/metrics/v1/web-prod/requests.parquet").exists(), "{err}");
     // A reader that goes away at once (`prescale nightly | head -1` in a cron job) does not turn
     // the run into a success, nor stop it halfway.
     let mut child = prescale()
@@ -1097,4 +1121,12 @@ fn nightly_quiet_prints_a_line_per_group_for_a_cron_mail() {
     ok(prescale().args(["--config", "demo", "nightly", "-q", "--execute", "--out"]).arg(&out));
     let again = ok(prescale().args(["--config", "demo", "nightly", "-q", "--execute", "--out"]).arg(&out));
     assert_eq!(again.lines().filter(|l| l.ends_with("; no changes")).count(), 3, "{again}");
+    // Groups left out of the plan have their line too (the reason is on stderr as well).
+    let (code, text, err) =
+        run(prescale().args(["--config", "demo", "nightly", "-q", "--now", "2026-11-23T06:00:00Z", "--out"]).arg(&out));
+    assert_eq!(code, 1, "{err}");
+    let held: Vec<&str> =
+        text.lines().filter(|l| l.ends_with("not planned, its floors in place left as they are")).collect();
+    assert_eq!(held.len(), 3, "{text}\n{err}");
+    assert!(held[0].starts_with("web-prod: "), "{text}");
 }

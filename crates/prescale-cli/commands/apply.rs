@@ -868,6 +868,11 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     }
     let (fits, not_fitted) = fit(ctx, &args.filter)?;
     let (plan, held) = make_plan(ctx, &args.filter)?;
+    if args.quiet {
+        for h in &held {
+            writeln!(out, "{}", h.summary_line())?;
+        }
+    }
     let path = ctx.out.join("plan.json");
     // Every group left out (a damaged store file): nothing to write or apply, the floors stay.
     if plan.groups.is_empty() && !held.is_empty() {

@@ -385,10 +385,14 @@ fn read_input_as_of(
         Some(ms) => format!("stamps snapped (every one {} s past a slot, moved back onto it)", ms as f64 / 1000.0),
         None => "off the grid snapped to it".to_string(),
     };
+    let conflicting = format!(
+        "slots whose duplicates disagreed by more than half (two series in one file?{})",
+        r.first_conflict.map(|t| format!(" the first at {}", t.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default()
+    );
     let repairs: Vec<String> = [
         (if kept_phase { 0 } else { r.snapped }, snapped.as_str()),
         (r.duplicates, "duplicates averaged"),
-        (r.conflicting, "slots whose duplicates disagreed by more than half (two series in one file?)"),
+        (r.conflicting, conflicting.as_str()),
         (r.non_finite, "non-finite dropped"),
         (r.out_of_order, "out of order sorted"),
         (r.interpolated, "slots interpolated"),

@@ -108,7 +108,17 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             (Ok(f), _) => fetched.extend(f),
             // A file that cannot be read: that series is named and left as stored, the others go on.
             (Err(e), Some(id)) => {
-                warn!("{id}: not stored, its stored data is unchanged: {}", explain(&anyhow::Error::from(e)));
+                let hint = match &e {
+                    prescale_core::SourceError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                        format!(
+                            "\nhint: a metric's `file` is read relative to the configuration's folder ({}); check \
+                             the name there",
+                            std::fs::canonicalize(&c.base_dir).unwrap_or_else(|_| c.base_dir.clone()).display()
+                        )
+                    }
+                    _ => String::new(),
+                };
+                warn!("{id}: not stored, its stored data is unchanged: {}{hint}", explain(&anyhow::Error::from(e)));
                 failed += 1;
             }
             (Err(e), None) => {
@@ -122,8 +132,24 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         }
     }
     let store = MetricStore::open(&ctx.store_dir)?;
-    // One writer at a time: a manual ingest beside the nightly job would otherwise lose rows.
-    let _lock = store.lock_for_writing(std::time::Duration::from_secs(120))?;
+    // One writer at a time: a manual ingest beside the nightly job would otherwise lose rows. The
+    // nightly job that cannot write goes on from what the store holds (a writer replaces a
+    // series whole, so what it holds is whole).
+    let _lock = match store.lock_for_writing(std::time::Duration::from_secs(120)) {
+        Ok(lock) => lock,
+        Err(e) => {
+            let hint = match &e {
+                prescale_store::StoreError::Busy { .. } => "",
+                _ => "\nhint: check that the store's folder and its .write.lock can be written by this user",
+            };
+            let e = anyhow::Error::from(e).context(format!("nothing was stored; the store is unchanged{hint}"));
+            if !carry_on {
+                return Err(e);
+            }
+            warn!("{}\n(going on with what the store holds)", explain(&e));
+            return Ok((Vec::new(), asked, asked));
+        }
+    };
     let mut done = Vec::new();
     for (id, raw) in fetched {
         if raw.is_empty() {
@@ -143,14 +169,20 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             let ahead =
                 raw.iter().filter(|r| r.value.is_finite() && r.ts > ctx.now + Duration::seconds(period)).count();
             if ahead > 0 {
+                // Not stored: a measurement cannot come from the future, and stamps shifted by a
+                // zone would replace the stored slots they land on with their neighbours' values.
                 warn!(
-                    "{id}: {ahead} sample{} lie after now ({}), the newest at {} ({:.1} h ahead): is the source's time \
-                     zone right? (stamps without an offset are read as UTC)",
+                    "{id}: not stored, its stored data is unchanged: {ahead} sample{} lie after now ({}), the newest \
+                     at {} ({:.1} h ahead)\nhint: is the source's time zone right? Stamps without an offset are read \
+                     as UTC; give them in UTC or with their offset (or a --now after them, for history replayed \
+                     later)",
                     if ahead == 1 { "" } else { "s" },
                     ctx.now.format("%Y-%m-%d %H:%M UTC"),
                     newest.format("%Y-%m-%d %H:%M UTC"),
                     (newest - ctx.now).num_minutes() as f64 / 60.0
                 );
+                failed += 1;
+                continue;
             } else if (ctx.now - newest).num_minutes() > c.trust.max_data_age_mins {
                 warn!(
                     "{id}: the source's newest sample is from {} ({:.1} h before now, over [trust] max_data_age_mins = \

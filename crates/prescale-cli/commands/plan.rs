@@ -111,6 +111,13 @@ pub struct Held {
     why: HeldFor,
 }
 
+impl Held {
+    /// The group's line in `nightly --quiet`: a group not planned is one of its groups too.
+    pub(crate) fn summary_line(&self) -> String {
+        format!("{}; not planned, its floors in place left as they are", self.what)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HeldFor {
     /// The load stopped coming.

@@ -33,6 +33,19 @@ pub enum CoreError {
         /// Actual length.
         got: usize,
     },
+    /// Two successive samples lie more than [`crate::MAX_GAP_DAYS`] apart with nothing between.
+    #[error(
+        "samples at {before} and {after} lie {} days apart with nothing between: a stray stamp (epoch 0, a wrong \
+         year) or two histories in one\nhint: remove the rows on the side of the gap that does not belong (a stored \
+         series on the other side of it can be moved aside to start afresh)",
+        (*after - *before).num_days()
+    )]
+    StrayStamp {
+        /// The sample before the gap.
+        before: chrono::DateTime<chrono::Utc>,
+        /// The sample after it.
+        after: chrono::DateTime<chrono::Utc>,
+    },
     /// An event that cannot be planned.
     #[error("event {name:?}: {reason}")]
     BadEvent {

@@ -20,8 +20,8 @@ pub use plan::{
 };
 pub use rng::SplitMix64;
 pub use series::{
-    Aggregate, Binning, GridPolicy, GridReport, RawSample, Series, coarsened_step, median_spacing_ms, regularize,
-    regularize_as, regularize_binned,
+    Aggregate, Binning, GridPolicy, GridReport, MAX_GAP_DAYS, RawSample, Series, coarsened_step, median_spacing_ms,
+    regularize, regularize_as, regularize_binned,
 };
 pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, Failed, GroupState, Launch, SinkError};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};

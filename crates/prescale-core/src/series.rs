@@ -191,6 +191,9 @@ pub struct GridReport {
     /// like any duplicates, but more likely two series written as one than a repeated reading.
     #[serde(default)]
     pub conflicting: usize,
+    /// The first of the `conflicting` slots, to look at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_conflict: Option<DateTime<Utc>>,
     /// Samples dropped because the value was NaN or infinite.
     pub non_finite: usize,
     /// Samples that arrived out of time order (sorted; reported because a source should not do it).
@@ -323,6 +326,11 @@ pub fn regularize_as(
     regularize_binned(raw, step_secs, policy, aggregate, Binning::for_samples(raw, step_secs))
 }
 
+/// Samples further apart than this, with nothing between them, are not one history: the grid
+/// between them would be empty, and from a stray stamp (epoch 0, a wrong year) millions of slots
+/// long. [`regularize`] refuses them ([`CoreError::StrayStamp`]).
+pub const MAX_GAP_DAYS: i64 = 366;
+
 /// [`regularize_as`] with the samples' [`Binning`] given (by a caller that needs it too, e.g.
 /// for [`Binning::partial_ends`]): it must be `Binning::for_samples(raw, step_secs)`.
 ///
@@ -368,6 +376,12 @@ pub fn regularize_binned(
     }
     report.offset_ms = offset.flatten().filter(|o| *o != 0 && binning == Binning::Nearest);
     slots.sort_by_key(|(slot, _)| *slot);
+    // A grid from a stray stamp (epoch 0, a wrong year) to the rest would hold millions of
+    // empty slots, or not fit in memory at all.
+    if let Some(w) = slots.windows(2).find(|w| (w[1].0 - w[0].0) * step_ms > MAX_GAP_DAYS * 86_400_000) {
+        let at = |slot: i64| Utc.timestamp_millis_opt(slot * step_ms).single().unwrap_or_default();
+        return Err(CoreError::StrayStamp { before: at(w[0].0), after: at(w[1].0) });
+    }
     let first = slots[0].0;
     let last = slots[slots.len() - 1].0;
     let n = (last - first + 1) as usize;
@@ -399,11 +413,16 @@ pub fn regularize_binned(
             let (lo, hi) = (g[0].1, g[g.len() - 1].1);
             if hi - lo > 0.5 * hi.abs().max(lo.abs()) {
                 conflicting += 1;
+                report.first_conflict = report.first_conflict.or(Utc.timestamp_millis_opt(g[0].0).single());
             }
         }
         conflicting
     } else {
-        (0..n).filter(|&i| count[i] > 1 && hi[i] - lo[i] > 0.5 * hi[i].abs().max(lo[i].abs())).count()
+        let disagree: Vec<usize> =
+            (0..n).filter(|&i| count[i] > 1 && hi[i] - lo[i] > 0.5 * hi[i].abs().max(lo[i].abs())).collect();
+        report.first_conflict =
+            disagree.first().and_then(|&i| Utc.timestamp_millis_opt((first + i as i64) * step_ms).single());
+        disagree.len()
     };
     let mut values: Vec<f64> = (0..n)
         .map(|i| match (count[i], aggregate, binning) {
@@ -496,7 +515,26 @@ mod tests {
         let raw = [RawSample::new(t(0), 10.0), RawSample::new(t(0), 100.0), RawSample::new(t(5), 7.0)];
         let (s, r) = regularize(&raw, 300, &GridPolicy::default()).unwrap();
         assert_eq!(s.values(), &[55.0, 7.0]);
-        assert_eq!((r.duplicates, r.conflicting), (1, 1));
+        assert_eq!((r.duplicates, r.conflicting, r.first_conflict), (1, 1, Some(t(0))));
+    }
+
+    #[test]
+    fn a_stray_stamp_far_from_the_rest_is_refused_not_gridded() {
+        let rest: Vec<RawSample> = (0..4).map(|i| RawSample::new(t(5 * i), 1.0)).collect();
+        // Epoch 0 before 2026 would be six million empty slots at 5 minutes; year 1 would not fit
+        // in memory.
+        for stray in ["1970-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "2099-01-01T00:00:00Z"] {
+            let at = DateTime::parse_from_rfc3339(stray).unwrap().to_utc();
+            let mut raw = rest.clone();
+            raw.push(RawSample::new(at, 5.0));
+            let e = regularize(&raw, 300, &GridPolicy::default()).unwrap_err();
+            assert!(matches!(e, CoreError::StrayStamp { .. }), "{stray}: {e}");
+            assert!(e.to_string().contains("days apart") && e.to_string().contains("hint:"), "{e}");
+        }
+        // Up to a year apart is one history with a long gap.
+        let mut raw = rest.clone();
+        raw.push(RawSample::new(t(0) + Duration::days(MAX_GAP_DAYS), 5.0));
+        assert!(regularize(&raw, 300, &GridPolicy::default()).is_ok());
     }
 
     #[test]

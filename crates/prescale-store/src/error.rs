@@ -18,7 +18,7 @@ pub enum StoreError {
         source: std::io::Error,
     },
     /// Parquet encoding or decoding failed.
-    #[error("Parquet error in {path}")]
+    #[error("{path}")]
     Parquet {
         /// The file.
         path: PathBuf,
