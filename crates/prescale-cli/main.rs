@@ -169,6 +169,22 @@ struct ZoneArgs {
     daily_clock: Option<config::DailyClock>,
 }
 
+impl ZoneArgs {
+    /// The flags shape a file's forecasts only: with a group (its configured zone and clock) or a
+    /// load test they would be ignored, so they are refused. (clap's `requires` is not enforced
+    /// across a flattened struct.)
+    fn for_input_only(&self, input: bool) -> anyhow::Result<()> {
+        if !input && (self.time_zone.is_some() || self.daily_clock.is_some()) {
+            anyhow::bail!(
+                "--time-zone and --daily-clock are for --input: a group's forecasts follow its configured time_zone \
+                 and daily_clock (and simulate's load tests are generated in UTC)\nhint: drop them, or set the \
+                 group's time_zone in the configuration"
+            );
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Args)]
 struct ShowArgs {
     /// Group whose latest forecast to show
@@ -415,12 +431,7 @@ struct NightlyArgs {
 #[command(allow_negative_numbers = true)]
 struct SimulateArgs {
     /// The trace: a CSV or Parquet file of `ts,value` (or `timestamp,value`) rows, any regular step
-    #[arg(
-        long,
-        value_name = "FILE",
-        conflicts_with_all = ["group", "scenario"],
-        required_unless_present_any = ["group", "scenario"]
-    )]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["group", "scenario"])]
     input: Option<PathBuf>,
     /// Run a generated load test instead of a trace (see above), or all four
     #[arg(long, value_enum, value_name = "SHAPE", conflicts_with = "group")]
@@ -440,14 +451,14 @@ struct SimulateArgs {
     #[arg(long)]
     min: Option<u32>,
     /// The group's MaxSize [default: the group's max_size; for a file, 10 × the instances the trace's 95th
-    /// percentile needs]
+    /// percentile needs, or its peak needs where the 95th percentile is 0]
     #[arg(long)]
     max: Option<u32>,
     /// Minutes from launch until an instance serves
     #[arg(long, value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1440))]
     boot_mins: u32,
     /// Price of one on-demand instance-hour, for a dollar column [default with --group: the
-    /// group's instance_hour_price, else [cost]'s]
+    /// group's instance_hour_price, else [cost]'s; with --input and --config: [cost]'s]
     #[arg(long, value_name = "DOLLARS")]
     price: Option<f64>,
     /// Share of the instance-hours run on spot, in [0, 1], for a second dollar column (needs

@@ -232,6 +232,60 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     let svg = std::fs::read_to_string(tmp.path().join("gappy.svg")).unwrap();
     assert_eq!(svg.matches(r#"class="held""#).count(), 2, "{svg}");
     assert!(svg.contains("grey on top: 91 min held (missing in the trace)"), "{svg}");
+
+    // An output named as the input would replace the trace: refused, the trace unchanged.
+    let before = std::fs::read(&p).unwrap();
+    let (code, _, err) =
+        run(prescale().args(["simulate", "--policies", "reactive", "--timeseries"]).arg(&p).arg("--input").arg(&p));
+    assert!(code == 2 || code == 1, "{err}");
+    let copy = tmp.path().join("gappy-copy.parquet");
+    std::fs::copy(&path, &copy).unwrap();
+    let copied = std::fs::read(&copy).unwrap();
+    let (code, _, err) = run(prescale()
+        .args(["simulate", "--policies", "reactive", "--timeseries"])
+        .arg(&copy)
+        .arg("--input")
+        .arg(&copy));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is the --input trace itself"), "{err}");
+    assert_eq!(std::fs::read(&copy).unwrap(), copied);
+    assert_eq!(std::fs::read(&p).unwrap(), before);
+    // No trace at all names the three ways to give one.
+    let (code, _, err) = run(prescale().arg("simulate"));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--input FILE") && err.contains("--group NAME") && err.contains("--scenario"), "{err}");
+    // A trace idle 95 % of the time is sized on its peak: not one instance for every policy.
+    let sparse: Vec<String> = (0..1440).map(|m| if m % 100 == 50 { "1000".into() } else { "0".into() }).collect();
+    let p = trace(tmp.path(), "sparse.csv", 60, &sparse);
+    let json = ok(prescale()
+        .args(["simulate", "--format", "json", "--capacity", "100", "--policies", "reactive,oracle", "--input"])
+        .arg(&p));
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["settings"]["max_size"], 150, "10 × the peak's 15 instances at 70 %: {json}");
+    // An export at 5 minutes, then at 1 (CloudWatch keeps older data coarser): said, with what it
+    // means for counts.
+    let start = 1_767_571_200;
+    let mut csv = String::from("ts,value\n");
+    for i in 0..(3 * 288) {
+        csv.push_str(&format!("{},500\n", start + 300 * i));
+    }
+    for i in 0..(2 * 1440) {
+        csv.push_str(&format!("{},100\n", start + 3 * 86_400 + 60 * i));
+    }
+    let mixed = tmp.path().join("mixed.csv");
+    std::fs::write(&mixed, csv).unwrap();
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&mixed));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("are 300 s apart where the file's step is 60 s") && err.contains("5× the others"), "{err}");
+    // Zone flags that would be ignored are refused.
+    let (code, _, err) = run(prescale().args(["simulate", "--scenario", "spike", "--time-zone", "America/New_York"]));
+    assert!(code == 1 && err.contains("--time-zone and --daily-clock are for --input"), "{err}");
+    // A store that is not there is said, and not created by the asking.
+    let nostore = tmp.path().join("nostore");
+    let (code, _, err) = run(prescale().args(["simulate", "--group", "web-prod", "--store"]).arg(&nostore));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no metric store at") && err.contains("prescale ingest --group web-prod"), "{err}");
+    assert!(!nostore.exists());
 }
 
 /// The demand column of the `--timeseries` file a run of `args` and `input` writes to `path`.
@@ -681,7 +735,10 @@ fn spot_share_prices_a_second_dollar_column_and_bad_prices_are_refused() {
             "spot share must be a fraction in [0, 1], got 1.5",
         ),
         (&["--spot-share", "0.5", "--price", "0.1"], "needs the on-demand price and the spot price"),
-        (&["--spot-share", "0.5", "--spot-discount", "0.7"], "--spot-discount needs --price"),
+        (
+            &["--spot-share", "0.5", "--spot-discount", "0.7"],
+            "--spot-discount needs an on-demand price to discount: --price",
+        ),
         (
             &["--price", "0.1", "--spot-discount", "1.2", "--spot-share", "0.5"],
             "--spot-discount 1.2 must be a fraction in [0, 1)",

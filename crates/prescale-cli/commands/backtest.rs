@@ -13,6 +13,7 @@ pub(crate) fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<M
 
 pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     use prescale_forecast::evaluate::{EvalSettings, evaluate_with};
+    args.zone.for_input_only(args.input.is_some())?;
     let settings = EvalSettings {
         origins: usize::from(args.origins),
         horizon: parse_horizon(&args.horizon)?,

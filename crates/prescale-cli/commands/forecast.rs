@@ -306,6 +306,35 @@ pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
     Some(step).filter(|s| *s > 0)
 }
 
+/// A stretch of the file at a coarser step than `step` (its own): the most common multiple `k ≥ 2`
+/// of `step` between successive stamps, when it spans at least six hours and a twentieth of the
+/// file's intervals (an export whose older part CloudWatch keeps at 5 minutes and newer part at
+/// 1). Gaps are of any length; a coarser step repeats one. Returns `(k, intervals, first, last)`.
+fn coarser_stretch(raw: &[RawSample], step: i64) -> Option<(i64, usize, DateTime<Utc>, DateTime<Utc>)> {
+    let mut ts: Vec<i64> = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts.timestamp()).collect();
+    ts.sort_unstable();
+    ts.dedup();
+    let mut by_k: std::collections::BTreeMap<i64, (usize, i64, i64)> = std::collections::BTreeMap::new();
+    for w in ts.windows(2) {
+        let d = w[1] - w[0];
+        if d >= 2 * step && d % step == 0 {
+            let e = by_k.entry(d / step).or_insert((0, w[0], w[1]));
+            e.0 += 1;
+            e.2 = w[1];
+        }
+    }
+    let (k, (n, first, last)) = by_k.into_iter().max_by_key(|(k, (n, ..))| (*n, -k))?;
+    let long = n as i64 * k * step >= 6 * 3600 && n * 20 >= ts.len().saturating_sub(1);
+    long.then(|| {
+        (
+            k,
+            n,
+            DateTime::from_timestamp(first, 0).unwrap_or_default(),
+            DateTime::from_timestamp(last, 0).unwrap_or_default(),
+        )
+    })
+}
+
 /// Reads a CSV or Parquet file of `ts,value` onto its own grid ([`infer_step`]) under ingest's
 /// grid policy (the configuration's `[ingest] grid`, or the default without one), repairing what it
 /// must and saying so.
@@ -342,6 +371,17 @@ fn read_input_as_of(
     }
     let step = infer_step(&raw)
         .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
+    if let Some((k, n, first, last)) = coarser_stretch(&raw, step) {
+        warn!(
+            "{}: {n} of its samples between {} and {} are {} s apart where the file's step is {step} s: the slots \
+             between them are filled as gaps are; if the values are counts per step (a Sum), those are {k}× the \
+             others\nhint: give the file at one step (e.g. the coarser one, its finer rows gathered)",
+            path.display(),
+            first.format("%Y-%m-%d %H:%M UTC"),
+            last.format("%Y-%m-%d %H:%M UTC"),
+            k * step
+        );
+    }
     // Longer gaps than the policy fills stay missing: each command then says what it does with them.
     let (series, report) = regularize(&raw, step, grid).with_context(|| path.display().to_string())?;
     // Rows at the end without a value (NaN, empty): the series ends at its last value, and the
@@ -502,6 +542,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
 }
 
 pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
+    args.zone.for_input_only(false)?;
     let name = args.group.as_deref().context("give --group NAME (a group of the config) or --input FILE")?;
     let g = selected(ctx, &GroupFilter { groups: vec![name.to_string()] })?[0];
     let id = match &args.metric {

@@ -55,6 +55,30 @@ fn is_stream(path: &Path) -> bool {
         || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
+/// The spot price: `--spot-price`, or `--spot-discount` off the on-demand `price` in force.
+fn spot_price(args: &SimulateArgs, price: Option<f64>) -> Result<Option<f64>> {
+    match (args.spot_price, args.spot_discount) {
+        (Some(p), _) => Ok(Some(p)),
+        (None, Some(d)) => match price {
+            // Rounded to a millionth: 0.1 × (1 − 0.7) is 0.030000000000000006 in binary.
+            Some(price) => Ok(Some((price * (1.0 - d) * 1e6).round() / 1e6)),
+            None => bail!(
+                "--spot-discount needs an on-demand price to discount: --price, or with --group or --config the \
+                 configured instance_hour_price"
+            ),
+        },
+        (None, None) => Ok(None),
+    }
+}
+
+/// Whether two paths name one existing file (through links, `./`, `..`).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     if let Some(path) = &args.chart
         && !is_stream(path)
@@ -76,19 +100,26 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             path.display()
         );
     }
-    let spot_price = match (args.spot_price, args.spot_discount) {
-        (Some(p), _) => Some(p),
-        (None, Some(d)) => {
-            if !(0.0..1.0).contains(&d) {
-                bail!("--spot-discount {d} must be a fraction in [0, 1) (0.7: spot costs 30 % of the on-demand price)");
+    args.zone.for_input_only(args.input.is_some())?;
+    // An output written over the trace it replays would lose the trace.
+    if let Some(input) = &args.input {
+        for (flag, out) in [("--timeseries", &args.timeseries), ("--chart", &args.chart)] {
+            if let Some(out) = out
+                && same_file(input, out)
+            {
+                bail!(
+                    "{flag} {} is the --input trace itself: writing it would replace the trace\nhint: name another \
+                     file for {flag}",
+                    out.display()
+                );
             }
-            let Some(price) = args.price else {
-                bail!("--spot-discount needs --price, the on-demand price it discounts");
-            };
-            Some(price * (1.0 - d))
         }
-        (None, None) => None,
-    };
+    }
+    if let Some(d) = args.spot_discount
+        && !(0.0..1.0).contains(&d)
+    {
+        bail!("--spot-discount {d} must be a fraction in [0, 1) (0.7: spot costs 30 % of the on-demand price)");
+    }
     let mut s = prescale_sim::SimSettings {
         capacity_per_instance: args.capacity,
         target_utilization: args.target.unwrap_or(0.7),
@@ -97,7 +128,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         boot_mins: args.boot_mins,
         price_per_hour: args.price,
         spot_share: args.spot_share,
-        spot_price_per_hour: spot_price,
+        spot_price_per_hour: args.spot_price,
         quantile: args.quantile.unwrap_or(0.9),
         quantile_utilization: args.quantile_utilization.or(Some(1.0)),
         point_at_target: args.point_at_target.unwrap_or(false),
@@ -122,6 +153,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.forecast = generated_options(&c);
         }
         step_flags(args, s.target_utilization, &mut s.step)?;
+        s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
         return scenarios(args, &s, &choice.scenarios());
     }
     let mut input_repairs = Vec::new();
@@ -132,6 +164,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             if let Some(c) = &config {
                 s.model = c.forecast.model.clone();
                 s.currency = c.cost.non_dollar_currency();
+                s.price_per_hour = args.price.or(c.cost.instance_hour_price);
             }
             let (series, repairs) = super::forecast::read_input_repaired(path, config.as_ref())?;
             input_repairs = repairs;
@@ -141,13 +174,22 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             let ctx = context(g)?;
             let gc = selected(&ctx, &GroupFilter { groups: vec![name.clone()] })?[0];
             let id = Config::load_id(gc);
+            // Opening a store creates it: a mistyped --store would be left behind, empty.
+            if !ctx.store_dir.is_dir() {
+                bail!(
+                    "no metric store at {}: nothing to replay for group {name}\nhint: run `prescale ingest --group \
+                     {name}` (or `prescale nightly`) first, or give --store the folder that holds it",
+                    ctx.store_dir.display()
+                );
+            }
             let series = MetricStore::open(&ctx.store_dir)?.read(&id).with_context(|| {
                 format!(
                     "no stored load for {id}\nhint: run `prescale ingest --group {name}` (or `prescale nightly`) first"
                 )
             })?;
             let ps = ctx.config.plan_settings(gc)?;
-            s.capacity_per_instance = args.capacity.or(Some(ps.capacity_per_instance));
+            let capacity = args.capacity.unwrap_or(ps.capacity_per_instance);
+            s.capacity_per_instance = Some(capacity);
             s.target_utilization = args.target.unwrap_or(ps.target_utilization);
             s.quantile = args.quantile.unwrap_or(ps.quantile);
             s.quantile_utilization = args.quantile_utilization.or(ps.quantile_utilization);
@@ -165,12 +207,14 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
             // The replay's metric is the load over the serving capacity, not the group's own.
             eprintln!(
-                "note: utilization here is {id} over {} per instance; the plan's target tracking on {} = {} is \
-                 replayed as {:.0} % of it (the group's target_utilization), its step alarms at the same ratio",
-                crate::output::num(ps.capacity_per_instance),
+                "note: utilization here is {id} over {} per instance ({}); the plan's target tracking on {} = {} is \
+                 replayed as {:.0} % of it ({}), its step alarms at the same ratio",
+                crate::output::num(capacity),
+                if args.capacity.is_some() { "--capacity" } else { "the group's capacity_per_instance" },
                 ps.reactive.metric,
                 ps.reactive.target_value,
-                s.target_utilization * 100.0
+                s.target_utilization * 100.0,
+                if args.target.is_some() { "--target" } else { "the group's target_utilization" }
             );
             s.lead_time_mins =
                 args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes().max(0)).unwrap_or(10));
@@ -188,9 +232,13 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.currency = ctx.config.cost.non_dollar_currency();
             (series, id.to_string())
         }
-        (None, None) => bail!("give --input FILE (a CSV or Parquet trace) or --group NAME (a group of the config)"),
+        (None, None) => bail!(
+            "nothing to replay\nhint: give --input FILE (a CSV or Parquet trace of ts,value), --group NAME (a group's \
+             stored load) or --scenario ramp|spike|sustained|scale-down|all (the standard load tests)"
+        ),
     };
     step_flags(args, s.target_utilization, &mut s.step)?;
+    s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
     // Each night's forecast and plan is the long part: said as it happens (-v), and on a terminal
     // as a progress line that the table then replaces.
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -216,6 +264,21 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     let mut report = prescale_sim::simulate_with_progress(&trace, &s, &mut progress)
         .with_context(|| format!("cannot simulate {label}"))?;
     report.trace.input_repairs = input_repairs;
+    // A replay that has its first forecast in its last hours compares the reactive fallbacks, not
+    // the forecasts: said, not refused (the other rows stand).
+    if let Some(first) = report.nights.first().map(|n| n.at)
+        && report.trace.end - first < chrono::Duration::days(1)
+        && s.policies.iter().any(|p| matches!(p, prescale_sim::Policy::Prescale | prescale_sim::Policy::AwsStyle))
+    {
+        warn!(
+            "{label}: the first forecast is at {} and only {:.1} h of the trace follow it: the prescale and aws-style \
+             rows are mostly their reactive fallback\nhint: replay a trace at least a day longer than \
+             --min-history-days ({} days)",
+            first.format("%Y-%m-%d %H:%M UTC"),
+            (report.trace.end - first).num_minutes() as f64 / 60.0,
+            s.min_history_days
+        );
+    }
     if let Some(path) = &args.timeseries {
         write_timeseries(path, &report, &[])?;
     }

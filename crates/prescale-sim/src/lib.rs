@@ -486,7 +486,13 @@ pub fn simulate_with_progress(
             limit: MAX_INSTANCES,
         });
     }
-    let max = s.max_size.unwrap_or_else(|| instances(p95).saturating_mul(10).clamp(s.min_size, MAX_INSTANCES));
+    // A trace idle most of the time (its 95th percentile 0) is sized on its peak instead: ten
+    // times nothing would pin every policy at the minimum.
+    let base = match instances(p95) {
+        0 => instances(peak),
+        n => n,
+    };
+    let max = s.max_size.unwrap_or_else(|| base.saturating_mul(10).clamp(s.min_size, MAX_INSTANCES));
     let bounds = CapacityBounds::new(s.min_size, max).map_err(|_| SimError::BadBounds { min: s.min_size, max })?;
     let settings = Resolved {
         capacity_per_instance: cap,

@@ -47,9 +47,10 @@ fn from_epoch(n: i64) -> Option<DateTime<Utc>> {
 }
 
 /// Parses a timestamp as metric exports write them: RFC 3339 with a zone or offset
-/// (`2026-01-05T10:00:00Z`, `…+01:00`), naive date-times taken as UTC (`2026-01-05 10:00:00`,
-/// `2026-01-05T10:00:00`, fractional seconds allowed), or Unix epoch time: seconds, or milliseconds,
-/// microseconds or nanoseconds as their size says (13, 16 or 19 digits for today's dates).
+/// (`2026-01-05T10:00:00Z`, `…+01:00`, also `+0100` and after a space), naive date-times taken as
+/// UTC (`2026-01-05 10:00:00`, `2026-01-05T10:00:00`, fractional seconds allowed), or Unix epoch
+/// time: seconds (a fraction allowed), or milliseconds, microseconds or nanoseconds as their size
+/// says (13, 16 or 19 digits for today's dates).
 pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
@@ -60,11 +61,29 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
             return Some(Utc.from_utc_datetime(&n));
         }
     }
-    if let Ok(d) = DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%:z") {
-        return Some(d.with_timezone(&Utc));
+    // An offset with or without its colon (`+01:00`, `+0100`, as `date +%z` writes it), after
+    // the time or a space.
+    for fmt in
+        ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"]
+    {
+        if let Ok(d) = DateTime::parse_from_str(s, fmt) {
+            return Some(d.with_timezone(&Utc));
+        }
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         return s.parse::<i64>().ok().and_then(from_epoch);
+    }
+    // Epoch seconds with a fraction (`1766966100.5`).
+    if let Some((secs, frac)) = s.split_once('.')
+        && !secs.is_empty()
+        && secs.len() <= 11
+        && secs.bytes().all(|b| b.is_ascii_digit())
+        && !frac.is_empty()
+        && frac.len() <= 9
+        && frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        let nanos: u32 = format!("{frac:0<9}").parse().ok()?;
+        return Utc.timestamp_opt(secs.parse().ok()?, nanos).single();
     }
     None
 }
@@ -142,7 +161,7 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
         }
         let ts_text = rec.get(ti).unwrap_or("");
         let ts = parse_timestamp(ts_text).ok_or_else(|| {
-            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC) or epoch seconds, milliseconds, microseconds or nanoseconds"))
+            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an offset such as +01:00 or +0100) or epoch seconds (a fraction allowed), milliseconds, microseconds or nanoseconds"))
         })?;
         let v_text = rec.get(vi).unwrap_or("");
         let value = if v_text.is_empty() || v_text.eq_ignore_ascii_case("nan") || v_text.eq_ignore_ascii_case("null") {
@@ -328,10 +347,16 @@ mod tests {
             "1392822000000000",
             "1392822000000000000",
             "2014-02-19T15:00:00.000",
+            "2014-02-19T16:00:00+0100",
+            "2014-02-19 15:00:00+0000",
+            "2014-02-19 10:00:00 -0500",
+            "1392822000.0",
         ] {
             assert_eq!(parse_timestamp(s), Some(want), "{s}");
         }
         assert_eq!(parse_timestamp("19/02/2014"), None);
+        assert_eq!(parse_timestamp("1392822000.25"), Some(want + chrono::Duration::milliseconds(250)));
+        assert_eq!(parse_timestamp("1392822000."), None);
     }
 
     #[test]
