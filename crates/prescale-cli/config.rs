@@ -510,6 +510,10 @@ pub struct MetricConfig {
     /// For CSV/Parquet sources: the file (relative to the config file).
     #[serde(default)]
     pub file: Option<PathBuf>,
+    /// For CSV/Parquet sources: the IANA zone of the file's stamps that carry no offset (an export
+    /// in local time); UTC when unset. Stamps with an offset or `Z` are exact either way.
+    #[serde(default)]
+    pub file_time_zone: Option<String>,
     /// The smallest value the metric can take (forecasts are clipped to it; e.g. 0).
     #[serde(default)]
     pub min: Option<f64>,
@@ -911,6 +915,14 @@ impl Config {
                     SourceKind::Cloudwatch if m.namespace.is_none() || m.metric_name.is_none() => {
                         bail!("group {:?} metric {:?}: CloudWatch needs namespace and metric_name", g.name, m.name)
                     }
+                    SourceKind::Cloudwatch if m.file_time_zone.is_some() => {
+                        bail!(
+                            "group {:?} metric {:?}: file_time_zone is for [ingest] source = \"csv\" or \"parquet\" \
+                             (CloudWatch's stamps are exact)",
+                            g.name,
+                            m.name
+                        )
+                    }
                     SourceKind::Csv | SourceKind::Parquet if m.file.is_none() => {
                         bail!(
                             "group {:?} metric {:?}: [ingest] source = \"{}\" reads each metric from a file: set its \
@@ -921,6 +933,9 @@ impl Config {
                         )
                     }
                     _ => {}
+                }
+                if let Some(z) = &m.file_time_zone {
+                    zone_named(z, &format!("group {:?} metric {:?}: file_time_zone", g.name, m.name))?;
                 }
             }
         }

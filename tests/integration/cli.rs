@@ -205,6 +205,14 @@ fn bad_configuration_is_refused_with_a_reason() {
             ),
             "min must be below max",
         ),
+        (
+            demo.replacen(
+                "file = \"web-prod-requests.csv\"",
+                "file = \"web-prod-requests.csv\"\nfile_time_zone = \"CET+1\"",
+                1,
+            ),
+            "file_time_zone \"CET+1\" is not an IANA time zone name",
+        ),
     ];
     assert_configs_refused(tmp.path(), &cases);
     let (code, _, err) = run(prescale().args(["--config", "/nonexistent/prescale.toml", "plan"]));

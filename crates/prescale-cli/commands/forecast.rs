@@ -361,7 +361,18 @@ fn read_input_as_of(
 ) -> Result<(Series, Vec<String>)> {
     let default = GridPolicy::default();
     let grid = config.map_or(&default, |c| &c.ingest.grid);
-    let mut raw = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+    // The content decides, not the name: a Parquet file starts with `PAR1`.
+    let named_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let mut magic = [0u8; 4];
+    let is_parquet = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+        .is_ok_and(|()| &magic == b"PAR1");
+    if named_parquet && !is_parquet && path.is_file() {
+        warn!("{}: named .parquet but not a Parquet file (no PAR1 at its start): read as CSV", path.display());
+    } else if !named_parquet && is_parquet {
+        warn!("{}: a Parquet file under another name: read as Parquet", path.display());
+    }
+    let mut raw = if is_parquet || (named_parquet && !path.is_file()) {
         prescale_store::read_parquet_samples(path)?
     } else {
         prescale_store::read_csv_samples(path)?
@@ -560,6 +571,11 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).map_err(|e| match e {
         prescale_store::StoreError::NotFound { path, .. } => anyhow::anyhow!(
             "no forecast for {id} (looked for {})\nhint: run `prescale forecast fit` (or `prescale nightly`) first",
+            path.display()
+        ),
+        prescale_store::StoreError::Damaged { path, what } => anyhow::anyhow!(
+            "cannot read the forecast for {id}: {} is damaged: {what}\nhint: move it aside (`mv {0} {0}.damaged`); \
+             `prescale forecast fit --group {name}` (or the next `prescale nightly`) writes it anew",
             path.display()
         ),
         e => anyhow::Error::from(e).context(format!("cannot read the forecast for {id}")),

@@ -10,24 +10,27 @@ pub(crate) type Source = (Option<MetricId>, Box<dyn MetricSource>);
 /// serving them all (`None`: a failed request fails every series).
 pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>> {
     let c = &ctx.config;
-    let files = || -> Vec<(MetricId, PathBuf)> {
+    // Each file with the zone of its stamps that carry no offset (checked with the configuration).
+    let files = || -> Vec<(MetricId, PathBuf, Option<chrono_tz::Tz>)> {
         groups
             .iter()
             .flat_map(|g| {
-                g.metrics
-                    .iter()
-                    .filter_map(move |m| m.file.as_ref().map(|f| (MetricId::new(&g.name, &m.name), c.resolve(f))))
+                g.metrics.iter().filter_map(move |m| {
+                    let zone = m.file_time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+                    m.file.as_ref().map(|f| (MetricId::new(&g.name, &m.name), c.resolve(f), zone))
+                })
             })
             .collect()
     };
     let one = |id: MetricId, src: Box<dyn MetricSource>| (Some(id), src);
     Ok(match c.ingest.source {
-        SourceKind::Csv => {
-            files().into_iter().map(|(id, path)| one(id.clone(), Box::new(CsvSource::new(vec![(id, path)])))).collect()
-        }
+        SourceKind::Csv => files()
+            .into_iter()
+            .map(|(id, path, zone)| one(id.clone(), Box::new(CsvSource::new(vec![(id, path)]).in_zone(zone))))
+            .collect(),
         SourceKind::Parquet => files()
             .into_iter()
-            .map(|(id, path)| one(id.clone(), Box::new(ParquetSource::new(vec![(id, path)]))))
+            .map(|(id, path, zone)| one(id.clone(), Box::new(ParquetSource::new(vec![(id, path)]).in_zone(zone))))
             .collect(),
         SourceKind::Cloudwatch => {
             let queries = groups

@@ -141,7 +141,7 @@ pub(crate) fn held_error(held: &[Held]) -> String {
     let mut hints = Vec::new();
     if count(HeldFor::Damaged) > 0 {
         hints.push(
-            "move the damaged file aside (the warning names it), then `prescale ingest` and `prescale forecast fit` \
+            "move the damaged file aside (named above), then `prescale ingest` and `prescale forecast fit` \
              rebuild it",
         );
     }

@@ -55,6 +55,24 @@ fn is_stream(path: &Path) -> bool {
         || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
+/// A trace whose peak is a thousand times its 95th percentile or more holds a glitch more likely
+/// than load (a counter reset, a unit slip): replayed as load all the same, and said, since every
+/// policy's shortfall at that minute is then about the glitch.
+fn glitch_warning(trace: &prescale_core::Series, label: &str) {
+    let mut v: Vec<f64> = trace.values().iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let (Some(&peak), Some(&p95)) = (v.last(), v.get(v.len().saturating_sub(1) * 95 / 100)) else { return };
+    if p95 > 0.0 && peak >= 1000.0 * p95 {
+        let at = trace.iter().find(|(_, x)| *x == peak).map(|(t, _)| t.format("%Y-%m-%d %H:%M UTC").to_string());
+        warn!(
+            "{label}: its peak {peak:.4e} (at {}) is {:.0}× its 95th percentile: a glitch (a counter reset, a unit \
+             slip)? It is replayed as load; remove the row if it is not",
+            at.unwrap_or_default(),
+            peak / p95
+        );
+    }
+}
+
 /// The spot price: `--spot-price`, or `--spot-discount` off the on-demand `price` in force.
 fn spot_price(args: &SimulateArgs, price: Option<f64>) -> Result<Option<f64>> {
     match (args.spot_price, args.spot_discount) {
@@ -239,6 +257,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     };
     step_flags(args, s.target_utilization, &mut s.step)?;
     s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
+    glitch_warning(&trace, &label);
     // Each night's forecast and plan is the long part: said as it happens (-v), and on a terminal
     // as a progress line that the table then replaces.
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -281,6 +300,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     }
     if let Some(path) = &args.timeseries {
         write_timeseries(path, &report, &[])?;
+        eprintln!("timeseries: {}", path.display());
     }
     if let Some(path) = &args.chart {
         let o = prescale_sim::chart::ChartOptions { title: label.clone(), ..Default::default() };
@@ -365,7 +385,9 @@ pub(crate) fn scenarios(
                 ("scale_out_target_mins", scenario::SCALE_OUT_TARGET_MINS.to_string()),
                 ("scale_in_threshold", prescale_sim::group::SCALE_IN_THRESHOLD.to_string()),
             ];
-            write_timeseries(&scenario_path(path, sc.name(), several), &r.replay, &more)?;
+            let path = scenario_path(path, sc.name(), several);
+            write_timeseries(&path, &r.replay, &more)?;
+            eprintln!("timeseries: {}", path.display());
         }
         if let Some(path) = &args.chart {
             let path = scenario_path(path, sc.name(), several);

@@ -64,7 +64,13 @@ fn nice(v: f64) -> f64 {
 }
 
 fn label(v: f64) -> String {
-    if v >= 1e6 {
+    if v >= 1e15 {
+        format!("{v:.1e}")
+    } else if v >= 1e12 {
+        format!("{}T", significant(v / 1e12, 6))
+    } else if v >= 1e9 {
+        format!("{}G", significant(v / 1e9, 6))
+    } else if v >= 1e6 {
         format!("{}M", significant(v / 1e6, 6))
     } else if v >= 1e3 {
         format!("{}k", significant(v / 1e3, 6))
@@ -348,6 +354,9 @@ mod tests {
         assert_eq!(label(0.15000000000000002), "0.15");
         assert_eq!(label(2_500.0), "2.5k");
         assert_eq!(label(1_500_000.0), "1.5M");
+        assert_eq!(label(1e12), "1T");
+        assert_eq!(label(2.5e9), "2.5G");
+        assert_eq!(label(3e20), "3.0e20");
         assert_eq!(label(40.0), "40");
         assert_eq!(significant(0.00756, 3), "0.00756");
         assert_eq!(significant(12.345, 3), "12.3");

@@ -18,7 +18,10 @@ pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
 pub use lock::{FileLock, lock_run};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore, WriteLock};
 pub use simulations::{SIMULATIONS_SCHEMA, SimulationRun, write_simulations};
-pub use sources::{CsvSource, ParquetSource, parse_timestamp, read_csv_samples, read_parquet_samples};
+pub use sources::{
+    CsvSource, ParquetSource, parse_timestamp, read_csv_samples, read_csv_samples_in, read_parquet_samples,
+    read_parquet_samples_in,
+};
 
 /// Percent-encodes a name so it is one safe path component on every file system.
 pub(crate) fn path_component(name: &str) -> String {

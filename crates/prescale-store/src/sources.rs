@@ -52,13 +52,27 @@ fn from_epoch(n: i64) -> Option<DateTime<Utc>> {
 /// time: seconds (a fraction allowed), or milliseconds, microseconds or nanoseconds as their size
 /// says (13, 16 or 19 digits for today's dates).
 pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
+    parse_stamp(s).map(|st| match st {
+        Stamp::Exact(t) => t,
+        Stamp::Naive(n) => Utc.from_utc_datetime(&n),
+    })
+}
+
+/// A timestamp as written: an instant, or a wall-clock time with no offset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stamp {
+    Exact(DateTime<Utc>),
+    Naive(NaiveDateTime),
+}
+
+fn parse_stamp(s: &str) -> Option<Stamp> {
     let s = s.trim();
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
+        return Some(Stamp::Exact(d.with_timezone(&Utc)));
     }
     for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
         if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(Utc.from_utc_datetime(&n));
+            return Some(Stamp::Naive(n));
         }
     }
     // An offset with or without its colon (`+01:00`, `+0100`, as `date +%z` writes it), after
@@ -67,11 +81,11 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
         ["%Y-%m-%d %H:%M:%S%.f%:z", "%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"]
     {
         if let Ok(d) = DateTime::parse_from_str(s, fmt) {
-            return Some(d.with_timezone(&Utc));
+            return Some(Stamp::Exact(d.with_timezone(&Utc)));
         }
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<i64>().ok().and_then(from_epoch);
+        return s.parse::<i64>().ok().and_then(from_epoch).map(Stamp::Exact);
     }
     // Epoch seconds with a fraction (`1766966100.5`).
     if let Some((secs, frac)) = s.split_once('.')
@@ -83,9 +97,51 @@ pub fn parse_timestamp(s: &str) -> Option<DateTime<Utc>> {
         && frac.bytes().all(|b| b.is_ascii_digit())
     {
         let nanos: u32 = format!("{frac:0<9}").parse().ok()?;
-        return Utc.timestamp_opt(secs.parse().ok()?, nanos).single();
+        return Utc.timestamp_opt(secs.parse().ok()?, nanos).single().map(Stamp::Exact);
     }
     None
+}
+
+/// Reads a file's stamps that carry no offset as wall-clock times of one zone (a metric's
+/// `file_time_zone`), in file order: the hour a clock repeats when it goes back is read as its
+/// first pass until the stamps go back, then as its second; a time the clock skips is an error.
+/// Without a zone they are UTC.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stamper {
+    zone: Option<chrono_tz::Tz>,
+    last: Option<DateTime<Utc>>,
+}
+
+impl Stamper {
+    /// Stamps without an offset in `zone` (UTC for `None`).
+    fn new(zone: Option<chrono_tz::Tz>) -> Self {
+        Self { zone, last: None }
+    }
+
+    /// The instant of `text`; `None` for text that is no timestamp, an error for a wall-clock time
+    /// the zone skips.
+    fn read(&mut self, text: &str) -> Option<Result<DateTime<Utc>, String>> {
+        let t = match (parse_stamp(text)?, self.zone) {
+            (Stamp::Exact(t), _) => Ok(t),
+            (Stamp::Naive(n), None) => Ok(Utc.from_utc_datetime(&n)),
+            (Stamp::Naive(n), Some(tz)) => match tz.from_local_datetime(&n) {
+                chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
+                // The repeated hour: its second pass once the file has reached its first.
+                chrono::LocalResult::Ambiguous(first, second) => {
+                    let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
+                    Ok(if self.last.is_some_and(|l| l >= first) { second } else { first })
+                }
+                chrono::LocalResult::None => Err(format!(
+                    "{text:?} is not a time of {tz}: its clocks skip it (they go forward there)\nhint: a file_time_zone \
+                     file is read in that zone's wall-clock time; check the zone, or write the stamps with their offset"
+                )),
+            },
+        };
+        if let Ok(t) = t {
+            self.last = Some(t);
+        }
+        Some(t)
+    }
 }
 
 fn in_range(range: Option<TimeRange>, ts: DateTime<Utc>) -> bool {
@@ -100,6 +156,17 @@ fn in_range(range: Option<TimeRange>, ts: DateTime<Utc>) -> bool {
 /// # Errors
 /// [`SourceError::Io`] or [`SourceError::Parse`].
 pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
+    read_csv_samples_in(path, None)
+}
+
+/// [`read_csv_samples`] with the stamps that carry no offset read as wall-clock times of `zone`,
+/// in file order: the hour a clock repeats when it goes back is its first pass until the stamps
+/// go back, then its second; a time the clock skips is an error naming its line.
+///
+/// # Errors
+/// As [`read_csv_samples`].
+pub fn read_csv_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Result<Vec<RawSample>, SourceError> {
+    let mut stamper = Stamper::new(zone);
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
@@ -160,10 +227,23 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
             ));
         }
         let ts_text = rec.get(ti).unwrap_or("");
-        let ts = parse_timestamp(ts_text).ok_or_else(|| {
+        let ts = stamper.read(ts_text).transpose().map_err(|e| parse_err(line, e))?.ok_or_else(|| {
             parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an offset such as +01:00 or +0100) or epoch seconds (a fraction allowed), milliseconds, microseconds or nanoseconds"))
         })?;
-        let v_text = rec.get(vi).unwrap_or("");
+        // A row that stops before its value column (`2026-01-05T10:00:00Z` alone) is cut short, not
+        // a value left empty (`…Z,`): refused like any row that cannot be read.
+        let Some(v_text) = rec.get(vi) else {
+            return Err(parse_err(
+                line,
+                format!(
+                    "{} field{} where the header names {}: the row stops before its value\nhint: an empty value is \
+                     written `TIMESTAMP,` (read as missing); a row cut short is a damaged file",
+                    rec.len(),
+                    if rec.len() == 1 { "" } else { "s" },
+                    headers.len()
+                ),
+            ));
+        };
         let value = if v_text.is_empty() || v_text.eq_ignore_ascii_case("nan") || v_text.eq_ignore_ascii_case("null") {
             f64::NAN
         } else {
@@ -184,6 +264,16 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
 /// # Errors
 /// [`SourceError::Io`] or [`SourceError::Parse`].
 pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
+    read_parquet_samples_in(path, None)
+}
+
+/// [`read_parquet_samples`] with text stamps that carry no offset, and timestamps of a column
+/// with no zone, in `zone`, as [`read_csv_samples_in`] reads them.
+///
+/// # Errors
+/// As [`read_parquet_samples`].
+pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Result<Vec<RawSample>, SourceError> {
+    let mut stamper = Stamper::new(zone);
     let shown = path.display().to_string();
     let err = |message: String| SourceError::Parse { path: shown.clone(), message };
     let file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
@@ -207,7 +297,34 @@ pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> 
             )));
         };
         let tcol = batch.column(ti);
+        let mut text = |s: Option<&str>| s.and_then(|s| stamper.read(s)).transpose().map_err(&err);
         let ts: Vec<Option<DateTime<Utc>>> = match tcol.data_type() {
+            // A column without a zone holds wall-clock times: the zone's, when one is given.
+            DataType::Timestamp(unit, None) if zone.is_some() => {
+                let (vals, nulls): (Vec<i64>, Vec<bool>) = match unit {
+                    TimeUnit::Second => collect_i64(tcol.as_primitive::<TimestampSecondType>()),
+                    TimeUnit::Millisecond => collect_i64(tcol.as_primitive::<TimestampMillisecondType>()),
+                    TimeUnit::Microsecond => collect_i64(tcol.as_primitive::<TimestampMicrosecondType>()),
+                    TimeUnit::Nanosecond => collect_i64(tcol.as_primitive::<TimestampNanosecondType>()),
+                };
+                let per_sec: i64 = match unit {
+                    TimeUnit::Second => 1,
+                    TimeUnit::Millisecond => 1_000,
+                    TimeUnit::Microsecond => 1_000_000,
+                    TimeUnit::Nanosecond => 1_000_000_000,
+                };
+                vals.iter()
+                    .zip(nulls)
+                    .map(|(v, null)| {
+                        let wall = DateTime::from_timestamp(v.div_euclid(per_sec), 0).map(|t| t.naive_utc());
+                        if null {
+                            Ok(None)
+                        } else {
+                            text(wall.map(|w| w.format("%Y-%m-%d %H:%M:%S").to_string()).as_deref())
+                        }
+                    })
+                    .collect::<Result<_, _>>()?
+            }
             DataType::Timestamp(unit, _) => {
                 let (vals, nulls): (Vec<i64>, Vec<bool>) = match unit {
                     TimeUnit::Second => collect_i64(tcol.as_primitive::<TimestampSecondType>()),
@@ -226,13 +343,19 @@ pub fn read_parquet_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> 
                     .map(|(v, null)| if null { None } else { Utc.timestamp_millis_opt(to_ms(*v)).single() })
                     .collect()
             }
-            DataType::Utf8 => tcol.as_string::<i32>().iter().map(|s| s.and_then(parse_timestamp)).collect(),
-            DataType::LargeUtf8 => tcol.as_string::<i64>().iter().map(|s| s.and_then(parse_timestamp)).collect(),
+            DataType::Utf8 => tcol.as_string::<i32>().iter().map(&mut text).collect::<Result<_, _>>()?,
+            DataType::LargeUtf8 => tcol.as_string::<i64>().iter().map(&mut text).collect::<Result<_, _>>()?,
+            // Dates (a daily series): each day's midnight, UTC.
+            DataType::Date32 => tcol
+                .as_primitive::<arrow_array::types::Date32Type>()
+                .iter()
+                .map(|d| d.and_then(|d| Utc.timestamp_opt(i64::from(d) * 86_400, 0).single()))
+                .collect(),
             // Epoch numbers, read as a CSV's are: seconds, milliseconds, micro- or nanoseconds by size.
             DataType::Int64 => tcol.as_primitive::<Int64Type>().iter().map(|v| v.and_then(from_epoch)).collect(),
             other => {
                 return Err(err(format!(
-                    "timestamp column has type {other}; expected a timestamp, text or epoch numbers (Int64)"
+                    "timestamp column has type {other}; expected a timestamp, a date, text or epoch numbers (Int64)"
                 )));
             }
         };
@@ -268,22 +391,23 @@ fn collect_i64<T: arrow_array::ArrowPrimitiveType<Native = i64>>(
     (a.values().to_vec(), (0..a.len()).map(|i| a.is_null(i)).collect())
 }
 
-/// Metric files, one series per file, read by `read` (CSV or Parquet).
+/// Metric files, one series per file, read by `read` (CSV or Parquet), their stamps without an
+/// offset in `zone`.
 #[derive(Debug, Clone)]
 struct Files {
     files: Vec<(MetricId, PathBuf)>,
+    zone: Option<chrono_tz::Tz>,
 }
 
+/// A reader of one file, its stamps without an offset in a zone.
+type ReadIn = fn(&Path, Option<chrono_tz::Tz>) -> Result<Vec<RawSample>, SourceError>;
+
 impl Files {
-    fn fetch(
-        &self,
-        range: Option<TimeRange>,
-        read: fn(&Path) -> Result<Vec<RawSample>, SourceError>,
-    ) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
+    fn fetch(&self, range: Option<TimeRange>, read: ReadIn) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
         self.files
             .iter()
             .map(|(id, path)| {
-                let mut raw = read(path)?;
+                let mut raw = read(path, self.zone)?;
                 raw.retain(|s| in_range(range, s.ts));
                 Ok((id.clone(), raw))
             })
@@ -298,7 +422,14 @@ pub struct CsvSource(Files);
 impl CsvSource {
     /// A source reading each `(series, file)`.
     pub fn new(files: Vec<(MetricId, PathBuf)>) -> Self {
-        Self(Files { files })
+        Self(Files { files, zone: None })
+    }
+
+    /// Its files' stamps without an offset read in `zone` (see [`read_csv_samples_in`]).
+    #[must_use]
+    pub fn in_zone(mut self, zone: Option<chrono_tz::Tz>) -> Self {
+        self.0.zone = zone;
+        self
     }
 }
 
@@ -307,7 +438,7 @@ impl MetricSource for CsvSource {
         format!("csv ({} files)", self.0.files.len())
     }
     fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
-        self.0.fetch(range, read_csv_samples)
+        self.0.fetch(range, read_csv_samples_in)
     }
 }
 
@@ -318,7 +449,14 @@ pub struct ParquetSource(Files);
 impl ParquetSource {
     /// A source reading each `(series, file)`.
     pub fn new(files: Vec<(MetricId, PathBuf)>) -> Self {
-        Self(Files { files })
+        Self(Files { files, zone: None })
+    }
+
+    /// Its files' wall-clock stamps read in `zone` (see [`read_parquet_samples_in`]).
+    #[must_use]
+    pub fn in_zone(mut self, zone: Option<chrono_tz::Tz>) -> Self {
+        self.0.zone = zone;
+        self
     }
 }
 
@@ -327,7 +465,7 @@ impl MetricSource for ParquetSource {
         format!("parquet ({} files)", self.0.files.len())
     }
     fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
-        self.0.fetch(range, read_parquet_samples)
+        self.0.fetch(range, read_parquet_samples_in)
     }
 }
 
@@ -360,6 +498,34 @@ mod tests {
     }
 
     #[test]
+    fn local_stamps_read_in_their_zone_across_both_clock_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dublin.csv");
+        // Dublin's clocks go back at 02:00 IST on 2026-10-25: 01:00–01:55 comes twice.
+        let mut text = String::from("ts,value\n2026-10-25 00:55:00,1\n");
+        for pass in 0..2 {
+            for m in (0..60).step_by(5) {
+                text.push_str(&format!("2026-10-25 01:{m:02}:00,{pass}\n"));
+            }
+        }
+        text.push_str("2026-10-25 02:00:00,2\n2026-10-25T01:00:00Z,3\n");
+        std::fs::write(&p, &text).unwrap();
+        let zone: chrono_tz::Tz = "Europe/Dublin".parse().unwrap();
+        let s = read_csv_samples_in(&p, Some(zone)).unwrap();
+        let start = Utc.with_ymd_and_hms(2026, 10, 24, 23, 55, 0).unwrap();
+        let want: Vec<DateTime<Utc>> = (0..26).map(|i| start + chrono::Duration::minutes(5 * i)).collect();
+        assert_eq!(s[..26].iter().map(|x| x.ts).collect::<Vec<_>>(), want, "one regular 5-minute run in UTC");
+        assert_eq!(s[26].ts, Utc.with_ymd_and_hms(2026, 10, 25, 1, 0, 0).unwrap(), "an exact stamp stays exact");
+        // Read as UTC (no zone), the repeated hour is duplicates.
+        let utc = read_csv_samples(&p).unwrap();
+        assert_eq!(utc[1].ts, utc[13].ts);
+        // Its clocks skip 01:00–01:59 on 2026-03-29: such a stamp is an error naming its line.
+        std::fs::write(&p, "ts,value\n2026-03-29 00:55:00,1\n2026-03-29 01:30:00,1\n").unwrap();
+        let e = read_csv_samples_in(&p, Some(zone)).unwrap_err().to_string();
+        assert!(e.contains("dublin.csv:3") && e.contains("clocks skip it"), "{e}");
+    }
+
+    #[test]
     fn csv_errors_name_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.csv");
@@ -385,6 +551,10 @@ mod tests {
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,1,2\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:3") && e.contains("3 fields where the header names 2"), "{e}");
+        // A row cut short before its value: refused, an empty value is the way to say missing.
+        std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("x.csv:3") && e.contains("stops before its value"), "{e}");
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,1.7e308\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:3") && e.contains("1.7e308"), "{e}");
