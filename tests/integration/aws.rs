@@ -741,6 +741,20 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains("no changes: the group already matches the plan"), "{text}");
     assert_eq!(aws.actions(group).len(), planned);
+
+    // No credentials: no call can be made, and no later run passes until they are set.
+    let mut c = prescale();
+    c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z", "nightly", "--execute"]);
+    for v in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
+        c.env_remove(v);
+    }
+    c.env("AWS_SHARED_CREDENTIALS_FILE", tmp.path().join("none")).env("AWS_CONFIG_FILE", tmp.path().join("none"));
+    c.env("AWS_EC2_METADATA_DISABLED", "true");
+    let (code, text, err) = run(&mut c);
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("no AWS credentials were found"), "{err}");
+    assert!(!err.contains("converges"), "missing credentials do not pass by themselves: {err}");
+    assert_eq!(aws.actions(group).len(), planned, "nothing changed");
 }
 
 #[test]

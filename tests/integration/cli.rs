@@ -524,17 +524,41 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(err.contains("web-prod/requests: the source's newest sample is from 2026-11-22 23:55 UTC"), "{err}");
     assert!(!out.join("plan.json").exists(), "no plan from stale load");
-    // Rows after now (local time written without an offset?) are said where the source is read,
-    // and the series is not stored: shifted stamps would replace good slots.
+    // A recorded file replayed at a --now inside it is read as it stood then: its later rows are
+    // left out, and the rest stored.
     let early = tmp.path().join("early");
     let (code, _, err) = run(prescale().args(["ingest", "--now", "2026-11-22T21:00:00Z", "--out"]).arg(&early));
+    assert_eq!(code, 0, "{err}");
+    assert!(early.join("store/metrics/v1/web-prod/requests.parquet").exists(), "{err}");
+    // At the clock's now, rows after it (local time written without an offset?) are said where the
+    // source is read, and the series is not stored: shifted stamps would replace good slots.
+    let soon = chrono::Utc::now() + chrono::Duration::hours(2);
+    let mut csv = String::from("ts,value\n");
+    for i in 0..(3 * 288) {
+        csv.push_str(&format!("{},100\n", (soon - chrono::Duration::minutes(5 * i)).format("%Y-%m-%dT%H:%M:00Z")));
+    }
+    let file = tmp.path().join("ahead.csv");
+    std::fs::write(&file, csv).unwrap();
+    let cfg = tmp.path().join("ahead.toml");
+    let web = format!("file = \"{}\"", file.display());
+    std::fs::write(
+        &cfg,
+        demo_config_text().replacen(
+            &demo_config_text().lines().find(|l| l.contains("web-prod-requests.csv")).unwrap().to_string(),
+            &web,
+            1,
+        ),
+    )
+    .unwrap();
+    let (code, _, err) =
+        run(prescale().arg("--config").arg(&cfg).args(["ingest", "--group", "web-prod", "--out"]).arg(&early));
     assert_eq!(code, 1, "{err}");
     assert!(
-        err.contains("web-prod/requests: not stored, its stored data is unchanged: 34 samples lie after now"),
+        err.contains("web-prod/requests: not stored, its stored data is unchanged: 2")
+            && err.contains("samples lie after now"),
         "{err}"
     );
     assert!(err.contains("time zone right?"), "{err}");
-    assert!(!early.join("store/metrics/v1/web-prod/requests.parquet").exists(), "{err}");
     // A reader that goes away at once (`prescale nightly | head -1` in a cron job) does not turn
     // the run into a success, nor stop it halfway.
     let mut child = prescale()

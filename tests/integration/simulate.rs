@@ -280,6 +280,23 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     // Zone flags that would be ignored are refused.
     let (code, _, err) = run(prescale().args(["simulate", "--scenario", "spike", "--time-zone", "America/New_York"]));
     assert!(code == 1 && err.contains("--time-zone and --daily-clock are for --input"), "{err}");
+    // Samples missing here and there (every 15th minute) are gaps, not a coarser step.
+    let holes: Vec<String> = (0..4 * 1440).map(|m| if m % 15 == 7 { "NaN".into() } else { "100".into() }).collect();
+    let p = trace(tmp.path(), "holes.csv", 60, &holes);
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("where the file's step is"), "{err}");
+    // A trace down a pipe is read once, as CSV (its name says nothing of its content).
+    let mut child = prescale()
+        .args(["simulate", "--policies", "reactive", "--format", "json", "--input", "/dev/stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), &std::fs::read(&p).unwrap()).unwrap();
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
     // A store that is not there is said, and not created by the asking.
     let nostore = tmp.path().join("nostore");
     let (code, _, err) = run(prescale().args(["simulate", "--group", "web-prod", "--store"]).arg(&nostore));

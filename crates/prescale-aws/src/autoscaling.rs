@@ -26,7 +26,7 @@ pub struct AutoScalingSink {
     limits: Limits,
     /// The first call the service did not answer (timed out or unreachable): later changes are
     /// not attempted, since each would wait as long.
-    stalled: std::cell::RefCell<Option<String>>,
+    stalled: std::cell::RefCell<Option<Why>>,
 }
 
 /// Whether an alarm action is the ARN of a scaling policy of `group`
@@ -111,10 +111,10 @@ impl AutoScalingSink {
         E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     {
         let (group, operation, message) = (group.into(), operation.into(), describe(&e, self.limits));
+        let transient = transient(&e, self.limits);
         if no_answer(&e, self.limits).is_some() {
-            SinkError::Unreachable { group, operation, message, source: Box::new(e) }
+            SinkError::Unreachable { group, operation, message, transient, source: Box::new(e) }
         } else {
-            let transient = transient(&e, self.limits);
             SinkError::Api { group, operation, message, transient, source: Box::new(e) }
         }
     }
@@ -126,19 +126,20 @@ impl AutoScalingSink {
         op: &str,
         e: &SdkError<E, HttpResponse>,
     ) -> Why {
-        let text = format!("{op}: {}", describe(e, self.limits));
+        let why = Why { text: format!("{op}: {}", describe(e, self.limits)), transient: transient(e, self.limits) };
         if no_answer(e, self.limits).is_some() {
-            self.stalled.borrow_mut().get_or_insert_with(|| text.clone());
+            self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
         }
-        Why { text, transient: transient(e, self.limits) }
+        why
     }
 
-    /// Why a change is not attempted, once the service stopped answering.
+    /// Why a change is not attempted, once the service stopped answering: as the first call
+    /// that got no answer, transient or not.
     fn not_attempted(&self) -> Option<Why> {
-        self.stalled
-            .borrow()
-            .as_ref()
-            .map(|first| Why { text: format!("not attempted: every call fails alike since {first}"), transient: true })
+        self.stalled.borrow().as_ref().map(|first| Why {
+            text: format!("not attempted: every call fails alike since {}", first.text),
+            transient: first.transient,
+        })
     }
 
     fn read_actions(&self, group: &str) -> Result<Vec<ScheduledAction>, SinkError> {
@@ -518,6 +519,21 @@ impl ActionSink for AutoScalingSink {
                     for c in run {
                         if let Some(why) = self.not_attempted() {
                             report.fail(c.clone(), why.text, why.transient);
+                            continue;
+                        }
+                        // An alarm whose policy did not go in fails as that policy did.
+                        let policy_failed = match c {
+                            Change::PutAlarm { new, .. } => report.failed.iter().find(
+                                |f| matches!(&f.change, Change::PutPolicy { new: p, .. } if p.name == new.policy),
+                            ),
+                            _ => None,
+                        };
+                        if let Some(f) = policy_failed {
+                            let (text, transient) = (
+                                format!("not attempted: its policy {} did not go in", f.change.object_name()),
+                                f.transient,
+                            );
+                            report.fail(c.clone(), text, transient);
                             continue;
                         }
                         let r = match c {

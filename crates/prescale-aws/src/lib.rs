@@ -112,9 +112,31 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
+    no_answer_kind(e, limits).map(|(_, what, check)| (what, check))
+}
+
+/// Why a call got no answer from the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoAnswer {
+    /// It did not answer in time.
+    Timeout,
+    /// It could not be reached.
+    Unreachable,
+    /// No call could be made: no credentials, or no region.
+    NotSetUp,
+}
+
+/// [`no_answer`] with its kind: a timeout or an unreachable endpoint passes by itself, missing
+/// credentials or a missing region do not.
+pub(crate) fn no_answer_kind<E, R>(e: &SdkError<E, R>, limits: Limits) -> Option<(NoAnswer, String, String)>
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
     let causes = || chain(e).join(": ").to_lowercase();
-    match e {
+    let (kind, what, check) = match e {
         SdkError::TimeoutError(_) => Some((
+            NoAnswer::Timeout,
             "no answer in time".into(),
             format!(
                 "the endpoint accepted the call but did not answer ({}); check the network path to it \
@@ -123,20 +145,25 @@ where
             ),
         )),
         SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("credential") => Some((
+            NoAnswer::NotSetUp,
             "no AWS credentials were found".into(),
             "set AWS_PROFILE (a profile of ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
              where an instance or task role applies"
                 .into(),
         )),
-        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("region") => {
-            Some(("no AWS region is set".into(), "set [aws] region in the configuration, or AWS_REGION".into()))
-        }
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("region") => Some((
+            NoAnswer::NotSetUp,
+            "no AWS region is set".into(),
+            "set [aws] region in the configuration, or AWS_REGION".into(),
+        )),
         SdkError::DispatchFailure(_) => Some((
+            NoAnswer::Unreachable,
             format!("the endpoint could not be reached ({})", chain(e).last().map_or("", String::as_str)),
             "check the network, the region and AWS_ENDPOINT_URL if set".into(),
         )),
         _ => None,
-    }
+    }?;
+    Some((kind, what, check))
 }
 
 /// What an SDK error means, for people, on one line: a call not answered as [`no_answer`] says;
@@ -176,9 +203,10 @@ pub(crate) fn transient<E>(e: &SdkError<E, HttpResponse>, limits: Limits) -> boo
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
-    no_answer(e, limits).is_some()
+    no_answer_kind(e, limits).is_some_and(|(k, ..)| k != NoAnswer::NotSetUp)
         || matches!(e, SdkError::ServiceError(se)
-            if se.raw().status().is_server_error() || se.err().code().is_some_and(busy))
+            if se.raw().status().is_server_error() || se.raw().status().as_u16() == 429
+                || se.err().code().is_some_and(busy))
 }
 
 /// Whether an AWS error code says the service is busy or the resource is in the middle of another
@@ -195,6 +223,12 @@ pub(crate) fn busy(code: &str) -> bool {
             | "TooManyRequestsException"
             | "ResourceContention"
             | "ScalingActivityInProgress"
+            | "ThrottledException"
+            | "EC2ThrottledException"
+            | "SlowDown"
+            | "PriorRequestNotComplete"
+            | "RequestTimeout"
+            | "RequestTimeoutException"
             | "ServiceUnavailable"
             | "InternalFailure"
             | "InternalError"

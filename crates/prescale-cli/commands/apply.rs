@@ -599,7 +599,8 @@ pub(crate) fn carry_out(
     let mut audit = if execute { Some(AuditLog::open(ctx, run)?) } else { None };
     let mut log_error: Option<anyhow::Error> = None;
     // Once the service did not answer, the other groups are not tried: each would wait as long.
-    let mut unreachable: Option<String> = None;
+    // (The first such group, and whether its failure passes by itself.)
+    let mut unreachable: Option<(String, bool)> = None;
     let mut results = Vec::new();
     for group in groups {
         let mut r = GroupApply {
@@ -613,12 +614,12 @@ pub(crate) fn carry_out(
             notes: vec![],
             unworkable: None,
         };
-        if let Some(first) = &unreachable {
+        if let Some((first, transient)) = &unreachable {
             r.error = Some(format!(
                 "not attempted: the calls for group {first} failed as every call would (see there); the next run \
                  tries again"
             ));
-            r.error_transient = true;
+            r.error_transient = *transient;
             results.push(r);
             continue;
         }
@@ -626,7 +627,7 @@ pub(crate) fn carry_out(
             Ok(s) => s,
             Err(e) => {
                 if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
-                    unreachable = Some(group.clone());
+                    unreachable = Some((group.clone(), e.is_transient()));
                 }
                 r.error_transient = e.is_transient();
                 r.error = Some(e.to_string());

@@ -306,33 +306,33 @@ pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
     Some(step).filter(|s| *s > 0)
 }
 
-/// A stretch of the file at a coarser step than `step` (its own): the most common multiple `k ≥ 2`
-/// of `step` between successive stamps, when it spans at least six hours and a twentieth of the
-/// file's intervals (an export whose older part CloudWatch keeps at 5 minutes and newer part at
-/// 1). Gaps are of any length; a coarser step repeats one. Returns `(k, intervals, first, last)`.
+/// A stretch of the file at a coarser step than `step` (its own): the longest run of successive
+/// stamps a same multiple `k ≥ 2` of `step` apart, when it spans at least six hours (an export
+/// whose older part CloudWatch keeps at 5 minutes and newer part at 1). Scattered missing samples
+/// make no such run. Returns `(k, intervals, first, last)`.
 fn coarser_stretch(raw: &[RawSample], step: i64) -> Option<(i64, usize, DateTime<Utc>, DateTime<Utc>)> {
     let mut ts: Vec<i64> = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts.timestamp()).collect();
     ts.sort_unstable();
     ts.dedup();
-    let mut by_k: std::collections::BTreeMap<i64, (usize, i64, i64)> = std::collections::BTreeMap::new();
+    // (k, intervals, first, last) of the run going on and of the longest so far.
+    let mut run: Option<(i64, usize, i64, i64)> = None;
+    let mut best: Option<(i64, usize, i64, i64)> = None;
     for w in ts.windows(2) {
         let d = w[1] - w[0];
-        if d >= 2 * step && d % step == 0 {
-            let e = by_k.entry(d / step).or_insert((0, w[0], w[1]));
-            e.0 += 1;
-            e.2 = w[1];
+        let k = (d >= 2 * step && d % step == 0).then_some(d / step);
+        run = match (k, run) {
+            (Some(k), Some((rk, n, first, _))) if rk == k => Some((k, n + 1, first, w[1])),
+            (Some(k), _) => Some((k, 1, w[0], w[1])),
+            (None, _) => None,
+        };
+        if let Some(r) = run
+            && best.is_none_or(|b| r.3 - r.2 > b.3 - b.2)
+        {
+            best = Some(r);
         }
     }
-    let (k, (n, first, last)) = by_k.into_iter().max_by_key(|(k, (n, ..))| (*n, -k))?;
-    let long = n as i64 * k * step >= 6 * 3600 && n * 20 >= ts.len().saturating_sub(1);
-    long.then(|| {
-        (
-            k,
-            n,
-            DateTime::from_timestamp(first, 0).unwrap_or_default(),
-            DateTime::from_timestamp(last, 0).unwrap_or_default(),
-        )
-    })
+    let (k, n, first, last) = best.filter(|b| b.3 - b.2 >= 6 * 3600)?;
+    Some((k, n, DateTime::from_timestamp(first, 0)?, DateTime::from_timestamp(last, 0)?))
 }
 
 /// Reads a CSV or Parquet file of `ts,value` onto its own grid ([`infer_step`]) under ingest's
@@ -361,18 +361,21 @@ fn read_input_as_of(
 ) -> Result<(Series, Vec<String>)> {
     let default = GridPolicy::default();
     let grid = config.map_or(&default, |c| &c.ingest.grid);
-    // The content decides, not the name: a Parquet file starts with `PAR1`.
+    // The content of a regular file decides, not its name: a Parquet file starts with `PAR1`. (A
+    // pipe, `<(…)`, is read once, as its name says.)
     let named_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let regular = path.metadata().is_ok_and(|m| m.is_file());
     let mut magic = [0u8; 4];
-    let is_parquet = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-        .is_ok_and(|()| &magic == b"PAR1");
-    if named_parquet && !is_parquet && path.is_file() {
+    let starts_par1 = regular
+        && std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
+            .is_ok_and(|()| &magic == b"PAR1");
+    if regular && named_parquet && !starts_par1 {
         warn!("{}: named .parquet but not a Parquet file (no PAR1 at its start): read as CSV", path.display());
-    } else if !named_parquet && is_parquet {
+    } else if !named_parquet && starts_par1 {
         warn!("{}: a Parquet file under another name: read as Parquet", path.display());
     }
-    let mut raw = if is_parquet || (named_parquet && !path.is_file()) {
+    let mut raw = if starts_par1 || (named_parquet && !regular) {
         prescale_store::read_parquet_samples(path)?
     } else {
         prescale_store::read_csv_samples(path)?

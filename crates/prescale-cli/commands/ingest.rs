@@ -154,7 +154,20 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         }
     };
     let mut done = Vec::new();
-    for (id, raw) in fetched {
+    for (id, mut raw) in fetched {
+        // A recorded file replayed at a --now inside it (the demo's files, a backfill) is the file
+        // as it stood then: its later rows are not stored, as `forecast show --now` reads a file.
+        if !ctx.clock && c.ingest.source != SourceKind::Cloudwatch {
+            let before = raw.len();
+            raw.retain(|r| r.ts <= ctx.now);
+            if raw.len() < before {
+                info!(
+                    "{id}: {} rows after --now ({}) not read: the file as it stood then",
+                    before - raw.len(),
+                    ctx.now.format("%Y-%m-%d %H:%M UTC")
+                );
+            }
+        }
         if raw.is_empty() {
             let check = match c.ingest.source {
                 SourceKind::Cloudwatch => "check the metric's name, dimensions and statistic, and the region",
@@ -177,8 +190,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 warn!(
                     "{id}: not stored, its stored data is unchanged: {ahead} sample{} lie after now ({}), the newest \
                      at {} ({:.1} h ahead)\nhint: is the source's time zone right? Stamps without an offset are read \
-                     as UTC; give them in UTC or with their offset (or a --now after them, for history replayed \
-                     later)",
+                     as UTC; give them in UTC or with their offset, or the file's zone as file_time_zone (a file \
+                     replayed with --now has its later rows left out)",
                     if ahead == 1 { "" } else { "s" },
                     ctx.now.format("%Y-%m-%d %H:%M UTC"),
                     newest.format("%Y-%m-%d %H:%M UTC"),

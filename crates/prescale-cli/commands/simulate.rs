@@ -169,6 +169,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             let c = Config::load(p)?;
             s.model = c.forecast.model.clone();
             s.forecast = generated_options(&c);
+            s.price_per_hour = args.price.or(c.cost.instance_hour_price);
+            s.currency = c.cost.non_dollar_currency();
         }
         step_flags(args, s.target_utilization, &mut s.step)?;
         s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;

@@ -207,8 +207,8 @@ pub enum SinkError {
         #[source]
         source: BoxError,
     },
-    /// The service did not answer in time or could not be reached, after the SDK's retries: every
-    /// other group would wait as long.
+    /// The service did not answer in time or could not be reached (or no call could be made: no
+    /// credentials, no region), after the SDK's retries: every other group would fail alike.
     #[error("{operation} on group {group:?} failed: {message}")]
     Unreachable {
         /// The group.
@@ -217,6 +217,9 @@ pub enum SinkError {
         operation: String,
         /// Short description, with what to check.
         message: String,
+        /// Whether a later run may pass with nothing mended: a timeout or a network fault, not
+        /// credentials or a region that are not set.
+        transient: bool,
         /// The SDK's error.
         #[source]
         source: BoxError,
@@ -231,8 +234,7 @@ impl SinkError {
     #[must_use]
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Unreachable { .. } => true,
-            Self::Api { transient, .. } => *transient,
+            Self::Unreachable { transient, .. } | Self::Api { transient, .. } => *transient,
             Self::GroupNotFound { .. } | Self::Local(_) => false,
         }
     }

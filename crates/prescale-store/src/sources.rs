@@ -89,8 +89,7 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
     }
     // Epoch seconds with a fraction (`1766966100.5`).
     if let Some((secs, frac)) = s.split_once('.')
-        && !secs.is_empty()
-        && secs.len() <= 11
+        && (9..=11).contains(&secs.len())
         && secs.bytes().all(|b| b.is_ascii_digit())
         && !frac.is_empty()
         && frac.len() <= 9
@@ -103,8 +102,9 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
 }
 
 /// Reads a file's stamps that carry no offset as wall-clock times of one zone (a metric's
-/// `file_time_zone`), in file order: the hour a clock repeats when it goes back is read as its
-/// first pass until the stamps go back, then as its second; a time the clock skips is an error.
+/// `file_time_zone`), in file order: a stamp of the hour a clock repeats when it goes back is read
+/// as the pass nearer the stamp before it (a file in time order, oldest or newest first, walks
+/// through both passes); a time the clock skips is an error.
 /// Without a zone they are UTC.
 #[derive(Debug, Clone, Copy, Default)]
 struct Stamper {
@@ -126,10 +126,14 @@ impl Stamper {
             (Stamp::Naive(n), None) => Ok(Utc.from_utc_datetime(&n)),
             (Stamp::Naive(n), Some(tz)) => match tz.from_local_datetime(&n) {
                 chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
-                // The repeated hour: its second pass once the file has reached its first.
+                // The repeated hour: the pass nearer the stamp before it in the file (a file in
+                // time order, oldest or newest first, steps from one pass to the next).
                 chrono::LocalResult::Ambiguous(first, second) => {
                     let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
-                    Ok(if self.last.is_some_and(|l| l >= first) { second } else { first })
+                    Ok(match self.last {
+                        Some(l) if (second - l).abs() < (first - l).abs() => second,
+                        _ => first,
+                    })
                 }
                 chrono::LocalResult::None => Err(format!(
                     "{text:?} is not a time of {tz}: its clocks skip it (they go forward there)\nhint: a file_time_zone \
@@ -160,8 +164,9 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
 }
 
 /// [`read_csv_samples`] with the stamps that carry no offset read as wall-clock times of `zone`,
-/// in file order: the hour a clock repeats when it goes back is its first pass until the stamps
-/// go back, then its second; a time the clock skips is an error naming its line.
+/// in file order: a stamp of the hour a clock repeats when it goes back is read as the pass nearer
+/// the stamp before it (a file in time order, oldest or newest first, walks through both passes);
+/// a time the clock skips is an error naming its line.
 ///
 /// # Errors
 /// As [`read_csv_samples`].
@@ -495,6 +500,7 @@ mod tests {
         assert_eq!(parse_timestamp("19/02/2014"), None);
         assert_eq!(parse_timestamp("1392822000.25"), Some(want + chrono::Duration::milliseconds(250)));
         assert_eq!(parse_timestamp("1392822000."), None);
+        assert_eq!(parse_timestamp("45678.5"), None, "a spreadsheet's serial date is no epoch time");
     }
 
     #[test]
@@ -516,6 +522,14 @@ mod tests {
         let want: Vec<DateTime<Utc>> = (0..26).map(|i| start + chrono::Duration::minutes(5 * i)).collect();
         assert_eq!(s[..26].iter().map(|x| x.ts).collect::<Vec<_>>(), want, "one regular 5-minute run in UTC");
         assert_eq!(s[26].ts, Utc.with_ymd_and_hms(2026, 10, 25, 1, 0, 0).unwrap(), "an exact stamp stays exact");
+        // Newest first, the same stamps are the same instants.
+        let mut lines: Vec<&str> = text.lines().skip(1).take(26).collect();
+        lines.reverse();
+        std::fs::write(&p, format!("ts,value\n{}\n", lines.join("\n"))).unwrap();
+        let mut back: Vec<DateTime<Utc>> = read_csv_samples_in(&p, Some(zone)).unwrap().iter().map(|x| x.ts).collect();
+        back.reverse();
+        assert_eq!(back, want, "newest first");
+        std::fs::write(&p, &text).unwrap();
         // Read as UTC (no zone), the repeated hour is duplicates.
         let utc = read_csv_samples(&p).unwrap();
         assert_eq!(utc[1].ts, utc[13].ts);
