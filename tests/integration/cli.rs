@@ -731,6 +731,17 @@ file = "hourly.csv"
     let s = store.read(&prescale_core::MetricId::new("web", "requests")).unwrap();
     assert_eq!((s.start(), s.step_secs()), (t0, 300));
     assert_eq!(&s.values()[..3], &[2.0, 7.0, 12.0]);
+    drop(store);
+    // A second reading of 00:10 that disagrees with the first (two series in one file?) is named.
+    let mut text = std::fs::read_to_string(tmp.path().join("minute.csv")).unwrap();
+    text.push_str(&format!("{},9999\n", (t0 + chrono::Duration::minutes(10)).to_rfc3339()));
+    std::fs::write(tmp.path().join("minute.csv"), text).unwrap();
+    let (code, out, err) = run(prescale().arg("--config").arg(&cfg).args(["--now", "2026-11-19T00:05:00Z", "ingest"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("slots disagree") && out.contains("(the first: web/requests at 2026-11-16 00:10:00 UTC)"),
+        "{out}"
+    );
 }
 
 /// Four days of 5-minute load with a daily cycle, as `ts,value` rows (timestamps by `stamp`).
@@ -1138,6 +1149,19 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_on_the_loc
     assert!(code == 1 && err.contains("the following required arguments were not provided:\n  --time-zone"), "{err}");
     let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&file).args(["--time-zone", "EDT"]));
     assert!(code == 1 && err.contains("--time-zone \"EDT\" is not an IANA time zone name"), "{err}");
+}
+
+#[test]
+fn zone_flags_are_refused_where_they_would_be_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    for args in [
+        &["forecast", "show", "--group", "web-prod", "--time-zone", "Europe/Dublin"][..],
+        &["backtest", "--group", "web-prod", "--time-zone", "Europe/Dublin"][..],
+        &["simulate", "--group", "web-prod", "--time-zone", "Europe/Dublin"][..],
+    ] {
+        let (code, _, err) = run(prescale().args(args).arg("--out").arg(tmp.path()));
+        assert!(code == 1 && err.contains("--time-zone and --daily-clock are for --input"), "{args:?}: {err}");
+    }
 }
 
 #[test]

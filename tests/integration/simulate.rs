@@ -297,6 +297,27 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), &std::fs::read(&p).unwrap()).unwrap();
     let done = child.wait_with_output().unwrap();
     assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    // A single value a million times the rest is said to be a likely glitch, and replayed.
+    let mut glitch = day.clone();
+    glitch[700] = "1e8".into();
+    let p = trace(tmp.path(), "glitch.csv", 60, &glitch);
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("its 95th percentile: a glitch") && err.contains("2026-01-05 11:40 UTC"), "{err}");
+    // Three days from 00:05: the first forecast (at the fourth midnight) leaves four minutes.
+    let three: Vec<String> = (0..3 * 1440).map(|m| (100 + m % 60).to_string()).collect();
+    let mut csv = String::from("ts,value\n");
+    for (i, v) in three.iter().enumerate() {
+        csv.push_str(&format!("{},{v}\n", 1_767_571_200 + 300 + 60 * i as i64));
+    }
+    let p = tmp.path().join("short.csv");
+    std::fs::write(&p, csv).unwrap();
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive,prescale", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("h of the trace follow it: the prescale and aws-style rows are mostly their reactive"),
+        "{err}"
+    );
     // A store that is not there is said, and not created by the asking.
     let nostore = tmp.path().join("nostore");
     let (code, _, err) = run(prescale().args(["simulate", "--group", "web-prod", "--store"]).arg(&nostore));
