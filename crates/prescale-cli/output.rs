@@ -63,6 +63,23 @@ fn right(t: &mut Table, from: usize) {
     }
 }
 
+/// Digits with their thousands separated: `1257` is `1,257`.
+fn grouped(digits: &str) -> String {
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// A count for people: thousands separated.
+pub fn count(n: u64) -> String {
+    grouped(&n.to_string())
+}
+
 /// A number for people: thousands separated, few decimals.
 pub fn num(v: f64) -> String {
     if !v.is_finite() {
@@ -84,13 +101,7 @@ pub fn num(v: f64) -> String {
     };
     let s = format!("{:.*}", decimals, v.abs());
     let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
-    let mut grouped = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
+    let grouped = grouped(int);
     let sign = if v < 0.0 { "-" } else { "" };
     match frac {
         Some(f) => format!("{sign}{grouped}.{f}"),
@@ -873,13 +884,14 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         let mut row = vec![p.policy.to_string(), num(p.instance_hours)];
         row.extend(p.dollars.map(num));
         row.extend(p.dollars_spot_mix.map(num));
+        // Counts as people read them (1,257), like the instance-hours beside them.
         row.extend([
-            p.under_provisioned_minutes.to_string(),
+            count(p.under_provisioned_minutes),
             num(p.peak_utilization * 100.0),
             if p.share_above_target == 0.0 { "0".into() } else { num(p.share_above_target * 100.0) },
-            p.scaling_actions.to_string(),
-            p.reversals_within_hour.to_string(),
-            p.worst_shortfall_instances.to_string(),
+            count(p.scaling_actions),
+            count(p.reversals_within_hour),
+            count(u64::from(p.worst_shortfall_instances)),
         ]);
         tb.add_row(row);
     }

@@ -906,9 +906,14 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         } else {
             "the plan covers every group it could read (below)"
         };
+        let what = match (not_stored, not_fitted) {
+            (0, f) => format!("{f} series got no forecast"),
+            (n, 0) => format!("{n} series could not be stored"),
+            (n, f) => format!("{n} series could not be stored and {f} got no forecast"),
+        };
         problems.push(format!(
-            "{not_stored} series could not be stored and {not_fitted} got no forecast (see the warnings above); \
-             {covered}, those from what the store held or with their reactive policy alone"
+            "{what} (see the warnings above); {covered}, those from what the store held or with their reactive policy \
+             alone"
         ));
     }
     if !held.is_empty() {
