@@ -161,6 +161,17 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
             && doc[0]["events"][0].as_str().unwrap().contains("[trial]")
     );
     assert!(doc[0]["extra_instance_hours"].as_f64().unwrap() > 1.0, "{doc}");
+    // Its peak needs more than api-staging's MaxSize 8: the event's own line says how many short.
+    let text = ok(demo(&out, &["plan", "--what-if", "--group", "api-staging", "--name", "launch"]).args([
+        "--start",
+        "2026-11-23T20:00:00Z",
+        "--end",
+        "2026-11-23T23:00:00Z",
+        "--peak",
+        "20000",
+    ]));
+    let line = text.lines().find(|l| l.contains("event \"launch\"")).unwrap_or_default();
+    assert!(line.contains("floors up to 8 instances") && line.contains("short of what the group's MaxSize"), "{text}");
     assert_eq!(std::fs::read(out.join("plan.json")).unwrap(), plan_json, "--what-if wrote the plan");
     assert_eq!(
         std::fs::read(out.join("store/events/v1/events.json")).unwrap(),
@@ -309,6 +320,16 @@ fn bad_events_are_refused_with_a_reason() {
     let (code, _, err) = add(&with(&["--multiplier", "2"]));
     assert_eq!(code, 1);
     assert!(err.contains("already has an event \"x\"") && err.contains("event remove"), "{err}");
+    // A start years away is stored (a planner may mean it) and questioned.
+    let (code, _, err) = run(demo(&out, &["event", "add", "--group", "web-prod", "--name", "typo"]).args([
+        "--start",
+        "2036-11-24T10:00:00Z",
+        "--end",
+        "2036-11-24T12:00:00Z",
+        "--multiplier",
+        "2",
+    ]));
+    assert!(code == 0 && err.contains("days from now (2036-11-24): a typo in the year?"), "{err}");
     // The same name retyped, other case and a space around it, is the same event.
     let (code, _, err) =
         run(demo(&out, &["event", "add", "--group", "web-prod", "--name", " X "]).args(with(&["--peak", "5"])));

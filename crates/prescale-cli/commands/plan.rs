@@ -582,6 +582,15 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
         EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
             let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx)?;
             store.add(event.clone())?;
+            let ahead = (event.start() - ctx.now).num_days();
+            if ahead > 180 {
+                warn!(
+                    "event {}: it starts {ahead} days from now ({}): a typo in the year? (`prescale event remove --group \
+                     {group} --name …` takes it out)",
+                    event.label(),
+                    event.start().format("%Y-%m-%d")
+                );
+            }
             let status = event_status(ctx, &event);
             writeln!(
                 out,
@@ -594,6 +603,10 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             )?;
             let next = match status {
                 "planned" => "`prescale plan` (and the nightly run) now plans it",
+                s if s.starts_with("partly") => {
+                    "`prescale plan` (and the nightly run) now plans its hours within the horizon, the nightly runs after \
+                     the rest"
+                }
                 _ => "the nightly run plans it once it starts within the forecast horizon",
             };
             if let Some(z) = zone {

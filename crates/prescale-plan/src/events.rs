@@ -327,12 +327,41 @@ pub fn plan_with_events(
             // merge elsewhere in the horizon is not this event's doing.
             let search = (from - Duration::hours(6)).max(now);
             let since = first_difference(&plan, without_plan, search, r.event.end(), lowers).unwrap_or(from);
+            // When the event's own floor is in place, where the floors began to move before it.
+            let at_peak = plan
+                .scheduled_actions
+                .iter()
+                .filter(|a| a.start_time >= since && a.start_time < r.event.end() && a.min_size == Some(with))
+                .map(|a| a.start_time)
+                .min()
+                .filter(|t| !lowers && *t > since);
             d.what.push_str(&format!(
-                "; floors {} {with} instances from {} (without it: {without}{})",
+                "; floors {} {with} instances from {}{} (without it: {without}{})",
                 if lowers { "down to" } else { "up to" },
                 since.format("%Y-%m-%d %H:%M UTC"),
+                at_peak.map_or(String::new(), |t| format!(", at {with} from {}", t.format("%Y-%m-%d %H:%M UTC"))),
                 if applied_count > 1 { ", with the other events" } else { "" }
             ));
+            // The event's need beyond what the group may hold: the floors cannot cover it.
+            if !lowers {
+                let need = crate::schedule::required(&shaped, s)
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| shaped.ts(*i) >= r.event.start() && shaped.ts(*i) < r.event.end())
+                    .map(|(_, n)| *n)
+                    .max()
+                    .unwrap_or(0);
+                if need > with {
+                    d.what.push_str(&format!(
+                        "; it needs {need} at its P{:.0}: {} short of what the group's MaxSize lets the floors hold",
+                        s.quantile * 100.0,
+                        need - with
+                    ));
+                    d.why.push_str(
+                        "; raise max_size (or set max_breach = \"raise\" with a buffer) to plan for all of it",
+                    );
+                }
+            }
             // Said only where now leaves less than the lead before the start.
             if !lowers
                 && r.event.start() > now

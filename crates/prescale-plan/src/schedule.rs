@@ -311,7 +311,7 @@ fn ramp(levels: &mut [u32], up: u32) -> usize {
 
 /// Instances needed per step for the forecast quantile (unclamped); see
 /// [`PlanSettings::quantile_utilization`].
-fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
+pub(crate) fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
     let need = |load: f64, utilization: f64| {
         let n = s.instances(load, utilization);
         if n.is_finite() { n.min(f64::from(u32::MAX)) as u32 } else { u32::MAX }
