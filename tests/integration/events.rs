@@ -146,14 +146,9 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     let staging = doc.as_array().unwrap().iter().find(|g| g["group"] == "api-staging").unwrap();
     assert_eq!(staging["extra_instance_hours"].as_f64(), Some(0.0), "no event, no extra: {staging}");
     // A trial event on another group: shown, costed, not stored.
-    let json = ok(demo(&out, &["plan", "--what-if", "--json", "--group", "api-staging", "--name", "launch"]).args([
-        "--start",
-        "2026-11-23T20:00:00Z",
-        "--end",
-        "2026-11-23T23:00:00Z",
-        "--peak",
-        "20000",
-    ]));
+    let trial = ["--start", "2026-11-23T20:00:00Z", "--end", "2026-11-23T23:00:00Z", "--peak", "20000"];
+    let json =
+        ok(demo(&out, &["plan", "--what-if", "--json", "--group", "api-staging", "--name", "launch"]).args(trial));
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc[0]["group"], "api-staging");
     assert!(
@@ -162,14 +157,7 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     );
     assert!(doc[0]["extra_instance_hours"].as_f64().unwrap() > 1.0, "{doc}");
     // Its peak needs more than api-staging's MaxSize 8: the event's own line says how many short.
-    let text = ok(demo(&out, &["plan", "--what-if", "--group", "api-staging", "--name", "launch"]).args([
-        "--start",
-        "2026-11-23T20:00:00Z",
-        "--end",
-        "2026-11-23T23:00:00Z",
-        "--peak",
-        "20000",
-    ]));
+    let text = ok(demo(&out, &["plan", "--what-if", "--group", "api-staging", "--name", "launch"]).args(trial));
     let line = text.lines().find(|l| l.contains("event \"launch\"")).unwrap_or_default();
     assert!(line.contains("floors up to 8 instances") && line.contains("short of what the group's MaxSize"), "{text}");
     assert_eq!(std::fs::read(out.join("plan.json")).unwrap(), plan_json, "--what-if wrote the plan");
