@@ -57,20 +57,28 @@ fn is_stream(path: &Path) -> bool {
 
 /// A trace whose peak is a thousand times its 95th percentile or more holds a glitch more likely
 /// than load (a counter reset, a unit slip): replayed as load all the same, and said, since every
-/// policy's shortfall at that minute is then about the glitch.
-fn glitch_warning(trace: &prescale_core::Series, label: &str) {
-    let mut v: Vec<f64> = trace.values().iter().copied().filter(|x| x.is_finite()).collect();
-    v.sort_by(f64::total_cmp);
-    let (Some(&peak), Some(&p95)) = (v.last(), v.get(v.len().saturating_sub(1) * 95 / 100)) else { return };
+/// policy's shortfall at that minute is then about the glitch. From the replay's own 95th
+/// percentile and demand.
+fn glitch_warning(report: &prescale_sim::SimReport, label: &str) {
+    let p95 = report.trace.p95;
+    let Some((minute, &peak)) = report.demand.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else { return };
     if p95 > 0.0 && peak >= 1000.0 * p95 {
-        let at = trace.iter().find(|(_, x)| *x == peak).map(|(t, _)| t.format("%Y-%m-%d %H:%M UTC").to_string());
+        let at = report.trace.start + chrono::Duration::minutes(minute as i64);
         warn!(
             "{label}: its peak {peak:.4e} (at {}) is {:.0}× its 95th percentile: a glitch (a counter reset, a unit \
              slip)? It is replayed as load; remove the row if it is not",
-            at.unwrap_or_default(),
+            at.format("%Y-%m-%d %H:%M UTC"),
             peak / p95
         );
     }
+}
+
+/// What a configuration given with `--input` or `--scenario` sets: its model, and its `[cost]`
+/// price and currency where `--price` does not say.
+fn from_config(s: &mut prescale_sim::SimSettings, args: &SimulateArgs, c: &Config) {
+    s.model = c.forecast.model.clone();
+    s.currency = c.cost.non_dollar_currency();
+    s.price_per_hour = args.price.or(c.cost.instance_hour_price);
 }
 
 /// The spot price: `--spot-price`, or `--spot-discount` off the on-demand `price` in force.
@@ -167,10 +175,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     if let Some(choice) = args.scenario {
         if let Some(p) = &g.config {
             let c = Config::load(p)?;
-            s.model = c.forecast.model.clone();
+            from_config(&mut s, args, &c);
             s.forecast = generated_options(&c);
-            s.price_per_hour = args.price.or(c.cost.instance_hour_price);
-            s.currency = c.cost.non_dollar_currency();
         }
         step_flags(args, s.target_utilization, &mut s.step)?;
         s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
@@ -182,9 +188,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             let config = g.config.as_deref().map(Config::load).transpose()?;
             s.forecast = file_options(config.as_ref(), &args.zone, &[], None, Utc::now())?;
             if let Some(c) = &config {
-                s.model = c.forecast.model.clone();
-                s.currency = c.cost.non_dollar_currency();
-                s.price_per_hour = args.price.or(c.cost.instance_hour_price);
+                from_config(&mut s, args, c);
             }
             let (series, repairs) = super::forecast::read_input_repaired(path, config.as_ref())?;
             input_repairs = repairs;
@@ -259,7 +263,6 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     };
     step_flags(args, s.target_utilization, &mut s.step)?;
     s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
-    glitch_warning(&trace, &label);
     // Each night's forecast and plan is the long part: said as it happens (-v), and on a terminal
     // as a progress line that the table then replaces.
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
@@ -285,6 +288,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     let mut report = prescale_sim::simulate_with_progress(&trace, &s, &mut progress)
         .with_context(|| format!("cannot simulate {label}"))?;
     report.trace.input_repairs = input_repairs;
+    glitch_warning(&report, &label);
     // A replay that has its first forecast in its last hours compares the reactive fallbacks, not
     // the forecasts: said, not refused (the other rows stand).
     if let Some(first) = report.nights.first().map(|n| n.at)

@@ -297,6 +297,8 @@ pub fn plan_with_events(
     hold_through_events(&mut plan, &reports, s);
     let mut notes = Vec::new();
     let applied_count = reports.iter().filter(|r| matches!(r.outcome, EventOutcome::Applied { .. })).count();
+    // The instances the shaped forecast needs per step, unclamped: what an event asks beyond MaxSize.
+    let needs = if applied { crate::schedule::required(&shaped, s) } else { Vec::new() };
     for r in &reports {
         let mut d = r.decision();
         if let EventOutcome::Applied { factor, .. } = r.outcome {
@@ -344,7 +346,7 @@ pub fn plan_with_events(
             ));
             // The event's need beyond what the group may hold: the floors cannot cover it.
             if !lowers {
-                let need = crate::schedule::required(&shaped, s)
+                let need = needs
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| shaped.ts(*i) >= r.event.start() && shaped.ts(*i) < r.event.end())

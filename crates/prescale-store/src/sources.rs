@@ -121,10 +121,20 @@ impl Stamper {
     /// The instant of `text`; `None` for text that is no timestamp, an error for a wall-clock time
     /// the zone skips.
     fn read(&mut self, text: &str) -> Option<Result<DateTime<Utc>, String>> {
-        let t = match (parse_stamp(text)?, self.zone) {
-            (Stamp::Exact(t), _) => Ok(t),
-            (Stamp::Naive(n), None) => Ok(Utc.from_utc_datetime(&n)),
-            (Stamp::Naive(n), Some(tz)) => match tz.from_local_datetime(&n) {
+        Some(match parse_stamp(text)? {
+            Stamp::Exact(t) => {
+                self.last = Some(t);
+                Ok(t)
+            }
+            Stamp::Naive(n) => self.wall(n),
+        })
+    }
+
+    /// The instant of the wall-clock time `n` (UTC without a zone).
+    fn wall(&mut self, n: NaiveDateTime) -> Result<DateTime<Utc>, String> {
+        let t = match self.zone {
+            None => Ok(Utc.from_utc_datetime(&n)),
+            Some(tz) => match tz.from_local_datetime(&n) {
                 chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
                 // The repeated hour: the pass nearer the stamp before it in the file (a file in
                 // time order, oldest or newest first, steps from one pass to the next).
@@ -136,7 +146,7 @@ impl Stamper {
                     })
                 }
                 chrono::LocalResult::None => Err(format!(
-                    "{text:?} is not a time of {tz}: its clocks skip it (they go forward there)\nhint: a file_time_zone \
+                    "\"{n}\" is not a time of {tz}: its clocks skip it (they go forward there)\nhint: a file_time_zone \
                      file is read in that zone's wall-clock time; check the zone, or write the stamps with their offset"
                 )),
             },
@@ -144,7 +154,7 @@ impl Stamper {
         if let Ok(t) = t {
             self.last = Some(t);
         }
-        Some(t)
+        t
     }
 }
 
@@ -302,35 +312,10 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
             )));
         };
         let tcol = batch.column(ti);
-        let mut text = |s: Option<&str>| s.and_then(|s| stamper.read(s)).transpose().map_err(&err);
         let ts: Vec<Option<DateTime<Utc>>> = match tcol.data_type() {
             // A column without a zone holds wall-clock times: the zone's, when one is given.
-            DataType::Timestamp(unit, None) if zone.is_some() => {
-                let (vals, nulls): (Vec<i64>, Vec<bool>) = match unit {
-                    TimeUnit::Second => collect_i64(tcol.as_primitive::<TimestampSecondType>()),
-                    TimeUnit::Millisecond => collect_i64(tcol.as_primitive::<TimestampMillisecondType>()),
-                    TimeUnit::Microsecond => collect_i64(tcol.as_primitive::<TimestampMicrosecondType>()),
-                    TimeUnit::Nanosecond => collect_i64(tcol.as_primitive::<TimestampNanosecondType>()),
-                };
-                let per_sec: i64 = match unit {
-                    TimeUnit::Second => 1,
-                    TimeUnit::Millisecond => 1_000,
-                    TimeUnit::Microsecond => 1_000_000,
-                    TimeUnit::Nanosecond => 1_000_000_000,
-                };
-                vals.iter()
-                    .zip(nulls)
-                    .map(|(v, null)| {
-                        let wall = DateTime::from_timestamp(v.div_euclid(per_sec), 0).map(|t| t.naive_utc());
-                        if null {
-                            Ok(None)
-                        } else {
-                            text(wall.map(|w| w.format("%Y-%m-%d %H:%M:%S").to_string()).as_deref())
-                        }
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-            DataType::Timestamp(unit, _) => {
+            DataType::Timestamp(unit, column_zone) => {
+                let wall = column_zone.is_none() && zone.is_some();
                 let (vals, nulls): (Vec<i64>, Vec<bool>) = match unit {
                     TimeUnit::Second => collect_i64(tcol.as_primitive::<TimestampSecondType>()),
                     TimeUnit::Millisecond => collect_i64(tcol.as_primitive::<TimestampMillisecondType>()),
@@ -345,11 +330,23 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
                 };
                 vals.iter()
                     .zip(nulls)
-                    .map(|(v, null)| if null { None } else { Utc.timestamp_millis_opt(to_ms(*v)).single() })
-                    .collect()
+                    .map(|(v, null)| match Utc.timestamp_millis_opt(to_ms(*v)).single() {
+                        Some(t) if !null && wall => stamper.wall(t.naive_utc()).map(Some).map_err(&err),
+                        Some(t) if !null => Ok(Some(t)),
+                        _ => Ok(None),
+                    })
+                    .collect::<Result<_, _>>()?
             }
-            DataType::Utf8 => tcol.as_string::<i32>().iter().map(&mut text).collect::<Result<_, _>>()?,
-            DataType::LargeUtf8 => tcol.as_string::<i64>().iter().map(&mut text).collect::<Result<_, _>>()?,
+            DataType::Utf8 => tcol
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.and_then(|s| stamper.read(s)).transpose().map_err(&err))
+                .collect::<Result<_, _>>()?,
+            DataType::LargeUtf8 => tcol
+                .as_string::<i64>()
+                .iter()
+                .map(|s| s.and_then(|s| stamper.read(s)).transpose().map_err(&err))
+                .collect::<Result<_, _>>()?,
             // Dates (a daily series): each day's midnight, UTC.
             DataType::Date32 => tcol
                 .as_primitive::<arrow_array::types::Date32Type>()
