@@ -986,12 +986,12 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             let mut row = vec![
                 x.policy.to_string(),
                 yes(x.kept_up),
-                x.under_provisioned_minutes.to_string(),
-                x.worst_shortfall_instances.to_string(),
-                x.scale_out_mins.map_or("not in the peak".into(), |m| m.to_string()),
+                count(x.under_provisioned_minutes),
+                count(u64::from(x.worst_shortfall_instances)),
+                x.scale_out_mins.map_or("not in the peak".into(), count),
                 yes(x.scale_out_within_target),
-                x.scale_in_mins.map_or("never".into(), |m| m.to_string()),
-                x.reversals_within_hour.to_string(),
+                x.scale_in_mins.map_or("never".into(), count),
+                count(x.reversals_within_hour),
                 yes(x.thrashed),
                 num(x.instance_hours),
             ];

@@ -326,6 +326,19 @@ fn bad_events_are_refused_with_a_reason() {
     // A what-if of that name replaces the stored one, and says so; a peak no group could serve
     // (in other units) leaves the group out of the plan, and says why.
     ok(&mut demo(&out, &["forecast", "fit", "--group", "web-prod"]));
+    // A surge the group's MaxSize cannot hold is said when it is added, from the stored forecast;
+    // a modest one is not.
+    let text =
+        ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "surge"]).args(with(&["--multiplier", "40"])));
+    assert!(
+        text.contains("instances even at full capacity") && text.contains("more than the 60 the group's MaxSize"),
+        "{text}"
+    );
+    let text =
+        ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "mild"]).args(with(&["--multiplier", "1.1"])));
+    assert!(!text.contains("MaxSize"), "{text}");
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "surge"]));
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "mild"]));
     let (code, _, err) =
         run(demo(&out, &["plan", "--what-if", "--group", "web-prod", "--name", "X"]).args(with(&["--peak", "1e12"])));
     assert_eq!(code, 1, "{err}");

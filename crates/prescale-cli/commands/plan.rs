@@ -644,6 +644,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                     overlapping.join(", ")
                 )?;
             }
+            if let Some(note) = beyond_max_size(ctx, &group, &event)? {
+                writeln!(out, "note: {note}")?;
+            }
         }
         EventCmd::List { group } => {
             if let Some(g) = &group {
@@ -668,6 +671,50 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The event's peak load as far as it is known when it is added (a `--peak` as given; a
+/// multiplier times the stored forecast's highest point in its window; a `--like` window's
+/// highest stored value), when even at full capacity it needs more instances than the group's
+/// MaxSize lets the floors hold: said at once, not first at the next plan. Unknown (no forecast
+/// yet, a window beyond it): nothing said, `plan` says it.
+fn beyond_max_size(ctx: &Ctx, group: &str, e: &Event) -> Result<Option<String>> {
+    let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
+    let id = Config::load_id(g);
+    let highest = |v: &[f64]| {
+        v.iter().copied().filter(|x| x.is_finite()).fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
+    };
+    let load = match *e.effect() {
+        EventEffect::Peak { peak } => Some(peak),
+        EventEffect::Multiplier { factor } => ForecastTable::new(&ctx.store_dir).read(&id).ok().and_then(|(f, _)| {
+            let inside: Vec<f64> =
+                (0..f.len()).filter(|&i| f.ts(i) >= e.start() && f.ts(i) < e.end()).map(|i| f.point[i]).collect();
+            highest(&inside).map(|top| top * factor)
+        }),
+        EventEffect::Like { from, to } => {
+            MetricStore::open(&ctx.store_dir)?.read(&id).ok().and_then(|h| highest(h.window(from, to).values()))
+        }
+    };
+    let Some(load) = load.filter(|l| *l > 0.0) else { return Ok(None) };
+    let s = ctx.config.plan_settings(g)?;
+    let ceiling = s.ceiling();
+    let full = s.instances(load, 1.0);
+    if full <= f64::from(ceiling) {
+        return Ok(None);
+    }
+    let remedy = match s.max_breach {
+        prescale_plan::MaxBreach::Clamp => "raise max_size, or set max_breach = \"raise\" with a max_breach_buffer",
+        prescale_plan::MaxBreach::Raise { .. } => "raise max_size or max_breach_buffer",
+    };
+    Ok(Some(format!(
+        "its peak load, about {}, needs {} instances even at full capacity ({} at the {:.0} % target), more than \
+         the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale plan --what-if --group {group}` \
+         shows the floors)",
+        crate::output::num(load),
+        crate::output::num(full),
+        crate::output::num(s.instances(load, s.target_utilization)),
+        s.target_utilization * 100.0
+    )))
 }
 
 /// One group of `plan --what-if`: the plan with and without the events.
@@ -712,6 +759,10 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         );
     }
     let (plans, held) = plan_groups(ctx, &args.filter, trial.as_ref())?;
+    if plans.is_empty() && !held.is_empty() {
+        // No group to compare: an empty table would read as "no change".
+        bail!("{}\n(nothing was tried: no group could be planned)", held_error(&held));
+    }
     let rows: Vec<WhatIf> = plans
         .iter()
         .map(|p| WhatIf {
