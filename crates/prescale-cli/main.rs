@@ -201,8 +201,8 @@ struct ShowArgs {
     /// stored forecast holds for --group, which this shortens]
     #[arg(long, allow_hyphen_values = true)]
     horizon: Option<String>,
-    /// Interval levels in percent, comma-separated [default: 80,95 for --input; the stored
-    /// forecast's levels for --group]
+    /// Interval levels in percent, comma-separated [default: 80,95 for --input; for --group, the
+    /// configured [forecast] levels the stored forecast holds]
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = level_number)]
     levels: Vec<f64>,
     /// Output format

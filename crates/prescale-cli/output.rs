@@ -194,7 +194,14 @@ pub fn fits(out: &mut impl Write, fits: &[Fit]) -> Result<()> {
     Ok(())
 }
 
-pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Format) -> Result<()> {
+/// A forecast's rows; `issued`, when it was fitted (a stored forecast), is said beside its model.
+pub fn forecast(
+    out: &mut impl Write,
+    f: &Forecast,
+    levels: &[Level],
+    format: Format,
+    issued: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<()> {
     // Bounds for a requested level that was not forecast come from the quantile read-out.
     let bounds: Vec<(Level, Vec<f64>, Vec<f64>)> = levels
         .iter()
@@ -240,6 +247,7 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                 .collect();
             let doc = serde_json::json!({
                 "model": f.model,
+                "issued": issued.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
                 "step_secs": f.step_secs,
                 "weekend_ratio": f.weekend_ratio,
                 "backtest": f.scores,
@@ -251,19 +259,26 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
         Format::Table => {
             let h: Vec<&str> = header.iter().map(String::as_str).collect();
             let mut t = table(&h);
+            // Seconds where the grid has them (a 10 s step, stamps at :30), so no two rows read alike.
+            let stamp = if f.step_secs % 60 != 0 || f.start.timestamp() % 60 != 0 {
+                "%Y-%m-%d %H:%M:%S"
+            } else {
+                "%Y-%m-%d %H:%M"
+            };
             for i in 0..f.len() {
-                let mut cells = vec![f.ts(i).format("%Y-%m-%d %H:%M").to_string()];
+                let mut cells = vec![f.ts(i).format(stamp).to_string()];
                 cells.extend(row(i).into_iter().map(num));
                 t.add_row(cells);
             }
             right(&mut t, 1);
             writeln!(
                 out,
-                "model {} · {} step{} of {} s · times in UTC",
+                "model {} · {} step{} of {} s · times in UTC{}",
                 f.model,
                 f.len(),
                 if f.len() == 1 { "" } else { "s" },
-                f.step_secs
+                f.step_secs,
+                issued.map(|t| format!(" · fitted {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default()
             )?;
             if let Some(r) = f.weekend_ratio {
                 writeln!(
@@ -288,7 +303,7 @@ pub fn forecast(out: &mut impl Write, f: &Forecast, levels: &[Level], format: Fo
                 writeln!(
                     out,
                     "backtest MASE on its own history, learnt weekends and holidays taken out (1 = the error of \
-                     same time yesterday there), mean over origins (weight): {}",
+                     same time yesterday there), median over origins (weight): {}",
                     parts.join(" · ")
                 )?;
                 // The weights weigh each origin's error against the reference's (a sum of log

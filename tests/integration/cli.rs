@@ -269,6 +269,121 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
 }
 
 #[test]
+fn one_glitch_in_the_history_does_not_cost_a_group_its_floors() {
+    // One sample of web-prod's load 1,000 × its median five days before now: its backtest windows
+    // that hold it score badly, the others do not, and the plan keeps its floors.
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let csv = std::fs::read_to_string(demo.join("web-prod-requests.csv")).unwrap();
+    let glitched: String = csv
+        .lines()
+        .map(|l| {
+            if l.starts_with("2026-11-18T00:00:00Z,") {
+                "2026-11-18T00:00:00Z,30000000".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(glitched.trim_end(), csv.trim_end(), "the demo's stamp format changed");
+    let file = tmp.path().join("web-prod-requests.csv");
+    std::fs::write(&file, glitched + "\n").unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    let text = demo_config_text()
+        .replace(&format!("{}/web-prod-requests.csv", demo.display()), &file.display().to_string())
+        .replace("dir = \"store\"", &format!("dir = \"{}\"", tmp.path().join("store").display()));
+    std::fs::write(&cfg, text).unwrap();
+    let (code, out, err) = run(prescale()
+        .args(["--now", "2026-11-23T00:00:00Z", "--out"])
+        .arg(tmp.path().join("out"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["nightly", "--quiet"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("1000 × its median size"), "the glitch is said: {err}");
+    let line = out.lines().find(|l| l.starts_with("web-prod:")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains(" floors ") && !line.contains("no floors"), "{line}\n{err}");
+}
+
+#[test]
+fn a_forecast_that_cannot_be_stored_costs_its_group_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    ok(prescale().arg("--out").arg(&out).arg("nightly"));
+    // web-prod's forecasts folder replaced by a file: its forecast cannot be written.
+    let folder = out.join("store/forecasts/v1/web-prod");
+    std::fs::remove_dir_all(&folder).unwrap();
+    std::fs::write(&folder, "not a folder").unwrap();
+    let (code, text, err) = run(prescale().arg("--out").arg(&out).args(["nightly", "--quiet"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("web-prod/requests: no forecast stored") && err.contains("1 series got no forecast"), "{err}");
+    for g in ["api-staging", "worker-dev"] {
+        let line = text.lines().find(|l| l.starts_with(&format!("{g}:"))).unwrap_or_else(|| panic!("{text}"));
+        assert!(line.contains(" floors ") && !line.contains("no floors"), "{line}");
+    }
+    assert_eq!(std::fs::read_to_string(&folder).unwrap(), "not a folder");
+}
+
+#[test]
+fn backtest_with_now_sees_only_the_history_before_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (full, cut) = (tmp.path().join("full.csv"), tmp.path().join("cut.csv"));
+    let mut text = String::from("ts,value\n");
+    let mut before = text.clone();
+    for h in 0..(24 * 12) {
+        let row = format!("2026-01-{:02}T{:02}:00:00Z,{}\n", 1 + h / 24, h % 24, 100 + (h % 24) * 10 + (h * 7) % 13);
+        if h < 24 * 8 {
+            before.push_str(&row);
+        }
+        text.push_str(&row);
+    }
+    std::fs::write(&full, text).unwrap();
+    std::fs::write(&cut, before).unwrap();
+    let scores = |file: &Path, extra: &[&str]| {
+        ok(prescale()
+            .args(extra)
+            .args(["backtest", "--models", "median", "--origins", "2", "--format", "csv", "--out"])
+            .arg(tmp.path().join("bt"))
+            .arg("--input")
+            .arg(file))
+        .replace(&file.display().to_string(), "FILE")
+    };
+    // The file as it stood at --now scores as the file cut there, and not as the whole file.
+    let at_now = scores(&full, &["--now", "2026-01-09T00:00:00Z"]);
+    assert_eq!(at_now, scores(&cut, &[]));
+    assert_ne!(at_now, scores(&full, &[]));
+    // A group's stored history likewise, and said.
+    let out = tmp.path().join("demo");
+    ok(prescale().arg("--out").arg(&out).arg("ingest"));
+    let (code, text, err) = run(prescale().arg("--out").arg(&out).args([
+        "--now",
+        "2026-11-10T00:00:00Z",
+        "backtest",
+        "--group",
+        "web-prod",
+        "--models",
+        "median",
+        "--format",
+        "csv",
+    ]));
+    assert!(code == 0 && err.contains("backtested on its history before 2026-11-10 00:00 UTC"), "{err}");
+    let (_, all, _) = run(prescale()
+        .arg("--out")
+        .arg(&out)
+        .args(["backtest", "--group", "web-prod", "--models", "median", "--format", "csv"]));
+    assert_ne!(text, all);
+    let (code, _, err) = run(prescale().arg("--out").arg(&out).args([
+        "--now",
+        "2020-01-01T00:00:00Z",
+        "backtest",
+        "--group",
+        "web-prod",
+    ]));
+    assert!(code == 1 && err.contains("after now") && err.contains("no history to backtest"), "{err}");
+}
+
+#[test]
 fn the_ridge_model_is_chosen_by_name_in_forecast_show_and_backtest() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("load.csv");

@@ -338,6 +338,15 @@ fn bad_events_are_refused_with_a_reason() {
         ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "mild"]).args(with(&["--multiplier", "1.1"])));
     assert!(!text.contains("MaxSize"), "{text}");
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "surge"]));
+    // A --peak in instances, not load, lowers the floors: said when it is added.
+    let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "low"]).args(with(&["--peak", "50"])));
+    assert!(text.contains("the event lowers the floors during it") && text.contains("(not instances)"), "{text}");
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "low"]));
+    // A peak no group could serve is refused before it is stored, not found by the nightly run.
+    let (code, _, err) =
+        run(demo(&out, &["event", "add", "--group", "web-prod", "--name", "huge"]).args(with(&["--peak", "1e12"])));
+    assert!(code == 1 && err.contains("no group holds that many") && err.contains("hint: give --peak in"), "{err}");
+    assert!(!ok(&mut demo(&out, &["event", "list"])).contains("huge"), "the refused event was stored");
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "mild"]));
     let (code, _, err) =
         run(demo(&out, &["plan", "--what-if", "--group", "web-prod", "--name", "X"]).args(with(&["--peak", "1e12"])));

@@ -286,6 +286,13 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&p));
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("where the file's step is"), "{err}");
+    // Nor is a whole day missing: one long gap is no step.
+    let gap: Vec<String> =
+        (0..4 * 1440).map(|m| if (1440..2880).contains(&m) { "NaN".into() } else { "100".into() }).collect();
+    let p_gap = trace(tmp.path(), "gap.csv", 60, &gap);
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&p_gap));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("where the file's step is"), "{err}");
     // A trace down a pipe is read once, as CSV (its name says nothing of its content).
     let mut child = prescale()
         .args(["simulate", "--policies", "reactive", "--format", "json", "--input", "/dev/stdin"])

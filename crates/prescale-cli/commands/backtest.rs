@@ -36,12 +36,14 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         let config = g.config.as_deref().map(Config::load).transpose()?;
         let now = g.now.as_deref().map(parse_now).transpose()?.unwrap_or_else(Utc::now);
         let options = file_options(config.as_ref(), &args.zone, &[], None, now)?;
-        series.push((path.display().to_string(), read_input(path, config.as_ref())?, options));
+        // With --now, the file as it stood then: no origin sees a row after it.
+        let (input, _) = super::forecast::read_input_as_of(path, config.as_ref(), g.now.as_deref(), false)?;
+        series.push((path.display().to_string(), input, options));
         configured = config.map(|c| c.forecast.model);
     } else {
         let ctx = context(g)?;
         configured = Some(ctx.config.forecast.model.clone());
-        let store = MetricStore::open(&ctx.store_dir)?;
+        let store = MetricStore::for_reading(&ctx.store_dir);
         let holidays = ctx.config.forecast.holiday_dates()?;
         for gc in selected(&ctx, &args.filter)? {
             let id = Config::load_id(gc);
@@ -55,6 +57,26 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                     anyhow::Error::from(e).context(format!("cannot read the stored series {id}{hint}"))
                 }
             })?;
+            // The history known at now (--now in a replay): no origin sees what came after it.
+            let s = if ctx.now < s.end() {
+                let known = s.window(s.start(), ctx.now);
+                if known.is_empty() {
+                    bail!(
+                        "the stored series {id} starts at {}, after now ({}): no history to backtest\nhint: give a \
+                         --now inside it, or none",
+                        s.start().format("%Y-%m-%d %H:%M UTC"),
+                        ctx.now.format("%Y-%m-%d %H:%M UTC")
+                    );
+                }
+                eprintln!(
+                    "{id}: backtested on its history before {} ({} stored after it left out)",
+                    ctx.now.format("%Y-%m-%d %H:%M UTC"),
+                    crate::output::count((s.len() - known.len()) as u64) + " slots"
+                );
+                known
+            } else {
+                s
+            };
             let tz = gc.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
             let flags = forecast_flags(&holidays, tz, &[], ctx.now);
             let options = ctx.config.build_options(gc, &id.metric, flags, tz);

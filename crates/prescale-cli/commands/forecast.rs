@@ -208,7 +208,19 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     for w in &warnings {
                         warn!("{id}: {w}");
                     }
-                    table.write(&id, &forecast, ctx.now)?;
+                    // A forecast that cannot be stored (a folder made read-only, a full disk) costs
+                    // its series alone: the plan reads what the store held before, and the run
+                    // counts it as failed.
+                    if let Err(e) = table.write(&id, &forecast, ctx.now) {
+                        progress.clear();
+                        warn!(
+                            "{id}: no forecast stored: {}\nhint: the plan uses the forecast stored before, if any; \
+                             make the store's forecasts folder writable for this user",
+                            explain(&anyhow::Error::from(e)).replace('\n', " ")
+                        );
+                        failed += 1;
+                        continue;
+                    }
                     out.push(Fit { id, model: forecast.model.clone(), warnings, forecast });
                 }
                 Err(e) => {
@@ -307,9 +319,9 @@ pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
 }
 
 /// A stretch of the file at a coarser step than `step` (its own): the longest run of successive
-/// stamps a same multiple `k ≥ 2` of `step` apart, when it spans at least six hours (an export
-/// whose older part CloudWatch keeps at 5 minutes and newer part at 1). Scattered missing samples
-/// make no such run. Returns `(k, intervals, first, last)`.
+/// stamps a same multiple `k ≥ 2` of `step` apart, when it spans at least six hours and six
+/// intervals (an export whose older part CloudWatch keeps at 5 minutes and newer part at 1).
+/// Scattered missing samples and single long gaps make no such run. Returns `(k, intervals, first, last)`.
 fn coarser_stretch(raw: &[RawSample], step: i64) -> Option<(i64, usize, DateTime<Utc>, DateTime<Utc>)> {
     let mut ts: Vec<i64> = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts.timestamp()).collect();
     ts.sort_unstable();
@@ -331,29 +343,25 @@ fn coarser_stretch(raw: &[RawSample], step: i64) -> Option<(i64, usize, DateTime
             best = Some(r);
         }
     }
-    let (k, n, first, last) = best.filter(|b| b.3 - b.2 >= 6 * 3600)?;
+    // Six intervals at the least: one long gap (a day missing, a stray old row) is a gap, not a step.
+    let (k, n, first, last) = best.filter(|b| b.1 >= 6 && b.3 - b.2 >= 6 * 3600)?;
     Some((k, n, DateTime::from_timestamp(first, 0)?, DateTime::from_timestamp(last, 0)?))
 }
 
-/// Reads a CSV or Parquet file of `ts,value` onto its own grid ([`infer_step`]) under ingest's
+/// A CSV or Parquet file of `ts,value` read onto its own grid ([`infer_step`]) under ingest's
 /// grid policy (the configuration's `[ingest] grid`, or the default without one), repairing what it
-/// must and saying so.
-pub(crate) fn read_input(path: &Path, config: Option<&Config>) -> Result<Series> {
-    Ok(read_input_as_of(path, config, None, false)?.0)
-}
-
-/// [`read_input`] with the repairs it made, as warned (`7 slots interpolated`, …), for reports
-/// that carry them.
+/// must and saying so; with the repairs it made, as warned (`7 slots interpolated`, …), for
+/// reports that carry them.
 pub(crate) fn read_input_repaired(path: &Path, config: Option<&Config>) -> Result<(Series, Vec<String>)> {
     read_input_as_of(path, config, None, false)
 }
 
-/// [`read_input`], keeping only the rows stamped before `now` (`--now` given as the text after
+/// [`read_input_repaired`], keeping only the rows stamped before `now` (`--now` given as the text after
 /// the flag): the file as it stood then, so that no later row fills or shapes its end. With
 /// `keep_phase`, stamps that all lie one offset off the epoch's grid (hourly at :30) keep their
 /// phase, so that a forecast's rows follow the file's (`forecast show`; a replay keeps the grid,
 /// whose midnights its nightly plans run at).
-fn read_input_as_of(
+pub(crate) fn read_input_as_of(
     path: &Path,
     config: Option<&Config>,
     now: Option<&str>,
@@ -552,7 +560,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     for w in warnings {
         warn!("{}: {w}", path.display());
     }
-    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format)
+    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None)
 }
 
 pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
@@ -584,6 +592,10 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         e => anyhow::Error::from(e).context(format!("cannot read the forecast for {id}")),
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
+    // Shown whole, as stored; one the plan would not use (ended, or fitted after now) says so.
+    if let Err(why) = super::plan::usable(forecast.clone(), ctx.now) {
+        warn!("{id}: {why}");
+    }
     // The stored forecast is the model's; the plan shapes it by the group's events first.
     if id == Config::load_id(g) {
         let end = forecast.ts(forecast.len());
@@ -632,7 +644,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         cli_levels(&args.levels)?
     };
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
-    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format)
+    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, Some(issued))
 }
 
 /// A stored forecast holds the intervals it was fitted with: a level beyond the widest of them has

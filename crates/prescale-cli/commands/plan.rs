@@ -211,7 +211,7 @@ pub(crate) fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<Capacit
 /// of the same group and name), keeping the plan without events beside each.
 pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<(Vec<EventPlan>, Vec<Held>)> {
     let table = ForecastTable::new(&ctx.store_dir);
-    let store = MetricStore::open(&ctx.store_dir)?;
+    let store = MetricStore::for_reading(&ctx.store_dir);
     let mut events = EventStore::new(&ctx.store_dir).load()?;
     if let Some(t) = trial {
         events.retain(|e| !(e.group() == t.group() && (e.id() == t.id() || e.same_name(t.name()))));
@@ -398,6 +398,22 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         for d in ep.plan.decisions.iter().filter(|d| d.what.starts_with("clamped")) {
             warn!("{}: {}: {}", g.name, d.what, d.why);
         }
+        // So do floors an event's --peak lowers (a peak given in instances rather than load).
+        for r in &ep.reports {
+            if let (EventEffect::Peak { peak }, prescale_plan::EventOutcome::Applied { factor: Some(f), .. }) =
+                (r.event.effect(), &r.outcome)
+                && *f < 1.0
+            {
+                warn!(
+                    "{}: event {} lowers the floors during it: the forecast already peaks at {} there, above its --peak \
+                     {} (load in the metric's units, not instances)",
+                    g.name,
+                    r.event.label(),
+                    crate::output::num(peak / f),
+                    crate::output::num(*peak)
+                );
+            }
+        }
         for r in &ep.reports {
             if !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }) {
                 let d = r.decision();
@@ -540,7 +556,7 @@ pub(crate) fn build_event(
                 ctx.now.format("%Y-%m-%d %H:%M UTC")
             );
         }
-        let history = MetricStore::open(&ctx.store_dir)?.read(&id).with_context(|| {
+        let history = MetricStore::for_reading(&ctx.store_dir).read(&id).with_context(|| {
             format!("--like needs the stored history of {id}\nhint: run `prescale ingest --group {group}` first")
         })?;
         if from < history.start() || to > history.end() {
@@ -581,6 +597,8 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
     match cmd {
         EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
             let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx)?;
+            // Before it is stored: a load no group could serve is refused here, not at 3 a.m.
+            let notes = capacity_notes(ctx, &group, &event)?;
             store.add(event.clone())?;
             let ahead = (event.start() - ctx.now).num_days();
             if ahead > 180 {
@@ -644,7 +662,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                     overlapping.join(", ")
                 )?;
             }
-            if let Some(note) = beyond_max_size(ctx, &group, &event)? {
+            for note in notes {
                 writeln!(out, "note: {note}")?;
             }
         }
@@ -673,48 +691,78 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
     Ok(())
 }
 
-/// The event's peak load as far as it is known when it is added (a `--peak` as given; a
-/// multiplier times the stored forecast's highest point in its window; a `--like` window's
-/// highest stored value), when even at full capacity it needs more instances than the group's
-/// MaxSize lets the floors hold: said at once, not first at the next plan. Unknown (no forecast
-/// yet, a window beyond it): nothing said, `plan` says it.
-fn beyond_max_size(ctx: &Ctx, group: &str, e: &Event) -> Result<Option<String>> {
+/// What the event's load means for the group, as far as it is known when it is added (a
+/// `--peak` as given; a multiplier times the stored forecast's highest point in its window; a
+/// `--like` window's highest stored value): said at once, not first at the next plan. A peak no
+/// group could serve (a unit mistake, which would leave the group out of every plan) is refused;
+/// one that needs more than MaxSize lets the floors hold, or a `--peak` below what the forecast
+/// already holds there (it lowers the floors), is noted. Unknown (no forecast yet, a window
+/// beyond it): nothing said, `plan` says it.
+fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let id = Config::load_id(g);
     let highest = |v: &[f64]| {
         v.iter().copied().filter(|x| x.is_finite()).fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
     };
-    let load = match *e.effect() {
-        EventEffect::Peak { peak } => Some(peak),
-        EventEffect::Multiplier { factor } => ForecastTable::new(&ctx.store_dir).read(&id).ok().and_then(|(f, _)| {
+    // The stored forecast's highest point in the event's window.
+    let forecast_top = || {
+        ForecastTable::new(&ctx.store_dir).read(&id).ok().and_then(|(f, _)| {
             let inside: Vec<f64> =
                 (0..f.len()).filter(|&i| f.ts(i) >= e.start() && f.ts(i) < e.end()).map(|i| f.point[i]).collect();
-            highest(&inside).map(|top| top * factor)
-        }),
+            highest(&inside)
+        })
+    };
+    let s = ctx.config.plan_settings(g)?;
+    let mut notes = Vec::new();
+    let load = match *e.effect() {
+        EventEffect::Peak { peak } => {
+            if let Some(top) = forecast_top().filter(|top| peak < *top) {
+                notes.push(format!(
+                    "the forecast already peaks at {} in its window, above the event's --peak {}: the event lowers \
+                     the floors during it. --peak is the load at its top, in the units of {id} (not instances); to raise \
+                     the floors give a higher one, or --multiplier",
+                    crate::output::num(top),
+                    crate::output::num(peak)
+                ));
+            }
+            Some(peak)
+        }
+        EventEffect::Multiplier { factor } => forecast_top().map(|top| top * factor),
         EventEffect::Like { from, to } => {
-            MetricStore::open(&ctx.store_dir)?.read(&id).ok().and_then(|h| highest(h.window(from, to).values()))
+            MetricStore::for_reading(&ctx.store_dir).read(&id).ok().and_then(|h| highest(h.window(from, to).values()))
         }
     };
-    let Some(load) = load.filter(|l| *l > 0.0) else { return Ok(None) };
-    let s = ctx.config.plan_settings(g)?;
+    let Some(load) = load.filter(|l| *l > 0.0) else { return Ok(notes) };
+    let at_target = s.instances(load, s.target_utilization);
+    if at_target > IMPLAUSIBLE_INSTANCES {
+        bail!(
+            "event {}: its load at the top, about {}, would need {} instances at capacity_per_instance = {}: no group \
+             holds that many, so every plan would leave {group} out\nhint: give --peak in the units of {id} (the load \
+             the forecast shows, `prescale forecast show --group {group}`), not instances",
+            e.label(),
+            crate::output::num(load),
+            crate::output::num(at_target),
+            crate::output::num(s.capacity_per_instance)
+        );
+    }
     let ceiling = s.ceiling();
     let full = s.instances(load, 1.0);
-    if full <= f64::from(ceiling) {
-        return Ok(None);
+    if full > f64::from(ceiling) {
+        let remedy = match s.max_breach {
+            prescale_plan::MaxBreach::Clamp => "raise max_size, or set max_breach = \"raise\" with a max_breach_buffer",
+            prescale_plan::MaxBreach::Raise { .. } => "raise max_size or max_breach_buffer",
+        };
+        notes.push(format!(
+            "its peak load, about {}, needs {} instances even at full capacity ({} at the {:.0} % target), more \
+             than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale plan --what-if --group \
+             {group}` shows the floors)",
+            crate::output::num(load),
+            crate::output::num(full),
+            crate::output::num(at_target),
+            s.target_utilization * 100.0
+        ));
     }
-    let remedy = match s.max_breach {
-        prescale_plan::MaxBreach::Clamp => "raise max_size, or set max_breach = \"raise\" with a max_breach_buffer",
-        prescale_plan::MaxBreach::Raise { .. } => "raise max_size or max_breach_buffer",
-    };
-    Ok(Some(format!(
-        "its peak load, about {}, needs {} instances even at full capacity ({} at the {:.0} % target), more than \
-         the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale plan --what-if --group {group}` \
-         shows the floors)",
-        crate::output::num(load),
-        crate::output::num(full),
-        crate::output::num(s.instances(load, s.target_utilization)),
-        s.target_utilization * 100.0
-    )))
+    Ok(notes)
 }
 
 /// One group of `plan --what-if`: the plan with and without the events.

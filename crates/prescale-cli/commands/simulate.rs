@@ -206,7 +206,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
                     ctx.store_dir.display()
                 );
             }
-            let series = MetricStore::open(&ctx.store_dir)?.read(&id).with_context(|| {
+            let series = MetricStore::for_reading(&ctx.store_dir).read(&id).with_context(|| {
                 format!(
                     "no stored load for {id}\nhint: run `prescale ingest --group {name}` (or `prescale nightly`) first"
                 )

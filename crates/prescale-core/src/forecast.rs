@@ -100,8 +100,10 @@ mod nan_as_null {
 pub struct ModelScore {
     /// Model id.
     pub model: String,
-    /// Mean absolute error / MASE scale (mean |y(t) − y(t − 1 day)| of the training window);
-    /// NaN when the model could not be backtested (`null` in JSON, which has no NaN).
+    /// Mean absolute error / MASE scale (mean |y(t) − y(t − 1 day)| of the training window), the
+    /// median over the backtest's origins (the engine's candidates; a single model's own backtest
+    /// may give the mean); NaN when the model could not be backtested (`null` in JSON, which has
+    /// no NaN).
     #[serde(with = "nan_as_null")]
     pub mase: f64,
     /// Origins it was scored at.

@@ -379,8 +379,18 @@ pub fn regularize_binned(
     // A grid from a stray stamp (epoch 0, a wrong year) to the rest would hold millions of
     // empty slots, or not fit in memory at all.
     if let Some(w) = slots.windows(2).find(|w| (w[1].0 - w[0].0) * step_ms > MAX_GAP_DAYS * 86_400_000) {
+        // Named by the samples' own stamps on either side, not their slots (a step of years puts
+        // a slot far from its sample).
+        let (a, b) = (w[0].0, w[1].0);
+        let stamps =
+            raw.iter().filter(|s| s.value.is_finite()).map(|s| (binning.slot(s.ts.timestamp_millis(), step_ms), s.ts));
+        let before = stamps.clone().filter(|(slot, _)| *slot <= a).map(|(_, t)| t).max();
+        let after = stamps.filter(|(slot, _)| *slot >= b).map(|(_, t)| t).min();
         let at = |slot: i64| Utc.timestamp_millis_opt(slot * step_ms).single().unwrap_or_default();
-        return Err(CoreError::StrayStamp { before: at(w[0].0), after: at(w[1].0) });
+        return Err(CoreError::StrayStamp {
+            before: before.unwrap_or_else(|| at(a)),
+            after: after.unwrap_or_else(|| at(b)),
+        });
     }
     let first = slots[0].0;
     let last = slots[slots.len() - 1].0;
@@ -531,6 +541,12 @@ mod tests {
             assert!(matches!(e, CoreError::StrayStamp { .. }), "{stray}: {e}");
             assert!(e.to_string().contains("days apart") && e.to_string().contains("hint:"), "{e}");
         }
+        // Two samples ten years apart, on a step of that length: named by their own stamps, not
+        // by the slots the epoch's grid puts them in.
+        let (a, b) = (t(0) - Duration::days(3653), t(0));
+        let e = regularize(&[RawSample::new(a, 5.0), RawSample::new(b, 6.0)], 3653 * 86_400, &GridPolicy::default())
+            .unwrap_err();
+        assert!(matches!(e, CoreError::StrayStamp { before, after } if before == a && after == b), "{e}");
         // Up to a year apart is one history with a long gap.
         let mut raw = rest.clone();
         raw.push(RawSample::new(t(0) + Duration::days(MAX_GAP_DAYS), 5.0));

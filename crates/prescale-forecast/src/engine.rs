@@ -479,7 +479,10 @@ impl Forecaster for Engine {
                     .collect();
                 CandidateScore {
                     model: cands[i].model.name(),
-                    mase: if per.is_empty() { f64::NAN } else { per.iter().sum::<f64>() / per.len() as f64 },
+                    // The median over origins: one window that held a glitch (a value 1000 × the
+                    // rest, which the forecast rightly missed) does not decide the whole score, nor
+                    // the trust the plan puts in it.
+                    mase: if per.is_empty() { f64::NAN } else { crate::point::median(&per) },
                     origins: bt.origins.len(),
                     weight: w,
                     reference: i == self.reference,

@@ -407,8 +407,8 @@ pub(crate) struct Holidays {
 /// and three weeks before it (those of them in the history and not holidays, two at least), when
 /// it stands out as an unannounced holiday or an incident day would: below ⅔ or above 1½ of their
 /// median, and further from every one of them than a quarter. A week's ordinary wander stays
-/// inside. Days are compared by their mean load (a median of a day idle half the time is any value
-/// of its ramp).
+/// inside. Days are compared by their mean load less its highest and lowest tenth (a median of a
+/// day idle half the time is any value of its ramp; a whole mean follows one glitch).
 fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
     let n = y.len();
     if m == 0 || n < 15 * m || days.len() != n {
@@ -419,8 +419,16 @@ fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
         if days[span.clone()].iter().any(|d| d.holiday.is_some()) {
             return None;
         }
-        let v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
-        (v.len() * 2 > m).then(|| v.iter().sum::<f64>() / v.len() as f64)
+        let mut v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
+        if v.len() * 2 <= m {
+            return None;
+        }
+        // The mean of the day's values less its highest and lowest tenth: a glitch in it (a value
+        // 1000 × the rest) is no change of level.
+        v.sort_by(f64::total_cmp);
+        let cut = v.len() / 10;
+        let kept = &v[cut..v.len() - cut];
+        Some(kept.iter().sum::<f64>() / kept.len() as f64)
     };
     let last = level(n)?;
     let before: Vec<f64> =
@@ -825,6 +833,11 @@ mod tests {
         assert_eq!(last_day_stands_out(&y, 24, &slots(y.len(), c, &none)), None);
         // Under 15 days there are not two earlier weeks to compare with.
         assert_eq!(last_day_stands_out(&y[7 * 24..], 24, &slots(14 * 24, c, &none)), None);
+        // One glitch in an ordinary last day (an hour at 1000 × its load) is no change of level.
+        let mut y = series(&[]);
+        let at = y.len() - 4;
+        y[at] *= 1000.0;
+        assert_eq!(last_day_stands_out(&y, 24, &slots(y.len(), c, &none)), None);
     }
 
     #[test]

@@ -133,6 +133,13 @@ impl MetricStore {
         Ok(Self { root })
     }
 
+    /// A store rooted at `root` for reading only: nothing is created, so a mistyped `--store` for
+    /// a command that only reads leaves no empty store behind; a series in a store that does not
+    /// exist is [`StoreError::NotFound`], as one the store does not hold.
+    pub fn for_reading(root: impl AsRef<Path>) -> Self {
+        Self { root: root.as_ref().to_path_buf() }
+    }
+
     /// Takes the store's write lock (an exclusive lock held by the operating system on
     /// `metrics/v1/.write.lock`), waiting up to `wait` for another process to let go: each series
     /// is read, merged and replaced whole, so two writers at once would each drop the other's new
