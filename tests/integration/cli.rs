@@ -326,6 +326,44 @@ fn a_forecast_that_cannot_be_stored_costs_its_group_alone() {
 }
 
 #[test]
+fn forecast_show_says_when_the_stored_forecast_was_fitted_and_when_it_is_stale() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    ok(prescale().arg("--out").arg(&out).args(["ingest", "--group", "web-prod"]));
+    ok(prescale().arg("--out").arg(&out).args(["forecast", "fit", "--group", "web-prod"]));
+    let show = |now: &str, format: &str| {
+        run(prescale().arg("--out").arg(&out).args(["--now", now, "forecast", "show", "--group", "web-prod"]).args([
+            "--horizon",
+            "10m",
+            "--format",
+            format,
+        ]))
+    };
+    let (code, json, err) = show("2026-11-23T00:00:00Z", "json");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(code == 0 && !err.contains("stale"), "{err}");
+    assert_eq!(v["issued"], "2026-11-23T00:00:00Z", "{json}");
+    let (code, table, err) = show("2026-12-30T00:00:00Z", "table");
+    assert!(code == 0 && err.contains("the latest forecast ended at") && err.contains("it is stale"), "{err}");
+    assert!(table.contains("fitted 2026-11-23 00:00 UTC"), "{table}");
+    let (_, _, err) = show("2026-11-01T00:00:00Z", "csv");
+    assert!(err.contains("after now") && err.contains("fitted on data from after now"), "{err}");
+    // A 10-second grid keeps its seconds in the table: no two rows read alike.
+    let file = tmp.path().join("fast.csv");
+    let rows: String = (0..3 * 8640).map(|i| format!("{},{}\n", 1_767_571_200 + 10 * i, 100 + i % 7)).collect();
+    std::fs::write(&file, format!("ts,value\n{rows}")).unwrap();
+    let table = ok(prescale().args(["forecast", "show", "--horizon", "1m", "--format", "table", "--input"]).arg(&file));
+    for at in ["00:00:00", "00:00:10", "00:00:50"] {
+        assert!(table.contains(&format!("2026-01-08 {at}")), "{at}: {table}");
+    }
+    // A gzip-compressed export is named as such, with what to do.
+    let gz = tmp.path().join("fast.csv.gz");
+    std::fs::write(&gz, [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0]).unwrap();
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&gz));
+    assert!(code == 1 && err.contains("a gzip-compressed file") && err.contains("gunzip -k"), "{err}");
+}
+
+#[test]
 fn backtest_with_now_sees_only_the_history_before_it() {
     let tmp = tempfile::tempdir().unwrap();
     let (full, cut) = (tmp.path().join("full.csv"), tmp.path().join("cut.csv"));

@@ -92,7 +92,14 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         .map(|(_, m)| Ok((m.clone(), model_spec(m, configured.as_ref())?)))
         .collect::<Result<_>>()?;
     let mut results = Vec::new();
-    for (name, s, options) in &series {
+    for (name, s, options) in &mut series {
+        // As `forecast fit` and `forecast show` read it: a few negatives as --min 0 would.
+        if let Some((read, bounds, why)) = prescale_forecast::rare_negatives(s, &options.bounds) {
+            warn!("{name}: {why}");
+            *s = read;
+            options.bounds = bounds;
+        }
+        let (name, s, options) = (&*name, &*s, &*options);
         let mut rows = Vec::new();
         eprintln!("backtesting {name} ({} models × {} origins) …", specs.len(), settings.origins);
         if settings.horizon.num_seconds() < s.step_secs() {

@@ -103,13 +103,20 @@ pub(crate) fn fit_series(
     levels: &[Level],
     options: &BuildOptions,
 ) -> Result<(Forecast, Vec<String>)> {
+    // A few negatives in a series otherwise at zero or above are read as --min 0 would.
+    let repaired = prescale_forecast::rare_negatives(history, &options.bounds);
+    let (history, options) = match &repaired {
+        Some((read, bounds, _)) => (read, &BuildOptions { bounds: *bounds, ..options.clone() }),
+        None => (history, options),
+    };
     let fitted = model.build_with(options).fit(history)?;
     let f = fitted.predict(horizon, levels)?;
     for sc in fitted.scores() {
         info!("backtest {}: MASE {:.3} over {} origins, weight {:.2}", sc.model, sc.mase, sc.origins, sc.weight);
     }
     // What the values themselves say, in the metric's units (a transform's are not).
-    let mut warnings = prescale_forecast::history_warnings(history, &options.bounds);
+    let mut warnings: Vec<String> = repaired.as_ref().map(|(_, _, w)| w.clone()).into_iter().collect();
+    warnings.extend(prescale_forecast::history_warnings(history, &options.bounds));
     warnings.extend(fitted.warnings());
     warnings.extend(percent_hint(history, &f, &options.bounds));
     Ok((f, warnings))
@@ -276,27 +283,47 @@ impl Progress {
     }
 }
 
-/// Parses a horizon such as `48h`, `2d`, `90m`, `1w` or `3600s`.
+/// Parses a horizon such as `48h`, `2d`, `90m`, `1w`, `3600s`, `1.5h` or `2d12h` (parts added up);
+/// a bare number is hours.
 pub fn parse_horizon(s: &str) -> Result<Duration> {
     let s = s.trim();
+    let usage = || format!("horizon {s:?}: expected a number and a unit (s, m, h, d or w), e.g. 48h, 1.5h or 2d12h");
     if s.starts_with('-') {
         bail!("horizon {s:?} must be a positive duration such as 48h, 2d or 90m");
     }
-    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: i64 = num.parse().with_context(|| format!("horizon {s:?}: expected a number and a unit, e.g. 48h"))?;
-    let d = match unit {
-        "s" => Duration::try_seconds(n),
-        "m" | "min" => Duration::try_minutes(n),
-        "h" | "" => Duration::try_hours(n),
-        "d" => Duration::try_days(n),
-        "w" => Duration::try_weeks(n),
-        other => bail!("horizon {s:?}: unknown unit {other:?} (use s, m, h, d or w)"),
-    };
-    match d {
-        Some(d) if d <= Duration::zero() => bail!("horizon {s:?} must be positive"),
-        Some(d) if d <= Duration::days(3650) => Ok(d),
-        _ => bail!("horizon {s:?} is longer than ten years"),
+    if s.is_empty() {
+        bail!("{}", usage());
     }
+    let mut rest = s;
+    let mut secs = 0.0f64;
+    while !rest.is_empty() {
+        let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
+        let (num, after) = rest.split_at(end);
+        let n: f64 = num.parse().ok().filter(|n: &f64| n.is_finite()).with_context(usage)?;
+        let unit_end = after.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_end);
+        let per = match unit {
+            "s" => 1.0,
+            "m" | "min" => 60.0,
+            "h" => 3600.0,
+            // A bare number is hours; only as the whole horizon, not as a part of one.
+            "" if rest.len() == s.len() => 3600.0,
+            "d" => 86_400.0,
+            "w" => 604_800.0,
+            "" => bail!("{}", usage()),
+            other => bail!("horizon {s:?}: unknown unit {other:?} (use s, m, h, d or w)"),
+        };
+        secs += n * per;
+        rest = next;
+    }
+    if secs > 3650.0 * 86_400.0 {
+        bail!("horizon {s:?} is longer than ten years");
+    }
+    let d = Duration::milliseconds((secs * 1000.0).round() as i64);
+    if d < Duration::seconds(1) {
+        bail!("horizon {s:?} must be one second or more");
+    }
+    Ok(d)
 }
 
 /// The grid step of raw samples: the median spacing of their distinct timestamps (missing samples
@@ -378,6 +405,16 @@ pub(crate) fn read_input_as_of(
         && std::fs::File::open(path)
             .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
             .is_ok_and(|()| &magic == b"PAR1");
+    // A compressed export is neither: said, with what to do, rather than a UTF-8 error.
+    if regular && magic[..2] == [0x1f, 0x8b] {
+        bail!(
+            "{}: a gzip-compressed file: prescale reads CSV or Parquet as they are\nhint: decompress it first (`gunzip -k \
+             {}`), or read it through a pipe (`--input <(gunzip -c {})`)",
+            path.display(),
+            path.display(),
+            path.display()
+        );
+    }
     if regular && named_parquet && !starts_par1 {
         warn!("{}: named .parquet but not a Parquet file (no PAR1 at its start): read as CSV", path.display());
     } else if !named_parquet && starts_par1 {
@@ -682,6 +719,22 @@ mod tests {
     use super::*;
     use chrono::TimeZone as _;
     use prescale_core::EventEffect;
+
+    #[test]
+    fn horizons_read_units_decimals_and_compounds() {
+        let h = |s: &str| parse_horizon(s).map(|d| d.num_seconds()).map_err(|e| e.to_string());
+        assert_eq!(h("48h"), Ok(172_800));
+        assert_eq!(h("48"), Ok(172_800), "a bare number is hours");
+        assert_eq!(h("1.5h"), Ok(5_400));
+        assert_eq!(h("2d12h"), Ok(216_000));
+        assert_eq!(h("1w"), Ok(604_800));
+        assert_eq!(h("90min"), Ok(5_400));
+        for bad in ["", "PT1H", "h", "2d12", "1.2.3h", "-1h", "0h", "48x", "9999999999999d"] {
+            let e = h(bad).unwrap_err();
+            assert!(e.starts_with("horizon"), "{bad:?}: {e}");
+            assert!(!e.contains("cannot parse"), "{bad:?}: {e}");
+        }
+    }
 
     #[test]
     fn the_step_is_the_median_spacing_near_whole_minutes_taken_to_them() {

@@ -131,21 +131,42 @@ const RECENT_HOURS: f64 = 3.0;
 /// (nights, weekends) are no drop.
 ///
 /// With a lower bound given (`bounds.min`) the negatives are the bound's to handle, not warned of.
-pub fn history_warnings(history: &Series, bounds: &crate::transform::Bounds) -> Vec<String> {
+pub fn history_warnings(history: &Series, _bounds: &crate::transform::Bounds) -> Vec<String> {
     let v = history.values();
     let mut out = Vec::new();
-    let negative = if bounds.min.is_some() { 0 } else { v.iter().filter(|x| **x < 0.0).count() };
-    let finite = v.iter().filter(|x| x.is_finite()).count();
-    if negative > 0 && negative * 20 <= finite {
-        out.push(format!(
-            "{negative} of {finite} values are below zero in a series otherwise at zero or above (a counter reset, \
-             a difference of a rate, a unit error?): the forecast is not clipped at zero; if the metric cannot be \
-             negative, say so (--min 0, or min = 0 in its [[groups.metrics]])"
-        ));
-    }
     out.extend(spikes(v));
     out.extend(recent_drop(history));
     out
+}
+
+/// A few values below zero (one in twenty at most) in a series otherwise at zero or above: a
+/// counter reset, a difference of a rate, a glitch, not load. Left as they are, they would make
+/// the series one that may be negative (no weekends learnt, errors in absolute terms, intervals
+/// several times wider). The documented repair: they are read as missing (filled as gaps are) and
+/// the forecast is clipped at zero, as `--min 0` would. Returns the history and bounds to fit
+/// with and what was done; `None` without such values, or when a lower bound is given (a metric
+/// that may be negative says so with its own).
+pub fn rare_negatives(
+    history: &Series,
+    bounds: &crate::transform::Bounds,
+) -> Option<(Series, crate::transform::Bounds, String)> {
+    let v = history.values();
+    let negative = if bounds.min.is_some() { 0 } else { v.iter().filter(|x| **x < 0.0).count() };
+    let finite = v.iter().filter(|x| x.is_finite()).count();
+    if negative == 0 || negative * 20 > finite || bounds.max.is_some_and(|m| m <= 0.0) {
+        return None;
+    }
+    let values: Vec<f64> = v.iter().map(|x| if *x < 0.0 { f64::NAN } else { *x }).collect();
+    let repaired = Series::new(history.start(), history.step_secs(), values).ok()?;
+    Some((
+        repaired,
+        crate::transform::Bounds { min: Some(0.0), ..*bounds },
+        format!(
+            "{negative} of {finite} values are below zero in a series otherwise at zero or above (a counter reset, a \
+             difference of a rate, a glitch?): read as missing, and the forecast is clipped at zero, as --min 0 \
+             would; if the metric can be negative, give its own lower bound (--min, or min in its [[groups.metrics]])"
+        ),
+    ))
 }
 
 /// A few values a thousand times the series' typical size or more (its median absolute value):
@@ -218,7 +239,10 @@ fn recent_drop(history: &Series) -> Option<String> {
 }
 
 fn fmt_value(v: f64) -> String {
-    if v.abs() >= 100.0 {
+    if v.abs() >= 1e15 {
+        // Not a hundred digits of float noise: three significant ones.
+        format!("{v:.2e}")
+    } else if v.abs() >= 100.0 {
         format!("{v:.0}")
     } else {
         format!("{v:.3}").trim_end_matches('0').trim_end_matches('.').to_string()
@@ -340,11 +364,15 @@ mod tests {
         assert!(w.contains("filled 5 missing slots of the history: the last 5 carried forward"), "{w}");
         assert!(w.contains("at 2026-03-05 18:00 UTC") && !w.contains("by interpolation"), "{w}");
         assert!(!p.non_negative && p.values[n - 1] == v[n - 6]);
-        let w = history_warnings(&series(v), &Default::default()).join("\n");
-        assert!(w.contains("1 of 91 values are below zero"), "{w}");
-        // A series that is often negative (a balance, a temperature) is not questioned.
+        let (read, bounds, w) = rare_negatives(&series(v.clone()), &Default::default()).unwrap();
+        assert!(w.contains("1 of 91 values are below zero") && bounds.min == Some(0.0), "{w}");
+        assert!(read.values()[10].is_nan() && read.values()[11] == v[11] && read.len() == v.len());
+        // A lower bound given decides; a series that is often negative (a balance, a temperature)
+        // is not questioned.
+        let given = crate::transform::Bounds { min: Some(-10.0), max: None };
+        assert!(rare_negatives(&series(v), &given).is_none());
         let swing: Vec<f64> = cycle(4).iter().map(|x| x - 60.0).collect();
-        assert!(!history_warnings(&series(swing), &Default::default()).join(" ").contains("below zero"));
+        assert!(rare_negatives(&series(swing), &Default::default()).is_none());
     }
 
     #[test]
