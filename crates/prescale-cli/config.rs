@@ -557,7 +557,16 @@ pub fn demo_dir() -> Result<PathBuf> {
 impl Config {
     /// Parses configuration text; `base_dir` resolves its relative paths.
     pub fn parse(text: &str, base_dir: &Path, origin: &str) -> Result<Self> {
-        let mut c: Config = toml::from_str(text).with_context(|| format!("invalid configuration in {origin}"))?;
+        let parsed: Result<Config> = toml::from_str(text).map_err(|e: toml::de::Error| {
+            // A date or time written bare (`2026-12-25`) is a TOML date, not the text expected.
+            let bare_date = e.message().contains("invalid type: map, expected a string")
+                && e.span().and_then(|sp| text.get(sp)).is_some_and(|v| {
+                    v.trim_start_matches(['[', ' ']).starts_with(|c: char| c.is_ascii_digit()) && v.contains('-')
+                });
+            let hint = if bare_date { "\nhint: write dates and times in quotes, e.g. \"2026-12-25\"" } else { "" };
+            anyhow::anyhow!("{}{hint}", e.to_string().trim_end())
+        });
+        let mut c = parsed.with_context(|| format!("invalid configuration in {origin}"))?;
         c.base_dir = base_dir.to_path_buf();
         c.origin = origin.to_string();
         check_model_keys(text, &c.forecast.model).with_context(|| format!("invalid configuration in {origin}"))?;

@@ -579,7 +579,8 @@ impl ScenarioChoice {
 
 #[derive(Debug, Subcommand)]
 enum DemoCmd {
-    /// Regenerate the demo CSV files (deterministic: the same bytes every time).
+    /// Regenerate the demo CSV files (deterministic: the same bytes every time), and its
+    /// prescale.toml where there is none (an edited one is kept).
     Generate {
         /// Directory to write to
         #[arg(long, default_value = "data/demo")]

@@ -625,7 +625,9 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
         let levels = || g.scheduled_actions.iter().filter_map(|a| a.min_size);
         let floors = match (levels().min(), levels().max()) {
             (Some(lo), Some(hi)) if g.forecast.is_some() => {
-                format!("{} floors {lo}–{hi}", g.scheduled_actions.len())
+                let n = g.scheduled_actions.len();
+                let range = if lo == hi { format!("{lo}") } else { format!("{lo}–{hi}") };
+                format!("{n} floor{} {range}", if n == 1 { "" } else { "s" })
             }
             _ => "no floors (reactive only)".into(),
         };

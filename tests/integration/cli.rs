@@ -196,6 +196,10 @@ fn bad_configuration_is_refused_with_a_reason() {
         (demo.replacen("load_metric = \"requests\"", "load_metric = \"cpu\"", 1), "load_metric \"cpu\""),
         (demo.replacen("capacity_per_instance = 2500.0", "capacity_per_instance = 0.0", 1), "capacity_per_instance"),
         (demo.replacen("train_days = 28", "train_days = 28\nholidays = [\"25.12.2026\"]", 1), "YYYY-MM-DD"),
+        (
+            demo.replacen("train_days = 28", "train_days = 28\nholidays = [2026-12-25]", 1),
+            "write dates and times in quotes, e.g. \"2026-12-25\"",
+        ),
         (demo.replacen("train_days = 28", "train_days = 28\ntransform = \"sqrt\"", 1), "unknown variant `sqrt`"),
         (
             demo.replacen(
@@ -260,7 +264,7 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     assert_eq!(code, 0);
     assert!(out.contains("lo80") && out.contains("hi95") && out.contains("2026-01-06 02:00"), "{out}");
     // The engine's table says how its weights come about.
-    assert!(out.contains("mean over origins (weight)") && out.contains("weights: prior × exp"), "{out}");
+    assert!(out.contains("median over origins (weight)") && out.contains("weights: prior × exp"), "{out}");
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, "ts,value\n2026-01-01 00:00:00,1\nyesterday,2\n").unwrap();
     let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&bad));
@@ -419,6 +423,11 @@ fn backtest_with_now_sees_only_the_history_before_it() {
         "web-prod",
     ]));
     assert!(code == 1 && err.contains("after now") && err.contains("no history to backtest"), "{err}");
+    // A --now before every row of a recorded file: said as such, not as an empty file.
+    let (code, _, err) =
+        run(prescale().arg("--out").arg(tmp.path().join("early")).args(["--now", "2020-01-01T00:00:00Z", "ingest"]));
+    assert!(code == 1 && err.contains("rows of the file are after now") && err.contains("is --now"), "{err}");
+    assert!(!err.contains("holds no row with a value"), "{err}");
 }
 
 #[test]

@@ -121,6 +121,23 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let out = tmp.path().join("out");
     let cfg = demo_config(tmp.path(), "");
     ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    // A run stopped mid-change (its last outcome line never written) is said by the next run,
+    // once: the run after that finds the log whole.
+    let audit = out.join("audit.jsonl");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let cut = text.trim_end().rfind('\n').unwrap() + 1;
+    assert!(!text[cut..].contains("\"attempting\""), "the last line is an outcome");
+    std::fs::write(&audit, &text[..cut]).unwrap();
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply", "--execute"]));
+    assert!(
+        code == 0 && err.contains("1 change of an earlier run (as of 2026-11-23T00:00:00Z) had no outcome"),
+        "{err}"
+    );
+    let last: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&audit).unwrap().lines().last().unwrap()).unwrap();
+    assert_eq!(last["outcome"], "interrupted", "{last}");
+    let (_, _, err) = run(&mut cmd(&cfg, &out, &["apply", "--execute"]));
+    assert!(!err.contains("had no outcome"), "said once: {err}");
     // Somebody else's action in the stand-in state.
     let state_path = out.join("demo-asg-state.json");
     let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();

@@ -80,7 +80,8 @@ pub struct GroupApply {
 
 /// One line of `OUT/audit.jsonl`: one change `--execute` is about to make (`attempting`, written
 /// and synced before the call) or made (`applied` or `failed`), with the object before and after
-/// it. An `attempting` line with no outcome after it is a change a crash interrupted.
+/// it. An `attempting` line with no outcome after it is a change a crash interrupted; the next
+/// `--execute` run appends it again as `interrupted` ([`interrupted`]).
 #[derive(Serialize)]
 pub(crate) struct AuditEntry<'a> {
     /// When the change was made (wall clock).
@@ -102,7 +103,8 @@ pub(crate) struct AuditEntry<'a> {
     before: Option<ChangedObject<'a>>,
     /// The object after the change; null when it was deleted.
     after: Option<ChangedObject<'a>>,
-    /// `attempting`, then `applied`, `failed`, or `unknown` (the group's call failed as a whole).
+    /// `attempting`, then `applied`, `failed`, or `unknown` (the group's call failed as a whole);
+    /// `interrupted`, appended by a later run, where a crash left no outcome.
     outcome: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
@@ -616,8 +618,8 @@ pub(crate) fn carry_out(
         };
         if let Some((first, transient)) = &unreachable {
             r.error = Some(format!(
-                "not attempted: the calls for group {first} failed as every call would (see there); the next run \
-                 tries again"
+                "not attempted: the calls for group {first} failed as every call would (see there); {}",
+                if *transient { "the next run tries again" } else { "the next run tries again once that is mended" }
             ));
             r.error_transient = *transient;
             results.push(r);
@@ -739,7 +741,41 @@ impl<'a> AuditLog<'a> {
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open audit log {}; nothing was changed", path.display()))?;
-        Ok(Self { file, path, as_of: ctx.now, run })
+        let mut log = Self { file, path, as_of: ctx.now, run };
+        log.close_interrupted()?;
+        Ok(log)
+    }
+
+    /// An earlier run stopped mid-change left `attempting` lines with no outcome: each gets one,
+    /// `interrupted`, so the log reads whole; what of them landed is read from the groups by this
+    /// run, whose diff makes the rest.
+    fn close_interrupted(&mut self) -> Result<()> {
+        let open = interrupted(&self.path);
+        if open.is_empty() {
+            return Ok(());
+        }
+        warn!(
+            "{}: {} change{} of an earlier run (as of {}) had no outcome: that run was stopped (a crash, a kill) while \
+             making {}; marked `interrupted` there; what landed is read from the groups now, and this run's diff \
+             makes the rest",
+            self.path.display(),
+            open.len(),
+            if open.len() == 1 { "" } else { "s" },
+            open[0]["as_of"].as_str().unwrap_or("?"),
+            if open.len() == 1 { "it" } else { "them" }
+        );
+        let at = serde_json::to_value(Utc::now())?;
+        let mut text = String::new();
+        for mut v in open {
+            v["at"] = at.clone();
+            v["outcome"] = "interrupted".into();
+            v["error"] = "the run stopped before this change's outcome was recorded".into();
+            text.push_str(&serde_json::to_string(&v)?);
+            text.push('\n');
+        }
+        let what = || format!("cannot write audit log {}", self.path.display());
+        self.file.write_all(text.as_bytes()).with_context(what)?;
+        self.file.sync_all().with_context(what)
     }
 
     /// Appends one line per change with its outcome, then syncs.
@@ -772,6 +808,44 @@ impl<'a> AuditLog<'a> {
         self.file.write_all(text.as_bytes()).with_context(what)?;
         self.file.sync_all().with_context(what)
     }
+}
+
+/// The changes the audit log's newest run (in its last 4 MiB) holds as `attempting` with no
+/// outcome line after them: a run stopped mid-change (a crash, a kill). Empty when there are
+/// none, or the log cannot be read (the run's own open says so).
+fn interrupted(path: &Path) -> Vec<serde_json::Value> {
+    use std::io::{Read as _, Seek as _};
+    const TAIL: u64 = 4 << 20;
+    let mut text = String::new();
+    let read = std::fs::File::open(path).and_then(|mut f| {
+        let len = f.metadata()?.len();
+        f.seek(std::io::SeekFrom::Start(len.saturating_sub(TAIL)))?;
+        f.read_to_string(&mut text)
+    });
+    if read.is_err() {
+        return Vec::new();
+    }
+    // A cut first line (the tail's start) does not parse and is skipped. Only the newest run
+    // counts: an older one's were closed by the run after it.
+    let key = |v: &serde_json::Value, fields: &[&str]| {
+        fields.iter().map(|k| v[*k].to_string()).collect::<Vec<_>>().join("\u{1f}")
+    };
+    let mut open: Vec<(String, serde_json::Value)> = Vec::new();
+    let mut last_run = None;
+    for line in text.lines() {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+        let run = key(&v, &["as_of", "run", "plan_id"]);
+        if last_run.as_ref() != Some(&run) {
+            open.clear();
+            last_run = Some(run);
+        }
+        let change = key(&v, &["group", "op", "object", "name"]);
+        open.retain(|(k, _)| *k != change);
+        if v["outcome"] == "attempting" {
+            open.push((change, v));
+        }
+    }
+    open.into_iter().map(|(_, v)| v).collect()
 }
 
 pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<()> {
@@ -896,7 +970,16 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         }
     }
     if !args.execute {
-        writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
+        let read = results.iter().any(|r| r.error.is_none());
+        writeln!(
+            out,
+            "dry run: nothing was changed; {}",
+            if read {
+                "rerun with --execute to apply"
+            } else {
+                "no group could be read, so nothing could be diffed: mend the errors below first"
+            }
+        )?;
     }
     let mut problems: Vec<String> =
         fail_on_partial(&results, args.execute).err().map(|e| e.to_string()).into_iter().collect();

@@ -159,7 +159,19 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         // as it stood then: its later rows are not stored, as `forecast show --now` reads a file.
         if !ctx.clock && c.ingest.source != SourceKind::Cloudwatch {
             let before = raw.len();
+            let first = raw.iter().map(|r| r.ts).min();
             raw.retain(|r| r.ts <= ctx.now);
+            // Every row after --now: a --now (or PRESCALE_NOW) before the file, not an empty file.
+            if let Some(first) = first.filter(|_| raw.is_empty()) {
+                warn!(
+                    "{id}: nothing stored: all {before} rows of the file are after now ({}), the first at {}\nhint: is \
+                     --now (or PRESCALE_NOW) right? A file is read as it stood at --now",
+                    ctx.now.format("%Y-%m-%d %H:%M UTC"),
+                    first.format("%Y-%m-%d %H:%M UTC")
+                );
+                failed += 1;
+                continue;
+            }
             if raw.len() < before {
                 info!(
                     "{id}: {} rows after --now ({}) not read: the file as it stood then",

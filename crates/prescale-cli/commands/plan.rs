@@ -178,13 +178,20 @@ pub(crate) fn held_error(held: &[Held]) -> String {
 /// What of an earlier plan is on `group`, for one whose load is missing: its scheduled actions,
 /// or why the group cannot be read to tell (a silent service is asked once: `unreachable`).
 /// `None` when nothing of prescale's is scheduled on it.
-fn floors_in_place(sink: &mut dyn prescale_core::ActionSink, group: &str, unreachable: &mut bool) -> Option<String> {
-    if *unreachable {
-        return Some(
-            "the group cannot be read to see whether floors are on it (the service did not answer for an earlier \
-             group)"
-                .into(),
-        );
+fn floors_in_place(
+    sink: &mut dyn prescale_core::ActionSink,
+    group: &str,
+    unreachable: &mut Option<bool>,
+) -> Option<String> {
+    if let Some(transient) = *unreachable {
+        return Some(format!(
+            "the group cannot be read to see whether floors are on it ({})",
+            if transient {
+                "the service did not answer for an earlier group"
+            } else {
+                "the service cannot be called as configured: see the earlier group"
+            }
+        ));
     }
     match sink.read_state(group) {
         Ok(state) => match state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).count() {
@@ -193,7 +200,9 @@ fn floors_in_place(sink: &mut dyn prescale_core::ActionSink, group: &str, unreac
             n => Some(format!("{n} scheduled actions of an earlier plan are on it")),
         },
         Err(e) => {
-            *unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
+            if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
+                *unreachable = Some(e.is_transient());
+            }
             Some(format!(
                 "the group cannot be read to see whether floors are on it ({})",
                 e.to_string().lines().next().unwrap_or_default()
@@ -227,8 +236,9 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     let mut groups = Vec::new();
     let mut held = Vec::new();
     let mut sink = Sink::open(ctx)?;
-    // Once the service did not answer, the other groups' launches are not asked for.
-    let mut unreachable = false;
+    // Once the service did not answer, the other groups' launches are not asked for; `Some`
+    // says whether that failure passes by itself.
+    let mut unreachable: Option<bool> = None;
     for g in selected(ctx, f)? {
         let id = Config::load_id(g);
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
@@ -292,11 +302,17 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             continue;
         }
         let mut settings = ctx.config.plan_settings(g)?;
-        let launches = if unreachable {
-            Err("not asked: the service did not answer for an earlier group".to_string())
+        let launches = if let Some(transient) = unreachable {
+            Err(if transient {
+                "not asked: the service did not answer for an earlier group".to_string()
+            } else {
+                "not asked: the service cannot be called as configured (see the earlier group)".to_string()
+            })
         } else {
             sink.sink().recent_launches(&g.name).map_err(|e| {
-                unreachable = matches!(e, prescale_core::SinkError::Unreachable { .. });
+                if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
+                    unreachable = Some(e.is_transient());
+                }
                 e.to_string()
             })
         };
