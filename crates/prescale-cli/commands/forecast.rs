@@ -593,7 +593,20 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         options.transform = t;
     }
 
+    // A long history fits for seconds: said, so a silent terminal is not taken for a hang.
+    let started = std::time::Instant::now();
+    if series.len() > 100_000 {
+        eprintln!(
+            "fitting {} slots of {step} s ({:.0} days) from {} …",
+            crate::output::count(series.len() as u64),
+            series.len() as f64 * step as f64 / 86_400.0,
+            path.display()
+        );
+    }
     let (forecast, warnings) = fit_series(&model, &series, steps, &levels, &options)?;
+    if series.len() > 100_000 {
+        eprintln!("… fitted in {:.1} s", started.elapsed().as_secs_f64());
+    }
     for w in warnings {
         warn!("{}: {w}", path.display());
     }
