@@ -307,7 +307,7 @@ pub fn forecast(
                     parts.join(" · ")
                 )?;
                 // The weights weigh each origin's error against the reference's (a sum of log
-                // ratios), which a mean of MASEs dominated by one bad window can hide.
+                // ratios), which a median of MASEs over origins does not show.
                 if f.scores.iter().any(|s| s.reference) {
                     writeln!(
                         out,

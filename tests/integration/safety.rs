@@ -125,19 +125,25 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     // once: the run after that finds the log whole.
     let audit = out.join("audit.jsonl");
     let text = std::fs::read_to_string(&audit).unwrap();
+    // The last line, an outcome, cut in half (a crash while it was written).
     let cut = text.trim_end().rfind('\n').unwrap() + 1;
     assert!(!text[cut..].contains("\"attempting\""), "the last line is an outcome");
-    std::fs::write(&audit, &text[..cut]).unwrap();
+    std::fs::write(&audit, &text[..cut + 40]).unwrap();
     let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply", "--execute"]));
     assert!(
         code == 0 && err.contains("1 change of an earlier run (as of 2026-11-23T00:00:00Z) had no outcome"),
         "{err}"
     );
+    assert!(err.contains("this run reads them again"), "{err}");
     let last: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&audit).unwrap().lines().last().unwrap()).unwrap();
     assert_eq!(last["outcome"], "interrupted", "{last}");
     let (_, _, err) = run(&mut cmd(&cfg, &out, &["apply", "--execute"]));
     assert!(!err.contains("had no outcome"), "said once: {err}");
+    // Every line of the log but the one cut short reads.
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let unread = text.lines().filter(|l| serde_json::from_str::<serde_json::Value>(l).is_err()).count();
+    assert_eq!(unread, 1, "{text}");
     // Somebody else's action in the stand-in state.
     let state_path = out.join("demo-asg-state.json");
     let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();

@@ -598,7 +598,7 @@ pub(crate) fn carry_out(
     let _running =
         if execute { Some(prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), APPLY_WAIT)?) } else { None };
     // The audit log is opened before the first change: a run that cannot log changes nothing.
-    let mut audit = if execute { Some(AuditLog::open(ctx, run)?) } else { None };
+    let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
     let mut log_error: Option<anyhow::Error> = None;
     // Once the service did not answer, the other groups are not tried: each would wait as long.
     // (The first such group, and whether its failure passes by itself.)
@@ -733,7 +733,7 @@ struct AuditLog<'a> {
 }
 
 impl<'a> AuditLog<'a> {
-    fn open(ctx: &Ctx, run: Run<'a>) -> Result<Self> {
+    fn open(ctx: &Ctx, run: Run<'a>, groups: &[String]) -> Result<Self> {
         std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
         let path = ctx.out.join("audit.jsonl");
         let file = std::fs::OpenOptions::new()
@@ -742,27 +742,55 @@ impl<'a> AuditLog<'a> {
             .open(&path)
             .with_context(|| format!("cannot open audit log {}; nothing was changed", path.display()))?;
         let mut log = Self { file, path, as_of: ctx.now, run };
-        log.close_interrupted()?;
+        // A line a crash or a full disk cut short is ended, so the next one is whole.
+        let cut = std::fs::read(&log.path).ok().and_then(|b| b.last().copied()).is_some_and(|c| c != b'\n');
+        if cut {
+            log.file.write_all(b"\n").with_context(|| format!("cannot write audit log {}", log.path.display()))?;
+        }
+        log.close_interrupted(groups)?;
         Ok(log)
     }
 
     /// An earlier run stopped mid-change left `attempting` lines with no outcome: each gets one,
-    /// `interrupted`, so the log reads whole; what of them landed is read from the groups by this
-    /// run, whose diff makes the rest.
-    fn close_interrupted(&mut self) -> Result<()> {
+    /// `interrupted`, so the log reads whole. What of them landed on this run's `groups` is read
+    /// from those groups now, and this run's own changes start from it; the other groups' are
+    /// read by the next run that covers them.
+    fn close_interrupted(&mut self, groups: &[String]) -> Result<()> {
         let open = interrupted(&self.path);
         if open.is_empty() {
             return Ok(());
         }
+        let named = |v: &serde_json::Value| v["group"].as_str().unwrap_or_default().to_string();
+        let mut ours: Vec<String> = open.iter().map(named).filter(|g| groups.contains(g)).collect();
+        let mut others: Vec<String> = open.iter().map(named).filter(|g| !groups.contains(g)).collect();
+        for list in [&mut ours, &mut others] {
+            list.sort();
+            list.dedup();
+        }
+        let this_run = match self.run.kind {
+            "revert" => "this revert reads them again and removes what of prescale's landed",
+            _ => "this run reads them again, and its changes start from what they hold now",
+        };
+        let mut parts = Vec::new();
+        if !ours.is_empty() {
+            parts.push(format!("{}: {this_run}", ours.join(", ")));
+        }
+        if !others.is_empty() {
+            parts.push(format!(
+                "{}: not in this run; the next run that covers {} reads what landed",
+                others.join(", "),
+                if others.len() == 1 { "it" } else { "them" }
+            ));
+        }
         warn!(
-            "{}: {} change{} of an earlier run (as of {}) had no outcome: that run was stopped (a crash, a kill) while \
-             making {}; marked `interrupted` there; what landed is read from the groups now, and this run's diff \
-             makes the rest",
+            "{}: {} change{} of an earlier run (as of {}) had no outcome (that run stopped while making {}: a crash, a \
+             kill, or a write to this log that failed); marked `interrupted` there. {}",
             self.path.display(),
             open.len(),
             if open.len() == 1 { "" } else { "s" },
             open[0]["as_of"].as_str().unwrap_or("?"),
-            if open.len() == 1 { "it" } else { "them" }
+            if open.len() == 1 { "it" } else { "them" },
+            parts.join("; ")
         );
         let at = serde_json::to_value(Utc::now())?;
         let mut text = String::new();
@@ -812,28 +840,35 @@ impl<'a> AuditLog<'a> {
 
 /// The changes the audit log's newest run (in its last 4 MiB) holds as `attempting` with no
 /// outcome line after them: a run stopped mid-change (a crash, a kill). Empty when there are
-/// none, or the log cannot be read (the run's own open says so).
+/// none, or the log cannot be read (its open for appending then fails and says so, or the run
+/// goes on without the check).
 fn interrupted(path: &Path) -> Vec<serde_json::Value> {
     use std::io::{Read as _, Seek as _};
     const TAIL: u64 = 4 << 20;
-    let mut text = String::new();
+    let mut bytes = Vec::new();
+    let mut start = 0;
     let read = std::fs::File::open(path).and_then(|mut f| {
         let len = f.metadata()?.len();
-        f.seek(std::io::SeekFrom::Start(len.saturating_sub(TAIL)))?;
-        f.read_to_string(&mut text)
+        start = len.saturating_sub(TAIL);
+        f.seek(std::io::SeekFrom::Start(start))?;
+        f.read_to_end(&mut bytes)
     });
     if read.is_err() {
         return Vec::new();
     }
-    // A cut first line (the tail's start) does not parse and is skipped. Only the newest run
-    // counts: an older one's were closed by the run after it.
+    // Read from the tail's first whole line; bytes, so a cut character or a stray byte costs its
+    // own line only.
+    let from = if start > 0 { bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| i + 1) } else { 0 };
+    let lines = bytes[from..].split(|b| *b == b'\n');
+    // A line that does not parse (cut by a crash) is skipped. Only the newest run counts: an
+    // older one's were closed by the run after it.
     let key = |v: &serde_json::Value, fields: &[&str]| {
         fields.iter().map(|k| v[*k].to_string()).collect::<Vec<_>>().join("\u{1f}")
     };
     let mut open: Vec<(String, serde_json::Value)> = Vec::new();
     let mut last_run = None;
-    for line in text.lines() {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else { continue };
+    for line in lines {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else { continue };
         let run = key(&v, &["as_of", "run", "plan_id"]);
         if last_run.as_ref() != Some(&run) {
             open.clear();
@@ -970,7 +1005,8 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         }
     }
     if !args.execute {
-        let read = results.iter().any(|r| r.error.is_none());
+        // A group whose changes were worked out was read, whatever stopped it after.
+        let read = results.iter().any(|r| r.error.is_none() || !r.changes.is_empty());
         writeln!(
             out,
             "dry run: nothing was changed; {}",

@@ -58,8 +58,8 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                 }
             })?;
             // The history known at now (--now in a replay): no origin sees what came after it.
-            let s = if ctx.now < s.end() {
-                let known = s.window(s.start(), ctx.now);
+            let known = if ctx.now < s.end() { Some(s.window(s.start(), ctx.now)) } else { None };
+            let s = if let Some(known) = known.filter(|k| k.len() < s.len()) {
                 if known.is_empty() {
                     bail!(
                         "the stored series {id} starts at {}, after now ({}): no history to backtest\nhint: give a \

@@ -116,7 +116,7 @@ pub(crate) fn fit_series(
     }
     // What the values themselves say, in the metric's units (a transform's are not).
     let mut warnings: Vec<String> = repaired.as_ref().map(|(_, _, w)| w.clone()).into_iter().collect();
-    warnings.extend(prescale_forecast::history_warnings(history, &options.bounds));
+    warnings.extend(prescale_forecast::history_warnings(history));
     warnings.extend(fitted.warnings());
     warnings.extend(percent_hint(history, &f, &options.bounds));
     Ok((f, warnings))

@@ -723,8 +723,10 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
     // The stored forecast's highest point in the event's window.
     let forecast_top = || {
         ForecastTable::new(&ctx.store_dir).read(&id).ok().and_then(|(f, _)| {
+            // Every step the event touches, the one it starts in too, as the plan shapes them.
+            let step = Duration::seconds(f.step_secs.max(1));
             let inside: Vec<f64> =
-                (0..f.len()).filter(|&i| f.ts(i) >= e.start() && f.ts(i) < e.end()).map(|i| f.point[i]).collect();
+                (0..f.len()).filter(|&i| f.ts(i) + step > e.start() && f.ts(i) < e.end()).map(|i| f.point[i]).collect();
             highest(&inside)
         })
     };
@@ -751,10 +753,23 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
     let Some(load) = load.filter(|l| *l > 0.0) else { return Ok(notes) };
     let at_target = s.instances(load, s.target_utilization);
     if at_target > IMPLAUSIBLE_INSTANCES {
+        let hint = match *e.effect() {
+            EventEffect::Peak { .. } => format!(
+                "give --peak in the units of {id} (the load the forecast shows, `prescale forecast show --group \
+                 {group}`), not instances"
+            ),
+            EventEffect::Multiplier { factor } => format!(
+                "--multiplier {factor} scales the forecast's load; check the factor (`prescale forecast show --group \
+                 {group}` shows the load it scales)"
+            ),
+            EventEffect::Like { .. } => {
+                "the --like window's stored load peaks that high: pick a window without the glitch, or give --peak"
+                    .to_string()
+            }
+        };
         bail!(
             "event {}: its load at the top, about {}, would need {} instances at capacity_per_instance = {}: no group \
-             holds that many, so every plan would leave {group} out\nhint: give --peak in the units of {id} (the load \
-             the forecast shows, `prescale forecast show --group {group}`), not instances",
+             holds that many, so every plan would leave {group} out\nhint: {hint}",
             e.label(),
             crate::output::num(load),
             crate::output::num(at_target),

@@ -121,17 +121,15 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
 const RECENT_HOURS: f64 = 3.0;
 
 /// What the history's values say that a user should hear before trusting a forecast from it, in
-/// the metric's own units (before any transform): a few negative values in a series otherwise at
-/// zero or above (a counter reset, a unit error), and a drop at the end of the history. The drop:
-/// the mean of the last three hours under half the median of the same hours over the previous
-/// days of the same kind (weekdays, or Saturday and Sunday, UTC; at least three of them, up to
-/// seven, within two weeks), at hours whose usual load is at least half the history's median. The
-/// models start from where the series is now, so an outage, a stopped agent or a deploy under way
-/// pulls the forecast, and the floors planned from it, down. Hours that are low every such day
-/// (nights, weekends) are no drop.
-///
-/// With a lower bound given (`bounds.min`) the negatives are the bound's to handle, not warned of.
-pub fn history_warnings(history: &Series, _bounds: &crate::transform::Bounds) -> Vec<String> {
+/// the metric's own units (before any transform): a few values a thousand times its typical size
+/// (a unit mistake, a glitch), and a drop at the end of the history. The drop: the mean of the
+/// last three hours under half the median of the same hours over the previous days of the same
+/// kind (weekdays, or Saturday and Sunday, UTC; at least three of them, up to seven, within two
+/// weeks), at hours whose usual load is at least half the history's median. The models start from
+/// where the series is now, so an outage, a stopped agent or a deploy under way pulls the
+/// forecast, and the floors planned from it, down. Hours that are low every such day (nights,
+/// weekends) are no drop. (A few negatives are [`rare_negatives`]'s.)
+pub fn history_warnings(history: &Series) -> Vec<String> {
     let v = history.values();
     let mut out = Vec::new();
     out.extend(spikes(v));
@@ -142,7 +140,7 @@ pub fn history_warnings(history: &Series, _bounds: &crate::transform::Bounds) ->
 /// A few values below zero (one in twenty at most) in a series otherwise at zero or above: a
 /// counter reset, a difference of a rate, a glitch, not load. Left as they are, they would make
 /// the series one that may be negative (no weekends learnt, errors in absolute terms, intervals
-/// several times wider). The documented repair: they are read as missing (filled as gaps are) and
+/// twice as wide or more). The documented repair: they are read as missing (filled as gaps are) and
 /// the forecast is clipped at zero, as `--min 0` would. Returns the history and bounds to fit
 /// with and what was done; `None` without such values, or when a lower bound is given (a metric
 /// that may be negative says so with its own).
@@ -379,7 +377,7 @@ mod tests {
     fn a_rare_value_a_thousand_times_the_median_is_named_and_bursty_series_are_not() {
         let mut v = cycle(14);
         v[100] = 1e9;
-        let w = history_warnings(&series(v.clone()), &Default::default()).join("\n");
+        let w = history_warnings(&series(v.clone())).join("\n");
         assert!(
             w.contains("1 value of the history at 1000 × its median size") && w.contains("up to 1000000000"),
             "{w}"
@@ -388,7 +386,7 @@ mod tests {
         for x in v.iter_mut().step_by(20) {
             *x = 1e9;
         }
-        assert!(!history_warnings(&series(v), &Default::default()).join(" ").contains("median size"));
+        assert!(!history_warnings(&series(v)).join(" ").contains("median size"));
     }
 
     #[test]
@@ -401,7 +399,7 @@ mod tests {
         };
         let mut v: Vec<f64> = (0..24 * 23 - 6).map(load).collect();
         let n = v.len();
-        let warned = |v: &[f64]| history_warnings(&series(v.to_vec()), &Default::default()).join("\n");
+        let warned = |v: &[f64]| history_warnings(&series(v.to_vec())).join("\n");
         assert_eq!(warned(&v), "", "an ordinary afternoon");
         // An outage over the last three hours: a twentieth of the load.
         v[n - 3..].iter_mut().for_each(|x| *x *= 0.05);
