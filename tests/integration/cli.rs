@@ -769,6 +769,16 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
         .arg(&cfg)
         .arg("nightly"));
     assert!(text.contains("above [trust] max_backtest_mase = 0.01"), "{text}");
+    // With --strict the same run, plan written all the same, exits 1 for a person to look.
+    let (code, _, err) = run(prescale()
+        .args(["--now", "2026-11-23T00:00:00Z", "--out"])
+        .arg(tmp.path().join("strict"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["nightly", "--quiet", "--strict"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--strict: 3 things in the plan need a person"), "{err}");
+    assert!(err.contains("web-prod: no floors: its backtest MASE"), "{err}");
 }
 
 #[test]

@@ -1038,10 +1038,43 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     if !held.is_empty() {
         problems.push(held_error(&held));
     }
+    if args.strict {
+        problems.extend(needs_a_person(&plan, args.execute));
+    }
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));
     }
     Ok(())
+}
+
+/// `nightly --strict`: what of a plan that went through a person should look at, in a line: the
+/// groups planned without floors (no forecast, or one `[trust]` refused) and those whose floors
+/// `MaxSize` cut where the forecast needs more.
+fn needs_a_person(plan: &CapacityPlan, execute: bool) -> Option<String> {
+    let mut lines = Vec::new();
+    for g in &plan.groups {
+        if g.forecast.is_none() {
+            // The plan's own reason: why the forecast was not used, else why there are no floors.
+            let why = ["forecast not used", "no scheduled floors"]
+                .iter()
+                .find_map(|w| g.decisions.iter().find(|d| d.what == *w))
+                .map_or("no forecast to plan from".to_string(), |d| d.why.clone());
+            lines.push(format!("{}: no floors: {why}", g.group));
+        }
+        for d in g.decisions.iter().filter(|d| d.what.starts_with("clamped")) {
+            lines.push(format!("{}: {}", g.group, d.what));
+        }
+    }
+    (!lines.is_empty()).then(|| {
+        format!(
+            "--strict: {} thing{} in the plan need{} a person (the plan was written{}):\n  {}",
+            lines.len(),
+            if lines.len() == 1 { "" } else { "s" },
+            if lines.len() == 1 { "s" } else { "" },
+            if execute { " and applied" } else { "" },
+            lines.join("\n  ")
+        )
+    })
 }
 
 #[cfg(test)]
