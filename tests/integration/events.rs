@@ -341,6 +341,10 @@ fn bad_events_are_refused_with_a_reason() {
     // A --peak in instances, not load, lowers the floors: said when it is added.
     let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "low"]).args(with(&["--peak", "50"])));
     assert!(text.contains("the event lowers the floors during it") && text.contains("(not instances)"), "{text}");
+    // The nightly run warns of it, and with --strict exits 1 for it (and for the peak-5 event "x").
+    let (code, _, err) = run(&mut demo(&out, &["nightly", "--quiet", "--strict"]));
+    assert!(code == 1 && err.contains("--strict: 2 things in the plan need a person"), "{err}");
+    assert!(err.contains("web-prod: event \"low\"") && err.contains("lowers the floors during it"), "{err}");
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "low"]));
     // A peak no group could serve is refused before it is stored, not found by the nightly run.
     let (code, _, err) =

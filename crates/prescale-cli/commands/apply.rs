@@ -1048,8 +1048,8 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
 }
 
 /// `nightly --strict`: what of a plan that went through a person should look at, in a line: the
-/// groups planned without floors (no forecast, or one `[trust]` refused) and those whose floors
-/// `MaxSize` cut where the forecast needs more.
+/// groups planned without floors (no forecast, or one `[trust]` refused), those whose floors
+/// `MaxSize` cut where the forecast needs more, and events whose `--peak` lowers the floors.
 fn needs_a_person(plan: &CapacityPlan, execute: bool) -> Option<String> {
     let mut lines = Vec::new();
     for g in &plan.groups {
@@ -1063,6 +1063,9 @@ fn needs_a_person(plan: &CapacityPlan, execute: bool) -> Option<String> {
         }
         for d in g.decisions.iter().filter(|d| d.what.starts_with("clamped")) {
             lines.push(format!("{}: {}", g.group, d.what));
+        }
+        for d in g.decisions.iter().filter(|d| d.why.contains(prescale_plan::LOWERS)) {
+            lines.push(format!("{}: {}: {}", g.group, d.what, prescale_plan::LOWERS));
         }
     }
     (!lines.is_empty()).then(|| {

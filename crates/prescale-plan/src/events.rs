@@ -31,6 +31,11 @@ pub enum EventOutcome {
     NoHistory,
 }
 
+/// Said in the decision of an event whose `--peak` lies below what the forecast already holds in
+/// its window: it lowers the floors, which a person should hear of (`nightly --strict` looks for
+/// it).
+pub const LOWERS: &str = "the event lowers the floors during it";
+
 /// An event and what it did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventReport {
@@ -72,9 +77,8 @@ impl EventReport {
                     // A peak below what the forecast already holds there lowers it: said, since
                     // an event is usually planned to raise capacity.
                     (EventEffect::Peak { peak }, Some(f)) if *f < 1.0 => format!(
-                        "the forecast already peaked at {:.0} in its window, above the event's {peak}, so the event \
-                         lowers the floors during it (raise --peak, or remove the event, if the load will reach the \
-                         forecast anyway)",
+                        "the forecast already peaked at {:.0} in its window, above the event's {peak}, so {LOWERS} \
+                         (raise --peak, or remove the event, if the load will reach the forecast anyway)",
                         peak / f
                     ),
                     (_, Some(f)) if *f < 1.0 => {
