@@ -327,6 +327,9 @@ fn a_forecast_that_cannot_be_stored_costs_its_group_alone() {
         assert!(line.contains(" floors ") && !line.contains("no floors"), "{line}");
     }
     assert_eq!(std::fs::read_to_string(&folder).unwrap(), "not a folder");
+    // A file where the whole store should be: said as such, with the flag to give.
+    let (code, _, err) = run(prescale().arg("--out").arg(&out).arg("--store").arg(&folder).arg("nightly"));
+    assert!(code == 1 && err.contains("is a file, not a folder") && err.contains("give --store"), "{err}");
 }
 
 #[test]

@@ -169,6 +169,14 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
             config.base_dir.display()
         );
     }
+    // A file where the store's folder should be stops every command the same way: said once, here.
+    if store_dir.exists() && !store_dir.is_dir() {
+        bail!(
+            "the metric store {} is a file, not a folder\nhint: give --store (or [store] dir, or PRESCALE_STORE) a \
+             folder; the store is created there",
+            store_dir.display()
+        );
+    }
     Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now, clock })
 }
 
