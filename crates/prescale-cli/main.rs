@@ -426,8 +426,8 @@ struct NightlyArgs {
     quiet: bool,
     /// Also exit 1 when a group's plan needs a person though it went through: no floors because
     /// its forecast is missing or not trusted ([trust]), floors cut at MaxSize where the forecast
-    /// needs more, or an event whose --peak lowers the floors. For a cron wrapper that pages on the exit code; the plan is written
-    /// (and, with --execute, applied) all the same
+    /// needs more, or an event whose --peak lowers the floors. For a cron wrapper that pages on
+    /// the exit code; the plan is written (and, with --execute, applied) all the same
     #[arg(long)]
     strict: bool,
 }
