@@ -363,6 +363,19 @@ fn forecast_show_says_when_the_stored_forecast_was_fitted_and_when_it_is_stale()
     for at in ["00:00:00", "00:00:10", "00:00:50"] {
         assert!(table.contains(&format!("2026-01-08 {at}")), "{at}: {table}");
     }
+    // A horizon under one step forecasts one step, and says so.
+    let (code, csv, err) =
+        run(prescale().args(["forecast", "show", "--horizon", "1s", "--format", "csv", "--input"]).arg(&file));
+    assert!(
+        code == 0 && csv.lines().count() == 2 && err.contains("shorter than the series' step (10 s)"),
+        "{csv}\n{err}"
+    );
+    // Samples milliseconds apart are refused, not averaged into seconds without a word.
+    let ms = tmp.path().join("ms.csv");
+    let rows: String = (0..5000).map(|i| format!("{},{}\n", 1_767_571_200_000i64 + i, i % 7)).collect();
+    std::fs::write(&ms, format!("ts,value\n{rows}")).unwrap();
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&ms));
+    assert!(code == 1 && err.contains("its samples lie 1 ms apart") && err.contains("aggregate"), "{err}");
     // A gzip-compressed export is named as such, with what to do.
     let gz = tmp.path().join("fast.csv.gz");
     std::fs::write(&gz, [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0]).unwrap();

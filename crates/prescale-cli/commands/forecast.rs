@@ -428,6 +428,19 @@ pub(crate) fn read_input_as_of(
     if let Some(text) = now {
         raw = as_of(raw, text, path)?;
     }
+    // Samples a few milliseconds apart would be averaged into whole seconds without a word.
+    let mut ms: Vec<i64> = raw.iter().map(|s| s.ts.timestamp_millis()).collect();
+    ms.sort_unstable();
+    ms.dedup();
+    let mut gaps: Vec<i64> = ms.windows(2).map(|w| w[1] - w[0]).collect();
+    gaps.sort_unstable();
+    if let Some(&median) = gaps.get(gaps.len() / 2).filter(|m| **m < 500) {
+        bail!(
+            "{}: its samples lie {median} ms apart (the median spacing): prescale's steps are whole seconds\nhint: \
+             aggregate the file to a step of a second or more first",
+            path.display()
+        );
+    }
     let step = infer_step(&raw)
         .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
     if let Some((k, n, first, last)) = coarser_stretch(&raw, step) {
@@ -574,6 +587,9 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         );
     }
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
+    if horizon.num_seconds() < step {
+        warn!("--horizon {text} is shorter than the series' step ({step} s): one step is forecast");
+    }
     let levels = if args.levels.is_empty() { cli_levels(&[80.0, 95.0])? } else { cli_levels(&args.levels)? };
     let configured = config.as_ref().map(|c| c.forecast.model.clone());
     let model = match args.model.as_deref() {
