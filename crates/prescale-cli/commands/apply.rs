@@ -742,12 +742,13 @@ impl<'a> AuditLog<'a> {
             .open(&path)
             .with_context(|| format!("cannot open audit log {}; nothing was changed", path.display()))?;
         let mut log = Self { file, path, as_of: ctx.now, run };
-        // A line a crash or a full disk cut short is ended, so the next one is whole.
-        let cut = std::fs::read(&log.path).ok().and_then(|b| b.last().copied()).is_some_and(|c| c != b'\n');
-        if cut {
-            log.file.write_all(b"\n").with_context(|| format!("cannot write audit log {}", log.path.display()))?;
+        if let Some((tail, cut)) = log_tail(&log.path) {
+            // A line a crash or a full disk cut short is ended, so the next one is whole.
+            if cut {
+                log.file.write_all(b"\n").with_context(|| format!("cannot write audit log {}", log.path.display()))?;
+            }
+            log.close_interrupted(interrupted(&tail), groups)?;
         }
-        log.close_interrupted(groups)?;
         Ok(log)
     }
 
@@ -755,8 +756,7 @@ impl<'a> AuditLog<'a> {
     /// `interrupted`, so the log reads whole. What of them landed on this run's `groups` is read
     /// from those groups now, and this run's own changes start from it; the other groups' are
     /// read by the next run that covers them.
-    fn close_interrupted(&mut self, groups: &[String]) -> Result<()> {
-        let open = interrupted(&self.path);
+    fn close_interrupted(&mut self, open: Vec<serde_json::Value>, groups: &[String]) -> Result<()> {
         if open.is_empty() {
             return Ok(());
         }
@@ -838,28 +838,27 @@ impl<'a> AuditLog<'a> {
     }
 }
 
-/// The changes the audit log's newest run (in its last 4 MiB) holds as `attempting` with no
-/// outcome line after them: a run stopped mid-change (a crash, a kill). Empty when there are
-/// none, or the log cannot be read (its open for appending then fails and says so, or the run
-/// goes on without the check).
-fn interrupted(path: &Path) -> Vec<serde_json::Value> {
+/// The audit log's last 4 MiB, from its first whole line (the whole log when shorter), and
+/// whether its last line is cut short (no newline at its end). `None` when it cannot be read.
+fn log_tail(path: &Path) -> Option<(Vec<u8>, bool)> {
     use std::io::{Read as _, Seek as _};
     const TAIL: u64 = 4 << 20;
     let mut bytes = Vec::new();
-    let mut start = 0;
-    let read = std::fs::File::open(path).and_then(|mut f| {
-        let len = f.metadata()?.len();
-        start = len.saturating_sub(TAIL);
-        f.seek(std::io::SeekFrom::Start(start))?;
-        f.read_to_end(&mut bytes)
-    });
-    if read.is_err() {
-        return Vec::new();
-    }
-    // Read from the tail's first whole line; bytes, so a cut character or a stray byte costs its
-    // own line only.
+    let mut f = std::fs::File::open(path).ok()?;
+    let start = f.metadata().ok()?.len().saturating_sub(TAIL);
+    f.seek(std::io::SeekFrom::Start(start)).ok()?;
+    f.read_to_end(&mut bytes).ok()?;
+    let cut = bytes.last().is_some_and(|c| *c != b'\n');
+    // From the first whole line: bytes, so a cut character or a stray byte costs its own line only.
     let from = if start > 0 { bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| i + 1) } else { 0 };
-    let lines = bytes[from..].split(|b| *b == b'\n');
+    bytes.drain(..from);
+    Some((bytes, cut))
+}
+
+/// The changes the audit log's newest run (in `tail`, [`log_tail`]) holds as `attempting` with no
+/// outcome line after them: a run stopped mid-change (a crash, a kill).
+fn interrupted(tail: &[u8]) -> Vec<serde_json::Value> {
+    let lines = tail.split(|b| *b == b'\n');
     // A line that does not parse (cut by a crash) is skipped. Only the newest run counts: an
     // older one's were closed by the run after it.
     let key = |v: &serde_json::Value, fields: &[&str]| {

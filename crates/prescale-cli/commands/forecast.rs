@@ -659,7 +659,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
     // Shown whole, as stored; one the plan would not use (ended, or fitted after now) says so.
-    if let Err(why) = super::plan::usable(forecast.clone(), ctx.now) {
+    if let Some(why) = super::plan::unusable(&forecast, ctx.now) {
         warn!("{id}: {why}");
     }
     // The stored forecast is the model's; the plan shapes it by the group's events first.

@@ -4,20 +4,8 @@ use super::*;
 
 /// The part of a forecast from `now` on, or why it cannot be used.
 pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast, String> {
-    let end = forecast.ts(forecast.len());
-    if end <= now {
-        return Err(format!(
-            "the latest forecast ended at {end}, before now: it is stale (it starts where its history ended: \
-             ingest newer data, then run `prescale forecast fit`; replaying past data, pass --now with a time \
-             inside it to every command)"
-        ));
-    }
-    if forecast.start > now + Duration::seconds(forecast.step_secs.max(1)) {
-        return Err(format!(
-            "the stored forecast starts at {}, after now ({now}): it was fitted on data from after now (run \
-             `prescale forecast fit` with the same --now)",
-            forecast.start
-        ));
+    if let Some(why) = unusable(&forecast, now) {
+        return Err(why);
     }
     let skip = ((now - forecast.start).num_seconds().max(0) / forecast.step_secs.max(1)) as usize;
     if skip == 0 {
@@ -35,6 +23,26 @@ pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast,
     cutted.scores = forecast.scores;
     cutted.weekend_ratio = forecast.weekend_ratio;
     Ok(cutted)
+}
+
+/// Why a stored forecast cannot be planned from at `now`: it ended before now, or was fitted on
+/// data from after it. `None` when it can ([`usable`] then drops its steps before now).
+pub(crate) fn unusable(forecast: &Forecast, now: DateTime<Utc>) -> Option<String> {
+    let end = forecast.ts(forecast.len());
+    if end <= now {
+        return Some(format!(
+            "the latest forecast ended at {end}, before now: it is stale (it starts where its history ended: \
+             ingest newer data, then run `prescale forecast fit`; replaying past data, pass --now with a time \
+             inside it to every command)"
+        ));
+    }
+    (forecast.start > now + Duration::seconds(forecast.step_secs.max(1))).then(|| {
+        format!(
+            "the stored forecast starts at {}, after now ({now}): it was fitted on data from after now (run \
+             `prescale forecast fit` with the same --now)",
+            forecast.start
+        )
+    })
 }
 
 /// Whether a forecast may set floors: enough measured history and a backtest on its own history
@@ -175,6 +183,23 @@ pub(crate) fn held_error(held: &[Held]) -> String {
     )
 }
 
+/// Once the service did not answer (`Some`), whether that failure passes by itself: the other
+/// groups are not asked.
+fn note_unreachable(e: &prescale_core::SinkError, unreachable: &mut Option<bool>) {
+    if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
+        *unreachable = Some(e.is_transient());
+    }
+}
+
+/// Why a group was not asked, after the service did not answer for an earlier one.
+fn not_asked(transient: bool) -> &'static str {
+    if transient {
+        "the service did not answer for an earlier group"
+    } else {
+        "the service cannot be called as configured: see the earlier group"
+    }
+}
+
 /// What of an earlier plan is on `group`, for one whose load is missing: its scheduled actions,
 /// or why the group cannot be read to tell (a silent service is asked once: `unreachable`).
 /// `None` when nothing of prescale's is scheduled on it.
@@ -184,14 +209,7 @@ fn floors_in_place(
     unreachable: &mut Option<bool>,
 ) -> Option<String> {
     if let Some(transient) = *unreachable {
-        return Some(format!(
-            "the group cannot be read to see whether floors are on it ({})",
-            if transient {
-                "the service did not answer for an earlier group"
-            } else {
-                "the service cannot be called as configured: see the earlier group"
-            }
-        ));
+        return Some(format!("the group cannot be read to see whether floors are on it ({})", not_asked(transient)));
     }
     match sink.read_state(group) {
         Ok(state) => match state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).count() {
@@ -200,9 +218,7 @@ fn floors_in_place(
             n => Some(format!("{n} scheduled actions of an earlier plan are on it")),
         },
         Err(e) => {
-            if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
-                *unreachable = Some(e.is_transient());
-            }
+            note_unreachable(&e, unreachable);
             Some(format!(
                 "the group cannot be read to see whether floors are on it ({})",
                 e.to_string().lines().next().unwrap_or_default()
@@ -303,16 +319,10 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         }
         let mut settings = ctx.config.plan_settings(g)?;
         let launches = if let Some(transient) = unreachable {
-            Err(if transient {
-                "not asked: the service did not answer for an earlier group".to_string()
-            } else {
-                "not asked: the service cannot be called as configured (see the earlier group)".to_string()
-            })
+            Err(format!("not asked: {}", not_asked(transient)))
         } else {
             sink.sink().recent_launches(&g.name).map_err(|e| {
-                if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
-                    unreachable = Some(e.is_transient());
-                }
+                note_unreachable(&e, &mut unreachable);
                 e.to_string()
             })
         };
@@ -722,13 +732,11 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
     };
     // The stored forecast's highest point in the event's window.
     let forecast_top = || {
-        ForecastTable::new(&ctx.store_dir).read(&id).ok().and_then(|(f, _)| {
-            // Every step the event touches, the one it starts in too, as the plan shapes them.
-            let step = Duration::seconds(f.step_secs.max(1));
-            let inside: Vec<f64> =
-                (0..f.len()).filter(|&i| f.ts(i) + step > e.start() && f.ts(i) < e.end()).map(|i| f.point[i]).collect();
-            highest(&inside)
-        })
+        // Every step the event touches, as the plan shapes them.
+        ForecastTable::new(&ctx.store_dir)
+            .read(&id)
+            .ok()
+            .and_then(|(f, _)| highest(&f.point[prescale_plan::steps_in(&f, e.start(), e.end())]))
     };
     let s = ctx.config.plan_settings(g)?;
     let mut notes = Vec::new();

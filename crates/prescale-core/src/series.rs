@@ -428,11 +428,10 @@ pub fn regularize_binned(
         }
         conflicting
     } else {
-        let disagree: Vec<usize> =
-            (0..n).filter(|&i| count[i] > 1 && hi[i] - lo[i] > 0.5 * hi[i].abs().max(lo[i].abs())).collect();
-        report.first_conflict =
-            disagree.first().and_then(|&i| Utc.timestamp_millis_opt((first + i as i64) * step_ms).single());
-        disagree.len()
+        let disagrees = |i: &usize| count[*i] > 1 && hi[*i] - lo[*i] > 0.5 * hi[*i].abs().max(lo[*i].abs());
+        let first_at = (0..n).find(disagrees);
+        report.first_conflict = first_at.and_then(|i| Utc.timestamp_millis_opt((first + i as i64) * step_ms).single());
+        first_at.map_or(0, |i| (i..n).filter(disagrees).count())
     };
     let mut values: Vec<f64> = (0..n)
         .map(|i| match (count[i], aggregate, binning) {

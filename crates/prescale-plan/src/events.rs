@@ -170,8 +170,8 @@ pub fn shape(
     (shaped, reports)
 }
 
-/// Indices of the forecast steps whose start lies in `[from, to)`.
-fn steps_in(f: &Forecast, from: DateTime<Utc>, to: DateTime<Utc>) -> std::ops::Range<usize> {
+/// Indices of the forecast steps the window `[from, to)` touches, the one it starts in included.
+pub fn steps_in(f: &Forecast, from: DateTime<Utc>, to: DateTime<Utc>) -> std::ops::Range<usize> {
     let step = f.step_secs.max(1);
     // Outward: every step the window touches, the step it starts in included (a window shorter
     // than a step shapes that step rather than none).

@@ -11,6 +11,7 @@ mod schedule;
 pub use diff::{diff, due_now, is_owned, revert};
 pub use events::{
     EventOutcome, EventPlan, EventReport, LOWERS, instance_hours, peak_floor, peak_floor_in, plan_with_events, shape,
+    steps_in,
 };
 pub use guardrails::{Breach, Guardrails};
 pub use reactive::{
