@@ -376,6 +376,21 @@ fn forecast_show_says_when_the_stored_forecast_was_fitted_and_when_it_is_stale()
     std::fs::write(&ms, format!("ts,value\n{rows}")).unwrap();
     let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&ms));
     assert!(code == 1 && err.contains("its samples lie 1 ms apart") && err.contains("aggregate"), "{err}");
+    // One value a year (leap years and all) is refused with the step prescale forecasts at, not
+    // forecast from the one yearly value a 14-day window holds; a daily series is forecast.
+    let yearly = tmp.path().join("yearly.csv");
+    let rows: String = (2000..2026).map(|y| format!("{y}-01-01T00:00:00Z,{}\n", 100 + y - 2000)).collect();
+    std::fs::write(&yearly, format!("ts,value\n{rows}")).unwrap();
+    for cmd in [&["forecast", "show"][..], &["backtest"][..]] {
+        let (code, _, err) = run(prescale().args(cmd).arg("--input").arg(&yearly));
+        assert!(code == 1 && err.contains("its samples lie 365 days apart") && err.contains("a day or less"), "{err}");
+    }
+    let daily = tmp.path().join("daily.csv");
+    let rows: String =
+        (0..120).map(|d| format!("{},{}\n", 1_767_571_200 + 86_400 * d, 100 + 20 * (d % 7 / 5))).collect();
+    std::fs::write(&daily, format!("ts,value\n{rows}")).unwrap();
+    let csv = ok(prescale().args(["forecast", "show", "--horizon", "7d", "--format", "csv", "--input"]).arg(&daily));
+    assert_eq!(csv.lines().count(), 8, "{csv}");
     // A gzip-compressed export is named as such, with what to do.
     let gz = tmp.path().join("fast.csv.gz");
     std::fs::write(&gz, [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0]).unwrap();

@@ -443,6 +443,19 @@ pub(crate) fn read_input_as_of(
     }
     let step = infer_step(&raw)
         .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
+    // A week, a month or a year per value: the models' cycles are the day and the week, their
+    // windows days long (14 days of training hold two yearly values), and a forecast from it
+    // would be a guess with a model's name on it.
+    if step > 86_400 {
+        let days = step as f64 / 86_400.0;
+        bail!(
+            "{}: its samples lie {} days apart (the median spacing): prescale forecasts load at a step of a day or \
+             less, whose daily and weekly cycles its models learn from days to weeks of history\nhint: give the \
+             metric at its own step (CloudWatch keeps 1-minute data for 15 days, 5-minute for 63, hourly for 455)",
+            path.display(),
+            if step % 86_400 == 0 { format!("{days:.0}") } else { format!("{days:.1}") }
+        );
+    }
     if let Some((k, n, first, last)) = coarser_stretch(&raw, step) {
         warn!(
             "{}: {n} of its samples between {} and {} are {} s apart where the file's step is {step} s: the slots \
