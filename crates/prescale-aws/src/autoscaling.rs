@@ -111,7 +111,7 @@ impl AutoScalingSink {
         E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     {
         let (group, operation, message) = (group.into(), operation.into(), describe(&e, self.limits));
-        let transient = transient(&e, self.limits);
+        let transient = transient(&e);
         if no_answer(&e, self.limits).is_some() {
             SinkError::Unreachable { group, operation, message, transient, source: Box::new(e) }
         } else {
@@ -126,7 +126,7 @@ impl AutoScalingSink {
         op: &str,
         e: &SdkError<E, HttpResponse>,
     ) -> Why {
-        let why = Why { text: format!("{op}: {}", describe(e, self.limits)), transient: transient(e, self.limits) };
+        let why = Why { text: format!("{op}: {}", describe(e, self.limits)), transient: transient(e) };
         if no_answer(e, self.limits).is_some() {
             self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
         }

@@ -112,7 +112,29 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
-    no_answer_kind(e, limits).map(|(_, what, check)| (what, check))
+    Some(match no_answer_kind(e)? {
+        NoAnswer::Timeout => (
+            "no answer in time".into(),
+            format!(
+                "the endpoint accepted the call but did not answer ({}); check the network path to it \
+                 (AWS_ENDPOINT_URL if set)",
+                limits.hint()
+            ),
+        ),
+        NoAnswer::NoCredentials => (
+            "no AWS credentials were found".into(),
+            "set AWS_PROFILE (a profile of ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
+             where an instance or task role applies"
+                .into(),
+        ),
+        NoAnswer::NoRegion => {
+            ("no AWS region is set".into(), "set [aws] region in the configuration, or AWS_REGION".into())
+        }
+        NoAnswer::Unreachable => (
+            format!("the endpoint could not be reached ({})", chain(e).last().map_or("", String::as_str)),
+            "check the network, the region and AWS_ENDPOINT_URL if set".into(),
+        ),
+    })
 }
 
 /// Why a call got no answer from the service.
@@ -122,48 +144,38 @@ pub(crate) enum NoAnswer {
     Timeout,
     /// It could not be reached.
     Unreachable,
-    /// No call could be made: no credentials, or no region.
-    NotSetUp,
+    /// No call could be made: no credentials were found.
+    NoCredentials,
+    /// No call could be made: no region is set.
+    NoRegion,
 }
 
-/// [`no_answer`] with its kind: a timeout or an unreachable endpoint passes by itself, missing
-/// credentials or a missing region do not.
-pub(crate) fn no_answer_kind<E, R>(e: &SdkError<E, R>, limits: Limits) -> Option<(NoAnswer, String, String)>
+impl NoAnswer {
+    /// Whether it passes by itself (a timeout, an unreachable endpoint), where missing
+    /// credentials or a missing region wait for a person.
+    pub(crate) fn passes(self) -> bool {
+        matches!(self, Self::Timeout | Self::Unreachable)
+    }
+}
+
+/// Why the call got no answer, if it got none ([`no_answer`] says it for people).
+pub(crate) fn no_answer_kind<E, R>(e: &SdkError<E, R>) -> Option<NoAnswer>
 where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
     let causes = || chain(e).join(": ").to_lowercase();
-    let (kind, what, check) = match e {
-        SdkError::TimeoutError(_) => Some((
-            NoAnswer::Timeout,
-            "no answer in time".into(),
-            format!(
-                "the endpoint accepted the call but did not answer ({}); check the network path to it \
-                 (AWS_ENDPOINT_URL if set)",
-                limits.hint()
-            ),
-        )),
-        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("credential") => Some((
-            NoAnswer::NotSetUp,
-            "no AWS credentials were found".into(),
-            "set AWS_PROFILE (a profile of ~/.aws/config), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run \
-             where an instance or task role applies"
-                .into(),
-        )),
-        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("region") => Some((
-            NoAnswer::NotSetUp,
-            "no AWS region is set".into(),
-            "set [aws] region in the configuration, or AWS_REGION".into(),
-        )),
-        SdkError::DispatchFailure(_) => Some((
-            NoAnswer::Unreachable,
-            format!("the endpoint could not be reached ({})", chain(e).last().map_or("", String::as_str)),
-            "check the network, the region and AWS_ENDPOINT_URL if set".into(),
-        )),
+    match e {
+        SdkError::TimeoutError(_) => Some(NoAnswer::Timeout),
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("credential") => {
+            Some(NoAnswer::NoCredentials)
+        }
+        SdkError::DispatchFailure(_) | SdkError::ConstructionFailure(_) if causes().contains("region") => {
+            Some(NoAnswer::NoRegion)
+        }
+        SdkError::DispatchFailure(_) => Some(NoAnswer::Unreachable),
         _ => None,
-    }?;
-    Some((kind, what, check))
+    }
 }
 
 /// What an SDK error means, for people, on one line: a call not answered as [`no_answer`] says;
@@ -199,11 +211,11 @@ where
 
 /// Whether a call's failure passes by itself: the service did not answer, answered with a server
 /// error, or said it is busy ([`busy`]).
-pub(crate) fn transient<E>(e: &SdkError<E, HttpResponse>, limits: Limits) -> bool
+pub(crate) fn transient<E>(e: &SdkError<E, HttpResponse>) -> bool
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
-    no_answer_kind(e, limits).is_some_and(|(k, ..)| k != NoAnswer::NotSetUp)
+    no_answer_kind(e).is_some_and(NoAnswer::passes)
         || matches!(e, SdkError::ServiceError(se)
             if se.raw().status().is_server_error() || se.raw().status().as_u16() == 429
                 || se.err().code().is_some_and(busy))
@@ -245,7 +257,7 @@ pub(crate) fn to_smithy(t: chrono::DateTime<chrono::Utc>) -> aws_smithy_types::D
 
 #[cfg(test)]
 mod tests {
-    use super::{HttpResponse, Limits, SdkError, transient};
+    use super::{HttpResponse, SdkError, transient};
     use aws_sdk_autoscaling::error::ErrorMetadata;
     use aws_sdk_autoscaling::operation::put_scaling_policy::PutScalingPolicyError;
     use aws_smithy_types::body::SdkBody;
@@ -258,12 +270,11 @@ mod tests {
 
     #[test]
     fn a_busy_service_passes_by_itself_a_refusal_does_not() {
-        let limits = Limits { attempt: std::time::Duration::from_secs(60), attempts: 5 };
-        assert!(transient(&answer(400, "Throttling"), limits));
-        assert!(transient(&answer(400, "ResourceContention"), limits));
-        assert!(transient(&answer(503, "SomethingNew"), limits), "a server error, whatever its code");
-        assert!(!transient(&answer(400, "ValidationError"), limits));
-        assert!(!transient(&answer(400, "LimitExceeded"), limits), "a limit of the account is not a busy service");
-        assert!(!transient(&answer(403, "AccessDenied"), limits));
+        assert!(transient(&answer(400, "Throttling")));
+        assert!(transient(&answer(400, "ResourceContention")));
+        assert!(transient(&answer(503, "SomethingNew")), "a server error, whatever its code");
+        assert!(!transient(&answer(400, "ValidationError")));
+        assert!(!transient(&answer(400, "LimitExceeded")), "a limit of the account is not a busy service");
+        assert!(!transient(&answer(403, "AccessDenied")));
     }
 }

@@ -73,12 +73,12 @@ fn glitch_warning(report: &prescale_sim::SimReport, label: &str) {
     }
 }
 
-/// What a configuration given with `--input` or `--scenario` sets: its model, and its `[cost]`
-/// price and currency where `--price` does not say.
-fn from_config(s: &mut prescale_sim::SimSettings, args: &SimulateArgs, c: &Config) {
+/// What a configuration sets in every replay: its model, and its `[cost]` currency and the price
+/// `price` (`--price`, else the configured one: `[cost]`'s, or the group's with `--group`).
+fn from_config(s: &mut prescale_sim::SimSettings, price: Option<f64>, c: &Config) {
     s.model = c.forecast.model.clone();
     s.currency = c.cost.non_dollar_currency();
-    s.price_per_hour = args.price.or(c.cost.instance_hour_price);
+    s.price_per_hour = price;
 }
 
 /// The spot price: `--spot-price`, or `--spot-discount` off the on-demand `price` in force.
@@ -154,7 +154,6 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         boot_mins: args.boot_mins,
         price_per_hour: args.price,
         spot_share: args.spot_share,
-        spot_price_per_hour: args.spot_price,
         quantile: args.quantile.unwrap_or(0.9),
         quantile_utilization: args.quantile_utilization.or(Some(1.0)),
         point_at_target: args.point_at_target.unwrap_or(false),
@@ -175,7 +174,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     if let Some(choice) = args.scenario {
         if let Some(p) = &g.config {
             let c = Config::load(p)?;
-            from_config(&mut s, args, &c);
+            from_config(&mut s, args.price.or(c.cost.instance_hour_price), &c);
             s.forecast = generated_options(&c);
         }
         step_flags(args, s.target_utilization, &mut s.step)?;
@@ -188,7 +187,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             let config = g.config.as_deref().map(Config::load).transpose()?;
             s.forecast = file_options(config.as_ref(), &args.zone, &[], None, Utc::now())?;
             if let Some(c) = &config {
-                from_config(&mut s, args, c);
+                from_config(&mut s, args.price.or(c.cost.instance_hour_price), c);
             }
             let (series, repairs) = super::forecast::read_input_repaired(path, config.as_ref())?;
             input_repairs = repairs;
@@ -247,13 +246,11 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
             s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
             s.forecast_min_step_mins = u32::try_from(ctx.config.forecast.min_step_mins.max(1)).unwrap_or(5);
-            s.model = ctx.config.forecast.model.clone();
+            from_config(&mut s, args.price.or(ctx.config.price(name)), &ctx.config);
             // As `forecast fit` builds the group's forecasts, less its events (the replay does not
             // apply them ahead either).
             let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);
             s.forecast = ctx.config.build_options(gc, &id.metric, flags, ps.time_zone);
-            s.price_per_hour = args.price.or(ctx.config.price(name));
-            s.currency = ctx.config.cost.non_dollar_currency();
             (series, id.to_string())
         }
         (None, None) => bail!(
