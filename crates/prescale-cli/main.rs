@@ -40,10 +40,12 @@ struct Global {
     /// Metric store and forecast directory [default: the config's [store] dir; OUT/store for the demo]
     #[arg(long, global = true, env = "PRESCALE_STORE", value_name = "DIR")]
     store: Option<PathBuf>,
-    /// Folder for outputs: plan.json, dry-run changes, the audit log
+    /// Folder for outputs: plan.json, dry-run changes, the audit log (plan, apply, nightly; simulate and
+    /// forecast show write where their own flags say)
     #[arg(long, global = true, env = "PRESCALE_OUT", value_name = "DIR", default_value = "prescale-out")]
     out: PathBuf,
-    /// Run as if it were this instant (RFC 3339; a time without an offset is UTC) [default: now; the
+    /// Run as if it were this instant (RFC 3339; a time without an offset is UTC; a replay of a file or
+    /// a load test runs on its own clock) [default: now; the
     /// end of the data for the demo]
     #[arg(long, global = true, env = "PRESCALE_NOW", value_name = "TIME")]
     now: Option<String>,
@@ -177,8 +179,8 @@ impl ZoneArgs {
         if !input && (self.time_zone.is_some() || self.daily_clock.is_some()) {
             anyhow::bail!(
                 "--time-zone and --daily-clock are for --input: a group's forecasts follow its configured time_zone \
-                 and daily_clock (and simulate's load tests are generated in UTC)\nhint: drop them, or set the \
-                 group's time_zone in the configuration"
+                 and daily_clock (and simulate's load tests are generated in UTC)\nhint: drop them; a group's zone \
+                 is its time_zone in the configuration"
             );
         }
         Ok(())

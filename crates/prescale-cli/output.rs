@@ -768,6 +768,15 @@ fn short_model(id: &str) -> String {
     }
 }
 
+/// Where the replay's capacity per instance came from, as the table says it: the JSON keeps the
+/// short token (`given`, `p95/10`), the table the rule a reader can check.
+fn capacity_source(token: &str) -> &str {
+    match token {
+        "p95/10" => "the trace's p95 needs 10 instances at the target",
+        other => other,
+    }
+}
+
 /// The simulator's comparison: a line on the trace and settings, one row per policy.
 pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport) -> Result<()> {
     let (t, s) = (&r.trace, &r.settings);
@@ -784,7 +793,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         out,
         "capacity {} per instance ({}), target {:.0} %, instances {}–{}, boot {} min",
         num(s.capacity_per_instance),
-        s.capacity_source,
+        capacity_source(s.capacity_source),
         s.target_utilization * 100.0,
         s.min_size,
         s.max_size,
@@ -816,6 +825,14 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     let in_mins = s.step.in_window_mins(s.boot_mins.saturating_mul(60));
     if !(has(prescale_sim::Policy::Prescale) || has(prescale_sim::Policy::Step)) {
         // No policy here has the fallback the next line describes.
+    } else if !has(prescale_sim::Policy::Prescale) {
+        // The step policy alone: its thresholds, not prescale's fallback.
+        let over = if step_out > 100.0 { ": demand above the serving capacity" } else { "" };
+        writeln!(
+            out,
+            "the step policy: step scaling alone (out at {step_out:.0} %{over}, in below {step_in:.0} % for {in_mins} \
+             min)"
+        )?;
     } else if s.step.enabled {
         let (tracking, scale_in) = if s.step.scales_in_alone() {
             ("target tracking out only", "the only scale-in")
@@ -861,12 +878,13 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     if !t.input_repairs.is_empty() {
         writeln!(out, "read: {}", t.input_repairs.join(", "))?;
     }
-    if t.repaired_missing + t.repaired_negative > 0 {
-        writeln!(
-            out,
-            "repaired: {} missing slots and {} negative values held at the value before",
-            t.repaired_missing, t.repaired_negative
-        )?;
+    let held: Vec<String> = [(t.repaired_missing, "missing slot"), (t.repaired_negative, "negative value")]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+    if !held.is_empty() {
+        writeln!(out, "repaired: {} held at the value before", held.join(" and "))?;
     }
     let priced = s.price_per_hour.is_some();
     let spot = s.spot_share.is_some();
@@ -953,7 +971,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             out,
             "capacity {} per instance ({}), instances {}–{}, boot {} min",
             num(s.capacity_per_instance),
-            s.capacity_source,
+            capacity_source(s.capacity_source),
             s.min_size,
             s.max_size,
             s.boot_mins

@@ -525,10 +525,26 @@ pub(crate) fn read_input_as_of(
     ]
     .iter()
     .filter(|(count, _)| *count > 0)
-    .map(|(count, what)| format!("{count} {what}"))
+    .map(|(count, what)| match what.strip_prefix("slots ") {
+        // "1 slot interpolated", not "1 slots …".
+        Some(rest) if *count == 1 => format!("1 slot {rest}"),
+        _ => format!("{count} {what}"),
+    })
     .collect();
     if !repairs.is_empty() {
-        warn!("{}: repaired the input onto a {step} s grid: {}", path.display(), repairs.join(", "));
+        // Many rows sharing a slot: the stamps follow no one step (97 s and 60 s in turn), and
+        // the grid of the median spacing averages a share of them away.
+        let hint = if r.offset_ms.is_none() && r.duplicates * 20 > raw.len() {
+            format!(
+                "\nhint: {} of the {} rows fell into a slot with another and were averaged: the stamps follow no \
+                 one step; resample the file to a regular step first (e.g. a mean per minute) to keep them apart",
+                r.duplicates,
+                raw.len()
+            )
+        } else {
+            String::new()
+        };
+        warn!("{}: repaired the input onto a {step} s grid: {}{hint}", path.display(), repairs.join(", "));
     }
     Ok((series, repairs))
 }

@@ -73,6 +73,34 @@ fn glitch_warning(report: &prescale_sim::SimReport, label: &str) {
     }
 }
 
+/// Says so when step-scaling flags were given but no policy asked for replays a step policy
+/// (`step`, or prescale's fallback): they would be accepted and change nothing.
+fn unused_step_flags(args: &SimulateArgs, policies: &[prescale_sim::Policy]) {
+    use prescale_sim::Policy;
+    if policies.iter().any(|p| matches!(p, Policy::Step | Policy::Prescale)) {
+        return;
+    }
+    let given: Vec<&str> = [
+        (args.step_scaling.is_some(), "--step-scaling"),
+        (args.step_owns_scale_in.is_some(), "--step-owns-scale-in"),
+        (args.step_in_percent.is_some(), "--step-in-percent"),
+        (args.step_in_periods.is_some(), "--step-in-periods"),
+        (args.step_in_below.is_some(), "--step-in-below"),
+    ]
+    .iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, flag)| *flag)
+    .collect();
+    if !given.is_empty() {
+        warn!(
+            "{} shape the step policy and prescale's fallback, and none of the policies replayed ({}) has one: \
+             ignored (add step or prescale to --policies)",
+            given.join(", "),
+            policies.iter().map(|p| p.name()).collect::<Vec<_>>().join(",")
+        );
+    }
+}
+
 /// What a configuration sets in every replay: its model, and its `[cost]` currency and the price
 /// `price` (`--price`, else the configured one: `[cost]`'s, or the group's with `--group`).
 fn from_config(s: &mut prescale_sim::SimSettings, price: Option<f64>, c: &Config) {
@@ -171,12 +199,32 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         }),
         ..prescale_sim::SimSettings::default()
     };
+    // A replay of a file or a load test runs on the trace's own clock; only a group's stored load
+    // is read as of --now (through the context). Checked all the same: a typo is not silently fine.
+    if args.group.is_none()
+        && let Some(text) = &g.now
+    {
+        super::parse_now(text)?;
+        warn!(
+            "--now (or PRESCALE_NOW) {text} is not used by a replay of --input or --scenario: the replay runs on the \
+             trace's own clock, each night seeing the trace up to that night (cut the file to replay part of it)"
+        );
+    }
     if let Some(choice) = args.scenario {
+        let history = prescale_sim::scenario::HISTORY_DAYS;
+        if s.policies.iter().any(|p| p.forecasts()) && i64::from(s.min_history_days) > history {
+            bail!(
+                "--min-history-days {}: a load test's generated trace holds {history} days of history before its test \
+                 day\nhint: give at most {history}, or leave it out",
+                s.min_history_days
+            );
+        }
         if let Some(p) = &g.config {
             let c = Config::load(p)?;
             from_config(&mut s, args.price.or(c.cost.instance_hour_price), &c);
             s.forecast = generated_options(&c);
         }
+        unused_step_flags(args, &s.policies);
         step_flags(args, s.target_utilization, &mut s.step)?;
         s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
         return scenarios(args, &s, &choice.scenarios());
@@ -258,6 +306,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
              stored load) or --scenario ramp|spike|sustained|scale-down|all (the standard load tests)"
         ),
     };
+    unused_step_flags(args, &s.policies);
     step_flags(args, s.target_utilization, &mut s.step)?;
     s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
     // Each night's forecast and plan is the long part: said as it happens (-v), and on a terminal
@@ -280,6 +329,9 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         }
         if tty && done < total {
             eprint!("replaying {label}: night {done} of {total} ({})", n.at.format("%Y-%m-%d"));
+        } else if !tty && done == 1 && total > 1 {
+            // A log (cron, CI) gets one line, not a counter: the replay's seconds are accounted for.
+            eprintln!("replaying {label}: {total} nights, each a forecast and a plan from the trace up to it");
         }
     };
     let mut report = prescale_sim::simulate_with_progress(&trace, &s, &mut progress)

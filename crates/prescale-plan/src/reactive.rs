@@ -267,10 +267,11 @@ impl StepSettings {
 
     /// The (scale-out, scale-in) alarm thresholds for a target-tracking `target` value on a
     /// metric bounded by `ceiling`: the configured ones, else [`OUT_ABOVE_TARGET`] × the target
-    /// (at most halfway to the ceiling) and [`IN_BELOW_TARGET`] × the target.
+    /// (at most halfway to the ceiling: at the ceiling for a target there, which 20 % above could
+    /// never reach) and [`IN_BELOW_TARGET`] × the target.
     pub fn thresholds(&self, target: f64, ceiling: Option<f64>) -> (f64, f64) {
         let out = match ceiling {
-            Some(c) if c > target => (OUT_ABOVE_TARGET * target).min((target + c) / 2.0),
+            Some(c) if c >= target => (OUT_ABOVE_TARGET * target).min((target + c) / 2.0),
             _ => OUT_ABOVE_TARGET * target,
         };
         (
@@ -637,6 +638,8 @@ mod tests {
         // CPU: 1.2 × the target, at most halfway to 100.
         assert_eq!(s.thresholds(70.0, metric_ceiling("ASGAverageCPUUtilization")), (84.0, 35.0));
         assert_eq!(s.thresholds(80.0, metric_ceiling("ASGAverageCPUUtilization")), (90.0, 40.0));
+        // A target at the ceiling: the alarm at the ceiling, not 20 % above what CPU can reach.
+        assert_eq!(s.thresholds(100.0, metric_ceiling("ASGAverageCPUUtilization")), (100.0, 50.0));
         // Requests per target have no ceiling.
         assert_eq!(s.thresholds(1000.0, metric_ceiling("ALBRequestCountPerTarget")), (1200.0, 500.0));
         // A configured threshold is taken as it is.

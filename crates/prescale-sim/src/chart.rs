@@ -228,14 +228,16 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
         }
         let _ = writeln!(
             w,
-            r##"<text x="{LEFT}" y="{:.1}" font-weight="bold" fill="{}">{}</text><text x="{:.1}" y="{:.1}" fill="#444">{} instance-h · {} min under-provisioned (in view)</text>"##,
+            r##"<text x="{LEFT}" y="{:.1}" font-weight="bold" fill="{}">{}</text><text x="{:.1}" y="{:.1}" fill="#444">{} instance-h · {} min under-provisioned from {} to {} (the view)</text>"##,
             y0 - 6.0,
             colour(result.policy),
             result.policy,
             LEFT + 80.0,
             y0 - 6.0,
             (paid as f64 / 60.0).round(),
-            under
+            under,
+            fmt(t_of(range.start)),
+            fmt(t_of(range.end))
         );
         let _ = writeln!(
             w,

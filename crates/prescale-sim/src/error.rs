@@ -72,7 +72,7 @@ pub enum SimError {
     #[error(
         "the trace covers {got_hours:.1} h; policies {policies} need {history_days} days of history before their \
          first nightly forecast, plus a day to replay it\nhint: pass a longer trace, lower --min-history-days, or run \
-         only --policies reactive,static,scheduled,oracle"
+         only --policies reactive,step,static,scheduled,oracle"
     )]
     TooShortForForecast {
         /// Hours the trace covers.
