@@ -1011,3 +1011,73 @@ fn a_plan_that_would_pass_the_groups_action_limit_changes_nothing_and_says_why()
     assert_eq!(ours, 0, "nothing written");
     assert_eq!(aws.policies(group).len(), 0, "nor the policies: the group's changes are not started");
 }
+
+/// A loopback endpoint that answers every call with CloudWatch's `Throttling` error, as the Smithy
+/// RPC v2 CBOR protocol carries it (the code in the body's `__type` and the query-compatible
+/// header): a service busy through every retry.
+fn throttling_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                use std::io::{BufRead, Read, Write};
+                let mut reader = std::io::BufReader::new(conn.try_clone().unwrap());
+                let mut conn = conn;
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; len];
+                let _ = reader.read_exact(&mut body);
+                // CBOR: {"__type": "Throttling", "message": "Rate exceeded"}
+                let mut cbor = vec![0xa2, 0x66];
+                cbor.extend_from_slice(b"__type");
+                cbor.push(0x6a);
+                cbor.extend_from_slice(b"Throttling");
+                cbor.push(0x67);
+                cbor.extend_from_slice(b"message");
+                cbor.push(0x6d);
+                cbor.extend_from_slice(b"Rate exceeded");
+                let head = format!(
+                    "HTTP/1.1 400 Bad Request\r\nsmithy-protocol: rpc-v2-cbor\r\nContent-Type: application/cbor\r\n\
+                     x-amzn-query-error: Throttling;Sender\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    cbor.len()
+                );
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&cbor);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+/// CloudWatch throttling through every retry: ingest fails with what it is (busy, passes by
+/// itself, the attempts it had) and keeps the store as it was, not a hint to check credentials.
+#[test]
+fn cloudwatch_throttled_past_its_retries_is_said_to_pass_by_itself() {
+    let Some(_aws) = aws() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), "itest-throttled", "[aws]\nmax_attempts = 2");
+    let (code, text, err) = run(prescale()
+        .arg("--config")
+        .arg(&cfg)
+        .env("AWS_ENDPOINT_URL", throttling_endpoint())
+        .args(["--now", "2027-05-03T12:00:00Z", "ingest"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(
+        err.contains("Throttling") && err.contains("CloudWatch was busy or failing through every attempt"),
+        "{err}"
+    );
+    assert!(err.contains("2 attempts of") && err.contains("raise [aws] max_attempts"), "{err}");
+    assert!(!err.contains("check credentials"), "{err}");
+}

@@ -5,7 +5,9 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 use chrono::Duration;
 use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
-use crate::{AwsOptions, Limits, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy};
+use crate::{
+    AwsOptions, Limits, RuntimeError, describe, load_config, no_answer, runtime, to_chrono, to_smithy, transient,
+};
 
 /// CloudWatch accepts at most this many queries in one `GetMetricData` request.
 pub const MAX_QUERIES_PER_REQUEST: usize = 500;
@@ -113,6 +115,13 @@ impl MetricSource for CloudWatchSource {
                     let message = match no_answer(&e, self.limits) {
                         Some((what, check)) => format!("{what}\nhint: {check}, and retry"),
                         None if e.as_service_error().is_some_and(|s| s.code().is_none()) => describe(&e, self.limits),
+                        // Throttled or failing past the SDK's retries: not a credentials problem.
+                        None if transient(&e) => format!(
+                            "{}\nhint: CloudWatch was busy or failing through every attempt ({}); it passes by itself: \
+                             the next run reads the same hours again, or raise [aws] max_attempts",
+                            describe(&e, self.limits),
+                            self.limits.hint()
+                        ),
                         None => format!(
                             "{}\nhint: check credentials (the standard AWS chain), the region and permission \
                              cloudwatch:GetMetricData",

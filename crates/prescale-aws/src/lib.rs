@@ -60,7 +60,7 @@ pub(crate) struct Limits {
 
 impl Limits {
     /// What the hint of a call that got no answer says of the limits in force.
-    fn hint(self) -> String {
+    pub(crate) fn hint(self) -> String {
         let (n, secs) = (self.attempts, self.attempt.as_secs());
         format!("{n} attempt{} of {secs} s: [aws] max_attempts and timeout_secs", if n == 1 { "" } else { "s" })
     }
