@@ -612,6 +612,28 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         )
         .unwrap();
     aws.put_foreign_alarm(group, "team-revert-cpu-high");
+    // An alarm named like prescale's that triggers the team's policy: the team's, never removed.
+    {
+        use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+        let arn = aws.policy_arn(group, "team-network");
+        aws.rt
+            .block_on(
+                aws.cw
+                    .put_metric_alarm()
+                    .alarm_name("prescale-itest-revert-manual")
+                    .namespace("AWS/EC2")
+                    .metric_name("NetworkIn")
+                    .dimensions(Dimension::builder().name("AutoScalingGroupName").value(group).build())
+                    .statistic(Statistic::Average)
+                    .period(300)
+                    .evaluation_periods(3)
+                    .threshold(1e7)
+                    .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+                    .alarm_actions(arn)
+                    .send(),
+            )
+            .unwrap();
+    }
     let tmp = tempfile::tempdir().unwrap();
     let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
     let out = tmp.path().join("out");
@@ -643,7 +665,10 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert!(planned >= 4, "{text}");
     // Ours (target tracking, two step policies) and the team's.
     assert_eq!(aws.policies(group).len(), 4);
-    let ours_alarms = |aws: &Aws| aws.alarms().into_iter().filter(|a| a.0.starts_with("prescale-itest-revert")).count();
+    let ours_alarms =
+        |aws: &Aws| aws.alarms().into_iter().filter(|a| a.0.starts_with("prescale-itest-revert-step")).count();
+    let manual = |aws: &Aws| aws.alarms().iter().any(|a| a.0 == "prescale-itest-revert-manual");
+    assert!(manual(&aws), "the team's alarm named prescale-… survives the apply");
     assert_eq!(ours_alarms(&aws), 2);
     // Objects of ours: the actions, three policies, two alarms.
     let owned = planned + 3 + 2;
@@ -680,6 +705,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(aws.policies(group), vec![("team-network".to_string(), "TargetTrackingScaling".to_string())]);
     assert_eq!(ours_alarms(&aws), 0);
     assert!(aws.alarms().iter().any(|a| a.0 == "team-revert-cpu-high"), "the foreign alarm survives");
+    assert!(manual(&aws), "the team's alarm named prescale-… survives the revert");
     let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> =
         audit.lines().skip(applied_lines).map(|l| serde_json::from_str(l).unwrap()).collect();

@@ -29,10 +29,13 @@ pub struct AutoScalingSink {
     stalled: std::cell::RefCell<Option<Why>>,
 }
 
-/// Whether an alarm action is the ARN of a scaling policy of `group`
-/// (`arn:…:scalingPolicy:<id>:autoScalingGroupName/<group>:policyName/<name>`).
-fn names_group(action: &str, group: &str) -> bool {
-    action.contains(&format!(":autoScalingGroupName/{group}:policyName/"))
+/// Whether an alarm action is the ARN of one of prescale's scaling policies of `group`
+/// (`arn:…:scalingPolicy:<id>:autoScalingGroupName/<group>:policyName/prescale-…`). An alarm
+/// that triggers somebody else's policy of the group is theirs, whatever its name.
+fn prescale_policy_of(action: &str, group: &str) -> bool {
+    action
+        .split_once(&format!(":autoScalingGroupName/{group}:policyName/"))
+        .is_some_and(|(_, policy)| policy.starts_with(OWNED_PREFIX))
 }
 
 fn size(v: Option<i32>) -> Option<u32> {
@@ -310,8 +313,8 @@ impl AutoScalingSink {
                     .iter()
                     .find_map(|act| policies.iter().find(|(_, arn)| arn == act).map(|(p, _)| p.name.clone()))
                     .unwrap_or_default();
-                let ours = actions.iter().any(|act| names_group(act, group));
-                if !(ours || owned_alarm_name(group, name, &policy)) {
+                let ours = actions.iter().any(|act| prescale_policy_of(act, group));
+                if !(ours || owned_alarm_name(group, name)) {
                     continue;
                 }
                 out.push(MetricAlarm {
@@ -580,12 +583,13 @@ fn held_back(report: &ApplyReport) -> Option<Why> {
     })
 }
 
-/// An owned alarm whose action names none of the group's policies still belongs to it when it
-/// carries a name prescale gives the group's alarms (`prescale-<group>-step-…`): its policy may
-/// have been deleted by hand, which leaves the alarm without an action.
-fn owned_alarm_name(group: &str, name: &str, policy: &str) -> bool {
-    name.starts_with(OWNED_PREFIX)
-        && (!policy.is_empty() || prescale_core::step_alarm_names(group).iter().any(|n| n == name))
+/// An alarm whose action names none of prescale's policies of the group still belongs to it when
+/// it carries a name prescale gives the group's alarms (`prescale-<group>-step-…`): its policy may
+/// have been deleted by hand, which leaves the alarm without an action, or its action pointed
+/// elsewhere, which the plan puts back. Any other `prescale-` name is not enough: an alarm of
+/// that name triggering somebody else's policy is theirs.
+fn owned_alarm_name(group: &str, name: &str) -> bool {
+    prescale_core::step_alarm_names(group).iter().any(|n| n == name)
 }
 
 /// A count as the SDK's `i32`; beyond its range (no configuration gets there: sizes are checked
@@ -616,13 +620,16 @@ mod tests {
     #[test]
     fn an_alarm_belongs_to_a_group_by_its_policy_or_its_name_never_by_a_prefix() {
         let arn = "arn:aws:autoscaling:eu-west-1:123456789012:scalingPolicy:c322761b:autoScalingGroupName/web:policyName/prescale-step-out";
-        assert!(names_group(arn, "web"));
-        assert!(!names_group(arn, "we") && !names_group(arn, "web-2"));
-        assert!(owned_alarm_name("web", "prescale-x", "prescale-step-out"));
-        // Without a policy of the group, only prescale's own names for its alarms count: the
-        // group "web" never claims "web-step"'s alarms.
-        assert!(owned_alarm_name("web", "prescale-web-step-out", ""));
-        assert!(!owned_alarm_name("web", "prescale-web-step-step-out", ""));
-        assert!(!owned_alarm_name("web", "team-web-step-out", "prescale-step-out"));
+        assert!(prescale_policy_of(arn, "web"));
+        assert!(!prescale_policy_of(arn, "we") && !prescale_policy_of(arn, "web-2"));
+        // Somebody else's policy of the group: their alarm, even named prescale-….
+        let theirs = arn.replace("policyName/prescale-step-out", "policyName/ops-simple");
+        assert!(!prescale_policy_of(&theirs, "web"));
+        // Without one of prescale's policies, only prescale's own names for its alarms count: the
+        // group "web" never claims "web-step"'s alarms, nor a prescale-… alarm of another name.
+        assert!(owned_alarm_name("web", "prescale-web-step-out"));
+        assert!(!owned_alarm_name("web", "prescale-web-step-step-out"));
+        assert!(!owned_alarm_name("web", "prescale-web-manual"));
+        assert!(!owned_alarm_name("web", "team-web-step-out"));
     }
 }
