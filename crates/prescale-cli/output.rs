@@ -381,7 +381,7 @@ fn alarm_line(a: &prescale_core::MetricAlarm) -> String {
     };
     let dims: Vec<String> = a.dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
     format!(
-        "{}: {} {} {} [{}] {op} {} for {} × {} s → {}",
+        "{}: {} {} {} [{}] {op} {} for {} × {} s → {}{}",
         a.name,
         a.namespace,
         a.metric_name,
@@ -390,7 +390,8 @@ fn alarm_line(a: &prescale_core::MetricAlarm) -> String {
         a.threshold,
         a.evaluation_periods,
         a.period_secs,
-        if a.policy.is_empty() { "(no policy of the group)" } else { &a.policy }
+        if a.policy.is_empty() { "(no policy of the group)" } else { &a.policy },
+        if a.actions_enabled { "" } else { " (actions disabled: it fires and scales nothing)" }
     )
 }
 

@@ -373,6 +373,24 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     );
     assert_eq!(aws.policy(group, "prescale-step-out").metric_aggregation_type(), Some("Average"));
 
+    // 3c. The scale-in alarm's actions disabled by hand (it would fire and scale nothing): the
+    // next apply shows it and turns them back on.
+    let enabled = |aws: &Aws, name: &str| {
+        let out = aws.rt.block_on(aws.cw.describe_alarms().alarm_names(name).send()).unwrap();
+        out.metric_alarms()[0].actions_enabled()
+    };
+    aws.rt.block_on(aws.cw.disable_alarm_actions().alarm_names("prescale-itest-web-step-in").send()).unwrap();
+    assert_eq!(enabled(&aws, "prescale-itest-web-step-in"), Some(false));
+    let text = nightly(true);
+    assert!(
+        text.contains("~ alarm prescale-itest-web-step-in")
+            && text.contains("(actions disabled: it fires and scales nothing)"),
+        "{text}"
+    );
+    assert_eq!(enabled(&aws, "prescale-itest-web-step-in"), Some(true));
+    let text = nightly(true);
+    assert!(text.contains("no changes: the group already matches the plan"), "{text}");
+
     // 4. The step policy owns scale-in, 20 % of the group at a time: target tracking is rewritten
     // with scale-in disabled and the scale-in step in percent; the run after finds both as planned.
     let base = std::fs::read_to_string(&cfg).unwrap();

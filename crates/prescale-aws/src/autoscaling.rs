@@ -333,6 +333,7 @@ impl AutoScalingSink {
                     comparison: a.comparison_operator().map(|c| c.as_str().to_string()).unwrap_or_default(),
                     policy,
                     treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_string(),
+                    actions_enabled: a.actions_enabled().unwrap_or(true),
                 });
             }
         }
@@ -365,6 +366,7 @@ impl AutoScalingSink {
             .threshold(a.threshold)
             .comparison_operator(ComparisonOperator::from(a.comparison.as_str()))
             .treat_missing_data(&a.treat_missing_data)
+            .actions_enabled(a.actions_enabled)
             .alarm_actions(arn);
         for (k, v) in &a.dimensions {
             req = req.dimensions(Dimension::builder().name(k).value(v).build());

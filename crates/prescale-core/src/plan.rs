@@ -193,10 +193,19 @@ pub struct MetricAlarm {
     /// `notBreaching`, `breaching` or `ignore`.
     #[serde(default = "missing_data_default")]
     pub treat_missing_data: String,
+    /// Whether the alarm's actions run when it fires (`ActionsEnabled`): prescale's always do; an
+    /// alarm whose actions were disabled by hand (`aws cloudwatch disable-alarm-actions`) watches
+    /// and never scales, and the diff turns them back on.
+    #[serde(default = "actions_enabled_default")]
+    pub actions_enabled: bool,
 }
 
 fn missing_data_default() -> String {
     "missing".into()
+}
+
+fn actions_enabled_default() -> bool {
+    true
 }
 
 /// Names of the step-scaling alarms prescale writes for `group` (alarms are per region, not per

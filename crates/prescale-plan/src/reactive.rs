@@ -474,6 +474,7 @@ pub(crate) fn reactive(
             _ => "notBreaching",
         }
         .into(),
+        actions_enabled: true,
     };
     let alarms = vec![
         alarm(out_name, s.out_evaluation_periods, out_threshold, "GreaterThanOrEqualToThreshold", STEP_OUT_POLICY),
