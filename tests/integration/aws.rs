@@ -391,6 +391,48 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let text = nightly(true);
     assert!(text.contains("no changes: the group already matches the plan"), "{text}");
 
+    // 3d. Scheduled actions and alarm notifications suspended on the group (a deploy tool's
+    // leftover): nothing to change, but the plan does nothing while they are, so every run says
+    // so and exits 1; prescale leaves them for whoever suspended them.
+    let procs = || ["ScheduledActions", "AlarmNotification"].map(String::from).to_vec();
+    let suspend = || {
+        aws.rt
+            .block_on(
+                aws.asg.suspend_processes().auto_scaling_group_name(group).set_scaling_processes(Some(procs())).send(),
+            )
+            .unwrap();
+    };
+    let resume = || {
+        aws.rt
+            .block_on(
+                aws.asg.resume_processes().auto_scaling_group_name(group).set_scaling_processes(Some(procs())).send(),
+            )
+            .unwrap();
+    };
+    suspend();
+    let (code, text, err) = run(prescale()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .arg("--now")
+        .arg(now.to_rfc3339())
+        .args(["nightly", "--execute"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(
+        err.contains(
+            "Auto Scaling processes ScheduledActions, AlarmNotification are suspended on the group: the floors \
+                      do not run, target tracking and the step alarms scale nothing"
+        ) && err.contains(
+            "aws autoscaling resume-processes --auto-scaling-group-name itest-web --scaling-processes \
+                             ScheduledActions AlarmNotification"
+        ),
+        "{err}"
+    );
+    resume();
+    let text = nightly(true);
+    assert!(text.contains("no changes: the group already matches the plan") && !text.contains("suspended"), "{text}");
+
     // 4. The step policy owns scale-in, 20 % of the group at a time: target tracking is rewritten
     // with scale-in disabled and the scale-in step in percent; the run after finds both as planned.
     let base = std::fs::read_to_string(&cfg).unwrap();

@@ -469,6 +469,7 @@ impl ActionSink for AutoScalingSink {
             scheduled_actions: self.read_actions(group)?,
             policies: policies.into_iter().map(|(p, _)| p).collect(),
             alarms,
+            suspended: g.suspended_processes().iter().filter_map(|p| p.process_name().map(str::to_string)).collect(),
         })
     }
 

@@ -31,6 +31,7 @@ impl Sink {
                                 scheduled_actions: Vec::new(),
                                 policies: Vec::new(),
                                 alarms: Vec::new(),
+                                suspended: Vec::new(),
                             })
                         })
                         .collect::<Result<_>>()?
@@ -466,6 +467,36 @@ fn max_below_floors(state: &GroupState, changes: &[Change]) -> Option<String> {
     })
 }
 
+/// Auto Scaling processes suspended on the group that stop the plan from acting: its floors
+/// (`ScheduledActions`), its alarms (`AlarmNotification`), or any scaling at all (`Launch`,
+/// `Terminate`). A deploy tool that suspends them and dies leaves them so; prescale does not
+/// resume them (whoever suspended them may still need them so), it says so on every run.
+fn suspended_processes(group: &str, state: &GroupState) -> Option<String> {
+    const EFFECTS: [(&str, &str); 4] = [
+        ("ScheduledActions", "the floors do not run"),
+        ("AlarmNotification", "target tracking and the step alarms scale nothing"),
+        ("Launch", "no instance is added"),
+        ("Terminate", "no instance is removed"),
+    ];
+    let hit: Vec<(&str, &str)> =
+        EFFECTS.iter().copied().filter(|(p, _)| state.suspended.iter().any(|s| s == p)).collect();
+    if hit.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = hit.iter().map(|(p, _)| *p).collect();
+    Some(format!(
+        "Auto Scaling process{} {} suspended on the group: {} (a deploy tool's leftover?); resume {} once whoever \
+         suspended {} is done: aws autoscaling resume-processes --auto-scaling-group-name {group} \
+         --scaling-processes {}",
+        if names.len() == 1 { "" } else { "es" },
+        if names.len() == 1 { format!("{} is", names[0]) } else { format!("{} are", names.join(", ")) },
+        hit.iter().map(|(_, e)| *e).collect::<Vec<_>>().join(", "),
+        if names.len() == 1 { "it" } else { "them" },
+        if names.len() == 1 { "it" } else { "them" },
+        names.join(" ")
+    ))
+}
+
 /// What the diff of a group should say beside its changes (`kind`: `apply` or `revert`): bounds
 /// of the group that the plan or a revert leaves at odds with the configuration, and others'
 /// objects that act beside prescale's.
@@ -640,7 +671,11 @@ pub(crate) fn carry_out(
         r.changes = changes_for(group, &state);
         r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
         if run.kind == "apply" {
-            r.unworkable = max_below_floors(&state, &r.changes);
+            let why: Vec<String> = [max_below_floors(&state, &r.changes), suspended_processes(group, &state)]
+                .into_iter()
+                .flatten()
+                .collect();
+            r.unworkable = (!why.is_empty()).then(|| why.join("; and "));
             if let Some(note) = &r.unworkable {
                 // Said on every run while it holds (also a run with nothing to change), and on
                 // stderr: it needs someone to act.

@@ -22,6 +22,10 @@ pub struct GroupState {
     /// its policies, or are named for it). Others' alarms are not read: they are never touched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarms: Vec<MetricAlarm>,
+    /// Auto Scaling processes suspended on the group (`ScheduledActions`, `AlarmNotification`,
+    /// `Launch`, …): while they are, the plan's floors or alarms do nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspended: Vec<String>,
 }
 
 /// One instance launch of a group, as Auto Scaling's scaling activities record it: from the

@@ -194,6 +194,7 @@ mod tests {
             scheduled_actions: actions,
             policies: vec![],
             alarms: vec![],
+            suspended: vec![],
         };
         let times = |p: &GroupPlan| -> Vec<(String, DateTime<Utc>, Option<u32>)> {
             p.scheduled_actions.iter().map(|a| (a.name.clone(), a.start_time, a.min_size)).collect()
@@ -248,6 +249,7 @@ mod tests {
             scheduled_actions: vec![foreign.clone(), stale],
             policies: vec![],
             alarms: vec![],
+            suspended: vec![],
         }]);
         let state = sink.read_state("g").unwrap();
         let changes = diff(&state, &plan);
@@ -283,6 +285,7 @@ mod tests {
             scheduled_actions: (0..stale).map(|i| at(10 * i as i64, 2, &format!("old-{i:03}"))).collect(),
             policies: plan.policies.clone(),
             alarms: plan.alarms.clone(),
+            suspended: vec![],
         };
         let kinds = |c: &[Change]| -> Vec<&'static str> {
             c.iter()
@@ -332,6 +335,7 @@ mod tests {
             scheduled_actions: vec![],
             policies: vec![],
             alarms: vec![],
+            suspended: vec![],
         }]);
         let changes = diff(&sink.read_state("g").unwrap(), &plan);
         let order: Vec<&str> = changes.iter().map(Change::object_kind).collect();
@@ -432,7 +436,7 @@ mod tests {
                     if stale_alarm { alarms.push(prescale_core::MetricAlarm { name: format!("{OWNED_PREFIX}g-old"), ..a.clone() }); }
                     if changed_alarm { alarms.push(prescale_core::MetricAlarm { threshold: a.threshold + 1.0, ..a.clone() }); }
                 }
-                let state = GroupState { group: "g".into(), bounds: plan.bounds, desired: 1, scheduled_actions: actions, policies, alarms };
+                let state = GroupState { group: "g".into(), bounds: plan.bounds, desired: 1, scheduled_actions: actions, policies, alarms, suspended: vec![] };
                 (plan.clone(), state)
             }
         }
