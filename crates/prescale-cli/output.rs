@@ -339,7 +339,8 @@ fn action_line(a: &ScheduledAction) -> String {
         (Some(z), None) => format!(" [TimeZone {z}]"),
         _ => String::new(),
     };
-    format!("{} at {}{zone}: {}", a.name, prescale_plan::local(a.start_time, tz), parts.join(", "))
+    let recurring = a.recurrence.as_ref().map(|r| format!(", recurring \"{r}\"")).unwrap_or_default();
+    format!("{} at {}{zone}: {}{recurring}", a.name, prescale_plan::local(a.start_time, tz), parts.join(", "))
 }
 
 fn policy_line(p: &prescale_core::ReactivePolicy) -> String {

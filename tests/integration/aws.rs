@@ -433,6 +433,40 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let text = nightly(true);
     assert!(text.contains("no changes: the group already matches the plan") && !text.contains("suspended"), "{text}");
 
+    // 3e. A recurrence added by hand to one of prescale's actions (it would fire every morning):
+    // the diff shows it and the action comes back one-time.
+    let mine = aws
+        .actions(group)
+        .into_iter()
+        .find(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-floor-"))
+        .unwrap();
+    let name = mine.scheduled_action_name().unwrap().to_string();
+    aws.rt
+        .block_on(
+            aws.asg
+                .put_scheduled_update_group_action()
+                .auto_scaling_group_name(group)
+                .scheduled_action_name(&name)
+                .set_start_time(mine.start_time().cloned())
+                .set_min_size(mine.min_size())
+                .recurrence("0 9 * * *")
+                .send(),
+        )
+        .unwrap();
+    let recurrence = |aws: &Aws| {
+        aws.actions(group)
+            .iter()
+            .find(|a| a.scheduled_action_name() == Some(name.as_str()))
+            .and_then(|a| a.recurrence().map(str::to_string))
+    };
+    assert_eq!(recurrence(&aws).as_deref(), Some("0 9 * * *"));
+    let text = nightly(true);
+    assert!(text.contains(&format!("~ action {name}")) && text.contains("recurring \"0 9 * * *\""), "{text}");
+    assert_eq!(recurrence(&aws), None);
+    assert!(aws.actions(group).iter().any(|a| a.scheduled_action_name() == Some(name.as_str())), "put back");
+    let text = nightly(true);
+    assert!(text.contains("no changes: the group already matches the plan"), "{text}");
+
     // 4. The step policy owns scale-in, 20 % of the group at a time: target tracking is rewritten
     // with scale-in disabled and the scale-in step in percent; the run after finds both as planned.
     let base = std::fs::read_to_string(&cfg).unwrap();

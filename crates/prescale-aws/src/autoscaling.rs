@@ -171,6 +171,7 @@ impl AutoScalingSink {
                     max_size: size(a.max_size()),
                     desired_capacity: size(a.desired_capacity()),
                     time_zone: a.time_zone().map(str::to_string),
+                    recurrence: a.recurrence().map(str::to_string),
                 })
             })
             .collect())
@@ -243,6 +244,31 @@ impl AutoScalingSink {
             if let Some(why) = self.not_attempted() {
                 fail_all(report, chunk, &why);
                 continue;
+            }
+            // A put leaves the fields it does not give as they were: an action of ours with a
+            // recurrence added by hand is deleted first, so that it comes back a one-time action.
+            let recurring: Vec<String> = chunk
+                .iter()
+                .filter_map(|c| match c {
+                    Change::PutScheduledAction { new, old: Some(o) } if o.recurrence.is_some() => {
+                        Some(new.name.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            if !recurring.is_empty() {
+                let out = self.rt.block_on(
+                    self.client
+                        .batch_delete_scheduled_action()
+                        .auto_scaling_group_name(group)
+                        .set_scheduled_action_names(Some(recurring))
+                        .send(),
+                );
+                if let Err(e) = out {
+                    let why = self.fail("BatchDeleteScheduledAction", &e);
+                    fail_all(report, chunk, &why);
+                    continue;
+                }
             }
             let mut req = self.client.batch_put_scheduled_update_group_action().auto_scaling_group_name(group);
             for c in chunk {

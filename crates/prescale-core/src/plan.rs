@@ -71,6 +71,10 @@ pub struct ScheduledAction {
     /// `StartTime` in UTC and uses the zone for recurrences and to show the time in the console.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
+    /// A cron recurrence (Auto Scaling's `Recurrence`). prescale writes one-time actions only: a
+    /// recurrence on one of its actions was added by hand, and the diff takes it off again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recurrence: Option<String>,
 }
 
 impl ScheduledAction {
@@ -83,6 +87,7 @@ impl ScheduledAction {
             max_size: None,
             desired_capacity: None,
             time_zone: None,
+            recurrence: None,
         }
     }
 

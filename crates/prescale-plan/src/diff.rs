@@ -15,6 +15,7 @@ fn same_action(a: &ScheduledAction, b: &ScheduledAction) -> bool {
         && a.max_size == b.max_size
         && a.desired_capacity == b.desired_capacity
         && a.zone() == b.zone()
+        && a.recurrence == b.recurrence
 }
 
 fn same_policy(a: &ReactivePolicy, b: &ReactivePolicy) -> bool {

@@ -52,6 +52,7 @@ mod tests {
             max_size: None,
             desired_capacity: None,
             time_zone: None,
+            recurrence: None,
         };
         let plan = GroupPlan {
             group: "g".into(),
