@@ -684,8 +684,19 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     let group = "itest-revert";
     aws.create_group(group, 1, 20);
     let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
-    // Somebody else's scheduled action and policy.
+    // Somebody else's scheduled actions (one of them recurring, given no start) and policy.
     aws.put_foreign_action(group, "team-batch-window", now + Duration::hours(3), 2);
+    aws.rt
+        .block_on(
+            aws.asg
+                .put_scheduled_update_group_action()
+                .auto_scaling_group_name(group)
+                .scheduled_action_name("team-nightly")
+                .recurrence("0 2 * * *")
+                .min_size(2)
+                .send(),
+        )
+        .unwrap();
     let tt = aws_sdk_autoscaling::types::TargetTrackingConfiguration::builder()
         .predefined_metric_specification(
             aws_sdk_autoscaling::types::PredefinedMetricSpecification::builder()
@@ -750,7 +761,11 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     // A --now far from the clock is said to time the actions from it.
     assert!(err.contains("the actions are timed from it, and Auto Scaling refuses start times in the past"), "{err}");
     // The others' objects are kept, and said to act beside prescale's.
-    assert!(text.contains("1 scheduled action of others runs within this plan's hours: team-batch-window"), "{text}");
+    assert!(
+        text.contains("2 scheduled actions of others run within this plan's hours: team-batch-window at"),
+        "{text}"
+    );
+    assert!(text.contains("; team-nightly recurring \"0 2 * * *\" in UTC (MinSize 2)"), "{text}");
     assert!(text.contains("scaling policies of others (team-network)"), "{text}");
     let ours = |aws: &Aws| {
         aws.actions(group).iter().filter(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-")).count()
@@ -795,7 +810,8 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(code, 0, "{text}\n{err}");
     let left: Vec<String> =
         aws.actions(group).iter().map(|a| a.scheduled_action_name().unwrap_or_default().to_string()).collect();
-    assert_eq!(left, ["team-batch-window"]);
+    assert_eq!(left.len(), 2);
+    assert!(left.contains(&"team-batch-window".to_string()) && left.contains(&"team-nightly".to_string()), "{left:?}");
     assert_eq!(aws.policies(group), vec![("team-network".to_string(), "TargetTrackingScaling".to_string())]);
     assert_eq!(ours_alarms(&aws), 0);
     assert!(aws.alarms().iter().any(|a| a.0 == "team-revert-cpu-high"), "the foreign alarm survives");

@@ -161,7 +161,14 @@ impl AutoScalingSink {
         Ok(all
             .iter()
             .filter_map(|a| {
-                let (Some(name), Some(start)) = (a.scheduled_action_name(), a.start_time().and_then(to_chrono)) else {
+                // A recurring action of somebody else's may come without a start time: it is kept
+                // (it counts towards the group's limit and acts beside the plan), its start at the
+                // epoch, which no plan hour precedes.
+                let start = a
+                    .start_time()
+                    .and_then(to_chrono)
+                    .or_else(|| a.recurrence().map(|_| chrono::DateTime::<chrono::Utc>::UNIX_EPOCH));
+                let (Some(name), Some(start)) = (a.scheduled_action_name(), start) else {
                     return None;
                 };
                 Some(ScheduledAction {

@@ -516,14 +516,24 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
         let within: Vec<String> = state
             .scheduled_actions
             .iter()
-            .filter(|a| !prescale_plan::is_owned(&a.name) && last.is_some_and(|l| a.start_time <= l))
+            .filter(|a| {
+                !prescale_plan::is_owned(&a.name) && (a.recurrence.is_some() || last.is_some_and(|l| a.start_time <= l))
+            })
             .map(|a| {
                 let sizes: Vec<String> =
                     [("MinSize", a.min_size), ("MaxSize", a.max_size), ("desired", a.desired_capacity)]
                         .iter()
                         .filter_map(|(k, v)| v.map(|v| format!("{k} {v}")))
                         .collect();
-                format!("{} at {} ({})", a.name, a.start_time.format("%Y-%m-%d %H:%M UTC"), sizes.join(", "))
+                // A recurring action runs by its cron, whatever its first start.
+                let when = match &a.recurrence {
+                    Some(r) => format!(
+                        "recurring \"{r}\"{}",
+                        a.zone().map(|z| format!(" in {z}")).unwrap_or_else(|| " in UTC".into())
+                    ),
+                    None => format!("at {}", a.start_time.format("%Y-%m-%d %H:%M UTC")),
+                };
+                format!("{} {when} ({})", a.name, sizes.join(", "))
             })
             .collect();
         if !within.is_empty() {
