@@ -111,7 +111,7 @@ pub fn num(v: f64) -> String {
 
 pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
     if done.is_empty() {
-        writeln!(out, "Ingested into the metric store: nothing (the warnings above say why)")?;
+        writeln!(out, "Ingested into the metric store: nothing (the warnings on stderr say why)")?;
         return Ok(());
     }
     let mut t = table(&[
@@ -349,9 +349,12 @@ fn policy_line(p: &prescale_core::ReactivePolicy) -> String {
             metric, target_value, estimated_instance_warmup_secs, disable_scale_in, ..
         } => {
             format!(
-                "{}: target tracking {metric} = {target_value}, warm-up {} s{}",
+                "{}: target tracking {metric} = {target_value}, {}{}",
                 p.name,
-                estimated_instance_warmup_secs.map_or("-".into(), |w| w.to_string()),
+                estimated_instance_warmup_secs.map_or(
+                    "no warm-up set (the group's default instance warm-up, else its cooldown, counts)".into(),
+                    |w| format!("warm-up {w} s")
+                ),
                 if *disable_scale_in { ", scale-in disabled (the step policy scales in)" } else { "" }
             )
         }
@@ -480,10 +483,13 @@ pub fn plan(out: &mut impl Write, plan: &CapacityPlan) -> Result<()> {
 /// The diff per group; with `limit`, at most that many changes per group and a count of the rest.
 pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limit: Option<usize>) -> Result<()> {
     for r in results {
-        let verb = match (r.run, execute) {
+        // A group that could not be read had nothing applied to it: its title says what was tried.
+        let verb = match (r.run, execute && r.error.is_none()) {
             ("revert", true) => "reverted on",
+            ("revert", false) if execute => "revert on",
             ("revert", false) => "revert dry run against",
             (_, true) => "applied to",
+            (_, false) if execute => "apply to",
             (_, false) => "dry run against",
         };
         writeln!(out, "\n{} ({verb} {}):", r.group, r.sink)?;

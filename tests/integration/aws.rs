@@ -808,6 +808,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     // Execute: only the others' objects are left, and every removal is in the audit log.
     let (code, text, err) = run_(&["apply", "--revert", "--execute"]);
     assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains(&format!("{owned} objects removed in 1 group; each is in")), "{err}");
     let left: Vec<String> =
         aws.actions(group).iter().map(|a| a.scheduled_action_name().unwrap_or_default().to_string()).collect();
     assert_eq!(left.len(), 2);

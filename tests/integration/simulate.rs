@@ -331,6 +331,35 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no metric store at") && err.contains("prescale ingest --group web-prod"), "{err}");
     assert!(!nostore.exists());
+    // Stamps 97 s and 60 s apart in turn follow no one step: replayed on the median's grid, with
+    // the count of rows averaged away and the hint to resample.
+    let mut csv = String::from("ts,value\n");
+    let mut t = 1_767_571_200i64;
+    for i in 0..2000 {
+        csv.push_str(&format!("{t},{}\n", 100 + i % 7));
+        t += if i % 2 == 0 { 97 } else { 60 };
+    }
+    let p = tmp.path().join("irregular.csv");
+    std::fs::write(&p, csv).unwrap();
+    let (code, _, err) =
+        run(prescale().args(["simulate", "--policies", "reactive", "--capacity", "100", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("were averaged: the stamps follow no one step; resample the file"), "{err}");
+    // --now does not move a replay of a file or a load test: a typo is refused, a time said unused.
+    let (code, _, err) = run(prescale().args(["simulate", "--now", "garbage", "--input"]).arg(&p));
+    assert!(code == 1 && err.contains("--now \"garbage\" is not a timestamp"), "{err}");
+    let (code, _, err) = run(prescale()
+        .args(["simulate", "--policies", "reactive", "--capacity", "100", "--now", "2026-01-06T00:00:00Z", "--input"])
+        .arg(&p));
+    assert!(code == 0 && err.contains("is not used by a replay of --input or --scenario"), "{err}");
+    // A load test's generated trace holds four days of history: more is refused in its terms.
+    let (code, _, err) = run(prescale().args(["simulate", "--scenario", "spike", "--min-history-days", "5"]));
+    assert!(code == 1 && err.contains("a load test's generated trace holds 4 days of history"), "{err}");
+    // Step flags with no policy that has a step policy are said to be ignored.
+    let (code, _, err) = run(prescale()
+        .args(["simulate", "--policies", "reactive", "--capacity", "100", "--step-in-percent", "50", "--input"])
+        .arg(&p));
+    assert!(code == 0 && err.contains("--step-in-percent shape the step policy") && err.contains("ignored"), "{err}");
 }
 
 /// The demand column of the `--timeseries` file a run of `args` and `input` writes to `path`.

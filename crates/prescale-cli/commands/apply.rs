@@ -396,7 +396,14 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupAp
         if groups.is_empty() { ctx.config.groups.iter().map(|g| g.name.clone()).collect() } else { groups.to_vec() };
     for name in &targets {
         if !ctx.config.groups.iter().any(|g| &g.name == name) {
-            info!("{name} is not in {}: reverting it anyway, by name", ctx.config.origin);
+            // A group taken out of the configuration may still hold prescale's objects; a typo
+            // would be an Auto Scaling call on a name nobody meant, so it is said, with the names.
+            warn!(
+                "{name} is not in {} (its groups: {}): reverting it anyway, by name, as a group taken out of the \
+                 configuration may still hold prescale's objects",
+                ctx.config.origin,
+                ctx.config.groups.iter().map(|g| g.name.as_str()).collect::<Vec<_>>().join(", ")
+            );
         }
     }
     carry_out(
@@ -984,15 +991,22 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
         (r.error.is_some() && !r.error_transient)
             || r.report.as_ref().is_some_and(|rep| rep.failed.iter().any(|f| !f.transient))
     });
+    let reverting = results.iter().all(|r| r.run == "revert");
     Some(if execute {
         format!(
             "{failed} {} failed; {}:{list}",
             if failed == 1 { "change or group" } else { "changes or groups" },
-            if refused {
-                "the next run tries again from what was applied, and what the service refused needs its cause (below) \
-                 mended first"
-            } else {
-                "the next run converges from what was applied"
+            match (reverting, refused) {
+                (false, true) => {
+                    "the next run tries again from what was applied, and what the service refused needs its cause \
+                     (below) mended first"
+                }
+                (false, false) => "the next run converges from what was applied",
+                (true, true) => {
+                    "revert again to remove what is left of prescale's, once what the service refused (below) is \
+                     mended"
+                }
+                (true, false) => "revert again to remove what is left of prescale's",
             }
         )
     } else {
@@ -1030,7 +1044,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let path = ctx.out.join("plan.json");
     // Every group left out (a damaged store file): nothing to write or apply, the floors stay.
     if plan.groups.is_empty() && !held.is_empty() {
-        bail!("{}", held_error(&held));
+        bail!("{}", held_error(&held, not_stored > 0));
     }
     write_plan(&plan, &path)?;
     check_plan(ctx, &plan)?;
@@ -1080,7 +1094,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         ));
     }
     if !held.is_empty() {
-        problems.push(held_error(&held));
+        problems.push(held_error(&held, not_stored > 0));
     }
     if args.strict {
         problems.extend(needs_a_person(&plan, args.execute));

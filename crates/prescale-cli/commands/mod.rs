@@ -251,7 +251,9 @@ pub fn run(cli: Cli) -> Result<()> {
             let ctx = context_to_change(&cli.global, args.execute)?;
             let results = revert(&ctx, &args.groups, args.execute)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
-            if !args.execute {
+            if args.execute {
+                made_line(&ctx, &results, "removed");
+            } else {
                 if results.iter().any(|r| !r.changes.is_empty()) {
                     eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
                 } else if results.iter().all(|r| r.error.is_none()) {
@@ -269,21 +271,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
             let results = apply(&ctx, &plan, args.execute, &overrides)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
-            let made: usize = results
-                .iter()
-                .map(|r| r.changes.len().saturating_sub(r.report.as_ref().map_or(0, |p| p.failed.len())))
-                .sum();
-            let changed =
-                results.iter().filter(|r| r.changes.len() > r.report.as_ref().map_or(0, |p| p.failed.len())).count();
-            if args.execute && made > 0 {
-                eprintln!(
-                    "{made} change{} made in {changed} group{}; each is in {}",
-                    if made == 1 { "" } else { "s" },
-                    if changed == 1 { "" } else { "s" },
-                    ctx.out.join("audit.jsonl").display()
-                );
-            } else if args.execute {
-                eprintln!("no change made");
+            if args.execute {
+                made_line(&ctx, &results, "made");
+            } else if results.iter().any(|r| !r.changes.is_empty()) {
+                eprintln!("dry run: nothing was changed; rerun with --execute to apply");
             }
             fail_on_partial(&results, args.execute)
         }
@@ -301,4 +292,28 @@ pub(crate) fn selected<'a>(ctx: &'a Ctx, f: &GroupFilter) -> Result<Vec<&'a Grou
         }
     }
     Ok(ctx.config.groups.iter().filter(|g| f.groups.is_empty() || f.groups.contains(&g.name)).collect())
+}
+
+/// After `apply --execute` (`made`) or `apply --revert --execute` (`removed`): how many changes
+/// went through in how many groups, and where each is on record.
+fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
+    let made: usize =
+        results.iter().map(|r| r.changes.len().saturating_sub(r.report.as_ref().map_or(0, |p| p.failed.len()))).sum();
+    let changed = results.iter().filter(|r| r.changes.len() > r.report.as_ref().map_or(0, |p| p.failed.len())).count();
+    if made > 0 {
+        eprintln!(
+            "{made} {} {verb} in {changed} group{}; each is in {}",
+            if verb == "removed" {
+                if made == 1 { "object" } else { "objects" }
+            } else if made == 1 {
+                "change"
+            } else {
+                "changes"
+            },
+            if changed == 1 { "" } else { "s" },
+            ctx.out.join("audit.jsonl").display()
+        );
+    } else {
+        eprintln!("no change made");
+    }
 }

@@ -142,8 +142,10 @@ enum HeldFor {
 /// in different units (per minute and per period, requests and thousands), or an event's peak is.
 const IMPLAUSIBLE_INSTANCES: f64 = 100_000.0;
 
-/// The error that ends a run that left groups out of its plan ([`make_plan`]).
-pub(crate) fn held_error(held: &[Held]) -> String {
+/// The error that ends a run that left groups out of its plan ([`make_plan`]); `ingest_failed`
+/// when this run's own ingest could not store series (a nightly run), so that the hint for load
+/// missing from the store points at that failure, not at running ingest.
+pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
     let count = |k: HeldFor| held.iter().filter(|h| h.why == k).count();
     let stale = count(HeldFor::Stale);
     let mut hints = Vec::new();
@@ -153,7 +155,12 @@ pub(crate) fn held_error(held: &[Held]) -> String {
              rebuild it",
         );
     }
-    if count(HeldFor::Missing) > 0 {
+    if count(HeldFor::Missing) > 0 && ingest_failed {
+        hints.push(
+            "for load not in the store, mend what stopped this run's ingest (the warnings on stderr name the source \
+             and why), then run again",
+        );
+    } else if count(HeldFor::Missing) > 0 {
         hints.push(
             "for load not in the store, run `prescale ingest` (`--group NAME` for one), or give --store the \
              store that holds it",
@@ -848,7 +855,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     let (plans, held) = plan_groups(ctx, &args.filter, trial.as_ref())?;
     if plans.is_empty() && !held.is_empty() {
         // No group to compare: an empty table would read as "no change".
-        bail!("{}\n(nothing was tried: no group could be planned)", held_error(&held));
+        bail!("{}\n(nothing was tried: no group could be planned)", held_error(&held, false));
     }
     let rows: Vec<WhatIf> = plans
         .iter()
@@ -923,7 +930,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     eprintln!("what-if: nothing was written, no event was stored and no group was changed");
     if !held.is_empty() {
         // As `plan`: the groups left out are not in the table, and the run says so.
-        bail!("{}", held_error(&held));
+        bail!("{}", held_error(&held, false));
     }
     Ok(())
 }
@@ -980,7 +987,7 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     )?;
     let (plan, held) = make_plan(ctx, &args.filter)?;
     if plan.groups.is_empty() && !held.is_empty() {
-        bail!("{}\n(no plan written: {} is left as it was)", held_error(&held), path.display());
+        bail!("{}\n(no plan written: {} is left as it was)", held_error(&held, false), path.display());
     }
     write_plan(&plan, &path)?;
     for b in breaches(ctx, &plan.groups)? {
@@ -995,7 +1002,7 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         writeln!(out, "plan written to {}", path.display())?;
     }
     if !held.is_empty() {
-        bail!("{}", held_error(&held));
+        bail!("{}", held_error(&held, false));
     }
     Ok(())
 }
