@@ -125,8 +125,9 @@ impl Aws {
             .collect()
     }
 
-    /// Somebody else's alarm on the group's CPU: prescale must never touch it.
-    fn put_foreign_alarm(&self, group: &str, name: &str) {
+    /// Somebody else's alarm on the group's CPU, triggering `action` (an ARN) if given: prescale
+    /// must never touch it.
+    fn put_foreign_alarm(&self, group: &str, name: &str, action: Option<String>) {
         use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
         self.rt
             .block_on(
@@ -141,6 +142,7 @@ impl Aws {
                     .evaluation_periods(3)
                     .threshold(95.0)
                     .comparison_operator(ComparisonOperator::GreaterThanThreshold)
+                    .set_alarm_actions(action.map(|a| vec![a]))
                     .send(),
             )
             .unwrap();
@@ -236,6 +238,13 @@ dimensions = {{ AutoScalingGroupName = "{group}" }}
     p
 }
 
+/// `prescale nightly` with the configuration `cfg`, outputs in `out`, as of `now`.
+fn nightly_at(cfg: &Path, out: &Path, now: DateTime<Utc>) -> std::process::Command {
+    let mut c = prescale();
+    c.arg("--config").arg(cfg).arg("--out").arg(out).arg("--now").arg(now.to_rfc3339()).arg("nightly");
+    c
+}
+
 #[test]
 fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let Some(aws) = aws() else { return };
@@ -262,14 +271,13 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     aws.put_metric("AWS/EC2", "CPUUtilization", ("AutoScalingGroupName", group), now, &cpu);
     // Somebody else's scheduled action and alarm: prescale must never touch them.
     aws.put_foreign_action(group, "team-batch-window", now + Duration::hours(3), 2);
-    aws.put_foreign_alarm(group, "team-web-cpu-high");
+    aws.put_foreign_alarm(group, "team-web-cpu-high", None);
 
     let tmp = tempfile::tempdir().unwrap();
     let cfg = config(tmp.path(), group, "");
     let out = tmp.path().join("out");
     let nightly = |execute: bool| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).arg("--now").arg(now.to_rfc3339()).arg("nightly");
+        let mut c = nightly_at(&cfg, &out, now);
         if execute {
             c.arg("--execute");
         }
@@ -410,14 +418,7 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
             .unwrap();
     };
     suspend();
-    let (code, text, err) = run(prescale()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(tmp.path().join("out"))
-        .arg("--now")
-        .arg(now.to_rfc3339())
-        .args(["nightly", "--execute"]));
+    let (code, text, err) = run(nightly_at(&cfg, &tmp.path().join("out"), now).arg("--execute"));
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(
         err.contains(
@@ -525,14 +526,7 @@ fn a_missing_group_is_a_clear_error_and_changes_nothing_elsewhere() {
         now,
         &vec![1000.0; 3 * 288],
     );
-    let (code, out, err) = run(prescale()
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--out")
-        .arg(tmp.path().join("out"))
-        .arg("--now")
-        .arg(now.to_rfc3339())
-        .args(["nightly", "--execute"]));
+    let (code, out, err) = run(nightly_at(&cfg, &tmp.path().join("out"), now).arg("--execute"));
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("not found"), "{out}");
     assert!(err.contains("failed"), "{err}");
@@ -716,29 +710,9 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
                 .send(),
         )
         .unwrap();
-    aws.put_foreign_alarm(group, "team-revert-cpu-high");
+    aws.put_foreign_alarm(group, "team-revert-cpu-high", None);
     // An alarm named like prescale's that triggers the team's policy: the team's, never removed.
-    {
-        use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
-        let arn = aws.policy_arn(group, "team-network");
-        aws.rt
-            .block_on(
-                aws.cw
-                    .put_metric_alarm()
-                    .alarm_name("prescale-itest-revert-manual")
-                    .namespace("AWS/EC2")
-                    .metric_name("NetworkIn")
-                    .dimensions(Dimension::builder().name("AutoScalingGroupName").value(group).build())
-                    .statistic(Statistic::Average)
-                    .period(300)
-                    .evaluation_periods(3)
-                    .threshold(1e7)
-                    .comparison_operator(ComparisonOperator::GreaterThanThreshold)
-                    .alarm_actions(arn)
-                    .send(),
-            )
-            .unwrap();
-    }
+    aws.put_foreign_alarm(group, "prescale-itest-revert-manual", Some(aws.policy_arn(group, "team-network")));
     let tmp = tempfile::tempdir().unwrap();
     let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
     let out = tmp.path().join("out");
