@@ -921,6 +921,17 @@ impl Config {
             }
             for m in &g.metrics {
                 match self.ingest.source {
+                    SourceKind::Cloudwatch
+                        if (m.namespace.is_none() || m.metric_name.is_none()) && m.file.is_some() =>
+                    {
+                        bail!(
+                            "group {:?} metric {:?}: it names a `file`, but [ingest] source is \"cloudwatch\" (the \
+                             default when [ingest] sets none), which reads namespace and metric_name\nhint: set \
+                             [ingest] source = \"csv\" (or \"parquet\") to read the metrics' files",
+                            g.name,
+                            m.name
+                        )
+                    }
                     SourceKind::Cloudwatch if m.namespace.is_none() || m.metric_name.is_none() => {
                         bail!("group {:?} metric {:?}: CloudWatch needs namespace and metric_name", g.name, m.name)
                     }

@@ -162,6 +162,26 @@ fn a_file_that_cannot_be_read_costs_its_series_alone() {
     assert!(err.contains("1 of 3 series could not be stored"), "{err}");
     assert!(text.contains("api-staging/requests") && text.contains("worker-dev/jobs"), "{text}");
     assert_eq!(std::fs::read(&stored).unwrap(), before, "the stored series is unchanged");
+    // A compressed export is named as such, with what to do (not a UTF-8 error), and costs its
+    // series alone.
+    let gz = tmp.path().join("web-prod-requests.csv.gz");
+    std::fs::write(&gz, [0x1f, 0x8b, 0x08, 0x00, 0xff, 0xfe, 0x00, 0x01]).unwrap();
+    // web-prod's `file = "…/web-prod-requests.csv"` pointed at `to`.
+    let demo_file = format!("{}/data/demo/web-prod-requests.csv", env!("CARGO_MANIFEST_DIR"));
+    assert!(good.contains(&demo_file), "the demo config names web-prod's file in full");
+    let point = |to: &std::path::Path| good.replacen(&demo_file, &to.display().to_string(), 1);
+    std::fs::write(&cfg_path, point(&gz)).unwrap();
+    let (code, text, err) = ingest();
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("a gzip-compressed file") && err.contains("gunzip -k"), "{err}");
+    assert!(err.contains("1 of 3 series could not be stored"), "{err}");
+    // A Parquet file of `ts,value` where the configuration reads CSV: read for what it is, and said.
+    let pq = tmp.path().join("web-prod-requests.data");
+    std::fs::copy(&stored, &pq).unwrap();
+    std::fs::write(&cfg_path, point(&pq)).unwrap();
+    let (code, text, err) = ingest();
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("a Parquet file where [ingest] source = \"csv\": read as Parquet"), "{err}");
 
     // The store's write lock cannot be taken (here its file cannot be opened): ingest alone fails
     // with a hint; the nightly job plans from what the store holds.
@@ -216,6 +236,11 @@ fn bad_configuration_is_refused_with_a_reason() {
                 1,
             ),
             "file_time_zone \"CET+1\" is not an IANA time zone name",
+        ),
+        // Files named with no [ingest] source: the default, CloudWatch, is said, and how to read them.
+        (
+            demo.replacen("source = \"csv\"\n", "", 1),
+            "it names a `file`, but [ingest] source is \"cloudwatch\" (the default when [ingest] sets none)",
         ),
     ];
     assert_configs_refused(tmp.path(), &cases);

@@ -400,18 +400,13 @@ pub(crate) fn read_input_as_of(
     // pipe, `<(…)`, is read once, as its name says.)
     let named_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     let regular = path.metadata().is_ok_and(|m| m.is_file());
-    let mut magic = [0u8; 4];
-    let starts_par1 = regular
-        && std::fs::File::open(path)
-            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut magic))
-            .is_ok_and(|()| &magic == b"PAR1");
+    let content = prescale_store::file_content(path);
+    let starts_par1 = content == prescale_store::FileContent::Parquet;
     // A compressed export is neither: said, with what to do, rather than a UTF-8 error.
-    if regular && magic[..2] == [0x1f, 0x8b] {
+    if content == prescale_store::FileContent::Gzip {
         bail!(
-            "{}: a gzip-compressed file: prescale reads CSV or Parquet as they are\nhint: decompress it first (`gunzip -k \
-             {}`), or read it through a pipe (`--input <(gunzip -c {})`)",
-            path.display(),
-            path.display(),
+            "{}\nhint: or read it through a pipe (`--input <(gunzip -c {})`)",
+            prescale_store::gzip_error(path),
             path.display()
         );
     }

@@ -19,8 +19,8 @@ pub use lock::{FileLock, lock_run};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore, WriteLock};
 pub use simulations::{SIMULATIONS_SCHEMA, SimulationRun, write_simulations};
 pub use sources::{
-    CsvSource, ParquetSource, parse_timestamp, read_csv_samples, read_csv_samples_in, read_parquet_samples,
-    read_parquet_samples_in,
+    CsvSource, FileContent, ParquetSource, file_content, gzip_error, parse_timestamp, read_csv_samples,
+    read_csv_samples_in, read_parquet_samples, read_parquet_samples_in,
 };
 
 /// Percent-encodes a name so it is one safe path component on every file system.

@@ -393,6 +393,44 @@ fn collect_i64<T: arrow_array::ArrowPrimitiveType<Native = i64>>(
     (a.values().to_vec(), (0..a.len()).map(|i| a.is_null(i)).collect())
 }
 
+/// What a file holds, by its first bytes rather than its name or the configured source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileContent {
+    /// A Parquet file (it starts with `PAR1`).
+    Parquet,
+    /// A gzip-compressed file, which prescale does not read.
+    Gzip,
+    /// Anything else: read as CSV. Also a pipe or a file that cannot be opened here (the reader
+    /// names what is wrong with it).
+    Text,
+}
+
+/// What `path` holds by its first bytes ([`FileContent`]); a pipe is not read ahead.
+pub fn file_content(path: &Path) -> FileContent {
+    if !path.metadata().is_ok_and(|m| m.is_file()) {
+        return FileContent::Text;
+    }
+    let mut magic = [0u8; 4];
+    let read = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut magic));
+    match (read, magic) {
+        (Ok(4), m) if &m == b"PAR1" => FileContent::Parquet,
+        (Ok(n), m) if n >= 2 && m[..2] == [0x1f, 0x8b] => FileContent::Gzip,
+        _ => FileContent::Text,
+    }
+}
+
+/// The error for a gzip-compressed `path`, with what to do.
+pub fn gzip_error(path: &Path) -> SourceError {
+    SourceError::Parse {
+        path: path.display().to_string(),
+        message: format!(
+            "a gzip-compressed file: prescale reads CSV or Parquet as they are\nhint: decompress it first (`gunzip -k \
+             {}`) and read the result",
+            path.display()
+        ),
+    }
+}
+
 /// Metric files, one series per file, read by `read` (CSV or Parquet), their stamps without an
 /// offset in `zone`.
 #[derive(Debug, Clone)]
@@ -401,15 +439,39 @@ struct Files {
     zone: Option<chrono_tz::Tz>,
 }
 
-/// A reader of one file, its stamps without an offset in a zone.
-type ReadIn = fn(&Path, Option<chrono_tz::Tz>) -> Result<Vec<RawSample>, SourceError>;
-
 impl Files {
-    fn fetch(&self, range: Option<TimeRange>, read: ReadIn) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
+    /// Reads every file, each by its content ([`file_content`]): a Parquet file among CSV ones
+    /// (`parquet` false, `[ingest] source = "csv"`) or the other way round is read for what it
+    /// is, and said, as `forecast show --input` does; a gzip-compressed one is an error that says
+    /// so.
+    fn fetch(&self, range: Option<TimeRange>, parquet: bool) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
         self.files
             .iter()
             .map(|(id, path)| {
-                let mut raw = read(path, self.zone)?;
+                let as_parquet = match (file_content(path), parquet) {
+                    (FileContent::Gzip, _) => return Err(gzip_error(path)),
+                    (FileContent::Parquet, false) => {
+                        tracing::warn!(
+                            "{}: a Parquet file where [ingest] source = \"csv\": read as Parquet",
+                            path.display()
+                        );
+                        true
+                    }
+                    (FileContent::Text, true) if path.is_file() => {
+                        tracing::warn!(
+                            "{}: not a Parquet file (no PAR1 at its start) where [ingest] source = \"parquet\": read \
+                             as CSV",
+                            path.display()
+                        );
+                        false
+                    }
+                    _ => parquet,
+                };
+                let mut raw = if as_parquet {
+                    read_parquet_samples_in(path, self.zone)?
+                } else {
+                    read_csv_samples_in(path, self.zone)?
+                };
                 raw.retain(|s| in_range(range, s.ts));
                 Ok((id.clone(), raw))
             })
@@ -440,7 +502,7 @@ impl MetricSource for CsvSource {
         format!("csv ({} files)", self.0.files.len())
     }
     fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
-        self.0.fetch(range, read_csv_samples_in)
+        self.0.fetch(range, false)
     }
 }
 
@@ -467,7 +529,7 @@ impl MetricSource for ParquetSource {
         format!("parquet ({} files)", self.0.files.len())
     }
     fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
-        self.0.fetch(range, read_parquet_samples_in)
+        self.0.fetch(range, true)
     }
 }
 
