@@ -135,7 +135,8 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
             s.after.to_string(),
             s.replaced.to_string(),
             match g.offset_ms {
-                Some(ms) => format!("{} (all +{} s)", g.snapped, ms as f64 / 1000.0),
+                // The offset past the slot before them; each went to its nearest slot, forward or back.
+                Some(ms) => format!("{} (all {} s past a slot, to the nearest)", g.snapped, ms as f64 / 1000.0),
                 None => g.snapped.to_string(),
             },
             if g.conflicting > 0 {

@@ -773,10 +773,20 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("web-prod/requests: not stored, its stored data is unchanged: 2")
-            && err.contains("samples lie after now"),
+            && err.contains("samples after now"),
         "{err}"
     );
     assert!(err.contains("time zone right?"), "{err}");
+    // Stamps that lag now by whole hours may be local time read as UTC: said beside a stopped feed.
+    let (_, _, err) = run(prescale()
+        .args(["ingest", "--group", "web-prod", "--now", "2026-11-23T05:00:00Z", "--out"])
+        .arg(tmp.path().join("late")));
+    assert!(
+        err.contains(
+            "has it stopped updating? Or are its stamps local time, 5 h behind UTC, written without an offset?"
+        ),
+        "{err}"
+    );
     // A reader that goes away at once (`prescale nightly | head -1` in a cron job) does not turn
     // the run into a success, nor stop it halfway.
     let mut child = prescale()

@@ -70,7 +70,8 @@ pub(crate) fn damaged_hint(c: &Config, e: &prescale_store::StoreError) -> Option
     };
     Some(format!(
         "\nhint: if the stored file is damaged (a crash, a disk fault), move it aside (`mv {0} {0}.damaged`); the next \
-         ingest rebuilds the series from {from}",
+         ingest rebuilds the series from {from}, as far back as that still reaches (keep the .damaged copy for the \
+         rest)",
         path.display()
     ))
 }
@@ -200,7 +201,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 // Not stored: a measurement cannot come from the future, and stamps shifted by a
                 // zone would replace the stored slots they land on with their neighbours' values.
                 warn!(
-                    "{id}: not stored, its stored data is unchanged: {ahead} sample{} lie after now ({}), the newest \
+                    "{id}: not stored, its stored data is unchanged: {ahead} sample{} after now ({}), the newest \
                      at {} ({:.1} h ahead)\nhint: is the source's time zone right? Stamps without an offset are read \
                      as UTC; give them in UTC or with their offset, or the file's zone as file_time_zone (a file \
                      replayed with --now has its later rows left out)",
@@ -212,9 +213,27 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 failed += 1;
                 continue;
             } else if (ctx.now - newest).num_minutes() > c.trust.max_data_age_mins {
+                // A file whose local stamps were read as UTC lags by whole hours (New York's by 5):
+                // said beside a feed that stopped, since both look alike from here.
+                let lag = (ctx.now - newest).num_seconds();
+                let hours = (lag as f64 / 3600.0).round() as i64;
+                let zoneless = c.ingest.source != SourceKind::Cloudwatch
+                    && c.groups
+                        .iter()
+                        .flat_map(|g| g.metrics.iter().map(move |m| (g, m)))
+                        .any(|(g, m)| MetricId::new(&g.name, &m.name) == id && m.file_time_zone.is_none());
+                let zone_hint = if zoneless && (1..=14).contains(&hours) && (lag - hours * 3600).abs() <= period {
+                    format!(
+                        " Or are its stamps local time, {hours} h behind UTC, written without an offset? Then set the \
+                         metric's file_time_zone (a series stored from them holds their slots {hours} h early: move \
+                         its stored file aside before the next ingest)"
+                    )
+                } else {
+                    String::new()
+                };
                 warn!(
                     "{id}: the source's newest sample is from {} ({:.1} h before now, over [trust] max_data_age_mins = \
-                     {}): has it stopped updating?",
+                     {}): has it stopped updating?{zone_hint}",
                     newest.format("%Y-%m-%d %H:%M UTC"),
                     (ctx.now - newest).num_minutes() as f64 / 60.0,
                     c.trust.max_data_age_mins

@@ -163,8 +163,8 @@ fn in_range(range: Option<TimeRange>, ts: DateTime<Utc>) -> bool {
 }
 
 /// Reads a CSV file of `timestamp,value` rows (header required; the timestamp column may be named
-/// `ts`, `timestamp`, `time` or `date`, other columns are ignored). Empty values and `NaN` are
-/// kept as NaN samples, which [`prescale_core::regularize`] counts and drops. Any other unreadable
+/// `ts`, `timestamp`, `time` or `date`, other columns are ignored). Empty values and the usual
+/// missing-value marks (`NaN`, `NA`, `N/A`, `#N/A`, `NULL`, `None`, any case) are kept as NaN samples, which [`prescale_core::regularize`] counts and drops. Any other unreadable
 /// row is an error that names its line: a half-read file is never stored.
 ///
 /// # Errors
@@ -181,10 +181,48 @@ pub fn read_csv_samples(path: &Path) -> Result<Vec<RawSample>, SourceError> {
 /// # Errors
 /// As [`read_csv_samples`].
 pub fn read_csv_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Result<Vec<RawSample>, SourceError> {
+    read_csv(path, zone, u64::MAX)
+}
+
+/// Bytes of `file` up to and including its last line end, when its last line has none (a
+/// writer may be in the middle of it); `None` when it ends with one, is empty, or holds no line
+/// end at all.
+fn unterminated_tail(file: &mut File) -> std::io::Result<Option<u64>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut last = [0u8; 1];
+    file.seek(SeekFrom::Start(len - 1))?;
+    file.read_exact(&mut last)?;
+    let found = if last[0] == b'\n' {
+        None
+    } else {
+        // Back through the file a block at a time to the last line end.
+        let mut end = len;
+        let mut found = None;
+        while end > 0 && found.is_none() {
+            let start = end.saturating_sub(64 * 1024);
+            let mut block = vec![0u8; (end - start) as usize];
+            file.seek(SeekFrom::Start(start))?;
+            file.read_exact(&mut block)?;
+            found = block.iter().rposition(|b| *b == b'\n').map(|i| start + i as u64 + 1);
+            end = start;
+        }
+        found
+    };
+    file.seek(SeekFrom::Start(0))?;
+    Ok(found)
+}
+
+/// [`read_csv_samples_in`] of the first `limit` bytes of the file.
+fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<RawSample>, SourceError> {
     let mut stamper = Stamper::new(zone);
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
-    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(file);
+    let mut rdr =
+        csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(std::io::Read::take(file, limit));
     let parse_err = |line: u64, message: String| SourceError::Parse { path: format!("{shown}:{line}"), message };
     let headers = rdr.headers().map_err(|e| parse_err(1, format!("cannot read the header: {e}")))?.clone();
     // The names in their order of preference: `ts` wins over a `date` column before it.
@@ -259,7 +297,10 @@ pub fn read_csv_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Result<V
                 ),
             ));
         };
-        let value = if v_text.is_empty() || v_text.eq_ignore_ascii_case("nan") || v_text.eq_ignore_ascii_case("null") {
+        // The missing-value marks exports write: pandas (`NaN`, `NA`), R (`NA`), SQL (`NULL`),
+        // Python (`None`), spreadsheets (`N/A`, `#N/A`).
+        let missing = ["nan", "null", "na", "n/a", "#n/a", "none"];
+        let value = if v_text.is_empty() || missing.iter().any(|m| v_text.eq_ignore_ascii_case(m)) {
             f64::NAN
         } else {
             v_text.parse::<f64>().map_err(|_| parse_err(line, format!("cannot read value {v_text:?} as a number")))?
@@ -470,7 +511,18 @@ impl Files {
                 let mut raw = if as_parquet {
                     read_parquet_samples_in(path, self.zone)?
                 } else {
-                    read_csv_samples_in(path, self.zone)?
+                    // A last line without its line end may be a write in progress (`6` of
+                    // `6415`): left for the next run, which reads it whole, and said.
+                    let io = |source| SourceError::Io { path: path.display().to_string(), source };
+                    let tail = File::open(path).and_then(|mut f| unterminated_tail(&mut f)).map_err(io)?;
+                    if tail.is_some() {
+                        tracing::warn!(
+                            "{}: its last line has no line end (a write in progress?): left for the next run, which \
+                             reads it once it ends with one",
+                            path.display()
+                        );
+                    }
+                    read_csv(path, self.zone, tail.unwrap_or(u64::MAX))?
                 };
                 raw.retain(|s| in_range(range, s.ts));
                 Ok((id.clone(), raw))
@@ -653,5 +705,42 @@ mod tests {
         let range = TimeRange { start, end: start + chrono::Duration::minutes(5), step_secs: 300 };
         let got = src.fetch(Some(range)).unwrap();
         assert_eq!(got[0].1, vec![RawSample::new(start, 2.0)]);
+    }
+
+    #[test]
+    fn the_usual_missing_value_marks_read_as_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        let marks = ["", "NaN", "NA", "n/a", "#N/A", "NULL", "None"];
+        let rows: String =
+            marks.iter().enumerate().map(|(i, m)| format!("{},{m}\n", 1_392_822_000 + 300 * i)).collect();
+        std::fs::write(&p, format!("ts,value\n{rows}1392824100,5\n")).unwrap();
+        let got = read_csv_samples(&p).unwrap();
+        assert_eq!(got.iter().filter(|s| s.value.is_nan()).count(), marks.len());
+        assert_eq!(got.last().unwrap().value, 5.0);
+        // A dash is not one of them: a value that lost its digits is an error naming its line.
+        std::fs::write(&p, "ts,value\n1392822000,-\n").unwrap();
+        assert!(read_csv_samples(&p).unwrap_err().to_string().contains("x.csv:2"));
+    }
+
+    #[test]
+    fn a_last_line_without_its_line_end_waits_for_the_next_run() {
+        // Caught while its writer was at `6` of `6415`: an ingest leaves it for the next run; the
+        // rows before it are read, and so is the line once it ends.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        std::fs::write(&p, "ts,value\n2014-02-19T15:00:00Z,6400\n2014-02-19T15:05:00Z,6").unwrap();
+        let mut src = CsvSource::new(vec![(MetricId::new("g", "m"), p.clone())]);
+        let values = |src: &mut CsvSource| src.fetch(None).unwrap()[0].1.iter().map(|s| s.value).collect::<Vec<_>>();
+        assert_eq!(values(&mut src), [6400.0]);
+        std::fs::write(&p, "ts,value\n2014-02-19T15:00:00Z,6400\n2014-02-19T15:05:00Z,6415\n").unwrap();
+        assert_eq!(values(&mut src), [6400.0, 6415.0]);
+        // Read as a person's file (`forecast show --input`), the last line counts as it is.
+        std::fs::write(&p, "ts,value\n2014-02-19T15:00:00Z,6400\n2014-02-19T15:05:00Z,6").unwrap();
+        assert_eq!(read_csv_samples(&p).unwrap().len(), 2);
+        // Longer than a read block, the line end is still found.
+        let long: String = (0..10_000).map(|i| format!("{},{i}\n", 1_392_822_000 + 300 * i)).collect();
+        std::fs::write(&p, format!("ts,value\n{long}{},1", 1_392_822_000 + 300 * 10_000)).unwrap();
+        assert_eq!(values(&mut src).len(), 10_000);
     }
 }
