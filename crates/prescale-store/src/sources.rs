@@ -110,12 +110,51 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
 struct Stamper {
     zone: Option<chrono_tz::Tz>,
     last: Option<DateTime<Utc>>,
+    /// Stamps of a repeated hour, read by their neighbours in the file.
+    ambiguous: usize,
+    /// The direction of the file's last step in time (1 forward, -1 back, 0 none yet), and
+    /// whether it ever turned: a file that does is not in time order.
+    direction: i8,
+    turned: bool,
 }
 
 impl Stamper {
     /// Stamps without an offset in `zone` (UTC for `None`).
     fn new(zone: Option<chrono_tz::Tz>) -> Self {
-        Self { zone, last: None }
+        Self { zone, ..Self::default() }
+    }
+
+    /// Notes the step from the stamp before to `t`.
+    fn step_to(&mut self, t: DateTime<Utc>) {
+        if let Some(l) = self.last {
+            let d = match t.cmp(&l) {
+                std::cmp::Ordering::Greater => 1,
+                std::cmp::Ordering::Less => -1,
+                std::cmp::Ordering::Equal => 0,
+            };
+            if d != 0 {
+                self.turned |= self.direction != 0 && d != self.direction;
+                self.direction = d;
+            }
+        }
+        self.last = Some(t);
+    }
+
+    /// Why stamps of a repeated hour may be an hour off: read by their neighbours in a file
+    /// that is not in time order.
+    fn doubt(&self) -> Option<String> {
+        (self.ambiguous > 0 && self.turned).then(|| {
+            format!(
+                "{} stamp{} of an hour {}'s clocks repeat (when they go back) {} read by the rows beside {} in the \
+                 file, but the file is not in time order: some may be an hour off\nhint: sort the file by time, or \
+                 write its stamps with their offset",
+                self.ambiguous,
+                if self.ambiguous == 1 { "" } else { "s" },
+                self.zone.map_or("the zone".to_string(), |z| z.name().to_string()),
+                if self.ambiguous == 1 { "was" } else { "were" },
+                if self.ambiguous == 1 { "it" } else { "them" }
+            )
+        })
     }
 
     /// The instant of `text`; `None` for text that is no timestamp, an error for a wall-clock time
@@ -123,7 +162,7 @@ impl Stamper {
     fn read(&mut self, text: &str) -> Option<Result<DateTime<Utc>, String>> {
         Some(match parse_stamp(text)? {
             Stamp::Exact(t) => {
-                self.last = Some(t);
+                self.step_to(t);
                 Ok(t)
             }
             Stamp::Naive(n) => self.wall(n),
@@ -139,6 +178,7 @@ impl Stamper {
                 // The repeated hour: the pass nearer the stamp before it in the file (a file in
                 // time order, oldest or newest first, steps from one pass to the next).
                 chrono::LocalResult::Ambiguous(first, second) => {
+                    self.ambiguous += 1;
                     let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
                     Ok(match self.last {
                         Some(l) if (second - l).abs() < (first - l).abs() => second,
@@ -152,7 +192,7 @@ impl Stamper {
             },
         };
         if let Ok(t) = t {
-            self.last = Some(t);
+            self.step_to(t);
         }
         t
     }
@@ -310,6 +350,9 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         }
         out.push(RawSample::new(ts, value));
     }
+    if let Some(doubt) = stamper.doubt() {
+        tracing::warn!("{shown}: {doubt}");
+    }
     Ok(out)
 }
 
@@ -424,6 +467,9 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
             out.push(RawSample::new(t, v));
         }
         rows_before += batch.num_rows();
+    }
+    if let Some(doubt) = stamper.doubt() {
+        tracing::warn!("{shown}: {doubt}");
     }
     Ok(out)
 }
@@ -640,6 +686,23 @@ mod tests {
         let mut back: Vec<DateTime<Utc>> = read_csv_samples_in(&p, Some(zone)).unwrap().iter().map(|x| x.ts).collect();
         back.reverse();
         assert_eq!(back, want, "newest first");
+        // In time order, either way, the repeated hour is read without a doubt; shuffled, it is
+        // read all the same but said to be in doubt.
+        let stamps = |lines: &[&str]| {
+            let mut st = Stamper::new(Some(zone));
+            for l in lines {
+                st.read(l.split(',').next().unwrap()).unwrap().unwrap();
+            }
+            st.doubt()
+        };
+        assert_eq!(stamps(&lines), None);
+        lines.reverse();
+        assert_eq!(stamps(&lines), None);
+        lines.swap(3, 20);
+        let doubt = stamps(&lines).expect("a shuffled file is in doubt");
+        assert!(
+            doubt.contains("24 stamps of an hour Europe/Dublin's clocks repeat") && doubt.contains("sort the file")
+        );
         std::fs::write(&p, &text).unwrap();
         // Read as UTC (no zone), the repeated hour is duplicates.
         let utc = read_csv_samples(&p).unwrap();
