@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Float32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
-    TimestampNanosecondType, TimestampSecondType,
+    Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
+    UInt64Type,
 };
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -382,7 +383,16 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
     let mut out = Vec::new();
     let mut rows_before = 0;
     for batch in reader {
-        let batch = batch.map_err(|e| err(e.to_string()))?;
+        let batch = batch.map_err(|e| {
+            // A codec this build leaves out (brotli, lz4, gzip): what to write instead.
+            let hint = if e.to_string().contains("Disabled feature") {
+                "\nhint: prescale reads Parquet compressed with zstd or snappy, or uncompressed: write the file with one \
+                 of those (e.g. pyarrow's write_table(..., compression=\"zstd\"))"
+            } else {
+                ""
+            };
+            err(format!("{e}{hint}"))
+        })?;
         let schema = batch.schema();
         let find = |names: &[&str]| {
             names.iter().find_map(|n| schema.fields().iter().position(|f| f.name().eq_ignore_ascii_case(n)))
@@ -455,7 +465,29 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
                 vcol.as_primitive::<Int64Type>().iter().map(|v| v.map_or(f64::NAN, |x| x as f64)).collect()
             }
             DataType::Int32 => vcol.as_primitive::<Int32Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
-            other => return Err(err(format!("value column has type {other}; expected a number"))),
+            DataType::Int16 => vcol.as_primitive::<Int16Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
+            DataType::Int8 => vcol.as_primitive::<Int8Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
+            DataType::UInt64 => {
+                vcol.as_primitive::<UInt64Type>().iter().map(|v| v.map_or(f64::NAN, |x| x as f64)).collect()
+            }
+            DataType::UInt32 => {
+                vcol.as_primitive::<UInt32Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect()
+            }
+            DataType::UInt16 => {
+                vcol.as_primitive::<UInt16Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect()
+            }
+            DataType::UInt8 => vcol.as_primitive::<UInt8Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
+            // A decimal of `scale` digits after the point (a SQL export's NUMERIC).
+            DataType::Decimal128(_, scale) => {
+                let div = 10f64.powi(i32::from(*scale));
+                vcol.as_primitive::<Decimal128Type>().iter().map(|v| v.map_or(f64::NAN, |x| x as f64 / div)).collect()
+            }
+            other => {
+                return Err(err(format!(
+                    "value column has type {other}; expected a number (floating point, integer or decimal)\nhint: \
+                     write the value column as a number (e.g. float64)"
+                )));
+            }
         };
         for (i, (t, v)) in ts.into_iter().zip(values).enumerate() {
             // Rows counted from 1 over the whole file, as a reader of the file would count them.
@@ -768,6 +800,31 @@ mod tests {
         let range = TimeRange { start, end: start + chrono::Duration::minutes(5), step_secs: 300 };
         let got = src.fetch(Some(range)).unwrap();
         assert_eq!(got[0].1, vec![RawSample::new(start, 2.0)]);
+    }
+
+    #[test]
+    fn parquet_values_of_any_integer_or_decimal_type_are_read() {
+        use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, UInt64Array};
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.parquet");
+        let write = |values: ArrayRef| {
+            let ts: ArrayRef = std::sync::Arc::new(Int64Array::from(vec![1_392_822_000, 1_392_822_300]));
+            let batch = RecordBatch::try_from_iter([("ts", ts), ("value", values)]).unwrap();
+            let mut w = parquet::arrow::ArrowWriter::try_new(File::create(&p).unwrap(), batch.schema(), None).unwrap();
+            w.write(&batch).unwrap();
+            w.close().unwrap();
+        };
+        let values = || read_parquet_samples(&p).unwrap().iter().map(|s| s.value).collect::<Vec<_>>();
+        write(std::sync::Arc::new(UInt64Array::from(vec![Some(7), None])));
+        assert_eq!(values()[0], 7.0);
+        assert!(values()[1].is_nan());
+        // NUMERIC(10, 2): 1234 is 12.34.
+        write(std::sync::Arc::new(Decimal128Array::from(vec![1234, -5]).with_precision_and_scale(10, 2).unwrap()));
+        assert_eq!(values(), [12.34, -0.05]);
+        // Text is not a number: the error says what to write.
+        write(std::sync::Arc::new(arrow_array::StringArray::from(vec!["1", "2"])));
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("value column has type Utf8") && e.contains("write the value column as a number"), "{e}");
     }
 
     #[test]
