@@ -802,7 +802,11 @@ impl Config {
                     g.max_breach_buffer.map(|b| format!(" plus max_breach_buffer = {b}")).unwrap_or_default()
                 );
             }
-            if !self.environments.contains_key(&g.environment) && !self.environments.is_empty() {
+            // With no [environments] at all a group is in the default one, on the defaults; one that
+            // names another expects its settings, which are nowhere.
+            if !self.environments.contains_key(&g.environment)
+                && (!self.environments.is_empty() || g.environment != default_env())
+            {
                 bail!(
                     "group {:?} names environment {:?}, which has no [environments.{}] section{}",
                     g.name,
@@ -943,14 +947,28 @@ impl Config {
                             m.name
                         )
                     }
-                    SourceKind::Csv | SourceKind::Parquet if m.file.is_none() => {
+                    SourceKind::Csv | SourceKind::Parquet
+                        if m.file.as_ref().is_none_or(|f| f.as_os_str().is_empty()) =>
+                    {
                         bail!(
                             "group {:?} metric {:?}: [ingest] source = \"{}\" reads each metric from a file: set its \
-                             `file` (a path relative to this configuration's folder)",
+                             `file` (a path relative to this configuration's folder){}",
                             g.name,
                             m.name,
-                            if self.ingest.source == SourceKind::Csv { "csv" } else { "parquet" }
+                            if self.ingest.source == SourceKind::Csv { "csv" } else { "parquet" },
+                            if m.file.is_some() { "; it is empty" } else { "" }
                         )
+                    }
+                    SourceKind::Csv | SourceKind::Parquet if m.namespace.is_some() || m.metric_name.is_some() => {
+                        // Read nowhere: said, since the user may believe the metric comes from CloudWatch.
+                        tracing::warn!(
+                            "group {:?} metric {:?}: namespace and metric_name are for [ingest] source = \"cloudwatch\"; \
+                             with source = \"{}\" the metric is read from its file, {}",
+                            g.name,
+                            m.name,
+                            if self.ingest.source == SourceKind::Csv { "csv" } else { "parquet" },
+                            m.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default()
+                        );
                     }
                     _ => {}
                 }

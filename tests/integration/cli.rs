@@ -237,6 +237,19 @@ fn bad_configuration_is_refused_with_a_reason() {
             ),
             "file_time_zone \"CET+1\" is not an IANA time zone name",
         ),
+        // A group that names an environment no section defines, where none is defined at all.
+        (
+            {
+                let lines: Vec<&str> = demo.lines().collect();
+                let (from, to) = (
+                    lines.iter().position(|l| l.starts_with("[environments.prod]")).unwrap(),
+                    lines.iter().position(|l| l.starts_with("[[groups]]")).unwrap(),
+                );
+                [&lines[..from], &lines[to..]].concat().join("\n")
+            },
+            "names environment \"staging\", which has no [environments.staging] section",
+        ),
+        (demo.replacen("file = \"web-prod-requests.csv\"", "file = \"\"", 1), "set its `file`"),
         // Files named with no [ingest] source: the default, CloudWatch, is said, and how to read them.
         (
             demo.replacen("source = \"csv\"\n", "", 1),
