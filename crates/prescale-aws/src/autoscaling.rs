@@ -263,20 +263,43 @@ impl AutoScalingSink {
                     _ => None,
                 })
                 .collect();
+            let mut chunk: Vec<&Change> = chunk.to_vec();
             if !recurring.is_empty() {
                 let out = self.rt.block_on(
                     self.client
                         .batch_delete_scheduled_action()
                         .auto_scaling_group_name(group)
-                        .set_scheduled_action_names(Some(recurring))
+                        .set_scheduled_action_names(Some(recurring.clone()))
                         .send(),
                 );
-                if let Err(e) = out {
-                    let why = self.fail("BatchDeleteScheduledAction", &e);
-                    fail_all(report, chunk, &why);
-                    continue;
+                match out {
+                    Err(e) => {
+                        let why = self.fail("BatchDeleteScheduledAction", &e);
+                        fail_all(report, &chunk, &why);
+                        continue;
+                    }
+                    // An action not deleted keeps its recurrence through a put: it fails here,
+                    // with the reason, and the next run tries again.
+                    Ok(o) => {
+                        for f in o.failed_scheduled_actions() {
+                            let Some(name) = f.scheduled_action_name() else { continue };
+                            if let Some(i) = chunk.iter().position(|c| c.object_name() == name) {
+                                report.fail(
+                                    chunk.remove(i).clone(),
+                                    format!(
+                                        "its recurrence could not be taken off (BatchDeleteScheduledAction: {}: {})",
+                                        f.error_code().unwrap_or("error"),
+                                        f.error_message().unwrap_or("")
+                                    ),
+                                    f.error_code().is_some_and(busy),
+                                );
+                            }
+                        }
+                    }
                 }
             }
+            let chunk = &chunk[..];
+            let failed_before = report.failed.len();
             let mut req = self.client.batch_put_scheduled_update_group_action().auto_scaling_group_name(group);
             for c in chunk {
                 let Change::PutScheduledAction { new, .. } = c else { continue };
@@ -298,6 +321,16 @@ impl AutoScalingSink {
                 .map(|o| o.failed_scheduled_update_group_actions())
                 .map_err(|e| self.fail("BatchPutScheduledUpdateGroupAction", e));
             record_batch(report, chunk, failed);
+            // A put that failed after its recurring action was deleted leaves no action at that
+            // hour: said with the failure, not read as "the old one is still there".
+            for f in &mut report.failed[failed_before..] {
+                if recurring.iter().any(|n| n == f.change.object_name()) {
+                    f.error.push_str(
+                        " (the recurring action of that name was deleted first: the group holds none at that hour until \
+                         the next run puts it)",
+                    );
+                }
+            }
         }
     }
 

@@ -474,34 +474,45 @@ fn max_below_floors(state: &GroupState, changes: &[Change]) -> Option<String> {
     })
 }
 
-/// Auto Scaling processes suspended on the group that stop the plan from acting: its floors
-/// (`ScheduledActions`), its alarms (`AlarmNotification`), or any scaling at all (`Launch`,
-/// `Terminate`). A deploy tool that suspends them and dies leaves them so; prescale does not
-/// resume them (whoever suspended them may still need them so), it says so on every run.
-fn suspended_processes(group: &str, state: &GroupState) -> Option<String> {
-    const EFFECTS: [(&str, &str); 4] = [
-        ("ScheduledActions", "the floors do not run"),
-        ("AlarmNotification", "target tracking and the step alarms scale nothing"),
-        ("Launch", "no instance is added"),
-        ("Terminate", "no instance is removed"),
+/// Auto Scaling processes suspended on the group, said with what they stop and how to resume
+/// them: `(blocking, other)`. Those that stop the plan from protecting the group (its floors,
+/// `ScheduledActions`; its alarms, `AlarmNotification`; any scale-out, `Launch`) are blocking
+/// and fail the run; `Terminate` (no scale-in: a cost, not a risk, and often suspended on
+/// purpose) is said only. A deploy tool that suspends them and dies leaves them so; prescale
+/// does not resume them (whoever suspended them may still need them so).
+fn suspended_processes(group: &str, state: &GroupState) -> (Option<String>, Option<String>) {
+    const EFFECTS: [(&str, &str, bool); 4] = [
+        ("ScheduledActions", "the floors do not run", true),
+        ("AlarmNotification", "target tracking and the step alarms scale nothing", true),
+        ("Launch", "no instance is added", true),
+        ("Terminate", "no instance is removed", false),
     ];
-    let hit: Vec<(&str, &str)> =
-        EFFECTS.iter().copied().filter(|(p, _)| state.suspended.iter().any(|s| s == p)).collect();
-    if hit.is_empty() {
-        return None;
-    }
-    let names: Vec<&str> = hit.iter().map(|(p, _)| *p).collect();
-    Some(format!(
-        "Auto Scaling process{} {} suspended on the group: {} (a deploy tool's leftover?); resume {} once whoever \
-         suspended {} is done: aws autoscaling resume-processes --auto-scaling-group-name {group} \
-         --scaling-processes {}",
-        if names.len() == 1 { "" } else { "es" },
-        if names.len() == 1 { format!("{} is", names[0]) } else { format!("{} are", names.join(", ")) },
-        hit.iter().map(|(_, e)| *e).collect::<Vec<_>>().join(", "),
-        if names.len() == 1 { "it" } else { "them" },
-        if names.len() == 1 { "it" } else { "them" },
-        names.join(" ")
-    ))
+    // The group's name as a shell word: Auto Scaling allows spaces and quotes in it.
+    let word = if group.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
+        group.to_string()
+    } else {
+        format!("'{}'", group.replace('\'', "'\\''"))
+    };
+    let say = |blocking: bool| {
+        let hit: Vec<(&str, &str)> = EFFECTS
+            .iter()
+            .filter(|(p, _, b)| *b == blocking && state.suspended.iter().any(|s| s == p))
+            .map(|(p, e, _)| (*p, *e))
+            .collect();
+        let names: Vec<&str> = hit.iter().map(|(p, _)| *p).collect();
+        let (one, it) = if names.len() == 1 { ("", "it") } else { ("es", "them") };
+        (!hit.is_empty()).then(|| {
+            format!(
+                "Auto Scaling process{one} {} suspended on the group: {} ({}); resume {it} once whoever suspended {it} \
+                 is done: aws autoscaling resume-processes --auto-scaling-group-name {word} --scaling-processes {}",
+                if names.len() == 1 { format!("{} is", names[0]) } else { format!("{} are", names.join(", ")) },
+                hit.iter().map(|(_, e)| *e).collect::<Vec<_>>().join(", "),
+                if blocking { "a deploy tool's leftover?" } else { "on purpose, or a deploy tool's leftover?" },
+                names.join(" ")
+            )
+        })
+    };
+    (say(true), say(false))
 }
 
 /// What the diff of a group should say beside its changes (`kind`: `apply` or `revert`): bounds
@@ -688,10 +699,12 @@ pub(crate) fn carry_out(
         r.changes = changes_for(group, &state);
         r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
         if run.kind == "apply" {
-            let why: Vec<String> = [max_below_floors(&state, &r.changes), suspended_processes(group, &state)]
-                .into_iter()
-                .flatten()
-                .collect();
+            let (suspended, scale_in_off) = suspended_processes(group, &state);
+            if let Some(note) = scale_in_off {
+                warn!("{group}: {note}");
+                r.notes.insert(0, note);
+            }
+            let why: Vec<String> = [max_below_floors(&state, &r.changes), suspended].into_iter().flatten().collect();
             r.unworkable = (!why.is_empty()).then(|| why.join("; and "));
             if let Some(note) = &r.unworkable {
                 // Said on every run while it holds (also a run with nothing to change), and on

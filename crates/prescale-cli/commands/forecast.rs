@@ -520,10 +520,15 @@ pub(crate) fn read_input_as_of(
     ]
     .iter()
     .filter(|(count, _)| *count > 0)
-    .map(|(count, what)| match what.strip_prefix("slots ") {
+    .map(|(count, what)| {
         // "1 slot interpolated", not "1 slots …".
-        Some(rest) if *count == 1 => format!("1 slot {rest}"),
-        _ => format!("{count} {what}"),
+        let one = ["slots ", "duplicates ", "stamps "]
+            .iter()
+            .find_map(|p| what.strip_prefix(p).map(|rest| format!("1 {} {rest}", p.trim_end().trim_end_matches('s'))));
+        match one {
+            Some(text) if *count == 1 => text,
+            _ => format!("{count} {what}"),
+        }
     })
     .collect();
     if !repairs.is_empty() {

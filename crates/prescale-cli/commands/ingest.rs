@@ -222,7 +222,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                         .iter()
                         .flat_map(|g| g.metrics.iter().map(move |m| (g, m)))
                         .any(|(g, m)| MetricId::new(&g.name, &m.name) == id && m.file_time_zone.is_none());
-                let zone_hint = if zoneless && (1..=14).contains(&hours) && (lag - hours * 3600).abs() <= period {
+                // Within ten minutes of a whole hour: a zone's offset, not a feed's own delay.
+                let zone_hint = if zoneless && (1..=12).contains(&hours) && (lag - hours * 3600).abs() <= 600 {
                     format!(
                         " Or are its stamps local time, {hours} h behind UTC, written without an offset? Then set the \
                          metric's file_time_zone (a series stored from them holds their slots {hours} h early: move \

@@ -297,9 +297,10 @@ pub(crate) fn selected<'a>(ctx: &'a Ctx, f: &GroupFilter) -> Result<Vec<&'a Grou
 /// After `apply --execute` (`made`) or `apply --revert --execute` (`removed`): how many changes
 /// went through in how many groups, and where each is on record.
 fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
-    let made: usize =
-        results.iter().map(|r| r.changes.len().saturating_sub(r.report.as_ref().map_or(0, |p| p.failed.len()))).sum();
-    let changed = results.iter().filter(|r| r.changes.len() > r.report.as_ref().map_or(0, |p| p.failed.len())).count();
+    // A group with no report (its changes never went out) changed nothing.
+    let done = |r: &GroupApply| r.report.as_ref().map_or(0, |p| r.changes.len().saturating_sub(p.failed.len()));
+    let made: usize = results.iter().map(done).sum();
+    let changed = results.iter().filter(|r| done(r) > 0).count();
     if made > 0 {
         eprintln!(
             "{made} {} {verb} in {changed} group{}; each is in {}",

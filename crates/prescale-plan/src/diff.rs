@@ -124,7 +124,10 @@ pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> Grou
         let pending = state
             .scheduled_actions
             .iter()
-            .find(|o| o.name == current.name && o.start_time >= now && sizes(o) == sizes(current));
+            // A recurrence added by hand is no pending one-time floor: it is written again.
+            .find(|o| {
+                o.name == current.name && o.start_time >= now && sizes(o) == sizes(current) && o.recurrence.is_none()
+            });
         let in_force = current.min_size.is_none_or(|m| m == state.bounds.min())
             && current.max_size.is_none_or(|m| m == state.bounds.max())
             && current.desired_capacity.is_none();
