@@ -356,6 +356,36 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     assert_eq!(aws.actions(group).len(), actions.len());
     assert_eq!(alarm("team-web-cpu-high"), foreign);
 
+    // 3a. A team's notification added to prescale's scale-out alarm: theirs, no difference, and
+    // kept when the alarm is put again (3b puts it with its policy).
+    let pager = "arn:aws:sns:us-east-1:123456789012:team-pager";
+    {
+        let out = aws.rt.block_on(aws.cw.describe_alarms().alarm_names("prescale-itest-web-step-out").send()).unwrap();
+        let a = out.metric_alarms()[0].clone();
+        let mut actions = a.alarm_actions().to_vec();
+        actions.push(pager.to_string());
+        aws.rt
+            .block_on(
+                aws.cw
+                    .put_metric_alarm()
+                    .alarm_name(a.alarm_name().unwrap())
+                    .set_namespace(a.namespace().map(str::to_string))
+                    .set_metric_name(a.metric_name().map(str::to_string))
+                    .set_dimensions(Some(a.dimensions().to_vec()))
+                    .set_statistic(a.statistic().cloned())
+                    .set_period(a.period())
+                    .set_evaluation_periods(a.evaluation_periods())
+                    .set_threshold(a.threshold())
+                    .set_comparison_operator(a.comparison_operator().cloned())
+                    .set_treat_missing_data(a.treat_missing_data().map(str::to_string))
+                    .set_alarm_actions(Some(actions))
+                    .send(),
+            )
+            .unwrap();
+    }
+    let text = nightly(true);
+    assert!(text.contains("no changes: the group already matches the plan"), "{text}");
+
     // 3b. The step-out policy's aggregation edited by hand: the next apply says so and puts it back.
     let edited = aws.policy(group, "prescale-step-out");
     aws.rt
@@ -380,6 +410,10 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
         "{text}"
     );
     assert_eq!(aws.policy(group, "prescale-step-out").metric_aggregation_type(), Some("Average"));
+    let step_out = aws.alarms().into_iter().find(|a| a.0 == "prescale-itest-web-step-out").unwrap();
+    assert!(text.contains("~ alarm prescale-itest-web-step-out"), "put again with its policy: {text}");
+    assert!(step_out.4.contains(&pager.to_string()), "the team's notification is kept: {:?}", step_out.4);
+    assert!(step_out.4.contains(&aws.policy_arn(group, "prescale-step-out")), "{:?}", step_out.4);
 
     // 3c. The scale-in alarm's actions disabled by hand (it would fire and scale nothing): the
     // next apply shows it and turns them back on.

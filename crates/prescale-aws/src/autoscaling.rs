@@ -400,6 +400,8 @@ impl AutoScalingSink {
                     policy,
                     treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_string(),
                     actions_enabled: a.actions_enabled().unwrap_or(true),
+                    // Every action that is not one of prescale's policies of the group.
+                    other_actions: actions.iter().filter(|act| !prescale_policy_of(act, group)).cloned().collect(),
                 });
             }
         }
@@ -434,6 +436,9 @@ impl AutoScalingSink {
             .treat_missing_data(&a.treat_missing_data)
             .actions_enabled(a.actions_enabled)
             .alarm_actions(arn);
+        for other in &a.other_actions {
+            req = req.alarm_actions(other);
+        }
         for (k, v) in &a.dimensions {
             req = req.dimensions(Dimension::builder().name(k).value(v).build());
         }
@@ -609,7 +614,15 @@ impl ActionSink for AutoScalingSink {
                             continue;
                         }
                         let r = match c {
-                            Change::PutAlarm { new, .. } => self.put_alarm(group, new),
+                            // The alarm's other actions as it stands (a team's notification) go
+                            // with it: a put replaces the whole list.
+                            Change::PutAlarm { new, old } => self.put_alarm(
+                                group,
+                                &MetricAlarm {
+                                    other_actions: old.as_ref().map(|o| o.other_actions.clone()).unwrap_or_default(),
+                                    ..new.clone()
+                                },
+                            ),
                             Change::DeleteAlarm { old } => self.delete_alarm(&old.name),
                             Change::PutPolicy { new, .. } => self.put_policy(group, new),
                             Change::DeletePolicy { old } => self

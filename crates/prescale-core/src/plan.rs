@@ -203,6 +203,10 @@ pub struct MetricAlarm {
     /// and never scales, and the diff turns them back on.
     #[serde(default = "actions_enabled_default")]
     pub actions_enabled: bool,
+    /// The alarm's other actions, as read from CloudWatch (a team's SNS notification added to
+    /// prescale's alarm): not prescale's, never a difference, and kept when the alarm is put again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_actions: Vec<String>,
 }
 
 fn missing_data_default() -> String {

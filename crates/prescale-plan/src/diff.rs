@@ -1,5 +1,5 @@
 use chrono::{DateTime, Duration, Utc};
-use prescale_core::{Change, GroupPlan, GroupState, OWNED_PREFIX, ReactivePolicy, ScheduledAction};
+use prescale_core::{Change, GroupPlan, GroupState, MetricAlarm, OWNED_PREFIX, ReactivePolicy, ScheduledAction};
 
 use crate::MAX_ACTIONS_PER_GROUP;
 
@@ -64,7 +64,9 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
     for new in &plan.alarms {
         let old = state.alarms.iter().find(|a| a.name == new.name);
         let policy_put = puts.iter().any(|c| matches!(c, Change::PutPolicy { new: p, .. } if p.name == new.policy));
-        if policy_put || old != Some(new) {
+        // Others' actions on the alarm are theirs: kept by the put, never a difference.
+        let same = old.is_some_and(|o| MetricAlarm { other_actions: Vec::new(), ..o.clone() } == *new);
+        if policy_put || !same {
             puts.push(Change::PutAlarm { new: new.clone(), old: old.cloned() });
         }
     }

@@ -475,6 +475,7 @@ pub(crate) fn reactive(
         }
         .into(),
         actions_enabled: true,
+        other_actions: Vec::new(),
     };
     let alarms = vec![
         alarm(out_name, s.out_evaluation_periods, out_threshold, "GreaterThanOrEqualToThreshold", STEP_OUT_POLICY),
