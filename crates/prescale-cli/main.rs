@@ -81,7 +81,8 @@ enum Command {
     /// is planned with its reactive policy alone; a group whose load stopped coming
     /// (`[trust] max_data_age_mins`) or whose stored file is damaged is left out of the plan, so
     /// the floors in place stay. The other groups are planned (and applied), and the run then
-    /// exits 1 so that the job's monitoring sees it.
+    /// exits 1 so that the job's monitoring sees it; so does a group that cannot take its plan
+    /// (a MaxSize below its floors, Auto Scaling processes suspended on it), said on every run.
     Nightly(NightlyArgs),
     /// Replay a load trace minute by minute under reactive, step, static, scheduled, AWS-style,
     /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare
@@ -401,8 +402,9 @@ struct ApplyArgs {
     #[arg(long)]
     execute: bool,
     /// Instead of applying a plan, remove every scheduled action, scaling policy and alarm
-    /// prescale owns (names starting with `prescale-`) from the groups; nothing else is touched.
-    /// Dry run unless --execute
+    /// prescale owns (names starting with `prescale-`; an alarm also triggers one of prescale's
+    /// policies or bears its step-alarm name) from the groups; nothing else is touched. Dry run
+    /// unless --execute
     #[arg(long, conflicts_with_all = ["plan", "allow_guardrail_breach"])]
     revert: bool,
     /// Apply a plan even though it breaks a [guardrails] limit (each breach is logged and
