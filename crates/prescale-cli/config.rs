@@ -119,6 +119,17 @@ pub enum SourceKind {
     Parquet,
 }
 
+impl SourceKind {
+    /// Its name in the configuration (`[ingest] source = "…"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cloudwatch => "cloudwatch",
+            Self::Csv => "csv",
+            Self::Parquet => "parquet",
+        }
+    }
+}
+
 /// `[ingest]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -955,7 +966,7 @@ impl Config {
                              `file` (a path relative to this configuration's folder){}",
                             g.name,
                             m.name,
-                            if self.ingest.source == SourceKind::Csv { "csv" } else { "parquet" },
+                            self.ingest.source.name(),
                             if m.file.is_some() { "; it is empty" } else { "" }
                         )
                     }
@@ -966,7 +977,7 @@ impl Config {
                              with source = \"{}\" the metric is read from its file, {}",
                             g.name,
                             m.name,
-                            if self.ingest.source == SourceKind::Csv { "csv" } else { "parquet" },
+                            self.ingest.source.name(),
                             m.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default()
                         );
                     }

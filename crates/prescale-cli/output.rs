@@ -80,6 +80,11 @@ pub fn count(n: u64) -> String {
     grouped(&n.to_string())
 }
 
+/// `n` of `noun` with the noun in the number's form: `1 slot`, `2 slots`.
+pub fn counted(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// A number for people: thousands separated, few decimals.
 pub fn num(v: f64) -> String {
     if !v.is_finite() {
@@ -832,11 +837,13 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     }
     let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));
     let in_mins = s.step.in_window_mins(s.boot_mins.saturating_mul(60));
+    // Utilization is demand over the serving capacity: above 100 % only while demand exceeds it
+    // (a CPU alarm could never reach that).
+    let over = if step_out > 100.0 { ": demand above the serving capacity" } else { "" };
     if !(has(prescale_sim::Policy::Prescale) || has(prescale_sim::Policy::Step)) {
         // No policy here has the fallback the next line describes.
     } else if !has(prescale_sim::Policy::Prescale) {
         // The step policy alone: its thresholds, not prescale's fallback.
-        let over = if step_out > 100.0 { ": demand above the serving capacity" } else { "" };
         writeln!(
             out,
             "the step policy: step scaling alone (out at {step_out:.0} %{over}, in below {step_in:.0} % for {in_mins} \
@@ -848,9 +855,6 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         } else {
             ("target tracking", "in")
         };
-        // Utilization is demand over the serving capacity: above 100 % only while demand exceeds
-        // it (a CPU alarm could never reach that).
-        let over = if step_out > 100.0 { ": demand above the serving capacity" } else { "" };
         writeln!(
             out,
             "prescale's fallback: {tracking} and step scaling (out at {step_out:.0} %{over}, {scale_in} below \
@@ -890,7 +894,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     let held: Vec<String> = [(t.repaired_missing, "missing slot"), (t.repaired_negative, "negative value")]
         .iter()
         .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+        .map(|(n, what)| counted(*n, what))
         .collect();
     if !held.is_empty() {
         writeln!(out, "repaired: {} held at the value before", held.join(" and "))?;

@@ -68,17 +68,24 @@ fn record_batch(
         Ok(failed) => {
             for c in chunk {
                 match failed.iter().find(|f| f.scheduled_action_name() == Some(c.object_name())) {
-                    Some(f) => report.fail(
-                        (*c).clone(),
-                        format!("{}: {}", f.error_code().unwrap_or("error"), f.error_message().unwrap_or("")),
-                        f.error_code().is_some_and(busy),
-                    ),
+                    Some(f) => {
+                        let (text, transient) = item_error(f);
+                        report.fail((*c).clone(), text, transient);
+                    }
                     None => report.applied.push((*c).clone()),
                 }
             }
         }
         Err(why) => fail_all(report, chunk, &why),
     }
+}
+
+/// One item's failure in a batch answer: `CODE: message`, and whether it passes by itself.
+fn item_error(f: &FailedScheduledUpdateGroupActionRequest) -> (String, bool) {
+    (
+        format!("{}: {}", f.error_code().unwrap_or("error"), f.error_message().unwrap_or("")),
+        f.error_code().is_some_and(busy),
+    )
 }
 
 /// Records every change of `changes` as failed for the same reason.
@@ -265,33 +272,24 @@ impl AutoScalingSink {
                 .collect();
             let mut chunk: Vec<&Change> = chunk.to_vec();
             if !recurring.is_empty() {
-                let out = self.rt.block_on(
-                    self.client
-                        .batch_delete_scheduled_action()
-                        .auto_scaling_group_name(group)
-                        .set_scheduled_action_names(Some(recurring.clone()))
-                        .send(),
-                );
-                match out {
-                    Err(e) => {
-                        let why = self.fail("BatchDeleteScheduledAction", &e);
+                match self.batch_delete(group, recurring.clone()) {
+                    Err(why) => {
                         fail_all(report, &chunk, &why);
                         continue;
                     }
                     // An action not deleted keeps its recurrence through a put: it fails here,
                     // with the reason, and the next run tries again.
-                    Ok(o) => {
-                        for f in o.failed_scheduled_actions() {
+                    Ok(failed) => {
+                        for f in &failed {
                             let Some(name) = f.scheduled_action_name() else { continue };
                             if let Some(i) = chunk.iter().position(|c| c.object_name() == name) {
+                                let (text, transient) = item_error(f);
                                 report.fail(
                                     chunk.remove(i).clone(),
                                     format!(
-                                        "its recurrence could not be taken off (BatchDeleteScheduledAction: {}: {})",
-                                        f.error_code().unwrap_or("error"),
-                                        f.error_message().unwrap_or("")
+                                        "its recurrence could not be taken off (BatchDeleteScheduledAction: {text})"
                                     ),
-                                    f.error_code().is_some_and(busy),
+                                    transient,
                                 );
                             }
                         }
@@ -341,18 +339,27 @@ impl AutoScalingSink {
                 continue;
             }
             let names: Vec<String> = chunk.iter().map(|c| c.object_name().to_string()).collect();
-            let req = self
-                .client
-                .batch_delete_scheduled_action()
-                .auto_scaling_group_name(group)
-                .set_scheduled_action_names(Some(names));
-            let out = self.rt.block_on(req.send());
-            let failed = out
-                .as_ref()
-                .map(|o| o.failed_scheduled_actions())
-                .map_err(|e| self.fail("BatchDeleteScheduledAction", e));
-            record_batch(report, chunk, failed);
+            let failed = self.batch_delete(group, names);
+            record_batch(report, chunk, failed.as_deref().map_err(Why::clone));
         }
+    }
+
+    /// Deletes the scheduled actions `names` of `group` in one call: the items that failed, or
+    /// why the call did.
+    fn batch_delete(
+        &self,
+        group: &str,
+        names: Vec<String>,
+    ) -> Result<Vec<FailedScheduledUpdateGroupActionRequest>, Why> {
+        let req = self
+            .client
+            .batch_delete_scheduled_action()
+            .auto_scaling_group_name(group)
+            .set_scheduled_action_names(Some(names));
+        self.rt
+            .block_on(req.send())
+            .map(|o| o.failed_scheduled_actions().to_vec())
+            .map_err(|e| self.fail("BatchDeleteScheduledAction", &e))
     }
 
     /// prescale's alarms (named `prescale-…`) that belong to `group`: their action is one of its
@@ -379,8 +386,10 @@ impl AutoScalingSink {
                     .iter()
                     .find_map(|act| policies.iter().find(|(_, arn)| arn == act).map(|(p, _)| p.name.clone()))
                     .unwrap_or_default();
-                let ours = actions.iter().any(|act| prescale_policy_of(act, group));
-                if !(ours || owned_alarm_name(group, name)) {
+                // Prescale's policies of the group among its actions, and the others' (kept by a put).
+                let (ours, other_actions): (Vec<String>, Vec<String>) =
+                    actions.iter().cloned().partition(|act| prescale_policy_of(act, group));
+                if ours.is_empty() && !owned_alarm_name(group, name) {
                     continue;
                 }
                 out.push(MetricAlarm {
@@ -400,8 +409,7 @@ impl AutoScalingSink {
                     policy,
                     treat_missing_data: a.treat_missing_data().unwrap_or("missing").to_string(),
                     actions_enabled: a.actions_enabled().unwrap_or(true),
-                    // Every action that is not one of prescale's policies of the group.
-                    other_actions: actions.iter().filter(|act| !prescale_policy_of(act, group)).cloned().collect(),
+                    other_actions,
                 });
             }
         }

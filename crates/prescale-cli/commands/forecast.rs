@@ -489,46 +489,44 @@ pub(crate) fn read_input_as_of(
         _ => (series, false),
     };
     let missing = format!(
-        "slots missing (gaps over {} s, [ingest] grid.max_interpolate_secs: filled below or held, as each command says)",
+        "missing (gaps over {} s, [ingest] grid.max_interpolate_secs: filled below or held, as each command says)",
         grid.max_interpolate_secs
     );
     let r = &report;
     // Regular stamps a fixed offset past the grid (a clock at :02, :07, …) are one repair, said once.
-    let snapped = match r.offset_ms {
+    let (snapped_noun, snapped) = match r.offset_ms {
         // Stamps go to the nearest slot: past its middle, to the next one.
-        Some(ms) if 2 * ms >= step * 1000 => {
+        Some(ms) if 2 * ms >= step * 1000 => (
+            Some("stamp"),
             format!(
-                "stamps snapped (every one {} s before a slot, moved forward onto it)",
+                "snapped (every one {} s before a slot, moved forward onto it)",
                 (step * 1000 - ms) as f64 / 1000.0
-            )
+            ),
+        ),
+        Some(ms) => {
+            (Some("stamp"), format!("snapped (every one {} s past a slot, moved back onto it)", ms as f64 / 1000.0))
         }
-        Some(ms) => format!("stamps snapped (every one {} s past a slot, moved back onto it)", ms as f64 / 1000.0),
-        None => "off the grid snapped to it".to_string(),
+        None => (None, "off the grid snapped to it".to_string()),
     };
     let conflicting = format!(
-        "slots whose duplicates disagreed by more than half (two series in one file?{})",
+        "whose duplicates disagreed by more than half (two series in one file?{})",
         r.first_conflict.map(|t| format!(" the first at {}", t.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default()
     );
+    // (count, what is counted where a noun says it, what was done).
     let repairs: Vec<String> = [
-        (if kept_phase { 0 } else { r.snapped }, snapped.as_str()),
-        (r.duplicates, "duplicates averaged"),
-        (r.conflicting, conflicting.as_str()),
-        (r.non_finite, "non-finite dropped"),
-        (r.out_of_order, "out of order sorted"),
-        (r.interpolated, "slots interpolated"),
-        (r.missing, missing.as_str()),
+        (if kept_phase { 0 } else { r.snapped }, snapped_noun, snapped.as_str()),
+        (r.duplicates, Some("duplicate"), "averaged"),
+        (r.conflicting, Some("slot"), conflicting.as_str()),
+        (r.non_finite, None, "non-finite dropped"),
+        (r.out_of_order, None, "out of order sorted"),
+        (r.interpolated, Some("slot"), "interpolated"),
+        (r.missing, Some("slot"), missing.as_str()),
     ]
     .iter()
-    .filter(|(count, _)| *count > 0)
-    .map(|(count, what)| {
-        // "1 slot interpolated", not "1 slots …".
-        let one = ["slots ", "duplicates ", "stamps "]
-            .iter()
-            .find_map(|p| what.strip_prefix(p).map(|rest| format!("1 {} {rest}", p.trim_end().trim_end_matches('s'))));
-        match one {
-            Some(text) if *count == 1 => text,
-            _ => format!("{count} {what}"),
-        }
+    .filter(|(count, ..)| *count > 0)
+    .map(|(count, noun, what)| match noun {
+        Some(noun) => format!("{} {what}", crate::output::counted(*count, noun)),
+        None => format!("{count} {what}"),
     })
     .collect();
     if !repairs.is_empty() {

@@ -154,6 +154,17 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             return Ok((Vec::new(), asked, asked));
         }
     };
+    // Files whose stamps without an offset are read as UTC (no file_time_zone): their lag by whole
+    // hours may be a zone's (below).
+    let zoneless: std::collections::HashSet<MetricId> = groups
+        .iter()
+        .flat_map(|g| {
+            g.metrics
+                .iter()
+                .filter(|m| m.file.is_some() && m.file_time_zone.is_none())
+                .map(|m| MetricId::new(&g.name, &m.name))
+        })
+        .collect();
     let mut done = Vec::new();
     for (id, mut raw) in fetched {
         // A recorded file replayed at a --now inside it (the demo's files, a backfill) is the file
@@ -217,11 +228,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 // said beside a feed that stopped, since both look alike from here.
                 let lag = (ctx.now - newest).num_seconds();
                 let hours = (lag as f64 / 3600.0).round() as i64;
-                let zoneless = c.ingest.source != SourceKind::Cloudwatch
-                    && c.groups
-                        .iter()
-                        .flat_map(|g| g.metrics.iter().map(move |m| (g, m)))
-                        .any(|(g, m)| MetricId::new(&g.name, &m.name) == id && m.file_time_zone.is_none());
+                let zoneless = c.ingest.source != SourceKind::Cloudwatch && zoneless.contains(&id);
                 // Within ten minutes of a whole hour: a zone's offset, not a feed's own delay.
                 let zone_hint = if zoneless && (1..=12).contains(&hours) && (lag - hours * 3600).abs() <= 600 {
                     format!(

@@ -3,8 +3,12 @@
 use super::*;
 
 /// The simulate flags that override the step scaling prescale's fallback replays (the
-/// defaults, or the group's `[groups.reactive.step]`).
-pub(crate) fn step_flags(args: &SimulateArgs, target: f64, step: &mut prescale_plan::StepSettings) -> Result<()> {
+/// defaults, or the group's `[groups.reactive.step]`), set on `s`; said to be ignored where no
+/// policy replayed has step scaling.
+pub(crate) fn step_flags(args: &SimulateArgs, s: &mut prescale_sim::SimSettings) -> Result<()> {
+    unused_step_flags(args, &s.policies);
+    let target = s.target_utilization;
+    let step = &mut s.step;
     if let Some(on) = args.step_scaling {
         step.enabled = on;
     }
@@ -224,8 +228,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             from_config(&mut s, args.price.or(c.cost.instance_hour_price), &c);
             s.forecast = generated_options(&c);
         }
-        unused_step_flags(args, &s.policies);
-        step_flags(args, s.target_utilization, &mut s.step)?;
+        step_flags(args, &mut s)?;
         s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
         return scenarios(args, &s, &choice.scenarios());
     }
@@ -306,8 +309,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
              stored load) or --scenario ramp|spike|sustained|scale-down|all (the standard load tests)"
         ),
     };
-    unused_step_flags(args, &s.policies);
-    step_flags(args, s.target_utilization, &mut s.step)?;
+    step_flags(args, &mut s)?;
     s.spot_price_per_hour = spot_price(args, s.price_per_hour)?;
     // Each night's forecast and plan is the long part: said as it happens (-v), and on a terminal
     // as a progress line that the table then replaces.

@@ -457,30 +457,20 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         };
         let vcol = batch.column(vi);
         let values: Vec<f64> = match vcol.data_type() {
-            DataType::Float64 => vcol.as_primitive::<Float64Type>().iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
-            DataType::Float32 => {
-                vcol.as_primitive::<Float32Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect()
-            }
-            DataType::Int64 => {
-                vcol.as_primitive::<Int64Type>().iter().map(|v| v.map_or(f64::NAN, |x| x as f64)).collect()
-            }
-            DataType::Int32 => vcol.as_primitive::<Int32Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
-            DataType::Int16 => vcol.as_primitive::<Int16Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
-            DataType::Int8 => vcol.as_primitive::<Int8Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
-            DataType::UInt64 => {
-                vcol.as_primitive::<UInt64Type>().iter().map(|v| v.map_or(f64::NAN, |x| x as f64)).collect()
-            }
-            DataType::UInt32 => {
-                vcol.as_primitive::<UInt32Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect()
-            }
-            DataType::UInt16 => {
-                vcol.as_primitive::<UInt16Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect()
-            }
-            DataType::UInt8 => vcol.as_primitive::<UInt8Type>().iter().map(|v| v.map_or(f64::NAN, f64::from)).collect(),
+            DataType::Float64 => floats::<Float64Type>(vcol, |x| x),
+            DataType::Float32 => floats::<Float32Type>(vcol, f64::from),
+            DataType::Int64 => floats::<Int64Type>(vcol, |x| x as f64),
+            DataType::Int32 => floats::<Int32Type>(vcol, f64::from),
+            DataType::Int16 => floats::<Int16Type>(vcol, f64::from),
+            DataType::Int8 => floats::<Int8Type>(vcol, f64::from),
+            DataType::UInt64 => floats::<UInt64Type>(vcol, |x| x as f64),
+            DataType::UInt32 => floats::<UInt32Type>(vcol, f64::from),
+            DataType::UInt16 => floats::<UInt16Type>(vcol, f64::from),
+            DataType::UInt8 => floats::<UInt8Type>(vcol, f64::from),
             // A decimal of `scale` digits after the point (a SQL export's NUMERIC).
             DataType::Decimal128(_, scale) => {
                 let div = 10f64.powi(i32::from(*scale));
-                vcol.as_primitive::<Decimal128Type>().iter().map(|v| v.map_or(f64::NAN, |x| x as f64 / div)).collect()
+                floats::<Decimal128Type>(vcol, |x| x as f64 / div)
             }
             other => {
                 return Err(err(format!(
@@ -510,6 +500,11 @@ fn collect_i64<T: arrow_array::ArrowPrimitiveType<Native = i64>>(
     a: &arrow_array::PrimitiveArray<T>,
 ) -> (Vec<i64>, Vec<bool>) {
     (a.values().to_vec(), (0..a.len()).map(|i| a.is_null(i)).collect())
+}
+
+/// A numeric column of type `T` as floats by `f`, nulls as NaN.
+fn floats<T: arrow_array::ArrowPrimitiveType>(col: &dyn Array, f: impl Fn(T::Native) -> f64) -> Vec<f64> {
+    col.as_primitive::<T>().iter().map(|v| v.map_or(f64::NAN, &f)).collect()
 }
 
 /// What a file holds, by its first bytes rather than its name or the configured source.
@@ -567,6 +562,8 @@ impl Files {
         self.files
             .iter()
             .map(|(id, path)| {
+                // Looked at once: a regular file's kind by content and, for CSV, its age.
+                let regular = path.metadata().ok().filter(std::fs::Metadata::is_file);
                 let as_parquet = match (file_content(path), parquet) {
                     (FileContent::Gzip, _) => return Err(gzip_error(path)),
                     (FileContent::Parquet, false) => {
@@ -576,7 +573,7 @@ impl Files {
                         );
                         true
                     }
-                    (FileContent::Text, true) if path.is_file() => {
+                    (FileContent::Text, true) if regular.is_some() => {
                         tracing::warn!(
                             "{}: not a Parquet file (no PAR1 at its start) where [ingest] source = \"parquet\": read \
                              as CSV",
@@ -594,10 +591,7 @@ impl Files {
                     // whole, and said. A file at rest is read as it is: many writers end their last
                     // line without one.
                     let io = |source| SourceError::Io { path: path.display().to_string(), source };
-                    let writing = path
-                        .metadata()
-                        .ok()
-                        .filter(std::fs::Metadata::is_file)
+                    let writing = regular
                         .and_then(|m| m.modified().ok())
                         .and_then(|t| t.elapsed().ok())
                         .is_some_and(|age| age < std::time::Duration::from_secs(60));
