@@ -202,6 +202,76 @@ fn a_file_that_cannot_be_read_costs_its_series_alone() {
 }
 
 #[test]
+fn a_file_time_zone_set_after_local_stamps_were_stored_as_utc_moves_them_to_its_clock() {
+    // The demo's web-prod load exported in New York's wall-clock time without an offset (its
+    // autumn hour twice), ingested as UTC: stored 4–5 h early. Setting file_time_zone moves the
+    // stored slots to New York's clock (the file's rows match them there), so that the store
+    // holds what ingesting the UTC file holds; a file whose stamps carry their offset keeps its
+    // slots where they are when a zone is set for it.
+    use chrono::TimeZone;
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/web-prod-requests.csv");
+    let utc_text = std::fs::read_to_string(&demo).unwrap();
+    let local = tmp.path().join("web-prod-local.csv");
+    let mut text = String::from("timestamp,value\n");
+    for line in utc_text.lines().skip(1) {
+        let (ts, v) = line.split_once(',').unwrap();
+        let t = chrono::DateTime::parse_from_rfc3339(ts).unwrap().with_timezone(&chrono_tz::America::New_York);
+        text.push_str(&format!("{},{v}\n", t.format("%Y-%m-%dT%H:%M:%S")));
+    }
+    std::fs::write(&local, text).unwrap();
+    let demo_file = demo.display().to_string();
+    let config = |dir: &str, file: &Path, zone: Option<&str>| {
+        let cfg = tmp.path().join(format!("{dir}.toml"));
+        let zone = zone.map(|z| format!("\nfile_time_zone = \"{z}\"")).unwrap_or_default();
+        let text = demo_config_text()
+            .replacen(&format!("{demo_file}\""), &format!("{}\"{zone}", file.display()), 1)
+            .replacen("dir = \"store\"", &format!("dir = \"{dir}\""), 1);
+        std::fs::write(&cfg, text).unwrap();
+        cfg
+    };
+    let ingest = |cfg: &Path| {
+        let mut c = prescale();
+        c.arg("--config").arg(cfg).args(["--now", "2026-11-23T00:00:00Z", "ingest", "--group", "web-prod"]);
+        run(&mut c)
+    };
+    let id = prescale_core::MetricId::new("web-prod", "requests");
+    let stored = |dir: &str| prescale_store::MetricStore::open(tmp.path().join(dir)).unwrap().read(&id).unwrap();
+    let (code, _, err) = ingest(&config("reference", &demo, None));
+    assert_eq!(code, 0, "{err}");
+    let reference = stored("reference");
+    assert_eq!(reference.start(), chrono::Utc.with_ymd_and_hms(2026, 10, 26, 0, 0, 0).unwrap());
+
+    let (code, _, err) = ingest(&config("local", &local, None));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("5 h behind UTC"), "the lag is said: {err}");
+    let early = stored("local");
+    assert_eq!(early.start(), chrono::Utc.with_ymd_and_hms(2026, 10, 25, 20, 0, 0).unwrap(), "4 h early (EDT)");
+    let fixed = config("local", &local, Some("America/New_York"));
+    let (code, text, err) = ingest(&fixed);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        err.contains("read from stamps in UTC, and the file's are now read in America/New_York")
+            && err.contains("moved there"),
+        "{err}"
+    );
+    let moved = stored("local");
+    assert_eq!((moved.start(), moved.values()), (reference.start(), reference.values()), "as if read right first");
+    // Recorded: the next ingest has nothing to move.
+    let (code, _, err) = ingest(&fixed);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("moved there") && !err.contains("stored slots"), "{err}");
+    assert_eq!(stored("local").values(), reference.values());
+
+    // Stamps with their offset: a zone set later changes nothing, and the slots stay.
+    let (code, _, err) = ingest(&config("reference", &demo, Some("America/New_York")));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("moved there"), "{err}");
+    let kept = stored("reference");
+    assert_eq!((kept.start(), kept.values()), (reference.start(), reference.values()));
+}
+
+#[test]
 fn bad_configuration_is_refused_with_a_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();

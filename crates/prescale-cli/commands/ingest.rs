@@ -86,6 +86,35 @@ fn store_failed(c: &Config, id: &MetricId, e: prescale_store::StoreError) {
 /// go on. Returns what was stored, how many series failed and how many were asked for. With
 /// `carry_on` (the nightly job), a source that cannot be read at all is reported and every series
 /// counts as failed, so the run goes on from what the store holds; without, it is the error.
+/// Says what a file's new `file_time_zone` did to its stored series.
+fn zone_changed(id: &MetricId, change: &prescale_store::ZoneChange, path: &std::path::Path) {
+    use prescale_store::ZoneChange;
+    match change {
+        ZoneChange::Moved { from, to, moved, dropped, matched } => warn!(
+            "{id}: its stored slots had been read from stamps in {from}, and the file's are now read in {to}: {matched} \
+             of the file's rows match the stored values on {to}'s clock, so the {moved} stored slots moved there{}",
+            if *dropped > 0 {
+                format!(
+                    " ({} dropped: a time {to}'s clocks skip, or a slot another one moved to)",
+                    output::counted(*dropped, "slot")
+                )
+            } else {
+                String::new()
+            }
+        ),
+        ZoneChange::Kept { from, to } => info!(
+            "{id}: the file's stamps are now read in {to} (were {from}); the stored values match the file's where \
+             they are (its stamps carry their offset), so the stored slots stay"
+        ),
+        ZoneChange::Unknown { from, to } => warn!(
+            "{id}: its stored slots were read from stamps in {from}, the file's are now read in {to}, and the file \
+             shares no slot with them on either clock: they stay where they are. If they came from stamps without an \
+             offset they are on {from}'s clock\nhint: move {} aside and ingest files that cover its history again",
+            path.display()
+        ),
+    }
+}
+
 pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestSummary>, usize, usize)> {
     let groups = selected(ctx, f)?;
     let c = &ctx.config;
@@ -233,8 +262,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 let zone_hint = if zoneless && (1..=12).contains(&hours) && (lag - hours * 3600).abs() <= 600 {
                     format!(
                         " Or are its stamps local time, {hours} h behind UTC, written without an offset? Then set the \
-                         metric's file_time_zone (a series stored from them holds their slots {hours} h early: move \
-                         its stored file aside before the next ingest)"
+                         metric's file_time_zone (the next ingest moves the slots stored from them, {hours} h early, \
+                         to that zone's clock)"
                     )
                 } else {
                     String::new()
@@ -267,9 +296,25 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             .and_then(|m| m.stat.as_deref())
             .unwrap_or("Average");
         let aggregate = prescale_core::Aggregate::of_statistic(stat);
-        match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, &what) {
+        // A file's stamps without an offset are read in its file_time_zone, else UTC: recorded with
+        // the series, so that setting the zone later moves what was stored on the wrong clock.
+        let file_time_zone = (c.ingest.source != SourceKind::Cloudwatch).then(|| {
+            groups
+                .iter()
+                .filter(|g| g.name == id.group)
+                .flat_map(|g| &g.metrics)
+                .find(|m| m.name == id.metric)
+                .and_then(|m| m.file_time_zone.as_deref())
+                .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+                .unwrap_or(chrono_tz::UTC)
+        });
+        let provenance = prescale_store::Provenance { source: &what, file_time_zone };
+        match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
+                if let Some(change) = &s.zone_change {
+                    zone_changed(&id, change, &s.path);
+                }
                 done.push(s);
             }
             Err(e) => {

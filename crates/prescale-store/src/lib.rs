@@ -16,7 +16,7 @@ pub use error::StoreError;
 pub use events::{EVENTS_FORMAT, EventStore};
 pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
 pub use lock::{FileLock, lock_run};
-pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore, WriteLock};
+pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore, Provenance, WriteLock, ZoneChange};
 pub use simulations::{SIMULATIONS_SCHEMA, SimulationRun, write_simulations};
 pub use sources::{
     CsvSource, FileContent, ParquetSource, file_content, gzip_error, parse_timestamp, read_csv_samples,

@@ -36,6 +36,100 @@ pub struct IngestSummary {
     pub grid: GridReport,
     /// The stored file.
     pub path: PathBuf,
+    /// What a change of the file's `file_time_zone` did to the stored slots (`None`: no change).
+    pub zone_change: Option<ZoneChange>,
+}
+
+/// Where an ingest's samples come from, as the stored file records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Provenance<'a> {
+    /// A short description (`csv (3 files)`, `cloudwatch us-east-1`).
+    pub source: &'a str,
+    /// For a file source, the zone its stamps without an offset are read in (UTC unless the
+    /// metric's `file_time_zone` names one); `None` for a source whose stamps are instants.
+    pub file_time_zone: Option<chrono_tz::Tz>,
+}
+
+impl<'a> From<&'a str> for Provenance<'a> {
+    fn from(source: &'a str) -> Self {
+        Self { source, file_time_zone: None }
+    }
+}
+
+impl<'a> From<&'a String> for Provenance<'a> {
+    fn from(source: &'a String) -> Self {
+        Self::from(source.as_str())
+    }
+}
+
+/// A file's stamps read in another zone than the stored series was (its `file_time_zone` set or
+/// changed): what the stored slots' values say about it. Stamps without an offset, read in the
+/// wrong zone, put every slot whole hours off; the file's rows, read again, match the stored
+/// values either where they are (the stamps carried their offset, and the zone changes nothing)
+/// or on the new zone's clock (they did not, and the stored slots move there).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ZoneChange {
+    /// The stored slots moved to the new zone's clock: each one's wall-clock time in the old zone
+    /// read in the new one, as the file's stamps now are.
+    Moved {
+        /// The zone the stored slots had been read in.
+        from: String,
+        /// The zone they were moved to.
+        to: String,
+        /// Stored slots moved.
+        moved: usize,
+        /// Stored slots dropped: at a time the new zone's clocks skip, or on a slot another one
+        /// moved to.
+        dropped: usize,
+        /// Slots of the file whose value matched a stored one on the new zone's clock.
+        matched: usize,
+    },
+    /// Kept where they are: the file's rows match them there.
+    Kept {
+        /// The zone the stored slots had been read in.
+        from: String,
+        /// The zone the file is read in now.
+        to: String,
+    },
+    /// Kept where they are, not knowing: the file's rows share no slot with them either way.
+    Unknown {
+        /// The zone the stored slots had been read in.
+        from: String,
+        /// The zone the file is read in now.
+        to: String,
+    },
+}
+
+/// The zone a file source's stamps without an offset were read in, in the stored metadata.
+const FILE_TIME_ZONE_KEY: &str = "prescale.file_time_zone";
+
+/// `slots` (ms since epoch) as stamps read in `was` read in `now`: each slot's wall-clock time in
+/// `was` read in `now` (the first pass of an hour `now`'s clocks repeat), on the slot of the
+/// `step_secs` grid it falls in. Also how many were dropped: at a time `now`'s clocks skip, or on
+/// a slot another one moved to first.
+fn restamp(
+    slots: &BTreeMap<i64, f64>,
+    was: chrono_tz::Tz,
+    now: chrono_tz::Tz,
+    step_secs: i64,
+) -> (BTreeMap<i64, f64>, usize) {
+    let step_ms = step_secs * 1000;
+    let mut out = BTreeMap::new();
+    let mut dropped = 0;
+    for (&k, &v) in slots {
+        let moved = Utc
+            .timestamp_millis_opt(k)
+            .single()
+            .and_then(|t| now.from_local_datetime(&t.with_timezone(&was).naive_local()).earliest())
+            .map(|t| t.timestamp_millis().div_euclid(step_ms) * step_ms);
+        match moved.map(|ms| out.entry(ms)) {
+            Some(std::collections::btree_map::Entry::Vacant(e)) => {
+                e.insert(v);
+            }
+            _ => dropped += 1,
+        }
+    }
+    (out, dropped)
 }
 
 /// The Parquet metric store: one file per series under `ROOT/metrics/v1/`.
@@ -221,25 +315,35 @@ impl MetricStore {
     /// ([`prescale_core::Binning::partial_ends`]) is stored where the slot was empty but never
     /// replaces a stored measurement, which rests on the whole period.
     ///
+    /// A file source's zone for stamps without an offset is recorded with the series; when it
+    /// differs from the zone the stored slots were read in (a `file_time_zone` set after an
+    /// ingest read local stamps as UTC), the stored slots move to the new zone's clock where the
+    /// new samples match them better there than where they are ([`ZoneChange`]). A series stored
+    /// before the zone was recorded counts as read in UTC: a move needs the same evidence.
+    ///
     /// # Errors
     /// [`StoreError::StepMismatch`] when the series is stored at another step; I/O and Parquet errors.
-    pub fn ingest(
+    pub fn ingest<'a>(
         &self,
         id: &MetricId,
         raw: &[RawSample],
         step_secs: i64,
         policy: &GridPolicy,
         aggregate: prescale_core::Aggregate,
-        source: &str,
+        source: impl Into<Provenance<'a>>,
     ) -> Result<IngestSummary, StoreError> {
+        let source = source.into();
         let path = self.path(id);
         let binning = prescale_core::Binning::for_samples(raw, step_secs);
         let (new_series, grid) = prescale_core::regularize_binned(raw, step_secs, policy, aggregate, binning)?;
         let partial = binning.partial_ends(raw, step_secs);
+        // Only the slots that held a measurement in the new data replace stored values.
+        let new_observed = observed_slots(raw, step_secs, binning);
         let mut slots: BTreeMap<i64, f64> = BTreeMap::new();
         let mut before = 0;
+        let mut zone_change = None;
         if path.exists() {
-            let (_, old, observed, _) = read_own(&path, id)?;
+            let (_, old, observed, meta) = read_own(&path, id)?;
             if old.step_secs() != step_secs {
                 return Err(StoreError::StepMismatch {
                     id: id.to_string(),
@@ -254,10 +358,41 @@ impl MetricStore {
                     slots.insert(ts.timestamp_millis(), v);
                 }
             }
+            // The zone the stored slots were read in: recorded, or UTC for a file source's series
+            // stored before it was (which moves only on the same evidence, and is not warned about).
+            let recorded = meta.get(FILE_TIME_ZONE_KEY).and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+            let from_files =
+                meta.get("prescale.source").is_some_and(|s| s.starts_with("csv") || s.starts_with("parquet"));
+            let was = recorded.or(from_files.then_some(chrono_tz::UTC));
+            if let (Some(was), Some(now)) = (was, source.file_time_zone)
+                && was != now
+            {
+                let fresh: Vec<(i64, f64)> = new_series
+                    .iter()
+                    .map(|(ts, v)| (ts.timestamp_millis(), v))
+                    .filter(|(k, v)| v.is_finite() && new_observed.contains(k) && !partial.contains(k))
+                    .collect();
+                let matching = |m: &BTreeMap<i64, f64>| {
+                    fresh
+                        .iter()
+                        .filter(|(k, v)| m.get(k).is_some_and(|o| (o - v).abs() <= 1e-9 * v.abs().max(1.0)))
+                        .count()
+                };
+                let (moved, dropped) = restamp(&slots, was, now, step_secs);
+                let (here, there) = (matching(&slots), matching(&moved));
+                let (from, to) = (was.name().to_string(), now.name().to_string());
+                zone_change = if there > here {
+                    let change = ZoneChange::Moved { from, to, moved: moved.len(), dropped, matched: there };
+                    slots = moved;
+                    Some(change)
+                } else if here > 0 {
+                    Some(ZoneChange::Kept { from, to })
+                } else {
+                    recorded.is_some().then_some(ZoneChange::Unknown { from, to })
+                };
+            }
         }
         let mut replaced = 0;
-        // Only the slots that held a measurement in the new data replace stored values.
-        let new_observed = observed_slots(raw, step_secs, binning);
         for (ts, v) in new_series.iter() {
             let k = ts.timestamp_millis();
             if !v.is_finite() || !new_observed.contains(&k) || (partial.contains(&k) && slots.contains_key(&k)) {
@@ -274,16 +409,19 @@ impl MetricStore {
             .collect();
         let (series, _) = regularize(&merged, step_secs, policy)?;
         let observed: Vec<bool> = series.iter().map(|(t, _)| slots.contains_key(&t.timestamp_millis())).collect();
-        let meta = HashMap::from([
+        let mut meta = HashMap::from([
             ("prescale.schema".to_string(), METRICS_SCHEMA.to_string()),
             ("prescale.group".to_string(), id.group.clone()),
             ("prescale.metric".to_string(), id.metric.clone()),
             ("prescale.step_secs".to_string(), step_secs.to_string()),
             ("prescale.grid_policy".to_string(), policy.describe()),
-            ("prescale.source".to_string(), source.to_string()),
+            ("prescale.source".to_string(), source.source.to_string()),
         ]);
+        if let Some(zone) = source.file_time_zone {
+            meta.insert(FILE_TIME_ZONE_KEY.to_string(), zone.name().to_string());
+        }
         write_series(&path, &series, &observed, meta)?;
-        Ok(IngestSummary { id: id.clone(), before, after: series.len(), replaced, grid, path })
+        Ok(IngestSummary { id: id.clone(), before, after: series.len(), replaced, grid, path, zone_change })
     }
 }
 
@@ -423,6 +561,43 @@ mod tests {
 
     fn samples(range: std::ops::Range<i64>, offset: f64) -> Vec<RawSample> {
         range.map(|i| RawSample::new(t(5 * i), i as f64 + offset)).collect()
+    }
+
+    #[test]
+    fn a_new_file_time_zone_moves_the_stored_slots_only_where_the_samples_match_them_there() {
+        // A day of 5-minute samples stored from stamps read in UTC; the same rows read in Berlin
+        // (one hour ahead of UTC in February) land an hour earlier.
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let (id, p, mean) = (MetricId::new("web", "requests"), GridPolicy::default(), prescale_core::Aggregate::Mean);
+        let (utc, berlin) = (Some(chrono_tz::UTC), Some(chrono_tz::Europe::Berlin));
+        let from = |zone| Provenance { source: "csv (1 files)", file_time_zone: zone };
+        let hour_early = |raw: &[RawSample]| -> Vec<RawSample> {
+            raw.iter().map(|s| RawSample::new(s.ts - Duration::hours(1), s.value)).collect()
+        };
+        let day = samples(0..288, 0.0);
+        store.ingest(&id, &day, 300, &p, mean, from(utc)).unwrap();
+        let s = store.ingest(&id, &hour_early(&day), 300, &p, mean, from(berlin)).unwrap();
+        assert!(
+            matches!(s.zone_change, Some(ZoneChange::Moved { moved: 288, dropped: 0, matched: 288, .. })),
+            "{:?}",
+            s.zone_change
+        );
+        let moved = store.read(&id).unwrap();
+        assert_eq!((moved.start(), moved.len(), s.replaced), (t(-60), 288, 0), "moved whole, none stored twice");
+        // Recorded: the same zone again is no change.
+        assert_eq!(store.ingest(&id, &hour_early(&day), 300, &p, mean, from(berlin)).unwrap().zone_change, None);
+        // Back to UTC where the samples match the slots where they are (stamps with an offset):
+        // kept. A file that shares no slot with them on either clock cannot tell: kept, and said.
+        let s = store.ingest(&id, &hour_early(&day), 300, &p, mean, from(utc)).unwrap();
+        assert!(matches!(s.zone_change, Some(ZoneChange::Kept { .. })), "{:?}", s.zone_change);
+        assert_eq!(store.read(&id).unwrap().start(), t(-60));
+        let later = samples(1000..1010, 0.0);
+        let s = store.ingest(&id, &later, 300, &p, mean, from(berlin)).unwrap();
+        assert!(matches!(s.zone_change, Some(ZoneChange::Unknown { .. })), "{:?}", s.zone_change);
+        assert_eq!(store.read(&id).unwrap().start(), t(-60));
+        // A source of instants (CloudWatch) records no zone and moves nothing.
+        assert_eq!(store.ingest(&id, &later, 300, &p, mean, "cloudwatch").unwrap().zone_change, None);
     }
 
     #[test]
