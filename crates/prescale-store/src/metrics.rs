@@ -132,6 +132,43 @@ fn restamp(
     (out, dropped)
 }
 
+/// The stored `slots` (ms since epoch) of a file source's series, when its stamps without an
+/// offset are read in `now` and were read in another zone (the one `meta` records, or UTC for a
+/// series stored before it was recorded): moved to `now`'s clock where the new samples' measured
+/// slots (`fresh`, ms and value) match the stored values better there than where they are, else
+/// kept. What happened, if the zones differ (a kept series stored before the zone was recorded,
+/// which the samples match where it is or nowhere, is said nothing about).
+fn reread_in_zone(
+    slots: &mut BTreeMap<i64, f64>,
+    meta: &HashMap<String, String>,
+    now: Option<chrono_tz::Tz>,
+    fresh: impl Fn() -> Vec<(i64, f64)>,
+    step_secs: i64,
+) -> Option<ZoneChange> {
+    let recorded = meta.get(FILE_TIME_ZONE_KEY).and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+    let from_files = meta.get("prescale.source").is_some_and(|s| s.starts_with("csv") || s.starts_with("parquet"));
+    let was = recorded.or(from_files.then_some(chrono_tz::UTC))?;
+    let now = now.filter(|now| *now != was)?;
+    let fresh = fresh();
+    let matching = |m: &BTreeMap<i64, f64>| {
+        fresh.iter().filter(|(k, v)| m.get(k).is_some_and(|o| (o - v).abs() <= 1e-9 * v.abs().max(1.0))).count()
+    };
+    let (moved, dropped) = restamp(slots, was, now, step_secs);
+    let (here, there) = (matching(slots), matching(&moved));
+    let (from, to) = (was.name().to_string(), now.name().to_string());
+    if there > here {
+        let change = ZoneChange::Moved { from, to, moved: moved.len(), dropped, matched: there };
+        *slots = moved;
+        Some(change)
+    } else if recorded.is_none() {
+        None
+    } else if here > 0 {
+        Some(ZoneChange::Kept { from, to })
+    } else {
+        Some(ZoneChange::Unknown { from, to })
+    }
+}
+
 /// The Parquet metric store: one file per series under `ROOT/metrics/v1/`.
 #[derive(Debug, Clone)]
 pub struct MetricStore {
@@ -358,39 +395,14 @@ impl MetricStore {
                     slots.insert(ts.timestamp_millis(), v);
                 }
             }
-            // The zone the stored slots were read in: recorded, or UTC for a file source's series
-            // stored before it was (which moves only on the same evidence, and is not warned about).
-            let recorded = meta.get(FILE_TIME_ZONE_KEY).and_then(|z| z.parse::<chrono_tz::Tz>().ok());
-            let from_files =
-                meta.get("prescale.source").is_some_and(|s| s.starts_with("csv") || s.starts_with("parquet"));
-            let was = recorded.or(from_files.then_some(chrono_tz::UTC));
-            if let (Some(was), Some(now)) = (was, source.file_time_zone)
-                && was != now
-            {
-                let fresh: Vec<(i64, f64)> = new_series
+            let fresh = || {
+                new_series
                     .iter()
                     .map(|(ts, v)| (ts.timestamp_millis(), v))
                     .filter(|(k, v)| v.is_finite() && new_observed.contains(k) && !partial.contains(k))
-                    .collect();
-                let matching = |m: &BTreeMap<i64, f64>| {
-                    fresh
-                        .iter()
-                        .filter(|(k, v)| m.get(k).is_some_and(|o| (o - v).abs() <= 1e-9 * v.abs().max(1.0)))
-                        .count()
-                };
-                let (moved, dropped) = restamp(&slots, was, now, step_secs);
-                let (here, there) = (matching(&slots), matching(&moved));
-                let (from, to) = (was.name().to_string(), now.name().to_string());
-                zone_change = if there > here {
-                    let change = ZoneChange::Moved { from, to, moved: moved.len(), dropped, matched: there };
-                    slots = moved;
-                    Some(change)
-                } else if here > 0 {
-                    Some(ZoneChange::Kept { from, to })
-                } else {
-                    recorded.is_some().then_some(ZoneChange::Unknown { from, to })
-                };
-            }
+                    .collect::<Vec<_>>()
+            };
+            zone_change = reread_in_zone(&mut slots, &meta, source.file_time_zone, fresh, step_secs);
         }
         let mut replaced = 0;
         for (ts, v) in new_series.iter() {
@@ -598,6 +610,15 @@ mod tests {
         assert_eq!(store.read(&id).unwrap().start(), t(-60));
         // A source of instants (CloudWatch) records no zone and moves nothing.
         assert_eq!(store.ingest(&id, &later, 300, &p, mean, "cloudwatch").unwrap().zone_change, None);
+        // A file's series stored before the zone was recorded counts as read in UTC: moved on the
+        // same evidence, and nothing said where the samples match it in place.
+        for (metric, rows, want_moved) in [("old-utc", hour_early(&day), true), ("old-berlin", day.clone(), false)] {
+            let old = MetricId::new("web", metric);
+            store.ingest(&old, &day, 300, &p, mean, "csv (1 files)").unwrap();
+            let s = store.ingest(&old, &rows, 300, &p, mean, from(berlin)).unwrap();
+            assert_eq!(matches!(s.zone_change, Some(ZoneChange::Moved { .. })), want_moved, "{metric}");
+            assert!(want_moved || s.zone_change.is_none(), "{:?}", s.zone_change);
+        }
     }
 
     #[test]
