@@ -1,5 +1,14 @@
 //! `prescale`: predictive scaling for EC2 Auto Scaling groups.
 
+/// `eprintln!` that never panics: with stderr closed (`prescale plan --what-if 2>&1 | head -3`)
+/// the line is lost, not the run (`eprintln!` panics on a write error).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod commands;
 mod config;
 mod demo;
@@ -603,7 +612,7 @@ fn main() -> ExitCode {
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         default_hook(info);
-        eprintln!("prescale hit a bug; please report it with the command line above.");
+        say!("prescale hit a bug; please report it with the command line above.");
         std::process::exit(2);
     }));
     // A usage error (an unknown flag, a value out of range) is an expected failure like any
@@ -629,11 +638,14 @@ fn main() -> ExitCode {
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter)
         .with_target(false)
+        // A log line that cannot be written (stderr closed) is lost; reporting that on stderr
+        // would panic.
+        .log_internal_errors(false)
         .init();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", commands::explain(&e));
+            say!("error: {}", commands::explain(&e));
             ExitCode::from(1)
         }
     }

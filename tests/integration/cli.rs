@@ -272,6 +272,22 @@ fn a_file_time_zone_set_after_local_stamps_were_stored_as_utc_moves_them_to_its_
 }
 
 #[test]
+fn a_closed_stderr_loses_lines_not_the_run() {
+    // `prescale plan --what-if 2>&1 | head -3`: the reader gone before the notes on stderr, which
+    // panicked (exit 134) where stdout's lines are dropped.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut c = prescale();
+    c.arg("--out").arg(tmp.path()).args(["plan", "--what-if"]);
+    let mut child = c
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot run prescale");
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
+
+#[test]
 fn bad_configuration_is_refused_with_a_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();

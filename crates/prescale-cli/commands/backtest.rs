@@ -68,7 +68,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                         ctx.now.format("%Y-%m-%d %H:%M UTC")
                     );
                 }
-                eprintln!(
+                say!(
                     "{id}: backtested on its history before {} ({} stored after it left out)",
                     ctx.now.format("%Y-%m-%d %H:%M UTC"),
                     crate::output::count((s.len() - known.len()) as u64) + " slots"
@@ -101,7 +101,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         }
         let (name, s, options) = (&*name, &*s, &*options);
         let mut rows = Vec::new();
-        eprintln!("backtesting {name} ({} models × {} origins) …", specs.len(), settings.origins);
+        say!("backtesting {name} ({} models × {} origins) …", specs.len(), settings.origins);
         if settings.horizon.num_seconds() < s.step_secs() {
             bail!(
                 "{name}: --horizon {} is shorter than the series' step ({} s): no step to forecast\nhint: give a \
@@ -115,7 +115,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             let started = std::time::Instant::now();
             match evaluate_with(m, spec, options, s, &settings) {
                 Ok(sc) => {
-                    eprintln!("  {m}: {} origins in {:.1} s", sc.runs.len(), started.elapsed().as_secs_f64());
+                    say!("  {m}: {} origins in {:.1} s", sc.runs.len(), started.elapsed().as_secs_f64());
                     rows.push(sc);
                 }
                 Err(e) => failed.push((m, e.to_string())),
@@ -182,6 +182,6 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         .collect();
     prescale_store::write_backtests(&path, &runs, &settings.levels)?;
     output::backtest(&mut crate::output::stdout(), &results, args.format)?;
-    eprintln!("forecasts beside actuals: {}", path.display());
+    say!("forecasts beside actuals: {}", path.display());
     Ok(())
 }

@@ -269,7 +269,7 @@ impl Progress {
         );
         if self.tty {
             // Cursor back to the start, so that [`Progress::clear`] can wipe it before a warning.
-            eprint!("\x1b[2K{line}\r");
+            let _ = write!(std::io::stderr(), "\x1b[2K{line}\r");
         } else {
             info!("{line}");
         }
@@ -278,7 +278,7 @@ impl Progress {
     /// Wipes the line (on a terminal), before a warning or at the end.
     pub(crate) fn clear(&mut self) {
         if self.tty && self.done > 0 {
-            eprint!("\x1b[2K");
+            let _ = write!(std::io::stderr(), "\x1b[2K");
         }
     }
 }
@@ -639,7 +639,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     // A long history fits for seconds: said, so a silent terminal is not taken for a hang.
     let started = std::time::Instant::now();
     if series.len() > 100_000 {
-        eprintln!(
+        say!(
             "fitting {} slots of {step} s ({:.0} days) from {} …",
             crate::output::count(series.len() as u64),
             series.len() as f64 * step as f64 / 86_400.0,
@@ -648,7 +648,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     }
     let (forecast, warnings) = fit_series(&model, &series, steps, &levels, &options)?;
     if series.len() > 100_000 {
-        eprintln!("… fitted in {:.1} s", started.elapsed().as_secs_f64());
+        say!("… fitted in {:.1} s", started.elapsed().as_secs_f64());
     }
     for w in warnings {
         warn!("{}: {w}", path.display());
@@ -700,7 +700,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
             .map(Event::label)
             .collect();
         if !shaping.is_empty() {
-            eprintln!(
+            say!(
                 "note: this is the model's forecast; the plan shapes it by the group's events within it first ({}): \
                  `prescale plan --what-if --group {name}` shows their effect",
                 shaping.join(", ")

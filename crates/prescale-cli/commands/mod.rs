@@ -255,9 +255,9 @@ pub fn run(cli: Cli) -> Result<()> {
                 made_line(&ctx, &results, "removed");
             } else {
                 if results.iter().any(|r| !r.changes.is_empty()) {
-                    eprintln!("dry run: nothing was changed; rerun with --execute to remove these objects");
+                    say!("dry run: nothing was changed; rerun with --execute to remove these objects");
                 } else if results.iter().all(|r| r.error.is_none()) {
-                    eprintln!("dry run: prescale has nothing in these groups to remove");
+                    say!("dry run: prescale has nothing in these groups to remove");
                 }
             }
             fail_on_partial(&results, args.execute)
@@ -274,7 +274,7 @@ pub fn run(cli: Cli) -> Result<()> {
             if args.execute {
                 made_line(&ctx, &results, "made");
             } else if results.iter().any(|r| !r.changes.is_empty()) {
-                eprintln!("dry run: nothing was changed; rerun with --execute to apply");
+                say!("dry run: nothing was changed; rerun with --execute to apply");
             }
             fail_on_partial(&results, args.execute)
         }
@@ -302,7 +302,7 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
     let made: usize = results.iter().map(done).sum();
     let changed = results.iter().filter(|r| done(r) > 0).count();
     if made > 0 {
-        eprintln!(
+        say!(
             "{made} {} {verb} in {changed} group{}; each is in {}",
             if verb == "removed" {
                 if made == 1 { "object" } else { "objects" }
@@ -315,6 +315,6 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
             ctx.out.join("audit.jsonl").display()
         );
     } else {
-        eprintln!("no change made");
+        say!("no change made");
     }
 }

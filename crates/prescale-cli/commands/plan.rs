@@ -845,7 +845,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             .into_iter()
             .find(|e| e.group() == t.group() && (e.id() == t.id() || e.same_name(t.name())))
     {
-        eprintln!(
+        say!(
             "note: the event tried replaces the stored {} ({} to {}) in this what-if; the store keeps it",
             old.label(),
             old.start().format("%Y-%m-%d %H:%M"),
@@ -925,9 +925,9 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     // stores the event and finds the nightly run refused.
     let shaped: Vec<GroupPlan> = plans.iter().map(|p| p.plan.clone()).collect();
     for b in breaches(ctx, &shaped)? {
-        eprintln!("note: guardrail: {b}; `prescale apply` would refuse this plan without --allow-guardrail-breach");
+        say!("note: guardrail: {b}; `prescale apply` would refuse this plan without --allow-guardrail-breach");
     }
-    eprintln!("what-if: nothing was written, no event was stored and no group was changed");
+    say!("what-if: nothing was written, no event was stored and no group was changed");
     if !held.is_empty() {
         // As `plan`: the groups left out are not in the table, and the run says so.
         bail!("{}", held_error(&held, false));

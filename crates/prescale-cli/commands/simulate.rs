@@ -280,7 +280,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.headroom = ps.headroom;
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
             // The replay's metric is the load over the serving capacity, not the group's own.
-            eprintln!(
+            say!(
                 "note: utilization here is {id} over {} per instance ({}); the plan's target tracking on {} = {} is \
                  replayed as {:.0} % of it ({}), its step alarms at the same ratio",
                 crate::output::num(capacity),
@@ -316,7 +316,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut progress = |n: &prescale_sim::NightRun, done: usize, total: usize| {
         if tty {
-            eprint!("\r\x1b[K");
+            let _ = write!(std::io::stderr(), "\r\x1b[K");
         }
         match &n.error {
             Some(e) => warn!("{}: no forecast at {}: {e}; the floors of the previous night stay", label, n.at),
@@ -330,10 +330,11 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             ),
         }
         if tty && done < total {
-            eprint!("replaying {label}: night {done} of {total} ({})", n.at.format("%Y-%m-%d"));
+            let _ =
+                write!(std::io::stderr(), "replaying {label}: night {done} of {total} ({})", n.at.format("%Y-%m-%d"));
         } else if !tty && done == 1 && total > 1 {
             // A log (cron, CI) gets one line, not a counter: the replay's seconds are accounted for.
-            eprintln!("replaying {label}: {total} nights, each a forecast and a plan from the trace up to it");
+            say!("replaying {label}: {total} nights, each a forecast and a plan from the trace up to it");
         }
     };
     let mut report = prescale_sim::simulate_with_progress(&trace, &s, &mut progress)
@@ -357,12 +358,12 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     }
     if let Some(path) = &args.timeseries {
         write_timeseries(path, &report, &[])?;
-        eprintln!("timeseries: {}", path.display());
+        say!("timeseries: {}", path.display());
     }
     if let Some(path) = &args.chart {
         let o = prescale_sim::chart::ChartOptions { title: label.clone(), ..Default::default() };
         write_file_atomic(path, prescale_sim::chart::svg(&report, &o).as_bytes())?;
-        eprintln!("chart: {}", path.display());
+        say!("chart: {}", path.display());
     }
     let out = &mut crate::output::stdout();
     match args.format {
@@ -444,7 +445,7 @@ pub(crate) fn scenarios(
             ];
             let path = scenario_path(path, sc.name(), several);
             write_timeseries(&path, &r.replay, &more)?;
-            eprintln!("timeseries: {}", path.display());
+            say!("timeseries: {}", path.display());
         }
         if let Some(path) = &args.chart {
             let path = scenario_path(path, sc.name(), several);
@@ -462,7 +463,7 @@ pub(crate) fn scenarios(
                 markers,
             };
             write_file_atomic(&path, prescale_sim::chart::svg(&r.replay, &o).as_bytes())?;
-            eprintln!("chart: {}", path.display());
+            say!("chart: {}", path.display());
         }
         reports.push(r);
     }
