@@ -289,6 +289,11 @@ fn bad_events_are_refused_with_a_reason() {
             "has no offset and the group has no time_zone",
         ),
     ];
+    // A name of an id's form would make `event remove` take another event for it.
+    let mut named = demo(&out, &["event", "add", "--group", "web-prod", "--name", "EV-C1A3586C"]);
+    let (code, _, err) = run(named.args(with(&["--multiplier", "2"])));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("has the form of an event id"), "{err}");
     for (args, want) in &cases {
         let (code, _, err) = add(args);
         assert_eq!(code, 1, "{args:?}: {err}");
@@ -525,4 +530,59 @@ fn events_that_give_their_load_are_planned_without_a_forecast_to_trust() {
         (doc[0]["instance_hours_without"].as_f64().unwrap(), doc[0]["extra_instance_hours"].as_f64().unwrap());
     assert!((without - 4.0 * 48.0).abs() < 1.0, "{doc}");
     assert!(extra > 0.0 && extra < 53.0 * 4.5, "{doc}");
+    // The multiplier left out is named in the plan and counted in the what-if, not dropped unsaid.
+    assert_eq!((doc[0]["events"].as_array().unwrap().len(), doc[0]["events_applied"].as_u64()), (2, Some(1)), "{doc}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let decisions = &plan["groups"][0]["decisions"];
+    let named = decisions.as_array().unwrap().iter().filter_map(|d| d["what"].as_str());
+    assert!(named.clone().any(|w| w.starts_with("event \"growth\"") && w.ends_with("not planned")), "{decisions}");
+}
+
+#[test]
+fn an_event_edited_beyond_the_limits_is_listed_and_removable_but_not_planned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, out, base) = fitted_web_prod(tmp.path(), "");
+    ok(base(&["event", "add", "--group", "web-prod", "--name", "sale", "--multiplier", "3"]).args([
+        "--start",
+        "2026-11-24T10:00:00Z",
+        "--end",
+        "2026-11-24T14:00:00Z",
+    ]));
+    ok(&mut base(&["plan", "--group", "web-prod"]));
+    let tripled = floor_at(&floors(&out, "web-prod"), t("2026-11-24T12:00:00Z"));
+    // Edited by hand to a factor no event may have.
+    let file = tmp.path().join("store/events/v1/events.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("\"factor\": 3.0"), "{text}");
+    std::fs::write(&file, text.replace("\"factor\": 3.0", "\"factor\": 5000.0")).unwrap();
+    let (code, _, err) = run(&mut base(&["plan", "--group", "web-prod"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("not planned: multiplier 5000 must be a number from 0.001 to 1000"), "{err}");
+    let left_out = floor_at(&floors(&out, "web-prod"), t("2026-11-24T12:00:00Z"));
+    assert!(left_out < tripled, "planned without it: {left_out} against {tripled} tripled");
+    let list = ok(&mut base(&["event", "list"]));
+    assert!(list.contains("outside the limits"), "{list}");
+    ok(&mut base(&["event", "remove", "--group", "web-prod", "--name", "sale"]));
+}
+
+#[test]
+fn a_what_if_for_one_group_counts_the_other_groups_as_the_nightly_run_plans_them() {
+    // max_fleet_size holds the whole fleet's floors: the nightly run plans every group, so a
+    // what-if of one group's event must count the others as planned, not as they stand (their
+    // MinSize, before any floor was applied), or it passes an event that fails the night.
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, _, base) = fitted_web_prod(tmp.path(), "[guardrails]\nmax_fleet_size = 60");
+    ok(&mut base(&["ingest"]));
+    ok(&mut base(&["forecast", "fit"]));
+    let what_if = |group: &[&str]| {
+        let mut c = base(&["plan", "--what-if", "--multiplier", "1.8"]);
+        c.args(["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z", "--name", "launch"]).args(group);
+        run(&mut c)
+    };
+    let (code, _, err) = what_if(&["--group", "web-prod"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("max_fleet_size"), "{err}");
+    // Quietly: the other groups' own warnings are not this what-if's.
+    assert!(!err.contains("api-staging:") && !err.contains("worker-dev:"), "{err}");
 }

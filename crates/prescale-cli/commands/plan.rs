@@ -245,6 +245,22 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     let table = ForecastTable::new(&ctx.store_dir);
     let store = MetricStore::for_reading(&ctx.store_dir);
     let mut events = EventStore::new(&ctx.store_dir).load()?;
+    // An event outside the limits of a new one (edited into the file by hand, or stored before
+    // them) is read, listed and removable, but not planned with.
+    events.retain(|e| {
+        let Some(why) = e.beyond_limits() else { return true };
+        if f.groups.is_empty() || f.groups.iter().any(|g| g == e.group()) {
+            warn!(
+                "event {} of {} not planned: {why}\nhint: `prescale event remove --group {} --name {}` takes it out; \
+                 add it again within the limits",
+                e.label(),
+                e.group(),
+                e.group(),
+                e.id()
+            );
+        }
+        false
+    });
     if let Some(t) = trial {
         events.retain(|e| !(e.group() == t.group() && (e.id() == t.id() || e.same_name(t.name()))));
         events.push(t.clone());
@@ -353,6 +369,8 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // "none"`: for the events it is as good as none.
         let unskilled = forecast.as_ref().and_then(prescale_plan::skill).is_some_and(|r| r >= 1.0)
             && settings.unskilled == prescale_plan::Unskilled::None;
+        // Multipliers left out of a plan of the events alone: named in it, not dropped unsaid.
+        let mut unscaled: Vec<Event> = Vec::new();
         let events_only = match &forecast {
             Some(_) if !unskilled => None,
             _ if mine.iter().any(|e| in_horizon(e) && !matches!(e.effect(), EventEffect::Multiplier { .. })) => {
@@ -368,7 +386,10 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                         })
                     );
                 }
-                mine.retain(|e| !matches!(e.effect(), EventEffect::Multiplier { .. }));
+                let (kept, scaling): (Vec<Event>, Vec<Event>) =
+                    mine.into_iter().partition(|e| !matches!(e.effect(), EventEffect::Multiplier { .. }));
+                mine = kept;
+                unscaled = scaling.into_iter().filter(in_horizon).collect();
                 let step = prescale_core::coarsened_step(
                     ctx.config.ingest.period_secs,
                     ctx.config.forecast.min_step_mins * 60,
@@ -388,6 +409,17 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             &settings,
             ctx.now,
         );
+        for e in unscaled {
+            let d = prescale_core::PlanDecision {
+                what: format!("event {} not planned", e.label()),
+                why: "a multiplier scales the forecast, and there is none to trust: the events that give their load \
+                      (--peak, --like) are planned alone"
+                    .into(),
+            };
+            ep.plan.decisions.push(d.clone());
+            ep.decisions.push(d);
+            ep.reports.push(prescale_plan::EventReport { event: e, outcome: prescale_plan::EventOutcome::NoForecast });
+        }
         if events_only.is_some() {
             ep.plan.decisions.insert(
                 0,
@@ -611,13 +643,19 @@ pub(crate) fn build_event(
 
 /// Where an event stands for the next plan.
 pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
-    if !ctx.config.groups.iter().any(|g| g.name == e.group()) {
-        "group not configured"
+    let Some(g) = ctx.config.groups.iter().find(|g| g.name == e.group()) else { return "group not configured" };
+    let horizon_end = ctx.now + Duration::hours(ctx.config.forecast.horizon_hours);
+    if e.beyond_limits().is_some() {
+        "outside the limits of an event: not planned (`prescale plan` says why)"
     } else if e.end() <= ctx.now {
         "past: ignored"
-    } else if e.start() >= ctx.now + Duration::hours(ctx.config.forecast.horizon_hours) {
+    } else if e.start() >= horizon_end {
         "beyond the horizon: not yet planned"
-    } else if e.end() > ctx.now + Duration::hours(ctx.config.forecast.horizon_hours) {
+    } else if matches!(e.effect(), EventEffect::Multiplier { .. })
+        && ForecastTable::new(&ctx.store_dir).read(&Config::load_id(g)).is_err()
+    {
+        "not planned: a multiplier scales the forecast, and the group has none yet (`prescale forecast fit`)"
+    } else if e.end() > horizon_end {
         "partly planned: its hours within the horizon, a later run plans the rest"
     } else {
         "planned"
@@ -657,6 +695,10 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 s if s.starts_with("partly") => {
                     "`prescale plan` (and the nightly run) now plans its hours within the horizon, the nightly runs after \
                      the rest"
+                }
+                s if s.starts_with("not planned") => {
+                    "the nightly run plans it once the group has a forecast (it ingests and fits one), or give the load \
+                     itself with --peak"
                 }
                 _ => "the nightly run plans it once it starts within the forecast horizon",
             };
@@ -923,7 +965,20 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     }
     // The limits `apply` holds the plan to, with the events tried: said here, before anyone
     // stores the event and finds the nightly run refused.
-    let shaped: Vec<GroupPlan> = plans.iter().map(|p| p.plan.clone()).collect();
+    let mut shaped: Vec<GroupPlan> = plans.iter().map(|p| p.plan.clone()).collect();
+    // With --group, the fleet's other groups count as the nightly run would plan them (it plans
+    // them all, and a max_fleet_size broken fails it whole), not as they stand; quietly, as
+    // their own warnings are not this what-if's.
+    if ctx.config.guardrails.max_fleet_size.is_some() && !args.filter.groups.is_empty() {
+        let names = ctx.config.groups.iter().map(|g| g.name.clone()).filter(|n| !args.filter.groups.contains(n));
+        let others = GroupFilter { groups: names.collect() };
+        if !others.groups.is_empty() {
+            let quiet = tracing::subscriber::NoSubscriber::default();
+            if let Ok((more, _)) = tracing::subscriber::with_default(quiet, || plan_groups(ctx, &others, None)) {
+                shaped.extend(more.into_iter().map(|p| p.plan));
+            }
+        }
+    }
     for b in breaches(ctx, &shaped)? {
         say!("note: guardrail: {b}; `prescale apply` would refuse this plan without --allow-guardrail-breach");
     }

@@ -145,6 +145,12 @@ impl Event {
                 name.chars().count()
             ));
         }
+        if limits && looks_like_id(&name) {
+            return bad(format!(
+                "{name:?} has the form of an event id (`ev-` and 8 hex digits), which `event remove` also takes: give \
+                 the event a name people read"
+            ));
+        }
         if group.trim().is_empty() {
             return bad("the group is empty".into());
         }
@@ -208,10 +214,25 @@ impl Event {
     pub fn same_name(&self, name: &str) -> bool {
         self.name.trim().to_lowercase() == name.trim().to_lowercase()
     }
+    /// Why the event lies outside the limits a new one is held to ([`Event::new`]), if it does: an
+    /// event stored before them, or edited into the file by hand, is read (to be listed and
+    /// removed) but not planned with.
+    pub fn beyond_limits(&self) -> Option<String> {
+        match Self::new(&self.group, &self.name, self.start, self.end, self.effect.clone()) {
+            Err(CoreError::BadEvent { reason, .. }) => Some(reason),
+            _ => None,
+        }
+    }
     /// `"Black Friday" (ev-1a2b3c4d)`, for messages.
     pub fn label(&self) -> String {
         format!("{:?} ({})", self.name, self.id)
     }
+}
+
+/// Whether `name` has the form of an event id: `ev-` and 8 hex digits, any case.
+fn looks_like_id(name: &str) -> bool {
+    let n = name.trim().to_ascii_lowercase();
+    n.len() == 11 && n.starts_with("ev-") && n[3..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// FNV-1a over `group NUL name`: stable across platforms and Rust versions.

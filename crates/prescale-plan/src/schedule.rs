@@ -678,31 +678,33 @@ pub fn plan_group(
                 format!("{n} {floors} between {lo} and {hi} instances")
             }
         },
-        match s.quantile_utilization.filter(|u| *u > s.target_utilization) {
-            None => format!(
-                "sized for the P{:.0} forecast at {:.0} % of {} per instance, in place {} min ahead of demand",
-                s.quantile * 100.0,
-                s.target_utilization * 100.0,
-                s.capacity_per_instance,
-                ahead_mins
-            ),
-            Some(u) if !s.point_at_target => format!(
-                "sized for the P{:.0} forecast at {:.0} % of {} per instance, in place {} min ahead of demand; the \
-                 expected load is left to target tracking",
-                s.quantile * 100.0,
-                u.min(1.0) * 100.0,
-                s.capacity_per_instance,
-                ahead_mins
-            ),
-            Some(u) => format!(
-                "sized for the point forecast at {:.0} % and the P{:.0} forecast at {:.0} % of {} per instance, \
-                 in place {} min ahead of demand",
-                s.target_utilization * 100.0,
-                s.quantile * 100.0,
-                u.min(1.0) * 100.0,
-                s.capacity_per_instance,
-                ahead_mins
-            ),
+        {
+            // The capacity each instance is sized at, with the headroom that adds to every floor.
+            let per = if s.headroom > 0.0 {
+                format!("{} per instance, plus {:.0} % headroom", s.capacity_per_instance, s.headroom * 100.0)
+            } else {
+                format!("{} per instance", s.capacity_per_instance)
+            };
+            match s.quantile_utilization.filter(|u| *u > s.target_utilization) {
+                None => format!(
+                    "sized for the P{:.0} forecast at {:.0} % of {per}, in place {ahead_mins} min ahead of demand",
+                    s.quantile * 100.0,
+                    s.target_utilization * 100.0,
+                ),
+                Some(u) if !s.point_at_target => format!(
+                    "sized for the P{:.0} forecast at {:.0} % of {per}, in place {ahead_mins} min ahead of demand; the \
+                     expected load is left to target tracking",
+                    s.quantile * 100.0,
+                    u.min(1.0) * 100.0,
+                ),
+                Some(u) => format!(
+                    "sized for the point forecast at {:.0} % and the P{:.0} forecast at {:.0} % of {per}, in place \
+                     {ahead_mins} min ahead of demand",
+                    s.target_utilization * 100.0,
+                    s.quantile * 100.0,
+                    u.min(1.0) * 100.0,
+                ),
+            }
         },
     );
     GroupPlan {
@@ -1028,7 +1030,10 @@ mod tests {
         // 700 × 1.1 / (100 × 0.7) is 11 exactly, 11.000000000000002 in floating point.
         let f = forecast(vec![700.0; 12], 0.0);
         let s = PlanSettings { quantile: 0.5, headroom: 0.1, target_utilization: 0.7, ..settings(1, 60) };
-        assert_eq!(plan_group("g", "prod", Some(&f), &s, t0()).required, vec![11; 12]);
+        let plan = plan_group("g", "prod", Some(&f), &s, t0());
+        assert_eq!(plan.required, vec![11; 12]);
+        // The decision names the headroom, without which 700 / 70 reads as 10 instances.
+        assert!(plan.decisions.iter().any(|d| d.why.contains("at 70 % of 100 per instance, plus 10 % headroom")));
     }
 
     #[test]

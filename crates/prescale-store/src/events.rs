@@ -160,7 +160,9 @@ impl EventStore {
     pub fn remove(&self, group: &str, key: &str) -> Result<Event, StoreError> {
         let _lock = self.lock()?;
         let mut events = self.load()?;
-        let Some(i) = events.iter().position(|e| e.group() == group && e.matches(key)) else {
+        // An id first: a name stored before names of an id's form were refused may equal another's id.
+        let mine = |f: &dyn Fn(&Event) -> bool| events.iter().position(|e| e.group() == group && f(e));
+        let Some(i) = mine(&|e| e.id() == key).or_else(|| mine(&|e| e.matches(key))) else {
             let known: Vec<String> = events.iter().filter(|e| e.group() == group).map(Event::label).collect();
             return Err(StoreError::NoEvent { group: group.into(), key: key.into(), known: known.join(", ") });
         };
