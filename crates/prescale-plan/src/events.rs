@@ -31,6 +31,10 @@ pub enum EventOutcome {
     NoHistory,
 }
 
+/// The decision's reason for an event that raises the forecast, until the plan shows whether it
+/// raised the floors ([`plan_with_events`]).
+const RISES: &str = "the floors rise the lead time ahead of its start and come back down after its end";
+
 /// Said in the decision of an event whose `--peak` lies below what the forecast already holds in
 /// its window: it lowers the floors, which a person should hear of (`nightly --strict` looks for
 /// it).
@@ -84,9 +88,7 @@ impl EventReport {
                     (_, Some(f)) if *f < 1.0 => {
                         "the floors come down for its window (a factor under 1) and back up after its end".to_string()
                     }
-                    _ => {
-                        "the floors rise the lead time ahead of its start and come back down after its end".to_string()
-                    }
+                    _ => RISES.to_string(),
                 };
                 if *partial {
                     why.push_str("; only its part within the forecast horizon is planned, a later run plans the rest");
@@ -308,11 +310,13 @@ pub fn plan_with_events(
         if let EventOutcome::Applied { factor, .. } = r.outcome {
             // An event that lowers the forecast: the lowest floor during it, with and without.
             let lowers = factor.is_some_and(|f| f < 1.0);
-            // Floors can rise from now at the earliest: an event under way is planned from now.
+            // Floors can rise from now at the earliest: an event under way is planned from now. The
+            // floors that serve its load are those set from the lead time ahead of its start to the
+            // lead time ahead of its end (the one then is for the load after it).
             let from = if lowers { r.event.start().max(now) } else { (r.event.start() - s.lead()).max(now) };
-            let floor_in = |p: &GroupPlan| {
-                if lowers { low_floor_in(p, from, r.event.end()) } else { peak_floor_in(p, from, r.event.end()) }
-            };
+            let until =
+                if lowers { r.event.end() } else { (r.event.end() - s.lead()).max(from + Duration::seconds(1)) };
+            let floor_in = |p: &GroupPlan| served_in(p, r.event.start().max(now), r.event.end(), s.lead(), lowers);
             let with = floor_in(&plan);
             // With other events applied, against the plan with them alone: theirs may be the
             // floors in this one's window (they overlap it, or their floors are held or raised
@@ -332,15 +336,37 @@ pub fn plan_with_events(
             // Looked for from six hours before the lead: a ramp starts there at the earliest, and a
             // merge elsewhere in the horizon is not this event's doing.
             let search = (from - Duration::hours(6)).max(now);
-            let since = first_difference(&plan, without_plan, search, r.event.end(), lowers).unwrap_or(from);
+            let since = first_difference(&plan, without_plan, search, until, lowers).unwrap_or(from);
             // When the event's own floor is in place, where the floors began to move before it.
             let at_peak = plan
                 .scheduled_actions
                 .iter()
-                .filter(|a| a.start_time >= since && a.start_time < r.event.end() && a.min_size == Some(with))
+                .filter(|a| a.start_time >= since && a.start_time < until && a.min_size == Some(with))
                 .map(|a| a.start_time)
                 .min()
                 .filter(|t| !lowers && *t > since);
+            let unchanged = if lowers { with >= without } else { with <= without };
+            if unchanged {
+                // Its load fits the floors planned without it (or a lower one is held up by a
+                // neighbour's): no "rise" or "from" to speak of.
+                d.what.push_str(&format!(
+                    "; the floors during it stay as without it{} ({with} instances at {})",
+                    if applied_count > 1 { " and with the other events" } else { "" },
+                    if lowers { "the lowest" } else { "the highest" }
+                ));
+                if !lowers {
+                    d.why = d.why.replacen(RISES, "its load needs no more than the floors planned without it", 1);
+                }
+                notes.push(d);
+                continue;
+            }
+            if r.event.start() <= now {
+                d.why = d.why.replacen(
+                    RISES,
+                    "it is under way: the floors rise from now and come back down after its end",
+                    1,
+                );
+            }
             d.what.push_str(&format!(
                 "; floors {} {with} instances from {}{} (without it: {without}{})",
                 if lowers { "down to" } else { "up to" },
@@ -419,7 +445,7 @@ fn hold_through_events(plan: &mut GroupPlan, reports: &[EventReport], s: &PlanSe
 }
 
 /// The first instant in `[from, to)` at which `a` holds a higher floor than `b` (a lower one, with
-/// `lower`): at one of their actions' times. (A merge elsewhere can leave `a` a little lower
+/// `lower`): at one of `a`'s actions' times. (A merge elsewhere can leave `a` a little lower
 /// before an event that raises it: not where the event's floors begin.)
 fn first_difference(
     a: &GroupPlan,
@@ -428,16 +454,11 @@ fn first_difference(
     to: DateTime<Utc>,
     lower: bool,
 ) -> Option<DateTime<Utc>> {
-    let mut times: Vec<DateTime<Utc>> = a
-        .scheduled_actions
+    // At `a`'s own actions: a merge in `b` alone (where `a` holds a floor it had) is no move of `a`'s.
+    a.scheduled_actions
         .iter()
-        .chain(&b.scheduled_actions)
         .map(|x| x.start_time)
         .filter(|t| *t >= from && *t < to)
-        .collect();
-    times.sort();
-    times
-        .into_iter()
         .find(|t| if lower { floor_at(a, *t) < floor_at(b, *t) } else { floor_at(a, *t) > floor_at(b, *t) })
 }
 
@@ -447,18 +468,20 @@ fn floor_at(plan: &GroupPlan, t: DateTime<Utc>) -> u32 {
     a.iter().rfind(|x| x.start_time <= t).or(a.first()).and_then(|x| x.min_size).unwrap_or(plan.bounds.min())
 }
 
-/// The highest floor in force at any time in `[from, to)`.
-pub fn peak_floor_in(plan: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
-    let inside =
-        plan.scheduled_actions.iter().filter(|a| a.start_time > from && a.start_time < to).filter_map(|a| a.min_size);
-    inside.fold(floor_at(plan, from), u32::max)
+/// The floor that serves load at `t`: raised at least `lead` before (instances take that long to
+/// serve) and not yet lowered.
+fn serving_at(plan: &GroupPlan, t: DateTime<Utc>, lead: Duration) -> u32 {
+    floor_at(plan, t - lead).min(floor_at(plan, t))
 }
 
-/// The lowest floor in force at any time in `[from, to)`.
-pub fn low_floor_in(plan: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
-    let inside =
-        plan.scheduled_actions.iter().filter(|a| a.start_time > from && a.start_time < to).filter_map(|a| a.min_size);
-    inside.fold(floor_at(plan, from), u32::min)
+/// The highest floor that serves load in `[from, to)` ([`serving_at`]; the lowest with `lowest`):
+/// what an event's own window holds, not the floor raised the lead time before its end for the
+/// load after it, nor the one in force before a drop at its start.
+fn served_in(plan: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>, lead: Duration, lowest: bool) -> u32 {
+    let changes = plan.scheduled_actions.iter().flat_map(|a| [a.start_time, a.start_time + lead]);
+    let at = std::iter::once(from).chain(changes.filter(|t| *t > from && *t < to));
+    let floors = at.map(|t| serving_at(plan, t, lead));
+    if lowest { floors.min() } else { floors.max() }.unwrap_or_else(|| floor_at(plan, from))
 }
 
 /// The highest floor of the plan (its minimum size when it has no action).
@@ -678,6 +701,31 @@ mod tests {
     }
 
     #[test]
+    fn an_events_decision_names_the_floors_that_serve_its_load() {
+        // A launch (×3) and an outage (×0.1) over the same two hours: 300 of load, 3 instances,
+        // and back to 10 the lead time before their end, for the load after them. The launch's
+        // floors are 3 against the outage's alone 1, not the 10 that follow them.
+        let (f, s) = flat_and_settings();
+        let (launch, outage) = (
+            ev("launch", 120, 240, EventEffect::Multiplier { factor: 3.0 }),
+            ev("outage", 120, 240, EventEffect::Multiplier { factor: 0.1 }),
+        );
+        let p = plan_with_events("g", "prod", Some(&f), &[launch, outage], None, &s, t0());
+        let what = |name: &str| p.decisions.iter().find(|d| d.what.contains(name)).unwrap().what.clone();
+        assert!(what("launch").contains("floors up to 3 instances from 2026-11-23 02:00 UTC"), "{}", what("launch"));
+        assert!(what("outage").contains("floors down to 3 instances from 2026-11-23 02:00 UTC"), "{}", what("outage"));
+        // An event whose load the floors already hold says so, not that they rise.
+        let small = ev("small", 120, 240, EventEffect::Multiplier { factor: 1.0 });
+        let p = plan_with_events("g", "prod", Some(&f), &[small], None, &s, t0());
+        assert!(
+            p.decisions[0].what.contains("the floors during it stay as without it (10 instances"),
+            "{:?}",
+            p.decisions
+        );
+        assert!(!p.decisions[0].why.contains("rise"), "{:?}", p.decisions[0]);
+    }
+
+    #[test]
     fn the_plan_ramps_up_lead_time_ahead_and_comes_down_after() {
         let (f, s) = flat_and_settings();
         let e = ev("Black Friday", 120, 240, EventEffect::Multiplier { factor: 3.0 });
@@ -727,8 +775,10 @@ mod tests {
             what("sale")
         );
         assert!(what("launch").contains("(without it: 30, with the other events)"), "{}", what("launch"));
-        // An event right after another is measured against the plan with that one: the floors
-        // raised ahead of it (its lead time) or held after the other are the other's.
+        // An event right after another is measured against the plan with that one, by the floors
+        // that serve its own window: the other's come down at its end, and this one holds 15
+        // where the plan with the other alone goes back to 10 (not the other's 30, in force
+        // while this one's instances are raised ahead of it).
         let (a, b) = (
             ev("first", 120, 180, EventEffect::Multiplier { factor: 3.0 }),
             ev("next", 180, 210, EventEffect::Multiplier { factor: 1.5 }),
@@ -736,8 +786,9 @@ mod tests {
         let p = plan_with_events("g", "prod", Some(&f), &[a, b], None, &s, t0());
         let what = |name: &str| p.decisions.iter().find(|d| d.what.contains(name)).unwrap().what.clone();
         assert!(
-            what("next").contains("floors up to 30 instances")
-                && what("next").contains("(without it: 30, with the other events)"),
+            what("next").contains(
+                "floors up to 15 instances from 2026-11-23 03:00 UTC (without it: 10, with the other events)"
+            ),
             "{}",
             what("next")
         );
