@@ -217,6 +217,10 @@ struct ShowArgs {
     /// configured [forecast] levels the stored forecast holds]
     #[arg(long, value_delimiter = ',', allow_negative_numbers = true, value_parser = level_number)]
     levels: Vec<f64>,
+    /// With --group: the forecast as the plan uses it, shaped by the group's stored events within it
+    /// (without: the model's forecast, and a note naming those events)
+    #[arg(long, requires = "group")]
+    events: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,

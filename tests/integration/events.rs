@@ -93,6 +93,19 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
         "2",
     ]));
 
+    // `forecast show --events` is the forecast the plan uses: tripled from 03:00 to 05:00, the
+    // rest as the model's.
+    let mean_at = |extra: &[&str], at: &str| -> f64 {
+        let csv =
+            ok(&mut demo(&out, &[&["forecast", "show", "--group", "web-prod", "--format", "csv"], extra].concat()));
+        let row = csv.lines().find(|l| l.starts_with(at)).unwrap_or_else(|| panic!("no {at} in {csv}"));
+        row.split(',').nth(1).unwrap().parse().unwrap()
+    };
+    for (at, factor) in [("2026-11-24T04:00:00Z", 3.0), ("2026-11-24T06:00:00Z", 1.0)] {
+        let (model, shaped) = (mean_at(&[], at), mean_at(&["--events"], at));
+        assert!((shaped - factor * model).abs() < 1e-6 * model, "{at}: {shaped} against {model} × {factor}");
+    }
+
     let list = ok(&mut demo(&out, &["event", "list", "--group", "web-prod"]));
     for want in ["Black Friday", "planned", "old sale", "past: ignored", "Cyber Monday", "beyond the horizon"] {
         assert!(list.contains(want), "{want} missing:\n{list}");

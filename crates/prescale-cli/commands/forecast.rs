@@ -689,25 +689,46 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     if let Some(why) = super::plan::unusable(&forecast, ctx.now) {
         warn!("{id}: {why}");
     }
-    // The stored forecast is the model's; the plan shapes it by the group's events first.
+    // The stored forecast is the model's; the plan shapes it by the group's events first, and
+    // --events shows it so.
+    let mut forecast = forecast;
     if id == Config::load_id(g) {
         let end = forecast.ts(forecast.len());
-        let shaping: Vec<String> = EventStore::new(&ctx.store_dir)
+        let shaping: Vec<Event> = EventStore::new(&ctx.store_dir)
             .load()
             .unwrap_or_default()
-            .iter()
-            .filter(|e| e.group() == name && e.end() > forecast.start && e.start() < end)
-            .map(Event::label)
+            .into_iter()
+            .filter(|e| e.group() == name && e.end() > forecast.start && e.start() < end && e.beyond_limits().is_none())
             .collect();
-        if !shaping.is_empty() {
+        let labels = shaping.iter().map(Event::label).collect::<Vec<_>>().join(", ");
+        if shaping.is_empty() {
+            if args.events {
+                say!("note: no stored event of {name} falls within this forecast: it is the model's as it stands");
+            }
+        } else if args.events {
+            let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
+            let (shaped, reports) = prescale_plan::shape(&forecast, &shaping, history.as_ref(), ctx.now);
+            forecast = shaped;
+            let applied = reports.iter().filter(|r| matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }));
             say!(
-                "note: this is the model's forecast; the plan shapes it by the group's events within it first ({}): \
-                 `prescale plan --what-if --group {name}` shows their effect",
-                shaping.join(", ")
+                "note: shaped by the group's events as the plan shapes it ({} of {}: {labels}); without --events, the \
+                 model's forecast",
+                applied.count(),
+                reports.len()
+            );
+            for r in reports.iter().filter(|r| !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. })) {
+                let d = r.decision();
+                say!("note: {}: {}", d.what, d.why);
+            }
+        } else {
+            say!(
+                "note: this is the model's forecast; the plan shapes it by the group's events within it first \
+                 ({labels}): `--events` shows it so, `prescale plan --what-if --group {name}` their effect on the floors"
             );
         }
+    } else if args.events {
+        bail!("--events shapes the group's load metric ({}), which its events scale; {} has none", g.load_metric, id);
     }
-    let mut forecast = forecast;
     if let Some(text) = &args.horizon {
         let step = forecast.step_secs.max(1);
         let steps = usize::try_from((parse_horizon(text)?.num_seconds() + step - 1) / step).unwrap_or(usize::MAX);

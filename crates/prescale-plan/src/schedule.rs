@@ -663,7 +663,8 @@ pub fn plan_group(
             );
         }
     }
-    let peak_i = f.point.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+    // The first step at the peak (a flat event window peaks where it begins).
+    let peak_i = f.point.iter().enumerate().rev().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
     let q = f.quantile(s.quantile);
     decide(
         {
@@ -1034,6 +1035,8 @@ mod tests {
         assert_eq!(plan.required, vec![11; 12]);
         // The decision names the headroom, without which 700 / 70 reads as 10 instances.
         assert!(plan.decisions.iter().any(|d| d.why.contains("at 70 % of 100 per instance, plus 10 % headroom")));
+        // A flat forecast peaks where it begins, not at its last step.
+        assert_eq!(plan.forecast.as_ref().map(|f| f.peak_at), Some(f.start));
     }
 
     #[test]
