@@ -583,14 +583,26 @@ pub fn summary(
             None => ("no forecast".into(), "-".into(), "-".into()),
         };
         // Events shaped the forecast the plan used (its peak over the plan's horizon is not the
-        // fit's): the plan's peak is shown (the fit's intervals belong to the forecast before them).
+        // fit's): the plan's peak is shown, with the fit's intervals at that step moved as the
+        // events move them (the same ratio to the point where it is positive, else the same
+        // distance).
         let fit_peak = |f: &Fit, from| {
             let fc = &f.forecast;
             (0..fc.len()).filter(|&i| fc.ts(i) >= from).map(|i| fc.point[i]).fold(f64::NEG_INFINITY, f64::max)
         };
         let (peak, i80, i95) = match (fit, &g.forecast) {
             (Some(f), Some(s)) if (s.peak_point - fit_peak(f, s.from)).abs() > 1e-9 * s.peak_point.abs().max(1.0) => {
-                (format!("{} at {} (events)", num(s.peak_point), s.peak_at.format("%a %H:%M")), "-".into(), "-".into())
+                let fc = &f.forecast;
+                let (new, j) = (s.peak_point, (0..fc.len()).find(|&j| fc.ts(j) == s.peak_at));
+                let iv = |l: f64| {
+                    let (Some(j), Some(iv)) = (j, Level::new(l).ok().and_then(|l| fc.interval(l))) else {
+                        return "-".to_string();
+                    };
+                    let old = fc.point[j];
+                    let moved = |x: f64| if old > 0.0 { x * new / old } else { x + new - old };
+                    format!("{} – {}", num(moved(iv.lower[j]).min(new)), num(moved(iv.upper[j]).max(new)))
+                };
+                (format!("{} at {} (events)", num(new), s.peak_at.format("%a %H:%M")), iv(0.8), iv(0.95))
             }
             _ => (peak, i80, i95),
         };

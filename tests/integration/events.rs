@@ -349,7 +349,8 @@ fn bad_events_are_refused_with_a_reason() {
     let text =
         ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "surge"]).args(with(&["--multiplier", "40"])));
     assert!(
-        text.contains("instances even at full capacity") && text.contains("more than the 60 the group's MaxSize"),
+        text.contains("instances even at full capacity, with its 10 % headroom")
+            && text.contains("more than the 60 the group's MaxSize"),
         "{text}"
     );
     let text =
@@ -509,6 +510,13 @@ fn the_nightly_summary_shows_the_peak_the_events_shaped() {
     // The table's peak is the plan's (the details and plan.json), not the forecast before the event.
     let shown = format!("{} at", peak.round());
     assert!(after.contains("(events)") && after.replace(',', "").contains(&shown), "{shown}: {after}");
+    // Its intervals are the shaped forecast's at that step (they were `-`): the 80 % interval's
+    // top, the P90 there, between the peak and the plan's highest P90.
+    let p90 = web["forecast"]["peak_quantile"].as_f64().unwrap();
+    let rest = after.split("(events)").nth(1).unwrap();
+    let top80: f64 =
+        rest.split('–').nth(1).unwrap().split_whitespace().next().unwrap().replace(',', "").parse().unwrap();
+    assert!(top80 >= peak - 1.0 && top80 <= p90 + 1.0, "{top80} not within {peak}–{p90}: {after}");
     // The stored forecast is the model's: showing it says the plan shapes it by the event.
     let (code, _, err) = run(&mut demo(&out, &["forecast", "show", "--group", "web-prod"]));
     assert_eq!(code, 0, "{err}");

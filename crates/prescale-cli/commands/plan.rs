@@ -825,12 +825,14 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
             }
         };
         bail!(
-            "event {}: its load at the top, about {}, would need {} instances at capacity_per_instance = {}: no group \
-             holds that many, so every plan would leave {group} out\nhint: {hint}",
+            "event {}: its load at the top, about {}, would need {} instances at capacity_per_instance = {} and the \
+             {:.0} % target{}: no group holds that many, so every plan would leave {group} out\nhint: {hint}",
             e.label(),
             crate::output::num(load),
-            crate::output::num(at_target),
-            crate::output::num(s.capacity_per_instance)
+            crate::output::num(at_target.ceil()),
+            crate::output::num(s.capacity_per_instance),
+            s.target_utilization * 100.0,
+            with_headroom(s.headroom)
         );
     }
     let ceiling = s.ceiling();
@@ -841,16 +843,20 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
             prescale_plan::MaxBreach::Raise { .. } => "raise max_size or max_breach_buffer",
         };
         notes.push(format!(
-            "its peak load, about {}, needs {} instances even at full capacity ({} at the {:.0} % target), more \
-             than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale plan --what-if --group \
-             {group}` shows the floors)",
+            "its peak load, about {}, needs {full:.0} instances even at full capacity{} ({at_target:.0} at the {:.0} % \
+             target), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale plan \
+             --what-if --group {group}` shows the floors)",
             crate::output::num(load),
-            crate::output::num(full),
-            crate::output::num(at_target),
+            with_headroom(s.headroom),
             s.target_utilization * 100.0
         ));
     }
     Ok(notes)
+}
+
+/// ", with its 10 % headroom" where the environment adds one (instances are counted with it).
+fn with_headroom(headroom: f64) -> String {
+    if headroom > 0.0 { format!(", with its {:.0} % headroom", headroom * 100.0) } else { String::new() }
 }
 
 /// One group of `plan --what-if`: the plan with and without the events.
