@@ -16,7 +16,7 @@ pub use event::{Event, EventEffect};
 pub use forecast::{Forecast, Interval, Level, ModelScore};
 pub use plan::{
     CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, MetricAlarm, PLAN_FORMAT, PlanDecision, PolicyKind,
-    ReactivePolicy, ScheduledAction, StepAdjustment, step_alarm_names,
+    ReactivePolicy, ScheduledAction, Sizing, StepAdjustment, step_alarm_names,
 };
 pub use rng::SplitMix64;
 pub use series::{

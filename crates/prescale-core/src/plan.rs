@@ -251,6 +251,25 @@ pub struct ForecastSummary {
     pub peak_at: DateTime<Utc>,
     /// Peak of the planning quantile.
     pub peak_quantile: f64,
+    /// How the floors were sized from the forecast (absent in plans written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sizing: Option<Sizing>,
+}
+
+/// How a plan's floors were sized: a step's floor is the instances that serve its `quantile`
+/// (the summary's) at `quantile_utilization` of `capacity_per_instance`, and its point forecast
+/// at `point_utilization` where that is set, whichever is more, each times `1 + headroom`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sizing {
+    /// Load one instance serves at 100 %, in the metric's units per step.
+    pub capacity_per_instance: f64,
+    /// The share of an instance's capacity the quantile is sized at.
+    pub quantile_utilization: f64,
+    /// The share the point forecast is sized at (the target utilization), where it is sized too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub point_utilization: Option<f64>,
+    /// Added to every floor (0.1 = 10 % more instances' worth of load).
+    pub headroom: f64,
 }
 
 /// The plan for one Auto Scaling group.

@@ -311,6 +311,19 @@ fn ramp(levels: &mut [u32], up: u32) -> usize {
 
 /// Instances needed per step for the forecast quantile (unclamped); see
 /// [`PlanSettings::quantile_utilization`].
+impl PlanSettings {
+    /// How [`required`] sizes the floors, for the plan's summary.
+    pub fn sizing(&self) -> prescale_core::Sizing {
+        let raised = self.quantile_utilization.filter(|u| *u > self.target_utilization).map(|u| u.min(1.0));
+        prescale_core::Sizing {
+            capacity_per_instance: self.capacity_per_instance,
+            quantile_utilization: raised.unwrap_or(self.target_utilization),
+            point_utilization: raised.filter(|_| self.point_at_target).map(|_| self.target_utilization),
+            headroom: self.headroom.max(0.0),
+        }
+    }
+}
+
 pub(crate) fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
     let need = |load: f64, utilization: f64| {
         let n = s.instances(load, utilization);
@@ -722,6 +735,7 @@ pub fn plan_group(
             peak_point: f.point.get(peak_i).copied().unwrap_or(0.0),
             peak_at: f.ts(peak_i),
             peak_quantile: q.iter().copied().fold(0.0, f64::max),
+            sizing: Some(s.sizing()),
         }),
         required: clamped,
         scheduled_actions: actions,
@@ -1037,6 +1051,14 @@ mod tests {
         assert!(plan.decisions.iter().any(|d| d.why.contains("at 70 % of 100 per instance, plus 10 % headroom")));
         // A flat forecast peaks where it begins, not at its last step.
         assert_eq!(plan.forecast.as_ref().map(|f| f.peak_at), Some(f.start));
+        // The summary carries the sizing, so 11 can be checked from the plan alone.
+        let sizing = prescale_core::Sizing {
+            capacity_per_instance: 100.0,
+            quantile_utilization: 0.7,
+            point_utilization: None,
+            headroom: 0.1,
+        };
+        assert_eq!(plan.forecast.as_ref().and_then(|f| f.sizing.clone()), Some(sizing));
     }
 
     #[test]
