@@ -90,13 +90,17 @@ fn store_failed(c: &Config, id: &MetricId, e: prescale_store::StoreError) {
 fn zone_changed(id: &MetricId, change: &prescale_store::ZoneChange, path: &std::path::Path) {
     use prescale_store::ZoneChange;
     match change {
-        ZoneChange::Moved { from, to, moved, dropped, matched } => warn!(
-            "{id}: its stored slots had been read from stamps in {from}, and the file's are now read in {to}: {matched} \
-             of the file's rows match the stored values on {to}'s clock, so the {moved} stored slots moved there{}",
-            if *dropped > 0 {
+        ZoneChange::Moved { from, to, moved, unverified } => warn!(
+            "{id}: its stored slots had been read from stamps in {from}, and the file's are now read in {to}: {} the \
+             file's rows match on {to}'s clock moved there{}",
+            output::counted(*moved, "stored slot"),
+            if *unverified > 0 {
                 format!(
-                    " ({} dropped: a time {to}'s clocks skip, or a slot another one moved to)",
-                    output::counted(*dropped, "slot")
+                    "; {} the file does not cover stay where they are: if they came from stamps without an offset \
+                     too, they are on {from}'s clock\nhint: move {} aside and ingest files that cover its history \
+                     again",
+                    output::counted(*unverified, "stored slot"),
+                    path.display()
                 )
             } else {
                 String::new()

@@ -69,8 +69,9 @@ impl<'a> From<&'a String> for Provenance<'a> {
 /// or on the new zone's clock (they did not, and the stored slots move there).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ZoneChange {
-    /// The stored slots moved to the new zone's clock: each one's wall-clock time in the old zone
-    /// read in the new one, as the file's stamps now are.
+    /// The stored slots the file's rows match on the new zone's clock (and not where they are)
+    /// moved there: each one's wall-clock time in the old zone read in the new one, as the file's
+    /// stamps now are. Slots the file gives no evidence about stay where they are.
     Moved {
         /// The zone the stored slots had been read in.
         from: String,
@@ -78,11 +79,9 @@ pub enum ZoneChange {
         to: String,
         /// Stored slots moved.
         moved: usize,
-        /// Stored slots dropped: at a time the new zone's clocks skip, or on a slot another one
-        /// moved to.
-        dropped: usize,
-        /// Slots of the file whose value matched a stored one on the new zone's clock.
-        matched: usize,
+        /// Stored slots the file's rows do not cover on either clock, left where they are: on
+        /// the old clock if they came from stamps without an offset too.
+        unverified: usize,
     },
     /// Kept where they are: the file's rows match them there.
     Kept {
@@ -103,63 +102,65 @@ pub enum ZoneChange {
 /// The zone a file source's stamps without an offset were read in, in the stored metadata.
 const FILE_TIME_ZONE_KEY: &str = "prescale.file_time_zone";
 
-/// `slots` (ms since epoch) as stamps read in `was` read in `now`: each slot's wall-clock time in
-/// `was` read in `now` (the first pass of an hour `now`'s clocks repeat), on the slot of the
-/// `step_secs` grid it falls in. Also how many were dropped: at a time `now`'s clocks skip, or on
-/// a slot another one moved to first.
-fn restamp(
-    slots: &BTreeMap<i64, f64>,
+/// Where the stored slot `k` (ms since epoch) lands when the wall-clock time it was read as in
+/// `was` is read in `now` (the first pass of an hour `now`'s clocks repeat): on the slot the new
+/// samples' `binning` puts such a stamp in, as theirs are. `None` at a time `now`'s clocks skip.
+fn restamped(
+    k: i64,
     was: chrono_tz::Tz,
     now: chrono_tz::Tz,
-    step_secs: i64,
-) -> (BTreeMap<i64, f64>, usize) {
-    let step_ms = step_secs * 1000;
-    let mut out = BTreeMap::new();
-    let mut dropped = 0;
-    for (&k, &v) in slots {
-        let moved = Utc
-            .timestamp_millis_opt(k)
-            .single()
-            .and_then(|t| now.from_local_datetime(&t.with_timezone(&was).naive_local()).earliest())
-            .map(|t| t.timestamp_millis().div_euclid(step_ms) * step_ms);
-        match moved.map(|ms| out.entry(ms)) {
-            Some(std::collections::btree_map::Entry::Vacant(e)) => {
-                e.insert(v);
-            }
-            _ => dropped += 1,
-        }
-    }
-    (out, dropped)
+    step_ms: i64,
+    binning: prescale_core::Binning,
+) -> Option<i64> {
+    Utc.timestamp_millis_opt(k)
+        .single()
+        .and_then(|t| now.from_local_datetime(&t.with_timezone(&was).naive_local()).earliest())
+        .map(|t| binning.slot(t.timestamp_millis(), step_ms) * step_ms)
 }
 
 /// The stored `slots` (ms since epoch) of a file source's series, when its stamps without an
 /// offset are read in `now` and were read in another zone (the one `meta` records, or UTC for a
-/// series stored before it was recorded): moved to `now`'s clock where the new samples' measured
-/// slots (`fresh`, ms and value) match the stored values better there than where they are, else
-/// kept. What happened, if the zones differ (a kept series stored before the zone was recorded,
-/// which the samples match where it is or nowhere, is said nothing about).
+/// series stored before it was recorded). Each stored slot is judged by the new samples'
+/// measured slots (`fresh`, ms and value): it matches where it is, or on `now`'s clock, or
+/// neither (the file does not cover it). Where more match on `now`'s clock than in place, those
+/// slots move there; the others stay (a history whose older part came from instants is not
+/// shifted with the newer part read on the wrong clock). What happened, if the zones differ (a
+/// series stored before the zone was recorded is said nothing about unless it moves).
 fn reread_in_zone(
     slots: &mut BTreeMap<i64, f64>,
     meta: &HashMap<String, String>,
     now: Option<chrono_tz::Tz>,
     fresh: impl Fn() -> Vec<(i64, f64)>,
     step_secs: i64,
+    binning: prescale_core::Binning,
 ) -> Option<ZoneChange> {
     let recorded = meta.get(FILE_TIME_ZONE_KEY).and_then(|z| z.parse::<chrono_tz::Tz>().ok());
     let from_files = meta.get("prescale.source").is_some_and(|s| s.starts_with("csv") || s.starts_with("parquet"));
     let was = recorded.or(from_files.then_some(chrono_tz::UTC))?;
     let now = now.filter(|now| *now != was)?;
-    let fresh = fresh();
-    let matching = |m: &BTreeMap<i64, f64>| {
-        fresh.iter().filter(|(k, v)| m.get(k).is_some_and(|o| (o - v).abs() <= 1e-9 * v.abs().max(1.0))).count()
-    };
-    let (moved, dropped) = restamp(slots, was, now, step_secs);
-    let (here, there) = (matching(slots), matching(&moved));
+    let fresh: HashMap<i64, f64> = fresh().into_iter().collect();
+    let same = |k: i64, v: f64| fresh.get(&k).is_some_and(|o| (o - v).abs() <= 1e-9 * v.abs().max(1.0));
+    let step_ms = step_secs * 1000;
+    let (mut here, mut unverified, mut moving) = (0, 0, Vec::new());
+    for (&k, &v) in slots.iter() {
+        let to = restamped(k, was, now, step_ms, binning);
+        if same(k, v) {
+            here += 1;
+        } else if let Some(to) = to.filter(|to| same(*to, v)) {
+            moving.push((k, to, v));
+        } else if !fresh.contains_key(&k) && to.is_none_or(|to| !fresh.contains_key(&to)) {
+            unverified += 1;
+        }
+    }
     let (from, to) = (was.name().to_string(), now.name().to_string());
-    if there > here {
-        let change = ZoneChange::Moved { from, to, moved: moved.len(), dropped, matched: there };
-        *slots = moved;
-        Some(change)
+    if moving.len() > here {
+        for (k, _, _) in &moving {
+            slots.remove(k);
+        }
+        for (_, to, v) in &moving {
+            slots.insert(*to, *v);
+        }
+        Some(ZoneChange::Moved { from, to, moved: moving.len(), unverified })
     } else if recorded.is_none() {
         None
     } else if here > 0 {
@@ -402,7 +403,7 @@ impl MetricStore {
                     .filter(|(k, v)| v.is_finite() && new_observed.contains(k) && !partial.contains(k))
                     .collect::<Vec<_>>()
             };
-            zone_change = reread_in_zone(&mut slots, &meta, source.file_time_zone, fresh, step_secs);
+            zone_change = reread_in_zone(&mut slots, &meta, source.file_time_zone, fresh, step_secs, binning);
         }
         let mut replaced = 0;
         for (ts, v) in new_series.iter() {
@@ -429,8 +430,14 @@ impl MetricStore {
             ("prescale.grid_policy".to_string(), policy.describe()),
             ("prescale.source".to_string(), source.source.to_string()),
         ]);
-        if let Some(zone) = source.file_time_zone {
-            meta.insert(FILE_TIME_ZONE_KEY.to_string(), zone.name().to_string());
+        // The zone the stored slots are on: the file's now, but where nothing told whether they
+        // moved, the old one stays recorded, so that a later file that covers them decides.
+        let zone = match &zone_change {
+            Some(ZoneChange::Unknown { from, .. }) => Some(from.clone()),
+            _ => source.file_time_zone.map(|z| z.name().to_string()),
+        };
+        if let Some(zone) = zone {
+            meta.insert(FILE_TIME_ZONE_KEY.to_string(), zone);
         }
         write_series(&path, &series, &observed, meta)?;
         Ok(IngestSummary { id: id.clone(), before, after: series.len(), replaced, grid, path, zone_change })
@@ -591,7 +598,7 @@ mod tests {
         store.ingest(&id, &day, 300, &p, mean, from(utc)).unwrap();
         let s = store.ingest(&id, &hour_early(&day), 300, &p, mean, from(berlin)).unwrap();
         assert!(
-            matches!(s.zone_change, Some(ZoneChange::Moved { moved: 288, dropped: 0, matched: 288, .. })),
+            matches!(s.zone_change, Some(ZoneChange::Moved { moved: 288, unverified: 0, .. })),
             "{:?}",
             s.zone_change
         );
@@ -608,6 +615,9 @@ mod tests {
         let s = store.ingest(&id, &later, 300, &p, mean, from(berlin)).unwrap();
         assert!(matches!(s.zone_change, Some(ZoneChange::Unknown { .. })), "{:?}", s.zone_change);
         assert_eq!(store.read(&id).unwrap().start(), t(-60));
+        // The old zone stays recorded where nothing told: the next file is judged again.
+        let s = store.ingest(&id, &later, 300, &p, mean, from(berlin)).unwrap();
+        assert!(matches!(s.zone_change, Some(ZoneChange::Kept { .. })), "{:?}", s.zone_change);
         // A source of instants (CloudWatch) records no zone and moves nothing.
         assert_eq!(store.ingest(&id, &later, 300, &p, mean, "cloudwatch").unwrap().zone_change, None);
         // A file's series stored before the zone was recorded counts as read in UTC: moved on the
@@ -619,6 +629,37 @@ mod tests {
             assert_eq!(matches!(s.zone_change, Some(ZoneChange::Moved { .. })), want_moved, "{metric}");
             assert!(want_moved || s.zone_change.is_none(), "{:?}", s.zone_change);
         }
+    }
+
+    #[test]
+    fn only_the_slots_a_file_shows_on_the_new_clock_move() {
+        // Two days stored as UTC: the first from stamps with their offset (right), the second from
+        // Berlin's wall clock read as UTC (an hour late). The file, now read in Berlin,
+        // holds the second day only: that day moves, the first stays where it is.
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let (id, p, mean) = (MetricId::new("web", "requests"), GridPolicy::default(), prescale_core::Aggregate::Mean);
+        let from = |zone| Provenance { source: "csv (1 files)", file_time_zone: Some(zone) };
+        let (first, second) = (samples(0..288, 0.0), samples(288..576, 0.5));
+        let misread: Vec<RawSample> =
+            second.iter().map(|s| RawSample::new(s.ts + Duration::hours(1), s.value)).collect();
+        store.ingest(&id, &[first.clone(), misread].concat(), 300, &p, mean, from(chrono_tz::UTC)).unwrap();
+        let s = store.ingest(&id, &second, 300, &p, mean, from(chrono_tz::Europe::Berlin)).unwrap();
+        assert!(matches!(s.zone_change, Some(ZoneChange::Moved { moved: 288, .. })), "{:?}", s.zone_change);
+        let stored = store.read(&id).unwrap();
+        let want: Vec<f64> = first.iter().chain(&second).map(|s| s.value).collect();
+        assert_eq!((stored.start(), stored.values()), (t(0), want.as_slice()), "the first day where it was");
+
+        // A zone half an hour off the hour, hourly data: the moved slots land where the file's
+        // stamps snap to, so they match there (St John's is 3 h 30 min behind UTC).
+        let id = MetricId::new("web", "hourly");
+        let hourly: Vec<RawSample> = (0..48).map(|i| RawSample::new(t(60 * i), 100.0 + i as f64)).collect();
+        store.ingest(&id, &hourly, 3600, &p, mean, from(chrono_tz::UTC)).unwrap();
+        let read_right: Vec<RawSample> =
+            hourly.iter().map(|s| RawSample::new(s.ts + Duration::minutes(210), s.value)).collect();
+        let s = store.ingest(&id, &read_right, 3600, &p, mean, from(chrono_tz::America::St_Johns)).unwrap();
+        assert!(matches!(s.zone_change, Some(ZoneChange::Moved { moved: 48, .. })), "{:?}", s.zone_change);
+        assert_eq!((store.read(&id).unwrap().len(), s.replaced), (48, 0), "{s:?}");
     }
 
     #[test]
