@@ -571,7 +571,8 @@ pub fn summary(
         let (peak, i80, i95) = match fit {
             Some(f) => {
                 let fc = &f.forecast;
-                let i = fc.point.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+                // The first step at the peak, as the plan's summary has it.
+                let i = fc.point.iter().enumerate().rev().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
                 let iv = |l: f64| {
                     Level::new(l)
                         .ok()
@@ -594,8 +595,10 @@ pub fn summary(
             (Some(f), Some(s)) if (s.peak_point - fit_peak(f, s.from)).abs() > 1e-9 * s.peak_point.abs().max(1.0) => {
                 let fc = &f.forecast;
                 let (new, j) = (s.peak_point, (0..fc.len()).find(|&j| fc.ts(j) == s.peak_at));
+                // A plan of the events alone (the fit was not trusted) has no intervals of the fit's.
+                let own = s.model != "events-only";
                 let iv = |l: f64| {
-                    let (Some(j), Some(iv)) = (j, Level::new(l).ok().and_then(|l| fc.interval(l))) else {
+                    let (Some(j), Some(iv), true) = (j, Level::new(l).ok().and_then(|l| fc.interval(l)), own) else {
                         return "-".to_string();
                     };
                     let old = fc.point[j];

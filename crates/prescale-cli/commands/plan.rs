@@ -249,7 +249,8 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     // them) is read, listed and removable, but not planned with.
     events.retain(|e| {
         let Some(why) = e.beyond_limits() else { return true };
-        if f.groups.is_empty() || f.groups.iter().any(|g| g == e.group()) {
+        // Said while it matters: a past one changes no plan either way.
+        if e.end() > ctx.now && (f.groups.is_empty() || f.groups.iter().any(|g| g == e.group())) {
             warn!(
                 "event {} of {} not planned: {why}\nhint: `prescale event remove --group {} --name {}` takes it out; \
                  add it again within the limits",
@@ -652,9 +653,13 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
     } else if e.start() >= horizon_end {
         "beyond the horizon: not yet planned"
     } else if matches!(e.effect(), EventEffect::Multiplier { .. })
-        && ForecastTable::new(&ctx.store_dir).read(&Config::load_id(g)).is_err()
+        && ForecastTable::new(&ctx.store_dir)
+            .read(&Config::load_id(g))
+            .map_or(true, |(f, _)| unusable(&f, ctx.now).is_some())
     {
-        "not planned: a multiplier scales the forecast, and the group has none yet (`prescale forecast fit`)"
+        // Whether the plan trusts the forecast it has (its backtests, its data's age) only the
+        // plan can tell, and says.
+        "not planned: a multiplier scales the forecast, and the group has none in force (`prescale forecast fit`)"
     } else if e.end() > horizon_end {
         "partly planned: its hours within the horizon, a later run plans the rest"
     } else {

@@ -110,6 +110,18 @@ impl Event {
         end: DateTime<Utc>,
         effect: EventEffect,
     ) -> Result<Self, CoreError> {
+        let name: String = name.into();
+        // A naming rule for new events only: one stored before it is still planned.
+        if looks_like_id(&name) {
+            return Err(CoreError::BadEvent {
+                name: name.trim().to_string(),
+                reason: format!(
+                    "{:?} has the form of an event id (`ev-` and 8 hex digits), which `event remove` also takes: \
+                     give the event a name people read",
+                    name.trim()
+                ),
+            });
+        }
         Self::checked(group, name, start, end, effect, true)
     }
 
@@ -143,12 +155,6 @@ impl Event {
             return bad(format!(
                 "the name has {} characters, more than {MAX_NAME_CHARS}: give a short name",
                 name.chars().count()
-            ));
-        }
-        if limits && looks_like_id(&name) {
-            return bad(format!(
-                "{name:?} has the form of an event id (`ev-` and 8 hex digits), which `event remove` also takes: give \
-                 the event a name people read"
             ));
         }
         if group.trim().is_empty() {
@@ -218,7 +224,7 @@ impl Event {
     /// event stored before them, or edited into the file by hand, is read (to be listed and
     /// removed) but not planned with.
     pub fn beyond_limits(&self) -> Option<String> {
-        match Self::new(&self.group, &self.name, self.start, self.end, self.effect.clone()) {
+        match Self::checked(&self.group, &self.name, self.start, self.end, self.effect.clone(), true) {
             Err(CoreError::BadEvent { reason, .. }) => Some(reason),
             _ => None,
         }
@@ -292,6 +298,14 @@ mod tests {
         // An event stored before the multiplier's limit still loads (and so can be removed).
         let old = json.replace("\"factor\":3.0", "\"factor\":5000.0");
         assert!(serde_json::from_str::<Event>(&old).is_ok());
+        // ... but is beyond the limits a plan holds events to; a name of an id's form is a rule
+        // for new events only, and one stored before it stays within them.
+        assert!(serde_json::from_str::<Event>(&old).unwrap().beyond_limits().unwrap().contains("to 1000"));
+        assert!(
+            err(Event::new("web", "ev-20261127", t(6), t(7), EventEffect::Peak { peak: 5.0 })).contains("an event id")
+        );
+        let id_like = json.replace("\"Black Friday\"", "\"ev-20261127\"");
+        assert_eq!(serde_json::from_str::<Event>(&id_like).unwrap().beyond_limits(), None);
         let tabbed = json.replace("Black Friday", "Black\\tFriday");
         assert!(serde_json::from_str::<Event>(&tabbed).is_ok(), "a stored name with a tab still loads");
     }

@@ -345,54 +345,61 @@ pub fn plan_with_events(
                 .map(|a| a.start_time)
                 .min()
                 .filter(|t| !lowers && *t > since);
-            let unchanged = if lowers { with >= without } else { with <= without };
-            if unchanged {
-                // Its load fits the floors planned without it (or a lower one is held up by a
-                // neighbour's): no "rise" or "from" to speak of.
-                d.what.push_str(&format!(
-                    "; the floors during it stay as without it{} ({with} instances at {})",
-                    if applied_count > 1 { " and with the other events" } else { "" },
-                    if lowers { "the lowest" } else { "the highest" }
-                ));
-                if !lowers {
-                    d.why = d.why.replacen(RISES, "its load needs no more than the floors planned without it", 1);
-                }
-                notes.push(d);
-                continue;
-            }
-            if r.event.start() <= now {
-                d.why = d.why.replacen(
-                    RISES,
-                    "it is under way: the floors rise from now and come back down after its end",
-                    1,
-                );
-            }
-            d.what.push_str(&format!(
-                "; floors {} {with} instances from {}{} (without it: {without}{})",
-                if lowers { "down to" } else { "up to" },
-                since.format("%Y-%m-%d %H:%M UTC"),
-                at_peak.map_or(String::new(), |t| format!(", at {with} from {}", t.format("%Y-%m-%d %H:%M UTC"))),
-                if applied_count > 1 { ", with the other events" } else { "" }
-            ));
             // The event's need beyond what the group may hold: the floors cannot cover it.
-            if !lowers {
-                let need = needs
+            let need = if lowers {
+                0
+            } else {
+                needs
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| shaped.ts(*i) >= r.event.start() && shaped.ts(*i) < r.event.end())
                     .map(|(_, n)| *n)
                     .max()
-                    .unwrap_or(0);
-                if need > with {
-                    d.what.push_str(&format!(
-                        "; it needs {need} at its P{:.0}: {} short of what the group's MaxSize lets the floors hold",
-                        s.quantile * 100.0,
-                        need - with
-                    ));
-                    d.why.push_str(
-                        "; raise max_size (or set max_breach = \"raise\" with a buffer) to plan for all of it",
+                    .unwrap_or(0)
+            };
+            let unchanged = if lowers { with >= without } else { with <= without };
+            if unchanged {
+                // Its load fits the floors planned without it, or they are at the most the group
+                // may hold already (or a lower one is held up by a neighbour's): no "rise" or
+                // "from" to speak of.
+                d.what.push_str(&format!(
+                    "; the floors during it stay as without it{} ({with} instances at {})",
+                    if applied_count > 1 { " and with the other events" } else { "" },
+                    if lowers { "the lowest" } else { "the highest" }
+                ));
+                let instead = if need > with {
+                    "the floors are at what the group's MaxSize lets them hold already"
+                } else {
+                    "its load needs no more than the floors planned without it"
+                };
+                d.why = d.why.replacen(RISES, instead, 1);
+            } else {
+                if r.event.start() <= now {
+                    d.why = d.why.replacen(
+                        RISES,
+                        "it is under way: the floors rise from now and come back down after its end",
+                        1,
                     );
                 }
+                d.what.push_str(&format!(
+                    "; floors {} {with} instances from {}{} (without it: {without}{})",
+                    if lowers { "down to" } else { "up to" },
+                    since.format("%Y-%m-%d %H:%M UTC"),
+                    at_peak.map_or(String::new(), |t| format!(", at {with} from {}", t.format("%Y-%m-%d %H:%M UTC"))),
+                    if applied_count > 1 { ", with the other events" } else { "" }
+                ));
+            }
+            if need > with {
+                d.what.push_str(&format!(
+                    "; it needs {need} at its P{:.0}: {} short of what the group's MaxSize lets the floors hold",
+                    s.quantile * 100.0,
+                    need - with
+                ));
+                d.why.push_str("; raise max_size (or set max_breach = \"raise\" with a buffer) to plan for all of it");
+            }
+            if unchanged {
+                notes.push(d);
+                continue;
             }
             // Said only where now leaves less than the lead before the start.
             if !lowers
@@ -723,6 +730,16 @@ mod tests {
             p.decisions
         );
         assert!(!p.decisions[0].why.contains("rise"), "{:?}", p.decisions[0]);
+        // At MaxSize already without it: the floors stay, and the event is said to be short.
+        let capped = PlanSettings { bounds: CapacityBounds::new(1, 10).unwrap(), ..s };
+        let big = ev("big", 120, 240, EventEffect::Multiplier { factor: 3.0 });
+        let p = plan_with_events("g", "prod", Some(&f), &[big], None, &capped, t0());
+        let d = &p.decisions[0];
+        assert!(
+            d.what.contains("stay as without it (10 instances") && d.what.contains("needs 30 at its P50: 20 short"),
+            "{d:?}"
+        );
+        assert!(d.why.contains("at what the group's MaxSize lets them hold already"), "{d:?}");
     }
 
     #[test]
