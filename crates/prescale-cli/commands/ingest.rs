@@ -199,6 +199,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         })
         .collect();
     let mut done = Vec::new();
+    // Series whose stored slots moved to a new file_time_zone's clock in this run.
+    let mut moved = std::collections::HashSet::new();
     for (id, mut raw) in fetched {
         // A recorded file replayed at a --now inside it (the demo's files, a backfill) is the file
         // as it stood then: its later rows are not stored, as `forecast show --now` reads a file.
@@ -312,12 +314,15 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
                 .unwrap_or(chrono_tz::UTC)
         });
-        let provenance = prescale_store::Provenance { source: &what, file_time_zone };
+        let provenance = prescale_store::Provenance { source: &what, file_time_zone, whole: false };
         match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
                 if let Some(change) = &s.zone_change {
                     zone_changed(&id, change, &s.path);
+                    if matches!(change, prescale_store::ZoneChange::Moved { .. }) {
+                        moved.insert(id.clone());
+                    }
                 }
                 done.push(s);
             }
@@ -356,7 +361,11 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             continue;
         }
         let source = format!("derived: {} x {inst}", g.load_metric);
-        match store.ingest(&total, &raw, period, &c.ingest.grid, prescale_core::Aggregate::Mean, &source) {
+        // Inputs moved to another clock: the total is derived whole again, not merged into its
+        // slots on the old clock (the inputs hold every slot it was derived from).
+        let whole = [&g.load_metric, inst].iter().any(|m| moved.contains(&MetricId::new(&g.name, m.as_str())));
+        let provenance = prescale_store::Provenance { source: &source, file_time_zone: None, whole };
+        match store.ingest(&total, &raw, period, &c.ingest.grid, prescale_core::Aggregate::Mean, provenance) {
             Ok(s) => done.push(s),
             Err(e) => {
                 store_failed(c, &total, e);

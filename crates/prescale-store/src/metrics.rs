@@ -48,11 +48,14 @@ pub struct Provenance<'a> {
     /// For a file source, the zone its stamps without an offset are read in (UTC unless the
     /// metric's `file_time_zone` names one); `None` for a source whose stamps are instants.
     pub file_time_zone: Option<chrono_tz::Tz>,
+    /// The samples are the whole series (one derived again from inputs whose stored slots moved):
+    /// they replace what is stored rather than merge into it.
+    pub whole: bool,
 }
 
 impl<'a> From<&'a str> for Provenance<'a> {
     fn from(source: &'a str) -> Self {
-        Self { source, file_time_zone: None }
+        Self { source, file_time_zone: None, whole: false }
     }
 }
 
@@ -391,7 +394,7 @@ impl MetricStore {
                 });
             }
             before = old.len();
-            for ((ts, v), obs) in old.iter().zip(observed) {
+            for ((ts, v), obs) in old.iter().zip(observed).filter(|_| !source.whole) {
                 if obs && v.is_finite() {
                     slots.insert(ts.timestamp_millis(), v);
                 }
@@ -590,7 +593,7 @@ mod tests {
         let store = MetricStore::open(dir.path()).unwrap();
         let (id, p, mean) = (MetricId::new("web", "requests"), GridPolicy::default(), prescale_core::Aggregate::Mean);
         let (utc, berlin) = (Some(chrono_tz::UTC), Some(chrono_tz::Europe::Berlin));
-        let from = |zone| Provenance { source: "csv (1 files)", file_time_zone: zone };
+        let from = |zone| Provenance { source: "csv (1 files)", file_time_zone: zone, whole: false };
         let hour_early = |raw: &[RawSample]| -> Vec<RawSample> {
             raw.iter().map(|s| RawSample::new(s.ts - Duration::hours(1), s.value)).collect()
         };
@@ -639,7 +642,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = MetricStore::open(dir.path()).unwrap();
         let (id, p, mean) = (MetricId::new("web", "requests"), GridPolicy::default(), prescale_core::Aggregate::Mean);
-        let from = |zone| Provenance { source: "csv (1 files)", file_time_zone: Some(zone) };
+        let from = |zone| Provenance { source: "csv (1 files)", file_time_zone: Some(zone), whole: false };
         let (first, second) = (samples(0..288, 0.0), samples(288..576, 0.5));
         let misread: Vec<RawSample> =
             second.iter().map(|s| RawSample::new(s.ts + Duration::hours(1), s.value)).collect();
@@ -660,6 +663,15 @@ mod tests {
         let s = store.ingest(&id, &read_right, 3600, &p, mean, from(chrono_tz::America::St_Johns)).unwrap();
         assert!(matches!(s.zone_change, Some(ZoneChange::Moved { moved: 48, .. })), "{:?}", s.zone_change);
         assert_eq!((store.read(&id).unwrap().len(), s.replaced), (48, 0), "{s:?}");
+
+        // A series derived again whole (its inputs moved) replaces what is stored, on the old
+        // clock before them included.
+        let total = MetricId::new("web", "total");
+        store.ingest(&total, &samples(0..24, 0.0), 300, &p, mean, "derived").unwrap();
+        let again = Provenance { source: "derived", file_time_zone: None, whole: true };
+        let s = store.ingest(&total, &samples(12..36, 0.5), 300, &p, mean, again).unwrap();
+        let stored = store.read(&total).unwrap();
+        assert_eq!((s.before, stored.start(), stored.len(), stored.values()[0]), (24, t(60), 24, 12.5));
     }
 
     #[test]
