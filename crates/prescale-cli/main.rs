@@ -268,9 +268,10 @@ struct BacktestArgs {
     /// Forecast horizon from each origin, e.g. 48h
     #[arg(long, default_value = "48h", allow_hyphen_values = true)]
     horizon: String,
-    /// Training window before each origin, e.g. 14d
-    #[arg(long, default_value = "14d")]
-    train: String,
+    /// Training window before each origin, e.g. 14d [default: a group's [forecast] train_days, what
+    /// `forecast fit` fits on; 14d for --input]
+    #[arg(long)]
+    train: Option<String>,
     /// Interval levels scored, in percent
     #[arg(long, value_delimiter = ',', default_value = "80,95", allow_negative_numbers = true, value_parser = level_number)]
     levels: Vec<f64>,

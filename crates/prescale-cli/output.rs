@@ -708,11 +708,8 @@ pub fn backtest(
         let levels: Vec<f64> = rows[0].coverage.iter().map(|(l, _)| *l).collect();
         let mut header =
             vec!["model".to_string(), "fit at the last origin".into(), "MASE".into(), "sMAPE %".into(), "WAPE".into()];
-        for l in &levels {
-            header.push(format!("cov{:.0}", l * 100.0));
-        }
-        for l in &levels {
-            header.push(format!("width{:.0}", l * 100.0));
+        for kind in ["cov", "width"] {
+            header.extend(levels.iter().map(|l| format!("{kind}{}", level_label(*l))));
         }
         header.push("pinball".into());
         let h: Vec<&str> = header.iter().map(String::as_str).collect();
@@ -733,13 +730,13 @@ pub fn backtest(
         right(&mut t, 2);
         writeln!(
             out,
-            "{name}: {} origins · MASE = MAE / mean |y(t) − y(t − 1 day)| of each origin's training window · * = \
-             lowest\n{t}",
-            rows[0].origins
+            "{name}: {} · MASE = MAE / mean |y(t) − y(t − 1 day)| of each origin's training window, averaged over \
+             the origins · * = lowest MASE\n{t}",
+            counted(rows[0].origins, "origin")
         )?;
     }
     if let Some((_, rows)) = results.first() {
-        let levels: Vec<String> = rows[0].coverage.iter().map(|(l, _)| format!("{:.0}", l * 100.0)).collect();
+        let levels: Vec<String> = rows[0].coverage.iter().map(|(l, _)| level_label(*l)).collect();
         writeln!(
             out,
             "cov{L}: share of actuals inside the {L} % interval (calibrated: close to {L} %) · width{L}: its mean width \
@@ -753,6 +750,11 @@ pub fn backtest(
     Ok(())
 }
 
+/// A level (0.995) as its columns name it (`99.5`, `95`).
+fn level_label(l: f64) -> String {
+    Level::new(l).map_or_else(|_| l.to_string(), |l| l.label())
+}
+
 /// `prescale backtest --format csv`: one row per series and model, the table's columns (every
 /// level's coverage and width), the model fitted at the last origin in full; undefined scores NaN.
 fn backtest_csv(out: &mut impl Write, results: &[(String, Vec<prescale_forecast::evaluate::Scores>)]) -> Result<()> {
@@ -761,7 +763,7 @@ fn backtest_csv(out: &mut impl Write, results: &[(String, Vec<prescale_forecast:
     let mut header = ["series", "model", "fitted", "origins", "mase", "smape", "wape"].join(",");
     for kind in ["cov", "width"] {
         for l in &levels {
-            header.push_str(&format!(",{kind}{}", Level::new(*l).map_or_else(|_| l.to_string(), |l| l.label())));
+            header.push_str(&format!(",{kind}{}", level_label(*l)));
         }
     }
     writeln!(out, "{header},pinball")?;

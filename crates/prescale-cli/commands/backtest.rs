@@ -14,17 +14,19 @@ pub(crate) fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<M
 pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     use prescale_forecast::evaluate::{EvalSettings, evaluate_with};
     args.zone.for_input_only(args.input.is_some())?;
-    let settings = EvalSettings {
+    // A group's models are scored on the window `forecast fit` fits them on; a file's on 14 days.
+    let train = args.train.as_deref().map(parse_horizon).transpose().context("--train")?;
+    let mut settings = EvalSettings {
         origins: usize::from(args.origins),
         horizon: parse_horizon(&args.horizon)?,
-        train: parse_horizon(&args.train).context("--train")?,
+        train: train.unwrap_or(Duration::days(14)),
         levels: cli_levels(&args.levels)?,
     };
-    if settings.train < Duration::days(2) {
+    if let Some(text) = args.train.as_deref().filter(|_| settings.train < Duration::days(2)) {
         bail!(
-            "--train {} is under two days: every model needs two days of history before an origin\nhint: give --train \
-             2d or more (the default, 14d, is what the engine fits on)",
-            args.train
+            "--train {text} is under two days: every model needs two days of history before an origin\nhint: give \
+             --train 2d or more (the default is what the engine fits on: a group's [forecast] train_days, 14d for a \
+             file)"
         );
     }
     // Each series is backtested with the models built as `forecast fit` builds them: the
@@ -43,6 +45,9 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     } else {
         let ctx = context(g)?;
         configured = Some(ctx.config.forecast.model.clone());
+        if train.is_none() {
+            settings.train = Duration::days(ctx.config.forecast.train_days);
+        }
         let store = MetricStore::for_reading(&ctx.store_dir);
         let holidays = ctx.config.forecast.holiday_dates()?;
         for gc in selected(&ctx, &args.filter)? {
@@ -110,6 +115,17 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                 s.step_secs()
             );
         }
+        if settings.horizon.num_seconds() % s.step_secs() != 0 {
+            let steps = settings.horizon.num_seconds() / s.step_secs();
+            warn!(
+                "{name}: --horizon {} is not a whole number of the series' {} s steps: backtested at {steps} step{} \
+                 ({} min), so that each origin falls on a slot",
+                args.horizon,
+                s.step_secs(),
+                if steps == 1 { "" } else { "s" },
+                steps * s.step_secs() / 60
+            );
+        }
         let mut failed = Vec::new();
         for (m, spec) in &specs {
             let started = std::time::Instant::now();
@@ -150,7 +166,8 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         if !rows.is_empty() && fitted < settings.origins {
             warn!(
                 "{name}: {fitted} of the {} origins asked for fit in {:.1} days of history (each needs two days \
-                 before it and --horizon {} after it, and a separate stretch of the history to score)",
+                 of measured history before it, a measured value in the day before it, and --horizon {} after it \
+                 with a value to score, a separate stretch of the history for each)",
                 settings.origins,
                 held.num_seconds() as f64 / 86_400.0,
                 args.horizon

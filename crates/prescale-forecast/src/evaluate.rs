@@ -113,13 +113,24 @@ pub fn evaluate_forecaster(
     let cal = Calendar::new(series.steps_per_day().max(1));
     let step = series.step_secs();
     let h = (s.horizon.num_seconds() / step).max(1) as usize;
+    // A whole number of steps, so that every origin falls on a slot (90 min of hourly data is one
+    // step; an origin at half past would train on a slot not yet whole).
+    let s = &EvalSettings { horizon: Duration::seconds(h as i64 * step), ..s.clone() };
     let mut acc = Acc::default();
     let mut fitted = Vec::new();
     let mut runs = Vec::new();
     for origin in origins(series.end(), s) {
         let train = series.window(origin - s.train, origin);
         let actual = series.window(origin, origin + s.horizon);
-        if train.len() < 2 * cal.steps_per_day || actual.is_empty() {
+        // Two days of measured history before it, a measured value in its last day (an origin in
+        // a longer gap would be forecast from filled-in values, as no forecast made then was),
+        // and a measured value after it to score.
+        let measured = |w: &Series| w.values().iter().filter(|v| v.is_finite()).count();
+        let last_day = train.values().len().saturating_sub(cal.steps_per_day);
+        if measured(&train) < 2 * cal.steps_per_day
+            || !train.values()[last_day..].iter().any(|v| v.is_finite())
+            || measured(&actual) == 0
+        {
             continue;
         }
         let Ok(model) = forecaster.fit(&train) else { continue };
@@ -252,5 +263,39 @@ mod tests {
             .unwrap();
         assert!(sc.mase.is_nan() && sc.pinball.is_nan(), "{sc:?}");
         assert!(sc.smape > 0.0 && sc.wape > 0.0, "the unscaled scores still say it missed: {sc:?}");
+    }
+
+    #[test]
+    fn a_horizon_between_steps_is_backtested_at_whole_steps() {
+        // 90 minutes of hourly data: one step, and every origin on the hour.
+        let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+        let series = Series::new(start, 3600, (0..24 * 5).map(|t| 100.0 + (t % 24) as f64).collect()).unwrap();
+        let s = EvalSettings { horizon: Duration::minutes(90), ..EvalSettings::default() };
+        let sc = evaluate("median", &ModelSpec::Median { window_days: 1.0 }, &series, &s).unwrap();
+        assert_eq!(sc.runs.len(), 3);
+        for r in &sc.runs {
+            assert_eq!((r.origin - start).num_seconds() % 3600, 0, "{}", r.origin);
+            assert_eq!(r.forecast.len(), 1);
+        }
+    }
+
+    #[test]
+    fn an_origin_in_a_long_gap_or_before_one_is_not_scored() {
+        // Three weeks of a daily cycle with days 13 to 16 missing: the origin at day 17 (48 h
+        // before the last origin, day 19) follows the gap with nothing measured in its last day,
+        // and the one at day 15 has nothing after it to score; only day 19's is scored.
+        let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+        let v: Vec<f64> = (0..24 * 21)
+            .map(|t| if (24 * 13..24 * 17).contains(&t) { f64::NAN } else { 100.0 + (t % 24) as f64 })
+            .collect();
+        let series = Series::new(start, 3600, v).unwrap();
+        let sn = evaluate(
+            "seasonal-naive",
+            &ModelSpec::SeasonalNaive { season: crate::Season::Day },
+            &series,
+            &EvalSettings::default(),
+        )
+        .unwrap();
+        assert_eq!(sn.runs.iter().map(|r| r.origin).collect::<Vec<_>>(), [start + Duration::days(19)], "{sn:?}");
     }
 }
