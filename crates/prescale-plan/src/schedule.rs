@@ -312,7 +312,7 @@ fn ramp(levels: &mut [u32], up: u32) -> usize {
 /// Instances needed per step for the forecast quantile (unclamped); see
 /// [`PlanSettings::quantile_utilization`].
 impl PlanSettings {
-    /// How [`required`] sizes the floors, for the plan's summary.
+    /// How the floors are sized (`required`), for the plan's summary.
     pub fn sizing(&self) -> prescale_core::Sizing {
         let raised = self.quantile_utilization.filter(|u| *u > self.target_utilization).map(|u| u.min(1.0));
         prescale_core::Sizing {
