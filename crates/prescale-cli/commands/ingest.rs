@@ -336,25 +336,29 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     for g in &groups {
         let Some(inst) = &g.instances_metric else { continue };
         let total = Config::load_id(g);
-        let (load, count) =
-            match (store.read(&MetricId::new(&g.name, &g.load_metric)), store.read(&MetricId::new(&g.name, inst))) {
-                (Ok(load), Ok(count)) => (load, count),
-                (Err(e), _) | (_, Err(e)) => {
-                    warn!(
-                        "{total}: not derived from {} and {inst}: {}",
-                        g.load_metric,
-                        explain(&anyhow::Error::from(e))
-                    );
-                    failed += 1;
-                    continue;
-                }
-            };
-        let counts: std::collections::HashMap<DateTime<Utc>, f64> = count.iter().collect();
-        let raw: Vec<RawSample> = load
+        let (load, count) = match (
+            store.read_observed(&MetricId::new(&g.name, &g.load_metric)),
+            store.read_observed(&MetricId::new(&g.name, inst)),
+        ) {
+            (Ok(load), Ok(count)) => (load, count),
+            (Err(e), _) | (_, Err(e)) => {
+                warn!("{total}: not derived from {} and {inst}: {}", g.load_metric, explain(&anyhow::Error::from(e)));
+                failed += 1;
+                continue;
+            }
+        };
+        // Measured slots of both only: a product of filled-in values stored as a measurement would
+        // never be replaced by the derived series' own grid policy.
+        let measured = |(s, observed): &(Series, Vec<bool>)| -> std::collections::HashMap<DateTime<Utc>, f64> {
+            s.iter().zip(observed).filter(|(_, o)| **o).map(|(slot, _)| slot).collect()
+        };
+        let (load, counts) = (measured(&load), measured(&count));
+        let mut raw: Vec<RawSample> = load
             .iter()
-            .filter_map(|(ts, v)| counts.get(&ts).map(|n| RawSample::new(ts, v * n)))
+            .filter_map(|(ts, v)| counts.get(ts).map(|n| RawSample::new(*ts, v * n)))
             .filter(|s| s.value.is_finite())
             .collect();
+        raw.sort_by_key(|s| s.ts);
         if raw.is_empty() {
             warn!("{total}: {} and {inst} share no measured slot; not derived", g.load_metric);
             failed += 1;

@@ -336,12 +336,20 @@ impl MetricStore {
     /// # Errors
     /// [`StoreError::NotFound`] when it is not stored; other variants for unreadable files.
     pub fn read(&self, id: &MetricId) -> Result<Series, StoreError> {
+        self.read_observed(id).map(|(series, _)| series)
+    }
+
+    /// A stored series with, per slot, whether it was measured (false: filled by the grid policy).
+    ///
+    /// # Errors
+    /// As [`MetricStore::read`].
+    pub fn read_observed(&self, id: &MetricId) -> Result<(Series, Vec<bool>), StoreError> {
         let path = self.path(id);
         if !path.exists() {
             return Err(StoreError::NotFound { id: id.to_string(), path });
         }
-        let (_, series, _, _) = read_own(&path, id)?;
-        Ok(series)
+        let (_, series, observed, _) = read_own(&path, id)?;
+        Ok((series, observed))
     }
 
     /// Merges raw samples into the stored series and writes it back atomically.
