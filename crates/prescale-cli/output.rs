@@ -739,12 +739,14 @@ pub fn backtest(
         let levels: Vec<String> = rows[0].coverage.iter().map(|(l, _)| level_label(*l)).collect();
         writeln!(
             out,
-            "cov{L}: share of actuals inside the {L} % interval (calibrated: close to {L} %) · width{L}: its mean width \
-             / the mean actual · pinball: mean quantile loss of the intervals' bounds and the point, on the MASE's \
-             scale (lower is better, width and coverage in one number). A model that is lowest on a group's series \
-             over many origins can be set as [forecast] model; auto, the default, weighs them all on each series' \
-             own backtests every fit, and a single model ahead of it over a few origins may be ahead by chance",
-            L = levels.last().map_or("95", String::as_str)
+            "cov{L}: share of actuals inside the {L} % interval (calibrated: close to {L} %), over every step of \
+             every origin · width{L}: its mean width / the mean |actual| · pinball: mean quantile loss of the \
+             intervals' bounds and the point, on the MASE's scale (lower is better, width and coverage in one number; \
+             it depends on the levels asked, so compare it between runs with the same --levels). MASE, sMAPE and \
+             pinball are means over the origins. A model that is lowest on a group's series over many origins can \
+             be set as [forecast] model; auto, the default, weighs them all on each series' own backtests every fit, \
+             and a single model ahead of it over a few origins may be ahead by chance",
+            L = levels.join("/")
         )?;
     }
     Ok(())
