@@ -571,8 +571,7 @@ pub fn summary(
         let (peak, i80, i95) = match fit {
             Some(f) => {
                 let fc = &f.forecast;
-                // The first step at the peak, as the plan's summary has it.
-                let i = fc.point.iter().enumerate().rev().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+                let i = fc.peak_step();
                 let iv = |l: f64| {
                     Level::new(l)
                         .ok()
@@ -585,8 +584,7 @@ pub fn summary(
         };
         // Events shaped the forecast the plan used (its peak over the plan's horizon is not the
         // fit's): the plan's peak is shown, with the fit's intervals at that step moved as the
-        // events move them (the same ratio to the point where it is positive, else the same
-        // distance).
+        // events move them (`prescale_plan::moved_bounds`).
         let fit_peak = |f: &Fit, from| {
             let fc = &f.forecast;
             (0..fc.len()).filter(|&i| fc.ts(i) >= from).map(|i| fc.point[i]).fold(f64::NEG_INFINITY, f64::max)
@@ -601,9 +599,8 @@ pub fn summary(
                     let (Some(j), Some(iv), true) = (j, Level::new(l).ok().and_then(|l| fc.interval(l)), own) else {
                         return "-".to_string();
                     };
-                    let old = fc.point[j];
-                    let moved = |x: f64| if old > 0.0 { x * new / old } else { x + new - old };
-                    format!("{} – {}", num(moved(iv.lower[j]).min(new)), num(moved(iv.upper[j]).max(new)))
+                    let (lo, hi) = prescale_plan::moved_bounds(iv.lower[j], iv.upper[j], fc.point[j], new);
+                    format!("{} – {}", num(lo), num(hi))
                 };
                 (format!("{} at {} (events)", num(new), s.peak_at.format("%a %H:%M")), iv(0.8), iv(0.95))
             }

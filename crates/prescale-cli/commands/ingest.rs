@@ -292,24 +292,16 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 c.ingest.grid.max_interpolate_secs
             );
         }
+        let metric =
+            groups.iter().filter(|g| g.name == id.group).flat_map(|g| &g.metrics).find(|m| m.name == id.metric);
         // Samples denser than the period are gathered as the metric's statistic says (a count
         // per minute adds up to a count per period).
-        let stat = groups
-            .iter()
-            .filter(|g| g.name == id.group)
-            .flat_map(|g| &g.metrics)
-            .find(|m| m.name == id.metric)
-            .and_then(|m| m.stat.as_deref())
-            .unwrap_or("Average");
-        let aggregate = prescale_core::Aggregate::of_statistic(stat);
+        let aggregate =
+            prescale_core::Aggregate::of_statistic(metric.and_then(|m| m.stat.as_deref()).unwrap_or("Average"));
         // A file's stamps without an offset are read in its file_time_zone, else UTC: recorded with
         // the series, so that setting the zone later moves what was stored on the wrong clock.
         let file_time_zone = (c.ingest.source != SourceKind::Cloudwatch).then(|| {
-            groups
-                .iter()
-                .filter(|g| g.name == id.group)
-                .flat_map(|g| &g.metrics)
-                .find(|m| m.name == id.metric)
+            metric
                 .and_then(|m| m.file_time_zone.as_deref())
                 .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
                 .unwrap_or(chrono_tz::UTC)

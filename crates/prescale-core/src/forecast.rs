@@ -191,6 +191,12 @@ impl Forecast {
         }
     }
 
+    /// The first step at the point forecast's peak (a flat window peaks where it begins); 0 when
+    /// it has none.
+    pub fn peak_step(&self) -> usize {
+        self.point.iter().enumerate().rev().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i)
+    }
+
     /// Number of steps.
     pub fn len(&self) -> usize {
         self.point.len()

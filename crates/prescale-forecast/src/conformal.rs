@@ -258,14 +258,21 @@ pub fn pooled_symmetric(
     // was then narrower than the one below it, and different by whichever levels are asked with
     // it (the nesting repair widens it only when the lower one is asked too). Between two grid
     // levels the hedge is that of the lower one, so it never falls as the level rises.
+    // Judged once per grid level up to the highest level asked, with the most so far.
+    let top = levels.iter().filter(|l| wants_tail(l)).map(|l| l.value()).fold(TAIL_FROM, f64::max);
+    let grid: Vec<(f64, f64)> = (1..)
+        .map(|i| TAIL_FROM + HEDGE_GRID * f64::from(i))
+        .take_while(|g| *g <= top + 1e-9)
+        .scan(0.0, |most: &mut f64, g| {
+            *most = most.max(hedge_at(g));
+            Some((g, *most))
+        })
+        .collect();
     let hedge: Vec<f64> = levels
         .iter()
         .map(|l| {
-            if !wants_tail(l) {
-                return 0.0;
-            }
-            let upto = (1..).map(|i| TAIL_FROM + HEDGE_GRID * f64::from(i)).take_while(|g| *g <= l.value() + 1e-9);
-            upto.map(hedge_at).fold(0.0, f64::max)
+            let upto = grid.iter().rev().find(|(g, _)| *g <= l.value() + 1e-9);
+            if wants_tail(l) { upto.map_or(0.0, |(_, most)| *most) } else { 0.0 }
         })
         .collect();
     let shift_q: Vec<Vec<f64>> = levels

@@ -237,6 +237,13 @@ fn apply(f: &mut Forecast, e: &Event, history: Option<&Series>) -> EventOutcome 
     }
 }
 
+/// An interval's bounds around the point `from` moved with it to `to`: the same ratio to the
+/// point where it is positive, the same distance otherwise; still around `to`.
+pub fn moved_bounds(lower: f64, upper: f64, from: f64, to: f64) -> (f64, f64) {
+    let moved = |b: f64| if from > 0.0 { b / from * to } else { b - from + to };
+    (moved(lower).min(to), moved(upper).max(to))
+}
+
 /// Sets the point forecast of each step of `range` to `value(i)`, moving the interval bounds with
 /// it (same ratio to the point where the point is positive, same distance otherwise); a step
 /// without a value keeps its forecast. Returns how many steps had none.
@@ -248,11 +255,9 @@ fn set(f: &mut Forecast, range: std::ops::Range<usize>, value: impl Fn(usize) ->
             continue;
         };
         let p = f.point[i];
-        let moved = |b: f64| if p > 0.0 { b / p * v } else { b - p + v };
         for iv in &mut f.intervals {
             let Interval { lower, upper, .. } = iv;
-            lower[i] = moved(lower[i]).min(v);
-            upper[i] = moved(upper[i]).max(v);
+            (lower[i], upper[i]) = moved_bounds(lower[i], upper[i], p, v);
         }
         f.point[i] = v;
     }

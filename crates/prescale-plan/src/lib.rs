@@ -10,7 +10,8 @@ mod schedule;
 
 pub use diff::{diff, due_now, is_owned, revert};
 pub use events::{
-    EventOutcome, EventPlan, EventReport, LOWERS, instance_hours, peak_floor, plan_with_events, shape, steps_in,
+    EventOutcome, EventPlan, EventReport, LOWERS, instance_hours, moved_bounds, peak_floor, plan_with_events, shape,
+    steps_in,
 };
 pub use guardrails::{Breach, Guardrails};
 pub use reactive::{

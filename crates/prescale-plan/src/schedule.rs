@@ -676,8 +676,7 @@ pub fn plan_group(
             );
         }
     }
-    // The first step at the peak (a flat event window peaks where it begins).
-    let peak_i = f.point.iter().enumerate().rev().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i);
+    let peak_i = f.peak_step();
     let q = f.quantile(s.quantile);
     decide(
         {
