@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use arrow_array::Array;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
-    Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType,
-    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type,
-    UInt64Type,
+    Decimal32Type, Decimal64Type, Decimal128Type, Decimal256Type, Float16Type, Float32Type, Float64Type, Int8Type,
+    Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -405,80 +405,8 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
                 if found.is_empty() { "no column".to_string() } else { found.join(", ") }
             )));
         };
-        let tcol = batch.column(ti);
-        let ts: Vec<Option<DateTime<Utc>>> = match tcol.data_type() {
-            // A column without a zone holds wall-clock times: the zone's, when one is given.
-            DataType::Timestamp(unit, column_zone) => {
-                let wall = column_zone.is_none() && zone.is_some();
-                let (vals, nulls): (Vec<i64>, Vec<bool>) = match unit {
-                    TimeUnit::Second => collect_i64(tcol.as_primitive::<TimestampSecondType>()),
-                    TimeUnit::Millisecond => collect_i64(tcol.as_primitive::<TimestampMillisecondType>()),
-                    TimeUnit::Microsecond => collect_i64(tcol.as_primitive::<TimestampMicrosecondType>()),
-                    TimeUnit::Nanosecond => collect_i64(tcol.as_primitive::<TimestampNanosecondType>()),
-                };
-                let to_ms: fn(i64) -> i64 = match unit {
-                    TimeUnit::Second => |v| v * 1000,
-                    TimeUnit::Millisecond => |v| v,
-                    TimeUnit::Microsecond => |v| v / 1000,
-                    TimeUnit::Nanosecond => |v| v / 1_000_000,
-                };
-                vals.iter()
-                    .zip(nulls)
-                    .map(|(v, null)| match Utc.timestamp_millis_opt(to_ms(*v)).single() {
-                        Some(t) if !null && wall => stamper.wall(t.naive_utc()).map(Some).map_err(&err),
-                        Some(t) if !null => Ok(Some(t)),
-                        _ => Ok(None),
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-            DataType::Utf8 => tcol
-                .as_string::<i32>()
-                .iter()
-                .map(|s| s.and_then(|s| stamper.read(s)).transpose().map_err(&err))
-                .collect::<Result<_, _>>()?,
-            DataType::LargeUtf8 => tcol
-                .as_string::<i64>()
-                .iter()
-                .map(|s| s.and_then(|s| stamper.read(s)).transpose().map_err(&err))
-                .collect::<Result<_, _>>()?,
-            // Dates (a daily series): each day's midnight, UTC.
-            DataType::Date32 => tcol
-                .as_primitive::<arrow_array::types::Date32Type>()
-                .iter()
-                .map(|d| d.and_then(|d| Utc.timestamp_opt(i64::from(d) * 86_400, 0).single()))
-                .collect(),
-            // Epoch numbers, read as a CSV's are: seconds, milliseconds, micro- or nanoseconds by size.
-            DataType::Int64 => tcol.as_primitive::<Int64Type>().iter().map(|v| v.and_then(from_epoch)).collect(),
-            other => {
-                return Err(err(format!(
-                    "timestamp column has type {other}; expected a timestamp, a date, text or epoch numbers (Int64)"
-                )));
-            }
-        };
-        let vcol = batch.column(vi);
-        let values: Vec<f64> = match vcol.data_type() {
-            DataType::Float64 => floats::<Float64Type>(vcol, |x| x),
-            DataType::Float32 => floats::<Float32Type>(vcol, f64::from),
-            DataType::Int64 => floats::<Int64Type>(vcol, |x| x as f64),
-            DataType::Int32 => floats::<Int32Type>(vcol, f64::from),
-            DataType::Int16 => floats::<Int16Type>(vcol, f64::from),
-            DataType::Int8 => floats::<Int8Type>(vcol, f64::from),
-            DataType::UInt64 => floats::<UInt64Type>(vcol, |x| x as f64),
-            DataType::UInt32 => floats::<UInt32Type>(vcol, f64::from),
-            DataType::UInt16 => floats::<UInt16Type>(vcol, f64::from),
-            DataType::UInt8 => floats::<UInt8Type>(vcol, f64::from),
-            // A decimal of `scale` digits after the point (a SQL export's NUMERIC).
-            DataType::Decimal128(_, scale) => {
-                let div = 10f64.powi(i32::from(*scale));
-                floats::<Decimal128Type>(vcol, |x| x as f64 / div)
-            }
-            other => {
-                return Err(err(format!(
-                    "value column has type {other}; expected a number (floating point, integer or decimal)\nhint: \
-                     write the value column as a number (e.g. float64)"
-                )));
-            }
-        };
+        let ts = stamps(batch.column(ti).as_ref(), &mut stamper, zone.is_some()).map_err(&err)?;
+        let values = numbers(batch.column(vi).as_ref()).map_err(&err)?;
         for (i, (t, v)) in ts.into_iter().zip(values).enumerate() {
             // Rows counted from 1 over the whole file, as a reader of the file would count them.
             let row = rows_before + i + 1;
@@ -494,6 +422,109 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         tracing::warn!("{shown}: {doubt}");
     }
     Ok(out)
+}
+
+/// A dictionary-encoded column (pandas' categoricals, say) as the plain column it stands for.
+fn decoded(col: &dyn Array) -> Result<Option<arrow_array::ArrayRef>, String> {
+    let Some(dict) = col.as_any_dictionary_opt() else { return Ok(None) };
+    arrow_select::take::take(dict.values().as_ref(), dict.keys(), None).map(Some).map_err(|e| e.to_string())
+}
+
+/// The timestamp column's instants, in row order (`None` for a null or unreadable one). A
+/// column of timestamps without a zone holds wall-clock times when `wall` (a zone was given).
+fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Option<DateTime<Utc>>>, String> {
+    if let Some(plain) = decoded(col)? {
+        return stamps(plain.as_ref(), stamper, wall);
+    }
+    let texts = |it: &mut dyn Iterator<Item = Option<&str>>, stamper: &mut Stamper| {
+        it.map(|s| s.and_then(|s| stamper.read(s)).transpose()).collect::<Result<Vec<_>, String>>()
+    };
+    Ok(match col.data_type() {
+        DataType::Timestamp(unit, column_zone) => {
+            let wall = column_zone.is_none() && wall;
+            let (vals, nulls): (Vec<i64>, Vec<bool>) = match unit {
+                TimeUnit::Second => collect_i64(col.as_primitive::<TimestampSecondType>()),
+                TimeUnit::Millisecond => collect_i64(col.as_primitive::<TimestampMillisecondType>()),
+                TimeUnit::Microsecond => collect_i64(col.as_primitive::<TimestampMicrosecondType>()),
+                TimeUnit::Nanosecond => collect_i64(col.as_primitive::<TimestampNanosecondType>()),
+            };
+            let to_ms: fn(i64) -> i64 = match unit {
+                TimeUnit::Second => |v| v * 1000,
+                TimeUnit::Millisecond => |v| v,
+                TimeUnit::Microsecond => |v| v / 1000,
+                TimeUnit::Nanosecond => |v| v / 1_000_000,
+            };
+            vals.iter()
+                .zip(nulls)
+                .map(|(v, null)| match Utc.timestamp_millis_opt(to_ms(*v)).single() {
+                    Some(t) if !null && wall => stamper.wall(t.naive_utc()).map(Some),
+                    Some(t) if !null => Ok(Some(t)),
+                    _ => Ok(None),
+                })
+                .collect::<Result<_, _>>()?
+        }
+        DataType::Utf8 => texts(&mut col.as_string::<i32>().iter(), stamper)?,
+        DataType::LargeUtf8 => texts(&mut col.as_string::<i64>().iter(), stamper)?,
+        DataType::Utf8View => texts(&mut col.as_string_view().iter(), stamper)?,
+        // Dates (a daily series): each day's midnight, UTC.
+        DataType::Date32 => col
+            .as_primitive::<arrow_array::types::Date32Type>()
+            .iter()
+            .map(|d| d.and_then(|d| Utc.timestamp_opt(i64::from(d) * 86_400, 0).single()))
+            .collect(),
+        // Epoch numbers, read as a CSV's are: seconds, milliseconds, micro- or nanoseconds by size.
+        DataType::Int64 => col.as_primitive::<Int64Type>().iter().map(|v| v.and_then(from_epoch)).collect(),
+        DataType::Int32 => {
+            col.as_primitive::<Int32Type>().iter().map(|v| v.and_then(|v| from_epoch(v.into()))).collect()
+        }
+        DataType::UInt32 => {
+            col.as_primitive::<UInt32Type>().iter().map(|v| v.and_then(|v| from_epoch(v.into()))).collect()
+        }
+        DataType::UInt64 => col
+            .as_primitive::<UInt64Type>()
+            .iter()
+            .map(|v| v.and_then(|v| i64::try_from(v).ok()).and_then(from_epoch))
+            .collect(),
+        other => {
+            return Err(format!(
+                "timestamp column has type {other}; expected a timestamp, a date, text or epoch numbers (integers)"
+            ));
+        }
+    })
+}
+
+/// The value column as floats, nulls as NaN.
+fn numbers(col: &dyn Array) -> Result<Vec<f64>, String> {
+    if let Some(plain) = decoded(col)? {
+        return numbers(plain.as_ref());
+    }
+    // A decimal of `scale` digits after the point (a SQL export's NUMERIC).
+    let per = |scale: &i8| 10f64.powi(i32::from(*scale));
+    Ok(match col.data_type() {
+        DataType::Float64 => floats::<Float64Type>(col, |x| x),
+        DataType::Float32 => floats::<Float32Type>(col, f64::from),
+        DataType::Float16 => floats::<Float16Type>(col, f64::from),
+        DataType::Int64 => floats::<Int64Type>(col, |x| x as f64),
+        DataType::Int32 => floats::<Int32Type>(col, f64::from),
+        DataType::Int16 => floats::<Int16Type>(col, f64::from),
+        DataType::Int8 => floats::<Int8Type>(col, f64::from),
+        DataType::UInt64 => floats::<UInt64Type>(col, |x| x as f64),
+        DataType::UInt32 => floats::<UInt32Type>(col, f64::from),
+        DataType::UInt16 => floats::<UInt16Type>(col, f64::from),
+        DataType::UInt8 => floats::<UInt8Type>(col, f64::from),
+        DataType::Decimal32(_, scale) => floats::<Decimal32Type>(col, |x| f64::from(x) / per(scale)),
+        DataType::Decimal64(_, scale) => floats::<Decimal64Type>(col, |x| x as f64 / per(scale)),
+        DataType::Decimal128(_, scale) => floats::<Decimal128Type>(col, |x| x as f64 / per(scale)),
+        DataType::Decimal256(_, scale) => {
+            floats::<Decimal256Type>(col, |x| x.to_string().parse::<f64>().map_or(f64::NAN, |v| v / per(scale)))
+        }
+        other => {
+            return Err(format!(
+                "value column has type {other}; expected a number (floating point, integer or decimal)\nhint: \
+                 write the value column as a number (e.g. float64)"
+            ));
+        }
+    })
 }
 
 fn collect_i64<T: arrow_array::ArrowPrimitiveType<Native = i64>>(
@@ -814,12 +845,15 @@ mod tests {
         use arrow_array::{ArrayRef, Decimal128Array, Int64Array, RecordBatch, UInt64Array};
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.parquet");
-        let write = |values: ArrayRef| {
-            let ts: ArrayRef = std::sync::Arc::new(Int64Array::from(vec![1_392_822_000, 1_392_822_300]));
+        let write_with = |ts: ArrayRef, values: ArrayRef| {
             let batch = RecordBatch::try_from_iter([("ts", ts), ("value", values)]).unwrap();
             let mut w = parquet::arrow::ArrowWriter::try_new(File::create(&p).unwrap(), batch.schema(), None).unwrap();
             w.write(&batch).unwrap();
             w.close().unwrap();
+        };
+        let write = |values: ArrayRef| {
+            let stamps = (0..values.len() as i64).map(|i| 1_392_822_000 + 300 * i).collect::<Vec<_>>();
+            write_with(std::sync::Arc::new(Int64Array::from(stamps)), values);
         };
         let values = || read_parquet_samples(&p).unwrap().iter().map(|s| s.value).collect::<Vec<_>>();
         write(std::sync::Arc::new(UInt64Array::from(vec![Some(7), None])));
@@ -828,6 +862,42 @@ mod tests {
         // NUMERIC(10, 2): 1234 is 12.34.
         write(std::sync::Arc::new(Decimal128Array::from(vec![1234, -5]).with_precision_and_scale(10, 2).unwrap()));
         assert_eq!(values(), [12.34, -0.05]);
+        // The narrow and wide decimals too (Parquet stores them as the same logical type).
+        write(std::sync::Arc::new(
+            arrow_array::Decimal64Array::from(vec![1234, -5]).with_precision_and_scale(12, 2).unwrap(),
+        ));
+        assert_eq!(values(), [12.34, -0.05]);
+        type Wide = <arrow_array::types::Decimal256Type as arrow_array::ArrowPrimitiveType>::Native;
+        write(std::sync::Arc::new(
+            arrow_array::Decimal256Array::from(vec![Wide::from_i128(1234), Wide::from_i128(-1)])
+                .with_precision_and_scale(40, 2)
+                .unwrap(),
+        ));
+        assert_eq!(values(), [12.34, -0.01]);
+        // A dictionary-encoded column (a pandas categorical) reads as the values it stands for,
+        // in row order; a null key is a missing value.
+        let keys = arrow_array::Int8Array::from(vec![Some(1), None, Some(0)]);
+        let dict = arrow_array::DictionaryArray::try_new(
+            keys,
+            std::sync::Arc::new(arrow_array::Float64Array::from(vec![2.0, 5.5])),
+        );
+        write(std::sync::Arc::new(dict.unwrap()));
+        let got = values();
+        assert_eq!((got[0], got[2]), (5.5, 2.0));
+        assert!(got[1].is_nan());
+        // Stamps as dictionary-encoded text, or as 32-bit epoch seconds, in row order.
+        let texts = ["2014-02-19T15:10:00Z", "2014-02-19T15:00:00Z"];
+        let keys = arrow_array::Int32Array::from(vec![1, 0]);
+        let dict = arrow_array::DictionaryArray::try_new(
+            keys,
+            std::sync::Arc::new(arrow_array::StringArray::from(texts.to_vec())),
+        );
+        let two = || std::sync::Arc::new(arrow_array::Float64Array::from(vec![1.0, 2.0]));
+        write_with(std::sync::Arc::new(dict.unwrap()), two());
+        let stamps = || read_parquet_samples(&p).unwrap().iter().map(|s| s.ts).collect::<Vec<_>>();
+        assert_eq!(stamps(), [parse_timestamp(texts[1]).unwrap(), parse_timestamp(texts[0]).unwrap()]);
+        write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![1_392_822_000, 1_392_822_600])), two());
+        assert_eq!(stamps(), [parse_timestamp(texts[1]).unwrap(), parse_timestamp(texts[0]).unwrap()]);
         // Text is not a number: the error says what to write.
         write(std::sync::Arc::new(arrow_array::StringArray::from(vec!["1", "2"])));
         let e = read_parquet_samples(&p).unwrap_err().to_string();
