@@ -32,7 +32,9 @@ pub struct IngestSummary {
     /// Stored slots whose value the new samples replaced by another (a slot measured again at
     /// the same value is not counted).
     pub replaced: usize,
-    /// How the new samples were regularised.
+    /// How the new samples were regularised; its `interpolated` and `missing` count the slots
+    /// this ingest left filled in or missing in the stored series (beside stored measurements
+    /// and between them and the new samples), not in the new samples alone.
     pub grid: GridReport,
     /// The stored file.
     pub path: PathBuf,
@@ -384,13 +386,15 @@ impl MetricStore {
         let source = source.into();
         let path = self.path(id);
         let binning = prescale_core::Binning::for_samples(raw, step_secs);
-        let (new_series, grid) = prescale_core::regularize_binned(raw, step_secs, policy, aggregate, binning)?;
+        let (new_series, mut grid) = prescale_core::regularize_binned(raw, step_secs, policy, aggregate, binning)?;
         let partial = binning.partial_ends(raw, step_secs);
         // Only the slots that held a measurement in the new data replace stored values.
         let new_observed = observed_slots(raw, step_secs, binning);
         let mut slots: BTreeMap<i64, f64> = BTreeMap::new();
         let mut before = 0;
         let mut zone_change = None;
+        // The stored slots the grid policy filled in (true) or left missing (false).
+        let mut gaps_before: HashMap<i64, bool> = HashMap::new();
         if path.exists() {
             let (_, old, observed, meta) = read_own(&path, id)?;
             if old.step_secs() != step_secs {
@@ -402,6 +406,12 @@ impl MetricStore {
                 });
             }
             before = old.len();
+            gaps_before = old
+                .iter()
+                .zip(&observed)
+                .filter(|(_, obs)| !**obs)
+                .map(|((ts, v), _)| (ts.timestamp_millis(), v.is_finite()))
+                .collect();
             for ((ts, v), obs) in old.iter().zip(observed).filter(|_| !source.whole) {
                 if obs && v.is_finite() {
                     slots.insert(ts.timestamp_millis(), v);
@@ -433,6 +443,15 @@ impl MetricStore {
             .collect();
         let (series, _) = regularize(&merged, step_secs, policy)?;
         let observed: Vec<bool> = series.iter().map(|(t, _)| slots.contains_key(&t.timestamp_millis())).collect();
+        // What this ingest filled in or left missing in the store: the new samples' own grid
+        // counts gaps that stored measurements cover, and none between them and the stored slots.
+        let (mut filled, mut missing) = (0, 0);
+        for ((t, v), _) in series.iter().zip(&observed).filter(|(_, obs)| !**obs) {
+            if gaps_before.get(&t.timestamp_millis()) != Some(&v.is_finite()) {
+                if v.is_finite() { filled += 1 } else { missing += 1 }
+            }
+        }
+        (grid.interpolated, grid.missing) = (filled, missing);
         let mut meta = HashMap::from([
             ("prescale.schema".to_string(), METRICS_SCHEMA.to_string()),
             ("prescale.group".to_string(), id.group.clone()),
@@ -789,6 +808,27 @@ mod tests {
         // A later ingest that measures slot 10 replaces the interpolated value.
         store.ingest(&id, &[RawSample::new(t(50), 99.0)], 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
         assert_eq!(store.read(&id).unwrap().values()[10], 99.0);
+    }
+
+    #[test]
+    fn an_ingest_counts_the_slots_it_filled_in_the_store_not_in_its_own_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("g", "m");
+        let p = GridPolicy { max_interpolate_secs: 900 };
+        let ingest =
+            |raw: &[RawSample]| store.ingest(&id, raw, 300, &p, prescale_core::Aggregate::Mean, "test").unwrap();
+        let counts = |s: IngestSummary| (s.grid.interpolated, s.grid.missing);
+        assert_eq!(counts(ingest(&samples(0..10, 0.0))), (0, 0));
+        assert_eq!(counts(ingest(&samples(14..18, 0.0))), (0, 4), "10 to 13: 20 minutes, too long to fill");
+        // The slot between the stored ones and the new ones is filled in, none of the new
+        // samples' own is (their gap at 15 and 16 is measured in the store already).
+        let mut later = samples(11..30, 0.0);
+        later.retain(|s| s.ts != t(75) && s.ts != t(80));
+        assert_eq!(counts(ingest(&later)), (1, 0));
+        // A gap too long to fill is counted missing once; the slots already so are not again.
+        assert_eq!(counts(ingest(&samples(40..42, 0.0))), (0, 10));
+        assert_eq!(counts(ingest(&samples(41..43, 0.0))), (0, 0));
     }
 
     #[test]
