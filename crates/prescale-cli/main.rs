@@ -554,6 +554,12 @@ struct SimulateArgs {
     /// Minutes between two scale-ins of target tracking
     #[arg(long, value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1440))]
     cooldown_mins: u32,
+    /// Whether the reactive policies' metric reads at most 100 %, as CPU utilization does (true):
+    /// above full capacity it hides how much more load there is, so target tracking grows the
+    /// group by at most 1 / target per round; false reads the whole demand, as requests per target
+    /// do [default: false; with --group, true where its reactive metric is ASGAverageCPUUtilization]
+    #[arg(long, value_name = "BOOL")]
+    saturating_metric: Option<bool>,
     /// Policies to compare, comma-separated: reactive, step, static, scheduled, aws-style, prescale,
     /// oracle
     #[arg(long, value_delimiter = ',', default_value = "reactive,step,static,scheduled,aws-style,prescale,oracle")]

@@ -821,10 +821,11 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     let has = |p: prescale_sim::Policy| r.policies.iter().any(|x| x.policy == p);
     write!(
         out,
-        "capacity {} per instance ({}), target {:.0} %, instances {}–{}, boot {} min",
+        "capacity {} per instance ({}), target {:.0} %{}, instances {}–{}, boot {} min",
         num(s.capacity_per_instance),
         capacity_source(s.capacity_source),
         s.target_utilization * 100.0,
+        if s.saturating_metric { " of a metric that reads at most 100 % (CPU)" } else { "" },
         s.min_size,
         s.max_size,
         s.boot_mins,
@@ -1083,7 +1084,21 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
                 s.max_size
             )?;
         }
-        if let Some(reactive) = r.results.iter().find(|x| x.policy == Policy::Reactive)
+        let reactive = r.results.iter().find(|x| x.policy == Policy::Reactive);
+        if s.saturating_metric
+            && let Some(reactive) = reactive
+            && reactive.scale_out_mins.is_none_or(|m| m > SCALE_OUT_TARGET_MINS)
+        {
+            // No boot time mends that: the metric no longer says how far the load is above.
+            writeln!(
+                out,
+                "target tracking {}: its metric reads at most 100 %, so each of its rounds grows the group by at most \
+                 1 / target (×{:.2}), a breach and a boot apart; a metric that reads the demand (requests per target) \
+                 or the step policy's larger steps get there sooner",
+                reactive.scale_out_mins.map_or("never caught up in the peak".to_string(), |m| format!("took {m} min")),
+                1.0 / s.target_utilization,
+            )?;
+        } else if let Some(reactive) = reactive
             && let Some(m) = reactive.scale_out_mins
             && m > SCALE_OUT_TARGET_MINS
         {

@@ -194,6 +194,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         min_hold_mins: args.min_hold_mins.unwrap_or(60),
         min_history_days: args.min_history_days,
         scale_in_cooldown_mins: args.cooldown_mins,
+        saturating_metric: args.saturating_metric.unwrap_or(false),
         // Each once, in the order given (`reactive,reactive` is one row).
         policies: args.policies.iter().fold(Vec::new(), |mut v, p| {
             if !v.contains(p) {
@@ -279,6 +280,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
+            s.saturating_metric =
+                args.saturating_metric.unwrap_or(prescale_plan::metric_ceiling(&ps.reactive.metric).is_some());
             // The replay's metric is the load over the serving capacity, not the group's own.
             say!(
                 "note: utilization here is {id} over {} per instance ({}); the plan's target tracking on {} = {} is \

@@ -141,6 +141,12 @@ pub struct SimSettings {
     pub forecast_min_step_mins: u32,
     /// Minutes between two scale-ins of target tracking (default 5, Auto Scaling's default).
     pub scale_in_cooldown_mins: u32,
+    /// Whether the reactive policies' metric reads at most 100 % of the serving capacity, as CPU
+    /// utilization does (default false: a load per instance, such as requests per target, which
+    /// reads the whole demand however far above the capacity it is). A saturated metric hides
+    /// how much more load there is: target tracking then grows the group by at most a factor of
+    /// 1 / target per round (×1.43 at 70 %), and the step policy sees the breach as 100 %.
+    pub saturating_metric: bool,
     /// The step scaling the plan writes beside target tracking (`[groups.reactive.step]`; default
     /// the plan's default): the `step` policy alone, and prescale's fallback with target tracking
     /// when `enabled`.
@@ -178,6 +184,7 @@ impl Default for SimSettings {
             horizon_hours: 48,
             forecast_min_step_mins: 5,
             scale_in_cooldown_mins: 5,
+            saturating_metric: false,
             step: StepSettings::default(),
             model: ModelSpec::Auto,
             forecast: BuildOptions::default(),
@@ -233,6 +240,8 @@ pub struct Resolved {
     pub forecast_min_step_mins: u32,
     /// Scale-in cooldown in minutes.
     pub scale_in_cooldown_mins: u32,
+    /// Whether the reactive policies' metric reads at most 100 % (CPU).
+    pub saturating_metric: bool,
     /// Step scaling: the `step` policy, and prescale's beside target tracking when enabled.
     pub step: StepSettings,
     /// Model.
@@ -516,6 +525,7 @@ pub fn simulate_with_progress(
         horizon_hours: s.horizon_hours,
         forecast_min_step_mins: s.forecast_min_step_mins,
         scale_in_cooldown_mins: s.scale_in_cooldown_mins,
+        saturating_metric: s.saturating_metric,
         step: s.step.clone(),
         model: s.model.clone(),
         transform: s.forecast.transform,
@@ -626,6 +636,19 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// What the reactive policies read at the end of a minute: the serving instances'
+    /// utilization, and the instances target tracking sets for it (`need`, the true demand's,
+    /// unless the metric saturates at 100 % and so understates the demand).
+    fn reading(&self, demand: f64, serving: u32, need: u32) -> (f64, u32) {
+        let u = utilization(demand, serving, self.cap);
+        if !self.s.saturating_metric || u <= 1.0 {
+            return (u, need);
+        }
+        // Instances that boot report nothing; none serving reads as a full group of one.
+        let seen = f64::from(serving.max(1)) * self.cap;
+        (1.0, self.bounds.clamp(instances_for(seen, self.per)).min(need))
+    }
+
     fn minute(&self, t: DateTime<Utc>) -> u64 {
         ((t - self.start).num_seconds().max(0) as u64).div_ceil(60)
     }
@@ -904,7 +927,8 @@ fn tracked(
         let serving = g.serving(t);
         tl.push((serving, g.desired()));
         floors.push(floor);
-        tt.observe(utilization(*d, serving, ctx.cap), needs[t as usize]);
+        let (u, need) = ctx.reading(*d, serving, needs[t as usize]);
+        tt.observe(u, need);
     }
     (g, tl, floors)
 }
@@ -920,7 +944,7 @@ fn stepped(ctx: &Ctx, demand: &[f64], needs: &[u32]) -> (Group, Vec<(u32, u32)>)
         st.act(&mut g, t, min, max, ctx.boot);
         let serving = g.serving(t);
         tl.push((serving, g.desired()));
-        st.observe(utilization(*d, serving, ctx.cap));
+        st.observe(ctx.reading(*d, serving, needs[t as usize]).0);
     }
     (g, tl)
 }

@@ -404,4 +404,28 @@ mod tests {
         // The step policy alone removes one instance a quarter of an hour: still above it.
         assert_eq!(at(Policy::Step), None);
     }
+
+    #[test]
+    fn a_metric_that_reads_at_most_100_percent_hides_a_spike_from_target_tracking() {
+        let s = SimSettings { policies: vec![Policy::Reactive], ..SimSettings::default() };
+        let open = run(Scenario::Spike, &s).unwrap();
+        let cpu = run(Scenario::Spike, &SimSettings { saturating_metric: true, ..s }).unwrap();
+        assert!(cpu.replay.settings.saturating_metric && !open.replay.settings.saturating_metric);
+        // Requests per target read the whole spike: one action to the peak's need. CPU reads
+        // 100 %: each action grows the group by at most 1 / 0.7, and it falls behind.
+        let first_rise = |r: &ScenarioReport| {
+            let start = r.replay.trace.start;
+            let onset = (r.shape.onset - start).num_minutes() as usize;
+            let tl = &r.replay.timeline[0];
+            let before = tl[onset].1;
+            let after = tl[onset..].iter().map(|x| x.1).find(|d| *d > before).unwrap();
+            (before, after)
+        };
+        assert_eq!(first_rise(&open).1, open.peak_need);
+        let (before, after) = first_rise(&cpu);
+        assert_eq!(after, (f64::from(before) / 0.7).ceil() as u32, "from {before}");
+        let (o, c) = (&open.results[0], &cpu.results[0]);
+        assert!(c.under_provisioned_minutes > o.under_provisioned_minutes, "{c:?} {o:?}");
+        assert!(o.scale_out_mins.is_some() && c.scale_out_mins.is_none_or(|m| m > o.scale_out_mins.unwrap()));
+    }
 }
