@@ -122,7 +122,7 @@ const RECENT_HOURS: f64 = 3.0;
 
 /// What the history's values say that a user should hear before trusting a forecast from it, in
 /// the metric's own units (before any transform): a few values a thousand times its typical size
-/// (a unit mistake, a glitch), and a drop at the end of the history. The drop: the mean of the
+/// (a unit mistake, a glitch), and a drop or a rise at the end of the history. The drop: the mean of the
 /// last three hours under half the median of the same hours over the previous days of the same
 /// kind (weekdays, or Saturday and Sunday, UTC; at least three of them, up to seven, within two
 /// weeks), at hours whose usual load is at least half the history's median. The models start from
@@ -133,7 +133,7 @@ pub fn history_warnings(history: &Series) -> Vec<String> {
     let v = history.values();
     let mut out = Vec::new();
     out.extend(spikes(v));
-    out.extend(recent_drop(history));
+    out.extend(recent_change(history));
     out
 }
 
@@ -193,7 +193,10 @@ fn spikes(v: &[f64]) -> Option<String> {
     })
 }
 
-fn recent_drop(history: &Series) -> Option<String> {
+/// A change at the end of the history: the drop of [`history_warnings`], or a rise, the mean of
+/// the last three hours over twice the same hours' median of the days before and above it by at
+/// least half the history's median (a rise in hours that are low every day is no news).
+fn recent_change(history: &Series) -> Option<String> {
     let (m, step) = (history.steps_per_day(), history.step_secs());
     let k = ((RECENT_HOURS * 3600.0 / step as f64).round() as usize).max(1);
     let v = history.values();
@@ -221,7 +224,22 @@ fn recent_drop(history: &Series) -> Option<String> {
     let median = crate::point::upper_median;
     let usual = median(&days);
     let all: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    (usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * median(&all)).then(|| {
+    let typical = median(&all);
+    let kind = if kind { "weekend days" } else { "weekdays" };
+    if usual >= 0.0 && last > 2.0 * usual && last - usual >= 0.5 * typical && typical > 0.0 {
+        return Some(format!(
+            "the last {RECENT_HOURS} h of the history average {}, {} × the same hours' median over the {} {kind} \
+             before ({}): an incident, a launch, a unit change? The backtests that weigh the models and size the \
+             intervals never saw such a level: some models take it for the new level, some for an incident, and the \
+             forecast lies between with intervals that need not cover either; check the source, and plan a rise that \
+             lasts with `prescale event add` until a day of it is in the history",
+            fmt_value(last),
+            fmt_ratio(last / usual.max(f64::MIN_POSITIVE)),
+            days.len(),
+            fmt_value(usual)
+        ));
+    }
+    (usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * typical).then(|| {
         format!(
             "the last {RECENT_HOURS} h of the history average {}, {:.0} % of the same hours' median over the {} {} \
              before ({}): an outage, a stopped agent, a deploy under way? Models that follow the last hours \
@@ -230,10 +248,15 @@ fn recent_drop(history: &Series) -> Option<String> {
             fmt_value(last),
             100.0 * last / usual,
             days.len(),
-            if kind { "weekend days" } else { "weekdays" },
+            kind,
             fmt_value(usual)
         )
     })
+}
+
+/// A ratio of 2 or more: `2.4`, `37`, `1200`.
+fn fmt_ratio(r: f64) -> String {
+    if r < 10.0 { format!("{r:.1}") } else { fmt_value(r.round()) }
 }
 
 fn fmt_value(v: f64) -> String {
@@ -411,6 +434,20 @@ mod tests {
         assert_eq!(warned(&(0..24 * 19 + 15).map(load).collect::<Vec<_>>()), "");
         // Under three days of the same kind before, nothing to compare with.
         assert_eq!(warned(&v[n - 60..]), "");
+        // A rise: the last three hours at a hundred times the load.
+        let mut up: Vec<f64> = (0..24 * 23 - 6).map(load).collect();
+        up[n - 3..].iter_mut().for_each(|x| *x *= 100.0);
+        let w = warned(&up);
+        assert!(
+            w.contains("100 × the same hours' median over the 7 weekdays before") && w.contains("event add"),
+            "{w}"
+        );
+        // Twice a quiet hour's load is still a quiet hour: no news. Ending at 03:00 the load is 10
+        // to 23, a fraction of the history's median.
+        let mut night: Vec<f64> = (0..24 * 22 + 3).map(load).collect();
+        let m = night.len();
+        night[m - 3..].iter_mut().for_each(|x| *x *= 2.5);
+        assert_eq!(warned(&night), "");
     }
 
     #[test]
