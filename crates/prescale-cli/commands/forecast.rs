@@ -616,6 +616,16 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let steps = ((horizon.num_seconds() + step - 1) / step) as usize;
     if horizon.num_seconds() < step {
         warn!("--horizon {text} is shorter than the series' step ({step} s): one step is forecast");
+    } else if horizon.num_seconds() % step != 0 {
+        let total = steps as i64 * step;
+        let reach = match (total % 3600, total % 60) {
+            (0, _) => format!("{}h", total / 3600),
+            (_, 0) => format!("{}m", total / 60),
+            _ => format!("{total}s"),
+        };
+        warn!(
+            "--horizon {text} is not a whole number of the series' {step} s steps: {steps} steps are forecast ({reach})"
+        );
     }
     let levels = if args.levels.is_empty() { cli_levels(&[80.0, 95.0])? } else { cli_levels(&args.levels)? };
     let configured = config.as_ref().map(|c| c.forecast.model.clone());

@@ -33,6 +33,17 @@ pub(crate) fn step_flags(args: &SimulateArgs, s: &mut prescale_sim::SimSettings)
     }
     if let Some(n) = args.step_in_periods {
         step.in_evaluation_periods = n;
+        // The plan raises the scale-in window to cover the warm-up, and so does the replay.
+        let window = step.in_window_mins(s.boot_mins.saturating_mul(60));
+        let asked = (u64::from(n) * u64::from(step.period_secs.max(1))).div_ceil(60);
+        if window > asked {
+            warn!(
+                "--step-in-periods {n} ({asked} min) is raised to {window} min: a scale-in alarm shorter than the boot \
+                 time ({} min) would remove instances before the ones launched for the load serve, and the plan \
+                 raises it the same way",
+                s.boot_mins
+            );
+        }
     }
     if let Some(f) = args.step_in_below {
         // The simulator reads thresholds in percent of an instance's capacity.

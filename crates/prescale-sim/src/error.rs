@@ -4,8 +4,12 @@ use thiserror::Error;
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum SimError {
-    /// The trace holds no finite value.
-    #[error("the trace holds no measured value")]
+    /// The trace holds no finite value at zero or above.
+    #[error(
+        "the trace holds no usable value: every one is missing (empty, NaN) or below zero, and load is never \
+         negative\nhint: check that the value column is the load (requests, CPU %), not a difference or a rate of \
+         change"
+    )]
     Empty,
     /// The trace's step is not a positive number of seconds.
     #[error("the trace's step must be a positive number of seconds, got {0}")]
@@ -70,9 +74,11 @@ pub enum SimError {
     },
     /// A policy that forecasts was asked for, but the trace is too short for its first nightly run.
     #[error(
-        "the trace covers {got_hours:.1} h; policies {policies} need {history_days} days of history before their \
-         first nightly forecast, plus a day to replay it\nhint: pass a longer trace, lower --min-history-days, or run \
-         only --policies reactive,step,static,scheduled,oracle"
+        "the trace covers {got_hours:.1} h; policies {policies} need {history_days} day{} of history before their \
+         first nightly forecast, plus a day to replay it\nhint: pass a longer trace, {}or run only --policies \
+         reactive,step,static,scheduled,oracle",
+        if *.history_days == 1 { "" } else { "s" },
+        if *.history_days > 1 { "lower --min-history-days (at least 1), " } else { "" }
     )]
     TooShortForForecast {
         /// Hours the trace covers.
