@@ -121,7 +121,7 @@ pub struct Engine {
 /// windows that shift further than the history did); one and a half leaves every coverage as
 /// it was and still bounds the intervals after a shift (a CPU series at 99 % whose 95 %
 /// interval reached 1,021 reaches 245, `--max 100` clipping the rest).
-const SPAN_REACH: f64 = 1.5;
+pub(crate) const SPAN_REACH: f64 = 1.5;
 
 #[derive(Debug)]
 struct FittedEngine {

@@ -185,6 +185,11 @@ pub fn guerrero_lambda(y: &[f64], period: usize) -> f64 {
 struct Inverse {
     transform: Option<Fitted>,
     bounds: Bounds,
+    /// With a transform, the values back in the series' units stay within the history's range
+    /// widened by [`crate::engine::SPAN_REACH`] of its span on either side: the inner model's
+    /// reach is in the transform's units, where a log's zeros (at the shift of 1 % of the mean)
+    /// lie far below the rest, and its exponential took a count of 0, 1 and 2 to 30,000.
+    reach: Option<(f64, f64)>,
 }
 
 impl Forecaster for Transformed {
@@ -243,7 +248,12 @@ impl Forecaster for Transformed {
             Some(_) => format!("log:{}", inner.model_id()),
             None => inner.model_id(),
         };
-        let rewrite = Inverse { transform: fitted, bounds: self.bounds };
+        let reach = fitted.map(|_| {
+            let (lo, hi) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            let out = crate::engine::SPAN_REACH * (hi - lo);
+            (lo - out, hi + out)
+        });
+        let rewrite = Inverse { transform: fitted, bounds: self.bounds, reach };
         Ok(Box::new(Rewritten { inner, id, warnings, rewrite }))
     }
 }
@@ -254,7 +264,8 @@ impl Rewrite for Inverse {
         if self.transform.is_none() && self.bounds.is_none() {
             return Ok(f);
         }
-        Ok(f.map_values(|_, v| self.bounds.clip(self.transform.map_or(v, |t| t.inverse(v))))?)
+        let reach = |v: f64| self.reach.map_or(v, |(lo, hi)| v.clamp(lo, hi));
+        Ok(f.map_values(|_, v| self.bounds.clip(reach(self.transform.map_or(v, |t| t.inverse(v)))))?)
     }
 }
 
@@ -346,6 +357,19 @@ mod tests {
             let f = fitted.predict(48, &[lv(0.8), lv(0.95)]).unwrap();
             let lowest = f.intervals[1].lower.iter().chain(&f.point).fold(f64::INFINITY, |a, b| a.min(*b));
             assert!(lowest >= 0.0, "{transform:?}: {lowest} below the count's zero");
+        }
+        // A count of zeros and ones: the log's zeros sit far below its ones (at 1 % of the mean),
+        // and the back-transformed bounds went to thousands. They stay within the history's range
+        // and one and a half of its span beyond.
+        let mut rng = SplitMix64(5);
+        let ones: Vec<f64> = (0..24 * 14)
+            .map(|i| f64::from(u8::from(rng.uniform() < 0.2 + 0.6 * f64::from(u8::from(i % 24 >= 8)))))
+            .collect();
+        for transform in [Transform::Log, Transform::BoxCox] {
+            let t = Transformed { inner: ModelSpec::Auto.build(), transform, bounds: Bounds::default() };
+            let f = t.fit(&series(ones.clone())).unwrap().predict(48, &[lv(0.8), lv(0.95)]).unwrap();
+            let highest = f.intervals[1].upper.iter().fold(0.0_f64, |a, b| a.max(*b));
+            assert!(highest <= 1.0 + 1.5 + 1e-9, "{transform:?}: {highest}");
         }
         assert_eq!(Fitted { lambda: 0.0, shift: 2.0 }.inverse(f64::NEG_INFINITY), 0.0);
     }
