@@ -279,6 +279,10 @@ pub struct TraceInfo {
     pub input_repairs: Vec<String>,
     /// The trace's 95th percentile.
     pub p95: f64,
+    /// Minutes whose load needs more than `MaxSize` instances at the target: there every policy,
+    /// the oracle too, runs above the target (and above full capacity, under-provisioned, where
+    /// even `MaxSize` at 100 % cannot serve it).
+    pub minutes_beyond_max_size: usize,
 }
 
 /// One nightly forecast and plan.
@@ -614,6 +618,7 @@ pub fn simulate_with_progress(
             repaired_negative,
             input_repairs: Vec::new(),
             p95,
+            minutes_beyond_max_size: demand.iter().filter(|d| instances(**d) > bounds.max()).count(),
         },
         settings,
         nights: night_runs,
@@ -1056,6 +1061,14 @@ mod tests {
         }
         // The reactive policy lags every morning ramp by more than the boot time.
         assert!(r.policies[0].under_provisioned_minutes >= 4 * 6, "{:?}", r.policies[0]);
+        assert_eq!(r.trace.minutes_beyond_max_size, 0);
+        // Bounded below the day's need (3,000+ at 70 % of 100 needs 43 or more), the oracle runs
+        // above the target exactly in the minutes the trace says need more than MaxSize.
+        let capped = SimSettings { max_size: Some(40), ..settings(&[Policy::Oracle]) };
+        let r = simulate(&daily(2), &capped).unwrap();
+        let above = r.policies[0].share_above_target * r.trace.minutes as f64;
+        assert_eq!(r.trace.minutes_beyond_max_size, 2 * 9 * 60);
+        assert!((above - r.trace.minutes_beyond_max_size as f64).abs() < 0.5, "{above}");
     }
 
     #[test]
