@@ -3,8 +3,10 @@
 //! holidays ahead.
 //!
 //! A holiday's effect is one ratio: the median over the history's holidays of each holiday's
-//! median load over the median load of the same slots on ordinary days around it (the same
-//! weekday a week before and after, else the day before and after). Dividing the history's
+//! typical load over the typical load of the same slots on ordinary days around it (the same
+//! weekday a week before and after, else the day before and after); typical is the median, or
+//! where both medians stand on a knife edge (a median of counts of 0 and 1 is 0 or 1), the mean
+//! less the highest and lowest tenth. Dividing the history's
 //! holiday slots by it makes them ordinary days, so a holiday neither drags a smoothed level down
 //! nor bends a profile, and the backtests see ordinary days; multiplying the forecast's holiday
 //! steps (and their interval bounds) by it forecasts the holiday. A ratio, not a difference:
@@ -12,7 +14,7 @@
 //! Series that can go negative keep their holidays as they are (a ratio means nothing there).
 //!
 //! Weekends are handled the same way, as their own kind of day: each weekend of the history gives
-//! the ratio of its median load (Saturday and Sunday, in the group's zone) to the median load of
+//! the ratio of its typical load (Saturday and Sunday, in the group's zone) to the typical load of
 //! the Friday and Monday beside it. Where at least two weekends are in the history and all of them
 //! lie on the same side of 1 (every weekend quieter than its weekdays, or every one busier), the
 //! median ratio is the weekend effect: the history's weekends are divided by it and the forecast's
@@ -22,7 +24,7 @@
 //! A history with a single weekend that gives a ratio (five days to under two weeks, or a longer
 //! one whose other weekends were holidays) cannot show agreement: its one
 //! ratio is taken halfway, as its square root (half the effect in log terms: one weekend is as
-//! much evidence as the prior of no weekend effect at all). A weekend's median against one
+//! much evidence as the prior of no weekend effect at all). A weekend's load against one
 //! Friday, or a Monday after a holiday, is a rough measure, and the level of the next week
 //! rests on it: taken whole it made forecasts after a weekend far worse on real traffic, while
 //! ignoring it leaves every Monday forecast at Sunday's level.
@@ -318,6 +320,8 @@ fn ratio(r: &[f64]) -> Option<Ratio> {
 /// slots `j` around it that are `ordinary(i, j)` for its slot `i`, the same slots a week away,
 /// else a day away (a week away from a weekend is another weekend: its weekdays are the day
 /// before and after). None for a run with nothing around it, or where the loads are not positive.
+/// Where both medians stand on a knife edge ([`on_edge`]), the ratio of the loads' means less their
+/// highest and lowest tenth ([`trimmed_mean`]).
 fn run_ratios(y: &[f64], m: usize, runs: &[(usize, usize)], ordinary: impl Fn(usize, usize) -> bool) -> Vec<f64> {
     let n = y.len();
     let ordinary = |i: usize, j: usize| j < n && ordinary(i, j) && y[j].is_finite();
@@ -340,8 +344,15 @@ fn run_ratios(y: &[f64], m: usize, runs: &[(usize, usize)], ordinary: impl Fn(us
             if own.is_empty() || reference.is_empty() {
                 return None;
             }
-            let (a, b) = (median(&own), median(&reference));
-            (a >= 0.0 && b > 0.0).then(|| (a / b).clamp(RATIO_RANGE.0, RATIO_RANGE.1))
+            let of = |a: f64, b: f64| (a >= 0.0 && b > 0.0).then(|| (a / b).clamp(RATIO_RANGE.0, RATIO_RANGE.1));
+            // Where both medians sit on a knife edge (a count of 0 or 1, whose median is 0 or 1 as
+            // the day's share of ones is under or over half), their ratio is noise: the trimmed
+            // means'. One steady median is information (a weekend closed most of its hours).
+            if on_edge(&own) && on_edge(&reference) {
+                of(trimmed_mean(&own, LOAD_TRIM), trimmed_mean(&reference, LOAD_TRIM))
+            } else {
+                of(median(&own), median(&reference))
+            }
         })
         .collect()
 }
@@ -419,16 +430,13 @@ fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
         if days[span.clone()].iter().any(|d| d.holiday.is_some()) {
             return None;
         }
-        let mut v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
+        let v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
         if v.len() * 2 <= m {
             return None;
         }
-        // The mean of the day's values less its highest and lowest tenth: a glitch in it (a value
-        // 1000 × the rest) is no change of level.
-        v.sort_by(f64::total_cmp);
-        let cut = v.len() / 10;
-        let kept = &v[cut..v.len() - cut];
-        Some(kept.iter().sum::<f64>() / kept.len() as f64)
+        // Less its highest and lowest tenth: a glitch in it (a value 1000 × the rest) is no
+        // change of level.
+        Some(trimmed_mean(&v, 0.1))
     };
     let last = level(n)?;
     let before: Vec<f64> =
@@ -441,6 +449,35 @@ fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
     let high = r > 1.5 && before.iter().all(|b| *b * 1.25 < last);
     (low || high).then_some(r)
 }
+
+/// The mean of the finite values of `v` less the highest and lowest `share` of them: robust to a
+/// few incidents as a median is, without a median's jumps where most values are equal (a count of
+/// 0 or 1, a day idle half the time: its median is any value of its ramp). NaN with none.
+fn trimmed_mean(v: &[f64], share: f64) -> f64 {
+    let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    let cut = ((v.len() as f64 * share) as usize).min(v.len().saturating_sub(1) / 2);
+    let kept = &v[cut..v.len() - cut];
+    kept.iter().sum::<f64>() / kept.len() as f64
+}
+
+/// Whether the median of `v` stands on a knife edge: its 40th and 60th percentiles lie apart by
+/// more than half the larger of them (0 and 1 for a count of zeros and ones near half and half;
+/// a few percent apart on a load that varies smoothly).
+fn on_edge(v: &[f64]) -> bool {
+    let mut v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return false;
+    }
+    v.sort_by(f64::total_cmp);
+    let (a, b) = (crate::point::quantile_sorted(&v, 0.4), crate::point::quantile_sorted(&v, 0.6));
+    b - a > 0.5 * a.abs().max(b.abs())
+}
+
+/// Trimmed off each end of the loads a weekend's ratio compares where their medians cannot
+/// ([`run_ratios`]): a tenth, as a day's level is judged (on counts of 0 and 1, a wider trim
+/// stretches their difference: a quarter off each end reads 11 / 13 as 0.71).
+const LOAD_TRIM: f64 = 0.1;
 
 /// What a fit's holidays and weekends do to its inner model's forecasts.
 #[derive(Debug)]
@@ -708,6 +745,24 @@ mod tests {
     /// Weekends alone, at `offset` from UTC.
     fn weekends(offset: i64) -> SpecialDays {
         SpecialDays { flags: None, weekends: Some(offset) }
+    }
+
+    #[test]
+    fn a_count_of_zeros_and_ones_learns_the_weekend_its_days_have() {
+        // Three weeks of hourly counts of 0 or 1 from a Monday: 1 in the 13 middle hours of a
+        // weekday and the 11 middle hours of a weekend day, a weekend at 11 / 13 = 0.85 of its
+        // weekdays. Each weekend's median is 0 and its weekdays' 1: the ratio of medians was 0,
+        // 1/50 at the least, and the forecast divided the weekends by it.
+        let y: Vec<f64> = (0..21 * 24)
+            .map(|t| {
+                let ones = if (t / 24) % 7 >= 5 { 11 } else { 13 };
+                let hour = t % 24;
+                f64::from(u8::from(hour >= (24 - ones) / 2 && hour < (24 - ones) / 2 + ones))
+            })
+            .collect();
+        let kinds = weekends(0).ahead(MONDAY * DAY, 3600, y.len());
+        let r = learn(&y, 24, &kinds).and_then(|e| e.weekends).unwrap();
+        assert!((0.75..1.0).contains(&r.ratio) && r.learnt_from == 3, "{r:?}");
     }
 
     #[test]
