@@ -171,9 +171,16 @@ enum ForecastCmd {
 #[derive(Debug, Args)]
 struct ZoneArgs {
     /// For --input: the IANA zone the load lives in (e.g. America/New_York): holidays are its whole
-    /// local days and weekends its Saturdays and Sundays, as with a group's time_zone [default: UTC]
+    /// local days and weekends its Saturdays and Sundays, as with a group's time_zone; the file's
+    /// stamps without an offset are still read as UTC (see --file-time-zone) [default: UTC]
     #[arg(long, value_name = "ZONE", requires = "input")]
     time_zone: Option<String>,
+    /// For --input: the IANA zone in which the file's stamps without an offset are written (an
+    /// export in local wall-clock time, e.g. Europe/Berlin), as a metric's file_time_zone; stamps
+    /// with an offset or Z are read as they say. A repeated autumn hour is read by its neighbours,
+    /// a skipped spring hour is a gap [default: UTC]
+    #[arg(long, value_name = "ZONE", requires = "input")]
+    file_time_zone: Option<String>,
     /// For --input: learn the daily cycle on --time-zone's standard-time clock (local: for load that
     /// follows its office hours, whose rise moves by an hour in UTC with daylight saving) or on UTC
     /// (utc), as a group's daily_clock [default: utc]
@@ -186,14 +193,20 @@ impl ZoneArgs {
     /// load test they would be ignored, so they are refused. (clap's `requires` is not enforced
     /// across a flattened struct.)
     fn for_input_only(&self, input: bool) -> anyhow::Result<()> {
-        if !input && (self.time_zone.is_some() || self.daily_clock.is_some()) {
+        if !input && (self.time_zone.is_some() || self.daily_clock.is_some() || self.file_time_zone.is_some()) {
             anyhow::bail!(
-                "--time-zone and --daily-clock are for --input: a group's forecasts follow its configured time_zone \
-                 and daily_clock (and simulate's load tests are generated in UTC)\nhint: drop them; a group's zone \
-                 is its time_zone in the configuration"
+                "--time-zone, --daily-clock and --file-time-zone are for --input: a group's forecasts follow its \
+                 configured time_zone and daily_clock, its stored load its metrics' file_time_zone (and simulate's \
+                 load tests are generated in UTC)\nhint: drop them; a group's zone is its time_zone in the \
+                 configuration"
             );
         }
         Ok(())
+    }
+
+    /// The zone of the file's stamps without an offset (`None`: UTC).
+    fn file_zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
+        self.file_time_zone.as_deref().map(|z| config::zone_named(z, "--file-time-zone")).transpose()
     }
 }
 

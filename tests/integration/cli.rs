@@ -1505,8 +1505,59 @@ fn zone_flags_are_refused_where_they_would_be_ignored() {
         &["simulate", "--group", "web-prod", "--time-zone", "Europe/Dublin"][..],
     ] {
         let (code, _, err) = run(prescale().args(args).arg("--out").arg(tmp.path()));
-        assert!(code == 1 && err.contains("--time-zone and --daily-clock are for --input"), "{args:?}: {err}");
+        assert!(
+            code == 1 && err.contains("--time-zone, --daily-clock and --file-time-zone are for --input"),
+            "{args:?}: {err}"
+        );
     }
+}
+
+#[test]
+fn a_file_in_local_wall_clock_time_is_read_in_its_zone_with_file_time_zone() {
+    // Ten days of hourly load over Berlin's spring change, written once with UTC instants and once
+    // in Berlin wall-clock time without offsets (02:00 on 28 March does not exist there).
+    use chrono::{TimeZone, Utc};
+    let tmp = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2027, 3, 22, 0, 0, 0).unwrap();
+    let load = |h: i64| 500.0 + 300.0 * ((h % 24) as f64 / 24.0 * std::f64::consts::TAU).sin() + (h % 7) as f64;
+    let (mut utc, mut local) = (String::from("ts,value\n"), String::from("ts,value\n"));
+    for h in 0..240 {
+        let t = start + chrono::Duration::hours(h);
+        utc += &format!("{},{}\n", t.format("%Y-%m-%dT%H:%M:%SZ"), load(h));
+        local += &format!("{},{}\n", t.with_timezone(&chrono_tz::Europe::Berlin).format("%Y-%m-%dT%H:%M:%S"), load(h));
+    }
+    let (a, b) = (tmp.path().join("utc.csv"), tmp.path().join("berlin.csv"));
+    std::fs::write(&a, utc).unwrap();
+    std::fs::write(&b, local).unwrap();
+    let show = |file: &Path, extra: &[&str]| {
+        ok(prescale().args(["forecast", "show", "--horizon", "6h", "--format", "csv", "--input"]).arg(file).args(extra))
+    };
+    let zone = ["--file-time-zone", "Europe/Berlin"];
+    assert_eq!(show(&b, &zone), show(&a, &[]), "the same instants, the same forecast");
+    // Read as UTC, the stamps are an hour or two late and the forecast starts there.
+    assert_ne!(show(&b, &[]).lines().nth(1), show(&a, &[]).lines().nth(1));
+    // backtest and simulate read it the same way.
+    let bt = |file: &Path, extra: &[&str]| {
+        ok(prescale()
+            .arg("--out")
+            .arg(tmp.path().join("bt"))
+            .args(["backtest", "--models", "profile", "--origins", "2", "--format", "json", "--input"])
+            .arg(file)
+            .args(extra))
+    };
+    assert_eq!(bt(&b, &zone), bt(&a, &[]).replace("utc.csv", "berlin.csv"));
+    let sim = |file: &Path, extra: &[&str]| {
+        let json = ok(prescale()
+            .args(["simulate", "--policies", "reactive,oracle", "--format", "json", "--input"])
+            .arg(file)
+            .args(extra));
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        (v["trace"]["start"].clone(), v["policies"].clone())
+    };
+    assert_eq!(sim(&b, &zone), sim(&a, &[]));
+    let (code, _, err) =
+        run(prescale().args(["forecast", "show", "--input"]).arg(&b).args(["--file-time-zone", "CET+1"]));
+    assert!(code == 1 && err.contains("--file-time-zone \"CET+1\" is not an IANA time zone name"), "{err}");
 }
 
 #[test]

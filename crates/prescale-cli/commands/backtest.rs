@@ -39,7 +39,8 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         let now = g.now.as_deref().map(parse_now).transpose()?.unwrap_or_else(Utc::now);
         let options = file_options(config.as_ref(), &args.zone, &[], None, now)?;
         // With --now, the file as it stood then: no origin sees a row after it.
-        let (input, _) = super::forecast::read_input_as_of(path, config.as_ref(), g.now.as_deref(), false)?;
+        let (input, _) =
+            super::forecast::read_input_as_of(path, config.as_ref(), args.zone.file_zone()?, g.now.as_deref(), false)?;
         series.push((path.display().to_string(), input, options));
         configured = config.map(|c| c.forecast.model);
     } else {

@@ -379,8 +379,12 @@ fn coarser_stretch(raw: &[RawSample], step: i64) -> Option<(i64, usize, DateTime
 /// grid policy (the configuration's `[ingest] grid`, or the default without one), repairing what it
 /// must and saying so; with the repairs it made, as warned (`7 slots interpolated`, …), for
 /// reports that carry them.
-pub(crate) fn read_input_repaired(path: &Path, config: Option<&Config>) -> Result<(Series, Vec<String>)> {
-    read_input_as_of(path, config, None, false)
+pub(crate) fn read_input_repaired(
+    path: &Path,
+    config: Option<&Config>,
+    zone: Option<chrono_tz::Tz>,
+) -> Result<(Series, Vec<String>)> {
+    read_input_as_of(path, config, zone, None, false)
 }
 
 /// [`read_input_repaired`], keeping only the rows stamped before `now` (`--now` given as the text after
@@ -391,6 +395,7 @@ pub(crate) fn read_input_repaired(path: &Path, config: Option<&Config>) -> Resul
 pub(crate) fn read_input_as_of(
     path: &Path,
     config: Option<&Config>,
+    zone: Option<chrono_tz::Tz>,
     now: Option<&str>,
     keep_phase: bool,
 ) -> Result<(Series, Vec<String>)> {
@@ -416,9 +421,9 @@ pub(crate) fn read_input_as_of(
         warn!("{}: a Parquet file under another name: read as Parquet", path.display());
     }
     let mut raw = if starts_par1 || (named_parquet && !regular) {
-        prescale_store::read_parquet_samples(path)?
+        prescale_store::read_parquet_samples_in(path, zone)?
     } else {
-        prescale_store::read_csv_samples(path)?
+        prescale_store::read_csv_samples_in(path, zone)?
     };
     if let Some(text) = now {
         raw = as_of(raw, text, path)?;
@@ -602,7 +607,7 @@ fn as_of(raw: Vec<RawSample>, text: &str, path: &Path) -> Result<Vec<RawSample>>
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
     let config = g.config.as_deref().map(Config::load).transpose()?;
-    let (series, _) = read_input_as_of(path, config.as_ref(), g.now.as_deref(), true)?;
+    let (series, _) = read_input_as_of(path, config.as_ref(), args.zone.file_zone()?, g.now.as_deref(), true)?;
     let step = series.step_secs();
     let text = args.horizon.as_deref().unwrap_or("48h");
     let horizon = parse_horizon(text)?;

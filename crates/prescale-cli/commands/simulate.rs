@@ -252,7 +252,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             if let Some(c) = &config {
                 from_config(&mut s, args.price.or(c.cost.instance_hour_price), c);
             }
-            let (series, repairs) = super::forecast::read_input_repaired(path, config.as_ref())?;
+            let (series, repairs) =
+                super::forecast::read_input_repaired(path, config.as_ref(), args.zone.file_zone()?)?;
             input_repairs = repairs;
             (series, path.display().to_string())
         }
