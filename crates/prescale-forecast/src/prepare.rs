@@ -193,13 +193,30 @@ fn spikes(v: &[f64]) -> Option<String> {
     })
 }
 
-/// A change at the end of the history: the drop of [`history_warnings`], or a rise, the mean of
-/// the last three hours over twice the same hours' median of the days before and above it by at
-/// least half the history's median (a rise in hours that are low every day is no news).
-fn recent_change(history: &Series) -> Option<String> {
-    let (m, step) = (history.steps_per_day(), history.step_secs());
+/// The last [`RECENT_HOURS`] of a history against the same hours of the days before it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Departure {
+    /// The mean of the last hours.
+    pub last: f64,
+    /// The median over the days before (of the same kind) of the same hours' mean.
+    pub usual: f64,
+    /// How many days that median is over.
+    pub days: usize,
+    /// Whether the last hours are a weekend's (Saturday or Sunday, UTC).
+    pub weekend: bool,
+    /// The last hours over twice the usual, and above it by half the history's median.
+    pub rise: bool,
+    /// The last hours under half the usual, at hours whose usual load is at least half the
+    /// history's median.
+    pub drop: bool,
+}
+
+/// [`Departure`] of the values `v` at `m` steps a day of `step` seconds, `ts(i)` the epoch second
+/// of value `i` (`None`: not on the clock, every day of one kind). The days compared are those of
+/// the same kind as the last value's (weekdays, or Saturday and Sunday), at least three of them,
+/// up to seven, within two weeks. `None` where there are too few.
+pub(crate) fn departure(v: &[f64], m: usize, step: i64, ts: &dyn Fn(usize) -> Option<i64>) -> Option<Departure> {
     let k = ((RECENT_HOURS * 3600.0 / step as f64).round() as usize).max(1);
-    let v = history.values();
     let n = v.len();
     if m == 0 || k > m || n < k + m {
         return None;
@@ -208,8 +225,7 @@ fn recent_change(history: &Series) -> Option<String> {
         let x: Vec<f64> = v[a..a + k].iter().copied().filter(|x| x.is_finite()).collect();
         (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
     };
-    // Saturday and Sunday, UTC.
-    let weekend = |i: usize| crate::holiday::is_weekend(history.ts(i).timestamp());
+    let weekend = |i: usize| ts(i).is_some_and(crate::holiday::is_weekend);
     let kind = weekend(n - 1);
     let days: Vec<f64> = (1..=14)
         .take_while(|d| n >= k + d * m)
@@ -225,21 +241,40 @@ fn recent_change(history: &Series) -> Option<String> {
     let usual = median(&days);
     let all: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     let typical = median(&all);
-    let kind = if kind { "weekend days" } else { "weekdays" };
-    if usual >= 0.0 && last > 2.0 * usual && last - usual >= 0.5 * typical && typical > 0.0 {
+    Some(Departure {
+        last,
+        usual,
+        days: days.len(),
+        weekend: kind,
+        rise: usual >= 0.0 && last > 2.0 * usual && last - usual >= 0.5 * typical && typical > 0.0,
+        drop: usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * typical,
+    })
+}
+
+/// A change at the end of the history: the drop of [`history_warnings`], or a rise, the mean of
+/// the last three hours over twice the same hours' median of the days before and above it by at
+/// least half the history's median (a rise in hours that are low every day is no news).
+fn recent_change(history: &Series) -> Option<String> {
+    let d = departure(history.values(), history.steps_per_day(), history.step_secs(), &|i| {
+        Some(history.ts(i).timestamp())
+    })?;
+    let Departure { last, usual, days, weekend, .. } = d;
+    let kind = if weekend { "weekend days" } else { "weekdays" };
+    if d.rise {
         return Some(format!(
-            "the last {RECENT_HOURS} h of the history average {}, {} × the same hours' median over the {} {kind} \
+            "the last {RECENT_HOURS} h of the history average {}, {} the same hours' median over the {} {kind} \
              before ({}): an incident, a launch, a unit change? The backtests that weigh the models and size the \
              intervals never saw such a level: some models take it for the new level, some for an incident, and the \
              forecast lies between with intervals that need not cover either; check the source, and plan a rise that \
              lasts with `prescale event add` until a day of it is in the history",
             fmt_value(last),
-            fmt_ratio(last / usual.max(f64::MIN_POSITIVE)),
-            days.len(),
+            // A ratio to a usual of nothing (hours idle every day) says nothing: above it.
+            if usual > 0.0 && last / usual < 1e6 { format!("{} ×", fmt_ratio(last / usual)) } else { "above".into() },
+            days,
             fmt_value(usual)
         ));
     }
-    (usual > 0.0 && last < usual / 2.0 && usual >= 0.5 * typical).then(|| {
+    d.drop.then(|| {
         format!(
             "the last {RECENT_HOURS} h of the history average {}, {:.0} % of the same hours' median over the {} {} \
              before ({}): an outage, a stopped agent, a deploy under way? Models that follow the last hours \
@@ -247,7 +282,7 @@ fn recent_change(history: &Series) -> Option<String> {
              floors stay low, set a floor with `prescale event add`",
             fmt_value(last),
             100.0 * last / usual,
-            days.len(),
+            days,
             kind,
             fmt_value(usual)
         )
@@ -442,6 +477,11 @@ mod tests {
             w.contains("100 × the same hours' median over the 7 weekdays before") && w.contains("event add"),
             "{w}"
         );
+        // Hours idle every day that now carry load: above their usual nothing, not "inf ×" it.
+        let mut woke: Vec<f64> = (0..24 * 23 - 6).map(|h| if h % 24 >= 15 { 0.0 } else { load(h) }).collect();
+        woke[n - 3..].iter_mut().for_each(|x| *x = 150.0);
+        let w = warned(&woke);
+        assert!(w.contains("average 150, above the same hours' median") && !w.contains("inf"), "{w}");
         // Twice a quiet hour's load is still a quiet hour: no news. Ending at 03:00 the load is 10
         // to 23, a fraction of the history's median.
         let mut night: Vec<f64> = (0..24 * 22 + 3).map(load).collect();
