@@ -177,8 +177,9 @@ struct ZoneArgs {
     time_zone: Option<String>,
     /// For --input: the IANA zone in which the file's stamps without an offset are written (an
     /// export in local wall-clock time, e.g. Europe/Berlin), as a metric's file_time_zone; stamps
-    /// with an offset or Z are read as they say. A repeated autumn hour is read by its neighbours,
-    /// a skipped spring hour is a gap [default: UTC]
+    /// with an offset or Z are read as they say. A repeated autumn hour is read by its neighbours;
+    /// a stamp in the spring hour the clocks skip is refused, as no such time exists there
+    /// [default: UTC]
     #[arg(long, value_name = "ZONE", requires = "input")]
     file_time_zone: Option<String>,
     /// For --input: learn the daily cycle on --time-zone's standard-time clock (local: for load that

@@ -825,7 +825,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         num(s.capacity_per_instance),
         capacity_source(s.capacity_source),
         s.target_utilization * 100.0,
-        if s.saturating_metric { " of a metric that reads at most 100 % (CPU)" } else { "" },
+        if s.metric_ceiling.is_some() { " of a metric that reads at most 100 % (CPU)" } else { "" },
         s.min_size,
         s.max_size,
         s.boot_mins,
@@ -1085,18 +1085,30 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             )?;
         }
         let reactive = r.results.iter().find(|x| x.policy == Policy::Reactive);
-        if s.saturating_metric
+        if let Some(ceiling) = s.metric_ceiling
+            && r.peak_need <= s.max_size
             && let Some(reactive) = reactive
             && reactive.scale_out_mins.is_none_or(|m| m > SCALE_OUT_TARGET_MINS)
+            && reactive.capped_scale_outs > 0
         {
-            // No boot time mends that: the metric no longer says how far the load is above.
+            // Where a scale-out launched fewer than the load needed because the metric read its
+            // ceiling, no boot time mends it: the metric no longer says how far the load is above.
+            let step_sooner = r.results.iter().any(|x| {
+                x.policy != Policy::Reactive
+                    && x.policy != Policy::Oracle
+                    && x.scale_out_mins.is_some_and(|m| reactive.scale_out_mins.is_none_or(|r| m < r))
+            });
             writeln!(
                 out,
                 "target tracking {}: its metric reads at most 100 %, so each of its rounds grows the group by at most \
-                 1 / target (×{:.2}), a breach and a boot apart; a metric that reads the demand (requests per target) \
-                 or the step policy's larger steps get there sooner",
-                reactive.scale_out_mins.map_or("never caught up in the peak".to_string(), |m| format!("took {m} min")),
-                1.0 / s.target_utilization,
+                 ×{:.2}, a breach and a boot apart, whatever the boot time ({} of its scale-outs launched fewer than the \
+                 load needed); a metric that reads the demand (requests per target){} gets there sooner",
+                reactive.scale_out_mins.map_or("never caught up in the peak".to_string(), |m| format!(
+                    "took {m} min, over the {SCALE_OUT_TARGET_MINS}-minute target"
+                )),
+                ceiling / s.target_utilization,
+                reactive.capped_scale_outs,
+                if step_sooner { " or the step policy's larger steps, as above," } else { "" },
             )?;
         } else if let Some(reactive) = reactive
             && let Some(m) = reactive.scale_out_mins

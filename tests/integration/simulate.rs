@@ -279,7 +279,7 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     assert!(err.contains("are 300 s apart where the file's step is 60 s") && err.contains("5× the others"), "{err}");
     // Zone flags that would be ignored are refused.
     let (code, _, err) = run(prescale().args(["simulate", "--scenario", "spike", "--time-zone", "America/New_York"]));
-    assert!(code == 1 && err.contains("--time-zone and --daily-clock are for --input"), "{err}");
+    assert!(code == 1 && err.contains("--time-zone, --daily-clock and --file-time-zone are for --input"), "{err}");
     // Samples missing here and there (every 15th minute) are gaps, not a coarser step.
     let holes: Vec<String> = (0..4 * 1440).map(|m| if m % 15 == 7 { "NaN".into() } else { "100".into() }).collect();
     let p = trace(tmp.path(), "holes.csv", 60, &holes);
@@ -390,6 +390,16 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     assert_eq!(int(policy(&policies(&json), "oracle"), "under_provisioned_minutes"), 0);
     // The plan's step scaling is prescale's fallback by default; the forecasts fit on the series.
     assert_eq!((s["step"]["enabled"].as_bool(), s["transform"].as_str()), (Some(true), Some("none")), "{s}");
+    // Its target tracking runs on CPU at 60 %, replayed as 70 % of the capacity: CPU's 100 % is
+    // 70 / 60 of the capacity, where the metric stops reading the load; --saturating-metric false
+    // reads all of it.
+    let ceiling = s["metric_ceiling"].as_f64().unwrap();
+    assert!((ceiling - 0.7 * 100.0 / 60.0).abs() < 1e-9, "{s}");
+    let open = ok(prescale()
+        .args(["simulate", "--group", "web-prod", "--policies", "reactive", "--format", "json"])
+        .args(["--saturating-metric", "false", "--out"])
+        .arg(&out));
+    assert!(serde_json::from_str::<Value>(&open).unwrap()["settings"].get("metric_ceiling").is_none());
 
     // The group's forecast and fallback settings reach the replay: a log transform, holidays in
     // the group's zone, its daily cycle on that zone's clock, step scaling off, prices in its

@@ -33,15 +33,17 @@ pub(crate) fn step_flags(args: &SimulateArgs, s: &mut prescale_sim::SimSettings)
     }
     if let Some(n) = args.step_in_periods {
         step.in_evaluation_periods = n;
-        // The plan raises the scale-in window to cover the warm-up, and so does the replay.
+        // A plan raises the scale-in window to cover the group's warm-up; the replay, to its boot
+        // time. (Said only where a step policy is replayed: else the flag's warning above.)
         let window = step.in_window_mins(s.boot_mins.saturating_mul(60));
         let asked = (u64::from(n) * u64::from(step.period_secs.max(1))).div_ceil(60);
-        if window > asked {
+        let replayed =
+            s.policies.iter().any(|p| matches!(p, prescale_sim::Policy::Step | prescale_sim::Policy::Prescale));
+        if window > asked && replayed {
             warn!(
-                "--step-in-periods {n} ({asked} min) is raised to {window} min: a scale-in alarm shorter than the boot \
-                 time ({} min) would remove instances before the ones launched for the load serve, and the plan \
-                 raises it the same way",
-                s.boot_mins
+                "--step-in-periods {n} ({asked} min) is raised to {window} min, the replay's boot time: a scale-in \
+                 alarm shorter than it would remove instances before the ones launched for the load serve (a plan \
+                 raises it to the group's warm-up the same way)"
             );
         }
     }
@@ -205,7 +207,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         min_hold_mins: args.min_hold_mins.unwrap_or(60),
         min_history_days: args.min_history_days,
         scale_in_cooldown_mins: args.cooldown_mins,
-        saturating_metric: args.saturating_metric.unwrap_or(false),
+        metric_ceiling: args.saturating_metric.unwrap_or(false).then_some(1.0),
         // Each once, in the order given (`reactive,reactive` is one row).
         policies: args.policies.iter().fold(Vec::new(), |mut v, p| {
             if !v.contains(p) {
@@ -292,8 +294,12 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
-            s.saturating_metric =
-                args.saturating_metric.unwrap_or(prescale_plan::metric_ceiling(&ps.reactive.metric).is_some());
+            // CPU's 100 % in the replay's units: its target value stands for the target utilization.
+            let full = prescale_plan::metric_ceiling(&ps.reactive.metric)
+                .filter(|_| ps.reactive.target_value > 0.0)
+                .map(|c| s.target_utilization * c / ps.reactive.target_value);
+            s.metric_ceiling =
+                if args.saturating_metric.unwrap_or(full.is_some()) { Some(full.unwrap_or(1.0)) } else { None };
             // The replay's metric is the load over the serving capacity, not the group's own.
             say!(
                 "note: utilization here is {id} over {} per instance ({}); the plan's target tracking on {} = {} is \

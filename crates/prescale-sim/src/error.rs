@@ -11,6 +11,15 @@ pub enum SimError {
          change"
     )]
     Empty,
+    /// The trace covers less than a minute, the replay's step.
+    #[error(
+        "the trace covers {secs} s, less than a minute: the replay walks it minute by minute\nhint: pass a trace of \
+         at least a minute (and days of it for the forecasting policies)"
+    )]
+    UnderAMinute {
+        /// Seconds the trace covers.
+        secs: i64,
+    },
     /// The trace's step is not a positive number of seconds.
     #[error("the trace's step must be a positive number of seconds, got {0}")]
     BadStep(i64),

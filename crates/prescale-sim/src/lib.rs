@@ -141,12 +141,14 @@ pub struct SimSettings {
     pub forecast_min_step_mins: u32,
     /// Minutes between two scale-ins of target tracking (default 5, Auto Scaling's default).
     pub scale_in_cooldown_mins: u32,
-    /// Whether the reactive policies' metric reads at most 100 % of the serving capacity, as CPU
-    /// utilization does (default false: a load per instance, such as requests per target, which
-    /// reads the whole demand however far above the capacity it is). A saturated metric hides
-    /// how much more load there is: target tracking then grows the group by at most a factor of
-    /// 1 / target per round (×1.43 at 70 %), and the step policy sees the breach as 100 %.
-    pub saturating_metric: bool,
+    /// The highest utilization (load over the serving capacity) the reactive policies' metric can
+    /// read, as CPU utilization reads at most 100 % (default `None`: a load per instance, such as
+    /// requests per target, which reads the whole demand however far above the capacity it is). A
+    /// saturated metric hides how much more load there is: target tracking then grows the group by
+    /// at most `ceiling / target` per round, and the step policy sees the breach at the ceiling.
+    /// `1.0` where the metric's full scale is the capacity; a group whose CPU target value is not
+    /// `100 × target_utilization` reads 100 % CPU at `target_utilization × 100 / target_value`.
+    pub metric_ceiling: Option<f64>,
     /// The step scaling the plan writes beside target tracking (`[groups.reactive.step]`; default
     /// the plan's default): the `step` policy alone, and prescale's fallback with target tracking
     /// when `enabled`.
@@ -184,7 +186,7 @@ impl Default for SimSettings {
             horizon_hours: 48,
             forecast_min_step_mins: 5,
             scale_in_cooldown_mins: 5,
-            saturating_metric: false,
+            metric_ceiling: None,
             step: StepSettings::default(),
             model: ModelSpec::Auto,
             forecast: BuildOptions::default(),
@@ -240,8 +242,9 @@ pub struct Resolved {
     pub forecast_min_step_mins: u32,
     /// Scale-in cooldown in minutes.
     pub scale_in_cooldown_mins: u32,
-    /// Whether the reactive policies' metric reads at most 100 % (CPU).
-    pub saturating_metric: bool,
+    /// The utilization at which the reactive policies' metric reads its highest (CPU's 100 %).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metric_ceiling: Option<f64>,
     /// Step scaling: the `step` policy, and prescale's beside target tracking when enabled.
     pub step: StepSettings,
     /// Model.
@@ -365,6 +368,11 @@ pub struct SimReport {
     /// the trace, replayed at the value before it). Not serialized.
     #[serde(skip)]
     pub held: Vec<bool>,
+    /// Per policy, the minutes at which target tracking scaled out on a reading its metric's
+    /// ceiling cut ([`SimSettings::metric_ceiling`]): it launched fewer than the load needed. Not
+    /// serialized.
+    #[serde(skip)]
+    pub capped_scale_outs: Vec<Vec<u64>>,
 }
 
 /// A scheduled floor: from minute `.0` on, at least `.1` instances.
@@ -471,7 +479,7 @@ pub fn simulate_with_progress(
     // A minute is held when any slot it averages was: a minute's mean of slots is its `minutes` value.
     let held: Vec<bool> = minutes(&held_slots, step).into_iter().map(|h| h > 0.0).collect();
     if demand.is_empty() {
-        return Err(SimError::Empty);
+        return Err(SimError::UnderAMinute { secs: step * trace.len() as i64 });
     }
     let n = demand.len() as u64;
     let p95 = percentile(&slots, 0.95);
@@ -529,7 +537,7 @@ pub fn simulate_with_progress(
         horizon_hours: s.horizon_hours,
         forecast_min_step_mins: s.forecast_min_step_mins,
         scale_in_cooldown_mins: s.scale_in_cooldown_mins,
-        saturating_metric: s.saturating_metric,
+        metric_ceiling: s.metric_ceiling,
         step: s.step.clone(),
         model: s.model.clone(),
         transform: s.forecast.transform,
@@ -566,8 +574,10 @@ pub fn simulate_with_progress(
     let mut timeline = Vec::new();
     let mut actions = Vec::new();
     let mut floors = Vec::new();
+    let mut capped_scale_outs = Vec::new();
     for &p in &s.policies {
         let mut floor_tl = Vec::new();
+        let mut capped = Vec::new();
         let (g, tl) = match p {
             Policy::Reactive | Policy::Prescale | Policy::AwsStyle => {
                 let plans: Vec<(u64, &Floors)> = nights
@@ -582,8 +592,9 @@ pub fn simulate_with_progress(
                     })
                     .collect();
                 let step = p == Policy::Prescale && s.step.enabled;
-                let (g, tl, f) = tracked(&ctx, &demand, &needs, &plans, step);
+                let (g, tl, f, cut) = tracked(&ctx, &demand, &needs, &plans, step);
                 floor_tl = f;
+                capped = cut;
                 (g, tl)
             }
             Policy::Step => stepped(&ctx, &demand, &needs),
@@ -607,6 +618,7 @@ pub fn simulate_with_progress(
         floors.push(floor_tl);
         timeline.push(tl);
         actions.push(g.actions);
+        capped_scale_outs.push(capped);
     }
     Ok(SimReport {
         trace: TraceInfo {
@@ -628,6 +640,7 @@ pub fn simulate_with_progress(
         floors,
         demand,
         held,
+        capped_scale_outs,
     })
 }
 
@@ -646,12 +659,11 @@ impl Ctx<'_> {
     /// unless the metric saturates at 100 % and so understates the demand).
     fn reading(&self, demand: f64, serving: u32, need: u32) -> (f64, u32) {
         let u = utilization(demand, serving, self.cap);
-        if !self.s.saturating_metric || u <= 1.0 {
-            return (u, need);
-        }
-        // Instances that boot report nothing; none serving reads as a full group of one.
-        let seen = f64::from(serving.max(1)) * self.cap;
-        (1.0, self.bounds.clamp(instances_for(seen, self.per)).min(need))
+        let Some(ceiling) = self.s.metric_ceiling.filter(|c| u > *c) else { return (u, need) };
+        // Instances that boot report nothing; none serving (a group at zero, which the replay's
+        // minimum of one never is) reads as one at the ceiling.
+        let seen = f64::from(serving.max(1)) * self.cap * ceiling;
+        (ceiling, self.bounds.clamp(instances_for(seen, self.per)).min(need))
     }
 
     fn minute(&self, t: DateTime<Utc>) -> u64 {
@@ -901,7 +913,7 @@ fn tracked(
     needs: &[u32],
     plans: &[(u64, &Floors)],
     step: bool,
-) -> (Group, Vec<(u32, u32)>, Vec<u32>) {
+) -> (Group, Vec<(u32, u32)>, Vec<u32>, Vec<u64>) {
     let (min, max) = (ctx.bounds.min(), ctx.bounds.max());
     let mut g = Group::warm(needs[0]);
     let mut tt = Fallback {
@@ -917,6 +929,8 @@ fn tracked(
     let mut plans = plans.iter().peekable();
     let mut tl = Vec::with_capacity(demand.len());
     let mut floors = Vec::with_capacity(demand.len());
+    // Whether the last reading was cut by the metric's ceiling, and the scale-outs made on one.
+    let (mut cut, mut capped) = (false, Vec::new());
     for (t, d) in demand.iter().enumerate() {
         let t = t as u64;
         while let Some((_, f)) = plans.next_if(|(m, _)| *m <= t) {
@@ -925,7 +939,11 @@ fn tracked(
         while let Some((_, f)) = pending.pop_front_if(|(m, _)| *m <= t) {
             floor = f.clamp(min, max);
         }
+        let before = g.desired();
         tt.act(&mut g, t, floor, max, ctx.boot);
+        if cut && g.desired() > before {
+            capped.push(t);
+        }
         if g.desired() < floor {
             g.set_desired(floor, t, ctx.boot);
         }
@@ -933,9 +951,10 @@ fn tracked(
         tl.push((serving, g.desired()));
         floors.push(floor);
         let (u, need) = ctx.reading(*d, serving, needs[t as usize]);
+        cut = need < needs[t as usize];
         tt.observe(u, need);
     }
-    (g, tl, floors)
+    (g, tl, floors, capped)
 }
 
 /// Step scaling alone, between `MinSize` and `MaxSize`.
@@ -1217,5 +1236,8 @@ mod tests {
         );
         let empty = Series::new(t0(), 300, vec![f64::NAN; 10]).unwrap();
         assert_eq!(simulate(&empty, &settings(&[Policy::Reactive])), Err(SimError::Empty));
+        // Values, but not a minute of them: said so, not called unusable.
+        let short = Series::new(t0(), 20, vec![5.0, 5.0]).unwrap();
+        assert_eq!(simulate(&short, &settings(&[Policy::Reactive])), Err(SimError::UnderAMinute { secs: 40 }));
     }
 }

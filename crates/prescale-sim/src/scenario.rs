@@ -247,6 +247,9 @@ pub struct TestResult {
     /// Whether it reversed direction within an hour more often in that window than the oracle,
     /// which follows the load exactly: the reversals beyond those the load's own rise and fall force.
     pub thrashed: bool,
+    /// Scale-outs in that window made on a reading the metric's ceiling cut (CPU at 100 %): each
+    /// launched fewer instances than the load needed ([`SimSettings::metric_ceiling`]).
+    pub capped_scale_outs: u64,
     /// Instance-hours paid in that window.
     pub instance_hours: f64,
     /// The same in dollars at the on-demand price, when given.
@@ -310,7 +313,8 @@ pub fn measure(shape: Shape, s: &SimSettings, replay: SimReport) -> ScenarioRepo
         .iter()
         .zip(&replay.timeline)
         .zip(&replay.actions)
-        .map(|((p, tl), actions)| {
+        .zip(&replay.capped_scale_outs)
+        .map(|(((p, tl), actions), capped)| {
             let short = |t: usize| replay.demand[t] > f64::from(tl[t].0) * cap * (1.0 + 1e-9);
             let (mut under, mut worst) = (0, 0.0_f64);
             for t in (onset..window_end).filter(|t| short(*t)) {
@@ -346,6 +350,8 @@ pub fn measure(shape: Shape, s: &SimSettings, replay: SimReport) -> ScenarioRepo
                 scale_in_mins: scale_in,
                 reversals_within_hour: reversals,
                 thrashed: reversals > forced,
+                capped_scale_outs: capped.iter().filter(|t| (onset as u64..window_end as u64).contains(t)).count()
+                    as u64,
                 instance_hours: hours,
                 dollars: s.price_per_hour.map(|p| p * hours),
                 dollars_spot_mix: crate::spot_mix_dollars(s, hours),
@@ -409,8 +415,8 @@ mod tests {
     fn a_metric_that_reads_at_most_100_percent_hides_a_spike_from_target_tracking() {
         let s = SimSettings { policies: vec![Policy::Reactive], ..SimSettings::default() };
         let open = run(Scenario::Spike, &s).unwrap();
-        let cpu = run(Scenario::Spike, &SimSettings { saturating_metric: true, ..s }).unwrap();
-        assert!(cpu.replay.settings.saturating_metric && !open.replay.settings.saturating_metric);
+        let cpu = run(Scenario::Spike, &SimSettings { metric_ceiling: Some(1.0), ..s }).unwrap();
+        assert!(cpu.replay.settings.metric_ceiling == Some(1.0) && open.replay.settings.metric_ceiling.is_none());
         // Requests per target read the whole spike: one action to the peak's need. CPU reads
         // 100 %: each action grows the group by at most 1 / 0.7, and it falls behind.
         let first_rise = |r: &ScenarioReport| {

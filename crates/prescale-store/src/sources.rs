@@ -187,8 +187,9 @@ impl Stamper {
                     })
                 }
                 chrono::LocalResult::None => Err(format!(
-                    "\"{n}\" is not a time of {tz}: its clocks skip it (they go forward there)\nhint: a file_time_zone \
-                     file is read in that zone's wall-clock time; check the zone, or write the stamps with their offset"
+                    "\"{n}\" is not a time of {tz}: its clocks skip it (they go forward there)\nhint: stamps without an \
+                     offset are read in that zone's wall-clock time (a metric's file_time_zone, or --file-time-zone); \
+                     check the zone, or write the stamps with their offset"
                 )),
             },
         };
