@@ -4,9 +4,9 @@
 //!
 //! A holiday's effect is one ratio: the median over the history's holidays of each holiday's
 //! typical load over the typical load of the same slots on ordinary days around it (the same
-//! weekday a week before and after, else the day before and after); typical is the median, or
-//! where both medians stand on a knife edge (a median of counts of 0 and 1 is 0 or 1), the mean
-//! less the highest and lowest tenth. Dividing the history's
+//! weekday a week before and after, else the day before and after); typical is the median, or for
+//! a small count (whole numbers up to 10, whose median is one of a few values), and where both
+//! medians stand on a knife edge, the mean less the highest and lowest tenth. Dividing the history's
 //! holiday slots by it makes them ordinary days, so a holiday neither drags a smoothed level down
 //! nor bends a profile, and the backtests see ordinary days; multiplying the forecast's holiday
 //! steps (and their interval bounds) by it forecasts the holiday. A ratio, not a difference:
@@ -320,11 +320,13 @@ fn ratio(r: &[f64]) -> Option<Ratio> {
 /// slots `j` around it that are `ordinary(i, j)` for its slot `i`, the same slots a week away,
 /// else a day away (a week away from a weekend is another weekend: its weekdays are the day
 /// before and after). None for a run with nothing around it, or where the loads are not positive.
-/// Where both medians stand on a knife edge ([`on_edge`]), the ratio of the loads' means less their
-/// highest and lowest tenth ([`trimmed_mean`]).
+/// For a small count ([`small_count`]), or where both medians stand on a knife edge
+/// ([`on_edge`]), the ratio of the loads' means less their highest and lowest tenth
+/// ([`trimmed_mean`]).
 fn run_ratios(y: &[f64], m: usize, runs: &[(usize, usize)], ordinary: impl Fn(usize, usize) -> bool) -> Vec<f64> {
     let n = y.len();
     let ordinary = |i: usize, j: usize| j < n && ordinary(i, j) && y[j].is_finite();
+    let discrete = small_count(y);
     runs.iter()
         .filter(|(s, e)| e - s >= m.div_ceil(2))
         .filter_map(|&(s, e)| {
@@ -345,10 +347,11 @@ fn run_ratios(y: &[f64], m: usize, runs: &[(usize, usize)], ordinary: impl Fn(us
                 return None;
             }
             let of = |a: f64, b: f64| (a >= 0.0 && b > 0.0).then(|| (a / b).clamp(RATIO_RANGE.0, RATIO_RANGE.1));
-            // Where both medians sit on a knife edge (a count of 0 or 1, whose median is 0 or 1 as
-            // the day's share of ones is under or over half), their ratio is noise: the trimmed
-            // means'. One steady median is information (a weekend closed most of its hours).
-            if on_edge(&own) && on_edge(&reference) {
+            // A small count (0, 1, 2, …) has medians that are one of its few values (0 against 1
+            // for a weekend of fewer ones): their ratio says nothing. Nor where both
+            // medians sit on a knife edge. The trimmed means' then; elsewhere one steady median is
+            // information (a weekend closed most of its hours).
+            if discrete || (on_edge(&own) && on_edge(&reference)) {
                 of(trimmed_mean(&own, LOAD_TRIM), trimmed_mean(&reference, LOAD_TRIM))
             } else {
                 of(median(&own), median(&reference))
@@ -460,6 +463,15 @@ fn trimmed_mean(v: &[f64], share: f64) -> f64 {
     let kept = &v[cut..v.len() - cut];
     kept.iter().sum::<f64>() / kept.len() as f64
 }
+
+/// Whether `y` is a small count: every finite value a whole number from 0 to [`SMALL_COUNT`]
+/// (jobs, errors, orders per step at a low rate), whose medians jump between a few values.
+fn small_count(y: &[f64]) -> bool {
+    y.iter().filter(|v| v.is_finite()).all(|v| v.fract() == 0.0 && (0.0..=SMALL_COUNT).contains(v))
+}
+
+/// The highest value of a [`small_count`].
+const SMALL_COUNT: f64 = 10.0;
 
 /// Whether the median of `v` stands on a knife edge: its 40th and 60th percentiles lie apart by
 /// more than half the larger of them (0 and 1 for a count of zeros and ones near half and half;
@@ -763,6 +775,20 @@ mod tests {
         let kinds = weekends(0).ahead(MONDAY * DAY, 3600, y.len());
         let r = learn(&y, 24, &kinds).and_then(|e| e.weekends).unwrap();
         assert!((0.75..1.0).contains(&r.ratio) && r.learnt_from == 3, "{r:?}");
+        // A weekend of 8 such hours against 13 (0.62): its median is 0 however the weekdays'
+        // sits; the means less their ends give about half. One closed all weekend: nothing.
+        let ratio = |weekend_ones: usize| {
+            let y: Vec<f64> = (0..21 * 24)
+                .map(|t| {
+                    let ones = if (t / 24) % 7 >= 5 { weekend_ones } else { 13 };
+                    let hour = t % 24;
+                    f64::from(u8::from(hour >= (24 - ones) / 2 && hour < (24 - ones) / 2 + ones))
+                })
+                .collect();
+            learn(&y, 24, &kinds).and_then(|e| e.weekends).unwrap().ratio
+        };
+        assert!((0.45..0.8).contains(&ratio(8)), "{}", ratio(8));
+        assert!(ratio(0) <= RATIO_RANGE.0 + 1e-12, "{}", ratio(0));
     }
 
     #[test]
