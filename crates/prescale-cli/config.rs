@@ -480,9 +480,28 @@ pub struct GroupConfig {
     /// saving.
     #[serde(default)]
     pub daily_clock: DailyClock,
+    /// Auto Scaling processes the group's owners keep suspended on purpose (e.g.
+    /// `["AlarmNotification"]` during a migration): `apply` still says each run that they stop the
+    /// plan's floors or fallback, but does not fail for them. Any other suspended process that
+    /// stops the plan fails the run, as a deploy tool's leftover would.
+    #[serde(default)]
+    pub suspended_on_purpose: Vec<String>,
     /// The metrics to ingest for this group.
     pub metrics: Vec<MetricConfig>,
 }
+
+/// The Auto Scaling processes a group can suspend (`SuspendProcesses`).
+pub const SCALING_PROCESSES: [&str; 9] = [
+    "Launch",
+    "Terminate",
+    "AddToLoadBalancer",
+    "AlarmNotification",
+    "AZRebalance",
+    "HealthCheck",
+    "InstanceRefresh",
+    "ReplaceUnhealthy",
+    "ScheduledActions",
+];
 
 fn default_env() -> String {
     "prod".into()
@@ -856,6 +875,14 @@ impl Config {
                      the group's target or raise [environments.{}] quantile_utilization",
                     g.name,
                     g.environment
+                );
+            }
+            if let Some(p) = g.suspended_on_purpose.iter().find(|p| !SCALING_PROCESSES.contains(&p.as_str())) {
+                bail!(
+                    "group {:?}: suspended_on_purpose names {p:?}, not an Auto Scaling process; they are {} (as \
+                     written, case included)",
+                    g.name,
+                    SCALING_PROCESSES.join(", ")
                 );
             }
             match (g.max_breach, g.max_breach_buffer) {

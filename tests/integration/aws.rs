@@ -464,6 +464,17 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
         ),
         "{err}"
     );
+    // Kept suspended on purpose, as the group's configuration says: said, and the run passes.
+    let text = std::fs::read_to_string(&cfg).unwrap().replacen(
+        "environment = \"prod\"",
+        "environment = \"prod\"\nsuspended_on_purpose = [\"ScheduledActions\", \"AlarmNotification\"]",
+        1,
+    );
+    let on_purpose = tmp.path().join("on-purpose.toml");
+    std::fs::write(&on_purpose, text).unwrap();
+    let (code, text, err) = run(nightly_at(&on_purpose, &tmp.path().join("out"), now).arg("--execute"));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("on purpose, as the group's suspended_on_purpose says"), "{err}");
     resume();
     let text = nightly(true);
     assert!(text.contains("no changes: the group already matches the plan") && !text.contains("suspended"), "{text}");

@@ -323,6 +323,10 @@ fn bad_configuration_is_refused_with_a_reason() {
             ),
             "file_time_zone \"CET+1\" is not an IANA time zone name",
         ),
+        (
+            demo.replacen("name = \"web-prod\"", "name = \"web-prod\"\nsuspended_on_purpose = [\"Alarms\"]", 1),
+            "suspended_on_purpose names \"Alarms\", not an Auto Scaling process",
+        ),
         // A group that names an environment no section defines, where none is defined at all.
         (
             {

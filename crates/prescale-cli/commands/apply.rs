@@ -477,10 +477,11 @@ fn max_below_floors(state: &GroupState, changes: &[Change]) -> Option<String> {
 /// Auto Scaling processes suspended on the group, said with what they stop and how to resume
 /// them: `(blocking, other)`. Those that stop the plan from protecting the group (its floors,
 /// `ScheduledActions`; its alarms, `AlarmNotification`; any scale-out, `Launch`) are blocking
-/// and fail the run; `Terminate` (no scale-in: a cost, not a risk, and often suspended on
-/// purpose) is said only. A deploy tool that suspends them and dies leaves them so; prescale
-/// does not resume them (whoever suspended them may still need them so).
-fn suspended_processes(group: &str, state: &GroupState) -> (Option<String>, Option<String>) {
+/// and fail the run, unless the group's configuration lists them as suspended `on_purpose`;
+/// `Terminate` (no scale-in: a cost, not a risk, and often suspended on purpose) and those listed
+/// are said only. A deploy tool that suspends them and dies leaves them so; prescale does not
+/// resume them (whoever suspended them may still need them so).
+fn suspended_processes(group: &str, state: &GroupState, on_purpose: &[String]) -> (Option<String>, Option<String>) {
     const EFFECTS: [(&str, &str, bool); 4] = [
         ("ScheduledActions", "the floors do not run", true),
         ("AlarmNotification", "target tracking and the step alarms scale nothing", true),
@@ -493,10 +494,11 @@ fn suspended_processes(group: &str, state: &GroupState) -> (Option<String>, Opti
     } else {
         format!("'{}'", group.replace('\'', "'\\''"))
     };
+    let listed = |p: &str| on_purpose.iter().any(|o| o == p);
     let say = |blocking: bool| {
         let hit: Vec<(&str, &str)> = EFFECTS
             .iter()
-            .filter(|(p, _, b)| *b == blocking && state.suspended.iter().any(|s| s == p))
+            .filter(|(p, _, b)| (*b && !listed(p)) == blocking && state.suspended.iter().any(|s| s == p))
             .map(|(p, e, _)| (*p, *e))
             .collect();
         let names: Vec<&str> = hit.iter().map(|(p, _)| *p).collect();
@@ -507,7 +509,11 @@ fn suspended_processes(group: &str, state: &GroupState) -> (Option<String>, Opti
                  is done: aws autoscaling resume-processes --auto-scaling-group-name {word} --scaling-processes {}",
                 if names.len() == 1 { format!("{} is", names[0]) } else { format!("{} are", names.join(", ")) },
                 hit.iter().map(|(_, e)| *e).collect::<Vec<_>>().join(", "),
-                if blocking { "a deploy tool's leftover?" } else { "on purpose, or a deploy tool's leftover?" },
+                match (blocking, names.iter().all(|p| listed(p))) {
+                    (true, _) => "a deploy tool's leftover? If on purpose, list it in the group's suspended_on_purpose",
+                    (false, true) => "on purpose, as the group's suspended_on_purpose says",
+                    (false, false) => "on purpose, or a deploy tool's leftover?",
+                },
                 names.join(" ")
             )
         })
@@ -699,7 +705,9 @@ pub(crate) fn carry_out(
         r.changes = changes_for(group, &state);
         r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
         if run.kind == "apply" {
-            let (suspended, scale_in_off) = suspended_processes(group, &state);
+            let on_purpose =
+                ctx.config.groups.iter().find(|g| g.name == *group).map_or(&[][..], |g| &g.suspended_on_purpose);
+            let (suspended, scale_in_off) = suspended_processes(group, &state, on_purpose);
             if let Some(note) = scale_in_off {
                 warn!("{group}: {note}");
                 r.notes.insert(0, note);
@@ -1196,5 +1204,29 @@ mod tests {
         let missing = group(&[], Some(("Auto Scaling group \"web\" not found", false)));
         assert!(!failed_changes(&[missing], true).unwrap().contains(converges));
         assert_eq!(failed_changes(&[group(&[], None)], true), None);
+    }
+    #[test]
+    fn processes_suspended_on_purpose_are_said_and_do_not_fail_the_run() {
+        let state = prescale_core::GroupState {
+            group: "web".into(),
+            bounds: prescale_core::CapacityBounds::new(2, 20).unwrap(),
+            desired: 2,
+            scheduled_actions: vec![],
+            policies: vec![],
+            alarms: vec![],
+            suspended: vec!["AlarmNotification".into(), "Terminate".into()],
+        };
+        // A deploy tool's leftover stops the fallback: blocking, with how to resume it.
+        let (blocking, other) = super::suspended_processes("web", &state, &[]);
+        let blocking = blocking.unwrap();
+        assert!(
+            blocking.contains("AlarmNotification is suspended") && blocking.contains("suspended_on_purpose"),
+            "{blocking}"
+        );
+        assert!(other.unwrap().contains("Terminate is suspended"));
+        // Listed by the group's owners: said beside Terminate, not blocking.
+        let (blocking, other) = super::suspended_processes("web", &state, &["AlarmNotification".into()]);
+        let other = other.unwrap();
+        assert!(blocking.is_none() && other.contains("AlarmNotification, Terminate are suspended"), "{other}");
     }
 }
