@@ -277,6 +277,12 @@ impl Forecaster for Engine {
         // Days the history covers (not `n / m`: a step that does not divide a day has `m` = 1).
         // In tenths, rounded down: 13.99 days must not read "14.0 days, less than two weeks".
         let days_held = (n as f64 * step as f64 / 8_640.0 + 1e-9).floor() / 10.0;
+        // Under a day in hours: "0.0 days" of 45 minutes reads as none.
+        let held = if days_held >= 1.0 {
+            format!("{days_held:.1} days")
+        } else {
+            format!("{:.1} h", n as f64 * step as f64 / 3600.0)
+        };
         if history.steps_per_day() == 0 {
             warnings.push(format!(
                 "the step of {step} s does not divide a day: the models see no daily or weekly season (resample to \
@@ -289,8 +295,7 @@ impl Forecaster for Engine {
         let usable: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].model.min_history(cal) <= n).collect();
         if n < 2 * m && cands.len() > 1 {
             warnings.push(format!(
-                "history holds {:.1} days, less than two: no seasonal model can be checked, using {}",
-                days_held,
+                "history holds {held}, less than two days: no seasonal model can be checked, using {}",
                 usable.iter().map(|&i| cands[i].model.name()).collect::<Vec<_>>().join(" and ")
             ));
         } else if n < 14 * m && cands.len() > 1 {
@@ -438,10 +443,12 @@ impl Forecaster for Engine {
         }
         if errors.len() < 2 {
             warnings.push(format!(
-                "only {} backtest origin{} fit in {:.1} days of history: intervals are a rough guess",
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" },
-                days_held
+                "{} in {held} of history: intervals are a rough guess",
+                match errors.len() {
+                    0 => "no backtest origin fits".to_string(),
+                    1 => "only 1 backtest origin fits".to_string(),
+                    k => format!("only {k} backtest origins fit"),
+                },
             ));
         }
         let id = if members.len() == 1 {

@@ -6,7 +6,9 @@ use thiserror::Error;
 pub enum ForecastError {
     /// Not enough history.
     #[error(
-        "history too short: {got} usable points, at least {needed} needed\nhint: ingest more history (two weeks or more is best)"
+        "history too short: {got} usable points, at least {needed} needed\nhint: give more history (two weeks or \
+         more is best: ingest more for a group, a longer file for --input), or the model `auto`, which falls back \
+         to what the history holds"
     )]
     TooShort {
         /// Points needed.
