@@ -592,10 +592,10 @@ pub fn simulate_with_progress(
                     })
                     .collect();
                 let step = p == Policy::Prescale && s.step.enabled;
-                let (g, tl, f, cut) = tracked(&ctx, &demand, &needs, &plans, step);
-                floor_tl = f;
-                capped = cut;
-                (g, tl)
+                let run = tracked(&ctx, &demand, &needs, &plans, step);
+                floor_tl = run.floors;
+                capped = run.capped;
+                (run.group, run.timeline)
             }
             Policy::Step => stepped(&ctx, &demand, &needs),
             Policy::Static => fixed(&demand, ctx.boot, |_| static_n),
@@ -907,13 +907,7 @@ fn aws_floors(ctx: &Ctx, f: &prescale_core::Forecast, now: DateTime<Utc>) -> Flo
 /// the nightly plans (none: `MinSize`). A new plan replaces the actions of the previous one that
 /// have not started; the floor in force stays until the first new action, as when `apply`
 /// replaces a group's scheduled actions.
-fn tracked(
-    ctx: &Ctx,
-    demand: &[f64],
-    needs: &[u32],
-    plans: &[(u64, &Floors)],
-    step: bool,
-) -> (Group, Vec<(u32, u32)>, Vec<u32>, Vec<u64>) {
+fn tracked(ctx: &Ctx, demand: &[f64], needs: &[u32], plans: &[(u64, &Floors)], step: bool) -> Tracked {
     let (min, max) = (ctx.bounds.min(), ctx.bounds.max());
     let mut g = Group::warm(needs[0]);
     let mut tt = Fallback {
@@ -954,7 +948,18 @@ fn tracked(
         cut = need < needs[t as usize];
         tt.observe(u, need);
     }
-    (g, tl, floors, capped)
+    Tracked { group: g, timeline: tl, floors, capped }
+}
+
+/// A replay of target tracking above floors ([`tracked`]).
+struct Tracked {
+    group: Group,
+    /// Per minute: (serving, paid) instances.
+    timeline: Vec<(u32, u32)>,
+    /// Per minute: the floor in force.
+    floors: Vec<u32>,
+    /// The minutes of scale-outs made on a reading the metric's ceiling cut.
+    capped: Vec<u64>,
 }
 
 /// Step scaling alone, between `MinSize` and `MaxSize`.
