@@ -171,8 +171,9 @@ enum ForecastCmd {
 #[derive(Debug, Args)]
 struct ZoneArgs {
     /// For --input: the IANA zone the load lives in (e.g. America/New_York): holidays are its whole
-    /// local days and weekends its Saturdays and Sundays, as with a group's time_zone; the file's
-    /// stamps without an offset are still read as UTC (see --file-time-zone) [default: UTC]
+    /// local days and weekends its Saturdays and Sundays, as with a group's time_zone (and
+    /// simulate's scheduled policy keeps 08:00–22:00 there); the file's stamps without an offset
+    /// are still read as UTC (see --file-time-zone) [default: UTC]
     #[arg(long, value_name = "ZONE", requires = "input")]
     time_zone: Option<String>,
     /// For --input: the IANA zone in which the file's stamps without an offset are written (an

@@ -160,6 +160,9 @@ pub struct SimSettings {
     pub forecast: BuildOptions,
     /// The policies to compare (default: all).
     pub policies: Vec<Policy>,
+    /// The zone whose clock the `scheduled` policy's 08:00–22:00 day and weekdays follow, as a
+    /// team would set its schedule (default `None`: UTC; `--time-zone`, or a group's time_zone).
+    pub schedule_zone: Option<chrono_tz::Tz>,
 }
 
 impl Default for SimSettings {
@@ -191,6 +194,7 @@ impl Default for SimSettings {
             model: ModelSpec::Auto,
             forecast: BuildOptions::default(),
             policies: Policy::ALL.to_vec(),
+            schedule_zone: None,
         }
     }
 }
@@ -258,6 +262,9 @@ pub struct Resolved {
     /// The zone on whose standard-time clock the nightly forecasts learn the daily cycle, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub local_clock: Option<String>,
+    /// The zone of the `scheduled` policy's day, when not UTC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schedule_zone: Option<String>,
 }
 
 /// The trace as replayed.
@@ -544,6 +551,7 @@ pub fn simulate_with_progress(
         bounds: s.forecast.bounds,
         holidays: s.forecast.flags.as_ref().map_or(0, |f| f.counts().0),
         local_clock: s.forecast.clock.as_ref().map(|c| c.name().to_string()),
+        schedule_zone: s.schedule_zone.map(|z| z.name().to_string()),
     };
     let start = trace.start();
     let at = |m: u64| start + Duration::minutes(m as i64);
@@ -567,7 +575,7 @@ pub fn simulate_with_progress(
     let train = &demand[..train_end.max(1)];
     let need = |load: f64| bounds.clamp(instances(load));
     let static_n = need(train.iter().copied().fold(0.0, f64::max));
-    let (day_n, night_n) = schedule_levels(train, start);
+    let (day_n, night_n) = schedule_levels(train, start, s.schedule_zone);
     let (day_n, night_n) = (need(day_n), need(night_n));
     let needs: Vec<u32> = demand.iter().map(|d| need(*d)).collect();
     let mut policies = Vec::new();
@@ -600,7 +608,10 @@ pub fn simulate_with_progress(
             Policy::Step => stepped(&ctx, &demand, &needs),
             Policy::Static => fixed(&demand, ctx.boot, |_| static_n),
             Policy::Scheduled => {
-                fixed(&demand, ctx.boot, |m| if (8..22).contains(&at(m).hour()) { day_n } else { night_n })
+                let zone = s.schedule_zone.unwrap_or(chrono_tz::UTC);
+                fixed(&demand, ctx.boot, |m| {
+                    if (8..22).contains(&at(m).with_timezone(&zone).hour()) { day_n } else { night_n }
+                })
             }
             Policy::Oracle => {
                 // The need of the next boot minutes, so what serves at t was launched by t − boot.
@@ -700,14 +711,15 @@ fn percentile(v: &[f64], q: f64) -> f64 {
 }
 
 /// The scheduled policy's day and night load: the 95th percentile of the weekday daily peaks
-/// between 08:00 and 22:00 UTC (every day's when the window holds no weekday), and the 95th
-/// percentile of the load between 22:00 and 08:00.
-fn schedule_levels(train: &[f64], start: DateTime<Utc>) -> (f64, f64) {
+/// between 08:00 and 22:00 on `zone`'s clock (UTC without one; every day's when the window holds
+/// no weekday), and the 95th percentile of the load between 22:00 and 08:00.
+fn schedule_levels(train: &[f64], start: DateTime<Utc>, zone: Option<chrono_tz::Tz>) -> (f64, f64) {
+    let zone = zone.unwrap_or(chrono_tz::UTC);
     let mut peaks: Vec<(bool, f64)> = Vec::new();
     let mut nights = Vec::new();
     let mut day = None;
     for (m, d) in train.iter().enumerate() {
-        let t = start + Duration::minutes(m as i64);
+        let t = (start + Duration::minutes(m as i64)).with_timezone(&zone);
         if !(8..22).contains(&t.hour()) {
             nights.push(*d);
             continue;
@@ -1065,6 +1077,26 @@ mod tests {
         assert_eq!(minutes(&[1.0, 2.0], 120), vec![1.0, 1.0, 2.0, 2.0]);
         assert_eq!(minutes(&[1.0, 3.0, 5.0, 7.0], 30), vec![2.0, 6.0]);
         assert_eq!(minutes(&[4.0], 90), vec![4.0]);
+    }
+
+    #[test]
+    fn the_schedule_keeps_its_hours_on_the_given_zones_clock() {
+        // Load at 3,000 from 00:00 to 08:00 UTC (09:00 to 17:00 in Tokyo), 300 otherwise.
+        let v = (0..4 * 288).map(|i| if (i % 288) < 96 { 3000.0 } else { 300.0 }).collect();
+        let trace = Series::new(t0(), 300, v).unwrap();
+        let paid = |zone: Option<chrono_tz::Tz>, hour: usize| {
+            let s = SimSettings { schedule_zone: zone, ..settings(&[Policy::Scheduled]) };
+            let r = simulate(&trace, &s).unwrap();
+            r.timeline[0][3 * 1440 + hour * 60].1
+        };
+        // On Tokyo's clock the day (08:00–22:00 there, 23:00–13:00 UTC) holds the load's hours and
+        // is sized for them until 22:00 there (13:00 UTC); on UTC's the day is sized for the low
+        // load, and the night (22:00–08:00 UTC) for the peak it holds.
+        let tokyo = Some(chrono_tz::Asia::Tokyo);
+        assert!(paid(tokyo, 10) > 3 * paid(None, 10), "19:00 in Tokyo: {} against {}", paid(tokyo, 10), paid(None, 10));
+        assert!(paid(tokyo, 15) < paid(tokyo, 10) && paid(None, 4) > paid(None, 15));
+        let s = SimSettings { schedule_zone: tokyo, ..settings(&[Policy::Scheduled]) };
+        assert_eq!(simulate(&trace, &s).unwrap().settings.schedule_zone.as_deref(), Some("Asia/Tokyo"));
     }
 
     #[test]
