@@ -94,6 +94,14 @@ fn glitch_warning(report: &prescale_sim::SimReport, label: &str) {
 /// (`step`, or prescale's fallback): they would be accepted and change nothing.
 fn unused_step_flags(args: &SimulateArgs, policies: &[prescale_sim::Policy]) {
     use prescale_sim::Policy;
+    if args.saturating_metric.is_some()
+        && !policies.iter().any(|p| !matches!(p, Policy::Static | Policy::Scheduled | Policy::Oracle))
+    {
+        warn!(
+            "--saturating-metric shapes what the reactive policies read, and none of the policies replayed has one \
+             (static, scheduled and the oracle do not look at the metric)"
+        );
+    }
     if policies.iter().any(|p| matches!(p, Policy::Step | Policy::Prescale)) {
         return;
     }

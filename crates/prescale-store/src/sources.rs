@@ -117,6 +117,8 @@ struct Stamper {
     /// whether it ever turned: a file that does is not in time order.
     direction: i8,
     turned: bool,
+    /// Stamps read as wall-clock times (without an offset).
+    walls: usize,
 }
 
 impl Stamper {
@@ -158,6 +160,19 @@ impl Stamper {
         })
     }
 
+    /// Why the zone given for the stamps without an offset changed nothing: every stamp read
+    /// carried its own offset, or was an epoch number or a zoned timestamp.
+    fn unused_zone(&self) -> Option<String> {
+        (self.walls == 0 && self.last.is_some()).then_some(())?;
+        self.zone.map(|z| {
+            format!(
+                "its stamps all carry their offset (Z, +01:00, an epoch number or a zoned timestamp): the zone {z} given \
+                 for stamps without one (file_time_zone, --file-time-zone) changes nothing\nhint: drop it, or check \
+                 that this is the file meant"
+            )
+        })
+    }
+
     /// The instant of `text`; `None` for text that is no timestamp, an error for a wall-clock time
     /// the zone skips.
     fn read(&mut self, text: &str) -> Option<Result<DateTime<Utc>, String>> {
@@ -172,6 +187,7 @@ impl Stamper {
 
     /// The instant of the wall-clock time `n` (UTC without a zone).
     fn wall(&mut self, n: NaiveDateTime) -> Result<DateTime<Utc>, String> {
+        self.walls += 1;
         let t = match self.zone {
             None => Ok(Utc.from_utc_datetime(&n)),
             Some(tz) => match tz.from_local_datetime(&n) {
@@ -352,7 +368,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         }
         out.push(RawSample::new(ts, value));
     }
-    if let Some(doubt) = stamper.doubt() {
+    for doubt in [stamper.doubt(), stamper.unused_zone()].into_iter().flatten() {
         tracing::warn!("{shown}: {doubt}");
     }
     Ok(out)
@@ -419,7 +435,7 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         }
         rows_before += batch.num_rows();
     }
-    if let Some(doubt) = stamper.doubt() {
+    for doubt in [stamper.doubt(), stamper.unused_zone()].into_iter().flatten() {
         tracing::warn!("{shown}: {doubt}");
     }
     Ok(out)
@@ -436,6 +452,22 @@ fn decoded(col: &dyn Array) -> Result<Option<arrow_array::ArrayRef>, String> {
 fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Option<DateTime<Utc>>>, String> {
     if let Some(plain) = decoded(col)? {
         return stamps(plain.as_ref(), stamper, wall);
+    }
+    if col.data_type().is_integer() {
+        let read = integer_stamps(col)?;
+        // Epoch numbers before 1990 are no metric's: an hour of the day, a date as YYYYMMDD, a
+        // row number, read as seconds after 1970-01-01.
+        let early = Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0).single().unwrap_or_default();
+        if let Some(t) = read.iter().flatten().find(|t| **t < early) {
+            return Err(format!(
+                "its timestamp column holds integers ({}) that read as epoch times before 1990 (the first: {}): an \
+                 hour of the day, a date as YYYYMMDD, a row number?\nhint: write the stamps as a timestamp or as \
+                 epoch seconds (or milli-, micro-, nanoseconds)",
+                col.data_type(),
+                t.format("%Y-%m-%d %H:%M:%S UTC")
+            ));
+        }
+        return Ok(read);
     }
     let texts = |it: &mut dyn Iterator<Item = Option<&str>>, stamper: &mut Stamper| {
         it.map(|s| s.and_then(|s| stamper.read(s)).transpose()).collect::<Result<Vec<_>, String>>()
@@ -473,24 +505,30 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Opti
             .iter()
             .map(|d| d.and_then(|d| Utc.timestamp_opt(i64::from(d) * 86_400, 0).single()))
             .collect(),
-        // Epoch numbers, read as a CSV's are: seconds, milliseconds, micro- or nanoseconds by size.
-        DataType::Int64 => col.as_primitive::<Int64Type>().iter().map(|v| v.and_then(from_epoch)).collect(),
-        DataType::Int32 => {
-            col.as_primitive::<Int32Type>().iter().map(|v| v.and_then(|v| from_epoch(v.into()))).collect()
-        }
-        DataType::UInt32 => {
-            col.as_primitive::<UInt32Type>().iter().map(|v| v.and_then(|v| from_epoch(v.into()))).collect()
-        }
-        DataType::UInt64 => col
-            .as_primitive::<UInt64Type>()
-            .iter()
-            .map(|v| v.and_then(|v| i64::try_from(v).ok()).and_then(from_epoch))
-            .collect(),
         other => {
             return Err(format!(
                 "timestamp column has type {other}; expected a timestamp, a date, text or epoch numbers (integers)"
             ));
         }
+    })
+}
+
+/// An integer timestamp column's epoch numbers, read as a CSV's are: seconds, milliseconds, micro-
+/// or nanoseconds by size.
+fn integer_stamps(col: &dyn Array) -> Result<Vec<Option<DateTime<Utc>>>, String> {
+    let wide = |v: Option<i64>| v.and_then(from_epoch);
+    Ok(match col.data_type() {
+        DataType::Int64 => col.as_primitive::<Int64Type>().iter().map(wide).collect(),
+        DataType::Int32 => col.as_primitive::<Int32Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
+        DataType::Int16 => col.as_primitive::<Int16Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
+        DataType::Int8 => col.as_primitive::<Int8Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
+        DataType::UInt64 => {
+            col.as_primitive::<UInt64Type>().iter().map(|v| wide(v.and_then(|v| i64::try_from(v).ok()))).collect()
+        }
+        DataType::UInt32 => col.as_primitive::<UInt32Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
+        DataType::UInt16 => col.as_primitive::<UInt16Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
+        DataType::UInt8 => col.as_primitive::<UInt8Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
+        other => return Err(format!("timestamp column has type {other}")),
     })
 }
 
@@ -899,10 +937,27 @@ mod tests {
         assert_eq!(stamps(), [parse_timestamp(texts[1]).unwrap(), parse_timestamp(texts[0]).unwrap()]);
         write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![1_392_822_000, 1_392_822_600])), two());
         assert_eq!(stamps(), [parse_timestamp(texts[1]).unwrap(), parse_timestamp(texts[0]).unwrap()]);
+        // Hours of the day (or dates as YYYYMMDD) are no epoch: refused, not read as 1970.
+        write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![20_240_304, 20_240_305])), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("epoch times before 1990 (the first: 1970-08-23") && e.contains("YYYYMMDD"), "{e}");
         // Text is not a number: the error says what to write.
         write(std::sync::Arc::new(arrow_array::StringArray::from(vec!["1", "2"])));
         let e = read_parquet_samples(&p).unwrap_err().to_string();
         assert!(e.contains("value column has type Utf8") && e.contains("write the value column as a number"), "{e}");
+    }
+
+    #[test]
+    fn a_zone_for_stamps_without_an_offset_is_said_to_change_nothing_where_every_stamp_has_one() {
+        let berlin = Some(chrono_tz::Europe::Berlin);
+        let mut st = Stamper::new(berlin);
+        for text in ["2024-01-01T00:00:00Z", "2024-01-01T01:00:00+01:00", "1704070800"] {
+            st.read(text).unwrap().unwrap();
+        }
+        assert!(st.unused_zone().is_some_and(|w| w.contains("Europe/Berlin") && w.contains("changes nothing")));
+        st.read("2024-01-01 03:00:00").unwrap().unwrap();
+        assert_eq!(st.unused_zone(), None, "one stamp read in the zone");
+        assert_eq!(Stamper::new(None).unused_zone(), None);
     }
 
     #[test]
