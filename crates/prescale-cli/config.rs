@@ -490,18 +490,10 @@ pub struct GroupConfig {
     pub metrics: Vec<MetricConfig>,
 }
 
-/// The Auto Scaling processes a group can suspend (`SuspendProcesses`).
-pub const SCALING_PROCESSES: [&str; 9] = [
-    "Launch",
-    "Terminate",
-    "AddToLoadBalancer",
-    "AlarmNotification",
-    "AZRebalance",
-    "HealthCheck",
-    "InstanceRefresh",
-    "ReplaceUnhealthy",
-    "ScheduledActions",
-];
+/// The Auto Scaling processes whose suspension `apply` checks: those that stop the plan's floors
+/// (`ScheduledActions`), its fallback (`AlarmNotification`), any scale-out (`Launch`) or scale-in
+/// (`Terminate`).
+pub const CHECKED_PROCESSES: [&str; 4] = ["ScheduledActions", "AlarmNotification", "Launch", "Terminate"];
 
 fn default_env() -> String {
     "prod".into()
@@ -877,12 +869,12 @@ impl Config {
                     g.environment
                 );
             }
-            if let Some(p) = g.suspended_on_purpose.iter().find(|p| !SCALING_PROCESSES.contains(&p.as_str())) {
+            if let Some(p) = g.suspended_on_purpose.iter().find(|p| !CHECKED_PROCESSES.contains(&p.as_str())) {
                 bail!(
-                    "group {:?}: suspended_on_purpose names {p:?}, not an Auto Scaling process; they are {} (as \
-                     written, case included)",
+                    "group {:?}: suspended_on_purpose names {p:?}, not one of the Auto Scaling processes apply checks: \
+                     {} (as written, case included); the others it never looks at",
                     g.name,
-                    SCALING_PROCESSES.join(", ")
+                    CHECKED_PROCESSES.join(", ")
                 );
             }
             match (g.max_breach, g.max_breach_buffer) {

@@ -1086,7 +1086,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
         }
         let reactive = r.results.iter().find(|x| x.policy == Policy::Reactive);
         if let Some(ceiling) = s.metric_ceiling
-            && r.peak_need <= s.max_size
+            && sh.peak_load <= f64::from(s.max_size) * s.capacity_per_instance * (1.0 + 1e-9)
             && let Some(reactive) = reactive
             && reactive.scale_out_mins.is_none_or(|m| m > SCALE_OUT_TARGET_MINS)
             && reactive.capped_scale_outs > 0
@@ -1094,8 +1094,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             // Where a scale-out launched fewer than the load needed because the metric read its
             // ceiling, no boot time mends it: the metric no longer says how far the load is above.
             let step_sooner = r.results.iter().any(|x| {
-                x.policy != Policy::Reactive
-                    && x.policy != Policy::Oracle
+                (x.policy == Policy::Step || (x.policy == Policy::Prescale && s.step.enabled))
                     && x.scale_out_mins.is_some_and(|m| reactive.scale_out_mins.is_none_or(|r| m < r))
             });
             writeln!(

@@ -478,6 +478,15 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     resume();
     let text = nightly(true);
     assert!(text.contains("no changes: the group already matches the plan") && !text.contains("suspended"), "{text}");
+    // The list outlived its reason: said, so that a later leftover does not pass unsaid.
+    let (code, _, err) = run(nightly_at(&on_purpose, &tmp.path().join("out"), now).arg("--execute"));
+    assert!(
+        code == 0
+            && err.contains(
+                "suspended_on_purpose lists ScheduledActions, AlarmNotification but the group has them not suspended"
+            ),
+        "{err}"
+    );
 
     // 3e. A recurrence added by hand to one of prescale's actions (it would fire every morning):
     // the diff shows it and the action comes back one-time.

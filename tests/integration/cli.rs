@@ -325,7 +325,7 @@ fn bad_configuration_is_refused_with_a_reason() {
         ),
         (
             demo.replacen("name = \"web-prod\"", "name = \"web-prod\"\nsuspended_on_purpose = [\"Alarms\"]", 1),
-            "suspended_on_purpose names \"Alarms\", not an Auto Scaling process",
+            "suspended_on_purpose names \"Alarms\", not one of the Auto Scaling processes apply checks",
         ),
         // A group that names an environment no section defines, where none is defined at all.
         (

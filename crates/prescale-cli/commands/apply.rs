@@ -708,6 +708,20 @@ pub(crate) fn carry_out(
             let on_purpose =
                 ctx.config.groups.iter().find(|g| g.name == *group).map_or(&[][..], |g| &g.suspended_on_purpose);
             let (suspended, scale_in_off) = suspended_processes(group, &state, on_purpose);
+            // A list that outlived its reason would let a later leftover pass unsaid.
+            let stale: Vec<&str> =
+                on_purpose.iter().filter(|p| !state.suspended.contains(p)).map(String::as_str).collect();
+            if !stale.is_empty() {
+                let note = format!(
+                    "suspended_on_purpose lists {} but the group has {} suspended: drop {} from the list once its \
+                     reason is over, or a deploy tool's leftover would pass unsaid",
+                    stale.join(", "),
+                    if stale.len() == 1 { "it not" } else { "them not" },
+                    if stale.len() == 1 { "it" } else { "them" }
+                );
+                warn!("{group}: {note}");
+                r.notes.push(note);
+            }
             if let Some(note) = scale_in_off {
                 warn!("{group}: {note}");
                 r.notes.insert(0, note);

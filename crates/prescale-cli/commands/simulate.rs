@@ -37,8 +37,10 @@ pub(crate) fn step_flags(args: &SimulateArgs, s: &mut prescale_sim::SimSettings)
         // time. (Said only where a step policy is replayed: else the flag's warning above.)
         let window = step.in_window_mins(s.boot_mins.saturating_mul(60));
         let asked = (u64::from(n) * u64::from(step.period_secs.max(1))).div_ceil(60);
-        let replayed =
-            s.policies.iter().any(|p| matches!(p, prescale_sim::Policy::Step | prescale_sim::Policy::Prescale));
+        let replayed = s
+            .policies
+            .iter()
+            .any(|p| *p == prescale_sim::Policy::Step || (*p == prescale_sim::Policy::Prescale && step.enabled));
         if window > asked && replayed {
             warn!(
                 "--step-in-periods {n} ({asked} min) is raised to {window} min, the replay's boot time: a scale-in \

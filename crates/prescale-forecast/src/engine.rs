@@ -277,11 +277,14 @@ impl Forecaster for Engine {
         // Days the history covers (not `n / m`: a step that does not divide a day has `m` = 1).
         // In tenths, rounded down: 13.99 days must not read "14.0 days, less than two weeks".
         let days_held = (n as f64 * step as f64 / 8_640.0 + 1e-9).floor() / 10.0;
-        // Under a day in hours: "0.0 days" of 45 minutes reads as none.
+        // Under a day in hours, under an hour in minutes: "0.0 days" of 45 minutes reads as none.
+        let secs = n as f64 * step as f64;
         let held = if days_held >= 1.0 {
             format!("{days_held:.1} days")
+        } else if secs >= 3600.0 {
+            format!("{:.1} h", secs / 3600.0)
         } else {
-            format!("{:.1} h", n as f64 * step as f64 / 3600.0)
+            format!("{:.0} min", secs / 60.0)
         };
         if history.steps_per_day() == 0 {
             warnings.push(format!(

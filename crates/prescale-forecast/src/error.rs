@@ -6,9 +6,9 @@ use thiserror::Error;
 pub enum ForecastError {
     /// Not enough history.
     #[error(
-        "history too short: {got} usable points, at least {needed} needed\nhint: give more history (two weeks or \
-         more is best: ingest more for a group, a longer file for --input), or the model `auto`, which falls back \
-         to what the history holds"
+        "history too short: {got} usable point{}, at least {needed} needed\nhint: give more history (two weeks or \
+         more is best: ingest more for a group, a longer file for --input); of the models, `auto` needs the least",
+        if *.got == 1 { "" } else { "s" }
     )]
     TooShort {
         /// Points needed.

@@ -188,11 +188,13 @@ fn runs<K: Copy + PartialEq>(keys: impl IntoIterator<Item = Option<K>>) -> Vec<(
 /// holiday's ratio is to an ordinary Saturday's, whether the weekends were learnt or not.
 pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<HolidayEffect> {
     let m = steps_per_day.max(1);
+    // Of the history as measured: once weekends are divided out, its counts are fractions.
+    let discrete = small_count(y);
     let weekend_runs = spans(runs(days.iter().map(|d| (d.weekend && d.holiday.is_none()).then_some(()))));
-    let weekends = run_ratios(y, m, &weekend_runs, |_, j| days[j].ordinary());
+    let weekends = run_ratios(y, m, &weekend_runs, discrete, |_, j| days[j].ordinary());
     let agree = weekends.len() >= 2 && (weekends.iter().all(|r| *r < 1.0) || weekends.iter().all(|r| *r > 1.0));
     let weekends = match weekends.as_slice() {
-        [one] if single_weekend_stands_out(y, m, days, &weekend_runs, *one) => ratio(&[one.sqrt()]),
+        [one] if single_weekend_stands_out(y, m, days, &weekend_runs, discrete, *one) => ratio(&[one.sqrt()]),
         [_] => None,
         _ if agree => ratio(&weekends),
         _ => None,
@@ -204,7 +206,7 @@ pub(crate) fn learn(y: &[f64], steps_per_day: usize, days: &[Day]) -> Option<Hol
     let holiday_runs = runs(days.iter().map(|d| d.holiday));
     let holidays = |kind: DayKind| {
         let of_kind = spans(holiday_runs.iter().copied().filter(|r| r.2 == kind));
-        ratio(&run_ratios(&y, m, &of_kind, |i, j| {
+        ratio(&run_ratios(&y, m, &of_kind, discrete, |i, j| {
             days[j].holiday.is_none() && (learnt || days[j].weekend == days[i].weekend)
         }))
     };
@@ -280,10 +282,17 @@ fn incident_bounds(y: &[f64]) -> Option<(f64, f64)> {
 /// the history has it) it lies on the same side as `one`, and further than any two successive
 /// weekdays lie apart ([`weekday_swing`]). A level shift on the weekend is higher than the
 /// Friday and lower than the Monday: no weekend effect.
-fn single_weekend_stands_out(y: &[f64], m: usize, days: &[Day], runs: &[(usize, usize)], one: f64) -> bool {
+fn single_weekend_stands_out(
+    y: &[f64],
+    m: usize,
+    days: &[Day],
+    runs: &[(usize, usize)],
+    discrete: bool,
+    one: f64,
+) -> bool {
     let swing = weekday_swing(y, m, days);
-    let before = run_ratios(y, m, runs, |i, j| j < i && days[j].ordinary());
-    let after = run_ratios(y, m, runs, |i, j| j > i && days[j].ordinary());
+    let before = run_ratios(y, m, runs, discrete, |i, j| j < i && days[j].ordinary());
+    let after = run_ratios(y, m, runs, discrete, |i, j| j > i && days[j].ordinary());
     before.iter().chain(&after).all(|r| (r.ln() * one.ln()) > 0.0 && r.ln().abs() > swing) && one.ln().abs() > swing
 }
 
@@ -323,10 +332,15 @@ fn ratio(r: &[f64]) -> Option<Ratio> {
 /// For a small count ([`small_count`]), or where both medians stand on a knife edge
 /// ([`on_edge`]), the ratio of the loads' means less their highest and lowest tenth
 /// ([`trimmed_mean`]).
-fn run_ratios(y: &[f64], m: usize, runs: &[(usize, usize)], ordinary: impl Fn(usize, usize) -> bool) -> Vec<f64> {
+fn run_ratios(
+    y: &[f64],
+    m: usize,
+    runs: &[(usize, usize)],
+    discrete: bool,
+    ordinary: impl Fn(usize, usize) -> bool,
+) -> Vec<f64> {
     let n = y.len();
     let ordinary = |i: usize, j: usize| j < n && ordinary(i, j) && y[j].is_finite();
-    let discrete = small_count(y);
     runs.iter()
         .filter(|(s, e)| e - s >= m.div_ceil(2))
         .filter_map(|&(s, e)| {
@@ -464,10 +478,16 @@ fn trimmed_mean(v: &[f64], share: f64) -> f64 {
     kept.iter().sum::<f64>() / kept.len() as f64
 }
 
-/// Whether `y` is a small count: every finite value a whole number from 0 to [`SMALL_COUNT`]
-/// (jobs, errors, orders per step at a low rate), whose medians jump between a few values.
+/// Whether `y` is a small count: all but a twentieth of its finite values whole numbers from 0 to
+/// [`SMALL_COUNT`] (jobs, errors, orders per step at a low rate), whose medians jump between a few
+/// values; a burst above it or a gap filled between two counts does not change that.
 fn small_count(y: &[f64]) -> bool {
-    y.iter().filter(|v| v.is_finite()).all(|v| v.fract() == 0.0 && (0.0..=SMALL_COUNT).contains(v))
+    let (mut n, mut whole) = (0usize, 0usize);
+    for v in y.iter().filter(|v| v.is_finite()) {
+        n += 1;
+        whole += usize::from(v.fract() == 0.0 && (0.0..=SMALL_COUNT).contains(v));
+    }
+    n > 0 && whole * 20 >= n * 19
 }
 
 /// The highest value of a [`small_count`].
@@ -789,6 +809,30 @@ mod tests {
         };
         assert!((0.45..0.8).contains(&ratio(8)), "{}", ratio(8));
         assert!(ratio(0) <= RATIO_RANGE.0 + 1e-12, "{}", ratio(0));
+        // Still a small count with a burst of 12 in it, or a gap filled halfway between 0 and 1;
+        // and a holiday, after the weekends were divided out of it (fractions), too.
+        let mut y: Vec<f64> = (0..21 * 24)
+            .map(|t| {
+                let ones = if (t / 24) % 7 >= 5 { 8 } else { 13 };
+                let hour = t % 24;
+                f64::from(u8::from(hour >= (24 - ones) / 2 && hour < (24 - ones) / 2 + ones))
+            })
+            .collect();
+        y[2 * 24 + 12] = 12.0;
+        y[3 * 24 + 5] = 0.5;
+        let r = learn(&y, 24, &kinds).and_then(|e| e.weekends).unwrap().ratio;
+        assert!((0.45..0.8).contains(&r), "{r}");
+        // Wednesday of the second week a holiday at 8 ones, as a weekend day.
+        let hol = 9;
+        for (hour, v) in y[hol * 24..(hol + 1) * 24].iter_mut().enumerate() {
+            *v = f64::from(u8::from((8..16).contains(&hour)));
+        }
+        let flags = flags(&[hol as i64]);
+        let days: Vec<Day> =
+            SpecialDays { flags: Some(Arc::new(flags)), weekends: Some(0) }.ahead(MONDAY * DAY, 3600, y.len());
+        let e = learn(&y, 24, &days).unwrap();
+        let h = e.weekday.unwrap().ratio;
+        assert!((0.45..0.8).contains(&h), "holiday {h}: {e:?}");
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub enum Policy {
     Step,
     /// A fixed capacity sized for the peak of the training history.
     Static,
-    /// A fixed daily schedule: up at 08:00 UTC, down at 22:00 UTC.
+    /// A fixed daily schedule: up at 08:00, down at 22:00, on the clock of
+    /// [`SimSettings::schedule_zone`] (UTC without one).
     Scheduled,
     /// AWS-style predictive scaling: hourly floors from the point forecast, plus target tracking.
     AwsStyle,
@@ -1097,6 +1098,27 @@ mod tests {
         assert!(paid(tokyo, 15) < paid(tokyo, 10) && paid(None, 4) > paid(None, 15));
         let s = SimSettings { schedule_zone: tokyo, ..settings(&[Policy::Scheduled]) };
         assert_eq!(simulate(&trace, &s).unwrap().settings.schedule_zone.as_deref(), Some("Asia/Tokyo"));
+    }
+
+    #[test]
+    fn the_schedule_moves_with_its_zones_summer_time() {
+        // Ten days of 5-minute load from Monday 2026-03-02, busy in New York office hours; its
+        // clocks go forward on Sunday 8 March, so 08:00 there is 13:00 UTC before, 12:00 after.
+        let start = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+        let ny = chrono_tz::America::New_York;
+        let v = (0..10 * 288)
+            .map(|i| {
+                let t = (start + Duration::minutes(5 * i as i64)).with_timezone(&ny);
+                if (8..18).contains(&t.hour()) { 3000.0 } else { 300.0 }
+            })
+            .collect();
+        let trace = Series::new(start, 300, v).unwrap();
+        let s = SimSettings { schedule_zone: Some(ny), ..settings(&[Policy::Scheduled]) };
+        let r = simulate(&trace, &s).unwrap();
+        // From the night (06:00 UTC, 01:00 or 02:00 there), the minute the schedule goes up.
+        let night = |day: usize| r.timeline[0][day * 1440 + 360].1;
+        let up = |day: usize| (360..1440).find(|m| r.timeline[0][day * 1440 + m].1 > night(day));
+        assert_eq!((up(4), up(9)), (Some(13 * 60), Some(12 * 60)), "Friday 6 and Wednesday 11 March");
     }
 
     #[test]

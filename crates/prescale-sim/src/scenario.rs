@@ -432,6 +432,8 @@ mod tests {
         assert_eq!(after, (f64::from(before) / 0.7).ceil() as u32, "from {before}");
         let (o, c) = (&open.results[0], &cpu.results[0]);
         assert!(c.under_provisioned_minutes > o.under_provisioned_minutes, "{c:?} {o:?}");
+        // The scale-outs the ceiling cut are counted (none where the metric reads it all).
+        assert!(c.capped_scale_outs >= 2 && o.capped_scale_outs == 0, "{c:?} {o:?}");
         assert!(o.scale_out_mins.is_some() && c.scale_out_mins.is_none_or(|m| m > o.scale_out_mins.unwrap()));
     }
 }

@@ -11,7 +11,7 @@ use arrow_array::types::{
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_schema::{DataType, TimeUnit};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Utc};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
@@ -86,7 +86,15 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
         }
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse::<i64>().ok().and_then(from_epoch).map(Stamp::Exact);
+        // A date as YYYYMMDD (a daily export): its midnight. Any other number is epoch time,
+        // from 1990 on: before it an hour of the day or a row number, no metric's stamp.
+        if s.len() == 8
+            && let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y%m%d")
+            && (1990..2200).contains(&d.year())
+        {
+            return d.and_hms_opt(0, 0, 0).map(Stamp::Naive);
+        }
+        return s.parse::<i64>().ok().and_then(from_epoch).filter(|t| t.year() >= 1990).map(Stamp::Exact);
     }
     // Epoch seconds with a fraction (`1766966100.5`).
     if let Some((secs, frac)) = s.split_once('.')
@@ -166,7 +174,7 @@ impl Stamper {
         (self.walls == 0 && self.last.is_some()).then_some(())?;
         self.zone.map(|z| {
             format!(
-                "its stamps all carry their offset (Z, +01:00, an epoch number or a zoned timestamp): the zone {z} given \
+                "its stamps all carry their offset (Z, +01:00) or are epoch numbers: the zone {z} given \
                  for stamps without one (file_time_zone, --file-time-zone) changes nothing\nhint: drop it, or check \
                  that this is the file meant"
             )
@@ -339,7 +347,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         }
         let ts_text = rec.get(ti).unwrap_or("");
         let ts = stamper.read(ts_text).transpose().map_err(|e| parse_err(line, e))?.ok_or_else(|| {
-            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an offset such as +01:00 or +0100) or epoch seconds (a fraction allowed), milliseconds, microseconds or nanoseconds"))
+            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an offset such as +01:00 or +0100), a date as YYYYMMDD, or epoch seconds (a fraction allowed), milliseconds, microseconds or nanoseconds from 1990 on"))
         })?;
         // A row that stops before its value column (`2026-01-05T10:00:00Z` alone) is cut short, not
         // a value left empty (`…Z,`): refused like any row that cannot be read.
@@ -766,6 +774,12 @@ mod tests {
         assert_eq!(parse_timestamp("19/02/2014"), None);
         assert_eq!(parse_timestamp("1392822000.25"), Some(want + chrono::Duration::milliseconds(250)));
         assert_eq!(parse_timestamp("1392822000."), None);
+        // A daily export's YYYYMMDD is its date's midnight; numbers that read as epoch times
+        // before 1990 (an hour of the day, a row number) are no stamp.
+        assert_eq!(parse_timestamp("20260105"), Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single());
+        assert_eq!(parse_timestamp("5"), None);
+        assert_eq!(parse_timestamp("20261305"), None, "no 13th month, and 1970 as epoch seconds");
+        assert!(parse_timestamp("631152000").is_some(), "1990-01-01 as epoch seconds");
         assert_eq!(parse_timestamp("45678.5"), None, "a spreadsheet's serial date is no epoch time");
     }
 
