@@ -224,6 +224,13 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
         (Some(90), Some(1))
     );
     let rows = timeseries(&path);
+    // Its settings are on the Arrow schema too, where pandas and pyarrow readers look.
+    let schema =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&path).unwrap())
+            .unwrap()
+            .schema()
+            .clone();
+    assert_eq!(schema.metadata().get("prescale.schema").map(String::as_str), Some("simulations/v1"), "{schema:?}");
     let held: Vec<usize> = rows.iter().enumerate().filter(|(_, r)| r.4).map(|(m, _)| m).collect();
     let want: Vec<usize> = std::iter::once(20).chain(600..690).collect();
     assert_eq!(held, want);

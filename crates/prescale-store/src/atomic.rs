@@ -168,11 +168,13 @@ pub(crate) fn write_table(
     tag: &str,
     extra: &[(&str, String)],
 ) -> Result<(), StoreError> {
-    let schema = std::sync::Arc::new(schema);
-    let batch = arrow_array::RecordBatch::try_new(schema.clone(), columns)
-        .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })?;
     let mut meta = std::collections::HashMap::from([("prescale.schema".to_string(), tag.to_string())]);
     meta.extend(extra.iter().map(|(k, v)| (format!("prescale.{k}"), v.clone())));
+    // On the Arrow schema too, beside the file's key-value metadata: pandas and pyarrow readers
+    // see the schema's (`pq.read_table(f).schema.metadata`), not the footer's.
+    let schema = std::sync::Arc::new(schema.with_metadata(meta.clone()));
+    let batch = arrow_array::RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|source| StoreError::Arrow { path: path.to_path_buf(), source })?;
     write_atomic(path, |file| {
         let err = |source| StoreError::Parquet { path: path.to_path_buf(), source };
         let props = crate::metrics::writer_props(meta);
