@@ -206,6 +206,11 @@ impl ZoneArgs {
         Ok(())
     }
 
+    /// The zone the load lives in, `--time-zone` (`None`: UTC).
+    fn zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
+        self.time_zone.as_deref().map(|z| config::zone_named(z, "--time-zone")).transpose()
+    }
+
     /// The zone of the file's stamps without an offset (`None`: UTC).
     fn file_zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
         self.file_time_zone.as_deref().map(|z| config::zone_named(z, "--file-time-zone")).transpose()

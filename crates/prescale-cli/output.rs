@@ -1067,7 +1067,8 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
         right(&mut tb, 1);
         writeln!(out, "{tb}")?;
         // The group's maximum, not the policies, decides a test whose peak needs more.
-        if sh.peak_load > f64::from(s.max_size) * s.capacity_per_instance * (1.0 + 1e-9) {
+        let beyond_max = sh.peak_load > f64::from(s.max_size) * s.capacity_per_instance * (1.0 + 1e-9);
+        if beyond_max {
             writeln!(
                 out,
                 "the peak needs {} instances at the target and MaxSize {} cannot serve it even at full capacity: no \
@@ -1086,7 +1087,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
         }
         let reactive = r.results.iter().find(|x| x.policy == Policy::Reactive);
         if let Some(ceiling) = s.metric_ceiling
-            && sh.peak_load <= f64::from(s.max_size) * s.capacity_per_instance * (1.0 + 1e-9)
+            && !beyond_max
             && let Some(reactive) = reactive
             && reactive.scale_out_mins.is_none_or(|m| m > SCALE_OUT_TARGET_MINS)
             && reactive.capped_scale_outs > 0

@@ -38,7 +38,7 @@ pub(crate) fn file_options(
     weekends: Option<bool>,
     now: DateTime<Utc>,
 ) -> Result<BuildOptions> {
-    let tz = zone.time_zone.as_deref().map(|z| crate::config::zone_named(z, "--time-zone")).transpose()?;
+    let tz = zone.zone()?;
     let mut days = holidays.to_vec();
     if let Some(c) = c {
         days.extend(c.forecast.holiday_dates()?);

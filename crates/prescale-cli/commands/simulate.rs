@@ -261,8 +261,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         (Some(path), _) => {
             let config = g.config.as_deref().map(Config::load).transpose()?;
             s.forecast = file_options(config.as_ref(), &args.zone, &[], None, Utc::now())?;
-            s.schedule_zone =
-                args.zone.time_zone.as_deref().map(|z| crate::config::zone_named(z, "--time-zone")).transpose()?;
+            s.schedule_zone = args.zone.zone()?;
             if let Some(c) = &config {
                 from_config(&mut s, args.price.or(c.cost.instance_hour_price), c);
             }
@@ -306,7 +305,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
-            s.schedule_zone = gc.time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+            s.schedule_zone = ps.time_zone;
             // CPU's 100 % in the replay's units: its target value stands for the target utilization.
             let full = prescale_plan::metric_ceiling(&ps.reactive.metric)
                 .filter(|_| ps.reactive.target_value > 0.0)

@@ -587,42 +587,40 @@ pub fn simulate_with_progress(
     for &p in &s.policies {
         let mut floor_tl = Vec::new();
         let mut capped = Vec::new();
-        let (g, tl) = match p {
-            Policy::Reactive | Policy::Prescale | Policy::AwsStyle => {
-                let plans: Vec<(u64, &Floors)> = nights
-                    .iter()
-                    .filter_map(|nt| {
-                        let floors = match p {
-                            Policy::Prescale => nt.prescale.as_ref(),
-                            Policy::AwsStyle => nt.aws.as_ref(),
-                            _ => None,
-                        };
-                        floors.map(|f| (nt.minute, f))
-                    })
-                    .collect();
-                let step = p == Policy::Prescale && s.step.enabled;
-                let run = tracked(&ctx, &demand, &needs, &plans, step);
-                floor_tl = run.floors;
-                capped = run.capped;
-                (run.group, run.timeline)
-            }
-            Policy::Step => stepped(&ctx, &demand, &needs),
-            Policy::Static => fixed(&demand, ctx.boot, |_| static_n),
-            Policy::Scheduled => {
-                let zone = s.schedule_zone.unwrap_or(chrono_tz::UTC);
-                fixed(&demand, ctx.boot, |m| {
-                    if (8..22).contains(&at(m).with_timezone(&zone).hour()) { day_n } else { night_n }
-                })
-            }
-            Policy::Oracle => {
-                // The need of the next boot minutes, so what serves at t was launched by t − boot.
-                let w = ctx.boot as usize + 1;
-                let ahead: Vec<u32> = (0..needs.len())
-                    .map(|t| needs[t..(t + w).min(needs.len())].iter().copied().max().unwrap_or(0))
-                    .collect();
-                fixed(&demand, ctx.boot, |m| ahead[m as usize])
-            }
-        };
+        let (g, tl) =
+            match p {
+                Policy::Reactive | Policy::Prescale | Policy::AwsStyle => {
+                    let plans: Vec<(u64, &Floors)> = nights
+                        .iter()
+                        .filter_map(|nt| {
+                            let floors = match p {
+                                Policy::Prescale => nt.prescale.as_ref(),
+                                Policy::AwsStyle => nt.aws.as_ref(),
+                                _ => None,
+                            };
+                            floors.map(|f| (nt.minute, f))
+                        })
+                        .collect();
+                    let step = p == Policy::Prescale && s.step.enabled;
+                    let run = tracked(&ctx, &demand, &needs, &plans, step);
+                    floor_tl = run.floors;
+                    capped = run.capped;
+                    (run.group, run.timeline)
+                }
+                Policy::Step => stepped(&ctx, &demand, &needs),
+                Policy::Static => fixed(&demand, ctx.boot, |_| static_n),
+                Policy::Scheduled => fixed(&demand, ctx.boot, |m| {
+                    if scheduled_day(at(m), s.schedule_zone).is_some() { day_n } else { night_n }
+                }),
+                Policy::Oracle => {
+                    // The need of the next boot minutes, so what serves at t was launched by t − boot.
+                    let w = ctx.boot as usize + 1;
+                    let ahead: Vec<u32> = (0..needs.len())
+                        .map(|t| needs[t..(t + w).min(needs.len())].iter().copied().max().unwrap_or(0))
+                        .collect();
+                    fixed(&demand, ctx.boot, |m| ahead[m as usize])
+                }
+            };
         policies.push(measure(p, &demand, &tl, &g, &ctx));
         if floor_tl.is_empty() {
             floor_tl = vec![bounds.min(); tl.len()];
@@ -711,20 +709,25 @@ fn percentile(v: &[f64], q: f64) -> f64 {
     x[((q * x.len() as f64).ceil() as usize).clamp(1, x.len()) - 1]
 }
 
+/// `t` on `zone`'s clock (UTC without one) when it lies in the scheduled policy's day, 08:00 to
+/// 22:00 there; `None` in its night.
+fn scheduled_day(t: DateTime<Utc>, zone: Option<chrono_tz::Tz>) -> Option<DateTime<chrono_tz::Tz>> {
+    let local = t.with_timezone(&zone.unwrap_or(chrono_tz::UTC));
+    (8..22).contains(&local.hour()).then_some(local)
+}
+
 /// The scheduled policy's day and night load: the 95th percentile of the weekday daily peaks
 /// between 08:00 and 22:00 on `zone`'s clock (UTC without one; every day's when the window holds
 /// no weekday), and the 95th percentile of the load between 22:00 and 08:00.
 fn schedule_levels(train: &[f64], start: DateTime<Utc>, zone: Option<chrono_tz::Tz>) -> (f64, f64) {
-    let zone = zone.unwrap_or(chrono_tz::UTC);
     let mut peaks: Vec<(bool, f64)> = Vec::new();
     let mut nights = Vec::new();
     let mut day = None;
     for (m, d) in train.iter().enumerate() {
-        let t = (start + Duration::minutes(m as i64)).with_timezone(&zone);
-        if !(8..22).contains(&t.hour()) {
+        let Some(t) = scheduled_day(start + Duration::minutes(m as i64), zone) else {
             nights.push(*d);
             continue;
-        }
+        };
         let weekday = !matches!(t.weekday(), Weekday::Sat | Weekday::Sun);
         if day != Some(t.date_naive()) {
             day = Some(t.date_naive());

@@ -47,6 +47,12 @@ fn from_epoch(n: i64) -> Option<DateTime<Utc>> {
     }
 }
 
+/// Whether an epoch number's instant can be a metric's stamp: from 1990 on. Before it, the
+/// number is an hour of the day, a date as YYYYMMDD or a row number read as seconds after 1970.
+fn plausible_epoch(t: DateTime<Utc>) -> bool {
+    t.year() >= 1990
+}
+
 /// Parses a timestamp as metric exports write them: RFC 3339 with a zone or offset
 /// (`2026-01-05T10:00:00Z`, `…+01:00`, also `+0100` and after a space), naive date-times taken as
 /// UTC (`2026-01-05 10:00:00`, `2026-01-05T10:00:00`, fractional seconds allowed), or Unix epoch
@@ -94,7 +100,7 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
         {
             return d.and_hms_opt(0, 0, 0).map(Stamp::Naive);
         }
-        return s.parse::<i64>().ok().and_then(from_epoch).filter(|t| t.year() >= 1990).map(Stamp::Exact);
+        return s.parse::<i64>().ok().and_then(from_epoch).filter(|t| plausible_epoch(*t)).map(Stamp::Exact);
     }
     // Epoch seconds with a fraction (`1766966100.5`).
     if let Some((secs, frac)) = s.split_once('.')
@@ -463,10 +469,7 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Opti
     }
     if col.data_type().is_integer() {
         let read = integer_stamps(col)?;
-        // Epoch numbers before 1990 are no metric's: an hour of the day, a date as YYYYMMDD, a
-        // row number, read as seconds after 1970-01-01.
-        let early = Utc.with_ymd_and_hms(1990, 1, 1, 0, 0, 0).single().unwrap_or_default();
-        if let Some(t) = read.iter().flatten().find(|t| **t < early) {
+        if let Some(t) = read.iter().flatten().find(|t| !plausible_epoch(**t)) {
             return Err(format!(
                 "its timestamp column holds integers ({}) that read as epoch times before 1990 (the first: {}): an \
                  hour of the day, a date as YYYYMMDD, a row number?\nhint: write the stamps as a timestamp or as \
