@@ -87,27 +87,47 @@ pub fn counted(n: usize, noun: &str) -> String {
 
 /// A number for people: thousands separated, few decimals.
 pub fn num(v: f64) -> String {
+    num_like(v, v)
+}
+
+/// Decimals for numbers of `typical`'s size: none from 100, one from 1, three below (`None`:
+/// too small or too large for fixed decimals, three significant digits instead).
+fn decimals_for(typical: f64) -> Option<usize> {
+    let t = typical.abs();
+    if t != 0.0 && !(0.01..1e15).contains(&t) {
+        None
+    } else if t >= 100.0 {
+        Some(0)
+    } else if t >= 1.0 {
+        Some(1)
+    } else {
+        Some(3)
+    }
+}
+
+/// `v` with the decimals a number of `typical`'s size gets, so that a column reads alike (a
+/// forecast of 7.0 with a lower bound of 0.0, not 0.000).
+pub fn num_like(v: f64, typical: f64) -> String {
     if !v.is_finite() {
         return "-".into();
     }
     // Tiny and huge magnitudes in three significant digits: a series in the thousandths would
     // read as all zeros, one near 1e97 as a hundred digits.
-    if v != 0.0 && (v.abs() < 0.01 || v.abs() >= 1e15) {
-        return format!("{v:.2e}");
-    }
-    // Zero has no sign (-0.0 prints as 0.000; other tiny values took the branch above).
-    let v = if v == 0.0 { 0.0 } else { v };
-    let decimals = if v.abs() >= 100.0 {
-        0
-    } else if v.abs() >= 1.0 {
-        1
-    } else {
-        3
+    let decimals = match (decimals_for(v), decimals_for(typical)) {
+        (None, _) if v.abs() >= 1.0 => None,
+        (_, None) => None,
+        (_, Some(d)) => Some(d),
     };
+    let Some(decimals) = decimals else {
+        return format!("{v:.2e}");
+    };
+    // Zero has no sign (-0.0 prints as 0.000).
+    let v = if v == 0.0 { 0.0 } else { v };
     let s = format!("{:.*}", decimals, v.abs());
     let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(a, b)| (a, Some(b)));
     let grouped = grouped(int);
-    let sign = if v < 0.0 { "-" } else { "" };
+    // A value that rounds to zero at the column's decimals has no sign either.
+    let sign = if v < 0.0 && s.bytes().any(|b| (b'1'..=b'9').contains(&b)) { "-" } else { "" };
     match frac {
         Some(f) => format!("{sign}{grouped}.{f}"),
         None => format!("{sign}{grouped}"),
@@ -271,9 +291,13 @@ pub fn forecast(
             } else {
                 "%Y-%m-%d %H:%M"
             };
+            // One precision for the whole table, from the forecast's typical size.
+            let mut sizes: Vec<f64> = f.point.iter().map(|v| v.abs()).filter(|v| v.is_finite()).collect();
+            sizes.sort_by(f64::total_cmp);
+            let typical = sizes.get(sizes.len() / 2).copied().unwrap_or(0.0);
             for i in 0..f.len() {
                 let mut cells = vec![f.ts(i).format(stamp).to_string()];
-                cells.extend(row(i).into_iter().map(num));
+                cells.extend(row(i).into_iter().map(|v| num_like(v, typical)));
                 t.add_row(cells);
             }
             right(&mut t, 1);
@@ -1260,5 +1284,19 @@ mod tests {
         assert_eq!(num(-0.0), "0.000", "no sign on zero");
         assert_eq!(num(1.3e97), "1.30e97");
         assert_eq!(num(f64::NAN), "-");
+    }
+
+    #[test]
+    fn a_column_reads_at_its_typical_size() {
+        use super::num_like;
+        assert_eq!(num_like(0.0, 7.0), "0.0", "not 0.000 beside 7.0");
+        assert_eq!(num_like(0.04, 7.0), "0.0");
+        assert_eq!(num_like(-0.04, 7.0), "0.0", "no sign on what rounds to zero");
+        assert_eq!(num_like(1234.5, 7.0), "1,234.5");
+        assert_eq!(num_like(12.3, 1234.0), "12");
+        assert_eq!(num_like(0.5, 0.2), "0.500");
+        assert_eq!(num_like(0.000_46, 0.2), "0.000", "a column of tenths keeps its decimals");
+        assert_eq!(num_like(0.3, 0.000_4), "3.00e-1", "a column of thousandths in significant digits");
+        assert_eq!(num_like(2e17, 7.0), "2.00e17");
     }
 }

@@ -295,13 +295,20 @@ impl Forecaster for Engine {
         let period = if self.settings.detect_period { crate::seasons::detect_period(y, cal) } else { None };
         let extra = Arc::new(period.map(|p| crate::seasons::period_candidates(p, cal)).unwrap_or_default());
         let cands: &Vec<&Candidate> = &self.candidates.iter().chain(extra.iter()).collect();
-        let usable: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].model.min_history(cal) <= n).collect();
-        if n < 2 * m && cands.len() > 1 {
+        let mut usable: Vec<usize> = (0..cands.len()).filter(|&i| cands[i].model.min_history(cal) <= n).collect();
+        // Two days and two weeks of time, not of steps: a step that does not divide a day has
+        // `m` = 1, and three points 9 h apart are not three days.
+        let short = secs < 2.0 * 86_400.0 - 1e-6;
+        if short && history.steps_per_day() == 0 {
+            // The seasonal candidates' one-step "day" makes them last-value models: the baseline alone.
+            usable.retain(|&i| i == self.reference);
+        }
+        if short && cands.len() > 1 {
             warnings.push(format!(
                 "history holds {held}, less than two days: no seasonal model can be checked, using {}",
                 usable.iter().map(|&i| cands[i].model.name()).collect::<Vec<_>>().join(" and ")
             ));
-        } else if n < 14 * m && cands.len() > 1 {
+        } else if secs < 14.0 * 86_400.0 - 1e-6 && history.steps_per_day() > 0 && cands.len() > 1 {
             warnings.push(format!("history holds {:.1} days, less than two weeks: the weekly models run in their daily form, {DAILY_ONLY}", days_held));
         }
         if usable.is_empty() {
@@ -645,6 +652,20 @@ mod tests {
         assert!(lo < 55.152 - 2.0 && hi > 57.669 + 2.0, "95 %: {lo} .. {hi}");
         assert!(f.intervals[1].upper[0] < hi && f.intervals[0].upper[0] < f.intervals[1].upper[0], "nested");
         assert_eq!(super::history_spread(&[5.0; 400]), (0.0, 399.0));
+    }
+
+    #[test]
+    fn three_points_nine_hours_apart_are_under_two_days_and_get_the_baseline() {
+        // A step that does not divide a day counts one step per "day": three of them read as
+        // three days, and seven candidates were blended (a review's 8 h 55 min grid).
+        let s = Series::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(), 32_100, vec![5.0, 6.0, 7.0]).unwrap();
+        let fitted = ModelSpec::Auto.build().fit(&s).unwrap();
+        let w = fitted.warnings();
+        assert!(w.iter().any(|w| w.contains("less than two days") && w.ends_with("using median(1d)")), "{w:?}");
+        assert!(!w.iter().any(|w| w.contains("less than two weeks")), "{w:?}");
+        let f = fitted.predict(3, &levels()).unwrap();
+        assert_eq!(f.model, "median(1d)");
+        assert!((5.0..=7.0).contains(&f.point[0]), "{}", f.point[0]);
     }
 
     fn check(f: &prescale_core::Forecast, non_negative: bool) {

@@ -288,14 +288,45 @@ fn unterminated_tail(file: &mut File) -> std::io::Result<Option<u64>> {
     Ok(found)
 }
 
+/// "UTF-16" where the file starts with a UTF-16 byte-order mark, or where its first bytes hold
+/// NULs as ASCII written in UTF-16 does; the file is read again from its start.
+fn utf16(file: &mut File) -> std::io::Result<Option<&'static str>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut head = [0u8; 64];
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    let head = &head[..got];
+    Ok(match head {
+        [0xFF, 0xFE, ..] => Some("UTF-16 (little-endian)"),
+        [0xFE, 0xFF, ..] => Some("UTF-16 (big-endian)"),
+        _ if head.len() >= 4 && head.iter().filter(|b| **b == 0).count() * 4 >= head.len() => Some("UTF-16"),
+        _ => None,
+    })
+}
+
 /// [`read_csv_samples_in`] of the first `limit` bytes of the file.
 fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<RawSample>, SourceError> {
     let mut stamper = Stamper::new(zone);
     let shown = path.display().to_string();
-    let file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+    let mut file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+    let parse_err = |line: u64, message: String| SourceError::Parse { path: format!("{shown}:{line}"), message };
+    if let Some(kind) = utf16(&mut file).map_err(|source| SourceError::Io { path: shown.clone(), source })? {
+        return Err(parse_err(
+            1,
+            format!(
+                "the file is {kind} text: prescale reads UTF-8 (or ASCII)\nhint: convert it, e.g. `iconv -f UTF-16 -t \
+                 UTF-8 FILE > FILE.utf8.csv` (spreadsheets write UTF-16 as \"Unicode text\"; choose \"CSV UTF-8\")"
+            ),
+        ));
+    }
     let mut rdr =
         csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(std::io::Read::take(file, limit));
-    let parse_err = |line: u64, message: String| SourceError::Parse { path: format!("{shown}:{line}"), message };
     let headers = rdr.headers().map_err(|e| parse_err(1, format!("cannot read the header: {e}")))?.clone();
     // The names in their order of preference: `ts` wins over a `date` column before it.
     let find = |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h.eq_ignore_ascii_case(n)));
@@ -353,6 +384,20 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         }
         let ts_text = rec.get(ti).unwrap_or("");
         let ts = stamper.read(ts_text).transpose().map_err(|e| parse_err(line, e))?.ok_or_else(|| {
+            // A first row of words where a stamp and a number belong: a second header line
+            // (units, or the names again), as some exports write.
+            let words = |f: &str| !f.is_empty() && f.parse::<f64>().is_err() && f.chars().any(char::is_alphabetic);
+            if out.is_empty() && words(ts_text) && rec.get(vi).is_some_and(words) {
+                return parse_err(
+                    line,
+                    format!(
+                        "cannot read timestamp {ts_text:?}: the row {:?} reads as a second header line\nhint: prescale \
+                         reads one header line (such as `timestamp,value`); delete the lines between it and the first \
+                         row of data",
+                        rec.iter().collect::<Vec<_>>().join(",")
+                    ),
+                );
+            }
             parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an offset such as +01:00 or +0100), a date as YYYYMMDD, or epoch seconds (a fraction allowed), milliseconds, microseconds or nanoseconds from 1990 on"))
         })?;
         // A row that stops before its value column (`2026-01-05T10:00:00Z` alone) is cut short, not
@@ -881,6 +926,34 @@ mod tests {
         std::fs::write(&p, "date,ts,value\n2014-02-19,2014-02-19 15:00:00,1\n").unwrap();
         let s = read_csv_samples(&p).unwrap();
         assert_eq!(s[0].ts, Utc.with_ymd_and_hms(2014, 2, 19, 15, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn utf16_and_a_second_header_line_say_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.csv");
+        let text = "ts,value\n2014-02-19 15:00:00,1\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        for (bytes, says) in [
+            ([&[0xFF, 0xFE][..], &le].concat(), "UTF-16 (little-endian)"),
+            ([&[0xFE, 0xFF][..], &be].concat(), "UTF-16 (big-endian)"),
+            (le.clone(), "is UTF-16 text"),
+        ] {
+            std::fs::write(&p, &bytes).unwrap();
+            let e = read_csv_samples(&p).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("iconv"), "{e}");
+        }
+        // UTF-8 with its byte-order mark, as spreadsheets write "CSV UTF-8", reads.
+        std::fs::write(&p, [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat()).unwrap();
+        assert_eq!(read_csv_samples(&p).unwrap().len(), 1);
+        std::fs::write(&p, "ts,value\ntime,requests per second\n2014-02-19 15:00:00,1\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("x.csv:2") && e.contains("second header line"), "{e}");
+        // Further down, a row of words is a damaged row, not a header.
+        std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\ntime,requests\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("x.csv:3") && !e.contains("second header line"), "{e}");
     }
 
     #[test]
