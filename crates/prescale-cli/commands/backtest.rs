@@ -157,9 +157,9 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                  --horizon)"
             };
             bail!(
-                "{name}: no model could be backtested: the history holds {:.1} days, and an origin needs two days of \
+                "{name}: no model could be backtested: the history holds {}, and an origin needs two days of \
                  history before it and --horizon {} after it\nhint: {hint}",
-                held.num_seconds() as f64 / 86_400.0,
+                prescale_forecast::history_length(held.num_seconds() as f64),
                 args.horizon
             );
         }

@@ -239,6 +239,20 @@ fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
         .then(|| if typical > 0.0 { day.abs() / typical } else { f64::INFINITY })
 }
 
+/// A history's length for people: days in tenths (rounded down: 13.99 days must not read "14.0
+/// days, less than two weeks"), under a day in hours, under an hour in minutes ("0.0 days" of 45
+/// minutes reads as none).
+pub fn history_length(secs: f64) -> String {
+    let days = (secs / 8_640.0 + 1e-9).floor() / 10.0;
+    if days >= 1.0 {
+        format!("{days:.1} days")
+    } else if secs >= 3600.0 {
+        format!("{:.1} h", secs / 3600.0)
+    } else {
+        format!("{:.0} min", secs / 60.0)
+    }
+}
+
 fn steps(hours: f64, step_secs: i64) -> usize {
     ((hours * 3600.0 / step_secs.max(1) as f64).round() as usize).max(1)
 }
@@ -277,15 +291,8 @@ impl Forecaster for Engine {
         // Days the history covers (not `n / m`: a step that does not divide a day has `m` = 1).
         // In tenths, rounded down: 13.99 days must not read "14.0 days, less than two weeks".
         let days_held = (n as f64 * step as f64 / 8_640.0 + 1e-9).floor() / 10.0;
-        // Under a day in hours, under an hour in minutes: "0.0 days" of 45 minutes reads as none.
         let secs = n as f64 * step as f64;
-        let held = if days_held >= 1.0 {
-            format!("{days_held:.1} days")
-        } else if secs >= 3600.0 {
-            format!("{:.1} h", secs / 3600.0)
-        } else {
-            format!("{:.0} min", secs / 60.0)
-        };
+        let held = history_length(secs);
         if history.steps_per_day() == 0 {
             warnings.push(format!(
                 "the step of {step} s does not divide a day: the models see no daily or weekly season (resample to \
