@@ -572,20 +572,26 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Opti
 /// An integer timestamp column's epoch numbers, read as a CSV's are: seconds, milliseconds, micro-
 /// or nanoseconds by size.
 fn integer_stamps(col: &dyn Array) -> Result<Vec<Option<DateTime<Utc>>>, String> {
-    let wide = |v: Option<i64>| v.and_then(from_epoch);
     Ok(match col.data_type() {
-        DataType::Int64 => col.as_primitive::<Int64Type>().iter().map(wide).collect(),
-        DataType::Int32 => col.as_primitive::<Int32Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
-        DataType::Int16 => col.as_primitive::<Int16Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
-        DataType::Int8 => col.as_primitive::<Int8Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
-        DataType::UInt64 => {
-            col.as_primitive::<UInt64Type>().iter().map(|v| wide(v.and_then(|v| i64::try_from(v).ok()))).collect()
-        }
-        DataType::UInt32 => col.as_primitive::<UInt32Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
-        DataType::UInt16 => col.as_primitive::<UInt16Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
-        DataType::UInt8 => col.as_primitive::<UInt8Type>().iter().map(|v| wide(v.map(i64::from))).collect(),
+        DataType::Int64 => epochs::<Int64Type>(col, Some),
+        DataType::Int32 => epochs::<Int32Type>(col, |x| Some(x.into())),
+        DataType::Int16 => epochs::<Int16Type>(col, |x| Some(x.into())),
+        DataType::Int8 => epochs::<Int8Type>(col, |x| Some(x.into())),
+        DataType::UInt64 => epochs::<UInt64Type>(col, |x| i64::try_from(x).ok()),
+        DataType::UInt32 => epochs::<UInt32Type>(col, |x| Some(x.into())),
+        DataType::UInt16 => epochs::<UInt16Type>(col, |x| Some(x.into())),
+        DataType::UInt8 => epochs::<UInt8Type>(col, |x| Some(x.into())),
         other => return Err(format!("timestamp column has type {other}")),
     })
+}
+
+/// An integer column of type `T` as epoch stamps ([`from_epoch`]), by `f` to an `i64`; nulls and
+/// what `f` or the epoch cannot hold as `None`.
+fn epochs<T: arrow_array::ArrowPrimitiveType>(
+    col: &dyn Array,
+    f: impl Fn(T::Native) -> Option<i64>,
+) -> Vec<Option<DateTime<Utc>>> {
+    col.as_primitive::<T>().iter().map(|v| v.and_then(&f).and_then(from_epoch)).collect()
 }
 
 /// The value column as floats, nulls as NaN.
@@ -1025,8 +1031,16 @@ mod tests {
         write_with(std::sync::Arc::new(dict.unwrap()), two());
         let stamps = || read_parquet_samples(&p).unwrap().iter().map(|s| s.ts).collect::<Vec<_>>();
         assert_eq!(stamps(), [parse_timestamp(texts[1]).unwrap(), parse_timestamp(texts[0]).unwrap()]);
+        let want = [parse_timestamp(texts[1]).unwrap(), parse_timestamp(texts[0]).unwrap()];
         write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![1_392_822_000, 1_392_822_600])), two());
-        assert_eq!(stamps(), [parse_timestamp(texts[1]).unwrap(), parse_timestamp(texts[0]).unwrap()]);
+        assert_eq!(stamps(), want);
+        write_with(std::sync::Arc::new(arrow_array::UInt32Array::from(vec![1_392_822_000, 1_392_822_600])), two());
+        assert_eq!(stamps(), want);
+        write_with(
+            std::sync::Arc::new(arrow_array::UInt64Array::from(vec![1_392_822_000_000, 1_392_822_600_000])),
+            two(),
+        );
+        assert_eq!(stamps(), want, "milliseconds");
         // Hours of the day (or dates as YYYYMMDD) are no epoch: refused, not read as 1970.
         write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![20_240_304, 20_240_305])), two());
         let e = read_parquet_samples(&p).unwrap_err().to_string();
