@@ -480,15 +480,25 @@ fn trimmed_mean(v: &[f64], share: f64) -> f64 {
 
 /// Whether `y` is a small count: all but a twentieth of its finite values whole numbers from 0 to
 /// [`SMALL_COUNT`] (jobs, errors, orders per step at a low rate), whose medians jump between a few
-/// values; a burst above it or a gap filled between two counts does not change that.
+/// values; a burst above it or a gap filled between two counts does not change that. A count
+/// averaged over `k` periods (1-minute counts stored as 5-minute means: multiples of 0.2) is one
+/// too, for `k` up to [`AVERAGED_OVER`].
 fn small_count(y: &[f64]) -> bool {
-    let (mut n, mut whole) = (0usize, 0usize);
-    for v in y.iter().filter(|v| v.is_finite()) {
-        n += 1;
-        whole += usize::from(v.fract() == 0.0 && (0.0..=SMALL_COUNT).contains(v));
-    }
-    n > 0 && whole * 20 >= n * 19
+    let finite: Vec<f64> = y.iter().copied().filter(|v| v.is_finite()).collect();
+    !finite.is_empty()
+        && (1..=AVERAGED_OVER).any(|k| {
+            let k = f64::from(k);
+            let whole = finite
+                .iter()
+                .filter(|v| (0.0..=SMALL_COUNT).contains(*v) && ((*v * k) - (*v * k).round()).abs() < 1e-6)
+                .count();
+            whole * 20 >= finite.len() * 19
+        })
 }
+
+/// The most periods a [`small_count`] may be averaged over: a 5-minute step's minutes, an hour's
+/// 5-minute steps.
+const AVERAGED_OVER: u8 = 12;
 
 /// The highest value of a [`small_count`].
 const SMALL_COUNT: f64 = 10.0;
@@ -833,6 +843,28 @@ mod tests {
         let e = learn(&y, 24, &days).unwrap();
         let h = e.weekday.unwrap().ratio;
         assert!((0.45..0.8).contains(&h), "holiday {h}: {e:?}");
+    }
+
+    #[test]
+    fn a_small_count_averaged_over_its_periods_learns_the_weekend_its_counts_do() {
+        // Hourly counts at a low rate, a weekend's median 0; and the same counts as means over
+        // five periods (stored 5-minute means of 1-minute counts: multiples of 0.2). A weekend's
+        // ratio does not depend on the unit: the means learnt 1/50 where the counts learnt 0.3.
+        let counts: Vec<f64> = (0..21 * 24)
+            .map(|t: usize| {
+                let (weekday, weekend) = ([0.0, 1.0, 1.0, 2.0, 2.0, 3.0, 1.0], [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 2.0]);
+                if (t / 24) % 7 >= 5 { weekend[(t * 3) % 7] } else { weekday[(t * 3) % 7] }
+            })
+            .collect();
+        let kinds = weekends(0).ahead(MONDAY * DAY, 3600, counts.len());
+        let ratio = |y: &[f64]| learn(y, 24, &kinds).and_then(|e| e.weekends).unwrap().ratio;
+        let of_counts = ratio(&counts);
+        assert!((0.2..0.5).contains(&of_counts), "{of_counts}");
+        let means: Vec<f64> = counts.iter().map(|c| c / 5.0).collect();
+        assert!((ratio(&means) - of_counts).abs() < 1e-9, "{} against {of_counts}", ratio(&means));
+        // Means of a smooth load to one decimal above the small count's range are not one.
+        assert!(!small_count(&counts.iter().map(|c| 12.0 + c / 10.0).collect::<Vec<_>>()));
+        assert!(small_count(&means) && !small_count(&counts.iter().map(|c| c / 13.0).collect::<Vec<_>>()));
     }
 
     #[test]
