@@ -689,6 +689,17 @@ impl Config {
                 prescale_plan::MAX_ACTIONS_PER_GROUP
             );
         }
+        if self.forecast.horizon_hours < 24 {
+            // A nightly run replans once a day: the plan ends at the horizon (the floors back to
+            // MinSize), and the hours after it up to the next run have none.
+            warn!(
+                "[forecast] horizon_hours = {} is shorter than a day: a nightly run's plan ends {0} h after it (the \
+                 floors back to MinSize there), and until the next run the group has no floors; an event is planned \
+                 only once it starts within {0} h of a run. Run prescale at least every {0} h, or raise horizon_hours \
+                 (48 by default)",
+                self.forecast.horizon_hours
+            );
+        }
         if self.forecast.train_days < 2 {
             bail!(
                 "[forecast] train_days = {} must be at least 2 (the days of history a fit sees; 28 by default)",

@@ -1212,9 +1212,14 @@ pub fn what_if(
     rows: &[WhatIf],
     cost: &CostConfig,
     horizon_end: chrono::DateTime<chrono::Utc>,
+    tried: bool,
 ) -> Result<()> {
     let mut header =
         vec!["group", "events", "peak floor without", "with", "instance-hours without", "with", "extra instance-hours"];
+    if tried {
+        header[2] = "peak floor as stored";
+        header[4] = "instance-hours as stored";
+    }
     // Prices are per group (its own, else [cost]'s): the column shows when any group has one.
     let priced = rows.iter().any(|r| r.price.is_some());
     let cost_header = priced.then(|| format!("extra cost ({})", cost.currency));
@@ -1246,9 +1251,14 @@ pub fn what_if(
         t.add_row(cells);
     }
     right(&mut t, 1);
+    let compared = if tried {
+        "the plan with the event tried against the plan the stored events make (the extra is the tried event's)"
+    } else {
+        "the plan with and without the events"
+    };
     writeln!(
         out,
-        "What if: the plan with and without the events, floors over the forecast horizon (to {}):\n{t}",
+        "What if: {compared}, floors over the forecast horizon (to {}):\n{t}",
         horizon_end.format("%Y-%m-%d %H:%M UTC")
     )?;
     if rows.iter().any(|r| r.applied != r.events.len()) {

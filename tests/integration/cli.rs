@@ -483,6 +483,12 @@ fn forecast_show_says_when_the_stored_forecast_was_fitted_and_when_it_is_stale()
     assert!(table.contains("fitted 2026-11-23 00:00 UTC"), "{table}");
     let (_, _, err) = show("2026-11-01T00:00:00Z", "csv");
     assert!(err.contains("after now") && err.contains("fitted on data from after now"), "{err}");
+    // In the afternoon, the rows from now on, as the plan reads them (--horizon counts from now).
+    let (code, csv, err) = show("2026-11-23T14:02:00Z", "csv");
+    assert!(code == 0 && err.contains("note: from now: the stored forecast began at 2026-11-23 00:00 UTC"), "{err}");
+    let first = csv.lines().nth(1).unwrap_or_default();
+    assert!(first.starts_with("2026-11-23T14:00:00Z"), "{csv}");
+    assert_eq!(csv.lines().count(), 3, "10 minutes from 14:00: {csv}");
     // A 10-second grid keeps its seconds in the table: no two rows read alike.
     let file = tmp.path().join("fast.csv");
     let rows: String = (0..3 * 8640).map(|i| format!("{},{}\n", 1_767_571_200 + 10 * i, 100 + i % 7)).collect();

@@ -173,6 +173,20 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     let text = ok(demo(&out, &["plan", "--what-if", "--group", "api-staging", "--name", "launch"]).args(trial));
     let line = text.lines().find(|l| l.contains("event \"launch\"")).unwrap_or_default();
     assert!(line.contains("floors up to 8 instances") && line.contains("short of what the group's MaxSize"), "{text}");
+    // A trial beside a stored event: its extra is its own, against the plan the stored events
+    // make (it was theirs and its own together). One that needs nothing more costs nothing.
+    let tiny = ["--start", "2026-11-23T02:00:00Z", "--end", "2026-11-23T03:00:00Z", "--multiplier", "1.01"];
+    let doc: serde_json::Value = serde_json::from_str(&ok(demo(
+        &out,
+        &["plan", "--what-if", "--json", "--group", "web-prod", "--name", "probe"],
+    )
+    .args(tiny)))
+    .unwrap();
+    assert_eq!(doc[0]["without"], "the stored events", "{doc}");
+    assert_eq!(doc[0]["instance_hours_without"].as_f64(), web["instance_hours_with"].as_f64(), "{doc}");
+    assert!(doc[0]["extra_instance_hours"].as_f64().unwrap().abs() < 0.5, "a 1 % hour at night: {doc}");
+    let text = ok(demo(&out, &["plan", "--what-if", "--group", "web-prod", "--name", "probe"]).args(tiny));
+    assert!(text.contains("peak floor as stored") && text.contains("the extra is the tried event's"), "{text}");
     assert_eq!(std::fs::read(out.join("plan.json")).unwrap(), plan_json, "--what-if wrote the plan");
     assert_eq!(
         std::fs::read(out.join("store/events/v1/events.json")).unwrap(),
@@ -189,6 +203,25 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     assert!(ok(&mut demo(&out, &["event", "list"])).contains("no events stored"));
     ok(&mut demo(&out, &["plan"]));
     assert_eq!(floors(&out, "web-prod"), before);
+
+    // In the afternoon the forecast fitted at midnight ends 14 h before now + 48 h: an event
+    // after its end is not planned yet, and `event add` and `event list` say so, as `plan` does.
+    let afternoon = |args: &[&str]| {
+        let mut c = demo(&out, &["--now", "2026-11-23T14:00:00Z"]);
+        c.args(args);
+        c
+    };
+    let text = ok(&mut afternoon(&["event", "add", "--group", "web-prod", "--name", "late"]).args([
+        "--start",
+        "2026-11-25T00:30:00Z",
+        "--end",
+        "2026-11-25T02:00:00Z",
+        "--multiplier",
+        "2",
+    ]));
+    assert!(text.contains("(beyond the horizon: not yet planned)"), "{text}");
+    let list = ok(&mut afternoon(&["event", "list"]));
+    assert!(list.lines().any(|l| l.contains("late") && l.contains("beyond the horizon")), "{list}");
 }
 
 #[test]
@@ -346,17 +379,31 @@ fn bad_events_are_refused_with_a_reason() {
     ok(&mut demo(&out, &["forecast", "fit", "--group", "web-prod"]));
     // A surge the group's MaxSize cannot hold is said when it is added, from the stored forecast;
     // a modest one is not.
-    let text =
-        ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "surge"]).args(with(&["--multiplier", "40"])));
+    // (In the afternoon: the stored --peak 5 "x" sets the top of the morning's window whatever
+    // multiplies it.)
+    let afternoon = |fx: &[&'static str]| -> Vec<&'static str> {
+        [&["--start", "2026-11-24T14:00:00Z", "--end", "2026-11-24T16:00:00Z"][..], fx].concat()
+    };
+    let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "surge"])
+        .args(afternoon(&["--multiplier", "40"])));
     assert!(
-        text.contains("instances even at full capacity, with its 10 % headroom")
+        text.contains("instances at its P90 in its window (as `prescale plan` sizes floors, with its 10 % headroom)")
             && text.contains("more than the 60 the group's MaxSize"),
         "{text}"
     );
-    let text =
-        ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "mild"]).args(with(&["--multiplier", "1.1"])));
-    assert!(!text.contains("MaxSize"), "{text}");
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "surge"]));
+    let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "mild"])
+        .args(afternoon(&["--multiplier", "1.1"])));
+    assert!(!text.contains("MaxSize"), "{text}");
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "mild"]));
+    // ×3 fits MaxSize at the point's full capacity but not at its P90 as the plan sizes floors:
+    // said when it is added, as `plan` says it (it said nothing until `plan`).
+    let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "triple"])
+        .args(afternoon(&["--multiplier", "3"])));
+    assert!(text.contains("at its P90 in its window") && text.contains("MaxSize"), "{text}");
+    let plan = ok(&mut demo(&out, &["plan", "--what-if", "--group", "web-prod"]));
+    assert!(plan.contains("short of what the group's MaxSize"), "{plan}");
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "triple"]));
     // A --peak in instances, not load, lowers the floors: said when it is added.
     let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "low"]).args(with(&["--peak", "50"])));
     assert!(text.contains("the event lowers the floors during it") && text.contains("(not instances)"), "{text}");
@@ -370,7 +417,6 @@ fn bad_events_are_refused_with_a_reason() {
         run(demo(&out, &["event", "add", "--group", "web-prod", "--name", "huge"]).args(with(&["--peak", "1e12"])));
     assert!(code == 1 && err.contains("no group holds that many") && err.contains("hint: give --peak in"), "{err}");
     assert!(!ok(&mut demo(&out, &["event", "list"])).contains("huge"), "the refused event was stored");
-    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "mild"]));
     let (code, _, err) =
         run(demo(&out, &["plan", "--what-if", "--group", "web-prod", "--name", "X"]).args(with(&["--peak", "1e12"])));
     assert_eq!(code, 1, "{err}");

@@ -668,7 +668,22 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     for w in warnings {
         warn!("{}: {w}", path.display());
     }
+    beyond_backtests(&forecast);
     output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None)
+}
+
+/// Beyond the engine's backtest horizon (48 h) its intervals are those of all its backtest errors
+/// pooled, no wider further out: said where a forecast reaches past it.
+fn beyond_backtests(f: &prescale_core::Forecast) {
+    let hours = prescale_forecast::EngineSettings::default().horizon_hours;
+    let reach = Duration::seconds((hours * 3600.0) as i64);
+    if f.ts(f.len()) - f.start > reach {
+        say!(
+            "note: the intervals are calibrated on {hours:.0} h backtests; beyond {} they hold the backtests' \
+             errors pooled over all {hours:.0} h, no wider further out: read the later days' bounds as a guide",
+            (f.start + reach).format("%Y-%m-%d %H:%M UTC")
+        );
+    }
 }
 
 pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
@@ -700,13 +715,29 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         e => anyhow::Error::from(e).context(format!("cannot read the forecast for {id}")),
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
-    // Shown whole, as stored; one the plan would not use (ended, or fitted after now) says so.
-    if let Some(why) = super::plan::unusable(&forecast, ctx.now) {
-        warn!("{id}: {why}");
-    }
+    // From now on, as the plan reads it (a forecast fitted at the nightly run has its first hours
+    // behind it in the afternoon, and --horizon counts from now); one the plan would not use
+    // (ended, or fitted after now) is shown whole and says so.
+    let mut forecast = match super::plan::unusable(&forecast, ctx.now) {
+        Some(why) => {
+            warn!("{id}: {why}");
+            forecast
+        }
+        None => {
+            let began = forecast.start;
+            let cut = super::plan::usable(forecast, ctx.now).map_err(|e| anyhow::anyhow!("{id}: {e}"))?;
+            if cut.start > began {
+                say!(
+                    "note: from now: the stored forecast began at {} ({} earlier); the rows before now are left out",
+                    began.format("%Y-%m-%d %H:%M UTC"),
+                    prescale_forecast::history_length((cut.start - began).num_seconds() as f64)
+                );
+            }
+            cut
+        }
+    };
     // The stored forecast is the model's; the plan shapes it by the group's events first, and
     // --events shows it so.
-    let mut forecast = forecast;
     if id == Config::load_id(g) {
         let end = forecast.ts(forecast.len());
         let shaping: Vec<Event> = EventStore::new(&ctx.store_dir)
@@ -773,6 +804,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         cli_levels(&args.levels)?
     };
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
+    beyond_backtests(&forecast);
     output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, Some(issued))
 }
 

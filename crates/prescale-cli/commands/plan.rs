@@ -645,18 +645,22 @@ pub(crate) fn build_event(
 /// Where an event stands for the next plan.
 pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
     let Some(g) = ctx.config.groups.iter().find(|g| g.name == e.group()) else { return "group not configured" };
-    let horizon_end = ctx.now + Duration::hours(ctx.config.forecast.horizon_hours);
+    // The plan's horizon is its forecast's: fitted at the nightly run, it ends there plus
+    // horizon_hours, before now plus horizon_hours in the afternoon.
+    let forecast = ForecastTable::new(&ctx.store_dir)
+        .read(&Config::load_id(g))
+        .ok()
+        .map(|(f, _)| f)
+        .filter(|f| unusable(f, ctx.now).is_none());
+    let horizon_end =
+        forecast.as_ref().map_or(ctx.now + Duration::hours(ctx.config.forecast.horizon_hours), |f| f.ts(f.len()));
     if e.beyond_limits().is_some() {
         "outside the limits of an event: not planned (`prescale plan` says why)"
     } else if e.end() <= ctx.now {
         "past: ignored"
     } else if e.start() >= horizon_end {
         "beyond the horizon: not yet planned"
-    } else if matches!(e.effect(), EventEffect::Multiplier { .. })
-        && ForecastTable::new(&ctx.store_dir)
-            .read(&Config::load_id(g))
-            .map_or(true, |(f, _)| unusable(&f, ctx.now).is_some())
-    {
+    } else if matches!(e.effect(), EventEffect::Multiplier { .. }) && forecast.is_none() {
         // Whether the plan trusts the forecast it has (its backtests, its data's age) only the
         // plan can tell, and says.
         "not planned: a multiplier scales the forecast, and the group has none in force (`prescale forecast fit`)"
@@ -841,12 +845,45 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
         );
     }
     let ceiling = s.ceiling();
+    let remedy = match s.max_breach {
+        prescale_plan::MaxBreach::Clamp => "raise max_size, or set max_breach = \"raise\" with a max_breach_buffer",
+        prescale_plan::MaxBreach::Raise { .. } => "raise max_size or max_breach_buffer",
+    };
+    // With a forecast in force, the floors the plan would size for the event's window (its
+    // quantile at the environment's utilization), as `plan` will say; without one, the load at
+    // full capacity, the least any plan needs.
+    let forecast = ForecastTable::new(&ctx.store_dir).read(&id).ok().and_then(|(f, _)| usable(f, ctx.now).ok());
+    if let Some(f) = forecast {
+        let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
+        // With the group's stored events, as the plan shapes them (a --peak over the same hours
+        // sets their top whatever this one multiplies).
+        let mut all: Vec<Event> = EventStore::new(&ctx.store_dir)
+            .load()?
+            .into_iter()
+            .filter(|o| o.group() == group && o.id() != e.id() && o.beyond_limits().is_none())
+            .collect();
+        all.push(e.clone());
+        let (shaped, reports) = prescale_plan::shape(&f, &all, history.as_ref(), ctx.now);
+        let applied = reports
+            .iter()
+            .any(|r| r.event.id() == e.id() && matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }));
+        let need = prescale_plan::required(&shaped, &s)[prescale_plan::steps_in(&shaped, e.start(), e.end())]
+            .iter()
+            .copied()
+            .max();
+        if let Some(need) = need.filter(|n| applied && *n > ceiling) {
+            notes.push(format!(
+                "with it the forecast needs {need} instances at its P{:.0} in its window (as `prescale plan` sizes \
+                 floors{}), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale \
+                 plan --what-if --group {group}` shows the floors)",
+                s.quantile * 100.0,
+                with_headroom(s.headroom)
+            ));
+        }
+        return Ok(notes);
+    }
     let full = s.instances(load, 1.0);
     if full > f64::from(ceiling) {
-        let remedy = match s.max_breach {
-            prescale_plan::MaxBreach::Clamp => "raise max_size, or set max_breach = \"raise\" with a max_breach_buffer",
-            prescale_plan::MaxBreach::Raise { .. } => "raise max_size or max_breach_buffer",
-        };
         notes.push(format!(
             "its peak load, about {}, needs {full:.0} instances even at full capacity{} ({at_target:.0} at the {:.0} % \
              target), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale plan \
@@ -910,9 +947,26 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         // No group to compare: an empty table would read as "no change".
         bail!("{}\n(nothing was tried: no group could be planned)", held_error(&held, false));
     }
+    // With an event to try, "without" is the plan the stored events make (the nightly run's, as
+    // the event would change it), not the plan without any event: what the event tried costs.
+    // Planned again quietly, as its warnings are the run's above.
+    let stored: Vec<GroupPlan> = if trial.is_some() {
+        let quiet = tracing::subscriber::NoSubscriber::default();
+        tracing::subscriber::with_default(quiet, || plan_groups(ctx, &args.filter, None))?
+            .0
+            .into_iter()
+            .map(|p| p.plan)
+            .collect()
+    } else {
+        Vec::new()
+    };
     let rows: Vec<WhatIf> = plans
         .iter()
-        .map(|p| WhatIf {
+        .map(|p| {
+            let without = stored.iter().find(|s| s.group == p.plan.group).unwrap_or(&p.baseline);
+            (p, without)
+        })
+        .map(|(p, without)| WhatIf {
             group: p.plan.group.clone(),
             events: p
                 .reports
@@ -930,9 +984,9 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
                 .iter()
                 .filter(|r| matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }))
                 .count(),
-            peak_without: prescale_plan::peak_floor(&p.baseline),
+            peak_without: prescale_plan::peak_floor(without),
             peak_with: prescale_plan::peak_floor(&p.plan),
-            hours_without: prescale_plan::instance_hours(&p.baseline),
+            hours_without: prescale_plan::instance_hours(without),
             hours_with: prescale_plan::instance_hours(&p.plan),
             price: ctx.config.price(&p.plan.group),
             // The events' decisions, and the plan's own where MaxSize cut the floors (the group
@@ -958,6 +1012,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
                     "peak_floor_without": r.peak_without, "peak_floor_with": r.peak_with,
                     "instance_hours_without": r.hours_without, "instance_hours_with": r.hours_with,
                     "extra_instance_hours": r.hours_with - r.hours_without,
+                    "without": if trial.is_some() { "the stored events" } else { "no event" },
                     "instance_hour_price": r.price,
                     "extra_cost": r.price.map(|p| p * (r.hours_with - r.hours_without)),
                     "decisions": r.decisions.iter().map(|d| serde_json::json!({"what": d.what, "why": d.why})).collect::<Vec<_>>(),
@@ -967,12 +1022,14 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
-        output::what_if(
-            &mut out,
-            &rows,
-            &ctx.config.cost,
-            ctx.now + Duration::hours(ctx.config.forecast.horizon_hours),
-        )?;
+        // The horizon the floors were planned over: the forecasts' (fitted before now, they end
+        // before now + horizon_hours).
+        let horizon_end = plans
+            .iter()
+            .filter_map(|p| p.plan.forecast.as_ref().map(|f| f.to))
+            .max()
+            .unwrap_or(ctx.now + Duration::hours(ctx.config.forecast.horizon_hours));
+        output::what_if(&mut out, &rows, &ctx.config.cost, horizon_end, trial.is_some())?;
     }
     // The limits `apply` holds the plan to, with the events tried: said here, before anyone
     // stores the event and finds the nightly run refused.

@@ -336,6 +336,14 @@ pub fn plan_with_events(
                 &baseline
             };
             let without = floor_in(without_plan);
+            // Lowered: the largest cut at one instant, not the lowest floor against the lowest
+            // (another event lowering part of the window hides this one's cut elsewhere).
+            let (with, without) = if lowers {
+                largest_cut(&plan, without_plan, r.event.start().max(now), r.event.end(), s.lead())
+                    .unwrap_or((with, without))
+            } else {
+                (with, without)
+            };
             // From when the floors differ from the plan without it, as written (a ramp, a merge or
             // an event starting within the lead time moves that from `start − lead`).
             // Looked for from six hours before the lead: a ramp starts there at the earliest, and a
@@ -494,6 +502,24 @@ fn served_in(plan: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>, lead: Dur
     let at = std::iter::once(from).chain(changes.filter(|t| *t > from && *t < to));
     let floors = at.map(|t| serving_at(plan, t, lead));
     if lowest { floors.min() } else { floors.max() }.unwrap_or_else(|| floor_at(plan, from))
+}
+
+/// Where in `[from, to)` `a` serves load with fewer instances than `b` by the most ([`serving_at`]):
+/// `a`'s floor and `b`'s there; `None` where `a` is nowhere lower.
+fn largest_cut(
+    a: &GroupPlan,
+    b: &GroupPlan,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    lead: Duration,
+) -> Option<(u32, u32)> {
+    let changes =
+        a.scheduled_actions.iter().chain(&b.scheduled_actions).flat_map(|x| [x.start_time, x.start_time + lead]);
+    std::iter::once(from)
+        .chain(changes.filter(|t| *t > from && *t < to))
+        .map(|t| (serving_at(a, t, lead), serving_at(b, t, lead)))
+        .filter(|(x, y)| x < y)
+        .max_by_key(|(x, y)| y - x)
 }
 
 /// The highest floor of the plan (its minimum size when it has no action).
@@ -673,6 +699,20 @@ mod tests {
         let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
         let d = &p.plan.decisions[1];
         assert!(d.what.contains("floors down to 4 instances from 2026-11-23 02:00 UTC (without it: 10)"), "{d:?}");
+    }
+
+    #[test]
+    fn a_lowering_event_beside_another_names_its_own_cut() {
+        // "quiet" lowers 02:00-04:00 to 0.6 (6 instances); "quieter" lowers 03:00-04:00 to 0.4 on
+        // its own. Without quiet, the floors are 10 to 03:00 and 4 after: the lowest floor in
+        // quiet's window is 4 with it and without it, which read as no cut; its cut is 10 -> 6.
+        let (f, s) = flat_and_settings();
+        let s = PlanSettings { min_hold: Duration::zero(), ..s };
+        let quiet = ev("quiet", 120, 240, EventEffect::Multiplier { factor: 0.6 });
+        let quieter = ev("quieter", 180, 240, EventEffect::Peak { peak: 400.0 });
+        let p = plan_with_events("g", "prod", Some(&f), &[quiet, quieter], None, &s, t0());
+        let d = p.decisions.iter().find(|d| d.what.contains("\"quiet\"")).unwrap();
+        assert!(d.what.contains("floors down to 6 instances") && d.what.contains("(without it: 10"), "{d:?}");
     }
 
     #[test]

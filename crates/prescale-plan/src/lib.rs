@@ -22,5 +22,5 @@ pub use recording::RecordingSink;
 pub use report::{FloorHours, floor_hours};
 pub use schedule::{
     MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled, local,
-    plan_group, plan_id, skill,
+    plan_group, plan_id, required, skill,
 };

@@ -309,8 +309,6 @@ fn ramp(levels: &mut [u32], up: u32) -> usize {
     raised
 }
 
-/// Instances needed per step for the forecast quantile (unclamped); see
-/// [`PlanSettings::quantile_utilization`].
 impl PlanSettings {
     /// How the floors are sized (`required`), for the plan's summary.
     pub fn sizing(&self) -> prescale_core::Sizing {
@@ -324,7 +322,9 @@ impl PlanSettings {
     }
 }
 
-pub(crate) fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
+/// Instances needed per step for the forecast quantile (unclamped), as the plan sizes its floors;
+/// see [`PlanSettings::quantile_utilization`].
+pub fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
     let need = |load: f64, utilization: f64| {
         let n = s.instances(load, utilization);
         if n.is_finite() { n.min(f64::from(u32::MAX)) as u32 } else { u32::MAX }
