@@ -342,6 +342,10 @@ pub struct TrustConfig {
     pub min_history_hours: f64,
     /// Its newest measured point may be at most this many minutes older than now.
     pub max_data_age_mins: i64,
+    /// The stored forecast may have been fitted at most this many hours before now (a nightly
+    /// run fits one a day): older, `forecast fit` has stopped, and the group is left out of the
+    /// plan with its floors in place rather than planned on the forecast's last hours.
+    pub max_forecast_age_hours: f64,
     /// The forecast's backtest MASE on its own history (weighted over its models) may be at most
     /// this; 1 is the typical error of "same time yesterday".
     pub max_backtest_mase: f64,
@@ -356,6 +360,7 @@ impl Default for TrustConfig {
         Self {
             min_history_hours: 24.0,
             max_data_age_mins: 180,
+            max_forecast_age_hours: 26.0,
             max_backtest_mase: 3.0,
             unskilled: prescale_plan::Unskilled::Trust,
         }
@@ -638,6 +643,13 @@ impl Config {
                 t.min_history_hours,
                 t.max_data_age_mins,
                 t.max_backtest_mase
+            );
+        }
+        if !(t.max_forecast_age_hours.is_finite() && t.max_forecast_age_hours > 0.0) {
+            bail!(
+                "[trust] max_forecast_age_hours = {} must be a number of hours above 0 (how old a stored forecast may \
+                 be to plan from; 26 by default: a nightly run's day and two hours)",
+                t.max_forecast_age_hours
             );
         }
         if let Some(r) = &self.aws.region {

@@ -445,6 +445,11 @@ struct ApplyArgs {
     /// recorded with the changes in the audit log)
     #[arg(long)]
     allow_guardrail_breach: bool,
+    /// With --execute, write even though --now (or PRESCALE_NOW) is a minute or more off the
+    /// clock: the actions are timed from --now, a schedule for another hour (a test server, a
+    /// replay against a stand-in)
+    #[arg(long)]
+    allow_clock_skew: bool,
 }
 
 #[derive(Debug, Args)]
@@ -457,6 +462,10 @@ struct NightlyArgs {
     /// Apply the plan even though it breaks a [guardrails] limit (see `prescale apply --help`)
     #[arg(long)]
     allow_guardrail_breach: bool,
+    /// With --execute, apply even though --now (or PRESCALE_NOW) is a minute or more off the
+    /// clock (see `prescale apply --help`)
+    #[arg(long)]
+    allow_clock_skew: bool,
     /// One line per group on stdout (its floors, model and changes) instead of the tables, the
     /// details and the diff: for a cron job's mail. Warnings and errors on stderr are the same;
     /// everything is in OUT/plan.json and the audit log

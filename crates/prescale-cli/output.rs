@@ -550,10 +550,12 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         }
         let shown = listed.len();
         for c in listed {
-            let failed =
-                r.report.as_ref().and_then(|rep| rep.failed.iter().find(|f| f.change == *c).map(|f| f.error.clone()));
+            let failed = r.report.as_ref().and_then(|rep| rep.failed.iter().find(|f| f.change == *c));
             match failed {
-                Some(why) => writeln!(out, "  {}  FAILED: {why}", change_line(c))?,
+                Some(f) if f.outcome_unknown() => {
+                    writeln!(out, "  {}  NO ANSWER, MAY HAVE BEEN MADE: {}", change_line(c), f.error)?;
+                }
+                Some(f) => writeln!(out, "  {}  FAILED: {}", change_line(c), f.error)?,
                 None => writeln!(out, "  {}", change_line(c))?,
             }
         }
@@ -563,7 +565,18 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         if let Some(rep) = &r.report
             && !rep.failed.is_empty()
         {
-            writeln!(out, "  {} of {} changes FAILED", rep.failed.len(), r.changes.len())?;
+            let unknown = rep.failed.iter().filter(|f| f.outcome_unknown()).count();
+            if unknown > 0 {
+                writeln!(
+                    out,
+                    "  {} of {} changes FAILED, {unknown} of them without an answer in time: they may have been made \
+                     (the next dry run shows which)",
+                    rep.failed.len(),
+                    r.changes.len()
+                )?;
+            } else {
+                writeln!(out, "  {} of {} changes FAILED", rep.failed.len(), r.changes.len())?;
+            }
         }
     }
     Ok(())
@@ -680,6 +693,11 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
                 format!("{n} floor{} {range}", if n == 1 { "" } else { "s" })
             }
             _ => "no floors (reactive only)".into(),
+        };
+        // Floors cut at MaxSize where the forecast needs more: the cron mail says so, not only stderr.
+        let floors = match g.decisions.iter().find(|d| d.what.starts_with("clamped")) {
+            Some(d) => format!("{floors}, {}", d.what),
+            None => floors,
         };
         let model = g.forecast.as_ref().map_or(String::new(), |f| format!(" ({})", short_model(&f.model)));
         let changes = match results.iter().find(|r| r.group == g.group) {

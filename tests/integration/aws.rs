@@ -279,7 +279,7 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let nightly = |execute: bool| {
         let mut c = nightly_at(&cfg, &out, now);
         if execute {
-            c.arg("--execute");
+            c.args(["--execute", "--allow-clock-skew"]);
         }
         ok(&mut c)
     };
@@ -452,7 +452,8 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
             .unwrap();
     };
     suspend();
-    let (code, text, err) = run(nightly_at(&cfg, &tmp.path().join("out"), now).arg("--execute"));
+    let (code, text, err) =
+        run(nightly_at(&cfg, &tmp.path().join("out"), now).args(["--execute", "--allow-clock-skew"]));
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(
         err.contains(
@@ -472,14 +473,16 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     );
     let on_purpose = tmp.path().join("on-purpose.toml");
     std::fs::write(&on_purpose, text).unwrap();
-    let (code, text, err) = run(nightly_at(&on_purpose, &tmp.path().join("out"), now).arg("--execute"));
+    let (code, text, err) =
+        run(nightly_at(&on_purpose, &tmp.path().join("out"), now).args(["--execute", "--allow-clock-skew"]));
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(err.contains("on purpose, as the group's suspended_on_purpose says"), "{err}");
     resume();
     let text = nightly(true);
     assert!(text.contains("no changes: the group already matches the plan") && !text.contains("suspended"), "{text}");
     // The list outlived its reason: said, so that a later leftover does not pass unsaid.
-    let (code, _, err) = run(nightly_at(&on_purpose, &tmp.path().join("out"), now).arg("--execute"));
+    let (code, _, err) =
+        run(nightly_at(&on_purpose, &tmp.path().join("out"), now).args(["--execute", "--allow-clock-skew"]));
     assert!(
         code == 0
             && err.contains(
@@ -580,7 +583,8 @@ fn a_missing_group_is_a_clear_error_and_changes_nothing_elsewhere() {
         now,
         &vec![1000.0; 3 * 288],
     );
-    let (code, out, err) = run(nightly_at(&cfg, &tmp.path().join("out"), now).arg("--execute"));
+    let (code, out, err) =
+        run(nightly_at(&cfg, &tmp.path().join("out"), now).args(["--execute", "--allow-clock-skew"]));
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("not found"), "{out}");
     assert!(err.contains("failed"), "{err}");
@@ -685,6 +689,7 @@ fn time_zone_round_trip_across_new_york_spring_forward() {
             "2027-03-13T12:00:00Z",
             "nightly",
             "--execute",
+            "--allow-clock-skew",
         ]))
     };
     let text = nightly();
@@ -784,7 +789,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         text.contains("the group's MinSize is 3, above the configured min_size 1, and prescale has nothing on it yet"),
         "{text}"
     );
-    let (code, text, err) = run_(&["nightly", "--execute"]);
+    let (code, text, err) = run_(&["nightly", "--execute", "--allow-clock-skew"]);
     assert_eq!(code, 0, "{text}\n{err}");
     // A --now far from the clock is said to time the actions from it.
     assert!(err.contains("the actions are timed from it, and Auto Scaling refuses start times in the past"), "{err}");
@@ -881,7 +886,7 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
     let nightly = || {
         let mut c = prescale();
         c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
-        run(c.args(["nightly", "--execute"]))
+        run(c.args(["nightly", "--execute", "--allow-clock-skew"]))
     };
     let (code, text, err) = nightly();
     assert_eq!(code, 1, "{text}\n{err}");
@@ -909,7 +914,13 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
 
     // No credentials: no call can be made, and no later run passes until they are set.
     let mut c = prescale();
-    c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z", "nightly", "--execute"]);
+    c.arg("--config").arg(&cfg).arg("--out").arg(&out).args([
+        "--now",
+        "2027-05-03T12:00:00Z",
+        "nightly",
+        "--execute",
+        "--allow-clock-skew",
+    ]);
     for v in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
         c.env_remove(v);
     }
@@ -1076,7 +1087,7 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
         let mut c = prescale();
         c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
         c.env("AWS_ENDPOINT_URL", endpoint);
-        run(c.args(["nightly", "--execute"]))
+        run(c.args(["nightly", "--execute", "--allow-clock-skew"]))
     };
     let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
     let proxy = stalling_proxy(&endpoint, &["BatchPutScheduledUpdateGroupAction", "PutScalingPolicy"]);
@@ -1084,7 +1095,9 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     let (code, text, err) = nightly(&proxy);
     let took = started.elapsed();
     assert_eq!(code, 1, "{text}\n{err}");
-    assert!(text.contains("BatchPutScheduledUpdateGroupAction: no answer in time"), "{text}");
+    // Sent and not answered: it may have gone through, and the run says so (not "failed").
+    assert!(text.contains("BatchPutScheduledUpdateGroupAction: outcome unknown: no answer in time"), "{text}");
+    assert!(text.contains("NO ANSWER, MAY HAVE BEEN MADE") && text.contains("the next dry run shows which"), "{text}");
     assert!(
         text.contains(
             "not attempted: every call fails alike since BatchPutScheduledUpdateGroupAction: no answer in time"
@@ -1104,19 +1117,30 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     for group in [first, second] {
         let attempted = outcome(group, "attempting");
         assert!(attempted > 0, "{group}: {audit:?}");
-        assert_eq!(outcome(group, "applied") + outcome(group, "failed"), attempted, "{group}: {audit:?}");
-        let actions = audit
-            .iter()
-            .filter(|e| e["group"] == group && e["object"] == "scheduled_action" && e["outcome"] == "failed");
+        let ended = outcome(group, "applied") + outcome(group, "failed") + outcome(group, "unknown");
+        assert_eq!(ended, attempted, "{group}: {audit:?}");
+        let actions = audit.iter().filter(|e| {
+            e["group"] == group
+                && e["object"] == "scheduled_action"
+                && matches!(e["outcome"].as_str(), Some("failed" | "unknown"))
+        });
         assert!(actions.count() > 0, "{group}: {audit:?}");
     }
+    // The first group's stalled batch is on record as unknown: sent, unanswered.
+    assert!(outcome(first, "unknown") > 0, "{audit:?}");
     // The second group's changes were none of them tried: the service had stopped answering.
     let second_failed: Vec<&serde_json::Value> =
         audit.iter().filter(|e| e["group"] == second && e["outcome"] == "failed").collect();
     assert_eq!(second_failed.len(), outcome(second, "attempting"), "{audit:?}");
     assert!(second_failed.iter().all(|e| e["error"].as_str().unwrap_or("").starts_with("not attempted")), "{audit:?}");
     // A silent service passes by itself: every failure says so, and so does the run's closing error.
-    assert!(audit.iter().filter(|e| e["outcome"] == "failed").all(|e| e["transient"] == true), "{audit:?}");
+    assert!(
+        audit
+            .iter()
+            .filter(|e| matches!(e["outcome"].as_str(), Some("failed" | "unknown")))
+            .all(|e| e["transient"] == true),
+        "{audit:?}"
+    );
     assert!(err.contains("the next run converges"), "{err}");
     // One unanswered call of two seconds, not one per batch and policy of each group (a bound,
     // not a benchmark: the eight stalled calls of the two groups would wait 16 s).
@@ -1162,7 +1186,13 @@ fn a_plan_that_would_pass_the_groups_action_limit_changes_nothing_and_says_why()
     let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
     let out = tmp.path().join("out");
     let mut c = prescale();
-    c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z", "nightly", "--execute"]);
+    c.arg("--config").arg(&cfg).arg("--out").arg(&out).args([
+        "--now",
+        "2027-05-03T12:00:00Z",
+        "nightly",
+        "--execute",
+        "--allow-clock-skew",
+    ]);
     let (code, text, err) = run(&mut c);
     assert_eq!(code, 1, "{text}\n{err}");
     let all = format!("{text}\n{err}");

@@ -1592,3 +1592,64 @@ fn nightly_quiet_prints_a_line_per_group_for_a_cron_mail() {
     assert_eq!(held.len(), 3, "{text}\n{err}");
     assert!(held[0].starts_with("web-prod: "), "{text}");
 }
+
+#[test]
+fn a_stale_forecast_leaves_its_group_out_of_the_plan_with_its_floors_in_place() {
+    // `forecast fit` stopped while ingest went on: a plan from the forecast's last hours (or from
+    // none, once it ended) would take the floors in place down. Left out, the run exits 1.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    let trust = "[trust]\nmax_data_age_mins = 100000\nmax_forecast_age_hours = 6\n";
+    std::fs::write(&cfg, format!("{}\n{trust}", demo_config_text())).unwrap();
+    let out = tmp.path().join("out");
+    let at = |now: &str, args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]).args(args);
+        c
+    };
+    ok(&mut at("2026-11-23T00:00:00Z", &["ingest", "--group", "web-prod"]));
+    ok(&mut at("2026-11-23T00:00:00Z", &["forecast", "fit", "--group", "web-prod"]));
+    ok(&mut at("2026-11-23T05:00:00Z", &["plan", "--group", "web-prod"]));
+    for (now, says) in [
+        ("2026-11-23T07:00:00Z", "more than [trust] max_forecast_age_hours = 6"),
+        ("2026-11-22T12:00:00Z", "after now"),
+    ] {
+        let (code, _, err) = run(&mut at(now, &["plan", "--group", "web-prod"]));
+        assert!(code == 1 && err.contains("web-prod: ") && err.contains(says), "{now}: {err}");
+        assert!(
+            err.contains("floors in place left as they are") && err.contains("run `prescale forecast fit`"),
+            "{err}"
+        );
+    }
+    // Ended: held too (it was planned on the reactive policy alone, every floor taken down).
+    std::fs::write(&cfg, format!("{}\n[trust]\nmax_data_age_mins = 100000\n", demo_config_text())).unwrap();
+    let (code, _, err) = run(&mut at("2026-11-25T06:00:00Z", &["plan", "--group", "web-prod"]));
+    assert!(code == 1 && err.contains("it is stale") && err.contains("left as they are"), "{err}");
+    let text = demo_config_text() + "\n[trust]\nmax_forecast_age_hours = 0\n";
+    std::fs::write(&cfg, text).unwrap();
+    let (code, _, err) = run(&mut at("2026-11-23T00:00:00Z", &["plan"]));
+    assert!(code == 1 && err.contains("max_forecast_age_hours = 0 must be a number of hours above 0"), "{err}");
+}
+
+#[test]
+fn execute_with_now_off_the_clock_is_refused_before_anything_runs() {
+    // A stray PRESCALE_NOW in cron would write yesterday's schedule to the groups.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    // Groups on Auto Scaling (an endpoint nothing answers on: nothing may be asked of it).
+    let text = demo_config_text().replace("sink = \"local\"", "sink = \"autoscaling\"");
+    std::fs::write(&cfg, text + "\n[aws]\nregion = \"us-east-1\"\n").unwrap();
+    let out = tmp.path().join("out");
+    for args in [&["nightly", "--execute"][..], &["apply", "--execute"]] {
+        let (code, _, err) = run(prescale()
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--out")
+            .arg(&out)
+            .env("PRESCALE_NOW", "2026-11-23T00:00:00Z")
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .args(args));
+        assert!(code == 1 && err.contains("behind the clock") && err.contains("--allow-clock-skew"), "{err}");
+        assert!(!tmp.path().join("store").exists() && !out.exists(), "something ran: {err}");
+    }
+}

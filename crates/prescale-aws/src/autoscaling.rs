@@ -136,7 +136,13 @@ impl AutoScalingSink {
         op: &str,
         e: &SdkError<E, HttpResponse>,
     ) -> Why {
-        let why = Why { text: format!("{op}: {}", describe(e, self.limits)), transient: transient(e) };
+        // A call sent and not answered in time may have been made: said so, not "failed".
+        let unknown = if crate::no_answer_kind(e) == Some(crate::NoAnswer::Timeout) {
+            format!("{}: ", prescale_core::OUTCOME_UNKNOWN)
+        } else {
+            String::new()
+        };
+        let why = Why { text: format!("{op}: {unknown}{}", describe(e, self.limits)), transient: transient(e) };
         if no_answer(e, self.limits).is_some() {
             self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
         }
@@ -147,7 +153,11 @@ impl AutoScalingSink {
     /// that got no answer, transient or not.
     fn not_attempted(&self) -> Option<Why> {
         self.stalled.borrow().as_ref().map(|first| Why {
-            text: format!("not attempted: every call fails alike since {}", first.text),
+            // Not sent: its outcome is known (nothing), whatever the first call's was.
+            text: format!(
+                "not attempted: every call fails alike since {}",
+                first.text.replacen(&format!("{}: ", prescale_core::OUTCOME_UNKNOWN), "", 1)
+            ),
             transient: first.transient,
         })
     }

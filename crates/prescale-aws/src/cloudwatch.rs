@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use aws_sdk_cloudwatch::error::ProvideErrorMetadata;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
 use crate::{
@@ -144,14 +144,32 @@ impl MetricSource for CloudWatchSource {
         for (q, s) in self.queries.iter().zip(samples.iter_mut()) {
             if counts_events(&q.stat) {
                 let filled = fill_empty_periods(s, range.step_secs);
-                if filled > 0 {
-                    tracing::info!(
-                        "{}: {filled} periods without a datapoint between two that have one stored as 0 ({} of {}: \
+                let step = Duration::seconds(range.step_secs);
+                match filled.longest {
+                    // An hour or more without a count: an idle service, or a publisher that
+                    // stopped, whose zeros would pull the forecast down. Said without -v.
+                    Some((a, b)) if b - a + step >= LONG_SILENCE => tracing::warn!(
+                        "{}: {} periods without a datapoint stored as 0 ({} of {}: CloudWatch sends none for a period \
+                         with nothing counted), the longest {:.1} h from {} to {}: right for an idle service, wrong \
+                         if what publishes {} stopped then",
+                        q.id,
+                        filled.count,
+                        q.stat,
+                        q.metric_name,
+                        (b - a + step).num_minutes() as f64 / 60.0,
+                        a.format("%Y-%m-%d %H:%M"),
+                        (b + step).format("%Y-%m-%d %H:%M UTC"),
+                        q.metric_name
+                    ),
+                    Some(_) => tracing::info!(
+                        "{}: {} periods without a datapoint between two that have one stored as 0 ({} of {}: \
                          CloudWatch sends no datapoint for a period in which nothing was counted)",
                         q.id,
+                        filled.count,
                         q.stat,
                         q.metric_name
-                    );
+                    ),
+                    None => {}
                 }
             }
         }
@@ -165,32 +183,51 @@ pub fn counts_events(stat: &str) -> bool {
     prescale_core::Aggregate::of_statistic(stat) == prescale_core::Aggregate::Sum
 }
 
+/// Zeros [`fill_empty_periods`] added: how many, and the longest run of them (its first and
+/// last period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Filled {
+    /// Periods stored as 0.
+    pub count: usize,
+    /// The longest run of them: its first and last period.
+    pub longest: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+/// A run of filled zeros at least this long is warned about: an idle hour is rare on a
+/// service's count, a publisher that stopped is not.
+const LONG_SILENCE: Duration = Duration::hours(1);
+
 /// Adds a 0 for every period of `step_secs` without a sample between two samples, and returns
-/// how many; the samples end sorted by time. Only between samples: after the last one the feed
+/// how many ([`Filled`]); the samples end sorted by time. Only between samples: after the last one the feed
 /// may have stopped (the stale-data check must see that), before the first the metric may not
 /// have existed. And only where most samples are a period apart: samples further apart (5-minute
 /// data asked for at 1 minute) are not zeros in between, and ingest warns of the period.
-pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64) -> usize {
+pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64) -> Filled {
     samples.sort_by_key(|s| s.ts);
     if step_secs <= 0 || prescale_core::median_spacing_ms(samples).is_none_or(|ms| ms * 2 > step_secs * 3000) {
-        return 0;
+        return Filled::default();
     }
     let step = Duration::seconds(step_secs);
     let mut zeros = Vec::new();
+    let mut longest: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
     for w in samples.windows(2) {
-        let mut t = w[0].ts + step;
+        let first = w[0].ts + step;
+        let mut t = first;
         // Up to half a period before the next sample (whose own period that is).
         while t + step <= w[1].ts + Duration::seconds(step_secs / 2) {
             zeros.push(RawSample::new(t, 0.0));
             t += step;
         }
+        if t > first && longest.is_none_or(|(a, b)| t - step - first > b - a) {
+            longest = Some((first, t - step));
+        }
     }
-    let n = zeros.len();
-    if n > 0 {
+    let count = zeros.len();
+    if count > 0 {
         samples.extend(zeros);
         samples.sort_by_key(|s| s.ts);
     }
-    n
+    Filled { count, longest }
 }
 
 #[cfg(test)]
@@ -205,7 +242,8 @@ mod tests {
         let sample = |m: i64, v: f64| RawSample::new(at(m), v);
         // 5-minute sums at 00:00, 00:05, nothing until 00:30, then 00:35 and 00:40.
         let mut s = vec![sample(30, 7.0), sample(0, 3.0), sample(5, 4.0), sample(35, 1.0), sample(40, 2.0)];
-        assert_eq!(fill_empty_periods(&mut s, 300), 4);
+        let filled = fill_empty_periods(&mut s, 300);
+        assert_eq!((filled.count, filled.longest), (4, Some((at(10), at(25)))));
         let got: Vec<(i64, f64)> = s.iter().map(|x| ((x.ts - t0).num_minutes(), x.value)).collect();
         assert_eq!(
             got,
@@ -214,10 +252,10 @@ mod tests {
         // Nothing after the last sample (a feed that stopped is not a quiet night), nothing for
         // fewer than two samples.
         let mut one = vec![sample(0, 1.0)];
-        assert_eq!(fill_empty_periods(&mut one, 300), 0);
+        assert_eq!(fill_empty_periods(&mut one, 300), Filled::default());
         // 5-minute data asked for at 1 minute: the four minutes between are not zeros.
         let mut coarse: Vec<RawSample> = (0..12).map(|k| sample(5 * k, 9.0)).collect();
-        assert_eq!(fill_empty_periods(&mut coarse, 60), 0);
+        assert_eq!(fill_empty_periods(&mut coarse, 60).count, 0);
         assert_eq!(coarse.len(), 12);
         assert!(counts_events("Sum") && counts_events("SampleCount") && !counts_events("Average"));
     }

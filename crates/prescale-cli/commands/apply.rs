@@ -770,7 +770,11 @@ pub(crate) fn carry_out(
                     .applied
                     .iter()
                     .map(|c| (c, "applied", None))
-                    .chain(rep.failed.iter().map(|f| (&f.change, "failed", Some((f.error.as_str(), f.transient)))))
+                    .chain(rep.failed.iter().map(|f| {
+                        // Sent and not answered in time: it may have been made.
+                        let status = if f.outcome_unknown() { "unknown" } else { "failed" };
+                        (&f.change, status, Some((f.error.as_str(), f.transient)))
+                    }))
                     .collect(),
                 // The group's changes failed as a whole, possibly part-way: the next dry run shows
                 // which of them took effect.

@@ -117,7 +117,7 @@ pub(crate) fn cli_levels(given: &[f64]) -> Result<Vec<Level>> {
 /// The context of a command that changes groups with `--execute`: refused on the demo that runs
 /// for want of a configuration (a cron job started in a folder without its own would apply the
 /// demo's stand-ins, succeed, and never plan the user's groups). `--config demo` asks for it.
-pub(crate) fn context_to_change(g: &Global, execute: bool) -> Result<Ctx> {
+pub(crate) fn context_to_change(g: &Global, execute: bool, allow_skew: bool) -> Result<Ctx> {
     if execute && implicit_demo(g) {
         bail!(
             "--execute without a configuration: no --config, no PRESCALE_CONFIG and no ./prescale.toml in {}; \
@@ -126,7 +126,26 @@ pub(crate) fn context_to_change(g: &Global, execute: bool) -> Result<Ctx> {
             std::env::current_dir().map_or_else(|_| "this folder".to_string(), |d| d.display().to_string())
         );
     }
-    context(g)
+    let ctx = context(g)?;
+    // Actions are timed from --now: a day behind, yesterday's schedule goes to the groups (Auto
+    // Scaling runs the past ones at once), hours ahead, the actions due before it are dropped. A
+    // stray PRESCALE_NOW in a cron environment is enough; refused before anything runs.
+    let off = ctx.now - chrono::Utc::now();
+    if execute
+        && !allow_skew
+        && !ctx.clock
+        && ctx.config.apply.sink == crate::config::SinkKind::Autoscaling
+        && off.num_seconds().abs() >= 60
+    {
+        bail!(
+            "--now (or PRESCALE_NOW) is {} {} the clock: --execute would write a schedule timed for then to the \
+             groups; nothing was run\nhint: drop --now (unset PRESCALE_NOW) for a run that writes to the groups; \
+             --allow-clock-skew writes it all the same (a test server, a replay against stand-in groups)",
+            prescale_forecast::history_length(off.num_seconds().abs() as f64),
+            if off < chrono::Duration::zero() { "behind" } else { "ahead of" }
+        );
+    }
+    Ok(ctx)
 }
 
 /// The demo runs for want of a configuration: no --config (nor PRESCALE_CONFIG) and no
@@ -248,7 +267,8 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Event(cmd) => event_cmd(&context(&cli.global)?, cmd),
         Command::Apply(args) if args.revert => {
-            let ctx = context_to_change(&cli.global, args.execute)?;
+            // Removing is not timed: --now changes nothing there.
+            let ctx = context_to_change(&cli.global, args.execute, true)?;
             let results = revert(&ctx, &args.groups, args.execute)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if args.execute {
@@ -263,7 +283,7 @@ pub fn run(cli: Cli) -> Result<()> {
             fail_on_partial(&results, args.execute)
         }
         Command::Apply(args) => {
-            let ctx = context_to_change(&cli.global, args.execute)?;
+            let ctx = context_to_change(&cli.global, args.execute, args.allow_clock_skew)?;
             let path = args.plan.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
             let mut plan = read_plan(&path)?;
             select_plan_groups(&mut plan, &args.groups, &path)?;
@@ -278,7 +298,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             fail_on_partial(&results, args.execute)
         }
-        Command::Nightly(args) => nightly(&context_to_change(&cli.global, args.execute)?, &args),
+        Command::Nightly(args) => nightly(&context_to_change(&cli.global, args.execute, args.allow_clock_skew)?, &args),
         Command::Backtest(args) => backtest(&cli.global, &args),
         Command::Simulate(args) => simulate(&cli.global, &args),
     }
@@ -314,6 +334,8 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
             if changed == 1 { "" } else { "s" },
             ctx.out.join("audit.jsonl").display()
         );
+    } else if results.iter().flat_map(|r| r.report.iter().flat_map(|p| &p.failed)).any(|f| f.outcome_unknown()) {
+        say!("no change confirmed: calls without an answer in time may have been made (the next dry run shows which)");
     } else {
         say!("no change made");
     }

@@ -85,6 +85,19 @@ pub(crate) fn trusted(
     Ok(())
 }
 
+/// Why a forecast fitted at `issued` is too old to plan from (`[trust] max_forecast_age_hours`).
+fn too_old(issued: DateTime<Utc>, ctx: &Ctx) -> Option<String> {
+    let hours = (ctx.now - issued).num_minutes() as f64 / 60.0;
+    let most = ctx.config.trust.max_forecast_age_hours;
+    (hours > most).then(|| {
+        format!(
+            "its forecast was fitted at {} ({hours:.1} h before now), more than [trust] max_forecast_age_hours = \
+             {most}: is `prescale forecast fit` failing?",
+            issued.format("%Y-%m-%d %H:%M UTC")
+        )
+    })
+}
+
 /// Why the load series' newest measured value is too old to plan from (`[trust]
 /// max_data_age_mins`), if it is.
 fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Option<String> {
@@ -136,6 +149,8 @@ enum HeldFor {
     Missing,
     /// The plan would need more instances than any group has: a unit mistake.
     Implausible,
+    /// Its forecast ended, was fitted after now, or is older than `[trust] max_forecast_age_hours`.
+    StaleForecast,
 }
 
 /// More instances than a plan for one group can mean: the load and `capacity_per_instance` are
@@ -170,6 +185,12 @@ pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
         hints.push(
             "check capacity_per_instance: the load one instance serves per period of the load metric, in its units \
              (and the events' --peak, `prescale event list`)",
+        );
+    }
+    if count(HeldFor::StaleForecast) > 0 {
+        hints.push(
+            "for a stale forecast, run `prescale forecast fit` (the nightly run does; `--group NAME` for one) with the \
+             same --now as the plan, or none",
         );
     }
     if stale > 0 {
@@ -320,6 +341,13 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             continue;
         }
         let (forecast, why) = match table.read(&id) {
+            // A forecast that ended, was fitted after now, or is older than a nightly run's
+            // would be: `forecast fit` stopped (or a run at another --now replaced it). A plan
+            // from it, or from none, would take the floors in place down: left out, they stay.
+            Ok((fc, issued)) if let Some(why) = unusable(&fc, ctx.now).or_else(|| too_old(issued, ctx)) => {
+                held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::StaleForecast });
+                continue;
+            }
             Ok((fc, _)) => match usable(fc, ctx.now)
                 .and_then(|fc| trusted(&fc, history.as_ref().map_err(String::as_str), &ctx.config.trust).map(|()| fc))
             {

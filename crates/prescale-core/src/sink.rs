@@ -179,6 +179,18 @@ pub struct Failed {
     pub transient: bool,
 }
 
+/// How a failed change's error begins when the call got no answer in time: the service may have
+/// made the change before the answer was lost (the next run's diff shows whether it did).
+pub const OUTCOME_UNKNOWN: &str = "outcome unknown";
+
+impl Failed {
+    /// Whether the call got no answer in time, so that the change may have been made after all
+    /// ([`OUTCOME_UNKNOWN`]).
+    pub fn outcome_unknown(&self) -> bool {
+        self.error.contains(OUTCOME_UNKNOWN)
+    }
+}
+
 impl ApplyReport {
     /// Records `change` as failed.
     pub fn fail(&mut self, change: Change, error: impl Into<String>, transient: bool) {

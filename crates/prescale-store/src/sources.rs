@@ -288,35 +288,43 @@ fn unterminated_tail(file: &mut File) -> std::io::Result<Option<u64>> {
     Ok(found)
 }
 
-/// "UTF-16" where the file starts with a UTF-16 byte-order mark, or where its first bytes hold
-/// NULs as ASCII written in UTF-16 does; the file is read again from its start.
-fn utf16(file: &mut File) -> std::io::Result<Option<&'static str>> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut head = [0u8; 64];
-    let mut got = 0;
-    while got < head.len() {
-        match file.read(&mut head[got..])? {
-            0 => break,
-            n => got += n,
-        }
-    }
-    file.seek(SeekFrom::Start(0))?;
-    let head = &head[..got];
-    Ok(match head {
+/// "UTF-16" where `head` (a file's first bytes) starts with a UTF-16 byte-order mark, or holds
+/// NULs as ASCII written in UTF-16 does.
+fn utf16(head: &[u8]) -> Option<&'static str> {
+    match head {
         [0xFF, 0xFE, ..] => Some("UTF-16 (little-endian)"),
         [0xFE, 0xFF, ..] => Some("UTF-16 (big-endian)"),
         _ if head.len() >= 4 && head.iter().filter(|b| **b == 0).count() * 4 >= head.len() => Some("UTF-16"),
         _ => None,
-    })
+    }
+}
+
+/// Up to `n` first bytes of `r` (fewer at its end); a pipe is read as it comes, not sought.
+fn head(r: &mut impl std::io::Read, n: usize) -> std::io::Result<Vec<u8>> {
+    let mut buf = vec![0u8; n];
+    let mut got = 0;
+    while got < n {
+        match r.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(k) => got += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(got);
+    Ok(buf)
 }
 
 /// [`read_csv_samples_in`] of the first `limit` bytes of the file.
 fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<RawSample>, SourceError> {
     let mut stamper = Stamper::new(zone);
     let shown = path.display().to_string();
-    let mut file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+    let file = File::open(path).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
     let parse_err = |line: u64, message: String| SourceError::Parse { path: format!("{shown}:{line}"), message };
-    if let Some(kind) = utf16(&mut file).map_err(|source| SourceError::Io { path: shown.clone(), source })? {
+    // The first bytes, read and put back in front (a pipe cannot be sought).
+    let mut file = std::io::Read::take(file, limit);
+    let first = head(&mut file, 64).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+    if let Some(kind) = utf16(&first) {
         return Err(parse_err(
             1,
             format!(
@@ -325,8 +333,10 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
             ),
         ));
     }
-    let mut rdr =
-        csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(std::io::Read::take(file, limit));
+    let mut rdr = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(std::io::Read::chain(&first[..], file));
     let headers = rdr.headers().map_err(|e| parse_err(1, format!("cannot read the header: {e}")))?.clone();
     // The names in their order of preference: `ts` wins over a `date` column before it.
     let find = |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h.eq_ignore_ascii_case(n)));
