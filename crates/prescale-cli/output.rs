@@ -1286,6 +1286,16 @@ pub fn what_if(
              found nothing to shape, as said below)"
         )?;
     }
+    for r in rows.iter().filter(|r| r.held_past > 0.0) {
+        writeln!(
+            out,
+            "({}: an event runs past the horizon, and the floor at its end holds to the event's end: {:.1} \
+             instance-hours more, not in the table, if no later run replans them{})",
+            r.group,
+            r.held_past,
+            r.price.map_or(String::new(), |p| format!(", {:.2} {}", p * r.held_past, cost.currency))
+        )?;
+    }
     if !priced {
         writeln!(out, "(set [cost] instance_hour_price, or a group's instance_hour_price, to see the cost)")?;
     } else if rows.iter().any(|r| r.price.is_none()) {

@@ -1610,6 +1610,11 @@ fn a_stale_forecast_leaves_its_group_out_of_the_plan_with_its_floors_in_place() 
     ok(&mut at("2026-11-23T00:00:00Z", &["ingest", "--group", "web-prod"]));
     ok(&mut at("2026-11-23T00:00:00Z", &["forecast", "fit", "--group", "web-prod"]));
     ok(&mut at("2026-11-23T05:00:00Z", &["plan", "--group", "web-prod"]));
+    // A look at yesterday in the same store does not replace the newer forecast with its own.
+    let (_, _, err) = run(&mut at("2026-11-22T12:00:00Z", &["forecast", "fit", "--group", "web-prod"]));
+    assert!(err.contains("kept rather than replaced by one from an earlier time"), "{err}");
+    let table = ok(&mut at("2026-11-23T05:00:00Z", &["forecast", "show", "--group", "web-prod", "--horizon", "1h"]));
+    assert!(table.contains("fitted 2026-11-23 00:00 UTC"), "{table}");
     for (now, says) in [
         ("2026-11-23T07:00:00Z", "more than [trust] max_forecast_age_hours = 6"),
         ("2026-11-22T12:00:00Z", "after now"),

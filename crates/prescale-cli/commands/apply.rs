@@ -162,6 +162,19 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
             at(ctx.now)
         );
     }
+    // Hours old: its actions already due are not written (their time has passed); the floor in
+    // force now goes in at once. Said, so that a missing 09:00 action is not a mystery.
+    if age >= Duration::hours(1) {
+        let passed: usize =
+            plan.groups.iter().map(|g| g.scheduled_actions.iter().filter(|a| a.start_time <= ctx.now).count()).sum();
+        say!(
+            "note: plan {} was made at {}, {:.1} h before now: {passed} of its actions are due already and are not \
+             written; the floor each group should have now is set at once (`prescale plan` again plans from now)",
+            plan.plan_id,
+            at(plan.created_at),
+            age.num_minutes() as f64 / 60.0
+        );
+    }
     let ceilings = ctx.config.ceilings()?;
     if plan.groups.is_empty() {
         bail!("plan {} holds no group\n{hint}", plan.plan_id);

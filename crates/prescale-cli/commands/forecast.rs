@@ -215,6 +215,22 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     for w in &warnings {
                         warn!("{id}: {w}");
                     }
+                    // A run at an earlier --now (a dry run to look at yesterday) does not replace a
+                    // newer forecast: the next plan would take the day-old one for today's.
+                    if let Ok((_, issued)) = table.read(&id)
+                        && issued > ctx.now
+                    {
+                        progress.clear();
+                        warn!(
+                            "{id}: no forecast stored: the store holds one fitted at {}, after --now ({}), kept \
+                             rather than replaced by one from an earlier time\nhint: a run at another --now (a \
+                             replay, a look at the past) takes its own --store",
+                            issued.format("%Y-%m-%d %H:%M UTC"),
+                            ctx.now.format("%Y-%m-%d %H:%M UTC")
+                        );
+                        failed += 1;
+                        continue;
+                    }
                     // A forecast that cannot be stored (a folder made read-only, a full disk) costs
                     // its series alone: the plan reads what the store held before, and the run
                     // counts it as failed.

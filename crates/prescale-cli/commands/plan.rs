@@ -943,6 +943,9 @@ pub struct WhatIf {
     pub hours_with: f64,
     /// Price of one of the group's instance-hours (its own, else `[cost]`'s).
     pub price: Option<f64>,
+    /// Instance-hours the plan with the events holds past the horizon, to the end of an event
+    /// that runs past it, if no later run replans them.
+    pub held_past: f64,
     pub decisions: Vec<prescale_core::PlanDecision>,
 }
 
@@ -1017,6 +1020,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             hours_without: prescale_plan::instance_hours(without),
             hours_with: prescale_plan::instance_hours(&p.plan),
             price: ctx.config.price(&p.plan.group),
+            held_past: prescale_plan::floor_hours(&p.plan).map_or(0.0, |h| h.held_past),
             // The events' decisions, and the plan's own where MaxSize cut the floors (the group
             // cannot follow the forecast there, events or not).
             decisions: p.decisions.iter().chain(p.plan.decisions.iter().filter(|d| d.what.contains("MaxSize"))).fold(
@@ -1043,6 +1047,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
                     "without": if trial.is_some() { "the stored events" } else { "no event" },
                     "instance_hour_price": r.price,
                     "extra_cost": r.price.map(|p| p * (r.hours_with - r.hours_without)),
+                    "instance_hours_held_past_horizon": r.held_past,
                     "decisions": r.decisions.iter().map(|d| serde_json::json!({"what": d.what, "why": d.why})).collect::<Vec<_>>(),
                 })
             })

@@ -458,8 +458,10 @@ fn hold_through_events(plan: &mut GroupPlan, reports: &[EventReport], s: &PlanSe
     let when = crate::schedule::local(until, s.time_zone);
     for d in plan.decisions.iter_mut().filter(|d| d.what.starts_with("floor back to MinSize")) {
         d.what = format!("floor back to MinSize {} at {when}", s.bounds.min());
-        d.why = "the end of an event that runs past the forecast's end: its last floor holds until then, so a \
-                 nightly run that does not come leaves the group ready for it; the next run plans the rest"
+        d.why = "the end of an event that runs past the forecast's end: the floor at the forecast's end holds \
+                 until then, so a nightly run that does not come leaves the group at that floor through the event, \
+                 not at its minimum (the forecast does not reach the event's later hours, which may need more); the \
+                 next run plans them"
             .into();
     }
 }
@@ -744,6 +746,9 @@ mod tests {
         assert_eq!(last.name, "prescale-floor-20261123T1100Z");
         let before = &p.plan.scheduled_actions[p.plan.scheduled_actions.len() - 2];
         assert_eq!(before.min_size, Some(30), "the event's floor holds until then");
+        // 30 instances for the 3 h from the forecast's end to the event's: beyond the horizon's hours.
+        let hours = crate::floor_hours(&p.plan).unwrap();
+        assert!((hours.held_past - 90.0).abs() < 1e-9, "{hours:?}");
         let d = p.plan.decisions.iter().find(|d| d.what.starts_with("floor back to MinSize")).unwrap();
         assert!(d.what.contains("2026-11-23 11:00 UTC") && d.why.contains("runs past the forecast's end"), "{d:?}");
         // A lowering event past the horizon does not hold anything.

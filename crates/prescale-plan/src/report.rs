@@ -12,6 +12,9 @@ pub struct FloorHours {
     pub planned: f64,
     /// Instance-hours of a static group at the highest floor.
     pub static_peak: f64,
+    /// Instance-hours of floors held past the horizon (an event that runs past it keeps the
+    /// horizon's last floor to its end), if no later run replans them; 0 without.
+    pub held_past: f64,
 }
 
 /// The floors' instance-hours, or `None` for a plan without a forecast (reactive only).
@@ -33,7 +36,19 @@ pub fn floor_hours(plan: &GroupPlan) -> Option<FloorHours> {
     }
     planned += f64::from(floor) * (to - t).num_seconds().max(0) as f64 / 3600.0;
     let hours = (to - from).num_seconds() as f64 / 3600.0;
-    Some(FloorHours { hours, planned, static_peak: f64::from(peak) * hours })
+    // Past the horizon: each floor in force there, up to the last action (the one back to MinSize).
+    let mut held_past = 0.0;
+    let mut floor_then = plan.bounds.min();
+    let mut since = to;
+    for a in &plan.scheduled_actions {
+        let Some(size) = a.min_size else { continue };
+        if a.start_time > to {
+            held_past += f64::from(floor_then) * (a.start_time - since).num_seconds() as f64 / 3600.0;
+            since = a.start_time;
+        }
+        floor_then = size;
+    }
+    Some(FloorHours { hours, planned, static_peak: f64::from(peak) * hours, held_past })
 }
 
 #[cfg(test)]
