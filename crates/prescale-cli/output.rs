@@ -1193,7 +1193,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
 /// `event list`: one row per event, with where it stands for the next plan.
 pub fn events(
     out: &mut impl Write,
-    rows: &[(&prescale_core::Event, &str)],
+    rows: &[(&prescale_core::Event, &str, Option<chrono_tz::Tz>)],
     group: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
@@ -1208,17 +1208,33 @@ pub fn events(
         )?;
         return Ok(());
     }
-    let mut t = table(&["group", "id", "name", "start (UTC)", "end (UTC)", "effect", "status"]);
-    for (e, status) in rows {
-        t.add_row(vec![
+    // A group with a time_zone also reads its events on its own clock, as it was given them.
+    let zoned = rows.iter().any(|(_, _, z)| z.is_some());
+    let mut header = vec!["group", "id", "name", "start (UTC)", "end (UTC)"];
+    if zoned {
+        header.push("local (the group's time_zone)");
+    }
+    header.extend(["effect", "status"]);
+    let mut t = table(&header);
+    for (e, status, zone) in rows {
+        let mut cells = vec![
             e.group().to_string(),
             e.id().to_string(),
             e.name().to_string(),
             e.start().format("%Y-%m-%d %H:%M").to_string(),
             e.end().format("%Y-%m-%d %H:%M").to_string(),
-            e.effect().describe(),
-            (*status).to_string(),
-        ]);
+        ];
+        if zoned {
+            cells.push(zone.map_or("-".into(), |z| {
+                format!(
+                    "{} to {}",
+                    e.start().with_timezone(&z).format("%Y-%m-%d %H:%M %Z"),
+                    e.end().with_timezone(&z).format("%Y-%m-%d %H:%M %Z")
+                )
+            }));
+        }
+        cells.extend([e.effect().describe(), (*status).to_string()]);
+        t.add_row(cells);
     }
     writeln!(out, "Events (as of {}):\n{t}", now.format("%Y-%m-%d %H:%M UTC"))?;
     Ok(())

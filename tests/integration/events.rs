@@ -280,6 +280,10 @@ fn an_event_without_an_offset_is_read_in_the_groups_time_zone() {
     assert!(text.contains("from 2026-11-24 06:00 to 2026-11-24 08:00 UTC"), "{text}");
     let events = std::fs::read_to_string(tmp.path().join("store/events/v1/events.json")).unwrap();
     assert!(events.contains("2026-11-20T10:00:00Z") && events.contains("2026-11-20T12:00:00Z"), "{events}");
+    // Listed on the group's clock too, as they were given.
+    let list = ok(&mut base(&["event", "list"]));
+    let row = list.lines().find(|l| l.contains("launch")).unwrap_or_default();
+    assert!(row.contains("2026-11-27 06:00") && row.contains("2026-11-27 07:00 CET to 2026-11-27 09:00 CET"), "{list}");
     // Refused, each with the reason: an event in the past says how its times were read; 02:30 on
     // the last Sunday of March does not exist in Berlin; 02:30 in October happens twice.
     let double = ["happens twice", "00:30 UTC", "01:30 UTC"];

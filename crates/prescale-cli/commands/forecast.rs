@@ -773,8 +773,8 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
             forecast = shaped;
             let applied = reports.iter().filter(|r| matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }));
             say!(
-                "note: shaped by the group's events as the plan shapes it ({} of {}: {labels}); without --events, the \
-                 model's forecast",
+                "note: shaped by the group's events as the plan shapes it ({} of the {} within this forecast's hours: \
+                 {labels}); without --events, the model's forecast",
                 applied.count(),
                 reports.len()
             );

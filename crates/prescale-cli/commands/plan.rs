@@ -784,7 +784,12 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             }
             let events: Vec<Event> =
                 store.load()?.into_iter().filter(|e| group.as_deref().is_none_or(|g| e.group() == g)).collect();
-            let rows: Vec<(&Event, &str)> = events.iter().map(|e| (e, event_status(ctx, e))).collect();
+            let zone = |e: &Event| {
+                let g = ctx.config.groups.iter().find(|g| g.name == e.group())?;
+                g.time_zone.as_deref().and_then(|z| crate::config::parse_time_zone(z).ok())
+            };
+            let rows: Vec<(&Event, &str, Option<chrono_tz::Tz>)> =
+                events.iter().map(|e| (e, event_status(ctx, e), zone(e))).collect();
             output::events(&mut out, &rows, group.as_deref(), ctx.now)?;
         }
         EventCmd::Remove { group, name } => {
