@@ -699,6 +699,20 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
             Some(d) => format!("{floors}, {}", d.what),
             None => floors,
         };
+        // Events that moved its floors (the plan's lines for them say how).
+        let moved = g
+            .decisions
+            .iter()
+            .filter(|d| {
+                d.what.starts_with("event ")
+                    && (d.what.contains("; floors up to") || d.what.contains("; floors down to"))
+            })
+            .count();
+        let floors = match moved {
+            0 => floors,
+            1 => format!("{floors}, 1 event moving them"),
+            n => format!("{floors}, {n} events moving them"),
+        };
         let model = g.forecast.as_ref().map_or(String::new(), |f| format!(" ({})", short_model(&f.model)));
         let changes = match results.iter().find(|r| r.group == g.group) {
             Some(r) if r.error.is_some() => "failed (see stderr)".to_string(),

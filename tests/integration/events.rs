@@ -571,6 +571,11 @@ fn the_nightly_summary_shows_the_peak_the_events_shaped() {
     let (code, _, err) = run(&mut demo(&out, &["forecast", "show", "--group", "web-prod"]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("note: this is the model's forecast") && err.contains("\"launch\""), "{err}");
+    // The cron mail's line says an event moved the floors.
+    let quiet = ok(&mut demo(&out, &["nightly", "--quiet"]));
+    let line = quiet.lines().find(|l| l.starts_with("web-prod:")).unwrap_or_default();
+    assert!(line.contains("1 event moving them"), "{quiet}");
+    assert!(!quiet.lines().any(|l| l.starts_with("api-staging:") && l.contains("event")), "{quiet}");
 }
 
 #[test]
