@@ -211,7 +211,7 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
         c.args(args);
         c
     };
-    let text = ok(&mut afternoon(&["event", "add", "--group", "web-prod", "--name", "late"]).args([
+    let text = ok(afternoon(&["event", "add", "--group", "web-prod", "--name", "late"]).args([
         "--start",
         "2026-11-25T00:30:00Z",
         "--end",
