@@ -114,6 +114,8 @@ pub fn num_like(v: f64, typical: f64) -> String {
     // Tiny and huge magnitudes in three significant digits: a series in the thousandths would
     // read as all zeros, one near 1e97 as a hundred digits.
     let decimals = match (decimals_for(v), decimals_for(typical)) {
+        // A zero reads as one among numbers too small for fixed decimals.
+        (_, None) if v == 0.0 => return "0".into(),
         (None, _) if v.abs() >= 1.0 => None,
         (_, None) => None,
         (_, Some(d)) => Some(d),
@@ -552,7 +554,7 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         for c in listed {
             let failed = r.report.as_ref().and_then(|rep| rep.failed.iter().find(|f| f.change == *c));
             match failed {
-                Some(f) if f.outcome_unknown() => {
+                Some(f) if f.unanswered => {
                     writeln!(out, "  {}  NO ANSWER, MAY HAVE BEEN MADE: {}", change_line(c), f.error)?;
                 }
                 Some(f) => writeln!(out, "  {}  FAILED: {}", change_line(c), f.error)?,
@@ -565,7 +567,7 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         if let Some(rep) = &r.report
             && !rep.failed.is_empty()
         {
-            let unknown = rep.failed.iter().filter(|f| f.outcome_unknown()).count();
+            let unknown = rep.failed.iter().filter(|f| f.unanswered).count();
             if unknown > 0 {
                 writeln!(
                     out,
@@ -718,6 +720,7 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
             Some(r) if r.error.is_some() => "failed (see stderr)".to_string(),
             Some(r) => {
                 let failed = r.report.as_ref().map_or(0, |rep| rep.failed.len());
+                let unanswered = r.report.as_ref().map_or(0, |rep| rep.failed.iter().filter(|f| f.unanswered).count());
                 let n = r.changes.len() - failed.min(r.changes.len());
                 let verb = if execute { "applied" } else { "to apply (dry run)" };
                 let mut text = if n == 0 {
@@ -725,8 +728,11 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
                 } else {
                     format!("{n} change{} {verb}", if n == 1 { "" } else { "s" })
                 };
-                if failed > 0 {
-                    text.push_str(&format!(", {failed} failed (see stderr)"));
+                if failed > unanswered {
+                    text.push_str(&format!(", {} failed (see stderr)", failed - unanswered));
+                }
+                if unanswered > 0 {
+                    text.push_str(&format!(", {unanswered} unanswered, may have been made (see stderr)"));
                 }
                 text
             }
@@ -1316,14 +1322,15 @@ pub fn what_if(
              found nothing to shape, as said below)"
         )?;
     }
-    for r in rows.iter().filter(|r| r.held_past > 0.0) {
+    for r in rows.iter().filter(|r| r.held_past.abs() >= 0.05) {
         writeln!(
             out,
-            "({}: an event runs past the horizon, and the floor at its end holds to the event's end: {:.1} \
-             instance-hours more, not in the table, if no later run replans them{})",
+            "({}: {} runs past the horizon, and the floor at its end holds to the event's end: {:+.1} \
+             instance-hours, not in the table, if no later run replans them{})",
             r.group,
+            if tried { "the event tried" } else { "an event" },
             r.held_past,
-            r.price.map_or(String::new(), |p| format!(", {:.2} {}", p * r.held_past, cost.currency))
+            r.price.map_or(String::new(), |p| format!(", {:+.2} {}", p * r.held_past, cost.currency))
         )?;
     }
     if !priced {
@@ -1366,5 +1373,6 @@ mod tests {
         assert_eq!(num_like(0.000_46, 0.2), "0.000", "a column of tenths keeps its decimals");
         assert_eq!(num_like(0.3, 0.000_4), "3.00e-1", "a column of thousandths in significant digits");
         assert_eq!(num_like(2e17, 7.0), "2.00e17");
+        assert_eq!(num_like(0.0, 0.000_4), "0", "not 0.00e0");
     }
 }

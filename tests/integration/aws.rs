@@ -261,8 +261,9 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
         })
         .collect();
     // Two hours without a request (no datapoint at all, as CloudWatch publishes for an idle
-    // load balancer): stored as zeros, not as a gap the forecast would fill with load.
-    let idle = 500..524;
+    // load balancer), 13 h ago: stored as zeros, not as a gap the forecast would fill with load,
+    // and said (a publisher that stopped looks the same).
+    let idle = 1000..1024;
     let lb = format!("app/{group}/0123456789abcdef");
     let before_idle = now - Duration::minutes(5 * (load.len() - idle.start) as i64);
     aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), before_idle, &load[..idle.start]);
@@ -285,7 +286,9 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     };
 
     // 1. Dry run: the diff is printed, the group is unchanged.
-    let text = nightly(false);
+    let (code, text, err) = run(&mut nightly_at(&cfg, &out, now));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("24 periods without a datapoint stored as 0") && err.contains("the longest 2.0 h"), "{err}");
     assert!(text.contains(&format!("{group}/requests")) && text.contains(&format!("{group}/cpu")), "{text}");
     assert!(text.contains("+ action prescale-floor-") && text.contains("+ policy prescale-target-tracking"), "{text}");
     assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +3.3) +20 % [+3.3, +9.9) +50 %"), "{text}");
@@ -1096,7 +1099,7 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     let took = started.elapsed();
     assert_eq!(code, 1, "{text}\n{err}");
     // Sent and not answered: it may have gone through, and the run says so (not "failed").
-    assert!(text.contains("BatchPutScheduledUpdateGroupAction: outcome unknown: no answer in time"), "{text}");
+    assert!(text.contains("MAY HAVE BEEN MADE: BatchPutScheduledUpdateGroupAction: no answer in time"), "{text}");
     assert!(text.contains("NO ANSWER, MAY HAVE BEEN MADE") && text.contains("the next dry run shows which"), "{text}");
     assert!(
         text.contains(

@@ -1610,11 +1610,6 @@ fn a_stale_forecast_leaves_its_group_out_of_the_plan_with_its_floors_in_place() 
     ok(&mut at("2026-11-23T00:00:00Z", &["ingest", "--group", "web-prod"]));
     ok(&mut at("2026-11-23T00:00:00Z", &["forecast", "fit", "--group", "web-prod"]));
     ok(&mut at("2026-11-23T05:00:00Z", &["plan", "--group", "web-prod"]));
-    // A look at yesterday in the same store does not replace the newer forecast with its own.
-    let (_, _, err) = run(&mut at("2026-11-22T12:00:00Z", &["forecast", "fit", "--group", "web-prod"]));
-    assert!(err.contains("kept rather than replaced by one from an earlier time"), "{err}");
-    let table = ok(&mut at("2026-11-23T05:00:00Z", &["forecast", "show", "--group", "web-prod", "--horizon", "1h"]));
-    assert!(table.contains("fitted 2026-11-23 00:00 UTC"), "{table}");
     for (now, says) in [
         ("2026-11-23T07:00:00Z", "more than [trust] max_forecast_age_hours = 6"),
         ("2026-11-22T12:00:00Z", "after now"),
@@ -1634,6 +1629,24 @@ fn a_stale_forecast_leaves_its_group_out_of_the_plan_with_its_floors_in_place() 
     std::fs::write(&cfg, text).unwrap();
     let (code, _, err) = run(&mut at("2026-11-23T00:00:00Z", &["plan"]));
     assert!(code == 1 && err.contains("max_forecast_age_hours = 0 must be a number of hours above 0"), "{err}");
+    // Today's forecast (fitted by the clock) is not replaced by a look at yesterday in the same
+    // store; a run on the clock replaces a forecast fitted at a later --now.
+    std::fs::write(&cfg, demo_config_text()).unwrap();
+    let now = chrono::Utc::now();
+    let fit = |at_: Option<chrono::DateTime<chrono::Utc>>| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out);
+        if let Some(t) = at_ {
+            c.args(["--now", &t.to_rfc3339()]);
+        }
+        run(c.args(["forecast", "fit", "--group", "web-prod"]))
+    };
+    fit(None);
+    let (_, _, err) = fit(Some(now - chrono::Duration::hours(12)));
+    assert!(err.contains("kept rather than replaced by one from an earlier time"), "{err}");
+    fit(Some(now + chrono::Duration::hours(30)));
+    let (_, _, err) = fit(None);
+    assert!(!err.contains("kept rather than replaced"), "a run on the clock is refused: {err}");
 }
 
 #[test]

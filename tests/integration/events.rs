@@ -408,6 +408,22 @@ fn bad_events_are_refused_with_a_reason() {
     let plan = ok(&mut demo(&out, &["plan", "--what-if", "--group", "web-prod"]));
     assert!(plan.contains("short of what the group's MaxSize"), "{plan}");
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "triple"]));
+    // Weeks ahead, beyond the forecast: its --peak is checked at full capacity, as without one.
+    let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "far"]).args([
+        "--start",
+        "2026-12-01T10:00:00Z",
+        "--end",
+        "2026-12-01T12:00:00Z",
+        "--peak",
+        "200000",
+    ]));
+    assert!(text.contains("even at full capacity") && text.contains("MaxSize"), "{text}");
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "far"]));
+    // A forecast older than [trust] max_forecast_age_hours: its events are not planned, as `plan`
+    // leaves the group out, and the list says so.
+    let list = ok(&mut demo(&out, &["--now", "2026-11-24T06:00:00Z", "event", "list", "--group", "web-prod"]));
+    let x = list.lines().find(|l| l.contains("\"x\"") || l.contains(" x ")).unwrap_or_default();
+    assert!(x.contains("forecast is stale"), "{list}");
     // A --peak in instances, not load, lowers the floors: said when it is added.
     let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "low"]).args(with(&["--peak", "50"])));
     assert!(text.contains("the event lowers the floors during it") && text.contains("(not instances)"), "{text}");

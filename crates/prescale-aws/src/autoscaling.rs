@@ -47,12 +47,23 @@ fn size(v: Option<i32>) -> Option<u32> {
 struct Why {
     text: String,
     transient: bool,
+    /// Sent, and no answer came in time: the change may have been made.
+    unanswered: bool,
 }
 
 impl Why {
     /// A failure that needs its cause mended.
     fn refused(text: String) -> Self {
-        Self { text, transient: false }
+        Self { text, transient: false, unanswered: false }
+    }
+
+    /// Records `change` as failed for this reason, or as unanswered.
+    fn record(&self, report: &mut ApplyReport, change: Change) {
+        if self.unanswered {
+            report.unanswered(change, self.text.clone());
+        } else {
+            report.fail(change, self.text.clone(), self.transient);
+        }
     }
 }
 
@@ -91,7 +102,7 @@ fn item_error(f: &FailedScheduledUpdateGroupActionRequest) -> (String, bool) {
 /// Records every change of `changes` as failed for the same reason.
 fn fail_all(report: &mut ApplyReport, changes: &[&Change], why: &Why) {
     for c in changes {
-        report.fail((*c).clone(), why.text.clone(), why.transient);
+        why.record(report, (*c).clone());
     }
 }
 
@@ -137,12 +148,11 @@ impl AutoScalingSink {
         e: &SdkError<E, HttpResponse>,
     ) -> Why {
         // A call sent and not answered in time may have been made: said so, not "failed".
-        let unknown = if crate::no_answer_kind(e) == Some(crate::NoAnswer::Timeout) {
-            format!("{}: ", prescale_core::OUTCOME_UNKNOWN)
-        } else {
-            String::new()
+        let why = Why {
+            text: format!("{op}: {}", describe(e, self.limits)),
+            transient: transient(e),
+            unanswered: crate::no_answer_kind(e) == Some(crate::NoAnswer::Timeout),
         };
-        let why = Why { text: format!("{op}: {unknown}{}", describe(e, self.limits)), transient: transient(e) };
         if no_answer(e, self.limits).is_some() {
             self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
         }
@@ -153,12 +163,10 @@ impl AutoScalingSink {
     /// that got no answer, transient or not.
     fn not_attempted(&self) -> Option<Why> {
         self.stalled.borrow().as_ref().map(|first| Why {
-            // Not sent: its outcome is known (nothing), whatever the first call's was.
-            text: format!(
-                "not attempted: every call fails alike since {}",
-                first.text.replacen(&format!("{}: ", prescale_core::OUTCOME_UNKNOWN), "", 1)
-            ),
+            text: format!("not attempted: every call fails alike since {}", first.text),
             transient: first.transient,
+            // Not sent: its outcome is known (nothing), whatever the first call's was.
+            unanswered: false,
         })
     }
 
@@ -613,7 +621,7 @@ impl ActionSink for AutoScalingSink {
                 | Change::DeleteAlarm { .. } => {
                     for c in run {
                         if let Some(why) = self.not_attempted() {
-                            report.fail(c.clone(), why.text, why.transient);
+                            why.record(&mut report, c.clone());
                             continue;
                         }
                         // An alarm whose policy did not go in fails as that policy did.
@@ -658,7 +666,7 @@ impl ActionSink for AutoScalingSink {
                         };
                         match r {
                             Ok(()) => report.applied.push(c.clone()),
-                            Err(why) => report.fail(c.clone(), why.text, why.transient),
+                            Err(why) => why.record(&mut report, c.clone()),
                         }
                     }
                 }
@@ -680,6 +688,7 @@ fn held_back(report: &ApplyReport) -> Option<Why> {
             puts.len()
         ),
         transient: puts.iter().all(|f| f.transient),
+        unanswered: false,
     })
 }
 

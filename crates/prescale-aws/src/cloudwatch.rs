@@ -145,7 +145,15 @@ impl MetricSource for CloudWatchSource {
             if counts_events(&q.stat) {
                 let filled = fill_empty_periods(s, range.step_secs);
                 let step = Duration::seconds(range.step_secs);
-                match filled.longest {
+                // The longest silence of the last day: each night's ingest fetches days again,
+                // and an older one was said by the run after it.
+                let recent = filled
+                    .runs
+                    .iter()
+                    .filter(|(_, b)| *b + step > range.end - Duration::days(1))
+                    .max_by_key(|(a, b)| *b - *a)
+                    .copied();
+                match recent {
                     // An hour or more without a count: an idle service, or a publisher that
                     // stopped, whose zeros would pull the forecast down. Said without -v.
                     Some((a, b)) if b - a + step >= LONG_SILENCE => tracing::warn!(
@@ -161,7 +169,7 @@ impl MetricSource for CloudWatchSource {
                         (b + step).format("%Y-%m-%d %H:%M UTC"),
                         q.metric_name
                     ),
-                    Some(_) => tracing::info!(
+                    _ if filled.count > 0 => tracing::info!(
                         "{}: {} periods without a datapoint between two that have one stored as 0 ({} of {}: \
                          CloudWatch sends no datapoint for a period in which nothing was counted)",
                         q.id,
@@ -169,7 +177,7 @@ impl MetricSource for CloudWatchSource {
                         q.stat,
                         q.metric_name
                     ),
-                    None => {}
+                    _ => {}
                 }
             }
         }
@@ -183,14 +191,14 @@ pub fn counts_events(stat: &str) -> bool {
     prescale_core::Aggregate::of_statistic(stat) == prescale_core::Aggregate::Sum
 }
 
-/// Zeros [`fill_empty_periods`] added: how many, and the longest run of them (its first and
-/// last period).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Zeros [`fill_empty_periods`] added: how many, and each run of them (its first and last
+/// period), oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Filled {
     /// Periods stored as 0.
     pub count: usize,
-    /// The longest run of them: its first and last period.
-    pub longest: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The runs of them: first and last period of each.
+    pub runs: Vec<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// A run of filled zeros at least this long is warned about: an idle hour is rare on a
@@ -209,7 +217,7 @@ pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64) -> Fille
     }
     let step = Duration::seconds(step_secs);
     let mut zeros = Vec::new();
-    let mut longest: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut runs = Vec::new();
     for w in samples.windows(2) {
         let first = w[0].ts + step;
         let mut t = first;
@@ -218,8 +226,8 @@ pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64) -> Fille
             zeros.push(RawSample::new(t, 0.0));
             t += step;
         }
-        if t > first && longest.is_none_or(|(a, b)| t - step - first > b - a) {
-            longest = Some((first, t - step));
+        if t > first {
+            runs.push((first, t - step));
         }
     }
     let count = zeros.len();
@@ -227,7 +235,7 @@ pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64) -> Fille
         samples.extend(zeros);
         samples.sort_by_key(|s| s.ts);
     }
-    Filled { count, longest }
+    Filled { count, runs }
 }
 
 #[cfg(test)]
@@ -243,7 +251,7 @@ mod tests {
         // 5-minute sums at 00:00, 00:05, nothing until 00:30, then 00:35 and 00:40.
         let mut s = vec![sample(30, 7.0), sample(0, 3.0), sample(5, 4.0), sample(35, 1.0), sample(40, 2.0)];
         let filled = fill_empty_periods(&mut s, 300);
-        assert_eq!((filled.count, filled.longest), (4, Some((at(10), at(25)))));
+        assert_eq!((filled.count, filled.runs), (4, vec![(at(10), at(25))]));
         let got: Vec<(i64, f64)> = s.iter().map(|x| ((x.ts - t0).num_minutes(), x.value)).collect();
         assert_eq!(
             got,

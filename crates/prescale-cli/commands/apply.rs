@@ -165,8 +165,10 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
     // Hours old: its actions already due are not written (their time has passed); the floor in
     // force now goes in at once. Said, so that a missing 09:00 action is not a mystery.
     if age >= Duration::hours(1) {
+        // As `due_now` judges it: due within the minute.
+        let soon = ctx.now + Duration::minutes(1);
         let passed: usize =
-            plan.groups.iter().map(|g| g.scheduled_actions.iter().filter(|a| a.start_time <= ctx.now).count()).sum();
+            plan.groups.iter().map(|g| g.scheduled_actions.iter().filter(|a| a.start_time < soon).count()).sum();
         say!(
             "note: plan {} was made at {}, {:.1} h before now: {passed} of its actions are due already and are not \
              written; the floor each group should have now is set at once (`prescale plan` again plans from now)",
@@ -378,14 +380,13 @@ fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
 /// allowed; they go into the audit log.
 pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
     let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
-    let off = ctx.now - Utc::now();
-    // Behind the clock by a minute, the first action (a minute after --now) is already past.
-    if execute && !ctx.clock && ctx.config.apply.sink == SinkKind::Autoscaling && off.num_seconds().abs() >= 60 {
+    // Written all the same (--allow-clock-skew; refused without): behind the clock by a minute,
+    // the first action (a minute after --now) is already past.
+    if execute && let Some(off) = super::clock_skew(ctx) {
         warn!(
-            "--now (or PRESCALE_NOW) is {} min {} the clock: the actions are timed from it, and Auto Scaling refuses \
-             start times in the past and runs the others at their real time; drop --now for a run that writes to the \
-             groups",
-            off.num_minutes().abs(),
+            "--now (or PRESCALE_NOW) is {} {} the clock, written as asked (--allow-clock-skew): the actions are timed \
+             from it, and Auto Scaling refuses start times in the past and runs the others at their real time",
+            prescale_forecast::duration_text(off.num_seconds().abs() as f64),
             if off < Duration::zero() { "behind" } else { "ahead of" }
         );
     }
@@ -785,7 +786,7 @@ pub(crate) fn carry_out(
                     .map(|c| (c, "applied", None))
                     .chain(rep.failed.iter().map(|f| {
                         // Sent and not answered in time: it may have been made.
-                        let status = if f.outcome_unknown() { "unknown" } else { "failed" };
+                        let status = if f.unanswered { "unknown" } else { "failed" };
                         (&f.change, status, Some((f.error.as_str(), f.transient)))
                     }))
                     .collect(),
@@ -1044,9 +1045,18 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
             || r.report.as_ref().is_some_and(|rep| rep.failed.iter().any(|f| !f.transient))
     });
     let reverting = results.iter().all(|r| r.run == "revert");
+    let unanswered: usize = results
+        .iter()
+        .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.iter().filter(|f| f.unanswered).count()))
+        .sum();
+    let unknown = if unanswered > 0 {
+        format!(" ({unanswered} of them sent without an answer in time: they may have been made)")
+    } else {
+        String::new()
+    };
     Some(if execute {
         format!(
-            "{failed} {} failed; {}:{list}",
+            "{failed} {} failed{unknown}; {}:{list}",
             if failed == 1 { "change or group" } else { "changes or groups" },
             match (reverting, refused) {
                 (false, true) => {

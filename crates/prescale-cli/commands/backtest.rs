@@ -159,7 +159,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             bail!(
                 "{name}: no model could be backtested: the history holds {}, and an origin needs two days of \
                  history before it and --horizon {} after it\nhint: {hint}",
-                prescale_forecast::history_length(held.num_seconds() as f64),
+                prescale_forecast::duration_text(held.num_seconds() as f64),
                 args.horizon
             );
         }

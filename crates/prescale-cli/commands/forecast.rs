@@ -204,6 +204,26 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     age.num_minutes() as f64 / 60.0
                 );
             }
+            // A run at an earlier --now (a dry run to look at yesterday) does not replace
+            // today's forecast (fitted within two days of the clock): the next plan would
+            // take the day-old one for it. A run on the clock replaces any; a replay of
+            // older data, its own.
+            if !ctx.clock
+                && let Ok((_, issued)) = table.read(&id)
+                && issued > ctx.now
+                && issued > Utc::now() - Duration::days(2)
+            {
+                progress.clear();
+                warn!(
+                    "{id}: no forecast stored: the store holds one fitted at {}, after --now ({}), kept \
+                     rather than replaced by one from an earlier time\nhint: a run at another --now (a \
+                     replay, a look at the past) takes its own --store",
+                    issued.format("%Y-%m-%d %H:%M UTC"),
+                    ctx.now.format("%Y-%m-%d %H:%M UTC")
+                );
+                failed += 1;
+                continue;
+            }
             let step = history.step_secs();
             let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
             let options = c.build_options(g, &id.metric, flags.clone(), tz);
@@ -214,22 +234,6 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     }
                     for w in &warnings {
                         warn!("{id}: {w}");
-                    }
-                    // A run at an earlier --now (a dry run to look at yesterday) does not replace a
-                    // newer forecast: the next plan would take the day-old one for today's.
-                    if let Ok((_, issued)) = table.read(&id)
-                        && issued > ctx.now
-                    {
-                        progress.clear();
-                        warn!(
-                            "{id}: no forecast stored: the store holds one fitted at {}, after --now ({}), kept \
-                             rather than replaced by one from an earlier time\nhint: a run at another --now (a \
-                             replay, a look at the past) takes its own --store",
-                            issued.format("%Y-%m-%d %H:%M UTC"),
-                            ctx.now.format("%Y-%m-%d %H:%M UTC")
-                        );
-                        failed += 1;
-                        continue;
                     }
                     // A forecast that cannot be stored (a folder made read-only, a full disk) costs
                     // its series alone: the plan reads what the store held before, and the run
@@ -684,20 +688,21 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     for w in warnings {
         warn!("{}: {w}", path.display());
     }
-    beyond_backtests(&forecast);
+    beyond_backtests(&forecast, forecast.start);
     output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None)
 }
 
-/// Beyond the engine's backtest horizon (48 h) its intervals are those of all its backtest errors
-/// pooled, no wider further out: said where a forecast reaches past it.
-fn beyond_backtests(f: &prescale_core::Forecast) {
+/// Beyond the engine's backtest horizon (48 h from the forecast's first step, `origin`) its
+/// intervals are those of all its backtest errors pooled, no wider further out: said where the
+/// rows shown reach past it.
+fn beyond_backtests(f: &prescale_core::Forecast, origin: DateTime<Utc>) {
     let hours = prescale_forecast::EngineSettings::default().horizon_hours;
-    let reach = Duration::seconds((hours * 3600.0) as i64);
-    if f.ts(f.len()) - f.start > reach {
+    let reach = origin + Duration::seconds((hours * 3600.0) as i64);
+    if f.ts(f.len()) > reach {
         say!(
             "note: the intervals are calibrated on {hours:.0} h backtests; beyond {} they hold the backtests' \
              errors pooled over all {hours:.0} h, no wider further out: read the later days' bounds as a guide",
-            (f.start + reach).format("%Y-%m-%d %H:%M UTC")
+            reach.format("%Y-%m-%d %H:%M UTC")
         );
     }
 }
@@ -732,13 +737,15 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     })?;
     info!("{id}: forecast issued {issued} by {}", forecast.model);
     // From now on, as the plan reads it (a forecast fitted at the nightly run has its first hours
-    // behind it in the afternoon, and --horizon counts from now); one the plan would not use
-    // (ended, or fitted after now) is shown whole and says so.
+    // behind it in the afternoon, and --horizon counts from now); one that ended or starts after
+    // now is shown whole. One the plan would not use (those, or one fitted after now or too long
+    // ago) says so.
+    let backtested_from = forecast.start;
+    if let Some(why) = super::plan::stale_forecast(&forecast, issued, ctx) {
+        warn!("{id}: {why}; `prescale plan` leaves the group out, its floors in place");
+    }
     let mut forecast = match super::plan::unusable(&forecast, ctx.now) {
-        Some(why) => {
-            warn!("{id}: {why}");
-            forecast
-        }
+        Some(_) => forecast,
         None => {
             let began = forecast.start;
             let cut = super::plan::usable(forecast, ctx.now).map_err(|e| anyhow::anyhow!("{id}: {e}"))?;
@@ -746,7 +753,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
                 say!(
                     "note: from now: the stored forecast began at {} ({} earlier); the rows before now are left out",
                     began.format("%Y-%m-%d %H:%M UTC"),
-                    prescale_forecast::history_length((cut.start - began).num_seconds() as f64)
+                    prescale_forecast::duration_text((cut.start - began).num_seconds() as f64)
                 );
             }
             cut
@@ -820,7 +827,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         cli_levels(&args.levels)?
     };
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
-    beyond_backtests(&forecast);
+    beyond_backtests(&forecast, backtested_from);
     output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, Some(issued))
 }
 

@@ -130,22 +130,27 @@ pub(crate) fn context_to_change(g: &Global, execute: bool, allow_skew: bool) -> 
     // Actions are timed from --now: a day behind, yesterday's schedule goes to the groups (Auto
     // Scaling runs the past ones at once), hours ahead, the actions due before it are dropped. A
     // stray PRESCALE_NOW in a cron environment is enough; refused before anything runs.
-    let off = ctx.now - chrono::Utc::now();
     if execute
         && !allow_skew
-        && !ctx.clock
-        && ctx.config.apply.sink == crate::config::SinkKind::Autoscaling
-        && off.num_seconds().abs() >= 60
+        && let Some(off) = clock_skew(&ctx)
     {
         bail!(
             "--now (or PRESCALE_NOW) is {} {} the clock: --execute would write a schedule timed for then to the \
              groups; nothing was run\nhint: drop --now (unset PRESCALE_NOW) for a run that writes to the groups; \
              --allow-clock-skew writes it all the same (a test server, a replay against stand-in groups)",
-            prescale_forecast::history_length(off.num_seconds().abs() as f64),
+            prescale_forecast::duration_text(off.num_seconds().abs() as f64),
             if off < chrono::Duration::zero() { "behind" } else { "ahead of" }
         );
     }
     Ok(ctx)
+}
+
+/// How far `--now` lies off the clock, where that matters: a minute or more, with groups on Auto
+/// Scaling (whose scheduled actions run at real times).
+pub(crate) fn clock_skew(ctx: &Ctx) -> Option<chrono::Duration> {
+    let off = ctx.now - chrono::Utc::now();
+    (!ctx.clock && ctx.config.apply.sink == crate::config::SinkKind::Autoscaling && off.num_seconds().abs() >= 60)
+        .then_some(off)
 }
 
 /// The demo runs for want of a configuration: no --config (nor PRESCALE_CONFIG) and no
@@ -334,7 +339,7 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
             if changed == 1 { "" } else { "s" },
             ctx.out.join("audit.jsonl").display()
         );
-    } else if results.iter().flat_map(|r| r.report.iter().flat_map(|p| &p.failed)).any(|f| f.outcome_unknown()) {
+    } else if results.iter().flat_map(|r| r.report.iter().flat_map(|p| &p.failed)).any(|f| f.unanswered) {
         say!("no change confirmed: calls without an answer in time may have been made (the next dry run shows which)");
     } else {
         say!("no change made");

@@ -39,7 +39,8 @@ pub(crate) fn unusable(forecast: &Forecast, now: DateTime<Utc>) -> Option<String
     (forecast.start > now + Duration::seconds(forecast.step_secs.max(1))).then(|| {
         format!(
             "the stored forecast starts at {}, after now ({now}): it was fitted on data from after now (run \
-             `prescale forecast fit` with the same --now)",
+             `prescale forecast fit` at this --now, or without --now for today's; a look at another time takes its \
+             own --store)",
             forecast.start
         )
     })
@@ -85,10 +86,24 @@ pub(crate) fn trusted(
     Ok(())
 }
 
-/// Why a forecast fitted at `issued` is too old to plan from (`[trust] max_forecast_age_hours`).
-fn too_old(issued: DateTime<Utc>, ctx: &Ctx) -> Option<String> {
+/// Why the stored forecast `fc`, fitted at `issued`, is not the one to plan from at now: it ended
+/// or starts after now ([`unusable`]), was fitted after now, or is older than `[trust]
+/// max_forecast_age_hours` (`forecast fit` stopped). `plan` leaves such a group out with its
+/// floors in place; `event add`/`list` and `forecast show` say the same of it.
+pub(crate) fn stale_forecast(fc: &Forecast, issued: DateTime<Utc>, ctx: &Ctx) -> Option<String> {
+    if let Some(why) = unusable(fc, ctx.now) {
+        return Some(why);
+    }
     let hours = (ctx.now - issued).num_minutes() as f64 / 60.0;
     let most = ctx.config.trust.max_forecast_age_hours;
+    if issued > ctx.now + Duration::minutes(1) {
+        return Some(format!(
+            "its forecast was fitted at {}, after now ({}): run `prescale forecast fit` at this --now, or without \
+             --now for today's (a look at another time takes its own --store)",
+            issued.format("%Y-%m-%d %H:%M UTC"),
+            ctx.now.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
     (hours > most).then(|| {
         format!(
             "its forecast was fitted at {} ({hours:.1} h before now), more than [trust] max_forecast_age_hours = \
@@ -189,8 +204,8 @@ pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
     }
     if count(HeldFor::StaleForecast) > 0 {
         hints.push(
-            "for a stale forecast, run `prescale forecast fit` (the nightly run does; `--group NAME` for one) with the \
-             same --now as the plan, or none",
+            "for a stale forecast, run `prescale forecast fit` (the nightly run does; `--group NAME` for one) without \
+             --now, or at the plan's --now in a store of its own",
         );
     }
     if stale > 0 {
@@ -344,7 +359,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             // A forecast that ended, was fitted after now, or is older than a nightly run's
             // would be: `forecast fit` stopped (or a run at another --now replaced it). A plan
             // from it, or from none, would take the floors in place down: left out, they stay.
-            Ok((fc, issued)) if let Some(why) = unusable(&fc, ctx.now).or_else(|| too_old(issued, ctx)) => {
+            Ok((fc, issued)) if let Some(why) = stale_forecast(&fc, issued, ctx) => {
                 held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::StaleForecast });
                 continue;
             }
@@ -675,17 +690,18 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
     let Some(g) = ctx.config.groups.iter().find(|g| g.name == e.group()) else { return "group not configured" };
     // The plan's horizon is its forecast's: fitted at the nightly run, it ends there plus
     // horizon_hours, before now plus horizon_hours in the afternoon.
-    let forecast = ForecastTable::new(&ctx.store_dir)
-        .read(&Config::load_id(g))
-        .ok()
-        .map(|(f, _)| f)
-        .filter(|f| unusable(f, ctx.now).is_none());
+    let stored = ForecastTable::new(&ctx.store_dir).read(&Config::load_id(g)).ok();
+    let stale = stored.as_ref().is_some_and(|(f, issued)| stale_forecast(f, *issued, ctx).is_some());
+    let forecast = stored.map(|(f, _)| f).filter(|_| !stale);
     let horizon_end =
         forecast.as_ref().map_or(ctx.now + Duration::hours(ctx.config.forecast.horizon_hours), |f| f.ts(f.len()));
     if e.beyond_limits().is_some() {
         "outside the limits of an event: not planned (`prescale plan` says why)"
     } else if e.end() <= ctx.now {
         "past: ignored"
+    } else if stale {
+        // `plan` leaves the group out, its floors in place, until a fresh forecast.
+        "not planned while the group's forecast is stale (`prescale plan` says why; `prescale forecast fit`)"
     } else if e.start() >= horizon_end {
         "beyond the horizon: not yet planned"
     } else if matches!(e.effect(), EventEffect::Multiplier { .. }) && forecast.is_none() {
@@ -732,6 +748,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 s if s.starts_with("partly") => {
                     "`prescale plan` (and the nightly run) now plans its hours within the horizon, the nightly runs after \
                      the rest"
+                }
+                s if s.starts_with("not planned while") => {
+                    "the nightly run plans it once the group's forecast is fresh again (`prescale forecast fit`)"
                 }
                 s if s.starts_with("not planned") => {
                     "the nightly run plans it once the group has a forecast (it ingests and fits one), or give the load \
@@ -885,7 +904,13 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
     // With a forecast in force, the floors the plan would size for the event's window (its
     // quantile at the environment's utilization), as `plan` will say; without one, the load at
     // full capacity, the least any plan needs.
-    let forecast = ForecastTable::new(&ctx.store_dir).read(&id).ok().and_then(|(f, _)| usable(f, ctx.now).ok());
+    let forecast = ForecastTable::new(&ctx.store_dir)
+        .read(&id)
+        .ok()
+        .filter(|(f, issued)| stale_forecast(f, *issued, ctx).is_none())
+        .and_then(|(f, _)| usable(f, ctx.now).ok())
+        // Beyond its end the forecast says nothing of the event: the load at full capacity below.
+        .filter(|f| e.start() < f.ts(f.len()));
     if let Some(f) = forecast {
         let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
         // With the group's stored events, as the plan shapes them (a --peak over the same hours
@@ -1025,7 +1050,9 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             hours_without: prescale_plan::instance_hours(without),
             hours_with: prescale_plan::instance_hours(&p.plan),
             price: ctx.config.price(&p.plan.group),
-            held_past: prescale_plan::floor_hours(&p.plan).map_or(0.0, |h| h.held_past),
+            // Beyond what the plan compared with holds there (the stored events' own, in a trial).
+            held_past: prescale_plan::floor_hours(&p.plan).map_or(0.0, |h| h.held_past)
+                - prescale_plan::floor_hours(without).map_or(0.0, |h| h.held_past),
             // The events' decisions, and the plan's own where MaxSize cut the floors (the group
             // cannot follow the forecast there, events or not).
             decisions: p.decisions.iter().chain(p.plan.decisions.iter().filter(|d| d.what.contains("MaxSize"))).fold(

@@ -23,9 +23,7 @@ pub use series::{
     Aggregate, Binning, GridPolicy, GridReport, MAX_GAP_DAYS, RawSample, Series, coarsened_step, median_spacing_ms,
     regularize, regularize_as, regularize_binned,
 };
-pub use sink::{
-    ActionSink, ApplyReport, Change, ChangedObject, Failed, GroupState, Launch, OUTCOME_UNKNOWN, SinkError,
-};
+pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, Failed, GroupState, Launch, SinkError};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};
 
 /// Names of every object prescale creates in an Auto Scaling group start with this prefix.

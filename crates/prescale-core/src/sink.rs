@@ -177,24 +177,21 @@ pub struct Failed {
     /// answer, or the change was not attempted after such a failure. Otherwise what refused the
     /// change needs its cause mended before a later run can make it.
     pub transient: bool,
-}
-
-/// How a failed change's error begins when the call got no answer in time: the service may have
-/// made the change before the answer was lost (the next run's diff shows whether it did).
-pub const OUTCOME_UNKNOWN: &str = "outcome unknown";
-
-impl Failed {
-    /// Whether the call got no answer in time, so that the change may have been made after all
-    /// ([`OUTCOME_UNKNOWN`]).
-    pub fn outcome_unknown(&self) -> bool {
-        self.error.contains(OUTCOME_UNKNOWN)
-    }
+    /// The call was sent and its answer never came (a timeout): the service may have made the
+    /// change all the same; the next run's diff shows whether it did.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unanswered: bool,
 }
 
 impl ApplyReport {
     /// Records `change` as failed.
     pub fn fail(&mut self, change: Change, error: impl Into<String>, transient: bool) {
-        self.failed.push(Failed { change, error: error.into(), transient });
+        self.failed.push(Failed { change, error: error.into(), transient, unanswered: false });
+    }
+
+    /// Records `change` as sent and not answered ([`Failed::unanswered`]): its outcome is unknown.
+    pub fn unanswered(&mut self, change: Change, error: impl Into<String>) {
+        self.failed.push(Failed { change, error: error.into(), transient: true, unanswered: true });
     }
 }
 

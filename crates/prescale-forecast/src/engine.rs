@@ -239,10 +239,10 @@ fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
         .then(|| if typical > 0.0 { day.abs() / typical } else { f64::INFINITY })
 }
 
-/// A history's length for people: days in tenths (rounded down: 13.99 days must not read "14.0
-/// days, less than two weeks"), under a day in hours, under an hour in minutes ("0.0 days" of 45
-/// minutes reads as none).
-pub fn history_length(secs: f64) -> String {
+/// A span of time for people (a history's length, a clock's skew): days in tenths (rounded down:
+/// 13.99 days must not read "14.0 days, less than two weeks"), under a day in hours, under an hour
+/// in minutes ("0.0 days" of 45 minutes reads as none).
+pub fn duration_text(secs: f64) -> String {
     let days = (secs / 8_640.0 + 1e-9).floor() / 10.0;
     if days >= 1.0 {
         format!("{days:.1} days")
@@ -292,7 +292,7 @@ impl Forecaster for Engine {
         // In tenths, rounded down: 13.99 days must not read "14.0 days, less than two weeks".
         let days_held = (n as f64 * step as f64 / 8_640.0 + 1e-9).floor() / 10.0;
         let secs = n as f64 * step as f64;
-        let held = history_length(secs);
+        let held = duration_text(secs);
         if history.steps_per_day() == 0 {
             warnings.push(format!(
                 "the step of {step} s does not divide a day: the models see no daily or weekly season (resample to \

@@ -482,11 +482,11 @@ fn trimmed_mean(v: &[f64], share: f64) -> f64 {
 /// [`SMALL_COUNT`] (jobs, errors, orders per step at a low rate), whose medians jump between a few
 /// values; a burst above it or a gap filled between two counts does not change that. A count
 /// averaged over `k` periods (1-minute counts stored as 5-minute means: multiples of 0.2) is one
-/// too, for `k` up to [`AVERAGED_OVER`].
+/// too, for the `k` of [`AVERAGED_OVER`].
 fn small_count(y: &[f64]) -> bool {
     let finite: Vec<f64> = y.iter().copied().filter(|v| v.is_finite()).collect();
     !finite.is_empty()
-        && (1..=AVERAGED_OVER).any(|k| {
+        && AVERAGED_OVER.iter().any(|&k| {
             let k = f64::from(k);
             let whole = finite
                 .iter()
@@ -496,9 +496,10 @@ fn small_count(y: &[f64]) -> bool {
         })
 }
 
-/// The most periods a [`small_count`] may be averaged over: a 5-minute step's minutes, an hour's
-/// 5-minute steps.
-const AVERAGED_OVER: u8 = 12;
+/// The periods a [`small_count`] may be averaged over: a 5-minute step's minutes, a 15-minute
+/// step's 5 minutes, an hour's 5-minute steps, and the like. Not 10 or 11: any gauge to one
+/// decimal would read as tenths of a count.
+const AVERAGED_OVER: [u8; 9] = [1, 2, 3, 4, 5, 6, 7, 8, 12];
 
 /// The highest value of a [`small_count`].
 const SMALL_COUNT: f64 = 10.0;
@@ -865,6 +866,8 @@ mod tests {
         // Means of a smooth load to one decimal above the small count's range are not one.
         assert!(!small_count(&counts.iter().map(|c| 12.0 + c / 10.0).collect::<Vec<_>>()));
         assert!(small_count(&means) && !small_count(&counts.iter().map(|c| c / 13.0).collect::<Vec<_>>()));
+        // A gauge to one decimal (0.1 to 3.0) is no count of tenths.
+        assert!(!small_count(&(0..500).map(|i| f64::from(1 + i % 30) / 10.0).collect::<Vec<_>>()));
     }
 
     #[test]

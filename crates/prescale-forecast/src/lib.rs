@@ -17,7 +17,7 @@ pub mod seasons;
 pub mod synthetic;
 pub mod transform;
 
-pub use engine::{Candidate, CandidateScore, Engine, EngineSettings, history_length, significant_evidence};
+pub use engine::{Candidate, CandidateScore, Engine, EngineSettings, duration_text, significant_evidence};
 pub use error::ForecastError;
 pub use naive::{Season, SeasonalNaive};
 pub use prepare::{Prepared, history_warnings, prepare_history, rare_negatives};

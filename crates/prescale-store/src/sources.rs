@@ -291,10 +291,15 @@ fn unterminated_tail(file: &mut File) -> std::io::Result<Option<u64>> {
 /// "UTF-16" where `head` (a file's first bytes) starts with a UTF-16 byte-order mark, or holds
 /// NULs as ASCII written in UTF-16 does.
 fn utf16(head: &[u8]) -> Option<&'static str> {
+    // ASCII in UTF-16 without a mark: every second byte a NUL, the others not.
+    let nuls = |parity: usize| head.iter().skip(parity).step_by(2).filter(|b| **b == 0).count();
+    let half = head.len() / 2;
+    let alternating =
+        head.len() >= 8 && (nuls(0) == 0 && nuls(1) * 10 >= half * 9 || nuls(1) == 0 && nuls(0) * 10 >= half * 9);
     match head {
         [0xFF, 0xFE, ..] => Some("UTF-16 (little-endian)"),
         [0xFE, 0xFF, ..] => Some("UTF-16 (big-endian)"),
-        _ if head.len() >= 4 && head.iter().filter(|b| **b == 0).count() * 4 >= head.len() => Some("UTF-16"),
+        _ if alternating => Some("UTF-16"),
         _ => None,
     }
 }
@@ -324,6 +329,14 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
     // The first bytes, read and put back in front (a pipe cannot be sought).
     let mut file = std::io::Read::take(file, limit);
     let first = head(&mut file, 64).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+    if first.starts_with(b"PAR1") {
+        return Err(parse_err(
+            1,
+            "the file is Parquet, not CSV\nhint: name it with the .parquet extension (or give the metric's file as \
+             such), and prescale reads it as Parquet"
+                .into(),
+        ));
+    }
     if let Some(kind) = utf16(&first) {
         return Err(parse_err(
             1,
@@ -960,6 +973,11 @@ mod tests {
             let e = read_csv_samples(&p).unwrap_err().to_string();
             assert!(e.contains(says) && e.contains("iconv"), "{e}");
         }
+        // A Parquet file named .csv is said to be one; other binary data is no UTF-16.
+        std::fs::write(&p, b"PAR1\x15\x04\x15\x00\x00\x00\x00\x00").unwrap();
+        assert!(read_csv_samples(&p).unwrap_err().to_string().contains("the file is Parquet"));
+        std::fs::write(&p, [0u8; 64]).unwrap();
+        assert!(!read_csv_samples(&p).unwrap_err().to_string().contains("UTF-16"));
         // UTF-8 with its byte-order mark, as spreadsheets write "CSV UTF-8", reads.
         std::fs::write(&p, [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat()).unwrap();
         assert_eq!(read_csv_samples(&p).unwrap().len(), 1);
