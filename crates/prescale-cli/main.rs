@@ -226,7 +226,9 @@ struct ShowArgs {
     #[arg(long, requires = "group")]
     metric: Option<String>,
     /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows instead;
-    /// with --now, only its rows before that instant (a forecast as it would have been made then)
+    /// with --now, only its rows before that instant (a forecast as it would have been made then).
+    /// `auto` fits on the file's last 28 days (`prescale backtest --input` trains on 14 by default:
+    /// its --train 28d scores what this prints)
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Forecast horizon, e.g. 48h, 2d, 90m (at most 14d) [default: 48h for --input; all the
@@ -289,7 +291,8 @@ struct BacktestArgs {
     #[arg(long, default_value = "48h", allow_hyphen_values = true)]
     horizon: String,
     /// Training window before each origin, e.g. 14d [default: a group's [forecast] train_days, what
-    /// `forecast fit` fits on; 14d for --input]
+    /// `forecast fit` fits on; 14d for --input, as the shared protocol scores, where `forecast show
+    /// --input` fits on 28: 28d scores that]
     #[arg(long)]
     train: Option<String>,
     /// Interval levels scored, in percent
