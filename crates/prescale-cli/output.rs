@@ -787,12 +787,36 @@ pub fn backtest(
             t.add_row(cells);
         }
         right(&mut t, 2);
+        // How many actuals a coverage is counted on: a handful of steps says little.
+        let scored = rows[0].runs.iter().flat_map(|r| &r.actual).filter(|v| v.is_finite()).count();
         writeln!(
             out,
-            "{name}: {} · MASE = MAE / mean |y(t) − y(t − 1 day)| of each origin's training window, averaged over \
-             the origins · * = lowest MASE\n{t}",
-            counted(rows[0].origins, "origin")
+            "{name}: {}, {} scored · MASE = MAE / mean |y(t) − y(t − 1 day)| of each origin's training window, \
+             averaged over the origins · * = lowest MASE\n{t}",
+            counted(rows[0].origins, "origin"),
+            counted(scored, "step")
         )?;
+        // An interval that is a line (a model without a spread, a series flat at the origin)
+        // covers nothing: its coverage and pinball are not the model's calibration.
+        for r in rows {
+            for iv in r.runs.first().map(|run| run.forecast.intervals.clone()).unwrap_or_default() {
+                let (flat, all) = r.runs.iter().fold((0usize, 0usize), |(f, a), run| {
+                    let Some(i) = run.forecast.interval(iv.level) else { return (f, a) };
+                    let n = i.lower.len();
+                    (f + i.lower.iter().zip(&i.upper).filter(|(l, u)| l == u).count(), a + n)
+                });
+                if all > 0 && flat * 4 > all {
+                    writeln!(
+                        out,
+                        "note: {}: its {} % interval has no width at {:.0} % of the steps (the bounds equal the point): \
+                         its coverage there is not a calibration",
+                        r.model,
+                        level_label(iv.level.value()),
+                        100.0 * flat as f64 / all as f64
+                    )?;
+                }
+            }
+        }
     }
     if let Some((_, rows)) = results.first() {
         let levels: Vec<String> = rows[0].coverage.iter().map(|(l, _)| level_label(*l)).collect();

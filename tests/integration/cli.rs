@@ -560,6 +560,21 @@ fn backtest_with_now_sees_only_the_history_before_it() {
     let at_now = scores(&full, &["--now", "2026-01-09T00:00:00Z"]);
     assert_eq!(at_now, scores(&cut, &[]));
     assert_ne!(at_now, scores(&full, &[]));
+    // The table says how many actuals its scores stand on, and which intervals are lines: on a
+    // day that repeats exactly, seasonal naive's errors are all 0.
+    let periodic = tmp.path().join("periodic.csv");
+    let rows: String = (0..24 * 12)
+        .map(|h| format!("2026-01-{:02}T{:02}:00:00Z,{}\n", 1 + h / 24, h % 24, 100 + (h % 24) * 10))
+        .collect();
+    std::fs::write(&periodic, format!("ts,value\n{rows}")).unwrap();
+    let table = ok(prescale()
+        .args(["backtest", "--models", "median,seasonal-naive", "--origins", "2", "--horizon", "6h", "--out"])
+        .arg(tmp.path().join("bt"))
+        .arg("--input")
+        .arg(&periodic));
+    assert!(table.contains("2 origins, 12 steps scored"), "{table}");
+    assert!(table.contains("note: seasonal-naive: its 80 % interval has no width at 100 % of the steps"), "{table}");
+    assert!(!table.contains("note: median:"), "{table}");
     // A group's stored history likewise, and said.
     let out = tmp.path().join("demo");
     ok(prescale().arg("--out").arg(&out).arg("ingest"));
