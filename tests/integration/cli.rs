@@ -575,6 +575,18 @@ fn backtest_with_now_sees_only_the_history_before_it() {
     assert!(table.contains("2 origins, 12 steps scored"), "{table}");
     assert!(table.contains("note: seasonal-naive: its 80 % interval has no width at 100 % of the steps"), "{table}");
     assert!(!table.contains("note: median:"), "{table}");
+    // The fit's warnings, as `forecast show` gives them, at the most recent origin.
+    let (code, _, err) = run(prescale()
+        .args(["backtest", "--models", "auto", "--origins", "1", "--horizon", "6h", "--out"])
+        .arg(tmp.path().join("bt"))
+        .arg("--input")
+        .arg(&periodic));
+    assert!(
+        code == 0
+            && err.contains("auto, fitted at the last origin: history holds")
+            && err.contains("less than two weeks"),
+        "{err}"
+    );
     // A group's stored history likewise, and said.
     let out = tmp.path().join("demo");
     ok(prescale().arg("--out").arg(&out).arg("ingest"));

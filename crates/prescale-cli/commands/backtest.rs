@@ -133,6 +133,10 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             match evaluate_with(m, spec, options, s, &settings) {
                 Ok(sc) => {
                     say!("  {m}: {} origins in {:.1} s", sc.runs.len(), started.elapsed().as_secs_f64());
+                    // As `forecast show` says them of the same fit: at the most recent origin.
+                    for w in &sc.warnings {
+                        warn!("{name}: {m}, fitted at the last origin: {w}");
+                    }
                     rows.push(sc);
                 }
                 Err(e) => failed.push((m, e.to_string())),

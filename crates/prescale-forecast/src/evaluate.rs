@@ -57,6 +57,10 @@ pub struct Scores {
     /// Each origin's forecast beside what happened (for plots and the backtest Parquet file).
     #[serde(skip)]
     pub runs: Vec<OriginRun>,
+    /// The warnings of the fit at the most recent origin scored (a history under two weeks, a
+    /// level shift, …), as `forecast show` would give them there.
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 /// One origin of a backtest: the forecast made there and the actuals after it.
@@ -119,6 +123,7 @@ pub fn evaluate_forecaster(
     let mut acc = Acc::default();
     let mut fitted = Vec::new();
     let mut runs = Vec::new();
+    let mut warnings = None;
     for origin in origins(series.end(), s) {
         let train = series.window(origin - s.train, origin);
         let actual = series.window(origin, origin + s.horizon);
@@ -138,6 +143,8 @@ pub fn evaluate_forecaster(
         // A training window that never changed has no scale: its origin gets no MASE (nor a
         // scaled pinball loss) rather than one of 10¹² (shown as "-" when no origin has one).
         let scale = mase_scale(train.values(), cal);
+        // The origins run from the most recent back.
+        warnings.get_or_insert_with(|| model.warnings());
         fitted.push(model.model_id());
         acc.add(&f, actual.values(), scale, &s.levels);
         runs.push(OriginRun { origin, actual: actual.values()[..f.len()].to_vec(), forecast: f });
@@ -147,6 +154,7 @@ pub fn evaluate_forecaster(
     }
     let mut scores = acc.finish(name, fitted, &s.levels);
     scores.runs = runs;
+    scores.warnings = warnings.unwrap_or_default();
     Ok(scores)
 }
 
@@ -226,6 +234,7 @@ impl Acc {
                 .collect(),
             pinball: mean(&self.pinball),
             runs: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }
