@@ -575,6 +575,43 @@ fn backtest_with_now_sees_only_the_history_before_it() {
     assert!(table.contains("2 origins, 12 steps scored"), "{table}");
     assert!(table.contains("note: seasonal-naive: its 80 % interval has no width at 100 % of the steps"), "{table}");
     assert!(!table.contains("note: median:"), "{table}");
+    // The Parquet rows carry each origin's MASE scale and the run's settings: the table's MASE is
+    // their MAE over it, averaged over the origins.
+    let file = tmp.path().join("bt.parquet");
+    let csv = ok(prescale()
+        .args(["backtest", "--models", "median", "--origins", "2", "--horizon", "6h", "--format", "csv", "--output"])
+        .arg(&file)
+        .arg("--input")
+        .arg(&full));
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(&file).unwrap())
+            .unwrap();
+    let meta = reader.schema().metadata().clone();
+    assert_eq!(meta.get("prescale.horizon_secs").map(String::as_str), Some("21600"), "{meta:?}");
+    assert_eq!(meta.get("prescale.train_secs").map(String::as_str), Some("1209600"), "{meta:?}");
+    let mut per_origin: std::collections::BTreeMap<i64, (f64, f64, usize)> = Default::default();
+    for batch in reader.build().unwrap() {
+        let batch = batch.unwrap();
+        let col = |name: &str| {
+            batch.column_by_name(name).unwrap().as_any().downcast_ref::<arrow_array::Float64Array>().unwrap().clone()
+        };
+        let origin = batch
+            .column_by_name("origin")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow_array::TimestampMillisecondArray>()
+            .unwrap()
+            .clone();
+        let (actual, point, scale) = (col("actual"), col("point"), col("mase_scale"));
+        for i in 0..batch.num_rows() {
+            let e = per_origin.entry(origin.value(i)).or_insert((0.0, scale.value(i), 0));
+            e.0 += (actual.value(i) - point.value(i)).abs();
+            e.2 += 1;
+        }
+    }
+    let mase: f64 = per_origin.values().map(|(err, scale, n)| err / *n as f64 / scale).sum::<f64>() / 2.0;
+    let printed: f64 = csv.lines().nth(1).unwrap().split(',').nth(4).unwrap().parse().unwrap();
+    assert!((mase - printed).abs() < 1e-6 * printed.max(1.0), "{mase} against {printed}: {csv}");
     // The fit's warnings, as `forecast show` gives them, at the most recent origin.
     let (code, _, err) = run(prescale()
         .args(["backtest", "--models", "auto", "--origins", "1", "--horizon", "6h", "--out"])

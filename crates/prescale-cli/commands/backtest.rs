@@ -198,11 +198,21 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                     origin: r.origin,
                     forecast: &r.forecast,
                     actual: &r.actual,
+                    scale: r.scale,
                 })
             })
         })
         .collect();
-    prescale_store::write_backtests(&path, &runs, &settings.levels)?;
+    // What a reader needs to score the rows again as this run did.
+    let meta = [
+        ("version", env!("CARGO_PKG_VERSION").to_string()),
+        ("horizon_secs", settings.horizon.num_seconds().to_string()),
+        ("train_secs", settings.train.num_seconds().to_string()),
+        ("origins", settings.origins.to_string()),
+        ("now", g.now.clone().unwrap_or_else(|| "none (the end of each series)".into())),
+        ("mase", "MAE / mase_scale, the origin's mean |y(t) - y(t - 1 day)|, averaged over origins".into()),
+    ];
+    prescale_store::write_backtests(&path, &runs, &settings.levels, &meta)?;
     output::backtest(&mut crate::output::stdout(), &results, args.format)?;
     say!("forecasts beside actuals: {}", path.display());
     Ok(())

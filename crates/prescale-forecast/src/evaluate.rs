@@ -72,6 +72,9 @@ pub struct OriginRun {
     pub forecast: prescale_core::Forecast,
     /// The actuals of the same steps (NaN where missing).
     pub actual: Vec<f64>,
+    /// The MASE's scale at this origin: the mean |y(t) − y(t − 1 day)| of its training window
+    /// (NaN where that window never changed).
+    pub scale: f64,
 }
 
 /// The origins of a history ending at `end`.
@@ -147,7 +150,7 @@ pub fn evaluate_forecaster(
         warnings.get_or_insert_with(|| model.warnings());
         fitted.push(model.model_id());
         acc.add(&f, actual.values(), scale, &s.levels);
-        runs.push(OriginRun { origin, actual: actual.values()[..f.len()].to_vec(), forecast: f });
+        runs.push(OriginRun { origin, actual: actual.values()[..f.len()].to_vec(), forecast: f, scale });
     }
     if fitted.is_empty() {
         return Err(ForecastError::TooShort { needed: 2 * cal.steps_per_day + h, got: series.len() });

@@ -29,14 +29,23 @@ pub struct BacktestRun<'a> {
     pub forecast: &'a Forecast,
     /// Actuals of the same steps.
     pub actual: &'a [f64],
+    /// The MASE's scale at this origin (mean |y(t) − y(t − 1 day)| of its training window).
+    pub scale: f64,
 }
 
 /// Writes the runs to one Parquet file (atomically): columns `series`, `model`, `fitted`,
-/// `origin`, `ts`, `actual` (null where missing), `point`, and `lo_<L>`, `hi_<L>` per level.
+/// `origin`, `ts`, `actual` (null where missing), `point`, `lo_<L>`, `hi_<L>` per level, and
+/// `mase_scale` (the origin's; null where its window never changed), with `settings` (the run's
+/// horizon, training window, …) as `prescale.*` metadata.
 ///
 /// # Errors
 /// I/O, Arrow or Parquet errors.
-pub fn write_backtests(path: &Path, runs: &[BacktestRun<'_>], levels: &[Level]) -> Result<(), StoreError> {
+pub fn write_backtests(
+    path: &Path,
+    runs: &[BacktestRun<'_>],
+    levels: &[Level],
+    settings: &[(&str, String)],
+) -> Result<(), StoreError> {
     let ts_type = DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()));
     let mut fields = vec![
         Field::new("series", DataType::Utf8, false),
@@ -53,6 +62,7 @@ pub fn write_backtests(path: &Path, runs: &[BacktestRun<'_>], levels: &[Level]) 
     }
     let (mut series, mut model, mut fitted, mut origin, mut ts, mut actual, mut point) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut scale = vec![];
     let mut bounds: Vec<(Vec<f64>, Vec<f64>)> = vec![(vec![], vec![]); levels.len()];
     for r in runs {
         let f = r.forecast;
@@ -71,6 +81,7 @@ pub fn write_backtests(path: &Path, runs: &[BacktestRun<'_>], levels: &[Level]) 
             ts.push(f.ts(i).timestamp_millis());
             actual.push(r.actual.get(i).copied().filter(|v| v.is_finite()));
             point.push(f.point[i]);
+            scale.push(Some(r.scale).filter(|v| v.is_finite()));
             for ((ql, qu), (lo, hi)) in quantiles.iter().zip(bounds.iter_mut()) {
                 lo.push(ql[i]);
                 hi.push(qu[i]);
@@ -90,5 +101,7 @@ pub fn write_backtests(path: &Path, runs: &[BacktestRun<'_>], levels: &[Level]) 
         columns.push(Arc::new(Float64Array::from(lo)));
         columns.push(Arc::new(Float64Array::from(hi)));
     }
-    write_table(path, Schema::new(fields), columns, BACKTESTS_SCHEMA, &[])
+    fields.push(Field::new("mase_scale", DataType::Float64, true));
+    columns.push(Arc::new(Float64Array::from(scale)));
+    write_table(path, Schema::new(fields), columns, BACKTESTS_SCHEMA, settings)
 }
