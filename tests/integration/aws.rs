@@ -916,14 +916,8 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
     assert_eq!(aws.actions(group).len(), planned);
 
     // No credentials: no call can be made, and no later run passes until they are set.
-    let mut c = prescale();
-    c.arg("--config").arg(&cfg).arg("--out").arg(&out).args([
-        "--now",
-        "2027-05-03T12:00:00Z",
-        "nightly",
-        "--execute",
-        "--allow-clock-skew",
-    ]);
+    let mut c = nightly_at(&cfg, &out, "2027-05-03T12:00:00Z".parse().unwrap());
+    c.args(["--execute", "--allow-clock-skew"]);
     for v in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
         c.env_remove(v);
     }
@@ -1188,14 +1182,8 @@ fn a_plan_that_would_pass_the_groups_action_limit_changes_nothing_and_says_why()
     let tmp = tempfile::tempdir().unwrap();
     let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
     let out = tmp.path().join("out");
-    let mut c = prescale();
-    c.arg("--config").arg(&cfg).arg("--out").arg(&out).args([
-        "--now",
-        "2027-05-03T12:00:00Z",
-        "nightly",
-        "--execute",
-        "--allow-clock-skew",
-    ]);
+    let mut c = nightly_at(&cfg, &out, "2027-05-03T12:00:00Z".parse().unwrap());
+    c.args(["--execute", "--allow-clock-skew"]);
     let (code, text, err) = run(&mut c);
     assert_eq!(code, 1, "{text}\n{err}");
     let all = format!("{text}\n{err}");
