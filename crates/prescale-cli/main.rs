@@ -444,12 +444,6 @@ struct ApplyArgs {
     /// unless --execute
     #[arg(long, conflicts_with_all = ["plan", "allow_guardrail_breach"])]
     revert: bool,
-    /// With --revert: where a group's MinSize or MaxSize lies above the configured min_size or
-    /// max_size (a floor that ran, a peak's raised MaxSize), also set them back, with a one-time
-    /// scheduled action a minute on that Auto Scaling runs and removes (prescale-restore-bounds).
-    /// Without it the revert changes no group setting and prints the command that would
-    #[arg(long, requires = "revert")]
-    restore_bounds: bool,
     /// Apply a plan even though it breaks a [guardrails] limit (each breach is logged and
     /// recorded with the changes in the audit log)
     #[arg(long)]

@@ -873,28 +873,6 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(code, 0);
     assert!(text.contains("no changes: the group holds nothing of prescale's"), "{text}");
     assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), applied_lines + 2 * owned);
-    // With --restore-bounds the raised MinSize and MaxSize go back to the configured ones, by a
-    // one-time action a minute on that Auto Scaling runs and removes (moto keeps it).
-    let (code, text, err) = run_(&["apply", "--revert", "--restore-bounds", "--group", group]);
-    assert_eq!(code, 0, "{text}\n{err}");
-    assert!(
-        text.contains("+ action prescale-restore-bounds") && !text.contains("Revert changes no group setting"),
-        "{text}"
-    );
-    let (code, text, err) = run_(&["apply", "--revert", "--restore-bounds", "--execute"]);
-    assert_eq!(code, 0, "{text}\n{err}");
-    let restore: Vec<ScheduledUpdateGroupAction> = aws
-        .actions(group)
-        .into_iter()
-        .filter(|a| a.scheduled_action_name() == Some(prescale_plan::RESTORE_BOUNDS))
-        .collect();
-    assert_eq!(restore.len(), 1, "{text}");
-    assert_eq!((restore[0].min_size(), restore[0].max_size()), (Some(1), Some(20)));
-    assert_eq!(start_time(&restore[0]), now + Duration::minutes(1));
-    assert!(
-        aws.actions(group).iter().any(|a| a.scheduled_action_name() == Some("team-batch-window")),
-        "the team's stays"
-    );
 }
 
 /// A run that fails part-way (the group is not there yet when apply reaches it) says so, exits 1

@@ -405,7 +405,7 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
 }
 
 /// Removes every object prescale owns from `groups` (all configured groups when empty).
-pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, restore_bounds: bool) -> Result<Vec<GroupApply>> {
+pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupApply>> {
     let targets: Vec<String> =
         if groups.is_empty() { ctx.config.groups.iter().map(|g| g.name.clone()).collect() } else { groups.to_vec() };
     for name in &targets {
@@ -424,20 +424,7 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, restore_bounds: bool)
         ctx,
         Run { kind: "revert", plan_id: None, overrides: &[] },
         &targets,
-        |name, s| {
-            // Set back to the configured bounds a minute on, with --restore-bounds.
-            let configured = ctx
-                .config
-                .groups
-                .iter()
-                .find(|g| g.name == name)
-                .filter(|_| restore_bounds)
-                .and_then(|g| CapacityBounds::new(g.min_size, g.max_size).ok());
-            match configured {
-                Some(b) => prescale_plan::revert_restoring(s, b, ctx.write_now() + Duration::minutes(1)),
-                None => prescale_plan::revert(s),
-            }
-        },
+        |_, s| prescale_plan::revert(s),
         execute,
     )
 }
@@ -637,19 +624,15 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
             ));
         }
     }
-    // Said where the revert leaves them; with --restore-bounds its own action sets them back.
-    let restoring = changes.iter().any(|c| c.object_name() == prescale_plan::RESTORE_BOUNDS);
     if kind == "revert"
         && owned
-        && !restoring
         && let Some(g) = g
     {
         if state.bounds.min() > g.min_size {
             notes.push(format!(
                 "MinSize is {}, above the configured min_size {}: if a prescale floor set it, revert removes the \
-                 action that would have lowered it. Revert changes no group setting (--restore-bounds sets it \
-                 back); lower it with `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} \
-                 --min-size {}`",
+                 action that would have lowered it. Revert changes no group setting; lower it with `aws autoscaling \
+                 update-auto-scaling-group --auto-scaling-group-name {group} --min-size {}`",
                 state.bounds.min(),
                 g.min_size,
                 g.min_size
@@ -658,9 +641,8 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
         if state.bounds.max() > g.max_size {
             notes.push(format!(
                 "MaxSize is {}, above the configured max_size {}: if a prescale action raised it for a peak, revert \
-                 removes the action that would have put it back. Revert changes no group setting (--restore-bounds sets it \
-                 back); restore it with `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} \
-                 --max-size {}`",
+                 removes the action that would have put it back. Revert changes no group setting; restore it with \
+                 `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} --max-size {}`",
                 state.bounds.max(),
                 g.max_size,
                 g.max_size

@@ -274,7 +274,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Apply(args) if args.revert => {
             // Removing is not timed: --now changes nothing there.
             let ctx = context_to_change(&cli.global, args.execute, true)?;
-            let results = revert(&ctx, &args.groups, args.execute, args.restore_bounds)?;
+            let results = revert(&ctx, &args.groups, args.execute)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if args.execute {
                 made_line(&ctx, &results, "removed");

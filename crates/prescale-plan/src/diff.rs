@@ -1,7 +1,5 @@
 use chrono::{DateTime, Duration, Utc};
-use prescale_core::{
-    CapacityBounds, Change, GroupPlan, GroupState, MetricAlarm, OWNED_PREFIX, ReactivePolicy, ScheduledAction,
-};
+use prescale_core::{Change, GroupPlan, GroupState, MetricAlarm, OWNED_PREFIX, ReactivePolicy, ScheduledAction};
 
 use crate::MAX_ACTIONS_PER_GROUP;
 
@@ -167,30 +165,6 @@ pub fn revert(state: &GroupState) -> Vec<Change> {
         .collect()
 }
 
-/// A revert that puts the group's bounds back ([`revert_restoring`]) does so with a one-time
-/// scheduled action of this name: Auto Scaling runs it and removes it, so nothing of prescale's
-/// stays on the group.
-pub const RESTORE_BOUNDS: &str = "prescale-restore-bounds";
-
-/// [`revert`], and where the group's MinSize or MaxSize lies above `configured` (a floor that ran,
-/// a peak's raised MaxSize, whose restoring actions the revert removes), a one-time action at
-/// `at` that sets them back to it ([`RESTORE_BOUNDS`]). Bounds below `configured` are the
-/// owners' and stay.
-pub fn revert_restoring(state: &GroupState, configured: CapacityBounds, at: DateTime<Utc>) -> Vec<Change> {
-    let mut changes = revert(state);
-    let min = (state.bounds.min() > configured.min()).then_some(configured.min());
-    let max = (state.bounds.max() > configured.max()).then_some(configured.max());
-    if min.is_none() && max.is_none() {
-        return changes;
-    }
-    // One of that name already there (an earlier revert's, not yet run) is replaced, not deleted.
-    let old = state.scheduled_actions.iter().find(|a| a.name == RESTORE_BOUNDS).cloned();
-    changes.retain(|c| c.object_name() != RESTORE_BOUNDS);
-    let new = ScheduledAction { min_size: min, max_size: max, ..ScheduledAction::floor(RESTORE_BOUNDS, at, 0) };
-    changes.push(Change::PutScheduledAction { new, old });
-    changes
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,44 +327,6 @@ mod tests {
         let mut puts_first = changes.clone();
         puts_first.sort_by_key(|c| matches!(c, Change::DeleteScheduledAction { .. }));
         assert!(!sink.apply("g", &puts_first).unwrap().failed.is_empty(), "the recording sink keeps the limit");
-    }
-
-    #[test]
-    fn a_revert_restoring_bounds_sets_back_only_what_lies_above_the_configured_ones() {
-        let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 12, 0, 0).unwrap();
-        let floor = ScheduledAction::floor(format!("{OWNED_PREFIX}floor-1"), t0 + Duration::hours(2), 6);
-        let state = |min: u32, max: u32, actions: Vec<ScheduledAction>| GroupState {
-            group: "g".into(),
-            bounds: CapacityBounds::new(min, max).unwrap(),
-            desired: min,
-            scheduled_actions: actions,
-            policies: vec![],
-            alarms: vec![],
-            suspended: vec![],
-        };
-        let configured = CapacityBounds::new(2, 20).unwrap();
-        // A floor that ran (MinSize 6) and a peak's MaxSize (26): both back, the floor deleted.
-        let changes = revert_restoring(&state(6, 26, vec![floor.clone()]), configured, t0);
-        assert_eq!(changes.len(), 2);
-        assert!(matches!(&changes[0], Change::DeleteScheduledAction { old } if old.name == floor.name));
-        let Change::PutScheduledAction { new, old: None } = &changes[1] else { panic!("{changes:?}") };
-        assert_eq!(
-            (new.name.as_str(), new.start_time, new.min_size, new.max_size),
-            (RESTORE_BOUNDS, t0, Some(2), Some(20))
-        );
-        // Below the configured ones they are the owners': nothing to set; MaxSize alone.
-        assert_eq!(revert_restoring(&state(1, 20, vec![]), configured, t0), vec![]);
-        let changes = revert_restoring(&state(2, 30, vec![]), configured, t0);
-        assert!(
-            matches!(&changes[..], [Change::PutScheduledAction { new, .. }] if new.min_size.is_none() && new.max_size == Some(20))
-        );
-        // An earlier revert's action not yet run is replaced, not deleted and put again.
-        let pending = ScheduledAction { max_size: Some(20), ..ScheduledAction::floor(RESTORE_BOUNDS, t0, 2) };
-        let changes = revert_restoring(&state(6, 20, vec![pending.clone()]), configured, t0 + Duration::minutes(5));
-        assert!(
-            matches!(&changes[..], [Change::PutScheduledAction { old: Some(o), .. }] if *o == pending),
-            "{changes:?}"
-        );
     }
 
     #[test]
