@@ -620,7 +620,7 @@ fn backtest_with_now_sees_only_the_history_before_it() {
         .arg(&periodic));
     assert!(
         code == 0
-            && err.contains("auto, fitted at the last origin: history holds")
+            && err.contains("auto, fitted at the latest origin scored: history holds")
             && err.contains("less than two weeks"),
         "{err}"
     );

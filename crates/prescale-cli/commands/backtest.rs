@@ -135,7 +135,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                     say!("  {m}: {} origins in {:.1} s", sc.runs.len(), started.elapsed().as_secs_f64());
                     // As `forecast show` says them of the same fit: at the most recent origin.
                     for w in &sc.warnings {
-                        warn!("{name}: {m}, fitted at the last origin: {w}");
+                        warn!("{name}: {m}, fitted at the latest origin scored: {w}");
                     }
                     rows.push(sc);
                 }
@@ -210,7 +210,12 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         ("train_secs", settings.train.num_seconds().to_string()),
         ("origins", settings.origins.to_string()),
         ("now", g.now.clone().unwrap_or_else(|| "none (the end of each series)".into())),
-        ("mase", "MAE / mase_scale, the origin's mean |y(t) - y(t - 1 day)|, averaged over origins".into()),
+        (
+            "mase",
+            "MAE / mase_scale, the origin's mean |y(t) - y(t - 1 day)| (of lag 1 where that is 0), averaged over \
+             origins"
+                .into(),
+        ),
     ];
     prescale_store::write_backtests(&path, &runs, &settings.levels, &meta)?;
     output::backtest(&mut crate::output::stdout(), &results, args.format)?;

@@ -72,8 +72,9 @@ pub struct OriginRun {
     pub forecast: prescale_core::Forecast,
     /// The actuals of the same steps (NaN where missing).
     pub actual: Vec<f64>,
-    /// The MASE's scale at this origin: the mean |y(t) − y(t − 1 day)| of its training window
-    /// (NaN where that window never changed).
+    /// The MASE's scale at this origin: the mean |y(t) − y(t − 1 day)| of its training window,
+    /// of lag 1 where that is 0 ([`crate::backtest::mase_scale`]); 0 where the window never
+    /// changed (no MASE there).
     pub scale: f64,
 }
 
@@ -146,7 +147,7 @@ pub fn evaluate_forecaster(
         // A training window that never changed has no scale: its origin gets no MASE (nor a
         // scaled pinball loss) rather than one of 10¹² (shown as "-" when no origin has one).
         let scale = mase_scale(train.values(), cal);
-        // The origins run from the most recent back.
+        // The origins run from the most recent back: the first scored is the latest.
         warnings.get_or_insert_with(|| model.warnings());
         fitted.push(model.model_id());
         acc.add(&f, actual.values(), scale, &s.levels);

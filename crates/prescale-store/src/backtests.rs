@@ -29,14 +29,15 @@ pub struct BacktestRun<'a> {
     pub forecast: &'a Forecast,
     /// Actuals of the same steps.
     pub actual: &'a [f64],
-    /// The MASE's scale at this origin (mean |y(t) − y(t − 1 day)| of its training window).
+    /// The MASE's scale at this origin (mean |y(t) − y(t − 1 day)| of its training window, of lag
+    /// 1 where that is 0; 0 where the window never changed).
     pub scale: f64,
 }
 
 /// Writes the runs to one Parquet file (atomically): columns `series`, `model`, `fitted`,
 /// `origin`, `ts`, `actual` (null where missing), `point`, `lo_<L>`, `hi_<L>` per level, and
-/// `mase_scale` (the origin's; null where its window never changed), with `settings` (the run's
-/// horizon, training window, …) as `prescale.*` metadata.
+/// `mase_scale` (the origin's; null where its window never changed, so no MASE), with `settings`
+/// (the run's horizon, training window, …) as `prescale.*` metadata.
 ///
 /// # Errors
 /// I/O, Arrow or Parquet errors.
@@ -81,7 +82,7 @@ pub fn write_backtests(
             ts.push(f.ts(i).timestamp_millis());
             actual.push(r.actual.get(i).copied().filter(|v| v.is_finite()));
             point.push(f.point[i]);
-            scale.push(Some(r.scale).filter(|v| v.is_finite()));
+            scale.push(Some(r.scale).filter(|v| v.is_finite() && *v > 0.0));
             for ((ql, qu), (lo, hi)) in quantiles.iter().zip(bounds.iter_mut()) {
                 lo.push(ql[i]);
                 hi.push(qu[i]);
