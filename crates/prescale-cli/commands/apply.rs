@@ -683,7 +683,16 @@ pub(crate) fn carry_out(
     // (The first such group, and whether its failure passes by itself.)
     let mut unreachable: Option<(String, bool)> = None;
     let mut results = Vec::new();
+    // A fleet's groups take seconds each (a read, then the writes): a line on a terminal says
+    // where the run is, wiped before a warning and at the end.
+    let verb = match (run.kind, execute) {
+        ("revert", true) => "reverting",
+        (_, true) => "applying",
+        _ => "reading",
+    };
+    let mut progress = super::Progress::new(verb, groups.len());
     for group in groups {
+        progress.step(group);
         let mut r = GroupApply {
             group: group.clone(),
             sink: name.clone(),
@@ -733,10 +742,12 @@ pub(crate) fn carry_out(
                     if stale.len() == 1 { "it not" } else { "them not" },
                     if stale.len() == 1 { "it" } else { "them" }
                 );
+                progress.clear();
                 warn!("{group}: {note}");
                 r.notes.push(note);
             }
             if let Some(note) = scale_in_off {
+                progress.clear();
                 warn!("{group}: {note}");
                 r.notes.insert(0, note);
             }
@@ -745,6 +756,7 @@ pub(crate) fn carry_out(
             if let Some(note) = &r.unworkable {
                 // Said on every run while it holds (also a run with nothing to change), and on
                 // stderr: it needs someone to act.
+                progress.clear();
                 warn!("{group}: {note}");
                 r.notes.insert(0, note.clone());
             }
@@ -804,6 +816,7 @@ pub(crate) fn carry_out(
         }
         results.push(r);
     }
+    progress.clear();
     std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
     if execute {
         // What was changed is kept even when the log failed part-way.

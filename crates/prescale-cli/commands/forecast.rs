@@ -270,12 +270,14 @@ pub(crate) struct Progress {
     done: usize,
     started: std::time::Instant,
     tty: bool,
+    /// A line is on the terminal, to be wiped.
+    shown: bool,
 }
 
 impl Progress {
     pub(crate) fn new(what: &'static str, total: usize) -> Self {
         let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        Self { what, total, done: 0, started: std::time::Instant::now(), tty }
+        Self { what, total, done: 0, started: std::time::Instant::now(), tty, shown: false }
     }
 
     pub(crate) fn step(&mut self, item: &dyn std::fmt::Display) {
@@ -290,6 +292,7 @@ impl Progress {
         if self.tty {
             // Cursor back to the start, so that [`Progress::clear`] can wipe it before a warning.
             let _ = write!(std::io::stderr(), "\x1b[2K{line}\r");
+            self.shown = true;
         } else {
             info!("{line}");
         }
@@ -297,9 +300,17 @@ impl Progress {
 
     /// Wipes the line (on a terminal), before a warning or at the end.
     pub(crate) fn clear(&mut self) {
-        if self.tty && self.done > 0 {
+        if self.shown {
             let _ = write!(std::io::stderr(), "\x1b[2K");
+            self.shown = false;
         }
+    }
+}
+
+/// An error that ends the loop early leaves no line behind for its message to run into.
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 
