@@ -229,6 +229,7 @@ pub fn forecast(
     levels: &[Level],
     format: Format,
     issued: Option<chrono::DateTime<chrono::Utc>>,
+    shaped_by: &[String],
 ) -> Result<()> {
     // Bounds for a requested level that was not forecast come from the quantile read-out.
     let bounds: Vec<(Level, Vec<f64>, Vec<f64>)> = levels
@@ -278,6 +279,8 @@ pub fn forecast(
                 "issued": issued.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
                 "step_secs": f.step_secs,
                 "weekend_ratio": f.weekend_ratio,
+                // The events that shaped these rows (`forecast show --events`), as the plan shapes them.
+                "shaped_by_events": shaped_by,
                 "backtest": f.scores,
                 "rows": rows
             });
@@ -305,12 +308,13 @@ pub fn forecast(
             right(&mut t, 1);
             writeln!(
                 out,
-                "model {} · {} step{} of {} s · times in UTC{}",
+                "model {} · {} step{} of {} s · times in UTC{}{}",
                 f.model,
                 f.len(),
                 if f.len() == 1 { "" } else { "s" },
                 f.step_secs,
-                issued.map(|t| format!(" · fitted {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default()
+                issued.map(|t| format!(" · fitted {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default(),
+                if shaped_by.is_empty() { String::new() } else { format!(" · shaped by {}", shaped_by.join(", ")) }
             )?;
             if let Some(r) = f.weekend_ratio {
                 writeln!(

@@ -105,6 +105,15 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
         let (model, shaped) = (mean_at(&[], at), mean_at(&["--events"], at));
         assert!((shaped - factor * model).abs() < 1e-6 * model, "{at}: {shaped} against {model} × {factor}");
     }
+    // The JSON says which events shaped its rows (none without --events).
+    let json = |extra: &[&str]| -> serde_json::Value {
+        let text =
+            ok(&mut demo(&out, &[&["forecast", "show", "--group", "web-prod", "--format", "json"], extra].concat()));
+        serde_json::from_str(&text).unwrap()
+    };
+    let by = json(&["--events"])["shaped_by_events"].clone();
+    assert!(by.as_array().is_some_and(|a| a.len() == 1 && a[0].as_str().unwrap().contains("Black Friday")), "{by}");
+    assert_eq!(json(&[])["shaped_by_events"], serde_json::json!([]));
 
     let list = ok(&mut demo(&out, &["event", "list", "--group", "web-prod"]));
     for want in ["Black Friday", "planned", "old sale", "past: ignored", "Cyber Monday", "beyond the horizon"] {

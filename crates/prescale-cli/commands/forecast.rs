@@ -700,7 +700,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         warn!("{}: {w}", path.display());
     }
     beyond_backtests(&forecast, forecast.start);
-    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None)
+    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None, &[])
 }
 
 /// Beyond the engine's backtest horizon (48 h from the forecast's first step, `origin`) its
@@ -771,7 +771,8 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         }
     };
     // The stored forecast is the model's; the plan shapes it by the group's events first, and
-    // --events shows it so.
+    // --events shows it so (and the JSON and table name them).
+    let mut shaped_by: Vec<String> = Vec::new();
     if id == Config::load_id(g) {
         let end = forecast.ts(forecast.len());
         let shaping: Vec<Event> = EventStore::new(&ctx.store_dir)
@@ -789,11 +790,15 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
             let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
             let (shaped, reports) = prescale_plan::shape(&forecast, &shaping, history.as_ref(), ctx.now);
             forecast = shaped;
-            let applied = reports.iter().filter(|r| matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }));
+            shaped_by = reports
+                .iter()
+                .filter(|r| matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }))
+                .map(|r| r.event.label())
+                .collect();
             say!(
                 "note: shaped by the group's events as the plan shapes it ({} of the {} within this forecast's hours: \
                  {labels}); without --events, the model's forecast",
-                applied.count(),
+                shaped_by.len(),
                 reports.len()
             );
             for r in reports.iter().filter(|r| !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. })) {
@@ -839,7 +844,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     };
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
     beyond_backtests(&forecast, backtested_from);
-    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, Some(issued))
+    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, Some(issued), &shaped_by)
 }
 
 /// A stored forecast holds the intervals it was fitted with: a level beyond the widest of them has
