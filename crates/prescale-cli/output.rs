@@ -571,7 +571,7 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
         if let Some(rep) = &r.report
             && !rep.failed.is_empty()
         {
-            let unknown = rep.failed.iter().filter(|f| f.unanswered).count();
+            let unknown = rep.unanswered();
             if unknown > 0 {
                 writeln!(
                     out,
@@ -724,7 +724,7 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
             Some(r) if r.error.is_some() => "failed (see stderr)".to_string(),
             Some(r) => {
                 let failed = r.report.as_ref().map_or(0, |rep| rep.failed.len());
-                let unanswered = r.report.as_ref().map_or(0, |rep| rep.failed.iter().filter(|f| f.unanswered).count());
+                let unanswered = r.report.as_ref().map_or(0, prescale_core::ApplyReport::unanswered);
                 let n = r.changes.len() - failed.min(r.changes.len());
                 let verb = if execute { "applied" } else { "to apply (dry run)" };
                 let mut text = if n == 0 {
@@ -803,9 +803,14 @@ pub fn backtest(
         // An interval that is a line (a model without a spread, a series flat at the origin)
         // covers nothing: its coverage and pinball are not the model's calibration.
         for r in rows {
-            for iv in r.runs.first().map(|run| run.forecast.intervals.clone()).unwrap_or_default() {
+            let levels: Vec<Level> = r
+                .runs
+                .first()
+                .map(|run| run.forecast.intervals.iter().map(|iv| iv.level).collect())
+                .unwrap_or_default();
+            for level in levels {
                 let (flat, all) = r.runs.iter().fold((0usize, 0usize), |(f, a), run| {
-                    let Some(i) = run.forecast.interval(iv.level) else { return (f, a) };
+                    let Some(i) = run.forecast.interval(level) else { return (f, a) };
                     let n = i.lower.len();
                     (f + i.lower.iter().zip(&i.upper).filter(|(l, u)| l == u).count(), a + n)
                 });
@@ -815,7 +820,7 @@ pub fn backtest(
                         "note: {}: its {} % interval has no width at {:.0} % of the steps (the bounds equal the point): \
                          its coverage there is not a calibration",
                         r.model,
-                        level_label(iv.level.value()),
+                        level_label(level.value()),
                         100.0 * flat as f64 / all as f64
                     )?;
                 }

@@ -60,7 +60,7 @@ impl Why {
     /// Records `change` as failed for this reason, or as unanswered.
     fn record(&self, report: &mut ApplyReport, change: Change) {
         if self.unanswered {
-            report.unanswered(change, self.text.clone());
+            report.no_answer(change, self.text.clone());
         } else {
             report.fail(change, self.text.clone(), self.transient);
         }
@@ -148,12 +148,13 @@ impl AutoScalingSink {
         e: &SdkError<E, HttpResponse>,
     ) -> Why {
         // A call sent and not answered in time may have been made: said so, not "failed".
+        let kind = crate::no_answer_kind(e);
         let why = Why {
             text: format!("{op}: {}", describe(e, self.limits)),
             transient: transient(e),
-            unanswered: crate::no_answer_kind(e) == Some(crate::NoAnswer::Timeout),
+            unanswered: kind == Some(crate::NoAnswer::Timeout),
         };
-        if no_answer(e, self.limits).is_some() {
+        if kind.is_some() {
             self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
         }
         why

@@ -165,8 +165,7 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
     // Hours old: its actions already due are not written (their time has passed); the floor in
     // force now goes in at once. Said, so that a missing 09:00 action is not a mystery.
     if age >= Duration::hours(1) {
-        // As `due_now` judges it: due within the minute.
-        let soon = ctx.now + Duration::minutes(1);
+        let soon = prescale_plan::due_before(ctx.now);
         let passed: usize =
             plan.groups.iter().map(|g| g.scheduled_actions.iter().filter(|a| a.start_time < soon).count()).sum();
         say!(
@@ -384,10 +383,8 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
     // the first action (a minute after --now) is already past.
     if execute && let Some(off) = super::clock_skew(ctx) {
         warn!(
-            "--now (or PRESCALE_NOW) is {} {} the clock, written as asked (--allow-clock-skew): the actions are timed \
-             from it, and Auto Scaling refuses start times in the past and runs the others at their real time",
-            prescale_forecast::duration_text(off.num_seconds().abs() as f64),
-            if off < Duration::zero() { "behind" } else { "ahead of" }
+            "--now (or PRESCALE_NOW) is {off} the clock, written as asked (--allow-clock-skew): the actions are timed \
+             from it, and Auto Scaling refuses start times in the past and runs the others at their real time"
         );
     }
     let changes = |name: &str, state: &GroupState| {
@@ -1058,10 +1055,7 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
             || r.report.as_ref().is_some_and(|rep| rep.failed.iter().any(|f| !f.transient))
     });
     let reverting = results.iter().all(|r| r.run == "revert");
-    let unanswered: usize = results
-        .iter()
-        .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.iter().filter(|f| f.unanswered).count()))
-        .sum();
+    let unanswered: usize = results.iter().map(|r| r.report.as_ref().map_or(0, ApplyReport::unanswered)).sum();
     let unknown = if unanswered > 0 {
         format!(" ({unanswered} of them sent without an answer in time: they may have been made)")
     } else {

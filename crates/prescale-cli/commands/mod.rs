@@ -135,22 +135,27 @@ pub(crate) fn context_to_change(g: &Global, execute: bool, allow_skew: bool) -> 
         && let Some(off) = clock_skew(&ctx)
     {
         bail!(
-            "--now (or PRESCALE_NOW) is {} {} the clock: --execute would write a schedule timed for then to the \
+            "--now (or PRESCALE_NOW) is {off} the clock: --execute would write a schedule timed for then to the \
              groups; nothing was run\nhint: drop --now (unset PRESCALE_NOW) for a run that writes to the groups; \
-             --allow-clock-skew writes it all the same (a test server, a replay against stand-in groups)",
-            prescale_forecast::duration_text(off.num_seconds().abs() as f64),
-            if off < chrono::Duration::zero() { "behind" } else { "ahead of" }
+             --allow-clock-skew writes it all the same (a test server, a replay against stand-in groups)"
         );
     }
     Ok(ctx)
 }
 
-/// How far `--now` lies off the clock, where that matters: a minute or more, with groups on Auto
-/// Scaling (whose scheduled actions run at real times).
-pub(crate) fn clock_skew(ctx: &Ctx) -> Option<chrono::Duration> {
+/// How far `--now` lies off the clock (`3.0 h behind`, `1.0 days ahead of`), where that matters: a
+/// minute or more, with groups on Auto Scaling (whose scheduled actions run at real times).
+pub(crate) fn clock_skew(ctx: &Ctx) -> Option<String> {
     let off = ctx.now - chrono::Utc::now();
-    (!ctx.clock && ctx.config.apply.sink == crate::config::SinkKind::Autoscaling && off.num_seconds().abs() >= 60)
-        .then_some(off)
+    (!ctx.clock && ctx.config.apply.sink == crate::config::SinkKind::Autoscaling && off.num_seconds().abs() >= 60).then(
+        || {
+            format!(
+                "{} {}",
+                prescale_forecast::duration_text(off.num_seconds().abs() as f64),
+                if off < chrono::Duration::zero() { "behind" } else { "ahead of" }
+            )
+        },
+    )
 }
 
 /// The demo runs for want of a configuration: no --config (nor PRESCALE_CONFIG) and no
@@ -339,7 +344,7 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
             if changed == 1 { "" } else { "s" },
             ctx.out.join("audit.jsonl").display()
         );
-    } else if results.iter().flat_map(|r| r.report.iter().flat_map(|p| &p.failed)).any(|f| f.unanswered) {
+    } else if results.iter().any(|r| r.report.as_ref().is_some_and(|p| p.unanswered() > 0)) {
         say!("no change confirmed: calls without an answer in time may have been made (the next dry run shows which)");
     } else {
         say!("no change made");

@@ -1025,9 +1025,11 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         .iter()
         .map(|p| {
             let without = stored.iter().find(|s| s.group == p.plan.group).unwrap_or(&p.baseline);
-            (p, without)
+            // Each plan's floors integrated once: over the horizon, and held past it.
+            let hours = |g: &GroupPlan| prescale_plan::floor_hours(g).map_or((0.0, 0.0), |h| (h.planned, h.held_past));
+            (p, without, hours(&p.plan), hours(without))
         })
-        .map(|(p, without)| WhatIf {
+        .map(|(p, without, with_h, without_h)| WhatIf {
             group: p.plan.group.clone(),
             events: p
                 .reports
@@ -1047,12 +1049,11 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
                 .count(),
             peak_without: prescale_plan::peak_floor(without),
             peak_with: prescale_plan::peak_floor(&p.plan),
-            hours_without: prescale_plan::instance_hours(without),
-            hours_with: prescale_plan::instance_hours(&p.plan),
+            hours_without: without_h.0,
+            hours_with: with_h.0,
             price: ctx.config.price(&p.plan.group),
             // Beyond what the plan compared with holds there (the stored events' own, in a trial).
-            held_past: prescale_plan::floor_hours(&p.plan).map_or(0.0, |h| h.held_past)
-                - prescale_plan::floor_hours(without).map_or(0.0, |h| h.held_past),
+            held_past: with_h.1 - without_h.1,
             // The events' decisions, and the plan's own where MaxSize cut the floors (the group
             // cannot follow the forecast there, events or not).
             decisions: p.decisions.iter().chain(p.plan.decisions.iter().filter(|d| d.what.contains("MaxSize"))).fold(

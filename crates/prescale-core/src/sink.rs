@@ -189,8 +189,13 @@ impl ApplyReport {
         self.failed.push(Failed { change, error: error.into(), transient, unanswered: false });
     }
 
+    /// How many of the failed changes were sent and not answered ([`Failed::unanswered`]).
+    pub fn unanswered(&self) -> usize {
+        self.failed.iter().filter(|f| f.unanswered).count()
+    }
+
     /// Records `change` as sent and not answered ([`Failed::unanswered`]): its outcome is unknown.
-    pub fn unanswered(&mut self, change: Change, error: impl Into<String>) {
+    pub fn no_answer(&mut self, change: Change, error: impl Into<String>) {
         self.failed.push(Failed { change, error: error.into(), transient: true, unanswered: true });
     }
 }

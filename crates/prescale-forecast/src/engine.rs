@@ -243,7 +243,7 @@ fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
 /// 13.99 days must not read "14.0 days, less than two weeks"), under a day in hours, under an hour
 /// in minutes ("0.0 days" of 45 minutes reads as none).
 pub fn duration_text(secs: f64) -> String {
-    let days = (secs / 8_640.0 + 1e-9).floor() / 10.0;
+    let days = days_tenths(secs);
     if days >= 1.0 {
         format!("{days:.1} days")
     } else if secs >= 3600.0 {
@@ -251,6 +251,11 @@ pub fn duration_text(secs: f64) -> String {
     } else {
         format!("{:.0} min", secs / 60.0)
     }
+}
+
+/// `secs` in days, to the tenth below.
+fn days_tenths(secs: f64) -> f64 {
+    (secs / 8_640.0 + 1e-9).floor() / 10.0
 }
 
 fn steps(hours: f64, step_secs: i64) -> usize {
@@ -289,9 +294,8 @@ impl Forecaster for Engine {
         };
         let min_origin = (min_days * m as f64).round() as usize;
         // Days the history covers (not `n / m`: a step that does not divide a day has `m` = 1).
-        // In tenths, rounded down: 13.99 days must not read "14.0 days, less than two weeks".
-        let days_held = (n as f64 * step as f64 / 8_640.0 + 1e-9).floor() / 10.0;
         let secs = n as f64 * step as f64;
+        let days_held = days_tenths(secs);
         let held = duration_text(secs);
         if history.steps_per_day() == 0 {
             warnings.push(format!(

@@ -102,6 +102,12 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
     first
 }
 
+/// Actions starting before this are due at `now` ([`due_now`]): a minute on, in whole seconds (as
+/// Auto Scaling keeps start times, and as the files show them).
+pub fn due_before(now: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now) + Duration::minutes(1)
+}
+
 /// The plan's scheduled actions as they can be written at `now`. Auto Scaling refuses a start time
 /// in the past, and runs each action at its time and then deletes it: so the actions of a plan
 /// whose times have passed (applied some minutes or hours after it was made) are not written
@@ -109,8 +115,7 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
 /// is while the group still has it pending, dropped when the group's bounds already are what it
 /// sets (it ran), and otherwise written to start a minute from now.
 pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> GroupPlan {
-    // A minute on, in whole seconds (as Auto Scaling keeps start times, and as the files show them).
-    let soon = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now) + Duration::minutes(1);
+    let soon = due_before(now);
     let (past, future): (Vec<&ScheduledAction>, Vec<&ScheduledAction>) =
         plan.scheduled_actions.iter().partition(|a| a.start_time < soon);
     let mut actions = Vec::with_capacity(future.len() + 1);

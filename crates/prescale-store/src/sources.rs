@@ -304,22 +304,6 @@ fn utf16(head: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Up to `n` first bytes of `r` (fewer at its end); a pipe is read as it comes, not sought.
-fn head(r: &mut impl std::io::Read, n: usize) -> std::io::Result<Vec<u8>> {
-    let mut buf = vec![0u8; n];
-    let mut got = 0;
-    while got < n {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    buf.truncate(got);
-    Ok(buf)
-}
-
 /// [`read_csv_samples_in`] of the first `limit` bytes of the file.
 fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<RawSample>, SourceError> {
     let mut stamper = Stamper::new(zone);
@@ -328,8 +312,10 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
     let parse_err = |line: u64, message: String| SourceError::Parse { path: format!("{shown}:{line}"), message };
     // The first bytes, read and put back in front (a pipe cannot be sought).
     let mut file = std::io::Read::take(file, limit);
-    let first = head(&mut file, 64).map_err(|source| SourceError::Io { path: shown.clone(), source })?;
-    if first.starts_with(b"PAR1") {
+    let mut first = Vec::with_capacity(64);
+    std::io::Read::read_to_end(&mut std::io::Read::take(std::io::Read::by_ref(&mut file), 64), &mut first)
+        .map_err(|source| SourceError::Io { path: shown.clone(), source })?;
+    if FileContent::of(&first) == FileContent::Parquet {
         return Err(parse_err(
             1,
             "the file is Parquet, not CSV\nhint: name it with the .parquet extension (or give the metric's file as \
@@ -535,8 +521,7 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Opti
     if let Some(plain) = decoded(col)? {
         return stamps(plain.as_ref(), stamper, wall);
     }
-    if col.data_type().is_integer() {
-        let read = integer_stamps(col)?;
+    if let Some(read) = integer_stamps(col) {
         if let Some(t) = read.iter().flatten().find(|t| !plausible_epoch(**t)) {
             return Err(format!(
                 "its timestamp column holds integers ({}) that read as epoch times before 1990 (the first: {}): an \
@@ -593,9 +578,9 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Opti
 }
 
 /// An integer timestamp column's epoch numbers, read as a CSV's are: seconds, milliseconds, micro-
-/// or nanoseconds by size.
-fn integer_stamps(col: &dyn Array) -> Result<Vec<Option<DateTime<Utc>>>, String> {
-    Ok(match col.data_type() {
+/// or nanoseconds by size; `None` for a column of another type.
+fn integer_stamps(col: &dyn Array) -> Option<Vec<Option<DateTime<Utc>>>> {
+    Some(match col.data_type() {
         DataType::Int64 => epochs::<Int64Type>(col, Some),
         DataType::Int32 => epochs::<Int32Type>(col, |x| Some(x.into())),
         DataType::Int16 => epochs::<Int16Type>(col, |x| Some(x.into())),
@@ -604,7 +589,7 @@ fn integer_stamps(col: &dyn Array) -> Result<Vec<Option<DateTime<Utc>>>, String>
         DataType::UInt32 => epochs::<UInt32Type>(col, |x| Some(x.into())),
         DataType::UInt16 => epochs::<UInt16Type>(col, |x| Some(x.into())),
         DataType::UInt8 => epochs::<UInt8Type>(col, |x| Some(x.into())),
-        other => return Err(format!("timestamp column has type {other}")),
+        _ => return None,
     })
 }
 
@@ -674,17 +659,26 @@ pub enum FileContent {
     Text,
 }
 
+impl FileContent {
+    /// What a file holds by its first bytes `head`.
+    fn of(head: &[u8]) -> Self {
+        match head {
+            [b'P', b'A', b'R', b'1', ..] => FileContent::Parquet,
+            [0x1f, 0x8b, ..] => FileContent::Gzip,
+            _ => FileContent::Text,
+        }
+    }
+}
+
 /// What `path` holds by its first bytes ([`FileContent`]); a pipe is not read ahead.
 pub fn file_content(path: &Path) -> FileContent {
     if !path.metadata().is_ok_and(|m| m.is_file()) {
         return FileContent::Text;
     }
     let mut magic = [0u8; 4];
-    let read = File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut magic));
-    match (read, magic) {
-        (Ok(4), m) if &m == b"PAR1" => FileContent::Parquet,
-        (Ok(n), m) if n >= 2 && m[..2] == [0x1f, 0x8b] => FileContent::Gzip,
-        _ => FileContent::Text,
+    match File::open(path).and_then(|mut f| std::io::Read::read(&mut f, &mut magic)) {
+        Ok(n) => FileContent::of(&magic[..n]),
+        Err(_) => FileContent::Text,
     }
 }
 
