@@ -13,6 +13,7 @@ mod commands;
 mod config;
 mod demo;
 mod output;
+mod stop;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,6 +93,8 @@ enum Command {
     /// the floors in place stay. The other groups are planned (and applied), and the run then
     /// exits 1 so that the job's monitoring sees it; so does a group that cannot take its plan
     /// (a MaxSize below its floors, Auto Scaling processes suspended on it), said on every run.
+    /// A SIGTERM during the writes (a timeout) lets the call in flight finish, attempts nothing
+    /// after it and exits 143; before them it stops the run at once (store writes are atomic).
     Nightly(NightlyArgs),
     /// Replay a load trace minute by minute under reactive, step, static, scheduled, AWS-style,
     /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare
@@ -423,6 +426,9 @@ struct EventAddArgs {
 /// Every executed change is appended to OUT/audit.jsonl: when, the run (apply or revert), the
 /// plan id, the group, and the object before and after the change.
 ///
+/// A SIGTERM or Ctrl-C during the writes lets the call in flight finish, attempts nothing after
+/// it and exits 143 (130); a second one stops at once.
+///
 /// A plan that breaks a [guardrails] limit of the configuration (max_step_up, max_fleet_size, or a
 /// floor above a group's max_size and max_breach_buffer) is refused, naming the group, the action
 /// and the limit, unless --allow-guardrail-breach.
@@ -685,13 +691,21 @@ fn main() -> ExitCode {
         // would panic.
         .log_internal_errors(false)
         .init();
-    match commands::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            say!("error: {}", commands::explain(&e));
-            ExitCode::from(1)
-        }
+    let result = commands::run(cli);
+    if let Err(e) = &result {
+        say!("error: {}", commands::explain(e));
     }
+    // Stopped by a signal during the writes: the table above says what was done; the exit code
+    // is the signal's, as if killed by it, so that a supervisor sees the run did not finish.
+    if let Some(code) = stop::exit_code() {
+        say!(
+            "prescale: stopped by {} after the call in flight; what was not attempted is listed above, and the next \
+             --execute run makes it",
+            stop::asked().unwrap_or("a signal")
+        );
+        return ExitCode::from(code);
+    }
+    if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn parse_transform(s: &str) -> Result<prescale_forecast::transform::Transform, String> {

@@ -989,25 +989,63 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
 /// the API actions `stall` (named in the request's form body): those it holds open, unanswered,
 /// until the client gives up. A service that answers reads and stalls on writes.
 fn stalling_proxy(upstream: &str, stall: &'static [&'static str]) -> String {
+    proxy(upstream, stall, std::sync::Arc::new(|| false))
+}
+
+/// A loopback proxy to the test server at `upstream` that holds the first request of the API
+/// action `hold` (a write in flight), says so on the first channel, and forwards it once told to
+/// on the second; every other request passes.
+fn holding_proxy(
+    upstream: &str,
+    hold: &'static str,
+) -> (String, std::sync::mpsc::Receiver<()>, std::sync::mpsc::Sender<()>) {
+    let (held, is_held) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held, released) = (std::sync::Mutex::new(held), std::sync::Mutex::new(released));
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let wait = move || {
+        if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            held.lock().unwrap().send(()).unwrap();
+            released.lock().unwrap().recv().unwrap();
+        }
+        true
+    };
+    let stall: &'static [&'static str] = Box::leak(Box::new([hold]));
+    (proxy(upstream, stall, std::sync::Arc::new(wait)), is_held, release)
+}
+
+/// A loopback proxy to `upstream` whose requests of the API actions `stall` (named in the form
+/// body) wait for `forward`: it returns whether to send them on, or to hold them unanswered until
+/// the client gives up.
+fn proxy(
+    upstream: &str,
+    stall: &'static [&'static str],
+    forward: std::sync::Arc<dyn Fn() -> bool + Send + Sync>,
+) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let upstream = upstream.trim_start_matches("http://").trim_end_matches('/').to_string();
     std::thread::spawn(move || {
         for conn in listener.incoming().flatten() {
-            let upstream = upstream.clone();
+            let (upstream, forward) = (upstream.clone(), forward.clone());
             std::thread::spawn(move || {
-                let _ = relay(conn, &upstream, stall);
+                let _ = relay(conn, &upstream, stall, &*forward);
             });
         }
     });
     format!("http://{addr}")
 }
 
-/// Serves one client connection of [`stalling_proxy`]: each request goes to the upstream over a
+/// Serves one client connection of [`proxy`]: each request goes to the upstream over a
 /// connection of its own (`Connection: close`), and the answer back. It reads bodies by their
 /// `Content-Length`, which is how the SDK sends these calls; a chunked body or an `Expect:
 /// 100-continue` would need more, and fails the test rather than hang it.
-fn relay(client: std::net::TcpStream, upstream: &str, stall: &[&str]) -> std::io::Result<()> {
+fn relay(
+    client: std::net::TcpStream,
+    upstream: &str,
+    stall: &[&str],
+    forward: &(dyn Fn() -> bool + Send + Sync),
+) -> std::io::Result<()> {
     use std::io::{BufRead, Read, Write};
     let mut reader = std::io::BufReader::new(client.try_clone()?);
     let mut client = client;
@@ -1035,7 +1073,7 @@ fn relay(client: std::net::TcpStream, upstream: &str, stall: &[&str]) -> std::io
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
         let text = String::from_utf8_lossy(&body);
-        if stall.iter().any(|a| text.contains(&format!("Action={a}&"))) {
+        if stall.iter().any(|a| text.contains(&format!("Action={a}&"))) && !forward() {
             // Hold the connection without a byte of answer until the client closes it.
             let mut rest = Vec::new();
             let _ = reader.read_to_end(&mut rest);
@@ -1053,6 +1091,132 @@ fn relay(client: std::net::TcpStream, upstream: &str, stall: &[&str]) -> std::io
     }
 }
 
+/// A configuration of two groups on the same load from a CSV (`csv_config`'s), in `region`, with
+/// one attempt of `timeout_secs` per call.
+fn two_groups(
+    dir: &Path,
+    region: &str,
+    [first, second]: [&str; 2],
+    now: DateTime<Utc>,
+    timeout_secs: u32,
+) -> std::path::PathBuf {
+    let cfg = csv_config(dir, region, first, &daily_steps(now), "");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace(
+        &format!("region = \"{region}\""),
+        &format!("region = \"{region}\"\nmax_attempts = 1\ntimeout_secs = {timeout_secs}"),
+    );
+    let load = dir.join("load.csv");
+    let text = format!(
+        "{text}\n[[groups]]\nname = \"{second}\"\nmin_size = 1\nmax_size = 20\nload_metric = \"requests\"\n\
+         capacity_per_instance = 500.0\n\
+         reactive = {{ metric = \"ASGAverageCPUUtilization\", target_value = 55.0, warmup_secs = 300 }}\n\
+         [[groups.metrics]]\nname = \"requests\"\nfile = \"{}\"\n",
+        load.display()
+    );
+    std::fs::write(&cfg, text).unwrap();
+    cfg
+}
+
+/// SIGTERM while a write is in flight (a cron or systemd timeout): the call finishes and its
+/// outcome is logged, nothing after it is attempted (the group's policies and alarms, the next
+/// group), the run says what it left and exits 143 as a killed run would, and the next run
+/// makes the rest.
+#[test]
+fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_after_it() {
+    use std::io::{BufRead, Read};
+    let Some(aws) = aws_in("eu-central-1") else { return };
+    let (first, second) = ("itest-term-a", "itest-term-b");
+    aws.create_group(first, 1, 20);
+    aws.create_group(second, 1, 20);
+    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    let tmp = tempfile::tempdir().unwrap();
+    // Calls wait long enough for the test to hold one while it signals.
+    let cfg = two_groups(tmp.path(), aws.region, [first, second], now, 60);
+    let out = tmp.path().join("out");
+    let nightly = |endpoint: &str| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
+        c.env("AWS_ENDPOINT_URL", endpoint).args(["nightly", "--execute", "--allow-clock-skew"]);
+        c
+    };
+    let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
+    let (proxy, held, release) = holding_proxy(&endpoint, "BatchPutScheduledUpdateGroupAction");
+    let mut child =
+        nightly(&proxy).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
+    let (line, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = line.send(l);
+        }
+    });
+    held.recv_timeout(std::time::Duration::from_secs(300)).expect("the first group's floors reach the service");
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    // The call in flight goes on only once the run has said it stops after it.
+    let mut err = String::new();
+    while !err.contains("finishing the call in flight") {
+        let l = lines.recv_timeout(std::time::Duration::from_secs(60)).unwrap_or_else(|_| panic!("{err}"));
+        err.push_str(&l);
+        err.push('\n');
+    }
+    release.send(()).unwrap();
+    let code = child.wait().unwrap().code();
+    err.extend(lines.iter().map(|l| l + "\n"));
+    let text = reading.join().unwrap();
+    assert_eq!(code, Some(143), "{text}\n{err}");
+    assert!(err.contains("prescale: stopped by SIGTERM after the call in flight"), "{err}");
+    assert!(text.contains("not attempted: the run was stopped (SIGTERM) before it was sent"), "{text}");
+    assert!(text.contains("not attempted: the run was stopped (SIGTERM) before this group"), "{text}");
+    // The held call went through: the first group has its floors, the second nothing.
+    let floors = aws.actions(first).len();
+    assert!(floors > 0 && aws.actions(second).is_empty() && aws.policies(first).is_empty(), "{text}");
+    // Every change the run started has its outcome: the floors applied, the rest not attempted;
+    // the second group was not started.
+    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |object: &str, o: &str| {
+        audit.iter().filter(|e| e["group"] == first && e["object"] == object && e["outcome"] == o).count()
+    };
+    assert_eq!(count("scheduled_action", "applied"), floors, "{audit:?}");
+    assert_eq!(count("scheduled_action", "attempting"), floors, "{audit:?}");
+    let policies = count("policy", "attempting");
+    assert!(policies > 0 && count("policy", "failed") == policies, "{audit:?}");
+    assert!(
+        audit
+            .iter()
+            .filter(|e| e["outcome"] == "failed")
+            .all(|e| e["transient"] == true && e["error"].as_str().unwrap().contains("stopped (SIGTERM)")),
+        "{audit:?}"
+    );
+    assert!(!audit.iter().any(|e| e["group"] == second), "{audit:?}");
+
+    // The next run finds nothing left open and makes the rest.
+    let before = audit.len();
+    let (code, text, err) = run(&mut nightly(&endpoint));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(!err.contains("interrupted"), "{err}");
+    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
+        .unwrap()
+        .lines()
+        .skip(before)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!audit.iter().any(|e| e["group"] == first && e["object"] == "scheduled_action"), "made: {audit:?}");
+    assert!(audit.iter().any(|e| e["group"] == first && e["object"] == "policy" && e["outcome"] == "applied"));
+    assert!(audit.iter().any(|e| e["group"] == second && e["outcome"] == "applied"));
+    assert_eq!(aws.policies(second).len(), 3);
+}
+
 /// A service that answers reads but never answers a write: the run stops writing at the first
 /// unanswered call (the group's other changes and the next group's are not attempted, rather than
 /// each waiting the whole retry budget), exits 1 in bounded time with every change audited, and
@@ -1065,20 +1229,8 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     aws.create_group(second, 1, 20);
     let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = csv_config(tmp.path(), aws.region, first, &daily_steps(now), "");
-    // One attempt of two seconds per call, and a second group on the same load.
-    let text = std::fs::read_to_string(&cfg)
-        .unwrap()
-        .replace("region = \"ca-central-1\"", "region = \"ca-central-1\"\nmax_attempts = 1\ntimeout_secs = 2");
-    let load = tmp.path().join("load.csv");
-    let text = format!(
-        "{text}\n[[groups]]\nname = \"{second}\"\nmin_size = 1\nmax_size = 20\nload_metric = \"requests\"\n\
-         capacity_per_instance = 500.0\n\
-         reactive = {{ metric = \"ASGAverageCPUUtilization\", target_value = 55.0, warmup_secs = 300 }}\n\
-         [[groups.metrics]]\nname = \"requests\"\nfile = \"{}\"\n",
-        load.display()
-    );
-    std::fs::write(&cfg, text).unwrap();
+    // One attempt of two seconds per call.
+    let cfg = two_groups(tmp.path(), aws.region, [first, second], now, 2);
     let out = tmp.path().join("out");
     let nightly = |endpoint: &str| {
         let mut c = prescale();

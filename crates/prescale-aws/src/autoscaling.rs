@@ -27,6 +27,9 @@ pub struct AutoScalingSink {
     /// The first call the service did not answer (timed out or unreachable): later changes are
     /// not attempted, since each would wait as long.
     stalled: std::cell::RefCell<Option<Why>>,
+    /// Whether the run was asked to stop, and by what (`SIGTERM`): later changes are not
+    /// attempted ([`AutoScalingSink::stop_when`]).
+    stop: Option<fn() -> Option<&'static str>>,
 }
 
 /// Whether an alarm action is the ARN of one of prescale's scaling policies of `group`
@@ -122,7 +125,15 @@ impl AutoScalingSink {
             region,
             limits,
             stalled: std::cell::RefCell::new(None),
+            stop: None,
         })
+    }
+
+    /// Checks `asked` before each call: once it names what asked the run to stop (a signal),
+    /// the call in flight has finished and the changes after it are reported not attempted.
+    #[must_use]
+    pub fn stop_when(self, asked: fn() -> Option<&'static str>) -> Self {
+        Self { stop: Some(asked), ..self }
     }
 
     /// The error of call `operation` on `group` that stops work on the group: [`SinkError::Unreachable`]
@@ -160,9 +171,22 @@ impl AutoScalingSink {
         why
     }
 
-    /// Why a change is not attempted, once the service stopped answering: as the first call
-    /// that got no answer, transient or not.
+    /// Why a change is not attempted, once the run was asked to stop.
+    fn stopped(&self) -> Option<Why> {
+        self.stop.and_then(|asked| asked()).map(|signal| Why {
+            text: format!("not attempted: the run was stopped ({signal}) before it was sent"),
+            transient: true,
+            unanswered: false,
+        })
+    }
+
+    /// Why a change is not attempted: the run was asked to stop, or the service stopped
+    /// answering (as the first call that got no answer, transient or not).
     fn not_attempted(&self) -> Option<Why> {
+        self.stopped().or_else(|| self.stalled_since())
+    }
+
+    fn stalled_since(&self) -> Option<Why> {
         self.stalled.borrow().as_ref().map(|first| Why {
             text: format!("not attempted: every call fails alike since {}", first.text),
             transient: first.transient,
@@ -612,7 +636,7 @@ impl ActionSink for AutoScalingSink {
             let run: Vec<&Change> = changes[i..j].iter().collect();
             match &changes[i] {
                 Change::PutScheduledAction { .. } => self.put_actions(group, &run, &mut report),
-                Change::DeleteScheduledAction { .. } => match held_back(&report) {
+                Change::DeleteScheduledAction { .. } => match self.stopped().or_else(|| held_back(&report)) {
                     Some(why) => fail_all(&mut report, &run, &why),
                     None => self.delete_actions(group, &run, &mut report),
                 },

@@ -12,7 +12,7 @@ impl Sink {
     pub(crate) fn open(ctx: &Ctx) -> Result<Self> {
         let c = &ctx.config;
         Ok(match c.apply.sink {
-            SinkKind::Autoscaling => Sink::Aws(AutoScalingSink::new(&aws_options(c))?),
+            SinkKind::Autoscaling => Sink::Aws(AutoScalingSink::new(&aws_options(c))?.stop_when(crate::stop::asked)),
             SinkKind::Local => {
                 let path = ctx.out.join(&c.apply.local_state);
                 let groups: Vec<GroupState> = if path.exists() {
@@ -675,6 +675,8 @@ pub(crate) fn carry_out(
         if execute { Some(prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), APPLY_WAIT)?) } else { None };
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
+    // From here a SIGTERM or Ctrl-C lets the call in flight finish and its outcome be logged.
+    let _writing = execute.then(crate::stop::writing);
     let mut log_error: Option<anyhow::Error> = None;
     // Once the service did not answer, the other groups are not tried: each would wait as long.
     // (The first such group, and whether its failure passes by itself.)
@@ -701,6 +703,14 @@ pub(crate) fn carry_out(
             notes: vec![],
             unworkable: None,
         };
+        if let Some(signal) = crate::stop::asked() {
+            r.error = Some(format!(
+                "not attempted: the run was stopped ({signal}) before this group; the next run makes its changes"
+            ));
+            r.error_transient = true;
+            results.push(r);
+            continue;
+        }
         if let Some((first, transient)) = &unreachable {
             r.error = Some(format!(
                 "not attempted: the calls for group {first} failed as every call would (see there); {}",

@@ -1,0 +1,123 @@
+//! Stopping a run that is writing to the groups. A nightly job is stopped by SIGTERM (a cron or
+//! systemd timeout, a host going down) and a person at a terminal by Ctrl-C (SIGINT); killed in
+//! the middle of a call, a run leaves changes whose outcome nobody heard (the next run marks them
+//! `interrupted` and converges). While changes are written, the first such signal lets the call
+//! in flight finish and its outcome reach the audit log, attempts nothing after it, prints what
+//! was and was not done, and exits `128 + signal` (143, 130). A second signal stops at once.
+//! Outside the writing, a signal stops the run at once, as it would without this.
+//!
+//! The handler is installed by the first [`writing`], so runs that never write keep the default.
+
+use std::sync::Once;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+
+/// The signal that asked the run to stop (0: none).
+static ASKED: AtomicI32 = AtomicI32::new(0);
+/// Whether changes are being written now.
+static WRITING: AtomicBool = AtomicBool::new(false);
+static INSTALL: Once = Once::new();
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
+
+/// While it lives, a SIGTERM or SIGINT stops the run after the call in flight.
+#[must_use = "the writing ends when the guard is dropped"]
+pub struct Writing(());
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        WRITING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Marks the start of a run's writes (installing the handler on first use).
+pub fn writing() -> Writing {
+    INSTALL.call_once(install);
+    WRITING.store(true, Ordering::SeqCst);
+    Writing(())
+}
+
+/// The signal that asked the run to stop, by name (`SIGTERM`, `SIGINT`), if one did.
+pub fn asked() -> Option<&'static str> {
+    match ASKED.load(Ordering::SeqCst) {
+        0 => None,
+        s => Some(name(s)),
+    }
+}
+
+/// The exit code of a run stopped by a signal: `128 + signal`, as a shell reports one killed by it.
+pub fn exit_code() -> Option<u8> {
+    u8::try_from(128 + ASKED.load(Ordering::SeqCst)).ok().filter(|_| asked().is_some())
+}
+
+fn name(signal: i32) -> &'static str {
+    if signal == SIGINT { "SIGINT" } else { "SIGTERM" }
+}
+
+/// A thread of its own waits for the signals, on a small runtime (the writes' runtime runs only
+/// inside their calls). Returns once the handlers are in place, so that the first write is
+/// covered; if they cannot be installed, the run goes on with the default (said once).
+fn install() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (ready, installed) = std::sync::mpsc::channel::<Result<(), String>>();
+    let spawned = std::thread::Builder::new().name("prescale-signals".into()).spawn(move || {
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = ready.send(Err(e.to_string()));
+                return;
+            }
+        };
+        rt.block_on(async move {
+            let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+                (Ok(t), Ok(i)) => (t, i),
+                (Err(e), _) | (_, Err(e)) => {
+                    let _ = ready.send(Err(e.to_string()));
+                    return;
+                }
+            };
+            let _ = ready.send(Ok(()));
+            tokio::spawn(async move {
+                while int.recv().await.is_some() {
+                    on_signal(SIGINT);
+                }
+            });
+            while term.recv().await.is_some() {
+                on_signal(SIGTERM);
+            }
+        });
+    });
+    let outcome = match spawned {
+        Ok(_) => installed.recv().unwrap_or_else(|_| Err("the signal thread ended".into())),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = outcome {
+        tracing::warn!(
+            "cannot watch for SIGTERM / SIGINT ({e}): a signal during the writes stops the run at once, and the next \
+             --execute run marks the changes it left open as interrupted"
+        );
+    }
+}
+
+fn on_signal(signal: i32) {
+    let sig = name(signal);
+    // A progress line may stand on the terminal: wiped, so that the message reads whole.
+    let wipe = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { "\x1b[2K" } else { "" };
+    let at_once = |why: &str| -> ! {
+        eprintln!("{wipe}prescale: {sig}: {why}");
+        std::process::exit(128 + signal);
+    };
+    if !WRITING.load(Ordering::SeqCst) {
+        at_once("stopped (nothing was being written to the groups)");
+    }
+    if ASKED.swap(signal, Ordering::SeqCst) != 0 {
+        at_once(
+            "again: stopped at once, in the middle of a call; the next --execute run marks the changes left open in \
+             the audit log as interrupted and reads what took effect from the groups",
+        );
+    }
+    eprintln!(
+        "{wipe}prescale: {sig}: finishing the call in flight, then stopping: nothing after it is attempted (send it \
+         again to stop at once)"
+    );
+}
