@@ -446,8 +446,9 @@ struct ApplyArgs {
     execute: bool,
     /// Instead of applying a plan, remove every scheduled action, scaling policy and alarm
     /// prescale owns (names starting with `prescale-`; an alarm also triggers one of prescale's
-    /// policies or bears its step-alarm name) from the groups; nothing else is touched. Dry run
-    /// unless --execute
+    /// policies or bears its step-alarm name) from the groups, and put back a MinSize / MaxSize
+    /// that prescale's last action that ran left raised (per OUT/audit.jsonl; never a MaxSize below
+    /// the group's instances); nothing else is touched. Dry run unless --execute
     #[arg(long, conflicts_with_all = ["plan", "allow_guardrail_breach"])]
     revert: bool,
     /// Apply a plan even though it breaks a [guardrails] limit (each breach is logged and

@@ -454,6 +454,12 @@ pub fn change_line(c: &Change) -> String {
         Change::PutAlarm { new, old: None } => format!("+ alarm {}", alarm_line(new)),
         Change::PutAlarm { new, old: Some(o) } => changed("alarm", alarm_line(new), alarm_line(o)),
         Change::DeleteAlarm { old } => format!("- alarm {}", alarm_line(old)),
+        Change::SetBounds { new, old } => {
+            let bound = |what: &str, new: u32, old: u32| {
+                if new == old { format!("{what} {new}") } else { format!("{what} {new} (was {old})") }
+            };
+            format!("~ bounds {}, {}", bound("MinSize", new.min(), old.min()), bound("MaxSize", new.max(), old.max()))
+        }
     }
 }
 

@@ -778,11 +778,12 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
     let out = tmp.path().join("out");
-    let run_ = |args: &[&str]| {
+    let run_at = |now: &str, args: &[&str]| {
         let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]).args(args);
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]).args(args);
         run(&mut c)
     };
+    let run_ = |args: &[&str]| run_at("2027-05-03T12:00:00Z", args);
     // A group whose own MinSize is above the configured min_size, which prescale never managed:
     // the dry run says the plan lowers it.
     aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).min_size(3).send()).unwrap();
@@ -820,31 +821,66 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     // Two lines per change: `attempting` before the call, then its outcome.
     let applied_lines = std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count();
     assert_eq!(applied_lines, 2 * owned);
-    // A raised MaxSize and MinSize (as a peak's action and a floor that ran would leave them) are
-    // reported, not changed.
+    // A raised MinSize that no floor of prescale's set (none has run yet) and a MaxSize raised by
+    // hand are reported, not changed.
     aws.rt
         .block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).max_size(26).min_size(6).send())
         .unwrap();
-
-    // Dry run: lists every object of ours and only those, changes nothing.
     let (code, text, err) = run_(&["apply", "--revert", "--group", group]);
     assert_eq!(code, 0, "{text}\n{err}");
+    assert!(text.contains("MinSize is 6, above the configured min_size 1, and left so: no action of prescale's"));
+    assert!(text.contains("--min-size 1") && !text.contains("~ bounds"), "{text}");
+    // Then prescale's first floor runs: Auto Scaling sets MinSize to it and removes the one-time
+    // action.
+    let mut mine: Vec<ScheduledUpdateGroupAction> = aws
+        .actions(group)
+        .into_iter()
+        .filter(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-"))
+        .collect();
+    mine.sort_by_key(start_time);
+    let (ran, floor) = (&mine[0], mine[0].min_size().unwrap());
+    assert!(floor > 1, "{text}");
+    aws.rt
+        .block_on(
+            aws.asg
+                .delete_scheduled_action()
+                .auto_scaling_group_name(group)
+                .scheduled_action_name(ran.scheduled_action_name().unwrap())
+                .send(),
+        )
+        .unwrap();
+    aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).min_size(floor).send()).unwrap();
+    let after = (start_time(ran) + Duration::minutes(1)).to_rfc3339();
+    let (planned, owned) = (planned - 1, owned - 1);
+
+    // Dry run: lists every object of ours and only those, and the MinSize the floor left, to be
+    // put back; changes nothing. MaxSize, raised by hand, stays.
+    let (code, text, err) = run_at(&after, &["apply", "--revert", "--group", group]);
+    assert_eq!(code, 0, "{text}\n{err}");
     assert_eq!(text.matches("  - action prescale-floor-").count(), planned, "{text}");
+    assert!(text.contains(&format!("  ~ bounds MinSize 1 (was {floor}), MaxSize 26\n")), "{text}");
     assert!(text.contains("  - policy prescale-target-tracking"), "{text}");
     assert!(text.contains("  - policy prescale-step-out") && text.contains("  - alarm prescale-itest-revert-step-in"));
     assert!(!text.contains("team-"), "{text}");
     assert!(
-        text.contains("MaxSize is 26, above the configured max_size 20") && text.contains("--max-size 20"),
+        text.contains("MaxSize is 26, above the configured max_size 20, and left so") && text.contains("--max-size 20"),
         "{text}"
     );
-    assert!(text.contains("MinSize is 6, above the configured min_size 1") && text.contains("--min-size 1"), "{text}");
+    assert!(!text.contains("MinSize is"), "{text}");
     assert!(err.contains("dry run: nothing was changed"), "{err}");
     assert_eq!(ours(&aws), planned);
 
-    // Execute: only the others' objects are left, and every removal is in the audit log.
-    let (code, text, err) = run_(&["apply", "--revert", "--execute"]);
+    // Execute: only the others' objects are left, MinSize is back at the configured 1 and
+    // MaxSize as it was, and every change is in the audit log.
+    let (code, text, err) = run_at(&after, &["apply", "--revert", "--execute"]);
     assert_eq!(code, 0, "{text}\n{err}");
-    assert!(err.contains(&format!("{owned} objects removed in 1 group; each is in")), "{err}");
+    assert!(
+        err.contains(&format!("{owned} objects removed, bounds put back on 1 group in 1 group; each is in")),
+        "{err}"
+    );
+    let g = aws.rt.block_on(aws.asg.describe_auto_scaling_groups().auto_scaling_group_names(group).send()).unwrap();
+    let g = &g.auto_scaling_groups()[0];
+    assert_eq!((g.min_size(), g.max_size()), (Some(1), Some(26)));
     let left: Vec<String> =
         aws.actions(group).iter().map(|a| a.scheduled_action_name().unwrap_or_default().to_string()).collect();
     assert_eq!(left.len(), 2);
@@ -856,9 +892,18 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> =
         audit.lines().skip(applied_lines).map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.iter().filter(|e| e["outcome"] == "attempting").count(), owned);
-    let reverts: Vec<&serde_json::Value> = lines.iter().filter(|e| e["outcome"] != "attempting").collect();
+    assert_eq!(lines.iter().filter(|e| e["outcome"] == "attempting").count(), owned + 1);
+    let (bounds, reverts): (Vec<&serde_json::Value>, Vec<&serde_json::Value>) =
+        lines.iter().filter(|e| e["outcome"] != "attempting").partition(|e| e["object"] == "bounds");
     assert_eq!(reverts.len(), owned);
+    assert_eq!(bounds.len(), 1, "{bounds:?}");
+    let b = bounds[0];
+    assert!(b["op"] == "replace" && b["outcome"] == "applied" && b["run"] == "revert", "{b}");
+    assert_eq!(
+        (b["before"]["min"].as_u64(), b["after"]["min"].as_u64()),
+        (Some(u64::from(floor.unsigned_abs())), Some(1))
+    );
+    assert_eq!((b["before"]["max"].as_u64(), b["after"]["max"].as_u64()), (Some(26), Some(26)));
     assert_eq!(reverts.iter().filter(|e| e["object"] == "alarm").count(), 2);
     for e in &reverts {
         assert_eq!(e["run"], "revert");
@@ -868,11 +913,14 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         assert!(e["before"]["name"].as_str().unwrap().starts_with("prescale-"), "{e}");
         assert_eq!(e["group"], group);
     }
-    // Again: nothing of ours is left to remove.
-    let (code, text, _) = run_(&["apply", "--revert", "--execute"]);
+    // Again: nothing of ours is left to remove, nor to put back.
+    let (code, text, _) = run_at(&after, &["apply", "--revert", "--execute"]);
     assert_eq!(code, 0);
     assert!(text.contains("no changes: the group holds nothing of prescale's"), "{text}");
-    assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), applied_lines + 2 * owned);
+    assert_eq!(
+        std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(),
+        applied_lines + 2 * (owned + 1)
+    );
 }
 
 /// A run that fails part-way (the group is not there yet when apply reaches it) says so, exits 1

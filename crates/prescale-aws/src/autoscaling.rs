@@ -195,6 +195,19 @@ impl AutoScalingSink {
         })
     }
 
+    /// `UpdateAutoScalingGroup` with the bounds that change, and only those: a bound left out
+    /// stays as the group's owners have it.
+    fn set_bounds(&self, group: &str, old: CapacityBounds, new: CapacityBounds) -> Result<(), Why> {
+        let mut req = self.client.update_auto_scaling_group().auto_scaling_group_name(group);
+        if new.min() != old.min() {
+            req = req.min_size(aws_int(new.min()));
+        }
+        if new.max() != old.max() {
+            req = req.max_size(aws_int(new.max()));
+        }
+        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("UpdateAutoScalingGroup", &e))
+    }
+
     fn read_actions(&self, group: &str) -> Result<Vec<ScheduledAction>, SinkError> {
         let all = self
             .rt
@@ -643,7 +656,8 @@ impl ActionSink for AutoScalingSink {
                 Change::PutPolicy { .. }
                 | Change::DeletePolicy { .. }
                 | Change::PutAlarm { .. }
-                | Change::DeleteAlarm { .. } => {
+                | Change::DeleteAlarm { .. }
+                | Change::SetBounds { .. } => {
                     for c in run {
                         if let Some(why) = self.not_attempted() {
                             why.record(&mut report, c.clone());
@@ -687,6 +701,7 @@ impl ActionSink for AutoScalingSink {
                                 )
                                 .map(|_| ())
                                 .map_err(|e| self.fail("DeletePolicy", &e)),
+                            Change::SetBounds { old, new } => self.set_bounds(group, *old, *new),
                             _ => Ok(()),
                         };
                         match r {

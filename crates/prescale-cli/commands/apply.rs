@@ -392,11 +392,13 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
         // clock as the group is read: a nightly run's ingest and fit take minutes, and Auto
         // Scaling refuses a start time in the past.
         let now = ctx.write_now();
-        plan.groups
+        let changes = plan
+            .groups
             .iter()
             .find(|g| g.group == name)
             .map(|gp| diff(state, &prescale_plan::due_now(gp, state, now)))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        (changes, vec![])
     };
     carry_out(ctx, Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides }, &groups, changes, execute)
 }
@@ -417,13 +419,89 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupAp
             );
         }
     }
-    carry_out(
-        ctx,
-        Run { kind: "revert", plan_id: None, overrides: &[] },
-        &targets,
-        |_, s| prescale_plan::revert(s),
-        execute,
-    )
+    // What prescale's actions that have run set on each group, from the audit log: a bound they
+    // left raised goes back to the configured one, and only such a bound.
+    let log = ctx.out.join("audit.jsonl");
+    let set = last_set(&log, &targets, ctx.write_now())?;
+    let changes = |name: &str, state: &GroupState| {
+        let mut changes = prescale_plan::revert(state);
+        let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
+        let Some(Ok(configured)) = configured.map(|(min, max)| CapacityBounds::new(min, max)) else {
+            return (changes, vec![]);
+        };
+        let (bounds, mut notes) = match &set {
+            Some(set) => prescale_plan::restore_bounds(state, configured, set.get(name).copied().unwrap_or_default()),
+            None => (None, vec![]),
+        };
+        changes.extend(bounds);
+        if set.is_none() && (state.bounds.min() > configured.min() || state.bounds.max() > configured.max()) {
+            notes.push(format!(
+                "bounds {}–{}, above the configured {}–{}, left as they are: there is no audit log at {} to tell \
+                 whether prescale's actions set them (run revert with the --out of the runs that applied). By hand: \
+                 `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {} --min-size {} --max-size {}`",
+                state.bounds.min(),
+                state.bounds.max(),
+                configured.min(),
+                configured.max(),
+                log.display(),
+                prescale_plan::shell_word(name),
+                configured.min(),
+                configured.max().max(state.desired)
+            ));
+        }
+        (changes, notes)
+    };
+    carry_out(ctx, Run { kind: "revert", plan_id: None, overrides: &[] }, &targets, changes, execute)
+}
+
+/// Replays the audit log at `path` for `groups`: prescale's scheduled actions put (applied, or
+/// sent and not answered) and not deleted since, and of those that have run by `now`, what the
+/// last set ([`prescale_plan::LastSet`]). `None` when there is no log.
+fn last_set(
+    path: &Path,
+    groups: &[String],
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<std::collections::HashMap<String, prescale_plan::LastSet>>> {
+    use std::io::BufRead;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("cannot read audit log {}", path.display())),
+    };
+    type Action = (chrono::DateTime<chrono::Utc>, Option<u32>, Option<u32>);
+    let mut actions: std::collections::HashMap<(String, String), Action> = std::collections::HashMap::new();
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.with_context(|| format!("cannot read audit log {}", path.display()))?;
+        // A line a crash cut short says nothing for sure: skipped.
+        let Ok(e) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
+        let (Some(group), Some(name)) = (e["group"].as_str(), e["name"].as_str()) else { continue };
+        if e["object"] != "scheduled_action" || !groups.iter().any(|g| g == group) {
+            continue;
+        }
+        let key = (group.to_string(), name.to_string());
+        match (e["op"].as_str(), e["outcome"].as_str()) {
+            (Some("create" | "replace"), Some("applied" | "unknown")) => {
+                let after = &e["after"];
+                let size = |k: &str| after[k].as_u64().and_then(|v| u32::try_from(v).ok());
+                if let Some(start) = after["start_time"].as_str().and_then(|t| t.parse().ok()) {
+                    actions.insert(key, (start, size("min_size"), size("max_size")));
+                }
+            }
+            (Some("delete"), Some("applied")) => {
+                actions.remove(&key);
+            }
+            _ => {}
+        }
+    }
+    let mut ran: Vec<(&(String, String), &Action)> = actions.iter().filter(|(_, a)| a.0 <= now).collect();
+    ran.sort_by_key(|((_, name), a)| (a.0, name.clone()));
+    let mut out: std::collections::HashMap<String, prescale_plan::LastSet> = std::collections::HashMap::new();
+    for ((group, _), (_, min, max)) in ran {
+        let set = out.entry(group.clone()).or_default();
+        set.min = min.or(set.min);
+        set.max = max.or(set.max);
+    }
+    Ok(Some(out))
 }
 
 /// The scheduled actions `changes` put.
@@ -499,12 +577,7 @@ fn suspended_processes(group: &str, state: &GroupState, on_purpose: &[String]) -
         ("Launch", "no instance is added", true),
         ("Terminate", "no instance is removed", false),
     ];
-    // The group's name as a shell word: Auto Scaling allows spaces and quotes in it.
-    let word = if group.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
-        group.to_string()
-    } else {
-        format!("'{}'", group.replace('\'', "'\\''"))
-    };
+    let word = prescale_plan::shell_word(group);
     let listed = |p: &str| on_purpose.iter().any(|o| o == p);
     let say = |blocking: bool| {
         let hit: Vec<(&str, &str)> = EFFECTS
@@ -621,31 +694,6 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
             ));
         }
     }
-    if kind == "revert"
-        && owned
-        && let Some(g) = g
-    {
-        if state.bounds.min() > g.min_size {
-            notes.push(format!(
-                "MinSize is {}, above the configured min_size {}: if a prescale floor set it, revert removes the \
-                 action that would have lowered it. Revert changes no group setting; lower it with `aws autoscaling \
-                 update-auto-scaling-group --auto-scaling-group-name {group} --min-size {}`",
-                state.bounds.min(),
-                g.min_size,
-                g.min_size
-            ));
-        }
-        if state.bounds.max() > g.max_size {
-            notes.push(format!(
-                "MaxSize is {}, above the configured max_size {}: if a prescale action raised it for a peak, revert \
-                 removes the action that would have put it back. Revert changes no group setting; restore it with \
-                 `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {group} --max-size {}`",
-                state.bounds.max(),
-                g.max_size,
-                g.max_size
-            ));
-        }
-    }
     notes
 }
 
@@ -665,7 +713,7 @@ pub(crate) fn carry_out(
     ctx: &Ctx,
     run: Run<'_>,
     groups: &[String],
-    changes_for: impl Fn(&str, &GroupState) -> Vec<Change>,
+    changes_for: impl Fn(&str, &GroupState) -> (Vec<Change>, Vec<String>),
     execute: bool,
 ) -> Result<Vec<GroupApply>> {
     let mut sink = Sink::open(ctx)?;
@@ -732,8 +780,10 @@ pub(crate) fn carry_out(
                 continue;
             }
         };
-        r.changes = changes_for(group, &state);
+        let notes;
+        (r.changes, notes) = changes_for(group, &state);
         r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
+        r.notes.extend(notes);
         if run.kind == "apply" {
             let on_purpose =
                 ctx.config.groups.iter().find(|g| g.name == *group).map_or(&[][..], |g| &g.suspended_on_purpose);

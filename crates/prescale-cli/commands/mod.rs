@@ -277,7 +277,8 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Event(cmd) => event_cmd(&context(&cli.global)?, cmd),
         Command::Apply(args) if args.revert => {
-            // Removing is not timed: --now changes nothing there.
+            // Removing is not timed: --now says only which of prescale's actions have run
+            // (whose raised bounds a revert puts back), and the clock does when it is later.
             let ctx = context_to_change(&cli.global, args.execute, true)?;
             let results = revert(&ctx, &args.groups, args.execute)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
@@ -331,16 +332,29 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
     let done = |r: &GroupApply| r.report.as_ref().map_or(0, |p| r.changes.len().saturating_sub(p.failed.len()));
     let made: usize = results.iter().map(done).sum();
     let changed = results.iter().filter(|r| done(r) > 0).count();
+    // A revert may also put back bounds prescale's actions left raised: said apart.
+    let bounds = results
+        .iter()
+        .filter_map(|r| r.report.as_ref())
+        .flat_map(|p| &p.applied)
+        .filter(|c| matches!(c, Change::SetBounds { .. }))
+        .count();
     if made > 0 {
+        let what = match (verb, made - bounds) {
+            (_, 0) => None,
+            ("removed", 1) => Some("1 object removed".to_string()),
+            ("removed", n) => Some(format!("{n} objects removed")),
+            (_, 1) => Some(format!("1 change {verb}")),
+            (_, n) => Some(format!("{n} changes {verb}")),
+        };
+        let bounds = match bounds {
+            0 => None,
+            1 => Some("bounds put back on 1 group".to_string()),
+            n => Some(format!("bounds put back on {n} groups")),
+        };
         say!(
-            "{made} {} {verb} in {changed} group{}; each is in {}",
-            if verb == "removed" {
-                if made == 1 { "object" } else { "objects" }
-            } else if made == 1 {
-                "change"
-            } else {
-                "changes"
-            },
+            "{} in {changed} group{}; each is in {}",
+            [what, bounds].into_iter().flatten().collect::<Vec<_>>().join(", "),
             if changed == 1 { "" } else { "s" },
             ctx.out.join("audit.jsonl").display()
         );

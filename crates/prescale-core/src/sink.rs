@@ -85,6 +85,14 @@ pub enum Change {
         /// The alarm.
         old: MetricAlarm,
     },
+    /// Set the group's `MinSize` / `MaxSize` (a revert puts back bounds that prescale's own
+    /// scheduled actions left raised). Never lowers `MaxSize` below the desired capacity.
+    SetBounds {
+        /// The bounds as they are.
+        old: CapacityBounds,
+        /// The bounds to set.
+        new: CapacityBounds,
+    },
 }
 
 /// The object a [`Change`] is about, as it was or as it will be.
@@ -97,15 +105,18 @@ pub enum ChangedObject<'a> {
     Policy(&'a ReactivePolicy),
     /// A CloudWatch alarm.
     Alarm(&'a MetricAlarm),
+    /// The group's `MinSize` / `MaxSize`.
+    Bounds(&'a CapacityBounds),
 }
 
 impl Change {
-    /// `"scheduled_action"`, `"policy"` or `"alarm"`.
+    /// `"scheduled_action"`, `"policy"`, `"alarm"` or `"bounds"`.
     pub fn object_kind(&self) -> &'static str {
         match self {
             Change::PutScheduledAction { .. } | Change::DeleteScheduledAction { .. } => "scheduled_action",
             Change::PutPolicy { .. } | Change::DeletePolicy { .. } => "policy",
             Change::PutAlarm { .. } | Change::DeleteAlarm { .. } => "alarm",
+            Change::SetBounds { .. } => "bounds",
         }
     }
 
@@ -117,7 +128,8 @@ impl Change {
             | Change::PutAlarm { old: None, .. } => "create",
             Change::PutScheduledAction { old: Some(_), .. }
             | Change::PutPolicy { old: Some(_), .. }
-            | Change::PutAlarm { old: Some(_), .. } => "replace",
+            | Change::PutAlarm { old: Some(_), .. }
+            | Change::SetBounds { .. } => "replace",
             Change::DeleteScheduledAction { .. } | Change::DeletePolicy { .. } | Change::DeleteAlarm { .. } => "delete",
         }
     }
@@ -131,6 +143,7 @@ impl Change {
             Change::DeletePolicy { old } => Some(ChangedObject::Policy(old)),
             Change::PutAlarm { old, .. } => old.as_ref().map(ChangedObject::Alarm),
             Change::DeleteAlarm { old } => Some(ChangedObject::Alarm(old)),
+            Change::SetBounds { old, .. } => Some(ChangedObject::Bounds(old)),
         }
     }
 
@@ -140,6 +153,7 @@ impl Change {
             Change::PutScheduledAction { new, .. } => Some(ChangedObject::ScheduledAction(new)),
             Change::PutPolicy { new, .. } => Some(ChangedObject::Policy(new)),
             Change::PutAlarm { new, .. } => Some(ChangedObject::Alarm(new)),
+            Change::SetBounds { new, .. } => Some(ChangedObject::Bounds(new)),
             Change::DeleteScheduledAction { .. } | Change::DeletePolicy { .. } | Change::DeleteAlarm { .. } => None,
         }
     }
@@ -153,6 +167,7 @@ impl Change {
             Change::DeletePolicy { old } => &old.name,
             Change::PutAlarm { new, .. } => &new.name,
             Change::DeleteAlarm { old } => &old.name,
+            Change::SetBounds { .. } => "MinSize/MaxSize",
         }
     }
 }

@@ -1,5 +1,7 @@
 use chrono::{DateTime, Duration, Utc};
-use prescale_core::{Change, GroupPlan, GroupState, MetricAlarm, OWNED_PREFIX, ReactivePolicy, ScheduledAction};
+use prescale_core::{
+    CapacityBounds, Change, GroupPlan, GroupState, MetricAlarm, OWNED_PREFIX, ReactivePolicy, ScheduledAction,
+};
 
 use crate::MAX_ACTIONS_PER_GROUP;
 
@@ -170,6 +172,85 @@ pub fn revert(state: &GroupState) -> Vec<Change> {
         .collect()
 }
 
+/// A group's name as a shell word, for the commands prescale prints: Auto Scaling allows spaces
+/// and quotes in it.
+pub fn shell_word(name: &str) -> String {
+    if name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:/".contains(c)) {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', "'\\''"))
+    }
+}
+
+/// What prescale's own scheduled actions that have run set on a group, as its audit log records
+/// them: the `MinSize` of the last one, and the `MaxSize` of the last one that carried one
+/// (`None`: no such action on record).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LastSet {
+    /// `MinSize` the last action that ran set.
+    pub min: Option<u32>,
+    /// `MaxSize` the last action that ran with one set.
+    pub max: Option<u32>,
+}
+
+/// The bounds a revert puts back, with a note for each raised bound it leaves. A bound above the
+/// configured one goes back to it only where it is what prescale's last action set (`last`):
+/// anything else set it since (an operator, another tool) and it stays. `MaxSize` never goes
+/// below the desired capacity, which would terminate instances in service; `MinSize` only goes
+/// down, which removes none by itself. The notes give the command that does by hand what is left.
+pub fn restore_bounds(state: &GroupState, configured: CapacityBounds, last: LastSet) -> (Option<Change>, Vec<String>) {
+    let (now, mut notes) = (state.bounds, Vec::new());
+    let word = shell_word(&state.group);
+    let command = |flag: &str, v: u32| {
+        format!("aws autoscaling update-auto-scaling-group --auto-scaling-group-name {word} --{flag} {v}")
+    };
+    let by_whom = |set: Option<u32>| match set {
+        Some(v) => format!("prescale's last action that ran set {v}, so something else set it since"),
+        None => "no action of prescale's that ran is on record as setting it".to_string(),
+    };
+    let mut min = now.min();
+    if now.min() > configured.min() {
+        if last.min == Some(now.min()) {
+            min = configured.min();
+        } else {
+            notes.push(format!(
+                "MinSize is {}, above the configured min_size {}, and left so: {}. If it should go, `{}`",
+                now.min(),
+                configured.min(),
+                by_whom(last.min),
+                command("min-size", configured.min())
+            ));
+        }
+    }
+    let mut max = now.max();
+    if now.max() > configured.max() {
+        if last.max != Some(now.max()) {
+            notes.push(format!(
+                "MaxSize is {}, above the configured max_size {}, and left so: {}. If it should go, `{}`",
+                now.max(),
+                configured.max(),
+                by_whom(last.max),
+                command("max-size", configured.max())
+            ));
+        } else if configured.max() < state.desired.max(min) {
+            notes.push(format!(
+                "MaxSize is {}, raised by prescale for a peak, and left so: the configured max_size {} is below the \
+                 group's desired capacity {}, and lowering it would terminate instances in service. Once the group \
+                 has scaled in, `{}`",
+                now.max(),
+                configured.max(),
+                state.desired,
+                command("max-size", configured.max())
+            ));
+        } else {
+            max = configured.max();
+        }
+    }
+    let change =
+        CapacityBounds::new(min, max).ok().filter(|b| *b != now).map(|new| Change::SetBounds { old: now, new });
+    (change, notes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,6 +413,51 @@ mod tests {
         let mut puts_first = changes.clone();
         puts_first.sort_by_key(|c| matches!(c, Change::DeleteScheduledAction { .. }));
         assert!(!sink.apply("g", &puts_first).unwrap().failed.is_empty(), "the recording sink keeps the limit");
+    }
+
+    #[test]
+    fn a_revert_puts_back_only_the_bounds_prescale_left_raised_and_never_maxsize_below_desired() {
+        let configured = CapacityBounds::new(1, 20).unwrap();
+        let group = |min: u32, max: u32, desired: u32| GroupState {
+            group: "web tier".into(),
+            bounds: CapacityBounds::new(min, max).unwrap(),
+            desired,
+            scheduled_actions: vec![],
+            policies: vec![],
+            alarms: vec![],
+            suspended: vec![],
+        };
+        let set = |min: Option<u32>, max: Option<u32>| LastSet { min, max };
+        // As configured: nothing to do or say.
+        assert_eq!(restore_bounds(&group(1, 20, 4), configured, set(Some(12), None)), (None, vec![]));
+        // MinSize where prescale's last floor left it goes back; MaxSize (nobody raised it) stays.
+        let (change, notes) = restore_bounds(&group(12, 20, 12), configured, set(Some(12), None));
+        assert_eq!(change, Some(Change::SetBounds { old: CapacityBounds::new(12, 20).unwrap(), new: configured }));
+        assert!(notes.is_empty(), "{notes:?}");
+        // MinSize set since by something else: left, with the command, the name quoted for a shell.
+        let (change, notes) = restore_bounds(&group(6, 20, 6), configured, set(Some(12), None));
+        assert_eq!(change, None);
+        assert!(notes[0].contains("MinSize is 6") && notes[0].contains("set 12, so something else set it since"));
+        assert!(notes[0].contains("--auto-scaling-group-name 'web tier' --min-size 1"), "{notes:?}");
+        // No action of prescale's ran: left too.
+        let (change, notes) = restore_bounds(&group(6, 20, 6), configured, LastSet::default());
+        assert!(change.is_none() && notes[0].contains("no action of prescale's that ran"), "{notes:?}");
+        // A peak's raised MaxSize goes back with the floor when the group's instances fit under
+        // the configured one...
+        let (change, notes) = restore_bounds(&group(2, 26, 20), configured, set(Some(2), Some(26)));
+        assert_eq!(change, Some(Change::SetBounds { old: CapacityBounds::new(2, 26).unwrap(), new: configured }));
+        assert!(notes.is_empty(), "{notes:?}");
+        // ... and not while the group runs more: lowering it would terminate instances in
+        // service. MinSize goes back all the same.
+        let (change, notes) = restore_bounds(&group(24, 26, 24), configured, set(Some(24), Some(26)));
+        let new = CapacityBounds::new(1, 26).unwrap();
+        assert_eq!(change, Some(Change::SetBounds { old: CapacityBounds::new(24, 26).unwrap(), new }));
+        assert!(notes[0].contains("desired capacity 24") && notes[0].contains("--max-size 20"), "{notes:?}");
+        // A MaxSize not prescale's stays, whatever the floor does.
+        let (change, notes) = restore_bounds(&group(12, 26, 12), configured, set(Some(12), Some(22)));
+        let new = CapacityBounds::new(1, 26).unwrap();
+        assert_eq!(change, Some(Change::SetBounds { old: CapacityBounds::new(12, 26).unwrap(), new }));
+        assert!(notes[0].contains("MaxSize is 26") && notes[0].contains("set 22, so something else"), "{notes:?}");
     }
 
     #[test]

@@ -57,6 +57,11 @@ impl ActionSink for RecordingSink {
                     state.alarms.push(new.clone());
                 }
                 Change::DeleteAlarm { old } => state.alarms.retain(|a| a.name != old.name),
+                // As Auto Scaling does, the desired capacity moves within the new bounds.
+                Change::SetBounds { new, .. } => {
+                    state.bounds = *new;
+                    state.desired = state.desired.clamp(new.min(), new.max());
+                }
             }
             self.recorded.push((group.to_string(), c.clone()));
             report.applied.push(c.clone());
