@@ -1171,7 +1171,6 @@ fn two_groups(
 /// makes the rest.
 #[test]
 fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_after_it() {
-    use std::io::{BufRead, Read};
     let Some(aws) = aws_in("eu-central-1") else { return };
     let (first, second) = ("itest-term-a", "itest-term-b");
     aws.create_group(first, 1, 20);
@@ -1188,36 +1187,7 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
         c
     };
     let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
-    let (proxy, held, release) = holding_proxy(&endpoint, "BatchPutScheduledUpdateGroupAction");
-    let mut child =
-        nightly(&proxy).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let reading = std::thread::spawn(move || {
-        let mut text = String::new();
-        stdout.read_to_string(&mut text).unwrap();
-        text
-    });
-    let (line, lines) = std::sync::mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = line.send(l);
-        }
-    });
-    held.recv_timeout(std::time::Duration::from_secs(300)).expect("the first group's floors reach the service");
-    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(killed.success());
-    // The call in flight goes on only once the run has said it stops after it.
-    let mut err = String::new();
-    while !err.contains("finishing the call in flight") {
-        let l = lines.recv_timeout(std::time::Duration::from_secs(60)).unwrap_or_else(|_| panic!("{err}"));
-        err.push_str(&l);
-        err.push('\n');
-    }
-    release.send(()).unwrap();
-    let code = child.wait().unwrap().code();
-    err.extend(lines.iter().map(|l| l + "\n"));
-    let text = reading.join().unwrap();
+    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "BatchPutScheduledUpdateGroupAction", false);
     assert_eq!(code, Some(143), "{text}\n{err}");
     assert!(err.contains("prescale: stopped by SIGTERM after the call in flight"), "{err}");
     assert!(text.contains("not attempted: the run was stopped (SIGTERM) before it was sent"), "{text}");
@@ -1248,11 +1218,18 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
     );
     assert!(!audit.iter().any(|e| e["group"] == second), "{audit:?}");
 
-    // The next run finds nothing left open and makes the rest.
+    // A second SIGTERM stops at once, mid-call: the policy in flight has no outcome on record.
     let before = audit.len();
+    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "PutScalingPolicy", true);
+    assert_eq!(code, Some(143), "{text}\n{err}");
+    assert!(err.contains("prescale: SIGTERM: again: stopped at once, in the middle of a call"), "{err}");
+    // The next run marks it interrupted, finds what took effect on the groups and makes the rest.
     let (code, text, err) = run(&mut nightly(&endpoint));
     assert_eq!(code, 0, "{text}\n{err}");
-    assert!(!err.contains("interrupted"), "{err}");
+    assert!(
+        err.contains("had no outcome (that run stopped while making") && err.contains("marked `interrupted`"),
+        "{err}"
+    );
     let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
         .unwrap()
         .lines()
@@ -1263,6 +1240,59 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
     assert!(audit.iter().any(|e| e["group"] == first && e["object"] == "policy" && e["outcome"] == "applied"));
     assert!(audit.iter().any(|e| e["group"] == second && e["outcome"] == "applied"));
     assert_eq!(aws.policies(second).len(), 3);
+}
+
+/// Runs `command` against a proxy to `endpoint` that holds the first call of the API action
+/// `hold`; once it is held, sends the run SIGTERM, and waits for the run to say it finishes the
+/// call in flight. Then it lets the call through, or (`twice`) signals again and lets it through
+/// only once the run has exited. Returns the exit code, stdout and stderr.
+fn signalled_mid_write(
+    command: impl Fn(&str) -> std::process::Command,
+    endpoint: &str,
+    hold: &'static str,
+    twice: bool,
+) -> (Option<i32>, String, String) {
+    use std::io::{BufRead, Read};
+    let (proxy, held, release) = holding_proxy(endpoint, hold);
+    let mut child =
+        command(&proxy).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let reading = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
+    let (line, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = line.send(l);
+        }
+    });
+    held.recv_timeout(std::time::Duration::from_secs(300)).unwrap_or_else(|_| panic!("no {hold} call came"));
+    let term = || {
+        let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+        assert!(killed.success());
+    };
+    term();
+    // The call in flight goes on only once the run has said it stops after it.
+    let mut err = String::new();
+    while !err.contains("finishing the call in flight") {
+        let l = lines.recv_timeout(std::time::Duration::from_secs(60)).unwrap_or_else(|_| panic!("{err}"));
+        err.push_str(&l);
+        err.push('\n');
+    }
+    if twice {
+        term();
+        let code = child.wait().unwrap().code();
+        release.send(()).unwrap();
+        err.extend(lines.iter().map(|l| l + "\n"));
+        return (code, reading.join().unwrap(), err);
+    }
+    release.send(()).unwrap();
+    let code = child.wait().unwrap().code();
+    err.extend(lines.iter().map(|l| l + "\n"));
+    (code, reading.join().unwrap(), err)
 }
 
 /// A service that answers reads but never answers a write: the run stops writing at the first
