@@ -497,8 +497,14 @@ pub struct GroupConfig {
 
 /// The Auto Scaling processes whose suspension `apply` checks: those that stop the plan's floors
 /// (`ScheduledActions`), its fallback (`AlarmNotification`), any scale-out (`Launch`) or scale-in
-/// (`Terminate`).
-pub const CHECKED_PROCESSES: [&str; 4] = ["ScheduledActions", "AlarmNotification", "Launch", "Terminate"];
+/// (`Terminate`); with what each stops while suspended, and whether that stops the plan from
+/// protecting the group (all but `Terminate`: no scale-in is a cost, not a risk).
+pub const CHECKED_PROCESSES: [(&str, &str, bool); 4] = [
+    ("ScheduledActions", "the floors do not run", true),
+    ("AlarmNotification", "target tracking and the step alarms scale nothing", true),
+    ("Launch", "no instance is added", true),
+    ("Terminate", "no instance is removed", false),
+];
 
 fn default_env() -> String {
     "prod".into()
@@ -892,12 +898,13 @@ impl Config {
                     g.environment
                 );
             }
-            if let Some(p) = g.suspended_on_purpose.iter().find(|p| !CHECKED_PROCESSES.contains(&p.as_str())) {
+            let checked: Vec<&str> = CHECKED_PROCESSES.iter().map(|(p, _, _)| *p).collect();
+            if let Some(p) = g.suspended_on_purpose.iter().find(|p| !checked.contains(&p.as_str())) {
                 bail!(
                     "group {:?}: suspended_on_purpose names {p:?}, not one of the Auto Scaling processes apply checks: \
                      {} (as written, case included); the others it never looks at",
                     g.name,
-                    CHECKED_PROCESSES.join(", ")
+                    checked.join(", ")
                 );
             }
             match (g.max_breach, g.max_breach_buffer) {

@@ -571,16 +571,10 @@ fn max_below_floors(state: &GroupState, changes: &[Change]) -> Option<String> {
 /// are said only. A deploy tool that suspends them and dies leaves them so; prescale does not
 /// resume them (whoever suspended them may still need them so).
 fn suspended_processes(group: &str, state: &GroupState, on_purpose: &[String]) -> (Option<String>, Option<String>) {
-    const EFFECTS: [(&str, &str, bool); 4] = [
-        ("ScheduledActions", "the floors do not run", true),
-        ("AlarmNotification", "target tracking and the step alarms scale nothing", true),
-        ("Launch", "no instance is added", true),
-        ("Terminate", "no instance is removed", false),
-    ];
     let word = prescale_plan::shell_word(group);
     let listed = |p: &str| on_purpose.iter().any(|o| o == p);
     let say = |blocking: bool| {
-        let hit: Vec<(&str, &str)> = EFFECTS
+        let hit: Vec<(&str, &str)> = crate::config::CHECKED_PROCESSES
             .iter()
             .filter(|(p, _, b)| (*b && !listed(p)) == blocking && state.suspended.iter().any(|s| s == p))
             .map(|(p, e, _)| (*p, *e))
