@@ -684,7 +684,11 @@ fn main() -> ExitCode {
         tracing_subscriber::EnvFilter::new(format!("prescale={level},prescale_aws={level},prescale_store={level}"))
     });
     tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+        // A progress line on the terminal is wiped before every log line.
+        .with_writer(|| {
+            commands::Progress::wipe();
+            std::io::stderr()
+        })
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter)
         .with_target(false)

@@ -102,9 +102,9 @@ fn install() {
 fn on_signal(signal: i32) {
     let sig = name(signal);
     // A progress line may stand on the terminal: wiped, so that the message reads whole.
-    let wipe = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { "\x1b[2K" } else { "" };
+    crate::commands::Progress::wipe();
     let at_once = |why: &str| -> ! {
-        eprintln!("{wipe}prescale: {sig}: {why}");
+        eprintln!("prescale: {sig}: {why}");
         std::process::exit(128 + signal);
     };
     if !WRITING.load(Ordering::SeqCst) {
@@ -117,7 +117,7 @@ fn on_signal(signal: i32) {
         );
     }
     eprintln!(
-        "{wipe}prescale: {sig}: finishing the call in flight, then stopping: nothing after it is attempted (send it \
+        "prescale: {sig}: finishing the call in flight, then stopping: nothing after it is attempted (send it \
          again to stop at once)"
     );
 }

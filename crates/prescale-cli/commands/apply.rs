@@ -793,12 +793,10 @@ pub(crate) fn carry_out(
                     if stale.len() == 1 { "it not" } else { "them not" },
                     if stale.len() == 1 { "it" } else { "them" }
                 );
-                progress.clear();
                 warn!("{group}: {note}");
                 r.notes.push(note);
             }
             if let Some(note) = scale_in_off {
-                progress.clear();
                 warn!("{group}: {note}");
                 r.notes.insert(0, note);
             }
@@ -807,7 +805,6 @@ pub(crate) fn carry_out(
             if let Some(note) = &r.unworkable {
                 // Said on every run while it holds (also a run with nothing to change), and on
                 // stderr: it needs someone to act.
-                progress.clear();
                 warn!("{group}: {note}");
                 r.notes.insert(0, note.clone());
             }
@@ -867,7 +864,6 @@ pub(crate) fn carry_out(
         }
         results.push(r);
     }
-    progress.clear();
     std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
     if execute {
         // What was changed is kept even when the log failed part-way.

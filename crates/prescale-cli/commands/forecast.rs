@@ -175,7 +175,6 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let series = match store.read(&id) {
                 Ok(s) => s,
                 Err(e @ prescale_store::StoreError::NotFound { .. }) => {
-                    progress.clear();
                     warn!("{id}: no forecast: {e}");
                     failed += 1;
                     continue;
@@ -183,7 +182,6 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                 Err(e) => {
                     // Errors that carry their own hint (another schema, another series) say it.
                     let hint = super::ingest::damaged_hint(c, &e).unwrap_or_default();
-                    progress.clear();
                     warn!("{id}: no forecast: {}{hint}", explain(&anyhow::Error::from(e)));
                     failed += 1;
                     continue;
@@ -195,7 +193,6 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             // From the newest slot's stamp, as ingest and plan judge it.
             let age = ctx.now - history.ts(history.len().saturating_sub(1));
             if age > Duration::minutes(c.trust.max_data_age_mins) {
-                progress.clear();
                 warn!(
                     "{id}: its newest data is from {}, {:.1} h before now: the forecast starts after it, in the \
                      past (is ingest running? `prescale plan` leaves such a group's floors as they are until its data \
@@ -213,7 +210,6 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                 && issued > ctx.now
                 && issued > Utc::now() - Duration::days(2)
             {
-                progress.clear();
                 warn!(
                     "{id}: no forecast stored: the store holds one fitted at {}, after --now ({}), kept \
                      rather than replaced by one from an earlier time\nhint: a run at another --now (a \
@@ -229,9 +225,6 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
             let options = c.build_options(g, &id.metric, flags.clone(), tz);
             match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
                 Ok((forecast, warnings)) => {
-                    if !warnings.is_empty() {
-                        progress.clear();
-                    }
                     for w in &warnings {
                         warn!("{id}: {w}");
                     }
@@ -239,7 +232,6 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     // its series alone: the plan reads what the store held before, and the run
                     // counts it as failed.
                     if let Err(e) = table.write(&id, &forecast, ctx.now) {
-                        progress.clear();
                         warn!(
                             "{id}: no forecast stored: {}\nhint: the plan uses the forecast stored before, if any; \
                              make the store's forecasts folder writable for this user",
@@ -251,33 +243,33 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     out.push(Fit { id, model: forecast.model.clone(), warnings, forecast });
                 }
                 Err(e) => {
-                    progress.clear();
                     warn!("{id}: no forecast: {}", explain(&e));
                     failed += 1;
                 }
             }
         }
     }
-    progress.clear();
     Ok((out, failed))
 }
 
-/// Progress through a long loop on stderr: a line rewritten in place on a terminal (cleared at
-/// the end, so tables and warnings stay clean), an `info` log line per step otherwise (`-v`).
+/// Whether a progress line stands on the terminal (one loop shows one at a time).
+static PROGRESS_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Progress through a long loop on stderr: a line rewritten in place on a terminal, an `info`
+/// log line per step otherwise (`-v`). Every log line wipes it first ([`Progress::wipe`], called
+/// by the log's writer), so warnings from anywhere stay clean, and so does the end of the loop.
 pub(crate) struct Progress {
     what: &'static str,
     total: usize,
     done: usize,
     started: std::time::Instant,
     tty: bool,
-    /// A line is on the terminal, to be wiped.
-    shown: bool,
 }
 
 impl Progress {
     pub(crate) fn new(what: &'static str, total: usize) -> Self {
         let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        Self { what, total, done: 0, started: std::time::Instant::now(), tty, shown: false }
+        Self { what, total, done: 0, started: std::time::Instant::now(), tty }
     }
 
     pub(crate) fn step(&mut self, item: &dyn std::fmt::Display) {
@@ -290,27 +282,27 @@ impl Progress {
             self.started.elapsed().as_secs_f64()
         );
         if self.tty {
-            // Cursor back to the start, so that [`Progress::clear`] can wipe it before a warning.
+            // Cursor back to the start, so that a wipe clears it before a warning.
             let _ = write!(std::io::stderr(), "\x1b[2K{line}\r");
-            self.shown = true;
+            PROGRESS_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
         } else {
             info!("{line}");
         }
     }
 
-    /// Wipes the line (on a terminal), before a warning or at the end.
-    pub(crate) fn clear(&mut self) {
-        if self.shown {
+    /// Wipes the progress line from the terminal, if one stands there: before any log line, a
+    /// message of the signal handler, and at the end of the loop.
+    pub(crate) fn wipe() {
+        if PROGRESS_SHOWN.swap(false, std::sync::atomic::Ordering::SeqCst) {
             let _ = write!(std::io::stderr(), "\x1b[2K");
-            self.shown = false;
         }
     }
 }
 
-/// An error that ends the loop early leaves no line behind for its message to run into.
+/// The end of the loop, early (an error) or not, leaves no line behind.
 impl Drop for Progress {
     fn drop(&mut self) {
-        self.clear();
+        Self::wipe();
     }
 }
 
