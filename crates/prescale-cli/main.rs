@@ -83,7 +83,8 @@ enum Command {
     #[command(subcommand)]
     Event(EventCmd),
     /// Diff a plan against the groups and, with --execute, apply it; or, with --revert, remove
-    /// everything prescale owns from them. Dry run by default.
+    /// everything prescale owns from them and put back the bounds its floors left raised. Dry run
+    /// by default.
     Apply(ApplyArgs),
     /// The nightly job: ingest, forecast fit, plan and apply (dry run unless --execute).
     ///

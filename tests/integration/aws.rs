@@ -830,6 +830,13 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains("MinSize is 6, above the configured min_size 1, and left so: no action of prescale's"));
     assert!(text.contains("--min-size 1") && !text.contains("~ bounds"), "{text}");
+    // Without the audit log (another --out), no bound is put back: the note says why, and how.
+    let mut c = prescale();
+    c.arg("--config").arg(&cfg).arg("--out").arg(tmp.path().join("elsewhere"));
+    let (code, text, err) = run(c.args(["--now", "2027-05-03T12:00:00Z", "apply", "--revert", "--group", group]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(text.contains("bounds 6–26, above the configured 1–20, left as they are: there is no audit log at"));
+    assert!(text.contains(&format!("--auto-scaling-group-name {group} --min-size 1 --max-size 20`")), "{text}");
     // Then prescale's first floor runs: Auto Scaling sets MinSize to it and removes the one-time
     // action.
     let mut mine: Vec<ScheduledUpdateGroupAction> = aws

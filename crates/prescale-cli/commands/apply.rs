@@ -434,19 +434,28 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupAp
             None => (None, vec![]),
         };
         changes.extend(bounds);
-        if set.is_none() && (state.bounds.min() > configured.min() || state.bounds.max() > configured.max()) {
+        // The bounds above the configured ones, as the command's flags that put them back (never
+        // a MaxSize below the group's instances).
+        let flags: Vec<String> = [
+            (state.bounds.min() > configured.min()).then(|| format!("--min-size {}", configured.min())),
+            (state.bounds.max() > configured.max().max(state.desired))
+                .then(|| format!("--max-size {}", configured.max().max(state.desired))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        if set.is_none() && !flags.is_empty() {
             notes.push(format!(
                 "bounds {}–{}, above the configured {}–{}, left as they are: there is no audit log at {} to tell \
                  whether prescale's actions set them (run revert with the --out of the runs that applied). By hand: \
-                 `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {} --min-size {} --max-size {}`",
+                 `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {} {}`",
                 state.bounds.min(),
                 state.bounds.max(),
                 configured.min(),
                 configured.max(),
                 log.display(),
                 prescale_plan::shell_word(name),
-                configured.min(),
-                configured.max().max(state.desired)
+                flags.join(" ")
             ));
         }
         (changes, notes)
