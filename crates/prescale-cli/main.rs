@@ -427,8 +427,8 @@ struct EventAddArgs {
 /// Every executed change is appended to OUT/audit.jsonl: when, the run (apply or revert), the
 /// plan id, the group, and the object before and after the change.
 ///
-/// A SIGTERM or Ctrl-C during the writes lets the call in flight finish, attempts nothing after
-/// it and exits 143 (130); a second one stops at once.
+/// A SIGTERM, Ctrl-C or SIGHUP during the writes lets the call in flight finish, attempts nothing
+/// after it and exits 143 (130, 129); a second one stops at once.
 ///
 /// A plan that breaks a [guardrails] limit of the configuration (max_step_up, max_fleet_size, or a
 /// floor above a group's max_size and max_breach_buffer) is refused, naming the group, the action
@@ -448,10 +448,15 @@ struct ApplyArgs {
     /// Instead of applying a plan, remove every scheduled action, scaling policy and alarm
     /// prescale owns (names starting with `prescale-`; an alarm also triggers one of prescale's
     /// policies or bears its step-alarm name) from the groups, and put back a MinSize / MaxSize
-    /// that prescale's last action that ran left raised (per OUT/audit.jsonl; never a MaxSize below
+    /// that prescale's floors left raised (what it last set, per OUT/audit.jsonl; never a MaxSize below
     /// the group's instances); nothing else is touched. Dry run unless --execute
     #[arg(long, conflicts_with_all = ["plan", "allow_guardrail_breach"])]
     revert: bool,
+    /// With --revert, leave MinSize / MaxSize as they are, even where prescale's floors left them
+    /// raised (to hold the capacity the group has now); the notes print the command that lowers
+    /// them later
+    #[arg(long, requires = "revert")]
+    keep_bounds: bool,
     /// Apply a plan even though it breaks a [guardrails] limit (each breach is logged and
     /// recorded with the changes in the audit log)
     #[arg(long)]
@@ -705,8 +710,8 @@ fn main() -> ExitCode {
     // is the signal's, as if killed by it, so that a supervisor sees the run did not finish.
     if let Some(code) = stop::exit_code() {
         say!(
-            "prescale: stopped by {} after the call in flight; what was not attempted is listed above, and the next \
-             --execute run makes it",
+            "prescale: stopped by {} after the call in flight; what was not attempted is listed above: run the \
+             command again to finish it",
             stop::asked().unwrap_or("a signal")
         );
         return ExitCode::from(code);

@@ -567,6 +567,10 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
                 Some(f) if f.unanswered => {
                     writeln!(out, "  {}  NO ANSWER, MAY HAVE BEEN MADE: {}", change_line(c), f.error)?;
                 }
+                // Not sent (the run stopped, or the service before it): said as what it is.
+                Some(f) if let Some(why) = f.error.strip_prefix("not attempted") => {
+                    writeln!(out, "  {}  NOT ATTEMPTED{why}", change_line(c))?;
+                }
                 Some(f) => writeln!(out, "  {}  FAILED: {}", change_line(c), f.error)?,
                 None => writeln!(out, "  {}", change_line(c))?,
             }
@@ -578,7 +582,24 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
             && !rep.failed.is_empty()
         {
             let unknown = rep.unanswered();
-            if unknown > 0 {
+            let skipped = rep.failed.iter().filter(|f| f.error.starts_with("not attempted")).count();
+            if skipped > 0 {
+                let refused = rep.failed.len() - skipped;
+                writeln!(
+                    out,
+                    "  {} of {} changes not made: {}{skipped} not attempted",
+                    rep.failed.len(),
+                    r.changes.len(),
+                    match (refused, unknown) {
+                        (0, _) => String::new(),
+                        (n, 0) => format!("{n} FAILED, "),
+                        (n, u) => format!(
+                            "{n} FAILED ({u} without an answer in time: they may have been made, the next dry run shows \
+                             which), "
+                        ),
+                    }
+                )?;
+            } else if unknown > 0 {
                 writeln!(
                     out,
                     "  {} of {} changes FAILED, {unknown} of them without an answer in time: they may have been made \

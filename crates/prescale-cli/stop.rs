@@ -1,9 +1,10 @@
 //! Stopping a run that is writing to the groups. A nightly job is stopped by SIGTERM (a cron or
-//! systemd timeout, a host going down) and a person at a terminal by Ctrl-C (SIGINT); killed in
+//! systemd timeout, a host going down), a person at a terminal by Ctrl-C (SIGINT) or a dropped
+//! session (SIGHUP); killed in
 //! the middle of a call, a run leaves changes whose outcome nobody heard (the next run marks them
 //! `interrupted` and converges). While changes are written, the first such signal lets the call
 //! in flight finish and its outcome reach the audit log, attempts nothing after it, prints what
-//! was and was not done, and exits `128 + signal` (143, 130). A second signal stops at once.
+//! was and was not done, and exits `128 + signal` (143, 130, 129). A second signal stops at once.
 //! Outside the writing, a signal stops the run at once, as it would without this.
 //!
 //! The handler is installed by the first [`writing`], so runs that never write keep the default.
@@ -17,10 +18,11 @@ static ASKED: AtomicI32 = AtomicI32::new(0);
 static WRITING: AtomicBool = AtomicBool::new(false);
 static INSTALL: Once = Once::new();
 
+const SIGHUP: i32 = 1;
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;
 
-/// While it lives, a SIGTERM or SIGINT stops the run after the call in flight.
+/// While it lives, a SIGTERM, SIGINT or SIGHUP stops the run after the call in flight.
 #[must_use = "the writing ends when the guard is dropped"]
 pub struct Writing(());
 
@@ -37,7 +39,7 @@ pub fn writing() -> Writing {
     Writing(())
 }
 
-/// The signal that asked the run to stop, by name (`SIGTERM`, `SIGINT`), if one did.
+/// The signal that asked the run to stop, by name (`SIGTERM`, `SIGINT`, `SIGHUP`), if one did.
 pub fn asked() -> Option<&'static str> {
     match ASKED.load(Ordering::SeqCst) {
         0 => None,
@@ -51,7 +53,11 @@ pub fn exit_code() -> Option<u8> {
 }
 
 fn name(signal: i32) -> &'static str {
-    if signal == SIGINT { "SIGINT" } else { "SIGTERM" }
+    match signal {
+        SIGHUP => "SIGHUP",
+        SIGINT => "SIGINT",
+        _ => "SIGTERM",
+    }
 }
 
 /// A thread of its own waits for the signals, on a small runtime (the writes' runtime runs only
@@ -69,21 +75,29 @@ fn install() {
             }
         };
         rt.block_on(async move {
-            let (mut term, mut int) = match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
-                (Ok(t), Ok(i)) => (t, i),
-                (Err(e), _) | (_, Err(e)) => {
-                    let _ = ready.send(Err(e.to_string()));
-                    return;
+            let kinds =
+                [(SIGTERM, SignalKind::terminate()), (SIGINT, SignalKind::interrupt()), (SIGHUP, SignalKind::hangup())];
+            let mut watched = Vec::new();
+            for (number, kind) in kinds {
+                match signal(kind) {
+                    Ok(s) => watched.push((number, s)),
+                    Err(e) => {
+                        let _ = ready.send(Err(e.to_string()));
+                        return;
+                    }
                 }
-            };
+            }
             let _ = ready.send(Ok(()));
-            tokio::spawn(async move {
-                while int.recv().await.is_some() {
-                    on_signal(SIGINT);
-                }
-            });
-            while term.recv().await.is_some() {
-                on_signal(SIGTERM);
+            let mut waiting = Vec::new();
+            for (number, mut s) in watched {
+                waiting.push(tokio::spawn(async move {
+                    while s.recv().await.is_some() {
+                        on_signal(number);
+                    }
+                }));
+            }
+            for w in waiting {
+                let _ = w.await;
             }
         });
     });
@@ -103,8 +117,14 @@ fn on_signal(signal: i32) {
     let sig = name(signal);
     // A progress line may stand on the terminal: wiped, so that the message reads whole.
     crate::commands::Progress::wipe();
+    // Written as the run's other messages are: a stderr that is gone (a pipe to a logger the
+    // same stop ended) loses the message, never the run.
+    let say = |text: &str| {
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "prescale: {sig}: {text}");
+    };
     let at_once = |why: &str| -> ! {
-        eprintln!("prescale: {sig}: {why}");
+        say(why);
         std::process::exit(128 + signal);
     };
     if !WRITING.load(Ordering::SeqCst) {
@@ -116,8 +136,6 @@ fn on_signal(signal: i32) {
              the audit log as interrupted and reads what took effect from the groups",
         );
     }
-    eprintln!(
-        "prescale: {sig}: finishing the call in flight, then stopping: nothing after it is attempted (send it \
-         again to stop at once)"
-    );
+    say("finishing the call in flight, then stopping: nothing after it is attempted (send it again to stop at \
+         once)");
 }

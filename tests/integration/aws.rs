@@ -828,7 +828,11 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         .unwrap();
     let (code, text, err) = run_(&["apply", "--revert", "--group", group]);
     assert_eq!(code, 0, "{text}\n{err}");
-    assert!(text.contains("MinSize is 6, above the configured min_size 1, and left so: no action of prescale's"));
+    assert!(
+        text.contains(
+            "MinSize is 6, above the configured min_size 1, and left so: nothing prescale did that took effect"
+        )
+    );
     assert!(text.contains("--min-size 1") && !text.contains("~ bounds"), "{text}");
     // Without the audit log (another --out), no bound is put back: the note says why, and how.
     let mut c = prescale();
@@ -882,7 +886,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     let (code, text, err) = run_at(&after, &["apply", "--revert", "--execute"]);
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(
-        err.contains(&format!("{owned} objects removed, bounds put back on 1 group in 1 group; each is in")),
+        err.contains(&format!("{owned} objects removed in 1 group; bounds put back on 1 of them; each is in")),
         "{err}"
     );
     let g = aws.rt.block_on(aws.asg.describe_auto_scaling_groups().auto_scaling_group_names(group).send()).unwrap();
@@ -920,13 +924,27 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         assert!(e["before"]["name"].as_str().unwrap().starts_with("prescale-"), "{e}");
         assert_eq!(e["group"], group);
     }
+    // The operator raises MinSize to the floor again (an incident): prescale last set 1, so a
+    // second revert leaves it, even with a line a crash cut inside a character at the log's end.
+    aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).min_size(floor).send()).unwrap();
+    let mut log = std::fs::OpenOptions::new().append(true).open(out.join("audit.jsonl")).unwrap();
+    std::io::Write::write_all(&mut log, b"{\"at\":\"2027-05-03T13:00:00Z\",\"group\":\"\xc3").unwrap();
+    let (code, text, err) = run_at(&after, &["apply", "--revert", "--group", group]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(!text.contains("~ bounds"), "{text}");
+    assert!(text.contains(&format!(
+        "MinSize is {floor}, above the configured min_size 1, and left so: prescale last set it to 1"
+    )));
+    aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).min_size(1).send()).unwrap();
+
     // Again: nothing of ours is left to remove, nor to put back.
     let (code, text, _) = run_at(&after, &["apply", "--revert", "--execute"]);
     assert_eq!(code, 0);
     assert!(text.contains("no changes: the group holds nothing of prescale's"), "{text}");
+    // (And the cut line, ended by the run.)
     assert_eq!(
-        std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(),
-        applied_lines + 2 * (owned + 1)
+        String::from_utf8_lossy(&std::fs::read(out.join("audit.jsonl")).unwrap()).lines().count(),
+        applied_lines + 2 * (owned + 1) + 1
     );
 }
 
@@ -1194,11 +1212,12 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
         c
     };
     let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
-    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "BatchPutScheduledUpdateGroupAction", false);
+    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "BatchPutScheduledUpdateGroupAction", Then::Answer);
     assert_eq!(code, Some(143), "{text}\n{err}");
     assert!(err.contains("prescale: stopped by SIGTERM after the call in flight"), "{err}");
-    assert!(text.contains("not attempted: the run was stopped (SIGTERM) before it was sent"), "{text}");
-    assert!(text.contains("not attempted: the run was stopped (SIGTERM) before this group"), "{text}");
+    assert!(text.contains("  NOT ATTEMPTED: the run was stopped (SIGTERM) before it was sent"), "{text}");
+    assert!(text.contains("5 of 13 changes not made: 5 not attempted"), "{text}");
+    assert!(text.contains("error: not attempted: the run was stopped (SIGTERM) before this group's changes"), "{text}");
     // The held call went through: the first group has its floors, the second nothing.
     let floors = aws.actions(first).len();
     assert!(floors > 0 && aws.actions(second).is_empty() && aws.policies(first).is_empty(), "{text}");
@@ -1227,7 +1246,7 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
 
     // A second SIGTERM stops at once, mid-call: the policy in flight has no outcome on record.
     let before = audit.len();
-    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "PutScalingPolicy", true);
+    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "PutScalingPolicy", Then::SignalAgain);
     assert_eq!(code, Some(143), "{text}\n{err}");
     assert!(err.contains("prescale: SIGTERM: again: stopped at once, in the middle of a call"), "{err}");
     // The next run marks it interrupted, finds what took effect on the groups and makes the rest.
@@ -1249,15 +1268,62 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
     assert_eq!(aws.policies(second).len(), 3);
 }
 
+/// What [`signalled_mid_write`] does once the run has said it finishes the call in flight.
+#[derive(Clone, Copy, PartialEq)]
+enum Then {
+    /// Lets the call through.
+    Answer,
+    /// Signals again, and lets the call through once the run has exited.
+    SignalAgain,
+    /// Never answers it.
+    Never,
+}
+
+/// SIGTERM while a write goes unanswered: the call gets one attempt's time, then the run stops
+/// without its retries (which would send it again long after the stop, past a supervisor's
+/// grace), records it as possibly made, and exits 143.
+#[test]
+fn sigterm_leaves_an_unanswered_call_after_one_attempts_time_without_its_retries() {
+    let Some(aws) = aws_in("ap-northeast-1") else { return };
+    let (first, second) = ("itest-term-stall-a", "itest-term-stall-b");
+    aws.create_group(first, 1, 20);
+    aws.create_group(second, 1, 20);
+    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    let tmp = tempfile::tempdir().unwrap();
+    // Three attempts of two seconds: a retry would reach the service, which answers it.
+    let cfg = two_groups(tmp.path(), aws.region, [first, second], now, 2);
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("max_attempts = 1", "max_attempts = 3");
+    std::fs::write(&cfg, text).unwrap();
+    let out = tmp.path().join("out");
+    let nightly = |endpoint: &str| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
+        c.env("AWS_ENDPOINT_URL", endpoint).args(["nightly", "--execute", "--allow-clock-skew"]);
+        c
+    };
+    let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
+    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "BatchPutScheduledUpdateGroupAction", Then::Never);
+    assert_eq!(code, Some(143), "{text}\n{err}");
+    assert!(
+        text.contains("no answer within 2 s of the stop (SIGTERM), its retries not sent: it may have been made"),
+        "{text}"
+    );
+    // No retry went out: the held call was the only one, and it never reached the service.
+    assert!(aws.actions(first).is_empty() && aws.actions(second).is_empty(), "{text}");
+    let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
+    let unknown = audit.lines().filter(|l| l.contains("\"outcome\":\"unknown\"")).count();
+    let attempting = audit.lines().filter(|l| l.contains("\"outcome\":\"attempting\"")).count();
+    assert!(unknown > 0 && audit.lines().count() == 2 * attempting, "{audit}");
+}
+
 /// Runs `command` against a proxy to `endpoint` that holds the first call of the API action
-/// `hold`; once it is held, sends the run SIGTERM, and waits for the run to say it finishes the
-/// call in flight. Then it lets the call through, or (`twice`) signals again and lets it through
-/// only once the run has exited. Returns the exit code, stdout and stderr.
+/// `hold`; once it is held, sends the run SIGTERM, waits for the run to say it finishes the call
+/// in flight, and goes on as `then` says. Returns the exit code, stdout and stderr.
 fn signalled_mid_write(
     command: impl Fn(&str) -> std::process::Command,
     endpoint: &str,
     hold: &'static str,
-    twice: bool,
+    then: Then,
 ) -> (Option<i32>, String, String) {
     use std::io::{BufRead, Read};
     let (proxy, held, release) = holding_proxy(endpoint, hold);
@@ -1289,15 +1355,18 @@ fn signalled_mid_write(
         err.push_str(&l);
         err.push('\n');
     }
-    if twice {
-        term();
-        let code = child.wait().unwrap().code();
-        release.send(()).unwrap();
-        err.extend(lines.iter().map(|l| l + "\n"));
-        return (code, reading.join().unwrap(), err);
+    match then {
+        Then::Answer => release.send(()).unwrap(),
+        Then::SignalAgain => term(),
+        Then::Never => {}
     }
-    release.send(()).unwrap();
     let code = child.wait().unwrap().code();
+    match then {
+        Then::SignalAgain => release.send(()).unwrap(),
+        // The held call stays unanswered for the rest of the test.
+        Then::Never => std::mem::forget(release),
+        Then::Answer => {}
+    }
     err.extend(lines.iter().map(|l| l + "\n"));
     (code, reading.join().unwrap(), err)
 }
@@ -1334,7 +1403,7 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     assert!(text.contains("NO ANSWER, MAY HAVE BEEN MADE") && text.contains("the next dry run shows which"), "{text}");
     assert!(
         text.contains(
-            "not attempted: every call fails alike since BatchPutScheduledUpdateGroupAction: no answer in time"
+            "NOT ATTEMPTED: every call fails alike since BatchPutScheduledUpdateGroupAction: no answer in time"
         ),
         "{text}"
     );

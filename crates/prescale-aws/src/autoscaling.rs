@@ -171,6 +171,46 @@ impl AutoScalingSink {
         why
     }
 
+    /// Sends a write and waits for its answer, or says why it failed. Once the run is asked to
+    /// stop (a signal), the call in flight gets one attempt's time to answer and is then left:
+    /// its retries would send it again long after the stop (five attempts of a minute outlast a
+    /// supervisor's grace). Left, it is sent without an answer: it may have been made.
+    fn write<T, E>(
+        &self,
+        op: &str,
+        call: impl std::future::Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, Why>
+    where
+        E: std::error::Error + ProvideErrorMetadata + 'static,
+    {
+        const POLL: std::time::Duration = std::time::Duration::from_millis(100);
+        let (stop, grace) = (self.stop, self.limits.attempt);
+        let answer = self.rt.block_on(async move {
+            let mut call = std::pin::pin!(call);
+            let Some(asked) = stop else { return Some(call.await) };
+            loop {
+                match tokio::time::timeout(POLL, &mut call).await {
+                    Ok(out) => return Some(out),
+                    Err(_) if asked().is_some() => break,
+                    Err(_) => {}
+                }
+            }
+            tokio::time::timeout(grace, call).await.ok()
+        });
+        match answer {
+            Some(out) => out.map_err(|e| self.fail(op, &e)),
+            None => Err(Why {
+                text: format!(
+                    "{op}: no answer within {} s of the stop ({}), its retries not sent: it may have been made",
+                    grace.as_secs(),
+                    stop.and_then(|asked| asked()).unwrap_or("a signal")
+                ),
+                transient: true,
+                unanswered: true,
+            }),
+        }
+    }
+
     /// Why a change is not attempted, once the run was asked to stop.
     fn stopped(&self) -> Option<Why> {
         self.stop.and_then(|asked| asked()).map(|signal| Why {
@@ -205,7 +245,7 @@ impl AutoScalingSink {
         if new.max() != old.max() {
             req = req.max_size(aws_int(new.max()));
         }
-        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("UpdateAutoScalingGroup", &e))
+        self.write("UpdateAutoScalingGroup", req.send()).map(|_| ())
     }
 
     fn read_actions(&self, group: &str) -> Result<Vec<ScheduledAction>, SinkError> {
@@ -369,11 +409,8 @@ impl AutoScalingSink {
                     .build();
                 req = req.scheduled_update_group_actions(r);
             }
-            let out = self.rt.block_on(req.send());
-            let failed = out
-                .as_ref()
-                .map(|o| o.failed_scheduled_update_group_actions())
-                .map_err(|e| self.fail("BatchPutScheduledUpdateGroupAction", e));
+            let out = self.write("BatchPutScheduledUpdateGroupAction", req.send());
+            let failed = out.as_ref().map(|o| o.failed_scheduled_update_group_actions()).map_err(Why::clone);
             record_batch(report, chunk, failed);
             // A put that failed after its recurring action was deleted leaves no action at that
             // hour: said with the failure, not read as "the old one is still there".
@@ -412,10 +449,7 @@ impl AutoScalingSink {
             .batch_delete_scheduled_action()
             .auto_scaling_group_name(group)
             .set_scheduled_action_names(Some(names));
-        self.rt
-            .block_on(req.send())
-            .map(|o| o.failed_scheduled_actions().to_vec())
-            .map_err(|e| self.fail("BatchDeleteScheduledAction", &e))
+        self.write("BatchDeleteScheduledAction", req.send()).map(|o| o.failed_scheduled_actions().to_vec())
     }
 
     /// prescale's alarms (named `prescale-…`) that belong to `group`: their action is one of its
@@ -506,14 +540,11 @@ impl AutoScalingSink {
         for (k, v) in &a.dimensions {
             req = req.dimensions(Dimension::builder().name(k).value(v).build());
         }
-        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutMetricAlarm", &e))
+        self.write("PutMetricAlarm", req.send()).map(|_| ())
     }
 
     fn delete_alarm(&self, name: &str) -> Result<(), Why> {
-        self.rt
-            .block_on(self.cw.delete_alarms().alarm_names(name).send())
-            .map(|_| ())
-            .map_err(|e| self.fail("DeleteAlarms", &e))
+        self.write("DeleteAlarms", self.cw.delete_alarms().alarm_names(name).send()).map(|_| ())
     }
 
     fn put_policy(&self, group: &str, p: &ReactivePolicy) -> Result<(), Why> {
@@ -545,7 +576,7 @@ impl AutoScalingSink {
                 .set_step_adjustments(Some(steps))
                 .set_min_adjustment_magnitude(min_adjustment_magnitude.map(aws_int))
                 .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(aws_int));
-            return self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutScalingPolicy", &e));
+            return self.write("PutScalingPolicy", req.send()).map(|_| ());
         }
         let PolicyKind::TargetTracking {
             metric,
@@ -574,7 +605,7 @@ impl AutoScalingSink {
             .policy_type("TargetTrackingScaling")
             .target_tracking_configuration(tt)
             .set_estimated_instance_warmup(estimated_instance_warmup_secs.map(aws_int));
-        self.rt.block_on(req.send()).map(|_| ()).map_err(|e| self.fail("PutScalingPolicy", &e))
+        self.write("PutScalingPolicy", req.send()).map(|_| ())
     }
 }
 
@@ -691,16 +722,15 @@ impl ActionSink for AutoScalingSink {
                             Change::DeleteAlarm { old } => self.delete_alarm(&old.name),
                             Change::PutPolicy { new, .. } => self.put_policy(group, new),
                             Change::DeletePolicy { old } => self
-                                .rt
-                                .block_on(
+                                .write(
+                                    "DeletePolicy",
                                     self.client
                                         .delete_policy()
                                         .auto_scaling_group_name(group)
                                         .policy_name(&old.name)
                                         .send(),
                                 )
-                                .map(|_| ())
-                                .map_err(|e| self.fail("DeletePolicy", &e)),
+                                .map(|_| ()),
                             Change::SetBounds { old, new } => self.set_bounds(group, *old, *new),
                             _ => Ok(()),
                         };

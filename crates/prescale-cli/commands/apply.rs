@@ -387,7 +387,7 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
              from it, and Auto Scaling refuses start times in the past and runs the others at their real time"
         );
     }
-    let changes = |name: &str, state: &GroupState| {
+    let changes = |name: &str, state: &GroupState, _: &str| {
         // Actions whose time has passed are not written again (see `due_now`). Judged by the
         // clock as the group is read: a nightly run's ingest and fit take minutes, and Auto
         // Scaling refuses a start time in the past.
@@ -404,7 +404,7 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
 }
 
 /// Removes every object prescale owns from `groups` (all configured groups when empty).
-pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupApply>> {
+pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) -> Result<Vec<GroupApply>> {
     let targets: Vec<String> =
         if groups.is_empty() { ctx.config.groups.iter().map(|g| g.name.clone()).collect() } else { groups.to_vec() };
     for name in &targets {
@@ -419,21 +419,17 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupAp
             );
         }
     }
-    // What prescale's actions that have run set on each group, from the audit log: a bound they
-    // left raised goes back to the configured one, and only such a bound.
+    // What prescale last set on each group's bounds, from the audit log: a bound its actions left
+    // raised goes back to the configured one, and only such a bound.
     let log = ctx.out.join("audit.jsonl");
-    let set = last_set(&log, &targets, ctx.write_now())?;
-    let changes = |name: &str, state: &GroupState| {
+    let record = if keep_bounds { None } else { bounds_record(&log, &targets)? };
+    let now = ctx.write_now();
+    let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
         let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
         let Some(Ok(configured)) = configured.map(|(min, max)| CapacityBounds::new(min, max)) else {
             return (changes, vec![]);
         };
-        let (bounds, mut notes) = match &set {
-            Some(set) => prescale_plan::restore_bounds(state, configured, set.get(name).copied().unwrap_or_default()),
-            None => (None, vec![]),
-        };
-        changes.extend(bounds);
         // The bounds above the configured ones, as the command's flags that put them back (never
         // a MaxSize below the group's instances).
         let flags: Vec<String> = [
@@ -444,73 +440,133 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool) -> Result<Vec<GroupAp
         .into_iter()
         .flatten()
         .collect();
-        if set.is_none() && !flags.is_empty() {
-            notes.push(format!(
+        let by_hand = || {
+            format!(
+                "`aws autoscaling update-auto-scaling-group --auto-scaling-group-name {} {}`",
+                prescale_plan::shell_word(name),
+                flags.join(" ")
+            )
+        };
+        let mut notes = Vec::new();
+        match &record {
+            _ if flags.is_empty() => {}
+            _ if keep_bounds => notes.push(format!(
+                "bounds {}–{}, above the configured {}–{}, left as they are (--keep-bounds). By hand: {}",
+                state.bounds.min(),
+                state.bounds.max(),
+                configured.min(),
+                configured.max(),
+                by_hand()
+            )),
+            None => notes.push(format!(
                 "bounds {}–{}, above the configured {}–{}, left as they are: there is no audit log at {} to tell \
-                 whether prescale's actions set them (run revert with the --out of the runs that applied). By hand: \
-                 `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {} {}`",
+                 whether prescale's actions set them (run revert with the --out of the runs that applied). By hand: {}",
                 state.bounds.min(),
                 state.bounds.max(),
                 configured.min(),
                 configured.max(),
                 log.display(),
-                prescale_plan::shell_word(name),
-                flags.join(" ")
-            ));
+                by_hand()
+            )),
+            Some(record) => {
+                let last = last_set(record.get(&(sink.to_string(), name.to_string())), state, now);
+                let (bounds, said) = prescale_plan::restore_bounds(state, configured, last);
+                changes.extend(bounds);
+                notes = said;
+            }
         }
         (changes, notes)
     };
     carry_out(ctx, Run { kind: "revert", plan_id: None, overrides: &[] }, &targets, changes, execute)
 }
 
-/// Replays the audit log at `path` for `groups`: prescale's scheduled actions put (applied, or
-/// sent and not answered) and not deleted since, and of those that have run by `now`, what the
-/// last set ([`prescale_plan::LastSet`]). `None` when there is no log.
-fn last_set(
-    path: &Path,
-    groups: &[String],
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<std::collections::HashMap<String, prescale_plan::LastSet>>> {
-    use std::io::BufRead;
+/// One entry of the audit log that set a group's bounds, or may have: a scheduled action of
+/// prescale's put (`action`: its name; in force from its start time, once it has run), or a
+/// revert's bounds change (as of its run, only the bounds it changed).
+struct BoundsEntry {
+    at: chrono::DateTime<chrono::Utc>,
+    action: Option<String>,
+    min: Option<u32>,
+    max: Option<u32>,
+}
+
+/// [`BoundsEntry`]s by (sink, group).
+type BoundsRecord = std::collections::HashMap<(String, String), Vec<BoundsEntry>>;
+
+/// The audit log at `path`, for `groups`, by (sink, group): the scheduled actions of prescale's
+/// put (applied, or possibly: sent without an answer, or interrupted) and not deleted since, and
+/// the bounds changes of reverts. `None` when there is no log. A line that does not parse (a
+/// crash cut it) is skipped.
+fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>> {
+    use std::io::BufRead as _;
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read audit log {}", path.display())),
     };
-    type Action = (chrono::DateTime<chrono::Utc>, Option<u32>, Option<u32>);
-    let mut actions: std::collections::HashMap<(String, String), Action> = std::collections::HashMap::new();
-    for line in std::io::BufReader::new(file).lines() {
+    let mut actions: std::collections::HashMap<(String, String, String), BoundsEntry> =
+        std::collections::HashMap::new();
+    let mut out = BoundsRecord::new();
+    // Read as bytes, line by line: a line cut inside a character is skipped like any other.
+    for line in std::io::BufReader::new(file).split(b'\n') {
         let line = line.with_context(|| format!("cannot read audit log {}", path.display()))?;
-        // A line a crash cut short says nothing for sure: skipped.
-        let Ok(e) = serde_json::from_str::<serde_json::Value>(&line) else { continue };
-        let (Some(group), Some(name)) = (e["group"].as_str(), e["name"].as_str()) else { continue };
-        if e["object"] != "scheduled_action" || !groups.iter().any(|g| g == group) {
+        let Ok(e) = serde_json::from_slice::<serde_json::Value>(&line) else { continue };
+        let (Some(sink), Some(group)) = (e["sink"].as_str(), e["group"].as_str()) else { continue };
+        if !groups.iter().any(|g| g == group) {
             continue;
         }
-        let key = (group.to_string(), name.to_string());
-        match (e["op"].as_str(), e["outcome"].as_str()) {
-            (Some("create" | "replace"), Some("applied" | "unknown")) => {
+        let made = matches!(e["outcome"].as_str(), Some("applied" | "unknown" | "interrupted"));
+        let size = |v: &serde_json::Value, k: &str| v[k].as_u64().and_then(|v| u32::try_from(v).ok());
+        let at = |v: &serde_json::Value| v.as_str().and_then(|t| t.parse().ok());
+        match (e["object"].as_str(), e["op"].as_str(), e["name"].as_str()) {
+            (Some("scheduled_action"), Some("create" | "replace"), Some(name)) if made => {
                 let after = &e["after"];
-                let size = |k: &str| after[k].as_u64().and_then(|v| u32::try_from(v).ok());
-                if let Some(start) = after["start_time"].as_str().and_then(|t| t.parse().ok()) {
-                    actions.insert(key, (start, size("min_size"), size("max_size")));
+                if let Some(start) = at(&after["start_time"]) {
+                    let entry = BoundsEntry {
+                        at: start,
+                        action: Some(name.to_string()),
+                        min: size(after, "min_size"),
+                        max: size(after, "max_size"),
+                    };
+                    actions.insert((sink.into(), group.into(), name.into()), entry);
                 }
             }
-            (Some("delete"), Some("applied")) => {
-                actions.remove(&key);
+            (Some("scheduled_action"), Some("delete"), Some(name)) if e["outcome"] == "applied" => {
+                actions.remove(&(sink.into(), group.into(), name.into()));
+            }
+            (Some("bounds"), _, _) if made => {
+                let (before, after) = (&e["before"], &e["after"]);
+                let changed = |k: &str| size(after, k).filter(|v| Some(*v) != size(before, k));
+                // At the run's instant (`--now`), the clock its actions' start times are set by.
+                if let Some(when) = at(&e["as_of"]).or_else(|| at(&e["at"])) {
+                    let entry = BoundsEntry { at: when, action: None, min: changed("min"), max: changed("max") };
+                    out.entry((sink.into(), group.into())).or_default().push(entry);
+                }
             }
             _ => {}
         }
     }
-    let mut ran: Vec<(&(String, String), &Action)> = actions.iter().filter(|(_, a)| a.0 <= now).collect();
-    ran.sort_by_key(|((_, name), a)| (a.0, name.clone()));
-    let mut out: std::collections::HashMap<String, prescale_plan::LastSet> = std::collections::HashMap::new();
-    for ((group, _), (_, min, max)) in ran {
-        let set = out.entry(group.clone()).or_default();
-        set.min = min.or(set.min);
-        set.max = max.or(set.max);
+    for ((sink, group, _), entry) in actions {
+        out.entry((sink, group)).or_default().push(entry);
     }
     Ok(Some(out))
+}
+
+/// What prescale last set on a group's bounds by `now` ([`prescale_plan::LastSet`]): of its
+/// actions, those that have run (their time has passed and they are no longer on the group, as
+/// Auto Scaling removes a one-time action once it ran), and its reverts' bounds changes.
+fn last_set(record: Option<&Vec<BoundsEntry>>, state: &GroupState, now: DateTime<Utc>) -> prescale_plan::LastSet {
+    let on_group = |name: &str| state.scheduled_actions.iter().any(|a| a.name == name);
+    let mut set: Vec<&BoundsEntry> = record
+        .into_iter()
+        .flatten()
+        .filter(|e| e.at <= now && e.action.as_deref().is_none_or(|n| !on_group(n)))
+        .collect();
+    set.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.action.cmp(&b.action)));
+    set.iter().fold(prescale_plan::LastSet::default(), |last, e| prescale_plan::LastSet {
+        min: e.min.or(last.min),
+        max: e.max.or(last.max),
+    })
 }
 
 /// The scheduled actions `changes` put.
@@ -716,7 +772,7 @@ pub(crate) fn carry_out(
     ctx: &Ctx,
     run: Run<'_>,
     groups: &[String],
-    changes_for: impl Fn(&str, &GroupState) -> (Vec<Change>, Vec<String>),
+    changes_for: impl Fn(&str, &GroupState, &str) -> (Vec<Change>, Vec<String>),
     execute: bool,
 ) -> Result<Vec<GroupApply>> {
     let mut sink = Sink::open(ctx)?;
@@ -754,11 +810,16 @@ pub(crate) fn carry_out(
             notes: vec![],
             unworkable: None,
         };
-        if let Some(signal) = crate::stop::asked() {
+        // Asked to stop before the group's first write: none of it is attempted (nor logged).
+        let stopped = |r: &mut GroupApply| {
+            let signal = crate::stop::asked()?;
             r.error = Some(format!(
-                "not attempted: the run was stopped ({signal}) before this group; the next run makes its changes"
+                "not attempted: the run was stopped ({signal}) before this group's changes; run again to make them"
             ));
             r.error_transient = true;
+            Some(())
+        };
+        if stopped(&mut r).is_some() {
             results.push(r);
             continue;
         }
@@ -784,7 +845,7 @@ pub(crate) fn carry_out(
             }
         };
         let notes;
-        (r.changes, notes) = changes_for(group, &state);
+        (r.changes, notes) = changes_for(group, &state, &name);
         r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
         r.notes.extend(notes);
         if run.kind == "apply" {
@@ -823,6 +884,10 @@ pub(crate) fn carry_out(
                 results.push(r);
                 continue;
             }
+        }
+        if execute && !r.changes.is_empty() && stopped(&mut r).is_some() {
+            results.push(r);
+            continue;
         }
         if let Some(log) = audit.as_mut()
             && !r.changes.is_empty()

@@ -280,13 +280,13 @@ pub fn run(cli: Cli) -> Result<()> {
             // Removing is not timed: --now says only which of prescale's actions have run
             // (whose raised bounds a revert puts back), and the clock does when it is later.
             let ctx = context_to_change(&cli.global, args.execute, true)?;
-            let results = revert(&ctx, &args.groups, args.execute)?;
+            let results = revert(&ctx, &args.groups, args.execute, args.keep_bounds)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if args.execute {
                 made_line(&ctx, &results, "removed");
             } else {
                 if results.iter().any(|r| !r.changes.is_empty()) {
-                    say!("dry run: nothing was changed; rerun with --execute to remove these objects");
+                    say!("dry run: nothing was changed; rerun with --execute to make these changes");
                 } else if results.iter().all(|r| r.error.is_none()) {
                     say!("dry run: prescale has nothing in these groups to remove");
                 }
@@ -340,6 +340,7 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
         .filter(|c| matches!(c, Change::SetBounds { .. }))
         .count();
     if made > 0 {
+        let groups = |n: usize| if n == 1 { "1 group".to_string() } else { format!("{n} groups") };
         let what = match (verb, made - bounds) {
             (_, 0) => None,
             ("removed", 1) => Some("1 object removed".to_string()),
@@ -347,17 +348,13 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
             (_, 1) => Some(format!("1 change {verb}")),
             (_, n) => Some(format!("{n} changes {verb}")),
         };
-        let bounds = match bounds {
-            0 => None,
-            1 => Some("bounds put back on 1 group".to_string()),
-            n => Some(format!("bounds put back on {n} groups")),
+        // (A group's bounds are one change.)
+        let line = match (what, bounds) {
+            (Some(what), 0) => format!("{what} in {}", groups(changed)),
+            (Some(what), b) => format!("{what} in {}; bounds put back on {b} of them", groups(changed)),
+            (None, b) => format!("bounds put back on {}", groups(b)),
         };
-        say!(
-            "{} in {changed} group{}; each is in {}",
-            [what, bounds].into_iter().flatten().collect::<Vec<_>>().join(", "),
-            if changed == 1 { "" } else { "s" },
-            ctx.out.join("audit.jsonl").display()
-        );
+        say!("{line}; each is in {}", ctx.out.join("audit.jsonl").display());
     } else if results.iter().any(|r| r.report.as_ref().is_some_and(|p| p.unanswered() > 0)) {
         say!("no change confirmed: calls without an answer in time may have been made (the next dry run shows which)");
     } else {

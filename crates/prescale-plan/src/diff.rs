@@ -182,19 +182,18 @@ pub fn shell_word(name: &str) -> String {
     }
 }
 
-/// What prescale's own scheduled actions that have run set on a group, as its audit log records
-/// them: the `MinSize` of the last one, and the `MaxSize` of the last one that carried one
-/// (`None`: no such action on record).
+/// What prescale last set on a group's bounds, as its audit log records it: by the last of its
+/// scheduled actions that ran and set it, or a revert's change to it (`None`: nothing on record).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LastSet {
-    /// `MinSize` the last action that ran set.
+    /// The `MinSize` prescale last set.
     pub min: Option<u32>,
-    /// `MaxSize` the last action that ran with one set.
+    /// The `MaxSize` prescale last set.
     pub max: Option<u32>,
 }
 
 /// The bounds a revert puts back, with a note for each raised bound it leaves. A bound above the
-/// configured one goes back to it only where it is what prescale's last action set (`last`):
+/// configured one goes back to it only where it is what prescale last set (`last`):
 /// anything else set it since (an operator, another tool) and it stays. `MaxSize` never goes
 /// below the desired capacity, which would terminate instances in service; `MinSize` only goes
 /// down, which removes none by itself. The notes give the command that does by hand what is left.
@@ -205,8 +204,8 @@ pub fn restore_bounds(state: &GroupState, configured: CapacityBounds, last: Last
         format!("aws autoscaling update-auto-scaling-group --auto-scaling-group-name {word} --{flag} {v}")
     };
     let by_whom = |set: Option<u32>| match set {
-        Some(v) => format!("prescale's last action that ran set {v}, so something else set it since"),
-        None => "no action of prescale's that ran is on record as setting it".to_string(),
+        Some(v) => format!("prescale last set it to {v}, so something else set it since"),
+        None => "nothing prescale did that took effect is on record as setting it".to_string(),
     };
     let mut min = now.min();
     if now.min() > configured.min() {
@@ -437,11 +436,13 @@ mod tests {
         // MinSize set since by something else: left, with the command, the name quoted for a shell.
         let (change, notes) = restore_bounds(&group(6, 20, 6), configured, set(Some(12), None));
         assert_eq!(change, None);
-        assert!(notes[0].contains("MinSize is 6") && notes[0].contains("set 12, so something else set it since"));
+        assert!(
+            notes[0].contains("MinSize is 6") && notes[0].contains("last set it to 12, so something else set it since")
+        );
         assert!(notes[0].contains("--auto-scaling-group-name 'web tier' --min-size 1"), "{notes:?}");
         // No action of prescale's ran: left too.
         let (change, notes) = restore_bounds(&group(6, 20, 6), configured, LastSet::default());
-        assert!(change.is_none() && notes[0].contains("no action of prescale's that ran"), "{notes:?}");
+        assert!(change.is_none() && notes[0].contains("nothing prescale did that took effect"), "{notes:?}");
         // A peak's raised MaxSize goes back with the floor when the group's instances fit under
         // the configured one...
         let (change, notes) = restore_bounds(&group(2, 26, 20), configured, set(Some(2), Some(26)));
@@ -457,7 +458,10 @@ mod tests {
         let (change, notes) = restore_bounds(&group(12, 26, 12), configured, set(Some(12), Some(22)));
         let new = CapacityBounds::new(1, 26).unwrap();
         assert_eq!(change, Some(Change::SetBounds { old: CapacityBounds::new(12, 26).unwrap(), new }));
-        assert!(notes[0].contains("MaxSize is 26") && notes[0].contains("set 22, so something else"), "{notes:?}");
+        assert!(
+            notes[0].contains("MaxSize is 26") && notes[0].contains("last set it to 22, so something else"),
+            "{notes:?}"
+        );
     }
 
     #[test]
