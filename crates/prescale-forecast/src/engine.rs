@@ -49,6 +49,11 @@ pub struct EngineSettings {
     /// lasting level shift, [`Engine`]), only the robust candidates are weighed: the backtests
     /// saw the old level, and the models that carry its cycle and smoothed level carry it on.
     pub level_shift_gate: bool,
+    /// Where the history's daily cycle is more noise than signal (its profile keeps under half
+    /// of itself), a candidate other than the robust ones beats the reference, for the gate of
+    /// [`EngineSettings::robust_gate_origins`], only by a mean log ratio `evidence_significance`
+    /// standard errors below zero.
+    pub weak_cycle_gate: bool,
     /// Look for a dominant period other than the day ([`crate::seasons::detect_period`]) once
     /// per fit, and add the profile and MSTL at that period to the candidates when found.
     pub detect_period: bool,
@@ -71,6 +76,7 @@ impl Default for EngineSettings {
             relative: Some(0.5),
             robust_gate_origins: 3,
             level_shift_gate: true,
+            weak_cycle_gate: true,
             detect_period: false,
         }
     }
@@ -133,6 +139,9 @@ struct FittedEngine {
     non_negative: bool,
     warnings: Vec<String>,
     members: Vec<(usize, f64)>,
+    /// Members whose shape over the day is scaled by this share about their median (after a
+    /// lasting level shift, as far as the day since it shows that shape).
+    shapes: Vec<(usize, f64)>,
     candidates: Arc<Vec<Candidate>>,
     /// Candidates added for this series (a detected period), indexed after `candidates`.
     extra: Arc<Vec<Candidate>>,
@@ -175,17 +184,47 @@ fn weekly_evidence(y: &[f64], cal: Calendar) -> f64 {
 /// on bursty series, where one incident decides an origin) leaves the prior more of a say than a
 /// lead that holds at every origin. One origin gives no spread to judge by and counts in full.
 pub fn significant_evidence(r: &[f64], significance: f64) -> f64 {
-    let (k, sum) = (r.len(), r.iter().sum::<f64>());
-    if k < 2 || significance <= 0.0 {
+    let sum = r.iter().sum::<f64>();
+    if r.len() < 2 || significance <= 0.0 {
         return sum;
     }
-    let mean = sum / k as f64;
-    let var = r.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1) as f64;
-    let se = (var / k as f64).sqrt();
-    if se <= 0.0 {
-        return sum;
+    // No spread: a mean off zero is infinitely many standard errors from it, and counts in full.
+    sum * (mean_in_standard_errors(r).abs() / significance).min(1.0)
+}
+
+/// The share `λ` in [0, 1] (steps of 0.05) of a forecast's shape, its deviations from its median,
+/// that fits the actual day's deviations from its median with the smallest absolute error.
+fn shape_share(actual: &[f64], forecast: &[f64]) -> f64 {
+    let k = actual.len().min(forecast.len());
+    if k < 2 {
+        return 1.0;
     }
-    sum * (mean.abs() / se / significance).min(1.0)
+    let (a, f) = (&actual[..k], &forecast[..k]);
+    let (ma, mf) = (crate::point::median(a), crate::point::median(f));
+    let loss = |l: f64| a.iter().zip(f).map(|(x, p)| (x - ma - l * (p - mf)).abs()).sum::<f64>();
+    (0..=20)
+        .map(|j| f64::from(j) / 20.0)
+        .map(|l| (l, loss(l)))
+        .min_by(|x, y| x.1.total_cmp(&y.1))
+        .map_or(1.0, |(l, _)| l)
+}
+
+/// The mean of `r` over its standard error (infinite for a mean off zero with no spread, 0 for
+/// fewer than two values or none at all).
+fn mean_in_standard_errors(r: &[f64]) -> f64 {
+    let k = r.len();
+    if k < 2 {
+        return 0.0;
+    }
+    let mean = r.iter().sum::<f64>() / k as f64;
+    let se = (r.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (k - 1) as f64 / k as f64).sqrt();
+    if se > 0.0 {
+        mean / se
+    } else if mean == 0.0 {
+        0.0
+    } else {
+        mean.signum() * f64::INFINITY
+    }
 }
 
 fn mae(e: &[f64]) -> f64 {
@@ -237,6 +276,28 @@ fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
     let day = parts[0];
     (day != 0.0 && parts.iter().all(|p| p.signum() == day.signum() && p.abs() > 3.0 * typical))
         .then(|| if typical > 0.0 { day.abs() / typical } else { f64::INFINITY })
+}
+
+/// A shift within the last day: the median of its last half lies beyond the range of the days
+/// before it, their daily medians and the 10th to 90th percentile of their values (the range of
+/// [`level_shift`], with no margin: this only keeps the usual weighing). The last day's median
+/// straddles such a shift, and a smoothed level has followed it.
+fn shift_within_last_day(y: &[f64], cal: Calendar) -> bool {
+    let m = cal.steps_per_day;
+    let n = y.len();
+    if m < 2 || n < 2 * m {
+        return false;
+    }
+    let median = crate::point::upper_median;
+    let earlier = &y[..n - m];
+    let days: Vec<f64> =
+        (0..earlier.len() / m).map(|d| median(&earlier[earlier.len() - (d + 1) * m..earlier.len() - d * m])).collect();
+    let mut sorted = earlier.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let q = |p: f64| sorted[((sorted.len() - 1) as f64 * p).round() as usize];
+    let (lo, hi) = days.iter().fold((q(0.1), q(0.9)), |(a, b), x| (a.min(*x), b.max(*x)));
+    let last = median(&y[n - m / 2..]);
+    last > hi || last < lo
 }
 
 /// A span of time for people (a history's length, a clock's skew): days in tenths (rounded down:
@@ -389,14 +450,25 @@ impl Forecaster for Engine {
         let evidence_origins = runs[reference].origins.iter().filter(|o| **o >= oldest_evidence).count();
         let gate = self.settings.robust_gate_origins;
         let robust: Vec<bool> = usable.iter().map(|&i| cands[i].model.robust_level()).collect();
+        // Where the daily cycle is more noise than signal (its profile keeps under half of
+        // itself), the cycle's models have no lead to give: beating the median means doing so
+        // consistently, by the standard errors at which evidence counts in full. Not where the
+        // last half-day left the range of the days before (a shift the day's median straddles).
+        let weak_cycle = self.settings.weak_cycle_gate
+            && crate::point::daily_cycle_share(y, cal).is_some_and(|share| share < 0.5)
+            && !shift_within_last_day(y, cal);
+        let significance = self.settings.evidence_significance;
+        let beat = |r: &[f64], s: f64| -> bool {
+            if weak_cycle && significance > 0.0 { mean_in_standard_errors(r) <= -significance } else { s < 0.0 }
+        };
         let robust_only = gate > 0
             && evidence_origins >= gate
             && eligible.iter().zip(&robust).any(|(&e, &r)| e && r)
             && usable
                 .iter()
-                .zip(&evidence)
+                .zip(evidence.iter().zip(&log_ratios))
                 .zip(eligible.iter().zip(&robust))
-                .all(|((&i, s), (&e, &r))| !e || cands[i].prior <= 0.0 || r || *s >= 0.0);
+                .all(|((&i, (s, lr)), (&e, &r))| !e || cands[i].prior <= 0.0 || r || !beat(lr, *s));
         let shift = if self.settings.level_shift_gate { level_shift(y, cal) } else { None };
         if let Some(k) = shift {
             let by = if k.is_finite() {
@@ -434,6 +506,24 @@ impl Forecaster for Engine {
         }
         let members: Vec<(usize, f64)> =
             usable.iter().zip(&weights).filter(|(_, w)| **w > 0.0).map(|(&i, &w)| (i, w)).collect();
+        // After a lasting level shift, a daily shape learnt at the old level is kept only as far
+        // as the day since the shift shows it: each member's forecast of that day from the origin
+        // before it, less its median, scaled to fit the day's own deviations from its median best.
+        let shapes: Vec<(usize, f64)> = if shifted {
+            usable
+                .iter()
+                .zip(&runs)
+                .zip(&weights)
+                .filter(|((_, _), w)| **w > 0.0)
+                .filter_map(|((&i, bt), _)| {
+                    let p = bt.origins.iter().position(|&o| o + m == n)?;
+                    let share = shape_share(&y[n - m..], &bt.forecasts[p]);
+                    (share < 1.0).then_some((i, share))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         // Errors of the combination at each origin: the members that forecast there, reweighted.
         // For a non-negative series they are relative to the forecast's size (plus a share of the
         // typical level), so intervals are narrow in the night and wide at the peak.
@@ -527,6 +617,7 @@ impl Forecaster for Engine {
             non_negative: prepared.non_negative,
             warnings,
             members,
+            shapes,
             candidates: Arc::clone(&self.candidates),
             extra,
             errors,
@@ -589,8 +680,15 @@ impl FittedModel for FittedEngine {
                 Some(c) => &c.model,
                 None => &self.extra[i - self.candidates.len()].model,
             };
-            match model.forecast(&self.values, self.cal, horizon) {
-                Ok(f) => {
+            let shape = self.shapes.iter().find(|(j, _)| *j == i).map(|(_, s)| *s);
+            let m = self.cal.steps_per_day;
+            let reach = if shape.is_some() { horizon.max(m) } else { horizon };
+            match model.forecast(&self.values, self.cal, reach) {
+                Ok(mut f) => {
+                    if let Some(share) = shape {
+                        let level = crate::point::median(&f[..m.min(f.len())]);
+                        f.iter_mut().for_each(|v| *v = level + share * (*v - level));
+                    }
                     for (p, v) in point.iter_mut().zip(&f) {
                         *p += w * v;
                     }
@@ -867,6 +965,30 @@ mod tests {
         );
         let daily = weighed(0.4);
         assert!(daily.iter().any(|m| m.contains("+ses") || m.starts_with("mstl")), "a daily cycle: {daily:?}");
+    }
+
+    #[test]
+    fn a_shape_is_kept_as_far_as_the_day_shows_it_and_a_shift_within_the_last_day_is_seen() {
+        use super::{mean_in_standard_errors as t, shape_share, shift_within_last_day};
+        let day: Vec<f64> = (0..24).map(|h| if (8..20).contains(&h) { 10.0 } else { 0.0 }).collect();
+        // The actual day has the forecast's shape, half of it, or none (flat).
+        assert_eq!(shape_share(&day, &day), 1.0);
+        let half: Vec<f64> = day.iter().map(|v| 100.0 + v / 2.0).collect();
+        assert!((shape_share(&half, &day) - 0.5).abs() < 1e-9);
+        assert_eq!(shape_share(&[7.0; 24], &day), 0.0);
+        assert_eq!(shape_share(&[1.0], &day), 1.0, "one value shows no shape: kept");
+        // Consistency in standard errors: none for one value, infinite with no spread.
+        assert_eq!(t(&[-0.3]), 0.0);
+        assert_eq!(t(&[-0.2, -0.2]), f64::NEG_INFINITY);
+        assert!((t(&[-0.1, -0.3]) - -2.0).abs() < 1e-9, "{}", t(&[-0.1, -0.3]));
+        // Four flat days at 100 (± 1), then the last half-day at 40: a shift within the last day.
+        let cal = crate::point::Calendar { steps_per_day: 24, clock: None };
+        let mut y: Vec<f64> = (0..96).map(|i| 100.0 + f64::from(i % 3) - 1.0).collect();
+        y.extend(std::iter::repeat_n(100.0, 12));
+        assert!(!shift_within_last_day(&y, cal));
+        y.extend(std::iter::repeat_n(40.0, 12));
+        assert!(shift_within_last_day(&y, cal));
+        assert!(!shift_within_last_day(&y[..30], cal), "under two days: none");
     }
 
     #[test]

@@ -332,9 +332,25 @@ pub fn clean(z: &[f64], m: usize) -> Vec<f64> {
 /// signal), at most that. A series with no daily cycle gets a flat profile, not a copy of its
 /// noise.
 pub(crate) fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<f64> {
+    shrunk_profile_and_share(z, m, days, k).0
+}
+
+/// How much of the daily profile of the last week ([`ProfileLevel`]'s, on the incident-cleaned
+/// history) survives its noise and held-out tests: 1 a cycle that is all signal, under ½ one
+/// that is more noise than signal, 0 none. `None` under two whole days.
+pub(crate) fn daily_cycle_share(y: &[f64], cal: Calendar) -> Option<f64> {
+    let m = cal.steps_per_day;
+    if m < 2 || y.len() < 2 * m {
+        return None;
+    }
+    Some(shrunk_profile_and_share(&clean(y, m), m, 7, hour_slots(cal)).1)
+}
+
+/// [`shrunk_profile`] and the share `λ` of the profile it keeps.
+fn shrunk_profile_and_share(z: &[f64], m: usize, days: usize, k: usize) -> (Vec<f64>, f64) {
     let (p, rows) = robust_profile(z, m, Some(days));
     if rows.len() < 2 {
-        return p;
+        return (p, 0.0);
     }
     let dev: Vec<f64> = rows.iter().flat_map(|r| r.iter().zip(&p).map(|(v, q)| (v - q).abs())).collect();
     let sigma = 1.4826 * median(&dev);
@@ -345,7 +361,7 @@ pub(crate) fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<
     }
     let ms = p.iter().map(|v| v * v).sum::<f64>() / m as f64;
     if ms <= 0.0 {
-        return p;
+        return (p, 0.0);
     }
     let noise = std::f64::consts::FRAC_PI_2 * sigma * sigma / (rows.len() * k) as f64;
     let by_noise = (1.0 - noise / ms).max(0.0);
@@ -355,7 +371,7 @@ pub(crate) fn shrunk_profile(z: &[f64], m: usize, days: usize, k: usize) -> Vec<
     // (When the noise bound leaves nothing, there is nothing to test.)
     let held = if by_noise > 0.0 { held_out_shrinkage(&rows, k) } else { 1.0 };
     let lambda = if held < 0.5 { by_noise.min(held) } else { by_noise };
-    p.iter().map(|v| v * lambda).collect()
+    (p.iter().map(|v| v * lambda).collect(), lambda)
 }
 
 /// How much of a profile survives a test on days it did not see: each day is predicted by the
