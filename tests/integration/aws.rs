@@ -1164,30 +1164,59 @@ fn relay(
     }
 }
 
-/// A configuration of two groups on the same load from a CSV (`csv_config`'s), in `region`, with
-/// one attempt of `timeout_secs` per call.
-fn two_groups(
-    dir: &Path,
-    region: &str,
-    [first, second]: [&str; 2],
-    now: DateTime<Utc>,
-    timeout_secs: u32,
-) -> std::path::PathBuf {
-    let cfg = csv_config(dir, region, first, &daily_steps(now), "");
-    let text = std::fs::read_to_string(&cfg).unwrap().replace(
-        &format!("region = \"{region}\""),
-        &format!("region = \"{region}\"\nmax_attempts = 1\ntimeout_secs = {timeout_secs}"),
-    );
-    let load = dir.join("load.csv");
-    let text = format!(
-        "{text}\n[[groups]]\nname = \"{second}\"\nmin_size = 1\nmax_size = 20\nload_metric = \"requests\"\n\
-         capacity_per_instance = 500.0\n\
-         reactive = {{ metric = \"ASGAverageCPUUtilization\", target_value = 55.0, warmup_secs = 300 }}\n\
-         [[groups.metrics]]\nname = \"requests\"\nfile = \"{}\"\n",
-        load.display()
-    );
-    std::fs::write(&cfg, text).unwrap();
-    cfg
+/// Two new groups on the same load from a CSV (`csv_config`'s) in a region of their own, with
+/// `attempts` attempts of `timeout_secs` per call, and their nightly run at 2027-05-03 12:00 UTC.
+struct TwoGroups {
+    aws: Aws,
+    names: [&'static str; 2],
+    _dir: tempfile::TempDir,
+    cfg: std::path::PathBuf,
+    out: std::path::PathBuf,
+}
+
+impl TwoGroups {
+    fn new(region: &'static str, names: [&'static str; 2], attempts: u32, timeout_secs: u32) -> Option<Self> {
+        let aws = aws_in(region)?;
+        let [first, second] = names;
+        aws.create_group(first, 1, 20);
+        aws.create_group(second, 1, 20);
+        let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = csv_config(dir.path(), region, first, &daily_steps(now), "");
+        let text = std::fs::read_to_string(&cfg).unwrap().replace(
+            &format!("region = \"{region}\""),
+            &format!("region = \"{region}\"\nmax_attempts = {attempts}\ntimeout_secs = {timeout_secs}"),
+        );
+        let load = dir.path().join("load.csv");
+        let text = format!(
+            "{text}\n[[groups]]\nname = \"{second}\"\nmin_size = 1\nmax_size = 20\nload_metric = \"requests\"\n\
+             capacity_per_instance = 500.0\n\
+             reactive = {{ metric = \"ASGAverageCPUUtilization\", target_value = 55.0, warmup_secs = 300 }}\n\
+             [[groups.metrics]]\nname = \"requests\"\nfile = \"{}\"\n",
+            load.display()
+        );
+        std::fs::write(&cfg, text).unwrap();
+        let out = dir.path().join("out");
+        Some(Self { aws, names, _dir: dir, cfg, out })
+    }
+
+    /// `nightly --execute` against `endpoint`.
+    fn nightly(&self, endpoint: &str) -> std::process::Command {
+        let mut c = prescale();
+        c.arg("--config").arg(&self.cfg).arg("--out").arg(&self.out).args(["--now", "2027-05-03T12:00:00Z"]);
+        c.env("AWS_ENDPOINT_URL", endpoint).args(["nightly", "--execute", "--allow-clock-skew"]);
+        c
+    }
+
+    /// The audit log's lines, from line `skip` on.
+    fn audit(&self, skip: usize) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.out.join("audit.jsonl"))
+            .unwrap()
+            .lines()
+            .skip(skip)
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
 }
 
 /// SIGTERM while a write is in flight (a cron or systemd timeout): the call finishes and its
@@ -1196,21 +1225,10 @@ fn two_groups(
 /// makes the rest.
 #[test]
 fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_after_it() {
-    let Some(aws) = aws_in("eu-central-1") else { return };
-    let (first, second) = ("itest-term-a", "itest-term-b");
-    aws.create_group(first, 1, 20);
-    aws.create_group(second, 1, 20);
-    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
-    let tmp = tempfile::tempdir().unwrap();
     // Calls wait long enough for the test to hold one while it signals.
-    let cfg = two_groups(tmp.path(), aws.region, [first, second], now, 60);
-    let out = tmp.path().join("out");
-    let nightly = |endpoint: &str| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
-        c.env("AWS_ENDPOINT_URL", endpoint).args(["nightly", "--execute", "--allow-clock-skew"]);
-        c
-    };
+    let Some(t) = TwoGroups::new("eu-central-1", ["itest-term-a", "itest-term-b"], 1, 60) else { return };
+    let ([first, second], aws) = (t.names, &t.aws);
+    let nightly = |endpoint: &str| t.nightly(endpoint);
     let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
     let (code, text, err) = signalled_mid_write(nightly, &endpoint, "BatchPutScheduledUpdateGroupAction", Then::Answer);
     assert_eq!(code, Some(143), "{text}\n{err}");
@@ -1223,11 +1241,7 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
     assert!(floors > 0 && aws.actions(second).is_empty() && aws.policies(first).is_empty(), "{text}");
     // Every change the run started has its outcome: the floors applied, the rest not attempted;
     // the second group was not started.
-    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let audit = t.audit(0);
     let count = |object: &str, o: &str| {
         audit.iter().filter(|e| e["group"] == first && e["object"] == object && e["outcome"] == o).count()
     };
@@ -1256,12 +1270,7 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
         err.contains("had no outcome (that run stopped while making") && err.contains("marked `interrupted`"),
         "{err}"
     );
-    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
-        .unwrap()
-        .lines()
-        .skip(before)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let audit = t.audit(before);
     assert!(!audit.iter().any(|e| e["group"] == first && e["object"] == "scheduled_action"), "made: {audit:?}");
     assert!(audit.iter().any(|e| e["group"] == first && e["object"] == "policy" && e["outcome"] == "applied"));
     assert!(audit.iter().any(|e| e["group"] == second && e["outcome"] == "applied"));
@@ -1284,23 +1293,10 @@ enum Then {
 /// grace), records it as possibly made, and exits 143.
 #[test]
 fn sigterm_leaves_an_unanswered_call_after_one_attempts_time_without_its_retries() {
-    let Some(aws) = aws_in("ap-northeast-1") else { return };
-    let (first, second) = ("itest-term-stall-a", "itest-term-stall-b");
-    aws.create_group(first, 1, 20);
-    aws.create_group(second, 1, 20);
-    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
-    let tmp = tempfile::tempdir().unwrap();
     // Three attempts of two seconds: a retry would reach the service, which answers it.
-    let cfg = two_groups(tmp.path(), aws.region, [first, second], now, 2);
-    let text = std::fs::read_to_string(&cfg).unwrap().replace("max_attempts = 1", "max_attempts = 3");
-    std::fs::write(&cfg, text).unwrap();
-    let out = tmp.path().join("out");
-    let nightly = |endpoint: &str| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
-        c.env("AWS_ENDPOINT_URL", endpoint).args(["nightly", "--execute", "--allow-clock-skew"]);
-        c
-    };
+    let Some(t) = TwoGroups::new("ap-northeast-1", ["itest-term-stall-a", "itest-term-stall-b"], 3, 2) else { return };
+    let ([first, second], aws, out) = (t.names, &t.aws, &t.out);
+    let nightly = |endpoint: &str| t.nightly(endpoint);
     let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
     let (code, text, err) = signalled_mid_write(nightly, &endpoint, "BatchPutScheduledUpdateGroupAction", Then::Never);
     assert_eq!(code, Some(143), "{text}\n{err}");
@@ -1377,21 +1373,10 @@ fn signalled_mid_write(
 /// the next run against a service that answers converges.
 #[test]
 fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_next_run_converges() {
-    let Some(aws) = aws_in("ca-central-1") else { return };
-    let (first, second) = ("itest-stall-a", "itest-stall-b");
-    aws.create_group(first, 1, 20);
-    aws.create_group(second, 1, 20);
-    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
-    let tmp = tempfile::tempdir().unwrap();
     // One attempt of two seconds per call.
-    let cfg = two_groups(tmp.path(), aws.region, [first, second], now, 2);
-    let out = tmp.path().join("out");
-    let nightly = |endpoint: &str| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
-        c.env("AWS_ENDPOINT_URL", endpoint);
-        run(c.args(["nightly", "--execute", "--allow-clock-skew"]))
-    };
+    let Some(t) = TwoGroups::new("ca-central-1", ["itest-stall-a", "itest-stall-b"], 1, 2) else { return };
+    let ([first, second], aws) = (t.names, &t.aws);
+    let nightly = |endpoint: &str| run(&mut t.nightly(endpoint));
     let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
     let proxy = stalling_proxy(&endpoint, &["BatchPutScheduledUpdateGroupAction", "PutScalingPolicy"]);
     let started = std::time::Instant::now();
@@ -1411,11 +1396,7 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     assert!(aws.actions(first).is_empty() && aws.actions(second).is_empty());
     // Every change of the run is on record: intended, then failed, and none as applied past the
     // stall.
-    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let audit = t.audit(0);
     let outcome = |group: &str, o: &str| audit.iter().filter(|e| e["group"] == group && e["outcome"] == o).count();
     for group in [first, second] {
         let attempted = outcome(group, "attempting");
@@ -1456,18 +1437,13 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     let before = audit.len();
     let (code, text, err) = nightly(&endpoint);
     assert_eq!(code, 0, "{text}\n{err}");
-    let audit: Vec<serde_json::Value> = std::fs::read_to_string(out.join("audit.jsonl"))
-        .unwrap()
-        .lines()
-        .skip(before)
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let audit = t.audit(before);
     for group in [first, second] {
         let count = |o: &str| audit.iter().filter(|e| e["group"] == group && e["outcome"] == o).count();
         assert!(count("attempting") > 0 && count("applied") == count("attempting"), "{group}: {audit:?}");
     }
     let plan: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(t.out.join("plan.json")).unwrap()).unwrap();
     let planned = plan["groups"][1]["scheduled_actions"].as_array().unwrap().len();
     assert!(planned > 0);
     assert_eq!(aws.actions(second).len(), planned);
