@@ -78,7 +78,9 @@ fn install() {
             let kinds =
                 [(SIGTERM, SignalKind::terminate()), (SIGINT, SignalKind::interrupt()), (SIGHUP, SignalKind::hangup())];
             let mut watched = Vec::new();
-            for (number, kind) in kinds {
+            // A signal ignored on purpose stays so: `nohup` ignores SIGHUP, a shell's background
+            // job SIGINT.
+            for (number, kind) in kinds.into_iter().filter(|(number, _)| !ignored(*number)) {
                 match signal(kind) {
                     Ok(s) => watched.push((number, s)),
                     Err(e) => {
@@ -111,6 +113,17 @@ fn install() {
              --execute run marks the changes it left open as interrupted"
         );
     }
+}
+
+/// Whether the process was started with `signal` ignored (`SigIgn` in `/proc/self/status`, on
+/// Linux; elsewhere none is known to be).
+fn ignored(signal: i32) -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("SigIgn:")).and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+        })
+        .is_some_and(|mask| (mask >> (signal - 1)) & 1 == 1)
 }
 
 fn on_signal(signal: i32) {

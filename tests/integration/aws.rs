@@ -1277,6 +1277,36 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
     assert_eq!(aws.policies(second).len(), 3);
 }
 
+/// Under `nohup` (SIGHUP ignored on purpose), a session that drops during the writes does not
+/// stop the run: it stays ignored, and the run ends as it would have.
+#[test]
+fn a_sighup_ignored_under_nohup_stays_ignored_through_the_writes() {
+    let Some(t) = TwoGroups::new("eu-west-3", ["itest-nohup-a", "itest-nohup-b"], 1, 60) else { return };
+    let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
+    let (proxy, held, release) = holding_proxy(&endpoint, "BatchPutScheduledUpdateGroupAction");
+    let run_ = t.nightly(&proxy);
+    let mut c = std::process::Command::new("nohup");
+    c.arg(run_.get_program()).args(run_.get_args()).current_dir(run_.get_current_dir().unwrap());
+    for (k, v) in run_.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    let child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    held.recv_timeout(std::time::Duration::from_secs(300)).expect("the first group's floors reach the service");
+    let hup = std::process::Command::new("kill").args(["-HUP", &child.id().to_string()]).status().unwrap();
+    assert!(hup.success());
+    // Time for a handler to take it, were one installed.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    release.send(()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (text, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{text}\n{err}");
+    assert!(!err.contains("SIGHUP") && !text.contains("NOT ATTEMPTED"), "{text}\n{err}");
+    assert!(!t.aws.policies(t.names[1]).is_empty(), "the second group was applied too");
+}
+
 /// What [`signalled_mid_write`] does once the run has said it finishes the call in flight.
 #[derive(Clone, Copy, PartialEq)]
 enum Then {
