@@ -710,8 +710,8 @@ fn main() -> ExitCode {
     // is the signal's, as if killed by it, so that a supervisor sees the run did not finish.
     if let Some(code) = stop::exit_code() {
         say!(
-            "prescale: stopped by {} after the call in flight; what was not attempted is listed above: run the \
-             command again to finish it",
+            "prescale: stopped by {} after the call in flight; the table above says what was made, and running \
+             the command again makes the rest, if any",
             stop::asked().unwrap_or("a signal")
         );
         return ExitCode::from(code);

@@ -150,8 +150,20 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     state[0]["scheduled_actions"].as_array_mut().unwrap().push(serde_json::json!(
         { "name": "team-batch", "start_time": "2026-11-23T05:00:00Z", "min_size": 3 }
     ));
-    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let group = state[0]["group"].as_str().unwrap().to_string();
+    // A group taken out of the configuration with prescale's objects and a raised MinSize on it:
+    // reverted by name, its bounds are left with a word (nothing says what to put back).
+    let mut legacy = state[0].clone();
+    legacy["group"] = "legacy-web".into();
+    legacy["bounds"]["min"] = 6.into();
+    let mut with_legacy = state.clone();
+    with_legacy.as_array_mut().unwrap().push(legacy);
+    std::fs::write(&state_path, serde_json::to_vec(&with_legacy).unwrap()).unwrap();
+    let (code, text, err) = run(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", "legacy-web"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("legacy-web is not in") && text.contains("- action prescale-floor-"), "{text}\n{err}");
+    assert!(text.contains("bounds 6–8 left") && text.contains("legacy-web has no min_size / max_size in"), "{text}");
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
 
     let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));
     assert!(text.contains("revert dry run against") && text.contains("- action prescale-floor-"), "{text}");

@@ -32,6 +32,65 @@ pub struct AutoScalingSink {
     stop: Option<fn() -> Option<&'static str>>,
 }
 
+/// Refuses every attempt of a call once the run was asked to stop, before it is sent: a retry
+/// sent after the stop would make a change nobody waits for (the SDK's backoff and attempts
+/// outlast a supervisor's grace), and a read after it only delays the exit. The in-flight
+/// attempt is not touched: it answers, or its attempt timeout ends it.
+#[derive(Debug)]
+struct StopGate {
+    asked: fn() -> Option<&'static str>,
+}
+
+/// In an operation's configuration once its first attempt went out.
+#[derive(Debug, Clone)]
+struct Sent;
+
+impl aws_smithy_types::config_bag::Storable for Sent {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+/// An attempt [`StopGate`] refused; `retry`: an attempt of the call went out before it.
+#[derive(Debug, thiserror::Error)]
+#[error("not sent: the run was stopped ({signal})")]
+struct Stopped {
+    signal: &'static str,
+    retry: bool,
+}
+
+impl aws_sdk_autoscaling::config::Intercept for StopGate {
+    fn name(&self) -> &'static str {
+        "prescale stop gate"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _: &aws_sdk_autoscaling::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_autoscaling::config::RuntimeComponents,
+        cfg: &mut aws_sdk_autoscaling::config::ConfigBag,
+    ) -> Result<(), aws_sdk_autoscaling::error::BoxError> {
+        let retry = cfg.load::<Sent>().is_some();
+        match (self.asked)() {
+            Some(signal) => Err(Box::new(Stopped { signal, retry })),
+            None => {
+                cfg.interceptor_state().store_put(Sent);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The attempt [`StopGate`] refused behind `e`, if that is why the call failed.
+fn stopped_by<E: std::error::Error + 'static>(e: &E) -> Option<&Stopped> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(s) = err.downcast_ref::<Stopped>() {
+            return Some(s);
+        }
+        next = err.source();
+    }
+    None
+}
+
 /// Whether an alarm action is the ARN of one of prescale's scaling policies of `group`
 /// (`arn:…:scalingPolicy:<id>:autoScalingGroupName/<group>:policyName/prescale-…`). An alarm
 /// that triggers somebody else's policy of the group is theirs, whatever its name.
@@ -55,6 +114,15 @@ struct Why {
 }
 
 impl Why {
+    /// A change not sent: the run was stopped before it ([`StopGate`]).
+    fn not_sent(s: &Stopped) -> Self {
+        Self {
+            text: format!("not attempted: the run was stopped ({}) before it was sent", s.signal),
+            transient: true,
+            unanswered: false,
+        }
+    }
+
     /// A failure that needs its cause mended.
     fn refused(text: String) -> Self {
         Self { text, transient: false, unanswered: false }
@@ -129,11 +197,19 @@ impl AutoScalingSink {
         })
     }
 
-    /// Checks `asked` before each call: once it names what asked the run to stop (a signal),
-    /// the call in flight has finished and the changes after it are reported not attempted.
+    /// Checks `asked` before each call and each attempt of one: once it names what asked the run
+    /// to stop (a signal), the call in flight has its attempt's time to finish, no attempt of any
+    /// call is sent after it (a retry neither: [`StopGate`]), and the changes after it are
+    /// reported not attempted.
     #[must_use]
     pub fn stop_when(self, asked: fn() -> Option<&'static str>) -> Self {
-        Self { stop: Some(asked), ..self }
+        let client = aws_sdk_autoscaling::Client::from_conf(
+            self.client.config().to_builder().interceptor(StopGate { asked }).build(),
+        );
+        let cw = aws_sdk_cloudwatch::Client::from_conf(
+            self.cw.config().to_builder().interceptor(StopGate { asked }).build(),
+        );
+        Self { stop: Some(asked), client, cw, ..self }
     }
 
     /// The error of call `operation` on `group` that stops work on the group: [`SinkError::Unreachable`]
@@ -142,6 +218,11 @@ impl AutoScalingSink {
     where
         E: std::error::Error + ProvideErrorMetadata + Send + Sync + 'static,
     {
+        if let Some(s) = stopped_by(&e) {
+            // A read refused once the run was stopped: nothing to record, the run is ending.
+            let (group, operation, message) = (group.into(), operation.into(), s.to_string());
+            return SinkError::Api { group, operation, message, transient: true, source: Box::new(e) };
+        }
         let (group, operation, message) = (group.into(), operation.into(), describe(&e, self.limits));
         let transient = transient(&e);
         if no_answer(&e, self.limits).is_some() {
@@ -172,9 +253,10 @@ impl AutoScalingSink {
     }
 
     /// Sends a write and waits for its answer, or says why it failed. Once the run is asked to
-    /// stop (a signal), the call in flight gets one attempt's time to answer and is then left:
-    /// its retries would send it again long after the stop (five attempts of a minute outlast a
-    /// supervisor's grace). Left, it is sent without an answer: it may have been made.
+    /// stop (a signal), the call in flight gets one attempt's time to answer and is then left,
+    /// and [`StopGate`] refuses its retries: they would send it again long after the stop (five
+    /// attempts of a minute outlast a supervisor's grace). Left, or refused a retry after a
+    /// failed attempt, it may have been made.
     fn write<T, E>(
         &self,
         op: &str,
@@ -198,10 +280,24 @@ impl AutoScalingSink {
             tokio::time::timeout(grace, call).await.ok()
         });
         match answer {
-            Some(out) => out.map_err(|e| self.fail(op, &e)),
+            Some(out) => out.map_err(|e| match stopped_by(&e) {
+                // Its first attempt went out and failed (no answer, or a busy service), and the
+                // stop refused the retry: it may have been made.
+                Some(s) if s.retry => Why {
+                    text: format!(
+                        "{op}: its attempt failed and its retries were not sent after the stop ({}): it may have \
+                         been made",
+                        s.signal
+                    ),
+                    transient: true,
+                    unanswered: true,
+                },
+                Some(s) => Why::not_sent(s),
+                None => self.fail(op, &e),
+            }),
             None => Err(Why {
                 text: format!(
-                    "{op}: no answer within {} s of the stop ({}), its retries not sent: it may have been made",
+                    "{op}: no answer within {} s of the stop ({}), and its retries were not sent: it may have been made",
                     grace.as_secs(),
                     stop.and_then(|asked| asked()).unwrap_or("a signal")
                 ),
@@ -213,11 +309,7 @@ impl AutoScalingSink {
 
     /// Why a change is not attempted, once the run was asked to stop.
     fn stopped(&self) -> Option<Why> {
-        self.stop.and_then(|asked| asked()).map(|signal| Why {
-            text: format!("not attempted: the run was stopped ({signal}) before it was sent"),
-            transient: true,
-            unanswered: false,
-        })
+        self.stop.and_then(|asked| asked()).map(|signal| Why::not_sent(&Stopped { signal, retry: false }))
     }
 
     /// Why a change is not attempted: the run was asked to stop, or the service stopped
@@ -237,7 +329,52 @@ impl AutoScalingSink {
 
     /// `UpdateAutoScalingGroup` with the bounds that change, and only those: a bound left out
     /// stays as the group's owners have it.
-    fn set_bounds(&self, group: &str, old: CapacityBounds, new: CapacityBounds) -> Result<(), Why> {
+    ///
+    /// After a revert's deletes; held back where one of them failed (a floor left on the group
+    /// would raise MinSize again), and a MaxSize going down is read again just before: a group
+    /// that scaled out above it since it was read (an alarm firing, a floor that ran) would have
+    /// instances in service terminated.
+    fn set_bounds(
+        &self,
+        group: &str,
+        old: CapacityBounds,
+        new: CapacityBounds,
+        report: &ApplyReport,
+    ) -> Result<(), Why> {
+        if let Some(f) = report.failed.iter().find(|f| !matches!(f.change, Change::SetBounds { .. })) {
+            return Err(Why {
+                text: format!(
+                    "not attempted: the {} {} {} was not made, and what prescale left on the group could set the \
+                     bounds again; the next revert puts them back",
+                    f.change.verb(),
+                    f.change.object_kind().replace('_', " "),
+                    f.change.object_name()
+                ),
+                transient: f.transient,
+                unanswered: false,
+            });
+        }
+        if new.max() < old.max() {
+            let out = self
+                .rt
+                .block_on(self.client.describe_auto_scaling_groups().auto_scaling_group_names(group).send())
+                .map_err(|e| {
+                    stopped_by(&e).map_or_else(|| self.fail("DescribeAutoScalingGroups", &e), Why::not_sent)
+                })?;
+            let desired = out
+                .auto_scaling_groups()
+                .iter()
+                .find(|g| g.auto_scaling_group_name() == Some(group))
+                .and_then(|g| size(g.desired_capacity()));
+            if let Some(desired) = desired.filter(|d| *d > new.max()) {
+                return Err(Why::refused(format!(
+                    "MaxSize not lowered to {}: the group's desired capacity is {desired} now (it scaled out since it \
+                     was read), and lowering it would terminate instances in service; the next revert puts it back \
+                     once the group has scaled in",
+                    new.max()
+                )));
+            }
+        }
         let mut req = self.client.update_auto_scaling_group().auto_scaling_group_name(group);
         if new.min() != old.min() {
             req = req.min_size(aws_int(new.min()));
@@ -510,7 +647,7 @@ impl AutoScalingSink {
         let out = self
             .rt
             .block_on(self.client.describe_policies().auto_scaling_group_name(group).policy_names(&a.policy).send())
-            .map_err(|e| self.fail("DescribePolicies", &e))?;
+            .map_err(|e| stopped_by(&e).map_or_else(|| self.fail("DescribePolicies", &e), Why::not_sent))?;
         let arn = out
             .scaling_policies()
             .iter()
@@ -731,7 +868,7 @@ impl ActionSink for AutoScalingSink {
                                         .send(),
                                 )
                                 .map(|_| ()),
-                            Change::SetBounds { old, new } => self.set_bounds(group, *old, *new),
+                            Change::SetBounds { old, new } => self.set_bounds(group, *old, *new, &report),
                             _ => Ok(()),
                         };
                         match r {

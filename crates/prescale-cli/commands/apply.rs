@@ -423,51 +423,75 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
     // raised goes back to the configured one, and only such a bound.
     let log = ctx.out.join("audit.jsonl");
     let record = if keep_bounds { None } else { bounds_record(&log, &targets)? };
+    // Said by the audit log as it opens when the revert writes.
+    let elsewhere = other_audit_log(ctx);
+    if let Some(other) = elsewhere.as_ref().filter(|_| !execute && !keep_bounds) {
+        warn!(
+            "the last run that wrote to the groups of the store {} logged its changes to {}, not to {}: this revert \
+             sees only what its --out's log records\nhint: --out {}",
+            ctx.store_dir.display(),
+            other.display(),
+            log.display(),
+            other.parent().unwrap_or(Path::new(".")).display()
+        );
+    }
+    let rerun = match &elsewhere {
+        Some(other) => {
+            format!("run revert with --out {}, where they logged", other.parent().unwrap_or(Path::new(".")).display())
+        }
+        None => "run revert with the --out of the runs that applied".to_string(),
+    };
     let now = ctx.write_now();
     let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
         let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
         let Some(Ok(configured)) = configured.map(|(min, max)| CapacityBounds::new(min, max)) else {
-            return (changes, vec![]);
+            // Taken out of the configuration: what its bounds should go back to is not known.
+            let note = format!(
+                "bounds {}–{} left as they are: {name} has no min_size / max_size in {} to put back; if prescale's \
+                 floors raised them, `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {} \
+                 --min-size N --max-size M` with the group's own",
+                state.bounds.min(),
+                state.bounds.max(),
+                ctx.config.origin,
+                prescale_plan::shell_word(name)
+            );
+            let notes = if changes.is_empty() { vec![] } else { vec![note] };
+            return (changes, notes);
         };
-        // The bounds above the configured ones, as the command's flags that put them back (never
-        // a MaxSize below the group's instances).
-        let flags: Vec<String> = [
-            (state.bounds.min() > configured.min()).then(|| format!("--min-size {}", configured.min())),
-            (state.bounds.max() > configured.max().max(state.desired))
-                .then(|| format!("--max-size {}", configured.max().max(state.desired))),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let by_hand = || {
+        // The bounds above the configured ones, and the command that puts them back (never a
+        // MaxSize below the group's instances: where they fill it, once they have scaled in).
+        let raised = state.bounds.min() > configured.min() || state.bounds.max() > configured.max();
+        let min = (state.bounds.min() > configured.min()).then_some(configured.min());
+        let max =
+            (state.bounds.max() > configured.max().max(state.desired)).then(|| configured.max().max(state.desired));
+        let by_hand = || match (min, max) {
+            (None, None) => format!(
+                "once the group has scaled in to {} instances or fewer, `{}`",
+                configured.max(),
+                prescale_plan::bounds_command(name, None, Some(configured.max()))
+            ),
+            _ => format!("`{}`", prescale_plan::bounds_command(name, min, max)),
+        };
+        // `why` follows "left as they are".
+        let left = |why: String| {
             format!(
-                "`aws autoscaling update-auto-scaling-group --auto-scaling-group-name {} {}`",
-                prescale_plan::shell_word(name),
-                flags.join(" ")
+                "bounds {}–{}, above the configured {}–{}, left as they are{why}. By hand: {}",
+                state.bounds.min(),
+                state.bounds.max(),
+                configured.min(),
+                configured.max(),
+                by_hand()
             )
         };
         let mut notes = Vec::new();
         match &record {
-            _ if flags.is_empty() => {}
-            _ if keep_bounds => notes.push(format!(
-                "bounds {}–{}, above the configured {}–{}, left as they are (--keep-bounds). By hand: {}",
-                state.bounds.min(),
-                state.bounds.max(),
-                configured.min(),
-                configured.max(),
-                by_hand()
-            )),
-            None => notes.push(format!(
-                "bounds {}–{}, above the configured {}–{}, left as they are: there is no audit log at {} to tell \
-                 whether prescale's actions set them (run revert with the --out of the runs that applied). By hand: {}",
-                state.bounds.min(),
-                state.bounds.max(),
-                configured.min(),
-                configured.max(),
-                log.display(),
-                by_hand()
-            )),
+            _ if !raised => {}
+            _ if keep_bounds => notes.push(left(" (--keep-bounds)".into())),
+            None => notes.push(left(format!(
+                ": there is no audit log at {} to tell whether prescale's actions set them ({rerun})",
+                log.display()
+            ))),
             Some(record) => {
                 let last = last_set(record.get(&(sink.to_string(), name.to_string())), state, now);
                 let (bounds, said) = prescale_plan::restore_bounds(state, configured, last);
@@ -480,23 +504,43 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
     carry_out(ctx, Run { kind: "revert", plan_id: None, overrides: &[] }, &targets, changes, execute)
 }
 
+/// In the store: the path of the audit log of the last run that wrote to its groups.
+const AUDIT_POINTER: &str = "apply.audit-log";
+
+/// The audit log the store's last writing run used, when it is not this run's (`OUT/audit.jsonl`)
+/// and still there: a run with another --out (a cron job's and an operator's by hand) would
+/// otherwise revert and look for interrupted changes with half the record.
+fn other_audit_log(ctx: &Ctx) -> Option<std::path::PathBuf> {
+    let noted = std::fs::read_to_string(ctx.store_dir.join(AUDIT_POINTER)).ok()?;
+    let noted = Path::new(noted.trim());
+    let ours = ctx.out.join("audit.jsonl");
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
+    };
+    (noted.is_file() && !same(noted, &ours)).then(|| noted.to_path_buf())
+}
+
 /// One entry of the audit log that set a group's bounds, or may have: a scheduled action of
 /// prescale's put (`action`: its name; in force from its start time, once it has run), or a
-/// revert's bounds change (as of its run, only the bounds it changed).
+/// revert's bounds change (as of its run, only the bounds it changed). `certain`: its outcome is
+/// `applied`; otherwise it was sent without an answer or cut off, and may not have been made.
 struct BoundsEntry {
     at: chrono::DateTime<chrono::Utc>,
     action: Option<String>,
     min: Option<u32>,
     max: Option<u32>,
+    certain: bool,
 }
 
 /// [`BoundsEntry`]s by (sink, group).
 type BoundsRecord = std::collections::HashMap<(String, String), Vec<BoundsEntry>>;
 
 /// The audit log at `path`, for `groups`, by (sink, group): the scheduled actions of prescale's
-/// put (applied, or possibly: sent without an answer, or interrupted) and not deleted since, and
-/// the bounds changes of reverts. `None` when there is no log. A line that does not parse (a
-/// crash cut it) is skipped.
+/// put (applied, or possibly: sent without an answer, interrupted, or attempted with no outcome
+/// yet, as a run killed before the next one marked it) and not deleted since, and the bounds
+/// changes of reverts. `None` when there is no log. A line that does not parse (a crash cut it)
+/// is skipped.
 fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>> {
     use std::io::BufRead as _;
     let file = match std::fs::File::open(path) {
@@ -504,9 +548,20 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e).with_context(|| format!("cannot read audit log {}", path.display())),
     };
-    let mut actions: std::collections::HashMap<(String, String, String), BoundsEntry> =
+    // By (sink, group, object, name): a change attempted, until its outcome's line.
+    let mut pending: std::collections::HashMap<(String, String, String, String), BoundsEntry> =
         std::collections::HashMap::new();
+    let mut actions = std::collections::HashMap::new();
     let mut out = BoundsRecord::new();
+    type Actions = std::collections::HashMap<(String, String, String), BoundsEntry>;
+    fn made(out: &mut BoundsRecord, actions: &mut Actions, key: (String, String, String, String), entry: BoundsEntry) {
+        let (sink, group, object, name) = key;
+        if object == "bounds" {
+            out.entry((sink, group)).or_default().push(entry);
+        } else {
+            actions.insert((sink, group, name), entry);
+        }
+    }
     // Read as bytes, line by line: a line cut inside a character is skipped like any other.
     for line in std::io::BufReader::new(file).split(b'\n') {
         let line = line.with_context(|| format!("cannot read audit log {}", path.display()))?;
@@ -515,36 +570,58 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
         if !groups.iter().any(|g| g == group) {
             continue;
         }
-        let made = matches!(e["outcome"].as_str(), Some("applied" | "unknown" | "interrupted"));
+        let (Some(object), Some(op), Some(name)) = (e["object"].as_str(), e["op"].as_str(), e["name"].as_str()) else {
+            continue;
+        };
+        let key = (sink.to_string(), group.to_string(), object.to_string(), name.to_string());
+        let outcome = e["outcome"].as_str().unwrap_or_default();
+        if outcome != "attempting" {
+            pending.remove(&key);
+        }
         let size = |v: &serde_json::Value, k: &str| v[k].as_u64().and_then(|v| u32::try_from(v).ok());
         let at = |v: &serde_json::Value| v.as_str().and_then(|t| t.parse().ok());
-        match (e["object"].as_str(), e["op"].as_str(), e["name"].as_str()) {
-            (Some("scheduled_action"), Some("create" | "replace"), Some(name)) if made => {
-                let after = &e["after"];
-                if let Some(start) = at(&after["start_time"]) {
-                    let entry = BoundsEntry {
-                        at: start,
-                        action: Some(name.to_string()),
-                        min: size(after, "min_size"),
-                        max: size(after, "max_size"),
-                    };
-                    actions.insert((sink.into(), group.into(), name.into()), entry);
+        let certain = outcome == "applied";
+        let entry = match (object, op) {
+            ("scheduled_action", "create" | "replace") => at(&e["after"]["start_time"]).map(|start| BoundsEntry {
+                at: start,
+                action: Some(name.to_string()),
+                min: size(&e["after"], "min_size"),
+                max: size(&e["after"], "max_size"),
+                certain,
+            }),
+            ("scheduled_action", "delete") => {
+                if certain {
+                    actions.remove(&(key.0, key.1, key.3));
                 }
+                continue;
             }
-            (Some("scheduled_action"), Some("delete"), Some(name)) if e["outcome"] == "applied" => {
-                actions.remove(&(sink.into(), group.into(), name.into()));
-            }
-            (Some("bounds"), _, _) if made => {
+            ("bounds", _) => {
                 let (before, after) = (&e["before"], &e["after"]);
                 let changed = |k: &str| size(after, k).filter(|v| Some(*v) != size(before, k));
                 // At the run's instant (`--now`), the clock its actions' start times are set by.
-                if let Some(when) = at(&e["as_of"]).or_else(|| at(&e["at"])) {
-                    let entry = BoundsEntry { at: when, action: None, min: changed("min"), max: changed("max") };
-                    out.entry((sink.into(), group.into())).or_default().push(entry);
-                }
+                at(&e["as_of"]).or_else(|| at(&e["at"])).map(|when| BoundsEntry {
+                    at: when,
+                    action: None,
+                    min: changed("min"),
+                    max: changed("max"),
+                    certain,
+                })
             }
+            _ => None,
+        };
+        let Some(entry) = entry else { continue };
+        match outcome {
+            "attempting" => {
+                pending.insert(key, entry);
+            }
+            "applied" | "unknown" | "interrupted" => made(&mut out, &mut actions, key, entry),
             _ => {}
         }
+    }
+    // Attempted with no outcome: a run killed before it wrote one (the next --execute marks it
+    // interrupted), or one writing now.
+    for (key, entry) in pending {
+        made(&mut out, &mut actions, key, entry);
     }
     for ((sink, group, _), entry) in actions {
         out.entry((sink, group)).or_default().push(entry);
@@ -554,7 +631,8 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
 
 /// What prescale last set on a group's bounds by `now` ([`prescale_plan::LastSet`]): of its
 /// actions, those that have run (their time has passed and they are no longer on the group, as
-/// Auto Scaling removes a one-time action once it ran), and its reverts' bounds changes.
+/// Auto Scaling removes a one-time action once it ran), and its reverts' bounds changes; those
+/// whose outcome is not known as values the bounds may have.
 fn last_set(record: Option<&Vec<BoundsEntry>>, state: &GroupState, now: DateTime<Utc>) -> prescale_plan::LastSet {
     let on_group = |name: &str| state.scheduled_actions.iter().any(|a| a.name == name);
     let mut set: Vec<&BoundsEntry> = record
@@ -563,10 +641,7 @@ fn last_set(record: Option<&Vec<BoundsEntry>>, state: &GroupState, now: DateTime
         .filter(|e| e.at <= now && e.action.as_deref().is_none_or(|n| !on_group(n)))
         .collect();
     set.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.action.cmp(&b.action)));
-    set.iter().fold(prescale_plan::LastSet::default(), |last, e| prescale_plan::LastSet {
-        min: e.min.or(last.min),
-        max: e.max.or(last.max),
-    })
+    set.iter().fold(prescale_plan::LastSet::default(), |last, e| last.then(e.min, e.max, e.certain))
 }
 
 /// The scheduled actions `changes` put.
@@ -980,6 +1055,23 @@ impl<'a> AuditLog<'a> {
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open audit log {}; nothing was changed", path.display()))?;
+        if let Some(other) = other_audit_log(ctx) {
+            warn!(
+                "the last run that wrote to the groups of the store {} logged its changes to {}, this one logs to \
+                 {}: apply --revert and the check for an interrupted run read only the log in their --out\nhint: \
+                 keep one --out for the runs that write (--out {})",
+                ctx.store_dir.display(),
+                other.display(),
+                path.display(),
+                other.parent().unwrap_or(Path::new(".")).display()
+            );
+        }
+        // Where the store's writing runs log, for the next run with another --out to be told.
+        let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        let pointer = ctx.store_dir.join(AUDIT_POINTER);
+        if let Err(e) = prescale_store::write_file_atomic(&pointer, absolute.to_string_lossy().as_bytes()) {
+            warn!("cannot note the audit log's place in {}: {e}", pointer.display());
+        }
         let mut log = Self { file, path, as_of: ctx.now, run };
         if let Some((tail, cut)) = log_tail(&log.path) {
             // A line a crash or a full disk cut short is ended, so the next one is whole.
@@ -1359,6 +1451,64 @@ mod tests {
             notes: vec![],
             unworkable: None,
         }
+    }
+
+    #[test]
+    fn a_change_without_a_known_outcome_may_have_set_the_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let line = |object: &str, op: &str, name: &str, outcome: &str, extra: &str| {
+            format!(
+                r#"{{"sink":"autoscaling us-east-1","group":"web","object":"{object}","op":"{op}","name":"{name}","outcome":"{outcome}",{extra}}}"#
+            )
+        };
+        let put = |min: u32| format!(r#""after":{{"start_time":"2027-01-01T0{min}:00:00Z","min_size":{min}}}"#);
+        let lines = [
+            // A floor of 3 that ran; a floor of 5 attempted by a run killed before its outcome (the
+            // next --execute marks it interrupted; a revert may read the log first).
+            line("scheduled_action", "create", "prescale-floor-3", "attempting", &put(3)),
+            line("scheduled_action", "create", "prescale-floor-3", "applied", &put(3)),
+            line("scheduled_action", "create", "prescale-floor-5", "attempting", &put(5)),
+            // A floor of 7 the service refused: it set nothing.
+            line("scheduled_action", "create", "prescale-floor-7", "attempting", &put(7)),
+            line("scheduled_action", "create", "prescale-floor-7", "failed", &put(7)),
+            // Another group's, and a line a crash cut.
+            line("scheduled_action", "create", "prescale-floor-9", "applied", &put(9)).replace("\"web\"", "\"api\""),
+            r#"{"sink":"autoscaling us-east-1","group":"web","obj"#.to_string(),
+        ];
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
+        let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
+        let state = prescale_core::GroupState {
+            group: "web".into(),
+            bounds: prescale_core::CapacityBounds::new(5, 20).unwrap(),
+            desired: 5,
+            scheduled_actions: vec![],
+            policies: vec![],
+            alarms: vec![],
+            suspended: vec![],
+        };
+        let now = "2027-01-02T00:00:00Z".parse().unwrap();
+        assert_eq!(super::last_set(entries, &state, now).min, [3, 5]);
+        // A revert's change to 1 sent without an answer: 1, or still 3 or 5.
+        let bounds = r#""before":{"min":5,"max":20},"after":{"min":1,"max":20},"as_of":"2027-01-01T12:00:00Z""#;
+        let revert = |outcome: &str| {
+            let attempt = line("bounds", "replace", "MinSize/MaxSize", "attempting", bounds);
+            format!(
+                "{}\n{attempt}\n{}\n",
+                lines.join("\n"),
+                line("bounds", "replace", "MinSize/MaxSize", outcome, bounds)
+            )
+        };
+        std::fs::write(&path, revert("unknown")).unwrap();
+        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
+        let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
+        assert_eq!(super::last_set(entries, &state, now).min, [3, 5, 1]);
+        // Applied, it settles the question.
+        std::fs::write(&path, revert("applied")).unwrap();
+        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
+        let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
+        assert_eq!(super::last_set(entries, &state, now).min, [1]);
     }
 
     #[test]

@@ -183,13 +183,46 @@ pub fn shell_word(name: &str) -> String {
 }
 
 /// What prescale last set on a group's bounds, as its audit log records it: by the last of its
-/// scheduled actions that ran and set it, or a revert's change to it (`None`: nothing on record).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// scheduled actions that ran and set it, or a revert's change to it. A change whose outcome is
+/// not known (sent without an answer, or cut off) may or may not have been made, so each bound
+/// holds every value it may have left: the last known one and those of the uncertain changes
+/// after it (empty: nothing on record).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LastSet {
-    /// The `MinSize` prescale last set.
-    pub min: Option<u32>,
-    /// The `MaxSize` prescale last set.
-    pub max: Option<u32>,
+    /// The `MinSize` values prescale may have last set.
+    pub min: Vec<u32>,
+    /// The `MaxSize` values prescale may have last set.
+    pub max: Vec<u32>,
+}
+
+impl LastSet {
+    /// `self` after a change that set `min` / `max` (`None`: left it), made for sure or perhaps.
+    #[must_use]
+    pub fn then(mut self, min: Option<u32>, max: Option<u32>, certain: bool) -> Self {
+        for (values, v) in [(&mut self.min, min), (&mut self.max, max)] {
+            if let Some(v) = v {
+                if certain {
+                    values.clear();
+                }
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+        }
+        self
+    }
+}
+
+/// The AWS CLI command that sets `group`'s `MinSize` and / or `MaxSize`, for a note that leaves
+/// it to an operator.
+pub fn bounds_command(group: &str, min: Option<u32>, max: Option<u32>) -> String {
+    let mut out = format!("aws autoscaling update-auto-scaling-group --auto-scaling-group-name {}", shell_word(group));
+    for (flag, v) in [("min-size", min), ("max-size", max)] {
+        if let Some(v) = v {
+            out.push_str(&format!(" --{flag} {v}"));
+        }
+    }
+    out
 }
 
 /// The bounds a revert puts back, with a note for each raised bound it leaves. A bound above the
@@ -199,37 +232,37 @@ pub struct LastSet {
 /// down, which removes none by itself. The notes give the command that does by hand what is left.
 pub fn restore_bounds(state: &GroupState, configured: CapacityBounds, last: LastSet) -> (Option<Change>, Vec<String>) {
     let (now, mut notes) = (state.bounds, Vec::new());
-    let word = shell_word(&state.group);
-    let command = |flag: &str, v: u32| {
-        format!("aws autoscaling update-auto-scaling-group --auto-scaling-group-name {word} --{flag} {v}")
-    };
-    let by_whom = |set: Option<u32>| match set {
-        Some(v) => format!("prescale last set it to {v}, so something else set it since"),
-        None => "nothing prescale did that took effect is on record as setting it".to_string(),
+    let command = |min: Option<u32>, max: Option<u32>| bounds_command(&state.group, min, max);
+    let by_whom = |set: &[u32]| match set {
+        [] => "nothing prescale did that took effect is on record as setting it".to_string(),
+        values => format!(
+            "prescale last set it to {}, so something else set it since",
+            values.iter().map(u32::to_string).collect::<Vec<_>>().join(" or ")
+        ),
     };
     let mut min = now.min();
     if now.min() > configured.min() {
-        if last.min == Some(now.min()) {
+        if last.min.contains(&now.min()) {
             min = configured.min();
         } else {
             notes.push(format!(
                 "MinSize is {}, above the configured min_size {}, and left so: {}. If it should go, `{}`",
                 now.min(),
                 configured.min(),
-                by_whom(last.min),
-                command("min-size", configured.min())
+                by_whom(&last.min),
+                command(Some(configured.min()), None)
             ));
         }
     }
     let mut max = now.max();
     if now.max() > configured.max() {
-        if last.max != Some(now.max()) {
+        if !last.max.contains(&now.max()) {
             notes.push(format!(
                 "MaxSize is {}, above the configured max_size {}, and left so: {}. If it should go, `{}`",
                 now.max(),
                 configured.max(),
-                by_whom(last.max),
-                command("max-size", configured.max())
+                by_whom(&last.max),
+                command(None, Some(configured.max()))
             ));
         } else if configured.max() < state.desired.max(min) {
             notes.push(format!(
@@ -239,7 +272,7 @@ pub fn restore_bounds(state: &GroupState, configured: CapacityBounds, last: Last
                 now.max(),
                 configured.max(),
                 state.desired,
-                command("max-size", configured.max())
+                command(None, Some(configured.max()))
             ));
         } else {
             max = configured.max();
@@ -426,7 +459,7 @@ mod tests {
             alarms: vec![],
             suspended: vec![],
         };
-        let set = |min: Option<u32>, max: Option<u32>| LastSet { min, max };
+        let set = |min: Option<u32>, max: Option<u32>| LastSet::default().then(min, max, true);
         // As configured: nothing to do or say.
         assert_eq!(restore_bounds(&group(1, 20, 4), configured, set(Some(12), None)), (None, vec![]));
         // MinSize where prescale's last floor left it goes back; MaxSize (nobody raised it) stays.
@@ -462,6 +495,17 @@ mod tests {
             notes[0].contains("MaxSize is 26") && notes[0].contains("last set it to 22, so something else"),
             "{notes:?}"
         );
+        // A revert's change to 1 sent without an answer may not have been made: 12, which prescale
+        // set before it, is still prescale's and goes back.
+        let uncertain = set(Some(12), None).then(Some(1), None, false);
+        assert_eq!(uncertain.min, [12, 1]);
+        let (change, notes) = restore_bounds(&group(12, 20, 12), configured, uncertain.clone());
+        assert_eq!(change, Some(Change::SetBounds { old: CapacityBounds::new(12, 20).unwrap(), new: configured }));
+        assert!(notes.is_empty(), "{notes:?}");
+        let (change, notes) = restore_bounds(&group(6, 20, 6), configured, uncertain.clone());
+        assert!(change.is_none() && notes[0].contains("last set it to 12 or 1, so something else"), "{notes:?}");
+        // A change made for sure settles it.
+        assert_eq!(uncertain.then(Some(8), None, true).min, [8]);
     }
 
     #[test]
