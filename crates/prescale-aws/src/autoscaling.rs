@@ -199,7 +199,7 @@ impl AutoScalingSink {
 
     /// Checks `asked` before each call and each attempt of one: once it names what asked the run
     /// to stop (a signal), the call in flight has its attempt's time to finish, no attempt of any
-    /// call is sent after it (a retry neither: [`StopGate`]), and the changes after it are
+    /// call is sent after it (a retry neither: an interceptor refuses it), and the changes after it are
     /// reported not attempted.
     #[must_use]
     pub fn stop_when(self, asked: fn() -> Option<&'static str>) -> Self {
