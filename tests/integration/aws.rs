@@ -887,6 +887,17 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert!(!text.contains("MinSize is"), "{text}");
     assert!(err.contains("dry run: nothing was changed"), "{err}");
     assert_eq!(ours(&aws), planned);
+    // --keep-bounds: the objects go, the bounds stay, with the command that would lower them.
+    let (code, text, err) = run_at(&after, &["apply", "--revert", "--group", group, "--keep-bounds"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(!text.contains("~ bounds") && text.matches("  - action prescale-floor-").count() == planned, "{text}");
+    assert!(
+        text.contains(&format!(
+            "bounds {floor}–26, above the configured 1–20, left as they are (--keep-bounds). By hand: `aws autoscaling \
+             update-auto-scaling-group --auto-scaling-group-name {group} --min-size 1 --max-size 20`"
+        )),
+        "{text}"
+    );
 
     // Execute: only the others' objects are left, MinSize is back at the configured 1 and
     // MaxSize as it was, and every change is in the audit log.
