@@ -568,8 +568,9 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
                     writeln!(out, "  {}  NO ANSWER, MAY HAVE BEEN MADE: {}", change_line(c), f.error)?;
                 }
                 // Not sent (the run stopped, or the service before it): said as what it is.
-                Some(f) if let Some(why) = f.error.strip_prefix("not attempted") => {
-                    writeln!(out, "  {}  NOT ATTEMPTED{why}", change_line(c))?;
+                Some(f) if f.not_attempted => {
+                    let why = f.error.strip_prefix("not attempted: ").unwrap_or(&f.error);
+                    writeln!(out, "  {}  NOT ATTEMPTED: {why}", change_line(c))?;
                 }
                 Some(f) => writeln!(out, "  {}  FAILED: {}", change_line(c), f.error)?,
                 None => writeln!(out, "  {}", change_line(c))?,
@@ -582,7 +583,7 @@ pub fn applied(out: &mut impl Write, results: &[GroupApply], execute: bool, limi
             && !rep.failed.is_empty()
         {
             let unknown = rep.unanswered();
-            let skipped = rep.failed.iter().filter(|f| f.error.starts_with("not attempted")).count();
+            let skipped = rep.not_attempted();
             if skipped > 0 {
                 let refused = rep.failed.len() - skipped;
                 writeln!(

@@ -109,8 +109,19 @@ fn size(v: Option<i32>) -> Option<u32> {
 struct Why {
     text: String,
     transient: bool,
-    /// Sent, and no answer came in time: the change may have been made.
-    unanswered: bool,
+    fate: Fate,
+}
+
+/// What became of a change whose call failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Refused or failed: not made.
+    Failed,
+    /// Sent, and no answer came in time: it may have been made.
+    Unanswered,
+    /// Never sent (the run was stopped, or an earlier failure held it back): not made, and the
+    /// next run makes it.
+    NotSent,
 }
 
 impl Why {
@@ -119,21 +130,21 @@ impl Why {
         Self {
             text: format!("not attempted: the run was stopped ({}) before it was sent", s.signal),
             transient: true,
-            unanswered: false,
+            fate: Fate::NotSent,
         }
     }
 
     /// A failure that needs its cause mended.
     fn refused(text: String) -> Self {
-        Self { text, transient: false, unanswered: false }
+        Self { text, transient: false, fate: Fate::Failed }
     }
 
-    /// Records `change` as failed for this reason, or as unanswered.
+    /// Records `change` as its fate says: failed, unanswered, or not attempted.
     fn record(&self, report: &mut ApplyReport, change: Change) {
-        if self.unanswered {
-            report.no_answer(change, self.text.clone());
-        } else {
-            report.fail(change, self.text.clone(), self.transient);
+        match self.fate {
+            Fate::Failed => report.fail(change, self.text.clone(), self.transient),
+            Fate::Unanswered => report.no_answer(change, self.text.clone()),
+            Fate::NotSent => report.skip(change, self.text.clone(), self.transient),
         }
     }
 }
@@ -244,7 +255,7 @@ impl AutoScalingSink {
         let why = Why {
             text: format!("{op}: {}", describe(e, self.limits)),
             transient: transient(e),
-            unanswered: kind == Some(crate::NoAnswer::Timeout),
+            fate: if kind == Some(crate::NoAnswer::Timeout) { Fate::Unanswered } else { Fate::Failed },
         };
         if kind.is_some() {
             self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
@@ -290,7 +301,7 @@ impl AutoScalingSink {
                         s.signal
                     ),
                     transient: true,
-                    unanswered: true,
+                    fate: Fate::Unanswered,
                 },
                 Some(s) => Why::not_sent(s),
                 None => self.fail(op, &e),
@@ -302,7 +313,7 @@ impl AutoScalingSink {
                     stop.and_then(|asked| asked()).unwrap_or("a signal")
                 ),
                 transient: true,
-                unanswered: true,
+                fate: Fate::Unanswered,
             }),
         }
     }
@@ -323,7 +334,7 @@ impl AutoScalingSink {
             text: format!("not attempted: every call fails alike since {}", first.text),
             transient: first.transient,
             // Not sent: its outcome is known (nothing), whatever the first call's was.
-            unanswered: false,
+            fate: Fate::NotSent,
         })
     }
 
@@ -351,7 +362,7 @@ impl AutoScalingSink {
                     f.change.object_name()
                 ),
                 transient: f.transient,
-                unanswered: false,
+                fate: Fate::NotSent,
             });
         }
         if new.max() < old.max() {
@@ -895,7 +906,7 @@ fn held_back(report: &ApplyReport) -> Option<Why> {
             puts.len()
         ),
         transient: puts.iter().all(|f| f.transient),
-        unanswered: false,
+        fate: Fate::NotSent,
     })
 }
 

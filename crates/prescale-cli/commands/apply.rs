@@ -1247,14 +1247,20 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
         if let Some(e) = &r.error {
             why.push(format!("{}: {}", r.group, e.lines().next().unwrap_or_default()));
         }
-        if let Some(prescale_core::Failed { change, error: e, .. }) =
-            r.report.as_ref().and_then(|rep| rep.failed.first())
-        {
-            let n = r.report.as_ref().map_or(0, |rep| rep.failed.len());
+        // The first change that failed for its own reason, else the first not attempted.
+        let first =
+            r.report.as_ref().and_then(|rep| rep.failed.iter().find(|f| !f.not_attempted).or(rep.failed.first()));
+        if let (Some(rep), Some(prescale_core::Failed { change, error: e, .. })) = (&r.report, first) {
+            let (n, skipped) = (rep.failed.len(), rep.not_attempted());
             why.push(format!(
-                "{}: {n} change{} failed, the first {} {}: {}",
+                "{}: {n} change{} {}, the first {} {}: {}",
                 r.group,
                 if n == 1 { "" } else { "s" },
+                match skipped {
+                    0 => "failed".to_string(),
+                    k if k == n => "not attempted".to_string(),
+                    k => format!("not made ({k} not attempted)"),
+                },
                 change.object_kind(),
                 change.object_name(),
                 e.lines().next().unwrap_or_default()
@@ -1514,8 +1520,24 @@ mod tests {
     #[test]
     fn a_busy_or_silent_service_passes_a_refusal_does_not() {
         let converges = "the next run converges";
-        let busy = group(&[("Throttling: Rate exceeded (HTTP 400)", true), ("not attempted: …", true)], None);
-        assert!(failed_changes(&[busy], true).unwrap().contains(converges));
+        let mut busy = group(&[("Throttling: Rate exceeded (HTTP 400)", true)], None);
+        let t = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let skipped = Change::PutScheduledAction { new: ScheduledAction::floor("prescale-floor-9", t, 3), old: None };
+        busy.changes.push(skipped.clone());
+        busy.report.as_mut().unwrap().skip(
+            skipped,
+            "not attempted: the run was stopped (SIGTERM) before it was sent",
+            true,
+        );
+        let message = failed_changes(&[busy], true).unwrap();
+        assert!(message.contains(converges), "{message}");
+        // The first reason given is the change's own failure, and the count says what was skipped.
+        assert!(
+            message.contains(
+                "web: 2 changes not made (1 not attempted), the first scheduled_action prescale-floor-0: Throttling"
+            ),
+            "{message}"
+        );
         let silent = group(&[], Some(("DescribeAutoScalingGroups on group \"web\" failed: no answer in time", true)));
         assert!(failed_changes(&[silent], true).unwrap().contains(converges));
         // One refusal among busy failures, in any group, needs its cause mended.

@@ -359,16 +359,18 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             // A forecast that ended, was fitted after now, or is older than a nightly run's
             // would be: `forecast fit` stopped (or a run at another --now replaced it). A plan
             // from it, or from none, would take the floors in place down: left out, they stay.
-            Ok((fc, issued)) if let Some(why) = stale_forecast(&fc, issued, ctx) => {
-                held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::StaleForecast });
-                continue;
+            Ok((fc, issued)) => {
+                if let Some(why) = stale_forecast(&fc, issued, ctx) {
+                    held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::StaleForecast });
+                    continue;
+                }
+                match usable(fc, ctx.now).and_then(|fc| {
+                    trusted(&fc, history.as_ref().map_err(String::as_str), &ctx.config.trust).map(|()| fc)
+                }) {
+                    Ok(fc) => (Some(fc), None),
+                    Err(why) => (None, Some(why)),
+                }
             }
-            Ok((fc, _)) => match usable(fc, ctx.now)
-                .and_then(|fc| trusted(&fc, history.as_ref().map_err(String::as_str), &ctx.config.trust).map(|()| fc))
-            {
-                Ok(fc) => (Some(fc), None),
-                Err(why) => (None, Some(why)),
-            },
             Err(e @ prescale_store::StoreError::NotFound { .. }) => {
                 (None, Some(format!("no forecast for {id}: {}", e.to_string().lines().next().unwrap_or_default())))
             }

@@ -196,12 +196,26 @@ pub struct Failed {
     /// change all the same; the next run's diff shows whether it did.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unanswered: bool,
+    /// The call was never sent: the run was stopped, or an earlier failure held it back. Its
+    /// outcome is known (nothing changed), and the next run makes it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_attempted: bool,
 }
 
 impl ApplyReport {
     /// Records `change` as failed.
     pub fn fail(&mut self, change: Change, error: impl Into<String>, transient: bool) {
-        self.failed.push(Failed { change, error: error.into(), transient, unanswered: false });
+        self.failed.push(Failed { change, error: error.into(), transient, unanswered: false, not_attempted: false });
+    }
+
+    /// Records `change` as not attempted ([`Failed::not_attempted`]).
+    pub fn skip(&mut self, change: Change, error: impl Into<String>, transient: bool) {
+        self.failed.push(Failed { change, error: error.into(), transient, unanswered: false, not_attempted: true });
+    }
+
+    /// How many of the failed changes were never sent ([`Failed::not_attempted`]).
+    pub fn not_attempted(&self) -> usize {
+        self.failed.iter().filter(|f| f.not_attempted).count()
     }
 
     /// How many of the failed changes were sent and not answered ([`Failed::unanswered`]).
@@ -211,7 +225,13 @@ impl ApplyReport {
 
     /// Records `change` as sent and not answered ([`Failed::unanswered`]): its outcome is unknown.
     pub fn no_answer(&mut self, change: Change, error: impl Into<String>) {
-        self.failed.push(Failed { change, error: error.into(), transient: true, unanswered: true });
+        self.failed.push(Failed {
+            change,
+            error: error.into(),
+            transient: true,
+            unanswered: true,
+            not_attempted: false,
+        });
     }
 }
 
