@@ -687,14 +687,25 @@ pub(crate) fn build_event(
     Ok((event, tz.map(|(_, z)| z)))
 }
 
-/// Where an event stands for the next plan.
-pub(crate) fn event_status(ctx: &Ctx, e: &Event) -> &'static str {
-    let Some(g) = ctx.config.groups.iter().find(|g| g.name == e.group()) else { return "group not configured" };
+/// A group's stored forecast and when it was fitted, read once for what an event command says of
+/// it (`None`: no group of that name, no forecast, or one that cannot be read).
+pub(crate) type Stored = Option<(Forecast, DateTime<Utc>)>;
+
+/// [`Stored`] for `group`.
+pub(crate) fn stored_forecast(ctx: &Ctx, group: &str) -> Stored {
+    let g = ctx.config.groups.iter().find(|g| g.name == group)?;
+    ForecastTable::new(&ctx.store_dir).read(&Config::load_id(g)).ok()
+}
+
+/// Where an event stands for the next plan; `stored`: its group's ([`stored_forecast`]).
+pub(crate) fn event_status(ctx: &Ctx, e: &Event, stored: &Stored) -> &'static str {
+    if !ctx.config.groups.iter().any(|g| g.name == e.group()) {
+        return "group not configured";
+    }
     // The plan's horizon is its forecast's: fitted at the nightly run, it ends there plus
     // horizon_hours, before now plus horizon_hours in the afternoon.
-    let stored = ForecastTable::new(&ctx.store_dir).read(&Config::load_id(g)).ok();
     let stale = stored.as_ref().is_some_and(|(f, issued)| stale_forecast(f, *issued, ctx).is_some());
-    let forecast = stored.map(|(f, _)| f).filter(|_| !stale);
+    let forecast = stored.as_ref().map(|(f, _)| f).filter(|_| !stale);
     let horizon_end =
         forecast.as_ref().map_or(ctx.now + Duration::hours(ctx.config.forecast.horizon_hours), |f| f.ts(f.len()));
     if e.beyond_limits().is_some() {
@@ -724,7 +735,8 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
         EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
             let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx)?;
             // Before it is stored: a load no group could serve is refused here, not at 3 a.m.
-            let notes = capacity_notes(ctx, &group, &event)?;
+            let stored = stored_forecast(ctx, &group);
+            let notes = capacity_notes(ctx, &group, &event, &stored)?;
             store.add(event.clone())?;
             let ahead = (event.start() - ctx.now).num_days();
             if ahead > 180 {
@@ -735,7 +747,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                     event.start().format("%Y-%m-%d")
                 );
             }
-            let status = event_status(ctx, &event);
+            let status = event_status(ctx, &event, &stored);
             writeln!(
                 out,
                 "added event {} to {group}: {} from {} to {} ({})",
@@ -809,8 +821,13 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 let g = ctx.config.groups.iter().find(|g| g.name == e.group())?;
                 g.time_zone.as_deref().and_then(|z| crate::config::parse_time_zone(z).ok())
             };
+            // Each group's forecast read once, however many events it has.
+            let mut stored: std::collections::HashMap<&str, Stored> = std::collections::HashMap::new();
+            for e in &events {
+                stored.entry(e.group()).or_insert_with(|| stored_forecast(ctx, e.group()));
+            }
             let rows: Vec<(&Event, &str, Option<chrono_tz::Tz>)> =
-                events.iter().map(|e| (e, event_status(ctx, e), zone(e))).collect();
+                events.iter().map(|e| (e, event_status(ctx, e, &stored[e.group()]), zone(e))).collect();
             output::events(&mut out, &rows, group.as_deref(), ctx.now)?;
         }
         EventCmd::Remove { group, name } => {
@@ -836,7 +853,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
 /// one that needs more than MaxSize lets the floors hold, or a `--peak` below what the forecast
 /// already holds there (it lowers the floors), is noted. Unknown (no forecast yet, a window
 /// beyond it): nothing said, `plan` says it.
-fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
+fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<Vec<String>> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let id = Config::load_id(g);
     let highest = |v: &[f64]| {
@@ -845,10 +862,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
     // The stored forecast's highest point in the event's window.
     let forecast_top = || {
         // Every step the event touches, as the plan shapes them.
-        ForecastTable::new(&ctx.store_dir)
-            .read(&id)
-            .ok()
-            .and_then(|(f, _)| highest(&f.point[prescale_plan::steps_in(&f, e.start(), e.end())]))
+        stored.as_ref().and_then(|(f, _)| highest(&f.point[prescale_plan::steps_in(f, e.start(), e.end())]))
     };
     let s = ctx.config.plan_settings(g)?;
     let mut notes = Vec::new();
@@ -906,9 +920,8 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event) -> Result<Vec<String>> {
     // With a forecast in force, the floors the plan would size for the event's window (its
     // quantile at the environment's utilization), as `plan` will say; without one, the load at
     // full capacity, the least any plan needs.
-    let forecast = ForecastTable::new(&ctx.store_dir)
-        .read(&id)
-        .ok()
+    let forecast = stored
+        .clone()
         .filter(|(f, issued)| stale_forecast(f, *issued, ctx).is_none())
         .and_then(|(f, _)| usable(f, ctx.now).ok())
         // Beyond its end the forecast says nothing of the event: the load at full capacity below.
