@@ -135,7 +135,7 @@ fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Opti
 /// have no floors and take down the ones in place, at the hour they may be needed; left out,
 /// `apply` does not touch them and the floors an earlier plan wrote stay.
 pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>)> {
-    let (plans, held) = plan_groups(ctx, f, None)?;
+    let (plans, held, _) = plan_groups(ctx, f, None)?;
     Ok((plan_document(ctx, plans.into_iter().map(|p| p.plan).collect())?, held))
 }
 
@@ -275,9 +275,14 @@ pub(crate) fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<Capacit
     Ok(CapacityPlan { format: PLAN_FORMAT.into(), plan_id: plan_id(ctx.now, &content), created_at: ctx.now, groups })
 }
 
+/// What [`plan_groups`] returns: each group's plan with its events (and the plan without events
+/// beside it), the groups left out, and with an event tried, each group's plan with its stored
+/// events alone (what the tried event is compared with).
+pub(crate) type Planned = (Vec<EventPlan>, Vec<Held>, Vec<GroupPlan>);
+
 /// Plans every selected group with its stored events (and `trial`, which replaces a stored event
 /// of the same group and name), keeping the plan without events beside each.
-pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<(Vec<EventPlan>, Vec<Held>)> {
+pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> Result<Planned> {
     let table = ForecastTable::new(&ctx.store_dir);
     let store = MetricStore::for_reading(&ctx.store_dir);
     let mut events = EventStore::new(&ctx.store_dir).load()?;
@@ -298,6 +303,8 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         }
         false
     });
+    // The events as stored, for the plan a tried event is compared with.
+    let stored_events = if trial.is_some() { events.clone() } else { Vec::new() };
     if let Some(t) = trial {
         events.retain(|e| !(e.group() == t.group() && (e.id() == t.id() || e.same_name(t.name()))));
         events.push(t.clone());
@@ -311,6 +318,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     }
     let mut groups = Vec::new();
     let mut held = Vec::new();
+    let mut stored = Vec::new();
     let mut sink = Sink::open(ctx)?;
     // Once the service did not answer, the other groups' launches are not asked for; `Some`
     // says whether that failure passes by itself.
@@ -405,78 +413,93 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 }
             }
         });
-        let mut mine: Vec<Event> = events.iter().filter(|e| e.group() == g.name).cloned().collect();
         // Without a forecast to trust, the events that give their own load (a peak, a past
         // window) are still planned, on a forecast of nothing but them; a multiplier has nothing
-        // to scale and is said to be left out.
+        // to scale and is said to be left out (`loud`: and warned of).
         let horizon_end = ctx.now + Duration::hours(ctx.config.forecast.horizon_hours);
         let in_horizon = |e: &Event| e.end() > ctx.now && e.start() < horizon_end;
         // A forecast that did no better than the flat median sets no floors with `[trust] unskilled =
         // "none"`: for the events it is as good as none.
         let unskilled = forecast.as_ref().and_then(prescale_plan::skill).is_some_and(|r| r >= 1.0)
             && settings.unskilled == prescale_plan::Unskilled::None;
-        // Multipliers left out of a plan of the events alone: named in it, not dropped unsaid.
-        let mut unscaled: Vec<Event> = Vec::new();
-        let events_only = match &forecast {
-            Some(_) if !unskilled => None,
-            _ if mine.iter().any(|e| in_horizon(e) && !matches!(e.effect(), EventEffect::Multiplier { .. })) => {
-                for e in mine.iter().filter(|e| in_horizon(e) && matches!(e.effect(), EventEffect::Multiplier { .. })) {
-                    warn!(
-                        "{}: event {} not planned: a multiplier scales the forecast, and there is none to trust ({})",
-                        g.name,
-                        e.label(),
-                        why.as_deref().unwrap_or(if unskilled {
-                            "it did no better than the flat median, and [trust] unskilled = \"none\""
-                        } else {
-                            "no forecast"
-                        })
+        let plan_events = |mut mine: Vec<Event>, loud: bool| {
+            // Multipliers left out of a plan of the events alone: named in it, not dropped unsaid.
+            let mut unscaled: Vec<Event> = Vec::new();
+            let events_only = match &forecast {
+                Some(_) if !unskilled => None,
+                _ if mine.iter().any(|e| in_horizon(e) && !matches!(e.effect(), EventEffect::Multiplier { .. })) => {
+                    for e in mine
+                        .iter()
+                        .filter(|e| loud && in_horizon(e) && matches!(e.effect(), EventEffect::Multiplier { .. }))
+                    {
+                        warn!(
+                            "{}: event {} not planned: a multiplier scales the forecast, and there is none to trust \
+                             ({})",
+                            g.name,
+                            e.label(),
+                            why.as_deref().unwrap_or(if unskilled {
+                                "it did no better than the flat median, and [trust] unskilled = \"none\""
+                            } else {
+                                "no forecast"
+                            })
+                        );
+                    }
+                    let (kept, scaling): (Vec<Event>, Vec<Event>) =
+                        mine.into_iter().partition(|e| !matches!(e.effect(), EventEffect::Multiplier { .. }));
+                    mine = kept;
+                    unscaled = scaling.into_iter().filter(in_horizon).collect();
+                    let step = prescale_core::coarsened_step(
+                        ctx.config.ingest.period_secs,
+                        ctx.config.forecast.min_step_mins * 60,
                     );
+                    let start = ctx.now.duration_trunc(Duration::seconds(step)).unwrap_or(ctx.now);
+                    let n = ((horizon_end - start).num_seconds() / step.max(1)).max(1) as usize;
+                    prescale_core::Forecast::new("events-only", start, step, vec![0.0; n], Vec::new()).ok()
                 }
-                let (kept, scaling): (Vec<Event>, Vec<Event>) =
-                    mine.into_iter().partition(|e| !matches!(e.effect(), EventEffect::Multiplier { .. }));
-                mine = kept;
-                unscaled = scaling.into_iter().filter(in_horizon).collect();
-                let step = prescale_core::coarsened_step(
-                    ctx.config.ingest.period_secs,
-                    ctx.config.forecast.min_step_mins * 60,
-                );
-                let start = ctx.now.duration_trunc(Duration::seconds(step)).unwrap_or(ctx.now);
-                let n = ((horizon_end - start).num_seconds() / step.max(1)).max(1) as usize;
-                prescale_core::Forecast::new("events-only", start, step, vec![0.0; n], Vec::new()).ok()
-            }
-            _ => None,
-        };
-        let mut ep = plan_with_events(
-            &g.name,
-            &g.environment,
-            events_only.as_ref().or(forecast.as_ref()),
-            &mine,
-            history.as_ref().ok(),
-            &settings,
-            ctx.now,
-        );
-        for e in unscaled {
-            let d = prescale_core::PlanDecision {
-                what: format!("event {} not planned", e.label()),
-                why: "a multiplier scales the forecast, and there is none to trust: the events that give their load \
-                      (--peak, --like) are planned alone"
-                    .into(),
+                _ => None,
             };
-            ep.plan.decisions.push(d.clone());
-            ep.decisions.push(d);
-            ep.reports.push(prescale_plan::EventReport { event: e, outcome: prescale_plan::EventOutcome::NoForecast });
-        }
-        if events_only.is_some() {
-            ep.plan.decisions.insert(
-                0,
-                prescale_core::PlanDecision {
-                    what: "floors for its events only".into(),
-                    why: "the events that give their load (--peak, --like) are planned without a forecast; the \
-                          reactive policy scales the rest"
-                        .into(),
-                },
+            let mut ep = plan_with_events(
+                &g.name,
+                &g.environment,
+                events_only.as_ref().or(forecast.as_ref()),
+                &mine,
+                history.as_ref().ok(),
+                &settings,
+                ctx.now,
             );
-        }
+            for e in unscaled {
+                let d = prescale_core::PlanDecision {
+                    what: format!("event {} not planned", e.label()),
+                    why: "a multiplier scales the forecast, and there is none to trust: the events that give their \
+                          load (--peak, --like) are planned alone"
+                        .into(),
+                };
+                ep.plan.decisions.push(d.clone());
+                ep.decisions.push(d);
+                ep.reports
+                    .push(prescale_plan::EventReport { event: e, outcome: prescale_plan::EventOutcome::NoForecast });
+            }
+            if events_only.is_some() {
+                ep.plan.decisions.insert(
+                    0,
+                    prescale_core::PlanDecision {
+                        what: "floors for its events only".into(),
+                        why: "the events that give their load (--peak, --like) are planned without a forecast; the \
+                              reactive policy scales the rest"
+                            .into(),
+                    },
+                );
+            }
+            (ep, events_only.is_some())
+        };
+        let of_group = |list: &[Event]| list.iter().filter(|e| e.group() == g.name).cloned().collect::<Vec<_>>();
+        let (mut ep, events_only) = plan_events(of_group(&events), true);
+        // With an event tried on this group, the plan its stored events make, to compare with
+        // (quietly: its warnings are the same run's); on the other groups that is this plan.
+        let mut stored_plan = match trial {
+            Some(t) if t.group() == g.name => plan_events(of_group(&stored_events), false).0.plan,
+            _ => ep.plan.clone(),
+        };
         // A plan that would need more instances than any group holds is a unit mistake (a
         // capacity per minute against a load per five, an event's peak in other units): the
         // floors in place stay, and the run says which.
@@ -531,7 +554,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 info!("{}: {}: {}", g.name, d.what, d.why);
             }
         }
-        for gp in [&mut ep.plan, &mut ep.baseline] {
+        for gp in [&mut ep.plan, &mut ep.baseline, &mut stored_plan] {
             if let Some(s) = gp.forecast.as_mut() {
                 s.metric = id.metric.clone();
             }
@@ -541,16 +564,15 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             }
         }
         if let Some(why) = why {
-            let what = if events_only.is_some() {
-                "its events' floors and the reactive policy"
-            } else {
-                "the reactive policy"
-            };
+            let what = if events_only { "its events' floors and the reactive policy" } else { "the reactive policy" };
             warn!("{}: {why}; planning {what} only", g.name);
         }
         groups.push(ep);
+        if trial.is_some() {
+            stored.push(stored_plan);
+        }
     }
-    Ok((groups, held))
+    Ok((groups, held, stored))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1018,24 +1040,13 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             old.end().format("%Y-%m-%d %H:%M UTC")
         );
     }
-    let (plans, held) = plan_groups(ctx, &args.filter, trial.as_ref())?;
+    let (plans, held, stored) = plan_groups(ctx, &args.filter, trial.as_ref())?;
     if plans.is_empty() && !held.is_empty() {
         // No group to compare: an empty table would read as "no change".
         bail!("{}\n(nothing was tried: no group could be planned)", held_error(&held, false));
     }
     // With an event to try, "without" is the plan the stored events make (the nightly run's, as
     // the event would change it), not the plan without any event: what the event tried costs.
-    // Planned again quietly, as its warnings are the run's above.
-    let stored: Vec<GroupPlan> = if trial.is_some() {
-        let quiet = tracing::subscriber::NoSubscriber::default();
-        tracing::subscriber::with_default(quiet, || plan_groups(ctx, &args.filter, None))?
-            .0
-            .into_iter()
-            .map(|p| p.plan)
-            .collect()
-    } else {
-        Vec::new()
-    };
     let rows: Vec<WhatIf> = plans
         .iter()
         .map(|p| {
@@ -1123,7 +1134,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         let others = GroupFilter { groups: names.collect() };
         if !others.groups.is_empty() {
             let quiet = tracing::subscriber::NoSubscriber::default();
-            if let Ok((more, _)) = tracing::subscriber::with_default(quiet, || plan_groups(ctx, &others, None)) {
+            if let Ok((more, _, _)) = tracing::subscriber::with_default(quiet, || plan_groups(ctx, &others, None)) {
                 shaped.extend(more.into_iter().map(|p| p.plan));
             }
         }
