@@ -596,7 +596,11 @@ impl Config {
                 && e.span().and_then(|sp| text.get(sp)).is_some_and(|v| {
                     v.trim_start_matches(['[', ' ']).starts_with(|c: char| c.is_ascii_digit()) && v.contains('-')
                 });
-            let hint = if bare_date { "\nhint: write dates and times in quotes, e.g. \"2026-12-25\"" } else { "" };
+            let hint = if bare_date {
+                "\nhint: write dates and times in quotes, e.g. \"2026-12-25\"".to_string()
+            } else {
+                nearest_key(e.message()).map_or(String::new(), |k| format!("\nhint: did you mean `{k}`?"))
+            };
             anyhow::anyhow!("{}{hint}", e.to_string().trim_end())
         });
         let mut c = parsed.with_context(|| format!("invalid configuration in {origin}"))?;
@@ -1263,6 +1267,22 @@ fn check_region(r: &str) -> Result<()> {
     Ok(())
 }
 
+/// For serde's "unknown field `capacity_per_instace`, expected one of `a`, `b`, …": the expected
+/// key nearest the unknown one, when it is near enough to be a typo (at most a third of it wrong).
+fn nearest_key(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    let expected = expected.strip_prefix(", expected ")?;
+    expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|k| (edit_distance(&unknown.to_ascii_lowercase(), k), k))
+        .filter(|(d, _)| *d > 0 && *d <= unknown.len().div_ceil(3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
 /// The known region nearest to `r` by edit distance, case aside.
 fn nearest_region(r: &str) -> &'static str {
     let r = r.to_ascii_lowercase();
@@ -1288,6 +1308,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_misspelt_key_gets_the_nearest_one() {
+        let msg = "unknown field `capacity_per_instace`, expected one of `name`, `capacity_per_instance`, `min_size`";
+        assert_eq!(nearest_key(msg), Some("capacity_per_instance"));
+        assert_eq!(nearest_key("unknown field `enable`, expected `enabled` or `owns_scale_in`"), Some("enabled"));
+        // Nothing near: no guess.
+        assert_eq!(nearest_key("unknown field `colour`, expected one of `name`, `min_size`"), None);
+        assert_eq!(nearest_key("invalid type: map, expected a string"), None);
+    }
 
     #[test]
     fn a_region_that_cannot_be_one_is_refused_and_an_unknown_one_gets_the_nearest() {

@@ -948,7 +948,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         num(s.capacity_per_instance),
         capacity_source(s.capacity_source),
         s.target_utilization * 100.0,
-        if s.metric_ceiling.is_some() { " of a metric that reads at most 100 % (CPU)" } else { "" },
+        if s.metric_ceiling.is_some() { " of a metric that reads at most 100 %, as CPU does" } else { "" },
         s.min_size,
         s.max_size,
         s.boot_mins,

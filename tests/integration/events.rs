@@ -92,6 +92,9 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
         "--multiplier",
         "2",
     ]));
+    // The nightly run's plan predates them: applying it is said to leave them out.
+    let (code, text, err) = run(&mut demo(&out, &["apply"]));
+    assert!(code == 0 && err.contains("the stored events changed after plan "), "{text}\n{err}");
 
     // `forecast show --events` is the forecast the plan uses: tripled from 03:00 to 05:00, the
     // rest as the model's.

@@ -767,11 +767,10 @@ impl ActionSink for AutoScalingSink {
             .rt
             .block_on(self.client.describe_auto_scaling_groups().auto_scaling_group_names(group).send())
             .map_err(|e| self.api_err(group, "DescribeAutoScalingGroups", e))?;
-        let g = out
-            .auto_scaling_groups()
-            .iter()
-            .find(|g| g.auto_scaling_group_name() == Some(group))
-            .ok_or_else(|| SinkError::GroupNotFound { group: group.into() })?;
+        let g =
+            out.auto_scaling_groups().iter().find(|g| g.auto_scaling_group_name() == Some(group)).ok_or_else(|| {
+                SinkError::GroupNotFound { group: group.into(), place: format!("region {}", self.region) }
+            })?;
         let (min, max) = (size(g.min_size()).unwrap_or(0), size(g.max_size()).unwrap_or(0));
         let bounds = CapacityBounds::new(min, max.max(min)).map_err(|e| SinkError::Local(e.to_string()))?;
         let policies = self.read_policies(group)?;

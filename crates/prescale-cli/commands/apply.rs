@@ -376,8 +376,14 @@ fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
 }
 
 /// Applies `plan` (dry run unless `execute`). `overrides` are the guardrail breaches the user
-/// allowed; they go into the audit log.
-pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
+/// allowed (`allow_breach`: --allow-guardrail-breach); they go into the audit log.
+pub fn apply(
+    ctx: &Ctx,
+    plan: &CapacityPlan,
+    execute: bool,
+    overrides: &[String],
+    allow_breach: bool,
+) -> Result<Vec<GroupApply>> {
     let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
     // Written all the same (--allow-clock-skew; refused without): behind the clock by a minute,
     // the first action (a minute after --now) is already past.
@@ -400,7 +406,8 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
             .unwrap_or_default();
         (changes, vec![])
     };
-    carry_out(ctx, Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides }, &groups, changes, execute)
+    let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides, allow_breach };
+    carry_out(ctx, run, &groups, changes, execute)
 }
 
 /// Removes every object prescale owns from `groups` (all configured groups when empty).
@@ -501,7 +508,8 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
         }
         (changes, notes)
     };
-    carry_out(ctx, Run { kind: "revert", plan_id: None, overrides: &[] }, &targets, changes, execute)
+    let run = Run { kind: "revert", plan_id: None, overrides: &[], allow_breach: false };
+    carry_out(ctx, run, &targets, changes, execute)
 }
 
 /// In the store: the path of the audit log of the last run that wrote to its groups.
@@ -510,7 +518,7 @@ const AUDIT_POINTER: &str = "apply.audit-log";
 /// The audit log the store's last writing run used, when it is not this run's (`OUT/audit.jsonl`)
 /// and still there: a run with another --out (a cron job's and an operator's by hand) would
 /// otherwise revert and look for interrupted changes with half the record.
-fn other_audit_log(ctx: &Ctx) -> Option<std::path::PathBuf> {
+pub(crate) fn other_audit_log(ctx: &Ctx) -> Option<std::path::PathBuf> {
     let noted = std::fs::read_to_string(ctx.store_dir.join(AUDIT_POINTER)).ok()?;
     let noted = Path::new(noted.trim());
     let ours = ctx.out.join("audit.jsonl");
@@ -683,6 +691,35 @@ fn over_action_limit(state: &GroupState, changes: &[Change]) -> Option<String> {
     ))
 }
 
+/// `[guardrails] max_step_up` for the first of prescale's actions to run once `changes` are made
+/// (the plan's own check judges each later one against the one before): the floor it sets over
+/// what the group runs when read, its MinSize or, when higher, its desired capacity (a floor at
+/// or below the instances in service launches none). A plan made elsewhere, or a forecast far
+/// above the load the group serves (a unit mistake), would otherwise raise it in one jump.
+fn first_step_up(ctx: &Ctx, state: &GroupState, changes: &[Change]) -> Option<String> {
+    let limit = ctx.config.guardrails.max_step_up?;
+    let touched: std::collections::HashSet<&str> = changes.iter().map(Change::object_name).collect();
+    let kept = state
+        .scheduled_actions
+        .iter()
+        .filter(|a| prescale_plan::is_owned(&a.name) && !touched.contains(a.name.as_str()));
+    let now = ctx.write_now();
+    let first = put_actions(changes).chain(kept).filter(|a| a.start_time > now).min_by_key(|a| a.start_time)?;
+    let to = first.min_size?;
+    let from = state.bounds.min().max(state.desired);
+    (to > from && to - from > limit).then(|| {
+        format!(
+            "group {}: action {} raises the floor from the {from} instances the group runs now (MinSize {}, desired {}) \
+             to {to} (+{}), more than [guardrails] max_step_up = {limit}",
+            state.group,
+            first.name,
+            state.bounds.min(),
+            state.desired,
+            to - from
+        )
+    })
+}
+
 /// Floors are planned within the configured bounds: a group whose MaxSize is lower cannot take
 /// the higher ones (Auto Scaling fails such an action when it runs). Judged on the group's
 /// actions once the changes are made: its own that no change touches, and the ones put.
@@ -836,6 +873,8 @@ pub(crate) struct Run<'a> {
     kind: &'static str,
     plan_id: Option<&'a str>,
     overrides: &'a [String],
+    /// --allow-guardrail-breach: a breach only the group's state shows is said, not refused.
+    allow_breach: bool,
 }
 
 /// How long `apply --execute` waits for another run applying changes to finish.
@@ -958,6 +997,20 @@ pub(crate) fn carry_out(
                 r.changes.clear();
                 results.push(r);
                 continue;
+            }
+            if let Some(breach) = first_step_up(ctx, &state, &r.changes) {
+                if run.allow_breach {
+                    warn!("guardrail overridden (--allow-guardrail-breach): {breach}");
+                    r.notes.insert(0, format!("guardrail overridden: {breach}"));
+                } else {
+                    r.error = Some(format!(
+                        "{breach}: nothing was changed on it\nhint: check the forecast and the plan (`prescale plan`), \
+                         raise the limit in [guardrails], or rerun with --allow-guardrail-breach to apply it anyway"
+                    ));
+                    r.changes.clear();
+                    results.push(r);
+                    continue;
+                }
             }
         }
         if execute && !r.changes.is_empty() && stopped(&mut r).is_some() {
@@ -1340,7 +1393,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     write_plan(&plan, &path)?;
     check_plan(ctx, &plan)?;
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
-    let results = apply(ctx, &plan, args.execute, &overrides)?;
+    let results = apply(ctx, &plan, args.execute, &overrides, args.allow_guardrail_breach)?;
     if args.quiet {
         // The files hold the rest.
         output::summary_lines(&mut out, &plan, &results, args.execute)?;

@@ -229,8 +229,14 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         }
         if raw.is_empty() {
             let check = match c.ingest.source {
-                SourceKind::Cloudwatch => "check the metric's name, dimensions and statistic, and the region",
-                SourceKind::Csv | SourceKind::Parquet => "the file holds no row with a value",
+                SourceKind::Cloudwatch => format!(
+                    "check the metric's name, dimensions and statistic, and the region ({})",
+                    c.aws.region.as_deref().map_or_else(
+                        || "AWS_REGION or the profile's: [aws] region is not set".to_string(),
+                        |r| format!("[aws] region = {r}")
+                    )
+                ),
+                SourceKind::Csv | SourceKind::Parquet => "the file holds no row with a value".to_string(),
             };
             warn!("{id}: the source returned no samples; nothing stored ({check})");
             failed += 1;

@@ -296,11 +296,40 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Apply(args) => {
             let ctx = context_to_change(&cli.global, args.execute, args.allow_clock_skew)?;
             let path = args.plan.clone().unwrap_or_else(|| ctx.out.join("plan.json"));
+            if args.plan.is_none() && !path.exists() {
+                // --out is read from the current folder, not the configuration's: a run from
+                // another folder looks for the plan where none was written.
+                let absolute = std::path::absolute(&ctx.out).unwrap_or_else(|_| ctx.out.clone());
+                let elsewhere = apply::other_audit_log(&ctx).and_then(|log| log.parent().map(Path::to_path_buf));
+                bail!(
+                    "no plan at {} (--out is {}, relative to the current folder)\nhint: {}run `prescale plan` first, \
+                     or pass --plan FILE",
+                    path.display(),
+                    absolute.display(),
+                    elsewhere.map_or(String::new(), |d| format!(
+                        "the store's last run that wrote to the groups used --out {}: give that, or ",
+                        d.display()
+                    ))
+                );
+            }
             let mut plan = read_plan(&path)?;
+            // An event added or removed since the plan was written is not in it: applying it
+            // would put back the floors as they were before the event.
+            let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+            if let (Some(planned), Some(events)) = (modified(&path), modified(EventStore::new(&ctx.store_dir).path()))
+                && events > planned
+            {
+                warn!(
+                    "the stored events changed after plan {} was written ({}): it does not hold them, and applying it \
+                     sets the floors as they were before\nhint: `prescale plan` (or `prescale nightly`) first",
+                    plan.plan_id,
+                    path.display()
+                );
+            }
             select_plan_groups(&mut plan, &args.groups, &path)?;
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
-            let results = apply(&ctx, &plan, args.execute, &overrides)?;
+            let results = apply(&ctx, &plan, args.execute, &overrides, args.allow_guardrail_breach)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if args.execute {
                 made_line(&ctx, &results, "made");

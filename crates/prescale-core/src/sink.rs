@@ -240,10 +240,12 @@ impl ApplyReport {
 #[non_exhaustive]
 pub enum SinkError {
     /// The group does not exist.
-    #[error("Auto Scaling group {group:?} not found (check the name and the region)")]
+    #[error("Auto Scaling group {group:?} not found in {place} (check the name and the region)")]
     GroupNotFound {
         /// The group.
         group: String,
+        /// Where it was looked for (`region eu-west-1`, the local stand-in's file).
+        place: String,
     },
     /// An API call failed after the SDK's retries.
     #[error("{operation} on group {group:?} failed: {message}")]

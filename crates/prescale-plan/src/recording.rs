@@ -26,11 +26,17 @@ impl ActionSink for RecordingSink {
     }
 
     fn read_state(&mut self, group: &str) -> Result<GroupState, SinkError> {
-        self.groups.get(group).cloned().ok_or_else(|| SinkError::GroupNotFound { group: group.into() })
+        self.groups
+            .get(group)
+            .cloned()
+            .ok_or_else(|| SinkError::GroupNotFound { group: group.into(), place: "the local stand-in".into() })
     }
 
     fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError> {
-        let state = self.groups.get_mut(group).ok_or_else(|| SinkError::GroupNotFound { group: group.into() })?;
+        let state = self
+            .groups
+            .get_mut(group)
+            .ok_or_else(|| SinkError::GroupNotFound { group: group.into(), place: "the local stand-in".into() })?;
         let mut report = ApplyReport::default();
         for c in changes {
             match c {
