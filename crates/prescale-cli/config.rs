@@ -995,7 +995,9 @@ impl Config {
                         bail!(
                             "group {:?} metric {:?}: it names a `file`, but [ingest] source is \"cloudwatch\" (the \
                              default when [ingest] sets none), which reads namespace and metric_name\nhint: set \
-                             [ingest] source = \"csv\" (or \"parquet\") to read the metrics' files",
+                             [ingest] source = \"csv\" (or \"parquet\") to read the metrics' files; one source serves \
+                             every group of a configuration, so groups fed from CloudWatch go in a configuration (and \
+                             a store) of their own",
                             g.name,
                             m.name
                         )

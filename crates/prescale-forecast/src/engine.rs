@@ -562,8 +562,10 @@ impl Forecaster for Engine {
                 },
             ));
         }
+        // Each candidate as this fit runs it (a weekly model in its daily form on under two weeks).
+        let ran_as = |i: usize| cands[i].model.name_at(n, cal);
         let id = if members.len() == 1 {
-            cands[members[0].0].model.name()
+            ran_as(members[0].0)
         } else {
             // The members that carry the forecast by name, the rest summed up.
             let mut sorted = members.clone();
@@ -571,7 +573,7 @@ impl Forecaster for Engine {
             let mut parts: Vec<String> = sorted
                 .iter()
                 .filter(|(_, w)| *w >= 0.05)
-                .map(|(i, w)| format!("{} {:.0}%", cands[*i].model.name(), w * 100.0))
+                .map(|(i, w)| format!("{} {:.0}%", ran_as(*i), w * 100.0))
                 .collect();
             let rest: f64 = sorted.iter().filter(|(_, w)| *w < 0.05).map(|(_, w)| w).sum();
             if rest > 0.0 {
@@ -596,7 +598,7 @@ impl Forecaster for Engine {
                     .filter(|v| v.is_finite())
                     .collect();
                 CandidateScore {
-                    model: cands[i].model.name(),
+                    model: ran_as(i),
                     // The median over origins: one window that held a glitch (a value 1000 × the
                     // rest, which the forecast rightly missed) does not decide the whole score, nor
                     // the trust the plan puts in it.
@@ -775,6 +777,24 @@ mod tests {
         let f = fitted.predict(3, &levels()).unwrap();
         assert_eq!(f.model, "median(1d)");
         assert!((5.0..=7.0).contains(&f.point[0]), "{}", f.point[0]);
+    }
+
+    #[test]
+    fn a_weekly_model_on_under_two_weeks_is_named_as_it_ran() {
+        // Ten days of an hourly daily cycle: the weekly candidates run in their daily form, and
+        // the id and the scores say so (they read as weekly models beside that warning).
+        let v: Vec<f64> =
+            (0..240).map(|h| 100.0 + 50.0 * (f64::from(h % 24) / 24.0 * std::f64::consts::TAU).sin()).collect();
+        let fitted = ModelSpec::Auto.build().fit(&hourly(v)).unwrap();
+        assert!(fitted.warnings().iter().any(|w| w.contains("weekly models run in their daily form")));
+        let scores = fitted.scores();
+        let weekly: Vec<&str> = scores.iter().map(|c| c.model.as_str()).filter(|m| m.contains("week")).collect();
+        assert!(!weekly.is_empty() && weekly.iter().all(|m| m.ends_with(" as daily")), "{weekly:?}");
+        assert!(
+            !fitted.model_id().contains("week") || fitted.model_id().contains(" as daily"),
+            "{}",
+            fitted.model_id()
+        );
     }
 
     fn check(f: &prescale_core::Forecast, non_negative: bool) {

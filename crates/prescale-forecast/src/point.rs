@@ -68,6 +68,12 @@ pub trait PointModel: Send + Sync + std::fmt::Debug {
         false
     }
 
+    /// The id of the model as a fit to `n` steps of history runs it: a weekly model's id and `as
+    /// daily` where [`PointModel::weekly_at`] says it falls back to its daily form.
+    fn name_at(&self, _n: usize, _cal: Calendar) -> String {
+        self.name()
+    }
+
     /// Whether the model's level is a median of the recent past (a flat median, or a robust
     /// profile on a median level): slow but robust to incidents, bursts and level shifts. The
     /// engine keeps only these where nothing else beat its reference in the backtests.
@@ -145,6 +151,9 @@ impl PointModel for SeasonalNaivePoint {
     fn weekly_at(&self, n: usize, cal: Calendar) -> bool {
         self.days >= 7 && n >= 14 * cal.steps_per_day
     }
+    fn name_at(&self, n: usize, cal: Calendar) -> String {
+        if self.days >= 7 && !self.weekly_at(n, cal) { format!("{} as daily", self.name()) } else { self.name() }
+    }
 }
 
 /// A flat forecast at the median of the last `window_days` days: robust to incidents and level
@@ -206,6 +215,9 @@ impl PointModel for Mstl {
     }
     fn weekly_at(&self, n: usize, cal: Calendar) -> bool {
         self.periods(n, cal).len() > 1
+    }
+    fn name_at(&self, n: usize, cal: Calendar) -> String {
+        if self.weekly && !self.weekly_at(n, cal) { format!("{} as daily", self.name()) } else { self.name() }
     }
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
@@ -543,6 +555,9 @@ impl PointModel for ProfileLevel {
     }
     fn weekly_at(&self, n: usize, cal: Calendar) -> bool {
         self.season_days >= 7 && n >= 14 * cal.steps_per_day
+    }
+    fn name_at(&self, n: usize, cal: Calendar) -> String {
+        if self.season_days >= 7 && !self.weekly_at(n, cal) { format!("{} as daily", self.name()) } else { self.name() }
     }
     fn robust_level(&self) -> bool {
         self.level == LevelModel::Median
