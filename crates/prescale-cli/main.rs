@@ -489,7 +489,8 @@ struct NightlyArgs {
     quiet: bool,
     /// Also exit 1 when a group's plan needs a person though it went through: no floors because
     /// its forecast is missing or not trusted ([trust]), floors cut at MaxSize where the forecast
-    /// needs more, or an event whose --peak lowers the floors. For a cron wrapper that pages on
+    /// needs more, an event whose --peak lowers the floors, or a first floor that rises over what
+    /// the group runs by more than [guardrails] max_step_up. For a cron wrapper that pages on
     /// the exit code; the plan is written (and, with --execute, applied) all the same
     #[arg(long)]
     strict: bool,

@@ -1397,9 +1397,10 @@ fn signalled_mid_write(
     });
     held.recv_timeout(std::time::Duration::from_secs(300)).unwrap_or_else(|_| panic!("no {hold} call came"));
     if let Then::Never = then {
-        // Late in the held attempt (of 2 s): its retry's backoff (under a second) ends within the
-        // grace the stop gives the call in flight, so only the stop gate keeps the retry unsent.
-        std::thread::sleep(std::time::Duration::from_millis(1500));
+        // Late in the held attempt (of 2 s; 0.8 s before it times out): its retry's backoff (under
+        // a second) ends within the grace the stop gives the call in flight (2 s from the stop),
+        // so only the stop gate keeps the retry unsent.
+        std::thread::sleep(std::time::Duration::from_millis(1200));
     }
     let term = || {
         let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();

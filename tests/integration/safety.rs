@@ -89,22 +89,19 @@ fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_
 
     // The first floor to run is judged against what the group runs when apply reads it: web-prod
     // runs 4 (its MinSize and desired capacity in the stand-in) and the plan opens at 7, a jump
-    // the plan alone cannot show. Refused for that group only, dry run or not, unless overridden.
+    // the plan alone cannot show and no ramp can precede. Said (and failed by --strict), written.
     let tight = demo_config(tmp.path(), "[guardrails]\nmax_step_up = 2\n");
     ok(&mut cmd(&tight, &out, &["plan"]));
     let (code, text, err) = run(&mut cmd(&tight, &out, &["apply"]));
-    assert_eq!(code, 1, "{text}\n{err}");
-    assert!(
-        text.contains(
-            "raises the floor from the 4 instances the group runs now (MinSize 4, desired 4) to 7 (+3), more \
-                       than [guardrails] max_step_up = 2: nothing was changed on it"
-        ),
-        "{text}"
-    );
-    let (code, text, err) = run(&mut cmd(&tight, &out, &["apply", "--allow-guardrail-breach"]));
     assert_eq!(code, 0, "{text}\n{err}");
-    assert!(err.contains("guardrail overridden (--allow-guardrail-breach): group web-prod: action"), "{err}");
-    assert!(text.contains("group worker-dev: action") && text.contains("from the 0 instances"), "{text}");
+    let said = "guardrail max_step_up at the first floor: action prescale-floor-20261123T0001Z raises the floor from \
+                the 4 instances the group runs now (MinSize 4, desired 4) to 7 (+3), more than [guardrails] \
+                max_step_up = 2; written all the same";
+    assert!(text.contains(said) && err.contains(&format!("web-prod: {said}")), "{text}\n{err}");
+    assert!(text.contains("worker-dev") && text.contains("from the 0 instances"), "{text}");
+    let (code, text, err) = run(&mut cmd(&tight, &out, &["nightly", "--strict"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("--strict: ") && err.contains("web-prod: guardrail max_step_up at the first floor"), "{err}");
     // Groups already running closer to their first floors (web-prod 5 of 7, worker-dev 1 of 3)
     // take them in stride.
     let state_path = out.join("demo-asg-state.json");
@@ -118,7 +115,7 @@ fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_
     }
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let (code, text, err) = run(&mut cmd(&tight, &out, &["apply"]));
-    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(code == 0 && !text.contains("at the first floor"), "{text}\n{err}");
 }
 
 #[test]

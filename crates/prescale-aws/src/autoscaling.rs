@@ -352,46 +352,59 @@ impl AutoScalingSink {
         new: CapacityBounds,
         report: &ApplyReport,
     ) -> Result<(), Why> {
-        if let Some(f) = report.failed.iter().find(|f| !matches!(f.change, Change::SetBounds { .. })) {
+        // A floor left on the group would raise MinSize again (an alarm or a policy cannot).
+        if let Some(f) = report.failed.iter().find(|f| matches!(f.change, Change::DeleteScheduledAction { .. })) {
             return Err(Why {
                 text: format!(
-                    "not attempted: the {} {} {} was not made, and what prescale left on the group could set the \
-                     bounds again; the next revert puts them back",
-                    f.change.verb(),
-                    f.change.object_kind().replace('_', " "),
+                    "not attempted: the delete of scheduled action {} was not made, and it could raise the bounds \
+                     again; the next revert puts them back",
                     f.change.object_name()
                 ),
                 transient: f.transient,
                 fate: Fate::NotSent,
             });
         }
+        // MaxSize stays where the group now runs more than the new one allows.
+        let mut kept_max = None;
         if new.max() < old.max() {
             let out = self
                 .rt
                 .block_on(self.client.describe_auto_scaling_groups().auto_scaling_group_names(group).send())
                 .map_err(|e| {
-                    stopped_by(&e).map_or_else(|| self.fail("DescribeAutoScalingGroups", &e), Why::not_sent)
+                    // A read: nothing was sent that could have changed the bounds.
+                    let why = stopped_by(&e).map_or_else(|| self.fail("DescribeAutoScalingGroups", &e), Why::not_sent);
+                    Why { fate: if why.fate == Fate::Unanswered { Fate::Failed } else { why.fate }, ..why }
                 })?;
             let desired = out
                 .auto_scaling_groups()
                 .iter()
                 .find(|g| g.auto_scaling_group_name() == Some(group))
                 .and_then(|g| size(g.desired_capacity()));
-            if let Some(desired) = desired.filter(|d| *d > new.max()) {
-                return Err(Why::refused(format!(
-                    "MaxSize not lowered to {}: the group's desired capacity is {desired} now (it scaled out since it \
-                     was read), and lowering it would terminate instances in service; the next revert puts it back \
-                     once the group has scaled in",
-                    new.max()
-                )));
-            }
+            kept_max = desired.filter(|d| *d > new.max());
         }
         let mut req = self.client.update_auto_scaling_group().auto_scaling_group_name(group);
         if new.min() != old.min() {
             req = req.min_size(aws_int(new.min()));
         }
-        if new.max() != old.max() {
+        if new.max() != old.max() && kept_max.is_none() {
             req = req.max_size(aws_int(new.max()));
+        }
+        if let Some(desired) = kept_max {
+            if new.min() != old.min() {
+                self.write("UpdateAutoScalingGroup", req.send())?;
+            }
+            // Not made in full: said as a failure that passes by itself (the group scales in).
+            return Err(Why {
+                text: format!(
+                    "{}MaxSize not lowered to {}: the group's desired capacity is {desired} now (it scaled out since it \
+                     was read), and lowering it would terminate instances in service; the next revert puts it back \
+                     once the group has scaled in",
+                    if new.min() == old.min() { String::new() } else { format!("MinSize put back to {}; ", new.min()) },
+                    new.max()
+                ),
+                transient: true,
+                fate: Fate::Failed,
+            });
         }
         self.write("UpdateAutoScalingGroup", req.send()).map(|_| ())
     }

@@ -376,14 +376,8 @@ fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
 }
 
 /// Applies `plan` (dry run unless `execute`). `overrides` are the guardrail breaches the user
-/// allowed (`allow_breach`: --allow-guardrail-breach); they go into the audit log.
-pub fn apply(
-    ctx: &Ctx,
-    plan: &CapacityPlan,
-    execute: bool,
-    overrides: &[String],
-    allow_breach: bool,
-) -> Result<Vec<GroupApply>> {
+/// allowed; they go into the audit log.
+pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
     let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
     // Written all the same (--allow-clock-skew; refused without): behind the clock by a minute,
     // the first action (a minute after --now) is already past.
@@ -406,7 +400,7 @@ pub fn apply(
             .unwrap_or_default();
         (changes, vec![])
     };
-    let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides, allow_breach };
+    let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides };
     carry_out(ctx, run, &groups, changes, execute)
 }
 
@@ -508,7 +502,7 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
         }
         (changes, notes)
     };
-    let run = Run { kind: "revert", plan_id: None, overrides: &[], allow_breach: false };
+    let run = Run { kind: "revert", plan_id: None, overrides: &[] };
     carry_out(ctx, run, &targets, changes, execute)
 }
 
@@ -561,13 +555,20 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
         std::collections::HashMap::new();
     let mut actions = std::collections::HashMap::new();
     let mut out = BoundsRecord::new();
-    type Actions = std::collections::HashMap<(String, String, String), BoundsEntry>;
+    // Per action name, what it may have set: a change applied settles it, one whose outcome is
+    // not known adds a value (a replace sent without an answer leaves the value before it or its
+    // own, whichever went in).
+    type Actions = std::collections::HashMap<(String, String, String), Vec<BoundsEntry>>;
     fn made(out: &mut BoundsRecord, actions: &mut Actions, key: (String, String, String, String), entry: BoundsEntry) {
         let (sink, group, object, name) = key;
         if object == "bounds" {
             out.entry((sink, group)).or_default().push(entry);
         } else {
-            actions.insert((sink, group, name), entry);
+            let list = actions.entry((sink, group, name)).or_default();
+            if entry.certain {
+                list.clear();
+            }
+            list.push(entry);
         }
     }
     // Read as bytes, line by line: a line cut inside a character is skipped like any other.
@@ -631,8 +632,8 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
     for (key, entry) in pending {
         made(&mut out, &mut actions, key, entry);
     }
-    for ((sink, group, _), entry) in actions {
-        out.entry((sink, group)).or_default().push(entry);
+    for ((sink, group, _), list) in actions {
+        out.entry((sink, group)).or_default().extend(list);
     }
     Ok(Some(out))
 }
@@ -691,6 +692,9 @@ fn over_action_limit(state: &GroupState, changes: &[Change]) -> Option<String> {
     ))
 }
 
+/// How the note of [`first_step_up`] starts.
+const FIRST_STEP: &str = "guardrail max_step_up at the first floor";
+
 /// `[guardrails] max_step_up` for the first of prescale's actions to run once `changes` are made
 /// (the plan's own check judges each later one against the one before): the floor it sets over
 /// what the group runs when read, its MinSize or, when higher, its desired capacity (a floor at
@@ -709,9 +713,8 @@ fn first_step_up(ctx: &Ctx, state: &GroupState, changes: &[Change]) -> Option<St
     let from = state.bounds.min().max(state.desired);
     (to > from && to - from > limit).then(|| {
         format!(
-            "group {}: action {} raises the floor from the {from} instances the group runs now (MinSize {}, desired {}) \
-             to {to} (+{}), more than [guardrails] max_step_up = {limit}",
-            state.group,
+            "action {} raises the floor from the {from} instances the group runs now (MinSize {}, desired {}) to {to} \
+             (+{}), more than [guardrails] max_step_up = {limit}",
             first.name,
             state.bounds.min(),
             state.desired,
@@ -873,8 +876,6 @@ pub(crate) struct Run<'a> {
     kind: &'static str,
     plan_id: Option<&'a str>,
     overrides: &'a [String],
-    /// --allow-guardrail-breach: a breach only the group's state shows is said, not refused.
-    allow_breach: bool,
 }
 
 /// How long `apply --execute` waits for another run applying changes to finish.
@@ -998,19 +999,16 @@ pub(crate) fn carry_out(
                 results.push(r);
                 continue;
             }
+            // Said, not refused: the planner cannot ramp before now, and a group whose floors sit
+            // above what target tracking holds (P90 at the target) would be refused every night.
             if let Some(breach) = first_step_up(ctx, &state, &r.changes) {
-                if run.allow_breach {
-                    warn!("guardrail overridden (--allow-guardrail-breach): {breach}");
-                    r.notes.insert(0, format!("guardrail overridden: {breach}"));
-                } else {
-                    r.error = Some(format!(
-                        "{breach}: nothing was changed on it\nhint: check the forecast and the plan (`prescale plan`), \
-                         raise the limit in [guardrails], or rerun with --allow-guardrail-breach to apply it anyway"
-                    ));
-                    r.changes.clear();
-                    results.push(r);
-                    continue;
-                }
+                let note = format!(
+                    "{FIRST_STEP}: {breach}; written all the same, as no ramp can start before now (the rises after \
+                     it keep to the limit): check the forecast and the plan (`prescale plan`) if the group should \
+                     not grow so fast"
+                );
+                warn!("{}: {note}", r.group);
+                r.notes.insert(0, note);
             }
         }
         if execute && !r.changes.is_empty() && stopped(&mut r).is_some() {
@@ -1103,12 +1101,14 @@ impl<'a> AuditLog<'a> {
     fn open(ctx: &Ctx, run: Run<'a>, groups: &[String]) -> Result<Self> {
         std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
         let path = ctx.out.join("audit.jsonl");
+        let new_log = !path.exists();
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
             .with_context(|| format!("cannot open audit log {}; nothing was changed", path.display()))?;
-        if let Some(other) = other_audit_log(ctx) {
+        let other = other_audit_log(ctx);
+        if let Some(other) = &other {
             warn!(
                 "the last run that wrote to the groups of the store {} logged its changes to {}, this one logs to \
                  {}: apply --revert and the check for an interrupted run read only the log in their --out\nhint: \
@@ -1119,11 +1119,15 @@ impl<'a> AuditLog<'a> {
                 other.parent().unwrap_or(Path::new(".")).display()
             );
         }
-        // Where the store's writing runs log, for the next run with another --out to be told.
-        let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
-        let pointer = ctx.store_dir.join(AUDIT_POINTER);
-        if let Err(e) = prescale_store::write_file_atomic(&pointer, absolute.to_string_lossy().as_bytes()) {
-            warn!("cannot note the audit log's place in {}: {e}", pointer.display());
+        // Where the store's writing runs log, for the next run with another --out to be told; a
+        // log this run starts (an operator's run from another folder) does not take the place of
+        // one that holds the record.
+        if !(new_log && other.is_some()) {
+            let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+            let pointer = ctx.store_dir.join(AUDIT_POINTER);
+            if let Err(e) = prescale_store::write_file_atomic(&pointer, absolute.to_string_lossy().as_bytes()) {
+                warn!("cannot note the audit log's place in {}: {e}", pointer.display());
+            }
         }
         let mut log = Self { file, path, as_of: ctx.now, run };
         if let Some((tail, cut)) = log_tail(&log.path) {
@@ -1309,10 +1313,12 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
                 "{}: {n} change{} {}, the first {} {}: {}",
                 r.group,
                 if n == 1 { "" } else { "s" },
-                match skipped {
-                    0 => "failed".to_string(),
-                    k if k == n => "not attempted".to_string(),
-                    k => format!("not made ({k} not attempted)"),
+                match (skipped, rep.unanswered()) {
+                    (0, _) => "failed".to_string(),
+                    (k, _) if k == n => "not attempted".to_string(),
+                    (k, 0) => format!("not made ({k} not attempted)"),
+                    (k, u) =>
+                        format!("not confirmed ({k} not attempted, {u} without an answer: they may have been made)"),
                 },
                 change.object_kind(),
                 change.object_name(),
@@ -1393,7 +1399,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     write_plan(&plan, &path)?;
     check_plan(ctx, &plan)?;
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
-    let results = apply(ctx, &plan, args.execute, &overrides, args.allow_guardrail_breach)?;
+    let results = apply(ctx, &plan, args.execute, &overrides)?;
     if args.quiet {
         // The files hold the rest.
         output::summary_lines(&mut out, &plan, &results, args.execute)?;
@@ -1441,7 +1447,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         problems.push(held_error(&held, not_stored > 0));
     }
     if args.strict {
-        problems.extend(needs_a_person(&plan, args.execute));
+        problems.extend(needs_a_person(&plan, &results, args.execute));
     }
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));
@@ -1451,9 +1457,15 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
 
 /// `nightly --strict`: what of a plan that went through a person should look at, in a line: the
 /// groups planned without floors (no forecast, or one `[trust]` refused), those whose floors
-/// `MaxSize` cut where the forecast needs more, and events whose `--peak` lowers the floors.
-fn needs_a_person(plan: &CapacityPlan, execute: bool) -> Option<String> {
+/// `MaxSize` cut where the forecast needs more, events whose `--peak` lowers the floors, and a
+/// first floor that rises over what the group runs by more than `max_step_up`.
+fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) -> Option<String> {
     let mut lines = Vec::new();
+    for r in results {
+        for n in r.notes.iter().filter(|n| n.starts_with(FIRST_STEP)) {
+            lines.push(format!("{}: {}", r.group, n.split("; written").next().unwrap_or(n)));
+        }
+    }
     for g in &plan.groups {
         if g.forecast.is_none() {
             // The plan's own reason: why the forecast was not used, else why there are no floors.
@@ -1563,6 +1575,17 @@ mod tests {
         let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
         let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
         assert_eq!(super::last_set(entries, &state, now).min, [3, 5, 1]);
+        // A later night's replace of the floor of 3 with 4, sent without an answer: 3 or 4.
+        let replace = format!(
+            "{}\n{}\n",
+            line("scheduled_action", "replace", "prescale-floor-3", "attempting", &put(4)),
+            line("scheduled_action", "replace", "prescale-floor-3", "unknown", &put(4))
+        )
+        .replace("T04:00", "T03:00");
+        std::fs::write(&path, lines.join("\n") + "\n" + &replace).unwrap();
+        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
+        let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
+        assert_eq!(super::last_set(entries, &state, now).min, [3, 4, 5]);
         // Applied, it settles the question.
         std::fs::write(&path, revert("applied")).unwrap();
         let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();

@@ -329,7 +329,7 @@ pub fn run(cli: Cli) -> Result<()> {
             select_plan_groups(&mut plan, &args.groups, &path)?;
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
-            let results = apply(&ctx, &plan, args.execute, &overrides, args.allow_guardrail_breach)?;
+            let results = apply(&ctx, &plan, args.execute, &overrides)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if args.execute {
                 made_line(&ctx, &results, "made");
