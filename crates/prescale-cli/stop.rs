@@ -80,7 +80,8 @@ fn install() {
             let mut watched = Vec::new();
             // A signal ignored on purpose stays so: `nohup` ignores SIGHUP, a shell's background
             // job SIGINT.
-            for (number, kind) in kinds.into_iter().filter(|(number, _)| !ignored(*number)) {
+            let ignored = ignored_signals();
+            for (number, kind) in kinds.into_iter().filter(|(number, _)| (ignored >> (number - 1)) & 1 == 0) {
                 match signal(kind) {
                     Ok(s) => watched.push((number, s)),
                     Err(e) => {
@@ -115,15 +116,15 @@ fn install() {
     }
 }
 
-/// Whether the process was started with `signal` ignored (`SigIgn` in `/proc/self/status`, on
-/// Linux; elsewhere none is known to be).
-fn ignored(signal: i32) -> bool {
+/// The signals the process was started with ignored, as a mask (bit `signal − 1`; `SigIgn` in
+/// `/proc/self/status`, on Linux; elsewhere none is known to be).
+fn ignored_signals() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines().find_map(|l| l.strip_prefix("SigIgn:")).and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
         })
-        .is_some_and(|mask| (mask >> (signal - 1)) & 1 == 1)
+        .unwrap_or(0)
 }
 
 fn on_signal(signal: i32) {

@@ -318,6 +318,20 @@ impl AutoScalingSink {
         }
     }
 
+    /// Why a change whose write needs a read first failed at that read: not sent once the run was
+    /// stopped, else failed as [`AutoScalingSink::fail`] words it, never possibly made (only the
+    /// read went out unanswered).
+    fn read_failed<E: std::error::Error + ProvideErrorMetadata + 'static>(
+        &self,
+        op: &str,
+        e: &SdkError<E, HttpResponse>,
+    ) -> Why {
+        match stopped_by(e) {
+            Some(s) => Why::not_sent(s),
+            None => Why { fate: Fate::Failed, ..self.fail(op, e) },
+        }
+    }
+
     /// Why a change is not attempted, once the run was asked to stop.
     fn stopped(&self) -> Option<Why> {
         self.stop.and_then(|asked| asked()).map(|signal| Why::not_sent(&Stopped { signal, retry: false }))
@@ -370,11 +384,7 @@ impl AutoScalingSink {
             let out = self
                 .rt
                 .block_on(self.client.describe_auto_scaling_groups().auto_scaling_group_names(group).send())
-                .map_err(|e| {
-                    // A read: nothing was sent that could have changed the bounds.
-                    let why = stopped_by(&e).map_or_else(|| self.fail("DescribeAutoScalingGroups", &e), Why::not_sent);
-                    Why { fate: if why.fate == Fate::Unanswered { Fate::Failed } else { why.fate }, ..why }
-                })?;
+                .map_err(|e| self.read_failed("DescribeAutoScalingGroups", &e))?;
             let desired = out
                 .auto_scaling_groups()
                 .iter()
@@ -671,7 +681,7 @@ impl AutoScalingSink {
         let out = self
             .rt
             .block_on(self.client.describe_policies().auto_scaling_group_name(group).policy_names(&a.policy).send())
-            .map_err(|e| stopped_by(&e).map_or_else(|| self.fail("DescribePolicies", &e), Why::not_sent))?;
+            .map_err(|e| self.read_failed("DescribePolicies", &e))?;
         let arn = out
             .scaling_policies()
             .iter()

@@ -77,6 +77,10 @@ pub struct GroupApply {
     /// floors: those actions fail when they run). Among the notes too; it fails the run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unworkable: Option<String>,
+    /// The first floor's rise over what the group runs, beyond `max_step_up` ([`first_step_up`]).
+    /// Among the notes too; it fails `nightly --strict`.
+    #[serde(skip)]
+    pub first_step: Option<String>,
 }
 
 /// One line of `OUT/audit.jsonl`: one change `--execute` is about to make (`attempting`, written
@@ -428,18 +432,14 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
     let elsewhere = other_audit_log(ctx);
     if let Some(other) = elsewhere.as_ref().filter(|_| !execute && !keep_bounds) {
         warn!(
-            "the last run that wrote to the groups of the store {} logged its changes to {}, not to {}: this revert \
-             sees only what its --out's log records\nhint: --out {}",
-            ctx.store_dir.display(),
-            other.display(),
+            "{}, not to {}: this revert sees only what its --out's log records\nhint: --out {}",
+            logged_elsewhere(ctx, other),
             log.display(),
-            other.parent().unwrap_or(Path::new(".")).display()
+            out_of(other).display()
         );
     }
     let rerun = match &elsewhere {
-        Some(other) => {
-            format!("run revert with --out {}, where they logged", other.parent().unwrap_or(Path::new(".")).display())
-        }
+        Some(other) => format!("run revert with --out {}, where they logged", out_of(other).display()),
         None => "run revert with the --out of the runs that applied".to_string(),
     };
     let now = ctx.write_now();
@@ -512,6 +512,20 @@ const AUDIT_POINTER: &str = "apply.audit-log";
 /// The audit log the store's last writing run used, when it is not this run's (`OUT/audit.jsonl`)
 /// and still there: a run with another --out (a cron job's and an operator's by hand) would
 /// otherwise revert and look for interrupted changes with half the record.
+/// The `--out` an audit log is in.
+pub(crate) fn out_of(log: &Path) -> &Path {
+    log.parent().unwrap_or(Path::new("."))
+}
+
+/// How a warning about the store's other audit log (`other`, [`other_audit_log`]) begins.
+fn logged_elsewhere(ctx: &Ctx, other: &Path) -> String {
+    format!(
+        "the last run that wrote to the groups of the store {} logged its changes to {}",
+        ctx.store_dir.display(),
+        other.display()
+    )
+}
+
 pub(crate) fn other_audit_log(ctx: &Ctx) -> Option<std::path::PathBuf> {
     let noted = std::fs::read_to_string(ctx.store_dir.join(AUDIT_POINTER)).ok()?;
     let noted = Path::new(noted.trim());
@@ -692,9 +706,6 @@ fn over_action_limit(state: &GroupState, changes: &[Change]) -> Option<String> {
     ))
 }
 
-/// How the note of [`first_step_up`] starts.
-const FIRST_STEP: &str = "guardrail max_step_up at the first floor";
-
 /// `[guardrails] max_step_up` for the first of prescale's actions to run once `changes` are made
 /// (the plan's own check judges each later one against the one before): the floor it sets over
 /// what the group runs when read, its MinSize or, when higher, its desired capacity (a floor at
@@ -713,8 +724,8 @@ fn first_step_up(ctx: &Ctx, state: &GroupState, changes: &[Change]) -> Option<St
     let from = state.bounds.min().max(state.desired);
     (to > from && to - from > limit).then(|| {
         format!(
-            "action {} raises the floor from the {from} instances the group runs now (MinSize {}, desired {}) to {to} \
-             (+{}), more than [guardrails] max_step_up = {limit}",
+            "guardrail max_step_up at the first floor: action {} raises the floor from the {from} instances the group \
+             runs now (MinSize {}, desired {}) to {to} (+{}), more than [guardrails] max_step_up = {limit}",
             first.name,
             state.bounds.min(),
             state.desired,
@@ -924,6 +935,7 @@ pub(crate) fn carry_out(
             error_transient: false,
             notes: vec![],
             unworkable: None,
+            first_step: None,
         };
         // Asked to stop before the group's first write: none of it is attempted (nor logged).
         let stopped = |r: &mut GroupApply| {
@@ -1001,11 +1013,11 @@ pub(crate) fn carry_out(
             }
             // Said, not refused: the planner cannot ramp before now, and a group whose floors sit
             // above what target tracking holds (P90 at the target) would be refused every night.
-            if let Some(breach) = first_step_up(ctx, &state, &r.changes) {
+            r.first_step = first_step_up(ctx, &state, &r.changes);
+            if let Some(breach) = &r.first_step {
                 let note = format!(
-                    "{FIRST_STEP}: {breach}; written all the same, as no ramp can start before now (the rises after \
-                     it keep to the limit): check the forecast and the plan (`prescale plan`) if the group should \
-                     not grow so fast"
+                    "{breach}; written all the same, as no ramp can start before now (the rises after it keep to the \
+                     limit): check the forecast and the plan (`prescale plan`) if the group should not grow so fast"
                 );
                 warn!("{}: {note}", r.group);
                 r.notes.insert(0, note);
@@ -1110,13 +1122,11 @@ impl<'a> AuditLog<'a> {
         let other = other_audit_log(ctx);
         if let Some(other) = &other {
             warn!(
-                "the last run that wrote to the groups of the store {} logged its changes to {}, this one logs to \
-                 {}: apply --revert and the check for an interrupted run read only the log in their --out\nhint: \
-                 keep one --out for the runs that write (--out {})",
-                ctx.store_dir.display(),
-                other.display(),
+                "{}, this one logs to {}: apply --revert and the check for an interrupted run read only the log in \
+                 their --out\nhint: keep one --out for the runs that write (--out {})",
+                logged_elsewhere(ctx, other),
                 path.display(),
-                other.parent().unwrap_or(Path::new(".")).display()
+                out_of(other).display()
             );
         }
         // Where the store's writing runs log, for the next run with another --out to be told; a
@@ -1462,8 +1472,8 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
 fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) -> Option<String> {
     let mut lines = Vec::new();
     for r in results {
-        for n in r.notes.iter().filter(|n| n.starts_with(FIRST_STEP)) {
-            lines.push(format!("{}: {}", r.group, n.split("; written").next().unwrap_or(n)));
+        if let Some(breach) = &r.first_step {
+            lines.push(format!("{}: {breach}", r.group));
         }
     }
     for g in &plan.groups {
@@ -1521,6 +1531,7 @@ mod tests {
             error_transient: error.is_some_and(|(_, t)| t),
             notes: vec![],
             unworkable: None,
+            first_step: None,
         }
     }
 
@@ -1548,8 +1559,6 @@ mod tests {
             r#"{"sink":"autoscaling us-east-1","group":"web","obj"#.to_string(),
         ];
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
-        let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
         let state = prescale_core::GroupState {
             group: "web".into(),
             bounds: prescale_core::CapacityBounds::new(5, 20).unwrap(),
@@ -1560,7 +1569,12 @@ mod tests {
             suspended: vec![],
         };
         let now = "2027-01-02T00:00:00Z".parse().unwrap();
-        assert_eq!(super::last_set(entries, &state, now).min, [3, 5]);
+        // The MinSize values the log at `path` says prescale may have last set on web.
+        let mins = || {
+            let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
+            super::last_set(record.get(&("autoscaling us-east-1".to_string(), "web".to_string())), &state, now).min
+        };
+        assert_eq!(mins(), [3, 5]);
         // A revert's change to 1 sent without an answer: 1, or still 3 or 5.
         let bounds = r#""before":{"min":5,"max":20},"after":{"min":1,"max":20},"as_of":"2027-01-01T12:00:00Z""#;
         let revert = |outcome: &str| {
@@ -1572,9 +1586,7 @@ mod tests {
             )
         };
         std::fs::write(&path, revert("unknown")).unwrap();
-        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
-        let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
-        assert_eq!(super::last_set(entries, &state, now).min, [3, 5, 1]);
+        assert_eq!(mins(), [3, 5, 1]);
         // A later night's replace of the floor of 3 with 4, sent without an answer: 3 or 4.
         let replace = format!(
             "{}\n{}\n",
@@ -1583,14 +1595,10 @@ mod tests {
         )
         .replace("T04:00", "T03:00");
         std::fs::write(&path, lines.join("\n") + "\n" + &replace).unwrap();
-        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
-        let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
-        assert_eq!(super::last_set(entries, &state, now).min, [3, 4, 5]);
+        assert_eq!(mins(), [3, 4, 5]);
         // Applied, it settles the question.
         std::fs::write(&path, revert("applied")).unwrap();
-        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
-        let entries = record.get(&("autoscaling us-east-1".to_string(), "web".to_string()));
-        assert_eq!(super::last_set(entries, &state, now).min, [1]);
+        assert_eq!(mins(), [1]);
     }
 
     #[test]

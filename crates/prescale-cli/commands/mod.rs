@@ -300,15 +300,15 @@ pub fn run(cli: Cli) -> Result<()> {
                 // --out is read from the current folder, not the configuration's: a run from
                 // another folder looks for the plan where none was written.
                 let absolute = std::path::absolute(&ctx.out).unwrap_or_else(|_| ctx.out.clone());
-                let elsewhere = apply::other_audit_log(&ctx).and_then(|log| log.parent().map(Path::to_path_buf));
+                let elsewhere = apply::other_audit_log(&ctx);
                 bail!(
                     "no plan at {} (--out is {}, relative to the current folder)\nhint: {}run `prescale plan` first, \
                      or pass --plan FILE",
                     path.display(),
                     absolute.display(),
-                    elsewhere.map_or(String::new(), |d| format!(
+                    elsewhere.map_or(String::new(), |log| format!(
                         "the store's last run that wrote to the groups used --out {}: give that, or ",
-                        d.display()
+                        apply::out_of(&log).display()
                     ))
                 );
             }
