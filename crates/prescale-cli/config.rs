@@ -1065,6 +1065,15 @@ impl Config {
         }
     }
 
+    /// Whether the group's plan reads the series: its load series, and with a per-instance load the
+    /// two metrics its total is derived from. The others are forecast for a person to look at.
+    pub fn feeds_plan(g: &GroupConfig, id: &MetricId) -> bool {
+        id.group == g.name
+            && (*id == Config::load_id(g)
+                || id.metric == g.load_metric
+                || g.instances_metric.as_deref() == Some(id.metric.as_str()))
+    }
+
     /// Every series stored for the group: its metrics, and the derived total ([`Config::load_id`])
     /// when its load is per instance.
     pub fn series_ids(g: &GroupConfig) -> Vec<MetricId> {

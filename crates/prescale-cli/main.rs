@@ -489,9 +489,10 @@ struct NightlyArgs {
     quiet: bool,
     /// Also exit 1 when a group's plan needs a person though it went through: no floors because
     /// its forecast is missing or not trusted ([trust]), floors cut at MaxSize where the forecast
-    /// needs more, an event whose --peak lowers the floors, or a first floor that rises over what
-    /// the group runs by more than [guardrails] max_step_up. For a cron wrapper that pages on
-    /// the exit code; the plan is written (and, with --execute, applied) all the same
+    /// needs more, an event whose --peak lowers the floors, a first floor that rises over what
+    /// the group runs by more than [guardrails] max_step_up, or a metric no plan reads (not the
+    /// load_metric) that could not be stored or fitted. For a cron wrapper that pages on the exit
+    /// code; the plan is written (and, with --execute, applied) all the same
     #[arg(long)]
     strict: bool,
 }

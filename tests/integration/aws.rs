@@ -591,9 +591,12 @@ fn a_missing_group_is_a_clear_error_and_changes_nothing_elsewhere() {
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(out.contains("not found"), "{out}");
     assert!(err.contains("failed"), "{err}");
-    // Its CPU metric has no data in CloudWatch: named, and counted as not stored.
+    // Its CPU metric has no data in CloudWatch: named, and said as a series no plan reads.
     assert!(err.contains(&format!("{group}/cpu: the source returned no samples")), "{err}");
-    assert!(err.contains("1 series could not be stored"), "{err}");
+    assert!(
+        err.contains(&format!("{group}/cpu could not be stored (see the warnings above); no plan reads it")),
+        "{err}"
+    );
 }
 
 /// A configuration that reads the group's load from a CSV file (so the test picks the dates,

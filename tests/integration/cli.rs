@@ -136,6 +136,49 @@ fn stages_run_one_by_one_with_a_config_file() {
 }
 
 #[test]
+fn a_metric_no_plan_reads_fails_the_nightly_only_with_strict() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg_path = tmp.path().join("prescale.toml");
+    let good = demo_config_text();
+    // web-prod also records its CPU, from a file that holds no sample yet.
+    let demo_file = format!("{}/data/demo/web-prod-requests.csv", env!("CARGO_MANIFEST_DIR"));
+    let with_cpu = good.replacen(
+        &format!("file = \"{demo_file}\"\n"),
+        &format!("file = \"{demo_file}\"\n[[groups.metrics]]\nname = \"cpu\"\nfile = \"cpu.csv\"\nmax = 100\n"),
+        1,
+    );
+    assert_ne!(with_cpu, good, "the demo config names web-prod's file in full");
+    std::fs::write(&cfg_path, with_cpu).unwrap();
+    std::fs::write(tmp.path().join("cpu.csv"), "ts,value\n").unwrap();
+    let out = tmp.path().join("out");
+    let nightly = |extra: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z", "nightly"]);
+        run(c.args(extra))
+    };
+    let said = "web-prod/cpu could not be stored (see the warnings above); no plan reads it";
+    // The plan is whole: the run warns and succeeds.
+    let (code, text, err) = nightly(&[]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("web-prod/cpu: the source returned no samples") && err.contains(said), "{err}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let floors = |g: &str| {
+        plan["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["group"] == g)
+            .map(|p| p["scheduled_actions"].as_array().unwrap().len())
+    };
+    assert!(floors("web-prod").unwrap() > 2, "{plan}");
+    // --strict fails on it, with the same line.
+    let (code, text, err) = nightly(&["--strict"]);
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains(said), "{err}");
+}
+
+#[test]
 fn a_file_that_cannot_be_read_costs_its_series_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg_path = tmp.path().join("prescale.toml");

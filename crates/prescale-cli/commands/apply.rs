@@ -370,6 +370,7 @@ fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
                 policies: Vec::new(),
                 alarms: Vec::new(),
                 decisions: Vec::new(),
+                events_digest: None,
             }),
             Err(e) => warn!(
                 "max_fleet_size: group {name} (not in this run) cannot be read, so its floors are not counted: {e}"
@@ -1389,12 +1390,18 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     }
     // A series that could not be stored keeps what the store held; one without a forecast is
     // planned with its reactive policy alone, and the summary says so. Either makes the run exit
-    // 1 once everything else is done, so a batch job's monitoring sees it.
+    // 1 once everything else is done, so a batch job's monitoring sees it, when the plan reads the
+    // series; a metric no plan reads (a group's CPU beside its request count) is warned about and
+    // fails the run only with --strict: it cost no floor.
     let (ingested, not_stored, _) = ingest(ctx, &args.filter, true)?;
     if !args.quiet {
         output::ingest(&mut out, &ingested)?;
     }
     let (fits, not_fitted) = fit(ctx, &args.filter)?;
+    let planned = |id: &MetricId| ctx.config.groups.iter().any(|g| Config::feeds_plan(g, id));
+    let (not_stored, aside_stored): (Vec<MetricId>, Vec<MetricId>) = not_stored.into_iter().partition(planned);
+    let (not_fitted, aside_fitted): (Vec<MetricId>, Vec<MetricId>) = not_fitted.into_iter().partition(planned);
+    let (not_stored, not_fitted) = (not_stored.len(), not_fitted.len());
     let (plan, held) = make_plan(ctx, &args.filter)?;
     if args.quiet {
         for h in &held {
@@ -1437,6 +1444,9 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     }
     let mut problems: Vec<String> =
         fail_on_partial(&results, args.execute).err().map(|e| e.to_string()).into_iter().collect();
+    if let Some(aside) = unplanned_failures(&aside_stored, &aside_fitted) {
+        if args.strict { problems.push(aside) } else { warn!("{aside}") }
+    }
     if not_stored + not_fitted > 0 {
         let covered = if held.is_empty() {
             "the plan covers every group"
@@ -1463,6 +1473,30 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         bail!("{}", problems.join("\n"));
     }
     Ok(())
+}
+
+/// The series no plan reads that `nightly` could not store or fit, in a line, or `None`.
+fn unplanned_failures(not_stored: &[MetricId], not_fitted: &[MetricId]) -> Option<String> {
+    let list = |ids: Vec<&MetricId>, what: &str| {
+        (!ids.is_empty())
+            .then(|| format!("{} {what}", ids.iter().map(|id| id.to_string()).collect::<Vec<_>>().join(", ")))
+    };
+    // A series not stored got no forecast either: said once.
+    let unfitted: Vec<&MetricId> = not_fitted.iter().filter(|id| !not_stored.contains(id)).collect();
+    let n = not_stored.len() + unfitted.len();
+    let parts: Vec<String> =
+        [list(not_stored.iter().collect(), "could not be stored"), list(unfitted, "got no forecast")]
+            .into_iter()
+            .flatten()
+            .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "{} (see the warnings above); no plan reads {} (a group plans from its load_metric), so the plan is \
+             whole and `forecast show` has what the store held; `nightly --strict` fails on it",
+            parts.join("; "),
+            if n == 1 { "it" } else { "them" }
+        )
+    })
 }
 
 /// `nightly --strict`: what of a plan that went through a person should look at, in a line: the

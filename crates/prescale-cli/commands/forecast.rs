@@ -141,8 +141,8 @@ fn percent_hint(history: &Series, f: &Forecast, bounds: &Bounds) -> Option<Strin
 }
 
 /// Fits and stores a forecast for every metric of the selected groups. A series that cannot be
-/// read or fitted is warned about and counted: the second value is how many got no forecast.
-pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
+/// read or fitted is warned about and counted: the second value is the series that got no forecast.
+pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, Vec<MetricId>)> {
     let c = &ctx.config;
     let store = MetricStore::open(&ctx.store_dir)?;
     let table = ForecastTable::new(&ctx.store_dir);
@@ -162,7 +162,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
         Vec::new()
     });
     let mut out = Vec::new();
-    let mut failed = 0;
+    let mut failed = Vec::new();
     let groups = selected(ctx, f)?;
     let total: usize = groups.iter().map(|g| Config::series_ids(g).len()).sum();
     let mut progress = Progress::new("fitting", total);
@@ -176,14 +176,14 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                 Ok(s) => s,
                 Err(e @ prescale_store::StoreError::NotFound { .. }) => {
                     warn!("{id}: no forecast: {e}");
-                    failed += 1;
+                    failed.push(id.clone());
                     continue;
                 }
                 Err(e) => {
                     // Errors that carry their own hint (another schema, another series) say it.
                     let hint = super::ingest::damaged_hint(c, &e).unwrap_or_default();
                     warn!("{id}: no forecast: {}{hint}", explain(&anyhow::Error::from(e)));
-                    failed += 1;
+                    failed.push(id.clone());
                     continue;
                 }
             };
@@ -217,7 +217,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                     issued.format("%Y-%m-%d %H:%M UTC"),
                     ctx.now.format("%Y-%m-%d %H:%M UTC")
                 );
-                failed += 1;
+                failed.push(id.clone());
                 continue;
             }
             let step = history.step_secs();
@@ -237,14 +237,14 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, usize)> {
                              make the store's forecasts folder writable for this user",
                             explain(&anyhow::Error::from(e)).replace('\n', " ")
                         );
-                        failed += 1;
+                        failed.push(id.clone());
                         continue;
                     }
                     out.push(Fit { id, model: forecast.model.clone(), warnings, forecast });
                 }
                 Err(e) => {
                     warn!("{id}: no forecast: {}", explain(&e));
-                    failed += 1;
+                    failed.push(id.clone());
                 }
             }
         }

@@ -82,10 +82,6 @@ fn store_failed(c: &Config, id: &MetricId, e: prescale_store::StoreError) {
     warn!("{id}: not stored, its stored data is unchanged: {}{hint}", explain(&anyhow::Error::from(e)));
 }
 
-/// Ingests the selected groups' series; a series that cannot be stored is reported and the others
-/// go on. Returns what was stored, how many series failed and how many were asked for. With
-/// `carry_on` (the nightly job), a source that cannot be read at all is reported and every series
-/// counts as failed, so the run goes on from what the store holds; without, it is the error.
 /// Says what a file's new `file_time_zone` did to its stored series.
 fn zone_changed(id: &MetricId, change: &prescale_store::ZoneChange, path: &std::path::Path) {
     use prescale_store::ZoneChange;
@@ -119,7 +115,11 @@ fn zone_changed(id: &MetricId, change: &prescale_store::ZoneChange, path: &std::
     }
 }
 
-pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestSummary>, usize, usize)> {
+/// Ingests the selected groups' series; a series that cannot be stored is reported and the others
+/// go on. Returns what was stored, the series that failed and how many were asked for. With
+/// `carry_on` (the nightly job), a source that cannot be read at all is reported and every series
+/// counts as failed, so the run goes on from what the store holds; without, it is the error.
+pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestSummary>, Vec<MetricId>, usize)> {
     let groups = selected(ctx, f)?;
     let c = &ctx.config;
     let period = c.ingest.period_secs;
@@ -137,9 +137,9 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         _ => None,
     };
     info!("ingesting {} groups from {what}", groups.len());
-    let asked: usize = groups.iter().map(|g| Config::series_ids(g).len()).sum();
+    let asked: Vec<MetricId> = groups.iter().flat_map(|g| Config::series_ids(g)).collect();
     let mut fetched = Vec::new();
-    let mut failed = 0;
+    let mut failed = Vec::new();
     for (series, mut src) in srcs {
         match (src.fetch(range), series) {
             (Ok(f), _) => fetched.extend(f),
@@ -156,7 +156,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                     _ => String::new(),
                 };
                 warn!("{id}: not stored, its stored data is unchanged: {}{hint}", explain(&anyhow::Error::from(e)));
-                failed += 1;
+                failed.push(id);
             }
             (Err(e), None) => {
                 let e = anyhow::Error::from(e).context(format!("ingest from {what} failed; the store is unchanged"));
@@ -164,7 +164,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                     return Err(e);
                 }
                 warn!("{}\n(going on with what the store holds)", explain(&e));
-                return Ok((Vec::new(), asked, asked));
+                let n = asked.len();
+                return Ok((Vec::new(), asked, n));
             }
         }
     }
@@ -184,7 +185,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 return Err(e);
             }
             warn!("{}\n(going on with what the store holds)", explain(&e));
-            return Ok((Vec::new(), asked, asked));
+            let n = asked.len();
+            return Ok((Vec::new(), asked, n));
         }
     };
     // Files whose stamps without an offset are read as UTC (no file_time_zone): their lag by whole
@@ -216,7 +218,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                     ctx.now.format("%Y-%m-%d %H:%M UTC"),
                     first.format("%Y-%m-%d %H:%M UTC")
                 );
-                failed += 1;
+                failed.push(id);
                 continue;
             }
             if raw.len() < before {
@@ -239,7 +241,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 SourceKind::Csv | SourceKind::Parquet => "the file holds no row with a value".to_string(),
             };
             warn!("{id}: the source returned no samples; nothing stored ({check})");
-            failed += 1;
+            failed.push(id);
             continue;
         }
         // Stamps after now are mostly a clock mistake (local time written without an offset, read
@@ -262,7 +264,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                     newest.format("%Y-%m-%d %H:%M UTC"),
                     (newest - ctx.now).num_minutes() as f64 / 60.0
                 );
-                failed += 1;
+                failed.push(id);
                 continue;
             } else if (ctx.now - newest).num_minutes() > c.trust.max_data_age_mins {
                 // A file whose local stamps were read as UTC lags by whole hours (New York's by 5):
@@ -326,7 +328,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             }
             Err(e) => {
                 store_failed(c, &id, e);
-                failed += 1;
+                failed.push(id);
             }
         }
     }
@@ -341,7 +343,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             (Ok(load), Ok(count)) => (load, count),
             (Err(e), _) | (_, Err(e)) => {
                 warn!("{total}: not derived from {} and {inst}: {}", g.load_metric, explain(&anyhow::Error::from(e)));
-                failed += 1;
+                failed.push(total);
                 continue;
             }
         };
@@ -359,7 +361,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         raw.sort_by_key(|s| s.ts);
         if raw.is_empty() {
             warn!("{total}: {} and {inst} share no measured slot; not derived", g.load_metric);
-            failed += 1;
+            failed.push(total);
             continue;
         }
         let source = format!("derived: {} x {inst}", g.load_metric);
@@ -371,9 +373,9 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             Ok(s) => done.push(s),
             Err(e) => {
                 store_failed(c, &total, e);
-                failed += 1;
+                failed.push(total);
             }
         }
     }
-    Ok((done, failed, asked))
+    Ok((done, failed, asked.len()))
 }

@@ -254,8 +254,8 @@ pub fn run(cli: Cli) -> Result<()> {
             let ctx = context(&cli.global)?;
             let (done, failed, asked) = ingest(&ctx, &f, false)?;
             output::ingest(&mut crate::output::stdout(), &done)?;
-            if failed > 0 {
-                bail!("{failed} of {asked} series could not be stored (see the warnings above)");
+            if !failed.is_empty() {
+                bail!("{} of {asked} series could not be stored (see the warnings above)", failed.len());
             }
             Ok(())
         }
@@ -263,9 +263,10 @@ pub fn run(cli: Cli) -> Result<()> {
             let ctx = context(&cli.global)?;
             let (fits, failed) = fit(&ctx, &f)?;
             output::fits(&mut crate::output::stdout(), &fits)?;
-            if failed > 0 {
+            if !failed.is_empty() {
                 bail!(
-                    "{failed} series got no forecast (see the warnings above){}",
+                    "{} series got no forecast (see the warnings above){}",
+                    failed.len(),
                     if fits.is_empty() { "" } else { "; the others were stored" }
                 );
             }
@@ -313,20 +314,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
             let mut plan = read_plan(&path)?;
-            // An event added or removed since the plan was written is not in it: applying it
-            // would put back the floors as they were before the event.
-            let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-            if let (Some(planned), Some(events)) = (modified(&path), modified(EventStore::new(&ctx.store_dir).path()))
-                && events > planned
-            {
-                warn!(
-                    "the stored events changed after plan {} was written ({}): it does not hold them, and applying it \
-                     sets the floors as they were before\nhint: `prescale plan` (or `prescale nightly`) first",
-                    plan.plan_id,
-                    path.display()
-                );
-            }
             select_plan_groups(&mut plan, &args.groups, &path)?;
+            events_changed_since(&ctx, &plan, &path);
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
             let results = apply(&ctx, &plan, args.execute, &overrides)?;
@@ -341,6 +330,38 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Nightly(args) => nightly(&context_to_change(&cli.global, args.execute, args.allow_clock_skew)?, &args),
         Command::Backtest(args) => backtest(&cli.global, &args),
         Command::Simulate(args) => simulate(&cli.global, &args),
+    }
+}
+
+/// Warns of the plan's groups whose stored events changed after the plan was written (an event
+/// added, removed or replaced that the plan was not made with): applying it sets their floors as
+/// they were before. Plans written before they kept a digest of their events are not checked.
+fn events_changed_since(ctx: &Ctx, plan: &CapacityPlan, path: &Path) {
+    let events = match EventStore::new(&ctx.store_dir).load() {
+        Ok(events) => events,
+        Err(e) => {
+            warn!("the stored events could not be read to check the plan against them: {e}");
+            return;
+        }
+    };
+    let changed: Vec<&str> = plan
+        .groups
+        .iter()
+        .filter(|g| {
+            g.events_digest
+                .as_ref()
+                .is_some_and(|d| *d != prescale_plan::events_digest(&events, &g.group, plan.created_at))
+        })
+        .map(|g| g.group.as_str())
+        .collect();
+    if !changed.is_empty() {
+        warn!(
+            "the stored events of {} changed after plan {} was written ({}): it does not hold them, and applying it \
+             sets the floors as they were before\nhint: `prescale plan` (or `prescale nightly`) first",
+            changed.join(", "),
+            plan.plan_id,
+            path.display()
+        );
     }
 }
 

@@ -494,6 +494,8 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         };
         let of_group = |list: &[Event]| list.iter().filter(|e| e.group() == g.name).cloned().collect::<Vec<_>>();
         let (mut ep, events_only) = plan_events(of_group(&events), true);
+        // What `apply` checks the stored events against, to tell that they changed since.
+        ep.plan.events_digest = Some(prescale_plan::events_digest(&events, &g.name, ctx.now));
         // With an event tried on this group, the plan its stored events make, to compare with
         // (quietly: its warnings are the same run's); on the other groups that is this plan.
         let mut stored_plan = match trial {

@@ -302,6 +302,10 @@ pub struct GroupPlan {
     pub alarms: Vec<MetricAlarm>,
     /// Every decision, with its reason.
     pub decisions: Vec<PlanDecision>,
+    /// A digest of the group's stored events the plan was made with, so that `apply` can tell
+    /// that they changed since; absent in plans written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub events_digest: Option<String>,
 }
 
 /// The plan document written by `prescale plan` and read by `prescale apply`.

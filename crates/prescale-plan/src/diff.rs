@@ -310,6 +310,7 @@ mod tests {
             policies: vec![],
             alarms: vec![],
             decisions: vec![],
+            events_digest: None,
         };
         let state = |min: u32, actions: Vec<ScheduledAction>| GroupState {
             group: "g".into(),

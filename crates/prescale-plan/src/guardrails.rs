@@ -153,6 +153,7 @@ mod tests {
             policies: vec![],
             alarms: vec![],
             decisions: vec![],
+            events_digest: None,
         }
     }
 

@@ -10,8 +10,8 @@ mod schedule;
 
 pub use diff::{LastSet, bounds_command, diff, due_before, due_now, is_owned, restore_bounds, revert, shell_word};
 pub use events::{
-    EventOutcome, EventPlan, EventReport, LOWERS, instance_hours, moved_bounds, peak_floor, plan_with_events, shape,
-    steps_in,
+    EventOutcome, EventPlan, EventReport, LOWERS, events_digest, instance_hours, moved_bounds, peak_floor,
+    plan_with_events, shape, steps_in,
 };
 pub use guardrails::{Breach, Guardrails};
 pub use reactive::{

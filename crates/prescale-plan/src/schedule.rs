@@ -427,6 +427,7 @@ pub fn plan_group(
             policies,
             alarms,
             decisions,
+            events_digest: None,
         };
     };
     let step = f.step_secs.max(1);
@@ -741,6 +742,7 @@ pub fn plan_group(
         policies,
         alarms,
         decisions,
+        events_digest: None,
     }
 }
 
@@ -784,13 +786,12 @@ fn offset_change(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Strin
 /// A short, stable id for a plan: its creation time and a hash of its content, so the same input
 /// gives the same id and the audit trail can tell plans apart.
 pub fn plan_id(created_at: DateTime<Utc>, content: &[u8]) -> String {
-    // FNV-1a: stable across platforms and Rust versions, unlike std's DefaultHasher.
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in content {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{}-{:08x}", created_at.format("%Y%m%dT%H%MZ"), h as u32)
+    format!("{}-{:08x}", created_at.format("%Y%m%dT%H%MZ"), fnv1a(content) as u32)
+}
+
+/// FNV-1a: stable across platforms and Rust versions, unlike std's DefaultHasher.
+pub(crate) fn fnv1a(content: &[u8]) -> u64 {
+    content.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
 #[cfg(test)]
