@@ -257,6 +257,29 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     assert!(err.contains("is the --input trace itself"), "{err}");
     assert_eq!(std::fs::read(&copy).unwrap(), copied);
     assert_eq!(std::fs::read(&p).unwrap(), before);
+    // An output that cannot be written is said before the replay, naming its flag: a file where
+    // its folder should be, a folder of its name.
+    let (code, text, err) = run(prescale()
+        .args(["simulate", "--policies", "reactive", "--input"])
+        .arg(&copy)
+        .arg("--timeseries")
+        .arg(copy.join("x.parquet")));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("the --timeseries folder") && err.contains("is a file, not a folder"), "{err}");
+    assert!(text.is_empty() && !err.contains("replaying"), "{text}\n{err}");
+    let folder = tmp.path().join("charts.svg");
+    std::fs::create_dir(&folder).unwrap();
+    let (code, _, err) =
+        run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&copy).arg("--chart").arg(&folder));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--chart") && err.contains("is a folder"), "{err}");
+    // A fraction given as a percentage is told the fraction.
+    for (flag, value, hint) in [("--target", "70", "0.7 for 70 %"), ("--quantile", "90", "0.9 for P90")] {
+        let (code, _, err) =
+            run(prescale().args(["simulate", "--policies", "reactive", flag, value, "--input"]).arg(&p));
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(hint), "{flag} {value}: {err}");
+    }
     // No trace at all names the three ways to give one.
     let (code, _, err) = run(prescale().arg("simulate"));
     assert_eq!(code, 1, "{err}");

@@ -14,6 +14,9 @@ pub(crate) fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<M
 pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     use prescale_forecast::evaluate::{EvalSettings, evaluate_with};
     args.zone.for_input_only(args.input.is_some())?;
+    // Before the fits: an output that cannot be written would lose them.
+    let path = args.output.clone().unwrap_or_else(|| g.out.join("backtest.parquet"));
+    super::writable_file(&path, if args.output.is_some() { "--output" } else { "--out" })?;
     // A group's models are scored on the window `forecast fit` fits them on; a file's on 14 days.
     let train = args.train.as_deref().map(parse_horizon).transpose().context("--train")?;
     let mut settings = EvalSettings {
@@ -186,7 +189,6 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         }
         results.push((name.clone(), rows));
     }
-    let path = args.output.clone().unwrap_or_else(|| g.out.join("backtest.parquet"));
     let runs: Vec<prescale_store::BacktestRun<'_>> = results
         .iter()
         .flat_map(|(name, rows)| {
@@ -217,8 +219,10 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                 .into(),
         ),
     ];
-    prescale_store::write_backtests(&path, &runs, &settings.levels, &meta)?;
+    // The scores first: a file that cannot be written after all (a full disk) costs that file.
     output::backtest(&mut crate::output::stdout(), &results, args.format)?;
+    prescale_store::write_backtests(&path, &runs, &settings.levels, &meta)
+        .with_context(|| format!("the forecasts beside actuals were not written to {}", path.display()))?;
     say!("forecasts beside actuals: {}", path.display());
     Ok(())
 }

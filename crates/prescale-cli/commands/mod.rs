@@ -225,6 +225,31 @@ pub(crate) fn writable_dir(dir: &Path, what: &str, flag: &str) -> Result<()> {
     Ok(())
 }
 
+/// A stream rather than a file (`/dev/stdout`, a pipe, a device): its name says nothing of its
+/// format, so the extension checks leave it alone.
+pub(crate) fn is_stream(path: &Path) -> bool {
+    path.starts_with("/dev")
+        || path.starts_with("/proc")
+        || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Checks, before a long run, that the output file `flag` names can be written (its folder is
+/// made as [`writable_dir`] makes it): a folder of that name, a file where its folder should be or
+/// a folder this user cannot write is said now, not after minutes of work. A stream passes.
+pub(crate) fn writable_file(path: &Path, flag: &str) -> Result<()> {
+    if is_stream(path) {
+        return Ok(());
+    }
+    if path.is_dir() {
+        bail!("{flag} {} is a folder\nhint: name a file in it for {flag}", path.display());
+    }
+    writable_dir(
+        path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+        flag,
+        &format!("{flag} FILE"),
+    )
+}
+
 /// The instant `--now` names.
 pub(crate) fn parse_now(s: &str) -> Result<DateTime<Utc>> {
     prescale_store::parse_timestamp(s)

@@ -66,14 +66,6 @@ pub(crate) fn step_flags(args: &SimulateArgs, s: &mut prescale_sim::SimSettings)
     Ok(())
 }
 
-/// A stream rather than a file (`/dev/stdout`, a pipe, a device): its name says nothing of its
-/// format, so the extension checks leave it alone.
-fn is_stream(path: &Path) -> bool {
-    path.starts_with("/dev")
-        || path.starts_with("/proc")
-        || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
-}
-
 /// A trace whose peak is a thousand times its 95th percentile or more holds a glitch more likely
 /// than load (a counter reset, a unit slip): replayed as load all the same, and said, since every
 /// policy's shortfall at that minute is then about the glitch. From the replay's own 95th
@@ -180,6 +172,12 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
              FILE.parquet (notebooks/simulate.ipynb reads it; for CSV, read it with pandas or duckdb and write it out)",
             path.display()
         );
+    }
+    // Before the replay: a path that cannot be written would lose its minutes.
+    for (flag, out) in [("--timeseries", &args.timeseries), ("--chart", &args.chart)] {
+        if let Some(out) = out {
+            super::writable_file(out, flag)?;
+        }
     }
     args.zone.for_input_only(args.input.is_some())?;
     // An output written over the trace it replays would lose the trace.
@@ -389,24 +387,25 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.min_history_days
         );
     }
-    if let Some(path) = &args.timeseries {
-        write_timeseries(path, &report, &[])?;
-        say!("timeseries: {}", path.display());
-    }
-    if let Some(path) = &args.chart {
-        let o = prescale_sim::chart::ChartOptions { title: label.clone(), ..Default::default() };
-        write_file_atomic(path, prescale_sim::chart::svg(&report, &o).as_bytes())?;
-        say!("chart: {}", path.display());
-    }
+    // The report first: a file that cannot be written after all (a full disk) costs that file.
     let out = &mut crate::output::stdout();
     match args.format {
         ReportFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
-            Ok(())
         }
-        ReportFormat::Table => output::simulation(out, &label, &report),
+        ReportFormat::Table => output::simulation(out, &label, &report)?,
     }
+    if let Some(path) = &args.timeseries {
+        write_timeseries(path, &report, &[]).context("--timeseries: not written")?;
+        say!("timeseries: {}", path.display());
+    }
+    if let Some(path) = &args.chart {
+        let o = prescale_sim::chart::ChartOptions { title: label.clone(), ..Default::default() };
+        write_file_atomic(path, prescale_sim::chart::svg(&report, &o).as_bytes()).context("--chart: not written")?;
+        say!("chart: {}", path.display());
+    }
+    Ok(())
 }
 
 /// Writes `report`'s `simulations/v1` file; `more` metadata (name, value) beside the replay's settings.

@@ -32,10 +32,10 @@ pub enum SimError {
     )]
     NoDefaultCapacity(f64),
     /// `target_utilization` outside (0, 1].
-    #[error("target utilization must be in (0, 1], got {0}")]
+    #[error("target utilization must be in (0, 1], got {0}{hint}", hint = percent_hint(*.0, "%"))]
     BadTarget(f64),
     /// `quantile` outside [0.5, 1).
-    #[error("the planning quantile must be in [0.5, 1), got {0}")]
+    #[error("the planning quantile must be in [0.5, 1), got {0}{hint}", hint = percent_hint(*.0, "P"))]
     BadQuantile(f64),
     /// `quantile_utilization` outside [target, 1].
     #[error("the quantile's utilization must be in [target, 1] = [{target}, 1], got {got}")]
@@ -134,4 +134,13 @@ pub enum SimError {
     /// No policy to simulate.
     #[error("no policy to simulate")]
     NoPolicy,
+}
+/// A fraction written as a percentage (70 for 70 %, 90 for P90): the fraction it means.
+fn percent_hint(v: f64, unit: &str) -> String {
+    let said = if unit == "%" { format!("{v} %") } else { format!("{unit}{v}") };
+    if v > 1.0 && v <= 100.0 {
+        format!("\nhint: give it as a fraction: {} for {said}", v / 100.0)
+    } else {
+        String::new()
+    }
 }
