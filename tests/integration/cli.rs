@@ -441,6 +441,29 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&bad));
     assert_eq!(code, 1);
     assert!(err.contains("bad.csv:3") && err.contains("yesterday"), "{err}");
+    // A 1-minute file fitted on 5-minute means, as the nightly job fits: rows at 5 minutes, each
+    // near the mean of the file's minutes (a ramp within every 5 minutes, so means differ from
+    // the first minute's value); a step that does not divide a day is refused.
+    let fine = tmp.path().join("fine.csv");
+    let mut text = String::from("ts,value\n");
+    for m in 0..(4 * 1440) {
+        text.push_str(&format!("{},{}\n", 1_767_225_600 + m * 60, 1000 + (m % 5) * 10 + ((m / 60) % 24) * 20));
+    }
+    std::fs::write(&fine, text).unwrap();
+    let (code, out, err) = run(prescale()
+        .args(["forecast", "show", "--horizon", "1h", "--format", "csv", "--min-step-mins", "5", "--input"])
+        .arg(&fine));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("fitted on 5-minute means of its 60 s steps"), "{err}");
+    let rows: Vec<&str> = out.lines().skip(1).collect();
+    assert_eq!(rows.len(), 12, "{out}");
+    assert!(rows[0].starts_with("2026-01-05T00:00:00Z,") && rows[1].starts_with("2026-01-05T00:05:00Z,"), "{out}");
+    let first: f64 = rows[0].split(',').nth(1).unwrap().parse().unwrap();
+    assert!((first - 1020.0).abs() < 15.0, "the 5-minute mean at midnight is 1020: {first}");
+    let (code, _, err) =
+        run(prescale().args(["forecast", "show", "--min-step-mins", "7", "--input"]).arg(&fine));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--min-step-mins 7 must divide a day"), "{err}");
 }
 
 #[test]
