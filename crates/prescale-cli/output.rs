@@ -222,7 +222,9 @@ pub fn fits(out: &mut impl Write, fits: &[Fit]) -> Result<()> {
     Ok(())
 }
 
-/// A forecast's rows; `issued`, when it was fitted (a stored forecast), is said beside its model.
+/// A forecast's rows; `issued`, when it was fitted (a stored forecast), is said beside its model;
+/// `context` (what was forecast: the group and metric, or the input file, its history and its
+/// repairs) goes into the JSON document beside them.
 pub fn forecast(
     out: &mut impl Write,
     f: &Forecast,
@@ -230,6 +232,7 @@ pub fn forecast(
     format: Format,
     issued: Option<chrono::DateTime<chrono::Utc>>,
     shaped_by: &[String],
+    context: serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {
     // Bounds for a requested level that was not forecast come from the quantile read-out.
     let bounds: Vec<(Level, Vec<f64>, Vec<f64>)> = levels
@@ -274,7 +277,7 @@ pub fn forecast(
                     m
                 })
                 .collect();
-            let doc = serde_json::json!({
+            let mut doc = serde_json::json!({
                 "model": f.model,
                 "issued": issued.map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
                 "step_secs": f.step_secs,
@@ -282,8 +285,12 @@ pub fn forecast(
                 // The events that shaped these rows (`forecast show --events`), as the plan shapes them.
                 "shaped_by_events": shaped_by,
                 "backtest": f.scores,
+                "levels": bounds.iter().map(|(l, ..)| l.label()).collect::<Vec<_>>(),
                 "rows": rows
             });
+            if let Some(m) = doc.as_object_mut() {
+                m.extend(context);
+            }
             serde_json::to_writer_pretty(&mut *out, &doc)?;
             writeln!(out)?;
         }

@@ -436,6 +436,25 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     assert!(out.contains("lo80") && out.contains("hi95") && out.contains("2026-01-06 02:00"), "{out}");
     // The engine's table says how its weights come about.
     assert!(out.contains("median over origins (weight)") && out.contains("weights: prior × exp"), "{out}");
+    // The JSON document says what was forecast: the file, the history and its repairs.
+    let json = ok(prescale().args(["forecast", "show", "--horizon", "3h", "--format", "json", "--input"]).arg(&p));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(doc["input"].as_str().unwrap().ends_with("load.csv"), "{json}");
+    assert_eq!(doc["history"]["step_secs"], 3600, "{json}");
+    assert_eq!(doc["history"]["last"], "2026-01-05T23:00:00Z", "{json}");
+    assert_eq!(doc["levels"], serde_json::json!(["80", "95"]), "{json}");
+    let repairs: Vec<&str> = doc["input_repairs"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+    assert!(repairs.iter().any(|r| r.contains("duplicate")) && repairs.iter().any(|r| r.contains("interpolated")));
+    // A gap longer than the grid fills is located.
+    let gappy = tmp.path().join("gappy.csv");
+    let rows: String = (0..(24 * 5))
+        .filter(|h| !(29..32).contains(h))
+        .map(|h| format!("2026-01-{:02} {:02}:00:00,{}\n", 1 + h / 24, h % 24, 100 + (h % 24) * 10))
+        .collect();
+    std::fs::write(&gappy, format!("ts,value\n{rows}")).unwrap();
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--horizon", "1h", "--input"]).arg(&gappy));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("3 slots missing") && err.contains("the longest 3.0 h from 2026-01-02 05:00 UTC"), "{err}");
     let bad = tmp.path().join("bad.csv");
     std::fs::write(&bad, "ts,value\n2026-01-01 00:00:00,1\nyesterday,2\n").unwrap();
     let (code, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&bad));
@@ -460,8 +479,7 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     assert!(rows[0].starts_with("2026-01-05T00:00:00Z,") && rows[1].starts_with("2026-01-05T00:05:00Z,"), "{out}");
     let first: f64 = rows[0].split(',').nth(1).unwrap().parse().unwrap();
     assert!((first - 1020.0).abs() < 15.0, "the 5-minute mean at midnight is 1020: {first}");
-    let (code, _, err) =
-        run(prescale().args(["forecast", "show", "--min-step-mins", "7", "--input"]).arg(&fine));
+    let (code, _, err) = run(prescale().args(["forecast", "show", "--min-step-mins", "7", "--input"]).arg(&fine));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--min-step-mins 7 must divide a day"), "{err}");
 }

@@ -516,8 +516,28 @@ pub(crate) fn read_input_as_of(
         }
         _ => (series, false),
     };
+    // Where the longest gap is, to look at in the file.
+    let longest = series
+        .values()
+        .chunk_by(|a, b| a.is_nan() == b.is_nan())
+        .scan(0, |at, run| {
+            let start = *at;
+            *at += run.len();
+            Some((start, run))
+        })
+        .filter(|(_, run)| run[0].is_nan())
+        .max_by_key(|(start, run)| (run.len(), std::cmp::Reverse(*start)))
+        .map(|(start, run)| {
+            format!(
+                "; the longest {} from {}",
+                prescale_forecast::duration_text((run.len() as i64 * step) as f64),
+                series.ts(start).format("%Y-%m-%d %H:%M UTC")
+            )
+        })
+        .unwrap_or_default();
     let missing = format!(
-        "missing (gaps over {} s, [ingest] grid.max_interpolate_secs: filled below or held, as each command says)",
+        "missing (gaps over {} s, [ingest] grid.max_interpolate_secs: filled below or held, as each command \
+         says{longest})",
         grid.max_interpolate_secs
     );
     let r = &report;
@@ -630,7 +650,7 @@ fn as_of(raw: Vec<RawSample>, text: &str, path: &Path) -> Result<Vec<RawSample>>
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
     let config = g.config.as_deref().map(Config::load).transpose()?;
-    let (series, _) = read_input_as_of(path, config.as_ref(), args.zone.file_zone()?, g.now.as_deref(), true)?;
+    let (series, repairs) = read_input_as_of(path, config.as_ref(), args.zone.file_zone()?, g.now.as_deref(), true)?;
     let series = coarsen_input(series, args.min_step_mins, path)?;
     let step = series.step_secs();
     let text = args.horizon.as_deref().unwrap_or("48h");
@@ -700,14 +720,30 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         warn!("{}: {w}", path.display());
     }
     beyond_backtests(&forecast, forecast.start);
-    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None, &[])
+    // What was forecast, for the JSON document: the file, the history fitted and its repairs.
+    let at = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let context = serde_json::json!({
+        "input": path.display().to_string(),
+        "history": {
+            "first": at(series.start()),
+            "last": at(series.ts(series.len().saturating_sub(1))),
+            "step_secs": series.step_secs(),
+            "slots": series.len(),
+            "missing": series.values().iter().filter(|v| v.is_nan()).count(),
+        },
+        "input_repairs": repairs,
+    });
+    let context = context.as_object().cloned().unwrap_or_default();
+    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None, &[], context)
 }
 
 /// `--min-step-mins`: the input averaged onto that step where its own is finer, and said.
 pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> Result<Series> {
     let Some(m) = mins else { return Ok(series) };
     if !(1..=1440).contains(&m) || 1440 % m != 0 {
-        bail!("--min-step-mins {m} must divide a day (1, 2, 3, 5, 10, 15, 30, 60, …, 1440), as [forecast] min_step_mins");
+        bail!(
+            "--min-step-mins {m} must divide a day (1, 2, 3, 5, 10, 15, 30, 60, …, 1440), as [forecast] min_step_mins"
+        );
     }
     let coarse = series.coarsen(m * 60);
     if coarse.step_secs() != series.step_secs() {
@@ -864,7 +900,9 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     };
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
     beyond_backtests(&forecast, backtested_from);
-    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, Some(issued), &shaped_by)
+    let context = serde_json::json!({ "group": name, "metric": id.metric });
+    let context = context.as_object().cloned().unwrap_or_default();
+    output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, Some(issued), &shaped_by, context)
 }
 
 /// A stored forecast holds the intervals it was fitted with: a level beyond the widest of them has

@@ -121,7 +121,7 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
 /// as the pass nearer the stamp before it (a file in time order, oldest or newest first, walks
 /// through both passes); a time the clock skips is an error.
 /// Without a zone they are UTC.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Stamper {
     zone: Option<chrono_tz::Tz>,
     last: Option<DateTime<Utc>>,
@@ -133,6 +133,53 @@ struct Stamper {
     turned: bool,
     /// Stamps read as wall-clock times (without an offset).
     walls: usize,
+    /// Without a zone: the wall-clock stamp before, and the first step between two that looks
+    /// like a clock change of local stamps read as UTC ([`Stamper::local_clock`]), with how many.
+    prev_wall: Option<NaiveDateTime>,
+    clock_change: Option<ClockChange>,
+    clock_changes: usize,
+    /// Steps forward and back between those stamps: the file's direction is the more common.
+    forward: usize,
+    back: usize,
+}
+
+/// A step between two stamps without an offset, read as UTC, where some zones' clocks change:
+/// the hour they skip (`skipped`) or repeat, and the zones.
+#[derive(Debug, Clone)]
+struct ClockChange {
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+    skipped: bool,
+    zones: Vec<chrono_tz::Tz>,
+}
+
+/// Zones named first when a clock change fits many (the rest are counted).
+const USUAL_ZONES: [&str; 12] = [
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "Europe/Helsinki",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "America/Santiago",
+];
+
+/// The zones whose clocks skip the wall-clock time `t` (`skipped`), or repeat it.
+fn zones_changing_at(t: NaiveDateTime, skipped: bool) -> Vec<chrono_tz::Tz> {
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .copied()
+        .filter(|z| match z.from_local_datetime(&t) {
+            chrono::LocalResult::None => skipped,
+            chrono::LocalResult::Ambiguous(..) => !skipped,
+            chrono::LocalResult::Single(_) => false,
+        })
+        .collect()
 }
 
 impl Stamper {
@@ -199,9 +246,79 @@ impl Stamper {
         })
     }
 
+    /// Why stamps without an offset, read as UTC, may be local time: they step over an hour
+    /// some zones' clocks skip, or repeat one, where they go back.
+    fn local_clock(&self) -> Option<String> {
+        let c = self.clock_change.as_ref()?;
+        let mut named: Vec<&str> =
+            USUAL_ZONES.iter().copied().filter(|u| c.zones.iter().any(|z| z.name() == *u)).take(2).collect();
+        if named.is_empty() {
+            named.extend(c.zones.iter().take(2).map(|z| z.name()));
+        }
+        let others = c.zones.len().saturating_sub(named.len());
+        let fmt = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
+        Some(format!(
+            "its stamps carry no offset and are read as UTC, but they {} {} to {}, where the clocks of {}{} {}: is the \
+             file in local time? Read as UTC, the rows after it are an hour off from those before{}\nhint: give its \
+             zone, --file-time-zone {} (file_time_zone in a configuration), or write the stamps with their offset",
+            if c.skipped { "jump from" } else { "step back from" },
+            fmt(c.from),
+            fmt(c.to),
+            named.join(", "),
+            if others > 0 { format!(" (and {others} other zones)") } else { String::new() },
+            if c.skipped { "skip an hour" } else { "repeat an hour" },
+            if self.clock_changes > 1 {
+                format!(" ({} such steps in the file)", self.clock_changes)
+            } else {
+                String::new()
+            },
+            named[0]
+        ))
+    }
+
+    /// Without a zone: notes a step from the wall-clock stamp before to `n` that a clock change
+    /// of local stamps would make (in the file's direction by more than an hour, over a time some
+    /// zones skip; against it or in place by under an hour, within an hour some zones repeat).
+    fn note_clock_change(&mut self, n: NaiveDateTime) {
+        let Some(prev) = self.prev_wall.replace(n) else { return };
+        let direction = match self.forward.cmp(&self.back) {
+            std::cmp::Ordering::Greater => 1,
+            std::cmp::Ordering::Less => -1,
+            std::cmp::Ordering::Equal => 0,
+        };
+        match n.cmp(&prev) {
+            std::cmp::Ordering::Greater => self.forward += 1,
+            std::cmp::Ordering::Less => self.back += 1,
+            std::cmp::Ordering::Equal => {}
+        }
+        if self.zone.is_some() || direction == 0 {
+            return;
+        }
+        let d = (n - prev).num_seconds() * direction;
+        let (early, late) = (prev.min(n), prev.max(n));
+        let change = if d > 3600 && d <= 7200 {
+            // The stamp after the earlier one, where the clock went forward: skipped.
+            let skipped_at = early + chrono::Duration::seconds((late - early).num_seconds() - 3600);
+            Some((true, zones_changing_at(skipped_at, true)))
+        } else if (-3599..=0).contains(&d) {
+            let zones: Vec<chrono_tz::Tz> = zones_changing_at(late, false)
+                .into_iter()
+                .filter(|z| z.from_local_datetime(&early).single().is_none())
+                .collect();
+            Some((false, zones))
+        } else {
+            None
+        };
+        if let Some((skipped, zones)) = change.filter(|(_, z)| !z.is_empty()) {
+            self.clock_changes += 1;
+            self.clock_change.get_or_insert(ClockChange { from: prev, to: n, skipped, zones });
+        }
+    }
+
     /// The instant of the wall-clock time `n` (UTC without a zone).
     fn wall(&mut self, n: NaiveDateTime) -> Result<DateTime<Utc>, String> {
         self.walls += 1;
+        self.note_clock_change(n);
         let t = match self.zone {
             None => Ok(Utc.from_utc_datetime(&n)),
             Some(tz) => match tz.from_local_datetime(&n) {
@@ -436,7 +553,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         }
         out.push(RawSample::new(ts, value));
     }
-    for doubt in [stamper.doubt(), stamper.unused_zone()].into_iter().flatten() {
+    for doubt in [stamper.doubt(), stamper.unused_zone(), stamper.local_clock()].into_iter().flatten() {
         tracing::warn!("{shown}: {doubt}");
     }
     Ok(out)
@@ -503,7 +620,7 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         }
         rows_before += batch.num_rows();
     }
-    for doubt in [stamper.doubt(), stamper.unused_zone()].into_iter().flatten() {
+    for doubt in [stamper.doubt(), stamper.unused_zone(), stamper.local_clock()].into_iter().flatten() {
         tracing::warn!("{shown}: {doubt}");
     }
     Ok(out)
@@ -1071,6 +1188,42 @@ mod tests {
         write(std::sync::Arc::new(arrow_array::StringArray::from(vec!["1", "2"])));
         let e = read_parquet_samples(&p).unwrap_err().to_string();
         assert!(e.contains("value column has type Utf8") && e.contains("write the value column as a number"), "{e}");
+    }
+
+    #[test]
+    fn local_stamps_read_as_utc_are_told_by_the_hour_their_clocks_skip_or_repeat() {
+        let read = |zone: Option<chrono_tz::Tz>, stamps: &[&str]| {
+            let mut st = Stamper::new(zone);
+            for s in stamps {
+                st.read(s).unwrap().unwrap();
+            }
+            st.local_clock()
+        };
+        // Berlin's spring change at 5 minutes, oldest and newest first.
+        let spring = ["2026-03-29 01:50:00", "2026-03-29 01:55:00", "2026-03-29 03:00:00", "2026-03-29 03:05:00"];
+        let said = read(None, &spring).unwrap();
+        assert!(said.contains("jump from 2026-03-29 01:55 to 2026-03-29 03:00"), "{said}");
+        assert!(said.contains("Europe/Berlin") && said.contains("skip an hour"), "{said}");
+        assert!(said.contains("--file-time-zone Europe/"), "{said}");
+        let mut newest_first = spring;
+        newest_first.reverse();
+        assert!(read(None, &newest_first).is_some_and(|s| s.contains("Europe/Berlin")));
+        // Its autumn change: one step back, counted once (the steps after it go forward again).
+        let autumn = ["2026-10-25 02:50:00", "2026-10-25 02:55:00", "2026-10-25 02:00:00", "2026-10-25 02:05:00"];
+        let said = read(None, &autumn).unwrap();
+        assert!(said.contains("step back from 2026-10-25 02:55 to 2026-10-25 02:00"), "{said}");
+        assert!(said.contains("repeat an hour") && !said.contains("such steps"), "{said}");
+        // New York's spring change, hourly.
+        let said = read(None, &["2026-03-08 00:00:00", "2026-03-08 01:00:00", "2026-03-08 03:00:00"]).unwrap();
+        assert!(said.contains("America/New_York"), "{said}");
+        // The same steps with their zone given, or with offsets: nothing to say; an hour's gap on
+        // a day no clock changes neither.
+        assert_eq!(read(Some(chrono_tz::Europe::Berlin), &["2026-03-29 01:55:00", "2026-03-29 03:00:00"]), None);
+        assert_eq!(
+            read(None, &["2026-03-29T01:55:00+01:00", "2026-03-29T03:00:00+02:00", "2026-03-29T03:05:00+02:00"]),
+            None
+        );
+        assert_eq!(read(None, &["2026-05-12 01:50:00", "2026-05-12 01:55:00", "2026-05-12 03:00:00"]), None);
     }
 
     #[test]
