@@ -273,6 +273,15 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
         run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&copy).arg("--chart").arg(&folder));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--chart") && err.contains("is a folder"), "{err}");
+    // A percentage (an average CPU) replayed as total load is said, not with --capacity.
+    let cpu: Vec<String> = (0..2880).map(|m| format!("{}", 30 + (m / 60) % 24 * 2)).collect();
+    let cpu = trace(tmp.path(), "cpu.csv", 60, &cpu);
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive,oracle", "--input"]).arg(&cpu));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("if it is a percentage (an average CPU), it is per instance"), "{err}");
+    let (code, _, err) =
+        run(prescale().args(["simulate", "--policies", "reactive", "--capacity", "10", "--input"]).arg(&cpu));
+    assert!(code == 0 && !err.contains("percentage"), "{err}");
     // A fraction given as a percentage is told the fraction.
     for (flag, value, hint) in [("--target", "70", "0.7 for 70 %"), ("--quantile", "90", "0.9 for P90")] {
         let (code, _, err) =

@@ -266,6 +266,19 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             let (series, repairs) =
                 super::forecast::read_input_repaired(path, config.as_ref(), args.zone.file_zone()?)?;
             input_repairs = repairs;
+            // A percentage (an average CPU) is per instance: as a group's total load it replays the
+            // shape, not what the group served. Said, not refused (a trace of anything is a shape).
+            let finite = || series.values().iter().copied().filter(|v| v.is_finite());
+            let (lo, hi) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+            if args.capacity.is_none() && lo >= 0.0 && hi <= 100.0 && hi > 50.0 {
+                warn!(
+                    "{}: its values stay within 0–{hi:.0}: if it is a percentage (an average CPU), it is per \
+                     instance, and replayed as the group's total load it gives the load's shape, not what the group \
+                     served\nhint: replay the total (the average × the instances in service, or a request count) with \
+                     --capacity in its units",
+                    path.display()
+                );
+            }
             (series, path.display().to_string())
         }
         (None, Some(name)) => {
