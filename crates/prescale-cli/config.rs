@@ -1107,6 +1107,7 @@ impl Config {
             max_step_up: self.guardrails.max_step_up,
             time_zone: g.time_zone.as_deref().map(parse_time_zone).transpose()?,
             local_clock: g.daily_clock == DailyClock::Local && g.time_zone.is_some(),
+            running: None,
         })
     }
 

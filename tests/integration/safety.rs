@@ -87,11 +87,26 @@ fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_
     assert_eq!(code, 1);
     assert!(err.contains("group \"nope\" is not in the plan"), "{err}");
 
-    // The first floor to run is judged against what the group runs when apply reads it: web-prod
-    // runs 4 (its MinSize and desired capacity in the stand-in) and the plan opens at 7, a jump
-    // the plan alone cannot show and no ramp can precede. Said (and failed by --strict), written.
+    // The first floor to run is judged against what the group runs when apply reads it. A plan
+    // made while web-prod ran 7 (worker-dev 3) opens at 7 (3); applied once they run 4 (0) again,
+    // their MinSize and desired capacity in the stand-in, the jump is said, and written.
     let tight = demo_config(tmp.path(), "[guardrails]\nmax_step_up = 2\n");
+    let state_path = out.join("demo-asg-state.json");
+    let running = |web: u64, worker: u64| {
+        let mut state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+        for g in state.as_array_mut().unwrap() {
+            match g["group"].as_str() {
+                Some("web-prod") => g["desired"] = web.into(),
+                Some("worker-dev") => g["desired"] = worker.into(),
+                _ => {}
+            }
+        }
+        std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    };
+    running(7, 3);
     ok(&mut cmd(&tight, &out, &["plan"]));
+    running(4, 0);
     let (code, text, err) = run(&mut cmd(&tight, &out, &["apply"]));
     assert_eq!(code, 0, "{text}\n{err}");
     let said = "guardrail max_step_up at the first floor: action prescale-floor-20261123T0001Z raises the floor from \
@@ -99,23 +114,26 @@ fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_
                 max_step_up = 2; written all the same";
     assert!(text.contains(said) && err.contains(&format!("web-prod: {said}")), "{text}\n{err}");
     assert!(text.contains("worker-dev") && text.contains("from the 0 instances"), "{text}");
-    let (code, text, err) = run(&mut cmd(&tight, &out, &["nightly", "--strict"]));
-    assert_eq!(code, 1, "{text}\n{err}");
-    assert!(err.contains("--strict: ") && err.contains("web-prod: guardrail max_step_up at the first floor"), "{err}");
-    // Groups already running closer to their first floors (web-prod 5 of 7, worker-dev 1 of 3)
-    // take them in stride.
-    let state_path = out.join("demo-asg-state.json");
-    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
-    for g in state.as_array_mut().unwrap() {
-        g["desired"] = match g["group"].as_str() {
-            Some("web-prod") => 5.into(),
-            Some("worker-dev") => 1.into(),
-            _ => g["desired"].clone(),
-        };
-    }
-    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    // Groups running closer to those first floors (web-prod 5 of 7, worker-dev 1 of 3) take them
+    // in stride.
+    running(5, 1);
     let (code, text, err) = run(&mut cmd(&tight, &out, &["apply"]));
     assert!(code == 0 && !text.contains("at the first floor"), "{text}\n{err}");
+    // A plan made with the groups at 4 and 0 reads that and ramps its first floors up from there
+    // (web-prod 4 → 6 → 7, worker-dev 0 → 2 → 3): nothing to say, and --strict passes.
+    running(4, 0);
+    let (code, text, err) = run(&mut cmd(&tight, &out, &["nightly", "--strict"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(!text.contains("at the first floor") && !err.contains("at the first floor"), "{text}\n{err}");
+    assert!(text.contains("first floors ramped up from the 4 instances the group runs, by 2 a step"), "{text}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let opening = |g: &str| -> Vec<u64> {
+        let p = plan["groups"].as_array().unwrap().iter().find(|p| p["group"] == g).unwrap();
+        p["scheduled_actions"].as_array().unwrap().iter().take(2).map(|a| a["min_size"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(opening("web-prod"), [6, 7], "{plan}");
+    assert_eq!(opening("worker-dev"), [2, 3], "{plan}");
 }
 
 #[test]

@@ -413,6 +413,17 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 }
             }
         });
+        // With max_step_up, what the group runs now, so that the first floors ramp up from it
+        // (`apply` judges the first floor again against what the group runs then).
+        if ctx.config.guardrails.max_step_up.is_some() && unreachable.is_none() {
+            match sink.sink().read_state(&g.name) {
+                Ok(state) => settings.running = Some(state.bounds.min().max(state.desired)),
+                Err(e) => {
+                    note_unreachable(&e, &mut unreachable);
+                    info!("{}: not read, so its first floors are not ramped from what it runs: {e}", g.name);
+                }
+            }
+        }
         // Without a forecast to trust, the events that give their own load (a peak, a past
         // window) are still planned, on a forecast of nothing but them; a multiplier has nothing
         // to scale and is said to be left out (`loud`: and warned of).

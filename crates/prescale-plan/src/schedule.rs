@@ -182,6 +182,10 @@ pub struct PlanSettings {
     /// Whether the forecast learnt the daily cycle on the zone's clock (`daily_clock = "local"`),
     /// where a daylight-saving change does not move it.
     pub local_clock: bool,
+    /// The instances the group runs as it is planned (its `MinSize` or, when higher, its desired
+    /// capacity), where known. With `max_step_up`, the first floor's rise over it is ramped from
+    /// now on ([`plan_group`]).
+    pub running: Option<u32>,
 }
 
 impl PlanSettings {
@@ -237,6 +241,7 @@ impl Default for PlanSettings {
             max_step_up: None,
             time_zone: None,
             local_clock: false,
+            running: None,
         }
     }
 }
@@ -522,48 +527,92 @@ pub fn plan_group(
     // no longer fit, the merge runs again to fewer segments.
     let budget = s.max_actions.clamp(2, MAX_ACTIONS_PER_GROUP) - 1;
     let before = segs.len();
-    let mut merged = segs.clone();
-    merge_to(&mut merged, budget);
     let cost = |v: &[Segment]| v.iter().map(|s| u64::from(s.level) * s.len as u64).sum::<u64>();
     let unmerged_cost = cost(&segs);
-    segs = match step_up {
-        None => merged,
-        Some(up) => {
-            // Where the ramps cannot all fit (more rises than actions to ramp them), raising the
-            // segments before a rise is what is left; of the two, the one with fewer instance-steps.
-            let mut coarse = merged;
-            let mut levels: Vec<u32> = coarse.iter().map(|s| s.level).collect();
-            let coarse_ramped = ramp(&mut levels, up);
-            for (seg, level) in coarse.iter_mut().zip(levels) {
-                seg.level = level;
-            }
-            coalesce(&mut coarse);
-            // Fewer merged segments until their ramps fit too; one segment always does. (Where
-            // the merge opened no rise above the limit there is nothing to ramp.)
-            let mut fit = budget;
-            let fine = if coarse_ramped == 0 {
-                None
-            } else {
-                loop {
-                    let mut m = segs.clone();
-                    merge_to(&mut m, fit);
-                    let mut levels = expand(&m);
-                    let k = ramp(&mut levels, up);
-                    let r = segments(&levels);
-                    if r.len() <= budget || fit <= 1 {
-                        break Some((r, k)).filter(|(r, _)| r.len() <= budget);
-                    }
-                    fit = fit.saturating_sub(r.len() - budget).max(1);
+    // The schedule merged to `budget` segments, its rises ramped under max_step_up, and how many
+    // ramp steps that took.
+    let fit = |budget: usize| -> (Vec<Segment>, usize) {
+        let mut merged = segs.clone();
+        merge_to(&mut merged, budget);
+        let Some(up) = step_up else { return (merged, 0) };
+        // Where the ramps cannot all fit (more rises than actions to ramp them), raising the
+        // segments before a rise is what is left; of the two, the one with fewer instance-steps.
+        let mut coarse = merged;
+        let mut levels: Vec<u32> = coarse.iter().map(|s| s.level).collect();
+        let coarse_ramped = ramp(&mut levels, up);
+        for (seg, level) in coarse.iter_mut().zip(levels) {
+            seg.level = level;
+        }
+        coalesce(&mut coarse);
+        // Fewer merged segments until their ramps fit too; one segment always does. (Where
+        // the merge opened no rise above the limit there is nothing to ramp.)
+        let mut fit = budget;
+        let fine = if coarse_ramped == 0 {
+            None
+        } else {
+            loop {
+                let mut m = segs.clone();
+                merge_to(&mut m, fit);
+                let mut levels = expand(&m);
+                let k = ramp(&mut levels, up);
+                let r = segments(&levels);
+                if r.len() <= budget || fit <= 1 {
+                    break Some((r, k)).filter(|(r, _)| r.len() <= budget);
                 }
-            };
-            let (chosen, k) = match fine {
-                Some((f, k)) if cost(&f) <= cost(&coarse) => (f, k),
-                _ => (coarse, coarse_ramped),
-            };
-            ramped += k;
-            chosen
+                fit = fit.saturating_sub(r.len() - budget).max(1);
+            }
+        };
+        match fine {
+            Some((f, k)) if cost(&f) <= cost(&coarse) => (f, k),
+            _ => (coarse, coarse_ramped),
         }
     };
+    let (mut chosen, k) = fit(budget);
+    ramped += k;
+    // The first floor's rise over what the group runs as it is planned: no ramp can start before
+    // now, so above max_step_up it rises from now on, by max_step_up a grid step, and the floors
+    // it holds back come that much later. Where those steps do not fit in the actions left, the
+    // rest of the schedule is merged to fewer; where they never fit, the rise stays (`apply`
+    // says it).
+    let earliest = (now + Duration::minutes(1)).duration_round_up(Duration::minutes(1)).unwrap_or(now);
+    let mut ramped_in = None;
+    if let (Some(up), Some(run)) = (step_up, s.running) {
+        // The first slot at or after the first action's minute; the slots before it are that
+        // action's, which is a step of its own where it comes before the slot.
+        let i0 = (0..n).find(|&i| f.ts(i) >= earliest).unwrap_or(n);
+        let own = usize::from(i0 < n && f.ts(i0) > earliest);
+        let cap = |i: usize| {
+            let steps = if i < i0 { 1 } else { i - i0 + 1 + own };
+            run.saturating_add(up.saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX))).max(s.bounds.min())
+        };
+        let capped = |v: &[Segment]| -> Vec<Segment> {
+            segments(&expand(v).iter().enumerate().map(|(i, l)| (*l).min(cap(i))).collect::<Vec<_>>())
+        };
+        if expand(&chosen).iter().enumerate().any(|(i, l)| *l > cap(i)) {
+            let mut room = budget;
+            loop {
+                let c = capped(&chosen);
+                if c.len() <= budget {
+                    // The floor held back most, and where the ramp meets the floors planned.
+                    let levels = expand(&chosen);
+                    let over = |i: usize| levels[i].saturating_sub(cap(i));
+                    let worst = (0..n).max_by_key(|&i| (over(i), std::cmp::Reverse(i))).unwrap_or(0);
+                    let met = (0..n).rev().find(|&i| over(i) > 0).map_or(n, |i| i + 1);
+                    ramped_in = Some((levels[worst], worst, met));
+                    chosen = c;
+                    break;
+                }
+                if room <= 1 {
+                    break;
+                }
+                room = room.saturating_sub(c.len() - budget).max(1);
+                let (again, k) = fit(room);
+                chosen = again;
+                ramped = ramped.max(k);
+            }
+        }
+    }
+    segs = chosen;
     if ramped > 0 {
         decide(
             format!("ramped floor rises in steps of at most {} instances", step_up.unwrap_or(0)),
@@ -590,9 +639,22 @@ pub fn plan_group(
             ),
         );
     }
+    if let (Some((floor, at, met)), Some(run), Some(up)) = (ramped_in, s.running, step_up) {
+        decide(
+            format!(
+                "first floors ramped up from the {run} instances the group runs, by {up} a step, to meet the plan's \
+                 at {}",
+                local(f.ts(met).max(earliest), s.time_zone)
+            ),
+            format!(
+                "guardrail max_step_up = {up}: the floor of {floor} at {} rises from the {run} instances the group runs \
+                 when planned (MinSize or desired capacity) faster than that, and no ramp can start before now",
+                local(f.ts(at).max(earliest), s.time_zone)
+            ),
+        );
+    }
     // Actions: Auto Scaling refuses start times in the past, so a floor already due starts at the
-    // next whole minute after `now`.
-    let earliest = (now + Duration::minutes(1)).duration_round_up(Duration::minutes(1)).unwrap_or(now);
+    // next whole minute after `now`; `earliest` (above).
     let mut actions: Vec<ScheduledAction> = Vec::new();
     for seg in &segs {
         let at = f.ts(seg.start).max(earliest);
@@ -1123,6 +1185,44 @@ mod tests {
             )
             .is_empty()
         );
+    }
+
+    #[test]
+    fn the_first_floors_ramp_up_from_what_the_group_runs_when_planned() {
+        // 20 instances from the start for a group running 2, max_step_up 5, planned at 00:00:30.
+        let f = forecast(vec![2000.0; 48], 0.0);
+        let now = t0() + Duration::seconds(30);
+        let s = PlanSettings { quantile: 0.5, max_step_up: Some(5), running: Some(2), ..settings(2, 60) };
+        let plan = plan_group("g", "prod", Some(&f), &s, now);
+        let floors: Vec<u32> = plan.scheduled_actions.iter().map(|a| a.min_size.unwrap()).collect();
+        let at: Vec<i64> = plan.scheduled_actions.iter().map(|a| (a.start_time - t0()).num_minutes()).collect();
+        assert_eq!(floors, vec![7, 12, 17, 20, 2], "{at:?}");
+        assert_eq!(at, vec![2, 5, 10, 15, 240], "one step a grid step from the first action's minute");
+        let d = plan.decisions.iter().find(|d| d.what.contains("first floors ramped up from the 2 instances")).unwrap();
+        assert!(d.what.contains("by 5 a step") && d.why.contains("floor of 20"), "{d:?}");
+        // A group already running 17 needs one step; one running 20 none; without what it runs, or
+        // without the guardrail, the plan opens at 20.
+        let opens = |running: Option<u32>, step: Option<u32>| {
+            let s = PlanSettings { running, max_step_up: step, ..s.clone() };
+            plan_group("g", "prod", Some(&f), &s, now)
+                .scheduled_actions
+                .iter()
+                .map(|a| a.min_size.unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(opens(Some(17), Some(5)), vec![20, 2]);
+        assert_eq!(opens(Some(14), Some(5)), vec![19, 20, 2]);
+        assert_eq!(opens(None, Some(5)), vec![20, 2]);
+        assert_eq!(opens(Some(2), None), vec![20, 2]);
+        // Where the steps do not fit in the actions left, the rest is merged to fewer.
+        let jagged: Vec<f64> = (0..288).map(|i| if i % 24 < 12 { 2000.0 } else { 500.0 }).collect();
+        let f = forecast(jagged, 0.0);
+        let tight = PlanSettings { max_actions: 8, min_hold: Duration::minutes(5), ..s.clone() };
+        let plan = plan_group("g", "prod", Some(&f), &tight, now);
+        assert!(plan.scheduled_actions.len() <= 8, "{:?}", plan.scheduled_actions);
+        let limits = crate::Guardrails { max_step_up: Some(5), max_fleet_size: None };
+        assert!(crate::guardrails::check(std::slice::from_ref(&plan), &limits, &Default::default()).is_empty());
+        assert_eq!(plan.scheduled_actions[0].min_size, Some(7), "{:?}", plan.scheduled_actions);
     }
 
     #[test]

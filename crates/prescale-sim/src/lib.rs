@@ -785,6 +785,7 @@ fn nightly(
         max_step_up: None,
         time_zone: None,
         local_clock: s.forecast.clock.is_some(),
+        running: None,
     };
     let model = s.model.build_with(&s.forecast);
     let mut out = Vec::new();
