@@ -1065,13 +1065,14 @@ impl Config {
         }
     }
 
-    /// Whether the group's plan reads the series: its load series, and with a per-instance load the
-    /// two metrics its total is derived from. The others are forecast for a person to look at.
-    pub fn feeds_plan(g: &GroupConfig, id: &MetricId) -> bool {
+    /// Whether the group's plan reads the series: its load series, and, `stored`, with a
+    /// per-instance load the two metrics its total is derived from at ingest (their forecasts it
+    /// does not read). The others are forecast for a person to look at.
+    pub fn feeds_plan(g: &GroupConfig, id: &MetricId, stored: bool) -> bool {
         id.group == g.name
             && (*id == Config::load_id(g)
-                || id.metric == g.load_metric
-                || g.instances_metric.as_deref() == Some(id.metric.as_str()))
+                || (stored
+                    && (id.metric == g.load_metric || g.instances_metric.as_deref() == Some(id.metric.as_str()))))
     }
 
     /// Every series stored for the group: its metrics, and the derived total ([`Config::load_id`])

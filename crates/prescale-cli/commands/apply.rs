@@ -1398,9 +1398,10 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         output::ingest(&mut out, &ingested)?;
     }
     let (fits, not_fitted) = fit(ctx, &args.filter)?;
-    let planned = |id: &MetricId| ctx.config.groups.iter().any(|g| Config::feeds_plan(g, id));
-    let (not_stored, aside_stored): (Vec<MetricId>, Vec<MetricId>) = not_stored.into_iter().partition(planned);
-    let (not_fitted, aside_fitted): (Vec<MetricId>, Vec<MetricId>) = not_fitted.into_iter().partition(planned);
+    let planned =
+        |stored: bool| move |id: &MetricId| ctx.config.groups.iter().any(|g| Config::feeds_plan(g, id, stored));
+    let (not_stored, aside_stored): (Vec<MetricId>, Vec<MetricId>) = not_stored.into_iter().partition(planned(true));
+    let (not_fitted, aside_fitted): (Vec<MetricId>, Vec<MetricId>) = not_fitted.into_iter().partition(planned(false));
     let (not_stored, not_fitted) = (not_stored.len(), not_fitted.len());
     let (plan, held) = make_plan(ctx, &args.filter)?;
     if args.quiet {

@@ -16,7 +16,10 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     args.zone.for_input_only(args.input.is_some())?;
     // Before the fits: an output that cannot be written would lose them.
     let path = args.output.clone().unwrap_or_else(|| g.out.join("backtest.parquet"));
-    super::writable_file(&path, if args.output.is_some() { "--output" } else { "--out" })?;
+    match &args.output {
+        Some(out) => super::writable_file(out, "--output")?,
+        None => super::writable_dir(&g.out, "output", "--out DIR, or PRESCALE_OUT")?,
+    }
     // A group's models are scored on the window `forecast fit` fits them on; a file's on 14 days.
     let train = args.train.as_deref().map(parse_horizon).transpose().context("--train")?;
     let mut settings = EvalSettings {

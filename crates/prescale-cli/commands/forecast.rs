@@ -755,6 +755,12 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
         );
     } else if m * 60 < series.step_secs() {
         warn!("--min-step-mins {m} is finer than the file's own {} s step: fitted at its step", series.step_secs());
+    } else if m * 60 > series.step_secs() {
+        warn!(
+            "--min-step-mins {m} is not a whole number of the file's {} s steps: fitted at its step\nhint: a multiple \
+             of it that divides a day",
+            series.step_secs()
+        );
     }
     Ok(coarse)
 }

@@ -373,9 +373,10 @@ fn events_changed_since(ctx: &Ctx, plan: &CapacityPlan, path: &Path) {
         .groups
         .iter()
         .filter(|g| {
+            let until = g.scheduled_actions.last().map_or(plan.created_at, |a| a.start_time);
             g.events_digest
                 .as_ref()
-                .is_some_and(|d| *d != prescale_plan::events_digest(&events, &g.group, plan.created_at))
+                .is_some_and(|d| *d != prescale_plan::events_digest(&events, &g.group, plan.created_at, until))
         })
         .map(|g| g.group.as_str())
         .collect();

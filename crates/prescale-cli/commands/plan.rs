@@ -417,7 +417,10 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // (`apply` judges the first floor again against what the group runs then).
         if ctx.config.guardrails.max_step_up.is_some() && unreachable.is_none() {
             match sink.sink().read_state(&g.name) {
-                Ok(state) => settings.running = Some(state.bounds.min().max(state.desired)),
+                Ok(state) => {
+                    let read_at = if ctx.clock { chrono::Utc::now().max(ctx.now) } else { ctx.now };
+                    settings.running = Some((state.bounds.min().max(state.desired), read_at));
+                }
                 Err(e) => {
                     note_unreachable(&e, &mut unreachable);
                     info!("{}: not read, so its first floors are not ramped from what it runs: {e}", g.name);
@@ -506,7 +509,8 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         let of_group = |list: &[Event]| list.iter().filter(|e| e.group() == g.name).cloned().collect::<Vec<_>>();
         let (mut ep, events_only) = plan_events(of_group(&events), true);
         // What `apply` checks the stored events against, to tell that they changed since.
-        ep.plan.events_digest = Some(prescale_plan::events_digest(&events, &g.name, ctx.now));
+        let until = ep.plan.scheduled_actions.last().map_or(ctx.now, |a| a.start_time);
+        ep.plan.events_digest = Some(prescale_plan::events_digest(&events, &g.name, ctx.now, until));
         // With an event tried on this group, the plan its stored events make, to compare with
         // (quietly: its warnings are the same run's); on the other groups that is this plan.
         let mut stored_plan = match trial {

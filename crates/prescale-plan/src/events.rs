@@ -8,15 +8,26 @@ use prescale_core::{Event, EventEffect, Forecast, GroupPlan, Interval, PlanDecis
 use crate::schedule::{PlanSettings, floor_action, fnv1a, plan_group};
 
 /// A digest of the events a plan of `group` made at `now` is shaped by: the group's stored events
-/// not over by then and within the limits of a new one (those the planner reads). Kept on the
+/// not over by then, starting before `until` (the plan's last action: one after it changes
+/// nothing planned), and within the limits of a new one (those the planner reads). Kept on the
 /// plan ([`GroupPlan::events_digest`]), so that `apply` can tell, per group, that an event was
 /// added, removed or replaced since the plan was written.
-pub fn events_digest<'a>(events: impl IntoIterator<Item = &'a Event>, group: &str, now: DateTime<Utc>) -> String {
-    let planned: Vec<&Event> =
-        events.into_iter().filter(|e| e.group() == group && e.end() > now && e.beyond_limits().is_none()).collect();
-    // An event serializes whole (its window and effect), so a replaced one changes the digest.
-    let bytes = serde_json::to_vec(&planned).unwrap_or_default();
-    format!("{:016x}", fnv1a(&bytes))
+pub fn events_digest<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+    group: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> String {
+    // Its name, window and effect, in the store's order: what plans it, not how it is stored.
+    let text: String = events
+        .into_iter()
+        .filter(|e| e.group() == group && e.end() > now && e.start() < until && e.beyond_limits().is_none())
+        .map(|e| {
+            let effect = serde_json::to_string(e.effect()).unwrap_or_default();
+            format!("{}|{}|{}|{effect}\n", e.name(), e.start().timestamp(), e.end().timestamp())
+        })
+        .collect();
+    format!("{:016x}", fnv1a(text.as_bytes()))
 }
 
 /// What an event did to a forecast.
@@ -582,14 +593,23 @@ mod tests {
         let sale = ev("sale", 60, 120, EventEffect::Multiplier { factor: 2.0 });
         let past = ev("past", -120, -60, EventEffect::Multiplier { factor: 2.0 });
         let other = Event::new("h", "launch", at(60), at(120), EventEffect::Peak { peak: 500.0 }).unwrap();
-        let base = events_digest([&sale], "g", t0());
+        let base = events_digest([&sale], "g", t0(), at(600));
         // Another group's event and one over before now change nothing.
-        assert_eq!(events_digest([&sale, &past, &other], "g", t0()), base);
+        assert_eq!(events_digest([&sale, &past, &other], "g", t0(), at(600)), base);
         // Added, moved or removed: a new digest.
-        assert_ne!(events_digest([&sale, &ev("more", 200, 260, EventEffect::Peak { peak: 9.0 })], "g", t0()), base);
-        assert_ne!(events_digest([&ev("sale", 60, 180, EventEffect::Multiplier { factor: 2.0 })], "g", t0()), base);
-        assert_ne!(events_digest([&past], "g", t0()), base);
-        assert_eq!(events_digest([&other], "g", t0()), events_digest([], "g", t0()));
+        assert_ne!(
+            events_digest([&sale, &ev("more", 200, 260, EventEffect::Peak { peak: 9.0 })], "g", t0(), at(600)),
+            base
+        );
+        assert_ne!(
+            events_digest([&ev("sale", 60, 180, EventEffect::Multiplier { factor: 2.0 })], "g", t0(), at(600)),
+            base
+        );
+        assert_ne!(events_digest([&past], "g", t0(), at(600)), base);
+        assert_eq!(events_digest([&other], "g", t0(), at(600)), events_digest([], "g", t0(), at(600)));
+        // One starting after the plan's last action plans nothing yet.
+        let later = ev("later", 700, 800, EventEffect::Multiplier { factor: 3.0 });
+        assert_eq!(events_digest([&sale, &later], "g", t0(), at(600)), base);
     }
 
     #[test]

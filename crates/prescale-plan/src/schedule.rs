@@ -183,9 +183,10 @@ pub struct PlanSettings {
     /// where a daylight-saving change does not move it.
     pub local_clock: bool,
     /// The instances the group runs as it is planned (its `MinSize` or, when higher, its desired
-    /// capacity), where known. With `max_step_up`, the first floor's rise over it is ramped from
-    /// now on ([`plan_group`]).
-    pub running: Option<u32>,
+    /// capacity), where known, and when that was read (the wall clock: a nightly run plans
+    /// minutes after its `now`). With `max_step_up`, the first floors' rise over it is ramped from
+    /// then on ([`plan_group`]).
+    pub running: Option<(u32, DateTime<Utc>)>,
 }
 
 impl PlanSettings {
@@ -576,11 +577,13 @@ pub fn plan_group(
     // says it).
     let earliest = (now + Duration::minutes(1)).duration_round_up(Duration::minutes(1)).unwrap_or(now);
     let mut ramped_in = None;
-    if let (Some(up), Some(run)) = (step_up, s.running) {
-        // The first slot at or after the first action's minute; the slots before it are that
-        // action's, which is a step of its own where it comes before the slot.
-        let i0 = (0..n).find(|&i| f.ts(i) >= earliest).unwrap_or(n);
-        let own = usize::from(i0 < n && f.ts(i0) > earliest);
+    if let (Some(up), Some((run, read_at))) = (step_up, s.running) {
+        // The ramp starts at the first minute a write after the read can set (`apply` moves the
+        // actions already due there, as one). The first slot at or after it; the slots before
+        // it are that first action's, which is a step of its own where it comes before the slot.
+        let anchor = crate::diff::due_before(read_at).max(earliest);
+        let i0 = (0..n).find(|&i| f.ts(i) >= anchor).unwrap_or(n);
+        let own = usize::from(i0 > 0 && i0 < n && f.ts(i0) > anchor);
         let cap = |i: usize| {
             let steps = if i < i0 { 1 } else { i - i0 + 1 + own };
             run.saturating_add(up.saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX))).max(s.bounds.min())
@@ -589,6 +592,7 @@ pub fn plan_group(
             segments(&expand(v).iter().enumerate().map(|(i, l)| (*l).min(cap(i))).collect::<Vec<_>>())
         };
         if expand(&chosen).iter().enumerate().any(|(i, l)| *l > cap(i)) {
+            let (unramped, unramped_k) = (chosen.clone(), ramped);
             let mut room = budget;
             loop {
                 let c = capped(&chosen);
@@ -603,6 +607,8 @@ pub fn plan_group(
                     break;
                 }
                 if room <= 1 {
+                    // The steps never fit: the schedule as it was, its first rise said by `apply`.
+                    (chosen, ramped) = (unramped, unramped_k);
                     break;
                 }
                 room = room.saturating_sub(c.len() - budget).max(1);
@@ -639,7 +645,7 @@ pub fn plan_group(
             ),
         );
     }
-    if let (Some((floor, at, met)), Some(run), Some(up)) = (ramped_in, s.running, step_up) {
+    if let (Some((floor, at, met)), Some((run, _)), Some(up)) = (ramped_in, s.running, step_up) {
         decide(
             format!(
                 "first floors ramped up from the {run} instances the group runs, by {up} a step, to meet the plan's \
@@ -1192,7 +1198,7 @@ mod tests {
         // 20 instances from the start for a group running 2, max_step_up 5, planned at 00:00:30.
         let f = forecast(vec![2000.0; 48], 0.0);
         let now = t0() + Duration::seconds(30);
-        let s = PlanSettings { quantile: 0.5, max_step_up: Some(5), running: Some(2), ..settings(2, 60) };
+        let s = PlanSettings { quantile: 0.5, max_step_up: Some(5), running: Some((2, now)), ..settings(2, 60) };
         let plan = plan_group("g", "prod", Some(&f), &s, now);
         let floors: Vec<u32> = plan.scheduled_actions.iter().map(|a| a.min_size.unwrap()).collect();
         let at: Vec<i64> = plan.scheduled_actions.iter().map(|a| (a.start_time - t0()).num_minutes()).collect();
@@ -1203,7 +1209,7 @@ mod tests {
         // A group already running 17 needs one step; one running 20 none; without what it runs, or
         // without the guardrail, the plan opens at 20.
         let opens = |running: Option<u32>, step: Option<u32>| {
-            let s = PlanSettings { running, max_step_up: step, ..s.clone() };
+            let s = PlanSettings { running: running.map(|r| (r, now)), max_step_up: step, ..s.clone() };
             plan_group("g", "prod", Some(&f), &s, now)
                 .scheduled_actions
                 .iter()
@@ -1223,6 +1229,31 @@ mod tests {
         let limits = crate::Guardrails { max_step_up: Some(5), max_fleet_size: None };
         assert!(crate::guardrails::check(std::slice::from_ref(&plan), &limits, &Default::default()).is_empty());
         assert_eq!(plan.scheduled_actions[0].min_size, Some(7), "{:?}", plan.scheduled_actions);
+        // Where the steps can never fit (2 actions), the schedule stays as it would be without the
+        // group's state; `apply` says the first rise.
+        let two = PlanSettings { max_actions: 2, ..s.clone() };
+        let f = forecast(vec![2000.0; 48], 0.0);
+        let without = plan_group("g", "prod", Some(&f), &PlanSettings { running: None, ..two.clone() }, now);
+        assert_eq!(plan_group("g", "prod", Some(&f), &two, now).scheduled_actions, without.scheduled_actions);
+        // Read minutes after the run's now (a nightly run that ingested and fitted first): the ramp
+        // starts at the first minute after the read, where `apply` writes what is due.
+        let late =
+            PlanSettings { running: Some((2, t0() + Duration::minutes(7) + Duration::seconds(20))), ..s.clone() };
+        let plan = plan_group("g", "prod", Some(&f), &late, now);
+        let steps: Vec<(i64, u32)> =
+            plan.scheduled_actions.iter().map(|a| ((a.start_time - t0()).num_minutes(), a.min_size.unwrap())).collect();
+        assert_eq!(&steps[..4], [(2, 7), (10, 12), (15, 17), (20, 20)], "{steps:?}");
+        // A forecast that starts after the first minute (a source stamped at the period's start):
+        // its first slot is the first step.
+        let ahead = forecast(vec![2000.0; 48], 0.0);
+        let before = t0() - Duration::minutes(3);
+        let s = PlanSettings { running: Some((2, before)), ..s.clone() };
+        let floors: Vec<u32> = plan_group("g", "prod", Some(&ahead), &s, before)
+            .scheduled_actions
+            .iter()
+            .map(|a| a.min_size.unwrap())
+            .collect();
+        assert_eq!(&floors[..4], [7, 12, 17, 20]);
     }
 
     #[test]
@@ -1399,15 +1430,25 @@ mod tests {
         fn guardrails_hold_on_random_inputs(point in proptest::collection::vec(0.0..8000.0f64, 1..600),
                                             min in 0u32..5, extra in 0u32..40, step_up in proptest::option::of(1u32..12),
                                             buffer in proptest::option::of(1u32..30), max_actions in 2usize..126,
-                                            lead in 0i64..40, hold in 0i64..120) {
+                                            lead in 0i64..40, hold in 0i64..120,
+                                            running in proptest::option::of((0u32..40, 0i64..20))) {
             let max_breach = buffer.map_or(MaxBreach::Clamp, |buffer| MaxBreach::Raise { buffer });
             let s = PlanSettings {
                 quantile: 0.5, max_actions, max_step_up: step_up, max_breach,
                 lead_time: Duration::minutes(lead), min_hold: Duration::minutes(hold),
+                running: running.map(|(r, late)| (r, t0() + Duration::minutes(late))),
                 ..settings(min, min + extra)
             };
             let f = forecast(point, 0.0);
             let plan = plan_group("g", "prod", Some(&f), &s, t0());
+            // The first floors ramp up from what the group runs: the first action rises at most
+            // max_step_up over it, or, where the steps never fit, the plan is the one without it.
+            let unramped = plan_group("g", "prod", Some(&f), &PlanSettings { running: None, ..s.clone() }, t0());
+            let ramped_in = plan.scheduled_actions != unramped.scheduled_actions;
+            if let (Some(up), Some((r, _))) = (step_up, running) {
+                let first = plan.scheduled_actions[0].min_size.unwrap();
+                prop_assert!(first <= (r + up).max(min) || !ramped_in, "{} over {}: {:?}", first, r, plan.scheduled_actions);
+            }
             let (max, ceiling) = (s.bounds.max(), s.ceiling());
             // The planner's own output never breaks a guardrail it was given.
             let limits = crate::Guardrails { max_step_up: step_up, max_fleet_size: None };
@@ -1433,8 +1474,9 @@ mod tests {
             }
             prop_assert!(!raised, "MaxSize is put back before the plan ends");
             prop_assert_eq!(plan.raised_max.is_some(), plan.scheduled_actions.iter().any(|a| a.min_size.unwrap() > max));
-            // Ramping only adds capacity: the floor in force still covers each step's demand.
-            if let Some(first) = plan.scheduled_actions.first() {
+            // Ramping only adds capacity: the floor in force still covers each step's demand
+            // (where the first floors ramp up from what the group runs, they hold it back).
+            if let Some(first) = plan.scheduled_actions.first().filter(|_| !ramped_in) {
                 for (i, r) in plan.required.iter().enumerate() {
                     let by = (f.ts(i) - s.lead()).max(first.start_time);
                     let floor = plan.scheduled_actions.iter().rfind(|a| a.start_time <= by).and_then(|a| a.min_size).unwrap();

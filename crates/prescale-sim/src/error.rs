@@ -138,9 +138,7 @@ pub enum SimError {
 /// A fraction written as a percentage (70 for 70 %, 90 for P90): the fraction it means.
 fn percent_hint(v: f64, unit: &str) -> String {
     let said = if unit == "%" { format!("{v} %") } else { format!("{unit}{v}") };
-    if v > 1.0 && v <= 100.0 {
-        format!("\nhint: give it as a fraction: {} for {said}", v / 100.0)
-    } else {
-        String::new()
-    }
+    // Only where the fraction is valid: a quantile from P50 to below P100, a utilization to 100 %.
+    let valid = if unit == "%" { v > 1.0 && v <= 100.0 } else { (50.0..100.0).contains(&v) };
+    if valid { format!("\nhint: give it as a fraction: {} for {said}", v / 100.0) } else { String::new() }
 }

@@ -141,6 +141,12 @@ struct Stamper {
     /// Steps forward and back between those stamps: the file's direction is the more common.
     forward: usize,
     back: usize,
+    /// The last ordinary step between them (in the file's direction, at most an hour): a clock
+    /// change moves it by exactly an hour.
+    usual: Option<i64>,
+    /// Per date, whether any zone's clocks change within a day of it: the zones are looked
+    /// through only on such dates, once each.
+    change_dates: std::collections::HashMap<chrono::NaiveDate, bool>,
 }
 
 /// A step between two stamps without an offset, read as UTC, where some zones' clocks change:
@@ -250,17 +256,19 @@ impl Stamper {
     /// some zones' clocks skip, or repeat one, where they go back.
     fn local_clock(&self) -> Option<String> {
         let c = self.clock_change.as_ref()?;
+        // Zones people run in first; the file's own is one of them, not necessarily the first.
         let mut named: Vec<&str> =
-            USUAL_ZONES.iter().copied().filter(|u| c.zones.iter().any(|z| z.name() == *u)).take(2).collect();
+            USUAL_ZONES.iter().copied().filter(|u| c.zones.iter().any(|z| z.name() == *u)).take(4).collect();
         if named.is_empty() {
-            named.extend(c.zones.iter().take(2).map(|z| z.name()));
+            named.extend(c.zones.iter().take(4).map(|z| z.name()));
         }
         let others = c.zones.len().saturating_sub(named.len());
         let fmt = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M").to_string();
         Some(format!(
             "its stamps carry no offset and are read as UTC, but they {} {} to {}, where the clocks of {}{} {}: is the \
-             file in local time? Read as UTC, the rows after it are an hour off from those before{}\nhint: give its \
-             zone, --file-time-zone {} (file_time_zone in a configuration), or write the stamps with their offset",
+             file in local time? Read as UTC, the rows after it are an hour off from those before{}\nhint: give the \
+             file's own zone, one of those, with --file-time-zone ZONE (file_time_zone in a configuration; e.g. \
+             --file-time-zone {}), or write the stamps with their offset",
             if c.skipped { "jump from" } else { "step back from" },
             fmt(c.from),
             fmt(c.to),
@@ -291,16 +299,42 @@ impl Stamper {
             std::cmp::Ordering::Less => self.back += 1,
             std::cmp::Ordering::Equal => {}
         }
-        if self.zone.is_some() || direction == 0 {
+        if self.zone.is_some() {
             return;
         }
+        // The file's direction so far (its first step's own before there is one).
+        let direction = if direction == 0 { (n - prev).num_seconds().signum() } else { direction };
         let d = (n - prev).num_seconds() * direction;
+        let Some(usual) = self.usual else {
+            self.usual = Some(d).filter(|d| (1..=3600).contains(d));
+            return;
+        };
+        if (1..=3600).contains(&d) {
+            self.usual = Some(d);
+        }
+        // An ordinary step moved by exactly an hour, on a date some zone's clocks change.
+        if d != usual + 3600 && d != usual - 3600 {
+            return;
+        }
         let (early, late) = (prev.min(n), prev.max(n));
-        let change = if d > 3600 && d <= 7200 {
+        let date = late.date();
+        let changes = *self.change_dates.entry(date).or_insert_with(|| {
+            let day =
+                |k: i64| (date + chrono::Duration::days(k)).and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
+            let (Some(a), Some(b)) = (day(-1), day(2)) else { return false };
+            chrono_tz::TZ_VARIANTS.iter().any(|z| {
+                use chrono::Offset as _;
+                a.with_timezone(z).offset().fix() != b.with_timezone(z).offset().fix()
+            })
+        });
+        if !changes {
+            return;
+        }
+        let change = if d == usual + 3600 {
             // The stamp after the earlier one, where the clock went forward: skipped.
             let skipped_at = early + chrono::Duration::seconds((late - early).num_seconds() - 3600);
             Some((true, zones_changing_at(skipped_at, true)))
-        } else if (-3599..=0).contains(&d) {
+        } else if d <= 0 {
             let zones: Vec<chrono_tz::Tz> = zones_changing_at(late, false)
                 .into_iter()
                 .filter(|z| z.from_local_datetime(&early).single().is_none())
@@ -1224,6 +1258,11 @@ mod tests {
             None
         );
         assert_eq!(read(None, &["2026-05-12 01:50:00", "2026-05-12 01:55:00", "2026-05-12 03:00:00"]), None);
+        // A gap that is not one step and an hour (an outage from 00:20 to 02:00 UTC that day) is
+        // no clock change; an hourly file's repeated stamp in Berlin's autumn hour is one.
+        assert_eq!(read(None, &["2026-03-29 00:15:00", "2026-03-29 00:20:00", "2026-03-29 02:00:00"]), None);
+        let hourly = ["2026-10-25 01:00:00", "2026-10-25 02:00:00", "2026-10-25 02:00:00", "2026-10-25 03:00:00"];
+        assert!(read(None, &hourly).is_some_and(|s| s.contains("repeat an hour") && s.contains("Europe/Berlin")));
     }
 
     #[test]
