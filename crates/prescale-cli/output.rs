@@ -346,7 +346,8 @@ pub fn forecast(
                 writeln!(
                     out,
                     "backtest MASE on its own history, learnt weekends and holidays taken out (1 = the error of \
-                     same time yesterday there), median over origins (weight): {}",
+                     same time yesterday there; `prescale backtest` scores the series as it is, lower on weekly \
+                     traffic), median over origins (weight): {}",
                     parts.join(" · ")
                 )?;
                 // The weights weigh each origin's error against the reference's (a sum of log
