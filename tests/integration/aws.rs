@@ -599,6 +599,35 @@ fn a_missing_group_is_a_clear_error_and_changes_nothing_elsewhere() {
     );
 }
 
+#[test]
+fn with_max_step_up_the_first_floors_ramp_up_from_what_the_group_runs() {
+    let Some(aws) = aws() else { return };
+    let group = "itest-ramp";
+    aws.create_group(group, 2, 30);
+    let now = Utc::now().duration_trunc(Duration::minutes(5)).unwrap();
+    // A steady 6,000 requests per 5 minutes: about 18 instances at 500 each and 70 %, against
+    // the 2 the group runs.
+    let lb = format!("app/{group}/0123456789abcdef");
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &vec![6000.0; 3 * 288]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), group, "[guardrails]\nmax_step_up = 4");
+    let out = tmp.path().join("out");
+    let (code, text, err) = run(&mut nightly_at(&cfg, &out, now));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(text.contains("first floors ramped up from the 2 instances the group runs, by 4 a step"), "{text}");
+    assert!(!err.contains("at the first floor"), "{err}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let floors: Vec<u64> = plan["groups"][0]["scheduled_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["min_size"].as_u64().unwrap())
+        .collect();
+    assert_eq!(&floors[..3], [6, 10, 14], "{floors:?}");
+    assert!(floors[3] > 14 && floors[3] <= 18, "{floors:?}");
+}
+
 /// A configuration that reads the group's load from a CSV file (so the test picks the dates,
 /// daylight-saving changes included) and applies to Auto Scaling on the test server.
 fn csv_config(

@@ -780,20 +780,28 @@ impl AutoScalingSink {
     }
 }
 
+impl AutoScalingSink {
+    /// The group as DescribeAutoScalingGroups has it.
+    fn describe_group(&mut self, group: &str) -> Result<aws_sdk_autoscaling::types::AutoScalingGroup, SinkError> {
+        let out = self
+            .rt
+            .block_on(self.client.describe_auto_scaling_groups().auto_scaling_group_names(group).send())
+            .map_err(|e| self.api_err(group, "DescribeAutoScalingGroups", e))?;
+        out.auto_scaling_groups()
+            .iter()
+            .find(|g| g.auto_scaling_group_name() == Some(group))
+            .cloned()
+            .ok_or_else(|| SinkError::GroupNotFound { group: group.into(), place: format!("region {}", self.region) })
+    }
+}
+
 impl ActionSink for AutoScalingSink {
     fn describe(&self) -> String {
         format!("autoscaling {}", self.region)
     }
 
     fn read_state(&mut self, group: &str) -> Result<GroupState, SinkError> {
-        let out = self
-            .rt
-            .block_on(self.client.describe_auto_scaling_groups().auto_scaling_group_names(group).send())
-            .map_err(|e| self.api_err(group, "DescribeAutoScalingGroups", e))?;
-        let g =
-            out.auto_scaling_groups().iter().find(|g| g.auto_scaling_group_name() == Some(group)).ok_or_else(|| {
-                SinkError::GroupNotFound { group: group.into(), place: format!("region {}", self.region) }
-            })?;
+        let g = self.describe_group(group)?;
         let (min, max) = (size(g.min_size()).unwrap_or(0), size(g.max_size()).unwrap_or(0));
         let bounds = CapacityBounds::new(min, max.max(min)).map_err(|e| SinkError::Local(e.to_string()))?;
         let policies = self.read_policies(group)?;
@@ -807,6 +815,12 @@ impl ActionSink for AutoScalingSink {
             alarms,
             suspended: g.suspended_processes().iter().filter_map(|p| p.process_name().map(str::to_string)).collect(),
         })
+    }
+
+    fn running(&mut self, group: &str) -> Result<u32, SinkError> {
+        let g = self.describe_group(group)?;
+        let min = size(g.min_size()).unwrap_or(0);
+        Ok(min.max(size(g.desired_capacity()).unwrap_or(min)))
     }
 
     fn recent_launches(&mut self, group: &str) -> Result<Vec<Launch>, SinkError> {

@@ -416,10 +416,10 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // With max_step_up, what the group runs now, so that the first floors ramp up from it
         // (`apply` judges the first floor again against what the group runs then).
         if ctx.config.guardrails.max_step_up.is_some() && unreachable.is_none() {
-            match sink.sink().read_state(&g.name) {
-                Ok(state) => {
+            match sink.sink().running(&g.name) {
+                Ok(running) => {
                     let read_at = if ctx.clock { chrono::Utc::now().max(ctx.now) } else { ctx.now };
-                    settings.running = Some((state.bounds.min().max(state.desired), read_at));
+                    settings.running = Some((running, read_at));
                 }
                 Err(e) => {
                     note_unreachable(&e, &mut unreachable);

@@ -306,6 +306,15 @@ pub trait ActionSink {
     /// [`SinkError`] when the group cannot be read.
     fn read_state(&mut self, group: &str) -> Result<GroupState, SinkError>;
 
+    /// What the group runs: the larger of its `MinSize` and its desired capacity. Its state's by
+    /// default; a sink whose whole state takes several calls reads the group alone.
+    ///
+    /// # Errors
+    /// [`SinkError`] when the group cannot be read.
+    fn running(&mut self, group: &str) -> Result<u32, SinkError> {
+        self.read_state(group).map(|s| s.bounds.min().max(s.desired))
+    }
+
     /// Carries out `changes` in order. A change that fails is reported in
     /// [`ApplyReport::failed`] and the rest still run, so that a failure half-way leaves a state
     /// the next run converges from.
