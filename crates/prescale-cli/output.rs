@@ -224,7 +224,8 @@ pub fn fits(out: &mut impl Write, fits: &[Fit]) -> Result<()> {
 
 /// A forecast's rows; `issued`, when it was fitted (a stored forecast), is said beside its model;
 /// `context` (what was forecast: the group and metric, or the input file, its history and its
-/// repairs) goes into the JSON document beside them.
+/// repairs; its `time_zone`, which the table adds a column of local times for) goes into the JSON
+/// document beside them.
 pub fn forecast(
     out: &mut impl Write,
     f: &Forecast,
@@ -295,7 +296,12 @@ pub fn forecast(
             writeln!(out)?;
         }
         Format::Table => {
-            let h: Vec<&str> = header.iter().map(String::as_str).collect();
+            // The group's (or --time-zone's) wall clock beside UTC, for a planner who thinks in it.
+            let zone = context.get("time_zone").and_then(|z| z.as_str()).and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+            let mut h: Vec<&str> = header.iter().map(String::as_str).collect();
+            if zone.is_some() {
+                h.insert(1, "local");
+            }
             let mut t = table(&h);
             // Seconds where the grid has them (a 10 s step, stamps at :30), so no two rows read alike.
             let stamp = if f.step_secs % 60 != 0 || f.start.timestamp() % 60 != 0 {
@@ -309,17 +315,21 @@ pub fn forecast(
             let typical = sizes.get(sizes.len() / 2).copied().unwrap_or(0.0);
             for i in 0..f.len() {
                 let mut cells = vec![f.ts(i).format(stamp).to_string()];
+                if let Some(z) = zone {
+                    cells.push(f.ts(i).with_timezone(&z).format("%a %H:%M %Z").to_string());
+                }
                 cells.extend(row(i).into_iter().map(|v| num_like(v, typical)));
                 t.add_row(cells);
             }
-            right(&mut t, 1);
+            right(&mut t, if zone.is_some() { 2 } else { 1 });
             writeln!(
                 out,
-                "model {} · {} step{} of {} s · times in UTC{}{}",
+                "model {} · {} step{} of {} s · times in UTC{}{}{}",
                 f.model,
                 f.len(),
                 if f.len() == 1 { "" } else { "s" },
                 f.step_secs,
+                zone.map(|z| format!(" (local: {})", z.name())).unwrap_or_default(),
                 issued.map(|t| format!(" · fitted {}", t.format("%Y-%m-%d %H:%M UTC"))).unwrap_or_default(),
                 if shaped_by.is_empty() { String::new() } else { format!(" · shaped by {}", shaped_by.join(", ")) }
             )?;

@@ -445,6 +445,11 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     assert_eq!(doc["levels"], serde_json::json!(["80", "95"]), "{json}");
     let repairs: Vec<&str> = doc["input_repairs"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     assert!(repairs.iter().any(|r| r.contains("duplicate")) && repairs.iter().any(|r| r.contains("interpolated")));
+    // With a zone, the table shows its wall clock beside UTC (the CSV stays in UTC).
+    let table = ok(prescale()
+        .args(["forecast", "show", "--horizon", "3h", "--format", "table", "--time-zone", "Europe/Berlin", "--input"])
+        .arg(&p));
+    assert!(table.contains("times in UTC (local: Europe/Berlin)") && table.contains("Tue 01:00 CET"), "{table}");
     // A gap longer than the grid fills is located.
     let gappy = tmp.path().join("gappy.csv");
     let rows: String = (0..(24 * 5))

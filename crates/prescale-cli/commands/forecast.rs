@@ -732,6 +732,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
             "missing": series.values().iter().filter(|v| v.is_nan()).count(),
         },
         "input_repairs": repairs,
+        "time_zone": args.zone.zone()?.map(|z| z.name().to_string()),
     });
     let context = context.as_object().cloned().unwrap_or_default();
     output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None, &[], context)
@@ -906,7 +907,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     };
     stored_levels_hold(&id, &forecast, &levels, &ctx.config.origin)?;
     beyond_backtests(&forecast, backtested_from);
-    let context = serde_json::json!({ "group": name, "metric": id.metric });
+    let context = serde_json::json!({ "group": name, "metric": id.metric, "time_zone": g.time_zone });
     let context = context.as_object().cloned().unwrap_or_default();
     output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, Some(issued), &shaped_by, context)
 }

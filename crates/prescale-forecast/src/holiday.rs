@@ -592,7 +592,8 @@ impl Forecaster for Holidays {
                 let day = history.start() + Duration::seconds((end - m) as i64 * step + offset);
                 warnings.push(format!(
                     "the history's last day ({}) ran at {r:.2} × the load of the same weekday in the weeks before: \
-                     the forecast follows it as a change of level. If it was a holiday, add it to [forecast] \
+                     the forecast moves towards it (its models weigh it as a change of level, each as far as its \
+                     backtests trust it). If it was a holiday, add it to [forecast] \
                      holidays (forecast show: --holidays {}) and the days after it are forecast as ordinary ones",
                     day.format("%A %Y-%m-%d"),
                     day.format("%Y-%m-%d")
