@@ -219,6 +219,7 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     // Remove by id and by name: the plan is the plan without events again.
     let text = ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", &id]));
     assert!(text.contains("removed event \"Black Friday\""), "{text}");
+    assert!(text.contains("stay on the group until a plan without it is applied"), "{text}");
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "Cyber Monday"]));
     assert!(ok(&mut demo(&out, &["event", "list"])).contains("no events stored"));
     ok(&mut demo(&out, &["plan"]));

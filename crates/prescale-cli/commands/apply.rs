@@ -15,27 +15,32 @@ impl Sink {
             SinkKind::Autoscaling => Sink::Aws(AutoScalingSink::new(&aws_options(c))?.stop_when(crate::stop::asked)),
             SinkKind::Local => {
                 let path = ctx.out.join(&c.apply.local_state);
-                let groups: Vec<GroupState> = if path.exists() {
+                let mut groups: Vec<GroupState> = if path.exists() {
                     let text =
                         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
                     serde_json::from_str(&text)
                         .with_context(|| format!("{} is not a local group state file; move it aside", path.display()))?
                 } else {
-                    c.groups
-                        .iter()
-                        .map(|g| -> Result<GroupState> {
-                            Ok(GroupState {
-                                group: g.name.clone(),
-                                bounds: CapacityBounds::new(g.min_size, g.max_size)?,
-                                desired: g.min_size,
-                                scheduled_actions: Vec::new(),
-                                policies: Vec::new(),
-                                alarms: Vec::new(),
-                                suspended: Vec::new(),
-                            })
-                        })
-                        .collect::<Result<_>>()?
+                    Vec::new()
                 };
+                // A configured group the stand-in does not hold yet (all of them at first, one
+                // added to the configuration later) starts as configured, with nothing of prescale's.
+                let missing: Vec<&GroupConfig> =
+                    c.groups.iter().filter(|g| !groups.iter().any(|s| s.group == g.name)).collect();
+                for g in missing {
+                    if path.exists() {
+                        info!("{}: added to the local stand-in {} as configured", g.name, path.display());
+                    }
+                    groups.push(GroupState {
+                        group: g.name.clone(),
+                        bounds: CapacityBounds::new(g.min_size, g.max_size)?,
+                        desired: g.min_size,
+                        scheduled_actions: Vec::new(),
+                        policies: Vec::new(),
+                        alarms: Vec::new(),
+                        suspended: Vec::new(),
+                    });
+                }
                 Sink::Local { inner: RecordingSink::new(groups), path }
             }
         })

@@ -332,6 +332,34 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             }
         }
     }
+    // Series the store holds for a group that its configuration no longer names (a metric renamed
+    // or dropped): kept and not read, said (while they are recent: the first nights after the
+    // change) so that the renamed one's history starting again is no surprise.
+    for g in &groups {
+        let ids = Config::series_ids(g);
+        let Some(folder) = ids.first().and_then(|id| store.path(id).parent().map(Path::to_path_buf)) else { continue };
+        let Ok(entries) = std::fs::read_dir(&folder) else { continue };
+        let known: Vec<PathBuf> = ids.iter().map(|id| store.path(id)).collect();
+        let mut unknown: Vec<String> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "parquet") && !known.contains(p))
+            .filter(|p| {
+                let age = std::fs::metadata(p).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok());
+                age.is_some_and(|a| a < std::time::Duration::from_secs(2 * 86_400))
+            })
+            .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .collect();
+        unknown.sort();
+        if !unknown.is_empty() {
+            warn!(
+                "{}: the store also holds {} of metrics its configuration no longer names (renamed or dropped?): \
+                 kept, not read; a renamed metric's history starts again under its new name",
+                g.name,
+                unknown.join(", ")
+            );
+        }
+    }
     // Per-instance load × instances = the group's total load, stored as its own series.
     for g in &groups {
         let Some(inst) = &g.instances_metric else { continue };

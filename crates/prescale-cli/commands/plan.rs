@@ -208,7 +208,13 @@ pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
              --now, or at the plan's --now in a store of its own",
         );
     }
-    if stale > 0 {
+    if stale > 0 && ingest_failed {
+        hints.push(
+            "for stale load, mend what stopped this run's ingest from storing it (the warnings on stderr say why: a \
+             source that fails, or a stored series it cannot merge into, such as one stored at another period_secs), \
+             then run again; the floors in place cover the hours their last plan did",
+        );
+    } else if stale > 0 {
         hints.push(
             "for stale load, find why ingest stopped (`prescale ingest` names the source that fails), then run again; \
              the floors in place cover the hours their last plan did; for recorded files (such as those of `prescale \
@@ -327,7 +333,9 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         let id = Config::load_id(g);
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
         let (history, mut damaged) = match store.read(&id) {
-            Ok(series) => (Ok(series), None),
+            // As known at now: a replay at an earlier --now judges the load it had then (a store
+            // that reaches past it would hide a feed that had stopped by then).
+            Ok(series) => (Ok(series.window(series.start(), ctx.now + Duration::seconds(1))), None),
             // No load at all. A group never ingested is planned on its reactive policy alone (and
             // its events' own floors); one that holds floors of an earlier plan (a store moved or
             // wiped, a --store that names another) is left out, or its plan without floors would
@@ -885,6 +893,14 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             }
             let gone = removed?;
             writeln!(out, "removed event {} from {group}", gone.label())?;
+            // Floors an applied plan raised for it are on the group until a plan without it is.
+            if gone.end() > ctx.now {
+                writeln!(
+                    out,
+                    "floors an applied plan raised for it stay on the group until a plan without it is applied: \
+                     `prescale nightly` does, or `prescale plan` and `prescale apply` now"
+                )?;
+            }
         }
     }
     Ok(())

@@ -73,7 +73,7 @@ pub enum StoreError {
     },
     /// New samples have another step than the stored series.
     #[error(
-        "{id}: stored at a {stored}s step, this ingest asks for {new}s (period_secs)\nhint: ingest with the stored period, or remove {path} to start the series anew"
+        "{id}: stored at a {stored}s step, this ingest asks for {new}s (period_secs), a finer step than the history can give\nhint: set period_secs back to {stored} (a multiple of it stores the history again at that step), or move {path} aside to start the series anew at {new}s (the forecast then has only what the source still returns)"
     )]
     StepMismatch {
         /// Series.

@@ -396,14 +396,32 @@ impl MetricStore {
         // The stored slots the grid policy filled in (true) or left missing (false).
         let mut gaps_before: HashMap<i64, bool> = HashMap::new();
         if path.exists() {
-            let (_, old, observed, meta) = read_own(&path, id)?;
+            let (_, mut old, mut observed, meta) = read_own(&path, id)?;
             if old.step_secs() != step_secs {
-                return Err(StoreError::StepMismatch {
-                    id: id.to_string(),
-                    stored: old.step_secs(),
-                    new: step_secs,
-                    path,
-                });
+                // A coarser period (300 s to 600 s) re-stores the history at it, each slot the
+                // statistic over the stored slots it spans; a finer one cannot be made from it.
+                if step_secs < old.step_secs() || step_secs % old.step_secs() != 0 {
+                    return Err(StoreError::StepMismatch {
+                        id: id.to_string(),
+                        stored: old.step_secs(),
+                        new: step_secs,
+                        path,
+                    });
+                }
+                let from = old.step_secs();
+                let (kept, left) = coarsen_stored(&mut old, &mut observed, step_secs, aggregate)?;
+                tracing::warn!(
+                    "{id}: stored at a {from}s step, ingested now at {step_secs}s (period_secs): its history is stored \
+                     again at {step_secs}s, each slot the {} of the {} stored ones it spans: {kept} slots, {left} left \
+                     out where one of those was not measured",
+                    match aggregate {
+                        prescale_core::Aggregate::Sum => "sum",
+                        prescale_core::Aggregate::Max => "largest",
+                        prescale_core::Aggregate::Min => "smallest",
+                        _ => "mean",
+                    },
+                    step_secs / from
+                );
             }
             before = old.len();
             gaps_before = old
@@ -552,6 +570,52 @@ pub(crate) fn open_checked(
 type Stored = (MetricId, Series, Vec<bool>, HashMap<String, String>);
 
 /// [`read_file`], checking that the file holds the series `id` its place in the store names.
+/// The stored series `old` (and which of its slots were measured) moved onto the coarser grid of
+/// `step_secs`, a multiple of its step: each slot the `aggregate` of the stored slots it spans,
+/// kept where all of them were measured (a sum over part of a period would read as a dip). Returns
+/// how many slots were kept and how many left out.
+fn coarsen_stored(
+    old: &mut Series,
+    observed: &mut Vec<bool>,
+    step_secs: i64,
+    aggregate: prescale_core::Aggregate,
+) -> Result<(usize, usize), StoreError> {
+    let per = usize::try_from(step_secs / old.step_secs()).unwrap_or(1).max(1);
+    let mut slots: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
+    let mut spans: BTreeMap<i64, usize> = BTreeMap::new();
+    for ((ts, v), obs) in old.iter().zip(observed.iter()) {
+        let k = ts.timestamp().div_euclid(step_secs) * step_secs;
+        *spans.entry(k).or_default() += 1;
+        if *obs && v.is_finite() {
+            slots.entry(k).or_default().push(v);
+        }
+    }
+    let whole: BTreeMap<i64, f64> = slots
+        .into_iter()
+        .filter(|(k, vs)| vs.len() == per && spans.get(k) == Some(&per))
+        .map(|(k, vs)| {
+            let v = match aggregate {
+                prescale_core::Aggregate::Sum => vs.iter().sum(),
+                prescale_core::Aggregate::Max => vs.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                prescale_core::Aggregate::Min => vs.iter().copied().fold(f64::INFINITY, f64::min),
+                _ => vs.iter().sum::<f64>() / vs.len() as f64,
+            };
+            (k, v)
+        })
+        .collect();
+    let left = spans.len() - whole.len();
+    let (Some(first), Some(last)) = (spans.keys().next().copied(), spans.keys().next_back().copied()) else {
+        return Ok((0, 0));
+    };
+    let n = usize::try_from((last - first) / step_secs + 1).unwrap_or(0);
+    let start = Utc.timestamp_opt(first, 0).single().ok_or(prescale_core::CoreError::Empty)?;
+    let values: Vec<f64> =
+        (0..n).map(|i| whole.get(&(first + i as i64 * step_secs)).copied().unwrap_or(f64::NAN)).collect();
+    *observed = values.iter().map(|v| v.is_finite()).collect();
+    *old = Series::new(start, step_secs, values)?;
+    Ok((whole.len(), left))
+}
+
 fn read_own(path: &Path, id: &MetricId) -> Result<Stored, StoreError> {
     let stored = read_file(path)?;
     if &stored.0 != id {
@@ -829,6 +893,34 @@ mod tests {
         // A gap too long to fill is counted missing once; the slots already so are not again.
         assert_eq!(counts(ingest(&samples(40..42, 0.0))), (0, 10));
         assert_eq!(counts(ingest(&samples(41..43, 0.0))), (0, 0));
+    }
+
+    #[test]
+    fn a_coarser_period_stores_the_history_again_at_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("g", "count");
+        let sum = prescale_core::Aggregate::Sum;
+        // Eight 5-minute counts (0, 1, …, 7), one of them (5) never measured.
+        let mut five = samples(0..8, 0.0);
+        five.retain(|s| s.ts != t(25));
+        store.ingest(&id, &five, 300, &GridPolicy { max_interpolate_secs: 0 }, sum, "test").unwrap();
+        // Now at 10 minutes: the stored pairs add up, the pair with the unmeasured slot is left
+        // out, the new samples follow.
+        let ten: Vec<RawSample> = (4..6).map(|i| RawSample::new(t(10 * i), 100.0 + i as f64)).collect();
+        store.ingest(&id, &ten, 600, &GridPolicy { max_interpolate_secs: 0 }, sum, "test").unwrap();
+        let s = store.read(&id).unwrap();
+        assert_eq!(s.step_secs(), 600);
+        assert_eq!(s.start(), t(0));
+        let v: Vec<f64> = s.values().to_vec();
+        assert_eq!(v[..2], [1.0, 5.0], "{v:?}");
+        assert!(v[2].is_nan(), "{v:?}");
+        assert_eq!(v[3..], [13.0, 104.0, 105.0], "{v:?}");
+        // A finer period cannot be made from it.
+        let err = store
+            .ingest(&id, &samples(0..4, 0.0), 300, &GridPolicy { max_interpolate_secs: 0 }, sum, "test")
+            .unwrap_err();
+        assert!(matches!(err, StoreError::StepMismatch { stored: 600, new: 300, .. }));
     }
 
     #[test]
