@@ -179,6 +179,54 @@ fn a_metric_no_plan_reads_fails_the_nightly_only_with_strict() {
 }
 
 #[test]
+fn configuration_changes_over_the_weeks_keep_the_groups_planned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    let good = demo_config_text();
+    let out = tmp.path().join("out");
+    let run_at = |text: &str, args: &[&str]| {
+        std::fs::write(&cfg, text).unwrap();
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
+        run(&mut c)
+    };
+    let (code, _, err) = run_at(&good, &["nightly"]);
+    assert_eq!(code, 0, "{err}");
+    // A coarser period: the stored 5-minute history is stored again at 10 minutes, and planned.
+    let coarser = good.replacen("period_secs = 300", "period_secs = 600", 1);
+    assert_ne!(coarser, good);
+    let (code, text, err) = run_at(&coarser, &["nightly"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("web-prod/requests: stored at a 300s step, ingested now at 600s"), "{err}");
+    let store = prescale_store::MetricStore::for_reading(tmp.path().join("store"));
+    let stored = store.read(&prescale_core::MetricId::new("web-prod", "requests")).unwrap();
+    assert_eq!(stored.step_secs(), 600);
+    assert!(stored.len() > 4000, "four weeks at 10 minutes: {}", stored.len());
+    // Back to a finer one: refused with the way back, the series as it was.
+    let (code, _, err) = run_at(&good, &["ingest"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("set period_secs back to 600"), "{err}");
+    // A group added to the configuration joins the local stand-in; a metric renamed is said.
+    let more = format!(
+        "{}\n[[groups]]\nname = \"batch\"\nenvironment = \"dev\"\nmin_size = 0\nmax_size = 6\nload_metric = \"jobs\"\n\
+         capacity_per_instance = 400.0\n[[groups.metrics]]\nname = \"jobs\"\nfile = \"{}/data/demo/worker-dev-jobs.csv\"\n",
+        coarser.replacen("name = \"requests\"\nfile", "name = \"alb\"\nfile", 1).replacen(
+            "load_metric = \"requests\"",
+            "load_metric = \"alb\"",
+            1
+        ),
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let (code, text, err) = run_at(&more, &["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(text.contains("batch"), "{text}");
+    assert!(
+        err.contains("web-prod: the store also holds requests of metrics its configuration no longer names"),
+        "{err}"
+    );
+}
+
+#[test]
 fn a_file_that_cannot_be_read_costs_its_series_alone() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg_path = tmp.path().join("prescale.toml");
