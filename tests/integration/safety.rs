@@ -161,6 +161,20 @@ fn the_fleet_limit_holds_when_groups_are_applied_one_at_a_time() {
         let (_, _, err) = run(&mut cmd(&fleet, &out, args));
         assert!(err.contains("note: guardrail") && err.contains("would refuse this plan"), "{args:?}: {err}");
     }
+    // A peak an event makes is named as the cause.
+    let roomy = demo_config(tmp.path(), "[guardrails]\nmax_fleet_size = 60\n");
+    ok(&mut cmd(&roomy, &out, &["event", "add", "--group", "web-prod", "--name", "launch", "--peak", "90000"]).args([
+        "--start",
+        "2026-11-23T10:00:00Z",
+        "--end",
+        "2026-11-23T12:00:00Z",
+    ]));
+    let (code, _, err) = run(&mut cmd(&roomy, &out, &["nightly"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("max_fleet_size = 60") && err.contains("(web-prod's peak falls in event \"launch\" (ev-"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -317,26 +317,68 @@ pub(crate) fn breaches(ctx: &Ctx, groups: &[GroupPlan]) -> Result<Vec<Breach>> {
 /// Checks the plan against the configured guardrails: an error naming every breach, unless
 /// `allow` (then each is logged and returned, for the audit log).
 pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<String>> {
-    let found: Vec<String> = breaches(ctx, &plan.groups)?.iter().map(ToString::to_string).collect();
+    let all = breaches(ctx, &plan.groups)?;
+    let found: Vec<String> = all.iter().map(ToString::to_string).collect();
     if found.is_empty() {
         return Ok(found);
     }
+    // A fleet's peak that an event makes: the event named beside it, as the cause to look at.
+    let cause = all.iter().find_map(|b| fleet_events(ctx, plan, b)).map(|c| format!("\n  {c}")).unwrap_or_default();
     if allow {
         for b in &found {
-            warn!("guardrail overridden (--allow-guardrail-breach): {b}");
+            warn!("guardrail overridden (--allow-guardrail-breach): {b}{cause}");
         }
         return Ok(found);
     }
     bail!(
-        "plan {} breaks {} guardrail{} of {}; nothing was applied:\n  {}\nhint: check the forecast and the plan \
-         (`prescale plan`), raise the limit in [guardrails], or rerun with --allow-guardrail-breach to apply it anyway \
-         (with a dry run, to see the diff first)",
+        "plan {} breaks {} guardrail{} of {}; nothing was applied:\n  {}{cause}\nhint: check the forecast and the \
+         plan (`prescale plan`), raise the limit in [guardrails], or rerun with --allow-guardrail-breach to apply it \
+         anyway (with a dry run, to see the diff first)",
         plan.plan_id,
         found.len(),
         if found.len() == 1 { "" } else { "s" },
         ctx.config.origin,
         found.join("\n  ")
     )
+}
+
+/// For a `max_fleet_size` breach: the stored events within which the groups' peaks fall, in a
+/// line, or `None` when none does.
+fn fleet_events(ctx: &Ctx, plan: &CapacityPlan, b: &Breach) -> Option<String> {
+    let Breach::MaxFleetSize { peaks, .. } = b else { return None };
+    let events = EventStore::new(&ctx.store_dir).load().ok()?;
+    let lead = Duration::hours(2);
+    let parts: Vec<String> = peaks
+        .iter()
+        .filter_map(|(group, action, _)| {
+            let at = plan
+                .groups
+                .iter()
+                .find(|g| &g.group == group)?
+                .scheduled_actions
+                .iter()
+                .find(|a| &a.name == action)?
+                .start_time;
+            let within: Vec<String> = events
+                .iter()
+                .filter(|e| e.group() == group && e.start() - lead <= at && at < e.end())
+                .map(prescale_core::Event::label)
+                .collect();
+            (!within.is_empty()).then(|| {
+                format!(
+                    "{group}'s peak falls in event{} {}",
+                    if within.len() == 1 { "" } else { "s" },
+                    within.join(", ")
+                )
+            })
+        })
+        .collect();
+    (!parts.is_empty()).then(|| {
+        format!(
+            "({}: `prescale event list` shows them, and `prescale plan --what-if` what each costs)",
+            parts.join("; ")
+        )
+    })
 }
 
 /// For `max_fleet_size`: the configured groups this run does not plan or apply (`--group`), as
