@@ -163,7 +163,7 @@ fn the_fleet_limit_holds_when_groups_are_applied_one_at_a_time() {
     }
     // A peak an event makes is named as the cause.
     let roomy = demo_config(tmp.path(), "[guardrails]\nmax_fleet_size = 60\n");
-    ok(&mut cmd(&roomy, &out, &["event", "add", "--group", "web-prod", "--name", "launch", "--peak", "90000"]).args([
+    ok(cmd(&roomy, &out, &["event", "add", "--group", "web-prod", "--name", "launch", "--peak", "90000"]).args([
         "--start",
         "2026-11-23T10:00:00Z",
         "--end",
