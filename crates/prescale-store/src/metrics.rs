@@ -409,18 +409,30 @@ impl MetricStore {
                     });
                 }
                 let from = old.step_secs();
+                // The series as it was stays beside it, untouched: the way back to the finer step.
+                let kept_aside = PathBuf::from(format!("{}.step{from}s", path.display()));
+                if !kept_aside.exists() {
+                    std::fs::copy(&path, &kept_aside).map_err(|source| StoreError::Io {
+                        action: "cannot keep a copy at",
+                        path: kept_aside.clone(),
+                        source,
+                    })?;
+                }
                 let (kept, left) = coarsen_stored(&mut old, &mut observed, step_secs, aggregate)?;
                 tracing::warn!(
                     "{id}: stored at a {from}s step, ingested now at {step_secs}s (period_secs): its history is stored \
                      again at {step_secs}s, each slot the {} of the {} stored ones it spans: {kept} slots, {left} left \
-                     out where one of those was not measured",
+                     out where one of those was not measured; the series as it was is kept as {} (to go back, set \
+                     period_secs = {from} and move it over {})",
                     match aggregate {
                         prescale_core::Aggregate::Sum => "sum",
                         prescale_core::Aggregate::Max => "largest",
                         prescale_core::Aggregate::Min => "smallest",
                         _ => "mean",
                     },
-                    step_secs / from
+                    step_secs / from,
+                    kept_aside.display(),
+                    path.display()
                 );
             }
             before = old.len();
@@ -905,12 +917,16 @@ mod tests {
         let mut five = samples(0..8, 0.0);
         five.retain(|s| s.ts != t(25));
         store.ingest(&id, &five, 300, &GridPolicy { max_interpolate_secs: 0 }, sum, "test").unwrap();
+        let stored_before = std::fs::read(store.path(&id)).unwrap();
         // Now at 10 minutes: the stored pairs add up, the pair with the unmeasured slot is left
         // out, the new samples follow.
         let ten: Vec<RawSample> = (4..6).map(|i| RawSample::new(t(10 * i), 100.0 + i as f64)).collect();
         store.ingest(&id, &ten, 600, &GridPolicy { max_interpolate_secs: 0 }, sum, "test").unwrap();
         let s = store.read(&id).unwrap();
         assert_eq!(s.step_secs(), 600);
+        // The series as it was is kept beside it, byte for byte the way back.
+        let aside = std::path::PathBuf::from(format!("{}.step300s", store.path(&id).display()));
+        assert_eq!(std::fs::read(&aside).unwrap(), stored_before);
         assert_eq!(s.start(), t(0));
         let v: Vec<f64> = s.values().to_vec();
         assert_eq!(v[..2], [1.0, 5.0], "{v:?}");
