@@ -15,7 +15,8 @@ impl Sink {
             SinkKind::Autoscaling => Sink::Aws(AutoScalingSink::new(&aws_options(c))?.stop_when(crate::stop::asked)),
             SinkKind::Local => {
                 let path = ctx.out.join(&c.apply.local_state);
-                let mut groups: Vec<GroupState> = if path.exists() {
+                let existed = path.exists();
+                let mut groups: Vec<GroupState> = if existed {
                     let text =
                         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
                     serde_json::from_str(&text)
@@ -28,7 +29,7 @@ impl Sink {
                 let missing: Vec<&GroupConfig> =
                     c.groups.iter().filter(|g| !groups.iter().any(|s| s.group == g.name)).collect();
                 for g in missing {
-                    if path.exists() {
+                    if existed {
                         info!("{}: added to the local stand-in {} as configured", g.name, path.display());
                     }
                     groups.push(GroupState {
@@ -557,9 +558,6 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
 /// In the store: the path of the audit log of the last run that wrote to its groups.
 const AUDIT_POINTER: &str = "apply.audit-log";
 
-/// The audit log the store's last writing run used, when it is not this run's (`OUT/audit.jsonl`)
-/// and still there: a run with another --out (a cron job's and an operator's by hand) would
-/// otherwise revert and look for interrupted changes with half the record.
 /// The `--out` an audit log is in.
 pub(crate) fn out_of(log: &Path) -> &Path {
     log.parent().unwrap_or(Path::new("."))
@@ -574,6 +572,9 @@ fn logged_elsewhere(ctx: &Ctx, other: &Path) -> String {
     )
 }
 
+/// The audit log the store's last writing run used, when it is not this run's (`OUT/audit.jsonl`)
+/// and still there: a run with another --out (a cron job's and an operator's by hand) would
+/// otherwise revert and look for interrupted changes with half the record.
 pub(crate) fn other_audit_log(ctx: &Ctx) -> Option<std::path::PathBuf> {
     let noted = std::fs::read_to_string(ctx.store_dir.join(AUDIT_POINTER)).ok()?;
     let noted = Path::new(noted.trim());
@@ -769,7 +770,7 @@ fn first_step_up(ctx: &Ctx, state: &GroupState, changes: &[Change]) -> Option<St
     let now = ctx.write_now();
     let first = put_actions(changes).chain(kept).filter(|a| a.start_time > now).min_by_key(|a| a.start_time)?;
     let to = first.min_size?;
-    let from = state.bounds.min().max(state.desired);
+    let from = state.running();
     (to > from && to - from > limit).then(|| {
         format!(
             "guardrail max_step_up at the first floor: action {} raises the floor from the {from} instances the group \

@@ -425,10 +425,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // (`apply` judges the first floor again against what the group runs then).
         if ctx.config.guardrails.max_step_up.is_some() && unreachable.is_none() {
             match sink.sink().running(&g.name) {
-                Ok(running) => {
-                    let read_at = if ctx.clock { chrono::Utc::now().max(ctx.now) } else { ctx.now };
-                    settings.running = Some((running, read_at));
-                }
+                Ok(running) => settings.running = Some((running, ctx.write_now())),
                 Err(e) => {
                     note_unreachable(&e, &mut unreachable);
                     info!("{}: not read, so its first floors are not ramped from what it runs: {e}", g.name);

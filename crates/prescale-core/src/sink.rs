@@ -28,6 +28,14 @@ pub struct GroupState {
     pub suspended: Vec<String>,
 }
 
+impl GroupState {
+    /// What the group runs: the larger of its `MinSize` and its desired capacity (a floor at or
+    /// below it launches no instance).
+    pub fn running(&self) -> u32 {
+        self.bounds.min().max(self.desired)
+    }
+}
+
 /// One instance launch of a group, as Auto Scaling's scaling activities record it: from the
 /// launch activity's start to its end (the instance in service, lifecycle hooks included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -312,7 +320,7 @@ pub trait ActionSink {
     /// # Errors
     /// [`SinkError`] when the group cannot be read.
     fn running(&mut self, group: &str) -> Result<u32, SinkError> {
-        self.read_state(group).map(|s| s.bounds.min().max(s.desired))
+        self.read_state(group).map(|s| s.running())
     }
 
     /// Carries out `changes` in order. A change that fails is reported in

@@ -588,18 +588,17 @@ pub fn plan_group(
             let steps = if i < i0 { 1 } else { i - i0 + 1 + own };
             run.saturating_add(up.saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX))).max(s.bounds.min())
         };
-        let capped = |v: &[Segment]| -> Vec<Segment> {
-            segments(&expand(v).iter().enumerate().map(|(i, l)| (*l).min(cap(i))).collect::<Vec<_>>())
-        };
-        if expand(&chosen).iter().enumerate().any(|(i, l)| *l > cap(i)) {
+        let over = |levels: &[u32], i: usize| levels[i].saturating_sub(cap(i));
+        let first = expand(&chosen);
+        if (0..first.len()).any(|i| over(&first, i) > 0) {
             let (unramped, unramped_k) = (chosen.clone(), ramped);
             let mut room = budget;
             loop {
-                let c = capped(&chosen);
+                let levels = expand(&chosen);
+                let c = segments(&levels.iter().enumerate().map(|(i, l)| (*l).min(cap(i))).collect::<Vec<_>>());
                 if c.len() <= budget {
                     // The floor held back most, and where the ramp meets the floors planned.
-                    let levels = expand(&chosen);
-                    let over = |i: usize| levels[i].saturating_sub(cap(i));
+                    let over = |i: usize| over(&levels, i);
                     let worst = (0..n).max_by_key(|&i| (over(i), std::cmp::Reverse(i))).unwrap_or(0);
                     let met = (0..n).rev().find(|&i| over(i) > 0).map_or(n, |i| i + 1);
                     ramped_in = Some((levels[worst], worst, met));

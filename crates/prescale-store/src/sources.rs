@@ -288,6 +288,9 @@ impl Stamper {
     /// of local stamps would make (in the file's direction by more than an hour, over a time some
     /// zones skip; against it or in place by under an hour, within an hour some zones repeat).
     fn note_clock_change(&mut self, n: NaiveDateTime) {
+        if self.zone.is_some() {
+            return;
+        }
         let Some(prev) = self.prev_wall.replace(n) else { return };
         let direction = match self.forward.cmp(&self.back) {
             std::cmp::Ordering::Greater => 1,
@@ -298,9 +301,6 @@ impl Stamper {
             std::cmp::Ordering::Greater => self.forward += 1,
             std::cmp::Ordering::Less => self.back += 1,
             std::cmp::Ordering::Equal => {}
-        }
-        if self.zone.is_some() {
-            return;
         }
         // The file's direction so far (its first step's own before there is one).
         let direction = if direction == 0 { (n - prev).num_seconds().signum() } else { direction };
