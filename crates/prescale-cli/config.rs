@@ -385,11 +385,16 @@ pub struct ApplyConfig {
     pub sink: SinkKind,
     /// For `sink = "local"`: the JSON file holding the stand-in groups (relative to the output dir).
     pub local_state: PathBuf,
+    /// A floor the group already holds from an earlier apply stands in for a planned one with the
+    /// same sizes that it precedes (a rise) or follows (a fall) by at most this many minutes,
+    /// rather than being deleted and put again (`prescale_plan::keep_in_place`). 0 writes every
+    /// floor as planned.
+    pub keep_within_mins: u32,
 }
 
 impl Default for ApplyConfig {
     fn default() -> Self {
-        Self { sink: SinkKind::Autoscaling, local_state: PathBuf::from("local-asg-state.json") }
+        Self { sink: SinkKind::Autoscaling, local_state: PathBuf::from("local-asg-state.json"), keep_within_mins: 15 }
     }
 }
 
@@ -836,6 +841,13 @@ impl Config {
         }
         if self.guardrails.max_fleet_size == Some(0) {
             bail!("[guardrails] max_fleet_size must be at least 1 (instances), or left out for no limit");
+        }
+        if self.guardrails.fleet_breach == prescale_plan::FleetBreach::Scale && self.guardrails.max_fleet_size.is_none()
+        {
+            bail!(
+                "[guardrails] fleet_breach = \"scale\" scales the floors to fit max_fleet_size, which is not set\nhint: \
+                 set max_fleet_size = N (instances), or leave fleet_breach out"
+            );
         }
         let mut seen = std::collections::HashSet::new();
         for g in &self.groups {

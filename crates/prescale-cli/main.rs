@@ -602,6 +602,12 @@ struct SimulateArgs {
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]
     min_hold_mins: Option<u32>,
+    /// Each night, a floor of the night before that starts at most this many minutes before a
+    /// planned rise (after a planned fall), with its sizes, stays in place of it, as `apply` keeps
+    /// it; 0: every night's floors as planned [default: 15, or the config's [apply]
+    /// keep_within_mins]
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]
+    keep_within_mins: Option<u32>,
     /// Minutes before the demand the planned capacity is in place [default: 10, or the config's
     /// [plan] lead_time_mins]
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]

@@ -751,6 +751,11 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
             Some(d) => format!("{floors}, {}", d.what),
             None => floors,
         };
+        // … and taken down to fit the fleet's limit.
+        let floors = match g.decisions.iter().find(|d| d.what.starts_with(prescale_plan::guardrails::FLEET_SCALED)) {
+            Some(d) => format!("{floors}, {}", d.what),
+            None => floors,
+        };
         // Events that moved its floors (the plan's lines for them say how).
         let moved = g
             .decisions

@@ -1497,6 +1497,41 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
 }
 
 #[test]
+fn floors_moved_a_little_to_the_safe_side_are_kept_in_place_by_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    ok(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
+    let path = out.join("plan.json");
+    let plan: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let web = plan["groups"].as_array().unwrap().iter().position(|g| g["group"] == "web-prod").unwrap();
+    let actions = plan["groups"][web]["scheduled_actions"].as_array().unwrap().clone();
+    let at = |i: usize| chrono::DateTime::parse_from_rfc3339(actions[i]["start_time"].as_str().unwrap()).unwrap();
+    let floor = |i: usize| actions[i]["min_size"].as_u64().unwrap();
+    // A rise and a fall with room around them (an hour to the actions beside them).
+    let roomy =
+        |i: usize| at(i) - at(i - 1) >= chrono::Duration::hours(1) && at(i + 1) - at(i) >= chrono::Duration::hours(1);
+    let rise = (1..actions.len() - 1).find(|&i| floor(i) > floor(i - 1) && roomy(i)).expect("a rise");
+    let fall = (1..actions.len() - 1).find(|&i| floor(i) < floor(i - 1) && roomy(i)).expect("a fall");
+    // Tonight's plan moves them by ten minutes: the rise later and the fall sooner, which the floors
+    // in place cover (up sooner, down later), or the other way round, which they do not.
+    let moved = |rise_by: i64, fall_by: i64| {
+        let mut p = plan.clone();
+        for (i, by) in [(rise, rise_by), (fall, fall_by)] {
+            let t = at(i) + chrono::Duration::minutes(by);
+            let a = &mut p["groups"][web]["scheduled_actions"][i];
+            a["start_time"] = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
+            a["name"] = format!("prescale-floor-{}", t.format("%Y%m%dT%H%MZ")).into();
+        }
+        std::fs::write(&path, serde_json::to_string_pretty(&p).unwrap()).unwrap();
+        ok(prescale().args(["--config", "demo", "apply", "--group", "web-prod", "--out"]).arg(&out))
+    };
+    let text = moved(10, -10);
+    assert!(text.contains("note: 2 floors kept as in place") && text.contains("no changes"), "{text}");
+    let text = moved(-10, 10);
+    assert!(!text.contains("kept as in place") && text.matches("+ action prescale-floor-").count() == 2, "{text}");
+}
+
+#[test]
 fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
@@ -1777,9 +1812,13 @@ fn nightly_quiet_prints_a_line_per_group_for_a_cron_mail() {
     let out = tmp.path().join("demo");
     let text = ok(prescale().args(["nightly", "--quiet", "--out"]).arg(&out));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 4, "{text}");
+    assert_eq!(lines.len(), 5, "{text}");
     assert!(lines[0].starts_with("web-prod: 48 floors ") && lines[0].ends_with("changes to apply (dry run)"), "{text}");
-    assert_eq!(lines[3], "dry run: nothing was changed; rerun with --execute to apply");
+    // The plan's id, as the audit log's lines carry it, and its file.
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    assert_eq!(lines[3], format!("plan {}: {}", plan["plan_id"].as_str().unwrap(), out.join("plan.json").display()));
+    assert_eq!(lines[4], "dry run: nothing was changed; rerun with --execute to apply");
     assert!(out.join("plan.json").exists() && out.join("dry-run-changes.json").exists());
     ok(prescale().args(["--config", "demo", "nightly", "-q", "--execute", "--out"]).arg(&out));
     let again = ok(prescale().args(["--config", "demo", "nightly", "-q", "--execute", "--out"]).arg(&out));

@@ -178,6 +178,55 @@ fn the_fleet_limit_holds_when_groups_are_applied_one_at_a_time() {
 }
 
 #[test]
+fn with_fleet_breach_scale_the_floors_are_taken_down_to_fit_the_fleet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // The demo groups' peaks add up to 43 (31 + 7 + 5): scaled to fit 40, applied, and said.
+    let fleet = demo_config(tmp.path(), "[guardrails]\nmax_fleet_size = 40\nfleet_breach = \"scale\"\n");
+    let (code, text, err) = run(&mut cmd(&fleet, &out, &["nightly", "--execute", "--quiet"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        err.contains("max_fleet_size: the run's floors peak above 40 instances")
+            && err.contains("scaled by about ×0.9"),
+        "{err}"
+    );
+    let web = text.lines().find(|l| l.starts_with("web-prod:")).unwrap_or_default();
+    assert!(web.contains("floors scaled to fit max_fleet_size: peak 31 → "), "{text}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let peaks: u64 = plan["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            let floors = g["scheduled_actions"].as_array().unwrap().iter().filter_map(|a| a["min_size"].as_u64());
+            floors.max().unwrap_or(0).max(g["bounds"]["min"].as_u64().unwrap())
+        })
+        .sum();
+    assert_eq!(peaks, 40, "the peaks fit the limit exactly");
+    // Converged: the next run changes nothing; --strict says a person should look at it.
+    let (code, text, err) = run(&mut cmd(&fleet, &out, &["nightly", "--execute", "--quiet", "--strict"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert_eq!(text.lines().filter(|l| l.ends_with("; no changes")).count(), 3, "{text}");
+    assert!(err.contains("--strict") && err.contains("web-prod: floors scaled to fit max_fleet_size"), "{err}");
+    // A group whose share rounds up to its whole peak keeps its floors, and is not said to be scaled.
+    assert!(!err.contains("worker-dev: floors scaled"), "{err}");
+    // One group a run counts the others as they stand, and fits beside them.
+    let (code, _, err) = run(&mut cmd(&fleet, &out, &["nightly", "--execute", "--group", "worker-dev"]));
+    assert_eq!(code, 0, "{err}");
+    // The what-if says the plan would scale rather than be refused.
+    let (_, _, err) = run(&mut cmd(&fleet, &out, &["plan", "--what-if"]));
+    assert!(err.contains("the plan takes the floors down to fit it") && !err.contains("would refuse"), "{err}");
+    // A limit below the MinSizes: no scaling fits; said, and refused as without the option.
+    let tiny = demo_config(tmp.path(), "[guardrails]\nmax_fleet_size = 3\nfleet_breach = \"scale\"\n");
+    let (code, _, err) = run(&mut cmd(&tiny, &out, &["nightly"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no scaling of the floors fits it") && err.contains("nothing was applied"), "{err}");
+    let (_, _, err) = run(&mut cmd(&tiny, &out, &["plan", "--what-if"]));
+    assert!(err.contains("would refuse this plan") && !err.contains("takes the floors down"), "{err}");
+}
+
+#[test]
 fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
@@ -256,6 +305,8 @@ fn bad_safety_settings_are_refused_with_a_reason() {
         (format!("{demo}\n[guardrails]\nmax_step = 3\n"), "unknown field `max_step`"),
         (format!("{demo}\n[guardrails]\nmax_step_up = 0\n"), "max_step_up = 0"),
         (format!("{demo}\n[guardrails]\nmax_fleet_size = 0\n"), "max_fleet_size must be at least 1"),
+        (format!("{demo}\n[guardrails]\nfleet_breach = \"scale\"\n"), "max_fleet_size, which is not set"),
+        (format!("{demo}\n[guardrails]\nmax_fleet_size = 9\nfleet_breach = \"shrink\"\n"), "unknown variant `shrink`"),
         (demo.replacen(web, &format!("{web}max_breach = \"raise\"\n"), 1), "needs max_breach_buffer"),
         (demo.replacen(web, &format!("{web}max_breach_buffer = 5\n"), 1), "only used with max_breach = \"raise\""),
         (demo.replacen(web, &format!("{web}max_breach = \"grow\"\n"), 1), "unknown variant `grow`"),

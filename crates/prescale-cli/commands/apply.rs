@@ -42,6 +42,22 @@ impl Sink {
                         suspended: Vec::new(),
                     });
                 }
+                // What Auto Scaling did meanwhile: the actions whose time came ran and are gone.
+                let now = ctx.write_now();
+                for g in &mut groups {
+                    let ran = run_due(g, now);
+                    if ran > 0 {
+                        info!(
+                            "{}: {ran} scheduled action{} of the local stand-in ran by {}: its bounds are {}–{}, desired {}",
+                            g.group,
+                            if ran == 1 { "" } else { "s" },
+                            now.format("%Y-%m-%d %H:%M UTC"),
+                            g.bounds.min(),
+                            g.bounds.max(),
+                            g.desired
+                        );
+                    }
+                }
                 Sink::Local { inner: RecordingSink::new(groups), path }
             }
         })
@@ -61,6 +77,29 @@ impl Sink {
         }
         Ok(())
     }
+}
+
+/// Runs the one-time scheduled actions of a stand-in group whose time has come by `now`, in order,
+/// as Auto Scaling does: each sets the bounds it names (one that would leave MinSize above MaxSize
+/// fails) and its desired capacity, the desired capacity kept within the bounds, and is deleted.
+/// None run while the group's `ScheduledActions` process is suspended. Returns how many ran.
+fn run_due(g: &mut GroupState, now: DateTime<Utc>) -> usize {
+    if g.suspended.iter().any(|p| p == "ScheduledActions") {
+        return 0;
+    }
+    let (mut due, later): (Vec<ScheduledAction>, Vec<ScheduledAction>) = std::mem::take(&mut g.scheduled_actions)
+        .into_iter()
+        .partition(|a| a.recurrence.is_none() && a.start_time <= now);
+    g.scheduled_actions = later;
+    due.sort_by_key(|a| a.start_time);
+    for a in &due {
+        let (min, max) = (a.min_size.unwrap_or(g.bounds.min()), a.max_size.unwrap_or(g.bounds.max()));
+        if let Ok(bounds) = CapacityBounds::new(min, max) {
+            g.bounds = bounds;
+            g.desired = a.desired_capacity.unwrap_or(g.desired).clamp(min, max);
+        }
+    }
+    due.len()
 }
 
 /// What apply did (or would do) for one group.
@@ -386,7 +425,7 @@ fn fleet_events(ctx: &Ctx, plan: &CapacityPlan, b: &Breach) -> Option<String> {
 /// they stand: their MinSize and prescale's floors still to come. Applying groups one at a time
 /// would otherwise let each run see only its own part of the fleet. A group that cannot be read is
 /// warned about and left out of the sum.
-fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
+pub(crate) fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<GroupPlan>> {
     if ctx.config.guardrails.max_fleet_size.is_none() {
         return Ok(Vec::new());
     }
@@ -445,13 +484,23 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
         // clock as the group is read: a nightly run's ingest and fit take minutes, and Auto
         // Scaling refuses a start time in the past.
         let now = ctx.write_now();
-        let changes = plan
-            .groups
-            .iter()
-            .find(|g| g.group == name)
-            .map(|gp| diff(state, &prescale_plan::due_now(gp, state, now)))
-            .unwrap_or_default();
-        (changes, vec![])
+        let within = Duration::minutes(i64::from(ctx.config.apply.keep_within_mins));
+        let Some(gp) = plan.groups.iter().find(|g| g.group == name) else { return (vec![], vec![]) };
+        // Floors moved by a few minutes since the last apply stay as they are where that is on
+        // the safe side (see `keep_in_place`).
+        let (written, kept) = prescale_plan::keep_in_place(&prescale_plan::due_now(gp, state, now), state, now, within);
+        let notes = (kept > 0)
+            .then(|| {
+                format!(
+                    "{kept} floor{} kept as in place, up to {} min sooner for a rise or later for a fall than planned \
+                     ([apply] keep_within_mins)",
+                    if kept == 1 { "" } else { "s" },
+                    ctx.config.apply.keep_within_mins
+                )
+            })
+            .into_iter()
+            .collect();
+        (diff(state, &written), notes)
     };
     let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides };
     carry_out(ctx, run, &groups, changes, execute)
@@ -1467,8 +1516,9 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
     let results = apply(ctx, &plan, args.execute, &overrides)?;
     if args.quiet {
-        // The files hold the rest.
+        // The files hold the rest; the plan's id is what the audit log's lines carry.
         output::summary_lines(&mut out, &plan, &results, args.execute)?;
+        writeln!(out, "plan {}: {}", plan.plan_id, path.display())?;
     } else {
         output::summary(&mut out, &plan, &fits, &results, args.execute)?;
         writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
@@ -1568,7 +1618,11 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
                 .map_or("no forecast to plan from".to_string(), |d| d.why.clone());
             lines.push(format!("{}: no floors: {why}", g.group));
         }
-        for d in g.decisions.iter().filter(|d| d.what.starts_with("clamped")) {
+        for d in g
+            .decisions
+            .iter()
+            .filter(|d| d.what.starts_with("clamped") || d.what.starts_with(prescale_plan::guardrails::FLEET_SCALED))
+        {
             lines.push(format!("{}: {}", g.group, d.what));
         }
         for d in g.decisions.iter().filter(|d| d.why.contains(prescale_plan::LOWERS)) {
@@ -1589,8 +1643,41 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
 
 #[cfg(test)]
 mod tests {
-    use super::{GroupApply, failed_changes};
-    use prescale_core::{ApplyReport, Change, ScheduledAction};
+    use super::{GroupApply, failed_changes, run_due};
+    use prescale_core::{ApplyReport, CapacityBounds, Change, GroupState, ScheduledAction};
+
+    #[test]
+    fn the_stand_in_runs_the_actions_whose_time_came_as_auto_scaling_does() {
+        let t0 = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let at = |m: i64, min: u32| {
+            ScheduledAction::floor(format!("prescale-floor-{m}"), t0 + chrono::Duration::minutes(m), min)
+        };
+        let raise = ScheduledAction { max_size: Some(30), ..at(20, 25) };
+        let daily = ScheduledAction { recurrence: Some("0 8 * * *".into()), ..at(5, 9) };
+        let mut g = GroupState {
+            group: "g".into(),
+            bounds: CapacityBounds::new(2, 20).unwrap(),
+            desired: 3,
+            scheduled_actions: vec![at(30, 4), at(10, 6), raise, daily.clone(), at(60, 8)],
+            policies: vec![],
+            alarms: vec![],
+            suspended: vec![],
+        };
+        let mut paused = GroupState { suspended: vec!["ScheduledActions".into()], ..g.clone() };
+        // By t0 + 30 min: 6, then 25 with MaxSize 30, then 4 ran in turn; the desired capacity
+        // follows MinSize up and stays where it is above it.
+        assert_eq!(run_due(&mut g, t0 + chrono::Duration::minutes(30)), 3);
+        assert_eq!((g.bounds.min(), g.bounds.max(), g.desired), (4, 30, 25));
+        let left: Vec<&str> = g.scheduled_actions.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(left, [daily.name.as_str(), "prescale-floor-60"], "a recurrence stays");
+        // An action that would leave MinSize above MaxSize fails, and is gone all the same.
+        g.scheduled_actions.push(at(45, 40));
+        assert_eq!(run_due(&mut g, t0 + chrono::Duration::minutes(50)), 1);
+        assert_eq!((g.bounds.min(), g.bounds.max()), (4, 30));
+        // Suspended, nothing runs.
+        assert_eq!(run_due(&mut paused, t0 + chrono::Duration::hours(2)), 0);
+        assert_eq!(paused.scheduled_actions.len(), 5);
+    }
 
     fn group(failures: &[(&str, bool)], error: Option<(&str, bool)>) -> GroupApply {
         let t = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();

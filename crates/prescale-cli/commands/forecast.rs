@@ -518,20 +518,14 @@ pub(crate) fn read_input_as_of(
     };
     // Where the longest gap is, to look at in the file.
     let longest = series
-        .values()
-        .chunk_by(|a, b| a.is_nan() == b.is_nan())
-        .scan(0, |at, run| {
-            let start = *at;
-            *at += run.len();
-            Some((start, run))
-        })
-        .filter(|(_, run)| run[0].is_nan())
-        .max_by_key(|(start, run)| (run.len(), std::cmp::Reverse(*start)))
-        .map(|(start, run)| {
+        .gaps()
+        .into_iter()
+        .max_by_key(|gap| (gap.len(), std::cmp::Reverse(gap.start)))
+        .map(|gap| {
             format!(
                 "; the longest {} from {}",
-                prescale_forecast::duration_text((run.len() as i64 * step) as f64),
-                series.ts(start).format("%Y-%m-%d %H:%M UTC")
+                prescale_forecast::duration_text((gap.len() as i64 * step) as f64),
+                series.ts(gap.start).format("%Y-%m-%d %H:%M UTC")
             )
         })
         .unwrap_or_default();
@@ -822,7 +816,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         Some(_) => forecast,
         None => {
             let began = forecast.start;
-            let cut = super::plan::usable(forecast, ctx.now).map_err(|e| anyhow::anyhow!("{id}: {e}"))?;
+            let cut = super::plan::from_now(forecast, ctx.now).map_err(|e| anyhow::anyhow!("{id}: {e}"))?;
             if cut.start > began {
                 say!(
                     "note: from now: the stored forecast began at {} ({} earlier); the rows before now are left out",

@@ -7,6 +7,11 @@ pub(crate) fn usable(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast,
     if let Some(why) = unusable(&forecast, now) {
         return Err(why);
     }
+    from_now(forecast, now)
+}
+
+/// `forecast` without its steps before `now` (one [`unusable`] passed).
+pub(crate) fn from_now(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecast, String> {
     let skip = ((now - forecast.start).num_seconds().max(0) / forecast.step_secs.max(1)) as usize;
     if skip == 0 {
         return Ok(forecast);
@@ -136,7 +141,31 @@ fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Opti
 /// `apply` does not touch them and the floors an earlier plan wrote stay.
 pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>)> {
     let (plans, held, _) = plan_groups(ctx, f, None)?;
-    Ok((plan_document(ctx, plans.into_iter().map(|p| p.plan).collect())?, held))
+    let mut groups: Vec<GroupPlan> = plans.into_iter().map(|p| p.plan).collect();
+    fit_fleet(ctx, &mut groups)?;
+    Ok((plan_document(ctx, groups)?, held))
+}
+
+/// `[guardrails] fleet_breach = "scale"`: the floors of a run whose peaks, with the configured
+/// groups outside it as they stand, pass `max_fleet_size`, taken down to fit
+/// ([`prescale_plan::guardrails::fit_fleet`]), said on stderr. Without it, or where the
+/// `MinSize`s alone pass the limit, the plan is left as planned and `apply` refuses it.
+fn fit_fleet(ctx: &Ctx, groups: &mut [GroupPlan]) -> Result<()> {
+    let limits = &ctx.config.guardrails;
+    let Some(limit) = limits.max_fleet_size.filter(|_| limits.fleet_breach == prescale_plan::FleetBreach::Scale) else {
+        return Ok(());
+    };
+    let others = super::apply::others_in_place(ctx, groups)?;
+    let fixed: u64 = others.iter().map(|o| u64::from(prescale_plan::guardrails::fleet_peak(o))).sum();
+    match prescale_plan::guardrails::fit_fleet(groups, fixed, limit) {
+        Ok(Some(factor)) => warn!(
+            "max_fleet_size: the run's floors peak above {limit} instances; with fleet_breach = \"scale\" every \
+             planned group's floors above its MinSize are scaled by about ×{factor:.2} (each group's decisions say how)"
+        ),
+        Ok(None) => {}
+        Err(why) => warn!("max_fleet_size: {why}; the plan is left as planned"),
+    }
+    Ok(())
 }
 
 /// A group left out of the plan ([`make_plan`]): `group (why)`, and why, which decides the remedy
@@ -1174,8 +1203,25 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             }
         }
     }
+    // With fleet_breach = "scale", whether the plan could take the floors down to fit.
+    let limits = &ctx.config.guardrails;
+    let scales = match limits.max_fleet_size.filter(|_| limits.fleet_breach == prescale_plan::FleetBreach::Scale) {
+        Some(limit) => {
+            let fixed = super::apply::others_in_place(ctx, &shaped)?;
+            let fixed: u64 = fixed.iter().map(|o| u64::from(prescale_plan::guardrails::fleet_peak(o))).sum();
+            prescale_plan::guardrails::fit_fleet(&mut shaped.clone(), fixed, limit).is_ok()
+        }
+        None => false,
+    };
     for b in breaches(ctx, &shaped)? {
-        say!("note: guardrail: {b}; `prescale apply` would refuse this plan without --allow-guardrail-breach");
+        if scales && matches!(b, Breach::MaxFleetSize { .. }) {
+            say!(
+                "note: guardrail: {b}; with fleet_breach = \"scale\" the plan takes the floors down to fit it (the \
+                 table's figures are before that)"
+            );
+        } else {
+            say!("note: guardrail: {b}; `prescale apply` would refuse this plan without --allow-guardrail-breach");
+        }
     }
     say!("what-if: nothing was written, no event was stored and no group was changed");
     if !held.is_empty() {

@@ -120,10 +120,12 @@ fn unused_step_flags(args: &SimulateArgs, policies: &[prescale_sim::Policy]) {
     }
 }
 
-/// What a configuration sets in every replay: its model, and its `[cost]` currency and the price
-/// `price` (`--price`, else the configured one: `[cost]`'s, or the group's with `--group`).
-fn from_config(s: &mut prescale_sim::SimSettings, price: Option<f64>, c: &Config) {
+/// What a configuration sets in every replay: its model, `[apply] keep_within_mins` (unless
+/// `--keep-within-mins`), and its `[cost]` currency and the price `price` (`--price`, else the
+/// configured one: `[cost]`'s, or the group's with `--group`).
+fn from_config(s: &mut prescale_sim::SimSettings, args: &SimulateArgs, price: Option<f64>, c: &Config) {
     s.model = c.forecast.model.clone();
+    s.keep_within_mins = args.keep_within_mins.unwrap_or(c.apply.keep_within_mins);
     s.currency = c.cost.non_dollar_currency();
     s.price_per_hour = price;
 }
@@ -213,6 +215,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         unskilled: args.unskilled.unwrap_or_default(),
         lead_time_mins: args.lead_time_mins.unwrap_or(10),
         min_hold_mins: args.min_hold_mins.unwrap_or(60),
+        keep_within_mins: args.keep_within_mins.unwrap_or(15),
         min_history_days: args.min_history_days,
         scale_in_cooldown_mins: args.cooldown_mins,
         metric_ceiling: args.saturating_metric.unwrap_or(false).then_some(1.0),
@@ -247,7 +250,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         }
         if let Some(p) = &g.config {
             let c = Config::load(p)?;
-            from_config(&mut s, args.price.or(c.cost.instance_hour_price), &c);
+            from_config(&mut s, args, args.price.or(c.cost.instance_hour_price), &c);
             s.forecast = generated_options(&c);
         }
         step_flags(args, &mut s)?;
@@ -261,7 +264,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.forecast = file_options(config.as_ref(), &args.zone, &[], None, Utc::now())?;
             s.schedule_zone = args.zone.zone()?;
             if let Some(c) = &config {
-                from_config(&mut s, args.price.or(c.cost.instance_hour_price), c);
+                from_config(&mut s, args, args.price.or(c.cost.instance_hour_price), c);
             }
             let (series, repairs) =
                 super::forecast::read_input_repaired(path, config.as_ref(), args.zone.file_zone()?)?;
@@ -341,7 +344,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
             s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
             s.forecast_min_step_mins = u32::try_from(ctx.config.forecast.min_step_mins.max(1)).unwrap_or(5);
-            from_config(&mut s, args.price.or(ctx.config.price(name)), &ctx.config);
+            from_config(&mut s, args, args.price.or(ctx.config.price(name)), &ctx.config);
             // As `forecast fit` builds the group's forecasts, less its events (the replay does not
             // apply them ahead either).
             let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);

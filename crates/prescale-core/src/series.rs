@@ -83,6 +83,18 @@ impl Series {
     pub fn missing(&self) -> usize {
         self.values.iter().filter(|v| v.is_nan()).count()
     }
+    /// The runs of missing slots, in order, as index ranges.
+    pub fn gaps(&self) -> Vec<std::ops::Range<usize>> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for run in self.values.chunk_by(|a, b| a.is_nan() == b.is_nan()) {
+            if run[0].is_nan() {
+                out.push(at..at + run.len());
+            }
+            at += run.len();
+        }
+        out
+    }
     /// Slots per day at this step (0 when the step does not divide a day).
     pub fn steps_per_day(&self) -> usize {
         if 86_400 % self.step_secs == 0 { (86_400 / self.step_secs) as usize } else { 0 }
@@ -606,6 +618,11 @@ mod tests {
         assert_eq!(r.non_finite, 1);
         assert_eq!(r.missing, 23);
         assert_eq!(s.missing(), 23);
+        assert_eq!(
+            Series::new(s.start(), 60, vec![f64::NAN, 1.0, f64::NAN, f64::INFINITY, 2.0, f64::NAN]).unwrap().gaps(),
+            [0..1, 2..4, 5..6]
+        );
+        assert!(Series::new(s.start(), 60, vec![1.0]).unwrap().gaps().is_empty());
     }
 
     #[test]

@@ -46,19 +46,8 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
     // The last gap longer than a week, if any, with observed values on both sides.
     let break_slots = (BREAK_SECS / step).max(1) as usize;
     let last_observed = v.iter().rposition(|x| x.is_finite()).unwrap_or(0);
-    let mut run = 0usize;
-    let mut cut = None;
-    for (i, x) in v.iter().enumerate().take(last_observed + 1).skip(first) {
-        if x.is_finite() {
-            if run > break_slots {
-                cut = Some((i - run, i));
-            }
-            run = 0;
-        } else {
-            run += 1;
-        }
-    }
-    if let Some((a, b)) = cut {
+    let cut = history.gaps().into_iter().rfind(|g| g.start > first && g.end <= last_observed && g.len() > break_slots);
+    if let Some(std::ops::Range { start: a, end: b }) = cut {
         let days = |slots: usize| slots as f64 * step as f64 / 86_400.0;
         let after = days(last_observed + 1 - b);
         if after < 2.0 {

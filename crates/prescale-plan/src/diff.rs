@@ -158,6 +158,84 @@ pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> Grou
     GroupPlan { scheduled_actions: actions, ..plan.clone() }
 }
 
+/// The plan with the floors the group already holds kept where they are, when one is near enough
+/// and on the safe side. A nightly plan over a steady load moves many of yesterday's floors by a
+/// few minutes; writing each again (a deletion and a put) is API calls, audit lines and a window
+/// where a run cut off leaves both. An action prescale put before, still to come, that sets the
+/// same sizes as a planned one stands in for it where it starts at most `within` *before* a
+/// planned rise or at most `within` *after* a planned fall (a floor up sooner or down later,
+/// never a floor short of the plan's), between the planned actions before and after it. Whether
+/// an action rises or falls is judged against the one before it, the first against the group's
+/// `MinSize`. A pending action named like a planned one stands in for another only once that one
+/// was itself replaced (names are start times, so a ramp moved by a step keeps its steps), and a
+/// planned action the group holds as it is stays. And where the group already runs at the floor
+/// of a planned rise due within `within` (a kept rise that ran), the floor planned for the minutes
+/// before it, which would take the group down and up again, is not written (`plan` as [`due_now`]
+/// leaves it, `now` when the group was read). Returns the plan as written and how many actions
+/// were kept, or left out for that reason. `within` zero keeps none.
+pub fn keep_in_place(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>, within: Duration) -> (GroupPlan, usize) {
+    if within <= Duration::zero() {
+        return (plan.clone(), 0);
+    }
+    let sizes = |a: &ScheduledAction| (a.min_size, a.max_size, a.desired_capacity, a.zone().map(str::to_string));
+    let mut actions: &[ScheduledAction] = &plan.scheduled_actions;
+    let mut kept = 0;
+    // The group at the floor of a rise just ahead, above the floor planned until then.
+    if let [first, next, ..] = actions
+        && first.start_time <= due_before(now)
+        && next.start_time - now <= within
+        && first.min_size.zip(next.min_size).is_some_and(|(a, b)| a < b)
+        && next.min_size == Some(state.bounds.min())
+        && first.max_size.is_none_or(|m| m == state.bounds.max())
+        && first.desired_capacity.is_none()
+    {
+        actions = &actions[1..];
+        kept += 1;
+    }
+    let planned: std::collections::HashSet<&str> = actions.iter().map(|a| a.name.as_str()).collect();
+    let pending: Vec<&ScheduledAction> = state
+        .scheduled_actions
+        .iter()
+        .filter(|o| is_owned(&o.name) && o.recurrence.is_none() && o.start_time > now)
+        .collect();
+    // Planned names that a kept action replaced: the pending action of that name is free.
+    let mut freed: Vec<&str> = Vec::new();
+    let mut used: Vec<&str> = Vec::new();
+    let mut out: Vec<ScheduledAction> = Vec::with_capacity(actions.len());
+    let mut before = (state.bounds.min(), None::<DateTime<Utc>>);
+    for (i, new) in actions.iter().enumerate() {
+        let next = actions.get(i + 1).map(|a| a.start_time);
+        let holds = state.scheduled_actions.iter().any(|o| o.name == new.name && same_action(o, new));
+        let keep = new.min_size.filter(|_| !holds && new.recurrence.is_none()).and_then(|floor| {
+            let rises = floor > before.0;
+            let falls = floor < before.0;
+            pending
+                .iter()
+                .filter(|o| !used.contains(&o.name.as_str()) && sizes(o) == sizes(new))
+                .filter(|o| !planned.contains(o.name.as_str()) || freed.contains(&o.name.as_str()))
+                .filter(|o| before.1.is_none_or(|t| o.start_time > t) && next.is_none_or(|t| o.start_time < t))
+                .filter(|o| {
+                    let early = new.start_time - o.start_time;
+                    (rises && early >= Duration::zero() && early <= within)
+                        || (falls && early <= Duration::zero() && -early <= within)
+                })
+                .min_by_key(|o| (new.start_time - o.start_time).abs())
+        });
+        let action = match keep {
+            Some(old) => {
+                used.push(&old.name);
+                freed.push(&new.name);
+                (*old).clone()
+            }
+            None => new.clone(),
+        };
+        before = (new.min_size.unwrap_or(before.0), Some(action.start_time));
+        out.push(action);
+    }
+    kept += used.len();
+    (GroupPlan { scheduled_actions: out, ..plan.clone() }, kept)
+}
+
 /// The changes that remove everything prescale owns from a group: every alarm, scheduled action
 /// and policy whose name starts with [`OWNED_PREFIX`] (alarms first, before the policies they
 /// trigger), and nothing else.
@@ -351,6 +429,90 @@ mod tests {
         assert_eq!(times(&due_now(&plan, &state(2, vec![]), at)), [(name(2), t0 + Duration::hours(2), Some(12))]);
         // … taking the MaxSize in force with it.
         assert_eq!(due_now(&raised, &state(2, vec![]), at).scheduled_actions[0].max_size, Some(40));
+    }
+
+    #[test]
+    fn floors_in_place_a_little_before_a_rise_or_after_a_fall_are_kept() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+        let at = |m: i64, n: u32| {
+            let t = t0 + Duration::minutes(m);
+            ScheduledAction::floor(format!("{OWNED_PREFIX}floor-{}", t.format("%H%M")), t, n)
+        };
+        let plan = |actions: Vec<ScheduledAction>| GroupPlan {
+            scheduled_actions: actions,
+            policies: vec![],
+            alarms: vec![],
+            ..plan_group("g", "prod", None, &PlanSettings::default(), t0)
+        };
+        let group = |actions: Vec<ScheduledAction>| GroupState {
+            group: "g".into(),
+            bounds: CapacityBounds::new(2, 40).unwrap(),
+            desired: 2,
+            scheduled_actions: actions,
+            policies: vec![],
+            alarms: vec![],
+            suspended: vec![],
+        };
+        let names = |p: &GroupPlan| -> Vec<String> { p.scheduled_actions.iter().map(|a| a.name.clone()).collect() };
+        // Last night's floors: up to 5 at 08:55, 7 at 12:00, down to 2 at 17:05.
+        let old = vec![at(535, 5), at(720, 7), at(1025, 2)];
+        // Tonight's: up to 5 at 09:00, 6 at 12:05, down to 2 at 17:00.
+        let new = plan(vec![at(540, 5), at(725, 6), at(1020, 2)]);
+        let within = Duration::minutes(15);
+        let (kept, n) = keep_in_place(&new, &group(old.clone()), t0, within);
+        // The rise five minutes sooner and the fall five minutes later stay; 7 is no 6.
+        assert_eq!(n, 2);
+        assert_eq!(names(&kept), [old[0].name.clone(), new.scheduled_actions[1].name.clone(), old[2].name.clone()]);
+        let changes = diff(&group(old.clone()), &kept);
+        assert_eq!(changes.len(), 2, "one put and one deletion: {changes:?}");
+        // Never a floor short of the plan's: a rise later or a fall sooner is written anew.
+        let late = vec![at(545, 5), at(1015, 2)];
+        let new2 = plan(vec![at(540, 5), at(1020, 2)]);
+        assert_eq!(keep_in_place(&new2, &group(late.clone()), t0, within).1, 0);
+        // … as is one further than `within`, one past a neighbouring planned action, one with
+        // other sizes, one not prescale's, one that ran, and any with `within` zero.
+        assert_eq!(keep_in_place(&new2, &group(vec![at(520, 5)]), t0, within).1, 0);
+        let crowded = plan(vec![at(530, 3), at(540, 5)]);
+        assert_eq!(keep_in_place(&crowded, &group(vec![at(525, 5)]), t0, within).1, 0);
+        let mut raised = at(535, 5);
+        raised.max_size = Some(50);
+        assert_eq!(keep_in_place(&new2, &group(vec![raised]), t0, within).1, 0);
+        let foreign = ScheduledAction { name: "team-floor".into(), ..at(535, 5) };
+        assert_eq!(keep_in_place(&new2, &group(vec![foreign]), t0, within).1, 0);
+        assert_eq!(keep_in_place(&new2, &group(vec![at(535, 5)]), t0 + Duration::minutes(536), within).1, 0);
+        assert_eq!(keep_in_place(&new2, &group(vec![at(535, 5)]), t0, Duration::zero()).1, 0);
+        // The first action rises or falls against the group's MinSize: at MinSize 6, 5 is a fall.
+        let mut at_six = group(vec![at(535, 5)]);
+        at_six.bounds = CapacityBounds::new(6, 40).unwrap();
+        assert_eq!(keep_in_place(&new2, &at_six, t0, within).1, 0);
+        // A ramp moved a step later keeps every step, though each old name is a new one's.
+        let ramp_old = vec![at(600, 3), at(605, 4), at(610, 5)];
+        let ramp = plan(vec![at(605, 3), at(610, 4), at(615, 5)]);
+        let (moved, n) = keep_in_place(&ramp, &group(ramp_old.clone()), t0, within);
+        assert_eq!(n, 3);
+        assert_eq!(moved.scheduled_actions, ramp_old);
+        assert!(diff(&group(ramp_old.clone()), &moved).is_empty());
+        // A planned action the group holds as it is stays, not traded for a sooner one.
+        let held = plan(vec![at(540, 5)]);
+        assert_eq!(keep_in_place(&held, &group(vec![at(530, 5), at(540, 5)]), t0, within).0, held);
+        // A kept rise to 5 ran ten minutes early, at 08:50: applied at 08:55, the floor planned until
+        // the rise at 09:00 (2, written a minute ahead by `due_now`) would take the group down
+        // for five minutes; it is not written.
+        let mut ran = group(vec![]);
+        ran.bounds = CapacityBounds::new(5, 40).unwrap();
+        let late = plan(vec![at(536, 2), at(540, 5)]);
+        let (written, n) = keep_in_place(&late, &ran, t0 + Duration::minutes(535), within);
+        assert_eq!((n, names(&written)), (1, vec![late.scheduled_actions[1].name.clone()]));
+        // Not where the rise is further off than `within`, nor where the group is not at its floor.
+        let early = plan(vec![at(521, 2), at(540, 5)]);
+        assert_eq!(keep_in_place(&early, &ran, t0 + Duration::minutes(520), within).1, 0);
+        assert_eq!(keep_in_place(&late, &group(vec![]), t0 + Duration::minutes(535), within).1, 0);
+        // A second apply of the kept plan changes nothing.
+        let mut sink = RecordingSink::new([group(old)]);
+        let before = sink.read_state("g").unwrap();
+        sink.apply("g", &diff(&before, &kept)).unwrap();
+        let after = sink.read_state("g").unwrap();
+        assert!(diff(&after, &keep_in_place(&new, &after, t0, within).0).is_empty());
     }
 
     #[test]
@@ -671,6 +833,51 @@ mod tests {
                 prop_assert!(reverted.policies.iter().all(|p| !is_owned(&p.name)));
                 prop_assert!(reverted.alarms.iter().all(|a| !is_owned(&a.name)));
                 prop_assert!(revert(&reverted).is_empty());
+            }
+
+            #[test]
+            fn floors_kept_in_place_are_never_short_of_the_plans(
+                min in 0u32..6,
+                old in proptest::collection::btree_map(0i64..60, 0u32..9, 0..12),
+                new in proptest::collection::btree_map(0i64..60, 0u32..9, 1..12),
+                now in 0i64..30,
+                within in 0i64..40,
+            ) {
+                // Floors on a 5-minute grid over five hours, from `now` on.
+                let at = |slot: i64, floor: u32| {
+                    let t = t0() + Duration::minutes(5 * slot + 1);
+                    ScheduledAction::floor(format!("{OWNED_PREFIX}floor-{}", t.format("%H%M")), t, floor)
+                };
+                let now = t0() + Duration::minutes(5 * now);
+                let state = GroupState {
+                    group: "g".into(),
+                    bounds: CapacityBounds::new(min, 40).unwrap(),
+                    desired: min,
+                    scheduled_actions: old.iter().map(|(&s, &f)| at(s, f)).filter(|a| a.start_time > now).collect(),
+                    policies: vec![],
+                    alarms: vec![],
+                    suspended: vec![],
+                };
+                let plan = GroupPlan {
+                    scheduled_actions: new.iter().map(|(&s, &f)| at(s, f.max(min))).collect(),
+                    policies: vec![],
+                    alarms: vec![],
+                    ..plan_group("g", "prod", None, &PlanSettings::default(), t0())
+                };
+                let plan = due_now(&plan, &state, now);
+                let (kept, _) = keep_in_place(&plan, &state, now, Duration::minutes(within));
+                let floor = |p: &GroupPlan, t| {
+                    p.scheduled_actions.iter().filter(|a| a.start_time <= t).filter_map(|a| a.min_size).next_back().unwrap_or(min)
+                };
+                for minute in 0..=320 {
+                    let t = now + Duration::minutes(minute);
+                    prop_assert!(floor(&kept, t) >= floor(&plan, t), "at {t}: {kept:?} against {plan:?}");
+                }
+                // Written, then planned the same again: nothing to change.
+                let mut sink = RecordingSink::new([state.clone()]);
+                sink.apply("g", &diff(&state, &kept)).unwrap();
+                let after = sink.read_state("g").unwrap();
+                prop_assert!(diff(&after, &keep_in_place(&plan, &after, now, Duration::minutes(within)).0).is_empty());
             }
         }
     }

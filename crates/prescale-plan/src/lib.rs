@@ -8,12 +8,14 @@ mod recording;
 mod report;
 mod schedule;
 
-pub use diff::{LastSet, bounds_command, diff, due_before, due_now, is_owned, restore_bounds, revert, shell_word};
+pub use diff::{
+    LastSet, bounds_command, diff, due_before, due_now, is_owned, keep_in_place, restore_bounds, revert, shell_word,
+};
 pub use events::{
     EventOutcome, EventPlan, EventReport, LOWERS, events_digest, instance_hours, moved_bounds, peak_floor,
     plan_with_events, shape, steps_in,
 };
-pub use guardrails::{Breach, Guardrails};
+pub use guardrails::{Breach, FleetBreach, Guardrails};
 pub use reactive::{
     IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, OUT_ABOVE_TARGET, OutStep, STEP_IN_POLICY, STEP_OUT_POLICY,
     StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths,

@@ -1185,7 +1185,7 @@ mod tests {
         assert!(
             crate::guardrails::check(
                 std::slice::from_ref(&plan),
-                &crate::Guardrails { max_step_up: Some(5), max_fleet_size: None },
+                &crate::Guardrails { max_step_up: Some(5), ..crate::Guardrails::default() },
                 &Default::default()
             )
             .is_empty()
@@ -1225,7 +1225,7 @@ mod tests {
         let tight = PlanSettings { max_actions: 8, min_hold: Duration::minutes(5), ..s.clone() };
         let plan = plan_group("g", "prod", Some(&f), &tight, now);
         assert!(plan.scheduled_actions.len() <= 8, "{:?}", plan.scheduled_actions);
-        let limits = crate::Guardrails { max_step_up: Some(5), max_fleet_size: None };
+        let limits = crate::Guardrails { max_step_up: Some(5), ..crate::Guardrails::default() };
         assert!(crate::guardrails::check(std::slice::from_ref(&plan), &limits, &Default::default()).is_empty());
         assert_eq!(plan.scheduled_actions[0].min_size, Some(7), "{:?}", plan.scheduled_actions);
         // Where the steps can never fit (2 actions), the schedule stays as it would be without the
@@ -1271,7 +1271,7 @@ mod tests {
         };
         let plan = plan_group("g", "prod", Some(&f), &s, t0());
         assert!(plan.scheduled_actions.len() <= 20);
-        let limits = crate::Guardrails { max_step_up: Some(3), max_fleet_size: None };
+        let limits = crate::Guardrails { max_step_up: Some(3), ..crate::Guardrails::default() };
         assert!(crate::guardrails::check(std::slice::from_ref(&plan), &limits, &Default::default()).is_empty());
         // The night stays at its 3 until the ramp, which starts at most 10 steps before the rise
         // (27 instances by 3, and the lead), not hours earlier with the whole night raised.
@@ -1450,7 +1450,7 @@ mod tests {
             }
             let (max, ceiling) = (s.bounds.max(), s.ceiling());
             // The planner's own output never breaks a guardrail it was given.
-            let limits = crate::Guardrails { max_step_up: step_up, max_fleet_size: None };
+            let limits = crate::Guardrails { max_step_up: step_up, ..crate::Guardrails::default() };
             let ceilings = std::collections::BTreeMap::from([("g".to_string(), ceiling)]);
             let breaches = crate::guardrails::check(std::slice::from_ref(&plan), &limits, &ceilings);
             prop_assert!(breaches.is_empty(), "{:?}", breaches);

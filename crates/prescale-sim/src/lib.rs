@@ -10,7 +10,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, Duration, DurationRound, Timelike, Utc, Weekday};
-use prescale_core::{CapacityBounds, Level, Series};
+use prescale_core::{CapacityBounds, GroupPlan, GroupState, Level, ScheduledAction, Series};
 use prescale_forecast::transform::{Bounds, Transform};
 use prescale_forecast::{BuildOptions, ModelSpec};
 use prescale_plan::{MaxBreach, PlanSettings, ReactiveSettings, StepSettings, plan_group};
@@ -130,6 +130,10 @@ pub struct SimSettings {
     pub lead_time_mins: u32,
     /// The planner's minimum hold of a lower floor (default 60 min).
     pub min_hold_mins: u32,
+    /// A floor of the night before that starts at most this many minutes before a planned rise
+    /// or after a planned fall, with its sizes, stays in place of it, as `apply` keeps it
+    /// (`prescale_plan::keep_in_place`; default 15, `[apply] keep_within_mins`; 0: none).
+    pub keep_within_mins: u32,
     /// Days of history before the first nightly forecast (default 2); before it the forecasting
     /// policies run their target tracking alone.
     pub min_history_days: u32,
@@ -185,6 +189,7 @@ impl Default for SimSettings {
             headroom: 0.0,
             lead_time_mins: 10,
             min_hold_mins: 60,
+            keep_within_mins: 15,
             min_history_days: 2,
             train_days: 28,
             horizon_hours: 48,
@@ -798,6 +803,28 @@ fn nightly(
         }
         k
     };
+    // The floors written the night before, which tonight's apply keeps where they are near
+    // enough (`keep_in_place`): as pending actions, after the floor in force at the night.
+    let within = Duration::minutes(i64::from(s.keep_within_mins));
+    let kept_in_place = |plan: GroupPlan, last: Option<&GroupPlan>, night: DateTime<Utc>| match last {
+        Some(last) if within > Duration::zero() => {
+            let (past, pending): (Vec<&ScheduledAction>, Vec<&ScheduledAction>) =
+                last.scheduled_actions.iter().partition(|a| a.start_time <= night);
+            let in_force = past.iter().rev().find_map(|a| a.min_size).unwrap_or(ctx.bounds.min());
+            let state = GroupState {
+                group: plan.group.clone(),
+                bounds: CapacityBounds::new(in_force, ctx.bounds.max().max(in_force)).unwrap_or(ctx.bounds),
+                desired: in_force,
+                scheduled_actions: pending.into_iter().cloned().collect(),
+                policies: vec![],
+                alarms: vec![],
+                suspended: vec![],
+            };
+            prescale_plan::keep_in_place(&plan, &state, night, within).0
+        }
+        _ => plan,
+    };
+    let mut last: Option<GroupPlan> = None;
     while ctx.minute(night) < n {
         let minute = ctx.minute(night);
         // Only slots that ended by now: ts + step <= now.
@@ -809,7 +836,8 @@ fn nightly(
         let forecast = model.fit(&known).and_then(|f| f.predict(horizon, &q_levels));
         let (night_plan, run) = match forecast {
             Ok(f) => {
-                let plan = plan_group("sim", "sim", Some(&f), &settings, night);
+                let plan = kept_in_place(plan_group("sim", "sim", Some(&f), &settings, night), last.as_ref(), night);
+                last = Some(plan.clone());
                 let floors: Floors = plan
                     .scheduled_actions
                     .iter()
