@@ -851,6 +851,32 @@ pub fn backtest(
             counted(rows[0].origins, "origin"),
             counted(scored, "step")
         )?;
+        // Per origin: one window (a holiday, an incident) can make a mean.
+        let mut origins: Vec<chrono::DateTime<chrono::Utc>> =
+            rows.iter().flat_map(|r| r.per_origin.iter().map(|o| o.origin)).collect();
+        origins.sort();
+        origins.dedup();
+        if origins.len() > 1 {
+            let mut header = vec!["origin (UTC)".to_string()];
+            header.extend(rows.iter().map(|r| r.model.clone()));
+            let h: Vec<&str> = header.iter().map(String::as_str).collect();
+            let mut t = table(&h);
+            for at in &origins {
+                let cell = |r: &prescale_forecast::evaluate::Scores| {
+                    r.per_origin.iter().find(|o| o.origin == *at).and_then(|o| o.mase)
+                };
+                let low = rows.iter().filter_map(cell).fold(f64::INFINITY, f64::min);
+                let mut cells = vec![at.format("%Y-%m-%d %H:%M").to_string()];
+                cells.extend(rows.iter().map(|r| match cell(r) {
+                    Some(v) if v == low => format!("{v:.3} *"),
+                    Some(v) => format!("{v:.3}"),
+                    None => "-".into(),
+                }));
+                t.add_row(cells);
+            }
+            right(&mut t, 1);
+            writeln!(out, "MASE per origin (the first step forecast; * = lowest there):\n{t}")?;
+        }
         // An interval that is a line (a model without a spread, a series flat at the origin)
         // covers nothing: its coverage and pinball are not the model's calibration.
         for r in rows {

@@ -712,6 +712,20 @@ fn backtest_with_now_sees_only_the_history_before_it() {
     assert!(table.contains("2 origins, 12 steps scored"), "{table}");
     assert!(table.contains("note: seasonal-naive: its 80 % interval has no width at 100 % of the steps"), "{table}");
     assert!(!table.contains("note: median:"), "{table}");
+    // Each origin's MASE, per model, the lowest marked: seasonal naive's, 0 on a repeating day.
+    let per_origin = table.split("MASE per origin").nth(1).unwrap_or_else(|| panic!("{table}"));
+    assert_eq!(per_origin.matches("0.000 *").count(), 2, "{table}");
+    assert!(per_origin.contains("2026-01-12 12:00") && per_origin.contains("2026-01-12 18:00"), "{table}");
+    let json = ok(prescale()
+        .args(["backtest", "--models", "median", "--origins", "2", "--horizon", "6h", "--format", "json", "--out"])
+        .arg(tmp.path().join("bt"))
+        .arg("--input")
+        .arg(&periodic));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let model = &doc[0]["models"][0];
+    let each: Vec<f64> = model["per_origin"].as_array().unwrap().iter().map(|o| o["mase"].as_f64().unwrap()).collect();
+    assert_eq!(each.len(), 2, "{json}");
+    assert!((each.iter().sum::<f64>() / 2.0 - model["mase"].as_f64().unwrap()).abs() < 1e-9, "{json}");
     // The Parquet rows carry each origin's MASE scale and the run's settings: the table's MASE is
     // their MAE over it, averaged over the origins.
     let file = tmp.path().join("bt.parquet");

@@ -54,6 +54,8 @@ pub struct Scores {
     pub width: Vec<(f64, f64)>,
     /// Mean pinball loss over the interval bounds' quantiles and the median, / the MASE scale.
     pub pinball: f64,
+    /// The MASE at each origin scored, oldest first (`mase` is their mean).
+    pub per_origin: Vec<OriginMase>,
     /// Each origin's forecast beside what happened (for plots and the backtest Parquet file).
     #[serde(skip)]
     pub runs: Vec<OriginRun>,
@@ -61,6 +63,16 @@ pub struct Scores {
     /// level shift, …), as `forecast show` would give them there.
     #[serde(skip)]
     pub warnings: Vec<String>,
+}
+
+/// One origin's MASE; `None` where its training window never changed (no scale), or no actual
+/// after it was measured.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OriginMase {
+    /// The origin (the first forecast step).
+    pub origin: DateTime<Utc>,
+    /// Mean absolute error over its measured actuals / its scale.
+    pub mase: Option<f64>,
 }
 
 /// One origin of a backtest: the forecast made there and the actuals after it.
@@ -76,6 +88,21 @@ pub struct OriginRun {
     /// of lag 1 where that is 0 ([`crate::backtest::mase_scale`]); 0 where the window never
     /// changed (no MASE there).
     pub scale: f64,
+}
+
+impl OriginRun {
+    /// This origin's MASE, as [`Scores::mase`] averages it.
+    pub fn mase(&self) -> Option<f64> {
+        let errors: Vec<f64> = self
+            .actual
+            .iter()
+            .zip(&self.forecast.point)
+            .filter(|(y, _)| y.is_finite())
+            .map(|(y, p)| (y - p).abs())
+            .collect();
+        (!errors.is_empty() && self.scale > 0.0 && self.scale.is_finite())
+            .then(|| errors.iter().sum::<f64>() / errors.len() as f64 / self.scale)
+    }
 }
 
 /// The origins of a history ending at `end`.
@@ -157,6 +184,10 @@ pub fn evaluate_forecaster(
         return Err(ForecastError::TooShort { needed: 2 * cal.steps_per_day + h, got: series.len() });
     }
     let mut scores = acc.finish(name, fitted, &s.levels);
+    let mut per_origin: Vec<OriginMase> =
+        runs.iter().map(|r| OriginMase { origin: r.origin, mase: r.mase() }).collect();
+    per_origin.sort_by_key(|o| o.origin);
+    scores.per_origin = per_origin;
     scores.runs = runs;
     scores.warnings = warnings.unwrap_or_default();
     Ok(scores)
@@ -237,6 +268,7 @@ impl Acc {
                 .map(|(l, w)| (l.value(), if mean_act > 0.0 { w / n / mean_act } else { f64::NAN }))
                 .collect(),
             pinball: mean(&self.pinball),
+            per_origin: Vec::new(),
             runs: Vec::new(),
             warnings: Vec::new(),
         }
@@ -263,6 +295,11 @@ mod tests {
         assert!(sn.mase < 1e-9 && sn.wape < 1e-9, "{sn:?}");
         let med = evaluate("median", &ModelSpec::Median { window_days: 1.0 }, &series, &s).unwrap();
         assert!(med.mase > 0.3, "a flat forecast of a cycle has errors: {med:?}");
+        // The per-origin scores are what the mean is of, oldest first.
+        let each: Vec<f64> = med.per_origin.iter().filter_map(|o| o.mase).collect();
+        assert_eq!(each.len(), med.origins);
+        assert!((each.iter().sum::<f64>() / each.len() as f64 - med.mase).abs() < 1e-12);
+        assert!(med.per_origin.windows(2).all(|w| w[0].origin < w[1].origin));
         assert!(med.coverage.iter().all(|(_, c)| (0.0..=1.0).contains(c)));
     }
 
