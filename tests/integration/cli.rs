@@ -881,6 +881,25 @@ fn transforms_and_bounds_in_forecast_show() {
     assert!(err.contains("above 100, on a history that never left 0–") && err.contains("--max 100"), "{err}");
     let (err, bounded) = rows(&["--transform", "box-cox", "--min", "0", "--max", "100"]);
     assert!(!err.contains("above 100, on a history"), "{err}");
+    // The same load as a share of 1 is told so at 1; a small count (whole numbers) is not.
+    for (name, scale, whole, said) in [("share.csv", 0.01, false, true), ("count.csv", 0.01, true, false)] {
+        let f = tmp.path().join(name);
+        let mut text = String::from("ts,value\n");
+        for h in 0..(24 * 10) {
+            let v = 60.0 + 35.0 * (std::f64::consts::TAU * (h % 24) as f64 / 24.0).sin() + (h % 7) as f64 * 0.7;
+            let v = if whole { (v * scale).round() } else { v * scale };
+            text.push_str(&format!("2026-01-{:02}T{:02}:00:00Z,{v}\n", 1 + h / 24, h % 24));
+        }
+        std::fs::write(&f, text).unwrap();
+        let (code, _, err) =
+            run(prescale().args(["forecast", "show", "--horizon", "24h", "--levels", "80,99", "--input"]).arg(&f));
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            err.contains("above 1, on a history of fractions") && err.contains("--max 1,"),
+            said,
+            "{name}: {err}"
+        );
+    }
     for r in &bounded {
         // mean, lo80, hi80, lo99, hi99: nested, inside [0, 100].
         assert!(r[3] >= 0.0 && r[3] <= r[1] && r[1] <= r[0] && r[0] <= r[2] && r[2] <= r[4] && r[4] <= 100.0, "{r:?}");

@@ -123,8 +123,10 @@ pub(crate) fn fit_series(
 }
 
 /// A forecast without a maximum whose intervals pass 100 on a history that never left 0–100 and
-/// reached past half of it (a CPU percentage, most likely): said, with how to clip it. Never
-/// assumed: a count may be small too.
+/// reached past half of it (a CPU percentage, most likely), or pass 1 on a history of fractions
+/// that never left 0–1 and reached past a half (a CPU share, a ratio): said, with how to clip it.
+/// Never assumed: a count may be small too (a fraction is told from small counts by its values
+/// that are no whole numbers).
 fn percent_hint(history: &Series, f: &Forecast, bounds: &Bounds) -> Option<String> {
     if bounds.max.is_some() {
         return None;
@@ -132,6 +134,13 @@ fn percent_hint(history: &Series, f: &Forecast, bounds: &Bounds) -> Option<Strin
     let finite = || history.values().iter().copied().filter(|v| v.is_finite());
     let (lo, hi) = finite().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
     let reach = f.intervals.iter().flat_map(|iv| iv.upper.iter().copied()).fold(f64::NEG_INFINITY, f64::max);
+    if lo >= 0.0 && hi <= 1.0 && hi > 0.5 && reach > 1.0 && finite().any(|v| v.fract() != 0.0) {
+        return Some(format!(
+            "the intervals reach {reach:.2}, above 1, on a history of fractions that never left 0–{hi:.2}: if the \
+             metric is a share of 1 (CPU as a fraction, a ratio), say so (--max 1, or max = 1 in its \
+             [[groups.metrics]]) and they are clipped there"
+        ));
+    }
     (lo >= 0.0 && hi <= 100.0 && hi > 50.0 && reach > 100.0).then(|| {
         format!(
             "the intervals reach {reach:.0}, above 100, on a history that never left 0–{hi:.0}: if the metric is a \
