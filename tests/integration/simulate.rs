@@ -199,7 +199,10 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     assert_eq!(v["trace"]["repaired_negative"], 1, "{json}");
     // The NaN row was dropped and its slot interpolated as the file was read: said too.
     let read = v["trace"]["input_repairs"].to_string();
-    assert!(read.contains("1 non-finite dropped") && read.contains("1 slot interpolated"), "{json}");
+    assert!(
+        read.contains("1 missing or non-finite (NaN, N/A, inf) dropped") && read.contains("1 slot interpolated"),
+        "{json}"
+    );
     // The negative value is held at the value before it, not read as a minute without load.
     let demand: Vec<f64> =
         timeseries_demand(&tmp.path().join("bad.parquet"), &p, &["--policies", "reactive", "--input"]);

@@ -568,7 +568,7 @@ pub(crate) fn read_input_as_of(
         (if kept_phase { 0 } else { r.snapped }, snapped_noun, snapped.as_str()),
         (r.duplicates, Some("duplicate"), "averaged"),
         (r.conflicting, Some("slot"), conflicting.as_str()),
-        (r.non_finite, None, "non-finite dropped"),
+        (r.non_finite, None, "missing or non-finite (NaN, N/A, inf) dropped"),
         (r.out_of_order, None, "out of order sorted"),
         (r.interpolated, Some("slot"), "interpolated"),
         (r.missing, Some("slot"), missing.as_str()),
