@@ -842,6 +842,13 @@ impl Config {
         if self.guardrails.max_fleet_size == Some(0) {
             bail!("[guardrails] max_fleet_size must be at least 1 (instances), or left out for no limit");
         }
+        if self.apply.keep_within_mins > 1440 {
+            bail!(
+                "[apply] keep_within_mins = {} would keep a floor up to that many minutes before a rise: give at most \
+                 1440 (a day; 15 is the default, 0 writes every floor as planned)",
+                self.apply.keep_within_mins
+            );
+        }
         if self.guardrails.fleet_breach == prescale_plan::FleetBreach::Scale && self.guardrails.max_fleet_size.is_none()
         {
             bail!(

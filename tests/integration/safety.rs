@@ -306,6 +306,7 @@ fn bad_safety_settings_are_refused_with_a_reason() {
         (format!("{demo}\n[guardrails]\nmax_step_up = 0\n"), "max_step_up = 0"),
         (format!("{demo}\n[guardrails]\nmax_fleet_size = 0\n"), "max_fleet_size must be at least 1"),
         (format!("{demo}\n[guardrails]\nfleet_breach = \"scale\"\n"), "max_fleet_size, which is not set"),
+        (demo.replacen("[apply]\n", "[apply]\nkeep_within_mins = 2000\n", 1), "give at most 1440"),
         (format!("{demo}\n[guardrails]\nmax_fleet_size = 9\nfleet_breach = \"shrink\"\n"), "unknown variant `shrink`"),
         (demo.replacen(web, &format!("{web}max_breach = \"raise\"\n"), 1), "needs max_breach_buffer"),
         (demo.replacen(web, &format!("{web}max_breach_buffer = 5\n"), 1), "only used with max_breach = \"raise\""),

@@ -82,15 +82,18 @@ impl Sink {
 /// Runs the one-time scheduled actions of a stand-in group whose time has come by `now`, in order,
 /// as Auto Scaling does: each sets the bounds it names (one that would leave MinSize above MaxSize
 /// fails) and its desired capacity, the desired capacity kept within the bounds, and is deleted.
-/// None run while the group's `ScheduledActions` process is suspended. Returns how many ran.
+/// While the group's `ScheduledActions` process is suspended they pass without effect (Auto
+/// Scaling does not run an action whose time passed during a suspension once it is resumed).
+/// Returns how many ran.
 fn run_due(g: &mut GroupState, now: DateTime<Utc>) -> usize {
-    if g.suspended.iter().any(|p| p == "ScheduledActions") {
-        return 0;
-    }
+    let suspended = g.suspended.iter().any(|p| p == "ScheduledActions");
     let (mut due, later): (Vec<ScheduledAction>, Vec<ScheduledAction>) = std::mem::take(&mut g.scheduled_actions)
         .into_iter()
         .partition(|a| a.recurrence.is_none() && a.start_time <= now);
     g.scheduled_actions = later;
+    if suspended {
+        return 0;
+    }
     due.sort_by_key(|a| a.start_time);
     for a in &due {
         let (min, max) = (a.min_size.unwrap_or(g.bounds.min()), a.max_size.unwrap_or(g.bounds.max()));
@@ -492,9 +495,10 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
         let notes = (kept > 0)
             .then(|| {
                 format!(
-                    "{kept} floor{} kept as in place, up to {} min sooner for a rise or later for a fall than planned \
-                     ([apply] keep_within_mins)",
+                    "{kept} floor{} left as the group holds {}, up to {} min sooner for a rise or later for a fall than \
+                     planned ([apply] keep_within_mins)",
                     if kept == 1 { "" } else { "s" },
+                    if kept == 1 { "it" } else { "them" },
                     ctx.config.apply.keep_within_mins
                 )
             })
@@ -1674,9 +1678,10 @@ mod tests {
         g.scheduled_actions.push(at(45, 40));
         assert_eq!(run_due(&mut g, t0 + chrono::Duration::minutes(50)), 1);
         assert_eq!((g.bounds.min(), g.bounds.max()), (4, 30));
-        // Suspended, nothing runs.
+        // Suspended, nothing runs, and what passed meanwhile does not run later: only the recurrence stays.
         assert_eq!(run_due(&mut paused, t0 + chrono::Duration::hours(2)), 0);
-        assert_eq!(paused.scheduled_actions.len(), 5);
+        assert_eq!((paused.bounds.min(), paused.desired), (2, 3));
+        assert_eq!(paused.scheduled_actions, [daily]);
     }
 
     fn group(failures: &[(&str, bool)], error: Option<(&str, bool)>) -> GroupApply {

@@ -166,7 +166,8 @@ pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> Grou
 /// planned rise or at most `within` *after* a planned fall (a floor up sooner or down later,
 /// never a floor short of the plan's), between the planned actions before and after it. Whether
 /// an action rises or falls is judged against the one before it, the first against the group's
-/// `MinSize`. A pending action named like a planned one stands in for another only once that one
+/// `MinSize`; one that also changes `MaxSize` is kept only where that does not lower the ceiling
+/// sooner or raise it later. A pending action named like a planned one stands in for another only once that one
 /// was itself replaced (names are start times, so a ramp moved by a step keeps its steps), and a
 /// planned action the group holds as it is stays. And where the group already runs at the floor
 /// of a planned rise due within `within` (a kept rise that ran), the floor planned for the minutes
@@ -203,12 +204,15 @@ pub fn keep_in_place(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>, w
     let mut used: Vec<&str> = Vec::new();
     let mut out: Vec<ScheduledAction> = Vec::with_capacity(actions.len());
     let mut before = (state.bounds.min(), None::<DateTime<Utc>>);
+    // The MaxSize in force before each action: one moved sooner or later must not lower the
+    // ceiling sooner (a rise that also puts a raised MaxSize back) or raise it later.
+    let mut max_before = state.bounds.max();
     for (i, new) in actions.iter().enumerate() {
         let next = actions.get(i + 1).map(|a| a.start_time);
         let holds = state.scheduled_actions.iter().any(|o| o.name == new.name && same_action(o, new));
         let keep = new.min_size.filter(|_| !holds && new.recurrence.is_none()).and_then(|floor| {
-            let rises = floor > before.0;
-            let falls = floor < before.0;
+            let rises = floor > before.0 && new.max_size.is_none_or(|m| m >= max_before);
+            let falls = floor < before.0 && new.max_size.is_none_or(|m| m <= max_before);
             pending
                 .iter()
                 .filter(|o| !used.contains(&o.name.as_str()) && sizes(o) == sizes(new))
@@ -230,6 +234,7 @@ pub fn keep_in_place(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>, w
             None => new.clone(),
         };
         before = (new.min_size.unwrap_or(before.0), Some(action.start_time));
+        max_before = new.max_size.unwrap_or(max_before);
         out.push(action);
     }
     kept += used.len();
@@ -507,6 +512,16 @@ mod tests {
         let early = plan(vec![at(521, 2), at(540, 5)]);
         assert_eq!(keep_in_place(&early, &ran, t0 + Duration::minutes(520), within).1, 0);
         assert_eq!(keep_in_place(&late, &group(vec![]), t0 + Duration::minutes(535), within).1, 0);
+        // A rise that also puts a raised MaxSize back is not kept sooner: the ceiling would fall
+        // before the plan's time.
+        let ceiling = |mut a: ScheduledAction, m: u32| {
+            a.max_size = Some(m);
+            a
+        };
+        let lowering = plan(vec![ceiling(at(400, 2), 45), ceiling(at(540, 5), 40)]);
+        let mut raised = group(vec![ceiling(at(535, 5), 40)]);
+        raised.bounds = CapacityBounds::new(2, 45).unwrap();
+        assert_eq!(keep_in_place(&lowering, &raised, t0, within).1, 0);
         // A second apply of the kept plan changes nothing.
         let mut sink = RecordingSink::new([group(old)]);
         let before = sink.read_state("g").unwrap();

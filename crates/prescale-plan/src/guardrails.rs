@@ -93,6 +93,14 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
                 }
             }
         }
+        // A MaxSize raised for floors that no longer pass it goes back to the configured one.
+        let lowered_max = g.raised_max.is_some() && fleet_peak(g) <= g.bounds.max();
+        if lowered_max {
+            for a in &mut g.scheduled_actions {
+                a.max_size = a.max_size.map(|m| m.min(g.bounds.max()));
+            }
+            g.raised_max = None;
+        }
         let mut kept: Vec<prescale_core::ScheduledAction> = Vec::with_capacity(g.scheduled_actions.len());
         for a in std::mem::take(&mut g.scheduled_actions) {
             let same = |b: &prescale_core::ScheduledAction| {
@@ -105,14 +113,6 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
             }
         }
         g.scheduled_actions = kept;
-        // A MaxSize raised for floors that no longer pass it goes back to the configured one.
-        let lowered_max = g.raised_max.is_some() && fleet_peak(g) <= g.bounds.max();
-        if lowered_max {
-            for a in &mut g.scheduled_actions {
-                a.max_size = a.max_size.map(|m| m.min(g.bounds.max()));
-            }
-            g.raised_max = None;
-        }
         // Events whose floors these are: cut with the rest.
         let events = g.decisions.iter().filter(|d| d.what.starts_with("event ")).count();
         g.decisions.push(prescale_core::PlanDecision {
