@@ -772,6 +772,10 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
         };
         let model = g.forecast.as_ref().map_or(String::new(), |f| format!(" ({})", short_model(&f.model)));
         let changes = match results.iter().find(|r| r.group == g.group) {
+            // Stopped before its turn, or behind a group whose calls failed: nothing was tried.
+            Some(r) if r.error.as_deref().is_some_and(|e| e.starts_with("not attempted")) => {
+                "not attempted (see stderr)".to_string()
+            }
             Some(r) if r.error.is_some() => "failed (see stderr)".to_string(),
             Some(r) => {
                 let failed = r.report.as_ref().map_or(0, |rep| rep.failed.len());

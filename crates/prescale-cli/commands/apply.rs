@@ -373,10 +373,19 @@ pub(crate) fn guard(ctx: &Ctx, plan: &CapacityPlan, allow: bool) -> Result<Vec<S
         }
         return Ok(found);
     }
+    // A fleet over its limit may rather be planned within it than refused.
+    let scale = if all.iter().any(|b| matches!(b, Breach::MaxFleetSize { .. }))
+        && ctx.config.guardrails.fleet_breach != prescale_plan::FleetBreach::Scale
+    {
+        "; for the fleet's limit, fleet_breach = \"scale\" in [guardrails] has the planner take the floors down to \
+         fit it instead"
+    } else {
+        ""
+    };
     bail!(
         "plan {} breaks {} guardrail{} of {}; nothing was applied:\n  {}{cause}\nhint: check the forecast and the \
          plan (`prescale plan`), raise the limit in [guardrails], or rerun with --allow-guardrail-breach to apply it \
-         anyway (with a dry run, to see the diff first)",
+         anyway (with a dry run, to see the diff first){scale}",
         plan.plan_id,
         found.len(),
         if found.len() == 1 { "" } else { "s" },
@@ -1622,11 +1631,7 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
                 .map_or("no forecast to plan from".to_string(), |d| d.why.clone());
             lines.push(format!("{}: no floors: {why}", g.group));
         }
-        for d in g
-            .decisions
-            .iter()
-            .filter(|d| d.what.starts_with("clamped") || d.what.starts_with(prescale_plan::guardrails::FLEET_SCALED))
-        {
+        for d in g.decisions.iter().filter(|d| d.what.starts_with("clamped")) {
             lines.push(format!("{}: {}", g.group, d.what));
         }
         for d in g.decisions.iter().filter(|d| d.why.contains(prescale_plan::LOWERS)) {

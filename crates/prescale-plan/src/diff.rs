@@ -172,8 +172,10 @@ pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> Grou
 /// planned action the group holds as it is stays. And where the group already runs at the floor
 /// of a planned rise due within `within` (a kept rise that ran), the floor planned for the minutes
 /// before it, which would take the group down and up again, is not written (`plan` as [`due_now`]
-/// leaves it, `now` when the group was read). Returns the plan as written and how many actions
-/// were kept, or left out for that reason. `within` zero keeps none.
+/// leaves it, `now` when the group was read), and neither is a first action due within `within`
+/// that sets the bounds the group already has, where no earlier action of prescale's is pending.
+/// Returns the plan as written and how many actions were kept, or left out for those reasons.
+/// `within` zero keeps none.
 pub fn keep_in_place(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>, within: Duration) -> (GroupPlan, usize) {
     if within <= Duration::zero() {
         return (plan.clone(), 0);
@@ -189,6 +191,27 @@ pub fn keep_in_place(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>, w
         && next.min_size == Some(state.bounds.min())
         && first.max_size.is_none_or(|m| m == state.bounds.max())
         && first.desired_capacity.is_none()
+    {
+        actions = &actions[1..];
+        kept += 1;
+    }
+    // The first action, due within `within`, setting what the group's bounds already are (the
+    // opening floor of a plan made at the floor in force, a rise a kept floor made early): a write
+    // that changes nothing. Written all the same where the group holds it already (leaving it is
+    // no write), or where an action prescale put before comes first (it runs unless deleted, and a
+    // run cut off before its deletions would leave it in force).
+    if let [first, ..] = actions
+        && first.start_time - now <= within
+        && first.min_size.is_none_or(|m| m == state.bounds.min())
+        && first.max_size.is_none_or(|m| m == state.bounds.max())
+        && first.min_size.or(first.max_size).is_some()
+        && first.desired_capacity.is_none()
+        && first.recurrence.is_none()
+        && !state.scheduled_actions.iter().any(|o| o.name == first.name)
+        && !state
+            .scheduled_actions
+            .iter()
+            .any(|o| is_owned(&o.name) && o.start_time > now && o.start_time <= first.start_time)
     {
         actions = &actions[1..];
         kept += 1;
@@ -502,16 +525,28 @@ mod tests {
         assert_eq!(keep_in_place(&held, &group(vec![at(530, 5), at(540, 5)]), t0, within).0, held);
         // A kept rise to 5 ran ten minutes early, at 08:50: applied at 08:55, the floor planned until
         // the rise at 09:00 (2, written a minute ahead by `due_now`) would take the group down
-        // for five minutes; it is not written.
+        // for five minutes; it is not written, and nor is the rise, which sets what the group has.
         let mut ran = group(vec![]);
         ran.bounds = CapacityBounds::new(5, 40).unwrap();
-        let late = plan(vec![at(536, 2), at(540, 5)]);
+        let late = plan(vec![at(536, 2), at(540, 5), at(900, 2)]);
         let (written, n) = keep_in_place(&late, &ran, t0 + Duration::minutes(535), within);
-        assert_eq!((n, names(&written)), (1, vec![late.scheduled_actions[1].name.clone()]));
+        assert_eq!((n, names(&written)), (2, vec![late.scheduled_actions[2].name.clone()]));
         // Not where the rise is further off than `within`, nor where the group is not at its floor.
         let early = plan(vec![at(521, 2), at(540, 5)]);
         assert_eq!(keep_in_place(&early, &ran, t0 + Duration::minutes(520), within).1, 0);
-        assert_eq!(keep_in_place(&late, &group(vec![]), t0 + Duration::minutes(535), within).1, 0);
+        // (At MinSize 2 the opening 2 is a write that changes nothing; the rise is written.)
+        let (written, _) = keep_in_place(&late, &group(vec![]), t0 + Duration::minutes(535), within);
+        assert_eq!(names(&written), names(&late)[1..]);
+        // A plan's opening floor a minute ahead at the group's MinSize changes nothing: not
+        // written; but where an earlier action of prescale's is pending, or the group holds it,
+        // it is.
+        let opening = plan(vec![at(1, 2), at(540, 5)]);
+        let (written, n) = keep_in_place(&opening, &group(vec![]), t0, within);
+        assert_eq!((n, names(&written)), (1, vec![opening.scheduled_actions[1].name.clone()]));
+        let mut stale = at(0, 3);
+        stale.start_time += Duration::seconds(30);
+        assert_eq!(keep_in_place(&opening, &group(vec![stale]), t0, within).1, 0);
+        assert_eq!(keep_in_place(&opening, &group(vec![at(1, 2)]), t0, within).0, opening);
         // A rise that also puts a raised MaxSize back is not kept sooner: the ceiling would fall
         // before the plan's time.
         let ceiling = |mut a: ScheduledAction, m: u32| {

@@ -32,8 +32,8 @@ pub enum FleetBreach {
     #[default]
     Refuse,
     /// The planner takes every planned group's floors above its `MinSize` down by one factor so
-    /// that the peaks fit ([`fit_fleet`]); each group's decisions say so, and `nightly --strict`
-    /// fails on it.
+    /// that the peaks fit ([`fit_fleet`]); each group's decisions say so (asked for, it does not
+    /// fail `nightly --strict`).
     Scale,
 }
 
@@ -113,8 +113,11 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
             }
         }
         g.scheduled_actions = kept;
-        // Events whose floors these are: cut with the rest.
+        // Events whose floors these are: cut with the rest, and their decisions say so.
         let events = g.decisions.iter().filter(|d| d.what.starts_with("event ")).count();
+        for d in g.decisions.iter_mut().filter(|d| d.what.starts_with("event ")) {
+            d.what.push_str(&format!(" (before the fleet's scaling, ×{:.2} here)", target as f64 / over as f64));
+        }
         g.decisions.push(prescale_core::PlanDecision {
             what: format!("{FLEET_SCALED}: peak {peak} → {}", fleet_peak(g)),
             why: format!(

@@ -804,12 +804,13 @@ fn nightly(
         k
     };
     // The floors written the night before, which tonight's apply keeps where they are near
-    // enough (`keep_in_place`): as pending actions, after the floor in force at the night.
+    // enough (`keep_in_place`): as pending actions, after the floor in force at the night (as the
+    // replay runs them: one at the night's own minute is replaced before it runs).
     let within = Duration::minutes(i64::from(s.keep_within_mins));
     let kept_in_place = |plan: GroupPlan, last: Option<&GroupPlan>, night: DateTime<Utc>| match last {
         Some(last) if within > Duration::zero() => {
             let (past, pending): (Vec<&ScheduledAction>, Vec<&ScheduledAction>) =
-                last.scheduled_actions.iter().partition(|a| a.start_time <= night);
+                last.scheduled_actions.iter().partition(|a| a.start_time < night);
             let in_force = past.iter().rev().find_map(|a| a.min_size).unwrap_or(ctx.bounds.min());
             let state = GroupState {
                 group: plan.group.clone(),
