@@ -747,15 +747,13 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
             _ => "no floors (reactive only)".into(),
         };
         // Floors cut at MaxSize where the forecast needs more: the cron mail says so, not only stderr.
-        let floors = match g.decisions.iter().find(|d| d.what.starts_with("clamped")) {
-            Some(d) => format!("{floors}, {}", d.what),
-            None => floors,
-        };
         // … and taken down to fit the fleet's limit.
-        let floors = match g.decisions.iter().find(|d| d.what.starts_with(prescale_plan::guardrails::FLEET_SCALED)) {
-            Some(d) => format!("{floors}, {}", d.what),
-            None => floors,
-        };
+        let floors = ["clamped", prescale_plan::guardrails::FLEET_SCALED].iter().fold(floors, |floors, what| {
+            match g.decisions.iter().find(|d| d.what.starts_with(what)) {
+                Some(d) => format!("{floors}, {}", d.what),
+                None => floors,
+            }
+        });
         // Events that moved its floors (the plan's lines for them say how).
         let moved = g
             .decisions

@@ -151,13 +151,8 @@ pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>)
 /// ([`prescale_plan::guardrails::fit_fleet`]), said on stderr. Without it, or where the
 /// `MinSize`s alone pass the limit, the plan is left as planned and `apply` refuses it.
 fn fit_fleet(ctx: &Ctx, groups: &mut [GroupPlan]) -> Result<()> {
-    let limits = &ctx.config.guardrails;
-    let Some(limit) = limits.max_fleet_size.filter(|_| limits.fleet_breach == prescale_plan::FleetBreach::Scale) else {
-        return Ok(());
-    };
-    let others = super::apply::others_in_place(ctx, groups)?;
-    let fixed: u64 = others.iter().map(|o| u64::from(prescale_plan::guardrails::fleet_peak(o))).sum();
-    match prescale_plan::guardrails::fit_fleet(groups, fixed, limit) {
+    let Some(limit) = ctx.config.guardrails.scaling_limit() else { return Ok(()) };
+    match prescale_plan::guardrails::fit_fleet(groups, outside_the_run(ctx, groups)?, limit) {
         Ok(Some(factor)) => warn!(
             "max_fleet_size: the run's floors peak above {limit} instances; with fleet_breach = \"scale\" every \
              planned group's floors above its MinSize are scaled by about ×{factor:.2} (each group's decisions say how)"
@@ -166,6 +161,13 @@ fn fit_fleet(ctx: &Ctx, groups: &mut [GroupPlan]) -> Result<()> {
         Err(why) => warn!("max_fleet_size: {why}; the plan is left as planned"),
     }
     Ok(())
+}
+
+/// What the configured groups outside a run of `groups` count towards `max_fleet_size`, as they
+/// stand ([`super::apply::others_in_place`]).
+fn outside_the_run(ctx: &Ctx, groups: &[GroupPlan]) -> Result<u64> {
+    let others = super::apply::others_in_place(ctx, groups)?;
+    Ok(others.iter().map(|o| u64::from(prescale_plan::guardrails::fleet_peak(o))).sum())
 }
 
 /// A group left out of the plan ([`make_plan`]): `group (why)`, and why, which decides the remedy
@@ -1204,12 +1206,9 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         }
     }
     // With fleet_breach = "scale", whether the plan could take the floors down to fit.
-    let limits = &ctx.config.guardrails;
-    let scales = match limits.max_fleet_size.filter(|_| limits.fleet_breach == prescale_plan::FleetBreach::Scale) {
+    let scales = match ctx.config.guardrails.scaling_limit() {
         Some(limit) => {
-            let fixed = super::apply::others_in_place(ctx, &shaped)?;
-            let fixed: u64 = fixed.iter().map(|o| u64::from(prescale_plan::guardrails::fleet_peak(o))).sum();
-            prescale_plan::guardrails::fit_fleet(&mut shaped.clone(), fixed, limit).is_ok()
+            prescale_plan::guardrails::fit_fleet(&mut shaped.clone(), outside_the_run(ctx, &shaped)?, limit).is_ok()
         }
         None => false,
     };

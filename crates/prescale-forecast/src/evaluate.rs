@@ -183,19 +183,13 @@ pub fn evaluate_forecaster(
     if fitted.is_empty() {
         return Err(ForecastError::TooShort { needed: 2 * cal.steps_per_day + h, got: series.len() });
     }
-    let mut scores = acc.finish(name, fitted, &s.levels);
-    let mut per_origin: Vec<OriginMase> =
-        runs.iter().map(|r| OriginMase { origin: r.origin, mase: r.mase() }).collect();
-    per_origin.sort_by_key(|o| o.origin);
-    scores.per_origin = per_origin;
-    scores.runs = runs;
+    let mut scores = acc.finish(name, fitted, &s.levels, runs);
     scores.warnings = warnings.unwrap_or_default();
     Ok(scores)
 }
 
 #[derive(Debug, Default)]
 struct Acc {
-    mase: Vec<f64>,
     smape: Vec<f64>,
     abs_err: f64,
     abs_act: f64,
@@ -215,13 +209,12 @@ impl Acc {
             self.inside = vec![0; levels.len()];
             self.width = vec![0.0; levels.len()];
         }
-        let (mut ae, mut sm, mut pb, mut k) = (0.0, 0.0, 0.0, 0usize);
+        let (mut sm, mut pb, mut k) = (0.0, 0.0, 0usize);
         for (i, &y) in actual.iter().enumerate().take(f.len()) {
             if !y.is_finite() {
                 continue;
             }
             let p = f.point[i];
-            ae += (y - p).abs();
             let d = y.abs() + p.abs();
             sm += if d > 0.0 { 200.0 * (y - p).abs() / d } else { 0.0 };
             self.abs_err += (y - p).abs();
@@ -242,7 +235,6 @@ impl Acc {
         }
         if k > 0 {
             if scale > 0.0 && scale.is_finite() {
-                self.mase.push(ae / k as f64 / scale);
                 self.pinball.push(pb / k as f64 / scale);
             }
             self.smape.push(sm / k as f64);
@@ -250,15 +242,20 @@ impl Acc {
         }
     }
 
-    fn finish(self, name: &str, fitted: Vec<String>, levels: &[Level]) -> Scores {
+    /// The scores, with `runs`' own MASEs (each origin's, in the order scored, averaged) and the runs.
+    fn finish(self, name: &str, fitted: Vec<String>, levels: &[Level], runs: Vec<OriginRun>) -> Scores {
         let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
         let n = self.n.max(1) as f64;
         let mean_act = self.abs_act / n;
+        let mut per_origin: Vec<OriginMase> =
+            runs.iter().map(|r| OriginMase { origin: r.origin, mase: r.mase() }).collect();
+        let mase = mean(&per_origin.iter().filter_map(|o| o.mase).collect::<Vec<f64>>());
+        per_origin.sort_by_key(|o| o.origin);
         Scores {
             model: name.to_string(),
             origins: fitted.len(),
             fitted,
-            mase: mean(&self.mase),
+            mase,
             smape: mean(&self.smape),
             wape: if self.abs_act > 0.0 { self.abs_err / self.abs_act } else { f64::NAN },
             coverage: levels.iter().zip(&self.inside).map(|(l, c)| (l.value(), *c as f64 / n)).collect(),
@@ -268,8 +265,8 @@ impl Acc {
                 .map(|(l, w)| (l.value(), if mean_act > 0.0 { w / n / mean_act } else { f64::NAN }))
                 .collect(),
             pinball: mean(&self.pinball),
-            per_origin: Vec::new(),
-            runs: Vec::new(),
+            per_origin,
+            runs,
             warnings: Vec::new(),
         }
     }

@@ -10,14 +10,14 @@ pub fn is_owned(name: &str) -> bool {
     name.starts_with(OWNED_PREFIX)
 }
 
+/// What an action sets: its bounds, desired capacity and zone.
+fn sizes(a: &ScheduledAction) -> (Option<u32>, Option<u32>, Option<u32>, Option<&str>) {
+    (a.min_size, a.max_size, a.desired_capacity, a.zone())
+}
+
 fn same_action(a: &ScheduledAction, b: &ScheduledAction) -> bool {
     // Auto Scaling keeps start times to the second.
-    a.start_time.timestamp() == b.start_time.timestamp()
-        && a.min_size == b.min_size
-        && a.max_size == b.max_size
-        && a.desired_capacity == b.desired_capacity
-        && a.zone() == b.zone()
-        && a.recurrence == b.recurrence
+    a.start_time.timestamp() == b.start_time.timestamp() && sizes(a) == sizes(b) && a.recurrence == b.recurrence
 }
 
 fn same_policy(a: &ReactivePolicy, b: &ReactivePolicy) -> bool {
@@ -129,7 +129,6 @@ pub fn due_now(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>) -> Grou
     let mut future: Vec<ScheduledAction> = future.into_iter().cloned().collect();
     if let Some(current) = past.iter().max_by_key(|a| a.start_time) {
         let current = &ScheduledAction { max_size: current.max_size.or(max_in_force), ..(*current).clone() };
-        let sizes = |a: &ScheduledAction| (a.min_size, a.max_size, a.desired_capacity, a.zone().map(str::to_string));
         let pending = state
             .scheduled_actions
             .iter()
@@ -180,7 +179,6 @@ pub fn keep_in_place(plan: &GroupPlan, state: &GroupState, now: DateTime<Utc>, w
     if within <= Duration::zero() {
         return (plan.clone(), 0);
     }
-    let sizes = |a: &ScheduledAction| (a.min_size, a.max_size, a.desired_capacity, a.zone().map(str::to_string));
     let mut actions: &[ScheduledAction] = &plan.scheduled_actions;
     let mut kept = 0;
     // The group at the floor of a rise just ahead, above the floor planned until then.

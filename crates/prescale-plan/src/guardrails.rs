@@ -37,6 +37,13 @@ pub enum FleetBreach {
     Scale,
 }
 
+impl Guardrails {
+    /// `max_fleet_size` where the planner scales the floors to fit it (`fleet_breach = "scale"`).
+    pub fn scaling_limit(&self) -> Option<u32> {
+        self.max_fleet_size.filter(|_| self.fleet_breach == FleetBreach::Scale)
+    }
+}
+
 /// What a group counts towards `max_fleet_size`: its highest planned floor, at least its `MinSize`.
 pub fn fleet_peak(g: &GroupPlan) -> u32 {
     g.scheduled_actions.iter().filter_map(|a| a.min_size).max().unwrap_or(0).max(g.bounds.min())
@@ -60,7 +67,9 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
         return Ok(None);
     }
     let mins: u64 = plans.iter().map(|g| u64::from(g.bounds.min())).sum();
-    let excess: u64 = plans.iter().map(|g| u64::from(fleet_peak(g) - g.bounds.min())).sum();
+    // Each peak above its MinSize.
+    let over: Vec<u64> = plans.iter().map(|g| u64::from(fleet_peak(g) - g.bounds.min())).collect();
+    let excess: u64 = over.iter().sum();
     let Some(room) = u64::from(limit).checked_sub(fixed + mins).filter(|_| excess > 0) else {
         return Err(format!(
             "the run's MinSizes ({mins}) and the groups outside it ({fixed}) already add up to more than \
@@ -70,16 +79,14 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
     let factor = room as f64 / excess as f64;
     // Each peak's excess gets its share of the room, in whole instances: rounded down, then one
     // more for the largest remainders until the room is used (exact in integers).
-    let shares: Vec<(u64, u64)> =
-        plans.iter().map(|g| u64::from(fleet_peak(g) - g.bounds.min())).map(|e| (e, e * room)).collect();
-    let mut targets: Vec<u64> = shares.iter().map(|(_, r)| r / excess).collect();
-    let mut by_remainder: Vec<usize> = (0..plans.len()).filter(|&i| shares[i].0 > 0).collect();
-    by_remainder.sort_by_key(|&i| std::cmp::Reverse(shares[i].1 % excess));
+    let mut targets: Vec<u64> = over.iter().map(|e| e * room / excess).collect();
+    let mut by_remainder: Vec<usize> = (0..plans.len()).filter(|&i| over[i] > 0).collect();
+    by_remainder.sort_by_key(|&i| std::cmp::Reverse(over[i] * room % excess));
     let left = room - targets.iter().sum::<u64>();
     for &i in by_remainder.iter().take(usize::try_from(left).unwrap_or(usize::MAX)) {
         targets[i] += 1;
     }
-    for (g, (&(over, _), &target)) in plans.iter_mut().zip(shares.iter().zip(&targets)) {
+    for (g, (&over, &target)) in plans.iter_mut().zip(over.iter().zip(&targets)) {
         let (min, peak) = (g.bounds.min(), fleet_peak(g));
         // A group whose share is its whole peak (rounded up to it) keeps its floors as planned.
         if target >= over {
