@@ -108,7 +108,7 @@ pub struct AwsConfig {
 }
 
 /// Kinds of metric source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// CloudWatch `GetMetricData`.
@@ -496,6 +496,10 @@ pub struct GroupConfig {
     /// stops the plan fails the run, as a deploy tool's leftover would.
     #[serde(default)]
     pub suspended_on_purpose: Vec<String>,
+    /// Where this group's metrics come from, when not `[ingest] source` (a fleet with groups in
+    /// CloudWatch and groups fed from exported files, under one store and one `max_fleet_size`).
+    #[serde(default)]
+    pub source: Option<SourceKind>,
     /// The metrics to ingest for this group.
     pub metrics: Vec<MetricConfig>,
 }
@@ -1006,17 +1010,24 @@ impl Config {
                     g.name
                 );
             }
+            let source = self.source_of(g);
+            // Where the source is set, for the errors: the group's own `source`, or [ingest]'s.
+            let set = match g.source {
+                Some(k) => format!("its source is \"{}\"", k.name()),
+                None if self.ingest.source == SourceKind::Cloudwatch => {
+                    "[ingest] source is \"cloudwatch\" (the default when [ingest] sets none)".to_string()
+                }
+                None => format!("[ingest] source is \"{}\"", source.name()),
+            };
             for m in &g.metrics {
-                match self.ingest.source {
+                match source {
                     SourceKind::Cloudwatch
                         if (m.namespace.is_none() || m.metric_name.is_none()) && m.file.is_some() =>
                     {
                         bail!(
-                            "group {:?} metric {:?}: it names a `file`, but [ingest] source is \"cloudwatch\" (the \
-                             default when [ingest] sets none), which reads namespace and metric_name\nhint: set \
-                             [ingest] source = \"csv\" (or \"parquet\") to read the metrics' files; one source serves \
-                             every group of a configuration, so groups fed from CloudWatch go in a configuration (and \
-                             a store) of their own",
+                            "group {:?} metric {:?}: it names a `file`, but {set}, which reads namespace and \
+                             metric_name\nhint: set the group's `source = \"csv\"` (or \"parquet\") to read its \
+                             metrics' files, or [ingest] source for every group without one",
                             g.name,
                             m.name
                         )
@@ -1026,8 +1037,8 @@ impl Config {
                     }
                     SourceKind::Cloudwatch if m.file_time_zone.is_some() => {
                         bail!(
-                            "group {:?} metric {:?}: file_time_zone is for [ingest] source = \"csv\" or \"parquet\" \
-                             (CloudWatch's stamps are exact)",
+                            "group {:?} metric {:?}: file_time_zone is for a source of files (\"csv\" or \
+                             \"parquet\"), and {set} (CloudWatch's stamps are exact)",
                             g.name,
                             m.name
                         )
@@ -1036,22 +1047,20 @@ impl Config {
                         if m.file.as_ref().is_none_or(|f| f.as_os_str().is_empty()) =>
                     {
                         bail!(
-                            "group {:?} metric {:?}: [ingest] source = \"{}\" reads each metric from a file: set its \
-                             `file` (a path relative to this configuration's folder){}",
+                            "group {:?} metric {:?}: {set}, which reads each metric from a file: set its `file` (a \
+                             path relative to this configuration's folder){}",
                             g.name,
                             m.name,
-                            self.ingest.source.name(),
                             if m.file.is_some() { "; it is empty" } else { "" }
                         )
                     }
                     SourceKind::Csv | SourceKind::Parquet if m.namespace.is_some() || m.metric_name.is_some() => {
                         // Read nowhere: said, since the user may believe the metric comes from CloudWatch.
                         tracing::warn!(
-                            "group {:?} metric {:?}: namespace and metric_name are for [ingest] source = \"cloudwatch\"; \
-                             with source = \"{}\" the metric is read from its file, {}",
+                            "group {:?} metric {:?}: namespace and metric_name are for a CloudWatch source; {set}, so \
+                             the metric is read from its file, {}",
                             g.name,
                             m.name,
-                            self.ingest.source.name(),
                             m.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default()
                         );
                     }
@@ -1092,6 +1101,11 @@ impl Config {
             && (*id == Config::load_id(g)
                 || (stored
                     && (id.metric == g.load_metric || g.instances_metric.as_deref() == Some(id.metric.as_str()))))
+    }
+
+    /// Where the group's metrics come from: its own `source`, else `[ingest] source`.
+    pub fn source_of(&self, g: &GroupConfig) -> SourceKind {
+        g.source.unwrap_or(self.ingest.source)
     }
 
     /// Every series stored for the group: its metrics, and the derived total ([`Config::load_id`])

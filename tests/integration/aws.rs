@@ -1644,3 +1644,70 @@ fn cloudwatch_throttled_past_its_retries_is_said_to_pass_by_itself() {
     assert!(err.contains("2 attempts of") && err.contains("raise [aws] max_attempts"), "{err}");
     assert!(!err.contains("check credentials"), "{err}");
 }
+
+#[test]
+fn groups_from_cloudwatch_and_from_files_share_one_store_and_a_cloudwatch_outage_costs_only_its_groups() {
+    let Some(aws) = aws() else { return };
+    let (cw_group, file_group) = ("itest-mixed-cw", "itest-mixed-files");
+    let now = Utc::now().duration_trunc(Duration::minutes(5)).unwrap();
+    let load: Vec<f64> = (0..2 * 288).map(|i| 2000.0 + 1000.0 * ((i % 288) as f64 / 288.0)).collect();
+    let lb = format!("app/{cw_group}/0123456789abcdef");
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &load);
+    let cpu: Vec<f64> = load.iter().map(|l| l / 100.0).collect();
+    aws.put_metric("AWS/EC2", "CPUUtilization", ("AutoScalingGroupName", cw_group), now, &cpu);
+    let tmp = tempfile::tempdir().unwrap();
+    // [ingest] source is CloudWatch; the second group is fed from an exported file.
+    let cfg = config(tmp.path(), cw_group, "[aws]\nmax_attempts = 2");
+    let csv = |end: DateTime<Utc>| {
+        let mut text = String::from("ts,value\n");
+        for k in (1..=2 * 288).rev() {
+            let t = end - Duration::minutes(5 * k);
+            text.push_str(&format!("{},{}\n", t.format("%Y-%m-%dT%H:%M:%SZ"), 800 + k % 7));
+        }
+        std::fs::write(tmp.path().join("files-requests.csv"), text).unwrap();
+    };
+    csv(now);
+    let mut text = std::fs::read_to_string(&cfg).unwrap().replace("sink = \"autoscaling\"", "sink = \"local\"");
+    text.push_str(&format!(
+        "[[groups]]\nname = \"{file_group}\"\nsource = \"csv\"\nmin_size = 1\nmax_size = 10\nload_metric = \
+         \"requests\"\ncapacity_per_instance = 500.0\n[[groups.metrics]]\nname = \"requests\"\nfile = \
+         \"files-requests.csv\"\n"
+    ));
+    std::fs::write(&cfg, text).unwrap();
+    let store = || prescale_store::MetricStore::open(tmp.path().join("store")).unwrap();
+    let len = |g: &str| store().read(&prescale_core::MetricId::new(g, "requests")).unwrap().len();
+
+    let (code, text, err) =
+        run(prescale().arg("--config").arg(&cfg).args(["-v", "--now", &now.to_rfc3339(), "ingest"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("ingesting 2 groups from cloudwatch") && err.contains(" and csv (1 files)"), "{err}");
+    for id in [format!("{cw_group}/requests"), format!("{cw_group}/cpu"), format!("{file_group}/requests")] {
+        assert!(text.contains(&id), "{id} not stored:\n{text}");
+    }
+    assert_eq!((len(cw_group), len(file_group)), (2 * 288, 2 * 288));
+
+    // An hour later CloudWatch throttles every call: the nightly job stores the file's new rows,
+    // keeps the CloudWatch group's series as stored, and plans both (the local stand-in: no AWS).
+    let later = now + Duration::hours(1);
+    csv(later);
+    let (code, text, err) = run(prescale()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .env("AWS_ENDPOINT_URL", throttling_endpoint())
+        .args(["--now", &later.to_rfc3339(), "nightly", "--execute"]));
+    assert!(
+        err.contains("ingest from cloudwatch us-east-1 failed")
+            && err.contains("going on with what the store holds for its 2 series; the other groups' sources are read"),
+        "{text}\n{err}"
+    );
+    // The CloudWatch group's load was not stored: the run says so and exits 1 once all is done.
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("could not be stored (see the warnings above); the plan covers every group"), "{err}");
+    assert_eq!((len(cw_group), len(file_group)), (2 * 288, 2 * 288 + 12), "{err}");
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("out/plan.json")).unwrap()).unwrap();
+    let planned: Vec<&str> = plan["groups"].as_array().unwrap().iter().filter_map(|g| g["group"].as_str()).collect();
+    assert_eq!(planned, [cw_group, file_group], "{err}");
+}

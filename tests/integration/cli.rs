@@ -286,7 +286,7 @@ fn a_file_that_cannot_be_read_costs_its_series_alone() {
     std::fs::write(&cfg_path, point(&pq)).unwrap();
     let (code, text, err) = ingest();
     assert_eq!(code, 0, "{text}\n{err}");
-    assert!(err.contains("a Parquet file where [ingest] source = \"csv\": read as Parquet"), "{err}");
+    assert!(err.contains("a Parquet file where the source is \"csv\": read as Parquet"), "{err}");
 
     // The store's write lock cannot be taken (here its file cannot be opened): ingest alone fails
     // with a hint; the nightly job plans from what the store holds.
@@ -449,6 +449,11 @@ fn bad_configuration_is_refused_with_a_reason() {
         (
             demo.replacen("source = \"csv\"\n", "", 1),
             "it names a `file`, but [ingest] source is \"cloudwatch\" (the default when [ingest] sets none)",
+        ),
+        // A group's own source overrides [ingest]'s, and the error says which one it was.
+        (
+            demo.replacen("name = \"api-staging\"\n", "name = \"api-staging\"\nsource = \"cloudwatch\"\n", 1),
+            "group \"api-staging\" metric \"requests\": it names a `file`, but its source is \"cloudwatch\"",
         ),
     ];
     assert_configs_refused(tmp.path(), &cases);

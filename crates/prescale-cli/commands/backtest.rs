@@ -75,7 +75,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                     path.display()
                 ),
                 e => {
-                    let hint = super::ingest::damaged_hint(&ctx.config, &e).unwrap_or_default();
+                    let hint = super::ingest::damaged_hint(&ctx.config, gc, &e).unwrap_or_default();
                     anyhow::Error::from(e).context(format!("cannot read the stored series {id}{hint}"))
                 }
             })?;

@@ -190,7 +190,7 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, Vec<MetricId>)> {
                 }
                 Err(e) => {
                     // Errors that carry their own hint (another schema, another series) say it.
-                    let hint = super::ingest::damaged_hint(c, &e).unwrap_or_default();
+                    let hint = super::ingest::damaged_hint(c, g, &e).unwrap_or_default();
                     warn!("{id}: no forecast: {}{hint}", explain(&anyhow::Error::from(e)));
                     failed.push(id.clone());
                     continue;

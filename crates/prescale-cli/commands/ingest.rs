@@ -2,52 +2,55 @@
 
 use super::*;
 
-/// A source and the one series it holds (`None`: every series asked for).
-pub(crate) type Source = (Option<MetricId>, Box<dyn MetricSource>);
+/// A source of metrics, the kind it is and the one series it holds (`None`: every series asked of
+/// it).
+pub(crate) struct Source {
+    pub series: Option<MetricId>,
+    pub kind: SourceKind,
+    pub src: Box<dyn MetricSource>,
+}
 
-/// The sources to ingest the groups from: one per file for CSV and Parquet, each with the series
-/// it holds (so that a file that cannot be read costs that series alone), and one for CloudWatch
-/// serving them all (`None`: a failed request fails every series).
+/// The sources to ingest the groups from, each group from its own source or `[ingest]`'s: one per
+/// file for CSV and Parquet, with the series it holds (so that a file that cannot be read costs
+/// that series alone), and one for CloudWatch serving all of CloudWatch's (`None`: a failed
+/// request fails every series it serves).
 pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>> {
     let c = &ctx.config;
-    // Each file with the zone of its stamps that carry no offset (checked with the configuration).
-    let files = || -> Vec<(MetricId, PathBuf, Option<chrono_tz::Tz>)> {
-        groups
-            .iter()
-            .flat_map(|g| {
-                g.metrics.iter().filter_map(move |m| {
+    let mut out = Vec::new();
+    let mut queries = Vec::new();
+    for g in groups {
+        let kind = c.source_of(g);
+        for m in &g.metrics {
+            let id = MetricId::new(&g.name, &m.name);
+            match (kind, &m.file) {
+                (SourceKind::Cloudwatch, _) => queries.push(CloudWatchQuery {
+                    id,
+                    namespace: m.namespace.clone().unwrap_or_default(),
+                    metric_name: m.metric_name.clone().unwrap_or_default(),
+                    dimensions: m.dimensions.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    stat: m.stat.clone().unwrap_or_else(|| "Average".into()),
+                }),
+                (SourceKind::Csv | SourceKind::Parquet, Some(file)) => {
+                    // The zone of its stamps that carry no offset (checked with the configuration).
                     let zone = m.file_time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
-                    m.file.as_ref().map(|f| (MetricId::new(&g.name, &m.name), c.resolve(f), zone))
-                })
-            })
-            .collect()
-    };
-    let one = |id: MetricId, src: Box<dyn MetricSource>| (Some(id), src);
-    Ok(match c.ingest.source {
-        SourceKind::Csv => files()
-            .into_iter()
-            .map(|(id, path, zone)| one(id.clone(), Box::new(CsvSource::new(vec![(id, path)]).in_zone(zone))))
-            .collect(),
-        SourceKind::Parquet => files()
-            .into_iter()
-            .map(|(id, path, zone)| one(id.clone(), Box::new(ParquetSource::new(vec![(id, path)]).in_zone(zone))))
-            .collect(),
-        SourceKind::Cloudwatch => {
-            let queries = groups
-                .iter()
-                .flat_map(|g| {
-                    g.metrics.iter().map(move |m| CloudWatchQuery {
-                        id: MetricId::new(&g.name, &m.name),
-                        namespace: m.namespace.clone().unwrap_or_default(),
-                        metric_name: m.metric_name.clone().unwrap_or_default(),
-                        dimensions: m.dimensions.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                        stat: m.stat.clone().unwrap_or_else(|| "Average".into()),
-                    })
-                })
-                .collect();
-            vec![(None, Box::new(CloudWatchSource::new(queries, &aws_options(c))?) as Box<dyn MetricSource>)]
+                    let files = vec![(id.clone(), c.resolve(file))];
+                    let src: Box<dyn MetricSource> = if kind == SourceKind::Csv {
+                        Box::new(CsvSource::new(files).in_zone(zone))
+                    } else {
+                        Box::new(ParquetSource::new(files).in_zone(zone))
+                    };
+                    out.push(Source { series: Some(id), kind, src });
+                }
+                // Refused with the configuration.
+                (SourceKind::Csv | SourceKind::Parquet, None) => {}
+            }
         }
-    })
+    }
+    if !queries.is_empty() {
+        let src = Box::new(CloudWatchSource::new(queries, &aws_options(c))?);
+        out.push(Source { series: None, kind: SourceKind::Cloudwatch, src });
+    }
+    Ok(out)
 }
 
 pub(crate) fn aws_options(c: &Config) -> AwsOptions {
@@ -57,14 +60,14 @@ pub(crate) fn aws_options(c: &Config) -> AwsOptions {
 /// What to do about a stored file that cannot be read: move it aside, and the next ingest rebuilds
 /// the series from its source. `None` for errors that are not a damaged file (they carry their own
 /// hint, or none helps).
-pub(crate) fn damaged_hint(c: &Config, e: &prescale_store::StoreError) -> Option<String> {
+pub(crate) fn damaged_hint(c: &Config, g: &GroupConfig, e: &prescale_store::StoreError) -> Option<String> {
     let (prescale_store::StoreError::Parquet { path, .. }
     | prescale_store::StoreError::Arrow { path, .. }
     | prescale_store::StoreError::Damaged { path, .. }) = e
     else {
         return None;
     };
-    let from = match c.ingest.source {
+    let from = match c.source_of(g) {
         SourceKind::Cloudwatch => format!("its last [ingest] lookback_days = {} days", c.ingest.lookback_days),
         _ => "its source file".to_string(),
     };
@@ -77,8 +80,8 @@ pub(crate) fn damaged_hint(c: &Config, e: &prescale_store::StoreError) -> Option
 }
 
 /// Why a series could not be stored, with what to do about a damaged file.
-fn store_failed(c: &Config, id: &MetricId, e: prescale_store::StoreError) {
-    let hint = damaged_hint(c, &e).unwrap_or_default();
+fn store_failed(c: &Config, g: &GroupConfig, id: &MetricId, e: prescale_store::StoreError) {
+    let hint = damaged_hint(c, g, &e).unwrap_or_default();
     warn!("{id}: not stored, its stored data is unchanged: {}{hint}", explain(&anyhow::Error::from(e)));
 }
 
@@ -124,23 +127,34 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let c = &ctx.config;
     let period = c.ingest.period_secs;
     let srcs = sources(ctx, &groups)?;
-    let what = match c.ingest.source {
-        SourceKind::Csv => format!("csv ({} files)", srcs.len()),
-        SourceKind::Parquet => format!("parquet ({} files)", srcs.len()),
-        SourceKind::Cloudwatch => srcs.first().map(|(_, s)| s.describe()).unwrap_or_default(),
+    // What each kind of source is, for the log and the stored series' provenance.
+    let files = |kind: SourceKind| srcs.iter().filter(|s| s.kind == kind).count();
+    let what = |kind: SourceKind| match kind {
+        SourceKind::Csv => format!("csv ({} files)", files(kind)),
+        SourceKind::Parquet => format!("parquet ({} files)", files(kind)),
+        SourceKind::Cloudwatch => srcs.iter().find(|s| s.kind == kind).map(|s| s.src.describe()).unwrap_or_default(),
     };
-    let range = match c.ingest.source {
-        SourceKind::Cloudwatch => {
-            let end = ctx.now.duration_trunc(Duration::seconds(period)).unwrap_or(ctx.now);
-            Some(TimeRange { start: end - Duration::days(c.ingest.lookback_days), end, step_secs: period })
-        }
-        _ => None,
-    };
-    info!("ingesting {} groups from {what}", groups.len());
+    let kinds: Vec<SourceKind> = [SourceKind::Cloudwatch, SourceKind::Csv, SourceKind::Parquet]
+        .into_iter()
+        .filter(|k| srcs.iter().any(|s| s.kind == *k))
+        .collect();
+    let whats: std::collections::HashMap<SourceKind, String> = kinds.iter().map(|k| (*k, what(*k))).collect();
+    // CloudWatch is asked for the lookback; a file is read whole.
+    let end = ctx.now.duration_trunc(Duration::seconds(period)).unwrap_or(ctx.now);
+    let lookback = TimeRange { start: end - Duration::days(c.ingest.lookback_days), end, step_secs: period };
+    info!(
+        "ingesting {} groups from {}",
+        groups.len(),
+        kinds.iter().map(|k| whats[k].as_str()).collect::<Vec<_>>().join(" and ")
+    );
     let asked: Vec<MetricId> = groups.iter().flat_map(|g| Config::series_ids(g)).collect();
+    // Each asked series' group and the kind of source it comes from.
+    let group_of = |id: &MetricId| groups.iter().copied().find(|g| g.name == id.group);
+    let kind_of = |id: &MetricId| group_of(id).map_or(c.ingest.source, |g| c.source_of(g));
     let mut fetched = Vec::new();
     let mut failed = Vec::new();
-    for (series, mut src) in srcs {
+    for Source { series, kind, mut src } in srcs {
+        let range = (kind == SourceKind::Cloudwatch).then_some(lookback);
         match (src.fetch(range), series) {
             (Ok(f), _) => fetched.extend(f),
             // A file that cannot be read: that series is named and left as stored, the others go on.
@@ -159,13 +173,17 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 failed.push(id);
             }
             (Err(e), None) => {
-                let e = anyhow::Error::from(e).context(format!("ingest from {what} failed; the store is unchanged"));
+                let unchanged = if carry_on { "" } else { "; the store is unchanged" };
+                let e = anyhow::Error::from(e).context(format!("ingest from {} failed{unchanged}", whats[&kind]));
                 if !carry_on {
                     return Err(e);
                 }
-                warn!("{}\n(going on with what the store holds)", explain(&e));
-                let n = asked.len();
-                return Ok((Vec::new(), asked, n));
+                // Every series that source serves (and the totals derived from them) counts as
+                // failed and keeps what the store holds; the others go on.
+                let served: Vec<MetricId> = asked.iter().filter(|id| kind_of(id) == kind).cloned().collect();
+                let others = if served.len() == asked.len() { "" } else { "; the other groups' sources are read" };
+                warn!("{}\n(going on with what the store holds for its {} series{others})", explain(&e), served.len());
+                failed.extend(served);
             }
         }
     }
@@ -206,7 +224,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     for (id, mut raw) in fetched {
         // A recorded file replayed at a --now inside it (the demo's files, a backfill) is the file
         // as it stood then: its later rows are not stored, as `forecast show --now` reads a file.
-        if !ctx.clock && c.ingest.source != SourceKind::Cloudwatch {
+        let kind = kind_of(&id);
+        if !ctx.clock && kind != SourceKind::Cloudwatch {
             let before = raw.len();
             let first = raw.iter().map(|r| r.ts).min();
             raw.retain(|r| r.ts <= ctx.now);
@@ -230,7 +249,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             }
         }
         if raw.is_empty() {
-            let check = match c.ingest.source {
+            let check = match kind {
                 SourceKind::Cloudwatch => format!(
                     "check the metric's name, dimensions and statistic, and the region ({})",
                     c.aws.region.as_deref().map_or_else(
@@ -271,7 +290,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 // said beside a feed that stopped, since both look alike from here.
                 let lag = (ctx.now - newest).num_seconds();
                 let hours = (lag as f64 / 3600.0).round() as i64;
-                let zoneless = c.ingest.source != SourceKind::Cloudwatch && zoneless.contains(&id);
+                let zoneless = kind != SourceKind::Cloudwatch && zoneless.contains(&id);
                 // Within ten minutes of a whole hour: a zone's offset, not a feed's own delay.
                 let zone_hint = if zoneless && (1..=12).contains(&hours) && (lag - hours * 3600).abs() <= 600 {
                     format!(
@@ -300,21 +319,20 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 c.ingest.grid.max_interpolate_secs
             );
         }
-        let metric =
-            groups.iter().filter(|g| g.name == id.group).flat_map(|g| &g.metrics).find(|m| m.name == id.metric);
+        let metric = group_of(&id).into_iter().flat_map(|g| &g.metrics).find(|m| m.name == id.metric);
         // Samples denser than the period are gathered as the metric's statistic says (a count
         // per minute adds up to a count per period).
         let aggregate =
             prescale_core::Aggregate::of_statistic(metric.and_then(|m| m.stat.as_deref()).unwrap_or("Average"));
         // A file's stamps without an offset are read in its file_time_zone, else UTC: recorded with
         // the series, so that setting the zone later moves what was stored on the wrong clock.
-        let file_time_zone = (c.ingest.source != SourceKind::Cloudwatch).then(|| {
+        let file_time_zone = (kind != SourceKind::Cloudwatch).then(|| {
             metric
                 .and_then(|m| m.file_time_zone.as_deref())
                 .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
                 .unwrap_or(chrono_tz::UTC)
         });
-        let provenance = prescale_store::Provenance { source: &what, file_time_zone, whole: false };
+        let provenance = prescale_store::Provenance { source: &whats[&kind], file_time_zone, whole: false };
         match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
@@ -327,7 +345,9 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 done.push(s);
             }
             Err(e) => {
-                store_failed(c, &id, e);
+                if let Some(g) = group_of(&id) {
+                    store_failed(c, g, &id, e);
+                }
                 failed.push(id);
             }
         }
@@ -364,6 +384,10 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     for g in &groups {
         let Some(inst) = &g.instances_metric else { continue };
         let total = Config::load_id(g);
+        if failed.contains(&total) {
+            // Its source could not be read: the stored total is as it was.
+            continue;
+        }
         let (load, count) = match (
             store.read_observed(&MetricId::new(&g.name, &g.load_metric)),
             store.read_observed(&MetricId::new(&g.name, inst)),
@@ -400,7 +424,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         match store.ingest(&total, &raw, period, &c.ingest.grid, prescale_core::Aggregate::Mean, provenance) {
             Ok(s) => done.push(s),
             Err(e) => {
-                store_failed(c, &total, e);
+                store_failed(c, g, &total, e);
                 failed.push(total);
             }
         }

@@ -855,7 +855,7 @@ struct Files {
 
 impl Files {
     /// Reads every file, each by its content ([`file_content`]): a Parquet file among CSV ones
-    /// (`parquet` false, `[ingest] source = "csv"`) or the other way round is read for what it
+    /// (`parquet` false, a source of `"csv"`) or the other way round is read for what it
     /// is, and said, as `forecast show --input` does; a gzip-compressed one is an error that says
     /// so.
     fn fetch(&self, range: Option<TimeRange>, parquet: bool) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
@@ -868,14 +868,14 @@ impl Files {
                     (FileContent::Gzip, _) => return Err(gzip_error(path)),
                     (FileContent::Parquet, false) => {
                         tracing::warn!(
-                            "{}: a Parquet file where [ingest] source = \"csv\": read as Parquet",
+                            "{}: a Parquet file where the source is \"csv\": read as Parquet",
                             path.display()
                         );
                         true
                     }
                     (FileContent::Text, true) if regular.is_some() => {
                         tracing::warn!(
-                            "{}: not a Parquet file (no PAR1 at its start) where [ingest] source = \"parquet\": read \
+                            "{}: not a Parquet file (no PAR1 at its start) where the source is \"parquet\": read \
                              as CSV",
                             path.display()
                         );
