@@ -633,7 +633,7 @@ struct SimulateArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
     /// Also write demand and capacity per policy and minute to this Parquet file (columns policy,
-    /// ts, demand, serving, instances, capacity). With --scenario all, one file per scenario (FILE with -ramp, -spike, … before the extension)
+    /// ts, demand, held, serving, instances, capacity). With --scenario all, one file per scenario (FILE with -ramp, -spike, … before the extension)
     #[arg(long, value_name = "FILE")]
     timeseries: Option<PathBuf>,
     /// Also draw demand against serving capacity per policy as an SVG chart (with --scenario, the

@@ -1966,3 +1966,51 @@ fn execute_with_now_off_the_clock_is_refused_before_anything_runs() {
         assert!(!tmp.path().join("store").exists() && !out.exists(), "something ran: {err}");
     }
 }
+
+#[test]
+fn the_local_stand_ins_target_tracking_holds_what_the_latest_load_needs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    std::fs::write(&cfg, demo_config_text()).unwrap();
+    let out = tmp.path().join("out");
+    let night = |now: &str| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["-v", "--now", now, "nightly", "--execute"]);
+        c.arg("--allow-clock-skew");
+        run(&mut c)
+    };
+    let state_path = out.join("demo-asg-state.json");
+    let web = |state: &serde_json::Value| {
+        state.as_array().unwrap().iter().find(|g| g["group"] == "web-prod").cloned().unwrap()
+    };
+    let (code, text, err) = night("2026-11-21T12:00:00Z");
+    assert_eq!(code, 0, "{text}\n{err}");
+    // The first night put the target tracking policy; by the next run it holds what the load
+    // of that moment needs at the plan's capacity model (prod: 2,500 per instance at 70 %, 10 %
+    // headroom), within the bounds the floors that ran left.
+    let (code, text, err) = night("2026-11-21T18:00:00Z");
+    assert_eq!(code, 0, "{text}\n{err}");
+    let store = prescale_store::MetricStore::for_reading(tmp.path().join("store"));
+    let load = store.read(&prescale_core::MetricId::new("web-prod", "requests")).unwrap();
+    let at = "2026-11-21T18:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let load = load.iter().find(|(t, _)| *t == at).map(|(_, v)| v).unwrap();
+    let need = (load * 1.1 / (2500.0 * 0.7)).ceil() as u64;
+    assert!(err.contains("web-prod: the local stand-in's target tracking holds"), "{err}");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    let g = web(&state);
+    // Within the bounds the floors that ran by 18:00 left (this run writes actions, not bounds).
+    let (min, max, desired) =
+        (g["bounds"]["min"].as_u64().unwrap(), g["bounds"]["max"].as_u64().unwrap(), g["desired"].as_u64().unwrap());
+    assert_eq!(desired, need.clamp(min, max), "load {load}: {g}");
+    // With AlarmNotification suspended, target tracking does nothing: the desired capacity stays.
+    let mut state = state;
+    for g in state.as_array_mut().unwrap().iter_mut().filter(|g| g["group"] == "web-prod") {
+        g["suspended"] = serde_json::json!(["AlarmNotification"]);
+        g["desired"] = serde_json::json!(max);
+    }
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let (_, text, err) = night("2026-11-21T19:00:00Z");
+    assert!(!err.contains("web-prod: the local stand-in's target tracking holds"), "{text}\n{err}");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    assert_eq!(web(&state)["desired"].as_u64(), Some(max));
+}

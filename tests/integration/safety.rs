@@ -92,6 +92,8 @@ fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_
     // their MinSize and desired capacity in the stand-in, the jump is said, and written.
     let tight = demo_config(tmp.path(), "[guardrails]\nmax_step_up = 2\n");
     let state_path = out.join("demo-asg-state.json");
+    // The stand-in's target tracking would hold what the load needs: without its policy the groups
+    // run what is set here (each apply puts the policy back).
     let running = |web: u64, worker: u64| {
         let mut state: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
@@ -101,6 +103,7 @@ fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_
                 Some("worker-dev") => g["desired"] = worker.into(),
                 _ => {}
             }
+            g["policies"].as_array_mut().unwrap().retain(|p| p["type"] != "target_tracking");
         }
         std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     };

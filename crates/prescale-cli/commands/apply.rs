@@ -57,6 +57,23 @@ impl Sink {
                             g.desired
                         );
                     }
+                    // And what its target tracking did: the desired capacity it holds for the
+                    // latest load.
+                    let Some(gc) = c.groups.iter().find(|gc| gc.name == g.group) else { continue };
+                    if let Some((need, load, at)) = tracked(ctx, gc, g, now) {
+                        let desired = need.clamp(g.bounds.min(), g.bounds.max());
+                        if desired != g.desired {
+                            info!(
+                                "{}: the local stand-in's target tracking holds {} (was {}) for the load of {at} ({})",
+                                g.group,
+                                crate::output::counted(desired as usize, "instance"),
+                                g.desired,
+                                crate::output::num(load),
+                                at = at.format("%Y-%m-%d %H:%M UTC")
+                            );
+                            g.desired = desired;
+                        }
+                    }
                 }
                 Sink::Local { inner: RecordingSink::new(groups), path }
             }
@@ -77,6 +94,34 @@ impl Sink {
         }
         Ok(())
     }
+}
+
+/// What a stand-in group's target tracking holds by `now`: the instances the plan's capacity model
+/// gives the latest measured load of the group (at its target utilization), with that load and its
+/// time. `None` where target tracking would not act: no target-tracking policy of prescale's on the
+/// group, `AlarmNotification` suspended, or no load measured within `[trust] max_data_age_mins` of
+/// `now` (the desired capacity stays as it was).
+fn tracked(ctx: &Ctx, gc: &GroupConfig, g: &GroupState, now: DateTime<Utc>) -> Option<(u32, f64, DateTime<Utc>)> {
+    let tracking = g.policies.iter().any(|p| {
+        p.name.starts_with(prescale_core::OWNED_PREFIX)
+            && matches!(p.kind, prescale_core::PolicyKind::TargetTracking { .. })
+    });
+    if !tracking || g.suspended.iter().any(|p| p == "AlarmNotification") {
+        return None;
+    }
+    let (series, observed) = MetricStore::for_reading(&ctx.store_dir).read_observed(&Config::load_id(gc)).ok()?;
+    let (at, load) = series
+        .iter()
+        .zip(&observed)
+        .filter(|((ts, v), o)| **o && v.is_finite() && *ts <= now)
+        .map(|(slot, _)| slot)
+        .last()?;
+    if (now - at).num_minutes() > ctx.config.trust.max_data_age_mins {
+        return None;
+    }
+    let settings = ctx.config.plan_settings(gc).ok()?;
+    let need = settings.instances(load, settings.target_utilization);
+    Some((need.min(f64::from(u32::MAX)) as u32, load, at))
 }
 
 /// Runs the one-time scheduled actions of a stand-in group whose time has come by `now`, in order,
