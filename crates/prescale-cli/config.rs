@@ -1014,10 +1014,17 @@ impl Config {
             // Where the source is set, for the errors: the group's own `source`, or [ingest]'s.
             let set = match g.source {
                 Some(k) => format!("its source is \"{}\"", k.name()),
-                None if self.ingest.source == SourceKind::Cloudwatch => {
-                    "[ingest] source is \"cloudwatch\" (the default when [ingest] sets none)".to_string()
+                None if source == SourceKind::Cloudwatch => {
+                    "[ingest] source is \"cloudwatch\" (also the default) and the group sets none".to_string()
                 }
-                None => format!("[ingest] source is \"{}\"", source.name()),
+                None => format!("[ingest] source is \"{}\" and the group sets none", source.name()),
+            };
+            // How to read the metric from a file instead, for a CloudWatch group.
+            let to_files = if g.source.is_some() {
+                "set the group's `source = \"csv\"` (or \"parquet\") to read its metrics' files"
+            } else {
+                "set the group's `source = \"csv\"` (or \"parquet\") to read its metrics' files, or [ingest] source \
+                 for every group that sets none"
             };
             for m in &g.metrics {
                 match source {
@@ -1025,23 +1032,45 @@ impl Config {
                         if (m.namespace.is_none() || m.metric_name.is_none()) && m.file.is_some() =>
                     {
                         bail!(
-                            "group {:?} metric {:?}: it names a `file`, but {set}, which reads namespace and \
-                             metric_name\nhint: set the group's `source = \"csv\"` (or \"parquet\") to read its \
-                             metrics' files, or [ingest] source for every group without one",
+                            "group {:?} metric {:?}: it names a `file` and no namespace and metric_name, but {set}: \
+                             CloudWatch reads those\nhint: {to_files}",
                             g.name,
                             m.name
                         )
                     }
                     SourceKind::Cloudwatch if m.namespace.is_none() || m.metric_name.is_none() => {
-                        bail!("group {:?} metric {:?}: CloudWatch needs namespace and metric_name", g.name, m.name)
+                        bail!(
+                            "group {:?} metric {:?}: {set}, which needs the metric's namespace and metric_name\nhint: \
+                             give them, or a `file` and {to_files}",
+                            g.name,
+                            m.name
+                        )
                     }
                     SourceKind::Cloudwatch if m.file_time_zone.is_some() => {
                         bail!(
                             "group {:?} metric {:?}: file_time_zone is for a source of files (\"csv\" or \
-                             \"parquet\"), and {set} (CloudWatch's stamps are exact)",
+                             \"parquet\"), and {set} (CloudWatch's stamps are exact){}",
                             g.name,
-                            m.name
+                            m.name,
+                            if m.file.is_some() {
+                                format!("\nhint: to read the file, {to_files}")
+                            } else {
+                                String::new()
+                            }
                         )
+                    }
+                    SourceKind::Cloudwatch if m.file.is_some() => {
+                        // Read nowhere: said, since the user may believe the metric comes from the file
+                        // (a metric block copied from a group fed from files).
+                        tracing::warn!(
+                            "group {:?} metric {:?}: its `file` {} is not read: {set}, so the metric is read from \
+                             CloudWatch ({} {})\nhint: to read the file, {to_files}",
+                            g.name,
+                            m.name,
+                            m.file.as_ref().map(|f| f.display().to_string()).unwrap_or_default(),
+                            m.namespace.as_deref().unwrap_or_default(),
+                            m.metric_name.as_deref().unwrap_or_default()
+                        );
                     }
                     SourceKind::Csv | SourceKind::Parquet
                         if m.file.as_ref().is_none_or(|f| f.as_os_str().is_empty()) =>

@@ -69,7 +69,9 @@ enum Command {
     /// Pull metrics (CloudWatch, CSV or Parquet, from the config) into the Parquet metric store.
     ///
     /// A series that cannot be stored (a damaged stored file, another step) is named with what to
-    /// do and left as it was; the others are stored, and the run exits 1.
+    /// do and left as it was; the others are stored, and the run exits 1. So are the series of a
+    /// source that cannot be read (CloudWatch) beside groups that set other sources; where it
+    /// serves every group, the run stops with its error and the store unchanged.
     Ingest(GroupFilter),
     /// Fit forecasters and show forecasts.
     #[command(subcommand)]

@@ -1685,10 +1685,39 @@ fn groups_from_cloudwatch_and_from_files_share_one_store_and_a_cloudwatch_outage
         assert!(text.contains(&id), "{id} not stored:\n{text}");
     }
     assert_eq!((len(cw_group), len(file_group)), (2 * 288, 2 * 288));
+    // Each series' origin is stored with it: the file's path, CloudWatch's region.
+    let origin = |g: &str| {
+        let path = tmp.path().join(format!("store/metrics/v1/{g}/requests.parquet"));
+        let file = std::fs::File::open(path).unwrap();
+        let reader = parquet::file::reader::SerializedFileReader::new(file).unwrap();
+        use parquet::file::reader::FileReader as _;
+        let kv = reader.metadata().file_metadata().key_value_metadata().cloned().unwrap_or_default();
+        kv.into_iter().find(|e| e.key == "prescale.source").and_then(|e| e.value).unwrap_or_default()
+    };
+    assert!(
+        origin(file_group).starts_with("csv ") && origin(file_group).ends_with("files-requests.csv"),
+        "{}",
+        origin(file_group)
+    );
+    assert!(origin(cw_group).starts_with("cloudwatch"), "{}", origin(cw_group));
 
-    // An hour later CloudWatch throttles every call: the nightly job stores the file's new rows,
-    // keeps the CloudWatch group's series as stored, and plans both (the local stand-in: no AWS).
+    // An hour later CloudWatch throttles every call: a manual ingest stores the file's new rows,
+    // keeps the CloudWatch group's series as stored, and exits 1 naming them.
     let later = now + Duration::hours(1);
+    csv(later);
+    let (code, text, err) = run(prescale()
+        .arg("--config")
+        .arg(&cfg)
+        .env("AWS_ENDPOINT_URL", throttling_endpoint())
+        .args(["--now", &later.to_rfc3339(), "ingest"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(
+        err.contains("ingest from cloudwatch us-east-1 failed: ") && err.contains("2 of 3 series could not be stored"),
+        "{err}"
+    );
+    assert_eq!((len(cw_group), len(file_group)), (2 * 288, 2 * 288 + 12), "{err}");
+    // So does the nightly job, which then plans both (the local stand-in: no AWS).
+    let later = now + Duration::hours(2);
     csv(later);
     let (code, text, err) = run(prescale()
         .arg("--config")
@@ -1705,7 +1734,7 @@ fn groups_from_cloudwatch_and_from_files_share_one_store_and_a_cloudwatch_outage
     // The CloudWatch group's load was not stored: the run says so and exits 1 once all is done.
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(err.contains("could not be stored (see the warnings above); the plan covers every group"), "{err}");
-    assert_eq!((len(cw_group), len(file_group)), (2 * 288, 2 * 288 + 12), "{err}");
+    assert_eq!((len(cw_group), len(file_group)), (2 * 288, 2 * 288 + 24), "{err}");
     let plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("out/plan.json")).unwrap()).unwrap();
     let planned: Vec<&str> = plan["groups"].as_array().unwrap().iter().filter_map(|g| g["group"].as_str()).collect();

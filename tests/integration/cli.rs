@@ -287,6 +287,8 @@ fn a_file_that_cannot_be_read_costs_its_series_alone() {
     let (code, text, err) = ingest();
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(err.contains("a Parquet file where the source is \"csv\": read as Parquet"), "{err}");
+    // Stored again, with the file it came from as its source.
+    let before = std::fs::read(&stored).unwrap();
 
     // The store's write lock cannot be taken (here its file cannot be opened): ingest alone fails
     // with a hint; the nightly job plans from what the store holds.
@@ -448,12 +450,14 @@ fn bad_configuration_is_refused_with_a_reason() {
         // Files named with no [ingest] source: the default, CloudWatch, is said, and how to read them.
         (
             demo.replacen("source = \"csv\"\n", "", 1),
-            "it names a `file`, but [ingest] source is \"cloudwatch\" (the default when [ingest] sets none)",
+            "it names a `file` and no namespace and metric_name, but [ingest] source is \"cloudwatch\" (also the default) \
+             and the group sets none: CloudWatch reads those",
         ),
         // A group's own source overrides [ingest]'s, and the error says which one it was.
         (
             demo.replacen("name = \"api-staging\"\n", "name = \"api-staging\"\nsource = \"cloudwatch\"\n", 1),
-            "group \"api-staging\" metric \"requests\": it names a `file`, but its source is \"cloudwatch\"",
+            "group \"api-staging\" metric \"requests\": it names a `file` and no namespace and metric_name, but its source \
+             is \"cloudwatch\"",
         ),
     ];
     assert_configs_refused(tmp.path(), &cases);
@@ -1986,15 +1990,15 @@ fn the_local_stand_ins_target_tracking_holds_what_the_latest_load_needs() {
     let (code, text, err) = night("2026-11-21T12:00:00Z");
     assert_eq!(code, 0, "{text}\n{err}");
     // The first night put the target tracking policy; by the next run it holds what the load
-    // of that moment needs at the plan's capacity model (prod: 2,500 per instance at 70 %, 10 %
-    // headroom), within the bounds the floors that ran left.
+    // of that moment needs at the target (prod: 2,500 per instance at 70 %; no planning
+    // headroom: target tracking has none), within the bounds the floors that ran left.
     let (code, text, err) = night("2026-11-21T18:00:00Z");
     assert_eq!(code, 0, "{text}\n{err}");
     let store = prescale_store::MetricStore::for_reading(tmp.path().join("store"));
     let load = store.read(&prescale_core::MetricId::new("web-prod", "requests")).unwrap();
     let at = "2026-11-21T18:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap();
     let load = load.iter().find(|(t, _)| *t == at).map(|(_, v)| v).unwrap();
-    let need = (load * 1.1 / (2500.0 * 0.7)).ceil() as u64;
+    let need = (load / (2500.0 * 0.7)).ceil() as u64;
     assert!(err.contains("web-prod: the local stand-in's target tracking holds"), "{err}");
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
     let g = web(&state);
@@ -2013,4 +2017,46 @@ fn the_local_stand_ins_target_tracking_holds_what_the_latest_load_needs() {
     assert!(!err.contains("web-prod: the local stand-in's target tracking holds"), "{text}\n{err}");
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
     assert_eq!(web(&state)["desired"].as_u64(), Some(max));
+    // Running again, with its scale-in disabled (the step policy owning it), it only scales out:
+    // a group above the need stays where it is.
+    let mut state = state;
+    for g in state.as_array_mut().unwrap().iter_mut().filter(|g| g["group"] == "web-prod") {
+        g["suspended"] = serde_json::json!([]);
+        for p in g["policies"].as_array_mut().unwrap().iter_mut().filter(|p| p["type"] == "target_tracking") {
+            p["disable_scale_in"] = serde_json::json!(true);
+        }
+    }
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let (_, text, err) = night("2026-11-21T20:00:00Z");
+    assert!(!err.contains("web-prod: the local stand-in's target tracking holds"), "{text}\n{err}");
+    let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    assert!(max > need, "the test wants a group above its need: {max} against {need}");
+    assert_eq!(web(&state)["desired"].as_u64(), Some(max));
+}
+
+#[test]
+fn a_file_named_on_a_metric_read_from_cloudwatch_is_said_not_to_be_read() {
+    // A metric block copied from a group fed from files into one read from CloudWatch (its
+    // namespace and metric_name given, no `source` of its own): the file is not read, and said.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    let text =
+        demo_config_text().replacen("name = \"api-staging\"\n", "name = \"api-staging\"\nsource = \"cloudwatch\"\n", 1);
+    let at = text.find("name = \"api-staging\"").unwrap();
+    let metric = at + text[at..].find("[[groups.metrics]]\nname = \"requests\"\n").unwrap();
+    let text = format!(
+        "{}[[groups.metrics]]\nname = \"requests\"\nnamespace = \"AWS/ApplicationELB\"\nmetric_name = \"RequestCount\"\n{}",
+        &text[..metric],
+        &text[metric + "[[groups.metrics]]\nname = \"requests\"\n".len()..]
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let (code, out, err) =
+        run(prescale().arg("--config").arg(&cfg).arg("--store").arg(tmp.path().join("store")).args(["event", "list"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        err.contains("group \"api-staging\" metric \"requests\": its `file`")
+            && err.contains("api-staging-requests.csv is not read: its source is \"cloudwatch\", so the metric is read from CloudWatch (AWS/ApplicationELB RequestCount)")
+            && err.contains("hint: to read the file, set the group's `source = \"csv\"`"),
+        "{err}"
+    );
 }

@@ -43,10 +43,13 @@ impl Sink {
                     });
                 }
                 // What Auto Scaling did meanwhile: the actions whose time came ran and are gone.
+                // Said once per run (a nightly run opens the stand-in to plan and to apply).
+                static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+                let say = !SAID.swap(true, std::sync::atomic::Ordering::Relaxed);
                 let now = ctx.write_now();
                 for g in &mut groups {
                     let ran = run_due(g, now);
-                    if ran > 0 {
+                    if ran > 0 && say {
                         info!(
                             "{}: {ran} scheduled action{} of the local stand-in ran by {}: its bounds are {}–{}, desired {}",
                             g.group,
@@ -58,22 +61,29 @@ impl Sink {
                         );
                     }
                     // And what its target tracking did: the desired capacity it holds for the
-                    // latest load.
+                    // latest load (only up, where its scale-in is disabled).
                     let Some(gc) = c.groups.iter().find(|gc| gc.name == g.group) else { continue };
-                    if let Some((need, load, at)) = tracked(ctx, gc, g, now) {
-                        let desired = need.clamp(g.bounds.min(), g.bounds.max());
-                        if desired != g.desired {
-                            info!(
-                                "{}: the local stand-in's target tracking holds {} (was {}) for the load of {at} ({})",
-                                g.group,
-                                crate::output::counted(desired as usize, "instance"),
-                                g.desired,
-                                crate::output::num(load),
-                                at = at.format("%Y-%m-%d %H:%M UTC")
-                            );
-                            g.desired = desired;
-                        }
+                    let Some(t) = tracked(ctx, gc, g, now) else { continue };
+                    let wanted = if t.scale_in { t.need } else { t.need.max(g.desired) };
+                    let desired = wanted.clamp(g.bounds.min(), g.bounds.max());
+                    if desired != g.desired && say {
+                        let held = match desired {
+                            d if d > wanted => format!(", held at its MinSize {d}"),
+                            d if d < wanted => format!(", held at its MaxSize {d}"),
+                            _ => String::new(),
+                        };
+                        info!(
+                            "{}: the local stand-in's target tracking holds {} (was {}): the load of {} ({}) needs \
+                             {}{held}",
+                            g.group,
+                            crate::output::counted(desired as usize, "instance"),
+                            g.desired,
+                            t.at.format("%Y-%m-%d %H:%M UTC"),
+                            crate::output::num(t.load),
+                            t.need
+                        );
                     }
+                    g.desired = desired;
                 }
                 Sink::Local { inner: RecordingSink::new(groups), path }
             }
@@ -96,17 +106,32 @@ impl Sink {
     }
 }
 
-/// What a stand-in group's target tracking holds by `now`: the instances the plan's capacity model
-/// gives the latest measured load of the group (at its target utilization), with that load and its
-/// time. `None` where target tracking would not act: no target-tracking policy of prescale's on the
-/// group, `AlarmNotification` suspended, or no load measured within `[trust] max_data_age_mins` of
-/// `now` (the desired capacity stays as it was).
-fn tracked(ctx: &Ctx, gc: &GroupConfig, g: &GroupState, now: DateTime<Utc>) -> Option<(u32, f64, DateTime<Utc>)> {
-    let tracking = g.policies.iter().any(|p| {
-        p.name.starts_with(prescale_core::OWNED_PREFIX)
-            && matches!(p.kind, prescale_core::PolicyKind::TargetTracking { .. })
-    });
-    if !tracking || g.suspended.iter().any(|p| p == "AlarmNotification") {
+/// What a stand-in group's target tracking holds by `now` ([`tracked`]).
+struct Tracked {
+    /// Instances the load needs at the target utilization.
+    need: u32,
+    /// The latest measured load and its time.
+    load: f64,
+    at: DateTime<Utc>,
+    /// Whether the policy may scale in (not `DisableScaleIn`).
+    scale_in: bool,
+}
+
+/// What a stand-in group's target tracking holds by `now`: the instances the latest measured load
+/// of the group needs at its target utilization (as target tracking sizes it: no planning
+/// headroom). `None` where target tracking would not act: no target-tracking policy of prescale's
+/// on the group, `AlarmNotification` suspended, or no load measured within `[trust]
+/// max_data_age_mins` of `now` (the desired capacity stays as it was).
+fn tracked(ctx: &Ctx, gc: &GroupConfig, g: &GroupState, now: DateTime<Utc>) -> Option<Tracked> {
+    let scale_in = g.policies.iter().find_map(|p| match &p.kind {
+        prescale_core::PolicyKind::TargetTracking { disable_scale_in, .. }
+            if p.name.starts_with(prescale_core::OWNED_PREFIX) =>
+        {
+            Some(!disable_scale_in)
+        }
+        _ => None,
+    })?;
+    if g.suspended.iter().any(|p| p == "AlarmNotification") {
         return None;
     }
     let (series, observed) = MetricStore::for_reading(&ctx.store_dir).read_observed(&Config::load_id(gc)).ok()?;
@@ -119,9 +144,10 @@ fn tracked(ctx: &Ctx, gc: &GroupConfig, g: &GroupState, now: DateTime<Utc>) -> O
     if (now - at).num_minutes() > ctx.config.trust.max_data_age_mins {
         return None;
     }
-    let settings = ctx.config.plan_settings(gc).ok()?;
-    let need = settings.instances(load, settings.target_utilization);
-    Some((need.min(f64::from(u32::MAX)) as u32, load, at))
+    let mut settings = ctx.config.plan_settings(gc).ok()?;
+    settings.headroom = 0.0;
+    let need = settings.instances(load, settings.target_utilization).min(f64::from(u32::MAX)) as u32;
+    Some(Tracked { need, load, at, scale_in })
 }
 
 /// Runs the one-time scheduled actions of a stand-in group whose time has come by `now`, in order,

@@ -8,6 +8,9 @@ pub(crate) struct Source {
     pub series: Option<MetricId>,
     pub kind: SourceKind,
     pub src: Box<dyn MetricSource>,
+    /// Where its series come from, as stored with them (`csv /path/to/file.csv`, `cloudwatch
+    /// eu-west-1`).
+    pub origin: String,
 }
 
 /// The sources to ingest the groups from, each group from its own source or `[ingest]`'s: one per
@@ -33,13 +36,15 @@ pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>>
                 (SourceKind::Csv | SourceKind::Parquet, Some(file)) => {
                     // The zone of its stamps that carry no offset (checked with the configuration).
                     let zone = m.file_time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
-                    let files = vec![(id.clone(), c.resolve(file))];
+                    let path = c.resolve(file);
+                    let origin = format!("{} {}", kind.name(), path.display());
+                    let files = vec![(id.clone(), path)];
                     let src: Box<dyn MetricSource> = if kind == SourceKind::Csv {
                         Box::new(CsvSource::new(files).in_zone(zone))
                     } else {
                         Box::new(ParquetSource::new(files).in_zone(zone))
                     };
-                    out.push(Source { series: Some(id), kind, src });
+                    out.push(Source { series: Some(id), kind, src, origin });
                 }
                 // Refused with the configuration.
                 (SourceKind::Csv | SourceKind::Parquet, None) => {}
@@ -48,7 +53,8 @@ pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>>
     }
     if !queries.is_empty() {
         let src = Box::new(CloudWatchSource::new(queries, &aws_options(c))?);
-        out.push(Source { series: None, kind: SourceKind::Cloudwatch, src });
+        let origin = src.describe();
+        out.push(Source { series: None, kind: SourceKind::Cloudwatch, src, origin });
     }
     Ok(out)
 }
@@ -119,9 +125,11 @@ fn zone_changed(id: &MetricId, change: &prescale_store::ZoneChange, path: &std::
 }
 
 /// Ingests the selected groups' series; a series that cannot be stored is reported and the others
-/// go on. Returns what was stored, the series that failed and how many were asked for. With
-/// `carry_on` (the nightly job), a source that cannot be read at all is reported and every series
-/// counts as failed, so the run goes on from what the store holds; without, it is the error.
+/// go on. Returns what was stored, the series that failed and how many were asked for. A source
+/// that cannot be read at all (CloudWatch) is reported and every series it serves counts as
+/// failed, so the run goes on from what the store holds for them, with `carry_on` (the nightly
+/// job) or where other groups' sources are read; a manual ingest from it alone stops with the
+/// error.
 pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestSummary>, Vec<MetricId>, usize)> {
     let groups = selected(ctx, f)?;
     let c = &ctx.config;
@@ -153,10 +161,18 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let kind_of = |id: &MetricId| group_of(id).map_or(c.ingest.source, |g| c.source_of(g));
     let mut fetched = Vec::new();
     let mut failed = Vec::new();
-    for Source { series, kind, mut src } in srcs {
+    // Each fetched series' origin, stored with it.
+    let mut origins: std::collections::HashMap<MetricId, String> = std::collections::HashMap::new();
+    // A source that cannot be read at all stops a manual ingest only where it serves every
+    // group; beside others, their series are stored and the run exits 1 naming it.
+    let alone = kinds.len() == 1;
+    for Source { series, kind, mut src, origin } in srcs {
         let range = (kind == SourceKind::Cloudwatch).then_some(lookback);
         match (src.fetch(range), series) {
-            (Ok(f), _) => fetched.extend(f),
+            (Ok(f), _) => {
+                origins.extend(f.iter().map(|(id, _)| (id.clone(), origin.clone())));
+                fetched.extend(f);
+            }
             // A file that cannot be read: that series is named and left as stored, the others go on.
             (Err(e), Some(id)) => {
                 let hint = match &e {
@@ -173,16 +189,23 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 failed.push(id);
             }
             (Err(e), None) => {
-                let unchanged = if carry_on { "" } else { "; the store is unchanged" };
+                let stop = !carry_on && alone;
+                let unchanged = if stop { "; the store is unchanged" } else { "" };
                 let e = anyhow::Error::from(e).context(format!("ingest from {} failed{unchanged}", whats[&kind]));
-                if !carry_on {
+                if stop {
                     return Err(e);
                 }
-                // Every series that source serves (and the totals derived from them) counts as
+                // Every series that source serves, and the totals derived from them, counts as
                 // failed and keeps what the store holds; the others go on.
                 let served: Vec<MetricId> = asked.iter().filter(|id| kind_of(id) == kind).cloned().collect();
-                let others = if served.len() == asked.len() { "" } else { "; the other groups' sources are read" };
-                warn!("{}\n(going on with what the store holds for its {} series{others})", explain(&e), served.len());
+                let derived = groups.iter().filter(|g| g.instances_metric.is_some() && c.source_of(g) == kind).count();
+                let others = if alone { "" } else { "; the other groups' sources are read" };
+                warn!(
+                    "{}\n(going on with what the store holds for its {} series{}{others})",
+                    explain(&e),
+                    served.len() - derived,
+                    if derived > 0 { format!(" and {derived} derived from them") } else { String::new() }
+                );
                 failed.extend(served);
             }
         }
@@ -332,7 +355,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
                 .unwrap_or(chrono_tz::UTC)
         });
-        let provenance = prescale_store::Provenance { source: &whats[&kind], file_time_zone, whole: false };
+        let origin = origins.get(&id).unwrap_or(&whats[&kind]);
+        let provenance = prescale_store::Provenance { source: origin, file_time_zone, whole: false };
         match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
