@@ -735,7 +735,14 @@ pub fn summary(
 }
 
 /// `nightly --quiet`: a line per group, for a cron job's mail.
-pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[GroupApply], execute: bool) -> Result<()> {
+/// `from_store`: groups whose load this run could not store (planned from what the store held).
+pub fn summary_lines(
+    out: &mut impl Write,
+    plan: &CapacityPlan,
+    results: &[GroupApply],
+    execute: bool,
+    from_store: &[String],
+) -> Result<()> {
     for g in &plan.groups {
         let levels = || g.scheduled_actions.iter().filter_map(|a| a.min_size);
         let floors = match (levels().min(), levels().max()) {
@@ -767,6 +774,11 @@ pub fn summary_lines(out: &mut impl Write, plan: &CapacityPlan, results: &[Group
             0 => floors,
             1 => format!("{floors}, 1 event moving them"),
             n => format!("{floors}, {n} events moving them"),
+        };
+        let floors = if from_store.contains(&g.group) {
+            format!("{floors}, its load not ingested this run: planned from what the store held")
+        } else {
+            floors
         };
         let model = g.forecast.as_ref().map_or(String::new(), |f| format!(" ({})", short_model(&f.model)));
         let changes = match results.iter().find(|r| r.group == g.group) {

@@ -2017,8 +2017,9 @@ fn the_local_stand_ins_target_tracking_holds_what_the_latest_load_needs() {
     assert!(!err.contains("web-prod: the local stand-in's target tracking holds"), "{text}\n{err}");
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
     assert_eq!(web(&state)["desired"].as_u64(), Some(max));
-    // Running again, with its scale-in disabled (the step policy owning it), it only scales out:
-    // a group above the need stays where it is.
+    // Running again, with its scale-in disabled (the step policy owning it), target tracking only
+    // scales out: the group comes down only as far as the step-in alarm takes it, to where the
+    // load per instance reaches the alarm's threshold.
     let mut state = state;
     for g in state.as_array_mut().unwrap().iter_mut().filter(|g| g["group"] == "web-prod") {
         g["suspended"] = serde_json::json!([]);
@@ -2027,17 +2028,28 @@ fn the_local_stand_ins_target_tracking_holds_what_the_latest_load_needs() {
         }
     }
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let g = web(&state);
+    let target =
+        g["policies"].as_array().unwrap().iter().find(|p| p["type"] == "target_tracking").unwrap()["target_value"]
+            .as_f64()
+            .unwrap();
+    let alarm = g["alarms"].as_array().unwrap().iter().find(|a| a["name"] == "prescale-web-prod-step-in").unwrap();
+    let share = alarm["threshold"].as_f64().unwrap() / target;
     let (_, text, err) = night("2026-11-21T20:00:00Z");
-    assert!(!err.contains("web-prod: the local stand-in's target tracking holds"), "{text}\n{err}");
+    let load = store.read(&prescale_core::MetricId::new("web-prod", "requests")).unwrap();
+    let at = "2026-11-21T20:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let load = load.iter().find(|(t, _)| *t == at).map(|(_, v)| v).unwrap();
+    let need = (load / (2500.0 * 0.7)).ceil() as u64;
+    let stops = (load / (2500.0 * 0.7 * share)).ceil() as u64;
+    assert!(max > stops && stops > need, "the test wants the step policy to stop above the need: {max} {stops} {need}");
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
-    assert!(max > need, "the test wants a group above its need: {max} against {need}");
-    assert_eq!(web(&state)["desired"].as_u64(), Some(max));
+    assert_eq!(web(&state)["desired"].as_u64(), Some(stops.clamp(min, max)), "{text}\n{err}");
 }
 
 #[test]
 fn a_file_named_on_a_metric_read_from_cloudwatch_is_said_not_to_be_read() {
-    // A metric block copied from a group fed from files into one read from CloudWatch (its
-    // namespace and metric_name given, no `source` of its own): the file is not read, and said.
+    // A metric block copied from a group fed from files into one read from CloudWatch, its
+    // namespace and metric_name given: the file is not read, and said.
     let tmp = tempfile::tempdir().unwrap();
     let cfg = tmp.path().join("prescale.toml");
     let text =

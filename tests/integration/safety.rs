@@ -190,7 +190,8 @@ fn with_fleet_breach_scale_the_floors_are_taken_down_to_fit_the_fleet() {
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(
         err.contains("max_fleet_size: the run's floors peak above 40 instances")
-            && err.contains("scaled by about ×0.9"),
+            && err.contains("scaled by about ×0.9")
+            && err.contains(": peaks web-prod 31 → 29, api-staging 7 → 6"),
         "{err}"
     );
     let web = text.lines().find(|l| l.starts_with("web-prod:")).unwrap_or_default();
@@ -207,6 +208,14 @@ fn with_fleet_breach_scale_the_floors_are_taken_down_to_fit_the_fleet() {
         })
         .sum();
     assert_eq!(peaks, 40, "the peaks fit the limit exactly");
+    // The floors' own decision says them as written, and as planned.
+    let web_plan = plan["groups"].as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap();
+    let said: Vec<&str> = web_plan["decisions"].as_array().unwrap().iter().filter_map(|d| d["what"].as_str()).collect();
+    assert!(
+        said.iter().any(|w| w.contains("and 29 instances (after the fleet's scaling; planned: ")
+            && w.ends_with("and 31 instances)")),
+        "{said:?}"
+    );
     // Converged: the next run changes nothing; asked for, the scaling does not fail --strict (the
     // cron job's line and stderr say it every night).
     let (code, text, err) = run(&mut cmd(&fleet, &out, &["nightly", "--execute", "--quiet", "--strict"]));
@@ -221,6 +230,21 @@ fn with_fleet_breach_scale_the_floors_are_taken_down_to_fit_the_fleet() {
     // The what-if says the plan would scale rather than be refused.
     let (_, _, err) = run(&mut cmd(&fleet, &out, &["plan", "--what-if"]));
     assert!(err.contains("the plan takes the floors down to fit it") && !err.contains("would refuse"), "{err}");
+    // An event's floors cut by the scaling are a person's plan cut: --strict says it.
+    ok(cmd(&fleet, &out, &["event", "add", "--group", "web-prod", "--name", "sale", "--multiplier", "1.5"]).args([
+        "--start",
+        "2026-11-23T10:00:00Z",
+        "--end",
+        "2026-11-23T14:00:00Z",
+    ]));
+    let (code, text, err) = run(&mut cmd(&fleet, &out, &["nightly", "--strict"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(
+        err.contains("--strict: ")
+            && err.contains("web-prod: event \"sale\"")
+            && err.contains("its floors cut to fit [guardrails] max_fleet_size"),
+        "{err}"
+    );
     // A limit below the MinSizes: no scaling fits; said, and refused as without the option.
     let tiny = demo_config(tmp.path(), "[guardrails]\nmax_fleet_size = 3\nfleet_breach = \"scale\"\n");
     let (code, _, err) = run(&mut cmd(&tiny, &out, &["nightly"]));
@@ -292,6 +316,20 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
         let names: Vec<&str> =
             g["scheduled_actions"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
         assert_eq!(names, if g["group"] == group.as_str() { vec!["team-batch"] } else { vec![] });
+    }
+    // A group left running more than its MinSize, with no scaling policy of its own, is told: nothing
+    // scales it in now.
+    let above: Vec<u64> = state
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["desired"].as_u64() > g["bounds"]["min"].as_u64())
+        .map(|g| g["desired"].as_u64().unwrap())
+        .collect();
+    assert!(!above.is_empty(), "the test wants a group above its MinSize: {state}");
+    assert_eq!(text.matches("(desired capacity) and keeps them").count(), above.len(), "{text}");
+    for n in above {
+        assert!(text.contains(&format!("the group runs {n} instances (desired capacity) and keeps them")), "{text}");
     }
     let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert"]));
     assert_eq!(text.matches("no changes: the group holds nothing of prescale's").count(), 3, "{text}");

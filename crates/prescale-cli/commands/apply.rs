@@ -64,7 +64,12 @@ impl Sink {
                     // latest load (only up, where its scale-in is disabled).
                     let Some(gc) = c.groups.iter().find(|gc| gc.name == g.group) else { continue };
                     let Some(t) = tracked(ctx, gc, g, now) else { continue };
-                    let wanted = if t.scale_in { t.need } else { t.need.max(g.desired) };
+                    let wanted = match (t.scale_in, t.step_in_stops_at) {
+                        (true, _) => t.need,
+                        // The step policy scales in, by the night down to where its alarm stops.
+                        (false, Some(stop)) => t.need.max(g.desired.min(stop)),
+                        (false, None) => t.need.max(g.desired),
+                    };
                     let desired = wanted.clamp(g.bounds.min(), g.bounds.max());
                     if desired != g.desired && say {
                         let held = match desired {
@@ -115,19 +120,22 @@ struct Tracked {
     at: DateTime<Utc>,
     /// Whether the policy may scale in (not `DisableScaleIn`).
     scale_in: bool,
+    /// Where its scale-in is disabled and prescale's step-in alarm owns it: the group size at
+    /// which the load no longer breaches that alarm (it removes instances down to it).
+    step_in_stops_at: Option<u32>,
 }
 
 /// What a stand-in group's target tracking holds by `now`: the instances the latest measured load
 /// of the group needs at its target utilization (as target tracking sizes it: no planning
-/// headroom). `None` where target tracking would not act: no target-tracking policy of prescale's
+/// headroom), and where its scale-in is disabled, where prescale's step-in alarm stops scaling in. `None` where target tracking would not act: no target-tracking policy of prescale's
 /// on the group, `AlarmNotification` suspended, or no load measured within `[trust]
 /// max_data_age_mins` of `now` (the desired capacity stays as it was).
 fn tracked(ctx: &Ctx, gc: &GroupConfig, g: &GroupState, now: DateTime<Utc>) -> Option<Tracked> {
-    let scale_in = g.policies.iter().find_map(|p| match &p.kind {
-        prescale_core::PolicyKind::TargetTracking { disable_scale_in, .. }
+    let (scale_in, target_value) = g.policies.iter().find_map(|p| match &p.kind {
+        prescale_core::PolicyKind::TargetTracking { disable_scale_in, target_value, .. }
             if p.name.starts_with(prescale_core::OWNED_PREFIX) =>
         {
-            Some(!disable_scale_in)
+            Some((!disable_scale_in, *target_value))
         }
         _ => None,
     })?;
@@ -146,8 +154,19 @@ fn tracked(ctx: &Ctx, gc: &GroupConfig, g: &GroupState, now: DateTime<Utc>) -> O
     }
     let mut settings = ctx.config.plan_settings(gc).ok()?;
     settings.headroom = 0.0;
-    let need = settings.instances(load, settings.target_utilization).min(f64::from(u32::MAX)) as u32;
-    Some(Tracked { need, load, at, scale_in })
+    let instances = |utilization: f64| settings.instances(load, utilization).min(f64::from(u32::MAX)) as u32;
+    let need = instances(settings.target_utilization);
+    // The step-in alarm's threshold as a share of the target (it is set as one): the group stops
+    // shrinking where the load per instance reaches it.
+    let [_, step_in] = prescale_core::step_alarm_names(&gc.name);
+    let step_in_stops_at = g
+        .alarms
+        .iter()
+        .find(|a| a.name == step_in && a.actions_enabled)
+        .map(|a| a.threshold / target_value)
+        .filter(|share| *share > 0.0 && *share < 1.0)
+        .map(|share| instances(settings.target_utilization * share));
+    Some(Tracked { need, load, at, scale_in, step_in_stops_at })
 }
 
 /// Runs the one-time scheduled actions of a stand-in group whose time has come by `now`, in order,
@@ -681,6 +700,19 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
                 changes.extend(bounds);
                 notes = said;
             }
+        }
+        // The instances the group runs stay: with prescale's policies gone and none of its own,
+        // nothing scales it in.
+        let removes_policies = changes.iter().any(|c| matches!(c, Change::DeletePolicy { .. }));
+        let own_policy = state.policies.iter().any(|p| !p.name.starts_with(prescale_core::OWNED_PREFIX));
+        if removes_policies && !own_policy && state.desired > configured.min() {
+            notes.push(format!(
+                "the group runs {} instances (desired capacity) and keeps them: with prescale's scaling policies \
+                 removed it has none left to scale it in. Set it by hand (`aws autoscaling set-desired-capacity \
+                 --auto-scaling-group-name {} --desired-capacity N`) or put the group's own policy back",
+                state.desired,
+                prescale_plan::shell_word(name)
+            ));
         }
         (changes, notes)
     };
@@ -1583,6 +1615,17 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         |stored: bool| move |id: &MetricId| ctx.config.groups.iter().any(|g| Config::feeds_plan(g, id, stored));
     let (not_stored, aside_stored): (Vec<MetricId>, Vec<MetricId>) = not_stored.into_iter().partition(planned(true));
     let (not_fitted, aside_fitted): (Vec<MetricId>, Vec<MetricId>) = not_fitted.into_iter().partition(planned(false));
+    // Named in the closing line: which groups were planned from what the store held.
+    let named = |ids: &[MetricId]| {
+        let mut names: Vec<String> = ids.iter().take(6).map(MetricId::to_string).collect();
+        if ids.len() > 6 {
+            names.push(format!("{} more", ids.len() - 6));
+        }
+        names.join(", ")
+    };
+    let (stored_names, fitted_names) = (named(&not_stored), named(&not_fitted));
+    // The groups whose load this run could not store: planned from what the store held.
+    let from_store: Vec<String> = not_stored.iter().map(|id| id.group.clone()).collect();
     let (not_stored, not_fitted) = (not_stored.len(), not_fitted.len());
     let (plan, held) = make_plan(ctx, &args.filter)?;
     if args.quiet {
@@ -1601,7 +1644,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let results = apply(ctx, &plan, args.execute, &overrides)?;
     if args.quiet {
         // The files hold the rest; the plan's id is what the audit log's lines carry.
-        output::summary_lines(&mut out, &plan, &results, args.execute)?;
+        output::summary_lines(&mut out, &plan, &results, args.execute, &from_store)?;
         writeln!(out, "plan {}: {}", plan.plan_id, path.display())?;
     } else {
         output::summary(&mut out, &plan, &fits, &results, args.execute)?;
@@ -1637,9 +1680,11 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
             "the plan covers every group it could read (below)"
         };
         let what = match (not_stored, not_fitted) {
-            (0, f) => format!("{f} series got no forecast"),
-            (n, 0) => format!("{n} series could not be stored"),
-            (n, f) => format!("{n} series could not be stored and {f} got no forecast"),
+            (0, f) => format!("{f} series got no forecast ({fitted_names})"),
+            (n, 0) => format!("{n} series could not be stored ({stored_names})"),
+            (n, f) => {
+                format!("{n} series could not be stored ({stored_names}) and {f} got no forecast ({fitted_names})")
+            }
         };
         problems.push(format!(
             "{what} (see the warnings above); {covered}, those from what the store held or with their reactive policy \
@@ -1684,8 +1729,9 @@ fn unplanned_failures(not_stored: &[MetricId], not_fitted: &[MetricId]) -> Optio
 
 /// `nightly --strict`: what of a plan that went through a person should look at, in a line: the
 /// groups planned without floors (no forecast, or one `[trust]` refused), those whose floors
-/// `MaxSize` cut where the forecast needs more, events whose `--peak` lowers the floors, and a
-/// first floor that rises over what the group runs by more than `max_step_up`.
+/// `MaxSize` cut where the forecast needs more, events whose `--peak` lowers the floors or whose
+/// floors the fleet's scaling cut, and a first floor that rises over what the group runs by more
+/// than `max_step_up`.
 fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) -> Option<String> {
     let mut lines = Vec::new();
     for r in results {
@@ -1707,6 +1753,11 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
         }
         for d in g.decisions.iter().filter(|d| d.why.contains(prescale_plan::LOWERS)) {
             lines.push(format!("{}: {}: {}", g.group, d.what, prescale_plan::LOWERS));
+        }
+        // The fleet's scaling, asked for, passes; but not an event's floors cut by it unsaid: a
+        // person planned that capacity.
+        for d in g.decisions.iter().filter(|d| d.what.starts_with("event ") && d.what.contains("the fleet's scaling")) {
+            lines.push(format!("{}: {}: its floors cut to fit [guardrails] max_fleet_size", g.group, d.what));
         }
     }
     (!lines.is_empty()).then(|| {

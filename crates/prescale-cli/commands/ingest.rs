@@ -37,7 +37,8 @@ pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>>
                     // The zone of its stamps that carry no offset (checked with the configuration).
                     let zone = m.file_time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
                     let path = c.resolve(file);
-                    let origin = format!("{} {}", kind.name(), path.display());
+                    let origin =
+                        format!("{} {}", kind.name(), std::path::absolute(&path).unwrap_or(path.clone()).display());
                     let files = vec![(id.clone(), path)];
                     let src: Box<dyn MetricSource> = if kind == SourceKind::Csv {
                         Box::new(CsvSource::new(files).in_zone(zone))
@@ -200,11 +201,16 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 let served: Vec<MetricId> = asked.iter().filter(|id| kind_of(id) == kind).cloned().collect();
                 let derived = groups.iter().filter(|g| g.instances_metric.is_some() && c.source_of(g) == kind).count();
                 let others = if alone { "" } else { "; the other groups' sources are read" };
+                let mut names: Vec<String> = served.iter().take(6).map(MetricId::to_string).collect();
+                if served.len() > 6 {
+                    names.push(format!("{} more", served.len() - 6));
+                }
                 warn!(
-                    "{}\n(going on with what the store holds for its {} series{}{others})",
+                    "{}\n(going on with what the store holds, if anything, for its {} series{}: {}{others})",
                     explain(&e),
                     served.len() - derived,
-                    if derived > 0 { format!(" and {derived} derived from them") } else { String::new() }
+                    if derived > 0 { format!(" and {derived} derived from them") } else { String::new() },
+                    names.join(", ")
                 );
                 failed.extend(served);
             }

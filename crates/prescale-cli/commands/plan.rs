@@ -153,10 +153,24 @@ pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>)
 fn fit_fleet(ctx: &Ctx, groups: &mut [GroupPlan]) -> Result<()> {
     let Some(limit) = ctx.config.guardrails.scaling_limit() else { return Ok(()) };
     match prescale_plan::guardrails::fit_fleet(groups, outside_the_run(ctx, groups)?, limit) {
-        Ok(Some(factor)) => warn!(
-            "max_fleet_size: the run's floors peak above {limit} instances; with fleet_breach = \"scale\" every \
-             planned group's floors above its MinSize are scaled by about ×{factor:.2} (each group's decisions say how)"
-        ),
+        Ok(Some(factor)) => {
+            // Each group's peak as planned and as scaled, the largest first: who took the fleet over.
+            let mut peaks: Vec<(&str, &str)> = groups
+                .iter()
+                .filter_map(|g| {
+                    let d = g.decisions.iter().find(|d| d.what.starts_with(prescale_plan::guardrails::FLEET_SCALED))?;
+                    Some((g.group.as_str(), d.what.split_once("peak ")?.1))
+                })
+                .collect();
+            let planned = |p: &str| p.split(' ').next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
+            peaks.sort_by_key(|(_, p)| std::cmp::Reverse(planned(p)));
+            warn!(
+                "max_fleet_size: the run's floors peak above {limit} instances; with fleet_breach = \"scale\" every \
+                 planned group's floors above its MinSize are scaled by about ×{factor:.2}: peaks {} (each group's \
+                 decisions say how)",
+                peaks.iter().map(|(g, p)| format!("{g} {p}")).collect::<Vec<_>>().join(", ")
+            )
+        }
         Ok(None) => {}
         Err(why) => warn!("max_fleet_size: {why}; the plan is left as planned"),
     }

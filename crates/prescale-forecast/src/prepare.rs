@@ -220,11 +220,13 @@ pub(crate) fn departure(v: &[f64], m: usize, step: i64, ts: &dyn Fn(usize) -> Op
         let x: Vec<f64> = v[a..a + k].iter().copied().filter(|x| x.is_finite()).collect();
         (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
     };
-    let weekend = |i: usize| ts(i).is_some_and(crate::holiday::is_weekend);
-    let kind = weekend(n - 1);
+    // A window's kind of day is that of most of its slots: the last hours before a Monday's
+    // first are Sunday's, compared with other Sundays' evenings, not with weekdays'.
+    let weekend = |a: usize| 2 * (a..a + k).filter(|i| ts(*i).is_some_and(crate::holiday::is_weekend)).count() > k;
+    let kind = weekend(n - k);
     let days: Vec<f64> = (1..=14)
         .take_while(|d| n >= k + d * m)
-        .filter(|d| weekend(n - 1 - d * m) == kind)
+        .filter(|d| weekend(n - k - d * m) == kind)
         .filter_map(|d| mean(n - k - d * m))
         .take(7)
         .collect();
@@ -468,6 +470,10 @@ mod tests {
         // every Saturday: neither is a drop.
         assert_eq!(warned(&(0..24 * 22 + 5).map(load).collect::<Vec<_>>()), "");
         assert_eq!(warned(&(0..24 * 19 + 15).map(load).collect::<Vec<_>>()), "");
+        // The first hour of a Monday after a quiet Sunday evening: the window is mostly Sunday's,
+        // like the Sundays' before, not a drop from the weekdays' evenings.
+        let flat = |h: usize| if (h / 24) % 7 >= 5 { 20.0 } else { 100.0 };
+        assert_eq!(warned(&(0..24 * 21 + 1).map(flat).collect::<Vec<_>>()), "");
         // Under three days of the same kind before, nothing to compare with.
         assert_eq!(warned(&v[n - 60..]), "");
         // A rise: the last three hours at a hundred times the load.

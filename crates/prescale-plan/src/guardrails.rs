@@ -120,6 +120,11 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
             }
         }
         g.scheduled_actions = kept;
+        // The floors' own decision says them as they are now.
+        let written = crate::schedule::floors_summary(&g.scheduled_actions);
+        if let Some(d) = g.decisions.iter_mut().find(|d| d.what.contains(" scheduled floor")) {
+            d.what = format!("{written} (after the fleet's scaling; planned: {})", d.what);
+        }
         // Events whose floors these are: cut with the rest, and their decisions say so.
         let events = g.decisions.iter().filter(|d| d.what.starts_with("event ")).count();
         for d in g.decisions.iter_mut().filter(|d| d.what.starts_with("event ")) {

@@ -746,48 +746,34 @@ pub fn plan_group(
     }
     let peak_i = f.peak_step();
     let q = f.quantile(s.quantile);
-    decide(
-        {
-            // The floors as written (merged, ramped, the closing one included), as the diff shows them.
-            let levels = || actions.iter().filter_map(|a| a.min_size);
-            let (lo, hi) = (levels().min().unwrap_or(0), levels().max().unwrap_or(0));
-            let n = actions.len();
-            let floors = if n == 1 { "scheduled floor" } else { "scheduled floors" };
-            if lo == hi {
-                format!("{n} {floors} of {lo} instance{}", if lo == 1 { "" } else { "s" })
-            } else {
-                format!("{n} {floors} between {lo} and {hi} instances")
-            }
-        },
-        {
-            // The capacity each instance is sized at, with the headroom that adds to every floor.
-            let per = if s.headroom > 0.0 {
-                format!("{} per instance, plus {:.0} % headroom", s.capacity_per_instance, s.headroom * 100.0)
-            } else {
-                format!("{} per instance", s.capacity_per_instance)
-            };
-            match s.quantile_utilization.filter(|u| *u > s.target_utilization) {
-                None => format!(
-                    "sized for the P{:.0} forecast at {:.0} % of {per}, in place {ahead_mins} min ahead of demand",
-                    s.quantile * 100.0,
-                    s.target_utilization * 100.0,
-                ),
-                Some(u) if !s.point_at_target => format!(
-                    "sized for the P{:.0} forecast at {:.0} % of {per}, in place {ahead_mins} min ahead of demand; the \
+    decide(floors_summary(&actions), {
+        // The capacity each instance is sized at, with the headroom that adds to every floor.
+        let per = if s.headroom > 0.0 {
+            format!("{} per instance, plus {:.0} % headroom", s.capacity_per_instance, s.headroom * 100.0)
+        } else {
+            format!("{} per instance", s.capacity_per_instance)
+        };
+        match s.quantile_utilization.filter(|u| *u > s.target_utilization) {
+            None => format!(
+                "sized for the P{:.0} forecast at {:.0} % of {per}, in place {ahead_mins} min ahead of demand",
+                s.quantile * 100.0,
+                s.target_utilization * 100.0,
+            ),
+            Some(u) if !s.point_at_target => format!(
+                "sized for the P{:.0} forecast at {:.0} % of {per}, in place {ahead_mins} min ahead of demand; the \
                      expected load is left to target tracking",
-                    s.quantile * 100.0,
-                    u.min(1.0) * 100.0,
-                ),
-                Some(u) => format!(
-                    "sized for the point forecast at {:.0} % and the P{:.0} forecast at {:.0} % of {per}, in place \
+                s.quantile * 100.0,
+                u.min(1.0) * 100.0,
+            ),
+            Some(u) => format!(
+                "sized for the point forecast at {:.0} % and the P{:.0} forecast at {:.0} % of {per}, in place \
                      {ahead_mins} min ahead of demand",
-                    s.target_utilization * 100.0,
-                    s.quantile * 100.0,
-                    u.min(1.0) * 100.0,
-                ),
-            }
-        },
-    );
+                s.target_utilization * 100.0,
+                s.quantile * 100.0,
+                u.min(1.0) * 100.0,
+            ),
+        }
+    });
     GroupPlan {
         group: group.into(),
         environment: environment.into(),
@@ -859,6 +845,20 @@ pub fn plan_id(created_at: DateTime<Utc>, content: &[u8]) -> String {
 /// FNV-1a: stable across platforms and Rust versions, unlike std's DefaultHasher.
 pub(crate) fn fnv1a(content: &[u8]) -> u64 {
     content.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The plan's decision on its floors as written (merged, ramped, the closing one included), as the
+/// diff shows them: `48 scheduled floors between 4 and 31 instances`.
+pub(crate) fn floors_summary(actions: &[ScheduledAction]) -> String {
+    let levels = || actions.iter().filter_map(|a| a.min_size);
+    let (lo, hi) = (levels().min().unwrap_or(0), levels().max().unwrap_or(0));
+    let n = actions.len();
+    let floors = if n == 1 { "scheduled floor" } else { "scheduled floors" };
+    if lo == hi {
+        format!("{n} {floors} of {lo} instance{}", if lo == 1 { "" } else { "s" })
+    } else {
+        format!("{n} {floors} between {lo} and {hi} instances")
+    }
 }
 
 #[cfg(test)]
