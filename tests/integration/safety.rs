@@ -269,6 +269,10 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let cut = text.trim_end().rfind('\n').unwrap() + 1;
     assert!(!text[cut..].contains("\"attempting\""), "the last line is an outcome");
     std::fs::write(&audit, &text[..cut + 40]).unwrap();
+    // A dry run says it, and leaves the marking to the next --execute.
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
+    assert!(code == 0 && err.contains("1 change of an earlier run (as of 2026-11-23T00:00:00Z) had no outcome: that run stopped while making it"), "{err}");
+    assert!(err.contains("the next --execute marks it `interrupted`"), "{err}");
     let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply", "--execute"]));
     assert!(
         code == 0 && err.contains("1 change of an earlier run (as of 2026-11-23T00:00:00Z) had no outcome"),
@@ -396,7 +400,10 @@ fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
     // run fails. `plan` alone says the same and fails too.
     let (code, text, err) = run(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
     assert_eq!(code, 1, "{text}\n{err}");
-    assert!(err.contains("1 series could not be stored and 1 got no forecast"), "{err}");
+    assert!(
+        err.contains("1 series could not be stored (web-prod/requests) and 1 got no forecast (web-prod/requests)"),
+        "{err}"
+    );
     assert!(err.contains("1 group not planned, its floors in place left as they are:\n  web-prod: "), "{err}");
     let plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();

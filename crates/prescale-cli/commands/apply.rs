@@ -1122,6 +1122,29 @@ pub(crate) fn carry_out(
         if execute { Some(prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), APPLY_WAIT)?) } else { None };
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
+    // A dry run after a run cut off mid-change: said, as the next --execute will (which marks them).
+    if !execute && let Some((tail, _)) = log_tail(&ctx.out.join("audit.jsonl")) {
+        let open = interrupted(&tail);
+        if let Some(first) = open.first() {
+            warn!(
+                "{}: {} change{} of an earlier run (as of {}) had no outcome: that run stopped while making {} (a \
+                 crash, a kill). This dry run reads the groups as they are, so its diff shows what is left; the next \
+                 --execute marks {} `interrupted` and makes the rest",
+                ctx.out.join("audit.jsonl").display(),
+                open.len(),
+                if open.len() == 1 { "" } else { "s" },
+                first["as_of"].as_str().unwrap_or("?"),
+                if open.len() == 1 { "it" } else { "them" },
+                if open.len() == 1 { "it" } else { "them" }
+            );
+        }
+    }
+    // An earlier dry run's list of changes no longer says what is left to do once this run
+    // writes (nor after it, if it is cut off): gone before the first change.
+    let stale = ctx.out.join("dry-run-changes.json");
+    if execute && stale.exists() {
+        let _ = std::fs::remove_file(&stale);
+    }
     // From here a SIGTERM or Ctrl-C lets the call in flight finish and its outcome be logged.
     let _writing = execute.then(crate::stop::writing);
     let mut log_error: Option<anyhow::Error> = None;
@@ -1298,11 +1321,6 @@ pub(crate) fn carry_out(
             return Err(e.context(
                 "the run stopped: the changes made so far are in the groups, and the next dry run lists what is left",
             ));
-        }
-        // An earlier dry run's list of changes no longer says what is left to do.
-        let stale = ctx.out.join("dry-run-changes.json");
-        if stale.exists() {
-            let _ = std::fs::remove_file(&stale);
         }
     } else {
         let path = ctx.out.join("dry-run-changes.json");

@@ -14,7 +14,15 @@ use crate::StoreError;
 /// A held lock; dropping it (or the process ending) releases it.
 #[derive(Debug)]
 pub struct FileLock {
-    _file: File,
+    file: File,
+}
+
+impl Drop for FileLock {
+    /// Empties the file (best effort) before the lock goes with the file: a holder that ended is
+    /// not left named as one (a killed one still is, until the next holder writes its own line).
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
 }
 
 /// Why [`exclusive`] returned without the lock.
@@ -75,7 +83,7 @@ pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTake
         .set_len(0)
         .and_then(|()| file.rewind())
         .and_then(|()| writeln!(file, "pid {} since {since}", std::process::id()));
-    Ok(FileLock { _file: file })
+    Ok(FileLock { file })
 }
 
 /// Takes the exclusive lock on `path` for a run that changes something outside the store (the
@@ -103,6 +111,7 @@ mod tests {
         assert!(matches!(e, StoreError::Applying { .. }), "{e}");
         assert!(e.to_string().contains(&format!("pid {}", std::process::id())), "{e}");
         drop(held);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "an ended holder is not named");
         lock_run(&path, Duration::ZERO).expect("released with its holder");
     }
 }
