@@ -1634,14 +1634,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let (not_stored, aside_stored): (Vec<MetricId>, Vec<MetricId>) = not_stored.into_iter().partition(planned(true));
     let (not_fitted, aside_fitted): (Vec<MetricId>, Vec<MetricId>) = not_fitted.into_iter().partition(planned(false));
     // Named in the closing line: which groups were planned from what the store held.
-    let named = |ids: &[MetricId]| {
-        let mut names: Vec<String> = ids.iter().take(6).map(MetricId::to_string).collect();
-        if ids.len() > 6 {
-            names.push(format!("{} more", ids.len() - 6));
-        }
-        names.join(", ")
-    };
-    let (stored_names, fitted_names) = (named(&not_stored), named(&not_fitted));
+    let (stored_names, fitted_names) = (series_named(&not_stored), series_named(&not_fitted));
     // The groups whose load this run could not store: planned from what the store held.
     let from_store: Vec<String> = not_stored.iter().map(|id| id.group.clone()).collect();
     let (not_stored, not_fitted) = (not_stored.len(), not_fitted.len());

@@ -201,16 +201,12 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 let served: Vec<MetricId> = asked.iter().filter(|id| kind_of(id) == kind).cloned().collect();
                 let derived = groups.iter().filter(|g| g.instances_metric.is_some() && c.source_of(g) == kind).count();
                 let others = if alone { "" } else { "; the other groups' sources are read" };
-                let mut names: Vec<String> = served.iter().take(6).map(MetricId::to_string).collect();
-                if served.len() > 6 {
-                    names.push(format!("{} more", served.len() - 6));
-                }
                 warn!(
                     "{}\n(going on with what the store holds, if anything, for its {} series{}: {}{others})",
                     explain(&e),
                     served.len() - derived,
                     if derived > 0 { format!(" and {derived} derived from them") } else { String::new() },
-                    names.join(", ")
+                    series_named(&served)
                 );
                 failed.extend(served);
             }

@@ -74,6 +74,15 @@ const SDK_WRAPPERS: [&str; 8] = [
     "timeout error",
 ];
 
+/// Series named in a line: the first six, then how many more.
+pub(crate) fn series_named(ids: &[MetricId]) -> String {
+    let mut names: Vec<String> = ids.iter().take(6).map(MetricId::to_string).collect();
+    if ids.len() > 6 {
+        names.push(format!("{} more", ids.len() - 6));
+    }
+    names.join(", ")
+}
+
 /// An error and its causes on one line, as `{:#}` joins them, with the `hint:` a cause carries
 /// moved after the last cause: the causes say what happened, the hint what to do about it, and
 /// the reader should not find a hint followed by more of the failure.
