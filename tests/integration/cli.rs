@@ -2072,3 +2072,33 @@ fn a_file_named_on_a_metric_read_from_cloudwatch_is_said_not_to_be_read() {
         "{err}"
     );
 }
+
+#[test]
+fn a_series_whose_source_changes_kind_goes_on_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    let good = demo_config_text();
+    std::fs::write(&cfg, &good).unwrap();
+    let ingest = || run(prescale().arg("--config").arg(&cfg).args(["--now", "2026-11-23T00:00:00Z", "ingest"]));
+    let (code, _, err) = ingest();
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("its stored history came from"), "{err}");
+    // The export moves to Parquet (here the stored series itself, a `ts,value` file).
+    let stored = tmp.path().join("store/metrics/v1/web-prod/requests.parquet");
+    let export = tmp.path().join("web-prod.parquet");
+    std::fs::copy(&stored, &export).unwrap();
+    let demo_file = format!("{}/data/demo/web-prod-requests.csv", env!("CARGO_MANIFEST_DIR"));
+    let moved = good.replacen(&demo_file, &export.display().to_string(), 1).replacen(
+        "name = \"web-prod\"\n",
+        "name = \"web-prod\"\nsource = \"parquet\"\n",
+        1,
+    );
+    std::fs::write(&cfg, moved).unwrap();
+    let (code, text, err) = ingest();
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        err.contains("web-prod/requests: its stored history came from csv, this run's samples from parquet"),
+        "{err}"
+    );
+    assert_eq!(err.matches("its stored history came from").count(), 1, "only the series that moved: {err}");
+}

@@ -362,6 +362,14 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
+                if let Some((was, now)) = &s.source_change {
+                    warn!(
+                        "{id}: its stored history came from {was}, this run's samples from {now}: stored as one \
+                         series, the new slots replacing the old where both have one. If the two measure the metric \
+                         differently (units, statistic), move {} aside to start it again",
+                        s.path.display()
+                    );
+                }
                 if let Some(change) = &s.zone_change {
                     zone_changed(&id, change, &s.path);
                     if matches!(change, prescale_store::ZoneChange::Moved { .. }) {

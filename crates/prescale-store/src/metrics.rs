@@ -40,12 +40,15 @@ pub struct IngestSummary {
     pub path: PathBuf,
     /// What a change of the file's `file_time_zone` did to the stored slots (`None`: no change).
     pub zone_change: Option<ZoneChange>,
+    /// The kind of source the stored slots came from (`csv`, `parquet`, `cloudwatch`, …: the
+    /// first word of their provenance) when this ingest's is another; the series goes on.
+    pub source_change: Option<(String, String)>,
 }
 
 /// Where an ingest's samples come from, as the stored file records it.
 #[derive(Debug, Clone, Copy)]
 pub struct Provenance<'a> {
-    /// A short description (`csv (3 files)`, `cloudwatch us-east-1`).
+    /// A short description, its first word the kind (`csv /data/web.csv`, `cloudwatch us-east-1`).
     pub source: &'a str,
     /// For a file source, the zone its stamps without an offset are read in (UTC unless the
     /// metric's `file_time_zone` names one); `None` for a source whose stamps are instants.
@@ -393,10 +396,18 @@ impl MetricStore {
         let mut slots: BTreeMap<i64, f64> = BTreeMap::new();
         let mut before = 0;
         let mut zone_change = None;
+        let mut source_change = None;
         // The stored slots the grid policy filled in (true) or left missing (false).
         let mut gaps_before: HashMap<i64, bool> = HashMap::new();
         if path.exists() {
             let (_, mut old, mut observed, meta) = read_own(&path, id)?;
+            let kind = |s: &str| s.split_whitespace().next().unwrap_or_default().to_string();
+            if let Some(was) = meta.get("prescale.source").map(|s| kind(s))
+                && !was.is_empty()
+                && was != kind(source.source)
+            {
+                source_change = Some((was, kind(source.source)));
+            }
             if old.step_secs() != step_secs {
                 // A coarser period (300 s to 600 s) re-stores the history at it, each slot the
                 // statistic over the stored slots it spans; a finer one cannot be made from it.
@@ -500,7 +511,16 @@ impl MetricStore {
             meta.insert(FILE_TIME_ZONE_KEY.to_string(), zone);
         }
         write_series(&path, &series, &observed, meta)?;
-        Ok(IngestSummary { id: id.clone(), before, after: series.len(), replaced, grid, path, zone_change })
+        Ok(IngestSummary {
+            id: id.clone(),
+            before,
+            after: series.len(),
+            replaced,
+            grid,
+            path,
+            zone_change,
+            source_change,
+        })
     }
 }
 
