@@ -122,7 +122,11 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
         g.scheduled_actions = kept;
         // The floors' own decision says them as they are now.
         let written = crate::schedule::floors_summary(&g.scheduled_actions);
-        if let Some(d) = g.decisions.iter_mut().find(|d| d.what.contains(" scheduled floor")) {
+        let is_summary = |what: &str| {
+            what.split_once(' ')
+                .is_some_and(|(n, rest)| n.parse::<usize>().is_ok() && rest.starts_with("scheduled floor"))
+        };
+        if let Some(d) = g.decisions.iter_mut().find(|d| is_summary(&d.what)) {
             d.what = format!("{written} (after the fleet's scaling; planned: {})", d.what);
         }
         // Events whose floors these are: cut with the rest, and their decisions say so.
