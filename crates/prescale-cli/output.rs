@@ -762,14 +762,7 @@ pub fn summary_lines(
             }
         });
         // Events that moved its floors (the plan's lines for them say how).
-        let moved = g
-            .decisions
-            .iter()
-            .filter(|d| {
-                d.what.starts_with("event ")
-                    && (d.what.contains("; floors up to") || d.what.contains("; floors down to"))
-            })
-            .count();
+        let moved = g.decisions.iter().filter(|d| prescale_plan::moved_floors(d)).count();
         let floors = match moved {
             0 => floors,
             1 => format!("{floors}, 1 event moving them"),

@@ -2040,7 +2040,7 @@ fn the_local_stand_ins_target_tracking_holds_what_the_latest_load_needs() {
     let at = "2026-11-21T20:00:00Z".parse::<chrono::DateTime<chrono::Utc>>().unwrap();
     let load = load.iter().find(|(t, _)| *t == at).map(|(_, v)| v).unwrap();
     let need = (load / (2500.0 * 0.7)).ceil() as u64;
-    let stops = (load / (2500.0 * 0.7 * share)).ceil() as u64;
+    let stops = (load / (2500.0 * 0.7 * share)).floor() as u64;
     assert!(max > stops && stops > need, "the test wants the step policy to stop above the need: {max} {stops} {need}");
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
     assert_eq!(web(&state)["desired"].as_u64(), Some(stops.clamp(min, max)), "{text}\n{err}");

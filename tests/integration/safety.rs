@@ -237,6 +237,13 @@ fn with_fleet_breach_scale_the_floors_are_taken_down_to_fit_the_fleet() {
         "--end",
         "2026-11-23T14:00:00Z",
     ]));
+    // One beyond the horizon has no floors in this plan: nothing of it was cut.
+    ok(cmd(&fleet, &out, &["event", "add", "--group", "web-prod", "--name", "later", "--multiplier", "1.5"]).args([
+        "--start",
+        "2026-11-29T10:00:00Z",
+        "--end",
+        "2026-11-29T14:00:00Z",
+    ]));
     let (code, text, err) = run(&mut cmd(&fleet, &out, &["nightly", "--strict"]));
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(
@@ -245,6 +252,7 @@ fn with_fleet_breach_scale_the_floors_are_taken_down_to_fit_the_fleet() {
             && err.contains("its floors cut to fit [guardrails] max_fleet_size"),
         "{err}"
     );
+    assert_eq!(err.matches("its floors cut to fit").count(), 1, "{err}");
     // A limit below the MinSizes: no scaling fits; said, and refused as without the option.
     let tiny = demo_config(tmp.path(), "[guardrails]\nmax_fleet_size = 3\nfleet_breach = \"scale\"\n");
     let (code, _, err) = run(&mut cmd(&tiny, &out, &["nightly"]));
@@ -273,6 +281,19 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
     assert!(code == 0 && err.contains("1 change of an earlier run (as of 2026-11-23T00:00:00Z) had no outcome: that run stopped while making it"), "{err}");
     assert!(err.contains("the next --execute marks it `interrupted`"), "{err}");
+    // Beside a run making its changes now (it holds the store's apply lock), an open change is that
+    // run's: said so, not a crash.
+    {
+        let _held = prescale_store::lock_run(&tmp.path().join("store/apply.lock"), std::time::Duration::ZERO).unwrap();
+        let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
+        assert!(
+            code == 0
+                && err.contains(&format!("another run (pid {} since", std::process::id()))
+                && err.contains("is making changes now")
+                && !err.contains("had no outcome"),
+            "{err}"
+        );
+    }
     let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply", "--execute"]));
     assert!(
         code == 0 && err.contains("1 change of an earlier run (as of 2026-11-23T00:00:00Z) had no outcome"),

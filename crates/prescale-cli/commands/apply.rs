@@ -75,6 +75,9 @@ impl Sink {
                         let held = match desired {
                             d if d > wanted => format!(", held at its MinSize {d}"),
                             d if d < wanted => format!(", held at its MaxSize {d}"),
+                            d if d > t.need && !t.scale_in => {
+                                ", where the step policy's scale-in stops (target tracking's is disabled)".to_string()
+                            }
                             _ => String::new(),
                         };
                         info!(
@@ -159,13 +162,16 @@ fn tracked(ctx: &Ctx, gc: &GroupConfig, g: &GroupState, now: DateTime<Utc>) -> O
     // The step-in alarm's threshold as a share of the target (it is set as one): the group stops
     // shrinking where the load per instance reaches it.
     let [_, step_in] = prescale_core::step_alarm_names(&gc.name);
+    // (The alarm fires below the threshold: it goes on removing instances while that leaves the
+    // load per instance under it, so it stops at the most instances that do not.)
+    let per = settings.capacity_per_instance * settings.target_utilization;
     let step_in_stops_at = g
         .alarms
         .iter()
         .find(|a| a.name == step_in && a.actions_enabled)
         .map(|a| a.threshold / target_value)
-        .filter(|share| *share > 0.0 && *share < 1.0)
-        .map(|share| instances(settings.target_utilization * share));
+        .filter(|share| *share > 0.0 && *share < 1.0 && per > 0.0)
+        .map(|share| (load.max(0.0) / (per * share) * (1.0 + 1e-12)).floor().min(f64::from(u32::MAX)) as u32);
     Some(Tracked { need, load, at, scale_in, step_in_stops_at })
 }
 
@@ -1122,10 +1128,20 @@ pub(crate) fn carry_out(
         if execute { Some(prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), APPLY_WAIT)?) } else { None };
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
-    // A dry run after a run cut off mid-change: said, as the next --execute will (which marks them).
+    // A dry run after a run cut off mid-change: said, as the next --execute will (which marks them);
+    // one beside a run making its changes now (it holds the lock) sees that run's, not a crash.
     if !execute && let Some((tail, _)) = log_tail(&ctx.out.join("audit.jsonl")) {
         let open = interrupted(&tail);
-        if let Some(first) = open.first() {
+        let running = match prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), std::time::Duration::ZERO) {
+            Err(prescale_store::StoreError::Applying { holder, .. }) => Some(holder),
+            _ => None,
+        };
+        if let (Some(holder), false) = (&running, open.is_empty()) {
+            warn!(
+                "another run ({holder}) is making changes now: this dry run reads the groups as they stand, part way \
+                 through it"
+            );
+        } else if let Some(first) = open.first() {
             warn!(
                 "{}: {} change{} of an earlier run (as of {}) had no outcome: that run stopped while making {} (a \
                  crash, a kill). This dry run reads the groups as they are, so its diff shows what is left; the next \
@@ -1767,7 +1783,8 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
         }
         // The fleet's scaling, asked for, passes; but not an event's floors cut by it unsaid: a
         // person planned that capacity.
-        for d in g.decisions.iter().filter(|d| d.what.starts_with("event ") && d.what.contains("the fleet's scaling")) {
+        for d in g.decisions.iter().filter(|d| prescale_plan::moved_floors(d) && d.what.contains("the fleet's scaling"))
+        {
             lines.push(format!("{}: {}: its floors cut to fit [guardrails] max_fleet_size", g.group, d.what));
         }
     }

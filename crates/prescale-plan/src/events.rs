@@ -63,6 +63,13 @@ const RISES: &str = "the floors rise the lead time ahead of its start and come b
 /// it).
 pub const LOWERS: &str = "the event lowers the floors during it";
 
+/// Whether a plan's decision is an event's that moved the group's floors (up or down), as
+/// [`plan_with_events`] words it; an event ignored, not planned or not yet in the horizon moved
+/// nothing.
+pub fn moved_floors(d: &PlanDecision) -> bool {
+    d.what.starts_with("event ") && (d.what.contains("; floors up to") || d.what.contains("; floors down to"))
+}
+
 /// An event and what it did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventReport {

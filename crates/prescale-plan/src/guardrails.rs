@@ -130,8 +130,8 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
             d.what = format!("{written} (after the fleet's scaling; planned: {})", d.what);
         }
         // Events whose floors these are: cut with the rest, and their decisions say so.
-        let events = g.decisions.iter().filter(|d| d.what.starts_with("event ")).count();
-        for d in g.decisions.iter_mut().filter(|d| d.what.starts_with("event ")) {
+        let events = g.decisions.iter().filter(|d| crate::moved_floors(d)).count();
+        for d in g.decisions.iter_mut().filter(|d| crate::moved_floors(d)) {
             d.what.push_str(&format!(" (before the fleet's scaling, ×{:.2} here)", target as f64 / over as f64));
         }
         g.decisions.push(prescale_core::PlanDecision {

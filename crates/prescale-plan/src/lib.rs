@@ -12,8 +12,8 @@ pub use diff::{
     LastSet, bounds_command, diff, due_before, due_now, is_owned, keep_in_place, restore_bounds, revert, shell_word,
 };
 pub use events::{
-    EventOutcome, EventPlan, EventReport, LOWERS, events_digest, instance_hours, moved_bounds, peak_floor,
-    plan_with_events, shape, steps_in,
+    EventOutcome, EventPlan, EventReport, LOWERS, events_digest, instance_hours, moved_bounds, moved_floors,
+    peak_floor, plan_with_events, shape, steps_in,
 };
 pub use guardrails::{Breach, FleetBreach, Guardrails};
 pub use reactive::{
