@@ -157,8 +157,7 @@ fn tracked(ctx: &Ctx, gc: &GroupConfig, g: &GroupState, now: DateTime<Utc>) -> O
     }
     let mut settings = ctx.config.plan_settings(gc).ok()?;
     settings.headroom = 0.0;
-    let instances = |utilization: f64| settings.instances(load, utilization).min(f64::from(u32::MAX)) as u32;
-    let need = instances(settings.target_utilization);
+    let need = settings.instances(load, settings.target_utilization).min(f64::from(u32::MAX)) as u32;
     // The step-in alarm's threshold as a share of the target (it is set as one): the group stops
     // shrinking where the load per instance reaches it.
     let [_, step_in] = prescale_core::step_alarm_names(&gc.name);
@@ -1141,17 +1140,12 @@ pub(crate) fn carry_out(
                 "another run ({holder}) is making changes now: this dry run reads the groups as they stand, part way \
                  through it"
             );
-        } else if let Some(first) = open.first() {
+        } else if !open.is_empty() {
+            let them = if open.len() == 1 { "it" } else { "them" };
             warn!(
-                "{}: {} change{} of an earlier run (as of {}) had no outcome: that run stopped while making {} (a \
-                 crash, a kill). This dry run reads the groups as they are, so its diff shows what is left; the next \
-                 --execute marks {} `interrupted` and makes the rest",
-                ctx.out.join("audit.jsonl").display(),
-                open.len(),
-                if open.len() == 1 { "" } else { "s" },
-                first["as_of"].as_str().unwrap_or("?"),
-                if open.len() == 1 { "it" } else { "them" },
-                if open.len() == 1 { "it" } else { "them" }
+                "{}: that run stopped while making {them} (a crash, a kill). This dry run reads the groups as they \
+                 are, so its diff shows what is left; the next --execute marks {them} `interrupted` and makes the rest",
+                no_outcome(&ctx.out.join("audit.jsonl"), &open)
             );
         }
     }
@@ -1429,12 +1423,9 @@ impl<'a> AuditLog<'a> {
             ));
         }
         warn!(
-            "{}: {} change{} of an earlier run (as of {}) had no outcome (that run stopped while making {}: a crash, a \
-             kill, or a write to this log that failed); marked `interrupted` there. {}",
-            self.path.display(),
-            open.len(),
-            if open.len() == 1 { "" } else { "s" },
-            open[0]["as_of"].as_str().unwrap_or("?"),
+            "{} (that run stopped while making {}: a crash, a kill, or a write to this log that failed); marked \
+             `interrupted` there. {}",
+            no_outcome(&self.path, &open),
             if open.len() == 1 { "it" } else { "them" },
             parts.join("; ")
         );
@@ -1499,6 +1490,18 @@ fn log_tail(path: &Path) -> Option<(Vec<u8>, bool)> {
     let from = if start > 0 { bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |i| i + 1) } else { 0 };
     bytes.drain(..from);
     Some((bytes, cut))
+}
+
+/// How the changes an earlier run left without an outcome (`open`, [`interrupted`]) in the log at
+/// `path` are said: `PATH: 2 changes of an earlier run (as of …) had no outcome`.
+fn no_outcome(path: &Path, open: &[serde_json::Value]) -> String {
+    format!(
+        "{}: {} change{} of an earlier run (as of {}) had no outcome",
+        path.display(),
+        open.len(),
+        if open.len() == 1 { "" } else { "s" },
+        open.first().and_then(|v| v["as_of"].as_str()).unwrap_or("?")
+    )
 }
 
 /// The changes the audit log's newest run (in `tail`, [`log_tail`]) holds as `attempting` with no

@@ -152,23 +152,24 @@ pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>)
 /// `MinSize`s alone pass the limit, the plan is left as planned and `apply` refuses it.
 fn fit_fleet(ctx: &Ctx, groups: &mut [GroupPlan]) -> Result<()> {
     let Some(limit) = ctx.config.guardrails.scaling_limit() else { return Ok(()) };
+    use prescale_plan::guardrails::fleet_peak;
+    let planned: Vec<u32> = groups.iter().map(fleet_peak).collect();
     match prescale_plan::guardrails::fit_fleet(groups, outside_the_run(ctx, groups)?, limit) {
         Ok(Some(factor)) => {
-            // Each group's peak as planned and as scaled, the largest first: who took the fleet over.
-            let mut peaks: Vec<(&str, &str)> = groups
+            // Each scaled group's peak as planned and as scaled, the largest first: who took the
+            // fleet over.
+            let mut peaks: Vec<(&str, u32, u32)> = groups
                 .iter()
-                .filter_map(|g| {
-                    let d = g.decisions.iter().find(|d| d.what.starts_with(prescale_plan::guardrails::FLEET_SCALED))?;
-                    Some((g.group.as_str(), d.what.split_once("peak ")?.1))
-                })
+                .zip(&planned)
+                .map(|(g, &was)| (g.group.as_str(), was, fleet_peak(g)))
+                .filter(|(_, was, now)| was != now)
                 .collect();
-            let planned = |p: &str| p.split(' ').next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(0);
-            peaks.sort_by_key(|(_, p)| std::cmp::Reverse(planned(p)));
+            peaks.sort_by_key(|(_, was, _)| std::cmp::Reverse(*was));
             warn!(
                 "max_fleet_size: the run's floors peak above {limit} instances; with fleet_breach = \"scale\" every \
                  planned group's floors above its MinSize are scaled by about ×{factor:.2}: peaks {} (each group's \
                  decisions say how)",
-                peaks.iter().map(|(g, p)| format!("{g} {p}")).collect::<Vec<_>>().join(", ")
+                peaks.iter().map(|(g, was, now)| format!("{g} {was} → {now}")).collect::<Vec<_>>().join(", ")
             )
         }
         Ok(None) => {}
