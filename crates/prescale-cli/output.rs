@@ -5,7 +5,7 @@ use std::io::Write;
 use anyhow::Result;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Cell, CellAlignment, Table};
-use prescale_core::{CapacityPlan, Change, Forecast, GroupPlan, Level, PolicyKind, ScheduledAction};
+use prescale_core::{CapacityPlan, Change, DecisionKind, Forecast, GroupPlan, Level, PolicyKind, ScheduledAction};
 use prescale_store::IngestSummary;
 
 use crate::Format;
@@ -755,8 +755,8 @@ pub fn summary_lines(
         };
         // Floors cut at MaxSize where the forecast needs more: the cron mail says so, not only stderr.
         // … and taken down to fit the fleet's limit.
-        let floors = ["clamped", prescale_plan::guardrails::FLEET_SCALED].iter().fold(floors, |floors, what| {
-            match g.decisions.iter().find(|d| d.what.starts_with(what)) {
+        let floors = [DecisionKind::Clamped, DecisionKind::FleetScaled].iter().fold(floors, |floors, kind| {
+            match g.decisions.iter().find(|d| d.kind == *kind) {
                 Some(d) => format!("{floors}, {}", d.what),
                 None => floors,
             }

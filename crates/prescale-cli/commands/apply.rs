@@ -1770,15 +1770,25 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
         }
     }
     for g in &plan.groups {
+        // Every plan prescale writes now says of some decisions what they are (its floors, or
+        // that it has none); one written before that cannot be checked here.
+        if !g.decisions.is_empty() && g.decisions.iter().all(|d| d.kind.is_note()) {
+            lines.push(format!(
+                "{}: its decisions do not say what they are (a plan written by an earlier prescale), so nothing \
+                 in them can be checked: `prescale plan` again",
+                g.group
+            ));
+            continue;
+        }
         if g.forecast.is_none() {
             // The plan's own reason: why the forecast was not used, else why there are no floors.
-            let why = ["forecast not used", "no scheduled floors"]
+            let why = [DecisionKind::ForecastNotUsed, DecisionKind::NoFloors]
                 .iter()
-                .find_map(|w| g.decisions.iter().find(|d| d.what == *w))
+                .find_map(|k| g.decisions.iter().find(|d| d.kind == *k))
                 .map_or("no forecast to plan from".to_string(), |d| d.why.clone());
             lines.push(format!("{}: no floors: {why}", g.group));
         }
-        for d in g.decisions.iter().filter(|d| d.what.starts_with("clamped")) {
+        for d in g.decisions.iter().filter(|d| d.kind == DecisionKind::Clamped) {
             lines.push(format!("{}: {}", g.group, d.what));
         }
         for d in g.decisions.iter().filter(|d| d.why.contains(prescale_plan::LOWERS)) {
@@ -1786,8 +1796,8 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
         }
         // The fleet's scaling, asked for, passes; but not an event's floors cut by it unsaid: a
         // person planned that capacity.
-        for d in g.decisions.iter().filter(|d| prescale_plan::moved_floors(d) && d.what.contains("the fleet's scaling"))
-        {
+        let scaled = g.decisions.iter().any(|d| d.kind == DecisionKind::FleetScaled);
+        for d in g.decisions.iter().filter(|d| scaled && prescale_plan::moved_floors(d)) {
             lines.push(format!("{}: {}: its floors cut to fit [guardrails] max_fleet_size", g.group, d.what));
         }
     }
@@ -1805,8 +1815,80 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
 
 #[cfg(test)]
 mod tests {
-    use super::{GroupApply, failed_changes, run_due};
-    use prescale_core::{ApplyReport, CapacityBounds, Change, GroupState, ScheduledAction};
+    use super::{GroupApply, failed_changes, needs_a_person, run_due};
+    use prescale_core::{
+        ApplyReport, CapacityBounds, CapacityPlan, Change, DecisionKind, ForecastSummary, GroupPlan, GroupState,
+        PlanDecision, ScheduledAction,
+    };
+
+    #[test]
+    fn strict_reads_the_decisions_by_their_kind_and_flags_a_plan_whose_decisions_say_none() {
+        let t0 = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let forecast = ForecastSummary {
+            model: "auto".into(),
+            metric: "requests".into(),
+            quantile: 0.9,
+            from: t0,
+            to: t0 + chrono::Duration::hours(48),
+            peak_point: 1.0,
+            peak_at: t0,
+            peak_quantile: 1.0,
+            sizing: None,
+        };
+        let group = |name: &str, decisions: Vec<PlanDecision>| GroupPlan {
+            group: name.into(),
+            environment: "prod".into(),
+            bounds: CapacityBounds::new(2, 20).unwrap(),
+            raised_max: None,
+            forecast: Some(forecast.clone()),
+            required: vec![],
+            scheduled_actions: vec![],
+            policies: vec![],
+            alarms: vec![],
+            decisions,
+            events_digest: None,
+        };
+        let d = PlanDecision::new;
+        let busy = vec![
+            d(DecisionKind::Clamped, "clamped 3 steps to MaxSize 20", "…"),
+            d(DecisionKind::EventMoved, "event sale: floors up to 20", "…"),
+            d(DecisionKind::Event, "event later (…) not yet planned", "…"),
+            d(DecisionKind::FleetScaled, "floors scaled to fit max_fleet_size: peak 20 → 15", "…"),
+        ];
+        let plan = CapacityPlan {
+            format: prescale_core::PLAN_FORMAT.into(),
+            plan_id: "p".into(),
+            created_at: t0,
+            groups: vec![
+                // Worded like a clamp, but a note: nothing to say.
+                group(
+                    "calm",
+                    vec![d(DecisionKind::Floors, "4 scheduled floors", "…"), PlanDecision::note("clamped", "…")],
+                ),
+                group("busy", busy.clone()),
+                // An event's floors moved, the fleet's scaling not asked for: nothing to say.
+                group("moved", busy[1..3].to_vec()),
+                GroupPlan {
+                    forecast: None,
+                    ..group("none", vec![d(DecisionKind::NoFloors, "no scheduled floors", "no forecast to trust")])
+                },
+                group("old", vec![PlanDecision::note("clamped 3 steps to MaxSize 20", "…")]),
+            ],
+        };
+        let said = needs_a_person(&plan, &[], false).unwrap();
+        let lines: Vec<&str> = said.lines().skip(1).map(str::trim).collect();
+        assert_eq!(
+            lines,
+            [
+                "busy: clamped 3 steps to MaxSize 20",
+                "busy: event sale: floors up to 20: its floors cut to fit [guardrails] max_fleet_size",
+                "none: no floors: no forecast to trust",
+                "old: its decisions do not say what they are (a plan written by an earlier prescale), so nothing in \
+                 them can be checked: `prescale plan` again",
+            ],
+            "{said}"
+        );
+    }
 
     #[test]
     fn the_stand_in_runs_the_actions_whose_time_came_as_auto_scaling_does() {

@@ -9,9 +9,9 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use prescale_aws::{AutoScalingSink, AwsOptions, CloudWatchQuery, CloudWatchSource};
 use prescale_core::{
-    ActionSink, ApplyReport, CapacityBounds, CapacityPlan, Change, ChangedObject, Event, EventEffect, Forecast,
-    GridPolicy, GroupPlan, GroupState, Level, MetricId, MetricSource, PLAN_FORMAT, RawSample, ScheduledAction, Series,
-    TimeRange, regularize,
+    ActionSink, ApplyReport, CapacityBounds, CapacityPlan, Change, ChangedObject, DecisionKind, Event, EventEffect,
+    Forecast, GridPolicy, GroupPlan, GroupState, Level, MetricId, MetricSource, PLAN_FORMAT, RawSample,
+    ScheduledAction, Series, TimeRange, regularize,
 };
 use prescale_forecast::flags::Flags;
 use prescale_forecast::transform::Bounds;

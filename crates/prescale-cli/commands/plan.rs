@@ -533,12 +533,12 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 ctx.now,
             );
             for e in unscaled {
-                let d = prescale_core::PlanDecision {
-                    what: format!("event {} not planned", e.label()),
-                    why: "a multiplier scales the forecast, and there is none to trust: the events that give their \
-                          load (--peak, --like) are planned alone"
-                        .into(),
-                };
+                let d = prescale_core::PlanDecision::new(
+                    DecisionKind::Event,
+                    format!("event {} not planned", e.label()),
+                    "a multiplier scales the forecast, and there is none to trust: the events that give their load \
+                     (--peak, --like) are planned alone",
+                );
                 ep.plan.decisions.push(d.clone());
                 ep.decisions.push(d);
                 ep.reports
@@ -547,12 +547,11 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             if events_only.is_some() {
                 ep.plan.decisions.insert(
                     0,
-                    prescale_core::PlanDecision {
-                        what: "floors for its events only".into(),
-                        why: "the events that give their load (--peak, --like) are planned without a forecast; the \
-                              reactive policy scales the rest"
-                            .into(),
-                    },
+                    prescale_core::PlanDecision::note(
+                        "floors for its events only",
+                        "the events that give their load (--peak, --like) are planned without a forecast; the \
+                         reactive policy scales the rest",
+                    ),
                 );
             }
             (ep, events_only.is_some())
@@ -602,7 +601,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             stored_plan = ep.baseline.clone();
         }
         // Floors cut at the group's maximum leave load the plan saw unserved: someone should know.
-        for d in ep.plan.decisions.iter().filter(|d| d.what.starts_with("clamped")) {
+        for d in ep.plan.decisions.iter().filter(|d| d.kind == DecisionKind::Clamped) {
             warn!("{}: {}: {}", g.name, d.what, d.why);
         }
         // So do floors an event's --peak lowers (a peak given in instances rather than load).
@@ -632,8 +631,10 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 s.metric = id.metric.clone();
             }
             if let Some(why) = &why {
-                gp.decisions
-                    .insert(0, prescale_core::PlanDecision { what: "forecast not used".into(), why: why.clone() });
+                gp.decisions.insert(
+                    0,
+                    prescale_core::PlanDecision::new(DecisionKind::ForecastNotUsed, "forecast not used", why.clone()),
+                );
             }
         }
         if let Some(why) = why {
@@ -1163,15 +1164,21 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             held_past: with_h.1 - without_h.1,
             // The events' decisions, and the plan's own where MaxSize cut the floors (the group
             // cannot follow the forecast there, events or not).
-            decisions: p.decisions.iter().chain(p.plan.decisions.iter().filter(|d| d.what.contains("MaxSize"))).fold(
-                Vec::new(),
-                |mut v: Vec<prescale_core::PlanDecision>, d| {
+            decisions: p
+                .decisions
+                .iter()
+                .chain(
+                    p.plan
+                        .decisions
+                        .iter()
+                        .filter(|d| matches!(d.kind, DecisionKind::Clamped | DecisionKind::MaxRaised)),
+                )
+                .fold(Vec::new(), |mut v: Vec<prescale_core::PlanDecision>, d| {
                     if !v.iter().any(|x| x.what == d.what) {
                         v.push(d.clone());
                     }
                     v
-                },
-            ),
+                }),
         })
         .collect();
     let mut out = crate::output::stdout();

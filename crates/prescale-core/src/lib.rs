@@ -15,8 +15,8 @@ pub use error::CoreError;
 pub use event::{Event, EventEffect};
 pub use forecast::{Forecast, Interval, Level, ModelScore};
 pub use plan::{
-    CapacityBounds, CapacityPlan, ForecastSummary, GroupPlan, MetricAlarm, PLAN_FORMAT, PlanDecision, PolicyKind,
-    ReactivePolicy, ScheduledAction, Sizing, StepAdjustment, step_alarm_names,
+    CapacityBounds, CapacityPlan, DecisionKind, ForecastSummary, GroupPlan, MetricAlarm, PLAN_FORMAT, PlanDecision,
+    PolicyKind, ReactivePolicy, ScheduledAction, Sizing, StepAdjustment, step_alarm_names,
 };
 pub use rng::SplitMix64;
 pub use series::{

@@ -230,6 +230,60 @@ pub struct PlanDecision {
     pub what: String,
     /// Why.
     pub why: String,
+    /// Which of the decisions that code reading the plan acts on this is (`--strict`, the
+    /// `--quiet` line, `plan --what-if`); their words are for people and may change. Absent for
+    /// a note.
+    #[serde(default, skip_serializing_if = "DecisionKind::is_note")]
+    pub kind: DecisionKind,
+}
+
+impl PlanDecision {
+    /// A decision of `kind`.
+    pub fn new(kind: DecisionKind, what: impl Into<String>, why: impl Into<String>) -> Self {
+        Self { what: what.into(), why: why.into(), kind }
+    }
+
+    /// A decision nothing reads but people.
+    pub fn note(what: impl Into<String>, why: impl Into<String>) -> Self {
+        Self::new(DecisionKind::Note, what, why)
+    }
+}
+
+/// What a [`PlanDecision`] is about, for the code that reads plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecisionKind {
+    /// Anything else: said to people only.
+    #[default]
+    Note,
+    /// The scheduled floors as written: how many, between which sizes, sized how. Every plan
+    /// with a forecast has one.
+    Floors,
+    /// No scheduled floors: the reactive policy alone scales the group.
+    NoFloors,
+    /// The group's forecast was not used (stale, implausible, failed), and why.
+    ForecastNotUsed,
+    /// The floor put back to `MinSize` (at the forecast's end, or at once without one).
+    FloorBack,
+    /// Floors cut at `MaxSize` (or at `MaxSize` plus `max_breach_buffer`) where the forecast
+    /// needs more.
+    Clamped,
+    /// `MaxSize` raised for a peak and put back after it (`max_breach = "raise"`).
+    MaxRaised,
+    /// The floors taken down to fit `[guardrails] max_fleet_size` (`fleet_breach = "scale"`).
+    FleetScaled,
+    /// A planned event that moved no floors: past, not yet planned, or within the floors planned
+    /// without it.
+    Event,
+    /// A planned event that moved the group's floors, up or down.
+    EventMoved,
+}
+
+impl DecisionKind {
+    /// Whether this is [`DecisionKind::Note`] (left out of the plan's JSON).
+    pub fn is_note(&self) -> bool {
+        *self == Self::Note
+    }
 }
 
 /// Summary of the forecast a group plan was made from.
@@ -324,6 +378,19 @@ pub struct CapacityPlan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_decisions_kind_is_written_by_name_and_a_note_or_an_older_plans_reads_as_a_note() {
+        let moved = PlanDecision::new(DecisionKind::EventMoved, "event sale: …", "…");
+        let json = serde_json::to_string(&moved).unwrap();
+        assert!(json.contains(r#""kind":"event-moved""#), "{json}");
+        assert_eq!(serde_json::from_str::<PlanDecision>(&json).unwrap(), moved);
+        let note = serde_json::to_string(&PlanDecision::note("warm-up 240 s", "…")).unwrap();
+        assert!(!note.contains("kind"), "{note}");
+        let old: PlanDecision = serde_json::from_str(r#"{"what":"clamped 3 steps to MaxSize 9","why":"…"}"#).unwrap();
+        assert!(old.kind.is_note());
+        assert!(serde_json::from_str::<PlanDecision>(r#"{"what":"x","why":"y","kind":"clamp"}"#).is_err());
+    }
 
     #[test]
     fn bounds_refuse_min_above_max_even_from_json() {

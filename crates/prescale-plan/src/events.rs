@@ -3,7 +3,9 @@
 //! time, limits) ramps capacity up before the event and brings it down after.
 
 use chrono::{DateTime, Duration, Utc};
-use prescale_core::{Event, EventEffect, Forecast, GroupPlan, Interval, PlanDecision, ScheduledAction, Series};
+use prescale_core::{
+    DecisionKind, Event, EventEffect, Forecast, GroupPlan, Interval, PlanDecision, ScheduledAction, Series,
+};
 
 use crate::schedule::{PlanSettings, floor_action, fnv1a, plan_group};
 
@@ -63,11 +65,11 @@ const RISES: &str = "the floors rise the lead time ahead of its start and come b
 /// it).
 pub const LOWERS: &str = "the event lowers the floors during it";
 
-/// Whether a plan's decision is an event's that moved the group's floors (up or down), as
-/// [`plan_with_events`] words it; an event ignored, not planned or not yet in the horizon moved
+/// Whether a plan's decision is an event's that moved the group's floors (up or down); an event
+/// ignored, not planned, not yet in the horizon or within the floors planned without it moved
 /// nothing.
 pub fn moved_floors(d: &PlanDecision) -> bool {
-    d.what.starts_with("event ") && (d.what.contains("; floors up to") || d.what.contains("; floors down to"))
+    d.kind == DecisionKind::EventMoved
 }
 
 /// An event and what it did.
@@ -139,7 +141,7 @@ impl EventReport {
                 "the --like window has no stored history of this group (ingest it, or re-add the event)".into()
             }
         };
-        PlanDecision { what, why }
+        PlanDecision::new(DecisionKind::Event, what, why)
     }
 }
 
@@ -424,6 +426,7 @@ pub fn plan_with_events(
                         1,
                     );
                 }
+                d.kind = DecisionKind::EventMoved;
                 d.what.push_str(&format!(
                     "; floors {} {with} instances from {}{} (without it: {without}{})",
                     if lowers { "down to" } else { "up to" },
@@ -486,7 +489,7 @@ fn hold_through_events(plan: &mut GroupPlan, reports: &[EventReport], s: &PlanSe
     }
     *close = ScheduledAction { max_size: close.max_size, ..floor_action(until, s.bounds.min(), s.time_zone) };
     let when = crate::schedule::local(until, s.time_zone);
-    for d in plan.decisions.iter_mut().filter(|d| d.what.starts_with("floor back to MinSize")) {
+    for d in plan.decisions.iter_mut().filter(|d| d.kind == DecisionKind::FloorBack) {
         d.what = format!("floor back to MinSize {} at {when}", s.bounds.min());
         d.why = "the end of an event that runs past the forecast's end: the floor at the forecast's end holds \
                  until then, so a nightly run that does not come leaves the group at that floor through the event, \

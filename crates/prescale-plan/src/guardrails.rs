@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use prescale_core::GroupPlan;
+use prescale_core::{DecisionKind, GroupPlan};
 use serde::{Deserialize, Serialize};
 
 /// The `[guardrails]` section: limits on what one run may do. Unset means no limit.
@@ -49,7 +49,8 @@ pub fn fleet_peak(g: &GroupPlan) -> u32 {
     g.scheduled_actions.iter().filter_map(|a| a.min_size).max().unwrap_or(0).max(g.bounds.min())
 }
 
-/// The start of the decision [`fit_fleet`] adds to each group it scales.
+/// The start of the decision [`fit_fleet`] adds to each group it scales
+/// ([`DecisionKind::FleetScaled`]).
 pub const FLEET_SCALED: &str = "floors scaled to fit max_fleet_size";
 
 /// With `fleet_breach = "scale"`: where the peaks of `plans` and `fixed` (what the groups outside
@@ -122,11 +123,7 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
         g.scheduled_actions = kept;
         // The floors' own decision says them as they are now.
         let written = crate::schedule::floors_summary(&g.scheduled_actions);
-        let is_summary = |what: &str| {
-            what.split_once(' ')
-                .is_some_and(|(n, rest)| n.parse::<usize>().is_ok() && rest.starts_with("scheduled floor"))
-        };
-        if let Some(d) = g.decisions.iter_mut().find(|d| is_summary(&d.what)) {
+        if let Some(d) = g.decisions.iter_mut().find(|d| d.kind == DecisionKind::Floors) {
             d.what = format!("{written} (after the fleet's scaling; planned: {})", d.what);
         }
         // Events whose floors these are: cut with the rest, and their decisions say so.
@@ -134,9 +131,10 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
         for d in g.decisions.iter_mut().filter(|d| crate::moved_floors(d)) {
             d.what.push_str(&format!(" (before the fleet's scaling, ×{:.2} here)", target as f64 / over as f64));
         }
-        g.decisions.push(prescale_core::PlanDecision {
-            what: format!("{FLEET_SCALED}: peak {peak} → {}", fleet_peak(g)),
-            why: format!(
+        g.decisions.push(prescale_core::PlanDecision::new(
+            DecisionKind::FleetScaled,
+            format!("{FLEET_SCALED}: peak {peak} → {}", fleet_peak(g)),
+            format!(
                 "the run's floors peak at {total} instances over the fleet{}, more than [guardrails] max_fleet_size = \
                  {limit}; with fleet_breach = \"scale\" every planned group's floors above its MinSize are scaled by \
                  about one factor, ×{factor:.2} (its own ×{:.2}, in whole instances){}{}; its reactive policy covers \
@@ -158,7 +156,7 @@ pub fn fit_fleet(plans: &mut [GroupPlan], fixed: u64, limit: u32) -> Result<Opti
                     String::new()
                 }
             ),
-        });
+        ));
     }
     Ok(Some(factor))
 }

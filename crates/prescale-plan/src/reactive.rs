@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use prescale_core::{
-    Launch, MetricAlarm, OWNED_PREFIX, PlanDecision, PolicyKind, ReactivePolicy, StepAdjustment, step_alarm_names,
+    DecisionKind, Launch, MetricAlarm, OWNED_PREFIX, PlanDecision, PolicyKind, ReactivePolicy, StepAdjustment,
+    step_alarm_names,
 };
 use serde::{Deserialize, Serialize};
 
@@ -362,10 +363,11 @@ pub(crate) fn reactive(
     let w = warmup.secs;
     let mut decisions = vec![
         PlanDecision {
+            kind: DecisionKind::Note,
             what: format!("reactive fallback: target tracking on {} at {}", r.metric, r.target_value),
             why: format!("covers load the forecast did not see; instance warm-up {w} s"),
         },
-        PlanDecision { what: format!("warm-up {w} s"), why: warmup.why.clone() },
+        PlanDecision::note(format!("warm-up {w} s"), warmup.why.clone()),
     ];
     let mut policies = vec![ReactivePolicy {
         name: format!("{OWNED_PREFIX}target-tracking"),
@@ -380,12 +382,14 @@ pub(crate) fn reactive(
     let s = &r.step;
     if s.scales_in_alone() {
         decisions.push(PlanDecision {
+            kind: DecisionKind::Note,
             what: "target tracking scales out only (DisableScaleIn); the step policy scales in".into(),
             why: "step.owns_scale_in = true: conservative in, fewer reversals for capacity held longer".into(),
         });
     }
     if !s.enabled {
         decisions.push(PlanDecision {
+            kind: DecisionKind::Note,
             what: "no step scaling".into(),
             why: "step.enabled = false: target tracking alone reacts".into(),
         });
@@ -395,6 +399,7 @@ pub(crate) fn reactive(
         alarm_metric(group, &r.metric, r.resource_label.as_deref())
     else {
         decisions.push(PlanDecision {
+            kind: DecisionKind::Note,
             what: "no step scaling".into(),
             why: format!("no CloudWatch metric is known for {}; target tracking alone reacts", r.metric),
         });
@@ -410,6 +415,7 @@ pub(crate) fn reactive(
     };
     if per_period != 1.0 {
         decisions.push(PlanDecision {
+            kind: DecisionKind::Note,
             what: format!("step alarms' thresholds × {per_period} for {}-s periods", s.period_secs),
             why: format!("{metric_name} is summed over each alarm period; the target value is per minute"),
         });
@@ -485,6 +491,7 @@ pub(crate) fn reactive(
     let out_steps: Vec<String> =
         s.out_steps.iter().map(|st| format!("+{}{unit} from {} % above", st.add, st.above_pct)).collect();
     decisions.push(PlanDecision {
+        kind: DecisionKind::Note,
         what: format!(
             "step scaling out: {metric_name} {statistic} >= {out_threshold} for {} × {period} s: {}",
             s.out_evaluation_periods,
@@ -495,6 +502,7 @@ pub(crate) fn reactive(
             .into(),
     });
     decisions.push(PlanDecision {
+        kind: DecisionKind::Note,
         what: format!(
             "step scaling in: {metric_name} {statistic} < {in_threshold} for {in_periods} × {period} s: -{}{}",
             s.in_remove,

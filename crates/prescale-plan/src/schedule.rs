@@ -1,7 +1,7 @@
 use chrono::{DateTime, Duration, DurationRound, Offset, Utc};
 use chrono_tz::Tz;
 use prescale_core::{
-    CapacityBounds, Forecast, ForecastSummary, GroupPlan, OWNED_PREFIX, PlanDecision, ScheduledAction,
+    CapacityBounds, DecisionKind, Forecast, ForecastSummary, GroupPlan, OWNED_PREFIX, PlanDecision, ScheduledAction,
 };
 use serde::{Deserialize, Serialize};
 
@@ -373,16 +373,13 @@ pub fn plan_group(
     s: &PlanSettings,
     now: DateTime<Utc>,
 ) -> GroupPlan {
-    let mut decisions = Vec::new();
-    let mut decide = |what: String, why: String| decisions.push(PlanDecision { what, why });
     let warmup = s.warmup();
-    let (policies, alarms, why) = reactive(group, &s.reactive, &warmup);
-    for d in why {
-        decide(d.what, d.why);
-    }
+    let (policies, alarms, mut decisions) = reactive(group, &s.reactive, &warmup);
+    let mut decide = |kind: DecisionKind, what: String, why: String| decisions.push(PlanDecision::new(kind, what, why));
     let lead = s.lead();
     if lead > s.lead_time {
         decide(
+            DecisionKind::Note,
             format!(
                 "floors in place {} min ahead of demand, not lead_time_mins = {}",
                 lead.num_minutes(),
@@ -409,11 +406,12 @@ pub fn plan_group(
             ),
             None => "no forecast to trust for this group: the reactive policy alone scales it".into(),
         };
-        decide("no scheduled floors".into(), why);
+        decide(DecisionKind::NoFloors, "no scheduled floors".into(), why);
         // An earlier plan's floor that already started stays in force until an action lowers it,
         // and replacing that plan removes its closing action: put MinSize back now.
         let earliest = (now + Duration::minutes(1)).duration_round_up(Duration::minutes(1)).unwrap_or(now);
         decide(
+            DecisionKind::FloorBack,
             format!("floor back to MinSize {} at {}", s.bounds.min(), local(earliest, s.time_zone)),
             "a floor an earlier plan raised does not stay up without a forecast behind it".into(),
         );
@@ -441,6 +439,7 @@ pub fn plan_group(
     let s = match skill_ratio {
         Some(r) if no_skill && s.unskilled == Unskilled::Median && s.quantile > 0.5 => {
             decide(
+                DecisionKind::Note,
                 "floors sized for the median (P50)".into(),
                 format!(
                     "the forecast did no better than the flat median of the last day in its own backtests (MASE {r:.2} \
@@ -462,6 +461,7 @@ pub fn plan_group(
     let above_ceiling = raw_required.iter().filter(|r| **r > ceiling).count();
     match s.max_breach {
         MaxBreach::Clamp if above_max > 0 => decide(
+            DecisionKind::Clamped,
             format!("clamped {above_max} steps to MaxSize {max}"),
             format!(
                 "the P{pct:.0} forecast needs up to {peak_need} instances; raise max_size, or set \
@@ -470,6 +470,7 @@ pub fn plan_group(
         ),
         MaxBreach::Raise { buffer } if above_max > 0 => {
             decide(
+                DecisionKind::MaxRaised,
                 format!("MaxSize raised from {max} to {ceiling} for the peak, and put back to {max} after it"),
                 format!(
                     "the P{pct:.0} forecast needs up to {peak_need} instances for {above_max} steps, above max_size \
@@ -478,6 +479,7 @@ pub fn plan_group(
             );
             if above_ceiling > 0 {
                 decide(
+                    DecisionKind::Clamped,
                     format!("clamped {above_ceiling} steps to {ceiling} (max_size + max_breach_buffer)"),
                     format!(
                         "the P{pct:.0} forecast needs up to {peak_need} instances; raise max_breach_buffer to plan for it"
@@ -516,6 +518,7 @@ pub fn plan_group(
     }
     if filled > 0 {
         decide(
+            DecisionKind::Note,
             format!("filled {filled} short dip{}", if filled == 1 { "" } else { "s" }),
             format!("a floor only steps down when it can stay down for {} min", s.min_hold.num_minutes()),
         );
@@ -620,6 +623,7 @@ pub fn plan_group(
     segs = chosen;
     if ramped > 0 {
         decide(
+            DecisionKind::Note,
             format!("ramped floor rises in steps of at most {} instances", step_up.unwrap_or(0)),
             format!(
                 "guardrail max_step_up = {}: capacity rises earlier, in stages, instead of in one jump",
@@ -632,6 +636,7 @@ pub fn plan_group(
         let extra = cost(&segs).saturating_sub(unmerged_cost) as f64 * step as f64 / 3600.0;
         let all = before + 1;
         decide(
+            DecisionKind::Note,
             format!("merged {before} floor changes into {} (+{extra:.0} instance-hours)", segs.len()),
             format!(
                 "at most {} scheduled actions per group (Auto Scaling allows {MAX_ACTIONS_PER_GROUP}); {}",
@@ -646,6 +651,7 @@ pub fn plan_group(
     }
     if let (Some((floor, at, met)), Some((run, _)), Some(up)) = (ramped_in, s.running, step_up) {
         decide(
+            DecisionKind::Note,
             format!(
                 "first floors ramped up from the {run} instances the group runs, by {up} a step, to meet the plan's \
                  at {}",
@@ -678,6 +684,7 @@ pub fn plan_group(
     if actions.last().and_then(|a| a.min_size) != Some(s.bounds.min()) {
         actions.push(floor_action(end, s.bounds.min(), s.time_zone));
         decide(
+            DecisionKind::FloorBack,
             format!("floor back to MinSize {} at {}", s.bounds.min(), local(end, s.time_zone)),
             "the forecast ends there; if the next nightly run does not come, the group does not stay scaled up".into(),
         );
@@ -703,6 +710,7 @@ pub fn plan_group(
     {
         first.max_size = Some(max);
         decide(
+            DecisionKind::Note,
             format!("MaxSize {max} with the first action ({})", local(first.start_time, s.time_zone)),
             "max_breach = \"raise\": a MaxSize an earlier plan raised for a peak is put back, even where this plan \
              raises none"
@@ -712,6 +720,7 @@ pub fn plan_group(
     let raised_max = actions.iter().any(|a| a.max_size == Some(ceiling) && ceiling > max).then_some(ceiling);
     if let Some(tz) = s.time_zone {
         decide(
+            DecisionKind::Note,
             format!("actions written with TimeZone {}", tz.name()),
             "StartTime stays the UTC instant (Auto Scaling takes it in UTC only); the zone is how the console \
              shows it"
@@ -724,6 +733,7 @@ pub fn plan_group(
             && let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start)
         {
             decide(
+                DecisionKind::Note,
                 format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name()),
                 "the forecast learns the daily cycle in UTC: where the load follows local clocks (office hours), \
                  its rise comes an hour off the days before the change, and the profiles that look back weeks keep \
@@ -737,6 +747,7 @@ pub fn plan_group(
             && let Some(change) = offset_change(tz, first.start_time, last.start_time)
         {
             decide(
+                DecisionKind::Note,
                 format!("the schedule crosses a daylight-saving change in {} at {change}", tz.name()),
                 "action times are UTC instants, so none moves, repeats or disappears with the local clock; names \
                  stay in UTC so the repeated local hour cannot collide"
@@ -746,7 +757,7 @@ pub fn plan_group(
     }
     let peak_i = f.peak_step();
     let q = f.quantile(s.quantile);
-    decide(floors_summary(&actions), {
+    decide(DecisionKind::Floors, floors_summary(&actions), {
         // The capacity each instance is sized at, with the headroom that adds to every floor.
         let per = if s.headroom > 0.0 {
             format!("{} per instance, plus {:.0} % headroom", s.capacity_per_instance, s.headroom * 100.0)
