@@ -247,7 +247,7 @@ struct ShowArgs {
     levels: Vec<f64>,
     /// With --group: the forecast as the plan uses it, shaped by the group's stored events within it
     /// (without: the model's forecast, and a note naming those events)
-    #[arg(long, requires = "group")]
+    #[arg(long, requires = "group", conflicts_with = "input")]
     events: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -279,7 +279,7 @@ struct ShowArgs {
     /// day): what the nightly job does at [forecast] min_step_mins (5), several times faster on
     /// 1-minute data; the rows are then at that step, the values means of the file's [default:
     /// the file's own step]
-    #[arg(long, requires = "input", value_name = "MINUTES")]
+    #[arg(long, requires = "input", conflicts_with = "group", value_name = "MINUTES")]
     min_step_mins: Option<i64>,
     #[command(flatten)]
     zone: ZoneArgs,
@@ -320,7 +320,7 @@ struct BacktestArgs {
     /// day): what the nightly job does at [forecast] min_step_mins (5), several times faster on
     /// 1-minute data; the rows are then at that step, the values means of the file's [default:
     /// the file's own step]
-    #[arg(long, requires = "input", value_name = "MINUTES")]
+    #[arg(long, requires = "input", conflicts_with = "groups", value_name = "MINUTES")]
     min_step_mins: Option<i64>,
     #[command(flatten)]
     zone: ZoneArgs,

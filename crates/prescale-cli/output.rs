@@ -882,7 +882,11 @@ pub fn backtest(
                 t.add_row(cells);
             }
             right(&mut t, 1);
-            writeln!(out, "MASE per origin (the first step forecast; * = lowest there):\n{t}")?;
+            writeln!(
+                out,
+                "MASE per origin (over its whole horizon, from the first step forecast, the time shown; * = lowest \
+                 there):\n{t}"
+            )?;
         }
         // An interval that is a line (a model without a spread, a series flat at the origin)
         // covers nothing: its coverage and pinball are not the model's calibration.

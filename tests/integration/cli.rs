@@ -101,11 +101,26 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     assert!(text.starts_with("ts,mean,lo85,hi85") && err.contains("85 % bounds are read by interpolation"), "{err}");
     // The fitting flags are --input's: with --group they are refused, not ignored (levels, the
     // horizon and the format apply to both).
-    for flag in [&["--model", "mstl"][..], &["--max", "5"], &["--holidays", "2026-11-24"], &["--weekends", "false"]] {
+    for flag in [
+        &["--model", "mstl"][..],
+        &["--max", "5"],
+        &["--holidays", "2026-11-24"],
+        &["--weekends", "false"],
+        &["--min-step-mins", "60"],
+    ] {
         let (code, _, err) =
             run(prescale().args(["forecast", "show", "--group", "web-prod"]).args(flag).arg("--out").arg(&out));
         assert_eq!(code, 1, "{flag:?}: {err}");
         assert!(err.contains("cannot be used with"), "{flag:?}: {err}");
+    }
+    // … and so are a group's --events with a file, and backtest's --min-step-mins with a group.
+    for args in [
+        &["forecast", "show", "--input", "x.csv", "--events"][..],
+        &["backtest", "--group", "web-prod", "--min-step-mins", "60"],
+    ] {
+        let (code, _, err) = run(prescale().args(args).arg("--out").arg(&out));
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(err.contains("cannot be used with"), "{args:?}: {err}");
     }
     // Levels with spaces after their commas, as people type them.
     ok(prescale().args(["forecast", "show", "--group", "web-prod", "--levels", "80, 95", "--out"]).arg(&out));
@@ -555,6 +570,25 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     assert!(rows[0].starts_with("2026-01-05T00:00:00Z,") && rows[1].starts_with("2026-01-05T00:05:00Z,"), "{out}");
     let first: f64 = rows[0].split(',').nth(1).unwrap().parse().unwrap();
     assert!((first - 1020.0).abs() < 15.0, "the 5-minute mean at midnight is 1020: {first}");
+    assert!(!err.contains("left out"), "no part of a slot: {err}");
+    // Three minutes more: a part of the next 5-minute slot, left out and said.
+    let mut text = std::fs::read_to_string(&fine).unwrap();
+    for m in (4 * 1440)..(4 * 1440 + 3) {
+        text.push_str(&format!("{},{}\n", 1_767_225_600 + m * 60, 1000));
+    }
+    std::fs::write(&fine, text).unwrap();
+    let (code, out, err) = run(prescale()
+        .args(["forecast", "show", "--horizon", "1h", "--format", "csv", "--min-step-mins", "5", "--input"])
+        .arg(&fine));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().nth(1).unwrap().starts_with("2026-01-05T00:00:00Z,"), "{out}");
+    assert!(
+        err.contains(
+            "its last 3 values (from 2026-01-05 00:00 UTC) fill only a part of the 5-minute slot from 2026-01-05 \
+             00:00 UTC and are left out: the forecast starts with that slot"
+        ),
+        "{err}"
+    );
     let (code, _, err) = run(prescale().args(["forecast", "show", "--min-step-mins", "7", "--input"]).arg(&fine));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--min-step-mins 7 must divide a day"), "{err}");
@@ -1391,11 +1425,29 @@ fn rows_without_a_value_at_the_end_are_said_not_filled() {
     assert_eq!(code, 0, "{err}");
     assert!(out.lines().nth(1).unwrap().starts_with("2026-10-29T21:00:00"), "{out}");
     assert!(
-        err.contains("its rows after 2026-10-29T20:55:00Z have no value (up to 2026-10-29T23:55:00Z)")
-            && err.contains("starts 3.0 h before the file's last row"),
+        err.contains(
+            "the 36 rows after its last value (2026-10-29T20:55:00Z) have no value (up to 2026-10-29T23:55:00Z): the \
+             series ends there, and a forecast from it starts at 2026-10-29T21:00:00Z"
+        ),
         "{err}"
     );
     assert!(!err.contains("carried forward"), "nothing invented: {err}");
+    // One such row, on stamps 4 minutes past the grid (nearer the next slot than their own):
+    // said as well, by the file's own stamps.
+    let rfc = |t: i64| chrono::DateTime::from_timestamp(t + 240, 0).unwrap().to_rfc3339();
+    std::fs::write(&p, four_days(rfc, |i| if i == 4 * 288 - 1 { "NaN".into() } else { daily_load(i).to_string() }))
+        .unwrap();
+    let (code, out, err) =
+        run(prescale().args(["forecast", "show", "--horizon", "1h", "--format", "csv", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.lines().nth(1).unwrap().starts_with("2026-10-29T23:59:00"), "{out}");
+    assert!(
+        err.contains(
+            "the row after its last value (2026-10-29T23:54:00Z) has no value (up to 2026-10-29T23:59:00Z): the \
+             series ends there, and a forecast from it starts at 2026-10-29T23:59:00Z"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -394,6 +394,18 @@ fn bad_events_are_refused_with_a_reason() {
         "2",
     ]));
     assert!(code == 0 && err.contains("days from now (2036-11-24): a typo in the year?"), "{err}");
+    assert!(!err.contains("it lasts"), "{err}");
+    // So is one that lasts a year, an end's year mistyped.
+    let (code, _, err) = run(demo(&out, &["event", "add", "--group", "web-prod", "--name", "long"]).args([
+        "--start",
+        "2026-11-24T10:00:00Z",
+        "--end",
+        "2027-11-24T12:00:00Z",
+        "--multiplier",
+        "2",
+    ]));
+    assert!(code == 0 && err.contains("it lasts 365 days, to 2027-11-24: a typo in the end's year or month?"), "{err}");
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "long"]));
     // The same name retyped, other case and a space around it, is the same event.
     let (code, _, err) =
         run(demo(&out, &["event", "add", "--group", "web-prod", "--name", " X "]).args(with(&["--peak", "5"])));

@@ -473,8 +473,18 @@ pub(crate) fn read_input_as_of(
             path.display()
         );
     }
-    let step = infer_step(&raw)
-        .with_context(|| format!("{}: fewer than two distinct timestamps; nothing to forecast from", path.display()))?;
+    let step = infer_step(&raw).with_context(|| {
+        format!(
+            "{}: {}; nothing to forecast from\nhint: a forecast needs rows over at least two days (two weeks for the \
+             weekly cycle), one per sample",
+            path.display(),
+            if raw.is_empty() {
+                "no rows below its header".to_string()
+            } else {
+                "one timestamp in all its rows".into()
+            }
+        )
+    })?;
     // A week, a month or a year per value: the models' cycles are the day and the week, their
     // windows days long (14 days of training hold two yearly values), and a forecast from it
     // would be a guess with a model's name on it.
@@ -501,21 +511,6 @@ pub(crate) fn read_input_as_of(
     }
     // Longer gaps than the policy fills stay missing: each command then says what it does with them.
     let (series, report) = regularize(&raw, step, grid).with_context(|| path.display().to_string())?;
-    // Rows at the end without a value (NaN, empty): the series ends at its last value, and the
-    // forecast starts after it, before the file's last row. Said, not filled: how long the
-    // source has been silent is the user's to judge, and a stray row a year on must not become
-    // a year of invented load.
-    let last_row = raw.iter().map(|s| s.ts).max();
-    if let Some(last) = last_row.filter(|l| *l >= series.end()) {
-        warn!(
-            "{}: its rows after {} have no value (up to {}): the series ends there, and a forecast from it starts \
-             {:.1} h before the file's last row",
-            path.display(),
-            series.ts(series.len() - 1).format("%Y-%m-%dT%H:%M:%SZ"),
-            last.format("%Y-%m-%dT%H:%M:%SZ"),
-            (last + chrono::Duration::seconds(step) - series.end()).num_minutes() as f64 / 60.0
-        );
-    }
     // Stamps that all lie the same offset off the epoch's grid (hourly at :30) keep their phase:
     // the forecast's rows then follow the file's, not the grid's half a step later.
     let first_finite = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts).min();
@@ -525,6 +520,29 @@ pub(crate) fn read_input_as_of(
         }
         _ => (series, false),
     };
+    // Rows at the end without a value (NaN, empty, inf): the series ends at its last value, and
+    // the forecast starts after it, before the file's last row. Said, not filled: how long the
+    // source has been silent is the user's to judge, and a stray row a year on must not become
+    // a year of invented load. A row counts where its stamp lands on the grid (the nearest slot),
+    // and is named by its own stamp, as in the file.
+    let last_row = raw.iter().map(|s| s.ts).max();
+    let last_value = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts).max();
+    if let (Some(last), Some(valued)) = (last_row, last_value)
+        && last > valued
+        && ((last - series.start()).num_milliseconds() as f64 / (step * 1000) as f64).round() >= series.len() as f64
+    {
+        let rows = raw.iter().filter(|s| s.ts > valued).count();
+        warn!(
+            "{}: {} after its last value ({}) {} no value (up to {}): the series ends there, and a forecast from it \
+             starts at {}",
+            path.display(),
+            if rows == 1 { "the row".to_string() } else { format!("the {rows} rows") },
+            valued.format("%Y-%m-%dT%H:%M:%SZ"),
+            if rows == 1 { "has" } else { "have" },
+            last.format("%Y-%m-%dT%H:%M:%SZ"),
+            series.end().format("%Y-%m-%dT%H:%M:%SZ"),
+        );
+    }
     // Where the longest gap is, to look at in the file.
     let longest = series
         .gaps()
@@ -757,6 +775,21 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
             series.step_secs(),
             crate::output::count(coarse.len() as u64)
         );
+        // A last slot the file fills only in part is left out (its mean would be of a part of
+        // the slot): the forecast starts with that slot, before the file's last values.
+        let left_out = series.window(coarse.end(), series.end());
+        let values = left_out.values().iter().filter(|v| v.is_finite()).count();
+        if values > 0 {
+            warn!(
+                "{}: its last {} (from {}) fill only a part of the {m}-minute slot from {} and {} left out: the \
+                 forecast starts with that slot",
+                path.display(),
+                crate::output::counted(values, "value"),
+                left_out.start().format("%Y-%m-%d %H:%M UTC"),
+                coarse.end().format("%Y-%m-%d %H:%M UTC"),
+                if values == 1 { "is" } else { "are" },
+            );
+        }
     } else if m * 60 < series.step_secs() {
         warn!("--min-step-mins {m} is finer than the file's own {} s step: fitted at its step", series.step_secs());
     } else if m * 60 > series.step_secs() {

@@ -843,6 +843,16 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                     event.start().format("%Y-%m-%d")
                 );
             }
+            // An end a year or a month off (2027 for 2026) makes a sale of a day last all that
+            // time, and every nightly plan shapes its floors for it.
+            let days = (event.end() - event.start()).num_days();
+            if days > 31 {
+                warn!(
+                    "event {}: it lasts {days} days, to {}: a typo in the end's year or month? Every nightly plan                      shapes the group's forecast for all of it (`prescale event remove --group {group} --name …`                      takes it out)",
+                    event.label(),
+                    event.end().format("%Y-%m-%d")
+                );
+            }
             let status = event_status(ctx, &event, &stored);
             writeln!(
                 out,

@@ -21,14 +21,26 @@ const TS_NAMES: [&str; 4] = ["ts", "timestamp", "time", "date"];
 /// value near `f64::MAX` is a unit or export error, and sums and squares of it overflow.
 pub const MAX_ABS_VALUE: f64 = 1e100;
 
+/// What a file's header lacks of the columns prescale reads, by the positions found.
+fn lacks(ts: Option<usize>, value: Option<usize>) -> &'static str {
+    match (ts, value) {
+        (None, None) => "a timestamp column (ts, timestamp, time or date) and a value column (value)",
+        (None, _) => "a timestamp column (ts, timestamp, time or date)",
+        _ => "a value column (value)",
+    }
+}
+
 /// The error for a finite value beyond [`MAX_ABS_VALUE`], if `v` is one.
 fn too_large(v: f64) -> Option<String> {
-    (v.is_finite() && v.abs() >= MAX_ABS_VALUE).then(|| {
-        format!(
-            "value {v:e} is beyond what prescale computes with (|value| < 1e100)\nhint: check the metric's unit and \
-             export, or rescale it (bytes as GB, say)"
-        )
-    })
+    (v.is_finite() && v.abs() >= MAX_ABS_VALUE).then(|| beyond(&format!("{v:e}")))
+}
+
+/// The error for a value beyond [`MAX_ABS_VALUE`], as `shown`.
+fn beyond(shown: &str) -> String {
+    format!(
+        "value {shown} is beyond what prescale computes with (|value| < 1e100)\nhint: check the metric's unit and \
+         export, or rescale it (bytes as GB, say)"
+    )
 }
 
 /// Epoch time in seconds, or in milliseconds, microseconds or nanoseconds as their size says:
@@ -492,11 +504,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
     let find = |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h.eq_ignore_ascii_case(n)));
     let (ti, vi) = (find(&TS_NAMES), find(&["value"]));
     let (Some(ti), Some(vi)) = (ti, vi) else {
-        let lacks = match (ti, vi) {
-            (None, None) => "a timestamp column (ts, timestamp, time or date) and a value column (value)",
-            (None, _) => "a timestamp column (ts, timestamp, time or date)",
-            _ => "a value column (value)",
-        };
+        let lacks = lacks(ti, vi);
         let names: Vec<&str> = headers.iter().collect();
         let hint = if names.is_empty() {
             return Err(parse_err(
@@ -580,9 +588,19 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         let value = if v_text.is_empty() || missing.iter().any(|m| v_text.eq_ignore_ascii_case(m)) {
             f64::NAN
         } else {
-            v_text.parse::<f64>().map_err(|_| parse_err(line, format!("cannot read value {v_text:?} as a number")))?
+            v_text.parse::<f64>().map_err(|_| {
+                let hint = if v_text.contains(',') && v_text.bytes().any(|b| b.is_ascii_digit()) {
+                    "write decimals with a point (1.5, not 1,5)"
+                } else {
+                    "the value column holds numbers (12, 0.5, 1e6); an empty field or NaN for a missing one"
+                };
+                parse_err(line, format!("cannot read value {v_text:?} as a number\nhint: {hint}"))
+            })?
         };
-        if let Some(message) = too_large(value) {
+        // A number written out (not `inf`) too large for a float reads as an infinity: refused as
+        // the large finite ones are, not dropped as a missing value.
+        let overflowed = value.is_infinite() && v_text.bytes().any(|b| b.is_ascii_digit());
+        if let Some(message) = too_large(value).or_else(|| overflowed.then(|| beyond(v_text))) {
             return Err(parse_err(line, message));
         }
         out.push(RawSample::new(ts, value));
@@ -633,11 +651,20 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         let find = |names: &[&str]| {
             names.iter().find_map(|n| schema.fields().iter().position(|f| f.name().eq_ignore_ascii_case(n)))
         };
-        let (Some(ti), Some(vi)) = (find(&TS_NAMES), find(&["value"])) else {
+        let (ti, vi) = (find(&TS_NAMES), find(&["value"]));
+        let (Some(ti), Some(vi)) = (ti, vi) else {
             let found: Vec<String> =
                 schema.fields().iter().map(|f| format!("{} ({})", f.name(), f.data_type())).collect();
+            let hint = match (ti, schema.fields().len()) {
+                (Some(ti), 2) => format!(
+                    "\nhint: rename the column `{}` to `value` (the load of each row)",
+                    schema.field(1 - ti).name()
+                ),
+                _ => String::new(),
+            };
             return Err(err(format!(
-                "needs a timestamp column (ts, timestamp, time or date) and a value column (value); it has {}",
+                "lacks {}; it has {}{hint}",
+                lacks(ti, vi),
                 if found.is_empty() { "no column".to_string() } else { found.join(", ") }
             )));
         };
@@ -1091,6 +1118,21 @@ mod tests {
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,1.7e308\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:3") && e.contains("1.7e308"), "{e}");
+        // Beyond even a float's range: refused the same way, not dropped as an infinity (which
+        // `inf` written out is).
+        for big in ["1e400", "-1E400"] {
+            std::fs::write(&p, format!("ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,{big}\n")).unwrap();
+            let e = read_csv_samples(&p).unwrap_err().to_string();
+            assert!(e.contains("x.csv:3") && e.contains(&format!("value {big} is beyond")), "{e}");
+        }
+        std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,inf\n").unwrap();
+        assert!(read_csv_samples(&p).unwrap()[1].value.is_infinite());
+        // A value that is no number says what one looks like; a quoted decimal comma, how to write it.
+        for (value, says) in [("abc", "the value column holds numbers"), ("\"1,5\"", "with a point (1.5, not 1,5)")] {
+            std::fs::write(&p, format!("ts,value\n2014-02-19 15:00:00,{value}\n")).unwrap();
+            let e = read_csv_samples(&p).unwrap_err().to_string();
+            assert!(e.contains("x.csv:2") && e.contains("cannot read value") && e.contains(says), "{e}");
+        }
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,NaN\n2014-02-19 15:05:00,\n2014-02-19 15:10:00,2.5\n")
             .unwrap();
         let s = read_csv_samples(&p).unwrap();
