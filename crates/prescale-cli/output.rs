@@ -1334,7 +1334,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
 /// `event list`: one row per event, with where it stands for the next plan.
 pub fn events(
     out: &mut impl Write,
-    rows: &[(&prescale_core::Event, &str, Option<chrono_tz::Tz>)],
+    rows: &[(&prescale_core::Event, String, Option<chrono_tz::Tz>)],
     group: Option<&str>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<()> {
@@ -1374,7 +1374,7 @@ pub fn events(
                 )
             }));
         }
-        cells.extend([e.effect().describe(), (*status).to_string()]);
+        cells.extend([e.effect().describe(), status.clone()]);
         t.add_row(cells);
     }
     writeln!(out, "Events (as of {}):\n{t}", now.format("%Y-%m-%d %H:%M UTC"))?;

@@ -440,6 +440,10 @@ fn bad_events_are_refused_with_a_reason() {
     assert!(text.contains("at its P90 in its window") && text.contains("MaxSize"), "{text}");
     let plan = ok(&mut demo(&out, &["plan", "--what-if", "--group", "web-prod"]));
     assert!(plan.contains("short of what the group's MaxSize"), "{plan}");
+    // … and the list says it beside "planned", where a planner scans for what is covered.
+    let list = ok(&mut demo(&out, &["event", "list", "--group", "web-prod"]));
+    let triple = list.lines().find(|l| l.contains("triple")).unwrap_or_default();
+    assert!(triple.contains("planned; ") && triple.contains("instances short of what MaxSize lets"), "{list}");
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "triple"]));
     // Weeks ahead, beyond the forecast: its --peak is checked at full capacity, as without one.
     let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "far"]).args([
@@ -460,6 +464,9 @@ fn bad_events_are_refused_with_a_reason() {
     // A --peak in instances, not load, lowers the floors: said when it is added.
     let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "low"]).args(with(&["--peak", "50"])));
     assert!(text.contains("the event lowers the floors during it") && text.contains("(not instances)"), "{text}");
+    let list = ok(&mut demo(&out, &["event", "list", "--group", "web-prod"]));
+    let low = list.lines().find(|l| l.contains(" low ")).unwrap_or_default();
+    assert!(low.contains("planned; its --peak lowers the floors"), "{list}");
     // The nightly run warns of it, and with --strict exits 1 for it (and for the peak-5 event "x").
     let (code, _, err) = run(&mut demo(&out, &["nightly", "--quiet", "--strict"]));
     assert!(code == 1 && err.contains("--strict: 2 things in the plan need a person"), "{err}");

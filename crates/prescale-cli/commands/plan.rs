@@ -832,7 +832,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx)?;
             // Before it is stored: a load no group could serve is refused here, not at 3 a.m.
             let stored = stored_forecast(ctx, &group);
-            let notes = capacity_notes(ctx, &group, &event, &stored)?;
+            let notes = capacity_notes(ctx, &group, &event, &stored)?.notes;
             store.add(event.clone())?;
             let ahead = (event.start() - ctx.now).num_days();
             if ahead > 180 {
@@ -932,8 +932,24 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             for e in &events {
                 stored.entry(e.group()).or_insert_with(|| stored_forecast(ctx, e.group()));
             }
-            let rows: Vec<(&Event, &str, Option<chrono_tz::Tz>)> =
-                events.iter().map(|e| (e, event_status(ctx, e, &stored[e.group()]), zone(e))).collect();
+            // A planned event the floors cannot cover says by how much, and one that lowers them
+            // says so (as `event add` did).
+            let status = |e: &Event| {
+                let status = event_status(ctx, e, &stored[e.group()]);
+                let notes = (status == "planned" || status.starts_with("partly"))
+                    .then(|| capacity_notes(ctx, e.group(), e, &stored[e.group()]).ok())
+                    .flatten();
+                let mut said = status.to_string();
+                if let Some(n) = notes.as_ref().and_then(|c| c.short) {
+                    said.push_str(&format!("; {n} instances short of what MaxSize lets the floors hold"));
+                }
+                if notes.is_some_and(|c| c.lowers) {
+                    said.push_str("; its --peak lowers the floors (the forecast peaks above it)");
+                }
+                said
+            };
+            let rows: Vec<(&Event, String, Option<chrono_tz::Tz>)> =
+                events.iter().map(|e| (e, status(e), zone(e))).collect();
             output::events(&mut out, &rows, group.as_deref(), ctx.now)?;
         }
         EventCmd::Remove { group, name } => {
@@ -967,7 +983,18 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
 /// one that needs more than MaxSize lets the floors hold, or a `--peak` below what the forecast
 /// already holds there (it lowers the floors), is noted. Unknown (no forecast yet, a window
 /// beyond it): nothing said, `plan` says it.
-fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<Vec<String>> {
+/// What `event add` says of an event's capacity, and what `event list` says of it beside
+/// "planned".
+struct CapacityNotes {
+    /// The notes, for people.
+    notes: Vec<String>,
+    /// The instances it needs beyond what the group's MaxSize lets the floors hold, where it does.
+    short: Option<u32>,
+    /// Its --peak lies below what the forecast already holds in its window: it lowers the floors.
+    lowers: bool,
+}
+
+fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<CapacityNotes> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let id = Config::load_id(g);
     let highest = |v: &[f64]| {
@@ -980,9 +1007,11 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<
     };
     let s = ctx.config.plan_settings(g)?;
     let mut notes = Vec::new();
+    let mut lowers = false;
     let load = match *e.effect() {
         EventEffect::Peak { peak } => {
             if let Some(top) = forecast_top().filter(|top| peak < *top) {
+                lowers = true;
                 notes.push(format!(
                     "the forecast already peaks at {} in its window, above the event's --peak {}: the event lowers \
                      the floors during it. --peak is the load at its top, in the units of {id} (not instances); to raise \
@@ -998,7 +1027,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<
             MetricStore::for_reading(&ctx.store_dir).read(&id).ok().and_then(|h| highest(h.window(from, to).values()))
         }
     };
-    let Some(load) = load.filter(|l| *l > 0.0) else { return Ok(notes) };
+    let Some(load) = load.filter(|l| *l > 0.0) else { return Ok(CapacityNotes { notes, short: None, lowers }) };
     let at_target = s.instances(load, s.target_utilization);
     if at_target > IMPLAUSIBLE_INSTANCES {
         let hint = match *e.effect() {
@@ -1058,7 +1087,8 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<
             .iter()
             .copied()
             .max();
-        if let Some(need) = need.filter(|n| applied && *n > ceiling) {
+        let short = need.filter(|n| applied && *n > ceiling);
+        if let Some(need) = short {
             notes.push(format!(
                 "with it the forecast needs {need} instances at its P{:.0} in its window (as `prescale plan` sizes \
                  floors{}), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale \
@@ -1067,10 +1097,11 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<
                 with_headroom(s.headroom)
             ));
         }
-        return Ok(notes);
+        return Ok(CapacityNotes { notes, short: short.map(|n| n - ceiling), lowers });
     }
     let full = s.instances(load, 1.0);
-    if full > f64::from(ceiling) {
+    let short = (full > f64::from(ceiling)).then(|| (full - f64::from(ceiling)).min(f64::from(u32::MAX)) as u32);
+    if short.is_some() {
         notes.push(format!(
             "its peak load, about {}, needs {full:.0} instances even at full capacity{} ({at_target:.0} at the {:.0} % \
              target), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale plan \
@@ -1080,7 +1111,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<
             s.target_utilization * 100.0
         ));
     }
-    Ok(notes)
+    Ok(CapacityNotes { notes, short, lowers })
 }
 
 /// ", with its 10 % headroom" where the environment adds one (instances are counted with it).
