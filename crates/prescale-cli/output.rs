@@ -85,6 +85,17 @@ pub fn counted(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
+/// A percentage for a table's column: as [`num`] from 1 up, with three decimals below 1 and
+/// "< 0.001" below that (not a float's exponent beside its neighbours' decimals).
+fn percent(v: f64) -> String {
+    match v {
+        0.0 => "0".into(),
+        v if v > 0.0 && v < 0.001 => "< 0.001".into(),
+        v if v.abs() < 1.0 => format!("{v:.3}"),
+        v => num(v),
+    }
+}
+
 /// A number for people: thousands separated, few decimals.
 pub fn num(v: f64) -> String {
     num_like(v, v)
@@ -986,6 +997,7 @@ fn short_model(id: &str) -> String {
 fn capacity_source(token: &str) -> &str {
     match token {
         "p95/10" => "the trace's p95 needs 10 instances at the target",
+        "scenario" => "the load tests' default; --capacity sets another",
         other => other,
     }
 }
@@ -1018,7 +1030,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     } else {
         writeln!(
             out,
-            ", prescale at P{:.0}{} with lead {} min",
+            ", prescale at P{:.0}{} with lead {}",
             s.quantile * 100.0,
             s.quantile_utilization
                 .map(|u| format!(
@@ -1032,7 +1044,14 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
                     prescale_plan::Unskilled::Median => ", P50 where the forecast did not beat the flat median",
                     prescale_plan::Unskilled::None => ", no floors where the forecast did not beat the flat median",
                 },
-            s.lead_time_mins
+            if s.lead_mins > s.lead_time_mins {
+                format!(
+                    "{} min (the boot time, aws-style's too: a lead time of {} min would serve late)",
+                    s.lead_mins, s.lead_time_mins
+                )
+            } else {
+                format!("{} min", s.lead_mins)
+            }
         )?;
     }
     let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));
@@ -1136,7 +1155,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         row.extend([
             count(p.under_provisioned_minutes),
             num(p.peak_utilization * 100.0),
-            if p.share_above_target == 0.0 { "0".into() } else { num(p.share_above_target * 100.0) },
+            percent(p.share_above_target * 100.0),
             count(p.scaling_actions),
             count(p.reversals_within_hour),
             count(u64::from(p.worst_shortfall_instances)),
@@ -1145,6 +1164,21 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     }
     right(&mut tb, 1);
     writeln!(out, "{tb}")?;
+    // Shortfalls where the trace resumes after a held stretch are the repair's step, not load's.
+    let after_held: Vec<String> = r
+        .policies
+        .iter()
+        .filter(|p| p.under_provisioned_minutes_held > 0)
+        .map(|p| format!("{} {}", p.policy, count(p.under_provisioned_minutes_held)))
+        .collect();
+    if !after_held.is_empty() {
+        writeln!(
+            out,
+            "of the under-provisioned minutes, in held stretches of the trace or the hour after one: {} (where the \
+             trace resumes at another level than the one held, the step is the repair's, not the load's)",
+            after_held.join(", ")
+        )?;
+    }
     // The oracle holds the target wherever the group's bounds let it.
     if let Some(o) = r.policies.iter().find(|p| p.policy == prescale_sim::Policy::Oracle)
         && o.share_above_target > 0.0
@@ -1153,7 +1187,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
             out,
             "oracle above the target for {} % of the minutes: there the load needs more than MaxSize {} instances at \
              the target",
-            num(o.share_above_target * 100.0),
+            percent(o.share_above_target * 100.0),
             s.max_size
         )?;
     }

@@ -170,11 +170,14 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let day: Vec<String> = (0..1440).map(|m| (100 + m % 60).to_string()).collect();
     let p = trace(tmp.path(), "day.csv", 60, &day);
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["--min", "5", "--max", "2"], "min 5, max 2"),
         (&["--capacity", "0"], "capacity per instance must be a positive number, got 0"),
         (&["--capacity=-3"], "capacity per instance must be a positive number, got -3"),
         (&["--target", "1.5"], "target utilization must be in (0, 1], got 1.5"),
+        (&["--target", "1.5"], "hint: a fraction of an instance's capacity, above 0 and at most 1: 0.7 for 70 %"),
+        (&["--target", "70"], "hint: give it as a fraction: 0.7 for 70 %"),
+        (&["--target", "1", "--saturating-metric", "true"], "so target tracking would never scale out"),
         (&[], "need 2 days of history before their first nightly forecast, plus a day"),
     ];
     for (args, want) in cases {
@@ -241,7 +244,31 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     // The chart marks them too: two runs (the glitch, the gap) in the one panel, and says how many.
     let svg = std::fs::read_to_string(tmp.path().join("gappy.svg")).unwrap();
     assert_eq!(svg.matches(r#"class="held""#).count(), 2, "{svg}");
-    assert!(svg.contains("grey on top: 91 min held (missing in the trace)"), "{svg}");
+    assert!(svg.contains("grey on top: 91 min held (missing or negative in the trace)"), "{svg}");
+    // A trace that resumes after its gap at three times the level held: the policies' catching up
+    // with that step is counted apart; without the gap the same step is load, and is not.
+    let stepped = |gap: bool| -> Vec<String> {
+        (0..1440)
+            .map(|m| match m {
+                600..690 if gap => "NaN".into(),
+                m if m >= 690 => (300 + m % 60).to_string(),
+                m => (100 + m % 60).to_string(),
+            })
+            .collect()
+    };
+    let held_of = |name: &str, gap: bool| {
+        let p = trace(tmp.path(), name, 60, &stepped(gap));
+        let v: Value = serde_json::from_str(&ok(prescale()
+            .args(["simulate", "--format", "json", "--policies", "reactive", "--capacity", "50", "--input"])
+            .arg(&p)))
+        .unwrap();
+        let r = &v["policies"][0];
+        (r["under_provisioned_minutes"].as_u64().unwrap(), r["under_provisioned_minutes_held"].as_u64().unwrap())
+    };
+    let (under, held) = held_of("resumes.csv", true);
+    assert!(under > 0 && held == under, "{under} {held}");
+    let (under, held) = held_of("steps.csv", false);
+    assert!(under > 0 && held == 0, "{under} {held}");
 
     // An output named as the input would replace the trace: refused, the trace unchanged.
     let before = std::fs::read(&p).unwrap();
@@ -350,9 +377,20 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     let mut glitch = day.clone();
     glitch[700] = "1e8".into();
     let p = trace(tmp.path(), "glitch.csv", 60, &glitch);
-    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&p));
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive,static", "--input"]).arg(&p));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("its 95th percentile: a glitch") && err.contains("2026-01-05 11:40 UTC"), "{err}");
+    // Static sized on a trace no longer than the history the forecasts wait for knows the future:
+    // said; a longer one is not.
+    assert!(err.contains("no longer than --min-history-days (2 days)"), "{err}");
+    // At a 5-minute step, at the stamp of its slot (the first of the five minutes it fills).
+    let mut five: Vec<String> = (0..3 * 288).map(|i| (100 + i % 12).to_string()).collect();
+    five[140] = "1e8".into();
+    let p = trace(tmp.path(), "glitch5.csv", 300, &five);
+    let (code, _, err) = run(prescale().args(["simulate", "--policies", "reactive,static", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("(at 2026-01-05 11:40 UTC) is"), "{err}");
+    assert!(!err.contains("no longer than --min-history-days"), "{err}");
     // Three days from 00:05: the first forecast (at the fourth midnight) leaves four minutes.
     let three: Vec<String> = (0..3 * 1440).map(|m| (100 + m % 60).to_string()).collect();
     let mut csv = String::from("ts,value\n");

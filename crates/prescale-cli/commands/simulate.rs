@@ -72,7 +72,12 @@ pub(crate) fn step_flags(args: &SimulateArgs, s: &mut prescale_sim::SimSettings)
 /// percentile and demand.
 fn glitch_warning(report: &prescale_sim::SimReport, label: &str) {
     let p95 = report.trace.p95;
-    let Some((minute, &peak)) = report.demand.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)) else { return };
+    // The first minute of the peak: a 5-minute value fills five minutes, and it is the slot's stamp
+    // that the file shows.
+    let Some((minute, &peak)) = report.demand.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+    else {
+        return;
+    };
     if p95 > 0.0 && peak >= 1000.0 * p95 {
         let at = report.trace.start + chrono::Duration::minutes(minute as i64);
         warn!(
@@ -400,6 +405,18 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
              --min-history-days ({} days)",
             first.format("%Y-%m-%d %H:%M UTC"),
             (report.trace.end - first).num_minutes() as f64 / 60.0,
+            s.min_history_days
+        );
+    }
+    // Static and scheduled are sized on the first min-history-days; a shorter trace sizes them on
+    // all of it, the load they then serve included: said, as the README says it.
+    let minutes = (report.trace.end - report.trace.start).num_minutes();
+    if minutes <= i64::from(s.min_history_days) * 1440
+        && s.policies.iter().any(|p| matches!(p, prescale_sim::Policy::Static | prescale_sim::Policy::Scheduled))
+    {
+        warn!(
+            "{label}: the trace is no longer than --min-history-days ({} days): the static and scheduled rows are \
+             sized on all of it, the load they serve included (they know the future here)",
             s.min_history_days
         );
     }

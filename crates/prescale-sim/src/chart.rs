@@ -188,7 +188,8 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
     );
     let held_minutes = r.held.get(range.clone()).map_or(0, |h| h.iter().filter(|x| **x).count());
     let sub = if held_minutes > 0 {
-        format!("{sub} · grey on top: {held_minutes} min held (missing in the trace)")
+        let what = if r.trace.repaired_negative > 0 { "missing or negative" } else { "missing" };
+        format!("{sub} · grey on top: {held_minutes} min held ({what} in the trace)")
     } else {
         sub
     };

@@ -34,6 +34,20 @@ pub enum SimError {
     /// `target_utilization` outside (0, 1].
     #[error("target utilization must be in (0, 1], got {0}{hint}", hint = percent_hint(*.0, "%"))]
     BadTarget(f64),
+    /// A target at or above what a saturating metric can read: target tracking never scales out.
+    #[error(
+        "target utilization {target} with a metric that reads at most {:.0} % of the capacity (a CPU utilization, \
+         --saturating-metric): \
+         it never reads above the target, so target tracking would never scale out\nhint: a target below that, \
+         such as 0.7, or a metric that reads the whole demand (--saturating-metric false)",
+        ceiling * 100.0
+    )]
+    TargetAtCeiling {
+        /// The target utilization.
+        target: f64,
+        /// What the metric reads at most.
+        ceiling: f64,
+    },
     /// `quantile` outside [0.5, 1).
     #[error("the planning quantile must be in [0.5, 1), got {0}{hint}", hint = percent_hint(*.0, "P"))]
     BadQuantile(f64),
@@ -138,7 +152,14 @@ pub enum SimError {
 /// A fraction written as a percentage (70 for 70 %, 90 for P90): the fraction it means.
 fn percent_hint(v: f64, unit: &str) -> String {
     let said = if unit == "%" { format!("{v} %") } else { format!("{unit}{v}") };
-    // Only where the fraction is valid: a quantile from P50 to below P100, a utilization to 100 %.
-    let valid = if unit == "%" { v > 1.0 && v <= 100.0 } else { (50.0..100.0).contains(&v) };
-    if valid { format!("\nhint: give it as a fraction: {} for {said}", v / 100.0) } else { String::new() }
+    // Only where the fraction is valid and likely: a quantile from P50 to below P100, a
+    // utilization from 5 % (1.5 is more likely a fraction mistyped than 1.5 %) to 100 %.
+    let valid = if unit == "%" { (5.0..=100.0).contains(&v) } else { (50.0..100.0).contains(&v) };
+    if valid {
+        format!("\nhint: give it as a fraction: {} for {said}", v / 100.0)
+    } else if unit == "%" {
+        "\nhint: a fraction of an instance's capacity, above 0 and at most 1: 0.7 for 70 %".to_string()
+    } else {
+        String::new()
+    }
 }

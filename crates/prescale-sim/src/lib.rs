@@ -205,12 +205,21 @@ impl Default for SimSettings {
     }
 }
 
+impl SimSettings {
+    /// How long ahead of the demand prescale's and aws-style's floors are launched: the lead
+    /// time, or the boot time where that is longer, as the planner's `PlanSettings::lead` (an
+    /// instance launched a lead time ahead would serve after the demand came).
+    pub fn lead_mins(&self) -> u32 {
+        self.lead_time_mins.max(self.boot_mins)
+    }
+}
+
 /// The settings a simulation ran with, defaults resolved.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Resolved {
     /// Load one instance serves at 100 % utilization.
     pub capacity_per_instance: f64,
-    /// `given` or `p95/10` (derived from the trace).
+    /// `given`, `p95/10` (derived from the trace) or `scenario` (the load tests' default, [`scenario::CAPACITY`]).
     pub capacity_source: &'static str,
     /// Target utilization.
     pub target_utilization: f64,
@@ -240,8 +249,11 @@ pub struct Resolved {
     pub unskilled: prescale_plan::Unskilled,
     /// Headroom on prescale's floors.
     pub headroom: f64,
-    /// Lead time in minutes.
+    /// Lead time in minutes, as given.
     pub lead_time_mins: u32,
+    /// The lead the floors were launched with: `lead_time_mins`, or the boot time where that is
+    /// longer ([`SimSettings::lead_mins`]).
+    pub lead_mins: u32,
     /// Minimum history before the first nightly forecast, in days.
     pub min_history_days: u32,
     /// Training window of each nightly fit, in days.
@@ -291,7 +303,6 @@ pub struct TraceInfo {
     pub repaired_negative: usize,
     /// What reading the file repaired before the replay saw it (`7 slots interpolated`, `2
     /// duplicates averaged`, …): set by the caller that read it; empty from [`simulate`].
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub input_repairs: Vec<String>,
     /// The trace's 95th percentile.
     pub p95: f64,
@@ -337,6 +348,10 @@ pub struct PolicyResult {
     pub dollars_spot_mix: Option<f64>,
     /// Minutes in which demand exceeded the serving instances' full capacity.
     pub under_provisioned_minutes: u64,
+    /// Of those, the minutes in a held stretch of the trace (missing or negative there, replayed
+    /// at the value before it) or in the [`HELD_AFTERMATH_MINS`] after one: where the trace
+    /// resumes at another level, the step is the repair's, not the load's.
+    pub under_provisioned_minutes_held: u64,
     /// The highest utilization of the serving instances over a minute (above 1: demand not served).
     pub peak_utilization: f64,
     /// Share of minutes above the target utilization.
@@ -434,6 +449,11 @@ pub fn simulate_with_progress(
     }
     if !(s.target_utilization > 0.0 && s.target_utilization <= 1.0) {
         return Err(SimError::BadTarget(s.target_utilization));
+    }
+    // A metric that reads at most its ceiling never reads above a target there: target tracking
+    // would never scale out, and the comparison would be with a group that does nothing.
+    if let Some(ceiling) = s.metric_ceiling.filter(|c| s.target_utilization >= *c) {
+        return Err(SimError::TargetAtCeiling { target: s.target_utilization, ceiling });
     }
     if !(0.5..1.0).contains(&s.quantile) {
         return Err(SimError::BadQuantile(s.quantile));
@@ -545,6 +565,7 @@ pub fn simulate_with_progress(
         unskilled: s.unskilled,
         headroom: s.headroom,
         lead_time_mins: s.lead_time_mins,
+        lead_mins: s.lead_mins(),
         min_history_days: s.min_history_days,
         train_days: s.train_days,
         horizon_hours: s.horizon_hours,
@@ -589,6 +610,18 @@ pub fn simulate_with_progress(
     let mut actions = Vec::new();
     let mut floors = Vec::new();
     let mut capped_scale_outs = Vec::new();
+    // The held minutes and the hour after each held stretch: where the trace resumes at another
+    // level than the one held, a policy's shortfall there is the repair's step, not load's.
+    let mut after_held = held.clone();
+    let mut since: Option<usize> = None;
+    for (t, flag) in after_held.iter_mut().enumerate() {
+        if held[t] {
+            since = Some(0);
+        } else if let Some(k) = since.as_mut() {
+            *k += 1;
+            *flag = *k <= HELD_AFTERMATH_MINS;
+        }
+    }
     for &p in &s.policies {
         let mut floor_tl = Vec::new();
         let mut capped = Vec::new();
@@ -626,7 +659,7 @@ pub fn simulate_with_progress(
                     fixed(&demand, ctx.boot, |m| ahead[m as usize])
                 }
             };
-        policies.push(measure(p, &demand, &tl, &g, &ctx));
+        policies.push(measure(p, &demand, &tl, &g, &ctx, &after_held));
         if floor_tl.is_empty() {
             floor_tl = vec![bounds.min(); tl.len()];
         }
@@ -920,9 +953,10 @@ fn instances_for(load: f64, per: f64) -> u32 {
 }
 
 /// AWS predictive scaling as AWS describes it: the point forecast (no interval), the hour's
-/// highest need as that hour's minimum capacity, launched `lead_time` ahead; no smoothing, no hold.
+/// highest need as that hour's minimum capacity, launched as far ahead as prescale's floors
+/// ([`SimSettings::lead_mins`]); no smoothing, no hold.
 fn aws_floors(ctx: &Ctx, f: &prescale_core::Forecast, now: DateTime<Utc>) -> Floors {
-    let lead = Duration::minutes(i64::from(ctx.s.lead_time_mins));
+    let lead = Duration::minutes(i64::from(ctx.s.lead_mins()));
     let mut hours: Vec<(DateTime<Utc>, u32)> = Vec::new();
     for (i, p) in f.point.iter().enumerate() {
         let need = ctx.bounds.clamp(instances_for(*p, ctx.per));
@@ -1041,17 +1075,22 @@ fn utilization(demand: f64, serving: u32, cap: f64) -> f64 {
     if serving == 0 { if demand > 0.0 { f64::MAX } else { 0.0 } } else { demand / (f64::from(serving) * cap) }
 }
 
-fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx) -> PolicyResult {
+/// How long after a held stretch of the trace a policy's shortfall is counted as the held
+/// stretch's ([`PolicyResult::under_provisioned_minutes_held`]), in minutes.
+pub const HELD_AFTERMATH_MINS: usize = 60;
+
+fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx, after_held: &[bool]) -> PolicyResult {
     let cap = ctx.cap;
     let minutes = demand.len().max(1) as f64;
     let paid: u64 = tl.iter().map(|(_, d)| u64::from(*d)).sum();
     let instance_hours = paid as f64 / 60.0;
-    let (mut under, mut above, mut peak, mut worst) = (0, 0, 0.0_f64, 0.0_f64);
-    for (d, (serving, _)) in demand.iter().zip(tl) {
+    let (mut under, mut under_held, mut above, mut peak, mut worst) = (0, 0, 0, 0.0_f64, 0.0_f64);
+    for (t, (d, (serving, _))) in demand.iter().zip(tl).enumerate() {
         let u = utilization(*d, *serving, cap);
         let capacity = f64::from(*serving) * cap;
         if *d > capacity * (1.0 + 1e-9) {
             under += 1;
+            under_held += u64::from(after_held.get(t).copied().unwrap_or(false));
             worst = worst.max(d - capacity);
         }
         if u > ctx.s.target_utilization * (1.0 + 1e-9) {
@@ -1066,6 +1105,7 @@ fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx) -
         dollars: ctx.s.price_per_hour.map(|pr| pr * instance_hours),
         dollars_spot_mix: spot_mix_dollars(ctx.s, instance_hours),
         under_provisioned_minutes: under,
+        under_provisioned_minutes_held: under_held,
         peak_utilization: peak,
         share_above_target: f64::from(above) / minutes,
         scaling_actions: g.actions.len() as u64,
@@ -1220,6 +1260,30 @@ mod tests {
         let held = &held.policies[1];
         assert!(held.under_provisioned_minutes < reactive.under_provisioned_minutes / 2, "{held:?}\n{reactive:?}");
         assert!(held.reversals_within_hour < prescale.reversals_within_hour / 2, "{held:?}\n{prescale:?}");
+    }
+
+    #[test]
+    fn aws_style_launches_its_floors_as_far_ahead_as_prescale() {
+        // A boot longer than the lead time: the planner launches prescale's floors a boot time
+        // ahead (else they serve late), and aws-style's go as far ahead, whatever the lead time.
+        let policies = [Policy::AwsStyle, Policy::Prescale];
+        let at = |lead: u32| {
+            let s = SimSettings { boot_mins: 60, lead_time_mins: lead, ..settings(&policies) };
+            simulate(&daily(4), &s).unwrap()
+        };
+        let (short, long) = (at(10), at(60));
+        assert_eq!((short.settings.lead_time_mins, short.settings.lead_mins), (10, 60));
+        for (a, b) in short.policies.iter().zip(&long.policies) {
+            assert_eq!(
+                (a.instance_hours, a.under_provisioned_minutes),
+                (b.instance_hours, b.under_provisioned_minutes),
+                "{a:?}\n{b:?}"
+            );
+        }
+        // A lead time longer than the boot is its own, for both.
+        let longer = at(120);
+        assert_eq!(longer.settings.lead_mins, 120);
+        assert!(longer.policies[0].instance_hours > long.policies[0].instance_hours, "{:?}", longer.policies);
     }
 
     #[test]

@@ -282,8 +282,12 @@ pub struct ScenarioReport {
 /// # Errors
 /// [`SimError`] for settings `simulate` refuses.
 pub fn run(scenario: Scenario, s: &SimSettings) -> Result<ScenarioReport, SimError> {
+    let given = s.capacity_per_instance.is_some();
     let s = scenario.settings(s);
-    let replay = simulate(&scenario.trace(), &s)?;
+    let mut replay = simulate(&scenario.trace(), &s)?;
+    if !given {
+        replay.settings.capacity_source = "scenario";
+    }
     Ok(measure(scenario.shape(), &s, replay))
 }
 
