@@ -1025,12 +1025,29 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         s.max_size,
         s.boot_mins,
     )?;
+    // The lead both forecasting policies' floors are launched with, and why where it is not the
+    // lead time.
+    let aws = has(prescale_sim::Policy::AwsStyle);
+    let lead = if s.lead_mins > s.lead_time_mins {
+        format!(
+            "{} min (the boot time{}: a lead time of {} min would serve late)",
+            s.lead_mins,
+            if aws && has(prescale_sim::Policy::Prescale) { ", aws-style's too" } else { "" },
+            s.lead_time_mins
+        )
+    } else {
+        format!("{} min", s.lead_mins)
+    };
     if !has(prescale_sim::Policy::Prescale) {
-        writeln!(out)?;
+        if aws {
+            writeln!(out, ", aws-style with lead {lead}")?;
+        } else {
+            writeln!(out)?;
+        }
     } else {
         writeln!(
             out,
-            ", prescale at P{:.0}{} with lead {}",
+            ", prescale at P{:.0}{} with lead {lead}",
             s.quantile * 100.0,
             s.quantile_utilization
                 .map(|u| format!(
@@ -1044,14 +1061,6 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
                     prescale_plan::Unskilled::Median => ", P50 where the forecast did not beat the flat median",
                     prescale_plan::Unskilled::None => ", no floors where the forecast did not beat the flat median",
                 },
-            if s.lead_mins > s.lead_time_mins {
-                format!(
-                    "{} min (the boot time, aws-style's too: a lead time of {} min would serve late)",
-                    s.lead_mins, s.lead_time_mins
-                )
-            } else {
-                format!("{} min", s.lead_mins)
-            }
         )?;
     }
     let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));

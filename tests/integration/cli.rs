@@ -1427,7 +1427,7 @@ fn rows_without_a_value_at_the_end_are_said_not_filled() {
     assert!(
         err.contains(
             "the 36 rows after its last value (2026-10-29T20:55:00Z) have no value (up to 2026-10-29T23:55:00Z): the \
-             series ends there, and a forecast from it starts at 2026-10-29T21:00:00Z"
+             series ends there, and a forecast from it at the file's step starts at 2026-10-29T21:00:00Z"
         ),
         "{err}"
     );
@@ -1444,7 +1444,7 @@ fn rows_without_a_value_at_the_end_are_said_not_filled() {
     assert!(
         err.contains(
             "the row after its last value (2026-10-29T23:54:00Z) has no value (up to 2026-10-29T23:59:00Z): the \
-             series ends there, and a forecast from it starts at 2026-10-29T23:59:00Z"
+             series ends there, and a forecast from it at the file's step starts at 2026-10-29T23:59:00Z"
         ),
         "{err}"
     );

@@ -1770,16 +1770,6 @@ fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) ->
         }
     }
     for g in &plan.groups {
-        // Every plan prescale writes now says of some decisions what they are (its floors, or
-        // that it has none); one written before that cannot be checked here.
-        if !g.decisions.is_empty() && g.decisions.iter().all(|d| d.kind.is_note()) {
-            lines.push(format!(
-                "{}: its decisions do not say what they are (a plan written by an earlier prescale), so nothing \
-                 in them can be checked: `prescale plan` again",
-                g.group
-            ));
-            continue;
-        }
         if g.forecast.is_none() {
             // The plan's own reason: why the forecast was not used, else why there are no floors.
             let why = [DecisionKind::ForecastNotUsed, DecisionKind::NoFloors]
@@ -1822,7 +1812,7 @@ mod tests {
     };
 
     #[test]
-    fn strict_reads_the_decisions_by_their_kind_and_flags_a_plan_whose_decisions_say_none() {
+    fn strict_reads_the_decisions_by_their_kind_not_their_words() {
         let t0 = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
         let forecast = ForecastSummary {
             model: "auto".into(),
@@ -1872,7 +1862,6 @@ mod tests {
                     forecast: None,
                     ..group("none", vec![d(DecisionKind::NoFloors, "no scheduled floors", "no forecast to trust")])
                 },
-                group("old", vec![PlanDecision::note("clamped 3 steps to MaxSize 20", "…")]),
             ],
         };
         let said = needs_a_person(&plan, &[], false).unwrap();
@@ -1883,8 +1872,6 @@ mod tests {
                 "busy: clamped 3 steps to MaxSize 20",
                 "busy: event sale: floors up to 20: its floors cut to fit [guardrails] max_fleet_size",
                 "none: no floors: no forecast to trust",
-                "old: its decisions do not say what they are (a plan written by an earlier prescale), so nothing in \
-                 them can be checked: `prescale plan` again",
             ],
             "{said}"
         );

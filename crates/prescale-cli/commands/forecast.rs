@@ -478,10 +478,10 @@ pub(crate) fn read_input_as_of(
             "{}: {}; nothing to forecast from\nhint: a forecast needs rows over at least two days (two weeks for the \
              weekly cycle), one per sample",
             path.display(),
-            if raw.is_empty() {
-                "no rows below its header".to_string()
-            } else {
-                "one timestamp in all its rows".into()
+            match (raw.is_empty(), now) {
+                (true, _) => "no rows below its header".to_string(),
+                (false, None) => "one timestamp in all its rows".into(),
+                (false, Some(t)) => format!("one timestamp in its rows before --now {t}"),
             }
         )
     })?;
@@ -533,8 +533,8 @@ pub(crate) fn read_input_as_of(
     {
         let rows = raw.iter().filter(|s| s.ts > valued).count();
         warn!(
-            "{}: {} after its last value ({}) {} no value (up to {}): the series ends there, and a forecast from it \
-             starts at {}",
+            "{}: {} after its last value ({}) {} no value (up to {}): the series ends there, and a forecast from it at \
+             the file's step starts at {}",
             path.display(),
             if rows == 1 { "the row".to_string() } else { format!("the {rows} rows") },
             valued.format("%Y-%m-%dT%H:%M:%SZ"),

@@ -848,7 +848,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             let days = (event.end() - event.start()).num_days();
             if days > 31 {
                 warn!(
-                    "event {}: it lasts {days} days, to {}: a typo in the end's year or month? Every nightly plan                      shapes the group's forecast for all of it (`prescale event remove --group {group} --name …`                      takes it out)",
+                    "event {}: it lasts {days} days, to {}: a typo in the end's year or month? Every nightly plan \
+                     shapes the group's forecast for all of it (`prescale event remove --group {group} --name …` \
+                     takes it out)",
                     event.label(),
                     event.end().format("%Y-%m-%d")
                 );
@@ -937,8 +939,13 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             let status = |e: &Event| {
                 let status = event_status(ctx, e, &stored[e.group()]);
                 let notes = (status == "planned" || status.starts_with("partly"))
-                    .then(|| capacity_notes(ctx, e.group(), e, &stored[e.group()]).ok())
-                    .flatten();
+                    .then(|| capacity_notes(ctx, e.group(), e, &stored[e.group()]));
+                // A load no group could hold (`event add` refuses such an event now): every plan
+                // leaves the group out, as the check says.
+                if let Some(Err(e)) = &notes {
+                    return format!("not planned: {}", e.to_string().lines().next().unwrap_or_default());
+                }
+                let notes = notes.and_then(Result::ok);
                 let mut said = status.to_string();
                 if let Some(n) = notes.as_ref().and_then(|c| c.short) {
                     said.push_str(&format!("; {n} instances short of what MaxSize lets the floors hold"));

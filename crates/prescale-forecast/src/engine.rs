@@ -597,8 +597,20 @@ impl Forecaster for Engine {
                     .map(|(&origin, e)| mae(e) / mase_scale(&y[..origin], cal).max(1e-12))
                     .filter(|v| v.is_finite())
                     .collect();
+                // A weekly model this fit runs weekly but whose backtests, at origins with under two
+                // weeks behind them, ran it in its daily form: its score is (partly) that form's.
+                let model = cands[i].model.as_ref();
+                let daily = if model.weekly_at(n, cal) {
+                    bt.origins.iter().filter(|&&origin| !model.weekly_at(origin.min(max_train), cal)).count()
+                } else {
+                    0
+                };
                 CandidateScore {
-                    model: ran_as(i),
+                    model: match daily {
+                        0 => ran_as(i),
+                        k if k == bt.origins.len() => format!("{} (scored as daily)", ran_as(i)),
+                        k => format!("{} (scored as daily at {k} of {} origins)", ran_as(i), bt.origins.len()),
+                    },
                     // The median over origins: one window that held a glitch (a value 1000 × the
                     // rest, which the forecast rightly missed) does not decide the whole score, nor
                     // the trust the plan puts in it.

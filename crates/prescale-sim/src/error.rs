@@ -37,9 +37,9 @@ pub enum SimError {
     /// A target at or above what a saturating metric can read: target tracking never scales out.
     #[error(
         "target utilization {target} with a metric that reads at most {:.0} % of the capacity (a CPU utilization, \
-         --saturating-metric): \
-         it never reads above the target, so target tracking would never scale out\nhint: a target below that, \
-         such as 0.7, or a metric that reads the whole demand (--saturating-metric false)",
+         --saturating-metric): it never reads above the target, so target tracking would never scale out\nhint: a \
+         target below that (for a group, its reactive target_value below 100 % CPU), or a metric that reads the \
+         whole demand (--saturating-metric false)",
         ceiling * 100.0
     )]
     TargetAtCeiling {
