@@ -718,3 +718,28 @@ fn a_what_if_for_one_group_counts_the_other_groups_as_the_nightly_run_plans_them
     // Quietly: the other groups' own warnings are not this what-if's.
     assert!(!err.contains("api-staging:") && !err.contains("worker-dev:"), "{err}");
 }
+
+#[test]
+fn a_peak_that_lowers_the_floors_says_them_lowered_from_its_start_not_from_a_merge_before_it() {
+    // A launch whose --peak lies below the forecast: the floors come down during it. Merging the
+    // schedule to fit max_actions goes otherwise with it than without, an hour before: that is
+    // not the event's lowering, and the what-if says the floors lowered from its start.
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, _, base) = fitted_web_prod(tmp.path(), "");
+    let text = ok(&mut base(&[
+        "plan",
+        "--what-if",
+        "--group",
+        "web-prod",
+        "--name",
+        "Launch",
+        "--start",
+        "2026-11-24T08:00:00Z",
+        "--end",
+        "2026-11-24T12:00:00Z",
+        "--peak",
+        "20000",
+    ]));
+    let line = text.lines().find(|l| l.contains("event \"Launch\"")).unwrap_or_else(|| panic!("{text}"));
+    assert!(line.contains("floors down to") && line.contains(" from 2026-11-24 08:00 UTC (without it:"), "{line}");
+}

@@ -379,8 +379,10 @@ pub fn plan_with_events(
             // From when the floors differ from the plan without it, as written (a ramp, a merge or
             // an event starting within the lead time moves that from `start − lead`).
             // Looked for from six hours before the lead: a ramp starts there at the earliest, and a
-            // merge elsewhere in the horizon is not this event's doing.
-            let search = (from - Duration::hours(6)).max(now);
+            // merge elsewhere in the horizon is not this event's doing. Floors lowered start with
+            // the event (no ramp leads a fall): a floor that differs before it was merged
+            // otherwise, not lowered by it.
+            let search = if lowers { from } else { (from - Duration::hours(6)).max(now) };
             let since = first_difference(&plan, without_plan, search, until, lowers).unwrap_or(from);
             // When the event's own floor is in place, where the floors began to move before it.
             let at_peak = plan
