@@ -1448,6 +1448,14 @@ fn rows_without_a_value_at_the_end_are_said_not_filled() {
         ),
         "{err}"
     );
+    // A stamp given twice with values far apart is named as the file writes it, not as its slot.
+    let mut text = std::fs::read_to_string(&p).unwrap();
+    text.push_str(&format!("{},1e6\n", rfc(1_792_972_800 + 3000)));
+    std::fs::write(&p, text).unwrap();
+    let (code, _, err) =
+        run(prescale().args(["forecast", "show", "--horizon", "1h", "--format", "csv", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("(two series in one file? the first at 2026-10-26 00:54:00 UTC)"), "{err}");
 }
 
 #[test]

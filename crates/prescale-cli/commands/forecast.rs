@@ -514,6 +514,7 @@ pub(crate) fn read_input_as_of(
     // Stamps that all lie the same offset off the epoch's grid (hourly at :30) keep their phase:
     // the forecast's rows then follow the file's, not the grid's half a step later.
     let first_finite = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts).min();
+    let grid_start = series.start();
     let (series, kept_phase) = match (report.offset_ms, first_finite) {
         (Some(_), Some(first)) if keep_phase && (first - series.start()).num_seconds().abs() < step => {
             (Series::new(first, step, series.values().to_vec())?, true)
@@ -579,7 +580,11 @@ pub(crate) fn read_input_as_of(
     };
     let conflicting = format!(
         "whose duplicates disagreed by more than half (two series in one file?{})",
-        r.first_conflict.map(|t| format!(" the first at {}", t.format("%Y-%m-%d %H:%M:%S UTC"))).unwrap_or_default()
+        // At the file's own stamp where the series keeps the file's phase (a slot of the grid is
+        // a stamp of the file moved onto it).
+        r.first_conflict
+            .map(|t| format!(" the first at {}", (t + (series.start() - grid_start)).format("%Y-%m-%d %H:%M:%S UTC")))
+            .unwrap_or_default()
     );
     // (count, what is counted where a noun says it, what was done).
     let repairs: Vec<String> = [
