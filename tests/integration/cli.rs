@@ -589,6 +589,14 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
         ),
         "{err}"
     );
+    // … and so does the JSON, among the input's repairs.
+    let (code, out, err) = run(prescale()
+        .args(["forecast", "show", "--horizon", "1h", "--format", "json", "--min-step-mins", "5", "--input"])
+        .arg(&fine));
+    assert_eq!(code, 0, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let repairs = doc["input_repairs"].as_array().unwrap_or_else(|| panic!("{out}"));
+    assert!(repairs.iter().any(|r| r.as_str().is_some_and(|r| r.starts_with("its last 3 values"))), "{repairs:?}");
     let (code, _, err) = run(prescale().args(["forecast", "show", "--min-step-mins", "7", "--input"]).arg(&fine));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--min-step-mins 7 must divide a day"), "{err}");

@@ -47,7 +47,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         // With --now, the file as it stood then: no origin sees a row after it.
         let (input, _) =
             super::forecast::read_input_as_of(path, config.as_ref(), args.zone.file_zone()?, g.now.as_deref(), false)?;
-        let input = super::forecast::coarsen_input(input, args.min_step_mins, path)?;
+        let (input, _) = super::forecast::coarsen_input(input, args.min_step_mins, path)?;
         if input.step_secs() < 300 && input.len() > 20_000 && args.min_step_mins.is_none() {
             say!(
                 "{}: {} slots of {} s: each origin fits for seconds (the nightly job fits on 5-minute means: \

@@ -676,8 +676,10 @@ fn as_of(raw: Vec<RawSample>, text: &str, path: &Path) -> Result<Vec<RawSample>>
 pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let path = args.input.as_deref().unwrap_or(Path::new("-"));
     let config = g.config.as_deref().map(Config::load).transpose()?;
-    let (series, repairs) = read_input_as_of(path, config.as_ref(), args.zone.file_zone()?, g.now.as_deref(), true)?;
-    let series = coarsen_input(series, args.min_step_mins, path)?;
+    let (series, mut repairs) =
+        read_input_as_of(path, config.as_ref(), args.zone.file_zone()?, g.now.as_deref(), true)?;
+    let (series, left_out) = coarsen_input(series, args.min_step_mins, path)?;
+    repairs.extend(left_out);
     let step = series.step_secs();
     let text = args.horizon.as_deref().unwrap_or("48h");
     let horizon = parse_horizon(text)?;
@@ -765,14 +767,17 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
 }
 
 /// `--min-step-mins`: the input averaged onto that step where its own is finer, and said.
-pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> Result<Series> {
-    let Some(m) = mins else { return Ok(series) };
+/// With the repair it made, for `forecast show`'s JSON (`input_repairs`): the file's last values
+/// left out where they fill only a part of a slot.
+pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> Result<(Series, Option<String>)> {
+    let Some(m) = mins else { return Ok((series, None)) };
     if !(1..=1440).contains(&m) || 1440 % m != 0 {
         bail!(
             "--min-step-mins {m} must divide a day (1, 2, 3, 5, 10, 15, 30, 60, …, 1440), as [forecast] min_step_mins"
         );
     }
     let coarse = series.coarsen(m * 60);
+    let mut repair = None;
     if coarse.step_secs() != series.step_secs() {
         say!(
             "{}: fitted on {m}-minute means of its {} s steps (--min-step-mins): {} slots",
@@ -785,15 +790,16 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
         let left_out = series.window(coarse.end(), series.end());
         let values = left_out.values().iter().filter(|v| v.is_finite()).count();
         if values > 0 {
-            warn!(
-                "{}: its last {} (from {}) fill only a part of the {m}-minute slot from {} and {} left out: the \
-                 forecast starts with that slot",
-                path.display(),
+            let said = format!(
+                "its last {} (from {}) fill only a part of the {m}-minute slot from {} and {} left out: the forecast \
+                 starts with that slot",
                 crate::output::counted(values, "value"),
                 left_out.start().format("%Y-%m-%d %H:%M UTC"),
                 coarse.end().format("%Y-%m-%d %H:%M UTC"),
                 if values == 1 { "is" } else { "are" },
             );
+            warn!("{}: {said}", path.display());
+            repair = Some(said);
         }
     } else if m * 60 < series.step_secs() {
         warn!("--min-step-mins {m} is finer than the file's own {} s step: fitted at its step", series.step_secs());
@@ -804,7 +810,7 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
             series.step_secs()
         );
     }
-    Ok(coarse)
+    Ok((coarse, repair))
 }
 
 /// Beyond the engine's backtest horizon (48 h from the forecast's first step, `origin`) its
