@@ -8,9 +8,6 @@ pub(crate) struct Source {
     pub series: Option<MetricId>,
     pub kind: SourceKind,
     pub src: Box<dyn MetricSource>,
-    /// Where its series come from, as stored with them (`csv /path/to/file.csv`, `cloudwatch
-    /// eu-west-1`).
-    pub origin: String,
 }
 
 /// The sources to ingest the groups from, each group from its own source or `[ingest]`'s: one per
@@ -36,16 +33,13 @@ pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>>
                 (SourceKind::Csv | SourceKind::Parquet, Some(file)) => {
                     // The zone of its stamps that carry no offset (checked with the configuration).
                     let zone = m.file_time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
-                    let path = c.resolve(file);
-                    let origin =
-                        format!("{} {}", kind.name(), std::path::absolute(&path).unwrap_or(path.clone()).display());
-                    let files = vec![(id.clone(), path)];
+                    let files = vec![(id.clone(), c.resolve(file))];
                     let src: Box<dyn MetricSource> = if kind == SourceKind::Csv {
                         Box::new(CsvSource::new(files).in_zone(zone))
                     } else {
                         Box::new(ParquetSource::new(files).in_zone(zone))
                     };
-                    out.push(Source { series: Some(id), kind, src, origin });
+                    out.push(Source { series: Some(id), kind, src });
                 }
                 // Refused with the configuration.
                 (SourceKind::Csv | SourceKind::Parquet, None) => {}
@@ -54,8 +48,7 @@ pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>>
     }
     if !queries.is_empty() {
         let src = Box::new(CloudWatchSource::new(queries, &aws_options(c))?);
-        let origin = src.describe();
-        out.push(Source { series: None, kind: SourceKind::Cloudwatch, src, origin });
+        out.push(Source { series: None, kind: SourceKind::Cloudwatch, src });
     }
     Ok(out)
 }
@@ -162,15 +155,16 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let kind_of = |id: &MetricId| group_of(id).map_or(c.ingest.source, |g| c.source_of(g));
     let mut fetched = Vec::new();
     let mut failed = Vec::new();
-    // Each fetched series' origin, stored with it.
+    // Each fetched series' source (`csv /abs/path.csv`, `cloudwatch REGION`), stored with it.
     let mut origins: std::collections::HashMap<MetricId, String> = std::collections::HashMap::new();
     // A source that cannot be read at all stops a manual ingest only where it serves every
     // group; beside others, their series are stored and the run exits 1 naming it.
     let alone = kinds.len() == 1;
-    for Source { series, kind, mut src, origin } in srcs {
+    for Source { series, kind, mut src } in srcs {
         let range = (kind == SourceKind::Cloudwatch).then_some(lookback);
         match (src.fetch(range), series) {
             (Ok(f), _) => {
+                let origin = src.describe();
                 origins.extend(f.iter().map(|(id, _)| (id.clone(), origin.clone())));
                 fetched.extend(f);
             }

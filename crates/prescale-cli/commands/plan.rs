@@ -832,7 +832,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx)?;
             // Before it is stored: a load no group could serve is refused here, not at 3 a.m.
             let stored = stored_forecast(ctx, &group);
-            let notes = capacity_notes(ctx, &group, &event, &stored)?.notes;
+            let notes = capacity_notes(ctx, &group, &event, &stored, &store.load()?)?.notes;
             store.add(event.clone())?;
             let ahead = (event.start() - ctx.now).num_days();
             if ahead > 180 {
@@ -939,7 +939,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             let status = |e: &Event| {
                 let status = event_status(ctx, e, &stored[e.group()]);
                 let notes = (status == "planned" || status.starts_with("partly"))
-                    .then(|| capacity_notes(ctx, e.group(), e, &stored[e.group()]));
+                    .then(|| capacity_notes(ctx, e.group(), e, &stored[e.group()], &events));
                 // A load no group could hold (`event add` refuses such an event now): every plan
                 // leaves the group out, as the check says.
                 if let Some(Err(e)) = &notes {
@@ -983,13 +983,6 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
     Ok(())
 }
 
-/// What the event's load means for the group, as far as it is known when it is added (a
-/// `--peak` as given; a multiplier times the stored forecast's highest point in its window; a
-/// `--like` window's highest stored value): said at once, not first at the next plan. A peak no
-/// group could serve (a unit mistake, which would leave the group out of every plan) is refused;
-/// one that needs more than MaxSize lets the floors hold, or a `--peak` below what the forecast
-/// already holds there (it lowers the floors), is noted. Unknown (no forecast yet, a window
-/// beyond it): nothing said, `plan` says it.
 /// What `event add` says of an event's capacity, and what `event list` says of it beside
 /// "planned".
 struct CapacityNotes {
@@ -1001,7 +994,14 @@ struct CapacityNotes {
     lowers: bool,
 }
 
-fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<CapacityNotes> {
+/// What the event's load means for the group, as far as it is known when it is added (a
+/// `--peak` as given; a multiplier times the stored forecast's highest point in its window; a
+/// `--like` window's highest stored value): said at once, not first at the next plan. A peak no
+/// group could serve (a unit mistake, which would leave the group out of every plan) is refused;
+/// one that needs more than MaxSize lets the floors hold, or a `--peak` below what the forecast
+/// already holds there (it lowers the floors), is noted. Unknown (no forecast yet, a window
+/// beyond it): nothing said, `plan` says it. `events`: the stored events (the group's, at least).
+fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[Event]) -> Result<CapacityNotes> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let id = Config::load_id(g);
     let highest = |v: &[f64]| {
@@ -1080,10 +1080,10 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored) -> Result<
         let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
         // With the group's stored events, as the plan shapes them (a --peak over the same hours
         // sets their top whatever this one multiplies).
-        let mut all: Vec<Event> = EventStore::new(&ctx.store_dir)
-            .load()?
-            .into_iter()
+        let mut all: Vec<Event> = events
+            .iter()
             .filter(|o| o.group() == group && o.id() != e.id() && o.beyond_limits().is_none())
+            .cloned()
             .collect();
         all.push(e.clone());
         let (shaped, reports) = prescale_plan::shape(&f, &all, history.as_ref(), ctx.now);

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use prescale_core::{
-    DecisionKind, Launch, MetricAlarm, OWNED_PREFIX, PlanDecision, PolicyKind, ReactivePolicy, StepAdjustment,
-    step_alarm_names,
+    Launch, MetricAlarm, OWNED_PREFIX, PlanDecision, PolicyKind, ReactivePolicy, StepAdjustment, step_alarm_names,
 };
 use serde::{Deserialize, Serialize};
 
@@ -362,11 +361,10 @@ pub(crate) fn reactive(
 ) -> (Vec<ReactivePolicy>, Vec<MetricAlarm>, Vec<PlanDecision>) {
     let w = warmup.secs;
     let mut decisions = vec![
-        PlanDecision {
-            kind: DecisionKind::Note,
-            what: format!("reactive fallback: target tracking on {} at {}", r.metric, r.target_value),
-            why: format!("covers load the forecast did not see; instance warm-up {w} s"),
-        },
+        PlanDecision::note(
+            format!("reactive fallback: target tracking on {} at {}", r.metric, r.target_value),
+            format!("covers load the forecast did not see; instance warm-up {w} s"),
+        ),
         PlanDecision::note(format!("warm-up {w} s"), warmup.why.clone()),
     ];
     let mut policies = vec![ReactivePolicy {
@@ -381,28 +379,22 @@ pub(crate) fn reactive(
     }];
     let s = &r.step;
     if s.scales_in_alone() {
-        decisions.push(PlanDecision {
-            kind: DecisionKind::Note,
-            what: "target tracking scales out only (DisableScaleIn); the step policy scales in".into(),
-            why: "step.owns_scale_in = true: conservative in, fewer reversals for capacity held longer".into(),
-        });
+        decisions.push(PlanDecision::note(
+            "target tracking scales out only (DisableScaleIn); the step policy scales in",
+            "step.owns_scale_in = true: conservative in, fewer reversals for capacity held longer",
+        ));
     }
     if !s.enabled {
-        decisions.push(PlanDecision {
-            kind: DecisionKind::Note,
-            what: "no step scaling".into(),
-            why: "step.enabled = false: target tracking alone reacts".into(),
-        });
+        decisions.push(PlanDecision::note("no step scaling", "step.enabled = false: target tracking alone reacts"));
         return (policies, Vec::new(), decisions);
     }
     let Some((namespace, metric_name, dimensions, statistic)) =
         alarm_metric(group, &r.metric, r.resource_label.as_deref())
     else {
-        decisions.push(PlanDecision {
-            kind: DecisionKind::Note,
-            what: "no step scaling".into(),
-            why: format!("no CloudWatch metric is known for {}; target tracking alone reacts", r.metric),
-        });
+        decisions.push(PlanDecision::note(
+            "no step scaling",
+            format!("no CloudWatch metric is known for {}; target tracking alone reacts", r.metric),
+        ));
         return (policies, Vec::new(), decisions);
     };
     // A Sum alarm (ALB requests per target) counts over its period, while target tracking's
@@ -414,11 +406,10 @@ pub(crate) fn reactive(
         (o * per_period, i * per_period)
     };
     if per_period != 1.0 {
-        decisions.push(PlanDecision {
-            kind: DecisionKind::Note,
-            what: format!("step alarms' thresholds × {per_period} for {}-s periods", s.period_secs),
-            why: format!("{metric_name} is summed over each alarm period; the target value is per minute"),
-        });
+        decisions.push(PlanDecision::note(
+            format!("step alarms' thresholds × {per_period} for {}-s periods", s.period_secs),
+            format!("{metric_name} is summed over each alarm period; the target value is per minute"),
+        ));
     }
     let steps: Vec<StepAdjustment> = s
         .out_steps
@@ -490,20 +481,17 @@ pub(crate) fn reactive(
     let unit = if s.out_unit == StepUnit::Percent { " %" } else { "" };
     let out_steps: Vec<String> =
         s.out_steps.iter().map(|st| format!("+{}{unit} from {} % above", st.add, st.above_pct)).collect();
-    decisions.push(PlanDecision {
-        kind: DecisionKind::Note,
-        what: format!(
+    decisions.push(PlanDecision::note(
+        format!(
             "step scaling out: {metric_name} {statistic} >= {out_threshold} for {} × {period} s: {}",
             s.out_evaluation_periods,
             out_steps.join(", ")
         ),
-        why: "aggressive out: scales by the size of the breach, faster than target tracking, for load the forecast \
-              missed"
-            .into(),
-    });
-    decisions.push(PlanDecision {
-        kind: DecisionKind::Note,
-        what: format!(
+        "aggressive out: scales by the size of the breach, faster than target tracking, for load the forecast \
+              missed",
+    ));
+    decisions.push(PlanDecision::note(
+        format!(
             "step scaling in: {metric_name} {statistic} < {in_threshold} for {in_periods} × {period} s: -{}{}",
             s.in_remove,
             match (in_percent, s.in_remove) {
@@ -512,7 +500,7 @@ pub(crate) fn reactive(
                 (false, _) => " instances",
             }
         ),
-        why: if in_periods > s.in_evaluation_periods {
+        if in_periods > s.in_evaluation_periods {
             format!(
                 "conservative in; the window is raised from {} periods to cover the {w} s warm-up (the scale-in \
                  cooldown)",
@@ -521,7 +509,7 @@ pub(crate) fn reactive(
         } else {
             format!("conservative in; the window covers the {w} s warm-up (the scale-in cooldown)")
         },
-    });
+    ));
     (policies, alarms, decisions)
 }
 

@@ -881,6 +881,15 @@ struct Files {
 }
 
 impl Files {
+    /// `csv /abs/path.csv` for one file (what the metric store keeps as a series' source), `csv (3
+    /// files)` for more.
+    fn describe(&self, kind: &str) -> String {
+        match self.files.as_slice() {
+            [(_, path)] => format!("{kind} {}", std::path::absolute(path).unwrap_or_else(|_| path.clone()).display()),
+            files => format!("{kind} ({} files)", files.len()),
+        }
+    }
+
     /// Reads every file, each by its content ([`file_content`]): a Parquet file among CSV ones
     /// (`parquet` false, a source of `"csv"`) or the other way round is read for what it
     /// is, and said, as `forecast show --input` does; a gzip-compressed one is an error that says
@@ -963,7 +972,7 @@ impl CsvSource {
 
 impl MetricSource for CsvSource {
     fn describe(&self) -> String {
-        format!("csv ({} files)", self.0.files.len())
+        self.0.describe("csv")
     }
     fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
         self.0.fetch(range, false)
@@ -990,7 +999,7 @@ impl ParquetSource {
 
 impl MetricSource for ParquetSource {
     fn describe(&self) -> String {
-        format!("parquet ({} files)", self.0.files.len())
+        self.0.describe("parquet")
     }
     fn fetch(&mut self, range: Option<TimeRange>) -> Result<Vec<(MetricId, Vec<RawSample>)>, SourceError> {
         self.0.fetch(range, true)
