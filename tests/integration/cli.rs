@@ -74,6 +74,18 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let count = |o: &str| outcomes.iter().filter(|e| e["outcome"] == o).count();
     assert_eq!((count("attempting"), count("applied")), (changes, changes), "{audit}");
     assert!(!out.join("dry-run-changes.json").exists(), "the dry run's list is no longer what is left to do");
+    // The plan applied is kept under its id, which every audit line carries: a later dry run,
+    // which replaces plan.json, does not lose what the groups were given.
+    let plan_json = std::fs::read_to_string(out.join("plan.json")).unwrap();
+    let id = serde_json::from_str::<serde_json::Value>(&plan_json).unwrap()["plan_id"].as_str().unwrap().to_string();
+    assert!(outcomes.iter().all(|e| e["plan_id"] == id.as_str()), "{audit}");
+    let kept = out.join("applied").join(format!("{id}.json"));
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), plan_json);
+    assert!(text.contains(&format!("applied:   {}", kept.display())), "{text}");
+    let later = ["--config", "demo", "--now", "2026-11-23T01:00:00Z", "nightly", "--out"];
+    ok(prescale().args(later).arg(&out));
+    assert_ne!(std::fs::read_to_string(out.join("plan.json")).unwrap(), plan_json, "the dry run's plan is another");
+    assert_eq!(std::fs::read_to_string(&kept).unwrap(), plan_json, "the applied plan is kept as it was");
     // An output folder that cannot be written fails at once, before ingest and fitting.
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "").unwrap();
@@ -84,6 +96,18 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let text = ok(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
     assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), 2 * changes);
+    // A part of a plan applied (`apply --group`) adds its groups to the copy of the same plan.
+    std::fs::remove_file(&kept).unwrap();
+    let part =
+        |g: &str| ok(prescale().args(["--config", "demo", "apply", "--execute", "--group", g, "--out"]).arg(&out));
+    let groups = || -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
+        v["groups"].as_array().unwrap().iter().map(|g| g["group"].as_str().unwrap().to_string()).collect()
+    };
+    part("web-prod");
+    assert_eq!(groups(), ["web-prod"]);
+    part("worker-dev");
+    assert_eq!(groups(), ["web-prod", "worker-dev"]);
     // The stored forecast can be shown per group, at the levels it was fitted with.
     let csv = ok(prescale().args(["forecast", "show", "--group", "web-prod", "--format", "csv", "--out"]).arg(&out));
     assert_eq!(csv.lines().next(), Some("ts,mean,lo50,hi50,lo80,hi80,lo90,hi90,lo95,hi95"));

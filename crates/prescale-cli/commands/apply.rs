@@ -610,8 +610,74 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
             .collect();
         (diff(state, &written), notes)
     };
+    if execute {
+        keep_applied(ctx, plan)?;
+    }
     let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides };
     carry_out(ctx, run, &groups, changes, execute)
+}
+
+/// How many applied plans `OUT/applied/` keeps: two months of nightly runs.
+const APPLIED_KEPT: usize = 60;
+
+/// Where an `--execute` keeps the plan it applies: `OUT/applied/PLAN_ID.json`.
+pub(crate) fn applied_path(ctx: &Ctx, plan_id: &str) -> PathBuf {
+    ctx.out.join("applied").join(format!("{plan_id}.json"))
+}
+
+/// A file name `OUT/applied/` holds a kept plan under: a plan id (`20261123T0000Z-38a8f025`)
+/// and `.json`.
+fn is_plan_id_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() > 15 && b[..8].iter().all(u8::is_ascii_digit) && b[8] == b'T' && name.ends_with(".json")
+}
+
+/// Keeps the plan an `--execute` applies at [`applied_path`], before its first change, so the
+/// audit log's `plan_id` names a file that still says what the groups were given (their floors'
+/// reasons, the forecast they came from) after a later dry run has replaced `OUT/plan.json`. A run
+/// that applies a part of a plan (`apply --group`) adds its groups to the copy of the same plan
+/// (a plan's id is its content's, so a group's plan under one id is the same). Beyond the newest
+/// [`APPLIED_KEPT`], the oldest copies are removed; a plan that cannot be kept changes nothing,
+/// as an audit log that cannot be written does not.
+fn keep_applied(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
+    let path = applied_path(ctx, &plan.plan_id);
+    let dir = path.parent().expect("a file in a folder");
+    let cannot = |e: &dyn std::fmt::Display| {
+        anyhow::anyhow!(
+            "cannot keep the plan to apply at {}: {e}; nothing was changed\nhint: make {} writable (an --execute \
+             keeps each plan it applies there, named by the plan id its audit lines carry)",
+            path.display(),
+            dir.display()
+        )
+    };
+    std::fs::create_dir_all(dir).map_err(|e| cannot(&e))?;
+    let mut kept = plan.clone();
+    // A copy of the same plan that a run of other groups kept: its groups stay, in its order.
+    if let Ok(mut earlier) = read_plan(&path) {
+        let new: Vec<GroupPlan> =
+            kept.groups.into_iter().filter(|g| !earlier.groups.iter().any(|e| e.group == g.group)).collect();
+        earlier.groups.extend(new);
+        kept = earlier;
+    }
+    write_plan(&kept, &path).map_err(|e| cannot(&e))?;
+    // Plan ids start with their time (`20261123T0000Z-…`): by name is oldest first. Only such
+    // names are removed; anything else a person put there stays.
+    let mut copies: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| cannot(&e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json")
+                && p.file_name().and_then(|n| n.to_str()).is_some_and(is_plan_id_name)
+        })
+        .collect();
+    copies.sort();
+    let excess = copies.len().saturating_sub(APPLIED_KEPT);
+    for old in &copies[..excess] {
+        if let Err(e) = std::fs::remove_file(old) {
+            warn!("cannot remove the applied plan {} (beyond the newest {APPLIED_KEPT}): {e}", old.display());
+        }
+    }
+    Ok(())
 }
 
 /// Removes every object prescale owns from `groups` (all configured groups when empty).
@@ -1680,6 +1746,11 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         output::summary(&mut out, &plan, &fits, &results, args.execute)?;
         writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
         if args.execute {
+            writeln!(
+                out,
+                "applied:   {}  (the plan as applied, kept after later runs)",
+                applied_path(ctx, &plan.plan_id).display()
+            )?;
             writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
         } else {
             writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
