@@ -422,7 +422,7 @@ fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
     let (code, text, err) = run(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(
-        err.contains("1 series could not be stored (web-prod/requests) and 1 got no forecast (web-prod/requests)"),
+        err.contains("1 series could not be stored (web-prod/requests, so no forecast either) (see the warnings"),
         "{err}"
     );
     assert!(err.contains("1 group not planned, its floors in place left as they are:\n  web-prod: "), "{err}");

@@ -1718,8 +1718,17 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         |stored: bool| move |id: &MetricId| ctx.config.groups.iter().any(|g| Config::feeds_plan(g, id, stored));
     let (not_stored, aside_stored): (Vec<MetricId>, Vec<MetricId>) = not_stored.into_iter().partition(planned(true));
     let (not_fitted, aside_fitted): (Vec<MetricId>, Vec<MetricId>) = not_fitted.into_iter().partition(planned(false));
+    // A series not stored that got no forecast either (the store held none of it, or a damaged
+    // file): said once, among those not stored.
+    let (never, not_fitted): (Vec<MetricId>, Vec<MetricId>) =
+        not_fitted.into_iter().partition(|id| not_stored.contains(id));
     // Named in the closing line: which groups were planned from what the store held.
-    let (stored_names, fitted_names) = (series_named(&not_stored), series_named(&not_fitted));
+    let stored_names = match never.len() {
+        0 => series_named(&not_stored),
+        n if n == not_stored.len() => format!("{}, so no forecast either", series_named(&not_stored)),
+        _ => format!("{}; without a forecast either: {}", series_named(&not_stored), series_named(&never)),
+    };
+    let fitted_names = series_named(&not_fitted);
     // The groups whose load this run could not store: planned from what the store held.
     let from_store: Vec<String> = not_stored.iter().map(|id| id.group.clone()).collect();
     let (not_stored, not_fitted) = (not_stored.len(), not_fitted.len());
