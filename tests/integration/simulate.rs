@@ -303,6 +303,13 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
         run(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&copy).arg("--chart").arg(&folder));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("--chart") && err.contains("is a folder"), "{err}");
+    // A pseudo-file is not a stream: `/proc` takes no file, said before the replay too.
+    let (code, text, err) = run(prescale()
+        .args(["simulate", "--policies", "reactive", "--timeseries", "/proc/prescale-test.parquet", "--input"])
+        .arg(&copy));
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("cannot write in the --timeseries folder /proc"), "{err}");
+    assert!(text.is_empty() && !err.contains("replaying"), "{text}\n{err}");
     // A percentage (an average CPU) replayed as total load is said, not with --capacity.
     let cpu: Vec<String> = (0..2880).map(|m| format!("{}", 30 + (m / 60) % 24 * 2)).collect();
     let cpu = trace(tmp.path(), "cpu.csv", 60, &cpu);
