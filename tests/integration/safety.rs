@@ -328,6 +328,19 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(err.contains("legacy-web is not in") && text.contains("- action prescale-floor-"), "{text}\n{err}");
     assert!(text.contains("bounds 6–8 left") && text.contains("legacy-web has no min_size / max_size in"), "{text}");
+    // The first floor has run (Auto Scaling set its MinSize and removed the one-time action): its
+    // time has passed by the clock, though not by --now (00:00, a minute before it; a stray
+    // PRESCALE_NOW behind the clock). The revert puts the configured MinSize back.
+    let mut ran = state.clone();
+    let actions = ran[0]["scheduled_actions"].as_array_mut().unwrap();
+    let first = actions.iter().position(|a| a["name"].as_str().unwrap().starts_with("prescale-floor-")).unwrap();
+    let min = actions.remove(first)["min_size"].as_u64().unwrap();
+    let configured = state[0]["bounds"]["min"].as_u64().unwrap();
+    assert!(min > configured, "the test wants a first floor above MinSize: {state}");
+    ran[0]["bounds"]["min"] = min.into();
+    std::fs::write(&state_path, serde_json::to_vec(&ran).unwrap()).unwrap();
+    let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));
+    assert!(text.contains(&format!("~ bounds MinSize {configured} (was {min})")), "{text}");
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
 
     let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));

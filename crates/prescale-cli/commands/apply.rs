@@ -714,7 +714,11 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
         Some(other) => format!("run revert with --out {}, where they logged", out_of(other).display()),
         None => "run revert with the --out of the runs that applied".to_string(),
     };
-    let now = ctx.write_now();
+    // An action of prescale's that is no longer on the group and whose time has passed has run
+    // (Auto Scaling removes a one-time action once it ran): passed by --now or by the clock,
+    // whichever is later, so a --now left behind the clock (a stray PRESCALE_NOW) does not take
+    // floors that ran today for ones still to come, and leave their MinSize raised.
+    let now = ctx.now.max(Utc::now());
     let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
         let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
