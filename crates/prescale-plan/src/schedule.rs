@@ -583,12 +583,13 @@ pub fn plan_group(
     if let (Some(up), Some((run, read_at))) = (step_up, s.running) {
         // The ramp starts at the first minute a write after the read can set (`apply` moves the
         // actions already due there, as one). The first slot at or after it; the slots before
-        // it are that first action's, which is a step of its own where it comes before the slot.
+        // it are that first action's. Where that action comes before the slot (less than a grid
+        // step before it), the slot holds the same step: stages a grid step apart, not a first
+        // one a minute before the second.
         let anchor = crate::diff::due_before(read_at).max(earliest);
         let i0 = (0..n).find(|&i| f.ts(i) >= anchor).unwrap_or(n);
-        let own = usize::from(i0 > 0 && i0 < n && f.ts(i0) > anchor);
         let cap = |i: usize| {
-            let steps = if i < i0 { 1 } else { i - i0 + 1 + own };
+            let steps = if i < i0 { 1 } else { i - i0 + 1 };
             run.saturating_add(up.saturating_mul(u32::try_from(steps).unwrap_or(u32::MAX))).max(s.bounds.min())
         };
         let over = |levels: &[u32], i: usize| levels[i].saturating_sub(cap(i));
@@ -1213,7 +1214,9 @@ mod tests {
         let floors: Vec<u32> = plan.scheduled_actions.iter().map(|a| a.min_size.unwrap()).collect();
         let at: Vec<i64> = plan.scheduled_actions.iter().map(|a| (a.start_time - t0()).num_minutes()).collect();
         assert_eq!(floors, vec![7, 12, 17, 20, 2], "{at:?}");
-        assert_eq!(at, vec![2, 5, 10, 15, 240], "one step a grid step from the first action's minute");
+        // The first action, at the first minute a write can set, holds the grid's first slot too:
+        // stages at least a grid step apart, not the second a few minutes after the first.
+        assert_eq!(at, vec![2, 10, 15, 20, 240], "one step a grid step after the first slot's");
         let d = plan.decisions.iter().find(|d| d.what.contains("first floors ramped up from the 2 instances")).unwrap();
         assert!(d.what.contains("by 5 a step") && d.why.contains("floor of 20"), "{d:?}");
         // A group already running 17 needs one step; one running 20 none; without what it runs, or
@@ -1252,7 +1255,9 @@ mod tests {
         let plan = plan_group("g", "prod", Some(&f), &late, now);
         let steps: Vec<(i64, u32)> =
             plan.scheduled_actions.iter().map(|a| ((a.start_time - t0()).num_minutes(), a.min_size.unwrap())).collect();
-        assert_eq!(&steps[..4], [(2, 7), (10, 12), (15, 17), (20, 20)], "{steps:?}");
+        // (The first action, due by then, is written at 00:08 by `apply`; the next stage comes a
+        // whole grid step after the slot at 00:10 it holds too.)
+        assert_eq!(&steps[..4], [(2, 7), (15, 12), (20, 17), (25, 20)], "{steps:?}");
         // A forecast that starts after the first minute (a source stamped at the period's start):
         // its first slot is the first step.
         let ahead = forecast(vec![2000.0; 48], 0.0);
