@@ -31,7 +31,8 @@ fn same_policy(a: &ReactivePolicy, b: &ReactivePolicy) -> bool {
 /// none: only when the new actions and the old would pass Auto Scaling's
 /// [`MAX_ACTIONS_PER_GROUP`] at once do that many stale actions go first, those starting last.
 /// Alarms are put after the policies they trigger and deleted before them (an alarm's action is
-/// its policy's ARN). An alarm whose policy is put again is put again too, so its action names
+/// its policy's ARN); the scheduled actions are put after both, so the reactive fallback is in
+/// place before the floors. An alarm whose policy is put again is put again too, so its action names
 /// the policy as it now is.
 pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
     let mut deletes = Vec::new();
@@ -51,12 +52,6 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
             deletes.push(Change::DeletePolicy { old: old.clone() });
         }
     }
-    for new in &plan.scheduled_actions {
-        let old = state.scheduled_actions.iter().find(|a| a.name == new.name);
-        if !old.is_some_and(|o| same_action(o, new)) {
-            puts.push(Change::PutScheduledAction { new: new.clone(), old: old.cloned() });
-        }
-    }
     for new in &plan.policies {
         let old = state.policies.iter().find(|p| p.name == new.name);
         if !old.is_some_and(|o| same_policy(o, new)) {
@@ -70,6 +65,14 @@ pub fn diff(state: &GroupState, plan: &GroupPlan) -> Vec<Change> {
         let same = old.is_some_and(|o| MetricAlarm { other_actions: Vec::new(), ..o.clone() } == *new);
         if policy_put || !same {
             puts.push(Change::PutAlarm { new: new.clone(), old: old.cloned() });
+        }
+    }
+    // The floors after the reactive fallback: a run that stops part-way on a group's first apply
+    // leaves the policies without the floors, not floors with nothing to scale for load they missed.
+    for new in &plan.scheduled_actions {
+        let old = state.scheduled_actions.iter().find(|a| a.name == new.name);
+        if !old.is_some_and(|o| same_action(o, new)) {
+            puts.push(Change::PutScheduledAction { new: new.clone(), old: old.cloned() });
         }
     }
     // Stale actions that go before the puts: one at a new action's very second (one action per
@@ -738,8 +741,8 @@ mod tests {
         // Without a forecast the plan's one action puts MinSize back (see `plan_group`).
         assert_eq!(
             order,
-            ["scheduled_action", "policy", "policy", "policy", "alarm", "alarm"],
-            "alarms after their policies"
+            ["policy", "policy", "policy", "alarm", "alarm", "scheduled_action"],
+            "alarms after their policies, floors after the fallback"
         );
         sink.apply("g", &changes).unwrap();
         let state = sink.read_state("g").unwrap();
