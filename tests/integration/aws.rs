@@ -1573,6 +1573,12 @@ fn a_plan_that_would_pass_the_groups_action_limit_changes_nothing_and_says_why()
         "{all}"
     );
     assert!(all.contains("set [plan] max_actions to at most 5"), "{all}");
+    // On stderr too, with its hint: under --quiet that is all a cron job's mail has.
+    assert!(
+        err.contains("over Auto Scaling's 125 per group: nothing was changed on it (set [plan] max_actions"),
+        "{err}"
+    );
+    assert!(!err.contains("service refused"), "prescale refused it, not the service: {err}");
     let ours =
         aws.actions(group).iter().filter(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-")).count();
     assert_eq!(ours, 0, "nothing written");

@@ -1633,7 +1633,9 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
     let mut why: Vec<String> = Vec::new();
     for r in results {
         if let Some(e) = &r.error {
-            why.push(format!("{}: {}", r.group, e.lines().next().unwrap_or_default()));
+            // With its hint: under --quiet this line is all a cron job's mail has of it.
+            let hint = e.lines().find_map(|l| l.strip_prefix("hint: ")).map_or(String::new(), |h| format!(" ({h})"));
+            why.push(format!("{}: {}{hint}", r.group, e.lines().next().unwrap_or_default()));
         }
         // The first change that failed for its own reason, else the first not attempted.
         let first =
@@ -1679,13 +1681,12 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
             if failed == 1 { "change or group" } else { "changes or groups" },
             match (reverting, refused) {
                 (false, true) => {
-                    "the next run tries again from what was applied, and what the service refused needs its cause \
-                     (below) mended first"
+                    "the next run tries again from what was applied, and what was refused needs its cause (below) \
+                     mended first"
                 }
                 (false, false) => "the next run converges from what was applied",
                 (true, true) => {
-                    "revert again to remove what is left of prescale's, once what the service refused (below) is \
-                     mended"
+                    "revert again to remove what is left of prescale's, once what was refused (below) is mended"
                 }
                 (true, false) => "revert again to remove what is left of prescale's",
             }
