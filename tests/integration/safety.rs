@@ -509,3 +509,37 @@ fn a_run_that_cannot_write_its_audit_log_changes_nothing() {
     assert!(err.contains("cannot open audit log") && err.contains("nothing was changed"), "{err}");
     assert!(!out.join("demo-asg-state.json").exists(), "the groups were not touched");
 }
+
+#[test]
+fn a_nightly_run_waiting_for_another_one_changing_the_groups_writes_its_plan_only_once_it_may_apply_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cfg = demo_config(tmp.path(), "");
+    // Another run changing the groups holds the store's apply lock.
+    let held = prescale_store::lock_run(&tmp.path().join("store/apply.lock"), std::time::Duration::ZERO).unwrap();
+    let mut child = cmd(&cfg, &out, &["nightly", "--execute", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ingested and fitted (the last group's forecast stored), then waiting: its plan is not
+    // written over the other run's, and nothing is kept as applied.
+    let fitted = tmp.path().join("store/forecasts/v1/worker-dev/jobs.parquet");
+    let started = std::time::Instant::now();
+    while !fitted.exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(300), "never fitted");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "it waits for the lock");
+    assert!(!out.join("plan.json").exists(), "a waiting run wrote its plan");
+    assert!(!out.join("applied").exists(), "a waiting run kept a plan as applied");
+    // Released: it writes its plan, keeps it as applied and applies it.
+    drop(held);
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+    let id = plan["plan_id"].as_str().unwrap();
+    assert!(out.join("applied").join(format!("{id}.json")).exists());
+}

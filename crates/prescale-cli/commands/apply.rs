@@ -611,6 +611,7 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
         (diff(state, &written), notes)
     };
     if execute {
+        hold_apply_lock(ctx)?;
         keep_applied(ctx, plan)?;
     }
     let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides };
@@ -1181,6 +1182,24 @@ pub(crate) struct Run<'a> {
 /// How long `apply --execute` waits for another run applying changes to finish.
 const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
+/// The store's apply lock, once this process holds it: kept until the process ends.
+static APPLY_LOCK: std::sync::Mutex<Option<(PathBuf, prescale_store::FileLock)>> = std::sync::Mutex::new(None);
+
+/// Takes `STORE/apply.lock` for this run, waiting up to [`APPLY_WAIT`] for another run that
+/// changes the groups, and keeps it until the process ends; taken again, it is already held. A
+/// `nightly --execute` takes it before it writes its plan, so a run that waits and gives up has
+/// replaced neither `OUT/plan.json` nor kept a plan as applied.
+pub(crate) fn hold_apply_lock(ctx: &Ctx) -> Result<()> {
+    let path = ctx.store_dir.join("apply.lock");
+    let mut held = APPLY_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if held.as_ref().is_some_and(|(p, _)| *p == path) {
+        return Ok(());
+    }
+    let lock = prescale_store::lock_run(&path, APPLY_WAIT)?;
+    *held = Some((path, lock));
+    Ok(())
+}
+
 /// Reads each group, works out its changes, and (with `execute`) makes them and appends them to
 /// the audit log; without, records them in `OUT/dry-run-changes.json`.
 pub(crate) fn carry_out(
@@ -1193,8 +1212,9 @@ pub(crate) fn carry_out(
     let mut sink = Sink::open(ctx)?;
     let name = sink.sink().describe();
     // One run changing the groups at a time: two would each make (and log) the same changes.
-    let _running =
-        if execute { Some(prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), APPLY_WAIT)?) } else { None };
+    if execute {
+        hold_apply_lock(ctx)?;
+    }
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
     // A dry run after a run cut off mid-change: said, as the next --execute will (which marks them);
@@ -1747,6 +1767,11 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     // Every group left out (a damaged store file): nothing to write or apply, the floors stay.
     if plan.groups.is_empty() && !held.is_empty() {
         bail!("{}", held_error(&held, not_stored > 0));
+    }
+    // Before the plan is written: a run that waits for another one changing the groups, and gives
+    // up, leaves that run's plan in place.
+    if args.execute {
+        hold_apply_lock(ctx)?;
     }
     write_plan(&plan, &path)?;
     check_plan(ctx, &plan)?;
