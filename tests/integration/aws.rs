@@ -1280,27 +1280,27 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
     let ([first, second], aws) = (t.names, &t.aws);
     let nightly = |endpoint: &str| t.nightly(endpoint);
     let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
-    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "BatchPutScheduledUpdateGroupAction", Then::Answer);
+    // The group's first call is its first policy (the fallback goes before the floors).
+    let (code, text, err) = signalled_mid_write(nightly, &endpoint, "PutScalingPolicy", Then::Answer);
     assert_eq!(code, Some(143), "{text}\n{err}");
     assert!(err.contains("prescale: stopped by SIGTERM after the call in flight"), "{err}");
     assert!(text.contains("  NOT ATTEMPTED: the run was stopped (SIGTERM) before it was sent"), "{text}");
     assert!(text.contains("error: not attempted: the run was stopped (SIGTERM) before this group's changes"), "{text}");
-    // The held call went through: the first group has its floors, the second nothing.
-    let floors = aws.actions(first).len();
-    assert!(floors > 0 && aws.actions(second).is_empty() && aws.policies(first).is_empty(), "{text}");
-    // Every change the run started has its outcome: the floors applied, the rest not attempted;
+    // The held call went through: the first group has that policy and no floors, the second nothing.
+    assert_eq!(aws.policies(first).len(), 1, "{text}");
+    assert!(aws.actions(first).is_empty() && aws.actions(second).is_empty(), "{text}");
+    // Every change the run started has its outcome: the policy applied, the rest not attempted;
     // the second group was not started.
     let audit = t.audit(0);
     let count = |object: &str, o: &str| {
         audit.iter().filter(|e| e["group"] == first && e["object"] == object && e["outcome"] == o).count()
     };
-    assert_eq!(count("scheduled_action", "applied"), floors, "{audit:?}");
-    assert_eq!(count("scheduled_action", "attempting"), floors, "{audit:?}");
+    assert_eq!(count("policy", "applied"), 1, "{audit:?}");
     let started: usize = ["scheduled_action", "policy", "alarm"].iter().map(|o| count(o, "attempting")).sum();
-    let skipped = started - floors;
+    let skipped = started - 1;
     assert!(text.contains(&format!("{skipped} of {started} changes not made: {skipped} not attempted")), "{text}");
-    let policies = count("policy", "attempting");
-    assert!(policies > 0 && count("policy", "failed") == policies, "{audit:?}");
+    let floors = count("scheduled_action", "attempting");
+    assert!(floors > 0 && count("scheduled_action", "failed") == floors, "{audit:?}");
     assert!(
         audit
             .iter()
@@ -1323,8 +1323,9 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
         "{err}"
     );
     let audit = t.audit(before);
-    assert!(!audit.iter().any(|e| e["group"] == first && e["object"] == "scheduled_action"), "made: {audit:?}");
-    assert!(audit.iter().any(|e| e["group"] == first && e["object"] == "policy" && e["outcome"] == "applied"));
+    let applied =
+        |object: &str| audit.iter().any(|e| e["group"] == first && e["object"] == object && e["outcome"] == "applied");
+    assert!(applied("policy") && applied("scheduled_action"), "{audit:?}");
     assert!(audit.iter().any(|e| e["group"] == second && e["outcome"] == "applied"));
     assert_eq!(aws.policies(second).len(), 3);
 }
@@ -1483,14 +1484,10 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     let took = started.elapsed();
     assert_eq!(code, 1, "{text}\n{err}");
     // Sent and not answered: it may have gone through, and the run says so (not "failed").
-    assert!(text.contains("MAY HAVE BEEN MADE: BatchPutScheduledUpdateGroupAction: no answer in time"), "{text}");
+    // The first call is the first group's first policy (the fallback goes before the floors).
+    assert!(text.contains("MAY HAVE BEEN MADE: PutScalingPolicy: no answer in time"), "{text}");
     assert!(text.contains("NO ANSWER, MAY HAVE BEEN MADE") && text.contains("the next dry run shows which"), "{text}");
-    assert!(
-        text.contains(
-            "NOT ATTEMPTED: every call fails alike since BatchPutScheduledUpdateGroupAction: no answer in time"
-        ),
-        "{text}"
-    );
+    assert!(text.contains("NOT ATTEMPTED: every call fails alike since PutScalingPolicy: no answer in time"), "{text}");
     // Nothing reached the groups' schedules.
     assert!(aws.actions(first).is_empty() && aws.actions(second).is_empty());
     // Every change of the run is on record: intended, then failed, and none as applied past the
@@ -1509,7 +1506,7 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
         });
         assert!(actions.count() > 0, "{group}: {audit:?}");
     }
-    // The first group's stalled batch is on record as unknown: sent, unanswered.
+    // The first group's stalled policy is on record as unknown: sent, unanswered.
     assert!(outcome(first, "unknown") > 0, "{audit:?}");
     // The second group's changes were none of them tried: the service had stopped answering.
     let second_failed: Vec<&serde_json::Value> =

@@ -543,3 +543,33 @@ fn a_nightly_run_waiting_for_another_one_changing_the_groups_writes_its_plan_onl
     let id = plan["plan_id"].as_str().unwrap();
     assert!(out.join("applied").join(format!("{id}.json")).exists());
 }
+
+#[test]
+fn floors_on_a_group_that_the_runs_logging_here_did_not_put_are_said() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cfg = demo_config(tmp.path(), "");
+    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    let said = "of prescale's scheduled actions on it are not what the runs logging to";
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
+    assert!(code == 0 && !err.contains(said), "what this --out's runs put is theirs: {err}");
+    // Another prescale (another store or host) wrote the same group: one floor changed, one added.
+    let state_path = out.join("demo-asg-state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
+    let actions = state[0]["scheduled_actions"].as_array_mut().unwrap();
+    let last = actions.len() - 1;
+    actions[last]["min_size"] = (actions[last]["min_size"].as_u64().unwrap() + 1).into();
+    actions.push(serde_json::json!(
+        { "name": "prescale-floor-20261124T0301Z", "start_time": "2026-11-24T03:01:00Z", "min_size": 9 }
+    ));
+    let group = state[0]["group"].as_str().unwrap().to_string();
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("{group}: 2 {said}")) && err.contains("another prescale writes this group"), "{err}");
+    assert_eq!(err.matches(said).count(), 1, "the other groups are as put: {err}");
+    // Applied from here, they are this log's again.
+    ok(&mut cmd(&cfg, &out, &["apply", "--execute"]));
+    let (_, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
+    assert!(!err.contains(said), "{err}");
+}

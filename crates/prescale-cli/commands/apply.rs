@@ -586,7 +586,28 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
              from it, and Auto Scaling refuses start times in the past and runs the others at their real time"
         );
     }
-    let changes = |name: &str, state: &GroupState, _: &str| {
+    // What the runs logging here put on the groups: floors of prescale's on a group that none of
+    // them put were put by another prescale (or by hand), which a run here undoes and which undoes
+    // it. Not judged where the store's last writing run logged elsewhere (said where it matters),
+    // nor for a group this log has no floors of (a new or rotated log).
+    let written = if other_audit_log(ctx).is_none() {
+        last_written(&ctx.out.join("audit.jsonl"), &groups)
+    } else {
+        Written::new()
+    };
+    let changes = |name: &str, state: &GroupState, sink: &str| {
+        if let Some(w) = written.get(&(sink.to_string(), name.to_string())) {
+            let strange = not_written_here(state, w);
+            if strange > 0 {
+                warn!(
+                    "{name}: {strange} of prescale's scheduled actions on it are not what the runs logging to {} put \
+                     there: another prescale writes this group (another store, --out or host), or a person changed \
+                     them; two writers undo each other's floors\nhint: give each group one nightly job, and make \
+                     changes by hand with `prescale apply` from the same --out",
+                    ctx.out.join("audit.jsonl").display()
+                );
+            }
+        }
         // Actions whose time has passed are not written again (see `due_now`). Judged by the
         // clock as the group is read: a nightly run's ingest and fit take minutes, and Auto
         // Scaling refuses a start time in the past.
@@ -825,6 +846,55 @@ pub(crate) fn other_audit_log(ctx: &Ctx) -> Option<std::path::PathBuf> {
         _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
     };
     (noted.is_file() && !same(noted, &ours)).then(|| noted.to_path_buf())
+}
+
+/// What the runs logging to an audit log last put of each of prescale's scheduled actions, by
+/// (sink, group) and name: the contents the action may have on the group (the last one applied,
+/// and any put after it whose outcome is not known); an empty list where it was deleted.
+type Written = std::collections::HashMap<(String, String), std::collections::HashMap<String, Vec<ScheduledAction>>>;
+
+/// [`Written`] from the audit log at `path`, for `groups` (empty without a log; a line that does
+/// not parse is skipped, as everywhere the log is read).
+fn last_written(path: &Path, groups: &[String]) -> Written {
+    use std::io::BufRead as _;
+    let mut out = Written::new();
+    let Ok(file) = std::fs::File::open(path) else { return out };
+    for line in std::io::BufReader::new(file).split(b'\n').map_while(Result::ok) {
+        let Ok(e) = serde_json::from_slice::<serde_json::Value>(&line) else { continue };
+        let (Some(sink), Some(group), Some(name)) = (e["sink"].as_str(), e["group"].as_str(), e["name"].as_str())
+        else {
+            continue;
+        };
+        if e["object"] != "scheduled_action" || !groups.iter().any(|g| g == group) {
+            continue;
+        }
+        let applied = e["outcome"] == "applied";
+        let may = out.entry((sink.to_string(), group.to_string())).or_default().entry(name.to_string()).or_default();
+        match (e["op"].as_str(), serde_json::from_value::<ScheduledAction>(e["after"].clone())) {
+            (Some("delete"), _) if applied => may.clear(),
+            (Some("create" | "replace"), Ok(after)) => {
+                if applied {
+                    may.clear();
+                }
+                may.push(after);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// How many of prescale's scheduled actions on a group differ from everything the runs logging
+/// to this audit log put (`written`: their record for the group): written or changed by another
+/// prescale (another store, `--out` or host writing the same group) or by hand.
+fn not_written_here(state: &GroupState, written: &std::collections::HashMap<String, Vec<ScheduledAction>>) -> usize {
+    let key = |a: &ScheduledAction| (a.start_time.timestamp(), a.min_size, a.max_size, a.desired_capacity);
+    state
+        .scheduled_actions
+        .iter()
+        .filter(|a| prescale_plan::is_owned(&a.name))
+        .filter(|a| !written.get(&a.name).is_some_and(|may| may.iter().any(|w| key(w) == key(a))))
+        .count()
 }
 
 /// One entry of the audit log that set a group's bounds, or may have: a scheduled action of

@@ -235,11 +235,14 @@ pub(crate) fn writable_dir(dir: &Path, what: &str, flag: &str) -> Result<()> {
 }
 
 /// A stream rather than a file (`/dev/stdout`, a pipe, a device): its name says nothing of its
-/// format, so the extension checks leave it alone. Judged by what the path is, not where: a
-/// pseudo-file under `/proc` (`/proc/version`) is a file no output can be written to, which the
-/// up-front check says, and a name that does not exist yet is a file to be made.
+/// format, so the extension checks leave it alone. Judged by what the path is, not where (but
+/// for the process's own descriptors): a pseudo-file under `/proc` (`/proc/version`) is a file
+/// no output can be written to, which the up-front check says, and a name that does not exist
+/// yet is a file to be made.
 pub(crate) fn is_stream(path: &Path) -> bool {
-    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+    // A process's own descriptors are streams whatever the shell opened on them (`> out.txt`).
+    let descriptor = ["/dev/stdout", "/dev/stderr", "/dev/fd", "/proc/self/fd"].iter().any(|d| path.starts_with(d));
+    descriptor || std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
 }
 
 /// Checks, before a long run, that the output file `flag` names can be written (its folder is
