@@ -59,7 +59,8 @@ struct Global {
     /// end of the data for the demo]
     #[arg(long, global = true, env = "PRESCALE_NOW", value_name = "TIME")]
     now: Option<String>,
-    /// More log output on stderr (-v info, -vv debug)
+    /// More log output on stderr: -v each step's progress (info), -vv also the AWS SDK's log of
+    /// each call it makes and retries (debug); PRESCALE_LOG=FILTER sets any other
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
 }
@@ -709,8 +710,10 @@ fn main() -> ExitCode {
         1 => "info",
         _ => "debug",
     };
+    // prescale's own crates log at `info` at most; -vv adds the AWS SDK's calls and retries.
+    let sdk = if cli.global.verbose >= 2 { ",aws_smithy_runtime=debug,aws_config=info" } else { "" };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PRESCALE_LOG").unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new(format!("prescale={level},prescale_aws={level},prescale_store={level}"))
+        tracing_subscriber::EnvFilter::new(format!("prescale={level},prescale_aws={level},prescale_store={level}{sdk}"))
     });
     tracing_subscriber::fmt()
         // A progress line on the terminal is wiped before every log line.

@@ -7,7 +7,8 @@
 //! was and was not done, and exits `128 + signal` (143, 130, 129). A second signal stops at once.
 //! Outside the writing, a signal stops the run at once, as it would without this.
 //!
-//! The handler is installed by the first [`writing`], so runs that never write keep the default.
+//! The handler is installed by the first [`writing`], or by [`watch`] (`nightly`, from its start),
+//! so other runs that never write keep the default.
 
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -30,6 +31,12 @@ impl Drop for Writing {
     fn drop(&mut self) {
         WRITING.store(false, Ordering::SeqCst);
     }
+}
+
+/// Watches for the signals from now on, so that a run stopped before its writes says so on stderr
+/// (a cron job's mail gets a reason, not an empty exit 143); it still stops at once.
+pub fn watch() {
+    INSTALL.call_once(install);
 }
 
 /// Marks the start of a run's writes (installing the handler on first use).

@@ -65,7 +65,10 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(err.contains("--execute without a configuration") && err.contains("`--config demo`"), "{err}");
     assert!(text.is_empty(), "nothing was run: {text}");
-    let text = ok(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
+    // A folder named demo where it runs (here the output folder) is no configuration:
+    // `--config demo` is still the built-in one.
+    let text =
+        ok(prescale().current_dir(tmp.path()).args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
     assert!(text.contains("Applied"), "{text}");
     // Each change is logged (and synced) as `attempting` before the call, then with its outcome.
     let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
@@ -1705,6 +1708,11 @@ fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
             "below the group's min_size 4",
         ),
         (
+            "floor above max_size",
+            Box::new(move |p| p["groups"][web]["scheduled_actions"][0]["min_size"] = 100.into()),
+            "sets MinSize 100, above the 60 the group may hold (max_size)",
+        ),
+        (
             "someone else's action",
             Box::new(move |p| p["groups"][web]["scheduled_actions"][0]["name"] = "team-batch".into()),
             "is not named prescale-",
@@ -1742,8 +1750,24 @@ fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
     // Nothing was applied: no stand-in state, no audit log.
     assert!(!out.join("demo-asg-state.json").exists() && !out.join("audit.jsonl").exists());
     assert_eq!(std::fs::read_dir(&out).unwrap().count(), before);
-    // The plan as written applies.
-    ok(prescale().args(["apply", "--out"]).arg(&out));
+    // The plan as written applies, and is what prescale wrote under its id.
+    let edited_said = "is not what prescale wrote under its id";
+    let (code, _, err) = run(prescale().args(["apply", "--out"]).arg(&out));
+    assert!(code == 0 && !err.contains(edited_said), "{err}");
+    // A floor raised by hand applies as edited, said; the copy kept as applied holds it.
+    let mut p = plan.clone();
+    let first = p["groups"][web]["scheduled_actions"][0]["min_size"].as_u64().unwrap() + 1;
+    p["groups"][web]["scheduled_actions"][0]["min_size"] = first.into();
+    let path = tmp.path().join("edited.json");
+    std::fs::write(&path, serde_json::to_string(&p).unwrap()).unwrap();
+    let (code, _, err) =
+        run(prescale().args(["--config", "demo", "apply", "--execute", "--out"]).arg(&out).arg("--plan").arg(&path));
+    assert!(code == 0 && err.contains(edited_said), "{err}");
+    let id = plan["plan_id"].as_str().unwrap();
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("applied").join(format!("{id}.json"))).unwrap())
+            .unwrap();
+    assert_eq!(kept["groups"][web]["scheduled_actions"][0]["min_size"], first);
 }
 
 #[test]

@@ -573,3 +573,45 @@ fn floors_on_a_group_that_the_runs_logging_here_did_not_put_are_said() {
     let (_, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
     assert!(!err.contains(said), "{err}");
 }
+
+#[test]
+fn a_capacity_per_instance_far_above_the_load_is_said_as_a_likely_unit_mistake() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // web-prod's capacity per hour (×12) and in requests rather than kilo-requests (×1000) by mistake.
+    let text =
+        crate::common::demo_config_text().replacen("capacity_per_instance = 2500.0", "capacity_per_instance = 3e7", 1);
+    let cfg = tmp.path().join("prescale.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["nightly"]));
+    assert_eq!(code, 0, "{err}");
+    let said = "is capacity_per_instance in the load metric's units";
+    assert!(err.contains("web-prod: its forecast peaks at") && err.contains(said), "{err}");
+    assert_eq!(err.matches(said).count(), 1, "the other groups' capacities fit their loads: {err}");
+}
+
+#[test]
+fn a_nightly_run_stopped_before_its_writes_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cfg = demo_config(tmp.path(), "");
+    let child = cmd(&cfg, &out, &["nightly", "--execute", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Ingesting or fitting (the store under way, no plan yet): a cron timeout.
+    let store = tmp.path().join("store/metrics/v1");
+    let started = std::time::Instant::now();
+    while !store.exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(120), "never ingested");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(143), "{err}");
+    assert!(err.contains("prescale: SIGTERM: stopped (nothing was being written to the groups)"), "{err}");
+    assert!(!out.join("audit.jsonl").exists(), "nothing was applied");
+}

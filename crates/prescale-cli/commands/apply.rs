@@ -389,6 +389,16 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
             // prescale sets MaxSize only to raise it for a peak (max_breach = "raise") and to put
             // it back; never the desired capacity.
             let ceiling = ceilings.get(name).copied().unwrap_or(c.max_size);
+            // The planner clamps its floors there: one above it was not planned (and Auto Scaling
+            // refuses a MinSize above MaxSize whatever guardrail is let through).
+            if let Some(floor) = a.min_size.filter(|m| *m > ceiling) {
+                bail!(
+                    "group {name:?}: scheduled action {:?} sets MinSize {floor}, above the {ceiling} the group may hold \
+                     (max_size{})\n{hint}",
+                    a.name,
+                    if ceiling > c.max_size { " with its max_breach_buffer" } else { "" }
+                );
+            }
             if let Some(hi) = a.max_size.filter(|m| *m != c.max_size && *m != ceiling) {
                 bail!(
                     "group {name:?}: scheduled action {:?} sets MaxSize {hi}; prescale sets it only to max_size = {} \
@@ -658,7 +668,8 @@ fn is_plan_id_name(name: &str) -> bool {
 /// audit log's `plan_id` names a file that still says what the groups were given (their floors'
 /// reasons, the forecast they came from) after a later dry run has replaced `OUT/plan.json`. A run
 /// that applies a part of a plan (`apply --group`) adds its groups to the copy of the same plan
-/// (a plan's id is its content's, so a group's plan under one id is the same). Beyond the newest
+/// (a plan's id is its content's, so a group's plan under one id is the same, unless the file was
+/// edited: then the groups as last applied). Beyond the newest
 /// [`APPLIED_KEPT`], the oldest copies are removed; a plan that cannot be kept changes nothing,
 /// as an audit log that cannot be written does not.
 fn keep_applied(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
@@ -674,8 +685,14 @@ fn keep_applied(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
     };
     std::fs::create_dir_all(dir).map_err(|e| cannot(&e))?;
     let mut kept = plan.clone();
-    // A copy of the same plan that a run of other groups kept: its groups stay, in its order.
+    // A copy of the same plan that a run of other groups kept: its other groups stay, in its
+    // order (this run's replace theirs of the same name: the same, unless the plan was edited).
     if let Ok(mut earlier) = read_plan(&path) {
+        for g in &mut earlier.groups {
+            if let Some(now) = kept.groups.iter().find(|k| k.group == g.group) {
+                *g = now.clone();
+            }
+        }
         let new: Vec<GroupPlan> =
             kept.groups.into_iter().filter(|g| !earlier.groups.iter().any(|e| e.group == g.group)).collect();
         earlier.groups.extend(new);
@@ -1787,6 +1804,8 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
 }
 
 pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
+    // A cron or systemd timeout before the writes: said, not an exit 143 without a word.
+    crate::stop::watch();
     // Before minutes of ingest and fitting: an output folder that cannot be written fails now.
     super::writable_dir(&ctx.out, "output", "--out DIR, or PRESCALE_OUT")?;
     let mut out = crate::output::stdout();

@@ -173,9 +173,10 @@ fn implicit_demo(g: &Global) -> bool {
     g.config.is_none() && !Path::new("prescale.toml").exists()
 }
 
-/// `--config demo`: the built-in demo, asked for by name (a file of that name is read instead).
+/// `--config demo`: the built-in demo, asked for by name (a file of that name is read instead;
+/// a folder of that name, such as one `prescale demo generate demo` wrote, is no configuration).
 fn names_the_demo(p: &Path) -> bool {
-    p == Path::new(DEMO_CONFIG_NAME) && !p.exists()
+    p == Path::new(DEMO_CONFIG_NAME) && !p.is_file()
 }
 
 /// The name `--config` gives the built-in demo.
@@ -351,6 +352,16 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
             let mut plan = read_plan(&path)?;
+            if !plan::content_makes_id(&plan) {
+                warn!(
+                    "{} is not what prescale wrote under its id {} (edited by hand since, or written by another \
+                     prescale version): applied as it is; the audit log's lines carry that id, and {} keeps the \
+                     groups as applied",
+                    path.display(),
+                    plan.plan_id,
+                    apply::applied_path(&ctx, &plan.plan_id).display()
+                );
+            }
             select_plan_groups(&mut plan, &args.groups, &path)?;
             events_changed_since(&ctx, &plan, &path);
             check_plan(&ctx, &plan)?;

@@ -218,6 +218,10 @@ enum HeldFor {
 /// in different units (per minute and per period, requests and thousands), or an event's peak is.
 const IMPLAUSIBLE_INSTANCES: f64 = 100_000.0;
 
+/// Fewer instances than this at a forecast's peak is said: a capacity per instance in other
+/// units than the load's, the other way round from [`IMPLAUSIBLE_INSTANCES`].
+const TINY_INSTANCES: f64 = 0.01;
+
 /// The error that ends a run that left groups out of its plan ([`make_plan`]); `ingest_failed`
 /// when this run's own ingest could not store series (a nightly run), so that the hint for load
 /// missing from the store points at that failure, not at running ingest.
@@ -594,6 +598,22 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             };
             held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::Implausible });
             continue;
+        }
+        // The other way round: a forecast whose peak needs a hundredth of an instance is as
+        // likely a capacity in other units (per hour against a load per five minutes, requests
+        // against kilo-requests); the plan stands (MinSize, and the reactive policy), said.
+        let peak = ep.baseline.forecast.as_ref().map_or(0.0, |f| f.peak_quantile.max(f.peak_point));
+        let share = peak * (1.0 + settings.headroom.max(0.0))
+            / (settings.capacity_per_instance * settings.target_utilization).max(f64::MIN_POSITIVE);
+        if share > 0.0 && share < TINY_INSTANCES {
+            warn!(
+                "{}: its forecast peaks at {} and needs {share:.2e} instances at capacity_per_instance = {}: is \
+                 capacity_per_instance in the load metric's units, per period as stored (a unit mistake)? The \
+                 floors stay at MinSize and the reactive policy scales the group",
+                g.name,
+                crate::output::num(peak),
+                settings.capacity_per_instance
+            );
         }
         // The stored events' plan a tried event is compared with, held the same way: the nightly
         // run would leave such a plan out, so the comparison is with the plan without events.
@@ -1310,6 +1330,12 @@ pub(crate) fn write_plan(plan: &CapacityPlan, path: &Path) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(plan)?;
     bytes.push(b'\n');
     write_file_atomic(path, &bytes)
+}
+
+/// Whether a plan's content still makes its id ([`plan_id`]): a plan edited by hand since prescale
+/// wrote it does not (nor one written by a prescale whose plans hold other fields).
+pub(crate) fn content_makes_id(plan: &CapacityPlan) -> bool {
+    serde_json::to_vec(&plan.groups).is_ok_and(|c| plan_id(plan.created_at, &c) == plan.plan_id)
 }
 
 pub(crate) fn read_plan(path: &Path) -> Result<CapacityPlan> {
