@@ -732,12 +732,12 @@ fn main() -> ExitCode {
     if let Err(e) = &result {
         say!("error: {}", commands::explain(e));
     }
-    // Stopped by a signal during the writes: the table above says what was done; the exit code
+    // Stopped by a signal during the writes: the output above (and the audit log) says what was done; the exit code
     // is the signal's, as if killed by it, so that a supervisor sees the run did not finish.
     if let Some(code) = stop::exit_code() {
         say!(
-            "prescale: stopped by {} after the call in flight; the table above says what was made, and running \
-             the command again makes the rest, if any",
+            "prescale: stopped by {} after the call in flight; what was made is said above and in the audit log, \
+             and running the command again makes the rest, if any",
             stop::asked().unwrap_or("a signal")
         );
         return ExitCode::from(code);

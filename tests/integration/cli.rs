@@ -1677,10 +1677,14 @@ fn floors_moved_a_little_to_the_safe_side_are_kept_in_place_by_apply() {
         ok(prescale().args(["--config", "demo", "apply", "--group", "web-prod", "--out"]).arg(&out))
     };
     let text = moved(10, -10);
-    assert!(text.contains("note: 2 floors left as the group holds them") && text.contains("no changes"), "{text}");
+    assert!(
+        text.contains("note: 2 planned floors not written: the group holds them already, or one up to 15 min")
+            && text.contains("no changes"),
+        "{text}"
+    );
     let text = moved(-10, 10);
     assert!(
-        !text.contains("left as the group holds") && text.matches("+ action prescale-floor-").count() == 2,
+        !text.contains("planned floors not written") && text.matches("+ action prescale-floor-").count() == 2,
         "{text}"
     );
 }

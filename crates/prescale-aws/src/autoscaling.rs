@@ -805,13 +805,20 @@ impl ActionSink for AutoScalingSink {
         let (min, max) = (size(g.min_size()).unwrap_or(0), size(g.max_size()).unwrap_or(0));
         let bounds = CapacityBounds::new(min, max.max(min)).map_err(|e| SinkError::Local(e.to_string()))?;
         let policies = self.read_policies(group)?;
-        let alarms = self.read_alarms(group, &policies)?;
+        let mut alarms = self.read_alarms(group, &policies)?;
+        // In a fixed order, whatever the service's: diffs, reverts and their reports read the same
+        // run after run (actions by time, the rest by name).
+        let mut scheduled_actions = self.read_actions(group)?;
+        scheduled_actions.sort_by(|a, b| a.start_time.cmp(&b.start_time).then_with(|| a.name.cmp(&b.name)));
+        let mut policies: Vec<_> = policies.into_iter().map(|(p, _)| p).collect();
+        policies.sort_by(|a, b| a.name.cmp(&b.name));
+        alarms.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(GroupState {
             group: group.into(),
             bounds,
             desired: size(g.desired_capacity()).unwrap_or(min),
-            scheduled_actions: self.read_actions(group)?,
-            policies: policies.into_iter().map(|(p, _)| p).collect(),
+            scheduled_actions,
+            policies,
             alarms,
             suspended: g.suspended_processes().iter().filter_map(|p| p.process_name().map(str::to_string)).collect(),
         })

@@ -630,8 +630,8 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
         let notes = (kept > 0)
             .then(|| {
                 format!(
-                    "{kept} floor{} left as the group holds {}, up to {} min sooner for a rise or later for a fall than \
-                     planned ([apply] keep_within_mins)",
+                    "{kept} planned floor{} not written: the group holds {} already, or one up to {} min sooner for \
+                     a rise or later for a fall ([apply] keep_within_mins)",
                     if kept == 1 { "" } else { "s" },
                     if kept == 1 { "it" } else { "them" },
                     ctx.config.apply.keep_within_mins
