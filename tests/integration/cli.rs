@@ -1712,11 +1712,6 @@ fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
             "below the group's min_size 4",
         ),
         (
-            "floor above max_size",
-            Box::new(move |p| p["groups"][web]["scheduled_actions"][0]["min_size"] = 100.into()),
-            "sets MinSize 100, above the 60 the group may hold (max_size)",
-        ),
-        (
             "someone else's action",
             Box::new(move |p| p["groups"][web]["scheduled_actions"][0]["name"] = "team-batch".into()),
             "is not named prescale-",

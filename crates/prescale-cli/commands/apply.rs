@@ -324,6 +324,10 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
         );
     }
     let ceilings = ctx.config.ceilings()?;
+    // The id names the copy an --execute keeps, and the audit log's lines.
+    if !prescale_plan::is_plan_id(&plan.plan_id) {
+        bail!("plan id {:?} is not one prescale writes (like 20261123T0000Z-38a8f025)\n{hint}", plan.plan_id);
+    }
     if plan.groups.is_empty() {
         bail!("plan {} holds no group\n{hint}", plan.plan_id);
     }
@@ -389,16 +393,6 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
             // prescale sets MaxSize only to raise it for a peak (max_breach = "raise") and to put
             // it back; never the desired capacity.
             let ceiling = ceilings.get(name).copied().unwrap_or(c.max_size);
-            // The planner clamps its floors there: one above it was not planned (and Auto Scaling
-            // refuses a MinSize above MaxSize whatever guardrail is let through).
-            if let Some(floor) = a.min_size.filter(|m| *m > ceiling) {
-                bail!(
-                    "group {name:?}: scheduled action {:?} sets MinSize {floor}, above the {ceiling} the group may hold \
-                     (max_size{})\n{hint}",
-                    a.name,
-                    if ceiling > c.max_size { " with its max_breach_buffer" } else { "" }
-                );
-            }
             if let Some(hi) = a.max_size.filter(|m| *m != c.max_size && *m != ceiling) {
                 bail!(
                     "group {name:?}: scheduled action {:?} sets MaxSize {hi}; prescale sets it only to max_size = {} \
@@ -596,10 +590,15 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
              from it, and Auto Scaling refuses start times in the past and runs the others at their real time"
         );
     }
-    // What the runs logging here put on the groups: floors of prescale's on a group that none of
-    // them put were put by another prescale (or by hand), which a run here undoes and which undoes
-    // it. Not judged where the store's last writing run logged elsewhere (said where it matters),
-    // nor for a group this log has no floors of (a new or rotated log).
+    // One run changing the groups at a time, from here: what the audit log holds is read after
+    // any run this one waited for has logged its changes.
+    if execute {
+        hold_apply_lock(ctx)?;
+    }
+    // What the runs logging here put on the groups: a floor of prescale's that differs from what
+    // they put under its name was changed by another prescale (or by hand), which a run here
+    // undoes and which undoes it. Not judged where the store's last writing run logged elsewhere
+    // (said where it matters), nor for names this log never saw (a new or rotated log).
     let written = if other_audit_log(ctx).is_none() {
         last_written(&ctx.out.join("audit.jsonl"), &groups)
     } else {
@@ -610,8 +609,8 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
             let strange = not_written_here(state, w);
             if strange > 0 {
                 warn!(
-                    "{name}: {strange} of prescale's scheduled actions on it are not what the runs logging to {} put \
-                     there: another prescale writes this group (another store, --out or host), or a person changed \
+                    "{name}: {strange} of prescale's scheduled actions on it differ from what the runs logging to {} \
+                     put there: another prescale writes this group (another store, --out or host), or a person changed \
                      them; two writers undo each other's floors\nhint: give each group one nightly job, and make \
                      changes by hand with `prescale apply` from the same --out",
                     ctx.out.join("audit.jsonl").display()
@@ -641,20 +640,24 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
             .collect();
         (diff(state, &written), notes)
     };
-    if execute {
-        hold_apply_lock(ctx)?;
-        keep_applied(ctx, plan)?;
-    }
-    let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), overrides };
+    let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), plan: Some(plan), overrides };
     carry_out(ctx, run, &groups, changes, execute)
 }
 
 /// How many applied plans `OUT/applied/` keeps: two months of nightly runs.
 const APPLIED_KEPT: usize = 60;
 
-/// Where an `--execute` keeps the plan it applies: `OUT/applied/PLAN_ID.json`.
-pub(crate) fn applied_path(ctx: &Ctx, plan_id: &str) -> PathBuf {
-    ctx.out.join("applied").join(format!("{plan_id}.json"))
+/// Where an `--execute` keeps the plan it applies: `OUT/applied/PLAN_ID.json`, or, for a plan
+/// edited since prescale wrote it (its content no longer makes its id),
+/// `OUT/applied/PLAN_ID-edited-HASH.json`, so that the plan as written keeps its own copy.
+pub(crate) fn applied_path(ctx: &Ctx, plan: &CapacityPlan) -> PathBuf {
+    let name = if super::plan::content_makes_id(plan) {
+        plan.plan_id.clone()
+    } else {
+        let content = serde_json::to_vec(&plan.groups).unwrap_or_default();
+        format!("{}-edited-{:08x}", plan.plan_id, prescale_plan::content_hash(&content))
+    };
+    ctx.out.join("applied").join(format!("{name}.json"))
 }
 
 /// A file name `OUT/applied/` holds a kept plan under: a plan id (`20261123T0000Z-38a8f025`)
@@ -673,7 +676,7 @@ fn is_plan_id_name(name: &str) -> bool {
 /// [`APPLIED_KEPT`], the oldest copies are removed; a plan that cannot be kept changes nothing,
 /// as an audit log that cannot be written does not.
 fn keep_applied(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
-    let path = applied_path(ctx, &plan.plan_id);
+    let path = applied_path(ctx, plan);
     let dir = path.parent().expect("a file in a folder");
     let cannot = |e: &dyn std::fmt::Display| {
         anyhow::anyhow!(
@@ -710,8 +713,10 @@ fn keep_applied(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
         })
         .collect();
     copies.sort();
-    let excess = copies.len().saturating_sub(APPLIED_KEPT);
-    for old in &copies[..excess] {
+    // Never the copy just kept (an older plan applied again sorts first).
+    copies.retain(|p| *p != path);
+    let excess = (copies.len() + 1).saturating_sub(APPLIED_KEPT);
+    for old in &copies[..excess.min(copies.len())] {
         if let Err(e) = std::fs::remove_file(old) {
             warn!("cannot remove the applied plan {} (beyond the newest {APPLIED_KEPT}): {e}", old.display());
         }
@@ -754,10 +759,14 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
         None => "run revert with the --out of the runs that applied".to_string(),
     };
     // An action of prescale's that is no longer on the group and whose time has passed has run
-    // (Auto Scaling removes a one-time action once it ran): passed by --now or by the clock,
-    // whichever is later, so a --now left behind the clock (a stray PRESCALE_NOW) does not take
-    // floors that ran today for ones still to come, and leave their MinSize raised.
-    let now = ctx.now.max(Utc::now());
+    // (Auto Scaling removes a one-time action once it ran): on Auto Scaling, passed by --now or by
+    // the clock, whichever is later, so a --now left behind the clock (a stray PRESCALE_NOW) does
+    // not take floors that ran today for ones still to come, and leave their MinSize raised. The
+    // local stand-in runs its actions by --now.
+    let now = match ctx.config.apply.sink {
+        SinkKind::Autoscaling => ctx.now.max(Utc::now()),
+        SinkKind::Local => ctx.write_now(),
+    };
     let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
         let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
@@ -830,7 +839,7 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
         }
         (changes, notes)
     };
-    let run = Run { kind: "revert", plan_id: None, overrides: &[] };
+    let run = Run { kind: "revert", plan_id: None, plan: None, overrides: &[] };
     carry_out(ctx, run, &targets, changes, execute)
 }
 
@@ -901,16 +910,18 @@ fn last_written(path: &Path, groups: &[String]) -> Written {
     out
 }
 
-/// How many of prescale's scheduled actions on a group differ from everything the runs logging
-/// to this audit log put (`written`: their record for the group): written or changed by another
-/// prescale (another store, `--out` or host writing the same group) or by hand.
+/// How many of prescale's scheduled actions on a group, of the names the runs logging to this
+/// audit log put or deleted (`written`: their record for the group), differ from everything they
+/// left there: changed by another prescale (another store, `--out` or host writing the same
+/// group) or by hand. A name the log never saw is not judged: a floor put before the log was
+/// rotated (or under another sink's name) would read as another writer's.
 fn not_written_here(state: &GroupState, written: &std::collections::HashMap<String, Vec<ScheduledAction>>) -> usize {
     let key = |a: &ScheduledAction| (a.start_time.timestamp(), a.min_size, a.max_size, a.desired_capacity);
     state
         .scheduled_actions
         .iter()
         .filter(|a| prescale_plan::is_owned(&a.name))
-        .filter(|a| !written.get(&a.name).is_some_and(|may| may.iter().any(|w| key(w) == key(a))))
+        .filter(|a| written.get(&a.name).is_some_and(|may| !may.iter().any(|w| key(w) == key(a))))
         .count()
 }
 
@@ -1263,6 +1274,8 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
 pub(crate) struct Run<'a> {
     kind: &'static str,
     plan_id: Option<&'a str>,
+    /// The plan an `apply` run makes, kept as applied ([`keep_applied`]) before its first change.
+    plan: Option<&'a CapacityPlan>,
     overrides: &'a [String],
 }
 
@@ -1304,6 +1317,9 @@ pub(crate) fn carry_out(
     }
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
+    if let (true, Some(plan)) = (execute, run.plan) {
+        keep_applied(ctx, plan)?;
+    }
     // A dry run after a run cut off mid-change: said, as the next --execute will (which marks them);
     // one beside a run making its changes now (it holds the lock) sees that run's, not a crash.
     if !execute && let Some((tail, _)) = log_tail(&ctx.out.join("audit.jsonl")) {
@@ -1860,7 +1876,10 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     // Before the plan is written: a run that waits for another one changing the groups, and gives
     // up, leaves that run's plan in place.
     if args.execute {
-        hold_apply_lock(ctx)?;
+        hold_apply_lock(ctx).context(
+            "this run's load was stored and its forecasts fitted, but its plan was not written: OUT/plan.json is \
+             still the other run's",
+        )?;
     }
     write_plan(&plan, &path)?;
     check_plan(ctx, &plan)?;
@@ -1876,8 +1895,8 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         if args.execute {
             writeln!(
                 out,
-                "applied:   {}  (the plan as applied, kept after later runs)",
-                applied_path(ctx, &plan.plan_id).display()
+                "kept:      {}  (the plan this run applies, kept after later runs)",
+                applied_path(ctx, &plan).display()
             )?;
             writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
         } else {
@@ -2009,6 +2028,17 @@ mod tests {
         ApplyReport, CapacityBounds, CapacityPlan, Change, DecisionKind, ForecastSummary, GroupPlan, GroupState,
         PlanDecision, ScheduledAction,
     };
+
+    #[test]
+    fn a_plan_read_back_makes_its_id_again() {
+        // Full-precision floats (a forecast's peaks) read back to the same bits, so a plan's
+        // content hashes to its id after a round trip through its file.
+        for i in 1..5000_u32 {
+            let x = f64::from(i) * 1.234_567_890_123_456_7 / 7.0 + 1e-9 * f64::from(i % 13);
+            let back: f64 = serde_json::from_str(&serde_json::to_string(&x).unwrap()).unwrap();
+            assert_eq!(x.to_bits(), back.to_bits(), "{x}");
+        }
+    }
 
     #[test]
     fn strict_reads_the_decisions_by_their_kind_not_their_words() {

@@ -352,14 +352,22 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
             let mut plan = read_plan(&path)?;
-            if !plan::content_makes_id(&plan) {
+            // A copy `--execute` kept (a part of a plan, merged) is no plan edited by hand.
+            let kept_copy = path.parent().is_some_and(|d| d.ends_with("applied"));
+            if !kept_copy && !plan::content_makes_id(&plan) {
                 warn!(
                     "{} is not what prescale wrote under its id {} (edited by hand since, or written by another \
-                     prescale version): applied as it is; the audit log's lines carry that id, and {} keeps the \
-                     groups as applied",
+                     prescale version): {}",
                     path.display(),
                     plan.plan_id,
-                    apply::applied_path(&ctx, &plan.plan_id).display()
+                    if args.execute {
+                        format!(
+                            "applied as it is; the audit log's lines carry that id, and {} keeps it as applied",
+                            apply::applied_path(&ctx, &plan).display()
+                        )
+                    } else {
+                        "diffed as it is".to_string()
+                    }
                 );
             }
             select_plan_groups(&mut plan, &args.groups, &path)?;

@@ -605,14 +605,22 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         let peak = ep.baseline.forecast.as_ref().map_or(0.0, |f| f.peak_quantile.max(f.peak_point));
         let share = peak * (1.0 + settings.headroom.max(0.0))
             / (settings.capacity_per_instance * settings.target_utilization).max(f64::MIN_POSITIVE);
-        if share > 0.0 && share < TINY_INSTANCES {
+        // Judged against what the group runs where that was read (with max_step_up): an idle
+        // group at its MinSize is no mistake; without it, only a thousandth of an instance is.
+        let runs = settings.running.map(|(r, _)| r);
+        let tiny = match runs {
+            Some(r) => share < TINY_INSTANCES && r > settings.bounds.min().max(1),
+            None => share < TINY_INSTANCES / 10.0,
+        };
+        if share > 0.0 && tiny {
             warn!(
-                "{}: its forecast peaks at {} and needs {share:.2e} instances at capacity_per_instance = {}: is \
+                "{}: its forecast peaks at {} and needs {share:.2e} instances at capacity_per_instance = {}{}: is \
                  capacity_per_instance in the load metric's units, per period as stored (a unit mistake)? The \
-                 floors stay at MinSize and the reactive policy scales the group",
+                 floors stay at the least the group may hold and the reactive policy scales it",
                 g.name,
                 crate::output::num(peak),
-                settings.capacity_per_instance
+                settings.capacity_per_instance,
+                runs.map_or(String::new(), |r| format!(", while the group runs {r}"))
             );
         }
         // The stored events' plan a tried event is compared with, held the same way: the nightly

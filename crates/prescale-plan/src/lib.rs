@@ -23,6 +23,6 @@ pub use reactive::{
 pub use recording::RecordingSink;
 pub use report::{FloorHours, floor_hours};
 pub use schedule::{
-    MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled, local,
-    plan_group, plan_id, required, skill,
+    MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled, content_hash,
+    is_plan_id, local, plan_group, plan_id, required, skill,
 };

@@ -854,6 +854,22 @@ pub fn plan_id(created_at: DateTime<Utc>, content: &[u8]) -> String {
     format!("{}-{:08x}", created_at.format("%Y%m%dT%H%MZ"), fnv1a(content) as u32)
 }
 
+/// The hash a plan id carries of its content ([`plan_id`]), for naming content beside it.
+pub fn content_hash(content: &[u8]) -> u32 {
+    fnv1a(content) as u32
+}
+
+/// Whether `id` has the shape [`plan_id`] gives (`20261123T0000Z-38a8f025`): safe as a file name.
+pub fn is_plan_id(id: &str) -> bool {
+    let b = id.as_bytes();
+    b.len() == 23
+        && b[..8].iter().all(u8::is_ascii_digit)
+        && b[8] == b'T'
+        && b[9..13].iter().all(u8::is_ascii_digit)
+        && &b[13..15] == b"Z-"
+        && b[15..].iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+}
+
 /// FNV-1a: stable across platforms and Rust versions, unlike std's DefaultHasher.
 pub(crate) fn fnv1a(content: &[u8]) -> u64 {
     content.iter().fold(0xcbf2_9ce4_8422_2325, |h: u64, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
