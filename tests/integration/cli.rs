@@ -84,7 +84,7 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     assert!(outcomes.iter().all(|e| e["plan_id"] == id.as_str()), "{audit}");
     let kept = out.join("applied").join(format!("{id}.json"));
     assert_eq!(std::fs::read_to_string(&kept).unwrap(), plan_json);
-    assert!(text.contains(&format!("applied:   {}", kept.display())), "{text}");
+    assert!(text.contains(&format!("kept:      {}", kept.display())), "{text}");
     let later = ["--config", "demo", "--now", "2026-11-23T01:00:00Z", "nightly", "--out"];
     ok(prescale().args(later).arg(&out));
     assert_ne!(std::fs::read_to_string(out.join("plan.json")).unwrap(), plan_json, "the dry run's plan is another");
@@ -1762,10 +1762,15 @@ fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
     let (code, _, err) =
         run(prescale().args(["--config", "demo", "apply", "--execute", "--out"]).arg(&out).arg("--plan").arg(&path));
     assert!(code == 0 && err.contains(edited_said), "{err}");
+    // Under a name of its own beside the id (the plan as written would keep `ID.json`).
     let id = plan["plan_id"].as_str().unwrap();
+    let names: Vec<String> = std::fs::read_dir(out.join("applied"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.len() == 1 && names[0].starts_with(&format!("{id}-edited-")), "{names:?}");
     let kept: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("applied").join(format!("{id}.json"))).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("applied").join(&names[0])).unwrap()).unwrap();
     assert_eq!(kept["groups"][web]["scheduled_actions"][0]["min_size"], first);
 }
 

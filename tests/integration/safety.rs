@@ -19,6 +19,24 @@ fn cmd(cfg: &Path, out: &Path, args: &[&str]) -> std::process::Command {
     c
 }
 
+/// `nightly --execute --quiet` started, its output piped, for a test to act on while it runs.
+fn nightly_in_background(cfg: &Path, out: &Path) -> std::process::Child {
+    cmd(cfg, out, &["nightly", "--execute", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (up to five minutes) until `path` exists: a run in the background got that far.
+fn wait_for(path: &Path) {
+    let started = std::time::Instant::now();
+    while !path.exists() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(300), "{} never came", path.display());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 #[test]
 fn a_plan_that_breaks_a_guardrail_is_refused_unless_overridden_and_the_override_is_audited() {
     let tmp = tempfile::tempdir().unwrap();
@@ -517,19 +535,10 @@ fn a_nightly_run_waiting_for_another_one_changing_the_groups_writes_its_plan_onl
     let cfg = demo_config(tmp.path(), "");
     // Another run changing the groups holds the store's apply lock.
     let held = prescale_store::lock_run(&tmp.path().join("store/apply.lock"), std::time::Duration::ZERO).unwrap();
-    let mut child = cmd(&cfg, &out, &["nightly", "--execute", "--quiet"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = nightly_in_background(&cfg, &out);
     // Ingested and fitted (the last group's forecast stored), then waiting: its plan is not
     // written over the other run's, and nothing is kept as applied.
-    let fitted = tmp.path().join("store/forecasts/v1/worker-dev/jobs.parquet");
-    let started = std::time::Instant::now();
-    while !fitted.exists() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(300), "never fitted");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_for(&tmp.path().join("store/forecasts/v1/worker-dev/jobs.parquet"));
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert!(child.try_wait().unwrap().is_none(), "it waits for the lock");
     assert!(!out.join("plan.json").exists(), "a waiting run wrote its plan");
@@ -597,18 +606,9 @@ fn a_nightly_run_stopped_before_its_writes_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     let cfg = demo_config(tmp.path(), "");
-    let child = cmd(&cfg, &out, &["nightly", "--execute", "--quiet"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = nightly_in_background(&cfg, &out);
     // Ingesting or fitting (the store under way, no plan yet): a cron timeout.
-    let store = tmp.path().join("store/metrics/v1");
-    let started = std::time::Instant::now();
-    while !store.exists() {
-        assert!(started.elapsed() < std::time::Duration::from_secs(120), "never ingested");
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    wait_for(&tmp.path().join("store/metrics/v1"));
     let killed = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(killed.success());
     let done = child.wait_with_output().unwrap();

@@ -579,8 +579,15 @@ pub(crate) fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<Gr
 }
 
 /// Applies `plan` (dry run unless `execute`). `overrides` are the guardrail breaches the user
-/// allowed; they go into the audit log.
-pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]) -> Result<Vec<GroupApply>> {
+/// allowed; they go into the audit log. `edited`: the plan file was edited since prescale wrote
+/// it ([`edited_hash`] of it as read, before any `--group` selection), which names its kept copy.
+pub fn apply(
+    ctx: &Ctx,
+    plan: &CapacityPlan,
+    execute: bool,
+    overrides: &[String],
+    edited: Option<u32>,
+) -> Result<Vec<GroupApply>> {
     let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
     // Written all the same (--allow-clock-skew; refused without): behind the clock by a minute,
     // the first action (a minute after --now) is already past.
@@ -640,7 +647,7 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
             .collect();
         (diff(state, &written), notes)
     };
-    let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), plan: Some(plan), overrides };
+    let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), plan: Some((plan, edited)), overrides };
     carry_out(ctx, run, &groups, changes, execute)
 }
 
@@ -648,16 +655,21 @@ pub fn apply(ctx: &Ctx, plan: &CapacityPlan, execute: bool, overrides: &[String]
 const APPLIED_KEPT: usize = 60;
 
 /// Where an `--execute` keeps the plan it applies: `OUT/applied/PLAN_ID.json`, or, for a plan
-/// edited since prescale wrote it (its content no longer makes its id),
-/// `OUT/applied/PLAN_ID-edited-HASH.json`, so that the plan as written keeps its own copy.
-pub(crate) fn applied_path(ctx: &Ctx, plan: &CapacityPlan) -> PathBuf {
-    let name = if super::plan::content_makes_id(plan) {
-        plan.plan_id.clone()
-    } else {
-        let content = serde_json::to_vec(&plan.groups).unwrap_or_default();
-        format!("{}-edited-{:08x}", plan.plan_id, prescale_plan::content_hash(&content))
+/// edited since prescale wrote it (`edited`: [`edited_hash`]), `OUT/applied/PLAN_ID-edited-HASH.json`,
+/// so that the plan as written keeps its own copy.
+pub(crate) fn applied_path(ctx: &Ctx, plan_id: &str, edited: Option<u32>) -> PathBuf {
+    let name = match edited {
+        None => plan_id.to_string(),
+        Some(hash) => format!("{plan_id}-edited-{hash:08x}"),
     };
     ctx.out.join("applied").join(format!("{name}.json"))
+}
+
+/// `None` for a plan as prescale wrote it (its content makes its id), else the hash of its
+/// content: a plan edited by hand since (or written by another prescale version).
+pub(crate) fn edited_hash(plan: &CapacityPlan) -> Option<u32> {
+    (!super::plan::content_makes_id(plan))
+        .then(|| prescale_plan::content_hash(&serde_json::to_vec(&plan.groups).unwrap_or_default()))
 }
 
 /// A file name `OUT/applied/` holds a kept plan under: a plan id (`20261123T0000Z-38a8f025`)
@@ -675,8 +687,8 @@ fn is_plan_id_name(name: &str) -> bool {
 /// edited: then the groups as last applied). Beyond the newest
 /// [`APPLIED_KEPT`], the oldest copies are removed; a plan that cannot be kept changes nothing,
 /// as an audit log that cannot be written does not.
-fn keep_applied(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
-    let path = applied_path(ctx, plan);
+fn keep_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>) -> Result<()> {
+    let path = applied_path(ctx, &plan.plan_id, edited);
     let dir = path.parent().expect("a file in a folder");
     let cannot = |e: &dyn std::fmt::Display| {
         anyhow::anyhow!(
@@ -759,14 +771,12 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
         None => "run revert with the --out of the runs that applied".to_string(),
     };
     // An action of prescale's that is no longer on the group and whose time has passed has run
-    // (Auto Scaling removes a one-time action once it ran): on Auto Scaling, passed by --now or by
-    // the clock, whichever is later, so a --now left behind the clock (a stray PRESCALE_NOW) does
-    // not take floors that ran today for ones still to come, and leave their MinSize raised. The
-    // local stand-in runs its actions by --now.
-    let now = match ctx.config.apply.sink {
-        SinkKind::Autoscaling => ctx.now.max(Utc::now()),
-        SinkKind::Local => ctx.write_now(),
-    };
+    // (Auto Scaling removes a one-time action once it ran): passed by --now or by the clock,
+    // whichever is later, so a --now left behind the clock (a stray PRESCALE_NOW) does not take
+    // floors that ran today for ones still to come, and leave their MinSize raised. (The local
+    // stand-in runs its actions by --now: one timed after it is still on the group, which
+    // `last_set` leaves out whatever the clock says.)
+    let now = ctx.now.max(Utc::now());
     let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
         let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
@@ -1274,8 +1284,9 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
 pub(crate) struct Run<'a> {
     kind: &'static str,
     plan_id: Option<&'a str>,
-    /// The plan an `apply` run makes, kept as applied ([`keep_applied`]) before its first change.
-    plan: Option<&'a CapacityPlan>,
+    /// The plan an `apply` run makes, kept as applied ([`keep_applied`]) before its first change,
+    /// and whether it was edited ([`edited_hash`]).
+    plan: Option<(&'a CapacityPlan, Option<u32>)>,
     overrides: &'a [String],
 }
 
@@ -1317,8 +1328,8 @@ pub(crate) fn carry_out(
     }
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
-    if let (true, Some(plan)) = (execute, run.plan) {
-        keep_applied(ctx, plan)?;
+    if let (true, Some((plan, edited))) = (execute, run.plan) {
+        keep_applied(ctx, plan, edited)?;
     }
     // A dry run after a run cut off mid-change: said, as the next --execute will (which marks them);
     // one beside a run making its changes now (it holds the lock) sees that run's, not a crash.
@@ -1884,7 +1895,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     write_plan(&plan, &path)?;
     check_plan(ctx, &plan)?;
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
-    let results = apply(ctx, &plan, args.execute, &overrides)?;
+    let results = apply(ctx, &plan, args.execute, &overrides, None)?;
     if args.quiet {
         // The files hold the rest; the plan's id is what the audit log's lines carry.
         output::summary_lines(&mut out, &plan, &results, args.execute, &from_store)?;
@@ -1896,7 +1907,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
             writeln!(
                 out,
                 "kept:      {}  (the plan this run applies, kept after later runs)",
-                applied_path(ctx, &plan).display()
+                applied_path(ctx, &plan.plan_id, None).display()
             )?;
             writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
         } else {

@@ -354,7 +354,8 @@ pub fn run(cli: Cli) -> Result<()> {
             let mut plan = read_plan(&path)?;
             // A copy `--execute` kept (a part of a plan, merged) is no plan edited by hand.
             let kept_copy = path.parent().is_some_and(|d| d.ends_with("applied"));
-            if !kept_copy && !plan::content_makes_id(&plan) {
+            let edited = if kept_copy { None } else { apply::edited_hash(&plan) };
+            if edited.is_some() {
                 warn!(
                     "{} is not what prescale wrote under its id {} (edited by hand since, or written by another \
                      prescale version): {}",
@@ -363,7 +364,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     if args.execute {
                         format!(
                             "applied as it is; the audit log's lines carry that id, and {} keeps it as applied",
-                            apply::applied_path(&ctx, &plan).display()
+                            apply::applied_path(&ctx, &plan.plan_id, edited).display()
                         )
                     } else {
                         "diffed as it is".to_string()
@@ -374,7 +375,7 @@ pub fn run(cli: Cli) -> Result<()> {
             events_changed_since(&ctx, &plan, &path);
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
-            let results = apply(&ctx, &plan, args.execute, &overrides)?;
+            let results = apply(&ctx, &plan, args.execute, &overrides, edited)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if args.execute {
                 made_line(&ctx, &results, "made");
