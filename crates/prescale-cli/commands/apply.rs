@@ -672,11 +672,13 @@ pub(crate) fn edited_hash(plan: &CapacityPlan) -> Option<u32> {
         .then(|| prescale_plan::content_hash(&serde_json::to_vec(&plan.groups).unwrap_or_default()))
 }
 
-/// A file name `OUT/applied/` holds a kept plan under: a plan id (`20261123T0000Z-38a8f025`)
-/// and `.json`.
+/// A file name `OUT/applied/` holds a kept plan under: a plan id (`20261123T0000Z-38a8f025`),
+/// `-edited-HASH` for an edited one ([`applied_path`]), and `.json`.
 fn is_plan_id_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    b.len() > 15 && b[..8].iter().all(u8::is_ascii_digit) && b[8] == b'T' && name.ends_with(".json")
+    name.strip_suffix(".json").is_some_and(|stem| {
+        stem.get(..23).is_some_and(prescale_plan::is_plan_id)
+            && (stem.len() == 23 || stem[23..].starts_with("-edited-"))
+    })
 }
 
 /// Keeps the plan an `--execute` applies at [`applied_path`], before its first change, so the
@@ -719,10 +721,7 @@ fn keep_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>) -> Result<(
     let mut copies: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| cannot(&e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.extension().is_some_and(|x| x == "json")
-                && p.file_name().and_then(|n| n.to_str()).is_some_and(is_plan_id_name)
-        })
+        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(is_plan_id_name))
         .collect();
     copies.sort();
     // Never the copy just kept (an older plan applied again sorts first).
@@ -892,18 +891,10 @@ type Written = std::collections::HashMap<(String, String), std::collections::Has
 /// [`Written`] from the audit log at `path`, for `groups` (empty without a log; a line that does
 /// not parse is skipped, as everywhere the log is read).
 fn last_written(path: &Path, groups: &[String]) -> Written {
-    use std::io::BufRead as _;
     let mut out = Written::new();
-    let Ok(file) = std::fs::File::open(path) else { return out };
-    for line in std::io::BufReader::new(file).split(b'\n').map_while(Result::ok) {
-        let Ok(e) = serde_json::from_slice::<serde_json::Value>(&line) else { continue };
-        let (Some(sink), Some(group), Some(name)) = (e["sink"].as_str(), e["group"].as_str(), e["name"].as_str())
-        else {
-            continue;
-        };
-        if e["object"] != "scheduled_action" || !groups.iter().any(|g| g == group) {
-            continue;
-        }
+    // A log that cannot be read judges nothing (the revert, which needs it, says why).
+    let _ = each_audit_line(path, groups, |e, sink, group| {
+        let Some(name) = e["name"].as_str().filter(|_| e["object"] == "scheduled_action") else { return };
         let applied = e["outcome"] == "applied";
         let may = out.entry((sink.to_string(), group.to_string())).or_default().entry(name.to_string()).or_default();
         match (e["op"].as_str(), serde_json::from_value::<ScheduledAction>(e["after"].clone())) {
@@ -916,8 +907,30 @@ fn last_written(path: &Path, groups: &[String]) -> Written {
             }
             _ => {}
         }
-    }
+    });
     out
+}
+
+/// Calls `f` with each line of the audit log at `path` that parses and is of one of `groups`,
+/// with its sink and group. Read as bytes, line by line: a line cut inside a character (a crash
+/// cut it) is skipped like any other that does not parse. `Ok(false)` when there is no log.
+fn each_audit_line(path: &Path, groups: &[String], mut f: impl FnMut(&serde_json::Value, &str, &str)) -> Result<bool> {
+    use std::io::BufRead as _;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e).with_context(|| format!("cannot read audit log {}", path.display())),
+    };
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        let line = line.with_context(|| format!("cannot read audit log {}", path.display()))?;
+        let Ok(e) = serde_json::from_slice::<serde_json::Value>(&line) else { continue };
+        if let (Some(sink), Some(group)) = (e["sink"].as_str(), e["group"].as_str())
+            && groups.iter().any(|g| g == group)
+        {
+            f(&e, sink, group);
+        }
+    }
+    Ok(true)
 }
 
 /// How many of prescale's scheduled actions on a group, of the names the runs logging to this
@@ -956,12 +969,6 @@ type BoundsRecord = std::collections::HashMap<(String, String), Vec<BoundsEntry>
 /// changes of reverts. `None` when there is no log. A line that does not parse (a crash cut it)
 /// is skipped.
 fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>> {
-    use std::io::BufRead as _;
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read audit log {}", path.display())),
-    };
     // By (sink, group, object, name): a change attempted, until its outcome's line.
     let mut pending: std::collections::HashMap<(String, String, String, String), BoundsEntry> =
         std::collections::HashMap::new();
@@ -983,16 +990,9 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
             list.push(entry);
         }
     }
-    // Read as bytes, line by line: a line cut inside a character is skipped like any other.
-    for line in std::io::BufReader::new(file).split(b'\n') {
-        let line = line.with_context(|| format!("cannot read audit log {}", path.display()))?;
-        let Ok(e) = serde_json::from_slice::<serde_json::Value>(&line) else { continue };
-        let (Some(sink), Some(group)) = (e["sink"].as_str(), e["group"].as_str()) else { continue };
-        if !groups.iter().any(|g| g == group) {
-            continue;
-        }
+    let logged = each_audit_line(path, groups, |e, sink, group| {
         let (Some(object), Some(op), Some(name)) = (e["object"].as_str(), e["op"].as_str(), e["name"].as_str()) else {
-            continue;
+            return;
         };
         let key = (sink.to_string(), group.to_string(), object.to_string(), name.to_string());
         let outcome = e["outcome"].as_str().unwrap_or_default();
@@ -1014,7 +1014,7 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
                 if certain {
                     actions.remove(&(key.0, key.1, key.3));
                 }
-                continue;
+                return;
             }
             ("bounds", _) => {
                 let (before, after) = (&e["before"], &e["after"]);
@@ -1030,7 +1030,7 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
             }
             _ => None,
         };
-        let Some(entry) = entry else { continue };
+        let Some(entry) = entry else { return };
         match outcome {
             "attempting" => {
                 pending.insert(key, entry);
@@ -1038,6 +1038,9 @@ fn bounds_record(path: &Path, groups: &[String]) -> Result<Option<BoundsRecord>>
             "applied" | "unknown" | "interrupted" => made(&mut out, &mut actions, key, entry),
             _ => {}
         }
+    })?;
+    if !logged {
+        return Ok(None);
     }
     // Attempted with no outcome: a run killed before it wrote one (the next --execute marks it
     // interrupted), or one writing now.

@@ -603,8 +603,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // likely a capacity in other units (per hour against a load per five minutes, requests
         // against kilo-requests); the plan stands (MinSize, and the reactive policy), said.
         let peak = ep.baseline.forecast.as_ref().map_or(0.0, |f| f.peak_quantile.max(f.peak_point));
-        let share = peak * (1.0 + settings.headroom.max(0.0))
-            / (settings.capacity_per_instance * settings.target_utilization).max(f64::MIN_POSITIVE);
+        let share = settings.instances_exact(peak, settings.target_utilization);
         // Judged against what the group runs where that was read (with max_step_up): an idle
         // group at its MinSize is no mistake; without it, only a thousandth of an instance is.
         let runs = settings.running.map(|(r, _)| r);

@@ -208,10 +208,15 @@ impl PlanSettings {
     /// Instances that serve `load` at `utilization` with the headroom, whole (unbounded: a
     /// capacity in the wrong units makes this huge, which is how callers tell).
     pub fn instances(&self, load: f64, utilization: f64) -> f64 {
-        let per = (self.capacity_per_instance * utilization).max(f64::MIN_POSITIVE);
         // Less a hair before the ceiling: 700 × 1.1 / 70 is 11.000000000000002 in floating point,
         // and exact multiples must not buy a whole instance more.
-        (load.max(0.0) * (1.0 + self.headroom.max(0.0)) / per * (1.0 - 1e-12)).ceil()
+        (self.instances_exact(load, utilization) * (1.0 - 1e-12)).ceil()
+    }
+
+    /// [`PlanSettings::instances`] before rounding up: the share of instances `load` needs.
+    pub fn instances_exact(&self, load: f64, utilization: f64) -> f64 {
+        let per = (self.capacity_per_instance * utilization).max(f64::MIN_POSITIVE);
+        load.max(0.0) * (1.0 + self.headroom.max(0.0)) / per
     }
 
     /// The highest floor the plan may set: `MaxSize`, plus the buffer with [`MaxBreach::Raise`].
