@@ -522,8 +522,9 @@ struct SimulateArgs {
     /// Run a generated load test instead of a trace (see above), or all four
     #[arg(long, value_enum, value_name = "SHAPE", conflicts_with = "group")]
     scenario: Option<ScenarioChoice>,
-    /// Replay this group's stored load instead; its config gives the defaults of --capacity,
-    /// --target, --min, --max, --quantile and --lead-time-mins, and the headroom and model
+    /// Replay this group's stored load instead (its stored events are not applied); its config
+    /// gives the defaults of --capacity, --target, --min, --max, --quantile and --lead-time-mins,
+    /// and the headroom and model
     #[arg(long, value_name = "NAME")]
     group: Option<String>,
     /// Load one instance serves at 100 % utilization, in the trace's units per step [default:

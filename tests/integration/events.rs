@@ -695,7 +695,59 @@ fn an_event_edited_beyond_the_limits_is_listed_and_removable_but_not_planned() {
     assert!(left_out < tripled, "planned without it: {left_out} against {tripled} tripled");
     let list = ok(&mut base(&["event", "list"]));
     assert!(list.contains("outside the limits"), "{list}");
+    // `forecast show --events` says it is left out, as the plan does, not that there is none.
+    let (code, _, err) = run(&mut base(&["forecast", "show", "--group", "web-prod", "--events"]));
+    assert!(
+        code == 0 && err.contains("\"sale\"") && err.contains("is not planned, nor shown: multiplier 5000"),
+        "{err}"
+    );
+    assert!(!err.contains("no stored event"), "{err}");
     ok(&mut base(&["event", "remove", "--group", "web-prod", "--name", "sale"]));
+    // An events file that cannot be read is never shown as no events.
+    std::fs::write(&file, "{\"format\":\"prescale.events/v1\",\"events\":[").unwrap();
+    let (code, _, err) = run(&mut base(&["forecast", "show", "--group", "web-prod", "--events"]));
+    assert!(code == 1 && err.contains("--events: the group's events cannot be read"), "{err}");
+    let (code, _, err) = run(&mut base(&["forecast", "show", "--group", "web-prod"]));
+    assert!(code == 0 && err.contains("the stored events cannot be read"), "{err}");
+}
+
+#[test]
+fn an_event_beyond_the_forecast_is_sized_from_the_history_as_an_estimate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, _, base) = fitted_web_prod(tmp.path(), "");
+    // A week out, past the 48 h forecast: ×3 the same hours of the latest week the history holds
+    // (two weeks before: the history ends at now).
+    let add = ok(base(&["event", "add", "--group", "web-prod", "--name", "launch", "--multiplier", "3"]).args([
+        "--start",
+        "2026-11-30T14:00:00Z",
+        "--end",
+        "2026-11-30T18:00:00Z",
+    ]));
+    assert!(add.contains("the same hours 2 weeks before") && add.contains("even at full capacity"), "{add}");
+    let list = ok(&mut base(&["event", "list", "--group", "web-prod"]));
+    assert!(list.contains("beyond the horizon: not yet planned; 7 instances short of what MaxSize"), "{list}");
+    // ×2.3 fits in MaxSize at full capacity, not at the target: said as what the group runs then.
+    ok(&mut base(&["event", "remove", "--group", "web-prod", "--name", "launch"]));
+    let add = ok(base(&["event", "add", "--group", "web-prod", "--name", "launch", "--multiplier", "2.3"]).args([
+        "--start",
+        "2026-11-30T14:00:00Z",
+        "--end",
+        "2026-11-30T18:00:00Z",
+    ]));
+    assert!(add.contains("at the 70 % target") && add.contains("at MaxSize the group runs above its target"), "{add}");
+    let list = ok(&mut base(&["event", "list", "--group", "web-prod"]));
+    assert!(
+        list.contains("beyond the horizon") && list.contains("beyond MaxSize at the target (an estimate)"),
+        "{list}"
+    );
+    // A factor the group holds at its target says nothing.
+    let add = ok(base(&["event", "add", "--group", "web-prod", "--name", "small", "--multiplier", "1.01"]).args([
+        "--start",
+        "2026-12-01T14:00:00Z",
+        "--end",
+        "2026-12-01T18:00:00Z",
+    ]));
+    assert!(!add.contains("MaxSize"), "{add}");
 }
 
 #[test]

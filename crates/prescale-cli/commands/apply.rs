@@ -927,6 +927,9 @@ fn each_audit_line(path: &Path, groups: &[String], mut f: impl FnMut(&serde_json
         if let (Some(sink), Some(group)) = (e["sink"].as_str(), e["group"].as_str())
             && groups.iter().any(|g| g == group)
         {
+            // Before 2026-12-06 the stand-in named itself with its count of groups
+            // ("local recording sink (3 groups)"): the same stand-in as it is called now.
+            let sink = if sink.starts_with(prescale_plan::LOCAL_SINK) { prescale_plan::LOCAL_SINK } else { sink };
             f(&e, sink, group);
         }
     }
@@ -939,12 +942,11 @@ fn each_audit_line(path: &Path, groups: &[String], mut f: impl FnMut(&serde_json
 /// group) or by hand. A name the log never saw is not judged: a floor put before the log was
 /// rotated (or under another sink's name) would read as another writer's.
 fn not_written_here(state: &GroupState, written: &std::collections::HashMap<String, Vec<ScheduledAction>>) -> usize {
-    let key = |a: &ScheduledAction| (a.start_time.timestamp(), a.min_size, a.max_size, a.desired_capacity);
     state
         .scheduled_actions
         .iter()
         .filter(|a| prescale_plan::is_owned(&a.name))
-        .filter(|a| written.get(&a.name).is_some_and(|may| !may.iter().any(|w| key(w) == key(a))))
+        .filter(|a| written.get(&a.name).is_some_and(|may| !may.iter().any(|w| prescale_plan::same_action(w, a))))
         .count()
 }
 
@@ -2244,6 +2246,13 @@ mod tests {
         // Applied, it settles the question.
         std::fs::write(&path, revert("applied")).unwrap();
         assert_eq!(mins(), [1]);
+        // The local stand-in's lines of before 2026-12-06 named it with its count of groups: read
+        // as the stand-in's under its name now, whatever the count was.
+        let local = lines[..2].iter().map(|l| l.replace("autoscaling us-east-1", "local recording sink (3 groups)"));
+        std::fs::write(&path, local.collect::<Vec<_>>().join("\n") + "\n").unwrap();
+        let record = super::bounds_record(&path, &["web".to_string()]).unwrap().unwrap();
+        let key = (prescale_plan::LOCAL_SINK.to_string(), "web".to_string());
+        assert_eq!(super::last_set(record.get(&key), &state, now).min, [3]);
     }
 
     #[test]

@@ -880,21 +880,53 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
             cut
         }
     };
+    // Cut to --horizon first: the events said below are those within the rows shown.
+    if let Some(text) = &args.horizon {
+        let step = forecast.step_secs.max(1);
+        let steps = usize::try_from((parse_horizon(text)?.num_seconds() + step - 1) / step).unwrap_or(usize::MAX);
+        if steps > forecast.len() {
+            bail!(
+                "the stored forecast for {id} covers {} steps of {step} s ({:.0} h), less than --horizon {text}\nhint: \
+                 ask for that or less, or raise [forecast] horizon_hours in {} and run `prescale forecast fit`",
+                forecast.len(),
+                forecast.len() as f64 * step as f64 / 3600.0,
+                ctx.config.origin
+            );
+        }
+        forecast.truncate(steps);
+    }
     // The stored forecast is the model's; the plan shapes it by the group's events first, and
     // --events shows it so (and the JSON and table name them).
     let mut shaped_by: Vec<String> = Vec::new();
     if id == Config::load_id(g) {
         let end = forecast.ts(forecast.len());
-        let shaping: Vec<Event> = EventStore::new(&ctx.store_dir)
-            .load()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e.group() == name && e.end() > forecast.start && e.start() < end && e.beyond_limits().is_none())
-            .collect();
+        // An events file that cannot be read is never taken for none: `plan` refuses it too.
+        let stored = match EventStore::new(&ctx.store_dir).load() {
+            Ok(events) => events,
+            Err(e) if args.events => {
+                return Err(anyhow::Error::from(e).context("--events: the group's events cannot be read"));
+            }
+            Err(e) => {
+                warn!("the stored events cannot be read, and `prescale plan` refuses to plan until they can: {e}");
+                Vec::new()
+            }
+        };
+        let within = |e: &Event| e.group() == name && e.end() > forecast.start && e.start() < end;
+        // As the plan leaves them out (and says so).
+        let mut left_out = 0;
+        for e in stored.iter().filter(|e| within(e)) {
+            if let Some(why) = e.beyond_limits() {
+                say!("note: event {} is not planned, nor shown: {why}", e.label());
+                left_out += 1;
+            }
+        }
+        let shaping: Vec<Event> = stored.into_iter().filter(|e| within(e) && e.beyond_limits().is_none()).collect();
         let labels = shaping.iter().map(Event::label).collect::<Vec<_>>().join(", ");
         if shaping.is_empty() {
-            if args.events {
+            if args.events && left_out == 0 {
                 say!("note: no stored event of {name} falls within this forecast: it is the model's as it stands");
+            } else if args.events {
+                say!("note: so this forecast is the model's as it stands");
             }
         } else if args.events {
             let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
@@ -923,20 +955,6 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         }
     } else if args.events {
         bail!("--events shapes the group's load metric ({}), which its events scale; {} has none", g.load_metric, id);
-    }
-    if let Some(text) = &args.horizon {
-        let step = forecast.step_secs.max(1);
-        let steps = usize::try_from((parse_horizon(text)?.num_seconds() + step - 1) / step).unwrap_or(usize::MAX);
-        if steps > forecast.len() {
-            bail!(
-                "the stored forecast for {id} covers {} steps of {step} s ({:.0} h), less than --horizon {text}\nhint: \
-                 ask for that or less, or raise [forecast] horizon_hours in {} and run `prescale forecast fit`",
-                forecast.len(),
-                forecast.len() as f64 * step as f64 / 3600.0,
-                ctx.config.origin
-            );
-        }
-        forecast.truncate(steps);
     }
     // Without --levels, the configured [forecast] levels the forecast holds (it also holds the
     // planning quantiles' own), or all it holds when it holds none of them.

@@ -299,23 +299,29 @@ fn not_asked(transient: bool) -> &'static str {
     }
 }
 
-/// What of an earlier plan is on `group`, for one whose load is missing: its scheduled actions,
-/// or why the group cannot be read to tell (a silent service is asked once: `unreachable`).
-/// `None` when nothing of prescale's is scheduled on it.
+/// What of an earlier plan is on `group`, for one whose load is missing: its scheduled actions
+/// but those starting within `events` (spans where an event that needs no load, a peak, sets
+/// floors of its own), or why the group cannot be read to tell (a silent service is asked once:
+/// `unreachable`). `None` when nothing else of prescale's is scheduled on it.
 fn floors_in_place(
     sink: &mut dyn prescale_core::ActionSink,
     group: &str,
+    events: &[(DateTime<Utc>, DateTime<Utc>)],
     unreachable: &mut Option<bool>,
 ) -> Option<String> {
     if let Some(transient) = *unreachable {
         return Some(format!("the group cannot be read to see whether floors are on it ({})", not_asked(transient)));
     }
+    let of_events =
+        |a: &prescale_core::ScheduledAction| events.iter().any(|(from, to)| (*from..=*to).contains(&a.start_time));
     match sink.read_state(group) {
-        Ok(state) => match state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)).count() {
-            0 => None,
-            1 => Some("1 scheduled action of an earlier plan is on it".into()),
-            n => Some(format!("{n} scheduled actions of an earlier plan are on it")),
-        },
+        Ok(state) => {
+            match state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name) && !of_events(a)).count() {
+                0 => None,
+                1 => Some("1 scheduled action of an earlier plan is on it".into()),
+                n => Some(format!("{n} scheduled actions of an earlier plan are on it")),
+            }
+        }
         Err(e) => {
             note_unreachable(&e, unreachable);
             Some(format!(
@@ -388,13 +394,19 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             Ok(series) => (Ok(series.window(series.start(), ctx.now + Duration::seconds(1))), None),
             // No load at all. A group never ingested is planned on its reactive policy alone (and
             // its events' own floors); one that holds floors of an earlier plan (a store moved or
-            // wiped, a --store that names another) is left out, or its plan without floors would
-            // take them down: so is one that cannot be read to tell. A store that holds events
-            // of the group still to come is no wiped one: the floors are theirs.
+            // wiped, a --store that names another, a metric renamed) is left out, or its plan
+            // without floors would take them down: so is one that cannot be read to tell. Floors
+            // around an event with a peak of its own (the only kind planned without load; its
+            // ramp starts at most six hours before its lead time) are that event's, and do not
+            // hold the group: the events file is no sign the load was not lost.
             Err(prescale_store::StoreError::NotFound { .. }) => {
-                let own_events = events.iter().any(|e| e.group() == g.name && e.end() > ctx.now);
-                let on_it = if own_events { None } else { floors_in_place(sink.sink(), &g.name, &mut unreachable) };
-                if let Some(on_it) = on_it {
+                let spans: Vec<_> = events
+                    .iter()
+                    .filter(|e| e.group() == g.name && e.end() > ctx.now)
+                    .filter(|e| matches!(e.effect(), prescale_core::EventEffect::Peak { .. }))
+                    .map(|e| (e.start() - Duration::hours(12), e.end() + Duration::hours(1)))
+                    .collect();
+                if let Some(on_it) = floors_in_place(sink.sink(), &g.name, &spans, &mut unreachable) {
                     held.push(Held {
                         what: format!(
                             "{}: its load {id} is not in the store {}, and {on_it}",
@@ -837,7 +849,8 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event, stored: &Stored) -> &'static st
         "past: ignored"
     } else if stale {
         // `plan` leaves the group out, its floors in place, until a fresh forecast.
-        "not planned while the group's forecast is stale (`prescale plan` says why; `prescale forecast fit`)"
+        "not planned while the group's forecast is stale (`prescale plan` says why; the nightly run ingests and fits \
+         it again)"
     } else if e.start() >= horizon_end {
         "beyond the horizon: not yet planned"
     } else if matches!(e.effect(), EventEffect::Multiplier { .. }) && forecast.is_none() {
@@ -965,7 +978,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             // says so (as `event add` did).
             let status = |e: &Event| {
                 let status = event_status(ctx, e, &stored[e.group()]);
-                let notes = (status == "planned" || status.starts_with("partly"))
+                let notes = (status == "planned" || status.starts_with("partly") || status.starts_with("beyond"))
                     .then(|| capacity_notes(ctx, e.group(), e, &stored[e.group()], &events));
                 // A load no group could hold (`event add` refuses such an event now): every plan
                 // leaves the group out, as the check says.
@@ -976,6 +989,8 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 let mut said = status.to_string();
                 if let Some(n) = notes.as_ref().and_then(|c| c.short) {
                     said.push_str(&format!("; {n} instances short of what MaxSize lets the floors hold"));
+                } else if let Some(n) = notes.as_ref().and_then(|c| c.short_at_target) {
+                    said.push_str(&format!("; about {n} instances beyond MaxSize at the target (an estimate)"));
                 }
                 if notes.is_some_and(|c| c.lowers) {
                     said.push_str("; its --peak lowers the floors (the forecast peaks above it)");
@@ -1017,6 +1032,9 @@ struct CapacityNotes {
     notes: Vec<String>,
     /// The instances it needs beyond what the group's MaxSize lets the floors hold, where it does.
     short: Option<u32>,
+    /// Without a forecast of its hours: the instances its load needs at the target beyond what
+    /// MaxSize lets the floors hold (where `short`, the least at full capacity, is `None`).
+    short_at_target: Option<u32>,
     /// Its --peak lies below what the forecast already holds in its window: it lowers the floors.
     lowers: bool,
 }
@@ -1042,6 +1060,8 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
     let s = ctx.config.plan_settings(g)?;
     let mut notes = Vec::new();
     let mut lowers = false;
+    // How the load was estimated where the forecast does not show it.
+    let mut estimated: Option<String> = None;
     let load = match *e.effect() {
         EventEffect::Peak { peak } => {
             if let Some(top) = forecast_top().filter(|top| peak < *top) {
@@ -1056,12 +1076,29 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
             }
             Some(peak)
         }
-        EventEffect::Multiplier { factor } => forecast_top().map(|top| top * factor),
+        // Beyond the stored forecast, the same hours of the latest week the history holds, as a
+        // weekly seasonal naive forecast would have them: an estimate, said as one.
+        EventEffect::Multiplier { factor } => forecast_top().map(|top| top * factor).or_else(|| {
+            let h = MetricStore::for_reading(&ctx.store_dir).read(&id).ok()?;
+            let week = Duration::weeks(1);
+            let back = ((e.end() - h.end()).num_seconds().max(0) + week.num_seconds() - 1) / week.num_seconds();
+            let back = week * i32::try_from(back.max(1)).ok()?;
+            let (from, to) = (e.start() - back, e.end() - back);
+            let top = highest(h.window(from.max(h.start()), to).values()).filter(|_| from >= h.start())?;
+            estimated = Some(format!(
+                "{factor} × {}, the highest load of the same hours {} before; the forecast does not reach the event yet",
+                crate::output::num(top),
+                if back == week { "a week".to_string() } else { format!("{} weeks", back.num_weeks()) },
+            ));
+            Some(top * factor)
+        }),
         EventEffect::Like { from, to } => {
             MetricStore::for_reading(&ctx.store_dir).read(&id).ok().and_then(|h| highest(h.window(from, to).values()))
         }
     };
-    let Some(load) = load.filter(|l| *l > 0.0) else { return Ok(CapacityNotes { notes, short: None, lowers }) };
+    let Some(load) = load.filter(|l| *l > 0.0) else {
+        return Ok(CapacityNotes { notes, short: None, short_at_target: None, lowers });
+    };
     let at_target = s.instances(load, s.target_utilization);
     if at_target > IMPLAUSIBLE_INSTANCES {
         let hint = match *e.effect() {
@@ -1131,21 +1168,37 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
                 with_headroom(s.headroom)
             ));
         }
-        return Ok(CapacityNotes { notes, short: short.map(|n| n - ceiling), lowers });
+        return Ok(CapacityNotes { notes, short: short.map(|n| n - ceiling), short_at_target: None, lowers });
     }
+    let beyond =
+        |n: f64| (n > f64::from(ceiling)).then(|| (n - f64::from(ceiling)).ceil().min(f64::from(u32::MAX)) as u32);
     let full = s.instances(load, 1.0);
-    let short = (full > f64::from(ceiling)).then(|| (full - f64::from(ceiling)).min(f64::from(u32::MAX)) as u32);
+    let (short, short_at_target) = (beyond(full), beyond(at_target));
+    let basis = estimated.map_or(String::new(), |how| format!(" ({how})"));
     if short.is_some() {
         notes.push(format!(
-            "its peak load, about {}, needs {full:.0} instances even at full capacity{} ({at_target:.0} at the {:.0} % \
-             target), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale plan \
-             --what-if --group {group}` shows the floors)",
+            "its peak load, about {}{basis}, needs {full:.0} instances even at full capacity{} ({at_target:.0} at the \
+             {:.0} % target), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale \
+             plan --what-if --group {group}` shows the floors)",
             crate::output::num(load),
             with_headroom(s.headroom),
             s.target_utilization * 100.0
         ));
+    } else if short_at_target.is_some() {
+        // Floors are sized once the forecast reaches the event; until then what is known is that
+        // at MaxSize the group would run above its target at the top of the load.
+        notes.push(format!(
+            "its peak load, about {}{basis}, needs {} instances at the {:.0} % target{} ({full:.0} at full capacity), \
+             more than the {ceiling} the group's MaxSize lets the floors hold: at MaxSize the group runs above its \
+             target then, and the plan sizes the floors at its P{:.0} once the forecast reaches the event; {remedy}",
+            crate::output::num(load),
+            at_target.ceil(),
+            s.target_utilization * 100.0,
+            with_headroom(s.headroom),
+            s.quantile * 100.0
+        ));
     }
-    Ok(CapacityNotes { notes, short, lowers })
+    Ok(CapacityNotes { notes, short, short_at_target, lowers })
 }
 
 /// ", with its 10 % headroom" where the environment adds one (instances are counted with it).

@@ -353,6 +353,14 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             // As `forecast fit` builds the group's forecasts, less its events (the replay does not
             // apply them ahead either).
             let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);
+            let events = EventStore::new(&ctx.store_dir).load().map(|v| v.iter().filter(|e| e.group() == name).count());
+            if let Ok(n @ 1..) = events {
+                say!(
+                    "note: {name}'s {n} stored event{} not applied: the replay plans from its forecasts alone \
+                     (`prescale plan --what-if --group {name}` shows what they do to the floors)",
+                    if n == 1 { " is" } else { "s are" }
+                );
+            }
             s.forecast = ctx.config.build_options(gc, &id.metric, flags, ps.time_zone);
             (series, id.to_string())
         }

@@ -15,7 +15,9 @@ fn sizes(a: &ScheduledAction) -> (Option<u32>, Option<u32>, Option<u32>, Option<
     (a.min_size, a.max_size, a.desired_capacity, a.zone())
 }
 
-fn same_action(a: &ScheduledAction, b: &ScheduledAction) -> bool {
+/// True where two scheduled actions do the same thing at the same time (names aside): what the
+/// diff leaves in place.
+pub fn same_action(a: &ScheduledAction, b: &ScheduledAction) -> bool {
     // Auto Scaling keeps start times to the second.
     a.start_time.timestamp() == b.start_time.timestamp() && sizes(a) == sizes(b) && a.recurrence == b.recurrence
 }

@@ -443,7 +443,12 @@ pub fn plan_with_events(
                     s.quantile * 100.0,
                     need - with
                 ));
-                d.why.push_str("; raise max_size (or set max_breach = \"raise\" with a buffer) to plan for all of it");
+                d.why.push_str(match s.max_breach {
+                    crate::MaxBreach::Clamp => {
+                        "; raise max_size (or set max_breach = \"raise\" with a buffer) to plan for all of it"
+                    }
+                    crate::MaxBreach::Raise { .. } => "; raise max_size or max_breach_buffer to plan for all of it",
+                });
             }
             if unchanged {
                 notes.push(d);

@@ -9,7 +9,8 @@ mod report;
 mod schedule;
 
 pub use diff::{
-    LastSet, bounds_command, diff, due_before, due_now, is_owned, keep_in_place, restore_bounds, revert, shell_word,
+    LastSet, bounds_command, diff, due_before, due_now, is_owned, keep_in_place, restore_bounds, revert, same_action,
+    shell_word,
 };
 pub use events::{
     EventOutcome, EventPlan, EventReport, LOWERS, events_digest, instance_hours, moved_bounds, moved_floors,
@@ -20,7 +21,7 @@ pub use reactive::{
     IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, OUT_ABOVE_TARGET, OutStep, STEP_IN_POLICY, STEP_OUT_POLICY,
     StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths,
 };
-pub use recording::RecordingSink;
+pub use recording::{LOCAL_SINK, RecordingSink};
 pub use report::{FloorHours, floor_hours};
 pub use schedule::{
     MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled, content_hash,

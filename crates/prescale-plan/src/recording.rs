@@ -13,6 +13,9 @@ pub struct RecordingSink {
     pub recorded: Vec<(String, Change)>,
 }
 
+/// What a [`RecordingSink`] calls itself (its [`ActionSink::describe`]).
+pub const LOCAL_SINK: &str = "local recording sink";
+
 impl RecordingSink {
     /// A sink holding `groups`.
     pub fn new(groups: impl IntoIterator<Item = GroupState>) -> Self {
@@ -21,8 +24,10 @@ impl RecordingSink {
 }
 
 impl ActionSink for RecordingSink {
+    /// The same whatever groups it holds: the audit log keys what was written by sink and group,
+    /// so a name that changed with a group added would hide what the runs before put there.
     fn describe(&self) -> String {
-        format!("local recording sink ({} group{})", self.groups.len(), if self.groups.len() == 1 { "" } else { "s" })
+        LOCAL_SINK.to_string()
     }
 
     fn read_state(&mut self, group: &str) -> Result<GroupState, SinkError> {
