@@ -756,6 +756,9 @@ impl Config {
                 self.ingest.lookback_days
             );
         }
+        if let Some(why) = self.beyond_retention() {
+            tracing::warn!("{why}");
+        }
         for g in &self.groups {
             let mut names = std::collections::HashSet::new();
             for m in &g.metrics {
@@ -1095,6 +1098,17 @@ impl Config {
                     }
                     _ => {}
                 }
+                if source == SourceKind::Cloudwatch
+                    && let Some(why) = cloudwatch_names(m)
+                {
+                    // CloudWatch refuses the whole request, every group's series in it.
+                    bail!(
+                        "group {:?} metric {:?}: {why}\nhint: copy the names as the CloudWatch console lists the \
+                         metric (`aws cloudwatch list-metrics --namespace NS --metric-name NAME` shows them)",
+                        g.name,
+                        m.name
+                    );
+                }
                 if let Some(z) = &m.file_time_zone {
                     zone_named(z, &format!("group {:?} metric {:?}: file_time_zone", g.name, m.name))?;
                 }
@@ -1130,6 +1144,30 @@ impl Config {
             && (*id == Config::load_id(g)
                 || (stored
                     && (id.metric == g.load_metric || g.instances_metric.as_deref() == Some(id.metric.as_str()))))
+    }
+
+    /// Where CloudWatch would answer `[ingest] period_secs` for less than `lookback_days`: it
+    /// answers a period only as far back as it keeps data at that resolution (a window that
+    /// starts earlier comes back empty, and the history is shorter than asked).
+    fn beyond_retention(&self) -> Option<String> {
+        if !self.groups.iter().any(|g| self.source_of(g) == SourceKind::Cloudwatch) {
+            return None;
+        }
+        let (p, days) = (self.ingest.period_secs, self.ingest.lookback_days);
+        let (kept_days, kept, coarser) = match p {
+            ..60 => (0, "3 hours", "period_secs = 60 reaches 15 days, 300 reaches 63"),
+            _ if p % 300 != 0 => (15, "15 days", "period_secs = 300 reaches 63 days"),
+            _ if p % 3600 != 0 => (63, "63 days", "period_secs = 3600 reaches 455 days"),
+            _ => return None,
+        };
+        (days > kept_days).then(|| {
+            format!(
+                "[ingest] period_secs = {p} with lookback_days = {days}: CloudWatch answers {p}-second periods for \
+                 the last {kept} only, and no data points for the hours before; the first ingest stores {kept} of \
+                 history\nhint: lookback_days = {}, or a coarser period ({coarser})",
+                kept_days.max(1)
+            )
+        })
     }
 
     /// Where the group's metrics come from: its own `source`, else `[ingest] source`.
@@ -1235,6 +1273,34 @@ fn check_target(at: &str, t: f64) -> Result<()> {
 /// An IANA time zone name as Auto Scaling takes it (`Europe/Berlin`, `America/New_York`, `UTC`).
 pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz> {
     zone_named(name, "time_zone =")
+}
+
+/// Why CloudWatch would refuse a metric's names (its limits: a namespace and a metric name of 1 to
+/// 255 characters, at most 30 dimensions, each named in 1 to 255 and valued in 1 to 1,024), or
+/// `None`. An empty one is most often a variable that expanded to nothing.
+fn cloudwatch_names(m: &MetricConfig) -> Option<String> {
+    let chars = |s: &str| s.chars().count();
+    let sized = |what: &str, s: &str, max: usize| {
+        if s.trim().is_empty() {
+            Some(format!("its {what} is empty"))
+        } else if s.trim() != s {
+            Some(format!("its {what} {s:?} begins or ends with a space, which CloudWatch keeps as part of it"))
+        } else if chars(s) > max {
+            Some(format!("its {what} is {} characters long, over CloudWatch's {max}", chars(s)))
+        } else {
+            None
+        }
+    };
+    if m.dimensions.len() > 30 {
+        return Some(format!("it has {} dimensions, over CloudWatch's 30", m.dimensions.len()));
+    }
+    sized("namespace", m.namespace.as_deref().unwrap_or_default(), 255)
+        .or_else(|| sized("metric_name", m.metric_name.as_deref().unwrap_or_default(), 255))
+        .or_else(|| {
+            m.dimensions.iter().find_map(|(k, v)| {
+                sized("dimension name", k, 255).or_else(|| sized(&format!("dimension {k:?}'s value"), v, 1024))
+            })
+        })
 }
 
 /// [`parse_time_zone`] for a value given as `key` (`time_zone =`, `--time-zone`), which the
@@ -1527,6 +1593,51 @@ mod tests {
             );
         let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
         assert!(e.contains("has the name of the total prescale derives"), "{e}");
+    }
+
+    #[test]
+    fn a_lookback_beyond_what_cloudwatch_keeps_at_the_period_is_said() {
+        let text = include_str!("prescale.example.toml");
+        let with = |period: i64, days: i64| {
+            let mut c = Config::parse(text, Path::new("."), "x").unwrap();
+            (c.ingest.period_secs, c.ingest.lookback_days) = (period, days);
+            c.beyond_retention()
+        };
+        assert_eq!(with(300, 15), None);
+        assert_eq!(with(60, 15), None);
+        let w = with(60, 30).unwrap();
+        assert!(w.contains("for the last 15 days only") && w.contains("period_secs = 300 reaches 63 days"), "{w}");
+        assert!(with(300, 90).unwrap().contains("for the last 63 days only"));
+        assert!(with(1, 2).unwrap().contains("for the last 3 hours only"));
+        assert_eq!(with(3600, 455), None);
+        // Files are read as far back as they go.
+        let mut files = Config::parse(text, Path::new("."), "x").unwrap();
+        files.ingest.source = SourceKind::Csv;
+        files.groups.iter_mut().for_each(|g| g.source = None);
+        files.ingest.period_secs = 60;
+        files.ingest.lookback_days = 30;
+        assert_eq!(files.beyond_retention(), None);
+    }
+
+    #[test]
+    fn names_cloudwatch_would_refuse_are_refused_with_the_config() {
+        let text = include_str!("prescale.example.toml");
+        for (from, to, says) in [
+            ("namespace = \"AWS/ApplicationELB\"", "namespace = \"\"", "its namespace is empty"),
+            ("metric_name = \"RequestCount\"", "metric_name = \" \"", "its metric_name is empty"),
+            ("metric_name = \"RequestCount\"", "metric_name = \"RequestCount \"", "ends with a space"),
+            (
+                "{ LoadBalancer = \"app/web-prod/50dc6c495c0c9188\" }",
+                "{ LoadBalancer = \"\" }",
+                "\"LoadBalancer\"'s value is empty",
+            ),
+            ("{ LoadBalancer = \"app/web-prod/50dc6c495c0c9188\" }", "{ \"\" = \"x\" }", "its dimension name is empty"),
+        ] {
+            let bad = text.replacen(from, to, 1);
+            assert_ne!(bad, text, "{from}");
+            let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
+            assert!(e.contains(says) && e.contains("aws cloudwatch list-metrics"), "{to}: {e}");
+        }
     }
 
     #[test]

@@ -263,11 +263,15 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     // Two hours without a request (no datapoint at all, as CloudWatch publishes for an idle
     // load balancer), 13 h ago: stored as zeros, not as a gap the forecast would fill with load,
     // and said (a publisher that stopped looks the same).
-    let idle = 1000..1024;
+    // And three hours without, three days ago: a series' first ingest says that one too (its
+    // longest); the runs after say their last day's (they stored the older ones, and said them).
+    let (idle, older) = (1000..1024, 200..236);
     let lb = format!("app/{group}/0123456789abcdef");
-    let before_idle = now - Duration::minutes(5 * (load.len() - idle.start) as i64);
-    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), before_idle, &load[..idle.start]);
-    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &load[idle.end..]);
+    let ending = |i: usize| now - Duration::minutes(5 * (load.len() - i) as i64);
+    let requests = ("LoadBalancer", lb.as_str());
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", requests, ending(older.start), &load[..older.start]);
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", requests, ending(idle.start), &load[older.end..idle.start]);
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", requests, now, &load[idle.end..]);
     let cpu: Vec<f64> = load.iter().map(|l| 20.0 + l / 200.0).collect();
     aws.put_metric("AWS/EC2", "CPUUtilization", ("AutoScalingGroupName", group), now, &cpu);
     // Somebody else's scheduled action and alarm: prescale must never touch them.
@@ -288,7 +292,9 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     // 1. Dry run: the diff is printed, the group is unchanged.
     let (code, text, err) = run(&mut nightly_at(&cfg, &out, now));
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("24 periods without a datapoint stored as 0") && err.contains("the longest 2.0 h"), "{err}");
+    assert!(err.contains("60 periods without a datapoint stored as 0") && err.contains("the longest 3.0 h"), "{err}");
+    let (code, _, again) = run(&mut nightly_at(&cfg, &out, now));
+    assert!(code == 0 && again.contains("the longest 2.0 h") && !again.contains("the longest 3.0 h"), "{again}");
     assert!(text.contains(&format!("{group}/requests")) && text.contains(&format!("{group}/cpu")), "{text}");
     assert!(text.contains("+ action prescale-floor-") && text.contains("+ policy prescale-target-tracking"), "{text}");
     assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +3.3) +20 % [+3.3, +9.9) +50 %"), "{text}");
@@ -570,6 +576,26 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let names: Vec<String> = aws.alarms().into_iter().map(|a| a.0).collect();
     assert!(!names.iter().any(|n| n.starts_with("prescale-itest-web")), "{names:?}");
     assert_eq!(alarm("team-web-cpu-high"), foreign);
+
+    // 6. The CPU's statistic changed under the same series: another quantity, stored on and said
+    // with both metrics named; the requests, asked as before, say nothing.
+    let maximum = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("metric_name = \"CPUUtilization\"\n", "metric_name = \"CPUUtilization\"\nstat = \"Maximum\"\n");
+    std::fs::write(&cfg, maximum).unwrap();
+    let mut ingest = prescale();
+    ingest.arg("--config").arg(&cfg).arg("--now").arg(now.to_rfc3339()).arg("ingest");
+    let (code, _, err) = run(&mut ingest);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{group}/cpu: its stored history came from cloudwatch us-east-1 AWS/EC2 CPUUtilization Average \
+             [AutoScalingGroupName={group}], this run's samples from cloudwatch us-east-1 AWS/EC2 CPUUtilization \
+             Maximum"
+        )),
+        "{err}"
+    );
+    assert_eq!(err.matches("its stored history came from").count(), 1, "{err}");
 }
 
 #[test]

@@ -27,6 +27,10 @@ pub struct CloudWatchQuery {
     pub dimensions: Vec<(String, String)>,
     /// Statistic (`Average`, `Sum`, `Maximum`, `p90`, …).
     pub stat: String,
+    /// Where the history already stored for it ends: an ingest says the long silences of a
+    /// count's last day, so those before a day ahead of this were said by the runs that stored
+    /// them. `None` (a new series, or one started again): every silence in the window is new.
+    pub stored_until: Option<DateTime<Utc>>,
 }
 
 /// [`MetricSource`] over CloudWatch `GetMetricData`.
@@ -86,7 +90,18 @@ impl MetricSource for CloudWatchSource {
             message: "CloudWatch needs a time range (set [ingest] lookback)".into(),
         })?;
         let mut samples: Vec<Vec<RawSample>> = vec![Vec::new(); self.queries.len()];
-        for (qs, window) in split_requests(self.queries.len(), range) {
+        let requests = split_requests(self.queries.len(), range);
+        let total = requests.len();
+        for (n, (qs, window)) in requests.into_iter().enumerate() {
+            // Said at -v: a long lookback at a short period is many requests, each seconds long.
+            tracing::info!(
+                "GetMetricData {} of {total}: {} series, {} to {}",
+                n + 1,
+                qs.len(),
+                window.start.format("%Y-%m-%d %H:%M"),
+                window.end.format("%Y-%m-%d %H:%M UTC")
+            );
+            let asked = qs.clone();
             let mut ids: HashMap<String, usize> = HashMap::new();
             let mut request = self
                 .client
@@ -115,6 +130,20 @@ impl MetricSource for CloudWatchSource {
                     let message = match no_answer(&e, self.limits) {
                         Some((what, check)) => format!("{what}\nhint: {check}, and retry"),
                         None if e.as_service_error().is_some_and(|s| s.code().is_none()) => describe(&e, self.limits),
+                        // The request's parameters refused (an empty name, a statistic or
+                        // dimension CloudWatch does not take): the metric, not the credentials.
+                        None if refused_parameters(&e) => {
+                            let text = describe(&e, self.limits);
+                            let which = refused_member(&text)
+                                .and_then(|n| asked.clone().nth(n.checked_sub(1)?))
+                                .map(|i| format!(" (the series {})", self.queries[i].id))
+                                .unwrap_or_default();
+                            format!(
+                                "{text}\nhint: CloudWatch refused a metric as asked{which}: check its namespace, \
+                                 metric_name, dimensions and stat in the configuration against `aws cloudwatch \
+                                 list-metrics`; every series in the same request waits on it"
+                            )
+                        }
                         // Throttled or failing past the SDK's retries: not a credentials problem.
                         None if transient(&e) => format!(
                             "{}\nhint: CloudWatch was busy or failing through every attempt ({}); it passes by itself: \
@@ -145,12 +174,13 @@ impl MetricSource for CloudWatchSource {
             if counts_events(&q.stat) {
                 let filled = fill_empty_periods(s, range.step_secs);
                 let step = Duration::seconds(range.step_secs);
-                // The longest silence of the last day: each night's ingest fetches days again,
-                // and an older one was said by the run after it.
+                // The longest silence not said yet: each night's ingest fetches days again and
+                // says its last day's; on a series' first ingest, the whole window's.
+                let new_from = q.stored_until.map_or(range.start, |t| t - Duration::days(1));
                 let recent = filled
                     .runs
                     .iter()
-                    .filter(|(_, b)| *b + step > range.end - Duration::days(1))
+                    .filter(|(_, b)| *b + step > new_from.min(range.end - Duration::days(1)))
                     .max_by_key(|(a, b)| *b - *a)
                     .copied();
                 match recent {
@@ -238,9 +268,31 @@ pub fn fill_empty_periods(samples: &mut Vec<RawSample>, step_secs: i64) -> Fille
     Filled { count, runs }
 }
 
+/// True for CloudWatch's refusals of a request's parameters (HTTP 400 with a code such as
+/// `InvalidParameterValue`), which no credentials or retry mend.
+fn refused_parameters<E: ProvideErrorMetadata, R>(e: &aws_sdk_cloudwatch::error::SdkError<E, R>) -> bool {
+    e.as_service_error().and_then(|s| s.code()).is_some_and(|c| {
+        matches!(c, "InvalidParameterValue" | "InvalidParameterCombination" | "MissingParameter" | "ValidationError")
+    })
+}
+
+/// The query CloudWatch's refusal names, 1-based in the request (`MetricDataQueries.member.2`).
+fn refused_member(text: &str) -> Option<usize> {
+    let rest = &text[text.find("MetricDataQueries.member.")? + "MetricDataQueries.member.".len()..];
+    rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_names_the_query_it_refuses() {
+        let text = "InvalidParameterValue: The value  for parameter MetricDataQueries.member.2.MetricStat.Metric.Namespace \
+                    is not valid.";
+        assert_eq!(refused_member(text), Some(2));
+        assert_eq!(refused_member("InvalidParameterValue: bad period"), None);
+    }
     use chrono::{TimeZone, Utc};
 
     #[test]

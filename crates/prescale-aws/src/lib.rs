@@ -5,7 +5,8 @@ mod cloudwatch;
 
 pub use autoscaling::AutoScalingSink;
 pub use cloudwatch::{
-    CloudWatchQuery, CloudWatchSource, MAX_DATAPOINTS_PER_REQUEST, MAX_QUERIES_PER_REQUEST, split_requests,
+    CloudWatchQuery, CloudWatchSource, MAX_DATAPOINTS_PER_REQUEST, MAX_QUERIES_PER_REQUEST, counts_events,
+    split_requests,
 };
 
 use aws_config::retry::RetryConfig;

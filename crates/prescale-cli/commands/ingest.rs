@@ -24,11 +24,18 @@ pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>>
             let id = MetricId::new(&g.name, &m.name);
             match (kind, &m.file) {
                 (SourceKind::Cloudwatch, _) => queries.push(CloudWatchQuery {
-                    id,
+                    id: id.clone(),
                     namespace: m.namespace.clone().unwrap_or_default(),
                     metric_name: m.metric_name.clone().unwrap_or_default(),
                     dimensions: m.dimensions.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                     stat: m.stat.clone().unwrap_or_else(|| "Average".into()),
+                    // Read only for a count, whose silences are said once.
+                    stored_until: m
+                        .stat
+                        .as_deref()
+                        .filter(|s| prescale_aws::counts_events(s))
+                        .and_then(|_| MetricStore::for_reading(&ctx.store_dir).read(&id).ok())
+                        .map(|s| s.end()),
                 }),
                 (SourceKind::Csv | SourceKind::Parquet, Some(file)) => {
                     // The zone of its stamps that carry no offset (checked with the configuration).
@@ -79,9 +86,54 @@ pub(crate) fn damaged_hint(c: &Config, g: &GroupConfig, e: &prescale_store::Stor
     ))
 }
 
+/// A CloudWatch metric as its series' provenance records it: `NAMESPACE METRIC STAT
+/// [NAME=VALUE,…]` (names and values as configured; a space in one is kept).
+fn cloudwatch_metric(m: &crate::config::MetricConfig) -> String {
+    let dims: Vec<String> = m.dimensions.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(
+        "{} {} {} [{}]",
+        m.namespace.as_deref().unwrap_or_default(),
+        m.metric_name.as_deref().unwrap_or_default(),
+        m.stat.as_deref().unwrap_or("Average"),
+        dims.join(",")
+    )
+}
+
+/// The samples' own step, for the hint to a period shorter than it: their mean spacing where it
+/// is no gap (at most twice the median), to the nearest minute within 5 %. CloudWatch stamps a
+/// series asked for at a period shorter than its own by the period each sample falls in, so
+/// 5-minute data asked for at 2 minutes comes 4 and 6 minutes apart, the median 6.
+fn mean_step(raw: &[RawSample]) -> i64 {
+    let mut ts: Vec<i64> = raw.iter().map(|s| s.ts.timestamp()).collect();
+    ts.sort_unstable();
+    ts.dedup();
+    let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
+    d.sort_unstable();
+    let median = d.get(d.len() / 2).copied().unwrap_or(0);
+    let near: Vec<i64> = d.into_iter().filter(|x| *x <= 2 * median).collect();
+    let mean = near.iter().sum::<i64>() as f64 / near.len().max(1) as f64;
+    let minute = (mean / 60.0).round() * 60.0;
+    (if minute > 0.0 && (mean - minute).abs() * 20.0 <= minute { minute } else { mean.round() }) as i64
+}
+
+/// What to do when the store's disk is full (or its quota spent): nothing stored was changed.
+pub(crate) fn full_disk_hint(e: &prescale_store::StoreError) -> Option<String> {
+    use std::io::ErrorKind;
+    let prescale_store::StoreError::Io { source, path, .. } = e else { return None };
+    matches!(source.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded).then(|| {
+        let dir = path.parent().unwrap_or(path);
+        format!(
+            "\nhint: free space on the disk that holds {} (`df -h {}`) and run again: the stored files are as they \
+             were, and the next ingest fetches what this one could not store",
+            dir.display(),
+            dir.display()
+        )
+    })
+}
+
 /// Why a series could not be stored, with what to do about a damaged file.
 fn store_failed(c: &Config, g: &GroupConfig, id: &MetricId, e: prescale_store::StoreError) {
-    let hint = damaged_hint(c, g, &e).unwrap_or_default();
+    let hint = damaged_hint(c, g, &e).or_else(|| full_disk_hint(&e)).unwrap_or_default();
     warn!("{id}: not stored, its stored data is unchanged: {}{hint}", explain(&anyhow::Error::from(e)));
 }
 
@@ -206,7 +258,17 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             }
         }
     }
+    // A new store is said: a mistyped --store or PRESCALE_STORE would otherwise start an empty
+    // one quietly, and the nightly job plan from its few days instead of the real history.
+    let new_store = !ctx.store_dir.join("metrics").exists();
     let store = MetricStore::open(&ctx.store_dir)?;
+    if new_store && !ctx.demo {
+        say!(
+            "note: no metric store was at {}: a new one is started there (if the history is elsewhere, --store or \
+             [store] dir names it)",
+            ctx.store_dir.display()
+        );
+    }
     // One writer at a time: a manual ingest beside the nightly job would otherwise lose rows. The
     // nightly job that cannot write goes on from what the store holds (a writer replaces a
     // series whole, so what it holds is whole).
@@ -270,11 +332,21 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         if raw.is_empty() {
             let check = match kind {
                 SourceKind::Cloudwatch => format!(
-                    "check the metric's name, dimensions and statistic, and the region ({})",
+                    "check the metric's name, dimensions and statistic, and the region ({}){}",
                     c.aws.region.as_deref().map_or_else(
                         || "AWS_REGION or the profile's: [aws] region is not set".to_string(),
                         |r| format!("[aws] region = {r}")
-                    )
+                    ),
+                    // A --now away from the clock asks CloudWatch for the days before it.
+                    if ctx.clock || ctx.demo {
+                        String::new()
+                    } else {
+                        format!(
+                            "; it was asked for the {} days before --now {}",
+                            c.ingest.lookback_days,
+                            ctx.now.format("%Y-%m-%d %H:%M UTC")
+                        )
+                    }
                 ),
                 SourceKind::Csv | SourceKind::Parquet => "the file holds no row with a value".to_string(),
             };
@@ -329,7 +401,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 );
             }
         }
-        if let Some(apart) = super::forecast::infer_step(&raw).filter(|s| *s * 2 > period * 3) {
+        if let Some(apart) = super::forecast::infer_step(&raw).filter(|s| *s * 2 > period * 3).map(|_| mean_step(&raw))
+        {
             warn!(
                 "{id}: the samples are {apart} s apart and [ingest] period_secs is {period}: each is stored in its \
                  {period} s slot and the slots between them are interpolated up to [ingest] grid.max_interpolate_secs \
@@ -352,7 +425,13 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 .unwrap_or(chrono_tz::UTC)
         });
         let origin = origins.get(&id).unwrap_or(&whats[&kind]);
-        let provenance = prescale_store::Provenance { source: origin, file_time_zone, whole: false };
+        // CloudWatch's series with the metric asked for, so that a statistic or region changed
+        // under the same series is said (files are named by their path already).
+        let origin = match metric.filter(|_| kind == SourceKind::Cloudwatch) {
+            Some(m) => format!("{origin} {}", cloudwatch_metric(m)),
+            None => origin.clone(),
+        };
+        let provenance = prescale_store::Provenance { source: &origin, file_time_zone, whole: false };
         match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
@@ -360,7 +439,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                     warn!(
                         "{id}: its stored history came from {was}, this run's samples from {now}: stored as one \
                          series, the new slots replacing the old where both have one. If the two measure the metric \
-                         differently (units, statistic), move {} aside to start it again",
+                         differently (units, statistic, another fleet), move {} aside to start it again",
                         s.path.display()
                     );
                 }
@@ -458,4 +537,27 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         }
     }
     Ok((done, failed, asked.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_to_a_short_period_names_the_samples_own_step() {
+        let at = |m: i64| RawSample::new(DateTime::from_timestamp(1_790_000_000 + m * 60, 0).unwrap(), 1.0);
+        // 5-minute samples asked for at 2 minutes: stamped at the start of the period each falls
+        // in, 4 and 6 minutes apart (the median says 4 or 6); then with a gap of an hour.
+        let bucketed: Vec<RawSample> = (0..200).map(|i| at(i * 5 / 2 * 2)).collect();
+        let median = super::super::forecast::infer_step(&bucketed);
+        assert!(matches!(median, Some(240 | 360)), "{median:?}");
+        assert_eq!(mean_step(&bucketed), 300);
+        let mut gapped: Vec<RawSample> = (0..100).map(|i| at(i * 5)).collect();
+        gapped.extend((112..200).map(|i| at(i * 5)));
+        assert_eq!(mean_step(&gapped), 300);
+        // 90 s stays 90 s.
+        let odd: Vec<RawSample> =
+            (0..100).map(|i| RawSample::new(DateTime::from_timestamp(i * 90, 0).unwrap(), 1.0)).collect();
+        assert_eq!(mean_step(&odd), 90);
+    }
 }

@@ -57,7 +57,7 @@ pub(crate) fn write_atomic(
             path: tmp.clone(),
             source,
         })?;
-        write(&mut f)?;
+        write(&mut f).map_err(|e| as_written(e, path))?;
         f.flush().map_err(|source| StoreError::Io { action: "cannot write", path: tmp.clone(), source })?;
         f.sync_all().map_err(|source| StoreError::Io { action: "cannot sync", path: tmp.clone(), source })?;
         fs::rename(&tmp, path).map_err(|source| StoreError::Io {
@@ -75,6 +75,17 @@ pub(crate) fn write_atomic(
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// A writer's error as the file system's own where it is one (a full disk, a quota, an I/O
+/// error): a Parquet or Arrow writer wraps it, and read so it would pass for a damaged file, whose
+/// remedy (move the stored file aside) would drop the history a full disk never touched.
+fn as_written(e: StoreError, path: &Path) -> StoreError {
+    let StoreError::Parquet { source: parquet::errors::ParquetError::External(inner), .. } = e else { return e };
+    match inner.downcast::<std::io::Error>() {
+        Ok(io) => StoreError::Io { action: "cannot write", path: path.into(), source: *io },
+        Err(inner) => StoreError::Parquet { path: path.into(), source: parquet::errors::ParquetError::External(inner) },
+    }
 }
 
 /// Where a chain of symbolic links leads.
@@ -127,7 +138,7 @@ fn write_in_place(path: &Path, write: impl FnOnce(&mut File) -> Result<(), Store
         path: path.into(),
         source,
     })?;
-    write(&mut f)?;
+    write(&mut f).map_err(|e| as_written(e, path))?;
     f.flush().map_err(|source| StoreError::Io { action: "cannot write", path: path.into(), source })
 }
 
@@ -188,6 +199,20 @@ pub(crate) fn write_table(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_is_the_file_systems_error_not_a_damaged_file() {
+        // /dev/full answers every write with ENOSPC, as a full disk does.
+        let column: arrow_array::ArrayRef = std::sync::Arc::new(arrow_array::Float64Array::from(vec![1.0; 4096]));
+        let schema =
+            arrow_schema::Schema::new(vec![arrow_schema::Field::new("v", arrow_schema::DataType::Float64, false)]);
+        match write_table(Path::new("/dev/full"), schema, vec![column], "test/v1", &[]) {
+            Err(StoreError::Io { action: "cannot write", source, .. }) => {
+                assert_eq!(source.kind(), std::io::ErrorKind::StorageFull)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn a_symbolic_link_is_followed_and_stays_a_link() {

@@ -41,7 +41,8 @@ pub struct IngestSummary {
     /// What a change of the file's `file_time_zone` did to the stored slots (`None`: no change).
     pub zone_change: Option<ZoneChange>,
     /// The kind of source the stored slots came from (`csv`, `parquet`, `cloudwatch`, …: the
-    /// first word of their provenance) when this ingest's is another; the series goes on.
+    /// first word of their provenance) when this ingest's is another, or both CloudWatch
+    /// provenances whole where they name another metric (region, statistic, …); the series goes on.
     pub source_change: Option<(String, String)>,
 }
 
@@ -402,11 +403,12 @@ impl MetricStore {
         if path.exists() {
             let (_, mut old, mut observed, meta) = read_own(&path, id)?;
             let kind = |s: &str| s.split_whitespace().next().unwrap_or_default().to_string();
-            if let Some(was) = meta.get("prescale.source").map(|s| kind(s))
-                && !was.is_empty()
-                && was != kind(source.source)
-            {
-                source_change = Some((was, kind(source.source)));
+            if let Some(was) = meta.get("prescale.source").filter(|s| !s.trim().is_empty()) {
+                if kind(was) != kind(source.source) {
+                    source_change = Some((kind(was), kind(source.source)));
+                } else if kind(was) == "cloudwatch" && other_cloudwatch_metric(was, source.source) {
+                    source_change = Some((was.clone(), source.source.to_string()));
+                }
             }
             if old.step_secs() != step_secs {
                 // A coarser period (300 s to 600 s) re-stores the history at it, each slot the
@@ -522,6 +524,16 @@ impl MetricStore {
             source_change,
         })
     }
+}
+
+/// Whether two CloudWatch provenances (`cloudwatch REGION NAMESPACE METRIC STAT [DIMENSIONS]`)
+/// name another metric: another region, namespace, name, statistic or dimensions, which a
+/// configuration changed under the same series (a `Sum` where an `Average` was is another
+/// quantity). One stored before the metric was recorded (`cloudwatch REGION`) is judged by its
+/// region alone.
+fn other_cloudwatch_metric(was: &str, now: &str) -> bool {
+    let (was, now): (Vec<&str>, Vec<&str>) = (was.split_whitespace().collect(), now.split_whitespace().collect());
+    if was.len() <= 2 || now.len() <= 2 { was.get(1) != now.get(1) } else { was != now }
 }
 
 /// Slots (ms since epoch) that received at least one finite raw sample, under the `binning` that
