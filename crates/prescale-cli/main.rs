@@ -232,7 +232,8 @@ struct ShowArgs {
     /// Metric of the group [default: the group's load metric]
     #[arg(long, requires = "group")]
     metric: Option<String>,
-    /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows instead;
+    /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows (`-`:
+    /// standard input) instead;
     /// with --now, only its rows before that instant (a forecast as it would have been made then).
     /// `auto` fits on the file's last 28 days (`prescale backtest --input` trains on 14 by default:
     /// its --train 28d scores what this prints)
@@ -290,7 +291,8 @@ struct ShowArgs {
 struct BacktestArgs {
     #[command(flatten)]
     filter: GroupFilter,
-    /// Backtest this CSV or Parquet file of `ts,value` rows instead of the groups' stored load
+    /// Backtest this CSV or Parquet file of `ts,value` rows (`-`: standard input) instead of the
+    /// groups' stored load
     #[arg(long, value_name = "FILE", conflicts_with = "groups")]
     input: Option<PathBuf>,
     /// Models to score, comma-separated: auto, mstl, profile, ets, median, seasonal-naive, ridge, config
@@ -517,6 +519,7 @@ struct NightlyArgs {
 #[command(allow_negative_numbers = true)]
 struct SimulateArgs {
     /// The trace: a CSV or Parquet file of `ts,value` (or `timestamp,value`) rows, any regular step
+    /// (`-`: standard input)
     #[arg(long, value_name = "FILE", conflicts_with_all = ["group", "scenario"])]
     input: Option<PathBuf>,
     /// Run a generated load test instead of a trace (see above), or all four

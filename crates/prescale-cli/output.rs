@@ -246,6 +246,14 @@ pub fn forecast(
     shaped_by: &[String],
     context: serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {
+    // RFC 3339 ends with the year 9999 (chrono writes `+10000-01-01T…`, which no reader takes).
+    if let Some(last) = f.len().checked_sub(1).map(|i| f.ts(i)).filter(|t| chrono::Datelike::year(t) > 9999) {
+        anyhow::bail!(
+            "the forecast reaches {}, past the year 9999 that ISO-8601 timestamps can write\nhint: check the \
+             input's timestamps (a history ending at the end of 9999 is most often a placeholder date)",
+            last.format("%Y-%m-%d")
+        );
+    }
     // Bounds for a requested level that was not forecast come from the quantile read-out.
     let bounds: Vec<(Level, Vec<f64>, Vec<f64>)> = levels
         .iter()

@@ -820,6 +820,18 @@ fn backtest_with_now_sees_only_the_history_before_it() {
     assert!((each.iter().sum::<f64>() / 2.0 - model["mase"].as_f64().unwrap()).abs() < 1e-9, "{json}");
     // The Parquet rows carry each origin's MASE scale and the run's settings: the table's MASE is
     // their MAE over it, averaged over the origins.
+    // The input named as the output is refused, and stays; so is a name that is not Parquet's.
+    let before = std::fs::read(&full).unwrap();
+    let (code, _, err) =
+        run(prescale().args(["backtest", "--models", "median", "--output"]).arg(&full).arg("--input").arg(&full));
+    assert!(code == 1 && err.contains("is the --input file itself"), "{err}");
+    assert_eq!(std::fs::read(&full).unwrap(), before);
+    let (code, _, err) = run(prescale()
+        .args(["backtest", "--models", "median", "--output"])
+        .arg(tmp.path().join("bt.csv"))
+        .arg("--input")
+        .arg(&full));
+    assert!(code == 1 && err.contains("the scores are written as Parquet"), "{err}");
     let file = tmp.path().join("bt.parquet");
     let csv = ok(prescale()
         .args(["backtest", "--models", "median", "--origins", "2", "--horizon", "6h", "--format", "csv", "--output"])

@@ -16,6 +16,24 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
     args.zone.for_input_only(args.input.is_some())?;
     // Before the fits: an output that cannot be written would lose them.
     let path = args.output.clone().unwrap_or_else(|| g.out.join("backtest.parquet"));
+    if let Some(out) = &args.output {
+        // The scores are Parquet, and a name that says otherwise (a `.csv`) is most often the
+        // --input file given twice.
+        if let Some(input) = args.input.as_ref().filter(|i| super::same_file(i, out)) {
+            bail!(
+                "--output {} is the --input file itself: writing it would replace the series\nhint: name another \
+                 file for --output (FILE.parquet)",
+                input.display()
+            );
+        }
+        if !super::is_stream(out) && !out.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
+            bail!(
+                "--output {}: the scores are written as Parquet, and the file should say so\nhint: name it \
+                 FILE.parquet (notebooks/backtest.ipynb reads it; `--format csv` prints them as CSV)",
+                out.display()
+            );
+        }
+    }
     match &args.output {
         Some(out) => super::writable_file(out, "--output")?,
         None => super::writable_dir(&g.out, "output", "--out DIR, or PRESCALE_OUT")?,

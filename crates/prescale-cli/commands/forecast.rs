@@ -431,6 +431,8 @@ pub(crate) fn read_input_as_of(
     now: Option<&str>,
     keep_phase: bool,
 ) -> Result<(Series, Vec<String>)> {
+    // `-` is standard input, as in most tools (CSV; Parquet through a file or `/dev/stdin`).
+    let path = if path == Path::new("-") { Path::new("/dev/stdin") } else { path };
     let default = GridPolicy::default();
     let grid = config.map_or(&default, |c| &c.ingest.grid);
     // The content of a regular file decides, not its name: a Parquet file starts with `PAR1`. (A

@@ -235,6 +235,14 @@ pub(crate) fn writable_dir(dir: &Path, what: &str, flag: &str) -> Result<()> {
     Ok(())
 }
 
+/// Whether two paths name one existing file (through links, `./`, `..`).
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
 /// A stream rather than a file (`/dev/stdout`, a pipe, a device): its name says nothing of its
 /// format, so the extension checks leave it alone. Judged by what the path is, not where (but
 /// for the process's own descriptors): a pseudo-file under `/proc` (`/proc/version`) is a file

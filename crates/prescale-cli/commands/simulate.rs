@@ -151,14 +151,6 @@ fn spot_price(args: &SimulateArgs, price: Option<f64>) -> Result<Option<f64>> {
     }
 }
 
-/// Whether two paths name one existing file (through links, `./`, `..`).
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
-}
-
 pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     if let Some(path) = &args.chart
         && !is_stream(path)

@@ -87,6 +87,14 @@ pub enum SimError {
         /// [`crate::MAX_INSTANCES`].
         limit: u32,
     },
+    /// A minimum above what the replay models.
+    #[error("--min {min}: the replay models groups of at most {limit} instances")]
+    MinTooLarge {
+        /// The minimum given.
+        min: u32,
+        /// [`crate::MAX_INSTANCES`].
+        limit: u32,
+    },
     /// A maximum above what the replay models.
     #[error("--max {max}: the replay models groups of at most {limit} instances")]
     MaxTooLarge {

@@ -527,6 +527,9 @@ pub fn simulate_with_progress(
     // maximum, a peak that needs more than the replay models at a given capacity means a capacity
     // in the wrong units; at the derived one (a tenth of the 95th percentile) it is an outlier of
     // the trace, and the default maximum (ten times the 95th percentile's need) bounds the group.
+    if s.min_size > MAX_INSTANCES {
+        return Err(SimError::MinTooLarge { min: s.min_size, limit: MAX_INSTANCES });
+    }
     if let Some(max) = s.max_size.filter(|m| *m > MAX_INSTANCES) {
         return Err(SimError::MaxTooLarge { max, limit: MAX_INSTANCES });
     }
@@ -1382,6 +1385,15 @@ mod tests {
         assert_eq!(
             bad(|x| x.max_size = Some(MAX_INSTANCES + 1)),
             SimError::MaxTooLarge { max: MAX_INSTANCES + 1, limit: MAX_INSTANCES }
+        );
+        // A minimum above it, without a maximum (the default one stops at the limit): refused
+        // as such, not a bug.
+        assert_eq!(
+            bad(|x| {
+                x.min_size = MAX_INSTANCES + 1;
+                x.max_size = None;
+            }),
+            SimError::MinTooLarge { min: MAX_INSTANCES + 1, limit: MAX_INSTANCES }
         );
         assert_eq!(
             bad(|x| {

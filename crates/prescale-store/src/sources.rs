@@ -59,6 +59,15 @@ fn from_epoch(n: i64) -> Option<DateTime<Utc>> {
     }
 }
 
+/// A field as an error message quotes it: at most 80 characters (a field of megabytes, a file
+/// read as one line, would fill the terminal).
+fn clipped(field: &str) -> String {
+    match field.char_indices().nth(80) {
+        Some((at, _)) => format!("{}… ({} characters)", &field[..at], field.chars().count()),
+        None => field.to_string(),
+    }
+}
+
 /// Whether an epoch number's instant can be a metric's stamp: from 1990 on. Before it, the
 /// number is an hour of the day, a date as YYYYMMDD or a row number read as seconds after 1970.
 fn plausible_epoch(t: DateTime<Utc>) -> bool {
@@ -103,14 +112,47 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
             return Some(Stamp::Exact(d.with_timezone(&Utc)));
         }
     }
+    // ISO 8601's other forms: a date alone (its midnight), a `Z` after a time without seconds
+    // or after a space, the basic format (`20260105T100000Z`).
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(Stamp::Naive);
+    }
+    if let Some(utc) = s.strip_suffix('Z').map(str::trim_end).filter(|u| !u.ends_with('Z')) {
+        for fmt in [
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y%m%dT%H%M%S",
+            "%Y%m%dT%H%M",
+        ] {
+            if let Ok(n) = NaiveDateTime::parse_from_str(utc, fmt) {
+                return Some(Stamp::Exact(Utc.from_utc_datetime(&n)));
+            }
+        }
+    }
+    for fmt in ["%Y%m%dT%H%M%S", "%Y%m%dT%H%M"] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(Stamp::Naive(n));
+        }
+    }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        // A date as YYYYMMDD (a daily export): its midnight. Any other number is epoch time,
-        // from 1990 on: before it an hour of the day or a row number, no metric's stamp.
-        if s.len() == 8
-            && let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y%m%d")
-            && (1990..2200).contains(&d.year())
+        // A date and time written as digits (an export's YYYYMMDD, YYYYMMDDHH, YYYYMMDDHHMM or
+        // YYYYMMDDHHMMSS), from 1990 to 2199: as epoch numbers they would be seconds after 2033
+        // (ten digits), milliseconds before 2002 (twelve) or after 2600 (fourteen), which no
+        // export holds today. Any other number is epoch time, from 1990 on: before it an hour of
+        // the day or a row number, no metric's stamp.
+        let padded = match s.len() {
+            8 => Some(format!("{s}000000")),
+            10 => Some(format!("{s}0000")),
+            12 => Some(format!("{s}00")),
+            14 => Some(s.to_string()),
+            _ => None,
+        };
+        if let Some(n) = padded.and_then(|p| NaiveDateTime::parse_from_str(&p, "%Y%m%d%H%M%S").ok())
+            && (1990..2200).contains(&n.year())
         {
-            return d.and_hms_opt(0, 0, 0).map(Stamp::Naive);
+            return Some(Stamp::Naive(n));
         }
         return s.parse::<i64>().ok().and_then(from_epoch).filter(|t| plausible_epoch(*t)).map(Stamp::Exact);
     }
@@ -499,7 +541,11 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         .trim(csv::Trim::All)
         .flexible(true)
         .from_reader(std::io::Read::chain(&first[..], file));
-    let headers = rdr.headers().map_err(|e| parse_err(1, format!("cannot read the header: {e}")))?.clone();
+    // Read as bytes, each field taken as UTF-8 where it is and with U+FFFD for the bytes that are
+    // not: a column prescale does not read (`région` in Latin-1, from a spreadsheet) costs
+    // nothing, and a timestamp or value that is not UTF-8 is refused as any unreadable one.
+    let headers = rdr.byte_headers().map_err(|e| parse_err(1, format!("cannot read the header: {e}")))?.clone();
+    let headers = csv::StringRecord::from_byte_record_lossy(headers);
     // The names in their order of preference: `ts` wins over a `date` column before it.
     let find = |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h.eq_ignore_ascii_case(n)));
     let (ti, vi) = (find(&TS_NAMES), find(&["value"]));
@@ -529,9 +575,10 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         return Err(parse_err(1, format!("header {names:?} lacks {lacks}\nhint: {hint}")));
     };
     let mut out = Vec::new();
-    for rec in rdr.records() {
+    for rec in rdr.byte_records() {
         let rec = rec.map_err(|e| parse_err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
         let line = rec.position().map_or(0, |p| p.line());
+        let rec = csv::StringRecord::from_byte_record_lossy(rec);
         if rec.iter().all(str::is_empty) {
             continue;
         }
@@ -566,7 +613,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
                     ),
                 );
             }
-            parse_err(line, format!("cannot read timestamp {ts_text:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an offset such as +01:00 or +0100), a date as YYYYMMDD, or epoch seconds (a fraction allowed), milliseconds, microseconds or nanoseconds from 1990 on"))
+            parse_err(line, format!("cannot read timestamp {:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an offset such as +01:00 or +0100), a date as YYYYMMDD (a time after it as HH, HHMM or HHMMSS), or epoch seconds (a fraction allowed), milliseconds, microseconds or nanoseconds from 1990 on", clipped(ts_text)))
         })?;
         // A row that stops before its value column (`2026-01-05T10:00:00Z` alone) is cut short, not
         // a value left empty (`…Z,`): refused like any row that cannot be read.
@@ -589,12 +636,15 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
             f64::NAN
         } else {
             v_text.parse::<f64>().map_err(|_| {
+                // `1,103` is a thousand and more with a separator, or 1.103 with a decimal comma:
+                // only the export knows, so the hint names both.
                 let hint = if v_text.contains(',') && v_text.bytes().any(|b| b.is_ascii_digit()) {
-                    "write decimals with a point (1.5, not 1,5)"
+                    "write numbers without a thousands separator and with a decimal point (1103 for 1,103 \
+                     thousands; 1.5 for 1,5 with a decimal comma)"
                 } else {
                     "the value column holds numbers (12, 0.5, 1e6); an empty field or NaN for a missing one"
                 };
-                parse_err(line, format!("cannot read value {v_text:?} as a number\nhint: {hint}"))
+                parse_err(line, format!("cannot read value {:?} as a number\nhint: {hint}", clipped(v_text)))
             })?
         };
         // A number written out (not `inf`) too large for a float reads as an infinity: refused as
@@ -746,6 +796,12 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Opti
             .as_primitive::<arrow_array::types::Date32Type>()
             .iter()
             .map(|d| d.and_then(|d| Utc.timestamp_opt(i64::from(d) * 86_400, 0).single()))
+            .collect(),
+        // Dates as milliseconds (pandas' and Spark's `date64`): the same midnights.
+        DataType::Date64 => col
+            .as_primitive::<arrow_array::types::Date64Type>()
+            .iter()
+            .map(|d| d.and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
             .collect(),
         other => {
             return Err(format!(
@@ -1037,6 +1093,18 @@ mod tests {
         assert_eq!(parse_timestamp("20260105"), Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single());
         assert_eq!(parse_timestamp("5"), None);
         assert_eq!(parse_timestamp("20261305"), None, "no 13th month, and 1970 as epoch seconds");
+        // Hours, minutes and seconds written on as digits, not epoch seconds of 2034.
+        let at = |s: &str| parse_timestamp(s).map(|t| t.to_rfc3339());
+        assert_eq!(at("2024030113").as_deref(), Some("2024-03-01T13:00:00+00:00"));
+        assert_eq!(at("202403011330").as_deref(), Some("2024-03-01T13:30:00+00:00"));
+        assert_eq!(at("20240301133005").as_deref(), Some("2024-03-01T13:30:05+00:00"));
+        assert_eq!(at("1790000000").as_deref(), Some("2026-09-21T14:13:20+00:00"), "epoch seconds of today");
+        // ISO 8601's other forms.
+        assert_eq!(at("2024-03-01").as_deref(), Some("2024-03-01T00:00:00+00:00"));
+        assert_eq!(at("2024-03-01T13:30Z").as_deref(), Some("2024-03-01T13:30:00+00:00"));
+        assert_eq!(at("2024-03-01T13:30:00 Z").as_deref(), Some("2024-03-01T13:30:00+00:00"));
+        assert_eq!(at("20240301T133000Z").as_deref(), Some("2024-03-01T13:30:00+00:00"));
+        assert_eq!(at("2024-03-01ZZ"), None);
         assert!(parse_timestamp("631152000").is_some(), "1990-01-01 as epoch seconds");
         assert_eq!(parse_timestamp("45678.5"), None, "a spreadsheet's serial date is no epoch time");
     }
@@ -1137,7 +1205,9 @@ mod tests {
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,inf\n").unwrap();
         assert!(read_csv_samples(&p).unwrap()[1].value.is_infinite());
         // A value that is no number says what one looks like; a quoted decimal comma, how to write it.
-        for (value, says) in [("abc", "the value column holds numbers"), ("\"1,5\"", "with a point (1.5, not 1,5)")] {
+        for (value, says) in
+            [("abc", "the value column holds numbers"), ("\"1,5\"", "1.5 for 1,5 with a decimal comma")]
+        {
             std::fs::write(&p, format!("ts,value\n2014-02-19 15:00:00,{value}\n")).unwrap();
             let e = read_csv_samples(&p).unwrap_err().to_string();
             assert!(e.contains("x.csv:2") && e.contains("cannot read value") && e.contains(says), "{e}");
@@ -1177,6 +1247,13 @@ mod tests {
         // UTF-8 with its byte-order mark, as spreadsheets write "CSV UTF-8", reads.
         std::fs::write(&p, [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat()).unwrap();
         assert_eq!(read_csv_samples(&p).unwrap().len(), 1);
+        // Latin-1 in a column prescale does not read (a spreadsheet's export) costs nothing; in the
+        // value, it is a value that cannot be read, with its line.
+        std::fs::write(&p, b"ts,value,r\xe9gion\n2014-02-19 15:00:00,1,Z\xfcrich\n".as_slice()).unwrap();
+        assert_eq!(read_csv_samples(&p).unwrap().len(), 1);
+        std::fs::write(&p, b"ts,value\n2014-02-19 15:00:00,1\xb5\n".as_slice()).unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("x.csv:2") && e.contains("cannot read value"), "{e}");
         std::fs::write(&p, "ts,value\ntime,requests per second\n2014-02-19 15:00:00,1\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:2") && e.contains("second header line"), "{e}");
@@ -1265,6 +1342,15 @@ mod tests {
             two(),
         );
         assert_eq!(stamps(), want, "milliseconds");
+        // Dates, as days (date32) or as milliseconds (date64, as pandas and Spark write them).
+        let days = [parse_timestamp("2014-02-19").unwrap(), parse_timestamp("2014-02-20").unwrap()];
+        write_with(std::sync::Arc::new(arrow_array::Date32Array::from(vec![16_120, 16_121])), two());
+        assert_eq!(stamps(), days);
+        write_with(
+            std::sync::Arc::new(arrow_array::Date64Array::from(vec![16_120 * 86_400_000, 16_121 * 86_400_000])),
+            two(),
+        );
+        assert_eq!(stamps(), days);
         // Hours of the day (or dates as YYYYMMDD) are no epoch: refused, not read as 1970.
         write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![20_240_304, 20_240_305])), two());
         let e = read_parquet_samples(&p).unwrap_err().to_string();
