@@ -574,6 +574,23 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         };
         return Err(parse_err(1, format!("header {names:?} lacks {lacks}\nhint: {hint}")));
     };
+    // A column named twice (`ts,value,value`, two exports pasted side by side): which one is
+    // the load only the file's author knows.
+    for i in [ti, vi] {
+        let twice: Vec<usize> = (0..headers.len()).filter(|j| headers[*j].eq_ignore_ascii_case(&headers[i])).collect();
+        if twice.len() > 1 {
+            return Err(parse_err(
+                1,
+                format!(
+                    "the header names the column `{}` {} times (columns {}): which one to read is not known\nhint: \
+                     keep one of them, or rename the others",
+                    &headers[i],
+                    twice.len(),
+                    twice.iter().map(|j| (j + 1).to_string()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
     let mut out = Vec::new();
     for rec in rdr.byte_records() {
         let rec = rec.map_err(|e| parse_err(e.position().map_or(0, |p| p.line()), e.to_string()))?;
@@ -1254,6 +1271,10 @@ mod tests {
         std::fs::write(&p, b"ts,value\n2014-02-19 15:00:00,1\xb5\n".as_slice()).unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:2") && e.contains("cannot read value"), "{e}");
+        // A column named twice is not guessed at.
+        std::fs::write(&p, "ts,value,Value\n2014-02-19 15:00:00,1,2\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("x.csv:1") && e.contains("the column `value` 2 times (columns 2, 3)"), "{e}");
         std::fs::write(&p, "ts,value\ntime,requests per second\n2014-02-19 15:00:00,1\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
         assert!(e.contains("x.csv:2") && e.contains("second header line"), "{e}");
