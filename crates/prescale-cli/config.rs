@@ -756,9 +756,6 @@ impl Config {
                 self.ingest.lookback_days
             );
         }
-        if let Some(why) = self.beyond_retention() {
-            tracing::warn!("{why}");
-        }
         for g in &self.groups {
             let mut names = std::collections::HashSet::new();
             for m in &g.metrics {
@@ -1149,7 +1146,7 @@ impl Config {
     /// Where CloudWatch would answer `[ingest] period_secs` for less than `lookback_days`: it
     /// answers a period only as far back as it keeps data at that resolution (a window that
     /// starts earlier comes back empty, and the history is shorter than asked).
-    fn beyond_retention(&self) -> Option<String> {
+    pub fn beyond_retention(&self) -> Option<String> {
         if !self.groups.iter().any(|g| self.source_of(g) == SourceKind::Cloudwatch) {
             return None;
         }
@@ -1160,12 +1157,12 @@ impl Config {
             _ if p % 3600 != 0 => (63, "63 days", "period_secs = 3600 reaches 455 days"),
             _ => return None,
         };
+        let shorter = if kept_days > 0 { format!("lookback_days = {kept_days}, or ") } else { String::new() };
         (days > kept_days).then(|| {
             format!(
                 "[ingest] period_secs = {p} with lookback_days = {days}: CloudWatch answers {p}-second periods for \
-                 the last {kept} only, and no data points for the hours before; the first ingest stores {kept} of \
-                 history\nhint: lookback_days = {}, or a coarser period ({coarser})",
-                kept_days.max(1)
+                 the last {kept} only, and no data points for the hours before, so an ingest gets {kept} back (what \
+                 the store holds already stays)\nhint: {shorter}a coarser period ({coarser})"
             )
         })
     }

@@ -584,8 +584,9 @@ struct SimulateArgs {
     #[arg(long, value_name = "BOOL")]
     step_scaling: Option<bool>,
     /// Whether the step policy alone scales prescale's fallback in, target tracking only out
-    /// (DisableScaleIn): fewer reversals, more instance-hours [default: false, or the group's
-    /// [groups.reactive.step] owns_scale_in]
+    /// (DisableScaleIn): fewer reversals, more instance-hours; without it target tracking scales
+    /// in and the step policy only out, so the --step-in-* settings apply to the `step` policy
+    /// alone [default: false, or the group's [groups.reactive.step] owns_scale_in]
     #[arg(long, value_name = "BOOL")]
     step_owns_scale_in: Option<bool>,
     /// The step policy's scale-in removes this percent of the group (at least one instance)
@@ -624,8 +625,9 @@ struct SimulateArgs {
     /// fit more than a median)
     #[arg(long, value_name = "DAYS", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=3650))]
     min_history_days: u32,
-    /// Minutes between two scale-ins of target tracking
-    #[arg(long, value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1440))]
+    /// Minutes between two scale-ins of target tracking (EC2 Auto Scaling's target tracking takes
+    /// none: a scale-in waits for the instances still booting, as in every policy here)
+    #[arg(long, value_name = "MINUTES", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1440))]
     cooldown_mins: u32,
     /// Whether the reactive policies' metric reads at most 100 %, as CPU utilization does (true):
     /// above full capacity it hides how much more load there is, so target tracking grows the
@@ -733,6 +735,9 @@ fn main() -> ExitCode {
         .log_internal_errors(false)
         .init();
     let result = commands::run(cli);
+    // The apply lock is held for the whole run in a static, which is never dropped: released
+    // here, so its file is emptied as every other lock's is.
+    commands::release_apply_lock();
     if let Err(e) = &result {
         say!("error: {}", commands::explain(e));
     }

@@ -1085,17 +1085,15 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
             "the step policy: step scaling alone (out at {step_out:.0} %{over}, in below {step_in:.0} % for {in_mins} \
              min)"
         )?;
-    } else if s.step.enabled {
-        let (tracking, scale_in) = if s.step.scales_in_alone() {
-            ("target tracking out only", "the only scale-in")
-        } else {
-            ("target tracking", "in")
-        };
+    } else if s.step.scales_in_alone() {
         writeln!(
             out,
-            "prescale's fallback: {tracking} and step scaling (out at {step_out:.0} %{over}, {scale_in} below \
-             {step_in:.0} % for {in_mins} min)"
+            "prescale's fallback: target tracking out only and step scaling (out at {step_out:.0} %{over}, the only \
+             scale-in below {step_in:.0} % for {in_mins} min)"
         )?;
+    } else if s.step.enabled {
+        // As the plan writes it: no step policy in beside target tracking's own scale-in.
+        writeln!(out, "prescale's fallback: target tracking and step scaling out (at {step_out:.0} %{over})")?;
     } else {
         writeln!(out, "prescale's fallback: target tracking alone (step scaling off)")?;
     }

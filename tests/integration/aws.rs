@@ -331,25 +331,19 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     policies.sort();
     assert_eq!(
         policies,
-        [
-            ("prescale-step-in", "StepScaling"),
-            ("prescale-step-out", "StepScaling"),
-            ("prescale-target-tracking", "TargetTrackingScaling")
-        ]
-        .map(|(a, b)| (a.to_string(), b.to_string()))
+        [("prescale-step-out", "StepScaling"), ("prescale-target-tracking", "TargetTrackingScaling")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
     );
-    // Each step policy has its alarm, whose action is the policy's ARN; the warm-up was not
-    // measured (moto records no scaling activities), so the configured 300 s covers 5 periods,
-    // below the default 15 of the scale-in alarm.
+    // The step policy out has its alarm, whose action is the policy's ARN; target tracking scales
+    // in, so no step policy in beside it. The warm-up was not measured (moto records no scaling
+    // activities): the configured 300 s.
     let alarms = aws.alarms();
     let alarm = |name: &str| alarms.iter().find(|a| a.0 == name).cloned().expect("alarm missing");
     let out = alarm("prescale-itest-web-step-out");
     // Out at 1.2 × the target (66), in below half of it (27.5).
     assert_eq!((out.1.as_str(), out.2, out.3), ("CPUUtilization", 66.0, 2));
     assert_eq!(out.4, vec![aws.policy_arn(group, "prescale-step-out")]);
-    let inn = alarm("prescale-itest-web-step-in");
-    assert_eq!((inn.2, inn.3), (27.5, 15));
-    assert_eq!(inn.4, vec![aws.policy_arn(group, "prescale-step-in")]);
+    assert!(alarms.iter().all(|a| a.0 != "prescale-itest-web-step-in"), "{alarms:?}");
     assert!(
         plan["groups"][0]["decisions"]
             .as_array()
@@ -424,21 +418,21 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     assert!(step_out.4.contains(&pager.to_string()), "the team's notification is kept: {:?}", step_out.4);
     assert!(step_out.4.contains(&aws.policy_arn(group, "prescale-step-out")), "{:?}", step_out.4);
 
-    // 3c. The scale-in alarm's actions disabled by hand (it would fire and scale nothing): the
+    // 3c. The scale-out alarm's actions disabled by hand (it would fire and scale nothing): the
     // next apply shows it and turns them back on.
     let enabled = |aws: &Aws, name: &str| {
         let out = aws.rt.block_on(aws.cw.describe_alarms().alarm_names(name).send()).unwrap();
         out.metric_alarms()[0].actions_enabled()
     };
-    aws.rt.block_on(aws.cw.disable_alarm_actions().alarm_names("prescale-itest-web-step-in").send()).unwrap();
-    assert_eq!(enabled(&aws, "prescale-itest-web-step-in"), Some(false));
+    aws.rt.block_on(aws.cw.disable_alarm_actions().alarm_names("prescale-itest-web-step-out").send()).unwrap();
+    assert_eq!(enabled(&aws, "prescale-itest-web-step-out"), Some(false));
     let text = nightly(true);
     assert!(
-        text.contains("~ alarm prescale-itest-web-step-in")
+        text.contains("~ alarm prescale-itest-web-step-out")
             && text.contains("(actions disabled: it fires and scales nothing)"),
         "{text}"
     );
-    assert_eq!(enabled(&aws, "prescale-itest-web-step-in"), Some(true));
+    assert_eq!(enabled(&aws, "prescale-itest-web-step-out"), Some(true));
     let text = nightly(true);
     assert!(text.contains("no changes: the group already matches the plan"), "{text}");
 
@@ -535,7 +529,8 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     assert!(text.contains("no changes: the group already matches the plan"), "{text}");
 
     // 4. The step policy owns scale-in, 20 % of the group at a time: target tracking is rewritten
-    // with scale-in disabled and the scale-in step in percent; the run after finds both as planned.
+    // with scale-in disabled and the scale-in step and its alarm are put; the run after finds
+    // both as planned, and back to target tracking's scale-in they go.
     let base = std::fs::read_to_string(&cfg).unwrap();
     let owned = base.replace(
         "warmup_secs = 300 }",
@@ -544,11 +539,8 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     std::fs::write(&cfg, owned).unwrap();
     let text = nightly(true);
     assert!(text.contains("~ policy prescale-target-tracking") && text.contains("scale-in disabled"), "{text}");
-    assert!(text.contains("~ policy prescale-step-in: step scaling [-inf, +0) -20 %"), "{text}");
-    assert!(
-        text.contains("(was prescale-step-in: step scaling [-inf, +0) -1"),
-        "the old policy beside the new: {text}"
-    );
+    assert!(text.contains("+ policy prescale-step-in: step scaling [-inf, +0) -20 %"), "{text}");
+    assert!(text.contains("+ alarm prescale-itest-web-step-in"), "{text}");
     assert!(aws.disables_scale_in(group, "prescale-target-tracking"));
     let text = nightly(true);
     assert!(text.contains("no changes: the group already matches the plan"), "{text}");
@@ -556,6 +548,10 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let text = nightly(true);
     assert!(
         text.contains("~ policy prescale-target-tracking") && !aws.disables_scale_in(group, "prescale-target-tracking"),
+        "{text}"
+    );
+    assert!(
+        text.contains("- policy prescale-step-in") && text.contains("- alarm prescale-itest-web-step-in"),
         "{text}"
     );
 
@@ -566,7 +562,7 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     std::fs::write(&cfg, off).unwrap();
     let text = nightly(true);
     assert!(
-        text.contains("- alarm prescale-itest-web-step-out") && text.contains("- policy prescale-step-in"),
+        text.contains("- alarm prescale-itest-web-step-out") && text.contains("- policy prescale-step-out"),
         "{text}"
     );
     assert_eq!(
@@ -868,15 +864,15 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     };
     let planned = ours(&aws);
     assert!(planned >= 4, "{text}");
-    // Ours (target tracking, two step policies) and the team's.
-    assert_eq!(aws.policies(group).len(), 4);
+    // Ours (target tracking and the step policy out) and the team's.
+    assert_eq!(aws.policies(group).len(), 3);
     let ours_alarms =
         |aws: &Aws| aws.alarms().into_iter().filter(|a| a.0.starts_with("prescale-itest-revert-step")).count();
     let manual = |aws: &Aws| aws.alarms().iter().any(|a| a.0 == "prescale-itest-revert-manual");
     assert!(manual(&aws), "the team's alarm named prescale-… survives the apply");
-    assert_eq!(ours_alarms(&aws), 2);
-    // Objects of ours: the actions, three policies, two alarms.
-    let owned = planned + 3 + 2;
+    assert_eq!(ours_alarms(&aws), 1);
+    // Objects of ours: the actions, two policies, one alarm.
+    let owned = planned + 2 + 1;
     // Two lines per change: `attempting` before the call, then its outcome.
     let applied_lines = std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count();
     assert_eq!(applied_lines, 2 * owned);
@@ -937,7 +933,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(text.matches("  - action prescale-floor-").count(), planned, "{text}");
     assert!(text.contains(&format!("  ~ bounds MinSize 1 (was {floor}), MaxSize 26\n")), "{text}");
     assert!(text.contains("  - policy prescale-target-tracking"), "{text}");
-    assert!(text.contains("  - policy prescale-step-out") && text.contains("  - alarm prescale-itest-revert-step-in"));
+    assert!(text.contains("  - policy prescale-step-out") && text.contains("  - alarm prescale-itest-revert-step-out"));
     assert!(!text.contains("team-"), "{text}");
     assert!(
         text.contains("MaxSize is 26, above the configured max_size 20, and left so") && text.contains("--max-size 20"),
@@ -992,7 +988,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         (Some(u64::from(floor.unsigned_abs())), Some(1))
     );
     assert_eq!((b["before"]["max"].as_u64(), b["after"]["max"].as_u64()), (Some(26), Some(26)));
-    assert_eq!(reverts.iter().filter(|e| e["object"] == "alarm").count(), 2);
+    assert_eq!(reverts.iter().filter(|e| e["object"] == "alarm").count(), 1);
     for e in &reverts {
         assert_eq!(e["run"], "revert");
         assert_eq!(e["op"], "delete");
@@ -1058,7 +1054,7 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
     let planned = plan["groups"][0]["scheduled_actions"].as_array().unwrap().len();
     assert!(planned > 0);
     assert_eq!(aws.actions(group).len(), planned);
-    assert_eq!(aws.policies(group).len(), 3);
+    assert_eq!(aws.policies(group).len(), 2);
 
     let (code, text, err) = nightly();
     assert_eq!(code, 0, "{text}\n{err}");
@@ -1352,9 +1348,11 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
     let audit = t.audit(before);
     let applied =
         |object: &str| audit.iter().any(|e| e["group"] == first && e["object"] == object && e["outcome"] == "applied");
-    assert!(applied("policy") && applied("scheduled_action"), "{audit:?}");
+    // (The policy in flight took effect on the service: the rest of the first group is its alarm
+    // and floors.)
+    assert!(applied("alarm") && applied("scheduled_action"), "{audit:?}");
     assert!(audit.iter().any(|e| e["group"] == second && e["outcome"] == "applied"));
-    assert_eq!(aws.policies(second).len(), 3);
+    assert_eq!(aws.policies(second).len(), 2);
 }
 
 /// Under `nohup` (SIGHUP ignored on purpose), a session that drops during the writes does not
@@ -1570,7 +1568,7 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
     let planned = plan["groups"][1]["scheduled_actions"].as_array().unwrap().len();
     assert!(planned > 0);
     assert_eq!(aws.actions(second).len(), planned);
-    assert_eq!(aws.policies(second).len(), 3);
+    assert_eq!(aws.policies(second).len(), 2);
 }
 
 #[test]

@@ -2152,12 +2152,29 @@ fn the_local_stand_ins_target_tracking_holds_what_the_latest_load_needs() {
     // Running again, with its scale-in disabled (the step policy owning it), target tracking only
     // scales out: the group comes down only as far as the step-in alarm takes it, to where the
     // load per instance reaches the alarm's threshold.
+    // The policies and alarms as a plan with `owns_scale_in` writes them (the default plan has
+    // no step policy in beside target tracking's scale-in).
+    let owns = tmp.path().join("owns.toml");
+    let owning =
+        demo_config_text().replacen("warmup_secs = 300 }", "warmup_secs = 300, step = { owns_scale_in = true } }", 1);
+    assert_ne!(owning, demo_config_text());
+    std::fs::write(&owns, owning).unwrap();
+    let owns_out = tmp.path().join("owns-out");
+    ok(prescale().arg("--config").arg(&owns).arg("--out").arg(&owns_out).args([
+        "--now",
+        "2026-11-21T19:00:00Z",
+        "plan",
+        "--group",
+        "web-prod",
+    ]));
+    let planned: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(owns_out.join("plan.json")).unwrap()).unwrap();
     let mut state = state;
     for g in state.as_array_mut().unwrap().iter_mut().filter(|g| g["group"] == "web-prod") {
         g["suspended"] = serde_json::json!([]);
-        for p in g["policies"].as_array_mut().unwrap().iter_mut().filter(|p| p["type"] == "target_tracking") {
-            p["disable_scale_in"] = serde_json::json!(true);
-        }
+        g["policies"] = planned["groups"][0]["policies"].clone();
+        g["alarms"] = planned["groups"][0]["alarms"].clone();
+        assert!(g["policies"].as_array().unwrap().iter().any(|p| p["disable_scale_in"] == true), "{g}");
     }
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let g = web(&state);

@@ -287,6 +287,8 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let out = tmp.path().join("out");
     let cfg = demo_config(tmp.path(), "");
     ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    // The run's apply lock is let go at its end, its file emptied (it names a holder only while held).
+    assert_eq!(std::fs::read_to_string(tmp.path().join("store/apply.lock")).unwrap(), "");
     // A run stopped mid-change (its last outcome line never written) is said by the next run,
     // once: the run after that finds the log whole.
     let audit = out.join("audit.jsonl");

@@ -524,10 +524,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     let mut c = prescale();
     c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(args).args(["--step-scaling", "true"]);
     let table = ok(&mut c);
-    assert!(
-        table.contains("prescale's fallback: target tracking and step scaling (out at 84 %, in below 35 % for 15 min)"),
-        "{table}"
-    );
+    assert!(table.contains("prescale's fallback: target tracking and step scaling out (at 84 %)"), "{table}");
     // The demo forecasts with `auto`, which learns the holidays' effect: the table says how many.
     assert!(table.contains("fit on the log, 2 holidays, the daily cycle on Europe/Berlin's clock)"), "{table}");
     assert!(table.contains("EUR on demand") && !table.contains("$ on demand"), "{table}");
@@ -970,9 +967,15 @@ fn with_the_step_policy_owning_scale_in_prescale_reverses_less_and_holds_more() 
         .arg(&p));
     assert!(table.contains("the only scale-in below 60 % for 15 min"), "59.5 % shown rounded: {table}");
     let table = ok(prescale()
+        .args(["simulate", "--capacity", "100", "--step-in-periods", "60", "--policies", "prescale"])
+        .args(["--step-owns-scale-in", "true", "--input"])
+        .arg(&p));
+    assert!(table.contains("the only scale-in below 35 % for 60 min"), "{table}");
+    // Without it, target tracking scales in and the line says the step policy only scales out.
+    let table = ok(prescale()
         .args(["simulate", "--capacity", "100", "--step-in-periods", "60", "--policies", "prescale", "--input"])
         .arg(&p));
-    assert!(table.contains("in below 35 % for 60 min"), "{table}");
+    assert!(table.contains("target tracking and step scaling out (at 84 %)"), "{table}");
     let (code, _, err) = run(prescale().args(["simulate", "--step-in-below", "1.5", "--input"]).arg(&p));
     assert_eq!(code, 1);
     assert!(err.contains("--step-in-below 1.5 must lie between 0 and 1.000"), "{err}");

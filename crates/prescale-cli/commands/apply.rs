@@ -1316,6 +1316,11 @@ pub(crate) fn hold_apply_lock(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// Releases the apply lock [`hold_apply_lock`] took, at the end of the run: its file is emptied.
+pub(crate) fn release_apply_lock() {
+    APPLY_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+}
+
 /// Reads each group, works out its changes, and (with `execute`) makes them and appends them to
 /// the audit log; without, records them in `OUT/dry-run-changes.json`.
 pub(crate) fn carry_out(

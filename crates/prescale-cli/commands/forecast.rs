@@ -199,6 +199,20 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, Vec<MetricId>)> {
             let history = series
                 .window(ctx.now - Duration::days(c.forecast.train_days), ctx.now)
                 .coarsen(c.forecast.min_step_mins * 60);
+            // The load under the group's events so far is theirs: a weekly model would replay a
+            // launch a week later, and one under way would be shaped by its event twice.
+            let history = if id == Config::load_id(g) {
+                let (h, replaced) = without_events(history, &mine, ctx.now);
+                if replaced > 0 {
+                    info!(
+                        "{id}: {replaced} slots under its events so far learnt as the same hours of the week (or day) \
+                         before: the event's load is not the series' own"
+                    );
+                }
+                h
+            } else {
+                history
+            };
             // From the newest slot's stamp, as ingest and plan judge it.
             let age = ctx.now - history.ts(history.len().saturating_sub(1));
             if age > Duration::minutes(c.trust.max_data_age_mins) {
@@ -241,9 +255,13 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, Vec<MetricId>)> {
                     // its series alone: the plan reads what the store held before, and the run
                     // counts it as failed.
                     if let Err(e) = table.write(&id, &forecast, ctx.now) {
+                        let hint = super::ingest::full_disk_hint(&e).unwrap_or_else(|| {
+                            "\nhint: the plan uses the forecast stored before, if any; make the store's forecasts \
+                             folder writable for this user"
+                                .to_string()
+                        });
                         warn!(
-                            "{id}: no forecast stored: {}\nhint: the plan uses the forecast stored before, if any; \
-                             make the store's forecasts folder writable for this user",
+                            "{id}: no forecast stored: {}{hint}",
                             explain(&anyhow::Error::from(e)).replace('\n', " ")
                         );
                         failed.push(id.clone());
@@ -356,6 +374,38 @@ pub fn parse_horizon(s: &str) -> Result<Duration> {
         bail!("horizon {s:?} must be one second or more");
     }
     Ok(d)
+}
+
+/// `history` with the slots under `events` up to `now` replaced by the same slot a week before
+/// (else a day before) where that is measured and under no event, and how many were replaced. An
+/// event's load is what the event made (a launch, a sale): learnt as the series' own, a weekly
+/// model repeats it a week later, and one under way is shaped by its event again. Left as it is
+/// where the events cover over a quarter of the history (there is too little of the series' own).
+pub(crate) fn without_events(history: Series, events: &[&Event], now: DateTime<Utc>) -> (Series, usize) {
+    let under = |i: usize| {
+        let t = history.ts(i);
+        events.iter().any(|e| e.start() <= t && t < e.end() && t < now)
+    };
+    let covered: Vec<usize> = (0..history.len()).filter(|i| under(*i)).collect();
+    if covered.is_empty() || 4 * covered.len() > history.len() {
+        return (history, 0);
+    }
+    let day = usize::try_from(86_400 / history.step_secs().max(1)).unwrap_or(usize::MAX).max(1);
+    let v = history.values();
+    let mut out = v.to_vec();
+    let mut replaced = 0;
+    for &i in &covered {
+        let from =
+            [7 * day, day].into_iter().filter_map(|back| i.checked_sub(back)).find(|j| v[*j].is_finite() && !under(*j));
+        if let Some(j) = from {
+            out[i] = v[j];
+            replaced += 1;
+        }
+    }
+    match Series::new(history.start(), history.step_secs(), out) {
+        Ok(s) => (s, replaced),
+        Err(_) => (history, 0),
+    }
 }
 
 /// The grid step of raw samples: the median spacing of their distinct timestamps (missing samples
@@ -917,7 +967,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         // As the plan leaves them out (and says so).
         let mut left_out = 0;
         for e in stored.iter().filter(|e| within(e)) {
-            if let Some(why) = e.beyond_limits() {
+            if let Some(why) = e.beyond_limits().filter(|_| args.events) {
                 say!("note: event {} is not planned, nor shown: {why}", e.label());
                 left_out += 1;
             }
@@ -1072,5 +1122,31 @@ mod tests {
         let f = forecast_flags(&[christmas], None, &[], now).unwrap();
         assert!(f.at(utc(25, 0).timestamp()).holiday && !f.at(utc(26, 0).timestamp()).holiday);
         assert!(forecast_flags(&[], None, &[&later], now).is_none());
+    }
+
+    #[test]
+    fn the_load_under_events_so_far_is_learnt_as_the_week_before() {
+        let utc = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 12, d, h, 0, 0).unwrap();
+        // Three weeks of hourly load, each hour's value its hour of the week; a launch doubled
+        // Dec 15 10:00–14:00, a sale is under way since Dec 21 20:00, and one is still to come.
+        let start = utc(1, 0);
+        let v: Vec<f64> = (0..21 * 24).map(|i| (i % 168) as f64).collect();
+        let mut seen = v.clone();
+        let at = |t: DateTime<Utc>| ((t - start).num_hours()) as usize;
+        (at(utc(15, 10))..at(utc(15, 14))).for_each(|i| seen[i] *= 2.0);
+        (at(utc(21, 20))..seen.len()).for_each(|i| seen[i] *= 3.0);
+        let history = Series::new(start, 3600, seen).unwrap();
+        let launch =
+            Event::new("web", "launch", utc(15, 10), utc(15, 14), EventEffect::Multiplier { factor: 2.0 }).unwrap();
+        let sale = Event::new("web", "sale", utc(21, 20), utc(23, 0), EventEffect::Multiplier { factor: 3.0 }).unwrap();
+        let ahead =
+            Event::new("web", "later", utc(25, 0), utc(26, 0), EventEffect::Multiplier { factor: 3.0 }).unwrap();
+        let (h, replaced) = without_events(history.clone(), &[&launch, &sale, &ahead], utc(22, 0));
+        assert_eq!(replaced, 4 + 4);
+        assert_eq!(h.values(), &v[..], "each slot under an event is the week before's");
+        // Events covering over a quarter of the history leave it as it is.
+        let long = Event::new("web", "month", utc(1, 0), utc(10, 0), EventEffect::Multiplier { factor: 2.0 }).unwrap();
+        let (h, replaced) = without_events(history.clone(), &[&long], utc(22, 0));
+        assert_eq!((replaced, h.values()), (0, history.values()));
     }
 }

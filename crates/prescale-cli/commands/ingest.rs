@@ -100,7 +100,7 @@ fn cloudwatch_metric(m: &crate::config::MetricConfig) -> String {
 }
 
 /// The samples' own step, for the hint to a period shorter than it: their mean spacing where it
-/// is no gap (at most twice the median), to the nearest minute within 5 %. CloudWatch stamps a
+/// is no gap (at most 1.5 × the median), as the nearest period the configuration takes. CloudWatch stamps a
 /// series asked for at a period shorter than its own by the period each sample falls in, so
 /// 5-minute data asked for at 2 minutes comes 4 and 6 minutes apart, the median 6.
 fn mean_step(raw: &[RawSample]) -> i64 {
@@ -110,10 +110,13 @@ fn mean_step(raw: &[RawSample]) -> i64 {
     let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
     d.sort_unstable();
     let median = d.get(d.len() / 2).copied().unwrap_or(0);
-    let near: Vec<i64> = d.into_iter().filter(|x| *x <= 2 * median).collect();
+    // A missing sample makes a spacing of twice the step: no part of the step.
+    let near: Vec<i64> = d.into_iter().filter(|x| 2 * *x <= 3 * median).collect();
     let mean = near.iter().sum::<i64>() as f64 / near.len().max(1) as f64;
-    let minute = (mean / 60.0).round() * 60.0;
-    (if minute > 0.0 && (mean - minute).abs() * 20.0 <= minute { minute } else { mean.round() }) as i64
+    // The nearest period CloudWatch (and the configuration) takes: 1, 5, 10, 30 s or whole minutes
+    // that divide a day.
+    let periods = [1, 5, 10, 30].into_iter().chain((60..=86_400).step_by(60).filter(|p| 86_400 % p == 0));
+    periods.min_by(|a, b| (*a as f64 - mean).abs().total_cmp(&(*b as f64 - mean).abs())).unwrap_or(60)
 }
 
 /// What to do when the store's disk is full (or its quota spent): nothing stored was changed.
@@ -181,6 +184,10 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let c = &ctx.config;
     let period = c.ingest.period_secs;
     let srcs = sources(ctx, &groups)?;
+    // Said where it matters (an ingest), not by every command that reads the configuration.
+    if let Some(why) = c.beyond_retention() {
+        warn!("{why}");
+    }
     // What each kind of source is, for the log and the stored series' provenance.
     let files = |kind: SourceKind| srcs.iter().filter(|s| s.kind == kind).count();
     let what = |kind: SourceKind| match kind {
@@ -555,9 +562,12 @@ mod tests {
         let mut gapped: Vec<RawSample> = (0..100).map(|i| at(i * 5)).collect();
         gapped.extend((112..200).map(|i| at(i * 5)));
         assert_eq!(mean_step(&gapped), 300);
-        // 90 s stays 90 s.
+        // One sample in ten missing: still 300, not a mean of 330 no configuration takes.
+        let sparse: Vec<RawSample> = (0..200).filter(|i| i % 10 != 5).map(|i| at(i * 5)).collect();
+        assert_eq!(mean_step(&sparse), 300);
+        // 90 s is no period: the nearest one is.
         let odd: Vec<RawSample> =
             (0..100).map(|i| RawSample::new(DateTime::from_timestamp(i * 90, 0).unwrap(), 1.0)).collect();
-        assert_eq!(mean_step(&odd), 90);
+        assert_eq!(mean_step(&odd), 60);
     }
 }

@@ -397,14 +397,16 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             // wiped, a --store that names another, a metric renamed) is left out, or its plan
             // without floors would take them down: so is one that cannot be read to tell. Floors
             // around an event with a peak of its own (the only kind planned without load; its
-            // ramp starts at most six hours before its lead time) are that event's, and do not
-            // hold the group: the events file is no sign the load was not lost.
+            // ramp starts at most six hours before its lead time: an hour more is allowed) are
+            // that event's, and do not hold the group: the events file is no sign the load was
+            // not lost.
             Err(prescale_store::StoreError::NotFound { .. }) => {
+                let lead = ctx.config.plan_settings(g).map_or(Duration::minutes(10), |s| s.lead());
                 let spans: Vec<_> = events
                     .iter()
                     .filter(|e| e.group() == g.name && e.end() > ctx.now)
                     .filter(|e| matches!(e.effect(), prescale_core::EventEffect::Peak { .. }))
-                    .map(|e| (e.start() - Duration::hours(12), e.end() + Duration::hours(1)))
+                    .map(|e| (e.start() - lead - Duration::hours(7), e.end() + Duration::hours(1)))
                     .collect();
                 if let Some(on_it) = floors_in_place(sink.sink(), &g.name, &spans, &mut unreachable) {
                     held.push(Held {
@@ -989,8 +991,12 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 let mut said = status.to_string();
                 if let Some(n) = notes.as_ref().and_then(|c| c.short) {
                     said.push_str(&format!("; {n} instances short of what MaxSize lets the floors hold"));
-                } else if let Some(n) = notes.as_ref().and_then(|c| c.short_at_target) {
-                    said.push_str(&format!("; about {n} instances beyond MaxSize at the target (an estimate)"));
+                } else if let Some(c) = notes.as_ref().filter(|c| c.short_at_target.is_some()) {
+                    said.push_str(&format!(
+                        "; about {} instances beyond MaxSize at the target{}",
+                        c.short_at_target.unwrap_or_default(),
+                        if c.estimated { " (an estimate)" } else { "" }
+                    ));
                 }
                 if notes.is_some_and(|c| c.lowers) {
                     said.push_str("; its --peak lowers the floors (the forecast peaks above it)");
@@ -1037,6 +1043,8 @@ struct CapacityNotes {
     short_at_target: Option<u32>,
     /// Its --peak lies below what the forecast already holds in its window: it lowers the floors.
     lowers: bool,
+    /// The load is estimated from the history (a multiplier beyond the stored forecast).
+    estimated: bool,
 }
 
 /// What the event's load means for the group, as far as it is known when it is added (a
@@ -1044,8 +1052,9 @@ struct CapacityNotes {
 /// `--like` window's highest stored value): said at once, not first at the next plan. A peak no
 /// group could serve (a unit mistake, which would leave the group out of every plan) is refused;
 /// one that needs more than MaxSize lets the floors hold, or a `--peak` below what the forecast
-/// already holds there (it lowers the floors), is noted. Unknown (no forecast yet, a window
-/// beyond it): nothing said, `plan` says it. `events`: the stored events (the group's, at least).
+/// already holds there (it lowers the floors), is noted. A multiplier beyond the stored forecast
+/// is sized on the same hours of the history's latest week, said as an estimate (never refused
+/// on it); with neither (no forecast, no such history): nothing said, `plan` says it. `events`: the stored events (the group's, at least).
 fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[Event]) -> Result<CapacityNotes> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let id = Config::load_id(g);
@@ -1097,10 +1106,12 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         }
     };
     let Some(load) = load.filter(|l| *l > 0.0) else {
-        return Ok(CapacityNotes { notes, short: None, short_at_target: None, lowers });
+        return Ok(CapacityNotes { notes, short: None, short_at_target: None, lowers, estimated: false });
     };
     let at_target = s.instances(load, s.target_utilization);
-    if at_target > IMPLAUSIBLE_INSTANCES {
+    // An estimate (beyond the forecast) is no reason to refuse the event: the plan judges it
+    // once the forecast reaches it.
+    if at_target > IMPLAUSIBLE_INSTANCES && estimated.is_none() {
         let hint = match *e.effect() {
             EventEffect::Peak { .. } => format!(
                 "give --peak in the units of {id} (the load the forecast shows, `prescale forecast show --group \
@@ -1168,12 +1179,19 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
                 with_headroom(s.headroom)
             ));
         }
-        return Ok(CapacityNotes { notes, short: short.map(|n| n - ceiling), short_at_target: None, lowers });
+        return Ok(CapacityNotes {
+            notes,
+            short: short.map(|n| n - ceiling),
+            short_at_target: None,
+            lowers,
+            estimated: false,
+        });
     }
     let beyond =
         |n: f64| (n > f64::from(ceiling)).then(|| (n - f64::from(ceiling)).ceil().min(f64::from(u32::MAX)) as u32);
     let full = s.instances(load, 1.0);
     let (short, short_at_target) = (beyond(full), beyond(at_target));
+    let estimated_load = estimated.is_some();
     let basis = estimated.map_or(String::new(), |how| format!(" ({how})"));
     if short.is_some() {
         notes.push(format!(
@@ -1198,7 +1216,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
             s.quantile * 100.0
         ));
     }
-    Ok(CapacityNotes { notes, short, short_at_target, lowers })
+    Ok(CapacityNotes { notes, short, short_at_target, lowers, estimated: estimated_load })
 }
 
 /// ", with its 10 % headroom" where the environment adds one (instances are counted with it).

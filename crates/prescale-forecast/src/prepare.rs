@@ -216,9 +216,11 @@ pub(crate) fn departure(v: &[f64], m: usize, step: i64, ts: &dyn Fn(usize) -> Op
     if m == 0 || k > m || n < k + m {
         return None;
     }
+    // A window at least half measured: one sample among missing ones (a day of rows lost) says
+    // nothing of the level.
     let mean = |a: usize| {
         let x: Vec<f64> = v[a..a + k].iter().copied().filter(|x| x.is_finite()).collect();
-        (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
+        (2 * x.len() >= k).then(|| x.iter().sum::<f64>() / x.len() as f64)
     };
     // A window's kind of day is that of most of its slots: the last hours before a Monday's
     // first are Sunday's, compared with other Sundays' evenings, not with weekdays'.
@@ -361,6 +363,21 @@ mod tests {
 
     fn series(values: Vec<f64>) -> Series {
         Series::new(Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap(), 3600, values).unwrap()
+    }
+
+    #[test]
+    fn a_last_hours_mostly_missing_are_no_rise_nor_drop() {
+        // Eight days of the cycle, the last day's rows lost but its first hour's, doubled: one
+        // sample among missing ones says nothing of the level.
+        let mut v = cycle(8);
+        let n = v.len();
+        v[n - 3..].iter_mut().for_each(|x| *x = f64::NAN);
+        v[n - 3] = 2.5 * cycle(1)[21];
+        assert!(recent_change(&series(v.clone())).is_none());
+        // Measured, the same rise is said.
+        let mut whole = cycle(8);
+        whole[n - 3..].iter_mut().for_each(|x| *x *= 2.5);
+        assert!(recent_change(&series(whole)).is_some_and(|w| w.contains("an incident")));
     }
 
     #[test]

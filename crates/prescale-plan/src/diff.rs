@@ -726,8 +726,10 @@ mod tests {
 
     #[test]
     fn alarms_follow_their_policies_in_the_diff_and_in_revert() {
-        let plan =
-            plan_group("g", "prod", None, &PlanSettings::default(), Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap());
+        // The step policy owning scale-in: two alarms, each with its policy.
+        let mut settings = PlanSettings::default();
+        settings.reactive.step.owns_scale_in = true;
+        let plan = plan_group("g", "prod", None, &settings, Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap());
         assert_eq!(plan.alarms.len(), 2);
         let mut sink = RecordingSink::new([GroupState {
             group: "g".into(),

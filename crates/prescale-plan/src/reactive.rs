@@ -107,7 +107,7 @@ pub struct StepSettings {
     /// Scale-in alarm threshold; unset is half the target value ([`IN_BELOW_TARGET`]).
     pub in_threshold: Option<f64>,
     /// Periods below the threshold before scaling in; raised to cover the warm-up when that is
-    /// longer (the scale-in cooldown).
+    /// longer. While the metric stays below, Auto Scaling removes again each minute.
     pub in_evaluation_periods: u32,
     /// Removed per scale-in, by `in_unit`.
     pub in_remove: u32,
@@ -252,7 +252,7 @@ impl StepSettings {
     }
 
     /// Periods the scale-in alarm waits: `in_evaluation_periods`, raised to cover a warm-up of
-    /// `warmup_secs` (the window is the step policy's scale-in cooldown).
+    /// `warmup_secs` (how long the load stays low before the first removal).
     pub fn in_periods(&self, warmup_secs: u32) -> u32 {
         let period = self.period_secs.max(1);
         let longest = u32::try_from(max_alarm_window_secs(period) / u64::from(period)).unwrap_or(u32::MAX).max(1);
@@ -431,22 +431,30 @@ pub(crate) fn reactive(
         },
     });
     let in_percent = s.in_unit == StepUnit::Percent;
-    policies.push(ReactivePolicy {
-        name: STEP_IN_POLICY.into(),
-        kind: PolicyKind::StepScaling {
-            adjustment_type: s.in_unit.adjustment_type().into(),
-            steps: vec![StepAdjustment {
-                lower: None,
-                upper: Some(0.0),
-                adjustment: -i32::try_from(s.in_remove).unwrap_or(i32::MAX),
-            }],
-            min_adjustment_magnitude: s.in_unit.min_adjustment_magnitude(),
-            estimated_instance_warmup_secs: None,
-        },
-    });
-    // Step policies take no cooldown; the scale-in alarm's window is the cooldown instead: the
-    // metric must stay low for at least the warm-up, so instances launched by a scale-out serve
-    // (and lower the metric) before a scale-in can be judged.
+    // Beside target tracking's own scale-in, a step policy in would hold the group up: both
+    // alarms hold after a peak, Auto Scaling takes the policy that leaves the larger capacity,
+    // and CloudWatch invokes the step one each minute, so the group would come down one step a
+    // minute instead of to what the load needs. Written only where it alone scales in.
+    let step_in = s.scales_in_alone();
+    if step_in {
+        policies.push(ReactivePolicy {
+            name: STEP_IN_POLICY.into(),
+            kind: PolicyKind::StepScaling {
+                adjustment_type: s.in_unit.adjustment_type().into(),
+                steps: vec![StepAdjustment {
+                    lower: None,
+                    upper: Some(0.0),
+                    adjustment: -i32::try_from(s.in_remove).unwrap_or(i32::MAX),
+                }],
+                min_adjustment_magnitude: s.in_unit.min_adjustment_magnitude(),
+                estimated_instance_warmup_secs: None,
+            },
+        });
+    }
+    // Step policies take no cooldown: the metric must stay low for the scale-in alarm's window,
+    // at least the warm-up, before the first removal, so instances launched by a scale-out serve
+    // (and lower the metric) before a scale-in is judged; while it stays low, CloudWatch invokes
+    // the policy again each minute (and Auto Scaling blocks scale-in while instances warm up).
     let period = s.period_secs.max(1);
     let in_periods = s.in_periods(w);
     let [out_name, in_name] = step_alarm_names(group);
@@ -474,10 +482,16 @@ pub(crate) fn reactive(
         actions_enabled: true,
         other_actions: Vec::new(),
     };
-    let alarms = vec![
-        alarm(out_name, s.out_evaluation_periods, out_threshold, "GreaterThanOrEqualToThreshold", STEP_OUT_POLICY),
-        alarm(in_name, in_periods, in_threshold, "LessThanThreshold", STEP_IN_POLICY),
-    ];
+    let mut alarms = vec![alarm(
+        out_name,
+        s.out_evaluation_periods,
+        out_threshold,
+        "GreaterThanOrEqualToThreshold",
+        STEP_OUT_POLICY,
+    )];
+    if step_in {
+        alarms.push(alarm(in_name, in_periods, in_threshold, "LessThanThreshold", STEP_IN_POLICY));
+    }
     let unit = if s.out_unit == StepUnit::Percent { " %" } else { "" };
     let out_steps: Vec<String> =
         s.out_steps.iter().map(|st| format!("+{}{unit} from {} % above", st.add, st.above_pct)).collect();
@@ -490,6 +504,15 @@ pub(crate) fn reactive(
         "aggressive out: scales by the size of the breach, faster than target tracking, for load the forecast \
               missed",
     ));
+    if !step_in {
+        decisions.push(PlanDecision::note(
+            "no step scaling in: target tracking scales in",
+            "a step policy in beside it would keep the group up after a peak (Auto Scaling takes the policy that \
+             leaves the larger capacity, and the step one acts each minute its alarm holds); step.owns_scale_in = \
+             true gives scale-in to the step policy alone",
+        ));
+        return (policies, alarms, decisions);
+    }
     decisions.push(PlanDecision::note(
         format!(
             "step scaling in: {metric_name} {statistic} < {in_threshold} for {in_periods} × {period} s: -{}{}",
@@ -502,12 +525,12 @@ pub(crate) fn reactive(
         ),
         if in_periods > s.in_evaluation_periods {
             format!(
-                "conservative in; the window is raised from {} periods to cover the {w} s warm-up (the scale-in \
-                 cooldown)",
+                "conservative in; the window is raised from {} periods to cover the {w} s warm-up (the load stays \
+                 low that long before the first removal)",
                 s.in_evaluation_periods
             )
         } else {
-            format!("conservative in; the window covers the {w} s warm-up (the scale-in cooldown)")
+            format!("conservative in; the window covers the {w} s warm-up (the load stays low that long before the first removal)")
         },
     ));
     (policies, alarms, decisions)
@@ -550,8 +573,15 @@ mod tests {
 
     #[test]
     fn step_policies_and_alarms_follow_the_settings() {
-        let r = ReactiveSettings::default();
         let w = Warmup { secs: 1200, why: "test".into() };
+        // By default target tracking scales in, and no step policy in beside it (it would keep
+        // the group up, one step a minute, as Auto Scaling takes the larger capacity).
+        let (policies, alarms, decisions) = reactive("web", &ReactiveSettings::default(), &w);
+        assert_eq!((policies.len(), alarms.len()), (2, 1));
+        assert!(decisions.iter().any(|d| d.what == "no step scaling in: target tracking scales in"), "{decisions:?}");
+        // With the step policy owning scale-in, both of its policies and alarms.
+        let owning = StepSettings { owns_scale_in: true, ..StepSettings::default() };
+        let r = ReactiveSettings { step: owning.clone(), ..ReactiveSettings::default() };
         let (policies, alarms, decisions) = reactive("web", &r, &w);
         assert_eq!(policies.len(), 3);
         assert_eq!(alarms.len(), 2);
@@ -585,14 +615,14 @@ mod tests {
         // Target tracking scales in by default; with the step policy owning scale-in it only
         // scales out, and the plan says so.
         let disabled = |p: &ReactivePolicy| matches!(p.kind, PolicyKind::TargetTracking { disable_scale_in: true, .. });
-        assert!(!disabled(&reactive("web", &r, &w).0[0]));
+        assert!(!disabled(&reactive("web", &ReactiveSettings::default(), &w).0[0]));
         let owned =
             ReactiveSettings { step: StepSettings { owns_scale_in: true, ..StepSettings::default() }, ..r.clone() };
         let (policies, alarms, decisions) = reactive("web", &owned, &w);
         assert!(disabled(&policies[0]) && alarms.len() == 2, "{policies:?}");
         assert!(decisions.iter().any(|d| d.what.contains("DisableScaleIn")), "{decisions:?}");
         // A scale-in step in percent of the group, at least one instance.
-        let pct = StepSettings { in_unit: StepUnit::Percent, in_remove: 20, ..StepSettings::default() };
+        let pct = StepSettings { in_unit: StepUnit::Percent, in_remove: 20, ..owning.clone() };
         let (policies, _, decisions) = reactive("web", &ReactiveSettings { step: pct, ..r.clone() }, &w);
         let PolicyKind::StepScaling { adjustment_type, steps, min_adjustment_magnitude, .. } = &policies[2].kind else {
             panic!("{:?}", policies[2])

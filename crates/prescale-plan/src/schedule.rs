@@ -1035,7 +1035,7 @@ mod tests {
         let plan = plan_group("g", "prod", Some(&flat), &s, t0());
         assert_eq!(levels(&plan), vec![(Some(1), None)], "only MinSize back, at once");
         assert!(plan.forecast.is_none());
-        assert_eq!(plan.policies.len(), 3, "the reactive policy stays");
+        assert_eq!(plan.policies.len(), 2, "the reactive policy stays");
         assert!(plan.decisions.iter().any(|d| d.why.contains("MASE 1.10 × the median's")), "{:#?}", plan.decisions);
         // Not weighed, or no scores to weigh: floors as before.
         assert_eq!(floors(&flat, &PlanSettings { unskilled: Unskilled::Trust, ..s.clone() }), 2);
@@ -1058,9 +1058,9 @@ mod tests {
         assert_eq!(levels(&plan), vec![(Some(1), None)]);
         assert_eq!(plan.scheduled_actions[0].start_time, t0() + Duration::minutes(1));
         assert!(plan.decisions.iter().any(|d| d.what.starts_with("floor back to MinSize 1")));
-        // Target tracking and the two step policies, each step policy with its alarm.
-        assert_eq!(plan.policies.len(), 3);
-        assert_eq!(plan.alarms.len(), 2);
+        // Target tracking and the step policy out (target tracking scales in), with its alarm.
+        assert_eq!(plan.policies.len(), 2);
+        assert_eq!(plan.alarms.len(), 1);
         assert!(plan.alarms.iter().all(|a| plan.policies.iter().any(|p| p.name == a.policy)));
         assert!(plan.decisions.iter().any(|d| d.why.contains("reactive policy alone")));
         assert!(plan.decisions.iter().any(|d| d.what == "warm-up 300 s" && d.why == "configured warmup_secs"));

@@ -29,6 +29,13 @@ impl Group {
         self.ready_at.partition_point(|r| *r <= t) as u32
     }
 
+    /// Whether instances launched by minute `t` do not serve yet. Auto Scaling blocks a dynamic
+    /// policy's scale-in until new instances have warmed up (its scheduled actions are not
+    /// blocked).
+    pub fn booting(&self, t: u64) -> bool {
+        self.serving(t) < self.desired()
+    }
+
     /// Sets the desired capacity at minute `t`: new instances serve `boot` minutes later; removed
     /// ones go at once, newest first.
     pub fn set_desired(&mut self, n: u32, t: u64, boot: u64) {
@@ -56,10 +63,10 @@ pub trait Reactive {
     fn scaled_in(&mut self, t: u64);
 
     /// The policy's action at the start of minute `t`, applied to the group (see
-    /// [`Reactive::propose`]).
+    /// [`Reactive::propose`]); no scale-in while instances boot ([`Group::booting`]).
     fn act(&mut self, g: &mut Group, t: u64, floor: u32, max: u32, boot: u64) {
         let have = g.desired();
-        if let Some(n) = self.propose(g, t, floor, max) {
+        if let Some(n) = self.propose(g, t, floor, max).filter(|n| *n > have || !g.booting(t)) {
             g.set_desired(n, t, boot);
             if n < have {
                 self.scaled_in(t);
@@ -136,7 +143,8 @@ impl Reactive for TargetTracking {
 /// `out_evaluation_periods` periods at or above the out threshold adds a step by how far above it
 /// the metric is (percent of the serving instances, at least one, or instances), and a scale-in
 /// alarm after `in_evaluation_periods` periods below the in threshold (at least the warm-up)
-/// removes `in_remove` instances, then waits for as many low periods again. Thresholds are read
+/// removes `in_remove` instances, and again each minute while the metric stays below it (CloudWatch
+/// repeats an Auto Scaling action each minute its alarm holds). Thresholds are read
 /// as fractions of the target value, so the same settings fit CPU percent and requests per target;
 /// the metric is the 1-minute utilization of the serving instances, and a period of `p` seconds
 /// counts as `ceil(p / 60)` minutes. Instances still booting count against a further step, as
@@ -154,6 +162,9 @@ pub struct StepScaling {
     in_remove: u32,
     /// `in_remove` is percent of the group's capacity (at least one instance, rounded down).
     in_percent: bool,
+    /// Whether it scales in at all: the plan writes its scale-in beside target tracking only
+    /// where it owns scale-in ([`StepSettings::scales_in_alone`]).
+    scale_in: bool,
     above: u32,
     below: u32,
     utilization: f64,
@@ -176,10 +187,16 @@ impl StepScaling {
             steps: settings.out_steps.iter().map(|s| (s.above_pct / 100.0, s.add)).collect(),
             in_remove: settings.in_remove.max(1),
             in_percent: settings.in_unit == StepUnit::Percent,
+            scale_in: true,
             above: 0,
             below: 0,
             utilization: 0.0,
         }
+    }
+
+    /// The same policy scaling out only, when `scale_in` is false.
+    pub fn scaling_in(self, scale_in: bool) -> Self {
+        Self { scale_in, ..self }
     }
 
     /// Feeds the utilization of the minute that just ended.
@@ -199,7 +216,7 @@ impl Reactive for StepScaling {
             let add = if self.percent { percent_change(serving, add) } else { add };
             let want = serving.saturating_add(add).clamp(floor.min(max), max);
             (want > g.desired()).then_some(want)
-        } else if self.below >= self.in_minutes {
+        } else if self.scale_in && self.below >= self.in_minutes {
             let remove = if self.in_percent { percent_change(g.desired(), self.in_remove) } else { self.in_remove };
             let want = g.desired().saturating_sub(remove).max(floor);
             (want < g.desired()).then_some(want)
@@ -208,10 +225,10 @@ impl Reactive for StepScaling {
         }
     }
 
-    /// The alarm needs as many low minutes again.
-    fn scaled_in(&mut self, _t: u64) {
-        self.below = 0;
-    }
+    /// Nothing to wait for: the alarm stays in alarm while the metric stays low, and CloudWatch
+    /// invokes an Auto Scaling action again each minute it holds, so the policy removes
+    /// `in_remove` a minute until the metric is back above its threshold.
+    fn scaled_in(&mut self, _t: u64) {}
 }
 
 /// `percent` % of `n` instances as Auto Scaling applies a `PercentChangeInCapacity`: rounded
@@ -251,7 +268,10 @@ impl Fallback {
             g.set_desired(n, t, boot);
             return;
         }
-        let Some(n) = tt.into_iter().chain(st).filter(|n| *n < have).max() else { return };
+        // Scale-in waits for the instances still booting, whichever policy asks.
+        let Some(n) = tt.into_iter().chain(st).filter(|n| *n < have).max().filter(|_| !g.booting(t)) else {
+            return;
+        };
         g.set_desired(n, t, boot);
         if tt == Some(n)
             && let Some(p) = &mut self.tracking
@@ -342,7 +362,11 @@ mod tests {
         assert_eq!(g.desired(), 29);
         st.observe(0.1);
         st.act(&mut g, 16, 1, 100, 5);
-        assert_eq!(g.desired(), 29, "another 15 minutes first");
+        assert_eq!(g.desired(), 28, "the alarm still holds: one more a minute");
+        // Back above the threshold, the alarm is OK: no further removal.
+        st.observe(0.4);
+        st.act(&mut g, 17, 1, 100, 5);
+        assert_eq!(g.desired(), 28);
         // The plan's own settings: instances, 5-minute periods, a longer boot than the in window.
         let s = StepSettings {
             period_secs: 300,
@@ -416,10 +440,25 @@ mod tests {
         }
         assert_eq!(g.desired(), 11);
         assert_eq!(g.actions, vec![(24, -1)]);
-        // Next minute the step alarm waits again; target tracking, still in alarm, scales in.
+        // Each minute after, the step alarm, still holding, removes one more: the larger capacity
+        // of the two, so it wins over target tracking's 3 while it acts.
         f.observe(0.1, 3);
         f.act(&mut g, 25, 1, 100, 5);
-        assert_eq!(g.desired(), 3);
+        assert_eq!(g.desired(), 10);
+        f.observe(0.1, 3);
+        f.act(&mut g, 26, 1, 100, 5);
+        assert_eq!(g.desired(), 9);
+        // While instances boot, neither scales in (Auto Scaling blocks it until they warm up).
+        let mut g = Group::warm(12);
+        g.set_desired(14, 30, 5);
+        for t in 31..35 {
+            f.observe(0.1, 3);
+            f.act(&mut g, t, 1, 100, 5);
+        }
+        assert_eq!(g.desired(), 14);
+        f.observe(0.1, 3);
+        f.act(&mut g, 35, 1, 100, 5);
+        assert!(g.desired() < 14, "the new ones serve from minute 35");
     }
 
     #[test]

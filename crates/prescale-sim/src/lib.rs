@@ -144,7 +144,8 @@ pub struct SimSettings {
     /// A trace at a finer step is averaged to this many minutes for the nightly fits (default
     /// 5; `[forecast] min_step_mins`), as `prescale forecast fit` does.
     pub forecast_min_step_mins: u32,
-    /// Minutes between two scale-ins of target tracking (default 5, Auto Scaling's default).
+    /// Minutes between two scale-ins of target tracking (default 0: EC2 Auto Scaling's target
+    /// tracking takes no cooldown; scale-in waits for booting instances instead).
     pub scale_in_cooldown_mins: u32,
     /// The highest utilization (load over the serving capacity) the reactive policies' metric can
     /// read, as CPU utilization reads at most 100 % (default `None`: a load per instance, such as
@@ -194,7 +195,7 @@ impl Default for SimSettings {
             train_days: 28,
             horizon_hours: 48,
             forecast_min_step_mins: 5,
-            scale_in_cooldown_mins: 5,
+            scale_in_cooldown_mins: 0,
             metric_ceiling: None,
             step: StepSettings::default(),
             model: ModelSpec::Auto,
@@ -999,7 +1000,11 @@ fn tracked(ctx: &Ctx, demand: &[f64], needs: &[u32], plans: &[(u64, &Floors)], s
             TargetTracking::new(ctx.s.target_utilization, u64::from(ctx.s.scale_in_cooldown_mins))
                 .scaling_in(!(step && ctx.s.step.scales_in_alone())),
         ),
-        step: step.then(|| StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins)),
+        // Its scale-in only where the plan writes it: where it alone scales in.
+        step: step.then(|| {
+            StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins)
+                .scaling_in(ctx.s.step.scales_in_alone())
+        }),
     };
     let mut floor = min;
     let mut pending: VecDeque<(u64, u32)> = VecDeque::new();

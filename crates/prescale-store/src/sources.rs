@@ -68,6 +68,19 @@ fn clipped(field: &str) -> String {
     }
 }
 
+/// A date and time written as digits (`YYYYMMDD`, `YYYYMMDDHH`, `YYYYMMDDHHMM`,
+/// `YYYYMMDDHHMMSS`), from 1990 to 2199; `None` for other digits.
+fn compact_stamp(digits: &str) -> Option<NaiveDateTime> {
+    let padded = match digits.len() {
+        8 => format!("{digits}000000"),
+        10 => format!("{digits}0000"),
+        12 => format!("{digits}00"),
+        14 => digits.to_string(),
+        _ => return None,
+    };
+    NaiveDateTime::parse_from_str(&padded, "%Y%m%d%H%M%S").ok().filter(|n| (1990..2200).contains(&n.year()))
+}
+
 /// Whether an epoch number's instant can be a metric's stamp: from 1990 on. Before it, the
 /// number is an hour of the day, a date as YYYYMMDD or a row number read as seconds after 1970.
 fn plausible_epoch(t: DateTime<Utc>) -> bool {
@@ -142,16 +155,7 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
         // (ten digits), milliseconds before 2002 (twelve) or after 2600 (fourteen), which no
         // export holds today. Any other number is epoch time, from 1990 on: before it an hour of
         // the day or a row number, no metric's stamp.
-        let padded = match s.len() {
-            8 => Some(format!("{s}000000")),
-            10 => Some(format!("{s}0000")),
-            12 => Some(format!("{s}00")),
-            14 => Some(s.to_string()),
-            _ => None,
-        };
-        if let Some(n) = padded.and_then(|p| NaiveDateTime::parse_from_str(&p, "%Y%m%d%H%M%S").ok())
-            && (1990..2200).contains(&n.year())
-        {
+        if let Some(n) = compact_stamp(s) {
             return Some(Stamp::Naive(n));
         }
         return s.parse::<i64>().ok().and_then(from_epoch).filter(|t| plausible_epoch(*t)).map(Stamp::Exact);
@@ -572,7 +576,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         } else {
             "the file must start with a header such as `timestamp,value`".into()
         };
-        return Err(parse_err(1, format!("header {names:?} lacks {lacks}\nhint: {hint}")));
+        return Err(parse_err(1, format!("header {:?} lacks {lacks}\nhint: {hint}", clipped(&names.join(",")))));
     };
     // A column named twice (`ts,value,value`, two exports pasted side by side): which one is
     // the load only the file's author knows.
@@ -610,7 +614,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
                      quote any field that holds a comma",
                     rec.len(),
                     headers.len(),
-                    rec.iter().collect::<Vec<_>>().join(",")
+                    clipped(&rec.iter().collect::<Vec<_>>().join(","))
                 ),
             ));
         }
@@ -626,7 +630,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
                         "cannot read timestamp {ts_text:?}: the row {:?} reads as a second header line\nhint: prescale \
                          reads one header line (such as `timestamp,value`); delete the lines between it and the first \
                          row of data",
-                        rec.iter().collect::<Vec<_>>().join(",")
+                        clipped(&rec.iter().collect::<Vec<_>>().join(","))
                     ),
                 );
             }
@@ -767,6 +771,20 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Opti
         return stamps(plain.as_ref(), stamper, wall);
     }
     if let Some(read) = integer_stamps(col) {
+        // Dates and times written as digits (a CSV's are read as such) read as epoch numbers
+        // after 2033: refused as integers, not taken for instants years ahead.
+        let as_digits = |t: &DateTime<Utc>| {
+            [t.timestamp(), t.timestamp_millis()].into_iter().any(|n| compact_stamp(&n.to_string()).is_some())
+        };
+        let mut all = read.iter().flatten().peekable();
+        if all.peek().is_some() && all.all(as_digits) {
+            return Err(format!(
+                "its timestamp column holds integers ({}) that read as dates and times written as digits \
+                 (YYYYMMDDHH…), not epoch times\nhint: write the stamps as a timestamp, as text (a CSV reads such \
+                 digits), or as epoch seconds",
+                col.data_type()
+            ));
+        }
         if let Some(t) = read.iter().flatten().find(|t| !plausible_epoch(**t)) {
             return Err(format!(
                 "its timestamp column holds integers ({}) that read as epoch times before 1990 (the first: {}): an \
@@ -1372,10 +1390,17 @@ mod tests {
             two(),
         );
         assert_eq!(stamps(), days);
-        // Hours of the day (or dates as YYYYMMDD) are no epoch: refused, not read as 1970.
+        // Dates and times as digits, ten of them, are no epoch seconds of 2034: refused.
+        write_with(std::sync::Arc::new(arrow_array::Int64Array::from(vec![2_024_030_113, 2_024_030_114])), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("dates and times written as digits"), "{e}");
+        // Dates as YYYYMMDD are no epoch (1970) either; nor are hours of the day.
         write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![20_240_304, 20_240_305])), two());
         let e = read_parquet_samples(&p).unwrap_err().to_string();
-        assert!(e.contains("epoch times before 1990 (the first: 1970-08-23") && e.contains("YYYYMMDD"), "{e}");
+        assert!(e.contains("dates and times written as digits"), "{e}");
+        write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![13, 14])), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("epoch times before 1990 (the first: 1970-01-01") && e.contains("YYYYMMDD"), "{e}");
         // Text is not a number: the error says what to write.
         write(std::sync::Arc::new(arrow_array::StringArray::from(vec!["1", "2"])));
         let e = read_parquet_samples(&p).unwrap_err().to_string();
