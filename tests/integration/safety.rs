@@ -631,3 +631,25 @@ fn a_nightly_run_stopped_before_its_writes_says_so() {
     assert!(err.contains("prescale: SIGTERM: stopped (nothing was being written to the groups)"), "{err}");
     assert!(!out.join("audit.jsonl").exists(), "nothing was applied");
 }
+
+#[test]
+fn a_group_taken_out_of_the_configuration_with_prescales_objects_on_it_is_said_until_reverted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let cfg = demo_config(tmp.path(), "");
+    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    // worker-dev (the last group) taken out of the configuration: no plan has it any more, so no
+    // run takes its floors and policies down. Said, with the command that does.
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let cut = text.find("[[groups]]\nname = \"worker-dev\"").expect("worker-dev is a group of the demo");
+    std::fs::write(&cfg, &text[..cut]).unwrap();
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("worker-dev: prescale's runs logging to") && err.contains("is no longer in"), "{err}");
+    assert!(err.contains("prescale apply --revert --group worker-dev --execute"), "{err}");
+    assert!(!err.contains("web-prod: prescale's runs"), "only the group taken out: {err}");
+    // Reverted as the hint says, it is not said again.
+    ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", "worker-dev", "--execute"]));
+    let (_, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
+    assert!(!err.contains("worker-dev: prescale's runs"), "{err}");
+}

@@ -611,6 +611,18 @@ pub fn apply(
     } else {
         Written::new()
     };
+    // A group the runs logging here wrote to and that the configuration no longer names keeps
+    // prescale's floors, policies and alarms: no plan has it, so no run takes them down.
+    for group in unconfigured_written(ctx) {
+        warn!(
+            "{group}: prescale's runs logging to {} wrote to it, and it is no longer in {}: its floors, policies \
+             and alarms stay on it until reverted\nhint: `prescale apply --revert --group {} --execute` takes them \
+             down (its bounds as they are)",
+            ctx.out.join("audit.jsonl").display(),
+            ctx.config.origin,
+            prescale_plan::shell_word(&group)
+        );
+    }
     let changes = |name: &str, state: &GroupState, sink: &str| {
         if let Some(w) = written.get(&(sink.to_string(), name.to_string())) {
             let strange = not_written_here(state, w);
@@ -909,6 +921,23 @@ fn last_written(path: &Path, groups: &[String]) -> Written {
         }
     });
     out
+}
+
+/// The groups the audit log of `ctx`'s `--out` records changes to that the configuration no longer
+/// names, but those whose last recorded run was a revert (it took prescale's objects down).
+fn unconfigured_written(ctx: &Ctx) -> Vec<String> {
+    use std::io::BufRead as _;
+    let Ok(file) = std::fs::File::open(ctx.out.join("audit.jsonl")) else { return Vec::new() };
+    let mut last: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
+    for line in std::io::BufReader::new(file).split(b'\n').map_while(Result::ok) {
+        let Ok(e) = serde_json::from_slice::<serde_json::Value>(&line) else { continue };
+        if let (Some(group), Some(run)) = (e["group"].as_str(), e["run"].as_str())
+            && !ctx.config.groups.iter().any(|g| g.name == group)
+        {
+            last.insert(group.to_string(), run == "revert");
+        }
+    }
+    last.into_iter().filter(|(_, reverted)| !reverted).map(|(g, _)| g).collect()
 }
 
 /// Calls `f` with each line of the audit log at `path` that parses and is of one of `groups`,
