@@ -926,24 +926,31 @@ fn last_written(path: &Path, groups: &[String]) -> Written {
 /// The groups the audit log of `ctx`'s `--out` records changes to that the configuration no longer
 /// names, but those whose last recorded run was a revert (it took prescale's objects down).
 fn unconfigured_written(ctx: &Ctx) -> Vec<String> {
-    use std::io::BufRead as _;
-    let Ok(file) = std::fs::File::open(ctx.out.join("audit.jsonl")) else { return Vec::new() };
     let mut last: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
-    for line in std::io::BufReader::new(file).split(b'\n').map_while(Result::ok) {
-        let Ok(e) = serde_json::from_slice::<serde_json::Value>(&line) else { continue };
-        if let (Some(group), Some(run)) = (e["group"].as_str(), e["run"].as_str())
-            && !ctx.config.groups.iter().any(|g| g.name == group)
-        {
-            last.insert(group.to_string(), run == "revert");
-        }
-    }
+    let configured = |group: &str| ctx.config.groups.iter().any(|g| g.name == group);
+    let _ = each_audit_entry(
+        &ctx.out.join("audit.jsonl"),
+        |g| !configured(g),
+        |e, _, group| {
+            last.insert(group.to_string(), e["run"] == "revert");
+        },
+    );
     last.into_iter().filter(|(_, reverted)| !reverted).map(|(g, _)| g).collect()
 }
 
 /// Calls `f` with each line of the audit log at `path` that parses and is of one of `groups`,
 /// with its sink and group. Read as bytes, line by line: a line cut inside a character (a crash
 /// cut it) is skipped like any other that does not parse. `Ok(false)` when there is no log.
-fn each_audit_line(path: &Path, groups: &[String], mut f: impl FnMut(&serde_json::Value, &str, &str)) -> Result<bool> {
+fn each_audit_line(path: &Path, groups: &[String], f: impl FnMut(&serde_json::Value, &str, &str)) -> Result<bool> {
+    each_audit_entry(path, |g| groups.iter().any(|x| x == g), f)
+}
+
+/// [`each_audit_line`] for the groups `keep` takes.
+fn each_audit_entry(
+    path: &Path,
+    keep: impl Fn(&str) -> bool,
+    mut f: impl FnMut(&serde_json::Value, &str, &str),
+) -> Result<bool> {
     use std::io::BufRead as _;
     let file = match std::fs::File::open(path) {
         Ok(file) => file,
@@ -954,7 +961,7 @@ fn each_audit_line(path: &Path, groups: &[String], mut f: impl FnMut(&serde_json
         let line = line.with_context(|| format!("cannot read audit log {}", path.display()))?;
         let Ok(e) = serde_json::from_slice::<serde_json::Value>(&line) else { continue };
         if let (Some(sink), Some(group)) = (e["sink"].as_str(), e["group"].as_str())
-            && groups.iter().any(|g| g == group)
+            && keep(group)
         {
             // Before 2026-12-06 the stand-in named itself with its count of groups
             // ("local recording sink (3 groups)"): the same stand-in as it is called now.

@@ -408,20 +408,23 @@ pub(crate) fn without_events(history: Series, events: &[&Event], now: DateTime<U
     }
 }
 
+/// The spacings, in seconds, of raw samples' distinct timestamps, smallest first.
+pub(crate) fn spacings(raw: &[RawSample]) -> Vec<i64> {
+    let mut ts: Vec<i64> = raw.iter().map(|s| s.ts.timestamp()).collect();
+    ts.sort_unstable();
+    ts.dedup();
+    let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
+    d.sort_unstable();
+    d
+}
+
 /// The grid step of raw samples: the median spacing of their distinct timestamps (missing samples
 /// lengthen only the spacings they sit in), taken to the nearest whole minute when it lies within
 /// 5 % of one, so stamps a few seconds off a 5-minute grid are on that grid while a 90-second
 /// step stays 90 seconds.
 pub(crate) fn infer_step(raw: &[RawSample]) -> Option<i64> {
-    let mut ts: Vec<i64> = raw.iter().map(|s| s.ts.timestamp()).collect();
-    ts.sort_unstable();
-    ts.dedup();
-    let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
-    if d.is_empty() {
-        return None;
-    }
-    d.sort_unstable();
-    let median = d[d.len() / 2];
+    let d = spacings(raw);
+    let median = *d.get(d.len() / 2)?;
     let minute = (median + 30) / 60 * 60;
     let step = if minute > 0 && (median - minute).abs() * 20 <= minute { minute } else { median };
     Some(step).filter(|s| *s > 0)

@@ -104,11 +104,7 @@ fn cloudwatch_metric(m: &crate::config::MetricConfig) -> String {
 /// series asked for at a period shorter than its own by the period each sample falls in, so
 /// 5-minute data asked for at 2 minutes comes 4 and 6 minutes apart, the median 6.
 fn mean_step(raw: &[RawSample]) -> i64 {
-    let mut ts: Vec<i64> = raw.iter().map(|s| s.ts.timestamp()).collect();
-    ts.sort_unstable();
-    ts.dedup();
-    let mut d: Vec<i64> = ts.windows(2).map(|w| w[1] - w[0]).collect();
-    d.sort_unstable();
+    let d = super::forecast::spacings(raw);
     let median = d.get(d.len() / 2).copied().unwrap_or(0);
     // A missing sample makes a spacing of twice the step: no part of the step.
     let near: Vec<i64> = d.into_iter().filter(|x| 2 * *x <= 3 * median).collect();

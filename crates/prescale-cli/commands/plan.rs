@@ -1138,10 +1138,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         );
     }
     let ceiling = s.ceiling();
-    let remedy = match s.max_breach {
-        prescale_plan::MaxBreach::Clamp => "raise max_size, or set max_breach = \"raise\" with a max_breach_buffer",
-        prescale_plan::MaxBreach::Raise { .. } => "raise max_size or max_breach_buffer",
-    };
+    let remedy = s.max_breach.remedy();
     // With a forecast in force, the floors the plan would size for the event's window (its
     // quantile at the environment's utilization), as `plan` will say; without one, the load at
     // full capacity, the least any plan needs.

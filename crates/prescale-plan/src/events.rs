@@ -443,12 +443,7 @@ pub fn plan_with_events(
                     s.quantile * 100.0,
                     need - with
                 ));
-                d.why.push_str(match s.max_breach {
-                    crate::MaxBreach::Clamp => {
-                        "; raise max_size (or set max_breach = \"raise\" with a buffer) to plan for all of it"
-                    }
-                    crate::MaxBreach::Raise { .. } => "; raise max_size or max_breach_buffer to plan for all of it",
-                });
+                d.why.push_str(&format!("; {} to plan for all of it", s.max_breach.remedy()));
             }
             if unchanged {
                 notes.push(d);

@@ -136,6 +136,17 @@ pub enum MaxBreach {
     },
 }
 
+impl MaxBreach {
+    /// What lets the floors hold more than `MaxSize` allows them now, for the notes that say a
+    /// load needs more.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            MaxBreach::Clamp => "raise max_size, or set max_breach = \"raise\" with a max_breach_buffer",
+            MaxBreach::Raise { .. } => "raise max_size or max_breach_buffer",
+        }
+    }
+}
+
 /// Everything the planner needs to know about one group, resolved from configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanSettings {

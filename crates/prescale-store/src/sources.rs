@@ -111,10 +111,22 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(Stamp::Exact(d.with_timezone(&Utc)));
     }
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(Stamp::Naive(n));
-        }
+    // Wall-clock date-times without an offset: ISO 8601's extended forms (seconds and their
+    // fraction optional) and its basic one (`20260105T100000`).
+    let naive = |t: &str| {
+        [
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+            "%Y-%m-%dT%H:%M",
+            "%Y%m%dT%H%M%S",
+            "%Y%m%dT%H%M",
+        ]
+        .into_iter()
+        .find_map(|fmt| NaiveDateTime::parse_from_str(t, fmt).ok())
+    };
+    if let Some(n) = naive(s) {
+        return Some(Stamp::Naive(n));
     }
     // An offset with or without its colon (`+01:00`, `+0100`, as `date +%z` writes it), after
     // the time or a space.
@@ -125,29 +137,13 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
             return Some(Stamp::Exact(d.with_timezone(&Utc)));
         }
     }
-    // ISO 8601's other forms: a date alone (its midnight), a `Z` after a time without seconds
-    // or after a space, the basic format (`20260105T100000Z`).
+    // A date alone: its midnight.
     if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0).map(Stamp::Naive);
     }
-    if let Some(utc) = s.strip_suffix('Z').map(str::trim_end).filter(|u| !u.ends_with('Z')) {
-        for fmt in [
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%d %H:%M",
-            "%Y-%m-%dT%H:%M:%S%.f",
-            "%Y-%m-%d %H:%M:%S%.f",
-            "%Y%m%dT%H%M%S",
-            "%Y%m%dT%H%M",
-        ] {
-            if let Ok(n) = NaiveDateTime::parse_from_str(utc, fmt) {
-                return Some(Stamp::Exact(Utc.from_utc_datetime(&n)));
-            }
-        }
-    }
-    for fmt in ["%Y%m%dT%H%M%S", "%Y%m%dT%H%M"] {
-        if let Ok(n) = NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(Stamp::Naive(n));
-        }
+    // Any of the wall-clock forms with a `Z` after it (or after a space): UTC.
+    if let Some(n) = s.strip_suffix('Z').map(str::trim_end).filter(|u| !u.ends_with('Z')).and_then(naive) {
+        return Some(Stamp::Exact(Utc.from_utc_datetime(&n)));
     }
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         // A date and time written as digits (an export's YYYYMMDD, YYYYMMDDHH, YYYYMMDDHHMM or
