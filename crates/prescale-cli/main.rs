@@ -629,6 +629,14 @@ struct SimulateArgs {
     /// none: a scale-in waits for the instances still booting, as in every policy here)
     #[arg(long, value_name = "MINUTES", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1440))]
     cooldown_mins: u32,
+    /// Period of the CloudWatch metric the reactive policies' alarms read, in minutes: 1 with
+    /// detailed monitoring, 5 with basic monitoring (EC2's default); target tracking scales out
+    /// after 3 datapoints above the target and in after 15 below 90 % of it (15 and 75 minutes at
+    /// 5), and the step policy's alarms read at least this period [default: the monitoring the
+    /// plan's step alarms are written for: 1 for a step period_secs under 300 (the default 60
+    /// needs detailed monitoring), else 5]
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=60))]
+    metric_period_mins: Option<u32>,
     /// Whether the reactive policies' metric reads at most 100 %, as CPU utilization does (true):
     /// above full capacity it hides how much more load there is, so target tracking grows the
     /// group by at most 1 / target per round; false reads the whole demand, as requests per target

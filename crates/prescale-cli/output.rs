@@ -1002,6 +1002,31 @@ fn short_model(id: &str) -> String {
 
 /// Where the replay's capacity per instance came from, as the table says it: the JSON keeps the
 /// short token (`given`, `p95/10`), the table the rule a reader can check.
+/// The line that says on what period of the metric the reactive policies' alarms act, where a
+/// policy replayed has alarms.
+fn alarm_periods(out: &mut impl Write, r: &prescale_sim::SimReport) -> Result<()> {
+    use prescale_sim::Policy;
+    let p = r.settings.metric_period_mins;
+    let has = |x: Policy| r.policies.iter().any(|y| y.policy == x);
+    if !(has(Policy::Reactive) || has(Policy::AwsStyle) || has(Policy::Prescale) || has(Policy::Step)) {
+        return Ok(());
+    }
+    let (out_n, in_n) = (prescale_sim::group::SCALE_OUT_PERIODS, prescale_sim::group::SCALE_IN_PERIODS);
+    let monitoring = match p {
+        1 => "detailed monitoring's; --metric-period-mins 5 for basic monitoring's",
+        5 => "basic monitoring's; --metric-period-mins 1 for detailed monitoring's",
+        _ => "as given",
+    };
+    writeln!(
+        out,
+        "alarms on {p}-minute periods ({monitoring}): target tracking out after {} min above the target, in after {} \
+         min below 90 % of it",
+        out_n * p,
+        in_n * p
+    )?;
+    Ok(())
+}
+
 fn capacity_source(token: &str) -> &str {
     match token {
         "p95/10" => "the trace's p95 needs 10 instances at the target",
@@ -1072,7 +1097,9 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         )?;
     }
     let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));
-    let in_mins = s.step.in_window_mins(s.boot_mins.saturating_mul(60));
+    let alarms = prescale_sim::group::StepScaling::alarm_settings(&s.step, s.metric_period_mins);
+    let in_mins = alarms.in_window_mins(s.boot_mins.saturating_mul(60));
+    alarm_periods(out, r)?;
     // Utilization is demand over the serving capacity: above 100 % only while demand exceeds it
     // (a CPU alarm could never reach that).
     let over = if step_out > 100.0 { ": demand above the serving capacity" } else { "" };
@@ -1238,6 +1265,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             s.max_size,
             s.boot_mins
         )?;
+        alarm_periods(out, &r.replay)?;
         if let Some(floor) = r.prescale_planned_peak {
             let fallback = if s.step.enabled { "target tracking and step scaling" } else { "target tracking" };
             if floor > s.min_size {
@@ -1346,7 +1374,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             && let Some(m) = reactive.scale_out_mins
             && m > SCALE_OUT_TARGET_MINS
         {
-            let alarm = u64::from(prescale_sim::group::SCALE_OUT_PERIODS);
+            let alarm = u64::from(prescale_sim::group::SCALE_OUT_PERIODS) * u64::from(s.metric_period_mins);
             let best = SCALE_OUT_TARGET_MINS.saturating_sub(alarm);
             let rise = (sh.rise_end - sh.onset).num_minutes();
             // The boot that meets the target is for a jump at once (the spike); a load that climbs

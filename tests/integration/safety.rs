@@ -648,6 +648,11 @@ fn a_group_taken_out_of_the_configuration_with_prescales_objects_on_it_is_said_u
     assert!(err.contains("worker-dev: prescale's runs logging to") && err.contains("is no longer in"), "{err}");
     assert!(err.contains("prescale apply --revert --group worker-dev --execute"), "{err}");
     assert!(!err.contains("web-prod: prescale's runs"), "only the group taken out: {err}");
+    // A revert of every group (no --group) covers it too.
+    let (code, text, err) = run(&mut cmd(&cfg, &out, &["apply", "--revert"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("worker-dev is no longer in") && err.contains("reverting it too, by name"), "{err}");
+    assert!(text.contains("worker-dev") && text.contains("web-prod"), "{text}");
     // Reverted as the hint says, it is not said again.
     ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", "worker-dev", "--execute"]));
     let (_, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));

@@ -58,6 +58,18 @@ fn reactive_lags_a_step_by_boot_plus_three_minutes_and_the_oracle_does_not() {
         assert_eq!(int(oracle, "under_provisioned_minutes"), 0, "{oracle}");
         assert!(float(oracle, "instance_hours") > 0.0);
     }
+    // On basic monitoring's 5-minute periods the alarm needs three datapoints: 15 minutes.
+    let json = ok(prescale()
+        .args(["simulate", "--capacity", "100", "--max", "50", "--policies", "reactive", "--format", "json"])
+        .args(["--metric-period-mins", "5", "--input"])
+        .arg(&p));
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["settings"]["metric_period_mins"], 5, "{json}");
+    assert_eq!(int(policy(&policies(&json), "reactive"), "under_provisioned_minutes"), 5 + 15, "{json}");
+    let (code, table, err) =
+        run(prescale().args(["simulate", "--capacity", "100", "--policies", "reactive", "--input"]).arg(&p));
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains("alarms on 1-minute periods (detailed monitoring's; --metric-period-mins 5"), "{table}");
 }
 
 #[test]

@@ -747,11 +747,25 @@ fn keep_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>) -> Result<(
     Ok(())
 }
 
-/// Removes every object prescale owns from `groups` (all configured groups when empty).
+/// Removes every object prescale owns from `groups`; when empty, from every configured group and
+/// every group the `--out`'s audit log shows prescale wrote to since its last revert, configured
+/// or not.
 pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) -> Result<Vec<GroupApply>> {
-    let targets: Vec<String> =
+    let mut targets: Vec<String> =
         if groups.is_empty() { ctx.config.groups.iter().map(|g| g.name.clone()).collect() } else { groups.to_vec() };
-    for name in &targets {
+    if groups.is_empty() {
+        // A group taken out of the configuration keeps prescale's objects until a revert takes
+        // them down: a revert of everything is one.
+        for name in unconfigured_written(ctx) {
+            warn!(
+                "{name} is no longer in {}, and prescale's runs logging to {} wrote to it: reverting it too, by name",
+                ctx.config.origin,
+                ctx.out.join("audit.jsonl").display()
+            );
+            targets.push(name);
+        }
+    }
+    for name in groups {
         if !ctx.config.groups.iter().any(|g| &g.name == name) {
             // A group taken out of the configuration may still hold prescale's objects; a typo
             // would be an Auto Scaling call on a name nobody meant, so it is said, with the names.

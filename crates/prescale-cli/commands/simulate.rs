@@ -216,6 +216,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         min_history_days: args.min_history_days,
         scale_in_cooldown_mins: args.cooldown_mins,
         metric_ceiling: args.saturating_metric.unwrap_or(false).then_some(1.0),
+        metric_period_mins: args.metric_period_mins,
         // Each once, in the order given (`reactive,reactive` is one row).
         policies: args.policies.iter().fold(Vec::new(), |mut v, p| {
             if !v.contains(p) {

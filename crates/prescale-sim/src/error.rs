@@ -87,6 +87,13 @@ pub enum SimError {
         /// [`crate::MAX_INSTANCES`].
         limit: u32,
     },
+    /// A metric period outside 1 minute to an hour.
+    #[error(
+        "--metric-period-mins {0} must be between 1 and {max} minutes: 1 with detailed monitoring, 5 with basic \
+         monitoring",
+        max = crate::MAX_METRIC_PERIOD_MINS
+    )]
+    BadMetricPeriod(u32),
     /// A minimum above what the replay models.
     #[error("--min {min}: the replay models groups of at most {limit} instances")]
     MinTooLarge {

@@ -75,28 +75,64 @@ pub trait Reactive {
     }
 }
 
-/// Target tracking as Auto Scaling runs it on a metric with 1-minute periods: the high alarm fires
-/// after 3 consecutive minutes above the target, the low alarm after 15 consecutive minutes below
-/// 90 % of it (Auto Scaling's own low-alarm threshold, which keeps a group sized exactly at the
-/// target from flapping). While an alarm is in alarm the policy is invoked every minute and sets
-/// `ceil(in-service × utilization / target)` instances; a scale-out only adds, a scale-in only
-/// removes, and scale-in waits out a cooldown after the previous scale-in. Instances still booting
-/// report no metric, so utilization is measured on the serving instances only.
+/// A CloudWatch metric's periods: the readings of `period` minutes averaged into one datapoint,
+/// complete at the end of the period's last minute (the first period starts at the trace's first
+/// minute). With 1-minute periods each minute's reading is its datapoint.
+#[derive(Debug, Clone)]
+struct Periods {
+    period: u32,
+    minutes: u32,
+    utilization: f64,
+    need: f64,
+}
+
+impl Periods {
+    fn new(period: u32) -> Self {
+        Self { period: period.max(1), minutes: 0, utilization: 0.0, need: 0.0 }
+    }
+
+    /// Adds a minute's reading (utilization, and the instances that would serve it at the
+    /// target); the period's datapoint when the minute completes it: the mean utilization, and
+    /// the mean need rounded up.
+    fn push(&mut self, utilization: f64, need: u32) -> Option<(f64, u32)> {
+        self.minutes += 1;
+        self.utilization += utilization;
+        self.need += f64::from(need);
+        if self.minutes < self.period {
+            return None;
+        }
+        let n = f64::from(self.minutes);
+        let datapoint = (self.utilization / n, (self.need / n - 1e-9).ceil().max(0.0) as u32);
+        *self = Self::new(self.period);
+        Some(datapoint)
+    }
+}
+
+/// Target tracking as Auto Scaling runs it: the high alarm fires after 3 consecutive datapoints
+/// above the target, the low alarm after 15 consecutive datapoints below 90 % of it (Auto
+/// Scaling's own low-alarm threshold, which keeps a group sized exactly at the target from
+/// flapping), of the metric's period: 1 minute by default (detailed monitoring: 3 and 15
+/// minutes), 5 with basic monitoring ([`TargetTracking::on_periods`]: 15 and 75 minutes). While an
+/// alarm is in alarm the policy is invoked every minute and sets `ceil(in-service × utilization /
+/// target)` instances; a scale-out only adds, a scale-in only removes, and scale-in waits out a
+/// cooldown after the previous scale-in. Instances still booting report no metric, so
+/// utilization is measured on the serving instances only.
 #[derive(Debug, Clone)]
 pub struct TargetTracking {
     target: f64,
     cooldown: u64,
     /// Whether it scales in at all (`DisableScaleIn` is its negation).
     scale_in: bool,
+    metric: Periods,
     above: u32,
     below: u32,
     last_scale_in: Option<u64>,
     need: u32,
 }
 
-/// Consecutive breaching minutes before a scale-out.
+/// Consecutive breaching datapoints before a scale-out (minutes, on a 1-minute metric).
 pub const SCALE_OUT_PERIODS: u32 = 3;
-/// Consecutive minutes below the low threshold before a scale-in.
+/// Consecutive datapoints below the low threshold before a scale-in.
 pub const SCALE_IN_PERIODS: u32 = 15;
 /// The low alarm's threshold as a fraction of the target.
 pub const SCALE_IN_THRESHOLD: f64 = 0.9;
@@ -104,7 +140,22 @@ pub const SCALE_IN_THRESHOLD: f64 = 0.9;
 impl TargetTracking {
     /// A policy tracking `target` utilization, with a scale-in cooldown of `cooldown` minutes.
     pub fn new(target: f64, cooldown: u64) -> Self {
-        Self { target, cooldown, scale_in: true, above: 0, below: 0, last_scale_in: None, need: 0 }
+        Self {
+            target,
+            cooldown,
+            scale_in: true,
+            metric: Periods::new(1),
+            above: 0,
+            below: 0,
+            last_scale_in: None,
+            need: 0,
+        }
+    }
+
+    /// The same policy on a metric of `minutes`-minute periods (5 with basic monitoring): its
+    /// alarms count datapoints of that period.
+    pub fn on_periods(self, minutes: u32) -> Self {
+        Self { metric: Periods::new(minutes), ..self }
     }
 
     /// The same policy scaling out only (`DisableScaleIn`), when `scale_in` is false.
@@ -113,8 +164,10 @@ impl TargetTracking {
     }
 
     /// Feeds the metric of the minute that just ended: `utilization` of the serving instances and
-    /// `need`, the instances the policy would set for it.
+    /// `need`, the instances the policy would set for it. The alarms see it when it completes a
+    /// period: the period's mean.
     pub fn observe(&mut self, utilization: f64, need: u32) {
+        let Some((utilization, need)) = self.metric.push(utilization, need) else { return };
         self.above = if utilization > self.target { self.above + 1 } else { 0 };
         self.below = if utilization < self.target * SCALE_IN_THRESHOLD { self.below + 1 } else { 0 };
         self.need = need;
@@ -146,16 +199,19 @@ impl Reactive for TargetTracking {
 /// removes `in_remove` instances, and again each minute while the metric stays below it (CloudWatch
 /// repeats an Auto Scaling action each minute its alarm holds). Thresholds are read
 /// as fractions of the target value, so the same settings fit CPU percent and requests per target;
-/// the metric is the 1-minute utilization of the serving instances, and a period of `p` seconds
-/// counts as `ceil(p / 60)` minutes. Instances still booting count against a further step, as
+/// the metric is the utilization of the serving instances averaged over the alarms' period
+/// (`period_secs`, in whole minutes, at least the metric's own period). Instances still booting
+/// count against a further step, as
 /// Auto Scaling counts warming instances: the group grows to `serving + step` only where that
 /// exceeds what it has. Step policies take no cooldown.
 #[derive(Debug, Clone)]
 pub struct StepScaling {
     out_at: f64,
     in_at: f64,
-    out_minutes: u32,
-    in_minutes: u32,
+    metric: Periods,
+    /// Datapoints at or above `out_at` before a scale-out, below `in_at` before a scale-in.
+    out_periods: u32,
+    in_periods: u32,
     percent: bool,
     /// (fraction above `out_at` from which the step applies, add), increasing.
     steps: Vec<(f64, u32)>,
@@ -172,17 +228,20 @@ pub struct StepScaling {
 
 impl StepScaling {
     /// Step scaling beside target tracking at `target` utilization, with thresholds in percent
-    /// utilization (the target's value is `target × 100`), new instances booting for `boot_mins`.
-    pub fn new(settings: &StepSettings, target: f64, boot_mins: u32) -> Self {
+    /// utilization (the target's value is `target × 100`), new instances booting for `boot_mins`,
+    /// on a metric of `metric_mins`-minute periods: alarms of a shorter period than the metric's
+    /// read it at the metric's (an alarm of 60 s on a 5-minute metric would find most of its
+    /// periods empty, so the plan's users set 300 there).
+    pub fn new(settings: &StepSettings, target: f64, boot_mins: u32, metric_mins: u32) -> Self {
         // Utilization in percent of the serving capacity: 100 is full.
         let (out, inn) = settings.thresholds(target * 100.0, Some(100.0));
-        let minutes = |periods: u32| (u64::from(periods) * u64::from(settings.period_secs).max(1)).div_ceil(60).max(1);
-        let in_minutes = settings.in_window_mins(boot_mins.saturating_mul(60));
+        let settings = &Self::alarm_settings(settings, metric_mins);
         Self {
             out_at: out / 100.0,
             in_at: inn / 100.0,
-            out_minutes: u32::try_from(minutes(settings.out_evaluation_periods)).unwrap_or(u32::MAX),
-            in_minutes: u32::try_from(in_minutes).unwrap_or(u32::MAX),
+            metric: Periods::new(settings.period_secs.div_ceil(60)),
+            out_periods: settings.out_evaluation_periods.max(1),
+            in_periods: settings.in_periods(boot_mins.saturating_mul(60)).max(1),
             percent: settings.out_unit == StepUnit::Percent,
             steps: settings.out_steps.iter().map(|s| (s.above_pct / 100.0, s.add)).collect(),
             in_remove: settings.in_remove.max(1),
@@ -194,13 +253,20 @@ impl StepScaling {
         }
     }
 
+    /// `settings` with the alarms' period at least `metric_mins` minutes, as they are replayed.
+    pub fn alarm_settings(settings: &StepSettings, metric_mins: u32) -> StepSettings {
+        StepSettings { period_secs: settings.period_secs.max(metric_mins.saturating_mul(60)), ..settings.clone() }
+    }
+
     /// The same policy scaling out only, when `scale_in` is false.
     pub fn scaling_in(self, scale_in: bool) -> Self {
         Self { scale_in, ..self }
     }
 
-    /// Feeds the utilization of the minute that just ended.
+    /// Feeds the utilization of the minute that just ended; the alarms see it when it completes
+    /// their period: the period's mean.
     pub fn observe(&mut self, utilization: f64) {
+        let Some((utilization, _)) = self.metric.push(utilization, 0) else { return };
         self.above = if utilization >= self.out_at { self.above + 1 } else { 0 };
         self.below = if utilization < self.in_at { self.below + 1 } else { 0 };
         self.utilization = utilization;
@@ -209,14 +275,14 @@ impl StepScaling {
 
 impl Reactive for StepScaling {
     fn propose(&self, g: &Group, t: u64, floor: u32, max: u32) -> Option<u32> {
-        if self.above >= self.out_minutes {
+        if self.above >= self.out_periods {
             let serving = g.serving(t.saturating_sub(1));
             let over = if self.out_at > 0.0 { (self.utilization - self.out_at) / self.out_at } else { f64::INFINITY };
             let add = self.steps.iter().rev().find(|s| over >= s.0).or(self.steps.first()).map_or(1, |s| s.1);
             let add = if self.percent { percent_change(serving, add) } else { add };
             let want = serving.saturating_add(add).clamp(floor.min(max), max);
             (want > g.desired()).then_some(want)
-        } else if self.scale_in && self.below >= self.in_minutes {
+        } else if self.scale_in && self.below >= self.in_periods {
             let remove = if self.in_percent { percent_change(g.desired(), self.in_remove) } else { self.in_remove };
             let want = g.desired().saturating_sub(remove).max(floor);
             (want < g.desired()).then_some(want)
@@ -319,9 +385,61 @@ mod tests {
     }
 
     #[test]
+    fn on_five_minute_periods_alarms_count_datapoints_of_the_periods_mean() {
+        // Scale-out after 3 datapoints: 15 minutes, not 3.
+        let (mut g, mut tt) = (Group::warm(1), TargetTracking::new(0.7, 0).on_periods(5));
+        for t in 0..14 {
+            tt.observe(1.5, 3);
+            tt.act(&mut g, t + 1, 1, 10, 5);
+        }
+        assert_eq!(g.desired(), 1, "two datapoints and four minutes of the third");
+        tt.observe(1.5, 3);
+        tt.act(&mut g, 15, 1, 10, 5);
+        assert_eq!(g.desired(), 3);
+        // A datapoint is its period's mean: one hot minute among five quiet ones breaches nothing
+        // (on 1-minute periods its minute would count).
+        let (mut g, mut tt) = (Group::warm(2), TargetTracking::new(0.7, 0).on_periods(5));
+        for t in 0..15 {
+            let (u, need) = if t % 5 == 4 { (2.0, 6) } else { (0.65, 2) };
+            tt.observe(u, need);
+            tt.act(&mut g, t + 1, 1, 10, 5);
+        }
+        assert_eq!(g.desired(), 3, "three datapoints of mean 0.92 (need 2.8): scaled out to 3, not to 6");
+        // Scale-in after 15 datapoints: 75 minutes.
+        let (mut g, mut tt) = (Group::warm(10), TargetTracking::new(0.7, 0).on_periods(5));
+        for t in 0..74 {
+            tt.observe(0.1, 2);
+            tt.act(&mut g, t + 1, 1, 10, 5);
+        }
+        assert_eq!(g.desired(), 10);
+        tt.observe(0.1, 2);
+        tt.act(&mut g, 75, 1, 10, 5);
+        assert_eq!(g.desired(), 2);
+        // The step policy's 60-second alarms read a 5-minute metric at its period: 2 datapoints
+        // before a scale-out, and its scale-in, invoked each minute its alarm holds, removes one a
+        // minute until the next datapoint says otherwise.
+        let (mut g, mut st) = (Group::warm(10), StepScaling::new(&StepSettings::default(), 0.7, 5, 5));
+        for t in 0..9 {
+            st.observe(0.9);
+            st.act(&mut g, t + 1, 1, 100, 5);
+        }
+        assert_eq!(g.desired(), 10);
+        st.observe(0.9);
+        st.act(&mut g, 10, 1, 100, 5);
+        assert_eq!(g.desired(), 15, "+50 % after 10 minutes");
+        let (mut g, mut st) = (Group::warm(20), StepScaling::new(&StepSettings::default(), 0.7, 5, 5));
+        for t in 0..78 {
+            st.observe(0.1);
+            st.act(&mut g, t + 1, 1, 100, 5);
+        }
+        // 15 datapoints below (75 minutes), then one a minute for minutes 75 to 78.
+        assert_eq!(g.desired(), 16);
+    }
+
+    #[test]
     fn step_scaling_steps_out_by_the_breach_and_in_by_the_plans_settings() {
         // The default thresholds: out at 1.2 × the target of 0.7, in below half of it.
-        let st0 = StepScaling::new(&StepSettings::default(), 0.7, 5);
+        let st0 = StepScaling::new(&StepSettings::default(), 0.7, 5, 1);
         let mut g = Group::warm(4);
         let mut st = st0.clone();
         st.observe(0.83);
@@ -376,7 +494,7 @@ mod tests {
             in_remove: 3,
             ..StepSettings::default()
         };
-        let mut st = StepScaling::new(&s, 0.7, 20);
+        let mut st = StepScaling::new(&s, 0.7, 20, 1);
         let mut g = Group::warm(10);
         for t in 0..4 {
             st.observe(0.86);
@@ -386,7 +504,8 @@ mod tests {
         st.observe(0.86);
         st.act(&mut g, 5, 1, 100, 5);
         assert_eq!(g.desired(), 30, "+20 instances");
-        let mut g = Group::warm(10);
+        // (A new policy: the old one's alarm holds its breaching datapoint until the next.)
+        let (mut g, mut st) = (Group::warm(10), StepScaling::new(&s, 0.7, 20, 1));
         for t in 0..19 {
             st.observe(0.1);
             st.act(&mut g, t + 1, 8, 100, 5);
@@ -398,7 +517,7 @@ mod tests {
         // In percent of the group: 20 % of 30 is 6, of 4 is 0.8, rounded down but at least one.
         let pct = StepSettings { in_unit: StepUnit::Percent, in_remove: 20, ..StepSettings::default() };
         for (have, left) in [(30, 24), (4, 3)] {
-            let (mut g, mut st) = (Group::warm(have), StepScaling::new(&pct, 0.7, 5));
+            let (mut g, mut st) = (Group::warm(have), StepScaling::new(&pct, 0.7, 5, 1));
             for t in 0..15 {
                 st.observe(0.1);
                 st.act(&mut g, t + 1, 1, 100, 5);
@@ -411,7 +530,7 @@ mod tests {
     fn with_both_policies_the_larger_capacity_wins() {
         let mut f = Fallback {
             tracking: Some(TargetTracking::new(0.7, 5)),
-            step: Some(StepScaling::new(&StepSettings::default(), 0.7, 5)),
+            step: Some(StepScaling::new(&StepSettings::default(), 0.7, 5, 1)),
         };
         let mut g = Group::warm(10);
         // 3 minutes at 0.9: step (2 minutes, 7 % above 0.84: +50 %, 15) and target tracking (3

@@ -155,6 +155,14 @@ pub struct SimSettings {
     /// `1.0` where the metric's full scale is the capacity; a group whose CPU target value is not
     /// `100 × target_utilization` reads 100 % CPU at `target_utilization × 100 / target_value`.
     pub metric_ceiling: Option<f64>,
+    /// The period of the CloudWatch metric the reactive policies' alarms read, in minutes: 1 with
+    /// detailed monitoring, 5 with basic monitoring (EC2's default). Target tracking's alarms
+    /// count datapoints of it (3 above the target, 15 below 90 % of it: 15 and 75 minutes at 5),
+    /// and the step policy's alarms read at least it. `None`: the monitoring the plan's step
+    /// alarms are written for: 1 for `step.period_secs` under 300 (the default 60 needs detailed
+    /// monitoring), else 5. A trace of a longer step holds each value over its minutes, so a
+    /// 1-minute metric reads it as a 5-minute one would, a period sooner.
+    pub metric_period_mins: Option<u32>,
     /// The step scaling the plan writes beside target tracking (`[groups.reactive.step]`; default
     /// the plan's default): the `step` policy alone, and prescale's fallback with target tracking
     /// when `enabled`.
@@ -197,6 +205,7 @@ impl Default for SimSettings {
             forecast_min_step_mins: 5,
             scale_in_cooldown_mins: 0,
             metric_ceiling: None,
+            metric_period_mins: None,
             step: StepSettings::default(),
             model: ModelSpec::Auto,
             forecast: BuildOptions::default(),
@@ -268,6 +277,8 @@ pub struct Resolved {
     /// The utilization at which the reactive policies' metric reads its highest (CPU's 100 %).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metric_ceiling: Option<f64>,
+    /// The period of the metric the reactive policies' alarms read, in minutes.
+    pub metric_period_mins: u32,
     /// Step scaling: the `step` policy, and prescale's beside target tracking when enabled.
     pub step: StepSettings,
     /// Model.
@@ -418,6 +429,10 @@ struct Night {
 /// exhaust memory rather than say so.
 pub const MAX_INSTANCES: u32 = 100_000;
 
+/// The longest metric period the replay takes, in minutes: an hour (target tracking's scale-in
+/// would then wait 15 hours).
+pub const MAX_METRIC_PERIOD_MINS: u32 = 60;
+
 /// Replays `trace` minute by minute under every policy of `s` and measures each.
 ///
 /// The trace is load per step on a regular grid. Each minute takes the value of the slot it falls
@@ -485,6 +500,12 @@ pub fn simulate_with_progress(
     if step <= 0 {
         return Err(SimError::BadStep(step));
     }
+    let metric_mins = match s.metric_period_mins {
+        Some(m) if !(1..=MAX_METRIC_PERIOD_MINS).contains(&m) => return Err(SimError::BadMetricPeriod(m)),
+        Some(m) => m,
+        None if s.step.period_secs >= 300 => 5,
+        None => 1,
+    };
     // Load cannot be negative: such a value is a glitch of the source (a counter reset), not a
     // moment without load. Read as 0 it would drain the replayed groups to their minimum for a
     // step and count the load's return as under-provisioned minutes; so it is missing, for the
@@ -576,6 +597,7 @@ pub fn simulate_with_progress(
         forecast_min_step_mins: s.forecast_min_step_mins,
         scale_in_cooldown_mins: s.scale_in_cooldown_mins,
         metric_ceiling: s.metric_ceiling,
+        metric_period_mins: metric_mins,
         step: s.step.clone(),
         model: s.model.clone(),
         transform: s.forecast.transform,
@@ -594,7 +616,7 @@ pub fn simulate_with_progress(
             policies: forecasting.join(", "),
         });
     }
-    let ctx = Ctx { s, bounds, cap, per, boot: u64::from(s.boot_mins), start };
+    let ctx = Ctx { s, bounds, cap, per, boot: u64::from(s.boot_mins), start, metric_mins };
     let (nights, night_runs): (Vec<Night>, Vec<NightRun>) = if forecasting.is_empty() {
         (Vec::new(), Vec::new())
     } else {
@@ -703,6 +725,8 @@ struct Ctx<'a> {
     per: f64,
     boot: u64,
     start: DateTime<Utc>,
+    /// The period of the reactive policies' metric, in minutes.
+    metric_mins: u32,
 }
 
 impl Ctx<'_> {
@@ -998,11 +1022,12 @@ fn tracked(ctx: &Ctx, demand: &[f64], needs: &[u32], plans: &[(u64, &Floors)], s
         // With the step policy owning scale-in, target tracking only scales out (DisableScaleIn).
         tracking: Some(
             TargetTracking::new(ctx.s.target_utilization, u64::from(ctx.s.scale_in_cooldown_mins))
+                .on_periods(ctx.metric_mins)
                 .scaling_in(!(step && ctx.s.step.scales_in_alone())),
         ),
         // Its scale-in only where the plan writes it: where it alone scales in.
         step: step.then(|| {
-            StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins)
+            StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins, ctx.metric_mins)
                 .scaling_in(ctx.s.step.scales_in_alone())
         }),
     };
@@ -1054,7 +1079,7 @@ struct Tracked {
 fn stepped(ctx: &Ctx, demand: &[f64], needs: &[u32]) -> (Group, Vec<(u32, u32)>) {
     let (min, max) = (ctx.bounds.min(), ctx.bounds.max());
     let mut g = Group::warm(needs[0]);
-    let mut st = StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins);
+    let mut st = StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins, ctx.metric_mins);
     let mut tl = Vec::with_capacity(demand.len());
     for (t, d) in demand.iter().enumerate() {
         let t = t as u64;
@@ -1200,6 +1225,29 @@ mod tests {
         let night = |day: usize| r.timeline[0][day * 1440 + 360].1;
         let up = |day: usize| (360..1440).find(|m| r.timeline[0][day * 1440 + m].1 > night(day));
         assert_eq!((up(4), up(9)), (Some(13 * 60), Some(12 * 60)), "Friday 6 and Wednesday 11 March");
+    }
+
+    #[test]
+    fn alarms_read_the_metric_period_the_step_alarms_are_written_for_unless_told() {
+        let trace = daily(3);
+        let run = |period: Option<u32>| {
+            let s = SimSettings { metric_period_mins: period, ..settings(&[Policy::Reactive]) };
+            simulate(&trace, &s)
+        };
+        let (basic, detailed) = (run(Some(5)).unwrap(), run(None).unwrap());
+        assert_eq!((basic.settings.metric_period_mins, detailed.settings.metric_period_mins), (5, 1));
+        assert_eq!(run(Some(1)).unwrap().policies, detailed.policies, "60-second step alarms: 1 minute");
+        // Step alarms of 5 minutes are written for basic monitoring.
+        let step = StepSettings { period_secs: 300, ..StepSettings::default() };
+        let s = SimSettings { step, ..settings(&[Policy::Reactive]) };
+        assert_eq!(simulate(&trace, &s).unwrap().policies, basic.policies);
+        // Each morning ramp waits 15 minutes for target tracking rather than 3, and each evening's
+        // scale-in 75 rather than 15.
+        let (b, d) = (&basic.policies[0], &detailed.policies[0]);
+        assert!(b.under_provisioned_minutes >= d.under_provisioned_minutes + 3 * 10, "{b:?}\n{d:?}");
+        assert!(b.instance_hours > d.instance_hours, "{b:?}\n{d:?}");
+        assert!(matches!(run(Some(0)), Err(SimError::BadMetricPeriod(0))));
+        assert!(matches!(run(Some(61)), Err(SimError::BadMetricPeriod(61))));
     }
 
     #[test]
