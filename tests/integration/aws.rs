@@ -297,7 +297,7 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     assert!(code == 0 && again.contains("the longest 2.0 h") && !again.contains("the longest 3.0 h"), "{again}");
     assert!(text.contains(&format!("{group}/requests")) && text.contains(&format!("{group}/cpu")), "{text}");
     assert!(text.contains("+ action prescale-floor-") && text.contains("+ policy prescale-target-tracking"), "{text}");
-    assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +3.3) +20 % [+3.3, +9.9) +50 %"), "{text}");
+    assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +6.6) +20 % [+6.6, +13.2) +32 %"), "{text}");
     assert!(text.contains("+ alarm prescale-itest-web-step-out: AWS/EC2 CPUUtilization Average"), "{text}");
     assert_eq!(aws.actions(group).len(), 1);
     assert!(aws.policies(group).is_empty());
@@ -625,7 +625,9 @@ fn a_missing_group_is_a_clear_error_and_changes_nothing_elsewhere() {
 fn with_max_step_up_the_first_floors_ramp_up_from_what_the_group_runs() {
     let Some(aws) = aws() else { return };
     let group = "itest-ramp";
-    aws.create_group(group, 2, 30);
+    // Its MaxSize above the configured max_size (30): the floors stay within 30, and the diff
+    // says that the group is not capped by it.
+    aws.create_group(group, 2, 45);
     let now = Utc::now().duration_trunc(Duration::minutes(5)).unwrap();
     // A steady 6,000 requests per 5 minutes: about 18 instances at 500 each and 70 %, against
     // the 2 the group runs.
@@ -637,6 +639,11 @@ fn with_max_step_up_the_first_floors_ramp_up_from_what_the_group_runs() {
     let (code, text, err) = run(&mut nightly_at(&cfg, &out, now));
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains("first floors ramped up from the 2 instances the group runs, by 4 a step"), "{text}");
+    assert!(
+        text.contains("the group's MaxSize is 45, above the configured max_size 30: prescale's floors stay within 30")
+            && text.contains("--auto-scaling-group-name itest-ramp --max-size 30"),
+        "{text}"
+    );
     assert!(!err.contains("at the first floor"), "{err}");
     let plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();

@@ -1331,6 +1331,26 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
                 ps.ceiling()
             ));
         }
+        // With max_breach = "clamp" no plan sets MaxSize: a configured max_size below the group's
+        // caps prescale's floors, not the group, which its reactive policies can still grow to
+        // its own MaxSize (a max_size lowered to cap the cost does not, by itself).
+        if let Some(g) = g
+            && let Ok(ps) = ctx.config.plan_settings(g)
+            && ps.max_breach == prescale_plan::MaxBreach::Clamp
+            && state.bounds.max() > g.max_size
+            && (owned || put_actions(changes).next().is_some())
+        {
+            let max = state.bounds.max();
+            notes.push(format!(
+                "the group's MaxSize is {max}, above the configured max_size {}: prescale's floors stay within {}, but \
+                 the reactive policies can still grow the group to {max}. If {} is to cap the group, `{}`; if {max} \
+                 is its limit, set max_size = {max} in the configuration",
+                g.max_size,
+                g.max_size,
+                g.max_size,
+                prescale_plan::bounds_command(group, None, Some(g.max_size))
+            ));
+        }
     }
     notes
 }

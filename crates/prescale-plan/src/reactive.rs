@@ -60,6 +60,14 @@ pub struct OutStep {
 /// steps room to fire before the metric saturates.
 pub const OUT_ABOVE_TARGET: f64 = 1.2;
 
+/// Where the default scale-out steps start, in percent above the scale-out threshold
+/// ([`StepSettings::out_steps`]): finer near the threshold, where most breaches are.
+pub const SIZED_ABOVE_PCT: [f64; 8] = [0.0, 10.0, 20.0, 30.0, 50.0, 75.0, 100.0, 150.0];
+
+/// The share of a metric's ceiling from which a reading is taken for saturation (the load may be
+/// any amount above what it reads): CPU from 98 %.
+pub const SATURATED: f64 = 0.98;
+
 /// The step policy's default scale-in threshold, as a share of the target value: half. Removing
 /// one of `n` instances raises the others' load by `n / (n − 1)`, twice for a group of two, so
 /// below half the target every group of two or more stays below the target after the step
@@ -102,8 +110,9 @@ pub struct StepSettings {
     /// `percent` (of the group, at least one instance) or `instances`.
     pub out_unit: StepUnit,
     /// The scale-out steps, by how far the metric is above the threshold, in increasing
-    /// `above_pct` from 0.
-    pub out_steps: Vec<OutStep>,
+    /// `above_pct` from 0; unset: steps sized to the load each interval reads
+    /// ([`StepSettings::out_steps`]).
+    pub out_steps: Option<Vec<OutStep>>,
     /// Scale-in alarm threshold; unset is half the target value ([`IN_BELOW_TARGET`]).
     pub in_threshold: Option<f64>,
     /// Periods below the threshold before scaling in; raised to cover the warm-up when that is
@@ -129,11 +138,7 @@ impl Default for StepSettings {
             out_threshold: None,
             out_evaluation_periods: 2,
             out_unit: StepUnit::Percent,
-            out_steps: vec![
-                OutStep { above_pct: 0.0, add: 20 },
-                OutStep { above_pct: 5.0, add: 50 },
-                OutStep { above_pct: 15.0, add: 100 },
-            ],
+            out_steps: None,
             in_threshold: None,
             in_evaluation_periods: 15,
             in_remove: 1,
@@ -194,14 +199,28 @@ impl StepSettings {
                 ));
             }
         }
-        if self.out_steps.first().is_none_or(|s| s.above_pct != 0.0) {
-            return Err("step.out_steps must start with a step at above_pct = 0 (the alarm threshold)".into());
-        }
-        if self.out_steps.iter().any(|s| !s.above_pct.is_finite())
-            || self.out_steps.windows(2).any(|w| w[1].above_pct <= w[0].above_pct)
-            || self.out_steps.iter().any(|s| s.add == 0)
-        {
-            return Err("step.out_steps need strictly increasing `above_pct` values and `add` of at least 1".into());
+        match &self.out_steps {
+            None if self.out_unit == StepUnit::Instances => {
+                return Err(
+                    "step.out_unit = \"instances\" needs step.out_steps: the default steps are percents of the \
+                            group (e.g. out_steps = [{ above_pct = 0, add = 1 }, { above_pct = 20, add = 3 }])"
+                        .into(),
+                );
+            }
+            None => {}
+            Some(steps) => {
+                if steps.first().is_none_or(|s| s.above_pct != 0.0) {
+                    return Err("step.out_steps must start with a step at above_pct = 0 (the alarm threshold)".into());
+                }
+                if steps.iter().any(|s| !s.above_pct.is_finite())
+                    || steps.windows(2).any(|w| w[1].above_pct <= w[0].above_pct)
+                    || steps.iter().any(|s| s.add == 0)
+                {
+                    return Err(
+                        "step.out_steps need strictly increasing `above_pct` values and `add` of at least 1".into()
+                    );
+                }
+            }
         }
         if self.in_remove == 0 {
             return Err("step.in_remove must be at least 1 (instances or percent removed per scale-in)".into());
@@ -263,6 +282,36 @@ impl StepSettings {
     /// [`StepSettings::in_periods`]), at least one.
     pub fn in_window_mins(&self, warmup_secs: u32) -> u64 {
         (u64::from(self.in_periods(warmup_secs)) * u64::from(self.period_secs.max(1))).div_ceil(60).max(1)
+    }
+
+    /// The scale-out steps for a target-tracking `target` value on a metric bounded by `ceiling`:
+    /// the configured ones, else steps sized to the load: from each of [`SIZED_ABOVE_PCT`] above
+    /// the threshold, the percent that brings the group back to the target at that interval's
+    /// lowest reading (what target tracking would set, a period sooner; 20 % at the default
+    /// threshold, 32 % from 10 % above it, …; at least 10 %). On a metric with a ceiling (CPU's
+    /// 100 %), from [`SATURATED`] of the ceiling the reading no longer says how much more load
+    /// there is: from there the step doubles the group (+100 %), and the sized steps above stop.
+    pub fn out_steps(&self, target: f64, ceiling: Option<f64>) -> Vec<OutStep> {
+        if let Some(steps) = &self.out_steps {
+            return steps.clone();
+        }
+        let (out, _) = self.thresholds(target, ceiling);
+        let ratio = if target > 0.0 { out / target } else { 1.0 };
+        let sized = |above: f64| (100.0 * (ratio * (1.0 + above / 100.0) - 1.0) - 1e-9).ceil().clamp(10.0, 1e6) as u32;
+        // Percent above the threshold from which the metric reads saturation, to a tenth.
+        let saturated = ceiling.filter(|_| out > 0.0).map(|c| ((SATURATED * c / out - 1.0) * 1000.0).round() / 10.0);
+        if saturated.is_some_and(|s| s <= 0.0) {
+            return vec![OutStep { above_pct: 0.0, add: 100 }];
+        }
+        let mut steps: Vec<OutStep> = SIZED_ABOVE_PCT
+            .iter()
+            .filter(|a| saturated.is_none_or(|s| **a < s))
+            .map(|a| OutStep { above_pct: *a, add: sized(*a) })
+            .collect();
+        if let Some(s) = saturated {
+            steps.push(OutStep { above_pct: s, add: sized(s).max(100) });
+        }
+        steps
     }
 
     /// The (scale-out, scale-in) alarm thresholds for a target-tracking `target` value on a
@@ -411,13 +460,13 @@ pub(crate) fn reactive(
             format!("{metric_name} is summed over each alarm period; the target value is per minute"),
         ));
     }
-    let steps: Vec<StepAdjustment> = s
-        .out_steps
+    let out_steps = s.out_steps(r.target_value, metric_ceiling(&r.metric));
+    let steps: Vec<StepAdjustment> = out_steps
         .iter()
         .enumerate()
         .map(|(i, st)| StepAdjustment {
             lower: Some(out_threshold * st.above_pct / 100.0),
-            upper: s.out_steps.get(i + 1).map(|n| out_threshold * n.above_pct / 100.0),
+            upper: out_steps.get(i + 1).map(|n| out_threshold * n.above_pct / 100.0),
             adjustment: i32::try_from(st.add).unwrap_or(i32::MAX),
         })
         .collect();
@@ -494,7 +543,7 @@ pub(crate) fn reactive(
     }
     let unit = if s.out_unit == StepUnit::Percent { " %" } else { "" };
     let out_steps: Vec<String> =
-        s.out_steps.iter().map(|st| format!("+{}{unit} from {} % above", st.add, st.above_pct)).collect();
+        out_steps.iter().map(|st| format!("+{}{unit} from {} % above", st.add, st.above_pct)).collect();
     decisions.push(PlanDecision::note(
         format!(
             "step scaling out: {metric_name} {statistic} >= {out_threshold} for {} × {period} s: {}",
@@ -601,11 +650,13 @@ mod tests {
         };
         assert_eq!(adjustment_type, "PercentChangeInCapacity");
         assert_eq!(*estimated_instance_warmup_secs, Some(1200));
-        assert_eq!(steps.len(), 3);
-        // 0 / 5 / 15 % above the threshold of 84 (1.2 × 70): breaches from 0, 4.2 and 12.6 points.
+        assert_eq!(steps.len(), 3, "{steps:?}");
+        // Sized to the load from 0 and 10 % above the threshold of 84 (1.2 × 70), and the group
+        // doubled from 98 % CPU (16.7 % above it): breaches from 0, 8.4 and 14.028 points.
         let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
-        assert!(close(steps[0].lower, 0.0) && close(steps[0].upper, 4.2) && steps[0].adjustment == 20, "{steps:?}");
-        assert!(close(steps[2].lower, 12.6) && steps[2].upper.is_none() && steps[2].adjustment == 100, "{steps:?}");
+        assert!(close(steps[0].lower, 0.0) && close(steps[0].upper, 8.4) && steps[0].adjustment == 20, "{steps:?}");
+        assert!(close(steps[1].lower, 8.4) && close(steps[1].upper, 14.028) && steps[1].adjustment == 32, "{steps:?}");
+        assert!(close(steps[2].lower, 14.028) && steps[2].upper.is_none() && steps[2].adjustment == 100, "{steps:?}");
         assert!(decisions.iter().any(|d| d.why.contains("raised from 15 periods")), "{decisions:?}");
 
         let off = ReactiveSettings { step: StepSettings { enabled: false, ..StepSettings::default() }, ..r.clone() };
@@ -654,7 +705,7 @@ mod tests {
         let (policies, alarms, decisions) = reactive("web", &five, &w);
         assert_eq!((alarms[0].threshold, alarms[1].threshold), (6000.0, 2500.0));
         let PolicyKind::StepScaling { steps, .. } = &policies[1].kind else { panic!("{:?}", policies[1]) };
-        assert_eq!(steps[1].lower, Some(300.0), "5 % above 6000");
+        assert_eq!(steps[1].lower, Some(600.0), "10 % above 6000");
         assert!(decisions.iter().any(|d| d.what.contains("× 5 for 300-s periods")), "{decisions:?}");
         let cpu = ReactiveSettings { step: StepSettings { period_secs: 300, ..StepSettings::default() }, ..r.clone() };
         assert_eq!(reactive("web", &cpu, &w).1[0].threshold, 84.0);
@@ -676,6 +727,40 @@ mod tests {
     }
 
     #[test]
+    fn default_out_steps_add_what_the_load_each_interval_reads_needs() {
+        let s = StepSettings::default();
+        let at = |steps: &[OutStep]| steps.iter().map(|x| (x.above_pct, x.add)).collect::<Vec<_>>();
+        // Requests per target read the whole load: at 1.2 × the target × (1 + above) the group
+        // needs 1.2 × (1 + above) of itself at the target.
+        let requests = s.out_steps(1000.0, None);
+        assert_eq!(
+            at(&requests),
+            [(0.0, 20), (10.0, 32), (20.0, 44), (30.0, 56), (50.0, 80), (75.0, 110), (100.0, 140), (150.0, 200)]
+        );
+        // CPU saturates: from 98 % the group doubles, whatever the step sized below it.
+        assert_eq!(at(&s.out_steps(70.0, Some(100.0))), [(0.0, 20), (10.0, 32), (16.7, 100)]);
+        assert_eq!(
+            at(&s.out_steps(50.0, Some(100.0))),
+            [(0.0, 20), (10.0, 32), (20.0, 44), (30.0, 56), (50.0, 80), (63.3, 100)]
+        );
+        // Near the ceiling the threshold lies halfway to it (95 for 90): a step of 10 % at least,
+        // and the doubling from 98; a threshold that reads saturation already doubles at once.
+        assert_eq!(at(&s.out_steps(90.0, Some(100.0))), [(0.0, 10), (3.2, 100)]);
+        assert_eq!(at(&s.out_steps(97.0, Some(100.0))), [(0.0, 100)]);
+        // A threshold at the target adds at least 10 %; configured steps are taken as they are.
+        let at_target = StepSettings { out_threshold: Some(1000.0), ..s.clone() };
+        assert_eq!(
+            at_target.out_steps(1000.0, None)[..2],
+            [OutStep { above_pct: 0.0, add: 10 }, OutStep { above_pct: 10.0, add: 10 }]
+        );
+        let mine = vec![OutStep { above_pct: 0.0, add: 3 }];
+        assert_eq!(StepSettings { out_steps: Some(mine.clone()), ..s.clone() }.out_steps(70.0, Some(100.0)), mine);
+        // Instances need steps of their own.
+        let bad = StepSettings { out_unit: StepUnit::Instances, ..s };
+        assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("needs step.out_steps"));
+    }
+
+    #[test]
     fn bad_step_settings_say_what_to_fix() {
         let ok = StepSettings::default();
         assert!(ok.validate("ASGAverageCPUUtilization", None, 70.0).is_ok());
@@ -686,7 +771,7 @@ mod tests {
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("below the scale-out"));
         let bad = StepSettings { in_threshold: Some(75.0), ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("below the target (70)"));
-        let bad = StepSettings { out_steps: vec![OutStep { above_pct: 5.0, add: 1 }], ..ok.clone() };
+        let bad = StepSettings { out_steps: Some(vec![OutStep { above_pct: 5.0, add: 1 }]), ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("above_pct = 0"));
         let bad = StepSettings { period_secs: 45, ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("period_secs = 45"));

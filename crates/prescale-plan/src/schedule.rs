@@ -475,13 +475,25 @@ pub fn plan_group(
     let pct = s.quantile * 100.0;
     let above_max = raw_required.iter().filter(|r| **r > max).count();
     let above_ceiling = raw_required.iter().filter(|r| **r > ceiling).count();
+    // When: the first and the last of the steps above `limit`, for an operator to check.
+    let when = |limit: u32| {
+        let first = raw_required.iter().position(|r| *r > limit)?;
+        let last = raw_required.iter().rposition(|r| *r > limit)?;
+        let (a, b) = (f.ts(first), f.ts(last));
+        Some(if a.date_naive() == b.date_naive() {
+            format!(", from {} to {} UTC", a.format("%Y-%m-%d %H:%M"), b.format("%H:%M"))
+        } else {
+            format!(", from {} to {} UTC", a.format("%Y-%m-%d %H:%M"), b.format("%Y-%m-%d %H:%M"))
+        })
+    };
     match s.max_breach {
         MaxBreach::Clamp if above_max > 0 => decide(
             DecisionKind::Clamped,
             format!("clamped {above_max} steps to MaxSize {max}"),
             format!(
-                "the P{pct:.0} forecast needs up to {peak_need} instances; raise max_size, or set \
-                 max_breach = \"raise\" with a max_breach_buffer, to plan for it"
+                "the P{pct:.0} forecast needs up to {peak_need} instances{}; raise max_size, or set \
+                 max_breach = \"raise\" with a max_breach_buffer, to plan for it",
+                when(max).unwrap_or_default()
             ),
         ),
         MaxBreach::Raise { buffer } if above_max > 0 => {
@@ -498,7 +510,9 @@ pub fn plan_group(
                     DecisionKind::Clamped,
                     format!("clamped {above_ceiling} steps to {ceiling} (max_size + max_breach_buffer)"),
                     format!(
-                        "the P{pct:.0} forecast needs up to {peak_need} instances; raise max_breach_buffer to plan for it"
+                        "the P{pct:.0} forecast needs up to {peak_need} instances{}; raise max_breach_buffer to plan \
+                         for it",
+                        when(ceiling).unwrap_or_default()
                     ),
                 );
             }
@@ -1115,7 +1129,12 @@ mod tests {
         let clamp = plan_group("g", "prod", Some(&f), &base, t0());
         assert_eq!(levels(&clamp), vec![(Some(10), None), (Some(60), None), (Some(10), None), (Some(2), None)]);
         assert_eq!(clamp.raised_max, None);
-        assert!(clamp.decisions.iter().any(|d| d.what == "clamped 12 steps to MaxSize 60" && d.why.contains("90")));
+        assert!(
+            clamp.decisions.iter().any(|d| d.what == "clamped 12 steps to MaxSize 60"
+                && d.why.contains("needs up to 90 instances, from 2026-01-05 02:00 to 02:55 UTC;")),
+            "{:#?}",
+            clamp.decisions
+        );
 
         let raise = PlanSettings { max_breach: MaxBreach::Raise { buffer: 40 }, ..base.clone() };
         let plan = plan_group("g", "prod", Some(&f), &raise, t0());

@@ -231,10 +231,13 @@ impl StepScaling {
     /// utilization (the target's value is `target × 100`), new instances booting for `boot_mins`,
     /// on a metric of `metric_mins`-minute periods: alarms of a shorter period than the metric's
     /// read it at the metric's (an alarm of 60 s on a 5-minute metric would find most of its
-    /// periods empty, so the plan's users set 300 there).
-    pub fn new(settings: &StepSettings, target: f64, boot_mins: u32, metric_mins: u32) -> Self {
+    /// periods empty, so the plan's users set 300 there). Its default steps are sized as the plan
+    /// sizes them for a metric that reads at most `ceiling` (a utilization, 1.0 for CPU's 100 %;
+    /// `None`: the whole demand).
+    pub fn new(settings: &StepSettings, target: f64, boot_mins: u32, metric_mins: u32, ceiling: Option<f64>) -> Self {
         // Utilization in percent of the serving capacity: 100 is full.
         let (out, inn) = settings.thresholds(target * 100.0, Some(100.0));
+        let steps = settings.out_steps(target * 100.0, ceiling.map(|c| c * 100.0));
         let settings = &Self::alarm_settings(settings, metric_mins);
         Self {
             out_at: out / 100.0,
@@ -243,7 +246,7 @@ impl StepScaling {
             out_periods: settings.out_evaluation_periods.max(1),
             in_periods: settings.in_periods(boot_mins.saturating_mul(60)).max(1),
             percent: settings.out_unit == StepUnit::Percent,
-            steps: settings.out_steps.iter().map(|s| (s.above_pct / 100.0, s.add)).collect(),
+            steps: steps.iter().map(|s| (s.above_pct / 100.0, s.add)).collect(),
             in_remove: settings.in_remove.max(1),
             in_percent: settings.in_unit == StepUnit::Percent,
             scale_in: true,
@@ -384,17 +387,30 @@ mod tests {
         assert_eq!(g.desired(), 10);
     }
 
+    /// Feeds `tt` the minutes `minutes` at `u` (need `need`), acting on `g` after each (floor 1,
+    /// max 10, a 5-minute boot).
+    fn tracked_for(tt: &mut TargetTracking, g: &mut Group, minutes: std::ops::Range<u64>, u: f64, need: u32) {
+        for t in minutes {
+            tt.observe(u, need);
+            tt.act(g, t + 1, 1, 10, 5);
+        }
+    }
+
+    /// Feeds `st` the minutes `minutes` at `u`, acting on `g` after each (floor 1, max 100).
+    fn stepped_for(st: &mut StepScaling, g: &mut Group, minutes: std::ops::Range<u64>, u: f64) {
+        for t in minutes {
+            st.observe(u);
+            st.act(g, t + 1, 1, 100, 5);
+        }
+    }
+
     #[test]
     fn on_five_minute_periods_alarms_count_datapoints_of_the_periods_mean() {
         // Scale-out after 3 datapoints: 15 minutes, not 3.
         let (mut g, mut tt) = (Group::warm(1), TargetTracking::new(0.7, 0).on_periods(5));
-        for t in 0..14 {
-            tt.observe(1.5, 3);
-            tt.act(&mut g, t + 1, 1, 10, 5);
-        }
+        tracked_for(&mut tt, &mut g, 0..14, 1.5, 3);
         assert_eq!(g.desired(), 1, "two datapoints and four minutes of the third");
-        tt.observe(1.5, 3);
-        tt.act(&mut g, 15, 1, 10, 5);
+        tracked_for(&mut tt, &mut g, 14..15, 1.5, 3);
         assert_eq!(g.desired(), 3);
         // A datapoint is its period's mean: one hot minute among five quiet ones breaches nothing
         // (on 1-minute periods its minute would count).
@@ -407,31 +423,20 @@ mod tests {
         assert_eq!(g.desired(), 3, "three datapoints of mean 0.92 (need 2.8): scaled out to 3, not to 6");
         // Scale-in after 15 datapoints: 75 minutes.
         let (mut g, mut tt) = (Group::warm(10), TargetTracking::new(0.7, 0).on_periods(5));
-        for t in 0..74 {
-            tt.observe(0.1, 2);
-            tt.act(&mut g, t + 1, 1, 10, 5);
-        }
+        tracked_for(&mut tt, &mut g, 0..74, 0.1, 2);
         assert_eq!(g.desired(), 10);
-        tt.observe(0.1, 2);
-        tt.act(&mut g, 75, 1, 10, 5);
+        tracked_for(&mut tt, &mut g, 74..75, 0.1, 2);
         assert_eq!(g.desired(), 2);
         // The step policy's 60-second alarms read a 5-minute metric at its period: 2 datapoints
         // before a scale-out, and its scale-in, invoked each minute its alarm holds, removes one a
         // minute until the next datapoint says otherwise.
-        let (mut g, mut st) = (Group::warm(10), StepScaling::new(&StepSettings::default(), 0.7, 5, 5));
-        for t in 0..9 {
-            st.observe(0.9);
-            st.act(&mut g, t + 1, 1, 100, 5);
-        }
+        let (mut g, mut st) = (Group::warm(10), StepScaling::new(&StepSettings::default(), 0.7, 5, 5, None));
+        stepped_for(&mut st, &mut g, 0..9, 0.9);
         assert_eq!(g.desired(), 10);
-        st.observe(0.9);
-        st.act(&mut g, 10, 1, 100, 5);
-        assert_eq!(g.desired(), 15, "+50 % after 10 minutes");
-        let (mut g, mut st) = (Group::warm(20), StepScaling::new(&StepSettings::default(), 0.7, 5, 5));
-        for t in 0..78 {
-            st.observe(0.1);
-            st.act(&mut g, t + 1, 1, 100, 5);
-        }
+        stepped_for(&mut st, &mut g, 9..10, 0.9);
+        assert_eq!(g.desired(), 12, "+20 % after 10 minutes (0.9 is 7 % above 0.84)");
+        let (mut g, mut st) = (Group::warm(20), StepScaling::new(&StepSettings::default(), 0.7, 5, 5, None));
+        stepped_for(&mut st, &mut g, 0..78, 0.1);
         // 15 datapoints below (75 minutes), then one a minute for minutes 75 to 78.
         assert_eq!(g.desired(), 16);
     }
@@ -439,7 +444,7 @@ mod tests {
     #[test]
     fn step_scaling_steps_out_by_the_breach_and_in_by_the_plans_settings() {
         // The default thresholds: out at 1.2 × the target of 0.7, in below half of it.
-        let st0 = StepScaling::new(&StepSettings::default(), 0.7, 5, 1);
+        let st0 = StepScaling::new(&StepSettings::default(), 0.7, 5, 1, None);
         let mut g = Group::warm(4);
         let mut st = st0.clone();
         st.observe(0.83);
@@ -457,19 +462,24 @@ mod tests {
         st.observe(0.86);
         st.act(&mut g, 5, 1, 100, 5);
         assert_eq!(g.desired(), 5);
-        st.observe(0.9);
+        // The steps are sized to the load the breach reads (a metric without a ceiling here).
+        st.observe(1.3);
         st.act(&mut g, 6, 1, 100, 5);
-        assert_eq!(g.desired(), 6, "+50 % of the 4 serving from 5 % above");
+        assert_eq!(g.desired(), 7, "+80 % of the 4 serving from 50 % above: 1.3 needs 7.4 at 0.7");
         st.observe(3.0);
         st.act(&mut g, 7, 1, 100, 5);
-        assert_eq!(g.desired(), 8, "+100 % of the 4 serving");
-        // Over one instance, a percent change is rounded down, as Auto Scaling does: 50 % of 5 adds 2.
+        assert_eq!(g.desired(), 12, "+200 % of the 4 serving from 150 % above");
+        // Over one instance, a percent change is rounded down, as Auto Scaling does: 44 % of 5 adds 2.
         let (mut g, mut st) = (Group::warm(5), st0.clone());
         for t in 0..2 {
-            st.observe(0.9);
+            st.observe(1.05);
             st.act(&mut g, t + 1, 1, 100, 5);
         }
-        assert_eq!(g.desired(), 7, "+2.5 rounded down");
+        assert_eq!(g.desired(), 7, "+2.2 rounded down");
+        // On a metric that reads at most 100 % (CPU), from 98 % the group doubles.
+        let (mut g, mut st) = (Group::warm(5), StepScaling::new(&StepSettings::default(), 0.7, 5, 1, Some(1.0)));
+        stepped_for(&mut st, &mut g, 0..2, 0.99);
+        assert_eq!(g.desired(), 10);
         // In: one instance after 15 minutes below half the target, then 15 more minutes.
         let mut g = Group::warm(30);
         let mut st = st0.clone();
@@ -494,7 +504,7 @@ mod tests {
             in_remove: 3,
             ..StepSettings::default()
         };
-        let mut st = StepScaling::new(&s, 0.7, 20, 1);
+        let mut st = StepScaling::new(&s, 0.7, 20, 1, None);
         let mut g = Group::warm(10);
         for t in 0..4 {
             st.observe(0.86);
@@ -505,7 +515,7 @@ mod tests {
         st.act(&mut g, 5, 1, 100, 5);
         assert_eq!(g.desired(), 30, "+20 instances");
         // (A new policy: the old one's alarm holds its breaching datapoint until the next.)
-        let (mut g, mut st) = (Group::warm(10), StepScaling::new(&s, 0.7, 20, 1));
+        let (mut g, mut st) = (Group::warm(10), StepScaling::new(&s, 0.7, 20, 1, None));
         for t in 0..19 {
             st.observe(0.1);
             st.act(&mut g, t + 1, 8, 100, 5);
@@ -517,7 +527,7 @@ mod tests {
         // In percent of the group: 20 % of 30 is 6, of 4 is 0.8, rounded down but at least one.
         let pct = StepSettings { in_unit: StepUnit::Percent, in_remove: 20, ..StepSettings::default() };
         for (have, left) in [(30, 24), (4, 3)] {
-            let (mut g, mut st) = (Group::warm(have), StepScaling::new(&pct, 0.7, 5, 1));
+            let (mut g, mut st) = (Group::warm(have), StepScaling::new(&pct, 0.7, 5, 1, None));
             for t in 0..15 {
                 st.observe(0.1);
                 st.act(&mut g, t + 1, 1, 100, 5);
@@ -530,20 +540,23 @@ mod tests {
     fn with_both_policies_the_larger_capacity_wins() {
         let mut f = Fallback {
             tracking: Some(TargetTracking::new(0.7, 5)),
-            step: Some(StepScaling::new(&StepSettings::default(), 0.7, 5, 1)),
+            step: Some(StepScaling::new(&StepSettings::default(), 0.7, 5, 1, None)),
         };
         let mut g = Group::warm(10);
-        // 3 minutes at 0.9: step (2 minutes, 7 % above 0.84: +50 %, 15) and target tracking (3
-        // minutes, need 13).
-        f.observe(0.9, 13);
+        // 3 minutes at 1.0: step (2 minutes, 19 % above 0.84: +32 %, 13) and target tracking (3
+        // minutes, need 15).
+        f.observe(1.0, 15);
         f.act(&mut g, 1, 1, 100, 5);
         assert_eq!(g.desired(), 10);
-        f.observe(0.9, 13);
+        f.observe(1.0, 15);
         f.act(&mut g, 2, 1, 100, 5);
-        assert_eq!(g.desired(), 15, "step first");
-        f.observe(0.9, 13);
+        assert_eq!(g.desired(), 13, "step first");
+        f.observe(1.0, 15);
         f.act(&mut g, 3, 1, 100, 5);
-        assert_eq!(g.desired(), 15, "target tracking's 13 does not scale in");
+        assert_eq!(g.desired(), 15, "then target tracking's need");
+        f.observe(1.0, 12);
+        f.act(&mut g, 4, 1, 100, 5);
+        assert_eq!(g.desired(), 15, "a lower need does not scale in");
         // At 0.8 only target tracking acts.
         let mut g = Group::warm(10);
         for t in 0..3 {

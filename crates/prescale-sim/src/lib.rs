@@ -947,7 +947,16 @@ pub fn replayed_step(reactive: &ReactiveSettings, target: f64) -> StepSettings {
     let (out, inn) = reactive.step.thresholds(reactive.target_value, prescale_plan::metric_ceiling(&reactive.metric));
     // 84 × 75 / 70 reads 90.
     let at = |x: f64| prescale_plan::millionths(x * scale);
-    StepSettings { out_threshold: Some(at(out)), in_threshold: Some(at(inn)), ..reactive.step.clone() }
+    // The steps the plan writes for the group's metric, which the replay's utilization reads the
+    // same way.
+    let ceiling = prescale_plan::metric_ceiling(&reactive.metric);
+    let steps = reactive.step.out_steps(reactive.target_value, ceiling);
+    StepSettings {
+        out_threshold: Some(at(out)),
+        in_threshold: Some(at(inn)),
+        out_steps: Some(steps),
+        ..reactive.step.clone()
+    }
 }
 
 /// Checks the prices: each a finite number >= 0; a spot share in [0, 1] comes with both prices,
@@ -1027,8 +1036,14 @@ fn tracked(ctx: &Ctx, demand: &[f64], needs: &[u32], plans: &[(u64, &Floors)], s
         ),
         // Its scale-in only where the plan writes it: where it alone scales in.
         step: step.then(|| {
-            StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins, ctx.metric_mins)
-                .scaling_in(ctx.s.step.scales_in_alone())
+            StepScaling::new(
+                &ctx.s.step,
+                ctx.s.target_utilization,
+                ctx.s.boot_mins,
+                ctx.metric_mins,
+                ctx.s.metric_ceiling,
+            )
+            .scaling_in(ctx.s.step.scales_in_alone())
         }),
     };
     let mut floor = min;
@@ -1079,7 +1094,8 @@ struct Tracked {
 fn stepped(ctx: &Ctx, demand: &[f64], needs: &[u32]) -> (Group, Vec<(u32, u32)>) {
     let (min, max) = (ctx.bounds.min(), ctx.bounds.max());
     let mut g = Group::warm(needs[0]);
-    let mut st = StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins, ctx.metric_mins);
+    let mut st =
+        StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins, ctx.metric_mins, ctx.s.metric_ceiling);
     let mut tl = Vec::with_capacity(demand.len());
     for (t, d) in demand.iter().enumerate() {
         let t = t as u64;
@@ -1396,7 +1412,13 @@ mod tests {
             let d = replayed_step(&ReactiveSettings { target_value, ..ReactiveSettings::default() }, at);
             (d.out_threshold, d.in_threshold, StepSettings { out_threshold: None, in_threshold: None, ..d })
         };
-        assert_eq!(cpu(70.0, 0.75), (Some(90.0), Some(37.5), StepSettings::default()));
+        // And the steps the plan writes for CPU: sized below 98 %, doubling from there.
+        let steps = StepSettings::default().out_steps(70.0, Some(100.0));
+        assert_eq!(steps.last().map(|s| s.add), Some(100));
+        assert_eq!(
+            cpu(70.0, 0.75),
+            (Some(90.0), Some(37.5), StepSettings { out_steps: Some(steps), ..StepSettings::default() })
+        );
         assert_eq!(cpu(80.0, 0.85).0, Some(95.625));
     }
 
