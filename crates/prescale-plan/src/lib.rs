@@ -18,8 +18,8 @@ pub use events::{
 };
 pub use guardrails::{Breach, FleetBreach, Guardrails};
 pub use reactive::{
-    IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, OUT_ABOVE_TARGET, OutStep, STEP_IN_POLICY, STEP_OUT_POLICY,
-    StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths,
+    IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, OUT_ABOVE_TARGET, OutStep, SATURATED, SIZED_ABOVE_PCT, STEP_IN_POLICY,
+    STEP_OUT_POLICY, StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths,
 };
 pub use recording::{LOCAL_SINK, RecordingSink};
 pub use report::{FloorHours, floor_hours};
