@@ -484,6 +484,10 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     let s = &v["settings"];
     assert_eq!((s["capacity_source"].as_str(), s["capacity_per_instance"].as_f64()), (Some("given"), Some(2500.0)));
     assert_eq!((s["min_size"].as_u64(), s["max_size"].as_u64()), (Some(4), Some(60)));
+    // The steps out its plan writes for CPU, as replayed: sized, then doubling near 100 %.
+    let steps = s["step"]["out_steps"].as_array().unwrap();
+    assert_eq!((steps[0]["add"].as_u64(), steps.last().unwrap()["add"].as_u64()), (Some(20), Some(100)), "{s}");
+    assert_eq!(s["metric_period_mins"], 1, "{s}");
     assert_eq!((s["quantile"].as_f64(), s["headroom"].as_f64()), (Some(0.9), Some(0.1)));
     assert_eq!(v["trace"]["minutes"], 28 * 1440);
     assert_eq!(int(policy(&policies(&json), "oracle"), "under_provisioned_minutes"), 0);

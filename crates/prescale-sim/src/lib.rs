@@ -279,7 +279,8 @@ pub struct Resolved {
     pub metric_ceiling: Option<f64>,
     /// The period of the metric the reactive policies' alarms read, in minutes.
     pub metric_period_mins: u32,
-    /// Step scaling: the `step` policy, and prescale's beside target tracking when enabled.
+    /// Step scaling: the `step` policy, and prescale's beside target tracking when enabled (its
+    /// steps out as replayed).
     pub step: StepSettings,
     /// Model.
     pub model: ModelSpec,
@@ -598,7 +599,11 @@ pub fn simulate_with_progress(
         scale_in_cooldown_mins: s.scale_in_cooldown_mins,
         metric_ceiling: s.metric_ceiling,
         metric_period_mins: metric_mins,
-        step: s.step.clone(),
+        // The steps out as replayed, the defaults' sized ones included.
+        step: StepSettings {
+            out_steps: Some(s.step.out_steps(s.target_utilization * 100.0, s.metric_ceiling.map(|c| c * 100.0))),
+            ..s.step.clone()
+        },
         model: s.model.clone(),
         transform: s.forecast.transform,
         bounds: s.forecast.bounds,
