@@ -1017,10 +1017,23 @@ fn alarm_periods(out: &mut impl Write, r: &prescale_sim::SimReport) -> Result<()
         5 => "basic monitoring's; --metric-period-mins 1 for detailed monitoring's",
         _ => "as given",
     };
+    // A step alarm of a shorter period than the metric's would find most of its periods empty:
+    // the replay reads it at the metric's, as the period_secs that fits would.
+    let stepped = has(Policy::Step) || (has(Policy::Prescale) && r.settings.step.enabled);
+    let raised = if stepped && r.settings.step.period_secs < p.saturating_mul(60) {
+        format!(
+            "; the step alarms' {}-s periods read at {p} minutes, as step period_secs = {} would (on a {p}-minute \
+             metric they would find most of their periods empty)",
+            r.settings.step.period_secs,
+            p * 60
+        )
+    } else {
+        String::new()
+    };
     writeln!(
         out,
         "alarms on {p}-minute periods ({monitoring}): target tracking out after {} min above the target, in after {} \
-         min below 90 % of it",
+         min below 90 % of it{raised}",
         out_n * p,
         in_n * p
     )?;
@@ -1096,7 +1109,8 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
                 },
         )?;
     }
-    let (step_out, step_in) = s.step.thresholds(s.target_utilization * 100.0, Some(100.0));
+    let (step_out, step_in) =
+        prescale_sim::group::StepScaling::thresholds(&s.step, s.target_utilization, s.metric_ceiling);
     let alarms = prescale_sim::group::StepScaling::alarm_settings(&s.step, s.metric_period_mins);
     let in_mins = alarms.in_window_mins(s.boot_mins.saturating_mul(60));
     alarm_periods(out, r)?;
@@ -1379,7 +1393,15 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
             let rise = (sh.rise_end - sh.onset).num_minutes();
             // The boot that meets the target is for a jump at once (the spike); a load that climbs
             // for longer waits the alarm again on each step of the climb.
-            if u64::from(s.boot_mins) > best && sh.scenario == prescale_sim::scenario::Scenario::Spike {
+            if alarm >= SCALE_OUT_TARGET_MINS && sh.scenario == prescale_sim::scenario::Scenario::Spike {
+                writeln!(
+                    out,
+                    "target tracking took {m} min, over the {SCALE_OUT_TARGET_MINS}-minute target: its alarm alone \
+                     takes {alarm} min on {}-minute periods, so no boot time meets it (1-minute periods need detailed \
+                     monitoring)",
+                    s.metric_period_mins
+                )?;
+            } else if u64::from(s.boot_mins) > best && sh.scenario == prescale_sim::scenario::Scenario::Spike {
                 writeln!(
                     out,
                     "target tracking took {m} min, over the {SCALE_OUT_TARGET_MINS}-minute target: it acts after {alarm} \

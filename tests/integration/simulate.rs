@@ -70,6 +70,16 @@ fn reactive_lags_a_step_by_boot_plus_three_minutes_and_the_oracle_does_not() {
         run(prescale().args(["simulate", "--capacity", "100", "--policies", "reactive", "--input"]).arg(&p));
     assert_eq!(code, 0, "{err}");
     assert!(table.contains("alarms on 1-minute periods (detailed monitoring's; --metric-period-mins 5"), "{table}");
+    // On a spike at 5-minute periods the alarm alone passes the 5-minute target, and the step
+    // alarms of 60 s are read at the metric's period, as the header says.
+    let (code, table, err) =
+        run(prescale().args(["simulate", "--scenario", "spike", "--metric-period-mins", "5", "--boot-mins", "2"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(table.contains("its alarm alone takes 15 min on 5-minute periods, so no boot time meets it"), "{table}");
+    assert!(
+        table.contains("the step alarms' 60-s periods read at 5 minutes, as step period_secs = 300 would"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -544,6 +554,28 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     // The demo forecasts with `auto`, which learns the holidays' effect: the table says how many.
     assert!(table.contains("fit on the log, 2 holidays, the daily cycle on Europe/Berlin's clock)"), "{table}");
     assert!(table.contains("EUR on demand") && !table.contains("$ on demand"), "{table}");
+
+    // Step alarms of 300 s are written for basic monitoring: the replay reads 5-minute periods;
+    // target tracking on a load balancer's requests, which it publishes per minute, keeps 1.
+    let cpu = "reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 60.0, warmup_secs = 300 }";
+    let basic = [
+        (r#"reactive = { metric = "ASGAverageCPUUtilization", target_value = 60.0, step = { period_secs = 300 } }"#, 5),
+        (
+            r#"reactive = { metric = "ALBRequestCountPerTarget", target_value = 600.0, resource_label = "app/w/1/targetgroup/t/2", step = { period_secs = 300 } }"#,
+            1,
+        ),
+    ];
+    for (reactive, want) in basic {
+        let text = crate::common::demo_config_text();
+        assert!(text.contains(cpu), "the demo's web-prod reads CPU");
+        std::fs::write(&cfg_path, text.replace(cpu, reactive)).unwrap();
+        ok(prescale().arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["ingest", "--group", "web-prod"]));
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg_path).arg("--out").arg(&out);
+        c.args(["simulate", "--group", "web-prod", "--policies", "reactive", "--format", "json"]);
+        let v: Value = serde_json::from_str(&ok(&mut c)).unwrap();
+        assert_eq!(v["settings"]["metric_period_mins"], want, "{reactive}: {}", v["settings"]);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ use super::*;
 /// policy replayed has step scaling.
 pub(crate) fn step_flags(args: &SimulateArgs, s: &mut prescale_sim::SimSettings) -> Result<()> {
     unused_step_flags(args, &s.policies);
-    let target = s.target_utilization;
+    let (target, ceiling) = (s.target_utilization, s.metric_ceiling);
     let step = &mut s.step;
     if let Some(on) = args.step_scaling {
         step.enabled = on;
@@ -51,7 +51,7 @@ pub(crate) fn step_flags(args: &SimulateArgs, s: &mut prescale_sim::SimSettings)
     }
     if let Some(f) = args.step_in_below {
         // The simulator reads thresholds in percent of an instance's capacity.
-        let (out, _) = step.thresholds(target * 100.0, Some(100.0));
+        let (out, _) = prescale_sim::group::StepScaling::thresholds(step, target, ceiling);
         let below = (out / (target * 100.0)).min(1.0);
         if !(f > 0.0 && f < below) {
             bail!(
@@ -317,6 +317,11 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
+            // A load balancer publishes its request count per minute whatever the instances'
+            // monitoring: its alarms read 1-minute periods unless told.
+            if ps.reactive.metric == "ALBRequestCountPerTarget" {
+                s.metric_period_mins = args.metric_period_mins.or(Some(1));
+            }
             s.schedule_zone = ps.time_zone;
             // CPU's 100 % in the replay's units: its target value stands for the target utilization.
             let full = prescale_plan::metric_ceiling(&ps.reactive.metric)

@@ -290,7 +290,8 @@ impl StepSettings {
     /// lowest reading (what target tracking would set, a period sooner; 20 % at the default
     /// threshold, 32 % from 10 % above it, …; at least 10 %). On a metric with a ceiling (CPU's
     /// 100 %), from [`SATURATED`] of the ceiling the reading no longer says how much more load
-    /// there is: from there the step doubles the group (+100 %), and the sized steps above stop.
+    /// there is: from there the step at least doubles the group (+100 %, or the sized step where
+    /// that is more, for a low threshold), and the sized steps above stop.
     pub fn out_steps(&self, target: f64, ceiling: Option<f64>) -> Vec<OutStep> {
         if let Some(steps) = &self.out_steps {
             return steps.clone();
@@ -465,8 +466,8 @@ pub(crate) fn reactive(
         .iter()
         .enumerate()
         .map(|(i, st)| StepAdjustment {
-            lower: Some(out_threshold * st.above_pct / 100.0),
-            upper: out_steps.get(i + 1).map(|n| out_threshold * n.above_pct / 100.0),
+            lower: Some(millionths(out_threshold * st.above_pct / 100.0)),
+            upper: out_steps.get(i + 1).map(|n| millionths(out_threshold * n.above_pct / 100.0)),
             adjustment: i32::try_from(st.add).unwrap_or(i32::MAX),
         })
         .collect();

@@ -235,8 +235,7 @@ impl StepScaling {
     /// sizes them for a metric that reads at most `ceiling` (a utilization, 1.0 for CPU's 100 %;
     /// `None`: the whole demand).
     pub fn new(settings: &StepSettings, target: f64, boot_mins: u32, metric_mins: u32, ceiling: Option<f64>) -> Self {
-        // Utilization in percent of the serving capacity: 100 is full.
-        let (out, inn) = settings.thresholds(target * 100.0, Some(100.0));
+        let (out, inn) = Self::thresholds(settings, target, ceiling);
         let steps = settings.out_steps(target * 100.0, ceiling.map(|c| c * 100.0));
         let settings = &Self::alarm_settings(settings, metric_mins);
         Self {
@@ -254,6 +253,13 @@ impl StepScaling {
             below: 0,
             utilization: 0.0,
         }
+    }
+
+    /// The (scale-out, scale-in) thresholds of `settings` in percent utilization of the serving
+    /// capacity (100 is full) at `target`, as the plan sets them for a metric that reads at most
+    /// `ceiling` (a utilization; `None`: the whole demand, as requests per target do).
+    pub fn thresholds(settings: &StepSettings, target: f64, ceiling: Option<f64>) -> (f64, f64) {
+        settings.thresholds(target * 100.0, ceiling.map(|c| c * 100.0))
     }
 
     /// `settings` with the alarms' period at least `metric_mins` minutes, as they are replayed.
