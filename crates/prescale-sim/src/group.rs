@@ -76,19 +76,24 @@ pub trait Reactive {
 }
 
 /// A CloudWatch metric's periods: the readings of `period` minutes averaged into one datapoint,
-/// complete at the end of the period's last minute (the first period starts at the trace's first
-/// minute). With 1-minute periods each minute's reading is its datapoint.
+/// complete at the end of the period's last minute. Periods start on the clock's marks (:00, :05,
+/// … for 5 minutes), as CloudWatch's do: a trace that starts between two has a shorter first
+/// period. With 1-minute periods each minute's reading is its datapoint.
 #[derive(Debug, Clone)]
 struct Periods {
     period: u32,
+    /// Minutes still to come in the current period.
+    left: u32,
     minutes: u32,
     utilization: f64,
     need: f64,
 }
 
 impl Periods {
-    fn new(period: u32) -> Self {
-        Self { period: period.max(1), minutes: 0, utilization: 0.0, need: 0.0 }
+    /// Periods of `period` minutes, the first minute fed `phase` minutes after a mark.
+    fn new(period: u32, phase: u32) -> Self {
+        let period = period.max(1);
+        Self { period, left: period - phase % period, minutes: 0, utilization: 0.0, need: 0.0 }
     }
 
     /// Adds a minute's reading (utilization, and the instances that would serve it at the
@@ -98,12 +103,13 @@ impl Periods {
         self.minutes += 1;
         self.utilization += utilization;
         self.need += f64::from(need);
-        if self.minutes < self.period {
+        self.left -= 1;
+        if self.left > 0 {
             return None;
         }
         let n = f64::from(self.minutes);
         let datapoint = (self.utilization / n, (self.need / n - 1e-9).ceil().max(0.0) as u32);
-        *self = Self::new(self.period);
+        *self = Self::new(self.period, 0);
         Some(datapoint)
     }
 }
@@ -144,7 +150,7 @@ impl TargetTracking {
             target,
             cooldown,
             scale_in: true,
-            metric: Periods::new(1),
+            metric: Periods::new(1, 0),
             above: 0,
             below: 0,
             last_scale_in: None,
@@ -152,10 +158,10 @@ impl TargetTracking {
         }
     }
 
-    /// The same policy on a metric of `minutes`-minute periods (5 with basic monitoring): its
-    /// alarms count datapoints of that period.
-    pub fn on_periods(self, minutes: u32) -> Self {
-        Self { metric: Periods::new(minutes), ..self }
+    /// The same policy on a metric of `minutes`-minute periods (5 with basic monitoring), fed
+    /// from `phase` minutes after a period's mark on: its alarms count datapoints of that period.
+    pub fn on_periods(self, minutes: u32, phase: u32) -> Self {
+        Self { metric: Periods::new(minutes, phase), ..self }
     }
 
     /// The same policy scaling out only (`DisableScaleIn`), when `scale_in` is false.
@@ -233,7 +239,8 @@ impl StepScaling {
     /// read it at the metric's (an alarm of 60 s on a 5-minute metric would find most of its
     /// periods empty, so the plan's users set 300 there). Its default steps are sized as the plan
     /// sizes them for a metric that reads at most `ceiling` (a utilization, 1.0 for CPU's 100 %;
-    /// `None`: the whole demand).
+    /// `None`: the whole demand). Its periods start on the clock's marks: see
+    /// [`StepScaling::from_phase`].
     pub fn new(settings: &StepSettings, target: f64, boot_mins: u32, metric_mins: u32, ceiling: Option<f64>) -> Self {
         let (out, inn) = Self::thresholds(settings, target, ceiling);
         let steps = settings.out_steps(target * 100.0, ceiling.map(|c| c * 100.0));
@@ -241,7 +248,7 @@ impl StepScaling {
         Self {
             out_at: out / 100.0,
             in_at: inn / 100.0,
-            metric: Periods::new(settings.period_secs.div_ceil(60)),
+            metric: Periods::new(settings.period_secs.div_ceil(60), 0),
             out_periods: settings.out_evaluation_periods.max(1),
             in_periods: settings.in_periods(boot_mins.saturating_mul(60)).max(1),
             percent: settings.out_unit == StepUnit::Percent,
@@ -270,6 +277,12 @@ impl StepScaling {
     /// The same policy scaling out only, when `scale_in` is false.
     pub fn scaling_in(self, scale_in: bool) -> Self {
         Self { scale_in, ..self }
+    }
+
+    /// The same policy fed from `phase` minutes after one of its periods' marks on (a trace that
+    /// starts at :02 on 5-minute periods: 2).
+    pub fn from_phase(self, phase: u32) -> Self {
+        Self { metric: Periods::new(self.metric.period, phase), ..self }
     }
 
     /// Feeds the utilization of the minute that just ended; the alarms see it when it completes
@@ -413,14 +426,21 @@ mod tests {
     #[test]
     fn on_five_minute_periods_alarms_count_datapoints_of_the_periods_mean() {
         // Scale-out after 3 datapoints: 15 minutes, not 3.
-        let (mut g, mut tt) = (Group::warm(1), TargetTracking::new(0.7, 0).on_periods(5));
+        let (mut g, mut tt) = (Group::warm(1), TargetTracking::new(0.7, 0).on_periods(5, 0));
         tracked_for(&mut tt, &mut g, 0..14, 1.5, 3);
         assert_eq!(g.desired(), 1, "two datapoints and four minutes of the third");
         tracked_for(&mut tt, &mut g, 14..15, 1.5, 3);
         assert_eq!(g.desired(), 3);
+        // Periods start on the clock's marks: fed from 2 minutes past one, the first datapoint
+        // comes after 3 minutes, the third after 13.
+        let (mut g, mut tt) = (Group::warm(1), TargetTracking::new(0.7, 0).on_periods(5, 2));
+        tracked_for(&mut tt, &mut g, 0..12, 1.5, 3);
+        assert_eq!(g.desired(), 1);
+        tracked_for(&mut tt, &mut g, 12..13, 1.5, 3);
+        assert_eq!(g.desired(), 3);
         // A datapoint is its period's mean: one hot minute among five quiet ones breaches nothing
         // (on 1-minute periods its minute would count).
-        let (mut g, mut tt) = (Group::warm(2), TargetTracking::new(0.7, 0).on_periods(5));
+        let (mut g, mut tt) = (Group::warm(2), TargetTracking::new(0.7, 0).on_periods(5, 0));
         for t in 0..15 {
             let (u, need) = if t % 5 == 4 { (2.0, 6) } else { (0.65, 2) };
             tt.observe(u, need);
@@ -428,7 +448,7 @@ mod tests {
         }
         assert_eq!(g.desired(), 3, "three datapoints of mean 0.92 (need 2.8): scaled out to 3, not to 6");
         // Scale-in after 15 datapoints: 75 minutes.
-        let (mut g, mut tt) = (Group::warm(10), TargetTracking::new(0.7, 0).on_periods(5));
+        let (mut g, mut tt) = (Group::warm(10), TargetTracking::new(0.7, 0).on_periods(5, 0));
         tracked_for(&mut tt, &mut g, 0..74, 0.1, 2);
         assert_eq!(g.desired(), 10);
         tracked_for(&mut tt, &mut g, 74..75, 0.1, 2);

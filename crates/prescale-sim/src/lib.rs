@@ -747,6 +747,25 @@ impl Ctx<'_> {
         (ceiling, self.bounds.clamp(instances_for(seen, self.per)).min(need))
     }
 
+    /// How many minutes past one of its marks (:00, :05, … for 5 minutes) a period of `period`
+    /// minutes is at the trace's first minute: CloudWatch's periods start on the clock's marks.
+    fn phase(&self, period: u32) -> u32 {
+        (self.start.timestamp().div_euclid(60).rem_euclid(i64::from(period.max(1)))) as u32
+    }
+
+    /// The step policy the replay runs, its periods on the clock's marks.
+    fn step_policy(&self) -> StepScaling {
+        let st = StepScaling::new(
+            &self.s.step,
+            self.s.target_utilization,
+            self.s.boot_mins,
+            self.metric_mins,
+            self.s.metric_ceiling,
+        );
+        let period = StepScaling::alarm_settings(&self.s.step, self.metric_mins).period_secs.div_ceil(60);
+        st.from_phase(self.phase(period))
+    }
+
     fn minute(&self, t: DateTime<Utc>) -> u64 {
         ((t - self.start).num_seconds().max(0) as u64).div_ceil(60)
     }
@@ -1036,20 +1055,11 @@ fn tracked(ctx: &Ctx, demand: &[f64], needs: &[u32], plans: &[(u64, &Floors)], s
         // With the step policy owning scale-in, target tracking only scales out (DisableScaleIn).
         tracking: Some(
             TargetTracking::new(ctx.s.target_utilization, u64::from(ctx.s.scale_in_cooldown_mins))
-                .on_periods(ctx.metric_mins)
+                .on_periods(ctx.metric_mins, ctx.phase(ctx.metric_mins))
                 .scaling_in(!(step && ctx.s.step.scales_in_alone())),
         ),
         // Its scale-in only where the plan writes it: where it alone scales in.
-        step: step.then(|| {
-            StepScaling::new(
-                &ctx.s.step,
-                ctx.s.target_utilization,
-                ctx.s.boot_mins,
-                ctx.metric_mins,
-                ctx.s.metric_ceiling,
-            )
-            .scaling_in(ctx.s.step.scales_in_alone())
-        }),
+        step: step.then(|| ctx.step_policy().scaling_in(ctx.s.step.scales_in_alone())),
     };
     let mut floor = min;
     let mut pending: VecDeque<(u64, u32)> = VecDeque::new();
@@ -1099,8 +1109,7 @@ struct Tracked {
 fn stepped(ctx: &Ctx, demand: &[f64], needs: &[u32]) -> (Group, Vec<(u32, u32)>) {
     let (min, max) = (ctx.bounds.min(), ctx.bounds.max());
     let mut g = Group::warm(needs[0]);
-    let mut st =
-        StepScaling::new(&ctx.s.step, ctx.s.target_utilization, ctx.s.boot_mins, ctx.metric_mins, ctx.s.metric_ceiling);
+    let mut st = ctx.step_policy();
     let mut tl = Vec::with_capacity(demand.len());
     for (t, d) in demand.iter().enumerate() {
         let t = t as u64;
@@ -1269,6 +1278,19 @@ mod tests {
         assert!(b.instance_hours > d.instance_hours, "{b:?}\n{d:?}");
         assert!(matches!(run(Some(0)), Err(SimError::BadMetricPeriod(0))));
         assert!(matches!(run(Some(61)), Err(SimError::BadMetricPeriod(61))));
+    }
+
+    #[test]
+    fn metric_periods_start_on_the_clocks_marks() {
+        // Load jumps tenfold at 00:10 on a trace that starts at 00:02: the 5-minute datapoints end
+        // at 00:05, 00:10, 00:15 …, so the third breaching one ends at 00:25 and the launch serves
+        // at 00:30: 20 minutes short (periods from 00:02 would have seen the jump in the one
+        // ending at 00:12, and been short 17).
+        let values: Vec<f64> = (0..3 * 1440).map(|i| if i < 8 { 100.0 } else { 1000.0 }).collect();
+        let trace = Series::new(t0() + Duration::minutes(2), 60, values).unwrap();
+        let s = SimSettings { metric_period_mins: Some(5), ..settings(&[Policy::Reactive]) };
+        let r = simulate(&trace, &s).unwrap();
+        assert_eq!(r.policies[0].under_provisioned_minutes, 20, "{:?}", r.policies[0]);
     }
 
     #[test]
