@@ -596,6 +596,12 @@ pub fn demo_dir() -> Result<PathBuf> {
     )
 }
 
+/// Whether `secs` is a period CloudWatch answers (and `[ingest] period_secs` takes): 1, 5, 10 or
+/// 30 seconds, or whole minutes that divide a day.
+pub(crate) fn is_cloudwatch_period(secs: i64) -> bool {
+    secs > 0 && 86_400 % secs == 0 && (secs % 60 == 0 || 60 % secs == 0)
+}
+
 impl Config {
     /// Parses configuration text; `base_dir` resolves its relative paths.
     pub fn parse(text: &str, base_dir: &Path, origin: &str) -> Result<Self> {
@@ -699,7 +705,7 @@ impl Config {
             }
         }
         let p = self.ingest.period_secs;
-        if p <= 0 || 86_400 % p != 0 || (p % 60 != 0 && 60 % p != 0) {
+        if !is_cloudwatch_period(p) {
             bail!(
                 "[ingest] period_secs = {p} must be a CloudWatch period: 1, 5, 10, 30 or a multiple of 60 that divides \
                  a day (60, 300, 3600, …)"

@@ -13,6 +13,20 @@ fn demo_config(dir: &Path, extra: &str) -> PathBuf {
     p
 }
 
+/// A folder with the demo configuration (as it is) and its `out`: (folder, configuration, out).
+fn demo_run() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cfg, out) = (demo_config(tmp.path(), ""), tmp.path().join("out"));
+    (tmp, cfg, out)
+}
+
+/// [`demo_run`] after a `nightly --execute`: prescale's floors, policies and alarms on every group.
+fn demo_applied() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (tmp, cfg, out) = demo_run();
+    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    (tmp, cfg, out)
+}
+
 fn cmd(cfg: &Path, out: &Path, args: &[&str]) -> std::process::Command {
     let mut c = prescale();
     c.arg("--config").arg(cfg).arg("--out").arg(out).args(["--now", "2026-11-23T00:00:00Z"]).args(args);
@@ -283,10 +297,7 @@ fn with_fleet_breach_scale_the_floors_are_taken_down_to_fit_the_fleet() {
 
 #[test]
 fn revert_on_the_local_groups_removes_prescales_objects_only() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let cfg = demo_config(tmp.path(), "");
-    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    let (tmp, cfg, out) = demo_applied();
     // The run's apply lock is let go at its end, its file emptied (it names a holder only while held).
     assert_eq!(std::fs::read_to_string(tmp.path().join("store/apply.lock")).unwrap(), "");
     // A run stopped mid-change (its last outcome line never written) is said by the next run,
@@ -422,9 +433,7 @@ fn bad_safety_settings_are_refused_with_a_reason() {
 
 #[test]
 fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let cfg = demo_config(tmp.path(), "");
+    let (tmp, cfg, out) = demo_run();
     // Floors in place for every group.
     ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
     let floors_of = |group: &str| -> serde_json::Value {
@@ -479,10 +488,7 @@ fn a_damaged_metric_file_stops_only_its_own_series_and_is_never_written_over() {
 
 #[test]
 fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let cfg = demo_config(tmp.path(), "");
-    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    let (tmp, cfg, out) = demo_applied();
     let state = || std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap();
     let in_place = state();
     // The same store, judged with data allowed to be a minute old: the last 5-minute slot began
@@ -530,9 +536,7 @@ fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
 
 #[test]
 fn a_run_that_cannot_write_its_audit_log_changes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let cfg = demo_config(tmp.path(), "");
+    let (_tmp, cfg, out) = demo_run();
     ok(&mut cmd(&cfg, &out, &["nightly"]));
     // Something else sits where the log goes.
     std::fs::create_dir_all(out.join("audit.jsonl")).unwrap();
@@ -544,9 +548,7 @@ fn a_run_that_cannot_write_its_audit_log_changes_nothing() {
 
 #[test]
 fn a_nightly_run_waiting_for_another_one_changing_the_groups_writes_its_plan_only_once_it_may_apply_it() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let cfg = demo_config(tmp.path(), "");
+    let (tmp, cfg, out) = demo_run();
     // Another run changing the groups holds the store's apply lock.
     let held = prescale_store::lock_run(&tmp.path().join("store/apply.lock"), std::time::Duration::ZERO).unwrap();
     let mut child = nightly_in_background(&cfg, &out);
@@ -569,10 +571,7 @@ fn a_nightly_run_waiting_for_another_one_changing_the_groups_writes_its_plan_onl
 
 #[test]
 fn floors_on_a_group_that_the_runs_logging_here_did_not_put_are_said() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let cfg = demo_config(tmp.path(), "");
-    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    let (_tmp, cfg, out) = demo_applied();
     let said = "of prescale's scheduled actions on it differ from what the runs logging to";
     let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
     assert!(code == 0 && !err.contains(said), "what this --out's runs put is theirs: {err}");
@@ -617,9 +616,7 @@ fn a_capacity_per_instance_far_above_the_load_is_said_as_a_likely_unit_mistake()
 
 #[test]
 fn a_nightly_run_stopped_before_its_writes_says_so() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let cfg = demo_config(tmp.path(), "");
+    let (tmp, cfg, out) = demo_run();
     let child = nightly_in_background(&cfg, &out);
     // Ingesting or fitting (the store under way, no plan yet): a cron timeout.
     wait_for(&tmp.path().join("store/metrics/v1"));
@@ -634,10 +631,7 @@ fn a_nightly_run_stopped_before_its_writes_says_so() {
 
 #[test]
 fn a_group_taken_out_of_the_configuration_with_prescales_objects_on_it_is_said_until_reverted() {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let cfg = demo_config(tmp.path(), "");
-    ok(&mut cmd(&cfg, &out, &["nightly", "--execute"]));
+    let (_tmp, cfg, out) = demo_applied();
     // worker-dev (the last group) taken out of the configuration: no plan has it any more, so no
     // run takes its floors and policies down. Said, with the command that does.
     let text = std::fs::read_to_string(&cfg).unwrap();

@@ -1340,15 +1340,12 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
             && state.bounds.max() > g.max_size
             && (owned || put_actions(changes).next().is_some())
         {
-            let max = state.bounds.max();
+            let (max, cap) = (state.bounds.max(), g.max_size);
             notes.push(format!(
-                "the group's MaxSize is {max}, above the configured max_size {}: prescale's floors stay within {}, but \
-                 the reactive policies can still grow the group to {max}. If {} is to cap the group, `{}`; if {max} \
-                 is its limit, set max_size = {max} in the configuration",
-                g.max_size,
-                g.max_size,
-                g.max_size,
-                prescale_plan::bounds_command(group, None, Some(g.max_size))
+                "the group's MaxSize is {max}, above the configured max_size {cap}: prescale's floors stay within \
+                 {cap}, but the reactive policies can still grow the group to {max}. If {cap} is to cap the group, \
+                 `{}`; if {max} is its limit, set max_size = {max} in the configuration",
+                prescale_plan::bounds_command(group, None, Some(cap))
             ));
         }
     }

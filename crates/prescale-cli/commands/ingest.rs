@@ -109,9 +109,8 @@ fn mean_step(raw: &[RawSample]) -> i64 {
     // A missing sample makes a spacing of twice the step: no part of the step.
     let near: Vec<i64> = d.into_iter().filter(|x| 2 * *x <= 3 * median).collect();
     let mean = near.iter().sum::<i64>() as f64 / near.len().max(1) as f64;
-    // The nearest period CloudWatch (and the configuration) takes: 1, 5, 10, 30 s or whole minutes
-    // that divide a day.
-    let periods = [1, 5, 10, 30].into_iter().chain((60..=86_400).step_by(60).filter(|p| 86_400 % p == 0));
+    // The nearest period CloudWatch (and the configuration) takes.
+    let periods = (1..=86_400).filter(|p| crate::config::is_cloudwatch_period(*p));
     periods.min_by(|a, b| (*a as f64 - mean).abs().total_cmp(&(*b as f64 - mean).abs())).unwrap_or(60)
 }
 

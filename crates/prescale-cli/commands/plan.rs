@@ -991,10 +991,11 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 let mut said = status.to_string();
                 if let Some(n) = notes.as_ref().and_then(|c| c.short) {
                     said.push_str(&format!("; {n} instances short of what MaxSize lets the floors hold"));
-                } else if let Some(c) = notes.as_ref().filter(|c| c.short_at_target.is_some()) {
+                } else if let Some(c) = notes.as_ref()
+                    && let Some(n) = c.short_at_target
+                {
                     said.push_str(&format!(
-                        "; about {} instances beyond MaxSize at the target{}",
-                        c.short_at_target.unwrap_or_default(),
+                        "; about {n} instances beyond MaxSize at the target{}",
                         if c.estimated { " (an estimate)" } else { "" }
                     ));
                 }
@@ -1188,8 +1189,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         |n: f64| (n > f64::from(ceiling)).then(|| (n - f64::from(ceiling)).ceil().min(f64::from(u32::MAX)) as u32);
     let full = s.instances(load, 1.0);
     let (short, short_at_target) = (beyond(full), beyond(at_target));
-    let estimated_load = estimated.is_some();
-    let basis = estimated.map_or(String::new(), |how| format!(" ({how})"));
+    let basis = estimated.as_ref().map_or(String::new(), |how| format!(" ({how})"));
     if short.is_some() {
         notes.push(format!(
             "its peak load, about {}{basis}, needs {full:.0} instances even at full capacity{} ({at_target:.0} at the \
@@ -1213,7 +1213,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
             s.quantile * 100.0
         ));
     }
-    Ok(CapacityNotes { notes, short, short_at_target, lowers, estimated: estimated_load })
+    Ok(CapacityNotes { notes, short, short_at_target, lowers, estimated: estimated.is_some() })
 }
 
 /// ", with its 10 % headroom" where the environment adds one (instances are counted with it).

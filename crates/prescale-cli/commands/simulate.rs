@@ -317,9 +317,9 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.max_size = args.max.or(Some(ps.bounds.max()));
             s.headroom = ps.headroom;
             s.step = prescale_sim::replayed_step(&ps.reactive, s.target_utilization);
-            // A load balancer publishes its request count per minute whatever the instances'
-            // monitoring: its alarms read 1-minute periods unless told.
-            if ps.reactive.metric == "ALBRequestCountPerTarget" {
+            // A metric published per minute whatever the instances' monitoring (a load
+            // balancer's requests): its alarms read 1-minute periods unless told.
+            if prescale_plan::published_per_minute(&ps.reactive.metric) {
                 s.metric_period_mins = args.metric_period_mins.or(Some(1));
             }
             s.schedule_zone = ps.time_zone;

@@ -88,6 +88,13 @@ pub fn millionths(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
+/// Whether a target-tracking metric is published every minute whatever the instances'
+/// monitoring: a load balancer's requests per target are; EC2's CPU and network come every 5
+/// minutes without detailed monitoring.
+pub fn published_per_minute(metric: &str) -> bool {
+    metric == "ALBRequestCountPerTarget"
+}
+
 /// The highest value a target-tracking metric can take: 100 for CPU percent, none for counts and
 /// bytes.
 pub fn metric_ceiling(metric: &str) -> Option<f64> {

@@ -480,20 +480,17 @@ pub fn plan_group(
         let first = raw_required.iter().position(|r| *r > limit)?;
         let last = raw_required.iter().rposition(|r| *r > limit)?;
         let (a, b) = (f.ts(first), f.ts(last));
-        Some(if a.date_naive() == b.date_naive() {
-            format!(", from {} to {} UTC", a.format("%Y-%m-%d %H:%M"), b.format("%H:%M"))
-        } else {
-            format!(", from {} to {} UTC", a.format("%Y-%m-%d %H:%M"), b.format("%Y-%m-%d %H:%M"))
-        })
+        let to = if a.date_naive() == b.date_naive() { "%H:%M" } else { "%Y-%m-%d %H:%M" };
+        Some(format!(", from {} to {} UTC", a.format("%Y-%m-%d %H:%M"), b.format(to)))
     };
     match s.max_breach {
         MaxBreach::Clamp if above_max > 0 => decide(
             DecisionKind::Clamped,
             format!("clamped {above_max} steps to MaxSize {max}"),
             format!(
-                "the P{pct:.0} forecast needs up to {peak_need} instances{}; raise max_size, or set \
-                 max_breach = \"raise\" with a max_breach_buffer, to plan for it",
-                when(max).unwrap_or_default()
+                "the P{pct:.0} forecast needs up to {peak_need} instances{}; {}, to plan for it",
+                when(max).unwrap_or_default(),
+                MaxBreach::Clamp.remedy()
             ),
         ),
         MaxBreach::Raise { buffer } if above_max > 0 => {
