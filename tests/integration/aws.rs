@@ -108,8 +108,8 @@ impl Aws {
             .collect()
     }
 
-    /// Every alarm of the region: name, metric, threshold, evaluation periods and actions.
-    fn alarms(&self) -> Vec<(String, String, f64, i32, Vec<String>)> {
+    /// Every alarm of the region: name, metric, threshold, evaluation periods, actions and period.
+    fn alarms(&self) -> Vec<(String, String, f64, i32, Vec<String>, i32)> {
         let out = self.rt.block_on(self.cw.describe_alarms().send()).unwrap();
         out.metric_alarms()
             .iter()
@@ -120,6 +120,7 @@ impl Aws {
                     a.threshold().unwrap_or(f64::NAN),
                     a.evaluation_periods().unwrap_or(0),
                     a.alarm_actions().to_vec(),
+                    a.period().unwrap_or(0),
                 )
             })
             .collect()
@@ -165,12 +166,25 @@ impl Aws {
 
     /// Puts `values` (one per 5 minutes, ending just before `end`) as a metric.
     fn put_metric(&self, namespace: &str, name: &str, dim: (&str, &str), end: DateTime<Utc>, values: &[f64]) {
-        let start = end - Duration::minutes(5 * values.len() as i64);
+        self.put_metric_every(5, namespace, name, dim, end, values);
+    }
+
+    /// Puts `values` (one per `mins` minutes, ending just before `end`) as a metric.
+    fn put_metric_every(
+        &self,
+        mins: i64,
+        namespace: &str,
+        name: &str,
+        dim: (&str, &str),
+        end: DateTime<Utc>,
+        values: &[f64],
+    ) {
+        let start = end - Duration::minutes(mins * values.len() as i64);
         let data: Vec<MetricDatum> = values
             .iter()
             .enumerate()
             .map(|(i, v)| {
-                let t = start + Duration::minutes(5 * i as i64);
+                let t = start + Duration::minutes(mins * i as i64);
                 MetricDatum::builder()
                     .metric_name(name)
                     .dimensions(Dimension::builder().name(dim.0).value(dim.1).build())
@@ -299,6 +313,15 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     assert!(text.contains("+ action prescale-floor-") && text.contains("+ policy prescale-target-tracking"), "{text}");
     assert!(text.contains("+ policy prescale-step-out: step scaling [+0, +6.6) +20 % [+6.6, +13.2) +32 %"), "{text}");
     assert!(text.contains("+ alarm prescale-itest-web-step-out: AWS/EC2 CPUUtilization Average"), "{text}");
+    // The group's CPU comes every 5 minutes (basic monitoring): 60-s alarms would never scale
+    // out, so they are written at 300 s, and the run says why.
+    assert!(
+        err.contains(
+            "itest-web: its step alarms are written every 300 s, not every 60 s: AWS/EC2 CPUUtilization was \
+                      published every 300 s lately (basic monitoring)"
+        ) && err.contains("enable detailed monitoring"),
+        "{err}"
+    );
     assert_eq!(aws.actions(group).len(), 1);
     assert!(aws.policies(group).is_empty());
     assert!(aws.alarms().iter().all(|a| !a.0.starts_with("prescale-itest-web")));
@@ -341,7 +364,7 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     let alarm = |name: &str| alarms.iter().find(|a| a.0 == name).cloned().expect("alarm missing");
     let out = alarm("prescale-itest-web-step-out");
     // Out at 1.2 × the target (66), in below half of it (27.5).
-    assert_eq!((out.1.as_str(), out.2, out.3), ("CPUUtilization", 66.0, 2));
+    assert_eq!((out.1.as_str(), out.2, out.3, out.5), ("CPUUtilization", 66.0, 2, 300));
     assert_eq!(out.4, vec![aws.policy_arn(group, "prescale-step-out")]);
     assert!(alarms.iter().all(|a| a.0 != "prescale-itest-web-step-in"), "{alarms:?}");
     assert!(
@@ -1682,6 +1705,40 @@ fn cloudwatch_throttled_past_its_retries_is_said_to_pass_by_itself() {
     );
     assert!(err.contains("2 attempts of") && err.contains("raise [aws] max_attempts"), "{err}");
     assert!(!err.contains("check credentials"), "{err}");
+}
+
+#[test]
+fn step_alarms_follow_how_often_the_groups_metric_is_published() {
+    let Some(aws) = aws() else { return };
+    let group = "itest-detailed";
+    aws.create_group(group, 1, 30);
+    let now = Utc::now().duration_trunc(Duration::minutes(5)).unwrap();
+    let load: Vec<f64> = (0..2 * 288).map(|i| 3000.0 + 1000.0 * ((i % 288) as f64 / 288.0)).collect();
+    let lb = format!("app/{group}/0123456789abcdef");
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &load);
+    // Detailed monitoring: the group's CPU every minute for the last three hours, a few missed
+    // (every 5 minutes before, as CloudWatch answers a 5-minute ingest).
+    let cpu: Vec<f64> = (0..180).map(|i| 40.0 + f64::from(i % 7)).collect();
+    let dim = ("AutoScalingGroupName", group);
+    let older: Vec<f64> = load[..load.len() - 36].iter().map(|l| l / 100.0).collect();
+    aws.put_metric("AWS/EC2", "CPUUtilization", dim, now - Duration::hours(3), &older);
+    aws.put_metric_every(1, "AWS/EC2", "CPUUtilization", dim, now - Duration::minutes(100), &cpu[..80]);
+    aws.put_metric_every(1, "AWS/EC2", "CPUUtilization", dim, now, &cpu[83..]);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), group, "");
+    let out = tmp.path().join("out");
+    // Step alarms every minute, as configured; the group with 5-minute CPU is
+    // `cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op`'s (300 s).
+    let plan_alarm = |out: &Path| -> (i64, i64) {
+        let plan: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
+        let a = &plan["groups"][0]["alarms"][0];
+        (a["period_secs"].as_i64().unwrap(), a["evaluation_periods"].as_i64().unwrap())
+    };
+    let (code, text, err) = run(&mut nightly_at(&cfg, &out, now));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(!err.contains("its step alarms are written every"), "{err}");
+    assert_eq!(plan_alarm(&out), (60, 2));
 }
 
 #[test]

@@ -858,6 +858,44 @@ impl ActionSink for AutoScalingSink {
         Ok(out)
     }
 
+    fn published_every(
+        &mut self,
+        group: &str,
+        alarm: &MetricAlarm,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<u32>, SinkError> {
+        use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat, ScanBy};
+        let start = until - chrono::Duration::hours(prescale_core::PUBLISHED_WITHIN_HOURS);
+        let metric = Metric::builder()
+            .namespace(&alarm.namespace)
+            .metric_name(&alarm.metric_name)
+            .set_dimensions(Some(
+                alarm.dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect(),
+            ))
+            .build();
+        // Asked per minute: a metric published every five answers one datapoint in five.
+        let stat = MetricStat::builder().metric(metric).period(60).stat(&alarm.statistic).build();
+        let query = MetricDataQuery::builder().id("published").metric_stat(stat).return_data(true).build();
+        let request = self
+            .cw
+            .get_metric_data()
+            .start_time(to_smithy(start))
+            .end_time(to_smithy(until))
+            .scan_by(ScanBy::TimestampAscending)
+            .metric_data_queries(query);
+        let pages = self
+            .rt
+            .block_on(request.into_paginator().send().collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.api_err(group, "GetMetricData", e))?;
+        let times: Vec<i64> = pages
+            .iter()
+            .flat_map(|p| p.metric_data_results())
+            .flat_map(|r| r.timestamps())
+            .map(aws_smithy_types::DateTime::secs)
+            .collect();
+        Ok(prescale_core::published_spacing(&times))
+    }
+
     fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError> {
         let mut report = ApplyReport::default();
         // Consecutive changes of the same kind go out as one batch call, keeping the diff's order.

@@ -485,6 +485,42 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 }
             }
         });
+        // How often the step alarms' metric is published: 60-s alarms on a metric of 5-minute
+        // datapoints (EC2's basic monitoring) would never scale out, so the plan writes them at
+        // the metric's period and says so. Only near the wall clock: CloudWatch keeps 1-minute
+        // datapoints 15 days, older ones come every 5 minutes whatever the monitoring.
+        let recent = (Utc::now() - ctx.now).num_days() < 14;
+        if let Some(alarm) = prescale_plan::step_alarm_to_check(&g.name, &settings.reactive)
+            && unreachable.is_none()
+            && recent
+        {
+            match sink.sink().published_every(&g.name, &alarm, ctx.now) {
+                Ok(published) => {
+                    settings.reactive.published_secs = published;
+                    if let Some(p) = prescale_plan::published_period(&settings.reactive) {
+                        warn!(
+                            "{}: its step alarms are written every {p} s, not every {} s: {}",
+                            g.name,
+                            alarm.period_secs,
+                            prescale_plan::sparse_metric_why(
+                                &alarm.namespace,
+                                &alarm.metric_name,
+                                alarm.period_secs,
+                                published.unwrap_or(p)
+                            )
+                        );
+                    }
+                }
+                Err(e) => {
+                    note_unreachable(&e, &mut unreachable);
+                    warn!(
+                        "{}: cannot read how often {} {} is published, so its step alarms are written every {} s as \
+                         configured: {e}",
+                        g.name, alarm.namespace, alarm.metric_name, alarm.period_secs
+                    );
+                }
+            }
+        }
         // With max_step_up, what the group runs now, so that the first floors ramp up from it
         // (`apply` judges the first floor again against what the group runs then).
         if ctx.config.guardrails.max_step_up.is_some() && unreachable.is_none() {

@@ -23,7 +23,10 @@ pub use series::{
     Aggregate, Binning, GridPolicy, GridReport, MAX_GAP_DAYS, RawSample, Series, coarsened_step, median_spacing_ms,
     regularize, regularize_as, regularize_binned,
 };
-pub use sink::{ActionSink, ApplyReport, Change, ChangedObject, Failed, GroupState, Launch, SinkError};
+pub use sink::{
+    ActionSink, ApplyReport, Change, ChangedObject, Failed, GroupState, Launch, PUBLISHED_MIN_POINTS,
+    PUBLISHED_WITHIN_HOURS, SinkError, published_spacing,
+};
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};
 
 /// Names of every object prescale creates in an Auto Scaling group start with this prefix.

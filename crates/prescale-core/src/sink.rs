@@ -340,4 +340,63 @@ pub trait ActionSink {
         let _ = group;
         Ok(Vec::new())
     }
+
+    /// How often the metric `alarm` reads was published in the [`PUBLISHED_WITHIN_HOURS`]
+    /// hours before `until`, in seconds: the shortest spacing of its datapoints asked for per
+    /// minute (60 for EC2's metrics with detailed monitoring, 300 with basic). `None` where it
+    /// cannot tell: too few datapoints ([`PUBLISHED_MIN_POINTS`]), or a sink that reads no
+    /// metrics.
+    ///
+    /// # Errors
+    /// [`SinkError`] when the metric cannot be read.
+    fn published_every(
+        &mut self,
+        group: &str,
+        alarm: &MetricAlarm,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<u32>, SinkError> {
+        let _ = (group, alarm, until);
+        Ok(None)
+    }
+}
+
+/// The hours of a metric's datapoints [`ActionSink::published_every`] reads: within the 15 days
+/// CloudWatch keeps 1-minute data, and long enough for a quiet hour.
+pub const PUBLISHED_WITHIN_HOURS: i64 = 3;
+
+/// The fewest datapoints from which [`ActionSink::published_every`] judges a metric's spacing.
+pub const PUBLISHED_MIN_POINTS: usize = 6;
+
+/// The spacing of a metric's datapoint times (sorted or not, in seconds since any origin) that
+/// [`ActionSink::published_every`] answers: the shortest between two, when there are at least
+/// [`PUBLISHED_MIN_POINTS`]. A metric published every minute has two a minute apart somewhere in
+/// the window unless it missed every other minute.
+pub fn published_spacing(times: &[i64]) -> Option<u32> {
+    let mut t = times.to_vec();
+    t.sort_unstable();
+    t.dedup();
+    if t.len() < PUBLISHED_MIN_POINTS {
+        return None;
+    }
+    t.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).min().and_then(|d| u32::try_from(d).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_metrics_spacing_is_the_shortest_between_its_datapoints() {
+        // Basic monitoring: every 5 minutes, one period missed.
+        let basic: Vec<i64> = (0..36).filter(|i| *i != 7).map(|i| i * 300).collect();
+        assert_eq!(published_spacing(&basic), Some(300));
+        // Detailed: per minute with gaps, out of order and repeated.
+        let mut detailed: Vec<i64> = (0..180).filter(|i| i % 3 != 0).map(|i| i * 60).collect();
+        detailed.reverse();
+        detailed.push(120);
+        assert_eq!(published_spacing(&detailed), Some(60));
+        // Too few to tell, repeats counted once.
+        assert_eq!(published_spacing(&[0, 300, 600, 900, 1200]), None);
+        assert_eq!(published_spacing(&[0, 0, 0, 0, 0, 0, 60]), None);
+    }
 }

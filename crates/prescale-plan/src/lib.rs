@@ -20,6 +20,7 @@ pub use guardrails::{Breach, FleetBreach, Guardrails};
 pub use reactive::{
     IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, OUT_ABOVE_TARGET, OutStep, SATURATED, SIZED_ABOVE_PCT, STEP_IN_POLICY,
     STEP_OUT_POLICY, StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths, published_per_minute,
+    published_period, sparse_metric_why, step_alarm_to_check,
 };
 pub use recording::{LOCAL_SINK, RecordingSink};
 pub use report::{FloorHours, floor_hours};

@@ -285,6 +285,19 @@ impl StepSettings {
         self.in_evaluation_periods.max(warmup_secs.div_ceil(period).min(longest))
     }
 
+    /// The same settings with the alarms' period `period_secs`, their evaluation periods kept
+    /// (as `step.period_secs` set to it would) within the longest window CloudWatch allows.
+    pub fn at_period(&self, period_secs: u32) -> Self {
+        let period = period_secs.max(1);
+        let longest = u32::try_from(max_alarm_window_secs(period) / u64::from(period)).unwrap_or(u32::MAX).max(1);
+        Self {
+            period_secs: period,
+            out_evaluation_periods: self.out_evaluation_periods.min(longest),
+            in_evaluation_periods: self.in_evaluation_periods.min(longest),
+            ..self.clone()
+        }
+    }
+
     /// Minutes the scale-in alarm's window lasts with a warm-up of `warmup_secs` (see
     /// [`StepSettings::in_periods`]), at least one.
     pub fn in_window_mins(&self, warmup_secs: u32) -> u64 {
@@ -399,6 +412,45 @@ fn alarm_metric(
     }
 }
 
+/// The scale-out alarm the plan writes for `r` as configured (before any measurement), for a
+/// caller to ask how often its metric is published ([`prescale_core::ActionSink::published_every`]);
+/// `None` without step scaling, and for a metric published every minute whatever the instances'
+/// monitoring ([`published_per_minute`]): nothing to ask.
+pub fn step_alarm_to_check(group: &str, r: &ReactiveSettings) -> Option<MetricAlarm> {
+    if published_per_minute(&r.metric) {
+        return None;
+    }
+    let warmup = Warmup { secs: r.warmup_secs, why: String::new() };
+    let unmeasured = ReactiveSettings { published_secs: None, ..r.clone() };
+    reactive(group, &unmeasured, &warmup).1.into_iter().next()
+}
+
+/// The period the step alarms are written at where the metric is published less often than
+/// `step.period_secs` ([`ReactiveSettings::published_secs`]): the publication period, in whole
+/// minutes; `None` where the configured period stands.
+pub fn published_period(r: &ReactiveSettings) -> Option<u32> {
+    let published = r.published_secs.filter(|_| r.step.enabled && !published_per_minute(&r.metric))?;
+    let p = published.div_ceil(60).saturating_mul(60);
+    (p > r.step.period_secs).then_some(p)
+}
+
+/// Why the step alarms of `period_secs` are raised for a metric published every `published`
+/// seconds, and how to keep them per minute.
+pub fn sparse_metric_why(namespace: &str, metric_name: &str, period_secs: u32, published: u32) -> String {
+    let remedy = if namespace == "AWS/EC2" {
+        "enable detailed monitoring on the group's instances (the launch template's Monitoring, Enabled = true) for \
+         alarms every minute"
+    } else {
+        "publish the metric every minute for alarms every minute"
+    };
+    format!(
+        "{namespace} {metric_name} was published every {published} s lately{}: {period_secs}-s alarms would find most \
+         of their periods empty, and the scale-out alarm, which counts an empty period as not breaching, would not \
+         fire; {remedy}",
+        if namespace == "AWS/EC2" && published >= 300 { " (basic monitoring)" } else { "" }
+    )
+}
+
 /// The longest window a CloudWatch alarm may evaluate (`EvaluationPeriods × Period`) with a
 /// period of `period_secs`: a day for periods under an hour, seven days for longer ones.
 pub fn max_alarm_window_secs(period_secs: u32) -> u64 {
@@ -454,6 +506,17 @@ pub(crate) fn reactive(
         ));
         return (policies, Vec::new(), decisions);
     };
+    // Alarms of shorter periods than the metric is published at find most of them empty: the
+    // scale-out alarm, which counts an empty period as not breaching, would never hold for two.
+    let raised = published_period(r);
+    if let Some(p) = raised {
+        decisions.push(PlanDecision::note(
+            format!("step alarms every {p} s, not step.period_secs = {}", s.period_secs),
+            sparse_metric_why(namespace, metric_name, s.period_secs, r.published_secs.unwrap_or(p)),
+        ));
+    }
+    let raised_settings = raised.map(|p| s.at_period(p));
+    let s = raised_settings.as_ref().unwrap_or(s);
     // A Sum alarm (ALB requests per target) counts over its period, while target tracking's
     // target for that metric is per minute: over a 5-minute period the thresholds are five times
     // the per-minute ones, or scale-out would fire at a fifth of the target.
@@ -626,6 +689,54 @@ mod tests {
         assert_eq!(measured_warmup(&launches(&secs), 300).secs, 60);
         // Three launches are enough: the P90 is the largest.
         assert_eq!(measured_warmup(&launches(&[200, 240, 220]), 300).secs, 240);
+    }
+
+    #[test]
+    fn step_alarms_are_written_at_the_period_their_metric_is_published() {
+        let w = Warmup { secs: 300, why: "test".into() };
+        let owning = StepSettings { owns_scale_in: true, ..StepSettings::default() };
+        let r = ReactiveSettings { step: owning, ..ReactiveSettings::default() };
+        let asked = step_alarm_to_check("web", &r).expect("an alarm on the group's CPU");
+        assert_eq!((asked.metric_name.as_str(), asked.period_secs), ("CPUUtilization", 60));
+        // Basic monitoring: the alarms at 300 s, their periods' counts kept (as period_secs = 300).
+        let basic = ReactiveSettings { published_secs: Some(300), ..r.clone() };
+        assert_eq!(published_period(&basic), Some(300));
+        let (_, alarms, decisions) = reactive("web", &basic, &w);
+        let periods: Vec<(u32, u32)> = alarms.iter().map(|a| (a.period_secs, a.evaluation_periods)).collect();
+        assert_eq!(periods, [(300, 2), (300, 15)]);
+        let d =
+            decisions.iter().find(|d| d.what == "step alarms every 300 s, not step.period_secs = 60").expect("said");
+        assert!(d.why.contains("(basic monitoring)") && d.why.contains("detailed monitoring"), "{}", d.why);
+        let configured = StepSettings { period_secs: 300, ..r.step.clone() };
+        let (_, same, _) = reactive("web", &ReactiveSettings { step: configured, ..r.clone() }, &w);
+        assert_eq!(alarms, same, "the same alarms as step.period_secs = 300");
+        // Per minute, or unknown: as configured, said nothing; 90 s rounds up to whole minutes.
+        for published in [None, Some(60)] {
+            let r = ReactiveSettings { published_secs: published, ..r.clone() };
+            assert_eq!(published_period(&r), None);
+            let (_, alarms, decisions) = reactive("web", &r, &w);
+            assert!(alarms.iter().all(|a| a.period_secs == 60));
+            assert!(!decisions.iter().any(|d| d.what.starts_with("step alarms every")), "{decisions:?}");
+        }
+        assert_eq!(published_period(&ReactiveSettings { published_secs: Some(90), ..r.clone() }), Some(120));
+        // Configured longer than published: kept.
+        let long = StepSettings { period_secs: 600, ..r.step.clone() };
+        assert_eq!(published_period(&ReactiveSettings { step: long, published_secs: Some(300), ..r.clone() }), None);
+        // A load balancer's requests per target are per minute whatever the monitoring; no step
+        // policy, nothing to ask.
+        let alb = ReactiveSettings {
+            metric: "ALBRequestCountPerTarget".into(),
+            resource_label: Some("app/lb/123/targetgroup/tg/456".into()),
+            published_secs: Some(300),
+            ..r.clone()
+        };
+        assert!(step_alarm_to_check("web", &alb).is_none() && published_period(&alb).is_none());
+        let off = ReactiveSettings { step: StepSettings { enabled: false, ..r.step.clone() }, ..r.clone() };
+        assert!(step_alarm_to_check("web", &off).is_none());
+        // The evaluation periods kept within CloudWatch's day.
+        let long_in = StepSettings { in_evaluation_periods: 1000, ..StepSettings::default() };
+        assert_eq!(long_in.at_period(300).in_evaluation_periods, 288);
+        assert!(sparse_metric_why("Custom/App", "Queue", 60, 120).contains("publish the metric every minute"));
     }
 
     #[test]
