@@ -317,8 +317,8 @@ fn cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op() {
     // out, so they are written at 300 s, and the run says why.
     assert!(
         err.contains(
-            "itest-web: its step alarms are written every 300 s, not every 60 s: AWS/EC2 CPUUtilization was \
-                      published every 300 s lately (basic monitoring)"
+            "itest-web: its step alarms are written every 300 s, not every 60 s: AWS/EC2 CPUUtilization's \
+             datapoints filled only 300-s periods in the last day (basic monitoring)"
         ) && err.contains("enable detailed monitoring"),
         "{err}"
     );
@@ -1162,7 +1162,7 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
 }
 
 /// A loopback proxy to the test server at `upstream` that forwards every request but those of
-/// the API actions `stall` (named in the request's form body): those it holds open, unanswered,
+/// the API actions `stall` (named in the request's form body or path): those it holds open, unanswered,
 /// until the client gives up. A service that answers reads and stalls on writes.
 fn stalling_proxy(upstream: &str, stall: &'static [&'static str]) -> String {
     proxy(upstream, stall, std::sync::Arc::new(|| false))
@@ -1191,7 +1191,7 @@ fn holding_proxy(
 }
 
 /// A loopback proxy to `upstream` whose requests of the API actions `stall` (named in the form
-/// body) wait for `forward`: it returns whether to send them on, or to hold them unanswered until
+/// body, or in the path for CloudWatch's CBOR) wait for `forward`: it returns whether to send them on, or to hold them unanswered until
 /// the client gives up.
 fn proxy(
     upstream: &str,
@@ -1249,7 +1249,9 @@ fn relay(
         let mut body = vec![0; len];
         reader.read_exact(&mut body)?;
         let text = String::from_utf8_lossy(&body);
-        if stall.iter().any(|a| text.contains(&format!("Action={a}&"))) && !forward() {
+        // Auto Scaling names the action in its form body, CloudWatch (CBOR) in the path.
+        let named = |a: &str| text.contains(&format!("Action={a}&")) || head[0].contains(&format!("/operation/{a} "));
+        if stall.iter().any(|a| named(a)) && !forward() {
             // Hold the connection without a byte of answer until the client closes it.
             let mut rest = Vec::new();
             let _ = reader.read_to_end(&mut rest);
@@ -1710,35 +1712,77 @@ fn cloudwatch_throttled_past_its_retries_is_said_to_pass_by_itself() {
 #[test]
 fn step_alarms_follow_how_often_the_groups_metric_is_published() {
     let Some(aws) = aws() else { return };
-    let group = "itest-detailed";
-    aws.create_group(group, 1, 30);
     let now = Utc::now().duration_trunc(Duration::minutes(5)).unwrap();
     let load: Vec<f64> = (0..2 * 288).map(|i| 3000.0 + 1000.0 * ((i % 288) as f64 / 288.0)).collect();
-    let lb = format!("app/{group}/0123456789abcdef");
-    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &load);
-    // Detailed monitoring: the group's CPU every minute for the last three hours, a few missed
-    // (every 5 minutes before, as CloudWatch answers a 5-minute ingest).
-    let cpu: Vec<f64> = (0..180).map(|i| 40.0 + f64::from(i % 7)).collect();
-    let dim = ("AutoScalingGroupName", group);
-    let older: Vec<f64> = load[..load.len() - 36].iter().map(|l| l / 100.0).collect();
-    aws.put_metric("AWS/EC2", "CPUUtilization", dim, now - Duration::hours(3), &older);
-    aws.put_metric_every(1, "AWS/EC2", "CPUUtilization", dim, now - Duration::minutes(100), &cpu[..80]);
-    aws.put_metric_every(1, "AWS/EC2", "CPUUtilization", dim, now, &cpu[83..]);
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = config(tmp.path(), group, "");
-    let out = tmp.path().join("out");
-    // Step alarms every minute, as configured; the group with 5-minute CPU is
-    // `cloudwatch_to_autoscaling_dry_run_then_execute_then_no_op`'s (300 s).
-    let plan_alarm = |out: &Path| -> (i64, i64) {
+    // A group with its load, its CPU every 5 minutes until `hours` ago, then `recent` (batches of
+    // datapoints every so many minutes over minutes of the last three hours); its nightly dry
+    // run's step alarm (period, evaluation periods) and stderr.
+    let nightly = |group: &str, hours: i64, recent: &[(i64, std::ops::Range<i64>)]| -> ((i64, i64), String) {
+        aws.create_group(group, 1, 30);
+        let lb = format!("app/{group}/0123456789abcdef");
+        aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &load);
+        let dim = ("AutoScalingGroupName", group);
+        let older: Vec<f64> = load[..load.len() - 36].iter().map(|l| l / 100.0).collect();
+        aws.put_metric("AWS/EC2", "CPUUtilization", dim, now - Duration::hours(hours), &older);
+        for (every, minutes) in recent {
+            let values: Vec<f64> = minutes.clone().step_by(*every as usize).map(|m| 40.0 + (m % 7) as f64).collect();
+            let end = now - Duration::minutes(180 - minutes.start - *every * values.len() as i64);
+            aws.put_metric_every(*every, "AWS/EC2", "CPUUtilization", dim, end, &values);
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = config(tmp.path(), group, "");
+        let out = tmp.path().join("out");
+        let (code, text, err) = run(&mut nightly_at(&cfg, &out, now));
+        assert_eq!(code, 0, "{text}\n{err}");
         let plan: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
         let a = &plan["groups"][0]["alarms"][0];
-        (a["period_secs"].as_i64().unwrap(), a["evaluation_periods"].as_i64().unwrap())
+        ((a["period_secs"].as_i64().unwrap(), a["evaluation_periods"].as_i64().unwrap()), err)
     };
-    let (code, text, err) = run(&mut nightly_at(&cfg, &out, now));
-    assert_eq!(code, 0, "{text}\n{err}");
+    // Detailed monitoring: every minute for the last three hours but three: as configured.
+    let (alarm, err) = nightly("itest-detailed", 3, &[(1, 0..80), (1, 83..180)]);
+    assert_eq!(alarm, (60, 2));
     assert!(!err.contains("its step alarms are written every"), "{err}");
-    assert_eq!(plan_alarm(&out), (60, 2));
+    // Two instances on basic monitoring reporting two minutes apart: datapoints 2 and 3 minutes
+    // apart, two minutes in five filled: 5-minute periods.
+    let (alarm, err) = nightly("itest-staggered", 3, &[(5, 0..180), (5, 2..180)]);
+    assert_eq!(alarm, (300, 2));
+    assert!(err.contains("itest-staggered: its step alarms are written every 300 s, not every 60 s"), "{err}");
+    // A group whose CPU stopped a day ago (no instances): not known, written at 300 s, said why.
+    let (alarm, err) = nightly("itest-quiet", 25, &[]);
+    assert_eq!(alarm, (300, 2));
+    assert!(
+        err.contains(
+            "itest-quiet: its step alarms are written every 300 s, not every 60 s: how often AWS/EC2 \
+                      CPUUtilization is published could not be told (0 datapoints in the last 24 hours"
+        ),
+        "{err}"
+    );
+}
+
+/// CloudWatch not answering the plan's read of the step alarms' metric: the alarms are written at
+/// 300 s, the other groups' metric is not asked, and Auto Scaling's reads and writes go on.
+#[test]
+fn a_metric_read_that_is_not_answered_writes_the_step_alarms_at_five_minutes_and_the_run_goes_on() {
+    let Some(t) = TwoGroups::new("eu-north-1", ["itest-cwstall-a", "itest-cwstall-b"], 1, 2) else { return };
+    let [first, second] = t.names;
+    let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
+    let (code, text, err) = run(&mut t.nightly(&stalling_proxy(&endpoint, &["GetMetricData"])));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        err.contains(&format!(
+            "{first}: its step alarms are written every 300 s, not every 60 s: how often AWS/EC2 CPUUtilization is \
+             published could not be told (GetMetricData on group \"{first}\" failed"
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&format!("could not be told (not asked after {first}'s failed read)")), "{err}");
+    assert!(!err.contains("cannot read its launches") && !err.contains("not asked: the service"), "{err}");
+    let alarms = t.aws.alarms();
+    for group in [first, second] {
+        let out = alarms.iter().find(|a| a.0 == format!("prescale-{group}-step-out")).expect("alarm written");
+        assert_eq!((out.3, out.5), (2, 300), "{out:?}");
+    }
 }
 
 #[test]

@@ -863,17 +863,12 @@ impl ActionSink for AutoScalingSink {
         group: &str,
         alarm: &MetricAlarm,
         until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<u32>, SinkError> {
-        use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricStat, ScanBy};
+    ) -> Result<prescale_core::Published, SinkError> {
+        use aws_sdk_cloudwatch::types::{MetricDataQuery, MetricStat, ScanBy};
         let start = until - chrono::Duration::hours(prescale_core::PUBLISHED_WITHIN_HOURS);
-        let metric = Metric::builder()
-            .namespace(&alarm.namespace)
-            .metric_name(&alarm.metric_name)
-            .set_dimensions(Some(
-                alarm.dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect(),
-            ))
-            .build();
-        // Asked per minute: a metric published every five answers one datapoint in five.
+        let dims = alarm.dimensions.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+        let metric = crate::cloudwatch::metric(&alarm.namespace, &alarm.metric_name, dims);
+        // Asked per minute: a metric published every five minutes answers one datapoint in five.
         let stat = MetricStat::builder().metric(metric).period(60).stat(&alarm.statistic).build();
         let query = MetricDataQuery::builder().id("published").metric_stat(stat).return_data(true).build();
         let request = self
@@ -893,7 +888,7 @@ impl ActionSink for AutoScalingSink {
             .flat_map(|r| r.timestamps())
             .map(aws_smithy_types::DateTime::secs)
             .collect();
-        Ok(prescale_core::published_spacing(&times))
+        Ok(prescale_core::publication(&times))
     }
 
     fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError> {

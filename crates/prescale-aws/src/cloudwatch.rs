@@ -57,6 +57,21 @@ impl CloudWatchSource {
     }
 }
 
+/// The CloudWatch metric `namespace` / `name` with `dimensions` (name, value), as a query names it.
+pub(crate) fn metric<'a>(
+    namespace: &str,
+    name: &str,
+    dimensions: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Metric {
+    Metric::builder()
+        .namespace(namespace)
+        .metric_name(name)
+        .set_dimensions(Some(
+            dimensions.into_iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect(),
+        ))
+        .build()
+}
+
 /// Splits `n_queries` metrics over `range` into requests `(query indices, window)` that respect
 /// CloudWatch's limits: at most [`MAX_QUERIES_PER_REQUEST`] queries, and at most
 /// [`MAX_DATAPOINTS_PER_REQUEST`] points (queries × steps of the window) per request.
@@ -113,13 +128,8 @@ impl MetricSource for CloudWatchSource {
                 let q = &self.queries[i];
                 let id = format!("m{i}");
                 ids.insert(id.clone(), i);
-                let metric = Metric::builder()
-                    .namespace(&q.namespace)
-                    .metric_name(&q.metric_name)
-                    .set_dimensions(Some(
-                        q.dimensions.iter().map(|(n, v)| Dimension::builder().name(n).value(v).build()).collect(),
-                    ))
-                    .build();
+                let dims = q.dimensions.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+                let metric = metric(&q.namespace, &q.metric_name, dims);
                 let stat = MetricStat::builder().metric(metric).period(window.step_secs as i32).stat(&q.stat).build();
                 request = request
                     .metric_data_queries(MetricDataQuery::builder().id(id).metric_stat(stat).return_data(true).build());

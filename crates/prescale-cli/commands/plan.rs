@@ -385,6 +385,8 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     // Once the service did not answer, the other groups' launches are not asked for; `Some`
     // says whether that failure passes by itself.
     let mut unreachable: Option<bool> = None;
+    // The group whose step alarms' metric could not be read: the others are not asked.
+    let mut metric_failed: Option<String> = None;
     for g in selected(ctx, f)? {
         let id = Config::load_id(g);
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
@@ -487,38 +489,49 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         });
         // How often the step alarms' metric is published: 60-s alarms on a metric of 5-minute
         // datapoints (EC2's basic monitoring) would never scale out, so the plan writes them at
-        // the metric's period and says so. Only near the wall clock: CloudWatch keeps 1-minute
-        // datapoints 15 days, older ones come every 5 minutes whatever the monitoring.
-        let recent = (Utc::now() - ctx.now).num_days() < 14;
+        // the metric's period, or at 300 s where it cannot tell, and says so. Only near the wall
+        // clock: CloudWatch keeps 1-minute datapoints 15 days, older ones come every 5 minutes
+        // whatever the monitoring. A failed read is not Auto Scaling's: its reads go on; the
+        // metric is not asked again for the run's other groups.
         if let Some(alarm) = prescale_plan::step_alarm_to_check(&g.name, &settings.reactive)
             && unreachable.is_none()
-            && recent
         {
-            match sink.sink().published_every(&g.name, &alarm, ctx.now) {
-                Ok(published) => {
-                    settings.reactive.published_secs = published;
-                    if let Some(p) = prescale_plan::published_period(&settings.reactive) {
-                        warn!(
-                            "{}: its step alarms are written every {p} s, not every {} s: {}",
-                            g.name,
-                            alarm.period_secs,
-                            prescale_plan::sparse_metric_why(
-                                &alarm.namespace,
-                                &alarm.metric_name,
-                                alarm.period_secs,
-                                published.unwrap_or(p)
-                            )
-                        );
+            use prescale_core::Published;
+            let found = if (Utc::now() - ctx.now).num_days() >= 14 {
+                info!(
+                    "{}: --now is two weeks or more before the clock, when CloudWatch no longer holds 1-minute \
+                     datapoints: its step alarms are written every {} s as configured",
+                    g.name, alarm.period_secs
+                );
+                None
+            } else if let Some(why) = &metric_failed {
+                Some(prescale_plan::MetricPeriod::unknown(&alarm, &format!("not asked after {why}")))
+            } else {
+                match sink.sink().published_every(&g.name, &alarm, ctx.now) {
+                    Ok(Published::NotRead) => None,
+                    Ok(Published::Every(p)) => Some(prescale_plan::MetricPeriod::measured(&alarm, p)),
+                    Ok(Published::TooFew { points }) => Some(prescale_plan::MetricPeriod::unknown(
+                        &alarm,
+                        &format!(
+                            "{points} datapoints in the last {} hours: no instances running?",
+                            prescale_core::PUBLISHED_WITHIN_HOURS
+                        ),
+                    )),
+                    Err(e) => {
+                        let why = e.to_string();
+                        metric_failed = Some(format!("{}'s failed read", g.name));
+                        Some(prescale_plan::MetricPeriod::unknown(&alarm, &why))
                     }
                 }
-                Err(e) => {
-                    note_unreachable(&e, &mut unreachable);
-                    warn!(
-                        "{}: cannot read how often {} {} is published, so its step alarms are written every {} s as \
-                         configured: {e}",
-                        g.name, alarm.namespace, alarm.metric_name, alarm.period_secs
-                    );
-                }
+            };
+            settings.reactive.published = found;
+            if let (Some(p), Some(found)) =
+                (prescale_plan::published_period(&settings.reactive), &settings.reactive.published)
+            {
+                warn!(
+                    "{}: its step alarms are written every {p} s, not every {} s: {}",
+                    g.name, alarm.period_secs, found.why
+                );
             }
         }
         // With max_step_up, what the group runs now, so that the first floors ramp up from it

@@ -24,8 +24,8 @@ pub use series::{
     regularize, regularize_as, regularize_binned,
 };
 pub use sink::{
-    ActionSink, ApplyReport, Change, ChangedObject, Failed, GroupState, Launch, PUBLISHED_MIN_POINTS,
-    PUBLISHED_WITHIN_HOURS, SinkError, published_spacing,
+    ActionSink, ApplyReport, Change, ChangedObject, Failed, GroupState, Launch, PUBLISHED_FILL, PUBLISHED_JUDGED_MINS,
+    PUBLISHED_MIN_POINTS, PUBLISHED_SILENCE_MINS, PUBLISHED_WITHIN_HOURS, Published, SinkError, publication,
 };
 pub use source::{MetricId, MetricSource, SourceError, TimeRange};
 

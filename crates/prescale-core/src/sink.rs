@@ -341,11 +341,10 @@ pub trait ActionSink {
         Ok(Vec::new())
     }
 
-    /// How often the metric `alarm` reads was published in the [`PUBLISHED_WITHIN_HOURS`]
-    /// hours before `until`, in seconds: the shortest spacing of its datapoints asked for per
-    /// minute (60 for EC2's metrics with detailed monitoring, 300 with basic). `None` where it
-    /// cannot tell: too few datapoints ([`PUBLISHED_MIN_POINTS`]), or a sink that reads no
-    /// metrics.
+    /// Whether the metric `alarm` reads filled every minute in the [`PUBLISHED_WITHIN_HOURS`]
+    /// hours before `until` (EC2's metrics with detailed monitoring) or only every 5 minutes
+    /// (basic monitoring), from its datapoints asked for per minute ([`publication`]).
+    /// [`Published::NotRead`] from a sink that reads no metrics.
     ///
     /// # Errors
     /// [`SinkError`] when the metric cannot be read.
@@ -354,31 +353,84 @@ pub trait ActionSink {
         group: &str,
         alarm: &MetricAlarm,
         until: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Option<u32>, SinkError> {
+    ) -> Result<Published, SinkError> {
         let _ = (group, alarm, until);
-        Ok(None)
+        Ok(Published::NotRead)
     }
 }
 
-/// The hours of a metric's datapoints [`ActionSink::published_every`] reads: within the 15 days
-/// CloudWatch keeps 1-minute data, and long enough for a quiet hour.
-pub const PUBLISHED_WITHIN_HOURS: i64 = 3;
+/// How often a metric is published, as [`ActionSink::published_every`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// The sink reads no metrics (the local stand-in, the demo).
+    NotRead,
+    /// Too few datapoints to tell ([`PUBLISHED_MIN_POINTS`]): no instances running, the metric
+    /// not published.
+    TooFew {
+        /// The datapoints there were.
+        points: usize,
+    },
+    /// Periods of this many seconds hold a datapoint: 60 (detailed monitoring) or 300.
+    Every(u32),
+}
 
-/// The fewest datapoints from which [`ActionSink::published_every`] judges a metric's spacing.
+/// The hours of a metric's datapoints [`ActionSink::published_every`] reads: a day, so that a
+/// quiet night or an hour without instances does not leave it unknown, within the 15 days
+/// CloudWatch keeps 1-minute data.
+pub const PUBLISHED_WITHIN_HOURS: i64 = 24;
+
+/// The fewest datapoints, in stretches of at least two, from which [`publication`] judges a
+/// metric.
 pub const PUBLISHED_MIN_POINTS: usize = 6;
 
-/// The spacing of a metric's datapoint times (sorted or not, in seconds since any origin) that
-/// [`ActionSink::published_every`] answers: the shortest between two, when there are at least
-/// [`PUBLISHED_MIN_POINTS`]. A metric published every minute has two a minute apart somewhere in
-/// the window unless it missed every other minute.
-pub fn published_spacing(times: &[i64]) -> Option<u32> {
-    let mut t = times.to_vec();
-    t.sort_unstable();
-    t.dedup();
-    if t.len() < PUBLISHED_MIN_POINTS {
-        return None;
+/// The share of its minutes a metric must fill to count as published every minute: detailed
+/// monitoring misses a minute now and then, basic monitoring fills one in five (two instances
+/// reporting at different offsets, two in five).
+pub const PUBLISHED_FILL: f64 = 0.9;
+
+/// A silence longer than this (minutes) between two datapoints is a time without instances, not
+/// minutes the metric left empty: not counted.
+pub const PUBLISHED_SILENCE_MINS: i64 = 15;
+
+/// The minutes of the newest datapoints [`publication`] judges: the monitoring as it is now, not
+/// as it was before a change that day.
+pub const PUBLISHED_JUDGED_MINS: i64 = 180;
+
+/// How often a metric with datapoints at `times` (seconds since any origin, in any order) is
+/// published: every minute where its newest datapoints (their stretches, split at silences of
+/// more than [`PUBLISHED_SILENCE_MINS`], from the newest back until they span
+/// [`PUBLISHED_JUDGED_MINS`]) fill at least [`PUBLISHED_FILL`] of their minutes, else every 300
+/// s, the period a datapoint every 5 minutes fills whatever the offsets the instances report at.
+/// A stretch of one datapoint tells nothing; fewer than [`PUBLISHED_MIN_POINTS`] in the others is
+/// [`Published::TooFew`]. What a 60-s alarm sees is the share of minutes filled, not the shortest
+/// spacing: two instances on basic monitoring can report a minute apart.
+pub fn publication(times: &[i64]) -> Published {
+    let mut minutes: Vec<i64> = times.iter().map(|t| t.div_euclid(60)).collect();
+    minutes.sort_unstable();
+    minutes.dedup();
+    let together = |k: usize| minutes[k] - minutes[k - 1] <= PUBLISHED_SILENCE_MINS;
+    let (mut filled, mut spanned) = (0usize, 0i64);
+    let mut end = minutes.len();
+    while end > 0 && spanned < PUBLISHED_JUDGED_MINS {
+        // The newest stretch before `end`, as far back as the judged minutes reach.
+        let mut start = end - 1;
+        while start > 0 && together(start) && spanned + minutes[end - 1] - minutes[start - 1] < PUBLISHED_JUDGED_MINS {
+            start -= 1;
+        }
+        if let [first, .., last] = &minutes[start..end] {
+            filled += end - start;
+            spanned += last - first + 1;
+        }
+        // On past the rest of the stretch, to the silence before it.
+        end = start;
+        while end > 0 && together(end) {
+            end -= 1;
+        }
     }
-    t.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0).min().and_then(|d| u32::try_from(d).ok())
+    if filled < PUBLISHED_MIN_POINTS {
+        return Published::TooFew { points: minutes.len() };
+    }
+    if filled as f64 >= PUBLISHED_FILL * spanned as f64 { Published::Every(60) } else { Published::Every(300) }
 }
 
 #[cfg(test)]
@@ -386,17 +438,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_metrics_spacing_is_the_shortest_between_its_datapoints() {
+    fn a_metric_is_per_minute_where_its_datapoints_fill_the_minutes() {
+        let mins = |m: &[i64]| m.iter().map(|m| m * 60).collect::<Vec<i64>>();
         // Basic monitoring: every 5 minutes, one period missed.
-        let basic: Vec<i64> = (0..36).filter(|i| *i != 7).map(|i| i * 300).collect();
-        assert_eq!(published_spacing(&basic), Some(300));
-        // Detailed: per minute with gaps, out of order and repeated.
-        let mut detailed: Vec<i64> = (0..180).filter(|i| i % 3 != 0).map(|i| i * 60).collect();
+        let basic: Vec<i64> = (0..36).filter(|i| *i != 7).map(|i| i * 5).collect();
+        assert_eq!(publication(&mins(&basic)), Published::Every(300));
+        // Two instances on basic monitoring, reporting two minutes apart; an instance replaced
+        // by one reporting a minute later: still 5-minute periods.
+        let staggered: Vec<i64> = (0..36).flat_map(|i| [i * 5, i * 5 + 2]).collect();
+        assert_eq!(publication(&mins(&staggered)), Published::Every(300));
+        let replaced: Vec<i64> = (0..36).map(|i| i * 5 + i64::from(i >= 20)).chain([100]).collect();
+        assert_eq!(publication(&mins(&replaced)), Published::Every(300));
+        // Detailed: every minute but a few, out of order, repeated, seconds off the minute; a
+        // night without instances (a silence of hours) is not counted against it.
+        let mut detailed: Vec<i64> = (0..180).filter(|i| i % 25 != 0).map(|i| i * 60 + 7).collect();
+        detailed.extend((600..660).map(|i| i * 60));
         detailed.reverse();
-        detailed.push(120);
-        assert_eq!(published_spacing(&detailed), Some(60));
-        // Too few to tell, repeats counted once.
-        assert_eq!(published_spacing(&[0, 300, 600, 900, 1200]), None);
-        assert_eq!(published_spacing(&[0, 0, 0, 0, 0, 0, 60]), None);
+        detailed.push(120 * 60 + 7);
+        assert_eq!(publication(&detailed), Published::Every(60));
+        // Five instances on basic monitoring, one a minute: every minute filled.
+        let five: Vec<i64> = (0..60).flat_map(|i| (0..5).map(move |k| i * 5 + k)).collect();
+        assert_eq!(publication(&mins(&five)), Published::Every(60));
+        // Detailed monitoring turned on two hours ago... and on for three: judged on the newest.
+        let turned_on: Vec<i64> = (0..200).map(|i| i * 5).chain(1000..1120).collect();
+        assert_eq!(publication(&mins(&turned_on)), Published::Every(300));
+        let on: Vec<i64> = (0..200).map(|i| i * 5).chain(1000..1180).collect();
+        assert_eq!(publication(&mins(&on)), Published::Every(60));
+        // Too few to tell; datapoints alone between silences tell nothing.
+        assert_eq!(publication(&mins(&[0, 5, 10, 15, 20])), Published::TooFew { points: 5 });
+        assert_eq!(publication(&mins(&[0, 0, 30, 60, 90, 120, 150])), Published::TooFew { points: 6 });
+        assert_eq!(publication(&[]), Published::TooFew { points: 0 });
     }
 }

@@ -18,9 +18,9 @@ pub use events::{
 };
 pub use guardrails::{Breach, FleetBreach, Guardrails};
 pub use reactive::{
-    IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, OUT_ABOVE_TARGET, OutStep, SATURATED, SIZED_ABOVE_PCT, STEP_IN_POLICY,
-    STEP_OUT_POLICY, StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths, published_per_minute,
-    published_period, sparse_metric_why, step_alarm_to_check,
+    IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, MetricPeriod, OUT_ABOVE_TARGET, OutStep, SATURATED, SIZED_ABOVE_PCT,
+    STEP_IN_POLICY, STEP_OUT_POLICY, StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths,
+    published_per_minute, published_period, step_alarm_to_check,
 };
 pub use recording::{LOCAL_SINK, RecordingSink};
 pub use report::{FloorHours, floor_hours};

@@ -421,34 +421,70 @@ pub fn step_alarm_to_check(group: &str, r: &ReactiveSettings) -> Option<MetricAl
         return None;
     }
     let warmup = Warmup { secs: r.warmup_secs, why: String::new() };
-    let unmeasured = ReactiveSettings { published_secs: None, ..r.clone() };
+    let unmeasured = ReactiveSettings { published: None, ..r.clone() };
     reactive(group, &unmeasured, &warmup).1.into_iter().next()
 }
 
-/// The period the step alarms are written at where the metric is published less often than
-/// `step.period_secs` ([`ReactiveSettings::published_secs`]): the publication period, in whole
-/// minutes; `None` where the configured period stands.
+/// The period the step alarms are written at where their metric holds a datapoint only in longer
+/// periods than `step.period_secs` ([`ReactiveSettings::published`]), in whole minutes; `None`
+/// where the configured period stands.
 pub fn published_period(r: &ReactiveSettings) -> Option<u32> {
-    let published = r.published_secs.filter(|_| r.step.enabled && !published_per_minute(&r.metric))?;
-    let p = published.div_ceil(60).saturating_mul(60);
+    let published = r.published.as_ref().filter(|_| r.step.enabled && !published_per_minute(&r.metric))?;
+    let p = published.secs.div_ceil(60).saturating_mul(60);
     (p > r.step.period_secs).then_some(p)
 }
 
-/// Why the step alarms of `period_secs` are raised for a metric published every `published`
-/// seconds, and how to keep them per minute.
-pub fn sparse_metric_why(namespace: &str, metric_name: &str, period_secs: u32, published: u32) -> String {
-    let remedy = if namespace == "AWS/EC2" {
-        "enable detailed monitoring on the group's instances (the launch template's Monitoring, Enabled = true) for \
-         alarms every minute"
+/// The period the step alarms' metric holds a datapoint in, and how that was found, for the
+/// plan's decision ([`ReactiveSettings::published`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricPeriod {
+    /// Seconds: 60 for a metric published every minute, 300 for one every 5 minutes, or one not
+    /// known.
+    pub secs: u32,
+    /// Why, with what keeps the alarms per minute.
+    pub why: String,
+}
+
+impl MetricPeriod {
+    /// `alarm`'s metric measured to fill periods of `published` seconds.
+    pub fn measured(alarm: &MetricAlarm, published: u32) -> Self {
+        let ec2 = alarm.namespace == "AWS/EC2";
+        let why = format!(
+            "{} {}'s datapoints filled only {published}-s periods in the last day{}: {}-s alarms would find most of \
+             their periods empty, and the scale-out alarm, which counts an empty period as not breaching, could not \
+             breach {} running; {}",
+            alarm.namespace,
+            alarm.metric_name,
+            if ec2 && published >= 300 { " (basic monitoring)" } else { "" },
+            alarm.period_secs,
+            alarm.evaluation_periods,
+            per_minute_remedy(ec2)
+        );
+        Self { secs: published, why }
+    }
+
+    /// `alarm`'s metric not measured (`reason`): 300 s, which a datapoint every 5 minutes fills
+    /// whatever the monitoring. A 300-s alarm on a metric published every minute is slower; a
+    /// 60-s one on basic monitoring would never scale out.
+    pub fn unknown(alarm: &MetricAlarm, reason: &str) -> Self {
+        let why = format!(
+            "how often {} {} is published could not be told ({reason}): 300-s periods hold a datapoint whatever the \
+             monitoring, while {}-s alarms on basic monitoring's 5-minute datapoints would not scale out; the next \
+             plan that reads the metric every minute writes them every {} s",
+            alarm.namespace, alarm.metric_name, alarm.period_secs, alarm.period_secs
+        );
+        Self { secs: 300, why }
+    }
+}
+
+/// How to get a metric every minute.
+fn per_minute_remedy(ec2: bool) -> &'static str {
+    if ec2 {
+        "enable detailed monitoring for alarms every minute (instance monitoring in the launch template or launch \
+         configuration, for new instances; `aws ec2 monitor-instances`, or an instance refresh, for those running)"
     } else {
         "publish the metric every minute for alarms every minute"
-    };
-    format!(
-        "{namespace} {metric_name} was published every {published} s lately{}: {period_secs}-s alarms would find most \
-         of their periods empty, and the scale-out alarm, which counts an empty period as not breaching, would not \
-         fire; {remedy}",
-        if namespace == "AWS/EC2" && published >= 300 { " (basic monitoring)" } else { "" }
-    )
+    }
 }
 
 /// The longest window a CloudWatch alarm may evaluate (`EvaluationPeriods × Period`) with a
@@ -506,17 +542,19 @@ pub(crate) fn reactive(
         ));
         return (policies, Vec::new(), decisions);
     };
-    // Alarms of shorter periods than the metric is published at find most of them empty: the
-    // scale-out alarm, which counts an empty period as not breaching, would never hold for two.
-    let raised = published_period(r);
-    if let Some(p) = raised {
+    // Alarms of shorter periods than the metric fills find most of them empty: the scale-out
+    // alarm, which counts an empty period as not breaching, would never hold for two.
+    let raised = published_period(r).map(|p| s.at_period(p));
+    if let (Some(at), Some(published)) = (&raised, &r.published) {
         decisions.push(PlanDecision::note(
-            format!("step alarms every {p} s, not step.period_secs = {}", s.period_secs),
-            sparse_metric_why(namespace, metric_name, s.period_secs, r.published_secs.unwrap_or(p)),
+            format!(
+                "step alarms every {} s, not step.period_secs = {} (out after {} × {} s)",
+                at.period_secs, s.period_secs, at.out_evaluation_periods, at.period_secs
+            ),
+            published.why.clone(),
         ));
     }
-    let raised_settings = raised.map(|p| s.at_period(p));
-    let s = raised_settings.as_ref().unwrap_or(s);
+    let s = raised.as_ref().unwrap_or(s);
     // A Sum alarm (ALB requests per target) counts over its period, while target tracking's
     // target for that metric is per minute: over a 5-minute period the thresholds are five times
     // the per-minute ones, or scale-out would fire at a fifth of the target.
@@ -699,36 +737,42 @@ mod tests {
         let asked = step_alarm_to_check("web", &r).expect("an alarm on the group's CPU");
         assert_eq!((asked.metric_name.as_str(), asked.period_secs), ("CPUUtilization", 60));
         // Basic monitoring: the alarms at 300 s, their periods' counts kept (as period_secs = 300).
-        let basic = ReactiveSettings { published_secs: Some(300), ..r.clone() };
+        let basic = ReactiveSettings { published: Some(MetricPeriod::measured(&asked, 300)), ..r.clone() };
         assert_eq!(published_period(&basic), Some(300));
         let (_, alarms, decisions) = reactive("web", &basic, &w);
         let periods: Vec<(u32, u32)> = alarms.iter().map(|a| (a.period_secs, a.evaluation_periods)).collect();
         assert_eq!(periods, [(300, 2), (300, 15)]);
-        let d =
-            decisions.iter().find(|d| d.what == "step alarms every 300 s, not step.period_secs = 60").expect("said");
-        assert!(d.why.contains("(basic monitoring)") && d.why.contains("detailed monitoring"), "{}", d.why);
+        let said = "step alarms every 300 s, not step.period_secs = 60 (out after 2 × 300 s)";
+        let d = decisions.iter().find(|d| d.what == said).expect("said");
+        assert!(d.why.contains("(basic monitoring)") && d.why.contains("could not breach 2 running"), "{}", d.why);
+        assert!(d.why.contains("aws ec2 monitor-instances"), "{}", d.why);
         let configured = StepSettings { period_secs: 300, ..r.step.clone() };
         let (_, same, _) = reactive("web", &ReactiveSettings { step: configured, ..r.clone() }, &w);
         assert_eq!(alarms, same, "the same alarms as step.period_secs = 300");
-        // Per minute, or unknown: as configured, said nothing; 90 s rounds up to whole minutes.
-        for published in [None, Some(60)] {
-            let r = ReactiveSettings { published_secs: published, ..r.clone() };
+        // Not known (a failed read, no instances): 300 s, which any monitoring fills, said why.
+        let unknown = ReactiveSettings { published: Some(MetricPeriod::unknown(&asked, "AccessDenied")), ..r.clone() };
+        let (_, alarms, decisions) = reactive("web", &unknown, &w);
+        assert!(alarms.iter().all(|a| a.period_secs == 300), "{alarms:?}");
+        assert!(decisions.iter().any(|d| d.what == said && d.why.contains("(AccessDenied)")), "{decisions:?}");
+        // Per minute, or not asked: as configured, said nothing; 90 s rounds up to whole minutes.
+        for published in [None, Some(MetricPeriod::measured(&asked, 60))] {
+            let r = ReactiveSettings { published, ..r.clone() };
             assert_eq!(published_period(&r), None);
             let (_, alarms, decisions) = reactive("web", &r, &w);
             assert!(alarms.iter().all(|a| a.period_secs == 60));
             assert!(!decisions.iter().any(|d| d.what.starts_with("step alarms every")), "{decisions:?}");
         }
-        assert_eq!(published_period(&ReactiveSettings { published_secs: Some(90), ..r.clone() }), Some(120));
+        let odd = ReactiveSettings { published: Some(MetricPeriod::measured(&asked, 90)), ..r.clone() };
+        assert_eq!(published_period(&odd), Some(120));
         // Configured longer than published: kept.
         let long = StepSettings { period_secs: 600, ..r.step.clone() };
-        assert_eq!(published_period(&ReactiveSettings { step: long, published_secs: Some(300), ..r.clone() }), None);
+        assert_eq!(published_period(&ReactiveSettings { step: long, ..basic.clone() }), None);
         // A load balancer's requests per target are per minute whatever the monitoring; no step
         // policy, nothing to ask.
         let alb = ReactiveSettings {
             metric: "ALBRequestCountPerTarget".into(),
             resource_label: Some("app/lb/123/targetgroup/tg/456".into()),
-            published_secs: Some(300),
-            ..r.clone()
+            ..basic.clone()
         };
         assert!(step_alarm_to_check("web", &alb).is_none() && published_period(&alb).is_none());
         let off = ReactiveSettings { step: StepSettings { enabled: false, ..r.step.clone() }, ..r.clone() };
@@ -736,7 +780,8 @@ mod tests {
         // The evaluation periods kept within CloudWatch's day.
         let long_in = StepSettings { in_evaluation_periods: 1000, ..StepSettings::default() };
         assert_eq!(long_in.at_period(300).in_evaluation_periods, 288);
-        assert!(sparse_metric_why("Custom/App", "Queue", 60, 120).contains("publish the metric every minute"));
+        let custom = MetricAlarm { namespace: "Custom/App".into(), ..asked.clone() };
+        assert!(MetricPeriod::measured(&custom, 120).why.contains("publish the metric every minute"));
     }
 
     #[test]

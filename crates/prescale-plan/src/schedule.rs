@@ -32,12 +32,12 @@ pub struct ReactiveSettings {
     /// the caller that can read them; `None` uses `warmup_secs`. Not a configuration key.
     #[serde(skip)]
     pub measured: Option<Warmup>,
-    /// How often the step alarms' metric was published lately, in seconds (see
+    /// The period the step alarms' metric holds a datapoint in (see
     /// [`prescale_core::ActionSink::published_every`]), set by the caller that can read it:
     /// where it is longer than `step.period_secs`, the alarms are written at it
-    /// ([`crate::published_period`]). Not a configuration key.
+    /// ([`crate::published_period`]); `None` keeps the configured period. Not a configuration key.
     #[serde(skip)]
-    pub published_secs: Option<u32>,
+    pub published: Option<crate::MetricPeriod>,
 }
 
 impl Default for ReactiveSettings {
@@ -49,7 +49,7 @@ impl Default for ReactiveSettings {
             warmup_secs: 300,
             step: StepSettings::default(),
             measured: None,
-            published_secs: None,
+            published: None,
         }
     }
 }

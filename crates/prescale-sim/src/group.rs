@@ -269,9 +269,10 @@ impl StepScaling {
         settings.thresholds(target * 100.0, ceiling.map(|c| c * 100.0))
     }
 
-    /// `settings` with the alarms' period at least `metric_mins` minutes, as they are replayed.
+    /// `settings` with the alarms' period at least `metric_mins` minutes, as they are replayed:
+    /// as the plan writes them for a metric published that often ([`StepSettings::at_period`]).
     pub fn alarm_settings(settings: &StepSettings, metric_mins: u32) -> StepSettings {
-        StepSettings { period_secs: settings.period_secs.max(metric_mins.saturating_mul(60)), ..settings.clone() }
+        settings.at_period(settings.period_secs.max(metric_mins.saturating_mul(60)))
     }
 
     /// The same policy scaling out only, when `scale_in` is false.
