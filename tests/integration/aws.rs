@@ -1737,6 +1737,12 @@ fn step_alarms_follow_how_often_the_groups_metric_is_published() {
         let plan: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
         let a = &plan["groups"][0]["alarms"][0];
+        // The plan's decisions say it wherever the alarms are not at the configured 60 s.
+        let said = plan["groups"][0]["decisions"].as_array().unwrap().iter().any(|d| {
+            d["what"] == "step alarms every 300 s, not step.period_secs = 60 (out after 2 × 300 s)"
+                && d["why"].as_str().is_some_and(|w| w.contains("AWS/EC2 CPUUtilization"))
+        });
+        assert_eq!(said, a["period_secs"] != 60, "{group}: {}", plan["groups"][0]["decisions"]);
         ((a["period_secs"].as_i64().unwrap(), a["evaluation_periods"].as_i64().unwrap()), err)
     };
     // Detailed monitoring: every minute for the last three hours but three: as configured.
