@@ -43,8 +43,8 @@ struct Cli {
 
 #[derive(Debug, Args)]
 struct Global {
-    /// Configuration file [default: ./prescale.toml if present, else the built-in demo, which
-    /// --execute refuses unless asked for by `--config demo`]
+    /// Configuration file [default: ./prescale.toml if present, else the built-in demo; a command
+    /// that writes to groups (`--execute`) takes the demo only when named: `--config demo`]
     #[arg(long, global = true, env = "PRESCALE_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     /// Metric store and forecast directory [default: the config's [store] dir; OUT/store for the demo]

@@ -970,7 +970,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
         "{text}"
     );
     assert!(!text.contains("MinSize is"), "{text}");
-    assert!(err.contains("dry run: nothing was changed"), "{err}");
+    assert!(text.contains("dry run: nothing was changed; rerun with --execute to apply"), "{text}");
     assert_eq!(ours(&aws), planned);
     // --keep-bounds: the objects go, the bounds stay, with the command that would lower them.
     let (code, text, err) = run_at(&after, &["apply", "--revert", "--group", group, "--keep-bounds"]);
@@ -1754,6 +1754,17 @@ fn step_alarms_follow_how_often_the_groups_metric_is_published() {
     let (alarm, err) = nightly("itest-staggered", 3, &[(5, 0..180), (5, 2..180)]);
     assert_eq!(alarm, (300, 2));
     assert!(err.contains("itest-staggered: its step alarms are written every 300 s, not every 60 s"), "{err}");
+    // Detailed monitoring turned on 70 minutes ago: 300 s until three hours of it are in, said so.
+    let (alarm, err) = nightly("itest-turned-on", 3, &[(5, 0..110), (1, 110..180)]);
+    assert_eq!(alarm, (300, 2));
+    assert!(err.contains("CPUUtilization has come every minute for the last 70 minutes only"), "{err}");
+    assert!(
+        !err.contains(
+            "itest-turned-on: its step alarms are written every 300 s, not every 60 s: AWS/EC2 \
+                            CPUUtilization's datapoints filled"
+        ),
+        "{err}"
+    );
     // A group whose CPU stopped a day ago (no instances): not known, written at 300 s, said why.
     let (alarm, err) = nightly("itest-quiet", 25, &[]);
     assert_eq!(alarm, (300, 2));

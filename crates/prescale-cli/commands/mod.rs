@@ -332,10 +332,12 @@ pub fn run(cli: Cli) -> Result<()> {
             if args.execute {
                 made_line(&ctx, &results, "removed");
             } else {
+                // With the report, on stdout, as `apply` and `nightly` end theirs.
+                let mut out = crate::output::stdout();
                 if results.iter().any(|r| !r.changes.is_empty()) {
-                    say!("dry run: nothing was changed; rerun with --execute to make these changes");
+                    writeln!(out, "dry run: nothing was changed; rerun with --execute to apply")?;
                 } else if results.iter().all(|r| r.error.is_none()) {
-                    say!("dry run: prescale has nothing in these groups to remove");
+                    writeln!(out, "dry run: prescale has nothing in these groups to remove")?;
                 }
             }
             fail_on_partial(&results, args.execute)
@@ -388,7 +390,7 @@ pub fn run(cli: Cli) -> Result<()> {
             if args.execute {
                 made_line(&ctx, &results, "made");
             } else if results.iter().any(|r| !r.changes.is_empty()) {
-                say!("dry run: nothing was changed; rerun with --execute to apply");
+                writeln!(crate::output::stdout(), "dry run: nothing was changed; rerun with --execute to apply")?;
             }
             fail_on_partial(&results, args.execute)
         }

@@ -510,6 +510,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 match sink.sink().published_every(&g.name, &alarm, ctx.now) {
                     Ok(Published::NotRead) => None,
                     Ok(Published::Every(p)) => Some(prescale_plan::MetricPeriod::measured(&alarm, p)),
+                    Ok(Published::Starting { minutes }) => Some(prescale_plan::MetricPeriod::starting(&alarm, minutes)),
                     Ok(Published::TooFew { points }) => Some(prescale_plan::MetricPeriod::unknown(
                         &alarm,
                         &format!(

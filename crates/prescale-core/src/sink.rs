@@ -372,6 +372,12 @@ pub enum Published {
     },
     /// Periods of this many seconds hold a datapoint: 60 (detailed monitoring) or 300.
     Every(u32),
+    /// Every minute for the newest `minutes` only, fewer than [`PUBLISHED_JUDGED_MINS`], every 5
+    /// before: detailed monitoring just turned on. Judged as 300 until its three hours are in.
+    Starting {
+        /// The minutes of per-minute datapoints so far.
+        minutes: u32,
+    },
 }
 
 /// The hours of a metric's datapoints [`ActionSink::published_every`] reads: a day, so that a
@@ -430,7 +436,22 @@ pub fn publication(times: &[i64]) -> Published {
     if filled < PUBLISHED_MIN_POINTS {
         return Published::TooFew { points: minutes.len() };
     }
-    if filled as f64 >= PUBLISHED_FILL * spanned as f64 { Published::Every(60) } else { Published::Every(300) }
+    if filled as f64 >= PUBLISHED_FILL * spanned as f64 {
+        return Published::Every(60);
+    }
+    // The newest stretch of datapoints at most two minutes apart, filling its minutes: detailed
+    // monitoring turned on within the judged minutes (a quarter of an hour of it at least).
+    let newest = minutes[minutes.len() - 1];
+    let mut start = minutes.len() - 1;
+    while start > 0 && minutes[start] - minutes[start - 1] <= 2 {
+        start -= 1;
+    }
+    let run = newest - minutes[start] + 1;
+    let points = minutes.len() - start;
+    if run >= 15 && points as f64 >= PUBLISHED_FILL * run as f64 {
+        return Published::Starting { minutes: u32::try_from(run).unwrap_or(u32::MAX) };
+    }
+    Published::Every(300)
 }
 
 #[cfg(test)]
@@ -461,7 +482,12 @@ mod tests {
         assert_eq!(publication(&mins(&five)), Published::Every(60));
         // Detailed monitoring turned on two hours ago... and on for three: judged on the newest.
         let turned_on: Vec<i64> = (0..200).map(|i| i * 5).chain(1000..1120).collect();
-        assert_eq!(publication(&mins(&turned_on)), Published::Every(300));
+        assert_eq!(publication(&mins(&turned_on)), Published::Starting { minutes: 120 });
+        let ten: Vec<i64> = (0..200).map(|i| i * 5).chain(1000..1010).collect();
+        assert_eq!(publication(&mins(&ten)), Published::Every(300), "ten minutes tell nothing yet");
+        // Four instances on basic monitoring, one a minute but the fifth: four minutes in five.
+        let four: Vec<i64> = (0..60).flat_map(|i| (0..4).map(move |k| i * 5 + k)).collect();
+        assert_eq!(publication(&mins(&four)), Published::Every(300));
         let on: Vec<i64> = (0..200).map(|i| i * 5).chain(1000..1180).collect();
         assert_eq!(publication(&mins(&on)), Published::Every(60));
         // Too few to tell; datapoints alone between silences tell nothing.

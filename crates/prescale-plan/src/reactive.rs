@@ -319,8 +319,9 @@ impl StepSettings {
         let (out, _) = self.thresholds(target, ceiling);
         let ratio = if target > 0.0 { out / target } else { 1.0 };
         let sized = |above: f64| (100.0 * (ratio * (1.0 + above / 100.0) - 1.0) - 1e-9).ceil().clamp(10.0, 1e6) as u32;
-        // Percent above the threshold from which the metric reads saturation, to a tenth.
-        let saturated = ceiling.filter(|_| out > 0.0).map(|c| ((SATURATED * c / out - 1.0) * 1000.0).round() / 10.0);
+        // Percent above the threshold from which the metric reads saturation, to millionths: the
+        // step's bound is then 98 % itself (a tenth of a percent would put it at 97.992 or 98.028).
+        let saturated = ceiling.filter(|_| out > 0.0).map(|c| millionths(100.0 * (SATURATED * c / out - 1.0)));
         if saturated.is_some_and(|s| s <= 0.0) {
             return vec![OutStep { above_pct: 0.0, add: 100 }];
         }
@@ -452,7 +453,8 @@ impl MetricPeriod {
         let why = format!(
             "{} {}'s datapoints filled only {published}-s periods in the last day{}: {}-s alarms would find most of \
              their periods empty, and the scale-out alarm, which counts an empty period as not breaching, could not \
-             breach {} running; {}",
+             breach {} periods running; {}, or set [groups.reactive.step] period_secs = {published} to keep these \
+             alarms (and no longer be told)",
             alarm.namespace,
             alarm.metric_name,
             if ec2 && published >= 300 { " (basic monitoring)" } else { "" },
@@ -461,6 +463,18 @@ impl MetricPeriod {
             per_minute_remedy(ec2)
         );
         Self { secs: published, why }
+    }
+
+    /// `alarm`'s metric published every minute for the newest `minutes` only, every 5 minutes
+    /// before (detailed monitoring just turned on): 300 s until three hours of it are in.
+    pub fn starting(alarm: &MetricAlarm, minutes: u32) -> Self {
+        let why = format!(
+            "{} {} has come every minute for the last {minutes} minutes only, every 5 minutes before (detailed \
+             monitoring turned on?): the alarms stay at 300 s until three hours of per-minute datapoints are in, and \
+             the next plan after that writes them every {} s; nothing to do",
+            alarm.namespace, alarm.metric_name, alarm.period_secs
+        );
+        Self { secs: 300, why }
     }
 
     /// `alarm`'s metric not measured (`reason`): 300 s, which a datapoint every 5 minutes fills
@@ -651,8 +665,11 @@ pub(crate) fn reactive(
         alarms.push(alarm(in_name, in_periods, in_threshold, "LessThanThreshold", STEP_IN_POLICY));
     }
     let unit = if s.out_unit == StepUnit::Percent { " %" } else { "" };
-    let out_steps: Vec<String> =
-        out_steps.iter().map(|st| format!("+{}{unit} from {} % above", st.add, st.above_pct)).collect();
+    // Percents to a tenth, as people read them (the policy's bounds are exact).
+    let out_steps: Vec<String> = out_steps
+        .iter()
+        .map(|st| format!("+{}{unit} from {} % above", st.add, (st.above_pct * 10.0).round() / 10.0))
+        .collect();
     decisions.push(PlanDecision::note(
         format!(
             "step scaling out: {metric_name} {statistic} >= {out_threshold} for {} × {period} s: {}",
@@ -744,8 +761,18 @@ mod tests {
         assert_eq!(periods, [(300, 2), (300, 15)]);
         let said = "step alarms every 300 s, not step.period_secs = 60 (out after 2 × 300 s)";
         let d = decisions.iter().find(|d| d.what == said).expect("said");
-        assert!(d.why.contains("(basic monitoring)") && d.why.contains("could not breach 2 running"), "{}", d.why);
-        assert!(d.why.contains("aws ec2 monitor-instances"), "{}", d.why);
+        assert!(
+            d.why.contains("(basic monitoring)") && d.why.contains("could not breach 2 periods running"),
+            "{}",
+            d.why
+        );
+        assert!(
+            d.why.contains("aws ec2 monitor-instances") && d.why.contains("period_secs = 300 to keep"),
+            "{}",
+            d.why
+        );
+        let starting = MetricPeriod::starting(&asked, 70);
+        assert!(starting.secs == 300 && starting.why.contains("last 70 minutes only"), "{}", starting.why);
         let configured = StepSettings { period_secs: 300, ..r.step.clone() };
         let (_, same, _) = reactive("web", &ReactiveSettings { step: configured, ..r.clone() }, &w);
         assert_eq!(alarms, same, "the same alarms as step.period_secs = 300");
@@ -816,11 +843,11 @@ mod tests {
         assert_eq!(*estimated_instance_warmup_secs, Some(1200));
         assert_eq!(steps.len(), 3, "{steps:?}");
         // Sized to the load from 0 and 10 % above the threshold of 84 (1.2 × 70), and the group
-        // doubled from 98 % CPU (16.7 % above it): breaches from 0, 8.4 and 14.028 points.
+        // doubled from 98 % CPU (16.67 % above it): breaches from 0, 8.4 and 14 points.
         let close = |a: Option<f64>, b: f64| a.is_some_and(|a| (a - b).abs() < 1e-9);
         assert!(close(steps[0].lower, 0.0) && close(steps[0].upper, 8.4) && steps[0].adjustment == 20, "{steps:?}");
-        assert!(close(steps[1].lower, 8.4) && close(steps[1].upper, 14.028) && steps[1].adjustment == 32, "{steps:?}");
-        assert!(close(steps[2].lower, 14.028) && steps[2].upper.is_none() && steps[2].adjustment == 100, "{steps:?}");
+        assert!(close(steps[1].lower, 8.4) && close(steps[1].upper, 14.0) && steps[1].adjustment == 32, "{steps:?}");
+        assert!(close(steps[2].lower, 14.0) && steps[2].upper.is_none() && steps[2].adjustment == 100, "{steps:?}");
         assert!(decisions.iter().any(|d| d.why.contains("raised from 15 periods")), "{decisions:?}");
 
         let off = ReactiveSettings { step: StepSettings { enabled: false, ..StepSettings::default() }, ..r.clone() };
@@ -902,14 +929,14 @@ mod tests {
             [(0.0, 20), (10.0, 32), (20.0, 44), (30.0, 56), (50.0, 80), (75.0, 110), (100.0, 140), (150.0, 200)]
         );
         // CPU saturates: from 98 % the group doubles, whatever the step sized below it.
-        assert_eq!(at(&s.out_steps(70.0, Some(100.0))), [(0.0, 20), (10.0, 32), (16.7, 100)]);
+        assert_eq!(at(&s.out_steps(70.0, Some(100.0))), [(0.0, 20), (10.0, 32), (16.666667, 100)]);
         assert_eq!(
             at(&s.out_steps(50.0, Some(100.0))),
-            [(0.0, 20), (10.0, 32), (20.0, 44), (30.0, 56), (50.0, 80), (63.3, 100)]
+            [(0.0, 20), (10.0, 32), (20.0, 44), (30.0, 56), (50.0, 80), (63.333333, 100)]
         );
         // Near the ceiling the threshold lies halfway to it (95 for 90): a step of 10 % at least,
         // and the doubling from 98; a threshold that reads saturation already doubles at once.
-        assert_eq!(at(&s.out_steps(90.0, Some(100.0))), [(0.0, 10), (3.2, 100)]);
+        assert_eq!(at(&s.out_steps(90.0, Some(100.0))), [(0.0, 10), (3.157895, 100)]);
         assert_eq!(at(&s.out_steps(97.0, Some(100.0))), [(0.0, 100)]);
         // A threshold at the target adds at least 10 %; configured steps are taken as they are.
         let at_target = StepSettings { out_threshold: Some(1000.0), ..s.clone() };

@@ -436,7 +436,7 @@ pub fn plan_group(
         decide(
             DecisionKind::FloorBack,
             format!("floor back to MinSize {} at {}", s.bounds.min(), local(earliest, s.time_zone)),
-            "a floor an earlier plan raised does not stay up without a forecast behind it".into(),
+            "so that a floor an earlier plan may have raised does not stay up without a forecast behind it".into(),
         );
         let mut back = floor_action(earliest, s.bounds.min(), s.time_zone);
         if s.ceiling() > s.bounds.max() {
