@@ -217,6 +217,8 @@ fn a_metric_no_plan_reads_fails_the_nightly_only_with_strict() {
     let (code, text, err) = nightly(&[]);
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(err.contains("web-prod/cpu: the source returned no samples") && err.contains(said), "{err}");
+    // Said by ingest, not again by the forecast stage.
+    assert!(!err.contains("web-prod/cpu: no forecast"), "{err}");
     let plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
     let floors = |g: &str| {

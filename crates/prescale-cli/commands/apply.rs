@@ -1931,7 +1931,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     if !args.quiet {
         output::ingest(&mut out, &ingested)?;
     }
-    let (fits, not_fitted) = fit(ctx, &args.filter)?;
+    let (fits, not_fitted) = fit(ctx, &args.filter, &not_stored)?;
     let planned =
         |stored: bool| move |id: &MetricId| ctx.config.groups.iter().any(|g| Config::feeds_plan(g, id, stored));
     let (not_stored, aside_stored): (Vec<MetricId>, Vec<MetricId>) = not_stored.into_iter().partition(planned(true));

@@ -151,7 +151,9 @@ fn percent_hint(history: &Series, f: &Forecast, bounds: &Bounds) -> Option<Strin
 
 /// Fits and stores a forecast for every metric of the selected groups. A series that cannot be
 /// read or fitted is warned about and counted: the second value is the series that got no forecast.
-pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, Vec<MetricId>)> {
+/// A series of `reported` (the run's ingest could not store them, and said why) that is not in
+/// the store is counted without a warning of its own.
+pub fn fit(ctx: &Ctx, f: &GroupFilter, reported: &[MetricId]) -> Result<(Vec<Fit>, Vec<MetricId>)> {
     let c = &ctx.config;
     let store = MetricStore::open(&ctx.store_dir)?;
     let table = ForecastTable::new(&ctx.store_dir);
@@ -184,7 +186,11 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter) -> Result<(Vec<Fit>, Vec<MetricId>)> {
             let series = match store.read(&id) {
                 Ok(s) => s,
                 Err(e @ prescale_store::StoreError::NotFound { .. }) => {
-                    warn!("{id}: no forecast: {e}");
+                    if reported.contains(&id) {
+                        info!("{id}: no forecast: not stored (its ingest warning above says why)");
+                    } else {
+                        warn!("{id}: no forecast: {e}");
+                    }
                     failed.push(id.clone());
                     continue;
                 }

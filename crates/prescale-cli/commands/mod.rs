@@ -307,7 +307,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Forecast(ForecastCmd::Fit(f)) => {
             let ctx = context(&cli.global)?;
-            let (fits, failed) = fit(&ctx, &f)?;
+            let (fits, failed) = fit(&ctx, &f, &[])?;
             output::fits(&mut crate::output::stdout(), &fits)?;
             if !failed.is_empty() {
                 bail!(
