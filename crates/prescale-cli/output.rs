@@ -1020,12 +1020,12 @@ fn alarm_periods(out: &mut impl Write, r: &prescale_sim::SimReport) -> Result<()
     // A step alarm of a shorter period than the metric's would find most of its periods empty:
     // the replay reads it at the metric's, as the period_secs that fits would.
     let stepped = has(Policy::Step) || (has(Policy::Prescale) && r.settings.step.enabled);
-    let raised = if stepped && r.settings.step.period_secs < p.saturating_mul(60) {
+    let replayed = prescale_sim::group::StepScaling::alarm_settings(&r.settings.step, p).period_secs;
+    let raised = if stepped && replayed > r.settings.step.period_secs {
         format!(
-            "; the step alarms' {}-s periods read at {p} minutes, as step period_secs = {} would (on a {p}-minute \
-             metric they would find most of their periods empty)",
-            r.settings.step.period_secs,
-            p * 60
+            "; the step alarms' {}-s periods read at {p} minutes, as step period_secs = {replayed} would (on a \
+             {p}-minute metric they would find most of their periods empty)",
+            r.settings.step.period_secs
         )
     } else {
         String::new()

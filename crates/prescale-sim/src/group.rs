@@ -280,6 +280,11 @@ impl StepScaling {
         Self { scale_in, ..self }
     }
 
+    /// The period its alarms read, in minutes.
+    pub fn period_mins(&self) -> u32 {
+        self.metric.period
+    }
+
     /// The same policy fed from `phase` minutes after one of its periods' marks on (a trace that
     /// starts at :02 on 5-minute periods: 2).
     pub fn from_phase(self, phase: u32) -> Self {

@@ -762,8 +762,8 @@ impl Ctx<'_> {
             self.metric_mins,
             self.s.metric_ceiling,
         );
-        let period = StepScaling::alarm_settings(&self.s.step, self.metric_mins).period_secs.div_ceil(60);
-        st.from_phase(self.phase(period))
+        let phase = self.phase(st.period_mins());
+        st.from_phase(phase)
     }
 
     fn minute(&self, t: DateTime<Utc>) -> u64 {
