@@ -1108,6 +1108,19 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
                     prescale_plan::Unskilled::None => ", no floors where the forecast did not beat the flat median",
                 },
         )?;
+        // What `prescale plan` writes unless an environment opts in: the replay's default is not it.
+        // (At the target itself the floors are the plan's default: the point lies below the quantile.)
+        if let Some(u) = s.quantile_utilization.filter(|u| *u > s.target_utilization + 1e-9) {
+            writeln!(
+                out,
+                "(prescale plan sizes floors so only for an environment with quantile_utilization = {}{}; by default \
+                 it sizes the P{:.0} at the target: --quantile-utilization {} replays that)",
+                u,
+                if s.point_at_target { "" } else { ", point_at_target = false" },
+                s.quantile * 100.0,
+                s.target_utilization
+            )?;
+        }
     }
     let (step_out, step_in) =
         prescale_sim::group::StepScaling::thresholds(&s.step, s.target_utilization, s.metric_ceiling);

@@ -2149,6 +2149,24 @@ fn the_local_stand_ins_target_tracking_holds_what_the_latest_load_needs() {
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let (_, text, err) = night("2026-11-21T19:00:00Z");
     assert!(!err.contains("web-prod: the local stand-in's target tracking holds"), "{text}\n{err}");
+    // Forward in time, nothing to say; a run at an earlier --now than the last that changed the
+    // stand-in reads its groups as that run left them: said, with the way to start again.
+    assert!(!err.contains("was last changed by a run as of"), "{err}");
+    // (The plan itself is refused: the store's forecasts were fitted at 19:00.)
+    let (_, _, err) = run(prescale().arg("--config").arg(&cfg).arg("--out").arg(&out).args([
+        "--now",
+        "2026-11-21T18:30:00Z",
+        "plan",
+    ]));
+    assert!(
+        err.contains(&format!(
+            "the local stand-in {} was last changed by a run as of 2026-11-21 19:00 UTC, after this run's \
+             2026-11-21 18:30 UTC",
+            state_path.display()
+        )) && err.contains("move")
+            && err.matches("was last changed by a run").count() == 1,
+        "{err}"
+    );
     let state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&state_path).unwrap()).unwrap();
     assert_eq!(web(&state)["desired"].as_u64(), Some(max));
     // Running again, with its scale-in disabled (the step policy owning it), target tracking only

@@ -375,6 +375,24 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     std::fs::write(&state_path, serde_json::to_vec(&ran).unwrap()).unwrap();
     let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));
     assert!(text.contains(&format!("~ bounds MinSize {configured} (was {min})")), "{text}");
+    // An audit log that cannot be read is no reason not to revert (a kill switch): prescale's
+    // objects go, the raised bound stays, said with why. (It was read before the run took the
+    // apply lock, and its error stopped the revert.)
+    let kept = out.join("audit.kept");
+    std::fs::rename(&audit, &kept).unwrap();
+    std::fs::create_dir(&audit).unwrap();
+    let (code, text, err) = run(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        text.contains("- action prescale-floor-")
+            && !text.contains("~ bounds MinSize")
+            && text.contains(&format!("bounds {min}–"))
+            && text.contains("left as they are: cannot read audit log")
+            && text.contains("which tells whether prescale's actions set them"),
+        "{text}"
+    );
+    std::fs::remove_dir(&audit).unwrap();
+    std::fs::rename(&kept, &audit).unwrap();
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
 
     let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));

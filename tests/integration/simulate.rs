@@ -90,6 +90,13 @@ fn the_demo_trace_prescale_beats_reactive_and_the_oracle_bounds_everyone() {
     for name in ["reactive", "step", "static", "scheduled", "aws-style", "prescale", "oracle", "instance-h", "$"] {
         assert!(table.contains(name), "{name} missing:\n{table}");
     }
+    // The replay's default floors are not what `prescale plan` writes by default: said, with how
+    // to replay the plan's.
+    assert!(
+        table.contains("prescale at P90 ≤ 100 % (point left to target tracking)")
+            && table.contains("by default it sizes the P90 at the target: --quantile-utilization 0.7 replays that"),
+        "{table}"
+    );
     let json = ok(prescale().args(["simulate", "--format", "json", "--input"]).arg(demo_trace()));
     let v: Value = serde_json::from_str(&json).unwrap();
     // 28 days at 5 minutes; forecasts from the third midnight on, every one of them fitted.

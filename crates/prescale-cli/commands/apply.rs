@@ -5,8 +5,18 @@ use super::*;
 /// The sink for a context: Auto Scaling, or the local stand-in groups saved in a JSON file.
 pub(crate) enum Sink {
     Aws(AutoScalingSink),
-    Local { inner: RecordingSink, path: PathBuf },
+    /// `as_of`: the latest moment a run that changed the stand-in ran at (its `--now` or clock),
+    /// kept in the file with each group ([`STAND_IN_AS_OF`]).
+    Local {
+        inner: RecordingSink,
+        path: PathBuf,
+        as_of: DateTime<Utc>,
+    },
 }
+
+/// The key beside each group of the local stand-in's file that holds the moment of the latest run
+/// that changed it: a run at an earlier `--now` reads groups whose actions up to then already ran.
+const STAND_IN_AS_OF: &str = "as_of";
 
 impl Sink {
     pub(crate) fn open(ctx: &Ctx) -> Result<Self> {
@@ -16,13 +26,24 @@ impl Sink {
             SinkKind::Local => {
                 let path = ctx.out.join(&c.apply.local_state);
                 let existed = path.exists();
-                let mut groups: Vec<GroupState> = if existed {
+                let not_state = || format!("{} is not a local group state file; move it aside", path.display());
+                let (mut groups, ran_to): (Vec<GroupState>, Option<DateTime<Utc>>) = if existed {
                     let text =
                         std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-                    serde_json::from_str(&text)
-                        .with_context(|| format!("{} is not a local group state file; move it aside", path.display()))?
+                    let values: Vec<serde_json::Value> = serde_json::from_str(&text).with_context(not_state)?;
+                    // Files written before the stand-in kept it have no moment: any --now reads them.
+                    let ran_to = values
+                        .iter()
+                        .filter_map(|v| v.get(STAND_IN_AS_OF)?.as_str()?.parse::<DateTime<Utc>>().ok())
+                        .max();
+                    let groups = values
+                        .into_iter()
+                        .map(serde_json::from_value)
+                        .collect::<std::result::Result<_, _>>()
+                        .with_context(not_state)?;
+                    (groups, ran_to)
                 } else {
-                    Vec::new()
+                    (Vec::new(), None)
                 };
                 // A configured group the stand-in does not hold yet (all of them at first, one
                 // added to the configuration later) starts as configured, with nothing of prescale's.
@@ -47,6 +68,24 @@ impl Sink {
                 static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
                 let say = !SAID.swap(true, std::sync::atomic::Ordering::Relaxed);
                 let now = ctx.write_now();
+                // A run at an earlier --now than one that changed the stand-in (a replay started
+                // again from an earlier day) reads its groups as that run left them: the actions
+                // that ran by then are gone, and are not put back by going back in time.
+                if let Some(t) = ran_to.filter(|t| *t - now >= chrono::Duration::minutes(1))
+                    && say
+                {
+                    warn!(
+                        "the local stand-in {} was last changed by a run as of {}, after this run's {}: the scheduled \
+                         actions it ran by then are gone, so its groups are read as they stood at {}\nhint: to replay \
+                         from {}, move {} aside (the stand-in starts again from the configuration)",
+                        path.display(),
+                        t.format("%Y-%m-%d %H:%M UTC"),
+                        now.format("%Y-%m-%d %H:%M UTC"),
+                        t.format("%H:%M on %Y-%m-%d"),
+                        now.format("%Y-%m-%d %H:%M UTC"),
+                        path.display()
+                    );
+                }
                 for g in &mut groups {
                     let ran = run_due(g, now);
                     if ran > 0 && say {
@@ -93,7 +132,7 @@ impl Sink {
                     }
                     g.desired = desired;
                 }
-                Sink::Local { inner: RecordingSink::new(groups), path }
+                Sink::Local { inner: RecordingSink::new(groups), path, as_of: ran_to.map_or(now, |t| t.max(now)) }
             }
         })
     }
@@ -106,8 +145,19 @@ impl Sink {
     }
 
     pub(crate) fn save(&self) -> Result<()> {
-        if let Sink::Local { inner, path } = self {
-            let groups: Vec<&GroupState> = inner.groups.values().collect();
+        if let Sink::Local { inner, path, as_of } = self {
+            let as_of = serde_json::Value::from(as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            let groups = inner
+                .groups
+                .values()
+                .map(|g| {
+                    let mut v = serde_json::to_value(g)?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert(STAND_IN_AS_OF.to_string(), as_of.clone());
+                    }
+                    Ok(v)
+                })
+                .collect::<Result<Vec<_>>>()?;
             write_file_atomic(path, &serde_json::to_vec_pretty(&groups)?)?;
         }
         Ok(())
@@ -778,9 +828,12 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
         }
     }
     // What prescale last set on each group's bounds, from the audit log: a bound its actions left
-    // raised goes back to the configured one, and only such a bound.
+    // raised goes back to the configured one, and only such a bound. Read at the first group, once
+    // the run holds the apply lock (a nightly run writing meanwhile has logged what it set), and
+    // never a reason not to revert: a log that cannot be read leaves the bounds, said.
     let log = ctx.out.join("audit.jsonl");
-    let record = if keep_bounds { None } else { bounds_record(&log, &targets)? };
+    let record: std::cell::OnceCell<std::result::Result<Option<BoundsRecord>, String>> = std::cell::OnceCell::new();
+    let record = || record.get_or_init(|| bounds_record(&log, &targets).map_err(|e| format!("{e:#}")));
     // Said by the audit log as it opens when the revert writes.
     let elsewhere = other_audit_log(ctx);
     if let Some(other) = elsewhere.as_ref().filter(|_| !execute && !keep_bounds) {
@@ -845,19 +898,22 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
             )
         };
         let mut notes = Vec::new();
-        match &record {
-            _ if !raised => {}
-            _ if keep_bounds => notes.push(left(" (--keep-bounds)".into())),
-            None => notes.push(left(format!(
-                ": there is no audit log at {} to tell whether prescale's actions set them ({rerun})",
-                log.display()
-            ))),
-            Some(record) => {
-                let last = last_set(record.get(&(sink.to_string(), name.to_string())), state, now);
-                let (bounds, said) = prescale_plan::restore_bounds(state, configured, last);
-                changes.extend(bounds);
-                notes = said;
-            }
+        match (raised, keep_bounds) {
+            (false, _) => {}
+            (true, true) => notes.push(left(" (--keep-bounds)".into())),
+            (true, false) => match record() {
+                Err(e) => notes.push(left(format!(": {e}, which tells whether prescale's actions set them"))),
+                Ok(None) => notes.push(left(format!(
+                    ": there is no audit log at {} to tell whether prescale's actions set them ({rerun})",
+                    log.display()
+                ))),
+                Ok(Some(record)) => {
+                    let last = last_set(record.get(&(sink.to_string(), name.to_string())), state, now);
+                    let (bounds, said) = prescale_plan::restore_bounds(state, configured, last);
+                    changes.extend(bounds);
+                    notes = said;
+                }
+            },
         }
         // The instances the group runs stay: with prescale's policies gone and none of its own,
         // nothing scales it in.
