@@ -872,6 +872,16 @@ impl Config {
                 bail!("group {:?} is listed twice", g.name);
             }
             check_group_name(&g.name, g.reactive.step.enabled)?;
+            if g.min_size > g.max_size {
+                bail!(
+                    "group {:?}: min_size = {} is above max_size = {}: a group holds between its min_size and its \
+                     max_size instances\nhint: swap them, or set the group's own bounds (Auto Scaling's MinSize and \
+                     MaxSize)",
+                    g.name,
+                    g.min_size,
+                    g.max_size
+                );
+            }
             CapacityBounds::new(g.min_size, g.max_size).with_context(|| format!("group {:?}", g.name))?;
             if g.max_size == 0 {
                 bail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
@@ -891,8 +901,27 @@ impl Config {
             if !self.environments.contains_key(&g.environment)
                 && (!self.environments.is_empty() || g.environment != default_env())
             {
+                // The environments there are, the nearest first where the name is a typo of one.
+                let mut known: Vec<&String> = self.environments.keys().collect();
+                known.sort_by_key(|k| (edit_distance(&g.environment.to_ascii_lowercase(), k), k.as_str()));
+                let near = known
+                    .first()
+                    .filter(|k| {
+                        edit_distance(&g.environment.to_ascii_lowercase(), k) <= g.environment.len().div_ceil(2)
+                    })
+                    .map(|k| format!("did you mean \"{k}\"? "))
+                    .unwrap_or_default();
+                let listed = if known.is_empty() {
+                    String::new()
+                } else {
+                    known.sort();
+                    format!(
+                        "\nhint: {near}the environments are {}",
+                        known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
+                    )
+                };
                 bail!(
-                    "group {:?} names environment {:?}, which has no [environments.{}] section{}",
+                    "group {:?} names environment {:?}, which has no [environments.{}] section{}{listed}",
                     g.name,
                     g.environment,
                     g.environment,
@@ -1488,7 +1517,7 @@ mod tests {
         assert!(c.groups.len() >= 3);
         let bad = DEMO_CONFIG.replacen("min_size = ", "min_size = 900 #", 1);
         let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
-        assert!(e.contains("min 900 > max"), "{e}");
+        assert!(e.contains("min_size = 900 is above max_size = "), "{e}");
         let typo = format!("{DEMO_CONFIG}\n[plan]\nlead_time = 3\n");
         assert!(Config::parse(&typo, Path::new("."), "x").is_err());
         // Values out of range are refused by name, not planned with.

@@ -1044,6 +1044,7 @@ fn capacity_source(token: &str) -> &str {
     match token {
         "p95/10" => "the trace's p95 needs 10 instances at the target",
         "scenario" => "the load tests' default; --capacity sets another",
+        "group" => "the group's capacity_per_instance",
         other => other,
     }
 }

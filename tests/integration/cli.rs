@@ -443,7 +443,12 @@ fn bad_configuration_is_refused_with_a_reason() {
     let tmp = tempfile::tempdir().unwrap();
     let demo = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/prescale.toml")).unwrap();
     let cases = [
-        (demo.replacen("max_size = 60", "max_size = 2", 1), "min 4 > max 2"),
+        (demo.replacen("max_size = 60", "max_size = 2", 1), "group \"web-prod\": min_size = 4 is above max_size = 2"),
+        // An environment misspelt: the nearest one, and the ones there are.
+        (
+            demo.replacen("environment = \"dev\"", "environment = \"develop\"", 1),
+            "hint: did you mean \"dev\"? the environments are \"dev\", \"prod\", \"staging\"",
+        ),
         (demo.replacen("lead_time_mins = 10", "lead_time = 10", 1), "unknown field `lead_time`"),
         (demo.replacen("quantile = 0.9", "quantile = 1.5", 1), "quantile = 1.5"),
         (
@@ -914,6 +919,41 @@ fn backtest_with_now_sees_only_the_history_before_it() {
         run(prescale().arg("--out").arg(tmp.path().join("early")).args(["--now", "2020-01-01T00:00:00Z", "ingest"]));
     assert!(code == 1 && err.contains("rows of the file are after now") && err.contains("is --now"), "{err}");
     assert!(!err.contains("holds no row with a value"), "{err}");
+}
+
+#[test]
+fn a_gap_in_the_only_origins_training_days_is_said_once_with_what_to_try() {
+    // Four days of hourly load (48 h of training before the one 48-h origin, 48 h to score) with
+    // three hours missing on the second day: the origin has under two days measured before it.
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("gap.csv");
+    let mut text = String::from("ts,value\n");
+    for h in (0..96).filter(|h| !(33..36).contains(h)) {
+        text.push_str(&format!("2026-01-{:02}T{:02}:00:00Z,{}\n", 5 + h / 24, h % 24, 100 + (h % 24) * 10));
+    }
+    std::fs::write(&file, text).unwrap();
+    let backtest = |extra: &[&str]| {
+        run(prescale()
+            .args(["backtest", "--models", "median,seasonal-naive", "--out"])
+            .arg(tmp.path().join("bt"))
+            .args(extra)
+            .arg("--input")
+            .arg(&file))
+    };
+    let (code, _, err) = backtest(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no model could be backtested: too short to backtest: 93 measured points of 96 slots")
+            && err.contains("gaps in the training windows count against them")
+            && err.contains("or a shorter --horizon")
+            && err.matches("too short to backtest").count() == 1,
+        "{err}"
+    );
+    // The repair line says what fills the gap where.
+    assert!(err.contains("a forecast fills them, from the same time the day before where over 2 h"), "{err}");
+    // A shorter horizon leaves the origins two measured days.
+    let (code, _, err) = backtest(&["--horizon", "12h", "--origins", "1"]);
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]

@@ -300,6 +300,20 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let (tmp, cfg, out) = demo_applied();
     // The run's apply lock is let go at its end, its file emptied (it names a holder only while held).
     assert_eq!(std::fs::read_to_string(tmp.path().join("store/apply.lock")).unwrap(), "");
+    // A revert with another --out finds a new stand-in, holding nothing of prescale's: said, with
+    // where the groups the applying run changed are.
+    let other = tmp.path().join("other");
+    let (code, text, err) = run(&mut cmd(&cfg, &other, &["apply", "--revert"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        err.contains(&format!(
+            "the local stand-in {} is new, its groups as configured: the groups the store's last writing run changed \
+             are in {}",
+            other.join("demo-asg-state.json").display(),
+            out.join("demo-asg-state.json").display()
+        )) && err.contains(&format!("hint: --out {}", out.display())),
+        "{err}"
+    );
     // A run stopped mid-change (its last outcome line never written) is said by the next run,
     // once: the run after that finds the log whole.
     let audit = out.join("audit.jsonl");

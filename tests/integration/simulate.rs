@@ -499,7 +499,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     let v: Value = serde_json::from_str(&json).unwrap();
     // data/demo/prescale.toml: web-prod is prod (P90, 70 %, 10 % headroom), 4..=60, 2,500 per instance.
     let s = &v["settings"];
-    assert_eq!((s["capacity_source"].as_str(), s["capacity_per_instance"].as_f64()), (Some("given"), Some(2500.0)));
+    assert_eq!((s["capacity_source"].as_str(), s["capacity_per_instance"].as_f64()), (Some("group"), Some(2500.0)));
     assert_eq!((s["min_size"].as_u64(), s["max_size"].as_u64()), (Some(4), Some(60)));
     // The steps out its plan writes for CPU, as replayed: sized, then doubling near 100 %.
     let steps = s["step"]["out_steps"].as_array().unwrap();

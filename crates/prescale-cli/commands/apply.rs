@@ -43,6 +43,20 @@ impl Sink {
                         .with_context(not_state)?;
                     (groups, ran_to)
                 } else {
+                    // The stand-in lives under --out: a run with another --out than the runs that
+                    // changed it starts new groups, which hold nothing of prescale's. Said.
+                    if let Some(other) = other_audit_log(ctx) {
+                        let theirs = out_of(&other).join(&c.apply.local_state);
+                        if theirs.is_file() {
+                            warn!(
+                                "the local stand-in {} is new, its groups as configured: the groups the store's last \
+                                 writing run changed are in {}\nhint: --out {}",
+                                path.display(),
+                                theirs.display(),
+                                out_of(&other).display()
+                            );
+                        }
+                    }
                     (Vec::new(), None)
                 };
                 // A configured group the stand-in does not hold yet (all of them at first, one

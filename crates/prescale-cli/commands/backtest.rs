@@ -78,7 +78,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
         series.push((path.display().to_string(), input, options));
         configured = config.map(|c| c.forecast.model);
     } else {
-        let ctx = context(g)?;
+        let ctx = reading_context(g)?;
         configured = Some(ctx.config.forecast.model.clone());
         if train.is_none() {
             settings.train = Duration::days(ctx.config.forecast.train_days);
@@ -211,6 +211,10 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                 held.num_seconds() as f64 / 86_400.0,
                 args.horizon
             );
+        }
+        // Every model failing for the same reason (a gap in the only origin's training days): once.
+        if rows.is_empty() && failed.len() > 1 && failed.iter().all(|(_, e)| *e == failed[0].1) {
+            bail!("{name}: no model could be backtested: {}", failed[0].1);
         }
         for (m, e) in &failed {
             warn!("{name}: {m}: {e}");

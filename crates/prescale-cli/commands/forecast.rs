@@ -619,9 +619,10 @@ pub(crate) fn read_input_as_of(
         })
         .unwrap_or_default();
     let missing = format!(
-        "missing (gaps over {} s, [ingest] grid.max_interpolate_secs: filled below or held, as each command \
-         says{longest})",
-        grid.max_interpolate_secs
+        "missing (gaps over {} s, [ingest] grid.max_interpolate_secs: a forecast fills them, from the same time \
+         the day before where over {} h, and a replay holds the value before them{longest})",
+        grid.max_interpolate_secs,
+        prescale_forecast::SEASONAL_FILL_HOURS
     );
     let r = &report;
     // Regular stamps a fixed offset past the grid (a clock at :02, :07, …) are one repair, said once.
@@ -944,14 +945,20 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     // Cut to --horizon first: the events said below are those within the rows shown.
     if let Some(text) = &args.horizon {
         let step = forecast.step_secs.max(1);
-        let steps = usize::try_from((parse_horizon(text)?.num_seconds() + step - 1) / step).unwrap_or(usize::MAX);
+        let asked = parse_horizon(text)?;
+        let steps = usize::try_from((asked.num_seconds() + step - 1) / step).unwrap_or(usize::MAX);
         if steps > forecast.len() {
+            // horizon_hours goes up to two weeks: beyond, no setting makes such a forecast.
+            let raise = if asked > Duration::days(14) {
+                "; a stored forecast reaches two weeks at most ([forecast] horizon_hours up to 336)".to_string()
+            } else {
+                format!(", or raise [forecast] horizon_hours in {} and run `prescale forecast fit`", ctx.config.origin)
+            };
             bail!(
                 "the stored forecast for {id} covers {} steps of {step} s ({:.0} h), less than --horizon {text}\nhint: \
-                 ask for that or less, or raise [forecast] horizon_hours in {} and run `prescale forecast fit`",
+                 ask for that or less{raise}",
                 forecast.len(),
                 forecast.len() as f64 * step as f64 / 3600.0,
-                ctx.config.origin
             );
         }
         forecast.truncate(steps);

@@ -285,6 +285,24 @@ pub(crate) fn offset_without_seconds(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_str(&t, "%Y-%m-%dT%H:%M%:z").ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// The context of a command that reads what an earlier run stored (forecasts, events, the
+/// stand-in groups): the demo keeps its store under `--out`, so such a command with another
+/// `--out` than the run that filled it (the README's tour after `nightly --out out/demo`) finds
+/// nothing and plans nothing. Said where the demo's store is not there.
+pub(crate) fn reading_context(g: &Global) -> Result<Ctx> {
+    let ctx = context(g)?;
+    if ctx.demo && g.store.is_none() && !ctx.store_dir.exists() {
+        warn!(
+            "the demo's store {} does not exist: the demo keeps its store, like its plan, under --out ({}), so \
+             this run sees nothing a run with another --out made\nhint: give the --out of the run that filled it \
+             (after `prescale nightly --out out/demo`: --out out/demo, or export PRESCALE_OUT=out/demo)",
+            ctx.store_dir.display(),
+            ctx.out.display()
+        );
+    }
+    Ok(ctx)
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Demo(DemoCmd::Generate { dir }) => {
@@ -295,7 +313,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Forecast(ForecastCmd::Show(args)) if args.input.is_some() => show_input(&cli.global, &args),
-        Command::Forecast(ForecastCmd::Show(args)) => show_group(&context(&cli.global)?, &args),
+        Command::Forecast(ForecastCmd::Show(args)) => show_group(&reading_context(&cli.global)?, &args),
         Command::Ingest(f) => {
             let ctx = context(&cli.global)?;
             let (done, failed, asked) = ingest(&ctx, &f, false)?;
@@ -319,10 +337,10 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Plan(args) => {
-            let ctx = context(&cli.global)?;
+            let ctx = reading_context(&cli.global)?;
             if args.what_if { what_if(&ctx, &args) } else { plan_cmd(&ctx, &args) }
         }
-        Command::Event(cmd) => event_cmd(&context(&cli.global)?, cmd),
+        Command::Event(cmd) => event_cmd(&reading_context(&cli.global)?, cmd),
         Command::Apply(args) if args.revert => {
             // Removing is not timed: --now says only which of prescale's actions have run
             // (whose raised bounds a revert puts back), and the clock does when it is later.

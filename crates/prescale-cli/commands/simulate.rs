@@ -283,7 +283,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             (series, path.display().to_string())
         }
         (None, Some(name)) => {
-            let ctx = context(g)?;
+            let ctx = reading_context(g)?;
             let gc = selected(&ctx, &GroupFilter { groups: vec![name.clone()] })?[0];
             let id = Config::load_id(gc);
             // Opening a store creates it: a mistyped --store would be left behind, empty.
@@ -398,6 +398,10 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     let mut report = prescale_sim::simulate_with_progress(&trace, &s, &mut progress)
         .with_context(|| format!("cannot simulate {label}"))?;
     report.trace.input_repairs = input_repairs;
+    // A group's capacity per instance is its configuration's, not given on the command line.
+    if args.group.is_some() && args.capacity.is_none() {
+        report.settings.capacity_source = "group";
+    }
     glitch_warning(&report, &label);
     // A replay that has its first forecast in its last hours compares the reactive fallbacks, not
     // the forecasts: said, not refused (the other rows stand).

@@ -115,7 +115,8 @@ pub fn origins(end: DateTime<Utc>, s: &EvalSettings) -> Vec<DateTime<Utc>> {
 /// them, or where the fit fails, are skipped; an error only when no origin could be scored.
 ///
 /// # Errors
-/// [`ForecastError::TooShort`] when no origin has enough history.
+/// When no origin could be scored: the first fit's or forecast's error, else
+/// [`ForecastError::BadInput`] saying how much measured history an origin needs.
 pub fn evaluate(name: &str, spec: &ModelSpec, series: &Series, s: &EvalSettings) -> Result<Scores, ForecastError> {
     evaluate_with(name, spec, &crate::BuildOptions::default(), series, s)
 }
@@ -124,7 +125,8 @@ pub fn evaluate(name: &str, spec: &ModelSpec, series: &Series, s: &EvalSettings)
 /// weekends, as `forecast fit` builds it).
 ///
 /// # Errors
-/// [`ForecastError::TooShort`] when no origin has enough history.
+/// When no origin could be scored: the first fit's or forecast's error, else
+/// [`ForecastError::BadInput`] saying how much measured history an origin needs.
 pub fn evaluate_with(
     name: &str,
     spec: &ModelSpec,
@@ -138,7 +140,8 @@ pub fn evaluate_with(
 /// [`evaluate`] for any forecaster.
 ///
 /// # Errors
-/// [`ForecastError::TooShort`] when no origin has enough history.
+/// When no origin could be scored: the first fit's or forecast's error, else
+/// [`ForecastError::BadInput`] saying how much measured history an origin needs.
 pub fn evaluate_forecaster(
     name: &str,
     forecaster: &dyn Forecaster,
@@ -155,6 +158,9 @@ pub fn evaluate_forecaster(
     let mut fitted = Vec::new();
     let mut runs = Vec::new();
     let mut warnings = None;
+    // Why origins were not scored: the first fit or forecast error, and whether any origin lacked
+    // measured history (a gap in its training window).
+    let mut failed: Option<ForecastError> = None;
     for origin in origins(series.end(), s) {
         let train = series.window(origin - s.train, origin);
         let actual = series.window(origin, origin + s.horizon);
@@ -169,8 +175,20 @@ pub fn evaluate_forecaster(
         {
             continue;
         }
-        let Ok(model) = forecaster.fit(&train) else { continue };
-        let Ok(f) = model.predict(h.min(actual.len()), &s.levels) else { continue };
+        let model = match forecaster.fit(&train) {
+            Ok(model) => model,
+            Err(e) => {
+                failed.get_or_insert(e);
+                continue;
+            }
+        };
+        let f = match model.predict(h.min(actual.len()), &s.levels) {
+            Ok(f) => f,
+            Err(e) => {
+                failed.get_or_insert(e);
+                continue;
+            }
+        };
         // A training window that never changed has no scale: its origin gets no MASE (nor a
         // scaled pinball loss) rather than one of 10¹² (shown as "-" when no origin has one).
         let scale = mase_scale(train.values(), cal);
@@ -181,7 +199,23 @@ pub fn evaluate_forecaster(
         runs.push(OriginRun { origin, actual: actual.values()[..f.len()].to_vec(), forecast: f, scale });
     }
     if fitted.is_empty() {
-        return Err(ForecastError::TooShort { needed: 2 * cal.steps_per_day + h, got: series.len() });
+        // A model that failed where the history sufficed says why; else the history is too short
+        // for any origin, counted in measured points (a gap in the only origin's two days
+        // leaves it unscored, however long the file is).
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        let measured = series.values().iter().filter(|v| v.is_finite()).count();
+        let needed = 2 * cal.steps_per_day + h;
+        return Err(ForecastError::BadInput(format!(
+            "too short to backtest: {measured} measured point{} of {} slots; an origin needs two whole days measured \
+             before it and its {}-step horizon after it ({needed} slots), and none has{}\nhint: give more history \
+             (two weeks or more is best: ingest more for a group, a longer file for --input), or a shorter --horizon",
+            if measured == 1 { "" } else { "s" },
+            series.len(),
+            h,
+            if measured < series.len() { " (gaps in the training windows count against them)" } else { "" }
+        )));
     }
     let mut scores = acc.finish(name, fitted, &s.levels, runs);
     scores.warnings = warnings.unwrap_or_default();

@@ -565,11 +565,13 @@ impl Forecaster for Holidays {
         if let Some(r) = effect.and_then(|e| e.weekends) {
             for w in warnings.iter_mut().filter(|w| w.ends_with(crate::engine::DAILY_ONLY)) {
                 w.push_str(&if r.learnt_from == 1 {
+                    // Decimals enough to tell the half from the whole (0.995 and 0.99, not 0.99 twice).
+                    let whole = r.ratio * r.ratio;
+                    let d = if format!("{:.2}", r.ratio) == format!("{whole:.2}") { 3 } else { 2 };
                     format!(
-                        ", and weekends at {:.2} × the weekdays beside them, half the effect of the history's one \
-                         weekend ({:.2})",
-                        r.ratio,
-                        r.ratio * r.ratio
+                        ", and weekends at {:.d$} × the weekdays beside them, half the effect of the history's one \
+                         weekend ({whole:.d$})",
+                        r.ratio
                     )
                 } else {
                     format!(

@@ -10,7 +10,11 @@ pub(crate) const BREAK_SECS: i64 = 7 * 86_400;
 /// Gaps longer than this (in seconds) are filled from the day before rather than by a straight
 /// line, where the history holds a day before them: a line across a night and a morning would
 /// teach the models a day without its cycle.
-pub(crate) const SEASONAL_FILL_SECS: i64 = 2 * 3600;
+pub(crate) const SEASONAL_FILL_SECS: i64 = SEASONAL_FILL_HOURS * 3600;
+
+/// Gaps longer than this many hours are filled from the same time the day before, shorter ones
+/// by interpolation.
+pub const SEASONAL_FILL_HOURS: i64 = 2;
 
 /// A history made ready for a model: every slot finite.
 #[derive(Debug, Clone)]

@@ -229,7 +229,8 @@ impl SimSettings {
 pub struct Resolved {
     /// Load one instance serves at 100 % utilization.
     pub capacity_per_instance: f64,
-    /// `given`, `p95/10` (derived from the trace) or `scenario` (the load tests' default, [`scenario::CAPACITY`]).
+    /// `given`, `p95/10` (derived from the trace) or `scenario` (the load tests' default, [`scenario::CAPACITY`]);
+    /// a caller that took it from elsewhere may name that (`prescale simulate --group`: `group`).
     pub capacity_source: &'static str,
     /// Target utilization.
     pub target_utilization: f64,
