@@ -1049,8 +1049,10 @@ fn capacity_source(token: &str) -> &str {
     }
 }
 
-/// The simulator's comparison: a line on the trace and settings, one row per policy.
-pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport) -> Result<()> {
+/// The simulator's comparison: a line on the trace and settings, one row per policy. `planned`:
+/// the floors are sized as a configured group's plan sizes them (`simulate --group` without
+/// sizing flags), not by the replay's defaults.
+pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport, planned: bool) -> Result<()> {
     let (t, s) = (&r.trace, &r.settings);
     writeln!(
         out,
@@ -1110,8 +1112,9 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
                 },
         )?;
         // What `prescale plan` writes unless an environment opts in: the replay's default is not it.
-        // (At the target itself the floors are the plan's default: the point lies below the quantile.)
-        if let Some(u) = s.quantile_utilization.filter(|u| *u > s.target_utilization + 1e-9) {
+        // (At the target itself the floors are the plan's default: the point lies below the quantile.
+        // A group replayed with its environment's sizing is its plan's.)
+        if let Some(u) = s.quantile_utilization.filter(|u| *u > s.target_utilization + 1e-9 && !planned) {
             writeln!(
                 out,
                 "(prescale plan sizes floors so only for an environment with quantile_utilization = {}{}; by default \

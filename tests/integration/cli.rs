@@ -30,6 +30,17 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
         err.contains("no forecast for web-prod") && err.contains("prescale forecast fit") && !err.contains("ingest"),
         "{err}"
     );
+    // The demo keeps its store under --out: one without load is said (a tour's command run with
+    // another --out than the nightly run's found nothing, silently), also after an event stored there.
+    let store_said = format!("the demo's store {} holds no load and no forecasts", out.join("store").display());
+    assert!(err.contains(&store_said) && err.contains("--out out/demo, or export PRESCALE_OUT=out/demo"), "{err}");
+    ok(prescale()
+        .args(["event", "add", "--group", "web-prod", "--name", "x", "--start", "2026-11-24T10:00:00Z"])
+        .args(["--end", "2026-11-24T11:00:00Z", "--multiplier", "1.5", "--out"])
+        .arg(&out));
+    let (_, _, err) = run(prescale().args(["plan", "--what-if", "--out"]).arg(&out));
+    assert!(err.contains(&store_said), "{err}");
+    ok(prescale().args(["event", "remove", "--group", "web-prod", "--name", "x", "--out"]).arg(&out));
     let text = ok(prescale().args(["nightly", "--out"]).arg(&out));
     for g in ["web-prod", "api-staging", "worker-dev"] {
         assert!(text.contains(g), "{g} missing from the summary:\n{text}");
@@ -140,6 +151,12 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
         assert_eq!(code, 1, "{flag:?}: {err}");
         assert!(err.contains("cannot be used with"), "{flag:?}: {err}");
     }
+    // No store warning once the nightly run filled it; a horizon past what any stored forecast
+    // reaches is not told to raise horizon_hours.
+    let (code, _, err) =
+        run(prescale().args(["forecast", "show", "--group", "web-prod", "--horizon", "15d", "--out"]).arg(&out));
+    assert!(code == 1 && err.contains("a stored forecast reaches two weeks at most"), "{err}");
+    assert!(!err.contains("raise [forecast] horizon_hours") && !err.contains("holds no load"), "{err}");
     // … and so are a group's --events with a file, and backtest's --min-step-mins with a group.
     for args in [
         &["forecast", "show", "--input", "x.csv", "--events"][..],
@@ -944,7 +961,7 @@ fn a_gap_in_the_only_origins_training_days_is_said_once_with_what_to_try() {
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("no model could be backtested: too short to backtest: 93 measured points of 96 slots")
-            && err.contains("gaps in the training windows count against them")
+            && err.contains("a missing slot in an origin's two days counts against it")
             && err.contains("or a shorter --horizon")
             && err.matches("too short to backtest").count() == 1,
         "{err}"

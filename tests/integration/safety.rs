@@ -389,9 +389,9 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     std::fs::write(&state_path, serde_json::to_vec(&ran).unwrap()).unwrap();
     let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));
     assert!(text.contains(&format!("~ bounds MinSize {configured} (was {min})")), "{text}");
-    // An audit log that cannot be read is no reason not to revert (a kill switch): prescale's
-    // objects go, the raised bound stays, said with why. (It was read before the run took the
-    // apply lock, and its error stopped the revert.)
+    // An audit log that cannot be read: the dry run shows prescale's objects going, the raised
+    // bound staying, said with why (its error stopped the dry run, which showed nothing). An
+    // --execute, which appends to the log, stops before any change.
     let kept = out.join("audit.kept");
     std::fs::rename(&audit, &kept).unwrap();
     std::fs::create_dir(&audit).unwrap();
@@ -405,6 +405,8 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
             && text.contains("which tells whether prescale's actions set them"),
         "{text}"
     );
+    let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group, "--execute"]));
+    assert!(code == 1 && err.contains("cannot open audit log") && err.contains("nothing was changed"), "{err}");
     std::fs::remove_dir(&audit).unwrap();
     std::fs::rename(&kept, &audit).unwrap();
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();

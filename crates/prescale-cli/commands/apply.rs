@@ -20,12 +20,22 @@ const STAND_IN_AS_OF: &str = "as_of";
 
 impl Sink {
     pub(crate) fn open(ctx: &Ctx) -> Result<Self> {
+        Self::open_for(ctx, true)
+    }
+
+    /// [`Sink::open`]; `replays`: whether a `--now` earlier than the stand-in's last change is
+    /// worth a warning (not for a revert, which takes prescale's objects down whenever it runs).
+    pub(crate) fn open_for(ctx: &Ctx, replays: bool) -> Result<Self> {
         let c = &ctx.config;
         Ok(match c.apply.sink {
             SinkKind::Autoscaling => Sink::Aws(AutoScalingSink::new(&aws_options(c))?.stop_when(crate::stop::asked)),
             SinkKind::Local => {
                 let path = ctx.out.join(&c.apply.local_state);
                 let existed = path.exists();
+                // What the stand-in says of itself, once per run (a nightly run opens it to plan
+                // and to apply).
+                static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+                let say = !SAID.swap(true, std::sync::atomic::Ordering::Relaxed);
                 let not_state = || format!("{} is not a local group state file; move it aside", path.display());
                 let (mut groups, ran_to): (Vec<GroupState>, Option<DateTime<Utc>>) = if existed {
                     let text =
@@ -45,7 +55,7 @@ impl Sink {
                 } else {
                     // The stand-in lives under --out: a run with another --out than the runs that
                     // changed it starts new groups, which hold nothing of prescale's. Said.
-                    if let Some(other) = other_audit_log(ctx) {
+                    if let Some(other) = other_audit_log(ctx).filter(|_| say) {
                         let theirs = out_of(&other).join(&c.apply.local_state);
                         if theirs.is_file() {
                             warn!(
@@ -78,24 +88,21 @@ impl Sink {
                     });
                 }
                 // What Auto Scaling did meanwhile: the actions whose time came ran and are gone.
-                // Said once per run (a nightly run opens the stand-in to plan and to apply).
-                static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-                let say = !SAID.swap(true, std::sync::atomic::Ordering::Relaxed);
                 let now = ctx.write_now();
                 // A run at an earlier --now than one that changed the stand-in (a replay started
                 // again from an earlier day) reads its groups as that run left them: the actions
                 // that ran by then are gone, and are not put back by going back in time.
                 if let Some(t) = ran_to.filter(|t| *t - now >= chrono::Duration::minutes(1))
                     && say
+                    && replays
                 {
                     warn!(
                         "the local stand-in {} was last changed by a run as of {}, after this run's {}: the scheduled \
-                         actions it ran by then are gone, so its groups are read as they stood at {}\nhint: to replay \
-                         from {}, move {} aside (the stand-in starts again from the configuration)",
+                         actions it ran by then are gone from it, and going back in time does not put them back\n\
+                         hint: to replay from {}, move {} aside (the stand-in starts again from the configuration)",
                         path.display(),
                         t.format("%Y-%m-%d %H:%M UTC"),
                         now.format("%Y-%m-%d %H:%M UTC"),
-                        t.format("%H:%M on %Y-%m-%d"),
                         now.format("%Y-%m-%d %H:%M UTC"),
                         path.display()
                     );
@@ -843,8 +850,9 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
     }
     // What prescale last set on each group's bounds, from the audit log: a bound its actions left
     // raised goes back to the configured one, and only such a bound. Read at the first group, once
-    // the run holds the apply lock (a nightly run writing meanwhile has logged what it set), and
-    // never a reason not to revert: a log that cannot be read leaves the bounds, said.
+    // the run holds the apply lock (a nightly run writing meanwhile has logged what it set). A log
+    // that cannot be read leaves the bounds, said, and the dry run goes on to show the rest (an
+    // --execute also needs to append to it, and stops before any change where it cannot).
     let log = ctx.out.join("audit.jsonl");
     let record: std::cell::OnceCell<std::result::Result<Option<BoundsRecord>, String>> = std::cell::OnceCell::new();
     let record = || record.get_or_init(|| bounds_record(&log, &targets).map_err(|e| format!("{e:#}")));
@@ -1467,12 +1475,14 @@ pub(crate) fn carry_out(
     changes_for: impl Fn(&str, &GroupState, &str) -> (Vec<Change>, Vec<String>),
     execute: bool,
 ) -> Result<Vec<GroupApply>> {
-    let mut sink = Sink::open(ctx)?;
-    let name = sink.sink().describe();
-    // One run changing the groups at a time: two would each make (and log) the same changes.
+    // One run changing the groups at a time: two would each make (and log) the same changes. Taken
+    // before the groups are read (the local stand-in's file is read as it opens: one read before
+    // another run's writes would be saved over them).
     if execute {
         hold_apply_lock(ctx)?;
     }
+    let mut sink = Sink::open_for(ctx, run.kind != "revert")?;
+    let name = sink.sink().describe();
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
     if let (true, Some((plan, edited))) = (execute, run.plan) {

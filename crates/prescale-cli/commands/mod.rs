@@ -291,11 +291,13 @@ pub(crate) fn offset_without_seconds(s: &str) -> Option<DateTime<Utc>> {
 /// nothing and plans nothing. Said where the demo's store is not there.
 pub(crate) fn reading_context(g: &Global) -> Result<Ctx> {
     let ctx = context(g)?;
-    if ctx.demo && g.store.is_none() && !ctx.store_dir.exists() {
+    // (Events alone, an `event add` with this --out, are no load to plan from.)
+    let filled = ["metrics", "forecasts"].iter().any(|d| ctx.store_dir.join(d).exists());
+    if ctx.demo && g.store.is_none() && !filled {
         warn!(
-            "the demo's store {} does not exist: the demo keeps its store, like its plan, under --out ({}), so \
-             this run sees nothing a run with another --out made\nhint: give the --out of the run that filled it \
-             (after `prescale nightly --out out/demo`: --out out/demo, or export PRESCALE_OUT=out/demo)",
+            "the demo's store {} holds no load and no forecasts: the demo keeps its store, like its plan, under \
+             --out ({}), so this run sees nothing a run with another --out made\nhint: give the --out of the run that \
+             filled it (after `prescale nightly --out out/demo`: --out out/demo, or export PRESCALE_OUT=out/demo)",
             ctx.store_dir.display(),
             ctx.out.display()
         );

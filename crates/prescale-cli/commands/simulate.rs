@@ -437,7 +437,11 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             serde_json::to_writer_pretty(&mut *out, &report)?;
             writeln!(out)?;
         }
-        ReportFormat::Table => output::simulation(out, &label, &report)?,
+        ReportFormat::Table => {
+            // A group's own sizing, unless a flag sets it.
+            let planned = args.group.is_some() && args.quantile_utilization.is_none() && args.point_at_target.is_none();
+            output::simulation(out, &label, &report, planned)?
+        }
     }
     if let Some(path) = &args.timeseries {
         write_timeseries(path, &report, &[]).context("--timeseries: not written")?;

@@ -214,7 +214,7 @@ pub fn evaluate_forecaster(
             if measured == 1 { "" } else { "s" },
             series.len(),
             h,
-            if measured < series.len() { " (gaps in the training windows count against them)" } else { "" }
+            if measured < series.len() { " (a missing slot in an origin's two days counts against it)" } else { "" }
         )));
     }
     let mut scores = acc.finish(name, fitted, &s.levels, runs);
