@@ -882,7 +882,6 @@ impl Config {
                     g.max_size
                 );
             }
-            CapacityBounds::new(g.min_size, g.max_size).with_context(|| format!("group {:?}", g.name))?;
             if g.max_size == 0 {
                 bail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
             }
@@ -901,24 +900,22 @@ impl Config {
             if !self.environments.contains_key(&g.environment)
                 && (!self.environments.is_empty() || g.environment != default_env())
             {
-                // The environments there are, the nearest first where the name is a typo of one.
-                let mut known: Vec<&String> = self.environments.keys().collect();
-                known.sort_by_key(|k| (edit_distance(&g.environment.to_ascii_lowercase(), k), k.as_str()));
-                let near = known
-                    .first()
-                    .filter(|k| {
-                        edit_distance(&g.environment.to_ascii_lowercase(), k) <= g.environment.len().div_ceil(2)
-                    })
-                    .map(|k| format!("did you mean \"{k}\"? "))
+                // The environments there are (sorted: a map's keys), and the nearest where the name is
+                // a typo of one.
+                let typed = g.environment.to_ascii_lowercase();
+                let near = self
+                    .environments
+                    .keys()
+                    .map(|k| (edit_distance(&typed, k), k))
+                    .min()
+                    .filter(|(d, _)| *d <= typed.len().div_ceil(2))
+                    .map(|(_, k)| format!("did you mean \"{k}\"? "))
                     .unwrap_or_default();
-                let listed = if known.is_empty() {
+                let listed = if self.environments.is_empty() {
                     String::new()
                 } else {
-                    known.sort();
-                    format!(
-                        "\nhint: {near}the environments are {}",
-                        known.iter().map(|k| format!("\"{k}\"")).collect::<Vec<_>>().join(", ")
-                    )
+                    let names: Vec<String> = self.environments.keys().map(|k| format!("\"{k}\"")).collect();
+                    format!("\nhint: {near}the environments are {}", names.join(", "))
                 };
                 bail!(
                     "group {:?} names environment {:?}, which has no [environments.{}] section{}{listed}",

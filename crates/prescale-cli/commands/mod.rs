@@ -291,8 +291,16 @@ pub(crate) fn offset_without_seconds(s: &str) -> Option<DateTime<Utc>> {
 /// nothing and plans nothing. Said where the demo's store is not there.
 pub(crate) fn reading_context(g: &Global) -> Result<Ctx> {
     let ctx = context(g)?;
-    // (Events alone, an `event add` with this --out, are no load to plan from.)
-    let filled = ["metrics", "forecasts"].iter().any(|d| ctx.store_dir.join(d).exists());
+    // Any group's load or forecast, where the store keeps them (events alone, an `event add` with
+    // this --out, are no load to plan from).
+    let (metrics, forecasts) =
+        (prescale_store::MetricStore::for_reading(&ctx.store_dir), ForecastTable::new(&ctx.store_dir));
+    let filled = ctx
+        .config
+        .groups
+        .iter()
+        .map(Config::load_id)
+        .any(|id| metrics.path(&id).exists() || forecasts.path(&id).exists());
     if ctx.demo && g.store.is_none() && !filled {
         warn!(
             "the demo's store {} holds no load and no forecasts: the demo keeps its store, like its plan, under \

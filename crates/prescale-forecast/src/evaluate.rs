@@ -158,8 +158,7 @@ pub fn evaluate_forecaster(
     let mut fitted = Vec::new();
     let mut runs = Vec::new();
     let mut warnings = None;
-    // Why origins were not scored: the first fit or forecast error, and whether any origin lacked
-    // measured history (a gap in its training window).
+    // The first fit or forecast error, which says why where no origin could be scored.
     let mut failed: Option<ForecastError> = None;
     for origin in origins(series.end(), s) {
         let train = series.window(origin - s.train, origin);
@@ -175,15 +174,9 @@ pub fn evaluate_forecaster(
         {
             continue;
         }
-        let model = match forecaster.fit(&train) {
-            Ok(model) => model,
-            Err(e) => {
-                failed.get_or_insert(e);
-                continue;
-            }
-        };
-        let f = match model.predict(h.min(actual.len()), &s.levels) {
-            Ok(f) => f,
+        let fitted_at = forecaster.fit(&train).and_then(|m| Ok((m.predict(h.min(actual.len()), &s.levels)?, m)));
+        let (f, model) = match fitted_at {
+            Ok(fit) => fit,
             Err(e) => {
                 failed.get_or_insert(e);
                 continue;

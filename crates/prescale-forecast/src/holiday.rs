@@ -567,11 +567,9 @@ impl Forecaster for Holidays {
                 w.push_str(&if r.learnt_from == 1 {
                     // Decimals enough to tell the half from the whole (0.995 and 0.99, not 0.99 twice).
                     let whole = r.ratio * r.ratio;
-                    let d = if format!("{:.2}", r.ratio) == format!("{whole:.2}") || (r.ratio - 1.0).abs() < 0.01 {
-                        3
-                    } else {
-                        2
-                    };
+                    let hundredths = |x: f64| (x * 100.0).round();
+                    let d =
+                        if hundredths(r.ratio) == hundredths(whole) || (r.ratio - 1.0).abs() < 0.01 { 3 } else { 2 };
                     format!(
                         ", and weekends at {:.d$} × the weekdays beside them, half the effect of the history's one \
                          weekend ({whole:.d$})",
