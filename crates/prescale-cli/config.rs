@@ -648,9 +648,24 @@ impl Config {
         Self::parse(DEMO_CONFIG, &dir, &origin)
     }
 
+    /// Checks the settings together; every mistake found is reported, not only the first (see
+    /// [`mistakes`]), so that a configuration is mended in one go.
     fn validate(&self) -> Result<()> {
+        let mut errs: Vec<anyhow::Error> = Vec::new();
+        // Records a mistake and goes on with the next check.
+        macro_rules! fail {
+            ($($t:tt)*) => { errs.push(anyhow::anyhow!($($t)*)) };
+        }
+        // The same for a check that returns its own error.
+        macro_rules! check {
+            ($r:expr) => {
+                if let Err(e) = $r {
+                    errs.push(e);
+                }
+            };
+        }
         if self.groups.is_empty() {
-            bail!("no [[groups]]: name at least one Auto Scaling group");
+            fail!("no [[groups]]: name at least one Auto Scaling group");
         }
         for (key, empty) in [
             ("[store] dir", self.store.dir.as_os_str().is_empty()),
@@ -658,12 +673,12 @@ impl Config {
             ("[cost] currency", self.cost.currency.trim().is_empty()),
         ] {
             if empty {
-                bail!("{key} is empty: give a value, or leave the key out for its default");
+                fail!("{key} is empty: give a value, or leave the key out for its default");
             }
         }
         let t = &self.trust;
         if !(t.min_history_hours >= 0.0 && t.max_data_age_mins > 0 && t.max_backtest_mase > 0.0) {
-            bail!(
+            fail!(
                 "[trust] needs min_history_hours >= 0, max_data_age_mins > 0 and max_backtest_mase > 0 (got {}, {}, {})",
                 t.min_history_hours,
                 t.max_data_age_mins,
@@ -671,22 +686,22 @@ impl Config {
             );
         }
         if !(t.max_forecast_age_hours.is_finite() && t.max_forecast_age_hours > 0.0) {
-            bail!(
+            fail!(
                 "[trust] max_forecast_age_hours = {} must be a number of hours above 0 (how old a stored forecast may \
                  be to plan from; 26 by default: a nightly run's day and two hours)",
                 t.max_forecast_age_hours
             );
         }
         if let Some(r) = &self.aws.region {
-            check_region(r)?;
+            check!(check_region(r));
         }
         if self.aws.max_attempts == Some(0) {
-            bail!("[aws] max_attempts = 0 must be at least 1 (attempts per API call, retries included; 5 by default)");
+            fail!("[aws] max_attempts = 0 must be at least 1 (attempts per API call, retries included; 5 by default)");
         }
         if let Some(t) = self.aws.timeout_secs
             && !(1..=3600).contains(&t)
         {
-            bail!(
+            fail!(
                 "[aws] timeout_secs = {t} must be between 1 and 3600 (seconds one attempt at an API call may take; 60 by default)"
             );
         }
@@ -695,7 +710,7 @@ impl Config {
                 if let Some(stat) = &m.stat
                     && !cloudwatch_statistic(stat)
                 {
-                    bail!(
+                    fail!(
                         "group {:?} metric {:?}: stat = {stat:?} is not a CloudWatch statistic (Average, Sum, \
                          Minimum, Maximum, SampleCount, a percentile such as p90 or p99.9, or tm99 and the like)",
                         g.name,
@@ -706,20 +721,20 @@ impl Config {
         }
         let p = self.ingest.period_secs;
         if !is_cloudwatch_period(p) {
-            bail!(
+            fail!(
                 "[ingest] period_secs = {p} must be a CloudWatch period: 1, 5, 10, 30 or a multiple of 60 that divides \
                  a day (60, 300, 3600, …)"
             );
         }
         if self.ingest.grid.max_interpolate_secs < 0 {
-            bail!(
+            fail!(
                 "[ingest] grid.max_interpolate_secs = {} must be 0 or more (seconds of gap filled by interpolation; \
                  0 fills none)",
                 self.ingest.grid.max_interpolate_secs
             );
         }
         if !(1..=336).contains(&self.forecast.horizon_hours) {
-            bail!(
+            fail!(
                 "[forecast] horizon_hours = {} must be between 1 and 336 (two weeks; a plan holds at most {} \
                  scheduled actions per group, and nightly runs replace it; 48 by default)",
                 self.forecast.horizon_hours,
@@ -738,25 +753,25 @@ impl Config {
             );
         }
         if self.forecast.train_days < 2 {
-            bail!(
+            fail!(
                 "[forecast] train_days = {} must be at least 2 (the days of history a fit sees; 28 by default)",
                 self.forecast.train_days
             );
         }
         if self.forecast.levels.is_empty() {
-            bail!("[forecast] levels is empty: give the interval levels to forecast, e.g. [50, 80, 90, 95]");
+            fail!("[forecast] levels is empty: give the interval levels to forecast, e.g. [50, 80, 90, 95]");
         }
         for (key, v) in [("lead_time_mins", self.plan.lead_time_mins), ("min_hold_mins", self.plan.min_hold_mins)] {
             if !(0..=1440).contains(&v) {
-                bail!("[plan] {key} = {v} must be between 0 and 1440 minutes (a day)");
+                fail!("[plan] {key} = {v} must be between 0 and 1440 minutes (a day)");
             }
         }
         for l in &self.forecast.levels {
-            Level::new(*l).with_context(|| "[forecast] levels")?;
+            check!(Level::new(*l).with_context(|| "[forecast] levels"));
         }
-        self.forecast.holiday_dates()?;
+        check!(self.forecast.holiday_dates());
         if !(1..=455).contains(&self.ingest.lookback_days) {
-            bail!(
+            fail!(
                 "[ingest] lookback_days = {} must be between 1 and 455 (CloudWatch keeps 5-minute data 63 days and \
                  hourly data 455; 15 by default, two whole weeks for the weekly models)",
                 self.ingest.lookback_days
@@ -766,7 +781,7 @@ impl Config {
             let mut names = std::collections::HashSet::new();
             for m in &g.metrics {
                 if m.name.trim().is_empty() || m.name.chars().any(char::is_control) {
-                    bail!(
+                    fail!(
                         "group {:?}: a [[groups.metrics]] name is {:?}: give each metric a name (requests, cpu, …), \
                          its series' name in the store",
                         g.name,
@@ -774,7 +789,7 @@ impl Config {
                     );
                 }
                 if !names.insert(m.name.as_str()) {
-                    bail!(
+                    fail!(
                         "group {:?} lists metric {:?} twice: each metric of a group is stored under its name, so \
                          the second would overwrite the first; give each [[groups.metrics]] its own name",
                         g.name,
@@ -782,7 +797,7 @@ impl Config {
                     );
                 }
                 if g.instances_metric.is_some() && m.name == format!("{}-total", g.load_metric) {
-                    bail!(
+                    fail!(
                         "group {:?}: metric {:?} has the name of the total prescale derives from load_metric {:?} \
                          and instances_metric, and the two would overwrite each other; rename the metric",
                         g.name,
@@ -790,29 +805,33 @@ impl Config {
                         g.load_metric
                     );
                 }
-                m.bounds().validate().map_err(|e| anyhow::anyhow!("group {:?} metric {:?}: {e}", g.name, m.name))?;
+                check!(m.bounds().validate().map_err(|e| anyhow::anyhow!(
+                    "group {:?} metric {:?}: {e}",
+                    g.name,
+                    m.name
+                )));
             }
         }
         if !(1..=1440).contains(&self.forecast.min_step_mins) || 1440 % self.forecast.min_step_mins != 0 {
-            bail!(
+            fail!(
                 "[forecast] min_step_mins = {} must divide a day (1, 2, 3, 5, 10, 15, 30, 60, …, 1440 minutes): the \
                  models learn the daily cycle by the slot of the day (5: finer series are averaged to 5 minutes)",
                 self.forecast.min_step_mins
             );
         }
-        self.forecast.model.validate().map_err(|e| anyhow::anyhow!("[forecast] model: {e}"))?;
+        check!(self.forecast.model.validate().map_err(|e| anyhow::anyhow!("[forecast] model: {e}")));
         if self.plan.max_actions < 2 || self.plan.max_actions > prescale_plan::MAX_ACTIONS_PER_GROUP {
-            bail!(
+            fail!(
                 "[plan] max_actions = {} must be between 2 and {}",
                 self.plan.max_actions,
                 prescale_plan::MAX_ACTIONS_PER_GROUP
             );
         }
         for (name, e) in &self.environments {
-            check_quantile(&format!("[environments.{name}]"), e.quantile)?;
-            check_target(&format!("[environments.{name}]"), e.target_utilization)?;
+            check!(check_quantile(&format!("[environments.{name}]"), e.quantile));
+            check!(check_target(&format!("[environments.{name}]"), e.target_utilization));
             if !(e.headroom >= 0.0 && e.headroom <= 1.0) {
-                bail!(
+                fail!(
                     "[environments.{name}] headroom = {} must be a fraction from 0 to 1 (0.1 adds 10 %, 1 doubles the \
                      capacity){}",
                     e.headroom,
@@ -824,7 +843,7 @@ impl Config {
                 );
             }
             if !e.point_at_target && e.quantile_utilization.is_none() {
-                bail!(
+                fail!(
                     "[environments.{name}] point_at_target = false is used only with quantile_utilization (the \
                      floor then leaves the expected load to target tracking); without it the quantile is sized at \
                      the target and the point with it\nhint: add quantile_utilization = 1.0, or remove point_at_target"
@@ -833,7 +852,7 @@ impl Config {
             if let Some(u) = e.quantile_utilization
                 && !(u >= e.target_utilization && u <= 1.0)
             {
-                bail!(
+                fail!(
                     "[environments.{name}] quantile_utilization = {u} must be in [target_utilization, 1] = [{}, 1] \
                      (1.0: the P{:.0} load may use the full capacity; leave it out to size it at the target)",
                     e.target_utilization,
@@ -844,16 +863,16 @@ impl Config {
         if let Some(p) = self.cost.instance_hour_price
             && !(p.is_finite() && p >= 0.0)
         {
-            bail!("[cost] instance_hour_price = {p} must be a price of zero or more per instance-hour, e.g. 0.0832");
+            fail!("[cost] instance_hour_price = {p} must be a price of zero or more per instance-hour, e.g. 0.0832");
         }
         if self.guardrails.max_step_up == Some(0) {
-            bail!("[guardrails] max_step_up = 0 would forbid raising any floor: give at least 1, or leave it out");
+            fail!("[guardrails] max_step_up = 0 would forbid raising any floor: give at least 1, or leave it out");
         }
         if self.guardrails.max_fleet_size == Some(0) {
-            bail!("[guardrails] max_fleet_size must be at least 1 (instances), or left out for no limit");
+            fail!("[guardrails] max_fleet_size must be at least 1 (instances), or left out for no limit");
         }
         if self.apply.keep_within_mins > 1440 {
-            bail!(
+            fail!(
                 "[apply] keep_within_mins = {} would keep a floor up to that many minutes before a rise: give at most \
                  1440 (a day; 15 is the default, 0 writes every floor as planned)",
                 self.apply.keep_within_mins
@@ -861,7 +880,7 @@ impl Config {
         }
         if self.guardrails.fleet_breach == prescale_plan::FleetBreach::Scale && self.guardrails.max_fleet_size.is_none()
         {
-            bail!(
+            fail!(
                 "[guardrails] fleet_breach = \"scale\" scales the floors to fit max_fleet_size, which is not set\nhint: \
                  set max_fleet_size = N (instances), or leave fleet_breach out"
             );
@@ -869,11 +888,11 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for g in &self.groups {
             if !seen.insert(&g.name) {
-                bail!("group {:?} is listed twice", g.name);
+                fail!("group {:?} is listed twice", g.name);
             }
-            check_group_name(&g.name, g.reactive.step.enabled)?;
+            check!(check_group_name(&g.name, g.reactive.step.enabled));
             if g.min_size > g.max_size {
-                bail!(
+                fail!(
                     "group {:?}: min_size = {} is above max_size = {}: a group holds between its min_size and its \
                      max_size instances\nhint: swap them, or set the group's own bounds (Auto Scaling's MinSize and \
                      MaxSize)",
@@ -883,11 +902,11 @@ impl Config {
                 );
             }
             if g.max_size == 0 {
-                bail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
+                fail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
             }
             let most = u64::from(g.max_size) + u64::from(g.max_breach_buffer.unwrap_or(0));
             if most > MAX_GROUP_SIZE {
-                bail!(
+                fail!(
                     "group {:?}: max_size = {}{} allows {most} instances, more than prescale plans for one group \
                      ({MAX_GROUP_SIZE}): is it a typo?",
                     g.name,
@@ -917,7 +936,7 @@ impl Config {
                     let names: Vec<String> = self.environments.keys().map(|k| format!("\"{k}\"")).collect();
                     format!("\nhint: {near}the environments are {}", names.join(", "))
                 };
-                bail!(
+                fail!(
                     "group {:?} names environment {:?}, which has no [environments.{}] section{}{listed}",
                     g.name,
                     g.environment,
@@ -931,17 +950,17 @@ impl Config {
                 );
             }
             if !(g.capacity_per_instance.is_finite() && g.capacity_per_instance > 0.0) {
-                bail!(
+                fail!(
                     "group {:?}: capacity_per_instance = {} must be a positive number",
                     g.name,
                     g.capacity_per_instance
                 );
             }
             if let Some(q) = g.quantile {
-                check_quantile(&format!("group {:?}:", g.name), q)?;
+                check!(check_quantile(&format!("group {:?}:", g.name), q));
             }
             if let Some(t) = g.target_utilization {
-                check_target(&format!("group {:?}:", g.name), t)?;
+                check!(check_target(&format!("group {:?}:", g.name), t));
             }
             // The environment's quantile utilization is checked against its own target; a group's
             // own target must not lie above it either.
@@ -949,7 +968,7 @@ impl Config {
             if let (Some(t), Some(u)) = (g.target_utilization, env.and_then(|e| e.quantile_utilization))
                 && u < t
             {
-                bail!(
+                fail!(
                     "group {:?}: target_utilization = {t} is above its environment's quantile_utilization = {u}: \
                      the quantile's load would be allowed less of an instance than the expected load\nhint: lower \
                      the group's target or raise [environments.{}] quantile_utilization",
@@ -959,7 +978,7 @@ impl Config {
             }
             let checked: Vec<&str> = CHECKED_PROCESSES.iter().map(|(p, _, _)| *p).collect();
             if let Some(p) = g.suspended_on_purpose.iter().find(|p| !checked.contains(&p.as_str())) {
-                bail!(
+                fail!(
                     "group {:?}: suspended_on_purpose names {p:?}, not one of the Auto Scaling processes apply checks: \
                      {} (as written, case included); the others it never looks at",
                     g.name,
@@ -967,13 +986,13 @@ impl Config {
                 );
             }
             match (g.max_breach, g.max_breach_buffer) {
-                (MaxBreachMode::Raise, None | Some(0)) => bail!(
+                (MaxBreachMode::Raise, None | Some(0)) => fail!(
                     "group {:?}: max_breach = \"raise\" needs max_breach_buffer = N (N >= 1): how many instances \
                      above max_size = {} the scheduled actions may raise MaxSize",
                     g.name,
                     g.max_size
                 ),
-                (MaxBreachMode::Clamp, Some(_)) => bail!(
+                (MaxBreachMode::Clamp, Some(_)) => fail!(
                     "group {:?}: max_breach_buffer is only used with max_breach = \"raise\"; add that, or remove \
                      max_breach_buffer",
                     g.name
@@ -983,61 +1002,67 @@ impl Config {
             if let Some(p) = g.instance_hour_price
                 && !(p.is_finite() && p >= 0.0)
             {
-                bail!(
+                fail!(
                     "group {:?}: instance_hour_price = {p} must be a price of zero or more per instance-hour, e.g. 0.192",
                     g.name
                 );
             }
             if let Err(e) = g.reactive.validate() {
-                bail!("group {:?}: reactive.{e}", g.name);
+                fail!("group {:?}: reactive.{e}", g.name);
             }
             if g.daily_clock == DailyClock::Local && g.time_zone.is_none() {
-                bail!(
+                fail!(
                     "group {:?}: daily_clock = \"local\" needs time_zone = \"…\" (the zone whose clocks the load \
                      follows, e.g. \"America/New_York\")",
                     g.name
                 );
             }
             if let Some(z) = &g.time_zone {
-                let zone = parse_time_zone(z).with_context(|| format!("group {:?}", g.name))?;
-                // The local clock moves whole slots: the forecast's step must divide the hour (or
-                // the half hour) the zone's clocks move.
-                let step = prescale_core::coarsened_step(self.ingest.period_secs, self.forecast.min_step_mins * 60);
-                let moves = summer_shift_size(zone);
-                if g.daily_clock == DailyClock::Local && moves > 0 && moves % step != 0 {
-                    bail!(
-                        "group {:?}: daily_clock = \"local\" moves the history by the {} minutes {z}'s clocks move, \
-                         in whole steps, and the forecast's step is {} minutes ([ingest] period_secs, [forecast] \
-                         min_step_mins)\nhint: a step that divides {} minutes, or daily_clock = \"utc\"",
-                        g.name,
-                        moves / 60,
-                        step / 60,
-                        moves / 60
-                    );
-                }
-                // The tz database keeps these as fixed offsets: no daylight saving, a trap for
-                // the zones people mean by them.
-                let meant = match z.as_str() {
-                    "EST" => Some("America/New_York"),
-                    "MST" => Some("America/Denver (or America/Phoenix, which keeps no summer time)"),
-                    "HST" => Some("Pacific/Honolulu"),
-                    _ => None,
-                };
-                if let Some(meant) = meant {
-                    warn!(
-                        "group {:?}: time_zone = {z:?} is a fixed offset all year, without daylight saving; for the \
-                         local clocks there use {meant}",
-                        g.name
-                    );
+                match parse_time_zone(z).with_context(|| format!("group {:?}", g.name)) {
+                    Err(e) => errs.push(e),
+                    Ok(zone) => {
+                        // The local clock moves whole slots: the forecast's step must divide the hour (or
+                        // the half hour) the zone's clocks move (judged only on a step that is one:
+                        // period_secs and min_step_mins are checked above).
+                        let step =
+                            prescale_core::coarsened_step(self.ingest.period_secs, self.forecast.min_step_mins * 60);
+                        let moves = summer_shift_size(zone);
+                        if g.daily_clock == DailyClock::Local && moves > 0 && step > 0 && moves % step != 0 {
+                            fail!(
+                                "group {:?}: daily_clock = \"local\" moves the history by the {} minutes {z}'s clocks move, \
+                                 in whole steps, and the forecast's step is {} minutes ([ingest] period_secs, [forecast] \
+                                 min_step_mins)\nhint: a step that divides {} minutes, or daily_clock = \"utc\"",
+                                g.name,
+                                moves / 60,
+                                step / 60,
+                                moves / 60
+                            );
+                        }
+                        // The tz database keeps these as fixed offsets: no daylight saving, a trap for
+                        // the zones people mean by them.
+                        let meant = match z.as_str() {
+                            "EST" => Some("America/New_York"),
+                            "MST" => Some("America/Denver (or America/Phoenix, which keeps no summer time)"),
+                            "HST" => Some("Pacific/Honolulu"),
+                            _ => None,
+                        };
+                        if let Some(meant) = meant {
+                            warn!(
+                                "group {:?}: time_zone = {z:?} is a fixed offset all year, without daylight saving; for the \
+                                 local clocks there use {meant}",
+                                g.name
+                            );
+                        }
+                    }
                 }
             }
             if !g.metrics.iter().any(|m| m.name == g.load_metric) {
-                bail!("group {:?}: load_metric {:?} is not one of its [[groups.metrics]]", g.name, g.load_metric);
+                fail!("group {:?}: load_metric {:?} is not one of its [[groups.metrics]]", g.name, g.load_metric);
             }
             if let Some(inst) = &g.instances_metric
                 && (inst == &g.load_metric || !g.metrics.iter().any(|m| &m.name == inst))
             {
-                bail!(
+                fail!(
                     "group {:?}: instances_metric {inst:?} must be another of its [[groups.metrics]] (the in-service instance count)",
                     g.name
                 );
@@ -1063,7 +1088,7 @@ impl Config {
                     SourceKind::Cloudwatch
                         if (m.namespace.is_none() || m.metric_name.is_none()) && m.file.is_some() =>
                     {
-                        bail!(
+                        fail!(
                             "group {:?} metric {:?}: it names a `file` and no namespace and metric_name, but {set}: \
                              CloudWatch reads those\nhint: {to_files}",
                             g.name,
@@ -1071,7 +1096,7 @@ impl Config {
                         )
                     }
                     SourceKind::Cloudwatch if m.namespace.is_none() || m.metric_name.is_none() => {
-                        bail!(
+                        fail!(
                             "group {:?} metric {:?}: {set}, which needs the metric's namespace and metric_name\nhint: \
                              give them, or a `file` and {to_files}",
                             g.name,
@@ -1079,7 +1104,7 @@ impl Config {
                         )
                     }
                     SourceKind::Cloudwatch if m.file_time_zone.is_some() => {
-                        bail!(
+                        fail!(
                             "group {:?} metric {:?}: file_time_zone is for a source of files (\"csv\" or \
                              \"parquet\"), and {set} (CloudWatch's stamps are exact){}",
                             g.name,
@@ -1107,7 +1132,7 @@ impl Config {
                     SourceKind::Csv | SourceKind::Parquet
                         if m.file.as_ref().is_none_or(|f| f.as_os_str().is_empty()) =>
                     {
-                        bail!(
+                        fail!(
                             "group {:?} metric {:?}: {set}, which reads each metric from a file: set its `file` (a \
                              path relative to this configuration's folder){}",
                             g.name,
@@ -1131,7 +1156,7 @@ impl Config {
                     && let Some(why) = cloudwatch_names(m)
                 {
                     // CloudWatch refuses the whole request, every group's series in it.
-                    bail!(
+                    fail!(
                         "group {:?} metric {:?}: {why}\nhint: copy the names as the CloudWatch console lists the \
                          metric (`aws cloudwatch list-metrics --namespace NS --metric-name NAME` shows them)",
                         g.name,
@@ -1139,11 +1164,11 @@ impl Config {
                     );
                 }
                 if let Some(z) = &m.file_time_zone {
-                    zone_named(z, &format!("group {:?} metric {:?}: file_time_zone", g.name, m.name))?;
+                    check!(zone_named(z, &format!("group {:?} metric {:?}: file_time_zone", g.name, m.name)));
                 }
             }
         }
-        Ok(())
+        mistakes(errs)
     }
 
     /// A path from the file, resolved against the file's directory.
@@ -1281,6 +1306,25 @@ impl Config {
     pub fn ceilings(&self) -> Result<BTreeMap<String, u32>> {
         self.groups.iter().map(|g| Ok((g.name.clone(), self.plan_settings(g)?.ceiling()))).collect()
     }
+}
+
+/// The mistakes a configuration's checks found as one error: none is `Ok`, one is itself, and
+/// several are numbered, each with its hint on an indented line of its own (a `hint:` at the start
+/// of a line is the whole error's, which [`crate::commands::explain`] moves to the end).
+fn mistakes(mut errs: Vec<anyhow::Error>) -> Result<()> {
+    if errs.len() <= 1 {
+        return errs.pop().map_or(Ok(()), Err);
+    }
+    let mut out = format!("{} mistakes, each to mend:", errs.len());
+    for (i, e) in errs.iter().enumerate() {
+        let text = format!("{e:#}");
+        let mut lines = text.lines();
+        out.push_str(&format!("\n  {}. {}", i + 1, lines.next().unwrap_or_default()));
+        for l in lines {
+            out.push_str(&format!("\n     {l}"));
+        }
+    }
+    Err(anyhow::anyhow!(out))
 }
 
 /// A forecast quantile the floors are sized for, where `at` names the setting's place.
@@ -1584,6 +1628,39 @@ mod tests {
             let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
             assert!(e.contains(says), "{to}: {e}");
         }
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_once_each_with_its_hint() {
+        let bad = DEMO_CONFIG
+            .replacen("train_days = 28", "train_days = 1", 1)
+            .replacen("min_size = 4", "min_size = 80", 1)
+            .replacen("environment = \"staging\"", "environment = \"stagin\"", 1);
+        let e = Config::parse(&bad, Path::new("."), "x").unwrap_err();
+        let text = crate::commands::explain(&e);
+        assert!(text.starts_with("invalid configuration in x: 3 mistakes, each to mend:\n"), "{text}");
+        for (i, says) in
+            ["train_days = 1 must be", "min_size = 80 is above max_size = 60", "names environment \"stagin\""]
+                .iter()
+                .enumerate()
+        {
+            assert!(text.contains(&format!("\n  {}. ", i + 1)) && text.contains(says), "{says}: {text}");
+        }
+        // Each hint stays under its own mistake, not moved to the end as a whole error's hint.
+        assert!(!text.contains("\nhint:"), "{text}");
+        assert!(text.contains("\n     hint: did you mean \"staging\"?"), "{text}");
+        let min = text.find("min_size = 80").unwrap();
+        let swap = text.find("hint: swap them").unwrap();
+        assert!(min < swap && swap < text.find("stagin").unwrap(), "{text}");
+        // A check that needs a step is not made on one that is not (period_secs = 0 is itself
+        // the mistake said), and never divides by it.
+        let no_step = DEMO_CONFIG.replacen("period_secs = 300", "period_secs = 0", 1).replacen(
+            "name = \"web-prod\"",
+            "name = \"web-prod\"\ntime_zone = \"Europe/Berlin\"\ndaily_clock = \"local\"",
+            1,
+        );
+        let e = format!("{:#}", Config::parse(&no_step, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("period_secs = 0 must be a CloudWatch period") && !e.contains("mistakes"), "{e}");
     }
 
     #[test]

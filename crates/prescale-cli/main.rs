@@ -348,6 +348,9 @@ enum ReportFormat {
     Json,
 }
 
+/// `plan --help`'s heading of the options that try an event, apart from the options every command takes.
+const WHAT_IF: &str = "Trying an event (--what-if)";
+
 /// Stored events (`prescale event add`) shape each group's forecast before it is planned; the
 /// plan's decisions name every event and what it did.
 #[derive(Debug, Args)]
@@ -364,19 +367,19 @@ struct PlanArgs {
     /// horizon, the extra instance-hours the events cause (and their cost with the group's
     /// instance_hour_price, else [cost]'s). Writes nothing. With --start, --end and an effect, tries that event
     /// (of the one --group) on top of the stored ones without storing it
-    #[arg(long)]
+    #[arg(long, help_heading = WHAT_IF)]
     what_if: bool,
     /// With --what-if: name of the event to try
-    #[arg(long, requires = "what_if", default_value = "what-if")]
+    #[arg(long, requires = "what_if", default_value = "what-if", help_heading = WHAT_IF)]
     name: String,
     /// With --what-if: start of the event to try (RFC 3339)
-    #[arg(long, value_name = "TIME", requires_all = ["what_if", "end"])]
+    #[arg(long, value_name = "TIME", requires_all = ["what_if", "end"], help_heading = WHAT_IF)]
     start: Option<String>,
     /// With --what-if: end of the event to try (RFC 3339)
-    #[arg(long, value_name = "TIME", requires = "start")]
+    #[arg(long, value_name = "TIME", requires = "start", help_heading = WHAT_IF)]
     end: Option<String>,
     /// With --what-if: what the event to try does
-    #[command(flatten)]
+    #[command(flatten, next_help_heading = WHAT_IF)]
     effect: EventEffectArgs,
 }
 
