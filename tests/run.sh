@@ -5,7 +5,8 @@
 #   tests/run.sh [extra cargo test args...]     e.g. tests/run.sh -- --nocapture
 #
 # Needs only the Rust toolchain and Python 3.11 with pip; the Python side is
-# installed into target/moto-venv from tests/moto/requirements.txt (PyPI).
+# installed into target/moto-venv from tests/moto/requirements.txt and, for the
+# notebooks' test, into target/notebook-venv from notebooks/requirements.txt (PyPI).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."   # repo root, whatever the caller's cwd
@@ -13,28 +14,36 @@ ROOT=$(pwd)
 
 REQS="$ROOT/tests/moto/requirements.txt"
 VENV="$ROOT/target/moto-venv"
-STAMP="$VENV/.requirements.stamp"
 LOG="$ROOT/target/moto-server.log"
 PY=${PYTHON:-$(command -v python3.11 || command -v python3 || true)}
 [ -n "$PY" ] || { echo "run.sh: need python3.11 (or python3, or set PYTHON)" >&2; exit 1; }
 
-# --- Python venv with moto, rebuilt only when requirements.txt changes ------
-if ! cmp -s "$REQS" "$STAMP" || [ ! -x "$VENV/bin/python" ]; then
-    echo "run.sh: installing moto into $VENV" >&2
-    rm -rf "$VENV"
+# --- Python venvs, each rebuilt only when its requirements change -----------
+# make_venv VENV REQUIREMENTS WHAT
+make_venv() {
+    local venv=$1 reqs=$2 what=$3 stamp="$1/.requirements.stamp" pip
+    if cmp -s "$reqs" "$stamp" && [ -x "$venv/bin/python" ]; then
+        return
+    fi
+    echo "run.sh: installing $what into $venv" >&2
+    rm -rf "$venv"
     mkdir -p "$ROOT/target"
-    if "$PY" -m venv "$VENV"; then
-        PIP=("$VENV/bin/python" -m pip)
+    if "$PY" -m venv "$venv"; then
+        pip=("$venv/bin/python" -m pip)
     else
         # Debian-style Pythons may lack ensurepip; the host pip (>= 22.3) can
         # install into a pip-less venv instead.
-        rm -rf "$VENV"
-        "$PY" -m venv --without-pip "$VENV"
-        PIP=("$PY" -m pip --python "$VENV/bin/python")
+        rm -rf "$venv"
+        "$PY" -m venv --without-pip "$venv"
+        pip=("$PY" -m pip --python "$venv/bin/python")
     fi
-    "${PIP[@]}" install --quiet --disable-pip-version-check -r "$REQS"
-    cp "$REQS" "$STAMP"
-fi
+    "${pip[@]}" install --quiet --disable-pip-version-check -r "$reqs"
+    cp "$reqs" "$stamp"
+}
+make_venv "$VENV" "$REQS" moto
+# The notebooks' packages and Jupyter, for the test that runs them headless.
+make_venv "$ROOT/target/notebook-venv" "$ROOT/notebooks/requirements.txt" "the notebooks' packages"
+export PRESCALE_TEST_JUPYTER="$ROOT/target/notebook-venv/bin/jupyter"
 
 # --- moto server on a free port ----------------------------------------------
 SERVER_PID=""

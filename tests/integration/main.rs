@@ -1,7 +1,8 @@
 //! prescale's integration tests: one binary, a module per area.
 //!
-//! `aws` talks to a real AWS-compatible server (moto, started by `tests/run.sh`); the others run
-//! the `prescale` binary and the library crates on real files.
+//! `aws` talks to a real AWS-compatible server (moto, started by `tests/run.sh`); `notebooks` runs
+//! the notebooks with the Jupyter `tests/run.sh` installs; the others run the `prescale` binary and
+//! the library crates on real files.
 
 #![allow(clippy::unwrap_used)] // a panic in a test is a failure with a line number
 
@@ -11,6 +12,7 @@ mod common;
 mod data;
 mod events;
 mod forecast;
+mod notebooks;
 mod safety;
 mod simulate;
 mod snapshot;
