@@ -271,6 +271,8 @@ def main():
     ap.add_argument("--trace-days", type=int, default=35)
     args = ap.parse_args()
     if args.export_traces:
+        if args.trace_days < 3:
+            ap.error("--trace-days must be at least 3 (a replay forecasts once two days of history are behind it)")
         return export_traces(args)
     models = args.models.split(",")
     work = args.work

@@ -14,5 +14,7 @@ out=target/simulate-beyond
 . "$(dirname "$0")/replay-lib.sh"
 replay_flags "$@"
 here=$(dirname "$0")
+# Traces of an earlier run (another --trace-days, or a series since left out) are not replayed.
+rm -rf "$out/traces"
 bash "$here/beyond.sh" --bin "$bin" --work "$out" -- --export-traces "$out/traces" --trace-days 35
 replay_traces "$out"/traces/*.csv

@@ -740,8 +740,7 @@ impl Config {
                 self.forecast.horizon_hours,
                 prescale_plan::MAX_ACTIONS_PER_GROUP
             );
-        }
-        if self.forecast.horizon_hours < 24 {
+        } else if self.forecast.horizon_hours < 24 {
             // A nightly run replans once a day: the plan ends at the horizon (the floors back to
             // MinSize), and the hours after it up to the next run have none.
             warn!(
@@ -812,7 +811,12 @@ impl Config {
                 )));
             }
         }
-        if !(1..=1440).contains(&self.forecast.min_step_mins) || 1440 % self.forecast.min_step_mins != 0 {
+        let min_step_ok = (1..=1440).contains(&self.forecast.min_step_mins) && 1440 % self.forecast.min_step_mins == 0;
+        // The forecast's step, where both settings that make it are valid (the checks that need it
+        // are not made on one that is not: its own mistake is said).
+        let forecast_step = (is_cloudwatch_period(self.ingest.period_secs) && min_step_ok)
+            .then(|| prescale_core::coarsened_step(self.ingest.period_secs, self.forecast.min_step_mins * 60));
+        if !min_step_ok {
             fail!(
                 "[forecast] min_step_mins = {} must divide a day (1, 2, 3, 5, 10, 15, 30, 60, …, 1440 minutes): the \
                  models learn the daily cycle by the slot of the day (5: finer series are averaged to 5 minutes)",
@@ -829,7 +833,9 @@ impl Config {
         }
         for (name, e) in &self.environments {
             check!(check_quantile(&format!("[environments.{name}]"), e.quantile));
-            check!(check_target(&format!("[environments.{name}]"), e.target_utilization));
+            let target_ok = check_target(&format!("[environments.{name}]"), e.target_utilization)
+                .map_err(|err| errs.push(err))
+                .is_ok();
             if !(e.headroom >= 0.0 && e.headroom <= 1.0) {
                 fail!(
                     "[environments.{name}] headroom = {} must be a fraction from 0 to 1 (0.1 adds 10 %, 1 doubles the \
@@ -850,6 +856,7 @@ impl Config {
                 );
             }
             if let Some(u) = e.quantile_utilization
+                && target_ok
                 && !(u >= e.target_utilization && u <= 1.0)
             {
                 fail!(
@@ -888,10 +895,14 @@ impl Config {
         let mut seen = std::collections::HashSet::new();
         for g in &self.groups {
             if !seen.insert(&g.name) {
+                // Its settings are checked once, on the first.
                 fail!("group {:?} is listed twice", g.name);
+                continue;
             }
             check!(check_group_name(&g.name, g.reactive.step.enabled));
-            if g.min_size > g.max_size {
+            if g.max_size == 0 {
+                fail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
+            } else if g.min_size > g.max_size {
                 fail!(
                     "group {:?}: min_size = {} is above max_size = {}: a group holds between its min_size and its \
                      max_size instances\nhint: swap them, or set the group's own bounds (Auto Scaling's MinSize and \
@@ -900,9 +911,6 @@ impl Config {
                     g.min_size,
                     g.max_size
                 );
-            }
-            if g.max_size == 0 {
-                fail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);
             }
             let most = u64::from(g.max_size) + u64::from(g.max_breach_buffer.unwrap_or(0));
             if most > MAX_GROUP_SIZE {
@@ -959,13 +967,14 @@ impl Config {
             if let Some(q) = g.quantile {
                 check!(check_quantile(&format!("group {:?}:", g.name), q));
             }
-            if let Some(t) = g.target_utilization {
-                check!(check_target(&format!("group {:?}:", g.name), t));
-            }
+            let target_ok = g
+                .target_utilization
+                .is_none_or(|t| check_target(&format!("group {:?}:", g.name), t).map_err(|err| errs.push(err)).is_ok());
             // The environment's quantile utilization is checked against its own target; a group's
             // own target must not lie above it either.
             let env = self.environments.get(&g.environment);
             if let (Some(t), Some(u)) = (g.target_utilization, env.and_then(|e| e.quantile_utilization))
+                && target_ok
                 && u < t
             {
                 fail!(
@@ -1022,12 +1031,13 @@ impl Config {
                     Err(e) => errs.push(e),
                     Ok(zone) => {
                         // The local clock moves whole slots: the forecast's step must divide the hour (or
-                        // the half hour) the zone's clocks move (judged only on a step that is one:
-                        // period_secs and min_step_mins are checked above).
-                        let step =
-                            prescale_core::coarsened_step(self.ingest.period_secs, self.forecast.min_step_mins * 60);
+                        // the half hour) the zone's clocks move.
                         let moves = summer_shift_size(zone);
-                        if g.daily_clock == DailyClock::Local && moves > 0 && step > 0 && moves % step != 0 {
+                        if let Some(step) = forecast_step
+                            && g.daily_clock == DailyClock::Local
+                            && moves > 0
+                            && moves % step != 0
+                        {
                             fail!(
                                 "group {:?}: daily_clock = \"local\" moves the history by the {} minutes {z}'s clocks move, \
                                  in whole steps, and the forecast's step is {} minutes ([ingest] period_secs, [forecast] \
@@ -1152,7 +1162,10 @@ impl Config {
                     }
                     _ => {}
                 }
+                // (A metric without a namespace or metric_name is said above.)
                 if source == SourceKind::Cloudwatch
+                    && m.namespace.is_some()
+                    && m.metric_name.is_some()
                     && let Some(why) = cloudwatch_names(m)
                 {
                     // CloudWatch refuses the whole request, every group's series in it.
@@ -1316,12 +1329,16 @@ fn mistakes(mut errs: Vec<anyhow::Error>) -> Result<()> {
         return errs.pop().map_or(Ok(()), Err);
     }
     let mut out = format!("{} mistakes, each to mend:", errs.len());
+    // A mistake's further lines (its hint) start under its text, past the widest number.
+    let indent = " ".repeat(errs.len().to_string().len() + 4);
     for (i, e) in errs.iter().enumerate() {
         let text = format!("{e:#}");
         let mut lines = text.lines();
-        out.push_str(&format!("\n  {}. {}", i + 1, lines.next().unwrap_or_default()));
+        let n = format!("{}.", i + 1);
+        let width = indent.len() - 3;
+        out.push_str(&format!("\n  {n:<width$} {}", lines.next().unwrap_or_default()));
         for l in lines {
-            out.push_str(&format!("\n     {l}"));
+            out.push_str(&format!("\n{indent}{l}"));
         }
     }
     Err(anyhow::anyhow!(out))
@@ -1661,6 +1678,57 @@ mod tests {
         );
         let e = format!("{:#}", Config::parse(&no_step, Path::new("."), "x").unwrap_err());
         assert!(e.contains("period_secs = 0 must be a CloudWatch period") && !e.contains("mistakes"), "{e}");
+        // One mistake is one message: no check is made on a value already refused, and a group
+        // listed twice is checked once.
+        let local = "name = \"web-prod\"\ntime_zone = \"Europe/Berlin\"\ndaily_clock = \"local\"";
+        let qu = "target_utilization = 0.7\nquantile_utilization = 1.0\npoint_at_target = false";
+        let web = DEMO_CONFIG[DEMO_CONFIG.find("[[groups]]").unwrap()..].split("\n[[groups]]").next().unwrap();
+        for (changes, says) in [
+            (vec![("period_secs = 300", "period_secs = 7"), ("name = \"web-prod\"", local)], "period_secs = 7"),
+            (vec![("period_secs = 300", "period_secs = 3601"), ("name = \"web-prod\"", local)], "period_secs = 3601"),
+            (
+                vec![("train_days = 28", "train_days = 28\nmin_step_mins = 7"), ("name = \"web-prod\"", local)],
+                "min_step_mins = 7",
+            ),
+            (
+                vec![
+                    ("train_days = 28", "train_days = 28\nmin_step_mins = 200000000000000000"),
+                    ("name = \"web-prod\"", local),
+                ],
+                "min_step_mins = 200000000000000000",
+            ),
+            (
+                vec![(
+                    "target_utilization = 0.7",
+                    "target_utilization = 1.5\nquantile_utilization = 1.0\npoint_at_target = false",
+                )],
+                "target_utilization = 1.5",
+            ),
+            (
+                vec![
+                    ("target_utilization = 0.7", qu),
+                    ("name = \"web-prod\"", "name = \"web-prod\"\ntarget_utilization = 1.2"),
+                ],
+                "target_utilization = 1.2",
+            ),
+            (vec![("max_size = 60", "max_size = 0")], "max_size = 0 holds no instance"),
+            (vec![("horizon_hours = 48", "horizon_hours = 0")], "horizon_hours = 0"),
+        ] {
+            let mut bad = DEMO_CONFIG.to_string();
+            for (from, to) in &changes {
+                assert!(bad.contains(from), "{from}");
+                bad = bad.replacen(from, to, 1);
+            }
+            let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
+            assert!(e.contains(says) && !e.contains("mistakes"), "{changes:?}: {e}");
+        }
+        let twice = format!("{DEMO_CONFIG}\n{}", web.replacen("max_size = 60", "max_size = 0", 1));
+        let e = format!("{:#}", Config::parse(&twice, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("\"web-prod\" is listed twice") && !e.contains("max_size = 0"), "{e}");
+        // A CloudWatch metric without its names is said once, not also as an empty name.
+        let cw = DEMO_CONFIG.replacen("source = \"csv\"", "source = \"cloudwatch\"", 1);
+        let e = format!("{:#}", Config::parse(&cw, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("3 mistakes") && !e.contains("is empty"), "{e}");
     }
 
     #[test]

@@ -37,7 +37,10 @@ fn execute(jupyter: &Path, name: &str, env: &[(&str, &Path)], dir: &Path) -> (bo
     cmd.env("JUPYTER_CONFIG_DIR", dir.join("jupyter-config"))
         .env("JUPYTER_DATA_DIR", dir.join("jupyter-data"))
         .env("JUPYTER_PLATFORM_DIRS", "1")
-        .env_remove("JUPYTER_PATH");
+        .env_remove("JUPYTER_PATH")
+        // Nor a user's IPython startup files or matplotlib settings.
+        .env("IPYTHONDIR", dir.join("ipython"))
+        .env("MPLCONFIGDIR", dir.join("matplotlib"));
     let o = cmd.output().expect("cannot run jupyter");
     if !o.status.success() {
         return (false, String::from_utf8_lossy(&o.stderr).into_owned());
@@ -79,7 +82,9 @@ fn the_notebooks_run_headless_and_recompute_the_clis_figures() {
         let (done, text) =
             execute(&jupyter, "simulate", &[("PRESCALE_SIMULATION", file), ("PRESCALE_SIMULATION_JSON", json)], dir);
         assert!(done, "simulate.ipynb failed on {}:\n{text}", file.display());
-        assert!(text.contains("the table equals the CLI's") && text.contains(says), "{text}");
+        // The check cell's output (its source says the words, not the file and the counts).
+        let said = format!("the table equals the CLI's {}: {says}", json.display());
+        assert!(text.contains(&said), "{said}:\n{text}");
     }
 
     // A backtest: the backtest notebook's scores against the CLI's JSON.
@@ -90,7 +95,8 @@ fn the_notebooks_run_headless_and_recompute_the_clis_figures() {
     let (done, text) =
         execute(&jupyter, "backtest", &[("PRESCALE_BACKTEST", &bt), ("PRESCALE_BACKTEST_JSON", &bt_json)], dir);
     assert!(done, "backtest.ipynb failed:\n{text}");
-    assert!(text.contains("the scores equal the CLI's") && text.contains("5 series and models, 20 figures"), "{text}");
+    let said = format!("the scores equal the CLI's {}: 5 series and models, 20 figures", bt_json.display());
+    assert!(text.contains(&said), "{said}:\n{text}");
 
     // The checks can fail: one figure changed in each JSON stops its notebook, naming it.
     std::fs::write(&sim_json, tamper(&std::fs::read_to_string(&sim_json).unwrap(), "instance_hours", "1.5")).unwrap();
