@@ -1181,7 +1181,8 @@ impl Config {
                 }
             }
         }
-        mistakes(errs)
+        let groups: Vec<&str> = self.groups.iter().map(|g| g.name.as_str()).collect();
+        mistakes(errs, &groups)
     }
 
     /// A path from the file, resolved against the file's directory.
@@ -1323,11 +1324,17 @@ impl Config {
 
 /// The mistakes a configuration's checks found as one error: none is `Ok`, one is itself, and
 /// several are numbered, each with its hint on an indented line of its own (a `hint:` at the start
-/// of a line is the whole error's, which [`crate::commands::explain`] moves to the end).
-fn mistakes(mut errs: Vec<anyhow::Error>) -> Result<()> {
+/// of a line is the whole error's, which [`crate::commands::explain`] moves to the end). The
+/// sections' mistakes come first, then each group's together, in the order of `groups`.
+fn mistakes(mut errs: Vec<anyhow::Error>, groups: &[&str]) -> Result<()> {
     if errs.len() <= 1 {
         return errs.pop().map_or(Ok(()), Err);
     }
+    let group_of = |e: &anyhow::Error| {
+        let text = e.to_string();
+        groups.iter().position(|g| text.starts_with(&format!("group {g:?}"))).map_or(0, |i| i + 1)
+    };
+    errs.sort_by_cached_key(group_of);
     let mut out = format!("{} mistakes, each to mend:", errs.len());
     // A mistake's further lines (its hint) start under its text, past the widest number.
     let indent = " ".repeat(errs.len().to_string().len() + 4);
@@ -1725,6 +1732,20 @@ mod tests {
         let twice = format!("{DEMO_CONFIG}\n{}", web.replacen("max_size = 60", "max_size = 0", 1));
         let e = format!("{:#}", Config::parse(&twice, Path::new("."), "x").unwrap_err());
         assert!(e.contains("\"web-prod\" is listed twice") && !e.contains("max_size = 0"), "{e}");
+        // The sections' mistakes first, then each group's together, whichever check found them.
+        let scattered = DEMO_CONFIG
+            .replacen("name = \"requests\"", "name = \"requests\"\nstat = \"Avg\"", 1)
+            .replacen("min_size = 1", "min_size = 9", 1)
+            .replacen("min_size = 4", "min_size = 80", 1)
+            .replacen("train_days = 28", "train_days = 1", 1);
+        let e = format!("{:#}", Config::parse(&scattered, Path::new("."), "x").unwrap_err());
+        let at = |what: &str| e.find(what).unwrap_or_else(|| panic!("{what}: {e}"));
+        assert!(
+            at("1. [forecast] train_days = 1") < at("2. group \"web-prod\" metric \"requests\": stat = \"Avg\"")
+                && at("2. group") < at("3. group \"web-prod\": min_size = 80")
+                && at("3. group") < at("4. group \"api-staging\": min_size = 9"),
+            "{e}"
+        );
         // A CloudWatch metric without its names is said once, not also as an empty name.
         let cw = DEMO_CONFIG.replacen("source = \"csv\"", "source = \"cloudwatch\"", 1);
         let e = format!("{:#}", Config::parse(&cw, Path::new("."), "x").unwrap_err());
