@@ -664,6 +664,11 @@ impl Config {
                 }
             };
         }
+        // A group listed twice is said once (below) and its settings checked on its first listing.
+        let first_of_each: Vec<&GroupConfig> = {
+            let mut named = std::collections::HashSet::new();
+            self.groups.iter().filter(|g| named.insert(&g.name)).collect()
+        };
         if self.groups.is_empty() {
             fail!("no [[groups]]: name at least one Auto Scaling group");
         }
@@ -705,7 +710,7 @@ impl Config {
                 "[aws] timeout_secs = {t} must be between 1 and 3600 (seconds one attempt at an API call may take; 60 by default)"
             );
         }
-        for g in &self.groups {
+        for g in &first_of_each {
             for m in &g.metrics {
                 if let Some(stat) = &m.stat
                     && !cloudwatch_statistic(stat)
@@ -776,7 +781,7 @@ impl Config {
                 self.ingest.lookback_days
             );
         }
-        for g in &self.groups {
+        for g in &first_of_each {
             let mut names = std::collections::HashSet::new();
             for m in &g.metrics {
                 if m.name.trim().is_empty() || m.name.chars().any(char::is_control) {
@@ -1732,6 +1737,10 @@ mod tests {
         let twice = format!("{DEMO_CONFIG}\n{}", web.replacen("max_size = 60", "max_size = 0", 1));
         let e = format!("{:#}", Config::parse(&twice, Path::new("."), "x").unwrap_err());
         assert!(e.contains("\"web-prod\" is listed twice") && !e.contains("max_size = 0"), "{e}");
+        let twice =
+            format!("{DEMO_CONFIG}\n{}", web.replacen("name = \"requests\"", "name = \"requests\"\nstat = \"Avg\"", 1));
+        let e = format!("{:#}", Config::parse(&twice, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("\"web-prod\" is listed twice") && !e.contains("Avg"), "{e}");
         // The sections' mistakes first, then each group's together, whichever check found them.
         let scattered = DEMO_CONFIG
             .replacen("name = \"requests\"", "name = \"requests\"\nstat = \"Avg\"", 1)
