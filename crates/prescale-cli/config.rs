@@ -1021,7 +1021,7 @@ impl Config {
                     g.name
                 );
             }
-            if let Err(e) = g.reactive.validate() {
+            for e in g.reactive.problems() {
                 fail!("group {:?}: reactive.{e}", g.name);
             }
             if g.daily_clock == DailyClock::Local && g.time_zone.is_none() {
@@ -1753,6 +1753,20 @@ mod tests {
             at("1. [forecast] train_days = 1") < at("2. group \"web-prod\" metric \"requests\": stat = \"Avg\"")
                 && at("2. group") < at("3. group \"web-prod\": min_size = 80")
                 && at("3. group") < at("4. group \"api-staging\": min_size = 9"),
+            "{e}"
+        );
+        // A group's step settings too, each mistake under its key.
+        let steps = DEMO_CONFIG.replacen(
+            "warmup_secs = 300 }",
+            "warmup_secs = 300, step = { period_secs = 90, in_remove = 0 } }",
+            1,
+        );
+        assert_ne!(steps, DEMO_CONFIG);
+        let e = format!("{:#}", Config::parse(&steps, Path::new("."), "x").unwrap_err());
+        assert!(
+            e.contains("2 mistakes")
+                && e.contains("reactive.step.period_secs = 90")
+                && e.contains("reactive.step.in_remove"),
             "{e}"
         );
         // A CloudWatch metric without its names is said once, not also as an empty name.

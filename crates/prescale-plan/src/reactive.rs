@@ -162,97 +162,114 @@ impl StepSettings {
         self.enabled && self.owns_scale_in
     }
 
-    /// Checks the settings; the message names the key and what it must be.
+    /// Checks the settings; the message names the key and what it must be (the first of
+    /// [`StepSettings::problems`]).
     ///
     /// # Errors
     /// A message when a value is out of range.
     pub fn validate(&self, metric: &str, resource_label: Option<&str>, target: f64) -> Result<(), String> {
+        self.problems(metric, resource_label, target).into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every mistake in the settings, each message naming its key and what it must be; none is
+    /// judged on a value already refused (the alarms' window on a refused period, the steps of a
+    /// list that does not start at 0), and the two thresholds are one question, said once.
+    pub fn problems(&self, metric: &str, resource_label: Option<&str>, target: f64) -> Vec<String> {
+        let mut out = Vec::new();
         if !self.enabled {
-            return if self.owns_scale_in {
-                Err("step.owns_scale_in = true needs step.enabled = true: with target tracking's scale-in \
+            if self.owns_scale_in {
+                out.push(
+                    "step.owns_scale_in = true needs step.enabled = true: with target tracking's scale-in \
                      disabled and no step policy, nothing would scale the group in"
-                    .into())
-            } else {
-                Ok(())
-            };
+                        .into(),
+                );
+            }
+            return out;
         }
         if alarm_metric("g", metric, resource_label).is_none_or(|(_, _, d, _)| d.values().any(String::is_empty)) {
-            return Err(format!(
+            out.push(format!(
                 "step scaling needs a CloudWatch metric to alarm on for metric {metric:?}; it knows {} (the last \
                  with a resource_label naming the target group)",
                 PREDEFINED_METRICS.join(", ")
             ));
         }
-        if self.period_secs == 0 || !self.period_secs.is_multiple_of(60) {
-            return Err(format!(
+        let period_ok = self.period_secs != 0 && self.period_secs.is_multiple_of(60);
+        if !period_ok {
+            out.push(format!(
                 "step.period_secs = {} must be a multiple of 60: the metrics the alarms watch (EC2, ALB) are published \
                  per minute at best (60 with detailed monitoring, 300 with basic)",
                 self.period_secs
             ));
         }
         if self.out_evaluation_periods == 0 || self.in_evaluation_periods == 0 {
-            return Err("step.out_evaluation_periods and step.in_evaluation_periods must be at least 1".into());
-        }
-        for (key, periods) in [
-            ("out_evaluation_periods", self.out_evaluation_periods),
-            ("in_evaluation_periods", self.in_evaluation_periods),
-        ] {
-            let longest = max_alarm_window_secs(self.period_secs);
-            if u64::from(periods) * u64::from(self.period_secs) > longest {
-                return Err(format!(
-                    "step.{key} = {periods} × period_secs = {} looks back further than CloudWatch lets an alarm with \
-                     that period ({longest} s)",
-                    self.period_secs
-                ));
+            out.push("step.out_evaluation_periods and step.in_evaluation_periods must be at least 1".into());
+        } else if period_ok {
+            for (key, periods) in [
+                ("out_evaluation_periods", self.out_evaluation_periods),
+                ("in_evaluation_periods", self.in_evaluation_periods),
+            ] {
+                let longest = max_alarm_window_secs(self.period_secs);
+                if u64::from(periods) * u64::from(self.period_secs) > longest {
+                    out.push(format!(
+                        "step.{key} = {periods} × period_secs = {} looks back further than CloudWatch lets an alarm \
+                         with that period ({longest} s)",
+                        self.period_secs
+                    ));
+                }
             }
         }
         match &self.out_steps {
-            None if self.out_unit == StepUnit::Instances => {
-                return Err(
-                    "step.out_unit = \"instances\" needs step.out_steps: the default steps are percents of the \
-                            group (e.g. out_steps = [{ above_pct = 0, add = 1 }, { above_pct = 20, add = 3 }])"
-                        .into(),
-                );
-            }
+            None if self.out_unit == StepUnit::Instances => out.push(
+                "step.out_unit = \"instances\" needs step.out_steps: the default steps are percents of the \
+                 group (e.g. out_steps = [{ above_pct = 0, add = 1 }, { above_pct = 20, add = 3 }])"
+                    .into(),
+            ),
             None => {}
             Some(steps) => {
                 if steps.first().is_none_or(|s| s.above_pct != 0.0) {
-                    return Err("step.out_steps must start with a step at above_pct = 0 (the alarm threshold)".into());
-                }
-                if steps.iter().any(|s| !s.above_pct.is_finite())
+                    out.push("step.out_steps must start with a step at above_pct = 0 (the alarm threshold)".into());
+                } else if steps.iter().any(|s| !s.above_pct.is_finite())
                     || steps.windows(2).any(|w| w[1].above_pct <= w[0].above_pct)
                     || steps.iter().any(|s| s.add == 0)
                 {
-                    return Err(
-                        "step.out_steps need strictly increasing `above_pct` values and `add` of at least 1".into()
+                    out.push(
+                        "step.out_steps need strictly increasing `above_pct` values and `add` of at least 1".into(),
                     );
                 }
             }
         }
         if self.in_remove == 0 {
-            return Err("step.in_remove must be at least 1 (instances or percent removed per scale-in)".into());
-        }
-        if self.in_unit == StepUnit::Percent && self.in_remove > 100 {
-            return Err(format!(
+            out.push("step.in_remove must be at least 1 (instances or percent removed per scale-in)".into());
+        } else if self.in_unit == StepUnit::Percent && self.in_remove > 100 {
+            out.push(format!(
                 "step.in_remove = {} with in_unit = \"percent\" would remove more than the group; use at most 100",
                 self.in_remove
             ));
         }
+        if let Some(p) = self.threshold_problem(metric, target) {
+            out.push(p);
+        }
+        out
+    }
+
+    /// What is wrong with the two thresholds at `target`, the first thing found: they are judged
+    /// against each other, so one mistake would read as several.
+    fn threshold_problem(&self, metric: &str, target: f64) -> Option<String> {
         let (out, inn) = self.thresholds(target, metric_ceiling(metric));
         if !(out.is_finite() && inn.is_finite() && inn >= 0.0 && inn < out) {
-            return Err(format!(
+            return Some(format!(
                 "step.in_threshold: the scale-in threshold ({inn}) must lie below the scale-out threshold ({out}), \
                  or the two alarms would fight"
             ));
         }
         if inn >= target {
-            return Err(format!(
+            return Some(format!(
                 "step.in_threshold: the scale-in threshold ({inn}) must lie below the target ({target}): above it \
                  target tracking scales out while the step policy scales in"
             ));
         }
         if inn <= 0.0 {
-            return Err(format!(
+            return Some(format!(
                 "step.in_threshold = {inn}: the metric never falls below it, so the step policy would never scale in{}; \
                  give a value above 0 (the default is half the target, {})",
                 if self.owns_scale_in { ", and with owns_scale_in nothing else does" } else { "" },
@@ -260,7 +277,7 @@ impl StepSettings {
             ));
         }
         if out <= target {
-            return Err(format!(
+            return Some(format!(
                 "step.out_threshold = {out} must lie above the target ({target}): at or below it the alarm fires while \
                  target tracking holds the group at its target, and every step it adds is scaled in again (the \
                  default is 20 % above the target)"
@@ -269,12 +286,12 @@ impl StepSettings {
         if let Some(c) = metric_ceiling(metric)
             && out > c
         {
-            return Err(format!(
+            return Some(format!(
                 "step.out_threshold = {out} is above what {metric} can reach ({c}): the alarm would never fire; give \
                  a value between the target ({target}) and {c}"
             ));
         }
-        Ok(())
+        None
     }
 
     /// Periods the scale-in alarm waits: `in_evaluation_periods`, raised to cover a warm-up of
@@ -980,6 +997,20 @@ mod tests {
         assert_eq!(hourly.in_periods(1_000_000), 168);
         let bad = StepSettings { in_unit: StepUnit::Percent, in_remove: 150, ..ok.clone() };
         assert!(bad.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("at most 100"));
+        // Every mistake at once, none judged on a value already refused: a period that is not one
+        // is not also a window too long, a list that does not start at 0 is said once.
+        let bad = StepSettings {
+            period_secs: 90,
+            in_evaluation_periods: 100_000,
+            in_remove: 0,
+            out_steps: Some(vec![OutStep { above_pct: 5.0, add: 0 }]),
+            ..ok.clone()
+        };
+        let all = bad.problems("ASGAverageCPUUtilization", None, 70.0);
+        assert_eq!(all.len(), 3, "{all:#?}");
+        assert!(
+            all[0].contains("period_secs = 90") && all[1].contains("above_pct = 0") && all[2].contains("in_remove")
+        );
         let orphan = StepSettings { enabled: false, owns_scale_in: true, ..ok.clone() };
         assert!(orphan.validate("ASGAverageCPUUtilization", None, 70.0).unwrap_err().contains("nothing would scale"));
         let off = StepSettings { enabled: false, period_secs: 45, ..ok };

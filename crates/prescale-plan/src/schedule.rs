@@ -64,15 +64,21 @@ impl ReactiveSettings {
     /// # Errors
     /// What is wrong, and what to write instead.
     pub fn validate(&self) -> Result<(), String> {
+        self.problems().into_iter().next().map_or(Ok(()), Err)
+    }
+
+    /// Every mistake of [`ReactiveSettings::validate`]: the target's, the metric's and then the
+    /// step settings' ([`StepSettings::problems`], judged only on a target that is one).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
         let target = self.target_value;
         if !(target.is_finite() && target > 0.0) {
-            return Err(format!(
+            out.push(format!(
                 "target_value = {target} must be a positive number (the metric's value target tracking holds, e.g. \
                  60 for 60 % CPU)"
             ));
-        }
-        if self.metric == "ASGAverageCPUUtilization" && !(1.0..100.0).contains(&target) {
-            return Err(format!(
+        } else if self.metric == "ASGAverageCPUUtilization" && !(1.0..100.0).contains(&target) {
+            out.push(format!(
                 "target_value = {target} for ASGAverageCPUUtilization must be a percent from 1 to under 100 ({})",
                 if target < 1.0 {
                     format!("{:.0} for {:.0} %, not the fraction", target * 100.0, target * 100.0)
@@ -84,7 +90,7 @@ impl ReactiveSettings {
         }
         // Target tracking is written with a predefined metric: Auto Scaling knows these four.
         if !PREDEFINED_METRICS.contains(&self.metric.as_str()) {
-            return Err(format!(
+            out.push(format!(
                 "metric = {:?} is not a predefined metric of target tracking: use one of {} (a step policy alone \
                  cannot stand in for it: target tracking is always written)",
                 self.metric,
@@ -97,20 +103,23 @@ impl ReactiveSettings {
             let parts: Vec<&str> = label.split('/').collect();
             if parts.len() != 6 || parts[0] != "app" || parts[3] != "targetgroup" || parts.iter().any(|p| p.is_empty())
             {
-                return Err(format!(
+                out.push(format!(
                     "metric = \"ALBRequestCountPerTarget\" needs reactive.resource_label, the target group's label \
                      \"app/<load-balancer>/<id>/targetgroup/<target-group>/<id>\"{}",
                     if self.resource_label.is_some() { format!(", not {label:?}") } else { String::new() }
                 ));
             }
         } else if self.resource_label.is_some() {
-            return Err(format!(
-                "reactive.resource_label names an ALB target group, for metric = \"ALBRequestCountPerTarget\" only; \
+            out.push(format!(
+                "resource_label names an ALB target group, for metric = \"ALBRequestCountPerTarget\" only; \
                  remove it for metric = {:?}",
                 self.metric
             ));
         }
-        self.step.validate(&self.metric, self.resource_label.as_deref(), target)
+        if out.is_empty() {
+            out.extend(self.step.problems(&self.metric, self.resource_label.as_deref(), target));
+        }
+        out
     }
 }
 
