@@ -621,8 +621,9 @@ impl Config {
         let mut c = parsed.with_context(|| format!("invalid configuration in {origin}"))?;
         c.base_dir = base_dir.to_path_buf();
         c.origin = origin.to_string();
-        check_model_keys(text, &c.forecast.model).with_context(|| format!("invalid configuration in {origin}"))?;
-        c.validate().with_context(|| format!("invalid configuration in {origin}"))?;
+        // A key the model's kind does not take is one of the mistakes, said with the others.
+        let model_keys = check_model_keys(text, &c.forecast.model).err();
+        c.validate(model_keys).with_context(|| format!("invalid configuration in {origin}"))?;
         Ok(c)
     }
 
@@ -648,10 +649,10 @@ impl Config {
         Self::parse(DEMO_CONFIG, &dir, &origin)
     }
 
-    /// Checks the settings together; every mistake found is reported, not only the first (see
-    /// [`mistakes`]), so that a configuration is mended in one go.
-    fn validate(&self) -> Result<()> {
-        let mut errs: Vec<anyhow::Error> = Vec::new();
+    /// Checks the settings together, beside a mistake `found` before; every mistake found is
+    /// reported, not only the first (see [`mistakes`]), so that a configuration is mended in one go.
+    fn validate(&self, found: Option<anyhow::Error>) -> Result<()> {
+        let mut errs: Vec<anyhow::Error> = found.into_iter().collect();
         // Records a mistake and goes on with the next check.
         macro_rules! fail {
             ($($t:tt)*) => { errs.push(anyhow::anyhow!($($t)*)) };
@@ -1753,6 +1754,16 @@ mod tests {
             at("1. [forecast] train_days = 1") < at("2. group \"web-prod\" metric \"requests\": stat = \"Avg\"")
                 && at("2. group") < at("3. group \"web-prod\": min_size = 80")
                 && at("3. group") < at("4. group \"api-staging\": min_size = 9"),
+            "{e}"
+        );
+        // A key the model's kind does not take, with the others.
+        let model = DEMO_CONFIG
+            .replacen("model = { kind = \"auto\" }", "model = { kind = \"auto\", transform = \"log\" }", 1)
+            .replacen("train_days = 28", "train_days = 1", 1);
+        assert_ne!(model, DEMO_CONFIG.replacen("train_days = 28", "train_days = 1", 1));
+        let e = format!("{:#}", Config::parse(&model, Path::new("."), "x").unwrap_err());
+        assert!(
+            e.contains("2 mistakes") && e.contains("unknown key `transform`") && e.contains("train_days = 1"),
             "{e}"
         );
         // A group's step settings too, each mistake under its key.
