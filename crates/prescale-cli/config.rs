@@ -666,9 +666,9 @@ impl Config {
             };
         }
         // A group listed twice is said once (below) and its settings checked on its first listing.
-        let first_of_each: Vec<&GroupConfig> = {
+        let (first_of_each, again): (Vec<&GroupConfig>, Vec<&GroupConfig>) = {
             let mut named = std::collections::HashSet::new();
-            self.groups.iter().filter(|g| named.insert(&g.name)).collect()
+            self.groups.iter().partition(|g| named.insert(&g.name))
         };
         if self.groups.is_empty() {
             fail!("no [[groups]]: name at least one Auto Scaling group");
@@ -898,13 +898,10 @@ impl Config {
                  set max_fleet_size = N (instances), or leave fleet_breach out"
             );
         }
-        let mut seen = std::collections::HashSet::new();
-        for g in &self.groups {
-            if !seen.insert(&g.name) {
-                // Its settings are checked once, on the first.
-                fail!("group {:?} is listed twice", g.name);
-                continue;
-            }
+        for g in &again {
+            fail!("group {:?} is listed twice", g.name);
+        }
+        for g in &first_of_each {
             check!(check_group_name(&g.name, g.reactive.step.enabled));
             if g.max_size == 0 {
                 fail!("group {:?}: max_size = 0 holds no instance: prescale plans groups with max_size >= 1", g.name);

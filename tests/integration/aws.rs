@@ -26,14 +26,7 @@ fn aws() -> Option<Aws> {
 /// per region, not per group (Auto Scaling keeps them per group): tests that run at the same
 /// time and write objects of the same name (`prescale-target-tracking`) each take a region.
 fn aws_in(region: &'static str) -> Option<Aws> {
-    let Ok(endpoint) = std::env::var("PRESCALE_TEST_AWS_ENDPOINT") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but no moto server: run the tests with tests/run.sh"
-        );
-        eprintln!("skipping: PRESCALE_TEST_AWS_ENDPOINT is not set (run the tests with tests/run.sh)");
-        return None;
-    };
+    let endpoint = crate::common::from_test_command("PRESCALE_TEST_AWS_ENDPOINT")?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let creds = aws_sdk_autoscaling::config::Credentials::new("testing", "testing", None, None, "test");
     let config = rt.block_on(

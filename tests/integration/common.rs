@@ -29,6 +29,17 @@ pub fn ok(cmd: &mut Command) -> String {
     out
 }
 
+/// A variable `tests/run.sh` exports for the tests that need what it starts or installs (the
+/// moto server, Jupyter), or `None`: a skip said on stderr, but a failure under `CI=true`.
+pub fn from_test_command(var: &str) -> Option<String> {
+    let Ok(v) = std::env::var(var) else {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "CI=true but no {var}: run the tests with tests/run.sh");
+        eprintln!("skipping: {var} is not set (run the tests with tests/run.sh)");
+        return None;
+    };
+    Some(v)
+}
+
 /// The shared real data (`PRESCALE_SHARED_DATA`, default `../shared/data`), if present.
 /// Under `CI=true` its absence is a failure, not a skip.
 pub fn shared_data() -> Option<PathBuf> {

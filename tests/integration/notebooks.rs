@@ -3,22 +3,9 @@
 //! with the `--format json` of the same run. `tests/run.sh` installs Jupyter and the notebooks'
 //! packages (`notebooks/requirements.txt`) and exports `PRESCALE_TEST_JUPYTER`.
 
-use crate::common::{ok, prescale};
+use crate::common::{from_test_command, ok, prescale};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The `jupyter` of the notebooks' environment, or `None` (a skip, but a failure under `CI=true`).
-fn jupyter() -> Option<PathBuf> {
-    let Some(j) = std::env::var_os("PRESCALE_TEST_JUPYTER") else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but no PRESCALE_TEST_JUPYTER: run the tests with tests/run.sh"
-        );
-        eprintln!("skipping: PRESCALE_TEST_JUPYTER is not set (run the tests with tests/run.sh)");
-        return None;
-    };
-    Some(PathBuf::from(j))
-}
 
 /// Executes `notebooks/NAME.ipynb` with `env` into `dir`; (success, the executed notebook or the
 /// error output).
@@ -57,7 +44,7 @@ fn tamper(json: &str, key: &str, value: &str) -> String {
 
 #[test]
 fn the_notebooks_run_headless_and_recompute_the_clis_figures() {
-    let Some(jupyter) = jupyter() else { return };
+    let Some(jupyter) = from_test_command("PRESCALE_TEST_JUPYTER").map(PathBuf::from) else { return };
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/web-prod-requests.csv");
