@@ -93,12 +93,20 @@ enum Command {
     ///
     /// A series that cannot be stored keeps what the store held, and a group without a forecast
     /// is planned with its reactive policy alone; a group whose load stopped coming
-    /// (`[trust] max_data_age_mins`) or whose stored file is damaged is left out of the plan, so
-    /// the floors in place stay. The other groups are planned (and applied), and the run then
-    /// exits 1 so that the job's monitoring sees it; so does a group that cannot take its plan
-    /// (a MaxSize below its floors, Auto Scaling processes suspended on it), said on every run.
+    /// (`[trust] max_data_age_mins`), whose load is below zero more than one value in twenty (a
+    /// sign flipped), or whose stored file is damaged is left out of the plan, so the floors in
+    /// place stay. The other groups are planned (and applied), and the run then exits 1 so that
+    /// the job's monitoring sees it; so does a group that cannot take its plan (a MaxSize below
+    /// its floors, Auto Scaling processes suspended on it), said on every run. A mistake in the
+    /// configuration stops the run before anything is read, every mistake listed, exit 1.
     /// A SIGTERM during the writes (a timeout) lets the call in flight finish, attempts nothing
     /// after it and exits 143; before them it stops the run at once (store writes are atomic).
+    ///
+    /// With --execute a run waits up to two minutes for another that writes to the groups
+    /// (STORE/apply.lock, and OUT/apply.lock for another store writing to the same --out), then
+    /// fails naming it. Exit codes: 0 done; 1 a failure or a group left out (said on stderr; with
+    /// --strict also a plan that needs a person); 2 a bug in prescale; 129, 130, 143 stopped by
+    /// SIGHUP, Ctrl-C, SIGTERM.
     Nightly(NightlyArgs),
     /// Replay a load trace minute by minute under reactive, step, static, scheduled, AWS-style,
     /// prescale and oracle scaling, re-forecasting and re-planning every midnight, and compare
@@ -452,7 +460,13 @@ struct EventAddArgs {
 ///
 /// A plan that breaks a [guardrails] limit of the configuration (max_step_up, max_fleet_size, or a
 /// floor above a group's max_size and max_breach_buffer) is refused, naming the group, the action
-/// and the limit, unless --allow-guardrail-breach.
+/// and the limit, unless --allow-guardrail-breach. So is a plan made more than 24 h before now,
+/// and one older than a plan already applied to one of its groups (per OUT/audit.jsonl).
+///
+/// With --execute a run waits up to two minutes for another that writes to the groups
+/// (STORE/apply.lock, OUT/apply.lock), then fails naming it. Exit codes: 0 done; 1 a failure (a
+/// group that could not take its changes, the others applied); 2 a bug in prescale; 129, 130,
+/// 143 stopped by SIGHUP, Ctrl-C, SIGTERM.
 #[derive(Debug, Args)]
 struct ApplyArgs {
     /// The plan to apply [default: OUT/plan.json]

@@ -298,8 +298,10 @@ fn with_fleet_breach_scale_the_floors_are_taken_down_to_fit_the_fleet() {
 #[test]
 fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let (tmp, cfg, out) = demo_applied();
-    // The run's apply lock is let go at its end, its file emptied (it names a holder only while held).
+    // The run's apply locks (the store's, the out folder's) are let go at its end, their files
+    // emptied (they name a holder only while held).
     assert_eq!(std::fs::read_to_string(tmp.path().join("store/apply.lock")).unwrap(), "");
+    assert_eq!(std::fs::read_to_string(out.join("apply.lock")).unwrap(), "");
     // A revert with another --out finds a new stand-in, holding nothing of prescale's: said, with
     // where the groups the applying run changed are.
     let other = tmp.path().join("other");
@@ -326,10 +328,10 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
     assert!(code == 0 && err.contains("1 change of an earlier run (as of 2026-11-23T00:00:00Z) had no outcome: that run stopped while making it"), "{err}");
     assert!(err.contains("the next --execute marks it `interrupted`"), "{err}");
-    // Beside a run making its changes now (it holds the store's apply lock), an open change is that
-    // run's: said so, not a crash.
+    // Beside a run making its changes now (it holds the out folder's apply lock, whatever its
+    // store), an open change is that run's: said so, not a crash.
     {
-        let _held = prescale_store::lock_run(&tmp.path().join("store/apply.lock"), std::time::Duration::ZERO).unwrap();
+        let _held = prescale_store::lock_run(&out.join("apply.lock"), std::time::Duration::ZERO).unwrap();
         let (code, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
         assert!(
             code == 0
@@ -601,6 +603,22 @@ fn a_nightly_run_waiting_for_another_one_changing_the_groups_writes_its_plan_onl
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
     let id = plan["plan_id"].as_str().unwrap();
     assert!(out.join("applied").join(format!("{id}.json")).exists());
+
+    // A run on another store that writes to the same --out (its audit log, its stand-in) waits
+    // for the out folder's lock as well.
+    let held = prescale_store::lock_run(&out.join("apply.lock"), std::time::Duration::ZERO).unwrap();
+    let other = tmp.path().join("other-store");
+    let mut child = cmd(&cfg, &out, &["--store", other.to_str().unwrap(), "nightly", "--execute", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&other.join("forecasts/v1/worker-dev/jobs.parquet"));
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(child.try_wait().unwrap().is_none(), "it waits for the out folder's lock");
+    drop(held);
+    let done = child.wait_with_output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
 }
 
 #[test]
@@ -685,4 +703,69 @@ fn a_group_taken_out_of_the_configuration_with_prescales_objects_on_it_is_said_u
     ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", "worker-dev", "--execute"]));
     let (_, _, err) = run(&mut cmd(&cfg, &out, &["apply"]));
     assert!(!err.contains("worker-dev: prescale's runs"), "{err}");
+}
+
+#[test]
+fn a_load_below_zero_leaves_its_group_out_with_its_floors_in_place() {
+    // An exporter that flipped the workers' load's sign: a plan from it would take their floors
+    // down to MinSize. The group is left out, its floors stay, the others are planned, and the
+    // run fails saying why and what to do.
+    let (tmp, cfg, out) = demo_applied();
+    let floors_of = |group: &str| -> serde_json::Value {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap()).unwrap();
+        state.as_array().unwrap().iter().find(|g| g["group"] == group).unwrap()["scheduled_actions"].clone()
+    };
+    let in_place = floors_of("worker-dev");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/worker-dev-jobs.csv");
+    let csv = std::fs::read_to_string(&demo).unwrap();
+    let flipped: String = csv
+        .lines()
+        .map(|l| match l.split_once(',') {
+            Some((ts, v)) if v.parse::<f64>().is_ok() => format!("{ts},-{v}\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    let negated = tmp.path().join("worker-dev-jobs.csv");
+    std::fs::write(&negated, flipped).unwrap();
+    let text =
+        std::fs::read_to_string(&cfg).unwrap().replace(&demo.display().to_string(), &negated.display().to_string());
+    let broken = tmp.path().join("broken.toml");
+    std::fs::write(&broken, text).unwrap();
+    let (code, text, err) = run(&mut cmd(&broken, &out, &["nightly", "--execute", "--quiet"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("1 group not planned, its floors in place left as they are:\n  worker-dev: "), "{err}");
+    assert!(err.contains("values of its load over the last 28 days are below zero"), "{err}");
+    assert!(err.contains("for load below zero, mend its source"), "{err}");
+    assert_eq!(floors_of("worker-dev"), in_place, "the floors in place are untouched");
+    assert!(text.contains("web-prod: ") && text.contains("api-staging: "), "{text}");
+}
+
+#[test]
+fn a_plan_older_than_one_applied_is_refused() {
+    // Yesterday's plan, read by a run that then waited for tonight's (or named with --plan), would
+    // put back floors for hours tonight's replaced: refused with --execute, said by a dry run.
+    let (tmp, cfg, out) = demo_run();
+    let at = |now: &str, args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]).args(args);
+        c
+    };
+    ok(&mut at("2026-11-22T00:00:00Z", &["nightly", "--execute", "--quiet"]));
+    let yesterday = tmp.path().join("yesterday.json");
+    std::fs::copy(out.join("plan.json"), &yesterday).unwrap();
+    ok(&mut at("2026-11-23T00:00:00Z", &["nightly", "--execute", "--quiet"]));
+    let state = || std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap();
+    let tonight = state();
+    let old = yesterday.to_str().unwrap();
+    let (code, text, err) = run(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old, "--execute"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("plan 20261122T0000Z-") && err.contains("is older than plan 20261123T0000Z-"), "{err}");
+    assert_eq!(state(), tonight, "nothing applied");
+    let (code, _, err) = run(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("is older than plan 20261123T0000Z-"), "{err}");
+    // After a revert, an older plan may go on again (the newer one's floors are gone).
+    ok(&mut at("2026-11-23T00:00:00Z", &["apply", "--revert", "--execute"]));
+    ok(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old, "--execute"]));
 }

@@ -673,6 +673,23 @@ pub fn apply(
     if execute {
         hold_apply_lock(ctx)?;
     }
+    // A plan older than one the runs logging here already applied (read before this run waited
+    // for one that applied a newer, or an old file named with --plan) would put back floors for
+    // hours the newer plan replaced.
+    if let Some(newer) = newer_plan_applied(&ctx.out.join("audit.jsonl"), plan) {
+        let why = format!(
+            "plan {} is older than plan {}, which a run applied to {} at {}: applying it would replace that plan's \
+             floors with its own, for hours the newer plan replaced",
+            plan.plan_id, newer.plan_id, newer.group, newer.at
+        );
+        if execute {
+            bail!(
+                "{why}\nhint: `prescale apply` without --plan applies OUT/plan.json, the newest plan (or run `prescale \
+                 plan` again); a run that waited for another's lock meets this when that run applied a newer plan"
+            );
+        }
+        warn!("{why}");
+    }
     // What the runs logging here put on the groups: a floor of prescale's that differs from what
     // they put under its name was changed by another prescale (or by hand), which a run here
     // undoes and which undoes it. Not judged where the store's last writing run logged elsewhere
@@ -985,6 +1002,39 @@ pub(crate) fn other_audit_log(ctx: &Ctx) -> Option<std::path::PathBuf> {
         _ => std::path::absolute(a).ok() == std::path::absolute(b).ok(),
     };
     (noted.is_file() && !same(noted, &ours)).then(|| noted.to_path_buf())
+}
+
+/// The plan the runs logging to an audit log last applied to a group (since its last revert).
+struct AppliedPlan {
+    plan_id: String,
+    group: String,
+    at: String,
+}
+
+/// The newest plan the audit log at `path` records as applied to one of `plan`'s groups since
+/// that group's last revert, where it was made after `plan` (plan ids begin with the minute they
+/// were made); `None` without a log.
+fn newer_plan_applied(path: &Path, plan: &CapacityPlan) -> Option<AppliedPlan> {
+    let made = |id: &str| id.split('-').next().unwrap_or_default().to_string();
+    let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
+    let mut last: std::collections::BTreeMap<String, AppliedPlan> = std::collections::BTreeMap::new();
+    let _ = each_audit_line(path, &groups, |e, _, group| match (e["run"].as_str(), e["plan_id"].as_str()) {
+        (Some("revert"), _) => {
+            last.remove(group);
+        }
+        (Some("apply"), Some(id)) if e["outcome"] == "applied" => {
+            let at = e["at"].as_str().unwrap_or_default();
+            let at = DateTime::parse_from_rfc3339(at)
+                .map_or_else(|_| at.to_string(), |t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string());
+            last.insert(group.to_string(), AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at });
+        }
+        _ => {}
+    });
+    let ours = made(&plan.plan_id);
+    // The first group (by name) of the newest plan, so that the message is the same run to run.
+    last.into_values()
+        .filter(|a| made(&a.plan_id) > ours)
+        .reduce(|a, b| if made(&b.plan_id) > made(&a.plan_id) { b } else { a })
 }
 
 /// What the runs logging to an audit log last put of each of prescale's scheduled actions, by
@@ -1443,27 +1493,36 @@ pub(crate) struct Run<'a> {
 /// How long `apply --execute` waits for another run applying changes to finish.
 const APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
-/// The store's apply lock, once this process holds it: kept until the process ends.
-static APPLY_LOCK: std::sync::Mutex<Option<(PathBuf, prescale_store::FileLock)>> = std::sync::Mutex::new(None);
+/// The apply locks, once this process holds them: kept until the process ends.
+static APPLY_LOCK: std::sync::Mutex<Vec<(PathBuf, prescale_store::FileLock)>> = std::sync::Mutex::new(Vec::new());
 
-/// Takes `STORE/apply.lock` for this run, waiting up to [`APPLY_WAIT`] for another run that
-/// changes the groups, and keeps it until the process ends; taken again, it is already held. A
-/// `nightly --execute` takes it before it writes its plan, so a run that waits and gives up has
-/// replaced neither `OUT/plan.json` nor kept a plan as applied.
+/// Takes `STORE/apply.lock`, and `OUT/apply.lock` where `--out` is another folder, for this run,
+/// waiting up to [`APPLY_WAIT`] for another run that changes the groups, and keeps them until the
+/// process ends; taken again, they are already held. The store's keeps two runs on one store
+/// from writing to its groups at once; the out folder's, two runs on different stores from
+/// writing one audit log (each would read the other's changes under way as a crashed run's) and
+/// one local stand-in. A `nightly --execute` takes them before it writes its plan, so a run that
+/// waits and gives up has replaced neither `OUT/plan.json` nor kept a plan as applied.
 pub(crate) fn hold_apply_lock(ctx: &Ctx) -> Result<()> {
-    let path = ctx.store_dir.join("apply.lock");
     let mut held = APPLY_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    if held.as_ref().is_some_and(|(p, _)| *p == path) {
-        return Ok(());
+    let where_ = |dir: &Path| dir.canonicalize().or_else(|_| std::path::absolute(dir)).unwrap_or_else(|_| dir.into());
+    let (store, out) = (where_(&ctx.store_dir), where_(&ctx.out));
+    let paths = if store == out { vec![store] } else { vec![store, out] };
+    // Always in this order (store, then out): two runs cannot each hold the one the other waits for.
+    for path in paths.into_iter().map(|dir| dir.join("apply.lock")) {
+        if held.iter().any(|(p, _)| *p == path) {
+            continue;
+        }
+        let lock = prescale_store::lock_run(&path, APPLY_WAIT)?;
+        held.push((path, lock));
     }
-    let lock = prescale_store::lock_run(&path, APPLY_WAIT)?;
-    *held = Some((path, lock));
     Ok(())
 }
 
-/// Releases the apply lock [`hold_apply_lock`] took, at the end of the run: its file is emptied.
+/// Releases the apply locks [`hold_apply_lock`] took, at the end of the run: their files are
+/// emptied.
 pub(crate) fn release_apply_lock() {
-    APPLY_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+    APPLY_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
 }
 
 /// Reads each group, works out its changes, and (with `execute`) makes them and appends them to
@@ -1489,10 +1548,11 @@ pub(crate) fn carry_out(
         keep_applied(ctx, plan, edited)?;
     }
     // A dry run after a run cut off mid-change: said, as the next --execute will (which marks them);
-    // one beside a run making its changes now (it holds the lock) sees that run's, not a crash.
+    // one beside a run making its changes now (it holds the out folder's lock, whatever its
+    // store) sees that run's, not a crash.
     if !execute && let Some((tail, _)) = log_tail(&ctx.out.join("audit.jsonl")) {
         let open = interrupted(&tail);
-        let running = match prescale_store::lock_run(&ctx.store_dir.join("apply.lock"), std::time::Duration::ZERO) {
+        let running = match prescale_store::lock_run(&ctx.out.join("apply.lock"), std::time::Duration::ZERO) {
             Err(prescale_store::StoreError::Applying { holder, .. }) => Some(holder),
             _ => None,
         };
@@ -1686,13 +1746,19 @@ pub(crate) fn carry_out(
     }
     std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
     if execute {
-        // What was changed is kept even when the log failed part-way.
-        sink.save()?;
+        // What was changed is kept even when the log failed part-way; where that fails too (a
+        // full disk), the log's failure is still said with it.
+        let saved = sink.save();
         if let Some(e) = log_error {
+            let e = match saved {
+                Err(s) => e.context(format!("{s:#}")),
+                Ok(()) => e,
+            };
             return Err(e.context(
                 "the run stopped: the changes made so far are in the groups, and the next dry run lists what is left",
             ));
         }
+        saved?;
     } else {
         let path = ctx.out.join("dry-run-changes.json");
         write_file_atomic(&path, &serde_json::to_vec_pretty(&results)?)?;

@@ -437,6 +437,15 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {
                 info!("{id}: {} samples, {} slots stored", s.grid.samples, s.after);
+                // Dropped as they come (the slots read as gaps), but a source that sends many is
+                // broken, which the table alone (not printed with --quiet) would not say.
+                if s.grid.non_finite * 10 > s.grid.samples {
+                    warn!(
+                        "{id}: {} of the {} samples read are NaN or infinite, dropped (their slots read as gaps): is \
+                         the source's exporter broken?",
+                        s.grid.non_finite, s.grid.samples
+                    );
+                }
                 if let Some((was, now)) = &s.source_change {
                     warn!(
                         "{id}: its stored history came from {was}, this run's samples from {now}: stored as one \

@@ -118,6 +118,28 @@ pub(crate) fn stale_forecast(fc: &Forecast, issued: DateTime<Utc>, ctx: &Ctx) ->
     })
 }
 
+/// Why a group's load cannot be planned from because too much of it is below zero: more than one
+/// value in twenty over the forecast's training window (`[forecast] train_days` before now), the
+/// most [`prescale_forecast::rare_negatives`] reads as glitches. Such a load is no load (a sign
+/// flipped, a counter's difference): its forecast would be below zero too, and a plan from it
+/// would take the group's floors down to MinSize. `None` where the load metric's own lower bound
+/// (`min`) is below zero: it may be negative, as configured.
+fn below_zero(h: &Series, bounds: &Bounds, train_days: i64, now: DateTime<Utc>) -> Option<String> {
+    if bounds.min.is_some_and(|m| m < 0.0) {
+        return None;
+    }
+    let recent = h.window(now - Duration::days(train_days), now + Duration::seconds(1));
+    let finite = recent.values().iter().filter(|v| v.is_finite()).count();
+    let negative = recent.values().iter().filter(|v| **v < 0.0).count();
+    (negative > 0 && negative * 20 > finite).then(|| {
+        format!(
+            "{negative} of the {finite} values of its load over the last {train_days} days are below zero, more than \
+             one in twenty: a load is not (a sign flipped, a counter's difference?), and a plan from it would take \
+             its floors down"
+        )
+    })
+}
+
 /// Why the load series' newest measured value is too old to plan from (`[trust]
 /// max_data_age_mins`), if it is.
 fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Option<String> {
@@ -212,6 +234,8 @@ enum HeldFor {
     Implausible,
     /// Its forecast ended, was fitted after now, or is older than `[trust] max_forecast_age_hours`.
     StaleForecast,
+    /// Its load is below zero too often to be load ([`below_zero`]).
+    BelowZero,
 }
 
 /// More instances than a plan for one group can mean: the load and `capacity_per_instance` are
@@ -250,6 +274,13 @@ pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
         hints.push(
             "check capacity_per_instance: the load one instance serves per period of the load metric, in its units \
              (and the events' --peak, `prescale event list`)",
+        );
+    }
+    if count(HeldFor::BelowZero) > 0 {
+        hints.push(
+            "for load below zero, mend its source (a sign flipped, a counter's difference, an exporter's bug), then \
+             `prescale ingest` (the source's new values replace the stored ones); a metric that is rightly negative \
+             is no load to size a group on: name another load_metric",
         );
     }
     if count(HeldFor::StaleForecast) > 0 {
@@ -435,6 +466,16 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             && let Some(why) = stale(h, &ctx.config.trust, ctx.now)
         {
             held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::Stale });
+            continue;
+        }
+        // Load mostly below zero (a broken exporter): left out, its floors stay, and the run
+        // fails saying so, where a plan would take them down on a forecast below zero.
+        if damaged.is_none()
+            && let Ok(h) = &history
+            && let Some(why) =
+                below_zero(h, &ctx.config.bounds(g, &g.load_metric), ctx.config.forecast.train_days, ctx.now)
+        {
+            held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::BelowZero });
             continue;
         }
         let (forecast, why) = match table.read(&id) {
@@ -695,6 +736,12 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         for d in ep.plan.decisions.iter().filter(|d| d.kind == DecisionKind::Clamped) {
             warn!("{}: {}: {}", g.name, d.what, d.why);
         }
+        // So do floors an event's window of history lowers (a window of the wrong day or zone).
+        for (r, d) in ep.reports.iter().zip(&ep.decisions) {
+            if matches!(r.event.effect(), EventEffect::Like { .. }) && d.why.contains(prescale_plan::LOWERS) {
+                warn!("{}: {}: {}", g.name, d.what, d.why);
+            }
+        }
         // So do floors an event's --peak lowers (a peak given in instances rather than load).
         for r in &ep.reports {
             if let (EventEffect::Peak { peak }, prescale_plan::EventOutcome::Applied { factor: Some(f), .. }) =
@@ -897,8 +944,12 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event, stored: &Stored) -> &'static st
         forecast.as_ref().map_or(ctx.now + Duration::hours(ctx.config.forecast.horizon_hours), |f| f.ts(f.len()));
     if e.beyond_limits().is_some() {
         "outside the limits of an event: not planned (`prescale plan` says why)"
+    } else if e.end() <= ctx.now - Duration::days(ctx.config.forecast.train_days) {
+        "past, before the training window: nothing reads it now (`prescale event remove` takes it out)"
     } else if e.end() <= ctx.now {
-        "past: ignored"
+        // Not planned, but the fits read its hours as the event's (`without_events`).
+        "past: not planned; it keeps its hours out of what the forecasts learn (remove it once it is older than \
+         [forecast] train_days)"
     } else if stale {
         // `plan` leaves the group out, its floors in place, until a fresh forecast.
         "not planned while the group's forecast is stale (`prescale plan` says why; the nightly run ingests and fits \
@@ -1117,6 +1168,26 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         // Every step the event touches, as the plan shapes them.
         stored.as_ref().and_then(|(f, _)| highest(&f.point[prescale_plan::steps_in(f, e.start(), e.end())]))
     };
+    // The group's other stored events.
+    let others: Vec<Event> = events
+        .iter()
+        .filter(|o| o.group() == group && o.id() != e.id() && o.beyond_limits().is_none())
+        .cloned()
+        .collect();
+    // For a --peak, the forecast as the other events that `plan` applies before any peak shape it
+    // (`--like` windows and multipliers: one over the same hours raises what the peak is set
+    // against).
+    let before: Vec<Event> =
+        others.iter().filter(|o| !matches!(o.effect(), EventEffect::Peak { .. })).cloned().collect();
+    let shaped_top = || {
+        let (f, _) = stored.as_ref()?;
+        if before.is_empty() {
+            return forecast_top();
+        }
+        let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
+        let (f, _) = prescale_plan::shape(f, &before, history.as_ref(), ctx.now);
+        highest(&f.point[prescale_plan::steps_in(&f, e.start(), e.end())])
+    };
     let s = ctx.config.plan_settings(g)?;
     let mut notes = Vec::new();
     let mut lowers = false;
@@ -1124,12 +1195,13 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
     let mut estimated: Option<String> = None;
     let load = match *e.effect() {
         EventEffect::Peak { peak } => {
-            if let Some(top) = forecast_top().filter(|top| peak < *top) {
+            if let Some(top) = shaped_top().filter(|top| peak < *top) {
                 lowers = true;
                 notes.push(format!(
-                    "the forecast already peaks at {} in its window, above the event's --peak {}: the event lowers \
+                    "the forecast{} already peaks at {} in its window, above the event's --peak {}: the event lowers \
                      the floors during it. --peak is the load at its top, in the units of {id} (not instances); to raise \
                      the floors give a higher one, or --multiplier",
+                    if before.is_empty() { "" } else { ", with the group's other events," },
                     crate::output::num(top),
                     crate::output::num(peak)
                 ));
@@ -1203,11 +1275,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
         // With the group's stored events, as the plan shapes them (a --peak over the same hours
         // sets their top whatever this one multiplies).
-        let mut all: Vec<Event> = events
-            .iter()
-            .filter(|o| o.group() == group && o.id() != e.id() && o.beyond_limits().is_none())
-            .cloned()
-            .collect();
+        let mut all = others.clone();
         all.push(e.clone());
         let (shaped, reports) = prescale_plan::shape(&f, &all, history.as_ref(), ctx.now);
         let applied = reports
@@ -1256,6 +1324,19 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
             "its peak load, about {}{basis}, needs {} instances at the {:.0} % target{} ({full:.0} at full capacity), \
              more than the {ceiling} the group's MaxSize lets the floors hold: at MaxSize the group runs above its \
              target then, and the plan sizes the floors at its P{:.0} once the forecast reaches the event; {remedy}",
+            crate::output::num(load),
+            at_target.ceil(),
+            s.target_utilization * 100.0,
+            with_headroom(s.headroom),
+            s.quantile * 100.0
+        ));
+    } else {
+        // Within the group's bounds: what it will take, for a planner budgeting ahead of the
+        // forecast (the floors come with the first nightly run whose forecast reaches it).
+        notes.push(format!(
+            "its peak load, about {}{basis}, needs {} instances at the {:.0} % target{} ({full:.0} at full capacity), \
+             within what the group may hold; the plan sizes the floors at its P{:.0} once a forecast reaches the \
+             event (`prescale plan --what-if` shows them then)",
             crate::output::num(load),
             at_target.ceil(),
             s.target_utilization * 100.0,
@@ -1316,6 +1397,25 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         );
     }
     let (plans, held, stored) = plan_groups(ctx, &args.filter, trial.as_ref())?;
+    // A trial the forecast does not reach yet changes no floor: its table reads +0, so what it
+    // will take is said, as `event add` says it.
+    if let Some(t) = &trial
+        && plans.iter().flat_map(|p| &p.reports).any(|r| {
+            r.event.id() == t.id()
+                && matches!(
+                    r.outcome,
+                    prescale_plan::EventOutcome::BeyondHorizon | prescale_plan::EventOutcome::NoForecast
+                )
+        })
+    {
+        let events = EventStore::new(&ctx.store_dir).load()?;
+        let notes = capacity_notes(ctx, t.group(), t, &stored_forecast(ctx, t.group()), &events)?.notes;
+        say!(
+            "note: event {} lies beyond the forecast, so the plan does not hold it yet (the table's +0):\n  {}",
+            t.label(),
+            notes.join("\n  ")
+        );
+    }
     if plans.is_empty() && !held.is_empty() {
         // No group to compare: an empty table would read as "no change".
         bail!("{}\n(nothing was tried: no group could be planned)", held_error(&held, false));

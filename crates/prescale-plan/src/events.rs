@@ -132,7 +132,10 @@ impl EventReport {
                 }
                 why
             }
-            EventOutcome::Past => "it is over; remove it with `prescale event remove`".into(),
+            EventOutcome::Past => "it is over, and not planned; kept, it keeps its hours out of what the forecasts \
+                                   learn as the series' own load (without it a weekly model repeats them): remove it \
+                                   with `prescale event remove` once it is older than [forecast] train_days"
+                .into(),
             EventOutcome::BeyondHorizon => {
                 "it starts after the forecast horizon; a run closer to it (within the horizon) plans it".into()
             }
@@ -345,16 +348,6 @@ pub fn plan_with_events(
     for r in &reports {
         let mut d = r.decision();
         if let EventOutcome::Applied { factor, .. } = r.outcome {
-            // An event that lowers the forecast: the lowest floor during it, with and without.
-            let lowers = factor.is_some_and(|f| f < 1.0);
-            // Floors can rise from now at the earliest: an event under way is planned from now. The
-            // floors that serve its load are those set from the lead time ahead of its start to the
-            // lead time ahead of its end (the one then is for the load after it).
-            let from = if lowers { r.event.start().max(now) } else { (r.event.start() - s.lead()).max(now) };
-            let until =
-                if lowers { r.event.end() } else { (r.event.end() - s.lead()).max(from + Duration::seconds(1)) };
-            let floor_in = |p: &GroupPlan| served_in(p, r.event.start().max(now), r.event.end(), s.lead(), lowers);
-            let with = floor_in(&plan);
             // With other events applied, against the plan with them alone: theirs may be the
             // floors in this one's window (they overlap it, or their floors are held or raised
             // ahead into it). With none, the plan without events is that plan.
@@ -367,14 +360,32 @@ pub fn plan_with_events(
             } else {
                 &baseline
             };
-            let without = floor_in(without_plan);
+            let start = r.event.start().max(now);
+            // Where the event raises the floors that serve its load by the most, and where it cuts
+            // them by the most, instant by instant (the highest floor against the highest would
+            // hide a rise under another event's higher floor elsewhere in the window).
+            let raised = largest_cut(without_plan, &plan, start, r.event.end(), s.lead());
+            let cut = largest_cut(&plan, without_plan, start, r.event.end(), s.lead());
+            // An event that lowers the forecast: the lowest floor during it, with and without. A
+            // window of history (`like`) has no factor: lower where its floors are only cut.
+            let lowers = factor.map_or(raised.is_none() && cut.is_some(), |f| f < 1.0);
+            // Floors can rise from now at the earliest: an event under way is planned from now. The
+            // floors that serve its load are those set from the lead time ahead of its start to the
+            // lead time ahead of its end (the one then is for the load after it).
+            let from = if lowers { r.event.start().max(now) } else { (r.event.start() - s.lead()).max(now) };
+            let until =
+                if lowers { r.event.end() } else { (r.event.end() - s.lead()).max(from + Duration::seconds(1)) };
+            let floor_in = |p: &GroupPlan| served_in(p, r.event.start().max(now), r.event.end(), s.lead(), lowers);
+            let (with, without) = (floor_in(&plan), floor_in(without_plan));
+            // What the floors hold at the most during it, against what it needs.
+            let highest = with;
             // Lowered: the largest cut at one instant, not the lowest floor against the lowest
-            // (another event lowering part of the window hides this one's cut elsewhere).
-            let (with, without) = if lowers {
-                largest_cut(&plan, without_plan, r.event.start().max(now), r.event.end(), s.lead())
-                    .unwrap_or((with, without))
-            } else {
-                (with, without)
+            // (another event lowering part of the window hides this one's cut elsewhere). Raised
+            // where the highest floors are the same: the largest rise at one instant.
+            let (with, without) = match (lowers, cut, raised) {
+                (true, Some(c), _) => c,
+                (false, _, Some((w, x))) if with <= without => (x, w),
+                _ => (with, without),
             };
             // From when the floors differ from the plan without it, as written (a ramp, a merge or
             // an event starting within the lead time moves that from `start − lead`).
@@ -383,7 +394,8 @@ pub fn plan_with_events(
             // the event (no ramp leads a fall): a floor that differs before it was merged
             // otherwise, not lowered by it.
             let search = if lowers { from } else { (from - Duration::hours(6)).max(now) };
-            let since = first_difference(&plan, without_plan, search, until, lowers).unwrap_or(from);
+            let rise = if lowers { None } else { rise_start(&plan, without_plan, search, from, until) };
+            let since = rise.or_else(|| first_difference(&plan, without_plan, search, until, lowers)).unwrap_or(from);
             // When the event's own floor is in place, where the floors began to move before it.
             let at_peak = plan
                 .scheduled_actions
@@ -404,7 +416,20 @@ pub fn plan_with_events(
                     .max()
                     .unwrap_or(0)
             };
-            let unchanged = if lowers { with >= without } else { with <= without };
+            let unchanged = if lowers { cut.is_none() } else { raised.is_none() };
+            // A window of history with less load in it than the forecast holds there: said as a
+            // peak below the forecast is (an event is planned to raise capacity, and a window
+            // picked from the wrong day or zone takes the floors down).
+            if lowers && !unchanged && factor.is_none() {
+                d.why = d.why.replacen(
+                    RISES,
+                    &format!(
+                        "the history it is like held less load than the forecast there, so {LOWERS} (give a window of \
+                         load like the event's, or remove the event, if the load will reach the forecast anyway)"
+                    ),
+                    1,
+                );
+            }
             if unchanged {
                 // Its load fits the floors planned without it, or they are at the most the group
                 // may hold already (or a lower one is held up by a neighbour's): no "rise" or
@@ -414,7 +439,7 @@ pub fn plan_with_events(
                     if applied_count > 1 { " and with the other events" } else { "" },
                     if lowers { "the lowest" } else { "the highest" }
                 ));
-                let instead = if need > with {
+                let instead = if need > highest {
                     "the floors are at what the group's MaxSize lets them hold already"
                 } else {
                     "its load needs no more than the floors planned without it"
@@ -437,11 +462,11 @@ pub fn plan_with_events(
                     if applied_count > 1 { ", with the other events" } else { "" }
                 ));
             }
-            if need > with {
+            if need > highest {
                 d.what.push_str(&format!(
                     "; it needs {need} at its P{:.0}: {} short of what the group's MaxSize lets the floors hold",
                     s.quantile * 100.0,
-                    need - with
+                    need - highest
                 ));
                 d.why.push_str(&format!("; {} to plan for all of it", s.max_breach.remedy()));
             }
@@ -499,6 +524,41 @@ fn hold_through_events(plan: &mut GroupPlan, reports: &[EventReport], s: &PlanSe
                  next run plans them"
             .into();
     }
+}
+
+/// Where the floors `a` holds above `b`'s into an event began: the start of the unbroken stretch
+/// of higher floors (judged at both plans' actions in `[search, to)`) that holds at the first
+/// such instant from `from` on; `None` where `a` is nowhere higher from
+/// `from` on. A floor merged higher hours before, with the same floors again between it and the
+/// event's rise, is not where the event's floors began.
+fn rise_start(
+    a: &GroupPlan,
+    b: &GroupPlan,
+    search: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let mut at: Vec<DateTime<Utc>> = a
+        .scheduled_actions
+        .iter()
+        .chain(&b.scheduled_actions)
+        .map(|x| x.start_time)
+        .filter(|t| *t >= search && *t < to)
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    let mut run = None;
+    for t in at {
+        if floor_at(a, t) > floor_at(b, t) {
+            let began = *run.get_or_insert(t);
+            if t >= from {
+                return Some(began);
+            }
+        } else {
+            run = None;
+        }
+    }
+    None
 }
 
 /// The first instant in `[from, to)` at which `a` holds a higher floor than `b` (a lower one, with
