@@ -561,9 +561,10 @@ struct SimulateArgs {
     /// percentile needs, or its peak needs where the 95th percentile is 0]
     #[arg(long)]
     max: Option<u32>,
-    /// Minutes from launch until an instance serves
-    #[arg(long, value_name = "MINUTES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1440))]
-    boot_mins: u32,
+    /// Minutes from launch until an instance serves [default: 5; with --group, the group's
+    /// warmup_secs in whole minutes, rounded up]
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]
+    boot_mins: Option<u32>,
     /// Price of one on-demand instance-hour, for a dollar column [default with --group: the
     /// group's instance_hour_price, else [cost]'s; with --input and --config: [cost]'s]
     #[arg(long, value_name = "DOLLARS")]

@@ -1237,6 +1237,31 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     }
     right(&mut tb, 1);
     writeln!(out, "{tb}")?;
+    // What prescale buys against reactive, in a line: the comparison the table is read for.
+    let find = |p: prescale_sim::Policy| r.policies.iter().find(|x| x.policy == p);
+    if let (Some(re), Some(pr)) = (find(prescale_sim::Policy::Reactive), find(prescale_sim::Policy::Prescale)) {
+        let change = |a: f64, b: f64| {
+            if b > 0.0 { format!("{:+.1} %", (a / b - 1.0) * 100.0) } else { "-".to_string() }
+        };
+        let money = match (pr.dollars, re.dollars) {
+            (Some(a), Some(b)) => {
+                format!(", {cur} {}", if a >= b { format!("+{}", num(a - b)) } else { format!("-{}", num(b - a)) })
+            }
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "prescale against reactive: instance-hours {} ({} against {}{money}), under-provisioned minutes {} \
+             against {}, reversals within an hour {} against {}",
+            change(pr.instance_hours, re.instance_hours),
+            num(pr.instance_hours),
+            num(re.instance_hours),
+            count(pr.under_provisioned_minutes),
+            count(re.under_provisioned_minutes),
+            count(pr.reversals_within_hour),
+            count(re.reversals_within_hour)
+        )?;
+    }
     // Shortfalls where the trace resumes after a held stretch are the repair's step, not load's.
     let after_held: Vec<String> = r
         .policies
@@ -1250,6 +1275,21 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
             "of the under-provisioned minutes, in held stretches of the trace or the hour after one: {} (where the \
              trace resumes at another level than the one held, the step is the repair's, not the load's)",
             after_held.join(", ")
+        )?;
+    }
+    // The cost of minutes the trace did not measure: the policies planned and scaled for a load
+    // the repair made up, and a ranking on their instance-hours may be the held stretches'.
+    if r.policies.iter().any(|p| p.instance_hours_held > 0.0) {
+        let measured: Vec<String> = r
+            .policies
+            .iter()
+            .map(|p| format!("{} {}", p.policy, num((p.instance_hours - p.instance_hours_held).max(0.0))))
+            .collect();
+        writeln!(
+            out,
+            "instance-hours on the measured minutes alone (the held stretches and the hour after each left out, as \
+             the costs above do not): {}",
+            measured.join(", ")
         )?;
     }
     // The oracle holds the target wherever the group's bounds let it.

@@ -638,6 +638,42 @@ fn a_missing_group_is_a_clear_error_and_changes_nothing_elsewhere() {
 }
 
 #[test]
+fn a_count_read_as_an_average_and_a_group_metric_not_collected_are_said_with_their_remedy() {
+    let Some(aws) = aws() else { return };
+    let group = "itest-stat";
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = config(tmp.path(), group, "");
+    // The request count with no statistic (Average, by default), and the group's instances from
+    // AWS/AutoScaling, which publishes them only once metrics collection is enabled (never, here).
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("stat = \"Sum\"\n", "")
+        + "[[groups.metrics]]\nname = \"instances\"\nnamespace = \"AWS/AutoScaling\"\n\
+           metric_name = \"GroupInServiceInstances\"\ndimensions = { AutoScalingGroupName = \"itest-stat\" }\n";
+    std::fs::write(&cfg, text).unwrap();
+    let now = Utc::now().duration_trunc(Duration::minutes(5)).unwrap();
+    // An ALB's RequestCount read as an Average: 1 in every period.
+    let lb = format!("app/{group}/0123456789abcdef");
+    aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &vec![1.0; 288]);
+    let mut ingest = prescale();
+    ingest.arg("--config").arg(&cfg).arg("--now").arg(now.to_rfc3339()).arg("ingest");
+    let (code, _, err) = run(&mut ingest);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains(&format!(
+            "{group}/requests: every datapoint CloudWatch returned for RequestCount with stat Average is 1"
+        )) && err.contains("stat = \"Sum\""),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{group}/instances: the source returned no samples"))
+            && err.contains(&format!("aws autoscaling enable-metrics-collection --auto-scaling-group-name {group}")),
+        "{err}"
+    );
+    // The CPU (EC2's, no data here either) gets no such hint: it is no group metric.
+    let cpu = err.lines().find(|l| l.contains(&format!("{group}/cpu: the source returned no samples"))).unwrap();
+    assert!(!cpu.contains("enable-metrics-collection"), "{cpu}");
+}
+
+#[test]
 fn with_max_step_up_the_first_floors_ramp_up_from_what_the_group_runs() {
     let Some(aws) = aws() else { return };
     let group = "itest-ramp";

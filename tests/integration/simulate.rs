@@ -270,6 +270,48 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     let want: Vec<usize> = std::iter::once(20).chain(600..690).collect();
     assert_eq!(held, want);
     assert!(rows[600..690].iter().all(|r| r.1 == rows[599].1), "held at the value before the gap");
+    // What the policy paid in the held minutes and the hour after each is counted apart, so that
+    // costs can be compared on the measured minutes alone, and the table says them.
+    let after: Vec<bool> = (0..rows.len()).map(|m| rows[m.saturating_sub(60)..=m].iter().any(|r| r.4)).collect();
+    let paid_held: u64 = rows.iter().zip(&after).filter(|(_, a)| **a).map(|(r, _)| u64::from(r.3)).sum();
+    let reactive = policy(v["policies"].as_array().unwrap(), "reactive");
+    assert!((float(reactive, "instance_hours_held") - paid_held as f64 / 60.0).abs() < 1e-9, "{reactive}");
+    assert!(float(reactive, "instance_hours_held") > 0.0, "{reactive}");
+    let table = ok(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&p));
+    // What prescale buys against reactive, in a line under the table, from the same figures (on
+    // three days of a daily cycle: prescale plans from the second).
+    let cycle: Vec<String> = (0..3 * 288)
+        .map(|i| format!("{:.0}", 1000.0 + 800.0 * (i as f64 * std::f64::consts::TAU / 288.0).sin()))
+        .collect();
+    let days = trace(tmp.path(), "days.csv", 300, &cycle);
+    let run_both = |extra: &[&str]| {
+        ok(prescale()
+            .args(["simulate", "--policies", "reactive,prescale", "--min-history-days", "1"])
+            .args(extra)
+            .arg("--input")
+            .arg(&days))
+    };
+    let with_prescale = run_both(&[]);
+    let both = policies(&run_both(&["--format", "json"]));
+    let (re, pr) = (policy(&both, "reactive"), policy(&both, "prescale"));
+    let against = with_prescale
+        .lines()
+        .find(|l| l.starts_with("prescale against reactive: instance-hours"))
+        .expect(&with_prescale);
+    let change = (float(pr, "instance_hours") / float(re, "instance_hours") - 1.0) * 100.0;
+    assert!(
+        against.contains(&format!("{change:+.1} %"))
+            && against.contains(&format!(
+                "reversals within an hour {} against {}",
+                int(pr, "reversals_within_hour"),
+                int(re, "reversals_within_hour")
+            )),
+        "{against}"
+    );
+    let measured = float(reactive, "instance_hours") - float(reactive, "instance_hours_held");
+    let line = table.lines().find(|l| l.starts_with("instance-hours on the measured minutes alone")).expect(&table);
+    let shown: f64 = line.rsplit("reactive ").next().unwrap().replace(',', "").trim().parse().expect(line);
+    assert!((shown - measured).abs() <= 0.05 * measured.max(1.0), "{line}: {measured}");
     // The chart marks them too: two runs (the glitch, the gap) in the one panel, and says how many.
     let svg = std::fs::read_to_string(tmp.path().join("gappy.svg")).unwrap();
     assert_eq!(svg.matches(r#"class="held""#).count(), 2, "{svg}");
@@ -506,6 +548,13 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     assert_eq!((steps[0]["add"].as_u64(), steps.last().unwrap()["add"].as_u64()), (Some(20), Some(100)), "{s}");
     assert_eq!(s["metric_period_mins"], 1, "{s}");
     assert_eq!((s["quantile"].as_f64(), s["headroom"].as_f64()), (Some(0.9), Some(0.1)));
+    // Its instances take its warm-up (300 s) to serve; worker-dev's 180 s are 3 minutes.
+    assert_eq!(s["boot_mins"], 5, "{s}");
+    ok(prescale().args(["ingest", "--group", "worker-dev", "--out"]).arg(&out));
+    let worker = ok(prescale()
+        .args(["simulate", "--group", "worker-dev", "--policies", "reactive", "--format", "json", "--out"])
+        .arg(&out));
+    assert_eq!(serde_json::from_str::<Value>(&worker).unwrap()["settings"]["boot_mins"], 3, "{worker}");
     assert_eq!(v["trace"]["minutes"], 28 * 1440);
     assert_eq!(int(policy(&policies(&json), "oracle"), "under_provisioned_minutes"), 0);
     // The plan's step scaling is prescale's fallback by default; the forecasts fit on the series.
@@ -1094,4 +1143,32 @@ fn a_chart_to_dev_stdout_goes_down_the_pipe_or_into_the_file_and_replaces_nothin
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.starts_with("before\n") && written.contains("reactive") && written.contains("<svg"), "{written}");
     assert_eq!(inode(&out), before, "the file was replaced");
+}
+
+#[test]
+fn a_configuration_given_with_a_file_sets_the_plan_and_trust_settings_of_the_replay() {
+    // `--config` with `--input`: the configuration's lead time, minimum hold, unskilled rule and
+    // forecast window reach the replay (as they do with --group), each flag still first.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = crate::common::demo_config_text()
+        .replace("lead_time_mins = 10\nmin_hold_mins = 60", "lead_time_mins = 30\nmin_hold_mins = 120")
+        + "\n[trust]\nunskilled = \"none\"\n";
+    assert!(cfg.contains("lead_time_mins = 30") && cfg.contains("unskilled = \"none\""), "{cfg}");
+    let path = tmp.path().join("prescale.toml");
+    std::fs::write(&path, cfg).unwrap();
+    let settings = |extra: &[&str]| -> Value {
+        let json = ok(prescale()
+            .arg("--config")
+            .arg(&path)
+            .args(["simulate", "--policies", "reactive", "--format", "json", "--input"])
+            .arg(demo_trace())
+            .args(extra));
+        serde_json::from_str::<Value>(&json).unwrap()["settings"].clone()
+    };
+    let s = settings(&[]);
+    assert_eq!((s["lead_time_mins"].as_u64(), s["unskilled"].as_str()), (Some(30), Some("none")), "{s}");
+    assert_eq!((s["train_days"].as_u64(), s["horizon_hours"].as_u64()), (Some(28), Some(48)), "{s}");
+    assert_eq!(s["min_hold_mins"].as_u64(), Some(120), "{s}");
+    let s = settings(&["--lead-time-mins", "15", "--unskilled", "trust"]);
+    assert_eq!((s["lead_time_mins"].as_u64(), s["unskilled"].as_str()), (Some(15), Some("trust")), "{s}");
 }

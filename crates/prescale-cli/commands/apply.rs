@@ -2082,6 +2082,9 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         |stored: bool| move |id: &MetricId| ctx.config.groups.iter().any(|g| Config::feeds_plan(g, id, stored));
     let (not_stored, aside_stored): (Vec<MetricId>, Vec<MetricId>) = not_stored.into_iter().partition(planned(true));
     let (not_fitted, aside_fitted): (Vec<MetricId>, Vec<MetricId>) = not_fitted.into_iter().partition(planned(false));
+    // A series the plan needed stored (a per-instance load's instance count) and could not have
+    // is no forecast "no plan reads": said once, among those not stored.
+    let aside_fitted: Vec<MetricId> = aside_fitted.into_iter().filter(|id| !not_stored.contains(id)).collect();
     // A series not stored that got no forecast either (the store held none of it, or a damaged
     // file): said once, among those not stored.
     let (never, not_fitted): (Vec<MetricId>, Vec<MetricId>) =

@@ -352,7 +352,22 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 ),
                 SourceKind::Csv | SourceKind::Parquet => "the file holds no row with a value".to_string(),
             };
-            warn!("{id}: the source returned no samples; nothing stored ({check})");
+            // A group's own metrics (GroupInServiceInstances, …) come only once Auto Scaling
+            // collects them, which is off until enabled.
+            let group_metric = kind == SourceKind::Cloudwatch
+                && group_of(&id)
+                    .into_iter()
+                    .flat_map(|g| &g.metrics)
+                    .any(|m| m.name == id.metric && m.namespace.as_deref() == Some("AWS/AutoScaling"));
+            let collect = if group_metric {
+                format!(
+                    "; AWS/AutoScaling publishes a group's metrics only once metrics collection is enabled on it:                      `aws autoscaling enable-metrics-collection --auto-scaling-group-name {} --granularity 1Minute`",
+                    id.group
+                )
+            } else {
+                String::new()
+            };
+            warn!("{id}: the source returned no samples; nothing stored ({check}{collect})");
             failed.push(id);
             continue;
         }
@@ -414,6 +429,27 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             );
         }
         let metric = group_of(&id).into_iter().flat_map(|g| &g.metrics).find(|m| m.name == id.metric);
+        // A count read with a statistic that does not add up (an ALB's RequestCount: its Average,
+        // Minimum and Maximum are 1 per request) is the same number every period: said, with the
+        // statistic that reads it, or the group is sized on a constant.
+        if kind == SourceKind::Cloudwatch
+            && let Some(m) = metric
+            && !m.stat.as_deref().is_some_and(prescale_aws::counts_events)
+        {
+            let mut values = raw.iter().map(|r| r.value).filter(|v| v.is_finite());
+            if let Some(first) = values.next()
+                && raw.len() > 1
+                && values.all(|v| v == first)
+            {
+                warn!(
+                    "{id}: every datapoint CloudWatch returned for {} with stat {} is {first}: if it counts something \
+                     (an ALB's RequestCount, whose Average, Minimum and Maximum are 1 per request), read it with \
+                     stat = \"Sum\" in its [[groups.metrics]]",
+                    m.metric_name.as_deref().unwrap_or_default(),
+                    m.stat.as_deref().unwrap_or("Average")
+                );
+            }
+        }
         // Samples denser than the period are gathered as the metric's statistic says (a count
         // per minute adds up to a count per period).
         let aggregate =

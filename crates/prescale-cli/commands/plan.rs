@@ -534,9 +534,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // clock: CloudWatch keeps 1-minute datapoints 15 days, older ones come every 5 minutes
         // whatever the monitoring. A failed read is not Auto Scaling's: its reads go on; the
         // metric is not asked again for the run's other groups.
-        if let Some(alarm) = prescale_plan::step_alarm_to_check(&g.name, &settings.reactive)
-            && unreachable.is_none()
-        {
+        if let Some(alarm) = prescale_plan::step_alarm_to_check(&g.name, &settings.reactive) {
             use prescale_core::Published;
             let found = if (Utc::now() - ctx.now).num_days() >= 14 {
                 info!(
@@ -547,6 +545,9 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                 None
             } else if let Some(why) = &metric_failed {
                 Some(prescale_plan::MetricPeriod::unknown(&alarm, &format!("not asked after {why}")))
+            } else if let Some(transient) = unreachable {
+                // Not asked (it would wait as long), and not known: as a failed read.
+                Some(prescale_plan::MetricPeriod::unknown(&alarm, &format!("not asked: {}", not_asked(transient))))
             } else {
                 match sink.sink().published_every(&g.name, &alarm, ctx.now) {
                     Ok(Published::NotRead) => None,

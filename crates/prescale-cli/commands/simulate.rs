@@ -125,11 +125,20 @@ fn unused_step_flags(args: &SimulateArgs, policies: &[prescale_sim::Policy]) {
     }
 }
 
-/// What a configuration sets in every replay: its model, `[apply] keep_within_mins` (unless
-/// `--keep-within-mins`), and its `[cost]` currency and the price `price` (`--price`, else the
-/// configured one: `[cost]`'s, or the group's with `--group`).
+/// What a configuration sets in every replay: its model and its forecasts' training window,
+/// horizon and coarsest step, `[plan] lead_time_mins` and `min_hold_mins`, `[trust] unskilled`
+/// and `[apply] keep_within_mins` (each unless its flag is given), and its `[cost]` currency and
+/// the price `price` (`--price`, else the configured one: `[cost]`'s, or the group's with
+/// `--group`).
 fn from_config(s: &mut prescale_sim::SimSettings, args: &SimulateArgs, price: Option<f64>, c: &Config) {
     s.model = c.forecast.model.clone();
+    let mins = |v: i64, default: u32| u32::try_from(v.max(0)).unwrap_or(default);
+    s.train_days = mins(c.forecast.train_days.max(1), 28);
+    s.horizon_hours = mins(c.forecast.horizon_hours.max(1), 48);
+    s.forecast_min_step_mins = mins(c.forecast.min_step_mins.max(1), 5);
+    s.lead_time_mins = args.lead_time_mins.unwrap_or(mins(c.plan.lead_time_mins, 10));
+    s.min_hold_mins = args.min_hold_mins.unwrap_or(mins(c.plan.min_hold_mins, 60));
+    s.unskilled = args.unskilled.unwrap_or(c.trust.unskilled);
     s.keep_within_mins = args.keep_within_mins.unwrap_or(c.apply.keep_within_mins);
     s.currency = c.cost.non_dollar_currency();
     s.price_per_hour = price;
@@ -203,7 +212,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         target_utilization: args.target.unwrap_or(0.7),
         min_size: args.min.unwrap_or(1),
         max_size: args.max,
-        boot_mins: args.boot_mins,
+        boot_mins: args.boot_mins.unwrap_or(5),
         price_per_hour: args.price,
         spot_share: args.spot_share,
         quantile: args.quantile.unwrap_or(0.9),
@@ -340,13 +349,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
                 s.target_utilization * 100.0,
                 if args.target.is_some() { "--target" } else { "the group's target_utilization" }
             );
-            s.lead_time_mins =
-                args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes().max(0)).unwrap_or(10));
-            s.min_hold_mins =
-                args.min_hold_mins.unwrap_or(u32::try_from(ps.min_hold.num_minutes().max(0)).unwrap_or(60));
-            s.train_days = u32::try_from(ctx.config.forecast.train_days.max(1)).unwrap_or(28);
-            s.horizon_hours = u32::try_from(ctx.config.forecast.horizon_hours.max(1)).unwrap_or(48);
-            s.forecast_min_step_mins = u32::try_from(ctx.config.forecast.min_step_mins.max(1)).unwrap_or(5);
+            // The group's warm-up is how long its instances take to count: the boot replayed.
+            s.boot_mins = args.boot_mins.unwrap_or(gc.reactive.warmup_secs.div_ceil(60));
             from_config(&mut s, args, args.price.or(ctx.config.price(name)), &ctx.config);
             // As `forecast fit` builds the group's forecasts, less its events (the replay does not
             // apply them ahead either).
@@ -372,6 +376,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     // Each night's forecast and plan is the long part: said as it happens (-v), and on a terminal
     // as a progress line that the table then replaces.
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // In a log, a line every half minute or more, so that a long replay is seen to go on.
+    let mut said = std::time::Instant::now();
     let mut progress = |n: &prescale_sim::NightRun, done: usize, total: usize| {
         if tty {
             let _ = write!(std::io::stderr(), "\r\x1b[K");
@@ -393,6 +399,10 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         } else if !tty && done == 1 && total > 1 {
             // A log (cron, CI) gets one line, not a counter: the replay's seconds are accounted for.
             say!("replaying {label}: {total} nights, each a forecast and a plan from the trace up to it");
+            said = std::time::Instant::now();
+        } else if !tty && done < total && said.elapsed() >= std::time::Duration::from_secs(30) {
+            say!("replaying {label}: night {done} of {total} ({}) done", n.at.format("%Y-%m-%d"));
+            said = std::time::Instant::now();
         }
     };
     let mut report = prescale_sim::simulate_with_progress(&trace, &s, &mut progress)

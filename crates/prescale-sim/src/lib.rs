@@ -265,6 +265,10 @@ pub struct Resolved {
     /// The lead the floors were launched with: `lead_time_mins`, or the boot time where that is
     /// longer ([`SimSettings::lead_mins`]).
     pub lead_mins: u32,
+    /// Minutes a lowered floor must stay down, else the dip is filled.
+    pub min_hold_mins: u32,
+    /// Minutes within which a floor of the night before stays in place of a planned one.
+    pub keep_within_mins: u32,
     /// Minimum history before the first nightly forecast, in days.
     pub min_history_days: u32,
     /// Training window of each nightly fit, in days.
@@ -366,6 +370,12 @@ pub struct PolicyResult {
     /// at the value before it) or in the [`HELD_AFTERMATH_MINS`] after one: where the trace
     /// resumes at another level, the step is the repair's, not the load's.
     pub under_provisioned_minutes_held: u64,
+    /// Of the instance-hours, those paid in the same minutes as
+    /// [`under_provisioned_minutes_held`](Self::under_provisioned_minutes_held) counts: what the
+    /// policy ran for load the trace did not measure, which a comparison of costs on the measured
+    /// minutes alone leaves out.
+    #[serde(default)]
+    pub instance_hours_held: f64,
     /// The highest utilization of the serving instances over a minute (above 1: demand not served).
     pub peak_utilization: f64,
     /// Share of minutes above the target utilization.
@@ -593,6 +603,8 @@ pub fn simulate_with_progress(
         headroom: s.headroom,
         lead_time_mins: s.lead_time_mins,
         lead_mins: s.lead_mins(),
+        min_hold_mins: s.min_hold_mins,
+        keep_within_mins: s.keep_within_mins,
         min_history_days: s.min_history_days,
         train_days: s.train_days,
         horizon_hours: s.horizon_hours,
@@ -1148,6 +1160,12 @@ fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx, a
     let minutes = demand.len().max(1) as f64;
     let paid: u64 = tl.iter().map(|(_, d)| u64::from(*d)).sum();
     let instance_hours = paid as f64 / 60.0;
+    let paid_held: u64 = tl
+        .iter()
+        .enumerate()
+        .filter(|(t, _)| after_held.get(*t).copied().unwrap_or(false))
+        .map(|(_, (_, d))| u64::from(*d))
+        .sum();
     let (mut under, mut under_held, mut above, mut peak, mut worst) = (0, 0, 0, 0.0_f64, 0.0_f64);
     for (t, (d, (serving, _))) in demand.iter().zip(tl).enumerate() {
         let u = utilization(*d, *serving, cap);
@@ -1170,6 +1188,7 @@ fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx, a
         dollars_spot_mix: spot_mix_dollars(ctx.s, instance_hours),
         under_provisioned_minutes: under,
         under_provisioned_minutes_held: under_held,
+        instance_hours_held: paid_held as f64 / 60.0,
         peak_utilization: peak,
         share_above_target: f64::from(above) / minutes,
         scaling_actions: g.actions.len() as u64,

@@ -436,7 +436,7 @@ impl MetricStore {
                     "{id}: stored at a {from}s step, ingested now at {step_secs}s (period_secs): its history is stored \
                      again at {step_secs}s, each slot the {} of the {} stored ones it spans: {kept} slots, {left} left \
                      out where one of those was not measured; the series as it was is kept as {} (to go back, set \
-                     period_secs = {from} and move it over {})",
+                     period_secs = {from} and move it over {}){}",
                     match aggregate {
                         prescale_core::Aggregate::Sum => "sum",
                         prescale_core::Aggregate::Max => "largest",
@@ -445,7 +445,18 @@ impl MetricStore {
                     },
                     step_secs / from,
                     kept_aside.display(),
-                    path.display()
+                    path.display(),
+                    // A count per period grows with the period: what is sized per period must too.
+                    if aggregate == prescale_core::Aggregate::Sum {
+                        format!(
+                            ". A sum: each slot now holds {n} times the load of one before, so a load per instance \
+                             given per period (capacity_per_instance) must be {n} times as large, or the plan sizes \
+                             {n} times the floors",
+                            n = step_secs / from
+                        )
+                    } else {
+                        String::new()
+                    }
                 );
             }
             before = old.len();
