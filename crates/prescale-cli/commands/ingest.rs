@@ -361,7 +361,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                     .any(|m| m.name == id.metric && m.namespace.as_deref() == Some("AWS/AutoScaling"));
             let collect = if group_metric {
                 format!(
-                    "; AWS/AutoScaling publishes a group's metrics only once metrics collection is enabled on it:                      `aws autoscaling enable-metrics-collection --auto-scaling-group-name {} --granularity 1Minute`",
+                    "; AWS/AutoScaling publishes a group's metrics only once metrics collection is enabled on it: \
+                     `aws autoscaling enable-metrics-collection --auto-scaling-group-name {} --granularity 1Minute`",
                     id.group
                 )
             } else {
