@@ -291,7 +291,16 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
             .arg("--input")
             .arg(&days))
     };
-    let with_prescale = run_both(&[]);
+    let series = tmp.path().join("days.parquet");
+    let with_prescale = run_both(&["--timeseries", series.to_str().unwrap()]);
+    // The floor in force each minute is in the time series: prescale's groups never run below
+    // theirs, and reactive's is its minimum throughout.
+    let floors = floor_column(&series);
+    let rows = timeseries(&series);
+    assert_eq!(floors.len(), rows.len());
+    assert!(rows.iter().zip(&floors).all(|(r, f)| r.3 >= *f), "instances below the floor");
+    assert!(rows.iter().zip(&floors).filter(|(r, _)| r.0 == "reactive").all(|(_, f)| *f == 1));
+    assert!(rows.iter().zip(&floors).any(|(r, f)| r.0 == "prescale" && *f > 1), "prescale planned no floor");
     let both = policies(&run_both(&["--format", "json"]));
     let (re, pr) = (policy(&both, "reactive"), policy(&both, "prescale"));
     let against = with_prescale
@@ -660,6 +669,23 @@ fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32, bool)> {
         }
     }
     rows
+}
+
+/// The `floor` column of a `--timeseries` file, in its rows' order.
+fn floor_column(path: &Path) -> Vec<u32> {
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let col = batch.column_by_name("floor").unwrap().clone();
+        let col = col.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
+        out.extend((0..batch.num_rows()).map(|i| col.value(i)));
+    }
+    out
 }
 
 /// Minutes from the trace start (2026-01-05 00:00 UTC) to an RFC 3339 instant in the JSON.

@@ -471,7 +471,12 @@ pub(crate) fn write_timeseries(path: &Path, report: &prescale_sim::SimReport, mo
         .policies
         .iter()
         .zip(&report.timeline)
-        .map(|(p, tl)| prescale_store::SimulationRun { policy: p.policy.name(), instances: tl })
+        .enumerate()
+        .map(|(i, (p, tl))| prescale_store::SimulationRun {
+            policy: p.policy.name(),
+            instances: tl,
+            floors: report.floors.get(i).map_or(&[], Vec::as_slice),
+        })
         .collect();
     prescale_store::write_simulations(
         path,

@@ -20,12 +20,16 @@ pub struct SimulationRun<'a> {
     pub policy: &'a str,
     /// Per minute from the start: instances serving, instances paid (serving and booting).
     pub instances: &'a [(u32, u32)],
+    /// Per minute from the start: the floor (`MinSize`) in force; empty where not known (the
+    /// column then holds nulls).
+    pub floors: &'a [u32],
 }
 
 /// Writes the replays to one Parquet file (atomically), one row per policy and minute: `policy`,
 /// `ts`, `demand`, `held` (the trace was missing or negative there: `demand` is the value before,
 /// held), `serving`, `instances` (paid, booting included), `capacity` (serving ×
-/// `capacity_per_instance`, the load they serve at 100 %). `settings` (name, value) go to the
+/// `capacity_per_instance`, the load they serve at 100 %), `floor` (the `MinSize` in force: a
+/// scheduled floor, or the group's minimum). `settings` (name, value) go to the
 /// file's key-value metadata as `prescale.NAME` (the replay's target, bounds, boot time), for
 /// readers that recompute its figures.
 ///
@@ -49,9 +53,10 @@ pub fn write_simulations(
         Field::new("serving", DataType::UInt32, false),
         Field::new("instances", DataType::UInt32, false),
         Field::new("capacity", DataType::Float64, false),
+        Field::new("floor", DataType::UInt32, true),
     ];
-    let (mut policy, mut ts, mut load, mut kept, mut serving, mut paid, mut capacity) =
-        (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut policy, mut ts, mut load, mut kept, mut serving, mut paid, mut capacity, mut floor) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
     for r in runs {
         for (m, (d, (s, p))) in demand.iter().zip(r.instances).enumerate() {
             policy.push(r.policy);
@@ -61,6 +66,7 @@ pub fn write_simulations(
             serving.push(*s);
             paid.push(*p);
             capacity.push(f64::from(*s) * capacity_per_instance);
+            floor.push(r.floors.get(m).copied());
         }
     }
     let columns: Vec<ArrayRef> = vec![
@@ -71,6 +77,7 @@ pub fn write_simulations(
         Arc::new(UInt32Array::from(serving)),
         Arc::new(UInt32Array::from(paid)),
         Arc::new(Float64Array::from(capacity)),
+        Arc::new(UInt32Array::from(floor)),
     ];
     write_table(path, Schema::new(fields), columns, SIMULATIONS_SCHEMA, settings)
 }
