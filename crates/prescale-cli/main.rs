@@ -243,8 +243,9 @@ struct ShowArgs {
     /// Fit and forecast this CSV or Parquet file of `ts,value` (or `timestamp,value`) rows (`-`:
     /// standard input) instead;
     /// with --now, only its rows before that instant (a forecast as it would have been made then).
-    /// `auto` fits on the file's last 28 days (`prescale backtest --input` trains on 14 by default:
-    /// its --train 28d scores what this prints)
+    /// Every model fits on the file's last 28 days ([forecast] train_days with --config; the days
+    /// before are left out, said) (`prescale backtest --input` trains on 14 by default: its
+    /// --train 28d scores what this prints); a pipe on standard input is read as CSV
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
     /// Forecast horizon, e.g. 48h, 2d, 90m (at most 14d) [default: 48h for --input; all the

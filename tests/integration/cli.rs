@@ -2328,3 +2328,73 @@ fn a_series_whose_source_changes_kind_goes_on_and_says_so() {
     );
     assert_eq!(err.matches("its stored history came from").count(), 1, "only the series that moved: {err}");
 }
+
+#[test]
+fn a_long_export_is_fitted_on_the_training_window_and_its_warnings_reach_the_json() {
+    // Four weeks more at three times the level in front of the demo's four weeks: fitted on the
+    // last 28 days, as `forecast fit` fits, the forecast is the same as the four weeks' alone
+    // (the older weeks used to reach it through the weekends learnt on the whole file).
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo/web-prod-requests.csv");
+    let text = std::fs::read_to_string(&demo).unwrap();
+    let rows: Vec<(chrono::DateTime<chrono::Utc>, f64)> = text
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (t, v) = l.split_once(',').unwrap();
+            (t.parse().unwrap(), v.parse().unwrap())
+        })
+        .collect();
+    let mut long = String::from("ts,value\n");
+    for (t, v) in &rows {
+        long.push_str(&format!("{},{}\n", (*t - chrono::Duration::days(28)).format("%Y-%m-%dT%H:%M:%SZ"), v * 3.0));
+    }
+    for (t, v) in &rows {
+        long.push_str(&format!("{},{v}\n", t.format("%Y-%m-%dT%H:%M:%SZ")));
+    }
+    let file = tmp.path().join("long.csv");
+    std::fs::write(&file, long).unwrap();
+    let csv = |input: &Path| ok(prescale().args(["forecast", "show", "--format", "csv", "--input"]).arg(input));
+    assert_eq!(csv(&file), csv(&demo));
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(prescale().args(["forecast", "show", "--format", "json", "--input"]).arg(&file)))
+            .unwrap();
+    let repairs = json["input_repairs"].to_string();
+    assert!(repairs.contains("fitted on its last 28 days") && repairs.contains("8064 slots before"), "{repairs}");
+    // A tenth of the values below zero (a sign flipped on every tenth sample): fitted as they
+    // are, and said on stderr and in the JSON's warnings.
+    let flipped: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match l.split_once(',') {
+            Some((t, v)) if i > 0 && i % 10 == 0 => format!("{t},-{v}\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    let neg = tmp.path().join("neg.csv");
+    std::fs::write(&neg, flipped).unwrap();
+    let (code, out, err) = run(prescale().args(["forecast", "show", "--format", "json", "--input"]).arg(&neg));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("values are below zero, more than one in twenty"), "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(json["warnings"].to_string().contains("below zero, more than one in twenty"), "{json}");
+    // Parquet on standard input: the hint is one that can be followed.
+    let parquet = tmp.path().join("long.parquet");
+    ok(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&demo).arg("--timeseries").arg(&parquet));
+    let mut child = prescale()
+        .args(["forecast", "show", "--input", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = std::fs::read(&parquet).unwrap();
+    // The tool stops at the first bytes: the rest of the pipe may be refused.
+    let _ = std::io::Write::write_all(&mut child.stdin.take().unwrap(), &bytes);
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(
+        done.status.code() == Some(1) && err.contains("Parquet is not read from a pipe: write it to a file"),
+        "{err}"
+    );
+}

@@ -116,6 +116,7 @@ pub(crate) fn fit_series(
     }
     // What the values themselves say, in the metric's units (a transform's are not).
     let mut warnings: Vec<String> = repaired.as_ref().map(|(_, _, w)| w.clone()).into_iter().collect();
+    warnings.extend(prescale_forecast::many_negatives(history, &options.bounds));
     warnings.extend(prescale_forecast::history_warnings(history));
     warnings.extend(fitted.warnings());
     warnings.extend(percent_hint(history, &f, &options.bounds));
@@ -742,6 +743,24 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         read_input_as_of(path, config.as_ref(), args.zone.file_zone()?, g.now.as_deref(), true)?;
     let (series, left_out) = coarsen_input(series, args.min_step_mins, path)?;
     repairs.extend(left_out);
+    // Fitted on the training window a group's forecast fits on (`[forecast] train_days`, 28 by
+    // default), so that a longer export forecasts as `forecast fit` would: older days would
+    // otherwise reach the forecast through what is learnt on the whole file (its weekends).
+    let train_days =
+        config.as_ref().map_or(crate::config::ForecastConfig::default().train_days, |c| c.forecast.train_days);
+    let from = series.end() - Duration::days(train_days);
+    let series = if series.start() < from {
+        let kept = series.window(from, series.end());
+        repairs.push(format!(
+            "fitted on its last {train_days} days ([forecast] train_days, as `forecast fit` fits): the {} slots \
+             before {} left out",
+            series.len() - kept.len(),
+            kept.start().format("%Y-%m-%d %H:%M UTC")
+        ));
+        kept
+    } else {
+        series
+    };
     let step = series.step_secs();
     let text = args.horizon.as_deref().unwrap_or("48h");
     let horizon = parse_horizon(text)?;
@@ -806,7 +825,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     if long {
         say!("… fitted in {:.1} s", started.elapsed().as_secs_f64());
     }
-    for w in warnings {
+    for w in &warnings {
         warn!("{}: {w}", path.display());
     }
     beyond_backtests(&forecast, forecast.start);
@@ -822,6 +841,9 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
             "missing": series.values().iter().filter(|v| v.is_nan()).count(),
         },
         "input_repairs": repairs,
+        // What the fit said of the data (stderr says it too): a level shift, intervals that are a
+        // rough guess, a percentage that passes 100, …
+        "warnings": warnings,
         "time_zone": args.zone.zone()?.map(|z| z.name().to_string()),
     });
     let context = context.as_object().cloned().unwrap_or_default();

@@ -166,6 +166,27 @@ pub fn rare_negatives(
     ))
 }
 
+/// Values below zero in more than one value in twenty, with no lower bound given that allows
+/// them: more than [`rare_negatives`] reads as glitches, and fitted as they are. For a load
+/// (requests, CPU) that is a broken metric (a sign flipped, a counter's difference): said, with
+/// what `plan` makes of such a load. `None` where the bounds say the metric may be negative.
+pub fn many_negatives(history: &Series, bounds: &crate::transform::Bounds) -> Option<String> {
+    if bounds.min.is_some_and(|m| m < 0.0) {
+        return None;
+    }
+    let v = history.values();
+    let negative = v.iter().filter(|x| **x < 0.0).count();
+    let finite = v.iter().filter(|x| x.is_finite()).count();
+    (negative > 0 && negative * 20 > finite).then(|| {
+        format!(
+            "{negative} of {finite} values are below zero, more than one in twenty: fitted as they are (its intervals \
+             reach below zero); a load (requests, CPU) is never negative, so if this is one its source is broken (a \
+             sign flipped, a counter's difference), and `plan` leaves a group with such a load out; if the metric \
+             can be negative, say so with its lower bound (--min, or min in its [[groups.metrics]])"
+        )
+    })
+}
+
 /// A few values a thousand times the series' typical size or more (its median absolute value):
 /// a unit mistake or a glitch more often than load. The engine's models see them clipped as incidents,
 /// but the user should hear of them.

@@ -521,12 +521,13 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
     std::io::Read::read_to_end(&mut std::io::Read::take(std::io::Read::by_ref(&mut file), 64), &mut first)
         .map_err(|source| SourceError::Io { path: shown.clone(), source })?;
     if FileContent::of(&first) == FileContent::Parquet {
-        return Err(parse_err(
-            1,
-            "the file is Parquet, not CSV\nhint: name it with the .parquet extension (or give the metric's file as \
-             such), and prescale reads it as Parquet"
-                .into(),
-        ));
+        // Parquet is read from a file it can seek in; a pipe is read as CSV.
+        let hint = if path == Path::new("/dev/stdin") || path == Path::new("-") {
+            "Parquet is not read from a pipe: write it to a file and give its path (FILE.parquet)"
+        } else {
+            "name it with the .parquet extension (or give the metric's file as such), and prescale reads it as Parquet"
+        };
+        return Err(parse_err(1, format!("the file is Parquet, not CSV\nhint: {hint}")));
     }
     if let Some(kind) = utf16(&first) {
         return Err(parse_err(
