@@ -2378,6 +2378,15 @@ fn a_long_export_is_fitted_on_the_training_window_and_its_warnings_reach_the_jso
     assert!(err.contains("values are below zero, more than one in twenty"), "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(json["warnings"].to_string().contains("below zero, more than one in twenty"), "{json}");
+    // `backtest --format json` carries each model's warnings too (of its fit at the latest origin).
+    let short = tmp.path().join("short.csv");
+    std::fs::write(&short, text.lines().take(1200).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    let json: serde_json::Value = serde_json::from_str(&ok(prescale()
+        .args(["backtest", "--models", "auto", "--format", "json", "--input"])
+        .arg(&short)))
+    .unwrap();
+    let warnings = json[0]["models"][0]["warnings"].to_string();
+    assert!(warnings.contains("less than two weeks") && warnings.contains("rough guess"), "{json}");
     // Parquet on standard input: the hint is one that can be followed.
     let parquet = tmp.path().join("long.parquet");
     ok(prescale().args(["simulate", "--policies", "reactive", "--input"]).arg(&demo).arg("--timeseries").arg(&parquet));

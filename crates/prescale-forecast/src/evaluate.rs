@@ -61,7 +61,7 @@ pub struct Scores {
     pub runs: Vec<OriginRun>,
     /// The warnings of the fit at the most recent origin scored (a history under two weeks, a
     /// level shift, …), as `forecast show` would give them there.
-    #[serde(skip)]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
