@@ -646,16 +646,20 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
 // ---------------------------------------------------------------------------------------------
 // Load-test scenarios and the chart
 
+/// The record batches of a `--timeseries` file, in file order.
+fn batches(path: &Path) -> Vec<arrow_array::RecordBatch> {
+    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
 /// Reads a `--timeseries` file: (policy, demand, serving, instances, held) per row, in file order.
 fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32, bool)> {
-    let reader =
-        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
-            .unwrap()
-            .build()
-            .unwrap();
     let mut rows = Vec::new();
-    for batch in reader {
-        let batch = batch.unwrap();
+    for batch in batches(path) {
         let col = |name: &str| batch.column_by_name(name).unwrap().clone();
         let (policy, demand, serving, paid) = (col("policy"), col("demand"), col("serving"), col("instances"));
         let policy = policy.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
@@ -673,14 +677,8 @@ fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32, bool)> {
 
 /// The `floor` column of a `--timeseries` file, in its rows' order.
 fn floor_column(path: &Path) -> Vec<u32> {
-    let reader =
-        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap())
-            .unwrap()
-            .build()
-            .unwrap();
     let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.unwrap();
+    for batch in batches(path) {
         let col = batch.column_by_name("floor").unwrap().clone();
         let col = col.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
         out.extend((0..batch.num_rows()).map(|i| col.value(i)));
