@@ -684,8 +684,9 @@ pub fn apply(
         );
         if execute {
             bail!(
-                "{why}\nhint: `prescale apply` without --plan applies OUT/plan.json, the newest plan (or run `prescale \
-                 plan` again); a run that waited for another's lock meets this when that run applied a newer plan"
+                "{why}\nhint: apply the newest plan, or run `prescale plan` again (it plans from now); a run that \
+                 waited for another's lock meets this when that run applied a newer plan, and a replay at an earlier \
+                 --now needs an --out of its own"
             );
         }
         warn!("{why}");

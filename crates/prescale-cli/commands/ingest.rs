@@ -308,6 +308,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
         // A recorded file replayed at a --now inside it (the demo's files, a backfill) is the file
         // as it stood then: its later rows are not stored, as `forecast show --now` reads a file.
         let kind = kind_of(&id);
+        let metric = group_of(&id).into_iter().flat_map(|g| &g.metrics).find(|m| m.name == id.metric);
         if !ctx.clock && kind != SourceKind::Cloudwatch {
             let before = raw.len();
             let first = raw.iter().map(|r| r.ts).min();
@@ -355,10 +356,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             // A group's own metrics (GroupInServiceInstances, …) come only once Auto Scaling
             // collects them, which is off until enabled.
             let group_metric = kind == SourceKind::Cloudwatch
-                && group_of(&id)
-                    .into_iter()
-                    .flat_map(|g| &g.metrics)
-                    .any(|m| m.name == id.metric && m.namespace.as_deref() == Some("AWS/AutoScaling"));
+                && metric.is_some_and(|m| m.namespace.as_deref() == Some("AWS/AutoScaling"));
             let collect = if group_metric {
                 format!(
                     "; AWS/AutoScaling publishes a group's metrics only once metrics collection is enabled on it: \
@@ -429,7 +427,6 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 c.ingest.grid.max_interpolate_secs
             );
         }
-        let metric = group_of(&id).into_iter().flat_map(|g| &g.metrics).find(|m| m.name == id.metric);
         // A count read with a statistic that does not add up (an ALB's RequestCount: its Average,
         // Minimum and Maximum are 1 per request) is the same number every period: said, with the
         // statistic that reads it, or the group is sized on a constant.

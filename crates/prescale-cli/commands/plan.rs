@@ -118,20 +118,16 @@ pub(crate) fn stale_forecast(fc: &Forecast, issued: DateTime<Utc>, ctx: &Ctx) ->
     })
 }
 
-/// Why a group's load cannot be planned from because too much of it is below zero: more than one
-/// value in twenty over the forecast's training window (`[forecast] train_days` before now), the
-/// most [`prescale_forecast::rare_negatives`] reads as glitches. Such a load is no load (a sign
-/// flipped, a counter's difference): its forecast would be below zero too, and a plan from it
-/// would take the group's floors down to MinSize. `None` where the load metric's own lower bound
-/// (`min`) is below zero: it may be negative, as configured.
+/// Why a group's load cannot be planned from because too much of it is below zero over the
+/// forecast's training window (`[forecast] train_days` before now): more than one value in twenty
+/// ([`prescale_forecast::mostly_negative`]), the most [`prescale_forecast::rare_negatives`] reads
+/// as glitches. Such a load is no load (a sign flipped, a counter's difference): its forecast
+/// would be below zero too, and a plan from it would take the group's floors down to MinSize.
+/// `None` where the load metric's own lower bound (`min`) is below zero: it may be negative, as
+/// configured.
 fn below_zero(h: &Series, bounds: &Bounds, train_days: i64, now: DateTime<Utc>) -> Option<String> {
-    if bounds.min.is_some_and(|m| m < 0.0) {
-        return None;
-    }
     let recent = h.window(now - Duration::days(train_days), now + Duration::seconds(1));
-    let finite = recent.values().iter().filter(|v| v.is_finite()).count();
-    let negative = recent.values().iter().filter(|v| **v < 0.0).count();
-    (negative > 0 && negative * 20 > finite).then(|| {
+    prescale_forecast::mostly_negative(&recent, bounds).map(|(negative, finite)| {
         format!(
             "{negative} of the {finite} values of its load over the last {train_days} days are below zero, more than \
              one in twenty: a load is not (a sign flipped, a counter's difference?), and a plan from it would take \
@@ -1161,6 +1157,9 @@ struct CapacityNotes {
 fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[Event]) -> Result<CapacityNotes> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let id = Config::load_id(g);
+    // The group's stored load, read once, where a note needs it.
+    let stored_load = std::cell::OnceCell::new();
+    let load_history = || stored_load.get_or_init(|| MetricStore::for_reading(&ctx.store_dir).read(&id).ok()).as_ref();
     let highest = |v: &[f64]| {
         v.iter().copied().filter(|x| x.is_finite()).fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
     };
@@ -1185,8 +1184,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         if before.is_empty() {
             return forecast_top();
         }
-        let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
-        let (f, _) = prescale_plan::shape(f, &before, history.as_ref(), ctx.now);
+        let (f, _) = prescale_plan::shape(f, &before, load_history(), ctx.now);
         highest(&f.point[prescale_plan::steps_in(&f, e.start(), e.end())])
     };
     let s = ctx.config.plan_settings(g)?;
@@ -1212,7 +1210,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         // Beyond the stored forecast, the same hours of the latest week the history holds, as a
         // weekly seasonal naive forecast would have them: an estimate, said as one.
         EventEffect::Multiplier { factor } => forecast_top().map(|top| top * factor).or_else(|| {
-            let h = MetricStore::for_reading(&ctx.store_dir).read(&id).ok()?;
+            let h = load_history()?;
             let week = Duration::weeks(1);
             let back = ((e.end() - h.end()).num_seconds().max(0) + week.num_seconds() - 1) / week.num_seconds();
             let back = week * i32::try_from(back.max(1)).ok()?;
@@ -1226,7 +1224,7 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
             Some(top * factor)
         }),
         EventEffect::Like { from, to } => {
-            MetricStore::for_reading(&ctx.store_dir).read(&id).ok().and_then(|h| highest(h.window(from, to).values()))
+            load_history().and_then(|h| highest(h.window(from, to).values()))
         }
     };
     let Some(load) = load.filter(|l| *l > 0.0) else {
@@ -1273,12 +1271,12 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         // Beyond its end the forecast says nothing of the event: the load at full capacity below.
         .filter(|f| e.start() < f.ts(f.len()));
     if let Some(f) = forecast {
-        let history = MetricStore::for_reading(&ctx.store_dir).read(&id).ok();
+        let history = load_history();
         // With the group's stored events, as the plan shapes them (a --peak over the same hours
         // sets their top whatever this one multiplies).
         let mut all = others.clone();
         all.push(e.clone());
-        let (shaped, reports) = prescale_plan::shape(&f, &all, history.as_ref(), ctx.now);
+        let (shaped, reports) = prescale_plan::shape(&f, &all, history, ctx.now);
         let applied = reports
             .iter()
             .any(|r| r.event.id() == e.id() && matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }));

@@ -315,7 +315,6 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             s.quantile = args.quantile.unwrap_or(ps.quantile);
             s.quantile_utilization = args.quantile_utilization.or(ps.quantile_utilization);
             s.point_at_target = args.point_at_target.unwrap_or(ps.point_at_target);
-            s.unskilled = args.unskilled.unwrap_or(ps.unskilled);
             s.min_size = args.min.unwrap_or(gc.min_size.max(1));
             if args.min.is_none() && gc.min_size == 0 {
                 warn!(

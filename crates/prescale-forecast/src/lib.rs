@@ -20,7 +20,9 @@ pub mod transform;
 pub use engine::{Candidate, CandidateScore, Engine, EngineSettings, duration_text, significant_evidence};
 pub use error::ForecastError;
 pub use naive::{Season, SeasonalNaive};
-pub use prepare::{Prepared, SEASONAL_FILL_HOURS, history_warnings, many_negatives, prepare_history, rare_negatives};
+pub use prepare::{
+    Prepared, SEASONAL_FILL_HOURS, history_warnings, many_negatives, mostly_negative, prepare_history, rare_negatives,
+};
 
 use std::sync::Arc;
 

@@ -166,18 +166,24 @@ pub fn rare_negatives(
     ))
 }
 
-/// Values below zero in more than one value in twenty, with no lower bound given that allows
-/// them: more than [`rare_negatives`] reads as glitches, and fitted as they are. For a load
-/// (requests, CPU) that is a broken metric (a sign flipped, a counter's difference): said, with
-/// what `plan` makes of such a load. `None` where the bounds say the metric may be negative.
-pub fn many_negatives(history: &Series, bounds: &crate::transform::Bounds) -> Option<String> {
+/// The values below zero and the finite values of `history`, where more than one value in twenty
+/// is below zero and `bounds` do not say the metric may be negative (a `min` below zero): more
+/// than [`rare_negatives`] reads as glitches. For a load (requests, CPU) a broken metric (a sign
+/// flipped, a counter's difference); `plan` leaves a group with such a load out.
+pub fn mostly_negative(history: &Series, bounds: &crate::transform::Bounds) -> Option<(usize, usize)> {
     if bounds.min.is_some_and(|m| m < 0.0) {
         return None;
     }
     let v = history.values();
     let negative = v.iter().filter(|x| **x < 0.0).count();
     let finite = v.iter().filter(|x| x.is_finite()).count();
-    (negative > 0 && negative * 20 > finite).then(|| {
+    (negative > 0 && negative * 20 > finite).then_some((negative, finite))
+}
+
+/// [`mostly_negative`], said as a warning of a fit: fitted as they are, with what `plan` makes of
+/// such a load.
+pub fn many_negatives(history: &Series, bounds: &crate::transform::Bounds) -> Option<String> {
+    mostly_negative(history, bounds).map(|(negative, finite)| {
         format!(
             "{negative} of {finite} values are below zero, more than one in twenty: fitted as they are (its intervals \
              reach below zero); a load (requests, CPU) is never negative, so if this is one its source is broken (a \

@@ -372,20 +372,20 @@ pub fn plan_with_events(
             // Floors can rise from now at the earliest: an event under way is planned from now. The
             // floors that serve its load are those set from the lead time ahead of its start to the
             // lead time ahead of its end (the one then is for the load after it).
-            let from = if lowers { r.event.start().max(now) } else { (r.event.start() - s.lead()).max(now) };
+            let from = if lowers { start } else { (r.event.start() - s.lead()).max(now) };
             let until =
                 if lowers { r.event.end() } else { (r.event.end() - s.lead()).max(from + Duration::seconds(1)) };
-            let floor_in = |p: &GroupPlan| served_in(p, r.event.start().max(now), r.event.end(), s.lead(), lowers);
-            let (with, without) = (floor_in(&plan), floor_in(without_plan));
-            // What the floors hold at the most during it, against what it needs.
-            let highest = with;
+            // The floor that serves its load at the most during it (at the least, where it lowers
+            // them), with it and without: what it needs is judged against the first.
+            let floor_in = |p: &GroupPlan| served_in(p, start, r.event.end(), s.lead(), lowers);
+            let (held, held_without) = (floor_in(&plan), floor_in(without_plan));
             // Lowered: the largest cut at one instant, not the lowest floor against the lowest
             // (another event lowering part of the window hides this one's cut elsewhere). Raised
             // where the highest floors are the same: the largest rise at one instant.
             let (with, without) = match (lowers, cut, raised) {
                 (true, Some(c), _) => c,
-                (false, _, Some((w, x))) if with <= without => (x, w),
-                _ => (with, without),
+                (false, _, Some((w, x))) if held <= held_without => (x, w),
+                _ => (held, held_without),
             };
             // From when the floors differ from the plan without it, as written (a ramp, a merge or
             // an event starting within the lead time moves that from `start − lead`).
@@ -439,7 +439,7 @@ pub fn plan_with_events(
                     if applied_count > 1 { " and with the other events" } else { "" },
                     if lowers { "the lowest" } else { "the highest" }
                 ));
-                let instead = if need > highest {
+                let instead = if need > held {
                     "the floors are at what the group's MaxSize lets them hold already"
                 } else {
                     "its load needs no more than the floors planned without it"
@@ -462,11 +462,11 @@ pub fn plan_with_events(
                     if applied_count > 1 { ", with the other events" } else { "" }
                 ));
             }
-            if need > highest {
+            if need > held {
                 d.what.push_str(&format!(
                     "; it needs {need} at its P{:.0}: {} short of what the group's MaxSize lets the floors hold",
                     s.quantile * 100.0,
-                    need - highest
+                    need - held
                 ));
                 d.why.push_str(&format!("; {} to plan for all of it", s.max_breach.remedy()));
             }
