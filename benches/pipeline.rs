@@ -102,17 +102,21 @@ fn bench(c: &mut Criterion) {
 
 /// Issue 7's replay: 4 weeks of 1-minute load (40,320 minutes, daily and weekly cycles, noise),
 /// all seven policies, the real forecast (`auto`, on 5-minute means) and plan every midnight
-/// after two days: 26 nightly fits.
+/// after two days: 26 nightly fits, on the machine's cores (the default) and on one.
 fn replay(c: &mut Criterion) {
     let start = Utc.with_ymd_and_hms(2026, 10, 26, 0, 0, 0).single().expect("valid date");
     let minutes: Vec<f64> = (0..DAYS * 1440).map(|i| load(i / 5)).collect();
     let trace = Series::new(start, 60, minutes).expect("valid series");
-    let settings = prescale_sim::SimSettings::default();
     let mut group = c.benchmark_group("simulate");
     group.sample_size(10);
-    group.bench_function("replay 4w@1min, 7 policies, nightly forecast+plan", |b| {
-        b.iter(|| prescale_sim::simulate(black_box(&trace), &settings).expect("simulate"))
-    });
+    let cores = prescale_core::par::default_threads();
+    for threads in [cores, std::num::NonZeroUsize::MIN] {
+        let settings = prescale_sim::SimSettings { threads, ..prescale_sim::SimSettings::default() };
+        let name = format!("replay 4w@1min, 7 policies, nightly forecast+plan, {threads} thread(s)");
+        group.bench_function(name, |b| {
+            b.iter(|| prescale_sim::simulate(black_box(&trace), &settings).expect("simulate"))
+        });
+    }
     group.finish();
 }
 

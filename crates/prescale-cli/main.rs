@@ -63,6 +63,11 @@ struct Global {
     /// each call it makes and retries (debug); PRESCALE_LOG=FILTER sets any other
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// Threads the fits run on: one series each (forecast fit, nightly, backtest), one night each
+    /// (simulate). Fewer leave cores to other work; the results are the same whatever the number
+    /// [default: the machine's cores]
+    #[arg(long, global = true, env = "PRESCALE_THREADS", value_name = "N")]
+    threads: Option<std::num::NonZeroUsize>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -305,6 +305,8 @@ pub fn forecast(
                 // The events that shaped these rows (`forecast show --events`), as the plan shapes them.
                 "shaped_by_events": shaped_by,
                 "backtest": f.scores,
+                // The blend's own score at the same origins (null for a single model).
+                "blend_mase": f.blend_mase,
                 "levels": bounds.iter().map(|(l, ..)| l.label()).collect::<Vec<_>>(),
                 "rows": rows
             });
@@ -372,11 +374,15 @@ pub fn forecast(
                         )
                     })
                     .collect();
+                // The blend itself, at the origins that chose its weights (so a little flattering).
+                let blend = f.blend_mase.map_or_else(String::new, |m| {
+                    format!("; the weighted blend itself {m:.2} (at the origins that chose its weights)")
+                });
                 writeln!(
                     out,
                     "backtest MASE on its own history, learnt weekends and holidays taken out (1 = the error of \
                      same time yesterday there; `prescale backtest` scores the series as it is, lower on weekly \
-                     traffic), median over origins (weight): {}",
+                     traffic), median over origins (weight): {}{blend}",
                     parts.join(" · ")
                 )?;
                 // The weights weigh each origin's error against the reference's (a sum of log

@@ -20,6 +20,64 @@ fn demo_plan_actions(out: &Path) -> usize {
 }
 
 #[test]
+fn the_nightly_run_says_and_writes_the_same_whatever_its_threads() {
+    // The series are fitted on the threads, said and stored in order: one thread and three give
+    // the same store, plan and diff to the byte, and the same log but for its clock.
+    let tmp = tempfile::tempdir().unwrap();
+    let runs: Vec<(String, String)> = ["1", "3"]
+        .iter()
+        .map(|t| {
+            let out = tmp.path().join(format!("t{t}"));
+            let (code, text, err) = run(prescale().args(["-v", "nightly", "--threads", t, "--out"]).arg(&out));
+            assert_eq!(code, 0, "{err}");
+            let at = out.display().to_string();
+            // Each log line's own time and the seconds so far differ; nothing else may.
+            let err: Vec<String> = err
+                .lines()
+                .map(|l| {
+                    let l = l.split_once("Z ").map_or(l, |(_, rest)| rest).replace(&at, "OUT");
+                    match l.rsplit_once(" (") {
+                        Some((head, tail)) if tail.ends_with(" s so far)") => head.to_string(),
+                        _ => l,
+                    }
+                })
+                .collect();
+            (text.replace(&at, "OUT"), err.join("\n"))
+        })
+        .collect();
+    assert_eq!(runs[0].0, runs[1].0);
+    assert_eq!(runs[0].1, runs[1].1);
+    assert!(runs[0].1.contains("web-prod/requests: backtest"), "{}", runs[0].1);
+    let files = |dir: &std::path::Path| {
+        let mut found = Vec::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    found.push((p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+    let (one, three) = (files(&tmp.path().join("t1")), files(&tmp.path().join("t3")));
+    assert!(
+        one.iter().filter(|(p, _)| p.starts_with("store/forecasts")).count() >= 3,
+        "{:?}",
+        one.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    assert_eq!(one.len(), three.len());
+    for ((p, a), (q, b)) in one.iter().zip(&three) {
+        assert_eq!(p, q);
+        assert!(a == b, "{} differs between one thread and three", p.display());
+    }
+}
+
+#[test]
 fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("demo");
@@ -126,6 +184,13 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let csv = ok(prescale().args(["forecast", "show", "--group", "web-prod", "--format", "csv", "--out"]).arg(&out));
     assert_eq!(csv.lines().next(), Some("ts,mean,lo50,hi50,lo80,hi80,lo90,hi90,lo95,hi95"));
     assert_eq!(csv.lines().count(), 1 + 48 * 12);
+    // The blend's own score is stored with it.
+    let json = ok(prescale().args(["forecast", "show", "--group", "web-prod", "--format", "json", "--out"]).arg(&out));
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert!(
+        doc["model"].as_str().unwrap().contains('+') && doc["blend_mase"].as_f64().is_some_and(|m| m > 0.0),
+        "{json}"
+    );
     // A level wider than the stored ones has no bounds in the file: refused, not the widest's
     // bounds under its label; one between two stored levels is read between them, with a warning.
     let (code, _, err) =
@@ -582,6 +647,11 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     assert_eq!(doc["levels"], serde_json::json!(["80", "95"]), "{json}");
     let repairs: Vec<&str> = doc["input_repairs"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     assert!(repairs.iter().any(|r| r.contains("duplicate")) && repairs.iter().any(|r| r.contains("interpolated")));
+    // A blend of candidates says its own score, beside theirs, in the JSON and in the table.
+    let members = doc["backtest"].as_array().unwrap().iter().filter(|c| c["weight"].as_f64().unwrap() > 0.0).count();
+    assert!(members > 1, "{json}");
+    assert!(doc["blend_mase"].as_f64().is_some_and(|m| m.is_finite() && m >= 0.0), "{json}");
+    assert!(out.contains("; the weighted blend itself 0.00 (at the origins that chose its weights)"), "{out}");
     // With a zone, the table shows its wall clock beside UTC (the CSV stays in UTC).
     let table = ok(prescale()
         .args(["forecast", "show", "--horizon", "3h", "--format", "table", "--time-zone", "Europe/Berlin", "--input"])

@@ -154,14 +154,20 @@ fn the_demo_trace_prescale_beats_reactive_and_the_oracle_bounds_everyone() {
 #[test]
 fn the_same_inputs_give_byte_identical_output() {
     let tmp = tempfile::tempdir().unwrap();
-    // Four days of the demo trace: two nightly plans.
+    // Six days of the demo trace: four nightly plans, fitted on one thread and then on three (the
+    // nights' fits finish out of order there; the plans must not).
     let text = std::fs::read_to_string(demo_trace()).unwrap();
     let short = tmp.path().join("short.csv");
-    std::fs::write(&short, text.lines().take(1 + 4 * 288).collect::<Vec<_>>().join("\n")).unwrap();
+    std::fs::write(&short, text.lines().take(1 + 6 * 288).collect::<Vec<_>>().join("\n")).unwrap();
     let (a, b) = (tmp.path().join("a.parquet"), tmp.path().join("b.parquet"));
-    let once = ok(prescale().args(["simulate", "--format", "json", "--input"]).arg(&short).arg("--timeseries").arg(&a));
-    let twice =
-        ok(prescale().args(["simulate", "--format", "json", "--input"]).arg(&short).arg("--timeseries").arg(&b));
+    let run = |threads: &str, out: &std::path::Path| {
+        ok(prescale()
+            .args(["simulate", "--format", "json", "--threads", threads, "--input"])
+            .arg(&short)
+            .arg("--timeseries")
+            .arg(out))
+    };
+    let (once, twice) = (run("1", &a), run("3", &b));
     assert_eq!(once, twice);
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     // The time series: one row per policy and minute, capacity = serving × capacity per instance.
@@ -187,10 +193,10 @@ fn the_same_inputs_give_byte_identical_output() {
         }
         rows += batch.num_rows();
     }
-    assert_eq!(rows, 7 * 4 * 1440);
+    assert_eq!(rows, 7 * 6 * 1440);
     assert_eq!(policies_seen.len(), 7);
     let v: Value = serde_json::from_str(&once).unwrap();
-    assert_eq!(v["nights"].as_array().unwrap().len(), 2, "{once}");
+    assert_eq!(v["nights"].as_array().unwrap().len(), 4, "{once}");
     assert_eq!(v["settings"]["capacity_source"], "p95/10");
 }
 

@@ -162,11 +162,16 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             );
         }
         let mut failed = Vec::new();
-        for (m, spec) in &specs {
+        // The models on the threads, said and kept in the order asked for.
+        let work = |_: usize, (m, spec): &(String, ModelSpec)| {
             let started = std::time::Instant::now();
-            match evaluate_with(m, spec, options, s, &settings) {
+            (evaluate_with(m, spec, options, s, &settings), started.elapsed())
+        };
+        prescale_core::par::in_order(&specs, super::threads(g), work, |i, (scored, took)| {
+            let m = &specs[i].0;
+            match scored {
                 Ok(sc) => {
-                    say!("  {m}: {} origins in {:.1} s", sc.runs.len(), started.elapsed().as_secs_f64());
+                    say!("  {m}: {} origins in {:.1} s", sc.runs.len(), took.as_secs_f64());
                     // As `forecast show` says them of the same fit: at the most recent origin.
                     for w in &sc.warnings {
                         warn!("{name}: {m}, fitted at the latest origin scored: {w}");
@@ -175,7 +180,7 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
                 }
                 Err(e) => failed.push((m, e.to_string())),
             }
-        }
+        });
         // A history too short for one origin fails every model alike: said once, with what to try.
         let held = Duration::seconds(s.len() as i64 * s.step_secs());
         if rows.is_empty() && held < settings.horizon + Duration::days(2) {

@@ -96,13 +96,21 @@ pub(crate) fn forecast_flags(
     (!flags.is_empty()).then(|| Arc::new(flags))
 }
 
+/// A series' forecast, with its warnings and the backtest scores its model was chosen or blended
+/// by (one line each, for `-v`).
+pub(crate) struct SeriesFit {
+    pub forecast: Forecast,
+    pub warnings: Vec<String>,
+    pub scores: Vec<String>,
+}
+
 pub(crate) fn fit_series(
     model: &ModelSpec,
     history: &Series,
     horizon: usize,
     levels: &[Level],
     options: &BuildOptions,
-) -> Result<(Forecast, Vec<String>)> {
+) -> Result<SeriesFit> {
     // A few negatives in a series otherwise at zero or above are read as --min 0 would.
     let repaired = prescale_forecast::rare_negatives(history, &options.bounds);
     let (history, options) = match &repaired {
@@ -111,16 +119,20 @@ pub(crate) fn fit_series(
     };
     let fitted = model.build_with(options).fit(history)?;
     let f = fitted.predict(horizon, levels)?;
-    for sc in fitted.scores() {
-        info!("backtest {}: MASE {:.3} over {} origins, weight {:.2}", sc.model, sc.mase, sc.origins, sc.weight);
-    }
+    let scores = fitted
+        .scores()
+        .iter()
+        .map(|sc| {
+            format!("backtest {}: MASE {:.3} over {} origins, weight {:.2}", sc.model, sc.mase, sc.origins, sc.weight)
+        })
+        .collect();
     // What the values themselves say, in the metric's units (a transform's are not).
     let mut warnings: Vec<String> = repaired.as_ref().map(|(_, _, w)| w.clone()).into_iter().collect();
     warnings.extend(prescale_forecast::many_negatives(history, &options.bounds));
     warnings.extend(prescale_forecast::history_warnings(history));
     warnings.extend(fitted.warnings());
     warnings.extend(percent_hint(history, &f, &options.bounds));
-    Ok((f, warnings))
+    Ok(SeriesFit { forecast: f, warnings, scores })
 }
 
 /// A forecast without a maximum whose intervals pass 100 on a history that never left 0–100 and
@@ -173,117 +185,167 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter, reported: &[MetricId]) -> Result<(Vec<Fit
         warn!("events not used as forecast features: {e}");
         Vec::new()
     });
-    let mut out = Vec::new();
-    let mut failed = Vec::new();
     let groups = selected(ctx, f)?;
-    let total: usize = groups.iter().map(|g| Config::series_ids(g).len()).sum();
-    let mut progress = Progress::new("fitting", total);
-    for g in groups {
+    // What each group's series are fitted with; the series, one item each for the threads.
+    let mut setups = Vec::new();
+    let mut items = Vec::new();
+    for (k, g) in groups.iter().enumerate() {
         let tz = g.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
         let mine: Vec<&Event> = events.iter().filter(|e| e.group() == g.name).collect();
         let flags = forecast_flags(&holidays, tz, &mine, ctx.now);
-        for id in Config::series_ids(g) {
-            progress.step(&id);
-            let series = match store.read(&id) {
-                Ok(s) => s,
-                Err(e @ prescale_store::StoreError::NotFound { .. }) => {
-                    if reported.contains(&id) {
-                        info!("{id}: no forecast: not stored (its ingest warning above says why)");
-                    } else {
-                        warn!("{id}: no forecast: {e}");
-                    }
-                    failed.push(id.clone());
-                    continue;
-                }
-                Err(e) => {
-                    // Errors that carry their own hint (another schema, another series) say it.
-                    let hint = super::ingest::damaged_hint(c, g, &e).unwrap_or_default();
-                    warn!("{id}: no forecast: {}{hint}", explain(&anyhow::Error::from(e)));
-                    failed.push(id.clone());
-                    continue;
-                }
-            };
-            let history = series
-                .window(ctx.now - Duration::days(c.forecast.train_days), ctx.now)
-                .coarsen(c.forecast.min_step_mins * 60);
-            // The load under the group's events so far is theirs: a weekly model would replay a
-            // launch a week later, and one under way would be shaped by its event twice.
-            let history = if id == Config::load_id(g) {
-                let (h, replaced) = without_events(history, &mine, ctx.now);
-                if replaced > 0 {
-                    info!(
-                        "{id}: {replaced} slots under its events so far learnt as the same hours of the week (or day) \
-                         before: the event's load is not the series' own"
-                    );
-                }
-                h
-            } else {
-                history
-            };
-            // From the newest slot's stamp, as ingest and plan judge it.
-            let age = ctx.now - history.ts(history.len().saturating_sub(1));
-            if age > Duration::minutes(c.trust.max_data_age_mins) {
-                warn!(
-                    "{id}: its newest data is from {}, {:.1} h before now: the forecast starts after it, in the \
-                     past (is ingest running? `prescale plan` leaves such a group's floors as they are until its data \
-                     is fresh again)",
-                    history.ts(history.len().saturating_sub(1)).format("%Y-%m-%d %H:%M UTC"),
-                    age.num_minutes() as f64 / 60.0
-                );
-            }
-            // A run at an earlier --now (a dry run to look at yesterday) does not replace
-            // today's forecast (fitted within two days of the clock): the next plan would
-            // take the day-old one for it. A run on the clock replaces any; a replay of
-            // older data, its own.
-            if !ctx.clock
-                && let Ok((_, issued)) = table.read(&id)
-                && issued > ctx.now
-                && issued > Utc::now() - Duration::days(2)
-            {
-                warn!(
-                    "{id}: no forecast stored: the store holds one fitted at {}, after --now ({}), kept \
-                     rather than replaced by one from an earlier time\nhint: a run at another --now (a \
-                     replay, a look at the past) takes its own --store",
-                    issued.format("%Y-%m-%d %H:%M UTC"),
-                    ctx.now.format("%Y-%m-%d %H:%M UTC")
-                );
-                failed.push(id.clone());
-                continue;
-            }
-            let step = history.step_secs();
-            let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
-            let options = c.build_options(g, &id.metric, flags.clone(), tz);
-            match fit_series(&c.forecast.model, &history, horizon, &levels, &options) {
-                Ok((forecast, warnings)) => {
-                    for w in &warnings {
-                        warn!("{id}: {w}");
-                    }
-                    // A forecast that cannot be stored (a folder made read-only, a full disk) costs
-                    // its series alone: the plan reads what the store held before, and the run
-                    // counts it as failed.
-                    if let Err(e) = table.write(&id, &forecast, ctx.now) {
-                        let hint = super::ingest::full_disk_hint(&e).unwrap_or_else(|| {
-                            "\nhint: the plan uses the forecast stored before, if any; make the store's forecasts \
-                             folder writable for this user"
-                                .to_string()
-                        });
-                        warn!(
-                            "{id}: no forecast stored: {}{hint}",
-                            explain(&anyhow::Error::from(e)).replace('\n', " ")
-                        );
-                        failed.push(id.clone());
-                        continue;
-                    }
-                    out.push(Fit { id, model: forecast.model.clone(), warnings, forecast });
-                }
-                Err(e) => {
-                    warn!("{id}: no forecast: {}", explain(&e));
-                    failed.push(id.clone());
-                }
+        setups.push(GroupSetup { group: g, tz, events: mine, flags });
+        items.extend(Config::series_ids(g).into_iter().map(|id| (k, id)));
+    }
+    let shared = Fitting { ctx, store: &store, table: &table, reported, levels: &levels };
+    let mut out = Vec::new();
+    let mut failed = Vec::new();
+    let mut progress = Progress::new("fitting", items.len());
+    // Reading and fitting run on the threads; what they found is said, and the forecasts stored,
+    // here in the series' order, so a run says the same whatever its threads.
+    let work = |_: usize, (k, id): &(usize, MetricId)| fit_stored(&shared, &setups[*k], id);
+    prescale_core::par::in_order(&items, ctx.threads, work, |i, done: SeriesOutcome| {
+        let id = &items[i].1;
+        progress.step(id);
+        for note in &done.notes {
+            match note {
+                Note::Info(m) => info!("{id}: {m}"),
+                Note::Warn(m) => warn!("{id}: {m}"),
             }
         }
-    }
+        let Some(SeriesFit { forecast, warnings, .. }) = done.fit else {
+            failed.push(id.clone());
+            return;
+        };
+        // A forecast that cannot be stored (a folder made read-only, a full disk) costs its
+        // series alone: the plan reads what the store held before, and the run counts it as
+        // failed.
+        if let Err(e) = table.write(id, &forecast, ctx.now) {
+            let hint = super::ingest::full_disk_hint(&e).unwrap_or_else(|| {
+                "\nhint: the plan uses the forecast stored before, if any; make the store's forecasts folder \
+                 writable for this user"
+                    .to_string()
+            });
+            warn!("{id}: no forecast stored: {}{hint}", explain(&anyhow::Error::from(e)).replace('\n', " "));
+            failed.push(id.clone());
+            return;
+        }
+        out.push(Fit { id: id.clone(), model: forecast.model.clone(), warnings, forecast });
+    });
     Ok((out, failed))
+}
+
+/// What one stored series' reading and fitting found, said in order by [`fit`]'s caller thread.
+struct SeriesOutcome {
+    /// Said before anything else of the series, with its id.
+    notes: Vec<Note>,
+    /// The forecast to store; `None`: the series got none (its notes say why).
+    fit: Option<SeriesFit>,
+}
+
+enum Note {
+    Info(String),
+    Warn(String),
+}
+
+/// What every series of a [`fit`] run is read and fitted with.
+struct Fitting<'a> {
+    ctx: &'a Ctx,
+    store: &'a MetricStore,
+    table: &'a ForecastTable,
+    /// Series the run's ingest could not store, and said why.
+    reported: &'a [MetricId],
+    levels: &'a [Level],
+}
+
+/// What a group's series are fitted with.
+struct GroupSetup<'a> {
+    group: &'a crate::config::GroupConfig,
+    tz: Option<chrono_tz::Tz>,
+    /// The group's stored events.
+    events: Vec<&'a Event>,
+    flags: Option<Arc<Flags>>,
+}
+
+/// Reads a group's stored series and fits it (on a thread of [`fit`]'s): nothing is written.
+fn fit_stored(run: &Fitting<'_>, setup: &GroupSetup<'_>, id: &MetricId) -> SeriesOutcome {
+    let Fitting { ctx, store, table, reported, levels } = *run;
+    let g = setup.group;
+    let c = &ctx.config;
+    let mut notes = Vec::new();
+    let none = |notes| SeriesOutcome { notes, fit: None };
+    let series = match store.read(id) {
+        Ok(s) => s,
+        Err(e @ prescale_store::StoreError::NotFound { .. }) => {
+            notes.push(if reported.contains(id) {
+                Note::Info("no forecast: not stored (its ingest warning above says why)".into())
+            } else {
+                Note::Warn(format!("no forecast: {e}"))
+            });
+            return none(notes);
+        }
+        Err(e) => {
+            // Errors that carry their own hint (another schema, another series) say it.
+            let hint = super::ingest::damaged_hint(c, g, &e).unwrap_or_default();
+            notes.push(Note::Warn(format!("no forecast: {}{hint}", explain(&anyhow::Error::from(e)))));
+            return none(notes);
+        }
+    };
+    let history =
+        series.window(ctx.now - Duration::days(c.forecast.train_days), ctx.now).coarsen(c.forecast.min_step_mins * 60);
+    // The load under the group's events so far is theirs: a weekly model would replay a launch a
+    // week later, and one under way would be shaped by its event twice.
+    let history = if *id == Config::load_id(g) {
+        let (h, replaced) = without_events(history, &setup.events, ctx.now);
+        if replaced > 0 {
+            notes.push(Note::Info(format!(
+                "{replaced} slots under its events so far learnt as the same hours of the week (or day) before: the \
+                 event's load is not the series' own"
+            )));
+        }
+        h
+    } else {
+        history
+    };
+    // From the newest slot's stamp, as ingest and plan judge it.
+    let age = ctx.now - history.ts(history.len().saturating_sub(1));
+    if age > Duration::minutes(c.trust.max_data_age_mins) {
+        notes.push(Note::Warn(format!(
+            "its newest data is from {}, {:.1} h before now: the forecast starts after it, in the past (is ingest \
+             running? `prescale plan` leaves such a group's floors as they are until its data is fresh again)",
+            history.ts(history.len().saturating_sub(1)).format("%Y-%m-%d %H:%M UTC"),
+            age.num_minutes() as f64 / 60.0
+        )));
+    }
+    // A run at an earlier --now (a dry run to look at yesterday) does not replace today's
+    // forecast (fitted within two days of the clock): the next plan would take the day-old one
+    // for it. A run on the clock replaces any; a replay of older data, its own.
+    if !ctx.clock
+        && let Ok((_, issued)) = table.read(id)
+        && issued > ctx.now
+        && issued > Utc::now() - Duration::days(2)
+    {
+        notes.push(Note::Warn(format!(
+            "no forecast stored: the store holds one fitted at {}, after --now ({}), kept rather than replaced by one \
+             from an earlier time\nhint: a run at another --now (a replay, a look at the past) takes its own --store",
+            issued.format("%Y-%m-%d %H:%M UTC"),
+            ctx.now.format("%Y-%m-%d %H:%M UTC")
+        )));
+        return none(notes);
+    }
+    let step = history.step_secs();
+    let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
+    let options = c.build_options(g, &id.metric, setup.flags.clone(), setup.tz);
+    match fit_series(&c.forecast.model, &history, horizon, levels, &options) {
+        Ok(fit) => {
+            notes.extend(fit.scores.iter().map(|l| Note::Info(l.clone())));
+            notes.extend(fit.warnings.iter().map(|w| Note::Warn(w.clone())));
+            SeriesOutcome { notes, fit: Some(fit) }
+        }
+        Err(e) => {
+            notes.push(Note::Warn(format!("no forecast: {}", explain(&e))));
+            none(notes)
+        }
+    }
 }
 
 /// Whether a progress line stands on the terminal (one loop shows one at a time).
@@ -793,6 +855,8 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     };
     let holidays = crate::config::parse_dates(&args.holidays).context("--holidays")?;
     let mut options = file_options(config.as_ref(), &args.zone, &holidays, args.weekends, series.end())?;
+    // One series: its candidates' backtests on the threads.
+    options.threads = Some(super::threads(g));
     let (days, _) = options.flags.as_ref().map_or((0, 0), |f| f.counts());
     if days > 0 && !model.uses_flags() {
         warn!("{days} holidays ignored by the seasonal-naive model; every other model learns their effect");
@@ -821,7 +885,10 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
             path.display()
         );
     }
-    let (forecast, warnings) = fit_series(&model, &series, steps, &levels, &options)?;
+    let SeriesFit { forecast, warnings, scores } = fit_series(&model, &series, steps, &levels, &options)?;
+    for line in &scores {
+        info!("{line}");
+    }
     if long {
         say!("… fitted in {:.1} s", started.elapsed().as_secs_f64());
     }

@@ -52,6 +52,8 @@ pub struct Ctx {
     /// the future when written (scheduled actions' start times) are then taken from the clock
     /// at the time of writing, minutes of ingest and fitting later.
     pub clock: bool,
+    /// Threads the fits run on (`--threads`).
+    pub threads: std::num::NonZeroUsize,
 }
 
 impl Ctx {
@@ -216,7 +218,12 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
             store_dir.display()
         );
     }
-    Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now, clock })
+    Ok(Ctx { config, demo, store_dir, out: g.out.clone(), now, clock, threads: threads(g) })
+}
+
+/// The threads the fits run on: `--threads`, else the machine's cores.
+pub(crate) fn threads(g: &Global) -> std::num::NonZeroUsize {
+    g.threads.unwrap_or_else(prescale_core::par::default_threads)
 }
 
 /// Creates `dir` if need be and checks that a file can be written in it (a probe, removed again),

@@ -25,8 +25,7 @@ pub(crate) fn from_now(forecast: Forecast, now: DateTime<Utc>) -> Result<Forecas
     let mut cutted =
         Forecast::new(forecast.model.clone(), forecast.ts(skip), forecast.step_secs, cut(&forecast.point), intervals)
             .map_err(|e| e.to_string())?;
-    cutted.scores = forecast.scores;
-    cutted.weekend_ratio = forecast.weekend_ratio;
+    cutted.keep_fit_of(&forecast);
     Ok(cutted)
 }
 

@@ -233,6 +233,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             }
             v
         }),
+        threads: super::threads(g),
         ..prescale_sim::SimSettings::default()
     };
     // A replay of a file or a load test runs on the trace's own clock; only a group's stored load

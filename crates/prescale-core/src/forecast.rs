@@ -81,6 +81,12 @@ pub struct Forecast {
     /// forecast weekends with it (None: weekends were forecast as any day).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weekend_ratio: Option<f64>,
+    /// The blend's own backtest score, where the forecast weighs several candidates: their
+    /// weighted forecasts combined at the same origins as [`ModelScore::mase`] (the median over
+    /// them). The weights were chosen at those origins, so it reads a little better than the
+    /// blend will do ahead. None for a single model, and in forecasts stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend_mase: Option<f64>,
 }
 
 mod nan_as_null {
@@ -160,7 +166,16 @@ impl Forecast {
                 hi = *u;
             }
         }
-        Ok(Self { model: model.into(), start, step_secs, point, intervals, scores: Vec::new(), weekend_ratio: None })
+        Ok(Self {
+            model: model.into(),
+            start,
+            step_secs,
+            point,
+            intervals,
+            scores: Vec::new(),
+            weekend_ratio: None,
+            blend_mase: None,
+        })
     }
 
     /// The same forecast with `f(step, value)` applied to the point and to every interval bound
@@ -176,10 +191,17 @@ impl Forecast {
             .iter()
             .map(|iv| Interval { level: iv.level, lower: map(&iv.lower), upper: map(&iv.upper) })
             .collect();
-        let mut out = Self::new(self.model, self.start, self.step_secs, map(&self.point), intervals)?;
-        out.scores = self.scores;
-        out.weekend_ratio = self.weekend_ratio;
+        let mut out = Self::new(self.model.clone(), self.start, self.step_secs, map(&self.point), intervals)?;
+        out.keep_fit_of(&self);
         Ok(out)
+    }
+
+    /// Takes what the fit said of itself (its candidates' scores, the weekend ratio, the blend's
+    /// score) from `from`, the forecast this one was rebuilt from (cut, shaped, moved).
+    pub fn keep_fit_of(&mut self, from: &Forecast) {
+        self.scores.clone_from(&from.scores);
+        self.weekend_ratio = from.weekend_ratio;
+        self.blend_mase = from.blend_mase;
     }
 
     /// Keeps the first `len` steps, point and bounds alike (all of them when there are fewer).

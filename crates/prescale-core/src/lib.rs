@@ -4,6 +4,7 @@ mod clock;
 mod error;
 mod event;
 mod forecast;
+pub mod par;
 mod plan;
 mod rng;
 mod series;

@@ -268,8 +268,7 @@ pub fn from_standard_clock(
         .map(|iv| Interval { level: iv.level, lower: pick(&iv.lower), upper: pick(&iv.upper) })
         .collect();
     let mut f = Forecast::new(on_clock.model.clone(), start, step, point, intervals).ok()?;
-    f.scores = on_clock.scores.clone();
-    f.weekend_ratio = on_clock.weekend_ratio;
+    f.keep_fit_of(on_clock);
     Some(f)
 }
 

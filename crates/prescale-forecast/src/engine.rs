@@ -57,6 +57,8 @@ pub struct EngineSettings {
     /// Look for a dominant period other than the day ([`crate::seasons::detect_period`]) once
     /// per fit, and add the profile and MSTL at that period to the candidates when found.
     pub detect_period: bool,
+    /// Threads the candidates' backtests run on (default 1); the fit is the same whatever the number.
+    pub threads: std::num::NonZeroUsize,
 }
 
 impl Default for EngineSettings {
@@ -78,6 +80,7 @@ impl Default for EngineSettings {
             level_shift_gate: true,
             weak_cycle_gate: true,
             detect_period: false,
+            threads: std::num::NonZeroUsize::MIN,
         }
     }
 }
@@ -162,6 +165,8 @@ struct FittedEngine {
     /// How far the level moved in the training window, in the units of `errors`.
     shifts: conformal::LevelShifts,
     scores: Vec<CandidateScore>,
+    /// The blend's own backtest score ([`Forecast::blend_mase`]).
+    blend_mase: Option<f64>,
 }
 
 /// ln(MAE of last week's values / MAE of the day before's) over the last week of history; 0 with
@@ -389,8 +394,13 @@ impl Forecaster for Engine {
                 got: n,
             });
         }
-        let runs: Vec<backtest::Backtest> =
-            usable.iter().map(|&i| backtest::run_at(cands[i].model.as_ref(), y, cal, &o, min_origin)).collect();
+        let mut runs: Vec<backtest::Backtest> = Vec::with_capacity(usable.len());
+        prescale_core::par::in_order(
+            &usable,
+            self.settings.threads,
+            |_, &i| backtest::run_at(cands[i].model.as_ref(), y, cal, &o, min_origin),
+            |_, bt| runs.push(bt),
+        );
         let reference = usable.iter().position(|&i| i == self.reference).unwrap_or(0);
         // Evidence, per candidate and origin (the most recent ones): log(MAE / reference MAE) at
         // the same origin.
@@ -531,6 +541,8 @@ impl Forecaster for Engine {
         let relative = self.settings.relative.filter(|_| prepared.non_negative && typical > 0.0);
         let scale_of = move |p: f64| relative.map_or(1.0, |k| p.abs() + k * typical);
         let mut errors = Vec::new();
+        // The blend's own score at each origin where all its members forecast, as the candidates'.
+        let mut blend = Vec::new();
         for &origin in &runs[reference].origins {
             let h = o.horizon.min(n - origin);
             let mut comb = vec![0.0; h];
@@ -544,6 +556,13 @@ impl Forecaster for Engine {
                         *c += w * v;
                     }
                     wsum += w;
+                }
+            }
+            if members.len() > 1 && (wsum - 1.0).abs() < 1e-9 {
+                let e: Vec<f64> = y[origin..origin + h].iter().zip(&comb).map(|(a, p)| a - p).collect();
+                let v = mae(&e) / mase_scale(&y[..origin], cal).max(1e-12);
+                if v.is_finite() {
+                    blend.push(v);
                 }
             }
             if wsum > 0.0 {
@@ -652,6 +671,7 @@ impl Forecaster for Engine {
             },
             shifts: conformal::LevelShifts::from_history(y, m, usize::MAX, scale_of),
             scores,
+            blend_mase: (!blend.is_empty()).then(|| crate::point::median(&blend)),
         }))
     }
 }
@@ -740,6 +760,7 @@ impl FittedModel for FittedEngine {
             .collect();
         let mut f = Forecast::new(self.id.clone(), self.start, self.step_secs, point, intervals)?;
         f.scores = self.scores.clone();
+        f.blend_mase = self.blend_mase;
         Ok(f)
     }
 
@@ -775,6 +796,21 @@ mod tests {
         assert!(lo < 55.152 - 2.0 && hi > 57.669 + 2.0, "95 %: {lo} .. {hi}");
         assert!(f.intervals[1].upper[0] < hi && f.intervals[0].upper[0] < f.intervals[1].upper[0], "nested");
         assert_eq!(super::history_spread(&[5.0; 400]), (0.0, 399.0));
+    }
+
+    #[test]
+    fn a_blend_says_its_own_score_and_a_single_model_none() {
+        let s = crate::synthetic::Shape::web(7, 21, 300).series();
+        let fitted = ModelSpec::Auto.build().fit(&s).unwrap();
+        let members = fitted.scores().iter().filter(|c| c.weight > 0.0).count();
+        let f = fitted.predict(12, &levels()).unwrap();
+        assert!(members > 1, "the web series is blended: {}", f.model);
+        let blend = f.blend_mase.expect("a blend's own score");
+        assert!(blend.is_finite() && blend > 0.0, "{blend}");
+        // Not a member's score passed on: the combination's own errors.
+        assert!(fitted.scores().iter().all(|c| c.mase != blend), "{blend} {:?}", fitted.scores());
+        let single = ModelSpec::Mstl { weekly: true }.build().fit(&s).unwrap().predict(12, &levels()).unwrap();
+        assert_eq!(single.blend_mase, None);
     }
 
     #[test]

@@ -162,6 +162,9 @@ pub struct BuildOptions {
     pub weekends: Weekends,
     /// Learn the daily cycle on this zone's standard-time clock ([`clock`]); `None`: on UTC.
     pub clock: Option<clock::LocalClock>,
+    /// Threads the engine backtests its candidates on (`None`: the calling thread alone, for a
+    /// caller that runs several fits at once). The forecast is the same whatever the number.
+    pub threads: Option<std::num::NonZeroUsize>,
 }
 
 /// Whether the engine's models learn how weekends differ from weekdays ([`holiday`] has how).
@@ -283,7 +286,7 @@ impl ModelSpec {
 
     /// The forecaster this spec describes.
     pub fn build(&self) -> Box<dyn Forecaster> {
-        self.build_model(None)
+        self.build_model(None, None)
     }
 
     /// The forecaster this spec describes, with the options: holidays and events for the models
@@ -320,7 +323,7 @@ impl ModelSpec {
         // clips the forecast to them, the inner model sees the history with those days divided by
         // their ratio: no maximum of the metric holds there, the minimum (a ratio keeps the sign) does.
         let bounds = if special { transform::Bounds { max: None, ..options.bounds } } else { options.bounds };
-        let inner = self.build_model(flags);
+        let inner = self.build_model(flags, options.threads);
         let model: Box<dyn Forecaster> =
             if options.transform == transform::Transform::None && bounds == transform::Bounds::default() {
                 inner
@@ -333,13 +336,19 @@ impl ModelSpec {
         Box::new(holiday::Holidays { inner: model, days, bounds: options.bounds })
     }
 
-    fn build_model(&self, flags: Option<Arc<flags::Flags>>) -> Box<dyn Forecaster> {
+    fn build_model(
+        &self,
+        flags: Option<Arc<flags::Flags>>,
+        threads: Option<std::num::NonZeroUsize>,
+    ) -> Box<dyn Forecaster> {
+        let settings =
+            EngineSettings { threads: threads.unwrap_or(std::num::NonZeroUsize::MIN), ..EngineSettings::default() };
         let single = |name: String, model: Box<dyn PointModel>| -> Box<dyn Forecaster> {
             Box::new(Engine {
                 name,
                 candidates: Arc::new(vec![Candidate { model, prior: 1.0 }]),
                 reference: 0,
-                settings: EngineSettings::default(),
+                settings: settings.clone(),
             })
         };
         match self {
@@ -349,7 +358,7 @@ impl ModelSpec {
                     name: "auto".into(),
                     candidates: Arc::new(candidates),
                     reference,
-                    settings: EngineSettings { detect_period: true, ..EngineSettings::default() },
+                    settings: EngineSettings { detect_period: true, ..settings.clone() },
                 })
             }
             ModelSpec::Ets => Box::new(Engine {
@@ -359,7 +368,7 @@ impl ModelSpec {
                     Candidate { model: Box::new(Ets { deseasonalised: true }), prior: 1.0 },
                 ]),
                 reference: 0,
-                settings: EngineSettings::default(),
+                settings: settings.clone(),
             }),
             ModelSpec::Ridge => single("ridge".into(), Box::new(ridge::Ridge { flags, ..ridge::Ridge::default() })),
             ModelSpec::SeasonalNaive { season } => Box::new(SeasonalNaive { season: *season }),

@@ -197,10 +197,10 @@ pub fn shape(
     let reports: Vec<EventReport> =
         events.iter().zip(outcomes).map(|(e, outcome)| EventReport { event: e.clone(), outcome }).collect();
     // Rebuild through the constructor, which keeps the interval invariants (nesting, point inside).
-    let shaped = Forecast::new(f.model.clone(), f.start, f.step_secs, f.point, f.intervals)
+    let (point, intervals) = (std::mem::take(&mut f.point), std::mem::take(&mut f.intervals));
+    let shaped = Forecast::new(f.model.clone(), f.start, f.step_secs, point, intervals)
         .map(|mut s| {
-            s.scores = f.scores;
-            s.weekend_ratio = f.weekend_ratio;
+            s.keep_fit_of(&f);
             s
         })
         .unwrap_or_else(|_| forecast.clone());

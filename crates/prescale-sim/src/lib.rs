@@ -177,6 +177,9 @@ pub struct SimSettings {
     /// The zone whose clock the `scheduled` policy's 08:00–22:00 day and weekdays follow, as a
     /// team would set its schedule (default `None`: UTC; `--time-zone`, or a group's time_zone).
     pub schedule_zone: Option<chrono_tz::Tz>,
+    /// Threads the nightly fits run on (default: the machine's cores). The nights are planned
+    /// one after the other in order, so the report is the same whatever the threads.
+    pub threads: std::num::NonZeroUsize,
 }
 
 impl Default for SimSettings {
@@ -211,6 +214,7 @@ impl Default for SimSettings {
             forecast: BuildOptions::default(),
             policies: Policy::ALL.to_vec(),
             schedule_zone: None,
+            threads: prescale_core::par::default_threads(),
         }
     }
 }
@@ -891,16 +895,13 @@ fn nightly(
         running: None,
     };
     let model = s.model.build_with(&s.forecast);
-    let mut out = Vec::new();
-    let total = {
-        let mut t = night;
-        let mut k = 0;
-        while ctx.minute(t) < n {
-            k += 1;
-            t += Duration::days(1);
-        }
-        k
-    };
+    let mut at = Vec::new();
+    while ctx.minute(night) < n {
+        at.push(night);
+        night += Duration::days(1);
+    }
+    let total = at.len();
+    let mut out = Vec::with_capacity(total);
     // The floors written the night before, which tonight's apply keeps where they are near
     // enough (`keep_in_place`): as pending actions, after the floor in force at the night (as the
     // replay runs them: one at the night's own minute is replaced before it runs).
@@ -923,16 +924,22 @@ fn nightly(
         }
         _ => plan,
     };
-    let mut last: Option<GroupPlan> = None;
-    while ctx.minute(night) < n {
-        let minute = ctx.minute(night);
-        // Only slots that ended by now: ts + step <= now.
+    // Each night's fit sees only slots that ended by then (ts + step <= night): independent of
+    // the others, so they run on several threads; the plans, each kept in place against the one
+    // before, follow in order.
+    let fit = |_: usize, night: &DateTime<Utc>| {
+        let night = *night;
         let known = history
             .window(night - Duration::days(i64::from(s.train_days)), night - Duration::seconds(step - 1))
             .coarsen(i64::from(s.forecast_min_step_mins) * 60);
         let fit_step = known.step_secs();
         let horizon = ((i64::from(s.horizon_hours) * 3600 + fit_step - 1) / fit_step).max(1) as usize;
-        let forecast = model.fit(&known).and_then(|f| f.predict(horizon, &q_levels));
+        model.fit(&known).and_then(|f| f.predict(horizon, &q_levels))
+    };
+    let mut last: Option<GroupPlan> = None;
+    prescale_core::par::in_order(&at, s.threads, fit, |i, forecast| {
+        let night = at[i];
+        let minute = ctx.minute(night);
         let (night_plan, run) = match forecast {
             Ok(f) => {
                 let plan = kept_in_place(plan_group("sim", "sim", Some(&f), &settings, night), last.as_ref(), night);
@@ -969,8 +976,7 @@ fn nightly(
         };
         progress(&run, out.len() + 1, total);
         out.push((night_plan, run));
-        night += Duration::days(1);
-    }
+    });
     out
 }
 

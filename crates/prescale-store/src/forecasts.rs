@@ -80,6 +80,9 @@ impl ForecastTable {
         if let Some(r) = forecast.weekend_ratio {
             meta.insert("prescale.weekend_ratio".into(), r.to_string());
         }
+        if let Some(m) = forecast.blend_mase {
+            meta.insert("prescale.blend_mase".into(), m.to_string());
+        }
         meta.insert(RowHash::KEY.into(), forecast_rows_hash(forecast).hex());
         write_atomic(&path, |f| {
             let mut w = ArrowWriter::try_new(f, schema, Some(writer_props(meta)))
@@ -157,6 +160,14 @@ impl ForecastTable {
                     .ok_or_else(|| bad("unreadable weekend ratio"))?,
             );
         }
+        if let Some(text) = meta.get("prescale.blend_mase") {
+            forecast.blend_mase = Some(
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|m| m.is_finite() && *m >= 0.0)
+                    .ok_or_else(|| bad("unreadable score of the blend"))?,
+            );
+        }
         Ok((forecast, issued))
     }
 }
@@ -199,6 +210,7 @@ mod tests {
             reference: false,
         }];
         f.weekend_ratio = Some(0.61);
+        f.blend_mase = Some(0.55);
         let id = MetricId::new("web prod", "requests");
         table.write(&id, &f, t0).unwrap();
         let (back, issued) = table.read(&id).unwrap();
