@@ -57,6 +57,8 @@ export PRESCALE_CONFIG=$work/prescale.toml PRESCALE_NOW=$now PRESCALE_OUT=$work/
 echo "ingesting $groups series …" >&2
 "$bin" ingest >/dev/null
 cores=$(nproc)
+# Other work on the machine slows the fits and takes the cores the threads would use.
+echo "load average before the fits: $(cut -d' ' -f1-3 /proc/loadavg) on $cores cores (figures under load are upper bounds)" >&2
 for threads in 1 "$cores"; do
   [ "$threads" = 1 ] || [ "$cores" != 1 ] || continue
   /usr/bin/time -f "%e %U %S" -o "$work/time" "$bin" forecast fit --threads "$threads" >/dev/null 2>"$work/fit-$threads.log"

@@ -63,10 +63,11 @@ struct Global {
     /// each call it makes and retries (debug); PRESCALE_LOG=FILTER sets any other
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
-    /// Threads the fits run on: one series each (forecast fit, nightly, backtest), one night each
-    /// (simulate). Fewer leave cores to other work; the results are the same whatever the number
-    /// [default: the machine's cores]
-    #[arg(long, global = true, env = "PRESCALE_THREADS", value_name = "N")]
+    /// Threads the fits run on: one series each (forecast fit, nightly), one model each (backtest),
+    /// one night each (simulate), the candidates' backtests of one file (forecast show --input).
+    /// Fewer leave cores to other work; the results are the same whatever the number [default: the
+    /// machine's cores]
+    #[arg(long, global = true, env = "PRESCALE_THREADS", value_name = "N", value_parser = parse_threads)]
     threads: Option<std::num::NonZeroUsize>,
 }
 
@@ -522,8 +523,9 @@ struct NightlyArgs {
     /// clock (see `prescale apply --help`)
     #[arg(long)]
     allow_clock_skew: bool,
-    /// One line per group on stdout (its floors, model and changes) instead of the tables, the
-    /// details and the diff: for a cron job's mail. Warnings and errors on stderr are the same;
+    /// One line per group on stdout (its floors, model and changes) and one for the whole run,
+    /// instead of the tables, the details and the diff: for a cron job's mail. Warnings and errors
+    /// on stderr are the same, without the progress lines a log gets every half minute;
     /// everything is in OUT/plan.json and the audit log
     #[arg(long, short)]
     quiet: bool,
@@ -784,6 +786,17 @@ fn main() -> ExitCode {
         return ExitCode::from(code);
     }
     if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// `--threads` (or PRESCALE_THREADS): a whole number, 1 or more.
+fn parse_threads(s: &str) -> Result<std::num::NonZeroUsize, String> {
+    s.trim().parse::<std::num::NonZeroUsize>().map_err(|_| {
+        format!(
+            "the threads (--threads or PRESCALE_THREADS) are a whole number, 1 or more (this machine has {}); \
+             leave it unset for all of them",
+            prescale_core::par::default_threads()
+        )
+    })
 }
 
 fn parse_transform(s: &str) -> Result<prescale_forecast::transform::Transform, String> {

@@ -801,9 +801,7 @@ pub fn summary_lines(
         let model = g.forecast.as_ref().map_or(String::new(), |f| format!(" ({})", short_model(&f.model)));
         let changes = match results.iter().find(|r| r.group == g.group) {
             // Stopped before its turn, or behind a group whose calls failed: nothing was tried.
-            Some(r) if r.error.as_deref().is_some_and(|e| e.starts_with("not attempted")) => {
-                "not attempted (see stderr)".to_string()
-            }
+            Some(r) if r.not_attempted() => "not attempted (see stderr)".to_string(),
             Some(r) if r.error.is_some() => "failed (see stderr)".to_string(),
             Some(r) => {
                 let failed = r.report.as_ref().map_or(0, |rep| rep.failed.len());
@@ -828,6 +826,50 @@ pub fn summary_lines(
         writeln!(out, "{}: {floors}{model}; {changes}", g.group)?;
     }
     Ok(())
+}
+
+/// The whole run in a line, for a fleet whose groups' lines run to hundreds: groups planned (with
+/// floors, or on their reactive policy alone), left out, and the changes made or to make.
+pub fn fleet_line(plan: &CapacityPlan, held: usize, results: &[GroupApply], execute: bool) -> String {
+    let floors = plan
+        .groups
+        .iter()
+        .filter(|g| g.forecast.is_some() && g.scheduled_actions.iter().any(|a| a.min_size.is_some()))
+        .count();
+    let planned = plan.groups.len();
+    let plural = |n: usize, one: &str, many: &str| format!("{} {}", count(n as u64), if n == 1 { one } else { many });
+    let mut line = format!(
+        "{}: {} planned ({floors} with floors, {} on {} reactive policy alone)",
+        plural(planned + held, "group", "groups"),
+        count(planned as u64),
+        count((planned - floors) as u64),
+        if planned - floors == 1 { "its" } else { "their" },
+    );
+    if held > 0 {
+        line.push_str(&format!(", {} left out with floors in place (see stderr)", count(held as u64)));
+    }
+    let skipped = results.iter().filter(|r| r.not_attempted()).count();
+    let errored = results.iter().filter(|r| r.error.is_some()).count() - skipped;
+    let failed: usize = results.iter().map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len())).sum();
+    let made: usize = results.iter().map(|r| r.changes.len()).sum::<usize>().saturating_sub(failed);
+    line.push_str(&format!(
+        "; {} {}",
+        plural(made, "change", "changes"),
+        if execute { "applied" } else { "to apply (dry run)" }
+    ));
+    if failed > 0 {
+        line.push_str(&format!(", {} not made", count(failed as u64)));
+    }
+    if errored > 0 {
+        line.push_str(&format!(", {} that could not be read or written", plural(errored, "group", "groups")));
+    }
+    if skipped > 0 {
+        line.push_str(&format!(", {} not attempted", plural(skipped, "group", "groups")));
+    }
+    if failed + errored + skipped > 0 {
+        line.push_str(" (see stderr)");
+    }
+    line
 }
 
 /// Changes per group the nightly summary prints; the full list is in the files it names.

@@ -1370,6 +1370,9 @@ fn sigterm_during_the_writes_finishes_the_call_in_flight_and_attempts_nothing_af
     assert!(err.contains("prescale: stopped by SIGTERM after the call in flight"), "{err}");
     assert!(text.contains("  NOT ATTEMPTED: the run was stopped (SIGTERM) before it was sent"), "{text}");
     assert!(text.contains("error: not attempted: the run was stopped (SIGTERM) before this group's changes"), "{text}");
+    // stderr counts the group not attempted apart from the changes that failed, and names it.
+    assert!(err.contains(" failed and 1 group not attempted; "), "{err}");
+    assert!(err.contains(&format!("\n  {second}: not attempted: the run was stopped (SIGTERM)")), "{err}");
     // The held call went through: the first group has that policy and no floors, the second nothing.
     assert_eq!(aws.policies(first).len(), 1, "{text}");
     assert!(aws.actions(first).is_empty() && aws.actions(second).is_empty(), "{text}");

@@ -2132,13 +2132,24 @@ fn nightly_quiet_prints_a_line_per_group_for_a_cron_mail() {
     let out = tmp.path().join("demo");
     let text = ok(prescale().args(["nightly", "--quiet", "--out"]).arg(&out));
     let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), 5, "{text}");
+    assert_eq!(lines.len(), 6, "{text}");
     assert!(lines[0].starts_with("web-prod: 48 floors ") && lines[0].ends_with("changes to apply (dry run)"), "{text}");
+    // The whole run in a line: the groups' changes added up.
+    let per_group: usize = lines[..3]
+        .iter()
+        .map(|l| l.rsplit("; ").next().unwrap().split(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(
+        lines[3],
+        format!(
+            "3 groups: 3 planned (3 with floors, 0 on their reactive policy alone); {per_group} changes to apply (dry run)"
+        )
+    );
     // The plan's id, as the audit log's lines carry it, and its file.
     let plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("plan.json")).unwrap()).unwrap();
-    assert_eq!(lines[3], format!("plan {}: {}", plan["plan_id"].as_str().unwrap(), out.join("plan.json").display()));
-    assert_eq!(lines[4], "dry run: nothing was changed; rerun with --execute to apply");
+    assert_eq!(lines[4], format!("plan {}: {}", plan["plan_id"].as_str().unwrap(), out.join("plan.json").display()));
+    assert_eq!(lines[5], "dry run: nothing was changed; rerun with --execute to apply");
     assert!(out.join("plan.json").exists() && out.join("dry-run-changes.json").exists());
     ok(prescale().args(["--config", "demo", "nightly", "-q", "--execute", "--out"]).arg(&out));
     let again = ok(prescale().args(["--config", "demo", "nightly", "-q", "--execute", "--out"]).arg(&out));

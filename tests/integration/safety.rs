@@ -618,7 +618,11 @@ fn a_nightly_run_waiting_for_another_one_changing_the_groups_writes_its_plan_onl
     assert!(child.try_wait().unwrap().is_none(), "it waits for the out folder's lock");
     drop(held);
     let done = child.wait_with_output().unwrap();
-    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success(), "{err}");
+    // The wait is said, with who held the lock, and its end: a log shows why the run stood still.
+    let waited = format!("waiting up to 2 min for the run changing the groups now (pid {}", std::process::id());
+    assert!(err.contains(&waited) && err.contains("… it ended: this run goes on"), "{err}");
 }
 
 #[test]
@@ -739,6 +743,17 @@ fn a_load_below_zero_leaves_its_group_out_with_its_floors_in_place() {
     assert!(err.contains("for load below zero, mend its source"), "{err}");
     assert_eq!(floors_of("worker-dev"), in_place, "the floors in place are untouched");
     assert!(text.contains("web-prod: ") && text.contains("api-staging: "), "{text}");
+    assert!(
+        text.contains("3 groups: 2 planned (2 with floors, 0 on their reactive policy alone), 1 left out"),
+        "{text}"
+    );
+    // Without --quiet the left-out group has its line under the table, and the run's line follows.
+    let (code, text, err) = run(&mut cmd(&broken, &out, &["nightly"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    let left =
+        text.lines().position(|l| l.starts_with("worker-dev: ") && l.ends_with("its floors in place left as they are"));
+    let whole = text.lines().position(|l| l.starts_with("3 groups: 2 planned"));
+    assert!(left.is_some() && whole > left, "{text}");
 }
 
 #[test]

@@ -297,6 +297,14 @@ pub struct GroupApply {
     pub first_step: Option<String>,
 }
 
+impl GroupApply {
+    /// Whether none of the group was tried: the run stopped before it, or the service's calls
+    /// failed on an earlier group as every call would.
+    pub fn not_attempted(&self) -> bool {
+        self.error.as_deref().is_some_and(|e| e.starts_with("not attempted"))
+    }
+}
+
 /// One line of `OUT/audit.jsonl`: one change `--execute` is about to make (`attempting`, written
 /// and synced before the call) or made (`applied` or `failed`), with the object before and after
 /// it. An `attempting` line with no outcome after it is a change a crash interrupted; the next
@@ -1070,10 +1078,10 @@ fn last_written(path: &Path, groups: &[String]) -> Written {
 /// names, but those whose last recorded run was a revert (it took prescale's objects down).
 fn unconfigured_written(ctx: &Ctx) -> Vec<String> {
     let mut last: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
-    let configured = |group: &str| ctx.config.groups.iter().any(|g| g.name == group);
+    let configured: std::collections::HashSet<&str> = ctx.config.groups.iter().map(|g| g.name.as_str()).collect();
     let _ = each_audit_entry(
         &ctx.out.join("audit.jsonl"),
-        |g| !configured(g),
+        |g| !configured.contains(g),
         |e, _, group| {
             last.insert(group.to_string(), e["run"] == "revert");
         },
@@ -1085,7 +1093,9 @@ fn unconfigured_written(ctx: &Ctx) -> Vec<String> {
 /// with its sink and group. Read as bytes, line by line: a line cut inside a character (a crash
 /// cut it) is skipped like any other that does not parse. `Ok(false)` when there is no log.
 fn each_audit_line(path: &Path, groups: &[String], f: impl FnMut(&serde_json::Value, &str, &str)) -> Result<bool> {
-    each_audit_entry(path, |g| groups.iter().any(|x| x == g), f)
+    // A set: a fleet's log holds its groups' lines by the hundred thousand.
+    let groups: std::collections::HashSet<&str> = groups.iter().map(String::as_str).collect();
+    each_audit_entry(path, |g| groups.contains(g), f)
 }
 
 /// [`each_audit_line`] for the groups `keep` takes.
@@ -1514,7 +1524,20 @@ pub(crate) fn hold_apply_lock(ctx: &Ctx) -> Result<()> {
         if held.iter().any(|(p, _)| *p == path) {
             continue;
         }
-        let lock = prescale_store::lock_run(&path, APPLY_WAIT)?;
+        // Another run holding it is said before the wait, so a log shows why this one stands still.
+        let lock = match prescale_store::lock_run(&path, std::time::Duration::ZERO) {
+            Err(prescale_store::StoreError::Applying { holder, .. }) => {
+                say!(
+                    "waiting up to {} min for the run changing the groups now ({holder}, {})",
+                    APPLY_WAIT.as_secs() / 60,
+                    path.display()
+                );
+                let lock = prescale_store::lock_run(&path, APPLY_WAIT)?;
+                say!("… it ended: this run goes on");
+                lock
+            }
+            taken => taken?,
+        };
         held.push((path, lock));
     }
     Ok(())
@@ -1593,7 +1616,6 @@ pub(crate) fn carry_out(
     };
     let mut progress = super::Progress::new(verb, groups.len());
     for group in groups {
-        progress.step(group);
         let mut r = GroupApply {
             group: group.clone(),
             sink: name.clone(),
@@ -1628,6 +1650,8 @@ pub(crate) fn carry_out(
             results.push(r);
             continue;
         }
+        // Counted from here: a group not attempted (the run stopped, the service gone) is no step.
+        progress.step(group);
         let state = match sink.sink().read_state(group) {
             Ok(s) => s,
             Err(e) => {
@@ -1978,49 +2002,76 @@ pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<(
     if text.is_empty() { Ok(()) } else { bail!("{text}") }
 }
 
-/// What failed, when anything did: a line a group or change, at most five.
+/// What failed, when anything did: each reason once, with the groups it stopped.
 fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
+    let not_attempted = results.iter().filter(|r| r.not_attempted()).count();
     let failed: usize = results
         .iter()
         .map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len()) + usize::from(r.error.is_some()))
-        .sum();
-    if failed == 0 {
+        .sum::<usize>()
+        - not_attempted;
+    if failed + not_attempted == 0 {
         return None;
     }
     // What failed, here too: a cron job's mail may hold stderr only.
-    let mut why: Vec<String> = Vec::new();
+    // Each reason once, with every group it stopped (a fleet stopped part way has a hundred alike).
+    let mut why: Vec<(String, Vec<&str>)> = Vec::new();
+    fn add<'a>(why: &mut Vec<(String, Vec<&'a str>)>, group: &'a str, reason: String) {
+        match why.iter_mut().find(|(r, _)| *r == reason) {
+            Some((_, groups)) => groups.push(group),
+            None => why.push((reason, vec![group])),
+        }
+    }
     for r in results {
         if let Some(e) = &r.error {
             // With its hint: under --quiet this line is all a cron job's mail has of it.
             let hint = e.lines().find_map(|l| l.strip_prefix("hint: ")).map_or(String::new(), |h| format!(" ({h})"));
-            why.push(format!("{}: {}{hint}", r.group, e.lines().next().unwrap_or_default()));
+            add(&mut why, &r.group, format!("{}{hint}", e.lines().next().unwrap_or_default()));
         }
         // The first change that failed for its own reason, else the first not attempted.
         let first =
             r.report.as_ref().and_then(|rep| rep.failed.iter().find(|f| !f.not_attempted).or(rep.failed.first()));
         if let (Some(rep), Some(prescale_core::Failed { change, error: e, .. })) = (&r.report, first) {
             let (n, skipped) = (rep.failed.len(), rep.not_attempted());
-            why.push(format!(
-                "{}: {n} change{} {}, the first {} {}: {}",
-                r.group,
-                if n == 1 { "" } else { "s" },
-                match (skipped, rep.unanswered()) {
-                    (0, _) => "failed".to_string(),
-                    (k, _) if k == n => "not attempted".to_string(),
-                    (k, 0) => format!("not made ({k} not attempted)"),
-                    (k, u) =>
-                        format!("not confirmed ({k} not attempted, {u} without an answer: they may have been made)"),
-                },
-                change.object_kind(),
-                change.object_name(),
-                e.lines().next().unwrap_or_default()
-            ));
+            add(
+                &mut why,
+                &r.group,
+                format!(
+                    "{n} change{} {}, the first {} {}: {}",
+                    if n == 1 { "" } else { "s" },
+                    match (skipped, rep.unanswered()) {
+                        (0, _) => "failed".to_string(),
+                        (k, _) if k == n => "not attempted".to_string(),
+                        (k, 0) => format!("not made ({k} not attempted)"),
+                        (k, u) =>
+                            format!("not confirmed ({k} not attempted, {u} without an answer: they may have been made)"),
+                    },
+                    change.object_kind(),
+                    change.object_name(),
+                    e.lines().next().unwrap_or_default()
+                ),
+            );
         }
     }
-    let shown = why.len().min(5);
-    let more =
-        if why.len() > shown { format!("\n  … and {} more (see above)", why.len() - shown) } else { String::new() };
-    let list = format!("\n  {}{more}", why[..shown].join("\n  "));
+    let list: String = why
+        .iter()
+        .map(|(reason, groups)| {
+            let named = match groups.len() {
+                0..=4 => groups.join(", "),
+                n => format!("{} and {} more groups", groups[..3].join(", "), n - 3),
+            };
+            format!("\n  {named}: {reason}")
+        })
+        .collect();
+    let counted = match (failed, not_attempted) {
+        (f, 0) => format!("{f} {} failed", if f == 1 { "change or group" } else { "changes or groups" }),
+        (0, k) => format!("{k} group{} not attempted", if k == 1 { "" } else { "s" }),
+        (f, k) => format!(
+            "{f} {} failed and {k} group{} not attempted",
+            if f == 1 { "change or group" } else { "changes or groups" },
+            if k == 1 { "" } else { "s" }
+        ),
+    };
     // A busy or silent service passes; a change it refused for what it is does not, by itself.
     let refused = results.iter().any(|r| {
         (r.error.is_some() && !r.error_transient)
@@ -2035,8 +2086,7 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
     };
     Some(if execute {
         format!(
-            "{failed} {} failed{unknown}; {}:{list}",
-            if failed == 1 { "change or group" } else { "changes or groups" },
+            "{counted}{unknown}; {}:{list}",
             match (reverting, refused) {
                 (false, true) => {
                     "the next run tries again from what was applied, and what was refused needs its cause (below) \
@@ -2050,13 +2100,17 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
             }
         )
     } else {
-        format!("{failed} {} failed; nothing was changed:{list}", if failed == 1 { "group" } else { "groups" })
+        let groups = failed + not_attempted;
+        format!("{groups} {} failed; nothing was changed:{list}", if groups == 1 { "group" } else { "groups" })
     })
 }
 
 pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     // A cron or systemd timeout before the writes: said, not an exit 143 without a word.
     crate::stop::watch();
+    if args.quiet {
+        super::Progress::quiet();
+    }
     // Before minutes of ingest and fitting: an output folder that cannot be written fails now.
     super::writable_dir(&ctx.out, "output", "--out DIR, or PRESCALE_OUT")?;
     let mut out = crate::output::stdout();
@@ -2126,10 +2180,16 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     if args.quiet {
         // The files hold the rest; the plan's id is what the audit log's lines carry.
         output::summary_lines(&mut out, &plan, &results, args.execute, &from_store)?;
+        writeln!(out, "{}", output::fleet_line(&plan, held.len(), &results, args.execute))?;
         writeln!(out, "plan {}: {}", plan.plan_id, path.display())?;
     } else {
         output::summary(&mut out, &plan, &fits, &results, args.execute)?;
-        writeln!(out, "\nplan:      {}  (JSON: every floor, policy and reason)", path.display())?;
+        // The groups left out have no row in the table: each its line (stderr says it too).
+        for h in &held {
+            writeln!(out, "{}", h.summary_line())?;
+        }
+        writeln!(out, "\n{}", output::fleet_line(&plan, held.len(), &results, args.execute))?;
+        writeln!(out, "plan:      {}  (JSON: every floor, policy and reason)", path.display())?;
         if args.execute {
             writeln!(
                 out,
@@ -2508,6 +2568,24 @@ mod tests {
         let missing = group(&[], Some(("Auto Scaling group \"web\" not found", false)));
         assert!(!failed_changes(&[missing], true).unwrap().contains(converges));
         assert_eq!(failed_changes(&[group(&[], None)], true), None);
+    }
+
+    #[test]
+    fn a_fleet_stopped_part_way_says_each_reason_once_with_its_groups() {
+        let stopped =
+            "not attempted: the run was stopped (SIGTERM) before this group's changes; run again to make them";
+        let mut results = vec![group(&[("Throttling", true)], None)];
+        for k in 0..97 {
+            let mut g = group(&[], Some((stopped, true)));
+            g.group = format!("g{k:04}");
+            results.push(g);
+        }
+        let message = failed_changes(&results, true).unwrap();
+        assert!(message.starts_with("1 change or group failed and 97 groups not attempted; "), "{message}");
+        assert!(message.contains(&format!("\n  g0000, g0001, g0002 and 94 more groups: {stopped}")), "{message}");
+        assert_eq!(message.matches(stopped).count(), 1, "{message}");
+        assert!(message.contains("\n  web: 1 change failed, the first"), "{message}");
+        assert!(!message.contains("see above"), "{message}");
     }
     #[test]
     fn processes_suspended_on_purpose_are_said_and_do_not_fail_the_run() {

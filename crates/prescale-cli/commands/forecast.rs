@@ -351,21 +351,36 @@ fn fit_stored(run: &Fitting<'_>, setup: &GroupSetup<'_>, id: &MetricId) -> Serie
 /// Whether a progress line stands on the terminal (one loop shows one at a time).
 static PROGRESS_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Progress through a long loop on stderr: a line rewritten in place on a terminal, an `info`
-/// log line per step otherwise (`-v`). Every log line wipes it first ([`Progress::wipe`], called
-/// by the log's writer), so warnings from anywhere stay clean, and so does the end of the loop.
+/// Whether progress stays out of a log (`nightly --quiet`: a cron job's mail holds stderr).
+static PROGRESS_QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Progress through a long loop on stderr: a line rewritten in place on a terminal; in a log (no
+/// terminal) a line every half minute or more, unless [`Progress::quiet`], and an `info` line per
+/// step (`-v`). Every log line wipes the terminal's first ([`Progress::wipe`], called by the log's
+/// writer), so warnings from anywhere stay clean, and so does the end of the loop.
 pub(crate) struct Progress {
     what: &'static str,
     total: usize,
     done: usize,
     started: std::time::Instant,
+    /// When a line last went to a log at the default level.
+    said: std::time::Instant,
     tty: bool,
 }
+
+/// How often a log gets a progress line without `-v`.
+const LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Progress {
     pub(crate) fn new(what: &'static str, total: usize) -> Self {
         let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        Self { what, total, done: 0, started: std::time::Instant::now(), tty }
+        let now = std::time::Instant::now();
+        Self { what, total, done: 0, started: now, said: now, tty }
+    }
+
+    /// Keeps progress out of a log from now on (a terminal still shows its line).
+    pub(crate) fn quiet() {
+        PROGRESS_QUIET.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     pub(crate) fn step(&mut self, item: &dyn std::fmt::Display) {
@@ -381,6 +396,10 @@ impl Progress {
             // Cursor back to the start, so that a wipe clears it before a warning.
             let _ = write!(std::io::stderr(), "\x1b[2K{line}\r");
             PROGRESS_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
+        } else if self.said.elapsed() >= LOG_EVERY && !PROGRESS_QUIET.load(std::sync::atomic::Ordering::SeqCst) {
+            // A long run in a log (a fleet's fits take minutes) shows it is alive.
+            self.said = std::time::Instant::now();
+            say!("{line}");
         } else {
             info!("{line}");
         }

@@ -472,10 +472,48 @@ pub(crate) fn selected<'a>(ctx: &'a Ctx, f: &GroupFilter) -> Result<Vec<&'a Grou
     for name in &f.groups {
         if !ctx.config.groups.iter().any(|g| &g.name == name) {
             let known: Vec<&str> = ctx.config.groups.iter().map(|g| g.name.as_str()).collect();
-            bail!("no group {name:?} in {}; known groups: {}", ctx.config.origin, known.join(", "));
+            bail!("no group {name:?} in {}; {}", ctx.config.origin, known_groups(&known, name));
         }
     }
     Ok(ctx.config.groups.iter().filter(|g| f.groups.is_empty() || f.groups.contains(&g.name)).collect())
+}
+
+/// What to say of the groups there are, for a name that is none of them: the nearest names (a
+/// typo's), and every name where there are few; a fleet's hundreds are counted, not listed.
+fn known_groups(known: &[&str], name: &str) -> String {
+    // Edits between two names (insertions, deletions, substitutions), by characters.
+    let distance = |a: &str, b: &str| {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut diagonal = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let next = (row[j + 1] + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+                diagonal = row[j + 1];
+                row[j + 1] = next;
+            }
+        }
+        row[b.len()]
+    };
+    let lower = name.to_lowercase();
+    let near: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|k| distance(&k.to_lowercase(), &lower) <= (name.chars().count() / 4).max(1))
+        .take(3)
+        .collect();
+    let mean = if near.is_empty() { String::new() } else { format!("did you mean {}? ", near.join(" or ")) };
+    if known.len() <= 12 {
+        format!("{mean}known groups: {}", known.join(", "))
+    } else {
+        format!(
+            "{mean}it configures {} groups (the first {}, the last {})",
+            known.len(),
+            known[0],
+            known[known.len() - 1]
+        )
+    }
 }
 
 /// After `apply --execute` (`made`) or `apply --revert --execute` (`removed`): how many changes
@@ -512,5 +550,23 @@ fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
         say!("no change confirmed: calls without an answer in time may have been made (the next dry run shows which)");
     } else {
         say!("no change made");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_name_that_is_no_group_gets_the_nearest_and_a_fleet_is_counted() {
+        let few = ["web-prod", "api-staging", "worker-dev"];
+        assert_eq!(
+            super::known_groups(&few, "web-prd"),
+            "did you mean web-prod? known groups: web-prod, api-staging, worker-dev"
+        );
+        assert_eq!(super::known_groups(&few, "x"), "known groups: web-prod, api-staging, worker-dev");
+        let names: Vec<String> = (0..150).map(|k| format!("g{k:04}")).collect();
+        let fleet: Vec<&str> = names.iter().map(String::as_str).collect();
+        let said = super::known_groups(&fleet, "G0042x");
+        assert_eq!(said, "did you mean g0042? it configures 150 groups (the first g0000, the last g0149)");
+        assert!(!super::known_groups(&fleet, "web").contains("did you mean"));
     }
 }
