@@ -68,7 +68,7 @@ struct Global {
     /// Fewer leave cores to other work; the results are the same whatever the number [default: the
     /// machine's cores]
     #[arg(long, global = true, env = "PRESCALE_THREADS", value_name = "N", value_parser = parse_threads)]
-    threads: Option<std::num::NonZeroUsize>,
+    threads: Option<Threads>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -788,9 +788,16 @@ fn main() -> ExitCode {
     if result.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
-/// `--threads` (or PRESCALE_THREADS): a whole number, 1 or more.
-fn parse_threads(s: &str) -> Result<std::num::NonZeroUsize, String> {
-    s.trim().parse::<std::num::NonZeroUsize>().map_err(|_| {
+/// `--threads` as given: a number, or none (`PRESCALE_THREADS=` set empty, as a cron file may).
+#[derive(Debug, Clone, Copy)]
+struct Threads(Option<std::num::NonZeroUsize>);
+
+/// `--threads` (or PRESCALE_THREADS): a whole number, 1 or more; empty is unset.
+fn parse_threads(s: &str) -> Result<Threads, String> {
+    if s.trim().is_empty() {
+        return Ok(Threads(None));
+    }
+    s.trim().parse::<std::num::NonZeroUsize>().map(|n| Threads(Some(n))).map_err(|_| {
         format!(
             "the threads (--threads or PRESCALE_THREADS) are a whole number, 1 or more (this machine has {}); \
              leave it unset for all of them",

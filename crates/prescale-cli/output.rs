@@ -374,10 +374,15 @@ pub fn forecast(
                         )
                     })
                     .collect();
-                // The blend itself, at the origins that chose its weights (so a little flattering).
+                // The figure [trust] reads, and the blend's own at the origins that chose its weights.
+                let weighted = match f.weighted_mase() {
+                    Some(m) if f.scores.len() > 1 => format!("; weighted {m:.2} ([trust] max_backtest_mase reads it)"),
+                    _ => String::new(),
+                };
                 let blend = f.blend_mase.map_or_else(String::new, |m| {
-                    format!("; the weighted blend itself {m:.2} (at the origins that chose its weights)")
+                    format!("; the weighted blend itself {m:.2}, median over the origins that chose its weights")
                 });
+                let blend = format!("{weighted}{blend}");
                 writeln!(
                     out,
                     "backtest MASE on its own history, learnt weekends and holidays taken out (1 = the error of \
@@ -387,7 +392,7 @@ pub fn forecast(
                 )?;
                 // The weights weigh each origin's error against the reference's (a sum of log
                 // ratios), which a median of MASEs over origins does not show.
-                if f.scores.iter().any(|s| s.reference) {
+                if f.scores.len() > 1 && f.scores.iter().any(|s| s.reference) {
                     writeln!(
                         out,
                         "weights: prior × exp(−Σ over origins of ln(MAE / the median's MAE)), the sum scaled down where \

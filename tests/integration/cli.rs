@@ -651,7 +651,11 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     let members = doc["backtest"].as_array().unwrap().iter().filter(|c| c["weight"].as_f64().unwrap() > 0.0).count();
     assert!(members > 1, "{json}");
     assert!(doc["blend_mase"].as_f64().is_some_and(|m| m.is_finite() && m >= 0.0), "{json}");
-    assert!(out.contains("; the weighted blend itself 0.00 (at the origins that chose its weights)"), "{out}");
+    assert!(out.contains("; the weighted blend itself 0.00, median over the origins that chose its weights"), "{out}");
+    // … and the weighted MASE [trust] reads, which a single model has no line of weights for.
+    assert!(out.contains("; weighted 0.00 ([trust] max_backtest_mase reads it)"), "{out}");
+    let single = ok(prescale().args(["forecast", "show", "--horizon", "3h", "--model", "mstl", "--input"]).arg(&p));
+    assert!(!single.contains("weights: prior") && !single.contains("the weighted blend"), "{single}");
     // With a zone, the table shows its wall clock beside UTC (the CSV stays in UTC).
     let table = ok(prescale()
         .args(["forecast", "show", "--horizon", "3h", "--format", "table", "--time-zone", "Europe/Berlin", "--input"])

@@ -223,7 +223,7 @@ pub(crate) fn context(g: &Global) -> Result<Ctx> {
 
 /// The threads the fits run on: `--threads`, else the machine's cores.
 pub(crate) fn threads(g: &Global) -> std::num::NonZeroUsize {
-    g.threads.unwrap_or_else(prescale_core::par::default_threads)
+    g.threads.and_then(|t| t.0).unwrap_or_else(prescale_core::par::default_threads)
 }
 
 /// Creates `dir` if need be and checks that a file can be written in it (a probe, removed again),

@@ -70,20 +70,19 @@ pub(crate) fn trusted(
             t.min_history_hours
         ));
     }
-    let weighted: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight * s.mase).sum();
-    let weight: f64 = forecast.scores.iter().filter(|s| s.mase.is_finite()).map(|s| s.weight).sum();
+    let weighted = forecast.weighted_mase();
     // Scores with no backtest behind them (no origin fitted in the history): the error is unknown,
     // and floors from it would be a guess held all night.
-    if !forecast.scores.is_empty() && weight <= 0.0 {
+    if !forecast.scores.is_empty() && weighted.is_none() {
         return Err(format!(
             "its models could not be backtested on the {hours:.1} h of history (no origin fits in it), so its error \
              is unknown; floors are planned once a backtest can check them (about two days of history)"
         ));
     }
-    if weight > 0.0 && weighted / weight > t.max_backtest_mase {
+    if let Some(m) = weighted.filter(|m| *m > t.max_backtest_mase) {
         return Err(format!(
-            "its backtest MASE on the series' own history is {:.2}, above [trust] max_backtest_mase = {}",
-            weighted / weight,
+            "its backtest MASE on the series' own history (its candidates' weighted, as `forecast show` prints it) is \
+             {m:.2}, above [trust] max_backtest_mase = {}",
             t.max_backtest_mase
         ));
     }

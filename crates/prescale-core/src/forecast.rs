@@ -83,8 +83,8 @@ pub struct Forecast {
     pub weekend_ratio: Option<f64>,
     /// The blend's own backtest score, where the forecast weighs several candidates: their
     /// weighted forecasts combined at the same origins as [`ModelScore::mase`] (the median over
-    /// them). The weights were chosen at those origins, so it reads a little better than the
-    /// blend will do ahead. None for a single model, and in forecasts stored before it was kept.
+    /// them). The weights were chosen at those origins: an in-sample figure. None for a single
+    /// model, and in forecasts stored before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blend_mase: Option<f64>,
 }
@@ -194,6 +194,14 @@ impl Forecast {
         let mut out = Self::new(self.model.clone(), self.start, self.step_secs, map(&self.point), intervals)?;
         out.keep_fit_of(&self);
         Ok(out)
+    }
+
+    /// The candidates' backtest MASEs weighed by their weights in the forecast (those scored);
+    /// `None` without a weighed score (no backtests, or none that fitted).
+    pub fn weighted_mase(&self) -> Option<f64> {
+        let scored = || self.scores.iter().filter(|s| s.mase.is_finite());
+        let weight: f64 = scored().map(|s| s.weight).sum();
+        (weight > 0.0).then(|| scored().map(|s| s.weight * s.mase).sum::<f64>() / weight)
     }
 
     /// Takes what the fit said of itself (its candidates' scores, the weekend ratio, the blend's

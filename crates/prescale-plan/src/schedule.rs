@@ -386,12 +386,15 @@ pub fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
 /// backtests) or no reference among them. Forecasts stored before the reference was flagged name
 /// it `median(…)`.
 pub fn skill(f: &Forecast) -> Option<f64> {
-    let scored = f.scores.iter().filter(|c| c.mase.is_finite());
-    let (sum, weight) = scored.clone().fold((0.0, 0.0), |(s, w), c| (s + c.weight * c.mase, w + c.weight));
     let flagged = f.scores.iter().any(|c| c.reference);
-    let flat =
-        scored.filter(|c| if flagged { c.reference } else { c.model.starts_with("median(") }).map(|c| c.mase).next()?;
-    (weight > 0.0 && flat > 0.0).then(|| sum / weight / flat)
+    let flat = f
+        .scores
+        .iter()
+        .filter(|c| c.mase.is_finite())
+        .filter(|c| if flagged { c.reference } else { c.model.starts_with("median(") })
+        .map(|c| c.mase)
+        .next()?;
+    f.weighted_mase().filter(|_| flat > 0.0).map(|m| m / flat)
 }
 
 /// Makes the plan for one group. With no forecast (none made, or not trusted) the plan holds no
