@@ -369,7 +369,7 @@ pub(crate) struct Progress {
 }
 
 /// How often a log gets a progress line without `-v`.
-const LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Progress {
     pub(crate) fn new(what: &'static str, total: usize) -> Self {

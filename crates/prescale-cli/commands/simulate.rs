@@ -400,7 +400,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             // A log (cron, CI) gets one line, not a counter: the replay's seconds are accounted for.
             say!("replaying {label}: {total} nights, each a forecast and a plan from the trace up to it");
             said = std::time::Instant::now();
-        } else if !tty && done < total && said.elapsed() >= std::time::Duration::from_secs(30) {
+        } else if !tty && done < total && said.elapsed() >= super::LOG_EVERY {
             say!("replaying {label}: night {done} of {total} ({}) done", n.at.format("%Y-%m-%d"));
             said = std::time::Instant::now();
         }
