@@ -67,7 +67,7 @@ struct Global {
     /// one night each (simulate), the candidates' backtests of one file (forecast show --input).
     /// Fewer leave cores to other work; the results are the same whatever the number [default: the
     /// machine's cores]
-    #[arg(long, global = true, env = "PRESCALE_THREADS", value_name = "N", value_parser = parse_threads)]
+    #[arg(long, global = true, env = "PRESCALE_THREADS", value_name = "N", value_parser = parse_threads, allow_negative_numbers = true)]
     threads: Option<Threads>,
 }
 
@@ -828,4 +828,19 @@ fn parse_unskilled(s: &str) -> Result<prescale_plan::Unskilled, String> {
 /// One interval level of `--levels`, spaces around it allowed (`--levels "80, 95"`).
 fn level_number(s: &str) -> Result<f64, String> {
     s.trim().parse::<f64>().map_err(|e| format!("{s:?} is not a number ({e}); write levels like 80,95"))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    #[test]
+    fn threads_that_are_not_a_count_get_the_reason() {
+        for bad in ["-1", "0", "abc", "2.5"] {
+            let e = super::Cli::try_parse_from(["prescale", "--threads", bad, "nightly"]).unwrap_err().to_string();
+            assert!(e.contains("whole number, 1 or more"), "--threads {bad}: {e}");
+        }
+        let cli = super::Cli::try_parse_from(["prescale", "--threads", "3", "nightly"]).unwrap();
+        assert_eq!(cli.global.threads.and_then(|t| t.0).map(std::num::NonZeroUsize::get), Some(3));
+    }
 }

@@ -307,6 +307,7 @@ pub fn forecast(
                 "backtest": f.scores,
                 // The blend's own score at the same origins (null for a single model).
                 "blend_mase": f.blend_mase,
+                "blend_origins": f.blend_origins,
                 "levels": bounds.iter().map(|(l, ..)| l.label()).collect::<Vec<_>>(),
                 "rows": rows
             });
@@ -380,7 +381,8 @@ pub fn forecast(
                     _ => String::new(),
                 };
                 let blend = f.blend_mase.map_or_else(String::new, |m| {
-                    format!("; the weighted blend itself {m:.2}, median over the origins that chose its weights")
+                    let over = f.blend_origins.map_or_else(|| "the origins".to_string(), |n| counted(n, "origin"));
+                    format!("; the weighted blend itself {m:.2}, median over {over} that chose its weights")
                 });
                 let blend = format!("{weighted}{blend}");
                 writeln!(

@@ -188,7 +188,9 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let json = ok(prescale().args(["forecast", "show", "--group", "web-prod", "--format", "json", "--out"]).arg(&out));
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert!(
-        doc["model"].as_str().unwrap().contains('+') && doc["blend_mase"].as_f64().is_some_and(|m| m > 0.0),
+        doc["model"].as_str().unwrap().contains('+')
+            && doc["blend_mase"].as_f64().is_some_and(|m| m > 0.0)
+            && doc["blend_origins"].as_u64().is_some_and(|n| n >= 2),
         "{json}"
     );
     // A level wider than the stored ones has no bounds in the file: refused, not the widest's
@@ -651,7 +653,14 @@ fn forecast_show_reads_any_csv_and_prints_the_requested_levels() {
     let members = doc["backtest"].as_array().unwrap().iter().filter(|c| c["weight"].as_f64().unwrap() > 0.0).count();
     assert!(members > 1, "{json}");
     assert!(doc["blend_mase"].as_f64().is_some_and(|m| m.is_finite() && m >= 0.0), "{json}");
-    assert!(out.contains("; the weighted blend itself 0.00, median over the origins that chose its weights"), "{out}");
+    let origins = doc["blend_origins"].as_u64().unwrap();
+    assert!(origins >= 2, "{json}");
+    assert!(
+        out.contains(&format!(
+            "; the weighted blend itself 0.00, median over {origins} origins that chose its weights"
+        )),
+        "{out}"
+    );
     // … and the weighted MASE [trust] reads, which a single model has no line of weights for.
     assert!(out.contains("; weighted 0.00 ([trust] max_backtest_mase reads it)"), "{out}");
     let single = ok(prescale().args(["forecast", "show", "--horizon", "3h", "--model", "mstl", "--input"]).arg(&p));

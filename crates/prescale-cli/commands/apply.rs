@@ -681,10 +681,14 @@ pub fn apply(
     if execute {
         hold_apply_lock(ctx)?;
     }
+    // What the runs logging here did, in one reading of the log (a fleet's holds its lines by the
+    // hundred thousand). What they put on the groups is not judged where the store's last
+    // writing run logged elsewhere (said where it matters).
+    let history = AuditHistory::read(ctx, &groups, other_audit_log(ctx).is_none());
     // A plan older than one the runs logging here already applied (read before this run waited
     // for one that applied a newer, or an old file named with --plan) would put back floors for
     // hours the newer plan replaced.
-    if let Some(newer) = newer_plan_applied(&ctx.out.join("audit.jsonl"), plan) {
+    if let Some(newer) = history.newer_than(plan) {
         let why = format!(
             "plan {} is older than plan {}, which a run applied to {} at {}: applying it would replace that plan's \
              floors with its own, for hours the newer plan replaced",
@@ -699,18 +703,9 @@ pub fn apply(
         }
         warn!("{why}");
     }
-    // What the runs logging here put on the groups: a floor of prescale's that differs from what
-    // they put under its name was changed by another prescale (or by hand), which a run here
-    // undoes and which undoes it. Not judged where the store's last writing run logged elsewhere
-    // (said where it matters), nor for names this log never saw (a new or rotated log).
-    let written = if other_audit_log(ctx).is_none() {
-        last_written(&ctx.out.join("audit.jsonl"), &groups)
-    } else {
-        Written::new()
-    };
     // A group the runs logging here wrote to and that the configuration no longer names keeps
     // prescale's floors, policies and alarms: no plan has it, so no run takes them down.
-    for group in unconfigured_written(ctx) {
+    for group in history.unconfigured_written() {
         warn!(
             "{group}: prescale's runs logging to {} wrote to it, and it is no longer in {}: its floors, policies \
              and alarms stay on it until reverted\nhint: `prescale apply --revert --group {} --execute` takes them \
@@ -720,6 +715,10 @@ pub fn apply(
             prescale_plan::shell_word(&group)
         );
     }
+    // What the runs logging here put on the groups: a floor of prescale's that differs from what
+    // they put under its name was changed by another prescale (or by hand), which a run here
+    // undoes and which undoes it. Not judged for names this log never saw (a new or rotated log).
+    let written = history.written;
     let changes = |name: &str, state: &GroupState, sink: &str| {
         if let Some(w) = written.get(&(sink.to_string(), name.to_string())) {
             let strange = not_written_here(state, w);
@@ -853,7 +852,7 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
     if groups.is_empty() {
         // A group taken out of the configuration keeps prescale's objects until a revert takes
         // them down: a revert of everything is one.
-        for name in unconfigured_written(ctx) {
+        for name in AuditHistory::read(ctx, &[], false).unconfigured_written() {
             warn!(
                 "{name} is no longer in {}, and prescale's runs logging to {} wrote to it: reverting it too, by name",
                 ctx.config.origin,
@@ -1020,46 +1019,72 @@ struct AppliedPlan {
     at: String,
 }
 
-/// The newest plan the audit log at `path` records as applied to one of `plan`'s groups since
-/// that group's last revert, where it was made after `plan` (plan ids begin with the minute they
-/// were made); `None` without a log.
-fn newer_plan_applied(path: &Path, plan: &CapacityPlan) -> Option<AppliedPlan> {
-    let made = |id: &str| id.split('-').next().unwrap_or_default().to_string();
-    let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
-    let mut last: std::collections::BTreeMap<String, AppliedPlan> = std::collections::BTreeMap::new();
-    let _ = each_audit_line(path, &groups, |e, _, group| match (e["run"].as_str(), e["plan_id"].as_str()) {
-        (Some("revert"), _) => {
-            last.remove(group);
-        }
-        (Some("apply"), Some(id)) if e["outcome"] == "applied" => {
-            let at = e["at"].as_str().unwrap_or_default();
-            let at = DateTime::parse_from_rfc3339(at)
-                .map_or_else(|_| at.to_string(), |t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string());
-            last.insert(group.to_string(), AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at });
-        }
-        _ => {}
-    });
-    let ours = made(&plan.plan_id);
-    // The first group (by name) of the newest plan, so that the message is the same run to run.
-    last.into_values()
-        .filter(|a| made(&a.plan_id) > ours)
-        .reduce(|a, b| if made(&b.plan_id) > made(&a.plan_id) { b } else { a })
-}
-
 /// What the runs logging to an audit log last put of each of prescale's scheduled actions, by
 /// (sink, group) and name: the contents the action may have on the group (the last one applied,
 /// and any put after it whose outcome is not known); an empty list where it was deleted.
 type Written = std::collections::HashMap<(String, String), std::collections::HashMap<String, Vec<ScheduledAction>>>;
 
-/// [`Written`] from the audit log at `path`, for `groups` (empty without a log; a line that does
-/// not parse is skipped, as everywhere the log is read).
-fn last_written(path: &Path, groups: &[String]) -> Written {
-    let mut out = Written::new();
-    // A log that cannot be read judges nothing (the revert, which needs it, says why).
-    let _ = each_audit_line(path, groups, |e, sink, group| {
+/// What an apply reads of the audit log of its `--out`, in one pass: empty without a log, and a
+/// line that does not parse is skipped, as everywhere the log is read (a log that cannot be read
+/// judges nothing; the revert, which needs it, says why).
+#[derive(Default)]
+struct AuditHistory {
+    /// By group of the plan: the plan last applied to it since its last revert.
+    applied: std::collections::BTreeMap<String, AppliedPlan>,
+    /// [`Written`] for the plan's groups (empty where not asked for).
+    written: Written,
+    /// By group the configuration no longer names: whether its last recorded run was a revert.
+    unconfigured: std::collections::BTreeMap<String, bool>,
+}
+
+impl AuditHistory {
+    /// The log of `ctx`'s `--out`, for the plan's `groups` (with what the runs put on them where
+    /// `written`) and for every group the configuration no longer names.
+    fn read(ctx: &Ctx, groups: &[String], written: bool) -> Self {
+        let ours: std::collections::HashSet<&str> = groups.iter().map(String::as_str).collect();
+        let configured: std::collections::HashSet<&str> = ctx.config.groups.iter().map(|g| g.name.as_str()).collect();
+        let mut history = Self::default();
+        let _ = each_audit_entry(
+            &ctx.out.join("audit.jsonl"),
+            |g| ours.contains(g) || !configured.contains(g),
+            |e, sink, group| {
+                if ours.contains(group) {
+                    history.note_applied(e, group);
+                    if written {
+                        history.note_written(e, sink, group);
+                    }
+                }
+                if !configured.contains(group) {
+                    history.unconfigured.insert(group.to_string(), e["run"] == "revert");
+                }
+            },
+        );
+        history
+    }
+
+    fn note_applied(&mut self, e: &serde_json::Value, group: &str) {
+        match (e["run"].as_str(), e["plan_id"].as_str()) {
+            (Some("revert"), _) => {
+                self.applied.remove(group);
+            }
+            (Some("apply"), Some(id)) if e["outcome"] == "applied" => {
+                let at = e["at"].as_str().unwrap_or_default();
+                let at = DateTime::parse_from_rfc3339(at).map_or_else(
+                    |_| at.to_string(),
+                    |t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                );
+                self.applied
+                    .insert(group.to_string(), AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at });
+            }
+            _ => {}
+        }
+    }
+
+    fn note_written(&mut self, e: &serde_json::Value, sink: &str, group: &str) {
         let Some(name) = e["name"].as_str().filter(|_| e["object"] == "scheduled_action") else { return };
         let applied = e["outcome"] == "applied";
-        let may = out.entry((sink.to_string(), group.to_string())).or_default().entry(name.to_string()).or_default();
+        let may =
+            self.written.entry((sink.to_string(), group.to_string())).or_default().entry(name.to_string()).or_default();
         match (e["op"].as_str(), serde_json::from_value::<ScheduledAction>(e["after"].clone())) {
             (Some("delete"), _) if applied => may.clear(),
             (Some("create" | "replace"), Ok(after)) => {
@@ -1070,23 +1095,25 @@ fn last_written(path: &Path, groups: &[String]) -> Written {
             }
             _ => {}
         }
-    });
-    out
-}
+    }
 
-/// The groups the audit log of `ctx`'s `--out` records changes to that the configuration no longer
-/// names, but those whose last recorded run was a revert (it took prescale's objects down).
-fn unconfigured_written(ctx: &Ctx) -> Vec<String> {
-    let mut last: std::collections::BTreeMap<String, bool> = std::collections::BTreeMap::new();
-    let configured: std::collections::HashSet<&str> = ctx.config.groups.iter().map(|g| g.name.as_str()).collect();
-    let _ = each_audit_entry(
-        &ctx.out.join("audit.jsonl"),
-        |g| !configured.contains(g),
-        |e, _, group| {
-            last.insert(group.to_string(), e["run"] == "revert");
-        },
-    );
-    last.into_iter().filter(|(_, reverted)| !reverted).map(|(g, _)| g).collect()
+    /// The newest plan applied to one of `plan`'s groups since that group's last revert, where it
+    /// was made after `plan` (plan ids begin with the minute they were made); of the newest, the
+    /// first group by name, so that the message is the same run to run.
+    fn newer_than(&self, plan: &CapacityPlan) -> Option<&AppliedPlan> {
+        let made = |id: &str| id.split('-').next().unwrap_or_default().to_string();
+        let ours = made(&plan.plan_id);
+        self.applied
+            .values()
+            .filter(|a| made(&a.plan_id) > ours)
+            .reduce(|a, b| if made(&b.plan_id) > made(&a.plan_id) { b } else { a })
+    }
+
+    /// The groups the log records changes to that the configuration no longer names, but those
+    /// whose last recorded run was a revert (it took prescale's objects down).
+    fn unconfigured_written(&self) -> Vec<String> {
+        self.unconfigured.iter().filter(|(_, reverted)| !**reverted).map(|(g, _)| g.clone()).collect()
+    }
 }
 
 /// Calls `f` with each line of the audit log at `path` that parses and is of one of `groups`,

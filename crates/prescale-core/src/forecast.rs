@@ -87,6 +87,10 @@ pub struct Forecast {
     /// model, and in forecasts stored before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blend_mase: Option<f64>,
+    /// The origins [`Forecast::blend_mase`] is the median over (those where every member
+    /// forecast). None where it is, and in forecasts stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend_origins: Option<usize>,
 }
 
 mod nan_as_null {
@@ -175,6 +179,7 @@ impl Forecast {
             scores: Vec::new(),
             weekend_ratio: None,
             blend_mase: None,
+            blend_origins: None,
         })
     }
 
@@ -210,6 +215,7 @@ impl Forecast {
         self.scores.clone_from(&from.scores);
         self.weekend_ratio = from.weekend_ratio;
         self.blend_mase = from.blend_mase;
+        self.blend_origins = from.blend_origins;
     }
 
     /// Keeps the first `len` steps, point and bounds alike (all of them when there are fewer).

@@ -165,8 +165,8 @@ struct FittedEngine {
     /// How far the level moved in the training window, in the units of `errors`.
     shifts: conformal::LevelShifts,
     scores: Vec<CandidateScore>,
-    /// The blend's own backtest score ([`Forecast::blend_mase`]).
-    blend_mase: Option<f64>,
+    /// The blend's own backtest score ([`Forecast::blend_mase`]) at each origin it was scored at.
+    blend: Vec<f64>,
 }
 
 /// ln(MAE of last week's values / MAE of the day before's) over the last week of history; 0 with
@@ -671,7 +671,7 @@ impl Forecaster for Engine {
             },
             shifts: conformal::LevelShifts::from_history(y, m, usize::MAX, scale_of),
             scores,
-            blend_mase: (!blend.is_empty()).then(|| crate::point::median(&blend)),
+            blend,
         }))
     }
 }
@@ -760,7 +760,8 @@ impl FittedModel for FittedEngine {
             .collect();
         let mut f = Forecast::new(self.id.clone(), self.start, self.step_secs, point, intervals)?;
         f.scores = self.scores.clone();
-        f.blend_mase = self.blend_mase;
+        f.blend_mase = (!self.blend.is_empty()).then(|| crate::point::median(&self.blend));
+        f.blend_origins = (!self.blend.is_empty()).then_some(self.blend.len());
         Ok(f)
     }
 
@@ -806,11 +807,14 @@ mod tests {
         let f = fitted.predict(12, &levels()).unwrap();
         assert!(members > 1, "the web series is blended: {}", f.model);
         let blend = f.blend_mase.expect("a blend's own score");
+        let origins = f.blend_origins.expect("the origins of the blend's score");
+        let most = fitted.scores().iter().map(|c| c.origins).max().unwrap_or(0);
+        assert!((2..=most).contains(&origins), "{origins} of {most}");
         assert!(blend.is_finite() && blend > 0.0, "{blend}");
         // Not a member's score passed on: the combination's own errors.
         assert!(fitted.scores().iter().all(|c| c.mase != blend), "{blend} {:?}", fitted.scores());
         let single = ModelSpec::Mstl { weekly: true }.build().fit(&s).unwrap().predict(12, &levels()).unwrap();
-        assert_eq!(single.blend_mase, None);
+        assert_eq!((single.blend_mase, single.blend_origins), (None, None));
     }
 
     #[test]

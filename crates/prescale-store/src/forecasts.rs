@@ -83,6 +83,9 @@ impl ForecastTable {
         if let Some(m) = forecast.blend_mase {
             meta.insert("prescale.blend_mase".into(), m.to_string());
         }
+        if let Some(n) = forecast.blend_origins {
+            meta.insert("prescale.blend_origins".into(), n.to_string());
+        }
         meta.insert(RowHash::KEY.into(), forecast_rows_hash(forecast).hex());
         write_atomic(&path, |f| {
             let mut w = ArrowWriter::try_new(f, schema, Some(writer_props(meta)))
@@ -168,6 +171,10 @@ impl ForecastTable {
                     .ok_or_else(|| bad("unreadable score of the blend"))?,
             );
         }
+        if let Some(text) = meta.get("prescale.blend_origins") {
+            forecast.blend_origins =
+                Some(text.parse::<usize>().ok().ok_or_else(|| bad("unreadable origins of the blend's score"))?);
+        }
         Ok((forecast, issued))
     }
 }
@@ -211,6 +218,7 @@ mod tests {
         }];
         f.weekend_ratio = Some(0.61);
         f.blend_mase = Some(0.55);
+        f.blend_origins = Some(6);
         let id = MetricId::new("web prod", "requests");
         table.write(&id, &f, t0).unwrap();
         let (back, issued) = table.read(&id).unwrap();
