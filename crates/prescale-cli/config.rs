@@ -160,7 +160,9 @@ pub struct ForecastConfig {
     pub levels: Vec<f64>,
     /// History used to fit, in days (the most recent part of the store).
     pub train_days: i64,
-    /// The model.
+    /// The model: a table (`{ kind = "profile", days = 14 }`), or a kind's name alone (`"mstl"`,
+    /// as `--model` takes it) for its defaults.
+    #[serde(deserialize_with = "model_or_kind")]
     pub model: ModelSpec,
     /// A stored series at a finer step is averaged to this many minutes before it is fitted
     /// (plans change capacity a few dozen times in 48 h; 1-minute fits cost 5× more for nothing).
@@ -235,6 +237,23 @@ fn midwinter_midsummer_offsets(tz: chrono_tz::Tz) -> [i64; 2] {
 /// The most instances a group's configuration may allow (`max_size`, and `max_breach_buffer` on
 /// top): more is a typo, and Auto Scaling's sizes are 32-bit.
 const MAX_GROUP_SIZE: u64 = 100_000;
+
+/// `[forecast] model` as a table, or as the name of a kind (its settings at their defaults).
+fn model_or_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ModelSpec, D::Error> {
+    use serde::de::Error as _;
+    match toml::Value::deserialize(d)? {
+        toml::Value::String(kind) => serde_json::from_value(serde_json::json!({ "kind": kind })).map_err(|_| {
+            D::Error::custom(format!(
+                "unknown model {kind:?}: use auto, mstl, profile, ets, median, seasonal-naive or ridge (a kind's \
+                 settings in a table: model = {{ kind = \"profile\", days = 14 }})"
+            ))
+        }),
+        table @ toml::Value::Table(_) => table.try_into().map_err(D::Error::custom),
+        other => Err(D::Error::custom(format!(
+            "{other} is no model: give a kind's name (model = \"mstl\") or a table (model = {{ kind = \"mstl\" }})"
+        ))),
+    }
+}
 
 /// `[forecast] model`'s keys beyond those of its kind: serde's `deny_unknown_fields` does not reach
 /// the kinds without settings (`{ kind = "auto", transform = "log" }` would drop the transform
@@ -613,6 +632,12 @@ impl Config {
                 });
             let hint = if bare_date {
                 "\nhint: write dates and times in quotes, e.g. \"2026-12-25\"".to_string()
+            } else if e.message().contains("inline table") {
+                // `reactive = { … }` and then `[groups.reactive.step]`: TOML closes an inline table.
+                "\nhint: a table written inline (`reactive = { … }`) takes nothing added later: write it as a \
+                 section of its own (`[groups.reactive]`, its keys on the lines below, then `[groups.reactive.step]`), \
+                 or put the rest inside the braces (`reactive = { target_value = 60, step = { enabled = false } }`)"
+                    .to_string()
             } else {
                 nearest_key(e.message()).map_or(String::new(), |k| format!("\nhint: did you mean `{k}`?"))
             };
@@ -1573,6 +1598,31 @@ mod tests {
         assert_eq!(nearest_region("us-eats-1"), "us-east-1");
         assert_eq!(nearest_region("eu-centrl-1"), "eu-central-1");
         assert_eq!(nearest_region("ap-northeast-4"), "ap-northeast-1");
+    }
+
+    #[test]
+    fn a_section_below_an_inline_table_gets_how_to_write_it() {
+        let inline = DEMO_CONFIG.replacen(
+            "name = \"web-prod\"",
+            "name = \"web-prod\"\nreactive = { target_value = 60 }\n[groups.reactive.step]\nenabled = false\n",
+            1,
+        );
+        let e = format!("{:#}", Config::parse(&inline, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("inline table") && e.contains("hint: a table written inline"), "{e}");
+    }
+
+    #[test]
+    fn a_model_may_be_named_by_its_kind_alone() {
+        let named = DEMO_CONFIG.replacen("model = { kind = \"auto\" }", "model = \"mstl\"", 1);
+        assert_ne!(named, DEMO_CONFIG);
+        let c = Config::parse(&named, Path::new("."), "x").unwrap();
+        assert_eq!(c.forecast.model, ModelSpec::Mstl { weekly: true });
+        let bad = DEMO_CONFIG.replacen("model = { kind = \"auto\" }", "model = \"msl\"", 1);
+        let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("unknown model \"msl\": use auto, mstl") && e.contains("kind = \"profile\""), "{e}");
+        let number = DEMO_CONFIG.replacen("model = { kind = \"auto\" }", "model = 5", 1);
+        let e = format!("{:#}", Config::parse(&number, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("5 is no model: give a kind's name"), "{e}");
     }
 
     fn long_name(n: usize) -> String {

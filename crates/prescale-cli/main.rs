@@ -26,6 +26,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// With no --config and no ./prescale.toml, every command runs on the built-in demo (three groups,
 /// four weeks of generated 5-minute load under data/demo/), offline, with no AWS account.
+/// AWS credentials, region and endpoint come from the SDK's standard chain (environment, profile,
+/// instance role); AWS_ENDPOINT_URL sends every call elsewhere, e.g. to a local moto server for a
+/// trial.
 ///
 /// The ML model (`--model ridge`, with holiday and event flags) is built but not part of `auto`;
 /// `auto` learns configured holidays (`[forecast] holidays`) and weekends (`[forecast] weekends`)
@@ -677,7 +680,7 @@ struct SimulateArgs {
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     format: ReportFormat,
     /// Also write demand and capacity per policy and minute to this Parquet file (columns policy,
-    /// ts, demand, held, serving, instances, capacity). With --scenario all, one file per scenario (FILE with -ramp, -spike, … before the extension)
+    /// ts, demand, held, serving, instances, capacity, floor: the MinSize in force). With --scenario all, one file per scenario (FILE with -ramp, -spike, … before the extension)
     #[arg(long, value_name = "FILE")]
     timeseries: Option<PathBuf>,
     /// Also draw demand against serving capacity per policy as an SVG chart (with --scenario, the

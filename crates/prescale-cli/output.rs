@@ -811,17 +811,15 @@ pub fn summary_lines(
             Some(r) if r.not_attempted() => "not attempted (see stderr)".to_string(),
             Some(r) if r.error.is_some() => "failed (see stderr)".to_string(),
             Some(r) => {
-                let failed = r.report.as_ref().map_or(0, |rep| rep.failed.len());
-                let unanswered = r.report.as_ref().map_or(0, prescale_core::ApplyReport::unanswered);
-                let n = r.changes.len() - failed.min(r.changes.len());
+                let (n, failed, unanswered) = r.tally();
                 let verb = if execute { "applied" } else { "to apply (dry run)" };
                 let mut text = if n == 0 {
                     "no changes".into()
                 } else {
                     format!("{n} change{} {verb}", if n == 1 { "" } else { "s" })
                 };
-                if failed > unanswered {
-                    text.push_str(&format!(", {} failed (see stderr)", failed - unanswered));
+                if failed > 0 {
+                    text.push_str(&format!(", {failed} failed (see stderr)"));
                 }
                 if unanswered > 0 {
                     text.push_str(&format!(", {unanswered} unanswered, may have been made (see stderr)"));
@@ -857,8 +855,8 @@ pub fn fleet_line(plan: &CapacityPlan, held: usize, results: &[GroupApply], exec
     }
     let skipped = results.iter().filter(|r| r.not_attempted()).count();
     let errored = results.iter().filter(|r| r.error.is_some()).count() - skipped;
-    let failed: usize = results.iter().map(|r| r.report.as_ref().map_or(0, |rep| rep.failed.len())).sum();
-    let made: usize = results.iter().map(|r| r.changes.len()).sum::<usize>().saturating_sub(failed);
+    let (made, failed, unanswered) =
+        results.iter().map(GroupApply::tally).fold((0, 0, 0), |(m, f, u), (a, b, c)| (m + a, f + b, u + c));
     line.push_str(&format!(
         "; {} {}",
         plural(made, "change", "changes"),
@@ -867,13 +865,16 @@ pub fn fleet_line(plan: &CapacityPlan, held: usize, results: &[GroupApply], exec
     if failed > 0 {
         line.push_str(&format!(", {} not made", count(failed as u64)));
     }
+    if unanswered > 0 {
+        line.push_str(&format!(", {} unanswered, may have been made", count(unanswered as u64)));
+    }
     if errored > 0 {
         line.push_str(&format!(", {} that could not be read or written", plural(errored, "group", "groups")));
     }
     if skipped > 0 {
         line.push_str(&format!(", {} not attempted", plural(skipped, "group", "groups")));
     }
-    if failed + errored + skipped > 0 {
+    if failed + unanswered + errored + skipped > 0 {
         line.push_str(" (see stderr)");
     }
     line

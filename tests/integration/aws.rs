@@ -647,12 +647,16 @@ fn a_count_read_as_an_average_and_a_group_metric_not_collected_are_said_with_the
     // AWS/AutoScaling, which publishes them only once metrics collection is enabled (never, here).
     let text = std::fs::read_to_string(&cfg).unwrap().replace("stat = \"Sum\"\n", "")
         + "[[groups.metrics]]\nname = \"instances\"\nnamespace = \"AWS/AutoScaling\"\n\
-           metric_name = \"GroupInServiceInstances\"\ndimensions = { AutoScalingGroupName = \"itest-stat\" }\n";
+           metric_name = \"GroupInServiceInstances\"\ndimensions = { AutoScalingGroupName = \"itest-stat\" }\n\
+           [[groups.metrics]]\nname = \"depth\"\nnamespace = \"Custom/Jobs\"\nmetric_name = \"Workers\"\n\
+           dimensions = { Queue = \"itest-stat\" }\n";
     std::fs::write(&cfg, text).unwrap();
     let now = Utc::now().duration_trunc(Duration::minutes(5)).unwrap();
     // An ALB's RequestCount read as an Average: 1 in every period.
     let lb = format!("app/{group}/0123456789abcdef");
     aws.put_metric("AWS/ApplicationELB", "RequestCount", ("LoadBalancer", &lb), now, &vec![1.0; 288]);
+    // A gauge that held still (workers at 3): no count, no such warning every night.
+    aws.put_metric("Custom/Jobs", "Workers", ("Queue", group), now, &vec![3.0; 288]);
     let mut ingest = prescale();
     ingest.arg("--config").arg(&cfg).arg("--now").arg(now.to_rfc3339()).arg("ingest");
     let (code, _, err) = run(&mut ingest);
@@ -663,6 +667,7 @@ fn a_count_read_as_an_average_and_a_group_metric_not_collected_are_said_with_the
         )) && err.contains("stat = \"Sum\""),
         "{err}"
     );
+    assert!(!err.contains(&format!("{group}/depth: every datapoint")), "{err}");
     assert!(
         err.contains(&format!("{group}/instances: the source returned no samples"))
             && err.contains(&format!("aws autoscaling enable-metrics-collection --auto-scaling-group-name {group}")),

@@ -303,6 +303,19 @@ impl GroupApply {
     pub fn not_attempted(&self) -> bool {
         self.error.as_deref().is_some_and(|e| e.starts_with("not attempted"))
     }
+
+    /// Its changes by what came of them: (made, or to make in a dry run; failed or not attempted;
+    /// sent without an answer in time, which may have been made). A group that failed as a whole
+    /// (`error`: not read, not written, not attempted) made none. The one count of the group's
+    /// line, the run's line and the line after an `--execute`.
+    pub fn tally(&self) -> (usize, usize, usize) {
+        if self.error.is_some() {
+            return (0, 0, 0);
+        }
+        let failed = self.report.as_ref().map_or(0, |r| r.failed.len()).min(self.changes.len());
+        let unanswered = self.report.as_ref().map_or(0, ApplyReport::unanswered).min(failed);
+        (self.changes.len() - failed, failed - unanswered, unanswered)
+    }
 }
 
 /// One line of `OUT/audit.jsonl`: one change `--execute` is about to make (`attempting`, written
@@ -1545,8 +1558,13 @@ pub(crate) fn hold_apply_lock(ctx: &Ctx) -> Result<()> {
     let mut held = APPLY_LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     let where_ = |dir: &Path| dir.canonicalize().or_else(|_| std::path::absolute(dir)).unwrap_or_else(|_| dir.into());
     let (store, out) = (where_(&ctx.store_dir), where_(&ctx.out));
-    let paths = if store == out { vec![store] } else { vec![store, out] };
-    // Always in this order (store, then out): two runs cannot each hold the one the other waits for.
+    // In one order whatever the flags (by path): two runs, even with --store and --out swapped,
+    // cannot each hold the one the other waits for.
+    let mut paths = vec![store, out];
+    paths.sort();
+    paths.dedup();
+    // One wait for both: the two minutes the help gives, not two minutes each.
+    let deadline = std::time::Instant::now() + APPLY_WAIT;
     for path in paths.into_iter().map(|dir| dir.join("apply.lock")) {
         if held.iter().any(|(p, _)| *p == path) {
             continue;
@@ -1554,12 +1572,14 @@ pub(crate) fn hold_apply_lock(ctx: &Ctx) -> Result<()> {
         // Another run holding it is said before the wait, so a log shows why this one stands still.
         let lock = match prescale_store::lock_run(&path, std::time::Duration::ZERO) {
             Err(prescale_store::StoreError::Applying { holder, .. }) => {
+                let wait = deadline.saturating_duration_since(std::time::Instant::now());
+                let secs = wait.as_secs_f64().round() as u64;
                 say!(
-                    "waiting up to {} min for the run changing the groups now ({holder}, {})",
-                    APPLY_WAIT.as_secs() / 60,
+                    "waiting up to {} for the run changing the groups now ({holder}, {})",
+                    if secs.is_multiple_of(60) { format!("{} min", secs / 60) } else { format!("{secs} s") },
                     path.display()
                 );
-                let lock = prescale_store::lock_run(&path, APPLY_WAIT)?;
+                let lock = prescale_store::lock_run(&path, wait)?;
                 say!("… it ended: this run goes on");
                 lock
             }
@@ -2029,6 +2049,9 @@ pub(crate) fn fail_on_partial(results: &[GroupApply], execute: bool) -> Result<(
     if text.is_empty() { Ok(()) } else { bail!("{text}") }
 }
 
+/// How many distinct reasons a failed run lists; the rest are counted.
+const REASONS_SAID: usize = 8;
+
 /// What failed, when anything did: each reason once, with the groups it stopped.
 fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
     let not_attempted = results.iter().filter(|r| r.not_attempted()).count();
@@ -2044,6 +2067,9 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
     // Each reason once, with every group it stopped (a fleet stopped part way has a hundred alike).
     let mut why: Vec<(String, Vec<&str>)> = Vec::new();
     fn add<'a>(why: &mut Vec<(String, Vec<&'a str>)>, group: &'a str, reason: String) {
+        // Without the group's own name, which the line already begins with: a fleet in the wrong
+        // region has one reason (`Auto Scaling group not found in …`), not one per group.
+        let reason = reason.replace(&format!("on group {group:?}"), "on the group").replace(&format!(" {group:?}"), "");
         match why.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, groups)) => groups.push(group),
             None => why.push((reason, vec![group])),
@@ -2080,8 +2106,9 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
             );
         }
     }
-    let list: String = why
+    let mut list: String = why
         .iter()
+        .take(REASONS_SAID)
         .map(|(reason, groups)| {
             let named = match groups.len() {
                 0..=4 => groups.join(", "),
@@ -2090,6 +2117,18 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
             format!("\n  {named}: {reason}")
         })
         .collect();
+    // A cron job's mail, not a log: the other reasons are counted, and `-v` has each group's.
+    if why.len() > REASONS_SAID {
+        let rest = &why[REASONS_SAID..];
+        let mut groups: Vec<&str> = rest.iter().flat_map(|(_, g)| g.iter().copied()).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        list.push_str(&format!(
+            "\n  and {} other reasons, in {} (`prescale -v` logs each group's)",
+            rest.len(),
+            crate::output::counted(groups.len(), "group")
+        ));
+    }
     let counted = match (failed, not_attempted) {
         (f, 0) => format!("{f} {} failed", if f == 1 { "change or group" } else { "changes or groups" }),
         (0, k) => format!("{k} group{} not attempted", if k == 1 { "" } else { "s" }),
@@ -2598,6 +2637,29 @@ mod tests {
     }
 
     #[test]
+    fn a_group_that_failed_as_a_whole_made_none_of_its_changes() {
+        let t = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+        let floor = |i: usize| Change::PutScheduledAction {
+            new: ScheduledAction::floor(format!("prescale-floor-{i}"), t, 3),
+            old: None,
+        };
+        // Its writes failed whole (a stand-in that could not save): no report, nothing made.
+        let mut whole = group(&[], Some(("cannot save the local stand-in", false)));
+        whole.changes = vec![floor(0), floor(1)];
+        assert_eq!(whole.tally(), (0, 0, 0));
+        // One made, one refused, one sent without an answer.
+        let mut some = group(&[("ValidationError", false)], None);
+        some.changes.extend([floor(1), floor(2)]);
+        some.report.as_mut().unwrap().no_answer(floor(2), "no answer in time");
+        assert_eq!(some.tally(), (1, 1, 1));
+        // A dry run: every change is to make.
+        let mut dry = group(&[], None);
+        dry.report = None;
+        dry.changes = vec![floor(0)];
+        assert_eq!(dry.tally(), (1, 0, 0));
+    }
+
+    #[test]
     fn a_fleet_stopped_part_way_says_each_reason_once_with_its_groups() {
         let stopped =
             "not attempted: the run was stopped (SIGTERM) before this group's changes; run again to make them";
@@ -2613,6 +2675,39 @@ mod tests {
         assert_eq!(message.matches(stopped).count(), 1, "{message}");
         assert!(message.contains("\n  web: 1 change failed, the first"), "{message}");
         assert!(!message.contains("see above"), "{message}");
+        // A reason that names its group is one reason for all of them (a fleet in the wrong
+        // region), and past eight reasons the rest are counted.
+        let mut results: Vec<GroupApply> = (0..6)
+            .map(|k| {
+                let name = format!("grp-{k:02}");
+                let mut g =
+                    group(&[], Some((&format!("Auto Scaling group {name:?} not found in region eu-west-1"), false)));
+                g.group = name;
+                g
+            })
+            .collect();
+        for k in 0..12 {
+            let mut g = group(
+                &[],
+                Some((&format!("PutScheduledUpdateGroupAction on group \"x{k}\" failed: quirk {k}"), false)),
+            );
+            g.group = format!("x{k}");
+            results.push(g);
+        }
+        let message = failed_changes(&results, true).unwrap();
+        assert!(
+            message.contains(
+                "\n  grp-00, grp-01, grp-02 and 3 more groups: Auto Scaling group not found in region eu-west-1"
+            ),
+            "{message}"
+        );
+        assert_eq!(message.matches("not found").count(), 1, "{message}");
+        assert!(message.contains("\n  x0: PutScheduledUpdateGroupAction on the group failed: quirk 0"), "{message}");
+        assert!(
+            message.contains("\n  and 5 other reasons, in 5 groups (`prescale -v` logs each group's)"),
+            "{message}"
+        );
+        assert!(!message.contains("quirk 7"), "{message}");
     }
     #[test]
     fn processes_suspended_on_purpose_are_said_and_do_not_fail_the_run() {

@@ -428,14 +428,20 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             );
         }
         // A count read with a statistic that does not add up (an ALB's RequestCount: its Average,
-        // Minimum and Maximum are 1 per request) is the same number every period: said, with the
-        // statistic that reads it, or the group is sized on a constant.
+        // Minimum and Maximum are 1 per request) is 1 every period: said, with the statistic that
+        // reads it, or the group is sized on a constant. Not another constant: a gauge may hold
+        // still (a group's GroupInServiceInstances at 3, its instances_metric), and a warning
+        // every night would have it read as a sum.
+        let instances = group_of(&id).and_then(|g| g.instances_metric.as_deref()) == Some(id.metric.as_str());
         if kind == SourceKind::Cloudwatch
             && let Some(m) = metric
             && !m.stat.as_deref().is_some_and(prescale_aws::counts_events)
+            && !instances
+            && m.namespace.as_deref() != Some("AWS/AutoScaling")
         {
             let mut values = raw.iter().map(|r| r.value).filter(|v| v.is_finite());
             if let Some(first) = values.next()
+                && first == 1.0
                 && raw.len() > 1
                 && values.all(|v| v == first)
             {

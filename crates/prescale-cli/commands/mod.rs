@@ -497,12 +497,16 @@ fn known_groups(known: &[&str], name: &str) -> String {
         row[b.len()]
     };
     let lower = name.to_lowercase();
-    let near: Vec<&str> = known
+    // The nearest: in a fleet of numbered names every one is within a few edits, and the first
+    // three configured would crowd out the one meant (api-prod-07 for api-prod-07x).
+    let mut near: Vec<(usize, &str)> = known
         .iter()
-        .copied()
-        .filter(|k| distance(&k.to_lowercase(), &lower) <= (name.chars().count() / 4).max(1))
-        .take(3)
+        .map(|k| (distance(&k.to_lowercase(), &lower), *k))
+        .filter(|(d, _)| *d <= (name.chars().count() / 4).max(1))
         .collect();
+    let nearest = near.iter().map(|(d, _)| *d).min().unwrap_or(0);
+    near.retain(|(d, _)| *d == nearest);
+    let near: Vec<&str> = near.into_iter().take(3).map(|(_, k)| k).collect();
     let mean = if near.is_empty() { String::new() } else { format!("did you mean {}? ", near.join(" or ")) };
     if known.len() <= 12 {
         format!("{mean}known groups: {}", known.join(", "))
@@ -520,7 +524,7 @@ fn known_groups(known: &[&str], name: &str) -> String {
 /// went through in how many groups, and where each is on record.
 fn made_line(ctx: &Ctx, results: &[GroupApply], verb: &str) {
     // A group with no report (its changes never went out) changed nothing.
-    let done = |r: &GroupApply| r.report.as_ref().map_or(0, |p| r.changes.len().saturating_sub(p.failed.len()));
+    let done = |r: &GroupApply| if r.report.is_some() { r.tally().0 } else { 0 };
     let made: usize = results.iter().map(done).sum();
     let changed = results.iter().filter(|r| done(r) > 0).count();
     // A revert may also put back bounds prescale's actions left raised: said apart.
@@ -568,5 +572,13 @@ mod tests {
         let said = super::known_groups(&fleet, "G0042x");
         assert_eq!(said, "did you mean g0042? it configures 150 groups (the first g0000, the last g0149)");
         assert!(!super::known_groups(&fleet, "web").contains("did you mean"));
+        // Numbered names are all within a few edits of each other: the nearest are named, not
+        // the first configured.
+        let numbered: Vec<String> = (1..=20).map(|i| format!("api-prod-{i:02}")).collect();
+        let numbered: Vec<&str> = numbered.iter().map(String::as_str).collect();
+        for typo in ["api-prod-07x", "API-PROD-07"] {
+            assert!(super::known_groups(&numbered, typo).starts_with("did you mean api-prod-07? "), "{typo}");
+        }
+        assert!(super::known_groups(&numbered, "api-prod-7").starts_with("did you mean api-prod-07 or api-prod-17? "));
     }
 }

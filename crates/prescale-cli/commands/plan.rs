@@ -1085,8 +1085,14 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 }
                 let notes = notes.and_then(Result::ok);
                 let mut said = status.to_string();
-                if let Some(n) = notes.as_ref().and_then(|c| c.short) {
-                    said.push_str(&format!("; {n} instances short of what MaxSize lets the floors hold"));
+                if let Some(c) = notes.as_ref()
+                    && let Some(n) = c.short
+                {
+                    // Beyond the stored forecast, from the history: as estimated as the softer note.
+                    let (about, estimate) = if c.estimated { ("about ", " (an estimate)") } else { ("", "") };
+                    said.push_str(&format!(
+                        "; {about}{n} instances short of what MaxSize lets the floors hold{estimate}"
+                    ));
                 } else if let Some(c) = notes.as_ref()
                     && let Some(n) = c.short_at_target
                 {

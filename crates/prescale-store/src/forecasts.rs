@@ -57,9 +57,6 @@ impl ForecastTable {
             columns.push(Arc::new(Float64Array::from(iv.lower.clone())));
             columns.push(Arc::new(Float64Array::from(iv.upper.clone())));
         }
-        let schema = Arc::new(Schema::new(fields));
-        let batch = RecordBatch::try_new(schema.clone(), columns)
-            .map_err(|source| StoreError::Arrow { path: path.clone(), source })?;
         let meta = HashMap::from([
             ("prescale.schema".to_string(), FORECASTS_SCHEMA.to_string()),
             ("prescale.group".to_string(), id.group.clone()),
@@ -87,6 +84,10 @@ impl ForecastTable {
             meta.insert("prescale.blend_origins".into(), n.to_string());
         }
         meta.insert(RowHash::KEY.into(), forecast_rows_hash(forecast).hex());
+        // On the Arrow schema too, for pandas and pyarrow readers (see `atomic::write_table`).
+        let schema = Arc::new(Schema::new(fields).with_metadata(meta.clone()));
+        let batch = RecordBatch::try_new(schema.clone(), columns)
+            .map_err(|source| StoreError::Arrow { path: path.clone(), source })?;
         write_atomic(&path, |f| {
             let mut w = ArrowWriter::try_new(f, schema, Some(writer_props(meta)))
                 .map_err(|source| StoreError::Parquet { path: path.clone(), source })?;

@@ -38,8 +38,13 @@ pub(crate) enum NotTaken {
 /// Takes the exclusive lock on `path` (created, with its directory, if absent), waiting up to
 /// `wait` for another holder to let go. The holder then writes its pid and the time into the
 /// file, for the message a waiting process prints (best effort). Waiting uses the wall clock: it is
-/// about other processes, not about the data.
+/// about other processes, not about the data. A wait of more than a second is said (a warning).
 pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTaken> {
+    acquire(path, wait, true)
+}
+
+/// [`exclusive`], saying a wait of more than a second where `say_wait`.
+fn acquire(path: &Path, wait: Duration, say_wait: bool) -> Result<FileLock, NotTaken> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|source| NotTaken::Io(StoreError::Io { action: "cannot create", path: dir.into(), source }))?;
@@ -55,7 +60,7 @@ pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTake
             Ok(()) => break,
             Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < wait => {
                 // Said once a wait is more than a blink, so a run that sits still says on what.
-                if !said && started.elapsed() >= Duration::from_secs(1) {
+                if say_wait && !said && started.elapsed() >= Duration::from_secs(1) {
                     said = true;
                     let holder = std::fs::read_to_string(path).unwrap_or_default().trim().to_string();
                     tracing::warn!(
@@ -87,12 +92,14 @@ pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTake
 }
 
 /// Takes the exclusive lock on `path` for a run that changes something outside the store (the
-/// groups, on `apply --execute`), waiting up to `wait` for another holder.
+/// groups, on `apply --execute`), waiting up to `wait` for another holder. It says nothing while
+/// it waits: the caller says whom it waits for (the holder is in [`StoreError::Applying`] from a
+/// try with no wait).
 ///
 /// # Errors
 /// [`StoreError::Applying`] when another process held it for the whole wait; I/O errors.
 pub fn lock_run(path: &Path, wait: Duration) -> Result<FileLock, StoreError> {
-    exclusive(path, wait).map_err(|e| match e {
+    acquire(path, wait, false).map_err(|e| match e {
         NotTaken::Held { path, holder } => StoreError::Applying { path, holder },
         NotTaken::Io(e) => e,
     })

@@ -578,11 +578,16 @@ fn write_rows(
     observed: &[bool],
     meta: HashMap<String, String>,
 ) -> Result<(), StoreError> {
-    let schema = Arc::new(Schema::new(vec![
-        ts_field(),
-        Field::new("value", DataType::Float64, true),
-        Field::new("observed", DataType::Boolean, false),
-    ]));
+    // The metadata on the Arrow schema too, as [`crate::atomic::write_table`] writes it: pandas and
+    // pyarrow readers see the schema's, not the footer's.
+    let schema = Arc::new(
+        Schema::new(vec![
+            ts_field(),
+            Field::new("value", DataType::Float64, true),
+            Field::new("observed", DataType::Boolean, false),
+        ])
+        .with_metadata(meta.clone()),
+    );
     let ts: Vec<i64> = series.iter().map(|(t, _)| t.timestamp_millis()).collect();
     let values: Vec<Option<f64>> = series.values().iter().map(|v| v.is_finite().then_some(*v)).collect();
     let columns: Vec<ArrayRef> = vec![

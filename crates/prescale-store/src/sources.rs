@@ -282,10 +282,16 @@ impl Stamper {
     }
 
     /// Why the zone given for the stamps without an offset changed nothing: every stamp read
-    /// carried its own offset, or was an epoch number or a zoned timestamp.
+    /// carried its own offset, or was an epoch number or a zoned timestamp. Not for UTC, the
+    /// default written out, which changes nothing either way (a warning every night for it
+    /// would be noise in a cron mail).
     fn unused_zone(&self) -> Option<String> {
         (self.walls == 0 && self.last.is_some()).then_some(())?;
-        self.zone.map(|z| {
+        let utc = |z: &chrono_tz::Tz| {
+            let name = z.name().trim_start_matches("Etc/");
+            ["UTC", "UCT", "Universal", "Zulu", "GMT", "GMT0", "GMT+0", "GMT-0", "Greenwich"].contains(&name)
+        };
+        self.zone.filter(|z| !utc(z)).map(|z| {
             format!(
                 "its stamps all carry their offset (Z, +01:00) or are epoch numbers: the zone {z} given \
                  for stamps without one (file_time_zone, --file-time-zone) changes nothing\nhint: drop it, or check \
@@ -1456,6 +1462,12 @@ mod tests {
         st.read("2024-01-01 03:00:00").unwrap().unwrap();
         assert_eq!(st.unused_zone(), None, "one stamp read in the zone");
         assert_eq!(Stamper::new(None).unused_zone(), None);
+        // UTC written out (the default) changes nothing either way: not said every night.
+        for utc in [chrono_tz::UTC, chrono_tz::Etc::UTC, chrono_tz::Etc::GMT] {
+            let mut st = Stamper::new(Some(utc));
+            st.read("2024-01-01T00:00:00Z").unwrap().unwrap();
+            assert_eq!(st.unused_zone(), None, "{utc}");
+        }
     }
 
     #[test]
