@@ -273,6 +273,23 @@ fn stages_run_one_by_one_with_a_config_file() {
     let (code, _, err) = run(&mut base(&["plan", "--group", "nope"]));
     assert_eq!(code, 1);
     assert!(err.contains("no group \"nope\"") && err.contains("known groups"), "{err}");
+    // Its forecast has bounds at the configured levels and the environment's quantile; one
+    // changed since (P85, not P90) is read between them, and said until a fit.
+    let (code, _, err) = run(&mut base(&["plan", "--group", "web-prod"]));
+    assert!(code == 0 && !err.contains("no bound at"), "{err}");
+    std::fs::write(&cfg_path, demo_config_text().replacen("quantile = 0.9", "quantile = 0.85", 1)).unwrap();
+    let (code, _, err) = run(&mut base(&["plan", "--group", "web-prod"]));
+    assert!(
+        code == 0
+            && err.contains(
+                "web-prod: its stored forecast has no bound at the P85 its floors are sized for (its levels: 50, 60, 80, \
+                 90, 95)"
+            ),
+        "{err}"
+    );
+    ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    let (code, _, err) = run(&mut base(&["plan", "--group", "web-prod"]));
+    assert!(code == 0 && !err.contains("no bound at"), "{err}");
 }
 
 #[test]

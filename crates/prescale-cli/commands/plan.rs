@@ -249,8 +249,9 @@ pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
     let mut hints = Vec::new();
     if count(HeldFor::Damaged) > 0 {
         hints.push(
-            "move the damaged file aside (named above), then `prescale ingest` and `prescale forecast fit` \
-             rebuild it",
+            "for a file that cannot be read (named above, with its own hint): one of another prescale version is \
+             that version's (run it instead); a damaged one, moved aside, `prescale ingest` and `prescale forecast \
+             fit` rebuild",
         );
     }
     if count(HeldFor::Missing) > 0 && ingest_failed {
@@ -504,6 +505,22 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             continue;
         }
         let mut settings = ctx.config.plan_settings(g)?;
+        // A forecast fitted before the environment's quantile was what it is now (an older
+        // version's, or one fitted before the configuration changed) has no bound at it: the
+        // floors read it between the levels it has, said until a fit gives it one.
+        if let Some(fc) = &forecast
+            && (settings.quantile - 0.5).abs() > 1e-9
+            && !fc.intervals.iter().any(|iv| (iv.level.quantiles().1 - settings.quantile).abs() < 1e-9)
+        {
+            let levels: Vec<String> = fc.intervals.iter().map(|iv| iv.level.label()).collect();
+            warn!(
+                "{}: its stored forecast has no bound at the P{} its floors are sized for (its levels: {}): read \
+                 between them until `prescale forecast fit` (or the nightly run) fits it again",
+                g.name,
+                (settings.quantile * 100.0).round(),
+                levels.join(", ")
+            );
+        }
         let launches = if let Some(transient) = unreachable {
             Err(format!("not asked: {}", not_asked(transient)))
         } else {
@@ -1576,7 +1593,12 @@ pub(crate) fn read_plan(path: &Path) -> Result<CapacityPlan> {
     let plan: CapacityPlan =
         serde_json::from_str(&text).with_context(|| format!("{} is not a valid prescale plan", path.display()))?;
     if plan.format != PLAN_FORMAT {
-        bail!("{} has format {:?}; this prescale reads {PLAN_FORMAT:?}", path.display(), plan.format);
+        bail!(
+            "{} has format {:?}; this prescale reads {PLAN_FORMAT:?}\nhint: apply it with the prescale version that \
+             wrote it, or run `prescale plan` with this one (it plans from now)",
+            path.display(),
+            plan.format
+        );
     }
     for g in &plan.groups {
         if g.scheduled_actions.len() > prescale_plan::MAX_ACTIONS_PER_GROUP {

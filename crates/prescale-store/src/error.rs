@@ -36,9 +36,7 @@ pub enum StoreError {
         source: arrow_schema::ArrowError,
     },
     /// A stored file is not of the schema this version reads.
-    #[error(
-        "{path} has schema {found:?}, expected {expected:?}\nhint: it was written by another prescale version or is not a prescale file; move it aside and re-ingest"
-    )]
+    #[error("{}", schema_message(path, found, expected))]
     Schema {
         /// The file.
         path: PathBuf,
@@ -193,4 +191,33 @@ pub enum StoreError {
     /// Domain validation failed.
     #[error(transparent)]
     Core(#[from] prescale_core::CoreError),
+}
+
+/// What [`StoreError::Schema`] says: a file of another version of the same kind is that version's
+/// (a rollback after an upgrade meets it), not damaged, and moving it aside loses what the
+/// source no longer holds; a file of no kind this version knows is not prescale's.
+fn schema_message(path: &std::path::Path, found: &str, expected: &str) -> String {
+    let kind = |tag: &str| tag.split_once('/').map(|(k, _)| k.to_string());
+    let rebuild = match kind(expected).as_deref() {
+        Some("metrics") => {
+            "`prescale ingest` stores again what the source still holds (CloudWatch: its last 15 days \
+                            at 5 minutes; a file: its rows)"
+        }
+        Some("forecasts") => "`prescale forecast fit` fits it again",
+        Some("backtests") => "`prescale backtest` writes it again",
+        _ => "the command that wrote it writes it again",
+    };
+    let path = path.display();
+    if kind(found).is_some() && kind(found) == kind(expected) {
+        format!(
+            "{path} was written by another prescale version ({found}; this one reads {expected})\nhint: run the \
+             version that wrote it; to go on with this one, move the file aside (keep it: it is that version's \
+             data) and {rebuild}"
+        )
+    } else {
+        format!(
+            "{path} has schema {found:?}, expected {expected:?}: not a prescale file of this kind\nhint: move it \
+             aside; {rebuild}"
+        )
+    }
 }

@@ -872,6 +872,31 @@ mod tests {
     }
 
     #[test]
+    fn a_file_of_another_version_is_said_to_be_that_versions_not_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MetricStore::open(dir.path()).unwrap();
+        let id = MetricId::new("g", "m");
+        store
+            .ingest(&id, &samples(0..20, 0.0), 300, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
+            .unwrap();
+        let path = store.path(&id);
+        let (_, series, observed, meta) = read_own(&path, &id).unwrap();
+        for (tag, says) in [
+            ("metrics/v2", "was written by another prescale version (metrics/v2; this one reads metrics/v1)"),
+            ("forecasts/v1", "has schema \"forecasts/v1\", expected \"metrics/v1\": not a prescale file of this kind"),
+            ("something", "has schema \"something\", expected \"metrics/v1\": not a prescale file of this kind"),
+        ] {
+            let mut other = meta.clone();
+            other.insert("prescale.schema".into(), tag.into());
+            write_rows(&path, &series, &observed, other).unwrap();
+            let before = std::fs::read(&path).unwrap();
+            let e = store.read(&id).unwrap_err().to_string();
+            assert!(e.contains(says) && e.contains("`prescale ingest` stores again"), "{tag}: {e}");
+            assert_eq!(std::fs::read(&path).unwrap(), before, "left as it is");
+        }
+    }
+
+    #[test]
     fn a_file_copied_onto_another_series_is_refused_and_left_as_it_is() {
         let dir = tempfile::tempdir().unwrap();
         let store = MetricStore::open(dir.path()).unwrap();
