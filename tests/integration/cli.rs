@@ -290,6 +290,13 @@ fn stages_run_one_by_one_with_a_config_file() {
     ok(&mut base(&["forecast", "fit", "--group", "web-prod"]));
     let (code, _, err) = run(&mut base(&["plan", "--group", "web-prod"]));
     assert!(code == 0 && !err.contains("no bound at"), "{err}");
+    // A forecast file of another schema (another version's) is refitted over, and said.
+    let forecast = tmp.path().join("store/forecasts/v1/web-prod/requests.parquet");
+    std::fs::copy(tmp.path().join("store/metrics/v1/web-prod/requests.parquet"), &forecast).unwrap();
+    let (code, _, err) = run(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    assert!(code == 0 && err.contains("replacing a forecast of schema \"metrics/v1\""), "{err}");
+    let (code, _, err) = run(&mut base(&["forecast", "fit", "--group", "web-prod"]));
+    assert!(code == 0 && !err.contains("replacing a forecast"), "{err}");
 }
 
 #[test]

@@ -84,6 +84,15 @@ impl ForecastTable {
             meta.insert("prescale.blend_origins".into(), n.to_string());
         }
         meta.insert(RowHash::KEY.into(), forecast_rows_hash(forecast).hex());
+        // A forecast of another prescale version (one rolled back from) is replaced, as every
+        // night replaces the last: fitted again from the load, which the metric store keeps. Said.
+        if let Err(StoreError::Schema { found, .. }) = open_checked(&path, FORECASTS_SCHEMA) {
+            tracing::warn!(
+                "{}: replacing a forecast of schema {found:?} (another prescale version's) with this version's \
+                 ({FORECASTS_SCHEMA})",
+                path.display()
+            );
+        }
         // On the Arrow schema too, for pandas and pyarrow readers (see `atomic::write_table`).
         let schema = Arc::new(Schema::new(fields).with_metadata(meta.clone()));
         let batch = RecordBatch::try_new(schema.clone(), columns)
