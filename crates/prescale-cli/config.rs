@@ -656,7 +656,10 @@ impl Config {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path).with_context(|| {
             format!(
-                "cannot read configuration {}\nhint: pass --config FILE, or run without one for the demo",
+                "cannot read configuration {}: nothing was read, planned or changed (the groups keep the floors the \
+                 last run applied, which cover its plan's hours)\nhint: check the path (--config or \
+                 PRESCALE_CONFIG) and that the user this job runs as can read it; `prescale nightly` without a \
+                 configuration runs the offline demo",
                 path.display()
             )
         })?;

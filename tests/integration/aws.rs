@@ -1089,6 +1089,49 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
 /// and audits nothing as applied; once the group exists the next run applies the whole plan, and
 /// the one after finds nothing to do.
 #[test]
+fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
+    let Some(aws) = aws_in("ca-central-1") else { return };
+    let group = "itest-gone";
+    aws.create_group(group, 1, 20);
+    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
+    let out = tmp.path().join("out");
+    let run_ = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]).args(args);
+        run(&mut c)
+    };
+    let (code, text, err) = run_(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    let ours = |aws: &Aws| aws.alarms().into_iter().filter(|a| a.0.starts_with("prescale-itest-gone")).count();
+    assert!(ours(&aws) > 0, "the step alarms are on CloudWatch");
+    // Deleted in AWS: its actions and policies go with it, its alarms stay in CloudWatch.
+    aws.rt
+        .block_on(aws.asg.delete_auto_scaling_group().auto_scaling_group_name(group).force_delete(true).send())
+        .unwrap();
+    let (code, text, err) = run_(&["apply", "--revert", "--group", group, "--execute"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        text.contains(
+            "its scheduled actions and policies went with it; prescale's alarms for it, which CloudWatch \
+                       keeps, are removed"
+        ),
+        "{text}"
+    );
+    assert_eq!(ours(&aws), 0, "{text}");
+    let log = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (last["run"].as_str(), last["object"].as_str(), last["outcome"].as_str()),
+        (Some("revert"), Some("group"), Some("applied"))
+    );
+    // Done: a second revert finds nothing left, and says so.
+    let (code, text, err) = run_(&["apply", "--revert", "--group", group, "--execute"]);
+    assert!(code == 0 && text.contains("nothing of prescale's is left of it"), "{text}\n{err}");
+}
+
+#[test]
 fn a_failed_run_is_reported_and_the_next_run_converges() {
     let Some(aws) = aws_in("ap-southeast-2") else { return };
     let group = "itest-late";
@@ -1191,7 +1234,7 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
         err.contains("cannot be read to see whether floors are on it (") && err.contains("no answer in time"),
         "{err}"
     );
-    assert!(err.contains("(the service did not answer for an earlier group)"), "asked once: {err}");
+    assert!(err.contains("(the service did not answer an earlier call)"), "asked once: {err}");
     assert!(!tmp.path().join("out/plan.json").exists(), "no plan to apply later");
 }
 

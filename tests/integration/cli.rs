@@ -300,6 +300,23 @@ fn stages_run_one_by_one_with_a_config_file() {
 }
 
 #[test]
+fn an_apply_lock_that_cannot_be_taken_is_said_as_such_not_as_another_run() {
+    // The lock's path taken by a folder: it cannot be opened, as in a store the job's user cannot
+    // write (which root, running the tests, would write all the same).
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(out.join("store/apply.lock")).unwrap();
+    let (code, text, err) = run(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(
+        err.contains("nothing was applied and OUT/plan.json was not written: the apply lock cannot be taken")
+            && err.contains("writable for the user this job runs as"),
+        "{err}"
+    );
+    assert!(!err.contains("other run") && !out.join("plan.json").exists(), "{err}");
+}
+
+#[test]
 fn a_metric_no_plan_reads_fails_the_nightly_only_with_strict() {
     let tmp = tempfile::tempdir().unwrap();
     let cfg_path = tmp.path().join("prescale.toml");
@@ -450,7 +467,10 @@ fn a_file_that_cannot_be_read_costs_its_series_alone() {
     std::fs::create_dir(&lock).unwrap();
     let (code, _, err) = ingest();
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("nothing was stored; the store is unchanged") && err.contains("can be written"), "{err}");
+    assert!(
+        err.contains("no load was stored; the metric store is unchanged") && err.contains("can be written"),
+        "{err}"
+    );
     let mut c = prescale();
     c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z", "nightly"]);
     let (code, text, err) = run(&mut c);
@@ -1350,7 +1370,10 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
     // the groups are left out (their floors stay) and the run fails, for monitoring to see.
     let (code, text, err) = run(prescale().args(["nightly", "--now", "2026-11-23T06:00:00Z", "--out"]).arg(&out));
     assert_eq!(code, 1, "{text}\n{err}");
-    assert!(err.contains("the newest measured load is from 2026-11-22 23:55 UTC (6.1 h before now)"), "{err}");
+    assert!(
+        err.contains("the newest measured load is from 2026-11-22 23:55 UTC (6.1 h before now, 2026-11-23 06:00 UTC)"),
+        "{err}"
+    );
     assert!(err.contains("web-prod/requests: its newest data is from 2026-11-22 23:55 UTC, 6.1 h before now"), "{err}");
     assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(err.contains("web-prod/requests: the source's newest sample is from 2026-11-22 23:55 UTC"), "{err}");
@@ -1395,9 +1418,10 @@ fn stale_data_leaves_the_groups_out_and_a_poor_backtest_means_no_floors() {
         .args(["ingest", "--group", "web-prod", "--now", "2026-11-23T05:00:00Z", "--out"])
         .arg(tmp.path().join("late")));
     assert!(
-        err.contains(
-            "has it stopped updating? Or are its stamps local time, 5 h behind UTC, written without an offset?"
-        ),
+        err.contains("has it stopped updating (csv ")
+            && err.contains(
+                "web-prod-requests.csv)? Or are its stamps local time, 5 h behind UTC, written without an offset?"
+            ),
         "{err}"
     );
     // A reader that goes away at once (`prescale nightly | head -1` in a cron job) does not turn

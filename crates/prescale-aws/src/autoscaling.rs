@@ -250,12 +250,16 @@ impl AutoScalingSink {
         op: &str,
         e: &SdkError<E, HttpResponse>,
     ) -> Why {
-        // A call sent and not answered in time may have been made: said so, not "failed".
+        // A call sent and not answered in time may have been made: said so, not "failed". So may
+        // a write whose endpoint went away: the group was read from it a moment before, and the
+        // SDK's error is its last attempt's (a refused connection), where an earlier attempt may
+        // have been sent and its answer lost with the connection.
         let kind = crate::no_answer_kind(e);
+        let unanswered = matches!(kind, Some(crate::NoAnswer::Timeout | crate::NoAnswer::Unreachable));
         let why = Why {
             text: format!("{op}: {}", describe(e, self.limits)),
             transient: transient(e),
-            fate: if kind == Some(crate::NoAnswer::Timeout) { Fate::Unanswered } else { Fate::Failed },
+            fate: if unanswered { Fate::Unanswered } else { Fate::Failed },
         };
         if kind.is_some() {
             self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
@@ -889,6 +893,11 @@ impl ActionSink for AutoScalingSink {
             .map(aws_smithy_types::DateTime::secs)
             .collect();
         Ok(prescale_core::publication(&times))
+    }
+
+    fn leftovers(&mut self, group: &str) -> Result<Vec<MetricAlarm>, SinkError> {
+        // Its policies are gone, and their ARNs with them: the alarms prescale names for it.
+        self.read_alarms(group, &[])
     }
 
     fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError> {

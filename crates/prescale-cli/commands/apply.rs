@@ -707,14 +707,27 @@ pub fn apply(
              floors with its own, for hours the newer plan replaced",
             plan.plan_id, newer.plan_id, newer.group, newer.at
         );
+        // Made after this machine's clock says it is: the clock is behind (or was ahead then).
+        let made =
+            chrono::NaiveDateTime::parse_from_str(newer.plan_id.split('-').next().unwrap_or_default(), "%Y%m%dT%H%MZ")
+                .ok()
+                .map(|t| t.and_utc());
+        let clock = made.filter(|m| *m > Utc::now() + Duration::minutes(5)).map_or_else(String::new, |m| {
+            format!(
+                "; that plan was made at {}, after this machine's clock ({}): is the clock behind (`date`)?",
+                m.format("%Y-%m-%d %H:%M UTC"),
+                Utc::now().format("%Y-%m-%d %H:%M UTC")
+            )
+        });
         if execute {
             bail!(
-                "{why}\nhint: apply the newest plan, or run `prescale plan` again (it plans from now); a run that \
-                 waited for another's lock meets this when that run applied a newer plan, and a replay at an earlier \
-                 --now needs an --out of its own"
+                "{why}{clock}\nhint: apply the newest plan, or run `prescale plan` again (it plans from now); a run \
+                 that waited for another's lock meets this when that run applied a newer plan, a replay at an earlier \
+                 --now needs an --out of its own, and a clock behind needs setting right (the newer plan's floors stay \
+                 until then)"
             );
         }
-        warn!("{why}");
+        warn!("{why}{clock}");
     }
     // A group the runs logging here wrote to and that the configuration no longer names keeps
     // prescale's floors, policies and alarms: no plan has it, so no run takes them down.
@@ -731,8 +744,23 @@ pub fn apply(
     // What the runs logging here put on the groups: a floor of prescale's that differs from what
     // they put under its name was changed by another prescale (or by hand), which a run here
     // undoes and which undoes it. Not judged for names this log never saw (a new or rotated log).
-    let written = history.written;
+    let (written, placed) = (history.written, history.placed);
     let changes = |name: &str, state: &GroupState, sink: &str| {
+        // Gone before their time: Auto Scaling removes a one-time action once it ran, not
+        // before; one still to run that is no longer there was deleted (by hand, a tool).
+        if let Some(p) = placed.get(&(sink.to_string(), name.to_string())) {
+            let gone = gone_before_time(state, p, ctx.now.max(Utc::now()));
+            if gone > 0 {
+                warn!(
+                    "{name}: {gone} of prescale's scheduled floors that the runs logging to {} put on it and that \
+                     have not run yet are no longer there: deleted by hand or by another tool? This run puts them \
+                     back\nhint: to keep a group without prescale's floors, take it out of the configuration and \
+                     `prescale apply --revert --group {}`",
+                    ctx.out.join("audit.jsonl").display(),
+                    prescale_plan::shell_word(name)
+                );
+            }
+        }
         if let Some(w) = written.get(&(sink.to_string(), name.to_string())) {
             let strange = not_written_here(state, w);
             if strange > 0 {
@@ -1037,6 +1065,9 @@ struct AppliedPlan {
 /// and any put after it whose outcome is not known); an empty list where it was deleted.
 type Written = std::collections::HashMap<(String, String), std::collections::HashMap<String, Vec<ScheduledAction>>>;
 
+/// What the runs logging to an audit log certainly put, by (sink, group) and action name.
+type Placed = std::collections::HashMap<(String, String), std::collections::HashMap<String, ScheduledAction>>;
+
 /// What an apply reads of the audit log of its `--out`, in one pass: empty without a log, and a
 /// line that does not parse is skipped, as everywhere the log is read (a log that cannot be read
 /// judges nothing; the revert, which needs it, says why).
@@ -1046,6 +1077,9 @@ struct AuditHistory {
     applied: std::collections::BTreeMap<String, AppliedPlan>,
     /// [`Written`] for the plan's groups (empty where not asked for).
     written: Written,
+    /// Beside it, by (sink, group) and name: the scheduled actions whose last line is a put
+    /// applied, so certainly put (and not deleted) by the runs logging here.
+    placed: Placed,
     /// By group the configuration no longer names: whether its last recorded run was a revert.
     unconfigured: std::collections::BTreeMap<String, bool>,
 }
@@ -1096,6 +1130,15 @@ impl AuditHistory {
     fn note_written(&mut self, e: &serde_json::Value, sink: &str, group: &str) {
         let Some(name) = e["name"].as_str().filter(|_| e["object"] == "scheduled_action") else { return };
         let applied = e["outcome"] == "applied";
+        let placed = self.placed.entry((sink.to_string(), group.to_string())).or_default();
+        match (e["op"].as_str(), serde_json::from_value::<ScheduledAction>(e["after"].clone())) {
+            (Some("create" | "replace"), Ok(after)) if applied => {
+                placed.insert(name.to_string(), after);
+            }
+            _ => {
+                placed.remove(name);
+            }
+        }
         let may =
             self.written.entry((sink.to_string(), group.to_string())).or_default().entry(name.to_string()).or_default();
         match (e["op"].as_str(), serde_json::from_value::<ScheduledAction>(e["after"].clone())) {
@@ -1176,6 +1219,22 @@ fn not_written_here(state: &GroupState, written: &std::collections::HashMap<Stri
         .iter()
         .filter(|a| prescale_plan::is_owned(&a.name))
         .filter(|a| written.get(&a.name).is_some_and(|may| !may.iter().any(|w| prescale_plan::same_action(w, a))))
+        .count()
+}
+
+/// How many of prescale's scheduled actions the runs logging to this audit log certainly put on
+/// a group and did not delete (`placed`) are not on it though their time is still more than a
+/// minute ahead of `now`: deleted by something else.
+fn gone_before_time(
+    state: &GroupState,
+    placed: &std::collections::HashMap<String, ScheduledAction>,
+    now: DateTime<Utc>,
+) -> usize {
+    placed
+        .iter()
+        .filter(|(name, a)| {
+            a.start_time > now + Duration::minutes(1) && !state.scheduled_actions.iter().any(|s| &s.name == *name)
+        })
         .count()
 }
 
@@ -1699,22 +1758,69 @@ pub(crate) fn carry_out(
         }
         // Counted from here: a group not attempted (the run stopped, the service gone) is no step.
         progress.step(group);
+        // A revert of a group that no longer exists (deleted in AWS): its scheduled actions and
+        // policies went with it; what CloudWatch keeps of prescale's (its alarms) is removed, and
+        // the revert is on record, so that no run asks for it again.
+        let mut gone = None;
         let state = match sink.sink().read_state(group) {
             Ok(s) => s,
+            Err(e @ prescale_core::SinkError::GroupNotFound { .. }) if run.kind == "revert" => {
+                match sink.sink().leftovers(group) {
+                    Ok(alarms) => {
+                        gone = Some(e.to_string());
+                        GroupState {
+                            group: group.clone(),
+                            bounds: CapacityBounds::new(0, 0).expect("0–0 is a range"),
+                            desired: 0,
+                            scheduled_actions: vec![],
+                            policies: vec![],
+                            alarms,
+                            suspended: vec![],
+                        }
+                    }
+                    Err(e) => {
+                        r.error_transient = e.is_transient();
+                        r.error = Some(e.to_string());
+                        results.push(r);
+                        continue;
+                    }
+                }
+            }
             Err(e) => {
                 if matches!(e, prescale_core::SinkError::Unreachable { .. }) {
                     unreachable = Some((group.clone(), e.is_transient()));
                 }
                 r.error_transient = e.is_transient();
-                r.error = Some(e.to_string());
+                r.error = Some(match e {
+                    // Deleted on purpose, it keeps failing every night until it is reverted.
+                    prescale_core::SinkError::GroupNotFound { .. } => format!(
+                        "{e}; deleted on purpose? Take it out of {} and revert it by name (`prescale apply --revert \
+                         --group NAME --execute`): that removes the alarms prescale left for it",
+                        ctx.config.origin
+                    ),
+                    e => e.to_string(),
+                });
                 results.push(r);
                 continue;
             }
         };
-        let notes;
-        (r.changes, notes) = changes_for(group, &state, &name);
-        r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
-        r.notes.extend(notes);
+        if let Some(why) = &gone {
+            r.changes = state.alarms.iter().map(|a| Change::DeleteAlarm { old: a.clone() }).collect();
+            r.notes.push(format!(
+                "{}: its scheduled actions and policies went with it{}",
+                why.split(" (check").next().unwrap_or(why),
+                if r.changes.is_empty() {
+                    "; nothing of prescale's is left of it"
+                } else {
+                    "; prescale's alarms for it, which CloudWatch keeps, are removed"
+                }
+            ));
+        } else {
+            let notes;
+            (r.changes, notes) = changes_for(group, &state, &name);
+            r.notes = group_notes(ctx, run.kind, group, &state, &r.changes);
+            r.notes.extend(notes);
+        }
         if run.kind == "apply" {
             let on_purpose =
                 ctx.config.groups.iter().find(|g| g.name == *group).map_or(&[][..], |g| &g.suspended_on_purpose);
@@ -1814,6 +1920,16 @@ pub(crate) fn carry_out(
                 break;
             }
         }
+        // Once its alarms are gone too (or there were none), the gone group's revert is done.
+        if let (Some(log), Some(why)) = (audit.as_mut(), &gone)
+            && r.error.is_none()
+            && r.report.as_ref().is_none_or(|rep| rep.failed.is_empty())
+            && let Err(e) = log.gone(&r.group, &r.sink, why)
+        {
+            log_error = Some(e);
+            results.push(r);
+            break;
+        }
         results.push(r);
     }
     std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
@@ -1855,11 +1971,14 @@ impl<'a> AuditLog<'a> {
         std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
         let path = ctx.out.join("audit.jsonl");
         let new_log = !path.exists();
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .with_context(|| format!("cannot open audit log {}; nothing was changed", path.display()))?;
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open audit log {p}; nothing was changed: {e}\nhint: make it (and {dir}) writable for the \
+                     user this job runs as (`ls -l {p}`), then run again",
+                p = path.display(),
+                dir = ctx.out.display()
+            )
+        })?;
         let other = other_audit_log(ctx);
         if let Some(other) = &other {
             warn!(
@@ -1937,6 +2056,33 @@ impl<'a> AuditLog<'a> {
             text.push_str(&serde_json::to_string(&v)?);
             text.push('\n');
         }
+        let what = || format!("cannot write audit log {}", self.path.display());
+        self.file.write_all(text.as_bytes()).with_context(what)?;
+        self.file.sync_all().with_context(what)
+    }
+
+    /// Appends the line of a revert that found the group gone (deleted in AWS), `why` as the
+    /// service said it: `object` `group`, `op` `delete`, `outcome` `applied` (what prescale had
+    /// on it went with it, or was removed just before), so that no run asks for its revert again.
+    fn gone(&mut self, group: &str, sink: &str, why: &str) -> Result<()> {
+        let entry = AuditEntry {
+            at: Utc::now(),
+            as_of: self.as_of,
+            run: self.run.kind,
+            plan_id: self.run.plan_id,
+            group,
+            sink,
+            op: "delete",
+            object: "group",
+            name: group,
+            before: None,
+            after: None,
+            outcome: "applied",
+            error: Some(why),
+            transient: None,
+            guardrail_overrides: self.run.overrides,
+        };
+        let text = serde_json::to_string(&entry)? + "\n";
         let what = || format!("cannot write audit log {}", self.path.display());
         self.file.write_all(text.as_bytes()).with_context(what)?;
         self.file.sync_all().with_context(what)
@@ -2233,13 +2379,32 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     }
     // Before the plan is written: a run that waits for another one changing the groups, and gives
     // up, leaves that run's plan in place.
-    if args.execute {
-        hold_apply_lock(ctx).context(
-            "this run's load was stored and its forecasts fitted, but its plan was not written: OUT/plan.json is \
-             still the other run's",
-        )?;
+    if args.execute
+        && let Err(e) = hold_apply_lock(ctx)
+    {
+        // Only a wait that ran out means another run: a lock that cannot be taken at all (a store
+        // or --out the job's user cannot write) is said as what it is.
+        let waited =
+            matches!(e.downcast_ref::<prescale_store::StoreError>(), Some(prescale_store::StoreError::Applying { .. }));
+        return Err(if waited {
+            e.context("its plan was not written (OUT/plan.json is still the other run's) and nothing was applied")
+        } else {
+            anyhow::anyhow!(
+                "{e:#}\nnothing was applied and OUT/plan.json was not written: the apply lock cannot be taken\nhint: \
+                 make the store ({}) and --out ({}) writable for the user this job runs as (`ls -ld` them), then run \
+                 again",
+                ctx.store_dir.display(),
+                ctx.out.display()
+            )
+        });
     }
-    write_plan(&plan, &path)?;
+    write_plan(&plan, &path).map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#}\nnothing was applied: the plan could not be written\nhint: make room on the disk that holds {dir} \
+             (`df -h {dir}`) or make it writable for the user this job runs as (`ls -ld {dir}`), then run again",
+            dir = ctx.out.display()
+        )
+    })?;
     check_plan(ctx, &plan)?;
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
     let results = apply(ctx, &plan, args.execute, &overrides, None)?;
@@ -2282,9 +2447,9 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     }
     let mut problems: Vec<String> =
         fail_on_partial(&results, args.execute).err().map(|e| e.to_string()).into_iter().collect();
-    if let Some(aside) = unplanned_failures(&aside_stored, &aside_fitted) {
-        if args.strict { problems.push(aside) } else { warn!("{aside}") }
-    }
+    // What the plan reads first, the series no plan reads after: the run's first line (after
+    // `error:`) is the one that matters.
+    let aside = unplanned_failures(&aside_stored, &aside_fitted);
     if not_stored + not_fitted > 0 {
         let covered = if held.is_empty() {
             "the plan covers every group"
@@ -2305,6 +2470,9 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     }
     if !held.is_empty() {
         problems.push(held_error(&held, not_stored > 0));
+    }
+    if let Some(aside) = aside {
+        if args.strict { problems.push(aside) } else { warn!("{aside}") }
     }
     if args.strict {
         problems.extend(needs_a_person(&plan, &results, args.execute));
@@ -2634,6 +2802,45 @@ mod tests {
         let missing = group(&[], Some(("Auto Scaling group \"web\" not found", false)));
         assert!(!failed_changes(&[missing], true).unwrap().contains(converges));
         assert_eq!(failed_changes(&[group(&[], None)], true), None);
+    }
+
+    #[test]
+    fn floors_put_and_gone_before_their_time_are_counted() {
+        let t = |h: i64| chrono::DateTime::from_timestamp(1_790_000_000 + h * 3600, 0).unwrap();
+        let line = |name: &str, op: &str, outcome: &str, at: i64| {
+            serde_json::json!({"object": "scheduled_action", "name": name, "op": op, "outcome": outcome,
+                "after": ScheduledAction::floor(name, t(at), 3)})
+        };
+        let mut h = super::AuditHistory::default();
+        for (name, op, outcome, at) in [
+            ("prescale-floor-a", "create", "attempting", 5),
+            ("prescale-floor-a", "create", "applied", 5),
+            // Put, then deleted by prescale itself: not counted.
+            ("prescale-floor-b", "create", "applied", 6),
+            ("prescale-floor-b", "delete", "applied", 6),
+            // A crash cut its put: not certainly there.
+            ("prescale-floor-c", "create", "attempting", 7),
+            // Its time has passed: it ran, and Auto Scaling removed it.
+            ("prescale-floor-d", "create", "applied", -1),
+            // Still on the group.
+            ("prescale-floor-e", "create", "applied", 8),
+        ] {
+            h.note_written(&line(name, op, outcome, at), "autoscaling", "web");
+        }
+        let state = prescale_core::GroupState {
+            group: "web".into(),
+            bounds: prescale_core::CapacityBounds::new(1, 20).unwrap(),
+            desired: 2,
+            scheduled_actions: vec![ScheduledAction::floor("prescale-floor-e", t(8), 3)],
+            policies: vec![],
+            alarms: vec![],
+            suspended: vec![],
+        };
+        let placed = &h.placed[&("autoscaling".to_string(), "web".to_string())];
+        // Only floor-a: put for certain, not deleted by prescale, still to run, and not there.
+        assert_eq!(super::gone_before_time(&state, placed, t(0)), 1);
+        // Once its time has come, it may have run.
+        assert_eq!(super::gone_before_time(&state, placed, t(5)), 0);
     }
 
     #[test]

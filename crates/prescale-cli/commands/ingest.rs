@@ -281,7 +281,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 prescale_store::StoreError::Busy { .. } => "",
                 _ => "\nhint: check that the store's folder and its .write.lock can be written by this user",
             };
-            let e = anyhow::Error::from(e).context(format!("nothing was stored; the store is unchanged{hint}"));
+            let e = anyhow::Error::from(e).context(format!("no load was stored; the metric store is unchanged{hint}"));
             if !carry_on {
                 return Err(e);
             }
@@ -370,6 +370,13 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             failed.push(id);
             continue;
         }
+        let origin = origins.get(&id).unwrap_or(&whats[&kind]);
+        // CloudWatch's series with the metric asked for, so that a statistic or region changed
+        // under the same series is said (files are named by their path already).
+        let origin = match metric.filter(|_| kind == SourceKind::Cloudwatch) {
+            Some(m) => format!("{origin} {}", cloudwatch_metric(m)),
+            None => origin.clone(),
+        };
         // Stamps after now are mostly a clock mistake (local time written without an offset, read
         // as UTC); a newest stamp long before now is a feed that stopped. Both are said here, where
         // the source is read, not only when a plan leaves the group out.
@@ -410,7 +417,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 };
                 warn!(
                     "{id}: the source's newest sample is from {} ({:.1} h before now, over [trust] max_data_age_mins = \
-                     {}): has it stopped updating?{zone_hint}",
+                     {}): has it stopped updating ({origin})?{zone_hint}",
                     newest.format("%Y-%m-%d %H:%M UTC"),
                     (ctx.now - newest).num_minutes() as f64 / 60.0,
                     c.trust.max_data_age_mins
@@ -466,13 +473,6 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
                 .unwrap_or(chrono_tz::UTC)
         });
-        let origin = origins.get(&id).unwrap_or(&whats[&kind]);
-        // CloudWatch's series with the metric asked for, so that a statistic or region changed
-        // under the same series is said (files are named by their path already).
-        let origin = match metric.filter(|_| kind == SourceKind::Cloudwatch) {
-            Some(m) => format!("{origin} {}", cloudwatch_metric(m)),
-            None => origin.clone(),
-        };
         let provenance = prescale_store::Provenance { source: &origin, file_time_zone, whole: false };
         match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {

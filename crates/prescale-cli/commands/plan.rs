@@ -141,10 +141,11 @@ fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Opti
     let age = (now - last).num_minutes();
     (age > t.max_data_age_mins).then(|| {
         format!(
-            "the newest measured load is from {} ({:.1} h before now), more than [trust] max_data_age_mins = {}: \
-             is ingest failing?",
+            "the newest measured load is from {} ({:.1} h before now, {}), more than [trust] max_data_age_mins = \
+             {}: is ingest failing, or this machine's clock ahead?",
             last.format("%Y-%m-%d %H:%M UTC"),
             age as f64 / 60.0,
+            now.format("%Y-%m-%d %H:%M UTC"),
             t.max_data_age_mins
         )
     })
@@ -292,9 +293,12 @@ pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
         );
     } else if stale > 0 {
         hints.push(
-            "for stale load, find why ingest stopped (`prescale ingest` names the source that fails), then run again; \
-             the floors in place cover the hours their last plan did; for recorded files (such as those of `prescale \
-             demo generate`), give --now at their end (--now 2026-11-23T00:00:00Z for the demo's)",
+            "for stale load, find why its source stopped: ingest read it without an error, so the source itself has \
+             no newer data (a CSV or Parquet export that is no longer written, a CloudWatch metric no longer \
+             published: `prescale ingest` warns of it with the source and its newest sample), or this machine's clock is \
+             ahead (`date`); then run again; the floors in place cover the hours their last plan did (`prescale \
+             apply` shows them); for recorded files (such as those of `prescale demo generate`), give --now at their \
+             end (--now 2026-11-23T00:00:00Z for the demo's)",
         );
     }
     // One line a group: said once, here (the run's last word), not also as it goes.
@@ -319,9 +323,9 @@ fn note_unreachable(e: &prescale_core::SinkError, unreachable: &mut Option<bool>
 /// Why a group was not asked, after the service did not answer for an earlier one.
 fn not_asked(transient: bool) -> &'static str {
     if transient {
-        "the service did not answer for an earlier group"
+        "the service did not answer an earlier call"
     } else {
-        "the service cannot be called as configured: see the earlier group"
+        "the service cannot be called as configured: see the earlier call's error"
     }
 }
 

@@ -331,6 +331,17 @@ pub trait ActionSink {
     /// [`SinkError`] only when nothing could be attempted.
     fn apply(&mut self, group: &str, changes: &[Change]) -> Result<ApplyReport, SinkError>;
 
+    /// What of prescale's a group that no longer exists left behind: its alarms, which CloudWatch
+    /// keeps when the group is deleted (its scheduled actions and policies go with it). None
+    /// from a sink that keeps nothing apart from its groups.
+    ///
+    /// # Errors
+    /// [`SinkError`] when they cannot be read.
+    fn leftovers(&mut self, group: &str) -> Result<Vec<MetricAlarm>, SinkError> {
+        let _ = group;
+        Ok(Vec::new())
+    }
+
     /// The group's recent successful instance launches, newest first, to measure its boot time.
     /// Sinks that keep no history have none.
     ///
