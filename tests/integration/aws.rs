@@ -1085,9 +1085,8 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     );
 }
 
-/// A run that fails part-way (the group is not there yet when apply reaches it) says so, exits 1
-/// and audits nothing as applied; once the group exists the next run applies the whole plan, and
-/// the one after finds nothing to do.
+/// A group deleted in AWS after prescale wrote to it: a revert removes the alarms CloudWatch keeps
+/// for it, records the revert, and a second one finds nothing left.
 #[test]
 fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
     let Some(aws) = aws_in("ca-central-1") else { return };
@@ -1106,6 +1105,20 @@ fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
     assert_eq!(code, 0, "{text}\n{err}");
     let ours = |aws: &Aws| aws.alarms().into_iter().filter(|a| a.0.starts_with("prescale-itest-gone")).count();
     assert!(ours(&aws) > 0, "the step alarms are on CloudWatch");
+    // Not found in another region (a mistake, not a deletion): fails as before, nothing recorded.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let cfg2 = csv_config(elsewhere.path(), "us-west-1", group, &daily_steps(now), "");
+    let (code, text, err) = run(prescale().arg("--config").arg(&cfg2).arg("--out").arg(&out).args([
+        "--now",
+        "2027-05-03T12:00:00Z",
+        "apply",
+        "--revert",
+        "--group",
+        group,
+        "--execute",
+    ]));
+    assert!(code == 1 && err.contains("not found in region us-west-1"), "{text}\n{err}");
+    assert!(!std::fs::read_to_string(out.join("audit.jsonl")).unwrap().contains("\"object\":\"group\""));
     // Deleted in AWS: its actions and policies go with it, its alarms stay in CloudWatch.
     aws.rt
         .block_on(aws.asg.delete_auto_scaling_group().auto_scaling_group_name(group).force_delete(true).send())
@@ -1114,8 +1127,8 @@ fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(
         text.contains(
-            "its scheduled actions and policies went with it; prescale's alarms for it, which CloudWatch \
-                       keeps, are removed"
+            "its scheduled actions and policies went with it; this revert removes prescale's alarms for it, \
+                 which CloudWatch keeps"
         ),
         "{text}"
     );
@@ -1131,6 +1144,9 @@ fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
     assert!(code == 0 && text.contains("nothing of prescale's is left of it"), "{text}\n{err}");
 }
 
+/// A run that fails part-way (the group is not there yet when apply reaches it) says so, exits 1
+/// and audits nothing as applied; once the group exists the next run applies the whole plan, and
+/// the one after finds nothing to do.
 #[test]
 fn a_failed_run_is_reported_and_the_next_run_converges() {
     let Some(aws) = aws_in("ap-southeast-2") else { return };

@@ -712,13 +712,14 @@ pub fn apply(
             chrono::NaiveDateTime::parse_from_str(newer.plan_id.split('-').next().unwrap_or_default(), "%Y%m%dT%H%MZ")
                 .ok()
                 .map(|t| t.and_utc());
-        let clock = made.filter(|m| *m > Utc::now() + Duration::minutes(5)).map_or_else(String::new, |m| {
-            format!(
-                "; that plan was made at {}, after this machine's clock ({}): is the clock behind (`date`)?",
-                m.format("%Y-%m-%d %H:%M UTC"),
-                Utc::now().format("%Y-%m-%d %H:%M UTC")
-            )
-        });
+        let clock =
+            made.filter(|m| ctx.clock && *m > Utc::now() + Duration::minutes(5)).map_or_else(String::new, |m| {
+                format!(
+                    "; that plan was made at {}, after this machine's clock ({}): is the clock behind (`date`)?",
+                    m.format("%Y-%m-%d %H:%M UTC"),
+                    Utc::now().format("%Y-%m-%d %H:%M UTC")
+                )
+            });
         if execute {
             bail!(
                 "{why}{clock}\nhint: apply the newest plan, or run `prescale plan` again (it plans from now); a run \
@@ -748,12 +749,15 @@ pub fn apply(
     let changes = |name: &str, state: &GroupState, sink: &str| {
         // Gone before their time: Auto Scaling removes a one-time action once it ran, not
         // before; one still to run that is no longer there was deleted (by hand, a tool).
-        if let Some(p) = placed.get(&(sink.to_string(), name.to_string())) {
+        // (Not on the local stand-in: it runs its actions by the latest --now it saw, which a
+        // replay at an earlier one is behind.)
+        if let Some(p) = placed.get(&(sink.to_string(), name.to_string())).filter(|_| sink != prescale_plan::LOCAL_SINK)
+        {
             let gone = gone_before_time(state, p, ctx.now.max(Utc::now()));
             if gone > 0 {
                 warn!(
                     "{name}: {gone} of prescale's scheduled floors that the runs logging to {} put on it and that \
-                     have not run yet are no longer there: deleted by hand or by another tool? This run puts them \
+                     have not run yet are no longer there: deleted by hand or by another tool? The plan puts them \
                      back\nhint: to keep a group without prescale's floors, take it out of the configuration and \
                      `prescale apply --revert --group {}`",
                     ctx.out.join("audit.jsonl").display(),
@@ -1080,8 +1084,9 @@ struct AuditHistory {
     /// Beside it, by (sink, group) and name: the scheduled actions whose last line is a put
     /// applied, so certainly put (and not deleted) by the runs logging here.
     placed: Placed,
-    /// By group the configuration no longer names: whether its last recorded run was a revert.
-    unconfigured: std::collections::BTreeMap<String, bool>,
+    /// By (group, sink), for groups the configuration no longer names: whether its last recorded
+    /// run there was a revert (a revert through another region's sink does not count).
+    unconfigured: std::collections::BTreeMap<(String, String), bool>,
 }
 
 impl AuditHistory {
@@ -1102,7 +1107,7 @@ impl AuditHistory {
                     }
                 }
                 if !configured.contains(group) {
-                    history.unconfigured.insert(group.to_string(), e["run"] == "revert");
+                    history.unconfigured.insert((group.to_string(), sink.to_string()), e["run"] == "revert");
                 }
             },
         );
@@ -1128,6 +1133,14 @@ impl AuditHistory {
     }
 
     fn note_written(&mut self, e: &serde_json::Value, sink: &str, group: &str) {
+        // A revert that found the group deleted: what was put on it went with it (a group made
+        // again under its name starts with nothing of prescale's).
+        if e["object"] == "group" && e["outcome"] == "applied" {
+            let key = (sink.to_string(), group.to_string());
+            self.placed.remove(&key);
+            self.written.remove(&key);
+            return;
+        }
         let Some(name) = e["name"].as_str().filter(|_| e["object"] == "scheduled_action") else { return };
         let applied = e["outcome"] == "applied";
         let placed = self.placed.entry((sink.to_string(), group.to_string())).or_default();
@@ -1168,7 +1181,10 @@ impl AuditHistory {
     /// The groups the log records changes to that the configuration no longer names, but those
     /// whose last recorded run was a revert (it took prescale's objects down).
     fn unconfigured_written(&self) -> Vec<String> {
-        self.unconfigured.iter().filter(|(_, reverted)| !**reverted).map(|(g, _)| g.clone()).collect()
+        let mut groups: Vec<String> =
+            self.unconfigured.iter().filter(|(_, reverted)| !**reverted).map(|((g, _), _)| g.clone()).collect();
+        groups.dedup();
+        groups
     }
 }
 
@@ -1633,6 +1649,9 @@ pub(crate) fn hold_apply_lock(ctx: &Ctx) -> Result<()> {
             Err(prescale_store::StoreError::Applying { holder, .. }) => {
                 let wait = deadline.saturating_duration_since(std::time::Instant::now());
                 let secs = wait.as_secs_f64().round() as u64;
+                if secs == 0 {
+                    return Err(prescale_store::StoreError::Applying { path: path.clone(), holder }.into());
+                }
                 say!(
                     "waiting up to {} for the run changing the groups now ({holder}, {})",
                     if secs.is_multiple_of(60) { format!("{} min", secs / 60) } else { format!("{secs} s") },
@@ -1720,6 +1739,20 @@ pub(crate) fn carry_out(
         (_, true) => "applying",
         _ => "reading",
     };
+    // A group a revert does not find is taken as deleted in AWS only where this --out's log shows
+    // prescale wrote to it through this very sink (same region): elsewhere it is a wrong region,
+    // account or name, which must fail as such, not pass as reverted.
+    let written_here: std::collections::HashSet<String> = if run.kind == "revert" {
+        let mut seen = std::collections::HashSet::new();
+        let _ = each_audit_line(&ctx.out.join("audit.jsonl"), groups, |_, sink, group| {
+            if sink == name {
+                seen.insert(group.to_string());
+            }
+        });
+        seen
+    } else {
+        std::collections::HashSet::new()
+    };
     let mut progress = super::Progress::new(verb, groups.len());
     for group in groups {
         let mut r = GroupApply {
@@ -1764,7 +1797,7 @@ pub(crate) fn carry_out(
         let mut gone = None;
         let state = match sink.sink().read_state(group) {
             Ok(s) => s,
-            Err(e @ prescale_core::SinkError::GroupNotFound { .. }) if run.kind == "revert" => {
+            Err(e @ prescale_core::SinkError::GroupNotFound { .. }) if written_here.contains(group.as_str()) => {
                 match sink.sink().leftovers(group) {
                     Ok(alarms) => {
                         gone = Some(e.to_string());
@@ -1794,8 +1827,9 @@ pub(crate) fn carry_out(
                 r.error = Some(match e {
                     // Deleted on purpose, it keeps failing every night until it is reverted.
                     prescale_core::SinkError::GroupNotFound { .. } => format!(
-                        "{e}; deleted on purpose? Take it out of {} and revert it by name (`prescale apply --revert \
-                         --group NAME --execute`): that removes the alarms prescale left for it",
+                        "{e}; if it was deleted on purpose (and this is the region prescale wrote it in), take it out \
+                         of {} and revert it by name (`prescale apply --revert --group NAME --execute`): that removes \
+                         the alarms prescale left for it",
                         ctx.config.origin
                     ),
                     e => e.to_string(),
@@ -1812,7 +1846,7 @@ pub(crate) fn carry_out(
                 if r.changes.is_empty() {
                     "; nothing of prescale's is left of it"
                 } else {
-                    "; prescale's alarms for it, which CloudWatch keeps, are removed"
+                    "; this revert removes prescale's alarms for it, which CloudWatch keeps"
                 }
             ));
         } else {
@@ -2270,7 +2304,7 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
         groups.sort_unstable();
         groups.dedup();
         list.push_str(&format!(
-            "\n  and {} other reasons, in {} (`prescale -v` logs each group's)",
+            "\n  and {} other reasons, in {} (a run without --quiet shows each group's)",
             rest.len(),
             crate::output::counted(groups.len(), "group")
         ));
@@ -2841,6 +2875,15 @@ mod tests {
         assert_eq!(super::gone_before_time(&state, placed, t(0)), 1);
         // Once its time has come, it may have run.
         assert_eq!(super::gone_before_time(&state, placed, t(5)), 0);
+        // A revert that found the group deleted: nothing of prescale's is on it any more.
+        h.note_written(
+            &serde_json::json!({"object": "group", "op": "delete", "outcome": "applied"}),
+            "autoscaling",
+            "web",
+        );
+        let key = ("autoscaling".to_string(), "web".to_string());
+        assert!(h.placed.get(&key).is_none_or(|p| super::gone_before_time(&state, p, t(0)) == 0));
+        assert!(!h.written.contains_key(&key));
     }
 
     #[test]
@@ -2911,7 +2954,7 @@ mod tests {
         assert_eq!(message.matches("not found").count(), 1, "{message}");
         assert!(message.contains("\n  x0: PutScheduledUpdateGroupAction on the group failed: quirk 0"), "{message}");
         assert!(
-            message.contains("\n  and 5 other reasons, in 5 groups (`prescale -v` logs each group's)"),
+            message.contains("\n  and 5 other reasons, in 5 groups (a run without --quiet shows each group's)"),
             "{message}"
         );
         assert!(!message.contains("quirk 7"), "{message}");

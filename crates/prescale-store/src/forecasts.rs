@@ -87,11 +87,12 @@ impl ForecastTable {
         // A forecast of another prescale version (one rolled back from) is replaced, as every
         // night replaces the last: fitted again from the load, which the metric store keeps. Said.
         if let Err(StoreError::Schema { found, .. }) = open_checked(&path, FORECASTS_SCHEMA) {
-            tracing::warn!(
-                "{}: replacing a forecast of schema {found:?} (another prescale version's) with this version's \
-                 ({FORECASTS_SCHEMA})",
-                path.display()
-            );
+            let what = if found.starts_with("forecasts/") {
+                format!("a forecast of schema {found:?} (another prescale version's)")
+            } else {
+                format!("a file of schema {found:?}, no forecast,")
+            };
+            tracing::warn!("{}: replacing {what} with this version's forecast ({FORECASTS_SCHEMA})", path.display());
         }
         // On the Arrow schema too, for pandas and pyarrow readers (see `atomic::write_table`).
         let schema = Arc::new(Schema::new(fields).with_metadata(meta.clone()));
