@@ -845,16 +845,22 @@ mod tests {
         assert_eq!(store.list().unwrap(), vec![id]);
     }
 
-    #[test]
-    fn rows_that_do_not_match_their_checksum_are_refused_as_damaged() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = MetricStore::open(dir.path()).unwrap();
+    /// A store in `dir` holding one series of 20 slots, its id and file, and that file as read.
+    fn one_series(dir: &Path) -> (MetricStore, MetricId, PathBuf, Stored) {
+        let store = MetricStore::open(dir).unwrap();
         let id = MetricId::new("g", "m");
         store
             .ingest(&id, &samples(0..20, 0.0), 300, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
             .unwrap();
         let path = store.path(&id);
-        let (_, series, observed, meta) = read_own(&path, &id).unwrap();
+        let stored = read_own(&path, &id).unwrap();
+        (store, id, path, stored)
+    }
+
+    #[test]
+    fn rows_that_do_not_match_their_checksum_are_refused_as_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, id, path, (_, series, observed, meta)) = one_series(dir.path());
         assert!(meta.contains_key(RowHash::KEY));
         // One value changed under the same metadata, as a flipped byte that still decodes leaves it.
         let mut values = series.values().to_vec();
@@ -874,13 +880,7 @@ mod tests {
     #[test]
     fn a_file_of_another_version_is_said_to_be_that_versions_not_damaged() {
         let dir = tempfile::tempdir().unwrap();
-        let store = MetricStore::open(dir.path()).unwrap();
-        let id = MetricId::new("g", "m");
-        store
-            .ingest(&id, &samples(0..20, 0.0), 300, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
-            .unwrap();
-        let path = store.path(&id);
-        let (_, series, observed, meta) = read_own(&path, &id).unwrap();
+        let (store, id, path, (_, series, observed, meta)) = one_series(dir.path());
         for (tag, says) in [
             ("metrics/v2", "was written by another prescale version (metrics/v2; this one reads metrics/v1)"),
             ("forecasts/v1", "has schema \"forecasts/v1\", expected \"metrics/v1\": not a prescale file of this kind"),
