@@ -1741,17 +1741,21 @@ pub(crate) fn carry_out(
     };
     // A group a revert does not find is taken as deleted in AWS only where this --out's log shows
     // prescale wrote to it through this very sink (same region): elsewhere it is a wrong region,
-    // account or name, which must fail as such, not pass as reverted.
-    let written_here: std::collections::HashSet<String> = if run.kind == "revert" {
-        let mut seen = std::collections::HashSet::new();
-        let _ = each_audit_line(&ctx.out.join("audit.jsonl"), groups, |_, sink, group| {
-            if sink == name {
-                seen.insert(group.to_string());
-            }
-        });
-        seen
-    } else {
-        std::collections::HashSet::new()
+    // account or name, which must fail as such, not pass as reverted. Read once, and only when a
+    // revert meets such a group.
+    let written_here: std::cell::OnceCell<std::collections::HashSet<String>> = std::cell::OnceCell::new();
+    let written_here = |group: &str| {
+        written_here
+            .get_or_init(|| {
+                let mut seen = std::collections::HashSet::new();
+                let _ = each_audit_line(&ctx.out.join("audit.jsonl"), groups, |_, sink, group| {
+                    if sink == name {
+                        seen.insert(group.to_string());
+                    }
+                });
+                seen
+            })
+            .contains(group)
     };
     let mut progress = super::Progress::new(verb, groups.len());
     for group in groups {
@@ -1797,7 +1801,7 @@ pub(crate) fn carry_out(
         let mut gone = None;
         let state = match sink.sink().read_state(group) {
             Ok(s) => s,
-            Err(e @ prescale_core::SinkError::GroupNotFound { .. }) if written_here.contains(group.as_str()) => {
+            Err(e @ prescale_core::SinkError::GroupNotFound { .. }) if run.kind == "revert" && written_here(group) => {
                 match sink.sink().leftovers(group) {
                     Ok(alarms) => {
                         gone = Some(e.to_string());
