@@ -793,30 +793,60 @@ fn start_time(a: &ScheduledUpdateGroupAction) -> DateTime<Utc> {
     DateTime::from_timestamp(t.secs(), 0).unwrap()
 }
 
+/// One group in a region of its own on the test server, fed `daily_steps` from a CSV file
+/// (`csv_config`'s), its configuration and `--out` in a folder of its own, run as of `now`.
+struct CsvGroup {
+    aws: Aws,
+    group: &'static str,
+    now: DateTime<Utc>,
+    dir: tempfile::TempDir,
+    cfg: std::path::PathBuf,
+    out: std::path::PathBuf,
+}
+
+impl CsvGroup {
+    /// `exists`: whether the group is created in Auto Scaling (min 1, max 20) before the test.
+    fn new(region: &'static str, group: &'static str, now: &str, exists: bool, group_extra: &str) -> Option<Self> {
+        let aws = aws_in(region)?;
+        if exists {
+            aws.create_group(group, 1, 20);
+        }
+        let now = DateTime::parse_from_rfc3339(now).unwrap().to_utc();
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = csv_config(dir.path(), region, group, &daily_steps(now), group_extra);
+        let out = dir.path().join("out");
+        Some(Self { aws, group, now, dir, cfg, out })
+    }
+
+    /// prescale with this configuration and `--out`, as of `now`.
+    fn at(&self, now: DateTime<Utc>) -> std::process::Command {
+        let mut c = prescale();
+        c.arg("--config").arg(&self.cfg).arg("--out").arg(&self.out).arg("--now").arg(now.to_rfc3339());
+        c
+    }
+
+    /// prescale with this configuration and `--out`, as of the test's `now`.
+    fn command(&self) -> std::process::Command {
+        self.at(self.now)
+    }
+
+    /// Runs `args` as of the test's `now`: exit code, stdout, stderr.
+    fn run(&self, args: &[&str]) -> (i32, String, String) {
+        run(self.command().args(args))
+    }
+}
+
 #[test]
 fn time_zone_round_trip_across_new_york_spring_forward() {
-    let Some(aws) = aws_in("eu-west-1") else { return };
-    let group = "itest-tz";
-    aws.create_group(group, 1, 20);
     // New York skips 02:00-03:00 local on Sunday 14 March 2027 at 07:00 UTC. The plan covers
     // 13 March 12:00 UTC to 15 March 12:00 UTC.
-    let now = DateTime::parse_from_rfc3339("2027-03-13T12:00:00Z").unwrap().to_utc();
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), r#"time_zone = "America/New_York""#);
-    let out = tmp.path().join("out");
-    let nightly = || {
-        ok(prescale().arg("--config").arg(&cfg).arg("--out").arg(&out).args([
-            "--now",
-            "2027-03-13T12:00:00Z",
-            "nightly",
-            "--execute",
-            "--allow-clock-skew",
-        ]))
-    };
+    let zone = r#"time_zone = "America/New_York""#;
+    let Some(t) = CsvGroup::new("eu-west-1", "itest-tz", "2027-03-13T12:00:00Z", true, zone) else { return };
+    let (aws, group, out) = (&t.aws, t.group, &t.out);
+    let nightly = || ok(t.command().args(["nightly", "--execute", "--allow-clock-skew"]));
     let text = nightly();
     assert!(text.contains("Applied"), "{text}");
-    let plan_text =
-        ok(prescale().arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-03-13T12:00:00Z", "plan"]));
+    let plan_text = ok(t.command().arg("plan"));
     // The floors run the 300 s warm-up ahead of the demand at 06:30 and 07:30 UTC: 06:25 UTC is
     // 01:25 EST, before the change; 07:25 UTC is 03:25 EDT, after it.
     assert!(
@@ -854,10 +884,8 @@ fn time_zone_round_trip_across_new_york_spring_forward() {
 
 #[test]
 fn revert_removes_only_what_prescale_owns_and_is_audited() {
-    let Some(aws) = aws_in("us-west-2") else { return };
-    let group = "itest-revert";
-    aws.create_group(group, 1, 20);
-    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    let Some(t) = CsvGroup::new("us-west-2", "itest-revert", "2027-05-03T12:00:00Z", true, "") else { return };
+    let (aws, group, now, cfg, out) = (&t.aws, t.group, t.now, &t.cfg, &t.out);
     // Somebody else's scheduled actions (one of them recurring, given no start) and policy.
     aws.put_foreign_action(group, "team-batch-window", now + Duration::hours(3), 2);
     aws.rt
@@ -893,15 +921,8 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     aws.put_foreign_alarm(group, "team-revert-cpu-high", None);
     // An alarm named like prescale's that triggers the team's policy: the team's, never removed.
     aws.put_foreign_alarm(group, "prescale-itest-revert-manual", Some(aws.policy_arn(group, "team-network")));
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
-    let out = tmp.path().join("out");
-    let run_at = |now: &str, args: &[&str]| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]).args(args);
-        run(&mut c)
-    };
-    let run_ = |args: &[&str]| run_at("2027-05-03T12:00:00Z", args);
+    let run_at = |now: &str, args: &[&str]| run(t.at(now.parse().unwrap()).args(args));
+    let run_ = |args: &[&str]| t.run(args);
     // A group whose own MinSize is above the configured min_size, which prescale never managed:
     // the dry run says the plan lowers it.
     aws.rt.block_on(aws.asg.update_auto_scaling_group().auto_scaling_group_name(group).min_size(3).send()).unwrap();
@@ -926,15 +947,15 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     let ours = |aws: &Aws| {
         aws.actions(group).iter().filter(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-")).count()
     };
-    let planned = ours(&aws);
+    let planned = ours(aws);
     assert!(planned >= 4, "{text}");
     // Ours (target tracking and the step policy out) and the team's.
     assert_eq!(aws.policies(group).len(), 3);
     let ours_alarms =
         |aws: &Aws| aws.alarms().into_iter().filter(|a| a.0.starts_with("prescale-itest-revert-step")).count();
     let manual = |aws: &Aws| aws.alarms().iter().any(|a| a.0 == "prescale-itest-revert-manual");
-    assert!(manual(&aws), "the team's alarm named prescale-… survives the apply");
-    assert_eq!(ours_alarms(&aws), 1);
+    assert!(manual(aws), "the team's alarm named prescale-… survives the apply");
+    assert_eq!(ours_alarms(aws), 1);
     // Objects of ours: the actions, two policies, one alarm.
     let owned = planned + 2 + 1;
     // Two lines per change: `attempting` before the call, then its outcome.
@@ -955,7 +976,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert!(text.contains("--min-size 1") && !text.contains("~ bounds"), "{text}");
     // Without the audit log (another --out), no bound is put back: the note says why, and how.
     let mut c = prescale();
-    c.arg("--config").arg(&cfg).arg("--out").arg(tmp.path().join("elsewhere"));
+    c.arg("--config").arg(&cfg).arg("--out").arg(t.dir.path().join("elsewhere"));
     let (code, text, err) = run(c.args(["--now", "2027-05-03T12:00:00Z", "apply", "--revert", "--group", group]));
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains("bounds 6–26, above the configured 1–20, left as they are: there is no audit log at"));
@@ -1005,7 +1026,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     );
     assert!(!text.contains("MinSize is"), "{text}");
     assert!(text.contains("dry run: nothing was changed; rerun with --execute to apply"), "{text}");
-    assert_eq!(ours(&aws), planned);
+    assert_eq!(ours(aws), planned);
     // --keep-bounds: the objects go, the bounds stay, with the command that would lower them.
     let (code, text, err) = run_at(&after, &["apply", "--revert", "--group", group, "--keep-bounds"]);
     assert_eq!(code, 0, "{text}\n{err}");
@@ -1034,9 +1055,9 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert_eq!(left.len(), 2);
     assert!(left.contains(&"team-batch-window".to_string()) && left.contains(&"team-nightly".to_string()), "{left:?}");
     assert_eq!(aws.policies(group), vec![("team-network".to_string(), "TargetTrackingScaling".to_string())]);
-    assert_eq!(ours_alarms(&aws), 0);
+    assert_eq!(ours_alarms(aws), 0);
     assert!(aws.alarms().iter().any(|a| a.0 == "team-revert-cpu-high"), "the foreign alarm survives");
-    assert!(manual(&aws), "the team's alarm named prescale-… survives the revert");
+    assert!(manual(aws), "the team's alarm named prescale-… survives the revert");
     let audit = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
     let lines: Vec<serde_json::Value> =
         audit.lines().skip(applied_lines).map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -1089,22 +1110,13 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
 /// for it, records the revert, and a second one finds nothing left.
 #[test]
 fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
-    let Some(aws) = aws_in("ca-central-1") else { return };
-    let group = "itest-gone";
-    aws.create_group(group, 1, 20);
-    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
-    let out = tmp.path().join("out");
-    let run_ = |args: &[&str]| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]).args(args);
-        run(&mut c)
-    };
+    let Some(t) = CsvGroup::new("ap-south-1", "itest-gone", "2027-05-03T12:00:00Z", true, "") else { return };
+    let (aws, group, now, out) = (&t.aws, t.group, t.now, &t.out);
+    let run_ = |args: &[&str]| t.run(args);
     let (code, text, err) = run_(&["nightly", "--execute", "--allow-clock-skew"]);
     assert_eq!(code, 0, "{text}\n{err}");
     let ours = |aws: &Aws| aws.alarms().into_iter().filter(|a| a.0.starts_with("prescale-itest-gone")).count();
-    assert!(ours(&aws) > 0, "the step alarms are on CloudWatch");
+    assert!(ours(aws) > 0, "the step alarms are on CloudWatch");
     // Not found in another region (a mistake, not a deletion): fails as before, nothing recorded.
     let elsewhere = tempfile::tempdir().unwrap();
     let cfg2 = csv_config(elsewhere.path(), "us-west-1", group, &daily_steps(now), "");
@@ -1132,7 +1144,7 @@ fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
         ),
         "{text}"
     );
-    assert_eq!(ours(&aws), 0, "{text}");
+    assert_eq!(ours(aws), 0, "{text}");
     let log = std::fs::read_to_string(out.join("audit.jsonl")).unwrap();
     let last: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
     assert_eq!(
@@ -1149,17 +1161,9 @@ fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
 /// the one after finds nothing to do.
 #[test]
 fn a_failed_run_is_reported_and_the_next_run_converges() {
-    let Some(aws) = aws_in("ap-southeast-2") else { return };
-    let group = "itest-late";
-    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
-    let out = tmp.path().join("out");
-    let nightly = || {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2027-05-03T12:00:00Z"]);
-        run(c.args(["nightly", "--execute", "--allow-clock-skew"]))
-    };
+    let Some(t) = CsvGroup::new("ap-southeast-2", "itest-late", "2027-05-03T12:00:00Z", false, "") else { return };
+    let (aws, group, out) = (&t.aws, t.group, &t.out);
+    let nightly = || t.run(&["nightly", "--execute", "--allow-clock-skew"]);
     let (code, text, err) = nightly();
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(text.contains("not found") && err.contains("failed"), "{text}\n{err}");
@@ -1185,12 +1189,12 @@ fn a_failed_run_is_reported_and_the_next_run_converges() {
     assert_eq!(aws.actions(group).len(), planned);
 
     // No credentials: no call can be made, and no later run passes until they are set.
-    let mut c = nightly_at(&cfg, &out, "2027-05-03T12:00:00Z".parse().unwrap());
-    c.args(["--execute", "--allow-clock-skew"]);
+    let mut c = t.command();
+    c.args(["nightly", "--execute", "--allow-clock-skew"]);
     for v in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"] {
         c.env_remove(v);
     }
-    c.env("AWS_SHARED_CREDENTIALS_FILE", tmp.path().join("none")).env("AWS_CONFIG_FILE", tmp.path().join("none"));
+    c.env("AWS_SHARED_CREDENTIALS_FILE", t.dir.path().join("none")).env("AWS_CONFIG_FILE", t.dir.path().join("none"));
     c.env("AWS_EC2_METADATA_DISABLED", "true");
     let (code, text, err) = run(&mut c);
     assert_eq!(code, 1, "{text}\n{err}");
@@ -1374,13 +1378,9 @@ struct TwoGroups {
 
 impl TwoGroups {
     fn new(region: &'static str, names: [&'static str; 2], attempts: u32, timeout_secs: u32) -> Option<Self> {
-        let aws = aws_in(region)?;
         let [first, second] = names;
-        aws.create_group(first, 1, 20);
+        let CsvGroup { aws, dir, cfg, out, .. } = CsvGroup::new(region, first, "2027-05-03T12:00:00Z", true, "")?;
         aws.create_group(second, 1, 20);
-        let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
-        let dir = tempfile::tempdir().unwrap();
-        let cfg = csv_config(dir.path(), region, first, &daily_steps(now), "");
         let text = std::fs::read_to_string(&cfg).unwrap().replace(
             &format!("region = \"{region}\""),
             &format!("region = \"{region}\"\nmax_attempts = {attempts}\ntimeout_secs = {timeout_secs}"),
@@ -1394,7 +1394,6 @@ impl TwoGroups {
             load.display()
         );
         std::fs::write(&cfg, text).unwrap();
-        let out = dir.path().join("out");
         Some(Self { aws, names, _dir: dir, cfg, out })
     }
 
@@ -1703,19 +1702,12 @@ fn a_service_that_stalls_on_writes_stops_the_apply_at_the_first_call_and_the_nex
 fn a_plan_that_would_pass_the_groups_action_limit_changes_nothing_and_says_why() {
     // Auto Scaling holds at most 125 scheduled actions per group, its owners' included; moto does
     // not enforce it, so this is prescale's own check, made before any write.
-    let Some(aws) = aws_in("sa-east-1") else { return };
-    let group = "itest-limit";
-    aws.create_group(group, 1, 20);
-    let now = DateTime::parse_from_rfc3339("2027-05-03T12:00:00Z").unwrap().to_utc();
+    let Some(t) = CsvGroup::new("sa-east-1", "itest-limit", "2027-05-03T12:00:00Z", true, "") else { return };
+    let (aws, group) = (&t.aws, t.group);
     for k in 0..120 {
-        aws.put_foreign_action(group, &format!("team-{k}"), now + Duration::days(3) + Duration::minutes(k), 2);
+        aws.put_foreign_action(group, &format!("team-{k}"), t.now + Duration::days(3) + Duration::minutes(k), 2);
     }
-    let tmp = tempfile::tempdir().unwrap();
-    let cfg = csv_config(tmp.path(), aws.region, group, &daily_steps(now), "");
-    let out = tmp.path().join("out");
-    let mut c = nightly_at(&cfg, &out, "2027-05-03T12:00:00Z".parse().unwrap());
-    c.args(["--execute", "--allow-clock-skew"]);
-    let (code, text, err) = run(&mut c);
+    let (code, text, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
     assert_eq!(code, 1, "{text}\n{err}");
     let all = format!("{text}\n{err}");
     assert!(
