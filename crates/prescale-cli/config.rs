@@ -196,11 +196,16 @@ pub fn summer_shift_size(tz: chrono_tz::Tz) -> i64 {
 
 /// The weekends and the clock of a series in `tz` (UTC when `None`), for [`BuildOptions`]: its
 /// Saturdays and Sundays at the zone's winter offset when `weekends`, its daily cycle on the
-/// zone's standard-time clock with `DailyClock::Local`; the rest default.
+/// zone's standard-time clock with `DailyClock::Local` (and with `DailyClock::Auto` where the
+/// history shows the load follows it); the rest default.
 pub fn zone_options(tz: Option<chrono_tz::Tz>, weekends: bool, clock: DailyClock) -> BuildOptions {
     BuildOptions {
         weekends: Weekends::learn_if(weekends, tz.map_or(0, winter_offset)),
-        clock: tz.filter(|_| clock == DailyClock::Local).map(local_clock),
+        clock: tz.and_then(|tz| match clock {
+            DailyClock::Utc => None,
+            DailyClock::Local => Some(local_clock(tz)),
+            DailyClock::Auto => Some(local_clock(tz).by_data()),
+        }),
         ..BuildOptions::default()
     }
 }
@@ -503,10 +508,11 @@ pub struct GroupConfig {
     /// unset writes them in UTC. The actions' instants are the same either way.
     #[serde(default)]
     pub time_zone: Option<String>,
-    /// The clock the forecast learns the daily cycle on: `utc` (the default: load from everywhere,
-    /// or machines' schedules in UTC) or `local`, the `time_zone`'s standard time, for load that
-    /// follows its local clocks (office hours), whose rise moves by an hour in UTC with daylight
-    /// saving.
+    /// The clock the forecast learns the daily cycle on: `utc` (load from everywhere, or machines'
+    /// schedules in UTC), `local`, the `time_zone`'s standard time, for load that follows its local
+    /// clocks (office hours), whose rise moves by an hour in UTC with daylight saving, or `auto`
+    /// (the default): the local clock where the history crosses a change of the zone's offset and
+    /// its last two days follow that clock better than UTC (see `EitherClock`).
     #[serde(default)]
     pub daily_clock: DailyClock,
     /// Auto Scaling processes the group's owners keep suspended on purpose (e.g.
@@ -542,8 +548,11 @@ fn default_env() -> String {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DailyClock {
-    /// The daily cycle on UTC.
+    /// The daily cycle on the zone's clock where the history crosses a change of its offset and its
+    /// last two days follow that clock better than UTC; on UTC elsewhere.
     #[default]
+    Auto,
+    /// The daily cycle on UTC.
     Utc,
     /// The daily cycle on the zone's standard-time clock (a group's `time_zone`, a file's
     /// `--time-zone`).
@@ -1307,6 +1316,7 @@ impl Config {
             max_step_up: self.guardrails.max_step_up,
             time_zone: g.time_zone.as_deref().map(parse_time_zone).transpose()?,
             local_clock: g.daily_clock == DailyClock::Local && g.time_zone.is_some(),
+            clock_by_data: g.daily_clock == DailyClock::Auto && g.time_zone.is_some(),
             running: None,
         })
     }

@@ -2089,6 +2089,11 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_on_the_loc
     let (utc, local) = (floor_at("utc", at), floor_at("local", at));
     assert!(local >= 25, "on the local clock the floor is up for the office: {local}");
     assert!(utc < local, "on UTC the rise is still learnt an hour later: {utc} against {local}");
+    // By default (auto) the history's last two days, three days into summer time, say the load
+    // follows New York's clocks; the plan says how it chose.
+    assert_eq!(floor_at("auto", at), local, "auto takes the local clock here");
+    let decisions = std::fs::read_to_string(tmp.path().join("auto/out/plan.json")).unwrap();
+    assert!(decisions.contains("the forecast learnt the daily cycle on America/New_York's clock: fitted without"));
     // The same file forecast and backtested ad hoc, in the zone and on its clock.
     let file = tmp.path().join("load.csv");
     let zone_args = ["--time-zone", "America/New_York", "--daily-clock", "local"];
@@ -2099,6 +2104,8 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_on_the_loc
     };
     let (utc, local) = (mean_at(&[]), mean_at(&zone_args));
     assert!(local > 15_000.0 && utc < 5_000.0, "forecast show at 11:50 UTC: {utc} on UTC, {local} on the local clock");
+    let auto = mean_at(&["--time-zone", "America/New_York"]);
+    assert!(auto > 15_000.0, "forecast show in the zone, its clock by default (auto): {auto}");
     // The hour the clocks skipped is the clock's gap, not the data's: nothing to warn about.
     let (_, _, err) = run(prescale().args(["forecast", "show", "--input"]).arg(&file).args(zone_args));
     assert!(!err.contains("missing slots"), "{err}");

@@ -10,6 +10,11 @@
 //! in [`crate::BuildOptions::clock`], and [`crate::ModelSpec::build_with`] then wraps the model in
 //! [`OnLocalClock`], so `forecast fit`, `backtest` and the simulator's nightly fits all move the
 //! history the same way; the holidays (UTC spans of local days) move with it.
+//!
+//! Whether a load follows local clocks is the data's to say: a clock [`LocalClock::by_data`] is
+//! taken only where the history crosses a change of the zone's offset and the model fitted on it
+//! forecasts the history's last two days better than the same model on UTC ([`EitherClock`]).
+//! Elsewhere the two clocks differ by a constant, so the fit on UTC is the same forecast.
 
 use std::sync::Arc;
 
@@ -25,13 +30,25 @@ use crate::{CandidateScore, FittedModel, ForecastError, Forecaster, Rewrite, Rew
 pub struct LocalClock {
     name: String,
     shift: Arc<dyn Fn(DateTime<Utc>) -> i64 + Send + Sync>,
+    by_data: bool,
 }
 
 impl LocalClock {
     /// The clock called `name` (a zone, e.g. `America/New_York`) whose summer time runs `shift(t)`
     /// seconds ahead of its standard time at `t`.
     pub fn new(name: impl Into<String>, shift: impl Fn(DateTime<Utc>) -> i64 + Send + Sync + 'static) -> Self {
-        Self { name: name.into(), shift: Arc::new(shift) }
+        Self { name: name.into(), shift: Arc::new(shift), by_data: false }
+    }
+
+    /// The same clock, taken only where the history shows the load follows it ([`EitherClock`]).
+    #[must_use]
+    pub fn by_data(self) -> Self {
+        Self { by_data: true, ..self }
+    }
+
+    /// Whether the clock is taken only where the history shows the load follows it.
+    pub fn is_by_data(&self) -> bool {
+        self.by_data
     }
 
     /// The clock's name.
@@ -53,13 +70,74 @@ impl LocalClock {
 
 impl std::fmt::Debug for LocalClock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "LocalClock({})", self.name)
+        write!(f, "LocalClock({}{})", self.name, if self.by_data { ", by data" } else { "" })
     }
 }
 
 impl PartialEq for LocalClock {
     fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
+        self.name == other.name && self.by_data == other.by_data
+    }
+}
+
+/// A model on a zone's clock or on UTC, whichever the history shows its load follows: where the
+/// history crosses a change of the zone's offset, both are fitted without the history's last two
+/// days and the one whose forecast of them is nearer (mean absolute error, on UTC) is fitted on the
+/// whole history; a tie, a history under a week, or one the clock cannot move (see
+/// [`OnLocalClock`]) goes to UTC. A history that crosses no change is fitted on UTC: there the
+/// clocks differ by a constant, and the forecast is the same.
+#[derive(Debug)]
+pub struct EitherClock {
+    /// The model on the zone's clock.
+    pub local: OnLocalClock,
+    /// The same model on UTC.
+    pub utc: Box<dyn Forecaster>,
+}
+
+/// The days [`EitherClock`] holds out to choose the clock.
+const HELD_OUT_DAYS: i64 = 2;
+
+impl EitherClock {
+    /// Whether the load of `history` follows the local clock: its last two days forecast better on
+    /// it than on UTC. `None` where there is nothing to choose (no change of offset in the
+    /// history, too short a history, a step the clock cannot move, or a fit that fails).
+    pub fn follows_local_clock(&self, history: &Series) -> Option<bool> {
+        let clock = &self.local.clock;
+        let step = history.step_secs();
+        let first = clock.shift(history.start());
+        if history.is_empty() || (0..history.len()).all(|i| clock.shift(history.ts(i)) == first) {
+            return None;
+        }
+        let held = usize::try_from(HELD_OUT_DAYS * 86_400 / step.max(1)).ok()?.max(1);
+        if history.len() < held + usize::try_from(5 * 86_400 / step.max(1)).ok()? {
+            return None;
+        }
+        to_standard_clock(history, &|t| clock.shift(t))?;
+        let cut = history.len() - held;
+        let train = Series::new(history.start(), step, history.values()[..cut].to_vec()).ok()?;
+        let actual = &history.values()[cut..];
+        let error = |model: &dyn Forecaster| -> Option<f64> {
+            let f = model.fit(&train).ok()?.predict(held, &[]).ok()?;
+            let (sum, n) = f
+                .point
+                .iter()
+                .zip(actual)
+                .filter(|(p, a)| p.is_finite() && a.is_finite())
+                .fold((0.0, 0usize), |(s, n), (p, a)| (s + (p - a).abs(), n + 1));
+            (n > 0).then(|| sum / n as f64)
+        };
+        let (local, utc) = (error(&self.local)?, error(self.utc.as_ref())?);
+        Some(local < utc)
+    }
+}
+
+impl Forecaster for EitherClock {
+    fn name(&self) -> String {
+        self.utc.name()
+    }
+
+    fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
+        if self.follows_local_clock(history) == Some(true) { self.local.fit(history) } else { self.utc.fit(history) }
     }
 }
 
@@ -412,6 +490,46 @@ mod tests {
         // the holidays moved to the standard-time clock with the history.
         assert!(f.point[23] > 90.0, "23:00 the evening before: {}", f.point[23]);
         assert!(f.point[24] < 20.0 && f.point[47] < 20.0, "on the holiday: {} {}", f.point[24], f.point[47]);
+    }
+
+    /// Hourly load, 1,000 from 08:00 to 18:00 and 100 otherwise on the clock `hour_of(t)` reads,
+    /// for `days` days from 2027-03-01 05:00 UTC (New York's clocks change on the 14th).
+    fn office_hours(days: i64, hour_of: impl Fn(DateTime<Utc>) -> u32) -> Series {
+        let start = Utc.with_ymd_and_hms(2027, 3, 1, 5, 0, 0).unwrap();
+        let values = (0..days * 24)
+            .map(|i| if (8..18).contains(&hour_of(start + Duration::hours(i))) { 1000.0 } else { 100.0 })
+            .collect();
+        Series::new(start, 3600, values).unwrap()
+    }
+
+    #[test]
+    fn the_data_say_whether_the_load_follows_the_local_clock() {
+        use crate::ModelSpec;
+        let options = crate::BuildOptions {
+            weekends: crate::Weekends::Ignore,
+            clock: Some(LocalClock::new("test/New_York", ny).by_data()),
+            ..crate::BuildOptions::default()
+        };
+        let profile = ModelSpec::Profile { season: crate::Season::Day, days: 14, level: Default::default() };
+        let model = profile.build_with(&options);
+        let fit = |s: &Series| model.fit(s).unwrap().predict(24, &[]).unwrap();
+        let rise = |f: &Forecast| (0..f.len()).find(|&i| f.point[i] > 500.0).map(|i| f.ts(i).hour());
+        // Office hours in New York: from the 14th on, they open at 12:00 UTC, not 13:00.
+        let local = |t: DateTime<Utc>| (t + Duration::seconds(ny(t)) - Duration::hours(5)).hour();
+        let f = fit(&office_hours(20, local));
+        assert!(f.model.starts_with("local:"), "{}", f.model);
+        assert_eq!(rise(&f), Some(12));
+        // The same hours on UTC (13:00 to 23:00): the change moves nothing, and UTC is kept.
+        let utc = |t: DateTime<Utc>| (t - Duration::hours(5)).hour();
+        let f = fit(&office_hours(20, utc));
+        assert!(!f.model.starts_with("local:"), "{}", f.model);
+        assert_eq!(rise(&f), Some(13));
+        // Under a week of history, though it crosses the change: too little to tell, UTC.
+        let all = office_hours(20, local);
+        let from = 13 * 24 + 1;
+        let short = Series::new(all.ts(from), 3600, all.values()[from..].to_vec()).unwrap();
+        assert!(short.start() < Utc.with_ymd_and_hms(2027, 3, 14, 7, 0, 0).unwrap() && short.len() < 7 * 24);
+        assert!(!fit(&short).model.starts_with("local:"));
     }
 
     #[test]

@@ -302,12 +302,16 @@ impl ModelSpec {
                 ..options.clone()
             };
             let on_utc = BuildOptions { clock: None, ..options.clone() };
-            return Box::new(clock::OnLocalClock {
+            let local = clock::OnLocalClock {
                 inner: self.build_with(&moved),
                 on_utc: self.build_with(&on_utc),
                 clock: clock.clone(),
                 bounds: options.bounds,
-            });
+            };
+            if clock.is_by_data() {
+                return Box::new(clock::EitherClock { local, utc: self.build_with(&on_utc) });
+            }
+            return Box::new(local);
         }
         let flags = options.flags.clone().filter(|f| !f.is_empty());
         // The engine's models take holidays and weekends as a ratio to an ordinary day, on the

@@ -209,6 +209,9 @@ pub struct PlanSettings {
     /// Whether the forecast learnt the daily cycle on the zone's clock (`daily_clock = "local"`),
     /// where a daylight-saving change does not move it.
     pub local_clock: bool,
+    /// Whether the forecast took the zone's clock where its history showed the load follows it
+    /// (`daily_clock = "auto"`): its model id then says which it took (`local:…`).
+    pub clock_by_data: bool,
     /// The instances the group runs as it is planned (its `MinSize` or, when higher, its desired
     /// capacity), where known, and when that was read (the wall clock: a nightly run plans
     /// minutes after its `now`). With `max_step_up`, the first floors' rise over it is ramped from
@@ -274,6 +277,7 @@ impl Default for PlanSettings {
             max_step_up: None,
             time_zone: None,
             local_clock: false,
+            clock_by_data: false,
             running: None,
         }
     }
@@ -776,19 +780,37 @@ pub fn plan_group(
         // The forecast learns the daily cycle on the UTC clock (unless made on the local one):
         // after a change of the zone's offset, load that follows the local clock comes an hour off
         // the days before it.
+        let on_local = f.model.starts_with("local:");
         if !s.local_clock
             && let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start)
         {
-            decide(
-                DecisionKind::Note,
-                format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name()),
-                "the forecast learns the daily cycle in UTC: where the load follows local clocks (office hours), \
-                 its rise comes an hour off the days before the change, and the profiles that look back weeks keep \
-                 some of the old timing, so for some weeks the floors may be an hour late or early; target \
-                 tracking and the step policy cover the difference (daily_clock = \"local\" on the group learns the \
+            let what =
+                format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name());
+            let why = if s.clock_by_data && on_local {
+                format!(
+                    "the forecast learnt the daily cycle on {}'s clock: fitted without the history's last two days, \
+                     it forecast them nearer than on UTC, so the load follows local clocks (daily_clock = \"auto\")",
+                    tz.name()
+                )
+            } else if s.clock_by_data {
+                format!(
+                    "the forecast learnt the daily cycle in UTC: the history's last two days were not forecast nearer on \
+                     {}'s clock (or there was too little history after the change to tell, under a week in all), so \
+                     the load is taken to follow UTC; where it follows local clocks and the floors come an hour off, \
+                     target tracking and the step policy cover the difference (daily_clock = \"local\" on the group \
+                     always learns the cycle on its local clock)",
+                    tz.name()
+                )
+            } else {
+                "the forecast learns the daily cycle in UTC (daily_clock = \"utc\"): where the load follows local \
+                 clocks (office hours), its rise comes an hour off the days before the change, and the profiles that \
+                 look back weeks keep some of the old timing, so for some weeks the floors may be an hour late or \
+                 early, or the forecast's backtests fail [trust] and no floors are planned; target tracking and the \
+                 step policy cover the difference (daily_clock = \"auto\" or \"local\" on the group learns the \
                  cycle on its local clock)"
-                    .into(),
-            );
+                    .to_string()
+            };
+            decide(DecisionKind::Note, what, why);
         }
         if let (Some(first), Some(last)) = (actions.first(), actions.last())
             && let Some(change) = offset_change(tz, first.start_time, last.start_time)

@@ -625,7 +625,13 @@ pub fn simulate_with_progress(
         transform: s.forecast.transform,
         bounds: s.forecast.bounds,
         holidays: s.forecast.flags.as_ref().map_or(0, |f| f.counts().0),
-        local_clock: s.forecast.clock.as_ref().map(|c| c.name().to_string()),
+        local_clock: s.forecast.clock.as_ref().map(|c| {
+            if c.is_by_data() {
+                format!("{} (where its history shows the load follows it)", c.name())
+            } else {
+                c.name().to_string()
+            }
+        }),
         schedule_zone: s.schedule_zone.map(|z| z.name().to_string()),
     };
     let start = trace.start();
@@ -891,7 +897,8 @@ fn nightly(
         max_breach: MaxBreach::Clamp,
         max_step_up: None,
         time_zone: None,
-        local_clock: s.forecast.clock.is_some(),
+        local_clock: s.forecast.clock.as_ref().is_some_and(|c| !c.is_by_data()),
+        clock_by_data: s.forecast.clock.as_ref().is_some_and(prescale_forecast::clock::LocalClock::is_by_data),
         running: None,
     };
     let model = s.model.build_with(&s.forecast);
