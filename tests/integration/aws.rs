@@ -976,7 +976,7 @@ fn revert_removes_only_what_prescale_owns_and_is_audited() {
     assert!(text.contains("--min-size 1") && !text.contains("~ bounds"), "{text}");
     // Without the audit log (another --out), no bound is put back: the note says why, and how.
     let mut c = prescale();
-    c.arg("--config").arg(&cfg).arg("--out").arg(t.dir.path().join("elsewhere"));
+    c.arg("--config").arg(cfg).arg("--out").arg(t.dir.path().join("elsewhere"));
     let (code, text, err) = run(c.args(["--now", "2027-05-03T12:00:00Z", "apply", "--revert", "--group", group]));
     assert_eq!(code, 0, "{text}\n{err}");
     assert!(text.contains("bounds 6–26, above the configured 1–20, left as they are: there is no audit log at"));
@@ -1120,7 +1120,7 @@ fn a_revert_of_a_group_deleted_in_aws_removes_the_alarms_it_left_and_is_done() {
     // Not found in another region (a mistake, not a deletion): fails as before, nothing recorded.
     let elsewhere = tempfile::tempdir().unwrap();
     let cfg2 = csv_config(elsewhere.path(), "us-west-1", group, &daily_steps(now), "");
-    let (code, text, err) = run(prescale().arg("--config").arg(&cfg2).arg("--out").arg(&out).args([
+    let (code, text, err) = run(prescale().arg("--config").arg(&cfg2).arg("--out").arg(out).args([
         "--now",
         "2027-05-03T12:00:00Z",
         "apply",
@@ -1262,7 +1262,15 @@ fn an_endpoint_that_accepts_and_never_answers_fails_the_run_in_bounded_time() {
 /// the API actions `stall` (named in the request's form body or path): those it holds open, unanswered,
 /// until the client gives up. A service that answers reads and stalls on writes.
 fn stalling_proxy(upstream: &str, stall: &'static [&'static str]) -> String {
-    proxy(upstream, stall, std::sync::Arc::new(|| false))
+    proxy(upstream, stall, &[], std::sync::Arc::new(|| false))
+}
+
+/// A loopback proxy to the test server at `upstream` that answers each Auto Scaling action of
+/// `refuse` with its error code, as Auto Scaling sends it (HTTP 403, its query protocol's error:
+/// `AccessDenied` for a role without the permission, `ExpiredToken` for a session that ran out),
+/// and forwards every other request.
+fn refusing_proxy(upstream: &str, refuse: &'static [(&'static str, &'static str)]) -> String {
+    proxy(upstream, &[], refuse, std::sync::Arc::new(|| true))
 }
 
 /// A loopback proxy to the test server at `upstream` that holds the first request of the API
@@ -1284,15 +1292,17 @@ fn holding_proxy(
         true
     };
     let stall: &'static [&'static str] = Box::leak(Box::new([hold]));
-    (proxy(upstream, stall, std::sync::Arc::new(wait)), is_held, release)
+    (proxy(upstream, stall, &[], std::sync::Arc::new(wait)), is_held, release)
 }
 
 /// A loopback proxy to `upstream` whose requests of the API actions `stall` (named in the form
 /// body, or in the path for CloudWatch's CBOR) wait for `forward`: it returns whether to send them on, or to hold them unanswered until
-/// the client gives up.
+/// the client gives up. Requests of the Auto Scaling actions `refuse` are denied (see
+/// [`refusing_proxy`]).
 fn proxy(
     upstream: &str,
     stall: &'static [&'static str],
+    refuse: &'static [(&'static str, &'static str)],
     forward: std::sync::Arc<dyn Fn() -> bool + Send + Sync>,
 ) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -1302,7 +1312,7 @@ fn proxy(
         for conn in listener.incoming().flatten() {
             let (upstream, forward) = (upstream.clone(), forward.clone());
             std::thread::spawn(move || {
-                let _ = relay(conn, &upstream, stall, &*forward);
+                let _ = relay(conn, &upstream, stall, refuse, &*forward);
             });
         }
     });
@@ -1317,6 +1327,7 @@ fn relay(
     client: std::net::TcpStream,
     upstream: &str,
     stall: &[&str],
+    refuse: &[(&str, &str)],
     forward: &(dyn Fn() -> bool + Send + Sync),
 ) -> std::io::Result<()> {
     use std::io::{BufRead, Read, Write};
@@ -1348,6 +1359,27 @@ fn relay(
         let text = String::from_utf8_lossy(&body);
         // Auto Scaling names the action in its form body, CloudWatch (CBOR) in the path.
         let named = |a: &str| text.contains(&format!("Action={a}&")) || head[0].contains(&format!("/operation/{a} "));
+        if let Some((action, code)) = refuse.iter().find(|(a, _)| named(a)) {
+            let message = match *code {
+                "AccessDenied" => {
+                    format!(
+                        "User: arn:aws:iam::123456789012:user/prescale is not authorized to perform: autoscaling:{action}"
+                    )
+                }
+                _ => "The security token included in the request is expired".to_string(),
+            };
+            let body = format!(
+                "<ErrorResponse xmlns=\"https://autoscaling.amazonaws.com/doc/2011-01-01/\"><Error><Type>Sender</Type>\
+                 <Code>{code}</Code><Message>{message}</Message></Error><RequestId>itest-refused</RequestId>\
+                 </ErrorResponse>"
+            );
+            write!(
+                client,
+                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )?;
+            continue;
+        }
         if stall.iter().any(|a| named(a)) && !forward() {
             // Hold the connection without a byte of answer until the client closes it.
             let mut rest = Vec::new();
@@ -1364,6 +1396,69 @@ fn relay(
         up.read_to_end(&mut answer)?;
         client.write_all(&answer)?;
     }
+}
+
+/// A role without a permission prescale needs (`AccessDenied`): a first apply whose policies are
+/// refused puts no floors (they would hold the group at their height with nothing of prescale's
+/// to scale it back in), and a revert whose deletes of the floors are refused keeps the policies
+/// that scale in after them; once the permission is there, the next run does the rest.
+#[test]
+fn a_refused_policy_holds_back_the_floors_and_a_refused_floor_delete_holds_back_the_policies() {
+    let Some(t) = CsvGroup::new("eu-west-2", "itest-denied", "2027-05-03T12:00:00Z", true, "") else { return };
+    let (aws, group) = (&t.aws, t.group);
+    let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
+    let ours = || {
+        let floors = aws
+            .actions(group)
+            .iter()
+            .filter(|a| a.scheduled_action_name().unwrap_or("").starts_with("prescale-"))
+            .count();
+        (floors, aws.policies(group).len())
+    };
+    let denied = |refuse: &'static [(&'static str, &'static str)], args: &[&str]| {
+        run(t.command().env("AWS_ENDPOINT_URL", refusing_proxy(&endpoint, refuse)).args(args))
+    };
+    let (code, text, err) =
+        denied(&[("PutScalingPolicy", "AccessDenied")], &["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(text.contains("AccessDenied") && text.contains("autoscaling:PutScalingPolicy"), "{text}");
+    let held = text.lines().find(|l| l.contains("NOT ATTEMPTED: the polic")).unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        held.contains("prescale-target-tracking") && held.contains("would hold the group at their height"),
+        "{held}"
+    );
+    assert_eq!(ours(), (0, 0), "no floors without the policy: {text}");
+    // With the permission: policies and floors go in together.
+    let (code, text, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    let (floors, policies) = ours();
+    assert!(floors > 0 && policies > 0, "{text}");
+    // A revert refused the floors' delete keeps the policies that scale in after them.
+    let (code, text, err) = denied(
+        &[("BatchDeleteScheduledAction", "AccessDenied")],
+        &["apply", "--revert", "--group", group, "--execute"],
+    );
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(
+        text.contains(&format!(
+            "NOT ATTEMPTED: {floors} of prescale's scheduled actions could not be deleted, and this policy scales"
+        )),
+        "{text}"
+    );
+    assert_eq!(ours(), (floors, policies), "{text}");
+    let (code, text, err) = t.run(&["apply", "--revert", "--group", group, "--execute"]);
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert_eq!(ours(), (0, 0), "{text}");
+    // A session that expires as the run writes: said with what to do, and nothing sent after it.
+    let (code, text, err) =
+        denied(&[("PutScalingPolicy", "ExpiredToken")], &["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(
+        text.contains("ExpiredToken") && text.contains("the session's credentials expired: refresh them"),
+        "{text}"
+    );
+    assert!(text.contains("NOT ATTEMPTED: every call fails alike since PutScalingPolicy: ExpiredToken"), "{text}");
+    assert_eq!(ours(), (0, 0), "{text}");
 }
 
 /// Two new groups on the same load from a CSV (`csv_config`'s) in a region of their own, with

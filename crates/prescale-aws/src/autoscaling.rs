@@ -261,7 +261,10 @@ impl AutoScalingSink {
             transient: transient(e),
             fate: if unanswered { Fate::Unanswered } else { Fate::Failed },
         };
-        if kind.is_some() {
+        // Refused credentials fail every later call alike, as a missing endpoint does.
+        let refused =
+            matches!(e, SdkError::ServiceError(se) if se.err().code().and_then(crate::credentials_refused).is_some());
+        if kind.is_some() || refused {
             self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
         }
         why
@@ -912,7 +915,10 @@ impl ActionSink for AutoScalingSink {
             }
             let run: Vec<&Change> = changes[i..j].iter().collect();
             match &changes[i] {
-                Change::PutScheduledAction { .. } => self.put_actions(group, &run, &mut report),
+                Change::PutScheduledAction { .. } => match no_fallback(&report) {
+                    Some(why) => fail_all(&mut report, &run, &why),
+                    None => self.put_actions(group, &run, &mut report),
+                },
                 Change::DeleteScheduledAction { .. } => match self.stopped().or_else(|| held_back(&report)) {
                     Some(why) => fail_all(&mut report, &run, &why),
                     None => self.delete_actions(group, &run, &mut report),
@@ -940,6 +946,12 @@ impl ActionSink for AutoScalingSink {
                                 f.transient,
                             );
                             report.fail(c.clone(), text, transient);
+                            continue;
+                        }
+                        if let Change::DeletePolicy { old } = c
+                            && let Some(why) = policy_kept(&report, &old.name)
+                        {
+                            why.record(&mut report, c.clone());
                             continue;
                         }
                         let r = match c {
@@ -978,6 +990,66 @@ impl ActionSink for AutoScalingSink {
         }
         Ok(report)
     }
+}
+
+/// Why the plan's floors are not put: a policy of the group's first apply (none of its name was
+/// there) was refused, so floors would raise the group with nothing of prescale's to scale it back
+/// in after them (lowering `MinSize` does not lower the desired capacity). They go in with it on
+/// the run that puts it.
+fn no_fallback(report: &ApplyReport) -> Option<Why> {
+    let refused: Vec<_> = report
+        .failed
+        .iter()
+        .filter(|f| !f.unanswered && !f.not_attempted && matches!(&f.change, Change::PutPolicy { old: None, .. }))
+        .collect();
+    (!refused.is_empty()).then(|| Why {
+        text: format!(
+            "not attempted: {} {} not go in, and floors without {} would hold the group at their height (nothing of \
+             prescale's would scale it back in); they go in with {}",
+            if refused.len() == 1 { "the policy" } else { "the policies" },
+            refused.iter().map(|f| f.change.object_name()).collect::<Vec<_>>().join(" and ") + " did",
+            if refused.len() == 1 { "it" } else { "them" },
+            if refused.len() == 1 { "it" } else { "them" },
+        ),
+        transient: refused.iter().all(|f| f.transient),
+        fate: Fate::NotSent,
+    })
+}
+
+/// Why a policy's delete is held back: a scheduled action of prescale's that this apply was
+/// deleting is still on the group (its delete did not go through), and the policy is what scales
+/// the group back in after it; or an alarm that triggers the policy is still there. The delete
+/// goes with theirs on a later run.
+fn policy_kept(report: &ApplyReport, policy: &str) -> Option<Why> {
+    let floors =
+        report.failed.iter().filter(|f| matches!(f.change, Change::DeleteScheduledAction { .. })).collect::<Vec<_>>();
+    let alarms = report
+        .failed
+        .iter()
+        .filter(|f| matches!(&f.change, Change::DeleteAlarm { old } if old.policy == policy))
+        .collect::<Vec<_>>();
+    let (text, kept) = if !floors.is_empty() {
+        (
+            format!(
+                "not attempted: {} of prescale's scheduled actions could not be deleted, and this policy scales the \
+                 group back in after them; it is deleted with them",
+                floors.len()
+            ),
+            floors,
+        )
+    } else if !alarms.is_empty() {
+        (
+            format!(
+                "not attempted: its alarm {} could not be deleted, and would be left triggering no policy; it is \
+                 deleted with it",
+                alarms[0].change.object_name()
+            ),
+            alarms,
+        )
+    } else {
+        return None;
+    };
+    Some(Why { text, transient: kept.iter().all(|f| f.transient), fate: Fate::NotSent })
 }
 
 /// Why the stale scheduled actions are kept: some of the plan's own did not go in, and the old

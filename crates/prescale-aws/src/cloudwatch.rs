@@ -161,6 +161,8 @@ impl MetricSource for CloudWatchSource {
                             describe(&e, self.limits),
                             self.limits.hint()
                         ),
+                        // The credentials themselves were refused: describe says what to do.
+                        None if e.code().and_then(crate::credentials_refused).is_some() => describe(&e, self.limits),
                         None => format!(
                             "{}\nhint: check credentials (the standard AWS chain), the region and permission \
                              cloudwatch:GetMetricData",

@@ -193,6 +193,9 @@ where
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
             match (se.err().code(), se.err().message()) {
+                (Some(code), Some(message)) if credentials_refused(code).is_some() => {
+                    format!("{code}: {message} (HTTP {status}); {}", credentials_refused(code).unwrap_or_default())
+                }
                 (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
                 (Some(code), None) => format!("{code} (HTTP {status})"),
                 _ => {
@@ -220,6 +223,28 @@ where
         || matches!(e, SdkError::ServiceError(se)
             if se.raw().status().is_server_error() || se.raw().status().as_u16() == 429
                 || se.err().code().is_some_and(busy))
+}
+
+/// What an AWS error code that refuses the caller's credentials (not a permission: who is calling)
+/// says to do, or `None` for any other code. Every later call fails alike, until a person
+/// mends them.
+pub(crate) fn credentials_refused(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" => {
+            "the session's credentials expired: refresh them (`aws sso login`, or a new role session) and give the \
+             role's sessions a duration longer than the run"
+        }
+        "InvalidClientTokenId" | "UnrecognizedClientException" | "InvalidAccessKeyId" | "InvalidToken" => {
+            "AWS does not know the access key the standard AWS chain found (AWS_ACCESS_KEY_ID, AWS_PROFILE, the \
+             instance or task role, in that order): check which one is set and that it was not deleted or rotated"
+        }
+        "SignatureDoesNotMatch" | "IncompleteSignature" => {
+            "the secret key does not match the access key the standard AWS chain found (AWS_SECRET_ACCESS_KEY, \
+             AWS_PROFILE's): check the pair"
+        }
+        "RequestExpired" => "AWS refused the request's time: check this machine's clock (it must be within 5 minutes)",
+        _ => return None,
+    })
 }
 
 /// Whether an AWS error code says the service is busy or the resource is in the middle of another
