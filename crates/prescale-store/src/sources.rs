@@ -181,6 +181,9 @@ struct Stamper {
     last: Option<DateTime<Utc>>,
     /// Stamps of a repeated hour, read by their neighbours in the file.
     ambiguous: usize,
+    /// The file's first stamp, where it lies in a repeated hour (no stamp before it to read it
+    /// by), and the pass it was read as.
+    first_repeated: Option<(NaiveDateTime, DateTime<Utc>)>,
     /// The direction of the file's last step in time (1 forward, -1 back, 0 none yet), and
     /// whether it ever turned: a file that does is not in time order.
     direction: i8,
@@ -279,6 +282,20 @@ impl Stamper {
                 if self.ambiguous == 1 { "it" } else { "them" }
             )
         })
+    }
+
+    /// Why the file's first stamp may be an hour off: it lies in an hour the zone's clocks repeat,
+    /// with no stamp before it to tell the passes apart (a rolling export that starts there).
+    fn first_repeated(&self) -> Option<String> {
+        let (n, t) = self.first_repeated?;
+        Some(format!(
+            "its first stamp, {}, is in the hour {}'s clocks repeat (when they go back): read as the first pass ({} \
+             UTC), with no row before it to tell; if the file starts in the second pass, its rows in that hour are an \
+             hour early\nhint: write the stamps with their offset, or start the export outside that hour",
+            n.format("%Y-%m-%d %H:%M"),
+            self.zone.map_or("the zone".to_string(), |z| z.name().to_string()),
+            t.format("%H:%M")
+        ))
     }
 
     /// Why the zone given for the stamps without an offset changed nothing: every stamp read
@@ -417,12 +434,24 @@ impl Stamper {
             None => Ok(Utc.from_utc_datetime(&n)),
             Some(tz) => match tz.from_local_datetime(&n) {
                 chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
-                // The repeated hour: the pass nearer the stamp before it in the file (a file in
-                // time order, oldest or newest first, steps from one pass to the next).
+                // The repeated hour: a file in time order (oldest or newest first) keeps its
+                // direction, so where the stamp before lies between the two passes, the pass on
+                // the file's side of it (at a 30-minute or hourly step the two are as near);
+                // else the pass nearer the stamp before.
                 chrono::LocalResult::Ambiguous(first, second) => {
                     self.ambiguous += 1;
                     let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
+                    if self.last.is_none() {
+                        self.first_repeated = Some((n, first));
+                    }
                     Ok(match self.last {
+                        Some(l) if first <= l && l <= second && self.direction != 0 => {
+                            if self.direction > 0 {
+                                second
+                            } else {
+                                first
+                            }
+                        }
                         Some(l) if (second - l).abs() < (first - l).abs() => second,
                         _ => first,
                     })
@@ -679,7 +708,9 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         }
         out.push(RawSample::new(ts, value));
     }
-    for doubt in [stamper.doubt(), stamper.unused_zone(), stamper.local_clock()].into_iter().flatten() {
+    for doubt in
+        [stamper.doubt(), stamper.first_repeated(), stamper.unused_zone(), stamper.local_clock()].into_iter().flatten()
+    {
         tracing::warn!("{shown}: {doubt}");
     }
     Ok(out)
@@ -742,7 +773,7 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
                 if found.is_empty() { "no column".to_string() } else { found.join(", ") }
             )));
         };
-        let ts = stamps(batch.column(ti).as_ref(), &mut stamper, zone.is_some()).map_err(&err)?;
+        let ts = stamps(batch.column(ti).as_ref(), &mut stamper).map_err(&err)?;
         let values = numbers(batch.column(vi).as_ref()).map_err(&err)?;
         for (i, (t, v)) in ts.into_iter().zip(values).enumerate() {
             // Rows counted from 1 over the whole file, as a reader of the file would count them.
@@ -755,7 +786,9 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         }
         rows_before += batch.num_rows();
     }
-    for doubt in [stamper.doubt(), stamper.unused_zone(), stamper.local_clock()].into_iter().flatten() {
+    for doubt in
+        [stamper.doubt(), stamper.first_repeated(), stamper.unused_zone(), stamper.local_clock()].into_iter().flatten()
+    {
         tracing::warn!("{shown}: {doubt}");
     }
     Ok(out)
@@ -769,9 +802,9 @@ fn decoded(col: &dyn Array) -> Result<Option<arrow_array::ArrayRef>, String> {
 
 /// The timestamp column's instants, in row order (`None` for a null or unreadable one). A
 /// column of timestamps without a zone holds wall-clock times when `wall` (a zone was given).
-fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Option<DateTime<Utc>>>, String> {
+fn stamps(col: &dyn Array, stamper: &mut Stamper) -> Result<Vec<Option<DateTime<Utc>>>, String> {
     if let Some(plain) = decoded(col)? {
-        return stamps(plain.as_ref(), stamper, wall);
+        return stamps(plain.as_ref(), stamper);
     }
     if let Some(read) = integer_stamps(col) {
         // Dates and times written as digits (a CSV's are read as such) read as epoch numbers
@@ -804,7 +837,10 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper, wall: bool) -> Result<Vec<Opti
     };
     Ok(match col.data_type() {
         DataType::Timestamp(unit, column_zone) => {
-            let wall = column_zone.is_none() && wall;
+            // A column without a zone holds wall-clock times (pandas writes local ones so): read in
+            // the file's zone where one is given, as UTC otherwise, and watched for a clock change
+            // either way, as a CSV's stamps without an offset are.
+            let wall = column_zone.is_none();
             let (vals, nulls): (Vec<i64>, Vec<bool>) = match unit {
                 TimeUnit::Second => collect_i64(col.as_primitive::<TimestampSecondType>()),
                 TimeUnit::Millisecond => collect_i64(col.as_primitive::<TimestampMillisecondType>()),
@@ -1190,6 +1226,33 @@ mod tests {
         assert!(
             doubt.contains("24 stamps of an hour Europe/Dublin's clocks repeat") && doubt.contains("sort the file")
         );
+        // At 30 minutes and hourly the stamp before lies as near the one pass as the other: the
+        // file's direction reads it, oldest or newest first.
+        // From 01:00 CEST to 03:00 CET or later: the repeated hour inside, on both sides.
+        for step in [30, 60] {
+            let n = (240 / step) as usize;
+            let want: Vec<DateTime<Utc>> = (0..n as i64)
+                .map(|k| Utc.with_ymd_and_hms(2026, 10, 24, 23, 0, 0).unwrap() + chrono::Duration::minutes(step * k))
+                .collect();
+            let local: Vec<String> = want
+                .iter()
+                .map(|t| t.with_timezone(&chrono_tz::Europe::Berlin).format("%Y-%m-%d %H:%M:%S").to_string())
+                .collect();
+            for newest_first in [false, true] {
+                let mut st = Stamper::new(Some(chrono_tz::Europe::Berlin));
+                let order: Vec<usize> = if newest_first { (0..n).rev().collect() } else { (0..n).collect() };
+                let read: Vec<DateTime<Utc>> = order.iter().map(|&i| st.read(&local[i]).unwrap().unwrap()).collect();
+                let expected: Vec<DateTime<Utc>> = order.iter().map(|&i| want[i]).collect();
+                assert_eq!(read, expected, "every {step} min, newest first: {newest_first}; {local:?}");
+                assert_eq!(st.doubt(), None);
+                assert_eq!(st.first_repeated(), None, "its first stamp is outside the repeated hour");
+            }
+        }
+        // A file that starts in the repeated hour is read as its first pass, and said to be.
+        let mut st = Stamper::new(Some(chrono_tz::Europe::Berlin));
+        st.read("2026-10-25 02:30:00").unwrap().unwrap();
+        let said = st.first_repeated().expect("said");
+        assert!(said.contains("2026-10-25 02:30") && said.contains("first pass (00:30 UTC)"), "{said}");
         std::fs::write(&p, &text).unwrap();
         // Read as UTC (no zone), the repeated hour is duplicates.
         let utc = read_csv_samples(&p).unwrap();
@@ -1408,6 +1471,23 @@ mod tests {
         write(std::sync::Arc::new(arrow_array::StringArray::from(vec!["1", "2"])));
         let e = read_parquet_samples(&p).unwrap_err().to_string();
         assert!(e.contains("value column has type Utf8") && e.contains("write the value column as a number"), "{e}");
+    }
+
+    #[test]
+    fn a_parquet_timestamp_column_without_a_zone_is_watched_for_a_clock_change_as_csv_stamps_are() {
+        // pandas writes local wall-clock times as `timestamp[ms]` without a zone: Berlin's spring
+        // change jumps from 01:55 to 03:00.
+        let at = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap().and_utc().timestamp_millis();
+        let walls = ["2026-03-29 01:50", "2026-03-29 01:55", "2026-03-29 03:00", "2026-03-29 03:05"].map(at);
+        let col = arrow_array::TimestampMillisecondArray::from(walls.to_vec());
+        let mut st = Stamper::new(None);
+        let read = stamps(&col, &mut st).unwrap();
+        assert_eq!(read.iter().flatten().map(|t| t.timestamp_millis()).collect::<Vec<_>>(), walls, "read as UTC");
+        assert!(st.local_clock().is_some_and(|s| s.contains("Europe/Berlin")), "{:?}", st.local_clock());
+        // With the column's zone, they are instants: nothing to doubt.
+        let mut st = Stamper::new(None);
+        stamps(&col.clone().with_timezone("UTC"), &mut st).unwrap();
+        assert_eq!(st.local_clock(), None);
     }
 
     #[test]
