@@ -1890,6 +1890,8 @@ fn cloudwatch_throttled_past_its_retries_is_said_to_pass_by_itself() {
     );
     assert!(err.contains("2 attempts of") && err.contains("raise [aws] max_attempts"), "{err}");
     assert!(!err.contains("check credentials"), "{err}");
+    // Said once, in words: not again as the SDK's error chain and its debug dump.
+    assert!(!err.contains("unhandled error") && !err.contains("Error {"), "{err}");
 }
 
 #[test]

@@ -169,7 +169,7 @@ impl MetricSource for CloudWatchSource {
                             describe(&e, self.limits)
                         ),
                     };
-                    SourceError::Api { operation: "GetMetricData".into(), message, source: Box::new(e) }
+                    SourceError::Api { operation: "GetMetricData".into(), message, sdk: Box::new(e) }
                 })?;
             for out in &pages {
                 for r in out.metric_data_results() {

@@ -68,9 +68,9 @@ pub enum SourceError {
         operation: String,
         /// Short description, with a hint where one helps.
         message: String,
-        /// The SDK's error.
-        #[source]
-        source: BoxError,
+        /// The SDK's error, for `{:?}`: not the error's source, as `message` already says what it
+        /// does in words (its chain would repeat them, and end in the SDK's debug dump).
+        sdk: BoxError,
     },
 }
 
