@@ -512,7 +512,7 @@ pub struct GroupConfig {
     /// schedules in UTC), `local`, the `time_zone`'s standard time, for load that follows its local
     /// clocks (office hours), whose rise moves by an hour in UTC with daylight saving, or `auto`
     /// (the default): the local clock where the history crosses a change of the zone's offset and
-    /// its last two days follow that clock better than UTC (see `EitherClock`).
+    /// its last week follows that clock clearly better than UTC (see `EitherClock`).
     #[serde(default)]
     pub daily_clock: DailyClock,
     /// Auto Scaling processes the group's owners keep suspended on purpose (e.g.
@@ -549,7 +549,7 @@ fn default_env() -> String {
 #[serde(rename_all = "lowercase")]
 pub enum DailyClock {
     /// The daily cycle on the zone's clock where the history crosses a change of its offset and its
-    /// last two days follow that clock better than UTC; on UTC elsewhere.
+    /// last week follows that clock clearly better than UTC; on UTC elsewhere.
     #[default]
     Auto,
     /// The daily cycle on UTC.

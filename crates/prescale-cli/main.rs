@@ -209,7 +209,7 @@ struct ZoneArgs {
     file_time_zone: Option<String>,
     /// For --input: learn the daily cycle on --time-zone's standard-time clock (local: for load that
     /// follows its office hours, whose rise moves by an hour in UTC with daylight saving), on UTC
-    /// (utc), or on the one the file's last two days follow better where it crosses a change of
+    /// (utc), or on the one the file's last week follows clearly better where it crosses a change of
     /// the zone's offset (auto), as a group's daily_clock [default: auto]
     #[arg(long, value_enum, value_name = "CLOCK", requires = "time_zone")]
     daily_clock: Option<config::DailyClock>,

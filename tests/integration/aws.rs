@@ -1398,12 +1398,13 @@ fn relay(
     }
 }
 
-/// A role without a permission prescale needs (`AccessDenied`): a first apply whose policies are
-/// refused puts no floors (they would hold the group at their height with nothing of prescale's
-/// to scale it back in), and a revert whose deletes of the floors are refused keeps the policies
-/// that scale in after them; once the permission is there, the next run does the rest.
+/// A role without a permission prescale needs (`AccessDenied`): a first apply whose target
+/// tracking is refused puts no floors (they would hold the group at their height with nothing of
+/// prescale's to scale it back in), a revert whose deletes of the floors are refused keeps the
+/// policy that scales in after them, and once the permission is there the next run does the
+/// rest; refused credentials stop the run's writes; a refused step policy out holds nothing back.
 #[test]
-fn a_refused_policy_holds_back_the_floors_and_a_refused_floor_delete_holds_back_the_policies() {
+fn a_refused_scale_in_policy_holds_back_the_floors_and_a_refused_floor_delete_keeps_it() {
     let Some(t) = CsvGroup::new("eu-west-2", "itest-denied", "2027-05-03T12:00:00Z", true, "") else { return };
     let (aws, group) = (&t.aws, t.group);
     let endpoint = std::env::var("PRESCALE_TEST_AWS_ENDPOINT").unwrap();
@@ -1433,7 +1434,7 @@ fn a_refused_policy_holds_back_the_floors_and_a_refused_floor_delete_holds_back_
     assert_eq!(code, 0, "{text}\n{err}");
     let (floors, policies) = ours();
     assert!(floors > 0 && policies > 0, "{text}");
-    // A revert refused the floors' delete keeps the policies that scale in after them.
+    // A revert refused the floors' delete keeps the policy that scales in after them.
     let (code, text, err) = denied(
         &[("BatchDeleteScheduledAction", "AccessDenied")],
         &["apply", "--revert", "--group", group, "--execute"],
@@ -1445,7 +1446,8 @@ fn a_refused_policy_holds_back_the_floors_and_a_refused_floor_delete_holds_back_
         )),
         "{text}"
     );
-    assert_eq!(ours(), (floors, policies), "{text}");
+    // Target tracking stays; the step policy out, which never scales in, goes with its alarm.
+    assert_eq!((ours(), policies), ((floors, 1), 2), "{text}");
     let (code, text, err) = t.run(&["apply", "--revert", "--group", group, "--execute"]);
     assert_eq!(code, 0, "{text}\n{err}");
     assert_eq!(ours(), (0, 0), "{text}");
@@ -1459,6 +1461,31 @@ fn a_refused_policy_holds_back_the_floors_and_a_refused_floor_delete_holds_back_
     );
     assert!(text.contains("NOT ATTEMPTED: every call fails alike since PutScalingPolicy: ExpiredToken"), "{text}");
     assert_eq!(ours(), (0, 0), "{text}");
+    // A refused policy that only scales out (the step policy, turned on later) holds nothing back:
+    // target tracking, in place, scales the group in after the floors.
+    let text = std::fs::read_to_string(&t.cfg).unwrap();
+    let no_step = text.replace("warmup_secs = 300 }", "warmup_secs = 300, step = { enabled = false } }");
+    assert_ne!(no_step, text);
+    std::fs::write(&t.cfg, &no_step).unwrap();
+    let (code, out, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!((code, ours().1), (0, 1), "{out}\n{err}");
+    let names: Vec<String> =
+        aws.actions(group).iter().filter_map(|a| a.scheduled_action_name().map(str::to_string)).collect();
+    aws.rt
+        .block_on(
+            aws.asg
+                .batch_delete_scheduled_action()
+                .auto_scaling_group_name(group)
+                .set_scheduled_action_names(Some(names))
+                .send(),
+        )
+        .unwrap();
+    std::fs::write(&t.cfg, &text).unwrap();
+    let (code, out, err) =
+        denied(&[("PutScalingPolicy", "AccessDenied")], &["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("policy prescale-step-out") && !out.contains("ATTEMPTED: the polic"), "{out}");
+    assert_eq!(ours(), (floors, 1), "the floors went in beside target tracking: {out}");
 }
 
 /// Two new groups on the same load from a CSV (`csv_config`'s) in a region of their own, with

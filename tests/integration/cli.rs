@@ -2089,7 +2089,7 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_on_the_loc
     let (utc, local) = (floor_at("utc", at), floor_at("local", at));
     assert!(local >= 25, "on the local clock the floor is up for the office: {local}");
     assert!(utc < local, "on UTC the rise is still learnt an hour later: {utc} against {local}");
-    // By default (auto) the history's last two days, three days into summer time, say the load
+    // By default (auto) the history's last week, three days of it in summer time, say the load
     // follows New York's clocks; the plan says how it chose.
     assert_eq!(floor_at("auto", at), local, "auto takes the local clock here");
     let decisions = std::fs::read_to_string(tmp.path().join("auto/out/plan.json")).unwrap();

@@ -236,7 +236,10 @@ impl AutoScalingSink {
         }
         let (group, operation, message) = (group.into(), operation.into(), describe(&e, self.limits));
         let transient = transient(&e);
-        if no_answer(&e, self.limits).is_some() {
+        // Refused credentials fail every other group's calls alike, as a missing endpoint does.
+        let refused =
+            matches!(&e, SdkError::ServiceError(se) if se.err().code().and_then(crate::credentials_refused).is_some());
+        if no_answer(&e, self.limits).is_some() || refused {
             SinkError::Unreachable { group, operation, message, transient, source: Box::new(e) }
         } else {
             SinkError::Api { group, operation, message, transient, source: Box::new(e) }
@@ -949,7 +952,7 @@ impl ActionSink for AutoScalingSink {
                             continue;
                         }
                         if let Change::DeletePolicy { old } = c
-                            && let Some(why) = policy_kept(&report, &old.name)
+                            && let Some(why) = policy_kept(&report, old)
                         {
                             why.record(&mut report, c.clone());
                             continue;
@@ -992,15 +995,30 @@ impl ActionSink for AutoScalingSink {
     }
 }
 
-/// Why the plan's floors are not put: a policy of the group's first apply (none of its name was
-/// there) was refused, so floors would raise the group with nothing of prescale's to scale it back
-/// in after them (lowering `MinSize` does not lower the desired capacity). They go in with it on
-/// the run that puts it.
+/// Whether a policy scales the group in: target tracking unless its scale-in is disabled, a step
+/// policy with a step that removes instances.
+fn scales_in(p: &prescale_core::ReactivePolicy) -> bool {
+    match &p.kind {
+        prescale_core::PolicyKind::TargetTracking { disable_scale_in, .. } => !disable_scale_in,
+        prescale_core::PolicyKind::StepScaling { steps, .. } => steps.iter().any(|s| s.adjustment < 0),
+        _ => false,
+    }
+}
+
+/// Why the plan's floors are not put: a new policy that would scale the group in (none of its
+/// name was there) failed to go in, so floors would raise the group with nothing of prescale's to
+/// scale it back in after them (lowering `MinSize` does not lower the desired capacity). They go in
+/// with it on the run that puts it. A policy that only scales out (the step policy out), or one
+/// whose earlier version stays in place, holds nothing back.
 fn no_fallback(report: &ApplyReport) -> Option<Why> {
     let refused: Vec<_> = report
         .failed
         .iter()
-        .filter(|f| !f.unanswered && !f.not_attempted && matches!(&f.change, Change::PutPolicy { old: None, .. }))
+        .filter(|f| {
+            !f.unanswered
+                && !f.not_attempted
+                && matches!(&f.change, Change::PutPolicy { new, old: None } if scales_in(new))
+        })
         .collect();
     (!refused.is_empty()).then(|| Why {
         text: format!(
@@ -1017,16 +1035,20 @@ fn no_fallback(report: &ApplyReport) -> Option<Why> {
 }
 
 /// Why a policy's delete is held back: a scheduled action of prescale's that this apply was
-/// deleting is still on the group (its delete did not go through), and the policy is what scales
-/// the group back in after it; or an alarm that triggers the policy is still there. The delete
-/// goes with theirs on a later run.
-fn policy_kept(report: &ApplyReport, policy: &str) -> Option<Why> {
-    let floors =
-        report.failed.iter().filter(|f| matches!(f.change, Change::DeleteScheduledAction { .. })).collect::<Vec<_>>();
+/// deleting is still on the group (its delete was sent and failed), and the policy scales the
+/// group back in after it; or an alarm that triggers the policy is still there. The delete goes
+/// with theirs on a later run.
+fn policy_kept(report: &ApplyReport, policy: &prescale_core::ReactivePolicy) -> Option<Why> {
+    let floors = report
+        .failed
+        .iter()
+        .filter(|f| !f.not_attempted && matches!(f.change, Change::DeleteScheduledAction { .. }))
+        .filter(|_| scales_in(policy))
+        .collect::<Vec<_>>();
     let alarms = report
         .failed
         .iter()
-        .filter(|f| matches!(&f.change, Change::DeleteAlarm { old } if old.policy == policy))
+        .filter(|f| matches!(&f.change, Change::DeleteAlarm { old } if old.policy == policy.name))
         .collect::<Vec<_>>();
     let (text, kept) = if !floors.is_empty() {
         (

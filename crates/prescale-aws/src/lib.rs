@@ -238,7 +238,7 @@ pub(crate) fn credentials_refused(code: &str) -> Option<&'static str> {
             "AWS does not know the access key the standard AWS chain found (AWS_ACCESS_KEY_ID, AWS_PROFILE, the \
              instance or task role, in that order): check which one is set and that it was not deleted or rotated"
         }
-        "SignatureDoesNotMatch" | "IncompleteSignature" => {
+        "SignatureDoesNotMatch" | "IncompleteSignature" | "InvalidSignatureException" => {
             "the secret key does not match the access key the standard AWS chain found (AWS_SECRET_ACCESS_KEY, \
              AWS_PROFILE's): check the pair"
         }

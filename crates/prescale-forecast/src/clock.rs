@@ -13,7 +13,7 @@
 //!
 //! Whether a load follows local clocks is the data's to say: a clock [`LocalClock::by_data`] is
 //! taken only where the history crosses a change of the zone's offset and the model fitted on it
-//! forecasts the history's last two days better than the same model on UTC ([`EitherClock`]).
+//! forecasts the history's last week clearly better than the same model on UTC ([`EitherClock`]).
 //! Elsewhere the two clocks differ by a constant, so the fit on UTC is the same forecast.
 
 use std::sync::Arc;
@@ -81,11 +81,13 @@ impl PartialEq for LocalClock {
 }
 
 /// A model on a zone's clock or on UTC, whichever the history shows its load follows: where the
-/// history crosses a change of the zone's offset, both are fitted without the history's last two
-/// days and the one whose forecast of them is nearer (mean absolute error, on UTC) is fitted on the
-/// whole history; a tie, a history under a week, or one the clock cannot move (see
-/// [`OnLocalClock`]) goes to UTC. A history that crosses no change is fitted on UTC: there the
-/// clocks differ by a constant, and the forecast is the same.
+/// history crosses a change of the zone's offset, both are fitted without the history's last week
+/// (a whole week: its weekdays' rises tell the clocks apart, where a weekend's quiet days would
+/// not) and, where the one on the zone's clock forecasts that week clearly nearer (mean absolute
+/// error on UTC, [`LOCAL_MARGIN`]), it is fitted on the whole history; else the model on UTC is.
+/// A history under two weeks (a week held out, a week to learn from), or one the clock cannot
+/// move (see [`OnLocalClock`]), goes to UTC. A history that crosses no change is fitted on UTC:
+/// there the clocks differ by a constant, and the forecast is the same.
 #[derive(Debug)]
 pub struct EitherClock {
     /// The model on the zone's clock.
@@ -95,11 +97,15 @@ pub struct EitherClock {
 }
 
 /// The days [`EitherClock`] holds out to choose the clock.
-const HELD_OUT_DAYS: i64 = 2;
+const HELD_OUT_DAYS: i64 = 7;
+
+/// How much nearer the zone's clock must forecast the held-out week to be taken: its mean absolute
+/// error below this share of UTC's (a clock the data do not clearly favour stays UTC).
+pub const LOCAL_MARGIN: f64 = 0.95;
 
 impl EitherClock {
-    /// Whether the load of `history` follows the local clock: its last two days forecast better on
-    /// it than on UTC. `None` where there is nothing to choose (no change of offset in the
+    /// Whether the load of `history` follows the local clock: its last week forecast clearly better
+    /// on it than on UTC. `None` where there is nothing to choose (no change of offset in the
     /// history, too short a history, a step the clock cannot move, or a fit that fails).
     pub fn follows_local_clock(&self, history: &Series) -> Option<bool> {
         let clock = &self.local.clock;
@@ -109,7 +115,7 @@ impl EitherClock {
             return None;
         }
         let held = usize::try_from(HELD_OUT_DAYS * 86_400 / step.max(1)).ok()?.max(1);
-        if history.len() < held + usize::try_from(5 * 86_400 / step.max(1)).ok()? {
+        if history.len() < 2 * held {
             return None;
         }
         to_standard_clock(history, &|t| clock.shift(t))?;
@@ -127,7 +133,7 @@ impl EitherClock {
             (n > 0).then(|| sum / n as f64)
         };
         let (local, utc) = (error(&self.local)?, error(self.utc.as_ref())?);
-        Some(local < utc)
+        Some(local < LOCAL_MARGIN * utc)
     }
 }
 
@@ -353,7 +359,7 @@ pub fn from_standard_clock(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Timelike};
+    use chrono::{Datelike, TimeZone, Timelike};
 
     /// New York's summer time from 2027-03-14 07:00 UTC.
     fn ny(t: DateTime<Utc>) -> i64 {
@@ -524,12 +530,22 @@ mod tests {
         let f = fit(&office_hours(20, utc));
         assert!(!f.model.starts_with("local:"), "{}", f.model);
         assert_eq!(rise(&f), Some(13));
-        // Under a week of history, though it crosses the change: too little to tell, UTC.
-        let all = office_hours(20, local);
-        let from = 13 * 24 + 1;
+        // Under two weeks of history, though it crosses the change: too little to tell, UTC.
+        let all = office_hours(24, local);
+        let from = 10 * 24 + 1;
         let short = Series::new(all.ts(from), 3600, all.values()[from..].to_vec()).unwrap();
-        assert!(short.start() < Utc.with_ymd_and_hms(2027, 3, 14, 7, 0, 0).unwrap() && short.len() < 7 * 24);
+        assert!(short.start() < Utc.with_ymd_and_hms(2027, 3, 14, 7, 0, 0).unwrap() && short.len() < 14 * 24);
         assert!(!fit(&short).model.starts_with("local:"));
+        // Office hours on weekdays only, run on a Monday: the week held out has five rises, not a
+        // weekend's none (two days held out would have chosen by noise).
+        let weekdays = |t: DateTime<Utc>| {
+            let l = t + Duration::seconds(ny(t)) - Duration::hours(5);
+            if l.weekday().number_from_monday() <= 5 { l.hour() } else { 0 }
+        };
+        let monday = office_hours(21, weekdays);
+        assert_eq!((monday.end() - Duration::hours(5)).weekday(), chrono::Weekday::Mon);
+        let f = fit(&monday);
+        assert!(f.model.starts_with("local:"), "{}", f.model);
     }
 
     #[test]

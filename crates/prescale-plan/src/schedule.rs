@@ -788,17 +788,18 @@ pub fn plan_group(
                 format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name());
             let why = if s.clock_by_data && on_local {
                 format!(
-                    "the forecast learnt the daily cycle on {}'s clock: fitted without the history's last two days, \
-                     it forecast them nearer than on UTC, so the load follows local clocks (daily_clock = \"auto\")",
+                    "the forecast learnt the daily cycle on {}'s clock: fitted without the history's last week, it \
+                     forecast that week clearly nearer than on UTC, so the load follows local clocks (daily_clock = \
+                     \"auto\")",
                     tz.name()
                 )
             } else if s.clock_by_data {
                 format!(
-                    "the forecast learnt the daily cycle in UTC: the history's last two days were not forecast nearer on \
-                     {}'s clock (or there was too little history after the change to tell, under a week in all), so \
-                     the load is taken to follow UTC; where it follows local clocks and the floors come an hour off, \
-                     target tracking and the step policy cover the difference (daily_clock = \"local\" on the group \
-                     always learns the cycle on its local clock)",
+                    "the forecast learnt the daily cycle in UTC (daily_clock = \"auto\"): the history's last week was \
+                     not forecast clearly nearer on {}'s clock, or could not tell (under two weeks of history, no \
+                     weekday since the change, or a fit that failed), so the load is taken to follow UTC; where it \
+                     follows local clocks and the floors come an hour off, target tracking and the step policy cover \
+                     the difference (daily_clock = \"local\" on the group always learns the cycle on its local clock)",
                     tz.name()
                 )
             } else {

@@ -188,6 +188,8 @@ struct Stamper {
     /// whether it ever turned: a file that does is not in time order.
     direction: i8,
     turned: bool,
+    /// The file's last step between two stamps, in seconds (not counting a repeated stamp).
+    step: Option<i64>,
     /// Stamps read as wall-clock times (without an offset).
     walls: usize,
     /// Without a zone: the wall-clock stamp before, and the first step between two that looks
@@ -262,6 +264,7 @@ impl Stamper {
             if d != 0 {
                 self.turned |= self.direction != 0 && d != self.direction;
                 self.direction = d;
+                self.step = Some((t - l).num_seconds().abs());
             }
         }
         self.last = Some(t);
@@ -434,25 +437,26 @@ impl Stamper {
             None => Ok(Utc.from_utc_datetime(&n)),
             Some(tz) => match tz.from_local_datetime(&n) {
                 chrono::LocalResult::Single(t) => Ok(t.with_timezone(&Utc)),
-                // The repeated hour: a file in time order (oldest or newest first) keeps its
-                // direction, so where the stamp before lies between the two passes, the pass on
-                // the file's side of it (at a 30-minute or hourly step the two are as near);
-                // else the pass nearer the stamp before.
+                // The repeated hour: the pass nearer where the file's next stamp would be (the
+                // stamp before plus its last step, in its direction: a file in time order, oldest
+                // or newest first, steps from one pass to the next, and at a 30-minute or hourly
+                // step the stamp before lies as near the one pass as the other); before a step is
+                // known, the pass nearer the stamp before. A duplicate row or two swapped ones stay
+                // in their pass (nearer the step than the other pass is).
                 chrono::LocalResult::Ambiguous(first, second) => {
                     self.ambiguous += 1;
                     let (first, second) = (first.with_timezone(&Utc), second.with_timezone(&Utc));
                     if self.last.is_none() {
                         self.first_repeated = Some((n, first));
                     }
-                    Ok(match self.last {
-                        Some(l) if first <= l && l <= second && self.direction != 0 => {
-                            if self.direction > 0 {
-                                second
-                            } else {
-                                first
-                            }
+                    let next = match (self.last, self.step) {
+                        (Some(l), Some(step)) if self.direction != 0 => {
+                            Some(l + chrono::Duration::seconds(step * i64::from(self.direction)))
                         }
-                        Some(l) if (second - l).abs() < (first - l).abs() => second,
+                        (l, _) => l,
+                    };
+                    Ok(match next {
+                        Some(n) if (second - n).abs() < (first - n).abs() => second,
                         _ => first,
                     })
                 }
@@ -1247,6 +1251,24 @@ mod tests {
                 assert_eq!(st.doubt(), None);
                 assert_eq!(st.first_repeated(), None, "its first stamp is outside the repeated hour");
             }
+        }
+        // At 5 minutes, a duplicate row or two swapped ones in the repeated hour stay in their pass.
+        let five: Vec<DateTime<Utc>> = (0..36)
+            .map(|k| Utc.with_ymd_and_hms(2026, 10, 24, 23, 30, 0).unwrap() + chrono::Duration::minutes(5 * k))
+            .collect();
+        let wall =
+            |t: &DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::Berlin).format("%Y-%m-%d %H:%M:%S").to_string();
+        for (i, j) in [(10, 10), (10, 11), (22, 23)] {
+            let mut rows: Vec<usize> = (0..36).collect();
+            if i == j {
+                rows.insert(i, i);
+            } else {
+                rows.swap(i, j);
+            }
+            let mut st = Stamper::new(Some(chrono_tz::Europe::Berlin));
+            let read: Vec<DateTime<Utc>> = rows.iter().map(|&k| st.read(&wall(&five[k])).unwrap().unwrap()).collect();
+            let want: Vec<DateTime<Utc>> = rows.iter().map(|&k| five[k]).collect();
+            assert_eq!(read, want, "rows {i} and {j}");
         }
         // A file that starts in the repeated hour is read as its first pass, and said to be.
         let mut st = Stamper::new(Some(chrono_tz::Europe::Berlin));
