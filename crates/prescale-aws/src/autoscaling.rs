@@ -237,9 +237,7 @@ impl AutoScalingSink {
         let (group, operation, message) = (group.into(), operation.into(), describe(&e, self.limits));
         let transient = transient(&e);
         // Refused credentials fail every other group's calls alike, as a missing endpoint does.
-        let refused =
-            matches!(&e, SdkError::ServiceError(se) if se.err().code().and_then(crate::credentials_refused).is_some());
-        if no_answer(&e, self.limits).is_some() || refused {
+        if no_answer(&e, self.limits).is_some() || crate::refused_credentials(&e) {
             SinkError::Unreachable { group, operation, message, transient, source: Box::new(e) }
         } else {
             SinkError::Api { group, operation, message, transient, source: Box::new(e) }
@@ -265,9 +263,7 @@ impl AutoScalingSink {
             fate: if unanswered { Fate::Unanswered } else { Fate::Failed },
         };
         // Refused credentials fail every later call alike, as a missing endpoint does.
-        let refused =
-            matches!(e, SdkError::ServiceError(se) if se.err().code().and_then(crate::credentials_refused).is_some());
-        if kind.is_some() || refused {
+        if kind.is_some() || crate::refused_credentials(e) {
             self.stalled.borrow_mut().get_or_insert_with(|| why.clone());
         }
         why

@@ -162,7 +162,7 @@ impl MetricSource for CloudWatchSource {
                             self.limits.hint()
                         ),
                         // The credentials themselves were refused: describe says what to do.
-                        None if e.code().and_then(crate::credentials_refused).is_some() => describe(&e, self.limits),
+                        None if crate::refused_credentials(&e) => describe(&e, self.limits),
                         None => format!(
                             "{}\nhint: check credentials (the standard AWS chain), the region and permission \
                              cloudwatch:GetMetricData",

@@ -193,10 +193,10 @@ where
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
             match (se.err().code(), se.err().message()) {
-                (Some(code), Some(message)) if credentials_refused(code).is_some() => {
-                    format!("{code}: {message} (HTTP {status}); {}", credentials_refused(code).unwrap_or_default())
-                }
-                (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
+                (Some(code), Some(message)) => match credentials_refused(code) {
+                    Some(todo) => format!("{code}: {message} (HTTP {status}); {todo}"),
+                    None => format!("{code}: {message} (HTTP {status})"),
+                },
                 (Some(code), None) => format!("{code} (HTTP {status})"),
                 _ => {
                     // The parser's complaint, where it says more than "Error".
@@ -245,6 +245,11 @@ pub(crate) fn credentials_refused(code: &str) -> Option<&'static str> {
         "RequestExpired" => "AWS refused the request's time: check this machine's clock (it must be within 5 minutes)",
         _ => return None,
     })
+}
+
+/// Whether the service refused the call's credentials ([`credentials_refused`]).
+pub(crate) fn refused_credentials<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    matches!(e, SdkError::ServiceError(se) if se.err().code().and_then(credentials_refused).is_some())
 }
 
 /// Whether an AWS error code says the service is busy or the resource is in the middle of another

@@ -90,10 +90,8 @@ impl PartialEq for LocalClock {
 /// there the clocks differ by a constant, and the forecast is the same.
 #[derive(Debug)]
 pub struct EitherClock {
-    /// The model on the zone's clock.
+    /// The model on the zone's clock, and the same model on UTC (its `on_utc`).
     pub local: OnLocalClock,
-    /// The same model on UTC.
-    pub utc: Box<dyn Forecaster>,
 }
 
 /// The days [`EitherClock`] holds out to choose the clock.
@@ -110,15 +108,15 @@ impl EitherClock {
     pub fn follows_local_clock(&self, history: &Series) -> Option<bool> {
         let clock = &self.local.clock;
         let step = history.step_secs();
-        let first = clock.shift(history.start());
-        if history.is_empty() || (0..history.len()).all(|i| clock.shift(history.ts(i)) == first) {
+        let shifts: Vec<i64> = (0..history.len()).map(|i| clock.shift(history.ts(i))).collect();
+        // No change to choose across, or no whole slots to move (as `to_standard_clock` needs).
+        if shifts.iter().all(|s| Some(s) == shifts.first()) || shifts.iter().any(|s| s % step.max(1) != 0) {
             return None;
         }
         let held = usize::try_from(HELD_OUT_DAYS * 86_400 / step.max(1)).ok()?.max(1);
         if history.len() < 2 * held {
             return None;
         }
-        to_standard_clock(history, &|t| clock.shift(t))?;
         let cut = history.len() - held;
         let train = Series::new(history.start(), step, history.values()[..cut].to_vec()).ok()?;
         let actual = &history.values()[cut..];
@@ -132,18 +130,22 @@ impl EitherClock {
                 .fold((0.0, 0usize), |(s, n), (p, a)| (s + (p - a).abs(), n + 1));
             (n > 0).then(|| sum / n as f64)
         };
-        let (local, utc) = (error(&self.local)?, error(self.utc.as_ref())?);
+        let (local, utc) = (error(&self.local)?, error(self.local.on_utc.as_ref())?);
         Some(local < LOCAL_MARGIN * utc)
     }
 }
 
 impl Forecaster for EitherClock {
     fn name(&self) -> String {
-        self.utc.name()
+        self.local.on_utc.name()
     }
 
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
-        if self.follows_local_clock(history) == Some(true) { self.local.fit(history) } else { self.utc.fit(history) }
+        if self.follows_local_clock(history) == Some(true) {
+            self.local.fit(history)
+        } else {
+            self.local.on_utc.fit(history)
+        }
     }
 }
 

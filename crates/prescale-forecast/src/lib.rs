@@ -309,7 +309,7 @@ impl ModelSpec {
                 bounds: options.bounds,
             };
             if clock.is_by_data() {
-                return Box::new(clock::EitherClock { local, utc: self.build_with(&on_utc) });
+                return Box::new(clock::EitherClock { local });
             }
             return Box::new(local);
         }
