@@ -64,11 +64,14 @@ pub struct Config {
 pub struct StoreConfig {
     /// Directory of the metric store and the forecast table (relative to the config file).
     pub dir: PathBuf,
+    /// Days of each series' history the metric store keeps before its newest slot; older slots
+    /// are left out as an ingest rewrites the series. Unset: all of it.
+    pub retention_days: Option<i64>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        Self { dir: PathBuf::from("prescale-store") }
+        Self { dir: PathBuf::from("prescale-store"), retention_days: None }
     }
 }
 
@@ -602,6 +605,20 @@ impl MetricConfig {
             && !matches!(self.stat.as_deref(), Some("Sum" | "SampleCount"));
         Bounds { min: self.min, max: self.max.or(percent.then_some(100.0)) }
     }
+
+    /// Whether the metric is a count, by its statistic (`Sum`, `SampleCount`) or its names
+    /// (`requests`, `RequestCount`, `NetworkIn` bytes, messages, packets, connections): no
+    /// percentage, however its values stay under 100.
+    pub fn counts(&self) -> bool {
+        const COUNTS: [&str; 7] = ["count", "request", "bytes", "packets", "messages", "connections", "network"];
+        let named = |s: &str| {
+            let s = s.to_ascii_lowercase();
+            COUNTS.iter().any(|w| s.contains(w))
+        };
+        matches!(self.stat.as_deref(), Some("Sum" | "SampleCount"))
+            || named(&self.name)
+            || self.metric_name.as_deref().is_some_and(named)
+    }
 }
 
 /// The built-in demo configuration (its relative paths point into the demo data directory).
@@ -798,6 +815,17 @@ impl Config {
             fail!(
                 "[forecast] train_days = {} must be at least 2 (the days of history a fit sees; 28 by default)",
                 self.forecast.train_days
+            );
+        }
+        if let Some(days) = self.store.retention_days
+            && days < self.forecast.train_days.max(self.ingest.lookback_days)
+        {
+            fail!(
+                "[store] retention_days = {days} is shorter than the history a night reads: [forecast] train_days = \
+                 {} and [ingest] lookback_days = {}; keep at least the longer of them (a replay with `simulate \
+                 --group` sees only what is kept)",
+                self.forecast.train_days,
+                self.ingest.lookback_days
             );
         }
         if self.forecast.levels.is_empty() {
@@ -1315,8 +1343,11 @@ impl Config {
             },
             max_step_up: self.guardrails.max_step_up,
             time_zone: g.time_zone.as_deref().map(parse_time_zone).transpose()?,
-            local_clock: g.daily_clock == DailyClock::Local && g.time_zone.is_some(),
-            clock_by_data: g.daily_clock == DailyClock::Auto && g.time_zone.is_some(),
+            daily_clock: match (g.daily_clock, g.time_zone.is_some()) {
+                (DailyClock::Local, true) => prescale_plan::DailyClock::Local,
+                (DailyClock::Auto, true) => prescale_plan::DailyClock::ByData,
+                _ => prescale_plan::DailyClock::Utc,
+            },
             running: None,
         })
     }
@@ -1325,6 +1356,11 @@ impl Config {
     /// per-instance metric times the instances).
     pub fn bounds(&self, g: &GroupConfig, metric: &str) -> Bounds {
         g.metrics.iter().find(|m| m.name == metric).map_or_else(Bounds::default, MetricConfig::bounds)
+    }
+
+    /// Whether a group's metric is a count ([`MetricConfig::counts`]).
+    pub fn counts(&self, g: &GroupConfig, metric: &str) -> bool {
+        g.metrics.iter().find(|m| m.name == metric).is_some_and(MetricConfig::counts)
     }
 
     /// How a group's metric is forecast beyond the model: `flags` (its holidays and events), the
@@ -1587,6 +1623,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_count_is_told_by_its_statistic_or_its_names() {
+        let metric = |toml: &str| toml::from_str::<MetricConfig>(toml).unwrap().counts();
+        assert!(metric(r#"name = "requests""#));
+        assert!(metric(
+            r#"name = "lb"
+metric_name = "RequestCountPerTarget""#
+        ));
+        assert!(metric(
+            r#"name = "load"
+stat = "Sum""#
+        ));
+        assert!(!metric(
+            r#"name = "cpu"
+metric_name = "CPUUtilization""#
+        ));
+        assert!(!metric(r#"name = "load""#));
+    }
 
     #[test]
     fn a_misspelt_key_gets_the_nearest_one() {

@@ -5,7 +5,9 @@ use std::io::Write;
 use anyhow::Result;
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{Cell, CellAlignment, Table};
-use prescale_core::{CapacityPlan, Change, DecisionKind, Forecast, GroupPlan, Level, PolicyKind, ScheduledAction};
+use prescale_core::{
+    CapacityPlan, Change, DecisionKind, Forecast, GroupPlan, Level, MetricId, PolicyKind, ScheduledAction,
+};
 use prescale_store::IngestSummary;
 
 use crate::Format;
@@ -189,6 +191,15 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
     }
     right(&mut t, 1);
     writeln!(out, "Ingested into the metric store:\n{t}")?;
+    let pruned: Vec<&IngestSummary> = done.iter().filter(|s| s.pruned > 0).collect();
+    if !pruned.is_empty() {
+        writeln!(
+            out,
+            "pruned: {} slots older than [store] retention_days before their series' newest, from {}",
+            count(pruned.iter().map(|s| s.pruned as u64).sum()),
+            crate::commands::series_named(&pruned.iter().map(|s| s.id.clone()).collect::<Vec<_>>())
+        )?;
+    }
     if done.iter().any(|s| s.grid.conflicting > 0) {
         let first: Vec<String> = done
             .iter()
@@ -201,14 +212,19 @@ pub fn ingest(out: &mut impl Write, done: &[IngestSummary]) -> Result<()> {
             first.join(", ")
         )?;
     }
-    let averaged: Vec<String> = done.iter().filter(|s| s.grid.aggregated > 0).map(|s| s.id.to_string()).collect();
+    let averaged: Vec<MetricId> = done.iter().filter(|s| s.grid.aggregated > 0).map(|s| s.id.clone()).collect();
     if !averaged.is_empty() {
+        // A fleet's series all come so from a finer export: named by count, not one by one.
+        let which = if averaged.len() == done.len() && done.len() > 1 {
+            format!("all {} series", done.len())
+        } else {
+            crate::commands::series_named(&averaged)
+        };
         writeln!(
             out,
-            "gathered: {} came denser than [ingest] period_secs; each slot holds the samples of its period \
+            "gathered: {which} came denser than [ingest] period_secs; each slot holds the samples of its period \
              [T, T + period), as CloudWatch aggregates: their mean, or as the metric's stat says (Sum: the period's \
-             total; Maximum, Minimum) (not counted as duplicates)",
-            averaged.join(", ")
+             total; Maximum, Minimum) (not counted as duplicates)"
         )?;
     }
     Ok(())

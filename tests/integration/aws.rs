@@ -1375,7 +1375,8 @@ fn relay(
             );
             write!(
                 client,
-                "HTTP/1.1 403 Forbidden\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                "HTTP/1.1 403 Forbidden\r\nx-amzn-RequestId: itest-refused\r\nContent-Type: text/xml\r\nContent-Length: \
+                 {}\r\n\r\n{body}",
                 body.len()
             )?;
             continue;
@@ -1460,6 +1461,21 @@ fn a_refused_scale_in_policy_holds_back_the_floors_and_a_refused_floor_delete_ke
         "{text}"
     );
     assert!(text.contains("NOT ATTEMPTED: every call fails alike since PutScalingPolicy: ExpiredToken"), "{text}");
+    assert_eq!(ours(), (0, 0), "{text}");
+    // Credentials refused at a read before the writes (the boot time's): no call of any stage is
+    // sent after it, and what to do is said once.
+    let (code, text, err) =
+        denied(&[("DescribeScalingActivities", "ExpiredToken")], &["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert_eq!((text.clone() + &err).matches("refresh them").count(), 1, "{text}\n{err}");
+    // With the request's id, as AWS support asks for it.
+    assert!(err.contains("(HTTP 403, request itest-refused); the session's credentials expired"), "{err}");
+    assert!(
+        text.contains(
+            "not sent: AWS refused this run's credentials earlier (ExpiredToken on DescribeScalingActivities)"
+        ),
+        "{text}"
+    );
     assert_eq!(ours(), (0, 0), "{text}");
     // A refused policy that only scales out (the step policy, turned on later) holds nothing back:
     // target tracking, in place, scales the group in after the floors.

@@ -1563,6 +1563,45 @@ file = "inst.csv"
     assert!(err.contains("instances_metric \"cpu\" must be another"), "{err}");
 }
 
+/// `[store] retention_days`: each ingest keeps that much of a series before its newest slot and
+/// says what it left out; a retention shorter than the history a night reads is refused.
+#[test]
+fn a_store_retention_keeps_its_days_and_one_shorter_than_the_fits_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-10-01T00:00:00Z").unwrap().to_utc();
+    let hourly: String = std::iter::once("ts,value\n".to_string())
+        .chain((0..40 * 24).map(|i| format!("{},{}\n", (t0 + chrono::Duration::hours(i)).to_rfc3339(), 40 + i % 24)))
+        .collect();
+    std::fs::write(tmp.path().join("hourly.csv"), hourly).unwrap();
+    let cfg = tmp.path().join("prescale.toml");
+    let config = |days: i64| {
+        format!(
+            "[store]\ndir = \"store\"\nretention_days = {days}\n[ingest]\nsource = \"csv\"\nperiod_secs = 3600\n\
+             [[groups]]\nname = \"web\"\nmin_size = 1\nmax_size = 10\nload_metric = \"requests\"\n\
+             capacity_per_instance = 100.0\n[[groups.metrics]]\nname = \"requests\"\nfile = \"hourly.csv\"\n"
+        )
+    };
+    std::fs::write(&cfg, config(30)).unwrap();
+    let ingest = || run(prescale().arg("--config").arg(&cfg).args(["--now", "2026-11-10T00:00:00Z", "ingest"]));
+    let (code, out, err) = ingest();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pruned: 239 slots older than [store] retention_days before their series' newest"), "{out}");
+    let store = prescale_store::MetricStore::for_reading(tmp.path().join("store"));
+    let s = store.read(&prescale_core::MetricId::new("web", "requests")).unwrap();
+    // The newest slot is 959 h after the first: 30 days before it is 239 h after the first.
+    assert_eq!((s.start(), s.len()), (t0 + chrono::Duration::hours(239), 30 * 24 + 1));
+    // A second night over the same file: the file's old rows are left out again, nothing else.
+    let (code, out, err) = ingest();
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("pruned: 239 slots"), "{out}");
+    assert_eq!(store.read(&prescale_core::MetricId::new("web", "requests")).unwrap().len(), 30 * 24 + 1);
+    // Shorter than the 28 days a fit reads: refused before anything is read.
+    std::fs::write(&cfg, config(20)).unwrap();
+    let (code, _, err) = ingest();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("[store] retention_days = 20 is shorter than the history a night reads"), "{err}");
+}
+
 #[test]
 fn ingest_averages_dense_samples_over_their_periods_and_warns_of_sparse_ones() {
     let tmp = tempfile::tempdir().unwrap();

@@ -10,8 +10,8 @@ use prescale_core::{
 };
 
 use crate::{
-    AwsOptions, HttpResponse, Limits, RuntimeError, busy, describe, load_config, no_answer, runtime, to_chrono,
-    to_smithy, transient,
+    AwsOptions, CredentialsGate, HttpResponse, Limits, RuntimeError, busy, describe, load_config, no_answer, runtime,
+    to_chrono, to_smithy, transient,
 };
 
 const BATCH: usize = 50;
@@ -198,8 +198,12 @@ impl AutoScalingSink {
         let (config, limits) = load_config(&rt, opts);
         let region = config.region().map_or_else(|| "(no region)".to_string(), ToString::to_string);
         Ok(Self {
-            client: aws_sdk_autoscaling::Client::new(&config),
-            cw: aws_sdk_cloudwatch::Client::new(&config),
+            client: aws_sdk_autoscaling::Client::from_conf(
+                aws_sdk_autoscaling::config::Builder::from(&config).interceptor(CredentialsGate).build(),
+            ),
+            cw: aws_sdk_cloudwatch::Client::from_conf(
+                aws_sdk_cloudwatch::config::Builder::from(&config).interceptor(CredentialsGate).build(),
+            ),
             rt,
             region,
             limits,
@@ -234,6 +238,7 @@ impl AutoScalingSink {
             let (group, operation, message) = (group.into(), operation.into(), s.to_string());
             return SinkError::Api { group, operation, message, transient: true, source: Box::new(e) };
         }
+        crate::note_refusal(operation, &e);
         let (group, operation, message) = (group.into(), operation.into(), describe(&e, self.limits));
         let transient = transient(&e);
         // Refused credentials fail every other group's calls alike, as a missing endpoint does.
@@ -255,6 +260,7 @@ impl AutoScalingSink {
         // a write whose endpoint went away: the group was read from it a moment before, and the
         // SDK's error is its last attempt's (a refused connection), where an earlier attempt may
         // have been sent and its answer lost with the connection.
+        crate::note_refusal(op, e);
         let kind = crate::no_answer_kind(e);
         let unanswered = matches!(kind, Some(crate::NoAnswer::Timeout | crate::NoAnswer::Unreachable));
         let why = Why {

@@ -52,7 +52,9 @@ impl CloudWatchSource {
         let rt = runtime()?;
         let (config, limits) = load_config(&rt, opts);
         let region = config.region().map_or_else(|| "(no region)".to_string(), ToString::to_string);
-        let client = aws_sdk_cloudwatch::Client::new(&config);
+        let client = aws_sdk_cloudwatch::Client::from_conf(
+            aws_sdk_cloudwatch::config::Builder::from(&config).interceptor(crate::CredentialsGate).build(),
+        );
         Ok(Self { rt, client, queries, region, limits })
     }
 }
@@ -136,6 +138,7 @@ impl MetricSource for CloudWatchSource {
             }
             let pages =
                 self.rt.block_on(request.into_paginator().send().collect::<Result<Vec<_>, _>>()).map_err(|e| {
+                    crate::note_refusal("GetMetricData", &e);
                     // The SDK's error follows as the cause; the message says what it means and what to do.
                     let message = match no_answer(&e, self.limits) {
                         Some((what, check)) => format!("{what}\nhint: {check}, and retry"),

@@ -165,6 +165,9 @@ where
     E: std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
+    if gated(e).is_some() {
+        return None;
+    }
     let causes = || chain(e).join(": ").to_lowercase();
     match e {
         SdkError::TimeoutError(_) => Some(NoAnswer::Timeout),
@@ -186,18 +189,29 @@ pub(crate) fn describe<E>(e: &SdkError<E, HttpResponse>, limits: Limits) -> Stri
 where
     E: std::error::Error + ProvideErrorMetadata + 'static,
 {
+    if let Some(g) = gated(e) {
+        return g.to_string();
+    }
     if let Some((what, check)) = no_answer(e, limits) {
         return format!("{what}: {check}");
     }
     match e {
         SdkError::ServiceError(se) => {
             let status = se.raw().status().as_u16();
+            // The request's id, which AWS support asks for and CloudTrail lists the call by.
+            let id = se
+                .err()
+                .meta()
+                .extra("aws_request_id")
+                .or_else(|| se.raw().headers().get("x-amzn-requestid"))
+                .map(|id| format!(", request {id}"))
+                .unwrap_or_default();
             match (se.err().code(), se.err().message()) {
                 (Some(code), Some(message)) => match credentials_refused(code) {
-                    Some(todo) => format!("{code}: {message} (HTTP {status}); {todo}"),
-                    None => format!("{code}: {message} (HTTP {status})"),
+                    Some(todo) => format!("{code}: {message} (HTTP {status}{id}); {todo}"),
+                    None => format!("{code}: {message} (HTTP {status}{id})"),
                 },
-                (Some(code), None) => format!("{code} (HTTP {status})"),
+                (Some(code), None) => format!("{code} (HTTP {status}{id})"),
                 _ => {
                     // The parser's complaint, where it says more than "Error".
                     let why =
@@ -247,9 +261,79 @@ pub(crate) fn credentials_refused(code: &str) -> Option<&'static str> {
     })
 }
 
-/// Whether the service refused the call's credentials ([`credentials_refused`]).
-pub(crate) fn refused_credentials<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    matches!(e, SdkError::ServiceError(se) if se.err().code().and_then(credentials_refused).is_some())
+/// Whether the service refused the call's credentials ([`credentials_refused`]), or the call was
+/// not sent because it refused them earlier in the run ([`CredentialsGate`]).
+pub(crate) fn refused_credentials<E, R>(e: &SdkError<E, R>) -> bool
+where
+    E: std::error::Error + ProvideErrorMetadata + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    gated(e).is_some()
+        || matches!(e, SdkError::ServiceError(se) if se.err().code().and_then(credentials_refused).is_some())
+}
+
+/// The first refusal of the run's credentials by any service, `ExpiredToken on GetMetricData`:
+/// every later call would be refused alike (they come from the same chain), so none is sent.
+static REFUSED: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Remembers a refusal of the credentials behind call `op`'s error `e`, the run's first: no call
+/// of any client is sent after it ([`CredentialsGate`]). A run that goes on would send one
+/// failing call per group and stage (a burst of failed sign-ins in the account's trail), and say
+/// the same error as many times.
+pub(crate) fn note_refusal<E: ProvideErrorMetadata, R>(op: &str, e: &SdkError<E, R>) {
+    if let SdkError::ServiceError(se) = e
+        && let Some(code) = se.err().code().filter(|c| credentials_refused(c).is_some())
+    {
+        let _ = REFUSED.set(format!("{code} on {op}"));
+    }
+}
+
+/// The first refusal of this run's credentials (`ExpiredToken on GetMetricData`), if AWS refused
+/// them: no AWS call is sent after it, and what could not be read or changed says so.
+pub fn credentials_refused_in_run() -> Option<&'static str> {
+    REFUSED.get().map(String::as_str)
+}
+
+/// Refuses every attempt of a call, before it is sent, once AWS refused the run's credentials
+/// ([`note_refusal`]).
+#[derive(Debug)]
+pub(crate) struct CredentialsGate;
+
+/// A call [`CredentialsGate`] did not send.
+#[derive(Debug, thiserror::Error)]
+#[error("not sent: AWS refused this run's credentials earlier ({first}), and would refuse it alike")]
+pub(crate) struct Gated {
+    first: &'static str,
+}
+
+impl aws_sdk_autoscaling::config::Intercept for CredentialsGate {
+    fn name(&self) -> &'static str {
+        "prescale credentials gate"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _: &aws_sdk_autoscaling::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_autoscaling::config::RuntimeComponents,
+        _: &mut aws_sdk_autoscaling::config::ConfigBag,
+    ) -> Result<(), aws_sdk_autoscaling::error::BoxError> {
+        match credentials_refused_in_run() {
+            Some(first) => Err(Box::new(Gated { first })),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The call [`CredentialsGate`] did not send behind `e`, if that is why it failed.
+fn gated<E: std::error::Error + 'static, R: std::fmt::Debug + 'static>(e: &SdkError<E, R>) -> Option<&Gated> {
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if let Some(g) = err.downcast_ref::<Gated>() {
+            return Some(g);
+        }
+        next = err.source();
+    }
+    None
 }
 
 /// Whether an AWS error code says the service is busy or the resource is in the middle of another

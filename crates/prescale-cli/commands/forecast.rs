@@ -110,6 +110,7 @@ pub(crate) fn fit_series(
     horizon: usize,
     levels: &[Level],
     options: &BuildOptions,
+    counts: bool,
 ) -> Result<SeriesFit> {
     // A few negatives in a series otherwise at zero or above are read as --min 0 would.
     let repaired = prescale_forecast::rare_negatives(history, &options.bounds);
@@ -131,7 +132,9 @@ pub(crate) fn fit_series(
     warnings.extend(prescale_forecast::many_negatives(history, &options.bounds));
     warnings.extend(prescale_forecast::history_warnings(history));
     warnings.extend(fitted.warnings());
-    warnings.extend(percent_hint(history, &f, &options.bounds));
+    if !counts {
+        warnings.extend(percent_hint(history, &f, &options.bounds));
+    }
     Ok(SeriesFit { forecast: f, warnings, scores })
 }
 
@@ -156,7 +159,7 @@ fn percent_hint(history: &Series, f: &Forecast, bounds: &Bounds) -> Option<Strin
     }
     (lo >= 0.0 && hi <= 100.0 && hi > 50.0 && reach > 100.0).then(|| {
         format!(
-            "the intervals reach {reach:.0}, above 100, on a history that never left 0–{hi:.0}: if the metric is a \
+            "the intervals reach {reach:.1}, above 100, on a history that never left 0–{hi:.1}: if the metric is a \
              percentage (CPU), say so (--max 100, or max = 100 in its [[groups.metrics]]) and they are clipped there"
         )
     })
@@ -335,7 +338,7 @@ fn fit_stored(run: &Fitting<'_>, setup: &GroupSetup<'_>, id: &MetricId) -> Serie
     let step = history.step_secs();
     let horizon = ((c.forecast.horizon_hours * 3600 + step - 1) / step) as usize;
     let options = c.build_options(g, &id.metric, setup.flags.clone(), setup.tz);
-    match fit_series(&c.forecast.model, &history, horizon, levels, &options) {
+    match fit_series(&c.forecast.model, &history, horizon, levels, &options, c.counts(g, &id.metric)) {
         Ok(fit) => {
             notes.extend(fit.scores.iter().map(|l| Note::Info(l.clone())));
             notes.extend(fit.warnings.iter().map(|w| Note::Warn(w.clone())));
@@ -904,7 +907,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
             path.display()
         );
     }
-    let SeriesFit { forecast, warnings, scores } = fit_series(&model, &series, steps, &levels, &options)?;
+    let SeriesFit { forecast, warnings, scores } = fit_series(&model, &series, steps, &levels, &options, false)?;
     for line in &scores {
         info!("{line}");
     }

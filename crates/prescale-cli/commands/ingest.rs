@@ -214,7 +214,10 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     // A source that cannot be read at all stops a manual ingest only where it serves every
     // group; beside others, their series are stored and the run exits 1 naming it.
     let alone = kinds.len() == 1;
+    // A fleet's exports take minutes to read: a log shows the run is alive.
+    let mut progress = super::Progress::new("reading", srcs.len());
     for Source { series, kind, mut src } in srcs {
+        progress.step(&src.describe());
         let range = (kind == SourceKind::Cloudwatch).then_some(lookback);
         match (src.fetch(range), series) {
             (Ok(f), _) => {
@@ -263,7 +266,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     // A new store is said: a mistyped --store or PRESCALE_STORE would otherwise start an empty
     // one quietly, and the nightly job plan from its few days instead of the real history.
     let new_store = !ctx.store_dir.join("metrics").exists();
-    let store = MetricStore::open(&ctx.store_dir)?;
+    let store = MetricStore::open(&ctx.store_dir)?.retaining(c.store.retention_days.map(Duration::days));
     if new_store && !ctx.demo {
         say!(
             "note: no metric store was at {}: a new one is started there (if the history is elsewhere, --store or \
@@ -304,7 +307,10 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let mut done = Vec::new();
     // Series whose stored slots moved to a new file_time_zone's clock in this run.
     let mut moved = std::collections::HashSet::new();
+    drop(progress);
+    let mut progress = super::Progress::new("storing", fetched.len());
     for (id, mut raw) in fetched {
+        progress.step(&id);
         // A recorded file replayed at a --now inside it (the demo's files, a backfill) is the file
         // as it stood then: its later rows are not stored, as `forecast show --now` reads a file.
         let kind = kind_of(&id);

@@ -25,6 +25,6 @@ pub use reactive::{
 pub use recording::{LOCAL_SINK, RecordingSink};
 pub use report::{FloorHours, floor_hours};
 pub use schedule::{
-    MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled, content_hash,
-    is_plan_id, local, plan_group, plan_id, required, skill,
+    DailyClock, MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled,
+    content_hash, is_plan_id, local, plan_group, plan_id, required, skill,
 };

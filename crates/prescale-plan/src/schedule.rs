@@ -163,6 +163,19 @@ impl MaxBreach {
     }
 }
 
+/// On which clock a zoned group's forecast learnt the daily cycle (its `daily_clock`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DailyClock {
+    /// On UTC (`daily_clock = "utc"`, or a group without `time_zone`).
+    #[default]
+    Utc,
+    /// On the zone's clock, where a daylight-saving change does not move it (`"local"`).
+    Local,
+    /// On the zone's clock where its history showed the load follows it, else on UTC (`"auto"`):
+    /// the forecast's model id says which it took (`local:…`).
+    ByData,
+}
+
 /// Everything the planner needs to know about one group, resolved from configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanSettings {
@@ -206,12 +219,9 @@ pub struct PlanSettings {
     pub max_step_up: Option<u32>,
     /// Time zone written with every action (Auto Scaling's `TimeZone`); `None` is UTC.
     pub time_zone: Option<Tz>,
-    /// Whether the forecast learnt the daily cycle on the zone's clock (`daily_clock = "local"`),
-    /// where a daylight-saving change does not move it.
-    pub local_clock: bool,
-    /// Whether the forecast took the zone's clock where its history showed the load follows it
-    /// (`daily_clock = "auto"`): its model id then says which it took (`local:…`).
-    pub clock_by_data: bool,
+    /// On which clock the forecast learnt the daily cycle, for the plan's note on a change of
+    /// `time_zone`'s offset.
+    pub daily_clock: DailyClock,
     /// The instances the group runs as it is planned (its `MinSize` or, when higher, its desired
     /// capacity), where known, and when that was read (the wall clock: a nightly run plans
     /// minutes after its `now`). With `max_step_up`, the first floors' rise over it is ramped from
@@ -276,8 +286,7 @@ impl Default for PlanSettings {
             max_breach: MaxBreach::Clamp,
             max_step_up: None,
             time_zone: None,
-            local_clock: false,
-            clock_by_data: false,
+            daily_clock: DailyClock::Utc,
             running: None,
         }
     }
@@ -781,19 +790,20 @@ pub fn plan_group(
         // after a change of the zone's offset, load that follows the local clock comes an hour off
         // the days before it.
         let on_local = f.model.starts_with("local:");
-        if !s.local_clock
+        if s.daily_clock != DailyClock::Local
             && let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start)
         {
             let what =
                 format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name());
-            let why = if s.clock_by_data && on_local {
+            let by_data = s.daily_clock == DailyClock::ByData;
+            let why = if by_data && on_local {
                 format!(
                     "the forecast learnt the daily cycle on {}'s clock: fitted without the history's last week, it \
                      forecast that week clearly nearer than on UTC, so the load follows local clocks (daily_clock = \
                      \"auto\")",
                     tz.name()
                 )
-            } else if s.clock_by_data {
+            } else if by_data {
                 format!(
                     "the forecast learnt the daily cycle in UTC (daily_clock = \"auto\"): the history's last week was \
                      not forecast clearly nearer on {}'s clock, or could not tell (under two weeks of history, no \

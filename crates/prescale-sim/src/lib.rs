@@ -897,8 +897,11 @@ fn nightly(
         max_breach: MaxBreach::Clamp,
         max_step_up: None,
         time_zone: None,
-        local_clock: s.forecast.clock.as_ref().is_some_and(|c| !c.is_by_data()),
-        clock_by_data: s.forecast.clock.as_ref().is_some_and(prescale_forecast::clock::LocalClock::is_by_data),
+        daily_clock: match &s.forecast.clock {
+            Some(c) if c.is_by_data() => prescale_plan::DailyClock::ByData,
+            Some(_) => prescale_plan::DailyClock::Local,
+            None => prescale_plan::DailyClock::Utc,
+        },
         running: None,
     };
     let model = s.model.build_with(&s.forecast);

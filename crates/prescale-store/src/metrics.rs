@@ -44,6 +44,9 @@ pub struct IngestSummary {
     /// first word of their provenance) when this ingest's is another, or both CloudWatch
     /// provenances whole where they name another metric (region, statistic, …); the series goes on.
     pub source_change: Option<(String, String)>,
+    /// Measured slots left out as older than the store's retention before the newest slot
+    /// ([`MetricStore::retaining`]).
+    pub pruned: usize,
 }
 
 /// Where an ingest's samples come from, as the stored file records it.
@@ -183,6 +186,8 @@ fn reread_in_zone(
 #[derive(Debug, Clone)]
 pub struct MetricStore {
     root: PathBuf,
+    /// How much history an ingest keeps before a series' newest slot (`None`: all of it).
+    retention: Option<chrono::Duration>,
 }
 
 pub(crate) fn writer_props(meta: HashMap<String, String>) -> WriterProperties {
@@ -271,14 +276,22 @@ impl MetricStore {
             path: dir,
             source,
         })?;
-        Ok(Self { root })
+        Ok(Self { root, retention: None })
+    }
+
+    /// The store whose ingests keep `keep` of each series' history before its newest slot, and
+    /// leave older slots out as they rewrite the series (`None`: all of it). Counted from the
+    /// newest slot, not the clock: a feed that stopped keeps the history it had.
+    #[must_use]
+    pub fn retaining(self, keep: Option<chrono::Duration>) -> Self {
+        Self { retention: keep, ..self }
     }
 
     /// A store rooted at `root` for reading only: nothing is created, so a mistyped `--store` for
     /// a command that only reads leaves no empty store behind; a series in a store that does not
     /// exist is [`StoreError::NotFound`], as one the store does not hold.
     pub fn for_reading(root: impl AsRef<Path>) -> Self {
-        Self { root: root.as_ref().to_path_buf() }
+        Self { root: root.as_ref().to_path_buf(), retention: None }
     }
 
     /// Takes the store's write lock (an exclusive lock held by the operating system on
@@ -491,6 +504,13 @@ impl MetricStore {
                 replaced += 1;
             }
         }
+        // Older than the retention before the newest slot: left out of the rewrite.
+        let mut pruned = 0;
+        if let (Some(keep), Some((&newest, _))) = (self.retention, slots.last_key_value()) {
+            let kept = slots.split_off(&(newest - keep.num_milliseconds()));
+            pruned = slots.len();
+            slots = kept;
+        }
         let merged: Vec<RawSample> = slots
             .iter()
             .filter_map(|(ms, v)| Utc.timestamp_millis_opt(*ms).single().map(|t| RawSample::new(t, *v)))
@@ -533,6 +553,7 @@ impl MetricStore {
             path,
             zone_change,
             source_change,
+            pruned,
         })
     }
 }
@@ -823,6 +844,26 @@ mod tests {
         let s = store.ingest(&total, &samples(12..36, 0.5), 300, &p, mean, again).unwrap();
         let stored = store.read(&total).unwrap();
         assert_eq!((s.before, stored.start(), stored.len(), stored.values()[0]), (24, t(60), 24, 12.5));
+    }
+
+    #[test]
+    fn a_store_with_retention_leaves_out_what_is_older_than_it_before_the_newest_slot() {
+        let dir = tempfile::tempdir().unwrap();
+        let mean = prescale_core::Aggregate::Mean;
+        let (id, p) = (MetricId::new("g", "m"), GridPolicy::default());
+        let store = MetricStore::open(dir.path()).unwrap();
+        store.ingest(&id, &samples(0..100, 0.0), 300, &p, mean, "test").unwrap();
+        // Ten hours kept: the slots from 10 h before the newest (149 × 5 min) on.
+        let keeping = MetricStore::open(dir.path()).unwrap().retaining(Some(chrono::Duration::hours(10)));
+        let s = keeping.ingest(&id, &samples(100..150, 0.0), 300, &p, mean, "test").unwrap();
+        let stored = keeping.read(&id).unwrap();
+        assert_eq!((s.before, s.after, s.pruned), (100, 121, 29));
+        assert_eq!((stored.start(), stored.values()[0]), (t(5 * 29), 29.0));
+        // Read back whole: the file was rewritten with its checksum.
+        assert_eq!(store.read(&id).unwrap().len(), 121);
+        // Nothing newer comes: nothing more is left out, the history stays.
+        let s = keeping.ingest(&id, &samples(140..150, 0.0), 300, &p, mean, "test").unwrap();
+        assert_eq!((s.after, s.pruned), (121, 0));
     }
 
     #[test]
