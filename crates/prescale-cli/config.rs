@@ -507,6 +507,10 @@ pub struct GroupConfig {
     /// peak's actions set `MaxSize` to `max_size` + this, and the next action sets it back.
     #[serde(default)]
     pub max_breach_buffer: Option<u32>,
+    /// How long before the demand this group's floors are in place, where not `[plan]
+    /// lead_time_mins` (AWS's predictive scaling sets its buffer time per policy).
+    #[serde(default)]
+    pub lead_time_mins: Option<i64>,
     /// IANA time zone written with the group's scheduled actions (e.g. `Europe/Berlin`);
     /// unset writes them in UTC. The actions' instants are the same either way.
     #[serde(default)]
@@ -811,11 +815,14 @@ impl Config {
                 self.forecast.horizon_hours
             );
         }
-        if self.forecast.train_days < 2 {
+        if !(2..=3650).contains(&self.forecast.train_days) {
             fail!(
-                "[forecast] train_days = {} must be at least 2 (the days of history a fit sees; 28 by default)",
+                "[forecast] train_days = {} must be between 2 and 3650 (the days of history a fit sees; 28 by default)",
                 self.forecast.train_days
             );
+        }
+        if let Some(days) = self.store.retention_days.filter(|d| *d > 36_500) {
+            fail!("[store] retention_days = {days} is over a century (36,500 days): leave it unset to keep everything");
         }
         if let Some(days) = self.store.retention_days
             && days < self.forecast.train_days.max(self.ingest.lookback_days)
@@ -834,6 +841,11 @@ impl Config {
         for (key, v) in [("lead_time_mins", self.plan.lead_time_mins), ("min_hold_mins", self.plan.min_hold_mins)] {
             if !(0..=1440).contains(&v) {
                 fail!("[plan] {key} = {v} must be between 0 and 1440 minutes (a day)");
+            }
+        }
+        for g in &self.groups {
+            if let Some(v) = g.lead_time_mins.filter(|v| !(0..=1440).contains(v)) {
+                fail!("group {:?}: lead_time_mins = {v} must be between 0 and 1440 minutes (a day)", g.name);
             }
         }
         for l in &self.forecast.levels {
@@ -1321,6 +1333,46 @@ impl Config {
         ids
     }
 
+    /// Where a group's floors and its target tracking on `ALBRequestCountPerTarget` disagree on
+    /// what one instance serves: the floors size `capacity_per_instance × target_utilization`
+    /// requests per `period_secs` of a count load (`RequestCount` with `Sum`), target tracking
+    /// holds `target_value` per target per minute. More than a quarter apart, the floors hold
+    /// the group where target tracking takes it up or down again (AWS's predictive scaling has
+    /// one target for both). `None` where they agree or are not in these units.
+    pub fn targets_disagree(&self, g: &GroupConfig) -> Option<String> {
+        let load = g.metrics.iter().find(|m| m.name == g.load_metric)?;
+        // A count per period is read with Sum; a file's unit is not known.
+        if g.reactive.metric != "ALBRequestCountPerTarget"
+            || g.instances_metric.is_some()
+            || load.stat.as_deref() != Some("Sum")
+        {
+            return None;
+        }
+        let env = self.environments.get(&g.environment).cloned().unwrap_or_default();
+        let utilization = g.target_utilization.unwrap_or(env.target_utilization);
+        let period = self.ingest.period_secs as f64;
+        let per_minute = g.capacity_per_instance * utilization * 60.0 / period;
+        let ratio = g.reactive.target_value / per_minute;
+        let fold = ratio.max(1.0 / ratio);
+        (fold > 1.25).then(|| {
+            format!(
+                "its floors size {:.0} requests per instance and minute (capacity_per_instance {} × target_utilization \
+                 {utilization} per {period:.0}-s period), its target tracking holds {} per target and minute \
+                 (ALBRequestCountPerTarget): they disagree {fold:.1}-fold on what an instance serves, so {}\nhint: \
+                 target_value = {per_minute:.0} matches the floors, or capacity_per_instance = {:.0} target tracking",
+                per_minute,
+                g.capacity_per_instance,
+                g.reactive.target_value,
+                if ratio > 1.0 {
+                    "target tracking takes the group down to the floors, which hold more than it needs"
+                } else {
+                    "target tracking holds the group above the floors, which are too low to act ahead of the load"
+                },
+                g.reactive.target_value * period / 60.0 / utilization
+            )
+        })
+    }
+
     /// Resolved planner settings for a group.
     pub fn plan_settings(&self, g: &GroupConfig) -> Result<PlanSettings> {
         let env = self.environments.get(&g.environment).cloned().unwrap_or_default();
@@ -1333,7 +1385,7 @@ impl Config {
             point_at_target: env.point_at_target,
             unskilled: self.trust.unskilled,
             headroom: env.headroom,
-            lead_time: Duration::minutes(self.plan.lead_time_mins),
+            lead_time: Duration::minutes(g.lead_time_mins.unwrap_or(self.plan.lead_time_mins)),
             min_hold: Duration::minutes(self.plan.min_hold_mins),
             max_actions: self.plan.max_actions,
             reactive: g.reactive.clone(),
@@ -1344,9 +1396,9 @@ impl Config {
             max_step_up: self.guardrails.max_step_up,
             time_zone: g.time_zone.as_deref().map(parse_time_zone).transpose()?,
             daily_clock: match (g.daily_clock, g.time_zone.is_some()) {
-                (DailyClock::Local, true) => prescale_plan::DailyClock::Local,
-                (DailyClock::Auto, true) => prescale_plan::DailyClock::ByData,
-                _ => prescale_plan::DailyClock::Utc,
+                (DailyClock::Local, true) => prescale_plan::CycleClock::Local,
+                (DailyClock::Auto, true) => prescale_plan::CycleClock::ByData,
+                _ => prescale_plan::CycleClock::Utc,
             },
             running: None,
         })
@@ -1709,6 +1761,13 @@ metric_name = "CPUUtilization""#
         // Values out of range are refused by name, not planned with.
         for (from, to, says) in [
             ("lead_time_mins = 10", "lead_time_mins = -10", "lead_time_mins = -10"),
+            ("train_days = 28", "train_days = 4294967295", "train_days = 4294967295 must be between 2 and 3650"),
+            ("dir = ", "retention_days = 99999999999\ndir = ", "retention_days = 99999999999 is over a century"),
+            (
+                "name = \"web-prod\"",
+                "name = \"web-prod\"\nlead_time_mins = 2000",
+                "\"web-prod\": lead_time_mins = 2000",
+            ),
             ("headroom = 0.1", "headroom = -0.5", "headroom = -0.5"),
             ("headroom = 0.1", "headroom = inf", "headroom = inf"),
             ("max_interpolate_secs = 3600", "max_interpolate_secs = -1", "max_interpolate_secs = -1"),
@@ -1937,6 +1996,36 @@ metric_name = "CPUUtilization""#
             );
         let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
         assert!(e.contains("has the name of the total prescale derives"), "{e}");
+    }
+
+    #[test]
+    fn a_groups_lead_time_replaces_the_fleets() {
+        let own = DEMO_CONFIG.replacen("name = \"web-prod\"", "name = \"web-prod\"\nlead_time_mins = 25", 1);
+        let c = Config::parse(&own, Path::new("."), "x").unwrap();
+        let lead = |name: &str| c.plan_settings(c.groups.iter().find(|g| g.name == name).unwrap()).unwrap().lead_time;
+        assert_eq!((lead("web-prod"), lead("api-staging")), (Duration::minutes(25), Duration::minutes(10)));
+    }
+
+    #[test]
+    fn floors_and_target_tracking_on_requests_per_target_are_checked_for_the_same_unit() {
+        let text = include_str!("prescale.example.toml");
+        let mut c = Config::parse(text, Path::new("."), "x").unwrap();
+        // 3000 per 5 minutes at 70 % is 420 a minute, as its target tracking holds.
+        let web = c.groups.iter().position(|g| g.name == "web-prod").unwrap();
+        assert_eq!(c.targets_disagree(&c.groups[web]), None);
+        // Only target tracking on requests per target, and a count load, are compared.
+        assert!(c.groups.iter().filter(|g| g.name != "web-prod").all(|g| c.targets_disagree(g).is_none()));
+        c.groups[web].capacity_per_instance = 900.0;
+        let w = c.targets_disagree(&c.groups[web]).unwrap();
+        assert!(
+            w.contains("floors size 126 requests per instance and minute")
+                && w.contains("disagree 3.3-fold")
+                && w.contains("target tracking takes the group down to the floors")
+                && w.contains("target_value = 126 matches the floors, or capacity_per_instance = 3000"),
+            "{w}"
+        );
+        c.groups[web].capacity_per_instance = 9000.0;
+        assert!(c.targets_disagree(&c.groups[web]).unwrap().contains("target tracking holds the group above"));
     }
 
     #[test]

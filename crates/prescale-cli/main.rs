@@ -648,7 +648,7 @@ struct SimulateArgs {
     keep_within_mins: Option<u32>,
     /// Minutes before the demand prescale's and aws-style's floors are launched; the boot time
     /// where that is longer, as the planner does (the header says the lead used) [default: 10, or
-    /// the config's [plan] lead_time_mins]
+    /// the config's [plan] lead_time_mins, or with --group the group's lead_time_mins]
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]
     lead_time_mins: Option<u32>,
     /// Days of history before the first nightly forecast (at least 1; the forecast needs two days to

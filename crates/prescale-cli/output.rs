@@ -424,7 +424,15 @@ pub fn forecast(
     Ok(())
 }
 
+/// `text` with its control characters (a newline, an escape) written as escapes: names that come
+/// from AWS or a plan file as they were given are shown as text, not as lines or terminal
+/// commands of their own.
+pub fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
 fn action_line(a: &ScheduledAction) -> String {
+    let a = &ScheduledAction { name: printable(&a.name), ..a.clone() };
     let mut parts = Vec::new();
     if let Some(v) = a.min_size {
         parts.push(format!("MinSize {v}"));
@@ -441,11 +449,18 @@ fn action_line(a: &ScheduledAction) -> String {
         (Some(z), None) => format!(" [TimeZone {z}]"),
         _ => String::new(),
     };
+    // A recurring action read without a start time stands at the epoch: said by its recurrence.
+    if let Some(r) = &a.recurrence
+        && a.start_time.timestamp() == 0
+    {
+        return format!("{} recurring \"{r}\"{zone}: {}", a.name, parts.join(", "));
+    }
     let recurring = a.recurrence.as_ref().map(|r| format!(", recurring \"{r}\"")).unwrap_or_default();
     format!("{} at {}{zone}: {}{recurring}", a.name, prescale_plan::local(a.start_time, tz), parts.join(", "))
 }
 
 fn policy_line(p: &prescale_core::ReactivePolicy) -> String {
+    let p = &prescale_core::ReactivePolicy { name: printable(&p.name), ..p.clone() };
     match &p.kind {
         PolicyKind::TargetTracking {
             metric, target_value, estimated_instance_warmup_secs, disable_scale_in, ..
@@ -1698,6 +1713,19 @@ pub fn what_if(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_recurring_action_without_a_start_is_said_by_its_recurrence() {
+        let mut a = prescale_core::ScheduledAction::floor("team-hold", chrono::DateTime::UNIX_EPOCH, 4);
+        a.recurrence = Some("0 7 * * MON-FRI".into());
+        assert_eq!(super::action_line(&a), "team-hold recurring \"0 7 * * MON-FRI\": MinSize 4");
+        a.start_time = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        assert!(
+            super::action_line(&a).contains("at 2027-01-15 08:00 UTC: MinSize 4, recurring"),
+            "{}",
+            super::action_line(&a)
+        );
+    }
+
     #[test]
     fn numbers_read_at_every_magnitude() {
         use super::num;

@@ -72,6 +72,45 @@ impl Aws {
             .unwrap();
     }
 
+    /// The group's MaxSize and desired capacity, set as by hand.
+    fn set_capacity(&self, name: &str, max: i32, desired: i32) {
+        self.rt
+            .block_on(
+                self.asg
+                    .update_auto_scaling_group()
+                    .auto_scaling_group_name(name)
+                    .max_size(max)
+                    .desired_capacity(desired)
+                    .send(),
+            )
+            .unwrap();
+    }
+
+    /// AWS's predictive scaling on the group (CPU's metric pair), in `mode`, as a team puts it.
+    fn put_predictive(&self, group: &str, name: &str, mode: aws_sdk_autoscaling::types::PredictiveScalingMode) {
+        use aws_sdk_autoscaling::types::{
+            PredefinedMetricPairType, PredictiveScalingConfiguration, PredictiveScalingMetricSpecification,
+            PredictiveScalingPredefinedMetricPair,
+        };
+        let pair = PredictiveScalingPredefinedMetricPair::builder()
+            .predefined_metric_type(PredefinedMetricPairType::AsgcpuUtilization);
+        let spec = PredictiveScalingMetricSpecification::builder()
+            .target_value(50.0)
+            .predefined_metric_pair_specification(pair.build());
+        let config = PredictiveScalingConfiguration::builder().metric_specifications(spec.build()).mode(mode).build();
+        self.rt
+            .block_on(
+                self.asg
+                    .put_scaling_policy()
+                    .auto_scaling_group_name(group)
+                    .policy_name(name)
+                    .policy_type("PredictiveScaling")
+                    .predictive_scaling_configuration(config)
+                    .send(),
+            )
+            .unwrap();
+    }
+
     /// Somebody else's one-time scheduled action: prescale must never touch it.
     fn put_foreign_action(&self, group: &str, name: &str, at: DateTime<Utc>, min_size: i32) {
         self.rt
@@ -834,6 +873,79 @@ impl CsvGroup {
     fn run(&self, args: &[&str]) -> (i32, String, String) {
         run(self.command().args(args))
     }
+}
+
+/// A group running more than its configured max_size, its MaxSize raised outside prescale (by
+/// hand, or by AWS's predictive scaling with `IncreaseMaxCapacity`, which leaves it raised): with
+/// max_breach = "raise" the plan's first action puts the configured MaxSize back, and Auto Scaling
+/// would terminate instances in service to fit it. That MaxSize is left out (the floors go in),
+/// said, and fails `--strict` while it holds. AWS's predictive scaling beside it, scaling too
+/// (`ForecastAndScale`), is said and fails `--strict`; only forecasting, it is a note.
+#[test]
+fn a_max_size_below_what_the_group_runs_is_kept_where_it_is() {
+    use aws_sdk_autoscaling::types::PredictiveScalingMode;
+    let raise = "max_breach = \"raise\"\nmax_breach_buffer = 10";
+    let Some(t) = CsvGroup::new("us-east-2", "itest-maxcut", "2027-05-03T12:00:00Z", false, raise) else { return };
+    let (aws, group) = (&t.aws, t.group);
+    aws.create_group(group, 1, 20);
+    aws.set_capacity(group, 24, 22);
+    aws.put_predictive(group, "team-predictive", PredictiveScalingMode::ForecastAndScale);
+    // No action of prescale's on the group sets a MaxSize under what it runs.
+    let none_cut = |out: &str| {
+        let actions = aws.actions(group);
+        assert!(actions.iter().any(|a| a.min_size().is_some_and(|m| m > 1)), "the floors went in: {out}");
+        let cutting: Vec<&str> = actions
+            .iter()
+            .filter(|a| a.max_size().is_some_and(|m| m < 22))
+            .filter_map(|a| a.scheduled_action_name())
+            .collect();
+        assert!(cutting.is_empty(), "{cutting:?}\n{out}");
+    };
+    let said = "MaxSize 20 of prescale-floor-";
+    let (code, out, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        err.contains(said)
+            && err.contains("kept at the group's 24: the group runs 22 instances, and Auto Scaling would terminate 2"),
+        "{err}"
+    );
+    none_cut(&out);
+    // While the group runs so many, a dry run changes nothing more and `--strict` fails on it.
+    let (code, out, err) = t.run(&["nightly", "--strict", "--allow-clock-skew"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("0 changes") || out.contains("no changes"), "{out}");
+    assert!(err.contains(&format!("itest-maxcut: {said}")), "{err}");
+    assert!(
+        err.contains(
+            "itest-maxcut: AWS predictive scaling also scales this group (team-predictive in ForecastAndScale)"
+        ),
+        "{err}"
+    );
+    assert!(!out.contains("scaling policies of others (team-predictive"), "{out}");
+    aws.put_predictive(group, "team-predictive", PredictiveScalingMode::ForecastOnly);
+    // Once it runs no more than max_size, the next run puts MaxSize 20 back.
+    aws.set_capacity(group, 24, 5);
+    let (code, out, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains(said) && !err.contains("AWS predictive scaling also"), "{err}");
+    assert!(out.contains("AWS predictive scaling policy team-predictive is in ForecastOnly"), "{out}");
+    assert!(aws.actions(group).iter().any(|a| a.max_size() == Some(20)), "{out}");
+    // Running more again: the actions already on the group, which the plan does not change,
+    // are kept from cutting it too.
+    aws.set_capacity(group, 24, 22);
+    let (code, out, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains(said), "{err}");
+    none_cut(&out);
+    // Handed back: a revert says that nothing of the group's own would scale it.
+    let (code, out, err) = t.run(&["apply", "--revert", "--group", group]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains(
+            "no policy scales this group (its AWS predictive scaling is in ForecastOnly, which only forecasts)"
+        ),
+        "{out}"
+    );
 }
 
 #[test]

@@ -168,10 +168,16 @@ fn demo_nightly_is_a_dry_run_then_executes_once_and_converges() {
     let text = ok(prescale().args(["--config", "demo", "nightly", "--execute", "--out"]).arg(&out));
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
     assert_eq!(std::fs::read_to_string(out.join("audit.jsonl")).unwrap().lines().count(), 2 * changes);
-    // A part of a plan applied (`apply --group`) adds its groups to the copy of the same plan.
+    // A run that changes nothing keeps no copy: no audit line names it.
     std::fs::remove_file(&kept).unwrap();
     let part =
         |g: &str| ok(prescale().args(["--config", "demo", "apply", "--execute", "--group", g, "--out"]).arg(&out));
+    let text = part("web-prod");
+    assert!(!kept.exists() && !text.contains("kept:"), "{text}");
+    // A part of a plan applied (`apply --group`) adds its groups to the copy of the same plan.
+    for g in ["web-prod", "worker-dev"] {
+        ok(prescale().args(["--config", "demo", "apply", "--revert", "--execute", "--group", g, "--out"]).arg(&out));
+    }
     let groups = || -> Vec<String> {
         let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&kept).unwrap()).unwrap();
         v["groups"].as_array().unwrap().iter().map(|g| g["group"].as_str().unwrap().to_string()).collect()
@@ -1963,6 +1969,24 @@ fn apply_refuses_a_plan_file_that_prescale_plan_could_not_have_written() {
                 p["groups"][web]["alarms"][0]["dimensions"]["AutoScalingGroupName"] = "worker-dev".into();
             }),
             "watches group \"worker-dev\"",
+        ),
+        (
+            "a target tracking's target",
+            Box::new(move |p| p["groups"][web]["policies"][0]["target_value"] = 1e12.into()),
+            "tracks ASGAverageCPUUtilization = 1000000000000, not as",
+        ),
+        (
+            "a step out that removes",
+            Box::new(move |p| p["groups"][web]["policies"][1]["steps"][0]["adjustment"] = (-50).into()),
+            "policy \"prescale-step-out\" scales by PercentChangeInCapacity in 5 steps, not as",
+        ),
+        (
+            "an alarm on another metric",
+            Box::new(move |p| {
+                p["groups"][web]["alarms"][0]["namespace"] = "Custom/Whatever".into();
+                p["groups"][web]["alarms"][0]["treat_missing_data"] = "breaching".into();
+            }),
+            "watches Custom/Whatever CPUUtilization Average",
         ),
         (
             "a duplicated group",

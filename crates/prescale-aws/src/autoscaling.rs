@@ -266,7 +266,14 @@ impl AutoScalingSink {
         let why = Why {
             text: format!("{op}: {}", describe(e, self.limits)),
             transient: transient(e),
-            fate: if unanswered { Fate::Unanswered } else { Fate::Failed },
+            // Not sent at all where the credentials were refused before it.
+            fate: if crate::gated(e).is_some() {
+                Fate::NotSent
+            } else if unanswered {
+                Fate::Unanswered
+            } else {
+                Fate::Failed
+            },
         };
         // Refused credentials fail every later call alike, as a missing endpoint does.
         if kind.is_some() || crate::refused_credentials(e) {
@@ -522,6 +529,16 @@ impl AutoScalingSink {
                         .collect(),
                     min_adjustment_magnitude: size(p.min_adjustment_magnitude()),
                     estimated_instance_warmup_secs: size(p.estimated_instance_warmup()),
+                },
+                // AWS's predictive scaling, with its mode (ForecastOnly unless set): only one that
+                // scales acts beside prescale's floors.
+                ("PredictiveScaling", ..) => PolicyKind::Other {
+                    policy_type: format!(
+                        "PredictiveScaling {}",
+                        p.predictive_scaling_configuration()
+                            .and_then(|c| c.mode())
+                            .map_or("ForecastOnly", |m| m.as_str())
+                    ),
                 },
                 _ => PolicyKind::Other { policy_type },
             };

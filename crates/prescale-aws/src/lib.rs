@@ -206,7 +206,7 @@ where
                 .or_else(|| se.raw().headers().get("x-amzn-requestid"))
                 .map(|id| format!(", request {id}"))
                 .unwrap_or_default();
-            match (se.err().code(), se.err().message()) {
+            match (se.err().code(), se.err().message().map(redacted)) {
                 (Some(code), Some(message)) => match credentials_refused(code) {
                     Some(todo) => format!("{code}: {message} (HTTP {status}{id}); {todo}"),
                     None => format!("{code}: {message} (HTTP {status}{id})"),
@@ -225,6 +225,30 @@ where
         }
         _ => chain(e).join(": "),
     }
+}
+
+/// A service's error message as it may be shown and logged: a `SignatureDoesNotMatch` quotes the
+/// request it expected, the session token among its signed headers; that part is left out, and
+/// a token anywhere else is redacted.
+fn redacted(message: &str) -> String {
+    let mut text = message.to_string();
+    for quoted in ["The Canonical String", "The String-to-Sign"] {
+        if let Some(i) = text.find(quoted) {
+            text.truncate(i);
+            text = format!("{} (the request it quotes is left out)", text.trim_end());
+        }
+    }
+    for key in ["x-amz-security-token:", "X-Amz-Security-Token="] {
+        let mut from = 0;
+        while let Some(i) = text[from..].to_ascii_lowercase().find(&key.to_ascii_lowercase()).map(|i| i + from) {
+            let start = i + key.len();
+            let end =
+                text[start..].find(|c: char| c.is_whitespace() || "'\"&".contains(c)).map_or(text.len(), |e| start + e);
+            text.replace_range(start..end, "** redacted **");
+            from = start;
+        }
+    }
+    text
 }
 
 /// Whether a call's failure passes by itself: the service did not answer, answered with a server
@@ -290,7 +314,7 @@ pub(crate) fn note_refusal<E: ProvideErrorMetadata, R>(op: &str, e: &SdkError<E,
 
 /// The first refusal of this run's credentials (`ExpiredToken on GetMetricData`), if AWS refused
 /// them: no AWS call is sent after it, and what could not be read or changed says so.
-pub fn credentials_refused_in_run() -> Option<&'static str> {
+pub(crate) fn credentials_refused_in_run() -> Option<&'static str> {
     REFUSED.get().map(String::as_str)
 }
 
@@ -325,7 +349,9 @@ impl aws_sdk_autoscaling::config::Intercept for CredentialsGate {
 }
 
 /// The call [`CredentialsGate`] did not send behind `e`, if that is why it failed.
-fn gated<E: std::error::Error + 'static, R: std::fmt::Debug + 'static>(e: &SdkError<E, R>) -> Option<&Gated> {
+pub(crate) fn gated<E: std::error::Error + 'static, R: std::fmt::Debug + 'static>(
+    e: &SdkError<E, R>,
+) -> Option<&Gated> {
     let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = next {
         if let Some(g) = err.downcast_ref::<Gated>() {
@@ -381,6 +407,20 @@ mod tests {
         let err = PutScalingPolicyError::generic(ErrorMetadata::builder().code(code).message("…").build());
         let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::empty());
         SdkError::service_error(err, raw)
+    }
+
+    #[test]
+    fn a_session_token_in_an_error_message_is_never_shown() {
+        let quoted = "The request signature we calculated does not match the signature you provided.\n\nThe \
+                      Canonical String for this request should have been\n'POST\n/\n\nhost:x\n\
+                      x-amz-security-token:SECRETTOKEN\n'";
+        let shown = super::redacted(quoted);
+        assert!(!shown.contains("SECRETTOKEN") && shown.ends_with("(the request it quotes is left out)"), "{shown}");
+        let shown = super::redacted("denied for X-Amz-Security-Token=SECRETTOKEN&x=1 and x-amz-security-token:ABC def");
+        assert_eq!(
+            shown,
+            "denied for X-Amz-Security-Token=** redacted **&x=1 and x-amz-security-token:** redacted ** def"
+        );
     }
 
     #[test]

@@ -28,7 +28,10 @@ impl Sink {
     pub(crate) fn open_for(ctx: &Ctx, replays: bool) -> Result<Self> {
         let c = &ctx.config;
         Ok(match c.apply.sink {
-            SinkKind::Autoscaling => Sink::Aws(AutoScalingSink::new(&aws_options(c))?.stop_when(crate::stop::asked)),
+            SinkKind::Autoscaling => {
+                plain_endpoint();
+                Sink::Aws(AutoScalingSink::new(&aws_options(c))?.stop_when(crate::stop::asked))
+            }
             SinkKind::Local => {
                 let path = ctx.out.join(&c.apply.local_state);
                 let existed = path.exists();
@@ -295,6 +298,12 @@ pub struct GroupApply {
     /// Among the notes too; it fails `nightly --strict`.
     #[serde(skip)]
     pub first_step: Option<String>,
+    /// What a person should look at that the run went on from: actions whose MaxSize was left
+    /// out, as it would cut the instances the group runs ([`spare_running`]), and AWS's
+    /// predictive scaling scaling the group beside the floors ([`predictive_beside`]). Among the
+    /// notes too; they fail `nightly --strict`.
+    #[serde(skip)]
+    pub for_a_person: Vec<String>,
 }
 
 impl GroupApply {
@@ -500,12 +509,21 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
                 );
             }
         }
+        // What the configuration makes of the group's reactive fallback: a plan's policies and
+        // alarms are those, as far as no measurement changes them (warm-ups, alarm periods).
+        let (policies, alarms) = prescale_plan::reactive_as_configured(name, &c.reactive);
         for p in &g.policies {
             owned("policy", &p.name)?;
             if let prescale_core::PolicyKind::TargetTracking { target_value, .. } = &p.kind
                 && !(target_value.is_finite() && *target_value > 0.0)
             {
                 bail!("group {name:?}: policy {:?} tracks a target of {target_value}\n{hint}", p.name);
+            }
+            let Some(want) = policies.iter().find(|w| w.name == p.name) else {
+                bail!("group {name:?}: policy {:?} is not one {} makes for it\n{hint}", p.name, ctx.config.origin);
+            };
+            if let Some(what) = reactive_differs(&p.kind, &want.kind) {
+                bail!("group {name:?}: policy {:?} {what}, not as {} makes it\n{hint}", p.name, ctx.config.origin);
             }
         }
         if let Some(raised) = g.raised_max.filter(|m| Some(m) != ceilings.get(name)) {
@@ -528,6 +546,37 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
                     a.dimensions["AutoScalingGroupName"]
                 );
             }
+            if let Some(want) = alarms.iter().find(|w| w.name == a.name) {
+                let same = (&a.namespace, &a.metric_name, &a.dimensions, &a.statistic, &a.comparison)
+                    == (&want.namespace, &want.metric_name, &want.dimensions, &want.statistic, &want.comparison)
+                    && (&a.treat_missing_data, &a.policy, a.actions_enabled)
+                        == (&want.treat_missing_data, &want.policy, want.actions_enabled)
+                    && a.threshold.is_finite()
+                    && a.period_secs >= 10
+                    && a.evaluation_periods >= 1;
+                if !same {
+                    bail!(
+                        "group {name:?}: alarm {:?} watches {} {} {} {} {} (missing data {}) for {}, not as {} \
+                         makes it ({} {} {} {} for {})\n{hint}",
+                        a.name,
+                        a.namespace,
+                        a.metric_name,
+                        a.statistic,
+                        a.comparison,
+                        a.threshold,
+                        a.treat_missing_data,
+                        a.policy,
+                        ctx.config.origin,
+                        want.namespace,
+                        want.metric_name,
+                        want.statistic,
+                        want.comparison,
+                        want.policy
+                    );
+                }
+            } else {
+                bail!("group {name:?}: alarm {:?} is not one {} makes for it\n{hint}", a.name, ctx.config.origin);
+            }
             if !g.policies.iter().any(|p| p.name == a.policy) {
                 bail!(
                     "group {name:?}: alarm {:?} triggers policy {:?}, which the plan does not hold\n{hint}",
@@ -538,6 +587,29 @@ pub(crate) fn check_plan(ctx: &Ctx, plan: &CapacityPlan) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// How a plan's policy `got` differs from the one the configuration makes, `want`, in what no
+/// measurement changes (a warm-up does): the target tracked and its metric, and which way and by
+/// which unit each step scales. `None` where they agree.
+fn reactive_differs(got: &prescale_core::PolicyKind, want: &prescale_core::PolicyKind) -> Option<String> {
+    use prescale_core::PolicyKind::{StepScaling, TargetTracking};
+    match (got, want) {
+        (
+            TargetTracking { metric, resource_label, target_value, disable_scale_in, .. },
+            TargetTracking { metric: m, resource_label: r, target_value: t, disable_scale_in: d, .. },
+        ) => ((metric, resource_label, disable_scale_in) != (m, r, d) || target_value != t).then(|| {
+            format!("tracks {metric} = {target_value}{}", if *disable_scale_in { " without scale-in" } else { "" })
+        }),
+        (StepScaling { adjustment_type, steps, .. }, StepScaling { adjustment_type: a, steps: s, .. }) => {
+            // Out adds, in removes: the configured policy's first step says which.
+            let out = s.first().is_some_and(|st| st.adjustment > 0);
+            let wrong_way = steps.iter().any(|st| (st.adjustment > 0) != out || st.adjustment == 0);
+            (adjustment_type != a || wrong_way || steps.len() != s.len())
+                .then(|| format!("scales by {adjustment_type} in {} steps", steps.len()))
+        }
+        _ => Some("is another kind of policy".into()),
+    }
 }
 
 /// The guardrail breaches of `groups`, with the configured groups they leave out counted as they
@@ -804,6 +876,24 @@ pub fn apply(
     carry_out(ctx, run, &groups, changes, execute)
 }
 
+/// `AWS_ENDPOINT_URL` in plain `http://` to a host other than this machine: every call, its
+/// signature and the session token go over the network unencrypted. Said once a run.
+fn plain_endpoint() {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let Ok(url) = std::env::var("AWS_ENDPOINT_URL") else { return };
+    let Some(rest) = url.strip_prefix("http://") else { return };
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host =
+        host.rsplit_once(':').filter(|(h, port)| !h.is_empty() && port.parse::<u16>().is_ok()).map_or(host, |(h, _)| h);
+    let local = matches!(host, "localhost" | "[::1]") || host.starts_with("127.");
+    if !local && !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        warn!(
+            "AWS_ENDPOINT_URL is {url}: every Auto Scaling and CloudWatch call goes there, not to AWS, unencrypted (the \
+             session token with it)\nhint: unset it to reach AWS, or give an https:// endpoint"
+        );
+    }
+}
+
 /// How many applied plans `OUT/applied/` keeps: two months of nightly runs.
 const APPLIED_KEPT: usize = 60;
 
@@ -839,11 +929,12 @@ fn is_plan_id_name(name: &str) -> bool {
 /// reasons, the forecast they came from) after a later dry run has replaced `OUT/plan.json`. A run
 /// that applies a part of a plan (`apply --group`) adds its groups to the copy of the same plan
 /// (a plan's id is its content's, so a group's plan under one id is the same, unless the file was
-/// edited: then the groups as last applied). Beyond the newest
-/// [`APPLIED_KEPT`], the oldest copies are removed; a plan that cannot be kept changes nothing,
-/// as an audit log that cannot be written does not.
-fn keep_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>) -> Result<()> {
+/// edited: then the groups as last applied). A plan that cannot be kept changes nothing, as an
+/// audit log that cannot be written does not. Returns whether the copy is new: a run that made no
+/// change removes it again ([`drop_or_prune_applied`]).
+fn keep_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>) -> Result<bool> {
     let path = applied_path(ctx, &plan.plan_id, edited);
+    let new = !path.exists();
     let dir = path.parent().expect("a file in a folder");
     let cannot = |e: &dyn std::fmt::Display| {
         anyhow::anyhow!(
@@ -869,10 +960,26 @@ fn keep_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>) -> Result<(
         kept = earlier;
     }
     write_plan(&kept, &path).map_err(|e| cannot(&e))?;
+    Ok(new)
+}
+
+/// After an `--execute`: a copy [`keep_applied`] made for a run whose audit log got no change
+/// (every group failed at its read, or had nothing to change) is removed again, as no audit line
+/// names it; after one that logged changes, beyond the newest [`APPLIED_KEPT`] the oldest copies
+/// are: a string of nights that change nothing does not push out the plans the log names.
+fn drop_or_prune_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>, new: bool, logged: bool) {
+    let path = applied_path(ctx, &plan.plan_id, edited);
+    if !logged {
+        if new && let Err(e) = std::fs::remove_file(&path) {
+            warn!("cannot remove {}, a copy of a plan that changed nothing: {e}", path.display());
+        }
+        return;
+    }
+    let dir = path.parent().expect("a file in a folder");
     // Plan ids start with their time (`20261123T0000Z-…`): by name is oldest first. Only such
     // names are removed; anything else a person put there stays.
-    let mut copies: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| cannot(&e))?
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut copies: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(is_plan_id_name))
         .collect();
@@ -885,7 +992,6 @@ fn keep_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>) -> Result<(
             warn!("cannot remove the applied plan {} (beyond the newest {APPLIED_KEPT}): {e}", old.display());
         }
     }
-    Ok(())
 }
 
 /// Removes every object prescale owns from `groups`; when empty, from every configured group and
@@ -1441,6 +1547,98 @@ fn first_step_up(ctx: &Ctx, state: &GroupState, changes: &[Change]) -> Option<St
     })
 }
 
+/// prescale's actions still to run, in `changes` or already on the group, that lower the group's
+/// MaxSize below the instances it runs now (its desired capacity): Auto Scaling lowers the
+/// desired capacity with it, terminating instances in service. A MaxSize above the configured
+/// one (raised by hand, or by AWS's predictive scaling with `IncreaseMaxCapacity`, which leaves
+/// it raised) would meet the plan's first action with `max_breach = "raise"`, which puts the
+/// configured one back. Each such action is written with the group's MaxSize as it is (its floor
+/// stays), and the note says so; the next run that finds the group running no more puts the
+/// configured one back. Not where the group's MaxSize is prescale's own raise (`max_size` plus
+/// `max_breach_buffer`): a peak under way, after which the plan puts it back as planned (a
+/// MaxSize raised by hand to exactly that is taken for it). `None` when none does.
+fn spare_running(ctx: &Ctx, state: &GroupState, changes: &mut Vec<Change>) -> Option<String> {
+    let now = ctx.write_now();
+    let (running, current) = (state.desired, state.bounds.max());
+    // A MaxSize prescale raised for a peak under way is put back as planned after it.
+    let ceiling =
+        ctx.config.groups.iter().find(|g| g.name == state.group).and_then(|g| ctx.config.plan_settings(g).ok());
+    if ceiling.is_some_and(|ps| ps.ceiling() == current && ps.max_breach != prescale_plan::MaxBreach::Clamp) {
+        return None;
+    }
+    // prescale's actions already on the group that no change replaces would cut it as well.
+    let touched: std::collections::HashSet<String> = changes.iter().map(|c| c.object_name().to_string()).collect();
+    let stored: Vec<Change> = state
+        .scheduled_actions
+        .iter()
+        .filter(|a| prescale_plan::is_owned(&a.name) && !touched.contains(&a.name))
+        .map(|a| Change::PutScheduledAction { new: a.clone(), old: Some(a.clone()) })
+        .collect();
+    changes.extend(stored);
+    let mut spared: Vec<(String, u32)> = Vec::new();
+    for c in changes.iter_mut() {
+        if let Change::PutScheduledAction { new, .. } = c
+            && new.start_time > now
+            && let Some(max) = new.max_size.filter(|m| *m < running && *m < current)
+        {
+            // The group's MaxSize as it is: nothing is cut now, and a raise later in the plan is
+            // still taken back, to it.
+            new.max_size = Some(current);
+            spared.push((new.name.clone(), max));
+        }
+    }
+    // A put that now does what the group's action already does is no change.
+    changes.retain(
+        |c| !matches!(c, Change::PutScheduledAction { new, old: Some(old) } if prescale_plan::same_action(new, old)),
+    );
+    let (first, max) = spared.first()?.clone();
+    let more = match spared.len() {
+        1 => String::new(),
+        n => format!(" (and {} more action{})", n - 1, if n == 2 { "" } else { "s" }),
+    };
+    Some(format!(
+        "MaxSize {max} of {first}{more} kept at the group's {current}: the group runs {running} instances, and Auto \
+         Scaling would terminate {} of them in service to fit {max}; the floors go in, and the next run sets MaxSize \
+         {max} once the group runs no more than that. If {current} is the group's limit now, set max_size = {current} \
+         in the configuration",
+        running - max,
+    ))
+}
+
+/// The mode of an AWS predictive scaling policy as read from the group (`PredictiveScaling
+/// ForecastOnly`), or `None` for any other policy.
+fn predictive_mode(p: &prescale_core::ReactivePolicy) -> Option<&str> {
+    match &p.kind {
+        prescale_core::PolicyKind::Other { policy_type } => policy_type.strip_prefix("PredictiveScaling "),
+        _ => None,
+    }
+}
+
+/// AWS's predictive scaling in `ForecastAndScale` on the group: it schedules capacity ahead of
+/// its own forecast beside prescale's floors, and Auto Scaling runs the group at the larger of
+/// the two each hour, so the group pays for whichever forecast is higher. Said with how to put
+/// it in `ForecastOnly` (it keeps forecasting, to compare). `None` otherwise.
+fn predictive_beside(state: &GroupState) -> Option<String> {
+    let scaling: Vec<(&str, &str)> = state
+        .policies
+        .iter()
+        .filter_map(|p| predictive_mode(p).filter(|m| *m != "ForecastOnly").map(|m| (p.name.as_str(), m)))
+        .collect();
+    let first = prescale_plan::shell_word(scaling.first()?.0);
+    let names: Vec<String> = scaling.iter().map(|(name, mode)| format!("{name} in {mode}")).collect();
+    Some(format!(
+        "AWS predictive scaling also scales this group ({names}): it sets capacity ahead of its \
+         own forecast beside prescale's floors, and the group runs at the larger of the two, so it pays for \
+         whichever forecast is higher. While prescale plans the group, put {them} in ForecastOnly (the console's \
+         \"Forecast only\", or `aws autoscaling put-scaling-policy --auto-scaling-group-name {group} --policy-name \
+         {first} --policy-type PredictiveScaling` with its configuration and \"Mode\": \"ForecastOnly\"): it goes on \
+         forecasting, to compare with `prescale forecast show --group {group}`",
+        names = names.join(", "),
+        them = if scaling.len() == 1 { "it" } else { "them" },
+        group = prescale_plan::shell_word(&state.group),
+    ))
+}
+
 /// Floors are planned within the configured bounds: a group whose MaxSize is lower cannot take
 /// the higher ones (Auto Scaling fails such an action when it runs). Judged on the group's
 /// actions once the changes are made: its own that no change touches, and the ones put.
@@ -1506,6 +1704,24 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
     // Whether prescale has anything on the group (what a revert would remove): a group it never
     // managed has bounds that are its owners', not a floor's.
     let owned = !prescale_plan::revert(state).is_empty();
+    // Handed back: a revert that deletes prescale's policies leaves what of the group's own acts.
+    let deletes_policies = changes.iter().any(|c| matches!(c, Change::DeletePolicy { .. }));
+    if kind == "revert" && deletes_policies {
+        let acting: Vec<&str> = state
+            .policies
+            .iter()
+            .filter(|p| !prescale_plan::is_owned(&p.name) && predictive_mode(p) != Some("ForecastOnly"))
+            .map(|p| p.name.as_str())
+            .collect();
+        if acting.is_empty() {
+            let only = state.policies.iter().filter(|p| predictive_mode(p) == Some("ForecastOnly")).count();
+            notes.push(format!(
+                "once prescale's policies are gone no policy scales this group{}: put back what scaled it before \
+                 (target tracking, or the predictive policy in ForecastAndScale), or it stays at its desired capacity",
+                if only > 0 { " (its AWS predictive scaling is in ForecastOnly, which only forecasts)" } else { "" }
+            ));
+        }
+    }
     if kind == "apply" {
         // Others' scheduled actions within the plan's hours change MinSize under prescale's
         // floors (the later action wins until the next one), and others' policies scale beside.
@@ -1546,8 +1762,21 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
                 within.join("; ")
             ));
         }
-        let policies: Vec<&str> =
-            state.policies.iter().filter(|p| !prescale_plan::is_owned(&p.name)).map(|p| p.name.as_str()).collect();
+        let policies: Vec<&str> = state
+            .policies
+            .iter()
+            .filter(|p| !prescale_plan::is_owned(&p.name) && predictive_mode(p).is_none())
+            .map(|p| p.name.as_str())
+            .collect();
+        // AWS's predictive scaling only forecasting changes nothing (in ForecastAndScale it is
+        // said as one to look at: `predictive_beside`).
+        for p in state.policies.iter().filter(|p| predictive_mode(p) == Some("ForecastOnly")) {
+            notes.push(format!(
+                "AWS predictive scaling policy {} is in ForecastOnly: it forecasts and changes nothing; prescale's \
+                 floors are what act ahead of the load",
+                p.name
+            ));
+        }
         if !policies.is_empty() {
             notes.push(format!(
                 "the group also has scaling policies of others ({}): Auto Scaling scales out on whichever asks for \
@@ -1603,7 +1832,9 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
             ));
         }
     }
-    notes
+    // Others' names come from AWS as they were given: a newline or an escape in one is shown
+    // escaped, not as a line of its own or a terminal's command.
+    notes.iter().map(|n| crate::output::printable(n)).collect()
 }
 
 #[derive(Clone, Copy)]
@@ -1693,9 +1924,12 @@ pub(crate) fn carry_out(
     let name = sink.sink().describe();
     // The audit log is opened before the first change: a run that cannot log changes nothing.
     let mut audit = if execute { Some(AuditLog::open(ctx, run, groups)?) } else { None };
-    if let (true, Some((plan, edited))) = (execute, run.plan) {
-        keep_applied(ctx, plan, edited)?;
-    }
+    let kept_new = match (execute, run.plan) {
+        (true, Some((plan, edited))) => keep_applied(ctx, plan, edited)?,
+        _ => false,
+    };
+    // Whether the audit log got a change of this run.
+    let mut logged = false;
     // A dry run after a run cut off mid-change: said, as the next --execute will (which marks them);
     // one beside a run making its changes now (it holds the out folder's lock, whatever its
     // store) sees that run's, not a crash.
@@ -1770,6 +2004,7 @@ pub(crate) fn carry_out(
             notes: vec![],
             unworkable: None,
             first_step: None,
+            for_a_person: vec![],
         };
         // Asked to stop before the group's first write: none of it is attempted (nor logged).
         let stopped = |r: &mut GroupApply| {
@@ -1889,11 +2124,23 @@ pub(crate) fn carry_out(
                 warn!("{group}: {note}");
                 r.notes.insert(0, note.clone());
             }
+            // Said on every run, whatever else stops the group's changes.
+            if let Some(note) = predictive_beside(&state) {
+                warn!("{group}: {note}");
+                r.notes.insert(0, note.clone());
+                r.for_a_person.push(note);
+            }
             if let Some(error) = over_action_limit(&state, &r.changes) {
                 r.error = Some(error);
                 r.changes.clear();
                 results.push(r);
                 continue;
+            }
+            // Before the limits on the floors: what is written is judged.
+            if let Some(note) = spare_running(ctx, &state, &mut r.changes) {
+                warn!("{group}: {note}");
+                r.notes.insert(0, note.clone());
+                r.for_a_person.push(note);
             }
             // Said, not refused: the planner cannot ramp before now, and a group whose floors sit
             // above what target tracking holds (P90 at the target) would be refused every night.
@@ -1920,6 +2167,7 @@ pub(crate) fn carry_out(
                 log_error = Some(e);
                 break;
             }
+            logged = true;
             match sink.sink().apply(group, &r.changes) {
                 Ok(rep) => r.report = Some(rep),
                 Err(e) => {
@@ -1971,6 +2219,9 @@ pub(crate) fn carry_out(
         results.push(r);
     }
     std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
+    if let (true, Some((plan, edited))) = (execute, run.plan) {
+        drop_or_prune_applied(ctx, plan, edited, kept_new, logged);
+    }
     if execute {
         // What was changed is kept even when the log failed part-way; where that fails too (a
         // full disk), the log's failure is still said with it.
@@ -2254,6 +2505,11 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
         // Without the group's own name, which the line already begins with: a fleet in the wrong
         // region has one reason (`Auto Scaling group not found in …`), not one per group.
         let reason = reason.replace(&format!("on group {group:?}"), "on the group").replace(&format!(" {group:?}"), "");
+        // Nor each call's request id: a permission missing for the fleet is one reason.
+        let reason = match reason.split_once(", request ") {
+            Some((before, after)) => format!("{before}{}", after.find(')').map_or("", |i| &after[i..])),
+            None => reason,
+        };
         match why.iter_mut().find(|(r, _)| *r == reason) {
             Some((_, groups)) => groups.push(group),
             None => why.push((reason, vec![group])),
@@ -2459,12 +2715,12 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         }
         writeln!(out, "\n{}", output::fleet_line(&plan, held.len(), &results, args.execute))?;
         writeln!(out, "plan:      {}  (JSON: every floor, policy and reason)", path.display())?;
+        // Kept only where the run changed something (a run that changed nothing keeps none).
+        let kept = applied_path(ctx, &plan.plan_id, None);
+        if args.execute && kept.exists() {
+            writeln!(out, "kept:      {}  (the plan this run applies, kept after later runs)", kept.display())?;
+        }
         if args.execute {
-            writeln!(
-                out,
-                "kept:      {}  (the plan this run applies, kept after later runs)",
-                applied_path(ctx, &plan.plan_id, None).display()
-            )?;
             writeln!(out, "audit log: {}", ctx.out.join("audit.jsonl").display())?;
         } else {
             writeln!(out, "full diff: {}", ctx.out.join("dry-run-changes.json").display())?;
@@ -2553,8 +2809,8 @@ fn unplanned_failures(not_stored: &[MetricId], not_fitted: &[MetricId]) -> Optio
 fn needs_a_person(plan: &CapacityPlan, results: &[GroupApply], execute: bool) -> Option<String> {
     let mut lines = Vec::new();
     for r in results {
-        if let Some(breach) = &r.first_step {
-            lines.push(format!("{}: {breach}", r.group));
+        for said in r.first_step.iter().chain(&r.for_a_person) {
+            lines.push(format!("{}: {said}", r.group));
         }
     }
     for g in &plan.groups {
@@ -2733,6 +2989,7 @@ mod tests {
             notes: vec![],
             unworkable: None,
             first_step: None,
+            for_a_person: vec![],
         }
     }
 
@@ -2962,6 +3219,26 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("quirk 7"), "{message}");
+        // A permission missing for the fleet is one reason, whatever each call's request id.
+        let denied: Vec<GroupApply> = (0..5)
+            .map(|k| {
+                let why = format!(
+                    "DescribeScheduledActions on group \"d{k}\" failed: AccessDenied: not authorized (HTTP 403, request \
+                     req-{k}); hint"
+                );
+                let mut g = group(&[], Some((&why, false)));
+                g.group = format!("d{k}");
+                g
+            })
+            .collect();
+        let message = failed_changes(&denied, true).unwrap();
+        assert!(
+            message.contains(
+                "\n  d0, d1, d2 and 2 more groups: DescribeScheduledActions on the group failed: AccessDenied: \
+                 not authorized (HTTP 403); hint"
+            ),
+            "{message}"
+        );
     }
     #[test]
     fn processes_suspended_on_purpose_are_said_and_do_not_fail_the_run() {

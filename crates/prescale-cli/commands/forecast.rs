@@ -1023,9 +1023,11 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
             path.display()
         ),
         prescale_store::StoreError::Damaged { path, what } => anyhow::anyhow!(
-            "cannot read the forecast for {id}: {} is damaged: {what}\nhint: move it aside (`mv {0} {0}.damaged`); \
-             `prescale forecast fit --group {name}` (or the next `prescale nightly`) writes it anew",
-            path.display()
+            "cannot read the forecast for {id}: {} is damaged: {what}\nhint: move it aside (`mv {1} {1}.damaged`); \
+             `prescale forecast fit --group {2}` (or the next `prescale nightly`) writes it anew",
+            path.display(),
+            prescale_plan::shell_word(&path.display().to_string()),
+            prescale_plan::shell_word(name)
         ),
         e => anyhow::Error::from(e).context(format!("cannot read the forecast for {id}")),
     })?;
@@ -1129,7 +1131,8 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         } else {
             say!(
                 "note: this is the model's forecast; the plan shapes it by the group's events within it first \
-                 ({labels}): `--events` shows it so, `prescale plan --what-if --group {name}` their effect on the floors"
+                 ({labels}): `--events` shows it so, `prescale plan --what-if --group {}` their effect on the floors",
+                prescale_plan::shell_word(name)
             );
         }
     } else if args.events {

@@ -367,7 +367,7 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 format!(
                     "; AWS/AutoScaling publishes a group's metrics only once metrics collection is enabled on it: \
                      `aws autoscaling enable-metrics-collection --auto-scaling-group-name {} --granularity 1Minute`",
-                    id.group
+                    prescale_plan::shell_word(&id.group)
                 )
             } else {
                 String::new()

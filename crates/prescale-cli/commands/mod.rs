@@ -235,10 +235,26 @@ pub(crate) fn writable_dir(dir: &Path, what: &str, flag: &str) -> Result<()> {
     }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the {what} folder {}\n{hint}", dir.display()))?;
+    // Made new, so a link standing at the name is not written through.
     let probe = dir.join(format!(".prescale-probe-{}", std::process::id()));
-    std::fs::write(&probe, b"")
+    let _ = std::fs::remove_file(&probe);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
         .with_context(|| format!("cannot write in the {what} folder {}\n{hint}", dir.display()))?;
     let _ = std::fs::remove_file(&probe);
+    // A folder every user can write: another could place links at the names prescale writes.
+    if let Ok(m) = std::fs::metadata(dir)
+        && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o002 != 0
+    {
+        warn!(
+            "the {what} folder {} can be written by every user: another could place links there that this run's \
+             files would be written through\nhint: give it a folder of its own (`chmod o-w {}`, or {flag})",
+            dir.display(),
+            prescale_plan::shell_word(&dir.display().to_string())
+        );
+    }
     Ok(())
 }
 
@@ -280,9 +296,14 @@ pub(crate) fn writable_file(path: &Path, flag: &str) -> Result<()> {
 
 /// The instant `--now` names.
 pub(crate) fn parse_now(s: &str) -> Result<DateTime<Utc>> {
-    prescale_store::parse_timestamp(s)
+    let now = prescale_store::parse_timestamp(s)
         .or_else(|| offset_without_seconds(s))
-        .with_context(|| format!("--now {s:?} is not a timestamp (use RFC 3339, e.g. 2026-11-23T03:00:00Z)"))
+        .with_context(|| format!("--now {s:?} is not a timestamp (use RFC 3339, e.g. 2026-11-23T03:00:00Z)"))?;
+    // Years of history before it and a horizon after it are counted from it.
+    if !(1970..=9000).contains(&chrono::Datelike::year(&now)) {
+        bail!("--now {s:?} is outside the years 1970 to 9000 that prescale plans in");
+    }
+    Ok(now)
 }
 
 /// A time with an offset but without seconds (`2026-11-27T06:00Z`, `2026-11-27 07:00+01:00`).

@@ -389,8 +389,8 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                  add it again within the limits",
                 e.label(),
                 e.group(),
-                e.group(),
-                e.id()
+                prescale_plan::shell_word(e.group()),
+                prescale_plan::shell_word(e.id())
             );
         }
         false
@@ -507,6 +507,9 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         if let Some(why) = damaged {
             held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::Damaged });
             continue;
+        }
+        if let Some(why) = ctx.config.targets_disagree(g) {
+            warn!("{}: {why}", g.name);
         }
         let mut settings = ctx.config.plan_settings(g)?;
         // A forecast fitted before the environment's quantile was what it is now (an older
@@ -918,7 +921,10 @@ pub(crate) fn build_event(
             );
         }
         let history = MetricStore::for_reading(&ctx.store_dir).read(&id).with_context(|| {
-            format!("--like needs the stored history of {id}\nhint: run `prescale ingest --group {group}` first")
+            format!(
+                "--like needs the stored history of {id}\nhint: run `prescale ingest --group {}` first",
+                prescale_plan::shell_word(group)
+            )
         })?;
         if from < history.start() || to > history.end() {
             bail!(
@@ -1008,10 +1014,11 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             if days > 31 {
                 warn!(
                     "event {}: it lasts {days} days, to {}: a typo in the end's year or month? Every nightly plan \
-                     shapes the group's forecast for all of it (`prescale event remove --group {group} --name …` \
+                     shapes the group's forecast for all of it (`prescale event remove --group {word} --name …` \
                      takes it out)",
                     event.label(),
-                    event.end().format("%Y-%m-%d")
+                    event.end().format("%Y-%m-%d"),
+                    word = prescale_plan::shell_word(&group)
                 );
             }
             let status = event_status(ctx, &event, &stored);
@@ -1314,9 +1321,10 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
             notes.push(format!(
                 "with it the forecast needs {need} instances at its P{:.0} in its window (as `prescale plan` sizes \
                  floors{}), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale \
-                 plan --what-if --group {group}` shows the floors)",
+                 plan --what-if --group {word}` shows the floors)",
                 s.quantile * 100.0,
-                with_headroom(s.headroom)
+                with_headroom(s.headroom),
+                word = prescale_plan::shell_word(group)
             ));
         }
         return Ok(CapacityNotes {
@@ -1336,10 +1344,11 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
         notes.push(format!(
             "its peak load, about {}{basis}, needs {full:.0} instances even at full capacity{} ({at_target:.0} at the \
              {:.0} % target), more than the {ceiling} the group's MaxSize lets the floors hold: {remedy} (`prescale \
-             plan --what-if --group {group}` shows the floors)",
+             plan --what-if --group {word}` shows the floors)",
             crate::output::num(load),
             with_headroom(s.headroom),
-            s.target_utilization * 100.0
+            s.target_utilization * 100.0,
+            word = prescale_plan::shell_word(group)
         ));
     } else if short_at_target.is_some() {
         // Floors are sized once the forecast reaches the event; until then what is known is that

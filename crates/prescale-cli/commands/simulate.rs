@@ -306,7 +306,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             }
             let series = MetricStore::for_reading(&ctx.store_dir).read(&id).with_context(|| {
                 format!(
-                    "no stored load for {id}\nhint: run `prescale ingest --group {name}` (or `prescale nightly`) first"
+                    "no stored load for {id}\nhint: run `prescale ingest --group {}` (or `prescale nightly`) first",
+                    prescale_plan::shell_word(name)
                 )
             })?;
             let ps = ctx.config.plan_settings(gc)?;
@@ -352,6 +353,8 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             // The group's warm-up is how long its instances take to count: the boot replayed.
             s.boot_mins = args.boot_mins.unwrap_or(gc.reactive.warmup_secs.div_ceil(60));
             from_config(&mut s, args, args.price.or(ctx.config.price(name)), &ctx.config);
+            // The group's own lead time, where it has one.
+            s.lead_time_mins = args.lead_time_mins.unwrap_or(u32::try_from(ps.lead_time.num_minutes()).unwrap_or(10));
             // As `forecast fit` builds the group's forecasts, less its events (the replay does not
             // apply them ahead either).
             let flags = forecast_flags(&ctx.config.forecast.holiday_dates()?, ps.time_zone, &[], ctx.now);
@@ -359,8 +362,9 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
             if let Ok(n @ 1..) = events {
                 say!(
                     "note: {name}'s {n} stored event{} not applied: the replay plans from its forecasts alone \
-                     (`prescale plan --what-if --group {name}` shows what they do to the floors)",
-                    if n == 1 { " is" } else { "s are" }
+                     (`prescale plan --what-if --group {}` shows what they do to the floors)",
+                    if n == 1 { " is" } else { "s are" },
+                    prescale_plan::shell_word(name)
                 );
             }
             s.forecast = ctx.config.build_options(gc, &id.metric, flags, ps.time_zone);

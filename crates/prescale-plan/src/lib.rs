@@ -20,11 +20,11 @@ pub use guardrails::{Breach, FleetBreach, Guardrails};
 pub use reactive::{
     IN_BELOW_TARGET, MAX_LAUNCHES, MIN_LAUNCHES, MetricPeriod, OUT_ABOVE_TARGET, OutStep, SATURATED, SIZED_ABOVE_PCT,
     STEP_IN_POLICY, STEP_OUT_POLICY, StepSettings, StepUnit, Warmup, measured_warmup, metric_ceiling, millionths,
-    published_per_minute, published_period, step_alarm_to_check,
+    published_per_minute, published_period, reactive_as_configured, step_alarm_to_check,
 };
 pub use recording::{LOCAL_SINK, RecordingSink};
 pub use report::{FloorHours, floor_hours};
 pub use schedule::{
-    DailyClock, MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled,
+    CycleClock, MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled,
     content_hash, is_plan_id, local, plan_group, plan_id, required, skill,
 };

@@ -443,6 +443,17 @@ pub fn step_alarm_to_check(group: &str, r: &ReactiveSettings) -> Option<MetricAl
     reactive(group, &unmeasured, &warmup).1.into_iter().next()
 }
 
+/// The policies and alarms a plan writes for `r` as configured (its configured warm-up, the
+/// configured alarm period), for a caller to check a plan from elsewhere against: what the
+/// measurements change (warm-ups, an alarm's period and the thresholds summed over it) aside,
+/// the plan's must be these.
+pub fn reactive_as_configured(group: &str, r: &ReactiveSettings) -> (Vec<ReactivePolicy>, Vec<MetricAlarm>) {
+    let warmup = Warmup { secs: r.warmup_secs, why: String::new() };
+    let unmeasured = ReactiveSettings { published: None, measured: None, ..r.clone() };
+    let (policies, alarms, _) = reactive(group, &unmeasured, &warmup);
+    (policies, alarms)
+}
+
 /// The period the step alarms are written at where their metric holds a datapoint only in longer
 /// periods than `step.period_secs` ([`ReactiveSettings::published`]), in whole minutes; `None`
 /// where the configured period stands.

@@ -165,7 +165,7 @@ impl MaxBreach {
 
 /// On which clock a zoned group's forecast learnt the daily cycle (its `daily_clock`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum DailyClock {
+pub enum CycleClock {
     /// On UTC (`daily_clock = "utc"`, or a group without `time_zone`).
     #[default]
     Utc,
@@ -221,7 +221,7 @@ pub struct PlanSettings {
     pub time_zone: Option<Tz>,
     /// On which clock the forecast learnt the daily cycle, for the plan's note on a change of
     /// `time_zone`'s offset.
-    pub daily_clock: DailyClock,
+    pub daily_clock: CycleClock,
     /// The instances the group runs as it is planned (its `MinSize` or, when higher, its desired
     /// capacity), where known, and when that was read (the wall clock: a nightly run plans
     /// minutes after its `now`). With `max_step_up`, the first floors' rise over it is ramped from
@@ -286,7 +286,7 @@ impl Default for PlanSettings {
             max_breach: MaxBreach::Clamp,
             max_step_up: None,
             time_zone: None,
-            daily_clock: DailyClock::Utc,
+            daily_clock: CycleClock::Utc,
             running: None,
         }
     }
@@ -790,12 +790,12 @@ pub fn plan_group(
         // after a change of the zone's offset, load that follows the local clock comes an hour off
         // the days before it.
         let on_local = f.model.starts_with("local:");
-        if s.daily_clock != DailyClock::Local
+        if s.daily_clock != CycleClock::Local
             && let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start)
         {
             let what =
                 format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name());
-            let by_data = s.daily_clock == DailyClock::ByData;
+            let by_data = s.daily_clock == CycleClock::ByData;
             let why = if by_data && on_local {
                 format!(
                     "the forecast learnt the daily cycle on {}'s clock: fitted without the history's last week, it \

@@ -898,9 +898,9 @@ fn nightly(
         max_step_up: None,
         time_zone: None,
         daily_clock: match &s.forecast.clock {
-            Some(c) if c.is_by_data() => prescale_plan::DailyClock::ByData,
-            Some(_) => prescale_plan::DailyClock::Local,
-            None => prescale_plan::DailyClock::Utc,
+            Some(c) if c.is_by_data() => prescale_plan::CycleClock::ByData,
+            Some(_) => prescale_plan::CycleClock::Local,
+            None => prescale_plan::CycleClock::Utc,
         },
         running: None,
     };

@@ -49,14 +49,11 @@ pub(crate) fn write_atomic(
     };
     fs::create_dir_all(dir).map_err(|source| StoreError::Io { action: "cannot create", path: dir.into(), source })?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     remove_dead_temporaries(dir, &name);
+    // Made new, never opened where it stands: a link placed at the name (by another user of a
+    // shared folder) is not written through, and the next name is taken.
+    let (tmp, mut f) = create_temporary(dir, &name)?;
     let result = (|| {
-        let mut f = File::create(&tmp).map_err(|source| StoreError::Io {
-            action: "cannot create",
-            path: tmp.clone(),
-            source,
-        })?;
         write(&mut f).map_err(|e| as_written(e, path))?;
         f.flush().map_err(|source| StoreError::Io { action: "cannot write", path: tmp.clone(), source })?;
         f.sync_all().map_err(|source| StoreError::Io { action: "cannot sync", path: tmp.clone(), source })?;
@@ -154,6 +151,30 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     })
 }
 
+/// A new temporary file for `name` in `dir`, `.{name}.tmp-<pid>` (or `-<pid>-<k>` where that
+/// name is taken), created exclusively: nothing that stands at the name, a symbolic link
+/// included, is opened.
+fn create_temporary(dir: &Path, name: &str) -> Result<(std::path::PathBuf, File), StoreError> {
+    let pid = std::process::id();
+    let mut last = None;
+    for k in 0..64 {
+        let tmp =
+            if k == 0 { dir.join(format!(".{name}.tmp-{pid}")) } else { dir.join(format!(".{name}.tmp-{pid}-{k}")) };
+        // This pid's own leftover (a writer of the same pid that died) goes; a link is removed
+        // itself, never what it points to.
+        if k == 0 {
+            let _ = fs::remove_file(&tmp);
+        }
+        match fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some((tmp, e)),
+            Err(source) => return Err(StoreError::Io { action: "cannot create", path: tmp, source }),
+        }
+    }
+    let (path, source) = last.expect("64 names were tried");
+    Err(StoreError::Io { action: "cannot create (64 temporary names taken)", path, source })
+}
+
 /// Removes `.{name}.tmp-<pid>` files left in `dir` by writers that died: their pid no longer runs
 /// here (`/proc`; where there is no `/proc`, nothing is removed). Best effort.
 fn remove_dead_temporaries(dir: &Path, name: &str) {
@@ -212,6 +233,24 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn links_at_the_temporary_names_are_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep me").unwrap();
+        // Another user's links at every name the writer may take.
+        let pid = std::process::id();
+        for k in 0..3 {
+            let name = if k == 0 { format!(".plan.json.tmp-{pid}") } else { format!(".plan.json.tmp-{pid}-{k}") };
+            std::os::unix::fs::symlink(&victim, dir.path().join(name)).unwrap();
+        }
+        let path = dir.path().join("plan.json");
+        write_file_atomic(&path, b"{}").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        assert!(std::fs::symlink_metadata(&path).unwrap().file_type().is_file());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{}");
     }
 
     #[test]

@@ -48,10 +48,32 @@ fn acquire(path: &Path, wait: Duration, say_wait: bool) -> Result<FileLock, NotT
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|source| NotTaken::Io(StoreError::Io { action: "cannot create", path: dir.into(), source }))?;
-    let mut file =
-        OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path).map_err(|source| {
-            NotTaken::Io(StoreError::Io { action: "cannot create lock", path: path.into(), source })
-        })?;
+    // Never through a link (one placed by another user would have its target written), and
+    // readable by this user alone: any process that can open a lock file can hold it.
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .map_err(|source| {
+                NotTaken::Io(StoreError::Io {
+                    action: "cannot create lock (a link is not followed)",
+                    path: path.into(),
+                    source,
+                })
+            })?
+    };
+    // One made by an older version, readable by all: its owner narrows it (best effort).
+    if let Ok(m) = file.metadata()
+        && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0
+    {
+        let _ = file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+    }
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
     let mut said = false;
@@ -120,5 +142,20 @@ mod tests {
         drop(held);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "an ended holder is not named");
         lock_run(&path, Duration::ZERO).expect("released with its holder");
+        // Readable by its user alone: any process that can open a lock can hold it.
+        let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_link_at_the_lock_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep me").unwrap();
+        let path = dir.path().join("apply.lock");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let e = lock_run(&path, Duration::ZERO).unwrap_err();
+        assert!(e.to_string().contains("a link is not followed"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
     }
 }

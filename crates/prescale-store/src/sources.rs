@@ -707,7 +707,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         // A number written out (not `inf`) too large for a float reads as an infinity: refused as
         // the large finite ones are, not dropped as a missing value.
         let overflowed = value.is_infinite() && v_text.bytes().any(|b| b.is_ascii_digit());
-        if let Some(message) = too_large(value).or_else(|| overflowed.then(|| beyond(v_text))) {
+        if let Some(message) = too_large(value).or_else(|| overflowed.then(|| beyond(&clipped(v_text)))) {
             return Err(parse_err(line, message));
         }
         out.push(RawSample::new(ts, value));
