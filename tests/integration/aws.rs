@@ -906,7 +906,9 @@ fn a_max_size_below_what_the_group_runs_is_kept_where_it_is() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         err.contains(said)
-            && err.contains("kept at the group's 24: the group runs 22 instances, and Auto Scaling would terminate 2"),
+            && err.contains(
+                "not set: the group runs 22 instances under its MaxSize 24, and Auto Scaling would terminate 2"
+            ),
         "{err}"
     );
     none_cut(&out);

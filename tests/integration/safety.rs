@@ -431,8 +431,8 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
             g["scheduled_actions"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
         assert_eq!(names, if g["group"] == group.as_str() { vec!["team-batch"] } else { vec![] });
     }
-    // A group left running more than its MinSize, with no scaling policy of its own, is told: nothing
-    // scales it in now.
+    // A group left with no scaling policy of its own is told: nothing scales it now, and it stays
+    // at what it runs.
     let above: Vec<u64> = state
         .as_array()
         .unwrap()
@@ -441,9 +441,9 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
         .map(|g| g["desired"].as_u64().unwrap())
         .collect();
     assert!(!above.is_empty(), "the test wants a group above its MinSize: {state}");
-    assert_eq!(text.matches("(desired capacity) and keeps them").count(), above.len(), "{text}");
+    assert_eq!(text.matches("once prescale's policies are removed no policy scales this group").count(), 3, "{text}");
     for n in above {
-        assert!(text.contains(&format!("the group runs {n} instances (desired capacity) and keeps them")), "{text}");
+        assert!(text.contains(&format!("it stays at the {n} instances it runs (desired capacity)")), "{text}");
     }
     let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert"]));
     assert_eq!(text.matches("no changes: the group holds nothing of prescale's").count(), 3, "{text}");

@@ -1113,15 +1113,21 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
                 }
             },
         }
-        // The instances the group runs stay: with prescale's policies gone and none of its own,
-        // nothing scales it in.
+        // Handed back: with prescale's policies gone and none of the group's own that acts (AWS's
+        // predictive scaling in ForecastOnly only forecasts), nothing scales it, in or out.
         let removes_policies = changes.iter().any(|c| matches!(c, Change::DeletePolicy { .. }));
-        let own_policy = state.policies.iter().any(|p| !p.name.starts_with(prescale_core::OWNED_PREFIX));
-        if removes_policies && !own_policy && state.desired > configured.min() {
+        let acting = state
+            .policies
+            .iter()
+            .any(|p| !prescale_plan::is_owned(&p.name) && predictive_mode(p) != Some("ForecastOnly"));
+        if removes_policies && !acting {
+            let only = state.policies.iter().any(|p| predictive_mode(p) == Some("ForecastOnly"));
             notes.push(format!(
-                "the group runs {} instances (desired capacity) and keeps them: with prescale's scaling policies \
-                 removed it has none left to scale it in. Set it by hand (`aws autoscaling set-desired-capacity \
-                 --auto-scaling-group-name {} --desired-capacity N`) or put the group's own policy back",
+                "once prescale's policies are removed no policy scales this group{}: it stays at the {} instances it \
+                 runs (desired capacity), whatever the load. Put back what scaled it before (target tracking, or the \
+                 predictive policy in ForecastAndScale), or set it by hand (`aws autoscaling set-desired-capacity \
+                 --auto-scaling-group-name {} --desired-capacity N`)",
+                if only { " (its AWS predictive scaling is in ForecastOnly, which only forecasts)" } else { "" },
                 state.desired,
                 prescale_plan::shell_word(name)
             ));
@@ -1575,15 +1581,17 @@ fn spare_running(ctx: &Ctx, state: &GroupState, changes: &mut Vec<Change>) -> Op
         .map(|a| Change::PutScheduledAction { new: a.clone(), old: Some(a.clone()) })
         .collect();
     changes.extend(stored);
+    // Left as it is (a revert then leaves it too: prescale set nothing), unless the plan raises
+    // it for a peak: then set to the group's own, to take that raise back to it.
+    let raises = put_actions(changes).any(|a| a.max_size.is_some_and(|m| m > current));
+    let due = prescale_plan::due_before(now);
     let mut spared: Vec<(String, u32)> = Vec::new();
     for c in changes.iter_mut() {
         if let Change::PutScheduledAction { new, .. } = c
-            && new.start_time > now
+            && new.start_time >= due
             && let Some(max) = new.max_size.filter(|m| *m < running && *m < current)
         {
-            // The group's MaxSize as it is: nothing is cut now, and a raise later in the plan is
-            // still taken back, to it.
-            new.max_size = Some(current);
+            new.max_size = raises.then_some(current);
             spared.push((new.name.clone(), max));
         }
     }
@@ -1597,10 +1605,10 @@ fn spare_running(ctx: &Ctx, state: &GroupState, changes: &mut Vec<Change>) -> Op
         n => format!(" (and {} more action{})", n - 1, if n == 2 { "" } else { "s" }),
     };
     Some(format!(
-        "MaxSize {max} of {first}{more} kept at the group's {current}: the group runs {running} instances, and Auto \
-         Scaling would terminate {} of them in service to fit {max}; the floors go in, and the next run sets MaxSize \
-         {max} once the group runs no more than that. If {current} is the group's limit now, set max_size = {current} \
-         in the configuration",
+        "MaxSize {max} of {first}{more} not set: the group runs {running} instances under its MaxSize {current}, and \
+         Auto Scaling would terminate {} of them in service to fit {max}; the floors go in with the group's MaxSize \
+         as it is, and the next run sets MaxSize {max} once the group runs no more than that. If {current} is the \
+         group's limit now, set max_size = {current} in the configuration",
         running - max,
     ))
 }
@@ -1625,7 +1633,8 @@ fn predictive_beside(state: &GroupState) -> Option<String> {
         .filter_map(|p| predictive_mode(p).filter(|m| *m != "ForecastOnly").map(|m| (p.name.as_str(), m)))
         .collect();
     let first = prescale_plan::shell_word(scaling.first()?.0);
-    let names: Vec<String> = scaling.iter().map(|(name, mode)| format!("{name} in {mode}")).collect();
+    let names: Vec<String> =
+        scaling.iter().map(|(name, mode)| format!("{} in {mode}", crate::output::printable(name))).collect();
     Some(format!(
         "AWS predictive scaling also scales this group ({names}): it sets capacity ahead of its \
          own forecast beside prescale's floors, and the group runs at the larger of the two, so it pays for \
@@ -1704,24 +1713,6 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
     // Whether prescale has anything on the group (what a revert would remove): a group it never
     // managed has bounds that are its owners', not a floor's.
     let owned = !prescale_plan::revert(state).is_empty();
-    // Handed back: a revert that deletes prescale's policies leaves what of the group's own acts.
-    let deletes_policies = changes.iter().any(|c| matches!(c, Change::DeletePolicy { .. }));
-    if kind == "revert" && deletes_policies {
-        let acting: Vec<&str> = state
-            .policies
-            .iter()
-            .filter(|p| !prescale_plan::is_owned(&p.name) && predictive_mode(p) != Some("ForecastOnly"))
-            .map(|p| p.name.as_str())
-            .collect();
-        if acting.is_empty() {
-            let only = state.policies.iter().filter(|p| predictive_mode(p) == Some("ForecastOnly")).count();
-            notes.push(format!(
-                "once prescale's policies are gone no policy scales this group{}: put back what scaled it before \
-                 (target tracking, or the predictive policy in ForecastAndScale), or it stays at its desired capacity",
-                if only > 0 { " (its AWS predictive scaling is in ForecastOnly, which only forecasts)" } else { "" }
-            ));
-        }
-    }
     if kind == "apply" {
         // Others' scheduled actions within the plan's hours change MinSize under prescale's
         // floors (the later action wins until the next one), and others' policies scale beside.
@@ -2260,6 +2251,13 @@ impl<'a> AuditLog<'a> {
         std::fs::create_dir_all(&ctx.out).with_context(|| format!("cannot create {}", ctx.out.display()))?;
         let path = ctx.out.join("audit.jsonl");
         let new_log = !path.exists();
+        // A link another user placed there is not appended through.
+        if let Ok(m) = std::fs::symlink_metadata(&path)
+            && m.file_type().is_symlink()
+            && let Some(e) = prescale_store::placed_by_another(&path, &m)
+        {
+            bail!("{e}; nothing was changed");
+        }
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| {
             anyhow::anyhow!(
                 "cannot open audit log {p}; nothing was changed: {e}\nhint: make it (and {dir}) writable for the \

@@ -248,11 +248,20 @@ pub(crate) fn writable_dir(dir: &Path, what: &str, flag: &str) -> Result<()> {
     if let Ok(m) = std::fs::metadata(dir)
         && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o002 != 0
     {
+        // A shared folder such as /tmp (sticky) stays so: a folder of prescale's own inside it.
+        let sticky = std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o1000 != 0;
+        let remedy = if sticky {
+            format!("give it a folder of its own, not a shared one ({flag}, e.g. a folder made with `mkdir -m 700`)")
+        } else {
+            format!(
+                "give it a folder of its own: `chmod o-w {}` where the folder is prescale's, else another ({flag})",
+                prescale_plan::shell_word(&dir.display().to_string())
+            )
+        };
         warn!(
             "the {what} folder {} can be written by every user: another could place links there that this run's \
-             files would be written through\nhint: give it a folder of its own (`chmod o-w {}`, or {flag})",
-            dir.display(),
-            prescale_plan::shell_word(&dir.display().to_string())
+             files would be written through\nhint: {remedy}",
+            dir.display()
         );
     }
     Ok(())

@@ -34,13 +34,15 @@ pub(crate) fn write_atomic(
     }
     let resolved;
     let path = match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_symlink() => match resolve_link(path)? {
-            Link::Descriptor => return write_in_place(path, write),
-            Link::To(p) => {
-                resolved = p;
-                resolved.as_path()
+        Ok(m) if m.file_type().is_symlink() => {
+            match placed_by_another(path, &m).map_or_else(|| resolve_link(path), Err)? {
+                Link::Descriptor => return write_in_place(path, write),
+                Link::To(p) => {
+                    resolved = p;
+                    resolved.as_path()
+                }
             }
-        },
+        }
         _ => path,
     };
     let dir = match path.parent() {
@@ -151,6 +153,23 @@ pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
     })
 }
 
+/// A link at `path` that another user than its folder's owner placed (in a folder others can
+/// write): not followed, as an error, since its target would be written as this user. A user's
+/// own links in their own folders are followed.
+pub fn placed_by_another(path: &Path, link: &fs::Metadata) -> Option<StoreError> {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let owner = fs::metadata(dir).ok()?.uid();
+    (link.uid() != owner).then(|| StoreError::Io {
+        action: "will not write through a link placed by another user than the folder's owner at",
+        path: path.into(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            "remove the link, and give prescale a folder other users cannot write",
+        ),
+    })
+}
+
 /// A new temporary file for `name` in `dir`, `.{name}.tmp-<pid>` (or `-<pid>-<k>` where that
 /// name is taken), created exclusively: nothing that stands at the name, a symbolic link
 /// included, is opened.
@@ -185,7 +204,10 @@ fn remove_dead_temporaries(dir: &Path, name: &str) {
     let Ok(entries) = fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let file = e.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        // `<pid>`, or `<pid>-<k>` where the first name was taken.
+        let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.split('-').next()?.parse::<u32>().ok()) else {
+            continue;
+        };
         if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
             let _ = fs::remove_file(e.path());
         }
@@ -233,6 +255,24 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn a_link_another_user_placed_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "keep me").unwrap();
+        let path = dir.path().join("plan.json");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        // Only root can give a link to another user: elsewhere the link is this user's own.
+        if std::os::unix::fs::lchown(&path, Some(65_534), Some(65_534)).is_err() {
+            write_file_atomic(&path, b"{}").unwrap();
+            assert_eq!(std::fs::read_to_string(&victim).unwrap(), "{}", "one's own link is followed");
+            return;
+        }
+        let e = write_file_atomic(&path, b"{}").unwrap_err().to_string();
+        assert!(e.contains("will not write through a link placed by another user"), "{e}");
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
     }
 
     #[test]

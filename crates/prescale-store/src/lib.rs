@@ -10,7 +10,7 @@ mod metrics;
 mod simulations;
 mod sources;
 
-pub use atomic::write_file_atomic;
+pub use atomic::{placed_by_another, write_file_atomic};
 pub use backtests::{BACKTESTS_SCHEMA, BacktestRun, write_backtests};
 pub use error::StoreError;
 pub use events::{EVENTS_FORMAT, EventStore};

@@ -68,11 +68,13 @@ fn acquire(path: &Path, wait: Duration, say_wait: bool) -> Result<FileLock, NotT
                 })
             })?
     };
-    // One made by an older version, readable by all: its owner narrows it (best effort).
+    // One made by an older version, open to every user: its owner closes it to others (best
+    // effort; a group that shares the store keeps its access).
     if let Ok(m) = file.metadata()
-        && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o077 != 0
+        && std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o007 != 0
     {
-        let _ = file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600));
+        let mode = std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o770;
+        let _ = file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode));
     }
     let started = Instant::now();
     let mut pause = Duration::from_millis(2);
