@@ -1348,8 +1348,7 @@ impl Config {
         {
             return None;
         }
-        let env = self.environments.get(&g.environment).cloned().unwrap_or_default();
-        let utilization = g.target_utilization.unwrap_or(env.target_utilization);
+        let utilization = self.plan_settings(g).ok()?.target_utilization;
         let period = self.ingest.period_secs as f64;
         let per_minute = g.capacity_per_instance * utilization * 60.0 / period;
         let ratio = g.reactive.target_value / per_minute;

@@ -81,14 +81,7 @@ impl aws_sdk_autoscaling::config::Intercept for StopGate {
 
 /// The attempt [`StopGate`] refused behind `e`, if that is why the call failed.
 fn stopped_by<E: std::error::Error + 'static>(e: &E) -> Option<&Stopped> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = next {
-        if let Some(s) = err.downcast_ref::<Stopped>() {
-            return Some(s);
-        }
-        next = err.source();
-    }
-    None
+    crate::cause_of(e)
 }
 
 /// Whether an alarm action is the ARN of one of prescale's scaling policies of `group`

@@ -348,18 +348,24 @@ impl aws_sdk_autoscaling::config::Intercept for CredentialsGate {
     }
 }
 
-/// The call [`CredentialsGate`] did not send behind `e`, if that is why it failed.
-pub(crate) fn gated<E: std::error::Error + 'static, R: std::fmt::Debug + 'static>(
-    e: &SdkError<E, R>,
-) -> Option<&Gated> {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+/// The first error of type `T` in `e`'s chain of causes: what one of prescale's interceptors
+/// refused behind an SDK error.
+pub(crate) fn cause_of<'a, T: std::error::Error + 'static>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+    let mut next = Some(e);
     while let Some(err) = next {
-        if let Some(g) = err.downcast_ref::<Gated>() {
-            return Some(g);
+        if let Some(t) = err.downcast_ref::<T>() {
+            return Some(t);
         }
         next = err.source();
     }
     None
+}
+
+/// The call [`CredentialsGate`] did not send behind `e`, if that is why it failed.
+pub(crate) fn gated<E: std::error::Error + 'static, R: std::fmt::Debug + 'static>(
+    e: &SdkError<E, R>,
+) -> Option<&Gated> {
+    cause_of(e)
 }
 
 /// Whether an AWS error code says the service is busy or the resource is in the middle of another

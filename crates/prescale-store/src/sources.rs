@@ -287,6 +287,16 @@ impl Stamper {
         })
     }
 
+    /// Says, for the file `shown`, what the stamps read leave in doubt: a zone's clock change, a
+    /// first stamp in a repeated hour, a zone given to stamps that carry their own offset, and
+    /// local stamps read as UTC.
+    fn warn_doubts(&self, shown: &str) {
+        for doubt in [self.doubt(), self.first_repeated(), self.unused_zone(), self.local_clock()].into_iter().flatten()
+        {
+            tracing::warn!("{shown}: {doubt}");
+        }
+    }
+
     /// Why the file's first stamp may be an hour off: it lies in an hour the zone's clocks repeat,
     /// with no stamp before it to tell the passes apart (a rolling export that starts there).
     fn first_repeated(&self) -> Option<String> {
@@ -712,11 +722,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         }
         out.push(RawSample::new(ts, value));
     }
-    for doubt in
-        [stamper.doubt(), stamper.first_repeated(), stamper.unused_zone(), stamper.local_clock()].into_iter().flatten()
-    {
-        tracing::warn!("{shown}: {doubt}");
-    }
+    stamper.warn_doubts(&shown);
     Ok(out)
 }
 
@@ -790,11 +796,7 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         }
         rows_before += batch.num_rows();
     }
-    for doubt in
-        [stamper.doubt(), stamper.first_repeated(), stamper.unused_zone(), stamper.local_clock()].into_iter().flatten()
-    {
-        tracing::warn!("{shown}: {doubt}");
-    }
+    stamper.warn_doubts(&shown);
     Ok(out)
 }
 
