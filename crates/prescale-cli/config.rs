@@ -1128,20 +1128,8 @@ impl Config {
                                 moves / 60
                             );
                         }
-                        // The tz database keeps these as fixed offsets: no daylight saving, a trap for
-                        // the zones people mean by them.
-                        let meant = match z.as_str() {
-                            "EST" => Some("America/New_York"),
-                            "MST" => Some("America/Denver (or America/Phoenix, which keeps no summer time)"),
-                            "HST" => Some("Pacific/Honolulu"),
-                            _ => None,
-                        };
-                        if let Some(meant) = meant {
-                            warn!(
-                                "group {:?}: time_zone = {z:?} is a fixed offset all year, without daylight saving; for the \
-                                 local clocks there use {meant}",
-                                g.name
-                            );
+                        if let Some(doubt) = zone_doubt(zone, true) {
+                            warn!("group {:?}: time_zone = {z:?} {doubt}", g.name);
                         }
                     }
                 }
@@ -1257,7 +1245,14 @@ impl Config {
                     );
                 }
                 if let Some(z) = &m.file_time_zone {
-                    check!(zone_named(z, &format!("group {:?} metric {:?}: file_time_zone", g.name, m.name)));
+                    match zone_named(z, &format!("group {:?} metric {:?}: file_time_zone", g.name, m.name)) {
+                        Err(e) => errs.push(e),
+                        Ok(zone) => {
+                            if let Some(doubt) = zone_doubt(zone, false) {
+                                warn!("group {:?} metric {:?}: file_time_zone = {z:?} {doubt}", g.name, m.name);
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -1539,6 +1534,69 @@ pub fn zone_named(name: &str, key: &str) -> Result<chrono_tz::Tz> {
     })
 }
 
+/// What may be meant otherwise by a zone's name, said after it (`time_zone = "EST" …`), or `None`:
+/// a fixed offset where people mean a place's clocks (`EST`, `Etc/GMT+5`: no daylight saving; a
+/// file exported on New York's clocks steps between EST and EDT), an `Etc/GMT±N` name, whose sign
+/// the tz database counts the other way, and, where the name goes to Auto Scaling (`to_aws`), a
+/// name that is not a canonical `Area/Location` one (`US/Eastern`, `CET`), which Auto Scaling's
+/// `TimeZone` is documented not to take.
+pub fn zone_doubt(zone: chrono_tz::Tz, to_aws: bool) -> Option<String> {
+    let name = zone.name();
+    let place = |z: chrono_tz::Tz| {
+        same_clocks(z).map_or_else(|| "the place's Area/Location name".to_string(), |p| p.name().to_string())
+    };
+    let fixed = match name {
+        "EST" => Some("America/New_York".to_string()),
+        "MST" => Some("America/Denver (or America/Phoenix, which keeps no summer time)".to_string()),
+        "HST" => Some("Pacific/Honolulu".to_string()),
+        _ => None,
+    };
+    if let Some(meant) = fixed {
+        return Some(format!(
+            "is a fixed offset all year, without daylight saving; for the local clocks there use {meant}"
+        ));
+    }
+    if let Some(n) = name.strip_prefix("Etc/GMT").and_then(|n| n.parse::<i32>().ok()).filter(|n| *n != 0) {
+        let (east, west) = if n > 0 { ("behind", "ahead of") } else { ("ahead of", "behind") };
+        return Some(format!(
+            "runs {} h {east} UTC all year: the tz database's Etc/GMT names count the other way round (Etc/GMT{:+} \
+             is {} h {west} it), and keep no daylight saving; for a place's clocks use its Area/Location name \
+             (e.g. Europe/Berlin)",
+            n.abs(),
+            -n,
+            n.abs()
+        ));
+    }
+    const AREAS: &[&str] =
+        &["Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"];
+    let canonical = name == "UTC" || name.starts_with("Etc/") || AREAS.contains(&name.split('/').next().unwrap_or(""));
+    (to_aws && !canonical).then(|| {
+        format!(
+            "is an alias in the tz database, not a canonical Area/Location name, which is what Auto Scaling \
+             documents for a scheduled action's TimeZone: use {} (the same clocks)",
+            place(zone)
+        )
+    })
+}
+
+/// A canonical `Area/Location` zone whose offsets are `zone`'s at every instant sampled from 1970
+/// to 2037 (twice a month): the zone an alias such as `US/Eastern` names.
+fn same_clocks(zone: chrono_tz::Tz) -> Option<chrono_tz::Tz> {
+    use chrono::{Offset, TimeZone};
+    let instants: Vec<chrono::NaiveDateTime> = (1970..2038)
+        .flat_map(|y| (1..=12).flat_map(move |m| [1, 15].map(move |d| (y, m, d))))
+        .filter_map(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d).and_then(|d| d.and_hms_opt(12, 0, 0)))
+        .collect();
+    let offsets = |z: chrono_tz::Tz| instants.iter().map(move |t| z.offset_from_utc_datetime(t).fix());
+    chrono_tz::TZ_VARIANTS.iter().copied().find(|z| {
+        *z != zone
+            && ["Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/", "Pacific/"]
+                .iter()
+                .any(|a| z.name().starts_with(a))
+            && offsets(*z).eq(offsets(zone))
+    })
+}
+
 /// AWS regions as of 2026 (commercial, GovCloud, China and the European Sovereign Cloud): a region outside this list is
 /// warned about, not refused, since AWS opens new ones.
 const KNOWN_REGIONS: &[&str] = &[
@@ -1674,6 +1732,22 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zones_people_may_mean_otherwise_are_said_with_the_one_to_write() {
+        let doubt = |name: &str, to_aws: bool| zone_doubt(name.parse().unwrap(), to_aws);
+        assert!(doubt("EST", false).unwrap().contains("America/New_York"));
+        let gmt = doubt("Etc/GMT+1", false).unwrap();
+        assert!(gmt.contains("runs 1 h behind UTC") && gmt.contains("Etc/GMT-1 is 1 h ahead of it"), "{gmt}");
+        assert!(doubt("Etc/GMT-5", false).unwrap().contains("runs 5 h ahead of UTC"));
+        // An alias goes to Auto Scaling as written: the canonical name with the same clocks.
+        let alias = doubt("US/Eastern", true).unwrap();
+        assert!(alias.contains("use America/") && alias.contains("not a canonical"), "{alias}");
+        assert!(doubt("US/Eastern", false).is_none(), "a file's zone is read, not sent");
+        for fine in ["Europe/Berlin", "America/New_York", "UTC", "Etc/GMT", "Australia/Lord_Howe"] {
+            assert!(doubt(fine, true).is_none(), "{fine}");
+        }
+    }
 
     #[test]
     fn a_count_is_told_by_its_statistic_or_its_names() {

@@ -130,12 +130,14 @@ pub fn generate(dir: &Path) -> Result<Vec<String>> {
     let mut written = Vec::new();
     for s in shapes() {
         let p = dir.join(s.file);
-        std::fs::write(&p, render(&s)).with_context(|| format!("cannot write {}", p.display()))?;
+        // As the store writes its files: a full disk or a kill leaves the old file, not half a new one.
+        prescale_store::write_file_atomic(&p, render(&s).as_bytes())
+            .with_context(|| format!("cannot write {}", p.display()))?;
         written.push(p.display().to_string());
     }
     let config = dir.join("prescale.toml");
     if !config.exists() {
-        std::fs::write(&config, crate::config::DEMO_CONFIG)
+        prescale_store::write_file_atomic(&config, crate::config::DEMO_CONFIG.as_bytes())
             .with_context(|| format!("cannot write {}", config.display()))?;
         written.push(config.display().to_string());
     }

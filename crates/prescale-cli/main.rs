@@ -233,12 +233,20 @@ impl ZoneArgs {
 
     /// The zone the load lives in, `--time-zone` (`None`: UTC).
     fn zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
-        self.time_zone.as_deref().map(|z| config::zone_named(z, "--time-zone")).transpose()
+        let zone = self.time_zone.as_deref().map(|z| config::zone_named(z, "--time-zone")).transpose()?;
+        if let Some(doubt) = zone.and_then(|z| config::zone_doubt(z, false)) {
+            tracing::warn!("--time-zone {:?} {doubt}", self.time_zone.as_deref().unwrap_or_default());
+        }
+        Ok(zone)
     }
 
     /// The zone of the file's stamps without an offset (`None`: UTC).
     fn file_zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
-        self.file_time_zone.as_deref().map(|z| config::zone_named(z, "--file-time-zone")).transpose()
+        let zone = self.file_time_zone.as_deref().map(|z| config::zone_named(z, "--file-time-zone")).transpose()?;
+        if let Some(doubt) = zone.and_then(|z| config::zone_doubt(z, false)) {
+            tracing::warn!("--file-time-zone {:?} {doubt}", self.file_time_zone.as_deref().unwrap_or_default());
+        }
+        Ok(zone)
     }
 }
 

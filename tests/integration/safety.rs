@@ -551,6 +551,8 @@ fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
     let (code, _, err) = run(&mut cmd(&stale, &out, &["plan"]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("left as they are:\n  web-prod: "), "{err}");
+    // A plan alone ran no ingest: it does not say what an ingest found, it says to run one.
+    assert!(err.contains("for stale load, run `prescale ingest`") && !err.contains("ingest read it"), "{err}");
 
     // A load that is not in the store at all (a store moved or wiped): the same, with its remedy.
     let load = tmp.path().join("store/metrics/v1/web-prod/requests.parquet");
@@ -790,6 +792,27 @@ fn a_plan_older_than_one_applied_is_refused() {
     let (code, _, err) = run(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old]));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("is older than plan 20261123T0000Z-"), "{err}");
+    // Tonight's run killed after its changes reached the groups leaves them `attempting` in the
+    // log (the next run marks them interrupted): they may be on the groups, and the older plan
+    // is refused all the same.
+    let log = out.join("audit.jsonl");
+    let killed: Vec<String> = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            if v["plan_id"].as_str().is_some_and(|p| p.starts_with("20261123T0000Z")) && v["outcome"] == "applied" {
+                v["outcome"] = "attempting".into();
+            }
+            v.to_string()
+        })
+        .collect();
+    assert!(killed.iter().any(|l| l.contains("\"attempting\"")), "tonight's lines are in the log");
+    std::fs::write(&log, killed.join("\n") + "\n").unwrap();
+    let (code, text, err) = run(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old, "--execute"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(err.contains("is older than plan 20261123T0000Z-") && err.contains("did not see through"), "{err}");
+    assert_eq!(state(), tonight, "nothing applied");
     // After a revert, an older plan may go on again (the newer one's floors are gone).
     ok(&mut at("2026-11-23T00:00:00Z", &["apply", "--revert", "--execute"]));
     ok(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old, "--execute"]));

@@ -184,7 +184,7 @@ fn the_same_inputs_give_byte_identical_output() {
         let policy = col("policy");
         let policy = policy.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
         let serving = col("serving");
-        let serving = serving.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
+        let serving = serving.as_any().downcast_ref::<arrow_array::Int32Array>().unwrap();
         let capacity = col("capacity");
         let capacity = capacity.as_any().downcast_ref::<arrow_array::Float64Array>().unwrap();
         for i in 0..batch.num_rows() {
@@ -271,7 +271,7 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
             .unwrap()
             .schema()
             .clone();
-    assert_eq!(schema.metadata().get("prescale.schema").map(String::as_str), Some("simulations/v1"), "{schema:?}");
+    assert_eq!(schema.metadata().get("prescale.schema").map(String::as_str), Some("simulations/v2"), "{schema:?}");
     let held: Vec<usize> = rows.iter().enumerate().filter(|(_, r)| r.4).map(|(m, _)| m).collect();
     let want: Vec<usize> = std::iter::once(20).chain(600..690).collect();
     assert_eq!(held, want);
@@ -279,7 +279,7 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
     // What the policy paid in the held minutes and the hour after each is counted apart, so that
     // costs can be compared on the measured minutes alone, and the table says them.
     let after: Vec<bool> = (0..rows.len()).map(|m| rows[m.saturating_sub(60)..=m].iter().any(|r| r.4)).collect();
-    let paid_held: u64 = rows.iter().zip(&after).filter(|(_, a)| **a).map(|(r, _)| u64::from(r.3)).sum();
+    let paid_held: i64 = rows.iter().zip(&after).filter(|(_, a)| **a).map(|(r, _)| i64::from(r.3)).sum();
     let reactive = policy(v["policies"].as_array().unwrap(), "reactive");
     assert!((float(reactive, "instance_hours_held") - paid_held as f64 / 60.0).abs() < 1e-9, "{reactive}");
     assert!(float(reactive, "instance_hours_held") > 0.0, "{reactive}");
@@ -663,15 +663,15 @@ fn batches(path: &Path) -> Vec<arrow_array::RecordBatch> {
 }
 
 /// Reads a `--timeseries` file: (policy, demand, serving, instances, held) per row, in file order.
-fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32, bool)> {
+fn timeseries(path: &Path) -> Vec<(String, f64, i32, i32, bool)> {
     let mut rows = Vec::new();
     for batch in batches(path) {
         let col = |name: &str| batch.column_by_name(name).unwrap().clone();
         let (policy, demand, serving, paid) = (col("policy"), col("demand"), col("serving"), col("instances"));
         let policy = policy.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
         let demand = demand.as_any().downcast_ref::<arrow_array::Float64Array>().unwrap();
-        let serving = serving.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
-        let paid = paid.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
+        let serving = serving.as_any().downcast_ref::<arrow_array::Int32Array>().unwrap();
+        let paid = paid.as_any().downcast_ref::<arrow_array::Int32Array>().unwrap();
         let held = col("held");
         let held = held.as_any().downcast_ref::<arrow_array::BooleanArray>().unwrap();
         for i in 0..batch.num_rows() {
@@ -682,11 +682,11 @@ fn timeseries(path: &Path) -> Vec<(String, f64, u32, u32, bool)> {
 }
 
 /// The `floor` column of a `--timeseries` file, in its rows' order.
-fn floor_column(path: &Path) -> Vec<u32> {
+fn floor_column(path: &Path) -> Vec<i32> {
     let mut out = Vec::new();
     for batch in batches(path) {
         let col = batch.column_by_name("floor").unwrap().clone();
-        let col = col.as_any().downcast_ref::<arrow_array::UInt32Array>().unwrap();
+        let col = col.as_any().downcast_ref::<arrow_array::Int32Array>().unwrap();
         out.extend((0..batch.num_rows()).map(|i| col.value(i)));
     }
     out

@@ -774,10 +774,19 @@ pub fn apply(
     // for one that applied a newer, or an old file named with --plan) would put back floors for
     // hours the newer plan replaced.
     if let Some(newer) = history.newer_than(plan) {
+        let how = if newer.certain {
+            format!("which a run applied to {} at {}", newer.group, newer.at)
+        } else {
+            format!(
+                "which a run began to apply to {} at {} and did not see through (killed, or AWS did not answer): its \
+                 changes may be on the group",
+                newer.group, newer.at
+            )
+        };
         let why = format!(
-            "plan {} is older than plan {}, which a run applied to {} at {}: applying it would replace that plan's \
-             floors with its own, for hours the newer plan replaced",
-            plan.plan_id, newer.plan_id, newer.group, newer.at
+            "plan {} is older than plan {}, {how}: applying it would replace that plan's floors with its own, for \
+             hours the newer plan replaced",
+            plan.plan_id, newer.plan_id
         );
         // Made after this machine's clock says it is: the clock is behind (or was ahead then).
         let made =
@@ -1174,6 +1183,9 @@ struct AppliedPlan {
     plan_id: String,
     group: String,
     at: String,
+    /// Whether a change of it is known to have reached the group (else its run was interrupted,
+    /// or AWS did not answer, after it was sent: it may have).
+    certain: bool,
 }
 
 /// What the runs logging to an audit log last put of each of prescale's scheduled actions, by
@@ -1227,18 +1239,33 @@ impl AuditHistory {
     }
 
     fn note_applied(&mut self, e: &serde_json::Value, group: &str) {
+        // A change sent whose outcome is not known (its run killed, AWS not answering) may have
+        // reached the group: an older plan must not replace it either. A revert clears the record
+        // only where it took effect.
+        let outcome = e["outcome"].as_str().unwrap_or_default();
         match (e["run"].as_str(), e["plan_id"].as_str()) {
-            (Some("revert"), _) => {
+            (Some("revert"), _) if outcome == "applied" => {
                 self.applied.remove(group);
             }
-            (Some("apply"), Some(id)) if e["outcome"] == "applied" => {
+            (Some("apply"), Some(id)) if matches!(outcome, "applied" | "attempting" | "interrupted" | "unknown") => {
+                let certain = outcome == "applied";
+                // One plan's lines: a change known applied stays the record over one in doubt.
+                if let Some(was) = self.applied.get(group)
+                    && was.plan_id == id
+                    && was.certain
+                    && !certain
+                {
+                    return;
+                }
                 let at = e["at"].as_str().unwrap_or_default();
                 let at = DateTime::parse_from_rfc3339(at).map_or_else(
                     |_| at.to_string(),
                     |t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string(),
                 );
-                self.applied
-                    .insert(group.to_string(), AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at });
+                self.applied.insert(
+                    group.to_string(),
+                    AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at, certain },
+                );
             }
             _ => {}
         }
@@ -1738,7 +1765,10 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
                         "recurring \"{r}\"{}",
                         a.zone().map(|z| format!(" in {z}")).unwrap_or_else(|| " in UTC".into())
                     ),
-                    None => format!("at {}", a.start_time.format("%Y-%m-%d %H:%M UTC")),
+                    None => format!(
+                        "at {}",
+                        prescale_plan::local(a.start_time, a.zone().and_then(|z| z.parse::<chrono_tz::Tz>().ok()))
+                    ),
                 };
                 format!("{} {when} ({})", a.name, sizes.join(", "))
             })
@@ -2667,7 +2697,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let path = ctx.out.join("plan.json");
     // Every group left out (a damaged store file): nothing to write or apply, the floors stay.
     if plan.groups.is_empty() && !held.is_empty() {
-        bail!("{}", held_error(&held, not_stored > 0));
+        bail!("{}", held_error(&held, if not_stored > 0 { ItsIngest::Failed } else { ItsIngest::Stored }));
     }
     // Before the plan is written: a run that waits for another one changing the groups, and gives
     // up, leaves that run's plan in place.
@@ -2761,7 +2791,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         ));
     }
     if !held.is_empty() {
-        problems.push(held_error(&held, not_stored > 0));
+        problems.push(held_error(&held, if not_stored > 0 { ItsIngest::Failed } else { ItsIngest::Stored }));
     }
     if let Some(aside) = aside {
         if args.strict { problems.push(aside) } else { warn!("{aside}") }

@@ -223,7 +223,8 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter, reported: &[MetricId]) -> Result<(Vec<Fit
         // series alone: the plan reads what the store held before, and the run counts it as
         // failed.
         if let Err(e) = table.write(id, &forecast, ctx.now) {
-            let hint = super::ingest::full_disk_hint(&e).unwrap_or_else(|| {
+            let then = "until then the plan uses the forecast stored before, if any";
+            let hint = super::ingest::full_disk_then(&e, then).unwrap_or_else(|| {
                 "\nhint: the plan uses the forecast stored before, if any; make the store's forecasts folder \
                  writable for this user"
                     .to_string()
@@ -835,12 +836,14 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let from = series.end() - Duration::days(train_days);
     let series = if series.start() < from {
         let kept = series.window(from, series.end());
-        repairs.push(format!(
+        let said = format!(
             "fitted on its last {train_days} days ([forecast] train_days, as `forecast fit` fits): the {} slots \
              before {} left out",
             series.len() - kept.len(),
             kept.start().format("%Y-%m-%d %H:%M UTC")
-        ));
+        );
+        say!("note: {}: {said}", path.display());
+        repairs.push(said);
         kept
     } else {
         series
@@ -933,7 +936,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         // What the fit said of the data (stderr says it too): a level shift, intervals that are a
         // rough guess, a percentage that passes 100, …
         "warnings": warnings,
-        "time_zone": args.zone.zone()?.map(|z| z.name().to_string()),
+        "time_zone": args.zone.time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok()).map(|z| z.name().to_string()),
     });
     let context = context.as_object().cloned().unwrap_or_default();
     output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None, &[], context)
@@ -1124,8 +1127,9 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
                 shaped_by.len(),
                 reports.len()
             );
+            let tz = g.time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
             for r in reports.iter().filter(|r| !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. })) {
-                let d = r.decision();
+                let d = r.decision(tz);
                 say!("note: {}: {}", d.what, d.why);
             }
         } else {

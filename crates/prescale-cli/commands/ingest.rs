@@ -116,13 +116,19 @@ fn mean_step(raw: &[RawSample]) -> i64 {
 
 /// What to do when the store's disk is full (or its quota spent): nothing stored was changed.
 pub(crate) fn full_disk_hint(e: &prescale_store::StoreError) -> Option<String> {
+    full_disk_then(e, "the next ingest fetches what this one could not store")
+}
+
+/// [`full_disk_hint`] with what follows once there is space (`then`: for a forecast, that the plan
+/// uses the one stored before).
+pub(crate) fn full_disk_then(e: &prescale_store::StoreError, then: &str) -> Option<String> {
     use std::io::ErrorKind;
     let prescale_store::StoreError::Io { source, path, .. } = e else { return None };
     matches!(source.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded).then(|| {
         let dir = path.parent().unwrap_or(path);
         format!(
             "\nhint: free space on the disk that holds {} (`df -h {}`) and run again: the stored files are as they \
-             were, and the next ingest fetches what this one could not store",
+             were, and {then}",
             dir.display(),
             dir.display()
         )

@@ -241,10 +241,23 @@ const IMPLAUSIBLE_INSTANCES: f64 = 100_000.0;
 /// units than the load's, the other way round from [`IMPLAUSIBLE_INSTANCES`].
 const TINY_INSTANCES: f64 = 0.01;
 
-/// The error that ends a run that left groups out of its plan ([`make_plan`]); `ingest_failed`
-/// when this run's own ingest could not store series (a nightly run), so that the hint for load
-/// missing from the store points at that failure, not at running ingest.
-pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
+/// What the run's own ingest did, for the hints of [`held_error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ItsIngest {
+    /// A `plan` or `apply` alone: it read the store as an earlier ingest left it.
+    NotRun,
+    /// A nightly run's ingest stored every series it read.
+    Stored,
+    /// A nightly run's ingest could not store some series.
+    Failed,
+}
+
+/// The error that ends a run that left groups out of its plan ([`make_plan`]); `ingest` says what
+/// this run's own ingest did, so that the hint for load missing from the store, or stale there,
+/// points at what the run knows: a failure of its ingest, a source with nothing newer, or (where it
+/// ran none) the last ingest.
+pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
+    let ingest_failed = ingest == ItsIngest::Failed;
     let count = |k: HeldFor| held.iter().filter(|h| h.why == k).count();
     let stale = count(HeldFor::Stale);
     let mut hints = Vec::new();
@@ -290,6 +303,15 @@ pub(crate) fn held_error(held: &[Held], ingest_failed: bool) -> String {
             "for stale load, mend what stopped this run's ingest from storing it (the warnings on stderr say why: a \
              source that fails, or a stored series it cannot merge into, such as one stored at another period_secs), \
              then run again; the floors in place cover the hours their last plan did",
+        );
+    } else if stale > 0 && ingest == ItsIngest::NotRun {
+        hints.push(
+            "for stale load, run `prescale ingest` (or the nightly run) and read what it says: it fetches what the \
+             store lacks and warns of a source with nothing newer (an export no longer written, a metric no longer \
+             published) or one it cannot read or store; if the last nightly run was stopped or failed, its own \
+             output says why; a machine clock that is ahead (`date`) makes load look stale too; the floors in place \
+             cover the hours their last plan did (`prescale apply` shows them); for recorded files (such as those of \
+             `prescale demo generate`), give --now at their end (--now 2026-11-23T00:00:00Z for the demo's)",
         );
     } else if stale > 0 {
         hints.push(
@@ -779,7 +801,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         }
         for r in &ep.reports {
             if !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. }) {
-                let d = r.decision();
+                let d = r.decision(settings.time_zone);
                 info!("{}: {}: {}", g.name, d.what, d.why);
             }
         }
@@ -833,10 +855,25 @@ pub(crate) fn parse_time_in(flag: &str, s: &str, tz: Option<(&str, chrono_tz::Tz
                     b.with_timezone(&Utc).format("%H:%M UTC"),
                     a.to_rfc3339()
                 ),
-                chrono::LocalResult::None => bail!(
-                    "{flag} {s:?} does not exist in {zone} (group {group:?}'s time_zone): the clocks skip it\nhint: \
-                     give a time an hour later, or the offset"
-                ),
+                chrono::LocalResult::None => {
+                    // The first local minute after it that the clocks show: where the skip ends (an
+                    // hour in most zones, 30 minutes in some).
+                    let resumes = (1..=180)
+                        .map(|m| n + Duration::minutes(m))
+                        .find(|t| !matches!(zone.from_local_datetime(t), chrono::LocalResult::None));
+                    let hint = resumes.map_or_else(
+                        || "give a later time, or the offset".to_string(),
+                        |r| {
+                            format!(
+                                "the clocks go on at {}: give that or a later time, or the offset",
+                                r.format("%H:%M")
+                            )
+                        },
+                    );
+                    bail!(
+                        "{flag} {s:?} does not exist in {zone} (group {group:?}'s time_zone): the clocks skip it\nhint: {hint}"
+                    )
+                }
             }
         }
         (Some(_), None) => bail!(
@@ -1451,7 +1488,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     }
     if plans.is_empty() && !held.is_empty() {
         // No group to compare: an empty table would read as "no change".
-        bail!("{}\n(nothing was tried: no group could be planned)", held_error(&held, false));
+        bail!("{}\n(nothing was tried: no group could be planned)", held_error(&held, ItsIngest::NotRun));
     }
     // With an event to try, "without" is the plan the stored events make (the nightly run's, as
     // the event would change it), not the plan without any event: what the event tried costs.
@@ -1573,7 +1610,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     say!("what-if: nothing was written, no event was stored and no group was changed");
     if !held.is_empty() {
         // As `plan`: the groups left out are not in the table, and the run says so.
-        bail!("{}", held_error(&held, false));
+        bail!("{}", held_error(&held, ItsIngest::NotRun));
     }
     Ok(())
 }
@@ -1641,7 +1678,7 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     )?;
     let (plan, held) = make_plan(ctx, &args.filter)?;
     if plan.groups.is_empty() && !held.is_empty() {
-        bail!("{}\n(no plan written: {} is left as it was)", held_error(&held, false), path.display());
+        bail!("{}\n(no plan written: {} is left as it was)", held_error(&held, ItsIngest::NotRun), path.display());
     }
     write_plan(&plan, &path)?;
     for b in breaches(ctx, &plan.groups)? {
@@ -1656,7 +1693,7 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         writeln!(out, "plan written to {}", path.display())?;
     }
     if !held.is_empty() {
-        bail!("{}", held_error(&held, false));
+        bail!("{}", held_error(&held, ItsIngest::NotRun));
     }
     Ok(())
 }

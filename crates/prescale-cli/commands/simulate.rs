@@ -469,7 +469,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
     Ok(())
 }
 
-/// Writes `report`'s `simulations/v1` file; `more` metadata (name, value) beside the replay's settings.
+/// Writes `report`'s `simulations/v2` file; `more` metadata (name, value) beside the replay's settings.
 pub(crate) fn write_timeseries(path: &Path, report: &prescale_sim::SimReport, more: &[(&str, String)]) -> Result<()> {
     let runs: Vec<prescale_store::SimulationRun> = report
         .policies

@@ -83,11 +83,19 @@ impl PartialEq for LocalClock {
 /// A model on a zone's clock or on UTC, whichever the history shows its load follows: where the
 /// history crosses a change of the zone's offset, both are fitted without the history's last week
 /// (a whole week: its weekdays' rises tell the clocks apart, where a weekend's quiet days would
-/// not) and, where the one on the zone's clock forecasts that week clearly nearer (mean absolute
-/// error on UTC, [`LOCAL_MARGIN`]), it is fitted on the whole history; else the model on UTC is.
-/// A history under two weeks (a week held out, a week to learn from), or one the clock cannot
-/// move (see [`OnLocalClock`]), goes to UTC. A history that crosses no change is fitted on UTC:
-/// there the clocks differ by a constant, and the forecast is the same.
+/// not) and, where one of them forecasts that week clearly nearer than the other (mean absolute
+/// error on UTC, [`LOCAL_MARGIN`]), it is fitted on the whole history.
+///
+/// Where the history cannot tell (it crosses no change; it is under two weeks, a week held out and
+/// a week to learn from; its week since the change holds no weekday's rise; or the two clocks
+/// forecast that week alike), the forecast covers both clocks wherever they differ: its intervals
+/// reach from the lower of the two forecasts' bounds to the higher of their upper ones, and its
+/// point is their mean (the model id reads `local|utc:…`). A history that crosses no change
+/// differs between the clocks by a constant, so the fit on UTC says both: the two differ only
+/// after a change within the horizon (the night before the clocks change), where the local clock's
+/// forecast is the UTC one moved by the change. Fitted on one clock alone, the floors of that
+/// night would rise an hour late, or fall an hour early, for load that follows the other.
+/// A history the clock cannot move (see [`OnLocalClock`]) goes to UTC.
 #[derive(Debug)]
 pub struct EitherClock {
     /// The model on the zone's clock, and the same model on UTC (its `on_utc`).
@@ -131,7 +139,13 @@ impl EitherClock {
             (n > 0).then(|| sum / n as f64)
         };
         let (local, utc) = (error(&self.local)?, error(self.local.on_utc.as_ref())?);
-        Some(local < LOCAL_MARGIN * utc)
+        if local < LOCAL_MARGIN * utc {
+            Some(true)
+        } else if utc < LOCAL_MARGIN * local {
+            Some(false)
+        } else {
+            None
+        }
     }
 }
 
@@ -141,11 +155,164 @@ impl Forecaster for EitherClock {
     }
 
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
-        if self.follows_local_clock(history) == Some(true) {
-            self.local.fit(history)
-        } else {
-            self.local.on_utc.fit(history)
+        match self.follows_local_clock(history) {
+            Some(true) => return self.local.fit(history),
+            Some(false) => return self.local.on_utc.fit(history),
+            None => {}
         }
+        let utc = self.local.on_utc.fit(history)?;
+        let clock = &self.local.clock;
+        let step = history.step_secs().max(1);
+        let shifts: Vec<i64> = (0..history.len()).map(|i| clock.shift(history.ts(i))).collect();
+        if history.is_empty() || shifts.iter().any(|s| s % step != 0) {
+            return Ok(utc);
+        }
+        // Across a change in the history the two fits differ everywhere; else the local one is the
+        // UTC one moved by each change ahead.
+        let local = if shifts.iter().all(|s| Some(s) == shifts.first()) {
+            None
+        } else {
+            match self.local.fit(history) {
+                Ok(f) => Some(f),
+                Err(_) => return Ok(utc),
+            }
+        };
+        let keep = ((7200 / step) as usize).clamp(1, history.len());
+        Ok(Box::new(FittedOnEitherClock {
+            utc,
+            local,
+            clock: clock.clone(),
+            start: history.end(),
+            step,
+            last_shift: shifts[shifts.len() - 1],
+            tail: history.values()[history.len() - keep..].to_vec(),
+            covered: std::sync::OnceLock::new(),
+        }))
+    }
+}
+
+/// A fit whose history cannot tell which clock the load follows: see [`EitherClock`].
+#[derive(Debug)]
+struct FittedOnEitherClock {
+    utc: Box<dyn FittedModel>,
+    /// The fit on the local clock, where the history crosses a change (else the UTC fit says it).
+    local: Option<Box<dyn FittedModel>>,
+    clock: LocalClock,
+    /// Where the forecast starts: the end of the history.
+    start: DateTime<Utc>,
+    step: i64,
+    /// The clock's shift at the history's last slot.
+    last_shift: i64,
+    /// The history's last two hours: after the clocks go back, the local clock's first steps are
+    /// readings the history holds.
+    tail: Vec<f64>,
+    /// Set by a forecast that covered both clocks: the warning that says so.
+    covered: std::sync::OnceLock<String>,
+}
+
+impl FittedOnEitherClock {
+    /// The UTC forecast of `horizon` steps, and the local clock's where it differs, from a UTC
+    /// forecast of the history that crosses no change.
+    fn moved(&self, horizon: usize, levels: &[Level]) -> Result<(Forecast, Option<Forecast>), ForecastError> {
+        let at = |i: usize| self.start + Duration::seconds(self.step * i as i64);
+        let moves: Vec<i64> = (0..horizon).map(|i| (self.clock.shift(at(i)) - self.last_shift) / self.step).collect();
+        if moves.iter().all(|&m| m == 0) {
+            return Ok((self.utc.predict(horizon, levels)?, None));
+        }
+        let extra = moves.iter().map(|m| m.unsigned_abs() as usize).max().unwrap_or(0);
+        let long = self.utc.predict(horizon + extra, levels)?;
+        // UTC step i on the local clock: the UTC forecast's step i + move, or the history's
+        // reading where that lies before the forecast.
+        let pick = |v: &[f64], around: Option<&[f64]>| -> Vec<f64> {
+            moves
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let k = i as i64 + m;
+                    match usize::try_from(k) {
+                        Ok(k) => v[k.min(v.len() - 1)],
+                        Err(_) => {
+                            let back = self.tail.len() as i64 + k;
+                            let reading = usize::try_from(back).ok().and_then(|j| self.tail.get(j)).copied();
+                            match (reading.filter(|r| r.is_finite()), around) {
+                                (Some(r), Some(point)) => r + v[0] - point[0],
+                                (Some(r), None) => r,
+                                (None, _) => v[0],
+                            }
+                        }
+                    }
+                })
+                .collect()
+        };
+        let point = pick(&long.point, None);
+        let intervals = long
+            .intervals
+            .iter()
+            .map(|iv| Interval {
+                level: iv.level,
+                lower: pick(&iv.lower, Some(&long.point)),
+                upper: pick(&iv.upper, Some(&long.point)),
+            })
+            .collect();
+        let mut local = Forecast::new(long.model.clone(), self.start, self.step, point, intervals)
+            .map_err(|e| ForecastError::Model(format!("the forecast on the local clock: {e}")))?;
+        local.keep_fit_of(&long);
+        let mut utc = long;
+        utc.truncate(horizon);
+        Ok((utc, Some(local)))
+    }
+}
+
+impl FittedModel for FittedOnEitherClock {
+    fn model_id(&self) -> String {
+        self.utc.model_id()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        let mut w = self.utc.warnings();
+        w.extend(self.covered.get().cloned());
+        w
+    }
+
+    fn predict(&self, horizon: usize, levels: &[Level]) -> Result<Forecast, ForecastError> {
+        let (utc, local) = match &self.local {
+            Some(local) => (self.utc.predict(horizon, levels)?, Some(local.predict(horizon, levels)?)),
+            None => self.moved(horizon, levels)?,
+        };
+        let Some(local) = local.filter(|l| l.len() == utc.len() && l.intervals.len() == utc.intervals.len()) else {
+            return Ok(utc);
+        };
+        let why = if self.local.is_some() {
+            "the history crosses a daylight-saving change, but its last week does not show whether the load follows \
+             UTC or"
+        } else {
+            "the forecast crosses a daylight-saving change, and the history, which crosses none, cannot show whether \
+             the load follows UTC or"
+        };
+        let _ = self.covered.set(format!(
+            "{why} {}'s clock (daily_clock = \"auto\"): the forecast covers both where they differ, from the lower \
+             of their bounds to the higher (daily_clock = \"local\" or \"utc\" settles it)",
+            self.clock.name()
+        ));
+        let point = utc.point.iter().zip(&local.point).map(|(a, b)| 0.5 * (a + b)).collect();
+        let intervals = utc
+            .intervals
+            .iter()
+            .zip(&local.intervals)
+            .map(|(a, b)| Interval {
+                level: a.level,
+                lower: a.lower.iter().zip(&b.lower).map(|(x, y)| x.min(*y)).collect(),
+                upper: a.upper.iter().zip(&b.upper).map(|(x, y)| x.max(*y)).collect(),
+            })
+            .collect();
+        let mut f = Forecast::new(format!("local|utc:{}", utc.model), utc.start, utc.step_secs, point, intervals)
+            .map_err(|e| ForecastError::Model(format!("the forecast on both clocks: {e}")))?;
+        f.keep_fit_of(&utc);
+        Ok(f)
+    }
+
+    fn scores(&self) -> Vec<CandidateScore> {
+        self.utc.scores()
     }
 }
 
@@ -537,7 +704,10 @@ mod tests {
         let from = 10 * 24 + 1;
         let short = Series::new(all.ts(from), 3600, all.values()[from..].to_vec()).unwrap();
         assert!(short.start() < Utc.with_ymd_and_hms(2027, 3, 14, 7, 0, 0).unwrap() && short.len() < 14 * 24);
-        assert!(!fit(&short).model.starts_with("local:"));
+        let f = fit(&short);
+        assert!(f.model.starts_with("local|utc:"), "too little to tell: both clocks covered, {}", f.model);
+        let top = |f: &Forecast, i: usize| f.intervals.last().map_or(f.point[i], |iv| iv.upper[i]);
+        assert!(top(&f, 12) > 500.0 || rise(&f) == Some(12), "the earlier rise is covered");
         // Office hours on weekdays only, run on a Monday: the week held out has five rises, not a
         // weekend's none (two days held out would have chosen by noise).
         let weekdays = |t: DateTime<Utc>| {
@@ -548,6 +718,47 @@ mod tests {
         assert_eq!((monday.end() - Duration::hours(5)).weekday(), chrono::Weekday::Mon);
         let f = fit(&monday);
         assert!(f.model.starts_with("local:"), "{}", f.model);
+    }
+
+    #[test]
+    fn a_forecast_across_a_change_the_history_cannot_judge_covers_both_clocks() {
+        use crate::ModelSpec;
+        let options = crate::BuildOptions {
+            weekends: crate::Weekends::Ignore,
+            clock: Some(LocalClock::new("test/New_York", ny).by_data()),
+            ..crate::BuildOptions::default()
+        };
+        let on_utc = crate::BuildOptions { clock: None, ..options.clone() };
+        let profile = ModelSpec::Profile { season: crate::Season::Day, days: 7, level: Default::default() };
+        let level = Level::new(80.0).unwrap();
+        // Office hours in New York (13:00–23:00 UTC in winter), thirteen days up to 05:00 UTC on
+        // the 14th: the history crosses no change, the next 48 hours cross the one at 07:00.
+        let local = |t: DateTime<Utc>| (t + Duration::seconds(ny(t)) - Duration::hours(5)).hour();
+        let history = office_hours(13, local);
+        let fitted = profile.build_with(&options).fit(&history).unwrap();
+        let f = fitted.predict(48, &[level]).unwrap();
+        let alone = profile.build_with(&on_utc).fit(&history).unwrap().predict(48, &[level]).unwrap();
+        assert!(f.model.starts_with("local|utc:"), "{}", f.model);
+        assert!(fitted.warnings().iter().any(|w| w.contains("covers both")), "{:?}", fitted.warnings());
+        // Before the change the two clocks agree: the UTC fit's forecast, to the digit.
+        let change = Utc.with_ymd_and_hms(2027, 3, 14, 7, 0, 0).unwrap();
+        let before = (0..48).take_while(|&i| f.ts(i) < change).count();
+        assert_eq!(f.point[..before], alone.point[..before]);
+        // The next day (the 15th, from 05:00 UTC, steps 24–47): the upper bound is up from the
+        // local rise at 12:00 UTC to the UTC fall after 23:00, the lower one only where both are.
+        let (upper, lower) = (&f.intervals[0].upper, &f.intervals[0].lower);
+        assert_eq!(f.ts(24 + 7).hour(), 12);
+        assert!(upper[24 + 7] > 500.0 && lower[24 + 7] < 500.0, "12:00: {} {}", lower[31], upper[31]);
+        assert!(upper[24 + 17] > 500.0 && lower[24 + 17] < 500.0, "22:00: {} {}", lower[41], upper[41]);
+        assert!(lower[24 + 8] > 500.0 && upper[24 + 6] < 500.0, "13:00 both, 11:00 neither");
+        for (i, p) in f.point.iter().enumerate() {
+            assert!(lower[i] <= *p && *p <= upper[i], "step {i}");
+        }
+        // Ten days: neither the history nor the horizon crosses a change, and the forecast is UTC's.
+        let calm = office_hours(10, local);
+        let f = profile.build_with(&options).fit(&calm).unwrap().predict(48, &[level]).unwrap();
+        let alone = profile.build_with(&on_utc).fit(&calm).unwrap().predict(48, &[level]).unwrap();
+        assert_eq!((f.model.as_str(), &f.point), (alone.model.as_str(), &alone.point));
     }
 
     #[test]

@@ -38,7 +38,8 @@ impl Default for EvalSettings {
 pub struct Scores {
     /// The model spec's name as configured (`auto`, `mstl`, …).
     pub model: String,
-    /// Model ids the fits resolved to, per origin.
+    /// Model ids the fits resolved to, per origin, the latest origin first (as they are scored;
+    /// [`Scores::per_origin`] names each origin's, oldest first).
     pub fitted: Vec<String>,
     /// Origins scored.
     pub origins: usize,
@@ -73,6 +74,8 @@ pub struct OriginMase {
     pub origin: DateTime<Utc>,
     /// Mean absolute error over its measured actuals / its scale.
     pub mase: Option<f64>,
+    /// The model id the fit at this origin resolved to.
+    pub fitted: String,
 }
 
 /// One origin of a backtest: the forecast made there and the actuals after it.
@@ -274,8 +277,11 @@ impl Acc {
         let mean = |v: &[f64]| if v.is_empty() { f64::NAN } else { v.iter().sum::<f64>() / v.len() as f64 };
         let n = self.n.max(1) as f64;
         let mean_act = self.abs_act / n;
-        let mut per_origin: Vec<OriginMase> =
-            runs.iter().map(|r| OriginMase { origin: r.origin, mase: r.mase() }).collect();
+        let mut per_origin: Vec<OriginMase> = runs
+            .iter()
+            .zip(&fitted)
+            .map(|(r, m)| OriginMase { origin: r.origin, mase: r.mase(), fitted: m.clone() })
+            .collect();
         let mase = mean(&per_origin.iter().filter_map(|o| o.mase).collect::<Vec<f64>>());
         per_origin.sort_by_key(|o| o.origin);
         Scores {

@@ -82,10 +82,15 @@ pub struct EventReport {
 }
 
 impl EventReport {
-    /// The report as a plan decision naming the event and what it did.
-    pub fn decision(&self) -> PlanDecision {
+    /// The report as a plan decision naming the event and what it did, its times on the group's
+    /// clock where it has a zone (with their UTC instants).
+    pub fn decision(&self, tz: Option<chrono_tz::Tz>) -> PlanDecision {
         let e = &self.event;
-        let window = format!("{} to {}", e.start().format("%Y-%m-%d %H:%M"), e.end().format("%Y-%m-%d %H:%M UTC"));
+        let at = |t: DateTime<Utc>| crate::schedule::local(t, tz);
+        let window = match tz {
+            None => format!("{} to {}", e.start().format("%Y-%m-%d %H:%M"), e.end().format("%Y-%m-%d %H:%M UTC")),
+            Some(_) => format!("{} to {}", at(e.start()), at(e.end())),
+        };
         let what = match &self.outcome {
             EventOutcome::Applied { steps, factor, .. } => {
                 let how = match (e.effect(), factor) {
@@ -101,7 +106,7 @@ impl EventReport {
                 format!("event {}: {how} from {window} ({steps} step{})", e.label(), if *steps == 1 { "" } else { "s" })
             }
             EventOutcome::Past => {
-                format!("event {} ignored: it ended at {}", e.label(), e.end().format("%Y-%m-%d %H:%M UTC"))
+                format!("event {} ignored: it ended at {}", e.label(), at(e.end()))
             }
             EventOutcome::BeyondHorizon | EventOutcome::NoForecast | EventOutcome::NoHistory => {
                 format!("event {} ({window}) not yet planned", e.label())
@@ -346,7 +351,7 @@ pub fn plan_with_events(
     // The instances the shaped forecast needs per step, unclamped: what an event asks beyond MaxSize.
     let needs = if applied { crate::schedule::required(&shaped, s) } else { Vec::new() };
     for r in &reports {
-        let mut d = r.decision();
+        let mut d = r.decision(s.time_zone);
         if let EventOutcome::Applied { factor, .. } = r.outcome {
             // With other events applied, against the plan with them alone: theirs may be the
             // floors in this one's window (they overlap it, or their floors are held or raised
@@ -695,7 +700,7 @@ mod tests {
             assert_eq!(s.intervals[0].lower[i], f.intervals[0].lower[i] * k);
             assert_eq!(s.intervals[0].upper[i], f.intervals[0].upper[i] * k);
         }
-        assert!(r[0].decision().what.contains("forecast ×3 from 2026-11-23 01:00 to 2026-11-23 02:00 UTC"));
+        assert!(r[0].decision(None).what.contains("forecast ×3 from 2026-11-23 01:00 to 2026-11-23 02:00 UTC"));
     }
 
     #[test]
@@ -709,15 +714,15 @@ mod tests {
         assert!((top - 246.0).abs() < 1e-9);
         assert!((s.intervals[0].upper[23] - 266.0).abs() < 1e-9, "bounds scale too");
         assert_eq!(s.point[24], f.point[24]);
-        assert!(r[0].decision().why.starts_with("the floors rise"), "{:?}", r[0].decision());
+        assert!(r[0].decision(None).why.starts_with("the floors rise"), "{:?}", r[0].decision(None));
         // A peak below the forecast's lowers it, and the decision says so.
         let (s, r) = shape(&f, &[ev("x", 60, 120, EventEffect::Peak { peak: 61.5 })], None, t0());
         assert!((s.point[23] - 61.5).abs() < 1e-9);
-        let why = r[0].decision().why;
+        let why = r[0].decision(None).why;
         assert!(why.contains("already peaked at 123 in its window, above the event's 61.5"), "{why}");
         assert!(why.contains("lowers the floors"), "{why}");
         let (_, r) = shape(&f, &[ev("x", 60, 120, EventEffect::Multiplier { factor: 0.5 })], None, t0());
-        assert!(r[0].decision().why.starts_with("the floors come down"), "{:?}", r[0].decision());
+        assert!(r[0].decision(None).why.starts_with("the floors come down"), "{:?}", r[0].decision(None));
         // A window with no positive forecast is set to N.
         let zero = Forecast::new("t", t0(), 300, vec![0.0; 12], vec![]).unwrap();
         let (s, _) = shape(&zero, &[ev("x", 0, 30, EventEffect::Peak { peak: 50.0 })], None, t0());
@@ -793,9 +798,9 @@ mod tests {
         assert_eq!(r[1].outcome, EventOutcome::BeyondHorizon);
         assert!(matches!(r[2].outcome, EventOutcome::Applied { steps: 8, partial: true, .. }));
         assert_eq!(&s.point[..40], &f.point[..40]);
-        assert!(r[0].decision().what.contains("ignored"));
-        assert!(r[1].decision().what.contains("not yet planned") && r[1].decision().why.contains("horizon"));
-        assert!(r[2].decision().why.contains("only its part within the forecast horizon"));
+        assert!(r[0].decision(None).what.contains("ignored"));
+        assert!(r[1].decision(None).what.contains("not yet planned") && r[1].decision(None).why.contains("horizon"));
+        assert!(r[2].decision(None).why.contains("only its part within the forecast horizon"));
     }
 
     /// A flat load of 1,000 for 8 h, at 100 per instance (10 instances).

@@ -790,13 +790,24 @@ pub fn plan_group(
         // after a change of the zone's offset, load that follows the local clock comes an hour off
         // the days before it.
         let on_local = f.model.starts_with("local:");
+        // Covering both clocks (`EitherClock`, where the history cannot tell which one the load follows).
+        let on_both = f.model.starts_with("local|utc:");
         if s.daily_clock != CycleClock::Local
             && let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start)
         {
             let what =
                 format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name());
             let by_data = s.daily_clock == CycleClock::ByData;
-            let why = if by_data && on_local {
+            let why = if by_data && on_both {
+                format!(
+                    "the history's last week could not tell whether the load follows UTC or {}'s clock (under two \
+                     weeks of history, no weekday since the change, or the two forecast it alike; daily_clock = \
+                     \"auto\"): the forecast covers both, its intervals from the lower of the two forecasts' bounds \
+                     to the higher, so the floors rise with the earlier clock and fall with the later (daily_clock = \
+                     \"local\" or \"utc\" on the group settles it)",
+                    tz.name()
+                )
+            } else if by_data && on_local {
                 format!(
                     "the forecast learnt the daily cycle on {}'s clock: fitted without the history's last week, it \
                      forecast that week clearly nearer than on UTC, so the load follows local clocks (daily_clock = \
@@ -805,11 +816,11 @@ pub fn plan_group(
                 )
             } else if by_data {
                 format!(
-                    "the forecast learnt the daily cycle in UTC (daily_clock = \"auto\"): the history's last week was \
-                     not forecast clearly nearer on {}'s clock, or could not tell (under two weeks of history, no \
-                     weekday since the change, or a fit that failed), so the load is taken to follow UTC; where it \
-                     follows local clocks and the floors come an hour off, target tracking and the step policy cover \
-                     the difference (daily_clock = \"local\" on the group always learns the cycle on its local clock)",
+                    "the forecast learnt the daily cycle in UTC (daily_clock = \"auto\"): fitted without the \
+                     history's last week, it forecast that week clearly nearer on UTC than on {}'s clock (or the fit \
+                     on that clock failed), so the load is taken to follow UTC; where it follows local clocks and \
+                     the floors come an hour off, target tracking and the step policy cover the difference \
+                     (daily_clock = \"local\" on the group always learns the cycle on its local clock)",
                     tz.name()
                 )
             } else {
@@ -826,12 +837,34 @@ pub fn plan_group(
         if let (Some(first), Some(last)) = (actions.first(), actions.last())
             && let Some(change) = offset_change(tz, first.start_time, last.start_time)
         {
+            // What the forecast after the change follows: said here too, where the history's last
+            // weeks cross no change (the night before it) and the note above is not made.
+            let cycle = match s.daily_clock {
+                _ if on_both => format!(
+                    "; after it the forecast covers both UTC and {}'s clock, as the history cannot show which the load \
+                     follows: the floors rise with the earlier and fall with the later (daily_clock = \"local\" or \
+                     \"utc\" on the group settles it)",
+                    tz.name()
+                ),
+                _ if on_local => format!("; the forecast follows {}'s clock across it", tz.name()),
+                CycleClock::Local => String::new(),
+                CycleClock::ByData => {
+                    "; the forecast's daily cycle stays on UTC across it, as the history shows the load follows UTC"
+                        .into()
+                }
+                CycleClock::Utc => format!(
+                    "; the forecast's daily cycle stays on UTC across it: for load that follows {}'s clock (office \
+                     hours) the floors after it come an hour off (daily_clock = \"local\" on the group follows it)",
+                    tz.name()
+                ),
+            };
             decide(
                 DecisionKind::Note,
                 format!("the schedule crosses a daylight-saving change in {} at {change}", tz.name()),
-                "action times are UTC instants, so none moves, repeats or disappears with the local clock; names \
-                 stay in UTC so the repeated local hour cannot collide"
-                    .into(),
+                format!(
+                    "action times are UTC instants, so none moves, repeats or disappears with the local clock; names \
+                     stay in UTC so the repeated local hour cannot collide{cycle}"
+                ),
             );
         }
     }
@@ -898,11 +931,16 @@ pub(crate) fn floor_action(at: DateTime<Utc>, level: u32, tz: Option<Tz>) -> Sch
     a
 }
 
-/// `t` for people: UTC, or local time with its zone abbreviation and the UTC instant.
+/// `t` for people: UTC, or local time with its zone abbreviation and the UTC instant (with its
+/// date where that is another day: `2026-04-15 08:50 +1030 (2026-04-14 22:20 UTC)`).
 pub fn local(t: DateTime<Utc>, tz: Option<Tz>) -> String {
     match tz {
         None => t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        Some(z) => format!("{} ({} UTC)", t.with_timezone(&z).format("%Y-%m-%d %H:%M %Z"), t.format("%H:%M")),
+        Some(z) => {
+            let there = t.with_timezone(&z);
+            let utc = if there.date_naive() == t.date_naive() { t.format("%H:%M") } else { t.format("%Y-%m-%d %H:%M") };
+            format!("{} ({utc} UTC)", there.format("%Y-%m-%d %H:%M %Z"))
+        }
     }
 }
 
@@ -977,6 +1015,15 @@ mod tests {
 
     fn t0() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_local_time_names_its_utc_day_where_that_is_another() {
+        let t = Utc.with_ymd_and_hms(2026, 4, 14, 22, 20, 0).unwrap();
+        assert_eq!(local(t, Some(chrono_tz::Australia::Lord_Howe)), "2026-04-15 08:50 +1030 (2026-04-14 22:20 UTC)");
+        assert_eq!(local(t, Some(chrono_tz::Europe::Berlin)), "2026-04-15 00:20 CEST (2026-04-14 22:20 UTC)");
+        assert_eq!(local(t, Some(chrono_tz::America::New_York)), "2026-04-14 18:20 EDT (22:20 UTC)");
+        assert_eq!(local(t, None), "2026-04-14 22:20 UTC");
     }
 
     fn forecast(point: Vec<f64>, spread: f64) -> Forecast {

@@ -229,13 +229,14 @@ pub fn svg(r: &SimReport, o: &ChartOptions) -> String {
         }
         let _ = writeln!(
             w,
-            r##"<text x="{LEFT}" y="{:.1}" font-weight="bold" fill="{}">{}</text><text x="{:.1}" y="{:.1}" fill="#444">{} instance-h · {} min under-provisioned from {} to {} (the view)</text>"##,
+            r##"<text x="{LEFT}" y="{:.1}" font-weight="bold" fill="{}">{}</text><text x="{:.1}" y="{:.1}" fill="#444">{:.0} instance-h · {} min under-provisioned from {} to {} (the view)</text>"##,
             y0 - 6.0,
             colour(result.policy),
             result.policy,
             LEFT + 80.0,
             y0 - 6.0,
-            (paid as f64 / 60.0).round(),
+            // As the table rounds it (a half to even: 4,372.5 is 4372 in both).
+            paid as f64 / 60.0,
             under,
             fmt(t_of(range.start)),
             fmt(t_of(range.end))

@@ -179,9 +179,10 @@ fn create_temporary(dir: &Path, name: &str) -> Result<(std::path::PathBuf, File)
     for k in 0..64 {
         let tmp =
             if k == 0 { dir.join(format!(".{name}.tmp-{pid}")) } else { dir.join(format!(".{name}.tmp-{pid}-{k}")) };
-        // This pid's own leftover (a writer of the same pid that died) goes; a link is removed
-        // itself, never what it points to.
-        if k == 0 {
+        // This pid's own leftover (a writer of the same pid that died) goes, once it is stale: in
+        // a store shared by containers, another one's writer may run as the same pid, its file
+        // fresh (a write takes seconds). A link is removed itself, never what it points to.
+        if k == 0 && stale(&tmp) {
             let _ = fs::remove_file(&tmp);
         }
         match fs::OpenOptions::new().write(true).create_new(true).open(&tmp) {
@@ -195,7 +196,17 @@ fn create_temporary(dir: &Path, name: &str) -> Result<(std::path::PathBuf, File)
 }
 
 /// Removes `.{name}.tmp-<pid>` files left in `dir` by writers that died: their pid no longer runs
-/// here (`/proc`; where there is no `/proc`, nothing is removed). Best effort.
+/// here (`/proc`; where there is no `/proc`, nothing is removed), and the file has not changed for
+/// ten minutes (a store shared by containers sees other pid namespaces' writers, whose pids this
+/// one's `/proc` does not show: a write takes seconds). Best effort.
+/// Whether the file at `p` (a link itself, not its target) last changed over ten minutes ago: no
+/// live writer's temporary file.
+fn stale(p: &Path) -> bool {
+    fs::symlink_metadata(p)
+        .and_then(|m| m.modified())
+        .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(600)))
+}
+
 fn remove_dead_temporaries(dir: &Path, name: &str) {
     if !Path::new("/proc/self").exists() {
         return;
@@ -208,7 +219,7 @@ fn remove_dead_temporaries(dir: &Path, name: &str) {
         let Some(pid) = file.strip_prefix(&prefix).and_then(|p| p.split('-').next()?.parse::<u32>().ok()) else {
             continue;
         };
-        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() {
+        if pid != std::process::id() && !Path::new("/proc").join(pid.to_string()).exists() && stale(&e.path()) {
             let _ = fs::remove_file(e.path());
         }
     }

@@ -260,7 +260,10 @@ mod tests {
         // one, under this process's name and another's.
         let events_dir = store.path().parent().unwrap();
         for pid in [std::process::id(), 1] {
-            std::fs::write(events_dir.join(format!(".events.json.tmp-{pid}")), b"{\"format\": \"prescale.ev").unwrap();
+            let p = events_dir.join(format!(".events.json.tmp-{pid}"));
+            std::fs::write(&p, b"{\"format\": \"prescale.ev").unwrap();
+            let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+            std::fs::File::options().write(true).open(&p).unwrap().set_modified(hour_ago).unwrap();
         }
         assert_eq!(store.load().unwrap().len(), 1, "the temporary files are never read");
         assert_eq!(std::fs::read(store.path()).unwrap(), before);

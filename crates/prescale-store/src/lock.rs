@@ -61,11 +61,16 @@ fn acquire(path: &Path, wait: Duration, say_wait: bool) -> Result<FileLock, NotT
             .custom_flags(libc::O_NOFOLLOW)
             .open(path)
             .map_err(|source| {
-                NotTaken::Io(StoreError::Io {
-                    action: "cannot create lock (a link is not followed)",
-                    path: path.into(),
-                    source,
-                })
+                let action = match source.raw_os_error() {
+                    Some(libc::ELOOP) => "cannot open the lock: a link stands at its name, and is not followed:",
+                    Some(libc::EROFS | libc::EACCES | libc::EPERM) => {
+                        "cannot create the lock (a run that changes groups or the store needs to write there: \
+                         give it a folder this user can write; `forecast show` and `backtest` read a store they \
+                         cannot write)"
+                    }
+                    _ => "cannot create the lock",
+                };
+                NotTaken::Io(StoreError::Io { action, path: path.into(), source })
             })?
     };
     // One made by an older version, open to every user: its owner closes it to others (best
@@ -157,7 +162,15 @@ mod tests {
         let path = dir.path().join("apply.lock");
         std::os::unix::fs::symlink(&victim, &path).unwrap();
         let e = lock_run(&path, Duration::ZERO).unwrap_err();
-        assert!(e.to_string().contains("a link is not followed"), "{e}");
+        assert!(e.to_string().contains("a link stands at its name, and is not followed"), "{e}");
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+        // A folder this user cannot write: said with what needs to write there.
+        let ro = dir.path().join("ro");
+        std::fs::create_dir(&ro).unwrap();
+        std::fs::set_permissions(&ro, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+        if std::fs::write(ro.join("probe"), "").is_err() {
+            let e = lock_run(&ro.join("apply.lock"), Duration::ZERO).unwrap_err().to_string();
+            assert!(e.contains("give it a folder this user can write"), "{e}");
+        }
     }
 }

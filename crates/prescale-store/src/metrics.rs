@@ -7,7 +7,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMillisecondType;
 use arrow_array::{ArrayRef, BooleanArray, Float64Array, RecordBatch, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, ZstdLevel};
@@ -437,13 +437,7 @@ impl MetricStore {
                 let from = old.step_secs();
                 // The series as it was stays beside it, untouched: the way back to the finer step.
                 let kept_aside = PathBuf::from(format!("{}.step{from}s", path.display()));
-                if !kept_aside.exists() {
-                    std::fs::copy(&path, &kept_aside).map_err(|source| StoreError::Io {
-                        action: "cannot keep a copy at",
-                        path: kept_aside.clone(),
-                        source,
-                    })?;
-                }
+                keep_aside(&path, &kept_aside, id, from, old.end())?;
                 let (kept, left) = coarsen_stored(&mut old, &mut observed, step_secs, aggregate)?;
                 tracing::warn!(
                     "{id}: stored at a {from}s step, ingested now at {step_secs}s (period_secs): its history is stored \
@@ -695,6 +689,35 @@ fn coarsen_stored(
     *observed = values.iter().map(|v| v.is_finite()).collect();
     *old = Series::new(start, step_secs, values)?;
     Ok((whole.len(), left))
+}
+
+/// Keeps the series at `path` (its step `from`, its slots up to `end`) as `aside` before it is
+/// stored again at a coarser step: the way back to the finer one. Written as the store writes its
+/// files (a temporary file, synced, renamed into place) and read back whole before the series is
+/// rewritten, so that a full disk or a kill leaves no half copy that a later run takes for the
+/// history (the series is not rewritten then). A copy already there that reads back whole, of the
+/// series at that step up to its end or later, is kept (an earlier change's); one that does not (a
+/// copy cut short by a crash before this was written so, or an older one) is replaced.
+fn keep_aside(path: &Path, aside: &Path, id: &MetricId, from: i64, end: DateTime<Utc>) -> Result<(), StoreError> {
+    if aside.exists()
+        && let Ok((_, kept, _, _)) = read_own(aside, id)
+        && kept.step_secs() == from
+        && kept.end() >= end
+    {
+        return Ok(());
+    }
+    let bytes =
+        std::fs::read(path).map_err(|source| StoreError::Io { action: "cannot read", path: path.into(), source })?;
+    crate::atomic::write_file_atomic(aside, &bytes)?;
+    match read_own(aside, id) {
+        Ok((_, kept, _, _)) if kept.step_secs() == from => Ok(()),
+        Ok(_) => Err(StoreError::Io {
+            action: "cannot keep a copy (it does not read back at the series' step) at",
+            path: aside.into(),
+            source: std::io::Error::other("a copy that differs from the series"),
+        }),
+        Err(e) => Err(e),
+    }
 }
 
 fn read_own(path: &Path, id: &MetricId) -> Result<Stored, StoreError> {
@@ -1051,6 +1074,17 @@ mod tests {
             .ingest(&id, &samples(0..4, 0.0), 300, &GridPolicy { max_interpolate_secs: 0 }, sum, "test")
             .unwrap_err();
         assert!(matches!(err, StoreError::StepMismatch { stored: 600, new: 300, .. }));
+        // A copy cut short (a full disk, a kill, in a build that copied in place) is not taken
+        // for the history: it is written again, whole, before the series is stored at the
+        // coarser step.
+        let other = MetricId::new("g", "other");
+        store.ingest(&other, &five, 300, &GridPolicy { max_interpolate_secs: 0 }, sum, "test").unwrap();
+        let whole = std::fs::read(store.path(&other)).unwrap();
+        let aside = std::path::PathBuf::from(format!("{}.step300s", store.path(&other).display()));
+        std::fs::write(&aside, &whole[..whole.len() / 2]).unwrap();
+        store.ingest(&other, &ten, 600, &GridPolicy { max_interpolate_secs: 0 }, sum, "test").unwrap();
+        assert_eq!(std::fs::read(&aside).unwrap(), whole);
+        assert_eq!(store.read(&other).unwrap().step_secs(), 600);
     }
 
     #[test]
@@ -1094,13 +1128,22 @@ mod tests {
         let dead = path.with_file_name(".m.parquet.tmp-4294967294");
         // The test runner's parent process: alive while the test runs.
         let live = path.with_file_name(format!(".m.parquet.tmp-{}", std::os::unix::process::parent_id()));
-        std::fs::write(&dead, b"half").unwrap();
-        std::fs::write(&live, b"being written").unwrap();
+        // A dead pid's file written just now: another pid namespace's writer (a container sharing
+        // the store), at work.
+        let other = path.with_file_name(".m.parquet.tmp-4294967293");
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (p, text) in [(&dead, "half"), (&live, "being written"), (&other, "being written")] {
+            std::fs::write(p, text).unwrap();
+        }
+        for p in [&dead, &live] {
+            std::fs::File::options().write(true).open(p).unwrap().set_modified(hour_ago).unwrap();
+        }
         store
             .ingest(&id, &samples(10..12, 0.0), 300, &GridPolicy::default(), prescale_core::Aggregate::Mean, "test")
             .unwrap();
         assert!(!dead.exists(), "a dead writer's temporary file is removed");
         assert!(live.exists(), "a live writer's is left alone");
+        assert!(other.exists(), "so is a fresh one of a pid this namespace does not run");
         assert_eq!(store.read(&id).unwrap().len(), 12);
     }
 

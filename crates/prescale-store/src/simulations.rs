@@ -1,9 +1,9 @@
-//! The simulation table (`simulations/v1`): demand and capacity per policy and minute, for plots.
+//! The simulation table (`simulations/v2`): demand and capacity per policy and minute, for plots.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray, Float64Array, StringArray, TimestampMillisecondArray, UInt32Array};
+use arrow_array::{ArrayRef, BooleanArray, Float64Array, Int32Array, StringArray, TimestampMillisecondArray};
 use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use chrono::{DateTime, Duration, Utc};
 
@@ -11,7 +11,7 @@ use crate::StoreError;
 use crate::atomic::write_table;
 
 /// Schema tag of simulation files.
-pub const SIMULATIONS_SCHEMA: &str = "simulations/v1";
+pub const SIMULATIONS_SCHEMA: &str = "simulations/v2";
 
 /// One policy's replay: per minute, (serving, paid) instances.
 #[derive(Debug, Clone, Copy)]
@@ -50,10 +50,12 @@ pub fn write_simulations(
         Field::new("ts", ts_type, false),
         Field::new("demand", DataType::Float64, false),
         Field::new("held", DataType::Boolean, false),
-        Field::new("serving", DataType::UInt32, false),
-        Field::new("instances", DataType::UInt32, false),
+        // Signed, so that a reader's differences (`instances - serving`, a fall) do not wrap; v1
+        // held them unsigned.
+        Field::new("serving", DataType::Int32, false),
+        Field::new("instances", DataType::Int32, false),
         Field::new("capacity", DataType::Float64, false),
-        Field::new("floor", DataType::UInt32, true),
+        Field::new("floor", DataType::Int32, true),
     ];
     let (mut policy, mut ts, mut load, mut kept, mut serving, mut paid, mut capacity, mut floor) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
@@ -63,10 +65,11 @@ pub fn write_simulations(
             ts.push((start + Duration::minutes(m as i64)).timestamp_millis());
             load.push(*d);
             kept.push(held.get(m).copied().unwrap_or(false));
-            serving.push(*s);
-            paid.push(*p);
+            let signed = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+            serving.push(signed(*s));
+            paid.push(signed(*p));
             capacity.push(f64::from(*s) * capacity_per_instance);
-            floor.push(r.floors.get(m).copied());
+            floor.push(r.floors.get(m).map(|f| signed(*f)));
         }
     }
     let columns: Vec<ArrayRef> = vec![
@@ -74,10 +77,10 @@ pub fn write_simulations(
         Arc::new(TimestampMillisecondArray::from(ts).with_timezone("UTC")),
         Arc::new(Float64Array::from(load)),
         Arc::new(BooleanArray::from(kept)),
-        Arc::new(UInt32Array::from(serving)),
-        Arc::new(UInt32Array::from(paid)),
+        Arc::new(Int32Array::from(serving)),
+        Arc::new(Int32Array::from(paid)),
         Arc::new(Float64Array::from(capacity)),
-        Arc::new(UInt32Array::from(floor)),
+        Arc::new(Int32Array::from(floor)),
     ];
     write_table(path, Schema::new(fields), columns, SIMULATIONS_SCHEMA, settings)
 }

@@ -17,6 +17,12 @@ use prescale_core::{MetricId, MetricSource, RawSample, SourceError, TimeRange};
 
 const TS_NAMES: [&str; 4] = ["ts", "timestamp", "time", "date"];
 
+/// The stamps a file's text may hold, for the hint after one that cannot be read.
+const STAMP_FORMATS: &str = "use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an \
+                             offset such as +01:00 or +0100), a date as YYYYMMDD (a time after it as HH, HHMM or \
+                             HHMMSS), or epoch seconds (a fraction allowed), milliseconds, microseconds or \
+                             nanoseconds from 1990 on";
+
 /// Metric values must stay below this magnitude (exclusive). Real metrics stay far below it; a
 /// value near `f64::MAX` is a unit or export error, and sums and squares of it overflow.
 pub const MAX_ABS_VALUE: f64 = 1e100;
@@ -619,11 +625,33 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
             )
         } else if let (Some(ti), None, 2) = (ti, vi, names.len()) {
             format!("rename the column `{}` to `value` (the load of each row)", names[1 - ti])
+        } else if let (Some(ti), None) = (ti, vi) {
+            // A CloudWatch or monitoring export: `Timestamp,Average,Unit`, `timestamp,cpu,mem`.
+            let others: Vec<String> = names
+                .iter()
+                .enumerate()
+                .filter(|(j, n)| *j != ti && !n.is_empty())
+                .map(|(_, n)| format!("`{n}`"))
+                .collect();
+            format!("rename the column that holds the load (of {}) to `value`", others.join(", "))
         } else {
             "the file must start with a header such as `timestamp,value`".into()
         };
         return Err(parse_err(1, format!("header {:?} lacks {lacks}\nhint: {hint}", clipped(&names.join(",")))));
     };
+    // A spreadsheet's stamp split in two columns (`Date,Time,value`): the time alone would be read
+    // as the stamp, and refused with a misleading error.
+    let named = |n: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(n));
+    if let (Some(d), Some(t), None, None) = (named("date"), named("time"), named("ts"), named("timestamp")) {
+        return Err(parse_err(
+            1,
+            format!(
+                "the timestamp is split in two columns, `{}` and `{}`: prescale reads one\nhint: join them into one \
+                 column named `timestamp` (`2026-01-05 10:00:00`, or with an offset: `2026-01-05T10:00:00+01:00`)",
+                &headers[d], &headers[t]
+            ),
+        ));
+    }
     // A column named twice (`ts,value,value`, two exports pasted side by side): which one is
     // the load only the file's author knows.
     for i in [ti, vi] {
@@ -680,7 +708,7 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
                     ),
                 );
             }
-            parse_err(line, format!("cannot read timestamp {:?}\nhint: use RFC 3339 (2026-01-05T10:00:00Z), `YYYY-MM-DD HH:MM:SS` (taken as UTC, or with an offset such as +01:00 or +0100), a date as YYYYMMDD (a time after it as HH, HHMM or HHMMSS), or epoch seconds (a fraction allowed), milliseconds, microseconds or nanoseconds from 1990 on", clipped(ts_text)))
+            parse_err(line, format!("cannot read timestamp {:?}\nhint: {STAMP_FORMATS}", clipped(ts_text)))
         })?;
         // A row that stops before its value column (`2026-01-05T10:00:00Z` alone) is cut short, not
         // a value left empty (`…Z,`): refused like any row that cannot be read.
@@ -775,6 +803,17 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
                     "\nhint: rename the column `{}` to `value` (the load of each row)",
                     schema.field(1 - ti).name()
                 ),
+                (Some(ti), n) if n > 2 => format!(
+                    "\nhint: rename the column that holds the load (of {}) to `value`",
+                    schema
+                        .fields()
+                        .iter()
+                        .enumerate()
+                        .filter(|(j, _)| *j != ti)
+                        .map(|(_, f)| format!("`{}`", f.name()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 _ => String::new(),
             };
             return Err(err(format!(
@@ -788,7 +827,21 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         for (i, (t, v)) in ts.into_iter().zip(values).enumerate() {
             // Rows counted from 1 over the whole file, as a reader of the file would count them.
             let row = rows_before + i + 1;
-            let t = t.ok_or_else(|| err(format!("row {row} has a null or unreadable timestamp")))?;
+            let t = t.ok_or_else(|| {
+                // Text that is no stamp prescale reads (`25/04/2018 00:00`): quoted, as a CSV's is.
+                let col = batch.column(ti);
+                let text = match col.data_type() {
+                    DataType::Utf8 => col.as_string_opt::<i32>().filter(|c| c.is_valid(i)).map(|c| c.value(i)),
+                    DataType::LargeUtf8 => col.as_string_opt::<i64>().filter(|c| c.is_valid(i)).map(|c| c.value(i)),
+                    _ => None,
+                };
+                match text {
+                    Some(text) => {
+                        err(format!("row {row}: cannot read timestamp {:?}\nhint: {STAMP_FORMATS}", clipped(text)))
+                    }
+                    None => err(format!("row {row} has a null or unreadable timestamp")),
+                }
+            })?;
             if let Some(message) = too_large(v) {
                 return Err(err(format!("row {row}: {message}")));
             }
@@ -1304,6 +1357,9 @@ mod tests {
             ("", "the file is empty"),
             ("ts;value\n2014-02-19 15:00:00;1\n", "separated by ';'"),
             ("date,requests\n2014-02-19 15:00:00,1\n", "rename the column `requests` to `value`"),
+            // A CloudWatch export's columns, and a spreadsheet's stamp split in two.
+            ("Timestamp,Average,Unit\n2014-02-19 15:00:00,1,Percent\n", "(of `Average`, `Unit`) to `value`"),
+            ("Date,Time,value\n2014-02-19,15:00:00,1\n", "split in two columns, `Date` and `Time`"),
         ] {
             std::fs::write(&p, text).unwrap();
             let e = read_csv_samples(&p).unwrap_err().to_string();
@@ -1491,6 +1547,11 @@ mod tests {
         write_with(std::sync::Arc::new(arrow_array::Int32Array::from(vec![13, 14])), two());
         let e = read_parquet_samples(&p).unwrap_err().to_string();
         assert!(e.contains("epoch times before 1990 (the first: 1970-01-01") && e.contains("YYYYMMDD"), "{e}");
+        // Stamps as text prescale does not read: quoted, with the formats it does.
+        let dmy = arrow_array::StringArray::from(vec!["25/04/2018 00:00", "25/04/2018 00:05"]);
+        write_with(std::sync::Arc::new(dmy), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("row 1: cannot read timestamp \"25/04/2018 00:00\"") && e.contains("RFC 3339"), "{e}");
         // Text is not a number: the error says what to write.
         write(std::sync::Arc::new(arrow_array::StringArray::from(vec!["1", "2"])));
         let e = read_parquet_samples(&p).unwrap_err().to_string();
