@@ -555,8 +555,9 @@ fn default_env() -> String {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum DailyClock {
-    /// The daily cycle on the zone's clock where the history crosses a change of its offset and its
-    /// last week follows that clock clearly better than UTC; on UTC elsewhere.
+    /// The daily cycle on whichever clock, the zone's or UTC, the history's last week follows
+    /// clearly better (where it crosses a change of the zone's offset); where it cannot tell, the
+    /// forecast covers both.
     #[default]
     Auto,
     /// The daily cycle on UTC.
@@ -1538,17 +1539,14 @@ pub fn zone_named(name: &str, key: &str) -> Result<chrono_tz::Tz> {
 /// a fixed offset where people mean a place's clocks (`EST`, `Etc/GMT+5`: no daylight saving; a
 /// file exported on New York's clocks steps between EST and EDT), an `Etc/GMT±N` name, whose sign
 /// the tz database counts the other way, and, where the name goes to Auto Scaling (`to_aws`), a
-/// name that is not a canonical `Area/Location` one (`US/Eastern`, `CET`), which Auto Scaling's
-/// `TimeZone` is documented not to take.
+/// link of the tz database (`US/Eastern`, `Asia/Calcutta`), not the canonical name Auto Scaling's
+/// `TimeZone` is documented to take.
 pub fn zone_doubt(zone: chrono_tz::Tz, to_aws: bool) -> Option<String> {
     let name = zone.name();
-    let place = |z: chrono_tz::Tz| {
-        same_clocks(z).map_or_else(|| "the place's Area/Location name".to_string(), |p| p.name().to_string())
-    };
     let fixed = match name {
-        "EST" => Some("America/New_York".to_string()),
-        "MST" => Some("America/Denver (or America/Phoenix, which keeps no summer time)".to_string()),
-        "HST" => Some("Pacific/Honolulu".to_string()),
+        "EST" => Some("America/New_York"),
+        "MST" => Some("America/Denver (or America/Phoenix, which keeps no summer time)"),
+        "HST" => Some("Pacific/Honolulu"),
         _ => None,
     };
     if let Some(meant) = fixed {
@@ -1558,43 +1556,25 @@ pub fn zone_doubt(zone: chrono_tz::Tz, to_aws: bool) -> Option<String> {
     }
     if let Some(n) = name.strip_prefix("Etc/GMT").and_then(|n| n.parse::<i32>().ok()).filter(|n| *n != 0) {
         let (east, west) = if n > 0 { ("behind", "ahead of") } else { ("ahead of", "behind") };
+        // Etc/GMT-13 and -14 exist (UTC+13, +14), their opposites do not.
+        let opposite =
+            if n.abs() <= 12 { format!(" (Etc/GMT{:+} is {} h {west} it)", -n, n.abs()) } else { String::new() };
         return Some(format!(
-            "runs {} h {east} UTC all year: the tz database's Etc/GMT names count the other way round (Etc/GMT{:+} \
-             is {} h {west} it), and keep no daylight saving; for a place's clocks use its Area/Location name \
-             (e.g. Europe/Berlin)",
-            n.abs(),
-            -n,
+            "runs {} h {east} UTC all year: the tz database's Etc/GMT names count the other way round{opposite}, \
+             and keep no daylight saving; for a place's clocks use its Area/Location name (e.g. Europe/Berlin)",
             n.abs()
         ));
     }
-    const AREAS: &[&str] =
-        &["Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific"];
-    let canonical = name == "UTC" || name.starts_with("Etc/") || AREAS.contains(&name.split('/').next().unwrap_or(""));
-    (to_aws && !canonical).then(|| {
-        format!(
-            "is an alias in the tz database, not a canonical Area/Location name, which is what Auto Scaling \
-             documents for a scheduled action's TimeZone: use {} (the same clocks)",
-            place(zone)
-        )
-    })
-}
-
-/// A canonical `Area/Location` zone whose offsets are `zone`'s at every instant sampled from 1970
-/// to 2037 (twice a month): the zone an alias such as `US/Eastern` names.
-fn same_clocks(zone: chrono_tz::Tz) -> Option<chrono_tz::Tz> {
-    use chrono::{Offset, TimeZone};
-    let instants: Vec<chrono::NaiveDateTime> = (1970..2038)
-        .flat_map(|y| (1..=12).flat_map(move |m| [1, 15].map(move |d| (y, m, d))))
-        .filter_map(|(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d).and_then(|d| d.and_hms_opt(12, 0, 0)))
-        .collect();
-    let offsets = |z: chrono_tz::Tz| instants.iter().map(move |t| z.offset_from_utc_datetime(t).fix());
-    chrono_tz::TZ_VARIANTS.iter().copied().find(|z| {
-        *z != zone
-            && ["Africa/", "America/", "Asia/", "Atlantic/", "Australia/", "Europe/", "Indian/", "Pacific/"]
-                .iter()
-                .any(|a| z.name().starts_with(a))
-            && offsets(*z).eq(offsets(zone))
-    })
+    // `UTC` is a link too (to Etc/UTC), but the one everyone writes.
+    let target = crate::tz_links::LINKS
+        .binary_search_by(|(link, _)| (*link).cmp(name))
+        .ok()
+        .map(|i| crate::tz_links::LINKS[i].1)
+        .filter(|_| to_aws && name != "UTC")?;
+    Some(format!(
+        "is an alias in the tz database, of {target} (the same clocks): Auto Scaling documents a scheduled \
+         action's TimeZone as a canonical name; if it refuses this one, write {target}"
+    ))
 }
 
 /// AWS regions as of 2026 (commercial, GovCloud, China and the European Sovereign Cloud): a region outside this list is
@@ -1740,13 +1720,20 @@ mod tests {
         let gmt = doubt("Etc/GMT+1", false).unwrap();
         assert!(gmt.contains("runs 1 h behind UTC") && gmt.contains("Etc/GMT-1 is 1 h ahead of it"), "{gmt}");
         assert!(doubt("Etc/GMT-5", false).unwrap().contains("runs 5 h ahead of UTC"));
-        // An alias goes to Auto Scaling as written: the canonical name with the same clocks.
+        assert!(!doubt("Etc/GMT-14", false).unwrap().contains("Etc/GMT+14"), "no such zone to name");
+        // An alias goes to Auto Scaling as written: the canonical name it stands for.
         let alias = doubt("US/Eastern", true).unwrap();
-        assert!(alias.contains("use America/") && alias.contains("not a canonical"), "{alias}");
+        assert!(alias.contains("an alias in the tz database, of America/New_York"), "{alias}");
+        assert!(doubt("Asia/Calcutta", true).unwrap().contains("of Asia/Kolkata"));
+        assert!(doubt("Australia/NSW", true).unwrap().contains("of Australia/Sydney"));
         assert!(doubt("US/Eastern", false).is_none(), "a file's zone is read, not sent");
-        for fine in ["Europe/Berlin", "America/New_York", "UTC", "Etc/GMT", "Australia/Lord_Howe"] {
+        for fine in ["Europe/Berlin", "America/New_York", "UTC", "Etc/UTC", "Asia/Kolkata", "Australia/Lord_Howe"] {
             assert!(doubt(fine, true).is_none(), "{fine}");
         }
+        // The table is sorted, as its search needs, and names zones chrono-tz knows.
+        let links = crate::tz_links::LINKS;
+        assert!(links.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(links.iter().all(|(a, b)| a.parse::<chrono_tz::Tz>().is_ok() && b.parse::<chrono_tz::Tz>().is_ok()));
     }
 
     #[test]

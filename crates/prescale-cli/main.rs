@@ -14,6 +14,7 @@ mod config;
 mod demo;
 mod output;
 mod stop;
+mod tz_links;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -234,8 +235,12 @@ impl ZoneArgs {
     /// The zone the load lives in, `--time-zone` (`None`: UTC).
     fn zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
         let zone = self.time_zone.as_deref().map(|z| config::zone_named(z, "--time-zone")).transpose()?;
+        // Said once, however often a command asks.
+        static SAID: std::sync::Once = std::sync::Once::new();
         if let Some(doubt) = zone.and_then(|z| config::zone_doubt(z, false)) {
-            tracing::warn!("--time-zone {:?} {doubt}", self.time_zone.as_deref().unwrap_or_default());
+            SAID.call_once(|| {
+                tracing::warn!("--time-zone {:?} {doubt}", self.time_zone.as_deref().unwrap_or_default())
+            });
         }
         Ok(zone)
     }
@@ -243,8 +248,11 @@ impl ZoneArgs {
     /// The zone of the file's stamps without an offset (`None`: UTC).
     fn file_zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
         let zone = self.file_time_zone.as_deref().map(|z| config::zone_named(z, "--file-time-zone")).transpose()?;
+        static SAID: std::sync::Once = std::sync::Once::new();
         if let Some(doubt) = zone.and_then(|z| config::zone_doubt(z, false)) {
-            tracing::warn!("--file-time-zone {:?} {doubt}", self.file_time_zone.as_deref().unwrap_or_default());
+            SAID.call_once(|| {
+                tracing::warn!("--file-time-zone {:?} {doubt}", self.file_time_zone.as_deref().unwrap_or_default());
+            });
         }
         Ok(zone)
     }

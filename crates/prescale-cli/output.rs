@@ -560,20 +560,35 @@ fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> 
         )?;
     }
     if compact {
-        // One line per day: "Mon 11-23 UTC  07:50→12  20:10→4".
+        // One line per day: "Mon 11-23 UTC  07:50→12  20:10→4"; for a group with a time zone, its
+        // days and times on its clock ("Mon 03-30 CEST  08:50→29"), a time whose offset is not the
+        // line's (the night the clocks change) with its own abbreviation.
+        let zone = g.scheduled_actions.iter().find_map(|a| a.zone()).and_then(|z| z.parse::<chrono_tz::Tz>().ok());
         let mut day = None;
         let mut line = String::new();
+        let mut line_zone = String::new();
         for a in &g.scheduled_actions {
-            let d = a.start_time.date_naive();
+            let (d, weekday, abbreviation, time) = match zone {
+                Some(z) => {
+                    let t = a.start_time.with_timezone(&z);
+                    (t.date_naive(), t.format("%a %m-%d").to_string(), t.format("%Z").to_string(), t.format("%H:%M"))
+                }
+                None => {
+                    let t = a.start_time;
+                    (t.date_naive(), t.format("%a %m-%d").to_string(), "UTC".to_string(), t.format("%H:%M"))
+                }
+            };
             if day != Some(d) {
                 if !line.is_empty() {
                     writeln!(out, "{line}")?;
                 }
-                line = format!("  floors {} UTC ", a.start_time.format("%a %m-%d"));
+                line = format!("  floors {weekday} {abbreviation} ");
+                line_zone.clone_from(&abbreviation);
                 day = Some(d);
             }
             let size = a.min_size.map_or("-".into(), |v| v.to_string());
-            line.push_str(&format!(" {}→{size}", a.start_time.format("%H:%M")));
+            let own = if abbreviation == line_zone { String::new() } else { format!(" {abbreviation}") };
+            line.push_str(&format!(" {time}{own}→{size}"));
         }
         if !line.is_empty() {
             writeln!(out, "{line}")?;
@@ -1713,6 +1728,55 @@ pub fn what_if(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_zoned_groups_floors_lines_read_on_its_clock() {
+        use chrono::TimeZone as _;
+        let floor = |h: u32, m: u32, size: u32| {
+            let mut a = prescale_core::ScheduledAction::floor(
+                "f",
+                chrono::Utc.with_ymd_and_hms(2026, 10, 24, h, m, 0).unwrap()
+                    + chrono::Duration::days(i64::from(h < 12)),
+                size,
+            );
+            a.time_zone = Some("Europe/Berlin".into());
+            a
+        };
+        let g = prescale_core::GroupPlan {
+            group: "web".into(),
+            environment: "prod".into(),
+            bounds: prescale_core::CapacityBounds::new(1, 40).unwrap(),
+            raised_max: None,
+            forecast: None,
+            required: Vec::new(),
+            // Sat 22:30 UTC (Sun 00:30 CEST); Sun 00:30 and 01:30 UTC, either side of the change
+            // (02:30 CEST, 02:30 CET); Sun 06:50 UTC (07:50 CET).
+            scheduled_actions: vec![floor(22, 30, 3), floor(0, 30, 2), floor(1, 30, 2), floor(6, 50, 29)],
+            policies: Vec::new(),
+            alarms: Vec::new(),
+            decisions: Vec::new(),
+            events_digest: None,
+        };
+        let mut out = Vec::new();
+        super::group_plan(&mut out, &g, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("  floors Sun 10-25 CEST  00:30→3 02:30→2 02:30 CET→2 07:50 CET→29\n"), "{text}");
+        let utc = prescale_core::GroupPlan {
+            scheduled_actions: g
+                .scheduled_actions
+                .iter()
+                .map(|a| prescale_core::ScheduledAction { time_zone: None, ..a.clone() })
+                .collect(),
+            ..g
+        };
+        let mut out = Vec::new();
+        super::group_plan(&mut out, &utc, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("  floors Sat 10-24 UTC  22:30→3\n  floors Sun 10-25 UTC  00:30→2 01:30→2 06:50→29\n"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn a_recurring_action_without_a_start_is_said_by_its_recurrence() {
         let mut a = prescale_core::ScheduledAction::floor("team-hold", chrono::DateTime::UNIX_EPOCH, 4);

@@ -796,23 +796,32 @@ fn a_plan_older_than_one_applied_is_refused() {
     // log (the next run marks them interrupted): they may be on the groups, and the older plan
     // is refused all the same.
     let log = out.join("audit.jsonl");
-    let killed: Vec<String> = std::fs::read_to_string(&log)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
-            if v["plan_id"].as_str().is_some_and(|p| p.starts_with("20261123T0000Z")) && v["outcome"] == "applied" {
-                v["outcome"] = "attempting".into();
-            }
-            v.to_string()
-        })
-        .collect();
-    assert!(killed.iter().any(|l| l.contains("\"attempting\"")), "tonight's lines are in the log");
-    std::fs::write(&log, killed.join("\n") + "\n").unwrap();
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let tonight_as = |outcome: &str| -> String {
+        let lines: Vec<String> = logged
+            .lines()
+            .map(|l| {
+                let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                if v["plan_id"].as_str().is_some_and(|p| p.starts_with("20261123T0000Z")) && v["outcome"] == "applied" {
+                    v["outcome"] = outcome.into();
+                }
+                v.to_string()
+            })
+            .collect();
+        lines.join("\n") + "\n"
+    };
+    std::fs::write(&log, tonight_as("attempting")).unwrap();
     let (code, text, err) = run(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old, "--execute"]));
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(err.contains("is older than plan 20261123T0000Z-") && err.contains("did not see through"), "{err}");
     assert_eq!(state(), tonight, "nothing applied");
+    // Every change of tonight's refused by AWS (`attempting`, then `failed`): none reached the
+    // groups, and going back to yesterday's plan by hand is not refused.
+    std::fs::write(&log, tonight_as("failed")).unwrap();
+    let (code, _, err) = run(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("is older than plan"), "{err}");
+    std::fs::write(&log, &logged).unwrap();
     // After a revert, an older plan may go on again (the newer one's floors are gone).
     ok(&mut at("2026-11-23T00:00:00Z", &["apply", "--revert", "--execute"]));
     ok(&mut at("2026-11-23T00:00:00Z", &["apply", "--plan", old, "--execute"]));

@@ -1203,6 +1203,9 @@ type Placed = std::collections::HashMap<(String, String), std::collections::Hash
 struct AuditHistory {
     /// By group of the plan: the plan last applied to it since its last revert.
     applied: std::collections::BTreeMap<String, AppliedPlan>,
+    /// By group and plan id: the plans whose changes were sent and have no outcome on record
+    /// (their run killed, AWS not answering), each with those changes: they may be on the group.
+    pending: std::collections::BTreeMap<String, std::collections::BTreeMap<String, (AppliedPlan, Vec<String>)>>,
     /// [`Written`] for the plan's groups (empty where not asked for).
     written: Written,
     /// Beside it, by (sink, group) and name: the scheduled actions whose last line is a put
@@ -1239,33 +1242,49 @@ impl AuditHistory {
     }
 
     fn note_applied(&mut self, e: &serde_json::Value, group: &str) {
-        // A change sent whose outcome is not known (its run killed, AWS not answering) may have
-        // reached the group: an older plan must not replace it either. A revert clears the record
-        // only where it took effect.
+        // A change is logged `attempting` before it is sent, then with its outcome. One sent whose
+        // outcome is not on record (its run killed: `attempting` alone, or `interrupted` once the
+        // next run said so; AWS not answering: `unknown`) may have reached the group: an older
+        // plan must not replace it either. One that failed, or was not sent, did not. A revert
+        // clears the record only where it took effect.
         let outcome = e["outcome"].as_str().unwrap_or_default();
         match (e["run"].as_str(), e["plan_id"].as_str()) {
             (Some("revert"), _) if outcome == "applied" => {
                 self.applied.remove(group);
+                self.pending.remove(group);
             }
-            (Some("apply"), Some(id)) if matches!(outcome, "applied" | "attempting" | "interrupted" | "unknown") => {
-                let certain = outcome == "applied";
-                // One plan's lines: a change known applied stays the record over one in doubt.
-                if let Some(was) = self.applied.get(group)
-                    && was.plan_id == id
-                    && was.certain
-                    && !certain
-                {
-                    return;
-                }
+            (Some("apply"), Some(id)) => {
                 let at = e["at"].as_str().unwrap_or_default();
                 let at = DateTime::parse_from_rfc3339(at).map_or_else(
                     |_| at.to_string(),
                     |t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string(),
                 );
-                self.applied.insert(
-                    group.to_string(),
-                    AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at, certain },
-                );
+                let change = format!("{}/{}/{}", e["object"], e["name"], e["op"]);
+                let plans = self.pending.entry(group.to_string()).or_default();
+                match outcome {
+                    "attempting" | "interrupted" | "unknown" => {
+                        let record =
+                            AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at, certain: false };
+                        let open = &mut plans.entry(id.to_string()).or_insert_with(|| (record, Vec::new())).1;
+                        if !open.contains(&change) {
+                            open.push(change);
+                        }
+                    }
+                    _ => {
+                        if let Some((_, open)) = plans.get_mut(id) {
+                            open.retain(|c| *c != change);
+                            if open.is_empty() {
+                                plans.remove(id);
+                            }
+                        }
+                        if outcome == "applied" {
+                            self.applied.insert(
+                                group.to_string(),
+                                AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at, certain: true },
+                            );
+                        }
+                    }
+                }
             }
             _ => {}
         }
@@ -1311,8 +1330,10 @@ impl AuditHistory {
     fn newer_than(&self, plan: &CapacityPlan) -> Option<&AppliedPlan> {
         let made = |id: &str| id.split('-').next().unwrap_or_default().to_string();
         let ours = made(&plan.plan_id);
+        // Known applied first: of one plan both applied and in doubt, it is said as applied.
         self.applied
             .values()
+            .chain(self.pending.values().flat_map(|plans| plans.values().map(|(record, _)| record)))
             .filter(|a| made(&a.plan_id) > ours)
             .reduce(|a, b| if made(&b.plan_id) > made(&a.plan_id) { b } else { a })
     }
@@ -2597,14 +2618,25 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
             crate::output::counted(groups.len(), "group")
         ));
     }
-    let counted = match (failed, not_attempted) {
-        (f, 0) => format!("{f} {} failed", if f == 1 { "change or group" } else { "changes or groups" }),
-        (0, k) => format!("{k} group{} not attempted", if k == 1 { "" } else { "s" }),
-        (f, k) => format!(
-            "{f} {} failed and {k} group{} not attempted",
-            if f == 1 { "change or group" } else { "changes or groups" },
-            if k == 1 { "" } else { "s" }
-        ),
+    // Changes a group did not send after one of its own failed (or the run was stopped) are
+    // counted apart from those that failed: they were never tried.
+    let skipped: usize = results.iter().map(|r| r.report.as_ref().map_or(0, ApplyReport::not_attempted)).sum();
+    let failed = failed.saturating_sub(skipped);
+    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut parts = Vec::new();
+    if failed > 0 {
+        parts.push(format!("{} failed", plural(failed, "change or group", "changes or groups")));
+    }
+    if skipped > 0 {
+        parts.push(format!("{} not attempted", plural(skipped, "change", "changes")));
+    }
+    if not_attempted > 0 {
+        parts.push(format!("{} not attempted", plural(not_attempted, "group", "groups")));
+    }
+    let counted = match parts.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     };
     // A busy or silent service passes; a change it refused for what it is does not, by itself.
     let refused = results.iter().any(|r| {

@@ -111,8 +111,9 @@ pub const LOCAL_MARGIN: f64 = 0.95;
 
 impl EitherClock {
     /// Whether the load of `history` follows the local clock: its last week forecast clearly better
-    /// on it than on UTC. `None` where there is nothing to choose (no change of offset in the
-    /// history, too short a history, a step the clock cannot move, or a fit that fails).
+    /// on it than on UTC (`Some(true)`), or clearly better on UTC (`Some(false)`). `None` where
+    /// there is nothing to choose (no change of offset in the history, too short a history, a step
+    /// the clock cannot move, a fit that fails) or the two forecast the week alike.
     pub fn follows_local_clock(&self, history: &Series) -> Option<bool> {
         let clock = &self.local.clock;
         let step = history.step_secs();
@@ -186,6 +187,7 @@ impl Forecaster for EitherClock {
             step,
             last_shift: shifts[shifts.len() - 1],
             tail: history.values()[history.len() - keep..].to_vec(),
+            bounds: self.local.bounds,
             covered: std::sync::OnceLock::new(),
         }))
     }
@@ -206,6 +208,8 @@ struct FittedOnEitherClock {
     /// The history's last two hours: after the clocks go back, the local clock's first steps are
     /// readings the history holds.
     tail: Vec<f64>,
+    /// The series' physical bounds, for the steps taken from the history.
+    bounds: Bounds,
     /// Set by a forecast that covered both clocks: the warning that says so.
     covered: std::sync::OnceLock<String>,
 }
@@ -215,10 +219,23 @@ impl FittedOnEitherClock {
     /// forecast of the history that crosses no change.
     fn moved(&self, horizon: usize, levels: &[Level]) -> Result<(Forecast, Option<Forecast>), ForecastError> {
         let at = |i: usize| self.start + Duration::seconds(self.step * i as i64);
-        let moves: Vec<i64> = (0..horizon).map(|i| (self.clock.shift(at(i)) - self.last_shift) / self.step).collect();
-        if moves.iter().all(|&m| m == 0) {
+        let changes: Vec<i64> = (0..horizon).map(|i| self.clock.shift(at(i)) - self.last_shift).collect();
+        if changes.iter().all(|&c| c == 0) {
             return Ok((self.utc.predict(horizon, levels)?, None));
         }
+        // A step that does not divide the change (hourly load where the clocks move by 30
+        // minutes) has no whole slots to move: UTC, said.
+        if changes.iter().any(|c| c % self.step != 0) {
+            let _ = self.covered.set(format!(
+                "the forecast crosses a daylight-saving change of {}, and its step of {} s does not divide the time \
+                 the clocks move there: its daily cycle after the change stays on UTC (a step that divides it can \
+                 follow the local clock)",
+                self.clock.name(),
+                self.step
+            ));
+            return Ok((self.utc.predict(horizon, levels)?, None));
+        }
+        let moves: Vec<i64> = changes.iter().map(|c| c / self.step).collect();
         let extra = moves.iter().map(|m| m.unsigned_abs() as usize).max().unwrap_or(0);
         let long = self.utc.predict(horizon + extra, levels)?;
         // UTC step i on the local clock: the UTC forecast's step i + move, or the history's
@@ -244,6 +261,11 @@ impl FittedOnEitherClock {
                 })
                 .collect()
         };
+        // Steps taken from the history carry the first step's interval around a reading: within
+        // the bounds again (the forecast's own steps are already).
+        let pick = |v: &[f64], around: Option<&[f64]>| -> Vec<f64> {
+            pick(v, around).into_iter().map(|x| self.bounds.clip(x)).collect()
+        };
         let point = pick(&long.point, None);
         let intervals = long
             .intervals
@@ -263,6 +285,8 @@ impl FittedOnEitherClock {
     }
 }
 
+/// The id and the backtest scores (which `[trust]` judges) are the UTC fit's: where the history
+/// cannot tell the clocks apart, the two fits' backtests are alike.
 impl FittedModel for FittedOnEitherClock {
     fn model_id(&self) -> String {
         self.utc.model_id()
@@ -754,6 +778,18 @@ mod tests {
         for (i, p) in f.point.iter().enumerate() {
             assert!(lower[i] <= *p && *p <= upper[i], "step {i}");
         }
+        // A clock that moves by 30 minutes (Lord Howe's) and hourly load: no whole slots to move,
+        // so UTC's forecast, said.
+        let half_hour = move |t: DateTime<Utc>| if t >= change { 1800 } else { 0 };
+        let options_30 = crate::BuildOptions {
+            clock: Some(LocalClock::new("test/Lord_Howe", half_hour).by_data()),
+            ..options.clone()
+        };
+        let fitted = profile.build_with(&options_30).fit(&history).unwrap();
+        let f = fitted.predict(48, &[level]).unwrap();
+        let alone = profile.build_with(&on_utc).fit(&history).unwrap().predict(48, &[level]).unwrap();
+        assert_eq!((f.model.as_str(), &f.point), (alone.model.as_str(), &alone.point));
+        assert!(fitted.warnings().iter().any(|w| w.contains("does not divide")), "{:?}", fitted.warnings());
         // Ten days: neither the history nor the horizon crosses a change, and the forecast is UTC's.
         let calm = office_hours(10, local);
         let f = profile.build_with(&options).fit(&calm).unwrap().predict(48, &[level]).unwrap();

@@ -817,8 +817,9 @@ pub fn plan_group(
             } else if by_data {
                 format!(
                     "the forecast learnt the daily cycle in UTC (daily_clock = \"auto\"): fitted without the \
-                     history's last week, it forecast that week clearly nearer on UTC than on {}'s clock (or the fit \
-                     on that clock failed), so the load is taken to follow UTC; where it follows local clocks and \
+                     history's last week, it forecast that week clearly nearer on UTC than on {}'s clock (or the \
+                     forecast's step cannot follow the clock's change, or the fit on that clock failed: the \
+                     forecast's warnings say so), so the load is taken to follow UTC; where it follows local clocks and \
                      the floors come an hour off, target tracking and the step policy cover the difference \
                      (daily_clock = \"local\" on the group always learns the cycle on its local clock)",
                     tz.name()
@@ -849,7 +850,8 @@ pub fn plan_group(
                 _ if on_local => format!("; the forecast follows {}'s clock across it", tz.name()),
                 CycleClock::Local => String::new(),
                 CycleClock::ByData => {
-                    "; the forecast's daily cycle stays on UTC across it, as the history shows the load follows UTC"
+                    "; the forecast's daily cycle stays on UTC across it: the history shows the load follows UTC, or \
+                     the forecast's step cannot follow the clock's change (its warnings say so)"
                         .into()
                 }
                 CycleClock::Utc => format!(

@@ -195,10 +195,6 @@ fn create_temporary(dir: &Path, name: &str) -> Result<(std::path::PathBuf, File)
     Err(StoreError::Io { action: "cannot create (64 temporary names taken)", path, source })
 }
 
-/// Removes `.{name}.tmp-<pid>` files left in `dir` by writers that died: their pid no longer runs
-/// here (`/proc`; where there is no `/proc`, nothing is removed), and the file has not changed for
-/// ten minutes (a store shared by containers sees other pid namespaces' writers, whose pids this
-/// one's `/proc` does not show: a write takes seconds). Best effort.
 /// Whether the file at `p` (a link itself, not its target) last changed over ten minutes ago: no
 /// live writer's temporary file.
 fn stale(p: &Path) -> bool {
@@ -207,6 +203,10 @@ fn stale(p: &Path) -> bool {
         .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > std::time::Duration::from_secs(600)))
 }
 
+/// Removes `.{name}.tmp-<pid>` files left in `dir` by writers that died: their pid no longer runs
+/// here (`/proc`; where there is no `/proc`, nothing is removed), and the file has not changed for
+/// ten minutes (a store shared by containers sees other pid namespaces' writers, whose pids this
+/// one's `/proc` does not show: a write takes seconds). Best effort.
 fn remove_dead_temporaries(dir: &Path, name: &str) {
     if !Path::new("/proc/self").exists() {
         return;

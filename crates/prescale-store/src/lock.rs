@@ -63,6 +63,10 @@ fn acquire(path: &Path, wait: Duration, say_wait: bool) -> Result<FileLock, NotT
             .map_err(|source| {
                 let action = match source.raw_os_error() {
                     Some(libc::ELOOP) => "cannot open the lock: a link stands at its name, and is not followed:",
+                    Some(libc::EACCES | libc::EPERM) if path.exists() => {
+                        "cannot open the lock, which another user's run made (a lock is private to the user who \
+                         made it: let one user run prescale on a store, or remove the lock when no run holds it):"
+                    }
                     Some(libc::EROFS | libc::EACCES | libc::EPERM) => {
                         "cannot create the lock (a run that changes groups or the store needs to write there: \
                          give it a folder this user can write; `forecast show` and `backtest` read a store they \

@@ -604,6 +604,19 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
     let headers = csv::StringRecord::from_byte_record_lossy(headers);
     // The names in their order of preference: `ts` wins over a `date` column before it.
     let find = |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h.eq_ignore_ascii_case(n)));
+    // A spreadsheet's stamp split in two columns (`Date,Time,value`): the time alone would be read
+    // as the stamp, and refused with a misleading error.
+    let named = |n: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(n));
+    if let (Some(d), Some(t), None, None) = (named("date"), named("time"), named("ts"), named("timestamp")) {
+        return Err(parse_err(
+            1,
+            format!(
+                "the timestamp is split in two columns, `{}` and `{}`: prescale reads one\nhint: join them into one \
+                 column named `timestamp` (`2026-01-05 10:00:00`, or with an offset: `2026-01-05T10:00:00+01:00`)",
+                &headers[d], &headers[t]
+            ),
+        ));
+    }
     let (ti, vi) = (find(&TS_NAMES), find(&["value"]));
     let (Some(ti), Some(vi)) = (ti, vi) else {
         let lacks = lacks(ti, vi);
@@ -639,19 +652,6 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
         };
         return Err(parse_err(1, format!("header {:?} lacks {lacks}\nhint: {hint}", clipped(&names.join(",")))));
     };
-    // A spreadsheet's stamp split in two columns (`Date,Time,value`): the time alone would be read
-    // as the stamp, and refused with a misleading error.
-    let named = |n: &str| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(n));
-    if let (Some(d), Some(t), None, None) = (named("date"), named("time"), named("ts"), named("timestamp")) {
-        return Err(parse_err(
-            1,
-            format!(
-                "the timestamp is split in two columns, `{}` and `{}`: prescale reads one\nhint: join them into one \
-                 column named `timestamp` (`2026-01-05 10:00:00`, or with an offset: `2026-01-05T10:00:00+01:00`)",
-                &headers[d], &headers[t]
-            ),
-        ));
-    }
     // A column named twice (`ts,value,value`, two exports pasted side by side): which one is
     // the load only the file's author knows.
     for i in [ti, vi] {
@@ -1360,6 +1360,7 @@ mod tests {
             // A CloudWatch export's columns, and a spreadsheet's stamp split in two.
             ("Timestamp,Average,Unit\n2014-02-19 15:00:00,1,Percent\n", "(of `Average`, `Unit`) to `value`"),
             ("Date,Time,value\n2014-02-19,15:00:00,1\n", "split in two columns, `Date` and `Time`"),
+            ("Date,Time,Average\n2014-02-19,15:00:00,1\n", "split in two columns, `Date` and `Time`"),
         ] {
             std::fs::write(&p, text).unwrap();
             let e = read_csv_samples(&p).unwrap_err().to_string();
