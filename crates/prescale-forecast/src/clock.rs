@@ -210,7 +210,8 @@ struct FittedOnEitherClock {
     tail: Vec<f64>,
     /// The series' physical bounds, for the steps taken from the history.
     bounds: Bounds,
-    /// Set by a forecast that covered both clocks: the warning that says so.
+    /// The warning of the first forecast that covered both clocks, or whose step could not follow
+    /// the change ahead and stayed on UTC.
     covered: std::sync::OnceLock<String>,
 }
 
