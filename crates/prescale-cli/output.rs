@@ -1271,7 +1271,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
             extra += &format!(", {} holidays ignored by seasonal-naive", s.holidays);
         }
         if let Some(zone) = &s.local_clock {
-            extra += &format!(", the daily cycle on {zone}'s clock");
+            extra += &format!(", the daily cycle on the clock of {zone}");
         }
         writeln!(
             out,

@@ -623,7 +623,7 @@ fn a_group_replays_its_stored_load_with_its_configured_sizes() {
     let table = ok(&mut c);
     assert!(table.contains("prescale's fallback: target tracking and step scaling out (at 84 %)"), "{table}");
     // The demo forecasts with `auto`, which learns the holidays' effect: the table says how many.
-    assert!(table.contains("fit on the log, 2 holidays, the daily cycle on Europe/Berlin's clock)"), "{table}");
+    assert!(table.contains("fit on the log, 2 holidays, the daily cycle on the clock of Europe/Berlin)"), "{table}");
     assert!(table.contains("EUR on demand") && !table.contains("$ on demand"), "{table}");
 
     // Step alarms of 300 s are written for basic monitoring: the replay reads 5-minute periods;

@@ -186,6 +186,7 @@ impl Forecaster for EitherClock {
             start: history.end(),
             step,
             last_shift: shifts[shifts.len() - 1],
+            history_len: history.len(),
             tail: history.values()[history.len() - keep..].to_vec(),
             bounds: self.local.bounds,
             covered: std::sync::OnceLock::new(),
@@ -205,6 +206,8 @@ struct FittedOnEitherClock {
     step: i64,
     /// The clock's shift at the history's last slot.
     last_shift: i64,
+    /// The history's slots, for the warning's reason.
+    history_len: usize,
     /// The history's last two hours: after the clocks go back, the local clock's first steps are
     /// readings the history holds.
     tail: Vec<f64>,
@@ -307,9 +310,14 @@ impl FittedModel for FittedOnEitherClock {
         let Some(local) = local.filter(|l| l.len() == utc.len() && l.intervals.len() == utc.intervals.len()) else {
             return Ok(utc);
         };
-        let why = if self.local.is_some() {
-            "the history crosses a daylight-saving change, but its last week does not show whether the load follows \
-             UTC or"
+        let held = usize::try_from(HELD_OUT_DAYS * 86_400 / self.step.max(1)).unwrap_or(usize::MAX);
+        let why = if self.local.is_some() && self.history_len < 2 * held {
+            "the history crosses a daylight-saving change, but is under two weeks long (a week to learn from, a \
+             week to judge by), too short to show whether the load follows UTC or"
+        } else if self.local.is_some() {
+            "the history crosses a daylight-saving change, but fitted without its last week on each clock, the two \
+             forecast that week alike (within 5 %; a week since the change without a weekday's rise tells them \
+             apart no better), so it does not show whether the load follows UTC or"
         } else {
             "the forecast crosses a daylight-saving change, and the history, which crosses none, cannot show whether \
              the load follows UTC or"

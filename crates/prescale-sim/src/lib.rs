@@ -627,7 +627,7 @@ pub fn simulate_with_progress(
         holidays: s.forecast.flags.as_ref().map_or(0, |f| f.counts().0),
         local_clock: s.forecast.clock.as_ref().map(|c| {
             if c.is_by_data() {
-                format!("{} (where its history shows the load follows it)", c.name())
+                format!("{}, where its history shows the load follows it (both clocks where it cannot tell)", c.name())
             } else {
                 c.name().to_string()
             }
