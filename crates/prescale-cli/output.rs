@@ -444,7 +444,7 @@ fn action_line(a: &ScheduledAction) -> String {
         parts.push(format!("Desired {v}"));
     }
     // A zone Auto Scaling would refuse shows as its name; the config check refuses it earlier.
-    let tz = a.zone().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+    let tz = prescale_plan::action_zone(a);
     let zone = match (a.zone(), tz) {
         (Some(z), None) => format!(" [TimeZone {z}]"),
         _ => String::new(),
@@ -563,7 +563,7 @@ fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> 
         // One line per day: "Mon 11-23 UTC  07:50→12  20:10→4"; for a group with a time zone, its
         // days and times on its clock ("Mon 03-30 CEST  08:50→29"), a time whose offset is not the
         // line's (the night the clocks change) with its own abbreviation.
-        let zone = g.scheduled_actions.iter().find_map(|a| a.zone()).and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+        let zone = g.scheduled_actions.iter().find_map(prescale_plan::action_zone);
         let mut day = None;
         let mut line = String::new();
         let mut line_zone = String::new();

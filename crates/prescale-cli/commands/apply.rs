@@ -1205,7 +1205,10 @@ struct AuditHistory {
     applied: std::collections::BTreeMap<String, AppliedPlan>,
     /// By group and plan id: the plans whose changes were sent and have no outcome on record
     /// (their run killed, AWS not answering), each with those changes: they may be on the group.
-    pending: std::collections::BTreeMap<String, std::collections::BTreeMap<String, (AppliedPlan, Vec<String>)>>,
+    pending: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, (AppliedPlan, std::collections::BTreeSet<String>)>,
+    >,
     /// [`Written`] for the plan's groups (empty where not asked for).
     written: Written,
     /// Beside it, by (sink, group) and name: the scheduled actions whose last line is a put
@@ -1265,14 +1268,11 @@ impl AuditHistory {
                     "attempting" | "interrupted" | "unknown" => {
                         let record =
                             AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at, certain: false };
-                        let open = &mut plans.entry(id.to_string()).or_insert_with(|| (record, Vec::new())).1;
-                        if !open.contains(&change) {
-                            open.push(change);
-                        }
+                        plans.entry(id.to_string()).or_insert_with(|| (record, Default::default())).1.insert(change);
                     }
                     _ => {
                         if let Some((_, open)) = plans.get_mut(id) {
-                            open.retain(|c| *c != change);
+                            open.remove(&change);
                             if open.is_empty() {
                                 plans.remove(id);
                             }
@@ -1786,10 +1786,7 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
                         "recurring \"{r}\"{}",
                         a.zone().map(|z| format!(" in {z}")).unwrap_or_else(|| " in UTC".into())
                     ),
-                    None => format!(
-                        "at {}",
-                        prescale_plan::local(a.start_time, a.zone().and_then(|z| z.parse::<chrono_tz::Tz>().ok()))
-                    ),
+                    None => format!("at {}", prescale_plan::local(a.start_time, prescale_plan::action_zone(a))),
                 };
                 format!("{} {when} ({})", a.name, sizes.join(", "))
             })
@@ -2720,6 +2717,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     // The groups whose load this run could not store: planned from what the store held.
     let from_store: Vec<String> = not_stored.iter().map(|id| id.group.clone()).collect();
     let (not_stored, not_fitted) = (not_stored.len(), not_fitted.len());
+    let its_ingest = if not_stored > 0 { ItsIngest::Failed } else { ItsIngest::Stored };
     let (plan, held) = make_plan(ctx, &args.filter)?;
     if args.quiet {
         for h in &held {
@@ -2729,7 +2727,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let path = ctx.out.join("plan.json");
     // Every group left out (a damaged store file): nothing to write or apply, the floors stay.
     if plan.groups.is_empty() && !held.is_empty() {
-        bail!("{}", held_error(&held, if not_stored > 0 { ItsIngest::Failed } else { ItsIngest::Stored }));
+        bail!("{}", held_error(&held, its_ingest));
     }
     // Before the plan is written: a run that waits for another one changing the groups, and gives
     // up, leaves that run's plan in place.
@@ -2823,7 +2821,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
         ));
     }
     if !held.is_empty() {
-        problems.push(held_error(&held, if not_stored > 0 { ItsIngest::Failed } else { ItsIngest::Stored }));
+        problems.push(held_error(&held, its_ingest));
     }
     if let Some(aside) = aside {
         if args.strict { problems.push(aside) } else { warn!("{aside}") }

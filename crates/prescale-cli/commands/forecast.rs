@@ -936,7 +936,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
         // What the fit said of the data (stderr says it too): a level shift, intervals that are a
         // rough guess, a percentage that passes 100, …
         "warnings": warnings,
-        "time_zone": args.zone.time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok()).map(|z| z.name().to_string()),
+        "time_zone": args.zone.zone()?.map(|z| z.name().to_string()),
     });
     let context = context.as_object().cloned().unwrap_or_default();
     output::forecast(&mut crate::output::stdout(), &forecast, &levels, args.format, None, &[], context)

@@ -710,14 +710,20 @@ mod tests {
         Series::new(start, 3600, values).unwrap()
     }
 
-    #[test]
-    fn the_data_say_whether_the_load_follows_the_local_clock() {
-        use crate::ModelSpec;
-        let options = crate::BuildOptions {
+    /// Options on New York's clock, taken where the history shows the load follows it; weekends
+    /// ignored.
+    fn ny_by_data() -> crate::BuildOptions {
+        crate::BuildOptions {
             weekends: crate::Weekends::Ignore,
             clock: Some(LocalClock::new("test/New_York", ny).by_data()),
             ..crate::BuildOptions::default()
-        };
+        }
+    }
+
+    #[test]
+    fn the_data_say_whether_the_load_follows_the_local_clock() {
+        use crate::ModelSpec;
+        let options = ny_by_data();
         let profile = ModelSpec::Profile { season: crate::Season::Day, days: 14, level: Default::default() };
         let model = profile.build_with(&options);
         let fit = |s: &Series| model.fit(s).unwrap().predict(24, &[]).unwrap();
@@ -756,11 +762,7 @@ mod tests {
     #[test]
     fn a_forecast_across_a_change_the_history_cannot_judge_covers_both_clocks() {
         use crate::ModelSpec;
-        let options = crate::BuildOptions {
-            weekends: crate::Weekends::Ignore,
-            clock: Some(LocalClock::new("test/New_York", ny).by_data()),
-            ..crate::BuildOptions::default()
-        };
+        let options = ny_by_data();
         let on_utc = crate::BuildOptions { clock: None, ..options.clone() };
         let profile = ModelSpec::Profile { season: crate::Season::Day, days: 7, level: Default::default() };
         let level = Level::new(80.0).unwrap();

@@ -26,5 +26,5 @@ pub use recording::{LOCAL_SINK, RecordingSink};
 pub use report::{FloorHours, floor_hours};
 pub use schedule::{
     CycleClock, MAX_ACTIONS_PER_BATCH, MAX_ACTIONS_PER_GROUP, MaxBreach, PlanSettings, ReactiveSettings, Unskilled,
-    content_hash, is_plan_id, local, plan_group, plan_id, required, skill,
+    action_zone, content_hash, is_plan_id, local, plan_group, plan_id, required, skill,
 };

@@ -933,6 +933,12 @@ pub(crate) fn floor_action(at: DateTime<Utc>, level: u32, tz: Option<Tz>) -> Sch
     a
 }
 
+/// The zone an action's times are shown in: its `TimeZone` where prescale knows the name (`None`
+/// for UTC, and for a name chrono-tz does not know, which is shown as it is).
+pub fn action_zone(a: &ScheduledAction) -> Option<Tz> {
+    a.zone().and_then(|z| z.parse::<Tz>().ok())
+}
+
 /// `t` for people: UTC, or local time with its zone abbreviation and the UTC instant (with its
 /// date where that is another day: `2026-04-15 08:50 +1030 (2026-04-14 22:20 UTC)`).
 pub fn local(t: DateTime<Utc>, tz: Option<Tz>) -> String {

@@ -59,13 +59,13 @@ pub fn write_simulations(
     ];
     let (mut policy, mut ts, mut load, mut kept, mut serving, mut paid, mut capacity, mut floor) =
         (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    let signed = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
     for r in runs {
         for (m, (d, (s, p))) in demand.iter().zip(r.instances).enumerate() {
             policy.push(r.policy);
             ts.push((start + Duration::minutes(m as i64)).timestamp_millis());
             load.push(*d);
             kept.push(held.get(m).copied().unwrap_or(false));
-            let signed = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
             serving.push(signed(*s));
             paid.push(signed(*p));
             capacity.push(f64::from(*s) * capacity_per_instance);
