@@ -266,6 +266,82 @@ fn model_or_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ModelSpec, D:
 /// `[forecast] model`'s keys beyond those of its kind: serde's `deny_unknown_fields` does not reach
 /// the kinds without settings (`{ kind = "auto", transform = "log" }` would drop the transform
 /// without a word). The kind's keys are those the parsed model writes back.
+/// A list where the configuration takes a table of settings (`grid = [3600]`, `reactive =
+/// ["ASGAverageCPUUtilization", 5.0]`): serde reads a list into a struct by position, so such a
+/// value would be taken without a word, its values landing on whichever keys come first. Each
+/// list of plain values is tried as an empty table instead: a key that takes a list refuses a
+/// table ("invalid type: map"), one that takes a table does not.
+fn check_lists_for_tables(text: &str) -> Result<()> {
+    fn lists(v: &toml::Value, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+        match v {
+            toml::Value::Table(t) => {
+                for (k, x) in t {
+                    path.push(k.clone());
+                    lists(x, path, found);
+                    path.pop();
+                }
+            }
+            toml::Value::Array(a) if a.iter().any(toml::Value::is_table) => {
+                for (i, x) in a.iter().enumerate() {
+                    path.push(i.to_string());
+                    lists(x, path, found);
+                    path.pop();
+                }
+            }
+            toml::Value::Array(_) => found.push(path.clone()),
+            _ => {}
+        }
+    }
+    fn at<'v>(v: &'v mut toml::Value, path: &[String]) -> Option<&'v mut toml::Value> {
+        path.iter().try_fold(v, |v, k| match v {
+            toml::Value::Table(t) => t.get_mut(k),
+            toml::Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+            _ => None,
+        })
+    }
+    let Ok(raw) = text.parse::<toml::Table>() else { return Ok(()) };
+    let raw = toml::Value::Table(raw);
+    let mut found = Vec::new();
+    lists(&raw, &mut Vec::new(), &mut found);
+    for path in found {
+        let mut probe = raw.clone();
+        if let Some(v) = at(&mut probe, &path) {
+            *v = toml::Value::Table(toml::Table::new());
+        }
+        // A table with a key it cannot do without says so; any other error is not this key's.
+        let takes_a_table = match probe.try_into::<Config>() {
+            Ok(_) => true,
+            Err(e) => e.to_string().contains("missing field"),
+        };
+        if takes_a_table {
+            let key = path.last().cloned().unwrap_or_default();
+            // Where it is: `ingest`, or `groups "web-prod"` for a listed table with a name.
+            let mut within = Vec::new();
+            let mut v = &raw;
+            for k in &path[..path.len() - 1] {
+                v = match v {
+                    toml::Value::Table(t) => t.get(k),
+                    toml::Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
+                    _ => None,
+                }
+                .unwrap_or(v);
+                match (k.parse::<usize>(), v.get("name").and_then(toml::Value::as_str)) {
+                    (Ok(_), Some(name)) => within.push(format!("{name:?}")),
+                    (Ok(i), None) => within.push(format!("#{}", i + 1)),
+                    (Err(_), _) => within.push(k.clone()),
+                }
+            }
+            bail!(
+                "`{key}`{} takes a table of settings, not a list: a list would be read by position onto its first keys; \
+                 write it with its keys, e.g. `{key} = {{ … }}` or a [{}] section",
+                if within.is_empty() { String::new() } else { format!(" (in {})", within.join(" ")) },
+                path.iter().filter(|k| k.parse::<usize>().is_err()).cloned().collect::<Vec<_>>().join(".")
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check_model_keys(text: &str, model: &ModelSpec) -> Result<()> {
     let raw: toml::Table = text.parse().context("the configuration is not TOML")?;
     let Some(toml::Value::Table(given)) = raw.get("forecast").and_then(|f| f.get("model")) else {
@@ -678,7 +754,7 @@ impl Config {
         c.base_dir = base_dir.to_path_buf();
         c.origin = origin.to_string();
         // A key the model's kind does not take is one of the mistakes, said with the others.
-        let model_keys = check_model_keys(text, &c.forecast.model).err();
+        let model_keys = check_model_keys(text, &c.forecast.model).and(check_lists_for_tables(text)).err();
         c.validate(model_keys).with_context(|| format!("invalid configuration in {origin}"))?;
         Ok(c)
     }
@@ -742,11 +818,27 @@ impl Config {
             }
         }
         let t = &self.trust;
-        if !(t.min_history_hours >= 0.0 && t.max_data_age_mins > 0 && t.max_backtest_mase > 0.0) {
+        // Bounded as the history a store holds is (a century): past them no group could ever plan,
+        // or none would ever be held back, and a time that far is no time chrono can add.
+        if !(t.min_history_hours.is_finite() && (0.0..=876_600.0).contains(&t.min_history_hours)) {
             fail!(
-                "[trust] needs min_history_hours >= 0, max_data_age_mins > 0 and max_backtest_mase > 0 (got {}, {}, {})",
-                t.min_history_hours,
-                t.max_data_age_mins,
+                "[trust] min_history_hours = {} must be a number of hours from 0 to 876600 (a century; the measured \
+                 history a group needs before floors are planned from its forecast; 24 by default)",
+                t.min_history_hours
+            );
+        }
+        if !(1..=52_596_000).contains(&t.max_data_age_mins) {
+            fail!(
+                "[trust] max_data_age_mins = {} must be between 1 and 52596000 (a century; how many minutes old the \
+                 newest measured load may be to plan from; 180 by default)",
+                t.max_data_age_mins
+            );
+        }
+        if !(t.max_backtest_mase.is_finite() && t.max_backtest_mase > 0.0) {
+            fail!(
+                "[trust] max_backtest_mase = {} must be a finite number above 0 (the forecast's backtest error, as a \
+                 multiple of \"same time yesterday\"'s, up to which floors are planned from it; 3 by default: a very \
+                 high value, e.g. 1000, trusts every forecast)",
                 t.max_backtest_mase
             );
         }
@@ -789,6 +881,18 @@ impl Config {
             fail!(
                 "[ingest] period_secs = {p} must be a CloudWatch period: 1, 5, 10, 30 or a multiple of 60 that divides \
                  a day (60, 300, 3600, …)"
+            );
+        }
+        // The newest whole period starts a period or more before now: at or above the data age a
+        // plan accepts, every plan would find the load stale.
+        if p >= self.trust.max_data_age_mins.saturating_mul(60) {
+            fail!(
+                "[ingest] period_secs = {p} is not under [trust] max_data_age_mins = {} ({} s): the newest whole \
+                 period always starts at least a period before now, so every plan would find the load too old; raise \
+                 max_data_age_mins to at least twice the period ({}) or take a shorter period",
+                self.trust.max_data_age_mins,
+                self.trust.max_data_age_mins.saturating_mul(60),
+                (2 * p + 59) / 60
             );
         }
         if self.ingest.grid.max_interpolate_secs < 0 {
@@ -952,9 +1056,9 @@ impl Config {
             }
         }
         if let Some(p) = self.cost.instance_hour_price
-            && !(p.is_finite() && p >= 0.0)
+            && !(0.0..=prescale_sim::MAX_PRICE).contains(&p)
         {
-            fail!("[cost] instance_hour_price = {p} must be a price of zero or more per instance-hour, e.g. 0.0832");
+            fail!("[cost] instance_hour_price = {p} must be a price from 0 to 1000000 per instance-hour, e.g. 0.0832");
         }
         if self.guardrails.max_step_up == Some(0) {
             fail!("[guardrails] max_step_up = 0 would forbid raising any floor: give at least 1, or leave it out");
@@ -1090,10 +1194,10 @@ impl Config {
                 _ => {}
             }
             if let Some(p) = g.instance_hour_price
-                && !(p.is_finite() && p >= 0.0)
+                && !(0.0..=prescale_sim::MAX_PRICE).contains(&p)
             {
                 fail!(
-                    "group {:?}: instance_hour_price = {p} must be a price of zero or more per instance-hour, e.g. 0.192",
+                    "group {:?}: instance_hour_price = {p} must be a price from 0 to 1000000 per instance-hour, e.g. 0.192",
                     g.name
                 );
             }
@@ -1395,6 +1499,7 @@ impl Config {
                 (DailyClock::Auto, true) => prescale_plan::CycleClock::ByData,
                 _ => prescale_plan::CycleClock::Utc,
             },
+            history: Duration::days(self.forecast.train_days),
             running: None,
         })
     }
@@ -1832,6 +1937,20 @@ metric_name = "CPUUtilization""#
             ("headroom = 0.1", "headroom = inf", "headroom = inf"),
             ("max_interpolate_secs = 3600", "max_interpolate_secs = -1", "max_interpolate_secs = -1"),
             ("train_days = 28", "train_days = 0", "train_days = 0"),
+            ("[store]", "[trust]\nmax_data_age_mins = 200000000000000\n[store]", "max_data_age_mins = 200000000000000"),
+            (
+                "grid = { max_interpolate_secs = 3600 }",
+                "grid = [1, 2, 3]",
+                "`grid` (in ingest) takes a table of settings, not a list",
+            ),
+            (
+                "reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 60.0, warmup_secs = 300 }",
+                "reactive = [\"ASGAverageCPUUtilization\", 5.0]",
+                "`reactive` (in groups \"web-prod\") takes a table of settings, not a list",
+            ),
+            ("[store]", "[trust]\nmin_history_hours = inf\n[store]", "min_history_hours = inf"),
+            ("[store]", "[trust]\nmax_backtest_mase = nan\n[store]", "max_backtest_mase = NaN"),
+            ("period_secs = 300", "period_secs = 86400", "period_secs = 86400 is not under [trust] max_data_age_mins"),
             ("levels = [50, 80, 90, 95]", "levels = []", "levels is empty"),
             ("horizon_hours = 48", "horizon_hours = 100000", "horizon_hours = 100000"),
             ("name = \"web-prod\"", "name = \"web-prod\"\nquantile = 1.5", "quantile = 1.5 must be in [0.5, 1)"),

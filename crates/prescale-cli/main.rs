@@ -315,7 +315,7 @@ struct ShowArgs {
     /// Fit --input on its means over this many minutes where its step is finer (a divisor of a
     /// day): what the nightly job does at [forecast] min_step_mins (5), several times faster on
     /// 1-minute data; the rows are then at that step, the values means of the file's [default:
-    /// the file's own step]
+    /// the file's own step; a step under a minute, 1]
     #[arg(long, requires = "input", conflicts_with = "group", value_name = "MINUTES")]
     min_step_mins: Option<i64>,
     #[command(flatten)]
@@ -357,7 +357,7 @@ struct BacktestArgs {
     /// Fit --input on its means over this many minutes where its step is finer (a divisor of a
     /// day): what the nightly job does at [forecast] min_step_mins (5), several times faster on
     /// 1-minute data; the rows are then at that step, the values means of the file's [default:
-    /// the file's own step]
+    /// the file's own step; a step under a minute, 1]
     #[arg(long, requires = "input", conflicts_with = "groups", value_name = "MINUTES")]
     min_step_mins: Option<i64>,
     #[command(flatten)]

@@ -547,14 +547,19 @@ pub fn change_line(c: &Change) -> String {
 fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> {
     let raised = g.raised_max.map_or(String::new(), |m| format!(" (MaxSize raised to {m} for the peak)"));
     writeln!(out, "\n{} ({}), bounds {}–{}{raised}", g.group, g.environment, g.bounds.min(), g.bounds.max())?;
+    // A group's actions carry its time zone: its forecast's peak and its floors read on its clock.
+    let zone = g.scheduled_actions.iter().find_map(prescale_plan::action_zone);
     if let Some(f) = &g.forecast {
+        let at = match zone {
+            Some(z) => f.peak_at.with_timezone(&z).format("%Y-%m-%d %H:%M %Z").to_string(),
+            None => f.peak_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+        };
         writeln!(
             out,
-            "  forecast {} of {}: peak {} at {}, P{:.0} peak {}",
+            "  forecast {} of {}: peak {} at {at}, P{:.0} peak {}",
             f.model,
             f.metric,
             num(f.peak_point),
-            f.peak_at.format("%Y-%m-%d %H:%M UTC"),
             f.quantile * 100.0,
             num(f.peak_quantile)
         )?;
@@ -563,7 +568,6 @@ fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> 
         // One line per day: "Mon 11-23 UTC  07:50→12  20:10→4"; for a group with a time zone, its
         // days and times on its clock ("Mon 03-30 CEST  08:50→29"), a time whose offset is not the
         // line's (the night the clocks change) with its own abbreviation.
-        let zone = g.scheduled_actions.iter().find_map(prescale_plan::action_zone);
         let mut day = None;
         let mut line = String::new();
         let mut line_zone = String::new();
@@ -1746,7 +1750,17 @@ mod tests {
             environment: "prod".into(),
             bounds: prescale_core::CapacityBounds::new(1, 40).unwrap(),
             raised_max: None,
-            forecast: None,
+            forecast: Some(prescale_core::ForecastSummary {
+                model: "mstl".into(),
+                metric: "requests".into(),
+                quantile: 0.9,
+                from: chrono::Utc.with_ymd_and_hms(2026, 10, 24, 22, 0, 0).unwrap(),
+                to: chrono::Utc.with_ymd_and_hms(2026, 10, 26, 22, 0, 0).unwrap(),
+                peak_point: 900.0,
+                peak_at: chrono::Utc.with_ymd_and_hms(2026, 10, 25, 10, 0, 0).unwrap(),
+                peak_quantile: 1000.0,
+                sizing: None,
+            }),
             required: Vec::new(),
             // Sat 22:30 UTC (Sun 00:30 CEST); Sun 00:30 and 01:30 UTC, either side of the change
             // (02:30 CEST, 02:30 CET); Sun 06:50 UTC (07:50 CET).
@@ -1760,6 +1774,7 @@ mod tests {
         super::group_plan(&mut out, &g, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains("  floors Sun 10-25 CEST  00:30→3 02:30→2 02:30 CET→2 07:50 CET→29\n"), "{text}");
+        assert!(text.contains("peak 900 at 2026-10-25 11:00 CET, P90 peak 1,000\n"), "{text}");
         let utc = prescale_core::GroupPlan {
             scheduled_actions: g
                 .scheduled_actions
@@ -1775,6 +1790,7 @@ mod tests {
             text.contains("  floors Sat 10-24 UTC  22:30→3\n  floors Sun 10-25 UTC  00:30→2 01:30→2 06:50→29\n"),
             "{text}"
         );
+        assert!(text.contains("peak 900 at 2026-10-25 10:00 UTC, P90 peak 1,000\n"), "{text}");
     }
 
     #[test]

@@ -1778,6 +1778,24 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     assert_eq!(code, 0, "{err}");
     assert!(out.lines().nth(1).unwrap().starts_with("2026-10-30T00:00:00Z"), "{out}");
 
+    // A file with no number at all: said as such, with what to check.
+    let none = write("none.csv", four_days(rfc, |i| if i % 2 == 0 { "nan".into() } else { String::new() }));
+    let (code, _, err) = show(&none, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("none.csv: none of its 1,152 rows holds a number") && err.contains("hint: "), "{err}");
+
+    // Readings under a minute apart are fitted on their 1-minute means, said.
+    let secs = write(
+        "secs.csv",
+        (0..2 * 8640)
+            .map(|i| format!("{},{}\n", rfc(1_793_318_400 + 10 * i), 100 + i % 7))
+            .fold("ts,value\n".to_string(), |a, l| a + &l),
+    );
+    let (code, out, err) = show(&secs, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("fitted on 1-minute means of its 10 s steps"), "{err}");
+    assert_eq!(csv_rows(&out).len(), 48 * 60);
+
     // A value near f64::MAX is a unit error, refused with its line.
     let huge =
         write("huge.csv", four_days(rfc, |i| if i == 500 { "1.7e308".into() } else { daily_load(i).to_string() }));

@@ -1031,7 +1031,7 @@ fn spot_share_prices_a_second_dollar_column_and_bad_prices_are_refused() {
             && table.contains("$ spot mix")
             && table.contains("60 % of instance-hours on spot")
     );
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &["--spot-share", "1.5", "--price", "0.1", "--spot-price", "0.03"],
             "spot share must be a fraction in [0, 1], got 1.5",
@@ -1049,7 +1049,11 @@ fn spot_share_prices_a_second_dollar_column_and_bad_prices_are_refused() {
             &["--price", "0.1", "--spot-price", "0.2", "--spot-share", "0.5"],
             "spot price 0.2 is above the on-demand price 0.1",
         ),
-        (&["--price=-1"], "on-demand price must be a number of dollars per instance-hour >= 0, got -1"),
+        (&["--price=-1"], "on-demand price must be a number of dollars per instance-hour from 0 to 1000000, got -1"),
+        (
+            &["--price", "1e306"],
+            "price must be a number of dollars per instance-hour from 0 to 1000000, got 100000000000",
+        ),
     ];
     for (args, want) in cases {
         let (code, _, err) =

@@ -657,7 +657,16 @@ pub(crate) fn read_input_as_of(
         );
     }
     // Longer gaps than the policy fills stay missing: each command then says what it does with them.
-    let (series, report) = regularize(&raw, step, grid).with_context(|| path.display().to_string())?;
+    let (series, report) = regularize(&raw, step, grid).map_err(|e| match e {
+        prescale_core::CoreError::Empty => anyhow::anyhow!(
+            "{}: none of its {} rows holds a number (every value is empty, NaN or infinite): there is nothing to \
+             forecast\nhint: check that the value column is the metric's (a file of a metric with no data has only \
+             empty values)",
+            path.display(),
+            crate::output::count(raw.len() as u64)
+        ),
+        e => anyhow::Error::new(e).context(path.display().to_string()),
+    })?;
     // Stamps that all lie the same offset off the epoch's grid (hourly at :30) keep their phase:
     // the forecast's rows then follow the file's, not the grid's half a step later.
     let first_finite = raw.iter().filter(|s| s.value.is_finite()).map(|s| s.ts).min();
@@ -944,9 +953,12 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
 
 /// `--min-step-mins`: the input averaged onto that step where its own is finer, and said.
 /// With the repair it made, for `forecast show`'s JSON (`input_repairs`): the file's last values
-/// left out where they fill only a part of a slot.
+/// left out where they fill only a part of a slot. A file whose step is under a minute is fitted
+/// on minutes without it: Auto Scaling acts on minutes, and the fit's robust daily profile costs
+/// its window (a quarter of a day in steps) per step, minutes for a week of 10-second readings.
 pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> Result<(Series, Option<String>)> {
-    let Some(m) = mins else { return Ok((series, None)) };
+    let by_default = mins.is_none() && series.step_secs() < 60;
+    let Some(m) = mins.or(by_default.then_some(1)) else { return Ok((series, None)) };
     if !(1..=1440).contains(&m) || 1440 % m != 0 {
         bail!(
             "--min-step-mins {m} must divide a day (1, 2, 3, 5, 10, 15, 30, 60, …, 1440), as [forecast] min_step_mins"
@@ -956,9 +968,15 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
     let mut repair = None;
     if coarse.step_secs() != series.step_secs() {
         say!(
-            "{}: fitted on {m}-minute means of its {} s steps (--min-step-mins): {} slots",
+            "{}: fitted on {m}-minute means of its {} s steps ({}): {} slots",
             path.display(),
             series.step_secs(),
+            if by_default {
+                "a step under a minute is fitted on minutes, as Auto Scaling acts on them; --min-step-mins sets a \
+                 coarser one"
+            } else {
+                "--min-step-mins"
+            },
             crate::output::count(coarse.len() as u64)
         );
         // A last slot the file fills only in part is left out (its mean would be of a part of

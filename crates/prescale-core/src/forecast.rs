@@ -57,6 +57,14 @@ pub struct Interval {
     pub upper: Vec<f64>,
 }
 
+/// The prefix of [`Forecast::model`] for a forecast whose daily cycle was learnt on a time zone's
+/// local (standard-time) clock and moved back to UTC (`local:mstl`).
+pub const ON_LOCAL_CLOCK: &str = "local:";
+
+/// The prefix of [`Forecast::model`] for a forecast that covers both UTC and a time zone's local
+/// clock, where the history cannot tell which the load follows (`local|utc:mstl`).
+pub const ON_EITHER_CLOCK: &str = "local|utc:";
+
 /// A forecast on a regular grid: point forecast (the median) and intervals at several levels.
 ///
 /// Invariants, enforced by [`Forecast::new`]: all values finite; per step,

@@ -14,7 +14,7 @@ mod source;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::CoreError;
 pub use event::{Event, EventEffect};
-pub use forecast::{Forecast, Interval, Level, ModelScore};
+pub use forecast::{Forecast, Interval, Level, ModelScore, ON_EITHER_CLOCK, ON_LOCAL_CLOCK};
 pub use plan::{
     CapacityBounds, CapacityPlan, DecisionKind, ForecastSummary, GroupPlan, MetricAlarm, PLAN_FORMAT, PlanDecision,
     PolicyKind, ReactivePolicy, ScheduledAction, Sizing, StepAdjustment, step_alarm_names,

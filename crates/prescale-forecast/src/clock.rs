@@ -19,7 +19,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use prescale_core::{Forecast, Interval, Level, Series};
+use prescale_core::{Forecast, Interval, Level, ON_EITHER_CLOCK, ON_LOCAL_CLOCK, Series};
 
 use crate::transform::Bounds;
 use crate::{CandidateScore, FittedModel, ForecastError, Forecaster, Rewrite, Rewritten};
@@ -338,8 +338,9 @@ impl FittedModel for FittedOnEitherClock {
                 upper: a.upper.iter().zip(&b.upper).map(|(x, y)| x.max(*y)).collect(),
             })
             .collect();
-        let mut f = Forecast::new(format!("local|utc:{}", utc.model), utc.start, utc.step_secs, point, intervals)
-            .map_err(|e| ForecastError::Model(format!("the forecast on both clocks: {e}")))?;
+        let mut f =
+            Forecast::new(format!("{ON_EITHER_CLOCK}{}", utc.model), utc.start, utc.step_secs, point, intervals)
+                .map_err(|e| ForecastError::Model(format!("the forecast on both clocks: {e}")))?;
         f.keep_fit_of(&utc);
         Ok(f)
     }
@@ -371,7 +372,7 @@ pub struct OnLocalClock {
 
 impl Forecaster for OnLocalClock {
     fn name(&self) -> String {
-        format!("local:{}", self.inner.name())
+        format!("{ON_LOCAL_CLOCK}{}", self.inner.name())
     }
 
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
@@ -424,7 +425,7 @@ struct FittedOnLocalClock {
 
 impl FittedModel for FittedOnLocalClock {
     fn model_id(&self) -> String {
-        format!("local:{}", self.inner.model_id())
+        format!("{ON_LOCAL_CLOCK}{}", self.inner.model_id())
     }
 
     fn warnings(&self) -> Vec<String> {

@@ -222,6 +222,9 @@ pub struct PlanSettings {
     /// On which clock the forecast learnt the daily cycle, for the plan's note on a change of
     /// `time_zone`'s offset.
     pub daily_clock: CycleClock,
+    /// How far back the history the forecast learnt from reaches (`[forecast] train_days`): the
+    /// plan's note on a daylight-saving change in it looks that far back.
+    pub history: Duration,
     /// The instances the group runs as it is planned (its `MinSize` or, when higher, its desired
     /// capacity), where known, and when that was read (the wall clock: a nightly run plans
     /// minutes after its `now`). With `max_step_up`, the first floors' rise over it is ramped from
@@ -287,6 +290,7 @@ impl Default for PlanSettings {
             max_step_up: None,
             time_zone: None,
             daily_clock: CycleClock::Utc,
+            history: Duration::days(28),
             running: None,
         }
     }
@@ -789,14 +793,19 @@ pub fn plan_group(
         // The forecast learns the daily cycle on the UTC clock (unless made on the local one):
         // after a change of the zone's offset, load that follows the local clock comes an hour off
         // the days before it.
-        let on_local = f.model.starts_with("local:");
+        let on_local = f.model.starts_with(prescale_core::ON_LOCAL_CLOCK);
         // Covering both clocks (`EitherClock`, where the history cannot tell which one the load follows).
-        let on_both = f.model.starts_with("local|utc:");
+        let on_both = f.model.starts_with(prescale_core::ON_EITHER_CLOCK);
         if s.daily_clock != CycleClock::Local
-            && let Some(change) = offset_change(tz, f.start - Duration::days(28), f.start)
+            && let Some(change) = offset_change(tz, f.start - s.history, f.start)
         {
-            let what =
-                format!("the last four weeks of history cross a daylight-saving change in {} at {change}", tz.name());
+            let days = s.history.num_days();
+            let what = format!(
+                "the history the forecast learnt from ({days} day{}) crosses a daylight-saving change in {} at \
+                 {change}",
+                if days == 1 { "" } else { "s" },
+                tz.name()
+            );
             let by_data = s.daily_clock == CycleClock::ByData;
             let why = if by_data && on_both {
                 format!(
@@ -814,14 +823,23 @@ pub fn plan_group(
                      \"auto\")",
                     tz.name()
                 )
+            } else if by_data && !step_follows(tz, f.start - s.history, f.start, f.step_secs) {
+                format!(
+                    "the forecast learnt the daily cycle in UTC (daily_clock = \"auto\"): its step ({} min) cannot \
+                     follow {}'s change of clock, so it stays on UTC, and where the load follows local clocks the \
+                     floors after the change come off by the change; target tracking and the step policy cover the \
+                     difference (a forecast whose step divides the change follows it)",
+                    f.step_secs / 60,
+                    tz.name()
+                )
             } else if by_data {
                 format!(
                     "the forecast learnt the daily cycle in UTC (daily_clock = \"auto\"): fitted without the \
-                     history's last week, it forecast that week clearly nearer on UTC than on {}'s clock (or the \
-                     forecast's step cannot follow the clock's change, or the fit on that clock failed: the \
-                     forecast's warnings say so), so the load is taken to follow UTC; where it follows local clocks and \
-                     the floors come an hour off, target tracking and the step policy cover the difference \
-                     (daily_clock = \"local\" on the group always learns the cycle on its local clock)",
+                     history's last week, it forecast that week clearly nearer on UTC than on {}'s clock (or the fit \
+                     on that clock failed: the forecast's warnings say so), so the load is taken to follow UTC; where \
+                     it follows local clocks and the floors come an hour off, target tracking and the step policy \
+                     cover the difference (daily_clock = \"local\" on the group always learns the cycle on its local \
+                     clock)",
                     tz.name()
                 )
             } else {
@@ -849,9 +867,14 @@ pub fn plan_group(
                 ),
                 _ if on_local => format!("; the forecast follows {}'s clock across it", tz.name()),
                 CycleClock::Local => String::new(),
+                CycleClock::ByData if !step_follows(tz, first.start_time, last.start_time, f.step_secs) => format!(
+                    "; the forecast's daily cycle stays on UTC across it: its step ({} min) cannot follow the clock's \
+                     change",
+                    f.step_secs / 60
+                ),
                 CycleClock::ByData => {
-                    "; the forecast's daily cycle stays on UTC across it: the history shows the load follows UTC, or \
-                     the forecast's step cannot follow the clock's change (its warnings say so)"
+                    "; the forecast's daily cycle stays on UTC across it: the history shows the load follows UTC (or \
+                     the fit on the local clock failed: the forecast's warnings say so)"
                         .into()
                 }
                 CycleClock::Utc => format!(
@@ -971,6 +994,14 @@ fn offset_change(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Strin
         lo.with_timezone(&tz).format("%Z"),
         hi.with_timezone(&tz).format("%Z")
     ))
+}
+
+/// Whether a forecast at `step_secs` can follow the change of `tz`'s offset between `from` and
+/// `to` (the change is a whole number of its steps; Lord Howe's 30 minutes at an hourly step is
+/// not): a forecast on the local clock is the UTC one moved by whole steps.
+fn step_follows(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>, step_secs: i64) -> bool {
+    let off = |t: DateTime<Utc>| i64::from(t.with_timezone(&tz).offset().fix().local_minus_utc());
+    step_secs <= 0 || (off(to) - off(from)) % step_secs == 0
 }
 
 /// A short, stable id for a plan: its creation time and a hash of its content, so the same input
@@ -1519,24 +1550,52 @@ mod tests {
             plan.decisions
         );
         // That change is not in the history before the forecast: nothing said of it.
-        assert!(!plan.decisions.iter().any(|d| d.what.contains("weeks of history")));
+        assert!(!plan.decisions.iter().any(|d| d.what.contains("the history the forecast learnt from")));
         // Three days after it, it is: the daily cycle learnt in UTC may be an hour off.
         let later = Forecast::new("t", start + Duration::days(3), 300, f.point.clone(), vec![]).unwrap();
         let after = plan_group("g", "prod", Some(&later), &s, start + Duration::days(3));
         assert!(
-            after
-                .decisions
-                .iter()
-                .any(|d| d.what.contains("last four weeks of history cross a daylight-saving change")
-                    && d.why.contains("an hour late or early")),
+            after.decisions.iter().any(|d| d
+                .what
+                .contains("the history the forecast learnt from (28 days) crosses a daylight-saving change")
+                && d.why.contains("an hour late or early")),
             "{:#?}",
             after.decisions
         );
+        // A forecast that learnt from the last two days alone: the change is not in its history.
+        let short = plan_group(
+            "g",
+            "prod",
+            Some(&later),
+            &PlanSettings { history: Duration::days(2), ..s.clone() },
+            start + Duration::days(3),
+        );
+        assert!(!short.decisions.iter().any(|d| d.what.contains("the history the forecast learnt from")));
         // Without a zone: the same instants, written in UTC.
         let utc = plan_group("g", "prod", Some(&f), &PlanSettings { time_zone: None, ..s }, start);
         assert!(utc.scheduled_actions.iter().all(|a| a.time_zone.is_none()));
         let instants = |p: &GroupPlan| p.scheduled_actions.iter().map(|a| a.start_time).collect::<Vec<_>>();
         assert_eq!(instants(&utc), instants(&plan));
+    }
+
+    #[test]
+    fn a_step_that_cannot_follow_the_change_is_named_as_the_reason_for_utc() {
+        // Lord Howe moves its clocks by 30 minutes (Sunday 4 October 2026, 15:30 UTC): an hourly
+        // forecast cannot follow it, a 5-minute one can.
+        let start = Utc.with_ymd_and_hms(2026, 10, 6, 13, 0, 0).unwrap();
+        let (_, s) = zoned("Australia/Lord_Howe");
+        let s = PlanSettings { daily_clock: CycleClock::ByData, ..s };
+        let why = |step: i64| {
+            let n = (48 * 3600 / step) as usize;
+            let f = Forecast::new("t", start, step, vec![800.0; n], vec![]).unwrap();
+            let plan = plan_group("g", "prod", Some(&f), &s, start);
+            let d = plan.decisions.iter().find(|d| d.what.contains("the history the forecast learnt from")).cloned();
+            d.expect("the change in the history is said").why
+        };
+        let hourly = why(3600);
+        assert!(hourly.contains("its step (60 min) cannot follow"), "{hourly}");
+        let five = why(300);
+        assert!(five.contains("clearly nearer on UTC") && !five.contains("cannot follow"), "{five}");
     }
 
     #[test]

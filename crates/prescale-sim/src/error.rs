@@ -126,8 +126,8 @@ pub enum SimError {
         /// The forecasting policies asked for.
         policies: String,
     },
-    /// A price that is negative or not a number.
-    #[error("the {what} price must be a number of dollars per instance-hour >= 0, got {price}")]
+    /// A price that is negative, not a number, or past [`crate::MAX_PRICE`].
+    #[error("the {what} price must be a number of dollars per instance-hour from 0 to 1000000, got {price}")]
     BadPrice {
         /// `on-demand` or `spot`.
         what: &'static str,

@@ -902,6 +902,7 @@ fn nightly(
             Some(_) => prescale_plan::CycleClock::Local,
             None => prescale_plan::CycleClock::Utc,
         },
+        history: Duration::days(i64::from(s.train_days)),
         running: None,
     };
     let model = s.model.build_with(&s.forecast);
@@ -1012,12 +1013,16 @@ pub fn replayed_step(reactive: &ReactiveSettings, target: f64) -> StepSettings {
     }
 }
 
-/// Checks the prices: each a finite number >= 0; a spot share in [0, 1] comes with both prices,
-/// and the spot price is at most the on-demand one.
+/// The highest price per instance-hour taken (dollars): far above any instance's, low enough
+/// that a trace's instance-hours times it stays a number.
+pub const MAX_PRICE: f64 = 1e6;
+
+/// Checks the prices: each from 0 to [`MAX_PRICE`]; a spot share in [0, 1] comes with both
+/// prices, and the spot price is at most the on-demand one.
 fn validate_prices(s: &SimSettings) -> Result<(), SimError> {
     for (what, p) in [("on-demand", s.price_per_hour), ("spot", s.spot_price_per_hour)] {
         if let Some(p) = p
-            && !(p >= 0.0 && p.is_finite())
+            && !(0.0..=MAX_PRICE).contains(&p)
         {
             return Err(SimError::BadPrice { what, price: p });
         }

@@ -839,7 +839,11 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
                     Some(text) => {
                         err(format!("row {row}: cannot read timestamp {:?}\nhint: {STAMP_FORMATS}", clipped(text)))
                     }
-                    None => err(format!("row {row} has a null or unreadable timestamp")),
+                    None => err(format!(
+                        "row {row} has a null or unreadable timestamp\nhint: every row needs its time: drop the rows \
+                         without one before writing the file (in pandas, `df.dropna(subset=[\"ts\"])`), or fill them; \
+                         a row whose value is null is read as a gap"
+                    )),
                 }
             })?;
             if let Some(message) = too_large(v) {
