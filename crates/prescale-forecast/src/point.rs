@@ -91,10 +91,16 @@ pub(crate) fn median(v: &[f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
+    // The middle value found by selection, not a sort: the same values a sort puts there.
     let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
     let m = s.len() / 2;
-    if s.len() % 2 == 1 { s[m] } else { 0.5 * (s[m - 1] + s[m]) }
+    let (below, &mut mid, _) = s.select_nth_unstable_by(m, f64::total_cmp);
+    if v.len() % 2 == 1 {
+        mid
+    } else {
+        let lower = below.iter().copied().max_by(f64::total_cmp).unwrap_or(mid);
+        0.5 * (lower + mid)
+    }
 }
 
 /// The `q`-quantile of values sorted ascending, by linear interpolation at position `q·(n − 1)`;
@@ -307,10 +313,30 @@ pub(crate) fn median_and_spread(v: &[f64]) -> (f64, f64) {
     (centre, 1.4826 * median(&v.iter().map(|x| (x - centre).abs()).collect::<Vec<_>>()))
 }
 
-/// Centred rolling median over `w` points (fewer at the edges).
+/// Centred rolling median over `w` points (fewer at the edges): the window kept sorted as it
+/// slides (a value in, a value out, each by a binary search), not sorted again at every point:
+/// a quarter of a day is 361 points at 1 minute, 5,400 at 1 second. The same values as
+/// [`median`] of each window, to the bit.
 fn rolling_median(x: &[f64], w: usize) -> Vec<f64> {
-    let half = w / 2;
-    (0..x.len()).map(|i| median(&x[i.saturating_sub(half)..(i + half + 1).min(x.len())])).collect()
+    let (n, half) = (x.len(), w / 2);
+    let mut window: Vec<f64> = x[..(half + 1).min(n)].to_vec();
+    window.sort_by(f64::total_cmp);
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let m = window.len() / 2;
+        out.push(if window.len() % 2 == 1 { window[m] } else { 0.5 * (window[m - 1] + window[m]) });
+        if let Some(&v) = x.get(i + half + 1) {
+            let at = window.partition_point(|y| y.total_cmp(&v).is_lt());
+            window.insert(at, v);
+        }
+        if i >= half {
+            let v = x[i - half];
+            if let Ok(at) = window.binary_search_by(|y| y.total_cmp(&v)) {
+                window.remove(at);
+            }
+        }
+    }
+    out
 }
 
 /// Winsorises incidents out of a history: around a robust daily profile plus a rolling median of
@@ -569,6 +595,39 @@ mod tests {
     use super::*;
 
     const HOURLY: Calendar = Calendar::new(24);
+
+    proptest::proptest! {
+        /// The sliding window gives each point the median of its window, to the bit: with ties,
+        /// signed zeros, windows wider than the series and the narrower windows at its edges; and
+        /// the median by selection is the sorted middle's.
+        #[test]
+        fn the_rolling_median_is_each_windows_median(
+            x in proptest::collection::vec(proptest::strategy::Strategy::prop_map(proptest::prop_oneof![-3i32..4, -1000i32..1000], |v| f64::from(v) / 4.0), 0..300),
+            w in 1usize..80,
+            negative_zero in proptest::bool::ANY,
+        ) {
+            let mut x = x;
+            if negative_zero && !x.is_empty() {
+                x[0] = -0.0;
+            }
+            let half = w / 2;
+            let naive: Vec<f64> = (0..x.len())
+                .map(|i: usize| median(&x[i.saturating_sub(half)..(i + half + 1).min(x.len())]))
+                .collect();
+            let sliding = rolling_median(&x, w);
+            let sorted = |v: &[f64]| {
+                let mut s = v.to_vec();
+                s.sort_by(f64::total_cmp);
+                let m = s.len() / 2;
+                if s.is_empty() { 0.0 } else if s.len() % 2 == 1 { s[m] } else { 0.5 * (s[m - 1] + s[m]) }
+            };
+            proptest::prop_assert_eq!(median(&x).to_bits(), sorted(&x).to_bits());
+            proptest::prop_assert_eq!(
+                naive.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                sliding.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
 
     fn daily(days: usize) -> Vec<f64> {
         (0..days * 24).map(|t| 100.0 + 50.0 * (std::f64::consts::TAU * (t % 24) as f64 / 24.0).sin()).collect()
