@@ -181,6 +181,21 @@ pub struct ForecastConfig {
     /// as a ratio, where two weekends of the history agree (a single one halfway, where it stands out);
     /// `false` forecasts them as any day.
     pub weekends: bool,
+    /// Which of a group's series `forecast fit` (and the nightly run) fits: `all` (every
+    /// configured metric, for `forecast show --metric`), or `plan` (only the load its plan reads:
+    /// a third of the fitting where each group has three metrics).
+    pub fit_metrics: FitMetrics,
+}
+
+/// `[forecast] fit_metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FitMetrics {
+    /// Every configured metric of a group.
+    #[default]
+    All,
+    /// Only the series the group's plan reads.
+    Plan,
 }
 
 impl ForecastConfig {
@@ -359,7 +374,7 @@ fn check_model_keys(text: &str, model: &ModelSpec) -> Result<()> {
             } else {
                 format!("it takes {}", others.join(", "))
             },
-            if ["transform", "weekends", "holidays"].contains(&key.as_str()) {
+            if ["transform", "weekends", "holidays", "fit_metrics"].contains(&key.as_str()) {
                 format!("; `{key}` is a key of [forecast] itself")
             } else {
                 String::new()
@@ -391,6 +406,7 @@ impl Default for ForecastConfig {
             holidays: Vec::new(),
             transform: Transform::None,
             weekends: true,
+            fit_metrics: FitMetrics::All,
         }
     }
 }

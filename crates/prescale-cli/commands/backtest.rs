@@ -117,6 +117,17 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             } else {
                 s
             };
+            // On the step the nightly job fits at, so the scores are those of what it fits.
+            let m = ctx.config.forecast.min_step_mins;
+            let coarse = s.coarsen(m * 60);
+            if coarse.step_secs() != s.step_secs() {
+                say!(
+                    "{id}: backtested on {m}-minute means of its {} s steps, as the nightly job fits it ([forecast] \
+                     min_step_mins)",
+                    s.step_secs()
+                );
+            }
+            let s = coarse;
             let tz = gc.time_zone.as_deref().map(crate::config::parse_time_zone).transpose()?;
             let flags = forecast_flags(&holidays, tz, &[], ctx.now);
             let options = ctx.config.build_options(gc, &id.metric, flags, tz);

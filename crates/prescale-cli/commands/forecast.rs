@@ -197,7 +197,10 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter, reported: &[MetricId]) -> Result<(Vec<Fit
         let mine: Vec<&Event> = events.iter().filter(|e| e.group() == g.name).collect();
         let flags = forecast_flags(&holidays, tz, &mine, ctx.now);
         setups.push(GroupSetup { group: g, tz, events: mine, flags });
-        items.extend(Config::series_ids(g).into_iter().map(|id| (k, id)));
+        let fitted = |id: &MetricId| {
+            ctx.config.forecast.fit_metrics == crate::config::FitMetrics::All || Config::feeds_plan(g, id, false)
+        };
+        items.extend(Config::series_ids(g).into_iter().filter(fitted).map(|id| (k, id)));
     }
     let shared = Fitting { ctx, store: &store, table: &table, reported, levels: &levels };
     let mut out = Vec::new();
@@ -389,13 +392,16 @@ impl Progress {
 
     pub(crate) fn step(&mut self, item: &dyn std::fmt::Display) {
         self.done += 1;
-        let line = format!(
-            "{} {}/{} {item} ({:.0} s so far)",
-            self.what,
-            self.done,
-            self.total,
-            self.started.elapsed().as_secs_f64()
-        );
+        // What is left at the pace so far: said once a tenth is done (the first items are no
+        // guide; a fleet's series take alike long).
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let left = (self.done * 10 >= self.total && self.done < self.total)
+            .then(|| elapsed / self.done as f64 * (self.total - self.done) as f64)
+            .map_or(String::new(), |left| match left {
+                l if l >= 90.0 => format!(", about {:.0} min left", l / 60.0),
+                l => format!(", about {l:.0} s left"),
+            });
+        let line = format!("{} {}/{} {item} ({elapsed:.0} s so far{left})", self.what, self.done, self.total);
         if self.tty {
             // Cursor back to the start, so that a wipe clears it before a warning.
             let _ = write!(std::io::stderr(), "\x1b[2K{line}\r");
@@ -1039,6 +1045,14 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
         );
     }
     let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).map_err(|e| match e {
+        prescale_store::StoreError::NotFound { path, .. } if ctx.config.forecast.fit_metrics == crate::config::FitMetrics::Plan && !Config::feeds_plan(g, &id, false) => anyhow::anyhow!(
+            "no forecast for {id} (looked for {}): [forecast] fit_metrics = \"plan\" in {} fits only the load the plan \
+             reads ({})\nhint: `fit_metrics = \"all\"` fits every metric, or `prescale forecast show --input` a file \
+             of it",
+            path.display(),
+            ctx.config.origin,
+            Config::load_id(g).metric
+        ),
         prescale_store::StoreError::NotFound { path, .. } => anyhow::anyhow!(
             "no forecast for {id} (looked for {})\nhint: run `prescale forecast fit` (or `prescale nightly`) first",
             path.display()
