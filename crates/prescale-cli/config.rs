@@ -278,14 +278,13 @@ fn model_or_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ModelSpec, D:
     }
 }
 
-/// `[forecast] model`'s keys beyond those of its kind: serde's `deny_unknown_fields` does not reach
-/// the kinds without settings (`{ kind = "auto", transform = "log" }` would drop the transform
-/// without a word). The kind's keys are those the parsed model writes back.
 /// A list where the configuration takes a table of settings (`grid = [3600]`, `reactive =
 /// ["ASGAverageCPUUtilization", 5.0]`): serde reads a list into a struct by position, so such a
 /// value would be taken without a word, its values landing on whichever keys come first. Each
 /// list of plain values is tried as an empty table instead: a key that takes a list refuses a
-/// table ("invalid type: map"), one that takes a table does not.
+/// table ("invalid type: map"), one that takes a table does not. A list of lists is tried item
+/// by item (`out_steps = [[0, 10]]`: each item a table of settings). A key under many groups is
+/// tried once, at its first list: its type is the same in each.
 fn check_lists_for_tables(text: &str) -> Result<()> {
     fn lists(v: &toml::Value, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
         match v {
@@ -296,7 +295,7 @@ fn check_lists_for_tables(text: &str) -> Result<()> {
                     path.pop();
                 }
             }
-            toml::Value::Array(a) if a.iter().any(toml::Value::is_table) => {
+            toml::Value::Array(a) if a.iter().any(|x| x.is_table() || x.is_array()) => {
                 for (i, x) in a.iter().enumerate() {
                     path.push(i.to_string());
                     lists(x, path, found);
@@ -318,7 +317,13 @@ fn check_lists_for_tables(text: &str) -> Result<()> {
     let raw = toml::Value::Table(raw);
     let mut found = Vec::new();
     lists(&raw, &mut Vec::new(), &mut found);
+    let mut tried = std::collections::HashSet::new();
     for path in found {
+        // The key's place without the list indices (`groups.suspended_on_purpose`).
+        let key: Vec<&String> = path.iter().filter(|k| k.parse::<usize>().is_err()).collect();
+        if !tried.insert(format!("{key:?}")) {
+            continue;
+        }
         let mut probe = raw.clone();
         if let Some(v) = at(&mut probe, &path) {
             *v = toml::Value::Table(toml::Table::new());
@@ -329,11 +334,14 @@ fn check_lists_for_tables(text: &str) -> Result<()> {
             Err(e) => e.to_string().contains("missing field"),
         };
         if takes_a_table {
-            let key = path.last().cloned().unwrap_or_default();
+            // An item of a list of tables written as a list (`out_steps = [[0, 10]]`): the list named.
+            let item = path.last().is_some_and(|k| k.parse::<usize>().is_ok());
+            let named = &path[..path.len() - usize::from(item)];
+            let key = named.last().cloned().unwrap_or_default();
             // Where it is: `ingest`, or `groups "web-prod"` for a listed table with a name.
             let mut within = Vec::new();
             let mut v = &raw;
-            for k in &path[..path.len() - 1] {
+            for k in &named[..named.len().saturating_sub(1)] {
                 v = match v {
                     toml::Value::Table(t) => t.get(k),
                     toml::Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
@@ -346,10 +354,16 @@ fn check_lists_for_tables(text: &str) -> Result<()> {
                     (Err(_), _) => within.push(k.clone()),
                 }
             }
+            let within = if within.is_empty() { String::new() } else { format!(" (in {})", within.join(" ")) };
+            if item {
+                bail!(
+                    "`{key}`{within} is a list of tables of settings, not of lists: a list would be read by position \
+                     onto its first keys; write each item with its keys, e.g. `{key} = [{{ … }}, {{ … }}]`"
+                );
+            }
             bail!(
-                "`{key}`{} takes a table of settings, not a list: a list would be read by position onto its first keys; \
-                 write it with its keys, e.g. `{key} = {{ … }}` or a [{}] section",
-                if within.is_empty() { String::new() } else { format!(" (in {})", within.join(" ")) },
+                "`{key}`{within} takes a table of settings, not a list: a list would be read by position onto its \
+                 first keys; write it with its keys, e.g. `{key} = {{ … }}` or a [{}] section",
                 path.iter().filter(|k| k.parse::<usize>().is_err()).cloned().collect::<Vec<_>>().join(".")
             );
         }
@@ -357,6 +371,9 @@ fn check_lists_for_tables(text: &str) -> Result<()> {
     Ok(())
 }
 
+/// `[forecast] model`'s keys beyond those of its kind: serde's `deny_unknown_fields` does not reach
+/// the kinds without settings (`{ kind = "auto", transform = "log" }` would drop the transform
+/// without a word). The kind's keys are those the parsed model writes back.
 fn check_model_keys(text: &str, model: &ModelSpec) -> Result<()> {
     let raw: toml::Table = text.parse().context("the configuration is not TOML")?;
     let Some(toml::Value::Table(given)) = raw.get("forecast").and_then(|f| f.get("model")) else {
@@ -770,8 +787,11 @@ impl Config {
         c.base_dir = base_dir.to_path_buf();
         c.origin = origin.to_string();
         // A key the model's kind does not take is one of the mistakes, said with the others.
-        let model_keys = check_model_keys(text, &c.forecast.model).and(check_lists_for_tables(text)).err();
-        c.validate(model_keys).with_context(|| format!("invalid configuration in {origin}"))?;
+        let found = [check_model_keys(text, &c.forecast.model), check_lists_for_tables(text)]
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        c.validate(found).with_context(|| format!("invalid configuration in {origin}"))?;
         Ok(c)
     }
 
@@ -802,8 +822,8 @@ impl Config {
 
     /// Checks the settings together, beside a mistake `found` before; every mistake found is
     /// reported, not only the first (see [`mistakes`]), so that a configuration is mended in one go.
-    fn validate(&self, found: Option<anyhow::Error>) -> Result<()> {
-        let mut errs: Vec<anyhow::Error> = found.into_iter().collect();
+    fn validate(&self, found: Vec<anyhow::Error>) -> Result<()> {
+        let mut errs = found;
         // Records a mistake and goes on with the next check.
         macro_rules! fail {
             ($($t:tt)*) => { errs.push(anyhow::anyhow!($($t)*)) };
@@ -901,11 +921,12 @@ impl Config {
         }
         // The newest whole period starts a period or more before now: at or above the data age a
         // plan accepts, every plan would find the load stale.
-        if p >= self.trust.max_data_age_mins.saturating_mul(60) {
+        if (1..=52_596_000).contains(&self.trust.max_data_age_mins) && p >= self.trust.max_data_age_mins * 60 {
             fail!(
                 "[ingest] period_secs = {p} is not under [trust] max_data_age_mins = {} ({} s): the newest whole \
                  period always starts at least a period before now, so every plan would find the load too old; raise \
-                 max_data_age_mins to at least twice the period ({}) or take a shorter period",
+                 max_data_age_mins above the period (twice it, {}, finds the load fresh whenever in a period the \
+                 nightly run starts) or take a shorter period",
                 self.trust.max_data_age_mins,
                 self.trust.max_data_age_mins.saturating_mul(60),
                 (2 * p + 59) / 60
@@ -1963,6 +1984,11 @@ metric_name = "CPUUtilization""#
                 "reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 60.0, warmup_secs = 300 }",
                 "reactive = [\"ASGAverageCPUUtilization\", 5.0]",
                 "`reactive` (in groups \"web-prod\") takes a table of settings, not a list",
+            ),
+            (
+                "warmup_secs = 300 }",
+                "warmup_secs = 300, step = { out_steps = [[0, 10], [50, 30]] } }",
+                "`out_steps` (in groups \"web-prod\" reactive step) is a list of tables of settings, not of lists",
             ),
             ("[store]", "[trust]\nmin_history_hours = inf\n[store]", "min_history_hours = inf"),
             ("[store]", "[trust]\nmax_backtest_mase = nan\n[store]", "max_backtest_mase = NaN"),

@@ -77,6 +77,22 @@ fn grouped(digits: &str) -> String {
     out
 }
 
+/// A warning a fleet's groups may each earn (the same broken exporter, the same alarm period):
+/// said in full for the first, then shortened for the others, which name it (`as for web-1
+/// above`), so that 200 copies of one cause do not bury another group's own. `None` for the
+/// first to say `what` in this run; else that first one's name.
+pub fn said_before(what: &str, who: &str) -> Option<String> {
+    static SAID: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    let mut said = SAID.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match said.iter().find(|(w, _)| w == what) {
+        Some((_, first)) => Some(first.clone()),
+        None => {
+            said.push((what.to_string(), who.to_string()));
+            None
+        }
+    }
+}
+
 /// A count for people: thousands separated.
 pub fn count(n: u64) -> String {
     grouped(&n.to_string())
@@ -1732,6 +1748,14 @@ pub fn what_if(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_warning_many_groups_earn_is_said_in_full_once_then_names_the_first() {
+        assert_eq!(super::said_before("test: a cause", "g1"), None);
+        assert_eq!(super::said_before("test: a cause", "g2").as_deref(), Some("g1"));
+        assert_eq!(super::said_before("test: a cause", "g3").as_deref(), Some("g1"));
+        assert_eq!(super::said_before("test: another cause", "g3"), None);
+    }
+
     #[test]
     fn a_zoned_groups_floors_lines_read_on_its_clock() {
         use chrono::TimeZone as _;

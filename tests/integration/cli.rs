@@ -875,19 +875,21 @@ fn forecast_show_says_when_the_stored_forecast_was_fitted_and_when_it_is_stale()
     let first = csv.lines().nth(1).unwrap_or_default();
     assert!(first.starts_with("2026-11-23T14:00:00Z"), "{csv}");
     assert_eq!(csv.lines().count(), 3, "10 minutes from 14:00: {csv}");
-    // A 10-second grid keeps its seconds in the table: no two rows read alike.
+    // A 10-second grid is fitted on its 1-minute means (Auto Scaling acts on minutes).
     let file = tmp.path().join("fast.csv");
     let rows: String = (0..3 * 8640).map(|i| format!("{},{}\n", 1_767_571_200 + 10 * i, 100 + i % 7)).collect();
     std::fs::write(&file, format!("ts,value\n{rows}")).unwrap();
-    let table = ok(prescale().args(["forecast", "show", "--horizon", "1m", "--format", "table", "--input"]).arg(&file));
-    for at in ["00:00:00", "00:00:10", "00:00:50"] {
-        assert!(table.contains(&format!("2026-01-08 {at}")), "{at}: {table}");
+    let (code, table, err) =
+        run(prescale().args(["forecast", "show", "--horizon", "3m", "--format", "table", "--input"]).arg(&file));
+    assert!(code == 0 && err.contains("fitted on 1-minute means of its 10 s steps"), "{err}");
+    for at in ["00:00", "00:01", "00:02"] {
+        assert!(table.contains(&format!("2026-01-08 {at} ")), "{at}: {table}");
     }
     // A horizon under one step forecasts one step, and says so.
     let (code, csv, err) =
         run(prescale().args(["forecast", "show", "--horizon", "1s", "--format", "csv", "--input"]).arg(&file));
     assert!(
-        code == 0 && csv.lines().count() == 2 && err.contains("shorter than the series' step (10 s)"),
+        code == 0 && csv.lines().count() == 2 && err.contains("shorter than the series' step (60 s)"),
         "{csv}\n{err}"
     );
     // Samples milliseconds apart are refused, not averaged into seconds without a word.

@@ -533,12 +533,14 @@ fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
     let (tmp, cfg, out) = demo_applied();
     let state = || std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap();
     let in_place = state();
-    // The same store, judged with data allowed to be a minute old: the last 5-minute slot began
-    // at 23:55, so every group's load is stale, as when ingest has stopped.
-    let stale = tmp.path().join("stale.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(&stale, format!("{text}\n[trust]\nmax_data_age_mins = 1\n")).unwrap();
-    let (code, text, err) = run(&mut cmd(&stale, &out, &["nightly", "--execute"]));
+    // The same store four hours on: the files end with the slot from 23:55, so every group's load
+    // is past [trust] max_data_age_mins (180), as when ingest has stopped.
+    let late = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T04:00:00Z"]).args(args);
+        c
+    };
+    let (code, text, err) = run(&mut late(&["nightly", "--execute"]));
     assert_eq!(code, 1, "{text}\n{err}");
     assert!(err.contains("3 groups not planned, their floors in place left as they are"), "{err}");
     assert!(
@@ -548,13 +550,15 @@ fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
     );
     assert!(!err.contains("a damaged one, moved aside"), "{err}");
     assert_eq!(state(), in_place, "a plan from stale load would have taken the floors down");
-    let (code, _, err) = run(&mut cmd(&stale, &out, &["plan"]));
+    let (code, _, err) = run(&mut late(&["plan"]));
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("left as they are:\n  web-prod: "), "{err}");
     // A plan alone ran no ingest: it does not say what an ingest found, it says to run one.
     assert!(err.contains("for stale load, run `prescale ingest`") && !err.contains("ingest read it"), "{err}");
 
-    // A load that is not in the store at all (a store moved or wiped): the same, with its remedy.
+    // A load that is not in the store at all (a store moved or wiped): the same, with its remedy
+    // (the forecasts fitted at midnight again, for a plan at midnight).
+    ok(&mut cmd(&cfg, &out, &["forecast", "fit"]));
     let load = tmp.path().join("store/metrics/v1/web-prod/requests.parquet");
     std::fs::rename(&load, load.with_extension("parquet.away")).unwrap();
     let (code, text, err) = run(&mut cmd(&cfg, &out, &["plan"]));

@@ -664,7 +664,7 @@ pub(crate) fn read_input_as_of(
     }
     // Longer gaps than the policy fills stay missing: each command then says what it does with them.
     let (series, report) = regularize(&raw, step, grid).map_err(|e| match e {
-        prescale_core::CoreError::Empty => anyhow::anyhow!(
+        prescale_core::CoreError::Empty if raw.iter().all(|r| !r.value.is_finite()) => anyhow::anyhow!(
             "{}: none of its {} rows holds a number (every value is empty, NaN or infinite): there is nothing to \
              forecast\nhint: check that the value column is the metric's (a file of a metric with no data has only \
              empty values)",
@@ -963,8 +963,11 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
 /// on minutes without it: Auto Scaling acts on minutes, and the fit's robust daily profile costs
 /// its window (a quarter of a day in steps) per step, minutes for a week of 10-second readings.
 pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> Result<(Series, Option<String>)> {
-    let by_default = mins.is_none() && series.step_secs() < 60;
-    let Some(m) = mins.or(by_default.then_some(1)) else { return Ok((series, None)) };
+    // The fewest whole minutes that hold whole steps (45 s steps: 3 minutes), where they divide a day.
+    let step = series.step_secs();
+    let minutes = (step > 0 && step < 60).then(|| step / gcd(step, 60)).filter(|m| 1440 % m == 0);
+    let by_default = mins.is_none() && minutes.is_some();
+    let Some(m) = mins.or(minutes) else { return Ok((series, None)) };
     if !(1..=1440).contains(&m) || 1440 % m != 0 {
         bail!(
             "--min-step-mins {m} must divide a day (1, 2, 3, 5, 10, 15, 30, 60, …, 1440), as [forecast] min_step_mins"
@@ -978,8 +981,8 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
             path.display(),
             series.step_secs(),
             if by_default {
-                "a step under a minute is fitted on minutes, as Auto Scaling acts on them; --min-step-mins sets a \
-                 coarser one"
+                "a step under a minute is fitted on whole minutes, as Auto Scaling acts on them; --min-step-mins sets \
+                 a coarser one"
             } else {
                 "--min-step-mins"
             },
@@ -1011,6 +1014,10 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
         );
     }
     Ok((coarse, repair))
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// Beyond the engine's backtest horizon (48 h from the forecast's first step, `origin`) its

@@ -492,11 +492,17 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                 // Dropped as they come (the slots read as gaps), but a source that sends many is
                 // broken, which the table alone (not printed with --quiet) would not say.
                 if s.grid.non_finite * 10 > s.grid.samples {
-                    warn!(
-                        "{id}: {} of the {} samples read are NaN or infinite, dropped (their slots read as gaps): is \
-                         the source's exporter broken?",
-                        s.grid.non_finite, s.grid.samples
-                    );
+                    match crate::output::said_before("non-finite samples", &id.to_string()) {
+                        None => warn!(
+                            "{id}: {} of the {} samples read are NaN or infinite, dropped (their slots read as gaps): \
+                             is the source's exporter broken?",
+                            s.grid.non_finite, s.grid.samples
+                        ),
+                        Some(first) => warn!(
+                            "{id}: {} of the {} samples read are NaN or infinite, dropped, as for {first} above",
+                            s.grid.non_finite, s.grid.samples
+                        ),
+                    }
                 }
                 if let Some((was, now)) = &s.source_change {
                     warn!(

@@ -611,10 +611,19 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             if let (Some(p), Some(found)) =
                 (prescale_plan::published_period(&settings.reactive), &settings.reactive.published)
             {
-                warn!(
-                    "{}: its step alarms are written every {p} s, not every {} s: {}",
-                    g.name, alarm.period_secs, found.why
-                );
+                // The same cause on many groups (no datapoints yet, basic monitoring): in full once.
+                let what = format!("step alarms every {p} s, not {} s: {}", alarm.period_secs, found.why)
+                    .replace(g.name.as_str(), "GROUP");
+                match crate::output::said_before(&what, &g.name) {
+                    None => warn!(
+                        "{}: its step alarms are written every {p} s, not every {} s: {}",
+                        g.name, alarm.period_secs, found.why
+                    ),
+                    Some(first) => warn!(
+                        "{}: its step alarms are written every {p} s, not every {} s, as for {first} above",
+                        g.name, alarm.period_secs
+                    ),
+                }
             }
         }
         // With max_step_up, what the group runs now, so that the first floors ramp up from it

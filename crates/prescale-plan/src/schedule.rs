@@ -979,10 +979,7 @@ pub fn local(t: DateTime<Utc>, tz: Option<Tz>) -> String {
 /// (offsets change at most a few times a year; a 48 h horizon holds at most one change).
 fn offset_change(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<String> {
     let off = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix();
-    if to <= from || off(from) == off(to) {
-        return None;
-    }
-    let (mut lo, mut hi) = (from, to);
+    let (mut lo, mut hi) = latest_change_within(tz, from, to)?;
     while hi - lo > Duration::minutes(1) {
         let mid = lo + (hi - lo) / 2;
         if off(mid) == off(lo) { lo = mid } else { hi = mid }
@@ -1001,7 +998,23 @@ fn offset_change(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Strin
 /// not): a forecast on the local clock is the UTC one moved by whole steps.
 fn step_follows(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>, step_secs: i64) -> bool {
     let off = |t: DateTime<Utc>| i64::from(t.with_timezone(&tz).offset().fix().local_minus_utc());
-    step_secs <= 0 || (off(to) - off(from)) % step_secs == 0
+    latest_change_within(tz, from, to).is_none_or(|(lo, hi)| step_secs <= 0 || (off(hi) - off(lo)) % step_secs == 0)
+}
+
+/// A fortnight within `from..to` at whose two ends `tz`'s offsets differ, the latest: a long
+/// history (`train_days` of months) crosses both of a year's changes, and its two ends alone
+/// would show no change.
+fn latest_change_within(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let off = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix();
+    let mut hi = to;
+    while hi > from {
+        let lo = (hi - Duration::days(14)).max(from);
+        if off(lo) != off(hi) {
+            return Some((lo, hi));
+        }
+        hi = lo;
+    }
+    None
 }
 
 /// A short, stable id for a plan: its creation time and a hash of its content, so the same input
@@ -1561,6 +1574,22 @@ mod tests {
                 && d.why.contains("an hour late or early")),
             "{:#?}",
             after.decisions
+        );
+        // A history of 240 days crosses this change and the spring one before it: said all the same.
+        let long = plan_group(
+            "g",
+            "prod",
+            Some(&later),
+            &PlanSettings { history: Duration::days(240), ..s.clone() },
+            start + Duration::days(3),
+        );
+        assert!(
+            long.decisions.iter().any(|d| d.what.contains(
+                "(240 days) crosses a daylight-saving change in Europe/Berlin \
+                                                           at 2026-10-25 01:00 UTC"
+            )),
+            "{:#?}",
+            long.decisions
         );
         // A forecast that learnt from the last two days alone: the change is not in its history.
         let short = plan_group(

@@ -841,8 +841,9 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
                     }
                     None => err(format!(
                         "row {row} has a null or unreadable timestamp\nhint: every row needs its time: drop the rows \
-                         without one before writing the file (in pandas, `df.dropna(subset=[\"ts\"])`), or fill them; \
-                         a row whose value is null is read as a gap"
+                         without one before writing the file (in pandas, `df.dropna(subset=[{:?}])`), or fill them; \
+                         a row whose value is null is read as a gap",
+                        batch.schema().field(ti).name()
                     )),
                 }
             })?;
@@ -1139,6 +1140,9 @@ impl Files {
                     read_csv(path, self.zone, tail.unwrap_or(u64::MAX))?
                 };
                 raw.retain(|s| in_range(range, s.ts));
+                // Held until every file is read: without the room its growth left over (up to as
+                // much again), so a fleet's files take what their rows need.
+                raw.shrink_to_fit();
                 Ok((id.clone(), raw))
             })
             .collect()
