@@ -960,7 +960,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
 /// `--min-step-mins`: the input averaged onto that step where its own is finer, and said.
 /// With the repair it made, for `forecast show`'s JSON (`input_repairs`): the file's last values
 /// left out where they fill only a part of a slot. A file whose step is under a minute is fitted
-/// on minutes without it: Auto Scaling acts on minutes, and the fit's robust daily profile costs
+/// on whole minutes without it: Auto Scaling acts on minutes, and the fit's robust daily profile costs
 /// its window (a quarter of a day in steps) per step, minutes for a week of 10-second readings.
 pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> Result<(Series, Option<String>)> {
     // The fewest whole minutes that hold whole steps (45 s steps: 3 minutes), where they divide a day.
