@@ -284,8 +284,9 @@ fn model_or_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ModelSpec, D:
 /// list of plain values is tried as an empty table instead: a key that takes a list refuses a
 /// table ("invalid type: map"), one that takes a table does not. A list of lists is tried item
 /// by item (`out_steps = [[0, 10]]`: each item a table of settings). A key under many groups is
-/// tried once, at its first list: its type is the same in each.
-fn check_lists_for_tables(text: &str) -> Result<()> {
+/// tried once, at its first list: its type is the same in each. Every such list found, one
+/// mistake each.
+fn check_lists_for_tables(text: &str) -> Vec<anyhow::Error> {
     fn lists(v: &toml::Value, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
         match v {
             toml::Value::Table(t) => {
@@ -313,8 +314,9 @@ fn check_lists_for_tables(text: &str) -> Result<()> {
             _ => None,
         })
     }
-    let Ok(raw) = text.parse::<toml::Table>() else { return Ok(()) };
+    let Ok(raw) = text.parse::<toml::Table>() else { return Vec::new() };
     let raw = toml::Value::Table(raw);
+    let mut mistakes = Vec::new();
     let mut found = Vec::new();
     lists(&raw, &mut Vec::new(), &mut found);
     let mut tried = std::collections::HashSet::new();
@@ -355,20 +357,21 @@ fn check_lists_for_tables(text: &str) -> Result<()> {
                 }
             }
             let within = if within.is_empty() { String::new() } else { format!(" (in {})", within.join(" ")) };
-            if item {
-                bail!(
+            mistakes.push(if item {
+                anyhow::anyhow!(
                     "`{key}`{within} is a list of tables of settings, not of lists: a list would be read by position \
                      onto its first keys; write each item with its keys, e.g. `{key} = [{{ … }}, {{ … }}]`"
-                );
-            }
-            bail!(
-                "`{key}`{within} takes a table of settings, not a list: a list would be read by position onto its \
-                 first keys; write it with its keys, e.g. `{key} = {{ … }}` or a [{}] section",
-                path.iter().filter(|k| k.parse::<usize>().is_err()).cloned().collect::<Vec<_>>().join(".")
-            );
+                )
+            } else {
+                anyhow::anyhow!(
+                    "`{key}`{within} takes a table of settings, not a list: a list would be read by position onto \
+                     its first keys; write it with its keys, e.g. `{key} = {{ … }}` or a [{}] section",
+                    path.iter().filter(|k| k.parse::<usize>().is_err()).cloned().collect::<Vec<_>>().join(".")
+                )
+            });
         }
     }
-    Ok(())
+    mistakes
 }
 
 /// `[forecast] model`'s keys beyond those of its kind: serde's `deny_unknown_fields` does not reach
@@ -783,14 +786,17 @@ impl Config {
             };
             anyhow::anyhow!("{}{hint}", e.to_string().trim_end())
         });
+        // Lists where tables belong first, alone: what the parse made of them (or failed to, a
+        // `reactive = [60.0]` whose first key is a name) is no configuration to judge further.
+        let lists = check_lists_for_tables(text);
+        if let Err(e) = mistakes(lists, &[]) {
+            return Err(e.context(format!("invalid configuration in {origin}")));
+        }
         let mut c = parsed.with_context(|| format!("invalid configuration in {origin}"))?;
         c.base_dir = base_dir.to_path_buf();
         c.origin = origin.to_string();
         // A key the model's kind does not take is one of the mistakes, said with the others.
-        let found = [check_model_keys(text, &c.forecast.model), check_lists_for_tables(text)]
-            .into_iter()
-            .filter_map(Result::err)
-            .collect();
+        let found = check_model_keys(text, &c.forecast.model).err().into_iter().collect();
         c.validate(found).with_context(|| format!("invalid configuration in {origin}"))?;
         Ok(c)
     }
@@ -1986,6 +1992,11 @@ metric_name = "CPUUtilization""#
                 "`reactive` (in groups \"web-prod\") takes a table of settings, not a list",
             ),
             (
+                "reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 60.0, warmup_secs = 300 }",
+                "reactive = [60.0]",
+                "`reactive` (in groups \"web-prod\") takes a table of settings, not a list",
+            ),
+            (
                 "warmup_secs = 300 }",
                 "warmup_secs = 300, step = { out_steps = [[0, 10], [50, 30]] } }",
                 "`out_steps` (in groups \"web-prod\" reactive step) is a list of tables of settings, not of lists",
@@ -2053,6 +2064,16 @@ metric_name = "CPUUtilization""#
             let e = format!("{:#}", Config::parse(&bad, Path::new("."), "x").unwrap_err());
             assert!(e.contains(says), "{to}: {e}");
         }
+        // Lists where tables belong are said together, and alone: a list read by position makes
+        // settings nobody wrote (resource_label from the third item), not mistakes to report.
+        let lists = DEMO_CONFIG.replacen("grid = { max_interpolate_secs = 3600 }", "grid = [3600]", 1).replacen(
+            "reactive = { metric = \"ASGAverageCPUUtilization\", target_value = 60.0, warmup_secs = 300 }",
+            "reactive = [\"ASGAverageCPUUtilization\", 60.0, \"\", 300]",
+            1,
+        );
+        let e = format!("{:#}", Config::parse(&lists, Path::new("."), "x").unwrap_err());
+        assert!(e.contains("2 mistakes, each to mend:") && e.contains("`grid` (in ingest)"), "{e}");
+        assert!(e.contains("`reactive` (in groups \"web-prod\")") && !e.contains("resource_label"), "{e}");
     }
 
     #[test]

@@ -2699,4 +2699,10 @@ fn fit_metrics_plan_fits_only_the_load_the_plans_read() {
     let (code, out, err) = run(at(&plan).args(["plan", "--group", "web-prod"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("web-prod"), "{out}");
+    // A forecast fitted before the switch to "plan" is shown as what it is: not refitted since.
+    let switched = std::fs::read_to_string(all.join("p.toml")).unwrap().replace("\"all\"", "\"plan\"");
+    std::fs::write(all.join("p.toml"), switched).unwrap();
+    let (code, _, err) = run(at(&all).args(["forecast", "show", "--group", "web-prod", "--metric", "queue"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("web-prod/queue: a forecast fitted 2026-") && err.contains("not refitted since"), "{err}");
 }

@@ -200,7 +200,14 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter, reported: &[MetricId]) -> Result<(Vec<Fit
         let fitted = |id: &MetricId| {
             ctx.config.forecast.fit_metrics == crate::config::FitMetrics::All || Config::feeds_plan(g, id, false)
         };
-        items.extend(Config::series_ids(g).into_iter().filter(fitted).map(|id| (k, id)));
+        let (mine, left): (Vec<MetricId>, Vec<MetricId>) = Config::series_ids(g).into_iter().partition(fitted);
+        if !left.is_empty() {
+            info!(
+                "{}: not fitted ([forecast] fit_metrics = \"plan\": only the load the plan reads)",
+                series_named(&left)
+            );
+        }
+        items.extend(mine.into_iter().map(|id| (k, id)));
     }
     let shared = Fitting { ctx, store: &store, table: &table, reported, levels: &levels };
     let mut out = Vec::new();
@@ -913,7 +920,7 @@ pub(crate) fn show_input(g: &Global, args: &ShowArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let long = series.len() > 20_000;
     if long {
-        let faster = if step < 300 && args.min_step_mins.is_none() {
+        let faster = if step < 300 && 300 % step == 0 && args.min_step_mins.is_none() {
             " (the nightly job fits on 5-minute means: --min-step-mins 5 does so here, several times faster)"
         } else {
             ""
@@ -1007,10 +1014,18 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
     } else if m * 60 < series.step_secs() {
         warn!("--min-step-mins {m} is finer than the file's own {} s step: fitted at its step", series.step_secs());
     } else if m * 60 > series.step_secs() {
+        let step = series.step_secs();
+        let hint = if 60 % step == 0 {
+            "a multiple of it that divides a day".to_string()
+        } else {
+            // 7 s readings: no whole number of minutes holds whole steps and divides a day.
+            format!(
+                "no number of minutes that divides a day holds whole {step} s steps: resample the file to whole \
+                 minutes (or to 10, 15, 20 or 30 s) before reading it"
+            )
+        };
         warn!(
-            "--min-step-mins {m} is not a whole number of the file's {} s steps: fitted at its step\nhint: a multiple \
-             of it that divides a day",
-            series.step_secs()
+            "--min-step-mins {m} is not a whole number of the file's {step} s steps: fitted at its step\nhint: {hint}"
         );
     }
     Ok((coarse, repair))
@@ -1079,7 +1094,18 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     // now is shown whole. One the plan would not use (those, or one fitted after now or too long
     // ago) says so.
     let backtested_from = forecast.start;
-    if let Some(why) = super::plan::stale_forecast(&forecast, issued, ctx) {
+    let left_unfitted =
+        ctx.config.forecast.fit_metrics == crate::config::FitMetrics::Plan && !Config::feeds_plan(g, &id, false);
+    if left_unfitted {
+        // Fitted before fit_metrics = "plan": no run refits it, and no plan reads it.
+        warn!(
+            "{id}: a forecast fitted {} and not refitted since: [forecast] fit_metrics = \"plan\" in {} fits only the \
+             load the plan reads ({}); `fit_metrics = \"all\"` fits this metric again",
+            issued.format("%Y-%m-%d %H:%M UTC"),
+            ctx.config.origin,
+            Config::load_id(g).metric
+        );
+    } else if let Some(why) = super::plan::stale_forecast(&forecast, issued, ctx) {
         warn!("{id}: {why}; `prescale plan` leaves the group out, its floors in place");
     }
     let mut forecast = match super::plan::unusable(&forecast, ctx.now) {
