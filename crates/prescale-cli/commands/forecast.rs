@@ -1015,7 +1015,8 @@ pub(crate) fn coarsen_input(series: Series, mins: Option<i64>, path: &Path) -> R
         warn!("--min-step-mins {m} is finer than the file's own {} s step: fitted at its step", series.step_secs());
     } else if m * 60 > series.step_secs() {
         let step = series.step_secs();
-        let hint = if 60 % step == 0 {
+        // The fewest whole minutes that hold whole steps (3 for 90 s), if they divide a day.
+        let hint = if 1440 % (step / gcd(step, 60)) == 0 {
             "a multiple of it that divides a day".to_string()
         } else {
             // 7 s readings: no whole number of minutes holds whole steps and divides a day.
