@@ -287,23 +287,36 @@ fn model_or_kind<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ModelSpec, D:
 /// tried once, at its first list: its type is the same in each. Every such list found, one
 /// mistake each.
 fn check_lists_for_tables(text: &str) -> Vec<anyhow::Error> {
-    fn lists(v: &toml::Value, path: &mut Vec<String>, found: &mut Vec<Vec<String>>) {
+    /// Every list of plain values, by its path (keys and list indices) and that path as said (a
+    /// listed table by its `name`, `"web-prod"`, else by its place, `#2`).
+    fn lists(
+        v: &toml::Value,
+        path: &mut Vec<String>,
+        shown: &mut Vec<String>,
+        found: &mut Vec<(Vec<String>, Vec<String>)>,
+    ) {
         match v {
             toml::Value::Table(t) => {
                 for (k, x) in t {
                     path.push(k.clone());
-                    lists(x, path, found);
+                    shown.push(k.clone());
+                    lists(x, path, shown, found);
                     path.pop();
+                    shown.pop();
                 }
             }
             toml::Value::Array(a) if a.iter().any(|x| x.is_table() || x.is_array()) => {
                 for (i, x) in a.iter().enumerate() {
                     path.push(i.to_string());
-                    lists(x, path, found);
+                    shown.push(
+                        x.get("name").and_then(toml::Value::as_str).map_or(format!("#{}", i + 1), |n| format!("{n:?}")),
+                    );
+                    lists(x, path, shown, found);
                     path.pop();
+                    shown.pop();
                 }
             }
-            toml::Value::Array(_) => found.push(path.clone()),
+            toml::Value::Array(_) => found.push((path.clone(), shown.clone())),
             _ => {}
         }
     }
@@ -318,12 +331,12 @@ fn check_lists_for_tables(text: &str) -> Vec<anyhow::Error> {
     let raw = toml::Value::Table(raw);
     let mut mistakes = Vec::new();
     let mut found = Vec::new();
-    lists(&raw, &mut Vec::new(), &mut found);
+    lists(&raw, &mut Vec::new(), &mut Vec::new(), &mut found);
     let mut tried = std::collections::HashSet::new();
-    for path in found {
+    for (path, shown) in found {
         // The key's place without the list indices (`groups.suspended_on_purpose`).
-        let key: Vec<&String> = path.iter().filter(|k| k.parse::<usize>().is_err()).collect();
-        if !tried.insert(format!("{key:?}")) {
+        let place: Vec<&str> = path.iter().map(String::as_str).filter(|k| k.parse::<usize>().is_err()).collect();
+        if !tried.insert(place.join(".")) {
             continue;
         }
         let mut probe = raw.clone();
@@ -341,21 +354,7 @@ fn check_lists_for_tables(text: &str) -> Vec<anyhow::Error> {
             let named = &path[..path.len() - usize::from(item)];
             let key = named.last().cloned().unwrap_or_default();
             // Where it is: `ingest`, or `groups "web-prod"` for a listed table with a name.
-            let mut within = Vec::new();
-            let mut v = &raw;
-            for k in &named[..named.len().saturating_sub(1)] {
-                v = match v {
-                    toml::Value::Table(t) => t.get(k),
-                    toml::Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
-                    _ => None,
-                }
-                .unwrap_or(v);
-                match (k.parse::<usize>(), v.get("name").and_then(toml::Value::as_str)) {
-                    (Ok(_), Some(name)) => within.push(format!("{name:?}")),
-                    (Ok(i), None) => within.push(format!("#{}", i + 1)),
-                    (Err(_), _) => within.push(k.clone()),
-                }
-            }
+            let within = &shown[..named.len().saturating_sub(1)];
             let within = if within.is_empty() { String::new() } else { format!(" (in {})", within.join(" ")) };
             mistakes.push(if item {
                 anyhow::anyhow!(
@@ -366,7 +365,7 @@ fn check_lists_for_tables(text: &str) -> Vec<anyhow::Error> {
                 anyhow::anyhow!(
                     "`{key}`{within} takes a table of settings, not a list: a list would be read by position onto \
                      its first keys; write it with its keys, e.g. `{key} = {{ … }}` or a [{}] section",
-                    path.iter().filter(|k| k.parse::<usize>().is_err()).cloned().collect::<Vec<_>>().join(".")
+                    place.join(".")
                 )
             });
         }
@@ -1435,6 +1434,12 @@ impl Config {
             && (*id == Config::load_id(g)
                 || (stored
                     && (id.metric == g.load_metric || g.instances_metric.as_deref() == Some(id.metric.as_str()))))
+    }
+
+    /// Whether `forecast fit` (and the nightly run) fits the group's series `id`: every one, or
+    /// with `[forecast] fit_metrics = "plan"` only the load its plan reads.
+    pub fn fits(&self, g: &GroupConfig, id: &MetricId) -> bool {
+        self.forecast.fit_metrics == FitMetrics::All || Config::feeds_plan(g, id, false)
     }
 
     /// Where CloudWatch would answer `[ingest] period_secs` for less than `lookback_days`: it

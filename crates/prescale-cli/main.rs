@@ -234,28 +234,25 @@ impl ZoneArgs {
 
     /// The zone the load lives in, `--time-zone` (`None`: UTC).
     fn zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
-        let zone = self.time_zone.as_deref().map(|z| config::zone_named(z, "--time-zone")).transpose()?;
-        // Said once, however often a command asks.
         static SAID: std::sync::Once = std::sync::Once::new();
-        if let Some(doubt) = zone.and_then(|z| config::zone_doubt(z, false)) {
-            SAID.call_once(|| {
-                tracing::warn!("--time-zone {:?} {doubt}", self.time_zone.as_deref().unwrap_or_default())
-            });
-        }
-        Ok(zone)
+        flag_zone(self.time_zone.as_deref(), "--time-zone", &SAID)
     }
 
     /// The zone of the file's stamps without an offset (`None`: UTC).
     fn file_zone(&self) -> anyhow::Result<Option<chrono_tz::Tz>> {
-        let zone = self.file_time_zone.as_deref().map(|z| config::zone_named(z, "--file-time-zone")).transpose()?;
         static SAID: std::sync::Once = std::sync::Once::new();
-        if let Some(doubt) = zone.and_then(|z| config::zone_doubt(z, false)) {
-            SAID.call_once(|| {
-                tracing::warn!("--file-time-zone {:?} {doubt}", self.file_time_zone.as_deref().unwrap_or_default());
-            });
-        }
-        Ok(zone)
+        flag_zone(self.file_time_zone.as_deref(), "--file-time-zone", &SAID)
     }
+}
+
+/// The zone a `flag` names, its doubt (a fixed offset, an alias) warned of once, however often a
+/// command asks (`said`).
+fn flag_zone(name: Option<&str>, flag: &str, said: &'static std::sync::Once) -> anyhow::Result<Option<chrono_tz::Tz>> {
+    let zone = name.map(|z| config::zone_named(z, flag)).transpose()?;
+    if let Some(doubt) = zone.and_then(|z| config::zone_doubt(z, false)) {
+        said.call_once(|| tracing::warn!("{flag} {:?} {doubt}", name.unwrap_or_default()));
+    }
+    Ok(zone)
 }
 
 #[derive(Debug, Args)]

@@ -566,10 +566,7 @@ fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> 
     // A group's actions carry its time zone: its forecast's peak and its floors read on its clock.
     let zone = g.scheduled_actions.iter().find_map(prescale_plan::action_zone);
     if let Some(f) = &g.forecast {
-        let at = match zone {
-            Some(z) => f.peak_at.with_timezone(&z).format("%Y-%m-%d %H:%M %Z").to_string(),
-            None => f.peak_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        };
+        let at = f.peak_at.with_timezone(&zone.unwrap_or(chrono_tz::UTC)).format("%Y-%m-%d %H:%M %Z");
         writeln!(
             out,
             "  forecast {} of {}: peak {} at {at}, P{:.0} peak {}",
@@ -588,16 +585,9 @@ fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> 
         let mut line = String::new();
         let mut line_zone = String::new();
         for a in &g.scheduled_actions {
-            let (d, weekday, abbreviation, time) = match zone {
-                Some(z) => {
-                    let t = a.start_time.with_timezone(&z);
-                    (t.date_naive(), t.format("%a %m-%d").to_string(), t.format("%Z").to_string(), t.format("%H:%M"))
-                }
-                None => {
-                    let t = a.start_time;
-                    (t.date_naive(), t.format("%a %m-%d").to_string(), "UTC".to_string(), t.format("%H:%M"))
-                }
-            };
+            let t = a.start_time.with_timezone(&zone.unwrap_or(chrono_tz::UTC));
+            let (d, weekday, abbreviation, time) =
+                (t.date_naive(), t.format("%a %m-%d").to_string(), t.format("%Z").to_string(), t.format("%H:%M"));
             if day != Some(d) {
                 if !line.is_empty() {
                     writeln!(out, "{line}")?;

@@ -1257,31 +1257,36 @@ impl AuditHistory {
                 self.pending.remove(group);
             }
             (Some("apply"), Some(id)) => {
-                let at = e["at"].as_str().unwrap_or_default();
-                let at = DateTime::parse_from_rfc3339(at).map_or_else(
-                    |_| at.to_string(),
-                    |t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                );
+                // Made only for the lines that keep a record: every line of a log read whole passes here.
+                let record = |certain| {
+                    let at = e["at"].as_str().unwrap_or_default();
+                    let at = DateTime::parse_from_rfc3339(at).map_or_else(
+                        |_| at.to_string(),
+                        |t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+                    );
+                    AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at, certain }
+                };
                 let change = format!("{}/{}/{}", e["object"], e["name"], e["op"]);
-                let plans = self.pending.entry(group.to_string()).or_default();
                 match outcome {
                     "attempting" | "interrupted" | "unknown" => {
-                        let record =
-                            AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at, certain: false };
-                        plans.entry(id.to_string()).or_insert_with(|| (record, Default::default())).1.insert(change);
+                        let plans = self.pending.entry(group.to_string()).or_default();
+                        plans
+                            .entry(id.to_string())
+                            .or_insert_with(|| (record(false), Default::default()))
+                            .1
+                            .insert(change);
                     }
                     _ => {
-                        if let Some((_, open)) = plans.get_mut(id) {
+                        if let Some(plans) = self.pending.get_mut(group)
+                            && let Some((_, open)) = plans.get_mut(id)
+                        {
                             open.remove(&change);
                             if open.is_empty() {
                                 plans.remove(id);
                             }
                         }
                         if outcome == "applied" {
-                            self.applied.insert(
-                                group.to_string(),
-                                AppliedPlan { plan_id: id.to_string(), group: group.to_string(), at, certain: true },
-                            );
+                            self.applied.insert(group.to_string(), record(true));
                         }
                     }
                 }

@@ -197,10 +197,8 @@ pub fn fit(ctx: &Ctx, f: &GroupFilter, reported: &[MetricId]) -> Result<(Vec<Fit
         let mine: Vec<&Event> = events.iter().filter(|e| e.group() == g.name).collect();
         let flags = forecast_flags(&holidays, tz, &mine, ctx.now);
         setups.push(GroupSetup { group: g, tz, events: mine, flags });
-        let fitted = |id: &MetricId| {
-            ctx.config.forecast.fit_metrics == crate::config::FitMetrics::All || Config::feeds_plan(g, id, false)
-        };
-        let (mine, left): (Vec<MetricId>, Vec<MetricId>) = Config::series_ids(g).into_iter().partition(fitted);
+        let (mine, left): (Vec<MetricId>, Vec<MetricId>) =
+            Config::series_ids(g).into_iter().partition(|id| ctx.config.fits(g, id));
         if !left.is_empty() {
             info!(
                 "{}: not fitted ([forecast] fit_metrics = \"plan\": only the load the plan reads)",
@@ -1067,8 +1065,10 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
             known.iter().map(|k| k.metric.clone()).collect::<Vec<_>>().join(", ")
         );
     }
+    // Left out by [forecast] fit_metrics = "plan": a forecast of it is none, or one from before.
+    let left_unfitted = !ctx.config.fits(g, &id);
     let (forecast, issued) = ForecastTable::new(&ctx.store_dir).read(&id).map_err(|e| match e {
-        prescale_store::StoreError::NotFound { path, .. } if ctx.config.forecast.fit_metrics == crate::config::FitMetrics::Plan && !Config::feeds_plan(g, &id, false) => anyhow::anyhow!(
+        prescale_store::StoreError::NotFound { path, .. } if left_unfitted => anyhow::anyhow!(
             "no forecast for {id} (looked for {}): [forecast] fit_metrics = \"plan\" in {} fits only the load the plan \
              reads ({})\nhint: `fit_metrics = \"all\"` fits every metric, or `prescale forecast show --input` a file \
              of it",
@@ -1095,8 +1095,6 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
     // now is shown whole. One the plan would not use (those, or one fitted after now or too long
     // ago) says so.
     let backtested_from = forecast.start;
-    let left_unfitted =
-        ctx.config.forecast.fit_metrics == crate::config::FitMetrics::Plan && !Config::feeds_plan(g, &id, false);
     if left_unfitted {
         // Fitted before fit_metrics = "plan": no run refits it, and no plan reads it.
         warn!(

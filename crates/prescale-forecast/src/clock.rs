@@ -115,9 +115,17 @@ impl EitherClock {
     /// there is nothing to choose (no change of offset in the history, too short a history, a step
     /// the clock cannot move, a fit that fails) or the two forecast the week alike.
     pub fn follows_local_clock(&self, history: &Series) -> Option<bool> {
-        let clock = &self.local.clock;
+        self.judge(history, &self.shifts(history))
+    }
+
+    /// The clock's shift at each slot of `history`.
+    fn shifts(&self, history: &Series) -> Vec<i64> {
+        (0..history.len()).map(|i| self.local.clock.shift(history.ts(i))).collect()
+    }
+
+    /// [`EitherClock::follows_local_clock`] with the history's `shifts` at hand.
+    fn judge(&self, history: &Series, shifts: &[i64]) -> Option<bool> {
         let step = history.step_secs();
-        let shifts: Vec<i64> = (0..history.len()).map(|i| clock.shift(history.ts(i))).collect();
         // No change to choose across, or no whole slots to move (as `to_standard_clock` needs).
         if shifts.iter().all(|s| Some(s) == shifts.first()) || shifts.iter().any(|s| s % step.max(1) != 0) {
             return None;
@@ -156,7 +164,8 @@ impl Forecaster for EitherClock {
     }
 
     fn fit(&self, history: &Series) -> Result<Box<dyn FittedModel>, ForecastError> {
-        match self.follows_local_clock(history) {
+        let shifts = self.shifts(history);
+        match self.judge(history, &shifts) {
             Some(true) => return self.local.fit(history),
             Some(false) => return self.local.on_utc.fit(history),
             None => {}
@@ -164,7 +173,6 @@ impl Forecaster for EitherClock {
         let utc = self.local.on_utc.fit(history)?;
         let clock = &self.local.clock;
         let step = history.step_secs().max(1);
-        let shifts: Vec<i64> = (0..history.len()).map(|i| clock.shift(history.ts(i))).collect();
         if history.is_empty() || shifts.iter().any(|s| s % step != 0) {
             return Ok(utc);
         }

@@ -978,7 +978,7 @@ pub fn local(t: DateTime<Utc>, tz: Option<Tz>) -> String {
 /// The first instant in `(from, to]` at which `tz`'s UTC offset changes, found by bisection
 /// (offsets change at most a few times a year; a 48 h horizon holds at most one change).
 fn offset_change(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<String> {
-    let off = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix();
+    let off = |t| offset_secs(tz, t);
     let (mut lo, mut hi) = latest_change_within(tz, from, to)?;
     while hi - lo > Duration::minutes(1) {
         let mid = lo + (hi - lo) / 2;
@@ -997,15 +997,20 @@ fn offset_change(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<Strin
 /// `to` (the change is a whole number of its steps; Lord Howe's 30 minutes at an hourly step is
 /// not): a forecast on the local clock is the UTC one moved by whole steps.
 fn step_follows(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>, step_secs: i64) -> bool {
-    let off = |t: DateTime<Utc>| i64::from(t.with_timezone(&tz).offset().fix().local_minus_utc());
-    latest_change_within(tz, from, to).is_none_or(|(lo, hi)| step_secs <= 0 || (off(hi) - off(lo)) % step_secs == 0)
+    latest_change_within(tz, from, to)
+        .is_none_or(|(lo, hi)| step_secs <= 0 || (offset_secs(tz, hi) - offset_secs(tz, lo)) % step_secs == 0)
+}
+
+/// Seconds `tz`'s clock runs ahead of UTC at `t`.
+fn offset_secs(tz: Tz, t: DateTime<Utc>) -> i64 {
+    i64::from(t.with_timezone(&tz).offset().fix().local_minus_utc())
 }
 
 /// A fortnight within `from..to` at whose two ends `tz`'s offsets differ, the latest: a long
 /// history (`train_days` of months) crosses both of a year's changes, and its two ends alone
 /// would show no change.
 fn latest_change_within(tz: Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
-    let off = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix();
+    let off = |t| offset_secs(tz, t);
     let mut hi = to;
     while hi > from {
         let lo = (hi - Duration::days(14)).max(from);
