@@ -220,33 +220,21 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     // A source that cannot be read at all stops a manual ingest only where it serves every
     // group; beside others, their series are stored and the run exits 1 naming it.
     let alone = kinds.len() == 1;
-    // A fleet's exports take minutes to read: a log shows the run is alive.
-    let mut progress = super::Progress::new("reading", srcs.len());
-    for Source { series, kind, mut src } in srcs {
+    // CloudWatch is read before the store is locked (its requests take minutes for a fleet, and
+    // what it returns is bounded by the lookback); each file is read once the store is locked, and
+    // its rows stored before the next file is read, so that an ingest holds one file's rows at a
+    // time, not a fleet's exports (a file is read whole, whatever its age).
+    let (remote, files): (Vec<Source>, Vec<Source>) = srcs.into_iter().partition(|s| s.kind == SourceKind::Cloudwatch);
+    let mut progress = super::Progress::new("reading", remote.len());
+    for Source { kind, mut src, .. } in remote {
         progress.step(&src.describe());
-        let range = (kind == SourceKind::Cloudwatch).then_some(lookback);
-        match (src.fetch(range), series) {
-            (Ok(f), _) => {
+        match src.fetch(Some(lookback)) {
+            Ok(f) => {
                 let origin = src.describe();
                 origins.extend(f.iter().map(|(id, _)| (id.clone(), origin.clone())));
                 fetched.extend(f);
             }
-            // A file that cannot be read: that series is named and left as stored, the others go on.
-            (Err(e), Some(id)) => {
-                let hint = match &e {
-                    prescale_core::SourceError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
-                        format!(
-                            "\nhint: a metric's `file` is read relative to the configuration's folder ({}); check \
-                             the name there",
-                            std::fs::canonicalize(&c.base_dir).unwrap_or_else(|_| c.base_dir.clone()).display()
-                        )
-                    }
-                    _ => String::new(),
-                };
-                warn!("{id}: not stored, its stored data is unchanged: {}{hint}", explain(&anyhow::Error::from(e)));
-                failed.push(id);
-            }
-            (Err(e), None) => {
+            Err(e) => {
                 let stop = !carry_on && alone;
                 let unchanged = if stop { "; the store is unchanged" } else { "" };
                 let e = anyhow::Error::from(e).context(format!("ingest from {} failed{unchanged}", whats[&kind]));
@@ -314,8 +302,45 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     // Series whose stored slots moved to a new file_time_zone's clock in this run.
     let mut moved = std::collections::HashSet::new();
     drop(progress);
-    let mut progress = super::Progress::new("storing", fetched.len());
-    for (id, mut raw) in fetched {
+    // A fleet's exports take minutes to read: a log shows the run is alive.
+    let mut progress = super::Progress::new("storing", fetched.len() + files.len());
+    let mut fetched = std::collections::VecDeque::from(fetched);
+    let mut files = files.into_iter();
+    loop {
+        let Some((id, mut raw)) = fetched.pop_front() else {
+            let Some(Source { series, mut src, .. }) = files.next() else { break };
+            match src.fetch(None) {
+                Ok(f) => {
+                    let origin = src.describe();
+                    origins.extend(f.iter().map(|(id, _)| (id.clone(), origin.clone())));
+                    fetched.extend(f);
+                }
+                // A file that cannot be read: that series is named and left as stored, the others
+                // go on.
+                Err(e) => {
+                    let who = series.as_ref().map_or_else(|| src.describe(), ToString::to_string);
+                    progress.step(&who);
+                    let hint = match &e {
+                        prescale_core::SourceError::Io { source, .. }
+                            if source.kind() == std::io::ErrorKind::NotFound =>
+                        {
+                            format!(
+                                "\nhint: a metric's `file` is read relative to the configuration's folder ({}); \
+                                 check the name there",
+                                std::fs::canonicalize(&c.base_dir).unwrap_or_else(|_| c.base_dir.clone()).display()
+                            )
+                        }
+                        _ => String::new(),
+                    };
+                    warn!(
+                        "{who}: not stored, its stored data is unchanged: {}{hint}",
+                        explain(&anyhow::Error::from(e))
+                    );
+                    failed.extend(series);
+                }
+            }
+            continue;
+        };
         progress.step(&id);
         // A recorded file replayed at a --now inside it (the demo's files, a backfill) is the file
         // as it stood then: its later rows are not stored, as `forecast show --now` reads a file.

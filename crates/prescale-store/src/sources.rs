@@ -1140,8 +1140,7 @@ impl Files {
                     read_csv(path, self.zone, tail.unwrap_or(u64::MAX))?
                 };
                 raw.retain(|s| in_range(range, s.ts));
-                // Held until every file is read: without the room its growth left over (up to as
-                // much again), so a fleet's files take what their rows need.
+                // Held while stored: without the room its growth left over (up to as much again).
                 raw.shrink_to_fit();
                 Ok((id.clone(), raw))
             })
