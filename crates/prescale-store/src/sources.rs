@@ -74,6 +74,19 @@ fn clipped(field: &str) -> String {
     }
 }
 
+/// What to do about a file whose columns (`names`) have a timestamp (at `ti`) but no `value`: the
+/// one other column renamed, or the one of the others that holds the load (a CloudWatch or
+/// monitoring export: `Timestamp,Average,Unit`, `timestamp,cpu,mem`), or one added.
+fn load_column_hint(names: &[&str], ti: usize) -> String {
+    let others: Vec<String> =
+        names.iter().enumerate().filter(|(j, n)| *j != ti && !n.is_empty()).map(|(_, n)| format!("`{n}`")).collect();
+    match (names.len(), others.as_slice()) {
+        (2, [other]) => format!("rename the column {other} to `value` (the load of each row)"),
+        (_, []) => "add a column named `value` with the load of each row".to_string(),
+        _ => format!("rename the column that holds the load (of {}) to `value`", others.join(", ")),
+    }
+}
+
 /// A date and time written as digits (`YYYYMMDD`, `YYYYMMDDHH`, `YYYYMMDDHHMM`,
 /// `YYYYMMDDHHMMSS`), from 1990 to 2199; `None` for other digits.
 fn compact_stamp(digits: &str) -> Option<NaiveDateTime> {
@@ -636,17 +649,8 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
                  {:?} ',' < FILE`, where no value holds a comma)",
                 sep.to_string()
             )
-        } else if let (Some(ti), None, 2) = (ti, vi, names.len()) {
-            format!("rename the column `{}` to `value` (the load of each row)", names[1 - ti])
         } else if let (Some(ti), None) = (ti, vi) {
-            // A CloudWatch or monitoring export: `Timestamp,Average,Unit`, `timestamp,cpu,mem`.
-            let others: Vec<String> = names
-                .iter()
-                .enumerate()
-                .filter(|(j, n)| *j != ti && !n.is_empty())
-                .map(|(_, n)| format!("`{n}`"))
-                .collect();
-            format!("rename the column that holds the load (of {}) to `value`", others.join(", "))
+            load_column_hint(&names, ti)
         } else {
             "the file must start with a header such as `timestamp,value`".into()
         };
@@ -798,24 +802,8 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
         let (Some(ti), Some(vi)) = (ti, vi) else {
             let found: Vec<String> =
                 schema.fields().iter().map(|f| format!("{} ({})", f.name(), f.data_type())).collect();
-            let hint = match (ti, schema.fields().len()) {
-                (Some(ti), 2) => format!(
-                    "\nhint: rename the column `{}` to `value` (the load of each row)",
-                    schema.field(1 - ti).name()
-                ),
-                (Some(ti), n) if n > 2 => format!(
-                    "\nhint: rename the column that holds the load (of {}) to `value`",
-                    schema
-                        .fields()
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| *j != ti)
-                        .map(|(_, f)| format!("`{}`", f.name()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                _ => String::new(),
-            };
+            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            let hint = ti.map_or(String::new(), |ti| format!("\nhint: {}", load_column_hint(&names, ti)));
             return Err(err(format!(
                 "lacks {}; it has {}{hint}",
                 lacks(ti, vi),
@@ -829,15 +817,9 @@ pub fn read_parquet_samples_in(path: &Path, zone: Option<chrono_tz::Tz>) -> Resu
             let row = rows_before + i + 1;
             let t = t.ok_or_else(|| {
                 // Text that is no stamp prescale reads (`25/04/2018 00:00`): quoted, as a CSV's is.
-                let col = batch.column(ti);
-                let text = match col.data_type() {
-                    DataType::Utf8 => col.as_string_opt::<i32>().filter(|c| c.is_valid(i)).map(|c| c.value(i)),
-                    DataType::LargeUtf8 => col.as_string_opt::<i64>().filter(|c| c.is_valid(i)).map(|c| c.value(i)),
-                    _ => None,
-                };
-                match text {
+                match text_at(batch.column(ti).as_ref(), i) {
                     Some(text) => {
-                        err(format!("row {row}: cannot read timestamp {:?}\nhint: {STAMP_FORMATS}", clipped(text)))
+                        err(format!("row {row}: cannot read timestamp {:?}\nhint: {STAMP_FORMATS}", clipped(&text)))
                     }
                     None => err(format!(
                         "row {row} has a null or unreadable timestamp\nhint: every row needs its time: drop the rows \
@@ -864,13 +846,28 @@ fn decoded(col: &dyn Array) -> Result<Option<arrow_array::ArrayRef>, String> {
     arrow_select::take::take(dict.values().as_ref(), dict.keys(), None).map(Some).map_err(|e| e.to_string())
 }
 
+/// Row `i` of a text column (plain, large, a view, or dictionary-encoded), as [`stamps`] reads
+/// it; `None` for a null or a column of another type.
+fn text_at(col: &dyn Array, i: usize) -> Option<String> {
+    if let Ok(Some(plain)) = decoded(col) {
+        return text_at(plain.as_ref(), i);
+    }
+    col.is_valid(i).then_some(())?;
+    match col.data_type() {
+        DataType::Utf8 => Some(col.as_string::<i32>().value(i).to_string()),
+        DataType::LargeUtf8 => Some(col.as_string::<i64>().value(i).to_string()),
+        DataType::Utf8View => Some(col.as_string_view().value(i).to_string()),
+        _ => None,
+    }
+}
+
 /// The timestamp column's instants, in row order (`None` for a null or unreadable one). A
 /// column of timestamps without a zone holds wall-clock times when `wall` (a zone was given).
 fn stamps(col: &dyn Array, stamper: &mut Stamper) -> Result<Vec<Option<DateTime<Utc>>>, String> {
     if let Some(plain) = decoded(col)? {
         return stamps(plain.as_ref(), stamper);
     }
-    if let Some(read) = integer_stamps(col) {
+    if let Some(read) = epoch_stamps(col) {
         // Dates and times written as digits (a CSV's are read as such) read as epoch numbers
         // after 2033: refused as integers, not taken for instants years ahead.
         let as_digits = |t: &DateTime<Utc>| {
@@ -879,7 +876,7 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper) -> Result<Vec<Option<DateTime<
         let mut all = read.iter().flatten().peekable();
         if all.peek().is_some() && all.all(as_digits) {
             return Err(format!(
-                "its timestamp column holds integers ({}) that read as dates and times written as digits \
+                "its timestamp column holds numbers ({}) that read as dates and times written as digits \
                  (YYYYMMDDHH…), not epoch times\nhint: write the stamps as a timestamp, as text (a CSV reads such \
                  digits), or as epoch seconds",
                 col.data_type()
@@ -887,7 +884,7 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper) -> Result<Vec<Option<DateTime<
         }
         if let Some(t) = read.iter().flatten().find(|t| !plausible_epoch(**t)) {
             return Err(format!(
-                "its timestamp column holds integers ({}) that read as epoch times before 1990 (the first: {}): an \
+                "its timestamp column holds numbers ({}) that read as epoch times before 1990 (the first: {}): an \
                  hour of the day, a date as YYYYMMDD, a row number?\nhint: write the stamps as a timestamp or as \
                  epoch seconds (or milli-, micro-, nanoseconds)",
                 col.data_type(),
@@ -941,18 +938,29 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper) -> Result<Vec<Option<DateTime<
             .iter()
             .map(|d| d.and_then(|ms| Utc.timestamp_millis_opt(ms).single()))
             .collect(),
+        // 24 bits of mantissa: epoch seconds of today to 128 s, milliseconds to days.
+        DataType::Float32 | DataType::Float16 => {
+            return Err(format!(
+                "its timestamp column holds {} floats, which cannot hold epoch times to the second\nhint: write \
+                 the stamps as a timestamp, as epoch seconds in integers or 64-bit floats, or as text",
+                if col.data_type() == &DataType::Float32 { "32-bit" } else { "16-bit" }
+            ));
+        }
         other => {
             return Err(format!(
-                "timestamp column has type {other}; expected a timestamp, a date, text or epoch numbers (integers)"
+                "timestamp column has type {other}; expected a timestamp, a date, text or epoch numbers (integers or \
+                 64-bit floats)"
             ));
         }
     })
 }
 
-/// An integer timestamp column's epoch numbers, read as a CSV's are: seconds, milliseconds, micro-
-/// or nanoseconds by size; `None` for a column of another type.
-fn integer_stamps(col: &dyn Array) -> Option<Vec<Option<DateTime<Utc>>>> {
+/// A numeric timestamp column's epoch numbers, read as a CSV's are: seconds, milliseconds, micro-
+/// or nanoseconds by size; 64-bit floats too (pandas writes integers with a missing one so),
+/// seconds with a fraction as a CSV's `1766966100.5`; `None` for a column of another type.
+fn epoch_stamps(col: &dyn Array) -> Option<Vec<Option<DateTime<Utc>>>> {
     Some(match col.data_type() {
+        DataType::Float64 => col.as_primitive::<Float64Type>().iter().map(|v| v.and_then(float_epoch)).collect(),
         DataType::Int64 => epochs::<Int64Type>(col, Some),
         DataType::Int32 => epochs::<Int32Type>(col, |x| Some(x.into())),
         DataType::Int16 => epochs::<Int16Type>(col, |x| Some(x.into())),
@@ -963,6 +971,26 @@ fn integer_stamps(col: &dyn Array) -> Option<Vec<Option<DateTime<Utc>>>> {
         DataType::UInt8 => epochs::<UInt8Type>(col, |x| Some(x.into())),
         _ => return None,
     })
+}
+
+/// An epoch number written as a float: as [`from_epoch`] reads an integer, a fraction of a
+/// second kept (below 10^11, as a CSV's `1766966100.5`) and one of a smaller unit rounded;
+/// `None` for a NaN, an infinity or a negative one.
+fn float_epoch(x: f64) -> Option<DateTime<Utc>> {
+    // Past i64's range (9.2e18): no instant.
+    if !(0.0..9.2e18).contains(&x) {
+        return None;
+    }
+    if x.fract() == 0.0 {
+        return from_epoch(x as i64);
+    }
+    if x < 1e11 {
+        let nanos = ((x.fract() * 1e9).round() as u32).min(999_999_999);
+        Utc.timestamp_opt(x.trunc() as i64, nanos).single()
+    } else {
+        // Milli-, micro- or nanoseconds by size: a fraction of the unit is no part of a slot.
+        from_epoch(x.round() as i64)
+    }
 }
 
 /// An integer column of type `T` as epoch stamps ([`from_epoch`]), by `f` to an `i64`; nulls and
@@ -1560,6 +1588,55 @@ mod tests {
         write_with(std::sync::Arc::new(dmy), two());
         let e = read_parquet_samples(&p).unwrap_err().to_string();
         assert!(e.contains("row 1: cannot read timestamp \"25/04/2018 00:00\"") && e.contains("RFC 3339"), "{e}");
+        // … as text views and dictionary-encoded text are (both were said as null stamps).
+        let view = arrow_array::StringViewArray::from(vec!["2014-02-19T15:00:00Z", "25/04/2018 00:05"]);
+        write_with(std::sync::Arc::new(view), two());
+        let read_back = ParquetRecordBatchReaderBuilder::try_new(File::open(&p).unwrap()).unwrap();
+        assert_eq!(read_back.schema().field(0).data_type(), &DataType::Utf8View);
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("row 2: cannot read timestamp \"25/04/2018 00:05\""), "{e}");
+        let dict = arrow_array::DictionaryArray::try_new(
+            arrow_array::Int32Array::from(vec![0, 1]),
+            std::sync::Arc::new(arrow_array::StringArray::from(vec!["2014-02-19T15:00:00Z", "19.02.2014 15:05"])),
+        );
+        write_with(std::sync::Arc::new(dict.unwrap()), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("row 2: cannot read timestamp \"19.02.2014 15:05\""), "{e}");
+        // A null stamp names its column, whatever the column's type.
+        write_with(std::sync::Arc::new(arrow_array::Int64Array::from(vec![Some(1_392_822_000), None])), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("row 2 has a null or unreadable timestamp") && e.contains("subset=[\"ts\"]"), "{e}");
+        // Epoch seconds as 64-bit floats (pandas writes integers with a missing one so), whole or
+        // with a fraction as a CSV's, and milliseconds by their size; a NaN is a missing stamp.
+        let floats = |v: Vec<Option<f64>>| std::sync::Arc::new(arrow_array::Float64Array::from(v));
+        write_with(floats(vec![Some(1_392_822_000.0), Some(1_392_822_600.0)]), two());
+        assert_eq!(stamps(), want);
+        write_with(floats(vec![Some(1_392_822_000_000.0), Some(1_392_822_600_000.0)]), two());
+        assert_eq!(stamps(), want, "milliseconds");
+        write_with(floats(vec![Some(1_392_822_000.5), Some(1_392_822_600.0)]), two());
+        assert_eq!(stamps()[0], want[0] + chrono::Duration::milliseconds(500));
+        write_with(floats(vec![Some(1_392_822_000.0), Some(f64::NAN)]), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("row 2 has a null or unreadable timestamp"), "{e}");
+        // As integers, floats that are hours of the day are refused, not read as 1970.
+        write_with(floats(vec![Some(13.0), Some(14.0)]), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("holds numbers (Float64) that read as epoch times before 1990"), "{e}");
+        // 32-bit floats hold epoch seconds of today to 128 s: refused, with what to write.
+        write_with(std::sync::Arc::new(arrow_array::Float32Array::from(vec![1.392_822e9, 1.392_823e9])), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("32-bit floats, which cannot hold epoch times to the second"), "{e}");
+        // A file of stamps alone: a column to add, not one to rename.
+        let batch = RecordBatch::try_from_iter([(
+            "ts",
+            std::sync::Arc::new(Int64Array::from(vec![1_392_822_000])) as ArrayRef,
+        )])
+        .unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(File::create(&p).unwrap(), batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("add a column named `value` with the load of each row"), "{e}");
         // Text is not a number: the error says what to write.
         write(std::sync::Arc::new(arrow_array::StringArray::from(vec!["1", "2"])));
         let e = read_parquet_samples(&p).unwrap_err().to_string();
