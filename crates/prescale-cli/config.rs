@@ -711,7 +711,20 @@ pub struct MetricConfig {
     pub max: Option<f64>,
 }
 
+impl GroupConfig {
+    /// The group's `time_zone` (`None`: UTC), as the configuration's check read it.
+    pub fn zone(&self) -> Option<chrono_tz::Tz> {
+        self.time_zone.as_deref().and_then(|z| parse_time_zone(z).ok())
+    }
+}
+
 impl MetricConfig {
+    /// The zone of the file's stamps without an offset (`None`: UTC), as the configuration's check
+    /// read it.
+    pub fn file_zone(&self) -> Option<chrono_tz::Tz> {
+        self.file_time_zone.as_deref().and_then(|z| parse_time_zone(z).ok())
+    }
+
     /// The metric's physical bounds: `min` and `max` as configured, and for CloudWatch's
     /// `CPUUtilization` of `AWS/EC2` and `AWS/RDS` (a percentage of the instance; an ECS service's can pass 100) `max` 100 unless set, for
     /// every statistic but the ones that add samples up (`Sum`, `SampleCount`).

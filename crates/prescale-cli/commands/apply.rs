@@ -2581,8 +2581,8 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
                 &mut why,
                 &r.group,
                 format!(
-                    "{n} change{} {}, the first {} {}: {}",
-                    if n == 1 { "" } else { "s" },
+                    "{} {}, the first {} {}: {}",
+                    crate::output::counted(n, "change"),
                     match (skipped, rep.unanswered()) {
                         (0, _) => "failed".to_string(),
                         (k, _) if k == n => "not attempted".to_string(),
@@ -2624,16 +2624,17 @@ fn failed_changes(results: &[GroupApply], execute: bool) -> Option<String> {
     // counted apart from those that failed: they were never tried.
     let skipped: usize = results.iter().map(|r| r.report.as_ref().map_or(0, ApplyReport::not_attempted)).sum();
     let failed = failed.saturating_sub(skipped);
-    let plural = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let counted = crate::output::counted;
     let mut parts = Vec::new();
     if failed > 0 {
-        parts.push(format!("{} failed", plural(failed, "change or group", "changes or groups")));
+        let what = if failed == 1 { "change or group" } else { "changes or groups" };
+        parts.push(format!("{failed} {what} failed"));
     }
     if skipped > 0 {
-        parts.push(format!("{} not attempted", plural(skipped, "change", "changes")));
+        parts.push(format!("{} not attempted", counted(skipped, "change")));
     }
     if not_attempted > 0 {
-        parts.push(format!("{} not attempted", plural(not_attempted, "group", "groups")));
+        parts.push(format!("{} not attempted", counted(not_attempted, "group")));
     }
     let counted = match parts.as_slice() {
         [] => String::new(),

@@ -1191,7 +1191,7 @@ pub(crate) fn show_group(ctx: &Ctx, args: &ShowArgs) -> Result<()> {
                 shaped_by.len(),
                 reports.len()
             );
-            let tz = g.time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+            let tz = g.zone();
             for r in reports.iter().filter(|r| !matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. })) {
                 let d = r.decision(tz);
                 say!("note: {}: {}", d.what, d.why);

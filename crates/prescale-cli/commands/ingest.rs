@@ -39,7 +39,7 @@ pub(crate) fn sources(ctx: &Ctx, groups: &[&GroupConfig]) -> Result<Vec<Source>>
                 }),
                 (SourceKind::Csv | SourceKind::Parquet, Some(file)) => {
                     // The zone of its stamps that carry no offset (checked with the configuration).
-                    let zone = m.file_time_zone.as_deref().and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+                    let zone = m.file_zone();
                     let files = vec![(id.clone(), c.resolve(file))];
                     let src: Box<dyn MetricSource> = if kind == SourceKind::Csv {
                         Box::new(CsvSource::new(files).in_zone(zone))
@@ -504,12 +504,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             prescale_core::Aggregate::of_statistic(metric.and_then(|m| m.stat.as_deref()).unwrap_or("Average"));
         // A file's stamps without an offset are read in its file_time_zone, else UTC: recorded with
         // the series, so that setting the zone later moves what was stored on the wrong clock.
-        let file_time_zone = (kind != SourceKind::Cloudwatch).then(|| {
-            metric
-                .and_then(|m| m.file_time_zone.as_deref())
-                .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
-                .unwrap_or(chrono_tz::UTC)
-        });
+        let file_time_zone = (kind != SourceKind::Cloudwatch)
+            .then(|| metric.and_then(crate::config::MetricConfig::file_zone).unwrap_or(chrono_tz::UTC));
         let provenance = prescale_store::Provenance { source: &origin, file_time_zone, whole: false };
         match store.ingest(&id, &raw, period, &c.ingest.grid, aggregate, provenance) {
             Ok(s) => {

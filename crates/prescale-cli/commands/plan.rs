@@ -1137,10 +1137,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             }
             let events: Vec<Event> =
                 store.load()?.into_iter().filter(|e| group.as_deref().is_none_or(|g| e.group() == g)).collect();
-            let zone = |e: &Event| {
-                let g = ctx.config.groups.iter().find(|g| g.name == e.group())?;
-                g.time_zone.as_deref().and_then(|z| crate::config::parse_time_zone(z).ok())
-            };
+            let zone = |e: &Event| ctx.config.groups.iter().find(|g| g.name == e.group())?.zone();
             // Each group's forecast read once, however many events it has.
             let mut stored: std::collections::HashMap<&str, Stored> = std::collections::HashMap::new();
             for e in &events {

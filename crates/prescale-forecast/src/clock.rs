@@ -186,7 +186,23 @@ impl Forecaster for EitherClock {
                 Err(_) => return Ok(utc),
             }
         };
+        // Why the forecast covers both clocks, said where it does.
+        let held = usize::try_from(HELD_OUT_DAYS * 86_400 / step).unwrap_or(usize::MAX);
+        let why = if local.is_some() && history.len() < 2 * held {
+            "the history crosses a daylight-saving change, but is under two weeks long (a week to learn from, a \
+             week to judge by), too short to show whether the load follows UTC or"
+        } else if local.is_some() {
+            "the history crosses a daylight-saving change, but fitted without its last week on each clock, the two \
+             forecast that week alike (within 5 %; a week since the change without a weekday's rise tells them \
+             apart no better), so it does not show whether the load follows UTC or"
+        } else {
+            "the forecast crosses a daylight-saving change, and the history, which crosses none, cannot show whether \
+             the load follows UTC or"
+        };
         let keep = ((7200 / step) as usize).clamp(1, history.len());
+        let first = history.len() - keep;
+        let tail = Series::new(history.ts(first), step, history.values()[first..].to_vec())
+            .map_err(|e| ForecastError::BadInput(format!("the history's last hours: {e}")))?;
         Ok(Box::new(FittedOnEitherClock {
             utc,
             local,
@@ -194,8 +210,8 @@ impl Forecaster for EitherClock {
             start: history.end(),
             step,
             last_shift: shifts[shifts.len() - 1],
-            history_len: history.len(),
-            tail: history.values()[history.len() - keep..].to_vec(),
+            why,
+            tail,
             bounds: self.local.bounds,
             covered: std::sync::OnceLock::new(),
         }))
@@ -214,11 +230,11 @@ struct FittedOnEitherClock {
     step: i64,
     /// The clock's shift at the history's last slot.
     last_shift: i64,
-    /// The history's slots, for the warning's reason.
-    history_len: usize,
+    /// Why the history cannot tell the clocks apart, for the warning where the forecast covers both.
+    why: &'static str,
     /// The history's last two hours: after the clocks go back, the local clock's first steps are
     /// readings the history holds.
-    tail: Vec<f64>,
+    tail: Series,
     /// The series' physical bounds, for the steps taken from the history.
     bounds: Bounds,
     /// The warning of the first forecast that covered both clocks, or whose step could not follow
@@ -247,50 +263,12 @@ impl FittedOnEitherClock {
             ));
             return Ok((self.utc.predict(horizon, levels)?, None));
         }
-        let moves: Vec<i64> = changes.iter().map(|c| c / self.step).collect();
-        let extra = moves.iter().map(|m| m.unsigned_abs() as usize).max().unwrap_or(0);
+        let extra = changes.iter().map(|c| (c / self.step).unsigned_abs() as usize).max().unwrap_or(0);
         let long = self.utc.predict(horizon + extra, levels)?;
-        // UTC step i on the local clock: the UTC forecast's step i + move, or the history's
-        // reading where that lies before the forecast.
-        let pick = |v: &[f64], around: Option<&[f64]>| -> Vec<f64> {
-            moves
-                .iter()
-                .enumerate()
-                .map(|(i, m)| {
-                    let k = i as i64 + m;
-                    match usize::try_from(k) {
-                        Ok(k) => v[k.min(v.len() - 1)],
-                        Err(_) => {
-                            let back = self.tail.len() as i64 + k;
-                            let reading = usize::try_from(back).ok().and_then(|j| self.tail.get(j)).copied();
-                            match (reading.filter(|r| r.is_finite()), around) {
-                                (Some(r), Some(point)) => r + v[0] - point[0],
-                                (Some(r), None) => r,
-                                (None, _) => v[0],
-                            }
-                        }
-                    }
-                })
-                .collect()
-        };
-        // Steps taken from the history carry the first step's interval around a reading: within
-        // the bounds again (the forecast's own steps are already).
-        let pick = |v: &[f64], around: Option<&[f64]>| -> Vec<f64> {
-            pick(v, around).into_iter().map(|x| self.bounds.clip(x)).collect()
-        };
-        let point = pick(&long.point, None);
-        let intervals = long
-            .intervals
-            .iter()
-            .map(|iv| Interval {
-                level: iv.level,
-                lower: pick(&iv.lower, Some(&long.point)),
-                upper: pick(&iv.upper, Some(&long.point)),
-            })
-            .collect();
-        let mut local = Forecast::new(long.model.clone(), self.start, self.step, point, intervals)
-            .map_err(|e| ForecastError::Model(format!("the forecast on the local clock: {e}")))?;
-        local.keep_fit_of(&long);
+        // UTC step i on the local clock: the UTC forecast's step i + the change's steps, or the
+        // history's reading where that lies before the forecast.
+        let shift = |t| self.clock.shift(t) - self.last_shift;
+        let local = back_on_utc(&long, self.start, horizon, &shift, &self.tail, &self.bounds)?;
         let mut utc = long;
         utc.truncate(horizon);
         Ok((utc, Some(local)))
@@ -318,21 +296,10 @@ impl FittedModel for FittedOnEitherClock {
         let Some(local) = local.filter(|l| l.len() == utc.len() && l.intervals.len() == utc.intervals.len()) else {
             return Ok(utc);
         };
-        let held = usize::try_from(HELD_OUT_DAYS * 86_400 / self.step.max(1)).unwrap_or(usize::MAX);
-        let why = if self.local.is_some() && self.history_len < 2 * held {
-            "the history crosses a daylight-saving change, but is under two weeks long (a week to learn from, a \
-             week to judge by), too short to show whether the load follows UTC or"
-        } else if self.local.is_some() {
-            "the history crosses a daylight-saving change, but fitted without its last week on each clock, the two \
-             forecast that week alike (within 5 %; a week since the change without a weekday's rise tells them \
-             apart no better), so it does not show whether the load follows UTC or"
-        } else {
-            "the forecast crosses a daylight-saving change, and the history, which crosses none, cannot show whether \
-             the load follows UTC or"
-        };
         let _ = self.covered.set(format!(
-            "{why} {}'s clock (daily_clock = \"auto\"): the forecast covers both where they differ, from the lower \
+            "{} {}'s clock (daily_clock = \"auto\"): the forecast covers both where they differ, from the lower \
              of their bounds to the higher (daily_clock = \"local\" or \"utc\" settles it)",
+            self.why,
             self.clock.name()
         ));
         let point = utc.point.iter().zip(&local.point).map(|(a, b)| 0.5 * (a + b)).collect();
@@ -445,24 +412,36 @@ impl FittedModel for FittedOnLocalClock {
         // up to an hour (two, for a double summer time) ahead of it there.
         let extra = (7200 / self.step.max(1)) as usize + 1;
         let on_clock = self.inner.predict(horizon + extra, levels)?;
-        let mut f = from_standard_clock(&on_clock, self.start, horizon, &|t| self.clock.shift(t), Some(&self.tail))
-            .ok_or_else(|| {
-                ForecastError::BadInput("the forecast on the local clock could not be moved back to UTC".into())
-            })?;
-        // Steps taken from the history carry the first step's interval around a reading: within
-        // the bounds again (the forecast's own steps are already).
-        let clip = |v: &mut Vec<f64>| v.iter_mut().for_each(|x| *x = self.bounds.clip(*x));
-        clip(&mut f.point);
-        for iv in &mut f.intervals {
-            clip(&mut iv.lower);
-            clip(&mut iv.upper);
-        }
+        let f = back_on_utc(&on_clock, self.start, horizon, &|t| self.clock.shift(t), &self.tail, &self.bounds)?;
         Ok(Forecast { model: self.model_id(), ..f })
     }
 
     fn scores(&self) -> Vec<CandidateScore> {
         self.inner.scores()
     }
+}
+
+/// [`from_standard_clock`] with the history's last hours as `known`, within `bounds`: steps taken
+/// from the history carry the first step's interval around a reading, which may pass a bound (the
+/// forecast's own steps are within them already).
+fn back_on_utc(
+    on_clock: &Forecast,
+    start: DateTime<Utc>,
+    len: usize,
+    shift: &dyn Fn(DateTime<Utc>) -> i64,
+    known: &Series,
+    bounds: &Bounds,
+) -> Result<Forecast, ForecastError> {
+    let mut f = from_standard_clock(on_clock, start, len, shift, Some(known)).ok_or_else(|| {
+        ForecastError::BadInput("the forecast on the local clock could not be moved back to UTC".into())
+    })?;
+    let clip = |v: &mut Vec<f64>| v.iter_mut().for_each(|x| *x = bounds.clip(*x));
+    clip(&mut f.point);
+    for iv in &mut f.intervals {
+        clip(&mut iv.lower);
+        clip(&mut iv.upper);
+    }
+    Ok(f)
 }
 
 /// `series` on the standard-time clock: the value of UTC slot `t` moves to slot `t + shift(t)`.
