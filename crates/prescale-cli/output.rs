@@ -563,8 +563,14 @@ pub fn change_line(c: &Change) -> String {
 fn group_plan(out: &mut impl Write, g: &GroupPlan, compact: bool) -> Result<()> {
     let raised = g.raised_max.map_or(String::new(), |m| format!(" (MaxSize raised to {m} for the peak)"));
     writeln!(out, "\n{} ({}), bounds {}–{}{raised}", g.group, g.environment, g.bounds.min(), g.bounds.max())?;
-    // A group's actions carry its time zone: its forecast's peak and its floors read on its clock.
-    let zone = g.scheduled_actions.iter().find_map(prescale_plan::action_zone);
+    // A group's forecast and actions carry its time zone: its forecast's peak and its floors read
+    // on its clock (a plan written before the forecast kept it, by its actions').
+    let zone = g
+        .forecast
+        .as_ref()
+        .and_then(|f| f.time_zone.as_deref())
+        .and_then(|z| z.parse::<chrono_tz::Tz>().ok())
+        .or_else(|| g.scheduled_actions.iter().find_map(prescale_plan::action_zone));
     if let Some(f) = &g.forecast {
         let at = f.peak_at.with_timezone(&zone.unwrap_or(chrono_tz::UTC)).format("%Y-%m-%d %H:%M %Z");
         writeln!(
@@ -1774,6 +1780,7 @@ mod tests {
                 peak_at: chrono::Utc.with_ymd_and_hms(2026, 10, 25, 10, 0, 0).unwrap(),
                 peak_quantile: 1000.0,
                 sizing: None,
+                time_zone: None,
             }),
             required: Vec::new(),
             // Sat 22:30 UTC (Sun 00:30 CEST); Sun 00:30 and 01:30 UTC, either side of the change
@@ -1805,6 +1812,19 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("peak 900 at 2026-10-25 10:00 UTC, P90 peak 1,000\n"), "{text}");
+        // A zoned group without floors: the peak on its clock all the same, from the forecast's zone.
+        let calm = prescale_core::GroupPlan {
+            scheduled_actions: Vec::new(),
+            forecast: utc
+                .forecast
+                .clone()
+                .map(|f| prescale_core::ForecastSummary { time_zone: Some("Europe/Berlin".into()), ..f }),
+            ..utc
+        };
+        let mut out = Vec::new();
+        super::group_plan(&mut out, &calm, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("peak 900 at 2026-10-25 11:00 CET, P90 peak 1,000\n"), "{text}");
     }
 
     #[test]

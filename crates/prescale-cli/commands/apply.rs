@@ -2943,6 +2943,7 @@ mod tests {
             peak_at: t0,
             peak_quantile: 1.0,
             sizing: None,
+            time_zone: None,
         };
         let group = |name: &str, decisions: Vec<PlanDecision>| GroupPlan {
             group: name.into(),

@@ -310,6 +310,10 @@ pub struct ForecastSummary {
     /// How the floors were sized from the forecast (absent in plans written before it was kept).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sizing: Option<Sizing>,
+    /// The group's time zone (IANA name), in which people read the peak's time; absent on UTC and
+    /// in plans written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// How a plan's floors were sized: a step's floor is the instances that serve its `quantile`

@@ -83,6 +83,7 @@ mod tests {
                 peak_at: t0,
                 peak_quantile: 1.0,
                 sizing: None,
+                time_zone: None,
             }),
             required: vec![],
             scheduled_actions: vec![action(2, 10), action(4, 4), action(10, 2)],

@@ -938,6 +938,7 @@ pub fn plan_group(
             peak_at: f.ts(peak_i),
             peak_quantile: q.iter().copied().fold(0.0, f64::max),
             sizing: Some(s.sizing()),
+            time_zone: s.time_zone.map(|z| z.name().to_string()),
         }),
         required: clamped,
         scheduled_actions: actions,
