@@ -2152,9 +2152,13 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_on_the_loc
         t += Duration::minutes(5);
         i += 1;
     }
-    std::fs::write(tmp.path().join("load.csv"), csv).unwrap();
+    std::fs::write(tmp.path().join("load.csv"), &csv).unwrap();
+    // The last twelve days alone: a store younger than train_days.
+    let cut = csv.find("\n2027-03-05T00:00:00+00:00,").unwrap();
+    std::fs::write(tmp.path().join("short.csv"), format!("ts,value{}", &csv[cut..])).unwrap();
     let floor_at = |clock: &str, at: chrono::DateTime<Utc>| -> u64 {
-        let dir = tmp.path().join(clock);
+        let (clock, file) = clock.split_once(' ').unwrap_or((clock, "load.csv"));
+        let dir = tmp.path().join(format!("{clock}-{file}"));
         std::fs::create_dir_all(&dir).unwrap();
         let cfg = dir.join("prescale.toml");
         std::fs::write(
@@ -2164,7 +2168,7 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_on_the_loc
                  [apply]\nsink = \"local\"\n[environments.prod]\nquantile = 0.9\ntarget_utilization = 0.7\n\
                  [[groups]]\nname = \"ny\"\nenvironment = \"prod\"\ntime_zone = \"America/New_York\"\n\
                  daily_clock = \"{clock}\"\nmin_size = 1\nmax_size = 100\nload_metric = \"requests\"\n\
-                 capacity_per_instance = 1000.0\n[[groups.metrics]]\nname = \"requests\"\nfile = \"../load.csv\"\n"
+                 capacity_per_instance = 1000.0\n[[groups.metrics]]\nname = \"requests\"\nfile = \"../{file}\"\n"
             ),
         )
         .unwrap();
@@ -2191,8 +2195,14 @@ fn a_load_on_local_office_hours_keeps_its_rise_across_daylight_saving_on_the_loc
     // By default (auto) the history's last week, three days of it in summer time, say the load
     // follows New York's clocks; the plan says how it chose.
     assert_eq!(floor_at("auto", at), local, "auto takes the local clock here");
-    let decisions = std::fs::read_to_string(tmp.path().join("auto/out/plan.json")).unwrap();
+    let decisions = std::fs::read_to_string(tmp.path().join("auto-load.csv/out/plan.json")).unwrap();
     assert!(decisions.contains("the forecast learnt the daily cycle on America/New_York's clock: fitted without"));
+    // On UTC the plan says the change lies in the history the forecast learnt from: train_days
+    // (28) of it, or the twelve days a younger store holds.
+    let said = |dir: &str| std::fs::read_to_string(tmp.path().join(dir).join("out/plan.json")).unwrap();
+    assert!(said("utc-load.csv").contains("the history the forecast learnt from (28 days) crosses a daylight-saving"));
+    floor_at("utc short.csv", at);
+    assert!(said("utc-short.csv").contains("the history the forecast learnt from (12 days) crosses a daylight-saving"));
     // The same file forecast and backtested ad hoc, in the zone and on its clock.
     let file = tmp.path().join("load.csv");
     let zone_args = ["--time-zone", "America/New_York", "--daily-clock", "local"];

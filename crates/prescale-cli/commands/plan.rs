@@ -534,6 +534,11 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             warn!("{}: {why}", g.name);
         }
         let mut settings = ctx.config.plan_settings(g)?;
+        // The history the forecast learnt from, for the note on a daylight-saving change in it:
+        // `train_days`, or what the store holds where that is less (a group ingested days ago).
+        if let (Ok(h), Some(fc)) = (&history, &forecast) {
+            settings.history = settings.history.min(fc.start - h.start()).max(Duration::zero());
+        }
         // A forecast fitted before the environment's quantile was what it is now (an older
         // version's, or one fitted before the configuration changed) has no bound at it: the
         // floors read it between the levels it has, said until a fit gives it one.
