@@ -12,7 +12,7 @@ pub(crate) fn model_spec(name: &str, configured: Option<&ModelSpec>) -> Result<M
 }
 
 pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
-    use prescale_forecast::evaluate::{EvalSettings, evaluate_with};
+    use prescale_forecast::evaluate::{EvalSettings, evaluate_observed};
     args.zone.for_input_only(args.input.is_some())?;
     // Before the fits: an output that cannot be written would lose them.
     let path = args.output.clone().unwrap_or_else(|| g.out.join("backtest.parquet"));
@@ -173,10 +173,17 @@ pub(crate) fn backtest(g: &Global, args: &BacktestArgs) -> Result<()> {
             );
         }
         let mut failed = Vec::new();
+        // Each model's origins counted as they are done, on whichever thread: a backtest of weeks
+        // of 1-minute data takes minutes before its first model's line.
+        let progress = std::sync::Mutex::new(super::Progress::new("backtested", specs.len() * settings.origins));
         // The models on the threads, said and kept in the order asked for.
         let work = |_: usize, (m, spec): &(String, ModelSpec)| {
             let started = std::time::Instant::now();
-            (evaluate_with(m, spec, options, s, &settings), started.elapsed())
+            let each = |origin: chrono::DateTime<chrono::Utc>| {
+                let item = format!("{m} origin {}", origin.format("%Y-%m-%d %H:%M UTC"));
+                progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner).step(&item);
+            };
+            (evaluate_observed(m, spec, options, s, &settings, &each), started.elapsed())
         };
         prescale_core::par::in_order(&specs, super::threads(g), work, |i, (scored, took)| {
             let m = &specs[i].0;

@@ -137,7 +137,23 @@ pub fn evaluate_with(
     series: &Series,
     s: &EvalSettings,
 ) -> Result<Scores, ForecastError> {
-    evaluate_forecaster(name, spec.build_with(options).as_ref(), series, s)
+    evaluate_observed(name, spec, options, series, s, &|_| {})
+}
+
+/// [`evaluate_with`], calling `each_origin` as each of the `s.origins` origins is done, scored or
+/// skipped (from the most recent back): progress for a backtest that takes minutes.
+///
+/// # Errors
+/// As [`evaluate_with`].
+pub fn evaluate_observed(
+    name: &str,
+    spec: &ModelSpec,
+    options: &crate::BuildOptions,
+    series: &Series,
+    s: &EvalSettings,
+    each_origin: &dyn Fn(DateTime<Utc>),
+) -> Result<Scores, ForecastError> {
+    scored(name, spec.build_with(options).as_ref(), series, s, each_origin)
 }
 
 /// [`evaluate`] for any forecaster.
@@ -150,6 +166,25 @@ pub fn evaluate_forecaster(
     forecaster: &dyn Forecaster,
     series: &Series,
     s: &EvalSettings,
+) -> Result<Scores, ForecastError> {
+    scored(name, forecaster, series, s, &|_| {})
+}
+
+/// Calls its origin's observer when dropped: at the end of an origin's turn, however it ends.
+struct OriginDone<'a>(&'a dyn Fn(DateTime<Utc>), DateTime<Utc>);
+
+impl Drop for OriginDone<'_> {
+    fn drop(&mut self) {
+        (self.0)(self.1);
+    }
+}
+
+fn scored(
+    name: &str,
+    forecaster: &dyn Forecaster,
+    series: &Series,
+    s: &EvalSettings,
+    each_origin: &dyn Fn(DateTime<Utc>),
 ) -> Result<Scores, ForecastError> {
     let cal = Calendar::new(series.steps_per_day().max(1));
     let step = series.step_secs();
@@ -164,6 +199,7 @@ pub fn evaluate_forecaster(
     // The first fit or forecast error, which says why where no origin could be scored.
     let mut failed: Option<ForecastError> = None;
     for origin in origins(series.end(), s) {
+        let _done = OriginDone(each_origin, origin);
         let train = series.window(origin - s.train, origin);
         let actual = series.window(origin, origin + s.horizon);
         // Two days of measured history before it, a measured value in its last day (an origin in
