@@ -2,7 +2,7 @@
 # What an ingest of a fleet's exported files costs in memory: N groups, each one CSV of D days of
 # 1-minute load (synthetic daily cycle and noise, ~33 bytes a row), ingested by `prescale ingest`
 # into a fresh store. Prints the files' size, the store's, the run's wall and CPU seconds and its
-# peak resident memory (the child's ru_maxrss), then ingests the same files a second time into the
+# peak resident memory (its own ru_maxrss, from wait4), then ingests the same files a second time into the
 # same store (the nightly case: every slot already stored).
 #
 #   bash benches/ingest-memory.sh [--bin target/release/prescale] [--groups 100] [--days 90] [--work DIR]
@@ -23,8 +23,15 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -x "$bin" ] || { echo "no binary at $bin: run cargo build --release --locked" >&2; exit 1; }
+# Its own folder only: one it made before (marked) is emptied, any other that holds something is
+# refused rather than deleted.
+if [ -e "$work" ] && [ ! -e "$work/.ingest-memory" ] && [ -n "$(ls -A "$work" 2>/dev/null)" ]; then
+  echo "$work holds files this bench did not write: give --work a new or empty folder" >&2
+  exit 2
+fi
 rm -rf "$work"
 mkdir -p "$work"
+touch "$work/.ingest-memory"
 python3 - "$work" "$groups" "$days" "$(realpath "$bin")" <<'EOF'
 import math, os, random, subprocess, sys, time
 work, n, days, binary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
@@ -60,7 +67,6 @@ for run in ("first ingest (new store)", "second ingest (every slot stored)"):
         sys.exit(f"prescale ingest failed ({status})")
     cpu = usage.ru_utime + usage.ru_stime
     store = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(work, "store")) for f in fs)
-    # ru_maxrss of the children is the largest any child reached so far, in KiB on Linux.
     print(f"{run}: {wall:.1f} s wall, {cpu:.1f} CPU-s, peak resident {usage.ru_maxrss / 1024:.0f} MiB, "
           f"store {store / 1e6:.0f} MB")
 EOF

@@ -487,6 +487,46 @@ fn a_file_that_cannot_be_read_costs_its_series_alone() {
 }
 
 #[test]
+fn a_file_being_read_does_not_hold_the_store_from_another_writer() {
+    // worker-dev's file is a pipe whose writer has not written yet: the ingest that reads it sits
+    // there, after storing the groups before it. Another ingest of the same store (a manual one
+    // beside the nightly job) stores its group meanwhile, not waiting for that reading.
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg_path = tmp.path().join("prescale.toml");
+    let pipe = tmp.path().join("worker-dev-jobs.pipe");
+    let demo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/demo");
+    let cfg = demo_config_text();
+    let worker = format!("{}/worker-dev-jobs.csv", demo.display());
+    assert!(cfg.contains(&worker), "the demo config names worker-dev's file in full");
+    std::fs::write(&cfg_path, cfg.replacen(&worker, &pipe.display().to_string(), 1)).unwrap();
+    assert!(std::process::Command::new("mkfifo").arg(&pipe).status().unwrap().success());
+    let ingest = |group: Option<&str>| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg_path).args(["--now", "2026-11-23T00:00:00Z", "ingest"]);
+        if let Some(g) = group {
+            c.args(["--group", g]);
+        }
+        c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        c
+    };
+    let reading = ingest(None).spawn().unwrap();
+    // Opening the pipe to write waits for its reader: then the first ingest is at that file.
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&pipe).unwrap();
+    let (code, text, err) = run(&mut ingest(Some("web-prod")));
+    assert_eq!(code, 0, "stored beside the reading ingest: {text}\n{err}");
+    assert!(!err.contains("waiting up to"), "{err}");
+    std::io::Write::write_all(&mut writer, &std::fs::read(demo.join("worker-dev-jobs.csv")).unwrap()).unwrap();
+    drop(writer);
+    let done = reading.wait_with_output().unwrap();
+    let (text, err) = (String::from_utf8_lossy(&done.stdout), String::from_utf8_lossy(&done.stderr));
+    assert!(done.status.success(), "{text}\n{err}");
+    for series in ["web-prod/requests", "api-staging/requests", "worker-dev/jobs"] {
+        assert!(text.contains(series), "{series}: {text}");
+        assert!(tmp.path().join(format!("store/metrics/v1/{series}.parquet")).exists(), "{series}");
+    }
+}
+
+#[test]
 fn a_file_time_zone_set_after_local_stamps_were_stored_as_utc_moves_them_to_its_clock() {
     // The demo's web-prod load exported in New York's wall-clock time without an offset (its
     // autumn hour twice), ingested as UTC: stored 4–5 h early. Setting file_time_zone moves the

@@ -271,8 +271,9 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     // One writer at a time: a manual ingest beside the nightly job would otherwise lose rows. The
     // nightly job that cannot write goes on from what the store holds (a writer replaces a
     // series whole, so what it holds is whole).
-    let _lock = match store.lock_for_writing(std::time::Duration::from_secs(120)) {
-        Ok(lock) => lock,
+    let wait = std::time::Duration::from_secs(120);
+    let mut lock = match store.lock_for_writing(wait) {
+        Ok(lock) => Some(lock),
         Err(e) => {
             let hint = match &e {
                 prescale_store::StoreError::Busy { .. } => "",
@@ -309,7 +310,32 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     loop {
         let Some((id, mut raw)) = fetched.pop_front() else {
             let Some(Source { series, mut src, .. }) = files.next() else { break };
-            match src.fetch(None) {
+            // Read without the lock, taken again to store what was read: a writer beside this
+            // one (a manual ingest beside the nightly job) is not kept waiting for a fleet's
+            // reading, nor for a file on a slow mount.
+            drop(lock.take());
+            let read = src.fetch(None);
+            match store.lock_for_writing(wait) {
+                Ok(l) => {
+                    lock.replace(l);
+                }
+                Err(e) => {
+                    // This file's series, the files' after it and the totals derived in the
+                    // groups stay as stored; those stored before are kept.
+                    let mut rest: Vec<MetricId> = series.into_iter().chain(files.filter_map(|s| s.series)).collect();
+                    rest.extend(groups.iter().filter(|g| g.instances_metric.is_some()).map(|g| Config::load_id(g)));
+                    rest.retain(|id| !failed.contains(id));
+                    warn!(
+                        "{}: not stored, their stored data is unchanged: {} (the {} series stored before are kept)",
+                        series_named(&rest),
+                        explain(&anyhow::Error::from(e)),
+                        done.len()
+                    );
+                    failed.extend(rest);
+                    return Ok((done, failed, asked.len()));
+                }
+            }
+            match read {
                 Ok(f) => {
                     let origin = src.describe();
                     origins.extend(f.iter().map(|(id, _)| (id.clone(), origin.clone())));

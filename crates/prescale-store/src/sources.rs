@@ -175,6 +175,16 @@ fn parse_stamp(s: &str) -> Option<Stamp> {
         }
         return s.parse::<i64>().ok().and_then(from_epoch).filter(|t| plausible_epoch(*t)).map(Stamp::Exact);
     }
+    // A whole epoch number written as a float (`1794528000000.0`, pandas' `to_csv` of a column of
+    // milliseconds with a missing one): read as the integer.
+    if let Some((whole, zeros)) = s.split_once('.')
+        && (12..=19).contains(&whole.len())
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && !zeros.is_empty()
+        && zeros.bytes().all(|b| b == b'0')
+    {
+        return whole.parse::<i64>().ok().and_then(from_epoch).filter(|t| plausible_epoch(*t)).map(Stamp::Exact);
+    }
     // Epoch seconds with a fraction (`1766966100.5`).
     if let Some((secs, frac)) = s.split_once('.')
         && (9..=11).contains(&secs.len())
@@ -867,6 +877,16 @@ fn stamps(col: &dyn Array, stamper: &mut Stamper) -> Result<Vec<Option<DateTime<
     if let Some(plain) = decoded(col)? {
         return stamps(plain.as_ref(), stamper);
     }
+    // An infinite float, or one past an integer's range, is no missing stamp (a NaN is): said.
+    if let Some(floats) = col.as_primitive_opt::<Float64Type>()
+        && let Some((row, x)) =
+            floats.iter().enumerate().find_map(|(i, x)| x.filter(|x| !x.is_nan() && x.abs() >= 9.2e18).map(|x| (i, x)))
+    {
+        return Err(format!(
+            "row {}: timestamp {x} is no epoch time (seconds, milli-, micro- or nanoseconds since 1970)",
+            row + 1
+        ));
+    }
     if let Some(read) = epoch_stamps(col) {
         // Dates and times written as digits (a CSV's are read as such) read as epoch numbers
         // after 2033: refused as integers, not taken for instants years ahead.
@@ -975,13 +995,14 @@ fn epoch_stamps(col: &dyn Array) -> Option<Vec<Option<DateTime<Utc>>>> {
 
 /// An epoch number written as a float: as [`from_epoch`] reads an integer, a fraction of a
 /// second kept (below 10^11, as a CSV's `1766966100.5`) and one of a smaller unit rounded;
-/// `None` for a NaN, an infinity or a negative one.
+/// `None` for a NaN (a missing stamp) or one past an integer's range.
 fn float_epoch(x: f64) -> Option<DateTime<Utc>> {
-    // Past i64's range (9.2e18): no instant.
-    if !(0.0..9.2e18).contains(&x) {
+    // Past i64's range (9.2e18): no instant (refused by [`stamps`] before).
+    if !(-9.2e18..9.2e18).contains(&x) {
         return None;
     }
-    if x.fract() == 0.0 {
+    // A negative one reads as before 1970, refused as an integer's is.
+    if x.fract() == 0.0 || x < 0.0 {
         return from_epoch(x as i64);
     }
     if x < 1e11 {
@@ -1250,12 +1271,16 @@ mod tests {
             "2014-02-19 15:00:00+0000",
             "2014-02-19 10:00:00 -0500",
             "1392822000.0",
+            // pandas' to_csv of milli- or microseconds in a column with a missing one.
+            "1392822000000.0",
+            "1392822000000000.000",
         ] {
             assert_eq!(parse_timestamp(s), Some(want), "{s}");
         }
         assert_eq!(parse_timestamp("19/02/2014"), None);
         assert_eq!(parse_timestamp("1392822000.25"), Some(want + chrono::Duration::milliseconds(250)));
         assert_eq!(parse_timestamp("1392822000."), None);
+        assert_eq!(parse_timestamp("1392822000000.5"), None, "half a millisecond is no slot's");
         // A daily export's YYYYMMDD is its date's midnight; numbers that read as epoch times
         // before 1990 (an hour of the day, a row number) are no stamp.
         assert_eq!(parse_timestamp("20260105"), Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).single());
@@ -1622,6 +1647,13 @@ mod tests {
         write_with(floats(vec![Some(13.0), Some(14.0)]), two());
         let e = read_parquet_samples(&p).unwrap_err().to_string();
         assert!(e.contains("holds numbers (Float64) that read as epoch times before 1990"), "{e}");
+        // A negative one reads as before 1970, as an integer's; an infinite one is no missing stamp.
+        write_with(floats(vec![Some(-1.0), Some(1_392_822_600.0)]), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("read as epoch times before 1990 (the first: 1969-12-31 23:59:59 UTC)"), "{e}");
+        write_with(floats(vec![Some(1_392_822_000.0), Some(f64::INFINITY)]), two());
+        let e = read_parquet_samples(&p).unwrap_err().to_string();
+        assert!(e.contains("row 2: timestamp inf is no epoch time"), "{e}");
         // 32-bit floats hold epoch seconds of today to 128 s: refused, with what to write.
         write_with(std::sync::Arc::new(arrow_array::Float32Array::from(vec![1.392_822e9, 1.392_823e9])), two());
         let e = read_parquet_samples(&p).unwrap_err().to_string();
