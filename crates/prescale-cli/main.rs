@@ -5,6 +5,8 @@
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
+        // A progress line standing on the terminal is wiped first, as the log's writer does.
+        crate::commands::Progress::wipe();
         let _ = writeln!(std::io::stderr(), $($arg)*);
     }};
 }

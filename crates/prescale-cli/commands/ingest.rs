@@ -221,9 +221,9 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     // group; beside others, their series are stored and the run exits 1 naming it.
     let alone = kinds.len() == 1;
     // CloudWatch is read before the store is locked (its requests take minutes for a fleet, and
-    // what it returns is bounded by the lookback); each file is read once the store is locked, and
-    // its rows stored before the next file is read, so that an ingest holds one file's rows at a
-    // time, not a fleet's exports (a file is read whole, whatever its age).
+    // what it returns is bounded by the lookback); each file is read in turn below, its rows
+    // stored before the next file is read, so that an ingest holds one file's rows at a time, not
+    // a fleet's exports (a file is read whole, whatever its age).
     let (remote, files): (Vec<Source>, Vec<Source>) = srcs.into_iter().partition(|s| s.kind == SourceKind::Cloudwatch);
     let mut progress = super::Progress::new("reading", remote.len());
     for Source { kind, mut src, .. } in remote {
@@ -326,10 +326,11 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
                     rest.extend(groups.iter().filter(|g| g.instances_metric.is_some()).map(|g| Config::load_id(g)));
                     rest.retain(|id| !failed.contains(id));
                     warn!(
-                        "{}: not stored, their stored data is unchanged: {} (the {} series stored before are kept)",
+                        "{}: not stored, their stored data is unchanged (the {} series stored before them are \
+                         kept): {}",
                         series_named(&rest),
-                        explain(&anyhow::Error::from(e)),
-                        done.len()
+                        done.len(),
+                        explain(&anyhow::Error::from(e))
                     );
                     failed.extend(rest);
                     return Ok((done, failed, asked.len()));

@@ -722,6 +722,19 @@ fn read_csv(path: &Path, zone: Option<chrono_tz::Tz>, limit: u64) -> Result<Vec<
                     ),
                 );
             }
+            // No stamp at all (pandas writes a missing one so, and a column of epoch numbers with
+            // one missing as floats): what to do about the row, not the formats.
+            if ts_text.is_empty() {
+                return parse_err(
+                    line,
+                    format!(
+                        "the row has no timestamp\nhint: every row needs its time: drop the rows without one before \
+                         writing the file (in pandas, `df.dropna(subset=[{:?}])`), or fill them; a row whose value is \
+                         empty is read as a gap",
+                        &headers[ti]
+                    ),
+                );
+            }
             parse_err(line, format!("cannot read timestamp {:?}\nhint: {STAMP_FORMATS}", clipped(ts_text)))
         })?;
         // A row that stops before its value column (`2026-01-05T10:00:00Z` alone) is cut short, not
@@ -1426,6 +1439,12 @@ mod tests {
             let e = read_csv_samples(&p).unwrap_err().to_string();
             assert!(e.contains(says), "{text:?}: {e}");
         }
+        // A row without a stamp (pandas' to_csv of a missing one): what to do about the row.
+        std::fs::write(&p, "ts,value\n1392822000000.0,1\n,2\n1392822600000.0,3\n").unwrap();
+        let e = read_csv_samples(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("x.csv:3") && e.contains("the row has no timestamp") && e.contains("dropna(subset=[\"ts\"])")
+        );
         // A decimal comma makes a third field: refused with its line, not read as 1.
         std::fs::write(&p, "ts,value\n2014-02-19 15:00:00,1\n2014-02-19 15:05:00,1,2\n").unwrap();
         let e = read_csv_samples(&p).unwrap_err().to_string();
