@@ -307,6 +307,8 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let mut progress = super::Progress::new("storing", fetched.len() + files.len());
     let mut fetched = std::collections::VecDeque::from(fetched);
     let mut files = files.into_iter();
+    // Whether a wait for the lock was said (once a run, where it is taken again for each file).
+    let mut waited = false;
     loop {
         let Some((id, mut raw)) = fetched.pop_front() else {
             let Some(Source { series, mut src, .. }) = files.next() else { break };
@@ -315,7 +317,19 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             // reading, nor for a file on a slow mount.
             drop(lock.take());
             let read = src.fetch(None);
-            match store.lock_for_writing(wait) {
+            // A wait of more than a second is said once a run (a fleet's files beside another
+            // writer would say it for each file): after that, a wait is quiet.
+            let retaken = match store.lock_for_writing_quietly(std::time::Duration::ZERO) {
+                Err(prescale_store::StoreError::Busy { .. }) if !waited => {
+                    let started = std::time::Instant::now();
+                    let taken = store.lock_for_writing(wait);
+                    waited = started.elapsed() >= std::time::Duration::from_secs(1);
+                    taken
+                }
+                Err(prescale_store::StoreError::Busy { .. }) => store.lock_for_writing_quietly(wait),
+                other => other,
+            };
+            match retaken {
                 Ok(l) => {
                     lock.replace(l);
                 }

@@ -43,6 +43,11 @@ pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTake
     acquire(path, wait, true)
 }
 
+/// [`exclusive`], saying nothing while it waits.
+pub(crate) fn exclusive_quietly(path: &Path, wait: Duration) -> Result<FileLock, NotTaken> {
+    acquire(path, wait, false)
+}
+
 /// [`exclusive`], saying a wait of more than a second where `say_wait`.
 fn acquire(path: &Path, wait: Duration, say_wait: bool) -> Result<FileLock, NotTaken> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
