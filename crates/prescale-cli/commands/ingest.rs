@@ -319,16 +319,9 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
             let read = src.fetch(None);
             // A wait of more than a second is said once a run (a fleet's files beside another
             // writer would say it for each file): after that, a wait is quiet.
-            let retaken = match store.lock_for_writing_quietly(std::time::Duration::ZERO) {
-                Err(prescale_store::StoreError::Busy { .. }) if !waited => {
-                    let started = std::time::Instant::now();
-                    let taken = store.lock_for_writing(wait);
-                    waited = started.elapsed() >= std::time::Duration::from_secs(1);
-                    taken
-                }
-                Err(prescale_store::StoreError::Busy { .. }) => store.lock_for_writing_quietly(wait),
-                other => other,
-            };
+            let started = std::time::Instant::now();
+            let retaken = if waited { store.lock_for_writing_quietly(wait) } else { store.lock_for_writing(wait) };
+            waited |= started.elapsed() >= std::time::Duration::from_secs(1);
             match retaken {
                 Ok(l) => {
                     lock.replace(l);

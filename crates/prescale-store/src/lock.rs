@@ -43,13 +43,8 @@ pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTake
     acquire(path, wait, true)
 }
 
-/// [`exclusive`], saying nothing while it waits.
-pub(crate) fn exclusive_quietly(path: &Path, wait: Duration) -> Result<FileLock, NotTaken> {
-    acquire(path, wait, false)
-}
-
 /// [`exclusive`], saying a wait of more than a second where `say_wait`.
-fn acquire(path: &Path, wait: Duration, say_wait: bool) -> Result<FileLock, NotTaken> {
+pub(crate) fn acquire(path: &Path, wait: Duration, say_wait: bool) -> Result<FileLock, NotTaken> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|source| NotTaken::Io(StoreError::Io { action: "cannot create", path: dir.into(), source }))?;

@@ -303,7 +303,7 @@ impl MetricStore {
     /// # Errors
     /// [`StoreError::Busy`] when another process holds it longer than `wait`.
     pub fn lock_for_writing(&self, wait: std::time::Duration) -> Result<WriteLock, StoreError> {
-        self.write_lock(wait, crate::lock::exclusive)
+        self.write_lock(wait, true)
     }
 
     /// [`Self::lock_for_writing`] that says nothing while it waits: for a writer that takes the
@@ -312,15 +312,11 @@ impl MetricStore {
     /// # Errors
     /// As [`Self::lock_for_writing`].
     pub fn lock_for_writing_quietly(&self, wait: std::time::Duration) -> Result<WriteLock, StoreError> {
-        self.write_lock(wait, crate::lock::exclusive_quietly)
+        self.write_lock(wait, false)
     }
 
-    fn write_lock(
-        &self,
-        wait: std::time::Duration,
-        take: fn(&Path, std::time::Duration) -> Result<crate::lock::FileLock, crate::lock::NotTaken>,
-    ) -> Result<WriteLock, StoreError> {
-        match take(&self.root.join("metrics").join("v1").join(".write.lock"), wait) {
+    fn write_lock(&self, wait: std::time::Duration, say_wait: bool) -> Result<WriteLock, StoreError> {
+        match crate::lock::acquire(&self.root.join("metrics").join("v1").join(".write.lock"), wait, say_wait) {
             Ok(lock) => Ok(WriteLock { _lock: lock }),
             Err(crate::lock::NotTaken::Held { path, holder }) => Err(StoreError::Busy { path, holder }),
             Err(crate::lock::NotTaken::Io(e)) => Err(e),
