@@ -66,7 +66,8 @@ struct Global {
     #[arg(long, global = true, env = "PRESCALE_NOW", value_name = "TIME")]
     now: Option<String>,
     /// More log output on stderr: -v each step's progress (info), -vv also the AWS SDK's log of
-    /// each call it makes and retries (debug); PRESCALE_LOG=FILTER sets any other
+    /// each call it makes and retries (debug; access key ids taken out); PRESCALE_LOG=FILTER sets
+    /// any other
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
     /// Threads the fits run on: one series each (forecast fit, nightly), one model each (backtest),
@@ -778,7 +779,7 @@ fn main() -> ExitCode {
         // A progress line on the terminal is wiped before every log line.
         .with_writer(|| {
             commands::Progress::wipe();
-            std::io::stderr()
+            RedactedStderr
         })
         .with_ansi(std::env::var_os("NO_COLOR").is_none() && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(filter)
@@ -849,8 +850,65 @@ fn level_number(s: &str) -> Result<f64, String> {
     s.trim().parse::<f64>().map_err(|e| format!("{s:?} is not a number ({e}); write levels like 80,95"))
 }
 
+/// stderr for log lines, with the AWS access key ids taken out: at -vv the SDK's debug log prints
+/// the credentials it resolved (their secret redacted, the key id not), and a log kept by cron or
+/// pasted into a ticket should not carry it. The log writes each line whole, in one call.
+struct RedactedStderr;
+
+impl std::io::Write for RedactedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let line = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(redact_key_ids(&line).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+/// `text` with every access key id after `access_key_id: "` (the SDK's debug form) or
+/// `Credential=` (a signed request's header or query) replaced.
+fn redact_key_ids(text: &str) -> std::borrow::Cow<'_, str> {
+    const MARKS: [(&str, char); 2] = [("access_key_id: \"", '"'), ("Credential=", '/')];
+    if !MARKS.iter().any(|(mark, _)| text.contains(mark)) {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, mark, end)) =
+        MARKS.iter().filter_map(|&(mark, end)| rest.find(mark).map(|at| (at, mark, end))).min_by_key(|m| m.0)
+    {
+        let from = at + mark.len();
+        out.push_str(&rest[..from]);
+        rest = &rest[from..];
+        let len = rest.find(|c: char| c == end || c.is_whitespace()).unwrap_or(rest.len());
+        if len > 0 {
+            out.push_str("** redacted **");
+        }
+        rest = &rest[len..];
+    }
+    out.push_str(rest);
+    out.into()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn access_key_ids_are_taken_out_of_log_lines() {
+        let line = r#"DEBUG resolving endpoint Identity { data: Credentials { provider_name: "EnvironmentVariable", access_key_id: "AKIAZZTESTKEYID00001", secret_access_key: "** redacted **" } } authorization: AWS4-HMAC-SHA256 Credential=AKIAZZTESTKEYID00001/20261207/eu-west-1/monitoring/aws4_request, SignedHeaders=host"#;
+        let out = super::redact_key_ids(line);
+        assert!(!out.contains("AKIAZZ"), "{out}");
+        assert!(out.contains(r#"access_key_id: "** redacted **", secret_access_key"#), "{out}");
+        assert!(out.contains("Credential=** redacted **/20261207/eu-west-1/"), "{out}");
+        // A line without a key id is left as it is, and an empty value stays empty.
+        assert_eq!(
+            super::redact_key_ids("INFO reading 1/1 cloudwatch eu-west-1"),
+            "INFO reading 1/1 cloudwatch eu-west-1"
+        );
+        assert_eq!(super::redact_key_ids(r#"access_key_id: "" x"#), r#"access_key_id: "" x"#);
+    }
+
     use clap::Parser as _;
 
     #[test]
