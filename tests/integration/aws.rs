@@ -950,6 +950,69 @@ fn a_max_size_below_what_the_group_runs_is_kept_where_it_is() {
     );
 }
 
+/// A MaxSize prescale raised for a peak (max_breach = "raise"), the group running at it: while the
+/// plan still sees the peak, its put-back after it is written as planned; once it no longer does
+/// (the event removed during it), the plan's first action would put MaxSize back at once and Auto
+/// Scaling would terminate instances in service, so that MaxSize is left out and said.
+#[test]
+fn a_max_size_raised_for_a_peak_the_plan_no_longer_sees_is_not_cut_under_the_running_instances() {
+    let raise = "max_breach = \"raise\"\nmax_breach_buffer = 10";
+    let Some(t) = CsvGroup::new("ap-east-1", "itest-raised", "2027-05-03T12:00:00Z", true, raise) else { return };
+    let (aws, group) = (&t.aws, t.group);
+    // A sale from now to 16:00: 3 × 6,000 needs 36 instances, clamped to the ceiling of 30.
+    ok(t.command().args(["event", "add", "--group", group, "--name", "sale", "--multiplier", "3"]).args([
+        "--start",
+        "2027-05-03T12:00:00Z",
+        "--end",
+        "2027-05-03T16:00:00Z",
+    ]));
+    let (code, out, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let max_of = |name: &str| {
+        aws.actions(group).iter().find(|a| a.scheduled_action_name() == Some(name)).and_then(|a| a.max_size())
+    };
+    let put_back = aws
+        .actions(group)
+        .iter()
+        .filter(|a| a.max_size() == Some(20))
+        .filter_map(|a| a.scheduled_action_name().map(str::to_string))
+        .min()
+        .expect("the plan puts MaxSize back after the sale");
+    assert!(aws.actions(group).iter().any(|a| a.max_size() == Some(30)), "{out}");
+    // The raise has run: the group is at MaxSize 30 and runs 30. The plan still sees the sale:
+    // its put-back stays as planned, and nothing is said.
+    aws.set_capacity(group, 30, 30);
+    let (code, out, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("not set: the group runs"), "{err}");
+    assert_eq!(max_of(&put_back), Some(20), "{out}");
+    // The sale is taken away during it: no action of prescale's sets a MaxSize under the 30 it
+    // runs, and the note says why and when MaxSize 20 comes back.
+    ok(t.command().args(["event", "remove", "--group", group, "--name", "sale"]));
+    let (code, out, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        err.contains(
+            "not set: the group runs 30 instances under the MaxSize 30 prescale raised for a peak this plan \
+             no longer sees"
+        ) && err.contains("Auto Scaling would terminate 10 of them in service to fit 20"),
+        "{err}"
+    );
+    let cutting: Vec<String> = aws
+        .actions(group)
+        .iter()
+        .filter(|a| a.max_size().is_some_and(|m| m < 30))
+        .filter_map(|a| a.scheduled_action_name().map(str::to_string))
+        .collect();
+    assert!(cutting.is_empty(), "{cutting:?}\n{out}");
+    // Once the group runs no more than its max_size, the next run puts MaxSize 20 back.
+    aws.set_capacity(group, 30, 12);
+    let (code, out, err) = t.run(&["nightly", "--execute", "--allow-clock-skew"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("not set: the group runs"), "{err}");
+    assert!(aws.actions(group).iter().any(|a| a.max_size() == Some(20)), "{out}");
+}
+
 #[test]
 fn time_zone_round_trip_across_new_york_spring_forward() {
     // New York skips 02:00-03:00 local on Sunday 14 March 2027 at 07:00 UTC. The plan covers

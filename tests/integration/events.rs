@@ -428,6 +428,17 @@ fn bad_events_are_refused_with_a_reason() {
             && text.contains("more than the 60 the group's MaxSize"),
         "{text}"
     );
+    // Multipliers over the same hours compound: ×40 with ×800 would need over 100,000 instances,
+    // which every plan would refuse, so the second is refused with the first named.
+    let (code, _, err) = run(demo(&out, &["event", "add", "--group", "web-prod", "--name", "surge again"])
+        .args(afternoon(&["--multiplier", "800"])));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("with the group's other events over its hours (\"surge\" (ev-")
+            && err.contains("no group holds that many, so every plan would leave web-prod out")
+            && err.contains("multipliers multiply"),
+        "{err}"
+    );
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "surge"]));
     let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "mild"])
         .args(afternoon(&["--multiplier", "1.1"])));

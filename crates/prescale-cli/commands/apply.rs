@@ -1613,18 +1613,19 @@ fn first_step_up(ctx: &Ctx, state: &GroupState, changes: &[Change]) -> Option<St
 /// it raised) would meet the plan's first action with `max_breach = "raise"`, which puts the
 /// configured one back. Each such action is written with the group's MaxSize as it is (its floor
 /// stays), and the note says so; the next run that finds the group running no more puts the
-/// configured one back. Not where the group's MaxSize is prescale's own raise (`max_size` plus
-/// `max_breach_buffer`): a peak under way, after which the plan puts it back as planned (a
-/// MaxSize raised by hand to exactly that is taken for it). `None` when none does.
+/// configured one back. Where the group's MaxSize is prescale's own raise (`max_size` plus
+/// `max_breach_buffer`; a MaxSize raised by hand to exactly that is taken for it), an action
+/// that puts it back after one of the plan's own holding it there ends a peak the plan still
+/// sees, and goes as planned; one with no such action before it ends a peak the plan no longer
+/// sees (an event removed during it, a lower forecast) and is spared as the others are. `None`
+/// when none is spared.
 fn spare_running(ctx: &Ctx, state: &GroupState, changes: &mut Vec<Change>) -> Option<String> {
     let now = ctx.write_now();
     let (running, current) = (state.desired, state.bounds.max());
-    // A MaxSize prescale raised for a peak under way is put back as planned after it.
     let ceiling =
         ctx.config.groups.iter().find(|g| g.name == state.group).and_then(|g| ctx.config.plan_settings(g).ok());
-    if ceiling.is_some_and(|ps| ps.ceiling() == current && ps.max_breach != prescale_plan::MaxBreach::Clamp) {
-        return None;
-    }
+    let prescale_raise =
+        ceiling.is_some_and(|ps| ps.ceiling() == current && ps.max_breach != prescale_plan::MaxBreach::Clamp);
     // prescale's actions already on the group that no change replaces would cut it as well.
     let touched: std::collections::HashSet<String> = changes.iter().map(|c| c.object_name().to_string()).collect();
     let stored: Vec<Change> = state
@@ -1638,10 +1639,21 @@ fn spare_running(ctx: &Ctx, state: &GroupState, changes: &mut Vec<Change>) -> Op
     // it for a peak: then set to the group's own, to take that raise back to it.
     let raises = put_actions(changes).any(|a| a.max_size.is_some_and(|m| m > current));
     let due = prescale_plan::due_before(now);
+    // The first of the plan's actions still to run that holds prescale's raise: a put-back after
+    // it ends a peak the plan sees.
+    let held_from = prescale_raise
+        .then(|| {
+            put_actions(changes)
+                .filter(|a| a.start_time >= due && a.max_size == Some(current))
+                .map(|a| a.start_time)
+                .min()
+        })
+        .flatten();
     let mut spared: Vec<(String, u32)> = Vec::new();
     for c in changes.iter_mut() {
         if let Change::PutScheduledAction { new, .. } = c
             && new.start_time >= due
+            && held_from.is_none_or(|held| new.start_time <= held)
             && let Some(max) = new.max_size.filter(|m| *m < running && *m < current)
         {
             new.max_size = raises.then_some(current);
@@ -1657,12 +1669,21 @@ fn spare_running(ctx: &Ctx, state: &GroupState, changes: &mut Vec<Change>) -> Op
         1 => String::new(),
         n => format!(" (and {} more action{})", n - 1, if n == 2 { "" } else { "s" }),
     };
+    let terminate = running - max;
+    if prescale_raise {
+        return Some(format!(
+            "MaxSize {max} of {first}{more} not set: the group runs {running} instances under the MaxSize {current} \
+             prescale raised for a peak this plan no longer sees (an event removed or cut short, a lower forecast), \
+             and Auto Scaling would terminate {terminate} of them in service to fit {max}; the floors go in with \
+             MaxSize {current} kept, target tracking scales the group in as its load falls, and the next run puts \
+             MaxSize {max} back once the group runs no more than that"
+        ));
+    }
     Some(format!(
         "MaxSize {max} of {first}{more} not set: the group runs {running} instances under its MaxSize {current}, and \
-         Auto Scaling would terminate {} of them in service to fit {max}; the floors go in with the group's MaxSize \
-         as it is, and the next run sets MaxSize {max} once the group runs no more than that. If {current} is the \
-         group's limit now, set max_size = {current} in the configuration",
-        running - max,
+         Auto Scaling would terminate {terminate} of them in service to fit {max}; the floors go in with the group's \
+         MaxSize as it is, and the next run sets MaxSize {max} once the group runs no more than that. If {current} \
+         is the group's limit now, set max_size = {current} in the configuration"
     ))
 }
 

@@ -749,11 +749,21 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                     settings.capacity_per_instance
                 )
             } else {
+                // A --peak in instances, or multipliers that compound over the same hours.
+                let peaks = ep.reports.iter().any(|r| {
+                    matches!(r.event.effect(), EventEffect::Peak { .. })
+                        && matches!(r.outcome, prescale_plan::EventOutcome::Applied { .. })
+                });
                 format!(
                     "its events raise the forecast to {:.0}, which would need {with:.0} instances at \
-                     capacity_per_instance = {}: an event's --peak in other units?",
+                     capacity_per_instance = {}: {}",
                     ep.plan.forecast.as_ref().map_or(0.0, |f| f.peak_quantile),
-                    settings.capacity_per_instance
+                    settings.capacity_per_instance,
+                    if peaks {
+                        "an event's --peak in other units?"
+                    } else {
+                        "multipliers over the same hours compound; `prescale event list` shows them"
+                    }
                 )
             };
             held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::Implausible });
@@ -1364,6 +1374,31 @@ fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[
             .iter()
             .copied()
             .max();
+        // Events over the same hours compound (multipliers multiply): one that is plausible alone
+        // may take the group past what any plan holds, and every plan would then leave it out.
+        if let Some(n) = need.filter(|n| f64::from(*n) > IMPLAUSIBLE_INSTANCES) {
+            let over: Vec<String> =
+                others.iter().filter(|o| o.start() < e.end() && o.end() > e.start()).map(Event::label).collect();
+            let with = if over.is_empty() {
+                String::new()
+            } else {
+                format!(" with the group's other events over its hours ({})", over.join(", "))
+            };
+            bail!(
+                "event {}:{with} the forecast's P{:.0} in its window needs {} instances at capacity_per_instance = {} \
+                 and the {:.0} % target{}: no group holds that many, so every plan would leave {group} out\nhint: \
+                 events over the same hours compound (multipliers multiply, a --like window or --peak sets the load \
+                 they scale); `prescale event list --group {word}` shows them, and `prescale event remove --group \
+                 {word} --name …` takes out the one in error",
+                e.label(),
+                s.quantile * 100.0,
+                crate::output::num(f64::from(n)),
+                crate::output::num(s.capacity_per_instance),
+                s.target_utilization * 100.0,
+                with_headroom(s.headroom),
+                word = prescale_plan::shell_word(group)
+            );
+        }
         let short = need.filter(|n| applied && *n > ceiling);
         if let Some(need) = short {
             notes.push(format!(

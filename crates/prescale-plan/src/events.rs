@@ -475,6 +475,21 @@ pub fn plan_with_events(
                 ));
                 d.why.push_str(&format!("; {} to plan for all of it", s.max_breach.remedy()));
             }
+            // A window of history that raises the floors at some hours and lowers them at others (a
+            // window an hour or three off, read in another zone): the cut is said as a lowering
+            // is, where it is a tenth of the floor without it or more (a window's own noise
+            // against the forecast is not).
+            if !lowers
+                && factor.is_none()
+                && let Some((w, x, t)) = largest_cut_at(&plan, without_plan, start, r.event.end(), s.lead())
+                && 10 * (x - w) >= x
+            {
+                d.why.push_str(&format!(
+                    "; {LOWERS} at some hours too: at {}, to {w} against {x} without it (the history it is like \
+                     held less load than the forecast there: a window a few hours off, or read in another zone?)",
+                    t.format("%Y-%m-%d %H:%M UTC")
+                ));
+            }
             if unchanged {
                 notes.push(d);
                 continue;
@@ -615,13 +630,26 @@ fn largest_cut(
     to: DateTime<Utc>,
     lead: Duration,
 ) -> Option<(u32, u32)> {
+    largest_cut_at(a, b, from, to, lead).map(|(x, y, _)| (x, y))
+}
+
+/// [`largest_cut`] with the first instant it is at.
+fn largest_cut_at(
+    a: &GroupPlan,
+    b: &GroupPlan,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    lead: Duration,
+) -> Option<(u32, u32, DateTime<Utc>)> {
     let changes =
         a.scheduled_actions.iter().chain(&b.scheduled_actions).flat_map(|x| [x.start_time, x.start_time + lead]);
-    std::iter::once(from)
-        .chain(changes.filter(|t| *t > from && *t < to))
-        .map(|t| (serving_at(a, t, lead), serving_at(b, t, lead)))
-        .filter(|(x, y)| x < y)
-        .max_by_key(|(x, y)| y - x)
+    let mut at: Vec<DateTime<Utc>> = std::iter::once(from).chain(changes.filter(|t| *t > from && *t < to)).collect();
+    at.sort_unstable();
+    at.into_iter()
+        .map(|t| (serving_at(a, t, lead), serving_at(b, t, lead), t))
+        .filter(|(x, y, _)| x < y)
+        // The largest cut, the earliest where several are as large.
+        .max_by_key(|(x, y, t)| (y - x, std::cmp::Reverse(*t)))
 }
 
 /// The highest floor of the plan (its minimum size when it has no action).
@@ -825,6 +853,33 @@ mod tests {
         let p = plan_with_events("g", "prod", Some(&f), &[e], None, &s, t0());
         let d = &p.plan.decisions[1];
         assert!(d.what.contains("floors down to 4 instances from 2026-11-23 02:00 UTC (without it: 10)"), "{d:?}");
+    }
+
+    #[test]
+    fn a_like_window_that_raises_some_hours_and_lowers_others_says_both() {
+        // The forecast is flat at 1,000 (10 instances). The window's history holds 2,000 for its
+        // first hour and 500 for its second: the event raises the floors to 20, then lowers them
+        // to 5, which is said as a lowering (for the CLI's warning and --strict).
+        let (f, s) = flat_and_settings();
+        let s = PlanSettings { min_hold: Duration::zero(), ..s };
+        let hstart = t0() - Duration::days(7);
+        let h = Series::new(hstart, 300, (0..288).map(|i| if i < 12 { 2000.0 } else { 500.0 }).collect()).unwrap();
+        let e = ev("wrong hours", 120, 240, EventEffect::Like { from: hstart, to: hstart + Duration::hours(2) });
+        let p = plan_with_events("g", "prod", Some(&f), &[e], Some(&h), &s, t0());
+        let d = &p.decisions[0];
+        assert!(d.what.contains("floors up to 20 instances"), "{d:?}");
+        assert!(
+            d.why.contains(&format!("{LOWERS} at some hours too: at 2026-11-23 03:00 UTC, to 5 against 10 without it")),
+            "{d:?}"
+        );
+        // A window whose load is a little below the forecast's at some hours (its own noise) is
+        // not: 95 instances against 100 at 10 each.
+        let fine = PlanSettings { capacity_per_instance: 10.0, bounds: CapacityBounds::new(1, 1000).unwrap(), ..s };
+        let h = Series::new(hstart, 300, (0..288).map(|i| if i < 12 { 2000.0 } else { 950.0 }).collect()).unwrap();
+        let e = ev("close", 120, 240, EventEffect::Like { from: hstart, to: hstart + Duration::hours(2) });
+        let p = plan_with_events("g", "prod", Some(&f), &[e], Some(&h), &fine, t0());
+        assert!(p.decisions[0].what.contains("floors up to 200 instances"), "{:?}", p.decisions[0]);
+        assert!(!p.decisions[0].why.contains(LOWERS), "{:?}", p.decisions[0]);
     }
 
     #[test]
