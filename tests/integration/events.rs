@@ -738,8 +738,8 @@ fn an_event_beyond_the_forecast_is_sized_from_the_history_as_an_estimate() {
     let list = ok(&mut base(&["event", "list", "--group", "web-prod"]));
     assert!(
         list.contains(
-            "beyond the horizon: not yet planned; about 7 instances short of what MaxSize lets the floors hold (an \
-             estimate)"
+            "beyond the horizon: not yet planned; about 7 instances short of what MaxSize lets the floors hold at \
+             full capacity, 35 at the target (an estimate)"
         ),
         "{list}"
     );

@@ -1176,8 +1176,14 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 {
                     // Beyond the stored forecast, from the history: as estimated as the softer note.
                     let (about, estimate) = if c.estimated { ("about ", " (an estimate)") } else { ("", "") };
+                    // Without a forecast of its hours, the load at full capacity (the least any
+                    // plan needs) and at the target (what the floors will be sized near).
+                    let basis = c
+                        .short_at_target
+                        .filter(|m| *m > n)
+                        .map_or(String::new(), |m| format!(" at full capacity, {m} at the target"));
                     said.push_str(&format!(
-                        "; {about}{n} instances short of what MaxSize lets the floors hold{estimate}"
+                        "; {about}{n} instances short of what MaxSize lets the floors hold{basis}{estimate}"
                     ));
                 } else if let Some(c) = notes.as_ref()
                     && let Some(n) = c.short_at_target
