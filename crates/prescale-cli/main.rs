@@ -440,8 +440,9 @@ struct EventEffectArgs {
 enum EventCmd {
     /// Store an event of a group. During [start, end) the forecast is multiplied (--multiplier),
     /// scaled to a peak (--peak) or replaced by the shape of a past window (--like); `plan` then
-    /// raises the floors the lead time ahead of the start and lowers them after the end. Events
-    /// live in STORE/events/v1/events.json.
+    /// raises the floors the lead time ahead of the start and lowers them after the end. One that
+    /// has ended (within [forecast] train_days) is recorded, not planned: its hours are kept out of
+    /// what the fits learn. Events live in STORE/events/v1/events.json.
     Add(EventAddArgs),
     /// List the stored events, with whether the next plan covers them.
     List {

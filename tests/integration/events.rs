@@ -346,8 +346,9 @@ fn bad_events_are_refused_with_a_reason() {
             "--start \"tomorrow\" is not an RFC 3339 time",
         ),
         (
-            vec!["--start", "2026-11-20T10:00:00Z", "--end", "2026-11-20T12:00:00Z", "--peak", "5"],
-            "there is nothing left to plan",
+            vec!["--start", "2026-10-20T10:00:00Z", "--end", "2026-10-20T12:00:00Z", "--peak", "5"],
+            "before the 28 days of history the fits read ([forecast] train_days, from 2026-10-26 00:00 UTC): \
+             recording it would change nothing",
         ),
         (with(&["--like", "2026-11-23T10:00:00Z..2026-11-23T12:00:00Z"]), "after now"),
         (
@@ -381,6 +382,24 @@ fn bad_events_are_refused_with_a_reason() {
     // Nothing of the above was stored; a good one is, once.
     assert!(ok(&mut demo(&out, &["event", "list"])).contains("no events stored"));
     ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "x"]).args(with(&["--peak", "5"])));
+    // An event that ended within the training window is recorded (last week's launch, added after
+    // it), not planned: its hours are kept out of what the fits learn.
+    let text = ok(demo(&out, &["event", "add", "--group", "web-prod", "--name", "last launch"]).args([
+        "--start",
+        "2026-11-20T10:00:00Z",
+        "--end",
+        "2026-11-20T12:00:00Z",
+        "--multiplier",
+        "3",
+    ]));
+    assert!(
+        text.contains("(past: not planned; it keeps its hours out of what the forecasts learn")
+            && text.contains("learns its hours of the load as the same hours a week before"),
+        "{text}"
+    );
+    let (code, _, err) = run(&mut demo(&out, &["-v", "forecast", "fit", "--group", "web-prod"]));
+    assert!(code == 0 && err.contains("web-prod/requests: 24 slots under its events so far"), "{err}");
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "last launch"]));
     let (code, _, err) = add(&with(&["--multiplier", "2"]));
     assert_eq!(code, 1);
     assert!(err.contains("already has an event \"x\"") && err.contains("event remove"), "{err}");

@@ -940,7 +940,9 @@ pub(crate) fn effect(a: &EventEffectArgs, tz: Option<(&str, chrono_tz::Tz)>) -> 
 }
 
 /// Builds and checks an event against the configuration, the store and now; with the group's
-/// time zone, in which times without an offset were read.
+/// time zone, in which times without an offset were read. `past`: an event that has ended may be
+/// recorded (`event add`: its hours are kept out of what the fits learn) as long as the training
+/// window still holds it; otherwise (a what-if) one that has ended is refused.
 pub(crate) fn build_event(
     ctx: &Ctx,
     group: &str,
@@ -948,6 +950,7 @@ pub(crate) fn build_event(
     start: &str,
     end: &str,
     fx: &EventEffectArgs,
+    past: bool,
 ) -> Result<(Event, Option<chrono_tz::Tz>)> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let tz = match g.time_zone.as_deref() {
@@ -959,7 +962,23 @@ pub(crate) fn build_event(
     )?;
     let (start, end) = (parse_time_in("--start", start, tz)?, parse_time_in("--end", end, tz)?);
     let event = Event::new(group, name, start, end, fx)?;
-    if end <= ctx.now {
+    let window_start = ctx.now - Duration::days(ctx.config.forecast.train_days);
+    if past && end <= ctx.now && end > window_start {
+        // Recorded: not planned, its hours kept out of what the fits learn.
+    } else if past && end <= ctx.now {
+        bail!(
+            "event {:?} ended at {}, before the {} days of history the fits read ([forecast] train_days, from {}): \
+             recording it would change nothing\nhint: check the dates ({})",
+            name,
+            end.format("%Y-%m-%d %H:%M UTC"),
+            ctx.config.forecast.train_days,
+            window_start.format("%Y-%m-%d %H:%M UTC"),
+            match tz {
+                Some((_, z)) => format!("a time without an offset is read in the group's time_zone, {z}"),
+                None => "RFC 3339; Z is UTC".to_string(),
+            }
+        );
+    } else if end <= ctx.now {
         bail!(
             "event {:?} ends at {}, which is not after now ({}): there is nothing left to plan\nhint: check the \
              dates ({})",
@@ -972,7 +991,9 @@ pub(crate) fn build_event(
             }
         );
     }
-    if let EventEffect::Like { from, to } = *event.effect() {
+    if let EventEffect::Like { from, to } = *event.effect()
+        && end > ctx.now
+    {
         let id = Config::load_id(g);
         if to > ctx.now {
             bail!(
@@ -1055,10 +1076,15 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
     let mut out = crate::output::stdout();
     match cmd {
         EventCmd::Add(EventAddArgs { group, name, start, end, effect: fx }) => {
-            let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx)?;
-            // Before it is stored: a load no group could serve is refused here, not at 3 a.m.
+            let (event, zone) = build_event(ctx, &group, &name, &start, &end, &fx, true)?;
+            // Before it is stored: a load no group could serve is refused here, not at 3 a.m. (An
+            // event that has ended is not planned: only its hours matter.)
             let stored = stored_forecast(ctx, &group);
-            let notes = capacity_notes(ctx, &group, &event, &stored, &store.load()?)?.notes;
+            let notes = if event.end() > ctx.now {
+                capacity_notes(ctx, &group, &event, &stored, &store.load()?)?.notes
+            } else {
+                Vec::new()
+            };
             store.add(event.clone())?;
             let ahead = (event.start() - ctx.now).num_days();
             if ahead > 180 {
@@ -1094,6 +1120,10 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             )?;
             let next = match status {
                 "planned" => "`prescale plan` (and the nightly run) now plans it",
+                s if s.starts_with("past") => {
+                    "the next `prescale forecast fit` (and nightly run) learns its hours of the load as the same hours \
+                     a week before (else a day before), so a weekly model does not replay it"
+                }
                 s if s.starts_with("partly") => {
                     "`prescale plan` (and the nightly run) now plans its hours within the horizon, the nightly runs after \
                      the rest"
@@ -1500,7 +1530,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             let [group] = args.filter.groups.as_slice() else {
                 bail!("--what-if with an event to try needs exactly one --group: the event's group");
             };
-            Some(build_event(ctx, group, &args.name, start, end, &args.effect)?.0)
+            Some(build_event(ctx, group, &args.name, start, end, &args.effect, false)?.0)
         }
         _ if has_effect(&args.effect) => bail!("an event to try needs --start and --end as well"),
         _ => None,
