@@ -305,11 +305,11 @@ fn an_event_without_an_offset_is_read_in_the_groups_time_zone() {
     let list = ok(&mut base(&["event", "list"]));
     let row = list.lines().find(|l| l.contains("launch")).unwrap_or_default();
     assert!(row.contains("2026-11-27 06:00") && row.contains("2026-11-27 07:00 CET to 2026-11-27 09:00 CET"), "{list}");
-    // Refused, each with the reason: an event in the past says how its times were read; 02:30 on
+    // Refused, each with the reason: an event before the training window says how its times were read; 02:30 on
     // the last Sunday of March does not exist in Berlin; 02:30 in October happens twice.
     let double = ["happens twice", "00:30 UTC", "01:30 UTC"];
     for (start, end, want) in [
-        ("2026-11-20T07:00", "2026-11-20T09:00", &["read in the group's time_zone, Europe/Berlin"][..]),
+        ("2026-10-20T07:00", "2026-10-20T09:00", &["read in the group's time_zone, Europe/Berlin"][..]),
         ("2027-03-28T02:30", "2027-03-28T05:00:00Z", &["does not exist in Europe/Berlin"]),
         ("2027-10-31T02:30", "2027-10-31T05:00:00Z", &double),
     ] {
@@ -676,6 +676,10 @@ fn events_that_give_their_load_are_planned_without_a_forecast_to_trust() {
     };
     add("peak", &["--peak", "90000"]);
     add("growth", &["--multiplier", "2"]);
+    // event list says what the plan will: the multiplier has no trusted forecast to scale.
+    let list = ok(&mut base(&["event", "list", "--group", "web-prod"]));
+    let growth = list.lines().find(|l| l.contains("growth")).unwrap_or_default();
+    assert!(growth.contains("not planned: a multiplier scales the forecast, and the group's is not trusted"), "{list}");
     let (code, text, err) = run(&mut base(&["plan", "--group", "web-prod"]));
     assert_eq!(code, 0, "{err}");
     assert!(text.contains("floors for its events only"), "{text}");

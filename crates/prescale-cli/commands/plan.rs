@@ -1025,6 +1025,17 @@ pub(crate) fn build_event(
     Ok((event, tz.map(|(_, z)| z)))
 }
 
+/// Whether `plan` would set floors from the group's forecast `f` ([`trusted`], on the load as
+/// the store holds it up to now).
+fn trusted_for_floors(ctx: &Ctx, group: &str, f: &Forecast) -> bool {
+    let Some(g) = ctx.config.groups.iter().find(|g| g.name == group) else { return false };
+    let history = MetricStore::for_reading(&ctx.store_dir)
+        .read(&Config::load_id(g))
+        .map(|h| h.window(h.start(), ctx.now + Duration::seconds(1)))
+        .map_err(|e| e.to_string());
+    trusted(f, history.as_ref().map_err(String::as_str), &ctx.config.trust).is_ok()
+}
+
 /// A group's stored forecast and when it was fitted, read once for what an event command says of
 /// it (`None`: no group of that name, no forecast, or one that cannot be read).
 pub(crate) type Stored = Option<(Forecast, DateTime<Utc>)>;
@@ -1061,9 +1072,14 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event, stored: &Stored) -> &'static st
     } else if e.start() >= horizon_end {
         "beyond the horizon: not yet planned"
     } else if matches!(e.effect(), EventEffect::Multiplier { .. }) && forecast.is_none() {
-        // Whether the plan trusts the forecast it has (its backtests, its data's age) only the
-        // plan can tell, and says.
         "not planned: a multiplier scales the forecast, and the group has none in force (`prescale forecast fit`)"
+    } else if matches!(e.effect(), EventEffect::Multiplier { .. })
+        && forecast.is_some_and(|f| !trusted_for_floors(ctx, e.group(), f))
+    {
+        // The plan sets no floors from a forecast it does not trust (too little history, a
+        // backtest worse than [trust] allows), so there is nothing for the multiplier to scale.
+        "not planned: a multiplier scales the forecast, and the group's is not trusted to set floors (`prescale \
+         plan` says why)"
     } else if e.end() > horizon_end {
         "partly planned: its hours within the horizon, a later run plans the rest"
     } else {
@@ -1127,6 +1143,10 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 s if s.starts_with("partly") => {
                     "`prescale plan` (and the nightly run) now plans its hours within the horizon, the nightly runs after \
                      the rest"
+                }
+                s if s.contains("not trusted") => {
+                    "a plan scales the group's forecast once it is trusted (more history, or a backtest within [trust] \
+                     max_backtest_mase); or give the load itself with --peak"
                 }
                 s if s.starts_with("not planned while") => {
                     "the nightly run plans it once the group's forecast is fresh again (`prescale forecast fit`)"
