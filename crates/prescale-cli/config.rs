@@ -793,6 +793,12 @@ impl Config {
                  section of its own (`[groups.reactive]`, its keys on the lines below, then `[groups.reactive.step]`), \
                  or put the rest inside the braces (`reactive = { target_value = 60, step = { enabled = false } }`)"
                     .to_string()
+            } else if e.message().starts_with("unknown field `events`") {
+                // Events are data with a life of their own (added, listed, removed), not configuration.
+                "\nhint: events are not kept in the configuration: `prescale event add --group NAME --name NAME \
+                 --start TIME --end TIME --multiplier F` stores one (in STORE/events/v1/events.json), `prescale \
+                 event list` shows them, and `prescale plan --what-if` tries one without storing it"
+                    .to_string()
             } else {
                 nearest_key(e.message()).map_or(String::new(), |k| format!("\nhint: did you mean `{k}`?"))
             };
@@ -1919,6 +1925,17 @@ stat = "Sum""#
 metric_name = "CPUUtilization""#
         ));
         assert!(!metric(r#"name = "load""#));
+    }
+
+    #[test]
+    fn events_written_into_the_configuration_are_pointed_at_event_add() {
+        let text = "[[events]]\ngroup = \"web\"\nname = \"sale\"\n";
+        let e = format!("{:#}", Config::parse(text, Path::new("."), "x").unwrap_err());
+        assert!(
+            e.contains("unknown field `events`") && e.contains("hint: events are not kept in the configuration"),
+            "{e}"
+        );
+        assert!(e.contains("`prescale event add --group NAME"), "{e}");
     }
 
     #[test]
