@@ -391,6 +391,23 @@ fn revert_on_the_local_groups_removes_prescales_objects_only() {
     std::fs::write(&state_path, serde_json::to_vec(&ran).unwrap()).unwrap();
     let text = ok(&mut cmd(&cfg, &out, &["apply", "--revert", "--group", &group]));
     assert!(text.contains(&format!("~ bounds MinSize {configured} (was {min})")), "{text}");
+    // The same group taken out of the configuration since: the plan last applied to it says
+    // what it was configured with, and the revert puts that MinSize back as well.
+    let without = tmp.path().join("without.toml");
+    let text = crate::common::demo_config_text();
+    let kept: Vec<&str> =
+        text.split("\n[[groups]]\n").filter(|b| !b.starts_with(&format!("name = \"{group}\""))).collect();
+    assert_eq!(kept.len(), 3, "the demo's three groups, one left out: {text}");
+    std::fs::write(&without, kept.join("\n[[groups]]\n")).unwrap();
+    let (code, text, err) = run(&mut cmd(&without, &out, &["apply", "--revert", "--group", &group]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(
+        text.contains(&format!("~ bounds MinSize {configured} (was {min})"))
+            && text.contains(&format!("{group} is not in"))
+            && text.contains("as plan ")
+            && text.contains(", the last applied to it, was configured"),
+        "{text}\n{err}"
+    );
     // An audit log that cannot be read: the dry run shows prescale's objects going, the raised
     // bound staying, said with why (its error stopped the dry run, which showed nothing). An
     // --execute, which appends to the log, stops before any change.

@@ -817,7 +817,8 @@ pub fn apply(
         warn!(
             "{group}: prescale's runs logging to {} wrote to it, and it is no longer in {}: its floors, policies \
              and alarms stay on it until reverted\nhint: `prescale apply --revert --group {} --execute` takes them \
-             down (its bounds as they are)",
+             down, and puts back a bound its floors left raised to what the last plan applied to it was \
+             configured with",
             ctx.out.join("audit.jsonl").display(),
             ctx.config.origin,
             prescale_plan::shell_word(&group)
@@ -901,6 +902,27 @@ fn plain_endpoint() {
              session token with it)\nhint: unset it to reach AWS, or give an https:// endpoint"
         );
     }
+}
+
+/// The bounds of `group` in the newest plan kept in `OUT/applied/` that holds it, with that
+/// plan's id: what the group was configured with when prescale last applied a plan to it (for a
+/// revert of a group taken out of the configuration). Copies that cannot be read are passed over.
+fn last_applied_bounds(ctx: &Ctx, group: &str) -> Option<(CapacityBounds, String)> {
+    let mut kept: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(ctx.out.join("applied"))
+        .ok()?
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let path = e.path();
+            (path.extension()? == "json").then_some(())?;
+            Some((e.metadata().ok()?.modified().ok()?, path))
+        })
+        .collect();
+    kept.sort();
+    kept.iter().rev().find_map(|(_, path)| {
+        let plan = super::plan::read_plan(path).ok()?;
+        let g = plan.groups.iter().find(|g| g.group == group)?;
+        Some((g.bounds, plan.plan_id.clone()))
+    })
 }
 
 /// How many applied plans `OUT/applied/` keeps: two months of nightly runs.
@@ -1065,15 +1087,25 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
     let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
         let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
-        let Some(Ok(configured)) = configured.map(|(min, max)| CapacityBounds::new(min, max)) else {
-            // Taken out of the configuration: what its bounds should go back to is not known.
+        // Taken out of the configuration: the bounds the last plan applied to it held (those it was
+        // configured with then), where this --out kept one.
+        let (configured, from_plan) = match configured.map(|(min, max)| CapacityBounds::new(min, max)) {
+            Some(Ok(b)) => (Some(b), None),
+            _ => match last_applied_bounds(ctx, name) {
+                Some((b, id)) => (Some(b), Some(id)),
+                None => (None, None),
+            },
+        };
+        let Some(configured) = configured else {
             let note = format!(
-                "bounds {}–{} left as they are: {name} has no min_size / max_size in {} to put back; if prescale's \
-                 floors raised them, `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {} \
-                 --min-size N --max-size M` with the group's own",
+                "bounds {}–{} left as they are: {name} has no min_size / max_size in {} to put back, nor a plan \
+                 applied to it in {}; if prescale's floors raised them, `aws autoscaling \
+                 update-auto-scaling-group --auto-scaling-group-name {} --min-size N --max-size M` with the group's \
+                 own",
                 state.bounds.min(),
                 state.bounds.max(),
                 ctx.config.origin,
+                ctx.out.join("applied").display(),
                 prescale_plan::shell_word(name)
             );
             let notes = if changes.is_empty() { vec![] } else { vec![note] };
@@ -1105,6 +1137,15 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
             )
         };
         let mut notes = Vec::new();
+        if let Some(id) = from_plan.as_ref().filter(|_| raised) {
+            notes.push(format!(
+                "{name} is not in {}: its bounds are judged against {}–{}, as plan {id}, the last applied to it, was \
+                 configured",
+                ctx.config.origin,
+                configured.min(),
+                configured.max()
+            ));
+        }
         match (raised, keep_bounds) {
             (false, _) => {}
             (true, true) => notes.push(left(" (--keep-bounds)".into())),
@@ -1118,7 +1159,7 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
                     let last = last_set(record.get(&(sink.to_string(), name.to_string())), state, now);
                     let (bounds, said) = prescale_plan::restore_bounds(state, configured, last);
                     changes.extend(bounds);
-                    notes = said;
+                    notes.extend(said);
                 }
             },
         }
