@@ -572,6 +572,8 @@ fn stale_load_leaves_the_floors_in_place_and_fails_the_run() {
     assert!(err.contains("left as they are:\n  web-prod: "), "{err}");
     // A plan alone ran no ingest: it does not say what an ingest found, it says to run one.
     assert!(err.contains("for stale load, run `prescale ingest`") && !err.contains("ingest read it"), "{err}");
+    // The demo's load is files: the hint names recorded files' --now (a CloudWatch fleet's does not).
+    assert!(err.contains("for recorded files (such as those of `prescale demo generate`)"), "{err}");
 
     // A load that is not in the store at all (a store moved or wiped): the same, with its remedy
     // (the forecasts fitted at midnight again, for a plan at midnight).

@@ -219,8 +219,11 @@ impl Held {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum HeldFor {
-    /// The load stopped coming.
+    /// The load stopped coming (from CloudWatch).
     Stale,
+    /// The load stopped coming, from a CSV or Parquet file (an export no longer written, or a
+    /// recording replayed without --now).
+    StaleFile,
     /// Its metric or forecast file cannot be read.
     Damaged,
     /// Its load is not in the store while floors of an earlier plan are on the group.
@@ -259,7 +262,16 @@ pub(crate) enum ItsIngest {
 pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
     let ingest_failed = ingest == ItsIngest::Failed;
     let count = |k: HeldFor| held.iter().filter(|h| h.why == k).count();
-    let stale = count(HeldFor::Stale);
+    let stale = count(HeldFor::Stale) + count(HeldFor::StaleFile);
+    // Recorded files replayed without --now meet this too; a CloudWatch fleet does not.
+    let recorded = if count(HeldFor::StaleFile) > 0 {
+        "; for recorded files (such as those of `prescale demo generate`), give --now at their end (--now \
+         2026-11-23T00:00:00Z for the demo's)"
+    } else {
+        ""
+    };
+    // The stale-load hint, with the recorded files' words where they apply.
+    let stale_hint: String;
     let mut hints = Vec::new();
     if count(HeldFor::Damaged) > 0 {
         hints.push(
@@ -305,23 +317,23 @@ pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
              then run again; the floors in place cover the hours their last plan did",
         );
     } else if stale > 0 && ingest == ItsIngest::NotRun {
-        hints.push(
+        stale_hint = format!(
             "for stale load, run `prescale ingest` (or the nightly run) and read what it says: it fetches what the \
              store lacks and warns of a source with nothing newer (an export no longer written, a metric no longer \
              published) or one it cannot read or store; if the last nightly run was stopped or failed, its own \
              output says why; a machine clock that is ahead (`date`) makes load look stale too; the floors in place \
-             cover the hours their last plan did (`prescale apply` shows them); for recorded files (such as those of \
-             `prescale demo generate`), give --now at their end (--now 2026-11-23T00:00:00Z for the demo's)",
+             cover the hours their last plan did (`prescale apply` shows them){recorded}"
         );
+        hints.push(&stale_hint);
     } else if stale > 0 {
-        hints.push(
+        stale_hint = format!(
             "for stale load, find why its source stopped: ingest read it without an error, so the source itself has \
              no newer data (a CSV or Parquet export that is no longer written, a CloudWatch metric no longer \
              published: `prescale ingest` warns of it with the source and its newest sample), or this machine's clock is \
              ahead (`date`); then run again; the floors in place cover the hours their last plan did (`prescale \
-             apply` shows them); for recorded files (such as those of `prescale demo generate`), give --now at their \
-             end (--now 2026-11-23T00:00:00Z for the demo's)",
+             apply` shows them){recorded}"
         );
+        hints.push(&stale_hint);
     }
     // One line a group: said once, here (the run's last word), not also as it goes.
     format!(
@@ -486,7 +498,11 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             && let Ok(h) = &history
             && let Some(why) = stale(h, &ctx.config.trust, ctx.now)
         {
-            held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::Stale });
+            let why_held = match ctx.config.source_of(g) {
+                crate::config::SourceKind::Cloudwatch => HeldFor::Stale,
+                _ => HeldFor::StaleFile,
+            };
+            held.push(Held { what: format!("{}: {why}", g.name), why: why_held });
             continue;
         }
         // Load mostly below zero (a broken exporter): left out, its floors stay, and the run
@@ -1805,6 +1821,17 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
     use prescale_core::ModelScore;
+
+    #[test]
+    fn the_stale_load_hint_names_recorded_files_only_where_a_file_is_stale() {
+        let held = |why| vec![Held { what: "web: its load is stale".into(), why }];
+        for ingest in [ItsIngest::NotRun, ItsIngest::Stored] {
+            let cloudwatch = held_error(&held(HeldFor::Stale), ingest);
+            assert!(cloudwatch.contains("for stale load") && !cloudwatch.contains("recorded files"), "{cloudwatch}");
+            let files = held_error(&held(HeldFor::StaleFile), ingest);
+            assert!(files.contains("for stale load") && files.contains("for recorded files"), "{files}");
+        }
+    }
 
     #[test]
     fn a_forecast_no_backtest_could_check_sets_no_floors() {
