@@ -904,3 +904,55 @@ fn an_event_under_a_higher_one_is_said_to_raise_the_floors_where_it_does() {
     let demo = list.lines().find(|l| l.contains("Demo")).unwrap_or_else(|| panic!("{list}"));
     assert!(demo.contains("its --peak lowers the floors"), "{demo}");
 }
+
+/// A store moved or lost (a cron line without its `--store`, a folder wiped) starts anew with no
+/// events: a plan from it would take the floors of the events the earlier runs planned down. The
+/// groups whose last applied plan holds events are left out, their floors in place, until the
+/// store is found or the events are added to it again.
+#[test]
+fn events_lost_with_their_store_leave_their_group_out_with_its_floors_in_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cfg, out) = (tmp.path().join("prescale.toml"), tmp.path().join("out"));
+    std::fs::write(&cfg, demo_config_text()).unwrap();
+    let at = |store: Option<&Path>, args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]);
+        if let Some(s) = store {
+            c.arg("--store").arg(s);
+        }
+        c.args(args);
+        c
+    };
+    let sale = ["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z", "--multiplier", "3"];
+    ok(at(None, &["event", "add", "--group", "web-prod", "--name", "sale"]).args(sale));
+    ok(&mut at(None, &["nightly", "--execute"]));
+    let web = || -> serde_json::Value {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap()).unwrap();
+        state.as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap()["scheduled_actions"].clone()
+    };
+    let before = web();
+    // The same run with another (new) store: said as the earlier runs' store not found; web-prod
+    // is left out with its floors in place, the others applied.
+    let elsewhere = tmp.path().join("new-store");
+    let (code, text, err) = run(&mut at(Some(&elsewhere), &["nightly", "--execute"]));
+    assert_eq!(code, 1, "{text}\n{err}");
+    assert!(
+        err.contains("a new one is started there, but the runs writing to")
+            && err.contains("its history beyond what the sources still hold, and its events, are not in this one"),
+        "{err}"
+    );
+    assert!(
+        err.contains("web-prod: plan ")
+            && err.contains("holds events of it, and the store at")
+            && err.contains("the store the earlier runs used was moved or lost, and its events with it")
+            && err.contains("hint: for events the store does not hold, give the store the earlier runs used"),
+        "{err}"
+    );
+    assert!(!err.contains("api-staging: plan "), "{err}");
+    assert_eq!(web(), before, "the sale's floors stay");
+    // Added to the new store again: planned from it.
+    ok(at(Some(&elsewhere), &["event", "add", "--group", "web-prod", "--name", "sale"]).args(sale));
+    let (code, text, err) = run(&mut at(Some(&elsewhere), &["nightly", "--execute"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+}

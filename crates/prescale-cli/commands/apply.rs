@@ -908,8 +908,18 @@ fn plain_endpoint() {
 /// plan's id: what the group was configured with when prescale last applied a plan to it (for a
 /// revert of a group taken out of the configuration). Copies that cannot be read are passed over.
 fn last_applied_bounds(ctx: &Ctx, group: &str) -> Option<(CapacityBounds, String)> {
+    applied_newest_first(ctx).find_map(|plan| {
+        let g = plan.groups.iter().find(|g| g.group == group)?;
+        Some((g.bounds, plan.plan_id.clone()))
+    })
+}
+
+/// The plans kept in `OUT/applied/`, the newest applied first (by the time each copy was
+/// written); copies that cannot be read are passed over.
+pub(crate) fn applied_newest_first(ctx: &Ctx) -> impl Iterator<Item = CapacityPlan> {
     let mut kept: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(ctx.out.join("applied"))
-        .ok()?
+        .into_iter()
+        .flatten()
         .filter_map(|e| {
             let e = e.ok()?;
             let path = e.path();
@@ -918,11 +928,7 @@ fn last_applied_bounds(ctx: &Ctx, group: &str) -> Option<(CapacityBounds, String
         })
         .collect();
     kept.sort();
-    kept.iter().rev().find_map(|(_, path)| {
-        let plan = super::plan::read_plan(path).ok()?;
-        let g = plan.groups.iter().find(|g| g.group == group)?;
-        Some((g.bounds, plan.plan_id.clone()))
-    })
+    kept.into_iter().rev().filter_map(|(_, path)| super::plan::read_plan(&path).ok())
 }
 
 /// How many applied plans `OUT/applied/` keeps: two months of nightly runs.

@@ -261,7 +261,22 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     // one quietly, and the nightly job plan from its few days instead of the real history.
     let new_store = !ctx.store_dir.join("metrics").exists();
     let store = MetricStore::open(&ctx.store_dir)?.retaining(c.store.retention_days.map(Duration::days));
-    if new_store && !ctx.demo {
+    // Beside plans this --out applied, a new store is most likely the earlier runs' store not
+    // found (a cron line without its --store or PRESCALE_STORE, a folder moved or wiped): its
+    // history beyond what the sources still keep, and its events, are not in the new one.
+    let applied = new_store.then(|| super::apply::applied_newest_first(ctx).next()).flatten();
+    if let Some(p) = applied.filter(|_| !ctx.demo) {
+        warn!(
+            "no metric store was at {}: a new one is started there, but the runs writing to {} applied plans (the \
+             last {}, made {}) from a store elsewhere; its history beyond what the sources still hold, and its \
+             events, are not in this one\nhint: if that store is elsewhere, name it (--store, PRESCALE_STORE or \
+             [store] dir) and remove the new one",
+            ctx.store_dir.display(),
+            ctx.out.display(),
+            p.plan_id,
+            p.created_at.format("%Y-%m-%d %H:%M UTC")
+        );
+    } else if new_store && !ctx.demo {
         say!(
             "note: no metric store was at {}: a new one is started there (if the history is elsewhere, --store or \
              [store] dir names it)",

@@ -232,6 +232,9 @@ enum HeldFor {
     Implausible,
     /// Its forecast ended, was fitted after now, or is older than `[trust] max_forecast_age_hours`.
     StaleForecast,
+    /// Its last applied plan was made with events the store does not hold: the store was moved
+    /// or lost ([`events_lost`]).
+    EventsLost,
     /// Its load is below zero too often to be load ([`below_zero`]).
     BelowZero,
 }
@@ -291,6 +294,13 @@ pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
              store that holds it",
         );
     }
+    if count(HeldFor::EventsLost) > 0 {
+        hints.push(
+            "for events the store does not hold, give the store the earlier runs used (--store, PRESCALE_STORE or \
+             [store] dir), or add the events again (`prescale event add`, which starts this store's events file); \
+             until then the floors in place, the events' with them, stay (to their plan's last action)",
+        );
+    }
     if count(HeldFor::Implausible) > 0 {
         hints.push(
             "check capacity_per_instance: the load one instance serves per period of the load metric, in its units \
@@ -344,6 +354,34 @@ pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
         held.iter().map(|h| h.what.as_str()).collect::<Vec<_>>().join("\n  "),
         hints.join("; ")
     )
+}
+
+/// The newest plan `--out` applied, where the store has never held events (no events file):
+/// a store moved or lost (a `--store` or `PRESCALE_STORE` left out of a cron line, a folder
+/// wiped) starts anew and empty, and the events the earlier runs planned with would be gone
+/// without a word. `None` where the store has an events file, or --out has applied no plan.
+fn events_lost(ctx: &Ctx) -> Option<CapacityPlan> {
+    if EventStore::new(&ctx.store_dir).path().exists() {
+        return None;
+    }
+    super::apply::applied_newest_first(ctx).next()
+}
+
+/// Why `group` is held for events lost with its store ([`events_lost`]): the applied plan `p`
+/// was made with events of the group whose floors it still holds after now.
+fn lost_for(p: &CapacityPlan, group: &str, ctx: &Ctx) -> Option<String> {
+    let g = p.groups.iter().find(|g| g.group == group)?;
+    let until = g.scheduled_actions.last().map_or(p.created_at, |a| a.start_time);
+    let digest = g.events_digest.as_ref()?;
+    (until > ctx.now && *digest != prescale_plan::events_digest([], group, p.created_at, until)).then(|| {
+        format!(
+            "plan {} applied last (made {}) holds events of it, and the store at {} holds no events at all (it has \
+             no events file): the store the earlier runs used was moved or lost, and its events with it",
+            p.plan_id,
+            p.created_at.format("%Y-%m-%d %H:%M UTC"),
+            ctx.store_dir.display()
+        )
+    })
 }
 
 /// Once the service did not answer (`Some`), whether that failure passes by itself: the other
@@ -451,8 +489,17 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     let mut unreachable: Option<bool> = None;
     // The group whose step alarms' metric could not be read: the others are not asked.
     let mut metric_failed: Option<String> = None;
+    // A store that never held events (no events file) below --out's applied plans made with
+    // events: read once.
+    let lost = events_lost(ctx);
     for g in selected(ctx, f)? {
         let id = Config::load_id(g);
+        // Its last applied plan's events are not in this store: a plan without them would take
+        // their floors down. Left out, they stay (to that plan's last action).
+        if let Some(why) = lost.iter().find_map(|p| lost_for(p, &g.name, ctx)) {
+            held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::EventsLost });
+            continue;
+        }
         // Why the series cannot be read, on one line: not ingested, or a damaged file.
         let (history, mut damaged) = match store.read(&id) {
             // As known at now: a replay at an earlier --now judges the load it had then (a store
