@@ -608,6 +608,9 @@ impl AutoScalingSink {
             // A put that failed after its recurring action was deleted leaves no action at that
             // hour: said with the failure, not read as "the old one is still there".
             for f in &mut report.failed[failed_before..] {
+                if let Some(hint) = past_start_hint(&f.error) {
+                    f.error.push_str(hint);
+                }
                 if recurring.iter().any(|n| n == f.change.object_name()) {
                     f.error.push_str(
                         " (the recurring action of that name was deleted first: the group holds none at that hour until \
@@ -1116,8 +1119,25 @@ fn aws_int(v: u32) -> i32 {
     i32::try_from(v).unwrap_or(i32::MAX)
 }
 
+/// What to add to Auto Scaling's refusal of a start time as past: prescale writes its first
+/// action a minute after this machine's now (`due_now`), so the machine's clock is most likely
+/// behind AWS's. `None` for any other error.
+fn past_start_hint(error: &str) -> Option<&'static str> {
+    error.to_ascii_lowercase().contains("start time is in the past").then_some(
+        " (prescale writes its first action a minute after this machine's clock, so the clock is likely behind \
+         AWS's: compare `date -u` with a time server, `timedatectl` or `chronyc tracking`, and set it right)",
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_start_time_refused_as_past_points_at_the_clock() {
+        let refused = "BatchPutScheduledUpdateGroupAction: ValidationError: Given start time is in the past";
+        assert!(super::past_start_hint(refused).is_some_and(|h| h.contains("clock is likely behind AWS's")));
+        assert_eq!(super::past_start_hint("ValidationError: MinSize above MaxSize"), None);
+    }
+
     use super::*;
 
     #[test]
