@@ -449,6 +449,10 @@ enum EventCmd {
         /// Only this group's events
         #[arg(long, value_name = "NAME")]
         group: Option<String>,
+        /// Print them as JSON (an array, one object per event: group, id, name, start, end, effect,
+        /// status, time_zone) instead of the table
+        #[arg(long)]
+        json: bool,
     },
     /// Remove a stored event.
     Remove {

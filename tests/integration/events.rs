@@ -125,6 +125,21 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     for want in ["Black Friday", "planned", "old sale", "past: not planned", "Cyber Monday", "beyond the horizon"] {
         assert!(list.contains(want), "{want} missing:\n{list}");
     }
+    // The same as JSON, for scripts: one object per event, its effect as the events file has it.
+    let doc: serde_json::Value =
+        serde_json::from_str(&ok(&mut demo(&out, &["event", "list", "--json"]))).expect("event list --json");
+    let events = doc.as_array().unwrap();
+    assert_eq!(events.len(), 3, "{doc}");
+    let bf = events.iter().find(|e| e["name"] == "Black Friday").unwrap();
+    assert_eq!(
+        (bf["effect"]["kind"].as_str(), bf["effect"]["factor"].as_f64()),
+        (Some("multiplier"), Some(3.0)),
+        "{bf}"
+    );
+    assert!(bf["id"].as_str().unwrap().starts_with("ev-") && bf["start"] == "2026-11-24T03:00:00Z", "{bf}");
+    assert!(bf["status"].as_str().unwrap().starts_with("planned"), "{bf}");
+    let cyber = events.iter().find(|e| e["name"] == "Cyber Monday").unwrap();
+    assert!(cyber["status"].as_str().unwrap().starts_with("beyond the horizon"), "{cyber}");
     let id =
         list.lines().find(|l| l.contains("Black Friday")).unwrap().split_whitespace().find(|w| w.starts_with("ev-"));
     let id = id.unwrap().to_string();

@@ -1259,7 +1259,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 writeln!(out, "note: {note}")?;
             }
         }
-        EventCmd::List { group } => {
+        EventCmd::List { group, json } => {
             if let Some(g) = &group {
                 selected(ctx, &GroupFilter { groups: vec![g.clone()] })?;
             }
@@ -1313,7 +1313,27 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             };
             let rows: Vec<(&Event, String, Option<chrono_tz::Tz>)> =
                 events.iter().map(|e| (e, status(e), zone(e))).collect();
-            output::events(&mut out, &rows, group.as_deref(), ctx.now)?;
+            if json {
+                // For scripts: the stored event as the events file holds it, with its status.
+                let doc: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|(e, status, zone)| {
+                        serde_json::json!({
+                            "group": e.group(),
+                            "id": e.id(),
+                            "name": e.name(),
+                            "start": e.start().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            "end": e.end().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                            "effect": e.effect(),
+                            "status": status,
+                            "time_zone": zone.map(|z| z.name()),
+                        })
+                    })
+                    .collect();
+                writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+            } else {
+                output::events(&mut out, &rows, group.as_deref(), ctx.now)?;
+            }
         }
         EventCmd::Remove { group, name } => {
             // An event of a group no longer configured can still be removed; an unknown group
