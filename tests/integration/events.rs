@@ -901,6 +901,9 @@ fn an_event_under_a_higher_one_is_said_to_raise_the_floors_where_it_does() {
     assert!(floor_at(&both, at) > floor_at(&keynote_alone, at), "{both:?}\nkeynote alone: {keynote_alone:?}");
     let line = text.lines().find(|l| l.contains("event \"Launch\"")).unwrap_or_else(|| panic!("{text}"));
     assert!(line.contains("floors up to") && !line.contains("stay as without it"), "{line}");
+    // Its highest floor is the keynote's either way: "without it" is said at the instant it
+    // raises them most, not as the highest floor.
+    assert!(line.contains(", where it raises them most; at the highest "), "{line}");
     let from = t(&format!("{}:00Z", line.split(" instances from ").nth(1).unwrap()[..16].replace(' ', "T")));
     assert!(from >= t("2026-11-24T12:00:00Z") && from <= t("2026-11-24T13:00:00Z"), "{line}");
     // A --peak above the forecast but below what the launch makes of it lowers the floors: said

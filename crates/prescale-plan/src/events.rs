@@ -392,6 +392,11 @@ pub fn plan_with_events(
                 (false, _, Some((w, x))) if held <= held_without => (x, w),
                 _ => (held, held_without),
             };
+            // Where that is the largest rise at one instant (the highest floors the same with and
+            // without it): the instant, so that "without it" is not read as the highest floor.
+            let rise_at = (!lowers && raised.is_some() && held <= held_without)
+                .then(|| largest_cut_at(without_plan, &plan, start, r.event.end(), s.lead()).map(|(_, _, t)| t))
+                .flatten();
             // From when the floors differ from the plan without it, as written (a ramp, a merge or
             // an event starting within the lead time moves that from `start − lead`).
             // Looked for from six hours before the lead: a ramp starts there at the earliest, and a
@@ -460,10 +465,14 @@ pub fn plan_with_events(
                 }
                 d.kind = DecisionKind::EventMoved;
                 d.what.push_str(&format!(
-                    "; floors {} {with} instances from {}{} (without it: {without}{})",
+                    "; floors {} {with} instances from {}{} (without it: {without}{}{})",
                     if lowers { "down to" } else { "up to" },
                     since.format("%Y-%m-%d %H:%M UTC"),
                     at_peak.map_or(String::new(), |t| format!(", at {with} from {}", t.format("%Y-%m-%d %H:%M UTC"))),
+                    rise_at.map_or(String::new(), |t| format!(
+                        " at {}, where it raises them most; at the highest {held} with it, {held_without} without",
+                        t.format("%Y-%m-%d %H:%M UTC")
+                    )),
                     if applied_count > 1 { ", with the other events" } else { "" }
                 ));
             }
