@@ -46,6 +46,8 @@ impl EventEffect {
     pub fn describe(&self) -> String {
         match self {
             EventEffect::Multiplier { factor } => format!("×{factor}"),
+            // As given, but for magnitudes a decimal would spell out in hundreds of digits.
+            EventEffect::Peak { peak } if !(1e-4..1e16).contains(peak) => format!("peak {peak:e}"),
             EventEffect::Peak { peak } => format!("peak {peak}"),
             EventEffect::Like { from, to } => {
                 format!("like {}..{}", from.format("%Y-%m-%d %H:%M"), to.format("%Y-%m-%d %H:%M UTC"))
@@ -255,6 +257,15 @@ fn event_id(group: &str, name: &str) -> String {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn an_effect_reads_as_given_but_for_magnitudes_a_decimal_spells_out() {
+        assert_eq!(EventEffect::Peak { peak: 90000.0 }.describe(), "peak 90000");
+        assert_eq!(EventEffect::Peak { peak: 0.5 }.describe(), "peak 0.5");
+        assert_eq!(EventEffect::Peak { peak: 1e-300 }.describe(), "peak 1e-300");
+        assert_eq!(EventEffect::Peak { peak: 2.5e20 }.describe(), "peak 2.5e20");
+        assert_eq!(EventEffect::Multiplier { factor: 1.5 }.describe(), "×1.5");
+    }
 
     fn t(h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 27, h, 0, 0).unwrap()
