@@ -557,8 +557,9 @@ struct NightlyArgs {
     /// Also exit 1 when a group's plan needs a person though it went through: no floors because
     /// its forecast is missing or not trusted ([trust]), floors cut at MaxSize where the forecast
     /// needs more, an event whose --peak lowers the floors, a first floor that rises over what
-    /// the group runs by more than [guardrails] max_step_up, or a metric no plan reads (not the
-    /// load_metric) that could not be stored or fitted. For a cron wrapper that pages on the exit
+    /// the group runs by more than [guardrails] max_step_up, a metric no plan reads (not the
+    /// load_metric) that could not be stored or fitted, or a group taken out of the configuration
+    /// with prescale's floors and policies still on it. For a cron wrapper that pages on the exit
     /// code; the plan is written (and, with --execute, applied) all the same
     #[arg(long)]
     strict: bool,
