@@ -822,7 +822,7 @@ pub fn apply(
              configured with",
             ctx.out.join("audit.jsonl").display(),
             ctx.config.origin,
-            prescale_plan::shell_word(&group)
+            prescale_plan::shell_word(group)
         );
     }
     // What the runs logging here put on the groups: a floor of prescale's that differs from what
