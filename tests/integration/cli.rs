@@ -2148,6 +2148,66 @@ fn a_plan_that_raises_max_size_for_a_peak_is_applied_and_converges() {
     assert_eq!(text.matches("no changes: the group already matches the plan").count(), 3, "{text}");
 }
 
+/// A peak under way that the plan still sees, its raise run (the group at the raised MaxSize,
+/// the plan's first action what the group holds already): the put-back after it is written as
+/// planned, not kept from cutting the group; once the event is removed, it is.
+#[test]
+fn a_raise_under_way_is_put_back_as_planned_and_kept_once_the_plan_no_longer_sees_its_peak() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = demo_config_text().replacen("[apply]", "[trust]\nmax_data_age_mins = 1200\n\n[apply]", 1).replacen(
+        "capacity_per_instance = 2500.0",
+        "capacity_per_instance = 2500.0\nmax_breach = \"raise\"\nmax_breach_buffer = 40",
+        1,
+    );
+    let cfg_path = tmp.path().join("prescale.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    let out = tmp.path().join("out");
+    let at = |now: &str, args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg_path).arg("--out").arg(&out).args(["--now", now]).args(args);
+        c
+    };
+    ok(at("2026-11-23T00:00:00Z", &["event", "add", "--group", "web-prod", "--name", "sale"]).args([
+        "--start",
+        "2026-11-23T10:00:00Z",
+        "--end",
+        "2026-11-23T16:00:00Z",
+        "--multiplier",
+        "5",
+    ]));
+    ok(&mut at("2026-11-23T00:00:00Z", &["nightly", "--execute", "--group", "web-prod"]));
+    let web = || -> serde_json::Value {
+        let state: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap()).unwrap();
+        state.as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap().clone()
+    };
+    // At 11:00 the stand-in has run the sale's raise: MinSize and MaxSize 100, 100 running.
+    let (code, text, err) = run(&mut at("2026-11-23T11:00:00Z", &["nightly", "--execute", "--group", "web-prod"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    let g = web();
+    assert_eq!((g["bounds"]["max"].as_u64(), g["desired"].as_u64()), (Some(100), Some(100)), "{g}");
+    assert!(!err.contains("not set: the group runs"), "{err}");
+    let first = &g["scheduled_actions"][0];
+    assert_eq!(
+        (first["start_time"].as_str(), first["max_size"].as_u64()),
+        (Some("2026-11-23T16:00:00Z"), Some(60)),
+        "{g}"
+    );
+    // The sale taken away during it: nothing sets a MaxSize under the 100 the group runs, said.
+    ok(&mut at("2026-11-23T11:00:00Z", &["event", "remove", "--group", "web-prod", "--name", "sale"]));
+    let (code, text, err) = run(&mut at("2026-11-23T11:00:00Z", &["nightly", "--execute", "--group", "web-prod"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("prescale raised for a peak this plan no longer sees"), "{err}");
+    let g = web();
+    let cutting = g["scheduled_actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["max_size"].as_u64().is_some_and(|m| m < 100))
+        .count();
+    assert_eq!(cutting, 0, "{g}");
+}
+
 #[test]
 fn a_group_maxsize_below_the_floors_is_said_on_stderr_every_run() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1674,7 +1674,12 @@ fn first_step_up(ctx: &Ctx, state: &GroupState, changes: &[Change]) -> Option<St
 /// sees, and goes as planned; one with no such action before it ends a peak the plan no longer
 /// sees (an event removed during it, a lower forecast) and is spared as the others are. `None`
 /// when none is spared.
-fn spare_running(ctx: &Ctx, state: &GroupState, changes: &mut Vec<Change>) -> Option<String> {
+fn spare_running(
+    ctx: &Ctx,
+    state: &GroupState,
+    changes: &mut Vec<Change>,
+    planned: Option<&prescale_core::GroupPlan>,
+) -> Option<String> {
     let now = ctx.write_now();
     let (running, current) = (state.desired, state.bounds.max());
     let ceiling =
@@ -1694,14 +1699,13 @@ fn spare_running(ctx: &Ctx, state: &GroupState, changes: &mut Vec<Change>) -> Op
     // it for a peak: then set to the group's own, to take that raise back to it.
     let raises = put_actions(changes).any(|a| a.max_size.is_some_and(|m| m > current));
     let due = prescale_plan::due_before(now);
-    // The first of the plan's actions still to run that holds prescale's raise: a put-back after
-    // it ends a peak the plan sees.
+    // The first of the plan's own actions that holds prescale's raise (one the group holds
+    // already, which no change writes, counts: a peak under way whose raise has run): a put-back
+    // after it ends a peak the plan sees.
     let held_from = prescale_raise
         .then(|| {
-            put_actions(changes)
-                .filter(|a| a.start_time >= due && a.max_size == Some(current))
-                .map(|a| a.start_time)
-                .min()
+            let own = planned.map_or(&[][..], |p| p.scheduled_actions.as_slice());
+            own.iter().chain(put_actions(changes)).filter(|a| a.max_size == Some(current)).map(|a| a.start_time).min()
         })
         .flatten();
     let mut spared: Vec<(String, u32)> = Vec::new();
@@ -2257,7 +2261,8 @@ pub(crate) fn carry_out(
                 continue;
             }
             // Before the limits on the floors: what is written is judged.
-            if let Some(note) = spare_running(ctx, &state, &mut r.changes) {
+            let planned = run.plan.and_then(|(p, _)| p.groups.iter().find(|g| g.group == *group));
+            if let Some(note) = spare_running(ctx, &state, &mut r.changes, planned) {
                 warn!("{group}: {note}");
                 r.notes.insert(0, note.clone());
                 r.for_a_person.push(note);
