@@ -1790,6 +1790,7 @@ mod tests {
             alarms: Vec::new(),
             decisions: Vec::new(),
             events_digest: None,
+            events: Vec::new(),
         };
         let mut out = Vec::new();
         super::group_plan(&mut out, &g, true).unwrap();

@@ -924,53 +924,81 @@ fn an_event_under_a_higher_one_is_said_to_raise_the_floors_where_it_does() {
 }
 
 /// A store moved or lost (a cron line without its `--store`, a folder wiped) starts anew with no
-/// events: a plan from it would take the floors of the events the earlier runs planned down. The
-/// groups whose last applied plan holds events are left out, their floors in place, until the
-/// store is found or the events are added to it again.
+/// events: a plan from it would take the floors of the events the earlier runs planned down. Each
+/// group whose last applied plan was made with events the store holds neither as events nor as
+/// removed is left out, its floors in place, run after run, until the events are back (or over);
+/// an event removed on purpose is recorded, and holds nothing.
 #[test]
 fn events_lost_with_their_store_leave_their_group_out_with_its_floors_in_place() {
     let tmp = tempfile::tempdir().unwrap();
     let (cfg, out) = (tmp.path().join("prescale.toml"), tmp.path().join("out"));
-    std::fs::write(&cfg, demo_config_text()).unwrap();
-    let at = |store: Option<&Path>, args: &[&str]| {
+    let text = demo_config_text().replacen("[apply]", "[trust]\nmax_data_age_mins = 1200\n\n[apply]", 1);
+    std::fs::write(&cfg, text).unwrap();
+    let at = |now: &str, store: Option<&Path>, args: &[&str]| {
         let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", "2026-11-23T00:00:00Z"]);
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]);
         if let Some(s) = store {
             c.arg("--store").arg(s);
         }
         c.args(args);
         c
     };
-    let sale = ["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z", "--multiplier", "3"];
-    ok(at(None, &["event", "add", "--group", "web-prod", "--name", "sale"]).args(sale));
-    ok(&mut at(None, &["nightly", "--execute"]));
-    let web = || -> serde_json::Value {
+    let window = ["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z", "--multiplier", "3"];
+    let add = |store: Option<&Path>, group: &str, name: &str| {
+        ok(at("2026-11-23T00:00:00Z", store, &["event", "add", "--group", group, "--name", name]).args(window));
+    };
+    add(None, "web-prod", "sale");
+    add(None, "api-staging", "promo");
+    ok(&mut at("2026-11-23T00:00:00Z", None, &["nightly", "--execute"]));
+    let actions = |group: &str| -> serde_json::Value {
         let state: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap()).unwrap();
-        state.as_array().unwrap().iter().find(|g| g["group"] == "web-prod").unwrap()["scheduled_actions"].clone()
+        state.as_array().unwrap().iter().find(|g| g["group"] == group).unwrap()["scheduled_actions"].clone()
     };
-    let before = web();
-    // The same run with another (new) store: said as the earlier runs' store not found; web-prod
-    // is left out with its floors in place, the others applied.
-    let elsewhere = tmp.path().join("new-store");
-    let (code, text, err) = run(&mut at(Some(&elsewhere), &["nightly", "--execute"]));
-    assert_eq!(code, 1, "{text}\n{err}");
-    assert!(
-        err.contains("a new one is started there, but the runs writing to")
-            && err.contains("its history beyond what the sources still hold, and its events, are not in this one"),
-        "{err}"
-    );
-    assert!(
-        err.contains("web-prod: plan ")
-            && err.contains("holds events of it, and the store at")
-            && err.contains("the store the earlier runs used was moved or lost, and its events with it")
-            && err.contains("hint: for events the store does not hold, give the store the earlier runs used"),
-        "{err}"
-    );
-    assert!(!err.contains("api-staging: plan "), "{err}");
-    assert_eq!(web(), before, "the sale's floors stay");
-    // Added to the new store again: planned from it.
-    ok(at(Some(&elsewhere), &["event", "add", "--group", "web-prod", "--name", "sale"]).args(sale));
-    let (code, text, err) = run(&mut at(Some(&elsewhere), &["nightly", "--execute"]));
+    let (web, api) = (actions("web-prod"), actions("api-staging"));
+    // Runs with another (new) store, an hour apart (worker-dev's floors move, so each run keeps a
+    // plan without the held groups): said as the earlier runs' store not found, the two groups
+    // with events left out every time, their floors in place.
+    let b = tmp.path().join("new-store");
+    for (i, now) in ["2026-11-23T00:00:00Z", "2026-11-23T01:00:00Z", "2026-11-23T02:00:00Z"].iter().enumerate() {
+        let (code, text, err) = run(&mut at(now, Some(&b), &["nightly", "--execute"]));
+        assert_eq!(code, 1, "{now}: {text}\n{err}");
+        assert_eq!(
+            err.contains("a new one is started there, but the runs writing to")
+                && err.contains("its history beyond what the sources still hold, and its events, are not in this one"),
+            i == 0,
+            "{now}: {err}"
+        );
+        assert!(
+            err.contains("web-prod: plan ")
+                && err.contains("was made with event \"sale\" (ev-")
+                && err.contains("holds neither as events nor as removed: the store the earlier runs used was moved")
+                && err.contains("api-staging: plan ")
+                && err.contains("hint: for events the store does not hold, give the store the earlier runs used"),
+            "{now}: {err}"
+        );
+        assert!(!err.contains("worker-dev: plan "), "{now}: {err}");
+        // (The stand-in runs the actions whose time has passed, and drops them, as Auto Scaling does.)
+        let ahead = |a: &serde_json::Value| {
+            a.as_array()
+                .unwrap()
+                .iter()
+                .filter(|x| x["start_time"].as_str().unwrap() > *now)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ahead(&actions("web-prod")), ahead(&web), "{now}: web-prod's floors stay");
+        assert_eq!(ahead(&actions("api-staging")), ahead(&api), "{now}: api-staging's floors stay");
+    }
+    // web-prod's event added to the new store again: web-prod is planned, api-staging still held.
+    add(Some(&b), "web-prod", "sale");
+    let (code, _, err) = run(&mut at("2026-11-23T02:00:00Z", Some(&b), &["nightly", "--execute"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("web-prod: plan ") && err.contains("api-staging: plan "), "{err}");
+    // api-staging's not wanted any more: added and removed, the removal is recorded, and holds nothing.
+    add(Some(&b), "api-staging", "promo");
+    ok(&mut at("2026-11-23T02:00:00Z", Some(&b), &["event", "remove", "--group", "api-staging", "--name", "promo"]));
+    assert!(b.join("events/v1/removed.json").exists());
+    let (code, text, err) = run(&mut at("2026-11-23T02:00:00Z", Some(&b), &["nightly", "--execute"]));
     assert_eq!(code, 0, "{text}\n{err}");
 }

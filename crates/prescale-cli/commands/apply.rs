@@ -733,6 +733,7 @@ pub(crate) fn others_in_place(ctx: &Ctx, planned: &[GroupPlan]) -> Result<Vec<Gr
                 alarms: Vec::new(),
                 decisions: Vec::new(),
                 events_digest: None,
+                events: Vec::new(),
             }),
             Err(e) => warn!(
                 "max_fleet_size: group {name} (not in this run) cannot be read, so its floors are not counted: {e}"
@@ -916,15 +917,18 @@ fn plain_endpoint() {
 /// plan's id: what the group was configured with when prescale last applied a plan to it (for a
 /// revert of a group taken out of the configuration). Copies that cannot be read are passed over.
 fn last_applied_bounds(ctx: &Ctx, group: &str) -> Option<(CapacityBounds, String)> {
-    applied_newest_first(ctx).find_map(|plan| {
+    applied_newest_first(ctx, None).find_map(|plan| {
         let g = plan.groups.iter().find(|g| g.group == group)?;
         Some((g.bounds, plan.plan_id.clone()))
     })
 }
 
 /// The plans kept in `OUT/applied/`, the newest applied first (by the time each copy was
-/// written); copies that cannot be read are passed over.
-pub(crate) fn applied_newest_first(ctx: &Ctx) -> impl Iterator<Item = CapacityPlan> {
+/// written), those written since `since` where given; copies that cannot be read are passed over.
+pub(crate) fn applied_newest_first(
+    ctx: &Ctx,
+    since: Option<std::time::SystemTime>,
+) -> impl Iterator<Item = CapacityPlan> {
     let mut kept: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(ctx.out.join("applied"))
         .into_iter()
         .flatten()
@@ -934,6 +938,7 @@ pub(crate) fn applied_newest_first(ctx: &Ctx) -> impl Iterator<Item = CapacityPl
             (path.extension()? == "json").then_some(())?;
             Some((e.metadata().ok()?.modified().ok()?, path))
         })
+        .filter(|(at, _)| since.is_none_or(|s| *at >= s))
         .collect();
     kept.sort();
     kept.into_iter().rev().filter_map(|(_, path)| super::plan::read_plan(&path).ok())
@@ -3048,6 +3053,7 @@ mod tests {
             alarms: vec![],
             decisions,
             events_digest: None,
+            events: Vec::new(),
         };
         let d = PlanDecision::new;
         let busy = vec![

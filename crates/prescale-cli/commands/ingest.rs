@@ -264,13 +264,13 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     // Beside plans this --out applied, a new store is most likely the earlier runs' store not
     // found (a cron line without its --store or PRESCALE_STORE, a folder moved or wiped): its
     // history beyond what the sources still keep, and its events, are not in the new one.
-    let applied = new_store.then(|| super::apply::applied_newest_first(ctx).next()).flatten();
+    let applied = new_store.then(|| super::apply::applied_newest_first(ctx, None).next()).flatten();
     if let Some(p) = applied.filter(|_| !ctx.demo) {
         warn!(
             "no metric store was at {}: a new one is started there, but the runs writing to {} applied plans (the \
-             last {}, made {}) from a store elsewhere; its history beyond what the sources still hold, and its \
-             events, are not in this one\nhint: if that store is elsewhere, name it (--store, PRESCALE_STORE or \
-             [store] dir) and remove the new one",
+             last {}, made {}) from a store not found here (moved, named by another path, or wiped); its history \
+             beyond what the sources still hold, and its events, are not in this one\nhint: if that store is \
+             elsewhere, name it (--store, PRESCALE_STORE or [store] dir) and remove the new one",
             ctx.store_dir.display(),
             ctx.out.display(),
             p.plan_id,

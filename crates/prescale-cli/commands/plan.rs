@@ -297,8 +297,9 @@ pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
     if count(HeldFor::EventsLost) > 0 {
         hints.push(
             "for events the store does not hold, give the store the earlier runs used (--store, PRESCALE_STORE or \
-             [store] dir), or add the events again (`prescale event add`, which starts this store's events file); \
-             until then the floors in place, the events' with them, stay (to their plan's last action)",
+             [store] dir), or add them again (`prescale event add`, the same group and name); one not wanted any \
+             more, added and then removed (`prescale event remove` records it); until then the floors in place, the \
+             events' with them, stay (until the events end or their plan's last action has passed)",
         );
     }
     if count(HeldFor::Implausible) > 0 {
@@ -356,32 +357,69 @@ pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
     )
 }
 
-/// The newest plan `--out` applied, where the store has never held events (no events file):
-/// a store moved or lost (a `--store` or `PRESCALE_STORE` left out of a cron line, a folder
-/// wiped) starts anew and empty, and the events the earlier runs planned with would be gone
-/// without a word. `None` where the store has an events file, or --out has applied no plan.
-fn events_lost(ctx: &Ctx) -> Option<CapacityPlan> {
-    if EventStore::new(&ctx.store_dir).path().exists() {
-        return None;
+/// Per group, the newest plan `--out` applied to it (of the copies written in the last two weeks:
+/// older ones act no more) and the events it was made with that the store holds neither as events
+/// nor as removed ([`prescale_store::EventStore::removed`]) and that are not over: a store moved
+/// or lost (a `--store` or `PRESCALE_STORE` left out of a cron line, a folder wiped, an events
+/// file replaced) starts without them, and a plan from it would take their floors down without a
+/// word. Only groups with such events are in the map; a record of removals that cannot be read
+/// is said and taken as empty.
+fn lost_events(ctx: &Ctx, stored: &[Event]) -> std::collections::HashMap<String, (CapacityPlan, Vec<String>)> {
+    let mut lost = std::collections::HashMap::new();
+    let es = EventStore::new(&ctx.store_dir);
+    let removed = es.removed().unwrap_or_else(|e| {
+        warn!("{}; events it records as removed are taken as lost", explain(&anyhow::Error::from(e)));
+        Vec::new()
+    });
+    let mut seen = std::collections::HashSet::new();
+    let recent = std::time::SystemTime::now() - std::time::Duration::from_secs(14 * 86_400);
+    let configured = ctx.config.groups.len();
+    for plan in super::apply::applied_newest_first(ctx, Some(recent)) {
+        if seen.len() >= configured && ctx.config.groups.iter().all(|g| seen.contains(&g.name)) {
+            break;
+        }
+        for g in &plan.groups {
+            if !seen.insert(g.group.clone()) {
+                continue;
+            }
+            let until = g.scheduled_actions.last().map_or(plan.created_at, |a| a.start_time);
+            let held = |id: &str| {
+                stored.iter().any(|e| e.group() == g.group && e.id() == id)
+                    || removed.iter().any(|r| r.group == g.group && r.id == id)
+            };
+            let gone: Vec<String> = g
+                .events
+                .iter()
+                .filter(|e| until > ctx.now && e.end > ctx.now && !held(&e.id))
+                .map(|e| format!("{:?} ({})", e.name, e.id))
+                .collect();
+            if !gone.is_empty() {
+                lost.insert(g.group.clone(), (plan.clone(), gone));
+            }
+        }
     }
-    super::apply::applied_newest_first(ctx).next()
+    lost
 }
 
-/// Why `group` is held for events lost with its store ([`events_lost`]): the applied plan `p`
-/// was made with events of the group whose floors it still holds after now.
-fn lost_for(p: &CapacityPlan, group: &str, ctx: &Ctx) -> Option<String> {
-    let g = p.groups.iter().find(|g| g.group == group)?;
-    let until = g.scheduled_actions.last().map_or(p.created_at, |a| a.start_time);
-    let digest = g.events_digest.as_ref()?;
-    (until > ctx.now && *digest != prescale_plan::events_digest([], group, p.created_at, until)).then(|| {
-        format!(
-            "plan {} applied last (made {}) holds events of it, and the store at {} holds no events at all (it has \
-             no events file): the store the earlier runs used was moved or lost, and its events with it",
-            p.plan_id,
-            p.created_at.format("%Y-%m-%d %H:%M UTC"),
-            ctx.store_dir.display()
-        )
-    })
+/// Why `group` is held for events lost with its store ([`lost_events`]).
+fn lost_for(
+    lost: &std::collections::HashMap<String, (CapacityPlan, Vec<String>)>,
+    group: &str,
+    ctx: &Ctx,
+) -> Option<String> {
+    let (p, gone) = lost.get(group)?;
+    Some(format!(
+        "plan {} applied last to it (made {}) was made with event{} {} that the store at {} holds neither as events \
+         nor as removed: the store the earlier runs used was moved or lost, or its events file replaced, and a plan \
+         without {} would take {} floors down",
+        p.plan_id,
+        p.created_at.format("%Y-%m-%d %H:%M UTC"),
+        if gone.len() == 1 { "" } else { "s" },
+        gone.join(", "),
+        ctx.store_dir.display(),
+        if gone.len() == 1 { "it" } else { "them" },
+        if gone.len() == 1 { "its" } else { "their" },
+    ))
 }
 
 /// Once the service did not answer (`Some`), whether that failure passes by itself: the other
@@ -489,14 +527,13 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     let mut unreachable: Option<bool> = None;
     // The group whose step alarms' metric could not be read: the others are not asked.
     let mut metric_failed: Option<String> = None;
-    // A store that never held events (no events file) below --out's applied plans made with
-    // events: read once.
-    let lost = events_lost(ctx);
+    // The events of --out's applied plans that this store does not hold: read once.
+    let lost = lost_events(ctx, &EventStore::new(&ctx.store_dir).load()?);
     for g in selected(ctx, f)? {
         let id = Config::load_id(g);
         // Its last applied plan's events are not in this store: a plan without them would take
         // their floors down. Left out, they stay (to that plan's last action).
-        if let Some(why) = lost.iter().find_map(|p| lost_for(p, &g.name, ctx)) {
+        if let Some(why) = lost_for(&lost, &g.name, ctx) {
             held.push(Held { what: format!("{}: {why}", g.name), why: HeldFor::EventsLost });
             continue;
         }
@@ -788,6 +825,9 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
         // What `apply` checks the stored events against, to tell that they changed since.
         let until = ep.plan.scheduled_actions.last().map_or(ctx.now, |a| a.start_time);
         ep.plan.events_digest = Some(prescale_plan::events_digest(&events, &g.name, ctx.now, until));
+        ep.plan.events = prescale_plan::planned_with(&events, &g.name, ctx.now, until)
+            .map(|e| prescale_core::PlannedEvent { id: e.id().into(), name: e.name().into(), end: e.end() })
+            .collect();
         // With an event tried on this group, the plan its stored events make, to compare with
         // (quietly: its warnings are the same run's); on the other groups that is this plan.
         let mut stored_plan = match trial {

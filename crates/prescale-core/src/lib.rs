@@ -17,7 +17,7 @@ pub use event::{Event, EventEffect};
 pub use forecast::{Forecast, Interval, Level, ModelScore, ON_EITHER_CLOCK, ON_LOCAL_CLOCK};
 pub use plan::{
     CapacityBounds, CapacityPlan, DecisionKind, ForecastSummary, GroupPlan, MetricAlarm, PLAN_FORMAT, PlanDecision,
-    PolicyKind, ReactivePolicy, ScheduledAction, Sizing, StepAdjustment, step_alarm_names,
+    PlannedEvent, PolicyKind, ReactivePolicy, ScheduledAction, Sizing, StepAdjustment, step_alarm_names,
 };
 pub use rng::SplitMix64;
 pub use series::{

@@ -366,6 +366,23 @@ pub struct GroupPlan {
     /// that they changed since; absent in plans written before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub events_digest: Option<String>,
+    /// The group's stored events the plan was made with (those [`GroupPlan::events_digest`]
+    /// covers): a later run whose store holds none of them, nor a record of their removal, takes
+    /// its store for another (moved or lost) and leaves the group's floors as they are. Empty in
+    /// plans without events and in plans written before it was kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<PlannedEvent>,
+}
+
+/// An event a plan was made with, as [`GroupPlan::events`] names it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedEvent {
+    /// Its id (`ev-…`, derived from its group and name).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When it ends.
+    pub end: DateTime<Utc>,
 }
 
 /// The plan document written by `prescale plan` and read by `prescale apply`.

@@ -420,6 +420,7 @@ mod tests {
             alarms: vec![],
             decisions: vec![],
             events_digest: None,
+            events: Vec::new(),
         };
         let state = |min: u32, actions: Vec<ScheduledAction>| GroupState {
             group: "g".into(),

@@ -21,15 +21,28 @@ pub fn events_digest<'a>(
     until: DateTime<Utc>,
 ) -> String {
     // Its name, window and effect, in the store's order: what plans it, not how it is stored.
-    let text: String = events
-        .into_iter()
-        .filter(|e| e.group() == group && e.end() > now && e.start() < until && e.beyond_limits().is_none())
+    let text: String = planned_with(events, group, now, until)
         .map(|e| {
             let effect = serde_json::to_string(e.effect()).unwrap_or_default();
             format!("{}|{}|{}|{effect}\n", e.name(), e.start().timestamp(), e.end().timestamp())
         })
         .collect();
     format!("{:016x}", fnv1a(text.as_bytes()))
+}
+
+/// The events of `group` a plan made at `now` and acting until `until` is made with: those not
+/// over by `now`, starting before `until`, within the limits of an event ([`events_digest`]
+/// digests them, [`prescale_core::GroupPlan::events`] names them).
+pub fn planned_with<'a>(
+    events: impl IntoIterator<Item = &'a Event>,
+    group: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> impl Iterator<Item = &'a Event> {
+    let group = group.to_string();
+    events
+        .into_iter()
+        .filter(move |e| e.group() == group && e.end() > now && e.start() < until && e.beyond_limits().is_none())
 }
 
 /// What an event did to a forecast.

@@ -293,6 +293,7 @@ mod tests {
             alarms: vec![],
             decisions: vec![],
             events_digest: None,
+            events: Vec::new(),
         }
     }
 

@@ -14,7 +14,7 @@ pub use diff::{
 };
 pub use events::{
     EventOutcome, EventPlan, EventReport, LOWERS, events_digest, instance_hours, moved_bounds, moved_floors,
-    peak_floor, plan_with_events, shape, steps_in,
+    peak_floor, plan_with_events, planned_with, shape, steps_in,
 };
 pub use guardrails::{Breach, FleetBreach, Guardrails};
 pub use reactive::{

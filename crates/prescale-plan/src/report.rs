@@ -92,6 +92,7 @@ mod tests {
             decisions: vec![],
             raised_max: None,
             events_digest: None,
+            events: Vec::new(),
         };
         let h = floor_hours(&plan).unwrap();
         // 2 h at the minimum 2, 2 h at 10, 6 h at 4 = 4 + 20 + 24.

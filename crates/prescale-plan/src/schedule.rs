@@ -484,6 +484,7 @@ pub fn plan_group(
             alarms,
             decisions,
             events_digest: None,
+            events: Vec::new(),
         };
     };
     let step = f.step_secs.max(1);
@@ -946,6 +947,7 @@ pub fn plan_group(
         alarms,
         decisions,
         events_digest: None,
+        events: Vec::new(),
     }
 }
 

@@ -20,6 +20,35 @@ struct EventsFile {
     events: Vec<Event>,
 }
 
+/// Format tag of the record of removed events (`STORE/events/v1/removed.json`).
+pub const REMOVED_FORMAT: &str = "prescale.events-removed/v1";
+
+/// How long a removal is recorded: longer than any plan's horizon and the events it holds to.
+const REMOVED_KEPT_DAYS: i64 = 90;
+
+/// An event taken out with [`EventStore::remove`], as `removed.json` records it: a plan made
+/// with it that a later run finds in its store neither as an event nor as removed was made from
+/// another store (moved or lost).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemovedEvent {
+    /// Its group.
+    pub group: String,
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// When it was removed.
+    pub removed_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemovedFile {
+    format: String,
+    removed: Vec<RemovedEvent>,
+}
+
 /// The events of a store, in `STORE/events/v1/events.json`.
 ///
 /// Every change rewrites the whole file atomically (temporary file, sync, rename), so a crash
@@ -66,6 +95,57 @@ impl EventStore {
     /// Where the file is.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Where the record of removed events is, beside the events file.
+    pub fn removed_path(&self) -> PathBuf {
+        self.path.with_file_name("removed.json")
+    }
+
+    /// The events removed in the last 90 days ([`EventStore::remove`] records them); none when
+    /// there is no record yet.
+    ///
+    /// # Errors
+    /// As [`EventStore::load`], for the record's file.
+    pub fn removed(&self) -> Result<Vec<RemovedEvent>, StoreError> {
+        let path = self.removed_path();
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(StoreError::Io { action: "cannot read", path, source }),
+        };
+        let file: RemovedFile =
+            serde_json::from_str(&text).map_err(|source| StoreError::Json { path: path.clone(), source })?;
+        if file.format != REMOVED_FORMAT {
+            return Err(StoreError::Format { path, found: file.format, expected: REMOVED_FORMAT });
+        }
+        Ok(file.removed)
+    }
+
+    /// Adds `gone` to the record of removed events (under the events' lock), dropping what is
+    /// older than 90 days.
+    fn record_removal(&self, gone: &Event) -> Result<(), StoreError> {
+        let now = chrono::Utc::now();
+        let mut removed = self.removed()?;
+        removed.retain(|r| now - r.removed_at < chrono::Duration::days(REMOVED_KEPT_DAYS));
+        removed.push(RemovedEvent {
+            group: gone.group().into(),
+            id: gone.id().into(),
+            name: gone.name().into(),
+            removed_at: now,
+        });
+        let path = self.removed_path();
+        let doc = RemovedFile { format: REMOVED_FORMAT.into(), removed };
+        let mut bytes =
+            serde_json::to_vec_pretty(&doc).map_err(|source| StoreError::Json { path: path.clone(), source })?;
+        bytes.push(b'\n');
+        write_atomic(&path, |f| {
+            std::io::Write::write_all(f, &bytes).map_err(|source| StoreError::Io {
+                action: "cannot write",
+                path: path.clone(),
+                source,
+            })
+        })
     }
 
     /// Every stored event, ordered by group, start and name; none when there is no file yet.
@@ -167,6 +247,10 @@ impl EventStore {
             return Err(StoreError::NoEvent { group: group.into(), key: key.into(), known: known.join(", ") });
         };
         let gone = events.remove(i);
+        // Recorded first: a removal the record misses would read, to a later plan, as the
+        // event lost with a store (its group held); an event left in the file by a failed write
+        // is only removed again.
+        self.record_removal(&gone)?;
         self.save(&events)?;
         Ok(gone)
     }
@@ -185,6 +269,23 @@ mod tests {
     fn ev(group: &str, name: &str, day: u32) -> Event {
         let t = Utc.with_ymd_and_hms(2026, 11, day, 6, 0, 0).unwrap();
         Event::new(group, name, t, t + chrono::Duration::hours(14), EventEffect::Multiplier { factor: 3.0 }).unwrap()
+    }
+
+    #[test]
+    fn a_removed_event_is_recorded_and_the_record_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = EventStore::new(dir.path());
+        assert!(store.removed().unwrap().is_empty(), "no record yet: nothing removed");
+        let sale = ev("web", "sale", 27);
+        store.add(sale.clone()).unwrap();
+        store.add(ev("api", "promo", 27)).unwrap();
+        store.remove("web", "sale").unwrap();
+        let removed = store.removed().unwrap();
+        assert_eq!(removed.iter().map(|r| (r.group.as_str(), r.id.as_str())).collect::<Vec<_>>(), [("web", sale.id())]);
+        assert_eq!(store.load().unwrap().len(), 1);
+        // A record of another version (or another file) is refused, not taken as empty.
+        std::fs::write(store.removed_path(), "{\"format\": \"prescale.events-removed/v9\", \"removed\": []}").unwrap();
+        assert!(store.removed().unwrap_err().to_string().contains("v9"));
     }
 
     #[test]

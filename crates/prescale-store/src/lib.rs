@@ -13,7 +13,7 @@ mod sources;
 pub use atomic::{placed_by_another, write_file_atomic};
 pub use backtests::{BACKTESTS_SCHEMA, BacktestRun, write_backtests};
 pub use error::StoreError;
-pub use events::{EVENTS_FORMAT, EventStore};
+pub use events::{EVENTS_FORMAT, EventStore, REMOVED_FORMAT, RemovedEvent};
 pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
 pub use lock::{FileLock, lock_run};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore, Provenance, WriteLock, ZoneChange};
