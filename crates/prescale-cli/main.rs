@@ -864,12 +864,45 @@ struct RedactedStderr;
 impl std::io::Write for RedactedStderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let line = String::from_utf8_lossy(buf);
-        std::io::stderr().write_all(redact_key_ids(&line).as_bytes())?;
+        let line = redact_key_ids(&line);
+        std::io::stderr().write_all(redact_bare_key_ids(&line).as_bytes())?;
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         std::io::stderr().flush()
+    }
+}
+
+/// `text` with every word of an AWS access key id's form (`AKIA` or `ASIA` and 16 capitals or
+/// digits), wherever it stands (quoted twice, in a header the SDK may log in another form).
+fn redact_bare_key_ids(text: &str) -> std::borrow::Cow<'_, str> {
+    let is_id = |w: &[u8]| {
+        w.len() == 20
+            && (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
+            && w[4..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    };
+    let bytes = text.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric();
+    let mut out: Option<String> = None;
+    let (mut i, mut copied) = (0, 0);
+    while i + 20 <= bytes.len() {
+        if (i == 0 || !word(bytes[i - 1])) && is_id(&bytes[i..i + 20]) && bytes.get(i + 20).is_none_or(|b| !word(*b)) {
+            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            o.push_str(&text[copied..i]);
+            o.push_str("** redacted **");
+            i += 20;
+            copied = i;
+        } else {
+            i += 1;
+        }
+    }
+    match out {
+        Some(mut o) => {
+            o.push_str(&text[copied..]);
+            o.into()
+        }
+        None => text.into(),
     }
 }
 
@@ -907,6 +940,12 @@ mod tests {
         assert!(!out.contains("AKIAZZ"), "{out}");
         assert!(out.contains(r#"access_key_id: "** redacted **", secret_access_key"#), "{out}");
         assert!(out.contains("Credential=** redacted **/20261207/eu-west-1/"), "{out}");
+        // One quoted twice (a debug form inside a string) or standing bare is taken out too.
+        let twice = r#"params: "Credentials { access_key_id: \"AKIAZZTESTKEYID00001\" }" ASIAQQTESTKEYID00002."#;
+        let out = super::redact_bare_key_ids(&super::redact_key_ids(twice)).into_owned();
+        assert!(!out.contains("AKIAZZ") && !out.contains("ASIAQQ") && out.ends_with("** redacted **."), "{out}");
+        // Not a word that only starts like one.
+        assert_eq!(super::redact_bare_key_ids("AKIAZZTESTKEYID00001X"), "AKIAZZTESTKEYID00001X");
         // A line without a key id is left as it is, and an empty value stays empty.
         assert_eq!(
             super::redact_key_ids("INFO reading 1/1 cloudwatch eu-west-1"),

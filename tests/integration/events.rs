@@ -415,6 +415,21 @@ fn bad_events_are_refused_with_a_reason() {
     let (code, _, err) = run(&mut demo(&out, &["-v", "forecast", "fit", "--group", "web-prod"]));
     assert!(code == 0 && err.contains("web-prod/requests: 24 slots under its events so far"), "{err}");
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "last launch"]));
+    // Ten past days of 28: over a quarter, which the fits leave as it is (said, not promised).
+    let (code, text, err) = run(demo(&out, &["event", "add", "--group", "web-prod", "--name", "long"]).args([
+        "--start",
+        "2026-11-08T00:00:00Z",
+        "--end",
+        "2026-11-18T00:00:00Z",
+        "--multiplier",
+        "2",
+    ]));
+    assert!(code == 0 && err.contains("covers 10.0 of the 28 days") && err.contains("over a quarter"), "{err}");
+    assert!(
+        text.contains("the fits leave the history as it is while the group's events cover over a quarter"),
+        "{text}"
+    );
+    ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "long"]));
     let (code, _, err) = add(&with(&["--multiplier", "2"]));
     assert_eq!(code, 1);
     assert!(err.contains("already has an event \"x\"") && err.contains("event remove"), "{err}");

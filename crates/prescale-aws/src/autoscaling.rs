@@ -1124,8 +1124,9 @@ fn aws_int(v: u32) -> i32 {
 /// behind AWS's. `None` for any other error.
 fn past_start_hint(error: &str) -> Option<&'static str> {
     error.to_ascii_lowercase().contains("start time is in the past").then_some(
-        " (prescale writes its first action a minute after this machine's clock, so the clock is likely behind \
-         AWS's: compare `date -u` with a time server, `timedatectl` or `chronyc tracking`, and set it right)",
+        " (prescale writes its first action a minute after its now: with --now behind the clock \
+         (--allow-clock-skew) that is past; otherwise this machine's clock is likely behind AWS's, so compare \
+         `date -u` with a time server, `timedatectl` or `chronyc tracking`, and set it right)",
     )
 }
 

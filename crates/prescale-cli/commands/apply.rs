@@ -1740,7 +1740,10 @@ fn spare_running(
              prescale raised for a peak this plan no longer sees (an event removed or cut short, a lower forecast), \
              and Auto Scaling would terminate {terminate} of them in service to fit {max}; the floors go in with \
              MaxSize {current} kept, target tracking scales the group in as its load falls, and the next run puts \
-             MaxSize {max} back once the group runs no more than that"
+             MaxSize {max} back once the group runs no more than that; while its load keeps it above, the raise \
+             stays (to cap it now, `aws autoscaling update-auto-scaling-group --auto-scaling-group-name {word} \
+             --max-size {max}`, which terminates what runs above it)",
+            word = prescale_plan::shell_word(&state.group)
         ));
     }
     Some(format!(

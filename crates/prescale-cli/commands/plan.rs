@@ -865,7 +865,8 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
                     if peaks {
                         "an event's --peak in other units?"
                     } else {
-                        "multipliers over the same hours compound; `prescale event list` shows them"
+                        "check its events' --multiplier and --like windows (multipliers over the same hours \
+                         compound); `prescale event list` shows them"
                     }
                 )
             };
@@ -1227,6 +1228,35 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                     word = prescale_plan::shell_word(&group)
                 );
             }
+            // The fits keep events' hours out of what they learn only where the events cover up to
+            // a quarter of the history they read (`without_events`): beyond, too little is left.
+            let window = (ctx.now - Duration::days(ctx.config.forecast.train_days), ctx.now);
+            let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = store
+                .load()?
+                .iter()
+                .filter(|e| e.group() == group && e.start() < window.1 && e.end() > window.0)
+                .map(|e| (e.start().max(window.0), e.end().min(window.1)))
+                .collect();
+            spans.sort();
+            let (mut covered, mut reach) = (Duration::zero(), window.0);
+            for (a, b) in spans {
+                let a = a.max(reach);
+                if b > a {
+                    covered += b - a;
+                    reach = b;
+                }
+            }
+            let over_quarter = event.start() < ctx.now && covered * 4 > window.1 - window.0;
+            if over_quarter {
+                warn!(
+                    "event {}: with the group's other events it covers {:.1} of the {} days of history the fits read \
+                     ([forecast] train_days), over a quarter: the fits leave that history as it is, events' hours \
+                     included (too little of the series' own would be left)",
+                    event.label(),
+                    covered.num_minutes() as f64 / 1440.0,
+                    ctx.config.forecast.train_days
+                );
+            }
             let status = event_status(ctx, &event, &stored);
             writeln!(
                 out,
@@ -1239,6 +1269,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             )?;
             let next = match status {
                 "planned" => "`prescale plan` (and the nightly run) now plans it",
+                s if s.starts_with("past") && over_quarter => {
+                    "the fits leave the history as it is while the group's events cover over a quarter of it (above)"
+                }
                 s if s.starts_with("past") => {
                     "the next `prescale forecast fit` (and nightly run) learns its hours of the load as the same hours \
                      a week before (else a day before), so a weekly model does not replay it"

@@ -902,6 +902,11 @@ mod tests {
         let p = plan_with_events("g", "prod", Some(&f), &[e], Some(&h), &fine, t0());
         assert!(p.decisions[0].what.contains("floors up to 200 instances"), "{:?}", p.decisions[0]);
         assert!(!p.decisions[0].why.contains(LOWERS), "{:?}", p.decisions[0]);
+        // A tenth is said: 90 against 100.
+        let h = Series::new(hstart, 300, (0..288).map(|i| if i < 12 { 2000.0 } else { 900.0 }).collect()).unwrap();
+        let e = ev("a tenth", 120, 240, EventEffect::Like { from: hstart, to: hstart + Duration::hours(2) });
+        let p = plan_with_events("g", "prod", Some(&f), &[e], Some(&h), &fine, t0());
+        assert!(p.decisions[0].why.contains("to 90 against 100 without it"), "{:?}", p.decisions[0]);
     }
 
     #[test]
