@@ -1363,7 +1363,8 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         };
         let money = match (pr.dollars, re.dollars) {
             (Some(a), Some(b)) => {
-                format!(", {cur} {}", if a >= b { format!("+{}", num(a - b)) } else { format!("-{}", num(b - a)) })
+                // Money to the cent (a difference of a fraction of one read in exponent form).
+                format!(", {cur} {}", if a >= b { format!("+{:.2}", a - b) } else { format!("-{:.2}", b - a) })
             }
             _ => String::new(),
         };
