@@ -450,7 +450,8 @@ enum EventCmd {
         #[arg(long, value_name = "NAME")]
         group: Option<String>,
         /// Print them as JSON (an array, one object per event: group, id, name, start, end, effect,
-        /// status, time_zone) instead of the table
+        /// state — planned, partly_planned, beyond_horizon, not_planned, past, past_unread,
+        /// outside_limits, group_not_configured —, status, time_zone) instead of the table
         #[arg(long)]
         json: bool,
     },
@@ -557,9 +558,8 @@ struct NightlyArgs {
     /// Also exit 1 when a group's plan needs a person though it went through: no floors because
     /// its forecast is missing or not trusted ([trust]), floors cut at MaxSize where the forecast
     /// needs more, an event whose --peak lowers the floors, a first floor that rises over what
-    /// the group runs by more than [guardrails] max_step_up, a metric no plan reads (not the
-    /// load_metric) that could not be stored or fitted, or a group taken out of the configuration
-    /// with prescale's floors and policies still on it. For a cron wrapper that pages on the exit
+    /// the group runs by more than [guardrails] max_step_up, or a metric no plan reads (not the
+    /// load_metric) that could not be stored or fitted. For a cron wrapper that pages on the exit
     /// code; the plan is written (and, with --execute, applied) all the same
     #[arg(long)]
     strict: bool,
@@ -864,8 +864,7 @@ struct RedactedStderr;
 impl std::io::Write for RedactedStderr {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let line = String::from_utf8_lossy(buf);
-        let line = redact_key_ids(&line);
-        std::io::stderr().write_all(redact_bare_key_ids(&line).as_bytes())?;
+        std::io::stderr().write_all(redact_key_ids(&line).as_bytes())?;
         Ok(buf.len())
     }
 
@@ -874,42 +873,11 @@ impl std::io::Write for RedactedStderr {
     }
 }
 
-/// `text` with every word of an AWS access key id's form (`AKIA` or `ASIA` and 16 capitals or
-/// digits), wherever it stands (quoted twice, in a header the SDK may log in another form).
-fn redact_bare_key_ids(text: &str) -> std::borrow::Cow<'_, str> {
-    let is_id = |w: &[u8]| {
-        w.len() == 20
-            && (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
-            && w[4..].iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    };
-    let bytes = text.as_bytes();
-    let word = |b: u8| b.is_ascii_alphanumeric();
-    let mut out: Option<String> = None;
-    let (mut i, mut copied) = (0, 0);
-    while i + 20 <= bytes.len() {
-        if (i == 0 || !word(bytes[i - 1])) && is_id(&bytes[i..i + 20]) && bytes.get(i + 20).is_none_or(|b| !word(*b)) {
-            let o = out.get_or_insert_with(|| String::with_capacity(text.len()));
-            o.push_str(&text[copied..i]);
-            o.push_str("** redacted **");
-            i += 20;
-            copied = i;
-        } else {
-            i += 1;
-        }
-    }
-    match out {
-        Some(mut o) => {
-            o.push_str(&text[copied..]);
-            o.into()
-        }
-        None => text.into(),
-    }
-}
-
 /// `text` with every access key id after `access_key_id: "` (the SDK's debug form) or
 /// `Credential=` (a signed request's header or query) replaced.
 fn redact_key_ids(text: &str) -> std::borrow::Cow<'_, str> {
-    const MARKS: [(&str, char); 2] = [("access_key_id: \"", '"'), ("Credential=", '/')];
+    // The debug form, the same inside a quoted string (its quotes escaped), and a signature's.
+    const MARKS: [(&str, char); 3] = [("access_key_id: \"", '"'), ("access_key_id: \\\"", '\\'), ("Credential=", '/')];
     if !MARKS.iter().any(|(mark, _)| text.contains(mark)) {
         return text.into();
     }
@@ -940,12 +908,12 @@ mod tests {
         assert!(!out.contains("AKIAZZ"), "{out}");
         assert!(out.contains(r#"access_key_id: "** redacted **", secret_access_key"#), "{out}");
         assert!(out.contains("Credential=** redacted **/20261207/eu-west-1/"), "{out}");
-        // One quoted twice (a debug form inside a string) or standing bare is taken out too.
-        let twice = r#"params: "Credentials { access_key_id: \"AKIAZZTESTKEYID00001\" }" ASIAQQTESTKEYID00002."#;
-        let out = super::redact_bare_key_ids(&super::redact_key_ids(twice)).into_owned();
-        assert!(!out.contains("AKIAZZ") && !out.contains("ASIAQQ") && out.ends_with("** redacted **."), "{out}");
-        // Not a word that only starts like one.
-        assert_eq!(super::redact_bare_key_ids("AKIAZZTESTKEYID00001X"), "AKIAZZTESTKEYID00001X");
+        // One quoted twice (a debug form inside a string) is taken out too; a group's name of a
+        // key id's shape is not a key id.
+        let twice = r#"params: "Credentials { access_key_id: \"AKIAZZTESTKEYID00001\" }" ASIAPACIFICSTAGING01"#;
+        let out = super::redact_key_ids(twice).into_owned();
+        assert!(!out.contains("AKIAZZ") && out.contains(r#"access_key_id: \"** redacted **\" }"#), "{out}");
+        assert!(out.ends_with("ASIAPACIFICSTAGING01"), "{out}");
         // A line without a key id is left as it is, and an empty value stays empty.
         assert_eq!(
             super::redact_key_ids("INFO reading 1/1 cloudwatch eu-west-1"),

@@ -137,9 +137,12 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
         "{bf}"
     );
     assert!(bf["id"].as_str().unwrap().starts_with("ev-") && bf["start"] == "2026-11-24T03:00:00Z", "{bf}");
-    assert!(bf["status"].as_str().unwrap().starts_with("planned"), "{bf}");
+    assert!(bf["status"].as_str().unwrap().starts_with("planned") && bf["state"] == "planned", "{bf}");
+    let old = events.iter().find(|e| e["name"] == "old sale").unwrap();
+    assert_eq!(old["state"], "past", "{old}");
     let cyber = events.iter().find(|e| e["name"] == "Cyber Monday").unwrap();
     assert!(cyber["status"].as_str().unwrap().starts_with("beyond the horizon"), "{cyber}");
+    assert_eq!(cyber["state"], "beyond_horizon", "{cyber}");
     let id =
         list.lines().find(|l| l.contains("Black Friday")).unwrap().split_whitespace().find(|w| w.starts_with("ev-"));
     let id = id.unwrap().to_string();
@@ -424,9 +427,10 @@ fn bad_events_are_refused_with_a_reason() {
         "--multiplier",
         "2",
     ]));
-    assert!(code == 0 && err.contains("covers 10.0 of the 28 days") && err.contains("over a quarter"), "{err}");
+    assert!(code == 0 && err.contains("covers 10.0 of the 28.0 days") && err.contains("over a quarter"), "{err}");
     assert!(
-        text.contains("the fits leave the history as it is while the group's events cover over a quarter"),
+        text.contains("(past: not planned; with the group's other events it covers over a quarter of the history")
+            && text.contains("the fits leave the history as it is while the group's events cover over a quarter"),
         "{text}"
     );
     ok(&mut demo(&out, &["event", "remove", "--group", "web-prod", "--name", "long"]));

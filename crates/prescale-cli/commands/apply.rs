@@ -752,7 +752,7 @@ pub fn apply(
     execute: bool,
     overrides: &[String],
     edited: Option<u32>,
-) -> Result<Applied> {
+) -> Result<Vec<GroupApply>> {
     let groups: Vec<String> = plan.groups.iter().map(|g| g.group.clone()).collect();
     // Written all the same (--allow-clock-skew; refused without): behind the clock by a minute,
     // the first action (a minute after --now) is already past.
@@ -814,8 +814,9 @@ pub fn apply(
     }
     // A group the runs logging here wrote to and that the configuration no longer names keeps
     // prescale's floors, policies and alarms: no plan has it, so no run takes them down.
-    let unconfigured = history.unconfigured_written();
-    for group in &unconfigured {
+    // (Not a `--strict` failure: a second configuration writing to the same --out has groups this
+    // one does not name.)
+    for group in &history.unconfigured_written() {
         warn!(
             "{group}: prescale's runs logging to {} wrote to it, and it is no longer in {}: its floors, policies \
              and alarms stay on it until reverted\nhint: `prescale apply --revert --group {} --execute` takes them \
@@ -885,14 +886,7 @@ pub fn apply(
         (diff(state, &written), notes)
     };
     let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), plan: Some((plan, edited)), overrides };
-    Ok(Applied { groups: carry_out(ctx, run, &groups, changes, execute)?, unconfigured })
-}
-
-/// What [`apply`] did: each group's outcome, and the groups the runs logging here wrote to that
-/// the configuration no longer names (warned of; `nightly --strict` fails on them).
-pub struct Applied {
-    pub groups: Vec<GroupApply>,
-    pub unconfigured: Vec<String>,
+    carry_out(ctx, run, &groups, changes, execute)
 }
 
 /// `AWS_ENDPOINT_URL` in plain `http://` to a host other than this machine: every call, its
@@ -2854,7 +2848,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     })?;
     check_plan(ctx, &plan)?;
     let overrides = guard(ctx, &plan, args.allow_guardrail_breach)?;
-    let Applied { groups: results, unconfigured } = apply(ctx, &plan, args.execute, &overrides, None)?;
+    let results = apply(ctx, &plan, args.execute, &overrides, None)?;
     if args.quiet {
         // The files hold the rest; the plan's id is what the audit log's lines carry.
         output::summary_lines(&mut out, &plan, &results, args.execute, &from_store)?;
@@ -2923,16 +2917,6 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     }
     if args.strict {
         problems.extend(needs_a_person(&plan, &results, args.execute));
-        // Taken out of the configuration with prescale's objects still on it (warned above).
-        if !unconfigured.is_empty() {
-            problems.push(format!(
-                "--strict: {} no longer in {} still {} prescale's floors, policies and alarms: `prescale apply \
-                 --revert --group NAME --execute` takes them down",
-                unconfigured.join(", "),
-                ctx.config.origin,
-                if unconfigured.len() == 1 { "holds" } else { "hold" }
-            ));
-        }
     }
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));

@@ -450,7 +450,7 @@ pub fn run(cli: Cli) -> Result<()> {
             events_changed_since(&ctx, &plan, &path);
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
-            let results = apply(&ctx, &plan, args.execute, &overrides, edited)?.groups;
+            let results = apply(&ctx, &plan, args.execute, &overrides, edited)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if args.execute {
                 made_line(&ctx, &results, "made");

@@ -357,6 +357,14 @@ pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
     )
 }
 
+/// A group's events lost with its store ([`lost_events`]): the plan applied last to it, when it
+/// was made, and the events (labels) the store does not hold.
+struct LostEvents {
+    plan_id: String,
+    made: DateTime<Utc>,
+    gone: Vec<String>,
+}
+
 /// Per group, the newest plan `--out` applied to it (of the copies written in the last two weeks:
 /// older ones act no more) and the events it was made with that the store holds neither as events
 /// nor as removed ([`prescale_store::EventStore::removed`]) and that are not over: a store moved
@@ -364,7 +372,7 @@ pub(crate) fn held_error(held: &[Held], ingest: ItsIngest) -> String {
 /// file replaced) starts without them, and a plan from it would take their floors down without a
 /// word. Only groups with such events are in the map; a record of removals that cannot be read
 /// is said and taken as empty.
-fn lost_events(ctx: &Ctx, stored: &[Event]) -> std::collections::HashMap<String, (CapacityPlan, Vec<String>)> {
+fn lost_events(ctx: &Ctx, stored: &[Event]) -> std::collections::HashMap<String, LostEvents> {
     let mut lost = std::collections::HashMap::new();
     let es = EventStore::new(&ctx.store_dir);
     let removed = es.removed().unwrap_or_else(|e| {
@@ -383,18 +391,20 @@ fn lost_events(ctx: &Ctx, stored: &[Event]) -> std::collections::HashMap<String,
                 continue;
             }
             let until = g.scheduled_actions.last().map_or(plan.created_at, |a| a.start_time);
-            let held = |id: &str| {
-                stored.iter().any(|e| e.group() == g.group && e.id() == id)
-                    || removed.iter().any(|r| r.group == g.group && r.id == id)
+            // By id, or by name (an event renamed by hand keeps its id; one re-added under its
+            // name gets the id of that name).
+            let held = |id: &str, name: &str| {
+                stored.iter().any(|e| e.group() == g.group && (e.id() == id || e.same_name(name)))
+                    || removed.iter().any(|r| r.group == g.group && (r.id == id || r.name == name))
             };
             let gone: Vec<String> = g
                 .events
                 .iter()
-                .filter(|e| until > ctx.now && e.end > ctx.now && !held(&e.id))
+                .filter(|e| until > ctx.now && e.end > ctx.now && !held(&e.id, &e.name))
                 .map(|e| format!("{:?} ({})", e.name, e.id))
                 .collect();
             if !gone.is_empty() {
-                lost.insert(g.group.clone(), (plan.clone(), gone));
+                lost.insert(g.group.clone(), LostEvents { plan_id: plan.plan_id.clone(), made: plan.created_at, gone });
             }
         }
     }
@@ -402,18 +412,14 @@ fn lost_events(ctx: &Ctx, stored: &[Event]) -> std::collections::HashMap<String,
 }
 
 /// Why `group` is held for events lost with its store ([`lost_events`]).
-fn lost_for(
-    lost: &std::collections::HashMap<String, (CapacityPlan, Vec<String>)>,
-    group: &str,
-    ctx: &Ctx,
-) -> Option<String> {
-    let (p, gone) = lost.get(group)?;
+fn lost_for(lost: &std::collections::HashMap<String, LostEvents>, group: &str, ctx: &Ctx) -> Option<String> {
+    let LostEvents { plan_id, made, gone } = lost.get(group)?;
     Some(format!(
         "plan {} applied last to it (made {}) was made with event{} {} that the store at {} holds neither as events \
          nor as removed: the store the earlier runs used was moved or lost, or its events file replaced, and a plan \
          without {} would take {} floors down",
-        p.plan_id,
-        p.created_at.format("%Y-%m-%d %H:%M UTC"),
+        plan_id,
+        made.format("%Y-%m-%d %H:%M UTC"),
         if gone.len() == 1 { "" } else { "s" },
         gone.join(", "),
         ctx.store_dir.display(),
@@ -1140,6 +1146,54 @@ fn trusted_for_floors(ctx: &Ctx, group: &str, f: &Forecast) -> bool {
     trusted(f, history.as_ref().map_err(String::as_str), &ctx.config.trust).is_ok()
 }
 
+/// An event's status ([`event_status`], with what `event list` adds) as one word for scripts:
+/// `planned`, `partly_planned`, `beyond_horizon`, `not_planned`, `past`, `past_unread`,
+/// `outside_limits` or `group_not_configured`.
+fn event_state(status: &str) -> &'static str {
+    [
+        ("planned", "planned"),
+        ("partly", "partly_planned"),
+        ("beyond the horizon", "beyond_horizon"),
+        ("past, before", "past_unread"),
+        ("past", "past"),
+        ("outside the limits", "outside_limits"),
+        ("group not configured", "group_not_configured"),
+    ]
+    .into_iter()
+    .find(|(prefix, _)| status.starts_with(prefix))
+    .map_or("not_planned", |(_, state)| state)
+}
+
+/// How many days of the history the fits read (the last `[forecast] train_days` of the group's
+/// stored load, fewer where the store holds less) the group's events cover up to now, and how many
+/// days that history is: the fits keep the events' hours out of what they learn only up to a
+/// quarter (`without_events`). `None` where the group or its load is not known.
+fn past_coverage(ctx: &Ctx, group: &str, events: &[Event]) -> Option<(f64, f64)> {
+    let g = ctx.config.groups.iter().find(|g| g.name == group)?;
+    let history = MetricStore::for_reading(&ctx.store_dir).read(&Config::load_id(g)).ok()?;
+    let from = (ctx.now - Duration::days(ctx.config.forecast.train_days)).max(history.start());
+    let to = ctx.now.min(history.end());
+    if to <= from {
+        return None;
+    }
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = events
+        .iter()
+        .filter(|e| e.group() == group && e.start() < to && e.end() > from)
+        .map(|e| (e.start().max(from), e.end().min(to)))
+        .collect();
+    spans.sort();
+    let (mut covered, mut reach) = (Duration::zero(), from);
+    for (a, b) in spans {
+        let a = a.max(reach);
+        if b > a {
+            covered += b - a;
+            reach = b;
+        }
+    }
+    let days = |d: Duration| d.num_minutes() as f64 / 1440.0;
+    Some((days(covered), days(to - from)))
+}
+
 /// A group's stored forecast and when it was fitted, read once for what an event command says of
 /// it (`None`: no group of that name, no forecast, or one that cannot be read).
 pub(crate) type Stored = Option<(Forecast, DateTime<Utc>)>;
@@ -1165,6 +1219,15 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event, stored: &Stored) -> &'static st
         "outside the limits of an event: not planned (`prescale plan` says why)"
     } else if e.end() <= ctx.now - Duration::days(ctx.config.forecast.train_days) {
         "past, before the training window: nothing reads it now (`prescale event remove` takes it out)"
+    } else if e.end() <= ctx.now
+        && EventStore::new(&ctx.store_dir)
+            .load()
+            .ok()
+            .and_then(|events| past_coverage(ctx, e.group(), &events))
+            .is_some_and(|(c, w)| 4.0 * c > w)
+    {
+        "past: not planned; with the group's other events it covers over a quarter of the history the fits read, \
+         which they leave as it is"
     } else if e.end() <= ctx.now {
         // Not planned, but the fits read its hours as the event's (`without_events`).
         "past: not planned; it keeps its hours out of what the forecasts learn (remove it once it is older than \
@@ -1228,33 +1291,14 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                     word = prescale_plan::shell_word(&group)
                 );
             }
-            // The fits keep events' hours out of what they learn only where the events cover up to
-            // a quarter of the history they read (`without_events`): beyond, too little is left.
-            let window = (ctx.now - Duration::days(ctx.config.forecast.train_days), ctx.now);
-            let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = store
-                .load()?
-                .iter()
-                .filter(|e| e.group() == group && e.start() < window.1 && e.end() > window.0)
-                .map(|e| (e.start().max(window.0), e.end().min(window.1)))
-                .collect();
-            spans.sort();
-            let (mut covered, mut reach) = (Duration::zero(), window.0);
-            for (a, b) in spans {
-                let a = a.max(reach);
-                if b > a {
-                    covered += b - a;
-                    reach = b;
-                }
-            }
-            let over_quarter = event.start() < ctx.now && covered * 4 > window.1 - window.0;
-            if over_quarter {
+            let coverage = past_coverage(ctx, &group, &store.load()?);
+            let over_quarter = event.start() < ctx.now && coverage.is_some_and(|(c, w)| 4.0 * c > w);
+            if let Some((covered, window)) = coverage.filter(|_| over_quarter) {
                 warn!(
-                    "event {}: with the group's other events it covers {:.1} of the {} days of history the fits read \
-                     ([forecast] train_days), over a quarter: the fits leave that history as it is, events' hours \
-                     included (too little of the series' own would be left)",
+                    "event {}: with the group's other events it covers {covered:.1} of the {window:.1} days of history \
+                     the fits read (at most [forecast] train_days), over a quarter: the fits leave that history as it \
+                     is, events' hours included (too little of the series' own would be left)",
                     event.label(),
-                    covered.num_minutes() as f64 / 1440.0,
-                    ctx.config.forecast.train_days
                 );
             }
             let status = event_status(ctx, &event, &stored);
@@ -1398,6 +1442,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                             "start": e.start().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                             "end": e.end().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                             "effect": e.effect(),
+                            "state": event_state(status),
                             "status": status,
                             "time_zone": zone.map(|z| z.name()),
                         })
