@@ -375,10 +375,22 @@ struct LostEvents {
 fn lost_events(ctx: &Ctx, stored: &[Event]) -> std::collections::HashMap<String, LostEvents> {
     let mut lost = std::collections::HashMap::new();
     let es = EventStore::new(&ctx.store_dir);
-    let removed = es.removed().unwrap_or_else(|e| {
-        warn!("{}; events it records as removed are taken as lost", explain(&anyhow::Error::from(e)));
-        Vec::new()
-    });
+    // Read only where an applied plan has events.
+    let removed = std::cell::OnceCell::new();
+    let removed = || {
+        removed.get_or_init(|| {
+            es.removed().unwrap_or_else(|e| {
+                warn!(
+                    "the record of removed events cannot be read ({}): the events it records are taken as lost with a \
+             store, not as removed\nhint: mend it by hand (JSON, `prescale.events-removed/v1`) or move it aside; \
+             either way a group whose last applied plan has such an event not over is left out, its floors in \
+             place, until the event ends or is added and removed again",
+                    e.to_string().lines().next().unwrap_or_default()
+                );
+                Vec::new()
+            })
+        })
+    };
     let mut seen = std::collections::HashSet::new();
     let recent = std::time::SystemTime::now() - std::time::Duration::from_secs(14 * 86_400);
     let configured = ctx.config.groups.len();
@@ -395,7 +407,7 @@ fn lost_events(ctx: &Ctx, stored: &[Event]) -> std::collections::HashMap<String,
             // name gets the id of that name).
             let held = |id: &str, name: &str| {
                 stored.iter().any(|e| e.group() == g.group && (e.id() == id || e.same_name(name)))
-                    || removed.iter().any(|r| r.group == g.group && (r.id == id || r.name == name))
+                    || removed().iter().any(|r| r.group == g.group && (r.id == id || r.name == name))
             };
             let gone: Vec<String> = g
                 .events

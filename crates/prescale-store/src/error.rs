@@ -96,7 +96,7 @@ pub enum StoreError {
     },
     /// A JSON file of the store cannot be read or written.
     #[error(
-        "{} is not a valid events file\nhint: fix it by hand (the line and column are on the line above; `start` and `end` are RFC 3339 times with an offset, as 2026-11-24T10:00:00Z: one without its offset or seconds is refused, as \"premature end of input\" or \"input contains invalid characters\") or move it aside; prescale never overwrites a file it cannot read",
+        "{} is not a valid events file\nhint: fix it by hand (the line and column are on the line above; in events.json, `start` and `end` are RFC 3339 times with an offset, as 2026-11-24T10:00:00Z: one without its offset or seconds is refused, as \"premature end of input\" or \"input contains invalid characters\") or move it aside; prescale never overwrites a file it cannot read",
         path.display()
     )]
     Json {
