@@ -233,7 +233,7 @@ enum HeldFor {
     /// Its forecast ended, was fitted after now, or is older than `[trust] max_forecast_age_hours`.
     StaleForecast,
     /// Its last applied plan was made with events the store does not hold: the store was moved
-    /// or lost ([`events_lost`]).
+    /// or lost ([`lost_events`]).
     EventsLost,
     /// Its load is below zero too often to be load ([`below_zero`]).
     BelowZero,
