@@ -2816,3 +2816,37 @@ fn fit_metrics_plan_fits_only_the_load_the_plans_read() {
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("web-prod/queue: a forecast fitted 2026-") && err.contains("not refitted since"), "{err}");
 }
+
+/// `OUT/applied/` keeps the newest 60 copies, and every copy of the last two weeks however many
+/// (the events-lost check reads each group's last applied plan among them): a run that changes
+/// something removes the oldest copies beyond 60 that are older than that.
+#[test]
+fn applied_plans_beyond_the_newest_sixty_are_pruned_but_not_those_of_the_last_two_weeks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("demo");
+    let nightly = |now: &str| {
+        ok(prescale().args(["--config", "demo", "--out"]).arg(&out).args(["--now", now, "nightly", "--execute"]))
+    };
+    nightly("2026-11-23T00:00:00Z");
+    let applied = out.join("applied");
+    let month_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 86_400);
+    let copy = |name: &str, old: bool| {
+        let path = applied.join(name);
+        std::fs::write(&path, "{}").unwrap();
+        if old {
+            std::fs::File::options().write(true).open(&path).unwrap().set_modified(month_ago).unwrap();
+        }
+        path
+    };
+    // Sorted by name (their plan ids' times) these come first, but were written this week.
+    let recent: Vec<_> = (0..10).map(|i| copy(&format!("20260901T0000Z-000000{i:02}.json"), false)).collect();
+    let stale: Vec<_> = (0..60).map(|i| copy(&format!("20261001T0000Z-000000{i:02}.json"), true)).collect();
+    let other = copy("notes.json", true);
+    // A run an hour later changes the floors: it keeps its copy and prunes.
+    nightly("2026-11-23T01:00:00Z");
+    assert!(recent.iter().all(|p| p.exists()), "a copy of the last two weeks was removed");
+    let left = stale.iter().filter(|p| p.exists()).count();
+    assert!(left < 60 && left >= 50, "{left} of the 60 month-old copies left");
+    assert!(stale[59].exists() && !stale[0].exists(), "the oldest go first");
+    assert!(other.exists(), "a file of another name stays");
+}

@@ -938,8 +938,13 @@ pub(crate) fn applied_newest_first(
     kept.into_iter().rev().filter_map(|(_, path)| super::plan::read_plan(&path).ok())
 }
 
-/// How many applied plans `OUT/applied/` keeps: two months of nightly runs.
+/// How many applied plans `OUT/applied/` keeps: two months of nightly runs (and every one of the
+/// last [`APPLIED_RECENT`]).
 const APPLIED_KEPT: usize = 60;
+
+/// How far back the plans kept in `OUT/applied/` are all kept, and read for events lost with a
+/// store: two weeks, longer than a plan's horizon and the events it holds floors to.
+pub(crate) const APPLIED_RECENT: std::time::Duration = std::time::Duration::from_secs(14 * 86_400);
 
 /// Where an `--execute` keeps the plan it applies: `OUT/applied/PLAN_ID.json`, or, for a plan
 /// edited since prescale wrote it (`edited`: [`edited_hash`]), `OUT/applied/PLAN_ID-edited-HASH.json`,
@@ -1031,7 +1036,11 @@ fn drop_or_prune_applied(ctx: &Ctx, plan: &CapacityPlan, edited: Option<u32>, ne
     // Never the copy just kept (an older plan applied again sorts first).
     copies.retain(|p| *p != path);
     let excess = (copies.len() + 1).saturating_sub(APPLIED_KEPT);
-    for old in &copies[..excess.min(copies.len())] {
+    // Nor one of the last two weeks, however many: the events-lost check reads each group's
+    // last applied plan among them (`plan::lost_events`).
+    let recent = std::time::SystemTime::now() - APPLIED_RECENT;
+    let written = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    for old in copies[..excess.min(copies.len())].iter().filter(|p| written(p).is_none_or(|t| t < recent)) {
         if let Err(e) = std::fs::remove_file(old) {
             warn!("cannot remove the applied plan {} (beyond the newest {APPLIED_KEPT}): {e}", old.display());
         }

@@ -392,7 +392,7 @@ fn lost_events(ctx: &Ctx, stored: &[Event]) -> std::collections::HashMap<String,
         })
     };
     let mut seen = std::collections::HashSet::new();
-    let recent = std::time::SystemTime::now() - std::time::Duration::from_secs(14 * 86_400);
+    let recent = std::time::SystemTime::now() - super::apply::APPLIED_RECENT;
     let configured = ctx.config.groups.len();
     for plan in super::apply::applied_newest_first(ctx, Some(recent)) {
         if seen.len() >= configured && ctx.config.groups.iter().all(|g| seen.contains(&g.name)) {
