@@ -2846,7 +2846,7 @@ fn applied_plans_beyond_the_newest_sixty_are_pruned_but_not_those_of_the_last_tw
     nightly("2026-11-23T01:00:00Z");
     assert!(recent.iter().all(|p| p.exists()), "a copy of the last two weeks was removed");
     let left = stale.iter().filter(|p| p.exists()).count();
-    assert!(left < 60 && left >= 50, "{left} of the 60 month-old copies left");
+    assert!((50..60).contains(&left), "{left} of the 60 month-old copies left");
     assert!(stale[59].exists() && !stale[0].exists(), "the oldest go first");
     assert!(other.exists(), "a file of another name stays");
 }
