@@ -302,8 +302,7 @@ fn fit_stored(run: &Fitting<'_>, setup: &GroupSetup<'_>, id: &MetricId) -> Serie
             return none(notes);
         }
     };
-    let history =
-        series.window(ctx.now - Duration::days(c.forecast.train_days), ctx.now).coarsen(c.forecast.min_step_mins * 60);
+    let history = fit_history(&series, c, ctx.now);
     // The load under the group's events so far is theirs: a weekly model would replay a launch a
     // week later, and one under way would be shaped by its event twice.
     let history = if *id == Config::load_id(g) {
@@ -479,6 +478,28 @@ pub fn parse_horizon(s: &str) -> Result<Duration> {
     Ok(d)
 }
 
+/// The stored load a fit reads at `now`: its last `[forecast] train_days`, at the step the fits
+/// take (`[forecast] min_step_mins`).
+pub(crate) fn fit_history(series: &Series, c: &Config, now: DateTime<Utc>) -> Series {
+    series.window(now - Duration::days(c.forecast.train_days), now).coarsen(c.forecast.min_step_mins * 60)
+}
+
+/// The slots of `history` under `events` before `now`.
+pub(crate) fn slots_under_events(history: &Series, events: &[&Event], now: DateTime<Utc>) -> Vec<usize> {
+    (0..history.len())
+        .filter(|i| {
+            let t = history.ts(*i);
+            events.iter().any(|e| e.start() <= t && t < e.end() && t < now)
+        })
+        .collect()
+}
+
+/// Whether `covered` of `len` slots under events are too many to learn as the week before's
+/// ([`without_events`]): over a quarter.
+pub(crate) fn over_a_quarter(covered: usize, len: usize) -> bool {
+    4 * covered > len
+}
+
 /// `history` with the slots under `events` up to `now` replaced by the same slot a week before
 /// (else a day before) where that is measured and under no event, and how many were replaced. An
 /// event's load is what the event made (a launch, a sale): learnt as the series' own, a weekly
@@ -489,8 +510,8 @@ pub(crate) fn without_events(history: Series, events: &[&Event], now: DateTime<U
         let t = history.ts(i);
         events.iter().any(|e| e.start() <= t && t < e.end() && t < now)
     };
-    let covered: Vec<usize> = (0..history.len()).filter(|i| under(*i)).collect();
-    if covered.is_empty() || 4 * covered.len() > history.len() {
+    let covered = slots_under_events(&history, events, now);
+    if covered.is_empty() || over_a_quarter(covered.len(), history.len()) {
         return (history, 0);
     }
     let day = usize::try_from(86_400 / history.step_secs().max(1)).unwrap_or(usize::MAX).max(1);

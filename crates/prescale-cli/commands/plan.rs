@@ -1147,17 +1147,6 @@ pub(crate) fn build_event(
     Ok((event, tz.map(|(_, z)| z)))
 }
 
-/// Whether `plan` would set floors from the group's forecast `f` ([`trusted`], on the load as
-/// the store holds it up to now).
-fn trusted_for_floors(ctx: &Ctx, group: &str, f: &Forecast) -> bool {
-    let Some(g) = ctx.config.groups.iter().find(|g| g.name == group) else { return false };
-    let history = MetricStore::for_reading(&ctx.store_dir)
-        .read(&Config::load_id(g))
-        .map(|h| h.window(h.start(), ctx.now + Duration::seconds(1)))
-        .map_err(|e| e.to_string());
-    trusted(f, history.as_ref().map_err(String::as_str), &ctx.config.trust).is_ok()
-}
-
 /// An event's status ([`event_status`], with what `event list` adds) as one word for scripts:
 /// `planned`, `partly_planned`, `beyond_horizon`, `not_planned`, `past`, `past_unread`,
 /// `outside_limits` or `group_not_configured`.
@@ -1176,34 +1165,52 @@ fn event_state(status: &str) -> &'static str {
     .map_or("not_planned", |(_, state)| state)
 }
 
-/// How many days of the history the fits read (the last `[forecast] train_days` of the group's
-/// stored load, fewer where the store holds less) the group's events cover up to now, and how many
-/// days that history is: the fits keep the events' hours out of what they learn only up to a
-/// quarter (`without_events`). `None` where the group or its load is not known.
-fn past_coverage(ctx: &Ctx, group: &str, events: &[Event]) -> Option<(f64, f64)> {
-    let g = ctx.config.groups.iter().find(|g| g.name == group)?;
-    let history = MetricStore::for_reading(&ctx.store_dir).read(&Config::load_id(g)).ok()?;
-    let from = (ctx.now - Duration::days(ctx.config.forecast.train_days)).max(history.start());
-    let to = ctx.now.min(history.end());
-    if to <= from {
-        return None;
-    }
-    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = events
+/// What an event command says of a group, read once however many events it has: its stored
+/// forecast, whether `plan` would set floors from it ([`trusted`]), and how much of the history
+/// the fits read its events cover.
+pub(crate) struct GroupFacts {
+    pub(crate) stored: Stored,
+    trusted: bool,
+    coverage: Option<Coverage>,
+}
+
+/// The slots of the history a fit reads (`forecast::fit_history`) under the group's events
+/// before now, in days: the fits keep them out of what they learn only up to a quarter
+/// (`forecast::without_events`).
+#[derive(Clone, Copy)]
+struct Coverage {
+    covered_days: f64,
+    days: f64,
+    over_a_quarter: bool,
+}
+
+/// [`GroupFacts`] of `group`, whose stored forecast is `stored` ([`stored_forecast`]) and whose
+/// events are among `events`: one read of its load.
+pub(crate) fn group_facts(ctx: &Ctx, group: &str, stored: Stored, events: &[Event]) -> GroupFacts {
+    let series = ctx
+        .config
+        .groups
         .iter()
-        .filter(|e| e.group() == group && e.start() < to && e.end() > from)
-        .map(|e| (e.start().max(from), e.end().min(to)))
-        .collect();
-    spans.sort();
-    let (mut covered, mut reach) = (Duration::zero(), from);
-    for (a, b) in spans {
-        let a = a.max(reach);
-        if b > a {
-            covered += b - a;
-            reach = b;
+        .find(|g| g.name == group)
+        .map(|g| MetricStore::for_reading(&ctx.store_dir).read(&Config::load_id(g)).map_err(|e| e.to_string()));
+    let series = series.unwrap_or_else(|| Err(format!("no group {group:?}")));
+    // As `plan` judges it: the load as known at now.
+    let trusted = stored.as_ref().is_some_and(|(f, _)| {
+        let history = series.as_ref().map(|h| h.window(h.start(), ctx.now + Duration::seconds(1)));
+        trusted(f, history.as_ref().map_err(|e| e.as_str()), &ctx.config.trust).is_ok()
+    });
+    let coverage = series.as_ref().ok().map(|series| {
+        let history = super::forecast::fit_history(series, &ctx.config, ctx.now);
+        let mine: Vec<&Event> = events.iter().filter(|e| e.group() == group).collect();
+        let covered = super::forecast::slots_under_events(&history, &mine, ctx.now).len();
+        let days = |slots: usize| slots as f64 * history.step_secs() as f64 / 86_400.0;
+        Coverage {
+            covered_days: days(covered),
+            days: days(history.len()),
+            over_a_quarter: super::forecast::over_a_quarter(covered, history.len()),
         }
-    }
-    let days = |d: Duration| d.num_minutes() as f64 / 1440.0;
-    Some((days(covered), days(to - from)))
+    });
+    GroupFacts { stored, trusted, coverage }
 }
 
 /// A group's stored forecast and when it was fitted, read once for what an event command says of
@@ -1217,7 +1224,8 @@ pub(crate) fn stored_forecast(ctx: &Ctx, group: &str) -> Stored {
 }
 
 /// Where an event stands for the next plan; `stored`: its group's ([`stored_forecast`]).
-pub(crate) fn event_status(ctx: &Ctx, e: &Event, stored: &Stored) -> &'static str {
+pub(crate) fn event_status(ctx: &Ctx, e: &Event, facts: &GroupFacts) -> &'static str {
+    let stored = &facts.stored;
     if !ctx.config.groups.iter().any(|g| g.name == e.group()) {
         return "group not configured";
     }
@@ -1231,13 +1239,7 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event, stored: &Stored) -> &'static st
         "outside the limits of an event: not planned (`prescale plan` says why)"
     } else if e.end() <= ctx.now - Duration::days(ctx.config.forecast.train_days) {
         "past, before the training window: nothing reads it now (`prescale event remove` takes it out)"
-    } else if e.end() <= ctx.now
-        && EventStore::new(&ctx.store_dir)
-            .load()
-            .ok()
-            .and_then(|events| past_coverage(ctx, e.group(), &events))
-            .is_some_and(|(c, w)| 4.0 * c > w)
-    {
+    } else if e.end() <= ctx.now && facts.coverage.is_some_and(|c| c.over_a_quarter) {
         "past: not planned; with the group's other events it covers over a quarter of the history the fits read, \
          which they leave as it is"
     } else if e.end() <= ctx.now {
@@ -1252,9 +1254,7 @@ pub(crate) fn event_status(ctx: &Ctx, e: &Event, stored: &Stored) -> &'static st
         "beyond the horizon: not yet planned"
     } else if matches!(e.effect(), EventEffect::Multiplier { .. }) && forecast.is_none() {
         "not planned: a multiplier scales the forecast, and the group has none in force (`prescale forecast fit`)"
-    } else if matches!(e.effect(), EventEffect::Multiplier { .. })
-        && forecast.is_some_and(|f| !trusted_for_floors(ctx, e.group(), f))
-    {
+    } else if matches!(e.effect(), EventEffect::Multiplier { .. }) && !facts.trusted {
         // The plan sets no floors from a forecast it does not trust (too little history, a
         // backtest worse than [trust] allows), so there is nothing for the multiplier to scale.
         "not planned: a multiplier scales the forecast, and the group's is not trusted to set floors (`prescale \
@@ -1281,6 +1281,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 Vec::new()
             };
             store.add(event.clone())?;
+            // The group's events with it, read once for what is said of them below.
+            let events = store.load()?;
+            let facts = group_facts(ctx, &group, stored, &events);
             let ahead = (event.start() - ctx.now).num_days();
             if ahead > 180 {
                 warn!(
@@ -1303,9 +1306,9 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                     word = prescale_plan::shell_word(&group)
                 );
             }
-            let coverage = past_coverage(ctx, &group, &store.load()?);
-            let over_quarter = event.start() < ctx.now && coverage.is_some_and(|(c, w)| 4.0 * c > w);
-            if let Some((covered, window)) = coverage.filter(|_| over_quarter) {
+            let over_quarter = event.start() < ctx.now && facts.coverage.is_some_and(|c| c.over_a_quarter);
+            if let Some(Coverage { covered_days: covered, days: window, .. }) = facts.coverage.filter(|_| over_quarter)
+            {
                 warn!(
                     "event {}: with the group's other events it covers {covered:.1} of the {window:.1} days of history \
                      the fits read (at most [forecast] train_days), over a quarter: the fits leave that history as it \
@@ -1313,7 +1316,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                     event.label(),
                 );
             }
-            let status = event_status(ctx, &event, &stored);
+            let status = event_status(ctx, &event, &facts);
             writeln!(
                 out,
                 "added event {} to {group}: {} from {} to {} ({})",
@@ -1358,8 +1361,7 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
                 )?;
             }
             writeln!(out, "stored in {}; {next}", store.path().display())?;
-            let overlapping: Vec<String> = store
-                .load()?
+            let overlapping: Vec<String> = events
                 .iter()
                 .filter(|o| {
                     o.group() == group && o.id() != event.id() && o.start() < event.end() && event.start() < o.end()
@@ -1395,17 +1397,19 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             let events: Vec<Event> =
                 store.load()?.into_iter().filter(|e| group.as_deref().is_none_or(|g| e.group() == g)).collect();
             let zone = |e: &Event| ctx.config.groups.iter().find(|g| g.name == e.group())?.zone();
-            // Each group's forecast read once, however many events it has.
-            let mut stored: std::collections::HashMap<&str, Stored> = std::collections::HashMap::new();
+            // Each group's forecast and load read once, however many events it has.
+            let mut facts: std::collections::HashMap<&str, GroupFacts> = std::collections::HashMap::new();
             for e in &events {
-                stored.entry(e.group()).or_insert_with(|| stored_forecast(ctx, e.group()));
+                facts
+                    .entry(e.group())
+                    .or_insert_with(|| group_facts(ctx, e.group(), stored_forecast(ctx, e.group()), &events));
             }
             // A planned event the floors cannot cover says by how much, and one that lowers them
             // says so (as `event add` did).
             let status = |e: &Event| {
-                let status = event_status(ctx, e, &stored[e.group()]);
+                let status = event_status(ctx, e, &facts[e.group()]);
                 let notes = (status == "planned" || status.starts_with("partly") || status.starts_with("beyond"))
-                    .then(|| capacity_notes(ctx, e.group(), e, &stored[e.group()], &events));
+                    .then(|| capacity_notes(ctx, e.group(), e, &facts[e.group()].stored, &events));
                 // A load no group could hold (`event add` refuses such an event now): every plan
                 // leaves the group out, as the check says.
                 if let Some(Err(e)) = &notes {

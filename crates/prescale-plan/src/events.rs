@@ -382,8 +382,10 @@ pub fn plan_with_events(
             // Where the event raises the floors that serve its load by the most, and where it cuts
             // them by the most, instant by instant (the highest floor against the highest would
             // hide a rise under another event's higher floor elsewhere in the window).
-            let raised = largest_cut(without_plan, &plan, start, r.event.end(), s.lead());
-            let cut = largest_cut(&plan, without_plan, start, r.event.end(), s.lead());
+            // (With the first instant each is at.)
+            let raised_at = largest_cut(without_plan, &plan, start, r.event.end(), s.lead());
+            let cut_at = largest_cut(&plan, without_plan, start, r.event.end(), s.lead());
+            let (raised, cut) = (raised_at.map(|(x, y, _)| (x, y)), cut_at.map(|(x, y, _)| (x, y)));
             // An event that lowers the forecast: the lowest floor during it, with and without. A
             // window of history (`like`) has no factor: lower where its floors are only cut.
             let lowers = factor.map_or(raised.is_none() && cut.is_some(), |f| f < 1.0);
@@ -407,9 +409,7 @@ pub fn plan_with_events(
             };
             // Where that is the largest rise at one instant (the highest floors the same with and
             // without it): the instant, so that "without it" is not read as the highest floor.
-            let rise_at = (!lowers && raised.is_some() && held <= held_without)
-                .then(|| largest_cut_at(without_plan, &plan, start, r.event.end(), s.lead()).map(|(_, _, t)| t))
-                .flatten();
+            let rise_at = raised_at.filter(|_| !lowers && held <= held_without).map(|(_, _, t)| t);
             // From when the floors differ from the plan without it, as written (a ramp, a merge or
             // an event starting within the lead time moves that from `start − lead`).
             // Looked for from six hours before the lead: a ramp starts there at the earliest, and a
@@ -503,7 +503,7 @@ pub fn plan_with_events(
             // against the forecast is not).
             if !lowers
                 && factor.is_none()
-                && let Some((w, x, t)) = largest_cut_at(&plan, without_plan, start, r.event.end(), s.lead())
+                && let Some((w, x, t)) = cut_at
                 && 10 * (x - w) >= x
             {
                 d.why.push_str(&format!(
@@ -644,19 +644,8 @@ fn served_in(plan: &GroupPlan, from: DateTime<Utc>, to: DateTime<Utc>, lead: Dur
 }
 
 /// Where in `[from, to)` `a` serves load with fewer instances than `b` by the most ([`serving_at`]):
-/// `a`'s floor and `b`'s there; `None` where `a` is nowhere lower.
+/// `a`'s floor and `b`'s there, and the first instant of that; `None` where `a` is nowhere lower.
 fn largest_cut(
-    a: &GroupPlan,
-    b: &GroupPlan,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    lead: Duration,
-) -> Option<(u32, u32)> {
-    largest_cut_at(a, b, from, to, lead).map(|(x, y, _)| (x, y))
-}
-
-/// [`largest_cut`] with the first instant it is at.
-fn largest_cut_at(
     a: &GroupPlan,
     b: &GroupPlan,
     from: DateTime<Utc>,
