@@ -1021,3 +1021,62 @@ fn events_lost_with_their_store_leave_their_group_out_with_its_floors_in_place()
     let (code, text, err) = run(&mut at("2026-11-23T02:00:00Z", Some(&b), &["nightly", "--execute"]));
     assert_eq!(code, 0, "{text}\n{err}");
 }
+
+/// The events-lost check finds each group's last applied plan by the minute its plan was made, not
+/// by its copy's file time: a restore of `OUT/applied/` that gives an older plan's copy the newest
+/// time does not make that plan's events (removed since, the record of their removal lost with the
+/// store) hold the group.
+#[test]
+fn a_restore_that_reorders_the_applied_copies_times_does_not_hold_a_group_for_an_older_plan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cfg, out) = (tmp.path().join("prescale.toml"), tmp.path().join("out"));
+    let text = demo_config_text().replacen("[apply]", "[trust]\nmax_data_age_mins = 1200\n\n[apply]", 1);
+    std::fs::write(&cfg, text).unwrap();
+    let at = |now: &str, store: Option<&Path>, args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]);
+        if let Some(s) = store {
+            c.arg("--store").arg(s);
+        }
+        c.args(args);
+        c
+    };
+    let window = ["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z", "--multiplier", "3"];
+    ok(at("2026-11-23T00:00:00Z", None, &["event", "add", "--group", "web-prod", "--name", "sale"]).args(window));
+    ok(&mut at("2026-11-23T00:00:00Z", None, &["nightly", "--execute"]));
+    ok(&mut at("2026-11-23T01:00:00Z", None, &["event", "remove", "--group", "web-prod", "--name", "sale"]));
+    ok(&mut at("2026-11-23T01:00:00Z", None, &["nightly", "--execute"]));
+    let mut copies: Vec<PathBuf> = std::fs::read_dir(out.join("applied")).unwrap().map(|e| e.unwrap().path()).collect();
+    copies.sort();
+    assert_eq!(copies.len(), 2, "{copies:?}");
+    let named = |p: &Path| std::fs::read_to_string(p).unwrap().contains("\"sale\"");
+    assert!(named(&copies[0]) && !named(&copies[1]), "the older plan has the event, the newer not");
+    // The restore: the older plan's copy written last.
+    let now = std::time::SystemTime::now();
+    for (copy, ago) in copies.iter().zip([0, 3600]) {
+        let t = now - std::time::Duration::from_secs(ago);
+        std::fs::File::options().write(true).open(copy).unwrap().set_modified(t).unwrap();
+    }
+    // A new store, without the record of the removal: the last plan applied to web-prod named no
+    // event, so nothing is held.
+    let b = tmp.path().join("new-store");
+    let (code, text, err) = run(&mut at("2026-11-23T02:00:00Z", Some(&b), &["nightly", "--execute"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(!err.contains("web-prod: plan ") && err.contains("a new one is started there"), "{err}");
+    // Another configuration, of other groups, sharing the --out with a store of its own: its new
+    // store is not said to be the earlier runs' lost one, as no plan applied here holds its groups.
+    let other = tmp.path().join("other.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &other,
+        ["web-prod", "api-staging", "worker-dev"]
+            .iter()
+            .fold(text, |t, g| t.replace(&format!("name = \"{g}\""), &format!("name = \"eu-{g}\""))),
+    )
+    .unwrap();
+    let mut c = prescale();
+    c.arg("--config").arg(&other).arg("--out").arg(&out).arg("--store").arg(tmp.path().join("other-store"));
+    let (code, text, err) = run(c.args(["--now", "2026-11-23T02:00:00Z", "ingest"]));
+    assert_eq!(code, 0, "{text}\n{err}");
+    assert!(err.contains("note: no metric store was at") && !err.contains("but the runs writing to"), "{err}");
+}

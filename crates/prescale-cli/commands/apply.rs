@@ -917,25 +917,32 @@ fn last_applied_bounds(ctx: &Ctx, group: &str) -> Option<(CapacityBounds, String
     })
 }
 
-/// The plans kept in `OUT/applied/`, the newest applied first (by the time each copy was
-/// written), those written since `since` where given; copies that cannot be read are passed over.
+/// The plans kept in `OUT/applied/`, the newest first, those written since `since` where given;
+/// copies that cannot be read are passed over. Newest by the minute the plan was made (its id's
+/// first part, in its file name), then by the time the copy was written: to one group an apply
+/// never sends a plan older than one applied to it before ([`AuditHistory::newer_than`]), so for
+/// each group the first plan holding it is the one applied last, and a restore of the folder that
+/// gives every copy the same time (`cp -r`) keeps that order.
 pub(crate) fn applied_newest_first(
     ctx: &Ctx,
     since: Option<std::time::SystemTime>,
 ) -> impl Iterator<Item = CapacityPlan> {
-    let mut kept: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(ctx.out.join("applied"))
+    let mut kept: Vec<(String, std::time::SystemTime, PathBuf)> = std::fs::read_dir(ctx.out.join("applied"))
         .into_iter()
         .flatten()
         .filter_map(|e| {
             let e = e.ok()?;
             let path = e.path();
             (path.extension()? == "json").then_some(())?;
-            Some((e.metadata().ok()?.modified().ok()?, path))
+            let name = path.file_name()?.to_str()?;
+            // A file of another name (a person's) sorts before every plan prescale kept.
+            let made = if is_plan_id_name(name) { name[..14].to_string() } else { String::new() };
+            Some((made, e.metadata().ok()?.modified().ok()?, path))
         })
-        .filter(|(at, _)| since.is_none_or(|s| *at >= s))
+        .filter(|(_, at, _)| since.is_none_or(|s| *at >= s))
         .collect();
     kept.sort();
-    kept.into_iter().rev().filter_map(|(_, path)| super::plan::read_plan(&path).ok())
+    kept.into_iter().rev().filter_map(|(_, _, path)| super::plan::read_plan(&path).ok())
 }
 
 /// How many applied plans `OUT/applied/` keeps: two months of nightly runs (and every one of the

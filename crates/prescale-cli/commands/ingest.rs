@@ -263,8 +263,10 @@ pub fn ingest(ctx: &Ctx, f: &GroupFilter, carry_on: bool) -> Result<(Vec<IngestS
     let store = MetricStore::open(&ctx.store_dir)?.retaining(c.store.retention_days.map(Duration::days));
     // Beside plans this --out applied, a new store is most likely the earlier runs' store not
     // found (a cron line without its --store or PRESCALE_STORE, a folder moved or wiped): its
-    // history beyond what the sources still keep, and its events, are not in the new one.
-    let applied = new_store.then(|| super::apply::applied_newest_first(ctx, None).next()).flatten();
+    // history beyond what the sources still keep, and its events, are not in the new one. Plans
+    // of this configuration's groups only: another configuration may share the --out.
+    let ours = |p: &prescale_core::CapacityPlan| p.groups.iter().any(|g| c.groups.iter().any(|o| o.name == g.group));
+    let applied = new_store.then(|| super::apply::applied_newest_first(ctx, None).find(ours)).flatten();
     if let Some(p) = applied.filter(|_| !ctx.demo) {
         warn!(
             "no metric store was at {}: a new one is started there, but the runs writing to {} applied plans (the \
