@@ -31,6 +31,7 @@ mod apply;
 mod backtest;
 mod forecast;
 mod ingest;
+mod nightly;
 mod plan;
 mod simulate;
 
@@ -38,6 +39,7 @@ pub(crate) use apply::*;
 pub(crate) use backtest::*;
 pub(crate) use forecast::*;
 pub(crate) use ingest::*;
+pub(crate) use nightly::*;
 pub(crate) use plan::*;
 pub(crate) use simulate::*;
 
