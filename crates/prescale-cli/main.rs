@@ -494,7 +494,9 @@ struct EventAddArgs {
 /// A plan that breaks a [guardrails] limit of the configuration (max_step_up, max_fleet_size, or a
 /// floor above a group's max_size and max_breach_buffer) is refused, naming the group, the action
 /// and the limit, unless --allow-guardrail-breach. So is a plan made more than 24 h before now,
-/// and one older than a plan already applied to one of its groups (per OUT/audit.jsonl).
+/// and one older than a plan already applied to one of its groups (per OUT/audit.jsonl). An
+/// --execute of a plan written before an event of one of its groups was added, removed or
+/// replaced is refused, unless --allow-events-changed.
 ///
 /// With --execute a run waits up to two minutes for another that writes to the groups
 /// (STORE/apply.lock, OUT/apply.lock), then fails naming it. Exit codes: 0 done; 1 a failure (a
@@ -533,6 +535,11 @@ struct ApplyArgs {
     /// replay against a stand-in)
     #[arg(long)]
     allow_clock_skew: bool,
+    /// With --execute, apply the plan even though the stored events of one of its groups were
+    /// added, removed or replaced after it was written: it sets their floors as they were before
+    /// (without it such a run is refused; a dry run says so)
+    #[arg(long, conflicts_with = "revert")]
+    allow_events_changed: bool,
 }
 
 #[derive(Debug, Args)]

@@ -98,6 +98,19 @@ fn an_event_raises_the_floors_lead_time_ahead_and_goes_away_when_removed() {
     assert!(code == 0 && err.contains("the stored events of web-prod changed after plan "), "{text}\n{err}");
     let (code, text, err) = run(&mut demo(&out, &["apply", "--group", "api-staging"]));
     assert!(code == 0 && !err.contains("stored events"), "{text}\n{err}");
+    // An --execute of it is refused before it reads a group, unless --allow-events-changed.
+    let (code, text, err) = run(&mut demo(&out, &["--config", "demo", "apply", "--execute"]));
+    assert!(
+        code == 1
+            && err.contains("the stored events of web-prod changed after plan ")
+            && err.contains("nothing was changed")
+            && err.contains("--allow-events-changed applies this one as it is"),
+        "{text}\n{err}"
+    );
+    assert!(!out.join("audit.jsonl").exists() && !out.join("applied").exists());
+    let (code, text, err) = run(&mut demo(&out, &["--config", "demo", "apply", "--execute", "--allow-events-changed"]));
+    assert!(code == 0 && err.contains("the stored events of web-prod changed after plan "), "{text}\n{err}");
+    assert!(out.join("audit.jsonl").exists());
 
     // `forecast show --events` is the forecast the plan uses: tripled from 03:00 to 05:00, the
     // rest as the model's.

@@ -449,7 +449,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
             select_plan_groups(&mut plan, &args.groups, &path)?;
-            events_changed_since(&ctx, &plan, &path);
+            events_changed_since(&ctx, &plan, &path, args.execute, args.allow_events_changed)?;
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
             let results = apply(&ctx, &plan, args.execute, &overrides, edited)?;
@@ -467,15 +467,19 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Warns of the plan's groups whose stored events changed after the plan was written (an event
-/// added, removed or replaced that the plan was not made with): applying it sets their floors as
-/// they were before. Plans written before they kept a digest of their events are not checked.
-fn events_changed_since(ctx: &Ctx, plan: &CapacityPlan, path: &Path) {
+/// The plan's groups whose stored events changed after the plan was written (an event added,
+/// removed or replaced that the plan was not made with): applying it sets their floors as they
+/// were before. A dry run, and an `--execute` with `allow` (`--allow-events-changed`), warns; an
+/// `--execute` otherwise is refused before it reads a group, so an `event add` followed by an
+/// `apply --execute` of the plan made before it does not put the floors up without the event.
+/// Plans written before they kept a digest of their events are not checked; stored events that
+/// cannot be read are warned of.
+fn events_changed_since(ctx: &Ctx, plan: &CapacityPlan, path: &Path, execute: bool, allow: bool) -> Result<()> {
     let events = match EventStore::new(&ctx.store_dir).load() {
         Ok(events) => events,
         Err(e) => {
             warn!("the stored events could not be read to check the plan against them: {e}");
-            return;
+            return Ok(());
         }
     };
     let changed: Vec<&str> = plan
@@ -489,15 +493,24 @@ fn events_changed_since(ctx: &Ctx, plan: &CapacityPlan, path: &Path) {
         })
         .map(|g| g.group.as_str())
         .collect();
-    if !changed.is_empty() {
-        warn!(
-            "the stored events of {} changed after plan {} was written ({}): it does not hold them, and applying it \
-             sets the floors as they were before\nhint: `prescale plan` (or `prescale nightly`) first",
-            changed.join(", "),
-            plan.plan_id,
-            path.display()
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let said = format!(
+        "the stored events of {} changed after plan {} was written ({}): it does not hold them, and applying it sets \
+         the floors as they were before",
+        changed.join(", "),
+        plan.plan_id,
+        path.display()
+    );
+    if execute && !allow {
+        bail!(
+            "{said}; nothing was changed\nhint: `prescale plan` (or `prescale nightly`) first, for a plan with the \
+             events; --allow-events-changed applies this one as it is"
         );
     }
+    warn!("{said}\nhint: `prescale plan` (or `prescale nightly`) first");
+    Ok(())
 }
 
 pub(crate) fn selected<'a>(ctx: &'a Ctx, f: &GroupFilter) -> Result<Vec<&'a GroupConfig>> {
