@@ -1205,6 +1205,14 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     } else {
         format!("{} min", s.lead_mins)
     };
+    let lead = if aws && s.lead_mins > prescale_sim::AWS_MAX_BUFFER_MINS {
+        format!(
+            "{lead}; aws-style's {} min, the longest AWS's SchedulingBufferTime takes",
+            prescale_sim::AWS_MAX_BUFFER_MINS
+        )
+    } else {
+        lead
+    };
     if !has(prescale_sim::Policy::Prescale) {
         if aws {
             writeln!(out, ", aws-style with lead {lead}")?;

@@ -1047,20 +1047,30 @@ fn instances_for(load: f64, per: f64) -> u32 {
     (load.max(0.0) / per - 1e-9).ceil().clamp(0.0, f64::from(u32::MAX)) as u32
 }
 
-/// AWS predictive scaling as AWS describes it: the point forecast (no interval), the hour's
-/// highest need as that hour's minimum capacity, launched as far ahead as prescale's floors
-/// ([`SimSettings::lead_mins`]); no smoothing, no hold.
+/// The longest AWS predictive scaling launches ahead of an hour: its `SchedulingBufferTime` must
+/// be under the forecast's interval of 3,600 seconds.
+pub const AWS_MAX_BUFFER_MINS: u32 = 59;
+
+/// AWS predictive scaling as AWS describes it: a point forecast (no interval) of each hour's
+/// load, the sum of the hour's data points (so the hour's mean load, at a forecast's finer step),
+/// and as that hour's minimum capacity the instances that hold it at the target; launched as far
+/// ahead as prescale's floors ([`SimSettings::lead_mins`]), at most [`AWS_MAX_BUFFER_MINS`]; no
+/// smoothing, no hold.
 fn aws_floors(ctx: &Ctx, f: &prescale_core::Forecast, now: DateTime<Utc>) -> Floors {
-    let lead = Duration::minutes(i64::from(ctx.s.lead_mins()));
-    let mut hours: Vec<(DateTime<Utc>, u32)> = Vec::new();
+    let lead = Duration::minutes(i64::from(ctx.s.lead_mins().min(AWS_MAX_BUFFER_MINS)));
+    // (hour, sum of the point forecast, steps of the forecast in it)
+    let mut load: Vec<(DateTime<Utc>, f64, u32)> = Vec::new();
     for (i, p) in f.point.iter().enumerate() {
-        let need = ctx.bounds.clamp(instances_for(*p, ctx.per));
         let h = f.ts(i).duration_trunc(Duration::hours(1)).unwrap_or(f.ts(i));
-        match hours.last_mut() {
-            Some((t, n)) if *t == h => *n = (*n).max(need),
-            _ => hours.push((h, need)),
+        match load.last_mut() {
+            Some((t, sum, n)) if *t == h => {
+                *sum += p.max(0.0);
+                *n += 1;
+            }
+            _ => load.push((h, p.max(0.0), 1)),
         }
     }
+    let hours = load.into_iter().map(|(h, sum, n)| (h, ctx.bounds.clamp(instances_for(sum / f64::from(n), ctx.per))));
     let mut floors: Floors = Vec::new();
     let earliest = ctx.minute(now) + 1;
     for (h, need) in hours {
@@ -1403,27 +1413,42 @@ mod tests {
     }
 
     #[test]
-    fn aws_style_launches_its_floors_as_far_ahead_as_prescale() {
+    fn aws_style_launches_its_floors_as_far_ahead_as_prescale_within_awss_limit() {
         // A boot longer than the lead time: the planner launches prescale's floors a boot time
         // ahead (else they serve late), and aws-style's go as far ahead, whatever the lead time.
         let policies = [Policy::AwsStyle, Policy::Prescale];
         let at = |lead: u32| {
-            let s = SimSettings { boot_mins: 60, lead_time_mins: lead, ..settings(&policies) };
+            let s = SimSettings { boot_mins: 30, lead_time_mins: lead, ..settings(&policies) };
             simulate(&daily(4), &s).unwrap()
         };
-        let (short, long) = (at(10), at(60));
-        assert_eq!((short.settings.lead_time_mins, short.settings.lead_mins), (10, 60));
+        let figures = |p: &PolicyResult| (p.instance_hours, p.under_provisioned_minutes);
+        let (short, long) = (at(10), at(30));
+        assert_eq!((short.settings.lead_time_mins, short.settings.lead_mins), (10, 30));
         for (a, b) in short.policies.iter().zip(&long.policies) {
-            assert_eq!(
-                (a.instance_hours, a.under_provisioned_minutes),
-                (b.instance_hours, b.under_provisioned_minutes),
-                "{a:?}\n{b:?}"
-            );
+            assert_eq!(figures(a), figures(b), "{a:?}\n{b:?}");
         }
-        // A lead time longer than the boot is its own, for both.
-        let longer = at(120);
+        // A lead time longer than the boot is its own; aws-style's stops at 59 minutes, the
+        // longest SchedulingBufferTime AWS takes.
+        let (hour, longer) = (at(AWS_MAX_BUFFER_MINS), at(120));
         assert_eq!(longer.settings.lead_mins, 120);
-        assert!(longer.policies[0].instance_hours > long.policies[0].instance_hours, "{:?}", longer.policies);
+        assert_eq!(figures(&longer.policies[0]), figures(&hour.policies[0]), "{:?}", longer.policies);
+        assert!(longer.policies[1].instance_hours > hour.policies[1].instance_hours, "{:?}", longer.policies);
+        assert!(at(45).policies[0].instance_hours < hour.policies[0].instance_hours);
+    }
+
+    #[test]
+    fn aws_style_sizes_each_hour_by_its_mean_load_as_awss_hourly_forecast_does() {
+        // One 5-minute spike in an hour of 200 per step: AWS sums the hour's data points, so its
+        // capacity holds the hour's mean (450 → 5 instances at 100 each), not the spike's 3,200.
+        let s = settings(&[Policy::AwsStyle]);
+        let bounds = CapacityBounds::new(1, 100).unwrap();
+        let ctx = Ctx { s: &s, bounds, cap: 100.0 / 0.7, per: 100.0, boot: 5, start: t0(), metric_mins: 1 };
+        let mut point = vec![200.0; 24];
+        point[3] = 3200.0;
+        let f = prescale_core::Forecast::new("test", t0() + Duration::hours(1), 300, point, Vec::new()).unwrap();
+        let floors = aws_floors(&ctx, &f, t0());
+        // Launched the lead ahead (10 minutes) of each hour, back to the minimum at the end.
+        assert_eq!(floors, vec![(50, 5), (110, 2), (180, 1)]);
     }
 
     #[test]
