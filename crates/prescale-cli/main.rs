@@ -98,6 +98,16 @@ enum Command {
     /// ahead of them and comes down after.
     #[command(subcommand)]
     Event(EventCmd),
+    /// Leave groups alone for a while (an incident, a migration): no plan is made or applied to
+    /// them until the pause ends or `prescale resume`.
+    ///
+    /// What prescale put on a paused group stays as it is (its floors still run at their times);
+    /// to take its floors down now and keep its scaling policies, `prescale apply --revert
+    /// --floors-only --group NAME --execute`. Plan, nightly and apply warn of each paused group
+    /// on every run and exit 0 for it. Without --group or --all, lists the pauses.
+    Pause(PauseArgs),
+    /// End the pauses of groups (`prescale pause`): the next plan plans them again.
+    Resume(ResumeArgs),
     /// Diff a plan against the groups and, with --execute, apply it; or, with --revert, remove
     /// everything prescale owns from them and put back the bounds its floors left raised. Dry run
     /// by default.
@@ -540,6 +550,39 @@ struct ApplyArgs {
     /// (without it such a run is refused; a dry run says so)
     #[arg(long, conflicts_with = "revert")]
     allow_events_changed: bool,
+    /// With --revert, remove only prescale's scheduled actions (its floors), and put back the
+    /// bounds they left raised: its scaling policies and alarms stay, so the group still scales
+    #[arg(long, requires = "revert")]
+    floors_only: bool,
+}
+
+#[derive(Debug, Args)]
+struct PauseArgs {
+    /// The group to pause (repeatable)
+    #[arg(long = "group", value_name = "NAME", conflicts_with = "all")]
+    groups: Vec<String>,
+    /// Every configured group
+    #[arg(long)]
+    all: bool,
+    /// How long the pause lasts, from now (48h, 90m, 7d)
+    #[arg(long = "for", value_name = "DURATION", default_value = "24h", conflicts_with = "until")]
+    duration: String,
+    /// When the pause ends instead (RFC 3339; without an offset, UTC)
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+    /// Why, for the warnings of the runs it holds back and the pause list
+    #[arg(long, value_name = "TEXT", default_value = "")]
+    reason: String,
+}
+
+#[derive(Debug, Args)]
+struct ResumeArgs {
+    /// The group whose pause ends (repeatable)
+    #[arg(long = "group", value_name = "NAME", required_unless_present = "all", conflicts_with = "all")]
+    groups: Vec<String>,
+    /// Every paused group
+    #[arg(long)]
+    all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -2850,3 +2850,57 @@ fn applied_plans_beyond_the_newest_sixty_are_pruned_but_not_those_of_the_last_tw
     assert!(stale[59].exists() && !stale[0].exists(), "the oldest go first");
     assert!(other.exists(), "a file of another name stays");
 }
+
+/// An operator's pause keeps every run off a group until it ends or a resume: `nightly` and an
+/// `apply` of a plan made before it leave the group as it is (warned, exit 0); `apply --revert
+/// --floors-only` takes prescale's floors down and keeps its policies; a resume plans it again.
+#[test]
+fn a_paused_group_is_left_as_it_is_by_every_run_until_resumed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let demo = |args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--out").arg(&out).args(["--config", "demo"]).args(args);
+        c
+    };
+    let state = |group: &str| -> serde_json::Value {
+        let all: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("demo-asg-state.json")).unwrap()).unwrap();
+        all.as_array().unwrap().iter().find(|g| g["group"] == group).unwrap().clone()
+    };
+    let floors = |g: &serde_json::Value| {
+        g["scheduled_actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["name"].as_str().unwrap().starts_with("prescale-"))
+            .count()
+    };
+    ok(&mut demo(&["nightly", "--execute"]));
+    let before = state("web-prod");
+    assert!(floors(&before) > 0 && !before["policies"].as_array().unwrap().is_empty());
+    let text = ok(&mut demo(&["pause", "--group", "web-prod", "--reason", "incident 42"]));
+    assert!(text.contains("paused web-prod until 2026-11-24 00:00 UTC"), "{text}");
+    assert!(text.contains("prescale apply --revert --floors-only --group web-prod --execute"), "{text}");
+    assert!(
+        ok(&mut demo(&["pause"]))
+            .contains("web-prod  until 2026-11-24 00:00 UTC  since 2026-11-23 00:00 UTC  incident 42")
+    );
+    ok(&mut demo(&["apply", "--revert", "--floors-only", "--group", "web-prod", "--execute"]));
+    let reverted = state("web-prod");
+    assert_eq!(floors(&reverted), 0, "{reverted}");
+    assert_eq!(reverted["policies"], before["policies"], "--floors-only keeps the policies");
+    // The plan made before the pause, applied: web-prod is left out, said.
+    let said = "web-prod: paused until 2026-11-24 00:00 UTC (since 2026-11-23 00:00 UTC, \"incident 42\"): not planned";
+    let (code, text, err) = run(&mut demo(&["apply", "--execute"]));
+    assert!(code == 0 && err.contains(said), "{text}\n{err}");
+    assert_eq!(state("web-prod"), reverted);
+    let (code, text, err) = run(&mut demo(&["nightly", "--execute"]));
+    assert!(code == 0 && err.contains(said), "{text}\n{err}");
+    assert_eq!(state("web-prod"), reverted);
+    // Resumed: planned and applied again.
+    assert!(ok(&mut demo(&["resume", "--group", "web-prod"])).contains("resumed web-prod"));
+    let (code, text, err) = run(&mut demo(&["nightly", "--execute"]));
+    assert!(code == 0 && !err.contains("paused"), "{text}\n{err}");
+    assert!(floors(&state("web-prod")) > 0);
+}

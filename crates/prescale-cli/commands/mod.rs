@@ -24,7 +24,7 @@ use tracing::{info, warn};
 use crate::config::{Config, GroupConfig, SinkKind, SourceKind};
 use crate::{
     BacktestArgs, Cli, Command, DemoCmd, EventAddArgs, EventCmd, EventEffectArgs, ForecastCmd, Global, GroupFilter,
-    NightlyArgs, PlanArgs, ReportFormat, ShowArgs, SimulateArgs, ZoneArgs, output,
+    NightlyArgs, PauseArgs, PlanArgs, ReportFormat, ResumeArgs, ShowArgs, SimulateArgs, ZoneArgs, output,
 };
 
 mod apply;
@@ -32,6 +32,7 @@ mod backtest;
 mod forecast;
 mod ingest;
 mod nightly;
+mod pause;
 mod plan;
 mod simulate;
 
@@ -40,6 +41,7 @@ pub(crate) use backtest::*;
 pub(crate) use forecast::*;
 pub(crate) use ingest::*;
 pub(crate) use nightly::*;
+pub(crate) use pause::*;
 pub(crate) use plan::*;
 pub(crate) use simulate::*;
 
@@ -390,11 +392,13 @@ pub fn run(cli: Cli) -> Result<()> {
             if args.what_if { what_if(&ctx, &args) } else { plan_cmd(&ctx, &args) }
         }
         Command::Event(cmd) => event_cmd(&reading_context(&cli.global)?, cmd),
+        Command::Pause(args) => pause_cmd(&reading_context(&cli.global)?, &args),
+        Command::Resume(args) => resume_cmd(&reading_context(&cli.global)?, &args),
         Command::Apply(args) if args.revert => {
             // Removing is not timed: --now says only which of prescale's actions have run
             // (whose raised bounds a revert puts back), and the clock does when it is later.
             let ctx = context_to_change(&cli.global, args.execute, true)?;
-            let results = revert(&ctx, &args.groups, args.execute, args.keep_bounds)?;
+            let results = revert(&ctx, &args.groups, args.execute, args.keep_bounds, args.floors_only)?;
             output::applied(&mut crate::output::stdout(), &results, args.execute, None)?;
             if args.execute {
                 made_line(&ctx, &results, "removed");
@@ -449,6 +453,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
             select_plan_groups(&mut plan, &args.groups, &path)?;
+            leave_paused_out(&ctx, &mut plan.groups)?;
             events_changed_since(&ctx, &plan, &path, args.execute, args.allow_events_changed)?;
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;

@@ -547,7 +547,13 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
     let mut metric_failed: Option<String> = None;
     // The events of --out's applied plans that this store does not hold: read once.
     let lost = lost_events(ctx, &EventStore::new(&ctx.store_dir).load()?);
+    // Groups an operator paused (`prescale pause`): left as they are, said, not a failure.
+    let pauses = super::active_pauses(ctx)?;
     for g in selected(ctx, f)? {
+        if let Some(p) = pauses.iter().find(|p| p.group == g.name) {
+            warn!("{}", super::paused_line(p));
+            continue;
+        }
         let id = Config::load_id(g);
         // Its last applied plan's events are not in this store: a plan without them would take
         // their floors down. Left out, they stay (to that plan's last action).

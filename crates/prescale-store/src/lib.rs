@@ -7,6 +7,7 @@ mod events;
 mod forecasts;
 mod lock;
 mod metrics;
+mod pauses;
 mod simulations;
 mod sources;
 
@@ -17,6 +18,7 @@ pub use events::{EVENTS_FORMAT, EventStore, REMOVED_FORMAT, RemovedEvent};
 pub use forecasts::{FORECASTS_SCHEMA, ForecastTable};
 pub use lock::{FileLock, lock_run};
 pub use metrics::{IngestSummary, METRICS_SCHEMA, MetricStore, Provenance, WriteLock, ZoneChange};
+pub use pauses::{PAUSES_FORMAT, Pause, PauseStore};
 pub use simulations::{SIMULATIONS_SCHEMA, SimulationRun, write_simulations};
 pub use sources::{
     CsvSource, FileContent, ParquetSource, file_content, gzip_error, parse_timestamp, read_csv_samples,

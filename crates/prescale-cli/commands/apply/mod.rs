@@ -877,7 +877,13 @@ fn plain_endpoint() {
 /// Removes every object prescale owns from `groups`; when empty, from every configured group and
 /// every group the `--out`'s audit log shows prescale wrote to since its last revert, configured
 /// or not.
-pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) -> Result<Vec<GroupApply>> {
+pub fn revert(
+    ctx: &Ctx,
+    groups: &[String],
+    execute: bool,
+    keep_bounds: bool,
+    floors_only: bool,
+) -> Result<Vec<GroupApply>> {
     let mut targets: Vec<String> =
         if groups.is_empty() { ctx.config.groups.iter().map(|g| g.name.clone()).collect() } else { groups.to_vec() };
     if groups.is_empty() {
@@ -933,8 +939,24 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
     // stand-in runs its actions by --now: one timed after it is still on the group, which
     // `last_set` leaves out whatever the clock says.)
     let now = ctx.now.max(Utc::now());
+    // A group a later plan would be applied to again: one configured and not paused.
+    let pauses = prescale_store::PauseStore::new(&ctx.store_dir).load().unwrap_or_default();
+    let paused = |name: &str| pauses.iter().any(|p| p.group == name && p.holds_at(ctx.now));
     let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
+        // Only the floors: prescale's scaling policies and alarms stay, so the group still scales.
+        if floors_only {
+            changes.retain(|c| matches!(c, Change::DeleteScheduledAction { .. }));
+        }
+        let again =
+            (!changes.is_empty() && ctx.config.groups.iter().any(|g| g.name == name) && !paused(name)).then(|| {
+                format!(
+                    "the next plan applied to {name} (the nightly run's) puts prescale's {} back: `prescale pause \
+                 --group {}` first keeps prescale off it until the pause ends or `prescale resume`",
+                    if floors_only { "floors" } else { "objects" },
+                    prescale_plan::shell_word(name)
+                )
+            });
         let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
         // Taken out of the configuration: the bounds the last plan applied to it held (those it was
         // configured with then), where this --out kept one.
@@ -960,6 +982,7 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
             let notes = if changes.is_empty() { vec![] } else { vec![note] };
             return (changes, notes);
         };
+        let mut notes: Vec<String> = again.into_iter().collect();
         // The bounds above the configured ones, and the command that puts them back (never a
         // MaxSize below the group's instances: where they fill it, once they have scaled in).
         let raised = state.bounds.min() > configured.min() || state.bounds.max() > configured.max();
@@ -985,7 +1008,6 @@ pub fn revert(ctx: &Ctx, groups: &[String], execute: bool, keep_bounds: bool) ->
                 by_hand()
             )
         };
-        let mut notes = Vec::new();
         if let Some(id) = from_plan.as_ref().filter(|_| raised) {
             notes.push(format!(
                 "{name} is not in {}: its bounds are judged against {}–{}, as plan {id}, the last applied to it, was \

@@ -1,0 +1,192 @@
+//! The pauses file (`prescale.pauses/v1`): groups an operator told prescale to leave alone for a
+//! while (`prescale pause`), one JSON document in `STORE/pauses/v1/pauses.json`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+use crate::atomic::write_atomic;
+use crate::lock::NotTaken;
+
+/// Format tag of the pauses file; readers refuse other versions.
+pub const PAUSES_FORMAT: &str = "prescale.pauses/v1";
+
+/// One group paused: no plan is made or applied to it until `until` or a resume.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pause {
+    /// The group.
+    pub group: String,
+    /// When it was paused.
+    pub since: DateTime<Utc>,
+    /// When the pause ends by itself.
+    pub until: DateTime<Utc>,
+    /// Why, as the operator said it (may be empty).
+    #[serde(default)]
+    pub reason: String,
+}
+
+impl Pause {
+    /// Whether it holds at `now`.
+    pub fn holds_at(&self, now: DateTime<Utc>) -> bool {
+        now < self.until
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PausesFile {
+    format: String,
+    pauses: Vec<Pause>,
+}
+
+/// The pauses of a store. Every change rewrites the file atomically under the exclusive lock
+/// `pauses.json.lock` (as the events file's, [`crate::EventStore`]); a file that cannot be read is
+/// an error, never an empty list, so that a damaged file does not quietly end every pause.
+#[derive(Debug, Clone)]
+pub struct PauseStore {
+    path: PathBuf,
+}
+
+impl PauseStore {
+    /// The pauses file of the store at `store_dir` (nothing is created until the first pause).
+    pub fn new(store_dir: &Path) -> Self {
+        Self { path: store_dir.join("pauses").join("v1").join("pauses.json") }
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every stored pause, ended ones included until the next change drops them, by group; none
+    /// when there is no file.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when the file exists but cannot be read, [`StoreError::Json`] when it is
+    /// not a pauses file, [`StoreError::Format`] for another version.
+    pub fn load(&self) -> Result<Vec<Pause>, StoreError> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(source) => return Err(StoreError::Io { action: "cannot read", path: self.path.clone(), source }),
+        };
+        let json = |source| StoreError::Json { path: self.path.clone(), source };
+        #[derive(Deserialize)]
+        struct Tag {
+            format: Option<String>,
+        }
+        let tag: Tag = serde_json::from_str(&text).map_err(json)?;
+        if tag.format.as_deref() != Some(PAUSES_FORMAT) {
+            return Err(StoreError::Format {
+                path: self.path.clone(),
+                found: tag.format.unwrap_or_default(),
+                expected: PAUSES_FORMAT,
+            });
+        }
+        let file: PausesFile = serde_json::from_str(&text).map_err(json)?;
+        Ok(file.pauses)
+    }
+
+    /// The pause of `group` that holds at `now`, if any.
+    ///
+    /// # Errors
+    /// As [`PauseStore::load`].
+    pub fn active(&self, group: &str, now: DateTime<Utc>) -> Result<Option<Pause>, StoreError> {
+        Ok(self.load()?.into_iter().find(|p| p.group == group && p.holds_at(now)))
+    }
+
+    /// Pauses each of `groups` from `now` to `until` (replacing a pause it has), and drops pauses
+    /// ended before `now`; returns what the file holds after.
+    ///
+    /// # Errors
+    /// [`StoreError::Locked`] when another process holds the lock for 10 seconds; read errors as
+    /// [`PauseStore::load`], and [`StoreError::Io`] when the file cannot be written.
+    pub fn pause(
+        &self,
+        groups: &[String],
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<Vec<Pause>, StoreError> {
+        self.change(now, |pauses| {
+            pauses.retain(|p| !groups.contains(&p.group));
+            pauses.extend(groups.iter().map(|g| Pause { group: g.clone(), since: now, until, reason: reason.into() }));
+        })
+    }
+
+    /// Ends the pauses of `groups` (and drops those ended before `now`); returns the pauses ended.
+    ///
+    /// # Errors
+    /// As [`PauseStore::pause`].
+    pub fn resume(&self, groups: &[String], now: DateTime<Utc>) -> Result<Vec<Pause>, StoreError> {
+        let mut ended = Vec::new();
+        self.change(now, |pauses| {
+            let (gone, kept): (Vec<Pause>, Vec<Pause>) = pauses.drain(..).partition(|p| groups.contains(&p.group));
+            ended = gone.into_iter().filter(|p| p.holds_at(now)).collect();
+            *pauses = kept;
+        })?;
+        Ok(ended)
+    }
+
+    fn change(&self, now: DateTime<Utc>, f: impl FnOnce(&mut Vec<Pause>)) -> Result<Vec<Pause>, StoreError> {
+        let lock = self.path.with_extension("json.lock");
+        let _lock = crate::lock::exclusive(&lock, crate::events::LOCK_WAIT).map_err(|e| match e {
+            NotTaken::Held { path, holder } => StoreError::Locked { path, holder },
+            NotTaken::Io(e) => e,
+        })?;
+        let mut pauses = self.load()?;
+        pauses.retain(|p| p.holds_at(now));
+        f(&mut pauses);
+        pauses.sort_by(|a, b| a.group.cmp(&b.group));
+        let doc = PausesFile { format: PAUSES_FORMAT.into(), pauses };
+        let mut bytes =
+            serde_json::to_vec_pretty(&doc).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
+        bytes.push(b'\n');
+        write_atomic(&self.path, |file| {
+            std::io::Write::write_all(file, &bytes).map_err(|source| StoreError::Io {
+                action: "cannot write",
+                path: self.path.clone(),
+                source,
+            })
+        })?;
+        Ok(doc.pauses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_790_000_000 + h * 3600, 0).unwrap()
+    }
+
+    #[test]
+    fn a_pause_holds_until_its_end_or_a_resume_and_a_damaged_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PauseStore::new(dir.path());
+        assert_eq!(store.active("web", t(0)).unwrap(), None);
+        let groups = vec!["web".to_string(), "api".to_string()];
+        store.pause(&groups, t(0), t(24), "incident 42").unwrap();
+        let p = store.active("web", t(23)).unwrap().unwrap();
+        assert_eq!((p.since, p.until, p.reason.as_str()), (t(0), t(24), "incident 42"));
+        assert_eq!(store.active("web", t(24)).unwrap(), None, "ended by itself");
+        // Paused again: replaced, not doubled; a resume ends one group's and says which.
+        store.pause(&groups[..1], t(1), t(48), "").unwrap();
+        assert_eq!(store.load().unwrap().iter().filter(|p| p.group == "web").count(), 1);
+        let ended = store.resume(&groups[..1], t(2)).unwrap();
+        assert_eq!(ended.len(), 1);
+        assert_eq!(store.active("web", t(2)).unwrap(), None);
+        assert!(store.active("api", t(2)).unwrap().is_some());
+        // A change drops the pauses already ended.
+        store.resume(&[], t(30)).unwrap();
+        assert!(store.load().unwrap().is_empty());
+        std::fs::write(store.path(), "{ not json").unwrap();
+        assert!(store.active("api", t(2)).is_err());
+        assert!(store.pause(&groups, t(2), t(3), "").is_err(), "a damaged file is not written over");
+        assert_eq!(std::fs::read_to_string(store.path()).unwrap(), "{ not json");
+    }
+}
