@@ -2904,3 +2904,37 @@ fn a_paused_group_is_left_as_it_is_by_every_run_until_resumed() {
     assert!(code == 0 && !err.contains("paused"), "{text}\n{err}");
     assert!(floors(&state("web-prod")) > 0);
 }
+
+/// A MinSize raised by hand above what prescale's floors last set (an incident's surge) is said,
+/// with the floor that lowers it and what holds capacity up instead.
+#[test]
+fn a_min_size_raised_by_hand_is_said_before_a_floor_lowers_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let demo = |now: &str, args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--out").arg(&out).args(["--config", "demo", "--now", now]).args(args);
+        c
+    };
+    ok(&mut demo("2026-11-23T00:00:00Z", &["nightly", "--execute"]));
+    // Six hours on: the stand-in runs the floors due by then, as Auto Scaling would.
+    ok(&mut demo("2026-11-23T06:00:00Z", &["apply", "--execute", "--allow-clock-skew"]));
+    let said = "web-prod: MinSize is 55, which prescale's runs did not set";
+    let (_, _, err) = run(&mut demo("2026-11-23T06:00:00Z", &["apply"]));
+    assert!(!err.contains("MinSize is"), "{err}");
+    let path = out.join("demo-asg-state.json");
+    let mut state: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let web = state.as_array_mut().unwrap().iter_mut().find(|g| g["group"] == "web-prod").unwrap();
+    web["bounds"]["min"] = 55.into();
+    web["desired"] = 55.into();
+    std::fs::write(&path, serde_json::to_string(&state).unwrap()).unwrap();
+    let (code, text, err) = run(&mut demo("2026-11-23T06:00:00Z", &["apply"]));
+    assert!(
+        code == 0
+            && err.contains(said)
+            && err.contains("sets it to ")
+            && err.contains("prescale pause --group web-prod"),
+        "{text}\n{err}"
+    );
+    assert!(!err.contains("api-staging: MinSize is"), "{err}");
+}

@@ -798,6 +798,10 @@ pub fn apply(
     // they put under its name was changed by another prescale (or by hand), which a run here
     // undoes and which undoes it. Not judged for names this log never saw (a new or rotated log).
     let (written, placed) = (history.written, history.placed);
+    // What prescale last set on the groups' bounds, read from the log only for a group whose
+    // MinSize is above its configured one ([`hand_raised_min`]).
+    let record = std::cell::OnceCell::new();
+    let record = || record.get_or_init(|| bounds_record(&ctx.out.join("audit.jsonl"), &groups).ok().flatten());
     let changes = |name: &str, state: &GroupState, sink: &str| {
         // Gone before their time: Auto Scaling removes a one-time action once it ran, not
         // before; one still to run that is no longer there was deleted (by hand, a tool).
@@ -838,6 +842,7 @@ pub fn apply(
         // Floors moved by a few minutes since the last apply stay as they are where that is on
         // the safe side (see `keep_in_place`).
         let (written, kept) = prescale_plan::keep_in_place(&prescale_plan::due_now(gp, state, now), state, now, within);
+        hand_raised_min(ctx, name, sink, state, &written, &record);
         let notes = (kept > 0)
             .then(|| {
                 format!(
@@ -854,6 +859,53 @@ pub fn apply(
     };
     let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), plan: Some((plan, edited)), overrides };
     carry_out(ctx, run, &groups, changes, execute)
+}
+
+/// Warns where a group's `MinSize` is above its configured one and is not what prescale's runs
+/// logging to this `--out` last set (a person raised it, an incident's surge), and prescale's
+/// floors (those `plan` puts, or those on the group) lower it: the raise lasts only until the
+/// first of them runs. Said with what holds capacity up instead. Nothing is said where the log
+/// has no record of the group's bounds.
+fn hand_raised_min<'r>(
+    ctx: &Ctx,
+    name: &str,
+    sink: &str,
+    state: &GroupState,
+    plan: &GroupPlan,
+    record: &dyn Fn() -> &'r Option<BoundsRecord>,
+) {
+    let now = ctx.now.max(Utc::now());
+    let (current, configured) = (state.bounds.min(), plan.bounds.min());
+    if current <= configured {
+        return;
+    }
+    let Some(record) = record().as_ref() else { return };
+    let last = last_set(record.get(&(sink.to_string(), name.to_string())), state, now);
+    if last.min.is_empty() || last.min.contains(&current) {
+        return;
+    }
+    // The first of prescale's floors to run that sets MinSize below it: put by this plan, or
+    // already on the group and kept.
+    let lowering = plan
+        .scheduled_actions
+        .iter()
+        .chain(state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)))
+        .filter(|a| a.min_size.is_some_and(|m| m < current))
+        .min_by_key(|a| a.start_time);
+    let Some(a) = lowering else { return };
+    let last: Vec<String> = last.min.iter().map(u32::to_string).collect();
+    warn!(
+        "{name}: MinSize is {current}, which prescale's runs did not set (they last set {}): raised by hand or by \
+         another tool? prescale's floor {} at {} sets it to {}, and the raise lasts until then\nhint: to hold \
+         capacity up, `prescale event add --group {} --name … --start … --end … --peak N` (the plan's floors then \
+         hold it), or `prescale pause --group {}` to leave the group as it is",
+        last.join(" or "),
+        a.name,
+        prescale_plan::local(a.start_time, prescale_plan::action_zone(a)),
+        a.min_size.unwrap_or_default(),
+        prescale_plan::shell_word(name),
+        prescale_plan::shell_word(name)
+    );
 }
 
 /// `AWS_ENDPOINT_URL` in plain `http://` to a host other than this machine: every call, its
