@@ -467,6 +467,48 @@ fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
     (low || high).then_some(r)
 }
 
+/// Whole days before the last one (which [`last_day_stands_out`] judges) that ran at under a
+/// third of the same weekday in every other week of `y` (at least two, each over three times the
+/// day's level): an outage, a stopped agent, traffic moved away for a day. Their backtest errors
+/// and level changes widen the intervals above and below alike, and so the floors, while they
+/// are in the history. `(end of the day in y, ratio to the median of the others)`, the most
+/// recent first; a configured holiday is none.
+fn outage_days(y: &[f64], m: usize, days: &[Day]) -> Vec<(usize, f64)> {
+    let n = y.len();
+    if m == 0 || n < 15 * m || days.len() != n {
+        return Vec::new();
+    }
+    let level = |end: usize| -> Option<f64> {
+        let span = end - m..end;
+        if days[span.clone()].iter().any(|d| d.holiday.is_some()) {
+            return None;
+        }
+        let v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
+        (v.len() * 2 > m).then(|| trimmed_mean(&v, 0.1))
+    };
+    let whole = n / m;
+    let mut found = Vec::new();
+    // Days counted back from the end: the last one is judged elsewhere.
+    for back in 1..whole {
+        let end = n - back * m;
+        let Some(day) = level(end) else { continue };
+        let others: Vec<f64> = (1..=whole / 7 + 1)
+            .flat_map(|w| [end.checked_sub(7 * w * m), end.checked_add(7 * w * m)])
+            .flatten()
+            .filter(|e| *e >= m && *e <= n)
+            .filter_map(level)
+            .collect();
+        if others.len() < 2 || others.iter().any(|o| *o <= 0.0) || day < 0.0 {
+            continue;
+        }
+        let r = day / crate::point::median(&others);
+        if r < 1.0 / 3.0 && others.iter().all(|o| day * 3.0 < *o) {
+            found.push((end, r));
+        }
+    }
+    found
+}
+
 /// The mean of the finite values of `v` less the highest and lowest `share` of them: robust to a
 /// few incidents as a median is, without a median's jumps where most values are equal (a count of
 /// 0 or 1, a day idle half the time: its median is any value of its ramp). NaN with none.
@@ -601,6 +643,25 @@ impl Forecaster for Holidays {
                      holidays (forecast show: --holidays {}) and the days after it are forecast as ordinary ones",
                     day.format("%A %Y-%m-%d"),
                     day.format("%Y-%m-%d")
+                ));
+            }
+            // Earlier days far below their weekday: said, the three most recent, with how to keep
+            // them out of the fits.
+            let outages = if whole > 0 { outage_days(&values[..end], m, &days[..end]) } else { Vec::new() };
+            for (day_end, r) in outages.iter().take(3) {
+                let start = history.start() + Duration::seconds((*day_end - m) as i64 * step);
+                let stop = start + Duration::days(1);
+                let local = start + Duration::seconds(offset);
+                warnings.push(format!(
+                    "the history's {} ran at {r:.2} × the load of the same weekday in its other weeks: an outage, or \
+                     traffic moved away that day? Its backtest errors widen the intervals, above as below, and so \
+                     the floors, while it is in the history. If it was an incident, record it as a past event: \
+                     `prescale event add --group GROUP --name outage --start {} --end {} --multiplier 1` keeps its \
+                     hours out of the fits{}",
+                    local.format("%A %Y-%m-%d"),
+                    start.format("%Y-%m-%dT%H:%M:%SZ"),
+                    stop.format("%Y-%m-%dT%H:%M:%SZ"),
+                    if outages.len() > 3 { format!(" ({} more such days)", outages.len() - 3) } else { String::new() }
                 ));
             }
         }
@@ -1003,6 +1064,31 @@ mod tests {
         let at = y.len() - 4;
         y[at] *= 1000.0;
         assert_eq!(last_day_stands_out(&y, 24, &slots(y.len(), c, &none)), None);
+    }
+
+    #[test]
+    fn an_earlier_day_far_below_its_weekday_is_found_as_an_outage() {
+        let c = cal(MONDAY);
+        let none = flags(&[]);
+        // Three weeks: day 10 (a Thursday) near zero.
+        let y = series(&[(10, 0.01)]);
+        let found = outage_days(&y, 24, &slots(y.len(), c, &none));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, 11 * 24);
+        assert!(found[0].1 < 0.02, "{found:?}");
+        // A holiday-like dip (half), a configured holiday, the last day (judged elsewhere) and an
+        // ordinary history: none.
+        for (y, f) in [
+            (series(&[(10, 0.5)]), &none),
+            (series(&[(10, 0.01)]), &flags(&[10])),
+            (series(&[(20, 0.01)]), &none),
+            (series(&[]), &none),
+        ] {
+            assert_eq!(outage_days(&y, 24, &slots(y.len(), c, f)), vec![], "{:?}", &y[..3]);
+        }
+        // The same weekday low in another week too: a weekly pattern, not an outage.
+        let y = series(&[(3, 0.01), (10, 0.01)]);
+        assert_eq!(outage_days(&y, 24, &slots(y.len(), c, &none)), vec![]);
     }
 
     #[test]
