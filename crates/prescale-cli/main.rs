@@ -557,6 +557,7 @@ struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("paused").args(["groups", "all"]).multiple(false))]
 struct PauseArgs {
     /// The group to pause (repeatable)
     #[arg(long = "group", value_name = "NAME", conflicts_with = "all")]
@@ -564,14 +565,14 @@ struct PauseArgs {
     /// Every configured group
     #[arg(long)]
     all: bool,
-    /// How long the pause lasts, from now (48h, 90m, 7d)
-    #[arg(long = "for", value_name = "DURATION", default_value = "24h", conflicts_with = "until")]
-    duration: String,
+    /// How long the pause lasts, from now (48h, 90m, 7d) [default: 24h]
+    #[arg(long = "for", value_name = "DURATION", conflicts_with = "until", requires = "paused")]
+    duration: Option<String>,
     /// When the pause ends instead (RFC 3339; without an offset, UTC)
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", requires = "paused")]
     until: Option<String>,
     /// Why, for the warnings of the runs it holds back and the pause list
-    #[arg(long, value_name = "TEXT", default_value = "")]
+    #[arg(long, value_name = "TEXT", default_value = "", requires = "paused")]
     reason: String,
 }
 

@@ -1195,26 +1195,28 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
     // The lead both forecasting policies' floors are launched with, and why where it is not the
     // lead time.
     let aws = has(prescale_sim::Policy::AwsStyle);
+    // aws-style launches at most an hour ahead (AWS's SchedulingBufferTime is under an hour).
+    let capped = aws && s.lead_mins > prescale_sim::AWS_MAX_BUFFER_MINS;
     let lead = if s.lead_mins > s.lead_time_mins {
         format!(
             "{} min (the boot time{}: a lead time of {} min would serve late)",
             s.lead_mins,
-            if aws && has(prescale_sim::Policy::Prescale) { ", aws-style's too" } else { "" },
+            if aws && !capped && has(prescale_sim::Policy::Prescale) { ", aws-style's too" } else { "" },
             s.lead_time_mins
         )
     } else {
         format!("{} min", s.lead_mins)
     };
-    let lead = if aws && s.lead_mins > prescale_sim::AWS_MAX_BUFFER_MINS {
-        format!(
-            "{lead}; aws-style's {} min, the longest AWS's SchedulingBufferTime takes",
-            prescale_sim::AWS_MAX_BUFFER_MINS
-        )
-    } else {
-        lead
-    };
+    let aws_lead = format!(
+        "{} min, the longest SchedulingBufferTime AWS takes{}",
+        prescale_sim::AWS_MAX_BUFFER_MINS,
+        if s.lead_mins > s.lead_time_mins { ": its instances serve after the hour begins" } else { "" }
+    );
+    let lead =
+        if capped && has(prescale_sim::Policy::Prescale) { format!("{lead}; aws-style's {aws_lead}") } else { lead };
     if !has(prescale_sim::Policy::Prescale) {
         if aws {
+            let lead = if capped { aws_lead } else { lead };
             writeln!(out, ", aws-style with lead {lead}")?;
         } else {
             writeln!(out)?;

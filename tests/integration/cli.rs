@@ -2881,7 +2881,7 @@ fn a_paused_group_is_left_as_it_is_by_every_run_until_resumed() {
     assert!(floors(&before) > 0 && !before["policies"].as_array().unwrap().is_empty());
     let text = ok(&mut demo(&["pause", "--group", "web-prod", "--reason", "incident 42"]));
     assert!(text.contains("paused web-prod until 2026-11-24 00:00 UTC"), "{text}");
-    assert!(text.contains("prescale apply --revert --floors-only --group web-prod --execute"), "{text}");
+    assert!(text.contains(" apply --revert --floors-only --group web-prod --execute"), "{text}");
     assert!(
         ok(&mut demo(&["pause"]))
             .contains("web-prod  until 2026-11-24 00:00 UTC  since 2026-11-23 00:00 UTC  incident 42")
@@ -2898,6 +2898,14 @@ fn a_paused_group_is_left_as_it_is_by_every_run_until_resumed() {
     let (code, text, err) = run(&mut demo(&["nightly", "--execute"]));
     assert!(code == 0 && err.contains(said), "{text}\n{err}");
     assert_eq!(state("web-prod"), reverted);
+    // Every group paused: nothing planned or changed, the plan file left, exit 0 (with --strict too).
+    let plan_before = std::fs::read(out.join("plan.json")).unwrap();
+    ok(&mut demo(&["pause", "--all", "--for", "2h"]));
+    let (code, text, err) = run(&mut demo(&["nightly", "--execute", "--strict", "--quiet"]));
+    assert!(code == 0 && text.contains("every group this run would plan is paused"), "{text}\n{err}");
+    assert!(text.contains("api-staging: paused until 2026-11-23 02:00 UTC; not planned"), "{text}");
+    assert_eq!(std::fs::read(out.join("plan.json")).unwrap(), plan_before);
+    ok(&mut demo(&["resume", "--group", "api-staging", "--group", "worker-dev"]));
     // Resumed: planned and applied again.
     assert!(ok(&mut demo(&["resume", "--group", "web-prod"])).contains("resumed web-prod"));
     let (code, text, err) = run(&mut demo(&["nightly", "--execute"]));
@@ -2919,7 +2927,7 @@ fn a_min_size_raised_by_hand_is_said_before_a_floor_lowers_it() {
     ok(&mut demo("2026-11-23T00:00:00Z", &["nightly", "--execute"]));
     // Six hours on: the stand-in runs the floors due by then, as Auto Scaling would.
     ok(&mut demo("2026-11-23T06:00:00Z", &["apply", "--execute", "--allow-clock-skew"]));
-    let said = "web-prod: MinSize is 55, which prescale's runs did not set";
+    let said = "web-prod: MinSize is 55, above what prescale's runs last set";
     let (_, _, err) = run(&mut demo("2026-11-23T06:00:00Z", &["apply"]));
     assert!(!err.contains("MinSize is"), "{err}");
     let path = out.join("demo-asg-state.json");
@@ -2933,7 +2941,7 @@ fn a_min_size_raised_by_hand_is_said_before_a_floor_lowers_it() {
         code == 0
             && err.contains(said)
             && err.contains("sets it to ")
-            && err.contains("prescale pause --group web-prod"),
+            && err.contains("--floors-only --keep-bounds --group web-prod"),
         "{text}\n{err}"
     );
     assert!(!err.contains("api-staging: MinSize is"), "{err}");

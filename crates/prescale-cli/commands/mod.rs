@@ -453,7 +453,16 @@ pub fn run(cli: Cli) -> Result<()> {
                 );
             }
             select_plan_groups(&mut plan, &args.groups, &path)?;
+            let before = plan.groups.len();
             leave_paused_out(&ctx, &mut plan.groups)?;
+            if before > 0 && plan.groups.is_empty() {
+                writeln!(
+                    crate::output::stdout(),
+                    "every group of plan {} to apply is paused: nothing was changed",
+                    plan.plan_id
+                )?;
+                return Ok(());
+            }
             events_changed_since(&ctx, &plan, &path, args.execute, args.allow_events_changed)?;
             check_plan(&ctx, &plan)?;
             let overrides = guard(&ctx, &plan, args.allow_guardrail_breach)?;
@@ -482,6 +491,13 @@ pub fn run(cli: Cli) -> Result<()> {
 fn events_changed_since(ctx: &Ctx, plan: &CapacityPlan, path: &Path, execute: bool, allow: bool) -> Result<()> {
     let events = match EventStore::new(&ctx.store_dir).load() {
         Ok(events) => events,
+        Err(e) if execute && !allow => {
+            bail!(
+                "the stored events could not be read to check plan {} against them: {e}\nnothing was changed; \
+                 --allow-events-changed applies the plan as it is",
+                plan.plan_id
+            );
+        }
         Err(e) => {
             warn!("the stored events could not be read to check the plan against them: {e}");
             return Ok(());

@@ -53,12 +53,26 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let (not_stored, not_fitted) = (not_stored.len(), not_fitted.len());
     let its_ingest = if not_stored > 0 { ItsIngest::Failed } else { ItsIngest::Stored };
     let (plan, held) = make_plan(ctx, &args.filter)?;
+    let paused = paused_among(ctx, &args.filter)?;
     if args.quiet {
         for h in &held {
             writeln!(out, "{}", h.summary_line())?;
         }
+        for p in &paused {
+            writeln!(
+                out,
+                "{}: paused until {}; not planned, left as it is",
+                p.group,
+                p.until.format("%Y-%m-%d %H:%M UTC")
+            )?;
+        }
     }
     let path = ctx.out.join("plan.json");
+    // Every group paused (`prescale pause --all` in an incident): nothing to plan, and no failure.
+    if plan.groups.is_empty() && held.is_empty() && !paused.is_empty() {
+        writeln!(out, "{}", all_paused_line(&paused, &path))?;
+        return Ok(());
+    }
     // Every group left out (a damaged store file): nothing to write or apply, the floors stay.
     if plan.groups.is_empty() && !held.is_empty() {
         bail!("{}", held_error(&held, its_ingest));

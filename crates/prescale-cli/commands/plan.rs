@@ -2005,6 +2005,11 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
     if plan.groups.is_empty() && !held.is_empty() {
         bail!("{}\n(no plan written: {} is left as it was)", held_error(&held, ItsIngest::NotRun), path.display());
     }
+    let paused = super::paused_among(ctx, &args.filter)?;
+    if plan.groups.is_empty() && !paused.is_empty() {
+        writeln!(crate::output::stdout(), "{}", super::all_paused_line(&paused, &path))?;
+        return Ok(());
+    }
     write_plan(&plan, &path)?;
     for b in breaches(ctx, &plan.groups)? {
         warn!("guardrail: {b}; `prescale apply` will refuse this plan without --allow-guardrail-breach");

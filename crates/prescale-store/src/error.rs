@@ -106,6 +106,18 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// The pauses file (`prescale pause`) cannot be read.
+    #[error(
+        "{} is not a valid pauses file\nhint: mend it by hand (JSON, `prescale.pauses/v1`: each pause a `group`, `since` and `until` as RFC 3339 times, and a `reason`) or move it aside and pause again what should stay paused; prescale never overwrites a file it cannot read",
+        path.display()
+    )]
+    PausesJson {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: serde_json::Error,
+    },
     /// A JSON file of the store has another format version.
     #[error(
         "{} has format {found:?}, this prescale reads {expected:?}\nhint: it was written by another prescale version; use that version or move the file aside",

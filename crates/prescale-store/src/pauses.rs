@@ -29,9 +29,9 @@ pub struct Pause {
 }
 
 impl Pause {
-    /// Whether it holds at `now`.
+    /// Whether it holds at `now`: from its start to its end.
     pub fn holds_at(&self, now: DateTime<Utc>) -> bool {
-        now < self.until
+        self.since <= now && now < self.until
     }
 }
 
@@ -73,7 +73,7 @@ impl PauseStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => return Err(StoreError::Io { action: "cannot read", path: self.path.clone(), source }),
         };
-        let json = |source| StoreError::Json { path: self.path.clone(), source };
+        let json = |source| StoreError::PausesJson { path: self.path.clone(), source };
         #[derive(Deserialize)]
         struct Tag {
             format: Option<String>,
@@ -90,16 +90,10 @@ impl PauseStore {
         Ok(file.pauses)
     }
 
-    /// The pause of `group` that holds at `now`, if any.
-    ///
-    /// # Errors
-    /// As [`PauseStore::load`].
-    pub fn active(&self, group: &str, now: DateTime<Utc>) -> Result<Option<Pause>, StoreError> {
-        Ok(self.load()?.into_iter().find(|p| p.group == group && p.holds_at(now)))
-    }
-
-    /// Pauses each of `groups` from `now` to `until` (replacing a pause it has), and drops pauses
-    /// ended before `now`; returns what the file holds after.
+    /// Pauses each of `groups` from `since` to `until` (replacing a pause it has), and drops the
+    /// pauses that ended before `ended_before` (the earlier of the run's instant and the clock,
+    /// so that a run at a later `--now` does not drop a pause that still holds); returns what the
+    /// file holds after.
     ///
     /// # Errors
     /// [`StoreError::Locked`] when another process holds the lock for 10 seconds; read errors as
@@ -107,39 +101,63 @@ impl PauseStore {
     pub fn pause(
         &self,
         groups: &[String],
-        now: DateTime<Utc>,
+        since: DateTime<Utc>,
         until: DateTime<Utc>,
         reason: &str,
+        ended_before: DateTime<Utc>,
     ) -> Result<Vec<Pause>, StoreError> {
-        self.change(now, |pauses| {
+        self.change(ended_before, |pauses| {
             pauses.retain(|p| !groups.contains(&p.group));
-            pauses.extend(groups.iter().map(|g| Pause { group: g.clone(), since: now, until, reason: reason.into() }));
+            pauses.extend(groups.iter().map(|g| Pause { group: g.clone(), since, until, reason: reason.into() }));
+            true
         })
     }
 
-    /// Ends the pauses of `groups` (and drops those ended before `now`); returns the pauses ended.
+    /// Ends the pauses of `groups` that hold at `now` (and drops those that ended before
+    /// `ended_before`, as [`PauseStore::pause`]); returns the pauses ended. Nothing is written
+    /// where nothing changes.
     ///
     /// # Errors
     /// As [`PauseStore::pause`].
-    pub fn resume(&self, groups: &[String], now: DateTime<Utc>) -> Result<Vec<Pause>, StoreError> {
+    pub fn resume(
+        &self,
+        groups: &[String],
+        now: DateTime<Utc>,
+        ended_before: DateTime<Utc>,
+    ) -> Result<Vec<Pause>, StoreError> {
         let mut ended = Vec::new();
-        self.change(now, |pauses| {
-            let (gone, kept): (Vec<Pause>, Vec<Pause>) = pauses.drain(..).partition(|p| groups.contains(&p.group));
-            ended = gone.into_iter().filter(|p| p.holds_at(now)).collect();
-            *pauses = kept;
+        self.change(ended_before, |pauses| {
+            let before = pauses.len();
+            pauses.retain(|p| {
+                let ends = groups.contains(&p.group) && p.holds_at(now);
+                if ends {
+                    ended.push(p.clone());
+                }
+                !ends
+            });
+            pauses.len() != before
         })?;
         Ok(ended)
     }
 
-    fn change(&self, now: DateTime<Utc>, f: impl FnOnce(&mut Vec<Pause>)) -> Result<Vec<Pause>, StoreError> {
+    /// Reads, changes (`f` says whether it changed anything) and writes the file under the lock,
+    /// dropping the pauses ended before `ended_before`; nothing is written where nothing changed.
+    fn change(
+        &self,
+        ended_before: DateTime<Utc>,
+        f: impl FnOnce(&mut Vec<Pause>) -> bool,
+    ) -> Result<Vec<Pause>, StoreError> {
         let lock = self.path.with_extension("json.lock");
         let _lock = crate::lock::exclusive(&lock, crate::events::LOCK_WAIT).map_err(|e| match e {
             NotTaken::Held { path, holder } => StoreError::Locked { path, holder },
             NotTaken::Io(e) => e,
         })?;
         let mut pauses = self.load()?;
-        pauses.retain(|p| p.holds_at(now));
-        f(&mut pauses);
+        let before = pauses.len();
+        pauses.retain(|p| p.until > ended_before);
+        if !f(&mut pauses) && pauses.len() == before {
+            return Ok(pauses);
+        }
         pauses.sort_by(|a, b| a.group.cmp(&b.group));
         let doc = PausesFile { format: PAUSES_FORMAT.into(), pauses };
         let mut bytes =
@@ -165,28 +183,34 @@ mod tests {
     }
 
     #[test]
-    fn a_pause_holds_until_its_end_or_a_resume_and_a_damaged_file_is_an_error() {
+    fn a_pause_holds_from_its_start_until_its_end_or_a_resume_and_a_damaged_file_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let store = PauseStore::new(dir.path());
-        assert_eq!(store.active("web", t(0)).unwrap(), None);
+        let active = |group: &str, now| store.load().unwrap().into_iter().find(|p| p.group == group && p.holds_at(now));
+        assert_eq!(active("web", t(0)), None);
         let groups = vec!["web".to_string(), "api".to_string()];
-        store.pause(&groups, t(0), t(24), "incident 42").unwrap();
-        let p = store.active("web", t(23)).unwrap().unwrap();
+        store.pause(&groups, t(0), t(24), "incident 42", t(0)).unwrap();
+        let p = active("web", t(23)).unwrap();
         assert_eq!((p.since, p.until, p.reason.as_str()), (t(0), t(24), "incident 42"));
-        assert_eq!(store.active("web", t(24)).unwrap(), None, "ended by itself");
+        assert_eq!(active("web", t(24)), None, "ended by itself");
+        assert_eq!(active("web", t(-1)), None, "not yet begun");
         // Paused again: replaced, not doubled; a resume ends one group's and says which.
-        store.pause(&groups[..1], t(1), t(48), "").unwrap();
+        store.pause(&groups[..1], t(1), t(48), "", t(1)).unwrap();
         assert_eq!(store.load().unwrap().iter().filter(|p| p.group == "web").count(), 1);
-        let ended = store.resume(&groups[..1], t(2)).unwrap();
+        let ended = store.resume(&groups[..1], t(2), t(2)).unwrap();
         assert_eq!(ended.len(), 1);
-        assert_eq!(store.active("web", t(2)).unwrap(), None);
-        assert!(store.active("api", t(2)).unwrap().is_some());
-        // A change drops the pauses already ended.
-        store.resume(&[], t(30)).unwrap();
+        assert_eq!(active("web", t(2)), None);
+        assert!(active("api", t(2)).is_some());
+        // A resume of another group at a later instant drops only what ended before the earlier
+        // of that instant and the clock's (here t(3)): api's pause, to t(24), stays.
+        store.resume(&["db".to_string()], t(30), t(3)).unwrap();
+        assert!(active("api", t(2)).is_some());
+        store.resume(&[], t(30), t(30)).unwrap();
         assert!(store.load().unwrap().is_empty());
         std::fs::write(store.path(), "{ not json").unwrap();
-        assert!(store.active("api", t(2)).is_err());
-        assert!(store.pause(&groups, t(2), t(3), "").is_err(), "a damaged file is not written over");
+        let e = store.load().unwrap_err().to_string();
+        assert!(e.contains("is not a valid pauses file"), "{e}");
+        assert!(store.pause(&groups, t(2), t(3), "", t(2)).is_err(), "a damaged file is not written over");
         assert_eq!(std::fs::read_to_string(store.path()).unwrap(), "{ not json");
     }
 }

@@ -40,6 +40,10 @@ pub(crate) struct AuditEntry<'a> {
     /// Guardrail breaches this run was allowed to make (`--allow-guardrail-breach`).
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     guardrail_overrides: &'a [String],
+    /// A revert of prescale's floors alone (`apply --revert --floors-only`): its policies and
+    /// alarms stayed on the group.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    floors_only: bool,
 }
 
 /// In the store: the path of the audit log of the last run that wrote to its groups.
@@ -134,7 +138,11 @@ impl AuditHistory {
                     }
                 }
                 if !configured.contains(group) {
-                    history.unconfigured.insert((group.to_string(), sink.to_string()), e["run"] == "revert");
+                    history.unconfigured.insert(
+                        (group.to_string(), sink.to_string()),
+                        // A revert of the floors alone leaves prescale's policies on the group.
+                        e["run"] == "revert" && e["floors_only"] != true,
+                    );
                 }
             },
         );
@@ -586,6 +594,7 @@ impl<'a> AuditLog<'a> {
             error: Some(why),
             transient: None,
             guardrail_overrides: self.run.overrides,
+            floors_only: self.run.floors_only,
         };
         let text = serde_json::to_string(&entry)? + "\n";
         let what = || format!("cannot write audit log {}", self.path.display());
@@ -620,6 +629,7 @@ impl<'a> AuditLog<'a> {
                 error,
                 transient,
                 guardrail_overrides: self.run.overrides,
+                floors_only: self.run.floors_only,
             };
             text.push_str(&serde_json::to_string(&entry)?);
             text.push('\n');

@@ -797,7 +797,7 @@ pub fn apply(
     // What the runs logging here put on the groups: a floor of prescale's that differs from what
     // they put under its name was changed by another prescale (or by hand), which a run here
     // undoes and which undoes it. Not judged for names this log never saw (a new or rotated log).
-    let (written, placed) = (history.written, history.placed);
+    let (history_written, placed) = (history.written, history.placed);
     // What prescale last set on the groups' bounds, read from the log only for a group whose
     // MinSize is above its configured one ([`hand_raised_min`]).
     let record = std::cell::OnceCell::new();
@@ -821,7 +821,7 @@ pub fn apply(
                 );
             }
         }
-        if let Some(w) = written.get(&(sink.to_string(), name.to_string())) {
+        if let Some(w) = history_written.get(&(sink.to_string(), name.to_string())) {
             let strange = not_written_here(state, w);
             if strange > 0 {
                 warn!(
@@ -842,7 +842,15 @@ pub fn apply(
         // Floors moved by a few minutes since the last apply stay as they are where that is on
         // the safe side (see `keep_in_place`).
         let (written, kept) = prescale_plan::keep_in_place(&prescale_plan::due_now(gp, state, now), state, now, within);
-        hand_raised_min(ctx, name, sink, state, &written, &record);
+        hand_raised_min(
+            ctx,
+            name,
+            sink,
+            state,
+            &written,
+            history_written.get(&(sink.to_string(), name.to_string())),
+            &record,
+        );
         let notes = (kept > 0)
             .then(|| {
                 format!(
@@ -857,52 +865,62 @@ pub fn apply(
             .collect();
         (diff(state, &written), notes)
     };
-    let run = Run { kind: "apply", plan_id: Some(&plan.plan_id), plan: Some((plan, edited)), overrides };
+    let run =
+        Run { kind: "apply", plan_id: Some(&plan.plan_id), plan: Some((plan, edited)), overrides, floors_only: false };
     carry_out(ctx, run, &groups, changes, execute)
 }
 
-/// Warns where a group's `MinSize` is above its configured one and is not what prescale's runs
-/// logging to this `--out` last set (a person raised it, an incident's surge), and prescale's
-/// floors (those `plan` puts, or those on the group) lower it: the raise lasts only until the
-/// first of them runs. Said with what holds capacity up instead. Nothing is said where the log
-/// has no record of the group's bounds.
+/// Warns where a group's `MinSize` is above its configured one and above what prescale's runs
+/// logging to this `--out` last set (a person raised it, an incident's surge), and the first of
+/// prescale's floors to run once `plan` is applied lowers it: the raise lasts only until then.
+/// Said with what holds capacity up instead. Judged only where the log knows every floor of
+/// prescale's on the group (`written`: after a rotation it may not) and the value is none that
+/// prescale's runs put (so the log's bounds record, read for it, is read only then).
 fn hand_raised_min<'r>(
     ctx: &Ctx,
     name: &str,
     sink: &str,
     state: &GroupState,
     plan: &GroupPlan,
+    written: Option<&std::collections::HashMap<String, Vec<ScheduledAction>>>,
     record: &dyn Fn() -> &'r Option<BoundsRecord>,
 ) {
-    let now = ctx.now.max(Utc::now());
     let (current, configured) = (state.bounds.min(), plan.bounds.min());
-    if current <= configured {
+    let Some(written) = written.filter(|_| current > configured) else { return };
+    let known = state
+        .scheduled_actions
+        .iter()
+        .filter(|a| prescale_plan::is_owned(&a.name))
+        .all(|a| written.contains_key(&a.name));
+    let put = written.values().flatten().any(|a| a.min_size == Some(current));
+    if !known || put {
         return;
     }
     let Some(record) = record().as_ref() else { return };
-    let last = last_set(record.get(&(sink.to_string(), name.to_string())), state, now);
-    if last.min.is_empty() || last.min.contains(&current) {
+    let last = last_set(record.get(&(sink.to_string(), name.to_string())), state, ctx.now.max(Utc::now()));
+    if last.min.iter().max().is_none_or(|m| current <= *m) {
         return;
     }
-    // The first of prescale's floors to run that sets MinSize below it: put by this plan, or
-    // already on the group and kept.
-    let lowering = plan
-        .scheduled_actions
-        .iter()
-        .chain(state.scheduled_actions.iter().filter(|a| prescale_plan::is_owned(&a.name)))
-        .filter(|a| a.min_size.is_some_and(|m| m < current))
-        .min_by_key(|a| a.start_time);
-    let Some(a) = lowering else { return };
+    // The first of prescale's floors to run once the plan is applied (its actions are then the
+    // group's), where it lowers MinSize.
+    let Some(a) = plan.scheduled_actions.iter().filter(|a| a.min_size.is_some()).min_by_key(|a| a.start_time) else {
+        return;
+    };
+    if a.min_size.is_none_or(|m| m >= current) {
+        return;
+    }
     let last: Vec<String> = last.min.iter().map(u32::to_string).collect();
     warn!(
-        "{name}: MinSize is {current}, which prescale's runs did not set (they last set {}): raised by hand or by \
-         another tool? prescale's floor {} at {} sets it to {}, and the raise lasts until then\nhint: to hold \
-         capacity up, `prescale event add --group {} --name … --start … --end … --peak N` (the plan's floors then \
-         hold it), or `prescale pause --group {}` to leave the group as it is",
+        "{name}: MinSize is {current}, above what prescale's runs last set ({}): raised by hand or by another tool? \
+         prescale's floor {} at {} sets it to {}, and the raise lasts until then\nhint: to hold capacity up, \
+         `prescale event add --group {} --name … --start … --end … --peak N` (the plan's floors then hold it); to \
+         keep the raise as it is, `prescale pause --group {}` and then `prescale apply --revert --floors-only \
+         --keep-bounds --group {} --execute` (a pause alone leaves prescale's floors on the group, and they run)",
         last.join(" or "),
         a.name,
         prescale_plan::local(a.start_time, prescale_plan::action_zone(a)),
         a.min_size.unwrap_or_default(),
+        prescale_plan::shell_word(name),
         prescale_plan::shell_word(name),
         prescale_plan::shell_word(name)
     );
@@ -992,23 +1010,30 @@ pub fn revert(
     // `last_set` leaves out whatever the clock says.)
     let now = ctx.now.max(Utc::now());
     // A group a later plan would be applied to again: one configured and not paused.
-    let pauses = prescale_store::PauseStore::new(&ctx.store_dir).load().unwrap_or_default();
-    let paused = |name: &str| pauses.iter().any(|p| p.group == name && p.holds_at(ctx.now));
+    // (Pauses that cannot be read are said, and no pause is suggested: it would fail too.)
+    let pauses = prescale_store::PauseStore::new(&ctx.store_dir)
+        .load()
+        .inspect_err(|e| warn!("the pauses cannot be read: {e}"))
+        .ok();
+    let paused = |name: &str| pauses.iter().flatten().any(|p| p.group == name && p.holds_at(ctx.now));
     let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
         // Only the floors: prescale's scaling policies and alarms stay, so the group still scales.
         if floors_only {
             changes.retain(|c| matches!(c, Change::DeleteScheduledAction { .. }));
         }
-        let again =
-            (!changes.is_empty() && ctx.config.groups.iter().any(|g| g.name == name) && !paused(name)).then(|| {
-                format!(
-                    "the next plan applied to {name} (the nightly run's) puts prescale's {} back: `prescale pause \
-                 --group {}` first keeps prescale off it until the pause ends or `prescale resume`",
-                    if floors_only { "floors" } else { "objects" },
-                    prescale_plan::shell_word(name)
-                )
-            });
+        let again = (!changes.is_empty()
+            && pauses.is_some()
+            && ctx.config.groups.iter().any(|g| g.name == name)
+            && !paused(name))
+        .then(|| {
+            format!(
+                "the next plan applied to {name} (the nightly run's) puts prescale's {} back: `prescale pause \
+                     --group {}` first keeps prescale off it until the pause ends or `prescale resume`",
+                if floors_only { "floors" } else { "objects" },
+                prescale_plan::shell_word(name)
+            )
+        });
         let configured = ctx.config.groups.iter().find(|g| g.name == name).map(|g| (g.min_size, g.max_size));
         // Taken out of the configuration: the bounds the last plan applied to it held (those it was
         // configured with then), where this --out kept one.
@@ -1107,7 +1132,7 @@ pub fn revert(
         }
         (changes, notes)
     };
-    let run = Run { kind: "revert", plan_id: None, plan: None, overrides: &[] };
+    let run = Run { kind: "revert", plan_id: None, plan: None, overrides: &[], floors_only };
     carry_out(ctx, run, &targets, changes, execute)
 }
 
@@ -1399,11 +1424,25 @@ fn group_notes(ctx: &Ctx, kind: &str, group: &str, state: &GroupState, changes: 
         if !within.is_empty() {
             notes.push(format!(
                 "{} scheduled action{} of others run{} within this plan's hours: {}. Auto Scaling keeps the last one \
-                 that ran, so until prescale's next action it sets the group, floor or not",
+                 that ran, so until prescale's next action it sets the group, floor or not{}; to hold capacity up \
+                 for a time, `prescale event add --group {} … --peak N` has prescale's floors hold it",
                 within.len(),
                 if within.len() == 1 { "" } else { "s" },
                 if within.len() == 1 { "s" } else { "" },
-                within.join("; ")
+                within.join("; "),
+                // One of prescale's at the same minute: which runs first is not promised.
+                if state.scheduled_actions.iter().chain(put_actions(changes)).any(|a| {
+                    prescale_plan::is_owned(&a.name)
+                        && state.scheduled_actions.iter().any(|o| {
+                            !prescale_plan::is_owned(&o.name) && o.recurrence.is_none() && o.start_time == a.start_time
+                        })
+                }) {
+                    " (one of them starts in the same minute as one of prescale's: Auto Scaling does not say which \
+                     runs first)"
+                } else {
+                    ""
+                },
+                prescale_plan::shell_word(group)
             ));
         }
         let policies: Vec<&str> = state
@@ -1489,6 +1528,8 @@ pub(crate) struct Run<'a> {
     /// and whether it was edited ([`edited_hash`]).
     plan: Option<(&'a CapacityPlan, Option<u32>)>,
     overrides: &'a [String],
+    /// A revert of prescale's floors alone (`--floors-only`): its policies and alarms stay.
+    floors_only: bool,
 }
 
 /// How long `apply --execute` waits for another run applying changes to finish.
