@@ -19,7 +19,10 @@ pub(super) fn last_applied_bounds(ctx: &Ctx, group: &str) -> Option<(CapacityBou
 /// first part, in its file name), then by the time the copy was written: to one group an apply
 /// never sends a plan older than one applied to it before ([`AuditHistory::newer_than`]), so for
 /// each group the first plan holding it is the one applied last, and a restore of the folder that
-/// gives every copy the same time (`cp -r`) keeps that order.
+/// gives every copy the same time (`cp -r`) keeps that order. Two cases break the assumption: after
+/// a revert, an older plan may be applied again (the newer one still sorts first for two weeks),
+/// and a plan made at a `--now` ahead of the clock sorts first until its minute comes; the
+/// events-lost check may then read the wrong plan as a group's last.
 pub(crate) fn applied_newest_first(
     ctx: &Ctx,
     since: Option<std::time::SystemTime>,
