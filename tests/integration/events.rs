@@ -955,6 +955,23 @@ fn an_event_under_a_higher_one_is_said_to_raise_the_floors_where_it_does() {
     assert!(demo.contains("its --peak lowers the floors"), "{demo}");
 }
 
+/// Runs at an instant of the demo's configuration written to `DIR/prescale.toml` (its load taken
+/// as fresh for 20 hours), with `--out DIR/out`, and another store where given.
+fn demo_runs_at(dir: &Path) -> impl Fn(&str, Option<&Path>, &[&str]) -> Command {
+    let (cfg, out) = (dir.join("prescale.toml"), dir.join("out"));
+    let text = demo_config_text().replacen("[apply]", "[trust]\nmax_data_age_mins = 1200\n\n[apply]", 1);
+    std::fs::write(&cfg, text).unwrap();
+    move |now: &str, store: Option<&Path>, args: &[&str]| {
+        let mut c = prescale();
+        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]);
+        if let Some(s) = store {
+            c.arg("--store").arg(s);
+        }
+        c.args(args);
+        c
+    }
+}
+
 /// A store moved or lost (a cron line without its `--store`, a folder wiped) starts anew with no
 /// events: a plan from it would take the floors of the events the earlier runs planned down. Each
 /// group whose last applied plan was made with events the store holds neither as events nor as
@@ -963,18 +980,7 @@ fn an_event_under_a_higher_one_is_said_to_raise_the_floors_where_it_does() {
 #[test]
 fn events_lost_with_their_store_leave_their_group_out_with_its_floors_in_place() {
     let tmp = tempfile::tempdir().unwrap();
-    let (cfg, out) = (tmp.path().join("prescale.toml"), tmp.path().join("out"));
-    let text = demo_config_text().replacen("[apply]", "[trust]\nmax_data_age_mins = 1200\n\n[apply]", 1);
-    std::fs::write(&cfg, text).unwrap();
-    let at = |now: &str, store: Option<&Path>, args: &[&str]| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]);
-        if let Some(s) = store {
-            c.arg("--store").arg(s);
-        }
-        c.args(args);
-        c
-    };
+    let (out, at) = (tmp.path().join("out"), demo_runs_at(tmp.path()));
     let window = ["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z", "--multiplier", "3"];
     let add = |store: Option<&Path>, group: &str, name: &str| {
         ok(at("2026-11-23T00:00:00Z", store, &["event", "add", "--group", group, "--name", name]).args(window));
@@ -1042,18 +1048,7 @@ fn events_lost_with_their_store_leave_their_group_out_with_its_floors_in_place()
 #[test]
 fn a_restore_that_reorders_the_applied_copies_times_does_not_hold_a_group_for_an_older_plan() {
     let tmp = tempfile::tempdir().unwrap();
-    let (cfg, out) = (tmp.path().join("prescale.toml"), tmp.path().join("out"));
-    let text = demo_config_text().replacen("[apply]", "[trust]\nmax_data_age_mins = 1200\n\n[apply]", 1);
-    std::fs::write(&cfg, text).unwrap();
-    let at = |now: &str, store: Option<&Path>, args: &[&str]| {
-        let mut c = prescale();
-        c.arg("--config").arg(&cfg).arg("--out").arg(&out).args(["--now", now]);
-        if let Some(s) = store {
-            c.arg("--store").arg(s);
-        }
-        c.args(args);
-        c
-    };
+    let (cfg, out, at) = (tmp.path().join("prescale.toml"), tmp.path().join("out"), demo_runs_at(tmp.path()));
     let window = ["--start", "2026-11-24T10:00:00Z", "--end", "2026-11-24T14:00:00Z", "--multiplier", "3"];
     ok(at("2026-11-23T00:00:00Z", None, &["event", "add", "--group", "web-prod", "--name", "sale"]).args(window));
     ok(&mut at("2026-11-23T00:00:00Z", None, &["nightly", "--execute"]));
