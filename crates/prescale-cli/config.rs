@@ -438,13 +438,17 @@ pub struct PlanConfig {
     pub lead_time_mins: i64,
     /// A floor that steps down must stay down at least this many minutes.
     pub min_hold_mins: i64,
+    /// Size the floors for the mean load of blocks of this many minutes (60: each hour's mean, as
+    /// AWS's predictive scaling sizes its hours) rather than step by step; a peak shorter than a
+    /// block is left to the reactive policy. Unset: step by step.
+    pub floor_mean_mins: Option<i64>,
     /// At most this many scheduled actions per group (Auto Scaling allows 125).
     pub max_actions: usize,
 }
 
 impl Default for PlanConfig {
     fn default() -> Self {
-        Self { lead_time_mins: 10, min_hold_mins: 60, max_actions: 48 }
+        Self { lead_time_mins: 10, min_hold_mins: 60, floor_mean_mins: None, max_actions: 48 }
     }
 }
 
@@ -1009,6 +1013,11 @@ impl Config {
                 fail!("[plan] {key} = {v} must be between 0 and 1440 minutes (a day)");
             }
         }
+        if let Some(v) = self.plan.floor_mean_mins.filter(|v| !(1..=1440).contains(v)) {
+            fail!(
+                "[plan] floor_mean_mins = {v} must be between 1 and 1440 minutes (a day); leave it out to size floors step by step"
+            );
+        }
         for g in &self.groups {
             if let Some(v) = g.lead_time_mins.filter(|v| !(0..=1440).contains(v)) {
                 fail!("group {:?}: lead_time_mins = {v} must be between 0 and 1440 minutes (a day)", g.name);
@@ -1553,6 +1562,7 @@ impl Config {
             headroom: env.headroom,
             lead_time: Duration::minutes(g.lead_time_mins.unwrap_or(self.plan.lead_time_mins)),
             min_hold: Duration::minutes(self.plan.min_hold_mins),
+            floor_mean: self.plan.floor_mean_mins.map(Duration::minutes),
             max_actions: self.plan.max_actions,
             reactive: g.reactive.clone(),
             max_breach: match (g.max_breach, g.max_breach_buffer) {

@@ -713,6 +713,11 @@ struct SimulateArgs {
     /// [plan] min_hold_mins]
     #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(0..=1440))]
     min_hold_mins: Option<u32>,
+    /// Size prescale's floors for the mean load of blocks of this many minutes (60: each hour's
+    /// mean) rather than step by step [default: step by step, or the config's [plan]
+    /// floor_mean_mins]
+    #[arg(long, value_name = "MINUTES", value_parser = clap::value_parser!(u32).range(1..=1440))]
+    floor_mean_mins: Option<u32>,
     /// Each night, a floor of the night before that starts at most this many minutes before a
     /// planned rise (after a planned fall), with its sizes, stays in place of it, as `apply` keeps
     /// it; 0: every night's floors as planned [default: 15, or the config's [apply]

@@ -1237,7 +1237,8 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
                     prescale_plan::Unskilled::Trust => "",
                     prescale_plan::Unskilled::Median => ", P50 where the forecast did not beat the flat median",
                     prescale_plan::Unskilled::None => ", no floors where the forecast did not beat the flat median",
-                },
+                }
+                + &s.floor_mean_mins.map(|m| format!(", floors for each {m} min's mean load")).unwrap_or_default(),
         )?;
         // What `prescale plan` writes unless an environment opts in: the replay's default is not it.
         // (At the target itself the floors are the plan's default: the point lies below the quantile.

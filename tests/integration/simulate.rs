@@ -1184,9 +1184,10 @@ fn a_configuration_given_with_a_file_sets_the_plan_and_trust_settings_of_the_rep
     // `--config` with `--input`: the configuration's lead time, minimum hold, unskilled rule and
     // forecast window reach the replay (as they do with --group), each flag still first.
     let tmp = tempfile::tempdir().unwrap();
-    let cfg = crate::common::demo_config_text()
-        .replace("lead_time_mins = 10\nmin_hold_mins = 60", "lead_time_mins = 30\nmin_hold_mins = 120")
-        + "\n[trust]\nunskilled = \"none\"\n";
+    let cfg = crate::common::demo_config_text().replace(
+        "lead_time_mins = 10\nmin_hold_mins = 60",
+        "lead_time_mins = 30\nmin_hold_mins = 120\nfloor_mean_mins = 60",
+    ) + "\n[trust]\nunskilled = \"none\"\n";
     assert!(cfg.contains("lead_time_mins = 30") && cfg.contains("unskilled = \"none\""), "{cfg}");
     let path = tmp.path().join("prescale.toml");
     std::fs::write(&path, cfg).unwrap();
@@ -1202,7 +1203,16 @@ fn a_configuration_given_with_a_file_sets_the_plan_and_trust_settings_of_the_rep
     let s = settings(&[]);
     assert_eq!((s["lead_time_mins"].as_u64(), s["unskilled"].as_str()), (Some(30), Some("none")), "{s}");
     assert_eq!((s["train_days"].as_u64(), s["horizon_hours"].as_u64()), (Some(28), Some(48)), "{s}");
-    assert_eq!(s["min_hold_mins"].as_u64(), Some(120), "{s}");
-    let s = settings(&["--lead-time-mins", "15", "--unskilled", "trust"]);
+    assert_eq!((s["min_hold_mins"].as_u64(), s["floor_mean_mins"].as_u64()), (Some(120), Some(60)), "{s}");
+    let s = settings(&["--lead-time-mins", "15", "--unskilled", "trust", "--floor-mean-mins", "30"]);
     assert_eq!((s["lead_time_mins"].as_u64(), s["unskilled"].as_str()), (Some(15), Some("trust")), "{s}");
+    assert_eq!(s["floor_mean_mins"].as_u64(), Some(30), "{s}");
+    // Out of its range, in the configuration: refused, with the range.
+    std::fs::write(
+        &path,
+        std::fs::read_to_string(&path).unwrap().replace("floor_mean_mins = 60", "floor_mean_mins = 0"),
+    )
+    .unwrap();
+    let (code, _, err) = crate::common::run(prescale().arg("--config").arg(&path).args(["plan"]));
+    assert!(code == 1 && err.contains("[plan] floor_mean_mins = 0 must be between 1 and 1440 minutes"), "{err}");
 }

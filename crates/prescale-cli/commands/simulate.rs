@@ -138,6 +138,7 @@ fn from_config(s: &mut prescale_sim::SimSettings, args: &SimulateArgs, price: Op
     s.forecast_min_step_mins = mins(c.forecast.min_step_mins.max(1), 5);
     s.lead_time_mins = args.lead_time_mins.unwrap_or(mins(c.plan.lead_time_mins, 10));
     s.min_hold_mins = args.min_hold_mins.unwrap_or(mins(c.plan.min_hold_mins, 60));
+    s.floor_mean_mins = args.floor_mean_mins.or(c.plan.floor_mean_mins.and_then(|v| u32::try_from(v).ok()));
     s.unskilled = args.unskilled.unwrap_or(c.trust.unskilled);
     s.keep_within_mins = args.keep_within_mins.unwrap_or(c.apply.keep_within_mins);
     s.currency = c.cost.non_dollar_currency();
@@ -221,6 +222,7 @@ pub(crate) fn simulate(g: &Global, args: &SimulateArgs) -> Result<()> {
         unskilled: args.unskilled.unwrap_or_default(),
         lead_time_mins: args.lead_time_mins.unwrap_or(10),
         min_hold_mins: args.min_hold_mins.unwrap_or(60),
+        floor_mean_mins: args.floor_mean_mins,
         keep_within_mins: args.keep_within_mins.unwrap_or(15),
         min_history_days: args.min_history_days,
         scale_in_cooldown_mins: args.cooldown_mins,

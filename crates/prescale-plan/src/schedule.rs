@@ -208,6 +208,11 @@ pub struct PlanSettings {
     pub lead_time: Duration,
     /// A floor that steps down must stay down at least this long, else the dip is filled.
     pub min_hold: Duration,
+    /// Floors sized for the mean of the forecast's load over blocks of this length (from the
+    /// forecast's start, as AWS's predictive scaling sizes each hour for its mean load), rather
+    /// than step by step: a peak shorter than a block is left to the reactive policy. `None`:
+    /// step by step.
+    pub floor_mean: Option<Duration>,
     /// At most this many scheduled actions per group (≤ 125, the Auto Scaling limit).
     pub max_actions: usize,
     /// The reactive fallback policy.
@@ -284,6 +289,7 @@ impl Default for PlanSettings {
             headroom: 0.0,
             lead_time: Duration::minutes(10),
             min_hold: Duration::hours(1),
+            floor_mean: None,
             max_actions: 48,
             reactive: ReactiveSettings::default(),
             max_breach: MaxBreach::Clamp,
@@ -394,6 +400,24 @@ pub fn required(forecast: &Forecast, s: &PlanSettings) -> Vec<u32> {
             .map(|(v, p)| need(*v, u.min(1.0)).max(need(*p, s.target_utilization)))
             .collect(),
     }
+}
+
+/// [`required`] for the mean load of each block of `block` steps from the forecast's start (the
+/// quantile's and the point's alike), each step of a block its block's.
+fn required_by_blocks(forecast: &Forecast, s: &PlanSettings, block: usize) -> Vec<u32> {
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let means = |v: &[f64]| -> Vec<f64> {
+        v.chunks(block.max(1)).flat_map(|c| std::iter::repeat_n(mean(c), c.len())).collect()
+    };
+    // A quantile is interpolated between the bounds with the same weights at every step, so the
+    // blocks' means of the bounds give the blocks' means of the quantile.
+    let mut blocked = forecast.clone();
+    blocked.point = means(&forecast.point);
+    for iv in &mut blocked.intervals {
+        iv.lower = means(&iv.lower);
+        iv.upper = means(&iv.upper);
+    }
+    required(&blocked, s)
 }
 
 /// How the forecast did in its own backtests against the engine's reference candidate, the flat
@@ -507,7 +531,11 @@ pub fn plan_group(
     };
     let raw_required = required(f, s);
     let (max, ceiling) = (s.bounds.max(), s.ceiling());
-    let clamped: Vec<u32> = raw_required.iter().map(|r| (*r).clamp(s.bounds.min(), ceiling)).collect();
+    let sized = match s.floor_mean {
+        Some(block) if block.num_seconds() > step => required_by_blocks(f, s, (block.num_seconds() / step) as usize),
+        _ => raw_required.clone(),
+    };
+    let clamped: Vec<u32> = sized.iter().map(|r| (*r).clamp(s.bounds.min(), ceiling)).collect();
     let peak_need = raw_required.iter().max().copied().unwrap_or(0);
     let pct = s.quantile * 100.0;
     let above_max = raw_required.iter().filter(|r| **r > max).count();
@@ -1170,6 +1198,31 @@ mod tests {
             plan.scheduled_actions.iter().map(|a| ((a.start_time - t0()).num_minutes(), a.min_size.unwrap())).collect();
         assert_eq!(at, vec![(1, 12), (50, 22), (120, 1)]);
         assert!(plan.decisions.iter().any(|d| d.why.contains("expected load is left to target tracking")));
+    }
+
+    #[test]
+    fn floors_sized_for_each_blocks_mean_leave_a_short_peak_to_the_reactive_policy() {
+        // P90 1,200 for two hours at full capacity (12 instances), but 4,200 for one step (42).
+        let mut p = vec![1000.0; 24];
+        p[3] = 4000.0;
+        let f = forecast(p, 200.0);
+        let s = PlanSettings {
+            target_utilization: 0.5,
+            quantile_utilization: Some(1.0),
+            point_at_target: false,
+            ..settings(1, 50)
+        };
+        let at = |s: &PlanSettings| -> Vec<(i64, u32)> {
+            let plan = plan_group("g", "prod", Some(&f), s, t0());
+            plan.scheduled_actions.iter().map(|a| ((a.start_time - t0()).num_minutes(), a.min_size.unwrap())).collect()
+        };
+        assert_eq!(at(&s).iter().map(|a| a.1).max(), Some(42));
+        // Each hour's mean: (11 × 1,200 + 4,200) / 12 = 1,450 → 15; then 1,200 → 12.
+        let hourly = PlanSettings { floor_mean: Some(Duration::hours(1)), ..s.clone() };
+        assert_eq!(at(&hourly), vec![(1, 15), (60, 12), (120, 1)]);
+        // A block no longer than the forecast's step is step by step.
+        let fine = PlanSettings { floor_mean: Some(Duration::minutes(5)), ..s.clone() };
+        assert_eq!(at(&fine), at(&s));
     }
 
     fn scored(scores: &[(&str, f64, f64)]) -> Forecast {

@@ -49,6 +49,7 @@ fn main() -> Result<()> {
             }
             "lead_time_mins" => s.lead_time_mins = u()?,
             "min_hold_mins" => s.min_hold_mins = u()?,
+            "floor_mean_mins" => s.floor_mean_mins = Some(u()?),
             "target_utilization" => s.target_utilization = f()?,
             _ => bail!("{k}: unknown setting"),
         }

@@ -130,6 +130,9 @@ pub struct SimSettings {
     pub lead_time_mins: u32,
     /// The planner's minimum hold of a lower floor (default 60 min).
     pub min_hold_mins: u32,
+    /// Floors sized for the mean load of blocks of this many minutes rather than step by step
+    /// (`[plan] floor_mean_mins`; default none).
+    pub floor_mean_mins: Option<u32>,
     /// A floor of the night before that starts at most this many minutes before a planned rise
     /// or after a planned fall, with its sizes, stays in place of it, as `apply` keeps it
     /// (`prescale_plan::keep_in_place`; default 15, `[apply] keep_within_mins`; 0: none).
@@ -201,6 +204,7 @@ impl Default for SimSettings {
             headroom: 0.0,
             lead_time_mins: 10,
             min_hold_mins: 60,
+            floor_mean_mins: None,
             keep_within_mins: 15,
             min_history_days: 2,
             train_days: 28,
@@ -271,6 +275,9 @@ pub struct Resolved {
     pub lead_mins: u32,
     /// Minutes a lowered floor must stay down, else the dip is filled.
     pub min_hold_mins: u32,
+    /// Minutes of the blocks whose mean load the floors were sized for (none: step by step).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub floor_mean_mins: Option<u32>,
     /// Minutes within which a floor of the night before stays in place of a planned one.
     pub keep_within_mins: u32,
     /// Minimum history before the first nightly forecast, in days.
@@ -608,6 +615,7 @@ pub fn simulate_with_progress(
         lead_time_mins: s.lead_time_mins,
         lead_mins: s.lead_mins(),
         min_hold_mins: s.min_hold_mins,
+        floor_mean_mins: s.floor_mean_mins,
         keep_within_mins: s.keep_within_mins,
         min_history_days: s.min_history_days,
         train_days: s.train_days,
@@ -887,6 +895,7 @@ fn nightly(
         headroom: s.headroom,
         lead_time: Duration::minutes(i64::from(s.lead_time_mins)),
         min_hold: Duration::minutes(i64::from(s.min_hold_mins)),
+        floor_mean: s.floor_mean_mins.map(|m| Duration::minutes(i64::from(m))),
         max_actions: 48,
         reactive: ReactiveSettings {
             target_value: s.target_utilization * 100.0,
