@@ -532,7 +532,15 @@ pub fn plan_group(
     let raw_required = required(f, s);
     let (max, ceiling) = (s.bounds.max(), s.ceiling());
     let sized = match s.floor_mean {
-        Some(block) if block.num_seconds() > step => required_by_blocks(f, s, (block.num_seconds() / step) as usize),
+        Some(block) if block.num_seconds() > step => {
+            decide(
+                DecisionKind::Note,
+                format!("floors sized for each {} min's mean load", block.num_minutes()),
+                "[plan] floor_mean_mins: a peak of the forecast shorter than that is left to the reactive policy"
+                    .into(),
+            );
+            required_by_blocks(f, s, (block.num_seconds() / step) as usize)
+        }
         _ => raw_required.clone(),
     };
     let clamped: Vec<u32> = sized.iter().map(|r| (*r).clamp(s.bounds.min(), ceiling)).collect();
@@ -1220,6 +1228,8 @@ mod tests {
         // Each hour's mean: (11 × 1,200 + 4,200) / 12 = 1,450 → 15; then 1,200 → 12.
         let hourly = PlanSettings { floor_mean: Some(Duration::hours(1)), ..s.clone() };
         assert_eq!(at(&hourly), vec![(1, 15), (60, 12), (120, 1)]);
+        let said = plan_group("g", "prod", Some(&f), &hourly, t0()).decisions;
+        assert!(said.iter().any(|d| d.what == "floors sized for each 60 min's mean load"), "{said:?}");
         // A block no longer than the forecast's step is step by step.
         let fine = PlanSettings { floor_mean: Some(Duration::minutes(5)), ..s.clone() };
         assert_eq!(at(&fine), at(&s));
