@@ -431,6 +431,18 @@ pub(crate) struct Holidays {
     pub bounds: Bounds,
 }
 
+/// The level of the day of `m` steps ending at `end` in `y`: the mean of its finite values less
+/// their highest and lowest tenth (a glitch in it, a value 1000 × the rest, is no change of level).
+/// `None` on a holiday, or where half its values or more are missing.
+fn day_level(y: &[f64], m: usize, days: &[Day], end: usize) -> Option<f64> {
+    let span = end - m..end;
+    if days[span.clone()].iter().any(|d| d.holiday.is_some()) {
+        return None;
+    }
+    let v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
+    (v.len() * 2 > m).then(|| trimmed_mean(&v, 0.1))
+}
+
 /// The ratio of the last day of `y` (its last `m` steps, no holiday) to the same weekday one, two
 /// and three weeks before it (those of them in the history and not holidays, two at least), when
 /// it stands out as an unannounced holiday or an incident day would: below ⅔ or above 1½ of their
@@ -442,19 +454,7 @@ fn last_day_stands_out(y: &[f64], m: usize, days: &[Day]) -> Option<f64> {
     if m == 0 || n < 15 * m || days.len() != n {
         return None;
     }
-    let level = |end: usize| -> Option<f64> {
-        let span = end - m..end;
-        if days[span.clone()].iter().any(|d| d.holiday.is_some()) {
-            return None;
-        }
-        let v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
-        if v.len() * 2 <= m {
-            return None;
-        }
-        // Less its highest and lowest tenth: a glitch in it (a value 1000 × the rest) is no
-        // change of level.
-        Some(trimmed_mean(&v, 0.1))
-    };
+    let level = |end: usize| day_level(y, m, days, end);
     let last = level(n)?;
     let before: Vec<f64> =
         (1..=3).filter_map(|w| n.checked_sub(7 * w * m).filter(|e| *e >= m)).filter_map(level).collect();
@@ -478,14 +478,7 @@ fn outage_days(y: &[f64], m: usize, days: &[Day]) -> Vec<(usize, f64)> {
     if m == 0 || n < 15 * m || days.len() != n {
         return Vec::new();
     }
-    let level = |end: usize| -> Option<f64> {
-        let span = end - m..end;
-        if days[span.clone()].iter().any(|d| d.holiday.is_some()) {
-            return None;
-        }
-        let v: Vec<f64> = y[span].iter().copied().filter(|v| v.is_finite()).collect();
-        (v.len() * 2 > m).then(|| trimmed_mean(&v, 0.1))
-    };
+    let level = |end: usize| day_level(y, m, days, end);
     let whole = n / m;
     let mut found = Vec::new();
     // Days counted back from the end: the last one is judged elsewhere.

@@ -7,8 +7,8 @@ use prescale_core::Event;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::atomic::write_atomic;
-use crate::lock::{FileLock, NotTaken};
+use crate::atomic::write_file_atomic;
+use crate::lock::FileLock;
 
 /// Format tag of the events file; readers refuse other versions.
 pub const EVENTS_FORMAT: &str = "prescale.events/v1";
@@ -86,10 +86,7 @@ impl EventStore {
     /// Takes the exclusive lock (the operating system's, see `lock.rs`), waiting up to the
     /// lock wait for another holder to finish.
     fn lock(&self) -> Result<FileLock, StoreError> {
-        crate::lock::exclusive(&self.lock_path(), self.lock_wait).map_err(|e| match e {
-            NotTaken::Held { path, holder } => StoreError::Locked { path, holder },
-            NotTaken::Io(e) => e,
-        })
+        Ok(crate::lock::exclusive(&self.lock_path(), self.lock_wait)?)
     }
 
     /// Where the file is.
@@ -139,13 +136,7 @@ impl EventStore {
         let mut bytes =
             serde_json::to_vec_pretty(&doc).map_err(|source| StoreError::Json { path: path.clone(), source })?;
         bytes.push(b'\n');
-        write_atomic(&path, |f| {
-            std::io::Write::write_all(f, &bytes).map_err(|source| StoreError::Io {
-                action: "cannot write",
-                path: path.clone(),
-                source,
-            })
-        })
+        write_file_atomic(&path, &bytes)
     }
 
     /// Every stored event, ordered by group, start and name; none when there is no file yet.
@@ -201,13 +192,7 @@ impl EventStore {
         let mut bytes =
             serde_json::to_vec_pretty(&doc).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
         bytes.push(b'\n');
-        write_atomic(&self.path, |f| {
-            std::io::Write::write_all(f, &bytes).map_err(|source| StoreError::Io {
-                action: "cannot write",
-                path: self.path.clone(),
-                source,
-            })
-        })
+        write_file_atomic(&self.path, &bytes)
     }
 
     /// Adds an event, under the lock.

@@ -7,8 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::atomic::write_atomic;
-use crate::lock::NotTaken;
+use crate::atomic::write_file_atomic;
 
 /// Format tag of the pauses file; readers refuse other versions.
 pub const PAUSES_FORMAT: &str = "prescale.pauses/v1";
@@ -148,10 +147,7 @@ impl PauseStore {
         f: impl FnOnce(&mut Vec<Pause>) -> bool,
     ) -> Result<Vec<Pause>, StoreError> {
         let lock = self.path.with_extension("json.lock");
-        let _lock = crate::lock::exclusive(&lock, crate::events::LOCK_WAIT).map_err(|e| match e {
-            NotTaken::Held { path, holder } => StoreError::Locked { path, holder },
-            NotTaken::Io(e) => e,
-        })?;
+        let _lock = crate::lock::exclusive(&lock, crate::events::LOCK_WAIT)?;
         let mut pauses = self.load()?;
         let before = pauses.len();
         pauses.retain(|p| p.until > ended_before);
@@ -160,16 +156,10 @@ impl PauseStore {
         }
         pauses.sort_by(|a, b| a.group.cmp(&b.group));
         let doc = PausesFile { format: PAUSES_FORMAT.into(), pauses };
-        let mut bytes =
-            serde_json::to_vec_pretty(&doc).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
+        let mut bytes = serde_json::to_vec_pretty(&doc)
+            .map_err(|source| StoreError::PausesJson { path: self.path.clone(), source })?;
         bytes.push(b'\n');
-        write_atomic(&self.path, |file| {
-            std::io::Write::write_all(file, &bytes).map_err(|source| StoreError::Io {
-                action: "cannot write",
-                path: self.path.clone(),
-                source,
-            })
-        })?;
+        write_file_atomic(&self.path, &bytes)?;
         Ok(doc.pauses)
     }
 }
