@@ -378,7 +378,8 @@ struct BacktestArgs {
 enum Format {
     /// A readable table
     Table,
-    /// CSV (forecast show: ts,mean,lo<L>,hi<L>,…; backtest: one row per series and model)
+    /// CSV (forecast show: ts,mean,lo<L>,hi<L>,…, `mean` the point forecast, a robust centre nearer
+    /// the median than the mean of skewed load; backtest: one row per series and model)
     Csv,
     /// JSON
     Json,

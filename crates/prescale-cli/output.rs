@@ -1318,7 +1318,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
         .map(|(n, what)| counted(*n, what))
         .collect();
     if !held.is_empty() {
-        writeln!(out, "repaired: {} held at the value before", held.join(" and "))?;
+        writeln!(out, "repaired: {} held at the value before (at the first value, before it)", held.join(" and "))?;
     }
     let priced = s.price_per_hour.is_some();
     let spot = s.spot_share.is_some();
@@ -1360,7 +1360,7 @@ pub fn simulation(out: &mut impl Write, label: &str, r: &prescale_sim::SimReport
             percent(p.share_above_target * 100.0),
             count(p.scaling_actions),
             count(p.reversals_within_hour),
-            count(u64::from(p.worst_shortfall_instances)),
+            count(p.worst_shortfall_instances),
         ]);
         tb.add_row(row);
     }
@@ -1513,7 +1513,7 @@ pub fn scenarios(out: &mut impl Write, reports: &[prescale_sim::scenario::Scenar
                 x.policy.to_string(),
                 yes(x.kept_up),
                 count(x.under_provisioned_minutes),
-                count(u64::from(x.worst_shortfall_instances)),
+                count(x.worst_shortfall_instances),
                 x.scale_out_mins.map_or("not in the peak".into(), count),
                 yes(x.scale_out_within_target),
                 x.scale_in_mins.map_or("never".into(), count),

@@ -1896,7 +1896,7 @@ fn bad_inputs_get_a_clear_error_or_a_reported_repair() {
     );
     let (code, out, err) = show(&restart, &[]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("breaks off for 14 days") && err.contains("only the 4.0 days after the gap"), "{err}");
+    assert!(err.contains("breaks off for 14.0 days") && err.contains("only the 4.0 days after the gap"), "{err}");
     let low = csv_rows(&out).iter().map(|r| r[0]).fold(f64::INFINITY, f64::min);
     assert!(low > 2.0 * 5_000.0, "forecast from the days after the gap, at three times the load: {low}");
 

@@ -518,6 +518,22 @@ fn bad_input_is_refused_or_repaired_and_says_so() {
         run(prescale().args(["simulate", "--policies", "reactive", "--capacity", "100", "--input"]).arg(&p));
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("were averaged: the stamps follow no one step; resample the file"), "{err}");
+    // Two series in one file (every stamp twice, at different loads) are said as such: split it.
+    let mut csv = String::from("ts,value\n");
+    for i in 0..3000i64 {
+        let t = 1_767_571_200 + 60 * i;
+        csv.push_str(&format!("{t},{}\n{t},{}\n", 100 + i % 7, 500 + i % 5));
+    }
+    let p2 = tmp.path().join("two-hosts.csv");
+    std::fs::write(&p2, csv).unwrap();
+    let (code, _, err) =
+        run(prescale().args(["simulate", "--policies", "reactive", "--capacity", "100", "--input"]).arg(&p2));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("3000 of the 6000 rows repeat the stamp of another row") && err.contains("split the file"),
+        "{err}"
+    );
+    assert!(!err.contains("follow no one step"), "{err}");
     // --now does not move a replay of a file or a load test: a typo is refused, a time said unused.
     let (code, _, err) = run(prescale().args(["simulate", "--now", "garbage", "--input"]).arg(&p));
     assert!(code == 1 && err.contains("--now \"garbage\" is not a timestamp"), "{err}");

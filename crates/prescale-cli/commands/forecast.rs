@@ -795,7 +795,22 @@ pub(crate) fn read_input_as_of(
     if !repairs.is_empty() {
         // Many rows sharing a slot: the stamps follow no one step (97 s and 60 s in turn), and
         // the grid of the median spacing averages a share of them away.
-        let hint = if r.offset_ms.is_none() && r.duplicates * 20 > raw.len() {
+        // Rows that repeat another's stamp exactly: two series in one file (two hosts, two
+        // metrics) rather than a clock off its step.
+        let repeated = {
+            let mut stamps: Vec<DateTime<Utc>> = raw.iter().map(|s| s.ts).collect();
+            stamps.sort_unstable();
+            stamps.dedup();
+            raw.len() - stamps.len()
+        };
+        let hint = if r.duplicates * 20 > raw.len() && repeated * 2 >= r.duplicates {
+            format!(
+                "\nhint: {repeated} of the {} rows repeat the stamp of another row: if the file holds two or more \
+                 series (hosts, metrics), their average is forecast; split the file, one series each (or their sum \
+                 per stamp, for a fleet's load)",
+                raw.len()
+            )
+        } else if r.offset_ms.is_none() && r.duplicates * 20 > raw.len() {
             format!(
                 "\nhint: {} of the {} rows fell into a slot with another and were averaged: the stamps follow no \
                  one step; resample the file to a regular step first (e.g. a mean per minute) to keep them apart",

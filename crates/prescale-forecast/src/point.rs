@@ -228,6 +228,14 @@ impl PointModel for Mstl {
     fn forecast(&self, y: &[f64], cal: Calendar, horizon: usize) -> Result<Vec<f64>, ForecastError> {
         check_len(y.len(), self.min_history(cal))?;
         let periods = self.periods(y.len(), cal);
+        if periods.is_empty() {
+            // A step that does not divide a day leaves no daily season to decompose.
+            return Err(ForecastError::Model(
+                "MSTL needs a daily season, and the series' step does not divide a day\nhint: resample the series \
+                 to 1, 5, 10, 15, 30 or 60 minutes, or leave --model out (`auto` forecasts it without one)"
+                    .into(),
+            ));
+        }
         mstl_forecast(y, periods, self.cleaned.then_some(cal.steps_per_day), horizon)
     }
 }
@@ -595,6 +603,17 @@ mod tests {
     use super::*;
 
     const HOURLY: Calendar = Calendar::new(24);
+
+    #[test]
+    fn mstl_on_a_step_that_does_not_divide_a_day_says_what_to_do() {
+        // A 7-minute step: no daily season (one step per "day" in the calendar).
+        let y: Vec<f64> = (0..1000).map(|i| 50.0 + (i % 17) as f64).collect();
+        let e = Mstl { weekly: true, cleaned: true }.forecast(&y, Calendar::new(1), 10).unwrap_err();
+        assert!(e.to_string().contains("does not divide a day") && e.to_string().contains("resample"), "{e}");
+        // On an hourly step it forecasts.
+        let f = Mstl { weekly: false, cleaned: true }.forecast(&y[..96], HOURLY, 10).unwrap();
+        assert_eq!(f.len(), 10);
+    }
 
     proptest::proptest! {
         /// The sliding window gives each point the median of its window, to the bit: with ties,

@@ -53,19 +53,22 @@ pub fn prepare_history(history: &Series, min_len: usize) -> Result<Prepared, For
     let cut = history.gaps().into_iter().rfind(|g| g.start > first && g.end <= last_observed && g.len() > break_slots);
     if let Some(std::ops::Range { start: a, end: b }) = cut {
         let days = |slots: usize| slots as f64 * step as f64 / 86_400.0;
+        // Spans as every other message says them (tenths of a day, rounded down), so that the
+        // gap, the days after it and the history's length agree.
+        let span = |slots: usize| crate::engine::duration_text(slots as f64 * step as f64);
         let after = days(last_observed + 1 - b);
         if after < 2.0 {
             return Err(ForecastError::BrokenHistory { gap_days: days(b - a), after_hours: after * 24.0 });
         }
         warnings.push(format!(
-            "the history breaks off for {:.0} days ({} to {}): only the {:.1} days after the gap are used, the {:.1} \
-             before it are not (a gap that long cannot be filled in; if the series is another load since, that is \
-             right; if not, ingest the missing days)",
-            days(b - a),
+            "the history breaks off for {} ({} to {}): only the {} after the gap are used, the {} before it are \
+             not (a gap that long cannot be filled in; if the series is another load since, that is right; if not, \
+             ingest the missing days)",
+            span(b - a),
             history.ts(a).format("%Y-%m-%d %H:%M"),
             history.ts(b).format("%Y-%m-%d %H:%M"),
-            after,
-            days(a - first)
+            span(last_observed + 1 - b),
+            span(a - first)
         ));
         first = b;
     }
@@ -568,7 +571,7 @@ mod tests {
         assert!(p.values.iter().all(|x| *x >= 60.0 - 40.0 * 3.0 - 1e-9));
         let w = p.warnings.join("\n");
         assert!(
-            w.contains("breaks off for 300 days") && w.contains("5.0 days after") && w.contains("10.0 before"),
+            w.contains("breaks off for 300.0 days") && w.contains("5.0 days after") && w.contains("10.0 days before"),
             "{w}"
         );
         // A gap of six days is filled, not cut.

@@ -140,11 +140,13 @@ pub enum SimError {
     )]
     BadSpotShare(f64),
     /// A spot share without the two prices it needs.
-    #[error(
-        "a spot share needs the on-demand price and the spot price\nhint: add --price DOLLARS and --spot-price DOLLARS \
-         (or --spot-discount FRACTION)"
-    )]
-    SpotWithoutPrices,
+    #[error("a spot share needs the on-demand price and the spot price; {missing} missing\nhint: add {hint}")]
+    SpotWithoutPrices {
+        /// What is missing, in words.
+        missing: &'static str,
+        /// The flags that give it.
+        hint: &'static str,
+    },
     /// A spot price without a spot share.
     #[error(
         "a spot price was given without a spot share\nhint: add --spot-share FRACTION (the share of instance-hours on spot)"

@@ -328,7 +328,7 @@ pub struct TraceInfo {
     /// Missing slots replaced by the last value before them (the first value for leading ones).
     pub repaired_missing: usize,
     /// Negative values (a glitch: load is not negative) held at the value before them, as missing
-    /// slots are.
+    /// slots are (the first value for leading ones).
     pub repaired_negative: usize,
     /// What reading the file repaired before the replay saw it (`7 slots interpolated`, `2
     /// duplicates averaged`, …): set by the caller that read it; empty from [`simulate`].
@@ -398,7 +398,7 @@ pub struct PolicyResult {
     /// The largest unserved load in one minute, in the trace's units.
     pub worst_shortfall: f64,
     /// The same in instances.
-    pub worst_shortfall_instances: u32,
+    pub worst_shortfall_instances: u64,
     /// Mean paid instances.
     pub mean_instances: f64,
 }
@@ -1038,7 +1038,17 @@ fn validate_prices(s: &SimSettings) -> Result<(), SimError> {
     }
     match (s.spot_share, s.price_per_hour, s.spot_price_per_hour) {
         (Some(f), _, _) if !(0.0..=1.0).contains(&f) => Err(SimError::BadSpotShare(f)),
-        (Some(_), None, _) | (Some(_), _, None) => Err(SimError::SpotWithoutPrices),
+        (Some(_), None, None) => Err(SimError::SpotWithoutPrices {
+            missing: "both are",
+            hint: "--price DOLLARS and --spot-price DOLLARS (or --spot-discount FRACTION)",
+        }),
+        (Some(_), None, Some(_)) => {
+            Err(SimError::SpotWithoutPrices { missing: "the on-demand price is", hint: "--price DOLLARS" })
+        }
+        (Some(_), Some(_), None) => Err(SimError::SpotWithoutPrices {
+            missing: "the spot price is",
+            hint: "--spot-price DOLLARS (or --spot-discount FRACTION)",
+        }),
         (None, _, Some(_)) => Err(SimError::SpotPriceWithoutShare),
         (_, Some(od), Some(sp)) if sp > od => Err(SimError::SpotAboveOnDemand { spot: sp, on_demand: od }),
         _ => Ok(()),
@@ -1234,7 +1244,7 @@ fn measure(p: Policy, demand: &[f64], tl: &[(u32, u32)], g: &Group, ctx: &Ctx, a
         scaling_actions: g.actions.len() as u64,
         reversals_within_hour: reversals,
         worst_shortfall: worst,
-        worst_shortfall_instances: (worst / cap - 1e-9).ceil().max(0.0) as u32,
+        worst_shortfall_instances: (worst / cap - 1e-9).ceil().max(0.0) as u64,
         mean_instances: paid as f64 / minutes,
     }
 }
@@ -1481,8 +1491,17 @@ mod tests {
             bad(|x| x.spot_share = Some(f64::NAN)).to_string().lines().next(),
             Some("the spot share must be a fraction in [0, 1], got NaN")
         );
-        assert_eq!(bad(|x| x.spot_price_per_hour = None), SimError::SpotWithoutPrices);
-        assert_eq!(bad(|x| x.price_per_hour = None), SimError::SpotWithoutPrices);
+        // The message names what is missing, not what was given.
+        let missing = |e: SimError| e.to_string().lines().next().unwrap_or_default().to_string();
+        assert!(missing(bad(|x| x.spot_price_per_hour = None)).ends_with("the spot price is missing"));
+        assert!(missing(bad(|x| x.price_per_hour = None)).ends_with("the on-demand price is missing"));
+        assert!(
+            missing(bad(|x| {
+                x.price_per_hour = None;
+                x.spot_price_per_hour = None;
+            }))
+            .ends_with("both are missing")
+        );
         assert_eq!(bad(|x| x.spot_share = None), SimError::SpotPriceWithoutShare);
         assert_eq!(
             bad(|x| x.spot_price_per_hour = Some(0.5)),

@@ -231,7 +231,7 @@ pub struct TestResult {
     /// The largest unserved load in one minute of that window, in the trace's units.
     pub worst_shortfall: f64,
     /// The same in instances.
-    pub worst_shortfall_instances: u32,
+    pub worst_shortfall_instances: u64,
     /// Minutes from the onset until serving capacity covers the demand for the rest of the peak
     /// (0: it never fell short); `None`: it had not caught up by the end of the peak.
     pub scale_out_mins: Option<u64>,
@@ -283,7 +283,20 @@ pub struct ScenarioReport {
 /// [`SimError`] for settings `simulate` refuses.
 pub fn run(scenario: Scenario, s: &SimSettings) -> Result<ScenarioReport, SimError> {
     let given = s.capacity_per_instance.is_some();
+    let max_given = s.max_size.is_some();
     let s = scenario.settings(s);
+    // A maximum derived from the capacity (twice the peak's need) past what the replay models:
+    // the capacity's scale is wrong, not a --max nobody gave.
+    if let (false, Some(max), Some(cap)) = (max_given, s.max_size, s.capacity_per_instance)
+        && max > crate::MAX_INSTANCES
+    {
+        let need = (scenario.shape().peak_load / (cap * s.target_utilization)).ceil();
+        return Err(SimError::TooLarge {
+            need: if need <= 1e15 { format!("{need}") } else { "more than 1e15".into() },
+            capacity: format!("{cap}"),
+            limit: crate::MAX_INSTANCES,
+        });
+    }
     let mut replay = simulate(&scenario.trace(), &s)?;
     if !given {
         replay.settings.capacity_source = "scenario";
@@ -348,7 +361,7 @@ pub fn measure(shape: Shape, s: &SimSettings, replay: SimReport) -> ScenarioRepo
                 kept_up: under == 0,
                 under_provisioned_minutes: under,
                 worst_shortfall: worst,
-                worst_shortfall_instances: (worst / cap - 1e-9).ceil().max(0.0) as u32,
+                worst_shortfall_instances: (worst / cap - 1e-9).ceil().max(0.0) as u64,
                 scale_out_mins: scale_out,
                 scale_out_within_target: scale_out.is_some_and(|m| m <= SCALE_OUT_TARGET_MINS),
                 scale_in_mins: scale_in,
@@ -391,6 +404,25 @@ mod tests {
         assert_eq!(Scenario::Spike.shape().peak_load, 17_500.0);
         assert_eq!("scale-down".parse(), Ok(Scenario::ScaleDown));
         assert!("burst".parse::<Scenario>().unwrap_err().contains("ramp, spike, sustained, scale-down or all"));
+    }
+
+    #[test]
+    fn a_capacity_in_the_wrong_units_is_said_as_such_not_as_a_maximum_nobody_gave() {
+        let s = SimSettings {
+            policies: vec![Policy::Reactive],
+            capacity_per_instance: Some(0.01),
+            ..SimSettings::default()
+        };
+        let e = run(Scenario::Spike, &s).unwrap_err().to_string();
+        assert!(
+            e.starts_with("at a capacity of 0.01 per instance the trace's peak needs") && !e.contains("--max "),
+            "{e}"
+        );
+        // A maximum given is the user's own, and said as such.
+        let e = run(Scenario::Spike, &SimSettings { max_size: Some(crate::MAX_INSTANCES + 1), ..s })
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(&format!("--max {}", crate::MAX_INSTANCES + 1)), "{e}");
     }
 
     #[test]

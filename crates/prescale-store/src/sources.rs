@@ -219,8 +219,10 @@ struct Stamper {
     turned: bool,
     /// The file's last step between two stamps, in seconds (not counting a repeated stamp).
     step: Option<i64>,
-    /// Stamps read as wall-clock times (without an offset).
+    /// Stamps read as wall-clock times (without an offset), and as instants (with one, or epoch
+    /// numbers).
     walls: usize,
+    exacts: usize,
     /// Without a zone: the wall-clock stamp before, and the first step between two that looks
     /// like a clock change of local stamps read as UTC ([`Stamper::local_clock`]), with how many.
     prev_wall: Option<NaiveDateTime>,
@@ -320,7 +322,9 @@ impl Stamper {
     /// first stamp in a repeated hour, a zone given to stamps that carry their own offset, and
     /// local stamps read as UTC.
     fn warn_doubts(&self, shown: &str) {
-        for doubt in [self.doubt(), self.first_repeated(), self.unused_zone(), self.local_clock()].into_iter().flatten()
+        for doubt in [self.doubt(), self.first_repeated(), self.unused_zone(), self.mixed(), self.local_clock()]
+            .into_iter()
+            .flatten()
         {
             tracing::warn!("{shown}: {doubt}");
         }
@@ -359,11 +363,29 @@ impl Stamper {
         })
     }
 
+    /// Why a file whose stamps are partly instants (an offset, `Z`, epoch numbers) and partly
+    /// wall-clock times may be shifted: two writers, one of them on local time, read as UTC (or
+    /// the zone given) where it carries no offset.
+    fn mixed(&self) -> Option<String> {
+        (self.walls > 0 && self.exacts > 0).then(|| {
+            format!(
+                "{} of its stamps carry no offset and {} do (Z, +01:00, or epoch numbers): those without are read as \
+                 {}, so if they are another zone's wall-clock time, their rows are shifted against the others\nhint: \
+                 write every stamp with its offset, or give the zone of those without (--file-time-zone ZONE, \
+                 file_time_zone in a configuration)",
+                self.walls,
+                self.exacts,
+                self.zone.map_or("UTC".to_string(), |z| format!("{z} time")),
+            )
+        })
+    }
+
     /// The instant of `text`; `None` for text that is no timestamp, an error for a wall-clock time
     /// the zone skips.
     fn read(&mut self, text: &str) -> Option<Result<DateTime<Utc>, String>> {
         Some(match parse_stamp(text)? {
             Stamp::Exact(t) => {
+                self.exacts += 1;
                 self.step_to(t);
                 Ok(t)
             }
@@ -1760,8 +1782,20 @@ mod tests {
             st.read(text).unwrap().unwrap();
         }
         assert!(st.unused_zone().is_some_and(|w| w.contains("Europe/Berlin") && w.contains("changes nothing")));
+        assert_eq!(st.mixed(), None, "every stamp an instant");
         st.read("2024-01-01 03:00:00").unwrap().unwrap();
         assert_eq!(st.unused_zone(), None, "one stamp read in the zone");
+        // One stamp without an offset among those with one: the file mixes them, and says so.
+        assert!(
+            st.mixed().is_some_and(|w| w.starts_with("1 of its stamps carry no offset and 3 do")),
+            "{:?}",
+            st.mixed()
+        );
+        let mut utc = Stamper::new(None);
+        for text in ["2024-01-01 00:00:00", "2024-01-01 01:00:00"] {
+            utc.read(text).unwrap().unwrap();
+        }
+        assert_eq!(utc.mixed(), None, "no stamp with an offset");
         assert_eq!(Stamper::new(None).unused_zone(), None);
         // UTC written out (the default) changes nothing either way: not said every night.
         for utc in [chrono_tz::UTC, chrono_tz::Etc::UTC, chrono_tz::Etc::GMT] {
