@@ -236,14 +236,23 @@ fn mae(e: &[f64]) -> f64 {
     if e.is_empty() { f64::NAN } else { e.iter().map(|v| v.abs()).sum::<f64>() / e.len() as f64 }
 }
 
-/// A lasting level shift at the end of the history: the median of the last day, and those of
-/// both its halves, lie outside the range of the days before the day before it (that one may hold
-/// the shift itself): their daily medians and the 10th to 90th percentile of their values, on the
-/// same side, by more than three times the typical change between those daily medians: the whole
-/// last day is at a level the earlier days never reached. Returns that distance in those changes.
-/// Not judged on a last day that lies mostly on a weekend (Saturday and Sunday, UTC): a first
-/// weekend looks like a shift.
-fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
+/// Whole days since a level shift that [`level_shift`] looks back for: under a week, after which
+/// the 7-day profiles are mostly at the new level themselves.
+const LASTING_SHIFT_DAYS: usize = 6;
+
+/// A lasting level shift at the end of the history, `k` whole days ago (1 to
+/// [`LASTING_SHIFT_DAYS`], the fewest that fits): the median of the last day, and those of both
+/// its halves, and the medians of the other days since the shift, lie outside the range of the
+/// days before the day before them (that one may hold the shift itself): their daily medians and
+/// the 10th to 90th percentile of their values, on the same side, by more than three times the
+/// typical change between those daily medians: the days since are at a level the earlier days
+/// never reached. Returns the days since (`k`, or `k + 1` where the day left out lies beyond the
+/// range as well) and that distance of the last day in those changes. Over more than
+/// one day, only with a whole week before to judge by (a weekday's level after a first weekend,
+/// or a week's busy days, are not a shift), and a steady trend never fits (the first day since
+/// lies two of its daily steps past the range, not three). Not judged on a last day that lies
+/// mostly on a weekend (Saturday and Sunday, UTC): a first weekend looks like a shift.
+fn level_shift(y: &[f64], cal: Calendar) -> Option<(usize, f64)> {
     let m = cal.steps_per_day;
     let n = y.len();
     if m < 2 || n < 4 * m {
@@ -257,30 +266,43 @@ fn level_shift(y: &[f64], cal: Calendar) -> Option<f64> {
     }
     let median = crate::point::upper_median;
     let days: Vec<f64> = (0..n / m).map(|d| median(&y[n - (d + 1) * m..n - d * m])).collect();
-    let before = &days[2..];
-    let changes: Vec<f64> = before.windows(2).map(|w| (w[0] - w[1]).abs()).collect();
-    let typical = median(&changes);
-    // The range of those days' medians and of the bulk of their values (10th to 90th
-    // percentile): a rise within a daily cycle's usual span (a busy Monday after a weekend) is
-    // not a new level.
-    let mut earlier: Vec<f64> = y[..n - 2 * m].to_vec();
-    earlier.sort_by(f64::total_cmp);
-    let q = |p: f64| earlier[((earlier.len() - 1) as f64 * p).round() as usize];
-    let (lo, hi) = before.iter().fold((q(0.1), q(0.9)), |(a, b), x| (a.min(*x), b.max(*x)));
-    let outside = |x: f64| {
-        if x > hi {
-            x - hi
-        } else if x < lo {
-            x - lo
-        } else {
-            0.0
+    (1..=LASTING_SHIFT_DAYS).find_map(|k| {
+        // The k days since, the day that may hold the shift, and at least two days before (a
+        // week over more than one day since).
+        if days.len() < k + 1 + if k == 1 { 2 } else { 7 } {
+            return None;
         }
-    };
-    // The whole day: its median and that of each half, beyond the range on the same side.
-    let parts = [outside(days[0]), outside(median(&y[n - m..n - m / 2])), outside(median(&y[n - m / 2..]))];
-    let day = parts[0];
-    (day != 0.0 && parts.iter().all(|p| p.signum() == day.signum() && p.abs() > 3.0 * typical))
-        .then(|| if typical > 0.0 { day.abs() / typical } else { f64::INFINITY })
+        let before = &days[k + 1..];
+        let changes: Vec<f64> = before.windows(2).map(|w| (w[0] - w[1]).abs()).collect();
+        let typical = median(&changes);
+        // The range of those days' medians and of the bulk of their values (10th to 90th
+        // percentile): a rise within a daily cycle's usual span (a busy Monday after a weekend)
+        // is not a new level.
+        let mut earlier: Vec<f64> = y[..n - (k + 1) * m].to_vec();
+        earlier.sort_by(f64::total_cmp);
+        let q = |p: f64| earlier[((earlier.len() - 1) as f64 * p).round() as usize];
+        let (lo, hi) = before.iter().fold((q(0.1), q(0.9)), |(a, b), x| (a.min(*x), b.max(*x)));
+        let outside = |x: f64| {
+            if x > hi {
+                x - hi
+            } else if x < lo {
+                x - lo
+            } else {
+                0.0
+            }
+        };
+        // The whole last day (its median and that of each half) and each other day since,
+        // beyond the range on the same side.
+        let mut parts = vec![outside(days[0]), outside(median(&y[n - m..n - m / 2])), outside(median(&y[n - m / 2..]))];
+        parts.extend(days[1..k].iter().map(|d| outside(*d)));
+        let day = parts[0];
+        let beyond = |p: f64| p.signum() == day.signum() && p.abs() > 3.0 * typical;
+        // The day left out may lie at the new level as a whole too: then it is one of the days
+        // since.
+        let since = if beyond(outside(days[k])) { k + 1 } else { k };
+        (day != 0.0 && parts.iter().all(|p| beyond(*p)))
+            .then(|| (since, if typical > 0.0 { day.abs() / typical } else { f64::INFINITY }))
+    })
 }
 
 /// A shift within the last day: the median of its last half lies beyond the range of the days
@@ -480,15 +502,17 @@ impl Forecaster for Engine {
                 .zip(eligible.iter().zip(&robust))
                 .all(|((&i, (s, lr)), (&e, &r))| !e || cands[i].prior <= 0.0 || r || !beat(lr, *s));
         let shift = if self.settings.level_shift_gate { level_shift(y, cal) } else { None };
-        if let Some(k) = shift {
+        if let Some((days, k)) = shift {
             let by = if k.is_finite() {
                 format!("{k:.0} times their typical day-to-day change")
             } else {
                 "their daily medians never changed".to_string()
             };
+            let since =
+                if days == 1 { "the whole last day lies".to_string() } else { format!("the last {days} days lie") };
             warnings.push(format!(
-                "the whole last day lies at a level the earlier days never reached ({by}): a level shift, so only \
-                 the median-level models are weighed"
+                "{since} at a level the earlier days never reached ({by}): a level shift, so only the median-level \
+                 models are weighed"
             ));
         }
         let shifted = shift.is_some();
@@ -923,7 +947,7 @@ mod tests {
         };
         // Ten days ending on a Thursday; the last 30 hours at a third of the load: a shift.
         let shifted = series(10, 30, 33.0);
-        assert!(super::level_shift(&shifted, cal).is_some_and(|k| k > 3.0));
+        assert!(super::level_shift(&shifted, cal).is_some_and(|(days, k)| days == 1 && k > 3.0));
         // The same drop 13 hours before the end: half the last day is still at the old level.
         assert_eq!(super::level_shift(&series(10, 13, 33.0), cal), None);
         // A rise within the cycle's usual span is not a shift.
@@ -932,6 +956,27 @@ mod tests {
         // thirteen with a Saturday.
         assert!(super::level_shift(&series(11, 30, 33.0), cal).is_some());
         assert_eq!(super::level_shift(&series(13, 30, 33.0), cal), None);
+        // Three days at three times the load after three weeks (24 days from a Monday end on a
+        // Wednesday): a shift three days ago, which the one-day test no longer sees (the day
+        // before the last lies at the new level too).
+        let lasting = series(24, 72, 300.0);
+        assert!(
+            super::level_shift(&lasting, cal).is_some_and(|(days, _)| days == 3),
+            "{:?}",
+            super::level_shift(&lasting, cal)
+        );
+        // The same three days after under a week of history are not judged (a week's busy days
+        // after a first weekend look the same).
+        assert_eq!(super::level_shift(&series(9, 72, 300.0), cal), None);
+        // A steady rise, ten a day, is a trend, not a shift, however long.
+        let trend: Vec<f64> =
+            series(24, 0, 100.0).iter().enumerate().map(|(h, v)| v + 10.0 * (h / 24) as f64).collect();
+        assert_eq!(super::level_shift(&trend, cal), None);
+        // The forecast after the lasting shift is at the new level, not between the two.
+        let f = ModelSpec::Auto.build().fit(&hourly(lasting)).unwrap();
+        assert!(f.warnings().iter().any(|w| w.contains("the last 3 days lie at a level")), "{:?}", f.warnings());
+        let p = f.predict(24, &levels()).unwrap().point;
+        assert!(p.iter().all(|p| (p - 300.0).abs() < 30.0), "{p:?}");
         // The engine then weighs the median-level models only, and says why.
         let fitted = ModelSpec::Auto.build().fit(&hourly(shifted)).unwrap();
         assert!(fitted.warnings().iter().any(|w| w.contains("a level shift")), "{:?}", fitted.warnings());
