@@ -795,14 +795,9 @@ pub(crate) fn read_input_as_of(
     if !repairs.is_empty() {
         // Many rows sharing a slot: the stamps follow no one step (97 s and 60 s in turn), and
         // the grid of the median spacing averages a share of them away.
-        // Rows that repeat another's stamp exactly: two series in one file (two hosts, two
-        // metrics) rather than a clock off its step.
-        let repeated = {
-            let mut stamps: Vec<DateTime<Utc>> = raw.iter().map(|s| s.ts).collect();
-            stamps.sort_unstable();
-            stamps.dedup();
-            raw.len() - stamps.len()
-        };
+        // Rows that repeat another's stamp exactly (`ms`: the distinct stamps): two series in one
+        // file (two hosts, two metrics) rather than a clock off its step.
+        let repeated = raw.len() - ms.len();
         let hint = if r.duplicates * 20 > raw.len() && repeated * 2 >= r.duplicates {
             format!(
                 "\nhint: {repeated} of the {} rows repeat the stamp of another row: if the file holds two or more \

@@ -52,8 +52,7 @@ pub(crate) fn nightly(ctx: &Ctx, args: &NightlyArgs) -> Result<()> {
     let from_store: Vec<String> = not_stored.iter().map(|id| id.group.clone()).collect();
     let (not_stored, not_fitted) = (not_stored.len(), not_fitted.len());
     let its_ingest = if not_stored > 0 { ItsIngest::Failed } else { ItsIngest::Stored };
-    let (plan, held) = make_plan(ctx, &args.filter)?;
-    let paused = paused_among(ctx, &args.filter)?;
+    let (plan, held, paused) = make_plan(ctx, &args.filter)?;
     if args.quiet {
         for h in &held {
             writeln!(out, "{}", h.summary_line())?;

@@ -7,18 +7,15 @@ use prescale_store::{Pause, PauseStore};
 /// The pauses of the store that hold at the run's instant; a pauses file that cannot be read
 /// stops the run: going on would undo what an operator paused.
 pub(crate) fn active_pauses(ctx: &Ctx) -> Result<Vec<Pause>> {
-    let store = PauseStore::new(&ctx.store_dir);
-    let pauses = store.load().context(
+    PauseStore::new(&ctx.store_dir).holding_at(ctx.now).context(
         "the pauses (`prescale pause`) cannot be read, so this run cannot tell which groups an operator paused: \
          nothing was planned, changed, paused or resumed",
-    )?;
-    Ok(pauses.into_iter().filter(|p| p.holds_at(ctx.now)).collect())
+    )
 }
 
-/// The pauses holding now of the groups `f` selects.
-pub(crate) fn paused_among(ctx: &Ctx, f: &GroupFilter) -> Result<Vec<Pause>> {
-    let pauses = active_pauses(ctx)?;
-    Ok(pauses.into_iter().filter(|p| f.groups.is_empty() || f.groups.contains(&p.group)).collect())
+/// Of `pauses`, those of the groups `f` selects.
+pub(crate) fn paused_among(pauses: Vec<Pause>, f: &GroupFilter) -> Vec<Pause> {
+    pauses.into_iter().filter(|p| f.groups.is_empty() || f.groups.contains(&p.group)).collect()
 }
 
 /// What a run that found every group it would plan paused says, on stdout: it plans and changes

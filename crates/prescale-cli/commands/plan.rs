@@ -156,11 +156,11 @@ fn stale(h: &Series, t: &crate::config::TrustConfig, now: DateTime<Utc>) -> Opti
 /// (older than `[trust] max_data_age_mins`). A plan for them would
 /// have no floors and take down the ones in place, at the hour they may be needed; left out,
 /// `apply` does not touch them and the floors an earlier plan wrote stay.
-pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>)> {
-    let (plans, held, _) = plan_groups(ctx, f, None)?;
+pub fn make_plan(ctx: &Ctx, f: &GroupFilter) -> Result<(CapacityPlan, Vec<Held>, Vec<prescale_store::Pause>)> {
+    let (plans, held, _, pauses) = plan_groups(ctx, f, None)?;
     let mut groups: Vec<GroupPlan> = plans.into_iter().map(|p| p.plan).collect();
     fit_fleet(ctx, &mut groups)?;
-    Ok((plan_document(ctx, groups)?, held))
+    Ok((plan_document(ctx, groups)?, held, super::paused_among(pauses, f)))
 }
 
 /// `[guardrails] fleet_breach = "scale"`: the floors of a run whose peaks, with the configured
@@ -498,7 +498,9 @@ pub(crate) fn plan_document(ctx: &Ctx, groups: Vec<GroupPlan>) -> Result<Capacit
 /// What [`plan_groups`] returns: each group's plan with its events (and the plan without events
 /// beside it), the groups left out, and with an event tried, each group's plan with its stored
 /// events alone (what the tried event is compared with).
-pub(crate) type Planned = (Vec<EventPlan>, Vec<Held>, Vec<GroupPlan>);
+/// The groups planned, those held, the plans without events beside them, and the pauses holding
+/// at the run's instant (read once: the groups they name were left out).
+pub(crate) type Planned = (Vec<EventPlan>, Vec<Held>, Vec<GroupPlan>, Vec<prescale_store::Pause>);
 
 /// Plans every selected group with its stored events (and `trial`, which replaces a stored event
 /// of the same group and name), keeping the plan without events beside each.
@@ -977,7 +979,7 @@ pub(crate) fn plan_groups(ctx: &Ctx, f: &GroupFilter, trial: Option<&Event>) -> 
             stored.push(stored_plan);
         }
     }
-    Ok((groups, held, stored))
+    Ok((groups, held, stored, pauses))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1176,6 +1178,8 @@ fn event_state(status: &str) -> &'static str {
 /// the fits read its events cover.
 pub(crate) struct GroupFacts {
     pub(crate) stored: Stored,
+    /// The group's stored load (`None`: none, or it cannot be read).
+    load: Option<Series>,
     trusted: bool,
     coverage: Option<Coverage>,
 }
@@ -1192,14 +1196,13 @@ struct Coverage {
 
 /// [`GroupFacts`] of `group`, whose stored forecast is `stored` ([`stored_forecast`]) and whose
 /// events are among `events`: one read of its load.
-pub(crate) fn group_facts(ctx: &Ctx, group: &str, stored: Stored, events: &[Event]) -> GroupFacts {
-    let series = ctx
-        .config
-        .groups
-        .iter()
-        .find(|g| g.name == group)
-        .map(|g| MetricStore::for_reading(&ctx.store_dir).read(&Config::load_id(g)).map_err(|e| e.to_string()));
-    let series = series.unwrap_or_else(|| Err(format!("no group {group:?}")));
+pub(crate) fn group_facts(
+    ctx: &Ctx,
+    group: &str,
+    stored: Stored,
+    series: Result<Series, String>,
+    events: &[Event],
+) -> GroupFacts {
     // As `plan` judges it: the load as known at now.
     let trusted = stored.as_ref().is_some_and(|(f, _)| {
         let history = series.as_ref().map(|h| h.window(h.start(), ctx.now + Duration::seconds(1)));
@@ -1216,7 +1219,13 @@ pub(crate) fn group_facts(ctx: &Ctx, group: &str, stored: Stored, events: &[Even
             over_a_quarter: super::forecast::over_a_quarter(covered, history.len()),
         }
     });
-    GroupFacts { stored, trusted, coverage }
+    GroupFacts { stored, load: series.ok(), trusted, coverage }
+}
+
+/// `group`'s stored load, or why there is none.
+fn stored_load(ctx: &Ctx, group: &str) -> Result<Series, String> {
+    let g = ctx.config.groups.iter().find(|g| g.name == group).ok_or_else(|| format!("no group {group:?}"))?;
+    MetricStore::for_reading(&ctx.store_dir).read(&Config::load_id(g)).map_err(|e| e.to_string())
 }
 
 /// A group's stored forecast and when it was fitted, read once for what an event command says of
@@ -1281,15 +1290,16 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             // Before it is stored: a load no group could serve is refused here, not at 3 a.m. (An
             // event that has ended is not planned: only its hours matter.)
             let stored = stored_forecast(ctx, &group);
+            let load = stored_load(ctx, &group);
             let notes = if event.end() > ctx.now {
-                capacity_notes(ctx, &group, &event, &stored, &store.load()?)?.notes
+                capacity_notes(ctx, &group, &event, &stored, load.as_ref().ok(), &store.load()?)?.notes
             } else {
                 Vec::new()
             };
             store.add(event.clone())?;
             // The group's events with it, read once for what is said of them below.
             let events = store.load()?;
-            let facts = group_facts(ctx, &group, stored, &events);
+            let facts = group_facts(ctx, &group, stored, load, &events);
             let ahead = (event.start() - ctx.now).num_days();
             if ahead > 180 {
                 warn!(
@@ -1406,16 +1416,19 @@ pub(crate) fn event_cmd(ctx: &Ctx, cmd: EventCmd) -> Result<()> {
             // Each group's forecast and load read once, however many events it has.
             let mut facts: std::collections::HashMap<&str, GroupFacts> = std::collections::HashMap::new();
             for e in &events {
-                facts
-                    .entry(e.group())
-                    .or_insert_with(|| group_facts(ctx, e.group(), stored_forecast(ctx, e.group()), &events));
+                facts.entry(e.group()).or_insert_with(|| {
+                    group_facts(ctx, e.group(), stored_forecast(ctx, e.group()), stored_load(ctx, e.group()), &events)
+                });
             }
             // A planned event the floors cannot cover says by how much, and one that lowers them
             // says so (as `event add` did).
             let status = |e: &Event| {
                 let status = event_status(ctx, e, &facts[e.group()]);
-                let notes = (status == "planned" || status.starts_with("partly") || status.starts_with("beyond"))
-                    .then(|| capacity_notes(ctx, e.group(), e, &facts[e.group()].stored, &events));
+                let notes =
+                    (status == "planned" || status.starts_with("partly") || status.starts_with("beyond")).then(|| {
+                        let f = &facts[e.group()];
+                        capacity_notes(ctx, e.group(), e, &f.stored, f.load.as_ref(), &events)
+                    });
                 // A load no group could hold (`event add` refuses such an event now): every plan
                 // leaves the group out, as the check says.
                 if let Some(Err(e)) = &notes {
@@ -1523,12 +1536,17 @@ struct CapacityNotes {
 /// already holds there (it lowers the floors), is noted. A multiplier beyond the stored forecast
 /// is sized on the same hours of the history's latest week, said as an estimate (never refused
 /// on it); with neither (no forecast, no such history): nothing said, `plan` says it. `events`: the stored events (the group's, at least).
-fn capacity_notes(ctx: &Ctx, group: &str, e: &Event, stored: &Stored, events: &[Event]) -> Result<CapacityNotes> {
+fn capacity_notes(
+    ctx: &Ctx,
+    group: &str,
+    e: &Event,
+    stored: &Stored,
+    load: Option<&Series>,
+    events: &[Event],
+) -> Result<CapacityNotes> {
     let g = selected(ctx, &GroupFilter { groups: vec![group.to_string()] })?[0];
     let id = Config::load_id(g);
-    // The group's stored load, read once, where a note needs it.
-    let stored_load = std::cell::OnceCell::new();
-    let load_history = || stored_load.get_or_init(|| MetricStore::for_reading(&ctx.store_dir).read(&id).ok()).as_ref();
+    let load_history = || load;
     let highest = |v: &[f64]| {
         v.iter().copied().filter(|x| x.is_finite()).fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
     };
@@ -1791,7 +1809,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
             old.end().format("%Y-%m-%d %H:%M UTC")
         );
     }
-    let (plans, held, stored) = plan_groups(ctx, &args.filter, trial.as_ref())?;
+    let (plans, held, stored, _) = plan_groups(ctx, &args.filter, trial.as_ref())?;
     // A trial the forecast does not reach yet changes no floor: its table reads +0, so what it
     // will take is said, as `event add` says it.
     if let Some(t) = &trial
@@ -1804,7 +1822,8 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         })
     {
         let events = EventStore::new(&ctx.store_dir).load()?;
-        let notes = capacity_notes(ctx, t.group(), t, &stored_forecast(ctx, t.group()), &events)?.notes;
+        let load = stored_load(ctx, t.group()).ok();
+        let notes = capacity_notes(ctx, t.group(), t, &stored_forecast(ctx, t.group()), load.as_ref(), &events)?.notes;
         say!(
             "note: event {} lies beyond the forecast, so the plan does not hold it yet (the table's +0):\n  {}",
             t.label(),
@@ -1910,7 +1929,7 @@ pub(crate) fn what_if(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         let others = GroupFilter { groups: names.collect() };
         if !others.groups.is_empty() {
             let quiet = tracing::subscriber::NoSubscriber::default();
-            if let Ok((more, _, _)) = tracing::subscriber::with_default(quiet, || plan_groups(ctx, &others, None)) {
+            if let Ok((more, ..)) = tracing::subscriber::with_default(quiet, || plan_groups(ctx, &others, None)) {
                 shaped.extend(more.into_iter().map(|p| p.plan));
             }
         }
@@ -2001,11 +2020,10 @@ pub(crate) fn plan_cmd(ctx: &Ctx, args: &PlanArgs) -> Result<()> {
         "plan's",
         if args.output.is_some() { "--output FILE" } else { "--out DIR, or PRESCALE_OUT" },
     )?;
-    let (plan, held) = make_plan(ctx, &args.filter)?;
+    let (plan, held, paused) = make_plan(ctx, &args.filter)?;
     if plan.groups.is_empty() && !held.is_empty() {
         bail!("{}\n(no plan written: {} is left as it was)", held_error(&held, ItsIngest::NotRun), path.display());
     }
-    let paused = super::paused_among(ctx, &args.filter)?;
     if plan.groups.is_empty() && !paused.is_empty() {
         writeln!(crate::output::stdout(), "{}", super::all_paused_line(&paused, &path))?;
         return Ok(());

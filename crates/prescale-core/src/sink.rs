@@ -29,6 +29,20 @@ pub struct GroupState {
 }
 
 impl GroupState {
+    /// A group with these bounds and desired capacity and nothing else on it: no scheduled
+    /// action, policy, alarm or suspended process.
+    pub fn bare(group: impl Into<String>, bounds: CapacityBounds, desired: u32) -> Self {
+        Self {
+            group: group.into(),
+            bounds,
+            desired,
+            scheduled_actions: Vec::new(),
+            policies: Vec::new(),
+            alarms: Vec::new(),
+            suspended: Vec::new(),
+        }
+    }
+
     /// What the group runs: the larger of its `MinSize` and its desired capacity (a floor at or
     /// below it launches no instance).
     pub fn running(&self) -> u32 {

@@ -180,3 +180,18 @@ fn percent_hint(v: f64, unit: &str) -> String {
         String::new()
     }
 }
+
+impl SimError {
+    /// [`SimError::TooLarge`] for a peak load `peak` at `capacity` per instance and the target
+    /// utilization `target`: the instances it needs (`more than 1e15` past that) and the capacity,
+    /// in a short form at scales far from 1.
+    pub(crate) fn too_large(peak: f64, capacity: f64, target: f64) -> Self {
+        let need = (peak / (capacity * target)).ceil();
+        let short = |v: f64| if (1e-3..1e9).contains(&v.abs()) { format!("{v}") } else { format!("{v:.3e}") };
+        SimError::TooLarge {
+            need: if need <= 1e15 { format!("{need}") } else { "more than 1e15".into() },
+            capacity: short(capacity),
+            limit: crate::MAX_INSTANCES,
+        }
+    }
+}

@@ -580,13 +580,7 @@ pub fn simulate_with_progress(
     }
     let peak = slots.iter().copied().fold(0.0f64, f64::max);
     if s.max_size.is_none() && s.capacity_per_instance.is_some() && instances(peak) >= MAX_INSTANCES {
-        let short = |v: f64| if (1e-3..1e9).contains(&v.abs()) { format!("{v}") } else { format!("{v:.3e}") };
-        let need = (peak / per).ceil();
-        return Err(SimError::TooLarge {
-            need: if need <= 1e15 { format!("{need}") } else { "more than 1e15".into() },
-            capacity: short(cap),
-            limit: MAX_INSTANCES,
-        });
+        return Err(SimError::too_large(peak, cap, s.target_utilization));
     }
     // A trace idle most of the time (its 95th percentile 0) is sized on its peak instead: ten
     // times nothing would pin every policy at the minimum.
@@ -932,13 +926,12 @@ fn nightly(
                 last.scheduled_actions.iter().partition(|a| a.start_time < night);
             let in_force = past.iter().rev().find_map(|a| a.min_size).unwrap_or(ctx.bounds.min());
             let state = GroupState {
-                group: plan.group.clone(),
-                bounds: CapacityBounds::new(in_force, ctx.bounds.max().max(in_force)).unwrap_or(ctx.bounds),
-                desired: in_force,
                 scheduled_actions: pending.into_iter().cloned().collect(),
-                policies: vec![],
-                alarms: vec![],
-                suspended: vec![],
+                ..GroupState::bare(
+                    plan.group.clone(),
+                    CapacityBounds::new(in_force, ctx.bounds.max().max(in_force)).unwrap_or(ctx.bounds),
+                    in_force,
+                )
             };
             prescale_plan::keep_in_place(&plan, &state, night, within).0
         }

@@ -290,12 +290,7 @@ pub fn run(scenario: Scenario, s: &SimSettings) -> Result<ScenarioReport, SimErr
     if let (false, Some(max), Some(cap)) = (max_given, s.max_size, s.capacity_per_instance)
         && max > crate::MAX_INSTANCES
     {
-        let need = (scenario.shape().peak_load / (cap * s.target_utilization)).ceil();
-        return Err(SimError::TooLarge {
-            need: if need <= 1e15 { format!("{need}") } else { "more than 1e15".into() },
-            capacity: format!("{cap}"),
-            limit: crate::MAX_INSTANCES,
-        });
+        return Err(SimError::too_large(scenario.shape().peak_load, cap, s.target_utilization));
     }
     let mut replay = simulate(&scenario.trace(), &s)?;
     if !given {

@@ -250,6 +250,46 @@ pub(crate) fn write_table(
     })
 }
 
+/// Writes `doc` as pretty JSON with a final newline, atomically ([`write_file_atomic`]); `json`
+/// names a document that cannot be serialised.
+pub(crate) fn write_json_atomic<T: serde::Serialize>(
+    path: &Path,
+    doc: &T,
+    json: impl Fn(serde_json::Error) -> StoreError,
+) -> Result<(), StoreError> {
+    let mut bytes = serde_json::to_vec_pretty(doc).map_err(json)?;
+    bytes.push(b'\n');
+    write_file_atomic(path, &bytes)
+}
+
+/// Reads the JSON document at `path` whose `format` tag must be `expected`: `None` when there is
+/// no file. The tag is read first, so another version's file is named as such rather than as
+/// broken.
+///
+/// # Errors
+/// [`StoreError::Io`] when the file exists but cannot be read, `json`'s error when it is not such
+/// a document, [`StoreError::Format`] for another version.
+pub(crate) fn read_tagged_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    expected: &'static str,
+    json: impl Fn(serde_json::Error) -> StoreError,
+) -> Result<Option<T>, StoreError> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => return Err(StoreError::Io { action: "cannot read", path: path.into(), source }),
+    };
+    #[derive(serde::Deserialize)]
+    struct Tag {
+        format: Option<String>,
+    }
+    let tag: Tag = serde_json::from_str(&text).map_err(&json)?;
+    if tag.format.as_deref() != Some(expected) {
+        return Err(StoreError::Format { path: path.into(), found: tag.format.unwrap_or_default(), expected });
+    }
+    serde_json::from_str(&text).map(Some).map_err(json)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use prescale_core::Event;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::atomic::write_file_atomic;
+use crate::atomic::{read_tagged_json, write_json_atomic};
 use crate::lock::FileLock;
 
 /// Format tag of the events file; readers refuse other versions.
@@ -133,10 +133,7 @@ impl EventStore {
         });
         let path = self.removed_path();
         let doc = RemovedFile { format: REMOVED_FORMAT.into(), removed };
-        let mut bytes =
-            serde_json::to_vec_pretty(&doc).map_err(|source| StoreError::Json { path: path.clone(), source })?;
-        bytes.push(b'\n');
-        write_file_atomic(&path, &bytes)
+        write_json_atomic(&path, &doc, |source| StoreError::Json { path: path.clone(), source })
     }
 
     /// Every stored event, ordered by group, start and name; none when there is no file yet.
@@ -145,27 +142,10 @@ impl EventStore {
     /// [`StoreError::Io`] when the file exists but cannot be read, [`StoreError::Json`] when it is
     /// not an events file (or holds an invalid event), [`StoreError::Format`] for another version.
     pub fn load(&self) -> Result<Vec<Event>, StoreError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => return Err(StoreError::Io { action: "cannot read", path: self.path.clone(), source }),
+        let json = |source| StoreError::Json { path: self.path.clone(), source };
+        let Some(file) = read_tagged_json::<EventsFile>(&self.path, EVENTS_FORMAT, json)? else {
+            return Ok(Vec::new());
         };
-        // Read the tag first, so another version's file is named as such rather than as broken.
-        #[derive(Deserialize)]
-        struct Tag {
-            format: Option<String>,
-        }
-        let tag: Tag =
-            serde_json::from_str(&text).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
-        if tag.format.as_deref() != Some(EVENTS_FORMAT) {
-            return Err(StoreError::Format {
-                path: self.path.clone(),
-                found: tag.format.unwrap_or_default(),
-                expected: EVENTS_FORMAT,
-            });
-        }
-        let file: EventsFile =
-            serde_json::from_str(&text).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
         let mut events = file.events;
         let (mut names, mut ids) = (std::collections::HashSet::new(), std::collections::HashSet::new());
         for e in &events {
@@ -189,10 +169,7 @@ impl EventStore {
         let mut events = events.to_vec();
         sort(&mut events);
         let doc = EventsFile { format: EVENTS_FORMAT.into(), events };
-        let mut bytes =
-            serde_json::to_vec_pretty(&doc).map_err(|source| StoreError::Json { path: self.path.clone(), source })?;
-        bytes.push(b'\n');
-        write_file_atomic(&self.path, &bytes)
+        write_json_atomic(&self.path, &doc, |source| StoreError::Json { path: self.path.clone(), source })
     }
 
     /// Adds an event, under the lock.

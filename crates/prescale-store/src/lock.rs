@@ -35,10 +35,6 @@ pub(crate) enum NotTaken {
     Io(StoreError),
 }
 
-/// Takes the exclusive lock on `path` (created, with its directory, if absent), waiting up to
-/// `wait` for another holder to let go. The holder then writes its pid and the time into the
-/// file, for the message a waiting process prints (best effort). Waiting uses the wall clock: it is
-/// about other processes, not about the data. A wait of more than a second is said (a warning).
 impl From<NotTaken> for StoreError {
     /// A lock of a store's file not taken: [`StoreError::Locked`] naming its holder, or why the
     /// lock file could not be used.
@@ -50,6 +46,10 @@ impl From<NotTaken> for StoreError {
     }
 }
 
+/// Takes the exclusive lock on `path` (created, with its directory, if absent), waiting up to
+/// `wait` for another holder to let go. The holder then writes its pid and the time into the
+/// file, for the message a waiting process prints (best effort). Waiting uses the wall clock: it is
+/// about other processes, not about the data. A wait of more than a second is said (a warning).
 pub(crate) fn exclusive(path: &Path, wait: Duration) -> Result<FileLock, NotTaken> {
     acquire(path, wait, true)
 }

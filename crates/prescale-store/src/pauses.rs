@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::atomic::write_file_atomic;
+use crate::atomic::{read_tagged_json, write_json_atomic};
 
 /// Format tag of the pauses file; readers refuse other versions.
 pub const PAUSES_FORMAT: &str = "prescale.pauses/v1";
@@ -67,26 +67,17 @@ impl PauseStore {
     /// [`StoreError::Io`] when the file exists but cannot be read, [`StoreError::Json`] when it is
     /// not a pauses file, [`StoreError::Format`] for another version.
     pub fn load(&self) -> Result<Vec<Pause>, StoreError> {
-        let text = match std::fs::read_to_string(&self.path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(source) => return Err(StoreError::Io { action: "cannot read", path: self.path.clone(), source }),
-        };
         let json = |source| StoreError::PausesJson { path: self.path.clone(), source };
-        #[derive(Deserialize)]
-        struct Tag {
-            format: Option<String>,
-        }
-        let tag: Tag = serde_json::from_str(&text).map_err(json)?;
-        if tag.format.as_deref() != Some(PAUSES_FORMAT) {
-            return Err(StoreError::Format {
-                path: self.path.clone(),
-                found: tag.format.unwrap_or_default(),
-                expected: PAUSES_FORMAT,
-            });
-        }
-        let file: PausesFile = serde_json::from_str(&text).map_err(json)?;
-        Ok(file.pauses)
+        let file: Option<PausesFile> = read_tagged_json(&self.path, PAUSES_FORMAT, json)?;
+        Ok(file.map(|f| f.pauses).unwrap_or_default())
+    }
+
+    /// The stored pauses that hold at `now` ([`Pause::holds_at`]).
+    ///
+    /// # Errors
+    /// As [`PauseStore::load`].
+    pub fn holding_at(&self, now: DateTime<Utc>) -> Result<Vec<Pause>, StoreError> {
+        Ok(self.load()?.into_iter().filter(|p| p.holds_at(now)).collect())
     }
 
     /// Pauses each of `groups` from `since` to `until` (replacing a pause it has), and drops the
@@ -156,10 +147,7 @@ impl PauseStore {
         }
         pauses.sort_by(|a, b| a.group.cmp(&b.group));
         let doc = PausesFile { format: PAUSES_FORMAT.into(), pauses };
-        let mut bytes = serde_json::to_vec_pretty(&doc)
-            .map_err(|source| StoreError::PausesJson { path: self.path.clone(), source })?;
-        bytes.push(b'\n');
-        write_file_atomic(&self.path, &bytes)?;
+        write_json_atomic(&self.path, &doc, |source| StoreError::PausesJson { path: self.path.clone(), source })?;
         Ok(doc.pauses)
     }
 }

@@ -724,15 +724,7 @@ mod tests {
             r#"{"sink":"autoscaling us-east-1","group":"web","obj"#.to_string(),
         ];
         std::fs::write(&path, lines.join("\n") + "\n").unwrap();
-        let state = prescale_core::GroupState {
-            group: "web".into(),
-            bounds: prescale_core::CapacityBounds::new(5, 20).unwrap(),
-            desired: 5,
-            scheduled_actions: vec![],
-            policies: vec![],
-            alarms: vec![],
-            suspended: vec![],
-        };
+        let state = prescale_core::GroupState::bare("web", prescale_core::CapacityBounds::new(5, 20).unwrap(), 5);
         let now = "2027-01-02T00:00:00Z".parse().unwrap();
         // The MinSize values the log at `path` says prescale may have last set on web.
         let mins = || {
@@ -797,13 +789,8 @@ mod tests {
             h.note_written(&line(name, op, outcome, at), "autoscaling", "web");
         }
         let state = prescale_core::GroupState {
-            group: "web".into(),
-            bounds: prescale_core::CapacityBounds::new(1, 20).unwrap(),
-            desired: 2,
             scheduled_actions: vec![ScheduledAction::floor("prescale-floor-e", t(8), 3)],
-            policies: vec![],
-            alarms: vec![],
-            suspended: vec![],
+            ..prescale_core::GroupState::bare("web", prescale_core::CapacityBounds::new(1, 20).unwrap(), 2)
         };
         let placed = &h.placed[&("autoscaling".to_string(), "web".to_string())];
         // Only floor-a: put for certain, not deleted by prescale, still to run, and not there.

@@ -86,15 +86,7 @@ impl Sink {
                     if existed {
                         info!("{}: added to the local stand-in {} as configured", g.name, path.display());
                     }
-                    groups.push(GroupState {
-                        group: g.name.clone(),
-                        bounds: CapacityBounds::new(g.min_size, g.max_size)?,
-                        desired: g.min_size,
-                        scheduled_actions: Vec::new(),
-                        policies: Vec::new(),
-                        alarms: Vec::new(),
-                        suspended: Vec::new(),
-                    });
+                    groups.push(GroupState::bare(&g.name, CapacityBounds::new(g.min_size, g.max_size)?, g.min_size));
                 }
                 // What Auto Scaling did meanwhile: the actions whose time came ran and are gone.
                 let now = ctx.write_now();
@@ -1012,10 +1004,10 @@ pub fn revert(
     // A group a later plan would be applied to again: one configured and not paused.
     // (Pauses that cannot be read are said, and no pause is suggested: it would fail too.)
     let pauses = prescale_store::PauseStore::new(&ctx.store_dir)
-        .load()
+        .holding_at(ctx.now)
         .inspect_err(|e| warn!("the pauses cannot be read: {e}"))
         .ok();
-    let paused = |name: &str| pauses.iter().flatten().any(|p| p.group == name && p.holds_at(ctx.now));
+    let paused = |name: &str| pauses.iter().flatten().any(|p| p.group == name);
     let changes = |name: &str, state: &GroupState, sink: &str| {
         let mut changes = prescale_plan::revert(state);
         // Only the floors: prescale's scaling policies and alarms stay, so the group still scales.
@@ -1726,13 +1718,8 @@ pub(crate) fn carry_out(
                     Ok(alarms) => {
                         gone = Some(e.to_string());
                         GroupState {
-                            group: group.clone(),
-                            bounds: CapacityBounds::new(0, 0).expect("0–0 is a range"),
-                            desired: 0,
-                            scheduled_actions: vec![],
-                            policies: vec![],
                             alarms,
-                            suspended: vec![],
+                            ..GroupState::bare(group.clone(), CapacityBounds::new(0, 0).expect("0–0 is a range"), 0)
                         }
                     }
                     Err(e) => {
@@ -2112,13 +2099,8 @@ mod tests {
         let raise = ScheduledAction { max_size: Some(30), ..at(20, 25) };
         let daily = ScheduledAction { recurrence: Some("0 8 * * *".into()), ..at(5, 9) };
         let mut g = GroupState {
-            group: "g".into(),
-            bounds: CapacityBounds::new(2, 20).unwrap(),
-            desired: 3,
             scheduled_actions: vec![at(30, 4), at(10, 6), raise, daily.clone(), at(60, 8)],
-            policies: vec![],
-            alarms: vec![],
-            suspended: vec![],
+            ..GroupState::bare("g", CapacityBounds::new(2, 20).unwrap(), 3)
         };
         let mut paused = GroupState { suspended: vec!["ScheduledActions".into()], ..g.clone() };
         // By t0 + 30 min: 6, then 25 with MaxSize 30, then 4 ran in turn; the desired capacity
@@ -2293,13 +2275,8 @@ mod tests {
     #[test]
     fn processes_suspended_on_purpose_are_said_and_do_not_fail_the_run() {
         let state = prescale_core::GroupState {
-            group: "web".into(),
-            bounds: prescale_core::CapacityBounds::new(2, 20).unwrap(),
-            desired: 2,
-            scheduled_actions: vec![],
-            policies: vec![],
-            alarms: vec![],
             suspended: vec!["AlarmNotification".into(), "Terminate".into()],
+            ..prescale_core::GroupState::bare("web", prescale_core::CapacityBounds::new(2, 20).unwrap(), 2)
         };
         // A deploy tool's leftover stops the fallback: blocking, with how to resume it.
         let (blocking, other) = super::suspended_processes("web", &state, &[]);
